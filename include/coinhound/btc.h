@@ -1,0 +1,141 @@
+/* coinhound: Bitcoin formats -> the model.
+ *
+ * Parsing is zero-copy: a parsed transaction points into the caller's buffer,
+ * and its input/output arrays live in the parser, valid until the next parse
+ * call on the same parser. A parser is not thread-safe; use one per thread. */
+#ifndef COINHOUND_BTC_H
+#define COINHOUND_BTC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/hash.h"
+#include "coinhound/model.h"
+
+#define CH_BTC_COIN      100000000ULL
+#define CH_BTC_MAX_MONEY (21000000ULL * CH_BTC_COIN)
+
+typedef struct ch_btc_txin {
+    ch_hash256 prev_txid; /* internal byte order; all zero for a coinbase */
+    uint32_t prev_vout;   /* 0xffffffff for a coinbase */
+    uint32_t sequence;
+    const uint8_t *script;
+    uint32_t script_len;
+    const uint8_t *witness; /* serialized witness stack of this input, or NULL */
+    uint32_t witness_len;
+    uint32_t witness_items;
+} ch_btc_txin;
+
+typedef struct ch_btc_txout {
+    uint64_t value; /* satoshi */
+    const uint8_t *script;
+    uint32_t script_len;
+} ch_btc_txout;
+
+typedef struct ch_btc_tx {
+    int32_t version;
+    uint32_t locktime;
+    bool has_witness;
+    uint32_t n_in, n_out;
+    ch_btc_txin *in;
+    ch_btc_txout *out;
+    ch_hash256 txid;    /* SHA256d of the serialization without witness */
+    const uint8_t *raw; /* the whole serialization, witness included */
+    size_t size;        /* bytes of raw */
+    size_t base_size;   /* bytes without marker, flag and witnesses */
+} ch_btc_tx;
+
+typedef struct ch_btc_header {
+    int32_t version;
+    ch_hash256 prev;
+    ch_hash256 merkle_root;
+    uint32_t time, bits, nonce;
+    ch_hash256 hash; /* SHA256d of the 80 header bytes */
+} ch_btc_header;
+
+typedef struct ch_btc_block {
+    ch_btc_header header;
+    uint32_t n_tx;
+    ch_btc_tx *tx; /* owned by the parser */
+    size_t size;
+} ch_btc_block;
+
+typedef struct ch_btc_parser ch_btc_parser;
+
+ch_btc_parser *ch_btc_parser_new(void);
+void ch_btc_parser_free(ch_btc_parser *p);
+
+/* Parse the 80-byte header and compute its hash. */
+int ch_btc_parse_header(const uint8_t *data, size_t len, ch_btc_header *h, ch_error *err);
+
+/* Parse one transaction at data[0..len); *consumed gets its size. Computes
+ * the txid. Errors name the byte offset (relative to data). */
+int ch_btc_parse_tx(ch_btc_parser *p, const uint8_t *data, size_t len, size_t *consumed,
+                    ch_btc_tx *tx, ch_error *err);
+
+/* Parse a whole block (header + transactions), compute every txid and check
+ * the merkle root: a mismatch fails naming the block hash. Trailing bytes
+ * after the last transaction are an error. */
+int ch_btc_parse_block(ch_btc_parser *p, const uint8_t *data, size_t len, ch_btc_block *b,
+                       ch_error *err);
+
+/* wtxid: SHA256d of the full serialization (equals txid without witness). */
+void ch_btc_tx_wtxid(const ch_btc_tx *tx, ch_hash256 *out);
+
+/* Check a segwit block's witness commitment (BIP141) in the coinbase; a block
+ * without witness data and without commitment passes. */
+int ch_btc_check_witness_commitment(const ch_btc_block *b, ch_error *err);
+
+/* Merkle root of n hashes (Bitcoin's rule: duplicate the last of an odd row).
+ * scratch must hold n hashes; hashes is not modified. */
+void ch_btc_merkle_root(const ch_hash256 *hashes, size_t n, ch_hash256 *scratch, ch_hash256 *root);
+
+/* Classify an output script and derive its address. For P2PK the address is
+ * the P2PKH of HASH160(pubkey) and the type says P2PK. Types without an
+ * address give addr->kind == CH_ADDR_NONE. */
+ch_script_type ch_btc_classify(const uint8_t *script, size_t len, ch_addr *addr);
+
+bool ch_btc_tx_is_coinbase(const ch_btc_tx *tx);
+
+/* --- Bitcoin Core's block files (blocks/blkNNNNN.dat) ------------------- */
+
+#define CH_BTC_MAINNET_MAGIC 0xd9b4bef9u /* bytes f9 be b4 d9, read little-endian */
+
+/* One block record found in a blk file. */
+typedef struct ch_blk_pos {
+    uint32_t file_no; /* NNNNN of blkNNNNN.dat */
+    uint64_t offset;  /* offset of the block bytes (after magic and size) */
+    uint32_t size;    /* block bytes */
+} ch_blk_pos;
+
+/* A directory of blk files, with its xor.dat key (all zero when absent). */
+typedef struct ch_blkdir ch_blkdir;
+
+int ch_blkdir_open(const char *dir, ch_blkdir **out, ch_error *err);
+void ch_blkdir_close(ch_blkdir *d);
+/* Number of blk files and the path of one (for messages). */
+uint32_t ch_blkdir_file_count(const ch_blkdir *d);
+const char *ch_blkdir_path(const ch_blkdir *d, uint32_t file_no);
+
+/* Read a block's bytes (de-obfuscated) into buf (grown with realloc). */
+int ch_blkdir_read(ch_blkdir *d, const ch_blk_pos *pos, uint8_t **buf, size_t *cap, ch_error *err);
+
+/* The best chain, genesis first: blocks are stored in arrival order, so this
+ * scans every record's header, links them by prev-hash from the genesis
+ * block (the one whose prev is all zero), follows the branch with the most
+ * work and drops stale branches. Zero padding after the last record of a
+ * file is skipped; a truncated or misframed record fails naming file and
+ * offset. */
+typedef struct ch_blk_chain {
+    size_t n;         /* blocks on the best chain, heights 0..n-1 */
+    ch_blk_pos *pos;  /* pos[height] */
+    ch_hash256 *hash; /* hash[height] */
+    size_t n_stale;   /* records seen off the best chain */
+} ch_blk_chain;
+
+int ch_blkdir_best_chain(ch_blkdir *d, ch_blk_chain *chain, ch_error *err);
+void ch_blk_chain_free(ch_blk_chain *chain);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef COINHOUND_VERSION_H
+#define COINHOUND_VERSION_H
+#define COINHOUND_VERSION "0.1.0"
+#endif

@@ -1,0 +1,39 @@
+/* coinhound: the command line, a set of subcommands over libcoinhound. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "coinhound/version.h"
+
+/* The order here is the order `coinhound --help` lists them. */
+static const cli_command COMMANDS[] = {
+    {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "coinhound %s: follow stolen cryptocurrency\n\n", COINHOUND_VERSION);
+    fprintf(f, "usage: coinhound <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\n'coinhound <command> --help' explains a command.\n"
+               "Exit codes: 0 ok, 1 a negative answer (e.g. a flagged address), 2 an error.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("coinhound %s\n", COINHOUND_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "coinhound: '%s' is not a command; see 'coinhound --help'\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,28 @@
+/* Helpers shared by the cmocka tests. */
+#ifndef COINHOUND_TESTUTIL_H
+#define COINHOUND_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* The shared fixtures folder: $COINHOUND_FIXTURES, else ../shared/fixtures
+ * relative to the repository root (tests run from the root). */
+const char *tu_fixtures_dir(void);
+/* Path of a fixture file (static buffer, overwritten by the next call); NULL,
+ * with a clear "skipped" message on stderr, when the fixtures are absent.
+ * Tests call skip() when it returns NULL. */
+const char *tu_fixture(const char *relpath);
+/* Read a whole file; NULL when it cannot be read. Caller frees. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+/* A fresh empty temporary directory (mkdtemp); caller removes with tu_rmrf. */
+char *tu_tmpdir(void);
+void tu_rmrf(const char *path);
+/* Run a shell command and capture stdout (caller frees); *status gets the exit code. */
+char *tu_run(const char *cmd, int *status);
+/* Path to a built program in the build dir ($BUILD, default "build"). */
+const char *tu_bin(const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+/* SHA-256d, HASH160 and hex against published values. */
+#include "support/testutil.h"
+
+#include <string.h>
+
+#include "coinhound/hash.h"
+
+static void test_genesis_header_hash(void **state) {
+    (void)state;
+    /* Bitcoin's genesis block header (a published constant). */
+    static const char HDR[] = "0100000000000000000000000000000000000000000000000000000000000000"
+                              "000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa"
+                              "4b1e5e4a29ab5f49ffff001d1dac2b7c";
+    uint8_t raw[80];
+    assert_int_equal(ch_hex_decode(HDR, 160, raw, 80), 0);
+    ch_hash256 h;
+    ch_sha256d(raw, 80, &h);
+    char hex[65];
+    ch_hash256_to_hex(&h, hex);
+    assert_string_equal(hex, "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
+    ch_hash256 back;
+    assert_int_equal(ch_hash256_from_hex(hex, &back), 0);
+    assert_memory_equal(back.b, h.b, 32);
+}
+
+static void test_hash160(void **state) {
+    (void)state;
+    /* HASH160 of the empty string: RIPEMD160(SHA256("")) */
+    ch_hash160 h;
+    ch_hash160_of("", 0, &h);
+    char hex[41];
+    ch_hex_encode(h.b, 20, hex);
+    assert_string_equal(hex, "b472a266d0bd89c13706a4132ccfb16f7c3b9fcb");
+}
+
+static void test_hex_rejects_bad_digits(void **state) {
+    (void)state;
+    uint8_t out[2];
+    assert_int_equal(ch_hex_decode("zz00", 4, out, 2), -1);
+    assert_int_equal(ch_hex_decode("abc", 3, out, 2), -1);
+    ch_hash256 h;
+    assert_int_equal(ch_hash256_from_hex("00", &h), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_genesis_header_hash),
+        cmocka_unit_test(test_hash160),
+        cmocka_unit_test(test_hex_rejects_bad_digits),
+    };
+    return cmocka_run_group_tests_name("hash", tests, NULL, NULL);
+}
