@@ -12,5 +12,10 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_decode(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_address(int argc, char **argv);
 
 #endif

@@ -7,6 +7,11 @@
 
 /* The order here is the order `coinhound --help` lists them. */
 static const cli_command COMMANDS[] = {
+    {"ingest", cmd_ingest, "read a chain's blocks into the store (btc: Bitcoin Core blk files)"},
+    {"status", cmd_status, "the store's tip and counts"},
+    {"tx", cmd_tx, "one transaction: inputs, outputs, fee, block"},
+    {"block", cmd_block, "one block by height or hash"},
+    {"address", cmd_address, "an address's balance, history and transactions"},
     {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},
 };
 

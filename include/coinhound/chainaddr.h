@@ -1,0 +1,65 @@
+/* coinhound: addresses of every chain on OFAC's list, validated and put in
+ * canonical form.
+ *
+ * The canonical string is the identity used by the attribution store and the
+ * screening set:
+ *   EVM (ETH, ETC, BSC, ARB, USDT/USDC on Ethereum, ...): "0x" + 40 lowercase
+ *     hex; a mixed-case input must pass its EIP-55 checksum (Keccak-256);
+ *   Bech32/Bech32m and cashaddr: lowercase (cashaddr with its "bitcoincash:"
+ *     prefix);
+ *   Base58 formats (BTC/LTC/BCH/BSV/BTG legacy, DASH, ZEC t-addr, XMR, TRX,
+ *     XRP, XVG): as written (they are case-sensitive), checksum verified.
+ * A mistyped address fails with a reason ("bad checksum"), never passes. */
+#ifndef COINHOUND_CHAINADDR_H
+#define COINHOUND_CHAINADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/model.h"
+
+typedef enum ch_family {
+    CH_FAM_UNKNOWN = 0,
+    CH_FAM_BTC,
+    CH_FAM_EVM,
+    CH_FAM_LTC,
+    CH_FAM_BCH,
+    CH_FAM_BSV,
+    CH_FAM_BTG,
+    CH_FAM_DASH,
+    CH_FAM_ZEC,
+    CH_FAM_XMR,
+    CH_FAM_TRX,
+    CH_FAM_XRP,
+    CH_FAM_XVG,
+    CH_FAM_SOL,
+    CH_FAM_COUNT
+} ch_family;
+
+typedef struct ch_chainaddr {
+    ch_family family;
+    bool testnet;
+    char canonical[CH_ADDR_STR_MAX];
+} ch_chainaddr;
+
+/* "BTC", "EVM", ... */
+const char *ch_family_name(ch_family f);
+/* Family of an asset code as OFAC writes it in "Digital Currency Address -
+ * XBT": XBT->BTC, ETH/ETC/BSC/ARB/USDC->EVM, USDT->EVM (a Tron-format USDT
+ * address is recognised as TRX by its form), LTC, BCH, ... ; UNKNOWN if none. */
+ch_family ch_family_from_asset(const char *asset_code);
+
+/* Validate and normalise. With hint == CH_FAM_UNKNOWN the family is detected
+ * from the form (a legacy "1..."/"3..." string is BTC; BCH and BSV share it,
+ * which callers that screen handle by key, not by family). */
+int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err);
+
+/* EIP-55 mixed-case form of a 20-byte EVM address (out: 43 bytes). */
+void ch_evm_checksum_address(const uint8_t addr[20], char out[43]);
+
+/* Keccak-256 (the original padding, as Ethereum uses; not FIPS SHA3-256). */
+void ch_keccak256(const void *data, size_t len, uint8_t out[32]);
+
+#endif

@@ -1,0 +1,164 @@
+/* coinhound: the attribution store (who is behind which address).
+ *
+ * Lives beside the chain store, in DIR/intel/ (its own LMDB environment), and
+ * needs no chain. Keyed by the canonical address string (chainaddr.h); each
+ * address has one or more attributions, each saying where it came from.
+ * Imports are idempotent; a delisting is kept as history (delisted = true
+ * with its date), never deleted. */
+#ifndef COINHOUND_INTEL_H
+#define COINHOUND_INTEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+
+/* One label on one address. Strings are NUL-terminated and may be empty. */
+typedef struct ch_attribution {
+    char address[128];     /* canonical form */
+    char asset[16];        /* asset or chain as the source listed it: "ETH", "XBT", "USDT" */
+    char entity[128];      /* who the source names: "LAZARUS GROUP", "Binance" */
+    char actor[64];        /* resolved actor, aliases folded: "Lazarus Group"; "" if none */
+    char actor_country[8]; /* "DPRK" for the DPRK family; "" if none */
+    char category[32];     /* sanctions, stolen_funds, hacker, exchange, mixer, bridge, ... */
+    char source_name[64];  /* "OFAC SDN", "FBI PSA I-022625-PSA", "GraphSense TagPack lazarus" */
+    char source_url[256];
+    char source_date[16];  /* YYYY-MM-DD the source was published/listed, or "" */
+    uint8_t confidence;    /* 0..100 */
+    char first_listed[16]; /* YYYY-MM-DD first seen listed, or "" */
+    char last_listed[16];  /* YYYY-MM-DD last seen listed, or "" */
+    bool delisted;         /* removed by its source; kept as history */
+    char delisted_date[16];
+    char note[256];
+} ch_attribution;
+
+typedef struct ch_intel ch_intel;
+
+/* Open (creating when writable) the attribution store under dbdir/intel. */
+int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err);
+void ch_intel_close(ch_intel *db);
+
+/* Callback per attribution; return non-zero to stop. */
+typedef int (*ch_attribution_fn)(const ch_attribution *a, void *ctx);
+
+/* Every attribution of one canonical address, delisted ones included
+ * (callers decide whether history counts). Returns the count, -1 on error. */
+int ch_intel_lookup(ch_intel *db, const char *canonical, ch_attribution_fn fn, void *ctx,
+                    ch_error *err);
+/* Every attribution in the store, in key order. */
+int ch_intel_foreach(ch_intel *db, ch_attribution_fn fn, void *ctx, ch_error *err);
+
+/* ---- Imports (appended API) ----
+ *
+ * Every import runs in ONE LMDB write transaction: bad input anywhere (a
+ * syntax error, an unreadable file) aborts it and the store is unchanged. An
+ * address that fails validation is not a syntax error: its row is skipped,
+ * counted in `rejected` and reported through opts->warn (the official OFAC
+ * lists are the exception: what OFAC lists is kept verbatim, see import.c). */
+typedef enum ch_intel_format {
+    CH_FMT_AUTO = 0,      /* detect from the name and the content */
+    CH_FMT_OFAC_XML,      /* legacy sdn.xml */
+    CH_FMT_OFAC_ADVANCED, /* sdn_advanced.xml */
+    CH_FMT_OFAC_CSV,      /* sdn.csv (addresses in the remarks column) */
+    CH_FMT_OFAC_LISTS,    /* sanctioned_addresses_<ASSET>.txt/.json, or their folder */
+    CH_FMT_CSV,           /* CSV with a header: address,category,entity[,source,...] */
+    CH_FMT_TAGPACK,       /* GraphSense TagPack YAML */
+    CH_FMT_STIX,          /* STIX 2.1 bundle */
+    CH_FMT_MISP,          /* MISP event JSON */
+    CH_FMT_MISP_GALAXY,   /* MISP threat-actor galaxy (aliases) */
+    CH_FMT_ETHERSCAN,     /* Etherscan label export (combined JSON, per-label CSV/JSON) */
+    CH_FMT_COUNT
+} ch_intel_format;
+
+/* "ofac-xml", "tagpack", ...; and back (-1 when unknown). */
+const char *ch_intel_format_name(ch_intel_format f);
+int ch_intel_format_parse(const char *name, ch_intel_format *out);
+/* Detect the format of a file or folder; -1 with a reason when none fits. */
+int ch_intel_detect_format(const char *path, ch_intel_format *out, ch_error *err);
+
+typedef struct ch_import_stats {
+    uint64_t addresses;  /* address rows accepted */
+    uint64_t added;      /* attributions new to the store */
+    uint64_t updated;    /* attributions already known, seen again */
+    uint64_t delisted;   /* attributions marked delisted by this import */
+    uint64_t rejected;   /* rows skipped: address invalid for its asset */
+    uint64_t actors;     /* actors created or updated */
+    uint64_t aliases;    /* aliases recorded */
+    uint64_t techniques; /* actor -> technique links recorded */
+    uint64_t files;      /* files read */
+} ch_import_stats;
+
+typedef struct ch_import_opts {
+    ch_intel_format format; /* CH_FMT_AUTO to detect per file */
+    /* YYYY-MM-DD used as the listing date where a source carries none;
+     * NULL or "" = today (UTC). */
+    const char *as_of;
+    /* Called once per rejected row ("file:line: ..."); may be NULL. */
+    void (*warn)(const char *msg, void *ctx);
+    /* Called after each file with that file's counts; may be NULL. */
+    void (*on_file)(const char *path, ch_intel_format f, const ch_import_stats *st, void *ctx);
+    void *ctx;
+} ch_import_opts;
+
+typedef struct ch_intel_import ch_intel_import;
+
+/* A multi-path import in one transaction: begin, add paths, then commit (or
+ * abort; a failed add leaves the import unusable except for abort). */
+int ch_intel_import_begin(ch_intel *db, const ch_import_opts *opts, ch_intel_import **out,
+                          ch_error *err);
+int ch_intel_import_path(ch_intel_import *im, const char *path, ch_import_stats *st, ch_error *err);
+/* The bytes of one file (fuzzing, tests). `name` appears in messages and
+ * names the asset of an OFAC per-asset list. format must not be AUTO. */
+int ch_intel_import_mem(ch_intel_import *im, ch_intel_format format, const char *name,
+                        const void *data, size_t len, ch_import_stats *st, ch_error *err);
+int ch_intel_import_commit(ch_intel_import *im, ch_error *err);
+void ch_intel_import_abort(ch_intel_import *im);
+
+/* One path, one transaction. */
+int ch_intel_import(ch_intel *db, const char *path, const ch_import_opts *opts,
+                    ch_import_stats *st, ch_error *err);
+
+/* ---- Actors ---- */
+typedef struct ch_actor {
+    char name[64];      /* canonical: "Lazarus Group" */
+    char country[8];    /* "DPRK", ... or "" */
+    char attack_id[16]; /* MITRE ATT&CK group id ("G0032") or "" */
+    char source[64];    /* where it was learned: "built-in", "MITRE ATT&CK", "MISP galaxy" */
+    char description[512];
+} ch_actor;
+
+/* Resolve a name or alias (any case, spaces and punctuation ignored:
+ * "HIDDEN COBRA", "lazarusgroup", "LAZARUS GROUP") to its actor. Returns 1
+ * found, 0 not found, -1 error. Free text such as "Lazarus Group / APT38
+ * (DPRK)" resolves by its first part that names an actor. */
+int ch_intel_actor_resolve(ch_intel *db, const char *name, ch_actor *out, ch_error *err);
+/* Aliases of one canonical actor: fn(alias, source, ctx). */
+int ch_intel_actor_aliases(ch_intel *db, const char *actor,
+                           int (*fn)(const char *alias, const char *source, void *ctx), void *ctx,
+                           ch_error *err);
+/* Techniques of one canonical actor: fn("T1566.001", "Spearphishing Attachment", ctx). */
+int ch_intel_actor_techniques(ch_intel *db, const char *actor,
+                              int (*fn)(const char *tid, const char *name, void *ctx), void *ctx,
+                              ch_error *err);
+/* Every actor, in name order. */
+int ch_intel_actors_foreach(ch_intel *db, int (*fn)(const ch_actor *a, void *ctx), void *ctx,
+                            ch_error *err);
+
+/* ---- Statistics and export ---- */
+typedef struct ch_intel_counts {
+    uint64_t attributions, addresses, delisted, actors, aliases, techniques;
+} ch_intel_counts;
+int ch_intel_counts_get(ch_intel *db, ch_intel_counts *out, ch_error *err);
+
+/* STIX 2.1 bundle (intrusion-sets, indicators with cryptocurrency-wallet
+ * patterns, `indicates` relationships) and MISP event JSON (coin-address
+ * objects). Both carry every field of every attribution, so importing the
+ * export into an empty store gives the same attributions. */
+int ch_intel_export_stix(ch_intel *db, const char *path, ch_error *err);
+int ch_intel_export_misp(ch_intel *db, const char *path, ch_error *err);
+
+/* The canonical key of an address as the store holds it: ch_chainaddr_parse
+ * with the asset as a hint (NULL for none). Returns 0, or -1 with the reason. */
+int ch_intel_canonical(const char *address, const char *asset, char out[128], ch_error *err);
+
+#endif

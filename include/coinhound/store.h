@@ -1,0 +1,165 @@
+/* coinhound: the chain store.
+ *
+ * One store per chain under DIR/<chain>/ (DIR/btc for Bitcoin), all chains
+ * in the same layout: append-only column files of fixed-size records,
+ * memory-mapped for reading, and LMDB for the indexes (txid -> tx,
+ * address -> id, block hash -> height) and for the committed lengths.
+ *
+ *   blocks.col   ch_block_rec   one per block, index = height
+ *   txs.col      ch_tx_rec      one per transaction, index = tx number
+ *   txids.col    32 bytes       txid of each tx (internal byte order)
+ *   ins.col      ch_in_rec      one per input, in tx order
+ *   outs.col     ch_out_rec     one per output, in tx order
+ *   outprev.col  uint32        distance back to the previous output paying
+ *                              the same address (0: none); the address
+ *                              history is this backward chain
+ *   addrs.col    ch_addr_rec    one per distinct address, index = id (from 1)
+ *   index/       LMDB: "txid", "addr", "block", "meta"
+ *
+ * A commit appends and fsyncs the column files, then records their new
+ * lengths in one LMDB transaction. On open, bytes past the recorded lengths
+ * (a crash between the two steps) are cut off: the store is always at its
+ * last committed block, with no write-ahead log of our own.
+ *
+ * Numbers, not strings: transactions, inputs, outputs and addresses are dense
+ * integers, so analyses work on flat arrays. */
+#ifndef COINHOUND_STORE_H
+#define COINHOUND_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/hash.h"
+#include "coinhound/model.h"
+
+#define CH_STORE_FORMAT_VERSION 1
+#define CH_NO_TX                UINT32_MAX /* "no transaction": a coinbase input's source */
+
+/* On-disk records (little-endian, as the machine writes them). */
+typedef struct ch_block_rec {
+    uint8_t hash[32]; /* internal byte order */
+    uint64_t first_tx;
+    uint32_t n_tx;
+    uint32_t time;
+    uint32_t bits;
+    uint32_t size;
+    int32_t version;
+    uint32_t nonce;
+} ch_block_rec;
+
+typedef struct ch_tx_rec {
+    /* first_in in the low 40 bits, the tx's serialized size (bytes, witness
+     * included; < 16 MiB) in the high 24: a tx record stays 16 bytes. */
+    uint64_t first_in_size;
+    uint64_t first_out;
+} ch_tx_rec;
+
+typedef struct ch_in_rec {
+    uint32_t spent_tx; /* CH_NO_TX for a coinbase input */
+    uint32_t vout;
+} ch_in_rec;
+
+typedef struct ch_out_rec {
+    /* value in the low 56 bits (21e14 satoshi < 2^51), ch_script_type in the
+     * high 8: type costs no extra column. */
+    uint64_t value_type;
+    uint32_t addr;  /* address id, 0 = none */
+    uint32_t spent; /* spending tx + 1, 0 = unspent (a value past the
+                       committed tx count is read as unspent) */
+} ch_out_rec;
+
+typedef struct ch_addr_rec {
+    uint8_t kind, version, len, pad;
+    uint8_t bytes[32];
+} ch_addr_rec;
+
+_Static_assert(sizeof(ch_block_rec) == 64, "block record is 64 bytes");
+_Static_assert(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
+_Static_assert(sizeof(ch_in_rec) == 8, "input record is 8 bytes");
+_Static_assert(sizeof(ch_out_rec) == 16, "output record is 16 bytes");
+_Static_assert(sizeof(ch_addr_rec) == 36, "address record is 36 bytes");
+
+#define CH_OUT_VALUE(o) ((o)->value_type & 0x00ffffffffffffffULL)
+#define CH_OUT_TYPE(o)  ((ch_script_type)((o)->value_type >> 56))
+
+typedef struct ch_store ch_store;
+
+enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1 };
+
+/* Open DIR/<chain>. With CH_STORE_WRITE it is created if missing and a
+ * crash's uncommitted tail is cut; only one writer at a time (LMDB's lock). */
+int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err);
+void ch_store_close(ch_store *s);
+
+typedef struct ch_store_counts {
+    uint64_t blocks, txs, inputs, outputs, addresses;
+} ch_store_counts;
+
+void ch_store_get_counts(const ch_store *s, ch_store_counts *c);
+/* Total bytes of the store's files (columns and LMDB), for reports. */
+uint64_t ch_store_disk_bytes(const ch_store *s);
+
+/* --- reading (valid for committed data) --- */
+const ch_block_rec *ch_store_block(const ch_store *s, uint32_t height);
+const ch_tx_rec *ch_store_tx(const ch_store *s, uint64_t tx);
+const ch_in_rec *ch_store_input(const ch_store *s, uint64_t in);
+const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out);
+const ch_addr_rec *ch_store_address(const ch_store *s, uint32_t id);
+void ch_store_txid(const ch_store *s, uint64_t tx, ch_hash256 *txid);
+
+/* Inputs/outputs of tx: [first, first + n). */
+void ch_store_tx_inputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n);
+void ch_store_tx_outputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n);
+uint32_t ch_store_tx_size(const ch_store *s, uint64_t tx);
+/* Height of the block holding tx (binary search over blocks). */
+uint32_t ch_store_tx_height(const ch_store *s, uint64_t tx);
+/* The tx that spends output out, or -1 when unspent. */
+int64_t ch_store_output_spender(const ch_store *s, uint64_t out);
+/* The output an input spends (global index); -1 for a coinbase input. */
+int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in);
+/* The previous output paying the same address, or -1. */
+int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out);
+void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a);
+
+/* Index lookups: 1 found, 0 not found, -1 error. */
+int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err);
+int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, ch_error *err);
+/* An address's id and its last output (the head of its history). */
+int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
+                       ch_error *err);
+
+/* --- writing: the chain modules translate their formats into these calls.
+ * A block is begin_block, then per tx add_tx followed by its inputs and
+ * outputs, then end_block. Nothing is visible to readers until commit. */
+typedef struct ch_block_meta {
+    ch_hash256 hash;
+    uint32_t time, bits, size, nonce;
+    int32_t version;
+} ch_block_meta;
+
+int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err);
+int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err);
+/* An input spending (prev txid, vout); fails if that output does not exist
+ * or is already spent. */
+int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err);
+int ch_store_add_coinbase_input(ch_store *s, ch_error *err);
+/* addr may be NULL or of kind CH_ADDR_NONE for outputs without an address. */
+int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
+                        ch_error *err);
+int ch_store_end_block(ch_store *s, ch_error *err);
+/* Make everything added so far durable and visible. */
+int ch_store_commit(ch_store *s, ch_error *err);
+/* Forget everything added since the last commit. */
+void ch_store_abort(ch_store *s);
+/* Bytes waiting for the next commit (callers commit every so many). */
+uint64_t ch_store_pending_bytes(const ch_store *s);
+/* Committed + pending block count (the next block's height). */
+uint32_t ch_store_next_height(const ch_store *s);
+
+/* Remove blocks [height, tip] (a reorg), committed at once: spent marks of
+ * the outputs they spent are cleared, their txids and new addresses leave
+ * the indexes and address histories are cut back. */
+int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err);
+
+#endif

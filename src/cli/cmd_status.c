@@ -1,0 +1,86 @@
+/* coinhound status --db DIR */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "coinhound/jsonw.h"
+#include "coinhound/store.h"
+
+int cmd_status(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'j')
+            json = true;
+        else {
+            FILE *f = c == 'h' ? stdout : stderr;
+            fprintf(f, "usage: coinhound status --db DIR [--json]\n\n"
+                       "The store's tip (height and hash), its counts of blocks, transactions,\n"
+                       "inputs, outputs and addresses, and its size on disk.\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (!(db = cli_db_dir("status", db))) return 2;
+    ch_error err;
+    ch_store *s;
+    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("status", &err);
+    ch_store_counts n;
+    ch_store_get_counts(s, &n);
+    uint64_t disk = ch_store_disk_bytes(s);
+    char hash[65] = "";
+    if (n.blocks) {
+        ch_hash256 h;
+        memcpy(h.b, ch_store_block(s, (uint32_t)n.blocks - 1)->hash, 32);
+        ch_hash256_to_hex(&h, hash);
+    }
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "chain");
+        ch_jw_str(&w, "btc");
+        ch_jw_key(&w, "tip_height");
+        if (n.blocks)
+            ch_jw_uint(&w, n.blocks - 1);
+        else
+            ch_jw_null(&w);
+        ch_jw_key(&w, "tip_hash");
+        ch_jw_str(&w, n.blocks ? hash : NULL);
+        ch_jw_key(&w, "blocks");
+        ch_jw_uint(&w, n.blocks);
+        ch_jw_key(&w, "txs");
+        ch_jw_uint(&w, n.txs);
+        ch_jw_key(&w, "inputs");
+        ch_jw_uint(&w, n.inputs);
+        ch_jw_key(&w, "outputs");
+        ch_jw_uint(&w, n.outputs);
+        ch_jw_key(&w, "addresses");
+        ch_jw_uint(&w, n.addresses);
+        ch_jw_key(&w, "disk_bytes");
+        ch_jw_uint(&w, disk);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    } else if (n.blocks == 0) {
+        printf("empty store\n");
+    } else {
+        printf("tip        %" PRIu64 " %s\n", n.blocks - 1, hash);
+        printf("blocks     %" PRIu64 "\ntxs        %" PRIu64 "\ninputs     %" PRIu64
+               "\noutputs    %" PRIu64 "\naddresses  %" PRIu64 "\n",
+               n.blocks, n.txs, n.inputs, n.outputs, n.addresses);
+        printf("disk       %.1f MB (%.1f bytes per tx)\n", (double)disk / 1e6,
+               n.txs ? (double)disk / (double)n.txs : 0.0);
+    }
+    ch_store_close(s);
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* coinhound tx TXID --db DIR [--json] */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "cli/store_json.h"
+
+static void usage(FILE *f) {
+    fprintf(
+        f, "usage: coinhound tx TXID --db DIR [--json]\n\n"
+           "One transaction from the store: its block (height, hash, time), inputs with\n"
+           "the outpoint each spends and that output's value and address, outputs with\n"
+           "value, address, script type and the tx that spent them, and the fee.\n"
+           "Values are satoshi integers in JSON. Exit 1 when the txid is not in the\n"
+           "store, 2 when it is malformed.\n\n"
+           "example:\n  coinhound tx "
+           "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16 --db ./chdb --json\n");
+}
+
+int cmd_tx(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'j')
+            json = true;
+        else {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (argc - optind != 1) {
+        usage(stderr);
+        return 2;
+    }
+    const char *arg = argv[optind];
+    ch_hash256 txid;
+    if (ch_hash256_from_hex(arg, &txid) != 0)
+        return cli_failf("tx", "'%s' is not a txid (64 hex digits)", arg);
+    if (!(db = cli_db_dir("tx", db))) return 2;
+    ch_error err;
+    ch_store *s;
+    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("tx", &err);
+    uint64_t tx;
+    int rc = ch_store_find_tx(s, &txid, &tx, &err);
+    if (rc <= 0) {
+        if (rc < 0)
+            cli_fail("tx", &err);
+        else
+            fprintf(stderr, "coinhound tx: %s is not in the store\n", arg);
+        ch_store_close(s);
+        return rc < 0 ? 2 : 1;
+    }
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        cli_tx_json(&w, s, tx);
+        ch_jw_newline(&w);
+    } else {
+        cli_tx_text(stdout, s, tx);
+    }
+    ch_store_close(s);
+    return 0;
+}

@@ -1,0 +1,154 @@
+#include "cli/store_json.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+
+void cli_tx_values(const ch_store *s, uint64_t tx, uint64_t *in, uint64_t *out, int *coinbase) {
+    uint64_t first, n;
+    *in = *out = 0;
+    *coinbase = 0;
+    ch_store_tx_inputs(s, tx, &first, &n);
+    for (uint64_t i = first; i < first + n; i++) {
+        int64_t o = ch_store_input_spent_output(s, i);
+        if (o < 0)
+            *coinbase = 1;
+        else
+            *in += CH_OUT_VALUE(ch_store_output(s, (uint64_t)o));
+    }
+    ch_store_tx_outputs(s, tx, &first, &n);
+    for (uint64_t o = first; o < first + n; o++)
+        *out += CH_OUT_VALUE(ch_store_output(s, o));
+}
+
+static void hash_hex(const uint8_t b[32], char out[65]) {
+    ch_hash256 h;
+    memcpy(h.b, b, 32);
+    ch_hash256_to_hex(&h, out);
+}
+
+static void out_fields(ch_jw *w, const ch_store *s, uint64_t o) {
+    const ch_out_rec *r = ch_store_output(s, o);
+    char buf[128];
+    ch_jw_key(w, "value");
+    ch_jw_uint(w, CH_OUT_VALUE(r));
+    ch_jw_key(w, "address");
+    ch_jw_str(w, cli_addr_str(s, r->addr, buf));
+    ch_jw_key(w, "type");
+    ch_jw_str(w, ch_script_type_name(CH_OUT_TYPE(r)));
+}
+
+void cli_tx_json(ch_jw *w, ch_store *s, uint64_t tx) {
+    char hex[65];
+    ch_hash256 txid;
+    ch_store_txid(s, tx, &txid);
+    ch_hash256_to_hex(&txid, hex);
+    uint32_t height = ch_store_tx_height(s, tx);
+    const ch_block_rec *b = ch_store_block(s, height);
+    uint64_t vin, vout, first, n;
+    int coinbase;
+    cli_tx_values(s, tx, &vin, &vout, &coinbase);
+    ch_jw_obj_begin(w);
+    ch_jw_key(w, "txid");
+    ch_jw_str(w, hex);
+    ch_jw_key(w, "size");
+    ch_jw_uint(w, ch_store_tx_size(s, tx));
+    ch_jw_key(w, "block_height");
+    ch_jw_uint(w, height);
+    ch_jw_key(w, "block_hash");
+    hash_hex(b->hash, hex);
+    ch_jw_str(w, hex);
+    ch_jw_key(w, "time");
+    ch_jw_uint(w, b->time);
+    ch_jw_key(w, "coinbase");
+    ch_jw_bool(w, coinbase);
+    ch_jw_key(w, "fee");
+    if (coinbase)
+        ch_jw_null(w);
+    else
+        ch_jw_uint(w, vin - vout);
+    ch_jw_key(w, "inputs");
+    ch_jw_arr_begin(w);
+    ch_store_tx_inputs(s, tx, &first, &n);
+    for (uint64_t i = first; i < first + n; i++) {
+        const ch_in_rec *r = ch_store_input(s, i);
+        ch_jw_obj_begin(w);
+        if (r->spent_tx == CH_NO_TX) {
+            ch_jw_key(w, "coinbase");
+            ch_jw_bool(w, 1);
+        } else {
+            ch_hash256 prev;
+            ch_store_txid(s, r->spent_tx, &prev);
+            ch_hash256_to_hex(&prev, hex);
+            ch_jw_key(w, "txid");
+            ch_jw_str(w, hex);
+            ch_jw_key(w, "vout");
+            ch_jw_uint(w, r->vout);
+            out_fields(w, s, (uint64_t)ch_store_input_spent_output(s, i));
+        }
+        ch_jw_obj_end(w);
+    }
+    ch_jw_arr_end(w);
+    ch_jw_key(w, "outputs");
+    ch_jw_arr_begin(w);
+    ch_store_tx_outputs(s, tx, &first, &n);
+    for (uint64_t o = first; o < first + n; o++) {
+        ch_jw_obj_begin(w);
+        ch_jw_key(w, "n");
+        ch_jw_uint(w, o - first);
+        out_fields(w, s, o);
+        ch_jw_key(w, "spent_by");
+        int64_t sp = ch_store_output_spender(s, o);
+        if (sp < 0) {
+            ch_jw_null(w);
+        } else {
+            ch_hash256 t;
+            ch_store_txid(s, (uint64_t)sp, &t);
+            ch_hash256_to_hex(&t, hex);
+            ch_jw_str(w, hex);
+        }
+        ch_jw_obj_end(w);
+    }
+    ch_jw_arr_end(w);
+    ch_jw_obj_end(w);
+}
+
+void cli_tx_text(FILE *f, ch_store *s, uint64_t tx) {
+    char hex[65], a[128], v[32], t[32];
+    ch_hash256 txid;
+    ch_store_txid(s, tx, &txid);
+    ch_hash256_to_hex(&txid, hex);
+    uint32_t height = ch_store_tx_height(s, tx);
+    uint64_t vin, vout, first, n;
+    int coinbase;
+    cli_tx_values(s, tx, &vin, &vout, &coinbase);
+    fprintf(f, "tx %s\n  block %u  %s UTC  %u bytes\n", hex, height,
+            cli_time(ch_store_block(s, height)->time, t), ch_store_tx_size(s, tx));
+    if (coinbase)
+        fprintf(f, "  coinbase: new coins %s BTC\n", cli_btc(vout, v));
+    else
+        fprintf(f, "  fee %s BTC\n", cli_btc(vin - vout, v));
+    ch_store_tx_inputs(s, tx, &first, &n);
+    fprintf(f, "  inputs (%" PRIu64 ")\n", n);
+    for (uint64_t i = first; i < first + n && !coinbase; i++) {
+        int64_t o = ch_store_input_spent_output(s, i);
+        const ch_out_rec *r = ch_store_output(s, (uint64_t)o);
+        const ch_in_rec *in = ch_store_input(s, i);
+        ch_hash256 prev;
+        ch_store_txid(s, in->spent_tx, &prev);
+        ch_hash256_to_hex(&prev, hex);
+        const char *addr = cli_addr_str(s, r->addr, a);
+        fprintf(f, "    %s:%u  %s BTC  %s\n", hex, in->vout, cli_btc(CH_OUT_VALUE(r), v),
+                addr ? addr : ch_script_type_short(CH_OUT_TYPE(r)));
+    }
+    ch_store_tx_outputs(s, tx, &first, &n);
+    fprintf(f, "  outputs (%" PRIu64 ")\n", n);
+    for (uint64_t o = first; o < first + n; o++) {
+        const ch_out_rec *r = ch_store_output(s, o);
+        const char *addr = cli_addr_str(s, r->addr, a);
+        fprintf(f, "    %" PRIu64 "  %s BTC  %s  [%s]%s\n", o - first, cli_btc(CH_OUT_VALUE(r), v),
+                addr ? addr : "-", ch_script_type_short(CH_OUT_TYPE(r)),
+                ch_store_output_spender(s, o) >= 0 ? "  spent" : "");
+    }
+}

@@ -1,0 +1,141 @@
+/* Base58 and Base58Check (Bitcoin alphabet).
+ *
+ * Base58 reads the bytes as one big-endian number and writes it in base 58,
+ * except that each leading zero byte becomes a leading '1' (the digit zero),
+ * so leading zeros survive the round trip. The conversions below work digit by
+ * digit on the output buffer itself (schoolbook multiply-and-add): quadratic,
+ * but addresses are a few dozen characters and this needs no allocation.
+ *
+ * Positions in error messages are 0-based offsets into the string. */
+#include "coinhound/encode.h"
+
+#include <string.h>
+
+#include "coinhound/hash.h"
+
+static const char B58_ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/* Largest Base58Check payload we handle (version + data). Addresses use 21
+ * bytes and extended keys 78; 256 leaves room without any allocation. */
+#define B58CHECK_MAX_PAYLOAD 256
+
+/* Digit value of c, or -1 when c is not in the alphabet (0, O, I, l are not). */
+static int b58_digit(unsigned char c) {
+    const char *p;
+    if (c == '\0') return -1;
+    p = strchr(B58_ALPHABET, c);
+    return p ? (int)(p - B58_ALPHABET) : -1;
+}
+
+/* Message for a character outside the alphabet; shows unprintable bytes in
+ * hex so the message stays one readable line. */
+static int b58_bad_char(ch_error *err, unsigned char c, size_t pos) {
+    if (c >= 0x21 && c <= 0x7e)
+        return ch_err(err, "invalid character '%c' at position %zu", c, pos);
+    return ch_err(err, "invalid character 0x%02x at position %zu", c, pos);
+}
+
+size_t ch_base58_encode(const uint8_t *in, size_t len, char *out, size_t out_cap) {
+    size_t zeros = 0, ndig = 0, i, j;
+    if (out_cap == 0) return 0;
+    while (zeros < len && in[zeros] == 0)
+        zeros++;
+    if (zeros + 1 > out_cap) return 0;
+
+    /* Base-58 digits, least significant first, kept in out[zeros..). */
+    uint8_t *dig = (uint8_t *)out + zeros;
+    size_t room = out_cap - 1 - zeros; /* keep one byte for the NUL */
+    for (i = zeros; i < len; i++) {
+        unsigned carry = in[i];
+        for (j = 0; j < ndig; j++) {
+            carry += (unsigned)dig[j] << 8;
+            dig[j] = (uint8_t)(carry % 58);
+            carry /= 58;
+        }
+        while (carry) {
+            if (ndig == room) return 0;
+            dig[ndig++] = (uint8_t)(carry % 58);
+            carry /= 58;
+        }
+    }
+    /* Most significant digit first, then map digits to characters. */
+    for (i = 0; i < ndig / 2; i++) {
+        uint8_t t = dig[i];
+        dig[i] = dig[ndig - 1 - i];
+        dig[ndig - 1 - i] = t;
+    }
+    for (i = 0; i < ndig; i++)
+        dig[i] = (uint8_t)B58_ALPHABET[dig[i]];
+    memset(out, '1', zeros);
+    out[zeros + ndig] = '\0';
+    return zeros + ndig;
+}
+
+/* Decode s into out[0..cap); on failure says why in err (may be NULL). */
+static int b58_decode(const char *s, uint8_t *out, size_t cap, size_t *out_len, ch_error *err) {
+    size_t n = strlen(s), zeros = 0, used = 0, i, j;
+
+    /* Check the alphabet first, so a typo is reported as such even in a
+     * string that would also be too long. */
+    for (i = 0; i < n; i++)
+        if (b58_digit((unsigned char)s[i]) < 0) return b58_bad_char(err, (unsigned char)s[i], i);
+
+    while (zeros < n && s[zeros] == '1')
+        zeros++;
+    if (zeros > cap) return ch_err(err, "too long");
+
+    /* The number is built big-endian, right-aligned in num[room-used..room). */
+    uint8_t *num = out + zeros;
+    size_t room = cap - zeros;
+    for (i = zeros; i < n; i++) {
+        unsigned carry = (unsigned)b58_digit((unsigned char)s[i]);
+        for (j = room; j > room - used; j--) {
+            carry += (unsigned)num[j - 1] * 58;
+            num[j - 1] = (uint8_t)(carry & 0xff);
+            carry >>= 8;
+        }
+        while (carry) {
+            if (used == room) return ch_err(err, "too long");
+            num[room - used - 1] = (uint8_t)(carry & 0xff);
+            used++;
+            carry >>= 8;
+        }
+    }
+    memmove(num, num + room - used, used);
+    memset(out, 0, zeros);
+    *out_len = zeros + used;
+    return 0;
+}
+
+int ch_base58_decode(const char *s, uint8_t *out, size_t out_cap, size_t *out_len) {
+    return b58_decode(s, out, out_cap, out_len, NULL);
+}
+
+size_t ch_base58check_encode(const uint8_t *payload, size_t len, char *out, size_t out_cap) {
+    uint8_t buf[B58CHECK_MAX_PAYLOAD + 4];
+    ch_hash256 h;
+    if (len > B58CHECK_MAX_PAYLOAD) return 0;
+    if (len) memcpy(buf, payload, len);
+    ch_sha256d(payload, len, &h);
+    memcpy(buf + len, h.b, 4);
+    return ch_base58_encode(buf, len + 4, out, out_cap);
+}
+
+int ch_base58check_decode(const char *s, uint8_t *out, size_t out_cap, size_t *out_len,
+                          ch_error *err) {
+    uint8_t buf[B58CHECK_MAX_PAYLOAD + 4];
+    size_t n;
+    ch_hash256 h;
+
+    /* Decode into the full buffer, not just out_cap + 4: a typo can change
+     * the decoded length, and it should still be reported as a bad checksum
+     * rather than as a length problem. */
+    if (b58_decode(s, buf, sizeof buf, &n, err) != 0) return -1;
+    if (n < 4) return ch_err(err, "too short for a checksum (%zu bytes)", n);
+    ch_sha256d(buf, n - 4, &h);
+    if (memcmp(h.b, buf + n - 4, 4) != 0) return ch_err(err, "bad checksum");
+    if (n - 4 > out_cap) return ch_err(err, "too long");
+    if (n > 4) memcpy(out, buf, n - 4);
+    *out_len = n - 4;
+    return 0;
+}

@@ -1,0 +1,256 @@
+/* Bech32 (BIP173), Bech32m (BIP350) and segwit addresses.
+ *
+ * A string is hrp + '1' + data characters, the last six of which are a BCH
+ * checksum over the hrp and the data. Bech32 and Bech32m differ only in the
+ * constant the checksum is xored with. Segwit addresses put the witness
+ * version in the first data word and the program, regrouped from 8-bit bytes
+ * into 5-bit words, after it; v0 uses Bech32, v1..16 Bech32m.
+ *
+ * Positions in error messages are 0-based offsets into the string. */
+#include "coinhound/encode.h"
+
+#include <string.h>
+
+static const char BECH32_CHARSET[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+
+#define BECH32_MAX_LEN    90 /* BIP173: whole string, separator included */
+#define BECH32_CHECKSUM   6
+#define BECH32_CONST      1u
+#define BECH32M_CONST     0x2bc830a3u
+#define SEGWIT_MIN_PROG   2
+#define SEGWIT_MAX_PROG   40
+#define SEGWIT_MAX_WITVER 16
+
+/* The BCH checksum state update: BIP173's generator coefficients. */
+static uint32_t polymod_step(uint32_t chk, uint8_t v) {
+    uint32_t top = chk >> 25;
+    chk = ((chk & 0x1ffffff) << 5) ^ v;
+    if (top & 1) chk ^= 0x3b6a57b2;
+    if (top & 2) chk ^= 0x26508e6d;
+    if (top & 4) chk ^= 0x1ea119fa;
+    if (top & 8) chk ^= 0x3d4233dd;
+    if (top & 16) chk ^= 0x2a1462b3;
+    return chk;
+}
+
+/* Checksum state after the hrp (lowercase): its high bits, a zero, then its
+ * low bits, as BIP173's "hrp expansion". */
+static uint32_t polymod_hrp(const char *hrp, size_t hrp_len) {
+    uint32_t chk = 1;
+    size_t i;
+    for (i = 0; i < hrp_len; i++)
+        chk = polymod_step(chk, (uint8_t)((unsigned char)hrp[i] >> 5));
+    chk = polymod_step(chk, 0);
+    for (i = 0; i < hrp_len; i++)
+        chk = polymod_step(chk, (uint8_t)(hrp[i] & 31));
+    return chk;
+}
+
+static uint32_t variant_const(ch_bech32_variant v) {
+    return v == CH_BECH32M ? BECH32M_CONST : BECH32_CONST;
+}
+
+static int is_upper(unsigned char c) {
+    return c >= 'A' && c <= 'Z';
+}
+static int is_lower(unsigned char c) {
+    return c >= 'a' && c <= 'z';
+}
+static char to_lower(unsigned char c) {
+    return (char)(is_upper(c) ? c + ('a' - 'A') : c);
+}
+
+/* Value of a (lowercase) data character, or -1. */
+static int charset_value(char c) {
+    const char *p;
+    if (c == '\0') return -1;
+    p = strchr(BECH32_CHARSET, c);
+    return p ? (int)(p - BECH32_CHARSET) : -1;
+}
+
+size_t ch_bech32_encode(const char *hrp, const uint8_t *data5, size_t len, ch_bech32_variant v,
+                        char *out, size_t out_cap) {
+    size_t hrp_len = strlen(hrp), total, i, k = 0;
+    int has_upper = 0, has_lower = 0;
+    uint32_t chk;
+
+    if (v != CH_BECH32 && v != CH_BECH32M) return 0;
+    if (hrp_len < 1) return 0;
+    total = hrp_len + 1 + len + BECH32_CHECKSUM;
+    if (total > BECH32_MAX_LEN || total + 1 > out_cap) return 0;
+    for (i = 0; i < hrp_len; i++) {
+        unsigned char c = (unsigned char)hrp[i];
+        if (c < 33 || c > 126) return 0;
+        has_upper |= is_upper(c);
+        has_lower |= is_lower(c);
+        out[k++] = to_lower(c);
+    }
+    if (has_upper && has_lower) return 0;
+    out[k++] = '1';
+
+    /* The checksum is always over the lowercase hrp, which out now holds. */
+    chk = polymod_hrp(out, hrp_len);
+    for (i = 0; i < len; i++) {
+        if (data5[i] >> 5) return 0;
+        chk = polymod_step(chk, data5[i]);
+        out[k++] = BECH32_CHARSET[data5[i]];
+    }
+    for (i = 0; i < BECH32_CHECKSUM; i++)
+        chk = polymod_step(chk, 0);
+    chk ^= variant_const(v);
+    for (i = 0; i < BECH32_CHECKSUM; i++)
+        out[k++] = BECH32_CHARSET[(chk >> (5 * (BECH32_CHECKSUM - 1 - i))) & 31];
+    out[k] = '\0';
+    return k;
+}
+
+/* Character range and case rules over the whole string. */
+static int bech32_check_chars(const char *s, size_t n, ch_error *err) {
+    int has_upper = 0, has_lower = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 33 || c > 126)
+            return ch_err(
+                err, "invalid character at position %zu (byte 0x%02x is not printable US-ASCII)", i,
+                c);
+        has_upper |= is_upper(c);
+        has_lower |= is_lower(c);
+    }
+    if (has_upper && has_lower) return ch_err(err, "mixed case");
+    return 0;
+}
+
+ch_bech32_variant ch_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data5,
+                                   size_t data_cap, size_t *data_len, ch_error *err) {
+    size_t n = strlen(s), sep, hrp_len, ndata, i;
+    const char *p;
+    uint32_t chk;
+
+    if (n > BECH32_MAX_LEN) {
+        ch_err(err, "too long (%zu characters, at most %d)", n, BECH32_MAX_LEN);
+        return CH_BECH32_INVALID;
+    }
+    if (bech32_check_chars(s, n, err) != 0) return CH_BECH32_INVALID;
+    p = strrchr(s, '1');
+    if (!p) {
+        ch_err(err, "no separator '1'");
+        return CH_BECH32_INVALID;
+    }
+    sep = (size_t)(p - s);
+    hrp_len = sep;
+    if (hrp_len == 0) {
+        ch_err(err, "empty human-readable part");
+        return CH_BECH32_INVALID;
+    }
+    if (n - sep - 1 < BECH32_CHECKSUM) {
+        ch_err(err, "checksum too short (%zu characters after the separator, need 6)", n - sep - 1);
+        return CH_BECH32_INVALID;
+    }
+    ndata = n - sep - 1 - BECH32_CHECKSUM;
+    if (hrp_len + 1 > hrp_cap || ndata > data_cap) {
+        ch_err(err, "too long for the caller's buffer");
+        return CH_BECH32_INVALID;
+    }
+    for (i = 0; i < hrp_len; i++)
+        hrp[i] = to_lower((unsigned char)s[i]);
+    hrp[hrp_len] = '\0';
+
+    chk = polymod_hrp(hrp, hrp_len);
+    for (i = sep + 1; i < n; i++) {
+        int v = charset_value(to_lower((unsigned char)s[i]));
+        if (v < 0) {
+            ch_err(err, "invalid character at position %zu ('%c' is not in the Bech32 alphabet)", i,
+                   s[i]);
+            return CH_BECH32_INVALID;
+        }
+        chk = polymod_step(chk, (uint8_t)v);
+        if (i < n - BECH32_CHECKSUM) data5[i - sep - 1] = (uint8_t)v;
+    }
+    *data_len = ndata;
+    if (chk == BECH32_CONST) return CH_BECH32;
+    if (chk == BECH32M_CONST) return CH_BECH32M;
+    ch_err(err, "bad checksum");
+    return CH_BECH32_INVALID;
+}
+
+/* Regroup bits: 8 -> 5 pads the tail with zeros; 5 -> 8 refuses a tail of
+ * 5 bits or more (a whole group) and any non-zero padding, as BIP173 asks. */
+static int convert_bits(const uint8_t *in, size_t len, int from, int to, int pad, uint8_t *out,
+                        size_t out_cap, size_t *out_len, ch_error *err) {
+    uint32_t acc = 0, maxv = (1u << to) - 1;
+    int bits = 0;
+    size_t i, k = 0;
+    for (i = 0; i < len; i++) {
+        acc = ((acc << from) | in[i]) & 0xfff; /* only the low 12 bits matter */
+        bits += from;
+        while (bits >= to) {
+            bits -= to;
+            if (k == out_cap) return ch_err(err, "program too long");
+            out[k++] = (uint8_t)((acc >> bits) & maxv);
+        }
+    }
+    if (pad) {
+        if (bits) {
+            if (k == out_cap) return ch_err(err, "program too long");
+            out[k++] = (uint8_t)((acc << (to - bits)) & maxv);
+        }
+    } else if (bits >= from) {
+        return ch_err(err, "more than 4 bits of padding");
+    } else if ((acc << (to - bits)) & maxv) {
+        return ch_err(err, "non-zero padding");
+    }
+    *out_len = k;
+    return 0;
+}
+
+/* The BIP141 rules on a witness version and program length. */
+static int segwit_check(int witver, size_t prog_len, ch_error *err) {
+    if (witver < 0 || witver > SEGWIT_MAX_WITVER)
+        return ch_err(err, "invalid witness version %d", witver);
+    if (prog_len < SEGWIT_MIN_PROG || prog_len > SEGWIT_MAX_PROG)
+        return ch_err(err, "invalid program length %zu (must be 2..40 bytes)", prog_len);
+    if (witver == 0 && prog_len != 20 && prog_len != 32)
+        return ch_err(err, "invalid program length %zu for witness version 0 (must be 20 or 32)",
+                      prog_len);
+    return 0;
+}
+
+size_t ch_segwit_encode(const char *hrp, int witver, const uint8_t *prog, size_t prog_len,
+                        char *out, size_t out_cap) {
+    uint8_t data5[1 + (SEGWIT_MAX_PROG * 8 + 4) / 5];
+    size_t n5 = 0;
+    if (segwit_check(witver, prog_len, NULL) != 0) return 0;
+    data5[0] = (uint8_t)witver;
+    if (convert_bits(prog, prog_len, 8, 5, 1, data5 + 1, sizeof data5 - 1, &n5, NULL) != 0)
+        return 0;
+    return ch_bech32_encode(hrp, data5, n5 + 1, witver == 0 ? CH_BECH32 : CH_BECH32M, out, out_cap);
+}
+
+int ch_segwit_decode(const char *addr, const char *hrp, int *witver, uint8_t *prog,
+                     size_t *prog_len, ch_error *err) {
+    char got_hrp[BECH32_MAX_LEN + 1];
+    uint8_t data5[BECH32_MAX_LEN], tmp[BECH32_MAX_LEN * 5 / 8];
+    size_t n5 = 0, n8 = 0;
+    ch_bech32_variant v;
+    int ver;
+
+    v = ch_bech32_decode(addr, got_hrp, sizeof got_hrp, data5, sizeof data5, &n5, err);
+    if (v == CH_BECH32_INVALID) return -1;
+    if (strcmp(got_hrp, hrp) != 0)
+        return ch_err(err, "wrong human-readable part '%s' (expected '%s')", got_hrp, hrp);
+    if (n5 == 0) return ch_err(err, "empty data section");
+    ver = data5[0];
+    if (ver > SEGWIT_MAX_WITVER) return ch_err(err, "invalid witness version %d", ver);
+    /* tmp holds any program a 90-character string can carry (at most 51
+     * bytes), so the length rule below reports an over-long program. */
+    if (convert_bits(data5 + 1, n5 - 1, 5, 8, 0, tmp, sizeof tmp, &n8, err) != 0) return -1;
+    if (segwit_check(ver, n8, err) != 0) return -1;
+    if ((ver == 0) != (v == CH_BECH32))
+        return ch_err(err, "wrong checksum variant for witness version %d (%s, needs %s)", ver,
+                      v == CH_BECH32 ? "Bech32" : "Bech32m", ver == 0 ? "Bech32" : "Bech32m");
+    memcpy(prog, tmp, n8);
+    *witver = ver;
+    *prog_len = n8;
+    return 0;
+}

@@ -1,0 +1,374 @@
+/* Appending blocks to the store and committing them (see store.h).
+ *
+ * Lookups during ingest go to the hot maps first; an empty store's indexes
+ * live wholly in them (the *_complete flags), so a fresh ingest never asks
+ * LMDB. New index keys wait in lists and reach LMDB, sorted, in the commit's
+ * single write transaction. */
+#include "store/store_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* hot maps past this many entries are dropped after a commit (LMDB has all) */
+#define HOT_LIMIT (40u << 20)
+
+int ch_u64_push(ch_u64_list *l, uint64_t x) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        uint64_t *v = realloc(l->v, cap * sizeof *v);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return 0;
+}
+
+/* Find the index slot of an item: walk keys upward from its natural key,
+ * asking the hot map and then (when the map is not complete) LMDB. `match`
+ * says whether a slot's value is our item. Returns 1 with *e (hot) or *lmdb
+ * set when found, 0 when not found with *free_key the first unused key. */
+typedef bool (*match_fn)(ch_store *s, const void *item, uint64_t value, uint32_t id);
+
+static int probe(ch_store *s, ch_hotmap *hot, bool complete, MDB_dbi dbi, uint64_t key,
+                 match_fn match, const void *item, ch_hot_entry **e, MDB_val *lmdb,
+                 uint64_t *found_key, ch_error *err) {
+    for (;; key++) {
+        ch_hot_entry *h = ch_hot_get(hot, key);
+        if (h) {
+            if (match(s, item, h->aux, h->id)) {
+                *e = h;
+                *found_key = key;
+                return 1;
+            }
+            continue;
+        }
+        if (complete) break;
+        int rc = ch_store_index_get(s, dbi, key, lmdb, err);
+        if (rc < 0) return -1;
+        if (rc == 0) break;
+        uint64_t value;
+        uint32_t id = 0;
+        memcpy(&value, lmdb->mv_data, 8);
+        if (dbi == s->db_addr) {
+            ch_addr_val av;
+            memcpy(&av, lmdb->mv_data, sizeof av);
+            value = av.last_out;
+            id = av.id;
+        }
+        if (match(s, item, value, id)) {
+            *e = NULL;
+            *found_key = key;
+            return 1;
+        }
+    }
+    *found_key = key;
+    return 0;
+}
+
+static bool tx_matches(ch_store *s, const void *txid, uint64_t tx, uint32_t id) {
+    (void)id;
+    return tx < ch_col_count(&s->col[COL_TXS]) &&
+           memcmp(ch_col_at(&s->col[COL_TXIDS], tx), txid, 32) == 0;
+}
+
+static bool addr_matches(ch_store *s, const void *a, uint64_t last, uint32_t id) {
+    (void)last;
+    return id >= 1 && id <= ch_col_count(&s->col[COL_ADDRS]) &&
+           ch_store_addr_rec_equal(ch_col_at(&s->col[COL_ADDRS], id - 1), a);
+}
+
+static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, uint64_t *key,
+                   ch_error *err) {
+    ch_hot_entry *e;
+    MDB_val v;
+    int rc = probe(s, &s->tx_hot, s->tx_hot_complete, s->db_txid, ch_store_txid_key(txid),
+                   tx_matches, txid->b, &e, &v, key, err);
+    if (rc == 1) {
+        if (e)
+            *tx = e->aux;
+        else
+            memcpy(tx, v.mv_data, 8);
+    }
+    return rc;
+}
+
+static void hex_txid(const ch_hash256 *h, char out[65]) {
+    ch_hash256_to_hex(h, out);
+}
+
+int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
+    if (!s->writable) return ch_err(err, "store opened read-only");
+    if (s->in_block) return ch_err(err, "begin_block inside a block");
+    ch_block_rec r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.hash, b->hash.b, 32);
+    r.first_tx = ch_col_count(&s->col[COL_TXS]);
+    r.time = b->time;
+    r.bits = b->bits;
+    r.size = b->size;
+    r.version = b->version;
+    r.nonce = b->nonce;
+    if (ch_col_append(&s->col[COL_BLOCKS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    s->in_block = true;
+    s->block_first_tx = r.first_tx;
+    return 0;
+}
+
+int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
+    if (!s->in_block) return ch_err(err, "add_tx outside a block");
+    uint64_t tx = ch_col_count(&s->col[COL_TXS]), existing, key;
+    if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 1 holds at most 2^32-2 transactions");
+    /* A duplicate txid (BIP30's two coinbases) takes the next free key. */
+    int rc = find_tx(s, txid, &existing, &key, err);
+    while (rc == 1) {
+        ch_hot_entry *e;
+        MDB_val v;
+        rc = probe(s, &s->tx_hot, s->tx_hot_complete, s->db_txid, key + 1, tx_matches, txid->b, &e,
+                   &v, &key, err);
+    }
+    if (rc < 0) return -1;
+    ch_tx_rec r = {.first_in_size = ch_col_count(&s->col[COL_INS]) |
+                                    ((uint64_t)(size < 0xffffff ? size : 0xffffff) << 40),
+                   .first_out = ch_col_count(&s->col[COL_OUTS])};
+    ch_hot_entry *e = ch_hot_put(&s->tx_hot, key);
+    if (!e || ch_col_append(&s->col[COL_TXS], &r) == UINT64_MAX ||
+        ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX ||
+        ch_u64_push(&s->new_tx_keys, key) != 0)
+        return ch_err(err, "out of memory");
+    e->aux = tx;
+    e->flags = CH_HOT_NEW;
+    s->cur_tx = tx;
+    return 0;
+}
+
+int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err) {
+    if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
+    uint64_t prev, key, first, n;
+    int rc = find_tx(s, prev_txid, &prev, &key, err);
+    char hex[65];
+    if (rc < 0) return -1;
+    if (rc == 0 || prev >= s->cur_tx) {
+        hex_txid(prev_txid, hex);
+        return ch_err(err, "input spends %s:%u, a transaction not in the chain before it", hex,
+                      vout);
+    }
+    ch_store_tx_outputs(s, prev, &first, &n);
+    if (vout >= n) {
+        hex_txid(prev_txid, hex);
+        return ch_err(err, "input spends %s:%u, but that transaction has %llu outputs", hex, vout,
+                      (unsigned long long)n);
+    }
+    ch_col *outs = &s->col[COL_OUTS];
+    const ch_out_rec *o = ch_col_at(outs, first + vout);
+    if (o->spent != 0 && o->spent <= ch_col_count(&s->col[COL_TXS])) {
+        hex_txid(prev_txid, hex);
+        return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o->spent - 1);
+    }
+    uint32_t mark = (uint32_t)s->cur_tx + 1;
+    if (ch_col_patch(outs, first + vout, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
+        return -1;
+    ch_in_rec r = {.spent_tx = (uint32_t)prev, .vout = vout};
+    if (ch_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    return 0;
+}
+
+int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
+    if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
+    ch_in_rec r = {.spent_tx = CH_NO_TX, .vout = 0};
+    if (ch_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    return 0;
+}
+
+/* The address's hot entry (loaded from LMDB or created), or NULL on error. */
+static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, bool *is_new, ch_error *err) {
+    ch_hot_entry *e;
+    MDB_val v;
+    uint64_t key;
+    int rc = probe(s, &s->addr_hot, s->addr_hot_complete, s->db_addr, ch_store_addr_key(a),
+                   addr_matches, a, &e, &v, &key, err);
+    if (rc < 0) return NULL;
+    *is_new = rc == 0;
+    if (rc == 1 && e) return e;
+    ch_hot_entry *h = ch_hot_put(&s->addr_hot, key);
+    if (!h) {
+        ch_err(err, "out of memory");
+        return NULL;
+    }
+    if (rc == 1) { /* known to LMDB, now cached */
+        ch_addr_val av;
+        memcpy(&av, v.mv_data, sizeof av);
+        h->id = av.id;
+        h->aux = av.last_out;
+        return h;
+    }
+    ch_addr_rec r;
+    ch_store_addr_to_rec(a, &r);
+    uint64_t idx = ch_col_append(&s->col[COL_ADDRS], &r);
+    if (idx == UINT64_MAX || idx + 1 >= UINT32_MAX) {
+        ch_err(err, idx == UINT64_MAX ? "out of memory" : "store format 1 holds 2^32-1 addresses");
+        return NULL;
+    }
+    h->id = (uint32_t)(idx + 1);
+    h->aux = UINT64_MAX; /* no output yet */
+    h->flags = CH_HOT_NEW;
+    return h;
+}
+
+int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
+                        ch_error *err) {
+    if (s->cur_tx == UINT64_MAX) return ch_err(err, "output outside a transaction");
+    if (value > 0x00ffffffffffffffULL)
+        return ch_err(err, "output value %llu does not fit the store's 56 bits",
+                      (unsigned long long)value);
+    uint64_t out = ch_col_count(&s->col[COL_OUTS]);
+    ch_out_rec r = {.value_type = value | ((uint64_t)type << 56), .addr = 0, .spent = 0};
+    uint32_t prev_dist = 0;
+    if (addr && addr->kind != CH_ADDR_NONE) {
+        bool is_new;
+        ch_hot_entry *e = address_entry(s, addr, &is_new, err);
+        if (!e) return -1;
+        r.addr = e->id;
+        if (e->aux != UINT64_MAX) {
+            uint64_t d = out - e->aux;
+            if (d < CH_OUTPREV_FAR) {
+                prev_dist = (uint32_t)d;
+            } else {
+                prev_dist = CH_OUTPREV_FAR;
+                if (ch_u64_push(&s->far_pend, out) || ch_u64_push(&s->far_pend, e->aux))
+                    return ch_err(err, "out of memory");
+            }
+        }
+        e->aux = out;
+        if (!(e->flags & CH_HOT_DIRTY)) {
+            e->flags |= CH_HOT_DIRTY;
+            if (ch_u64_push(&s->dirty_addr_keys, e->key) != 0) return ch_err(err, "out of memory");
+        }
+    }
+    if (ch_col_append(&s->col[COL_OUTS], &r) == UINT64_MAX ||
+        ch_col_append(&s->col[COL_OUTPREV], &prev_dist) == UINT64_MAX)
+        return ch_err(err, "out of memory");
+    return 0;
+}
+
+int ch_store_end_block(ch_store *s, ch_error *err) {
+    if (!s->in_block) return ch_err(err, "end_block outside a block");
+    ch_block_rec *b = ch_col_at(&s->col[COL_BLOCKS], ch_col_count(&s->col[COL_BLOCKS]) - 1);
+    b->n_tx = (uint32_t)(ch_col_count(&s->col[COL_TXS]) - s->block_first_tx);
+    s->in_block = false;
+    s->cur_tx = UINT64_MAX;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int put_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key, const void *val, size_t len) {
+    MDB_val k = {sizeof key, &key}, v = {len, (void *)val};
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
+    int rc = 0;
+    /* sorted keys walk the B-tree in order: far fewer pages touched */
+    if (s->new_tx_keys.n) qsort(s->new_tx_keys.v, s->new_tx_keys.n, 8, cmp_u64);
+    for (size_t i = 0; i < s->new_tx_keys.n && !rc; i++) {
+        ch_hot_entry *e = ch_hot_get(&s->tx_hot, s->new_tx_keys.v[i]);
+        rc = put_u64(txn, s->db_txid, s->new_tx_keys.v[i], &e->aux, 8);
+        e->flags = 0;
+    }
+    if (s->dirty_addr_keys.n) qsort(s->dirty_addr_keys.v, s->dirty_addr_keys.n, 8, cmp_u64);
+    for (size_t i = 0; i < s->dirty_addr_keys.n && !rc; i++) {
+        ch_hot_entry *e = ch_hot_get(&s->addr_hot, s->dirty_addr_keys.v[i]);
+        ch_addr_val av = {.id = e->id, .pad = 0, .last_out = e->aux};
+        rc = put_u64(txn, s->db_addr, s->dirty_addr_keys.v[i], &av, sizeof av);
+        e->flags = 0;
+    }
+    for (size_t i = 0; i + 1 < s->far_pend.n && !rc; i += 2)
+        rc = put_u64(txn, s->db_farprev, s->far_pend.v[i], &s->far_pend.v[i + 1], 8);
+    ch_col *blocks = &s->col[COL_BLOCKS];
+    for (uint64_t h = blocks->n_committed; h < ch_col_count(blocks) && !rc; h++) {
+        const ch_block_rec *b = ch_col_at(blocks, h);
+        uint32_t height = (uint32_t)h;
+        MDB_val k = {32, (void *)b->hash}, v = {4, &height};
+        rc = mdb_put(txn, s->db_block, &k, &v, 0);
+    }
+    if (rc) return ch_err(err, "%s: writing the index: %s", s->dir, mdb_strerror(rc));
+    return ch_store_write_lengths(s, txn, err);
+}
+
+int ch_store_commit(ch_store *s, ch_error *err) {
+    if (!s->writable) return ch_err(err, "store opened read-only");
+    if (s->in_block) return ch_err(err, "commit inside a block");
+    /* 1. the data, durable */
+    for (int i = 0; i < COL_COUNT; i++)
+        if (ch_col_flush(&s->col[i], err) != 0) return -1;
+    /* 2. the lengths and index keys, in one LMDB transaction */
+    mdb_txn_reset(s->rtxn);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
+    if (write_indexes(s, txn, err) != 0) {
+        mdb_txn_abort(txn);
+        ch_store_renew_read(s, NULL);
+        return -1;
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) {
+        ch_store_renew_read(s, NULL);
+        return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
+    }
+    /* 3. readers may now see it */
+    for (int i = 0; i < COL_COUNT; i++)
+        if (ch_col_publish(&s->col[i], err) != 0) return -1;
+    s->new_tx_keys.n = s->dirty_addr_keys.n = s->far_pend.n = 0;
+    if (s->tx_hot.count > HOT_LIMIT) {
+        ch_hot_clear(&s->tx_hot);
+        s->tx_hot_complete = false;
+    }
+    if (s->addr_hot.count > HOT_LIMIT) {
+        ch_hot_clear(&s->addr_hot);
+        s->addr_hot_complete = false;
+    }
+    return ch_store_renew_read(s, err);
+}
+
+void ch_store_abort(ch_store *s) {
+    if (!s || !s->writable) return;
+    /* undo the spent marks this batch wrote into committed outputs */
+    ch_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];
+    for (uint64_t i = ins->n_committed; i < ch_col_count(ins); i++) {
+        const ch_in_rec *r = ch_col_at(ins, i);
+        if (r->spent_tx == CH_NO_TX) continue;
+        uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
+        uint32_t zero = 0;
+        if (o < outs->n_committed)
+            ch_col_patch(outs, o, offsetof(ch_out_rec, spent), &zero, 4, NULL);
+    }
+    for (int i = 0; i < COL_COUNT; i++)
+        ch_col_discard(&s->col[i]);
+    /* pending keys and moved address heads live in the hot maps: drop them */
+    bool had_pending = s->new_tx_keys.n || s->dirty_addr_keys.n;
+    if (had_pending) {
+        ch_hot_clear(&s->tx_hot);
+        ch_hot_clear(&s->addr_hot);
+        s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
+        s->addr_hot_complete = s->col[COL_ADDRS].n_committed == 0;
+    }
+    s->new_tx_keys.n = s->dirty_addr_keys.n = s->far_pend.n = 0;
+    s->in_block = false;
+    s->cur_tx = UINT64_MAX;
+}
+
+uint64_t ch_store_pending_bytes(const ch_store *s) {
+    uint64_t n = 0;
+    for (int i = 0; i < COL_COUNT; i++)
+        n += s->col[i].pend_n * s->col[i].rec;
+    return n;
+}
+
+uint32_t ch_store_next_height(const ch_store *s) {
+    return (uint32_t)ch_col_count(&s->col[COL_BLOCKS]);
+}

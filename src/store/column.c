@@ -1,0 +1,124 @@
+#include "store/column.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int remap(ch_col *c, ch_error *err) {
+    size_t want = (size_t)(c->n_committed * c->rec);
+    if (want == c->map_len) return 0;
+    if (c->map) munmap(c->map, c->map_len);
+    c->map = NULL;
+    c->map_len = 0;
+    if (want == 0) return 0;
+    void *m = mmap(NULL, want, PROT_READ, MAP_SHARED, c->fd, 0);
+    if (m == MAP_FAILED) return ch_err(err, "%s: mmap: %s", c->path, strerror(errno));
+    c->map = m;
+    c->map_len = want;
+    return 0;
+}
+
+int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
+                ch_error *err) {
+    memset(c, 0, sizeof *c);
+    c->rec = rec;
+    c->fd = -1;
+    strncpy(c->path, path, sizeof c->path - 1);
+    c->fd = open(path, writable ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0644);
+    if (c->fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(c->fd, &st) != 0) return ch_err(err, "%s: %s", path, strerror(errno));
+    uint64_t have = (uint64_t)st.st_size / rec;
+    if (have < n_committed)
+        return ch_err(err, "%s: holds %llu records but the index says %llu were committed", path,
+                      (unsigned long long)have, (unsigned long long)n_committed);
+    if (writable && (uint64_t)st.st_size != n_committed * rec &&
+        ftruncate(c->fd, (off_t)(n_committed * rec)) != 0)
+        return ch_err(err, "%s: cutting uncommitted tail: %s", path, strerror(errno));
+    c->n_committed = n_committed;
+    return remap(c, err);
+}
+
+void ch_col_close(ch_col *c) {
+    if (c->map) munmap(c->map, c->map_len);
+    if (c->fd >= 0) close(c->fd);
+    free(c->pend);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+uint64_t ch_col_append(ch_col *c, const void *rec) {
+    if (c->pend_n == c->pend_cap) {
+        uint64_t cap = c->pend_cap ? c->pend_cap * 2 : 4096;
+        uint8_t *p = realloc(c->pend, cap * c->rec);
+        if (!p) return UINT64_MAX;
+        c->pend = p;
+        c->pend_cap = cap;
+    }
+    memcpy(c->pend + c->pend_n * c->rec, rec, c->rec);
+    return c->n_committed + c->pend_n++;
+}
+
+int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err) {
+    if (i >= c->n_committed) {
+        memcpy((uint8_t *)ch_col_at(c, i) + off, data, len);
+        return 0;
+    }
+    ssize_t n = pwrite(c->fd, data, len, (off_t)(i * c->rec + off));
+    if (n != (ssize_t)len) return ch_err(err, "%s: write: %s", c->path, strerror(errno));
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len, off_t off) {
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        p += n;
+        len -= (size_t)n;
+        off += n;
+    }
+    return 0;
+}
+
+int ch_col_flush(ch_col *c, ch_error *err) {
+    if (c->pend_n > 0 && write_all(c->fd, c->pend, (size_t)(c->pend_n * c->rec),
+                                   (off_t)(c->n_committed * c->rec)) != 0)
+        return ch_err(err, "%s: write: %s", c->path, strerror(errno));
+    return ch_col_sync(c, err);
+}
+
+int ch_col_sync(ch_col *c, ch_error *err) {
+    if (fdatasync(c->fd) != 0) return ch_err(err, "%s: fdatasync: %s", c->path, strerror(errno));
+    return 0;
+}
+
+int ch_col_publish(ch_col *c, ch_error *err) {
+    c->n_committed += c->pend_n;
+    c->pend_n = 0;
+    /* keep the buffer for the next batch unless it grew very large */
+    if (c->pend_cap * c->rec > (64u << 20)) {
+        free(c->pend);
+        c->pend = NULL;
+        c->pend_cap = 0;
+    }
+    return remap(c, err);
+}
+
+void ch_col_discard(ch_col *c) {
+    c->pend_n = 0;
+}
+
+int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err) {
+    c->pend_n = 0;
+    if (n > c->n_committed) return ch_err(err, "%s: cannot extend by truncation", c->path);
+    c->n_committed = n;
+    if (remap(c, err) != 0) return -1;
+    if (ftruncate(c->fd, (off_t)(n * c->rec)) != 0)
+        return ch_err(err, "%s: truncate: %s", c->path, strerror(errno));
+    return 0;
+}

@@ -1,0 +1,57 @@
+/* A column file: fixed-size records, appended in memory until commit, read
+ * through a shared read-only mapping. Internal to the store. */
+#ifndef COINHOUND_STORE_COLUMN_H
+#define COINHOUND_STORE_COLUMN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+
+typedef struct ch_col {
+    int fd;
+    size_t rec;           /* bytes per record */
+    uint64_t n_committed; /* records covered by the last commit */
+    uint8_t *pend;        /* records added since, not yet in the file */
+    uint64_t pend_n;
+    uint64_t pend_cap;
+    uint8_t *map; /* read-only shared mapping of the committed records */
+    size_t map_len;
+    char path[4096];
+} ch_col;
+
+/* Open (create when writable) path; cut it to n_committed records when
+ * writable (bytes past the last commit are a crashed writer's tail). */
+int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
+                ch_error *err);
+void ch_col_close(ch_col *c);
+
+static inline uint64_t ch_col_count(const ch_col *c) {
+    return c->n_committed + c->pend_n;
+}
+
+/* Pointer to record i (committed or pending). Valid until the next append
+ * or commit. */
+static inline void *ch_col_at(const ch_col *c, uint64_t i) {
+    if (i < c->n_committed) return c->map + i * c->rec;
+    return c->pend + (i - c->n_committed) * c->rec;
+}
+
+/* Append one record (copied); returns its index, or UINT64_MAX on ENOMEM. */
+uint64_t ch_col_append(ch_col *c, const void *rec);
+/* Write bytes into an already committed record in place (the spent mark);
+ * the shared mapping sees the change at once. */
+int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
+/* Write the pending records to the file and fdatasync it (step 1 of a
+ * commit); the records stay pending until ch_col_publish. */
+int ch_col_flush(ch_col *c, ch_error *err);
+/* Step 2, after the lengths are committed in LMDB: extend the mapping. */
+int ch_col_publish(ch_col *c, ch_error *err);
+/* Drop pending records. */
+void ch_col_discard(ch_col *c);
+/* Cut the column to n records (committed), file included. */
+int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err);
+int ch_col_sync(ch_col *c, ch_error *err);
+
+#endif

@@ -1,0 +1,481 @@
+/* The chain store against real mainnet blocks 0..255: every txid, output
+ * value and address agrees with the independent decoder's expected file;
+ * every input's spent value is that of the output it names; resuming,
+ * reorgs, kill -9 at random points and corrupt input leave the store as a
+ * clean build would have it. */
+#include "support/testutil.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coinhound/address.h"
+#include "coinhound/ingest.h"
+#include "coinhound/store.h"
+
+#define BLK_DIR  "btc/mainnet-0-255"
+#define EXPECTED "btc/mainnet-0-255.expected.jsonl"
+
+static const char *COLS[] = {"blocks.col", "txs.col",     "txids.col", "ins.col",
+                             "outs.col",   "outprev.col", "addrs.col"};
+
+static char *fixture_dup(const char *rel) {
+    const char *p = tu_fixture(rel);
+    return p ? strdup(p) : NULL;
+}
+
+static int ingest(const char *blocks, const char *db, uint32_t max_blocks, ch_error *err) {
+    ch_ingest_opts o = {.progress = 0, .max_blocks = max_blocks, .commit_bytes = 1};
+    ch_ingest_stats st;
+    return ch_ingest_btc(blocks, db, &o, &st, err);
+}
+
+/* Every column file of two stores is byte-for-byte the same. */
+static void assert_same_columns(const char *db_a, const char *db_b) {
+    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
+        char pa[4096], pb[4096];
+        snprintf(pa, sizeof pa, "%s/btc/%s", db_a, COLS[i]);
+        snprintf(pb, sizeof pb, "%s/btc/%s", db_b, COLS[i]);
+        size_t la, lb;
+        uint8_t *a = tu_read_file(pa, &la), *b = tu_read_file(pb, &lb);
+        assert_non_null(a);
+        assert_non_null(b);
+        if (la != lb || memcmp(a, b, la) != 0) fail_msg("%s differs between stores", COLS[i]);
+        free(a);
+        free(b);
+    }
+}
+
+/* Query for query: every txid resolves to the same tx number, every
+ * address to the same id and history head. */
+static void assert_same_indexes(const char *db_a, const char *db_b) {
+    ch_store *a, *b;
+    ch_error err;
+    assert_int_equal(ch_store_open(db_a, "btc", CH_STORE_READ, &a, &err), 0);
+    assert_int_equal(ch_store_open(db_b, "btc", CH_STORE_READ, &b, &err), 0);
+    ch_store_counts ca, cb;
+    ch_store_get_counts(a, &ca);
+    ch_store_get_counts(b, &cb);
+    assert_memory_equal(&ca, &cb, sizeof ca);
+    for (uint64_t t = 0; t < ca.txs; t++) {
+        ch_hash256 id;
+        uint64_t ta, tb;
+        ch_store_txid(a, t, &id);
+        assert_int_equal(ch_store_find_tx(a, &id, &ta, &err), 1);
+        assert_int_equal(ch_store_find_tx(b, &id, &tb, &err), 1);
+        assert_true(ta == tb);
+    }
+    for (uint32_t id = 1; id <= ca.addresses; id++) {
+        ch_addr ad;
+        uint32_t ia, ib;
+        uint64_t la, lb;
+        ch_store_addr_of(a, id, &ad);
+        assert_int_equal(ch_store_find_addr(a, &ad, &ia, &la, &err), 1);
+        assert_int_equal(ch_store_find_addr(b, &ad, &ib, &lb, &err), 1);
+        assert_int_equal(ia, id);
+        assert_int_equal(ib, id);
+        assert_true(la == lb);
+    }
+    for (uint32_t h = 0; h < ca.blocks; h++) {
+        ch_hash256 bh;
+        uint32_t hb;
+        memcpy(bh.b, ch_store_block(a, h)->hash, 32);
+        assert_int_equal(ch_store_find_block(b, &bh, &hb, &err), 1);
+        assert_int_equal(hb, h);
+    }
+    ch_store_close(a);
+    ch_store_close(b);
+}
+
+static void test_agrees_with_expected(void **state) {
+    (void)state;
+    char *blocks = fixture_dup(BLK_DIR), *expected = fixture_dup(EXPECTED);
+    if (!blocks || !expected) skip();
+    char *db = tu_tmpdir();
+    ch_error err;
+    if (ingest(blocks, db, 0, &err) != 0) fail_msg("%s", err.msg);
+    ch_store *s;
+    assert_int_equal(ch_store_open(db, "btc", CH_STORE_READ, &s, &err), 0);
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    assert_int_equal(c.blocks, 256);
+
+    FILE *f = fopen(expected, "r");
+    assert_non_null(f);
+    char line[65536];
+    uint64_t tx = 0, outs_seen = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        assert_non_null(j);
+        ch_hash256 want;
+        assert_int_equal(ch_hash256_from_hex(json_string_value(json_object_get(j, "txid")), &want),
+                         0);
+        uint64_t found;
+        assert_int_equal(ch_store_find_tx(s, &want, &found, &err), 1);
+        assert_true(found == tx);
+        assert_int_equal(ch_store_tx_height(s, tx), json_integer_value(json_object_get(j, "h")));
+        uint64_t first, n;
+        ch_store_tx_outputs(s, tx, &first, &n);
+        json_t *outs = json_object_get(j, "outs");
+        assert_int_equal(n, json_array_size(outs));
+        for (uint64_t o = 0; o < n; o++) {
+            json_t *pair = json_array_get(outs, o);
+            const ch_out_rec *r = ch_store_output(s, first + o);
+            assert_true(CH_OUT_VALUE(r) == (uint64_t)json_integer_value(json_array_get(pair, 0)));
+            const char *addr = json_string_value(json_array_get(pair, 1));
+            char buf[128];
+            if (addr) {
+                assert_true(r->addr != 0);
+                ch_addr a;
+                ch_store_addr_of(s, r->addr, &a);
+                assert_int_equal(ch_addr_to_string(&a, CH_NET_MAINNET, buf), 0);
+                assert_string_equal(buf, addr);
+            } else {
+                /* the expected decoder has no address for P2PK; we show the
+                 * P2PKH of the key and say the script was P2PK */
+                assert_true(r->addr == 0 || CH_OUT_TYPE(r) == CH_SCRIPT_P2PK);
+            }
+            outs_seen++;
+        }
+        json_decref(j);
+        tx++;
+    }
+    fclose(f);
+    assert_true(tx == c.txs);
+    assert_true(outs_seen == c.outputs);
+
+    /* inputs: each spends an earlier output; value conserved per tx */
+    for (uint64_t t = 0; t < c.txs; t++) {
+        uint64_t first, n, vin = 0, vout = 0, of, on;
+        ch_store_tx_inputs(s, t, &first, &n);
+        bool coinbase = false;
+        for (uint64_t i = first; i < first + n; i++) {
+            int64_t o = ch_store_input_spent_output(s, i);
+            if (o < 0) {
+                coinbase = true;
+                continue;
+            }
+            assert_true(ch_store_output_spender(s, (uint64_t)o) == (int64_t)t);
+            vin += CH_OUT_VALUE(ch_store_output(s, (uint64_t)o));
+        }
+        ch_store_tx_outputs(s, t, &of, &on);
+        for (uint64_t o = of; o < of + on; o++)
+            vout += CH_OUT_VALUE(ch_store_output(s, o));
+        if (!coinbase) assert_true(vin >= vout);
+    }
+    /* the first bitcoin payment: block 170, Satoshi -> Hal Finney, 10 BTC */
+    ch_hash256 pay;
+    ch_hash256_from_hex("f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16", &pay);
+    uint64_t t170, first, n;
+    assert_int_equal(ch_store_find_tx(s, &pay, &t170, &err), 1);
+    assert_int_equal(ch_store_tx_height(s, t170), 170);
+    ch_store_tx_inputs(s, t170, &first, &n);
+    assert_int_equal(n, 1);
+    int64_t spent = ch_store_input_spent_output(s, first);
+    assert_true(CH_OUT_VALUE(ch_store_output(s, (uint64_t)spent)) == 5000000000ULL);
+    assert_int_equal(ch_store_tx_height(s, ch_store_input(s, first)->spent_tx), 9);
+    ch_store_close(s);
+    tu_rmrf(db);
+    free(db);
+    free(blocks);
+    free(expected);
+}
+
+static void test_xor_copy_gives_same_store(void **state) {
+    (void)state;
+    char *plain = fixture_dup(BLK_DIR), *xored = fixture_dup("btc/mainnet-0-255-xor");
+    if (!plain || !xored) skip();
+    char *a = tu_tmpdir(), *b = tu_tmpdir();
+    ch_error err;
+    if (ingest(plain, a, 0, &err) != 0) fail_msg("%s", err.msg);
+    if (ingest(xored, b, 0, &err) != 0) fail_msg("%s", err.msg);
+    assert_same_columns(a, b);
+    assert_same_indexes(a, b);
+    tu_rmrf(a);
+    tu_rmrf(b);
+    free(a);
+    free(b);
+    free(plain);
+    free(xored);
+}
+
+static void test_resume_equals_clean_build(void **state) {
+    (void)state;
+    char *blocks = fixture_dup(BLK_DIR);
+    if (!blocks) skip();
+    char *clean = tu_tmpdir(), *steps = tu_tmpdir();
+    ch_error err;
+    assert_int_equal(ingest(blocks, clean, 0, &err), 0);
+    /* in slices of 37 blocks, reopening the store each time */
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(ingest(blocks, steps, 37, &err), 0);
+    ch_ingest_stats st;
+    ch_ingest_opts o = {.progress = 0};
+    assert_int_equal(ch_ingest_btc(blocks, steps, &o, &st, &err), 0);
+    assert_int_equal(st.blocks, 0); /* nothing new */
+    assert_same_columns(clean, steps);
+    assert_same_indexes(clean, steps);
+    tu_rmrf(clean);
+    tu_rmrf(steps);
+    free(clean);
+    free(steps);
+    free(blocks);
+}
+
+/* Copy records [0, upto] of blk00000.dat into dir/blk00000.dat, then an
+ * extra record: block `fork_at` with its nonce changed (a different hash on
+ * the same parent, same transactions). */
+static void write_forked_dir(const char *src, const char *dir, int upto, int fork_at) {
+    size_t len;
+    uint8_t *data = tu_read_file(src, &len);
+    assert_non_null(data);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/blk00000.dat", dir);
+    FILE *f = fopen(path, "wb");
+    size_t off = 0;
+    for (int h = 0; off + 8 <= len; h++) {
+        uint32_t size;
+        memcpy(&size, data + off + 4, 4);
+        if (h <= upto) fwrite(data + off, 1, 8 + size, f);
+        if (h == fork_at) {
+            uint8_t *copy = malloc(8 + size);
+            memcpy(copy, data + off, 8 + size);
+            copy[8 + 76] ^= 0x01; /* nonce */
+            fwrite(copy, 1, 8 + size, f);
+            free(copy);
+        }
+        off += 8 + size;
+    }
+    fclose(f);
+    free(data);
+}
+
+static void test_reorg_replaces_stale_tip(void **state) {
+    (void)state;
+    char *blocks = fixture_dup(BLK_DIR);
+    if (!blocks) skip();
+    char src[4096];
+    snprintf(src, sizeof src, "%s/blk00000.dat", blocks);
+    char *stale_dir = tu_tmpdir(), *db = tu_tmpdir(), *clean = tu_tmpdir();
+    /* 0..199 then a rival 200' (its only block at 200, so it is the tip) */
+    write_forked_dir(src, stale_dir, 199, 200);
+    ch_error err;
+    ch_ingest_opts o = {.progress = 0};
+    ch_ingest_stats st;
+    if (ch_ingest_btc(stale_dir, db, &o, &st, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(st.tip_height, 200);
+    /* the real chain is longer: 200' must go, 200..255 come in */
+    if (ch_ingest_btc(blocks, db, &o, &st, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(st.reorg_height, 200);
+    assert_int_equal(st.tip_height, 255);
+    assert_int_equal(ingest(blocks, clean, 0, &err), 0);
+    assert_same_columns(clean, db);
+    assert_same_indexes(clean, db);
+    tu_rmrf(stale_dir);
+    tu_rmrf(db);
+    tu_rmrf(clean);
+    free(stale_dir);
+    free(db);
+    free(clean);
+    free(blocks);
+}
+
+/* Snapshot of a store's committed state, for "unchanged" checks. */
+static void counts_of(const char *db, ch_store_counts *c) {
+    ch_store *s;
+    ch_error err;
+    memset(c, 0, sizeof *c);
+    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return;
+    ch_store_get_counts(s, c);
+    ch_store_close(s);
+}
+
+static void test_corrupt_input_leaves_store_unchanged(void **state) {
+    (void)state;
+    char *blocks = fixture_dup(BLK_DIR);
+    if (!blocks) skip();
+    char src[4096];
+    snprintf(src, sizeof src, "%s/blk00000.dat", blocks);
+    size_t len;
+    uint8_t *data = tu_read_file(src, &len);
+    char *db = tu_tmpdir(), *bad = tu_tmpdir();
+    ch_error err;
+    assert_int_equal(ingest(blocks, db, 50, &err), 0);
+    ch_store_counts before, after;
+    counts_of(db, &before);
+    assert_int_equal(before.blocks, 50);
+
+    /* a flipped byte inside a transaction of block 120: merkle mismatch */
+    size_t off = 0;
+    for (int h = 0; h < 120; h++) {
+        uint32_t size;
+        memcpy(&size, data + off + 4, 4);
+        off += 8 + size;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/blk00000.dat", bad);
+    data[off + 8 + 80 + 10] ^= 0x40;
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+    ch_ingest_opts o = {.progress = 0}; /* one batch: 50..255 */
+    ch_ingest_stats st;
+    assert_int_equal(ch_ingest_btc(bad, db, &o, &st, &err), -1);
+    assert_non_null(strstr(err.msg, "blk00000.dat"));
+    assert_non_null(strstr(err.msg, "offset"));
+    assert_non_null(strstr(err.msg, "merkle"));
+    counts_of(db, &after);
+    assert_memory_equal(&before, &after, sizeof before);
+
+    /* a truncated file: the record of the last block is cut short */
+    data[off + 8 + 80 + 10] ^= 0x40;
+    f = fopen(path, "wb");
+    fwrite(data, 1, len - 100, f);
+    fclose(f);
+    assert_int_equal(ch_ingest_btc(bad, db, &o, &st, &err), -1);
+    assert_non_null(strstr(err.msg, "blk00000.dat"));
+    counts_of(db, &after);
+    assert_memory_equal(&before, &after, sizeof before);
+    free(data);
+    tu_rmrf(db);
+    tu_rmrf(bad);
+    free(db);
+    free(bad);
+    free(blocks);
+}
+
+/* kill -9 the CLI at random moments, many times, resuming each time; the
+ * result must equal a clean build. Committing after every block makes
+ * every kill land near a commit boundary. */
+static void test_kill9_at_random_points(void **state) {
+    (void)state;
+    char *blocks = fixture_dup(BLK_DIR);
+    if (!blocks) skip();
+    const char *bin = tu_bin("coinhound");
+    if (access(bin, X_OK) != 0) fail_msg("%s is not built", bin);
+    char *db = tu_tmpdir(), *clean = tu_tmpdir();
+    ch_error err;
+    assert_int_equal(ingest(blocks, clean, 0, &err), 0);
+    srand((unsigned)time(NULL));
+    /* how long an uninterrupted run takes, to spread the kills over it */
+    char *timed = tu_tmpdir();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --commit-bytes 1 --no-progress", bin,
+             blocks, timed);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int st;
+    free(tu_run(cmd, &st));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(st, 0);
+    tu_rmrf(timed);
+    free(timed);
+    long run_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    /* each round resumes, so later rounds have less to do: aim at the
+     * first third of a full run */
+    long window = run_us / 3 + 1000;
+    int kills = 0, mid_heights = 0;
+    for (int round = 0; round < 60; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--commit-bytes", "1",
+                  "--no-progress", (char *)NULL);
+            _exit(127);
+        }
+        usleep((useconds_t)(rand() % window));
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        if (WIFSIGNALED(status))
+            kills++;
+        else if (WEXITSTATUS(status) != 0)
+            fail_msg("ingest exited %d", WEXITSTATUS(status));
+        ch_store_counts c;
+        counts_of(db, &c);
+        if (c.blocks > 0 && c.blocks < 256) mid_heights++;
+        if (c.blocks == 256) { /* done: start over so the kills keep landing mid-run */
+            tu_rmrf(db);
+            mkdir(db, 0700);
+        }
+    }
+    print_message("killed ingestion %d times, %d of them mid-chain\n", kills, mid_heights);
+    assert_true(kills > 10);
+    assert_true(mid_heights > 5);
+    assert_int_equal(ingest(blocks, db, 0, &err), 0); /* finish */
+    assert_same_columns(clean, db);
+    assert_same_indexes(clean, db);
+    tu_rmrf(db);
+    tu_rmrf(clean);
+    free(db);
+    free(clean);
+    free(blocks);
+}
+
+static void test_unknown_ids(void **state) {
+    (void)state;
+    char *blocks = fixture_dup(BLK_DIR);
+    if (!blocks) skip();
+    char *db = tu_tmpdir();
+    ch_error err;
+    assert_int_equal(ingest(blocks, db, 0, &err), 0);
+    char cmd[8192];
+    int st;
+    const char *bin = tu_bin("coinhound");
+    snprintf(cmd, sizeof cmd, "%s tx %064d --db %s 2>&1", bin, 7, db);
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 1); /* well-formed, absent */
+    snprintf(cmd, sizeof cmd, "%s tx xyz --db %s 2>&1", bin, db);
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "not a txid"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s address 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb --db %s 2>&1", bin,
+             db);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "checksum"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s block 256 --db %s 2>&1", bin, db);
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 1);
+    /* the genesis address: 50 BTC received, never spent (coinbase 0 is
+     * unspendable, but the store records it as received) */
+    snprintf(cmd, sizeof cmd, "%s address 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa --db %s --json", bin,
+             db);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "received")), 5000000000LL);
+    assert_int_equal(json_integer_value(json_object_get(j, "balance")), 5000000000LL);
+    json_decref(j);
+    free(out);
+    tu_rmrf(db);
+    free(db);
+    free(blocks);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_agrees_with_expected),
+        cmocka_unit_test(test_xor_copy_gives_same_store),
+        cmocka_unit_test(test_resume_equals_clean_build),
+        cmocka_unit_test(test_reorg_replaces_stale_tip),
+        cmocka_unit_test(test_corrupt_input_leaves_store_unchanged),
+        cmocka_unit_test(test_kill9_at_random_points),
+        cmocka_unit_test(test_unknown_ids),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
