@@ -23,8 +23,8 @@
 #define BLK_DIR  "btc/mainnet-0-255"
 #define EXPECTED "btc/mainnet-0-255.expected.jsonl"
 
-static const char *COLS[] = {"blocks.col", "txs.col",     "txids.col", "ins.col",
-                             "outs.col",   "outprev.col", "addrs.col"};
+static const char *COLS[] = {"blocks.col", "txs.col",     "txids.col",   "ins.col",
+                             "outs.col",   "outprev.col", "addrs20.col", "addrs32.col"};
 
 static char *fixture_dup(const char *rel) {
     const char *p = tu_fixture(rel);
@@ -72,7 +72,9 @@ static void assert_same_indexes(const char *db_a, const char *db_b) {
         assert_int_equal(ch_store_find_tx(b, &id, &tb, &err), 1);
         assert_true(ta == tb);
     }
-    for (uint32_t id = 1; id <= ca.addresses; id++) {
+    for (uint64_t i = 0; i < ca.addresses; i++) {
+        uint32_t id = ch_store_addr_id_at(a, i);
+        assert_true(ch_store_addr_index(a, id) == i);
         ch_addr ad;
         uint32_t ia, ib;
         uint64_t la, lb;

@@ -13,8 +13,18 @@
  *   outprev.col  uint32        distance back to the previous output paying
  *                              the same address (0: none); the address
  *                              history is this backward chain
- *   addrs.col    ch_addr_rec    one per distinct address, index = id (from 1)
- *   index/       LMDB: "txid", "addr", "block", "meta"
+ *   addrs20.col  21 bytes       addresses whose payload is 20 bytes (P2PKH,
+ *                              P2SH, P2WPKH, EVM): a kind/version tag + bytes
+ *   addrs32.col  34 bytes       the others (P2WSH, P2TR, other witness
+ *                              programs): tag, length, up to 32 bytes
+ *   index/       LMDB: "txid", "addr", "block", "farprev", "meta"
+ *
+ * Address ids are dense per class: 1, 2, ... for 20-byte addresses and
+ * CH_ADDR_ID_WIDE | 1, 2, ... for the others, so the common record is 21
+ * bytes instead of 36. The txid and address indexes map a 44-bit prefix of
+ * the item to its number in LMDB sorted duplicates (4096 buckets of packed
+ * 8- or 16-byte entries), a few bytes per item; the full item is compared
+ * against the column to confirm a match.
  *
  * A commit appends and fsyncs the column files, then records their new
  * lengths in one LMDB transaction. On open, bytes past the recorded lengths
@@ -69,16 +79,12 @@ typedef struct ch_out_rec {
                        committed tx count is read as unspent) */
 } ch_out_rec;
 
-typedef struct ch_addr_rec {
-    uint8_t kind, version, len, pad;
-    uint8_t bytes[32];
-} ch_addr_rec;
+#define CH_ADDR_ID_WIDE 0x80000000u /* id bit: the address is in addrs32.col */
 
 _Static_assert(sizeof(ch_block_rec) == 64, "block record is 64 bytes");
 _Static_assert(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
 _Static_assert(sizeof(ch_in_rec) == 8, "input record is 8 bytes");
 _Static_assert(sizeof(ch_out_rec) == 16, "output record is 16 bytes");
-_Static_assert(sizeof(ch_addr_rec) == 36, "address record is 36 bytes");
 
 #define CH_OUT_VALUE(o) ((o)->value_type & 0x00ffffffffffffffULL)
 #define CH_OUT_TYPE(o)  ((ch_script_type)((o)->value_type >> 56))
@@ -105,7 +111,6 @@ const ch_block_rec *ch_store_block(const ch_store *s, uint32_t height);
 const ch_tx_rec *ch_store_tx(const ch_store *s, uint64_t tx);
 const ch_in_rec *ch_store_input(const ch_store *s, uint64_t in);
 const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out);
-const ch_addr_rec *ch_store_address(const ch_store *s, uint32_t id);
 void ch_store_txid(const ch_store *s, uint64_t tx, ch_hash256 *txid);
 
 /* Inputs/outputs of tx: [first, first + n). */
@@ -121,6 +126,10 @@ int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in);
 /* The previous output paying the same address, or -1. */
 int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out);
 void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a);
+/* Dense numbering of all addresses, 0..counts.addresses-1, for analyses
+ * that keep one array slot per address (valid for committed data). */
+uint64_t ch_store_addr_index(const ch_store *s, uint32_t id);
+uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index);
 
 /* Index lookups: 1 found, 0 not found, -1 error. */
 int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err);

@@ -6,6 +6,7 @@
  * single write transaction. */
 #include "store/store_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,73 +25,23 @@ int ch_u64_push(ch_u64_list *l, uint64_t x) {
     return 0;
 }
 
-/* Find the index slot of an item: walk keys upward from its natural key,
- * asking the hot map and then (when the map is not complete) LMDB. `match`
- * says whether a slot's value is our item. Returns 1 with *e (hot) or *lmdb
- * set when found, 0 when not found with *free_key the first unused key. */
-typedef bool (*match_fn)(ch_store *s, const void *item, uint64_t value, uint32_t id);
-
-static int probe(ch_store *s, ch_hotmap *hot, bool complete, MDB_dbi dbi, uint64_t key,
-                 match_fn match, const void *item, ch_hot_entry **e, MDB_val *lmdb,
-                 uint64_t *found_key, ch_error *err) {
-    for (;; key++) {
-        ch_hot_entry *h = ch_hot_get(hot, key);
-        if (h) {
-            if (match(s, item, h->aux, h->id)) {
-                *e = h;
-                *found_key = key;
-                return 1;
-            }
-            continue;
-        }
-        if (complete) break;
-        int rc = ch_store_index_get(s, dbi, key, lmdb, err);
-        if (rc < 0) return -1;
-        if (rc == 0) break;
-        uint64_t value;
-        uint32_t id = 0;
-        memcpy(&value, lmdb->mv_data, 8);
-        if (dbi == s->db_addr) {
-            ch_addr_val av;
-            memcpy(&av, lmdb->mv_data, sizeof av);
-            value = av.last_out;
-            id = av.id;
-        }
-        if (match(s, item, value, id)) {
-            *e = NULL;
-            *found_key = key;
+/* Lookups go to the hot map first (keys probed upward from the item's key,
+ * since two items may share one), then, when the map does not hold the
+ * whole index, to LMDB. *free_key gets the hot slot a new item would take. */
+static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, uint64_t *free_key,
+                   ch_error *err) {
+    uint64_t k = ch_store_txid_key(txid);
+    ch_hot_entry *e;
+    for (; (e = ch_hot_get(&s->tx_hot, k)) != NULL; k++) {
+        if (e->aux < ch_col_count(&s->col[COL_TXS]) &&
+            memcmp(ch_col_at(&s->col[COL_TXIDS], e->aux), txid->b, 32) == 0) {
+            *tx = e->aux;
             return 1;
         }
     }
-    *found_key = key;
-    return 0;
-}
-
-static bool tx_matches(ch_store *s, const void *txid, uint64_t tx, uint32_t id) {
-    (void)id;
-    return tx < ch_col_count(&s->col[COL_TXS]) &&
-           memcmp(ch_col_at(&s->col[COL_TXIDS], tx), txid, 32) == 0;
-}
-
-static bool addr_matches(ch_store *s, const void *a, uint64_t last, uint32_t id) {
-    (void)last;
-    return id >= 1 && id <= ch_col_count(&s->col[COL_ADDRS]) &&
-           ch_store_addr_rec_equal(ch_col_at(&s->col[COL_ADDRS], id - 1), a);
-}
-
-static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, uint64_t *key,
-                   ch_error *err) {
-    ch_hot_entry *e;
-    MDB_val v;
-    int rc = probe(s, &s->tx_hot, s->tx_hot_complete, s->db_txid, ch_store_txid_key(txid),
-                   tx_matches, txid->b, &e, &v, key, err);
-    if (rc == 1) {
-        if (e)
-            *tx = e->aux;
-        else
-            memcpy(tx, v.mv_data, 8);
-    }
-    return rc;
+    *free_key = k;
+    if (s->tx_hot_complete) return 0;
+    return ch_index_find_tx(s, NULL, txid, tx, err);
 }
 
 static void hex_txid(const ch_hash256 *h, char out[65]) {
@@ -117,27 +68,21 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
 
 int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
-    uint64_t tx = ch_col_count(&s->col[COL_TXS]), existing, key;
+    uint64_t tx = ch_col_count(&s->col[COL_TXS]), existing, key = 0;
     if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 1 holds at most 2^32-2 transactions");
-    /* A duplicate txid (BIP30's two coinbases) takes the next free key. */
-    int rc = find_tx(s, txid, &existing, &key, err);
-    while (rc == 1) {
-        ch_hot_entry *e;
-        MDB_val v;
-        rc = probe(s, &s->tx_hot, s->tx_hot_complete, s->db_txid, key + 1, tx_matches, txid->b, &e,
-                   &v, &key, err);
-    }
-    if (rc < 0) return -1;
+    /* A duplicate txid (BIP30's two coinbases) is stored again; lookups
+     * find the earlier one. */
+    if (find_tx(s, txid, &existing, &key, err) < 0) return -1;
+    while (ch_hot_get(&s->tx_hot, key))
+        key++;
     ch_tx_rec r = {.first_in_size = ch_col_count(&s->col[COL_INS]) |
                                     ((uint64_t)(size < 0xffffff ? size : 0xffffff) << 40),
                    .first_out = ch_col_count(&s->col[COL_OUTS])};
     ch_hot_entry *e = ch_hot_put(&s->tx_hot, key);
     if (!e || ch_col_append(&s->col[COL_TXS], &r) == UINT64_MAX ||
-        ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX ||
-        ch_u64_push(&s->new_tx_keys, key) != 0)
+        ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX)
         return ch_err(err, "out of memory");
     e->aux = tx;
-    e->flags = CH_HOT_NEW;
     s->cur_tx = tx;
     return 0;
 }
@@ -146,6 +91,7 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
     uint64_t prev, key, first, n;
     int rc = find_tx(s, prev_txid, &prev, &key, err);
+    (void)key;
     char hex[65];
     if (rc < 0) return -1;
     if (rc == 0 || prev >= s->cur_tx) {
@@ -181,38 +127,31 @@ int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
 }
 
 /* The address's hot entry (loaded from LMDB or created), or NULL on error. */
-static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, bool *is_new, ch_error *err) {
+static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err) {
+    uint64_t k = ch_store_addr_key(a);
     ch_hot_entry *e;
-    MDB_val v;
-    uint64_t key;
-    int rc = probe(s, &s->addr_hot, s->addr_hot_complete, s->db_addr, ch_store_addr_key(a),
-                   addr_matches, a, &e, &v, &key, err);
+    for (; (e = ch_hot_get(&s->addr_hot, k)) != NULL; k++)
+        if (ch_store_addr_equal(s, e->id, a)) return e;
+    uint32_t id = 0;
+    uint64_t last = UINT64_MAX;
+    int rc = s->addr_hot_complete ? 0 : ch_index_find_addr(s, NULL, a, &id, &last, NULL, err);
     if (rc < 0) return NULL;
-    *is_new = rc == 0;
-    if (rc == 1 && e) return e;
-    ch_hot_entry *h = ch_hot_put(&s->addr_hot, key);
-    if (!h) {
+    if (rc == 0) { /* a new address */
+        id = ch_store_addr_append(s, a);
+        if (id == 0) {
+            ch_err(err, "cannot store the address (out of memory or 2^31 of its class)");
+            return NULL;
+        }
+    }
+    e = ch_hot_put(&s->addr_hot, k);
+    if (!e) {
         ch_err(err, "out of memory");
         return NULL;
     }
-    if (rc == 1) { /* known to LMDB, now cached */
-        ch_addr_val av;
-        memcpy(&av, v.mv_data, sizeof av);
-        h->id = av.id;
-        h->aux = av.last_out;
-        return h;
-    }
-    ch_addr_rec r;
-    ch_store_addr_to_rec(a, &r);
-    uint64_t idx = ch_col_append(&s->col[COL_ADDRS], &r);
-    if (idx == UINT64_MAX || idx + 1 >= UINT32_MAX) {
-        ch_err(err, idx == UINT64_MAX ? "out of memory" : "store format 1 holds 2^32-1 addresses");
-        return NULL;
-    }
-    h->id = (uint32_t)(idx + 1);
-    h->aux = UINT64_MAX; /* no output yet */
-    h->flags = CH_HOT_NEW;
-    return h;
+    e->id = id;
+    e->aux = last;
+    e->flags = rc == 0 ? CH_HOT_NEW : 0;
+    return e;
 }
 
 int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
@@ -224,9 +163,8 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
     uint64_t out = ch_col_count(&s->col[COL_OUTS]);
     ch_out_rec r = {.value_type = value | ((uint64_t)type << 56), .addr = 0, .spent = 0};
     uint32_t prev_dist = 0;
-    if (addr && addr->kind != CH_ADDR_NONE) {
-        bool is_new;
-        ch_hot_entry *e = address_entry(s, addr, &is_new, err);
+    if (addr && addr->kind != CH_ADDR_NONE && addr->len <= 32) {
+        ch_hot_entry *e = address_entry(s, addr, err);
         if (!e) return -1;
         r.addr = e->id;
         if (e->aux != UINT64_MAX) {
@@ -260,9 +198,96 @@ int ch_store_end_block(ch_store *s, ch_error *err) {
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+typedef struct keyed {
+    uint64_t key;
+    uint64_t val;
+} keyed;
+
+/* LSD radix sort on the top 44 bits of the key (bucket and fingerprint,
+ * all LMDB orders by), 11 bits a pass: linear where qsort was a tenth of
+ * the commit. */
+static int sort_keyed(keyed *v, size_t n) {
+    keyed *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) return -1;
+    for (int shift = 20; shift < 64; shift += 11) {
+        size_t count[2048] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(v[i].key >> shift) & 2047]++;
+        size_t sum = 0;
+        for (int b = 0; b < 2048; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(v[i].key >> shift) & 2047]++] = v[i];
+        keyed *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    /* four passes: the sorted data is back in the caller's array */
+    free(tmp);
+    return 0;
+}
+
+static int put_txids(ch_store *s, MDB_txn *txn) {
+    ch_col *txids = &s->col[COL_TXIDS];
+    uint64_t from = txids->n_committed, n = ch_col_count(txids) - from;
+    if (n == 0) return 0;
+    keyed *v = malloc(n * sizeof *v);
+    if (!v) return ENOMEM;
+    for (uint64_t i = 0; i < n; i++) {
+        ch_hash256 id;
+        memcpy(id.b, ch_col_at(txids, from + i), 32);
+        v[i].key = ch_store_txid_key(&id);
+        v[i].val = from + i;
+    }
+    /* sorted keys walk the B-tree in order: far fewer pages touched */
+    if (sort_keyed(v, n) != 0) {
+        free(v);
+        return ENOMEM;
+    }
+    int rc = 0;
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        uint32_t bucket = ch_idx_bucket(v[i].key);
+        uint64_t item = (uint64_t)ch_idx_fp(v[i].key) << 32 | v[i].val;
+        MDB_val k = {sizeof bucket, &bucket}, d = {sizeof item, &item};
+        rc = mdb_put(txn, s->db_txid, &k, &d, 0);
+    }
+    free(v);
+    return rc;
+}
+
+static int put_addresses(ch_store *s, MDB_txn *txn) {
+    size_t n = s->dirty_addr_keys.n;
+    if (n == 0) return 0;
+    keyed *v = malloc(n * sizeof *v);
+    if (!v) return ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        ch_hot_entry *e = ch_hot_get(&s->addr_hot, s->dirty_addr_keys.v[i]);
+        ch_addr a;
+        ch_store_addr_of(s, e->id, &a);
+        v[i].key = ch_store_addr_key(&a);
+        v[i].val = s->dirty_addr_keys.v[i];
+    }
+    if (sort_keyed(v, n) != 0) {
+        free(v);
+        return ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        ch_hot_entry *e = ch_hot_get(&s->addr_hot, v[i].val);
+        /* a known address moves its history head: replace its entry */
+        if (!(e->flags & CH_HOT_NEW)) rc = ch_index_del_addr(s, txn, e->id);
+        uint32_t bucket = ch_idx_bucket(v[i].key);
+        ch_addr_item it;
+        ch_addr_item_make(&it, ch_idx_fp(v[i].key), e->id, e->aux);
+        MDB_val k = {sizeof bucket, &bucket}, d = {sizeof it, &it};
+        if (!rc) rc = mdb_put(txn, s->db_addr, &k, &d, 0);
+        e->flags = 0;
+    }
+    free(v);
+    return rc;
 }
 
 static int put_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key, const void *val, size_t len) {
@@ -271,21 +296,8 @@ static int put_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key, const void *val, siz
 }
 
 static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
-    int rc = 0;
-    /* sorted keys walk the B-tree in order: far fewer pages touched */
-    if (s->new_tx_keys.n) qsort(s->new_tx_keys.v, s->new_tx_keys.n, 8, cmp_u64);
-    for (size_t i = 0; i < s->new_tx_keys.n && !rc; i++) {
-        ch_hot_entry *e = ch_hot_get(&s->tx_hot, s->new_tx_keys.v[i]);
-        rc = put_u64(txn, s->db_txid, s->new_tx_keys.v[i], &e->aux, 8);
-        e->flags = 0;
-    }
-    if (s->dirty_addr_keys.n) qsort(s->dirty_addr_keys.v, s->dirty_addr_keys.n, 8, cmp_u64);
-    for (size_t i = 0; i < s->dirty_addr_keys.n && !rc; i++) {
-        ch_hot_entry *e = ch_hot_get(&s->addr_hot, s->dirty_addr_keys.v[i]);
-        ch_addr_val av = {.id = e->id, .pad = 0, .last_out = e->aux};
-        rc = put_u64(txn, s->db_addr, s->dirty_addr_keys.v[i], &av, sizeof av);
-        e->flags = 0;
-    }
+    int rc = put_txids(s, txn);
+    if (!rc) rc = put_addresses(s, txn);
     for (size_t i = 0; i + 1 < s->far_pend.n && !rc; i += 2)
         rc = put_u64(txn, s->db_farprev, s->far_pend.v[i], &s->far_pend.v[i + 1], 8);
     ch_col *blocks = &s->col[COL_BLOCKS];
@@ -323,7 +335,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     /* 3. readers may now see it */
     for (int i = 0; i < COL_COUNT; i++)
         if (ch_col_publish(&s->col[i], err) != 0) return -1;
-    s->new_tx_keys.n = s->dirty_addr_keys.n = s->far_pend.n = 0;
+    s->dirty_addr_keys.n = s->far_pend.n = 0;
     if (s->tx_hot.count > HOT_LIMIT) {
         ch_hot_clear(&s->tx_hot);
         s->tx_hot_complete = false;
@@ -350,14 +362,18 @@ void ch_store_abort(ch_store *s) {
     for (int i = 0; i < COL_COUNT; i++)
         ch_col_discard(&s->col[i]);
     /* pending keys and moved address heads live in the hot maps: drop them */
-    bool had_pending = s->new_tx_keys.n || s->dirty_addr_keys.n;
+    bool had_pending =
+        ch_col_count(&s->col[COL_TXS]) > s->col[COL_TXS].n_committed || s->dirty_addr_keys.n;
+    for (int i = 0; i < COL_COUNT; i++)
+        ch_col_discard(&s->col[i]);
     if (had_pending) {
         ch_hot_clear(&s->tx_hot);
         ch_hot_clear(&s->addr_hot);
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
-        s->addr_hot_complete = s->col[COL_ADDRS].n_committed == 0;
+        s->addr_hot_complete =
+            s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
     }
-    s->new_tx_keys.n = s->dirty_addr_keys.n = s->far_pend.n = 0;
+    s->dirty_addr_keys.n = s->far_pend.n = 0;
     s->in_block = false;
     s->cur_tx = UINT64_MAX;
 }

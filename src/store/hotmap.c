@@ -2,17 +2,41 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Lookups land on random slots of a table of tens of MB, so each costs a
+ * cache miss and, with 4 KiB pages, a TLB miss too: large tables are mapped
+ * anonymously and offered to transparent huge pages. */
+#define HUGE_FROM (2u << 20)
+
+static ch_hot_entry *alloc_slots(size_t cap) {
+    size_t bytes = cap * sizeof(ch_hot_entry);
+    if (bytes < HUGE_FROM) return calloc(cap, sizeof(ch_hot_entry));
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+static void free_slots(ch_hot_entry *slots, size_t cap) {
+    size_t bytes = cap * sizeof(ch_hot_entry);
+    if (!slots) return;
+    if (bytes < HUGE_FROM)
+        free(slots);
+    else
+        munmap(slots, bytes);
+}
 
 int ch_hot_init(ch_hotmap *m, size_t cap) {
     memset(m, 0, sizeof *m);
-    m->slots = calloc(cap, sizeof *m->slots);
+    m->slots = alloc_slots(cap);
     if (!m->slots) return -1;
     m->mask = cap - 1;
     return 0;
 }
 
 void ch_hot_free(ch_hotmap *m) {
-    free(m->slots);
+    free_slots(m->slots, m->mask + 1);
     memset(m, 0, sizeof *m);
 }
 
@@ -43,14 +67,15 @@ static int grow(ch_hotmap *m) {
         bigger.slots[j] = m->slots[i];
         bigger.count++;
     }
-    free(m->slots);
+    free_slots(m->slots, m->mask + 1);
     *m = bigger;
     return 0;
 }
 
 ch_hot_entry *ch_hot_put(ch_hotmap *m, uint64_t key) {
     key = CH_HOT_KEY(key);
-    if ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m) != 0) return NULL;
+    /* at most half full: misses (every new item is one) stay short */
+    if ((m->count + 1) * 2 > m->mask + 1 && grow(m) != 0) return NULL;
     for (size_t i = (size_t)key & m->mask;; i = (i + 1) & m->mask) {
         ch_hot_entry *e = &m->slots[i];
         if (e->key == key) return e;

@@ -11,15 +11,16 @@
 #include "util/path.h"
 
 static const char *const COL_FILES[COL_COUNT] = {
-    "blocks.col", "txs.col", "txids.col", "ins.col", "outs.col", "outprev.col", "addrs.col",
+    "blocks.col", "txs.col",     "txids.col",   "ins.col",
+    "outs.col",   "outprev.col", "addrs20.col", "addrs32.col",
 };
 static const size_t COL_REC[COL_COUNT] = {
-    sizeof(ch_block_rec), sizeof(ch_tx_rec),   32, sizeof(ch_in_rec), sizeof(ch_out_rec),
-    sizeof(uint32_t),     sizeof(ch_addr_rec),
+    sizeof(ch_block_rec), sizeof(ch_tx_rec), 32,         sizeof(ch_in_rec),
+    sizeof(ch_out_rec),   sizeof(uint32_t),  ADDR20_REC, ADDR32_REC,
 };
 /* the meta key of each column's committed length */
 static const char *const COL_META[COL_COUNT] = {
-    "n_blocks", "n_txs", "n_txids", "n_ins", "n_outs", "n_outprev", "n_addrs",
+    "n_blocks", "n_txs", "n_txids", "n_ins", "n_outs", "n_outprev", "n_addrs20", "n_addrs32",
 };
 
 #define LMDB_MAP_SIZE (1ULL << 40) /* address space only; the file grows as needed */
@@ -92,8 +93,10 @@ static int open_lmdb(ch_store *s, const char *index_dir, ch_error *err) {
     rc = mdb_txn_begin(s->env, NULL, s->writable ? 0 : MDB_RDONLY, &txn);
     if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
     unsigned create = s->writable ? MDB_CREATE : 0;
-    if ((rc = mdb_dbi_open(txn, "txid", create | MDB_INTEGERKEY, &s->db_txid)) ||
-        (rc = mdb_dbi_open(txn, "addr", create | MDB_INTEGERKEY, &s->db_addr)) ||
+    /* txid and addr: 4096 integer buckets of sorted fixed-size duplicates */
+    unsigned dup = MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED;
+    if ((rc = mdb_dbi_open(txn, "txid", create | dup | MDB_INTEGERDUP, &s->db_txid)) ||
+        (rc = mdb_dbi_open(txn, "addr", create | dup, &s->db_addr)) ||
         (rc = mdb_dbi_open(txn, "block", create, &s->db_block)) ||
         (rc = mdb_dbi_open(txn, "farprev", create | MDB_INTEGERKEY, &s->db_farprev)) ||
         (rc = mdb_dbi_open(txn, "meta", create, &s->db_meta))) {
@@ -166,7 +169,8 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
         }
         /* an empty store's indexes are wholly in memory from the start */
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
-        s->addr_hot_complete = s->col[COL_ADDRS].n_committed == 0;
+        s->addr_hot_complete =
+            s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
     }
     *out = s;
     return 0;
@@ -188,7 +192,6 @@ void ch_store_close(ch_store *s) {
         if (s->col[i].fd >= 0) ch_col_close(&s->col[i]);
     ch_hot_free(&s->tx_hot);
     ch_hot_free(&s->addr_hot);
-    free(s->new_tx_keys.v);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
     free(s);
@@ -200,12 +203,91 @@ int ch_store_renew_read(ch_store *s, ch_error *err) {
     return rc ? lmdb_err(err, "read transaction", rc, s->dir) : 0;
 }
 
-int ch_store_index_get(ch_store *s, MDB_dbi dbi, uint64_t key, MDB_val *val, ch_error *err) {
-    MDB_val k = {sizeof key, &key};
-    int rc = mdb_get(s->rtxn, dbi, &k, val);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return lmdb_err(err, "index lookup", rc, s->dir);
-    return 1;
+void ch_addr_item_make(ch_addr_item *it, uint32_t fp, uint32_t id, uint64_t last_out) {
+    for (int i = 0; i < 4; i++) {
+        it->fp_be[i] = (uint8_t)(fp >> (24 - 8 * i));
+        it->id_be[i] = (uint8_t)(id >> (24 - 8 * i));
+    }
+    it->last_out = last_out;
+}
+
+static uint32_t be32(const uint8_t b[4]) {
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+uint32_t ch_addr_item_fp(const ch_addr_item *it) {
+    return be32(it->fp_be);
+}
+uint32_t ch_addr_item_id(const ch_addr_item *it) {
+    return be32(it->id_be);
+}
+
+int ch_index_find_tx(ch_store *s, MDB_txn *txn, const ch_hash256 *txid, uint64_t *tx,
+                     ch_error *err) {
+    uint64_t key = ch_store_txid_key(txid), n = ch_col_count(&s->col[COL_TXS]);
+    uint32_t bucket = ch_idx_bucket(key), fp = ch_idx_fp(key);
+    uint64_t probe = (uint64_t)fp << 32;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn ? txn : s->rtxn, s->db_txid, &c), found = 0;
+    if (rc) return lmdb_err(err, "index cursor", rc, s->dir);
+    MDB_val k = {sizeof bucket, &bucket}, d = {sizeof probe, &probe};
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP)) {
+        uint64_t item;
+        memcpy(&item, d.mv_data, 8);
+        if ((uint32_t)(item >> 32) != fp) break;
+        uint64_t cand = item & 0xffffffffULL;
+        if (cand < n && memcmp(ch_col_at(&s->col[COL_TXIDS], cand), txid->b, 32) == 0) {
+            *tx = cand;
+            found = 1;
+            break;
+        }
+    }
+    mdb_cursor_close(c);
+    if (!found && rc && rc != MDB_NOTFOUND) return lmdb_err(err, "txid lookup", rc, s->dir);
+    return found;
+}
+
+int ch_index_find_addr(ch_store *s, MDB_txn *txn, const ch_addr *a, uint32_t *id,
+                       uint64_t *last_out, MDB_cursor *cur, ch_error *err) {
+    uint64_t key = ch_store_addr_key(a);
+    uint32_t bucket = ch_idx_bucket(key), fp = ch_idx_fp(key);
+    ch_addr_item probe;
+    ch_addr_item_make(&probe, fp, 0, 0);
+    MDB_cursor *c = cur;
+    int rc = 0, found = 0;
+    if (!c && (rc = mdb_cursor_open(txn ? txn : s->rtxn, s->db_addr, &c)) != 0)
+        return lmdb_err(err, "index cursor", rc, s->dir);
+    MDB_val k = {sizeof bucket, &bucket}, d = {sizeof probe, &probe};
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP)) {
+        ch_addr_item it;
+        memcpy(&it, d.mv_data, sizeof it);
+        if (ch_addr_item_fp(&it) != fp) break;
+        uint32_t cand = ch_addr_item_id(&it);
+        if (ch_store_addr_valid(s, cand) && ch_store_addr_equal(s, cand, a)) {
+            *id = cand;
+            if (last_out) *last_out = it.last_out;
+            found = 1;
+            break;
+        }
+    }
+    if (!cur) mdb_cursor_close(c);
+    if (!found && rc && rc != MDB_NOTFOUND) return lmdb_err(err, "address lookup", rc, s->dir);
+    return found;
+}
+
+int ch_index_del_addr(ch_store *s, MDB_txn *txn, uint32_t id) {
+    ch_addr a;
+    ch_store_addr_of(s, id, &a);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->db_addr, &c);
+    if (rc) return rc;
+    uint32_t got;
+    rc = ch_index_find_addr(s, txn, &a, &got, NULL, c, NULL);
+    rc = rc == 1 ? mdb_cursor_del(c, 0) : 0;
+    mdb_cursor_close(c);
+    return rc;
 }
 
 void ch_store_get_counts(const ch_store *s, ch_store_counts *c) {
@@ -213,7 +295,7 @@ void ch_store_get_counts(const ch_store *s, ch_store_counts *c) {
     c->txs = s->col[COL_TXS].n_committed;
     c->inputs = s->col[COL_INS].n_committed;
     c->outputs = s->col[COL_OUTS].n_committed;
-    c->addresses = s->col[COL_ADDRS].n_committed;
+    c->addresses = s->col[COL_ADDRS20].n_committed + s->col[COL_ADDRS32].n_committed;
 }
 
 uint64_t ch_store_disk_bytes(const ch_store *s) {
@@ -253,17 +335,53 @@ uint64_t ch_store_addr_key(const ch_addr *a) {
     return h;
 }
 
-void ch_store_addr_to_rec(const ch_addr *a, ch_addr_rec *r) {
-    memset(r, 0, sizeof *r);
-    r->kind = a->kind;
-    r->version = a->version;
-    r->len = a->len > 32 ? 32 : a->len;
-    memcpy(r->bytes, a->bytes, r->len);
+/* --- address records --- */
+
+static const uint8_t *addr_rec(const ch_store *s, uint32_t id) {
+    if (id & CH_ADDR_ID_WIDE) return ch_col_at(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1);
+    return ch_col_at(&s->col[COL_ADDRS20], id - 1);
 }
 
-bool ch_store_addr_rec_equal(const ch_addr_rec *r, const ch_addr *a) {
-    return r->kind == a->kind && r->version == a->version && r->len == a->len &&
-           memcmp(r->bytes, a->bytes, a->len) == 0;
+bool ch_store_addr_valid(const ch_store *s, uint32_t id) {
+    uint32_t i = id & ~CH_ADDR_ID_WIDE;
+    const ch_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
+    return i >= 1 && i <= ch_col_count(c);
+}
+
+bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
+    ch_addr have;
+    ch_store_addr_of(s, id, &have);
+    return have.kind == a->kind && have.version == a->version && have.len == a->len &&
+           memcmp(have.bytes, a->bytes, a->len) == 0;
+}
+
+uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a) {
+    uint8_t rec[ADDR32_REC] = {0};
+    rec[0] = (uint8_t)(a->kind << 5 | (a->version & 31));
+    uint64_t idx;
+    if (a->len == 20) {
+        memcpy(rec + 1, a->bytes, 20);
+        idx = ch_col_append(&s->col[COL_ADDRS20], rec);
+    } else {
+        if (a->len > 32) return 0; /* witness programs of 33..40 bytes: not stored */
+        rec[1] = a->len;
+        memcpy(rec + 2, a->bytes, a->len);
+        idx = ch_col_append(&s->col[COL_ADDRS32], rec);
+        if (idx != UINT64_MAX) idx |= CH_ADDR_ID_WIDE;
+    }
+    if (idx == UINT64_MAX || (idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1 >= CH_ADDR_ID_WIDE) return 0;
+    return (uint32_t)((idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1) | (uint32_t)(idx & CH_ADDR_ID_WIDE);
+}
+
+uint64_t ch_store_addr_index(const ch_store *s, uint32_t id) {
+    if (id & CH_ADDR_ID_WIDE) return s->col[COL_ADDRS20].n_committed + (id & ~CH_ADDR_ID_WIDE) - 1;
+    return id - 1;
+}
+
+uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index) {
+    uint64_t n20 = s->col[COL_ADDRS20].n_committed;
+    if (index < n20) return (uint32_t)(index + 1);
+    return (uint32_t)(index - n20 + 1) | CH_ADDR_ID_WIDE;
 }
 
 /* --- reading --- */
@@ -285,17 +403,18 @@ const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out) {
     return ch_col_at(&s->col[COL_OUTS], out);
 }
 
-const ch_addr_rec *ch_store_address(const ch_store *s, uint32_t id) {
-    return ch_col_at(&s->col[COL_ADDRS], id - 1);
-}
-
 void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a) {
-    const ch_addr_rec *r = ch_store_address(s, id);
+    const uint8_t *r = addr_rec(s, id);
     memset(a, 0, sizeof *a);
-    a->kind = r->kind;
-    a->version = r->version;
-    a->len = r->len;
-    memcpy(a->bytes, r->bytes, r->len);
+    a->kind = r[0] >> 5;
+    a->version = r[0] & 31;
+    if (id & CH_ADDR_ID_WIDE) {
+        a->len = r[1];
+        memcpy(a->bytes, r + 2, a->len);
+    } else {
+        a->len = 20;
+        memcpy(a->bytes, r + 1, 20);
+    }
 }
 
 void ch_store_txid(const ch_store *s, uint64_t tx, ch_hash256 *txid) {
@@ -352,8 +471,8 @@ int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out) {
     uint32_t d = *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], out);
     if (d == 0) return -1;
     if (d != CH_OUTPREV_FAR) return (int64_t)(out - d);
-    MDB_val v;
-    if (ch_store_index_get((ch_store *)s, s->db_farprev, out, &v, NULL) != 1) return -1;
+    MDB_val k = {sizeof out, &out}, v;
+    if (mdb_get(s->rtxn, s->db_farprev, &k, &v) != 0) return -1;
     uint64_t prev;
     memcpy(&prev, v.mv_data, 8);
     return (int64_t)prev;
@@ -362,18 +481,7 @@ int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out) {
 /* --- index lookups --- */
 
 int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err) {
-    uint64_t n = ch_col_count(&s->col[COL_TXS]);
-    for (uint64_t key = ch_store_txid_key(txid);; key++) {
-        MDB_val v;
-        int rc = ch_store_index_get(s, s->db_txid, key, &v, err);
-        if (rc <= 0) return rc;
-        uint64_t cand;
-        memcpy(&cand, v.mv_data, 8);
-        if (cand < n && memcmp(ch_col_at(&s->col[COL_TXIDS], cand), txid->b, 32) == 0) {
-            *tx = cand;
-            return 1;
-        }
-    }
+    return ch_index_find_tx(s, NULL, txid, tx, err);
 }
 
 int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, ch_error *err) {
@@ -387,17 +495,5 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
 
 int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
                        ch_error *err) {
-    for (uint64_t key = ch_store_addr_key(a);; key++) {
-        MDB_val v;
-        int rc = ch_store_index_get(s, s->db_addr, key, &v, err);
-        if (rc <= 0) return rc;
-        ch_addr_val av;
-        memcpy(&av, v.mv_data, sizeof av);
-        if (av.id >= 1 && av.id <= ch_col_count(&s->col[COL_ADDRS]) &&
-            ch_store_addr_rec_equal(ch_store_address(s, av.id), a)) {
-            *id = av.id;
-            if (last_out) *last_out = av.last_out;
-            return 1;
-        }
-    }
+    return ch_index_find_addr(s, NULL, a, id, last_out, NULL, err);
 }

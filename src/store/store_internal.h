@@ -15,7 +15,22 @@ typedef struct ch_u64_list {
 
 int ch_u64_push(ch_u64_list *l, uint64_t x);
 
-enum { COL_BLOCKS, COL_TXS, COL_TXIDS, COL_INS, COL_OUTS, COL_OUTPREV, COL_ADDRS, COL_COUNT };
+enum {
+    COL_BLOCKS,
+    COL_TXS,
+    COL_TXIDS,
+    COL_INS,
+    COL_OUTS,
+    COL_OUTPREV,
+    COL_ADDRS20,
+    COL_ADDRS32,
+    COL_COUNT
+};
+
+/* Address records: a tag (kind << 5 | witness version), then the bytes;
+ * the wide class also has a length byte. */
+#define ADDR20_REC 21
+#define ADDR32_REC 34
 
 /* outprev value meaning "the distance did not fit; see the farprev table" */
 #define CH_OUTPREV_FAR UINT32_MAX
@@ -36,32 +51,53 @@ struct ch_store {
     bool in_block;
     uint64_t block_first_tx;
     uint64_t cur_tx; /* tx being added (UINT64_MAX: none) */
-    /* index entries waiting for the commit's LMDB transaction */
-    ch_u64_list new_tx_keys;     /* tx_hot keys added since the last commit */
+    /* index entries waiting for the commit's LMDB transaction (new txids
+     * are simply the txs past the committed count) */
     ch_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
     ch_u64_list far_pend;        /* pairs (output, previous output) too far apart */
 };
 
-/* Index keys: a 64-bit prefix of the item, probed upward on collision. */
+/* 64-bit keys of an item: the hot maps use all of it; LMDB files it under
+ * bucket = the top 12 bits with a 32-bit fingerprint = the next 32. */
 uint64_t ch_store_txid_key(const ch_hash256 *txid);
 uint64_t ch_store_addr_key(const ch_addr *a);
+static inline uint32_t ch_idx_bucket(uint64_t key) {
+    return (uint32_t)(key >> 52);
+}
+static inline uint32_t ch_idx_fp(uint64_t key) {
+    return (uint32_t)(key >> 20);
+}
 
-/* LMDB helpers over the long-lived read transaction. */
-int ch_store_index_get(ch_store *s, MDB_dbi dbi, uint64_t key, MDB_val *val, ch_error *err);
+/* The "addr" table's 16-byte entry: fingerprint and id big-endian (so
+ * memcmp order is fingerprint order), then the last output. */
+typedef struct ch_addr_item {
+    uint8_t fp_be[4];
+    uint8_t id_be[4];
+    uint64_t last_out;
+} ch_addr_item;
+
+void ch_addr_item_make(ch_addr_item *it, uint32_t fp, uint32_t id, uint64_t last_out);
+uint32_t ch_addr_item_fp(const ch_addr_item *it);
+uint32_t ch_addr_item_id(const ch_addr_item *it);
+
+/* LMDB lookups in txn (the long-lived read one when NULL): 1 found, 0 not,
+ * -1 error. With a cursor argument, the cursor is left on the entry. */
+int ch_index_find_tx(ch_store *s, MDB_txn *txn, const ch_hash256 *txid, uint64_t *tx,
+                     ch_error *err);
+int ch_index_find_addr(ch_store *s, MDB_txn *txn, const ch_addr *a, uint32_t *id,
+                       uint64_t *last_out, MDB_cursor *cur, ch_error *err);
+/* Delete an address's entry (found by fingerprint and id) in a write txn. */
+int ch_index_del_addr(ch_store *s, MDB_txn *txn, uint32_t id);
 int ch_store_renew_read(ch_store *s, ch_error *err);
 
-/* Record <-> address. */
-void ch_store_addr_to_rec(const ch_addr *a, ch_addr_rec *r);
-bool ch_store_addr_rec_equal(const ch_addr_rec *r, const ch_addr *a);
+/* Address records. */
+bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);
+/* Append a new address record; returns its id, 0 when it does not fit. */
+uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a);
+/* Whether an address id exists (committed or pending). */
+bool ch_store_addr_valid(const ch_store *s, uint32_t id);
 
 /* Committed lengths in the "meta" table. */
 int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err);
-
-/* The "addr" table's value. */
-typedef struct ch_addr_val {
-    uint32_t id;
-    uint32_t pad;
-    uint64_t last_out;
-} ch_addr_val;
 
 #endif

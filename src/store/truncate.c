@@ -17,41 +17,37 @@ static int del_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key) {
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Remove the txid key whose value is tx. */
+/* Remove tx's entry from the txid index. */
 static int drop_txid(ch_store *s, MDB_txn *txn, uint64_t tx) {
     ch_hash256 txid;
     ch_store_txid(s, tx, &txid);
-    for (uint64_t key = ch_store_txid_key(&txid);; key++) {
-        MDB_val k = {sizeof key, &key}, v;
-        int rc = mdb_get(txn, s->db_txid, &k, &v);
-        if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
-        uint64_t val;
-        memcpy(&val, v.mv_data, 8);
-        if (val == tx) return mdb_del(txn, s->db_txid, &k, NULL);
-    }
+    uint64_t key = ch_store_txid_key(&txid);
+    uint32_t bucket = ch_idx_bucket(key);
+    uint64_t item = (uint64_t)ch_idx_fp(key) << 32 | tx;
+    MDB_val k = {sizeof bucket, &bucket}, d = {sizeof item, &item};
+    int rc = mdb_del(txn, s->db_txid, &k, &d);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* The address's key in the "addr" table, or 0 with *found false. */
-static int addr_slot(ch_store *s, MDB_txn *txn, uint32_t id, uint64_t *slot, ch_addr_val *av,
-                     bool *found) {
-    ch_addr a;
-    ch_store_addr_of(s, id, &a);
-    *found = false;
-    for (uint64_t key = ch_store_addr_key(&a);; key++) {
-        MDB_val k = {sizeof key, &key}, v;
-        int rc = mdb_get(txn, s->db_addr, &k, &v);
-        if (rc) return rc == MDB_NOTFOUND ? 0 : rc;
-        memcpy(av, v.mv_data, sizeof *av);
-        if (av->id == id) {
-            *slot = key;
-            *found = true;
-            return 0;
-        }
-    }
+/* The previous output of the same address, reading far links through the
+ * write transaction (the read one is parked during a truncation). */
+static int64_t prev_same_addr(ch_store *s, MDB_txn *txn, uint64_t out) {
+    uint32_t d = *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], out);
+    if (d != CH_OUTPREV_FAR) return d == 0 ? -1 : (int64_t)(out - d);
+    MDB_val k = {sizeof out, &out}, v;
+    if (mdb_get(txn, s->db_farprev, &k, &v) != 0) return -1;
+    uint64_t prev;
+    memcpy(&prev, v.mv_data, 8);
+    return (int64_t)prev;
+}
+
+/* Is the address id one created past the cut (per class)? */
+static bool created_past(uint32_t id, uint32_t cut20, uint32_t cut32) {
+    return (id & CH_ADDR_ID_WIDE) ? id >= cut32 : id >= cut20;
 }
 
 static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_tx,
-                       uint64_t cut_out, uint32_t cut_addr) {
+                       uint64_t cut_out, uint32_t cut20, uint32_t cut32) {
     int rc = 0;
     uint64_t n_tx = ch_col_count(&s->col[COL_TXS]), n_out = ch_col_count(&s->col[COL_OUTS]);
     for (uint64_t tx = cut_tx; tx < n_tx && !rc; tx++)
@@ -62,26 +58,33 @@ static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_
         if (rc == MDB_NOTFOUND) rc = 0;
     }
     /* address heads: new addresses leave; older ones walk back past the cut */
+    MDB_cursor *c = NULL;
+    if (!rc) rc = mdb_cursor_open(txn, s->db_addr, &c);
     for (uint64_t o = cut_out; o < n_out && !rc; o++) {
-        uint32_t id = ch_store_output(s, o)->addr;
+        uint32_t id = ch_store_output(s, o)->addr, got;
         if (id == 0) continue;
-        uint64_t slot;
-        ch_addr_val av;
-        bool found;
-        rc = addr_slot(s, txn, id, &slot, &av, &found);
-        if (rc || !found) continue;
-        if (id >= cut_addr) {
-            rc = del_u64(txn, s->db_addr, slot);
+        ch_addr a;
+        uint64_t last;
+        ch_store_addr_of(s, id, &a);
+        int found = ch_index_find_addr(s, txn, &a, &got, &last, c, NULL);
+        if (found != 1) continue; /* already handled */
+        if (created_past(id, cut20, cut32)) {
+            rc = mdb_cursor_del(c, 0);
             continue;
         }
-        if (av.last_out < cut_out) continue; /* already moved back */
-        int64_t p = (int64_t)av.last_out;
+        if (last < cut_out || last == UINT64_MAX) continue; /* already moved back */
+        int64_t p = (int64_t)last;
         while (p >= 0 && (uint64_t)p >= cut_out)
-            p = ch_store_output_prev_same_addr(s, (uint64_t)p);
-        av.last_out = p < 0 ? UINT64_MAX : (uint64_t)p;
-        MDB_val k = {sizeof slot, &slot}, v = {sizeof av, &av};
-        rc = mdb_put(txn, s->db_addr, &k, &v, 0);
+            p = prev_same_addr(s, txn, (uint64_t)p);
+        if ((rc = mdb_cursor_del(c, 0)) != 0) break;
+        uint64_t key = ch_store_addr_key(&a);
+        uint32_t bucket = ch_idx_bucket(key);
+        ch_addr_item it;
+        ch_addr_item_make(&it, ch_idx_fp(key), id, p < 0 ? UINT64_MAX : (uint64_t)p);
+        MDB_val k = {sizeof bucket, &bucket}, d = {sizeof it, &it};
+        rc = mdb_put(txn, s->db_addr, &k, &d, 0);
     }
+    if (c) mdb_cursor_close(c);
     for (uint64_t o = cut_out; o < n_out && !rc; o++)
         if (*(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], o) == CH_OUTPREV_FAR)
             rc = del_u64(txn, s->db_farprev, o);
@@ -99,14 +102,16 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
                                     : ch_col_count(&s->col[COL_INS]);
     uint64_t cut_out =
         cut_tx < n_tx ? ch_store_tx(s, cut_tx)->first_out : ch_col_count(&s->col[COL_OUTS]);
-    /* Addresses are numbered in order of first appearance, so the first one
-     * created past the cut is the smallest id whose first output is there. */
-    uint32_t cut_addr = (uint32_t)ch_col_count(&s->col[COL_ADDRS]) + 1;
+    /* Addresses are numbered in order of first appearance (per class), so
+     * the first one created past the cut is the smallest id whose first
+     * output (no previous output) is there. */
+    uint32_t cut20 = (uint32_t)ch_col_count(&s->col[COL_ADDRS20]) + 1;
+    uint32_t cut32 = ((uint32_t)ch_col_count(&s->col[COL_ADDRS32]) + 1) | CH_ADDR_ID_WIDE;
     for (uint64_t o = cut_out; o < ch_col_count(&s->col[COL_OUTS]); o++) {
         const ch_out_rec *r = ch_store_output(s, o);
-        if (r->addr && *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], o) == 0 &&
-            r->addr < cut_addr)
-            cut_addr = r->addr;
+        if (!r->addr || *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], o) != 0) continue;
+        if ((r->addr & CH_ADDR_ID_WIDE) && r->addr < cut32) cut32 = r->addr;
+        if (!(r->addr & CH_ADDR_ID_WIDE) && r->addr < cut20) cut20 = r->addr;
     }
     /* the older outputs the cut inputs spent, to unmark after the cut */
     ch_u64_list unmark = {0};
@@ -121,10 +126,11 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     mdb_txn_reset(s->rtxn);
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (!rc) rc = cut_indexes(s, txn, height, cut_tx, cut_out, cut_addr);
+    if (!rc) rc = cut_indexes(s, txn, height, cut_tx, cut_out, cut20, cut32);
     if (!rc) {
         /* record the new lengths: temporarily view the columns as cut */
-        uint64_t keep[COL_COUNT] = {height, cut_tx, cut_tx, cut_in, cut_out, cut_out, cut_addr - 1};
+        uint64_t keep[COL_COUNT] = {height,  cut_tx,  cut_tx,    cut_in,
+                                    cut_out, cut_out, cut20 - 1, (cut32 & ~CH_ADDR_ID_WIDE) - 1};
         uint64_t saved[COL_COUNT];
         for (int i = 0; i < COL_COUNT; i++) {
             saved[i] = s->col[i].n_committed;
@@ -145,7 +151,8 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
         ch_store_renew_read(s, NULL);
         return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
     }
-    uint64_t keep[COL_COUNT] = {height, cut_tx, cut_tx, cut_in, cut_out, cut_out, cut_addr - 1};
+    uint64_t keep[COL_COUNT] = {height,  cut_tx,  cut_tx,    cut_in,
+                                cut_out, cut_out, cut20 - 1, (cut32 & ~CH_ADDR_ID_WIDE) - 1};
     for (int i = 0; i < COL_COUNT; i++)
         if (ch_col_truncate(&s->col[i], keep[i], err) != 0) {
             free(unmark.v);
