@@ -1,0 +1,69 @@
+/* Private helpers of the Bitcoin format layer (src/chains/btc/). */
+#ifndef COINHOUND_BTC_INTERNAL_H
+#define COINHOUND_BTC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/btc.h"
+
+static inline uint32_t btc_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t btc_le64(const uint8_t *p) {
+    return (uint64_t)btc_le32(p) | (uint64_t)btc_le32(p + 4) << 32;
+}
+
+/* A merkle root computed as leaves arrive, in O(log n) memory: pending
+ * subtrees sit on a stack with strictly decreasing heights, like the carry
+ * chain of a binary counter. Lets a block's root be checked without an
+ * array of all its txids. */
+typedef struct btc_merkle_acc {
+    ch_hash256 node[64];
+    uint8_t level[64];
+    int top;       /* entries on the stack */
+    size_t leaves; /* leaves pushed so far */
+    bool mutated;  /* two equal siblings were combined (CVE-2012-2459) */
+} btc_merkle_acc;
+
+void btc_merkle_init(btc_merkle_acc *m);
+void btc_merkle_push(btc_merkle_acc *m, const ch_hash256 *leaf);
+/* The root; all zero for no leaves. */
+void btc_merkle_finish(btc_merkle_acc *m, ch_hash256 *root);
+
+/* The parser's reusable arrays. During a block parse each transaction's
+ * inputs and outputs are appended; the tx pointers into them are set once
+ * the block is done, because growing an array may move it. */
+struct ch_btc_parser {
+    ch_btc_tx *tx;
+    size_t tx_cap;
+    ch_btc_txin *in;
+    size_t in_cap, in_used;
+    ch_btc_txout *out;
+    size_t out_cap, out_used;
+};
+
+/* Parse the transaction at data[start..len), appending its inputs and
+ * outputs to the parser's arrays (tx->in/out point at them until the next
+ * append). Error offsets are relative to data. */
+int btc_parse_tx_at(ch_btc_parser *p, const uint8_t *data, size_t len, size_t start, ch_btc_tx *tx,
+                    ch_error *err);
+
+/* Grow *arr (elements of elem bytes) to hold at least need; -1 when out of memory. */
+int btc_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* Header fields from 80 bytes that the caller has bounds-checked. */
+void btc_header_decode(const uint8_t *raw, ch_btc_header *h);
+
+/* Visit every block record of a blk directory, file by file in number
+ * order: fn gets the record's position and its 80 header bytes (already
+ * de-obfuscated). Stops at the first error (fn's or the scan's). */
+typedef int (*btc_blk_visit)(void *ctx, const ch_blk_pos *pos, const uint8_t header[80],
+                             ch_error *err);
+/* The directory a ch_blkdir was opened on (for messages). */
+const char *btc_blkdir_dir(const ch_blkdir *d);
+int btc_blkdir_scan(ch_blkdir *d, btc_blk_visit fn, void *ctx, ch_error *err);
+
+#endif

@@ -1,0 +1,293 @@
+/* The best chain of a blk directory.
+ *
+ * Only headers are read: one pread of magic, size and the 80 header bytes
+ * per record. Records are linked by prev-hash through a hash table, the tree
+ * is walked from the genesis block (the one whose prev is zero) summing each
+ * header's work, and the tip with the most cumulative work wins (the first
+ * one seen on a tie, as Core prefers the block it received first). Anything
+ * off that chain - stale branches, orphans, duplicate records - is counted
+ * in n_stale and left out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chains/btc/btc_internal.h"
+
+#define NONE UINT32_MAX
+
+/* 256-bit unsigned integers, four 64-bit limbs, least significant first:
+ * enough to compute work = 2^256 / (target + 1) exactly. */
+typedef struct u256 {
+    uint64_t w[4];
+} u256;
+
+typedef struct node {
+    ch_hash256 hash, prev;
+    ch_blk_pos pos;
+    uint32_t bits;
+    uint32_t parent;
+    uint32_t height;
+    u256 work; /* cumulative, genesis included */
+} node;
+
+typedef struct builder {
+    node *nodes;
+    size_t n, cap;
+    uint32_t *table; /* open addressing: node index + 1, 0 = empty */
+    size_t mask;
+    uint32_t cached_bits; /* work of the last bits seen: bits change once per 2016 blocks */
+    u256 cached_work;
+    bool have_cache;
+} builder;
+
+static int u256_cmp(const u256 *a, const u256 *b) {
+    for (int i = 3; i >= 0; i--)
+        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    return 0;
+}
+
+static void u256_add(u256 *a, const u256 *b) {
+    uint64_t carry = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t s = a->w[i] + carry;
+        carry = s < carry;
+        a->w[i] = s + b->w[i];
+        carry += a->w[i] < s;
+    }
+}
+
+static void u256_sub(u256 *a, const u256 *b) {
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t x = a->w[i], y = b->w[i];
+        a->w[i] = x - y - borrow;
+        borrow = (x < y) || (x == y && borrow);
+    }
+}
+
+/* Shift left by one; returns the bit shifted out. */
+static int u256_shl1(u256 *a) {
+    int out = (int)(a->w[3] >> 63);
+    for (int i = 3; i > 0; i--)
+        a->w[i] = a->w[i] << 1 | a->w[i - 1] >> 63;
+    a->w[0] <<= 1;
+    return out;
+}
+
+/* q = n / d by shift and subtract (d != 0). */
+static void u256_div(const u256 *n, const u256 *d, u256 *q) {
+    u256 r = {{0}};
+    memset(q, 0, sizeof *q);
+    for (int bit = 255; bit >= 0; bit--) {
+        int over = u256_shl1(&r);
+        r.w[0] |= (n->w[bit / 64] >> (bit % 64)) & 1;
+        /* r < 2d, and r >= 2^256 only when d is that large: then r > d too. */
+        if (over || u256_cmp(&r, d) >= 0) {
+            u256_sub(&r, d);
+            q->w[bit / 64] |= 1ULL << (bit % 64);
+        }
+    }
+}
+
+/* Work of a header: 2^256 / (target + 1), computed as Core does,
+ * ~target / (target + 1) + 1. A malformed target (negative, zero or
+ * overflowing) has no work. */
+static void header_work(uint32_t bits, u256 *work) {
+    memset(work, 0, sizeof *work);
+    uint32_t size = bits >> 24, mant = bits & 0x007fffff;
+    if (mant == 0 || (bits & 0x00800000)) return;
+    if (size > 34 || (mant > 0xff && size > 33) || (mant > 0xffff && size > 32)) return;
+    u256 target = {{0}};
+    if (size <= 3) {
+        target.w[0] = mant >> (8 * (3 - size));
+    } else {
+        unsigned shift = 8 * (size - 3);
+        target.w[shift / 64] = (uint64_t)mant << (shift % 64);
+        if (shift % 64 > 40 && shift / 64 < 3) target.w[shift / 64 + 1] = mant >> (64 - shift % 64);
+    }
+    if (!target.w[0] && !target.w[1] && !target.w[2] && !target.w[3]) return;
+    u256 inv, plus1 = target, one = {{1, 0, 0, 0}};
+    for (int i = 0; i < 4; i++)
+        inv.w[i] = ~target.w[i];
+    u256_add(&plus1, &one);
+    u256_div(&inv, &plus1, work);
+    u256_add(work, &one);
+}
+
+static uint64_t hash_key(const ch_hash256 *h) {
+    uint64_t k;
+    memcpy(&k, h->b, 8);
+    return k;
+}
+
+static uint32_t lookup(const builder *b, const ch_hash256 *h) {
+    for (size_t i = hash_key(h) & b->mask;; i = (i + 1) & b->mask) {
+        uint32_t v = b->table[i];
+        if (!v) return NONE;
+        if (!memcmp(b->nodes[v - 1].hash.b, h->b, 32)) return v - 1;
+    }
+}
+
+/* Insert node idx; false when its hash is already there (a duplicate). */
+static bool insert(builder *b, uint32_t idx) {
+    const ch_hash256 *h = &b->nodes[idx].hash;
+    for (size_t i = hash_key(h) & b->mask;; i = (i + 1) & b->mask) {
+        uint32_t v = b->table[i];
+        if (!v) {
+            b->table[i] = idx + 1;
+            return true;
+        }
+        if (!memcmp(b->nodes[v - 1].hash.b, h->b, 32)) return false;
+    }
+}
+
+static int visit(void *ctx, const ch_blk_pos *pos, const uint8_t header[80], ch_error *err) {
+    builder *b = ctx;
+    if (b->n >= UINT32_MAX - 1) return ch_err(err, "too many block records");
+    if (btc_grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) < 0)
+        return ch_err(err, "out of memory after %zu block headers", b->n);
+    ch_btc_header h;
+    btc_header_decode(header, &h);
+    node *nd = &b->nodes[b->n++];
+    nd->hash = h.hash;
+    nd->prev = h.prev;
+    nd->pos = *pos;
+    nd->bits = h.bits;
+    nd->parent = NONE;
+    nd->height = 0;
+    return 0;
+}
+
+/* Hash table over all nodes and each node's parent. Returns the genesis
+ * node's index, or NONE. Duplicate records keep parent NONE and so are
+ * never reached from genesis. */
+static int link_nodes(builder *b, uint32_t *genesis, ch_error *err) {
+    size_t slots = 16;
+    while (slots < 2 * b->n)
+        slots *= 2;
+    b->table = calloc(slots, sizeof *b->table);
+    if (!b->table) return ch_err(err, "out of memory for %zu block headers", b->n);
+    b->mask = slots - 1;
+    bool *dup = calloc(b->n ? b->n : 1, sizeof *dup);
+    if (!dup) return ch_err(err, "out of memory for %zu block headers", b->n);
+    for (size_t i = 0; i < b->n; i++)
+        dup[i] = !insert(b, (uint32_t)i);
+    static const ch_hash256 zero;
+    *genesis = NONE;
+    for (size_t i = 0; i < b->n; i++) {
+        node *nd = &b->nodes[i];
+        if (dup[i]) continue;
+        if (!memcmp(nd->prev.b, zero.b, 32)) {
+            if (*genesis == NONE) *genesis = (uint32_t)i;
+            continue;
+        }
+        nd->parent = lookup(b, &nd->prev);
+    }
+    free(dup);
+    return 0;
+}
+
+static void node_work(builder *b, uint32_t bits, u256 *work) {
+    if (!b->have_cache || b->cached_bits != bits) {
+        header_work(bits, &b->cached_work);
+        b->cached_bits = bits;
+        b->have_cache = true;
+    }
+    *work = b->cached_work;
+}
+
+/* Breadth-first from genesis over child lists (children grouped by parent
+ * in one array), giving every reachable node its height and cumulative
+ * work. Returns the best tip. */
+static int walk_tree(builder *b, uint32_t genesis, uint32_t *tip, ch_error *err) {
+    size_t n = b->n;
+    uint32_t *first = calloc(n + 1, sizeof *first);
+    uint32_t *child = malloc((n ? n : 1) * sizeof *child);
+    uint32_t *queue = malloc((n ? n : 1) * sizeof *queue);
+    int rc = 0;
+    if (!first || !child || !queue) {
+        rc = ch_err(err, "out of memory for %zu block headers", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (b->nodes[i].parent != NONE) first[b->nodes[i].parent + 1]++;
+    for (size_t i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    {
+        uint32_t *fill = queue; /* borrowed as a cursor per parent */
+        memcpy(fill, first, n * sizeof *fill);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t par = b->nodes[i].parent;
+            if (par != NONE) child[fill[par]++] = (uint32_t)i;
+        }
+    }
+    size_t head = 0, tail = 0;
+    node *g = &b->nodes[genesis];
+    g->height = 0;
+    node_work(b, g->bits, &g->work);
+    queue[tail++] = genesis;
+    *tip = genesis;
+    while (head < tail) {
+        uint32_t at = queue[head++];
+        node *nd = &b->nodes[at];
+        int c = u256_cmp(&nd->work, &b->nodes[*tip].work);
+        if (c > 0 || (c == 0 && at < *tip)) *tip = at;
+        for (uint32_t k = first[at]; k < first[at + 1]; k++) {
+            node *ch = &b->nodes[child[k]];
+            node_work(b, ch->bits, &ch->work);
+            u256_add(&ch->work, &nd->work);
+            ch->height = nd->height + 1;
+            queue[tail++] = child[k];
+        }
+    }
+done:
+    free(first);
+    free(child);
+    free(queue);
+    return rc;
+}
+
+static int fill_chain(const builder *b, uint32_t tip, ch_blk_chain *chain, ch_error *err) {
+    size_t n = (size_t)b->nodes[tip].height + 1;
+    chain->pos = malloc(n * sizeof *chain->pos);
+    chain->hash = malloc(n * sizeof *chain->hash);
+    if (!chain->pos || !chain->hash) {
+        ch_blk_chain_free(chain);
+        return ch_err(err, "out of memory for a chain of %zu blocks", n);
+    }
+    uint32_t at = tip;
+    for (size_t h = n; h-- > 0; at = b->nodes[at].parent) {
+        chain->pos[h] = b->nodes[at].pos;
+        chain->hash[h] = b->nodes[at].hash;
+    }
+    chain->n = n;
+    chain->n_stale = b->n - n;
+    return 0;
+}
+
+int ch_blkdir_best_chain(ch_blkdir *d, ch_blk_chain *chain, ch_error *err) {
+    memset(chain, 0, sizeof *chain);
+    builder b;
+    memset(&b, 0, sizeof b);
+    uint32_t genesis = NONE, tip = NONE;
+    int rc = btc_blkdir_scan(d, visit, &b, err);
+    if (rc == 0) rc = link_nodes(&b, &genesis, err);
+    if (rc == 0 && genesis == NONE)
+        rc = ch_err(err,
+                    "%s: no genesis block (a block whose prev hash is zero) among %zu "
+                    "records",
+                    btc_blkdir_dir(d), b.n);
+    if (rc == 0) rc = walk_tree(&b, genesis, &tip, err);
+    if (rc == 0) rc = fill_chain(&b, tip, chain, err);
+    free(b.nodes);
+    free(b.table);
+    return rc;
+}
+
+void ch_blk_chain_free(ch_blk_chain *chain) {
+    if (!chain) return;
+    free(chain->pos);
+    free(chain->hash);
+    chain->pos = NULL;
+    chain->hash = NULL;
+    chain->n = 0;
+}
