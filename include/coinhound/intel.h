@@ -100,23 +100,22 @@ typedef struct ch_import_opts {
     void *ctx;
 } ch_import_opts;
 
-typedef struct ch_intel_import ch_intel_import;
+typedef struct ch_import ch_import;
 
 /* A multi-path import in one transaction: begin, add paths, then commit (or
  * abort; a failed add leaves the import unusable except for abort). */
-int ch_intel_import_begin(ch_intel *db, const ch_import_opts *opts, ch_intel_import **out,
-                          ch_error *err);
-int ch_intel_import_path(ch_intel_import *im, const char *path, ch_import_stats *st, ch_error *err);
+int ch_intel_import_begin(ch_intel *db, const ch_import_opts *opts, ch_import **out, ch_error *err);
+int ch_intel_import_path(ch_import *im, const char *path, ch_import_stats *st, ch_error *err);
 /* The bytes of one file (fuzzing, tests). `name` appears in messages and
  * names the asset of an OFAC per-asset list. format must not be AUTO. */
-int ch_intel_import_mem(ch_intel_import *im, ch_intel_format format, const char *name,
-                        const void *data, size_t len, ch_import_stats *st, ch_error *err);
-int ch_intel_import_commit(ch_intel_import *im, ch_error *err);
-void ch_intel_import_abort(ch_intel_import *im);
+int ch_intel_import_mem(ch_import *im, ch_intel_format format, const char *name, const void *data,
+                        size_t len, ch_import_stats *st, ch_error *err);
+int ch_intel_import_commit(ch_import *im, ch_error *err);
+void ch_intel_import_abort(ch_import *im);
 
 /* One path, one transaction. */
-int ch_intel_import(ch_intel *db, const char *path, const ch_import_opts *opts,
-                    ch_import_stats *st, ch_error *err);
+int ch_intel_import(ch_intel *db, const char *path, const ch_import_opts *opts, ch_import_stats *st,
+                    ch_error *err);
 
 /* ---- Actors ---- */
 typedef struct ch_actor {
@@ -160,5 +159,13 @@ int ch_intel_export_misp(ch_intel *db, const char *path, ch_error *err);
 /* The canonical key of an address as the store holds it: ch_chainaddr_parse
  * with the asset as a hint (NULL for none). Returns 0, or -1 with the reason. */
 int ch_intel_canonical(const char *address, const char *asset, char out[128], ch_error *err);
+
+/* ---- Fetching OFAC's list ----
+ * OFAC's published download locations (https only; redirects followed). */
+#define CH_OFAC_SDN_ADVANCED_URL "https://www.treasury.gov/ofac/downloads/sdn_advanced.xml"
+#define CH_OFAC_SDN_XML_URL      "https://www.treasury.gov/ofac/downloads/sdn.xml"
+/* Download url to dest (written whole, then renamed into place). -1 with a
+ * message naming the URL and curl's reason when there is no network. */
+int ch_intel_fetch(const char *url, const char *dest, ch_error *err);
 
 #endif

@@ -1,0 +1,45 @@
+/* libFuzzer: address parsing on arbitrary bytes.
+ *
+ * Input: first byte = family hint (mod CH_FAM_COUNT), the rest = the string.
+ * Properties: never crashes or reads out of bounds; an accepted address's
+ * canonical form re-parses to itself (with the same hint and with its own
+ * family as hint); an EIP-55 form of any 20 bytes parses back to them. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coinhound/chainaddr.h"
+#include "coinhound/hash.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char s[300];
+    ch_chainaddr a, b;
+    ch_error err;
+    if (size == 0) return 0;
+    ch_family hint = (ch_family)(data[0] % CH_FAM_COUNT);
+    size_t n = size - 1 < sizeof s - 1 ? size - 1 : sizeof s - 1;
+    memcpy(s, data + 1, n);
+    s[n] = '\0';
+
+    if (ch_chainaddr_parse(s, hint, &a, &err) == 0) {
+        if (a.family == CH_FAM_UNKNOWN || strlen(a.canonical) == 0) abort();
+        if (ch_chainaddr_parse(a.canonical, hint, &b, &err) != 0) abort();
+        if (strcmp(a.canonical, b.canonical) != 0 || a.family != b.family) abort();
+        if (ch_chainaddr_parse(a.canonical, a.family, &b, &err) != 0) abort();
+        if (strcmp(a.canonical, b.canonical) != 0) abort();
+    } else if (err.msg[0] == '\0') {
+        abort(); /* every refusal says why */
+    }
+
+    if (size >= 21) {
+        char sum[43];
+        uint8_t back[20];
+        ch_evm_checksum_address(data + 1, sum);
+        if (ch_chainaddr_parse(sum, CH_FAM_UNKNOWN, &a, &err) != 0) abort();
+        if (ch_hex_decode(a.canonical + 2, 40, back, 20) != 0 || memcmp(back, data + 1, 20) != 0)
+            abort();
+    }
+    return 0;
+}

@@ -1,0 +1,682 @@
+/* coinhound intel: the attribution store (import, update, lookup, actor,
+ * stats, export, export-set). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "coinhound/intel.h"
+#include "coinhound/jsonw.h"
+#include "coinhound/screen.h"
+
+static const char USAGE[] =
+    "usage: coinhound intel <subcommand> [options] --db DIR\n"
+    "\n"
+    "The attribution store: who is behind which address, and where each label came from.\n"
+    "It lives in DIR/intel/ beside the chain store and needs no chain.\n"
+    "\n"
+    "subcommands:\n"
+    "  import [--format F] PATH...   import files or folders (one transaction for all)\n"
+    "  update                        fetch OFAC's SDN list over HTTPS and import it\n"
+    "  lookup ADDR [--json]          every attribution of an address, with its source\n"
+    "  actor NAME [--json]           a threat actor: aliases and ATT&CK techniques\n"
+    "  stats                         what the store holds, by source and category\n"
+    "  export --format stix|misp --out FILE\n"
+    "                                the whole store as a STIX 2.1 bundle or MISP event\n"
+    "  export-set --out FILE         the offline screening set (coinhound screen --set)\n"
+    "\n"
+    "examples:\n"
+    "  coinhound intel import ../shared/fixtures/intel/ofac-lists --db db\n"
+    "  coinhound intel import --format tagpack ../shared/fixtures/intel/tagpacks --db db\n"
+    "  coinhound intel lookup 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 --db db\n"
+    "  coinhound intel actor 'HIDDEN COBRA' --db db --json\n"
+    "  coinhound intel export --format stix --out dprk.stix.json --db db\n"
+    "\n"
+    "'coinhound intel <subcommand> --help' explains one. Exit: 0 ok, 2 error.\n";
+
+static const char USAGE_IMPORT[] =
+    "usage: coinhound intel import [--format F] [--as-of YYYY-MM-DD] [--quiet] PATH... --db DIR\n"
+    "\n"
+    "Imports every PATH (a file, or a folder of files) in ONE transaction: if any file is\n"
+    "malformed, nothing is written and the error names the file and line. Importing the same\n"
+    "data again changes nothing but the 'last listed' date. A complete list (OFAC's) that no\n"
+    "longer holds an address it held before marks that attribution delisted, keeping it.\n"
+    "Rows whose address fails validation (a bad checksum) are skipped and reported.\n"
+    "\n"
+    "formats (detected from the name and content when --format is absent):\n"
+    "  ofac-xml        OFAC legacy sdn.xml           ofac-advanced  OFAC sdn_advanced.xml\n"
+    "  ofac-csv        OFAC sdn.csv                  ofac-lists     "
+    "sanctioned_addresses_<ASSET>.*\n"
+    "  csv             CSV with a header: address,category,entity[,source,confidence,...]\n"
+    "  tagpack         GraphSense TagPack YAML       stix           STIX 2.1 bundle\n"
+    "  misp            MISP event JSON               misp-galaxy    MISP threat-actor galaxy\n"
+    "  etherscan       Etherscan label export (combined JSON, accounts/*.csv|json)\n"
+    "\n"
+    "--as-of DATE  the listing date for sources that carry none (default: today, UTC)\n"
+    "--quiet       do not print rejected rows\n"
+    "\n"
+    "examples:\n"
+    "  coinhound intel import ../shared/fixtures/intel/ofac-lists --db db\n"
+    "  coinhound intel import ../shared/fixtures/intel/dprk-attributions --db db\n"
+    "  coinhound intel import --format misp-galaxy misp-galaxy-threat-actor.json --db db\n"
+    "  coinhound intel import sdn_advanced.xml --db db\n";
+
+static const char USAGE_UPDATE[] =
+    "usage: coinhound intel update --db DIR [--legacy] [--url URL] [--keep FILE]\n"
+    "\n"
+    "Downloads OFAC's SDN list over HTTPS (sdn_advanced.xml; sdn.xml with --legacy) from\n"
+    "OFAC's published download location, then imports it like 'intel import'. Without a\n"
+    "network it fails with exit 2 and changes nothing.\n"
+    "\n"
+    "  --url URL    another https:// location of the same file\n"
+    "  --keep FILE  keep the downloaded file there (default: a temporary file, removed)\n"
+    "\n"
+    "example:\n"
+    "  coinhound intel update --db db\n";
+
+static const char USAGE_LOOKUP[] =
+    "usage: coinhound intel lookup ADDR --db DIR [--json]\n"
+    "\n"
+    "Every attribution of ADDR, delisted ones included, each with its source, date, confidence\n"
+    "and the actor it resolves to. ADDR may be in any letter case where its chain allows\n"
+    "(EVM); a mistyped address is reported as invalid (exit 2), never as unknown.\n"
+    "\n"
+    "example:\n"
+    "  coinhound intel lookup 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --db db --json\n";
+
+static const char USAGE_ACTOR[] =
+    "usage: coinhound intel actor NAME --db DIR [--json]\n"
+    "\n"
+    "A threat actor by name or any alias (case and punctuation ignored): its country, MITRE\n"
+    "ATT&CK id, aliases with the source of each, and techniques (from an ATT&CK STIX import).\n"
+    "\n"
+    "examples:\n"
+    "  coinhound intel actor 'Lazarus Group' --db db\n"
+    "  coinhound intel actor 'Jade Sleet' --db db --json     (-> TraderTraitor)\n";
+
+static const char USAGE_STATS[] = "usage: coinhound intel stats --db DIR\n"
+                                  "\n"
+                                  "Counts: attributions, addresses, delisted, actors, aliases, "
+                                  "techniques; attributions by source and by category.\n"
+                                  "\n"
+                                  "example:\n"
+                                  "  coinhound intel stats --db db\n";
+
+static const char USAGE_EXPORT[] =
+    "usage: coinhound intel export --format stix|misp --out FILE --db DIR\n"
+    "\n"
+    "The whole store as a STIX 2.1 bundle (intrusion-sets with aliases and techniques,\n"
+    "indicators with [cryptocurrency-wallet:address = '...'] patterns, 'indicates'\n"
+    "relationships) or a MISP event (coin-address objects tagged with the threat-actor\n"
+    "galaxy). Every field travels along (x_coinhound / the attribute comment), so importing\n"
+    "the file into an empty store gives the same attributions.\n"
+    "\n"
+    "example:\n"
+    "  coinhound intel export --format stix --out store.stix.json --db db\n";
+
+static const char USAGE_EXPORT_SET[] =
+    "usage: coinhound intel export-set --out FILE --db DIR\n"
+    "\n"
+    "Writes the offline screening set: a compact, versioned, checksummed, memory-mappable\n"
+    "file that 'coinhound screen --set FILE' and the C API (coinhound/screen.h) read without\n"
+    "the database. Prints its size in bytes per address.\n"
+    "\n"
+    "example:\n"
+    "  coinhound intel export-set --out dprk.chset --db db\n";
+
+/* ---- argument parsing: options anywhere, the rest positional ---- */
+
+typedef struct args {
+    const char *db, *format, *out, *as_of, *url, *keep;
+    bool json, quiet, legacy, help;
+    const char *pos[256];
+    int npos;
+} args;
+
+static int parse(int argc, char **argv, args *a) {
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char **val = !strcmp(s, "--db")       ? &a->db
+                           : !strcmp(s, "--format") ? &a->format
+                           : !strcmp(s, "--out")    ? &a->out
+                           : !strcmp(s, "--as-of")  ? &a->as_of
+                           : !strcmp(s, "--url")    ? &a->url
+                           : !strcmp(s, "--keep")   ? &a->keep
+                                                    : NULL;
+        if (val) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "coinhound intel: %s needs a value\n", s);
+                return -1;
+            }
+            *val = argv[++i];
+        } else if (!strcmp(s, "--json")) {
+            a->json = true;
+        } else if (!strcmp(s, "--quiet")) {
+            a->quiet = true;
+        } else if (!strcmp(s, "--legacy")) {
+            a->legacy = true;
+        } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            a->help = true;
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "coinhound intel: unknown option %s\n", s);
+            return -1;
+        } else if (a->npos < 256) {
+            a->pos[a->npos++] = s;
+        }
+    }
+    return 0;
+}
+
+static int need_db(const args *a, const char *usage) {
+    if (a->db) return 0;
+    fprintf(stderr, "coinhound intel: --db DIR is required\n\n%s", usage);
+    return -1;
+}
+
+static int fail(const ch_error *err) {
+    fprintf(stderr, "coinhound intel: %s\n", err->msg);
+    return 2;
+}
+
+/* ---- import / update ---- */
+
+static void on_warn(const char *msg, void *ctx) {
+    const args *a = ctx;
+    if (!a->quiet) fprintf(stderr, "warning: %s\n", msg);
+}
+
+static void on_file(const char *path, ch_intel_format f, const ch_import_stats *st, void *ctx) {
+    (void)ctx;
+    printf("%s (%s): %llu addresses, %llu new, %llu updated, %llu delisted", path,
+           ch_intel_format_name(f), (unsigned long long)st->addresses,
+           (unsigned long long)st->added, (unsigned long long)st->updated,
+           (unsigned long long)st->delisted);
+    if (st->rejected) printf(", %llu rejected", (unsigned long long)st->rejected);
+    if (st->actors || st->aliases || st->techniques)
+        printf("; %llu actors, %llu aliases, %llu techniques", (unsigned long long)st->actors,
+               (unsigned long long)st->aliases, (unsigned long long)st->techniques);
+    printf("\n");
+}
+
+static int import_paths(args *a, const char *const *paths, int n) {
+    ch_import_opts opts = {0};
+    if (a->format && ch_intel_format_parse(a->format, &opts.format) < 0) {
+        fprintf(stderr, "coinhound intel: unknown format '%s'\n\n%s", a->format, USAGE_IMPORT);
+        return 2;
+    }
+    opts.as_of = a->as_of;
+    opts.warn = on_warn;
+    opts.on_file = on_file;
+    opts.ctx = a;
+    ch_error err;
+    ch_intel *db;
+    if (ch_intel_open(a->db, true, &db, &err) < 0) return fail(&err);
+    ch_import *im;
+    if (ch_intel_import_begin(db, &opts, &im, &err) < 0) {
+        ch_intel_close(db);
+        return fail(&err);
+    }
+    ch_import_stats total = {0};
+    for (int i = 0; i < n; i++) {
+        ch_import_stats st;
+        if (ch_intel_import_path(im, paths[i], &st, &err) < 0) {
+            ch_intel_import_abort(im);
+            ch_intel_close(db);
+            fprintf(stderr, "coinhound intel: %s\nnothing was imported (the store is unchanged)\n",
+                    err.msg);
+            return 2;
+        }
+        total.addresses += st.addresses;
+        total.added += st.added;
+        total.updated += st.updated;
+        total.delisted += st.delisted;
+        total.rejected += st.rejected;
+        total.files += st.files;
+    }
+    if (ch_intel_import_commit(im, &err) < 0) {
+        ch_intel_close(db);
+        return fail(&err);
+    }
+    ch_intel_close(db);
+    if (total.files > 1)
+        printf("total: %llu files, %llu addresses, %llu new, %llu updated, %llu delisted, "
+               "%llu rejected\n",
+               (unsigned long long)total.files, (unsigned long long)total.addresses,
+               (unsigned long long)total.added, (unsigned long long)total.updated,
+               (unsigned long long)total.delisted, (unsigned long long)total.rejected);
+    return 0;
+}
+
+static int do_import(args *a) {
+    if (a->help) {
+        fputs(USAGE_IMPORT, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_IMPORT) < 0) return 2;
+    if (a->npos < 1) {
+        fprintf(stderr, "coinhound intel import: no PATH given\n\n%s", USAGE_IMPORT);
+        return 2;
+    }
+    return import_paths(a, a->pos, a->npos);
+}
+
+static int do_update(args *a) {
+    if (a->help) {
+        fputs(USAGE_UPDATE, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_UPDATE) < 0) return 2;
+    const char *url = a->url ? a->url : a->legacy ? CH_OFAC_SDN_XML_URL : CH_OFAC_SDN_ADVANCED_URL;
+    char tmp[4096];
+    const char *dest = a->keep;
+    if (!dest) {
+        const char *t = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/coinhound-ofac-%ld.xml", t && *t ? t : "/tmp",
+                 (long)getpid());
+        dest = tmp;
+    }
+    ch_error err;
+    fprintf(stderr, "fetching %s\n", url);
+    if (ch_intel_fetch(url, dest, &err) < 0) {
+        fprintf(stderr,
+                "coinhound intel update: %s\n(no network? the store is unchanged; "
+                "'coinhound intel import FILE' imports a copy fetched elsewhere)\n",
+                err.msg);
+        return 2;
+    }
+    a->format = a->legacy ? "ofac-xml" : NULL; /* detected from the content otherwise */
+    const char *paths[1] = {dest};
+    int rc = import_paths(a, paths, 1);
+    if (!a->keep) remove(dest);
+    return rc;
+}
+
+/* ---- lookup ---- */
+
+typedef struct out_ctx {
+    ch_jw *w;
+    int n;
+} out_ctx;
+
+static void jw_kv(ch_jw *w, const char *k, const char *v) {
+    ch_jw_key(w, k);
+    ch_jw_str(w, v);
+}
+
+static int print_attr(const ch_attribution *a, void *vctx) {
+    out_ctx *c = vctx;
+    c->n++;
+    if (c->w) {
+        ch_jw *w = c->w;
+        ch_jw_obj_begin(w);
+        jw_kv(w, "asset", a->asset);
+        jw_kv(w, "category", a->category);
+        jw_kv(w, "entity", a->entity);
+        jw_kv(w, "actor", a->actor);
+        jw_kv(w, "actor_country", a->actor_country);
+        ch_jw_key(w, "source");
+        ch_jw_obj_begin(w);
+        jw_kv(w, "name", a->source_name);
+        jw_kv(w, "url", a->source_url);
+        jw_kv(w, "date", a->source_date);
+        ch_jw_obj_end(w);
+        ch_jw_key(w, "confidence");
+        ch_jw_uint(w, a->confidence);
+        jw_kv(w, "first_listed", a->first_listed);
+        jw_kv(w, "last_listed", a->last_listed);
+        ch_jw_key(w, "delisted");
+        ch_jw_bool(w, a->delisted);
+        jw_kv(w, "delisted_date", a->delisted_date);
+        jw_kv(w, "note", a->note);
+        ch_jw_obj_end(w);
+        return 0;
+    }
+    printf("  %-12s %s", a->category, a->entity[0] ? a->entity : "(entity not named)");
+    if (a->actor[0])
+        printf("  ->  %s%s%s", a->actor_country, a->actor_country[0] ? ": " : "", a->actor);
+    if (a->asset[0]) printf("  [%s]", a->asset);
+    if (a->delisted) printf("  DELISTED %s", a->delisted_date);
+    printf("\n    source: %s", a->source_name);
+    if (a->source_date[0]) printf(", %s", a->source_date);
+    if (a->source_url[0]) printf(", %s", a->source_url);
+    printf("\n    confidence %u, listed %s .. %s\n", a->confidence, a->first_listed,
+           a->last_listed);
+    if (a->note[0]) printf("    note: %s\n", a->note);
+    return 0;
+}
+
+static int do_lookup(args *a) {
+    if (a->help) {
+        fputs(USAGE_LOOKUP, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_LOOKUP) < 0) return 2;
+    if (a->npos != 1) {
+        fprintf(stderr, "coinhound intel lookup: give one ADDR\n\n%s", USAGE_LOOKUP);
+        return 2;
+    }
+    const char *addr = a->pos[0];
+    ch_error err;
+    char key[128];
+    bool valid = ch_intel_canonical(addr, NULL, key, &err) == 0;
+    char reason[CH_ERROR_MAX];
+    snprintf(reason, sizeof reason, "%s", valid ? "" : err.msg);
+    if (!valid) snprintf(key, sizeof key, "%s", addr); /* a value kept as listed */
+    ch_intel *db;
+    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
+    int n = ch_intel_lookup(db, key, NULL, NULL, &err);
+    if (n < 0) {
+        ch_intel_close(db);
+        return fail(&err);
+    }
+    if (!valid && n == 0) {
+        ch_intel_close(db);
+        if (a->json) {
+            ch_jw w;
+            ch_jw_init(&w, stdout);
+            ch_jw_obj_begin(&w);
+            jw_kv(&w, "address", addr);
+            ch_jw_key(&w, "valid");
+            ch_jw_bool(&w, false);
+            jw_kv(&w, "reason", reason);
+            ch_jw_obj_end(&w);
+            ch_jw_newline(&w);
+        }
+        fprintf(stderr, "coinhound intel lookup: %s is not a valid address: %s\n", addr, reason);
+        return 2;
+    }
+    ch_jw w;
+    out_ctx c = {NULL, 0};
+    if (a->json) {
+        ch_jw_init(&w, stdout);
+        c.w = &w;
+        ch_jw_obj_begin(&w);
+        jw_kv(&w, "address", addr);
+        jw_kv(&w, "canonical", key);
+        ch_jw_key(&w, "valid");
+        ch_jw_bool(&w, valid);
+        ch_jw_key(&w, "attributions");
+        ch_jw_arr_begin(&w);
+    } else {
+        printf("%s: %d attribution%s\n", key, n, n == 1 ? "" : "s");
+    }
+    n = ch_intel_lookup(db, key, print_attr, &c, &err);
+    ch_intel_close(db);
+    if (a->json) {
+        ch_jw_arr_end(&w);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    }
+    return n < 0 ? fail(&err) : 0;
+}
+
+/* ---- actor ---- */
+
+static int print_alias(const char *alias, const char *source, void *vctx) {
+    out_ctx *c = vctx;
+    c->n++;
+    if (c->w) {
+        ch_jw_obj_begin(c->w);
+        jw_kv(c->w, "alias", alias);
+        jw_kv(c->w, "source", source);
+        ch_jw_obj_end(c->w);
+    } else {
+        printf("  %-32s (%s)\n", alias, source);
+    }
+    return 0;
+}
+
+static int print_tech(const char *tid, const char *name, void *vctx) {
+    out_ctx *c = vctx;
+    c->n++;
+    if (c->w) {
+        ch_jw_obj_begin(c->w);
+        jw_kv(c->w, "id", tid);
+        jw_kv(c->w, "name", name);
+        ch_jw_obj_end(c->w);
+    } else {
+        printf("  %-10s %s\n", tid, name);
+    }
+    return 0;
+}
+
+static int do_actor(args *a) {
+    if (a->help) {
+        fputs(USAGE_ACTOR, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_ACTOR) < 0) return 2;
+    if (a->npos != 1) {
+        fprintf(stderr, "coinhound intel actor: give one NAME\n\n%s", USAGE_ACTOR);
+        return 2;
+    }
+    ch_error err;
+    ch_intel *db;
+    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
+    ch_actor act;
+    int found = ch_intel_actor_resolve(db, a->pos[0], &act, &err);
+    if (found <= 0) {
+        ch_intel_close(db);
+        if (found < 0) return fail(&err);
+        fprintf(stderr, "coinhound intel actor: no actor or alias '%s'\n", a->pos[0]);
+        return 2;
+    }
+    ch_jw w;
+    out_ctx c = {NULL, 0};
+    int rc = 0;
+    if (a->json) {
+        ch_jw_init(&w, stdout);
+        c.w = &w;
+        ch_jw_obj_begin(&w);
+        jw_kv(&w, "query", a->pos[0]);
+        jw_kv(&w, "name", act.name);
+        jw_kv(&w, "country", act.country);
+        jw_kv(&w, "attack_id", act.attack_id);
+        jw_kv(&w, "source", act.source);
+        jw_kv(&w, "description", act.description);
+        ch_jw_key(&w, "aliases");
+        ch_jw_arr_begin(&w);
+        if (ch_intel_actor_aliases(db, act.name, print_alias, &c, &err) < 0) rc = fail(&err);
+        ch_jw_arr_end(&w);
+        ch_jw_key(&w, "techniques");
+        ch_jw_arr_begin(&w);
+        if (ch_intel_actor_techniques(db, act.name, print_tech, &c, &err) < 0) rc = fail(&err);
+        ch_jw_arr_end(&w);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    } else {
+        printf("%s%s%s", act.country, act.country[0] ? ": " : "", act.name);
+        if (act.attack_id[0]) printf(" (MITRE ATT&CK %s)", act.attack_id);
+        printf("\n");
+        if (act.description[0]) printf("%s\n", act.description);
+        printf("\naliases:\n");
+        if (ch_intel_actor_aliases(db, act.name, print_alias, &c, &err) < 0) rc = fail(&err);
+        c.n = 0;
+        printf("\ntechniques:\n");
+        int n = ch_intel_actor_techniques(db, act.name, print_tech, &c, &err);
+        if (n < 0)
+            rc = fail(&err);
+        else if (n == 0)
+            printf("  (none stored: import an ATT&CK STIX bundle, e.g. "
+                   "mitre-attack-dprk-groups.stix21.json)\n");
+    }
+    ch_intel_close(db);
+    return rc;
+}
+
+/* ---- stats ---- */
+
+typedef struct tally {
+    char key[64];
+    unsigned long long n, delisted;
+} tally;
+
+typedef struct stats_ctx {
+    tally src[512], cat[128];
+    int nsrc, ncat;
+} stats_ctx;
+
+static void bump(tally *t, int *n, int cap, const char *key, bool delisted) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(t[i].key, key)) {
+            t[i].n++;
+            t[i].delisted += delisted;
+            return;
+        }
+    if (*n >= cap) return;
+    snprintf(t[*n].key, sizeof t[*n].key, "%s", key);
+    t[*n].n = 1;
+    t[*n].delisted = delisted;
+    (*n)++;
+}
+
+static int count_attr(const ch_attribution *a, void *vctx) {
+    stats_ctx *s = vctx;
+    bump(s->src, &s->nsrc, 512, a->source_name, a->delisted);
+    bump(s->cat, &s->ncat, 128, a->category, a->delisted);
+    return 0;
+}
+
+static int by_count(const void *x, const void *y) {
+    const tally *a = x, *b = y;
+    return a->n < b->n ? 1 : a->n > b->n ? -1 : strcmp(a->key, b->key);
+}
+
+static int do_stats(args *a) {
+    if (a->help) {
+        fputs(USAGE_STATS, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_STATS) < 0) return 2;
+    ch_error err;
+    ch_intel *db;
+    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
+    ch_intel_counts c;
+    stats_ctx *s = calloc(1, sizeof *s);
+    if (!s || ch_intel_counts_get(db, &c, &err) < 0 ||
+        ch_intel_foreach(db, count_attr, s, &err) < 0) {
+        free(s);
+        ch_intel_close(db);
+        return fail(&err);
+    }
+    ch_intel_close(db);
+    printf("attributions %llu (delisted %llu) on %llu addresses\n"
+           "actors %llu, aliases %llu, techniques %llu\n",
+           (unsigned long long)c.attributions, (unsigned long long)c.delisted,
+           (unsigned long long)c.addresses, (unsigned long long)c.actors,
+           (unsigned long long)c.aliases, (unsigned long long)c.techniques);
+    qsort(s->src, (size_t)s->nsrc, sizeof s->src[0], by_count);
+    qsort(s->cat, (size_t)s->ncat, sizeof s->cat[0], by_count);
+    printf("\nby source:\n");
+    for (int i = 0; i < s->nsrc; i++)
+        printf("  %8llu  %s%s\n", s->src[i].n, s->src[i].key,
+               s->src[i].delisted ? " (some delisted)" : "");
+    printf("\nby category:\n");
+    for (int i = 0; i < s->ncat; i++)
+        printf("  %8llu  %s\n", s->cat[i].n, s->cat[i].key);
+    free(s);
+    return 0;
+}
+
+/* ---- export ---- */
+
+static int do_export(args *a) {
+    if (a->help) {
+        fputs(USAGE_EXPORT, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_EXPORT) < 0) return 2;
+    if (!a->out || !a->format || (strcmp(a->format, "stix") && strcmp(a->format, "misp"))) {
+        fprintf(stderr, "coinhound intel export: needs --format stix|misp and --out FILE\n\n%s",
+                USAGE_EXPORT);
+        return 2;
+    }
+    ch_error err;
+    ch_intel *db;
+    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
+    int r = !strcmp(a->format, "stix") ? ch_intel_export_stix(db, a->out, &err)
+                                       : ch_intel_export_misp(db, a->out, &err);
+    ch_intel_counts c = {0};
+    ch_intel_counts_get(db, &c, NULL);
+    ch_intel_close(db);
+    if (r < 0) return fail(&err);
+    printf("%s: %llu attributions on %llu addresses (%s)\n", a->out,
+           (unsigned long long)c.attributions, (unsigned long long)c.addresses, a->format);
+    return 0;
+}
+
+typedef struct set_ctx {
+    ch_screen_writer *w;
+    ch_error *err;
+    int failed;
+} set_ctx;
+
+static int add_to_set(const ch_attribution *a, void *vctx) {
+    set_ctx *s = vctx;
+    /* the store's key is already canonical (or a value kept as listed) */
+    if (ch_screen_set_writer_add_key(s->w, a->address, a, s->err) < 0) {
+        s->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int do_export_set(args *a) {
+    if (a->help) {
+        fputs(USAGE_EXPORT_SET, stdout);
+        return 0;
+    }
+    if (need_db(a, USAGE_EXPORT_SET) < 0) return 2;
+    if (!a->out) {
+        fprintf(stderr, "coinhound intel export-set: needs --out FILE\n\n%s", USAGE_EXPORT_SET);
+        return 2;
+    }
+    ch_error err;
+    ch_intel *db;
+    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    if (!w) {
+        ch_intel_close(db);
+        fprintf(stderr, "coinhound intel export-set: out of memory\n");
+        return 2;
+    }
+    set_ctx s = {w, &err, 0};
+    int r = ch_intel_foreach(db, add_to_set, &s, &err);
+    ch_intel_close(db);
+    ch_screen_info info;
+    if (r < 0 || s.failed || ch_screen_set_writer_finish(w, a->out, &info, &err) < 0) {
+        ch_screen_set_writer_free(w);
+        return fail(&err);
+    }
+    ch_screen_set_writer_free(w);
+    printf("%s: %llu addresses, %llu attributions, %llu bytes (%.1f bytes per address)\n", a->out,
+           (unsigned long long)info.addresses, (unsigned long long)info.attributions,
+           (unsigned long long)info.file_size, info.bytes_per_address);
+    return 0;
+}
+
+int cmd_intel(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(args *);
+    } SUB[] = {
+        {"import", do_import},         {"update", do_update}, {"lookup", do_lookup},
+        {"actor", do_actor},           {"stats", do_stats},   {"export", do_export},
+        {"export-set", do_export_set},
+    };
+    for (size_t i = 0; i < sizeof SUB / sizeof SUB[0]; i++) {
+        if (strcmp(argv[1], SUB[i].name) != 0) continue;
+        args a;
+        if (parse(argc - 1, argv + 1, &a) < 0) return 2;
+        return SUB[i].run(&a);
+    }
+    fprintf(stderr, "coinhound intel: '%s' is not a subcommand\n\n%s", argv[1], USAGE);
+    return 2;
+}

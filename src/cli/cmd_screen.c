@@ -1,0 +1,385 @@
+/* coinhound screen ADDR... [--file F | -] [--db DIR | --set FILE] [--json]
+ *
+ * A risk verdict per address from the attribution store (--db) or an
+ * offline screening set (--set). Bulk input streams: one line read, one
+ * verdict written. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "coinhound/chainaddr.h"
+#include "coinhound/intel.h"
+#include "coinhound/jsonw.h"
+#include "coinhound/risk.h"
+#include "coinhound/screen.h"
+
+static void usage(FILE *f) {
+    fprintf(
+        f, "usage: coinhound screen ADDR... [--file F | -] [--db DIR | --set FILE] [--json]\n"
+           "                        [--risk RULES]\n\n"
+           "Screen addresses of any chain on OFAC's list (BTC, EVM chains, LTC, BCH, BSV, BTG,\n"
+           "DASH, ZEC, XMR, TRX, XRP, XVG): each gets a risk level (severe, high, medium, low,\n"
+           "none), a score (TRM severities: severe 15, high 10, medium 5, low 1, times the\n"
+           "confidence) and every reason with its source. A mistyped address (bad checksum)\n"
+           "is reported as invalid, never as clean. EVM addresses match in any letter case.\n\n"
+           "  ADDR          addresses to screen; '-' reads them from standard input\n"
+           "  --file F      read addresses from F, one per line ('-' = standard input);\n"
+           "                blank lines and lines starting with '#' are skipped, and only\n"
+           "                the first field of a line (up to a space, tab or comma) is read\n"
+           "  --set FILE    an offline screening set ('coinhound intel export-set')\n"
+           "  --db DIR      the database whose attribution store to ask\n"
+           "                (default: $COINHOUND_DB when neither --set nor --db is given)\n"
+           "  --json        one JSON object per address per line:\n"
+           "                {\"address\",\"canonical\",\"family\",\"risk\",\"score\",\n"
+           "                 "
+           "\"reasons\":[{\"category\",\"entity\",\"actor\",\"source\",\"source_url\",\n"
+           "                 \"source_date\",\"confidence\",\"level\",\"score\",...}],\n"
+           "                 \"history\":[...delisted labels...]}; an invalid address has\n"
+           "                \"risk\":\"invalid\" and \"error\"\n"
+           "  --risk RULES  change the category table: 'mixer=severe,bridge=none,*=none'\n"
+           "                ('*' = categories not in the table; 'country:XX=level')\n\n"
+           "Delisted labels are shown as history and add no risk.\n"
+           "Exit status: 0 every address clean (risk none), 1 at least one flagged\n"
+           "(risk low or above), 2 otherwise when any address was invalid or a lookup\n"
+           "failed (a flagged address wins over an invalid one, so 1 is never missed).\n\n"
+           "examples:\n"
+           "  coinhound screen 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 --db ./chdb\n"
+           "  coinhound screen --set ofac.chset --json bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\n"
+           "  cut -d, -f1 withdrawals.csv | coinhound screen - --set ofac.chset --json\n"
+           "  coinhound screen --file addresses.txt --risk gambling=high\n");
+}
+
+/* Where attributions come from. */
+typedef struct source {
+    ch_screen_set *set;
+    ch_intel *db;
+} source;
+
+typedef struct attr_vec {
+    ch_attribution *v;
+    ch_risk_reason *reasons;
+    size_t n, cap;
+} attr_vec;
+
+static int vec_push(attr_vec *av, const ch_attribution *a) {
+    if (av->n == av->cap) {
+        size_t cap = av->cap ? av->cap * 2 : 8;
+        ch_attribution *v = realloc(av->v, cap * sizeof *v);
+        if (!v) return -1;
+        av->v = v;
+        ch_risk_reason *r = realloc(av->reasons, cap * sizeof *r);
+        if (!r) return -1;
+        av->reasons = r;
+        av->cap = cap;
+    }
+    av->v[av->n++] = *a;
+    return 0;
+}
+
+static int collect(const ch_attribution *a, void *ctx) {
+    return vec_push(ctx, a) != 0 ? -1 : 0;
+}
+
+typedef enum verdict_kind { V_OK, V_INVALID, V_ERROR } verdict_kind;
+
+/* Look one address up; fills av and canonical/family. */
+static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, char *canonical,
+                           ch_family *family, ch_error *err) {
+    av->n = 0;
+    *family = CH_FAM_UNKNOWN;
+    canonical[0] = '\0';
+    if (src->set) {
+        ch_screen_result r;
+        ch_screen_lookup(src->set, addr, &r);
+        if (r.status == CH_SCREEN_INVALID) {
+            ch_err(err, "%s", r.reason);
+            return V_INVALID;
+        }
+        *family = r.family;
+        snprintf(canonical, CH_ADDR_STR_MAX, "%s", r.canonical);
+        for (uint32_t i = 0; i < r.n_attr; i++) {
+            ch_attribution a;
+            if (ch_screen_attr_to_attribution(src->set, &r, i, &a) != 0 || vec_push(av, &a) != 0) {
+                ch_err(err, "out of memory");
+                return V_ERROR;
+            }
+        }
+        return V_OK;
+    }
+    ch_chainaddr c;
+    ch_error perr;
+    perr.msg[0] = '\0';
+    if (ch_chainaddr_parse(addr, CH_FAM_UNKNOWN, &c, &perr) == 0) {
+        *family = c.family;
+        snprintf(canonical, CH_ADDR_STR_MAX, "%s", c.canonical);
+    } else {
+        /* A value of no known form may be stored verbatim (a source listed
+         * it as it was); only if it is not is the address invalid. */
+        size_t n = strnlen(addr, CH_ADDR_STR_MAX);
+        if (n == 0 || n >= CH_ADDR_STR_MAX) {
+            *err = perr;
+            return V_INVALID;
+        }
+        snprintf(canonical, CH_ADDR_STR_MAX, "%s", addr);
+    }
+    if (ch_intel_lookup(src->db, canonical, collect, av, err) < 0) return V_ERROR;
+    if (*family == CH_FAM_UNKNOWN && av->n == 0) {
+        *err = perr;
+        canonical[0] = '\0';
+        return V_INVALID;
+    }
+    return V_OK;
+}
+
+static void json_reason(ch_jw *w, const ch_risk_reason *r) {
+    const ch_attribution *a = r->attr;
+    ch_jw_obj_begin(w);
+    ch_jw_key(w, "category");
+    ch_jw_str(w, a->category);
+    ch_jw_key(w, "entity");
+    ch_jw_str(w, a->entity);
+    ch_jw_key(w, "actor");
+    ch_jw_str(w, r->actor_label);
+    ch_jw_key(w, "actor_country");
+    ch_jw_str(w, a->actor_country);
+    ch_jw_key(w, "asset");
+    ch_jw_str(w, a->asset);
+    ch_jw_key(w, "level");
+    ch_jw_str(w, ch_risk_level_name(r->level));
+    ch_jw_key(w, "score");
+    ch_jw_double(w, r->score);
+    ch_jw_key(w, "source");
+    ch_jw_str(w, a->source_name);
+    ch_jw_key(w, "source_url");
+    ch_jw_str(w, a->source_url);
+    ch_jw_key(w, "source_date");
+    ch_jw_str(w, a->source_date);
+    ch_jw_key(w, "confidence");
+    ch_jw_uint(w, a->confidence);
+    ch_jw_key(w, "first_listed");
+    ch_jw_str(w, a->first_listed);
+    ch_jw_key(w, "last_listed");
+    ch_jw_str(w, a->last_listed);
+    if (a->delisted) {
+        ch_jw_key(w, "delisted_date");
+        ch_jw_str(w, a->delisted_date);
+    }
+    if (a->note[0]) {
+        ch_jw_key(w, "note");
+        ch_jw_str(w, a->note);
+    }
+    ch_jw_obj_end(w);
+}
+
+static void print_json(const char *addr, const char *canonical, ch_family fam, verdict_kind k,
+                       const char *error, const ch_risk_verdict *v) {
+    ch_jw w;
+    ch_jw_init(&w, stdout);
+    ch_jw_obj_begin(&w);
+    ch_jw_key(&w, "address");
+    ch_jw_str(&w, addr);
+    if (k != V_OK) {
+        ch_jw_key(&w, "risk");
+        ch_jw_str(&w, k == V_INVALID ? "invalid" : "error");
+        ch_jw_key(&w, "score");
+        ch_jw_uint(&w, 0);
+        ch_jw_key(&w, "error");
+        ch_jw_str(&w, error);
+        ch_jw_key(&w, "reasons");
+        ch_jw_arr_begin(&w);
+        ch_jw_arr_end(&w);
+    } else {
+        ch_jw_key(&w, "canonical");
+        ch_jw_str(&w, canonical);
+        ch_jw_key(&w, "family");
+        ch_jw_str(&w, ch_family_name(fam));
+        ch_jw_key(&w, "risk");
+        ch_jw_str(&w, ch_risk_level_name(v->level));
+        ch_jw_key(&w, "score");
+        ch_jw_double(&w, v->score);
+        ch_jw_key(&w, "listed");
+        ch_jw_bool(&w, v->n_reasons > 0);
+        ch_jw_key(&w, "reasons");
+        ch_jw_arr_begin(&w);
+        for (size_t i = 0; i < v->n_current; i++)
+            json_reason(&w, &v->reasons[i]);
+        ch_jw_arr_end(&w);
+        ch_jw_key(&w, "history");
+        ch_jw_arr_begin(&w);
+        for (size_t i = v->n_current; i < v->n_reasons; i++)
+            json_reason(&w, &v->reasons[i]);
+        ch_jw_arr_end(&w);
+    }
+    ch_jw_obj_end(&w);
+    ch_jw_newline(&w);
+}
+
+static void print_text_reason(const ch_risk_reason *r, bool history) {
+    const ch_attribution *a = r->attr;
+    printf("  %s%-8s %s", history ? "history: " : "", ch_risk_level_name(r->level),
+           a->category[0] ? a->category : "(no category)");
+    if (a->entity[0]) printf(": %s", a->entity);
+    if (r->actor_label[0]) printf(" [%s]", r->actor_label);
+    if (a->asset[0]) printf(" (%s)", a->asset);
+    printf("\n      source: %s", a->source_name[0] ? a->source_name : "(unnamed)");
+    if (a->source_date[0]) printf(", %s", a->source_date);
+    if (a->source_url[0]) printf(", %s", a->source_url);
+    printf("; confidence %u", a->confidence);
+    if (a->delisted) printf("; delisted %s", a->delisted_date[0] ? a->delisted_date : "");
+    printf("\n");
+}
+
+static void print_text(const char *addr, const char *canonical, ch_family fam, verdict_kind k,
+                       const char *error, const ch_risk_verdict *v) {
+    if (k != V_OK) {
+        printf("%s  %s: %s\n", addr, k == V_INVALID ? "INVALID" : "ERROR", error);
+        return;
+    }
+    printf("%s", addr);
+    if (strcmp(addr, canonical) != 0) printf(" (%s)", canonical);
+    printf("  %s", ch_family_name(fam));
+    if (v->n_reasons == 0) {
+        printf("  risk none: not listed\n");
+        return;
+    }
+    printf("  risk %s, score %g\n", ch_risk_level_name(v->level), v->score);
+    for (size_t i = 0; i < v->n_reasons; i++)
+        print_text_reason(&v->reasons[i], i >= v->n_current);
+}
+
+typedef struct run_state {
+    source src;
+    ch_risk_table table;
+    bool json;
+    attr_vec av;
+    bool any_flagged, any_error;
+} run_state;
+
+static void screen_one(run_state *st, const char *addr) {
+    char canonical[CH_ADDR_STR_MAX];
+    ch_family fam;
+    ch_error err;
+    err.msg[0] = '\0';
+    ch_risk_verdict v;
+    memset(&v, 0, sizeof v);
+    verdict_kind k = lookup(&st->src, addr, &st->av, canonical, &fam, &err);
+    if (k == V_OK) {
+        ch_risk_assess(&st->table, st->av.v, st->av.n, st->av.reasons, &v);
+        if (v.level > CH_RISK_NONE) st->any_flagged = true;
+    } else {
+        st->any_error = true;
+        if (!err.msg[0]) snprintf(err.msg, sizeof err.msg, "not a valid address");
+    }
+    if (st->json)
+        print_json(addr, canonical, fam, k, err.msg, &v);
+    else
+        print_text(addr, canonical, fam, k, err.msg, &v);
+}
+
+/* Stream a file of addresses: the first field of each line. */
+static int screen_stream(run_state *st, FILE *in, const char *name) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        p[strcspn(p, " \t,\r\n")] = '\0';
+        if (!*p || *p == '#') continue;
+        screen_one(st, p);
+    }
+    bool bad = ferror(in);
+    free(line);
+    if (bad) {
+        fprintf(stderr, "coinhound screen: error reading %s\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_screen(int argc, char **argv) {
+    static const struct option OPTS[] = {
+        {"file", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},
+        {"set", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"risk", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *file = NULL, *db = NULL, *setpath = NULL;
+    run_state st;
+    memset(&st, 0, sizeof st);
+    ch_risk_table_default(&st.table);
+    ch_error err;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:d:s:jr:h", OPTS, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            file = optarg;
+            break;
+        case 'd':
+            db = optarg;
+            break;
+        case 's':
+            setpath = optarg;
+            break;
+        case 'j':
+            st.json = true;
+            break;
+        case 'r':
+            if (ch_risk_table_parse(&st.table, optarg, &err) != 0) return cli_fail("screen", &err);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (db && setpath) return cli_failf("screen", "give --db or --set, not both");
+    if (optind >= argc && !file) {
+        usage(stderr);
+        return 2;
+    }
+    if (setpath) {
+        if (ch_screen_set_open(setpath, &st.src.set, &err) != 0) return cli_fail("screen", &err);
+    } else {
+        if (!db) db = getenv("COINHOUND_DB");
+        if (!db || !*db)
+            return cli_failf("screen", "nothing to screen against: give --set FILE (a screening "
+                                       "set) or --db DIR, or set COINHOUND_DB");
+        if (ch_intel_open(db, false, &st.src.db, &err) != 0) return cli_fail("screen", &err);
+    }
+
+    int rc = 0;
+    for (int i = optind; i < argc && rc == 0; i++) {
+        if (!strcmp(argv[i], "-"))
+            rc = screen_stream(&st, stdin, "standard input");
+        else
+            screen_one(&st, argv[i]);
+    }
+    if (file && rc == 0) {
+        FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
+        if (!in) {
+            rc = cli_failf("screen", "cannot open %s", file);
+        } else {
+            rc = screen_stream(&st, in, file);
+            if (in != stdin) fclose(in);
+        }
+    }
+    if (fflush(stdout) != 0) rc = -1;
+    if (st.src.set) ch_screen_set_close(st.src.set);
+    if (st.src.db) ch_intel_close(st.src.db);
+    free(st.av.v);
+    free(st.av.reasons);
+    if (rc != 0) return 2; /* input unreadable: the answer is incomplete */
+    if (st.any_flagged) return 1;
+    return st.any_error ? 2 : 0;
+}

@@ -1,0 +1,18 @@
+/* Internal: the Keccak-256 sponge with a chosen domain/padding byte.
+ *
+ * 0x01 is the original Keccak padding (Ethereum, Monero: ch_keccak256);
+ * 0x06 gives FIPS 202 SHA3-256. The second exists so that tests can check
+ * the whole sponge, multi-block inputs included, against OpenSSL's SHA3-256,
+ * an implementation independent of this one. */
+#ifndef COINHOUND_INTEL_KECCAK_H
+#define COINHOUND_INTEL_KECCAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KECCAK_DOMAIN_ORIGINAL 0x01
+#define KECCAK_DOMAIN_SHA3     0x06
+
+void ch_keccak256_domain(const void *data, size_t len, uint8_t domain, uint8_t out[32]);
+
+#endif

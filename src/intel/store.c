@@ -1,0 +1,367 @@
+/* The attribution store over LMDB, in DIR/intel/.
+ *
+ * Layout. One environment, five named databases:
+ *   attr   key = canonical address, NUL, 8-byte attribution id
+ *          value = the attribution record (below)
+ *   actor  canonical actor name -> actor record (actors.c)
+ *   alias  normalised alias -> actor (actors.c)
+ *   tech   actor NUL technique id -> technique name (actors.c)
+ *   meta   small strings: the latest list date per snapshot source, the seed
+ *          version.
+ *
+ * Why address + id rather than MDB_DUPSORT on the address: a DUPSORT value
+ * is limited to the key size (511 bytes) and an attribution with its URL and
+ * note is larger; and an update must replace one attribution in place, which
+ * with duplicates means delete-then-insert of a sorted duplicate. With the id
+ * in the key every attribution is its own record, a lookup is one range scan
+ * from "address NUL", and the id makes an import idempotent: it is the first 8
+ * bytes of SHA-256(asset NUL source NUL normalised entity), so the same
+ * (address, asset, source, entity) always lands on the same record. The asset
+ * is part of the identity because OFAC lists one EVM address under ETH, USDT,
+ * ARB ... separately and each listing is a fact of its own. Addresses never
+ * contain NUL, so "address NUL" is an unambiguous prefix.
+ *
+ * Record: byte 0 version (1), byte 1 confidence, byte 2 flags (bit 0
+ * delisted), then the string fields in a fixed order, each as a 2-byte
+ * little-endian length and the bytes. */
+#include "intel/intel_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "coinhound/hash.h"
+
+#define RECORD_VERSION 1
+#define MAP_SIZE       ((size_t)1 << 30) /* 1 GiB of address space; the file grows as needed */
+
+int intel_lmdb_err(ch_error *err, const char *what, int rc) {
+    return ch_err(err, "attribution store: %s: %s", what, mdb_strerror(rc));
+}
+
+void intel_copy(char *dst, size_t cap, const char *src) {
+    if (!cap) return;
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void intel_append(char *dst, size_t cap, const char *sep, const char *src) {
+    size_t n = strnlen(dst, cap);
+    if (n && sep && n < cap) {
+        intel_copy(dst + n, cap - n, sep);
+        n = strnlen(dst, cap);
+    }
+    if (n < cap) intel_copy(dst + n, cap - n, src);
+}
+
+void intel_today(char out[16]) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* ---- the record ---- */
+
+/* The string fields in record order, by offset in ch_attribution. */
+#define FIELD(f)                                                                                   \
+    { offsetof(ch_attribution, f), sizeof(((ch_attribution *)0)->f) }
+static const struct {
+    size_t off, cap;
+} FIELDS[] = {
+    FIELD(asset),        FIELD(entity),      FIELD(actor),         FIELD(actor_country),
+    FIELD(category),     FIELD(source_name), FIELD(source_url),    FIELD(source_date),
+    FIELD(first_listed), FIELD(last_listed), FIELD(delisted_date), FIELD(note),
+};
+#define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
+
+size_t intel_attr_encode(const ch_attribution *a, uint8_t *buf, size_t cap) {
+    size_t n = 0;
+    if (cap < 3) return 0;
+    buf[n++] = RECORD_VERSION;
+    buf[n++] = a->confidence;
+    buf[n++] = a->delisted ? 1 : 0;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const char *s = (const char *)a + FIELDS[i].off;
+        size_t len = strnlen(s, FIELDS[i].cap - 1);
+        if (n + 2 + len > cap) return 0;
+        buf[n++] = (uint8_t)(len & 0xff);
+        buf[n++] = (uint8_t)(len >> 8);
+        memcpy(buf + n, s, len);
+        n += len;
+    }
+    return n;
+}
+
+int intel_attr_decode(const void *data, size_t len, ch_attribution *a) {
+    const uint8_t *p = data;
+    char address[sizeof a->address];
+    memcpy(address, a->address, sizeof address); /* the caller sets it from the key */
+    memset(a, 0, sizeof *a);
+    memcpy(a->address, address, sizeof address);
+    if (len < 3 || p[0] != RECORD_VERSION) return -1;
+    a->confidence = p[1];
+    a->delisted = p[2] & 1;
+    size_t n = 3;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        if (n + 2 > len) return -1;
+        size_t l = (size_t)p[n] | (size_t)p[n + 1] << 8;
+        n += 2;
+        if (n + l > len || l >= FIELDS[i].cap) return -1;
+        char *dst = (char *)a + FIELDS[i].off;
+        memcpy(dst, p + n, l);
+        dst[l] = '\0';
+        n += l;
+    }
+    return 0;
+}
+
+size_t intel_attr_key(const ch_attribution *a, uint8_t *key, size_t cap) {
+    size_t al = strnlen(a->address, sizeof a->address - 1);
+    if (al == 0 || al + 9 > cap) return 0;
+    char ent[sizeof a->entity];
+    intel_alias_norm(a->entity, ent, sizeof ent);
+    ch_sha256_ctx c;
+    uint8_t h[32];
+    ch_sha256_init(&c);
+    ch_sha256_update(&c, a->asset, strlen(a->asset) + 1);
+    ch_sha256_update(&c, a->source_name, strlen(a->source_name) + 1);
+    ch_sha256_update(&c, ent, strlen(ent));
+    ch_sha256_final(&c, h);
+    memcpy(key, a->address, al);
+    key[al] = 0;
+    memcpy(key + al + 1, h, 8);
+    return al + 9;
+}
+
+/* ---- meta ---- */
+
+int intel_meta_get(ch_intel *db, MDB_txn *txn, const char *key, char *val, size_t cap) {
+    MDB_val k = {strlen(key), (void *)key}, v;
+    if (mdb_get(txn, db->meta, &k, &v) != 0) {
+        if (cap) val[0] = '\0';
+        return 0;
+    }
+    size_t n = v.mv_size < cap - 1 ? v.mv_size : cap - 1;
+    memcpy(val, v.mv_data, n);
+    val[n] = '\0';
+    return 1;
+}
+
+int intel_meta_put(ch_intel *db, MDB_txn *txn, const char *key, const char *val, ch_error *err) {
+    MDB_val k = {strlen(key), (void *)key}, v = {strlen(val), (void *)val};
+    int rc = mdb_put(txn, db->meta, &k, &v, 0);
+    return rc ? intel_lmdb_err(err, "write meta", rc) : 0;
+}
+
+/* ---- open / close ---- */
+
+static int mkdir_p(const char *path, ch_error *err) {
+    char buf[4096];
+    intel_copy(buf, sizeof buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return ch_err(err, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return ch_err(err, "cannot create %s: %s", buf, strerror(errno));
+    return 0;
+}
+
+static int open_dbis(ch_intel *db, MDB_txn *txn, unsigned flags, ch_error *err) {
+    static const char *names[] = {"attr", "actor", "alias", "tech", "meta"};
+    MDB_dbi *dbis[] = {&db->attr, &db->actor, &db->alias, &db->tech, &db->meta};
+    for (int i = 0; i < 5; i++) {
+        int rc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
+        if (rc) return intel_lmdb_err(err, names[i], rc);
+    }
+    return 0;
+}
+
+#define SEED_VERSION "1"
+
+int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err) {
+    *out = NULL;
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s/intel", dbdir) >= (int)sizeof dir)
+        return ch_err(err, "database path too long: %s", dbdir);
+    struct stat st;
+    if (writable) {
+        if (mkdir_p(dir, err) < 0) return -1;
+    } else if (stat(dir, &st) != 0) {
+        return ch_err(err, "no attribution store in %s (run 'coinhound intel import ... --db %s')",
+                      dbdir, dbdir);
+    }
+    ch_intel *db = calloc(1, sizeof *db);
+    if (!db) return ch_err(err, "out of memory");
+    db->writable = writable;
+    int rc = mdb_env_create(&db->env);
+    if (rc) {
+        free(db);
+        return intel_lmdb_err(err, "create environment", rc);
+    }
+    mdb_env_set_maxdbs(db->env, 8);
+    mdb_env_set_mapsize(db->env, MAP_SIZE);
+    /* MDB_NOTLS: read transactions are not tied to a thread, so screening
+     * threads can share one handle. */
+    unsigned flags = MDB_NOTLS | (writable ? 0 : MDB_RDONLY);
+    rc = mdb_env_open(db->env, dir, flags, 0644);
+    if (rc) {
+        mdb_env_close(db->env);
+        free(db);
+        return ch_err(err, "cannot open attribution store %s: %s", dir, mdb_strerror(rc));
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin(db->env, NULL, writable ? 0 : MDB_RDONLY, &txn);
+    if (rc) {
+        ch_intel_close(db);
+        return intel_lmdb_err(err, "begin", rc);
+    }
+    if (open_dbis(db, txn, writable ? MDB_CREATE : 0, err) < 0) {
+        mdb_txn_abort(txn);
+        ch_intel_close(db);
+        if (!writable) ch_err_prefix(err, "%s is not a complete attribution store", dir);
+        return -1;
+    }
+    if (writable) {
+        /* The built-in actors and seed facts, once per seed version; a store
+         * that has them is not written to by opening it. */
+        char ver[16];
+        intel_meta_get(db, txn, "seed", ver, sizeof ver);
+        if (strcmp(ver, SEED_VERSION) != 0) {
+            if (intel_actors_seed(db, txn, err) < 0 || intel_seed_facts(db, txn, err) < 0 ||
+                intel_meta_put(db, txn, "seed", SEED_VERSION, err) < 0) {
+                mdb_txn_abort(txn);
+                ch_intel_close(db);
+                return -1;
+            }
+        }
+        rc = mdb_txn_commit(txn);
+        if (rc) {
+            ch_intel_close(db);
+            return intel_lmdb_err(err, "commit", rc);
+        }
+    } else {
+        /* A read-only transaction is committed, not aborted: aborting would
+         * close the database handles it opened. */
+        rc = mdb_txn_commit(txn);
+        if (rc) {
+            ch_intel_close(db);
+            return intel_lmdb_err(err, "open", rc);
+        }
+    }
+    *out = db;
+    return 0;
+}
+
+void ch_intel_close(ch_intel *db) {
+    if (!db) return;
+    mdb_env_close(db->env);
+    free(db);
+}
+
+/* ---- queries ---- */
+
+/* Walk attributions; prefix (may be NULL for all) limits to one address. */
+static int walk(ch_intel *db, const char *prefix, ch_attribution_fn fn, void *ctx, ch_error *err) {
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return intel_lmdb_err(err, "begin read", rc);
+    rc = mdb_cursor_open(txn, db->attr, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return intel_lmdb_err(err, "cursor", rc);
+    }
+    uint8_t kbuf[140];
+    size_t plen = 0;
+    MDB_val k = {0, NULL}, v;
+    MDB_cursor_op op = MDB_FIRST;
+    if (prefix) {
+        plen = strlen(prefix);
+        if (plen == 0 || plen + 1 > sizeof kbuf - 8) {
+            mdb_cursor_close(cur);
+            mdb_txn_abort(txn);
+            return 0;
+        }
+        memcpy(kbuf, prefix, plen);
+        kbuf[plen++] = 0; /* the NUL ends the address */
+        k.mv_size = plen;
+        k.mv_data = kbuf;
+        op = MDB_SET_RANGE;
+    }
+    int count = 0, result = 0;
+    ch_attribution a;
+    for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (prefix && (k.mv_size < plen || memcmp(k.mv_data, kbuf, plen) != 0)) break;
+        size_t al = strnlen(k.mv_data, k.mv_size);
+        if (al >= sizeof a.address) continue;
+        memcpy(a.address, k.mv_data, al);
+        a.address[al] = '\0';
+        if (intel_attr_decode(v.mv_data, v.mv_size, &a) < 0) {
+            result = ch_err(err, "attribution store: corrupt record for %s", a.address);
+            break;
+        }
+        count++;
+        if (fn && fn(&a, ctx)) break;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return result < 0 ? -1 : count;
+}
+
+int ch_intel_lookup(ch_intel *db, const char *canonical, ch_attribution_fn fn, void *ctx,
+                    ch_error *err) {
+    return walk(db, canonical, fn, ctx, err);
+}
+
+int ch_intel_foreach(ch_intel *db, ch_attribution_fn fn, void *ctx, ch_error *err) {
+    return walk(db, NULL, fn, ctx, err);
+}
+
+static uint64_t db_entries(MDB_txn *txn, MDB_dbi dbi) {
+    MDB_stat s;
+    return mdb_stat(txn, dbi, &s) == 0 ? s.ms_entries : 0;
+}
+
+int ch_intel_counts_get(ch_intel *db, ch_intel_counts *out, ch_error *err) {
+    memset(out, 0, sizeof *out);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+    if (rc) return intel_lmdb_err(err, "begin read", rc);
+    out->attributions = db_entries(txn, db->attr);
+    out->actors = db_entries(txn, db->actor);
+    out->aliases = db_entries(txn, db->alias);
+    out->techniques = db_entries(txn, db->tech);
+    rc = mdb_cursor_open(txn, db->attr, &cur);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return intel_lmdb_err(err, "cursor", rc);
+    }
+    /* Distinct addresses: keys are sorted, so count changes of prefix. */
+    MDB_val k, v;
+    char prev[140] = "";
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        size_t al = strnlen(k.mv_data, k.mv_size);
+        if (al >= sizeof prev) continue;
+        if (strlen(prev) != al || memcmp(prev, k.mv_data, al) != 0) {
+            memcpy(prev, k.mv_data, al);
+            prev[al] = '\0';
+            out->addresses++;
+        }
+        if (v.mv_size >= 3 && (((const uint8_t *)v.mv_data)[2] & 1)) out->delisted++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return 0;
+}

@@ -1,0 +1,459 @@
+/* The offline screening set: write, open, look up; refuse damaged files. */
+#include "support/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coinhound/hash.h"
+#include "coinhound/screen.h"
+
+/* The Ronin bridge exploiter, Lazarus Group's (OFAC SDN, 2022-04-14), as
+ * the OFAC fixture lists it. */
+#define RONIN       "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"
+#define RONIN_LOWER "0x098b716b8aaf21512996dc57eb0615e2383e2f96"
+
+static ch_attribution mk(const char *address, const char *asset, const char *category,
+                         const char *entity, const char *actor, const char *country,
+                         const char *source, uint8_t confidence) {
+    ch_attribution a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.address, sizeof a.address, "%s", address);
+    snprintf(a.asset, sizeof a.asset, "%s", asset);
+    snprintf(a.category, sizeof a.category, "%s", category);
+    snprintf(a.entity, sizeof a.entity, "%s", entity);
+    snprintf(a.actor, sizeof a.actor, "%s", actor);
+    snprintf(a.actor_country, sizeof a.actor_country, "%s", country);
+    snprintf(a.source_name, sizeof a.source_name, "%s", source);
+    snprintf(a.source_url, sizeof a.source_url, "https://sanctionssearch.ofac.treas.gov/");
+    snprintf(a.source_date, sizeof a.source_date, "2022-04-14");
+    a.confidence = confidence;
+    return a;
+}
+
+typedef struct fixture {
+    char *dir;
+    char path[4200];
+} fixture;
+
+/* A small set with one address of several families. */
+static void write_small_set(fixture *fx) {
+    ch_error err = {{0}};
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    assert_non_null(w);
+    fx->dir = tu_tmpdir();
+    assert_non_null(fx->dir);
+    snprintf(fx->path, sizeof fx->path, "%s/test.chset", fx->dir);
+    ch_attribution a[] = {
+        mk(RONIN, "ETH", "sanctions", "LAZARUS GROUP", "Lazarus Group", "DPRK", "OFAC SDN", 100),
+        mk(RONIN, "ETH", "sanctions", "LAZARUS GROUP", "Lazarus Group", "DPRK", "OFAC SDN", 100),
+        mk(RONIN_LOWER, "USDT", "stolen_funds", "Ronin bridge exploit", "Lazarus Group", "DPRK",
+           "test source", 90),
+        mk("BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4", "XBT", "mixer", "Test mixer", "", "",
+           "test list", 60),
+        mk("qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "BCH", "ransomware", "Test entity B", "",
+           "", "test list", 80),
+        mk("TBHTJqAy4DhHhmT3dNceJYNRz4SdLofLre", "USDT", "sanctions", "Test entity C", "", "",
+           "OFAC SDN", 100),
+        mk("5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320", "XMR", "sanctions",
+           "Test entity C", "", "", "OFAC SDN", 100),
+    };
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        if (ch_screen_set_writer_add(w, &a[i], &err) != 0) fail_msg("%s", err.msg);
+    /* A delisted one (a made-up address): history, kept. */
+    ch_attribution d = mk("0x1111111111111111111111111111111111111111", "ETH", "sanctions",
+                          "Test entity (delisted)", "", "", "OFAC SDN", 100);
+    d.delisted = true;
+    snprintf(d.delisted_date, sizeof d.delisted_date, "2025-03-21");
+    assert_int_equal(ch_screen_set_writer_add(w, &d, &err), 0);
+    /* An invalid address is refused, the writer stays usable. */
+    ch_attribution bad =
+        mk("0x098B716B8Aaf21512996dC57EB0615e2383E2f97", "ETH", "sanctions", "x", "", "", "x", 100);
+    assert_int_equal(ch_screen_set_writer_add(w, &bad, &err), -1);
+    assert_non_null(strstr(err.msg, "bad checksum"));
+    assert_int_equal(ch_screen_set_writer_count(w), 6);
+    ch_screen_info info;
+    if (ch_screen_set_writer_finish(w, fx->path, &info, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(info.addresses, 6);
+    assert_int_equal(info.attributions, 7);
+    ch_screen_set_writer_free(w);
+}
+
+static void drop(fixture *fx) {
+    tu_rmrf(fx->dir);
+    free(fx->dir);
+}
+
+static void test_lookup_every_form(void **state) {
+    (void)state;
+    fixture fx;
+    ch_error err = {{0}};
+    ch_screen_set *set;
+    write_small_set(&fx);
+    if (ch_screen_set_open(fx.path, &set, &err) != 0) fail_msg("%s", err.msg);
+    ch_screen_info info;
+    ch_screen_set_info(set, &info);
+    assert_int_equal(info.addresses, 6);
+    assert_true(info.bytes_per_address > 0);
+
+    /* The Ronin exploiter in every letter case. */
+    static const char *const FORMS[] = {
+        RONIN, RONIN_LOWER, "0x098B716B8AAF21512996DC57EB0615E2383E2F96",
+        "0X098b716b8aaf21512996dc57eb0615e2383e2f96", " " RONIN "\n"};
+    for (size_t i = 0; i < sizeof FORMS / sizeof FORMS[0]; i++) {
+        ch_screen_result r;
+        ch_screen_lookup(set, FORMS[i], &r);
+        if (r.status != CH_SCREEN_LISTED)
+            fail_msg("%s: status %d %s", FORMS[i], r.status, r.reason);
+        assert_int_equal(r.family, CH_FAM_EVM);
+        assert_string_equal(r.canonical, RONIN_LOWER);
+        /* Two distinct attributions (the repeated add counted once). */
+        assert_int_equal(r.n_attr, 2);
+        bool ofac = false, fbi = false;
+        for (uint32_t k = 0; k < r.n_attr; k++) {
+            ch_screen_attr a;
+            assert_int_equal(ch_screen_attr_get(set, &r, k, &a), 0);
+            assert_string_equal(a.actor, "Lazarus Group");
+            assert_string_equal(a.actor_country, "DPRK");
+            if (!strcmp(a.source_name, "OFAC SDN")) {
+                ofac = true;
+                assert_string_equal(a.category, "sanctions");
+                assert_string_equal(a.entity, "LAZARUS GROUP");
+                assert_string_equal(a.asset, "ETH");
+                assert_int_equal(a.confidence, 100);
+                assert_string_equal(a.source_date, "2022-04-14");
+            } else {
+                fbi = true;
+                assert_string_equal(a.source_name, "test source");
+                assert_int_equal(a.confidence, 90);
+            }
+        }
+        assert_true(ofac && fbi);
+        ch_screen_attr none;
+        assert_int_equal(ch_screen_attr_get(set, &r, r.n_attr, &none), -1);
+    }
+    /* A mixed case that fails EIP-55 is invalid, never clean. */
+    ch_screen_result r;
+    ch_screen_lookup(set, "0x098B716B8Aaf21512996dC57EB0615e2383E2F96", &r);
+    assert_int_equal(r.status, CH_SCREEN_INVALID);
+    assert_non_null(strstr(r.reason, "bad checksum"));
+    /* Other families, in other spellings. */
+    ch_screen_lookup(set, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", &r);
+    assert_int_equal(r.status, CH_SCREEN_LISTED);
+    ch_screen_lookup(set, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", &r);
+    assert_int_equal(r.status, CH_SCREEN_LISTED);
+    ch_screen_lookup(set, "TBHTJqAy4DhHhmT3dNceJYNRz4SdLofLre", &r);
+    assert_int_equal(r.status, CH_SCREEN_LISTED);
+    assert_int_equal(r.family, CH_FAM_TRX);
+    /* A value of no address form that a source listed is found verbatim. */
+    ch_screen_lookup(set, "5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320", &r);
+    assert_int_equal(r.status, CH_SCREEN_LISTED);
+    /* Delisted attributions are kept, flagged as such. */
+    ch_screen_lookup(set, "0X1111111111111111111111111111111111111111", &r);
+    assert_int_equal(r.status, CH_SCREEN_LISTED);
+    ch_attribution full;
+    assert_int_equal(ch_screen_attr_to_attribution(set, &r, 0, &full), 0);
+    assert_true(full.delisted);
+    assert_string_equal(full.delisted_date, "2025-03-21");
+    assert_string_equal(full.address, "0x1111111111111111111111111111111111111111");
+    /* Absent: clean. Invalid: invalid with a reason. */
+    ch_screen_lookup(set, "0x0000000000000000000000000000000000000001", &r);
+    assert_int_equal(r.status, CH_SCREEN_CLEAN);
+    assert_int_equal(r.n_attr, 0);
+    ch_screen_lookup(set, "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", &r);
+    assert_int_equal(r.status, CH_SCREEN_CLEAN);
+    ch_screen_lookup(set, "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv", &r);
+    assert_int_equal(r.status, CH_SCREEN_INVALID);
+    assert_non_null(strstr(r.reason, "bad checksum"));
+    ch_screen_lookup(set, "not an address", &r);
+    assert_int_equal(r.status, CH_SCREEN_INVALID);
+    assert_true(r.reason[0] != '\0');
+    ch_screen_set_close(set);
+    drop(&fx);
+}
+
+/* Deterministic pseudo-random keys (splitmix64). */
+static uint64_t next_rand(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void random_evm(uint64_t *s, char out[43]) {
+    uint8_t b[20];
+    for (int i = 0; i < 20; i += 4) {
+        uint64_t r = next_rand(s);
+        memcpy(b + i, &r, 4);
+    }
+    out[0] = '0';
+    out[1] = 'x';
+    ch_hex_encode(b, 20, out + 2);
+}
+
+static void test_many_addresses_and_batch(void **state) {
+    (void)state;
+    enum { N = 50000 };
+    ch_error err = {{0}};
+    char *dir = tu_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/many.chset", dir);
+    char(*keys)[43] = malloc(sizeof(*keys) * N * 2);
+    assert_non_null(keys);
+    uint64_t seed = 42;
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    ch_attribution a = mk("", "ETH", "scam", "Generated", "", "", "test", 70);
+    for (int i = 0; i < 2 * N; i++)
+        random_evm(&seed, keys[i]);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(ch_screen_set_writer_add_key(w, keys[i], &a, &err), 0);
+    ch_screen_info info;
+    assert_int_equal(ch_screen_set_writer_finish(w, path, &info, &err), 0);
+    ch_screen_set_writer_free(w);
+    assert_int_equal(info.addresses, N);
+    assert_int_equal(info.attributions, 1);
+    print_message("%d EVM addresses: %.1f bytes per address\n", N, info.bytes_per_address);
+
+    ch_screen_set *set;
+    if (ch_screen_set_open(path, &set, &err) != 0) fail_msg("%s", err.msg);
+    const char **kp = malloc(sizeof *kp * 2 * N);
+    size_t *lens = malloc(sizeof *lens * 2 * N);
+    uint8_t *found = malloc(2 * N);
+    for (int i = 0; i < 2 * N; i++) {
+        kp[i] = keys[i];
+        lens[i] = 42;
+    }
+    ch_screen_lookup_canonical_batch(set, kp, lens, 2 * N, found);
+    for (int i = 0; i < 2 * N; i++) {
+        int single = ch_screen_lookup_canonical(set, keys[i], 42, NULL, NULL);
+        if (single != (i < N)) fail_msg("key %d (%s): single lookup %d", i, keys[i], single);
+        if (found[i] != (i < N)) fail_msg("key %d (%s): batch lookup %d", i, keys[i], found[i]);
+    }
+    ch_screen_set_close(set);
+    free(kp);
+    free(lens);
+    free(found);
+    free(keys);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static void test_empty_set(void **state) {
+    (void)state;
+    ch_error err = {{0}};
+    char *dir = tu_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/empty.chset", dir);
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    assert_int_equal(ch_screen_set_writer_finish(w, path, NULL, &err), 0);
+    ch_screen_set_writer_free(w);
+    ch_screen_set *set;
+    if (ch_screen_set_open(path, &set, &err) != 0) fail_msg("%s", err.msg);
+    ch_screen_result r;
+    ch_screen_lookup(set, RONIN, &r);
+    assert_int_equal(r.status, CH_SCREEN_CLEAN);
+    ch_screen_set_close(set);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static void write_bytes(const char *path, const uint8_t *b, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+static void expect_open_fails(const char *path, const char *why) {
+    ch_screen_set *set = NULL;
+    ch_error err = {{0}};
+    if (ch_screen_set_open(path, &set, &err) == 0) fail_msg("opened a damaged set (%s)", why);
+    assert_null(set);
+    if (!strstr(err.msg, why)) fail_msg("message \"%s\" lacks \"%s\"", err.msg, why);
+    assert_non_null(strstr(err.msg, path)); /* names the file */
+}
+
+static void put32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_damaged_files(void **state) {
+    (void)state;
+    fixture fx;
+    write_small_set(&fx);
+    size_t n = 0;
+    uint8_t *good = tu_read_file(fx.path, &n);
+    assert_non_null(good);
+    assert_true(n > CH_SCREEN_HEADER_SIZE + 64);
+    uint8_t *b = malloc(n);
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/bad.chset", fx.dir);
+
+    /* One byte flipped anywhere in the body: checksum. */
+    size_t spots[] = {CH_SCREEN_HEADER_SIZE, CH_SCREEN_HEADER_SIZE + 17, n / 2, n - 1};
+    for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
+        memcpy(b, good, n);
+        b[spots[i]] ^= 0x01;
+        write_bytes(bad, b, n);
+        expect_open_fails(bad, "checksum mismatch");
+    }
+    /* Truncated: by one byte, to the header, below the header, empty. */
+    write_bytes(bad, good, n - 1);
+    expect_open_fails(bad, "truncated");
+    write_bytes(bad, good, CH_SCREEN_HEADER_SIZE);
+    expect_open_fails(bad, "truncated");
+    write_bytes(bad, good, 100);
+    expect_open_fails(bad, "truncated");
+    write_bytes(bad, good, 0);
+    expect_open_fails(bad, "truncated");
+    /* Another version, another magic. */
+    memcpy(b, good, n);
+    put32(b + 8, 2);
+    write_bytes(bad, b, n);
+    expect_open_fails(bad, "version 2");
+    memcpy(b, good, n);
+    b[0] = 'X';
+    write_bytes(bad, b, n);
+    expect_open_fails(bad, "bad magic");
+    /* A hostile file with a valid checksum: a slot pointing outside the
+     * records is still refused. */
+    memcpy(b, good, n);
+    size_t slot = CH_SCREEN_HEADER_SIZE;
+    while (b[slot + 4] == 0 && b[slot + 5] == 0 && b[slot + 6] == 0 && b[slot + 7] == 0)
+        slot += 8;
+    put32(b + slot + 4, 0x7fffffff);
+    ch_sha256(b + CH_SCREEN_HEADER_SIZE, n - CH_SCREEN_HEADER_SIZE, b + 128);
+    write_bytes(bad, b, n);
+    expect_open_fails(bad, "points past the records");
+    /* Missing file. */
+    expect_open_fails("/nonexistent/coinhound.chset", "cannot open");
+    /* The good one still opens, and no temporary file was left behind. */
+    ch_screen_set *set;
+    ch_error err = {{0}};
+    assert_int_equal(ch_screen_set_open(fx.path, &set, &err), 0);
+    ch_screen_set_close(set);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", fx.dir);
+    char *out = tu_run(cmd, NULL);
+    assert_string_equal(out, "0\n");
+    free(out);
+    free(b);
+    free(good);
+    drop(&fx);
+}
+
+/* The example program of screen.h builds against the library and runs. */
+static void test_example_program(void **state) {
+    (void)state;
+    const char *lib = tu_bin("libcoinhound.a");
+    FILE *f = fopen(lib, "rb");
+    if (!f) {
+        fprintf(stderr, "skipped: %s not built\n", lib);
+        skip();
+    }
+    fclose(f);
+    fixture fx;
+    write_small_set(&fx);
+    char cmd[9000], exe[4300];
+    snprintf(exe, sizeof exe, "%s/screen_example", fx.dir);
+#if defined(__SANITIZE_ADDRESS__)
+    const char *san = "-fsanitize=address,undefined";
+#else
+    const char *san = "";
+#endif
+    snprintf(cmd, sizeof cmd,
+             "cc -std=c11 -Wall -Wextra -Werror %s -Iinclude docs/examples/screen_example.c %s "
+             "-lcrypto -lpthread -lm -o %s 2>&1",
+             san, lib, exe);
+    int st = -1;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("example does not build: %s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s %s %s", exe, fx.path, RONIN);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 1);
+    assert_non_null(strstr(out, "sanctions LAZARUS GROUP (DPRK: Lazarus Group) per OFAC SDN"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s %s 1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", exe, fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "not listed"));
+    free(out);
+    drop(&fx);
+}
+
+/* coinhound screen --set: verdicts, JSON lines, streaming, exit codes. */
+static void test_cli_screen(void **state) {
+    (void)state;
+    const char *bin = tu_bin("coinhound");
+    FILE *f = fopen(bin, "rb");
+    if (!f) {
+        fprintf(stderr, "skipped: %s not built\n", bin);
+        skip();
+    }
+    fclose(f);
+    fixture fx;
+    write_small_set(&fx);
+    char cmd[9000];
+    int st = -1;
+    char *out;
+    /* Flagged, in any letter case: exit 1, every reason with its source. */
+    snprintf(cmd, sizeof cmd,
+             "%s screen --set %s --json 0X098B716B8AAF21512996DC57EB0615E2383E2F96", bin, fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 1);
+    assert_non_null(strstr(out, "\"address\":\"0X098B716B8AAF21512996DC57EB0615E2383E2F96\""));
+    assert_non_null(strstr(out, "\"canonical\":\"" RONIN_LOWER "\""));
+    assert_non_null(strstr(out, "\"risk\":\"severe\""));
+    assert_non_null(strstr(out, "\"score\":15"));
+    assert_non_null(strstr(out, "\"actor\":\"DPRK: Lazarus Group\""));
+    assert_non_null(strstr(out, "\"source\":\"OFAC SDN\""));
+    assert_non_null(strstr(out, "\"source\":\"test source\""));
+    assert_non_null(strstr(out, "\"confidence\":90"));
+    free(out);
+    /* Clean: exit 0. */
+    snprintf(cmd, sizeof cmd, "%s screen --set %s 1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu", bin,
+             fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "not listed"));
+    free(out);
+    /* Invalid alone: exit 2, reported as invalid. */
+    snprintf(cmd, sizeof cmd, "%s screen --set %s --json 1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv", bin,
+             fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "\"risk\":\"invalid\""));
+    assert_non_null(strstr(out, "bad checksum"));
+    free(out);
+    /* Streaming from stdin: one line per address, comments skipped; a
+     * delisted label is history and adds no risk. */
+    snprintf(cmd, sizeof cmd,
+             "printf '# list\\n0x1111111111111111111111111111111111111111\\n\\n"
+             "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu,x\\n' | %s screen --set %s --json -",
+             bin, fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    size_t lines = 0;
+    for (char *p = out; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_int_equal(lines, 2);
+    assert_non_null(strstr(out, "\"history\":[{\"category\":\"sanctions\""));
+    assert_non_null(strstr(out, "\"delisted_date\":\"2025-03-21\""));
+    free(out);
+    /* No source at all: a clear error. */
+    snprintf(cmd, sizeof cmd, "env -u COINHOUND_DB %s screen %s 2>&1", bin, RONIN);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "--set"));
+    free(out);
+    drop(&fx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookup_every_form), cmocka_unit_test(test_many_addresses_and_batch),
+        cmocka_unit_test(test_empty_set),         cmocka_unit_test(test_damaged_files),
+        cmocka_unit_test(test_example_program),   cmocka_unit_test(test_cli_screen),
+    };
+    return cmocka_run_group_tests_name("screen_set", tests, NULL, NULL);
+}
