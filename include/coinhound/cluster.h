@@ -1,0 +1,183 @@
+/* coinhound: address clustering (Bitcoin).
+ *
+ * Addresses that are spent together in one transaction are taken to belong
+ * to one owner (the multi-input heuristic, Meiklejohn et al. "A Fistful of
+ * Bitcoins"); optionally a transaction's one-time change address joins its
+ * inputs' owner too. Coinbases and CoinJoins are skipped: a CoinJoin's inputs
+ * belong to many people, and merging them would weld unrelated wallets into
+ * one giant cluster.
+ *
+ * Inside, addresses are slots: slot = ch_store_addr_index(id) + 1 (1..N,
+ * 0 for "no address"), the store's dense numbering. Outside, clusters are
+ * named by store address ids: a cluster's id is the smallest address id in
+ * it (the store's dense index orders ids as numbers), so the same chain
+ * always gives the same cluster ids.
+ *
+ * The result is durable, beside the chain store, in DIR/btc/clusters.col:
+ *
+ *   header   160 bytes (ch_cluster_meta, the count of 20-byte addresses at
+ *            build time, magic, version and checksums)
+ *   cid      uint32 per slot 0..N: the cluster's id (an address id);
+ *            cid[0] = 0 stands for "no address"
+ *   size     uint32 per slot: the cluster's size at the slot of the member
+ *            that names it, 0 elsewhere
+ *   next     uint32 per slot: the address id of the next member of the same
+ *            cluster in ascending order, 0 after the last; the members of a
+ *            cluster are its id, then next, next, ...
+ *
+ * The file is written to a temporary name, fsynced and renamed, so a reader
+ * sees the old file or the new one, never half of one. A rebuild after the
+ * store has grown rebuilds from scratch (a pass over the chain is cheap).
+ * Addresses newer than the file are singletons until the next build. */
+#ifndef COINHOUND_CLUSTER_H
+#define COINHOUND_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/intel.h"
+#include "coinhound/store.h"
+
+#define CH_CLUSTER_FILE "clusters.col"
+
+/* ---- CoinJoin detection -------------------------------------------------
+ * Rules (methods.md):
+ *  generic (BlockSci): >= 2 inputs, >= 3 outputs; n = ceil(outputs / 2) is at
+ *    most the number of inputs and of distinct input addresses; the most
+ *    common output value (ties: the larger value) occurs exactly n times and
+ *    is not a dust value (546 or 2730 sat).
+ *  Wasabi 1.0: >= 10 inputs; some value within 0.1 BTC +/- 0.005 BTC occurs
+ *    in at least 3 outputs.
+ *  Wasabi 2.0: >= 20 inputs; every output >= 5,000 sat; at least 3 distinct
+ *    values occur more than once, and the outputs carrying such repeated
+ *    values number at least (outputs - 1) / 2.
+ *  Whirlpool: 5 to 8 inputs and as many outputs, every output equal to one
+ *    pool size d (100k, 1M, 5M or 50M sat), every input within
+ *    [d, d + 110,000] sat.
+ *  JoinMarket: the most frequent output value above 2,730 sat (ties: the
+ *    larger) occurs n times with 2n >= outputs, 3 <= n <= distinct input
+ *    addresses, and at least one other (change) output.
+ * Distinct input addresses count inputs without an address (non-standard
+ * scripts) as distinct from each other. */
+typedef enum ch_coinjoin_rule {
+    CH_CJ_NONE = 0,
+    CH_CJ_GENERIC,
+    CH_CJ_WASABI1,
+    CH_CJ_WASABI2,
+    CH_CJ_WHIRLPOOL,
+    CH_CJ_JOINMARKET,
+    CH_CJ_COUNT
+} ch_coinjoin_rule;
+
+/* "generic", "wasabi1", "wasabi2", "whirlpool", "joinmarket" ("none"). */
+const char *ch_coinjoin_rule_name(ch_coinjoin_rule r);
+
+/* A transaction reduced to what the rules look at. in_addr may hold 0 for
+ * inputs without an address. */
+typedef struct ch_tx_shape {
+    size_t n_in;
+    const uint64_t *in_value;
+    const uint32_t *in_addr;
+    size_t n_out;
+    const uint64_t *out_value;
+} ch_tx_shape;
+
+/* Every rule the transaction meets, as a mask of (1u << rule). */
+unsigned ch_coinjoin_rules(const ch_tx_shape *t);
+/* The one rule reported for a transaction that meets several: the most
+ * specific first (Whirlpool, Wasabi 1.0, Wasabi 2.0, JoinMarket, generic).
+ * CH_CJ_NONE when none fires. */
+ch_coinjoin_rule ch_coinjoin_classify(const ch_tx_shape *t);
+/* The same for stored transaction tx (a coinbase is never a CoinJoin).
+ * Returns 0 with *rule set, -1 on allocation failure. */
+int ch_coinjoin_detect(const ch_store *s, uint64_t tx, ch_coinjoin_rule *rule, ch_error *err);
+
+/* ---- Building ------------------------------------------------------------ */
+enum {
+    CH_CLUSTER_MULTI_INPUT = 1u << 0, /* always set */
+    CH_CLUSTER_CHANGE = 1u << 1,      /* one-time change heuristic was on */
+};
+
+typedef struct ch_cluster_opts {
+    /* One-time change (Meiklejohn): in a non-coinbase, non-CoinJoin tx with at
+     * least two outputs, no output address among the input addresses, and
+     * exactly one output whose address appears there for the first time in
+     * the chain, that output's address joins the inputs' cluster. (A tx with
+     * a single output has no change: that guard is ours.) */
+    bool change;
+    int progress; /* 1 on, 0 off, -1 when stderr is a terminal */
+} ch_cluster_opts;
+
+/* What a build found; also kept in the file's header. */
+typedef struct ch_cluster_meta {
+    uint32_t flags;                 /* CH_CLUSTER_* */
+    uint64_t addresses;             /* addresses covered (slots 1..addresses) */
+    uint64_t txs, inputs;           /* chain covered */
+    uint64_t clusters;              /* including singletons */
+    uint32_t largest, largest_size; /* id (an address id) and size of the largest */
+    /* CoinJoins skipped: [0] all of them, [rule] those that rule fired on
+     * (a tx meeting several rules counts under each) */
+    uint64_t coinjoins[CH_CJ_COUNT];
+    uint64_t merged_inputs; /* inputs of the txs whose addresses were merged */
+    uint64_t change_links;  /* change outputs joined to their inputs */
+} ch_cluster_meta;
+
+/* The clustering of an open store, in memory: *cid_out gets a malloc'ed
+ * array of meta->addresses + 1 entries, indexed by slot, each the slot of
+ * the cluster's smallest member ([0] = 0). The store must have nothing
+ * pending. *seconds (may be NULL) is the time of the pass. */
+int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **cid_out,
+                       ch_cluster_meta *meta, double *seconds, ch_error *err);
+
+/* Cluster the store in dbdir and write dbdir/btc/clusters.col atomically. */
+int ch_cluster_build(const char *dbdir, const ch_cluster_opts *o, ch_cluster_meta *meta,
+                     double *seconds, ch_error *err);
+
+/* ---- Reading ------------------------------------------------------------- */
+typedef struct ch_clusters ch_clusters;
+
+/* Open dbdir/btc/clusters.col (memory-mapped). A missing file says to run
+ * 'coinhound cluster build'; a truncated or corrupted one fails with what is
+ * wrong (both checksums are verified on open). */
+int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err);
+void ch_clusters_close(ch_clusters *c);
+const ch_cluster_meta *ch_clusters_meta(const ch_clusters *c);
+
+/* Cluster id of store address id addr (0 for 0; addr itself when the
+ * address is newer than the file). */
+uint32_t ch_cluster_of(const ch_clusters *c, uint32_t addr);
+/* Size of the cluster containing address id addr. */
+uint32_t ch_cluster_size(const ch_clusters *c, uint32_t addr);
+/* Up to max members (address ids) of addr's cluster, smallest id first;
+ * returns how many were written. */
+size_t ch_cluster_members(const ch_clusters *c, uint32_t addr, uint32_t *out, size_t max);
+
+/* ---- Labels through the cluster (for screening) --------------------------
+ * "A label on one member speaks for the cluster": for a BTC address, the
+ * attributions (from the attribution store) of the OTHER members of its
+ * cluster. Each comes with the member that carries it, so a verdict can say
+ * "labelled via cluster member X", never as a direct hit on the address.
+ * The address's own labels are not reported here (screen looks them up
+ * directly). The callback returns non-zero to stop. */
+typedef int (*ch_cluster_label_fn)(const char *member, const ch_attribution *a, void *ctx);
+
+typedef struct ch_cluster_hit {
+    uint32_t cluster;  /* cluster id (0: the address is not in the store) */
+    uint32_t size;     /* members, the address included */
+    uint64_t labelled; /* attributions reported */
+} ch_cluster_hit;
+
+/* With handles already open (intel may be NULL: nothing to report). The
+ * smaller side is walked: the cluster's members, or the attribution store's
+ * addresses when the cluster is bigger than it. Returns 0, -1 on error. */
+int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const char *canonical,
+                      ch_cluster_label_fn fn, void *ctx, ch_cluster_hit *hit, ch_error *err);
+/* The same from a database directory: opens DIR/btc, its cluster file and
+ * DIR/intel, and closes them. A missing cluster file or attribution store is
+ * not an error: nothing is reported (hit->cluster = 0). */
+int ch_cluster_labels_dir(const char *dbdir, const char *canonical, ch_cluster_label_fn fn,
+                          void *ctx, ch_cluster_hit *hit, ch_error *err);
+
+#endif

@@ -1,0 +1,318 @@
+/* coinhound cluster build --db DIR [--change] [--progress]
+ * coinhound cluster ADDR --db DIR [--json] [--labels FILE.csv ...] [--limit N] */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "coinhound/address.h"
+#include "coinhound/cluster.h"
+#include "coinhound/intel.h"
+#include "coinhound/jsonw.h"
+#include "intel/csvread.h"
+
+static void usage(FILE *f) {
+    fprintf(
+        f, "usage: coinhound cluster build --db DIR [--change] [--progress]\n"
+           "       coinhound cluster ADDR --db DIR [--json] [--labels FILE.csv ...] [--limit N]\n\n"
+           "Address clustering. 'build' walks the whole chain once and merges the addresses\n"
+           "spent together in one transaction (the multi-input heuristic), skipping\n"
+           "coinbases and CoinJoins (generic, Wasabi 1.0/2.0, Whirlpool and JoinMarket\n"
+           "rules). --change also joins a transaction's one-time change address (the\n"
+           "only output paying a never-seen address, no output back to an input\n"
+           "address). The result goes to DIR/btc/clusters.col; rebuild after ingesting.\n\n"
+           "'cluster ADDR' shows the address's cluster: its id (the smallest address id\n"
+           "in it), its size, the labels of its members (from DIR/intel when present,\n"
+           "and from --labels CSV files with header address,category,entity) and its\n"
+           "first members (--limit N, default 100; 0 for all). A label on any member\n"
+           "speaks for the whole cluster. Exit 1 when the address never appears.\n\n"
+           "examples:\n"
+           "  coinhound cluster build --db ./chdb --change\n"
+           "  coinhound cluster 1HB5XMLmzFVj8ALj6mfBsbifRoD4miY36v --db ./chdb --json\n");
+}
+
+/* ---- labels of the cluster, from every source ---- */
+typedef struct label {
+    char address[CH_ADDR_STR_MAX];
+    char category[32], entity[128], source[256];
+} label;
+
+typedef struct labels {
+    label *v;
+    size_t n, cap;
+    int oom;
+} labels;
+
+static void label_add(labels *l, const char *addr, const char *cat, const char *ent,
+                      const char *src) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        label *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    label *x = &l->v[l->n++];
+    snprintf(x->address, sizeof x->address, "%s", addr);
+    snprintf(x->category, sizeof x->category, "%s", cat);
+    snprintf(x->entity, sizeof x->entity, "%s", ent);
+    snprintf(x->source, sizeof x->source, "%s", src);
+}
+
+static int add_intel_label(const char *member, const ch_attribution *a, void *ctx) {
+    if (a->delisted) return 0; /* history, not a current label */
+    label_add(ctx, member, a->category, a->entity[0] ? a->entity : a->actor,
+              a->source_name[0] ? a->source_name : "intel");
+    return 0;
+}
+
+static int add_own_label(const ch_attribution *a, void *ctx) {
+    return add_intel_label(a->address, a, ctx);
+}
+
+/* Rows of a CSV (header address,category,entity) whose address is in the
+ * cluster. */
+static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, uint32_t cluster,
+                           labels *out, ch_error *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return ch_err(err, "cannot open %s", path);
+    csv_reader r;
+    csv_init(&r, f, path);
+    int col_addr = -1, col_cat = -1, col_ent = -1, rc;
+    if ((rc = csv_next(&r, err)) == 1)
+        for (int i = 0; i < r.nfields; i++) {
+            if (!strcmp(r.field[i], "address")) col_addr = i;
+            if (!strcmp(r.field[i], "category")) col_cat = i;
+            if (!strcmp(r.field[i], "entity")) col_ent = i;
+        }
+    if (rc == 1 && (col_addr < 0 || col_cat < 0 || col_ent < 0))
+        rc = ch_err(err, "%s: the header must name address,category,entity", path);
+    while (rc == 1 && (rc = csv_next(&r, err)) == 1) {
+        if (r.nfields <= col_addr || r.nfields <= col_cat || r.nfields <= col_ent) continue;
+        ch_addr a;
+        uint32_t id;
+        uint64_t last;
+        if (ch_addr_from_string(r.field[col_addr], &a, NULL, NULL) != 0) continue; /* not BTC */
+        if (ch_store_find_addr(s, &a, &id, &last, NULL) != 1) continue;
+        if (ch_cluster_of(c, id) != cluster) continue;
+        char canon[CH_ADDR_STR_MAX];
+        ch_addr_to_string(&a, CH_NET_MAINNET, canon);
+        label_add(out, canon, r.field[col_cat], r.field[col_ent], path);
+    }
+    csv_free(&r);
+    fclose(f);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- cluster build ---- */
+static int run_build(const char *db, bool change, bool progress) {
+    ch_cluster_opts o = {.change = change, .progress = progress ? 1 : -1};
+    ch_cluster_meta m;
+    double secs;
+    ch_error err;
+    if (ch_cluster_build(db, &o, &m, &secs, &err) != 0) return cli_fail("cluster", &err);
+    printf("transactions %" PRIu64 ", inputs %" PRIu64 " in %.2f s (%.1fM inputs/s)\n", m.txs,
+           m.inputs, secs, secs > 0 ? (double)m.inputs / secs / 1e6 : 0.0);
+    printf("addresses    %" PRIu64 "\n", m.addresses);
+    printf("clusters     %" PRIu64 " (singletons included)\n", m.clusters);
+    char buf[128] = "";
+    ch_store *s;
+    if (m.largest && ch_store_open(db, "btc", CH_STORE_READ, &s, &err) == 0) {
+        if (!cli_addr_str(s, m.largest, buf)) buf[0] = 0;
+        ch_store_close(s);
+    }
+    printf("largest      %u addresses (cluster %u%s%s)\n", m.largest_size, m.largest,
+           buf[0] ? ", " : "", buf);
+    printf("coinjoins    %" PRIu64 " skipped; rules fired:", m.coinjoins[CH_CJ_NONE]);
+    for (int r = 1; r < CH_CJ_COUNT; r++)
+        printf(" %s %" PRIu64, ch_coinjoin_rule_name((ch_coinjoin_rule)r), m.coinjoins[r]);
+    printf("\n");
+    printf("merged       %" PRIu64 " inputs of multi-input txs\n", m.merged_inputs);
+    if (change) printf("change       %" PRIu64 " one-time change outputs joined\n", m.change_links);
+    printf("wrote        %s/btc/%s\n", db, CH_CLUSTER_FILE);
+    return 0;
+}
+
+/* ---- cluster ADDR ---- */
+static int run_query(const char *db, const char *arg, bool json, uint64_t limit, char **csv_paths,
+                     int n_csv) {
+    ch_error err;
+    ch_addr a;
+    if (ch_addr_from_string(arg, &a, NULL, &err) != 0)
+        return cli_failf("cluster", "'%s' is not a valid address: %s", arg, err.msg);
+    char canon[CH_ADDR_STR_MAX];
+    ch_addr_to_string(&a, CH_NET_MAINNET, canon);
+    ch_store *s;
+    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("cluster", &err);
+    ch_clusters *c = NULL;
+    ch_intel *intel = NULL;
+    labels lb = {0};
+    uint32_t *members = NULL;
+    int rc = 2;
+    if (ch_clusters_open(db, &c, &err) != 0) {
+        cli_fail("cluster", &err);
+        goto done;
+    }
+    uint32_t id;
+    uint64_t last;
+    int found = ch_store_find_addr(s, &a, &id, &last, &err);
+    if (found <= 0) {
+        if (found < 0)
+            cli_fail("cluster", &err);
+        else
+            fprintf(stderr, "coinhound cluster: %s never appears in the store\n", arg);
+        rc = found < 0 ? 2 : 1;
+        goto done;
+    }
+    ch_store_counts cnt;
+    ch_store_get_counts(s, &cnt);
+    const ch_cluster_meta *m = ch_clusters_meta(c);
+    if (cnt.txs > m->txs)
+        fprintf(stderr,
+                "coinhound cluster: note: the cluster file covers %" PRIu64 " of %" PRIu64
+                " txs; run 'coinhound cluster build' again\n",
+                m->txs, cnt.txs);
+    uint32_t cluster = ch_cluster_of(c, id), size = ch_cluster_size(c, id);
+
+    char ipath[4200];
+    struct stat st;
+    snprintf(ipath, sizeof ipath, "%s/intel", db);
+    if (stat(ipath, &st) == 0) {
+        if (ch_intel_open(db, false, &intel, &err) != 0) {
+            cli_fail("cluster", &err);
+            goto done;
+        }
+        if (ch_intel_lookup(intel, canon, add_own_label, &lb, &err) < 0 ||
+            ch_cluster_labels(s, c, intel, canon, add_intel_label, &lb, NULL, &err) != 0) {
+            cli_fail("cluster", &err);
+            goto done;
+        }
+    }
+    for (int i = 0; i < n_csv; i++)
+        if (read_csv_labels(csv_paths[i], s, c, cluster, &lb, &err) != 0) {
+            cli_fail("cluster", &err);
+            goto done;
+        }
+    if (lb.oom) {
+        cli_failf("cluster", "out of memory");
+        goto done;
+    }
+    size_t want = limit == 0 || limit > size ? size : (size_t)limit;
+    members = malloc((want ? want : 1) * sizeof *members);
+    if (!members) {
+        cli_failf("cluster", "out of memory");
+        goto done;
+    }
+    size_t nm = ch_cluster_members(c, id, members, want);
+    char buf[128], cbuf[128];
+    const char *cname = cli_addr_str(s, cluster, cbuf);
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "address");
+        ch_jw_str(&w, canon);
+        ch_jw_key(&w, "cluster");
+        ch_jw_uint(&w, cluster);
+        ch_jw_key(&w, "cluster_address"); /* the member whose id names the cluster */
+        ch_jw_str(&w, cname);
+        ch_jw_key(&w, "size");
+        ch_jw_uint(&w, size);
+        ch_jw_key(&w, "heuristics");
+        ch_jw_str(&w, (m->flags & CH_CLUSTER_CHANGE) ? "multi-input,change" : "multi-input");
+        ch_jw_key(&w, "labels");
+        ch_jw_arr_begin(&w);
+        for (size_t i = 0; i < lb.n; i++) {
+            ch_jw_obj_begin(&w);
+            ch_jw_key(&w, "address");
+            ch_jw_str(&w, lb.v[i].address);
+            ch_jw_key(&w, "category");
+            ch_jw_str(&w, lb.v[i].category);
+            ch_jw_key(&w, "entity");
+            ch_jw_str(&w, lb.v[i].entity);
+            ch_jw_key(&w, "source");
+            ch_jw_str(&w, lb.v[i].source);
+            ch_jw_key(&w, "direct"); /* on the address itself, not another member */
+            ch_jw_bool(&w, !strcmp(lb.v[i].address, canon));
+            ch_jw_obj_end(&w);
+        }
+        ch_jw_arr_end(&w);
+        ch_jw_key(&w, "members");
+        ch_jw_arr_begin(&w);
+        for (size_t i = 0; i < nm; i++)
+            ch_jw_str(&w, cli_addr_str(s, members[i], buf));
+        ch_jw_arr_end(&w);
+        ch_jw_key(&w, "members_truncated");
+        ch_jw_bool(&w, nm < size);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    } else {
+        printf("address   %s\n", canon);
+        printf("cluster   %u (%s)\n", cluster, cname ? cname : "?");
+        printf("size      %u address%s\n", size, size == 1 ? "" : "es");
+        printf("labels    %zu\n", lb.n);
+        for (size_t i = 0; i < lb.n; i++)
+            printf("  %s  %s  %s  [%s]%s\n", lb.v[i].address, lb.v[i].category, lb.v[i].entity,
+                   lb.v[i].source, strcmp(lb.v[i].address, canon) ? "" : "  (this address)");
+        printf("members\n");
+        for (size_t i = 0; i < nm; i++) {
+            const char *ms = cli_addr_str(s, members[i], buf);
+            printf("  %s\n", ms ? ms : "?");
+        }
+        if (nm < size) printf("  ... %zu more (--limit 0 shows all)\n", (size_t)size - nm);
+    }
+    rc = 0;
+done:
+    free(members);
+    free(lb.v);
+    if (intel) ch_intel_close(intel);
+    ch_clusters_close(c);
+    ch_store_close(s);
+    return rc;
+}
+
+int cmd_cluster(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},     {"change", no_argument, 0, 'c'},
+        {"progress", no_argument, 0, 'p'},     {"json", no_argument, 0, 'j'},
+        {"labels", required_argument, 0, 'L'}, {"limit", required_argument, 0, 'l'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *db = NULL;
+    bool change = false, progress = false, json = false;
+    uint64_t limit = 100;
+    char *csv[32];
+    int n_csv = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'd')
+            db = optarg;
+        else if (c == 'c')
+            change = true;
+        else if (c == 'p')
+            progress = true;
+        else if (c == 'j')
+            json = true;
+        else if (c == 'l')
+            limit = strtoull(optarg, NULL, 10);
+        else if (c == 'L' && n_csv < (int)(sizeof csv / sizeof csv[0]))
+            csv[n_csv++] = optarg;
+        else {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (argc - optind != 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (!(db = cli_db_dir("cluster", db))) return 2;
+    if (!strcmp(argv[optind], "build")) return run_build(db, change, progress);
+    return run_query(db, argv[optind], json, limit, csv, n_csv);
+}

@@ -1,0 +1,66 @@
+/* The clustering part's insides: shared by the files of src/cluster only. */
+#ifndef COINHOUND_CLUSTER_INTERNAL_H
+#define COINHOUND_CLUSTER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "coinhound/cluster.h"
+
+/* The store packs a tx's first input into the low 40 bits of first_in_size
+ * (store.h). */
+#define CL_FIRST_IN(t) ((t)->first_in_size & ((1ULL << 40) - 1))
+
+/* Reusable buffers for the CoinJoin rules, so the chain pass does not
+ * allocate per transaction. Zero-initialise; free with cl_scratch_free. */
+typedef struct cl_scratch {
+    uint64_t *vals;  /* sorted output values */
+    uint32_t *addrs; /* sorted input addresses */
+    size_t cap_vals, cap_addrs;
+} cl_scratch;
+
+void cl_scratch_free(cl_scratch *sc);
+/* ch_coinjoin_rules with caller-owned buffers; -1 on allocation failure. */
+int cl_coinjoin_rules(const ch_tx_shape *t, cl_scratch *sc, unsigned *mask);
+/* The most specific rule in a mask (the order of ch_coinjoin_classify). */
+ch_coinjoin_rule cl_pick_rule(unsigned mask);
+
+/* ---- the file ---- */
+#define CL_MAGIC   "CHCLUST\x01"
+#define CL_VERSION 1u
+
+/* On-disk header: 160 bytes, little-endian (as the machine writes it). */
+typedef struct cl_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t flags;
+    uint64_t addresses;
+    uint64_t txs, inputs;
+    uint64_t clusters;
+    uint32_t largest, largest_size;
+    uint64_t coinjoins[CH_CJ_COUNT]; /* 6 */
+    uint64_t merged_inputs;
+    uint64_t change_links;
+    uint64_t narrow;      /* addresses without CH_ADDR_ID_WIDE: slots 1..narrow */
+    uint64_t reserved[2]; /* zero */
+    uint64_t body_sum;    /* checksum of the three arrays */
+    uint64_t header_sum;  /* checksum of the bytes above */
+} cl_header;
+
+_Static_assert(sizeof(cl_header) == 160, "cluster header layout");
+#define CL_HEADER_BYTES sizeof(cl_header)
+
+/* 64-bit FNV-1a over 8-byte words (a tail is zero-padded): a checksum
+ * against torn or flipped bytes, not against an adversary. */
+uint64_t cl_checksum(uint64_t h, const void *data, size_t len);
+#define CL_SUM_INIT 0xcbf29ce484222325ULL
+
+/* Write the file for the slot clustering cid[0..n] of store s (computes
+ * sizes and member links, turns slots into address ids) to
+ * dbdir/btc/clusters.col via a temporary file, fsync and rename. */
+int cl_write_file(const char *dbdir, const ch_store *s, const uint32_t *cid,
+                  const ch_cluster_meta *meta, ch_error *err);
+
+/* The member (address id) after m in its cluster, 0 after the last. */
+uint32_t cl_next_member(const ch_clusters *c, uint32_t m);
+
+#endif

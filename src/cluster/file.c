@@ -1,0 +1,275 @@
+/* DIR/btc/clusters.col: writing it atomically, and reading it back through
+ * a read-only mapping (layout in cluster.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cluster/cluster_internal.h"
+
+uint64_t cl_checksum(uint64_t h, const void *data, size_t len) {
+    const uint8_t *p = data;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, len - i);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void path_of(char *buf, size_t n, const char *dbdir, const char *name) {
+    snprintf(buf, n, "%s/btc/%s", dbdir, name);
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static void header_from_meta(cl_header *h, const ch_cluster_meta *m) {
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, CL_MAGIC, 8);
+    h->version = CL_VERSION;
+    h->flags = m->flags;
+    h->addresses = m->addresses;
+    h->txs = m->txs;
+    h->inputs = m->inputs;
+    h->clusters = m->clusters;
+    h->largest = m->largest;
+    h->largest_size = m->largest_size;
+    memcpy(h->coinjoins, m->coinjoins, sizeof h->coinjoins);
+    h->merged_inputs = m->merged_inputs;
+    h->change_links = m->change_links;
+}
+
+static void meta_from_header(ch_cluster_meta *m, const cl_header *h) {
+    memset(m, 0, sizeof *m);
+    m->flags = h->flags;
+    m->addresses = h->addresses;
+    m->txs = h->txs;
+    m->inputs = h->inputs;
+    m->clusters = h->clusters;
+    m->largest = h->largest;
+    m->largest_size = h->largest_size;
+    memcpy(m->coinjoins, h->coinjoins, sizeof m->coinjoins);
+    m->merged_inputs = h->merged_inputs;
+    m->change_links = h->change_links;
+}
+
+int cl_write_file(const char *dbdir, const ch_store *s, const uint32_t *cid,
+                  const ch_cluster_meta *meta, ch_error *err) {
+    size_t n = (size_t)meta->addresses + 1, bytes = n * sizeof(uint32_t);
+    uint32_t *ids = calloc(n, sizeof *ids), *size = calloc(n, sizeof *size),
+             *next = calloc(n, sizeof *next), *tail = malloc(bytes);
+    if (!ids || !size || !next || !tail) {
+        free(ids);
+        free(size);
+        free(next);
+        free(tail);
+        return ch_err(err, "cluster: out of memory writing the cluster file");
+    }
+    /* Slots upward: a cluster's name is its smallest slot, met first, so its
+     * id is known before any other member; members are chained in order. */
+    uint64_t narrow = 0;
+    for (size_t i = 1; i < n; i++) {
+        uint32_t id = ch_store_addr_id_at(s, i - 1), c = cid[i];
+        if (!(id & CH_ADDR_ID_WIDE)) narrow++;
+        ids[i] = c == i ? id : ids[c];
+        size[c]++;
+        if (c != i) next[tail[c]] = id;
+        tail[c] = (uint32_t)i;
+    }
+    free(tail);
+    cl_header h;
+    header_from_meta(&h, meta);
+    h.narrow = narrow;
+    uint64_t sum = cl_checksum(CL_SUM_INIT, ids, bytes);
+    sum = cl_checksum(sum, size, bytes);
+    h.body_sum = cl_checksum(sum, next, bytes);
+    h.header_sum = cl_checksum(CL_SUM_INIT, &h, offsetof(cl_header, header_sum));
+
+    char path[4200], tmp[4300], dir[4200];
+    path_of(path, sizeof path, dbdir, CH_CLUSTER_FILE);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(dir, sizeof dir, "%s/btc", dbdir);
+    int rc = -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        ch_err(err, "cluster: cannot create %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (write_all(fd, &h, sizeof h) != 0 || write_all(fd, ids, bytes) != 0 ||
+        write_all(fd, size, bytes) != 0 || write_all(fd, next, bytes) != 0 || fsync(fd) != 0) {
+        ch_err(err, "cluster: cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto done;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0) {
+        ch_err(err, "cluster: cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        goto done;
+    }
+    /* make the rename itself durable */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rc = 0;
+done:
+    free(ids);
+    free(size);
+    free(next);
+    return rc;
+}
+
+/* ---- reading ---- */
+struct ch_clusters {
+    void *map;
+    size_t len;
+    ch_cluster_meta meta;
+    const uint32_t *cid, *size, *next;
+    uint32_t n;      /* slots 0..n-1 are in the file */
+    uint32_t narrow; /* slots 1..narrow hold ids 1..narrow; then CH_ADDR_ID_WIDE | 1.. */
+};
+
+/* The file's slot of address id, 0 for none or newer than the file. */
+static uint32_t slot_of(const ch_clusters *c, uint32_t id) {
+    if (id & CH_ADDR_ID_WIDE) {
+        uint32_t k = id & ~CH_ADDR_ID_WIDE;
+        return k >= 1 && k < c->n - c->narrow ? c->narrow + k : 0;
+    }
+    return id <= c->narrow ? id : 0;
+}
+
+int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err) {
+    char path[4200];
+    path_of(path, sizeof path, dbdir, CH_CLUSTER_FILE);
+    *out = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return ch_err(err, "%s: no cluster file; run 'coinhound cluster build --db %s'", path,
+                          dbdir);
+        return ch_err(err, "%s: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return ch_err(err, "%s: %s", path, strerror(errno));
+    }
+    size_t len = (size_t)st.st_size;
+    if (len < sizeof(cl_header)) {
+        close(fd);
+        return ch_err(err, "%s: truncated (%zu bytes, shorter than its header); rebuild it", path,
+                      len);
+    }
+    void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return ch_err(err, "%s: cannot map: %s", path, strerror(errno));
+    cl_header h;
+    memcpy(&h, map, sizeof h);
+    const char *why = NULL;
+    char whybuf[160];
+    if (memcmp(h.magic, CL_MAGIC, 8) != 0)
+        why = "not a coinhound cluster file (bad magic)";
+    else if (h.version != CL_VERSION) {
+        snprintf(whybuf, sizeof whybuf, "format version %u, this build reads %u", h.version,
+                 CL_VERSION);
+        why = whybuf;
+    } else if (cl_checksum(CL_SUM_INIT, &h, offsetof(cl_header, header_sum)) != h.header_sum)
+        why = "corrupt header (checksum mismatch)";
+    else if (h.addresses >= UINT32_MAX || h.narrow > h.addresses)
+        why = "corrupt header (address count out of range)";
+    size_t bytes = why ? 0 : ((size_t)h.addresses + 1) * sizeof(uint32_t);
+    if (!why && len != sizeof h + 3 * bytes) {
+        snprintf(whybuf, sizeof whybuf, "truncated or overlong (%zu bytes, header says %zu)", len,
+                 sizeof h + 3 * bytes);
+        why = whybuf;
+    }
+    if (!why) {
+        /* section by section, as written (each section's tail is padded) */
+        const uint8_t *body = (const uint8_t *)map + sizeof h;
+        uint64_t sum = CL_SUM_INIT;
+        for (int i = 0; i < 3; i++)
+            sum = cl_checksum(sum, body + (size_t)i * bytes, bytes);
+        if (sum != h.body_sum) why = "corrupt data (checksum mismatch)";
+    }
+    if (why) {
+        munmap(map, len);
+        return ch_err(err, "%s: %s; rebuild it with 'coinhound cluster build --db %s'", path, why,
+                      dbdir);
+    }
+    ch_clusters *c = calloc(1, sizeof *c);
+    if (!c) {
+        munmap(map, len);
+        return ch_err(err, "cluster: out of memory");
+    }
+    c->map = map;
+    c->len = len;
+    meta_from_header(&c->meta, &h);
+    c->n = (uint32_t)(h.addresses + 1);
+    c->narrow = (uint32_t)h.narrow;
+    c->cid = (const uint32_t *)((const uint8_t *)map + sizeof h);
+    c->size = c->cid + c->n;
+    c->next = c->size + c->n;
+    *out = c;
+    return 0;
+}
+
+void ch_clusters_close(ch_clusters *c) {
+    if (!c) return;
+    munmap(c->map, c->len);
+    free(c);
+}
+
+const ch_cluster_meta *ch_clusters_meta(const ch_clusters *c) {
+    return &c->meta;
+}
+
+uint32_t ch_cluster_of(const ch_clusters *c, uint32_t addr) {
+    uint32_t slot = slot_of(c, addr);
+    return slot ? c->cid[slot] : addr;
+}
+
+uint32_t ch_cluster_size(const ch_clusters *c, uint32_t addr) {
+    if (addr == 0) return 0;
+    uint32_t slot = slot_of(c, addr);
+    return slot ? c->size[slot_of(c, c->cid[slot])] : 1;
+}
+
+uint32_t cl_next_member(const ch_clusters *c, uint32_t m) {
+    uint32_t slot = slot_of(c, m);
+    return slot ? c->next[slot] : 0;
+}
+
+size_t ch_cluster_members(const ch_clusters *c, uint32_t addr, uint32_t *out, size_t max) {
+    if (addr == 0 || max == 0) return 0;
+    size_t k = 0;
+    for (uint32_t m = ch_cluster_of(c, addr); m != 0 && k < max; m = cl_next_member(c, m))
+        out[k++] = m;
+    return k;
+}
