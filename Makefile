@@ -8,6 +8,8 @@
 #   make bench      benchmarks (not tests: they print ratios)
 
 CC      ?= cc
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
 BUILD   ?= build
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -38,25 +40,26 @@ all: $(LIB) $(CLI) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/%: $(BUILD)/obj/src/tools/%.o $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/support/testutil.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/obj/tests/support/testutil.o $(LIB) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/obj/tests/support/testutil.o $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
 
 test: all $(TESTS)
 	@BUILD=$(BUILD) sh tests/run.sh $(TESTS)

@@ -17,5 +17,9 @@ int cmd_status(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_address(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
+int cmd_intel(int argc, char **argv);
 
 #endif

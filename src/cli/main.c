@@ -12,6 +12,10 @@ static const cli_command COMMANDS[] = {
     {"tx", cmd_tx, "one transaction: inputs, outputs, fee, block"},
     {"block", cmd_block, "one block by height or hash"},
     {"address", cmd_address, "an address's balance, history and transactions"},
+    {"trace", cmd_trace, "follow tainted coins forward or backward to where they landed"},
+    {"cluster", cmd_cluster, "address clusters: build, or an address's cluster and labels"},
+    {"screen", cmd_screen, "risk verdict of addresses of any chain (attribution store or set)"},
+    {"intel", cmd_intel, "the attribution store: import, lookup, actors, export"},
     {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},
 };
 
