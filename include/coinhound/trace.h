@@ -1,0 +1,220 @@
+/* coinhound: taint tracing over the chain store.
+ *
+ * A trace starts from tainted outputs (a whole transaction, one outpoint, or
+ * everything an address received) and follows them through the transaction
+ * graph, one transaction at a time:
+ *   forward   where did it go: an output's spender receives its taint;
+ *   backward  where did it come from: an output's taint is pushed back onto
+ *             the inputs of the transaction that created it.
+ * A transaction is a pool filled by its inputs and emptied at once into its
+ * outputs and its fee; the policy says how the taint that entered the pool is
+ * shared out:
+ *   poison   any taint in, every output (and the fee) fully tainted;
+ *   haircut  taint shared in proportion to value;
+ *   fifo     inputs laid end to end, outputs end to end (fee last): an output
+ *            takes exactly the tainted satoshi of the input line it overlaps;
+ *   lifo     fifo with the input line reversed.
+ * Transactions are processed in tx-number order (a min-heap forward, a
+ * max-heap backward), so every tainted input of a transaction is known
+ * before that transaction is shared out.
+ *
+ * Amounts are fixed point: 1 unit = 1/8192 satoshi (CH_TAINT_ONE units per
+ * satoshi), so haircut keeps sub-satoshi fractions while an output's taint
+ * still fits in 64 bits (21e6 BTC * 8192 < 2^64). Haircut is exact in these
+ * units: output j of a transaction of value V (inputs) and taint T gets
+ *   floor(C_j * T / V) - floor(C_{j-1} * T / V)
+ * where C_j is the value of outputs 0..j laid end to end, the fee last; the
+ * parts add up to exactly T (conservation holds to the unit) and each part is
+ * within one unit of its proportional share. Totals are 128-bit sums.
+ *
+ * Where tracing stops:
+ *   landing    an output paying an address labelled with a stop category
+ *              (default: exchange, bridge, mixer, gambling,
+ *              payment_processor): funds reached a service;
+ *   holding    (forward) an unspent tainted output not at a service;
+ *   fee        (forward) taint paid to miners leaves the trace;
+ *   coinbase   (backward) taint traced back to newly mined coins;
+ *   below_min  an output whose taint is below min_amount is dropped;
+ *   max_hops / window   taint whose next transaction is beyond the hop limit
+ *              or outside the block-time window stays where it is;
+ *   returned   (address sources) taint that flowed back into an output of
+ *              the source address, which is already counted in the source.
+ * Conservation (haircut, fifo, lifo; exact, in units):
+ *   source = landed + held + fees + coinbase + below_min + cut_hops
+ *            + cut_window + returned
+ * Poison instead marks outputs fully tainted, so its totals over-approximate;
+ * the same identity holds with "source" replaced by source + the clean value
+ * that entered tainted transactions (see docs/trace.md). */
+#ifndef COINHOUND_TRACE_H
+#define COINHOUND_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/store.h"
+
+#define CH_TAINT_FRAC_BITS 13
+#define CH_TAINT_ONE       ((uint64_t)1 << CH_TAINT_FRAC_BITS) /* units per satoshi */
+
+/* A sum of amounts (128 bits: poison can count the same coins many times). */
+__extension__ typedef unsigned __int128 ch_taint_sum;
+
+typedef enum ch_trace_policy {
+    CH_POLICY_POISON = 0,
+    CH_POLICY_HAIRCUT,
+    CH_POLICY_FIFO,
+    CH_POLICY_LIFO,
+} ch_trace_policy;
+
+typedef enum ch_trace_direction { CH_TRACE_FORWARD = 0, CH_TRACE_BACKWARD } ch_trace_direction;
+
+/* "poison", "haircut", "fifo", "lifo"; parse returns -1 when unknown. */
+const char *ch_trace_policy_name(ch_trace_policy p);
+int ch_trace_policy_parse(const char *s, ch_trace_policy *out);
+const char *ch_trace_direction_name(ch_trace_direction d);
+int ch_trace_direction_parse(const char *s, ch_trace_direction *out);
+
+/* ---- Labels: what the engine asks about an address id ---- */
+
+typedef struct ch_label {
+    const char *category; /* "exchange", "mixer", ...; never NULL */
+    const char *entity;   /* "Binance"; may be "" */
+} ch_label;
+
+/* The set of labels for one run: CSV files (header address,category,entity)
+ * and, when given, the attribution store. CSV rows win over the store; the
+ * first CSV row of an address wins over later ones. Store answers are asked
+ * once per address id and cached. Strings stay valid until ch_labels_free. */
+typedef struct ch_labels ch_labels;
+struct ch_intel;
+
+/* Labels resolved against store s (addresses become ids). `prefer` is a
+ * comma-separated category list: among several attributions of an address
+ * in the attribution store, one in this list is taken first (pass the stop
+ * categories). intel may be NULL; it stays owned by the caller. */
+int ch_labels_new(ch_store *s, struct ch_intel *intel, const char *prefer, ch_labels **out,
+                  ch_error *err);
+void ch_labels_free(ch_labels *l);
+/* Read one CSV file (a header naming the columns address, category and
+ * optionally entity, in any order). Rows whose address is not a Bitcoin
+ * address or not in the store are skipped and counted in *skipped; *rows
+ * counts the labels taken (either may be NULL). A file that cannot be read
+ * or has no such header is an error. */
+int ch_labels_load_csv(ch_labels *l, const char *path, uint64_t *rows, uint64_t *skipped,
+                       ch_error *err);
+/* One label by hand (tests). Returns 1 taken, 0 when the address is not in
+ * the store (ignored), -1 when it is malformed. */
+int ch_labels_add(ch_labels *l, const char *address, const char *category, const char *entity,
+                  ch_error *err);
+/* 1 and *out filled when address id has a label, 0 when not. */
+int ch_labels_get(ch_labels *l, uint32_t addr_id, ch_label *out);
+
+/* ---- A trace ---- */
+
+#define CH_TRACE_DEFAULT_STOP "exchange,bridge,mixer,gambling,payment_processor"
+
+typedef struct ch_trace_opts {
+    ch_trace_policy policy;
+    ch_trace_direction direction;
+    ch_labels *labels;   /* NULL: no landings */
+    const char *stop_at; /* comma-separated categories; NULL = the default, "" = none */
+    uint32_t max_hops;   /* 0 = no limit */
+    uint64_t min_amount; /* satoshi; taint below it is dropped (0: keep all) */
+    uint32_t since;      /* block time window [since, until]; 0 = open */
+    uint32_t until;
+} ch_trace_opts;
+
+void ch_trace_opts_init(ch_trace_opts *o);
+
+typedef struct ch_trace ch_trace;
+
+int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *err);
+void ch_trace_free(ch_trace *t);
+
+/* Sources (before run): one output, every output of a tx, or every output
+ * paying an address id. Adding the same output twice counts it once. */
+int ch_trace_add_output(ch_trace *t, uint64_t out, ch_error *err);
+int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err);
+int ch_trace_add_address(ch_trace *t, uint32_t addr_id, ch_error *err);
+
+/* Resolve the --from syntax: a 64-hex txid (all its outputs), TXID:VOUT, or
+ * an address string. Returns 1 and adds the sources, 0 when the tx, output
+ * or address is not in the store (err says which), -1 when malformed. */
+int ch_trace_add_from_string(ch_trace *t, const char *from, ch_error *err);
+
+int ch_trace_run(ch_trace *t, ch_error *err);
+
+typedef struct ch_trace_totals {
+    ch_taint_sum source;     /* taint put in at the sources */
+    ch_taint_sum landed;     /* reached a stop address */
+    ch_taint_sum held;       /* forward: unspent, not at a service */
+    ch_taint_sum fees;       /* forward: paid to miners */
+    ch_taint_sum coinbase;   /* backward: came from newly mined coins */
+    ch_taint_sum below_min;  /* dropped by min_amount */
+    ch_taint_sum cut_hops;   /* not followed: next tx beyond max_hops */
+    ch_taint_sum cut_window; /* not followed: next tx outside the window */
+    ch_taint_sum returned;   /* flowed back into a source output */
+    ch_taint_sum clean_in;   /* poison: clean input value of tainted txs */
+    uint64_t edge_visits;    /* inputs + outputs examined by processed txs */
+    uint64_t txs;            /* transactions processed */
+    uint64_t outputs;        /* outputs holding taint (sources included) */
+} ch_trace_totals;
+
+void ch_trace_get_totals(const ch_trace *t, ch_trace_totals *out);
+
+/* Landings, one per address, largest amount first (ties: lower address id). */
+typedef struct ch_trace_landing {
+    uint32_t addr;
+    ch_label label;
+    ch_taint_sum amount; /* summed over every output and path */
+    uint32_t outputs;    /* landed outputs at this address */
+    uint32_t hops;       /* fewest transactions from a source */
+    uint64_t out;        /* the output reached in `hops` (for the path) */
+} ch_trace_landing;
+
+/* Holdings (forward), one per address (0 = outputs without an address),
+ * largest first. */
+typedef struct ch_trace_holding {
+    uint32_t addr;
+    ch_taint_sum amount;
+    uint32_t outputs;
+} ch_trace_holding;
+
+size_t ch_trace_landings(ch_trace *t, const ch_trace_landing **out);
+size_t ch_trace_holdings(ch_trace *t, const ch_trace_holding **out);
+
+/* The shortest path to a tainted output: the txs that created each output on
+ * it, source first, so path[0] created the source output and path[n-1]
+ * created `out`; n = hops + 1. Writes at most max, returns n (0 if `out`
+ * holds no taint). */
+size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max);
+
+/* Every tainted output, for graphs: the tx that created it, the tx that
+ * consumed it in the trace (forward: its spender; backward: -1 for sources,
+ * else the tx it was traced back from), its address and taint. */
+typedef struct ch_trace_flow {
+    uint64_t out;
+    uint32_t addr;
+    int64_t from_tx; /* creator */
+    int64_t to_tx;   /* next tx in the trace, -1 when the trace stops here */
+    uint64_t amount;
+    uint32_t hops;
+    bool landing;
+} ch_trace_flow;
+
+typedef int (*ch_trace_flow_fn)(const ch_trace_flow *f, void *ctx);
+int ch_trace_foreach_flow(const ch_trace *t, ch_trace_flow_fn fn, void *ctx);
+
+/* An amount in units as decimal satoshi: "123", "0.5", "12.0001220703125"
+ * (exact: 1/8192 has 13 decimal digits). out needs 64 bytes. */
+const char *ch_taint_str(ch_taint_sum v, char out[64]);
+/* Whole satoshi (rounded down) and as a double, for comparisons. */
+static inline uint64_t ch_taint_sat(ch_taint_sum v) {
+    return (uint64_t)(v >> CH_TAINT_FRAC_BITS);
+}
+static inline double ch_taint_double(ch_taint_sum v) {
+    return (double)v / (double)CH_TAINT_ONE;
+}
+
+#endif

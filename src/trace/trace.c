@@ -1,0 +1,627 @@
+/* The tracing engine: sources, the walk over transactions, and the sharing
+ * of taint by policy. See trace.h for the model and docs/trace.md for the
+ * contract of the command built on it.
+ *
+ * State is one array of entries, one per tainted output. An entry whose
+ * coins move on waits in a min-heap keyed (tx, entry): forward the tx that
+ * spends it, backward the tx that created it (as ~tx, so the highest tx
+ * comes first). All entries of one tx leave the heap together, and because
+ * forward every input of tx k comes from a lower-numbered tx (backward every
+ * spender from a higher one), when tx k leaves the heap every tainted coin
+ * it will ever get is among them: each tx is shared out exactly once.
+ *
+ * No lookup by output is needed on the way: the heap hands each tx its
+ * tainted coins, and an output can receive taint only once (it is created
+ * by one tx, spent by one input), except a source output reached again,
+ * which a small map of the sources catches. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "trace/trace_internal.h"
+
+static const char *const POLICY_NAME[] = {"poison", "haircut", "fifo", "lifo"};
+
+const char *ch_trace_policy_name(ch_trace_policy p) {
+    return (unsigned)p < 4 ? POLICY_NAME[p] : "?";
+}
+
+int ch_trace_policy_parse(const char *s, ch_trace_policy *out) {
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(s, POLICY_NAME[i])) {
+            *out = (ch_trace_policy)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ch_trace_direction_name(ch_trace_direction d) {
+    return d == CH_TRACE_BACKWARD ? "backward" : "forward";
+}
+
+int ch_trace_direction_parse(const char *s, ch_trace_direction *out) {
+    if (!strcasecmp(s, "forward"))
+        *out = CH_TRACE_FORWARD;
+    else if (!strcasecmp(s, "backward"))
+        *out = CH_TRACE_BACKWARD;
+    else
+        return -1;
+    return 0;
+}
+
+void ch_trace_opts_init(ch_trace_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->policy = CH_POLICY_HAIRCUT;
+    o->direction = CH_TRACE_FORWARD;
+}
+
+/* ---- the store's columns ---------------------------------------------- */
+
+#define FIRST_IN(r) ((r)->first_in_size & ((1ULL << 40) - 1))
+
+static inline void tx_ins(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
+    uint64_t end = tx + 1 < t->n_txs ? FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
+    *first = FIRST_IN(&t->txs[tx]);
+    *n = end - *first;
+}
+
+static inline void tx_outs(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
+    uint64_t end = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
+    *first = t->txs[tx].first_out;
+    *n = end - *first;
+}
+
+static inline uint64_t out_value(const ch_trace *t, uint64_t o) {
+    return CH_OUT_VALUE(&t->outs[o]);
+}
+
+static inline int64_t out_spender(const ch_trace *t, uint64_t o) {
+    uint32_t sp = t->outs[o].spent;
+    if (sp == 0 || sp > t->n_txs) return -1;
+    return (int64_t)sp - 1;
+}
+
+/* The tx that created output o: the last tx whose first output is <= o. */
+static uint32_t out_tx(const ch_trace *t, uint64_t o) {
+    uint64_t lo = 0, hi = t->n_txs;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (t->txs[mid].first_out <= o)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+static uint32_t tx_time(const ch_trace *t, uint32_t tx) {
+    return ch_store_block(t->s, ch_store_tx_height(t->s, tx))->time;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static int parse_stop(ch_trace *t, const char *list, ch_error *err) {
+    if (!list) list = CH_TRACE_DEFAULT_STOP;
+    const char *p = list;
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p) break;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        size_t n = (size_t)(e - p);
+        while (n && p[n - 1] == ' ')
+            n--;
+        char **ns = realloc(t->stop, (t->n_stop + 1) * sizeof *ns);
+        if (!ns) return ch_err(err, "out of memory");
+        t->stop = ns;
+        if (!(t->stop[t->n_stop] = strndup(p, n))) return ch_err(err, "out of memory");
+        t->n_stop++;
+        p = e;
+    }
+    return 0;
+}
+
+int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *err) {
+    *out = NULL;
+    if ((unsigned)o->policy > CH_POLICY_LIFO) return ch_err(err, "unknown taint policy");
+    ch_trace *t = calloc(1, sizeof *t);
+    if (!t) return ch_err(err, "out of memory");
+    t->s = s;
+    t->o = *o;
+    t->o.stop_at = NULL; /* parsed below; the caller's string need not outlive us */
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    t->n_txs = c.txs;
+    t->n_ins = c.inputs;
+    t->n_outs = c.outputs;
+    /* A read-only store is all committed: each column is one mapping, so
+     * the records can be walked as plain arrays. */
+    if (c.txs) t->txs = ch_store_tx(s, 0);
+    if (c.inputs) t->ins = ch_store_input(s, 0);
+    if (c.outputs) t->outs = ch_store_output(s, 0);
+    if (o->min_amount > UINT64_MAX / CH_TAINT_ONE) {
+        ch_trace_free(t);
+        return ch_err(err, "--min-amount too large");
+    }
+    t->min_units = o->min_amount * CH_TAINT_ONE;
+    if (parse_stop(t, o->stop_at, err) != 0 || tr_map_init(&t->src, 16) != 0 ||
+        tr_map_init(&t->by_out, 16) != 0) {
+        ch_trace_free(t);
+        return err && err->msg[0] ? -1 : ch_err(err, "out of memory");
+    }
+    *out = t;
+    return 0;
+}
+
+void ch_trace_free(ch_trace *t) {
+    if (!t) return;
+    for (size_t i = 0; i < t->n_stop; i++)
+        free(t->stop[i]);
+    free(t->stop);
+    free(t->e);
+    tr_map_free(&t->src);
+    tr_map_free(&t->by_out);
+    free(t->iv);
+    free(t->ivr);
+    free(t->sc_pend);
+    free(t->heap.v);
+    free(t->sc_ent);
+    free(t->sc_val);
+    free(t->sc_share);
+    free(t->sc_line);
+    free(t->sc_part);
+    free(t->land);
+    free(t->hold);
+    free(t);
+}
+
+static int new_entry(ch_trace *t, uint64_t o, uint64_t amount, uint32_t tx, uint32_t parent,
+                     uint32_t hops, uint32_t *idx) {
+    if (t->n_e >= TR_NONE - 1 || tr_grow((void **)&t->e, &t->cap_e, t->n_e + 1, sizeof *t->e) != 0)
+        return -1;
+    tr_entry *e = &t->e[t->n_e];
+    memset(e, 0, sizeof *e);
+    e->out = o;
+    e->amount = amount;
+    e->tx = tx;
+    e->parent = parent;
+    e->hops = hops;
+    *idx = (uint32_t)t->n_e++;
+    t->tot.outputs++;
+    return 0;
+}
+
+/* Append intervals to entry ei (fifo), merging ones that touch. */
+static int add_ivs(ch_trace *t, uint32_t ei, const tr_iv *iv, size_t n) {
+    if (tr_grow((void **)&t->ivr, &t->cap_ivr, (size_t)ei + 1, sizeof *t->ivr) != 0) return -1;
+    tr_ivref *r = &t->ivr[ei];
+    r->off = (uint32_t)t->n_iv;
+    r->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r->n && t->iv[t->n_iv - 1].b == iv[i].a) {
+            t->iv[t->n_iv - 1].b = iv[i].b;
+            continue;
+        }
+        if (t->n_iv >= UINT32_MAX ||
+            tr_grow((void **)&t->iv, &t->cap_iv, t->n_iv + 1, sizeof *t->iv) != 0)
+            return -1;
+        t->iv[t->n_iv++] = iv[i];
+        r->n++;
+    }
+    return 0;
+}
+
+static bool is_fifo(const ch_trace *t) {
+    return t->o.policy == CH_POLICY_FIFO || t->o.policy == CH_POLICY_LIFO;
+}
+
+int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
+    if (t->ran) return ch_err(err, "sources must be added before the trace runs");
+    if (o >= t->n_outs)
+        return ch_err(err, "output %llu is not in the store", (unsigned long long)o);
+    if (tr_map_get(&t->src, o) != TR_NONE) return 0;
+    uint64_t v = out_value(t, o);
+    uint32_t ei;
+    if (new_entry(t, o, v * CH_TAINT_ONE, out_tx(t, o), TR_NONE, 0, &ei) != 0 ||
+        tr_map_put(&t->src, o, ei) != 0)
+        return ch_err(err, "out of memory");
+    t->e[ei].source = 1;
+    t->tot.source += (ch_taint_sum)v * CH_TAINT_ONE;
+    tr_iv whole = {0, v};
+    if (is_fifo(t) && add_ivs(t, ei, &whole, v ? 1 : 0) != 0) return ch_err(err, "out of memory");
+    return 0;
+}
+
+int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err) {
+    if (tx >= t->n_txs) return ch_err(err, "tx %llu is not in the store", (unsigned long long)tx);
+    uint64_t fo, no;
+    tx_outs(t, tx, &fo, &no);
+    for (uint64_t i = 0; i < no; i++)
+        if (ch_trace_add_output(t, fo + i, err) != 0) return -1;
+    return 0;
+}
+
+int ch_trace_add_address(ch_trace *t, uint32_t id, ch_error *err) {
+    if (id == 0) return ch_err(err, "address id 0 is no address");
+    ch_addr a;
+    uint32_t got;
+    uint64_t last;
+    ch_store_addr_of(t->s, id, &a);
+    int rc = ch_store_find_addr(t->s, &a, &got, &last, err);
+    if (rc <= 0) return rc < 0 ? -1 : ch_err(err, "address id %u has no history", id);
+    for (int64_t o = (int64_t)last; o >= 0; o = ch_store_output_prev_same_addr(t->s, (uint64_t)o))
+        if (ch_trace_add_output(t, (uint64_t)o, err) != 0) return -1;
+    return 0;
+}
+
+/* ---- the walk ---------------------------------------------------------- */
+
+static bool is_stop(const ch_trace *t, const char *cat) {
+    for (size_t i = 0; i < t->n_stop; i++)
+        if (!strcasecmp(t->stop[i], cat)) return true;
+    return false;
+}
+
+static bool at_service(ch_trace *t, uint64_t o) {
+    uint32_t a = t->outs[o].addr;
+    ch_label l;
+    return a && t->o.labels && t->n_stop && ch_labels_get(t->o.labels, a, &l) == 1 &&
+           is_stop(t, l.category);
+}
+
+/* Decide what happens to a fresh entry: a landing, a holding (forward,
+ * unspent), or it waits in the heap for its next tx. */
+static int route(ch_trace *t, uint32_t ei, bool may_land) {
+    tr_entry *e = &t->e[ei];
+    if (may_land && at_service(t, e->out)) {
+        e->state = ST_LANDING;
+        t->tot.landed += e->amount;
+        return 0;
+    }
+    uint32_t key;
+    if (t->o.direction == CH_TRACE_FORWARD) {
+        int64_t sp = out_spender(t, e->out);
+        if (sp < 0) {
+            e->state = ST_HOLDING;
+            t->tot.held += e->amount;
+            return 0;
+        }
+        key = (uint32_t)sp;
+    } else {
+        key = ~e->tx; /* back to the creator, highest tx first */
+    }
+    e->state = ST_PENDING;
+    return tr_heap_push(&t->heap, (uint64_t)key << 32 | ei);
+}
+
+/* Taint `amount` arriving at output o (created by tx `creator`). */
+static int place(ch_trace *t, uint64_t o, uint32_t creator, uint64_t amount, uint32_t parent,
+                 uint32_t hops, const tr_iv *iv, size_t n_iv) {
+    if (amount == 0) return 0;
+    if (amount < t->min_units) {
+        t->tot.below_min += amount;
+        return 0;
+    }
+    if (t->src.n && tr_map_get(&t->src, o) != TR_NONE) {
+        /* a source output reached again (an address paying itself): its
+         * whole value is counted already */
+        t->tot.returned += amount;
+        return 0;
+    }
+    uint32_t ei;
+    if (new_entry(t, o, amount, creator, parent, hops, &ei) != 0) return -1;
+    if (is_fifo(t) && add_ivs(t, ei, iv, n_iv) != 0) return -1;
+    return route(t, ei, true);
+}
+
+static int grow_scratch(ch_trace *t, uint64_t n) {
+    if (n + 1 <= t->cap_sc) return 0;
+    size_t cap = t->cap_sc ? t->cap_sc : 64;
+    while (cap < n + 1)
+        cap *= 2;
+    uint32_t *a = realloc(t->sc_ent, cap * sizeof *a);
+    if (a) t->sc_ent = a;
+    uint64_t *b = realloc(t->sc_val, cap * sizeof *b);
+    if (b) t->sc_val = b;
+    uint64_t *c = realloc(t->sc_share, cap * sizeof *c);
+    if (c) t->sc_share = c;
+    if (!a || !b || !c) return -1;
+    t->cap_sc = cap;
+    return 0;
+}
+
+/* fifo: the tainted intervals of the given entries laid along a line of
+ * parts (in part order, or reversed), into t->sc_line. */
+static int build_line(ch_trace *t, const uint32_t *ent, const uint64_t *val, size_t n,
+                      bool reversed, size_t *n_line) {
+    size_t m = 0;
+    uint64_t pos = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = reversed ? n - 1 - k : k;
+        if (ent[i] != TR_NONE) {
+            const tr_ivref *r = &t->ivr[ent[i]];
+            if (tr_grow((void **)&t->sc_line, &t->cap_line, m + r->n, sizeof *t->sc_line))
+                return -1;
+            for (uint32_t j = 0; j < r->n; j++) {
+                tr_iv v = t->iv[r->off + j];
+                t->sc_line[m].a = v.a + pos;
+                t->sc_line[m].b = v.b + pos;
+                m++;
+            }
+        }
+        pos += val[i];
+    }
+    *n_line = m;
+    return 0;
+}
+
+/* What the fifo slicer needs to place a part. */
+typedef struct slice_ctx {
+    ch_trace *t;
+    uint32_t tx, parent, hops;
+    size_t n_real;      /* parts that are outputs/inputs; past them: the fee */
+    bool reversed;      /* parts were laid in reverse (lifo, backward) */
+    uint64_t first;     /* forward: first output of tx; backward: first input */
+    uint64_t fee_units; /* taint that fell on the fee */
+} slice_ctx;
+
+static uint64_t iv_units(const tr_iv *iv, size_t n) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += iv[i].b - iv[i].a;
+    return s * CH_TAINT_ONE;
+}
+
+static int slice_forward(void *ctx, size_t part, const tr_iv *iv, size_t n) {
+    slice_ctx *c = ctx;
+    uint64_t amount = iv_units(iv, n);
+    if (part >= c->n_real) {
+        c->fee_units += amount;
+        return 0;
+    }
+    return place(c->t, c->first + part, c->tx, amount, c->parent, c->hops, iv, n);
+}
+
+static int slice_backward(void *ctx, size_t part, const tr_iv *iv, size_t n) {
+    slice_ctx *c = ctx;
+    ch_trace *t = c->t;
+    size_t i = c->reversed ? c->n_real - 1 - part : part;
+    const ch_in_rec *r = &t->ins[c->first + i];
+    uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+    return place(t, o, r->spent_tx, iv_units(iv, n), c->parent, c->hops, iv, n);
+}
+
+/* The pending entries of one tx: their taint, and the one nearest a source
+ * (the shortest path goes through it) with its hops. */
+static uint64_t gather(const ch_trace *t, const uint32_t *pend, size_t m, uint32_t *parent,
+                       uint32_t *hops) {
+    uint64_t taint = 0;
+    *parent = pend[0];
+    *hops = t->e[pend[0]].hops;
+    for (size_t i = 0; i < m; i++) {
+        const tr_entry *e = &t->e[pend[i]];
+        taint += e->amount;
+        if (e->hops < *hops) {
+            *hops = e->hops;
+            *parent = pend[i];
+        }
+    }
+    return taint;
+}
+
+/* Stop before processing tx when it is beyond max_hops or outside the
+ * window: its tainted entries stay where they are, counted. */
+static bool cut(ch_trace *t, uint32_t tx, const uint32_t *pend, size_t m, uint32_t hops) {
+    uint8_t st = 0;
+    if (t->o.max_hops && hops + 1 > t->o.max_hops) {
+        st = ST_CUT_HOPS;
+    } else if (t->o.since || t->o.until) {
+        uint32_t tm = tx_time(t, tx);
+        if ((t->o.since && tm < t->o.since) || (t->o.until && tm > t->o.until)) st = ST_CUT_WINDOW;
+    }
+    if (!st) return false;
+    for (size_t i = 0; i < m; i++) {
+        tr_entry *e = &t->e[pend[i]];
+        e->state = st;
+        if (st == ST_CUT_HOPS)
+            t->tot.cut_hops += e->amount;
+        else
+            t->tot.cut_window += e->amount;
+    }
+    return true;
+}
+
+static int cmp_pend_out(const void *a, const void *b, void *ctx) {
+    const ch_trace *t = ctx;
+    uint64_t x = t->e[*(const uint32_t *)a].out, y = t->e[*(const uint32_t *)b].out;
+    return x < y ? -1 : x > y;
+}
+
+/* fifo needs to know which input carries which pending entry. */
+static uint32_t pend_find(const ch_trace *t, const uint32_t *pend, size_t m, uint64_t o) {
+    if (m <= 8) {
+        for (size_t i = 0; i < m; i++)
+            if (t->e[pend[i]].out == o) return pend[i];
+        return TR_NONE;
+    }
+    size_t lo = 0, hi = m; /* pend is sorted by output */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint64_t x = t->e[pend[mid]].out;
+        if (x == o) return pend[mid];
+        if (x < o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return TR_NONE;
+}
+
+static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
+    uint32_t parent, hops;
+    uint64_t taint = gather(t, pend, m, &parent, &hops);
+    if (cut(t, tx, pend, m, hops)) return 0;
+    for (size_t i = 0; i < m; i++)
+        t->e[pend[i]].state = ST_DONE;
+    uint64_t fi, ni, fo, no;
+    tx_ins(t, tx, &fi, &ni);
+    tx_outs(t, tx, &fo, &no);
+    t->tot.txs++;
+    t->tot.edge_visits += ni + no;
+    hops++;
+    if (grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
+    bool fifo = is_fifo(t);
+    if (fifo && m > 8) qsort_r(pend, m, sizeof *pend, cmp_pend_out, t);
+
+    /* the inputs' values (the fee is what they leave over the outputs) */
+    uint64_t *val = t->sc_val, vin = 0;
+    for (uint64_t i = 0; i < ni; i++) {
+        const ch_in_rec *r = &t->ins[fi + i];
+        if (r->spent_tx == CH_NO_TX) { /* never spends taint; kept for safety */
+            val[i] = 0;
+            if (fifo) t->sc_ent[i] = TR_NONE;
+            continue;
+        }
+        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        val[i] = out_value(t, o);
+        vin += val[i];
+        if (fifo) t->sc_ent[i] = pend_find(t, pend, m, o);
+    }
+    size_t n_line = 0;
+    if (fifo && build_line(t, t->sc_ent, val, ni, t->o.policy == CH_POLICY_LIFO, &n_line) != 0)
+        return -1;
+    /* from here on val holds the parts: outputs, then the fee */
+    uint64_t vout = 0;
+    for (uint64_t j = 0; j < no; j++)
+        vout += val[j] = out_value(t, fo + j);
+    uint64_t fee = vin > vout ? vin - vout : 0;
+    val[no] = fee;
+
+    switch (t->o.policy) {
+    case CH_POLICY_POISON:
+        t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
+        for (uint64_t j = 0; j < no; j++)
+            if (place(t, fo + j, tx, val[j] * CH_TAINT_ONE, parent, hops, NULL, 0) != 0) return -1;
+        t->tot.fees += (ch_taint_sum)fee * CH_TAINT_ONE;
+        return 0;
+    case CH_POLICY_HAIRCUT: {
+        uint64_t *share = t->sc_share;
+        tr_haircut_split(taint, val, no + 1, vout + fee, share);
+        for (uint64_t j = 0; j < no; j++)
+            if (place(t, fo + j, tx, share[j], parent, hops, NULL, 0) != 0) return -1;
+        t->tot.fees += share[no];
+        return 0;
+    }
+    default: { /* fifo, lifo */
+        slice_ctx c = {.t = t, .tx = tx, .parent = parent, .hops = hops, .n_real = no, .first = fo};
+        if (tr_fifo_slice(t->sc_line, n_line, val, no + 1, &t->sc_part, &t->cap_part, slice_forward,
+                          &c) != 0)
+            return -1;
+        t->tot.fees += c.fee_units;
+        return 0;
+    }
+    }
+}
+
+static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
+    uint32_t parent, hops;
+    uint64_t taint = gather(t, pend, m, &parent, &hops);
+    if (cut(t, tx, pend, m, hops)) return 0;
+    for (size_t i = 0; i < m; i++)
+        t->e[pend[i]].state = ST_DONE;
+    uint64_t fi, ni, fo, no;
+    tx_ins(t, tx, &fi, &ni);
+    tx_outs(t, tx, &fo, &no);
+    t->tot.txs++;
+    t->tot.edge_visits += ni + no;
+    hops++;
+    if (ni && t->ins[fi].spent_tx == CH_NO_TX) { /* a coinbase: newly mined coins */
+        t->tot.coinbase += taint;
+        return 0;
+    }
+    if (grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
+    uint64_t *val = t->sc_val;
+    bool fifo = is_fifo(t);
+    size_t n_line = 0;
+    if (fifo) {
+        /* the outputs' intervals laid along the output line (fee at its end) */
+        for (uint64_t j = 0; j < no; j++) {
+            val[j] = out_value(t, fo + j);
+            t->sc_ent[j] = TR_NONE;
+        }
+        for (size_t i = 0; i < m; i++)
+            t->sc_ent[t->e[pend[i]].out - fo] = pend[i];
+        if (build_line(t, t->sc_ent, val, no, false, &n_line) != 0) return -1;
+    }
+    bool rev = t->o.policy == CH_POLICY_LIFO;
+    uint64_t vin = 0;
+    for (uint64_t k = 0; k < ni; k++) {
+        uint64_t i = rev ? ni - 1 - k : k; /* part k of the input line */
+        const ch_in_rec *r = &t->ins[fi + i];
+        val[k] = out_value(t, t->txs[r->spent_tx].first_out + r->vout);
+        vin += val[k];
+    }
+    switch (t->o.policy) {
+    case CH_POLICY_POISON:
+        t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
+        for (uint64_t i = 0; i < ni; i++) {
+            const ch_in_rec *r = &t->ins[fi + i];
+            uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+            if (place(t, o, r->spent_tx, val[i] * CH_TAINT_ONE, parent, hops, NULL, 0) != 0)
+                return -1;
+        }
+        return 0;
+    case CH_POLICY_HAIRCUT:
+        tr_haircut_split(taint, val, ni, vin, t->sc_share);
+        for (uint64_t i = 0; i < ni; i++) {
+            const ch_in_rec *r = &t->ins[fi + i];
+            uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+            if (place(t, o, r->spent_tx, t->sc_share[i], parent, hops, NULL, 0) != 0) return -1;
+        }
+        return 0;
+    default: {
+        slice_ctx c = {.t = t,
+                       .tx = tx,
+                       .parent = parent,
+                       .hops = hops,
+                       .n_real = ni,
+                       .reversed = rev,
+                       .first = fi};
+        return tr_fifo_slice(t->sc_line, n_line, val, ni, &t->sc_part, &t->cap_part, slice_backward,
+                             &c);
+    }
+    }
+}
+
+int ch_trace_run(ch_trace *t, ch_error *err) {
+    if (t->ran) return ch_err(err, "a trace runs once");
+    t->ran = true;
+    bool fwd = t->o.direction == CH_TRACE_FORWARD;
+    /* Sources: forward, a source at a service is a landing at hop 0;
+     * backward, a source is where the question starts, never a landing. */
+    size_t n_src = t->n_e;
+    for (size_t i = 0; i < n_src; i++)
+        if (route(t, (uint32_t)i, fwd) != 0) return ch_err(err, "out of memory");
+    while (t->heap.n) {
+        /* every entry waiting for this tx */
+        uint64_t top = tr_heap_pop(&t->heap);
+        uint32_t key = (uint32_t)(top >> 32);
+        size_t m = 0;
+        for (;;) {
+            if (tr_grow((void **)&t->sc_pend, &t->cap_pend, m + 1, sizeof *t->sc_pend) != 0)
+                return ch_err(err, "out of memory");
+            t->sc_pend[m++] = (uint32_t)top;
+            if (!t->heap.n || (uint32_t)(t->heap.v[0] >> 32) != key) break;
+            top = tr_heap_pop(&t->heap);
+        }
+        int rc = fwd ? forward_tx(t, key, t->sc_pend, m) : backward_tx(t, ~key, t->sc_pend, m);
+        if (rc != 0) return ch_err(err, "out of memory");
+    }
+    return tr_collect(t, err);
+}
+
+void ch_trace_get_totals(const ch_trace *t, ch_trace_totals *out) {
+    *out = t->tot;
+}

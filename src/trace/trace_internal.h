@@ -1,0 +1,143 @@
+/* Internal to the tracing engine: the hash map, the heap and the trace's
+ * state. */
+#ifndef COINHOUND_TRACE_INTERNAL_H
+#define COINHOUND_TRACE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/trace.h"
+
+#define TR_NONE UINT32_MAX
+
+/* Open addressing, linear probing, u64 key -> u32 value. Key UINT64_MAX is
+ * reserved (empty slot). No deletion: a trace only grows. */
+typedef struct tr_map {
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t cap; /* power of two */
+    size_t n;
+    unsigned shift; /* 64 - log2(cap): Fibonacci hashing takes the top bits */
+} tr_map;
+
+int tr_map_init(tr_map *m, size_t hint);
+void tr_map_free(tr_map *m);
+/* The value of key, or TR_NONE. */
+static inline uint32_t tr_map_get(const tr_map *m, uint64_t key) {
+    size_t mask = m->cap - 1;
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> m->shift);
+    for (;; i = (i + 1) & mask) {
+        if (m->keys[i] == key) return m->vals[i];
+        if (m->keys[i] == UINT64_MAX) return TR_NONE;
+    }
+}
+/* Insert or overwrite; -1 on out of memory. */
+int tr_map_put(tr_map *m, uint64_t key, uint32_t val);
+
+/* A binary min-heap of u64: a pending entry as (tx key << 32 | entry), so
+ * the entries waiting for one tx leave the heap together. */
+typedef struct tr_heap {
+    uint64_t *v;
+    size_t n, cap;
+} tr_heap;
+
+int tr_heap_push(tr_heap *h, uint64_t x);
+uint64_t tr_heap_pop(tr_heap *h); /* n must be > 0 */
+
+/* Grow *p (elements of size sz) so that it holds at least need; -1 on ENOMEM. */
+int tr_grow(void **p, size_t *cap, size_t need, size_t sz);
+
+/* What became of a tainted output. */
+enum {
+    ST_PENDING = 0, /* its next tx is queued */
+    ST_DONE,        /* that tx was processed */
+    ST_LANDING,     /* at a stop address */
+    ST_HOLDING,     /* forward: unspent */
+    ST_CUT_HOPS,    /* next tx beyond max_hops */
+    ST_CUT_WINDOW,  /* next tx outside the time window */
+};
+
+/* One tainted output: 32 bytes, as the walk touches one per output. The
+ * tx that moves it on in the trace is its spender in both directions
+ * (forward the tx processed next, backward the tx it was traced from). */
+typedef struct tr_entry {
+    uint64_t out;
+    uint64_t amount; /* units */
+    uint32_t tx;     /* the tx that created the output */
+    uint32_t parent; /* entry it came from on a shortest path, TR_NONE for a source */
+    uint32_t hops;
+    uint8_t state;
+    uint8_t source;
+} tr_entry;
+
+/* fifo: where an entry's tainted intervals are in t->iv (same index). */
+typedef struct tr_ivref {
+    uint32_t off, n;
+} tr_ivref;
+
+/* A tainted interval [a, b) of satoshi, relative to an output's start (or
+ * to a line's start while a tx is shared out). */
+typedef struct tr_iv {
+    uint64_t a, b;
+} tr_iv;
+
+struct ch_trace {
+    ch_store *s;
+    ch_trace_opts o;
+    /* the store's columns, mapped (read-only store: everything committed) */
+    const ch_tx_rec *txs;
+    const ch_in_rec *ins;
+    const ch_out_rec *outs;
+    uint64_t n_txs, n_ins, n_outs;
+
+    char **stop; /* stop categories */
+    size_t n_stop;
+
+    tr_entry *e; /* tainted outputs */
+    size_t n_e, cap_e;
+    tr_map src;    /* source output -> entry */
+    tr_map by_out; /* output -> entry, built when a path is first asked */
+    bool by_out_built;
+    bool sorted;   /* landings and holdings sorted */
+    tr_ivref *ivr; /* fifo: per entry, its intervals in iv */
+    size_t cap_ivr;
+    tr_iv *iv;
+    size_t n_iv, cap_iv;
+    tr_heap heap;
+    bool ran;
+
+    /* scratch reused by every tx (no allocation per edge) */
+    uint32_t *sc_pend; /* the pending entries of the tx being processed */
+    size_t cap_pend;
+    uint32_t *sc_ent; /* entry per input (forward) / output (backward), TR_NONE clean */
+    uint64_t *sc_val; /* values of the other side */
+    size_t cap_sc;
+    uint64_t *sc_share;
+    tr_iv *sc_line; /* fifo: the tainted intervals laid along the line */
+    size_t cap_line;
+    tr_iv *sc_part; /* fifo: one part's intervals */
+    size_t cap_part;
+    uint64_t min_units; /* min_amount in units */
+
+    ch_trace_totals tot;
+    ch_trace_landing *land;
+    size_t n_land;
+    ch_trace_holding *hold;
+    size_t n_hold;
+};
+
+/* policy.c: share taint T (units) over parts of the given values laid end
+ * to end (the last part may be the fee); writes share[i]. */
+void tr_haircut_split(uint64_t taint, const uint64_t *vals, size_t n, uint64_t total,
+                      uint64_t *share);
+/* fifo: intervals of a line (sorted, disjoint) cut at the boundaries of
+ * parts of the given values; calls back per part with its intervals
+ * relative to the part's start. Returns -1 on out of memory. */
+typedef int (*tr_slice_fn)(void *ctx, size_t part, const tr_iv *iv, size_t n);
+int tr_fifo_slice(const tr_iv *line, size_t n_line, const uint64_t *vals, size_t n_parts,
+                  tr_iv **scratch, size_t *cap, tr_slice_fn fn, void *ctx);
+
+/* result.c: landings and holdings aggregated from the entries. */
+int tr_collect(ch_trace *t, ch_error *err);
+
+#endif
