@@ -21,8 +21,8 @@
  *
  * Address ids are dense per class: 1, 2, ... for 20-byte addresses and
  * CH_ADDR_ID_WIDE | 1, 2, ... for the others, so the common record is 21
- * bytes instead of 36. The txid and address indexes map a 44-bit prefix of
- * the item to its number in LMDB sorted duplicates (4096 buckets of packed
+ * bytes instead of 36. The txid and address indexes map a 40-bit prefix of
+ * the item to its number in LMDB sorted duplicates (256 buckets of packed
  * 8- or 16-byte entries), a few bytes per item; the full item is compared
  * against the column to confirm a match.
  *

@@ -316,6 +316,7 @@ void gen_utxo_free(gen *g, uint32_t u);
 uint32_t gen_random_user(gen *g);
 /* A receive key of a user wallet: fresh, or sometimes one handed out before. */
 uint64_t gen_user_receive_key(gen *g, uint32_t wallet);
+uint64_t gen_change_key(gen *g, uint32_t wallet);
 /* The deposit key a user has at a service (created and labelled on first use). */
 uint64_t gen_deposit_key(gen *g, uint32_t user_wallet, unsigned service);
 void gen_label_add(gen *g, unsigned service, gen_stype type, uint64_t key);

@@ -94,7 +94,7 @@ static bool payment(gen *g) {
     if (change < MIN_CHANGE) change = 0; /* too small to keep: the miner gets it */
 
     pay_to(g, payer, amount);
-    if (change) gen_tx_out(g, payer, g->w[payer].type, gen_new_key(g), change);
+    if (change) gen_tx_out(g, payer, g->w[payer].type, gen_change_key(g, payer), change);
     if (opret) gen_tx_out_nulldata(g);
     gen_tx_shuffle_outs(g);
     gen_tx_finish(g, NULL);

@@ -63,13 +63,24 @@ uint32_t gen_random_user(gen *g) {
     return g->first_user + (uint32_t)gen_rng_below(&g->rng, g->n_users);
 }
 
-/* Most payments go to a fresh address; one in eight reuses the last one the
- * payee handed out (donation addresses, lazy wallets). */
+/* Address reuse is common on the real chain (donation and merchant
+ * addresses, wallets that show one receive address, services): distinct
+ * addresses there are of the order of one per transaction, not one per
+ * output. So about half of the payments reuse the last address the payee
+ * handed out. */
 uint64_t gen_user_receive_key(gen *g, uint32_t wallet) {
     gen_wallet *w = &g->w[wallet];
-    if (w->last_key && gen_rng_chance(&g->rng, 125)) return w->last_key;
+    if (w->last_key && gen_rng_chance(&g->rng, 450)) return w->last_key;
     w->last_key = gen_new_key(g);
     return w->last_key;
+}
+
+/* Change: modern wallets take a fresh address, older ones (and many
+ * services) send it back to an address they already use. */
+uint64_t gen_change_key(gen *g, uint32_t wallet) {
+    gen_wallet *w = &g->w[wallet];
+    if (w->last_key && gen_rng_chance(&g->rng, 300)) return w->last_key;
+    return gen_new_key(g);
 }
 
 void gen_label_add(gen *g, unsigned service, gen_stype type, uint64_t key) {

@@ -58,7 +58,11 @@ struct ch_store {
 };
 
 /* 64-bit keys of an item: the hot maps use all of it; LMDB files it under
- * bucket = the top 12 bits with a 32-bit fingerprint = the next 32. */
+ * bucket = the top 8 bits with a 32-bit fingerprint = the next 32. Few
+ * buckets keep LMDB's pages full on small stores (each bucket's duplicates
+ * take pages of their own); 40 bits of key leave about one false candidate
+ * per thousand lookups at a billion items, and every candidate is checked
+ * against the column anyway. */
 uint64_t ch_store_txid_key(const ch_hash256 *txid);
 uint64_t ch_store_addr_key(const ch_addr *a);
 static inline uint32_t ch_idx_bucket(uint64_t key) {
