@@ -23,6 +23,7 @@ LIB_SRC   := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 TOOL_SRC  := $(sort $(wildcard src/tools/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/support/*.c)))
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
@@ -53,9 +54,9 @@ $(CLI): $(CLI_OBJ) $(LIB)
 $(BUILD)/%: $(BUILD)/obj/src/tools/%.o $(LIB)
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/obj/tests/support/testutil.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/obj/tests/support/testutil.o $(LIB) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -2,14 +2,30 @@
 # The whole test suite, from a fresh Debian 12 machine:
 #   1. install what is missing, 2. build with -Werror,
 #   3. unit and integration tests, 4. the same under ASan + UBSan,
-#   5. each libFuzzer harness for a short run.
+#   5. each libFuzzer harness for a short run (FUZZ_SECONDS, default 10).
 # Fixtures come from $COINHOUND_FIXTURES (default ../shared/fixtures); tests
-# that need them skip with a message when they are absent.
+# that need them skip with a message when they are absent. The last line is
+# the plain test run's "N passed, N failed, N skipped".
 set -e
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
 JOBS=$(nproc 2>/dev/null || echo 2)
-make -j"$JOBS" all
-make -j"$JOBS" test
-make -j"$JOBS" sanitize
-make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+mkdir -p build
+
+# run NAME CMD...: show the output as it comes, keep it in build/NAME.log,
+# and fail with the command's own exit code (sh has no pipefail).
+run() {
+  name=$1; shift
+  { "$@" 2>&1; echo $? > "build/$name.rc"; } | tee "build/$name.log"
+  rc=$(cat "build/$name.rc")
+  [ "$rc" -eq 0 ] || { echo "$name: failed (exit $rc)"; exit "$rc"; }
+}
+
+run build make -j"$JOBS" all
+run test make -j"$JOBS" test
+run sanitize make -j"$JOBS" sanitize
+run fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+echo "== summary"
+echo "sanitize: $(tail -1 build/sanitize.log)"
+tail -1 build/fuzz.log
+tail -1 build/test.log

@@ -9,6 +9,7 @@
  * Conservation and "poison covers haircut" are checked as properties over
  * several seeds. */
 #include "support/testutil.h"
+#include "support/handchain.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -24,107 +25,6 @@
 
 #define BTC  100000000ULL
 #define UNIT CH_TAINT_ONE
-
-/* ---- hand-made chains ---------------------------------------------------- */
-
-typedef struct hand {
-    char *dir;
-    ch_store *s;
-    uint32_t n_blocks, n_txs;
-    ch_error err;
-} hand;
-
-static ch_hash256 mkhash(uint8_t tag, uint32_t n) {
-    ch_hash256 h;
-    memset(&h, 0, sizeof h);
-    h.b[0] = tag;
-    memcpy(h.b + 1, &n, 4);
-    h.b[31] = 0x5a;
-    return h;
-}
-
-/* Address number n as a P2PKH address. */
-static ch_addr mkaddr(uint32_t n) {
-    ch_addr a;
-    memset(&a, 0, sizeof a);
-    a.kind = CH_ADDR_P2PKH;
-    a.len = 20;
-    memcpy(a.bytes, &n, 4);
-    a.bytes[19] = 0x77;
-    return a;
-}
-
-static const char *addr_str(uint32_t n, char buf[CH_ADDR_STR_MAX]) {
-    ch_addr a = mkaddr(n);
-    assert_int_equal(ch_addr_to_string(&a, CH_NET_MAINNET, buf), 0);
-    return buf;
-}
-
-static void hand_open(hand *h) {
-    memset(h, 0, sizeof *h);
-    h->dir = tu_tmpdir();
-    assert_int_equal(ch_store_open(h->dir, "btc", CH_STORE_WRITE, &h->s, &h->err), 0);
-}
-
-static void hand_block(hand *h, uint32_t time) {
-    ch_block_meta m = {.hash = mkhash(0xb0, h->n_blocks++), .time = time};
-    assert_int_equal(ch_store_begin_block(h->s, &m, &h->err), 0);
-}
-
-static void hand_end_block(hand *h) {
-    assert_int_equal(ch_store_end_block(h->s, &h->err), 0);
-}
-
-typedef struct hout {
-    uint64_t value;
-    uint32_t addr; /* address number, 0 = none */
-} hout;
-
-/* A coinbase paying the given outputs; returns its txid. */
-static ch_hash256 hand_coinbase(hand *h, const hout *o, size_t n) {
-    ch_hash256 id = mkhash(0x70, h->n_txs++);
-    assert_int_equal(ch_store_add_tx(h->s, &id, 100, &h->err), 0);
-    assert_int_equal(ch_store_add_coinbase_input(h->s, &h->err), 0);
-    for (size_t i = 0; i < n; i++) {
-        ch_addr a = mkaddr(o[i].addr);
-        assert_int_equal(
-            ch_store_add_output(h->s, o[i].value, CH_SCRIPT_P2PKH, o[i].addr ? &a : NULL, &h->err),
-            0);
-    }
-    return id;
-}
-
-typedef struct hin {
-    ch_hash256 txid;
-    uint32_t vout;
-} hin;
-
-static ch_hash256 hand_tx(hand *h, const hin *in, size_t ni, const hout *o, size_t no) {
-    ch_hash256 id = mkhash(0x70, h->n_txs++);
-    assert_int_equal(ch_store_add_tx(h->s, &id, 200, &h->err), 0);
-    for (size_t i = 0; i < ni; i++)
-        assert_int_equal(ch_store_add_input(h->s, &in[i].txid, in[i].vout, &h->err), 0);
-    for (size_t i = 0; i < no; i++) {
-        ch_addr a = mkaddr(o[i].addr);
-        assert_int_equal(
-            ch_store_add_output(h->s, o[i].value, CH_SCRIPT_P2PKH, o[i].addr ? &a : NULL, &h->err),
-            0);
-    }
-    return id;
-}
-
-/* Commit, and reopen read-only as the command does. */
-static void hand_finish(hand *h) {
-    assert_int_equal(ch_store_commit(h->s, &h->err), 0);
-    ch_store_close(h->s);
-    assert_int_equal(ch_store_open(h->dir, "btc", CH_STORE_READ, &h->s, &h->err), 0);
-}
-
-static void hand_close(hand *h) {
-    ch_store_close(h->s);
-    tu_rmrf(h->dir);
-    free(h->dir);
-}
 
 static uint64_t find_tx(ch_store *s, const ch_hash256 *id) {
     uint64_t tx;

@@ -10,7 +10,10 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "coinhound/address.h"
 #include "coinhound/chainaddr.h"
+#include "coinhound/cluster.h"
+#include "coinhound/exposure.h"
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/risk.h"
@@ -40,7 +43,17 @@ static void usage(FILE *f) {
            "                 \"history\":[...delisted labels...]}; an invalid address has\n"
            "                \"risk\":\"invalid\" and \"error\"\n"
            "  --risk RULES  change the category table: 'mixer=severe,bridge=none,*=none'\n"
-           "                ('*' = categories not in the table; 'country:XX=level')\n\n"
+           "                ('*' = categories not in the table; 'country:XX=level')\n"
+           "  --hops N      with --db and a Bitcoin store: how far back indirect exposure\n"
+           "                looks (default 3; 0 turns it off)\n\n"
+           "With --db, a Bitcoin address also gets what the chain store knows:\n"
+           "  - labels of other members of its cluster ('coinhound cluster build'), as\n"
+           "    reasons with \"via\":\"cluster\" and the member that carries the label;\n"
+           "  - indirect exposure: the share of the value it received that came from\n"
+           "    flagged sources within N hops (backward haircut), as reasons with\n"
+           "    \"via\":\"exposure\", the amount, share, hops and path, and an \"exposure\"\n"
+           "    object. A flagged source more than one hop away counts one level lower;\n"
+           "    its score is the level's points times the share.\n\n"
            "Delisted labels are shown as history and add no risk.\n"
            "Exit status: 0 every address clean (risk none), 1 at least one flagged\n"
            "(risk low or above), 2 otherwise when any address was invalid or a lookup\n"
@@ -134,9 +147,68 @@ static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, ch
     return V_OK;
 }
 
+typedef struct run_state {
+    source src;
+    ch_risk_table table;
+    bool json;
+    attr_vec av;
+    bool any_flagged, any_error;
+    /* the chain side of --db (NULL when there is no Bitcoin store) */
+    ch_store *store;
+    ch_clusters *clusters;
+    ch_exposure_opts xo;
+    size_t n_direct;                  /* av.v[0..n_direct) are the address's own */
+    char (*members)[CH_ADDR_STR_MAX]; /* member of av.v[n_direct + i] */
+    size_t members_cap;
+    ch_cluster_hit hit;
+    ch_exposure exposure;
+    bool have_exposure;
+} run_state;
+
+static run_state *g_state; /* for the JSON writers' "via" lookups */
+
+/* A cluster-mate's attribution: kept with the member that carries it. */
+static int cluster_label(const char *member, const ch_attribution *a, void *ctx) {
+    run_state *st = ctx;
+    size_t i = st->av.n - st->n_direct;
+    if (i >= st->members_cap) {
+        size_t cap = st->members_cap ? st->members_cap * 2 : 16;
+        char(*m)[CH_ADDR_STR_MAX] = realloc(st->members, cap * sizeof *m);
+        if (!m) return -1;
+        st->members = m;
+        st->members_cap = cap;
+    }
+    snprintf(st->members[i], CH_ADDR_STR_MAX, "%s", member);
+    return vec_push(&st->av, a) != 0 ? -1 : 0;
+}
+
+/* Cluster labels and indirect exposure of a Bitcoin address. */
+static void chain_side(run_state *st, const char *canonical) {
+    st->n_direct = st->av.n;
+    st->have_exposure = false;
+    memset(&st->hit, 0, sizeof st->hit);
+    if (!st->store) return;
+    ch_error err;
+    if (st->clusters && ch_cluster_labels(st->store, st->clusters, st->src.db, canonical,
+                                          cluster_label, st, &st->hit, &err) != 0)
+        fprintf(stderr, "coinhound screen: %s: cluster labels: %s\n", canonical, err.msg);
+    ch_addr a;
+    if (st->xo.max_hops == 0 || ch_addr_from_string(canonical, &a, NULL, NULL) != 0) return;
+    int rc = ch_exposure_of(st->store, st->src.db, &a, &st->xo, &st->exposure, &err);
+    if (rc < 0) fprintf(stderr, "coinhound screen: %s: exposure: %s\n", canonical, err.msg);
+    st->have_exposure = rc == 1;
+}
+
 static void json_reason(ch_jw *w, const ch_risk_reason *r) {
     const ch_attribution *a = r->attr;
     ch_jw_obj_begin(w);
+    size_t idx = (size_t)(a - g_state->av.v);
+    ch_jw_key(w, "via");
+    ch_jw_str(w, idx < g_state->n_direct ? "direct" : "cluster");
+    if (idx >= g_state->n_direct) {
+        ch_jw_key(w, "member");
+        ch_jw_str(w, g_state->members[idx - g_state->n_direct]);
+    }
     ch_jw_key(w, "category");
     ch_jw_str(w, a->category);
     ch_jw_key(w, "entity");
@@ -174,6 +246,92 @@ static void json_reason(ch_jw *w, const ch_risk_reason *r) {
     ch_jw_obj_end(w);
 }
 
+/* txids from the screened address back to the source (backward order) */
+static void json_path(ch_jw *w, const ch_exposure_source *x) {
+    ch_jw_key(w, "path");
+    ch_jw_arr_begin(w);
+    for (size_t i = 0; i < x->path_len; i++) {
+        ch_hash256 id;
+        char hex[65];
+        ch_store_txid(g_state->store, x->path[i], &id);
+        ch_hash256_to_hex(&id, hex);
+        ch_jw_str(w, hex);
+    }
+    ch_jw_arr_end(w);
+}
+
+static void json_exposure_source(ch_jw *w, const ch_exposure_source *x, bool as_reason) {
+    ch_jw_obj_begin(w);
+    if (as_reason) {
+        ch_jw_key(w, "via");
+        ch_jw_str(w, "exposure");
+    }
+    ch_jw_key(w, as_reason ? "from" : "address");
+    ch_jw_str(w, x->address);
+    ch_jw_key(w, "category");
+    ch_jw_str(w, x->category);
+    ch_jw_key(w, "entity");
+    ch_jw_str(w, x->entity);
+    if (as_reason) {
+        ch_jw_key(w, "actor");
+        ch_jw_str(w, "");
+        ch_jw_key(w, "source");
+        char src[96];
+        snprintf(src, sizeof src, "indirect exposure (backward haircut, %u hops)",
+                 g_state->exposure.max_hops);
+        ch_jw_str(w, src);
+    }
+    ch_jw_key(w, "level");
+    ch_jw_str(w, ch_risk_level_name(x->level));
+    ch_jw_key(w, "score");
+    ch_jw_double(w, x->score);
+    ch_jw_key(w, "amount");
+    ch_jw_double(w, x->amount);
+    ch_jw_key(w, "share");
+    ch_jw_double(w, x->share);
+    ch_jw_key(w, "hops");
+    ch_jw_uint(w, x->hops);
+    json_path(w, x);
+    ch_jw_obj_end(w);
+}
+
+static void json_chain_side(ch_jw *w) {
+    run_state *st = g_state;
+    if (st->hit.cluster) {
+        ch_jw_key(w, "cluster");
+        ch_jw_obj_begin(w);
+        ch_jw_key(w, "id");
+        ch_jw_uint(w, st->hit.cluster);
+        ch_jw_key(w, "size");
+        ch_jw_uint(w, st->hit.size);
+        ch_jw_key(w, "labelled");
+        ch_jw_uint(w, st->hit.labelled);
+        ch_jw_obj_end(w);
+    }
+    if (!st->have_exposure) return;
+    const ch_exposure *x = &st->exposure;
+    ch_jw_key(w, "exposure");
+    ch_jw_obj_begin(w);
+    ch_jw_key(w, "max_hops");
+    ch_jw_uint(w, x->max_hops);
+    ch_jw_key(w, "received");
+    ch_jw_uint(w, x->received);
+    ch_jw_key(w, "flagged_amount");
+    ch_jw_double(w, x->flagged_amount);
+    ch_jw_key(w, "flagged_share");
+    ch_jw_double(w, x->flagged_share);
+    ch_jw_key(w, "level");
+    ch_jw_str(w, ch_risk_level_name(x->level));
+    ch_jw_key(w, "score");
+    ch_jw_double(w, x->score);
+    ch_jw_key(w, "sources");
+    ch_jw_arr_begin(w);
+    for (size_t i = 0; i < x->n_sources; i++)
+        json_exposure_source(w, &x->sources[i], false);
+    ch_jw_arr_end(w);
+    ch_jw_obj_end(w);
+}
+
 static void print_json(const char *addr, const char *canonical, ch_family fam, verdict_kind k,
                        const char *error, const ch_risk_verdict *v) {
     ch_jw w;
@@ -206,12 +364,16 @@ static void print_json(const char *addr, const char *canonical, ch_family fam, v
         ch_jw_arr_begin(&w);
         for (size_t i = 0; i < v->n_current; i++)
             json_reason(&w, &v->reasons[i]);
+        for (size_t i = 0; g_state->have_exposure && i < g_state->exposure.n_sources; i++)
+            if (g_state->exposure.sources[i].level > CH_RISK_NONE)
+                json_exposure_source(&w, &g_state->exposure.sources[i], true);
         ch_jw_arr_end(&w);
         ch_jw_key(&w, "history");
         ch_jw_arr_begin(&w);
         for (size_t i = v->n_current; i < v->n_reasons; i++)
             json_reason(&w, &v->reasons[i]);
         ch_jw_arr_end(&w);
+        json_chain_side(&w);
     }
     ch_jw_obj_end(&w);
     ch_jw_newline(&w);
@@ -229,7 +391,23 @@ static void print_text_reason(const ch_risk_reason *r, bool history) {
     if (a->source_url[0]) printf(", %s", a->source_url);
     printf("; confidence %u", a->confidence);
     if (a->delisted) printf("; delisted %s", a->delisted_date[0] ? a->delisted_date : "");
+    size_t idx = (size_t)(a - g_state->av.v);
+    if (idx >= g_state->n_direct)
+        printf("\n      via cluster member %s", g_state->members[idx - g_state->n_direct]);
     printf("\n");
+}
+
+static void print_text_exposure(void) {
+    const ch_exposure *x = &g_state->exposure;
+    if (!g_state->have_exposure) return;
+    printf("  exposure within %u hops: %.2f%% of %.8f BTC received came from flagged sources\n",
+           x->max_hops, 100.0 * x->flagged_share, (double)x->received / 1e8);
+    for (size_t i = 0; i < x->n_sources && i < 5; i++) {
+        const ch_exposure_source *e = &x->sources[i];
+        printf("    %-8s %s%s%s %s: %.8f BTC (%.2f%%), %u hops\n", ch_risk_level_name(e->level),
+               e->category, e->entity[0] ? ": " : "", e->entity, e->address, e->amount / 1e8,
+               100.0 * e->share, e->hops);
+    }
 }
 
 static void print_text(const char *addr, const char *canonical, ch_family fam, verdict_kind k,
@@ -241,22 +419,16 @@ static void print_text(const char *addr, const char *canonical, ch_family fam, v
     printf("%s", addr);
     if (strcmp(addr, canonical) != 0) printf(" (%s)", canonical);
     printf("  %s", ch_family_name(fam));
-    if (v->n_reasons == 0) {
+    if (v->n_reasons == 0 && v->level == CH_RISK_NONE) {
         printf("  risk none: not listed\n");
+        print_text_exposure();
         return;
     }
     printf("  risk %s, score %g\n", ch_risk_level_name(v->level), v->score);
     for (size_t i = 0; i < v->n_reasons; i++)
         print_text_reason(&v->reasons[i], i >= v->n_current);
+    print_text_exposure();
 }
-
-typedef struct run_state {
-    source src;
-    ch_risk_table table;
-    bool json;
-    attr_vec av;
-    bool any_flagged, any_error;
-} run_state;
 
 static void screen_one(run_state *st, const char *addr) {
     char canonical[CH_ADDR_STR_MAX];
@@ -266,8 +438,14 @@ static void screen_one(run_state *st, const char *addr) {
     ch_risk_verdict v;
     memset(&v, 0, sizeof v);
     verdict_kind k = lookup(&st->src, addr, &st->av, canonical, &fam, &err);
+    st->n_direct = st->av.n;
+    st->have_exposure = false;
+    memset(&st->hit, 0, sizeof st->hit);
+    if (k == V_OK && fam == CH_FAM_BTC) chain_side(st, canonical);
     if (k == V_OK) {
         ch_risk_assess(&st->table, st->av.v, st->av.n, st->av.reasons, &v);
+        if (st->have_exposure && st->exposure.level > v.level) v.level = st->exposure.level;
+        if (st->have_exposure && st->exposure.score > v.score) v.score = st->exposure.score;
         if (v.level > CH_RISK_NONE) st->any_flagged = true;
     } else {
         st->any_error = true;
@@ -303,18 +481,18 @@ static int screen_stream(run_state *st, FILE *in, const char *name) {
 
 int cmd_screen(int argc, char **argv) {
     static const struct option OPTS[] = {
-        {"file", required_argument, NULL, 'f'},
-        {"db", required_argument, NULL, 'd'},
-        {"set", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"risk", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"file", required_argument, NULL, 'f'}, {"db", required_argument, NULL, 'd'},
+        {"set", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
+        {"risk", required_argument, NULL, 'r'}, {"hops", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     const char *file = NULL, *db = NULL, *setpath = NULL;
     run_state st;
     memset(&st, 0, sizeof st);
+    g_state = &st;
     ch_risk_table_default(&st.table);
+    ch_exposure_opts_init(&st.xo);
+    st.xo.table = &st.table;
     ch_error err;
     int c;
     optind = 1;
@@ -334,6 +512,9 @@ int cmd_screen(int argc, char **argv) {
             break;
         case 'r':
             if (ch_risk_table_parse(&st.table, optarg, &err) != 0) return cli_fail("screen", &err);
+            break;
+        case 'H':
+            st.xo.max_hops = (uint32_t)strtoul(optarg, NULL, 10);
             break;
         case 'h':
             usage(stdout);
@@ -356,6 +537,10 @@ int cmd_screen(int argc, char **argv) {
             return cli_failf("screen", "nothing to screen against: give --set FILE (a screening "
                                        "set) or --db DIR, or set COINHOUND_DB");
         if (ch_intel_open(db, false, &st.src.db, &err) != 0) return cli_fail("screen", &err);
+        /* the chain side is optional: an attribution store alone screens */
+        if (ch_store_open(db, "btc", CH_STORE_READ, &st.store, &err) == 0 &&
+            ch_clusters_open(db, &st.clusters, &err) != 0)
+            st.clusters = NULL;
     }
 
     int rc = 0;
@@ -377,6 +562,9 @@ int cmd_screen(int argc, char **argv) {
     if (fflush(stdout) != 0) rc = -1;
     if (st.src.set) ch_screen_set_close(st.src.set);
     if (st.src.db) ch_intel_close(st.src.db);
+    if (st.clusters) ch_clusters_close(st.clusters);
+    ch_store_close(st.store);
+    free(st.members);
     free(st.av.v);
     free(st.av.reasons);
     if (rc != 0) return 2; /* input unreadable: the answer is incomplete */
