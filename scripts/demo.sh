@@ -7,6 +7,8 @@
 #   4. clusters addresses,
 #   5. builds an attribution store from the real OFAC / FBI / ATT&CK data in
 #      ../shared/fixtures (when present) and screens the Ronin bridge exploiter,
+#      then screens an exchange deposit address fed by the theft (indirect
+#      exposure through the chain store),
 #   6. ingests real mainnet blocks 0..255 and shows the first bitcoin payment.
 # Everything it writes goes to ./demo/.
 set -e
@@ -29,8 +31,12 @@ step "2. ingest the blk files into a store ($OUT/db)"
 $CH ingest btc "$OUT/chain" --db "$OUT/db"
 $CH status --db "$OUT/db"
 
-THEFT_TXID=$(sed -n 's/.*"txid": *"\([0-9a-f]*\)".*/\1/p' "$OUT/chain/theft.json" | head -1)
-THEFT_VOUT=$(sed -n 's/.*"vout": *\([0-9]*\).*/\1/p' "$OUT/chain/theft.json" | head -1)
+# theft.json is one line of JSON written by coinhound-gen
+field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",]*\).*/\1/p" "$OUT/chain/theft.json" | head -1; }
+THEFT_TXID=$(field theft_txid)
+THEFT_VOUT=$(field theft_vout)
+THIEF=$(field thief_address)
+DEPOSIT=$(sed -n 's/.*"landings":\[{"address":"\([^"]*\)".*/\1/p' "$OUT/chain/theft.json")
 step "3. follow the stolen output $THEFT_TXID:$THEFT_VOUT (haircut, forward)"
 $CH trace --db "$OUT/db" --from "$THEFT_TXID:$THEFT_VOUT" --policy haircut \
   --labels "$OUT/chain/labels.csv"
@@ -43,16 +49,22 @@ echo "(FIFO trace as JSON in $OUT/trace-fifo.json, flow graph in $OUT/trace.dot)
 step "4. cluster addresses (multi-input heuristic, CoinJoins skipped)"
 $CH cluster build --db "$OUT/db"
 
+step "5. attribution store and screening"
 if [ -d "$FIX/intel" ]; then
-  step "5. attribution store from the real OFAC, FBI and MITRE ATT&CK data"
+  echo "from the real OFAC, FBI and MITRE ATT&CK data:"
   $CH intel import "$FIX/intel/ofac-lists" "$FIX/intel/mitre-attack-dprk-groups.stix21.json" \
     "$FIX/intel/misp-galaxy-threat-actor.json" --db "$OUT/db"
   $CH intel export-set --out "$OUT/screen.set" --db "$OUT/db"
   echo "screening the Ronin bridge exploiter (lowercase, as a wallet might paste it):"
   $CH screen 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --set "$OUT/screen.set" || true
 else
-  echo "(skipping step 5: no fixtures at $FIX)"
+  echo "(skipping the real data: no fixtures at $FIX)"
 fi
+echo
+echo "an analyst tags the thief's address; an exchange then screens a deposit address:"
+printf 'address,category,entity\n%s,stolen_funds,Demo theft (analyst tag)\n' "$THIEF" > "$OUT/thief.csv"
+$CH intel import --format csv "$OUT/chain/labels.csv" "$OUT/thief.csv" --db "$OUT/db" | tail -1
+$CH screen "$DEPOSIT" --db "$OUT/db" || true
 
 if [ -d "$FIX/btc/mainnet-0-255" ]; then
   step "6. real mainnet blocks 0..255: the first bitcoin payment, block 170"

@@ -147,6 +147,13 @@ static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, ch
     return V_OK;
 }
 
+/* A label that reached the address through its cluster: one per distinct
+ * (category, entity, source), with how many members carry it. */
+typedef struct cluster_via {
+    char member[CH_ADDR_STR_MAX]; /* the first member seen with it */
+    uint64_t count;
+} cluster_via;
+
 typedef struct run_state {
     source src;
     ch_risk_table table;
@@ -157,8 +164,8 @@ typedef struct run_state {
     ch_store *store;
     ch_clusters *clusters;
     ch_exposure_opts xo;
-    size_t n_direct;                  /* av.v[0..n_direct) are the address's own */
-    char (*members)[CH_ADDR_STR_MAX]; /* member of av.v[n_direct + i] */
+    size_t n_direct;      /* av.v[0..n_direct) are the address's own */
+    cluster_via *members; /* av.v[n_direct + i] came through members[i] */
     size_t members_cap;
     ch_cluster_hit hit;
     ch_exposure exposure;
@@ -167,18 +174,31 @@ typedef struct run_state {
 
 static run_state *g_state; /* for the JSON writers' "via" lookups */
 
-/* A cluster-mate's attribution: kept with the member that carries it. */
+static bool same_label(const ch_attribution *x, const ch_attribution *y) {
+    return !strcmp(x->category, y->category) && !strcmp(x->entity, y->entity) &&
+           !strcmp(x->source_name, y->source_name) && x->delisted == y->delisted;
+}
+
+/* A cluster-mate's attribution. An exchange's cluster has thousands of
+ * deposit addresses with the same label: it is one reason, with a count and
+ * one member to show; a label the address carries itself adds nothing. */
 static int cluster_label(const char *member, const ch_attribution *a, void *ctx) {
     run_state *st = ctx;
+    for (size_t i = 0; i < st->av.n; i++) {
+        if (!same_label(&st->av.v[i], a)) continue;
+        if (i >= st->n_direct) st->members[i - st->n_direct].count++;
+        return 0;
+    }
     size_t i = st->av.n - st->n_direct;
     if (i >= st->members_cap) {
         size_t cap = st->members_cap ? st->members_cap * 2 : 16;
-        char(*m)[CH_ADDR_STR_MAX] = realloc(st->members, cap * sizeof *m);
+        cluster_via *m = realloc(st->members, cap * sizeof *m);
         if (!m) return -1;
         st->members = m;
         st->members_cap = cap;
     }
-    snprintf(st->members[i], CH_ADDR_STR_MAX, "%s", member);
+    snprintf(st->members[i].member, CH_ADDR_STR_MAX, "%s", member);
+    st->members[i].count = 1;
     return vec_push(&st->av, a) != 0 ? -1 : 0;
 }
 
@@ -207,7 +227,9 @@ static void json_reason(ch_jw *w, const ch_risk_reason *r) {
     ch_jw_str(w, idx < g_state->n_direct ? "direct" : "cluster");
     if (idx >= g_state->n_direct) {
         ch_jw_key(w, "member");
-        ch_jw_str(w, g_state->members[idx - g_state->n_direct]);
+        ch_jw_str(w, g_state->members[idx - g_state->n_direct].member);
+        ch_jw_key(w, "members_with_label");
+        ch_jw_uint(w, g_state->members[idx - g_state->n_direct].count);
     }
     ch_jw_key(w, "category");
     ch_jw_str(w, a->category);
@@ -392,8 +414,11 @@ static void print_text_reason(const ch_risk_reason *r, bool history) {
     printf("; confidence %u", a->confidence);
     if (a->delisted) printf("; delisted %s", a->delisted_date[0] ? a->delisted_date : "");
     size_t idx = (size_t)(a - g_state->av.v);
-    if (idx >= g_state->n_direct)
-        printf("\n      via cluster member %s", g_state->members[idx - g_state->n_direct]);
+    if (idx >= g_state->n_direct) {
+        const cluster_via *m = &g_state->members[idx - g_state->n_direct];
+        printf("\n      via its cluster: %s", m->member);
+        if (m->count > 1) printf(" and %llu other members", (unsigned long long)m->count - 1);
+    }
     printf("\n");
 }
 
