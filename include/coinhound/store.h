@@ -31,6 +31,21 @@
  * (a crash between the two steps) are cut off: the store is always at its
  * last committed block, with no write-ahead log of our own.
  *
+ * Account chains (EVM) use the same engine and files with three more
+ * columns, filled instead of ins/outs:
+ *   etxs.col     ch_etx_rec     sender, recipient, created contract, status
+ *   xfers.col    ch_xfer_rec    transfers: asset, from, to, 128-bit value,
+ *                               kind, position; gas is a FEE transfer to 0
+ *   xprev.col    2 x uint32     per side (from, to): distance back to the
+ *                               previous transfer of the same account
+ *   bxfer.col    3 x uint64     a block's first transfer and address counts
+ *   signals.col  ch_signal_rec  address-poisoning signals found at ingest
+ * An account's history is the backward chain from its head (the "addr"
+ * index keeps the last transfer beside its id), so a pool's credits and
+ * debits come out in time order. A token is an asset numbered by the
+ * address id of its contract; 0 is the chain's own coin. The txs.col
+ * record's first_out field holds a tx's first transfer.
+ *
  * Numbers, not strings: transactions, inputs, outputs and addresses are dense
  * integers, so analyses work on flat arrays. */
 #ifndef COINHOUND_STORE_H
@@ -86,6 +101,63 @@ _Static_assert(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
 _Static_assert(sizeof(ch_in_rec) == 8, "input record is 8 bytes");
 _Static_assert(sizeof(ch_out_rec) == 16, "output record is 16 bytes");
 
+/* --- account chains --- */
+typedef enum ch_xfer_kind {
+    CH_XFER_NATIVE = 0, /* a transaction's own value */
+    CH_XFER_INTERNAL,   /* value moved by an internal call */
+    CH_XFER_TOKEN,      /* an ERC-20 Transfer event */
+    CH_XFER_NFT,        /* an ERC-721 Transfer (value = token id, not an amount) */
+    CH_XFER_WITHDRAWAL, /* a beacon-chain withdrawal (no sender) */
+    CH_XFER_FEE,        /* gas paid by the sender (to = 0) */
+    CH_XFER_REWARD,     /* new coin: block or uncle reward, genesis allocation (no sender) */
+} ch_xfer_kind;
+
+#define CH_XFER_SATURATED  1 /* the amount did not fit 128 bits: stored as 2^128-1 */
+#define CH_XFER_ZERO_SPOOF 2 /* zero value, and the event's sender is not the tx's */
+
+typedef struct ch_xfer_rec {
+    uint32_t tx;    /* CH_NO_TX for a withdrawal or a reward */
+    uint32_t from;  /* address id, 0 = none (minted, withdrawal) */
+    uint32_t to;    /* address id, 0 = none (burned, fee) */
+    uint32_t asset; /* address id of the token contract, 0 = native coin */
+    uint64_t value_lo, value_hi;
+    uint32_t position; /* order within the tx */
+    uint8_t kind;      /* ch_xfer_kind */
+    uint8_t flags;
+    uint16_t pad;
+} ch_xfer_rec;
+
+typedef struct ch_etx_rec {
+    uint32_t from, to; /* to = 0 for a contract creation */
+    uint32_t created;  /* the contract created, or 0 */
+    uint8_t status;    /* 1 success, 0 failed, 2 unknown */
+    uint8_t type;
+    uint16_t pad;
+} ch_etx_rec;
+
+/* An address-poisoning signal (people's safeguard), recorded at ingest. */
+typedef enum ch_signal_kind {
+    CH_SIG_ZERO_SPOOF = 1, /* zero-value token event whose sender is not the tx's sender */
+    CH_SIG_DUST,           /* a transfer too small to be a payment */
+    CH_SIG_FAKE_TOKEN,     /* a token imitating a known token's symbol */
+    CH_SIG_LOOKALIKE,      /* the sender imitates a real counterparty of the victim */
+} ch_signal_kind;
+
+typedef struct ch_signal_rec {
+    uint64_t xfer;      /* the transfer that carries the signal */
+    uint32_t victim;    /* address id of the account targeted */
+    uint32_t lookalike; /* address id of the imitating sender (or token) */
+    uint32_t imitated;  /* the real counterparty (or token) it imitates, 0 if none */
+    uint8_t kind;       /* ch_signal_kind */
+    uint8_t prefix;     /* leading hex characters shared with the imitated address */
+    uint8_t suffix;     /* trailing hex characters shared */
+    uint8_t pad;
+} ch_signal_rec;
+
+_Static_assert(sizeof(ch_signal_rec) == 24, "signal record is 24 bytes");
+_Static_assert(sizeof(ch_xfer_rec) == 40, "transfer record is 40 bytes");
+_Static_assert(sizeof(ch_etx_rec) == 16, "account tx record is 16 bytes");
+
 #define CH_OUT_VALUE(o) ((o)->value_type & 0x00ffffffffffffffULL)
 #define CH_OUT_TYPE(o)  ((ch_script_type)((o)->value_type >> 56))
 
@@ -97,9 +169,14 @@ enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1 };
  * crash's uncommitted tail is cut; only one writer at a time (LMDB's lock). */
 int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err);
 void ch_store_close(ch_store *s);
+/* An account chain's store (set when created: any chain but "btc")? */
+bool ch_store_is_account(const ch_store *s);
+/* The block number of height 0 (account chains may start mid-chain). */
+uint64_t ch_store_first_number(const ch_store *s);
 
 typedef struct ch_store_counts {
     uint64_t blocks, txs, inputs, outputs, addresses;
+    uint64_t transfers; /* account chains */
 } ch_store_counts;
 
 void ch_store_get_counts(const ch_store *s, ch_store_counts *c);
@@ -131,6 +208,23 @@ void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a);
 uint64_t ch_store_addr_index(const ch_store *s, uint32_t id);
 uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index);
 
+/* Account chains: a tx's transfers [first, first + n), one transfer, a tx's
+ * account record, and the previous transfer of account `addr` before
+ * transfer x (x must involve addr), or -1. */
+void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n);
+const ch_xfer_rec *ch_store_xfer(const ch_store *s, uint64_t x);
+const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx);
+int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr);
+uint64_t ch_store_xfer_count(const ch_store *s); /* committed and pending */
+/* Poisoning signals: count, one, and (writers, during ingest) append one. */
+uint64_t ch_store_signal_count(const ch_store *s);
+const ch_signal_rec *ch_store_signal(const ch_store *s, uint64_t i);
+int ch_store_add_signal(ch_store *s, const ch_signal_rec *r, ch_error *err);
+/* 128-bit amounts as a double (for shares and display). */
+static inline double ch_xfer_value_double(const ch_xfer_rec *x) {
+    return (double)x->value_hi * 18446744073709551616.0 + (double)x->value_lo;
+}
+
 /* Index lookups: 1 found, 0 not found, -1 error. */
 int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err);
 int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, ch_error *err);
@@ -157,6 +251,19 @@ int ch_store_add_coinbase_input(ch_store *s, ch_error *err);
 int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
                         ch_error *err);
 int ch_store_end_block(ch_store *s, ch_error *err);
+
+/* Account chains. A block starts with begin_block (its number, for the first
+ * block of an empty store, becomes the store's first number); then per tx
+ * add_account_tx followed by its transfers; withdrawals (no tx) come with
+ * add_transfer right after begin_block or after the last tx. */
+int ch_store_set_first_number(ch_store *s, uint64_t number, ch_error *err);
+int ch_store_add_account_tx(ch_store *s, const ch_hash256 *txid, const ch_addr *from,
+                            const ch_addr *to, const ch_addr *created, int status, uint8_t type,
+                            ch_error *err);
+/* asset NULL (or kind NONE) = the native coin; from/to NULL = none. */
+int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, const ch_addr *asset,
+                          const ch_addr *from, const ch_addr *to, uint64_t value_lo,
+                          uint64_t value_hi, uint8_t flags, ch_error *err);
 /* Make everything added so far durable and visible. */
 int ch_store_commit(ch_store *s, ch_error *err);
 /* Forget everything added since the last commit. */

@@ -61,12 +61,19 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
     r.version = b->version;
     r.nonce = b->nonce;
     if (ch_col_append(&s->col[COL_BLOCKS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    if (s->account) {
+        ch_bxfer_rec bx = {ch_col_count(&s->col[COL_XFERS]), ch_col_count(&s->col[COL_ADDRS20]),
+                           ch_col_count(&s->col[COL_ADDRS32])};
+        if (ch_col_append(&s->col[COL_BXFER], &bx) == UINT64_MAX)
+            return ch_err(err, "out of memory");
+    }
     s->in_block = true;
     s->block_first_tx = r.first_tx;
     return 0;
 }
 
-int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
+/* The tx record and its txid, and the txid in the hot map. */
+static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
     uint64_t tx = ch_col_count(&s->col[COL_TXS]), existing, key = 0;
     if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 1 holds at most 2^32-2 transactions");
@@ -77,7 +84,7 @@ int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error
         key++;
     ch_tx_rec r = {.first_in_size = ch_col_count(&s->col[COL_INS]) |
                                     ((uint64_t)(size < 0xffffff ? size : 0xffffff) << 40),
-                   .first_out = ch_col_count(&s->col[COL_OUTS])};
+                   .first_out = ch_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS])};
     ch_hot_entry *e = ch_hot_put(&s->tx_hot, key);
     if (!e || ch_col_append(&s->col[COL_TXS], &r) == UINT64_MAX ||
         ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX)
@@ -85,6 +92,11 @@ int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error
     e->aux = tx;
     s->cur_tx = tx;
     return 0;
+}
+
+int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
+    if (s->account) return ch_err(err, "an account chain's store takes add_account_tx");
+    return append_tx(s, txid, size, err);
 }
 
 int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err) {
@@ -150,7 +162,16 @@ static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
     }
     e->id = id;
     e->aux = last;
-    e->flags = rc == 0 ? CH_HOT_NEW : 0;
+    e->flags = 0;
+    if (rc == 0) {
+        /* a new address enters the index at the next commit even if it never
+         * gets a history of its own (a token contract, a tx's recipient) */
+        e->flags = CH_HOT_NEW | CH_HOT_DIRTY;
+        if (ch_u64_push(&s->dirty_addr_keys, k) != 0) {
+            ch_err(err, "out of memory");
+            return NULL;
+        }
+    }
     return e;
 }
 
@@ -185,6 +206,105 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
     }
     if (ch_col_append(&s->col[COL_OUTS], &r) == UINT64_MAX ||
         ch_col_append(&s->col[COL_OUTPREV], &prev_dist) == UINT64_MAX)
+        return ch_err(err, "out of memory");
+    return 0;
+}
+
+/* --- account chains --- */
+
+int ch_store_set_first_number(ch_store *s, uint64_t number, ch_error *err) {
+    if (ch_col_count(&s->col[COL_BLOCKS]) != 0 && number != s->first_number)
+        return ch_err(err, "the store starts at block %llu, not %llu",
+                      (unsigned long long)s->first_number, (unsigned long long)number);
+    s->first_number = number;
+    return 0;
+}
+
+static uint32_t account_id(ch_store *s, const ch_addr *a, ch_error *err, int *rc) {
+    *rc = 0;
+    if (!a || a->kind == CH_ADDR_NONE) return 0;
+    ch_hot_entry *e = address_entry(s, a, err);
+    if (!e) *rc = -1;
+    return e ? e->id : 0;
+}
+
+int ch_store_add_account_tx(ch_store *s, const ch_hash256 *txid, const ch_addr *from,
+                            const ch_addr *to, const ch_addr *created, int status, uint8_t type,
+                            ch_error *err) {
+    if (!s->account) return ch_err(err, "a UTXO chain's store takes add_tx");
+    int rc1, rc2, rc3;
+    ch_etx_rec r = {.from = account_id(s, from, err, &rc1),
+                    .to = account_id(s, to, err, &rc2),
+                    .created = account_id(s, created, err, &rc3),
+                    .status = (uint8_t)(status < 0 ? 2 : status),
+                    .type = type,
+                    .pad = 0};
+    if (rc1 || rc2 || rc3) return -1;
+    if (append_tx(s, txid, 0, err) != 0) return -1;
+    if (ch_col_append(&s->col[COL_ETXS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    return 0;
+}
+
+/* Link transfer x into an account's history (side 0 from, 1 to) and make
+ * it the account's head; returns the link distance to store. */
+static int link_account(ch_store *s, ch_hot_entry *e, uint64_t x, int side, uint32_t *dist,
+                        ch_error *err) {
+    *dist = 0;
+    if (e->aux != UINT64_MAX && e->aux != x) {
+        uint64_t d = x - e->aux;
+        if (d < CH_OUTPREV_FAR) {
+            *dist = (uint32_t)d;
+        } else {
+            *dist = CH_OUTPREV_FAR;
+            if (ch_u64_push(&s->far_pend, ch_far_xkey(x, side)) ||
+                ch_u64_push(&s->far_pend, e->aux))
+                return ch_err(err, "out of memory");
+        }
+    }
+    e->aux = x;
+    if (!(e->flags & CH_HOT_DIRTY)) {
+        e->flags |= CH_HOT_DIRTY;
+        if (ch_u64_push(&s->dirty_addr_keys, e->key) != 0) return ch_err(err, "out of memory");
+    }
+    return 0;
+}
+
+int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, const ch_addr *asset,
+                          const ch_addr *from, const ch_addr *to, uint64_t value_lo,
+                          uint64_t value_hi, uint8_t flags, ch_error *err) {
+    if (!s->account) return ch_err(err, "transfers belong to account chains");
+    if (!s->in_block) return ch_err(err, "transfer outside a block");
+    bool no_tx = kind == CH_XFER_WITHDRAWAL || kind == CH_XFER_REWARD;
+    if (!no_tx && s->cur_tx == UINT64_MAX) return ch_err(err, "transfer outside a transaction");
+    uint64_t x = ch_col_count(&s->col[COL_XFERS]);
+    int rc;
+    ch_xfer_rec r = {.tx = no_tx ? CH_NO_TX : (uint32_t)s->cur_tx,
+                     .asset = account_id(s, asset, err, &rc),
+                     .value_lo = value_lo,
+                     .value_hi = value_hi,
+                     .position = position,
+                     .kind = (uint8_t)kind,
+                     .flags = flags,
+                     .pad = 0};
+    if (rc) return -1;
+    uint32_t links[2] = {0, 0};
+    ch_hot_entry *ef = NULL, *et = NULL;
+    if (from && from->kind != CH_ADDR_NONE) {
+        if (!(ef = address_entry(s, from, err))) return -1;
+        r.from = ef->id;
+    }
+    if (to && to->kind != CH_ADDR_NONE) {
+        if (!(et = address_entry(s, to, err))) return -1;
+        r.to = et->id;
+    }
+    /* a self-transfer links once; both sides then share the link */
+    if (ef && link_account(s, ef, x, 0, &links[0], err) != 0) return -1;
+    if (et && et == ef)
+        links[1] = links[0];
+    else if (et && link_account(s, et, x, 1, &links[1], err) != 0)
+        return -1;
+    if (ch_col_append(&s->col[COL_XFERS], &r) == UINT64_MAX ||
+        ch_col_append(&s->col[COL_XPREV], links) == UINT64_MAX)
         return ch_err(err, "out of memory");
     return 0;
 }

@@ -11,16 +11,28 @@
 #include "util/path.h"
 
 static const char *const COL_FILES[COL_COUNT] = {
-    "blocks.col", "txs.col",     "txids.col",   "ins.col",
-    "outs.col",   "outprev.col", "addrs20.col", "addrs32.col",
+    "blocks.col",  "txs.col",  "txids.col", "ins.col",   "outs.col",  "outprev.col", "addrs20.col",
+    "addrs32.col", "etxs.col", "xfers.col", "xprev.col", "bxfer.col", "signals.col",
 };
 static const size_t COL_REC[COL_COUNT] = {
-    sizeof(ch_block_rec), sizeof(ch_tx_rec), 32,         sizeof(ch_in_rec),
-    sizeof(ch_out_rec),   sizeof(uint32_t),  ADDR20_REC, ADDR32_REC,
+    sizeof(ch_block_rec),
+    sizeof(ch_tx_rec),
+    32,
+    sizeof(ch_in_rec),
+    sizeof(ch_out_rec),
+    sizeof(uint32_t),
+    ADDR20_REC,
+    ADDR32_REC,
+    sizeof(ch_etx_rec),
+    sizeof(ch_xfer_rec),
+    2 * sizeof(uint32_t),
+    sizeof(ch_bxfer_rec),
+    sizeof(ch_signal_rec),
 };
 /* the meta key of each column's committed length */
 static const char *const COL_META[COL_COUNT] = {
-    "n_blocks", "n_txs", "n_txids", "n_ins", "n_outs", "n_outprev", "n_addrs20", "n_addrs32",
+    "n_blocks",  "n_txs",  "n_txids", "n_ins",   "n_outs",  "n_outprev", "n_addrs20",
+    "n_addrs32", "n_etxs", "n_xfers", "n_xprev", "n_bxfer", "n_signals",
 };
 
 #define LMDB_MAP_SIZE (1ULL << 40) /* address space only; the file grows as needed */
@@ -61,6 +73,8 @@ int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
         int rc = meta_put_u64(txn, s->db_meta, COL_META[i], ch_col_count(&s->col[i]));
         if (rc) return lmdb_err(err, "recording lengths", rc, s->dir);
     }
+    int rc = meta_put_u64(txn, s->db_meta, "first_number", s->first_number);
+    if (rc) return lmdb_err(err, "recording lengths", rc, s->dir);
     return 0;
 }
 
@@ -81,7 +95,7 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
     return cleared ? ch_col_sync(outs, err) : 0;
 }
 
-static int open_lmdb(ch_store *s, const char *index_dir, ch_error *err) {
+static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_error *err) {
     int rc = mdb_env_create(&s->env);
     if (rc) return lmdb_err(err, "LMDB", rc, s->dir);
     mdb_env_set_maxdbs(s->env, 8);
@@ -104,8 +118,16 @@ static int open_lmdb(ch_store *s, const char *index_dir, ch_error *err) {
         if (rc == MDB_NOTFOUND) return ch_err(err, "%s: not a coinhound store", s->dir);
         return lmdb_err(err, "opening tables", rc, s->dir);
     }
-    uint64_t version = 0, len[COL_COUNT], writer_open = 0;
+    uint64_t version = 0, len[COL_COUNT], writer_open = 0, kind = 0;
     meta_get_u64(txn, s->db_meta, "format", &version);
+    /* kind: 1 UTXO, 2 account; fixed when the store is created */
+    meta_get_u64(txn, s->db_meta, "kind", &kind);
+    if (kind == 0 && s->writable) {
+        kind = strcmp(chain, "btc") == 0 ? 1 : 2;
+        meta_put_u64(txn, s->db_meta, "kind", kind);
+    }
+    s->account = kind == 2;
+    meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
     meta_get_u64(txn, s->db_meta, "writer_open", &writer_open);
     for (int i = 0; i < COL_COUNT; i++)
         meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
@@ -158,7 +180,7 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
         free(s);
         return -1;
     }
-    if (open_lmdb(s, index_dir, err) != 0) {
+    if (open_lmdb(s, index_dir, chain, err) != 0) {
         ch_store_close(s);
         return -1;
     }
@@ -296,6 +318,7 @@ void ch_store_get_counts(const ch_store *s, ch_store_counts *c) {
     c->inputs = s->col[COL_INS].n_committed;
     c->outputs = s->col[COL_OUTS].n_committed;
     c->addresses = s->col[COL_ADDRS20].n_committed + s->col[COL_ADDRS32].n_committed;
+    c->transfers = s->col[COL_XFERS].n_committed;
 }
 
 uint64_t ch_store_disk_bytes(const ch_store *s) {
@@ -307,6 +330,71 @@ uint64_t ch_store_disk_bytes(const ch_store *s) {
     if (ch_path_join(path, sizeof path, s->dir, "index/data.mdb") == 0 && stat(path, &st) == 0)
         total += (uint64_t)st.st_blocks * 512;
     return total;
+}
+
+bool ch_store_is_account(const ch_store *s) {
+    return s->account;
+}
+uint64_t ch_store_first_number(const ch_store *s) {
+    return s->first_number;
+}
+
+/* --- account chains --- */
+
+void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
+    uint64_t end = tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out
+                                                           : ch_col_count(&s->col[COL_XFERS]);
+    *first = ch_store_tx(s, tx)->first_out;
+    /* withdrawals after a block's last tx are not the tx's */
+    uint64_t e = *first;
+    while (e < end && ((const ch_xfer_rec *)ch_col_at(&s->col[COL_XFERS], e))->tx == tx)
+        e++;
+    *n = e - *first;
+}
+
+const ch_xfer_rec *ch_store_xfer(const ch_store *s, uint64_t x) {
+    return ch_col_at(&s->col[COL_XFERS], x);
+}
+
+const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx) {
+    return ch_col_at(&s->col[COL_ETXS], tx);
+}
+
+int64_t ch_store_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr) {
+    const ch_xfer_rec *r = ch_store_xfer(s, x);
+    int side = r->from == addr ? 0 : 1;
+    const uint32_t *links = ch_col_at(&s->col[COL_XPREV], x);
+    uint32_t d = links[side];
+    if (d == 0) return -1;
+    if (d != CH_OUTPREV_FAR) return (int64_t)(x - d);
+    uint64_t key = ch_far_xkey(x, side);
+    MDB_val k = {sizeof key, &key}, v;
+    if (mdb_get(txn ? txn : s->rtxn, s->db_farprev, &k, &v) != 0) return -1;
+    uint64_t prev;
+    memcpy(&prev, v.mv_data, 8);
+    return (int64_t)prev;
+}
+
+int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr) {
+    return ch_store_account_prev(s, NULL, x, addr);
+}
+
+uint64_t ch_store_signal_count(const ch_store *s) {
+    return ch_col_count(&s->col[COL_SIGNALS]);
+}
+
+const ch_signal_rec *ch_store_signal(const ch_store *s, uint64_t i) {
+    return ch_col_at(&s->col[COL_SIGNALS], i);
+}
+
+int ch_store_add_signal(ch_store *s, const ch_signal_rec *r, ch_error *err) {
+    if (!s->writable || !s->account) return ch_err(err, "signals belong to account-chain stores");
+    if (ch_col_append(&s->col[COL_SIGNALS], r) == UINT64_MAX) return ch_err(err, "out of memory");
+    return 0;
+}
+
+uint64_t ch_store_xfer_count(const ch_store *s) {
+    return ch_col_count(&s->col[COL_XFERS]);
 }
 
 /* --- keys --- */

@@ -24,6 +24,11 @@ enum {
     COL_OUTPREV,
     COL_ADDRS20,
     COL_ADDRS32,
+    COL_ETXS,    /* account chains */
+    COL_XFERS,   /* account chains */
+    COL_XPREV,   /* account chains: uint32 pair per transfer */
+    COL_BXFER,   /* account chains: ch_bxfer_rec per block */
+    COL_SIGNALS, /* account chains: ch_signal_rec, poisoning signals */
     COL_COUNT
 };
 
@@ -38,6 +43,8 @@ enum {
 struct ch_store {
     char dir[4096];
     bool writable;
+    bool account;          /* an account chain (EVM) */
+    uint64_t first_number; /* block number of height 0 */
     ch_col col[COL_COUNT];
     MDB_env *env;
     MDB_dbi db_txid, db_addr, db_block, db_farprev, db_meta;
@@ -93,6 +100,21 @@ int ch_index_find_addr(ch_store *s, MDB_txn *txn, const ch_addr *a, uint32_t *id
 /* Delete an address's entry (found by fingerprint and id) in a write txn. */
 int ch_index_del_addr(ch_store *s, MDB_txn *txn, uint32_t id);
 int ch_store_renew_read(ch_store *s, ch_error *err);
+
+/* Account chains: the previous transfer of addr before x, reading far
+ * links through txn (the read transaction when NULL). */
+int64_t ch_store_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr);
+/* The farprev key of an account link: transfer and side (0 from, 1 to). */
+static inline uint64_t ch_far_xkey(uint64_t x, int side) {
+    return x << 1 | (uint64_t)side;
+}
+
+/* Where an account chain's block began: its first transfer and the address
+ * counts then, so a reorg knows what to cut. */
+typedef struct ch_bxfer_rec {
+    uint64_t first_xfer;
+    uint64_t addrs20, addrs32;
+} ch_bxfer_rec;
 
 /* Address records. */
 bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);

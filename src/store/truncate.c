@@ -46,10 +46,10 @@ static bool created_past(uint32_t id, uint32_t cut20, uint32_t cut32) {
     return (id & CH_ADDR_ID_WIDE) ? id >= cut32 : id >= cut20;
 }
 
-static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_tx,
-                       uint64_t cut_out, uint32_t cut20, uint32_t cut32) {
+/* The txids and block hashes of the cut blocks leave the indexes. */
+static int drop_tail_keys(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_tx) {
     int rc = 0;
-    uint64_t n_tx = ch_col_count(&s->col[COL_TXS]), n_out = ch_col_count(&s->col[COL_OUTS]);
+    uint64_t n_tx = ch_col_count(&s->col[COL_TXS]);
     for (uint64_t tx = cut_tx; tx < n_tx && !rc; tx++)
         rc = drop_txid(s, txn, tx);
     for (uint32_t h = height; h < ch_col_count(&s->col[COL_BLOCKS]) && !rc; h++) {
@@ -57,6 +57,13 @@ static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_
         rc = mdb_del(txn, s->db_block, &k, NULL);
         if (rc == MDB_NOTFOUND) rc = 0;
     }
+    return rc;
+}
+
+static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_tx,
+                       uint64_t cut_out, uint32_t cut20, uint32_t cut32) {
+    uint64_t n_out = ch_col_count(&s->col[COL_OUTS]);
+    int rc = drop_tail_keys(s, txn, height, cut_tx);
     /* address heads: new addresses leave; older ones walk back past the cut */
     MDB_cursor *c = NULL;
     if (!rc) rc = mdb_cursor_open(txn, s->db_addr, &c);
@@ -91,11 +98,146 @@ static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_
     return rc;
 }
 
+/* Account chains: the heads of accounts touched past the cut transfer walk
+ * back; accounts created past the cut leave the index. */
+static int cut_account_heads(ch_store *s, MDB_txn *txn, uint64_t cut_x, uint32_t cut20,
+                             uint32_t cut32) {
+    int rc = 0;
+    uint64_t n_x = ch_col_count(&s->col[COL_XFERS]);
+    MDB_cursor *c = NULL;
+    if ((rc = mdb_cursor_open(txn, s->db_addr, &c)) != 0) return rc;
+    for (uint64_t x = cut_x; x < n_x && !rc; x++) {
+        const ch_xfer_rec *r = ch_store_xfer(s, x);
+        uint32_t ids[3] = {r->from, r->to, r->asset};
+        for (int i = 0; i < 3 && !rc; i++) {
+            uint32_t id = ids[i], got;
+            if (id == 0) continue;
+            ch_addr a;
+            uint64_t last;
+            ch_store_addr_of(s, id, &a);
+            if (ch_index_find_addr(s, txn, &a, &got, &last, c, NULL) != 1) continue;
+            if (created_past(id, cut20, cut32)) {
+                rc = mdb_cursor_del(c, 0);
+                continue;
+            }
+            if (last == UINT64_MAX || last < cut_x) continue;
+            int64_t p = (int64_t)last;
+            while (p >= 0 && (uint64_t)p >= cut_x)
+                p = ch_store_account_prev(s, txn, (uint64_t)p, id);
+            if ((rc = mdb_cursor_del(c, 0)) != 0) break;
+            uint64_t key = ch_store_addr_key(&a);
+            uint32_t bucket = ch_idx_bucket(key);
+            ch_addr_item it;
+            ch_addr_item_make(&it, ch_idx_fp(key), id, p < 0 ? UINT64_MAX : (uint64_t)p);
+            MDB_val k = {sizeof bucket, &bucket}, d = {sizeof it, &it};
+            rc = mdb_put(txn, s->db_addr, &k, &d, 0);
+        }
+        for (int side = 0; side < 2 && !rc; side++)
+            if (((const uint32_t *)ch_col_at(&s->col[COL_XPREV], x))[side] == CH_OUTPREV_FAR)
+                rc = del_u64(txn, s->db_farprev, ch_far_xkey(x, side));
+    }
+    /* addresses created past the cut that no transfer names (a tx's sender
+     * or a created contract) */
+    for (uint32_t cls = 0; cls < 2 && !rc; cls++) {
+        uint32_t from = cls ? cut32 : cut20;
+        uint64_t n = ch_col_count(&s->col[cls ? COL_ADDRS32 : COL_ADDRS20]);
+        for (uint32_t id = from; (id & ~CH_ADDR_ID_WIDE) <= n && !rc; id++) {
+            rc = ch_index_del_addr(s, txn, id);
+            if (rc == MDB_NOTFOUND) rc = 0;
+        }
+    }
+    mdb_cursor_close(c);
+    return rc;
+}
+
+/* Steps (1) and (2) of a cut: `fn` removes index entries in one LMDB
+ * transaction that also records keep[] as the committed lengths; then the
+ * column files are cut and the hot maps start over from LMDB. */
+typedef int (*cut_fn)(ch_store *s, MDB_txn *txn, void *ctx);
+
+static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT], cut_fn fn,
+                     void *ctx, ch_error *err) {
+    mdb_txn_reset(s->rtxn);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (!rc) rc = fn(s, txn, ctx);
+    if (!rc) {
+        /* record the new lengths: view the columns as cut for a moment */
+        uint64_t saved[COL_COUNT];
+        for (int i = 0; i < COL_COUNT; i++) {
+            saved[i] = s->col[i].n_committed;
+            s->col[i].n_committed = keep[i];
+        }
+        rc = ch_store_write_lengths(s, txn, err) ? MDB_PANIC : 0;
+        for (int i = 0; i < COL_COUNT; i++)
+            s->col[i].n_committed = saved[i];
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        ch_store_renew_read(s, NULL);
+        return ch_err(err, "%s: cutting back to height %u: %s", s->dir, height, mdb_strerror(rc));
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        ch_store_renew_read(s, NULL);
+        return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
+    }
+    for (int i = 0; i < COL_COUNT; i++)
+        if (ch_col_truncate(&s->col[i], keep[i], err) != 0) return -1;
+    /* the hot maps may hold cut keys */
+    ch_hot_clear(&s->tx_hot);
+    ch_hot_clear(&s->addr_hot);
+    s->tx_hot_complete = s->addr_hot_complete = false;
+    return ch_store_renew_read(s, err);
+}
+
+typedef struct utxo_cut {
+    uint32_t height;
+    uint64_t cut_tx, cut_out;
+    uint32_t cut20, cut32;
+} utxo_cut;
+
+static int cut_utxo(ch_store *s, MDB_txn *txn, void *ctx) {
+    utxo_cut *c = ctx;
+    return cut_indexes(s, txn, c->height, c->cut_tx, c->cut_out, c->cut20, c->cut32);
+}
+
+typedef struct account_cut {
+    uint32_t height;
+    uint64_t cut_tx, cut_x;
+    uint32_t cut20, cut32;
+} account_cut;
+
+static int cut_account(ch_store *s, MDB_txn *txn, void *ctx) {
+    account_cut *c = ctx;
+    int rc = drop_tail_keys(s, txn, c->height, c->cut_tx);
+    return rc ? rc : cut_account_heads(s, txn, c->cut_x, c->cut20, c->cut32);
+}
+
+static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
+    const ch_bxfer_rec *bx = ch_col_at(&s->col[COL_BXFER], height);
+    account_cut c = {height, ch_store_block(s, height)->first_tx, bx->first_xfer,
+                     (uint32_t)bx->addrs20 + 1, ((uint32_t)bx->addrs32 + 1) | CH_ADDR_ID_WIDE};
+    uint64_t keep[COL_COUNT] = {0};
+    keep[COL_BLOCKS] = keep[COL_BXFER] = height;
+    keep[COL_TXS] = keep[COL_TXIDS] = keep[COL_ETXS] = c.cut_tx;
+    keep[COL_XFERS] = keep[COL_XPREV] = c.cut_x;
+    /* signals point at transfers: those past the cut go with them */
+    uint64_t n_sig = s->col[COL_SIGNALS].n_committed;
+    while (n_sig > 0 &&
+           ((const ch_signal_rec *)ch_col_at(&s->col[COL_SIGNALS], n_sig - 1))->xfer >= c.cut_x)
+        n_sig--;
+    keep[COL_SIGNALS] = n_sig;
+    keep[COL_ADDRS20] = bx->addrs20;
+    keep[COL_ADDRS32] = bx->addrs32;
+    return apply_cut(s, height, keep, cut_account, &c, err);
+}
+
 int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     ch_store_abort(s);
     uint64_t n_blocks = ch_col_count(&s->col[COL_BLOCKS]);
     if (height >= n_blocks) return 0;
+    if (s->account) return truncate_account(s, height, err);
     uint64_t cut_tx = ch_store_block(s, height)->first_tx;
     uint64_t n_tx = ch_col_count(&s->col[COL_TXS]);
     uint64_t cut_in = cut_tx < n_tx ? (ch_store_tx(s, cut_tx)->first_in_size & 0xffffffffffULL)
@@ -123,41 +265,13 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
         }
     }
 
-    mdb_txn_reset(s->rtxn);
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (!rc) rc = cut_indexes(s, txn, height, cut_tx, cut_out, cut20, cut32);
-    if (!rc) {
-        /* record the new lengths: temporarily view the columns as cut */
-        uint64_t keep[COL_COUNT] = {height,  cut_tx,  cut_tx,    cut_in,
-                                    cut_out, cut_out, cut20 - 1, (cut32 & ~CH_ADDR_ID_WIDE) - 1};
-        uint64_t saved[COL_COUNT];
-        for (int i = 0; i < COL_COUNT; i++) {
-            saved[i] = s->col[i].n_committed;
-            s->col[i].n_committed = keep[i];
-        }
-        rc = ch_store_write_lengths(s, txn, err) ? MDB_PANIC : 0;
-        for (int i = 0; i < COL_COUNT; i++)
-            s->col[i].n_committed = saved[i];
-    }
-    if (rc) {
-        mdb_txn_abort(txn);
-        free(unmark.v);
-        ch_store_renew_read(s, NULL);
-        return ch_err(err, "%s: cutting back to height %u: %s", s->dir, height, mdb_strerror(rc));
-    }
-    if ((rc = mdb_txn_commit(txn)) != 0) {
-        free(unmark.v);
-        ch_store_renew_read(s, NULL);
-        return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
-    }
     uint64_t keep[COL_COUNT] = {height,  cut_tx,  cut_tx,    cut_in,
                                 cut_out, cut_out, cut20 - 1, (cut32 & ~CH_ADDR_ID_WIDE) - 1};
-    for (int i = 0; i < COL_COUNT; i++)
-        if (ch_col_truncate(&s->col[i], keep[i], err) != 0) {
-            free(unmark.v);
-            return -1;
-        }
+    utxo_cut uc = {height, cut_tx, cut_out, cut20, cut32};
+    if (apply_cut(s, height, keep, cut_utxo, &uc, err) != 0) {
+        free(unmark.v);
+        return -1;
+    }
     uint32_t zero = 0;
     for (size_t i = 0; i < unmark.n; i++)
         if (ch_col_patch(&s->col[COL_OUTS], unmark.v[i], offsetof(ch_out_rec, spent), &zero, 4,
@@ -166,10 +280,5 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
             return -1;
         }
     free(unmark.v);
-    if (ch_col_sync(&s->col[COL_OUTS], err) != 0) return -1;
-    /* the hot maps may hold cut keys: start them over from LMDB */
-    ch_hot_clear(&s->tx_hot);
-    ch_hot_clear(&s->addr_hot);
-    s->tx_hot_complete = s->addr_hot_complete = false;
-    return ch_store_renew_read(s, err);
+    return ch_col_sync(&s->col[COL_OUTS], err);
 }
