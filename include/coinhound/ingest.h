@@ -33,4 +33,32 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
 /* Append one parsed block to an open store (no commit). */
 int ch_ingest_btc_block(ch_store *s, const ch_btc_block *b, ch_error *err);
 
+struct ch_evm_block;
+/* EVM chains: JSON-RPC response files or blockchain-etl exports at path (a
+ * file or a directory; see evm.h) into db_dir/<chain> (an account-chain
+ * store: eth, bsc, polygon, arbitrum, ...). Blocks the store has are
+ * skipped when their hash matches; a different hash at a stored height is a
+ * reorg: the store is cut back there and the new blocks appended. */
+int ch_ingest_evm(const char *path, const char *db_dir, const char *chain,
+                  const ch_ingest_opts *opts, ch_ingest_stats *stats, ch_error *err);
+/* A live node's HTTP JSON-RPC endpoint (libcurl): blocks [from, to] (to:
+ * the node's latest when has_to is false; from: the store's next block, or
+ * 0, when has_from is false), fetched in batches with retries, then as
+ * ch_ingest_evm. */
+typedef struct ch_node_opts {
+    uint64_t from_block, to_block;
+    bool has_from, has_to;
+    unsigned batch;   /* blocks per JSON-RPC batch (default 10) */
+    unsigned retries; /* per request, with backoff (default 5) */
+    bool traces;      /* also ask debug_traceBlockByNumber (callTracer) */
+} ch_node_opts;
+
+int ch_ingest_evm_node(const char *url, const char *db_dir, const char *chain,
+                       const ch_node_opts *node, const ch_ingest_opts *opts, ch_ingest_stats *stats,
+                       ch_error *err);
+
+/* Append one EVM block (no commit): a block's txs, each with its fee and
+ * transfers, then its withdrawals. */
+int ch_ingest_evm_block(ch_store *s, const struct ch_evm_block *b, ch_error *err);
+
 #endif

@@ -5,19 +5,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "coinhound/address.h"
 #include "coinhound/jsonw.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: coinhound address ADDR --db DIR [--json] [--limit N]\n\n"
+    fprintf(f, "usage: coinhound address ADDR --db DIR [--json] [--limit N] [--chain NAME]\n\n"
                "What the store knows of one address: received, sent, balance (satoshi in\n"
                "JSON, BTC in text), its transaction count, first and last seen, and its\n"
                "transactions, newest first (--limit N, default 100; 0 for all), each with\n"
                "the amount it moved to (+) or from (-) the address. Outputs locked to a\n"
                "bare public key (P2PK) count under the P2PKH address of that key.\n"
                "Exit 1 when the address never appears, 2 when it is not a valid address.\n\n"
+               "An EVM address (0x...) is looked up in the account store DIR/NAME (--chain,\n"
+               "default eth): received, sent and balance per asset (native and each token\n"
+               "contract, in base units), counterparties by number of transfers (--limit),\n"
+               "and the first and last block it appears in.\n\n"
                "example:\n  coinhound address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S --db ./chdb\n");
 }
 
@@ -50,12 +55,11 @@ static int by_tx_desc(const void *a, const void *b) {
 }
 
 int cmd_address(int argc, char **argv) {
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"limit", required_argument, 0, 'l'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *db = NULL;
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"chain", required_argument, 0, 'c'},
+        {"json", no_argument, 0, 'j'},     {"limit", required_argument, 0, 'l'},
+        {"help", no_argument, 0, 'h'},     {0, 0, 0, 0}};
+    const char *db = NULL, *chain = NULL;
     bool json = false;
     uint64_t limit = 100;
     int c;
@@ -63,6 +67,8 @@ int cmd_address(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
+        else if (c == 'c')
+            chain = optarg;
         else if (c == 'j')
             json = true;
         else if (c == 'l')
@@ -78,6 +84,15 @@ int cmd_address(int argc, char **argv) {
     }
     const char *arg = argv[optind];
     ch_error err;
+    if (!strncmp(arg, "0x", 2) || !strncmp(arg, "0X", 2) || (chain && strcmp(chain, "btc"))) {
+        if (!(db = cli_db_dir("address", db))) return 2;
+        ch_store *es;
+        if (ch_store_open(db, chain ? chain : "eth", CH_STORE_READ, &es, &err) != 0)
+            return cli_fail("address", &err);
+        int erc = cli_account_address(es, arg, json, limit);
+        ch_store_close(es);
+        return erc;
+    }
     ch_addr a;
     if (ch_addr_from_string(arg, &a, NULL, &err) != 0)
         return cli_failf("address", "'%s' is not a valid address: %s", arg, err.msg);

@@ -11,22 +11,38 @@
 #include "coinhound/jsonw.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: coinhound ingest btc BLOCKS_DIR --db DIR [options]\n\n"
-               "Reads Bitcoin Core's block files (BLOCKS_DIR/blk*.dat, de-obfuscated with\n"
-               "xor.dat when present), orders them by prev-hash from genesis, and appends the\n"
-               "blocks the store lacks to DIR/btc. Re-running ingests only new blocks; a\n"
-               "stale tip in the store is replaced by the best chain's blocks. Killing it at\n"
-               "any moment leaves the store at its last commit and the next run resumes.\n\n"
-               "options:\n"
-               "  --db DIR           the database directory (or $COINHOUND_DB)\n"
-               "  --max-blocks N     stop after N new blocks\n"
-               "  --commit-mb N      commit every N MiB of new records (default 64)\n"
-               "  --progress         show progress even when stderr is not a terminal\n"
-               "  --no-progress      never show progress\n"
-               "  --json             print the summary as JSON\n\n"
-               "example:\n"
-               "  coinhound ingest btc ~/.bitcoin/blocks --db ./chdb\n"
-               "  coinhound status --db ./chdb\n");
+    fprintf(
+        f, "usage: coinhound ingest btc BLOCKS_DIR --db DIR [options]\n\n"
+           "Reads Bitcoin Core's block files (BLOCKS_DIR/blk*.dat, de-obfuscated with\n"
+           "xor.dat when present), orders them by prev-hash from genesis, and appends the\n"
+           "blocks the store lacks to DIR/btc. Re-running ingests only new blocks; a\n"
+           "stale tip in the store is replaced by the best chain's blocks. Killing it at\n"
+           "any moment leaves the store at its last commit and the next run resumes.\n\n"
+           "eth reads EVM chains into DIR/NAME (--chain eth, bsc, polygon, arbitrum, ...;\n"
+           "default eth): JSON-RPC responses saved as files (eth_getBlockByNumber with\n"
+           "full transactions, receipts, callTracer or trace_block traces; one file per\n"
+           "response or JSON lines), blockchain-etl exports (CSV or JSON lines: blocks,\n"
+           "transactions, receipts, logs, token_transfers, traces) in a file or a\n"
+           "directory, or a live node's HTTP JSON-RPC URL (--from-block, --to-block).\n"
+           "Blocks already stored are skipped; a different block at a stored height is a\n"
+           "reorg and replaces the store's blocks from there.\n\n"
+           "options:\n"
+           "  --db DIR           the database directory (or $COINHOUND_DB)\n"
+           "  --max-blocks N     stop after N new blocks\n"
+           "  --commit-mb N      commit every N MiB of new records (default 64)\n"
+           "  --progress         show progress even when stderr is not a terminal\n"
+           "  --no-progress      never show progress\n"
+           "  --json             print the summary as JSON\n"
+           "  --chain NAME       (eth) the store's name under DIR (default eth)\n"
+           "  --from-block N     (eth URL) first block to fetch\n"
+           "  --to-block N       (eth URL) last block to fetch (default: the node's latest)\n"
+           "  --batch N          (eth URL) blocks per JSON-RPC batch (default 10)\n"
+           "  --traces           (eth URL) also fetch internal calls (debug_traceBlockByNumber)\n\n"
+           "example:\n"
+           "  coinhound ingest btc ~/.bitcoin/blocks --db ./chdb\n"
+           "  coinhound ingest eth ./etl-export/ --db ./chdb --chain eth\n"
+           "  coinhound ingest eth http://localhost:8545 --db ./chdb --from-block 21895000\n"
+           "  coinhound status --db ./chdb\n");
 }
 
 int cmd_ingest(int argc, char **argv) {
@@ -35,12 +51,18 @@ int cmd_ingest(int argc, char **argv) {
                                          {"commit-mb", required_argument, 0, 'c'},
                                          {"progress", no_argument, 0, 'p'},
                                          {"commit-bytes", required_argument, 0, 'b'},
+                                         {"chain", required_argument, 0, 'C'},
+                                         {"from-block", required_argument, 0, 'F'},
+                                         {"to-block", required_argument, 0, 'T'},
+                                         {"batch", required_argument, 0, 'B'},
+                                         {"traces", no_argument, 0, 'R'},
                                          {"no-progress", no_argument, 0, 'q'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL;
+    const char *db = NULL, *chain = "eth";
     ch_ingest_opts o = {.progress = -1};
+    ch_node_opts node = {.batch = 10, .retries = 5};
     bool json = false;
     int c;
     optind = 1;
@@ -79,13 +101,23 @@ int cmd_ingest(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[optind], "btc") != 0)
-        return cli_failf("ingest", "'%s' is not a chain this command reads (use: btc)",
-                         argv[optind]);
+    const char *family = argv[optind], *src = argv[optind + 1];
+    if (strcmp(family, "btc") != 0 && strcmp(family, "eth") != 0)
+        return cli_failf("ingest", "'%s' is not a chain family this command reads (btc or eth)",
+                         family);
+    if (!strcmp(family, "eth") && !strcmp(chain, "btc"))
+        return cli_failf("ingest", "--chain btc is the Bitcoin store; name the EVM chain");
     if (!(db = cli_db_dir("ingest", db))) return 2;
     ch_error err;
     ch_ingest_stats st;
-    if (ch_ingest_btc(argv[optind + 1], db, &o, &st, &err) != 0) return cli_fail("ingest", &err);
+    int rc;
+    if (!strcmp(family, "btc"))
+        rc = ch_ingest_btc(src, db, &o, &st, &err);
+    else if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8))
+        rc = ch_ingest_evm_node(src, db, chain, &node, &o, &st, &err);
+    else
+        rc = ch_ingest_evm(src, db, chain, &o, &st, &err);
+    if (rc != 0) return cli_fail("ingest", &err);
     double rate = st.seconds > 0 ? (double)st.txs / st.seconds : 0;
     if (json) {
         ch_jw w;

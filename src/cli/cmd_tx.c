@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/store_json.h"
@@ -21,16 +22,19 @@ static void usage(FILE *f) {
 
 int cmd_tx(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"chain", required_argument, 0, 'c'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL;
+    const char *db = NULL, *chain = NULL;
     bool json = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
+        else if (c == 'c')
+            chain = optarg;
         else if (c == 'j')
             json = true;
         else {
@@ -44,12 +48,15 @@ int cmd_tx(int argc, char **argv) {
     }
     const char *arg = argv[optind];
     ch_hash256 txid;
-    if (ch_hash256_from_hex(arg, &txid) != 0)
-        return cli_failf("tx", "'%s' is not a txid (64 hex digits)", arg);
+    bool evm = !strncmp(arg, "0x", 2) || (chain && strcmp(chain, "btc") != 0);
+    if (evm ? cli_evm_hash(arg, &txid) != 0 : ch_hash256_from_hex(arg, &txid) != 0)
+        return cli_failf("tx", "'%s' is not a %s", arg,
+                         evm ? "transaction hash (0x + 64 hex digits)" : "txid (64 hex digits)");
     if (!(db = cli_db_dir("tx", db))) return 2;
     ch_error err;
     ch_store *s;
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("tx", &err);
+    if (ch_store_open(db, chain ? chain : evm ? "eth" : "btc", CH_STORE_READ, &s, &err) != 0)
+        return cli_fail("tx", &err);
     uint64_t tx;
     int rc = ch_store_find_tx(s, &txid, &tx, &err);
     if (rc <= 0) {
@@ -60,7 +67,9 @@ int cmd_tx(int argc, char **argv) {
         ch_store_close(s);
         return rc < 0 ? 2 : 1;
     }
-    if (json) {
+    if (ch_store_is_account(s)) {
+        cli_account_tx(s, tx, json);
+    } else if (json) {
         ch_jw w;
         ch_jw_init(&w, stdout);
         cli_tx_json(&w, s, tx);

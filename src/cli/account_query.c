@@ -1,0 +1,301 @@
+#include "cli/account_query.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "coinhound/address.h"
+#include "coinhound/chainaddr.h"
+#include "coinhound/jsonw.h"
+
+static const char *const KIND_NAMES[] = {"native",     "internal", "token", "nft",
+                                         "withdrawal", "fee",      "reward"};
+
+static const char *kind_name(uint8_t k) {
+    return k < sizeof KIND_NAMES / sizeof KIND_NAMES[0] ? KIND_NAMES[k] : "unknown";
+}
+
+int cli_evm_hash(const char *s, ch_hash256 *h) {
+    if (!s || strncmp(s, "0x", 2) != 0 || strlen(s) != 66) return -1;
+    return ch_hex_decode(s + 2, 64, h->b, 32);
+}
+
+const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[40]) {
+    char tmp[40];
+    int n = 0;
+    while (hi || lo || n == 0) { /* divide the 128-bit value by 10, digit by digit */
+        uint64_t rem_hi = hi % 10;
+        hi /= 10;
+        /* (rem_hi * 2^64 + lo) / 10, without 128-bit types */
+        uint64_t q = 0, r = rem_hi;
+        for (int bit = 63; bit >= 0; bit--) {
+            r = (r << 1) | ((lo >> bit) & 1);
+            q <<= 1;
+            if (r >= 10) {
+                r -= 10;
+                q |= 1;
+            }
+        }
+        lo = q;
+        tmp[n++] = (char)('0' + r);
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return out;
+}
+
+static const char *addr_hex(const ch_store *s, uint32_t id, char buf[128]) {
+    if (id == 0) return NULL;
+    ch_addr a;
+    ch_store_addr_of(s, id, &a);
+    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : NULL;
+}
+
+static void hash_hex(const uint8_t b[32], char out[67]) {
+    out[0] = '0';
+    out[1] = 'x';
+    ch_hex_encode(b, 32, out + 2);
+}
+
+static void json_xfer(ch_jw *w, const ch_store *s, uint64_t x) {
+    const ch_xfer_rec *r = ch_store_xfer(s, x);
+    char a[128], v[40];
+    ch_jw_obj_begin(w);
+    ch_jw_key(w, "kind");
+    ch_jw_str(w, kind_name(r->kind));
+    ch_jw_key(w, "asset");
+    ch_jw_str(w, r->asset ? addr_hex(s, r->asset, a) : "native");
+    ch_jw_key(w, "from");
+    ch_jw_str(w, addr_hex(s, r->from, a));
+    ch_jw_key(w, "to");
+    ch_jw_str(w, addr_hex(s, r->to, a));
+    ch_jw_key(w, "value");
+    ch_jw_str(w, cli_u128_dec(r->value_lo, r->value_hi, v));
+    ch_jw_key(w, "position");
+    ch_jw_uint(w, r->position);
+    if (r->flags & CH_XFER_ZERO_SPOOF) {
+        ch_jw_key(w, "zero_value_spoof");
+        ch_jw_bool(w, true);
+    }
+    ch_jw_obj_end(w);
+}
+
+int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
+    char h[67], a[128], b[128], v[40];
+    ch_hash256 id;
+    ch_store_txid(s, tx, &id);
+    hash_hex(id.b, h);
+    uint32_t height = ch_store_tx_height(s, tx);
+    const ch_block_rec *blk = ch_store_block(s, height);
+    const ch_etx_rec *e = ch_store_etx(s, tx);
+    uint64_t first, n, fee_lo = 0, fee_hi = 0;
+    ch_store_tx_xfers(s, tx, &first, &n);
+    for (uint64_t x = first; x < first + n; x++)
+        if (ch_store_xfer(s, x)->kind == CH_XFER_FEE) {
+            fee_lo = ch_store_xfer(s, x)->value_lo;
+            fee_hi = ch_store_xfer(s, x)->value_hi;
+        }
+    uint64_t number = ch_store_first_number(s) + height;
+    const char *status = e->status == 1 ? "success" : e->status == 0 ? "failed" : "unknown";
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "hash");
+        ch_jw_str(&w, h);
+        ch_jw_key(&w, "block_number");
+        ch_jw_uint(&w, number);
+        ch_jw_key(&w, "block_hash");
+        hash_hex(blk->hash, h);
+        ch_jw_str(&w, h);
+        ch_jw_key(&w, "time");
+        ch_jw_uint(&w, blk->time);
+        ch_jw_key(&w, "from");
+        ch_jw_str(&w, addr_hex(s, e->from, a));
+        ch_jw_key(&w, "to");
+        ch_jw_str(&w, addr_hex(s, e->to, a));
+        if (e->created) {
+            ch_jw_key(&w, "created");
+            ch_jw_str(&w, addr_hex(s, e->created, a));
+        }
+        ch_jw_key(&w, "status");
+        ch_jw_str(&w, status);
+        ch_jw_key(&w, "fee");
+        ch_jw_str(&w, cli_u128_dec(fee_lo, fee_hi, v));
+        ch_jw_key(&w, "transfers");
+        ch_jw_arr_begin(&w);
+        for (uint64_t x = first; x < first + n; x++)
+            json_xfer(&w, s, x);
+        ch_jw_arr_end(&w);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+        return 0;
+    }
+    char t[32];
+    printf("tx %s\n  block %" PRIu64 "  %s UTC  %s\n", h, number, cli_time(blk->time, t), status);
+    printf("  from %s\n  to   %s\n", addr_hex(s, e->from, a) ? a : "-",
+           e->to ? addr_hex(s, e->to, b) : "(contract creation)");
+    printf("  fee  %s wei\n  transfers (%" PRIu64 ")\n", cli_u128_dec(fee_lo, fee_hi, v), n);
+    for (uint64_t x = first; x < first + n; x++) {
+        const ch_xfer_rec *r = ch_store_xfer(s, x);
+        if (r->kind == CH_XFER_FEE) continue;
+        char asset[128];
+        printf("    %-8s %s -> %s  %s %s\n", kind_name(r->kind), addr_hex(s, r->from, a) ? a : "-",
+               addr_hex(s, r->to, b) ? b : "-", cli_u128_dec(r->value_lo, r->value_hi, v),
+               r->asset ? addr_hex(s, r->asset, asset) : "wei");
+    }
+    return 0;
+}
+
+/* --- an account --- */
+
+typedef struct asset_bal {
+    uint32_t asset;
+    uint64_t in_lo, in_hi, out_lo, out_hi; /* 128-bit sums */
+} asset_bal;
+
+typedef struct peer {
+    uint32_t addr;
+    uint32_t count;
+} peer;
+
+static void add128(uint64_t *lo, uint64_t *hi, uint64_t alo, uint64_t ahi) {
+    uint64_t l = *lo + alo;
+    *hi += ahi + (l < *lo);
+    *lo = l;
+}
+
+static int by_count(const void *a, const void *b) {
+    const peer *x = a, *y = b;
+    return x->count < y->count   ? 1
+           : x->count > y->count ? -1
+                                 : (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit) {
+    ch_chainaddr c;
+    ch_error err;
+    if (ch_chainaddr_parse(text, CH_FAM_EVM, &c, &err) != 0 || c.family != CH_FAM_EVM)
+        return cli_failf("address", "'%s' is not a valid EVM address: %s", text, err.msg);
+    ch_addr a;
+    memset(&a, 0, sizeof a);
+    a.kind = CH_ADDR_EVM;
+    a.len = 20;
+    if (ch_hex_decode(c.canonical + 2, 40, a.bytes, 20) != 0)
+        return cli_failf("address", "'%s' is not a valid EVM address", text);
+    uint32_t id;
+    uint64_t last;
+    int rc = ch_store_find_addr(s, &a, &id, &last, &err);
+    if (rc < 0) return cli_fail("address", &err);
+    if (rc == 0 || last == UINT64_MAX) {
+        fprintf(stderr, "coinhound address: %s never appears in the store\n", c.canonical);
+        return 1;
+    }
+    asset_bal *bal = NULL;
+    peer *peers = NULL;
+    size_t nb = 0, np = 0, cb = 0, cp = 0;
+    uint64_t n_xfers = 0, first_x = last;
+    uint32_t txs = 0, last_tx = UINT32_MAX;
+    for (int64_t x = (int64_t)last; x >= 0; x = ch_store_xfer_prev(s, (uint64_t)x, id)) {
+        const ch_xfer_rec *r = ch_store_xfer(s, (uint64_t)x);
+        n_xfers++;
+        first_x = (uint64_t)x;
+        if (r->tx != last_tx) txs++, last_tx = r->tx;
+        if (r->kind == CH_XFER_NFT) continue; /* a token id, not an amount */
+        size_t i = 0;
+        while (i < nb && bal[i].asset != r->asset)
+            i++;
+        if (i == nb) {
+            if (nb == cb) bal = realloc(bal, (cb = cb ? cb * 2 : 8) * sizeof *bal);
+            bal[nb++] = (asset_bal){r->asset, 0, 0, 0, 0};
+        }
+        if (r->to == id) add128(&bal[i].in_lo, &bal[i].in_hi, r->value_lo, r->value_hi);
+        if (r->from == id) add128(&bal[i].out_lo, &bal[i].out_hi, r->value_lo, r->value_hi);
+        uint32_t other = r->from == id ? r->to : r->from;
+        if (other == 0 || other == id) continue;
+        size_t j = 0;
+        while (j < np && peers[j].addr != other)
+            j++;
+        if (j == np) {
+            if (np == cp) peers = realloc(peers, (cp = cp ? cp * 2 : 16) * sizeof *peers);
+            peers[np++] = (peer){other, 0};
+        }
+        peers[j].count++;
+    }
+    if (np) qsort(peers, np, sizeof *peers, by_count);
+    const ch_xfer_rec *fr = ch_store_xfer(s, first_x), *lr = ch_store_xfer(s, last);
+    uint32_t fh = fr->tx != CH_NO_TX ? ch_store_tx_height(s, fr->tx) : 0;
+    uint32_t lh = lr->tx != CH_NO_TX ? ch_store_tx_height(s, lr->tx) : 0;
+    uint64_t base = ch_store_first_number(s);
+    char buf[128], v1[40], v2[40], v3[40];
+    size_t show = limit == 0 || limit > np ? np : (size_t)limit;
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "address");
+        ch_jw_str(&w, c.canonical);
+        ch_jw_key(&w, "transfers");
+        ch_jw_uint(&w, n_xfers);
+        ch_jw_key(&w, "tx_count");
+        ch_jw_uint(&w, txs);
+        ch_jw_key(&w, "first_seen");
+        ch_jw_uint(&w, base + fh);
+        ch_jw_key(&w, "last_seen");
+        ch_jw_uint(&w, base + lh);
+        ch_jw_key(&w, "balances");
+        ch_jw_arr_begin(&w);
+        for (size_t i = 0; i < nb; i++) {
+            uint64_t blo = bal[i].in_lo - bal[i].out_lo;
+            uint64_t bhi = bal[i].in_hi - bal[i].out_hi - (bal[i].in_lo < bal[i].out_lo);
+            bool negative = bal[i].out_hi > bal[i].in_hi ||
+                            (bal[i].out_hi == bal[i].in_hi && bal[i].out_lo > bal[i].in_lo);
+            ch_jw_obj_begin(&w);
+            ch_jw_key(&w, "asset");
+            ch_jw_str(&w, bal[i].asset ? addr_hex(s, bal[i].asset, buf) : "native");
+            ch_jw_key(&w, "received");
+            ch_jw_str(&w, cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1));
+            ch_jw_key(&w, "sent");
+            ch_jw_str(&w, cli_u128_dec(bal[i].out_lo, bal[i].out_hi, v2));
+            ch_jw_key(&w, "balance");
+            /* negative when the store started after the account was funded */
+            if (negative)
+                ch_jw_null(&w);
+            else
+                ch_jw_str(&w, cli_u128_dec(blo, bhi, v3));
+            ch_jw_obj_end(&w);
+        }
+        ch_jw_arr_end(&w);
+        ch_jw_key(&w, "counterparties");
+        ch_jw_arr_begin(&w);
+        for (size_t i = 0; i < show; i++) {
+            ch_jw_obj_begin(&w);
+            ch_jw_key(&w, "address");
+            ch_jw_str(&w, addr_hex(s, peers[i].addr, buf));
+            ch_jw_key(&w, "transfers");
+            ch_jw_uint(&w, peers[i].count);
+            ch_jw_obj_end(&w);
+        }
+        ch_jw_arr_end(&w);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    } else {
+        printf("address   %s\n", c.canonical);
+        printf("txs       %u (%" PRIu64 " transfers)\n", txs, n_xfers);
+        printf("first     block %" PRIu64 "\nlast      block %" PRIu64 "\n", base + fh, base + lh);
+        for (size_t i = 0; i < nb; i++)
+            printf("asset %s: received %s, sent %s\n",
+                   bal[i].asset ? addr_hex(s, bal[i].asset, buf) : "native (wei)",
+                   cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1),
+                   cli_u128_dec(bal[i].out_lo, bal[i].out_hi, v2));
+        for (size_t i = 0; i < show; i++)
+            printf("  counterparty %s  %u transfers\n", addr_hex(s, peers[i].addr, buf),
+                   peers[i].count);
+    }
+    free(bal);
+    free(peers);
+    return 0;
+}
