@@ -10,7 +10,7 @@
 #include "coinhound/store.h"
 
 #define N_ACCOUNTS 12
-#define N_TOKENS 3
+#define N_TOKENS   3
 
 typedef struct planned {
     uint32_t block, tx; /* tx within the block; UINT32_MAX = withdrawal */
@@ -52,23 +52,28 @@ static size_t plan_chain(planned *p, size_t cap, uint32_t blocks, unsigned seed)
             for (uint32_t i = 0; i < k; i++) {
                 uint32_t to = 1 + (uint32_t)(rand() % N_ACCOUNTS);
                 uint32_t token = (uint32_t)(rand() % (N_TOKENS + 1));
-                p[n++] = (planned){b, t, sender, to, token, (uint64_t)(rand() % 1000),
+                p[n++] = (planned){b,
+                                   t,
+                                   sender,
+                                   to,
+                                   token,
+                                   (uint64_t)(rand() % 1000),
                                    token ? CH_XFER_TOKEN : CH_XFER_NATIVE};
             }
             p[n++] = (planned){b, t, sender, 0, 0, 21, CH_XFER_FEE};
         }
         if (rand() % 5 == 0 && n < cap)
-            p[n++] = (planned){b, UINT32_MAX, 0, 1 + (uint32_t)(rand() % N_ACCOUNTS), 0, 500,
-                               CH_XFER_WITHDRAWAL};
+            p[n++] = (planned){b,   UINT32_MAX,        0, 1 + (uint32_t)(rand() % N_ACCOUNTS), 0,
+                               500, CH_XFER_WITHDRAWAL};
     }
     return n;
 }
 
 /* Write blocks [from, to) of the plan; salt changes hashes (a rival chain). */
-static void write_blocks(ch_store *s, const planned *p, size_t n, uint32_t from, uint32_t to,
-                         uint32_t salt) {
+static void write_blocks(ch_store *s, const planned *p, size_t n, uint32_t first_block,
+                         uint32_t end_block, uint32_t salt) {
     ch_error err;
-    for (uint32_t b = from; b < to; b++) {
+    for (uint32_t b = first_block; b < end_block; b++) {
         ch_block_meta m = {.hash = hash_of(1, b, salt), .time = 1000 + b};
         assert_int_equal(ch_store_begin_block(s, &m, &err), 0);
         uint32_t cur = UINT32_MAX;
@@ -79,8 +84,7 @@ static void write_blocks(ch_store *s, const planned *p, size_t n, uint32_t from,
             if (p[i].tx != cur) {
                 cur = p[i].tx;
                 ch_hash256 h = hash_of(2, b * 16 + cur, salt);
-                assert_int_equal(
-                    ch_store_add_account_tx(s, &h, &from, &to, NULL, 1, 2, &err), 0);
+                assert_int_equal(ch_store_add_account_tx(s, &h, &from, &to, NULL, 1, 2, &err), 0);
             }
             assert_int_equal(ch_store_add_transfer(s, p[i].kind, (uint32_t)i,
                                                    p[i].token ? &tok : NULL, &from,
@@ -140,7 +144,7 @@ static void check_histories(ch_store *s, const planned *p, size_t n, uint32_t bl
     }
 }
 
-static const char *COLS[] = {"blocks.col", "txs.col",   "txids.col", "etxs.col",  "xfers.col",
+static const char *COLS[] = {"blocks.col", "txs.col",   "txids.col",   "etxs.col",   "xfers.col",
                              "xprev.col",  "bxfer.col", "addrs20.col", "signals.col"};
 
 static void assert_same_columns(const char *a, const char *b) {
@@ -154,7 +158,8 @@ static void assert_same_columns(const char *a, const char *b) {
         assert_non_null(y);
         if (la != lb || memcmp(x, y, la) != 0) {
             size_t k = 0;
-            while (k < la && k < lb && x[k] == y[k]) k++;
+            while (k < la && k < lb && x[k] == y[k])
+                k++;
             fail_msg("%s differs (sizes %zu, %zu; first difference at byte %zu)", COLS[i], la, lb,
                      k);
         }
@@ -199,7 +204,8 @@ static void test_histories_and_balances(void **state) {
         seen += k;
     }
     uint64_t withdrawals = 0;
-    for (size_t i = 0; i < n; i++) withdrawals += p[i].kind == CH_XFER_WITHDRAWAL;
+    for (size_t i = 0; i < n; i++)
+        withdrawals += p[i].kind == CH_XFER_WITHDRAWAL;
     assert_true(seen + withdrawals == n);
     ch_store_close(s);
     tu_rmrf(dir);
@@ -239,7 +245,8 @@ static void test_resume_reorg_abort(void **state) {
     ch_hash256 gone = hash_of(2, 160 * 16, 99), kept = hash_of(2, 160 * 16, 0);
     uint64_t tx;
     bool has_tx160 = false;
-    for (size_t i = 0; i < n; i++) has_tx160 |= p[i].block == 160 && p[i].tx == 0;
+    for (size_t i = 0; i < n; i++)
+        has_tx160 |= p[i].block == 160 && p[i].tx == 0;
     assert_int_equal(ch_store_find_tx(s, &gone, &tx, &err), 0);
     if (has_tx160) assert_int_equal(ch_store_find_tx(s, &kept, &tx, &err), 1);
     ch_store_close(s);
