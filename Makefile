@@ -13,7 +13,7 @@ Q       := $(if $(filter 1,$(V)),,@)
 BUILD   ?= build
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-PKGS    := lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd
+PKGS    := lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP

@@ -126,6 +126,10 @@ typedef struct ch_evm_block {
     ch_evm_withdrawal *withdrawals;
     struct ch_evm_arena *arena; /* owns the arrays and byte strings */
     bool has_header; /* addition: false when only receipts, logs or traces named the block */
+    /* addition: trace frames left out because no source placed their tx
+     * (a trace naming its tx by hash only, in an export holding a subset of
+     * the block's transactions) */
+    size_t n_unplaced_calls;
 } ch_evm_block;
 
 void ch_evm_block_init(ch_evm_block *b);

@@ -152,9 +152,14 @@ int cmd_ingest(int argc, char **argv) {
     if (st.blocks == 0)
         printf("up to date: tip height %u\n", st.tip_height);
     else
-        printf("ingested %" PRIu64 " blocks (heights %u..%u), %" PRIu64 " txs, %.1f MB in %.2f s"
-               " (%.0f tx/s); %" PRIu64 " stale blocks ignored\n",
-               st.blocks, st.start_height, st.tip_height, st.txs, (double)st.bytes / 1e6,
-               st.seconds, rate, st.stale);
+        printf("ingested %" PRIu64 " blocks (heights %u..%u), %" PRIu64 " txs in %.2f s"
+               " (%.0f tx/s)",
+               st.blocks, st.start_height, st.tip_height, st.txs, st.seconds, rate);
+    if (st.blocks != 0 && st.bytes)
+        printf(", %.1f MB (%.1f MB/s)", (double)st.bytes / 1e6,
+               st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0.0);
+    if (st.blocks != 0 && !strcmp(family, "btc"))
+        printf("; %" PRIu64 " stale blocks ignored", st.stale);
+    if (st.blocks != 0) printf("\n");
     return 0;
 }

@@ -11,30 +11,34 @@
 
 int cmd_status(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"chain", required_argument, 0, 'c'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL;
+    const char *db = NULL, *chain = "btc";
     bool json = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
+        else if (c == 'c')
+            chain = optarg;
         else if (c == 'j')
             json = true;
         else {
             FILE *f = c == 'h' ? stdout : stderr;
-            fprintf(f, "usage: coinhound status --db DIR [--json]\n\n"
+            fprintf(f, "usage: coinhound status --db DIR [--chain NAME] [--json]\n\n"
                        "The store's tip (height and hash), its counts of blocks, transactions,\n"
-                       "inputs, outputs and addresses, and its size on disk.\n");
+                       "inputs, outputs and addresses (transfers for EVM chains), and its size on\n"
+                       "disk. --chain names the store under DIR (default btc; eth, bsc, ...).\n");
             return c == 'h' ? 0 : 2;
         }
     }
     if (!(db = cli_db_dir("status", db))) return 2;
     ch_error err;
     ch_store *s;
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("status", &err);
+    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("status", &err);
     ch_store_counts n;
     ch_store_get_counts(s, &n);
     uint64_t disk = ch_store_disk_bytes(s);
@@ -49,7 +53,7 @@ int cmd_status(int argc, char **argv) {
         ch_jw_init(&w, stdout);
         ch_jw_obj_begin(&w);
         ch_jw_key(&w, "chain");
-        ch_jw_str(&w, "btc");
+        ch_jw_str(&w, chain);
         ch_jw_key(&w, "tip_height");
         if (n.blocks)
             ch_jw_uint(&w, n.blocks - 1);
@@ -67,6 +71,8 @@ int cmd_status(int argc, char **argv) {
         ch_jw_uint(&w, n.outputs);
         ch_jw_key(&w, "addresses");
         ch_jw_uint(&w, n.addresses);
+        ch_jw_key(&w, "transfers");
+        ch_jw_uint(&w, n.transfers);
         ch_jw_key(&w, "disk_bytes");
         ch_jw_uint(&w, disk);
         ch_jw_obj_end(&w);
@@ -74,10 +80,13 @@ int cmd_status(int argc, char **argv) {
     } else if (n.blocks == 0) {
         printf("empty store\n");
     } else {
-        printf("tip        %" PRIu64 " %s\n", n.blocks - 1, hash);
-        printf("blocks     %" PRIu64 "\ntxs        %" PRIu64 "\ninputs     %" PRIu64
-               "\noutputs    %" PRIu64 "\naddresses  %" PRIu64 "\n",
-               n.blocks, n.txs, n.inputs, n.outputs, n.addresses);
+        printf("tip        %" PRIu64 " %s\n", ch_store_first_number(s) + n.blocks - 1, hash);
+        printf("blocks     %" PRIu64 "\ntxs        %" PRIu64 "\n", n.blocks, n.txs);
+        if (ch_store_is_account(s))
+            printf("transfers  %" PRIu64 "\n", n.transfers);
+        else
+            printf("inputs     %" PRIu64 "\noutputs    %" PRIu64 "\n", n.inputs, n.outputs);
+        printf("addresses  %" PRIu64 "\n", n.addresses);
         printf("disk       %.1f MB (%.1f bytes per tx)\n", (double)disk / 1e6,
                n.txs ? (double)disk / (double)n.txs : 0.0);
     }

@@ -1,0 +1,101 @@
+/* Internals shared by the EVM parsers: the block arena, the parts a parser
+ * adds to a block before it is complete (receipts, traces not yet tied to a
+ * transaction), a set of blocks keyed by number, and small text helpers. */
+#ifndef COINHOUND_EVM_INTERNAL_H
+#define COINHOUND_EVM_INTERNAL_H
+
+#include <stdio.h>
+
+#include "coinhound/evm.h"
+
+/* A receipt waiting for its transaction (files come in any order). */
+typedef struct evm_receipt {
+    ch_hash256 tx_hash;
+    uint32_t tx_index;
+    bool has_hash, has_index;
+    int status; /* 1, 0, -1 unknown */
+    uint64_t gas_used, cumulative_gas_used;
+    ch_u256 price;
+    bool has_price;
+    ch_evm_addr contract;
+    bool has_contract;
+} evm_receipt;
+
+/* A trace frame waiting to be ordered and tied to its transaction. */
+typedef struct evm_pcall {
+    ch_evm_call c; /* c.trace_addr/c.depth already set */
+    ch_hash256 tx_hash;
+    bool has_hash, has_index;
+    uint32_t seq; /* arrival order: keeps rewards and equal keys stable */
+} evm_pcall;
+
+/* A log made from an ETL token_transfers row (its tx may be named by hash only). */
+typedef struct evm_ttlog {
+    ch_evm_log l;
+    ch_hash256 tx_hash;
+    bool has_index;
+} evm_ttlog;
+
+/* A tx hash and index a log told us (a trace may name its tx by hash only). */
+typedef struct evm_txref {
+    ch_hash256 hash;
+    uint32_t index;
+} evm_txref;
+
+struct ch_evm_arena {
+    struct evm_chunk *head, *cur; /* bump-allocated byte strings */
+    size_t tx_cap, logs_cap, calls_cap, wd_cap;
+    evm_receipt *rc;
+    size_t n_rc, rc_cap;
+    evm_pcall *pc;
+    size_t n_pc, pc_cap;
+    evm_txref *refs;
+    size_t n_refs, refs_cap;
+    evm_txref *claims; /* ETL transactions' block_hash, by tx index: checked against the header */
+    size_t n_claims, claims_cap;
+    struct evm_ttlog *tt; /* logs made from ETL token_transfers rows: used when no logs came */
+    size_t n_tt, tt_cap;
+};
+
+/* --- building a block (block.c) --- */
+void *evm_alloc(ch_evm_block *b, size_t n); /* NULL when out of memory */
+ch_evm_tx *evm_add_tx(ch_evm_block *b);     /* zeroed, status -1 */
+ch_evm_log *evm_add_log(ch_evm_block *b);
+evm_ttlog *evm_add_tt(ch_evm_block *b);
+ch_evm_withdrawal *evm_add_withdrawal(ch_evm_block *b);
+evm_receipt *evm_add_receipt(ch_evm_block *b);
+evm_pcall *evm_add_pcall(ch_evm_block *b);
+int evm_add_txref(ch_evm_block *b, const ch_hash256 *hash, uint32_t index); /* -1 out of memory */
+int evm_add_claim(ch_evm_block *b, const ch_hash256 *block_hash, uint32_t index);
+/* Sort, join receipts and traces to transactions, check consistency. */
+int evm_block_finish(ch_evm_block *b, ch_error *err);
+
+/* Blocks keyed by number, kept sorted. */
+typedef struct evm_set {
+    ch_evm_block **v;
+    size_t n, cap;
+} evm_set;
+ch_evm_block *evm_set_get(evm_set *s, uint64_t number); /* NULL when out of memory */
+/* Finish every block; on success move them into a fresh array. */
+int evm_set_finish(evm_set *s, ch_error *err);
+int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error *err);
+void evm_set_free(evm_set *s);
+
+/* --- parsers into a set --- */
+int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err);
+int evm_etl_parse(evm_set *s, const char *text, size_t len, const char *name, ch_evm_format fmt,
+                  ch_error *err);
+/* fmt AUTO, ETL_CSV or ETL_JSON; the stream is read to its end. */
+int evm_etl_parse_file(evm_set *s, FILE *f, const char *name, ch_evm_format fmt, ch_error *err);
+
+/* --- text helpers (u256.c) --- */
+/* Hex bytes "0x..." (even number of digits) into the arena. */
+int evm_hex_bytes(ch_evm_block *b, const char *s, size_t len, const uint8_t **out, size_t *out_len);
+int evm_hex_fixed(const char *s, size_t len, uint8_t *out, size_t n); /* "0x" + 2n digits */
+int evm_hex_u64(const char *s, size_t len, uint64_t *out);            /* quantity */
+int evm_dec_u64(const char *s, size_t len, uint64_t *out);
+/* Decimal, or hex with 0x (ETL exports write decimal; some tools write hex). */
+int evm_num_u256(const char *s, size_t len, ch_u256 *out);
+int evm_num_u64(const char *s, size_t len, uint64_t *out);
+
+#endif

@@ -1,0 +1,567 @@
+/* Ethereum JSON-RPC responses (jansson): eth_getBlockByNumber with full
+ * transactions, eth_getBlockReceipts / eth_getTransactionReceipt,
+ * eth_getLogs / eth_getFilterLogs, debug_traceBlockByNumber (callTracer) and
+ * Parity's trace_block. A buffer may hold one document, an array of
+ * responses (a batch), or several documents one after another (JSON lines).
+ * What a response is comes from the shape of its result, not its id; only
+ * callTracer results do not say their block, which then comes from the name
+ * ("debug_traceBlockByNumber_0x..." as the fixture files are called). */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "chains/eth/evm_internal.h"
+
+typedef struct rctx {
+    evm_set *set;
+    const char *name;
+    size_t doc_off;  /* byte offset of the document being read */
+    char where[96];  /* what is being read, for messages */
+    bool name_block; /* the name says which block (debug_traceBlockByNumber_0x..) */
+    uint64_t name_number;
+    ch_error *err;
+} rctx;
+
+__attribute__((format(printf, 2, 3))) static int fail(rctx *c, const char *fmt, ...) {
+    char msg[CH_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ch_err(c->err, "%s: document at byte %zu: %s%s%s", c->name, c->doc_off, c->where,
+                  c->where[0] ? ": " : "", msg);
+}
+
+/* --- field access -------------------------------------------------------- */
+
+/* 1 a string, 0 absent or null, -1 another type */
+static int str_of(json_t *o, const char *key, const char **s, size_t *len) {
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_string(v)) return -1;
+    *s = json_string_value(v);
+    *len = json_string_length(v);
+    return 1;
+}
+
+static int need_str(rctx *c, json_t *o, const char *key, const char **s, size_t *len) {
+    int r = str_of(o, key, s, len);
+    if (r == 0) return fail(c, "missing \"%s\"", key);
+    if (r < 0) return fail(c, "\"%s\" is not a string", key);
+    return 0;
+}
+
+/* A quantity: "0x..." or, as Parity writes block numbers and positions, a
+ * non-negative JSON integer. 1 read, 0 absent/null, -1 error (reported). */
+static int opt_u64(rctx *c, json_t *o, const char *key, uint64_t *out) {
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v)) return 0;
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return 1;
+    }
+    if (!json_is_string(v) || evm_hex_u64(json_string_value(v), json_string_length(v), out) != 0)
+        return fail(c, "\"%s\" is not a hex quantity below 2^64", key);
+    return 1;
+}
+
+static int need_u64(rctx *c, json_t *o, const char *key, uint64_t *out) {
+    int r = opt_u64(c, o, key, out);
+    if (r == 0) return fail(c, "missing \"%s\"", key);
+    return r < 0 ? -1 : 0;
+}
+
+static int need_u32(rctx *c, json_t *o, const char *key, uint32_t *out) {
+    uint64_t v;
+    if (need_u64(c, o, key, &v) != 0) return -1;
+    if (v >= UINT32_MAX) return fail(c, "\"%s\" is out of range", key);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int opt_u256(rctx *c, json_t *o, const char *key, ch_u256 *out) {
+    const char *s;
+    size_t n;
+    int r = str_of(o, key, &s, &n);
+    if (r < 0 || (r > 0 && ch_u256_from_hex(s, n, out) != 0))
+        return fail(c, "\"%s\" is not a hex quantity below 2^256", key);
+    return r;
+}
+
+static int need_u256(rctx *c, json_t *o, const char *key, ch_u256 *out) {
+    int r = opt_u256(c, o, key, out);
+    if (r == 0) return fail(c, "missing \"%s\"", key);
+    return r < 0 ? -1 : 0;
+}
+
+static int opt_addr(rctx *c, json_t *o, const char *key, ch_evm_addr *out) {
+    const char *s;
+    size_t n;
+    int r = str_of(o, key, &s, &n);
+    if (r < 0 || (r > 0 && ch_evm_addr_from_hex(s, n, out) != 0))
+        return fail(c, "\"%s\" is not a 20-byte hex address", key);
+    return r;
+}
+
+static int need_addr(rctx *c, json_t *o, const char *key, ch_evm_addr *out) {
+    int r = opt_addr(c, o, key, out);
+    if (r == 0) return fail(c, "missing \"%s\"", key);
+    return r < 0 ? -1 : 0;
+}
+
+static int opt_hash(rctx *c, json_t *o, const char *key, ch_hash256 *out) {
+    const char *s;
+    size_t n;
+    int r = str_of(o, key, &s, &n);
+    if (r < 0 || (r > 0 && evm_hex_fixed(s, n, out->b, 32) != 0))
+        return fail(c, "\"%s\" is not a 32-byte hex hash", key);
+    return r;
+}
+
+static int need_hash(rctx *c, json_t *o, const char *key, ch_hash256 *out) {
+    int r = opt_hash(c, o, key, out);
+    if (r == 0) return fail(c, "missing \"%s\"", key);
+    return r < 0 ? -1 : 0;
+}
+
+static int need_bytes(rctx *c, ch_evm_block *b, json_t *o, const char *key, const uint8_t **p,
+                      size_t *n) {
+    const char *s;
+    size_t len;
+    if (need_str(c, o, key, &s, &len) != 0) return -1;
+    if (evm_hex_bytes(b, s, len, p, n) != 0) return fail(c, "\"%s\" is not hex bytes", key);
+    return 0;
+}
+
+static ch_evm_block *block_of(rctx *c, uint64_t number) {
+    ch_evm_block *b = evm_set_get(c->set, number);
+    if (!b) fail(c, "out of memory");
+    return b;
+}
+
+/* --- logs and receipts ----------------------------------------------------- */
+
+static int parse_log(rctx *c, json_t *o, uint64_t number, const uint32_t *tx_index) {
+    if (!json_is_object(o)) return fail(c, "a log is not an object");
+    uint64_t bn = number;
+    if (number == UINT64_MAX && need_u64(c, o, "blockNumber", &bn) != 0) return -1;
+    ch_evm_block *b = block_of(c, bn);
+    if (!b) return -1;
+    ch_evm_log *l = evm_add_log(b);
+    if (!l) return fail(c, "out of memory");
+    if (need_u32(c, o, "logIndex", &l->log_index) != 0) return -1;
+    if (tx_index)
+        l->tx_index = *tx_index;
+    else if (need_u32(c, o, "transactionIndex", &l->tx_index) != 0)
+        return -1;
+    if (need_addr(c, o, "address", &l->address) != 0) return -1;
+    ch_hash256 h;
+    int hr = opt_hash(c, o, "transactionHash", &h);
+    if (hr < 0) return -1;
+    if (hr > 0 && !tx_index && evm_add_txref(b, &h, l->tx_index) != 0)
+        return fail(c, "out of memory");
+    if (need_bytes(c, b, o, "data", &l->data, &l->data_len) != 0) return -1;
+    json_t *topics = json_object_get(o, "topics");
+    if (!json_is_array(topics)) return fail(c, "log %u: \"topics\" is not an array", l->log_index);
+    if (json_array_size(topics) > 4)
+        return fail(c, "log %u: %zu topics (at most 4)", l->log_index, json_array_size(topics));
+    l->n_topics = (uint8_t)json_array_size(topics);
+    for (size_t i = 0; i < l->n_topics; i++) {
+        json_t *t = json_array_get(topics, i);
+        if (!json_is_string(t) ||
+            evm_hex_fixed(json_string_value(t), json_string_length(t), l->topics[i], 32) != 0)
+            return fail(c, "log %u: topic %zu is not a 32-byte hex word", l->log_index, i);
+    }
+    json_t *rm = json_object_get(o, "removed");
+    l->removed = json_is_true(rm);
+    return 0;
+}
+
+static int parse_receipt(rctx *c, json_t *o) {
+    if (!json_is_object(o)) return fail(c, "a receipt is not an object");
+    uint64_t number;
+    if (need_u64(c, o, "blockNumber", &number) != 0) return -1;
+    ch_evm_block *b = block_of(c, number);
+    if (!b) return -1;
+    evm_receipt *r = evm_add_receipt(b);
+    if (!r) return fail(c, "out of memory");
+    if (need_hash(c, o, "transactionHash", &r->tx_hash) != 0) return -1;
+    if (need_u32(c, o, "transactionIndex", &r->tx_index) != 0) return -1;
+    r->has_hash = r->has_index = true;
+    uint32_t tx_index = r->tx_index;
+    snprintf(c->where, sizeof c->where, "block %llu: receipt of tx %u", (unsigned long long)number,
+             tx_index);
+    uint64_t st;
+    int k = opt_u64(c, o, "status", &st);
+    if (k < 0) return -1;
+    if (k > 0 && st > 1) return fail(c, "\"status\" is neither 0x0 nor 0x1");
+    r->status = k > 0 ? (int)st : -1; /* pre-Byzantium receipts give a state root instead */
+    if (need_u64(c, o, "gasUsed", &r->gas_used) != 0) return -1;
+    if (opt_u64(c, o, "cumulativeGasUsed", &r->cumulative_gas_used) < 0) return -1;
+    if ((k = opt_u256(c, o, "effectiveGasPrice", &r->price)) < 0) return -1;
+    r->has_price = k > 0;
+    if ((k = opt_addr(c, o, "contractAddress", &r->contract)) < 0) return -1;
+    r->has_contract = k > 0;
+    json_t *logs = json_object_get(o, "logs");
+    if (logs && !json_is_array(logs)) return fail(c, "\"logs\" is not an array");
+    for (size_t i = 0; i < json_array_size(logs); i++)
+        if (parse_log(c, json_array_get(logs, i), number, &tx_index) != 0) return -1;
+    c->where[0] = '\0';
+    return 0;
+}
+
+/* --- blocks ------------------------------------------------------------------ */
+
+static int parse_tx(rctx *c, ch_evm_block *b, json_t *o, size_t i) {
+    snprintf(c->where, sizeof c->where, "block %llu: transaction %zu",
+             (unsigned long long)b->number, i);
+    if (!json_is_object(o)) return fail(c, "not an object");
+    ch_evm_tx *t = evm_add_tx(b);
+    if (!t) return fail(c, "out of memory");
+    if (need_hash(c, o, "hash", &t->hash) != 0) return -1;
+    if (need_u32(c, o, "transactionIndex", &t->index) != 0) return -1;
+    if (need_u64(c, o, "nonce", &t->nonce) != 0) return -1;
+    if (need_addr(c, o, "from", &t->from) != 0) return -1;
+    int k = opt_addr(c, o, "to", &t->to);
+    if (k < 0) return -1;
+    t->has_to = k > 0;
+    if (need_u256(c, o, "value", &t->value) != 0) return -1;
+    if (need_u64(c, o, "gas", &t->gas) != 0) return -1;
+    if (opt_u256(c, o, "gasPrice", &t->gas_price) < 0) return -1;
+    if (need_bytes(c, b, o, "input", &t->input, &t->input_len) != 0) return -1;
+    uint64_t v;
+    if ((k = opt_u64(c, o, "type", &v)) < 0) return -1;
+    if (k > 0 && v > 255) return fail(c, "\"type\" out of range");
+    t->type = (uint8_t)(k > 0 ? v : 0);
+    if ((k = opt_u64(c, o, "blockNumber", &v)) < 0) return -1;
+    if (k > 0 && v != b->number) return fail(c, "\"blockNumber\" is %llu", (unsigned long long)v);
+    return 0;
+}
+
+static int parse_block(rctx *c, json_t *o) {
+    uint64_t number;
+    if (need_u64(c, o, "number", &number) != 0) return -1;
+    ch_evm_block *b = block_of(c, number);
+    if (!b) return -1;
+    snprintf(c->where, sizeof c->where, "block %llu", (unsigned long long)number);
+    if (b->has_header) return fail(c, "the block appears twice");
+    b->has_header = true;
+    if (need_hash(c, o, "hash", &b->hash) != 0) return -1;
+    if (need_hash(c, o, "parentHash", &b->parent) != 0) return -1;
+    if (need_u64(c, o, "timestamp", &b->timestamp) != 0) return -1;
+    if (need_addr(c, o, "miner", &b->miner) != 0) return -1;
+    if (need_u64(c, o, "gasUsed", &b->gas_used) != 0) return -1;
+    if (need_u64(c, o, "gasLimit", &b->gas_limit) != 0) return -1;
+    if (opt_u256(c, o, "baseFeePerGas", &b->base_fee) < 0) return -1;
+    json_t *txs = json_object_get(o, "transactions");
+    if (!json_is_array(txs)) return fail(c, "\"transactions\" is not an array");
+    for (size_t i = 0; i < json_array_size(txs); i++) {
+        json_t *t = json_array_get(txs, i);
+        /* eth_getBlockByNumber(n, false) lists hashes only: the header is
+         * still good, the transactions must come from elsewhere */
+        if (json_is_string(t)) continue;
+        if (parse_tx(c, b, t, i) != 0) return -1;
+    }
+    snprintf(c->where, sizeof c->where, "block %llu", (unsigned long long)number);
+    json_t *wds = json_object_get(o, "withdrawals");
+    if (wds && !json_is_null(wds) && !json_is_array(wds))
+        return fail(c, "\"withdrawals\" is not an array");
+    for (size_t i = 0; i < json_array_size(wds); i++) {
+        json_t *w = json_array_get(wds, i);
+        ch_evm_withdrawal *wd = evm_add_withdrawal(b);
+        if (!wd) return fail(c, "out of memory");
+        snprintf(c->where, sizeof c->where, "block %llu: withdrawal %zu",
+                 (unsigned long long)number, i);
+        if (!json_is_object(w)) return fail(c, "not an object");
+        if (need_u64(c, w, "index", &wd->index) != 0 ||
+            need_u64(c, w, "validatorIndex", &wd->validator) != 0 ||
+            need_addr(c, w, "address", &wd->address) != 0 ||
+            need_u64(c, w, "amount", &wd->amount_gwei) != 0)
+            return -1;
+    }
+    c->where[0] = '\0';
+    return 0;
+}
+
+/* --- traces ------------------------------------------------------------------ */
+
+static void lower_copy(char *dst, size_t cap, const char *src) {
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++)
+        dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] - 'A' + 'a' : src[i]);
+    dst[i] = '\0';
+}
+
+static int parse_parity(rctx *c, json_t *o, size_t i) {
+    snprintf(c->where, sizeof c->where, "trace %zu", i);
+    if (!json_is_object(o)) return fail(c, "not an object");
+    uint64_t number;
+    if (need_u64(c, o, "blockNumber", &number) != 0) return -1;
+    ch_evm_block *b = block_of(c, number);
+    if (!b) return -1;
+    evm_pcall *p = evm_add_pcall(b);
+    if (!p) return fail(c, "out of memory");
+    ch_evm_call *k = &p->c;
+    const char *type;
+    size_t tlen;
+    if (need_str(c, o, "type", &type, &tlen) != 0) return -1;
+    json_t *act = json_object_get(o, "action");
+    if (!json_is_object(act)) return fail(c, "\"action\" is not an object");
+    json_t *res = json_object_get(o, "result");
+    if (!strcmp(type, "reward")) {
+        k->tx_index = UINT32_MAX;
+        p->has_index = true;
+        strcpy(k->type, "reward");
+        if (need_addr(c, act, "author", &k->to) != 0) return -1;
+        if (need_u256(c, act, "value", &k->value) != 0) return -1;
+        return 0;
+    }
+    uint64_t pos;
+    if (need_u64(c, o, "transactionPosition", &pos) != 0) return -1;
+    if (pos >= UINT32_MAX) return fail(c, "\"transactionPosition\" out of range");
+    k->tx_index = (uint32_t)pos;
+    p->has_index = true;
+    if (opt_hash(c, o, "transactionHash", &p->tx_hash) < 0) return -1;
+    json_t *ta = json_object_get(o, "traceAddress");
+    if (!json_is_array(ta)) return fail(c, "\"traceAddress\" is not an array");
+    size_t depth = json_array_size(ta);
+    if (depth > 1024) return fail(c, "\"traceAddress\" deeper than 1024");
+    uint32_t *addr = evm_alloc(b, (depth ? depth : 1) * sizeof *addr);
+    if (!addr) return fail(c, "out of memory");
+    for (size_t d = 0; d < depth; d++) {
+        json_t *v = json_array_get(ta, d);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= UINT32_MAX)
+            return fail(c, "\"traceAddress\" holds a non-index");
+        addr[d] = (uint32_t)json_integer_value(v);
+    }
+    k->trace_addr = addr;
+    k->depth = (uint16_t)depth;
+    k->self_error = json_object_get(o, "error") != NULL;
+    if (!strcmp(type, "call")) {
+        const char *ct;
+        size_t ctl;
+        if (need_str(c, act, "callType", &ct, &ctl) != 0) return -1;
+        lower_copy(k->type, sizeof k->type, ct);
+        if (need_addr(c, act, "from", &k->from) != 0) return -1;
+        if (need_addr(c, act, "to", &k->to) != 0) return -1;
+        if (need_u256(c, act, "value", &k->value) != 0) return -1;
+    } else if (!strcmp(type, "create")) {
+        json_t *m = json_object_get(act, "creationMethod");
+        strcpy(k->type, json_is_string(m) && !strcmp(json_string_value(m), "create2") ? "create2"
+                                                                                      : "create");
+        if (need_addr(c, act, "from", &k->from) != 0) return -1;
+        if (need_u256(c, act, "value", &k->value) != 0) return -1;
+        if (json_is_object(res) && opt_addr(c, res, "address", &k->to) < 0) return -1;
+    } else if (!strcmp(type, "suicide")) {
+        strcpy(k->type, "selfdestruct");
+        if (need_addr(c, act, "address", &k->from) != 0) return -1;
+        if (need_addr(c, act, "refundAddress", &k->to) != 0) return -1;
+        if (need_u256(c, act, "balance", &k->value) != 0) return -1;
+    } else {
+        return fail(c, "unknown trace type \"%s\"", type);
+    }
+    return 0;
+}
+
+/* One callTracer frame and, depth first, the frames it called. */
+static int parse_frame(rctx *c, ch_evm_block *b, json_t *f, uint32_t tx_index, bool has_hash,
+                       const ch_hash256 *hash, const uint32_t *parent, uint16_t depth,
+                       uint32_t child) {
+    if (!json_is_object(f)) return fail(c, "a call frame is not an object");
+    if (depth > 1024) return fail(c, "calls nested deeper than 1024");
+    evm_pcall *p = evm_add_pcall(b);
+    if (!p) return fail(c, "out of memory");
+    uint32_t *addr = evm_alloc(b, (depth ? depth : 1) * sizeof *addr);
+    if (!addr) return fail(c, "out of memory");
+    if (depth) {
+        if (depth > 1) memcpy(addr, parent, (depth - 1) * sizeof *addr);
+        addr[depth - 1] = child;
+    }
+    ch_evm_call *k = &p->c;
+    k->tx_index = tx_index;
+    p->has_index = true;
+    p->has_hash = has_hash;
+    if (has_hash) p->tx_hash = *hash;
+    k->trace_addr = addr;
+    k->depth = depth;
+    const char *type;
+    size_t tlen;
+    if (need_str(c, f, "type", &type, &tlen) != 0) return -1;
+    lower_copy(k->type, sizeof k->type, type);
+    /* a SELFDESTRUCT frame may carry no from/to/value at all */
+    if (opt_addr(c, f, "from", &k->from) < 0 || opt_addr(c, f, "to", &k->to) < 0 ||
+        opt_u256(c, f, "value", &k->value) < 0)
+        return -1;
+    k->self_error = json_object_get(f, "error") != NULL;
+    json_t *calls = json_object_get(f, "calls");
+    if (calls && !json_is_array(calls)) return fail(c, "\"calls\" is not an array");
+    /* p may move as the array grows: keep nothing of it past this point */
+    for (size_t i = 0; i < json_array_size(calls); i++)
+        if (parse_frame(c, b, json_array_get(calls, i), tx_index, has_hash, hash, addr,
+                        (uint16_t)(depth + 1), (uint32_t)i) != 0)
+            return -1;
+    return 0;
+}
+
+/* The block already read that holds transaction h, or NULL. Traces mostly
+ * follow their blocks, so the search starts from the newest block. */
+static ch_evm_block *block_with_tx(rctx *c, const ch_hash256 *h) {
+    for (size_t i = c->set->n; i-- > 0;) {
+        ch_evm_block *b = c->set->v[i];
+        for (size_t t = 0; t < b->n_tx; t++)
+            if (memcmp(b->tx[t].hash.b, h->b, 32) == 0) return b;
+    }
+    return NULL;
+}
+
+/* A callTracer response does not carry its block number: it comes from
+ * the file name (debug_traceBlockByNumber_0x<number>), or else from the
+ * block read earlier that holds the first traced transaction (JSON lines
+ * of traces beside a blocks file). */
+static ch_evm_block *calltracer_block(rctx *c, json_t *arr) {
+    if (c->name_block) return block_of(c, c->name_number);
+    ch_hash256 h;
+    json_t *first = json_array_get(arr, 0);
+    int k = json_is_object(first) ? opt_hash(c, first, "txHash", &h) : 0;
+    if (k < 0) return NULL;
+    ch_evm_block *b = k > 0 ? block_with_tx(c, &h) : NULL;
+    if (!b)
+        fail(c, "a callTracer trace does not say its block: read its block first, or name "
+                "the source debug_traceBlockByNumber_0x<number>");
+    return b;
+}
+
+static int parse_calltracer(rctx *c, json_t *arr) {
+    ch_evm_block *b = calltracer_block(c, arr);
+    if (!b) return -1;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *item = json_array_get(arr, i);
+        snprintf(c->where, sizeof c->where, "block %llu: trace of tx %zu",
+                 (unsigned long long)b->number, i);
+        if (!json_is_object(item)) return fail(c, "not an object");
+        if (json_object_get(item, "error")) return fail(c, "the node could not trace it");
+        json_t *frame = json_object_get(item, "result");
+        if (!frame) frame = item; /* some nodes give the frames bare */
+        ch_hash256 h;
+        int k = opt_hash(c, item, "txHash", &h);
+        if (k < 0) return -1;
+        if (parse_frame(c, b, frame, (uint32_t)i, k > 0, &h, NULL, 0, 0) != 0) return -1;
+    }
+    c->where[0] = '\0';
+    return 0;
+}
+
+/* --- dispatch ------------------------------------------------------------------ */
+
+static int parse_result(rctx *c, json_t *res) {
+    if (json_is_object(res)) {
+        if (json_object_get(res, "transactions")) return parse_block(c, res);
+        if (json_object_get(res, "transactionHash") && json_object_get(res, "gasUsed"))
+            return parse_receipt(c, res);
+        return fail(c, "a result that is neither a block nor a receipt");
+    }
+    if (!json_is_array(res)) return 0; /* eth_chainId, eth_newFilter, ...: nothing for us */
+    if (json_array_size(res) == 0) return 0;
+    json_t *first = json_array_get(res, 0);
+    if (!json_is_object(first)) return fail(c, "a result array of non-objects");
+    if (json_object_get(first, "action")) {
+        for (size_t i = 0; i < json_array_size(res); i++)
+            if (parse_parity(c, json_array_get(res, i), i) != 0) return -1;
+        c->where[0] = '\0';
+        return 0;
+    }
+    if (json_object_get(first, "topics")) {
+        for (size_t i = 0; i < json_array_size(res); i++) {
+            snprintf(c->where, sizeof c->where, "log %zu", i);
+            if (parse_log(c, json_array_get(res, i), UINT64_MAX, NULL) != 0) return -1;
+        }
+        c->where[0] = '\0';
+        return 0;
+    }
+    if (json_object_get(first, "transactionHash") && json_object_get(first, "gasUsed")) {
+        for (size_t i = 0; i < json_array_size(res); i++)
+            if (parse_receipt(c, json_array_get(res, i)) != 0) return -1;
+        return 0;
+    }
+    if (json_object_get(first, "result") || json_object_get(first, "type") ||
+        json_object_get(first, "txHash"))
+        return parse_calltracer(c, res);
+    return fail(c, "a result array of unknown objects");
+}
+
+static int parse_response(rctx *c, json_t *o) {
+    if (!json_is_object(o)) return fail(c, "a response is not an object");
+    json_t *e = json_object_get(o, "error");
+    if (e && !json_is_null(e)) {
+        json_t *m = json_object_get(e, "message");
+        return fail(c, "JSON-RPC error: %s", json_is_string(m) ? json_string_value(m) : "?");
+    }
+    json_t *res = json_object_get(o, "result");
+    if (!res) return fail(c, "a response without \"result\"");
+    return parse_result(c, res);
+}
+
+/* "…debug_traceBlockByNumber_0x1a_tracer…" -> 26 */
+static void block_from_name(rctx *c) {
+    const char *p = c->name ? strstr(c->name, "traceBlockByNumber_0x") : NULL;
+    if (!p) return;
+    p += strlen("traceBlockByNumber_");
+    size_t n = 2;
+    while (n < 18 && ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f') ||
+                      (p[n] >= 'A' && p[n] <= 'F')))
+        n++;
+    if (evm_hex_u64(p, n, &c->name_number) == 0) c->name_block = true;
+}
+
+int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err) {
+    rctx c;
+    memset(&c, 0, sizeof c);
+    c.set = s;
+    c.name = name ? name : "(memory)";
+    c.err = err;
+    block_from_name(&c);
+    size_t off = 0, docs = 0;
+    for (;;) {
+        while (off < len &&
+               (json[off] == ' ' || json[off] == '\n' || json[off] == '\r' || json[off] == '\t'))
+            off++;
+        if (off >= len) break;
+        c.doc_off = off;
+        json_error_t je;
+        /* stop after one value: the buffer may hold several (JSON lines) */
+        json_t *doc = json_loadb(json + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
+        if (!doc)
+            return ch_err(err, "%s: byte %zu (line %d, column %d): %s", c.name,
+                          off + (size_t)je.position, je.line, je.column, je.text);
+        size_t used = (size_t)je.position;
+        int rc = 0;
+        if (json_is_array(doc)) {
+            for (size_t i = 0; i < json_array_size(doc) && rc == 0; i++)
+                rc = parse_response(&c, json_array_get(doc, i));
+        } else {
+            rc = parse_response(&c, doc);
+        }
+        json_decref(doc);
+        if (rc != 0) return -1;
+        docs++;
+        if (used == 0) return ch_err(err, "%s: byte %zu: parser made no progress", c.name, off);
+        off += used;
+    }
+    if (docs == 0) return ch_err(err, "%s: no JSON document", c.name);
+    return 0;
+}
+
+int ch_evm_parse_rpc(const char *json, size_t len, const char *name, ch_evm_block **blocks,
+                     size_t *n_blocks, ch_error *err) {
+    evm_set s = {0};
+    if (evm_rpc_parse(&s, json, len, name, err) != 0) {
+        evm_set_free(&s);
+        return -1;
+    }
+    if (evm_set_export(&s, blocks, n_blocks, err) != 0) {
+        evm_set_free(&s);
+        return -1;
+    }
+    return 0;
+}
