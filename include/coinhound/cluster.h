@@ -98,6 +98,7 @@ int ch_coinjoin_detect(const ch_store *s, uint64_t tx, ch_coinjoin_rule *rule, c
 enum {
     CH_CLUSTER_MULTI_INPUT = 1u << 0, /* always set */
     CH_CLUSTER_CHANGE = 1u << 1,      /* one-time change heuristic was on */
+    CH_CLUSTER_DEPOSIT = 1u << 2,     /* an account chain's deposit-address clustering */
 };
 
 typedef struct ch_cluster_opts {
@@ -120,8 +121,11 @@ typedef struct ch_cluster_meta {
     /* CoinJoins skipped: [0] all of them, [rule] those that rule fired on
      * (a tx meeting several rules counts under each) */
     uint64_t coinjoins[CH_CJ_COUNT];
-    uint64_t merged_inputs; /* inputs of the txs whose addresses were merged */
+    uint64_t merged_inputs; /* inputs of the txs whose addresses were merged;
+                               deposit clustering: U -> D -> E links found */
     uint64_t change_links;  /* change outputs joined to their inputs */
+    uint64_t deposit_addrs; /* deposit clustering: deposit addresses D found */
+    uint64_t customers;     /* deposit clustering: distinct customers U */
 } ch_cluster_meta;
 
 /* The clustering of an open store, in memory: *cid_out gets a malloc'ed
@@ -135,6 +139,58 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
 int ch_cluster_build(const char *dbdir, const ch_cluster_opts *o, ch_cluster_meta *meta,
                      double *seconds, ch_error *err);
 
+/* ---- Deposit addresses (account chains) ------------------------------------
+ * Victor, "Address Clustering Heuristics for Ethereum" (FC 2020): exchanges
+ * give each customer a deposit address D that forwards to the exchange's
+ * wallet E. For every transfer D -> E (E a known exchange address; D not
+ * one, or one labelled with E's own exchange: labelled deposit addresses),
+ * an earlier transfer U -> D of the same asset, at most `window`
+ * blocks before it, with 0 <= v_in - v_out <= max_diff_wei (native coin) or
+ * <= token_max_diff units (tokens; default 0, the same amount), makes D a
+ * deposit address and U a customer; all customers of one D are one entity
+ * (union-find). D and E are not put in the customers' cluster (D belongs to
+ * the exchange). Only value transfers count (native, internal, ERC-20);
+ * U, D and E are never the zero address, U is not an exchange and U != D.
+ *
+ * The result is the same cluster file as Bitcoin's, in DIR/<chain>/: txs
+ * holds the transfers covered, merged_inputs the U -> D -> E links, with
+ * deposit_addrs and customers. 'coinhound cluster ADDR --chain eth' reads it. */
+#define CH_DEPOSIT_DEFAULT_WINDOW   3200u
+#define CH_DEPOSIT_DEFAULT_MAX_DIFF 10000000000000000ULL /* 0.01 ETH in wei */
+#define CH_DEPOSIT_DEFAULT_WALK     100000u
+
+typedef struct ch_deposit_opts {
+    uint32_t window;         /* blocks; 0: CH_DEPOSIT_DEFAULT_WINDOW */
+    uint64_t max_diff_wei;   /* 0: CH_DEPOSIT_DEFAULT_MAX_DIFF */
+    uint64_t token_max_diff; /* token units; 0: equal amounts only */
+    uint32_t max_walk;       /* transfers of D looked back per D -> E; 0: default */
+    int progress;            /* 1 on, 0 off, -1 when stderr is a terminal */
+} ch_deposit_opts;
+
+/* The deposit clustering of an open account store (nothing pending), with
+ * exchange address ids exch[0..n_exch) and their entities (numbers, equal
+ * for one exchange, 0 unknown; entity may be NULL: all unknown); *cid_out
+ * as ch_cluster_compute. */
+int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32_t *exch,
+                       const uint32_t *entity, size_t n_exch, uint32_t **cid_out,
+                       ch_cluster_meta *meta, double *seconds, ch_error *err);
+
+/* Exchange addresses of an account store: attributions of category
+ * "exchange" in dbdir/intel (when present; dbdir may be NULL) and rows of
+ * CSV files (header naming address and category, optionally entity;
+ * category "exchange", any case). *ids gets a malloc'ed array of the
+ * address ids the store has, sorted, and *entity (malloc'ed, parallel) a
+ * number per entity name (any case; 0 when none is given). */
+int ch_deposit_exchanges(ch_store *s, const char *dbdir, const char *const *csv, size_t n_csv,
+                         uint32_t **ids, uint32_t **entity, size_t *n_out, ch_error *err);
+
+/* Open dbdir/<chain>, find its exchanges, cluster, and write
+ * dbdir/<chain>/clusters.col atomically. *n_exch (may be NULL) gets how
+ * many exchange addresses the store has. */
+int ch_deposit_build(const char *dbdir, const char *chain, const ch_deposit_opts *o,
+                     const char *const *csv, size_t n_csv, ch_cluster_meta *meta, size_t *n_exch,
+                     double *seconds, ch_error *err);
+
 /* ---- Reading ------------------------------------------------------------- */
 typedef struct ch_clusters ch_clusters;
 
@@ -142,6 +198,8 @@ typedef struct ch_clusters ch_clusters;
  * 'coinhound cluster build'; a truncated or corrupted one fails with what is
  * wrong (both checksums are verified on open). */
 int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err);
+/* The same for dbdir/<chain>/clusters.col ("btc", "eth", ...). */
+int ch_clusters_open_chain(const char *dbdir, const char *chain, ch_clusters **out, ch_error *err);
 void ch_clusters_close(ch_clusters *c);
 const ch_cluster_meta *ch_clusters_meta(const ch_clusters *c);
 

@@ -1,5 +1,6 @@
 /* coinhound cluster build --db DIR [--change] [--progress]
- * coinhound cluster ADDR --db DIR [--json] [--labels FILE.csv ...] [--limit N] */
+ * coinhound cluster build --chain eth --db DIR [--labels FILE.csv ...] [--window N]
+ * coinhound cluster ADDR --db DIR [--chain eth] [--json] [--labels FILE.csv ...] [--limit N] */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,28 +12,40 @@
 #include "cli/commands.h"
 #include "coinhound/address.h"
 #include "coinhound/cluster.h"
+#include "coinhound/hash.h"
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
 #include "intel/csvread.h"
 
 static void usage(FILE *f) {
     fprintf(
-        f, "usage: coinhound cluster build --db DIR [--change] [--progress]\n"
-           "       coinhound cluster ADDR --db DIR [--json] [--labels FILE.csv ...] [--limit N]\n\n"
-           "Address clustering. 'build' walks the whole chain once and merges the addresses\n"
-           "spent together in one transaction (the multi-input heuristic), skipping\n"
-           "coinbases and CoinJoins (generic, Wasabi 1.0/2.0, Whirlpool and JoinMarket\n"
-           "rules). --change also joins a transaction's one-time change address (the\n"
-           "only output paying a never-seen address, no output back to an input\n"
-           "address). The result goes to DIR/btc/clusters.col; rebuild after ingesting.\n\n"
-           "'cluster ADDR' shows the address's cluster: its id (the smallest address id\n"
-           "in it), its size, the labels of its members (from DIR/intel when present,\n"
-           "and from --labels CSV files with header address,category,entity) and its\n"
-           "first members (--limit N, default 100; 0 for all). A label on any member\n"
-           "speaks for the whole cluster. Exit 1 when the address never appears.\n\n"
-           "examples:\n"
-           "  coinhound cluster build --db ./chdb --change\n"
-           "  coinhound cluster 1HB5XMLmzFVj8ALj6mfBsbifRoD4miY36v --db ./chdb --json\n");
+        f,
+        "usage: coinhound cluster build --db DIR [--change] [--progress]\n"
+        "       coinhound cluster build --chain eth --db DIR [--labels FILE.csv ...] [--window N]\n"
+        "       coinhound cluster ADDR --db DIR [--chain eth] [--json] [--labels FILE.csv ...]\n"
+        "                 [--limit N]\n\n"
+        "Address clustering. 'build' walks the whole chain once and merges the addresses\n"
+        "spent together in one transaction (the multi-input heuristic), skipping\n"
+        "coinbases and CoinJoins (generic, Wasabi 1.0/2.0, Whirlpool and JoinMarket\n"
+        "rules). --change also joins a transaction's one-time change address (the\n"
+        "only output paying a never-seen address, no output back to an input\n"
+        "address). The result goes to DIR/btc/clusters.col; rebuild after ingesting.\n\n"
+        "On an account chain (--chain eth, bsc, ...) 'build' finds exchange deposit\n"
+        "addresses (Victor's heuristic): D forwarding to a known exchange E at most\n"
+        "--window blocks (default 3200) after a customer U paid D, keeping at most\n"
+        "0.01 ETH (tokens: the same amount), makes U a customer; the customers of one\n"
+        "D are one entity. Exchanges come from DIR/intel (category exchange) and the\n"
+        "--labels CSV files (header naming address and category). The result goes to\n"
+        "DIR/<chain>/clusters.col.\n\n"
+        "'cluster ADDR' shows the address's cluster: its id (the smallest address id\n"
+        "in it), its size, the labels of its members (from DIR/intel when present,\n"
+        "and from --labels CSV files with header address,category,entity) and its\n"
+        "first members (--limit N, default 100; 0 for all). A label on any member\n"
+        "speaks for the whole cluster. Exit 1 when the address never appears.\n\n"
+        "examples:\n"
+        "  coinhound cluster build --db ./chdb --change\n"
+        "  coinhound cluster 1HB5XMLmzFVj8ALj6mfBsbifRoD4miY36v --db ./chdb --json\n"
+        "  coinhound cluster build --chain eth --db ./chdb --labels labels.csv\n");
 }
 
 /* ---- labels of the cluster, from every source ---- */
@@ -77,6 +90,18 @@ static int add_own_label(const ch_attribution *a, void *ctx) {
     return add_intel_label(a->address, a, ctx);
 }
 
+/* A Bitcoin address, or on an account chain an EVM "0x" + 40 hex one. */
+static int parse_addr(const char *str, bool account, ch_addr *a, ch_error *err) {
+    if (!account) return ch_addr_from_string(str, a, NULL, err);
+    memset(a, 0, sizeof *a);
+    a->kind = CH_ADDR_EVM;
+    a->len = 20;
+    if (strlen(str) == 42 && str[0] == '0' && (str[1] == 'x' || str[1] == 'X') &&
+        ch_hex_decode(str + 2, 40, a->bytes, 20) == 0)
+        return 0;
+    return ch_err(err, "not an EVM address (0x and 40 hex digits)");
+}
+
 /* Rows of a CSV (header address,category,entity) whose address is in the
  * cluster. */
 static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, uint32_t cluster,
@@ -99,7 +124,8 @@ static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, 
         ch_addr a;
         uint32_t id;
         uint64_t last;
-        if (ch_addr_from_string(r.field[col_addr], &a, NULL, NULL) != 0) continue; /* not BTC */
+        if (parse_addr(r.field[col_addr], ch_store_is_account(s), &a, NULL) != 0)
+            continue; /* not this chain's */
         if (ch_store_find_addr(s, &a, &id, &last, NULL) != 1) continue;
         if (ch_cluster_of(c, id) != cluster) continue;
         char canon[CH_ADDR_STR_MAX];
@@ -140,23 +166,58 @@ static int run_build(const char *db, bool change, bool progress) {
     return 0;
 }
 
+/* ---- cluster build --chain eth ---- */
+static int run_build_deposit(const char *db, const char *chain, uint32_t window, char **csv,
+                             int n_csv, bool progress) {
+    ch_deposit_opts o = {.window = window, .progress = progress ? 1 : -1};
+    ch_cluster_meta m;
+    size_t n_ex = 0;
+    double secs = 0;
+    ch_error err;
+    if (ch_deposit_build(db, chain, &o, (const char *const *)csv, (size_t)n_csv, &m, &n_ex, &secs,
+                         &err) != 0)
+        return cli_fail("cluster", &err);
+    printf("transfers    %" PRIu64 " in %.2f s\n", m.txs, secs);
+    printf("exchanges    %zu labelled addresses in the store\n", n_ex);
+    if (n_ex == 0)
+        fprintf(stderr, "coinhound cluster: note: no exchange addresses (import labels into "
+                        "DIR/intel or give --labels FILE.csv): nothing to cluster\n");
+    printf("deposits     %" PRIu64 " deposit addresses, %" PRIu64 " customers, %" PRIu64
+           " links (window %u blocks)\n",
+           m.deposit_addrs, m.customers, m.merged_inputs,
+           window ? window : CH_DEPOSIT_DEFAULT_WINDOW);
+    printf("addresses    %" PRIu64 "\n", m.addresses);
+    printf("clusters     %" PRIu64 " (singletons included)\n", m.clusters);
+    char buf[128] = "";
+    ch_store *s;
+    if (m.largest && ch_store_open(db, chain, CH_STORE_READ, &s, &err) == 0) {
+        if (!cli_addr_str(s, m.largest, buf)) buf[0] = 0;
+        ch_store_close(s);
+    }
+    printf("largest      %u addresses (cluster %u%s%s)\n", m.largest_size, m.largest,
+           buf[0] ? ", " : "", buf);
+    printf("wrote        %s/%s/%s\n", db, chain, CH_CLUSTER_FILE);
+    return 0;
+}
+
 /* ---- cluster ADDR ---- */
-static int run_query(const char *db, const char *arg, bool json, uint64_t limit, char **csv_paths,
-                     int n_csv) {
+static int run_query(const char *db, const char *chain, const char *arg, bool json, uint64_t limit,
+                     char **csv_paths, int n_csv) {
     ch_error err;
     ch_addr a;
-    if (ch_addr_from_string(arg, &a, NULL, &err) != 0)
+    bool account = strcmp(chain, "btc") != 0;
+    if (parse_addr(arg, account, &a, &err) != 0)
         return cli_failf("cluster", "'%s' is not a valid address: %s", arg, err.msg);
     char canon[CH_ADDR_STR_MAX];
     ch_addr_to_string(&a, CH_NET_MAINNET, canon);
     ch_store *s;
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("cluster", &err);
+    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("cluster", &err);
     ch_clusters *c = NULL;
     ch_intel *intel = NULL;
     labels lb = {0};
     uint32_t *members = NULL;
     int rc = 2;
-    if (ch_clusters_open(db, &c, &err) != 0) {
+    if (ch_clusters_open_chain(db, chain, &c, &err) != 0) {
         cli_fail("cluster", &err);
         goto done;
     }
@@ -174,11 +235,12 @@ static int run_query(const char *db, const char *arg, bool json, uint64_t limit,
     ch_store_counts cnt;
     ch_store_get_counts(s, &cnt);
     const ch_cluster_meta *m = ch_clusters_meta(c);
-    if (cnt.txs > m->txs)
+    uint64_t have = account ? cnt.transfers : cnt.txs;
+    if (have > m->txs)
         fprintf(stderr,
                 "coinhound cluster: note: the cluster file covers %" PRIu64 " of %" PRIu64
-                " txs; run 'coinhound cluster build' again\n",
-                m->txs, cnt.txs);
+                " %s; run 'coinhound cluster build' again\n",
+                m->txs, have, account ? "transfers" : "txs");
     uint32_t cluster = ch_cluster_of(c, id), size = ch_cluster_size(c, id);
 
     char ipath[4200];
@@ -226,7 +288,9 @@ static int run_query(const char *db, const char *arg, bool json, uint64_t limit,
         ch_jw_key(&w, "size");
         ch_jw_uint(&w, size);
         ch_jw_key(&w, "heuristics");
-        ch_jw_str(&w, (m->flags & CH_CLUSTER_CHANGE) ? "multi-input,change" : "multi-input");
+        ch_jw_str(&w, (m->flags & CH_CLUSTER_DEPOSIT)  ? "deposit-address"
+                      : (m->flags & CH_CLUSTER_CHANGE) ? "multi-input,change"
+                                                       : "multi-input");
         ch_jw_key(&w, "labels");
         ch_jw_arr_begin(&w);
         for (size_t i = 0; i < lb.n; i++) {
@@ -283,8 +347,10 @@ int cmd_cluster(int argc, char **argv) {
         {"db", required_argument, 0, 'd'},     {"change", no_argument, 0, 'c'},
         {"progress", no_argument, 0, 'p'},     {"json", no_argument, 0, 'j'},
         {"labels", required_argument, 0, 'L'}, {"limit", required_argument, 0, 'l'},
+        {"chain", required_argument, 0, 'C'},  {"window", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *db = NULL;
+    const char *db = NULL, *chain = "btc";
+    uint32_t window = 0;
     bool change = false, progress = false, json = false;
     uint64_t limit = 100;
     char *csv[32];
@@ -301,6 +367,10 @@ int cmd_cluster(int argc, char **argv) {
             json = true;
         else if (c == 'l')
             limit = strtoull(optarg, NULL, 10);
+        else if (c == 'C')
+            chain = optarg;
+        else if (c == 'w')
+            window = (uint32_t)strtoul(optarg, NULL, 10);
         else if (c == 'L' && n_csv < (int)(sizeof csv / sizeof csv[0]))
             csv[n_csv++] = optarg;
         else {
@@ -313,6 +383,9 @@ int cmd_cluster(int argc, char **argv) {
         return 2;
     }
     if (!(db = cli_db_dir("cluster", db))) return 2;
-    if (!strcmp(argv[optind], "build")) return run_build(db, change, progress);
-    return run_query(db, argv[optind], json, limit, csv, n_csv);
+    bool account = strcmp(chain, "btc") != 0;
+    if (!strcmp(argv[optind], "build"))
+        return account ? run_build_deposit(db, chain, window, csv, n_csv, progress)
+                       : run_build(db, change, progress);
+    return run_query(db, chain, argv[optind], json, limit, csv, n_csv);
 }

@@ -21,5 +21,6 @@ int cmd_trace(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_screen(int argc, char **argv);
 int cmd_intel(int argc, char **argv);
+int cmd_poison(int argc, char **argv);
 
 #endif

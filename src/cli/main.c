@@ -16,6 +16,7 @@ static const cli_command COMMANDS[] = {
     {"cluster", cmd_cluster, "address clusters: build, or an address's cluster and labels"},
     {"screen", cmd_screen, "risk verdict of addresses of any chain (attribution store or set)"},
     {"intel", cmd_intel, "the attribution store: import, lookup, actors, export"},
+    {"poison", cmd_poison, "address-poisoning attempts at an address; check a payment first"},
     {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},
 };
 

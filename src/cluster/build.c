@@ -10,33 +10,6 @@
 #include "cluster/cluster_internal.h"
 #include "coinhound/progress.h"
 
-/* ---- union-find over address slots (the store's dense index + 1) ---- */
-typedef struct uf {
-    uint32_t *parent;
-    uint8_t *rank; /* < 33 for 2^32 elements: a byte holds it */
-} uf;
-
-static inline uint32_t uf_find(uint32_t *p, uint32_t x) {
-    while (p[x] != x) {
-        p[x] = p[p[x]]; /* path halving: every other node skips to its grandparent */
-        x = p[x];
-    }
-    return x;
-}
-
-static inline void uf_union(uf *u, uint32_t a, uint32_t b) {
-    a = uf_find(u->parent, a);
-    b = uf_find(u->parent, b);
-    if (a == b) return;
-    if (u->rank[a] < u->rank[b]) {
-        uint32_t t = a;
-        a = b;
-        b = t;
-    }
-    u->parent[b] = a;
-    if (u->rank[a] == u->rank[b]) u->rank[a]++;
-}
-
 /* ---- per-transaction buffers ---- */
 typedef struct txbuf {
     uint32_t *in_addr;
@@ -290,41 +263,12 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
     p.slot = NULL;
     p.val = NULL;
 
-    /* Name each cluster by its smallest member, in the parent array itself:
-     * walking slots upward, a slot whose root is larger than itself is the
-     * first (smallest) member met, so it becomes the root (the old root
-     * points to it); every slot then points straight at its root. Slots
-     * follow the store's dense index, which orders ids as numbers, so the
-     * smallest slot is the smallest address id. */
     uint32_t *cid = p.u.parent;
-    for (uint32_t i = 1; i <= n_addr; i++) {
-        uint32_t r = uf_find(cid, i);
-        if (r > i) {
-            cid[r] = i;
-            r = i;
-        }
-        cid[i] = r;
-    }
     p.u.parent = NULL;
-    /* sizes, for the count and the largest: only members that are not the
-     * name touch the array; a name's size is 1 + its count */
-    uint32_t *size = calloc((size_t)n_addr + 1, sizeof *size);
-    if (!size) {
+    if (cl_name_clusters(s, cid, n_addr, meta) != 0) {
         free(cid);
         goto oom;
     }
-    for (uint32_t i = 1; i <= n_addr; i++)
-        if (cid[i] != i) size[cid[i]]++;
-    for (uint32_t i = 1; i <= n_addr; i++) {
-        if (cid[i] != i) continue;
-        meta->clusters++;
-        if (size[i] + 1 > meta->largest_size) {
-            meta->largest_size = size[i] + 1;
-            meta->largest = i;
-        }
-    }
-    free(size);
-    if (meta->largest) meta->largest = ch_store_addr_id_at(s, meta->largest - 1);
     free(p.u.rank);
     txbuf_free(&p.b);
     cl_scratch_free(&p.sc);
@@ -339,6 +283,42 @@ oom:
     txbuf_free(&p.b);
     cl_scratch_free(&p.sc);
     return ch_err(err, "cluster: out of memory (%" PRIu64 " addresses)", p.c.addresses);
+}
+
+/* Name each cluster by its smallest member, in the parent array itself:
+ * walking slots upward, a slot whose root is larger than itself is the
+ * first (smallest) member met, so it becomes the root (the old root points
+ * to it); every slot then points straight at its root. Slots follow the
+ * store's dense index, which orders ids as numbers, so the smallest slot is
+ * the smallest address id. */
+int cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta) {
+    for (uint32_t i = 1; i <= n_addr; i++) {
+        uint32_t r = uf_find(cid, i);
+        if (r > i) {
+            cid[r] = i;
+            r = i;
+        }
+        cid[i] = r;
+    }
+    /* sizes, for the count and the largest: only members that are not the
+     * name touch the array; a name's size is 1 + its count */
+    uint32_t *size = calloc((size_t)n_addr + 1, sizeof *size);
+    if (!size) return -1;
+    for (uint32_t i = 1; i <= n_addr; i++)
+        if (cid[i] != i) size[cid[i]]++;
+    meta->clusters = 0;
+    meta->largest = meta->largest_size = 0;
+    for (uint32_t i = 1; i <= n_addr; i++) {
+        if (cid[i] != i) continue;
+        meta->clusters++;
+        if (size[i] + 1 > meta->largest_size) {
+            meta->largest_size = size[i] + 1;
+            meta->largest = i;
+        }
+    }
+    free(size);
+    if (meta->largest) meta->largest = ch_store_addr_id_at(s, meta->largest - 1);
+    return 0;
 }
 
 int ch_cluster_build(const char *dbdir, const ch_cluster_opts *o, ch_cluster_meta *meta,

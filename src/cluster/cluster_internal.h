@@ -24,6 +24,38 @@ int cl_coinjoin_rules(const ch_tx_shape *t, cl_scratch *sc, unsigned *mask);
 /* The most specific rule in a mask (the order of ch_coinjoin_classify). */
 ch_coinjoin_rule cl_pick_rule(unsigned mask);
 
+/* ---- union-find over address slots (the store's dense index + 1) ---- */
+typedef struct uf {
+    uint32_t *parent;
+    uint8_t *rank; /* < 33 for 2^32 elements: a byte holds it */
+} uf;
+
+static inline uint32_t uf_find(uint32_t *p, uint32_t x) {
+    while (p[x] != x) {
+        p[x] = p[p[x]]; /* path halving: every other node skips to its grandparent */
+        x = p[x];
+    }
+    return x;
+}
+
+static inline void uf_union(uf *u, uint32_t a, uint32_t b) {
+    a = uf_find(u->parent, a);
+    b = uf_find(u->parent, b);
+    if (a == b) return;
+    if (u->rank[a] < u->rank[b]) {
+        uint32_t t = a;
+        a = b;
+        b = t;
+    }
+    u->parent[b] = a;
+    if (u->rank[a] == u->rank[b]) u->rank[a]++;
+}
+
+/* Turn the union-find parents cid[0..n_addr] into cluster names (each slot
+ * -> the slot of its cluster's smallest member) and fill meta's clusters,
+ * largest and largest_size. -1 when out of memory. */
+int cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta);
+
 /* ---- the file ---- */
 #define CL_MAGIC   "CHCLUST\x01"
 #define CL_VERSION 1u
@@ -56,9 +88,12 @@ uint64_t cl_checksum(uint64_t h, const void *data, size_t len);
 
 /* Write the file for the slot clustering cid[0..n] of store s (computes
  * sizes and member links, turns slots into address ids) to
- * dbdir/btc/clusters.col via a temporary file, fsync and rename. */
+ * dbdir/<chain>/clusters.col via a temporary file, fsync and rename
+ * (cl_write_file: chain "btc"). */
 int cl_write_file(const char *dbdir, const ch_store *s, const uint32_t *cid,
                   const ch_cluster_meta *meta, ch_error *err);
+int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
+                        const uint32_t *cid, const ch_cluster_meta *meta, ch_error *err);
 
 /* The member (address id) after m in its cluster, 0 after the last. */
 uint32_t cl_next_member(const ch_clusters *c, uint32_t m);

@@ -1,4 +1,4 @@
-/* DIR/btc/clusters.col: writing it atomically, and reading it back through
+/* DIR/<chain>/clusters.col: writing it atomically, and reading it back through
  * a read-only mapping (layout in cluster.h). */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,8 +29,8 @@ uint64_t cl_checksum(uint64_t h, const void *data, size_t len) {
     return h;
 }
 
-static void path_of(char *buf, size_t n, const char *dbdir, const char *name) {
-    snprintf(buf, n, "%s/btc/%s", dbdir, name);
+static void path_of(char *buf, size_t n, const char *dbdir, const char *chain, const char *name) {
+    snprintf(buf, n, "%s/%s/%s", dbdir, chain, name);
 }
 
 static int write_all(int fd, const void *data, size_t len) {
@@ -61,6 +61,8 @@ static void header_from_meta(cl_header *h, const ch_cluster_meta *m) {
     memcpy(h->coinjoins, m->coinjoins, sizeof h->coinjoins);
     h->merged_inputs = m->merged_inputs;
     h->change_links = m->change_links;
+    h->reserved[0] = m->deposit_addrs;
+    h->reserved[1] = m->customers;
 }
 
 static void meta_from_header(ch_cluster_meta *m, const cl_header *h) {
@@ -75,10 +77,17 @@ static void meta_from_header(ch_cluster_meta *m, const cl_header *h) {
     memcpy(m->coinjoins, h->coinjoins, sizeof m->coinjoins);
     m->merged_inputs = h->merged_inputs;
     m->change_links = h->change_links;
+    m->deposit_addrs = h->reserved[0];
+    m->customers = h->reserved[1];
 }
 
 int cl_write_file(const char *dbdir, const ch_store *s, const uint32_t *cid,
                   const ch_cluster_meta *meta, ch_error *err) {
+    return cl_write_file_chain(dbdir, "btc", s, cid, meta, err);
+}
+
+int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
+                        const uint32_t *cid, const ch_cluster_meta *meta, ch_error *err) {
     size_t n = (size_t)meta->addresses + 1, bytes = n * sizeof(uint32_t);
     uint32_t *ids = calloc(n, sizeof *ids), *size = calloc(n, sizeof *size),
              *next = calloc(n, sizeof *next), *tail = malloc(bytes);
@@ -110,9 +119,9 @@ int cl_write_file(const char *dbdir, const ch_store *s, const uint32_t *cid,
     h.header_sum = cl_checksum(CL_SUM_INIT, &h, offsetof(cl_header, header_sum));
 
     char path[4200], tmp[4300], dir[4200];
-    path_of(path, sizeof path, dbdir, CH_CLUSTER_FILE);
+    path_of(path, sizeof path, dbdir, chain, CH_CLUSTER_FILE);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    snprintf(dir, sizeof dir, "%s/btc", dbdir);
+    snprintf(dir, sizeof dir, "%s/%s", dbdir, chain);
     int rc = -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
@@ -166,14 +175,21 @@ static uint32_t slot_of(const ch_clusters *c, uint32_t id) {
 }
 
 int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err) {
-    char path[4200];
-    path_of(path, sizeof path, dbdir, CH_CLUSTER_FILE);
+    return ch_clusters_open_chain(dbdir, "btc", out, err);
+}
+
+int ch_clusters_open_chain(const char *dbdir, const char *chain, ch_clusters **out, ch_error *err) {
+    char path[4200], again[4300];
+    path_of(path, sizeof path, dbdir, chain, CH_CLUSTER_FILE);
+    /* how to make one: the command for this chain */
+    if (strcmp(chain, "btc"))
+        snprintf(again, sizeof again, "coinhound cluster build --chain %s --db %s", chain, dbdir);
+    else
+        snprintf(again, sizeof again, "coinhound cluster build --db %s", dbdir);
     *out = NULL;
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        if (errno == ENOENT)
-            return ch_err(err, "%s: no cluster file; run 'coinhound cluster build --db %s'", path,
-                          dbdir);
+        if (errno == ENOENT) return ch_err(err, "%s: no cluster file; run '%s'", path, again);
         return ch_err(err, "%s: %s", path, strerror(errno));
     }
     struct stat st;
@@ -220,8 +236,7 @@ int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err) {
     }
     if (why) {
         munmap(map, len);
-        return ch_err(err, "%s: %s; rebuild it with 'coinhound cluster build --db %s'", path, why,
-                      dbdir);
+        return ch_err(err, "%s: %s; rebuild it with '%s'", path, why, again);
     }
     ch_clusters *c = calloc(1, sizeof *c);
     if (!c) {

@@ -8,6 +8,20 @@
 
 #include "cluster/cluster_internal.h"
 #include "coinhound/address.h"
+#include "coinhound/hash.h"
+
+/* A canonical address string as the store's ch_addr: an EVM "0x" + 40 hex
+ * account, else a Bitcoin address. */
+static int parse_addr(const char *str, ch_addr *a, ch_error *err) {
+    if (strlen(str) == 42 && str[0] == '0' && (str[1] == 'x' || str[1] == 'X')) {
+        memset(a, 0, sizeof *a);
+        a->kind = CH_ADDR_EVM;
+        a->len = 20;
+        if (ch_hex_decode(str + 2, 40, a->bytes, 20) == 0) return 0;
+        return ch_err(err, "'%s' is not an EVM address", str);
+    }
+    return ch_addr_from_string(str, a, NULL, err);
+}
 
 typedef struct walk_ctx {
     ch_store *s;
@@ -34,7 +48,7 @@ static int on_any_label(const ch_attribution *a, void *p) {
     ch_addr ad;
     uint32_t id;
     uint64_t last;
-    if (ch_addr_from_string(a->address, &ad, NULL, NULL) != 0) return 0; /* not a BTC address */
+    if (parse_addr(a->address, &ad, NULL) != 0) return 0; /* not an address of this store */
     if (ch_store_find_addr(w->s, &ad, &id, &last, NULL) != 1) return 0;
     if (id == w->self || ch_cluster_of(w->c, id) != w->cluster) return 0;
     w->reported++;
@@ -50,7 +64,7 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
     ch_addr a;
     uint32_t id;
     uint64_t last;
-    if (ch_addr_from_string(canonical, &a, NULL, err) != 0) return -1;
+    if (parse_addr(canonical, &a, err) != 0) return -1;
     int found = ch_store_find_addr(s, &a, &id, &last, err);
     if (found <= 0) return found; /* 0: never seen, nothing to say */
     walk_ctx w = {.s = s, .c = c, .self = id, .fn = fn, .ctx = ctx};

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "coinhound/evm.h"
+#include "coinhound/poison.h"
 #include "coinhound/progress.h"
 #include "ingest/evm_ingest.h"
 
@@ -134,7 +135,8 @@ int ch_ingest_evm_block(ch_store *s, const ch_evm_block *b, ch_error *err) {
     }
     free(l.v);
     if (rc != 0) return ch_err_prefix(err, "block %llu", (unsigned long long)b->number);
-    return ch_store_end_block(s, err);
+    if (ch_store_end_block(s, err) != 0) return -1;
+    return ch_poison_ingest_block(s, err); /* address-poisoning signals, committed with the block */
 }
 
 /* Where a block goes: 1 append, 0 skip (already stored), -1 error; a
@@ -148,7 +150,9 @@ static int place_block(ch_store *s, const ch_evm_block *b, ch_ingest_stats *st, 
     uint64_t h = b->number - first;
     if (h < next) {
         if (memcmp(ch_store_block(s, (uint32_t)h)->hash, b->hash.b, 32) == 0) return 0;
-        if (st->reorg_height == UINT32_MAX || h < st->reorg_height) st->reorg_height = (uint32_t)h;
+        /* stats speak block numbers on account chains, as tip_height does */
+        if (st->reorg_height == UINT32_MAX || b->number < st->reorg_height)
+            st->reorg_height = (uint32_t)b->number;
         if (ch_store_commit(s, err) != 0 || ch_store_truncate(s, (uint32_t)h, err) != 0) return -1;
         next = h;
     }
@@ -183,7 +187,6 @@ int evm_sink_open(evm_sink *k, const char *db_dir, const char *chain, ch_error *
     if (ch_store_open(db_dir, chain, CH_STORE_WRITE, &k->s, err) != 0) return -1;
     if (!ch_store_is_account(k->s))
         return ch_err(err, "%s/%s holds a UTXO chain, not an account chain", db_dir, chain);
-    k->st->start_height = ch_store_next_height(k->s);
     return 0;
 }
 
@@ -193,6 +196,7 @@ int evm_sink_put(evm_sink *k, const ch_evm_block *b, uint64_t bytes, ch_error *e
     if (place < 0) return -1;
     if (place == 0) return 1;
     if (ch_ingest_evm_block(k->s, b, err) != 0) return -1;
+    if (st->blocks == 0) st->start_height = (uint32_t)b->number;
     st->blocks++;
     st->txs += b->n_tx;
     if (ch_store_pending_bytes(k->s) >= k->commit_bytes && ch_store_commit(k->s, err) != 0)

@@ -1,0 +1,150 @@
+/* coinhound: address poisoning (the people's safeguard).
+ *
+ * Tsuchiya et al., "Blockchain Address Poisoning" (USENIX Security 2025), and
+ * Guan and Li (CCS 2024): after a victim V pays a counterparty C, an attacker
+ * puts into V's history a transfer involving a vanity address L whose first
+ * and last hex characters match C's, hoping V copies L from the history the
+ * next time. The transfer that carries L is one of:
+ *   - a zero-value token Transfer the attacker's bot triggers with
+ *     transferFrom (the event's sender is not the tx's sender: the store's
+ *     CH_XFER_ZERO_SPOOF flag), shown either as V -> L or as L -> V;
+ *   - a dust transfer L -> V (native below 1e-6 ETH by default; a token
+ *     below 0.01 unit, when its decimals are known; a zero-value token
+ *     transfer);
+ *   - a transfer L -> V of a fake token whose symbol copies a well-known
+ *     token's (USDT, USDC, ...) while its contract is not one the reference
+ *     token table lists under that symbol.
+ *
+ * The detector runs at ingest, once per appended block, over the block's
+ * transfers, and records ch_signal_rec rows (store.h) committed with the
+ * block. Per suspicious transfer it records:
+ *   - ZERO_SPOOF, DUST or FAKE_TOKEN (each that applies): victim V,
+ *     lookalike L (for FAKE_TOKEN: the fake token's contract), imitated: the
+ *     real counterparty C when L matches one (for FAKE_TOKEN: the genuine
+ *     token's contract when the store knows it), else 0; prefix/suffix: the
+ *     hex characters L shares with C (0 when no C);
+ *   - LOOKALIKE, in addition, when L shares at least 4 leading and 4
+ *     trailing hex characters with a real counterparty C != L of V: an
+ *     address V sent value to or received value from earlier through a
+ *     transfer that is not itself suspicious, found by walking V's history
+ *     backward (a bounded number of transfers). The best match (most shared
+ *     characters, then the most recent) is kept.
+ * A zero-value spoof is tried both ways (V = the event's sender and L its
+ * recipient, and the reverse); the way with a match wins, else V = sender
+ * (transferFrom(victim, lookalike, 0), the common form).
+ * Transfers of failed txs, mints (no sender), fees, rewards, withdrawals and
+ * NFTs carry no signal.
+ *
+ * Token tables are CSV files with a header naming at least `address` and
+ * `symbol`, optionally `decimals` and `chainId` (or `chain_id`; rows of
+ * other chains are skipped): ../shared/fixtures/eth/erc20-tokens.csv
+ * (Etherscan's token list) is a reference table, the generator's tokens.csv
+ * a metadata table. A reference ("trusted") table says which contracts are
+ * genuine; a metadata table only says what tokens call themselves (a fake
+ * USDT calls itself USDT). Without any table no FAKE_TOKEN is found and only
+ * zero-value token transfers count as token dust. */
+#ifndef COINHOUND_POISON_H
+#define COINHOUND_POISON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/store.h"
+
+/* ---- token tables ---- */
+typedef struct ch_toktab ch_toktab;
+
+typedef struct ch_token_info {
+    uint8_t addr[20];
+    char symbol[24]; /* normalised: ASCII upper case, no spaces */
+    int decimals;    /* -1: unknown */
+    bool trusted;    /* a reference table lists this contract under this symbol */
+    uint32_t rows;   /* reference rows naming it (the most named is the symbol's genuine one) */
+} ch_token_info;
+
+/* An empty table for chain id chain_id (1 Ethereum, 56 BSC, ...). */
+int ch_toktab_new(uint64_t chain_id, ch_toktab **out, ch_error *err);
+void ch_toktab_free(ch_toktab *t);
+/* Merge a CSV file in (see above); trusted for a reference table. */
+int ch_toktab_load(ch_toktab *t, const char *path, bool trusted, ch_error *err);
+/* Add one token by hand (tests; symbol NULL keeps a known one). */
+int ch_toktab_add(ch_toktab *t, const uint8_t addr[20], const char *symbol, int decimals,
+                  bool trusted, ch_error *err);
+const ch_token_info *ch_toktab_find(const ch_toktab *t, const uint8_t addr[20]);
+/* The genuine contract of a symbol: the trusted entry most reference rows
+ * name (ties: the first loaded), or NULL. */
+const ch_token_info *ch_toktab_genuine(const ch_toktab *t, const char *symbol);
+/* Whether a symbol is one poisoners imitate (USDT, USDC, WETH, DAI, ...). */
+bool ch_toktab_is_major(const char *symbol);
+/* A well-known symbol on a contract the reference tables do not list under
+ * it: a fake. */
+bool ch_toktab_is_fake(const ch_toktab *t, const ch_token_info *ti);
+
+/* ---- the detector ---- */
+typedef struct ch_poison_opts {
+    const char *tokens_path;         /* reference table ($COINHOUND_TOKENS), or NULL */
+    const char *token_meta_path;     /* metadata table ($COINHOUND_TOKEN_META), or NULL */
+    uint64_t chain_id;               /* default 1 */
+    uint64_t native_dust_wei;        /* dust below this; default 10^12 (1e-6 ETH) */
+    unsigned min_prefix, min_suffix; /* LOOKALIKE: default 4 and 4 hex characters */
+    unsigned history;                /* transfers of V walked back; default 512 */
+} ch_poison_opts;
+
+typedef struct ch_poison ch_poison;
+
+/* o may be NULL (defaults); zero fields take their defaults. */
+int ch_poison_new(const ch_poison_opts *o, ch_poison **out, ch_error *err);
+void ch_poison_free(ch_poison *p);
+/* The detector's token table (to add tokens by hand). */
+ch_toktab *ch_poison_tokens(ch_poison *p);
+
+/* Record the signals of transfers [first, ch_store_xfer_count(s)) of a store
+ * opened for writing (the block just appended, before its commit). */
+int ch_poison_scan(ch_poison *p, ch_store *s, uint64_t first, ch_error *err);
+
+/* The ingest hook: scan the last appended block with the process-wide
+ * detector, built on first use from the environment (COINHOUND_TOKENS,
+ * COINHOUND_TOKEN_META, COINHOUND_CHAIN_ID) unless ch_poison_set_default
+ * gave one. */
+int ch_poison_ingest_block(ch_store *s, ch_error *err);
+/* Make p the process-wide detector (NULL: back to the environment's); the
+ * caller keeps ownership and frees it after the last ingest. */
+void ch_poison_set_default(ch_poison *p);
+
+/* ---- pieces the queries and tests share ---- */
+/* Leading and trailing hex characters two 20-byte addresses share (0..40). */
+void ch_poison_match(const uint8_t a[20], const uint8_t b[20], unsigned *prefix, unsigned *suffix);
+/* Whether transfer r is suspicious (a poisoning carrier): a mask of
+ * (1u << ch_signal_kind) over ZERO_SPOOF, DUST and FAKE_TOKEN. */
+unsigned ch_poison_classify(ch_poison *p, const ch_store *s, const ch_xfer_rec *r);
+/* "zero_spoof", "dust", "fake_token", "lookalike". */
+const char *ch_signal_kind_name(int kind);
+
+/* ---- the pre-send check ---- */
+typedef enum ch_send_verdict {
+    CH_SEND_OK = 0,
+    CH_SEND_FIRST_VIA_SIGNAL, /* dest first reached sender through a poisoning transfer */
+    CH_SEND_LOOKALIKE,        /* dest shares both ends with a real counterparty, is not it */
+} ch_send_verdict;
+
+typedef struct ch_send_check {
+    ch_send_verdict verdict; /* the first reason found, OK when none */
+    bool first_via_signal, lookalike;
+    bool sender_known;   /* the sender has a history in the store */
+    bool dest_known;     /* dest appears in the sender's history */
+    bool dest_paid;      /* the sender sent dest value through a clean transfer */
+    uint64_t first_xfer; /* dest's first transfer with the sender (dest_known) */
+    int first_kind;      /* the signal kind it carried (first_via_signal) */
+    uint32_t imitated;   /* the real counterparty dest resembles (lookalike) */
+    unsigned prefix, suffix;
+    uint64_t walked; /* transfers of the sender looked at */
+} ch_send_check;
+
+/* Check a payment sender -> dest on a store with nothing pending (dest need
+ * not be in the store: a fresh lookalike is still one). p supplies the
+ * thresholds and token tables (NULL: defaults). */
+int ch_poison_check_send(ch_poison *p, ch_store *s, const ch_addr *sender, const ch_addr *dest,
+                         ch_send_check *out, ch_error *err);
+
+#endif
