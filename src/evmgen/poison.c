@@ -79,7 +79,9 @@ static void run(evg *g, evg_poison *p) {
         p->asset = TK_FAKE;
         p->amount = amt;
     } else {
-        u128 dust = (u128)evg_range(&g->rng, 1, 100) * 100000000000ULL; /* up to 0.00001 ETH */
+        /* poisoning dust is far below any payment: 1e-7 to 9e-7 ETH, under the
+         * safeguard's default 1e-6 ETH threshold */
+        u128 dust = (u128)evg_range(&g->rng, 1, 9) * 100000000000ULL;
         evg_price lp = evg_price_pick(g, false);
         evg_send(g, g->bot, p->lookalike, ASSET_ETH, evg_worst_cost(g, dust, GAS_ETH));
         t = evg_tx_new(g, p->lookalike, p->victim, dust, GAS_ETH, GAS_ETH, &lp);
