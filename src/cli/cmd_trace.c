@@ -13,6 +13,7 @@
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/trace.h"
+#include "coinhound/trace_account.h"
 
 #define MAX_LABEL_FILES 64
 #define SUMMARY_TOP     10
@@ -45,6 +46,15 @@ static void usage(FILE *f) {
                "                    (amounts in satoshi; haircut may give fractions)\n"
                "  --csv             the landings as CSV: address,entity,category,amount,hops\n"
                "  --dot             the flow as a Graphviz digraph (render: dot -Tsvg)\n\n"
+               "Account chains (--chain eth|bsc|polygon|..., or an 0x --from): --from is an\n"
+               "0x address (everything it received) or an 0x tx hash (every transfer of it);\n"
+               "policies poison, haircut, fifo; traced per asset, swaps inside a tx continue\n"
+               "in the asset received. Amounts in base units (wei, token units) as strings,\n"
+               "with amount_display and asset per landing and holding.\n"
+               "  --chain NAME      the store DIR/NAME (default btc)\n"
+               "  --tokens FILE     token table CSV (address,symbol[,decimals]; may repeat)\n"
+               "  --first-block N   only blocks numbered N and later, and\n"
+               "  --last-block N    up to N\n\n"
                "Without a format: totals per entity, the largest landings with their\n"
                "shortest path, and the holdings.\n\n"
                "example: where did the coins of a theft go, FIFO, with our labels:\n"
@@ -379,7 +389,95 @@ enum {
     OPT_JSON,
     OPT_CSV,
     OPT_DOT,
+    OPT_CHAIN,
+    OPT_TOKENS,
+    OPT_FIRST_BLOCK,
+    OPT_LAST_BLOCK,
 };
+
+/* The chain's own coin, for display. */
+static const char *native_symbol(const char *chain) {
+    static const char *const map[][2] = {{"bsc", "BNB"},        {"polygon", "POL"},
+                                         {"avalanche", "AVAX"}, {"gnosis", "xDAI"},
+                                         {"fantom", "FTM"},     {"celo", "CELO"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(chain, map[i][0])) return map[i][1];
+    return "ETH";
+}
+
+/* The account-chain trace (ch_atrace): same options, amounts per asset. */
+static int trace_account(const char *db, const char *chain, const char *from,
+                         const ch_trace_opts *bo, const char *const *label_files, size_t n_labels,
+                         const char *const *token_files, size_t n_tokens, uint64_t first_block,
+                         uint64_t last_block, int format) {
+    ch_error err = {{0}};
+    ch_store *s = NULL;
+    ch_intel *intel = NULL;
+    ch_labels *labels = NULL;
+    ch_tokens *tokens = NULL;
+    ch_atrace *t = NULL;
+    int rc = 2;
+    if (bo->policy == CH_POLICY_LIFO)
+        return cli_failf("trace", "account chains: --policy is poison, haircut or fifo");
+    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("trace", &err);
+    if (!ch_store_is_account(s)) {
+        ch_store_close(s);
+        return cli_failf("trace", "%s/%s is not an account-chain store", db, chain);
+    }
+    char ipath[4096];
+    struct stat st;
+    snprintf(ipath, sizeof ipath, "%s/intel", db);
+    if (stat(ipath, &st) == 0 && ch_intel_open(db, false, &intel, &err) != 0) {
+        fprintf(stderr, "coinhound trace: warning: attribution store not used: %s\n", err.msg);
+        intel = NULL;
+    }
+    if (ch_labels_new(s, intel, bo->stop_at ? bo->stop_at : CH_TRACE_DEFAULT_STOP, &labels, &err))
+        goto fail;
+    for (size_t i = 0; i < n_labels; i++)
+        if (ch_labels_load_csv(labels, label_files[i], NULL, NULL, &err) != 0) goto fail;
+    if (ch_tokens_new(&tokens, &err) != 0) goto fail;
+    for (size_t i = 0; i < n_tokens; i++)
+        if (ch_tokens_load_csv(tokens, token_files[i], &err) != 0) goto fail;
+    ch_atrace_opts o;
+    ch_atrace_opts_init(&o);
+    o.policy = bo->policy;
+    o.direction = bo->direction;
+    o.labels = labels;
+    o.stop_at = bo->stop_at;
+    o.max_hops = bo->max_hops;
+    o.min_amount = bo->min_amount;
+    o.since = bo->since;
+    o.until = bo->until;
+    o.first_block = first_block;
+    o.last_block = last_block;
+    if (ch_atrace_new(s, &o, &t, &err) != 0) goto fail;
+    int found = ch_atrace_add_from_string(t, from, &err);
+    if (found < 0) goto fail;
+    if (found == 0) {
+        fprintf(stderr, "coinhound trace: %s\n", err.msg);
+        rc = 1;
+        goto done;
+    }
+    if (ch_atrace_run(t, &err) != 0) goto fail;
+    int f = format == OPT_JSON  ? CH_ATRACE_JSON
+            : format == OPT_CSV ? CH_ATRACE_CSV
+            : format == OPT_DOT ? CH_ATRACE_DOT
+                                : CH_ATRACE_TEXT;
+    if (ch_atrace_print(t, tokens, native_symbol(chain), f, from, stdout) != 0 || fflush(stdout))
+        rc = cli_failf("trace", "cannot write the output");
+    else
+        rc = 0;
+    goto done;
+fail:
+    rc = cli_fail("trace", &err);
+done:
+    ch_atrace_free(t);
+    ch_tokens_free(tokens);
+    ch_labels_free(labels);
+    if (intel) ch_intel_close(intel);
+    ch_store_close(s);
+    return rc;
+}
 
 int cmd_trace(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, OPT_DB},
@@ -395,11 +493,16 @@ int cmd_trace(int argc, char **argv) {
                                          {"json", no_argument, 0, OPT_JSON},
                                          {"csv", no_argument, 0, OPT_CSV},
                                          {"dot", no_argument, 0, OPT_DOT},
+                                         {"chain", required_argument, 0, OPT_CHAIN},
+                                         {"tokens", required_argument, 0, OPT_TOKENS},
+                                         {"first-block", required_argument, 0, OPT_FIRST_BLOCK},
+                                         {"last-block", required_argument, 0, OPT_LAST_BLOCK},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *from = NULL;
-    const char *label_files[MAX_LABEL_FILES];
-    size_t n_labels = 0;
+    const char *label_files[MAX_LABEL_FILES], *token_files[MAX_LABEL_FILES], *chain = NULL;
+    size_t n_labels = 0, n_tokens = 0;
+    uint64_t first_block = 0, last_block = 0;
     int format = 0, formats = 0;
     ch_trace_opts o;
     ch_trace_opts_init(&o);
@@ -451,6 +554,21 @@ int cmd_trace(int argc, char **argv) {
                 return cli_failf("trace", "--until wants unix seconds or YYYY-MM-DD, not '%s'",
                                  optarg);
             break;
+        case OPT_CHAIN:
+            chain = optarg;
+            break;
+        case OPT_TOKENS:
+            if (n_tokens == MAX_LABEL_FILES)
+                return cli_failf("trace", "at most %d --tokens files", MAX_LABEL_FILES);
+            token_files[n_tokens++] = optarg;
+            break;
+        case OPT_FIRST_BLOCK:
+        case OPT_LAST_BLOCK:
+            if (parse_u64(optarg, &v) != 0)
+                return cli_failf("trace", "--%s wants a block number, not '%s'",
+                                 c == OPT_FIRST_BLOCK ? "first-block" : "last-block", optarg);
+            *(c == OPT_FIRST_BLOCK ? &first_block : &last_block) = v;
+            break;
         case OPT_JSON:
         case OPT_CSV:
         case OPT_DOT:
@@ -469,6 +587,10 @@ int cmd_trace(int argc, char **argv) {
     }
     if (formats > 1) return cli_failf("trace", "choose one of --json, --csv, --dot");
     if (!(db = cli_db_dir("trace", db))) return 2;
+    /* account chains: --chain other than btc, or an 0x source */
+    if (chain ? strcmp(chain, "btc") != 0 : (from[0] == '0' && from[1] == 'x'))
+        return trace_account(db, chain ? chain : "eth", from, &o, label_files, n_labels,
+                             token_files, n_tokens, first_block, last_block, format);
 
     ch_error err = {{0}};
     ch_store *s = NULL;

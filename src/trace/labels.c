@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "coinhound/address.h"
+#include "coinhound/hash.h"
 #include "coinhound/intel.h"
 #include "intel/csvread.h"
 #include "trace/trace_internal.h"
@@ -114,7 +115,14 @@ void ch_labels_free(ch_labels *l) {
 int ch_labels_add(ch_labels *l, const char *address, const char *category, const char *entity,
                   ch_error *err) {
     ch_addr a;
-    if (ch_addr_from_string(address, &a, NULL, err) != 0) return -1;
+    if (address[0] == '0' && (address[1] == 'x' || address[1] == 'X') && strlen(address) == 42) {
+        /* an EVM account (any case: labels files carry checksummed forms) */
+        a = (ch_addr){.kind = CH_ADDR_EVM, .len = 20};
+        if (ch_hex_decode(address + 2, 40, a.bytes, 20) != 0)
+            return ch_err(err, "'%s' is not a valid 0x address", address);
+    } else if (ch_addr_from_string(address, &a, NULL, err) != 0) {
+        return -1;
+    }
     uint32_t id;
     uint64_t last;
     int rc = ch_store_find_addr(l->s, &a, &id, &last, err);
@@ -163,7 +171,7 @@ int ch_labels_load_csv(ch_labels *l, const char *path, uint64_t *rows, uint64_t 
         if (got == 1)
             n_ok++;
         else
-            n_skip++; /* not a Bitcoin address, or not in this store */
+            n_skip++; /* not an address of this chain, or not in this store */
     }
     csv_free(&r);
     fclose(f);
