@@ -47,44 +47,90 @@
  * after open, and a result lives in the caller's ch_screen_result. Risk
  * levels come from risk.h (ch_screen_attr_to_attribution + ch_risk_assess).
  *
- * ---- The file (version 1, all integers little-endian) -----------------
+ * ---- The file (version 2, all integers little-endian) -----------------
  *
  *   offset size  header (CH_SCREEN_HEADER_SIZE = 256 bytes)
  *   0      8     magic "CHSCREEN"
- *   8      4     format version (1); a reader refuses any other
+ *   8      4     format version (2); a reader refuses any other, and says
+ *                so (a version-1 file is to be written again by this build)
  *   12     4     header size (256)
  *   16     8     file size in bytes
  *   24     8     addresses
  *   32     8     attribution records (deduplicated)
  *   40     8     buckets (each 64 bytes)
- *   48     8     hash seed
+ *   48     8     hash seed (the one the writer settled on, see below)
  *   56     8+8   buckets:      offset, size
  *   72     8+8   records:      offset, size
  *   88     8+8   attributions: offset, size
  *   104    8+8   strings:      offset, size
  *   120    8     created (Unix seconds)
  *   128    32    SHA-256 of bytes [256, file size): the whole body
- *   160    96    zero (reserved)
+ *   160    8     attribution sets
+ *   168    8+8   sets:         offset, size
+ *   184    8+8   set index:    offset, size
+ *   200    56    zero (reserved)
  *
- *   buckets   n x 64 bytes = 8 slots of {u32 tag, u32 record}: tag = high 32
- *             bits of the key's 64-bit hash, record = offset / 8 into the
- *             records section (0 = empty slot). An address lives in bucket
- *             (low 32 bits of the hash * n) >> 32 or, when that is full, the
- *             next ones (linear probing); with about 5 addresses per bucket
- *             on average, a lookup reads one cache line of index and an
- *             absent address almost never a second.
- *   records   per address, 8-byte aligned: u16 key length, u16 0, u32 count,
- *             the canonical key and a NUL, padding to 4, then count u32
- *             indexes of attribution records. A tag match is confirmed by
- *             comparing the full key, so a 32-bit tag collision can never
- *             flag a clean address; the record is the second (and last)
- *             cache line a listed address reads.
+ *   The body, in this order: buckets, sets, set index, attributions,
+ *   records, strings (what a lookup reads first, what only export reads
+ *   last).
+ *
+ *   buckets   n x 64 bytes (64-byte aligned: one cache line each) = 4 slots
+ *             of 16 bytes: u64 h2, u32 high half of h1, u32 set + 1 (0 =
+ *             empty; slots fill from the first, no gaps). h1 = ch_screen_hash
+ *             (key, seed) and h2 = a second, independent 64-bit hash of the
+ *             key computed in the same pass. A key's home bucket is (low 32
+ *             bits of h1 * n) >> 32; when its 4 slots are full, the key sits
+ *             in the next bucket with room (linear probing, wrapping). The
+ *             writer keeps 1.25 keys per bucket on average, so that > 99% of
+ *             keys sit at home (Poisson: 0.9% overflow).
+ *   sets      8 bytes each: u32 count, u32 first (into the set index). An
+ *             attribution set is the sorted list of one address's
+ *             attributions; addresses with the same list share one set (all
+ *             of OFAC's XBT list is one), so the table is small and stays in
+ *             cache.
+ *   set index u32 attribution numbers, the sets' lists one after another.
  *   attrs     52-byte records: 12 u32 string offsets (asset, entity, actor,
  *             actor_country, category, source_name, source_url, source_date,
  *             first_listed, last_listed, delisted_date, note), u8 confidence,
  *             u8 flags (1 = delisted), u16 0. Identical attributions (all
  *             fields but the address) are stored once.
+ *   records   per address, 4-byte aligned: u16 key length, u16 0, u32 set,
+ *             the canonical key and a NUL, padding to 4. For iteration and
+ *             export (ch_screen_set_next) and for the check at open; a
+ *             lookup never reads them.
  *   strings   NUL-terminated, each distinct string once; offset 0 is "".
+ *
+ * ---- A lookup is one cache line ----------------------------------------
+ *
+ * Hash the key once (h1, h2: two multiply chains side by side), read the
+ * home bucket, compare the four 96-bit fingerprints, take the set of the
+ * slot that matches: no key comparison, so nothing else is read (a caller
+ * asking for the attributions reads the set's 8 bytes, in cache for any
+ * real list). The scan has no data-dependent branch, so successive lookups
+ * overlap their cache misses even one at a time. A full home bucket with no
+ * match (about 4% of absent keys, 0.9% of present ones) reads the next.
+ *
+ * Why a fingerprint is a sound identity. A listed key is always found:
+ * the writer places it, then checks what its lookup would see - scanning
+ * from its home to its own slot, no other listed key's fingerprint may be
+ * equal (one that were would answer for it) - and if any would, it picks
+ * another seed (seed + 0x9e37...15, up to 64 tries; recorded at offset 48)
+ * and builds again. So no listed key can ever be answered for by another
+ * listed key, in any file. An unlisted key is reported listed only if its
+ * 96 fingerprint bits (h2 and h1's high half) equal those of one of the <=
+ * 4 to 8 slots it scans, while its bucket bits (h1's low half, which picked
+ * the bucket and are independent of the rest) point at that bucket; over
+ * the whole set that is n / 2^(96 + log2 buckets) ~ 1.25 * 2^-96 ~ 1.6e-29
+ * per lookup, whatever n: at 20M lookups/s for a century (6e16 lookups),
+ * about 1e-12 in all. Even with a few hundred million keys a 96-bit
+ * fingerprint is far from the birthday bound (2^48 keys) that would make
+ * the writer's reseeding ever needed. The hashes are not cryptographic and
+ * the seed is in the file: someone could craft a string matching a listed
+ * fingerprint. What they would get is a false "listed" for that string -
+ * never a listed address reported clean - and since a usable address is
+ * itself a hash output (of a public key or a script), a crafted string is
+ * one nobody holds keys for. ch_screen_set_next gives the true key of
+ * every entry for whoever wants to compare keys byte for byte.
  *
  * ch_screen_set_open maps the file, checks magic, version, sizes, the
  * SHA-256 and every offset (so a corrupt or hostile file is refused, never
@@ -101,7 +147,7 @@
 #include "coinhound/intel.h"
 
 #define CH_SCREEN_MAGIC       "CHSCREEN"
-#define CH_SCREEN_VERSION     1
+#define CH_SCREEN_VERSION     2
 #define CH_SCREEN_HEADER_SIZE 256
 
 typedef struct ch_screen_set ch_screen_set;
@@ -134,6 +180,9 @@ typedef struct ch_screen_info {
     uint32_t version;
     uint64_t file_size, addresses, attributions, buckets, created;
     double bytes_per_address;
+    uint64_t attribution_sets; /* distinct attribution lists */
+    uint64_t in_home_bucket;   /* addresses found in their home bucket */
+    uint64_t seed;             /* the hash seed in use */
 } ch_screen_info;
 
 int ch_screen_set_open(const char *path, ch_screen_set **out, ch_error *err);
@@ -159,6 +208,12 @@ int ch_screen_lookup_canonical(const ch_screen_set *set, const char *canonical, 
  * memory latency of one overlaps the next: out[i] = 1 listed / 0 not. */
 void ch_screen_lookup_canonical_batch(const ch_screen_set *set, const char *const *keys,
                                       const size_t *lens, size_t n, uint8_t *out);
+
+/* Every listed address, in the file's order: start with *cursor = 0; each
+ * call gives the next canonical key (NUL-terminated, in the mapping) and its
+ * attributions and returns 1, then 0 at the end. */
+int ch_screen_set_next(const ch_screen_set *set, uint64_t *cursor, const char **key, size_t *len,
+                       uint32_t *n_attr, const uint32_t **attr_index);
 
 /* Attribution i (0 <= i < r->n_attr) of a LISTED result; -1 if out of range. */
 int ch_screen_attr_get(const ch_screen_set *set, const ch_screen_result *r, uint32_t i,

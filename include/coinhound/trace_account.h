@@ -155,7 +155,7 @@ size_t ch_atrace_holding_path(ch_atrace *t, const ch_atrace_holding *h, ch_atrac
 
 /* ---- output (the trace command's formats) ---- */
 enum { CH_ATRACE_TEXT = 0, CH_ATRACE_JSON, CH_ATRACE_CSV, CH_ATRACE_DOT };
-struct ch_tokens;
+struct ch_toktab;
 /* JSON: policy, direction, source, tainted_total (base units of the asset
  * with the largest source, as a string) and tainted_asset, landings
  * [{address, entity, category, asset, amount, amount_display, hops,
@@ -164,20 +164,8 @@ struct ch_tokens;
  * are decimal strings of base units; amount_display uses the asset's
  * decimals (null when unknown). native names the chain's coin ("ETH"). k
  * may be NULL. */
-int ch_atrace_print(ch_atrace *t, const struct ch_tokens *k, const char *native, int format,
+int ch_atrace_print(ch_atrace *t, const struct ch_toktab *k, const char *native, int format,
                     const char *from, FILE *out);
-
-/* ---- token table: symbol and decimals of an asset, for display ---- */
-typedef struct ch_tokens ch_tokens;
-
-/* A table with the few well-known mainnet tokens built in (USDT, USDC, WETH). */
-int ch_tokens_new(ch_tokens **out, ch_error *err);
-void ch_tokens_free(ch_tokens *k);
-/* CSV with a header naming address and symbol (decimals optional), e.g.
- * the Etherscan-style erc20-tokens.csv; later rows do not replace earlier. */
-int ch_tokens_load_csv(ch_tokens *k, const char *path, ch_error *err);
-/* 1 and symbol/decimals (-1 unknown) when the 20-byte address is known. */
-int ch_tokens_get(const ch_tokens *k, const uint8_t addr[20], const char **symbol, int *decimals);
 
 /* 128-bit amounts as decimal strings: base units ("1500000000000000000"),
  * and with decimals ("1.5"). out needs 48 bytes. */

@@ -9,6 +9,7 @@
 #include "coinhound/address.h"
 #include "coinhound/chainaddr.h"
 #include "coinhound/jsonw.h"
+#include "coinhound/trace_account.h"
 
 static const char *const KIND_NAMES[] = {"native",     "internal", "token", "nft",
                                          "withdrawal", "fee",      "reward"};
@@ -22,29 +23,8 @@ int cli_evm_hash(const char *s, ch_hash256 *h) {
     return ch_hex_decode(s + 2, 64, h->b, 32);
 }
 
-const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[40]) {
-    char tmp[40];
-    int n = 0;
-    while (hi || lo || n == 0) { /* divide the 128-bit value by 10, digit by digit */
-        uint64_t rem_hi = hi % 10;
-        hi /= 10;
-        /* (rem_hi * 2^64 + lo) / 10, without 128-bit types */
-        uint64_t q = 0, r = rem_hi;
-        for (int bit = 63; bit >= 0; bit--) {
-            r = (r << 1) | ((lo >> bit) & 1);
-            q <<= 1;
-            if (r >= 10) {
-                r -= 10;
-                q |= 1;
-            }
-        }
-        lo = q;
-        tmp[n++] = (char)('0' + r);
-    }
-    for (int i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = '\0';
-    return out;
+const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[48]) {
+    return ch_u128_str((ch_taint_sum)hi << 64 | lo, out);
 }
 
 static const char *addr_hex(const ch_store *s, uint32_t id, char buf[128]) {
@@ -62,7 +42,7 @@ static void hash_hex(const uint8_t b[32], char out[67]) {
 
 static void json_xfer(ch_jw *w, const ch_store *s, uint64_t x) {
     const ch_xfer_rec *r = ch_store_xfer(s, x);
-    char a[128], v[40];
+    char a[128], v[48];
     ch_jw_obj_begin(w);
     ch_jw_key(w, "kind");
     ch_jw_str(w, kind_name(r->kind));
@@ -84,7 +64,7 @@ static void json_xfer(ch_jw *w, const ch_store *s, uint64_t x) {
 }
 
 int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
-    char h[67], a[128], b[128], v[40];
+    char h[67], a[128], b[128], v[48];
     ch_hash256 id;
     ch_store_txid(s, tx, &id);
     hash_hex(id.b, h);
@@ -230,7 +210,7 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
     uint32_t fh = fr->tx != CH_NO_TX ? ch_store_tx_height(s, fr->tx) : 0;
     uint32_t lh = lr->tx != CH_NO_TX ? ch_store_tx_height(s, lr->tx) : 0;
     uint64_t base = ch_store_first_number(s);
-    char buf[128], v1[40], v2[40], v3[40];
+    char buf[128], v1[48], v2[48], v3[48];
     size_t show = limit == 0 || limit > np ? np : (size_t)limit;
     if (json) {
         ch_jw w;

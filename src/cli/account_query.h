@@ -9,8 +9,8 @@
 
 /* "0x" + 64 hex digits -> hash bytes as written (no reversal); -1 if not. */
 int cli_evm_hash(const char *s, ch_hash256 *h);
-/* 128-bit amount in decimal; out needs 40 bytes. */
-const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[40]);
+/* 128-bit amount in decimal; out needs 48 bytes. */
+const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[48]);
 /* Print one tx / one account; exit code as the commands return it. */
 int cli_account_tx(ch_store *s, uint64_t tx, bool json);
 int cli_account_address(ch_store *s, const char *addr, bool json, uint64_t limit);

@@ -89,6 +89,23 @@ int cmd_ingest(int argc, char **argv) {
         case 'j':
             json = true;
             break;
+        case 'C':
+            chain = optarg;
+            break;
+        case 'F':
+            node.from_block = strtoull(optarg, NULL, 0);
+            node.has_from = true;
+            break;
+        case 'T':
+            node.to_block = strtoull(optarg, NULL, 0);
+            node.has_to = true;
+            break;
+        case 'B':
+            node.batch = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'R':
+            node.traces = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;

@@ -13,6 +13,7 @@
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/trace.h"
+#include "coinhound/tokens.h"
 #include "coinhound/trace_account.h"
 
 #define MAX_LABEL_FILES 64
@@ -37,7 +38,8 @@ static void usage(FILE *f) {
                "                    " CH_TRACE_DEFAULT_STOP ";\n"
                "                    \"\" for none)\n"
                "  --max-hops N      follow at most N transactions from the source\n"
-               "  --min-amount SAT  drop taint below SAT satoshi (counted as below_min)\n"
+               "  --min-amount N    drop taint below N base units (satoshi; wei or token units on\n"
+               "                    account chains), counted as below_min\n"
                "  --since T         only transactions in blocks from time T on, and\n"
                "  --until T         up to time T (unix seconds or YYYY-MM-DD, UTC)\n"
                "  --json            one JSON object: policy, direction, source, tainted_total,\n"
@@ -414,7 +416,7 @@ static int trace_account(const char *db, const char *chain, const char *from,
     ch_store *s = NULL;
     ch_intel *intel = NULL;
     ch_labels *labels = NULL;
-    ch_tokens *tokens = NULL;
+    ch_toktab *tokens = NULL;
     ch_atrace *t = NULL;
     int rc = 2;
     if (bo->policy == CH_POLICY_LIFO)
@@ -435,9 +437,9 @@ static int trace_account(const char *db, const char *chain, const char *from,
         goto fail;
     for (size_t i = 0; i < n_labels; i++)
         if (ch_labels_load_csv(labels, label_files[i], NULL, NULL, &err) != 0) goto fail;
-    if (ch_tokens_new(&tokens, &err) != 0) goto fail;
+    if (ch_toktab_new(1, &tokens, &err) != 0) goto fail;
     for (size_t i = 0; i < n_tokens; i++)
-        if (ch_tokens_load_csv(tokens, token_files[i], &err) != 0) goto fail;
+        if (ch_toktab_load(tokens, token_files[i], false, &err) != 0) goto fail;
     ch_atrace_opts o;
     ch_atrace_opts_init(&o);
     o.policy = bo->policy;
@@ -472,7 +474,7 @@ fail:
     rc = cli_fail("trace", &err);
 done:
     ch_atrace_free(t);
-    ch_tokens_free(tokens);
+    ch_toktab_free(tokens);
     ch_labels_free(labels);
     if (intel) ch_intel_close(intel);
     ch_store_close(s);

@@ -95,7 +95,9 @@ out:
 }
 
 int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_opts *opts,
-                  ch_ingest_stats *st, ch_error *err) {
+                  ch_ingest_stats *stats, ch_error *err) {
+    ch_ingest_stats scratch;
+    ch_ingest_stats *st = stats ? stats : &scratch;
     ch_ingest_opts defaults = {.progress = -1};
     const ch_ingest_opts *o = opts ? opts : &defaults;
     memset(st, 0, sizeof *st);

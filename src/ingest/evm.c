@@ -173,6 +173,7 @@ void evm_sink_init(evm_sink *k, const ch_ingest_opts *opts, ch_ingest_stats *st)
     ch_ingest_opts defaults = {.progress = -1};
     const ch_ingest_opts *o = opts ? opts : &defaults;
     memset(k, 0, sizeof *k);
+    if (!st) st = &k->scratch;
     memset(st, 0, sizeof *st);
     st->reorg_height = UINT32_MAX;
     st->tip_height = UINT32_MAX;

@@ -9,6 +9,7 @@
 
 #include "coinhound/address.h"
 #include "coinhound/jsonw.h"
+#include "coinhound/tokens.h"
 #include "trace/account_internal.h"
 
 #define PATH_MAX_STEPS 256
@@ -16,7 +17,7 @@
 
 typedef struct pctx {
     ch_atrace *t;
-    const ch_tokens *k;
+    const ch_toktab *k;
     const char *native; /* "ETH" */
     FILE *f;
 } pctx;
@@ -36,8 +37,11 @@ static const char *asset_name(const pctx *c, uint32_t asset, int *dec, char buf[
     }
     ch_addr a;
     ch_store_addr_of(c->t->s, asset, &a);
-    const char *sym;
-    if (a.len == 20 && ch_tokens_get(c->k, a.bytes, &sym, dec) == 1 && sym[0]) return sym;
+    const ch_token_info *ti = a.len == 20 && c->k ? ch_toktab_find(c->k, a.bytes) : NULL;
+    if (ti && ti->symbol[0]) {
+        *dec = ti->decimals;
+        return ti->symbol;
+    }
     *dec = -1;
     return addr_str(c->t, asset, buf);
 }
@@ -328,7 +332,7 @@ static void print_text(pctx *c, const char *from) {
     }
 }
 
-int ch_atrace_print(ch_atrace *t, const ch_tokens *k, const char *native, int format,
+int ch_atrace_print(ch_atrace *t, const ch_toktab *k, const char *native, int format,
                     const char *from, FILE *out) {
     pctx c = {t, k, native ? native : "ETH", out};
     switch (format) {

@@ -18,59 +18,99 @@ static int cmp_hold(const void *pa, const void *pb) {
     return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
+/* Landings and holdings are summed per address by sorting the entries by
+ * address rather than through a hash map: a trace holds millions of
+ * entries, and a map over as many addresses costs a cache miss per entry,
+ * where an LSD radix sort streams through memory. */
+typedef struct tr_agg {
+    uint64_t key;    /* address << 32 | entry: stable sorting keeps entry order */
+    uint64_t amount; /* the entry's */
+} tr_agg;
+
+/* Sort a[0..n) by the address half of the key (11-bit digits, skipping
+ * digits all keys share); tmp holds n. Returns the sorted array (a or tmp). */
+static tr_agg *sort_by_addr(tr_agg *a, tr_agg *tmp, size_t n) {
+    size_t cnt[2048];
+    for (unsigned shift = 32; shift < 64; shift += 11) {
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i].key >> shift) & 2047]++;
+        if (n && cnt[(a[0].key >> shift) & 2047] == n) continue; /* one digit value */
+        size_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i].key >> shift) & 2047]++] = a[i];
+        tr_agg *x = a;
+        a = tmp;
+        tmp = x;
+    }
+    return a;
+}
+
 int tr_collect(ch_trace *t, ch_error *err) {
-    tr_map land, hold;
-    size_t cap_l = 0, cap_h = 0;
-    if (tr_map_init(&land, 64) != 0) return ch_err(err, "out of memory");
-    if (tr_map_init(&hold, 64) != 0) {
-        tr_map_free(&land);
+    size_t n_l = 0, n_h = 0;
+    for (size_t i = 0; i < t->n_e; i++) {
+        n_l += t->e[i].state == ST_LANDING;
+        n_h += t->e[i].state == ST_HOLDING;
+    }
+    size_t n = n_l + n_h;
+    tr_agg *a = malloc((n ? n : 1) * sizeof *a), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!a || !tmp) {
+        free(a);
+        free(tmp);
         return ch_err(err, "out of memory");
     }
-    int rc = 0;
-    for (size_t i = 0; i < t->n_e && rc == 0; i++) {
+    /* landings first, holdings after, each sorted by address on its own */
+    size_t il = 0, ih = n_l;
+    for (size_t i = 0; i < t->n_e; i++) {
         const tr_entry *e = &t->e[i];
-        uint32_t addr = t->outs[e->out].addr;
-        if (e->state == ST_LANDING) {
-            uint32_t k = tr_map_get(&land, addr);
-            if (k == TR_NONE) {
-                if (tr_grow((void **)&t->land, &cap_l, t->n_land + 1, sizeof *t->land) != 0 ||
-                    tr_map_put(&land, addr, (uint32_t)t->n_land) != 0) {
-                    rc = -1;
-                    break;
-                }
-                k = (uint32_t)t->n_land++;
-                ch_trace_landing *l = &t->land[k];
-                memset(l, 0, sizeof *l);
-                l->addr = addr;
-                l->hops = UINT32_MAX;
-                ch_labels_get(t->o.labels, addr, &l->label);
-            }
-            ch_trace_landing *l = &t->land[k];
-            l->amount += e->amount;
-            l->outputs++;
-            if (e->hops < l->hops || (e->hops == l->hops && e->out < l->out)) {
-                l->hops = e->hops;
-                l->out = e->out;
-            }
-        } else if (e->state == ST_HOLDING) {
-            uint32_t k = tr_map_get(&hold, addr);
-            if (k == TR_NONE) {
-                if (tr_grow((void **)&t->hold, &cap_h, t->n_hold + 1, sizeof *t->hold) != 0 ||
-                    tr_map_put(&hold, addr, (uint32_t)t->n_hold) != 0) {
-                    rc = -1;
-                    break;
-                }
-                k = (uint32_t)t->n_hold++;
-                memset(&t->hold[k], 0, sizeof t->hold[k]);
-                t->hold[k].addr = addr;
-            }
-            t->hold[k].amount += e->amount;
-            t->hold[k].outputs++;
+        if (e->state != ST_LANDING && e->state != ST_HOLDING) continue;
+        tr_agg g = {(uint64_t)t->outs[e->out].addr << 32 | i, e->amount};
+        a[e->state == ST_LANDING ? il++ : ih++] = g;
+    }
+    tr_agg *land = sort_by_addr(a, tmp, n_l);
+    tr_agg *hold = sort_by_addr(a + n_l, tmp + n_l, n_h);
+    size_t groups_l = 0, groups_h = 0;
+    for (size_t i = 0; i < n_l; i++)
+        groups_l += i == 0 || land[i].key >> 32 != land[i - 1].key >> 32;
+    for (size_t i = 0; i < n_h; i++)
+        groups_h += i == 0 || hold[i].key >> 32 != hold[i - 1].key >> 32;
+    t->land = calloc(groups_l ? groups_l : 1, sizeof *t->land);
+    t->hold = calloc(groups_h ? groups_h : 1, sizeof *t->hold);
+    if (!t->land || !t->hold) {
+        free(a);
+        free(tmp);
+        return ch_err(err, "out of memory");
+    }
+    for (size_t i = 0; i < n_l; i++) {
+        uint32_t addr = (uint32_t)(land[i].key >> 32);
+        const tr_entry *e = &t->e[(uint32_t)land[i].key];
+        if (i == 0 || addr != t->land[t->n_land - 1].addr) {
+            ch_trace_landing *l = &t->land[t->n_land++];
+            l->addr = addr;
+            l->hops = UINT32_MAX;
+            ch_labels_get(t->o.labels, addr, &l->label);
+        }
+        ch_trace_landing *l = &t->land[t->n_land - 1];
+        l->amount += land[i].amount;
+        l->outputs++;
+        if (e->hops < l->hops || (e->hops == l->hops && e->out < l->out)) {
+            l->hops = e->hops;
+            l->out = e->out;
         }
     }
-    tr_map_free(&land);
-    tr_map_free(&hold);
-    if (rc) return ch_err(err, "out of memory");
+    for (size_t i = 0; i < n_h; i++) {
+        uint32_t addr = (uint32_t)(hold[i].key >> 32);
+        if (i == 0 || addr != t->hold[t->n_hold - 1].addr) t->hold[t->n_hold++].addr = addr;
+        t->hold[t->n_hold - 1].amount += hold[i].amount;
+        t->hold[t->n_hold - 1].outputs++;
+    }
+    free(a);
+    free(tmp);
     return 0;
 }
 

@@ -55,6 +55,11 @@ void ch_trace_opts_init(ch_trace_opts *o) {
     o->direction = CH_TRACE_FORWARD;
 }
 
+/* When a forward trace leaves the heap for the sweep (see "the forward
+ * sweep" below). */
+#define SWEEP_MIN_WAITING 4096 /* a heap this small stays a heap */
+#define SWEEP_DENSITY     64   /* sweep once one tx ahead in this many has taint waiting */
+
 /* ---- the store's columns ---------------------------------------------- */
 
 #define FIRST_IN(r) ((r)->first_in_size & ((1ULL << 40) - 1))
@@ -130,6 +135,7 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     if (!t) return ch_err(err, "out of memory");
     t->s = s;
     t->o = *o;
+    t->sw_min = SWEEP_MIN_WAITING;
     t->o.stop_at = NULL; /* parsed below; the caller's string need not outlive us */
     ch_store_counts c;
     ch_store_get_counts(s, &c);
@@ -174,7 +180,15 @@ void ch_trace_free(ch_trace *t) {
     free(t->sc_part);
     free(t->land);
     free(t->hold);
+    free(t->sw_bits);
+    free(t->sw_acc);
+    free(t->sw_head);
+    free(t->sw_next);
     free(t);
+}
+
+void tr_set_walk(ch_trace *t, int walk) {
+    t->walk = walk;
 }
 
 static int new_entry(ch_trace *t, uint64_t o, uint64_t amount, uint32_t tx, uint32_t parent,
@@ -271,8 +285,38 @@ static bool at_service(ch_trace *t, uint64_t o) {
            is_stop(t, l.category);
 }
 
+/* Entry ei waits for tx sp in the sweep: its tx's bit, taint and nearest
+ * entry (the first of the fewest hops in entry order, as gather picks it
+ * from the heap's entries, which come in entry order). */
+static int sweep_push(ch_trace *t, uint32_t ei, uint64_t sp) {
+    const tr_entry *e = &t->e[ei];
+    uint64_t k = sp - t->sw_base;
+    uint64_t *w = &t->sw_bits[k >> 6], bit = 1ULL << (k & 63);
+    tr_acc *a = &t->sw_acc[k];
+    bool fresh = !(*w & bit);
+    if (fresh) {
+        *w |= bit;
+        a->taint = e->amount;
+        a->hops = e->hops;
+        a->parent = ei;
+    } else {
+        a->taint += e->amount;
+        if (e->hops < a->hops) {
+            a->hops = e->hops;
+            a->parent = ei;
+        }
+    }
+    if (t->sw_head) { /* fifo: which entries, for the input line */
+        if (tr_grow((void **)&t->sw_next, &t->cap_next, (size_t)ei + 1, sizeof *t->sw_next) != 0)
+            return -1;
+        t->sw_next[ei] = fresh ? TR_NONE : t->sw_head[k];
+        t->sw_head[k] = ei;
+    }
+    return 0;
+}
+
 /* Decide what happens to a fresh entry: a landing, a holding (forward,
- * unspent), or it waits in the heap for its next tx. */
+ * unspent), or it waits in the heap (or the sweep) for its next tx. */
 static int route(ch_trace *t, uint32_t ei, bool may_land) {
     tr_entry *e = &t->e[ei];
     if (may_land && at_service(t, e->out)) {
@@ -287,6 +331,10 @@ static int route(ch_trace *t, uint32_t ei, bool may_land) {
             e->state = ST_HOLDING;
             t->tot.held += e->amount;
             return 0;
+        }
+        if (t->sweeping) {
+            e->state = ST_PENDING;
+            return sweep_push(t, ei, (uint64_t)sp);
         }
         key = (uint32_t)sp;
     } else {
@@ -411,16 +459,22 @@ static uint64_t gather(const ch_trace *t, const uint32_t *pend, size_t m, uint32
     return taint;
 }
 
+/* Is tx, reached in `hops`, beyond max_hops or outside the window? The
+ * state its waiting entries get then, or 0. */
+static uint8_t cut_state(ch_trace *t, uint32_t tx, uint32_t hops) {
+    if (t->o.max_hops && hops + 1 > t->o.max_hops) return ST_CUT_HOPS;
+    if (t->o.since || t->o.until) {
+        uint32_t tm = tx_time(t, tx);
+        if ((t->o.since && tm < t->o.since) || (t->o.until && tm > t->o.until))
+            return ST_CUT_WINDOW;
+    }
+    return 0;
+}
+
 /* Stop before processing tx when it is beyond max_hops or outside the
  * window: its tainted entries stay where they are, counted. */
 static bool cut(ch_trace *t, uint32_t tx, const uint32_t *pend, size_t m, uint32_t hops) {
-    uint8_t st = 0;
-    if (t->o.max_hops && hops + 1 > t->o.max_hops) {
-        st = ST_CUT_HOPS;
-    } else if (t->o.since || t->o.until) {
-        uint32_t tm = tx_time(t, tx);
-        if ((t->o.since && tm < t->o.since) || (t->o.until && tm > t->o.until)) st = ST_CUT_WINDOW;
-    }
+    uint8_t st = cut_state(t, tx, hops);
     if (!st) return false;
     for (size_t i = 0; i < m; i++) {
         tr_entry *e = &t->e[pend[i]];
@@ -459,12 +513,10 @@ static uint32_t pend_find(const ch_trace *t, const uint32_t *pend, size_t m, uin
     return TR_NONE;
 }
 
-static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
-    uint32_t parent, hops;
-    uint64_t taint = gather(t, pend, m, &parent, &hops);
-    if (cut(t, tx, pend, m, hops)) return 0;
-    for (size_t i = 0; i < m; i++)
-        t->e[pend[i]].state = ST_DONE;
+/* Share out tx, whose waiting entries (pend[0..m), in entry order; fifo
+ * needs them) carry `taint`, the nearest being `parent` at `hops`. */
+static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t parent, uint32_t hops,
+                         uint32_t *pend, size_t m) {
     uint64_t fi, ni, fo, no;
     tx_ins(t, tx, &fi, &ni);
     tx_outs(t, tx, &fo, &no);
@@ -523,6 +575,15 @@ static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
         return 0;
     }
     }
+}
+
+static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
+    uint32_t parent, hops;
+    uint64_t taint = gather(t, pend, m, &parent, &hops);
+    if (cut(t, tx, pend, m, hops)) return 0;
+    for (size_t i = 0; i < m; i++)
+        t->e[pend[i]].state = ST_DONE;
+    return forward_share(t, tx, taint, parent, hops, pend, m);
 }
 
 static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
@@ -595,6 +656,148 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     }
 }
 
+/* ---- the forward sweep -------------------------------------------------
+ * A dense forward trace (taint waiting for a good share of the txs ahead)
+ * leaves the heap for one sweep over the txs in tx-number order: a bitmap
+ * over the txs ahead says which have taint waiting, and per tx the taint,
+ * the nearest entry and its hops are summed as entries are routed (tr_acc),
+ * so a tx is shared out without touching its waiting entries (fifo alone
+ * lists them). The order of the txs and of the entries per tx is the heap's,
+ * so the entries, totals and results are the same to the unit. */
+
+static void sweep_drop(ch_trace *t) {
+    free(t->sw_bits);
+    free(t->sw_acc);
+    free(t->sw_head);
+    t->sw_bits = NULL;
+    t->sw_acc = NULL;
+    t->sw_head = NULL;
+}
+
+/* Start the sweep at tx base (the heap's smallest key), moving the heap's
+ * entries into it. 1 when there is no memory for it (the heap goes on). */
+static int sweep_begin(ch_trace *t, uint64_t base) {
+    uint64_t n = t->n_txs - base;
+    /* the per-tx arrays are touched only where taint waits, so a large
+     * range costs address space, not memory, until the trace fills it */
+    t->sw_bits = calloc((size_t)((n + 63) / 64), sizeof *t->sw_bits);
+    t->sw_acc = malloc((size_t)n * sizeof *t->sw_acc);
+    if (is_fifo(t)) t->sw_head = malloc((size_t)n * sizeof *t->sw_head);
+    if (!t->sw_bits || !t->sw_acc || (is_fifo(t) && !t->sw_head)) {
+        sweep_drop(t);
+        return 1;
+    }
+    t->sw_base = base;
+    t->sweeping = true;
+    /* in (tx, entry) order: per tx, its entries in entry order */
+    while (t->heap.n) {
+        uint64_t top = tr_heap_pop(&t->heap);
+        if (sweep_push(t, (uint32_t)top, top >> 32) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Share out the tx at k in the range. */
+static int sweep_tx(ch_trace *t, uint64_t k) {
+    tr_acc *a = &t->sw_acc[k];
+    uint32_t tx = (uint32_t)(t->sw_base + k), hops = a->hops, parent = a->parent;
+    uint64_t taint = a->taint;
+    uint8_t st = cut_state(t, tx, hops);
+    a->hops = st ? st : ST_DONE; /* what becomes of its entries, for sweep_finish */
+    if (st) {
+        t->sw_cuts++;
+        if (st == ST_CUT_HOPS)
+            t->tot.cut_hops += taint;
+        else
+            t->tot.cut_window += taint;
+        return 0;
+    }
+    size_t m = 0;
+    if (t->sw_head) { /* fifo: the waiting entries, newest first, turned around */
+        for (uint32_t i = t->sw_head[k]; i != TR_NONE; i = t->sw_next[i]) {
+            if (tr_grow((void **)&t->sc_pend, &t->cap_pend, m + 1, sizeof *t->sc_pend) != 0)
+                return -1;
+            t->sc_pend[m++] = i;
+        }
+        for (size_t i = 0; i < m / 2; i++) {
+            uint32_t x = t->sc_pend[i];
+            t->sc_pend[i] = t->sc_pend[m - 1 - i];
+            t->sc_pend[m - 1 - i] = x;
+        }
+    }
+    return forward_share(t, tx, taint, parent, hops, t->sc_pend, m);
+}
+
+/* The first tx at or after k (in the range) with taint waiting, or end. */
+static uint64_t sweep_next(const ch_trace *t, uint64_t k, uint64_t end) {
+    if (k >= end) return end;
+    uint64_t w = k >> 6, bits = t->sw_bits[w] & (~0ULL << (k & 63));
+    while (!bits) {
+        if (++w << 6 >= end) return end;
+        bits = t->sw_bits[w];
+    }
+    uint64_t r = (w << 6) + (uint64_t)__builtin_ctzll(bits);
+    return r < end ? r : end;
+}
+
+/* What makes the sweep fast: the only random reads left are an input's
+ * spent tx record, then the spent output (for the value), and the tx
+ * record of the spender of each new entry. Txs ahead with taint waiting
+ * are known, so those are fetched ahead in two steps: the spent tx records
+ * PREFETCH_FAR txs ahead, the outputs (and the spenders' records)
+ * PREFETCH_NEAR txs ahead, when the tx records have arrived. */
+#define PREFETCH_NEAR 8
+#define PREFETCH_FAR  16
+
+static void prefetch_far(const ch_trace *t, uint64_t k) {
+    uint64_t fi, ni;
+    tx_ins(t, t->sw_base + k, &fi, &ni);
+    for (uint64_t i = 0; i < ni; i++)
+        if (t->ins[fi + i].spent_tx != CH_NO_TX)
+            __builtin_prefetch(&t->txs[t->ins[fi + i].spent_tx]);
+}
+
+static void prefetch_near(const ch_trace *t, uint64_t k) {
+    uint64_t fi, ni, fo, no;
+    tx_ins(t, t->sw_base + k, &fi, &ni);
+    for (uint64_t i = 0; i < ni; i++) {
+        const ch_in_rec *r = &t->ins[fi + i];
+        if (r->spent_tx != CH_NO_TX)
+            __builtin_prefetch(&t->outs[t->txs[r->spent_tx].first_out + r->vout]);
+    }
+    tx_outs(t, t->sw_base + k, &fo, &no);
+    for (uint64_t j = 0; j < no; j++) {
+        uint32_t sp = t->outs[fo + j].spent;
+        if (sp > t->sw_base && sp <= t->n_txs)
+            __builtin_prefetch(&t->sw_acc[sp - 1 - t->sw_base], 1);
+    }
+}
+
+static int sweep_run(ch_trace *t) {
+    uint64_t n = t->n_txs - t->sw_base, near = 0, far = 0;
+    for (uint64_t k = sweep_next(t, 0, n); k < n; k = sweep_next(t, k + 1, n)) {
+        /* sharing a tx out sets bits of later txs only */
+        t->sw_bits[k >> 6] &= ~(1ULL << (k & 63));
+        if (far < k + 1) far = k + 1;
+        if (near < k + 1) near = k + 1;
+        uint64_t end = k + PREFETCH_FAR < n ? k + PREFETCH_FAR : n;
+        for (far = sweep_next(t, far, end); far < end; far = sweep_next(t, far + 1, end))
+            prefetch_far(t, far);
+        end = k + PREFETCH_NEAR < n ? k + PREFETCH_NEAR : n;
+        for (near = sweep_next(t, near, end); near < end; near = sweep_next(t, near + 1, end))
+            prefetch_near(t, near);
+        if (sweep_tx(t, k) != 0) return -1;
+    }
+    /* the entries that waited: done, or cut with their tx */
+    for (size_t i = 0; i < t->n_e; i++) {
+        tr_entry *e = &t->e[i];
+        if (e->state != ST_PENDING) continue;
+        e->state =
+            t->sw_cuts ? (uint8_t)t->sw_acc[t->outs[e->out].spent - 1 - t->sw_base].hops : ST_DONE;
+    }
+    return 0;
+}
+
 int ch_trace_run(ch_trace *t, ch_error *err) {
     if (t->ran) return ch_err(err, "a trace runs once");
     t->ran = true;
@@ -604,6 +807,9 @@ int ch_trace_run(ch_trace *t, ch_error *err) {
     size_t n_src = t->n_e;
     for (size_t i = 0; i < n_src; i++)
         if (route(t, (uint32_t)i, fwd) != 0) return ch_err(err, "out of memory");
+    int walk = fwd ? t->walk : TR_WALK_HEAP;
+    if (walk == TR_WALK_SWEEP && t->heap.n && sweep_begin(t, t->heap.v[0] >> 32) < 0)
+        return ch_err(err, "out of memory");
     while (t->heap.n) {
         /* every entry waiting for this tx */
         uint64_t top = tr_heap_pop(&t->heap);
@@ -618,7 +824,14 @@ int ch_trace_run(ch_trace *t, ch_error *err) {
         }
         int rc = fwd ? forward_tx(t, key, t->sc_pend, m) : backward_tx(t, ~key, t->sc_pend, m);
         if (rc != 0) return ch_err(err, "out of memory");
+        if (walk == TR_WALK_AUTO && t->heap.n >= t->sw_min &&
+            t->heap.n * SWEEP_DENSITY >= t->n_txs - key) {
+            rc = sweep_begin(t, t->heap.v[0] >> 32);
+            if (rc < 0) return ch_err(err, "out of memory");
+            if (rc > 0) walk = TR_WALK_HEAP; /* no memory for it: stay */
+        }
     }
+    if (t->sweeping && sweep_run(t) != 0) return ch_err(err, "out of memory");
     return tr_collect(t, err);
 }
 

@@ -70,6 +70,20 @@ typedef struct tr_entry {
     uint8_t source;
 } tr_entry;
 
+/* The forward sweep (dense traces): per tx of the sweep's range, the taint
+ * waiting for it and the waiting entry nearest a source (what the heap's
+ * entries of one tx would give), filled as entries are routed. Once the tx
+ * is done, hops holds what became of it (ST_DONE or a cut). */
+typedef struct tr_acc {
+    uint64_t taint;
+    uint32_t hops;
+    uint32_t parent;
+} tr_acc;
+
+/* How a forward trace walks: the heap, switching to the sweep when the
+ * frontier is dense (default), or one of them only (tests, benchmarks). */
+enum { TR_WALK_AUTO = 0, TR_WALK_HEAP, TR_WALK_SWEEP };
+
 /* fifo: where an entry's tainted intervals are in t->iv (same index). */
 typedef struct tr_ivref {
     uint32_t off, n;
@@ -106,6 +120,18 @@ struct ch_trace {
     tr_heap heap;
     bool ran;
 
+    /* the forward sweep: txs [sw_base, n_txs) */
+    int walk;      /* TR_WALK_* */
+    size_t sw_min; /* auto: the heap may switch once it holds this many entries */
+    bool sweeping; /* entries are routed to the sweep, not the heap */
+    uint64_t sw_base;
+    uint64_t *sw_bits; /* per tx of the range: taint waits for it */
+    tr_acc *sw_acc;    /* per tx of the range (valid where its bit was set) */
+    uint32_t *sw_head; /* fifo: per tx, the last entry waiting for it */
+    uint32_t *sw_next; /* fifo: per entry, the entry waiting before it, TR_NONE */
+    size_t cap_next;
+    uint64_t sw_cuts; /* txs cut by max_hops or the window during the sweep */
+
     /* scratch reused by every tx (no allocation per edge) */
     uint32_t *sc_pend; /* the pending entries of the tx being processed */
     size_t cap_pend;
@@ -136,6 +162,10 @@ void tr_haircut_split(uint64_t taint, const uint64_t *vals, size_t n, uint64_t t
 typedef int (*tr_slice_fn)(void *ctx, size_t part, const tr_iv *iv, size_t n);
 int tr_fifo_slice(const tr_iv *line, size_t n_line, const uint64_t *vals, size_t n_parts,
                   tr_iv **scratch, size_t *cap, tr_slice_fn fn, void *ctx);
+
+/* Force the walk of a forward trace (TR_WALK_*; before ch_trace_run): the
+ * results are the same, only the speed differs. */
+void tr_set_walk(ch_trace *t, int walk);
 
 /* result.c: landings and holdings aggregated from the entries. */
 int tr_collect(ch_trace *t, ch_error *err);

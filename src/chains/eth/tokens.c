@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "coinhound/hash.h"
-#include "coinhound/poison.h"
+#include "coinhound/tokens.h"
 
 struct ch_toktab {
     uint64_t chain_id;
