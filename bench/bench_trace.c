@@ -1,14 +1,21 @@
 /* Benchmark (not a test): forward haircut tracing in edge visits per second,
  * beside a plain BFS over the same spender edges measured in the same run.
  *
- *   bench_trace [--quick] [--txs N] [--keep DIR]
+ *   bench_trace [--quick] [--txs N] [--runs N] [--keep DIR]
  *
  * Generates a chain with the generator's library API (1M transactions, or
  * 50k with --quick), ingests it, picks the output with the widest forward
  * reach among early candidates, then times both walks from it. Both count
  * the same edges: the inputs and outputs of every transaction reached (the
  * BFS reads only the outputs, so the count flatters it: the ratio is on the
- * conservative side). Target: 50M edge visits/s on one core. */
+ * conservative side). Target: 50M edge visits/s on one core.
+ *
+ * The trace runs twice per round: with the heap only (the walk for sparse
+ * traces) and with the engine's choice (heap, then the tx-order sweep once
+ * the frontier is dense); their totals must agree to the unit. Each walk is
+ * timed --runs times (default 5), interleaved; the best and the spread
+ * (slowest / best) are printed, in wall-clock time and in the thread's CPU
+ * time (a shared machine steals the CPU, which wall-clock time counts). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +26,7 @@
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
 #include "coinhound/trace.h"
+#include "trace/trace_internal.h"
 
 #define TARGET 50e6
 
@@ -26,6 +34,32 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* best and worst of a timed thing, wall clock and CPU */
+typedef struct timing {
+    double best, worst, cpu_best, cpu_worst;
+} timing;
+
+static void timing_add(timing *m, double wall, double cpu) {
+    if (wall < m->best) m->best = wall;
+    if (wall > m->worst) m->worst = wall;
+    if (cpu < m->cpu_best) m->cpu_best = cpu;
+    if (cpu > m->cpu_worst) m->cpu_worst = cpu;
+}
+
+static void timing_print(const char *name, const timing *m, uint64_t txs, uint64_t edges) {
+    printf("%-18s %9llu txs, %9llu edges: best %.3f s = %6.1f M edge visits/s (spread %.2fx);"
+           " CPU %.3f s = %6.1f M/s (spread %.2fx)\n",
+           name, (unsigned long long)txs, (unsigned long long)edges, m->best,
+           (double)edges / m->best / 1e6, m->worst / m->best, m->cpu_best,
+           (double)edges / m->cpu_best / 1e6, m->cpu_worst / m->cpu_best);
 }
 
 /* Plain BFS over spender edges from one output: a FIFO queue of txs and a
@@ -64,19 +98,23 @@ static uint64_t bfs(ch_store *s, uint64_t src, uint64_t *txs_reached) {
     return edges;
 }
 
-static int trace_once(ch_store *s, uint64_t src, ch_trace_totals *tot, double *secs) {
+static int trace_once(ch_store *s, uint64_t src, int walk, ch_trace_totals *tot, timing *m) {
     ch_trace_opts o;
     ch_trace_opts_init(&o);
     o.policy = CH_POLICY_HAIRCUT;
     ch_trace *t;
     ch_error err;
-    double t0 = now();
-    if (ch_trace_new(s, &o, &t, &err) != 0 || ch_trace_add_output(t, src, &err) != 0 ||
-        ch_trace_run(t, &err) != 0) {
+    double t0 = now(), c0 = cpu_now();
+    if (ch_trace_new(s, &o, &t, &err) != 0) {
         fprintf(stderr, "trace: %s\n", err.msg);
         return -1;
     }
-    *secs = now() - t0;
+    tr_set_walk(t, walk);
+    if (ch_trace_add_output(t, src, &err) != 0 || ch_trace_run(t, &err) != 0) {
+        fprintf(stderr, "trace: %s\n", err.msg);
+        return -1;
+    }
+    timing_add(m, now() - t0, cpu_now() - c0);
     ch_trace_get_totals(t, tot);
     ch_trace_free(t);
     return 0;
@@ -85,15 +123,18 @@ static int trace_once(ch_store *s, uint64_t src, ch_trace_totals *tot, double *s
 int main(int argc, char **argv) {
     uint64_t txs = 1000000;
     const char *keep = NULL;
+    int runs = 5;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             txs = 50000;
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else if (!strcmp(argv[i], "--txs") && i + 1 < argc)
             txs = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
             keep = argv[++i];
         else {
-            fprintf(stderr, "usage: bench_trace [--quick] [--txs N] [--keep DIR]\n");
+            fprintf(stderr, "usage: bench_trace [--quick] [--txs N] [--runs N] [--keep DIR]\n");
             return 2;
         }
     }
@@ -156,25 +197,32 @@ int main(int argc, char **argv) {
            (unsigned long long)best, (unsigned long long)best_reach,
            100.0 * (double)best_reach / (double)c.txs);
 
-    /* best of 3 for each, interleaved */
-    double tb = 1e30, tt = 1e30;
+    /* best of `runs` for each, interleaved */
+    timing tb = {1e30, 0, 1e30, 0}, th = tb, ta = tb;
     uint64_t eb = 0, rb = 0;
-    ch_trace_totals tot;
-    for (int r = 0; r < 3; r++) {
-        double t0 = now();
+    ch_trace_totals heap, tot;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now(), c0 = cpu_now();
         eb = bfs(s, best, &rb);
-        double d = now() - t0;
-        if (d < tb) tb = d;
-        if (trace_once(s, best, &tot, &d) != 0) return 2;
-        if (d < tt) tt = d;
+        timing_add(&tb, now() - t0, cpu_now() - c0);
+        if (trace_once(s, best, TR_WALK_HEAP, &heap, &th) != 0) return 2;
+        if (trace_once(s, best, TR_WALK_AUTO, &tot, &ta) != 0) return 2;
     }
-    double rate_b = (double)eb / tb, rate_t = (double)tot.edge_visits / tt;
-    printf("BFS baseline:     %10llu txs, %11llu edges in %.3f s = %6.1f M edge visits/s\n",
-           (unsigned long long)rb, (unsigned long long)eb, tb, rate_b / 1e6);
-    printf("haircut forward:  %10llu txs, %11llu edges in %.3f s = %6.1f M edge visits/s\n",
-           (unsigned long long)tot.txs, (unsigned long long)tot.edge_visits, tt, rate_t / 1e6);
-    printf("ratio haircut/BFS: %.2f; target 50M edge visits/s %s\n", rate_t / rate_b,
-           rate_t >= TARGET ? "MET" : "NOT met");
+    bool same = tot.landed == heap.landed && tot.held == heap.held && tot.fees == heap.fees &&
+                tot.below_min == heap.below_min && tot.txs == heap.txs &&
+                tot.edge_visits == heap.edge_visits && tot.outputs == heap.outputs;
+    printf("%d runs each, interleaved\n", runs);
+    timing_print("BFS baseline:", &tb, rb, eb);
+    timing_print("haircut, heap:", &th, heap.txs, heap.edge_visits);
+    timing_print("haircut, engine:", &ta, tot.txs, tot.edge_visits);
+    double rate_b = (double)eb / tb.best, rate_t = (double)tot.edge_visits / ta.best;
+    double cpu_b = (double)eb / tb.cpu_best, cpu_t = (double)tot.edge_visits / ta.cpu_best;
+    printf("heap and engine walks agree: %s\n", same ? "yes" : "NO");
+    printf("ratio engine/BFS: %.2f (CPU %.2f); engine/heap %.2f; target 50M edge visits/s %s"
+           " (wall %.1fM, CPU %.1fM)\n",
+           rate_t / rate_b, cpu_t / cpu_b, th.best / ta.best, rate_t >= TARGET ? "MET" : "NOT met",
+           rate_t / 1e6, cpu_t / 1e6);
+    if (!same) return 1;
     ch_store_close(s);
     if (!keep) {
         char cmd[4200];
