@@ -9,7 +9,10 @@
 #      ../shared/fixtures (when present) and screens the Ronin bridge exploiter,
 #      then screens an exchange deposit address fed by the theft (indirect
 #      exposure through the chain store),
-#   6. ingests real mainnet blocks 0..255 and shows the first bitcoin payment.
+#   6. ingests real mainnet blocks 0..255 and shows the first bitcoin payment,
+#   7. does the same on an EVM chain: generated JSON-RPC data with a drained
+#      hot wallet, splits, token swaps and exchange/bridge landings, traced per
+#      asset; address-poisoning attempts caught at ingest; deposit clustering.
 # Everything it writes goes to ./demo/.
 set -e
 cd "$(dirname "$0")/.."
@@ -74,4 +77,28 @@ if [ -d "$FIX/btc/mainnet-0-255" ]; then
 else
   echo "(skipping step 6: no fixtures at $FIX)"
 fi
+step "7. an EVM chain: a Bybit-shaped drain (generated JSON-RPC responses)"
+build/coinhound-evmgen --out "$OUT/evm" --transfers 50000 --theft --seed 5
+# the safeguard reads token tables at ingest: the generator's own (what tokens
+# call themselves) and, when present, Etherscan's list (which are genuine)
+[ -f "$FIX/eth/erc20-tokens.csv" ] && export COINHOUND_TOKENS="$FIX/eth/erc20-tokens.csv"
+COINHOUND_TOKEN_META="$OUT/evm/tokens.csv" $CH ingest eth "$OUT/evm" --db "$OUT/db" --chain eth
+$CH status --db "$OUT/db" --chain eth
+EXPLOITER=$(sed -n 's/.*"exploiter": *"\(0x[0-9a-f]*\)".*/\1/p' "$OUT/evm/theft.json" | head -1)
+echo "following everything the exploiter $EXPLOITER received (haircut, per asset):"
+$CH trace --db "$OUT/db" --chain eth --from "$EXPLOITER" --policy haircut \
+  --labels "$OUT/evm/labels.csv" --tokens "$OUT/evm/tokens.csv" | head -40
+# the first zero-value poisoning attempt the generator planted
+ATTEMPT=$(sed 's/},{/}\n{/g' "$OUT/evm/theft.json" | grep '"kind":"zero_value"' | head -1)
+VICTIM=$(echo "$ATTEMPT" | sed -n 's/.*"victim": *"\(0x[0-9a-f]*\)".*/\1/p')
+LOOK=$(echo "$ATTEMPT" | sed -n 's/.*"lookalike": *"\(0x[0-9a-f]*\)".*/\1/p')
+if [ -n "$VICTIM" ]; then
+  echo
+  echo "address poisoning aimed at $VICTIM:"
+  $CH poison "$VICTIM" --db "$OUT/db" --chain eth | head -12
+  echo "the victim is about to pay $LOOK (copied from its history):"
+  $CH poison --check "$LOOK" --from "$VICTIM" --db "$OUT/db" --chain eth || true
+fi
+$CH cluster build --chain eth --db "$OUT/db" --labels "$OUT/evm/labels.csv" | tail -3
+
 printf '\ndemo done: everything is in %s/\n' "$OUT"
