@@ -5,7 +5,8 @@
  * checksum) is set, the harness first writes the true file size and SHA-256
  * into the header, so that the fuzzer gets past the checksum and exercises
  * the structural checks; otherwise the checksum path is exercised. A set
- * that opens is then read: lookups and every attribution of a hit. */
+ * that opens is then read: lookups (single and batched), every attribution
+ * of a hit, and a walk over every entry with its attributions. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (ch_screen_attr_to_attribution(set, &r, k, &a) != 0) abort();
             }
         }
+        const char *keys[sizeof PROBES / sizeof PROBES[0]];
+        size_t lens[sizeof PROBES / sizeof PROBES[0]];
+        uint8_t found[sizeof PROBES / sizeof PROBES[0]];
+        for (size_t i = 0; i < sizeof PROBES / sizeof PROBES[0]; i++) {
+            keys[i] = PROBES[i];
+            lens[i] = strlen(PROBES[i]);
+        }
+        ch_screen_lookup_canonical_batch(set, keys, lens, sizeof PROBES / sizeof PROBES[0], found);
+        uint64_t cursor = 0, walked = 0;
+        const char *key;
+        size_t len;
+        uint32_t n_attr;
+        const uint32_t *idx;
+        while (ch_screen_set_next(set, &cursor, &key, &len, &n_attr, &idx)) {
+            if (strlen(key) != len) abort();
+            ch_screen_result r;
+            memset(&r, 0, sizeof r);
+            r.status = CH_SCREEN_LISTED;
+            r.n_attr = n_attr;
+            r.attr_index = idx;
+            for (uint32_t k = 0; k < n_attr; k++) {
+                ch_attribution a;
+                if (ch_screen_attr_to_attribution(set, &r, k, &a) != 0) abort();
+            }
+            /* Every entry is found by a lookup of its own key. */
+            if (ch_screen_lookup_canonical(set, key, len, NULL, NULL) != 1) abort();
+            walked++;
+        }
         ch_screen_info info;
         ch_screen_set_info(set, &info);
+        if (walked != info.addresses) abort();
         ch_screen_set_close(set);
     } else if (err.msg[0] == '\0') {
         abort();

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coinhound/encode.h"
 #include "coinhound/hash.h"
 #include "coinhound/screen.h"
+#include "screen/format.h" /* the writer's test hook */
 
 /* The Ronin bridge exploiter, Lazarus Group's (OFAC SDN, 2022-04-14), as
  * the OFAC fixture lists it. */
@@ -237,6 +239,175 @@ static void test_many_addresses_and_batch(void **state) {
     free(dir);
 }
 
+/* The writer's default seed ("coinhoun"), as the header stores it. */
+#define DEFAULT_SEED 0x636f696e686f756eULL
+
+static uint64_t get64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Keys chosen to pile into one bucket: of a set of N addresses (so N * 4/5
+ * + 1 buckets), PILE land, by the first hash's bucket bits, in the last
+ * bucket (so the probe also wraps round to bucket 0), the rest anywhere.
+ * Every one is found, single and batched; absent keys are not, including
+ * absent ones whose home is that same overflowing bucket. */
+static void test_bucket_collisions(void **state) {
+    (void)state;
+    enum { N = 2000, PILE = 60, ABSENT = 2000, ABSENT_PILE = 40 };
+    const uint64_t nb = (uint64_t)N * 4 / 5 + 1, target = nb - 1;
+    ch_error err = {{0}};
+    char *dir = tu_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/pile.chset", dir);
+    char(*keys)[43] = malloc(sizeof(*keys) * (N + ABSENT));
+    assert_non_null(keys);
+    uint64_t rs = 7;
+    int pile = 0, other = 0, apile = 0, aother = 0;
+    while (pile < PILE || other < N - PILE || apile < ABSENT_PILE ||
+           aother < ABSENT - ABSENT_PILE) {
+        char k[43];
+        random_evm(&rs, k);
+        bool in = (((ch_screen_hash(k, 42, DEFAULT_SEED) & 0xffffffffULL) * nb) >> 32) == target;
+        if (in && pile < PILE)
+            memcpy(keys[pile++], k, 43);
+        else if (!in && other < N - PILE)
+            memcpy(keys[PILE + other++], k, 43);
+        else if (in && apile < ABSENT_PILE)
+            memcpy(keys[N + apile++], k, 43);
+        else if (!in && aother < ABSENT - ABSENT_PILE)
+            memcpy(keys[N + ABSENT_PILE + aother++], k, 43);
+    }
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    ch_attribution a1 = mk("", "ETH", "scam", "Pile A", "", "", "test", 70);
+    ch_attribution a2 = mk("", "ETH", "theft", "Pile B", "", "", "test", 90);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(ch_screen_set_writer_add_key(w, keys[i], &a1, &err), 0);
+        if (i % 3 == 0) assert_int_equal(ch_screen_set_writer_add_key(w, keys[i], &a2, &err), 0);
+    }
+    ch_screen_info info;
+    if (ch_screen_set_writer_finish(w, path, &info, &err) != 0) fail_msg("%s", err.msg);
+    ch_screen_set_writer_free(w);
+    assert_int_equal(info.addresses, N);
+    assert_int_equal(info.buckets, nb);
+    assert_int_equal(info.seed, DEFAULT_SEED);          /* else the keys would not pile up */
+    assert_int_equal(info.attribution_sets, 2);         /* {a1} and {a1, a2} */
+    assert_true(info.in_home_bucket <= N - (PILE - 4)); /* the pile overflowed */
+
+    ch_screen_set *set;
+    if (ch_screen_set_open(path, &set, &err) != 0) fail_msg("%s", err.msg);
+    ch_screen_info ri;
+    ch_screen_set_info(set, &ri);
+    assert_int_equal(ri.in_home_bucket, info.in_home_bucket);
+    assert_int_equal(ri.attribution_sets, 2);
+    const char **kp = malloc(sizeof *kp * (N + ABSENT));
+    size_t *lens = malloc(sizeof *lens * (N + ABSENT));
+    uint8_t *found = malloc(N + ABSENT);
+    for (int i = 0; i < N + ABSENT; i++) {
+        kp[i] = keys[i];
+        lens[i] = 42;
+    }
+    ch_screen_lookup_canonical_batch(set, kp, lens, N + ABSENT, found);
+    for (int i = 0; i < N + ABSENT; i++) {
+        uint32_t na = 0;
+        const uint32_t *idx = NULL;
+        int single = ch_screen_lookup_canonical(set, keys[i], 42, &na, &idx);
+        if (single != (i < N)) fail_msg("key %d (%s): single lookup %d", i, keys[i], single);
+        if (found[i] != (i < N)) fail_msg("key %d (%s): batch lookup %d", i, keys[i], found[i]);
+        if (i < N && na != (i % 3 == 0 ? 2u : 1u))
+            fail_msg("key %d: %u attributions", i, (unsigned)na);
+        if (i >= N && (na != 0 || idx != NULL)) fail_msg("absent key %d has attributions", i);
+    }
+    /* The full lookup, from EIP-55 text, gives the attributions. */
+    ch_screen_result r;
+    uint8_t raw[20];
+    char text[43];
+    ch_hex_decode(keys[0] + 2, 40, raw, 20);
+    ch_evm_checksum_address(raw, text);
+    ch_screen_lookup(set, text, &r);
+    assert_int_equal(r.status, CH_SCREEN_LISTED);
+    assert_string_equal(r.canonical, keys[0]);
+    assert_int_equal(r.n_attr, 2);
+    ch_attribution got;
+    assert_int_equal(ch_screen_attr_to_attribution(set, &r, 1, &got), 0);
+    assert_string_equal(got.entity, "Pile B");
+
+    /* Iteration: every listed key once, with its attributions. */
+    uint64_t cur = 0, seen = 0;
+    const char *k;
+    size_t kl;
+    uint32_t na;
+    const uint32_t *idx;
+    while (ch_screen_set_next(set, &cur, &k, &kl, &na, &idx)) {
+        assert_int_equal(kl, 42);
+        assert_int_equal(strlen(k), 42);
+        assert_int_equal(ch_screen_lookup_canonical(set, k, kl, NULL, NULL), 1);
+        assert_true(na == 1 || na == 2);
+        assert_non_null(idx);
+        seen++;
+    }
+    assert_int_equal(seen, N);
+    uint64_t bogus = 2; /* not a record start: ends the walk, reads nothing */
+    assert_int_equal(ch_screen_set_next(set, &bogus, &k, &kl, &na, &idx), 0);
+    ch_screen_set_close(set);
+    free(kp);
+    free(lens);
+    free(found);
+    free(keys);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* The writer refuses to let one listed key answer for another: with its
+ * collision check narrowed (test hook) so that collisions are common, it
+ * moves to another seed, and the file still finds every key; with a check
+ * so narrow that every seed collides, it gives up with a clear message. */
+static void test_writer_reseeds(void **state) {
+    (void)state;
+    enum { N = 3000 };
+    ch_error err = {{0}};
+    char *dir = tu_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/reseed.chset", dir);
+    char(*keys)[43] = malloc(sizeof(*keys) * N * 2);
+    assert_non_null(keys);
+    uint64_t rs = 99;
+    for (int i = 0; i < 2 * N; i++)
+        random_evm(&rs, keys[i]);
+    ch_attribution a = mk("", "ETH", "scam", "Generated", "", "", "test", 70);
+
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    for (int i = 0; i < N; i++)
+        assert_int_equal(ch_screen_set_writer_add_key(w, keys[i], &a, &err), 0);
+    scr_writer_test_collide_bits(w, 1);
+    assert_int_equal(ch_screen_set_writer_finish(w, path, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "no collision-free hash seed"));
+    ch_screen_set_writer_free(w);
+
+    w = ch_screen_set_writer_new();
+    for (int i = 0; i < N; i++)
+        assert_int_equal(ch_screen_set_writer_add_key(w, keys[i], &a, &err), 0);
+    scr_writer_test_collide_bits(w, 9);
+    ch_screen_info info;
+    if (ch_screen_set_writer_finish(w, path, &info, &err) != 0) fail_msg("%s", err.msg);
+    ch_screen_set_writer_free(w);
+    assert_true(info.seed != DEFAULT_SEED); /* the default seed collided */
+    size_t n = 0;
+    uint8_t *file = tu_read_file(path, &n);
+    assert_non_null(file);
+    assert_int_equal(get64(file + 48), info.seed); /* recorded in the header */
+    free(file);
+    ch_screen_set *set;
+    if (ch_screen_set_open(path, &set, &err) != 0) fail_msg("%s", err.msg);
+    for (int i = 0; i < 2 * N; i++)
+        if (ch_screen_lookup_canonical(set, keys[i], 42, NULL, NULL) != (i < N))
+            fail_msg("key %d (%s) misreported", i, keys[i]);
+    ch_screen_set_close(set);
+    free(keys);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_empty_set(void **state) {
     (void)state;
     ch_error err = {{0}};
@@ -305,25 +476,48 @@ static void test_damaged_files(void **state) {
     expect_open_fails(bad, "truncated");
     write_bytes(bad, good, 0);
     expect_open_fails(bad, "truncated");
-    /* Another version, another magic. */
+    /* Another version (a later one, and version 1: the format before the
+     * one-cache-line index), another magic. */
     memcpy(b, good, n);
-    put32(b + 8, 2);
+    put32(b + 8, 3);
     write_bytes(bad, b, n);
-    expect_open_fails(bad, "version 2");
+    expect_open_fails(bad, "version 3");
+    memcpy(b, good, n);
+    put32(b + 8, 1);
+    write_bytes(bad, b, n);
+    expect_open_fails(bad, "format version 1; this build reads version 2 only");
+    expect_open_fails(bad, "write it again");
     memcpy(b, good, n);
     b[0] = 'X';
     write_bytes(bad, b, n);
     expect_open_fails(bad, "bad magic");
-    /* A hostile file with a valid checksum: a slot pointing outside the
-     * records is still refused. */
+    /* A hostile file with a valid checksum: a slot naming an attribution
+     * set past the set table is still refused (format 2: 16-byte slots,
+     * the set + 1 in their last 4 bytes). */
     memcpy(b, good, n);
     size_t slot = CH_SCREEN_HEADER_SIZE;
-    while (b[slot + 4] == 0 && b[slot + 5] == 0 && b[slot + 6] == 0 && b[slot + 7] == 0)
-        slot += 8;
-    put32(b + slot + 4, 0x7fffffff);
+    while (b[slot + 12] == 0 && b[slot + 13] == 0 && b[slot + 14] == 0 && b[slot + 15] == 0)
+        slot += 16;
+    put32(b + slot + 12, 0x7fffffff);
     ch_sha256(b + CH_SCREEN_HEADER_SIZE, n - CH_SCREEN_HEADER_SIZE, b + 128);
     write_bytes(bad, b, n);
-    expect_open_fails(bad, "points past the records");
+    expect_open_fails(bad, "names a set past the set table");
+    /* ... and so is a slot whose fingerprint no longer matches its record's
+     * key (the index and the records must describe the same addresses). */
+    memcpy(b, good, n);
+    b[slot] ^= 0x40;
+    ch_sha256(b + CH_SCREEN_HEADER_SIZE, n - CH_SCREEN_HEADER_SIZE, b + 128);
+    write_bytes(bad, b, n);
+    expect_open_fails(bad, "is not in the index");
+    /* ... and a bucket holding one fingerprint twice (a lookup ORs the sets
+     * of the slots that match: it could make up a set number). */
+    memcpy(b, good, n);
+    size_t bucket0 = slot - (slot - CH_SCREEN_HEADER_SIZE) % 64;
+    memcpy(b + bucket0 + 16, b + bucket0, 12); /* slot 1 := slot 0's print */
+    put32(b + bucket0 + 16 + 12, 1);
+    ch_sha256(b + CH_SCREEN_HEADER_SIZE, n - CH_SCREEN_HEADER_SIZE, b + 128);
+    write_bytes(bad, b, n);
+    expect_open_fails(bad, "holds one fingerprint twice");
     /* Missing file. */
     expect_open_fails("/nonexistent/coinhound.chset", "cannot open");
     /* The good one still opens, and no temporary file was left behind. */
@@ -437,7 +631,9 @@ static void test_cli_screen(void **state) {
     for (char *p = out; (p = strchr(p, '\n')); p++)
         lines++;
     assert_int_equal(lines, 2);
-    assert_non_null(strstr(out, "\"history\":[{\"category\":\"sanctions\""));
+    /* (each reason opens with its "via" since screening learned indirect
+     * exposure) */
+    assert_non_null(strstr(out, "\"history\":[{\"via\":\"direct\",\"category\":\"sanctions\""));
     assert_non_null(strstr(out, "\"delisted_date\":\"2025-03-21\""));
     free(out);
     /* No source at all: a clear error. */
@@ -454,6 +650,7 @@ int main(void) {
         cmocka_unit_test(test_lookup_every_form), cmocka_unit_test(test_many_addresses_and_batch),
         cmocka_unit_test(test_empty_set),         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_example_program),   cmocka_unit_test(test_cli_screen),
+        cmocka_unit_test(test_bucket_collisions), cmocka_unit_test(test_writer_reseeds),
     };
     return cmocka_run_group_tests_name("screen_set", tests, NULL, NULL);
 }

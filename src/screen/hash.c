@@ -6,40 +6,40 @@
  * (xor-shift, multiply, twice) makes every output bit depend on every input
  * bit. Words are read little-endian so that a set written on one machine
  * reads the same on any other. A per-file seed lets a writer pick another
- * hash should a data set ever make buckets lopsided. */
+ * hash should a data set ever make buckets lopsided, or (format 2) two of
+ * its keys share a fingerprint.
+ *
+ * scr_fingerprint runs a second lane beside the first over the same words:
+ * other multipliers, another start and another final mix, so its 64 bits
+ * are independent of the first lane's for keys not built against the hash.
+ * The two multiply chains do not depend on each other, so the processor
+ * runs them side by side: 128 bits cost little more than 64. */
 #include <stdint.h>
 
 #include "coinhound/screen.h"
 #include "screen/format.h"
 
-#define K1 0x9e3779b97f4a7c15ULL /* 2^64 / golden ratio, odd */
-#define K2 0xbf58476d1ce4e5b9ULL
-#define K3 0x94d049bb133111ebULL
-
-static uint64_t load_word(const uint8_t *p, size_t n) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
+/* The constants, the word loads and the second lane (scr_fingerprint)
+ * are in format.h, inline, for the lookup path. */
 
 uint64_t ch_screen_hash(const void *key, size_t len, uint64_t seed) {
     const uint8_t *p = key;
-    uint64_t h = seed ^ ((uint64_t)len * K1);
+    const size_t total = len;
+    uint64_t h = seed ^ ((uint64_t)len * SCR_K1);
     while (len >= 8) {
-        h = (h ^ load_word(p, 8)) * K1;
+        h = (h ^ scr_load_word(p, 8)) * SCR_K1;
         h ^= h >> 31;
         p += 8;
         len -= 8;
     }
     if (len) {
-        h = (h ^ load_word(p, len)) * K1;
+        h = (h ^ scr_load_tail(p, len, total)) * SCR_K1;
         h ^= h >> 31;
     }
     h ^= h >> 30;
-    h *= K2;
+    h *= SCR_K2;
     h ^= h >> 27;
-    h *= K3;
+    h *= SCR_K3;
     h ^= h >> 31;
     return h;
 }

@@ -1,9 +1,10 @@
 /* Opening and reading a screening set (format in screen.h).
  *
  * Everything that can be wrong with a file is checked once, at open: sizes,
- * the checksum, and then every slot, record and string offset. After that a
- * lookup trusts the mapping and does no bounds checks, which is what lets it
- * stay at one or two cache lines. */
+ * the checksum, every slot, set, record and string offset, and that every
+ * record is found by a lookup under its own set. After that a lookup trusts
+ * the mapping and does no bounds checks, which is what lets it stay at one
+ * cache line. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,7 +24,8 @@ struct ch_screen_set {
     void *region; /* what to unmap, and its length */
     size_t region_len;
     uint64_t addresses, n_attrs, n_buckets, seed, created;
-    const uint8_t *buckets, *records, *attrs;
+    uint64_t n_sets, n_setidx, in_home;
+    const uint8_t *buckets, *records, *attrs, *sets, *setidx;
     const char *strings;
     uint64_t records_size, strings_size;
     char path[256];
@@ -48,7 +50,64 @@ static int check_section(const char *path, const char *name, uint64_t off, uint6
     return 0;
 }
 
-/* Every record reachable from a slot, and every attribution's strings. */
+/* ---- the lookup core ---------------------------------------------------- */
+
+/* The set + 1 of the slot of b matching the fingerprint, or 0; *full when
+ * the bucket has no free slot (then the key may sit further on). No branch
+ * on the data: listed keys have distinct fingerprints (the writer sees to
+ * it), so at most one slot matches, and empty slots (set 0) add nothing. */
+static inline uint32_t scan_bucket(const uint8_t *b, uint64_t fp64, uint32_t fp32, int *full) {
+    uint32_t r = 0, set = 0;
+    for (int k = 0; k < SCR_SLOTS; k++) {
+        const uint8_t *sl = b + SCR_SLOT_BYTES * k;
+        set = scr_le32(sl + SLOT_SET_AT);
+        uint32_t eq = (uint32_t)(scr_le64(sl + SLOT_FP64_AT) == fp64) &
+                      (uint32_t)(scr_le32(sl + SLOT_FP32_AT) == fp32);
+        r |= set & (0u - eq);
+    }
+    *full = set != 0; /* the last slot: no gaps, checked at open */
+    return r;
+}
+
+static inline const uint8_t *bucket_at(const ch_screen_set *s, uint64_t b) {
+    return s->buckets + b * SCR_BUCKET_BYTES;
+}
+
+/* Rare: the home bucket was full and held no match; scan on. */
+static uint32_t probe_on(const ch_screen_set *s, uint64_t b, uint64_t fp64, uint32_t fp32,
+                         bool *home) {
+    int full = 1;
+    *home = false;
+    for (uint64_t n = 1; n < s->n_buckets && full; n++) {
+        b = (b + 1 == s->n_buckets) ? 0 : b + 1;
+        uint32_t r = scan_bucket(bucket_at(s, b), fp64, fp32, &full);
+        if (r) return r;
+    }
+    return 0;
+}
+
+/* Set + 1 of the key of fingerprint fp, 0 when absent. */
+static inline uint32_t find(const ch_screen_set *s, scr_fp fp, bool *home) {
+    uint64_t b = scr_bucket_of(fp.h1, s->n_buckets);
+    uint32_t fp32 = (uint32_t)(fp.h1 >> 32);
+    int full;
+    uint32_t r = scan_bucket(bucket_at(s, b), fp.h2, fp32, &full);
+    *home = true;
+    /* One branch, taken rarely, and not on found-or-not: that one would be
+     * unpredictable in a mixed stream and, mispredicted, would throw away
+     * the next lookups' loads already under way. The compiler is kept from
+     * splitting the test back into a branch on r. */
+    uint32_t slow = (uint32_t)(r == 0) & (uint32_t)full;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(slow));
+#endif
+    if (__builtin_expect(slow, 0)) r = probe_on(s, b, fp.h2, fp32, home);
+    return r;
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+/* Every slot, set and record, and every attribution's strings. */
 static int check_structure(ch_screen_set *s, ch_error *err) {
     const char *path = s->path;
     uint64_t filled = 0;
@@ -63,34 +122,40 @@ static int check_structure(ch_screen_set *s, ch_error *err) {
             return fail(err, path, "attribution %llu has confidence %llu (> 100)", i,
                         a[A_CONFIDENCE_AT]);
     }
+    for (uint64_t i = 0; i < s->n_setidx; i++)
+        if (scr_le32(s->setidx + 4 * i) >= s->n_attrs)
+            return fail(err, path, "set index entry %llu names attribution %llu", i,
+                        scr_le32(s->setidx + 4 * i));
+    for (uint64_t i = 0; i < s->n_sets; i++) {
+        uint64_t count = scr_le32(s->sets + SCR_SET_BYTES * i);
+        uint64_t first = scr_le32(s->sets + SCR_SET_BYTES * i + 4);
+        if (count == 0 || first + count > s->n_setidx)
+            return fail(err, path, "attribution set %llu (%llu entries) lies outside the set index",
+                        i, count);
+    }
     for (uint64_t b = 0; b < s->n_buckets; b++) {
-        const uint8_t *bucket = s->buckets + b * SCR_BUCKET_BYTES;
+        const uint8_t *bucket = bucket_at(s, b);
         bool seen_empty = false;
         for (int k = 0; k < SCR_SLOTS; k++) {
-            uint32_t tag = scr_le32(bucket + 8 * k);
-            uint64_t rec = (uint64_t)scr_le32(bucket + 8 * k + 4) * SCR_REC_ALIGN;
-            if (rec == 0) {
+            uint64_t set = scr_le32(bucket + SCR_SLOT_BYTES * k + SLOT_SET_AT);
+            if (set == 0) {
                 seen_empty = true;
                 continue;
             }
             if (seen_empty) return fail(err, path, "bucket %llu has a gap before slot %llu", b, k);
-            if (rec + REC_KEY_AT > s->records_size)
-                return fail(err, path, "bucket %llu slot %llu points past the records", b, k);
-            const uint8_t *r = s->records + rec;
-            uint64_t klen = scr_le16(r), count = scr_le32(r + 4);
-            if (klen == 0 || klen >= CH_ADDR_STR_MAX || count == 0 ||
-                rec + scr_rec_size(klen, count) > s->records_size)
-                return fail(err, path, "record at %llu (bucket %llu) is malformed", rec, b);
-            if (r[REC_KEY_AT + klen] != '\0')
-                return fail(err, path, "record at %llu has an unterminated key", rec, 0);
-            const uint8_t *idx = r + scr_rec_index_at(klen);
-            for (uint64_t j = 0; j < count; j++)
-                if (scr_le32(idx + 4 * j) >= s->n_attrs)
-                    return fail(err, path, "record at %llu names attribution %llu", rec,
-                                scr_le32(idx + 4 * j));
-            uint64_t h = ch_screen_hash(r + REC_KEY_AT, klen, s->seed);
-            if ((uint32_t)(h >> 32) != tag)
-                return fail(err, path, "bucket %llu slot %llu: tag does not match its key", b, k);
+            if (set > s->n_sets)
+                return fail(err, path, "bucket %llu slot %llu names a set past the set table", b,
+                            k);
+            /* The scan ORs the sets of matching slots: two equal
+             * fingerprints in one bucket would make up a set number. */
+            const uint8_t *sk = bucket + SCR_SLOT_BYTES * k;
+            for (int j = 0; j < k; j++) {
+                const uint8_t *sj = bucket + SCR_SLOT_BYTES * j;
+                if (!memcmp(sj + SLOT_FP64_AT, sk + SLOT_FP64_AT, 8) &&
+                    !memcmp(sj + SLOT_FP32_AT, sk + SLOT_FP32_AT, 4))
+                    return fail(err, path, "bucket %llu holds one fingerprint twice (slot %llu)", b,
+                                k);
+            }
             filled++;
         }
     }
@@ -99,6 +164,32 @@ static int check_structure(ch_screen_set *s, ch_error *err) {
                     s->addresses);
     if (filled >= s->n_buckets * SCR_SLOTS)
         return fail(err, path, "index has no free slot (%llu buckets)", s->n_buckets, 0);
+    /* Every record is found by a lookup, under its own set: the index and
+     * the records describe the same addresses. */
+    uint64_t at = 0, recs = 0;
+    s->in_home = 0;
+    while (at < s->records_size) {
+        const uint8_t *r = s->records + at;
+        if (s->records_size - at < REC_KEY_AT)
+            return fail(err, path, "record at %llu is truncated", at, 0);
+        uint64_t klen = scr_le16(r), set = scr_le32(r + 4);
+        if (klen == 0 || klen >= CH_ADDR_STR_MAX || scr_rec_size(klen) > s->records_size - at)
+            return fail(err, path, "record at %llu is malformed", at, 0);
+        if (r[REC_KEY_AT + klen] != '\0')
+            return fail(err, path, "record at %llu has an unterminated key", at, 0);
+        if (set >= s->n_sets)
+            return fail(err, path, "record at %llu names set %llu, past the set table", at, set);
+        bool home;
+        uint32_t found = find(s, scr_fingerprint(r + REC_KEY_AT, klen, s->seed), &home);
+        if (found != set + 1)
+            return fail(err, path, "record at %llu: its key is not in the index under set %llu", at,
+                        set);
+        s->in_home += home;
+        recs++;
+        at += scr_rec_size(klen);
+    }
+    if (recs != s->addresses)
+        return fail(err, path, "%llu records, header says %llu addresses", recs, s->addresses);
     return 0;
 }
 
@@ -190,8 +281,12 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
         goto out;
     }
     if (scr_le32(h + H_VERSION) != CH_SCREEN_VERSION) {
-        ch_err(err, "%s: screening set format version %u; this build reads version %d", path,
-               scr_le32(h + H_VERSION), CH_SCREEN_VERSION);
+        uint32_t v = scr_le32(h + H_VERSION);
+        ch_err(err, "%s: screening set format version %u; this build reads version %d only%s", path,
+               v, CH_SCREEN_VERSION,
+               v < CH_SCREEN_VERSION ? " (an older set: write it again with this build, e.g. "
+                                       "coinhound intel export-set)"
+                                     : "");
         goto out;
     }
     if (scr_le32(h + H_HEADER_SIZE) != CH_SCREEN_HEADER_SIZE) {
@@ -222,7 +317,12 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
     uint64_t ro = scr_le64(h + H_RECORDS_OFF), rs = scr_le64(h + H_RECORDS_SIZE);
     uint64_t ao = scr_le64(h + H_ATTRS_OFF), as = scr_le64(h + H_ATTRS_SIZE);
     uint64_t so = scr_le64(h + H_STRINGS_OFF), ss = scr_le64(h + H_STRINGS_SIZE);
+    uint64_t to = scr_le64(h + H_SETS_OFF), ts = scr_le64(h + H_SETS_SIZE);
+    uint64_t xo = scr_le64(h + H_SETIDX_OFF), xs = scr_le64(h + H_SETIDX_SIZE);
+    s->n_sets = scr_le64(h + H_SETS);
     if (check_section(path, "bucket", bo, bs, s->size, SCR_BUCKET_BYTES, err) ||
+        check_section(path, "set", to, ts, s->size, 4, err) ||
+        check_section(path, "set index", xo, xs, s->size, 4, err) ||
         check_section(path, "record", ro, rs, s->size, SCR_REC_ALIGN, err) ||
         check_section(path, "attribution", ao, as, s->size, 4, err) ||
         check_section(path, "string", so, ss, s->size, 1, err))
@@ -238,14 +338,19 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
                (unsigned long long)s->n_attrs, (unsigned long long)as);
         goto out;
     }
-    if (rs > 0xffffffffULL * SCR_REC_ALIGN) {
-        ch_err(err, "%s: record section too large", path);
+    if (ts % SCR_SET_BYTES || ts / SCR_SET_BYTES != s->n_sets || s->n_sets > 0xfffffffeULL ||
+        xs % 4) {
+        ch_err(err, "%s: %llu attribution sets do not fill the %llu-byte set section", path,
+               (unsigned long long)s->n_sets, (unsigned long long)ts);
         goto out;
     }
     s->buckets = h + bo;
     s->records = h + ro;
     s->records_size = rs;
     s->attrs = h + ao;
+    s->sets = h + to;
+    s->setidx = h + xo;
+    s->n_setidx = xs / 4;
     s->strings = (const char *)h + so;
     s->strings_size = ss;
     if (check_structure(s, err) != 0) goto out;
@@ -276,101 +381,77 @@ void ch_screen_set_info(const ch_screen_set *set, ch_screen_info *out) {
     out->buckets = set->n_buckets;
     out->created = set->created;
     out->bytes_per_address = set->addresses ? (double)set->size / (double)set->addresses : 0.0;
+    out->attribution_sets = set->n_sets;
+    out->in_home_bucket = set->in_home;
+    out->seed = set->seed;
 }
 
-/* The record of a candidate slot matches key? */
-static inline const uint8_t *confirm(const ch_screen_set *s, uint32_t rec, const char *key,
-                                     size_t len) {
-    const uint8_t *r = s->records + (uint64_t)rec * SCR_REC_ALIGN;
-    if (scr_le16(r) == len && memcmp(r + REC_KEY_AT, key, len) == 0) return r;
-    return NULL;
-}
-
-/* Scan from bucket b: the record of key, or NULL. */
-static const uint8_t *probe(const ch_screen_set *s, uint64_t b, uint32_t tag, const char *key,
-                            size_t len) {
-    for (uint64_t n = 0; n < s->n_buckets; n++) {
-        const uint8_t *bucket = s->buckets + b * SCR_BUCKET_BYTES;
-        for (int k = 0; k < SCR_SLOTS; k++) {
-            uint32_t rec = scr_le32(bucket + 8 * k + 4);
-            if (rec == 0) return NULL; /* a bucket with room ends the probe */
-            if (scr_le32(bucket + 8 * k) == tag) {
-                const uint8_t *r = confirm(s, rec, key, len);
-                if (r) return r;
-            }
-        }
-        b = (b + 1 == s->n_buckets) ? 0 : b + 1;
-    }
-    return NULL;
-}
-
-static void describe(const uint8_t *r, uint32_t *n_attr, const uint32_t **idx) {
-    uint64_t klen = scr_le16(r);
-    if (n_attr) *n_attr = scr_le32(r + 4);
-    /* 4-byte aligned inside an 8-aligned record of a page-aligned map. */
-    if (idx) *idx = (const uint32_t *)(const void *)(r + scr_rec_index_at(klen));
+/* The attributions of set + 1 r. */
+static inline void describe(const ch_screen_set *s, uint32_t r, uint32_t *n_attr,
+                            const uint32_t **idx) {
+    const uint8_t *e = s->sets + (uint64_t)(r - 1) * SCR_SET_BYTES;
+    if (n_attr) *n_attr = scr_le32(e);
+    /* 4-byte aligned: the section is, in a page-aligned map. */
+    if (idx) *idx = (const uint32_t *)(const void *)(s->setidx + 4 * (uint64_t)scr_le32(e + 4));
 }
 
 int ch_screen_lookup_canonical(const ch_screen_set *s, const char *key, size_t len,
                                uint32_t *n_attr, const uint32_t **attr_index) {
-    uint64_t h = ch_screen_hash(key, len, s->seed);
-    const uint8_t *r = probe(s, scr_bucket_of(h, s->n_buckets), (uint32_t)(h >> 32), key, len);
-    if (!r) {
-        if (n_attr) *n_attr = 0;
-        if (attr_index) *attr_index = NULL;
-        return 0;
+    bool home;
+    uint32_t r = find(s, scr_fingerprint(key, len, s->seed), &home);
+    /* No branch on r unless the caller wants the attributions: a stream of
+     * lookups then overlaps its cache misses. */
+    if (n_attr || attr_index) {
+        if (r) {
+            describe(s, r, n_attr, attr_index);
+        } else {
+            if (n_attr) *n_attr = 0;
+            if (attr_index) *attr_index = NULL;
+        }
     }
-    describe(r, n_attr, attr_index);
-    return 1;
+    return r != 0;
 }
 
-#define BATCH 32
+/* Keys hashed (and their buckets asked for) this far ahead of the one being
+ * answered: enough misses in flight to cover memory latency. */
+#define AHEAD 16
 
 void ch_screen_lookup_canonical_batch(const ch_screen_set *s, const char *const *keys,
                                       const size_t *lens, size_t n, uint8_t *out) {
-    uint64_t hs[BATCH];
-    const uint8_t *cand[BATCH];
-    for (size_t i = 0; i < n; i += BATCH) {
-        size_t m = n - i < BATCH ? n - i : BATCH;
-        /* 1: hash every key and start loading its bucket. */
-        for (size_t k = 0; k < m; k++) {
-            hs[k] = ch_screen_hash(keys[i + k], lens[i + k], s->seed);
-            __builtin_prefetch(s->buckets + scr_bucket_of(hs[k], s->n_buckets) * SCR_BUCKET_BYTES);
-        }
-        /* 2: scan the (now mostly cached) buckets; start loading the record
-         * of a tag match. A full bucket falls back to the plain probe. */
-        for (size_t k = 0; k < m; k++) {
-            const uint8_t *bucket =
-                s->buckets + scr_bucket_of(hs[k], s->n_buckets) * SCR_BUCKET_BYTES;
-            uint32_t tag = (uint32_t)(hs[k] >> 32);
-            cand[k] = NULL;
-            out[i + k] = 0;
-            int j = 0;
-            for (; j < SCR_SLOTS; j++) {
-                uint32_t rec = scr_le32(bucket + 8 * j + 4);
-                if (rec == 0) break;
-                if (scr_le32(bucket + 8 * j) == tag) {
-                    cand[k] = s->records + (uint64_t)rec * SCR_REC_ALIGN;
-                    __builtin_prefetch(cand[k]);
-                    break;
-                }
-            }
-            if (j == SCR_SLOTS) out[i + k] = 2; /* full bucket, no tag: probe on */
-        }
-        /* 3: confirm candidates with the full key. */
-        for (size_t k = 0; k < m; k++) {
-            const char *key = keys[i + k];
-            size_t len = lens[i + k];
-            if (out[i + k] == 2 || (cand[k] && !(scr_le16(cand[k]) == len &&
-                                                 memcmp(cand[k] + REC_KEY_AT, key, len) == 0))) {
-                /* Rare: overflowed bucket or a 32-bit tag collision. */
-                out[i + k] = probe(s, scr_bucket_of(hs[k], s->n_buckets), (uint32_t)(hs[k] >> 32),
-                                   key, len) != NULL;
-            } else {
-                out[i + k] = cand[k] != NULL;
-            }
-        }
+    scr_fp ring[AHEAD];
+    size_t pre = n < AHEAD ? n : AHEAD;
+    for (size_t i = 0; i < pre; i++) {
+        ring[i] = scr_fingerprint(keys[i], lens[i], s->seed);
+        __builtin_prefetch(bucket_at(s, scr_bucket_of(ring[i].h1, s->n_buckets)));
     }
+    for (size_t i = 0; i < n; i++) {
+        scr_fp fp = ring[i % AHEAD];
+        if (i + AHEAD < n) {
+            scr_fp nx = scr_fingerprint(keys[i + AHEAD], lens[i + AHEAD], s->seed);
+            ring[i % AHEAD] = nx;
+            __builtin_prefetch(bucket_at(s, scr_bucket_of(nx.h1, s->n_buckets)));
+        }
+        bool home;
+        out[i] = find(s, fp, &home) != 0;
+    }
+}
+
+int ch_screen_set_next(const ch_screen_set *s, uint64_t *cursor, const char **key, size_t *len,
+                       uint32_t *n_attr, const uint32_t **attr_index) {
+    /* Records were checked at open; a cursor not from us ends the walk
+     * rather than reading out of bounds. */
+    uint64_t at = *cursor;
+    if (at >= s->records_size || at % SCR_REC_ALIGN || s->records_size - at < REC_KEY_AT) return 0;
+    const uint8_t *r = s->records + at;
+    uint64_t klen = scr_le16(r);
+    if (klen == 0 || scr_rec_size(klen) > s->records_size - at || r[REC_KEY_AT + klen] != '\0' ||
+        scr_le32(r + 4) >= s->n_sets)
+        return 0;
+    if (key) *key = (const char *)r + REC_KEY_AT;
+    if (len) *len = klen;
+    describe(s, scr_le32(r + 4) + 1, n_attr, attr_index);
+    *cursor += scr_rec_size(klen);
+    return 1;
 }
 
 /* Bounded copy that truncates quietly (messages longer than the field). */

@@ -3,8 +3,10 @@
  * Attributions are collected in memory: each distinct string once, each
  * distinct attribution (all fields but the address) once, each address once,
  * and one (address, attribution) pair per add. finish() sorts the pairs,
- * lays out the records, builds the bucket index and streams the file out
- * while hashing it, then renames it into place. */
+ * folds each address's attributions into an attribution set (each distinct
+ * set once), builds the bucket index under a seed for which no listed key
+ * can shadow another (reseeding otherwise), and streams the file out while
+ * hashing it, then renames it into place. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,7 +50,12 @@ struct ch_screen_writer {
     uint64_t *pairs; /* address << 32 | attribution */
     size_t n_pairs, pairs_cap;
     bool oom;
+    unsigned test_collide_bits; /* scr_writer_test_collide_bits */
 };
+
+void scr_writer_test_collide_bits(struct ch_screen_writer *w, unsigned bits) {
+    w->test_collide_bits = bits > 64 ? 64 : bits;
+}
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 0;
@@ -270,15 +277,146 @@ static void emit(out_file *o, const void *p, size_t n) {
     if (fwrite(p, 1, n, o->f) != n) o->failed = true;
 }
 
+/* The attribution sets: each address's sorted, distinct attribution list,
+ * each distinct list stored once as {count, first} over one index array. */
+typedef struct set_builder {
+    uint32_t *count, *first; /* per set */
+    size_t n, count_cap, first_cap;
+    uint32_t *idx; /* the index array */
+    size_t n_idx, idx_cap;
+    uint32_t *tab; /* open addressing: set + 1 */
+    size_t tab_cap;
+} set_builder;
+
+static uint64_t list_hash(const uint32_t *v, size_t n) {
+    return ch_screen_hash(v, n * sizeof *v, 0x5e75); /* host order: in memory only */
+}
+
+static int set_table_grow(set_builder *b) {
+    size_t cap = b->tab_cap ? b->tab_cap * 2 : 1024;
+    uint32_t *tab = calloc(cap, sizeof *tab);
+    if (!tab) return -1;
+    for (size_t i = 0; i < b->n; i++) {
+        size_t j = list_hash(b->idx + b->first[i], b->count[i]) & (cap - 1);
+        while (tab[j])
+            j = (j + 1) & (cap - 1);
+        tab[j] = (uint32_t)i + 1;
+    }
+    free(b->tab);
+    b->tab = tab;
+    b->tab_cap = cap;
+    return 0;
+}
+
+/* The set of list v[0..n), added if new: its index, or -1 (out of memory). */
+static int64_t set_intern(set_builder *b, const uint32_t *v, size_t n) {
+    if ((b->n + 1) * 2 > b->tab_cap && set_table_grow(b) != 0) return -1;
+    size_t j = list_hash(v, n) & (b->tab_cap - 1);
+    for (; b->tab[j]; j = (j + 1) & (b->tab_cap - 1)) {
+        uint32_t s = b->tab[j] - 1;
+        if (b->count[s] == n && !memcmp(b->idx + b->first[s], v, n * sizeof *v)) return s;
+    }
+    if (b->n_idx + n > 0xffffffffULL || b->n >= 0xfffffffeULL) return -1;
+    if (grow((void **)&b->count, &b->count_cap, b->n + 1, sizeof *b->count) != 0 ||
+        grow((void **)&b->first, &b->first_cap, b->n + 1, sizeof *b->first) != 0 ||
+        grow((void **)&b->idx, &b->idx_cap, b->n_idx + n, sizeof *b->idx) != 0)
+        return -1;
+    memcpy(b->idx + b->n_idx, v, n * sizeof *v);
+    b->count[b->n] = (uint32_t)n;
+    b->first[b->n] = (uint32_t)b->n_idx;
+    b->n_idx += n;
+    b->tab[j] = (uint32_t)b->n + 1;
+    return (int64_t)b->n++;
+}
+
+static void set_builder_free(set_builder *b) {
+    free(b->count);
+    free(b->first);
+    free(b->idx);
+    free(b->tab);
+}
+
+static inline bool slot_full(const uint8_t *bucket, int k) {
+    return scr_le32(bucket + SCR_SLOT_BYTES * k + SLOT_SET_AT) != 0;
+}
+
+static void slot_put(uint8_t *bucket, int k, scr_fp fp, uint32_t set_plus_1) {
+    uint8_t *s = bucket + SCR_SLOT_BYTES * k;
+    scr_put64(s + SLOT_FP64_AT, fp.h2);
+    scr_put32(s + SLOT_FP32_AT, (uint32_t)(fp.h1 >> 32));
+    scr_put32(s + SLOT_SET_AT, set_plus_1);
+}
+
+/* Do slot s and fingerprint fp collide (under the test hook, on fewer bits)? */
+static bool collides(const uint8_t *s, scr_fp fp, unsigned test_bits) {
+    uint64_t a = scr_le64(s + SLOT_FP64_AT);
+    if (test_bits) {
+        uint64_t mask = test_bits >= 64 ? ~0ULL : (1ULL << test_bits) - 1;
+        return ((a ^ fp.h2) & mask) == 0;
+    }
+    return a == fp.h2 && scr_le32(s + SLOT_FP32_AT) == (uint32_t)(fp.h1 >> 32);
+}
+
+/* Build the index under fps[]: every key into its home bucket when it has
+ * room (first pass, so no overflowing key takes a home slot from a key that
+ * lives there), the rest into the next bucket with room. Then check what a
+ * lookup would see: scanning from each key's home to its own slot, no other
+ * key's fingerprint may match (else that key would answer for this one).
+ * 0 placed and sound, 1 a collision (try another seed). */
+static int build_index(uint8_t *buckets, uint64_t nb, uint64_t n, const scr_fp *fps,
+                       const uint32_t *set_of, uint64_t *pos, uint64_t *in_home,
+                       unsigned test_bits) {
+    memset(buckets, 0, nb * SCR_BUCKET_BYTES);
+    uint64_t home = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t *bucket = buckets + scr_bucket_of(fps[i].h1, nb) * SCR_BUCKET_BYTES;
+        pos[i] = UINT64_MAX;
+        for (int k = 0; k < SCR_SLOTS; k++)
+            if (!slot_full(bucket, k)) {
+                slot_put(bucket, k, fps[i], set_of[i] + 1);
+                pos[i] = scr_bucket_of(fps[i].h1, nb) * SCR_SLOTS + (uint64_t)k;
+                home++;
+                break;
+            }
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        if (pos[i] != UINT64_MAX) continue;
+        uint64_t b = scr_bucket_of(fps[i].h1, nb);
+        for (;;) { /* terminates: there are more slots than keys */
+            b = (b + 1 == nb) ? 0 : b + 1;
+            uint8_t *bucket = buckets + b * SCR_BUCKET_BYTES;
+            int k = 0;
+            while (k < SCR_SLOTS && slot_full(bucket, k))
+                k++;
+            if (k < SCR_SLOTS) {
+                slot_put(bucket, k, fps[i], set_of[i] + 1);
+                pos[i] = b * SCR_SLOTS + (uint64_t)k;
+                break;
+            }
+        }
+    }
+    *in_home = home;
+    uint64_t total = nb * SCR_SLOTS;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p = scr_bucket_of(fps[i].h1, nb) * SCR_SLOTS;
+        for (; p != pos[i]; p = (p + 1 == total) ? 0 : p + 1)
+            if (collides(buckets + p * SCR_SLOT_BYTES, fps[i], test_bits)) return 1;
+    }
+    return 0;
+}
+
 int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen_info *info,
                                 ch_error *err) {
     char tmp[4096];
     uint8_t *buckets = NULL;
-    uint32_t *rec_of = NULL;
-    size_t *first = NULL;
+    uint32_t *set_of = NULL, *list = NULL;
+    scr_fp *fps = NULL;
+    uint64_t *pos = NULL;
+    set_builder sb;
     out_file o = {NULL, {{0}}, false};
     int rc = -1;
 
+    memset(&sb, 0, sizeof sb);
     if (w->oom) return ch_err(err, "an earlier add ran out of memory; the set is incomplete");
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return ch_err(err, "%s: path too long", path);
@@ -291,44 +429,46 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     w->n_pairs = np;
 
     uint64_t n = w->n_addrs;
-    uint64_t nb = n / SCR_LOAD + 1; /* always at least one free slot */
+    uint64_t nb = n * SCR_LOAD_DEN / SCR_LOAD_NUM + 1; /* always a free slot */
     if (nb > (1ULL << 32)) return ch_err(err, "too many addresses for one set");
-    buckets = calloc(nb, SCR_BUCKET_BYTES);
-    rec_of = malloc((n ? n : 1) * sizeof *rec_of);
-    first = malloc((n + 1) * sizeof *first);
-    if (!buckets || !rec_of || !first) {
+    buckets = malloc(nb * SCR_BUCKET_BYTES);
+    set_of = malloc((n ? n : 1) * sizeof *set_of);
+    list = malloc((w->n_attrs ? w->n_attrs : 1) * sizeof *list);
+    fps = malloc((n ? n : 1) * sizeof *fps);
+    pos = malloc((n ? n : 1) * sizeof *pos);
+    if (!buckets || !set_of || !list || !fps || !pos) {
         ch_err(err, "out of memory writing the screening set");
         goto out;
     }
-    /* Record layout, in address order: offset 0 stays reserved (empty). */
-    uint64_t rec_size = SCR_REC_ALIGN;
+    /* Each address's attribution set (pairs are sorted: its list is sorted
+     * and distinct, so equal sets give equal lists). */
     for (size_t i = 0, p = 0; i < n; i++) {
-        first[i] = p;
+        size_t m = 0;
         while (p < np && (w->pairs[p] >> 32) == i)
-            p++;
-        rec_of[i] = (uint32_t)(rec_size / SCR_REC_ALIGN);
-        rec_size += scr_rec_size(w->addrs[i].len, p - first[i]);
-        if (rec_size / SCR_REC_ALIGN > 0xffffffffULL) {
-            ch_err(err, "too many addresses for one set (records exceed 32 GiB)");
+            list[m++] = (uint32_t)(w->pairs[p++] & 0xffffffffULL);
+        int64_t s = set_intern(&sb, list, m);
+        if (s < 0) {
+            ch_err(err, "out of memory writing the screening set");
             goto out;
         }
+        set_of[i] = (uint32_t)s;
     }
-    first[n] = np;
-    /* The index: each address into its bucket or the next with room. */
-    for (size_t i = 0; i < n; i++) {
-        uint64_t h = w->addrs[i].hash, b = scr_bucket_of(h, nb);
-        for (;;) {
-            uint8_t *bucket = buckets + b * SCR_BUCKET_BYTES;
-            int k = 0;
-            while (k < SCR_SLOTS && scr_le32(bucket + 8 * k + 4) != 0)
-                k++;
-            if (k < SCR_SLOTS) {
-                scr_put32(bucket + 8 * k, (uint32_t)(h >> 32));
-                scr_put32(bucket + 8 * k + 4, rec_of[i]);
-                break;
-            }
-            b = (b + 1 == nb) ? 0 : b + 1;
+    /* The index, under the first seed that leaves no two listed keys
+     * answering for each other. */
+    uint64_t seed = w->seed, in_home = 0;
+    for (int attempt = 0;; attempt++) {
+        if (attempt == SCR_MAX_SEEDS) {
+            ch_err(err,
+                   "no collision-free hash seed after %d tries: %llu addresses keep sharing "
+                   "fingerprints",
+                   SCR_MAX_SEEDS, (unsigned long long)n);
+            goto out;
         }
+        for (uint64_t i = 0; i < n; i++)
+            fps[i] = scr_fingerprint(w->keys + w->addrs[i].key_off, w->addrs[i].len, seed);
+        if (build_index(buckets, nb, n, fps, set_of, pos, &in_home, w->test_collide_bits) == 0)
+            break;
+        seed += 0x9e3779b97f4a7c15ULL; /* the next candidate */
     }
 
     o.f = fopen(tmp, "wb");
@@ -342,31 +482,38 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     memset(header, 0, sizeof header);
     if (fwrite(header, 1, sizeof header, o.f) != sizeof header) o.failed = true;
 
+    uint64_t rec_size = 0;
+    for (size_t i = 0; i < n; i++)
+        rec_size += scr_rec_size(w->addrs[i].len);
+    /* Hot first (index, sets), then what a hit's attributions read, then
+     * the records that only export and iteration read, then the strings. */
     uint64_t bo = CH_SCREEN_HEADER_SIZE, bs = nb * SCR_BUCKET_BYTES;
-    uint64_t ro = bo + bs, ao = ro + rec_size, as = (uint64_t)w->n_attrs * SCR_ATTR_BYTES;
-    uint64_t so = ao + as, ss = w->strs_len, total = so + ss;
+    uint64_t seto = bo + bs, sets = (uint64_t)sb.n * SCR_SET_BYTES;
+    uint64_t xo = seto + sets, xs = (uint64_t)sb.n_idx * 4;
+    uint64_t ao = xo + xs, as = (uint64_t)w->n_attrs * SCR_ATTR_BYTES;
+    uint64_t ro = ao + as, so = ro + rec_size, ss = w->strs_len, total = so + ss;
     emit(&o, buckets, bs);
-    uint8_t rec[1024];
-    memset(rec, 0, sizeof rec);
-    emit(&o, rec, SCR_REC_ALIGN);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t count = first[i + 1] - first[i], len = w->addrs[i].len;
-        uint64_t size = scr_rec_size(len, count), at = scr_rec_index_at(len);
-        uint8_t *r = size <= sizeof rec ? rec : malloc(size);
-        if (!r) {
-            ch_err(err, "out of memory writing the screening set");
-            goto out;
-        }
-        memset(r, 0, size);
-        scr_put16(r, (uint16_t)len);
-        scr_put32(r + 4, (uint32_t)count);
-        memcpy(r + REC_KEY_AT, w->keys + w->addrs[i].key_off, len);
-        for (uint64_t j = 0; j < count; j++)
-            scr_put32(r + at + 4 * j, (uint32_t)(w->pairs[first[i] + j] & 0xffffffffULL));
-        emit(&o, r, size);
-        if (r != rec) free(r);
+    for (size_t i = 0; i < sb.n; i++) {
+        uint8_t e[SCR_SET_BYTES];
+        scr_put32(e, sb.count[i]);
+        scr_put32(e + 4, sb.first[i]);
+        emit(&o, e, sizeof e);
+    }
+    for (size_t i = 0; i < sb.n_idx; i++) {
+        uint8_t e[4];
+        scr_put32(e, sb.idx[i]);
+        emit(&o, e, sizeof e);
     }
     emit(&o, w->attrs, as);
+    uint8_t rec[REC_KEY_AT + CH_ADDR_STR_MAX + SCR_REC_ALIGN];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t len = w->addrs[i].len, size = scr_rec_size(len);
+        memset(rec, 0, size);
+        scr_put16(rec, (uint16_t)len);
+        scr_put32(rec + 4, set_of[i]);
+        memcpy(rec + REC_KEY_AT, w->keys + w->addrs[i].key_off, len);
+        emit(&o, rec, size);
+    }
     emit(&o, w->strs, ss);
 
     uint8_t sum[32];
@@ -380,7 +527,7 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     scr_put64(header + H_ADDRESSES, n);
     scr_put64(header + H_ATTRS, w->n_attrs);
     scr_put64(header + H_BUCKETS, nb);
-    scr_put64(header + H_SEED, w->seed);
+    scr_put64(header + H_SEED, seed);
     scr_put64(header + H_BUCKETS_OFF, bo);
     scr_put64(header + H_BUCKETS_SIZE, bs);
     scr_put64(header + H_RECORDS_OFF, ro);
@@ -391,6 +538,11 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     scr_put64(header + H_STRINGS_SIZE, ss);
     scr_put64(header + H_CREATED, created);
     memcpy(header + H_SHA256, sum, 32);
+    scr_put64(header + H_SETS, sb.n);
+    scr_put64(header + H_SETS_OFF, seto);
+    scr_put64(header + H_SETS_SIZE, sets);
+    scr_put64(header + H_SETIDX_OFF, xo);
+    scr_put64(header + H_SETIDX_SIZE, xs);
     if (fflush(o.f) != 0 || fseek(o.f, 0, SEEK_SET) != 0 ||
         fwrite(header, 1, sizeof header, o.f) != sizeof header || fflush(o.f) != 0 ||
         fsync(fileno(o.f)) != 0)
@@ -414,13 +566,19 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
         info->buckets = nb;
         info->created = created;
         info->bytes_per_address = n ? (double)total / (double)n : 0.0;
+        info->attribution_sets = sb.n;
+        info->in_home_bucket = in_home;
+        info->seed = seed;
     }
     rc = 0;
 out:
     if (o.f) fclose(o.f);
     if (rc != 0) unlink(tmp);
     free(buckets);
-    free(rec_of);
-    free(first);
+    free(set_of);
+    free(list);
+    free(fps);
+    free(pos);
+    set_builder_free(&sb);
     return rc;
 }
