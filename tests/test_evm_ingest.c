@@ -7,6 +7,7 @@
  * query for query) for re-runs, resumes, reorgs, malformed input and
  * kill -9. */
 #include "support/testutil.h"
+#include "support/storecmp.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -51,9 +52,6 @@ static int ingest(const char *path, const char *db, uint32_t max_blocks, ch_inge
 
 /* --- store comparison (as tests/test_store.c, for account stores) -------- */
 
-static const char *COLS[] = {"blocks.col", "txs.col",   "txids.col", "addrs20.col", "addrs32.col",
-                             "etxs.col",   "xfers.col", "xprev.col", "bxfer.col",   "signals.col"};
-
 typedef struct snap {
     char *p;
     size_t n;
@@ -61,16 +59,7 @@ typedef struct snap {
 
 static snap snapshot(const char *db) {
     snap s = {0};
-    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/eth/%s", db, COLS[i]);
-        size_t len = 0;
-        uint8_t *d = tu_read_file(p, &len);
-        s.p = realloc(s.p, s.n + len + 1);
-        if (d) memcpy(s.p + s.n, d, len);
-        s.n += len;
-        free(d);
-    }
+    s.p = tu_store_snapshot(db, "eth", &s.n);
     return s;
 }
 
@@ -81,22 +70,8 @@ static void assert_same_snap(snap a, snap b) {
     free(b.p);
 }
 
-static void assert_same_columns(const char *a, const char *b) {
-    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
-        char pa[4096], pb[4096];
-        snprintf(pa, sizeof pa, "%s/eth/%s", a, COLS[i]);
-        snprintf(pb, sizeof pb, "%s/eth/%s", b, COLS[i]);
-        size_t la = 0, lb = 0;
-        uint8_t *da = tu_read_file(pa, &la), *db = tu_read_file(pb, &lb);
-        if (!da != !db) fail_msg("%s exists in one store only", COLS[i]);
-        if (da && (la != lb || memcmp(da, db, la) != 0)) fail_msg("%s differs", COLS[i]);
-        free(da);
-        free(db);
-    }
-}
-
 static void assert_same_store(const char *db_a, const char *db_b) {
-    assert_same_columns(db_a, db_b);
+    tu_assert_same_columns(db_a, db_b, "eth");
     ch_store *a, *b;
     ch_error err;
     assert_int_equal(ch_store_open(db_a, "eth", CH_STORE_READ, &a, &err), 0);

@@ -9,6 +9,7 @@
  * byte for byte and query for query), blockchain-etl's expected outputs,
  * and counts taken from the chain as it was built. */
 #include "support/testutil.h"
+#include "support/storecmp.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -482,27 +483,10 @@ static int file_ingest(const char *path, const char *db, ch_error *err) {
     return ch_ingest_evm(path, db, "eth", &o, &st, err);
 }
 
-static const char *COLS[] = {"blocks.col", "txs.col",   "txids.col", "addrs20.col", "addrs32.col",
-                             "etxs.col",   "xfers.col", "xprev.col", "bxfer.col",   "signals.col"};
-
-static void assert_same_columns(const char *a, const char *b) {
-    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
-        char pa[4096], pb[4096];
-        snprintf(pa, sizeof pa, "%s/eth/%s", a, COLS[i]);
-        snprintf(pb, sizeof pb, "%s/eth/%s", b, COLS[i]);
-        size_t la = 0, lb = 0;
-        uint8_t *da = tu_read_file(pa, &la), *db = tu_read_file(pb, &lb);
-        if (!da != !db) fail_msg("%s exists in one store only", COLS[i]);
-        if (da && (la != lb || memcmp(da, db, la) != 0)) fail_msg("%s differs", COLS[i]);
-        free(da);
-        free(db);
-    }
-}
-
 /* Query for query: every block, tx (its record and transfers) and address
  * (its id and history head) answers the same in both stores. */
 static void assert_same_store(const char *db_a, const char *db_b) {
-    assert_same_columns(db_a, db_b);
+    tu_assert_same_columns(db_a, db_b, "eth");
     ch_store *a, *b;
     ch_error err;
     assert_int_equal(ch_store_open(db_a, "eth", CH_STORE_READ, &a, &err), 0);
@@ -579,20 +563,9 @@ static void assert_same_snap(const snap *a, const snap *b) {
 }
 
 static snap snapshot(const char *db) {
-    size_t total = 0;
-    char *all = NULL;
-    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/eth/%s", db, COLS[i]);
-        size_t len = 0;
-        uint8_t *d = tu_read_file(p, &len);
-        all = realloc(all, total + len + 1);
-        if (d) memcpy(all + total, d, len);
-        total += len;
-        all[total] = '\0';
-        free(d);
-    }
-    return (snap){all, total};
+    snap s = {NULL, 0};
+    s.p = tu_store_snapshot(db, "eth", &s.n);
+    return s;
 }
 
 /* ---------------------------------------------------------------------------

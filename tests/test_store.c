@@ -4,6 +4,7 @@
  * reorgs, kill -9 at random points and corrupt input leave the store as a
  * clean build would have it. */
 #include "support/testutil.h"
+#include "support/storecmp.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -23,9 +24,6 @@
 #define BLK_DIR  "btc/mainnet-0-255"
 #define EXPECTED "btc/mainnet-0-255.expected.jsonl"
 
-static const char *COLS[] = {"blocks.col", "txs.col",     "txids.col",   "ins.col",
-                             "outs.col",   "outprev.col", "addrs20.col", "addrs32.col"};
-
 static char *fixture_dup(const char *rel) {
     const char *p = tu_fixture(rel);
     return p ? strdup(p) : NULL;
@@ -35,22 +33,6 @@ static int ingest(const char *blocks, const char *db, uint32_t max_blocks, ch_er
     ch_ingest_opts o = {.progress = 0, .max_blocks = max_blocks, .commit_bytes = 1};
     ch_ingest_stats st;
     return ch_ingest_btc(blocks, db, &o, &st, err);
-}
-
-/* Every column file of two stores is byte-for-byte the same. */
-static void assert_same_columns(const char *db_a, const char *db_b) {
-    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
-        char pa[4096], pb[4096];
-        snprintf(pa, sizeof pa, "%s/btc/%s", db_a, COLS[i]);
-        snprintf(pb, sizeof pb, "%s/btc/%s", db_b, COLS[i]);
-        size_t la, lb;
-        uint8_t *a = tu_read_file(pa, &la), *b = tu_read_file(pb, &lb);
-        assert_non_null(a);
-        assert_non_null(b);
-        if (la != lb || memcmp(a, b, la) != 0) fail_msg("%s differs between stores", COLS[i]);
-        free(a);
-        free(b);
-    }
 }
 
 /* Query for query: every txid resolves to the same tx number, every
@@ -199,7 +181,7 @@ static void test_xor_copy_gives_same_store(void **state) {
     ch_error err;
     if (ingest(plain, a, 0, &err) != 0) fail_msg("%s", err.msg);
     if (ingest(xored, b, 0, &err) != 0) fail_msg("%s", err.msg);
-    assert_same_columns(a, b);
+    tu_assert_same_columns(a, b, "btc");
     assert_same_indexes(a, b);
     tu_rmrf(a);
     tu_rmrf(b);
@@ -223,7 +205,7 @@ static void test_resume_equals_clean_build(void **state) {
     ch_ingest_opts o = {.progress = 0};
     assert_int_equal(ch_ingest_btc(blocks, steps, &o, &st, &err), 0);
     assert_int_equal(st.blocks, 0); /* nothing new */
-    assert_same_columns(clean, steps);
+    tu_assert_same_columns(clean, steps, "btc");
     assert_same_indexes(clean, steps);
     tu_rmrf(clean);
     tu_rmrf(steps);
@@ -279,7 +261,7 @@ static void test_reorg_replaces_stale_tip(void **state) {
     assert_int_equal(st.reorg_height, 200);
     assert_int_equal(st.tip_height, 255);
     assert_int_equal(ingest(blocks, clean, 0, &err), 0);
-    assert_same_columns(clean, db);
+    tu_assert_same_columns(clean, db, "btc");
     assert_same_indexes(clean, db);
     tu_rmrf(stale_dir);
     tu_rmrf(db);
@@ -415,7 +397,7 @@ static void test_kill9_at_random_points(void **state) {
     assert_true(kills > 10);
     assert_true(mid_heights > 5);
     assert_int_equal(ingest(blocks, db, 0, &err), 0); /* finish */
-    assert_same_columns(clean, db);
+    tu_assert_same_columns(clean, db, "btc");
     assert_same_indexes(clean, db);
     tu_rmrf(db);
     tu_rmrf(clean);

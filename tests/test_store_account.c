@@ -2,6 +2,7 @@
  * time order, fees, reorgs and aborts, checked against a plain replay of the
  * transfers the test wrote. */
 #include "support/testutil.h"
+#include "support/storecmp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,30 +145,6 @@ static void check_histories(ch_store *s, const planned *p, size_t n, uint32_t bl
     }
 }
 
-static const char *COLS[] = {"blocks.col", "txs.col",   "txids.col",   "etxs.col",   "xfers.col",
-                             "xprev.col",  "bxfer.col", "addrs20.col", "signals.col"};
-
-static void assert_same_columns(const char *a, const char *b) {
-    for (size_t i = 0; i < sizeof COLS / sizeof COLS[0]; i++) {
-        char pa[4096], pb[4096];
-        snprintf(pa, sizeof pa, "%s/eth/%s", a, COLS[i]);
-        snprintf(pb, sizeof pb, "%s/eth/%s", b, COLS[i]);
-        size_t la, lb;
-        uint8_t *x = tu_read_file(pa, &la), *y = tu_read_file(pb, &lb);
-        assert_non_null(x);
-        assert_non_null(y);
-        if (la != lb || memcmp(x, y, la) != 0) {
-            size_t k = 0;
-            while (k < la && k < lb && x[k] == y[k])
-                k++;
-            fail_msg("%s differs (sizes %zu, %zu; first difference at byte %zu)", COLS[i], la, lb,
-                     k);
-        }
-        free(x);
-        free(y);
-    }
-}
-
 static void build(const char *dir, const planned *p, size_t n, uint32_t blocks, uint32_t salt) {
     ch_store *s;
     ch_error err;
@@ -238,7 +215,7 @@ static void test_resume_reorg_abort(void **state) {
     write_blocks(s, p, n, 150, 200, 0);
     assert_int_equal(ch_store_commit(s, &err), 0);
     ch_store_close(s);
-    assert_same_columns(clean, steps);
+    tu_assert_same_columns(clean, steps, "eth");
     assert_int_equal(ch_store_open(steps, "eth", CH_STORE_READ, &s, &err), 0);
     check_histories(s, p, n, 200);
     /* the rival branch's txids are gone, the real ones found */
