@@ -1,22 +1,37 @@
-/* EVM JSON ingest benchmark, parse side (not a test): how fast does
- * ch_evm_parse_rpc turn JSON-RPC responses into blocks and transfers,
- * beside the floor of jansson merely parsing the same bytes, measured in
- * the same run?
+/* EVM JSON ingest benchmark (not a test): how fast does coinhound turn
+ * JSON-RPC responses into blocks, transfers and a store, beside the floor of
+ * jansson merely parsing the same bytes, measured in the same run?
  *
  *   bench_evm_parse [--blocks N] [--txs N] [--quick]
+ *                   [--transfers N] [--reps N] [--no-ingest] [--no-load] [--keep DIR]
  *
- * Input: a synthesized JSON-lines file held in memory (per block an
+ * Parse side: a synthesized JSON-lines file held in memory (per block an
  * eth_getBlockByNumber response with full transactions, then an
  * eth_getBlockReceipts response with one ERC-20 Transfer log per tx), and,
- * when the fixtures are present, ethereum-etl's recorded responses. */
+ * when the fixtures are present, ethereum-etl's recorded responses.
+ *
+ * Full ingest: a chain of --transfers value transfers (default 200,000) from
+ * ch_evmgen_run (blocks.jsonl, receipts.jsonl, traces.jsonl on disk), then
+ * (a) jansson's json_loadb of every line of the three files, read with
+ * getline, (b) ch_evm_reader over the directory (parse, join, transfers;
+ * streaming, the input being large), (b') the same reader made to load
+ * everything first (COINHOUND_EVM_STREAM=0, the old way; --no-load skips
+ * it), (c) ch_ingest_evm into a fresh store. Each runs in its own child
+ * process, so each has its own peak RSS; times are the best of --reps. */
 #include <jansson.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coinhound/evm.h"
+#include "coinhound/evmgen.h"
+#include "coinhound/ingest.h"
 
 static double now(void) {
     struct timespec ts;
@@ -147,6 +162,230 @@ static double ours(const char *p, size_t n, const char *name, uint64_t *transfer
     return now() - t0;
 }
 
+/* --- full ingest ------------------------------------------------------------- */
+
+static const char *const chain_files[] = {"blocks.jsonl", "receipts.jsonl", "traces.jsonl"};
+
+/* (a) jansson alone over every line of the three files */
+static uint64_t phase_bare(const char *dir) {
+    uint64_t docs = 0;
+    char path[4200];
+    char *line = NULL;
+    size_t cap = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, chain_files[i]);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            fprintf(stderr, "%s: cannot open\n", path);
+            exit(1);
+        }
+        ssize_t n;
+        while ((n = getline(&line, &cap, f)) > 0) {
+            json_error_t je;
+            json_t *v = json_loadb(line, (size_t)n, 0, &je);
+            if (!v) {
+                fprintf(stderr, "%s: jansson: %s\n", path, je.text);
+                exit(1);
+            }
+            json_decref(v);
+            docs++;
+        }
+        fclose(f);
+    }
+    free(line);
+    return docs;
+}
+
+/* (b) the reader: parse, join, transfers */
+static uint64_t phase_reader(const char *dir) {
+    ch_evm_reader *r;
+    ch_error err = {""};
+    if (ch_evm_reader_open(dir, CH_EVM_FMT_AUTO, &r, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
+    ch_evm_block b;
+    ch_evm_block_init(&b);
+    uint64_t transfers = 0;
+    int rc;
+    while ((rc = ch_evm_reader_next(r, &b, &err)) == 1)
+        ch_evm_block_transfers(&b, count_transfer, &transfers);
+    if (rc < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
+    ch_evm_reader_close(r);
+    ch_evm_block_free(&b);
+    return transfers;
+}
+
+/* (c) into a fresh store */
+static uint64_t phase_ingest(const char *dir, const char *db) {
+    ch_ingest_opts o;
+    memset(&o, 0, sizeof o);
+    o.progress = 0;
+    ch_ingest_stats st;
+    ch_error err = {""};
+    if (ch_ingest_evm(dir, db, "eth", &o, &st, &err) != 0) {
+        fprintf(stderr, "ingest: %s\n", err.msg);
+        exit(1);
+    }
+    return st.txs;
+}
+
+typedef struct run {
+    double wall, cpu, rss_mb;
+    uint64_t count;
+} run;
+
+/* Run one phase in a child: its own wall and CPU time and peak RSS. */
+static run in_child(int phase, const char *dir, const char *db) {
+    int fd[2];
+    if (pipe(fd) != 0) abort();
+    fflush(stdout);
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0) abort();
+    if (pid == 0) {
+        close(fd[0]);
+        /* (b) and (c) stream whatever the size (the default from 64 MiB) */
+        setenv("COINHOUND_EVM_STREAM", phase == 2 ? "0" : "1", 1);
+        uint64_t k = phase == 0   ? phase_bare(dir)
+                     : phase == 3 ? phase_ingest(dir, db)
+                                  : phase_reader(dir);
+        if (write(fd[1], &k, sizeof k) != (ssize_t)sizeof k) _exit(1);
+        _exit(0);
+    }
+    close(fd[1]);
+    run out;
+    memset(&out, 0, sizeof out);
+    if (read(fd[0], &out.count, sizeof out.count) != (ssize_t)sizeof out.count) out.count = 0;
+    close(fd[0]);
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        fprintf(stderr, "phase %d failed\n", phase);
+        exit(1);
+    }
+    out.wall = now() - t0;
+    out.cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+              ru.ru_stime.tv_usec / 1e6;
+    out.rss_mb = (double)ru.ru_maxrss / 1024.0;
+    return out;
+}
+
+static void rmrf(const char *p) {
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", p);
+}
+
+static int full_ingest(uint64_t n_transfers, int reps, bool with_load, const char *keep) {
+    char tmpl[] = "/tmp/coinhound-bench-evm-XXXXXX";
+    const char *dir = keep;
+    if (!dir && !(dir = mkdtemp(tmpl))) {
+        perror("mkdtemp");
+        return 1;
+    }
+    ch_evmgen_opts o;
+    ch_evmgen_opts_init(&o);
+    o.out_dir = dir;
+    o.seed = 1;
+    o.transfers = n_transfers;
+    malloc_trim(0); /* what the parse side freed: the children inherit the rest */
+    ch_evmgen_stats gs;
+    memset(&gs, 0, sizeof gs);
+    double t0 = now();
+    /* in a child too: the phases' processes then start from a small parent */
+    int fd[2];
+    if (pipe(fd) != 0) abort();
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) abort();
+    if (pid == 0) {
+        close(fd[0]);
+        ch_error err = {""};
+        if (ch_evmgen_run(&o, &gs, &err) != 0) {
+            fprintf(stderr, "evmgen: %s\n", err.msg);
+            _exit(1);
+        }
+        _exit(write(fd[1], &gs, sizeof gs) == (ssize_t)sizeof gs ? 0 : 1);
+    }
+    close(fd[1]);
+    bool got = read(fd[0], &gs, sizeof gs) == (ssize_t)sizeof gs;
+    close(fd[0]);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !got || !WIFEXITED(status) || WEXITSTATUS(status))
+        return 1;
+    double tg = now() - t0;
+    uint64_t bytes = 0;
+    char path[4200];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, chain_files[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) return 1;
+        fseek(f, 0, SEEK_END);
+        bytes += (uint64_t)ftell(f);
+        fclose(f);
+    }
+    printf("\nfull ingest: evmgen chain of %llu blocks, %llu txs, %llu transfers (%llu native, "
+           "%llu internal, %llu ERC-20, %llu withdrawals), %.1f MB of JSON lines in three files "
+           "(generated in %.1f s)\n",
+           (unsigned long long)gs.blocks, (unsigned long long)gs.txs,
+           (unsigned long long)gs.transfers, (unsigned long long)gs.native,
+           (unsigned long long)gs.internal, (unsigned long long)gs.erc20,
+           (unsigned long long)gs.withdrawals, (double)bytes / 1e6, tg);
+    static const char *const what[] = {
+        "(a) jansson json_loadb of every line", "(b) ch_evm_reader, streaming (+ transfers)",
+        "(b') ch_evm_reader, loading all first", "(c) ch_ingest_evm into a fresh store"};
+    run best[4];
+    memset(best, 0, sizeof best);
+    char db[4300];
+    /* interleaved, best of reps: every phase sees the same warm page cache */
+    for (int r = 0; r < reps; r++)
+        for (int ph = 0; ph < 4; ph++) {
+            if (ph == 2 && !with_load) continue;
+            snprintf(db, sizeof db, "%s/db", dir);
+            rmrf(db);
+            run x = in_child(ph, dir, db);
+            if (r == 0 || x.wall < best[ph].wall) {
+                double rss = best[ph].rss_mb > x.rss_mb ? best[ph].rss_mb : x.rss_mb;
+                best[ph] = x;
+                best[ph].rss_mb = rss;
+            }
+        }
+    uint64_t transfers = best[1].count;
+    long pages = 0;
+    FILE *sf = fopen("/proc/self/statm", "r");
+    if (sf) {
+        long total_pages;
+        if (fscanf(sf, "%ld %ld", &total_pages, &pages) != 2) pages = 0;
+        fclose(sf);
+    }
+    printf("  (transfers as ch_evm_block_transfers lists them, ERC-721 and zero-value ones "
+           "included: %llu; best of %d; each phase in its own process)\n",
+           (unsigned long long)transfers, reps);
+    printf("  (the children start as copies of this process: %.0f MB resident now)\n",
+           (double)pages * (double)sysconf(_SC_PAGESIZE) / 1e6);
+    printf("  %-42s %8s %8s %9s %12s %10s %9s\n", "", "wall s", "CPU s", "MB/s", "transfers/s",
+           "time/(a)", "peak RSS");
+    for (int ph = 0; ph < 4; ph++) {
+        if (ph == 2 && !with_load) continue;
+        const run *x = &best[ph];
+        printf("  %-42s %8.2f %8.2f %9.1f %12.0f %10.2f %6.0f MB\n", what[ph], x->wall, x->cpu,
+               (double)bytes / 1e6 / x->wall, (double)transfers / x->wall, x->wall / best[0].wall,
+               x->rss_mb);
+    }
+    printf("  jansson's bare parse is %.0f%% of the reader's time and %.0f%% of the ingest's\n",
+           100.0 * best[0].wall / best[1].wall, 100.0 * best[0].wall / best[3].wall);
+    snprintf(db, sizeof db, "%s/db", dir);
+    if (!keep)
+        rmrf(dir);
+    else
+        printf("  kept %s (store in %s)\n", dir, db);
+    return 0;
+}
+
 static void report(const char *what, size_t bytes, int reps, double t_ours, double t_bare,
                    uint64_t transfers) {
     double mb = (double)bytes * reps / 1e6;
@@ -159,15 +398,29 @@ static void report(const char *what, size_t bytes, int reps, double t_ours, doub
 }
 
 int main(int argc, char **argv) {
-    int blocks = 200, txs = 150, reps = 3;
+    int blocks = 200, txs = 150, reps = 3, ingest_reps = 1;
+    uint64_t n_transfers = 200000;
+    bool ingest = true, with_load = true;
+    const char *keep = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
-            blocks = 20, reps = 1;
+            blocks = 20, reps = 1, n_transfers = 20000;
         else if (!strcmp(argv[i], "--blocks") && i + 1 < argc)
             blocks = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--txs") && i + 1 < argc)
             txs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--transfers") && i + 1 < argc)
+            n_transfers = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            ingest_reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--no-ingest"))
+            ingest = false;
+        else if (!strcmp(argv[i], "--no-load"))
+            with_load = false;
+        else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
+            keep = argv[++i];
     }
+    if (ingest_reps < 1) ingest_reps = 1;
     buf b = {NULL, 0, 0};
     synth(&b, blocks, txs);
     double tb = 0, to = 0;
@@ -195,7 +448,7 @@ int main(int argc, char **argv) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         printf("fixtures absent: recorded responses skipped\n");
-        return 0;
+        return ingest ? full_ingest(n_transfers, ingest_reps, with_load, keep) : 0;
     }
     buf fx = {NULL, 0, 0};
     fseek(f, 0, SEEK_END);
@@ -213,5 +466,5 @@ int main(int argc, char **argv) {
     }
     report("fixture eth_getBlockByNumber 0x76250 (4 txs)", fx.n, n, to, tb, transfers);
     free(fx.p);
-    return 0;
+    return ingest ? full_ingest(n_transfers, ingest_reps, with_load, keep) : 0;
 }

@@ -18,7 +18,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "chains/eth/evm_internal.h"
 #include "coinhound/evm.h"
+#include "coinhound/evmgen.h"
 #include "intel/csvread.h"
 
 #define ETL "eth/ethereum-etl/tests/resources/"
@@ -1455,6 +1457,373 @@ static void test_malformed_etl(void **state) {
     free(tmp);
 }
 
+/* --- streaming ---------------------------------------------------------------------- */
+
+/* Every field of two readings of the same input must agree. */
+static void same_block(const ch_evm_block *a, const ch_evm_block *b) {
+    char w[96];
+    snprintf(w, sizeof w, "block %llu", (unsigned long long)a->number);
+    assert_int_equal(a->number, b->number);
+    assert_memory_equal(a->hash.b, b->hash.b, 32);
+    assert_memory_equal(a->parent.b, b->parent.b, 32);
+    assert_int_equal(a->timestamp, b->timestamp);
+    assert_memory_equal(a->miner.b, b->miner.b, 20);
+    assert_int_equal(ch_u256_cmp(&a->base_fee, &b->base_fee), 0);
+    assert_int_equal(a->gas_used, b->gas_used);
+    assert_int_equal(a->gas_limit, b->gas_limit);
+    assert_int_equal(a->has_header, b->has_header);
+    assert_int_equal(a->n_unplaced_calls, b->n_unplaced_calls);
+    if (a->n_tx != b->n_tx || a->n_logs != b->n_logs || a->n_calls != b->n_calls ||
+        a->n_withdrawals != b->n_withdrawals)
+        fail_msg("%s: %zu/%zu txs, %zu/%zu logs, %zu/%zu calls, %zu/%zu withdrawals", w, a->n_tx,
+                 b->n_tx, a->n_logs, b->n_logs, a->n_calls, b->n_calls, a->n_withdrawals,
+                 b->n_withdrawals);
+    for (size_t i = 0; i < a->n_tx; i++) {
+        const ch_evm_tx *x = &a->tx[i], *y = &b->tx[i];
+        assert_memory_equal(x->hash.b, y->hash.b, 32);
+        assert_int_equal(x->index, y->index);
+        assert_int_equal(x->nonce, y->nonce);
+        assert_memory_equal(x->from.b, y->from.b, 20);
+        assert_memory_equal(x->to.b, y->to.b, 20);
+        assert_int_equal(x->has_to, y->has_to);
+        assert_memory_equal(x->created.b, y->created.b, 20);
+        assert_int_equal(ch_u256_cmp(&x->value, &y->value), 0);
+        assert_int_equal(x->gas, y->gas);
+        assert_int_equal(x->gas_used, y->gas_used);
+        assert_int_equal(ch_u256_cmp(&x->gas_price, &y->gas_price), 0);
+        assert_int_equal(x->status, y->status);
+        assert_int_equal(x->type, y->type);
+        assert_int_equal(x->input_len, y->input_len);
+        if (x->input_len) assert_memory_equal(x->input, y->input, x->input_len);
+        assert_int_equal(x->has_receipt, y->has_receipt);
+        assert_int_equal(x->partial, y->partial);
+        assert_int_equal(x->cumulative_gas_used, y->cumulative_gas_used);
+    }
+    for (size_t i = 0; i < a->n_logs; i++) {
+        const ch_evm_log *x = &a->logs[i], *y = &b->logs[i];
+        assert_int_equal(x->tx_index, y->tx_index);
+        assert_int_equal(x->log_index, y->log_index);
+        assert_memory_equal(x->address.b, y->address.b, 20);
+        assert_int_equal(x->n_topics, y->n_topics);
+        if (x->n_topics) assert_memory_equal(x->topics, y->topics, 32 * (size_t)x->n_topics);
+        assert_int_equal(x->data_len, y->data_len);
+        if (x->data_len) assert_memory_equal(x->data, y->data, x->data_len);
+        assert_int_equal(x->removed, y->removed);
+    }
+    for (size_t i = 0; i < a->n_calls; i++) {
+        const ch_evm_call *x = &a->calls[i], *y = &b->calls[i];
+        assert_int_equal(x->tx_index, y->tx_index);
+        assert_int_equal(x->position, y->position);
+        assert_string_equal(x->type, y->type);
+        assert_memory_equal(x->from.b, y->from.b, 20);
+        assert_memory_equal(x->to.b, y->to.b, 20);
+        assert_int_equal(ch_u256_cmp(&x->value, &y->value), 0);
+        assert_int_equal(x->error, y->error);
+        assert_int_equal(x->self_error, y->self_error);
+        assert_int_equal(x->depth, y->depth);
+        if (x->depth)
+            assert_memory_equal(x->trace_addr, y->trace_addr, x->depth * sizeof(uint32_t));
+    }
+    for (size_t i = 0; i < a->n_withdrawals; i++) {
+        const ch_evm_withdrawal *x = &a->withdrawals[i], *y = &b->withdrawals[i];
+        assert_int_equal(x->index, y->index);
+        assert_int_equal(x->validator, y->validator);
+        assert_memory_equal(x->address.b, y->address.b, 20);
+        assert_int_equal(x->amount_gwei, y->amount_gwei);
+    }
+    xfers xa = transfers_of(a), xb = transfers_of(b);
+    assert_int_equal(xa.n, xb.n);
+    for (size_t i = 0; i < xa.n; i++) {
+        const ch_evm_transfer *x = &xa.v[i], *y = &xb.v[i];
+        assert_int_equal(x->tx_index, y->tx_index);
+        assert_int_equal(x->position, y->position);
+        assert_int_equal(x->kind, y->kind);
+        assert_memory_equal(x->asset.b, y->asset.b, 20);
+        assert_memory_equal(x->from.b, y->from.b, 20);
+        assert_memory_equal(x->to.b, y->to.b, 20);
+        assert_int_equal(ch_u256_cmp(&x->value, &y->value), 0);
+        assert_int_equal(x->tx_failed, y->tx_failed);
+    }
+    free(xa.v);
+    free(xb.v);
+}
+
+/* Read path with COINHOUND_EVM_STREAM set to mode ("0" load, "1" stream);
+ * the reader's mode and high-water marks come back too. */
+typedef struct readout {
+    blockv bv;
+    bool streaming;
+    size_t peak_blocks, peak_bytes;
+    uint64_t transfers;
+} readout;
+
+static int count_xfer(const ch_evm_transfer *t, void *ctx) {
+    (void)t;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+/* keep: gather the blocks (else each is only counted, then dropped) */
+static readout read_mode(const char *path, ch_evm_format fmt, const char *mode, bool keep) {
+    setenv("COINHOUND_EVM_STREAM", mode, 1);
+    ch_evm_reader *r;
+    ch_error err = {""};
+    if (ch_evm_reader_open(path, fmt, &r, &err) != 0) fail_msg("%s", err.msg);
+    readout o;
+    memset(&o, 0, sizeof o);
+    ch_evm_block b;
+    ch_evm_block_init(&b);
+    int rc;
+    uint64_t last = 0;
+    size_t n = 0;
+    while ((rc = ch_evm_reader_next(r, &b, &err)) == 1) {
+        if (n++) assert_true(b.number > last);
+        last = b.number;
+        ch_evm_block_transfers(&b, count_xfer, &o.transfers);
+        if (!keep) continue;
+        o.bv.v = realloc(o.bv.v, (o.bv.n + 1) * sizeof *o.bv.v);
+        o.bv.v[o.bv.n++] = b;
+        ch_evm_block_init(&b);
+    }
+    unsetenv("COINHOUND_EVM_STREAM");
+    if (rc < 0) fail_msg("%s", err.msg);
+    evm_reader_peak(r, &o.streaming, &o.peak_blocks, &o.peak_bytes);
+    ch_evm_reader_close(r);
+    ch_evm_block_free(&b);
+    if (!keep) o.bv.n = n;
+    return o;
+}
+
+static char *gen_chain(uint32_t blocks, uint32_t txs, bool theft) {
+    char *dir = tu_tmpdir();
+    ch_evmgen_opts o;
+    ch_evmgen_opts_init(&o);
+    o.out_dir = dir;
+    o.seed = 7;
+    o.blocks = blocks;
+    o.txs_per_block = txs;
+    o.theft = theft;
+    ch_error err = {""};
+    if (ch_evmgen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+    /* the other files (labels, tokens, theft.json) are not responses: keep
+     * the three JSON lines files only */
+    char p[4200];
+    const char *extra[] = {"labels.csv", "tokens.csv", "theft.json"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, extra[i]);
+        unlink(p);
+    }
+    return dir;
+}
+
+static void test_stream_matches_load(void **state) {
+    (void)state;
+    char *dir = gen_chain(120, 30, true);
+    readout ld = read_mode(dir, CH_EVM_FMT_AUTO, "0", true);
+    readout st = read_mode(dir, CH_EVM_FMT_AUTO, "1", true);
+    assert_false(ld.streaming);
+    assert_true(st.streaming);
+    assert_true(ld.bv.n >= 120);
+    assert_int_equal(st.bv.n, ld.bv.n);
+    size_t n_tx = 0, n_logs = 0, n_calls = 0, n_wd = 0;
+    for (size_t i = 0; i < ld.bv.n; i++) {
+        same_block(&ld.bv.v[i], &st.bv.v[i]);
+        n_tx += ld.bv.v[i].n_tx;
+        n_logs += ld.bv.v[i].n_logs;
+        n_calls += ld.bv.v[i].n_calls;
+        n_wd += ld.bv.v[i].n_withdrawals;
+    }
+    assert_int_equal(st.transfers, ld.transfers);
+    assert_true(n_calls > 0 && n_logs > 0 && n_wd > 0);
+    print_message("evmgen chain streamed and loaded: %zu blocks, %zu txs, %zu logs, %zu calls, "
+                  "%zu withdrawals, %llu transfers agree; held at once %zu vs %zu blocks\n",
+                  ld.bv.n, n_tx, n_logs, n_calls, n_wd, (unsigned long long)st.transfers,
+                  st.peak_blocks, ld.peak_blocks);
+    blockv_free(&ld.bv);
+    blockv_free(&st.bv);
+
+    /* the blocks file alone (no receipts, no traces), and a single file */
+    char p[4200];
+    snprintf(p, sizeof p, "%s/blocks.jsonl", dir);
+    ld = read_mode(p, CH_EVM_FMT_AUTO, "0", true);
+    st = read_mode(p, CH_EVM_FMT_AUTO, "1", true);
+    assert_true(st.streaming);
+    assert_int_equal(st.bv.n, ld.bv.n);
+    for (size_t i = 0; i < ld.bv.n; i++)
+        same_block(&ld.bv.v[i], &st.bv.v[i]);
+    blockv_free(&ld.bv);
+    blockv_free(&st.bv);
+
+    /* traces ahead of their blocks' file in the directory listing: held
+     * until the block comes, the same result */
+    char q[4200];
+    snprintf(p, sizeof p, "%s/traces.jsonl", dir);
+    snprintf(q, sizeof q, "%s/a_traces.jsonl", dir);
+    assert_int_equal(rename(p, q), 0);
+    st = read_mode(dir, CH_EVM_FMT_AUTO, "1", false);
+    assert_true(st.streaming);
+    assert_true(st.peak_blocks <= 8);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* The fixtures, streamed where they are JSON lines, read as when loaded. */
+static void test_stream_fixtures(void **state) {
+    (void)state;
+    static const struct {
+        const char *rel;
+        ch_evm_format fmt;
+    } dirs[] = {
+        {ETL "test_stream/blocks_1755634_1755635", CH_EVM_FMT_RPC},
+        {ETL "test_stream/blocks_2112234_2112234", CH_EVM_FMT_RPC},
+        {ETL "test_stream/blocks_508110_508110", CH_EVM_FMT_RPC},
+        {ETL "test_stream/blocks_17173049_17173050", CH_EVM_FMT_AUTO},
+        {ETL "test_export_blocks_job/blocks_with_transactions_and_withdrawals",
+         CH_EVM_FMT_ETL_JSON},
+        {ETL "test_extract_geth_traces_job/block_with_subtraces", CH_EVM_FMT_RPC},
+        {ETL "test_export_traces_job/block_with_subtraces", CH_EVM_FMT_RPC},
+    };
+    size_t streamed = 0;
+    for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++) {
+        const char *dir = tu_fixture(dirs[k].rel);
+        if (!dir) skip();
+        char d[4096];
+        snprintf(d, sizeof d, "%s", dir);
+        readout ld = read_mode(d, dirs[k].fmt, "0", true);
+        readout st = read_mode(d, dirs[k].fmt, "1", true);
+        assert_false(ld.streaming);
+        streamed += st.streaming;
+        assert_int_equal(st.bv.n, ld.bv.n);
+        for (size_t i = 0; i < ld.bv.n; i++)
+            same_block(&ld.bv.v[i], &st.bv.v[i]);
+        blockv_free(&ld.bv);
+        blockv_free(&st.bv);
+    }
+    print_message("fixtures: %zu directories streamed, as loaded\n", streamed);
+    assert_true(streamed > 0);
+}
+
+/* Copy src to dst with lines a and b (1-based) swapped. */
+static void swap_lines(const char *src, const char *dst, long a, long b) {
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    char **lines = NULL;
+    size_t n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, in) >= 0) {
+        lines = realloc(lines, (n + 1) * sizeof *lines);
+        lines[n++] = strdup(line);
+    }
+    assert_true((size_t)b <= n);
+    char *t = lines[a - 1];
+    lines[a - 1] = lines[b - 1];
+    lines[b - 1] = t;
+    for (size_t i = 0; i < n; i++) {
+        fputs(lines[i], out);
+        free(lines[i]);
+    }
+    free(lines);
+    free(line);
+    fclose(in);
+    fclose(out);
+}
+
+static void test_stream_out_of_order(void **state) {
+    (void)state;
+    char *dir = gen_chain(12, 5, false);
+    char p[4200], q[4200];
+    snprintf(p, sizeof p, "%s/receipts.jsonl", dir);
+    snprintf(q, sizeof q, "%s/receipts.tmp", dir);
+    swap_lines(p, q, 5, 8);
+    assert_int_equal(rename(q, p), 0);
+    /* loading takes any order */
+    readout ld = read_mode(dir, CH_EVM_FMT_AUTO, "0", true);
+    assert_int_equal(ld.bv.n, 12);
+    /* and so does streaming told that records step back up to 3 blocks */
+    setenv("COINHOUND_EVM_STREAM_WINDOW", "3", 1);
+    readout wd = read_mode(dir, CH_EVM_FMT_AUTO, "1", true);
+    unsetenv("COINHOUND_EVM_STREAM_WINDOW");
+    assert_true(wd.streaming);
+    assert_int_equal(wd.bv.n, ld.bv.n);
+    for (size_t i = 0; i < ld.bv.n; i++)
+        same_block(&ld.bv.v[i], &wd.bv.v[i]);
+    blockv_free(&ld.bv);
+    blockv_free(&wd.bv);
+    /* streaming stops at line 6 (block +5 after +7 on line 5, and +5 went
+     * out already), naming file and line */
+    setenv("COINHOUND_EVM_STREAM", "1", 1);
+    ch_evm_reader *r;
+    ch_error err = {""};
+    assert_int_equal(ch_evm_reader_open(dir, CH_EVM_FMT_AUTO, &r, &err), 0);
+    unsetenv("COINHOUND_EVM_STREAM");
+    ch_evm_block b;
+    ch_evm_block_init(&b);
+    int rc, got = 0;
+    while ((rc = ch_evm_reader_next(r, &b, &err)) == 1)
+        got++;
+    assert_int_equal(rc, -1);
+    print_message("out of order: %d blocks, then: %s\n", got, err.msg);
+    assert_true(got <= 7);
+    assert_non_null(
+        strstr(err.msg, "receipts.jsonl: line 6: block 20000005 after block 20000007 (line 5)"));
+    assert_non_null(strstr(err.msg, "went out already: streaming needs each file in "
+                                    "non-decreasing block order"));
+    /* and it stays stopped */
+    assert_int_equal(ch_evm_reader_next(r, &b, &err), -1);
+    ch_evm_reader_close(r);
+    ch_evm_block_free(&b);
+
+    /* a bad line is named too */
+    swap_lines(p, q, 5, 8);
+    assert_int_equal(rename(q, p), 0);
+    snprintf(p, sizeof p, "%s/blocks.jsonl", dir);
+    FILE *f = fopen(p, "a");
+    fputs("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"number\":\n", f);
+    fclose(f);
+    setenv("COINHOUND_EVM_STREAM", "1", 1);
+    assert_int_equal(ch_evm_reader_open(dir, CH_EVM_FMT_AUTO, &r, &err), 0);
+    unsetenv("COINHOUND_EVM_STREAM");
+    while ((rc = ch_evm_reader_next(r, &b, &err)) == 1)
+        ;
+    assert_int_equal(rc, -1);
+    print_message("a bad line: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "blocks.jsonl: line 13, column"));
+    ch_evm_reader_close(r);
+    ch_evm_block_free(&b);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* Streaming holds about one block per file, however long the chain. */
+static void test_stream_bounded(void **state) {
+    (void)state;
+    uint32_t sizes[2] = {500, 2000};
+    readout st[2], ld[2];
+    for (int i = 0; i < 2; i++) {
+        char *dir = gen_chain(sizes[i], 8, false);
+        st[i] = read_mode(dir, CH_EVM_FMT_AUTO, "1", false);
+        ld[i] = read_mode(dir, CH_EVM_FMT_AUTO, "0", false);
+        assert_true(st[i].streaming);
+        assert_int_equal(st[i].bv.n, sizes[i]);
+        assert_int_equal(st[i].transfers, ld[i].transfers);
+        tu_rmrf(dir);
+        free(dir);
+    }
+    print_message("streaming %u vs %u blocks: at most %zu vs %zu blocks, %zu vs %zu kB held; "
+                  "loading: %zu vs %zu kB\n",
+                  sizes[0], sizes[1], st[0].peak_blocks, st[1].peak_blocks, st[0].peak_bytes / 1024,
+                  st[1].peak_bytes / 1024, ld[0].peak_bytes / 1024, ld[1].peak_bytes / 1024);
+    for (int i = 0; i < 2; i++)
+        assert_true(st[i].peak_blocks <= 4); /* three files: about one block each */
+    /* flat: four times the blocks, (about) the same memory */
+    assert_true(st[1].peak_bytes <= st[0].peak_bytes + st[0].peak_bytes / 4);
+    /* while loading grows with the input */
+    assert_true(ld[1].peak_bytes > 3 * ld[0].peak_bytes);
+    assert_true(ld[0].peak_bytes > 10 * st[0].peak_bytes);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_u256),
@@ -1471,6 +1840,10 @@ int main(void) {
         cmocka_unit_test(test_transfer_rules),
         cmocka_unit_test(test_malformed_rpc),
         cmocka_unit_test(test_malformed_etl),
+        cmocka_unit_test(test_stream_matches_load),
+        cmocka_unit_test(test_stream_fixtures),
+        cmocka_unit_test(test_stream_out_of_order),
+        cmocka_unit_test(test_stream_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -432,6 +432,11 @@ int evm_block_finish(ch_evm_block *b, ch_error *err) {
 /* --- a set of blocks by number ---------------------------------------------- */
 
 ch_evm_block *evm_set_get(evm_set *s, uint64_t number) {
+    if (!s->touched || number < s->lo) s->lo = number;
+    if (!s->touched || number > s->hi) s->hi = number;
+    s->touched = true;
+    /* records mostly name the newest block: look there first */
+    if (s->n && s->v[s->n - 1]->number == number) return s->v[s->n - 1];
     size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -448,14 +453,62 @@ ch_evm_block *evm_set_get(evm_set *s, uint64_t number) {
         s->v = v;
         s->cap = nc;
     }
-    ch_evm_block *b = malloc(sizeof *b);
-    if (!b) return NULL;
-    ch_evm_block_init(b);
+    ch_evm_block *b;
+    if (s->n_spare) {
+        b = s->spare[--s->n_spare]; /* recycled: reset, with its arena and arrays */
+    } else {
+        if (!(b = malloc(sizeof *b))) return NULL;
+        ch_evm_block_init(b);
+    }
     b->number = number;
     memmove(&s->v[lo + 1], &s->v[lo], (s->n - lo) * sizeof *s->v);
     s->v[lo] = b;
     s->n++;
     return b;
+}
+
+ch_evm_block *evm_set_pop(evm_set *s) {
+    if (!s->n) return NULL;
+    ch_evm_block *b = s->v[0];
+    memmove(&s->v[0], &s->v[1], (s->n - 1) * sizeof *s->v);
+    s->n--;
+    return b;
+}
+
+/* A few blocks' worth: the streaming reader holds about one block per file. */
+#define SPARE_MAX 8
+
+void evm_set_recycle(evm_set *s, ch_evm_block *b) {
+    if (s->n_spare == s->spare_cap && s->spare_cap < SPARE_MAX) {
+        size_t nc = s->spare_cap ? s->spare_cap * 2 : 4;
+        ch_evm_block **v = realloc(s->spare, nc * sizeof *v);
+        if (v) {
+            s->spare = v;
+            s->spare_cap = nc;
+        }
+    }
+    if (s->n_spare < s->spare_cap) {
+        ch_evm_block_reset(b);
+        s->spare[s->n_spare++] = b;
+        return;
+    }
+    ch_evm_block_free(b);
+    free(b);
+}
+
+size_t evm_block_bytes(const ch_evm_block *b) {
+    size_t n = sizeof *b;
+    const struct ch_evm_arena *a = b->arena;
+    if (!a) return n;
+    n += sizeof *a;
+    for (const evm_chunk *c = a->head; c; c = c->next)
+        n += sizeof *c + c->cap;
+    n += a->tx_cap * sizeof(ch_evm_tx) + a->logs_cap * sizeof(ch_evm_log) +
+         a->calls_cap * sizeof(ch_evm_call) + a->wd_cap * sizeof(ch_evm_withdrawal);
+    n += a->rc_cap * sizeof(evm_receipt) + a->pc_cap * sizeof(evm_pcall) +
+         a->refs_cap * sizeof(evm_txref) + a->claims_cap * sizeof(evm_txref) +
+         a->tt_cap * sizeof(evm_ttlog);
+    return n;
 }
 
 int evm_set_finish(evm_set *s, ch_error *err) {
@@ -475,8 +528,8 @@ int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error
             free(s->v[i]);
         }
     }
-    free(s->v);
-    memset(s, 0, sizeof *s);
+    s->n = 0;
+    evm_set_free(s); /* the array, and any spare blocks */
     return 0;
 }
 
@@ -485,6 +538,11 @@ void evm_set_free(evm_set *s) {
         ch_evm_block_free(s->v[i]);
         free(s->v[i]);
     }
+    for (size_t i = 0; i < s->n_spare; i++) {
+        ch_evm_block_free(s->spare[i]);
+        free(s->spare[i]);
+    }
+    free(s->spare);
     free(s->v);
     memset(s, 0, sizeof *s);
 }

@@ -708,53 +708,64 @@ static bool too_deep(const char *s, size_t n) {
     return false;
 }
 
+/* One line: a row object. 0 done (or blank), -1 error (reported). */
+static int jsonl_row(ectx *c, char *line, size_t len) {
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+        line[--len] = '\0';
+    size_t lead = strspn(line, " \t");
+    if (lead == len) return 0;
+    if (strlen(line) != len) return fail(c, "NUL byte (not a text file?)");
+    if (too_deep(line, len)) return fail(c, "JSON nested deeper than 32");
+    char msg[256];
+    yajl_val v = yajl_tree_parse(line, msg, sizeof msg);
+    if (!v) {
+        msg[strcspn(msg, "\n")] = '\0';
+        return fail(c, "%s", msg[0] ? msg : "bad JSON");
+    }
+    if (!YAJL_IS_OBJECT(v)) {
+        yajl_tree_free(v);
+        return fail(c, "not a JSON object");
+    }
+    c->obj = v;
+    row_kind k = K_NONE;
+    const char *path[] = {"type", NULL};
+    yajl_val t = yajl_tree_get(v, path, yajl_t_string);
+    if (t) k = kind_by_type(t->u.string);
+    if (k == K_NONE) k = kind_by_columns(c);
+    if (k == K_NONE) k = c->file_kind;
+    int rc = do_row(c, k);
+    c->obj = NULL;
+    yajl_tree_free(v);
+    return rc;
+}
+
 static int parse_jsonl(ectx *c, FILE *f) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     int rc = 0;
     c->line = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
         c->line++;
-        size_t len = (size_t)n;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
-            line[--len] = '\0';
-        size_t lead = strspn(line, " \t");
-        if (lead == len) continue;
-        if (strlen(line) != len) {
-            rc = fail(c, "NUL byte (not a text file?)");
-            break;
-        }
-        if (too_deep(line, len)) {
-            rc = fail(c, "JSON nested deeper than 32");
-            break;
-        }
-        char msg[256];
-        yajl_val v = yajl_tree_parse(line, msg, sizeof msg);
-        if (!v) {
-            msg[strcspn(msg, "\n")] = '\0';
-            rc = fail(c, "%s", msg[0] ? msg : "bad JSON");
-            break;
-        }
-        if (!YAJL_IS_OBJECT(v)) {
-            yajl_tree_free(v);
-            rc = fail(c, "not a JSON object");
-            break;
-        }
-        c->obj = v;
-        row_kind k = K_NONE;
-        const char *path[] = {"type", NULL};
-        yajl_val t = yajl_tree_get(v, path, yajl_t_string);
-        if (t) k = kind_by_type(t->u.string);
-        if (k == K_NONE) k = kind_by_columns(c);
-        if (k == K_NONE) k = c->file_kind;
-        rc = do_row(c, k);
-        c->obj = NULL;
-        yajl_tree_free(v);
-        if (rc != 0) break;
+        rc = jsonl_row(c, line, (size_t)n);
     }
     free(line);
     return rc;
+}
+
+int evm_etl_jsonl_line(evm_set *s, char *line, size_t len, const char *name, long line_no,
+                       ch_error *err) {
+    ectx c;
+    c.set = s;
+    c.name = name ? name : "(memory)";
+    c.line = line_no;
+    c.err = err;
+    c.file_kind = kind_by_name(c.name);
+    c.csv = NULL;
+    c.hdr = NULL;
+    c.n_hdr = 0;
+    c.obj = NULL;
+    return jsonl_row(&c, line, len);
 }
 
 int evm_etl_parse_file(evm_set *s, FILE *f, const char *name, ch_evm_format fmt, ch_error *err) {

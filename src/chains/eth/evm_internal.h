@@ -70,12 +70,24 @@ int evm_add_claim(ch_evm_block *b, const ch_hash256 *block_hash, uint32_t index)
 /* Sort, join receipts and traces to transactions, check consistency. */
 int evm_block_finish(ch_evm_block *b, ch_error *err);
 
-/* Blocks keyed by number, kept sorted. */
+/* Blocks keyed by number, kept sorted. The streaming reader watches which
+ * numbers a record named (lo..hi since it last cleared touched) and keeps
+ * blocks it handed out for reuse (spare). */
 typedef struct evm_set {
     ch_evm_block **v;
     size_t n, cap;
+    bool touched;
+    uint64_t lo, hi;
+    ch_evm_block **spare; /* reset blocks with their capacity, for evm_set_get */
+    size_t n_spare, spare_cap;
 } evm_set;
 ch_evm_block *evm_set_get(evm_set *s, uint64_t number); /* NULL when out of memory */
+/* Take the first (lowest) block out of the set: the caller owns it. */
+ch_evm_block *evm_set_pop(evm_set *s);
+/* Keep b (reset) for a later evm_set_get; frees it when the pool is full. */
+void evm_set_recycle(evm_set *s, ch_evm_block *b);
+/* Bytes a block holds (arena chunks, arrays), for the reader's peak. */
+size_t evm_block_bytes(const ch_evm_block *b);
 /* Finish every block; on success move them into a fresh array. */
 int evm_set_finish(evm_set *s, ch_error *err);
 int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error *err);
@@ -83,10 +95,31 @@ void evm_set_free(evm_set *s);
 
 /* --- parsers into a set --- */
 int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err);
+/* One line of a JSON lines file of responses (the streaming reader): the
+ * document (a response or a batch) is parsed, and applied when it can be.
+ * Returns 0 applied, 1 held: *held gets the parsed document of a callTracer
+ * response whose block is not known yet (no block read so far holds its
+ * first transaction), to retry with evm_rpc_apply_held; -1 error (errors
+ * name the file and the line). */
+struct json_t;
+int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, long line_no,
+                 struct json_t **held, ch_error *err);
+/* 0 applied (and freed), 1 still held, -1 error (freed). force: apply even
+ * when the block is still unknown (it then fails, saying why). */
+int evm_rpc_apply_held(evm_set *s, struct json_t *held, const char *name, long line_no, bool force,
+                       ch_error *err);
+/* One line of a blockchain-etl JSON lines export (a row object); blank lines
+ * are skipped. line is modified (trailing blanks cut). */
+int evm_etl_jsonl_line(evm_set *s, char *line, size_t len, const char *name, long line_no,
+                       ch_error *err);
 int evm_etl_parse(evm_set *s, const char *text, size_t len, const char *name, ch_evm_format fmt,
                   ch_error *err);
 /* fmt AUTO, ETL_CSV or ETL_JSON; the stream is read to its end. */
 int evm_etl_parse_file(evm_set *s, FILE *f, const char *name, ch_evm_format fmt, ch_error *err);
+
+/* The reader's high-water marks (reader.c): whether it streams, the most
+ * blocks it held at once and the bytes they (and its line buffers) took. */
+void evm_reader_peak(const ch_evm_reader *r, bool *streaming, size_t *blocks, size_t *bytes);
 
 /* --- text helpers (u256.c) --- */
 /* Hex bytes "0x..." (even number of digits) into the arena. */

@@ -17,6 +17,7 @@ typedef struct rctx {
     evm_set *set;
     const char *name;
     size_t doc_off;  /* byte offset of the document being read */
+    long line;       /* its line, when read line by line (0: not) */
     char where[96];  /* what is being read, for messages */
     bool name_block; /* the name says which block (debug_traceBlockByNumber_0x..) */
     uint64_t name_number;
@@ -29,6 +30,9 @@ __attribute__((format(printf, 2, 3))) static int fail(rctx *c, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (c->line > 0)
+        return ch_err(c->err, "%s: line %ld: %s%s%s", c->name, c->line, c->where,
+                      c->where[0] ? ": " : "", msg);
     return ch_err(c->err, "%s: document at byte %zu: %s%s%s", c->name, c->doc_off, c->where,
                   c->where[0] ? ": " : "", msg);
 }
@@ -426,10 +430,10 @@ static ch_evm_block *calltracer_block(rctx *c, json_t *arr) {
     int k = json_is_object(first) ? opt_hash(c, first, "txHash", &h) : 0;
     if (k < 0) return NULL;
     ch_evm_block *b = k > 0 ? block_with_tx(c, &h) : NULL;
-    if (!b)
-        fail(c, "a callTracer trace does not say its block: read its block first, or name "
-                "the source debug_traceBlockByNumber_0x<number>");
-    return b;
+    if (b) return block_of(c, b->number); /* the same block, named: the reader sees it */
+    fail(c, "a callTracer trace does not say its block: read its block first, or name "
+            "the source debug_traceBlockByNumber_0x<number>");
+    return NULL;
 }
 
 static int parse_calltracer(rctx *c, json_t *arr) {
@@ -453,6 +457,18 @@ static int parse_calltracer(rctx *c, json_t *arr) {
 }
 
 /* --- dispatch ------------------------------------------------------------------ */
+
+/* A callTracer result: an array of {"txHash","result"} (or of bare frames),
+ * told apart from the other array results by what its items lack. */
+static bool is_calltracer(json_t *res) {
+    json_t *first = json_array_get(res, 0);
+    if (!json_is_object(first) || json_object_get(first, "action") ||
+        json_object_get(first, "topics") ||
+        (json_object_get(first, "transactionHash") && json_object_get(first, "gasUsed")))
+        return false;
+    return json_object_get(first, "result") || json_object_get(first, "type") ||
+           json_object_get(first, "txHash");
+}
 
 static int parse_result(rctx *c, json_t *res) {
     if (json_is_object(res)) {
@@ -484,9 +500,7 @@ static int parse_result(rctx *c, json_t *res) {
             if (parse_receipt(c, json_array_get(res, i)) != 0) return -1;
         return 0;
     }
-    if (json_object_get(first, "result") || json_object_get(first, "type") ||
-        json_object_get(first, "txHash"))
-        return parse_calltracer(c, res);
+    if (is_calltracer(res)) return parse_calltracer(c, res);
     return fail(c, "a result array of unknown objects");
 }
 
@@ -514,6 +528,92 @@ static void block_from_name(rctx *c) {
     if (evm_hex_u64(p, n, &c->name_number) == 0) c->name_block = true;
 }
 
+/* One document: a response, or an array of them (a batch). */
+static int parse_doc(rctx *c, json_t *doc) {
+    if (!json_is_array(doc)) return parse_response(c, doc);
+    for (size_t i = 0; i < json_array_size(doc); i++)
+        if (parse_response(c, json_array_get(doc, i)) != 0) return -1;
+    return 0;
+}
+
+/* Does a block response among the first n of the batch hold transaction h? */
+static bool batch_has_tx(json_t *doc, size_t n, const ch_hash256 *h) {
+    for (size_t i = 0; i < n; i++) {
+        json_t *txs =
+            json_object_get(json_object_get(json_array_get(doc, i), "result"), "transactions");
+        for (size_t k = 0; k < json_array_size(txs); k++) {
+            json_t *hv = json_object_get(json_array_get(txs, k), "hash");
+            ch_hash256 th;
+            if (json_is_string(hv) &&
+                evm_hex_fixed(json_string_value(hv), json_string_length(hv), th.b, 32) == 0 &&
+                !memcmp(th.b, h->b, 32))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Can every callTracer response of doc find its block now? (It names its
+ * block by its first transaction only, which a block read earlier holds.)
+ * Documents that will fail for another reason say yes: applying reports it. */
+static bool placeable(rctx *c, json_t *doc) {
+    if (c->name_block) return true;
+    bool batch = json_is_array(doc);
+    size_t n = batch ? json_array_size(doc) : 1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *res = json_object_get(batch ? json_array_get(doc, i) : doc, "result");
+        if (!json_is_array(res) || !is_calltracer(res)) continue;
+        json_t *hv = json_object_get(json_array_get(res, 0), "txHash");
+        ch_hash256 h;
+        if (!json_is_string(hv) ||
+            evm_hex_fixed(json_string_value(hv), json_string_length(hv), h.b, 32) != 0)
+            continue;
+        if (!block_with_tx(c, &h) && !(batch && batch_has_tx(doc, i, &h))) return false;
+    }
+    return true;
+}
+
+static void line_ctx(rctx *c, evm_set *s, const char *name, long line_no, ch_error *err) {
+    memset(c, 0, sizeof *c);
+    c->set = s;
+    c->name = name ? name : "(memory)";
+    c->line = line_no > 0 ? line_no : 1;
+    c->err = err;
+    block_from_name(c);
+}
+
+int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, long line_no,
+                 json_t **held, ch_error *err) {
+    *held = NULL;
+    size_t lead = 0;
+    while (lead < len &&
+           (line[lead] == ' ' || line[lead] == '\t' || line[lead] == '\r' || line[lead] == '\n'))
+        lead++;
+    if (lead == len) return 0; /* a blank line */
+    rctx c;
+    line_ctx(&c, s, name, line_no, err);
+    json_error_t je;
+    json_t *doc = json_loadb(line, len, 0, &je);
+    if (!doc) return ch_err(err, "%s: line %ld, column %d: %s", c.name, c.line, je.column, je.text);
+    if (!placeable(&c, doc)) {
+        *held = doc;
+        return 1;
+    }
+    int rc = parse_doc(&c, doc);
+    json_decref(doc);
+    return rc;
+}
+
+int evm_rpc_apply_held(evm_set *s, json_t *held, const char *name, long line_no, bool force,
+                       ch_error *err) {
+    rctx c;
+    line_ctx(&c, s, name, line_no, err);
+    if (!force && !placeable(&c, held)) return 1;
+    int rc = parse_doc(&c, held);
+    json_decref(held);
+    return rc;
+}
+
 int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err) {
     rctx c;
     memset(&c, 0, sizeof c);
@@ -535,13 +635,7 @@ int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch
             return ch_err(err, "%s: byte %zu (line %d, column %d): %s", c.name,
                           off + (size_t)je.position, je.line, je.column, je.text);
         size_t used = (size_t)je.position;
-        int rc = 0;
-        if (json_is_array(doc)) {
-            for (size_t i = 0; i < json_array_size(doc) && rc == 0; i++)
-                rc = parse_response(&c, json_array_get(doc, i));
-        } else {
-            rc = parse_response(&c, doc);
-        }
+        int rc = parse_doc(&c, doc);
         json_decref(doc);
         if (rc != 0) return -1;
         docs++;
