@@ -78,8 +78,8 @@ typedef struct ch_evm_call {
     ch_u256 value;
     bool error; /* the call reverted: it moved nothing */
     /* additions (parsers): */
-    bool self_error;           /* this frame itself reported an error (error is it or an ancestor) */
-    uint16_t depth;            /* 0 for the tx's top-level frame (it repeats the tx's own value) */
+    bool self_error; /* this frame itself reported an error (error is it or an ancestor) */
+    uint16_t depth;  /* 0 for the tx's top-level frame (it repeats the tx's own value) */
     const uint32_t *trace_addr; /* Parity traceAddress, depth entries, in the block's arena */
 } ch_evm_call;
 
@@ -89,15 +89,15 @@ typedef struct ch_evm_tx {
     uint64_t nonce;
     ch_evm_addr from;
     ch_evm_addr to;
-    bool has_to;             /* false: contract creation */
-    ch_evm_addr created;     /* the receipt's contractAddress, when created */
-    ch_u256 value;           /* wei */
-    uint64_t gas;            /* limit */
-    uint64_t gas_used;       /* from the receipt (0 when unknown) */
-    ch_u256 gas_price;       /* the effective price when the receipt gives it */
-    int status;              /* 1 success, 0 failed, -1 unknown (pre-Byzantium, no receipt) */
-    uint8_t type;            /* 0 legacy, 1 access list, 2 EIP-1559, 3 blob */
-    const uint8_t *input;    /* call data, in the block's arena */
+    bool has_to;          /* false: contract creation */
+    ch_evm_addr created;  /* the receipt's contractAddress, when created */
+    ch_u256 value;        /* wei */
+    uint64_t gas;         /* limit */
+    uint64_t gas_used;    /* from the receipt (0 when unknown) */
+    ch_u256 gas_price;    /* the effective price when the receipt gives it */
+    int status;           /* 1 success, 0 failed, -1 unknown (pre-Byzantium, no receipt) */
+    uint8_t type;         /* 0 legacy, 1 access list, 2 EIP-1559, 3 blob */
+    const uint8_t *input; /* call data, in the block's arena */
     size_t input_len;
     bool has_receipt;
     /* additions (parsers): */
@@ -143,17 +143,17 @@ typedef enum ch_evm_transfer_kind {
     CH_EVM_XFER_ERC20,      /* Transfer event with 3 topics */
     CH_EVM_XFER_ERC721,     /* Transfer event with 4 topics: a token id, not an amount */
     CH_EVM_XFER_WITHDRAWAL, /* beacon-chain withdrawal (no tx) */
-    CH_EVM_XFER_REWARD,     /* addition: block/uncle reward or genesis allocation (new coin, no tx) */
+    CH_EVM_XFER_REWARD, /* addition: block/uncle reward or genesis allocation (new coin, no tx) */
 } ch_evm_transfer_kind;
 
 typedef struct ch_evm_transfer {
-    uint32_t tx_index;    /* UINT32_MAX for withdrawals */
-    uint32_t position;    /* 0 native; 1+ internal calls; then 0x10000 + log_index for logs */
+    uint32_t tx_index; /* UINT32_MAX for withdrawals */
+    uint32_t position; /* 0 native; 1+ internal calls; then 0x10000 + log_index for logs */
     ch_evm_transfer_kind kind;
-    ch_evm_addr asset;    /* token contract; all zero for the native coin */
+    ch_evm_addr asset; /* token contract; all zero for the native coin */
     ch_evm_addr from, to;
-    ch_u256 value;        /* wei or token units (for ERC-721, the token id) */
-    bool tx_failed;       /* the tx failed: a native or token transfer of it moves nothing */
+    ch_u256 value;  /* wei or token units (for ERC-721, the token id) */
+    bool tx_failed; /* the tx failed: a native or token transfer of it moves nothing */
 } ch_evm_transfer;
 
 typedef int (*ch_evm_transfer_fn)(const ch_evm_transfer *t, void *ctx);

@@ -7,10 +7,20 @@
 
 #include "intel/intel_internal.h"
 
-#define STR_FIELDS(X)                                                                              \
-    X(asset)                                                                                       \
-    X(entity) X(category) X(source_name) X(source_url) X(source_date) X(first_listed)              \
-        X(last_listed) X(delisted_date) X(note)
+// clang-format off
+/* an X-macro list reads best one field a line */
+#define STR_FIELDS(X) \
+    X(asset)          \
+    X(entity)         \
+    X(category)       \
+    X(source_name)    \
+    X(source_url)     \
+    X(source_date)    \
+    X(first_listed)   \
+    X(last_listed)    \
+    X(delisted_date)  \
+    X(note)
+// clang-format on
 
 json_t *intel_attr_to_json(const ch_attribution *a) {
     json_t *o = json_object();
