@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine:
 #   1. install what is missing, 2. build with -Werror,
 #   3. unit and integration tests, 4. the same under ASan + UBSan,
-#   5. each libFuzzer harness for a short run (FUZZ_SECONDS, default 10).
+#   5. each libFuzzer harness for a short run (FUZZ_SECONDS, default 10),
+#   6. clang-format kept (make format-check).
 # Fixtures come from $COINHOUND_FIXTURES (default ../shared/fixtures); tests
 # that need them skip with a message when they are absent. The last line is
 # the plain test run's "N passed, N failed, N skipped".
@@ -25,6 +26,7 @@ run build make -j"$JOBS" all
 run test make -j"$JOBS" test
 run sanitize make -j"$JOBS" sanitize
 run fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+run format make format-check
 echo "== summary"
 echo "sanitize: $(tail -1 build/sanitize.log)"
 tail -1 build/fuzz.log
