@@ -9,6 +9,7 @@
 #include "coinhound/address.h"
 #include "coinhound/chainaddr.h"
 #include "coinhound/jsonw.h"
+#include "coinhound/tokens.h"
 #include "coinhound/trace_account.h"
 
 static const char *const KIND_NAMES[] = {"native",     "internal", "token", "nft",
@@ -25,6 +26,54 @@ int cli_evm_hash(const char *s, ch_hash256 *h) {
 
 const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[48]) {
     return ch_u128_str((ch_taint_sum)hi << 64 | lo, out);
+}
+
+/* The token table for display: the reference list ($COINHOUND_TOKENS) and
+ * a metadata table ($COINHOUND_TOKEN_META), as ingest's safeguard reads
+ * them, plus --tokens files. Loaded once; NULL when none is given. */
+static ch_toktab *g_tokens;
+
+int cli_account_tokens(const char *const *files, size_t n, ch_error *err) {
+    const char *ref = getenv("COINHOUND_TOKENS"), *meta = getenv("COINHOUND_TOKEN_META");
+    if (!n && !(ref && *ref) && !(meta && *meta)) return 0;
+    if (ch_toktab_new(1, &g_tokens, err) != 0) return -1;
+    if (ref && *ref && ch_toktab_load(g_tokens, ref, true, err) != 0) return -1;
+    if (meta && *meta && ch_toktab_load(g_tokens, meta, false, err) != 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (ch_toktab_load(g_tokens, files[i], false, err) != 0) return -1;
+    return 0;
+}
+
+void cli_account_tokens_free(void) {
+    ch_toktab_free(g_tokens);
+    g_tokens = NULL;
+}
+
+/* Symbol and decimals of an asset id (native: "ETH", 18), or NULL. */
+static const ch_token_info *token_of(const ch_store *s, uint32_t asset) {
+    if (!g_tokens || !asset) return NULL;
+    ch_addr a;
+    ch_store_addr_of(s, asset, &a);
+    return a.len == 20 ? ch_toktab_find(g_tokens, a.bytes) : NULL;
+}
+
+/* "symbol" and "decimals" beside an asset's contract, when known. */
+static void json_token_fields(ch_jw *w, const ch_store *s, uint32_t asset) {
+    const ch_token_info *ti = token_of(s, asset);
+    if (!asset) {
+        ch_jw_key(w, "symbol");
+        ch_jw_str(w, "ETH");
+        ch_jw_key(w, "decimals");
+        ch_jw_uint(w, 18);
+        return;
+    }
+    if (!ti) return;
+    ch_jw_key(w, "symbol");
+    ch_jw_str(w, ti->symbol);
+    if (ti->decimals >= 0) {
+        ch_jw_key(w, "decimals");
+        ch_jw_uint(w, (uint64_t)ti->decimals);
+    }
 }
 
 static const char *addr_hex(const ch_store *s, uint32_t id, char buf[128]) {
@@ -48,6 +97,7 @@ static void json_xfer(ch_jw *w, const ch_store *s, uint64_t x) {
     ch_jw_str(w, kind_name(r->kind));
     ch_jw_key(w, "asset");
     ch_jw_str(w, r->asset ? addr_hex(s, r->asset, a) : "native");
+    json_token_fields(w, s, r->asset);
     ch_jw_key(w, "from");
     ch_jw_str(w, addr_hex(s, r->from, a));
     ch_jw_key(w, "to");
@@ -236,6 +286,7 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
             ch_jw_obj_begin(&w);
             ch_jw_key(&w, "asset");
             ch_jw_str(&w, bal[i].asset ? addr_hex(s, bal[i].asset, buf) : "native");
+            json_token_fields(&w, s, bal[i].asset);
             ch_jw_key(&w, "received");
             ch_jw_str(&w, cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1));
             ch_jw_key(&w, "sent");
@@ -267,8 +318,10 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
         printf("txs       %u (%" PRIu64 " transfers)\n", txs, n_xfers);
         printf("first     block %" PRIu64 "\nlast      block %" PRIu64 "\n", base + fh, base + lh);
         for (size_t i = 0; i < nb; i++)
-            printf("asset %s: received %s, sent %s\n",
+            printf("asset %s%s%s: received %s, sent %s\n",
                    bal[i].asset ? addr_hex(s, bal[i].asset, buf) : "native (wei)",
+                   token_of(s, bal[i].asset) ? " " : "",
+                   token_of(s, bal[i].asset) ? token_of(s, bal[i].asset)->symbol : "",
                    cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1),
                    cli_u128_dec(bal[i].out_lo, bal[i].out_hi, v2));
         for (size_t i = 0; i < show; i++)

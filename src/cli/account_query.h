@@ -3,7 +3,10 @@
 #define COINHOUND_CLI_ACCOUNT_QUERY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "coinhound/error.h"
 
 #include "coinhound/store.h"
 
@@ -11,6 +14,10 @@
 int cli_evm_hash(const char *s, ch_hash256 *h);
 /* 128-bit amount in decimal; out needs 48 bytes. */
 const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[48]);
+/* Load the token tables for display (--tokens files and the environment's);
+ * free them when done. */
+int cli_account_tokens(const char *const *files, size_t n, ch_error *err);
+void cli_account_tokens_free(void);
 /* Print one tx / one account; exit code as the commands return it. */
 int cli_account_tx(ch_store *s, uint64_t tx, bool json);
 int cli_account_address(ch_store *s, const char *addr, bool json, uint64_t limit);

@@ -22,7 +22,8 @@ static void usage(FILE *f) {
                "An EVM address (0x...) is looked up in the account store DIR/NAME (--chain,\n"
                "default eth): received, sent and balance per asset (native and each token\n"
                "contract, in base units), counterparties by number of transfers (--limit),\n"
-               "and the first and last block it appears in.\n\n"
+               "and the first and last block it appears in; token symbols and decimals from\n"
+               "--tokens FILE (CSV: address,symbol[,decimals]) or $COINHOUND_TOKENS.\n\n"
                "example:\n  coinhound address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S --db ./chdb\n");
 }
 
@@ -55,11 +56,15 @@ static int by_tx_desc(const void *a, const void *b) {
 }
 
 int cmd_address(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'}, {"chain", required_argument, 0, 'c'},
-        {"json", no_argument, 0, 'j'},     {"limit", required_argument, 0, 'l'},
-        {"help", no_argument, 0, 'h'},     {0, 0, 0, 0}};
-    const char *db = NULL, *chain = NULL;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"chain", required_argument, 0, 'c'},
+                                         {"tokens", required_argument, 0, 'k'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"limit", required_argument, 0, 'l'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *db = NULL, *chain = NULL, *tokens[8];
+    size_t n_tokens = 0;
     bool json = false;
     uint64_t limit = 100;
     int c;
@@ -69,6 +74,8 @@ int cmd_address(int argc, char **argv) {
             db = optarg;
         else if (c == 'c')
             chain = optarg;
+        else if (c == 'k' && n_tokens < 8)
+            tokens[n_tokens++] = optarg;
         else if (c == 'j')
             json = true;
         else if (c == 'l')
@@ -89,7 +96,10 @@ int cmd_address(int argc, char **argv) {
         ch_store *es;
         if (ch_store_open(db, chain ? chain : "eth", CH_STORE_READ, &es, &err) != 0)
             return cli_fail("address", &err);
-        int erc = cli_account_address(es, arg, json, limit);
+        int erc = cli_account_tokens(tokens, n_tokens, &err) != 0
+                      ? cli_fail("address", &err)
+                      : cli_account_address(es, arg, json, limit);
+        cli_account_tokens_free();
         ch_store_close(es);
         return erc;
     }

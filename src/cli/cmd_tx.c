@@ -21,12 +21,12 @@ static void usage(FILE *f) {
 }
 
 int cmd_tx(int argc, char **argv) {
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                         {"chain", required_argument, 0, 'c'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *db = NULL, *chain = NULL;
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},     {"chain", required_argument, 0, 'c'},
+        {"tokens", required_argument, 0, 'k'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *db = NULL, *chain = NULL, *tokens[8];
+    size_t n_tokens = 0;
     bool json = false;
     int c;
     optind = 1;
@@ -35,6 +35,8 @@ int cmd_tx(int argc, char **argv) {
             db = optarg;
         else if (c == 'c')
             chain = optarg;
+        else if (c == 'k' && n_tokens < 8)
+            tokens[n_tokens++] = optarg;
         else if (c == 'j')
             json = true;
         else {
@@ -68,7 +70,12 @@ int cmd_tx(int argc, char **argv) {
         return rc < 0 ? 2 : 1;
     }
     if (ch_store_is_account(s)) {
+        if (cli_account_tokens(tokens, n_tokens, &err) != 0) {
+            ch_store_close(s);
+            return cli_fail("tx", &err);
+        }
         cli_account_tx(s, tx, json);
+        cli_account_tokens_free();
     } else if (json) {
         ch_jw w;
         ch_jw_init(&w, stdout);
