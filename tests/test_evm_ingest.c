@@ -614,56 +614,14 @@ static void test_malformed_input_leaves_store_unchanged(void **state) {
  * clean build. Committing after every block puts kills near commits. */
 static void test_kill9_then_resume(void **state) {
     (void)state;
-    const char *bin = tu_bin("coinhound");
-    if (access(bin, X_OK) != 0) fail_msg("%s is not built", bin);
     char *chain = gen_chain(120);
     char *db = tu_tmpdir(), *clean = tu_tmpdir();
     ch_error err;
     ch_ingest_stats st;
     if (ingest(chain, clean, 0, &st, &err) != 0) fail_msg("%s", err.msg);
     uint64_t first = st.tip_height - 119;
-    char *timed = tu_tmpdir();
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s ingest eth %s --db %s --commit-bytes 1 --no-progress", bin, chain,
-             timed);
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    int status;
-    free(tu_run(cmd, &status));
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    assert_int_equal(status, 0);
-    tu_rmrf(timed);
-    free(timed);
-    long run_us = (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000;
-    long window = run_us + 1000;
-    srand((unsigned)time(NULL));
-    int kills = 0, mid = 0;
-    for (int round = 0; round < 40; round++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-            execl(bin, bin, "ingest", "eth", chain, "--db", db, "--commit-bytes", "1",
-                  "--no-progress", (char *)NULL);
-            _exit(127);
-        }
-        usleep((useconds_t)(rand() % window));
-        kill(pid, SIGKILL);
-        int ws;
-        waitpid(pid, &ws, 0);
-        if (WIFSIGNALED(ws))
-            kills++;
-        else if (WEXITSTATUS(ws) != 0)
-            fail_msg("ingest exited %d", WEXITSTATUS(ws));
-        ch_store_counts c;
-        counts_of(db, &c);
-        if (c.blocks > 0 && c.blocks < 120) mid++;
-        if (c.blocks == 120) { /* done: start over so kills keep landing mid-run */
-            tu_rmrf(db);
-            mkdir(db, 0700);
-        }
-    }
+    int mid;
+    int kills = tu_kill9_ingest("eth", chain, db, "eth", 120, 40, 1, &mid);
     print_message("killed ingestion %d times, %d of them mid-chain (first block %" PRIu64 ")\n",
                   kills, mid, first);
     assert_true(kills > 10);

@@ -343,56 +343,13 @@ static void test_kill9_at_random_points(void **state) {
     (void)state;
     char *blocks = fixture_dup(BLK_DIR);
     if (!blocks) skip();
-    const char *bin = tu_bin("coinhound");
-    if (access(bin, X_OK) != 0) fail_msg("%s is not built", bin);
     char *db = tu_tmpdir(), *clean = tu_tmpdir();
     ch_error err;
     assert_int_equal(ingest(blocks, clean, 0, &err), 0);
-    srand((unsigned)time(NULL));
-    /* how long an uninterrupted run takes, to spread the kills over it */
-    char *timed = tu_tmpdir();
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --commit-bytes 1 --no-progress", bin,
-             blocks, timed);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int st;
-    free(tu_run(cmd, &st));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    assert_int_equal(st, 0);
-    tu_rmrf(timed);
-    free(timed);
-    long run_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    int mid_heights;
     /* each round resumes, so later rounds have less to do: aim at the
      * first third of a full run */
-    long window = run_us / 3 + 1000;
-    int kills = 0, mid_heights = 0;
-    for (int round = 0; round < 60; round++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-            execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--commit-bytes", "1",
-                  "--no-progress", (char *)NULL);
-            _exit(127);
-        }
-        usleep((useconds_t)(rand() % window));
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
-        if (WIFSIGNALED(status))
-            kills++;
-        else if (WEXITSTATUS(status) != 0)
-            fail_msg("ingest exited %d", WEXITSTATUS(status));
-        ch_store_counts c;
-        counts_of(db, &c);
-        if (c.blocks > 0 && c.blocks < 256) mid_heights++;
-        if (c.blocks == 256) { /* done: start over so the kills keep landing mid-run */
-            tu_rmrf(db);
-            mkdir(db, 0700);
-        }
-    }
+    int kills = tu_kill9_ingest("btc", blocks, db, "btc", 256, 60, 3, &mid_heights);
     print_message("killed ingestion %d times, %d of them mid-chain\n", kills, mid_heights);
     assert_true(kills > 10);
     assert_true(mid_heights > 5);

@@ -2,7 +2,15 @@
 
 #include "testutil.h"
 
+#include "coinhound/store.h"
+
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +87,66 @@ char *tu_store_snapshot(const char *db, const char *chain, size_t *len) {
     }
     *len = total;
     return all;
+}
+
+static uint64_t blocks_in(const char *db, const char *chain) {
+    ch_store *s;
+    ch_error err;
+    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return 0;
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    ch_store_close(s);
+    return c.blocks;
+}
+
+static pid_t spawn_ingest(const char *bin, const char *family, const char *src, const char *db) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(bin, bin, "ingest", family, src, "--db", db, "--commit-bytes", "1", "--no-progress",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int tu_kill9_ingest(const char *family, const char *src, const char *db, const char *chain,
+                    uint64_t total, int rounds, int divisor, int *mid) {
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s", tu_bin("coinhound"));
+    if (access(bin, X_OK) != 0) fail_msg("%s is not built", bin);
+    /* how long an uninterrupted run takes, to spread the kills over it */
+    char *timed = tu_tmpdir();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int status;
+    waitpid(spawn_ingest(bin, family, src, timed), &status, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("the timed ingest failed");
+    tu_rmrf(timed);
+    free(timed);
+    long run_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    long window = run_us / divisor + 1000;
+    srand((unsigned)time(NULL));
+    int kills = 0;
+    *mid = 0;
+    for (int round = 0; round < rounds; round++) {
+        pid_t pid = spawn_ingest(bin, family, src, db);
+        usleep((useconds_t)(rand() % window));
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        if (WIFSIGNALED(status))
+            kills++;
+        else if (WEXITSTATUS(status) != 0)
+            fail_msg("ingest exited %d", WEXITSTATUS(status));
+        uint64_t n = blocks_in(db, chain);
+        if (n > 0 && n < total) (*mid)++;
+        if (n == total) { /* done: start over so the kills keep landing mid-run */
+            tu_rmrf(db);
+            mkdir(db, 0700);
+        }
+    }
+    return kills;
 }
