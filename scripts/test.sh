@@ -28,6 +28,6 @@ run sanitize make -j"$JOBS" sanitize
 run fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 run format make format-check
 echo "== summary"
-echo "sanitize: $(tail -1 build/sanitize.log)"
+echo "sanitize: $(grep -E "^[0-9]+ passed, " build/sanitize.log | tail -1)"
 tail -1 build/fuzz.log
 tail -1 build/test.log
