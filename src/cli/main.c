@@ -7,7 +7,7 @@
 
 /* The order here is the order `coinhound --help` lists them. */
 static const cli_command COMMANDS[] = {
-    {"ingest", cmd_ingest, "read a chain into the store (btc: blk files; eth: JSON-RPC, ETL, a node)"},
+    {"ingest", cmd_ingest, "read a chain into the store (btc blk files; eth JSON-RPC, ETL, node)"},
     {"status", cmd_status, "the store's tip and counts"},
     {"tx", cmd_tx, "one transaction: inputs, outputs, fee, block"},
     {"block", cmd_block, "one block by height or hash"},
