@@ -76,13 +76,6 @@ static void json_token_fields(ch_jw *w, const ch_store *s, uint32_t asset) {
     }
 }
 
-static const char *addr_hex(const ch_store *s, uint32_t id, char buf[128]) {
-    if (id == 0) return NULL;
-    ch_addr a;
-    ch_store_addr_of(s, id, &a);
-    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : NULL;
-}
-
 static void hash_hex(const uint8_t b[32], char out[67]) {
     out[0] = '0';
     out[1] = 'x';
@@ -96,12 +89,12 @@ static void json_xfer(ch_jw *w, const ch_store *s, uint64_t x) {
     ch_jw_key(w, "kind");
     ch_jw_str(w, kind_name(r->kind));
     ch_jw_key(w, "asset");
-    ch_jw_str(w, r->asset ? addr_hex(s, r->asset, a) : "native");
+    ch_jw_str(w, r->asset ? cli_addr_str(s, r->asset, a) : "native");
     json_token_fields(w, s, r->asset);
     ch_jw_key(w, "from");
-    ch_jw_str(w, addr_hex(s, r->from, a));
+    ch_jw_str(w, cli_addr_str(s, r->from, a));
     ch_jw_key(w, "to");
-    ch_jw_str(w, addr_hex(s, r->to, a));
+    ch_jw_str(w, cli_addr_str(s, r->to, a));
     ch_jw_key(w, "value");
     ch_jw_str(w, cli_u128_dec(r->value_lo, r->value_hi, v));
     ch_jw_key(w, "position");
@@ -144,12 +137,12 @@ int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
         ch_jw_key(&w, "time");
         ch_jw_uint(&w, blk->time);
         ch_jw_key(&w, "from");
-        ch_jw_str(&w, addr_hex(s, e->from, a));
+        ch_jw_str(&w, cli_addr_str(s, e->from, a));
         ch_jw_key(&w, "to");
-        ch_jw_str(&w, addr_hex(s, e->to, a));
+        ch_jw_str(&w, cli_addr_str(s, e->to, a));
         if (e->created) {
             ch_jw_key(&w, "created");
-            ch_jw_str(&w, addr_hex(s, e->created, a));
+            ch_jw_str(&w, cli_addr_str(s, e->created, a));
         }
         ch_jw_key(&w, "status");
         ch_jw_str(&w, status);
@@ -166,16 +159,16 @@ int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
     }
     char t[32];
     printf("tx %s\n  block %" PRIu64 "  %s UTC  %s\n", h, number, cli_time(blk->time, t), status);
-    printf("  from %s\n  to   %s\n", addr_hex(s, e->from, a) ? a : "-",
-           e->to ? addr_hex(s, e->to, b) : "(contract creation)");
+    printf("  from %s\n  to   %s\n", cli_addr_str(s, e->from, a) ? a : "-",
+           e->to ? cli_addr_str(s, e->to, b) : "(contract creation)");
     printf("  fee  %s wei\n  transfers (%" PRIu64 ")\n", cli_u128_dec(fee_lo, fee_hi, v), n);
     for (uint64_t x = first; x < first + n; x++) {
         const ch_xfer_rec *r = ch_store_xfer(s, x);
         if (r->kind == CH_XFER_FEE) continue;
         char asset[128];
-        printf("    %-8s %s -> %s  %s %s\n", kind_name(r->kind), addr_hex(s, r->from, a) ? a : "-",
-               addr_hex(s, r->to, b) ? b : "-", cli_u128_dec(r->value_lo, r->value_hi, v),
-               r->asset ? addr_hex(s, r->asset, asset) : "wei");
+        printf("    %-8s %s -> %s  %s %s\n", kind_name(r->kind), cli_addr_str(s, r->from, a) ? a : "-",
+               cli_addr_str(s, r->to, b) ? b : "-", cli_u128_dec(r->value_lo, r->value_hi, v),
+               r->asset ? cli_addr_str(s, r->asset, asset) : "wei");
     }
     return 0;
 }
@@ -285,7 +278,7 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
                             (bal[i].out_hi == bal[i].in_hi && bal[i].out_lo > bal[i].in_lo);
             ch_jw_obj_begin(&w);
             ch_jw_key(&w, "asset");
-            ch_jw_str(&w, bal[i].asset ? addr_hex(s, bal[i].asset, buf) : "native");
+            ch_jw_str(&w, bal[i].asset ? cli_addr_str(s, bal[i].asset, buf) : "native");
             json_token_fields(&w, s, bal[i].asset);
             ch_jw_key(&w, "received");
             ch_jw_str(&w, cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1));
@@ -305,7 +298,7 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
         for (size_t i = 0; i < show; i++) {
             ch_jw_obj_begin(&w);
             ch_jw_key(&w, "address");
-            ch_jw_str(&w, addr_hex(s, peers[i].addr, buf));
+            ch_jw_str(&w, cli_addr_str(s, peers[i].addr, buf));
             ch_jw_key(&w, "transfers");
             ch_jw_uint(&w, peers[i].count);
             ch_jw_obj_end(&w);
@@ -319,13 +312,13 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
         printf("first     block %" PRIu64 "\nlast      block %" PRIu64 "\n", base + fh, base + lh);
         for (size_t i = 0; i < nb; i++)
             printf("asset %s%s%s: received %s, sent %s\n",
-                   bal[i].asset ? addr_hex(s, bal[i].asset, buf) : "native (wei)",
+                   bal[i].asset ? cli_addr_str(s, bal[i].asset, buf) : "native (wei)",
                    token_of(s, bal[i].asset) ? " " : "",
                    token_of(s, bal[i].asset) ? token_of(s, bal[i].asset)->symbol : "",
                    cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1),
                    cli_u128_dec(bal[i].out_lo, bal[i].out_hi, v2));
         for (size_t i = 0; i < show; i++)
-            printf("  counterparty %s  %u transfers\n", addr_hex(s, peers[i].addr, buf),
+            printf("  counterparty %s  %u transfers\n", cli_addr_str(s, peers[i].addr, buf),
                    peers[i].count);
     }
     free(bal);
