@@ -70,55 +70,6 @@ static void assert_same_snap(snap a, snap b) {
     free(b.p);
 }
 
-static void assert_same_store(const char *db_a, const char *db_b) {
-    tu_assert_same_columns(db_a, db_b, "eth");
-    ch_store *a, *b;
-    ch_error err;
-    assert_int_equal(ch_store_open(db_a, "eth", CH_STORE_READ, &a, &err), 0);
-    assert_int_equal(ch_store_open(db_b, "eth", CH_STORE_READ, &b, &err), 0);
-    ch_store_counts ca, cb;
-    ch_store_get_counts(a, &ca);
-    ch_store_get_counts(b, &cb);
-    assert_memory_equal(&ca, &cb, sizeof ca);
-    assert_true(ch_store_first_number(a) == ch_store_first_number(b));
-    for (uint32_t h = 0; h < ca.blocks; h++) {
-        ch_hash256 bh;
-        uint32_t hb;
-        memcpy(bh.b, ch_store_block(a, h)->hash, 32);
-        assert_int_equal(ch_store_find_block(b, &bh, &hb, &err), 1);
-        assert_int_equal(hb, h);
-    }
-    for (uint64_t t = 0; t < ca.txs; t++) {
-        ch_hash256 id;
-        uint64_t tb;
-        ch_store_txid(a, t, &id);
-        assert_int_equal(ch_store_find_tx(b, &id, &tb, &err), 1);
-        assert_true(tb == t);
-    }
-    for (uint64_t i = 0; i < ca.addresses; i++) {
-        uint32_t id = ch_store_addr_id_at(a, i), ia, ib;
-        uint64_t la, lb;
-        ch_addr ad;
-        ch_store_addr_of(a, id, &ad);
-        assert_int_equal(ch_store_find_addr(a, &ad, &ia, &la, &err), 1);
-        assert_int_equal(ch_store_find_addr(b, &ad, &ib, &lb, &err), 1);
-        assert_int_equal(ia, id);
-        assert_int_equal(ib, id);
-        assert_true(la == lb);
-    }
-    ch_store_close(a);
-    ch_store_close(b);
-}
-
-static void counts_of(const char *db, ch_store_counts *c) {
-    ch_store *s;
-    ch_error err;
-    memset(c, 0, sizeof *c);
-    if (ch_store_open(db, "eth", CH_STORE_READ, &s, &err) != 0) return;
-    ch_store_get_counts(s, c);
-    ch_store_close(s);
-}
-
 /* --- reading the expected files ------------------------------------------ */
 
 /* The raw text of a JSON number field ("value": 7056176614974947328): the
@@ -422,7 +373,7 @@ static void test_rerun_and_resume(void **state) {
         if (ingest(chain, steps, 7, &st, &err) != 0) fail_msg("%s", err.msg);
         assert_int_equal(st.blocks, i < 5 ? 7 : 5);
     }
-    assert_same_store(clean, steps);
+    tu_assert_same_store(clean, steps, "eth");
     tu_rmrf(chain);
     tu_rmrf(clean);
     tu_rmrf(steps);
@@ -501,7 +452,7 @@ static void test_reorg_replaces_block(void **state) {
     ch_ingest_stats st;
     if (ingest(rival, db, 0, &st, &err) != 0) fail_msg("%s", err.msg);
     ch_store_counts c;
-    counts_of(db, &c);
+    tu_store_counts(db, "eth", &c);
     assert_int_equal(c.blocks, 2);
     uint64_t rival_txs = c.txs;
     if (ingest(dir, db, 0, &st, &err) != 0) fail_msg("%s", err.msg);
@@ -509,15 +460,15 @@ static void test_reorg_replaces_block(void **state) {
     assert_int_equal(st.blocks, 1);
     assert_int_equal(st.tip_height, 17173050);
     if (ingest(dir, clean, 0, NULL, &err) != 0) fail_msg("%s", err.msg);
-    counts_of(db, &c);
+    tu_store_counts(db, "eth", &c);
     assert_true(c.txs > rival_txs);
-    assert_same_store(clean, db);
+    tu_assert_same_store(clean, db, "eth");
     /* and back: the rival replaces the real block again */
     if (ingest(rival, db, 0, &st, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(st.reorg_height, 17173050);
     char *clean_rival = tu_tmpdir();
     if (ingest(rival, clean_rival, 0, NULL, &err) != 0) fail_msg("%s", err.msg);
-    assert_same_store(clean_rival, db);
+    tu_assert_same_store(clean_rival, db, "eth");
     tu_rmrf(rival);
     tu_rmrf(db);
     tu_rmrf(clean);
@@ -546,7 +497,7 @@ static void test_malformed_input_leaves_store_unchanged(void **state) {
     ch_error err;
     if (ingest(dir, db, 1, NULL, &err) != 0) fail_msg("%s", err.msg);
     ch_store_counts before, after;
-    counts_of(db, &before);
+    tu_store_counts(db, "eth", &before);
     assert_int_equal(before.blocks, 1);
     snap s0 = snapshot(db);
     char path[4096], src[4096];
@@ -567,7 +518,7 @@ static void test_malformed_input_leaves_store_unchanged(void **state) {
     print_message("truncated export: %s\n", err.msg);
     assert_non_null(strstr(err.msg, "expected_transactions.json"));
     assert_true(strstr(err.msg, "line") || strstr(err.msg, "byte"));
-    counts_of(db, &after);
+    tu_store_counts(db, "eth", &after);
     assert_memory_equal(&before, &after, sizeof before);
     assert_same_snap(s0, snapshot(db));
     s0 = snapshot(db);
@@ -581,7 +532,7 @@ static void test_malformed_input_leaves_store_unchanged(void **state) {
     print_message("truncated response: %s\n", err.msg);
     assert_non_null(strstr(err.msg, "cut.json"));
     assert_non_null(strstr(err.msg, "byte"));
-    counts_of(db, &after);
+    tu_store_counts(db, "eth", &after);
     assert_memory_equal(&before, &after, sizeof before);
     assert_same_snap(s0, snapshot(db));
     s0 = snapshot(db);
@@ -598,7 +549,7 @@ static void test_malformed_input_leaves_store_unchanged(void **state) {
     print_message("wrong type: %s\n", err.msg);
     assert_non_null(strstr(err.msg, "wrongtype.json"));
     assert_non_null(strstr(err.msg, "transactions"));
-    counts_of(db, &after);
+    tu_store_counts(db, "eth", &after);
     assert_memory_equal(&before, &after, sizeof before);
     assert_same_snap(s0, snapshot(db));
 
@@ -627,7 +578,7 @@ static void test_kill9_then_resume(void **state) {
     assert_true(kills > 10);
     assert_true(mid > 3);
     if (ingest(chain, db, 0, NULL, &err) != 0) fail_msg("%s", err.msg);
-    assert_same_store(clean, db);
+    tu_assert_same_store(clean, db, "eth");
     tu_rmrf(chain);
     tu_rmrf(db);
     tu_rmrf(clean);

@@ -483,63 +483,6 @@ static int file_ingest(const char *path, const char *db, ch_error *err) {
     return ch_ingest_evm(path, db, "eth", &o, &st, err);
 }
 
-/* Query for query: every block, tx (its record and transfers) and address
- * (its id and history head) answers the same in both stores. */
-static void assert_same_store(const char *db_a, const char *db_b) {
-    tu_assert_same_columns(db_a, db_b, "eth");
-    ch_store *a, *b;
-    ch_error err;
-    assert_int_equal(ch_store_open(db_a, "eth", CH_STORE_READ, &a, &err), 0);
-    assert_int_equal(ch_store_open(db_b, "eth", CH_STORE_READ, &b, &err), 0);
-    ch_store_counts ca, cb;
-    ch_store_get_counts(a, &ca);
-    ch_store_get_counts(b, &cb);
-    assert_memory_equal(&ca, &cb, sizeof ca);
-    assert_true(ch_store_first_number(a) == ch_store_first_number(b));
-    for (uint32_t h = 0; h < ca.blocks; h++) {
-        ch_hash256 bh;
-        uint32_t hb;
-        memcpy(bh.b, ch_store_block(a, h)->hash, 32);
-        assert_int_equal(ch_store_find_block(b, &bh, &hb, &err), 1);
-        assert_int_equal(hb, h);
-    }
-    for (uint64_t t = 0; t < ca.txs; t++) {
-        ch_hash256 id;
-        uint64_t tb, fa, na, fb, nb;
-        ch_store_txid(a, t, &id);
-        assert_int_equal(ch_store_find_tx(b, &id, &tb, &err), 1);
-        assert_true(tb == t);
-        assert_memory_equal(ch_store_etx(a, t), ch_store_etx(b, t), sizeof(ch_etx_rec));
-        ch_store_tx_xfers(a, t, &fa, &na);
-        ch_store_tx_xfers(b, t, &fb, &nb);
-        assert_true(fa == fb && na == nb);
-        for (uint64_t x = fa; x < fa + na; x++)
-            assert_memory_equal(ch_store_xfer(a, x), ch_store_xfer(b, x), sizeof(ch_xfer_rec));
-    }
-    for (uint64_t i = 0; i < ca.addresses; i++) {
-        uint32_t id = ch_store_addr_id_at(a, i), ia, ib;
-        uint64_t la, lb;
-        ch_addr ad;
-        ch_store_addr_of(a, id, &ad);
-        assert_int_equal(ch_store_find_addr(a, &ad, &ia, &la, &err), 1);
-        assert_int_equal(ch_store_find_addr(b, &ad, &ib, &lb, &err), 1);
-        assert_int_equal(ia, id);
-        assert_int_equal(ib, id);
-        assert_true(la == lb);
-    }
-    ch_store_close(a);
-    ch_store_close(b);
-}
-
-static void counts_of(const char *db, ch_store_counts *c) {
-    ch_store *s;
-    ch_error err;
-    memset(c, 0, sizeof *c);
-    if (ch_store_open(db, "eth", CH_STORE_READ, &s, &err) != 0) return;
-    ch_store_get_counts(s, c);
-    ch_store_close(s);
-}
-
 /* Transfers of each kind in a store. */
 static void kinds_of(const char *db, uint64_t n[7]) {
     ch_store *s;
@@ -618,7 +561,7 @@ static void test_fixture_url_equals_files(void **state) {
     char path[4096];
     snprintf(path, sizeof path, "%s/responses.jsonl", f->files);
     if (file_ingest(path, f->dbs[1], &err) != 0) fail_msg("%s", err.msg);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     mock_stop(&m);
     chain_free(&c);
 }
@@ -702,9 +645,9 @@ static void test_built_chain_url_equals_files(void **state) {
     assert_int_equal(m.max_calls, 21); /* 7 blocks x (block, receipts, trace) */
     write_chain_files(&c, f->files, true);
     if (file_ingest(f->files, f->dbs[1], &err) != 0) fail_msg("%s", err.msg);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     ch_store_counts cnt;
-    counts_of(f->dbs[0], &cnt);
+    tu_store_counts(f->dbs[0], "eth", &cnt);
     assert_true(cnt.txs == c.txs);
     uint64_t kinds[7];
     kinds_of(f->dbs[0], kinds);
@@ -732,8 +675,8 @@ static void test_batch_sizes_give_same_store(void **state) {
         assert_int_equal(m.max_calls, per);
         assert_int_equal(m.calls[K_BLOCK_FULL], 23);
     }
-    assert_same_store(f->dbs[0], f->dbs[1]);
-    assert_same_store(f->dbs[0], f->dbs[2]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
+    tu_assert_same_store(f->dbs[0], f->dbs[2], "eth");
     mock_stop(&m);
     chain_free(&c);
 }
@@ -755,7 +698,7 @@ static void test_retries_then_succeeds(void **state) {
     if (node_ingest(m.url, f->dbs[1], 5, false, 200, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
     /* eth_blockNumber x3 (two failures), then 3 batches */
     assert_int_equal(m.requests, 2 + 1 + 3);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     mock_reset_counts(&m);
     m.plan[0] = M_NORMAL;
     m.plan[1] = M_GARBAGE;
@@ -765,7 +708,7 @@ static void test_retries_then_succeeds(void **state) {
     if (node_ingest(m.url, f->dbs[2], 5, false, 200, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
     setenv("COINHOUND_RPC_TIMEOUT_MS", "5000", 1);
     assert_int_equal(m.requests, 1 + 2 + 3);
-    assert_same_store(f->dbs[0], f->dbs[2]);
+    tu_assert_same_store(f->dbs[0], f->dbs[2], "eth");
     mock_stop(&m);
     chain_free(&c);
 }
@@ -782,7 +725,7 @@ static void test_always_failing_leaves_store_unchanged(void **state) {
     ch_error err;
     if (node_ingest(m.url, f->dbs[0], 4, false, 300, 305, NULL, &err) != 0) fail_msg("%s", err.msg);
     ch_store_counts before, after;
-    counts_of(f->dbs[0], &before);
+    tu_store_counts(f->dbs[0], "eth", &before);
     snap s1 = snapshot(f->dbs[0]);
     /* eth_blockNumber, the tip check, one batch (306..309): then HTTP 500 */
     mock_reset_counts(&m);
@@ -795,7 +738,7 @@ static void test_always_failing_leaves_store_unchanged(void **state) {
     assert_non_null(strstr(err.msg, "HTTP 500"));
     assert_non_null(strstr(err.msg, "4 attempts"));
     assert_int_equal(m.requests, 3 + 4);
-    counts_of(f->dbs[0], &after);
+    tu_store_counts(f->dbs[0], "eth", &after);
     assert_memory_equal(&before, &after, sizeof before);
     snap s2 = snapshot(f->dbs[0]);
     assert_same_snap(&s1, &s2);
@@ -809,7 +752,7 @@ static void test_always_failing_leaves_store_unchanged(void **state) {
         m.plan[i] = M_HTTP500;
     assert_int_equal(node_ingest(m.url, f->dbs[1], 4, false, -1, -1, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "eth_blockNumber"));
-    counts_of(f->dbs[1], &after);
+    tu_store_counts(f->dbs[1], "eth", &after);
     assert_int_equal(after.blocks, 0);
     mock_stop(&m);
     chain_free(&c);
@@ -842,7 +785,7 @@ static void test_from_to_and_resume(void **state) {
     assert_int_equal(st.blocks, 0);
     /* one run over 705..724 gives the same store */
     if (node_ingest(m.url, f->dbs[1], 3, false, 705, -1, &st, &err) != 0) fail_msg("%s", err.msg);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     /* an explicit range over stored blocks re-reads them and changes nothing */
     snap s1 = snapshot(f->dbs[0]);
     if (node_ingest(m.url, f->dbs[0], 3, false, 710, 720, &st, &err) != 0) fail_msg("%s", err.msg);
@@ -874,7 +817,7 @@ static void test_receipts_per_tx_fallback(void **state) {
     if (node_ingest(m.url, f->dbs[1], 4, false, 40, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(m.calls[K_BLOCK_RECEIPTS], 4); /* asked once, in the first batch */
     assert_true(m.calls[K_TX_RECEIPT] == c.txs);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     mock_stop(&m);
     chain_free(&c);
 }
@@ -899,7 +842,7 @@ static void test_node_reorg(void **state) {
     assert_int_equal(st.blocks, 7);
     assert_int_equal(m.calls[K_BLOCK_HEADER], 5); /* 929, 928, 927, 926 differ; 925 agrees */
     if (node_ingest(m.url, f->dbs[1], 8, false, 900, -1, &st, &err) != 0) fail_msg("%s", err.msg);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     mock_stop(&m);
     chain_free(&a);
     chain_free(&b);
@@ -934,7 +877,7 @@ static void test_cli_url(void **state) {
     ch_error err;
     if (node_ingest(m.url, f->dbs[1], 10, false, 103, 111, NULL, &err) != 0)
         fail_msg("%s", err.msg);
-    assert_same_store(f->dbs[0], f->dbs[1]);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
     mock_stop(&m);
     chain_free(&c);
 }

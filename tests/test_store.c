@@ -35,49 +35,6 @@ static int ingest(const char *blocks, const char *db, uint32_t max_blocks, ch_er
     return ch_ingest_btc(blocks, db, &o, &st, err);
 }
 
-/* Query for query: every txid resolves to the same tx number, every
- * address to the same id and history head. */
-static void assert_same_indexes(const char *db_a, const char *db_b) {
-    ch_store *a, *b;
-    ch_error err;
-    assert_int_equal(ch_store_open(db_a, "btc", CH_STORE_READ, &a, &err), 0);
-    assert_int_equal(ch_store_open(db_b, "btc", CH_STORE_READ, &b, &err), 0);
-    ch_store_counts ca, cb;
-    ch_store_get_counts(a, &ca);
-    ch_store_get_counts(b, &cb);
-    assert_memory_equal(&ca, &cb, sizeof ca);
-    for (uint64_t t = 0; t < ca.txs; t++) {
-        ch_hash256 id;
-        uint64_t ta, tb;
-        ch_store_txid(a, t, &id);
-        assert_int_equal(ch_store_find_tx(a, &id, &ta, &err), 1);
-        assert_int_equal(ch_store_find_tx(b, &id, &tb, &err), 1);
-        assert_true(ta == tb);
-    }
-    for (uint64_t i = 0; i < ca.addresses; i++) {
-        uint32_t id = ch_store_addr_id_at(a, i);
-        assert_true(ch_store_addr_index(a, id) == i);
-        ch_addr ad;
-        uint32_t ia, ib;
-        uint64_t la, lb;
-        ch_store_addr_of(a, id, &ad);
-        assert_int_equal(ch_store_find_addr(a, &ad, &ia, &la, &err), 1);
-        assert_int_equal(ch_store_find_addr(b, &ad, &ib, &lb, &err), 1);
-        assert_int_equal(ia, id);
-        assert_int_equal(ib, id);
-        assert_true(la == lb);
-    }
-    for (uint32_t h = 0; h < ca.blocks; h++) {
-        ch_hash256 bh;
-        uint32_t hb;
-        memcpy(bh.b, ch_store_block(a, h)->hash, 32);
-        assert_int_equal(ch_store_find_block(b, &bh, &hb, &err), 1);
-        assert_int_equal(hb, h);
-    }
-    ch_store_close(a);
-    ch_store_close(b);
-}
-
 static void test_agrees_with_expected(void **state) {
     (void)state;
     char *blocks = fixture_dup(BLK_DIR), *expected = fixture_dup(EXPECTED);
@@ -182,7 +139,7 @@ static void test_xor_copy_gives_same_store(void **state) {
     if (ingest(plain, a, 0, &err) != 0) fail_msg("%s", err.msg);
     if (ingest(xored, b, 0, &err) != 0) fail_msg("%s", err.msg);
     tu_assert_same_columns(a, b, "btc");
-    assert_same_indexes(a, b);
+    tu_assert_same_indexes(a, b, "btc");
     tu_rmrf(a);
     tu_rmrf(b);
     free(a);
@@ -206,7 +163,7 @@ static void test_resume_equals_clean_build(void **state) {
     assert_int_equal(ch_ingest_btc(blocks, steps, &o, &st, &err), 0);
     assert_int_equal(st.blocks, 0); /* nothing new */
     tu_assert_same_columns(clean, steps, "btc");
-    assert_same_indexes(clean, steps);
+    tu_assert_same_indexes(clean, steps, "btc");
     tu_rmrf(clean);
     tu_rmrf(steps);
     free(clean);
@@ -262,7 +219,7 @@ static void test_reorg_replaces_stale_tip(void **state) {
     assert_int_equal(st.tip_height, 255);
     assert_int_equal(ingest(blocks, clean, 0, &err), 0);
     tu_assert_same_columns(clean, db, "btc");
-    assert_same_indexes(clean, db);
+    tu_assert_same_indexes(clean, db, "btc");
     tu_rmrf(stale_dir);
     tu_rmrf(db);
     tu_rmrf(clean);
@@ -270,16 +227,6 @@ static void test_reorg_replaces_stale_tip(void **state) {
     free(db);
     free(clean);
     free(blocks);
-}
-
-/* Snapshot of a store's committed state, for "unchanged" checks. */
-static void counts_of(const char *db, ch_store_counts *c) {
-    ch_store *s;
-    ch_error err;
-    memset(c, 0, sizeof *c);
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return;
-    ch_store_get_counts(s, c);
-    ch_store_close(s);
 }
 
 static void test_corrupt_input_leaves_store_unchanged(void **state) {
@@ -294,7 +241,7 @@ static void test_corrupt_input_leaves_store_unchanged(void **state) {
     ch_error err;
     assert_int_equal(ingest(blocks, db, 50, &err), 0);
     ch_store_counts before, after;
-    counts_of(db, &before);
+    tu_store_counts(db, "btc", &before);
     assert_int_equal(before.blocks, 50);
 
     /* a flipped byte inside a transaction of block 120: merkle mismatch */
@@ -316,7 +263,7 @@ static void test_corrupt_input_leaves_store_unchanged(void **state) {
     assert_non_null(strstr(err.msg, "blk00000.dat"));
     assert_non_null(strstr(err.msg, "offset"));
     assert_non_null(strstr(err.msg, "merkle"));
-    counts_of(db, &after);
+    tu_store_counts(db, "btc", &after);
     assert_memory_equal(&before, &after, sizeof before);
 
     /* a truncated file: the record of the last block is cut short */
@@ -326,7 +273,7 @@ static void test_corrupt_input_leaves_store_unchanged(void **state) {
     fclose(f);
     assert_int_equal(ch_ingest_btc(bad, db, &o, &st, &err), -1);
     assert_non_null(strstr(err.msg, "blk00000.dat"));
-    counts_of(db, &after);
+    tu_store_counts(db, "btc", &after);
     assert_memory_equal(&before, &after, sizeof before);
     free(data);
     tu_rmrf(db);
@@ -355,7 +302,7 @@ static void test_kill9_at_random_points(void **state) {
     assert_true(mid_heights > 5);
     assert_int_equal(ingest(blocks, db, 0, &err), 0); /* finish */
     tu_assert_same_columns(clean, db, "btc");
-    assert_same_indexes(clean, db);
+    tu_assert_same_indexes(clean, db, "btc");
     tu_rmrf(db);
     tu_rmrf(clean);
     free(db);

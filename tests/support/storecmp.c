@@ -150,3 +150,71 @@ int tu_kill9_ingest(const char *family, const char *src, const char *db, const c
     }
     return kills;
 }
+
+void tu_store_counts(const char *db, const char *chain, ch_store_counts *c) {
+    ch_store *s;
+    ch_error err;
+    memset(c, 0, sizeof *c);
+    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return;
+    ch_store_get_counts(s, c);
+    ch_store_close(s);
+}
+
+static void same_account_txs(const ch_store *a, const ch_store *b, uint64_t txs) {
+    for (uint64_t t = 0; t < txs; t++) {
+        uint64_t fa, na, fb, nb;
+        assert_memory_equal(ch_store_etx(a, t), ch_store_etx(b, t), sizeof(ch_etx_rec));
+        ch_store_tx_xfers(a, t, &fa, &na);
+        ch_store_tx_xfers(b, t, &fb, &nb);
+        assert_true(fa == fb && na == nb);
+        for (uint64_t x = fa; x < fa + na; x++)
+            assert_memory_equal(ch_store_xfer(a, x), ch_store_xfer(b, x), sizeof(ch_xfer_rec));
+    }
+}
+
+void tu_assert_same_indexes(const char *db_a, const char *db_b, const char *chain) {
+    ch_store *a, *b;
+    ch_error err;
+    assert_int_equal(ch_store_open(db_a, chain, CH_STORE_READ, &a, &err), 0);
+    assert_int_equal(ch_store_open(db_b, chain, CH_STORE_READ, &b, &err), 0);
+    ch_store_counts ca, cb;
+    ch_store_get_counts(a, &ca);
+    ch_store_get_counts(b, &cb);
+    assert_memory_equal(&ca, &cb, sizeof ca);
+    assert_true(ch_store_first_number(a) == ch_store_first_number(b));
+    for (uint32_t h = 0; h < ca.blocks; h++) {
+        ch_hash256 bh;
+        uint32_t hb;
+        memcpy(bh.b, ch_store_block(a, h)->hash, 32);
+        assert_int_equal(ch_store_find_block(b, &bh, &hb, &err), 1);
+        assert_int_equal(hb, h);
+    }
+    for (uint64_t t = 0; t < ca.txs; t++) {
+        ch_hash256 id;
+        uint64_t ta, tb;
+        ch_store_txid(a, t, &id);
+        assert_int_equal(ch_store_find_tx(a, &id, &ta, &err), 1);
+        assert_int_equal(ch_store_find_tx(b, &id, &tb, &err), 1);
+        assert_true(ta == tb);
+    }
+    for (uint64_t i = 0; i < ca.addresses; i++) {
+        uint32_t id = ch_store_addr_id_at(a, i), ia, ib;
+        assert_true(ch_store_addr_index(a, id) == i);
+        uint64_t la, lb;
+        ch_addr ad;
+        ch_store_addr_of(a, id, &ad);
+        assert_int_equal(ch_store_find_addr(a, &ad, &ia, &la, &err), 1);
+        assert_int_equal(ch_store_find_addr(b, &ad, &ib, &lb, &err), 1);
+        assert_int_equal(ia, id);
+        assert_int_equal(ib, id);
+        assert_true(la == lb);
+    }
+    if (ch_store_is_account(a)) same_account_txs(a, b, ca.txs);
+    ch_store_close(a);
+    ch_store_close(b);
+}
+
+void tu_assert_same_store(const char *db_a, const char *db_b, const char *chain) {
+    tu_assert_same_columns(db_a, db_b, chain);
+    tu_assert_same_indexes(db_a, db_b, chain);
+}

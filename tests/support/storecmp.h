@@ -5,10 +5,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coinhound/store.h"
+
 /* Every column file (*.col) of db_a/chain and db_b/chain has the same bytes;
  * a file in one store only is a failure. Fails the test naming the file and
  * the first differing byte. */
 void tu_assert_same_columns(const char *db_a, const char *db_b, const char *chain);
+
+/* Query for query: equal counts and first block number; every block hash,
+ * txid and address of a found in b at the same number (addresses with the
+ * same history head); for account chains every tx's record and transfers
+ * equal too. */
+void tu_assert_same_indexes(const char *db_a, const char *db_b, const char *chain);
+/* Columns byte for byte, then indexes query for query. */
+void tu_assert_same_store(const char *db_a, const char *db_b, const char *chain);
+/* A store's counts; all zero when it cannot be opened (no store yet). */
+void tu_store_counts(const char *db, const char *chain, ch_store_counts *c);
 
 /* All of a store's column files, concatenated in name order (for "the
  * store is unchanged" checks); *len gets the size. Caller frees. */
