@@ -9,6 +9,7 @@
  * Conservation and "poison covers haircut" are checked as properties over
  * several seeds. */
 #include "support/testutil.h"
+#include "support/genchain.h"
 #include "support/handchain.h"
 
 #include <jansson.h>
@@ -438,35 +439,13 @@ static void test_address_source_and_limits(void **state) {
 
 /* ---- generated chains --------------------------------------------------- */
 
-typedef struct genchain {
-    char *dir, blocks[1024], db[1024];
-    ch_store *s;
-} genchain;
+typedef tu_genchain genchain;
 
 static void gen_chain(genchain *g, uint64_t seed, uint64_t txs) {
-    g->dir = tu_tmpdir();
-    snprintf(g->blocks, sizeof g->blocks, "%s/blocks", g->dir);
-    snprintf(g->db, sizeof g->db, "%s/db", g->dir);
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = g->blocks;
-    o.seed = seed;
-    o.txs = txs;
-    o.txs_per_block = 40;
-    o.maturity = 20;
-    o.theft = true;
-    ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("gen: %s", err.msg);
-    ch_ingest_opts io = {.progress = 0};
-    ch_ingest_stats st;
-    if (ch_ingest_btc(g->blocks, g->db, &io, &st, &err) != 0) fail_msg("ingest: %s", err.msg);
-    assert_int_equal(ch_store_open(g->db, "btc", CH_STORE_READ, &g->s, &err), 0);
+    tu_genchain_make(g, seed, txs);
 }
-
 static void gen_close(genchain *g) {
-    ch_store_close(g->s);
-    tu_rmrf(g->dir);
-    free(g->dir);
+    tu_genchain_close(g);
 }
 
 /* theft.json: the stolen outpoint and the landings the generator planted. */

@@ -8,6 +8,7 @@
  * other half way (the engine's choice, made early here) give
  * the same totals, landings, holdings, flows and paths, to the unit. */
 #include "support/testutil.h"
+#include "support/genchain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,32 +20,19 @@
 #include "coinhound/trace.h"
 #include "trace/trace_internal.h"
 
+/* A generated chain, with its labels loaded for landings. */
 typedef struct chain {
-    char *dir, blocks[1024], db[1024];
-    ch_store *s;
+    tu_genchain gen;
+    ch_store *s; /* gen.s */
     ch_labels *labels;
 } chain;
 
 static void chain_make(chain *g, uint64_t seed, uint64_t txs) {
-    g->dir = tu_tmpdir();
-    snprintf(g->blocks, sizeof g->blocks, "%s/blocks", g->dir);
-    snprintf(g->db, sizeof g->db, "%s/db", g->dir);
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = g->blocks;
-    o.seed = seed;
-    o.txs = txs;
-    o.txs_per_block = 40;
-    o.maturity = 20;
-    o.theft = true;
+    tu_genchain_make(&g->gen, seed, txs);
+    g->s = g->gen.s;
     ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("gen: %s", err.msg);
-    ch_ingest_opts io = {.progress = 0};
-    ch_ingest_stats st;
-    if (ch_ingest_btc(g->blocks, g->db, &io, &st, &err) != 0) fail_msg("ingest: %s", err.msg);
-    assert_int_equal(ch_store_open(g->db, "btc", CH_STORE_READ, &g->s, &err), 0);
     char p[1100];
-    snprintf(p, sizeof p, "%s/labels.csv", g->blocks);
+    snprintf(p, sizeof p, "%s/labels.csv", g->gen.blocks);
     assert_int_equal(ch_labels_new(g->s, NULL, CH_TRACE_DEFAULT_STOP, &g->labels, &err), 0);
     uint64_t rows, skipped;
     if (ch_labels_load_csv(g->labels, p, &rows, &skipped, &err) != 0)
@@ -53,9 +41,7 @@ static void chain_make(chain *g, uint64_t seed, uint64_t txs) {
 
 static void chain_close(chain *g) {
     ch_labels_free(g->labels);
-    ch_store_close(g->s);
-    tu_rmrf(g->dir);
-    free(g->dir);
+    tu_genchain_close(&g->gen);
 }
 
 typedef struct flows {

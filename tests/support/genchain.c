@@ -1,0 +1,34 @@
+#include "genchain.h"
+
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "coinhound/gen.h"
+#include "coinhound/ingest.h"
+
+void tu_genchain_make(tu_genchain *g, uint64_t seed, uint64_t txs) {
+    g->dir = tu_tmpdir();
+    snprintf(g->blocks, sizeof g->blocks, "%s/blocks", g->dir);
+    snprintf(g->db, sizeof g->db, "%s/db", g->dir);
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = g->blocks;
+    o.seed = seed;
+    o.txs = txs;
+    o.txs_per_block = 40;
+    o.maturity = 20;
+    o.theft = true;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("gen: %s", err.msg);
+    ch_ingest_opts io = {.progress = 0};
+    if (ch_ingest_btc(g->blocks, g->db, &io, NULL, &err) != 0) fail_msg("ingest: %s", err.msg);
+    assert_int_equal(ch_store_open(g->db, "btc", CH_STORE_READ, &g->s, &err), 0);
+}
+
+void tu_genchain_close(tu_genchain *g) {
+    ch_store_close(g->s);
+    tu_rmrf(g->dir);
+    free(g->dir);
+}
