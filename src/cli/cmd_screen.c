@@ -172,8 +172,6 @@ typedef struct run_state {
     bool have_exposure;
 } run_state;
 
-static run_state *g_state; /* for the JSON writers' "via" lookups */
-
 static bool same_label(const ch_attribution *x, const ch_attribution *y) {
     return !strcmp(x->category, y->category) && !strcmp(x->entity, y->entity) &&
            !strcmp(x->source_name, y->source_name) && x->delisted == y->delisted;
@@ -219,17 +217,17 @@ static void chain_side(run_state *st, const char *canonical) {
     st->have_exposure = rc == 1;
 }
 
-static void json_reason(ch_jw *w, const ch_risk_reason *r) {
+static void json_reason(ch_jw *w, const run_state *st, const ch_risk_reason *r) {
     const ch_attribution *a = r->attr;
     ch_jw_obj_begin(w);
-    size_t idx = (size_t)(a - g_state->av.v);
+    size_t idx = (size_t)(a - st->av.v);
     ch_jw_key(w, "via");
-    ch_jw_str(w, idx < g_state->n_direct ? "direct" : "cluster");
-    if (idx >= g_state->n_direct) {
+    ch_jw_str(w, idx < st->n_direct ? "direct" : "cluster");
+    if (idx >= st->n_direct) {
         ch_jw_key(w, "member");
-        ch_jw_str(w, g_state->members[idx - g_state->n_direct].member);
+        ch_jw_str(w, st->members[idx - st->n_direct].member);
         ch_jw_key(w, "members_with_label");
-        ch_jw_uint(w, g_state->members[idx - g_state->n_direct].count);
+        ch_jw_uint(w, st->members[idx - st->n_direct].count);
     }
     ch_jw_key(w, "category");
     ch_jw_str(w, a->category);
@@ -269,20 +267,21 @@ static void json_reason(ch_jw *w, const ch_risk_reason *r) {
 }
 
 /* txids from the screened address back to the source (backward order) */
-static void json_path(ch_jw *w, const ch_exposure_source *x) {
+static void json_path(ch_jw *w, const run_state *st, const ch_exposure_source *x) {
     ch_jw_key(w, "path");
     ch_jw_arr_begin(w);
     for (size_t i = 0; i < x->path_len; i++) {
         ch_hash256 id;
         char hex[65];
-        ch_store_txid(g_state->store, x->path[i], &id);
+        ch_store_txid(st->store, x->path[i], &id);
         ch_hash256_to_hex(&id, hex);
         ch_jw_str(w, hex);
     }
     ch_jw_arr_end(w);
 }
 
-static void json_exposure_source(ch_jw *w, const ch_exposure_source *x, bool as_reason) {
+static void json_exposure_source(ch_jw *w, const run_state *st, const ch_exposure_source *x,
+                                 bool as_reason) {
     ch_jw_obj_begin(w);
     if (as_reason) {
         ch_jw_key(w, "via");
@@ -300,7 +299,7 @@ static void json_exposure_source(ch_jw *w, const ch_exposure_source *x, bool as_
         ch_jw_key(w, "source");
         char src[96];
         snprintf(src, sizeof src, "indirect exposure (backward haircut, %u hops)",
-                 g_state->exposure.max_hops);
+                 st->exposure.max_hops);
         ch_jw_str(w, src);
     }
     ch_jw_key(w, "level");
@@ -313,12 +312,11 @@ static void json_exposure_source(ch_jw *w, const ch_exposure_source *x, bool as_
     ch_jw_double(w, x->share);
     ch_jw_key(w, "hops");
     ch_jw_uint(w, x->hops);
-    json_path(w, x);
+    json_path(w, st, x);
     ch_jw_obj_end(w);
 }
 
-static void json_chain_side(ch_jw *w) {
-    run_state *st = g_state;
+static void json_chain_side(ch_jw *w, const run_state *st) {
     if (st->hit.cluster) {
         ch_jw_key(w, "cluster");
         ch_jw_obj_begin(w);
@@ -349,13 +347,13 @@ static void json_chain_side(ch_jw *w) {
     ch_jw_key(w, "sources");
     ch_jw_arr_begin(w);
     for (size_t i = 0; i < x->n_sources; i++)
-        json_exposure_source(w, &x->sources[i], false);
+        json_exposure_source(w, st, &x->sources[i], false);
     ch_jw_arr_end(w);
     ch_jw_obj_end(w);
 }
 
-static void print_json(const char *addr, const char *canonical, ch_family fam, verdict_kind k,
-                       const char *error, const ch_risk_verdict *v) {
+static void print_json(const run_state *st, const char *addr, const char *canonical, ch_family fam,
+                       verdict_kind k, const char *error, const ch_risk_verdict *v) {
     ch_jw w;
     ch_jw_init(&w, stdout);
     ch_jw_obj_begin(&w);
@@ -385,23 +383,23 @@ static void print_json(const char *addr, const char *canonical, ch_family fam, v
         ch_jw_key(&w, "reasons");
         ch_jw_arr_begin(&w);
         for (size_t i = 0; i < v->n_current; i++)
-            json_reason(&w, &v->reasons[i]);
-        for (size_t i = 0; g_state->have_exposure && i < g_state->exposure.n_sources; i++)
-            if (g_state->exposure.sources[i].level > CH_RISK_NONE)
-                json_exposure_source(&w, &g_state->exposure.sources[i], true);
+            json_reason(&w, st, &v->reasons[i]);
+        for (size_t i = 0; st->have_exposure && i < st->exposure.n_sources; i++)
+            if (st->exposure.sources[i].level > CH_RISK_NONE)
+                json_exposure_source(&w, st, &st->exposure.sources[i], true);
         ch_jw_arr_end(&w);
         ch_jw_key(&w, "history");
         ch_jw_arr_begin(&w);
         for (size_t i = v->n_current; i < v->n_reasons; i++)
-            json_reason(&w, &v->reasons[i]);
+            json_reason(&w, st, &v->reasons[i]);
         ch_jw_arr_end(&w);
-        json_chain_side(&w);
+        json_chain_side(&w, st);
     }
     ch_jw_obj_end(&w);
     ch_jw_newline(&w);
 }
 
-static void print_text_reason(const ch_risk_reason *r, bool history) {
+static void print_text_reason(const run_state *st, const ch_risk_reason *r, bool history) {
     const ch_attribution *a = r->attr;
     printf("  %s%-8s %s", history ? "history: " : "", ch_risk_level_name(r->level),
            a->category[0] ? a->category : "(no category)");
@@ -413,18 +411,18 @@ static void print_text_reason(const ch_risk_reason *r, bool history) {
     if (a->source_url[0]) printf(", %s", a->source_url);
     printf("; confidence %u", a->confidence);
     if (a->delisted) printf("; delisted %s", a->delisted_date[0] ? a->delisted_date : "");
-    size_t idx = (size_t)(a - g_state->av.v);
-    if (idx >= g_state->n_direct) {
-        const cluster_via *m = &g_state->members[idx - g_state->n_direct];
+    size_t idx = (size_t)(a - st->av.v);
+    if (idx >= st->n_direct) {
+        const cluster_via *m = &st->members[idx - st->n_direct];
         printf("\n      via its cluster: %s", m->member);
         if (m->count > 1) printf(" and %llu other members", (unsigned long long)m->count - 1);
     }
     printf("\n");
 }
 
-static void print_text_exposure(void) {
-    const ch_exposure *x = &g_state->exposure;
-    if (!g_state->have_exposure) return;
+static void print_text_exposure(const run_state *st) {
+    const ch_exposure *x = &st->exposure;
+    if (!st->have_exposure) return;
     printf("  exposure within %u hops: %.2f%% of %.8f BTC received came from flagged sources\n",
            x->max_hops, 100.0 * x->flagged_share, (double)x->received / 1e8);
     for (size_t i = 0; i < x->n_sources && i < 5; i++) {
@@ -435,8 +433,8 @@ static void print_text_exposure(void) {
     }
 }
 
-static void print_text(const char *addr, const char *canonical, ch_family fam, verdict_kind k,
-                       const char *error, const ch_risk_verdict *v) {
+static void print_text(const run_state *st, const char *addr, const char *canonical, ch_family fam,
+                       verdict_kind k, const char *error, const ch_risk_verdict *v) {
     if (k != V_OK) {
         printf("%s  %s: %s\n", addr, k == V_INVALID ? "INVALID" : "ERROR", error);
         return;
@@ -446,13 +444,13 @@ static void print_text(const char *addr, const char *canonical, ch_family fam, v
     printf("  %s", ch_family_name(fam));
     if (v->n_reasons == 0 && v->level == CH_RISK_NONE) {
         printf("  risk none: not listed\n");
-        print_text_exposure();
+        print_text_exposure(st);
         return;
     }
     printf("  risk %s, score %g\n", ch_risk_level_name(v->level), v->score);
     for (size_t i = 0; i < v->n_reasons; i++)
-        print_text_reason(&v->reasons[i], i >= v->n_current);
-    print_text_exposure();
+        print_text_reason(st, &v->reasons[i], i >= v->n_current);
+    print_text_exposure(st);
 }
 
 static void screen_one(run_state *st, const char *addr) {
@@ -477,9 +475,9 @@ static void screen_one(run_state *st, const char *addr) {
         if (!err.msg[0]) snprintf(err.msg, sizeof err.msg, "not a valid address");
     }
     if (st->json)
-        print_json(addr, canonical, fam, k, err.msg, &v);
+        print_json(st, addr, canonical, fam, k, err.msg, &v);
     else
-        print_text(addr, canonical, fam, k, err.msg, &v);
+        print_text(st, addr, canonical, fam, k, err.msg, &v);
 }
 
 /* Stream a file of addresses: the first field of each line. */
@@ -514,7 +512,6 @@ int cmd_screen(int argc, char **argv) {
     const char *file = NULL, *db = NULL, *setpath = NULL;
     run_state st;
     memset(&st, 0, sizeof st);
-    g_state = &st;
     ch_risk_table_default(&st.table);
     ch_exposure_opts_init(&st.xo);
     st.xo.table = &st.table;
