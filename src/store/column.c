@@ -86,6 +86,7 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off) {
 }
 
 int ch_col_flush(ch_col *c, ch_error *err) {
+    if (c->fd < 0) return 0; /* a column this kind of store does not keep */
     if (c->pend_n > 0 && write_all(c->fd, c->pend, (size_t)(c->pend_n * c->rec),
                                    (off_t)(c->n_committed * c->rec)) != 0)
         return ch_err(err, "%s: write: %s", c->path, strerror(errno));
@@ -93,6 +94,7 @@ int ch_col_flush(ch_col *c, ch_error *err) {
 }
 
 int ch_col_sync(ch_col *c, ch_error *err) {
+    if (c->fd < 0) return 0;
     if (fdatasync(c->fd) != 0) return ch_err(err, "%s: fdatasync: %s", c->path, strerror(errno));
     return 0;
 }
@@ -117,6 +119,7 @@ int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err) {
     c->pend_n = 0;
     if (n > c->n_committed) return ch_err(err, "%s: cannot extend by truncation", c->path);
     c->n_committed = n;
+    if (c->fd < 0) return 0;
     if (remap(c, err) != 0) return -1;
     if (ftruncate(c->fd, (off_t)(n * c->rec)) != 0)
         return ch_err(err, "%s: truncate: %s", c->path, strerror(errno));

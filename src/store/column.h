@@ -21,6 +21,9 @@ typedef struct ch_col {
     char path[4096];
 } ch_col;
 
+/* A column whose store kind does not keep it stays closed (fd -1): it
+ * counts zero records and flush, sync and truncate do nothing. */
+
 /* Open (create when writable) path; cut it to n_committed records when
  * writable (bytes past the last commit are a crashed writer's tail). */
 int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,

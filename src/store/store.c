@@ -35,6 +35,25 @@ static const char *const COL_META[COL_COUNT] = {
     "n_addrs32", "n_etxs", "n_xfers", "n_xprev", "n_bxfer", "n_signals",
 };
 
+/* Which columns each kind of store keeps; the others are not created (an
+ * absent column has no file, counts zero and ignores flushes). */
+static bool col_used(int i, bool account) {
+    switch (i) {
+    case COL_INS:
+    case COL_OUTS:
+    case COL_OUTPREV:
+        return !account;
+    case COL_ETXS:
+    case COL_XFERS:
+    case COL_XPREV:
+    case COL_BXFER:
+    case COL_SIGNALS:
+        return account;
+    default:
+        return true;
+    }
+}
+
 #define LMDB_MAP_SIZE (1ULL << 40) /* address space only; the file grows as needed */
 
 static int lmdb_err(ch_error *err, const char *what, int rc, const char *dir) {
@@ -146,6 +165,8 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
 
     for (int i = 0; i < COL_COUNT; i++) {
         char path[4096];
+        s->col[i].rec = COL_REC[i];
+        if (!col_used(i, s->account)) continue;
         if (ch_path_join(path, sizeof path, s->dir, COL_FILES[i]) != 0)
             return ch_err(err, "%.64s...: path too long", s->dir);
         if (ch_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
