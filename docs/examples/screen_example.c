@@ -32,10 +32,9 @@ int main(int argc, char **argv) {
         for (uint32_t i = 0; i < r.n_attr; i++) {
             ch_screen_attr a;
             ch_screen_attr_get(set, &r, i, &a); /* pointers into the file */
-            printf("%s: %s %s (%s%s%s) per %s %s, confidence %u%s\n", r.canonical,
-                   a.category, a.entity, a.actor_country,
-                   a.actor_country[0] ? ": " : "", a.actor, a.source_name,
-                   a.source_date, a.confidence, a.delisted ? " [delisted]" : "");
+            printf("%s: %s %s (%s%s%s) per %s %s, confidence %u%s\n", r.canonical, a.category,
+                   a.entity, a.actor_country, a.actor_country[0] ? ": " : "", a.actor,
+                   a.source_name, a.source_date, a.confidence, a.delisted ? " [delisted]" : "");
         }
         status = 1;
     }

@@ -166,8 +166,9 @@ int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
         const ch_xfer_rec *r = ch_store_xfer(s, x);
         if (r->kind == CH_XFER_FEE) continue;
         char asset[128];
-        printf("    %-8s %s -> %s  %s %s\n", kind_name(r->kind), cli_addr_str(s, r->from, a) ? a : "-",
-               cli_addr_str(s, r->to, b) ? b : "-", cli_u128_dec(r->value_lo, r->value_hi, v),
+        printf("    %-8s %s -> %s  %s %s\n", kind_name(r->kind),
+               cli_addr_str(s, r->from, a) ? a : "-", cli_addr_str(s, r->to, b) ? b : "-",
+               cli_u128_dec(r->value_lo, r->value_hi, v),
                r->asset ? cli_addr_str(s, r->asset, asset) : "wei");
     }
     return 0;
