@@ -1,5 +1,5 @@
 /* The clustering pass: one walk over every transaction of the store, merging
- * address ids with union-find (union by rank, path halving), then naming
+ * address ids with union-find (linking by index, path halving), then naming
  * each cluster by its smallest address id. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,33 +49,12 @@ static int cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Does any output pay one of the input addresses (Meiklejohn's "self-change")?
- * Small txs compare pairwise; big ones sort the inputs (in place: the caller
- * is done with their order). */
-static bool self_change(const ch_store *s, uint32_t *in_addr, size_t ni, const ch_out_rec *outs,
-                        size_t no) {
-    bool sorted = false;
-    for (size_t j = 0; j < no; j++) {
-        if (outs[j].addr == 0) continue;
-        uint32_t a = (uint32_t)ch_store_addr_index(s, outs[j].addr) + 1;
-        if (ni <= 16) {
-            for (size_t i = 0; i < ni; i++)
-                if (a == in_addr[i]) return true;
-            continue;
-        }
-        if (!sorted) qsort(in_addr, ni, sizeof *in_addr, cmp_u32);
-        sorted = true;
-        if (bsearch(&a, in_addr, ni, sizeof *in_addr, cmp_u32)) return true;
-    }
-    return false;
-}
-
 /* Inputs are resolved a chunk at a time (whole txs, about this many
  * inputs): resolving is two dependent random reads per input (the spent tx's
  * first output, then the output), which a plain loop waits out one by one;
  * a separate loop over the chunk can prefetch them a few inputs ahead. */
 #define CHUNK_INPUTS (1u << 16)
-#define PREFETCH     16
+#define PREFETCH     32
 
 typedef struct pass {
     const ch_store *s;
@@ -88,15 +67,48 @@ typedef struct pass {
     uf u;
     txbuf b;
     cl_scratch sc;
-    uint32_t *slot; /* per input of the chunk: slot of the spent output's address, 0: none */
-    uint64_t *val;  /* per input of the chunk: value spent */
+    /* Per input that matters (tx_needs_inputs) of the chunk, in order: */
+    uint32_t *want; /* its offset from the chunk's first input */
+    uint32_t *slot; /* the slot of the spent output's address, 0: none */
+    uint64_t *val;  /* the value spent */
     size_t cap;
     /* The largest address id paid so far, per id class (store.h: 20-byte
      * addresses, and the others with CH_ADDR_ID_WIDE): ids of a class are
      * given in order of first appearance, so an output whose id is above its
      * class's mark is the address's first output. */
     uint32_t seen_narrow, seen_wide;
+    /* The slot before each class's first id (see slot_of). */
+    uint32_t narrow_base, wide_base;
 } pass;
+
+/* The slot of a nonzero address id: ch_store_addr_index + 1, without a call
+ * per input. Ids are dense per class (store.h) and the dense index keeps
+ * each class in id order, so a slot is the id's number within its class
+ * plus where the class starts, asked of the store once per pass. */
+static inline uint32_t slot_of(const pass *p, uint32_t id) {
+    return (id & CH_ADDR_ID_WIDE) ? p->wide_base + (id & ~CH_ADDR_ID_WIDE) : p->narrow_base + id;
+}
+
+/* Does any output pay one of the input addresses (Meiklejohn's "self-change")?
+ * Small txs compare pairwise; big ones sort the inputs (in place: the caller
+ * is done with their order). */
+static bool self_change(const pass *p, uint32_t *in_addr, size_t ni, const ch_out_rec *outs,
+                        size_t no) {
+    bool sorted = false;
+    for (size_t j = 0; j < no; j++) {
+        if (outs[j].addr == 0) continue;
+        uint32_t a = slot_of(p, outs[j].addr);
+        if (ni <= 16) {
+            for (size_t i = 0; i < ni; i++)
+                if (a == in_addr[i]) return true;
+            continue;
+        }
+        if (!sorted) qsort(in_addr, ni, sizeof *in_addr, cmp_u32);
+        sorted = true;
+        if (bsearch(&a, in_addr, ni, sizeof *in_addr, cmp_u32)) return true;
+    }
+    return false;
+}
 
 static inline uint64_t tx_first_in(const pass *p, uint64_t t) {
     return t < p->c.txs ? CL_FIRST_IN(&p->txs[t]) : p->c.inputs;
@@ -106,46 +118,82 @@ static inline uint64_t tx_first_out(const pass *p, uint64_t t) {
     return t < p->c.txs ? p->txs[t].first_out : p->c.outputs;
 }
 
-/* Resolve inputs [from, to) into p->slot / p->val. */
-static void gather(pass *p, uint64_t from, uint64_t to) {
+static int chunk_grow(pass *p, size_t n) {
+    uint32_t *w = realloc(p->want, n * sizeof *w);
+    if (w) p->want = w;
+    uint32_t *sl = realloc(p->slot, n * sizeof *sl);
+    if (sl) p->slot = sl;
+    uint64_t *v = realloc(p->val, n * sizeof *v);
+    if (v) p->val = v;
+    if (!w || !sl || !v) return -1;
+    p->cap = n;
+    return 0;
+}
+
+static void chunk_free(pass *p) {
+    free(p->want);
+    free(p->slot);
+    free(p->val);
+    p->want = p->slot = NULL;
+    p->val = NULL;
+}
+
+/* Are the inputs of a tx with ni inputs and no outputs resolved at all? A
+ * tx with one input merges nothing: its input only matters to join a change
+ * output, which needs two outputs. So the spends of most one-input txs, a
+ * large share of all inputs, are never read. */
+static inline bool tx_needs_inputs(const pass *p, uint64_t ni, uint64_t no) {
+    return ni >= 2 || (ni == 1 && p->o->change && no >= 2);
+}
+
+/* Resolve the inputs of txs [t0, t1) that matter into p->slot / p->val,
+ * packed in tx order (merge_txs walks them in the same order). Returns
+ * their count. The chunk's inputs are listed first so the resolving loop
+ * can prefetch a fixed number of them ahead. */
+static size_t gather(pass *p, uint64_t t0, uint64_t t1) {
     const ch_tx_rec *txs = p->txs;
     const ch_in_rec *ins = p->ins;
     const ch_out_rec *outs = p->outs;
-    for (uint64_t i = from; i < to; i++) {
-        if (i + 2 * PREFETCH < to && ins[i + 2 * PREFETCH].spent_tx != CH_NO_TX)
-            __builtin_prefetch(&txs[ins[i + 2 * PREFETCH].spent_tx]);
-        if (i + PREFETCH < to && ins[i + PREFETCH].spent_tx != CH_NO_TX) {
-            const ch_in_rec *ahead = &ins[i + PREFETCH];
+    uint64_t base = tx_first_in(p, t0);
+    size_t n = 0;
+    for (uint64_t t = t0; t < t1; t++) {
+        uint64_t fi = tx_first_in(p, t), ni = tx_first_in(p, t + 1) - fi;
+        if (!tx_needs_inputs(p, ni, tx_first_out(p, t + 1) - tx_first_out(p, t))) continue;
+        for (uint64_t i = fi - base; i < fi - base + ni; i++)
+            p->want[n++] = (uint32_t)i; /* a chunk, or one tx, has far fewer than 2^32 */
+    }
+    const ch_in_rec *in0 = &ins[base];
+    for (size_t k = 0; k < n; k++) {
+        if (k + 2 * PREFETCH < n && in0[p->want[k + 2 * PREFETCH]].spent_tx != CH_NO_TX)
+            __builtin_prefetch(&txs[in0[p->want[k + 2 * PREFETCH]].spent_tx]);
+        if (k + PREFETCH < n && in0[p->want[k + PREFETCH]].spent_tx != CH_NO_TX) {
+            const ch_in_rec *ahead = &in0[p->want[k + PREFETCH]];
             __builtin_prefetch(&outs[txs[ahead->spent_tx].first_out + ahead->vout]);
         }
-        const ch_in_rec *in = &ins[i];
+        const ch_in_rec *in = &in0[p->want[k]];
         uint32_t sl = 0;
         uint64_t v = 0;
         if (in->spent_tx != CH_NO_TX) {
             const ch_out_rec *prev = &outs[txs[in->spent_tx].first_out + in->vout];
-            sl = prev->addr ? (uint32_t)ch_store_addr_index(p->s, prev->addr) + 1 : 0;
+            sl = prev->addr ? slot_of(p, prev->addr) : 0;
             v = CH_OUT_VALUE(prev);
         }
-        p->slot[i - from] = sl;
-        p->val[i - from] = v;
+        p->slot[k] = sl;
+        p->val[k] = v;
     }
+    return n;
 }
 
-/* The heuristics over txs [t0, t1), whose inputs start at p->slot[0]. */
-static int merge_txs(pass *p, uint64_t t0, uint64_t t1) {
+/* The heuristics over txs [t0, t1), whose n resolved inputs (gather) are
+ * p->slot / p->val. */
+static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
     const ch_out_rec *outs = p->outs;
     ch_cluster_meta *meta = p->meta;
     bool change = p->o->change;
-    uint64_t base = tx_first_in(p, t0), n_chunk = tx_first_in(p, t1) - base, pf = 0;
+    size_t k = 0, pf = 0; /* the tx's first resolved input; the next to prefetch */
     for (uint64_t t = t0; t < t1; t++) {
         uint64_t fi = tx_first_in(p, t), ni = tx_first_in(p, t + 1) - fi;
         uint64_t fo = tx_first_out(p, t), no = tx_first_out(p, t + 1) - fo;
-        /* warm the union-find entries of the next few dozen inputs */
-        for (uint64_t end = fi - base + ni + 4 * PREFETCH; pf < end && pf < n_chunk; pf++) {
-            __builtin_prefetch(&p->u.parent[p->slot[pf]]);
-            __builtin_prefetch(&p->u.rank[p->slot[pf]]);
-        }
-
         /* change: the outputs paying an address for the first time */
         uint64_t fresh = 0, fresh_out = 0;
         if (change) {
@@ -159,14 +207,20 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1) {
                 }
             }
         }
-        if (ni == 0 || p->ins[fi].spent_tx == CH_NO_TX) continue;   /* coinbase */
+        if (!tx_needs_inputs(p, ni, no)) continue; /* not resolved: nothing to merge */
+        const uint32_t *in_slot = &p->slot[k];
+        const uint64_t *in_val = &p->val[k];
+        k += ni;
+        /* warm the union-find entries of the next few dozen inputs */
+        for (; pf < k + 4 * PREFETCH && pf < n; pf++)
+            __builtin_prefetch(&p->u.parent[p->slot[pf]]);
+        if (p->ins[fi].spent_tx == CH_NO_TX) continue;              /* coinbase */
         if (ni < 2 && !(change && fresh == 1 && no >= 2)) continue; /* nothing to merge */
-        const uint32_t *in_slot = &p->slot[fi - base];
-        if (ni >= 2 && no >= 3) {
+        if (cl_coinjoin_possible(ni, no)) {
             if (txbuf_fit(&p->b, ni, no) != 0) return -1;
             for (uint64_t j = 0; j < no; j++)
                 p->b.out_val[j] = CH_OUT_VALUE(&outs[fo + j]);
-            ch_tx_shape shape = {ni, &p->val[fi - base], in_slot, no, p->b.out_val};
+            ch_tx_shape shape = {ni, in_val, in_slot, no, p->b.out_val};
             unsigned mask;
             if (cl_coinjoin_rules(&shape, &p->sc, &mask) != 0) return -1;
             if (mask) {
@@ -189,9 +243,8 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1) {
         if (change && fresh == 1 && no >= 2) {
             if (txbuf_fit(&p->b, ni, no) != 0) return -1;
             memcpy(p->b.in_addr, in_slot, ni * sizeof *in_slot); /* self_change may sort it */
-            if (!self_change(p->s, p->b.in_addr, ni, &outs[fo], no)) {
-                uf_union(&p->u, first,
-                         (uint32_t)ch_store_addr_index(p->s, outs[fresh_out].addr) + 1);
+            if (!self_change(p, p->b.in_addr, ni, &outs[fo], no)) {
+                uf_union(&p->u, first, slot_of(p, outs[fresh_out].addr));
                 meta->change_links++;
             }
         }
@@ -210,6 +263,8 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
     pass p = {.s = s, .o = o, .meta = meta, .seen_wide = CH_ADDR_ID_WIDE};
     ch_store_get_counts(s, &p.c);
     if (p.c.addresses >= UINT32_MAX) return ch_err(err, "cluster: too many addresses");
+    p.narrow_base = (uint32_t)ch_store_addr_index(s, 1);
+    p.wide_base = (uint32_t)ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
     double t0 = ch_now();
     const uint32_t n_addr = (uint32_t)p.c.addresses;
     meta->flags = CH_CLUSTER_MULTI_INPUT | (o->change ? CH_CLUSTER_CHANGE : 0);
@@ -218,11 +273,7 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
     meta->inputs = p.c.inputs;
 
     p.u.parent = malloc(((size_t)n_addr + 1) * sizeof *p.u.parent);
-    p.u.rank = calloc((size_t)n_addr + 1, 1);
-    p.cap = CHUNK_INPUTS;
-    p.slot = malloc(p.cap * sizeof *p.slot);
-    p.val = malloc(p.cap * sizeof *p.val);
-    if (!p.u.parent || !p.u.rank || !p.slot || !p.val) goto oom;
+    if (!p.u.parent || chunk_grow(&p, CHUNK_INPUTS) != 0) goto oom;
     for (uint32_t i = 0; i <= n_addr; i++)
         p.u.parent[i] = i;
 
@@ -245,31 +296,17 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
         while (end < p.c.txs && tx_first_in(&p, end + 1) - base <= CHUNK_INPUTS)
             end++;
         uint64_t n = tx_first_in(&p, end) - base;
-        if (n > p.cap) { /* one tx with more inputs than a chunk */
-            uint32_t *sl = realloc(p.slot, n * sizeof *sl);
-            if (sl) p.slot = sl;
-            uint64_t *v = realloc(p.val, n * sizeof *v);
-            if (v) p.val = v;
-            if (!sl || !v) goto oom;
-            p.cap = n;
-        }
-        gather(&p, base, base + n);
-        if (merge_txs(&p, t, end) != 0) goto oom;
+        if (n > p.cap && chunk_grow(&p, n) != 0) goto oom; /* one tx bigger than a chunk */
+        size_t resolved = gather(&p, t, end);
+        if (merge_txs(&p, t, end, resolved) != 0) goto oom;
         t = end;
     }
     if (progress) fprintf(stderr, "\r\033[K");
-    free(p.slot);
-    free(p.val);
-    p.slot = NULL;
-    p.val = NULL;
+    chunk_free(&p);
 
     uint32_t *cid = p.u.parent;
     p.u.parent = NULL;
-    if (cl_name_clusters(s, cid, n_addr, meta) != 0) {
-        free(cid);
-        goto oom;
-    }
-    free(p.u.rank);
+    cl_name_clusters(s, cid, n_addr, meta);
     txbuf_free(&p.b);
     cl_scratch_free(&p.sc);
     *cid_out = cid;
@@ -277,48 +314,46 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
     return 0;
 oom:
     free(p.u.parent);
-    free(p.u.rank);
-    free(p.slot);
-    free(p.val);
+    chunk_free(&p);
     txbuf_free(&p.b);
     cl_scratch_free(&p.sc);
     return ch_err(err, "cluster: out of memory (%" PRIu64 " addresses)", p.c.addresses);
 }
 
-/* Name each cluster by its smallest member, in the parent array itself:
- * walking slots upward, a slot whose root is larger than itself is the
- * first (smallest) member met, so it becomes the root (the old root points
- * to it); every slot then points straight at its root. Slots follow the
- * store's dense index, which orders ids as numbers, so the smallest slot is
- * the smallest address id. */
-int cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta) {
+/* Name each cluster by its smallest member, counting the members in the
+ * same array. Parents point to smaller slots and roots are the smallest
+ * members (uf_union), so walking slots upward a slot's parent has already
+ * been visited. A visited name r holds r + (its members met so far - 1):
+ * never below r, and at most n_addr since the members are distinct slots
+ * from r up. Any other visited slot holds its name, which is below itself.
+ * So a parent's entry tells which it is, and a second walk reads the sizes
+ * and puts the names back. Slots follow the store's dense index, which
+ * orders ids as numbers, so the smallest slot is the smallest address id.
+ * Both walks are written without a branch on name or member: the two mix
+ * at random, and mispredicted branches would cost more than the walks. */
+void cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta) {
     for (uint32_t i = 1; i <= n_addr; i++) {
-        uint32_t r = uf_find(cid, i);
-        if (r > i) {
-            cid[r] = i;
-            r = i;
-        }
+        uint32_t p = cid[i], q = cid[p];
+        uint32_t r = q >= p ? p : q; /* a root (p == i) gets r == i */
         cid[i] = r;
+        cid[r] += p != i; /* one more member, unless i is the name itself */
     }
-    /* sizes, for the count and the largest: only members that are not the
-     * name touch the array; a name's size is 1 + its count */
-    uint32_t *size = calloc((size_t)n_addr + 1, sizeof *size);
-    if (!size) return -1;
-    for (uint32_t i = 1; i <= n_addr; i++)
-        if (cid[i] != i) size[cid[i]]++;
-    meta->clusters = 0;
-    meta->largest = meta->largest_size = 0;
+    uint64_t clusters = 0;
+    uint32_t largest = 0, largest_size = 0;
     for (uint32_t i = 1; i <= n_addr; i++) {
-        if (cid[i] != i) continue;
-        meta->clusters++;
-        if (size[i] + 1 > meta->largest_size) {
-            meta->largest_size = size[i] + 1;
-            meta->largest = i;
+        uint32_t c = cid[i];
+        bool name = c >= i;
+        uint32_t size = name ? c - i + 1 : 0;
+        cid[i] = name ? i : c;
+        clusters += name;
+        if (size > largest_size) { /* the smallest name wins a tie */
+            largest_size = size;
+            largest = i;
         }
     }
-    free(size);
-    if (meta->largest) meta->largest = ch_store_addr_id_at(s, meta->largest - 1);
-    return 0;
+    meta->clusters = clusters;
+    meta->largest = largest ? ch_store_addr_id_at(s, largest - 1) : 0;
+    meta->largest_size = largest_size;
 }
 
 int ch_cluster_build(const char *dbdir, const ch_cluster_opts *o, ch_cluster_meta *meta,

@@ -2,6 +2,7 @@
 #ifndef COINHOUND_CLUSTER_INTERNAL_H
 #define COINHOUND_CLUSTER_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "coinhound/cluster.h"
@@ -19,15 +20,22 @@ typedef struct cl_scratch {
 } cl_scratch;
 
 void cl_scratch_free(cl_scratch *sc);
+/* Could any rule fire on a tx with this many inputs and outputs? When not,
+ * its output values need not even be read. */
+bool cl_coinjoin_possible(uint64_t n_in, uint64_t n_out);
 /* ch_coinjoin_rules with caller-owned buffers; -1 on allocation failure. */
 int cl_coinjoin_rules(const ch_tx_shape *t, cl_scratch *sc, unsigned *mask);
 /* The most specific rule in a mask (the order of ch_coinjoin_classify). */
 ch_coinjoin_rule cl_pick_rule(unsigned mask);
 
-/* ---- union-find over address slots (the store's dense index + 1) ---- */
+/* ---- union-find over address slots (the store's dense index + 1) ----
+ * Linking by index: of two roots, the larger joins the smaller, so every
+ * slot's parent is at most the slot itself and each root is the smallest
+ * slot of its set, which is the name a cluster gets anyway. Naming then
+ * needs no search (cl_name_clusters), and no rank array is kept; with path
+ * halving the trees stay shallow in practice. */
 typedef struct uf {
-    uint32_t *parent;
-    uint8_t *rank; /* < 33 for 2^32 elements: a byte holds it */
+    uint32_t *parent; /* parent[x] <= x; parent[x] == x: a root */
 } uf;
 
 static inline uint32_t uf_find(uint32_t *p, uint32_t x) {
@@ -41,20 +49,16 @@ static inline uint32_t uf_find(uint32_t *p, uint32_t x) {
 static inline void uf_union(uf *u, uint32_t a, uint32_t b) {
     a = uf_find(u->parent, a);
     b = uf_find(u->parent, b);
-    if (a == b) return;
-    if (u->rank[a] < u->rank[b]) {
-        uint32_t t = a;
-        a = b;
-        b = t;
-    }
-    u->parent[b] = a;
-    if (u->rank[a] == u->rank[b]) u->rank[a]++;
+    if (a < b)
+        u->parent[b] = a;
+    else if (b < a)
+        u->parent[a] = b;
 }
 
-/* Turn the union-find parents cid[0..n_addr] into cluster names (each slot
- * -> the slot of its cluster's smallest member) and fill meta's clusters,
- * largest and largest_size. -1 when out of memory. */
-int cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta);
+/* Turn the union-find parents cid[0..n_addr] (linked by index, as uf_union
+ * does) into cluster names (each slot -> the slot of its cluster's smallest
+ * member) and fill meta's clusters, largest and largest_size. */
+void cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta);
 
 /* ---- the file ---- */
 #define CL_MAGIC   "CHCLUST\x01"

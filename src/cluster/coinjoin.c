@@ -43,6 +43,39 @@ static int cmp_u32(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* Sorts for the rules' small arrays: insertion sort up to a few dozen
+ * elements (CoinJoins are mostly that size), the library's qsort above.
+ * Any correct sort gives the same array, so the rules see the same runs. */
+#define SMALL_SORT 32
+
+static void sort_u64(uint64_t *v, size_t n) {
+    if (n > SMALL_SORT) {
+        qsort(v, n, sizeof *v, cmp_u64);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static void sort_u32(uint32_t *v, size_t n) {
+    if (n > SMALL_SORT) {
+        qsort(v, n, sizeof *v, cmp_u32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
 /* The output values as runs over a sorted copy. */
 typedef struct runs {
     const uint64_t *v;
@@ -76,7 +109,7 @@ static size_t most_common(const runs *r, uint64_t min, uint64_t *value) {
 /* Distinct input addresses; inputs without an address (0) each count. */
 static size_t distinct_inputs(const ch_tx_shape *t, uint32_t *sorted) {
     memcpy(sorted, t->in_addr, t->n_in * sizeof *sorted);
-    qsort(sorted, t->n_in, sizeof *sorted, cmp_u32);
+    sort_u32(sorted, t->n_in);
     size_t d = 0;
     for (size_t i = 0; i < t->n_in; i++)
         if (sorted[i] == 0 || i == 0 || sorted[i] != sorted[i - 1]) d++;
@@ -138,9 +171,22 @@ static bool rule_joinmarket(const ch_tx_shape *t, const runs *r, size_t distinct
     return n >= 3 && 2 * n >= t->n_out && n <= distinct && t->n_out > n;
 }
 
-/* Do two outputs carry the same value? Every rule needs that, and most
- * small transactions have none, so they skip the sorting. */
-static bool has_equal_outputs(const ch_tx_shape *t) {
+bool cl_coinjoin_possible(uint64_t n_in, uint64_t n_out) {
+    /* every rule needs at least 2 inputs and 3 outputs */
+    if (n_in < 2 || n_out < 3) return false;
+    /* Below 10 inputs only the generic, Whirlpool and JoinMarket rules can
+     * fire, and each needs one value shared by at least half the outputs
+     * but by no more outputs than there are inputs: so at most twice as
+     * many outputs as inputs. This rejects the common batch payment (few
+     * inputs, many outputs) before its values are even read. */
+    return n_in >= 10 || n_out <= 2 * n_in;
+}
+
+/* Can any rule fire, judging by cheap checks only? Most transactions
+ * fail them, and so skip the sorting. */
+static bool may_be_coinjoin(const ch_tx_shape *t) {
+    if (!cl_coinjoin_possible(t->n_in, t->n_out)) return false;
+    /* every rule needs two outputs of the same value */
     if (t->n_out > 16) return true; /* let the sorted runs decide */
     for (size_t i = 1; i < t->n_out; i++)
         for (size_t j = 0; j < i; j++)
@@ -150,13 +196,12 @@ static bool has_equal_outputs(const ch_tx_shape *t) {
 
 int cl_coinjoin_rules(const ch_tx_shape *t, cl_scratch *sc, unsigned *mask) {
     *mask = 0;
-    /* every rule needs at least 2 inputs, 3 outputs and a repeated value */
-    if (t->n_in < 2 || t->n_out < 3 || !has_equal_outputs(t)) return 0;
+    if (!may_be_coinjoin(t)) return 0;
     if (grow((void **)&sc->vals, &sc->cap_vals, t->n_out, sizeof *sc->vals) != 0 ||
         grow((void **)&sc->addrs, &sc->cap_addrs, t->n_in, sizeof *sc->addrs) != 0)
         return -1;
     memcpy(sc->vals, t->out_value, t->n_out * sizeof *sc->vals);
-    qsort(sc->vals, t->n_out, sizeof *sc->vals, cmp_u64);
+    sort_u64(sc->vals, t->n_out);
     runs r = {sc->vals, t->n_out};
     size_t distinct = distinct_inputs(t, sc->addrs);
     if (rule_generic(t, &r, distinct)) *mask |= 1u << CH_CJ_GENERIC;

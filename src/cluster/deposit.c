@@ -121,9 +121,8 @@ int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32
     p.role = calloc((size_t)n_addr + 1, 1);
     p.first_u = calloc((size_t)n_addr + 1, sizeof *p.first_u);
     p.u.parent = malloc(((size_t)n_addr + 1) * sizeof *p.u.parent);
-    p.u.rank = calloc((size_t)n_addr + 1, 1);
     p.ex = malloc((n_exch ? n_exch : 1) * sizeof *p.ex);
-    if (!p.role || !p.first_u || !p.u.parent || !p.u.rank || !p.ex) goto oom;
+    if (!p.role || !p.first_u || !p.u.parent || !p.ex) goto oom;
     for (uint32_t i = 0; i <= n_addr; i++)
         p.u.parent[i] = i;
     for (size_t i = 0; i < n_exch; i++) {
@@ -168,11 +167,9 @@ int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32
     free(p.ex);
     free(p.role);
     free(p.first_u);
-    free(p.u.rank);
     p.role = NULL;
     p.first_u = NULL;
-    p.u.rank = NULL;
-    if (cl_name_clusters(s, p.u.parent, n_addr, meta) != 0) goto oom;
+    cl_name_clusters(s, p.u.parent, n_addr, meta);
     *cid_out = p.u.parent;
     if (seconds) *seconds = ch_now() - t0;
     return 0;
@@ -181,7 +178,6 @@ oom:
     free(p.role);
     free(p.first_u);
     free(p.u.parent);
-    free(p.u.rank);
     return ch_err(err, "cluster: out of memory (%" PRIu64 " addresses)", c.addresses);
 }
 
