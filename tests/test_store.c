@@ -5,6 +5,7 @@
  * clean build would have it. */
 #include "support/testutil.h"
 #include "support/storecmp.h"
+#include "support/genchain.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -111,6 +112,7 @@ static void test_agrees_with_expected(void **state) {
         for (uint64_t o = of; o < of + on; o++)
             vout += CH_OUT_VALUE(ch_store_output(s, o));
         if (!coinbase) assert_true(vin >= vout);
+        assert_true(*ch_store_tx_in_value(s, t) == vin); /* txvin.col */
     }
     /* the first bitcoin payment: block 170, Satoshi -> Hal Finney, 10 BTC */
     ch_hash256 pay;
@@ -310,6 +312,37 @@ static void test_kill9_at_random_points(void **state) {
     free(blocks);
 }
 
+/* txvin.col on a generated chain (multi-input spends, consolidations,
+ * sweeps): each tx's in-value is the sum of the outputs its inputs spend,
+ * found through the inputs; a coinbase's is 0; the fee is never negative. */
+static void test_in_values_on_generated_chain(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 977, 4000);
+    ch_store_counts c;
+    ch_store_get_counts(g.s, &c);
+    uint64_t multi = 0;
+    for (uint64_t t = 0; t < c.txs; t++) {
+        uint64_t first, n, vin = 0, vout = 0, of, on;
+        ch_store_tx_inputs(g.s, t, &first, &n);
+        for (uint64_t i = first; i < first + n; i++) {
+            int64_t o = ch_store_input_spent_output(g.s, i);
+            if (o >= 0) vin += CH_OUT_VALUE(ch_store_output(g.s, (uint64_t)o));
+        }
+        multi += n > 1;
+        ch_store_tx_outputs(g.s, t, &of, &on);
+        for (uint64_t o = of; o < of + on; o++)
+            vout += CH_OUT_VALUE(ch_store_output(g.s, o));
+        uint64_t got = *ch_store_tx_in_value(g.s, t);
+        if (got != vin)
+            fail_msg("tx %llu: txvin %llu, inputs spend %llu", (unsigned long long)t,
+                     (unsigned long long)got, (unsigned long long)vin);
+        if (vin) assert_true(vin >= vout);
+    }
+    assert_true(multi > c.txs / 20); /* the chain has multi-input spends to sum */
+    tu_genchain_close(&g);
+}
+
 static void test_unknown_ids(void **state) {
     (void)state;
     char *blocks = fixture_dup(BLK_DIR);
@@ -363,6 +396,7 @@ int main(void) {
         cmocka_unit_test(test_reorg_replaces_stale_tip),
         cmocka_unit_test(test_corrupt_input_leaves_store_unchanged),
         cmocka_unit_test(test_kill9_at_random_points),
+        cmocka_unit_test(test_in_values_on_generated_chain),
         cmocka_unit_test(test_unknown_ids),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

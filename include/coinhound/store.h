@@ -17,6 +17,10 @@
  *                              P2SH, P2WPKH, EVM): a kind/version tag + bytes
  *   addrs32.col  34 bytes       the others (P2WSH, P2TR, other witness
  *                              programs): tag, length, up to 32 bytes
+ *   txvin.col    uint64        the value a tx's inputs spend (0 for a
+ *                              coinbase): its fee is this less its outputs,
+ *                              and a forward trace needs no input to share
+ *                              a tx out
  *   index/       LMDB: "txid", "addr", "block", "farprev", "meta"
  *
  * Address ids are dense per class: 1, 2, ... for 20-byte addresses and
@@ -58,7 +62,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/model.h"
 
-#define CH_STORE_FORMAT_VERSION 1
+#define CH_STORE_FORMAT_VERSION 2          /* 2: txvin.col */
 #define CH_NO_TX                UINT32_MAX /* "no transaction": a coinbase input's source */
 
 /* On-disk records (little-endian, as the machine writes them). */
@@ -189,6 +193,9 @@ const ch_tx_rec *ch_store_tx(const ch_store *s, uint64_t tx);
 const ch_in_rec *ch_store_input(const ch_store *s, uint64_t in);
 const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out);
 void ch_store_txid(const ch_store *s, uint64_t tx, ch_hash256 *txid);
+
+/* The value tx's inputs spend, in satoshi (0 for a coinbase; UTXO stores). */
+const uint64_t *ch_store_tx_in_value(const ch_store *s, uint64_t tx);
 
 /* Inputs/outputs of tx: [first, first + n). */
 void ch_store_tx_inputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n);

@@ -76,7 +76,7 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
 static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
     uint64_t tx = ch_col_count(&s->col[COL_TXS]), existing, key = 0;
-    if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 1 holds at most 2^32-2 transactions");
+    if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 2 holds at most 2^32-2 transactions");
     /* A duplicate txid (BIP30's two coinbases) is stored again; lookups
      * find the earlier one. */
     if (find_tx(s, txid, &existing, &key, err) < 0) return -1;
@@ -86,8 +86,10 @@ static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_erro
                                     ((uint64_t)(size < 0xffffff ? size : 0xffffff) << 40),
                    .first_out = ch_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS])};
     ch_hot_entry *e = ch_hot_put(&s->tx_hot, key);
+    uint64_t vin = 0; /* the inputs add their values as they come */
     if (!e || ch_col_append(&s->col[COL_TXS], &r) == UINT64_MAX ||
-        ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX)
+        ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX ||
+        (!s->account && ch_col_append(&s->col[COL_TXVIN], &vin) == UINT64_MAX))
         return ch_err(err, "out of memory");
     e->aux = tx;
     s->cur_tx = tx;
@@ -123,11 +125,14 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o->spent - 1);
     }
+    uint64_t value = CH_OUT_VALUE(o);
     uint32_t mark = (uint32_t)s->cur_tx + 1;
     if (ch_col_patch(outs, first + vout, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
         return -1;
     ch_in_rec r = {.spent_tx = (uint32_t)prev, .vout = vout};
     if (ch_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    /* the tx's record is pending (written at the commit), so it can grow */
+    *(uint64_t *)ch_col_at(&s->col[COL_TXVIN], s->cur_tx) += value;
     return 0;
 }
 

@@ -12,7 +12,7 @@
 
 static const char *const COL_FILES[COL_COUNT] = {
     "blocks.col",  "txs.col",  "txids.col", "ins.col",   "outs.col",  "outprev.col", "addrs20.col",
-    "addrs32.col", "etxs.col", "xfers.col", "xprev.col", "bxfer.col", "signals.col",
+    "addrs32.col", "etxs.col", "xfers.col", "xprev.col", "bxfer.col", "signals.col", "txvin.col",
 };
 static const size_t COL_REC[COL_COUNT] = {
     sizeof(ch_block_rec),
@@ -28,11 +28,12 @@ static const size_t COL_REC[COL_COUNT] = {
     2 * sizeof(uint32_t),
     sizeof(ch_bxfer_rec),
     sizeof(ch_signal_rec),
+    sizeof(uint64_t),
 };
 /* the meta key of each column's committed length */
 static const char *const COL_META[COL_COUNT] = {
     "n_blocks",  "n_txs",  "n_txids", "n_ins",   "n_outs",  "n_outprev", "n_addrs20",
-    "n_addrs32", "n_etxs", "n_xfers", "n_xprev", "n_bxfer", "n_signals",
+    "n_addrs32", "n_etxs", "n_xfers", "n_xprev", "n_bxfer", "n_signals", "n_txvin",
 };
 
 /* Which columns each kind of store keeps; the others are not created (an
@@ -42,6 +43,7 @@ static bool col_used(int i, bool account) {
     case COL_INS:
     case COL_OUTS:
     case COL_OUTPREV:
+    case COL_TXVIN:
         return !account;
     case COL_ETXS:
     case COL_XFERS:
@@ -502,6 +504,10 @@ const ch_block_rec *ch_store_block(const ch_store *s, uint32_t height) {
 
 const ch_tx_rec *ch_store_tx(const ch_store *s, uint64_t tx) {
     return ch_col_at(&s->col[COL_TXS], tx);
+}
+
+const uint64_t *ch_store_tx_in_value(const ch_store *s, uint64_t tx) {
+    return ch_col_at(&s->col[COL_TXVIN], tx);
 }
 
 const ch_in_rec *ch_store_input(const ch_store *s, uint64_t in) {

@@ -29,6 +29,7 @@ enum {
     COL_XPREV,   /* account chains: uint32 pair per transfer */
     COL_BXFER,   /* account chains: ch_bxfer_rec per block */
     COL_SIGNALS, /* account chains: ch_signal_rec, poisoning signals */
+    COL_TXVIN,   /* UTXO chains: uint64 per tx, the value its inputs spend */
     COL_COUNT
 };
 

@@ -267,6 +267,7 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
 
     uint64_t keep[COL_COUNT] = {height,  cut_tx,  cut_tx,    cut_in,
                                 cut_out, cut_out, cut20 - 1, (cut32 & ~CH_ADDR_ID_WIDE) - 1};
+    keep[COL_TXVIN] = cut_tx;
     utxo_cut uc = {height, cut_tx, cut_out, cut20, cut32};
     if (apply_cut(s, height, keep, cut_utxo, &uc, err) != 0) {
         free(unmark.v);
