@@ -12,10 +12,13 @@
  *
  * The trace runs twice per round: with the heap only (the walk for sparse
  * traces) and with the engine's choice (heap, then the tx-order sweep once
- * the frontier is dense); their totals must agree to the unit. Each walk is
- * timed --runs times (default 5), interleaved; the best and the spread
- * (slowest / best) are printed, in wall-clock time and in the thread's CPU
- * time (a shared machine steals the CPU, which wall-clock time counts). */
+ * the frontier is dense); their totals must agree to the unit. The walk
+ * (ch_trace_run: every tx reached shared out, totals known) is timed on its
+ * own, then with the per-address results summed (ch_trace_collect: what the
+ * trace command prints). Each is timed --runs times (default 5),
+ * interleaved; the best and the spread (slowest / best) are printed, in
+ * wall-clock time and in the thread's CPU time (a shared machine steals the
+ * CPU, which wall-clock time counts). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +101,9 @@ static uint64_t bfs(ch_store *s, uint64_t src, uint64_t *txs_reached) {
     return edges;
 }
 
-static int trace_once(ch_store *s, uint64_t src, int walk, ch_trace_totals *tot, timing *m) {
+/* One trace: the walk timed into m, the walk and the results into r. */
+static int trace_once(ch_store *s, uint64_t src, int walk, ch_trace_totals *tot, timing *m,
+                      timing *r) {
     ch_trace_opts o;
     ch_trace_opts_init(&o);
     o.policy = CH_POLICY_HAIRCUT;
@@ -114,7 +119,13 @@ static int trace_once(ch_store *s, uint64_t src, int walk, ch_trace_totals *tot,
         fprintf(stderr, "trace: %s\n", err.msg);
         return -1;
     }
-    timing_add(m, now() - t0, cpu_now() - c0);
+    double t1 = now(), c1 = cpu_now();
+    timing_add(m, t1 - t0, c1 - c0);
+    if (ch_trace_collect(t, &err) != 0) {
+        fprintf(stderr, "trace: %s\n", err.msg);
+        return -1;
+    }
+    timing_add(r, now() - t0, cpu_now() - c0);
     ch_trace_get_totals(t, tot);
     ch_trace_free(t);
     return 0;
@@ -198,15 +209,15 @@ int main(int argc, char **argv) {
            100.0 * (double)best_reach / (double)c.txs);
 
     /* best of `runs` for each, interleaved */
-    timing tb = {1e30, 0, 1e30, 0}, th = tb, ta = tb;
+    timing tb = {1e30, 0, 1e30, 0}, th = tb, ta = tb, thr = tb, tar = tb;
     uint64_t eb = 0, rb = 0;
     ch_trace_totals heap, tot;
     for (int r = 0; r < runs; r++) {
         double t0 = now(), c0 = cpu_now();
         eb = bfs(s, best, &rb);
         timing_add(&tb, now() - t0, cpu_now() - c0);
-        if (trace_once(s, best, TR_WALK_HEAP, &heap, &th) != 0) return 2;
-        if (trace_once(s, best, TR_WALK_AUTO, &tot, &ta) != 0) return 2;
+        if (trace_once(s, best, TR_WALK_HEAP, &heap, &th, &thr) != 0) return 2;
+        if (trace_once(s, best, TR_WALK_AUTO, &tot, &ta, &tar) != 0) return 2;
     }
     bool same = tot.landed == heap.landed && tot.held == heap.held && tot.fees == heap.fees &&
                 tot.below_min == heap.below_min && tot.txs == heap.txs &&
@@ -215,13 +226,15 @@ int main(int argc, char **argv) {
     timing_print("BFS baseline:", &tb, rb, eb);
     timing_print("haircut, heap:", &th, heap.txs, heap.edge_visits);
     timing_print("haircut, engine:", &ta, tot.txs, tot.edge_visits);
+    timing_print("engine + results:", &tar, tot.txs, tot.edge_visits);
     double rate_b = (double)eb / tb.best, rate_t = (double)tot.edge_visits / ta.best;
     double cpu_b = (double)eb / tb.cpu_best, cpu_t = (double)tot.edge_visits / ta.cpu_best;
     printf("heap and engine walks agree: %s\n", same ? "yes" : "NO");
+    double rate_r = (double)tot.edge_visits / tar.best;
     printf("ratio engine/BFS: %.2f (CPU %.2f); engine/heap %.2f; target 50M edge visits/s %s"
-           " (wall %.1fM, CPU %.1fM)\n",
+           " by the walk (wall %.1fM, CPU %.1fM), %s with the results summed (wall %.1fM)\n",
            rate_t / rate_b, cpu_t / cpu_b, th.best / ta.best, rate_t >= TARGET ? "MET" : "NOT met",
-           rate_t / 1e6, cpu_t / 1e6);
+           rate_t / 1e6, cpu_t / 1e6, rate_r >= TARGET ? "met" : "not met", rate_r / 1e6);
     if (!same) return 1;
     ch_store_close(s);
     if (!keep) {

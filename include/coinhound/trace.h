@@ -143,7 +143,14 @@ int ch_trace_add_address(ch_trace *t, uint32_t addr_id, ch_error *err);
  * or address is not in the store (err says which), -1 when malformed. */
 int ch_trace_add_from_string(ch_trace *t, const char *from, ch_error *err);
 
+/* Walk: afterwards the totals are known. Landings and holdings are summed
+ * per address when first asked for (a trace that wants only its totals, or
+ * only its landings, does not pay for summing millions of held outputs). */
 int ch_trace_run(ch_trace *t, ch_error *err);
+/* Sum landings and holdings per address, once (after run). ch_trace_landings
+ * and ch_trace_holdings do it when first called and give empty lists if it
+ * fails; call this first to see why. -1 when out of memory. */
+int ch_trace_collect(ch_trace *t, ch_error *err);
 
 typedef struct ch_trace_totals {
     ch_taint_sum source;     /* taint put in at the sources */
@@ -176,8 +183,8 @@ typedef struct ch_trace_landing {
 /* Holdings (forward), one per address (0 = outputs without an address),
  * largest first. */
 typedef struct ch_trace_holding {
+    ch_taint_sum amount; /* first: the 128-bit field sets the alignment */
     uint32_t addr;
-    ch_taint_sum amount;
     uint32_t outputs;
 } ch_trace_holding;
 

@@ -621,7 +621,7 @@ int cmd_trace(int argc, char **argv) {
         rc = 1;
         goto done;
     }
-    if (ch_trace_run(t, &err) != 0) goto fail;
+    if (ch_trace_run(t, &err) != 0 || ch_trace_collect(t, &err) != 0) goto fail;
     if (format == OPT_JSON)
         print_json(t, s, &o, from);
     else if (format == OPT_CSV)

@@ -93,7 +93,7 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
     ch_trace *t = NULL;
     rc = -1;
     if (ch_trace_new(s, &to, &t, err) != 0 || ch_trace_add_address(t, id, err) != 0 ||
-        ch_trace_run(t, err) != 0)
+        ch_trace_run(t, err) != 0 || ch_trace_collect(t, err) != 0)
         goto out;
     ch_trace_totals tot;
     ch_trace_get_totals(t, &tot);

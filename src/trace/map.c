@@ -2,6 +2,7 @@
  * binary min-heap and array growth. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "trace/trace_internal.h"
 
@@ -15,6 +16,29 @@ int tr_grow(void **p, size_t *cap, size_t need, size_t sz) {
     *p = q;
     *cap = c;
     return 0;
+}
+
+/* The length sits in front of the block, where tr_big_free finds it. */
+#define BIG_HEAD 64
+
+void *tr_big_alloc(size_t n, size_t sz) {
+    if (n && sz > (SIZE_MAX - BIG_HEAD) / n) return NULL;
+    size_t len = n * sz + BIG_HEAD;
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    /* a hint: where the kernel keeps huge pages for those who ask, a random
+     * access costs one TLB entry per 2 MiB instead of per 4 KiB */
+    madvise(p, len, MADV_HUGEPAGE);
+    memcpy(p, &len, sizeof len);
+    return p + BIG_HEAD;
+}
+
+void tr_big_free(void *p) {
+    if (!p) return;
+    uint8_t *base = (uint8_t *)p - BIG_HEAD;
+    size_t len;
+    memcpy(&len, base, sizeof len);
+    munmap(base, len);
 }
 
 static int map_alloc(tr_map *m, size_t cap) {

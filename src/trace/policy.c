@@ -6,10 +6,11 @@
 __extension__ typedef unsigned __int128 u128;
 
 /* floor(c * taint / total), c <= total. The product needs 128 bits only
- * when it passes 2^64, which a 64-bit fast path avoids in the common case. */
+ * when it passes 2^64: a 64-bit division does the common case. */
 static inline uint64_t scaled(uint64_t c, uint64_t taint, uint64_t total) {
     if (c == total) return taint;
-    if (taint == 0 || c <= UINT64_MAX / taint) return c * taint / total;
+    uint64_t p;
+    if (!__builtin_mul_overflow(c, taint, &p)) return p / total;
     return (uint64_t)((u128)c * taint / total);
 }
 

@@ -18,24 +18,17 @@ static int cmp_hold(const void *pa, const void *pb) {
     return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
-/* Landings and holdings are summed per address by sorting the entries by
- * address rather than through a hash map: a trace holds millions of
- * entries, and a map over as many addresses costs a cache miss per entry,
- * where an LSD radix sort streams through memory. */
-typedef struct tr_agg {
-    uint64_t key;    /* address << 32 | entry: stable sorting keeps entry order */
-    uint64_t amount; /* the entry's */
-} tr_agg;
-
-/* Sort a[0..n) by the address half of the key (11-bit digits, skipping
- * digits all keys share); tmp holds n. Returns the sorted array (a or tmp). */
-static tr_agg *sort_by_addr(tr_agg *a, tr_agg *tmp, size_t n) {
+/* Holdings are summed per address by sorting the held outputs by address
+ * rather than through a hash map or a table over every address: a trace
+ * can hold millions, and either costs a cache miss per output, where an LSD
+ * radix sort (11-bit digits, as many as the largest slot needs) streams
+ * through memory. Returns the sorted array (a or tmp). */
+static tr_held *sort_held(tr_held *a, tr_held *tmp, size_t n, uint32_t max_slot) {
     size_t cnt[2048];
-    for (unsigned shift = 32; shift < 64; shift += 11) {
+    for (unsigned shift = 0; shift < 32 && (max_slot >> shift); shift += 11) {
         memset(cnt, 0, sizeof cnt);
         for (size_t i = 0; i < n; i++)
-            cnt[(a[i].key >> shift) & 2047]++;
-        if (n && cnt[(a[0].key >> shift) & 2047] == n) continue; /* one digit value */
+            cnt[(a[i].slot >> shift) & 2047]++;
         size_t sum = 0;
         for (size_t d = 0; d < 2048; d++) {
             size_t c = cnt[d];
@@ -43,74 +36,83 @@ static tr_agg *sort_by_addr(tr_agg *a, tr_agg *tmp, size_t n) {
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i].key >> shift) & 2047]++] = a[i];
-        tr_agg *x = a;
+            tmp[cnt[(a[i].slot >> shift) & 2047]++] = a[i];
+        tr_held *x = a;
         a = tmp;
         tmp = x;
     }
     return a;
 }
 
-int tr_collect(ch_trace *t, ch_error *err) {
-    size_t n_l = 0, n_h = 0;
-    for (size_t i = 0; i < t->n_e; i++) {
-        n_l += t->e[i].state == ST_LANDING;
-        n_h += t->e[i].state == ST_HOLDING;
+/* Sum the sorted held outputs per address into t->hold. */
+static int sum_held(ch_trace *t, tr_held *h, size_t n) {
+    tr_held *tmp = tr_big_alloc(n, sizeof *tmp);
+    if (!tmp) return -1;
+    const tr_held *s = sort_held(h, tmp, n, (uint32_t)t->n_addrs);
+    size_t groups = 0;
+    for (size_t i = 0; i < n; i++)
+        groups += i == 0 || s[i].slot != s[i - 1].slot;
+    t->hold = malloc((groups ? groups : 1) * sizeof *t->hold);
+    if (!t->hold) {
+        tr_big_free(tmp);
+        return -1;
     }
-    size_t n = n_l + n_h;
-    tr_agg *a = malloc((n ? n : 1) * sizeof *a), *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    if (!a || !tmp) {
-        free(a);
-        free(tmp);
-        return ch_err(err, "out of memory");
-    }
-    /* landings first, holdings after, each sorted by address on its own */
-    size_t il = 0, ih = n_l;
-    for (size_t i = 0; i < t->n_e; i++) {
-        const tr_entry *e = &t->e[i];
-        if (e->state != ST_LANDING && e->state != ST_HOLDING) continue;
-        tr_agg g = {(uint64_t)t->outs[e->out].addr << 32 | i, e->amount};
-        a[e->state == ST_LANDING ? il++ : ih++] = g;
-    }
-    tr_agg *land = sort_by_addr(a, tmp, n_l);
-    tr_agg *hold = sort_by_addr(a + n_l, tmp + n_l, n_h);
-    size_t groups_l = 0, groups_h = 0;
-    for (size_t i = 0; i < n_l; i++)
-        groups_l += i == 0 || land[i].key >> 32 != land[i - 1].key >> 32;
-    for (size_t i = 0; i < n_h; i++)
-        groups_h += i == 0 || hold[i].key >> 32 != hold[i - 1].key >> 32;
-    t->land = calloc(groups_l ? groups_l : 1, sizeof *t->land);
-    t->hold = calloc(groups_h ? groups_h : 1, sizeof *t->hold);
-    if (!t->land || !t->hold) {
-        free(a);
-        free(tmp);
-        return ch_err(err, "out of memory");
-    }
-    for (size_t i = 0; i < n_l; i++) {
-        uint32_t addr = (uint32_t)(land[i].key >> 32);
-        const tr_entry *e = &t->e[(uint32_t)land[i].key];
-        if (i == 0 || addr != t->land[t->n_land - 1].addr) {
-            ch_trace_landing *l = &t->land[t->n_land++];
-            l->addr = addr;
-            l->hops = UINT32_MAX;
-            ch_labels_get(t->o.labels, addr, &l->label);
-        }
-        ch_trace_landing *l = &t->land[t->n_land - 1];
-        l->amount += land[i].amount;
-        l->outputs++;
-        if (e->hops < l->hops || (e->hops == l->hops && e->out < l->out)) {
-            l->hops = e->hops;
-            l->out = e->out;
-        }
-    }
-    for (size_t i = 0; i < n_h; i++) {
-        uint32_t addr = (uint32_t)(hold[i].key >> 32);
-        if (i == 0 || addr != t->hold[t->n_hold - 1].addr) t->hold[t->n_hold++].addr = addr;
-        t->hold[t->n_hold - 1].amount += hold[i].amount;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || s[i].slot != s[i - 1].slot)
+            t->hold[t->n_hold++] = (ch_trace_holding){.amount = 0, .addr = s[i].addr};
+        t->hold[t->n_hold - 1].amount += s[i].amount;
         t->hold[t->n_hold - 1].outputs++;
     }
-    free(a);
-    free(tmp);
+    tr_big_free(tmp);
+    return 0;
+}
+
+/* Landings are few (outputs at services): a plain sort. */
+static int cmp_landed(const void *pa, const void *pb) {
+    const tr_landed *a = pa, *b = pb;
+    return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+int tr_collect(ch_trace *t, ch_error *err) {
+    /* the entries' landed and held outputs join the dense sweep's lists */
+    tr_dense *d = &t->dn;
+    for (size_t i = 0; i < t->n_e; i++) {
+        const tr_entry *e = &t->e[i];
+        uint32_t addr = t->outs[e->out].addr;
+        if (e->state == ST_LANDING) {
+            if (tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
+                return ch_err(err, "out of memory");
+            d->land_v[d->n_land++] = (tr_landed){addr, e->hops, e->out, e->amount};
+        } else if (e->state == ST_HOLDING) {
+            if (tr_grow((void **)&d->hold_v, &d->cap_hold, d->n_hold + 1, sizeof *d->hold_v) != 0)
+                return ch_err(err, "out of memory");
+            d->hold_v[d->n_hold++] = (tr_held){tr_slot(t, addr), addr, e->amount};
+        }
+    }
+    size_t n_l = d->n_land;
+    tr_landed *land = d->land_v;
+    qsort(land, n_l, sizeof *land, cmp_landed);
+    size_t groups_l = 0;
+    for (size_t i = 0; i < n_l; i++)
+        groups_l += i == 0 || land[i].addr != land[i - 1].addr;
+    t->land = calloc(groups_l ? groups_l : 1, sizeof *t->land);
+    if (!t->land || sum_held(t, d->hold_v, d->n_hold) != 0) return ch_err(err, "out of memory");
+    for (size_t i = 0; i < n_l; i++) {
+        const tr_landed *x = &land[i];
+        if (i == 0 || x->addr != t->land[t->n_land - 1].addr) {
+            ch_trace_landing *l = &t->land[t->n_land++];
+            l->addr = x->addr;
+            l->hops = UINT32_MAX;
+            ch_labels_get(t->o.labels, x->addr, &l->label);
+        }
+        ch_trace_landing *l = &t->land[t->n_land - 1];
+        l->amount += x->amount;
+        l->outputs++;
+        if (x->hops < l->hops || (x->hops == l->hops && x->out < l->out)) {
+            l->hops = x->hops;
+            l->out = x->out;
+        }
+    }
     return 0;
 }
 
@@ -122,13 +124,26 @@ static void sort_results(ch_trace *t) {
     if (t->n_hold) qsort(t->hold, t->n_hold, sizeof *t->hold, cmp_hold);
 }
 
+int ch_trace_collect(ch_trace *t, ch_error *err) {
+    if (!t->ran) return ch_err(err, "the trace has not run");
+    if (t->collected) return t->collect_failed ? ch_err(err, "out of memory") : 0;
+    t->collected = true;
+    if (tr_collect(t, err) == 0) return 0;
+    t->collect_failed = true;
+    return -1;
+}
+
 size_t ch_trace_landings(ch_trace *t, const ch_trace_landing **out) {
+    *out = NULL;
+    if (ch_trace_collect(t, NULL) != 0) return 0;
     sort_results(t);
     *out = t->land;
     return t->n_land;
 }
 
 size_t ch_trace_holdings(ch_trace *t, const ch_trace_holding **out) {
+    *out = NULL;
+    if (ch_trace_collect(t, NULL) != 0) return 0;
     sort_results(t);
     *out = t->hold;
     return t->n_hold;
@@ -141,7 +156,7 @@ size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max) {
         t->by_out_built = true;
     }
     uint32_t i = tr_map_get(&t->by_out, out);
-    if (i == TR_NONE) return 0;
+    if (i == TR_NONE) return tr_dense_path(t, out, path, max);
     size_t n = t->e[i].hops + 1;
     /* walk back from the output to its source, filling from the end */
     for (size_t k = n; k > 0 && i != TR_NONE; k--) {
@@ -169,7 +184,7 @@ int ch_trace_foreach_flow(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
         int rc = fn(&f, ctx);
         if (rc) return rc;
     }
-    return 0;
+    return tr_dense_foreach(t, fn, ctx); /* in entry order: they came after */
 }
 
 const char *ch_taint_str(ch_taint_sum v, char out[64]) {

@@ -62,32 +62,8 @@ void ch_trace_opts_init(ch_trace_opts *o) {
 
 /* ---- the store's columns ---------------------------------------------- */
 
-#define FIRST_IN(r) ((r)->first_in_size & ((1ULL << 40) - 1))
-
-static inline void tx_ins(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
-    uint64_t end = tx + 1 < t->n_txs ? FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
-    *first = FIRST_IN(&t->txs[tx]);
-    *n = end - *first;
-}
-
-static inline void tx_outs(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
-    uint64_t end = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
-    *first = t->txs[tx].first_out;
-    *n = end - *first;
-}
-
-static inline uint64_t out_value(const ch_trace *t, uint64_t o) {
-    return CH_OUT_VALUE(&t->outs[o]);
-}
-
-static inline int64_t out_spender(const ch_trace *t, uint64_t o) {
-    uint32_t sp = t->outs[o].spent;
-    if (sp == 0 || sp > t->n_txs) return -1;
-    return (int64_t)sp - 1;
-}
-
 /* The tx that created output o: the last tx whose first output is <= o. */
-static uint32_t out_tx(const ch_trace *t, uint64_t o) {
+uint32_t tr_out_tx(const ch_trace *t, uint64_t o) {
     uint64_t lo = 0, hi = t->n_txs;
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
@@ -147,6 +123,9 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     if (c.txs) t->txs = ch_store_tx(s, 0);
     if (c.inputs) t->ins = ch_store_input(s, 0);
     if (c.outputs) t->outs = ch_store_output(s, 0);
+    if (c.txs && !ch_store_is_account(s)) t->vin = ch_store_tx_in_value(s, 0);
+    t->n_narrow = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
+    t->n_addrs = c.addresses;
     if (o->min_amount > UINT64_MAX / CH_TAINT_ONE) {
         ch_trace_free(t);
         return ch_err(err, "--min-amount too large");
@@ -180,10 +159,11 @@ void ch_trace_free(ch_trace *t) {
     free(t->sc_part);
     free(t->land);
     free(t->hold);
-    free(t->sw_bits);
-    free(t->sw_acc);
-    free(t->sw_head);
+    tr_big_free(t->sw_bits);
+    tr_big_free(t->sw_acc);
+    tr_big_free(t->sw_head);
     free(t->sw_next);
+    tr_dense_free(t);
     free(t);
 }
 
@@ -236,9 +216,9 @@ int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
     if (o >= t->n_outs)
         return ch_err(err, "output %llu is not in the store", (unsigned long long)o);
     if (tr_map_get(&t->src, o) != TR_NONE) return 0;
-    uint64_t v = out_value(t, o);
+    uint64_t v = tr_out_value(t, o);
     uint32_t ei;
-    if (new_entry(t, o, v * CH_TAINT_ONE, out_tx(t, o), TR_NONE, 0, &ei) != 0 ||
+    if (new_entry(t, o, v * CH_TAINT_ONE, tr_out_tx(t, o), TR_NONE, 0, &ei) != 0 ||
         tr_map_put(&t->src, o, ei) != 0)
         return ch_err(err, "out of memory");
     t->e[ei].source = 1;
@@ -251,7 +231,7 @@ int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
 int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err) {
     if (tx >= t->n_txs) return ch_err(err, "tx %llu is not in the store", (unsigned long long)tx);
     uint64_t fo, no;
-    tx_outs(t, tx, &fo, &no);
+    tr_tx_outs(t, tx, &fo, &no);
     for (uint64_t i = 0; i < no; i++)
         if (ch_trace_add_output(t, fo + i, err) != 0) return -1;
     return 0;
@@ -278,7 +258,7 @@ static bool is_stop(const ch_trace *t, const char *cat) {
     return false;
 }
 
-static bool at_service(ch_trace *t, uint64_t o) {
+bool tr_at_service(ch_trace *t, uint64_t o) {
     uint32_t a = t->outs[o].addr;
     ch_label l;
     return a && t->o.labels && t->n_stop && ch_labels_get(t->o.labels, a, &l) == 1 &&
@@ -319,14 +299,14 @@ static int sweep_push(ch_trace *t, uint32_t ei, uint64_t sp) {
  * unspent), or it waits in the heap (or the sweep) for its next tx. */
 static int route(ch_trace *t, uint32_t ei, bool may_land) {
     tr_entry *e = &t->e[ei];
-    if (may_land && at_service(t, e->out)) {
+    if (may_land && tr_at_service(t, e->out)) {
         e->state = ST_LANDING;
         t->tot.landed += e->amount;
         return 0;
     }
     uint32_t key;
     if (t->o.direction == CH_TRACE_FORWARD) {
-        int64_t sp = out_spender(t, e->out);
+        int64_t sp = tr_out_spender(t, e->out);
         if (sp < 0) {
             e->state = ST_HOLDING;
             t->tot.held += e->amount;
@@ -364,7 +344,7 @@ static int place(ch_trace *t, uint64_t o, uint32_t creator, uint64_t amount, uin
     return route(t, ei, true);
 }
 
-static int grow_scratch(ch_trace *t, uint64_t n) {
+int tr_grow_scratch(ch_trace *t, uint64_t n) {
     if (n + 1 <= t->cap_sc) return 0;
     size_t cap = t->cap_sc ? t->cap_sc : 64;
     while (cap < n + 1)
@@ -461,7 +441,7 @@ static uint64_t gather(const ch_trace *t, const uint32_t *pend, size_t m, uint32
 
 /* Is tx, reached in `hops`, beyond max_hops or outside the window? The
  * state its waiting entries get then, or 0. */
-static uint8_t cut_state(ch_trace *t, uint32_t tx, uint32_t hops) {
+uint8_t tr_cut_state(ch_trace *t, uint32_t tx, uint32_t hops) {
     if (t->o.max_hops && hops + 1 > t->o.max_hops) return ST_CUT_HOPS;
     if (t->o.since || t->o.until) {
         uint32_t tm = tx_time(t, tx);
@@ -474,7 +454,7 @@ static uint8_t cut_state(ch_trace *t, uint32_t tx, uint32_t hops) {
 /* Stop before processing tx when it is beyond max_hops or outside the
  * window: its tainted entries stay where they are, counted. */
 static bool cut(ch_trace *t, uint32_t tx, const uint32_t *pend, size_t m, uint32_t hops) {
-    uint8_t st = cut_state(t, tx, hops);
+    uint8_t st = tr_cut_state(t, tx, hops);
     if (!st) return false;
     for (size_t i = 0; i < m; i++) {
         tr_entry *e = &t->e[pend[i]];
@@ -518,12 +498,12 @@ static uint32_t pend_find(const ch_trace *t, const uint32_t *pend, size_t m, uin
 static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t parent, uint32_t hops,
                          uint32_t *pend, size_t m) {
     uint64_t fi, ni, fo, no;
-    tx_ins(t, tx, &fi, &ni);
-    tx_outs(t, tx, &fo, &no);
+    tr_tx_ins(t, tx, &fi, &ni);
+    tr_tx_outs(t, tx, &fo, &no);
     t->tot.txs++;
     t->tot.edge_visits += ni + no;
     hops++;
-    if (grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
+    if (tr_grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
     bool fifo = is_fifo(t);
     if (fifo && m > 8) qsort_r(pend, m, sizeof *pend, cmp_pend_out, t);
 
@@ -537,7 +517,7 @@ static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t pare
             continue;
         }
         uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-        val[i] = out_value(t, o);
+        val[i] = tr_out_value(t, o);
         vin += val[i];
         if (fifo) t->sc_ent[i] = pend_find(t, pend, m, o);
     }
@@ -547,7 +527,7 @@ static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t pare
     /* from here on val holds the parts: outputs, then the fee */
     uint64_t vout = 0;
     for (uint64_t j = 0; j < no; j++)
-        vout += val[j] = out_value(t, fo + j);
+        vout += val[j] = tr_out_value(t, fo + j);
     uint64_t fee = vin > vout ? vin - vout : 0;
     val[no] = fee;
 
@@ -593,8 +573,8 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     for (size_t i = 0; i < m; i++)
         t->e[pend[i]].state = ST_DONE;
     uint64_t fi, ni, fo, no;
-    tx_ins(t, tx, &fi, &ni);
-    tx_outs(t, tx, &fo, &no);
+    tr_tx_ins(t, tx, &fi, &ni);
+    tr_tx_outs(t, tx, &fo, &no);
     t->tot.txs++;
     t->tot.edge_visits += ni + no;
     hops++;
@@ -602,14 +582,14 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
         t->tot.coinbase += taint;
         return 0;
     }
-    if (grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
+    if (tr_grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
     uint64_t *val = t->sc_val;
     bool fifo = is_fifo(t);
     size_t n_line = 0;
     if (fifo) {
         /* the outputs' intervals laid along the output line (fee at its end) */
         for (uint64_t j = 0; j < no; j++) {
-            val[j] = out_value(t, fo + j);
+            val[j] = tr_out_value(t, fo + j);
             t->sc_ent[j] = TR_NONE;
         }
         for (size_t i = 0; i < m; i++)
@@ -621,7 +601,7 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     for (uint64_t k = 0; k < ni; k++) {
         uint64_t i = rev ? ni - 1 - k : k; /* part k of the input line */
         const ch_in_rec *r = &t->ins[fi + i];
-        val[k] = out_value(t, t->txs[r->spent_tx].first_out + r->vout);
+        val[k] = tr_out_value(t, t->txs[r->spent_tx].first_out + r->vout);
         vin += val[k];
     }
     switch (t->o.policy) {
@@ -666,9 +646,9 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
  * so the entries, totals and results are the same to the unit. */
 
 static void sweep_drop(ch_trace *t) {
-    free(t->sw_bits);
-    free(t->sw_acc);
-    free(t->sw_head);
+    tr_big_free(t->sw_bits);
+    tr_big_free(t->sw_acc);
+    tr_big_free(t->sw_head);
     t->sw_bits = NULL;
     t->sw_acc = NULL;
     t->sw_head = NULL;
@@ -680,15 +660,17 @@ static int sweep_begin(ch_trace *t, uint64_t base) {
     uint64_t n = t->n_txs - base;
     /* the per-tx arrays are touched only where taint waits, so a large
      * range costs address space, not memory, until the trace fills it */
-    t->sw_bits = calloc((size_t)((n + 63) / 64), sizeof *t->sw_bits);
-    t->sw_acc = malloc((size_t)n * sizeof *t->sw_acc);
-    if (is_fifo(t)) t->sw_head = malloc((size_t)n * sizeof *t->sw_head);
+    t->sw_bits = tr_big_alloc((size_t)((n + 63) / 64), sizeof *t->sw_bits);
+    t->sw_acc = tr_big_alloc((size_t)n, sizeof *t->sw_acc);
+    if (is_fifo(t)) t->sw_head = tr_big_alloc((size_t)n, sizeof *t->sw_head);
     if (!t->sw_bits || !t->sw_acc || (is_fifo(t) && !t->sw_head)) {
         sweep_drop(t);
         return 1;
     }
     t->sw_base = base;
     t->sweeping = true;
+    /* haircut and poison keep no entries from here on, where memory allows */
+    if (!is_fifo(t) && tr_dense_begin(t) < 0) return -1;
     /* in (tx, entry) order: per tx, its entries in entry order */
     while (t->heap.n) {
         uint64_t top = tr_heap_pop(&t->heap);
@@ -702,7 +684,7 @@ static int sweep_tx(ch_trace *t, uint64_t k) {
     tr_acc *a = &t->sw_acc[k];
     uint32_t tx = (uint32_t)(t->sw_base + k), hops = a->hops, parent = a->parent;
     uint64_t taint = a->taint;
-    uint8_t st = cut_state(t, tx, hops);
+    uint8_t st = tr_cut_state(t, tx, hops);
     a->hops = st ? st : ST_DONE; /* what becomes of its entries, for sweep_finish */
     if (st) {
         t->sw_cuts++;
@@ -728,18 +710,6 @@ static int sweep_tx(ch_trace *t, uint64_t k) {
     return forward_share(t, tx, taint, parent, hops, t->sc_pend, m);
 }
 
-/* The first tx at or after k (in the range) with taint waiting, or end. */
-static uint64_t sweep_next(const ch_trace *t, uint64_t k, uint64_t end) {
-    if (k >= end) return end;
-    uint64_t w = k >> 6, bits = t->sw_bits[w] & (~0ULL << (k & 63));
-    while (!bits) {
-        if (++w << 6 >= end) return end;
-        bits = t->sw_bits[w];
-    }
-    uint64_t r = (w << 6) + (uint64_t)__builtin_ctzll(bits);
-    return r < end ? r : end;
-}
-
 /* What makes the sweep fast: the only random reads left are an input's
  * spent tx record, then the spent output (for the value), and the tx
  * record of the spender of each new entry. Txs ahead with taint waiting
@@ -751,7 +721,7 @@ static uint64_t sweep_next(const ch_trace *t, uint64_t k, uint64_t end) {
 
 static void prefetch_far(const ch_trace *t, uint64_t k) {
     uint64_t fi, ni;
-    tx_ins(t, t->sw_base + k, &fi, &ni);
+    tr_tx_ins(t, t->sw_base + k, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++)
         if (t->ins[fi + i].spent_tx != CH_NO_TX)
             __builtin_prefetch(&t->txs[t->ins[fi + i].spent_tx]);
@@ -759,13 +729,13 @@ static void prefetch_far(const ch_trace *t, uint64_t k) {
 
 static void prefetch_near(const ch_trace *t, uint64_t k) {
     uint64_t fi, ni, fo, no;
-    tx_ins(t, t->sw_base + k, &fi, &ni);
+    tr_tx_ins(t, t->sw_base + k, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
         if (r->spent_tx != CH_NO_TX)
             __builtin_prefetch(&t->outs[t->txs[r->spent_tx].first_out + r->vout]);
     }
-    tx_outs(t, t->sw_base + k, &fo, &no);
+    tr_tx_outs(t, t->sw_base + k, &fo, &no);
     for (uint64_t j = 0; j < no; j++) {
         uint32_t sp = t->outs[fo + j].spent;
         if (sp > t->sw_base && sp <= t->n_txs)
@@ -774,17 +744,18 @@ static void prefetch_near(const ch_trace *t, uint64_t k) {
 }
 
 static int sweep_run(ch_trace *t) {
+    if (t->dense) return tr_dense_run(t);
     uint64_t n = t->n_txs - t->sw_base, near = 0, far = 0;
-    for (uint64_t k = sweep_next(t, 0, n); k < n; k = sweep_next(t, k + 1, n)) {
+    for (uint64_t k = tr_sweep_next(t, 0, n); k < n; k = tr_sweep_next(t, k + 1, n)) {
         /* sharing a tx out sets bits of later txs only */
         t->sw_bits[k >> 6] &= ~(1ULL << (k & 63));
         if (far < k + 1) far = k + 1;
         if (near < k + 1) near = k + 1;
         uint64_t end = k + PREFETCH_FAR < n ? k + PREFETCH_FAR : n;
-        for (far = sweep_next(t, far, end); far < end; far = sweep_next(t, far + 1, end))
+        for (far = tr_sweep_next(t, far, end); far < end; far = tr_sweep_next(t, far + 1, end))
             prefetch_far(t, far);
         end = k + PREFETCH_NEAR < n ? k + PREFETCH_NEAR : n;
-        for (near = sweep_next(t, near, end); near < end; near = sweep_next(t, near + 1, end))
+        for (near = tr_sweep_next(t, near, end); near < end; near = tr_sweep_next(t, near + 1, end))
             prefetch_near(t, near);
         if (sweep_tx(t, k) != 0) return -1;
     }
@@ -832,7 +803,7 @@ int ch_trace_run(ch_trace *t, ch_error *err) {
         }
     }
     if (t->sweeping && sweep_run(t) != 0) return ch_err(err, "out of memory");
-    return tr_collect(t, err);
+    return 0;
 }
 
 void ch_trace_get_totals(const ch_trace *t, ch_trace_totals *out) {

@@ -3,9 +3,11 @@
 #ifndef COINHOUND_TRACE_INTERNAL_H
 #define COINHOUND_TRACE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coinhound/store.h"
 #include "coinhound/trace.h"
 
 #define TR_NONE UINT32_MAX
@@ -43,6 +45,12 @@ typedef struct tr_heap {
 
 int tr_heap_push(tr_heap *h, uint64_t x);
 uint64_t tr_heap_pop(tr_heap *h); /* n must be > 0 */
+
+/* Zeroed memory for the big per-trace arrays (n elements of size sz), mapped
+ * on its own and asking for huge pages (the walks read and write them at
+ * random); NULL when out of memory. Free with tr_big_free. */
+void *tr_big_alloc(size_t n, size_t sz);
+void tr_big_free(void *p);
 
 /* Grow *p (elements of size sz) so that it holds at least need; -1 on ENOMEM. */
 int tr_grow(void **p, size_t *cap, size_t need, size_t sz);
@@ -95,6 +103,45 @@ typedef struct tr_iv {
     uint64_t a, b;
 } tr_iv;
 
+/* Results are summed per address from these: a landed output, and a held
+ * one (slot: the address's dense index + 1, 0 for none; the sort key). */
+typedef struct tr_landed {
+    uint32_t addr, hops;
+    uint64_t out;
+    uint64_t amount;
+} tr_landed;
+typedef struct tr_held {
+    uint32_t slot, addr;
+    uint64_t amount;
+} tr_held;
+
+/* The dense form of the forward sweep (haircut and poison): once taint
+ * waits for a good share of the txs ahead, most outputs of the range will
+ * hold taint, and an entry per output (32 bytes, written once, read back by
+ * every result) costs more than the walk itself. So the outputs the sweep
+ * creates get no entries: their taint goes into an array over the range's
+ * outputs, in output order, and what became of each is read back from the
+ * store and the per-tx state when results are asked for. Entries remain for
+ * the sources and for what the heap placed before the sweep began. Per tx
+ * the walk keeps the taint and the fewest hops (sw_acc), not the coin that
+ * brought them: a path finds it again (dense.c). FIFO and LIFO keep their
+ * entries: their intervals hang on them. */
+typedef struct tr_dense {
+    uint64_t base_out; /* first output of the range: that of tx sw_base */
+    uint64_t n_out;    /* outputs in the range */
+    uint64_t *taint;   /* per output of the range: units placed, 0 = none */
+    uint64_t *land;    /* per output of the range: bit set = a landing */
+    uint8_t *state;    /* per tx of the range: 0 not shared out, ST_DONE or a cut */
+    uint64_t *src;     /* the sources within the range, sorted (reached again = returned) */
+    size_t n_src, src_at;
+    /* the outputs landed and held, listed as they are placed (results
+     * need them, and they are at hand then) */
+    tr_landed *land_v;
+    size_t n_land, cap_land;
+    tr_held *hold_v;
+    size_t n_hold, cap_hold;
+} tr_dense;
+
 struct ch_trace {
     ch_store *s;
     ch_trace_opts o;
@@ -102,6 +149,9 @@ struct ch_trace {
     const ch_tx_rec *txs;
     const ch_in_rec *ins;
     const ch_out_rec *outs;
+    const uint64_t *vin; /* per tx, the value its inputs spend */
+    uint64_t n_narrow;   /* 20-byte addresses: a wide id's slot comes after them */
+    uint64_t n_addrs;    /* all addresses: the largest slot */
     uint64_t n_txs, n_ins, n_outs;
 
     char **stop; /* stop categories */
@@ -112,8 +162,9 @@ struct ch_trace {
     tr_map src;    /* source output -> entry */
     tr_map by_out; /* output -> entry, built when a path is first asked */
     bool by_out_built;
-    bool sorted;   /* landings and holdings sorted */
-    tr_ivref *ivr; /* fifo: per entry, its intervals in iv */
+    bool sorted;                    /* landings and holdings sorted */
+    bool collected, collect_failed; /* landings and holdings summed (or tried) */
+    tr_ivref *ivr;                  /* fifo: per entry, its intervals in iv */
     size_t cap_ivr;
     tr_iv *iv;
     size_t n_iv, cap_iv;
@@ -131,6 +182,8 @@ struct ch_trace {
     uint32_t *sw_next; /* fifo: per entry, the entry waiting before it, TR_NONE */
     size_t cap_next;
     uint64_t sw_cuts; /* txs cut by max_hops or the window during the sweep */
+    bool dense;       /* the sweep keeps no entries for the outputs it creates */
+    tr_dense dn;
 
     /* scratch reused by every tx (no allocation per edge) */
     uint32_t *sc_pend; /* the pending entries of the tx being processed */
@@ -151,6 +204,71 @@ struct ch_trace {
     ch_trace_holding *hold;
     size_t n_hold;
 };
+
+/* ---- the store's columns, as the walks read them ---- */
+#define TR_FIRST_IN(r) ((r)->first_in_size & ((1ULL << 40) - 1))
+
+static inline void tr_tx_ins(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
+    uint64_t end = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
+    *first = TR_FIRST_IN(&t->txs[tx]);
+    *n = end - *first;
+}
+
+static inline void tr_tx_outs(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
+    uint64_t end = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
+    *first = t->txs[tx].first_out;
+    *n = end - *first;
+}
+
+static inline uint64_t tr_out_value(const ch_trace *t, uint64_t o) {
+    return CH_OUT_VALUE(&t->outs[o]);
+}
+
+/* The tx that spends o, or -1 (unspent, or spent past the committed txs). */
+static inline int64_t tr_out_spender(const ch_trace *t, uint64_t o) {
+    uint32_t sp = t->outs[o].spent;
+    if (sp == 0 || sp > t->n_txs) return -1;
+    return (int64_t)sp - 1;
+}
+
+/* An address id's dense index + 1 (0 for none): ids of both classes in one
+ * compact range. */
+static inline uint32_t tr_slot(const ch_trace *t, uint32_t addr) {
+    if (!addr) return 0;
+    return (uint32_t)((addr & CH_ADDR_ID_WIDE) ? t->n_narrow + (addr & ~CH_ADDR_ID_WIDE) : addr);
+}
+
+/* The first tx at or after k (in the sweep's range) with taint waiting, or end. */
+static inline uint64_t tr_sweep_next(const ch_trace *t, uint64_t k, uint64_t end) {
+    if (k >= end) return end;
+    uint64_t w = k >> 6, bits = t->sw_bits[w] & (~0ULL << (k & 63));
+    while (!bits) {
+        if (++w << 6 >= end) return end;
+        bits = t->sw_bits[w];
+    }
+    uint64_t r = (w << 6) + (uint64_t)__builtin_ctzll(bits);
+    return r < end ? r : end;
+}
+
+/* trace.c: the tx that created output o (binary search); is o at a stop
+ * address; is tx, reached in `hops`, cut (the state its coins get, or 0). */
+uint32_t tr_out_tx(const ch_trace *t, uint64_t o);
+bool tr_at_service(ch_trace *t, uint64_t o);
+uint8_t tr_cut_state(ch_trace *t, uint32_t tx, uint32_t hops);
+/* Grow the scratch arrays to hold n + 1 values. */
+int tr_grow_scratch(ch_trace *t, uint64_t n);
+
+/* dense.c: set up the dense form of a sweep just begun (1: no memory for
+ * it, the entries are kept), run it, free it. */
+int tr_dense_begin(ch_trace *t);
+int tr_dense_run(ch_trace *t);
+void tr_dense_free(ch_trace *t);
+/* Every output the dense sweep gave taint, in output order (which is the
+ * order the heap would have made entries for them). */
+int tr_dense_foreach(const ch_trace *t, ch_trace_flow_fn fn, void *ctx);
+/* The path to a dense output, as ch_trace_path (t->by_out built); 0 when
+ * o is not one. */
+size_t tr_dense_path(const ch_trace *t, uint64_t o, uint64_t *path, size_t max);
 
 /* policy.c: share taint T (units) over parts of the given values laid end
  * to end (the last part may be the fee); writes share[i]. */

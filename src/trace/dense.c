@@ -1,0 +1,297 @@
+/* The dense form of the forward sweep, for haircut and poison (see tr_dense
+ * in trace_internal.h for why it keeps no entries).
+ *
+ * The walk is the sweep's: txs in tx-number order, each shared out once
+ * with every coin that will ever reach it, in the same order and with the
+ * same arithmetic as the heap, so totals, landings, holdings, flows and
+ * paths come out the same to the unit (tests/test_trace_sweep.c holds the
+ * three walks to that). What changes is where a placed coin goes: into
+ * taint[] at its output's place in the range, and into the sw_acc of its
+ * spender (taint, fewest hops, and the tx it came from).
+ *
+ * What became of a dense output is not written down: it follows from the
+ * store and the per-tx state. Taint at a stop address is a landing (a bit
+ * per output, as labels are asked once); otherwise an unspent output is a
+ * holding, and a spent one is done or cut as its spender was. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/trace_internal.h"
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void tr_dense_free(ch_trace *t) {
+    tr_dense *d = &t->dn;
+    tr_big_free(d->taint);
+    tr_big_free(d->land);
+    tr_big_free(d->state);
+    free(d->src);
+    free(d->land_v);
+    free(d->hold_v);
+    memset(d, 0, sizeof *d);
+    t->dense = false;
+}
+
+int tr_dense_begin(ch_trace *t) {
+    tr_dense *d = &t->dn;
+    uint64_t n_tx = t->n_txs - t->sw_base;
+    d->base_out = t->txs[t->sw_base].first_out;
+    d->n_out = t->n_outs - d->base_out;
+    /* fresh mappings: only the part the trace reaches costs memory */
+    d->taint = tr_big_alloc(d->n_out, sizeof *d->taint);
+    d->land = tr_big_alloc(d->n_out / 64 + 1, sizeof *d->land);
+    d->state = tr_big_alloc(n_tx, 1);
+    size_t n_src = 0;
+    for (size_t i = 0; i < t->n_e; i++)
+        n_src += t->e[i].source && t->e[i].out >= d->base_out;
+    d->src = malloc((n_src ? n_src : 1) * sizeof *d->src);
+    if (!d->taint || !d->land || !d->state || !d->src) {
+        tr_dense_free(t);
+        return 1;
+    }
+    for (size_t i = 0; i < t->n_e; i++)
+        if (t->e[i].source && t->e[i].out >= d->base_out) d->src[d->n_src++] = t->e[i].out;
+    qsort(d->src, d->n_src, sizeof *d->src, cmp_u64);
+    t->dense = true;
+    return 0;
+}
+
+/* Out of line: the walk's loop stays small. */
+static __attribute__((noinline)) int grow_held(tr_dense *d) {
+    return tr_grow((void **)&d->hold_v, &d->cap_hold, d->n_hold + 1, sizeof *d->hold_v);
+}
+
+/* A coin of `amount` at output o, `hops` from a source
+ * (place() and route() of trace.c, without the entry). */
+static inline __attribute__((always_inline)) int dense_place(ch_trace *t, uint64_t o,
+                                                             uint64_t amount, uint32_t hops) {
+    tr_dense *d = &t->dn;
+    if (amount == 0) return 0;
+    if (amount < t->min_units) {
+        t->tot.below_min += amount;
+        return 0;
+    }
+    /* outputs come in increasing order: the sources ahead are a cursor */
+    while (d->src_at < d->n_src && d->src[d->src_at] < o)
+        d->src_at++;
+    if (d->src_at < d->n_src && d->src[d->src_at] == o) {
+        t->tot.returned += amount; /* a source reached again: counted in full already */
+        return 0;
+    }
+    uint64_t r = o - d->base_out;
+    d->taint[r] = amount;
+    t->tot.outputs++;
+    uint32_t addr = t->outs[o].addr;
+    if (t->o.labels && t->n_stop && tr_at_service(t, o)) {
+        d->land[r >> 6] |= 1ULL << (r & 63);
+        t->tot.landed += amount;
+        if (d->n_land == d->cap_land &&
+            tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
+            return -1;
+        d->land_v[d->n_land++] = (tr_landed){addr, hops, o, amount};
+        return 0;
+    }
+    int64_t sp = tr_out_spender(t, o);
+    if (sp < 0) {
+        t->tot.held += amount;
+        if (d->n_hold == d->cap_hold && grow_held(d) != 0) return -1;
+        d->hold_v[d->n_hold++] = (tr_held){tr_slot(t, addr), addr, amount};
+        return 0;
+    }
+    /* wait for the spender (its parent, the coin that brings the fewest
+     * hops, is found again when a path asks: dense_parent) */
+    uint64_t k = (uint64_t)sp - t->sw_base;
+    uint64_t *w = &t->sw_bits[k >> 6], bit = 1ULL << (k & 63);
+    tr_acc *a = &t->sw_acc[k];
+    if (!(*w & bit)) {
+        *w |= bit;
+        a->taint = amount;
+        a->hops = hops;
+    } else {
+        a->taint += amount;
+        if (hops < a->hops) a->hops = hops;
+    }
+    return 0;
+}
+
+/* Share out the tx at k of the range (forward_share of trace.c). */
+static int dense_tx(ch_trace *t, uint64_t k) {
+    const tr_acc *a = &t->sw_acc[k];
+    uint32_t tx = (uint32_t)(t->sw_base + k);
+    uint64_t taint = a->taint;
+    uint8_t st = tr_cut_state(t, tx, a->hops);
+    t->dn.state[k] = st ? st : ST_DONE;
+    if (st) {
+        t->sw_cuts++;
+        if (st == ST_CUT_HOPS)
+            t->tot.cut_hops += taint;
+        else
+            t->tot.cut_window += taint;
+        return 0;
+    }
+    uint64_t fo, no, ni = TR_FIRST_IN(&t->txs[tx]);
+    tr_tx_outs(t, tx, &fo, &no);
+    ni = (tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins) - ni;
+    t->tot.txs++;
+    t->tot.edge_visits += ni + no;
+    if (no + 1 > t->cap_sc && tr_grow_scratch(t, no + 1) != 0) return -1;
+    /* the store keeps what the inputs spend: no input is read */
+    uint64_t vin = t->vin[tx];
+    uint64_t *val = t->sc_val, vout = 0;
+    for (uint64_t j = 0; j < no; j++)
+        vout += val[j] = tr_out_value(t, fo + j);
+    uint64_t fee = vin > vout ? vin - vout : 0;
+    val[no] = fee;
+    uint32_t hops = a->hops + 1;
+    if (t->o.policy == CH_POLICY_POISON) {
+        t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
+        for (uint64_t j = 0; j < no; j++)
+            if (dense_place(t, fo + j, val[j] * CH_TAINT_ONE, hops) != 0) return -1;
+        t->tot.fees += (ch_taint_sum)fee * CH_TAINT_ONE;
+        return 0;
+    }
+    uint64_t *share = t->sc_share;
+    tr_haircut_split(taint, val, no + 1, vout + fee, share);
+    for (uint64_t j = 0; j < no; j++)
+        if (dense_place(t, fo + j, share[j], hops) != 0) return -1;
+    t->tot.fees += share[no];
+    return 0;
+}
+
+/* Memory, not arithmetic, is what the sweep waits for: reading the txs in
+ * order streams, but each output sends its coin to its spender's
+ * accumulator, at random. The txs ahead with taint waiting are known (their
+ * bits are set), so those accumulators are fetched AHEAD txs early. */
+#define DENSE_AHEAD 16
+
+static void prefetch_spenders(const ch_trace *t, uint64_t k) {
+    uint64_t fo, no;
+    tr_tx_outs(t, t->sw_base + k, &fo, &no);
+    for (uint64_t j = 0; j < no; j++) {
+        uint32_t sp = t->outs[fo + j].spent;
+        if (sp > t->sw_base && sp <= t->n_txs) {
+            uint64_t q = sp - 1 - t->sw_base;
+            __builtin_prefetch(&t->sw_acc[q], 1);
+            __builtin_prefetch(&t->sw_bits[q >> 6], 1);
+        }
+    }
+}
+
+int tr_dense_run(ch_trace *t) {
+    uint64_t n = t->n_txs - t->sw_base, ahead = 0;
+    for (uint64_t k = tr_sweep_next(t, 0, n); k < n; k = tr_sweep_next(t, k + 1, n)) {
+        /* sharing a tx out sets bits of later txs only */
+        t->sw_bits[k >> 6] &= ~(1ULL << (k & 63));
+        if (ahead < k + 1) ahead = k + 1;
+        uint64_t end = k + DENSE_AHEAD < n ? k + DENSE_AHEAD : n;
+        for (ahead = tr_sweep_next(t, ahead, end); ahead < end;
+             ahead = tr_sweep_next(t, ahead + 1, end))
+            prefetch_spenders(t, ahead);
+        if (dense_tx(t, k) != 0) return -1;
+    }
+    /* the entries that waited (placed by the heap): done, or cut with their tx */
+    for (size_t i = 0; i < t->n_e; i++) {
+        tr_entry *e = &t->e[i];
+        if (e->state != ST_PENDING) continue;
+        e->state = t->dn.state[t->outs[e->out].spent - 1 - t->sw_base];
+    }
+    return 0;
+}
+
+int tr_dense_foreach(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
+    if (!t->dense) return 0;
+    const tr_dense *d = &t->dn;
+    uint64_t n = t->n_txs - t->sw_base;
+    for (uint64_t k = 0; k < n; k++) {
+        if (d->state[k] != ST_DONE) continue; /* only txs shared out made coins */
+        uint64_t tx = t->sw_base + k, fo, no;
+        tr_tx_outs(t, tx, &fo, &no);
+        for (uint64_t j = 0; j < no; j++) {
+            uint64_t o = fo + j, r = o - d->base_out;
+            if (!d->taint[r]) continue;
+            ch_trace_flow f = {.out = o,
+                               .addr = t->outs[o].addr,
+                               .from_tx = (int64_t)tx,
+                               .to_tx = -1,
+                               .amount = d->taint[r],
+                               .hops = t->sw_acc[k].hops + 1,
+                               .landing = d->land[r >> 6] >> (r & 63) & 1};
+            int64_t sp = tr_out_spender(t, o);
+            if (!f.landing && sp >= 0 && d->state[(uint64_t)sp - t->sw_base] == ST_DONE)
+                f.to_tx = sp;
+            int rc = fn(&f, ctx);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+/* Is output o a coin the dense sweep moved on (placed, not landed)? */
+static bool dense_moved(const ch_trace *t, uint64_t o) {
+    const tr_dense *d = &t->dn;
+    if (o < d->base_out) return false;
+    uint64_t r = o - d->base_out;
+    return d->taint[r] && !(d->land[r >> 6] >> (r & 63) & 1);
+}
+
+/* The coin that brought tx c (shared out by the dense sweep) its fewest
+ * hops: of its inputs that carried taint, the fewest hops, then the first
+ * to arrive (entries, in entry order, came before any dense output, and
+ * dense outputs came in output order). The walk keeps only the hops; the
+ * parent is found again here, for the few paths asked for. Returns its
+ * creator tx, and its entry in *entry (TR_NONE for a dense output). */
+static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry) {
+    uint64_t fi, ni, best_out = UINT64_MAX;
+    uint32_t best_hops = UINT32_MAX, best_entry = TR_NONE, best_tx = 0;
+    tr_tx_ins(t, c, &fi, &ni);
+    for (uint64_t i = 0; i < ni; i++) {
+        const ch_in_rec *r = &t->ins[fi + i];
+        if (r->spent_tx == CH_NO_TX) continue;
+        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        uint32_t ei = tr_map_get(&t->by_out, o), h;
+        if (ei != TR_NONE) {
+            if (t->e[ei].state == ST_LANDING) continue;
+            h = t->e[ei].hops;
+            if (h > best_hops || (h == best_hops && best_entry != TR_NONE && ei > best_entry))
+                continue;
+        } else if (dense_moved(t, o)) {
+            h = t->sw_acc[r->spent_tx - t->sw_base].hops + 1;
+            if (h > best_hops || (h == best_hops && (best_entry != TR_NONE || o > best_out)))
+                continue;
+        } else {
+            continue;
+        }
+        best_hops = h;
+        best_entry = ei;
+        best_out = o;
+        best_tx = r->spent_tx;
+    }
+    *entry = best_entry;
+    return best_tx;
+}
+
+size_t tr_dense_path(const ch_trace *t, uint64_t o, uint64_t *path, size_t max) {
+    const tr_dense *d = &t->dn;
+    if (!t->dense || o < d->base_out || o >= t->n_outs || !d->taint[o - d->base_out]) return 0;
+    uint32_t c = tr_out_tx(t, o);
+    size_t n = (size_t)t->sw_acc[c - t->sw_base].hops + 2, i = n;
+    /* back through dense coins by their creators, then through entries */
+    while (i > 0) {
+        i--;
+        if (i < max) path[i] = c;
+        if (i == 0) break;
+        uint32_t e;
+        c = dense_parent(t, c, &e);
+        if (e != TR_NONE) {
+            for (; e != TR_NONE && i > 0; e = t->e[e].parent) {
+                i--;
+                if (i < max) path[i] = t->e[e].tx;
+            }
+            break;
+        }
+    }
+    return n;
+}
