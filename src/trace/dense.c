@@ -5,14 +5,15 @@
  * with every coin that will ever reach it, in the same order and with the
  * same arithmetic as the heap, so totals, landings, holdings, flows and
  * paths come out the same to the unit (tests/test_trace_sweep.c holds the
- * three walks to that). What changes is where a placed coin goes: into
- * taint[] at its output's place in the range, and into the sw_acc of its
- * spender (taint, fewest hops, and the tx it came from).
- *
- * What became of a dense output is not written down: it follows from the
- * store and the per-tx state. Taint at a stop address is a landing (a bit
- * per output, as labels are asked once); otherwise an unspent output is a
- * holding, and a spent one is done or cut as its spender was. */
+ * three walks to that). What changes is what is written down. Per tx of the
+ * range: the taint waiting and the fewest hops (sw_acc), and once shared
+ * out, done or cut (state). Per output: nothing. An output's amount is what
+ * its tx's share-out gives it, which can be worked out again from the tx's
+ * taint and the store's values (dense_shares) when a flow or a path asks;
+ * whether it landed, from the labels. Landed and held outputs are listed as
+ * they are found, for the results to sum per address. So the walk writes
+ * no stream as long as the outputs, and reads the inputs of no tx: their
+ * values are in txvin.col. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,6 @@ static int cmp_u64(const void *a, const void *b) {
 
 void tr_dense_free(ch_trace *t) {
     tr_dense *d = &t->dn;
-    tr_big_free(d->taint);
-    tr_big_free(d->land);
     tr_big_free(d->state);
     free(d->src);
     free(d->land_v);
@@ -39,16 +38,13 @@ int tr_dense_begin(ch_trace *t) {
     tr_dense *d = &t->dn;
     uint64_t n_tx = t->n_txs - t->sw_base;
     d->base_out = t->txs[t->sw_base].first_out;
-    d->n_out = t->n_outs - d->base_out;
-    /* fresh mappings: only the part the trace reaches costs memory */
-    d->taint = tr_big_alloc(d->n_out, sizeof *d->taint);
-    d->land = tr_big_alloc(d->n_out / 64 + 1, sizeof *d->land);
+    /* a fresh mapping: only the part the trace reaches costs memory */
     d->state = tr_big_alloc(n_tx, 1);
     size_t n_src = 0;
     for (size_t i = 0; i < t->n_e; i++)
         n_src += t->e[i].source && t->e[i].out >= d->base_out;
     d->src = malloc((n_src ? n_src : 1) * sizeof *d->src);
-    if (!d->taint || !d->land || !d->state || !d->src) {
+    if (!d->state || !d->src) {
         tr_dense_free(t);
         return 1;
     }
@@ -59,13 +55,37 @@ int tr_dense_begin(ch_trace *t) {
     return 0;
 }
 
+/* What tx gives each of its no outputs (fo..) from `taint`, into share[],
+ * and the fee's part in share[no]; val[] gets the outputs' values and the
+ * fee. Haircut splits the taint by value; poison taints every output and
+ * the fee in full. Returns what the inputs spent. */
+static uint64_t dense_shares(const ch_trace *t, uint64_t tx, uint64_t taint, uint64_t fo,
+                             uint64_t no, uint64_t *val, uint64_t *share) {
+    uint64_t vin = t->vin[tx], vout = 0;
+    for (uint64_t j = 0; j < no; j++)
+        vout += val[j] = tr_out_value(t, fo + j);
+    uint64_t fee = vin > vout ? vin - vout : 0;
+    val[no] = fee;
+    if (t->o.policy == CH_POLICY_POISON)
+        for (uint64_t j = 0; j <= no; j++)
+            share[j] = val[j] * CH_TAINT_ONE;
+    else
+        tr_haircut_split(taint, val, no + 1, vout + fee, share);
+    return vin;
+}
+
+/* Is o a source (reached again, its taint is "returned", not placed)? */
+static bool is_source(const tr_dense *d, uint64_t o) {
+    return d->n_src && bsearch(&o, d->src, d->n_src, sizeof *d->src, cmp_u64);
+}
+
 /* Out of line: the walk's loop stays small. */
 static __attribute__((noinline)) int grow_held(tr_dense *d) {
     return tr_grow((void **)&d->hold_v, &d->cap_hold, d->n_hold + 1, sizeof *d->hold_v);
 }
 
-/* A coin of `amount` at output o, `hops` from a source
- * (place() and route() of trace.c, without the entry). */
+/* A coin of `amount` at output o, `hops` from a source (place() and
+ * route() of trace.c, without the entry). */
 static inline __attribute__((always_inline)) int dense_place(ch_trace *t, uint64_t o,
                                                              uint64_t amount, uint32_t hops) {
     tr_dense *d = &t->dn;
@@ -81,15 +101,11 @@ static inline __attribute__((always_inline)) int dense_place(ch_trace *t, uint64
         t->tot.returned += amount; /* a source reached again: counted in full already */
         return 0;
     }
-    uint64_t r = o - d->base_out;
-    d->taint[r] = amount;
     t->tot.outputs++;
     uint32_t addr = t->outs[o].addr;
     if (t->o.labels && t->n_stop && tr_at_service(t, o)) {
-        d->land[r >> 6] |= 1ULL << (r & 63);
         t->tot.landed += amount;
-        if (d->n_land == d->cap_land &&
-            tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
+        if (tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
             return -1;
         d->land_v[d->n_land++] = (tr_landed){addr, hops, o, amount};
         return 0;
@@ -122,7 +138,7 @@ static int dense_tx(ch_trace *t, uint64_t k) {
     const tr_acc *a = &t->sw_acc[k];
     uint32_t tx = (uint32_t)(t->sw_base + k);
     uint64_t taint = a->taint;
-    uint8_t st = tr_cut_state(t, tx, a->hops);
+    uint8_t st = (t->o.max_hops || t->o.since || t->o.until) ? tr_cut_state(t, tx, a->hops) : 0;
     t->dn.state[k] = st ? st : ST_DONE;
     if (st) {
         t->sw_cuts++;
@@ -132,29 +148,16 @@ static int dense_tx(ch_trace *t, uint64_t k) {
             t->tot.cut_window += taint;
         return 0;
     }
-    uint64_t fo, no, ni = TR_FIRST_IN(&t->txs[tx]);
+    uint64_t fo, no, fi = TR_FIRST_IN(&t->txs[tx]);
     tr_tx_outs(t, tx, &fo, &no);
-    ni = (tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins) - ni;
     t->tot.txs++;
-    t->tot.edge_visits += ni + no;
+    t->tot.edge_visits += (tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins) - fi + no;
     if (no + 1 > t->cap_sc && tr_grow_scratch(t, no + 1) != 0) return -1;
-    /* the store keeps what the inputs spend: no input is read */
-    uint64_t vin = t->vin[tx];
-    uint64_t *val = t->sc_val, vout = 0;
-    for (uint64_t j = 0; j < no; j++)
-        vout += val[j] = tr_out_value(t, fo + j);
-    uint64_t fee = vin > vout ? vin - vout : 0;
-    val[no] = fee;
-    uint32_t hops = a->hops + 1;
-    if (t->o.policy == CH_POLICY_POISON) {
-        t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
-        for (uint64_t j = 0; j < no; j++)
-            if (dense_place(t, fo + j, val[j] * CH_TAINT_ONE, hops) != 0) return -1;
-        t->tot.fees += (ch_taint_sum)fee * CH_TAINT_ONE;
-        return 0;
-    }
     uint64_t *share = t->sc_share;
-    tr_haircut_split(taint, val, no + 1, vout + fee, share);
+    uint64_t vin = dense_shares(t, tx, taint, fo, no, t->sc_val, share);
+    if (t->o.policy == CH_POLICY_POISON)
+        t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
+    uint32_t hops = a->hops + 1;
     for (uint64_t j = 0; j < no; j++)
         if (dense_place(t, fo + j, share[j], hops) != 0) return -1;
     t->tot.fees += share[no];
@@ -163,17 +166,17 @@ static int dense_tx(ch_trace *t, uint64_t k) {
 
 /* Memory, not arithmetic, is what the sweep waits for: reading the txs in
  * order streams, but each output sends its coin to its spender's
- * accumulator, at random. The txs ahead with taint waiting are known (their
- * bits are set), so those accumulators are fetched AHEAD txs early. */
+ * accumulator, at random. The txs ahead with taint waiting are known
+ * (their bits are set), so those accumulators are fetched AHEAD txs early. */
 #define DENSE_AHEAD 16
 
 static void prefetch_spenders(const ch_trace *t, uint64_t k) {
     uint64_t fo, no;
     tr_tx_outs(t, t->sw_base + k, &fo, &no);
     for (uint64_t j = 0; j < no; j++) {
-        uint32_t sp = t->outs[fo + j].spent;
-        if (sp > t->sw_base && sp <= t->n_txs) {
-            uint64_t q = sp - 1 - t->sw_base;
+        const ch_out_rec *r = &t->outs[fo + j];
+        if (r->spent > t->sw_base && r->spent <= t->n_txs) {
+            uint64_t q = r->spent - 1 - t->sw_base;
             __builtin_prefetch(&t->sw_acc[q], 1);
             __builtin_prefetch(&t->sw_bits[q >> 6], 1);
         }
@@ -201,40 +204,75 @@ int tr_dense_run(ch_trace *t) {
     return 0;
 }
 
+/* ---- results: the outputs' amounts worked out again ---- */
+
+/* Scratch for dense_amounts: the results side keeps the trace const. */
+typedef struct amounts {
+    uint64_t *val, *share;
+    size_t cap;
+} amounts;
+
+/* The amounts the walk placed on the outputs of tx (at k of the range,
+ * shared out): share[j], 0 where nothing was placed (nothing given,
+ * dropped below the minimum, or a source reached again). */
+static int dense_amounts(const ch_trace *t, uint64_t k, uint64_t fo, uint64_t no, amounts *m) {
+    if (no + 1 > m->cap) {
+        size_t cap = no + 1 > 2 * m->cap ? no + 1 : 2 * m->cap;
+        uint64_t *v = realloc(m->val, cap * sizeof *v);
+        if (v) m->val = v;
+        uint64_t *s = realloc(m->share, cap * sizeof *s);
+        if (s) m->share = s;
+        if (!v || !s) return -1;
+        m->cap = cap;
+    }
+    dense_shares(t, t->sw_base + k, t->sw_acc[k].taint, fo, no, m->val, m->share);
+    for (uint64_t j = 0; j < no; j++)
+        if (m->share[j] < t->min_units || is_source(&t->dn, fo + j)) m->share[j] = 0;
+    return 0;
+}
+
 int tr_dense_foreach(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
     if (!t->dense) return 0;
     const tr_dense *d = &t->dn;
     uint64_t n = t->n_txs - t->sw_base;
-    for (uint64_t k = 0; k < n; k++) {
+    amounts m = {0};
+    int rc = 0;
+    for (uint64_t k = 0; k < n && !rc; k++) {
         if (d->state[k] != ST_DONE) continue; /* only txs shared out made coins */
         uint64_t tx = t->sw_base + k, fo, no;
         tr_tx_outs(t, tx, &fo, &no);
-        for (uint64_t j = 0; j < no; j++) {
-            uint64_t o = fo + j, r = o - d->base_out;
-            if (!d->taint[r]) continue;
+        if (dense_amounts(t, k, fo, no, &m) != 0) {
+            rc = -1;
+            break;
+        }
+        for (uint64_t j = 0; j < no && !rc; j++) {
+            if (!m.share[j]) continue;
+            uint64_t o = fo + j;
             ch_trace_flow f = {.out = o,
                                .addr = t->outs[o].addr,
                                .from_tx = (int64_t)tx,
                                .to_tx = -1,
-                               .amount = d->taint[r],
+                               .amount = m.share[j],
                                .hops = t->sw_acc[k].hops + 1,
-                               .landing = d->land[r >> 6] >> (r & 63) & 1};
+                               .landing = tr_at_service((ch_trace *)t, o)};
             int64_t sp = tr_out_spender(t, o);
             if (!f.landing && sp >= 0 && d->state[(uint64_t)sp - t->sw_base] == ST_DONE)
                 f.to_tx = sp;
-            int rc = fn(&f, ctx);
-            if (rc) return rc;
+            rc = fn(&f, ctx);
         }
     }
-    return 0;
+    free(m.val);
+    free(m.share);
+    return rc;
 }
 
-/* Is output o a coin the dense sweep moved on (placed, not landed)? */
-static bool dense_moved(const ch_trace *t, uint64_t o) {
-    const tr_dense *d = &t->dn;
-    if (o < d->base_out) return false;
-    uint64_t r = o - d->base_out;
-    return d->taint[r] && !(d->land[r >> 6] >> (r & 63) & 1);
+/* The amount the walk placed on output o, created by tx c (0: none). */
+static uint64_t dense_amount_of(const ch_trace *t, uint32_t c, uint64_t o, amounts *m) {
+    if (c < t->sw_base || t->dn.state[c - t->sw_base] != ST_DONE) return 0;
+    uint64_t fo, no;
+    tr_tx_outs(t, c, &fo, &no);
+    if (dense_amounts(t, c - t->sw_base, fo, no, m) != 0) return 0;
+    return m->share[o - fo];
 }
 
 /* The coin that brought tx c (shared out by the dense sweep) its fewest
@@ -243,7 +281,7 @@ static bool dense_moved(const ch_trace *t, uint64_t o) {
  * dense outputs came in output order). The walk keeps only the hops; the
  * parent is found again here, for the few paths asked for. Returns its
  * creator tx, and its entry in *entry (TR_NONE for a dense output). */
-static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry) {
+static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amounts *m) {
     uint64_t fi, ni, best_out = UINT64_MAX;
     uint32_t best_hops = UINT32_MAX, best_entry = TR_NONE, best_tx = 0;
     tr_tx_ins(t, c, &fi, &ni);
@@ -257,7 +295,7 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry) {
             h = t->e[ei].hops;
             if (h > best_hops || (h == best_hops && best_entry != TR_NONE && ei > best_entry))
                 continue;
-        } else if (dense_moved(t, o)) {
+        } else if (dense_amount_of(t, r->spent_tx, o, m) && !tr_at_service((ch_trace *)t, o)) {
             h = t->sw_acc[r->spent_tx - t->sw_base].hops + 1;
             if (h > best_hops || (h == best_hops && (best_entry != TR_NONE || o > best_out)))
                 continue;
@@ -274,24 +312,29 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry) {
 }
 
 size_t tr_dense_path(const ch_trace *t, uint64_t o, uint64_t *path, size_t max) {
-    const tr_dense *d = &t->dn;
-    if (!t->dense || o < d->base_out || o >= t->n_outs || !d->taint[o - d->base_out]) return 0;
+    if (!t->dense || o >= t->n_outs || o < t->dn.base_out) return 0;
+    amounts m = {0};
     uint32_t c = tr_out_tx(t, o);
-    size_t n = (size_t)t->sw_acc[c - t->sw_base].hops + 2, i = n;
-    /* back through dense coins by their creators, then through entries */
-    while (i > 0) {
-        i--;
-        if (i < max) path[i] = c;
-        if (i == 0) break;
-        uint32_t e;
-        c = dense_parent(t, c, &e);
-        if (e != TR_NONE) {
-            for (; e != TR_NONE && i > 0; e = t->e[e].parent) {
-                i--;
-                if (i < max) path[i] = t->e[e].tx;
+    size_t n = 0;
+    if (dense_amount_of(t, c, o, &m)) {
+        n = (size_t)t->sw_acc[c - t->sw_base].hops + 2;
+        /* back through dense coins by their creators, then through entries */
+        for (size_t i = n; i > 0;) {
+            i--;
+            if (i < max) path[i] = c;
+            if (i == 0) break;
+            uint32_t e;
+            c = dense_parent(t, c, &e, &m);
+            if (e != TR_NONE) {
+                for (; e != TR_NONE && i > 0; e = t->e[e].parent) {
+                    i--;
+                    if (i < max) path[i] = t->e[e].tx;
+                }
+                break;
             }
-            break;
         }
     }
+    free(m.val);
+    free(m.share);
     return n;
 }

@@ -18,52 +18,37 @@ static int cmp_hold(const void *pa, const void *pb) {
     return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
-/* Holdings are summed per address by sorting the held outputs by address
- * rather than through a hash map or a table over every address: a trace
- * can hold millions, and either costs a cache miss per output, where an LSD
- * radix sort (11-bit digits, as many as the largest slot needs) streams
- * through memory. Returns the sorted array (a or tmp). */
-static tr_held *sort_held(tr_held *a, tr_held *tmp, size_t n, uint32_t max_slot) {
-    size_t cnt[2048];
-    for (unsigned shift = 0; shift < 32 && (max_slot >> shift); shift += 11) {
-        memset(cnt, 0, sizeof cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(a[i].slot >> shift) & 2047]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < 2048; d++) {
-            size_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i].slot >> shift) & 2047]++] = a[i];
-        tr_held *x = a;
-        a = tmp;
-        tmp = x;
-    }
-    return a;
-}
-
-/* Sum the sorted held outputs per address into t->hold. */
-static int sum_held(ch_trace *t, tr_held *h, size_t n) {
-    tr_held *tmp = tr_big_alloc(n, sizeof *tmp);
-    if (!tmp) return -1;
-    const tr_held *s = sort_held(h, tmp, n, (uint32_t)t->n_addrs);
-    size_t groups = 0;
-    for (size_t i = 0; i < n; i++)
-        groups += i == 0 || s[i].slot != s[i - 1].slot;
-    t->hold = malloc((groups ? groups : 1) * sizeof *t->hold);
-    if (!t->hold) {
-        tr_big_free(tmp);
+/* Holdings are summed per address through a table over the address slots
+ * (the store's ids are dense), numbering the addresses in order of first
+ * appearance, rather than by sorting the held outputs by address: a trace
+ * can hold millions of outputs, which one pass touches once. The table
+ * reads are fetched ahead, and the table sits in huge pages (4 bytes per
+ * address of the chain: a few TLB entries on this chain, and on a chain of
+ * a billion addresses pages only where held addresses fall). */
+static int sum_held(ch_trace *t, const tr_held *h, size_t n) {
+    uint32_t *group = tr_big_alloc(t->n_addrs + 1, sizeof *group);
+    t->hold = malloc((n ? n : 1) * sizeof *t->hold); /* at most one per output */
+    if (!group || !t->hold) {
+        tr_big_free(group);
         return -1;
     }
+    size_t groups = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || s[i].slot != s[i - 1].slot)
-            t->hold[t->n_hold++] = (ch_trace_holding){.amount = 0, .addr = s[i].addr};
-        t->hold[t->n_hold - 1].amount += s[i].amount;
-        t->hold[t->n_hold - 1].outputs++;
+        /* the table 32 ahead; 16 ahead, the holding an address seen before has */
+        if (i + 32 < n) __builtin_prefetch(&group[h[i + 32].slot], 1);
+        if (i + 16 < n && group[h[i + 16].slot])
+            __builtin_prefetch(&t->hold[group[h[i + 16].slot] - 1], 1);
+        uint32_t *g = &group[h[i].slot];
+        if (!*g) {
+            t->hold[groups] = (ch_trace_holding){.amount = 0, .addr = h[i].addr, .outputs = 0};
+            *g = (uint32_t)++groups;
+        }
+        ch_trace_holding *x = &t->hold[*g - 1];
+        x->amount += h[i].amount;
+        x->outputs++;
     }
-    tr_big_free(tmp);
+    t->n_hold = groups;
+    tr_big_free(group);
     return 0;
 }
 
@@ -91,7 +76,7 @@ int tr_collect(ch_trace *t, ch_error *err) {
     }
     size_t n_l = d->n_land;
     tr_landed *land = d->land_v;
-    qsort(land, n_l, sizeof *land, cmp_landed);
+    if (n_l) qsort(land, n_l, sizeof *land, cmp_landed);
     size_t groups_l = 0;
     for (size_t i = 0; i < n_l; i++)
         groups_l += i == 0 || land[i].addr != land[i - 1].addr;

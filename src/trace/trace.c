@@ -258,7 +258,7 @@ static bool is_stop(const ch_trace *t, const char *cat) {
     return false;
 }
 
-bool tr_at_service(ch_trace *t, uint64_t o) {
+bool tr_at_service(const ch_trace *t, uint64_t o) {
     uint32_t a = t->outs[o].addr;
     ch_label l;
     return a && t->o.labels && t->n_stop && ch_labels_get(t->o.labels, a, &l) == 1 &&

@@ -119,23 +119,17 @@ typedef struct tr_held {
  * waits for a good share of the txs ahead, most outputs of the range will
  * hold taint, and an entry per output (32 bytes, written once, read back by
  * every result) costs more than the walk itself. So the outputs the sweep
- * creates get no entries: their taint goes into an array over the range's
- * outputs, in output order, and what became of each is read back from the
- * store and the per-tx state when results are asked for. Entries remain for
- * the sources and for what the heap placed before the sweep began. Per tx
- * the walk keeps the taint and the fewest hops (sw_acc), not the coin that
- * brought them: a path finds it again (dense.c). FIFO and LIFO keep their
- * entries: their intervals hang on them. */
+ * creates get no entries and nothing else of their own (dense.c says how
+ * results find them again). Entries remain for the sources and for what the
+ * heap placed before the sweep began. FIFO and LIFO keep their entries:
+ * their intervals hang on them. */
 typedef struct tr_dense {
     uint64_t base_out; /* first output of the range: that of tx sw_base */
-    uint64_t n_out;    /* outputs in the range */
-    uint64_t *taint;   /* per output of the range: units placed, 0 = none */
-    uint64_t *land;    /* per output of the range: bit set = a landing */
     uint8_t *state;    /* per tx of the range: 0 not shared out, ST_DONE or a cut */
     uint64_t *src;     /* the sources within the range, sorted (reached again = returned) */
     size_t n_src, src_at;
-    /* the outputs landed and held, listed as they are placed (results
-     * need them, and they are at hand then) */
+    /* the outputs landed and held, listed as they are placed (results sum
+     * them per address, and they are at hand then) */
     tr_landed *land_v;
     size_t n_land, cap_land;
     tr_held *hold_v;
@@ -253,7 +247,7 @@ static inline uint64_t tr_sweep_next(const ch_trace *t, uint64_t k, uint64_t end
 /* trace.c: the tx that created output o (binary search); is o at a stop
  * address; is tx, reached in `hops`, cut (the state its coins get, or 0). */
 uint32_t tr_out_tx(const ch_trace *t, uint64_t o);
-bool tr_at_service(ch_trace *t, uint64_t o);
+bool tr_at_service(const ch_trace *t, uint64_t o);
 uint8_t tr_cut_state(ch_trace *t, uint32_t tx, uint32_t hops);
 /* Grow the scratch arrays to hold n + 1 values. */
 int tr_grow_scratch(ch_trace *t, uint64_t n);
