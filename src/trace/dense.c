@@ -29,7 +29,10 @@ void tr_dense_free(ch_trace *t) {
     tr_big_free(d->state);
     free(d->src);
     free(d->land_v);
-    free(d->hold_v);
+    if (d->hold_big)
+        tr_big_free(d->hold_v);
+    else
+        free(d->hold_v);
     memset(d, 0, sizeof *d);
     t->dense = false;
 }
@@ -44,7 +47,14 @@ int tr_dense_begin(ch_trace *t) {
     for (size_t i = 0; i < t->n_e; i++)
         n_src += t->e[i].source && t->e[i].out >= d->base_out;
     d->src = malloc((n_src ? n_src : 1) * sizeof *d->src);
-    if (!d->state || !d->src) {
+    /* the held outputs, at most one per output of the range or entry (no
+     * entry is made once the sweep is dense): reserved to that bound, so
+     * the list never moves and its pages come in huge ones as it fills */
+    size_t bound = (size_t)(t->n_outs - d->base_out) + t->n_e + 1;
+    d->hold_v = tr_big_alloc(bound, sizeof *d->hold_v);
+    d->cap_hold = bound;
+    d->hold_big = true;
+    if (!d->state || !d->src || !d->hold_v) {
         tr_dense_free(t);
         return 1;
     }
@@ -81,6 +91,7 @@ static bool is_source(const tr_dense *d, uint64_t o) {
 
 /* Out of line: the walk's loop stays small. */
 static __attribute__((noinline)) int grow_held(tr_dense *d) {
+    if (d->hold_big) return -1; /* cannot happen: reserved to its bound */
     return tr_grow((void **)&d->hold_v, &d->cap_hold, d->n_hold + 1, sizeof *d->hold_v);
 }
 

@@ -24,7 +24,10 @@ int tr_grow(void **p, size_t *cap, size_t need, size_t sz) {
 void *tr_big_alloc(size_t n, size_t sz) {
     if (n && sz > (SIZE_MAX - BIG_HEAD) / n) return NULL;
     size_t len = n * sz + BIG_HEAD;
-    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* no reserve: a bound (an array per output of the chain) may be far
+     * larger than what the trace touches */
+    uint8_t *p =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return NULL;
     /* a hint: where the kernel keeps huge pages for those who ask, a random
      * access costs one TLB entry per 2 MiB instead of per 4 KiB */

@@ -27,7 +27,7 @@ static int cmp_hold(const void *pa, const void *pb) {
  * a billion addresses pages only where held addresses fall). */
 static int sum_held(ch_trace *t, const tr_held *h, size_t n) {
     uint32_t *group = tr_big_alloc(t->n_addrs + 1, sizeof *group);
-    t->hold = malloc((n ? n : 1) * sizeof *t->hold); /* at most one per output */
+    t->hold = tr_big_alloc(n ? n : 1, sizeof *t->hold); /* at most one per output */
     if (!group || !t->hold) {
         tr_big_free(group);
         return -1;

@@ -158,7 +158,7 @@ void ch_trace_free(ch_trace *t) {
     free(t->sc_line);
     free(t->sc_part);
     free(t->land);
-    free(t->hold);
+    tr_big_free(t->hold);
     tr_big_free(t->sw_bits);
     tr_big_free(t->sw_acc);
     tr_big_free(t->sw_head);

@@ -132,8 +132,9 @@ typedef struct tr_dense {
      * them per address, and they are at hand then) */
     tr_landed *land_v;
     size_t n_land, cap_land;
-    tr_held *hold_v;
+    tr_held *hold_v; /* tr_big_alloc'd to its bound when dense, else grown */
     size_t n_hold, cap_hold;
+    bool hold_big;
 } tr_dense;
 
 struct ch_trace {
