@@ -88,6 +88,10 @@ static void assert_same(ch_trace *a, ch_trace *b, const char *what) {
     const ch_trace_holding *ha, *hb;
     size_t nh = ch_trace_holdings(a, &ha);
     assert_int_equal(nh, ch_trace_holdings(b, &hb));
+    for (size_t i = 1; i < nh; i++) /* largest first, then by address, one per address */
+        if (ha[i - 1].amount < ha[i].amount ||
+            (ha[i - 1].amount == ha[i].amount && ha[i - 1].addr >= ha[i].addr))
+            fail_msg("%s: holdings out of order at %zu", what, i);
     for (size_t i = 0; i < nh; i++)
         if (ha[i].addr != hb[i].addr || ha[i].amount != hb[i].amount ||
             ha[i].outputs != hb[i].outputs)
