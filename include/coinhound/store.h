@@ -56,6 +56,7 @@
 #define COINHOUND_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "coinhound/error.h"
@@ -258,6 +259,25 @@ int ch_store_add_coinbase_input(ch_store *s, ch_error *err);
 int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
                         ch_error *err);
 int ch_store_end_block(ch_store *s, ch_error *err);
+
+/* Optional, for speed only: the lookups the next add_* calls will make (the
+ * txids about to be added, the outputs their inputs spend, the addresses
+ * their outputs pay). Each lookup is a cache miss in a large table; told
+ * ahead, the store starts them all at once so that the calls find what they
+ * need in cache instead of waiting for each miss in turn. Changes nothing
+ * in the store; any subset may be given, NULL with a count of 0 for none. */
+typedef struct ch_store_spend {
+    const ch_hash256 *txid;
+    uint32_t vout;
+} ch_store_spend;
+
+void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txids,
+                       const ch_store_spend *spends, size_t n_spends, const ch_addr *addrs,
+                       size_t n_addrs);
+/* Optional, for speed only: about how many transactions and new addresses
+ * are coming, so that the writer sizes its in-memory indexes once instead
+ * of doubling them as they fill (large hints are capped). */
+int ch_store_expect(ch_store *s, uint64_t txs, uint64_t addresses, ch_error *err);
 
 /* Account chains. A block starts with begin_block (its number, for the first
  * block of an empty store, becomes the store's first number); then per tx

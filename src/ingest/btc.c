@@ -7,38 +7,141 @@
 
 #include "coinhound/progress.h"
 
-int ch_ingest_btc_block(ch_store *s, const ch_btc_block *b, ch_error *err) {
+/* A block's lookups go to the store a few transactions ahead of the adds
+ * that make them: enough at once for their cache misses to overlap, few
+ * enough that what they bring in is still in cache when the adds come. */
+#define AHEAD_TXS 32
+
+/* Per-block scratch, kept across blocks: each output's address, classified
+ * once (a P2PK output costs a hash), and the lookahead's lists. */
+typedef struct btc_scratch {
+    ch_addr *addr;
+    size_t addr_cap;
+    ch_script_type *type;
+    size_t type_cap;
+    ch_store_spend *spend;
+    size_t spend_cap;
+    const ch_hash256 **txid;
+    size_t txid_cap;
+} btc_scratch;
+
+static void scratch_free(btc_scratch *sc) {
+    free(sc->addr);
+    free(sc->type);
+    free(sc->spend);
+    free(sc->txid);
+}
+
+/* Grow the array whose pointer is at `slot` (holding *cap elements of size
+ * each) to hold n; 0, or -1 on ENOMEM with the array unchanged. The pointer
+ * is copied in and out so that one function serves arrays of any type. */
+static int fit(void *slot, size_t *cap, size_t n, size_t each) {
+    if (n <= *cap) return 0;
+    void *p;
+    memcpy(&p, slot, sizeof p);
+    p = realloc(p, n * each);
+    if (!p) return -1;
+    memcpy(slot, &p, sizeof p);
+    *cap = n;
+    return 0;
+}
+
+static int scratch_fit(btc_scratch *sc, const ch_btc_block *b) {
+    size_t outs = 0, ins = 0;
+    for (uint32_t t = 0; t < b->n_tx; t++) {
+        outs += b->tx[t].n_out;
+        ins += b->tx[t].n_in;
+    }
+    if (fit(&sc->addr, &sc->addr_cap, outs, sizeof *sc->addr) != 0 ||
+        fit(&sc->type, &sc->type_cap, outs, sizeof *sc->type) != 0 ||
+        fit(&sc->spend, &sc->spend_cap, ins, sizeof *sc->spend) != 0 ||
+        fit(&sc->txid, &sc->txid_cap, b->n_tx, sizeof *sc->txid) != 0)
+        return -1;
+    return 0;
+}
+
+/* Every output's script type and address, in block order. */
+static void classify_outputs(const ch_btc_block *b, btc_scratch *sc) {
+    size_t k = 0;
+    for (uint32_t t = 0; t < b->n_tx; t++)
+        for (uint32_t o = 0; o < b->tx[t].n_out; o++, k++)
+            sc->type[k] =
+                ch_btc_classify(b->tx[t].out[o].script, b->tx[t].out[o].script_len, &sc->addr[k]);
+}
+
+/* Tell the store the lookups of txs [t0, t1), whose outputs start at
+ * sc->addr[first_out]; returns how many outputs those txs have. */
+static size_t prefetch_txs(ch_store *s, const ch_btc_block *b, uint32_t t0, uint32_t t1,
+                           size_t first_out, btc_scratch *sc) {
+    size_t n_spend = 0, n_out = 0;
+    for (uint32_t t = t0; t < t1; t++) {
+        const ch_btc_tx *tx = &b->tx[t];
+        sc->txid[t - t0] = &tx->txid;
+        n_out += tx->n_out;
+        if (t == 0 && ch_btc_tx_is_coinbase(tx)) continue;
+        for (uint32_t i = 0; i < tx->n_in; i++)
+            sc->spend[n_spend++] = (ch_store_spend){&tx->in[i].prev_txid, tx->in[i].prev_vout};
+    }
+    ch_store_prefetch(s, sc->txid, t1 - t0, sc->spend, n_spend, sc->addr + first_out, n_out);
+    return n_out;
+}
+
+static int add_tx(ch_store *s, const ch_btc_tx *tx, bool coinbase, const btc_scratch *sc,
+                  size_t first_out, ch_error *err) {
+    if (ch_store_add_tx(s, &tx->txid, (uint32_t)tx->size, err) != 0) return -1;
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        int rc = coinbase ? ch_store_add_coinbase_input(s, err)
+                          : ch_store_add_input(s, &tx->in[i].prev_txid, tx->in[i].prev_vout, err);
+        if (rc != 0) return -1;
+    }
+    for (uint32_t o = 0; o < tx->n_out; o++) {
+        size_t k = first_out + o;
+        if (ch_store_add_output(s, tx->out[o].value, sc->type[k], &sc->addr[k], err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int add_block(ch_store *s, const ch_btc_block *b, btc_scratch *sc, ch_error *err) {
     ch_block_meta m = {.hash = b->header.hash,
                        .time = b->header.time,
                        .bits = b->header.bits,
                        .size = (uint32_t)b->size,
                        .nonce = b->header.nonce,
                        .version = b->header.version};
+    if (scratch_fit(sc, b) != 0) return ch_err(err, "out of memory");
+    classify_outputs(b, sc);
     if (ch_store_begin_block(s, &m, err) != 0) return -1;
+    size_t first_out = 0, ahead_out = 0;
     for (uint32_t t = 0; t < b->n_tx; t++) {
         const ch_btc_tx *tx = &b->tx[t];
-        if (ch_store_add_tx(s, &tx->txid, (uint32_t)tx->size, err) != 0) goto fail;
-        bool coinbase = t == 0 && ch_btc_tx_is_coinbase(tx);
-        for (uint32_t i = 0; i < tx->n_in; i++) {
-            int rc = coinbase
-                         ? ch_store_add_coinbase_input(s, err)
-                         : ch_store_add_input(s, &tx->in[i].prev_txid, tx->in[i].prev_vout, err);
-            if (rc != 0) goto fail;
+        if (t % AHEAD_TXS == 0) {
+            uint32_t end = b->n_tx - t < AHEAD_TXS ? b->n_tx : t + AHEAD_TXS;
+            ahead_out += prefetch_txs(s, b, t, end, ahead_out, sc);
         }
-        for (uint32_t o = 0; o < tx->n_out; o++) {
-            ch_addr a;
-            ch_script_type type = ch_btc_classify(tx->out[o].script, tx->out[o].script_len, &a);
-            if (ch_store_add_output(s, tx->out[o].value, type, &a, err) != 0) goto fail;
+        if (add_tx(s, tx, t == 0 && ch_btc_tx_is_coinbase(tx), sc, first_out, err) != 0) {
+            char hex[65];
+            ch_hash256_to_hex(&tx->txid, hex);
+            return ch_err_prefix(err, "tx %s (#%u in the block)", hex, t);
         }
-        continue;
-    fail : {
-        char hex[65];
-        ch_hash256_to_hex(&tx->txid, hex);
-        return ch_err_prefix(err, "tx %s (#%u in the block)", hex, t);
-    }
+        first_out += tx->n_out;
     }
     return ch_store_end_block(s, err);
 }
+
+int ch_ingest_btc_block(ch_store *s, const ch_btc_block *b, ch_error *err) {
+    btc_scratch sc = {0};
+    int rc = add_block(s, b, &sc, err);
+    scratch_free(&sc);
+    return rc;
+}
+
+/* Rough sizes for the store's sizing hint: a transaction per 400 bytes of
+ * blocks and a new address per 250, about right for recent mainnet blocks
+ * and for the generator's chains. A wrong guess costs some memory or one
+ * more doubling of a map, nothing else. */
+#define BYTES_PER_TX       400
+#define BYTES_PER_NEW_ADDR 250
 
 /* The first height where the store and the best chain disagree. */
 static int find_fork(ch_store *s, const ch_blk_chain *chain, uint32_t *fork, ch_error *err) {
@@ -61,6 +164,7 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
     ch_progress prog;
     ch_progress_init(&prog, stderr, o->progress, total, to ? to - 1 : 0);
     ch_btc_parser *p = ch_btc_parser_new();
+    btc_scratch sc = {0};
     uint8_t *buf = NULL;
     size_t cap = 0;
     uint64_t commit_bytes = o->commit_bytes ? o->commit_bytes : (64u << 20);
@@ -69,12 +173,14 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         ch_err(err, "out of memory");
         goto out;
     }
+    /* only a hint: without the memory for it the maps grow as they fill */
+    (void)ch_store_expect(s, total / BYTES_PER_TX, total / BYTES_PER_NEW_ADDR, NULL);
     for (uint32_t h = from; h < to; h++) {
         const ch_blk_pos *pos = &chain->pos[h];
         ch_btc_block b;
         if (ch_blkdir_read(d, pos, &buf, &cap, err) != 0 ||
             ch_btc_parse_block(p, buf, pos->size, &b, err) != 0 ||
-            ch_ingest_btc_block(s, &b, err) != 0) {
+            add_block(s, &b, &sc, err) != 0) {
             ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos->file_no),
                           (unsigned long long)pos->offset, h);
             goto out;
@@ -90,6 +196,7 @@ out:
     ch_progress_done(&prog);
     if (rc != 0) ch_store_abort(s);
     free(buf);
+    scratch_free(&sc);
     ch_btc_parser_free(p);
     return rc;
 }

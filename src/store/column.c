@@ -1,5 +1,7 @@
 #include "store/column.h"
 
+#include "store/bigmem.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,6 +22,14 @@ static int remap(ch_col *c, ch_error *err) {
     c->map = m;
     c->map_len = want;
     return 0;
+}
+
+/* Pending records are read back at random during ingest (an input's
+ * source tx and output, an address's record): see bigmem.c. */
+static void pend_free(ch_col *c) {
+    ch_big_free(c->pend, c->pend_cap * c->rec);
+    c->pend = NULL;
+    c->pend_cap = 0;
 }
 
 int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
@@ -46,7 +56,7 @@ int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, b
 void ch_col_close(ch_col *c) {
     if (c->map) munmap(c->map, c->map_len);
     if (c->fd >= 0) close(c->fd);
-    free(c->pend);
+    pend_free(c);
     memset(c, 0, sizeof *c);
     c->fd = -1;
 }
@@ -54,7 +64,7 @@ void ch_col_close(ch_col *c) {
 uint64_t ch_col_append(ch_col *c, const void *rec) {
     if (c->pend_n == c->pend_cap) {
         uint64_t cap = c->pend_cap ? c->pend_cap * 2 : 4096;
-        uint8_t *p = realloc(c->pend, cap * c->rec);
+        uint8_t *p = ch_big_grow(c->pend, c->pend_cap * c->rec, cap * c->rec);
         if (!p) return UINT64_MAX;
         c->pend = p;
         c->pend_cap = cap;
@@ -85,12 +95,16 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off) {
     return 0;
 }
 
-int ch_col_flush(ch_col *c, ch_error *err) {
-    if (c->fd < 0) return 0; /* a column this kind of store does not keep */
-    if (c->pend_n > 0 && write_all(c->fd, c->pend, (size_t)(c->pend_n * c->rec),
-                                   (off_t)(c->n_committed * c->rec)) != 0)
+int ch_col_write(ch_col *c, ch_error *err) {
+    if (c->fd < 0 || c->pend_n == 0) return 0; /* nothing, or a column not kept */
+    size_t len = (size_t)(c->pend_n * c->rec);
+    off_t off = (off_t)(c->n_committed * c->rec);
+    if (write_all(c->fd, c->pend, len, off) != 0)
         return ch_err(err, "%s: write: %s", c->path, strerror(errno));
-    return ch_col_sync(c, err);
+    /* a hint: the disk starts on it now, so that the fdatasync to come finds
+     * less to wait for (its own errors are fdatasync's to report) */
+    sync_file_range(c->fd, off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+    return 0;
 }
 
 int ch_col_sync(ch_col *c, ch_error *err) {
@@ -103,11 +117,7 @@ int ch_col_publish(ch_col *c, ch_error *err) {
     c->n_committed += c->pend_n;
     c->pend_n = 0;
     /* keep the buffer for the next batch unless it grew very large */
-    if (c->pend_cap * c->rec > (64u << 20)) {
-        free(c->pend);
-        c->pend = NULL;
-        c->pend_cap = 0;
-    }
+    if (c->pend_cap * c->rec > (64u << 20)) pend_free(c);
     return remap(c, err);
 }
 

@@ -46,9 +46,10 @@ uint64_t ch_col_append(ch_col *c, const void *rec);
 /* Write bytes into an already committed record in place (the spent mark);
  * the shared mapping sees the change at once. */
 int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
-/* Write the pending records to the file and fdatasync it (step 1 of a
- * commit); the records stay pending until ch_col_publish. */
-int ch_col_flush(ch_col *c, ch_error *err);
+/* Write the pending records to the file and start their way to the disk
+ * without waiting (step 1 of a commit; ch_col_sync makes them durable). The
+ * records stay pending until ch_col_publish. */
+int ch_col_write(ch_col *c, ch_error *err);
 /* Step 2, after the lengths are committed in LMDB: extend the mapping. */
 int ch_col_publish(ch_col *c, ch_error *err);
 /* Drop pending records. */

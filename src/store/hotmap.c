@@ -1,30 +1,18 @@
 #include "store/hotmap.h"
 
+#include "store/bigmem.h"
+
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-/* Lookups land on random slots of a table of tens of MB, so each costs a
- * cache miss and, with 4 KiB pages, a TLB miss too: large tables are mapped
- * anonymously and offered to transparent huge pages. */
-#define HUGE_FROM (2u << 20)
-
+/* Lookups land on random slots of a table of tens of MB: see bigmem.c. */
 static ch_hot_entry *alloc_slots(size_t cap) {
-    size_t bytes = cap * sizeof(ch_hot_entry);
-    if (bytes < HUGE_FROM) return calloc(cap, sizeof(ch_hot_entry));
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    madvise(p, bytes, MADV_HUGEPAGE);
-    return p;
+    return ch_big_alloc(cap * sizeof(ch_hot_entry));
 }
 
 static void free_slots(ch_hot_entry *slots, size_t cap) {
-    size_t bytes = cap * sizeof(ch_hot_entry);
-    if (!slots) return;
-    if (bytes < HUGE_FROM)
-        free(slots);
-    else
-        munmap(slots, bytes);
+    ch_big_free(slots, cap * sizeof(ch_hot_entry));
 }
 
 int ch_hot_init(ch_hotmap *m, size_t cap) {
@@ -56,9 +44,10 @@ ch_hot_entry *ch_hot_get(const ch_hotmap *m, uint64_t key) {
     }
 }
 
-static int grow(ch_hotmap *m) {
+/* Rehash into a table of cap slots (a power of two, larger). */
+static int rehash(ch_hotmap *m, size_t cap) {
     ch_hotmap bigger;
-    if (ch_hot_init(&bigger, (m->mask + 1) * 2) != 0) return -1;
+    if (ch_hot_init(&bigger, cap) != 0) return -1;
     for (size_t i = 0; i <= m->mask; i++) {
         if (m->slots[i].key == 0) continue;
         size_t j = (size_t)m->slots[i].key & bigger.mask;
@@ -72,10 +61,28 @@ static int grow(ch_hotmap *m) {
     return 0;
 }
 
+/* at most half full: misses (every new item is one) stay short */
+static bool fits(const ch_hotmap *m, size_t n) {
+    return n * 2 <= m->mask + 1;
+}
+
+int ch_hot_reserve(ch_hotmap *m, size_t n) {
+    size_t cap = m->mask + 1;
+    while (cap / 2 < n) {
+        if (cap > SIZE_MAX / 2 / sizeof(ch_hot_entry)) return -1;
+        cap *= 2;
+    }
+    return cap == m->mask + 1 ? 0 : rehash(m, cap);
+}
+
+void ch_hot_clear_flags(ch_hotmap *m) {
+    for (size_t i = 0; i <= m->mask; i++)
+        m->slots[i].flags = 0;
+}
+
 ch_hot_entry *ch_hot_put(ch_hotmap *m, uint64_t key) {
     key = CH_HOT_KEY(key);
-    /* at most half full: misses (every new item is one) stay short */
-    if ((m->count + 1) * 2 > m->mask + 1 && grow(m) != 0) return NULL;
+    if (!fits(m, m->count + 1) && rehash(m, (m->mask + 1) * 2) != 0) return NULL;
     for (size_t i = (size_t)key & m->mask;; i = (i + 1) & m->mask) {
         ch_hot_entry *e = &m->slots[i];
         if (e->key == key) return e;

@@ -212,6 +212,7 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
             ch_store_close(s);
             return ch_err(err, "out of memory");
         }
+        s->batch = 1; /* 0 is the tag of entries never dirty */
         /* an empty store's indexes are wholly in memory from the start */
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
         s->addr_hot_complete =
@@ -239,6 +240,7 @@ void ch_store_close(ch_store *s) {
     ch_hot_free(&s->addr_hot);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
+    free(s->prefetch_keys.v);
     free(s);
 }
 
@@ -448,7 +450,7 @@ uint64_t ch_store_addr_key(const ch_addr *a) {
 
 /* --- address records --- */
 
-static const uint8_t *addr_rec(const ch_store *s, uint32_t id) {
+const uint8_t *ch_store_addr_rec(const ch_store *s, uint32_t id) {
     if (id & CH_ADDR_ID_WIDE) return ch_col_at(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1);
     return ch_col_at(&s->col[COL_ADDRS20], id - 1);
 }
@@ -459,11 +461,14 @@ bool ch_store_addr_valid(const ch_store *s, uint32_t id) {
     return i >= 1 && i <= ch_col_count(c);
 }
 
+/* Compares in place: decoding the record into a ch_addr first (clearing
+ * and copying its 43 bytes) cost more than the comparison, on a path taken
+ * for every output. */
 bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
-    ch_addr have;
-    ch_store_addr_of(s, id, &have);
-    return have.kind == a->kind && have.version == a->version && have.len == a->len &&
-           memcmp(have.bytes, a->bytes, a->len) == 0;
+    const uint8_t *r = ch_store_addr_rec(s, id);
+    if (r[0] >> 5 != a->kind || (r[0] & 31) != a->version) return false;
+    if (id & CH_ADDR_ID_WIDE) return r[1] == a->len && memcmp(r + 2, a->bytes, a->len) == 0;
+    return a->len == 20 && memcmp(r + 1, a->bytes, 20) == 0;
 }
 
 uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a) {
@@ -519,7 +524,7 @@ const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out) {
 }
 
 void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a) {
-    const uint8_t *r = addr_rec(s, id);
+    const uint8_t *r = ch_store_addr_rec(s, id);
     memset(a, 0, sizeof *a);
     a->kind = r[0] >> 5;
     a->version = r[0] & 31;

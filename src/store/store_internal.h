@@ -63,6 +63,8 @@ struct ch_store {
      * are simply the txs past the committed count) */
     ch_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
     ch_u64_list far_pend;        /* pairs (output, previous output) too far apart */
+    uint32_t batch;              /* tag of this batch's dirty addr_hot entries */
+    ch_u64_list prefetch_keys;   /* scratch of ch_store_prefetch */
 };
 
 /* 64-bit keys of an item: the hot maps use all of it; LMDB files it under
@@ -119,6 +121,8 @@ typedef struct ch_bxfer_rec {
 
 /* Address records. */
 bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);
+/* The record of address id (committed or pending). */
+const uint8_t *ch_store_addr_rec(const ch_store *s, uint32_t id);
 /* Append a new address record; returns its id, 0 when it does not fit. */
 uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a);
 /* Whether an address id exists (committed or pending). */

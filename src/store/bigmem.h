@@ -1,0 +1,15 @@
+/* Large buffers of the writer (hot maps, pending records, the commit's
+ * sort arrays). Internal to the store. */
+#ifndef COINHOUND_STORE_BIGMEM_H
+#define COINHOUND_STORE_BIGMEM_H
+
+#include <stddef.h>
+
+/* bytes of zeroed memory, or NULL; free with ch_big_free(p, bytes) */
+void *ch_big_alloc(size_t bytes);
+void ch_big_free(void *p, size_t bytes);
+/* p (of old bytes, or NULL) grown to bytes, contents kept; NULL on ENOMEM,
+ * p then unchanged */
+void *ch_big_grow(void *p, size_t old, size_t bytes);
+
+#endif

@@ -1,0 +1,118 @@
+/* Lookahead for ingest: telling the store what comes next, so it can get
+ * ready (see ch_store_prefetch and ch_store_expect in store.h).
+ *
+ * A lookup during ingest is a chain of dependent cache misses: the hot-map
+ * slot, then the records its entry names (the txid that confirms the match,
+ * the tx record that locates the outputs), then the output an input spends.
+ * Made one lookup at a time, each miss waits for the one before. Here each
+ * stage runs over the whole batch before the next starts, so the misses of
+ * a stage are in flight together; nothing is written. */
+#include "store/store_internal.h"
+
+#include <stdlib.h>
+
+/* Hints past this are capped: a hint sizes memory up front, and a wrong
+ * one must not cost more than the doublings it saves. */
+#define EXPECT_MAX (1u << 22)
+
+/* Start loading record i of column c (both ends: it may straddle lines). */
+static void prefetch_rec(const ch_col *c, uint64_t i) {
+    if (i >= ch_col_count(c)) return;
+    const char *p = ch_col_at(c, i);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + c->rec - 1);
+}
+
+/* Outputs the store keeps an address for (as ch_store_add_output). */
+static bool has_address(const ch_addr *a) {
+    return a->kind != CH_ADDR_NONE && a->len <= 32;
+}
+
+/* The entry a lookup of txid meets first, when it names a stored tx. */
+static const ch_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txid) {
+    const ch_hot_entry *e = ch_hot_get(&s->tx_hot, ch_store_txid_key(txid));
+    return e && e->aux < ch_col_count(&s->col[COL_TXS]) ? e : NULL;
+}
+
+/* Stage 1 for addresses: their keys (kept for stage 2) and hot slots.
+ * Returns how many keys were kept; 0 when there is no room for them. */
+static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
+    ch_u64_list *keys = &s->prefetch_keys;
+    if (keys->cap < n) {
+        uint64_t *v = realloc(keys->v, n * sizeof *v);
+        if (!v) return 0;
+        keys->v = v;
+        keys->cap = n;
+    }
+    keys->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!has_address(&addrs[i])) continue;
+        uint64_t k = ch_store_addr_key(&addrs[i]);
+        keys->v[keys->n++] = k;
+        ch_hot_prefetch(&s->addr_hot, k);
+    }
+    return keys->n;
+}
+
+/* Stage 2 for addresses: the record of each address found, which the
+ * lookup compares with the address to confirm the match. */
+static void address_records(const ch_store *s) {
+    for (size_t i = 0; i < s->prefetch_keys.n; i++) {
+        const ch_hot_entry *e = ch_hot_get(&s->addr_hot, s->prefetch_keys.v[i]);
+        if (!e || !ch_store_addr_valid(s, e->id)) continue;
+        const char *p = (const char *)ch_store_addr_rec(s, e->id);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + ADDR32_REC - 1);
+    }
+}
+
+/* Stage 2 for inputs: the txid that confirms each candidate and its tx
+ * record with the next one (where its outputs start and end). */
+static void spend_records(const ch_store *s, const ch_store_spend *spends, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const ch_hot_entry *e = tx_candidate(s, spends[i].txid);
+        if (!e) continue;
+        prefetch_rec(&s->col[COL_TXIDS], e->aux);
+        prefetch_rec(&s->col[COL_TXS], e->aux);
+        prefetch_rec(&s->col[COL_TXS], e->aux + 1);
+    }
+}
+
+/* Stage 3 for inputs: the output each one spends (and marks spent). */
+static void spent_outputs(const ch_store *s, const ch_store_spend *spends, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const ch_hot_entry *e = tx_candidate(s, spends[i].txid);
+        if (!e) continue;
+        uint64_t first, count;
+        ch_store_tx_outputs(s, e->aux, &first, &count);
+        if (spends[i].vout < count) prefetch_rec(&s->col[COL_OUTS], first + spends[i].vout);
+    }
+}
+
+void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txids,
+                       const ch_store_spend *spends, size_t n_spends, const ch_addr *addrs,
+                       size_t n_addrs) {
+    if (!s->writable) return;
+    if (s->account) n_spends = 0; /* no outputs to spend */
+    /* stage 1: every lookup's hot slot (a new txid's is where it goes) */
+    for (size_t i = 0; i < n_txids; i++)
+        ch_hot_prefetch(&s->tx_hot, ch_store_txid_key(txids[i]));
+    for (size_t i = 0; i < n_spends; i++)
+        ch_hot_prefetch(&s->tx_hot, ch_store_txid_key(spends[i].txid));
+    size_t n_keys = n_addrs ? address_slots(s, addrs, n_addrs) : 0;
+    /* stage 2: the records the slots name */
+    spend_records(s, spends, n_spends);
+    if (n_keys) address_records(s);
+    /* stage 3: what those records locate */
+    spent_outputs(s, spends, n_spends);
+}
+
+int ch_store_expect(ch_store *s, uint64_t txs, uint64_t addresses, ch_error *err) {
+    if (!s->writable) return ch_err(err, "store opened read-only");
+    if (txs > EXPECT_MAX) txs = EXPECT_MAX;
+    if (addresses > EXPECT_MAX) addresses = EXPECT_MAX;
+    if (ch_hot_reserve(&s->tx_hot, s->tx_hot.count + txs) != 0 ||
+        ch_hot_reserve(&s->addr_hot, s->addr_hot.count + addresses) != 0)
+        return ch_err(err, "out of memory");
+    return 0;
+}
