@@ -6,7 +6,7 @@
  * single write transaction. */
 #include "store/store_internal.h"
 
-#include "store/bigmem.h"
+#include "util/bigmem.h"
 
 #include <errno.h>
 #include <stdlib.h>

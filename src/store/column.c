@@ -1,6 +1,6 @@
 #include "store/column.h"
 
-#include "store/bigmem.h"
+#include "util/bigmem.h"
 
 #include <errno.h>
 #include <fcntl.h>

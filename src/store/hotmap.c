@@ -1,6 +1,6 @@
 #include "store/hotmap.h"
 
-#include "store/bigmem.h"
+#include "util/bigmem.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
  * binary min-heap and array growth. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "trace/trace_internal.h"
+#include "util/bigmem.h"
 
 int tr_grow(void **p, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return 0;
@@ -24,14 +24,8 @@ int tr_grow(void **p, size_t *cap, size_t need, size_t sz) {
 void *tr_big_alloc(size_t n, size_t sz) {
     if (n && sz > (SIZE_MAX - BIG_HEAD) / n) return NULL;
     size_t len = n * sz + BIG_HEAD;
-    /* no reserve: a bound (an array per output of the chain) may be far
-     * larger than what the trace touches */
-    uint8_t *p =
-        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return NULL;
-    /* a hint: where the kernel keeps huge pages for those who ask, a random
-     * access costs one TLB entry per 2 MiB instead of per 4 KiB */
-    madvise(p, len, MADV_HUGEPAGE);
+    uint8_t *p = ch_big_alloc(len);
+    if (!p) return NULL;
     memcpy(p, &len, sizeof len);
     return p + BIG_HEAD;
 }
@@ -41,7 +35,7 @@ void tr_big_free(void *p) {
     uint8_t *base = (uint8_t *)p - BIG_HEAD;
     size_t len;
     memcpy(&len, base, sizeof len);
-    munmap(base, len);
+    ch_big_free(base, len);
 }
 
 static int map_alloc(tr_map *m, size_t cap) {

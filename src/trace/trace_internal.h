@@ -46,9 +46,10 @@ typedef struct tr_heap {
 int tr_heap_push(tr_heap *h, uint64_t x);
 uint64_t tr_heap_pop(tr_heap *h); /* n must be > 0 */
 
-/* Zeroed memory for the big per-trace arrays (n elements of size sz), mapped
- * on its own and asking for huge pages (the walks read and write them at
- * random); NULL when out of memory. Free with tr_big_free. */
+/* Zeroed memory for the big per-trace arrays (n elements of size sz), in
+ * huge pages when large (util/bigmem.h: the walks read and write them at
+ * random); NULL when out of memory. Free with tr_big_free, which needs no
+ * size. */
 void *tr_big_alloc(size_t n, size_t sz);
 void tr_big_free(void *p);
 

@@ -1,7 +1,8 @@
-/* Large buffers of the writer (hot maps, pending records, the commit's
- * sort arrays). Internal to the store. */
-#ifndef COINHOUND_STORE_BIGMEM_H
-#define COINHOUND_STORE_BIGMEM_H
+/* Large buffers: the store writer's (hot maps, pending records, the
+ * commit's sort arrays) and the trace engine's (per-tx and per-output
+ * arrays). Internal to the library. */
+#ifndef COINHOUND_UTIL_BIGMEM_H
+#define COINHOUND_UTIL_BIGMEM_H
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "store/bigmem.h"
+#include "util/bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,10 @@
 
 void *ch_big_alloc(size_t bytes) {
     if (bytes < HUGE_FROM) return calloc(1, bytes ? bytes : 1);
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* no reserve: a buffer sized to a bound (one slot per output of the
+     * chain) may be far larger than the part that is ever touched */
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     if (p == MAP_FAILED) return NULL;
     madvise(p, bytes, MADV_HUGEPAGE);
     return p;
