@@ -265,7 +265,7 @@ int tr_dense_foreach(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
                                .to_tx = -1,
                                .amount = m.share[j],
                                .hops = t->sw_acc[k].hops + 1,
-                               .landing = tr_at_service((ch_trace *)t, o)};
+                               .landing = tr_at_service(t, o)};
             int64_t sp = tr_out_spender(t, o);
             if (!f.landing && sp >= 0 && d->state[(uint64_t)sp - t->sw_base] == ST_DONE)
                 f.to_tx = sp;
@@ -306,7 +306,7 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
             h = t->e[ei].hops;
             if (h > best_hops || (h == best_hops && best_entry != TR_NONE && ei > best_entry))
                 continue;
-        } else if (dense_amount_of(t, r->spent_tx, o, m) && !tr_at_service((ch_trace *)t, o)) {
+        } else if (dense_amount_of(t, r->spent_tx, o, m) && !tr_at_service(t, o)) {
             h = t->sw_acc[r->spent_tx - t->sw_base].hops + 1;
             if (h > best_hops || (h == best_hops && (best_entry != TR_NONE || o > best_out)))
                 continue;

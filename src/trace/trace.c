@@ -13,7 +13,10 @@
  * No lookup by output is needed on the way: the heap hands each tx its
  * tainted coins, and an output can receive taint only once (it is created
  * by one tx, spent by one input), except a source output reached again,
- * which a small map of the sources catches. */
+ * which a small map of the sources catches.
+ *
+ * A dense forward trace leaves the heap for a sweep in tx order (below);
+ * for haircut and poison the sweep keeps no entries at all (dense.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
