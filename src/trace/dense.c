@@ -9,7 +9,7 @@
  * range: the taint waiting and the fewest hops (sw_acc), and once shared
  * out, done or cut (state). Per output: nothing. An output's amount is what
  * its tx's share-out gives it, which can be worked out again from the tx's
- * taint and the store's values (dense_shares) when a flow or a path asks;
+ * taint and the store's values (tr_forward_shares) when a flow or a path asks;
  * whether it landed, from the labels. Landed and held outputs are listed as
  * they are found, for the results to sum per address. So the walk writes
  * no stream as long as the outputs, and reads the inputs of no tx: their
@@ -63,25 +63,6 @@ int tr_dense_begin(ch_trace *t) {
     qsort(d->src, d->n_src, sizeof *d->src, cmp_u64);
     t->dense = true;
     return 0;
-}
-
-/* What tx gives each of its no outputs (fo..) from `taint`, into share[],
- * and the fee's part in share[no]; val[] gets the outputs' values and the
- * fee. Haircut splits the taint by value; poison taints every output and
- * the fee in full. Returns what the inputs spent. */
-static uint64_t dense_shares(const ch_trace *t, uint64_t tx, uint64_t taint, uint64_t fo,
-                             uint64_t no, uint64_t *val, uint64_t *share) {
-    uint64_t vin = t->vin[tx], vout = 0;
-    for (uint64_t j = 0; j < no; j++)
-        vout += val[j] = tr_out_value(t, fo + j);
-    uint64_t fee = vin > vout ? vin - vout : 0;
-    val[no] = fee;
-    if (t->o.policy == CH_POLICY_POISON)
-        for (uint64_t j = 0; j <= no; j++)
-            share[j] = val[j] * CH_TAINT_ONE;
-    else
-        tr_haircut_split(taint, val, no + 1, vout + fee, share);
-    return vin;
 }
 
 /* Is o a source (reached again, its taint is "returned", not placed)? */
@@ -165,7 +146,7 @@ static int dense_tx(ch_trace *t, uint64_t k) {
     t->tot.edge_visits += (tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins) - fi + no;
     if (no + 1 > t->cap_sc && tr_grow_scratch(t, no + 1) != 0) return -1;
     uint64_t *share = t->sc_share;
-    uint64_t vin = dense_shares(t, tx, taint, fo, no, t->sc_val, share);
+    uint64_t vin = tr_forward_shares(t, tx, taint, fo, no, t->sc_val, share);
     if (t->o.policy == CH_POLICY_POISON)
         t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
     uint32_t hops = a->hops + 1;
@@ -236,7 +217,7 @@ static int dense_amounts(const ch_trace *t, uint64_t k, uint64_t fo, uint64_t no
         if (!v || !s) return -1;
         m->cap = cap;
     }
-    dense_shares(t, t->sw_base + k, t->sw_acc[k].taint, fo, no, m->val, m->share);
+    tr_forward_shares(t, t->sw_base + k, t->sw_acc[k].taint, fo, no, m->val, m->share);
     for (uint64_t j = 0; j < no; j++)
         if (m->share[j] < t->min_units || is_source(&t->dn, fo + j)) m->share[j] = 0;
     return 0;

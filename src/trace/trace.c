@@ -110,6 +110,8 @@ static int parse_stop(ch_trace *t, const char *list, ch_error *err) {
 int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *err) {
     *out = NULL;
     if ((unsigned)o->policy > CH_POLICY_LIFO) return ch_err(err, "unknown taint policy");
+    if (ch_store_is_account(s))
+        return ch_err(err, "an account chain's store: trace it with ch_atrace (trace_account.h)");
     ch_trace *t = calloc(1, sizeof *t);
     if (!t) return ch_err(err, "out of memory");
     t->s = s;
@@ -126,7 +128,7 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     if (c.txs) t->txs = ch_store_tx(s, 0);
     if (c.inputs) t->ins = ch_store_input(s, 0);
     if (c.outputs) t->outs = ch_store_output(s, 0);
-    if (c.txs && !ch_store_is_account(s)) t->vin = ch_store_tx_in_value(s, 0);
+    if (c.txs) t->vin = ch_store_tx_in_value(s, 0);
     t->n_narrow = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
     t->n_addrs = c.addresses;
     if (o->min_amount > UINT64_MAX / CH_TAINT_ONE) {
@@ -507,57 +509,45 @@ static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t pare
     t->tot.edge_visits += ni + no;
     hops++;
     if (tr_grow_scratch(t, (ni > no ? ni : no) + 1) != 0) return -1;
-    bool fifo = is_fifo(t);
-    if (fifo && m > 8) qsort_r(pend, m, sizeof *pend, cmp_pend_out, t);
-
-    /* the inputs' values (the fee is what they leave over the outputs) */
-    uint64_t *val = t->sc_val, vin = 0;
-    for (uint64_t i = 0; i < ni; i++) {
-        const ch_in_rec *r = &t->ins[fi + i];
-        if (r->spent_tx == CH_NO_TX) { /* never spends taint; kept for safety */
-            val[i] = 0;
-            if (fifo) t->sc_ent[i] = TR_NONE;
-            continue;
-        }
-        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-        val[i] = tr_out_value(t, o);
-        vin += val[i];
-        if (fifo) t->sc_ent[i] = pend_find(t, pend, m, o);
-    }
-    size_t n_line = 0;
-    if (fifo && build_line(t, t->sc_ent, val, ni, t->o.policy == CH_POLICY_LIFO, &n_line) != 0)
-        return -1;
-    /* from here on val holds the parts: outputs, then the fee */
-    uint64_t vout = 0;
-    for (uint64_t j = 0; j < no; j++)
-        vout += val[j] = tr_out_value(t, fo + j);
-    uint64_t fee = vin > vout ? vin - vout : 0;
-    val[no] = fee;
-
-    switch (t->o.policy) {
-    case CH_POLICY_POISON:
-        t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
-        for (uint64_t j = 0; j < no; j++)
-            if (place(t, fo + j, tx, val[j] * CH_TAINT_ONE, parent, hops, NULL, 0) != 0) return -1;
-        t->tot.fees += (ch_taint_sum)fee * CH_TAINT_ONE;
-        return 0;
-    case CH_POLICY_HAIRCUT: {
+    if (!is_fifo(t)) { /* haircut, poison: by value, no input read */
         uint64_t *share = t->sc_share;
-        tr_haircut_split(taint, val, no + 1, vout + fee, share);
+        uint64_t vin = tr_forward_shares(t, tx, taint, fo, no, t->sc_val, share);
+        if (t->o.policy == CH_POLICY_POISON)
+            t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
         for (uint64_t j = 0; j < no; j++)
             if (place(t, fo + j, tx, share[j], parent, hops, NULL, 0) != 0) return -1;
         t->tot.fees += share[no];
         return 0;
     }
-    default: { /* fifo, lifo */
-        slice_ctx c = {.t = t, .tx = tx, .parent = parent, .hops = hops, .n_real = no, .first = fo};
-        if (tr_fifo_slice(t->sc_line, n_line, val, no + 1, &t->sc_part, &t->cap_part, slice_forward,
-                          &c) != 0)
-            return -1;
-        t->tot.fees += c.fee_units;
-        return 0;
+    if (m > 8) qsort_r(pend, m, sizeof *pend, cmp_pend_out, t);
+
+    /* fifo: the inputs' values and which carry taint, laid along a line */
+    uint64_t *val = t->sc_val, vin = 0;
+    for (uint64_t i = 0; i < ni; i++) {
+        const ch_in_rec *r = &t->ins[fi + i];
+        if (r->spent_tx == CH_NO_TX) { /* never spends taint; kept for safety */
+            val[i] = 0;
+            t->sc_ent[i] = TR_NONE;
+            continue;
+        }
+        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        val[i] = tr_out_value(t, o);
+        vin += val[i];
+        t->sc_ent[i] = pend_find(t, pend, m, o);
     }
-    }
+    size_t n_line = 0;
+    if (build_line(t, t->sc_ent, val, ni, t->o.policy == CH_POLICY_LIFO, &n_line) != 0) return -1;
+    /* from here on val holds the parts: outputs, then the fee */
+    uint64_t vout = 0;
+    for (uint64_t j = 0; j < no; j++)
+        vout += val[j] = tr_out_value(t, fo + j);
+    val[no] = vin > vout ? vin - vout : 0;
+    slice_ctx c = {.t = t, .tx = tx, .parent = parent, .hops = hops, .n_real = no, .first = fo};
+    if (tr_fifo_slice(t->sc_line, n_line, val, no + 1, &t->sc_part, &t->cap_part, slice_forward,
+                      &c) != 0)
+        return -1;
+    t->tot.fees += c.fee_units;
+    return 0;
 }
 
 static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {

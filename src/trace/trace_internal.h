@@ -281,6 +281,15 @@ int tr_fifo_slice(const tr_iv *line, size_t n_line, const uint64_t *vals, size_t
  * results are the same, only the speed differs. */
 void tr_set_walk(ch_trace *t, int walk);
 
+/* policy.c: what forward tx (outputs fo.., no of them) gives each output
+ * from `taint` under haircut or poison, into share[], the fee's part in
+ * share[no]; val[] gets the outputs' values and the fee (both hold no + 1).
+ * Haircut splits the taint by value; poison taints every output and the
+ * fee in full. Returns what the inputs spent (txvin.col). The heap and both
+ * sweeps share out through it, and results work amounts out again with it. */
+uint64_t tr_forward_shares(const ch_trace *t, uint64_t tx, uint64_t taint, uint64_t fo, uint64_t no,
+                           uint64_t *val, uint64_t *share);
+
 /* result.c: landings and holdings aggregated from the entries. */
 int tr_collect(ch_trace *t, ch_error *err);
 
