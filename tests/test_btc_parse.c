@@ -4,6 +4,7 @@
  * (bitcoinjs-lib), one line per transaction: txid and [value, address]. It
  * gives null for P2PK outputs, where coinhound shows the P2PKH address of the
  * key and says "pubkey"; those are compared on their type instead. */
+#include "support/btcblock.h"
 #include "support/testutil.h"
 
 #include <dirent.h>
@@ -233,6 +234,113 @@ static void test_wtxid_and_commitment(void **state) {
         ch_btc_parser_free(p);
         free(buf);
     }
+}
+
+/* --- segwit's lock-in period: a commitment output and no witness ------------- */
+
+/* Blocks mined while segwit was locked in but not yet active (just below
+ * height 481,824) hold a commitment output in the coinbase and no witness
+ * anywhere. They are valid: they parse, every txid is SHA256d of the
+ * transaction's bytes, and the commitment is not held against them. */
+static void test_lockin_block_commitment_without_witness_decodes(void **state) {
+    (void)state;
+    uint8_t commitment[32];
+    memset(commitment, 0xc7, sizeof commitment); /* commits to nothing we hold */
+    size_t len;
+    uint8_t *raw = bb_lockin_block(false, commitment, &len);
+    ch_btc_parser *p = ch_btc_parser_new();
+    ch_btc_block b;
+    ch_error err = {""};
+    if (ch_btc_parse_block(p, raw, len, &b, &err) < 0) fail_msg("%s", err.msg);
+    if (ch_btc_check_witness_commitment(&b, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(b.n_tx, 2);
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        const uint8_t *tx = bb_lockin_tx(i, &n);
+        ch_hash256 want;
+        ch_sha256d(tx, n, &want);
+        if (i == 0) { /* the commitment bytes are part of the coinbase */
+            uint8_t cb[512];
+            memcpy(cb, tx, n);
+            memcpy(cb + n - 36, commitment, 32);
+            ch_sha256d(cb, n, &want);
+        }
+        assert_memory_equal(b.tx[i].txid.b, want.b, 32);
+        assert_false(b.tx[i].has_witness);
+    }
+    assert_int_equal(b.tx[0].n_out, 2);
+    assert_int_equal(b.tx[0].out[0].value, 1250000000);
+    assert_int_equal(b.tx[0].out[1].script_len, 38);
+    ch_btc_parser_free(p);
+    free(raw);
+}
+
+/* The same block once segwit is active (the coinbase carries the reserved
+ * value): the commitment is checked, against a root worked out here from
+ * BIP141's definition (coinbase wtxid zero, then SHA256d(root || reserved)). */
+static void test_commitment_checked_when_block_has_witness(void **state) {
+    (void)state;
+    size_t n;
+    const uint8_t *spend = bb_lockin_tx(1, &n);
+    ch_hash256 zero, wtxid1, wroot, commit;
+    memset(&zero, 0, sizeof zero);
+    ch_sha256d(spend, n, &wtxid1); /* a legacy tx: wtxid = txid */
+    uint8_t pair[64];
+    memcpy(pair, zero.b, 32);
+    memcpy(pair + 32, wtxid1.b, 32);
+    ch_sha256d(pair, 64, &wroot);
+    memcpy(pair, wroot.b, 32);
+    memset(pair + 32, 0, 32); /* the reserved value */
+    ch_sha256d(pair, 64, &commit);
+
+    ch_btc_parser *p = ch_btc_parser_new();
+    ch_btc_block b;
+    ch_error err = {""};
+    size_t len;
+    uint8_t *good = bb_lockin_block(true, commit.b, &len);
+    if (ch_btc_parse_block(p, good, len, &b, &err) < 0) fail_msg("%s", err.msg);
+    assert_true(b.tx[0].has_witness);
+    if (ch_btc_check_witness_commitment(&b, &err) < 0) fail_msg("%s", err.msg);
+
+    commit.b[5] ^= 1;
+    uint8_t *bad = bb_lockin_block(true, commit.b, &len);
+    if (ch_btc_parse_block(p, bad, len, &b, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(ch_btc_check_witness_commitment(&b, &err), -1);
+    assert_non_null(strstr(err.msg, "witness commitment mismatch"));
+    ch_btc_parser_free(p);
+    free(good);
+    free(bad);
+}
+
+/* Real block 481,829 carries witness data in its coinbase only. Without it
+ * (marker, flag and reserved value cut out) it has the exact layout of a
+ * lock-in block: it must still parse with every txid as the independent
+ * decoder gives it. */
+static void test_real_block_without_coinbase_witness_decodes(void **state) {
+    (void)state;
+    const char *path = tu_fixture("btc/blocks/block-481829.raw");
+    if (!path) skip();
+    size_t len, slen;
+    const uint8_t *data;
+    uint8_t *buf = load_block(path, &len, &data);
+    uint8_t *stripped = bb_strip_coinbase_witness(data, len, &slen);
+    assert_non_null(stripped);
+    assert_int_equal(slen, len - 2 - 34); /* marker, flag, 1 item of 32 bytes */
+    json_t *exp = load_jsonl(tu_fixture("btc/blocks/block-481829.expected.jsonl"));
+    ch_btc_parser *p = ch_btc_parser_new();
+    ch_btc_block b;
+    ch_error err = {""};
+    if (ch_btc_parse_block(p, stripped, slen, &b, &err) < 0) fail_msg("%s", err.msg);
+    if (ch_btc_check_witness_commitment(&b, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(b.n_tx, json_array_size(exp));
+    for (uint32_t i = 0; i < b.n_tx; i++) {
+        assert_false(b.tx[i].has_witness);
+        check_tx(&b.tx[i], json_array_get(exp, i), "481829 without witness");
+    }
+    ch_btc_parser_free(p);
+    json_decref(exp);
+    free(stripped);
+    free(buf);
 }
 
 /* --- corrupt input ----------------------------------------------------------- */
@@ -591,6 +699,9 @@ int main(void) {
         cmocka_unit_test(test_block_59d2_segwit),
         cmocka_unit_test(test_blocks_dir),
         cmocka_unit_test(test_wtxid_and_commitment),
+        cmocka_unit_test(test_lockin_block_commitment_without_witness_decodes),
+        cmocka_unit_test(test_commitment_checked_when_block_has_witness),
+        cmocka_unit_test(test_real_block_without_coinbase_witness_decodes),
         cmocka_unit_test(test_merkle_mismatch_names_block),
         cmocka_unit_test(test_trailing_garbage),
         cmocka_unit_test(test_truncated_blocks_fail_cleanly),

@@ -1,5 +1,6 @@
 /* `coinhound decode` as a user runs it: the built binary on fixture files,
  * its JSON lines held against the fixtures' independent expected output. */
+#include "support/btcblock.h"
 #include "support/testutil.h"
 
 #include <jansson.h>
@@ -73,11 +74,12 @@ static void check_line(json_t *got, json_t *exp) {
     }
 }
 
-static void check_file(const char *rel, const char *rel_expected, const char *extra) {
-    const char *p = tu_fixture(rel);
-    if (!p) skip();
+/* Decode the file at path with --json and hold each line against a
+ * fixture's expected lines. */
+static void check_file_args(const char *path, const char *rel_expected, const char *extra) {
+    const char *rel = path;
     char args[4096];
-    snprintf(args, sizeof args, "'%s' --json %s", p, extra);
+    snprintf(args, sizeof args, "'%s' --json %s", path, extra);
     const char *ep = tu_fixture(rel_expected);
     assert_non_null(ep);
     size_t len;
@@ -101,6 +103,18 @@ static void check_file(const char *rel, const char *rel_expected, const char *ex
     assert_true(n > 0);
     free(out);
     free(text);
+}
+
+static void check_file_at(const char *path, const char *rel_expected) {
+    check_file_args(path, rel_expected, "");
+}
+
+static void check_file(const char *rel, const char *rel_expected, const char *extra) {
+    const char *p = tu_fixture(rel);
+    if (!p) skip();
+    char path[4096];
+    snprintf(path, sizeof path, "%s", p);
+    check_file_args(path, rel_expected, extra);
 }
 
 static void test_json_framed(void **state) {
@@ -194,6 +208,95 @@ static void test_hex_input_and_single_tx(void **state) {
     free(dir);
 }
 
+static void write_file(const char *path, const uint8_t *d, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(d, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A block of segwit's lock-in period (commitment output, no witness) is a
+ * real-chain block: decode shows it, every txid as the independent decoder
+ * gives it. Built from real block 481,829 without its coinbase witness. */
+static void test_lockin_block_decodes(void **state) {
+    (void)state;
+    const char *p = tu_fixture("btc/blocks/block-481829.raw");
+    if (!p) skip();
+    size_t len, slen;
+    uint8_t *raw = tu_read_file(p, &len);
+    uint8_t *stripped = bb_strip_coinbase_witness(raw, len, &slen);
+    assert_non_null(stripped);
+    char *dir = tu_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/block-481829-lockin-layout.raw", dir);
+    write_file(path, stripped, slen);
+    check_file_at(path, "btc/blocks/block-481829.expected.jsonl");
+
+    /* and the hand-made one of height 481,823 */
+    uint8_t commitment[32];
+    memset(commitment, 0x3c, sizeof commitment);
+    uint8_t *hand = bb_lockin_block(false, commitment, &len);
+    write_file(path, hand, len);
+    int st;
+    char *out = run_decode(path, true, &st);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "height 481823"));
+    assert_non_null(strstr(out, "2 transactions"));
+    free(out);
+    free(hand);
+    free(stripped);
+    free(raw);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* A file that is plainly a block but is refused (bad commitment, bad merkle
+ * root) is reported as a block only: no guess at it as a transaction. */
+static void test_refused_block_reports_block_reason_alone(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/block.raw", dir);
+    uint8_t commitment[32];
+    memset(commitment, 0x3c, sizeof commitment);
+    size_t len;
+    /* segwit active (a coinbase witness), commitment wrong */
+    uint8_t *b = bb_lockin_block(true, commitment, &len);
+    write_file(path, b, len);
+    int st;
+    char *out = run_decode(path, true, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "witness commitment mismatch"));
+    assert_null(strstr(out, "transaction either"));
+    assert_null(strstr(out, "input script length"));
+    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* one line */
+    free(out);
+    free(b);
+
+    /* merkle root changed in the header */
+    b = bb_lockin_block(false, commitment, &len);
+    b[40] ^= 0x01;
+    write_file(path, b, len);
+    out = run_decode(path, true, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "merkle root mismatch"));
+    assert_null(strstr(out, "transaction either"));
+    free(out);
+    free(b);
+
+    /* bytes that are neither still say why each reading failed */
+    uint8_t junk[200];
+    memset(junk, 0xee, sizeof junk);
+    write_file(path, junk, sizeof junk);
+    out = run_decode(path, true, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "not a block"));
+    assert_non_null(strstr(out, "not a transaction"));
+    free(out);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_errors_exit_2(void **state) {
     (void)state;
     int st;
@@ -247,6 +350,8 @@ int main(void) {
         cmocka_unit_test(test_json_framed),
         cmocka_unit_test(test_json_segwit),
         cmocka_unit_test(test_hex_input_and_single_tx),
+        cmocka_unit_test(test_lockin_block_decodes),
+        cmocka_unit_test(test_refused_block_reports_block_reason_alone),
         cmocka_unit_test(test_errors_exit_2),
     };
     return cmocka_run_group_tests_name("decode_cli", tests, NULL, NULL);

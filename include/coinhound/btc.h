@@ -84,8 +84,10 @@ int ch_btc_parse_block(ch_btc_parser *p, const uint8_t *data, size_t len, ch_btc
 /* wtxid: SHA256d of the full serialization (equals txid without witness). */
 void ch_btc_tx_wtxid(const ch_btc_tx *tx, ch_hash256 *out);
 
-/* Check a segwit block's witness commitment (BIP141) in the coinbase; a block
- * without witness data and without commitment passes. */
+/* Check a segwit block's witness commitment (BIP141) in the coinbase. A block
+ * without witness data passes whether or not its coinbase holds a commitment
+ * output (blocks of the lock-in period do; the rule applies only to witness
+ * data, so it needs no height). */
 int ch_btc_check_witness_commitment(const ch_btc_block *b, ch_error *err);
 
 /* Merkle root of n hashes (Bitcoin's rule: duplicate the last of an odd row).

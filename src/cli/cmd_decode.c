@@ -383,8 +383,26 @@ static void emit_tx(const ch_btc_tx *tx, const decode_opts *o, ch_network net) {
     json_tx(&w, tx, net);
 }
 
-/* Try a block, then a single transaction; report both failures when
- * neither fits (a framed record can only be a block). */
+/* Whether the bytes open like a block: after 80 header bytes, a non-zero
+ * transaction count and then a whole coinbase transaction. A single
+ * transaction essentially never reads that way, so a block refused for
+ * another reason (a bad merkle root, a cut) is reported as a block alone. */
+static bool opens_like_block(ch_btc_parser *p, const uint8_t *d, size_t len) {
+    if (len < 82) return false;
+    uint8_t b = d[80];
+    size_t w = b < 0xfd ? 0 : b == 0xfd ? 2 : b == 0xfe ? 4 : 8;
+    size_t first = 81 + w;
+    if (b == 0 || first >= len) return false;
+    ch_btc_tx tx;
+    size_t used = 0;
+    ch_error err = {""};
+    return ch_btc_parse_tx(p, d + first, len - first, &used, &tx, &err) == 0 &&
+           ch_btc_tx_is_coinbase(&tx);
+}
+
+/* Try a block, then a single transaction. A framed record, or bytes that
+ * open like a block, can only be a block: its reason is reported alone.
+ * Otherwise both failures are, as neither reading fits. */
 static int decode_bytes(ch_btc_parser *p, const uint8_t *d, size_t len, const decode_opts *o,
                         const input_info *in) {
     ch_error eb = {""}, et = {""};
@@ -395,7 +413,7 @@ static int decode_bytes(ch_btc_parser *p, const uint8_t *d, size_t len, const de
         emit_block(&b, o, in->net);
         return 0;
     }
-    if (in->framed) {
+    if (in->framed || opens_like_block(p, d, len)) {
         fprintf(stderr, "coinhound decode: %s: %s%s\n", o->path, eb.msg, offset_note(in));
         return EXIT_BAD;
     }

@@ -139,15 +139,18 @@ int ch_btc_check_witness_commitment(const ch_btc_block *b, ch_error *err) {
     for (uint32_t i = 0; i < b->n_tx && !any_witness; i++)
         any_witness = b->tx[i].has_witness;
 
+    /* Without witness data there is nothing to commit to, and the rule is
+     * segwit's: blocks mined while segwit was locked in but not yet active
+     * (just below height 481,824) carry a commitment output and no witness,
+     * and are valid. Checking only blocks with witness data applies the
+     * rule where it holds without knowing the height. */
+    if (!any_witness) return 0;
     int at = find_commitment(cb);
-    if (at < 0) {
-        if (any_witness)
-            return ch_err(err,
-                          "block %s: transactions carry witness data but the coinbase has no "
-                          "witness commitment",
-                          hash);
-        return 0;
-    }
+    if (at < 0)
+        return ch_err(err,
+                      "block %s: transactions carry witness data but the coinbase has no "
+                      "witness commitment",
+                      hash);
     /* The coinbase's witness is the one 32-byte "witness reserved value". */
     const ch_btc_txin *cin = &cb->in[0];
     if (cb->n_in != 1 || cin->witness_items != 1 || cin->witness_len != 33 || cin->witness[0] != 32)
