@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "coinhound/chainaddr.h"
 #include "coinhound/evmgen.h"
 #include "coinhound/hash.h"
 #include "coinhound/ingest.h"
@@ -534,6 +535,101 @@ static void test_cli(void **state) {
     free_scene(&sc);
 }
 
+/* EIP-55's own test cases (https://eips.ethereum.org/EIPS/eip-55, "Test
+ * Cases"): mixed case with a valid checksum. */
+static const char *const EIP55_MIXED[] = {
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+};
+
+/* Flip the case of the k-th letter (a-f/A-F) of an address; false when it
+ * has fewer letters. Changing one letter's case always breaks an EIP-55
+ * checksum: the case is a function of the (unchanged) lowercase hex. */
+static bool flip_letter(const char *in, size_t k, char out[43]) {
+    memcpy(out, in, 43);
+    for (size_t i = 2; i < 42; i++) {
+        char ch = out[i];
+        if (!((ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) continue;
+        if (k-- == 0) {
+            out[i] = (char)(ch ^ 0x20);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The pre-send check refuses an altered address before anything else,
+ * exactly where screen calls it invalid: a sender who really paid the
+ * address before gets OK for its right spelling and REFUSED (exit 2) for
+ * the same address with one letter's case changed. */
+static void test_presend_refuses_bad_eip55_checksum(void **state) {
+    (void)state;
+    scene sc;
+    build_scene(&sc);
+    ch_addr V = ac_addr(HEX_V);
+    ac_block(&sc.c);
+    for (size_t i = 0; i < 4; i++) {
+        uint8_t b[20];
+        assert_int_equal(ch_evm_addr_parse(EIP55_MIXED[i], b, NULL), 0);
+        ch_addr d = ac_addr_bytes(b);
+        ac_pay(&sc.c, &V, &d, 1000000000000000ULL);
+    }
+    block_done(&sc);
+    ac_reopen_read(&sc.c);
+    char *out, args[256], bad[43];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(args, sizeof args, "--check %s --from 0x" HEX_V, EIP55_MIXED[i]);
+        assert_int_equal(run_cli(args, sc.c.dir, &out), 0);
+        assert_non_null(strstr(out, "OK"));
+        assert_non_null(strstr(out, "paid this address before"));
+        free(out);
+        size_t letters = 0;
+        for (size_t k = 0; flip_letter(EIP55_MIXED[i], k, bad); k++, letters++) {
+            uint8_t b[20];
+            assert_int_equal(ch_evm_addr_parse(bad, b, NULL), -1);
+            if (k % 5 != 0) continue; /* the CLI on every fifth alteration */
+            snprintf(args, sizeof args, "--check %s --from 0x" HEX_V, bad);
+            assert_int_equal(run_cli(args, sc.c.dir, &out), 2);
+            if (!strstr(out, "REFUSED") || !strstr(out, "checksum"))
+                fail_msg("%s: not refused: %s", bad, out);
+            assert_null(strstr(out, "OK"));
+            free(out);
+            snprintf(args, sizeof args, "--check %s --from 0x" HEX_V " --json", bad);
+            assert_int_equal(run_cli(args, sc.c.dir, &out), 2);
+            json_t *j = json_loads(out, 0, NULL);
+            assert_non_null(j);
+            assert_true(json_is_false(json_object_get(j, "valid")));
+            assert_true(json_is_true(json_object_get(j, "warning")));
+            assert_string_equal(json_string_value(json_array_get(json_object_get(j, "reasons"), 0)),
+                                "bad_checksum");
+            json_decref(j);
+            free(out);
+        }
+        assert_true(letters >= 10);
+    }
+    /* no checksum claimed: all lowercase, all uppercase (EIP-55's "all
+     * caps" cases) are accepted */
+    char low[43];
+    for (size_t i = 0; i < 43; i++)
+        low[i] =
+            (char)((EIP55_MIXED[0][i] >= 'A' && EIP55_MIXED[0][i] <= 'F') ? EIP55_MIXED[0][i] + 32
+                                                                          : EIP55_MIXED[0][i]);
+    snprintf(args, sizeof args, "--check %s --from 0x" HEX_V, low);
+    assert_int_equal(run_cli(args, sc.c.dir, &out), 0);
+    free(out);
+    uint8_t b[20];
+    assert_int_equal(ch_evm_addr_parse("0x52908400098527886E0F7030069857D2E4169EE7", b, NULL), 0);
+    assert_int_equal(ch_evm_addr_parse("0x8617E340B3D01FA5F11F306F4090FD50E238070D", b, NULL), 0);
+    /* an altered sender is an error too */
+    flip_letter(EIP55_MIXED[1], 0, bad);
+    snprintf(args, sizeof args, "--check 0x" HEX_C " --from %s", bad);
+    assert_int_equal(run_cli(args, sc.c.dir, &out), 2);
+    free(out);
+    free_scene(&sc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match),
@@ -545,6 +641,7 @@ int main(void) {
         cmocka_unit_test(test_random_vs_reference),
         cmocka_unit_test(test_generator_attempts),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_presend_refuses_bad_eip55_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

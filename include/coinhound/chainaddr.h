@@ -56,6 +56,15 @@ ch_family ch_family_from_asset(const char *asset_code);
  * which callers that screen handle by key, not by family). */
 int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err);
 
+/* An EVM address ("0x" + 40 hex digits) into its 20 bytes, refusing what
+ * ch_chainaddr_parse() refuses: a mixed-case string must pass its EIP-55
+ * checksum (all-lowercase and all-uppercase carry none and are accepted).
+ * -1 with the reason in err ("bad checksum (EIP-55 ...)", "not an EVM
+ * address ..."); out is untouched then. Every door that takes an EVM address
+ * from a person (screen, poison --check) goes through this or
+ * ch_chainaddr_parse, so a mistyped or altered address is refused alike. */
+int ch_evm_addr_parse(const char *s, uint8_t out[20], ch_error *err);
+
 /* EIP-55 mixed-case form of a 20-byte EVM address (out: 43 bytes). */
 void ch_evm_checksum_address(const uint8_t addr[20], char out[43]);
 

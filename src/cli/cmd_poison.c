@@ -8,6 +8,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "coinhound/chainaddr.h"
 #include "coinhound/hash.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/poison.h"
@@ -30,6 +31,9 @@ static void usage(FILE *f) {
             "when DEST first reached SENDER through such an attempt, or looks like\n"
             "(same first and last characters as) someone SENDER really dealt with\n"
             "without being that address. Exit 0 no warning, 1 warning, 2 error.\n"
+            "Before anything else DEST is validated: a mixed-case address whose EIP-55\n"
+            "checksum fails (a mistyped or altered address) is REFUSED, exit 2, with\n"
+            "--json {\"valid\":false,\"reasons\":[\"bad_checksum\"],\"error\":...}.\n"
             "Token tables (--tokens: a reference list such as Etherscan's; --token-meta:\n"
             "symbols and decimals tokens claim) sharpen the judgement of old transfers;\n"
             "COINHOUND_TOKENS and COINHOUND_TOKEN_META give them to ingest too.\n\n"
@@ -38,12 +42,48 @@ static void usage(FILE *f) {
             "  coinhound poison --check 0xabcd...ef01 --from 0x5a5a...5a5a --db ./chdb\n");
 }
 
-static int parse_evm(const char *str, ch_addr *a) {
+/* An EVM address typed by a person: 0x + 40 hex digits, and a mixed-case
+ * one must pass its EIP-55 checksum (as screen demands). */
+static int parse_evm(const char *str, ch_addr *a, ch_error *err) {
     memset(a, 0, sizeof *a);
     a->kind = CH_ADDR_EVM;
     a->len = 20;
-    if (strlen(str) != 42 || str[0] != '0' || (str[1] != 'x' && str[1] != 'X')) return -1;
-    return ch_hex_decode(str + 2, 40, a->bytes, 20);
+    return ch_evm_addr_parse(str, a->bytes, err);
+}
+
+/* The destination of a payment fails validation: nothing else is judged,
+ * the payment must not go out. Exit 2 (the answer is "not an address"). */
+static int refuse_dest(const char *from_s, const char *dest_s, const ch_error *why, bool json) {
+    bool checksum = strstr(why->msg, "checksum") != NULL;
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "from");
+        ch_jw_str(&w, from_s);
+        ch_jw_key(&w, "to");
+        ch_jw_str(&w, dest_s);
+        ch_jw_key(&w, "valid");
+        ch_jw_bool(&w, false);
+        ch_jw_key(&w, "warning");
+        ch_jw_bool(&w, true);
+        ch_jw_key(&w, "reasons");
+        ch_jw_arr_begin(&w);
+        ch_jw_str(&w, checksum ? "bad_checksum" : "not_an_address");
+        ch_jw_arr_end(&w);
+        ch_jw_key(&w, "error");
+        ch_jw_str(&w, why->msg);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    } else {
+        printf("REFUSED: %s is not a valid EVM address: %s.\n", dest_s, why->msg);
+        if (checksum)
+            printf("Its letter case does not match its EIP-55 checksum: the address was mistyped\n"
+                   "or altered. Do not send; get the address again from the person you mean\n"
+                   "to pay.\n");
+    }
+    fflush(stdout);
+    return 2;
 }
 
 static const char *hex_addr(const ch_store *s, uint32_t id, char buf[128]) {
@@ -173,6 +213,8 @@ static int run_check(ch_store *s, ch_poison *p, const ch_addr *from, const char 
         ch_jw_str(&w, from_s);
         ch_jw_key(&w, "to");
         ch_jw_str(&w, dest_s);
+        ch_jw_key(&w, "valid");
+        ch_jw_bool(&w, true);
         ch_jw_key(&w, "warning");
         ch_jw_bool(&w, r.verdict != CH_SEND_OK);
         ch_jw_key(&w, "reasons");
@@ -283,11 +325,16 @@ int cmd_poison(int argc, char **argv) {
     if (po.tokens_path && !po.tokens_path[0]) po.tokens_path = NULL;
     if (po.token_meta_path && !po.token_meta_path[0]) po.token_meta_path = NULL;
     ch_addr a, f;
+    ch_error perr;
     const char *target = checking ? dest : argv[optind];
-    if (parse_evm(target, &a) != 0)
-        return cli_failf("poison", "'%s' is not an EVM address (0x and 40 hex digits)", target);
-    if (checking && parse_evm(from, &f) != 0)
-        return cli_failf("poison", "'%s' is not an EVM address (0x and 40 hex digits)", from);
+    /* Validation comes first: a mistyped or altered address is refused
+     * before any history is consulted (no store is needed to say so). */
+    if (checking && parse_evm(from, &f, &perr) != 0)
+        return cli_failf("poison", "--from '%s' is not a valid EVM address: %s", from, perr.msg);
+    if (parse_evm(target, &a, &perr) != 0) {
+        if (checking) return refuse_dest(from, dest, &perr, json);
+        return cli_failf("poison", "'%s' is not a valid EVM address: %s", target, perr.msg);
+    }
     if (!(db = cli_db_dir("poison", db))) return 2;
     ch_error err;
     ch_store *s;

@@ -127,6 +127,13 @@ static int parse_evm(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
     return 0;
 }
 
+int ch_evm_addr_parse(const char *s, uint8_t out[20], ch_error *err) {
+    ch_chainaddr c;
+    if (!s) return ch_err(err, "no address");
+    if (parse_evm(s, strlen(s), &c, err) != 0) return -1;
+    return ch_hex_decode(c.canonical + 2, 40, out, 20) == 0 ? 0 : ch_err(err, "not hex");
+}
+
 /* ---- Base58Check with a version prefix ---------------------------------- */
 
 typedef struct b58_version {
