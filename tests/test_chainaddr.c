@@ -462,6 +462,66 @@ static void test_garbage_is_invalid(void **state) {
     assert_non_null(strstr(err.msg, "too long"));
 }
 
+/* Other chains' addresses. The Bech32 strings were encoded for this test
+ * with the BIP173 reference algorithm (Python, independent of coinhound)
+ * from 20-byte payloads; THOR_B58 is one that is also a plain base58
+ * string of 32 bytes, so a guess by form would take it for a Solana key.
+ * The Tezos address is a real one (tz1: Base58Check, version 06 a1 9f). */
+#define THOR_B58   "thor1gtpp776kaueaxczmg5pjqpydyuefpxwnshvzs4"
+#define THOR_PLAIN "thor104z9ysxf0jut8xezqvycr4mk09sglyw8cg8jxx"
+#define COSMOS     "cosmos1fjlpjuttr2nn5e7ufv5vxsu3s7d4qvjeula3h5"
+
+static void test_unsupported_chains_are_named(void **state) {
+    (void)state;
+    static const struct {
+        const char *addr, *chain;
+    } V[] = {
+        {THOR_B58, "THORChain"},
+        {THOR_PLAIN, "THORChain"},
+        {"THOR104Z9YSXF0JUT8XEZQVYCR4MK09SGLYW8CG8JXX", "THORChain"},
+        {COSMOS, "Cosmos"},
+        /* a mistyped one is still another chain's, not "a bad checksum" */
+        {"cosmos1fjlpjuttr2nn5e7ufv5vxsu3s7d4qvjeula3h6", "Cosmos"},
+        {"osmo1tkhcz26v44ajppc0myzq5shwdz24glwyg9umw4", "Osmosis"},
+        {"terra1ns2rrm4ef5n8mx93kyvfsgew7uy4uu4543zhff", "Terra"},
+        {"maya149wmtv9vzk0y8p8l2hherj22nrw9v0txdgn7ye", "Maya"},
+        {"tz1KqTpEZ7Yob7QbPE4Hy4Wo8fHG8LhKxZSx", "Base58Check string of version 0x06"},
+        {"0x5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320", "Aptos"},
+    };
+    static const ch_family HINTS[] = {CH_FAM_UNKNOWN, CH_FAM_BTC, CH_FAM_EVM, CH_FAM_SOL,
+                                      CH_FAM_LTC};
+    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
+        char why[160];
+        assert_int_equal(ch_chainaddr_unsupported(V[i].addr, why, sizeof why), 1);
+        if (!strstr(why, V[i].chain))
+            fail_msg("%s: \"%s\" does not name %s", V[i].addr, why, V[i].chain);
+        for (size_t h = 0; h < sizeof HINTS / sizeof HINTS[0]; h++) {
+            ch_chainaddr a;
+            ch_error err = {{0}};
+            if (ch_chainaddr_parse(V[i].addr, HINTS[h], &a, &err) == 0)
+                fail_msg("%s guessed as %s", V[i].addr, ch_family_name(a.family));
+            if (strncmp(err.msg, "unsupported chain: ", 19) != 0 || strstr(err.msg, "checksum"))
+                fail_msg("%s (hint %s): \"%s\"", V[i].addr, ch_family_name(HINTS[h]), err.msg);
+        }
+    }
+    /* Supported forms and mistyped ones are not "unsupported". */
+    static const char *const OURS[] = {
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5", /* bad checksum */
+        "tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",
+        "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu",
+        "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv",
+        "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a",
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",
+        "5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320",
+        "hello",
+    };
+    for (size_t i = 0; i < sizeof OURS / sizeof OURS[0]; i++)
+        if (ch_chainaddr_unsupported(OURS[i], NULL, 0))
+            fail_msg("%s called another chain's", OURS[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keccak_vectors),
@@ -477,6 +537,7 @@ int main(void) {
         cmocka_unit_test(test_xmr_listed_hex_value),
         cmocka_unit_test(test_family_from_asset),
         cmocka_unit_test(test_garbage_is_invalid),
+        cmocka_unit_test(test_unsupported_chains_are_named),
     };
     return cmocka_run_group_tests_name("chainaddr", tests, NULL, NULL);
 }

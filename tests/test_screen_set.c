@@ -619,6 +619,28 @@ static void test_cli_screen(void **state) {
     assert_non_null(strstr(out, "\"risk\":\"invalid\""));
     assert_non_null(strstr(out, "bad checksum"));
     free(out);
+    /* Another chain's address: "unsupported", never guessed as a chain of
+     * ours (this thor1 string also reads as a 32-byte Solana key) nor
+     * called a bad checksum; exit 2, as no verdict could be given. The
+     * Bech32 string was encoded with the BIP173 reference algorithm. */
+    snprintf(cmd, sizeof cmd,
+             "%s screen --set %s --json thor1gtpp776kaueaxczmg5pjqpydyuefpxwnshvzs4 "
+             "cosmos1fjlpjuttr2nn5e7ufv5vxsu3s7d4qvjeula3h5",
+             bin, fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_null(strstr(out, "SOL"));
+    assert_null(strstr(out, "checksum"));
+    assert_non_null(strstr(out, "\"risk\":\"unsupported\",\"score\":0,\"error\":\"unsupported "
+                                "chain: THORChain"));
+    assert_non_null(strstr(out, "\"error\":\"unsupported chain: Cosmos Hub"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s screen --set %s thor1gtpp776kaueaxczmg5pjqpydyuefpxwnshvzs4", bin,
+             fx.path);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "UNSUPPORTED: unsupported chain: THORChain"));
+    free(out);
     /* Streaming from stdin: one line per address, comments skipped; a
      * delisted label is history and adds no risk. */
     snprintf(cmd, sizeof cmd,

@@ -56,6 +56,16 @@ ch_family ch_family_from_asset(const char *asset_code);
  * which callers that screen handle by key, not by family). */
 int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err);
 
+/* Is s the address of a chain coinhound does not support? 1 with a
+ * description in why ("THORChain (Bech32 prefix 'thor')"), else 0. It
+ * recognises: Bech32 prefixes of known other chains (THORChain, Cosmos SDK
+ * chains, Cardano, Harmony, ...); any other prefix whose Bech32 checksum is
+ * valid; 0x + 64 hex digits (32-byte account keys); a valid Base58Check
+ * string of a version no supported chain uses. ch_chainaddr_parse() fails
+ * on these with "unsupported chain: <why>", so callers need this only to
+ * tell that answer apart from an invalid address. */
+int ch_chainaddr_unsupported(const char *s, char *why, size_t cap);
+
 /* An EVM address ("0x" + 40 hex digits) into its 20 bytes, refusing what
  * ch_chainaddr_parse() refuses: a mixed-case string must pass its EIP-55
  * checksum (all-lowercase and all-uppercase carry none and are accepted).

@@ -41,7 +41,10 @@ static void usage(FILE *f) {
            "\"reasons\":[{\"category\",\"entity\",\"actor\",\"source\",\"source_url\",\n"
            "                 \"source_date\",\"confidence\",\"level\",\"score\",...}],\n"
            "                 \"history\":[...delisted labels...]}; an invalid address has\n"
-           "                \"risk\":\"invalid\" and \"error\"\n"
+           "                \"risk\":\"invalid\" and \"error\"; the address of a chain\n"
+           "                coinhound does not support (THORChain thor1..., Cosmos\n"
+           "                cosmos1..., ...) has \"risk\":\"unsupported\" and \"error\":\n"
+           "                \"unsupported chain: ...\" (never guessed as another chain)\n"
            "  --risk RULES  change the category table: 'mixer=severe,bridge=none,*=none'\n"
            "                ('*' = categories not in the table; 'country:XX=level')\n"
            "  --hops N      with --db and a Bitcoin store: how far back indirect exposure\n"
@@ -56,7 +59,8 @@ static void usage(FILE *f) {
            "    its score is the level's points times the share.\n\n"
            "Delisted labels are shown as history and add no risk.\n"
            "Exit status: 0 every address clean (risk none), 1 at least one flagged\n"
-           "(risk low or above), 2 otherwise when any address was invalid or a lookup\n"
+           "(risk low or above), 2 otherwise when any address was invalid, of an\n"
+           "unsupported chain, or a lookup\n"
            "failed (a flagged address wins over an invalid one, so 1 is never missed).\n\n"
            "examples:\n"
            "  coinhound screen 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 --db ./chdb\n"
@@ -96,7 +100,13 @@ static int collect(const ch_attribution *a, void *ctx) {
     return vec_push(ctx, a) != 0 ? -1 : 0;
 }
 
-typedef enum verdict_kind { V_OK, V_INVALID, V_ERROR } verdict_kind;
+/* V_UNSUPPORTED: the address of a chain coinhound does not hold (THORChain,
+ * Cosmos, ...): no verdict, and said so rather than "invalid". */
+typedef enum verdict_kind { V_OK, V_INVALID, V_UNSUPPORTED, V_ERROR } verdict_kind;
+
+static verdict_kind invalid_or_unsupported(const char *addr) {
+    return ch_chainaddr_unsupported(addr, NULL, 0) ? V_UNSUPPORTED : V_INVALID;
+}
 
 /* Look one address up; fills av and canonical/family. */
 static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, char *canonical,
@@ -109,7 +119,7 @@ static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, ch
         ch_screen_lookup(src->set, addr, &r);
         if (r.status == CH_SCREEN_INVALID) {
             ch_err(err, "%s", r.reason);
-            return V_INVALID;
+            return invalid_or_unsupported(addr);
         }
         *family = r.family;
         snprintf(canonical, CH_ADDR_STR_MAX, "%s", r.canonical);
@@ -134,7 +144,7 @@ static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, ch
         size_t n = strnlen(addr, CH_ADDR_STR_MAX);
         if (n == 0 || n >= CH_ADDR_STR_MAX) {
             *err = perr;
-            return V_INVALID;
+            return invalid_or_unsupported(addr);
         }
         snprintf(canonical, CH_ADDR_STR_MAX, "%s", addr);
     }
@@ -142,7 +152,7 @@ static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, ch
     if (*family == CH_FAM_UNKNOWN && av->n == 0) {
         *err = perr;
         canonical[0] = '\0';
-        return V_INVALID;
+        return invalid_or_unsupported(addr);
     }
     return V_OK;
 }
@@ -361,7 +371,7 @@ static void print_json(const run_state *st, const char *addr, const char *canoni
     ch_jw_str(&w, addr);
     if (k != V_OK) {
         ch_jw_key(&w, "risk");
-        ch_jw_str(&w, k == V_INVALID ? "invalid" : "error");
+        ch_jw_str(&w, k == V_INVALID ? "invalid" : k == V_UNSUPPORTED ? "unsupported" : "error");
         ch_jw_key(&w, "score");
         ch_jw_uint(&w, 0);
         ch_jw_key(&w, "error");
@@ -436,7 +446,11 @@ static void print_text_exposure(const run_state *st) {
 static void print_text(const run_state *st, const char *addr, const char *canonical, ch_family fam,
                        verdict_kind k, const char *error, const ch_risk_verdict *v) {
     if (k != V_OK) {
-        printf("%s  %s: %s\n", addr, k == V_INVALID ? "INVALID" : "ERROR", error);
+        printf("%s  %s: %s\n", addr,
+               k == V_INVALID       ? "INVALID"
+               : k == V_UNSUPPORTED ? "UNSUPPORTED"
+                                    : "ERROR",
+               error);
         return;
     }
     printf("%s", addr);

@@ -513,6 +513,124 @@ static int parse_sol(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
     return set_canonical(out, s, n, CH_FAM_SOL, false);
 }
 
+static bool all_b58(const char *s, size_t n);
+
+/* ---- chains coinhound does not support ---------------------------------- */
+
+/* Bech32 prefixes of chains whose addresses people paste into a screening
+ * box but whose ledgers coinhound does not hold. Named so that the answer
+ * says which chain it is; any other prefix with a valid Bech32 checksum is
+ * "unsupported" too (by prefix), never guessed as a supported chain. */
+static const struct {
+    const char *hrp, *chain;
+} FOREIGN_HRPS[] = {
+    {"thor", "THORChain"},
+    {"sthor", "THORChain stagenet"},
+    {"tthor", "THORChain testnet"},
+    {"maya", "Maya Protocol"},
+    {"cosmos", "Cosmos Hub"},
+    {"osmo", "Osmosis"},
+    {"terra", "Terra"},
+    {"kava", "Kava"},
+    {"juno", "Juno"},
+    {"secret", "Secret Network"},
+    {"akash", "Akash"},
+    {"inj", "Injective"},
+    {"sei", "Sei"},
+    {"celestia", "Celestia"},
+    {"dydx", "dYdX Chain"},
+    {"evmos", "Evmos"},
+    {"axelar", "Axelar"},
+    {"stars", "Stargaze"},
+    {"noble", "Noble"},
+    {"neutron", "Neutron"},
+    {"stride", "Stride"},
+    {"kujira", "Kujira"},
+    {"cro", "Cronos POS"},
+    {"bnb", "BNB Beacon Chain"},
+    {"tbnb", "BNB Beacon Chain testnet"},
+    {"one", "Harmony"},
+    {"zil", "Zilliqa"},
+    {"erd", "MultiversX"},
+    {"addr", "Cardano"},
+    {"stake", "Cardano"},
+    {"addr_test", "Cardano testnet"},
+    {"ckb", "Nervos CKB"},
+    {"xch", "Chia"},
+    {"ltcmweb", "Litecoin MWEB"},
+};
+
+/* Cardano's addresses are longer than Bech32's 90 characters, so only the
+ * prefix can be checked; others must also carry a valid Bech32 checksum to
+ * be recognised by an unknown prefix. */
+static int foreign_bech32(const char *s, size_t n, char *why, size_t cap) {
+    char hrp[16];
+    if (bech32_hrp_of(s, n, hrp, sizeof hrp) != 0) return 0;
+    if (bech32_form(s, n) >= 0 || !strcmp(hrp, "bitcoincash") || !strcmp(hrp, "bchtest"))
+        return 0; /* a form of a supported chain */
+    for (size_t i = 0; i < sizeof FOREIGN_HRPS / sizeof FOREIGN_HRPS[0]; i++)
+        if (!strcmp(hrp, FOREIGN_HRPS[i].hrp)) {
+            snprintf(why, cap, "%s (Bech32 prefix '%s')", FOREIGN_HRPS[i].chain, hrp);
+            return 1;
+        }
+    char got[16];
+    uint8_t d5[90];
+    size_t d5n = 0;
+    if (ch_bech32_decode(s, got, sizeof got, d5, sizeof d5, &d5n, NULL) == CH_BECH32_INVALID)
+        return 0;
+    snprintf(why, cap, "a Bech32 address of prefix '%s', no chain coinhound screens", hrp);
+    return 1;
+}
+
+int ch_chainaddr_unsupported(const char *str, char *why, size_t cap) {
+    char tmp[160];
+    if (!why || cap == 0) {
+        why = tmp;
+        cap = sizeof tmp;
+    }
+    why[0] = '\0';
+    if (!str) return 0;
+    while (*str == ' ' || *str == '\t')
+        str++;
+    size_t n = strnlen(str, CH_ADDR_STR_MAX);
+    while (n > 0 &&
+           (str[n - 1] == ' ' || str[n - 1] == '\t' || str[n - 1] == '\r' || str[n - 1] == '\n'))
+        n--;
+    if (n < 3 || n >= CH_ADDR_STR_MAX) return 0;
+    char s[CH_ADDR_STR_MAX];
+    memcpy(s, str, n);
+    s[n] = '\0';
+    if (foreign_bech32(s, n, why, cap)) return 1;
+    /* 32-byte account keys in hex (Aptos, Sui, Starknet): not a 20-byte EVM
+     * address, and easy to take for one. */
+    if (n == 66 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        size_t i = 2;
+        while (i < n && hex_val(s[i]) >= 0)
+            i++;
+        if (i == n) {
+            snprintf(why, cap,
+                     "0x and 64 hex digits (an Aptos, Sui or Starknet account, or a "
+                     "transaction hash), not a 20-byte EVM address");
+            return 1;
+        }
+    }
+    /* A valid Base58Check string whose version no supported chain uses
+     * (Tezos tz1/KT1, Decred, Dogecoin's D..., ...): the checksum holds, so
+     * it was not mistyped; it is another chain's. */
+    uint8_t buf[80];
+    size_t len = 0;
+    ch_chainaddr c;
+    if (all_b58(s, n) && ch_base58check_decode(s, buf, sizeof buf, &len, NULL) == 0 && len > 0 &&
+        parse_b58_legacy(s, n, CH_FAM_UNKNOWN, &c, NULL) != 0) {
+        snprintf(why, cap,
+                 "a valid Base58Check string of version 0x%02x (%zu-byte payload) that no "
+                 "chain coinhound screens uses",
+                 buf[0], len);
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 static bool all_b58(const char *s, size_t n) {
@@ -589,6 +707,12 @@ int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_erro
             return ch_err(err, "invalid character 0x%02x at position %zu", (unsigned char)buf[i],
                           i);
     memset(&tmp, 0, sizeof tmp);
+    /* Another chain's address is named as such, never guessed as one of
+     * ours (a thor1... string can decode as a Solana key) nor called a bad
+     * checksum. */
+    char why[160];
+    if (ch_chainaddr_unsupported(buf, why, sizeof why))
+        return ch_err(err, "unsupported chain: %s", why);
     if (hint > CH_FAM_UNKNOWN && hint < CH_FAM_COUNT) {
         ch_error first;
         first.msg[0] = '\0';
