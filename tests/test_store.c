@@ -1,8 +1,8 @@
 /* The chain store against real mainnet blocks 0..255: every txid, output
  * value and address agrees with the independent decoder's expected file;
  * every input's spent value is that of the output it names; resuming,
- * reorgs, kill -9 at random points and corrupt input leave the store as a
- * clean build would have it. */
+ * kill -9 at random points and corrupt input leave the store as a clean
+ * build would have it (reorgs: test_ingest_checks.c). */
 #include "support/testutil.h"
 #include "support/storecmp.h"
 #include "support/genchain.h"
@@ -173,63 +173,8 @@ static void test_resume_equals_clean_build(void **state) {
     free(blocks);
 }
 
-/* Copy records [0, upto] of blk00000.dat into dir/blk00000.dat, then an
- * extra record: block `fork_at` with its nonce changed (a different hash on
- * the same parent, same transactions). */
-static void write_forked_dir(const char *src, const char *dir, int upto, int fork_at) {
-    size_t len;
-    uint8_t *data = tu_read_file(src, &len);
-    assert_non_null(data);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/blk00000.dat", dir);
-    FILE *f = fopen(path, "wb");
-    size_t off = 0;
-    for (int h = 0; off + 8 <= len; h++) {
-        uint32_t size;
-        memcpy(&size, data + off + 4, 4);
-        if (h <= upto) fwrite(data + off, 1, 8 + size, f);
-        if (h == fork_at) {
-            uint8_t *copy = malloc(8 + size);
-            memcpy(copy, data + off, 8 + size);
-            copy[8 + 76] ^= 0x01; /* nonce */
-            fwrite(copy, 1, 8 + size, f);
-            free(copy);
-        }
-        off += 8 + size;
-    }
-    fclose(f);
-    free(data);
-}
-
-static void test_reorg_replaces_stale_tip(void **state) {
-    (void)state;
-    char *blocks = fixture_dup(BLK_DIR);
-    if (!blocks) skip();
-    char src[4096];
-    snprintf(src, sizeof src, "%s/blk00000.dat", blocks);
-    char *stale_dir = tu_tmpdir(), *db = tu_tmpdir(), *clean = tu_tmpdir();
-    /* 0..199 then a rival 200' (its only block at 200, so it is the tip) */
-    write_forked_dir(src, stale_dir, 199, 200);
-    ch_error err;
-    ch_ingest_opts o = {.progress = 0};
-    ch_ingest_stats st;
-    if (ch_ingest_btc(stale_dir, db, &o, &st, &err) != 0) fail_msg("%s", err.msg);
-    assert_int_equal(st.tip_height, 200);
-    /* the real chain is longer: 200' must go, 200..255 come in */
-    if (ch_ingest_btc(blocks, db, &o, &st, &err) != 0) fail_msg("%s", err.msg);
-    assert_int_equal(st.reorg_height, 200);
-    assert_int_equal(st.tip_height, 255);
-    assert_int_equal(ingest(blocks, clean, 0, &err), 0);
-    tu_assert_same_columns(clean, db, "btc");
-    tu_assert_same_indexes(clean, db, "btc");
-    tu_rmrf(stale_dir);
-    tu_rmrf(db);
-    tu_rmrf(clean);
-    free(stale_dir);
-    free(db);
-    free(clean);
-    free(blocks);
-}
+/* Reorgs: tests/test_ingest_checks.c (a rival branch must carry more work
+ * and real proof of work, which a changed nonce on a mainnet block lacks). */
 
 static void test_corrupt_input_leaves_store_unchanged(void **state) {
     (void)state;
@@ -393,7 +338,6 @@ int main(void) {
         cmocka_unit_test(test_agrees_with_expected),
         cmocka_unit_test(test_xor_copy_gives_same_store),
         cmocka_unit_test(test_resume_equals_clean_build),
-        cmocka_unit_test(test_reorg_replaces_stale_tip),
         cmocka_unit_test(test_corrupt_input_leaves_store_unchanged),
         cmocka_unit_test(test_kill9_at_random_points),
         cmocka_unit_test(test_in_values_on_generated_chain),

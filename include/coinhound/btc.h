@@ -104,6 +104,18 @@ bool ch_btc_tx_is_coinbase(const ch_btc_tx *tx);
 /* --- Bitcoin Core's block files (blocks/blkNNNNN.dat) ------------------- */
 
 #define CH_BTC_MAINNET_MAGIC 0xd9b4bef9u /* bytes f9 be b4 d9, read little-endian */
+#define CH_BTC_REGTEST_MAGIC 0xdab5bffau /* bytes fa bf b5 da */
+
+/* The networks whose blk files are read, told apart by the records' magic;
+ * each has its own proof-of-work limit and retarget rules. */
+typedef enum ch_btc_net {
+    CH_BTC_NET_MAIN,
+    CH_BTC_NET_TESTNET3,
+    CH_BTC_NET_TESTNET4,
+    CH_BTC_NET_SIGNET,
+    CH_BTC_NET_REGTEST,
+    CH_BTC_NET_COUNT
+} ch_btc_net;
 
 /* One block record found in a blk file. */
 typedef struct ch_blk_pos {
@@ -135,9 +147,27 @@ typedef struct ch_blk_chain {
     ch_blk_pos *pos;  /* pos[height] */
     ch_hash256 *hash; /* hash[height] */
     size_t n_stale;   /* records seen off the best chain */
+    uint32_t *bits;   /* bits[height]: the header's compact target */
+    uint32_t *time;   /* time[height]: the header's timestamp */
 } ch_blk_chain;
 
+/* The tip is chosen by the work the headers claim; ch_blk_chain_check
+ * says whether they did it. */
 int ch_blkdir_best_chain(ch_blkdir *d, ch_blk_chain *chain, ch_error *err);
 void ch_blk_chain_free(ch_blk_chain *chain);
+
+/* Header rules of the directory's network (by its magic) over heights
+ * [0, chain->n): each header's hash meets its own target, the target is
+ * within the network's limit, and bits is what the retarget rules give
+ * (mainnet and signet: every 2016 blocks from the timespan, clamped to 4x;
+ * testnet3 and testnet4 also allow the minimum difficulty after 20 minutes
+ * without a block, testnet4 with BIP94's rules; regtest never retargets).
+ * The first header that breaks one fails naming its height, hash, file
+ * and offset. 0 when every header passes. */
+int ch_blk_chain_check(const ch_blkdir *d, const ch_blk_chain *chain, ch_error *err);
+
+/* Total work of headers with these bits, compared: <0, 0, >0 as the
+ * headers of a claim less, as much or more than those of b. */
+int ch_btc_work_cmp(const uint32_t *bits_a, size_t n_a, const uint32_t *bits_b, size_t n_b);
 
 #endif

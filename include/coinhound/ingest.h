@@ -25,8 +25,15 @@ typedef struct ch_ingest_stats {
 } ch_ingest_stats;
 
 /* Ingest Bitcoin Core blk files from blocks_dir into db_dir/btc: only blocks
- * the store lacks; a stale tip is replaced. On error the store stays at its
- * last commit and the message names the file and offset. */
+ * the store lacks. Before the store changes: every header of the best chain
+ * passes ch_blk_chain_check; where the store's blocks leave the best chain,
+ * the branch must carry more work than they do (a file that lost or damaged
+ * stored blocks is refused, not taken for a reorg) and every block of it
+ * must parse with its merkle root and witness commitment; only then are the
+ * stored blocks cut and the branch appended (past the old tip's work even
+ * with max_blocks). Every block appended is checked the same way. On error
+ * the store stays at its last commit and the message names the block, file
+ * and offset. */
 int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_opts *opts,
                   ch_ingest_stats *stats, ch_error *err);
 

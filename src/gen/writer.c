@@ -1,5 +1,6 @@
 /* Writing blocks as Bitcoin Core stores them: blocks/blkNNNNN.dat files of
- * records (4 magic bytes f9 be b4 d9, 4-byte little-endian size, the block),
+ * records (4 magic bytes fa bf b5 da: regtest, whose proof of work the
+ * blocks carry; 4-byte little-endian size; the block),
  * a new file once the next record would pass the size limit, and since Core
  * 28 an optional xor.dat key that obfuscates every byte of the blk files
  * with key[offset_in_file % 8].
@@ -135,7 +136,7 @@ static int write_record(gen_writer *w, uint8_t *rec, size_t n, ch_error *err) {
 
 static void frame(gen_buf *dst, const uint8_t *block, size_t len) {
     dst->len = 0;
-    gen_put_u32(dst, CH_BTC_MAINNET_MAGIC);
+    gen_put_u32(dst, CH_BTC_REGTEST_MAGIC);
     gen_put_u32(dst, (uint32_t)len);
     gen_put(dst, block, len);
 }

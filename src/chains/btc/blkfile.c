@@ -20,8 +20,9 @@
 #define RECORD_HEAD  8 /* magic + size */
 #define HEADER_BYTES 80
 
-/* Magic of each Bitcoin network, as the bytes appear in the file. */
-static const uint8_t MAGICS[][4] = {
+/* Magic of each Bitcoin network, as the bytes appear in the file, in
+ * ch_btc_net order. */
+static const uint8_t MAGICS[CH_BTC_NET_COUNT][4] = {
     {0xf9, 0xbe, 0xb4, 0xd9}, /* mainnet */
     {0x0b, 0x11, 0x09, 0x07}, /* testnet3 */
     {0x1c, 0x16, 0x3f, 0x28}, /* testnet4 */
@@ -42,7 +43,8 @@ struct ch_blkdir {
     uint32_t n_files;
     uint8_t magic[4]; /* fixed by the first record seen */
     bool have_magic;
-    int fd; /* the one open file, or -1 */
+    ch_btc_net net; /* the network of that magic */
+    int fd;         /* the one open file, or -1 */
     uint32_t fd_no;
 };
 
@@ -147,6 +149,10 @@ void ch_blkdir_close(ch_blkdir *d) {
 
 const char *btc_blkdir_dir(const ch_blkdir *d) {
     return d->dir;
+}
+
+ch_btc_net btc_blkdir_net(const ch_blkdir *d) {
+    return d->have_magic ? d->net : CH_BTC_NET_COUNT;
 }
 
 uint32_t ch_blkdir_file_count(const ch_blkdir *d) {
@@ -271,6 +277,7 @@ static int check_magic(ch_blkdir *d, const blk_file *f, const uint8_t *m, uint64
         if (!memcmp(m, MAGICS[i], 4)) {
             memcpy(d->magic, m, 4);
             d->have_magic = true;
+            d->net = (ch_btc_net)i;
             return 0;
         }
     }

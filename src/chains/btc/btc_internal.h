@@ -57,6 +57,31 @@ int btc_grow(void **arr, size_t *cap, size_t need, size_t elem);
 /* Header fields from 80 bytes that the caller has bounds-checked. */
 void btc_header_decode(const uint8_t *raw, ch_btc_header *h);
 
+/* 256-bit unsigned integers, four 64-bit limbs, least significant first
+ * (u256.c): targets, hashes read as numbers, and chain work. */
+typedef struct btc_u256 {
+    uint64_t w[4];
+} btc_u256;
+
+int btc_u256_cmp(const btc_u256 *a, const btc_u256 *b);
+bool btc_u256_is_zero(const btc_u256 *a);
+void btc_u256_add(btc_u256 *a, const btc_u256 *b);
+void btc_u256_mul32(btc_u256 *a, uint32_t m);
+void btc_u256_div32(btc_u256 *a, uint32_t d);
+/* A hash (internal byte order: little-endian) as a number. */
+void btc_u256_from_hash(btc_u256 *a, const ch_hash256 *h);
+/* The target of compact bits; -1 (target 0) when it is negative, zero or
+ * does not fit 256 bits: such bits are invalid in a header. */
+int btc_target_from_bits(uint32_t bits, btc_u256 *target);
+/* The compact form of a target, as Core's GetCompact writes it. */
+uint32_t btc_bits_from_target(const btc_u256 *target);
+/* Work of a header: 2^256 / (target + 1); 0 for invalid bits. */
+void btc_header_work(uint32_t bits, btc_u256 *work);
+
+/* Which network a blk directory's records are from (by their magic);
+ * CH_BTC_NET_COUNT before the first record was read. */
+ch_btc_net btc_blkdir_net(const ch_blkdir *d);
+
 /* Visit every block record of a blk directory, file by file in number
  * order: fn gets the record's position and its 80 header bytes (already
  * de-obfuscated). Stops at the first error (fn's or the scan's). */

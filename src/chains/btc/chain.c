@@ -14,19 +14,13 @@
 
 #define NONE UINT32_MAX
 
-/* 256-bit unsigned integers, four 64-bit limbs, least significant first:
- * enough to compute work = 2^256 / (target + 1) exactly. */
-typedef struct u256 {
-    uint64_t w[4];
-} u256;
-
 typedef struct node {
     ch_hash256 hash, prev;
     ch_blk_pos pos;
-    uint32_t bits;
+    uint32_t bits, time;
     uint32_t parent;
     uint32_t height;
-    u256 work; /* cumulative, genesis included */
+    btc_u256 work; /* cumulative, genesis included */
 } node;
 
 typedef struct builder {
@@ -35,83 +29,9 @@ typedef struct builder {
     uint32_t *table; /* open addressing: node index + 1, 0 = empty */
     size_t mask;
     uint32_t cached_bits; /* work of the last bits seen: bits change once per 2016 blocks */
-    u256 cached_work;
+    btc_u256 cached_work;
     bool have_cache;
 } builder;
-
-static int u256_cmp(const u256 *a, const u256 *b) {
-    for (int i = 3; i >= 0; i--)
-        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
-    return 0;
-}
-
-static void u256_add(u256 *a, const u256 *b) {
-    uint64_t carry = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t s = a->w[i] + carry;
-        carry = s < carry;
-        a->w[i] = s + b->w[i];
-        carry += a->w[i] < s;
-    }
-}
-
-static void u256_sub(u256 *a, const u256 *b) {
-    uint64_t borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t x = a->w[i], y = b->w[i];
-        a->w[i] = x - y - borrow;
-        borrow = (x < y) || (x == y && borrow);
-    }
-}
-
-/* Shift left by one; returns the bit shifted out. */
-static int u256_shl1(u256 *a) {
-    int out = (int)(a->w[3] >> 63);
-    for (int i = 3; i > 0; i--)
-        a->w[i] = a->w[i] << 1 | a->w[i - 1] >> 63;
-    a->w[0] <<= 1;
-    return out;
-}
-
-/* q = n / d by shift and subtract (d != 0). */
-static void u256_div(const u256 *n, const u256 *d, u256 *q) {
-    u256 r = {{0}};
-    memset(q, 0, sizeof *q);
-    for (int bit = 255; bit >= 0; bit--) {
-        int over = u256_shl1(&r);
-        r.w[0] |= (n->w[bit / 64] >> (bit % 64)) & 1;
-        /* r < 2d, and r >= 2^256 only when d is that large: then r > d too. */
-        if (over || u256_cmp(&r, d) >= 0) {
-            u256_sub(&r, d);
-            q->w[bit / 64] |= 1ULL << (bit % 64);
-        }
-    }
-}
-
-/* Work of a header: 2^256 / (target + 1), computed as Core does,
- * ~target / (target + 1) + 1. A malformed target (negative, zero or
- * overflowing) has no work. */
-static void header_work(uint32_t bits, u256 *work) {
-    memset(work, 0, sizeof *work);
-    uint32_t size = bits >> 24, mant = bits & 0x007fffff;
-    if (mant == 0 || (bits & 0x00800000)) return;
-    if (size > 34 || (mant > 0xff && size > 33) || (mant > 0xffff && size > 32)) return;
-    u256 target = {{0}};
-    if (size <= 3) {
-        target.w[0] = mant >> (8 * (3 - size));
-    } else {
-        unsigned shift = 8 * (size - 3);
-        target.w[shift / 64] = (uint64_t)mant << (shift % 64);
-        if (shift % 64 > 40 && shift / 64 < 3) target.w[shift / 64 + 1] = mant >> (64 - shift % 64);
-    }
-    if (!target.w[0] && !target.w[1] && !target.w[2] && !target.w[3]) return;
-    u256 inv, plus1 = target, one = {{1, 0, 0, 0}};
-    for (int i = 0; i < 4; i++)
-        inv.w[i] = ~target.w[i];
-    u256_add(&plus1, &one);
-    u256_div(&inv, &plus1, work);
-    u256_add(work, &one);
-}
 
 static uint64_t hash_key(const ch_hash256 *h) {
     uint64_t k;
@@ -152,6 +72,7 @@ static int visit(void *ctx, const ch_blk_pos *pos, const uint8_t header[80], ch_
     nd->prev = h.prev;
     nd->pos = *pos;
     nd->bits = h.bits;
+    nd->time = h.time;
     nd->parent = NONE;
     nd->height = 0;
     return 0;
@@ -186,9 +107,9 @@ static int link_nodes(builder *b, uint32_t *genesis, ch_error *err) {
     return 0;
 }
 
-static void node_work(builder *b, uint32_t bits, u256 *work) {
+static void node_work(builder *b, uint32_t bits, btc_u256 *work) {
     if (!b->have_cache || b->cached_bits != bits) {
-        header_work(bits, &b->cached_work);
+        btc_header_work(bits, &b->cached_work);
         b->cached_bits = bits;
         b->have_cache = true;
     }
@@ -229,12 +150,12 @@ static int walk_tree(builder *b, uint32_t genesis, uint32_t *tip, ch_error *err)
     while (head < tail) {
         uint32_t at = queue[head++];
         node *nd = &b->nodes[at];
-        int c = u256_cmp(&nd->work, &b->nodes[*tip].work);
+        int c = btc_u256_cmp(&nd->work, &b->nodes[*tip].work);
         if (c > 0 || (c == 0 && at < *tip)) *tip = at;
         for (uint32_t k = first[at]; k < first[at + 1]; k++) {
             node *ch = &b->nodes[child[k]];
             node_work(b, ch->bits, &ch->work);
-            u256_add(&ch->work, &nd->work);
+            btc_u256_add(&ch->work, &nd->work);
             ch->height = nd->height + 1;
             queue[tail++] = child[k];
         }
@@ -250,7 +171,9 @@ static int fill_chain(const builder *b, uint32_t tip, ch_blk_chain *chain, ch_er
     size_t n = (size_t)b->nodes[tip].height + 1;
     chain->pos = malloc(n * sizeof *chain->pos);
     chain->hash = malloc(n * sizeof *chain->hash);
-    if (!chain->pos || !chain->hash) {
+    chain->bits = malloc(n * sizeof *chain->bits);
+    chain->time = malloc(n * sizeof *chain->time);
+    if (!chain->pos || !chain->hash || !chain->bits || !chain->time) {
         ch_blk_chain_free(chain);
         return ch_err(err, "out of memory for a chain of %zu blocks", n);
     }
@@ -258,6 +181,8 @@ static int fill_chain(const builder *b, uint32_t tip, ch_blk_chain *chain, ch_er
     for (size_t h = n; h-- > 0; at = b->nodes[at].parent) {
         chain->pos[h] = b->nodes[at].pos;
         chain->hash[h] = b->nodes[at].hash;
+        chain->bits[h] = b->nodes[at].bits;
+        chain->time[h] = b->nodes[at].time;
     }
     chain->n = n;
     chain->n_stale = b->n - n;
@@ -287,7 +212,10 @@ void ch_blk_chain_free(ch_blk_chain *chain) {
     if (!chain) return;
     free(chain->pos);
     free(chain->hash);
+    free(chain->bits);
+    free(chain->time);
     chain->pos = NULL;
     chain->hash = NULL;
+    chain->bits = chain->time = NULL;
     chain->n = 0;
 }
