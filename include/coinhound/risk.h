@@ -21,11 +21,20 @@
  *   high:   darknet, scam, mixer, fraud_shop, malware
  *   medium: gambling, unlicensed_exchange, high_risk_exchange, p2p_exchange
  *   low:    bridge
- *   none:   exchange, defi, merchant, miner, service
+ *   low:    compromised (a compromised key may sign for the thief)
+ *   none:   exchange, defi, merchant, miner, service, victim (a victim's own
+ *           wallet, named in an incident list: a fact, no risk)
  * plus aliases (sanctioned, theft, stolen, hack, exploit, exploiter,
  * phishing, ponzi, mixing_service, tumbler, coinjoin, darknet_market, ...).
  * ch_risk_table_parse() changes entries: "mixer=severe,bridge=none,*=none,
- * country:RU=high".
+ * country:RU=high"; ch_risk_table_load() reads them from a file, and
+ * ch_risk_table_write() prints a table in that file's format.
+ *
+ * Illicit categories (those whose default is high or severe: sanctions,
+ * stolen_funds, hacker, ransomware, mixer, scam, ...) can be lowered to low
+ * but never to none: a listed illicit address is never "clean". An address
+ * whose every label is of a no-risk category (a victim's wallet, an
+ * exchange) is "none": listed, shown with its reasons, not flagged.
  *
  * Plain data, no allocation: the caller provides the reasons array. */
 #ifndef COINHOUND_RISK_H
@@ -34,6 +43,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "coinhound/error.h"
 #include "coinhound/intel.h"
@@ -74,6 +84,19 @@ int ch_risk_table_set(ch_risk_table *t, const char *category, ch_risk_level leve
 /* Apply "cat=level,cat=level" ('*' is the unknown level); -1 with the
  * offending item in err. */
 int ch_risk_table_parse(ch_risk_table *t, const char *spec, ch_error *err);
+/* Read rules from a file, one per line: "category = level" ('*' for
+ * categories not in the table, "country:XX" for an actor's country),
+ * "confidence_below = N" for the confidence under which a reason counts one
+ * level lower; '#' starts a comment, blank lines are skipped. Entries
+ * override the table's; categories the file does not name keep theirs. All
+ * or nothing: -1 with "FILE: line N: ..." and t unchanged. */
+int ch_risk_table_load(ch_risk_table *t, const char *path, ch_error *err);
+/* Print t in ch_risk_table_load()'s format (illicit categories marked),
+ * highest level first, then country rules, '*' and confidence_below. */
+void ch_risk_table_write(const ch_risk_table *t, FILE *f);
+/* Is the category (normalised first) illicit: one whose default level is
+ * high or severe? Such a category cannot be set to none. */
+bool ch_risk_category_illicit(const char *category);
 /* Level of a category (normalised first), table->unknown_level if absent. */
 ch_risk_level ch_risk_category_level(const ch_risk_table *t, const char *category);
 /* Normalise a category name: lowercase, ' ' and '-' -> '_', trimmed. */

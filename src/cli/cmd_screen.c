@@ -47,6 +47,18 @@ static void usage(FILE *f) {
            "                \"unsupported chain: ...\" (never guessed as another chain)\n"
            "  --risk RULES  change the category table: 'mixer=severe,bridge=none,*=none'\n"
            "                ('*' = categories not in the table; 'country:XX=level')\n"
+           "  --risk-table FILE  change it from a file, one rule a line:\n"
+           "                  category = level     (none, low, medium, high, severe)\n"
+           "                  * = level            (categories the table does not name)\n"
+           "                  country:XX = level   (an actor of country XX raises a reason)\n"
+           "                  confidence_below = N (under N%%, a reason counts one level lower)\n"
+           "                '#' starts a comment; what the file does not name keeps its level.\n"
+           "                --risk and --risk-table apply in the order given. Illicit\n"
+           "                categories (sanctions, stolen_funds, mixer, ...) can be lowered\n"
+           "                to low, never to none: a listed illicit address is never clean\n"
+           "  --explain-risk  print the category-to-risk table in effect (after --risk and\n"
+           "                --risk-table) in --risk-table's format, and exit; with --json\n"
+           "                as one object. Save it, edit it, give it back with --risk-table\n"
            "  --hops N      with --db and a Bitcoin store: how far back indirect exposure\n"
            "                looks (default 3; 0 turns it off)\n\n"
            "With --db, a Bitcoin address also gets what the chain store knows:\n"
@@ -57,7 +69,9 @@ static void usage(FILE *f) {
            "    \"via\":\"exposure\", the amount, share, hops and path, and an \"exposure\"\n"
            "    object. A flagged source more than one hop away counts one level lower;\n"
            "    its score is the level's points times the share.\n\n"
-           "Delisted labels are shown as history and add no risk.\n"
+           "Delisted labels are shown as history and add no risk. An address listed only\n"
+           "under no-risk categories (a victim's own wallet, an exchange) is \"risk none\":\n"
+           "its labels are shown, and it is not flagged.\n"
            "Exit status: 0 every address clean (risk none), 1 at least one flagged\n"
            "(risk low or above), 2 otherwise when any address was invalid, of an\n"
            "unsupported chain, or a lookup\n"
@@ -66,7 +80,9 @@ static void usage(FILE *f) {
            "  coinhound screen 0x098B716B8Aaf21512996dC57EB0615e2383E2f96 --db ./chdb\n"
            "  coinhound screen --set ofac.chset --json bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4\n"
            "  cut -d, -f1 withdrawals.csv | coinhound screen - --set ofac.chset --json\n"
-           "  coinhound screen --file addresses.txt --risk gambling=high\n");
+           "  coinhound screen --file addresses.txt --risk gambling=high\n"
+           "  coinhound screen --explain-risk > desk.table   # edit, then:\n"
+           "  coinhound screen --risk-table desk.table --db ./chdb 0x...\n");
 }
 
 /* Where attributions come from. */
@@ -461,7 +477,10 @@ static void print_text(const run_state *st, const char *addr, const char *canoni
         print_text_exposure(st);
         return;
     }
-    printf("  risk %s, score %g\n", ch_risk_level_name(v->level), v->score);
+    printf("  risk %s, score %g%s\n", ch_risk_level_name(v->level), v->score,
+           v->level == CH_RISK_NONE && v->n_current
+               ? " (listed under categories that carry no risk: not flagged)"
+               : "");
     for (size_t i = 0; i < v->n_reasons; i++)
         print_text_reason(st, &v->reasons[i], i >= v->n_current);
     print_text_exposure(st);
@@ -516,14 +535,60 @@ static int screen_stream(run_state *st, FILE *in, const char *name) {
     return 0;
 }
 
+/* --explain-risk: the table in effect, as text (--risk-table's format) or
+ * one JSON object. */
+static int explain_risk(const ch_risk_table *t, bool json) {
+    if (!json) {
+        ch_risk_table_write(t, stdout);
+        return fflush(stdout) == 0 ? 0 : 2;
+    }
+    ch_jw w;
+    ch_jw_init(&w, stdout);
+    ch_jw_obj_begin(&w);
+    ch_jw_key(&w, "points");
+    ch_jw_obj_begin(&w);
+    for (int l = CH_RISK_NONE; l <= CH_RISK_SEVERE; l++) {
+        ch_jw_key(&w, ch_risk_level_name((ch_risk_level)l));
+        ch_jw_int(&w, ch_risk_level_points((ch_risk_level)l));
+    }
+    ch_jw_obj_end(&w);
+    ch_jw_key(&w, "categories");
+    ch_jw_arr_begin(&w);
+    for (size_t i = 0; i < t->n; i++) {
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "category");
+        ch_jw_str(&w, t->rules[i].key);
+        ch_jw_key(&w, "level");
+        ch_jw_str(&w, ch_risk_level_name(t->rules[i].level));
+        ch_jw_key(&w, "illicit");
+        ch_jw_bool(&w, ch_risk_category_illicit(t->rules[i].key));
+        ch_jw_obj_end(&w);
+    }
+    ch_jw_arr_end(&w);
+    ch_jw_key(&w, "unknown_category");
+    ch_jw_str(&w, ch_risk_level_name(t->unknown_level));
+    ch_jw_key(&w, "confidence_below");
+    ch_jw_uint(&w, t->low_confidence);
+    ch_jw_obj_end(&w);
+    ch_jw_newline(&w);
+    return fflush(stdout) == 0 ? 0 : 2;
+}
+
 int cmd_screen(int argc, char **argv) {
     static const struct option OPTS[] = {
-        {"file", required_argument, NULL, 'f'}, {"db", required_argument, NULL, 'd'},
-        {"set", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
-        {"risk", required_argument, NULL, 'r'}, {"hops", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"file", required_argument, NULL, 'f'},
+        {"db", required_argument, NULL, 'd'},
+        {"set", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"risk", required_argument, NULL, 'r'},
+        {"hops", required_argument, NULL, 'H'},
+        {"risk-table", required_argument, NULL, 'T'},
+        {"explain-risk", no_argument, NULL, 'E'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *file = NULL, *db = NULL, *setpath = NULL;
+    bool explain = false;
     run_state st;
     memset(&st, 0, sizeof st);
     ch_risk_table_default(&st.table);
@@ -549,6 +614,12 @@ int cmd_screen(int argc, char **argv) {
         case 'r':
             if (ch_risk_table_parse(&st.table, optarg, &err) != 0) return cli_fail("screen", &err);
             break;
+        case 'T':
+            if (ch_risk_table_load(&st.table, optarg, &err) != 0) return cli_fail("screen", &err);
+            break;
+        case 'E':
+            explain = true;
+            break;
         case 'H':
             st.xo.max_hops = (uint32_t)strtoul(optarg, NULL, 10);
             break;
@@ -560,6 +631,7 @@ int cmd_screen(int argc, char **argv) {
             return 2;
         }
     }
+    if (explain) return explain_risk(&st.table, st.json);
     if (db && setpath) return cli_failf("screen", "give --db or --set, not both");
     if (optind >= argc && !file) {
         usage(stderr);

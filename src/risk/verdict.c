@@ -1,6 +1,7 @@
 /* The risk verdict: attributions -> reasons -> level and score (risk.h). */
 #include "coinhound/risk.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,9 @@ void ch_risk_normalise_category(const char *in, char *out, size_t cap) {
 }
 
 /* The defaults (risk.h lists them). Categories from the sources we import
- * (OFAC, TagPacks, Etherscan labels, MISP) fold onto these. */
+ * (OFAC, TagPacks, Etherscan labels, MISP) fold onto these. Every category
+ * whose default is high or severe is illicit: a table may lower it, never
+ * to none (ch_risk_category_illicit). */
 static const struct {
     const char *key;
     ch_risk_level level;
@@ -100,9 +103,24 @@ static const struct {
     {"miner", CH_RISK_NONE},
     {"mining_pool", CH_RISK_NONE},
     {"service", CH_RISK_NONE},
+    /* A victim's own wallet (the incident lists name the robbed exchange's
+     * hot wallet beside the thieves'): a fact about the address, no risk in
+     * dealing with it. A compromised key may now sign for the thief: low,
+     * so that it is shown and explained. */
+    {"victim", CH_RISK_NONE},
+    {"compromised", CH_RISK_LOW},
     {"country:dprk", CH_RISK_SEVERE},
     {"country:kp", CH_RISK_SEVERE},
 };
+
+bool ch_risk_category_illicit(const char *category) {
+    char key[CH_RISK_KEY_MAX];
+    ch_risk_normalise_category(category, key, sizeof key);
+    if (!strncmp(key, "country:", 8)) return false;
+    for (size_t i = 0; i < sizeof DEFAULTS / sizeof DEFAULTS[0]; i++)
+        if (!strcmp(key, DEFAULTS[i].key)) return DEFAULTS[i].level >= CH_RISK_HIGH;
+    return false;
+}
 
 void ch_risk_table_default(ch_risk_table *t) {
     memset(t, 0, sizeof *t);
@@ -123,6 +141,11 @@ int ch_risk_table_set(ch_risk_table *t, const char *category, ch_risk_level leve
     ch_risk_normalise_category(category, key, sizeof key);
     if (!key[0]) return ch_err(err, "empty category");
     if ((unsigned)level > CH_RISK_SEVERE) return ch_err(err, "invalid level");
+    if (level == CH_RISK_NONE && ch_risk_category_illicit(key))
+        return ch_err(err,
+                      "'%s' is an illicit category: it can be lowered to low, never to none (a "
+                      "listed illicit address is never clean)",
+                      key);
     if (!strcmp(key, "*")) {
         t->unknown_level = level;
         return 0;
@@ -138,27 +161,119 @@ int ch_risk_table_set(ch_risk_table *t, const char *category, ch_risk_level leve
     return 0;
 }
 
+/* One "category=level" rule (spaces around either side allowed). */
+static int apply_rule(ch_risk_table *t, char *item, ch_error *err) {
+    char *eq = strchr(item, '=');
+    ch_risk_level lvl;
+    if (!eq) return ch_err(err, "risk rule '%s' is not category=level", item);
+    *eq = '\0';
+    char *cat = item, *level = eq + 1;
+    while (*cat == ' ' || *cat == '\t')
+        cat++;
+    while (*level == ' ' || *level == '\t')
+        level++;
+    for (char *e = level + strlen(level); e > level && (e[-1] == ' ' || e[-1] == '\t');)
+        *--e = '\0';
+    for (char *e = cat + strlen(cat); e > cat && (e[-1] == ' ' || e[-1] == '\t');)
+        *--e = '\0';
+    if (ch_risk_level_parse(level, &lvl) != 0)
+        return ch_err(err, "risk rule '%s=%s': level must be none, low, medium, high or severe",
+                      cat, level);
+    if (ch_risk_table_set(t, cat, lvl, err) != 0) return ch_err_prefix(err, "risk rule '%s'", cat);
+    return 0;
+}
+
 int ch_risk_table_parse(ch_risk_table *t, const char *spec, ch_error *err) {
     const char *p = spec;
     while (p && *p) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        char item[96], *eq;
-        ch_risk_level lvl;
+        char item[96];
         if (len >= sizeof item) return ch_err(err, "risk rule too long: %.40s...", p);
         memcpy(item, p, len);
         item[len] = '\0';
-        eq = strchr(item, '=');
-        if (!eq) return ch_err(err, "risk rule '%s' is not category=level", item);
-        *eq = '\0';
-        if (ch_risk_level_parse(eq + 1, &lvl) != 0)
-            return ch_err(err, "risk rule '%s=%s': level must be none, low, medium, high or severe",
-                          item, eq + 1);
-        if (ch_risk_table_set(t, item, lvl, err) != 0)
-            return ch_err_prefix(err, "risk rule '%s'", item);
+        if (apply_rule(t, item, err) != 0) return -1;
         p = end ? end + 1 : NULL;
     }
     return 0;
+}
+
+int ch_risk_table_load(ch_risk_table *t, const char *path, ch_error *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return ch_err(err, "%s: cannot open: %s", path, strerror(errno));
+    ch_risk_table next = *t; /* all or nothing: a bad line changes nothing */
+    char line[256];
+    long no = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        no++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
+            rc = ch_err(err, "%s: line %ld: longer than %zu characters", path, no, sizeof line - 2);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        line[strcspn(line, "\r\n")] = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p) continue;
+        if (!strncmp(p, "confidence_below", 16)) {
+            char *eq = strchr(p, '=');
+            char *end = NULL;
+            long v = eq ? strtol(eq + 1, &end, 10) : -1;
+            while (end && (*end == ' ' || *end == '\t'))
+                end++;
+            if (!eq || !end || *end || v < 0 || v > 100)
+                rc = ch_err(err, "%s: line %ld: confidence_below takes a number 0..100", path, no);
+            else
+                next.low_confidence = (uint8_t)v;
+            continue;
+        }
+        if (apply_rule(&next, p, err) != 0) rc = ch_err_prefix(err, "%s: line %ld", path, no);
+    }
+    if (rc == 0 && ferror(f)) rc = ch_err(err, "%s: read error", path);
+    fclose(f);
+    if (rc == 0) *t = next;
+    return rc;
+}
+
+static int rule_order(const void *pa, const void *pb) {
+    const ch_risk_rule *a = pa, *b = pb;
+    bool ca = !strncmp(a->key, "country:", 8), cb = !strncmp(b->key, "country:", 8);
+    if (ca != cb) return ca ? 1 : -1;
+    if (a->level != b->level) return a->level > b->level ? -1 : 1;
+    return strcmp(a->key, b->key);
+}
+
+void ch_risk_table_write(const ch_risk_table *t, FILE *f) {
+    ch_risk_rule sorted[CH_RISK_MAX_RULES];
+    memcpy(sorted, t->rules, t->n * sizeof *sorted);
+    qsort(sorted, t->n, sizeof *sorted, rule_order);
+    fprintf(f, "# coinhound risk table: category = level (none, low, medium, high, severe)\n"
+               "# Points: severe 15, high 10, medium 5, low 1, none 0. A reason's score is\n"
+               "# points x confidence / 100; an address's risk is its highest current reason.\n"
+               "# Categories are matched lowercase, with ' ' and '-' read as '_'.\n"
+               "# 'illicit' categories can be lowered to low, never to none.\n"
+               "# Give an edited copy to 'coinhound screen --risk-table FILE'.\n");
+    for (size_t i = 0; i < t->n; i++) {
+        const char *why = !strncmp(sorted[i].key, "country:", 8)
+                              ? "an actor of this country raises a reason to this level"
+                          : ch_risk_category_illicit(sorted[i].key) ? "illicit"
+                                                                    : NULL;
+        if (why)
+            fprintf(f, "%-24s = %-6s  # %s\n", sorted[i].key, ch_risk_level_name(sorted[i].level),
+                    why);
+        else
+            fprintf(f, "%-24s = %s\n", sorted[i].key, ch_risk_level_name(sorted[i].level));
+    }
+    fprintf(f, "%-24s = %-6s  # any category not named above\n", "*",
+            ch_risk_level_name(t->unknown_level));
+    fprintf(f,
+            "confidence_below = %u  # a reason below this confidence counts one level lower "
+            "(never below low)\n",
+            t->low_confidence);
 }
 
 ch_risk_level ch_risk_category_level(const ch_risk_table *t, const char *category) {
@@ -180,7 +295,11 @@ void ch_risk_actor_label(const ch_attribution *a, char *out, size_t cap) {
 
 static ch_risk_level judge(const ch_risk_table *t, const ch_attribution *a) {
     ch_risk_level lvl = ch_risk_category_level(t, a->category);
-    if (a->actor_country[0]) {
+    char cat[CH_RISK_KEY_MAX];
+    ch_risk_normalise_category(a->category, cat, sizeof cat);
+    /* The actor on a victim's label is whoever robbed it, not its owner:
+     * the actor's country says nothing about dealing with the victim. */
+    if (a->actor_country[0] && strcmp(cat, "victim") != 0) {
         char key[CH_RISK_KEY_MAX];
         snprintf(key, sizeof key, "country:%s", a->actor_country);
         char norm[CH_RISK_KEY_MAX];
