@@ -14,11 +14,15 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 mkdir -p build
 
 # run NAME CMD...: show the output as it comes, keep it in build/NAME.log,
-# and fail with the command's own exit code (sh has no pipefail).
+# and fail with the command's own exit code. sh has no pipefail, so the
+# command's status goes through a file; "|| rc=$?" keeps set -e from ending
+# the subshell before it is written, and the file is removed first so a
+# previous run's status can never be read as this one's.
 run() {
   name=$1; shift
-  { "$@" 2>&1; echo $? > "build/$name.rc"; } | tee "build/$name.log"
-  rc=$(cat "build/$name.rc")
+  rm -f "build/$name.rc"
+  { rc=0; "$@" 2>&1 || rc=$?; echo "$rc" > "build/$name.rc"; } | tee "build/$name.log"
+  rc=$(cat "build/$name.rc" 2>/dev/null || echo 127)
   [ "$rc" -eq 0 ] || { echo "$name: failed (exit $rc)"; exit "$rc"; }
 }
 

@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Resolved once to an absolute path: tests chdir and make symlinks into temp
+ * folders, where a relative fixture path would dangle. When the folder is
+ * absent the path stays as given, so the skip messages name it. */
 const char *tu_fixtures_dir(void) {
+    static char resolved[PATH_MAX];
+    if (resolved[0]) return resolved;
     const char *d = getenv("COINHOUND_FIXTURES");
-    return (d && *d) ? d : "../shared/fixtures";
+    if (!d || !*d) d = "../shared/fixtures";
+    if (!realpath(d, resolved)) snprintf(resolved, sizeof resolved, "%s", d);
+    return resolved;
 }
 
 const char *tu_fixture(const char *relpath) {
