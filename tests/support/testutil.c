@@ -22,7 +22,7 @@ const char *tu_fixtures_dir(void) {
 }
 
 const char *tu_fixture(const char *relpath) {
-    static char path[4096];
+    static char path[PATH_MAX + 4096];
     snprintf(path, sizeof path, "%s/%s", tu_fixtures_dir(), relpath);
     struct stat st;
     if (stat(path, &st) != 0) {
