@@ -171,9 +171,22 @@ typedef struct ch_store ch_store;
 enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1 };
 
 /* Open DIR/<chain>. With CH_STORE_WRITE it is created if missing and a
- * crash's uncommitted tail is cut; only one writer at a time (LMDB's lock). */
+ * crash's uncommitted tail is cut; only one writer at a time (LMDB's lock).
+ *
+ * A store opened for reading holds one committed state, from its open to
+ * its close, whatever the writer does meanwhile (appends, commits, a
+ * reorg's cut): the writer never shortens or writes over what a reader
+ * maps, and waits before a cut until the readers of the state before it
+ * have closed or refreshed. A reader that keeps an old state therefore
+ * holds up a reorg: long-lived readers refresh between requests. */
 int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err);
 void ch_store_close(ch_store *s);
+/* A reader moves to the latest committed state (the HTTP service between
+ * requests): every pointer and count obtained before is invalid after it.
+ * 1 when the store was written since (a commit, a cut, a writer's open),
+ * 0 when not (and for a writer, which always sees its own last commit), -1
+ * on error (then close the store). */
+int ch_store_refresh(ch_store *s, ch_error *err);
 /* An account chain's store (set when created: any chain but "btc")? */
 bool ch_store_is_account(const ch_store *s);
 /* The block number of height 0 (account chains may start mid-chain). */

@@ -53,6 +53,16 @@ int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, b
     return remap(c, err);
 }
 
+int ch_col_remap_to(ch_col *c, uint64_t n, ch_error *err) {
+    struct stat st;
+    if (fstat(c->fd, &st) != 0) return ch_err(err, "%s: %s", c->path, strerror(errno));
+    if ((uint64_t)st.st_size / c->rec < n)
+        return ch_err(err, "%s: holds %llu records but the index says %llu were committed", c->path,
+                      (unsigned long long)((uint64_t)st.st_size / c->rec), (unsigned long long)n);
+    c->n_committed = n;
+    return remap(c, err);
+}
+
 void ch_col_close(ch_col *c) {
     if (c->map) munmap(c->map, c->map_len);
     if (c->fd >= 0) close(c->fd);

@@ -29,6 +29,10 @@ typedef struct ch_col {
 int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
                 ch_error *err);
 void ch_col_close(ch_col *c);
+/* A reader's column moves to another committed length n (ch_store_refresh):
+ * the file must hold n records; the mapping is made again, so pointers
+ * into the old one are invalid. */
+int ch_col_remap_to(ch_col *c, uint64_t n, ch_error *err);
 
 static inline uint64_t ch_col_count(const ch_col *c) {
     return c->n_committed + c->pend_n;

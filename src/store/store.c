@@ -116,6 +116,13 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
     return cleared ? ch_col_sync(outs, err) : 0;
 }
 
+/* The committed lengths and first number as transaction txn sees them. */
+static void read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
+    meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
+    for (int i = 0; i < COL_COUNT; i++)
+        meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
+}
+
 static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_error *err) {
     int rc = mdb_env_create(&s->env);
     if (rc) return lmdb_err(err, "LMDB", rc, s->dir);
@@ -139,7 +146,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         if (rc == MDB_NOTFOUND) return ch_err(err, "%s: not a coinhound store", s->dir);
         return lmdb_err(err, "opening tables", rc, s->dir);
     }
-    uint64_t version = 0, len[COL_COUNT], writer_open = 0, kind = 0;
+    uint64_t version = 0, len[COL_COUNT], writer_open = 0, kind = 0, cut_txn = 0;
     meta_get_u64(txn, s->db_meta, "format", &version);
     /* kind: 1 UTXO, 2 account; fixed when the store is created */
     meta_get_u64(txn, s->db_meta, "kind", &kind);
@@ -148,10 +155,9 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         meta_put_u64(txn, s->db_meta, "kind", kind);
     }
     s->account = kind == 2;
-    meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
     meta_get_u64(txn, s->db_meta, "writer_open", &writer_open);
-    for (int i = 0; i < COL_COUNT; i++)
-        meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
+    meta_get_u64(txn, s->db_meta, "cut_txn", &cut_txn);
+    if (s->writable) read_lengths(s, txn, len);
     if (version == 0 && s->writable) {
         version = CH_STORE_FORMAT_VERSION;
         meta_put_u64(txn, s->db_meta, "format", version);
@@ -164,6 +170,16 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     if (s->writable) meta_put_u64(txn, s->db_meta, "writer_open", 1);
     rc = mdb_txn_commit(txn);
     if (rc) return lmdb_err(err, "index commit", rc, s->dir);
+    /* the one read transaction a reader keeps: the lengths it maps are the
+     * ones it holds, so a cut waits for it (readers.c) */
+    rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
+    if (rc) return lmdb_err(err, "read transaction", rc, s->dir);
+    if (!s->writable) read_lengths(s, s->rtxn, len);
+    /* a writer cuts tails and clears marks only once no reader maps them */
+    if (s->writable) {
+        mdb_txn_reset(s->rtxn);
+        ch_store_wait_readers(s, cut_txn);
+    }
 
     for (int i = 0; i < COL_COUNT; i++) {
         char path[4096];
@@ -174,8 +190,8 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         if (ch_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
     }
     if (s->writable && writer_open && clear_stale_spent_marks(s, err) != 0) return -1;
-    rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
-    if (rc) return lmdb_err(err, "read transaction", rc, s->dir);
+    if (s->writable && (rc = mdb_txn_renew(s->rtxn)) != 0)
+        return lmdb_err(err, "read transaction", rc, s->dir);
     return 0;
 }
 
@@ -242,6 +258,21 @@ void ch_store_close(ch_store *s) {
     free(s->far_pend.v);
     free(s->prefetch_keys.v);
     free(s);
+}
+
+int ch_store_refresh(ch_store *s, ch_error *err) {
+    if (s->writable) return 0; /* a writer always sees its own last commit */
+    size_t was = mdb_txn_id(s->rtxn);
+    mdb_txn_reset(s->rtxn);
+    int rc = mdb_txn_renew(s->rtxn);
+    if (rc) return lmdb_err(err, "read transaction", rc, s->dir);
+    uint64_t len[COL_COUNT];
+    read_lengths(s, s->rtxn, len);
+    for (int i = 0; i < COL_COUNT; i++)
+        if (col_used(i, s->account) && len[i] != s->col[i].n_committed &&
+            ch_col_remap_to(&s->col[i], len[i], err) != 0)
+            return -1;
+    return mdb_txn_id(s->rtxn) != was;
 }
 
 int ch_store_renew_read(ch_store *s, ch_error *err) {

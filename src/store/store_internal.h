@@ -128,6 +128,11 @@ uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a);
 /* Whether an address id exists (committed or pending). */
 bool ch_store_addr_valid(const ch_store *s, uint32_t id);
 
+/* Wait until no reader holds a state older than LMDB transaction `before`
+ * (0: return at once): see readers.c. The caller's own read transaction
+ * must be reset. */
+int ch_store_wait_readers(ch_store *s, uint64_t before);
+
 /* Committed lengths in the "meta" table. */
 int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err);
 

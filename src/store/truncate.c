@@ -2,7 +2,8 @@
  *
  * Order matters for crash safety: (1) one LMDB transaction removes the cut
  * blocks' index keys, moves address heads back and records the shorter
- * lengths; (2) the column files are cut; (3) the spent marks that the cut
+ * lengths; then the writer waits until no reader holds the state before
+ * it (readers.c); (2) the column files are cut; (3) the spent marks that the cut
  * transactions left on older outputs are cleared. A crash after (1) leaves
  * marks that name transactions past the committed count: readers already
  * ignore them and the next writer clears them (store.c). */
@@ -161,6 +162,13 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (!rc) rc = fn(s, txn, ctx);
+    /* readers of the state before this transaction must be gone before the
+     * cut tail is shortened or written over (readers.c) */
+    uint64_t cut_txn = (uint64_t)mdb_txn_id(txn);
+    if (!rc) {
+        MDB_val k = {7, "cut_txn"}, d = {sizeof cut_txn, &cut_txn};
+        rc = mdb_put(txn, s->db_meta, &k, &d, 0);
+    }
     if (!rc) {
         /* record the new lengths: view the columns as cut for a moment */
         uint64_t saved[COL_COUNT];
@@ -181,6 +189,7 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
         ch_store_renew_read(s, NULL);
         return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
     }
+    ch_store_wait_readers(s, cut_txn);
     for (int i = 0; i < COL_COUNT; i++)
         if (ch_col_truncate(&s->col[i], keep[i], err) != 0) return -1;
     /* the hot maps may hold cut keys */
