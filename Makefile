@@ -6,6 +6,23 @@
 #   make sanitize   the same tests under ASan + UBSan (build-asan/)
 #   make fuzz       libFuzzer harnesses (clang), each run briefly
 #   make bench      benchmarks (not tests: they print ratios)
+#   make shared     libcoinhound.so (PIC objects, in $(BUILD)/pic/)
+#   make install PREFIX=/usr/local [DESTDIR=...]
+#                   the CLI and tools, the public headers, libcoinhound.a,
+#                   libcoinhound.so.$(VERSION) (soname libcoinhound.so.$(SO_MAJOR))
+#                   and coinhound.pc for pkg-config
+#
+# Libraries, all in $(BUILD)/:
+#   libcoinhound.a           the public static library: every object linked
+#                            into one (ld -r) in which only ch_* symbols stay
+#                            global, so an embedder's own csv_init or
+#                            import_csv never meets ours
+#   libcoinhound.so.*        the public shared library: the same objects built
+#                            -fPIC, exporting ch_* only (src/libcoinhound.map)
+#   libcoinhound-internal.a  the same objects with every symbol: what the CLI,
+#                            tools, tests, benches and fuzzers link
+#   libcoinhound-gen.a       the chain generators (src/gen, src/evmgen): a tool
+#                            library, in neither public library
 
 CC      ?= cc
 V       ?= 0
@@ -14,12 +31,17 @@ BUILD   ?= build
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 PKGS    := lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl
+PREFIX  ?= /usr/local
+VERSION  := $(shell sed -n 's/^\#define COINHOUND_VERSION "\(.*\)"/\1/p' include/coinhound/version.h)
+SO_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
 
-LIB_SRC   := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*' | sort)
+LIB_SRC   := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*' \
+               -not -path 'src/gen/*' -not -path 'src/evmgen/*' | sort)
+GEN_SRC   := $(shell find src/gen src/evmgen -name '*.c' | sort)
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 TOOL_SRC  := $(sort $(wildcard src/tools/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
@@ -28,42 +50,100 @@ BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libcoinhound.a
+LIB_INTERNAL := $(BUILD)/libcoinhound-internal.a
+GENLIB   := $(BUILD)/libcoinhound-gen.a
+SONAME   := libcoinhound.so.$(SO_MAJOR)
+SO       := $(BUILD)/libcoinhound.so.$(VERSION)
+SYMMAP   := src/libcoinhound.map
 CLI      := $(BUILD)/coinhound
 TOOLS    := $(TOOL_SRC:src/tools/%.c=$(BUILD)/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test sanitize fuzz bench clean format format-check
+.PHONY: all shared install test sanitize fuzz bench clean format format-check
 .SECONDARY:
-all: $(LIB) $(CLI) $(TOOLS)
+all: $(LIB) $(LIB_INTERNAL) $(CLI) $(TOOLS)
+shared: $(SO)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(LIB): $(LIB_OBJ)
+# The shared library's objects: position-independent, in a folder of their
+# own so that the static library and the CLI keep their non-PIC code.
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
+
+$(LIB_INTERNAL): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(CLI): $(CLI_OBJ) $(LIB)
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
-
-$(BUILD)/%: $(BUILD)/obj/src/tools/%.o $(LIB)
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
-
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(LIB)
+$(GENLIB): $(GEN_OBJ)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(SUPPORT_OBJ) $(LIB) $(LDLIBS) -lcmocka
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+# The public archive: one relocatable object holding the whole library, in
+# which every global but ch_* is made local. Its parts still reach each
+# other (they were linked together by ld -r); nothing outside sees them.
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(BUILD)/public
+	@$(if $(Q),echo "  AR $@ (ch_* only)")
+	$(Q)ld -r -o $(BUILD)/public/coinhound.o $^
+	$(Q)objcopy --wildcard --keep-global-symbol='ch_*' $(BUILD)/public/coinhound.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/public/coinhound.o
+
+$(SO): $(PIC_OBJ) $(SYMMAP)
+	@$(if $(Q),echo "  LD $@ (soname $(SONAME))")
+	$(Q)$(CC) $(OPT) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(SYMMAP) -Wl,-z,defs \
+	  -o $@ $(PIC_OBJ) $(LDLIBS)
+	$(Q)ln -sf $(notdir $@) $(BUILD)/$(SONAME) && ln -sf $(SONAME) $(BUILD)/libcoinhound.so
+
+$(CLI): $(CLI_OBJ) $(LIB_INTERNAL)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_INTERNAL) $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/obj/src/tools/%.o $(GENLIB) $(LIB_INTERNAL)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(GENLIB) $(LIB_INTERNAL) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_OBJ) $(GENLIB) $(LIB_INTERNAL)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(SUPPORT_OBJ) $(GENLIB) $(LIB_INTERNAL) $(LDLIBS) -lcmocka
 
-test: all $(TESTS)
-	@BUILD=$(BUILD) sh tests/run.sh $(TESTS)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(GENLIB) $(LIB_INTERNAL)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(GENLIB) $(LIB_INTERNAL) $(LDLIBS)
+
+# What an embedder includes (see include/coinhound/coinhound.h for the split);
+# the other headers (JSON writer, progress, address encodings, generators)
+# serve the CLI and tools and are not installed.
+PUBLIC_HEADERS := $(addprefix include/coinhound/,address.h btc.h chainaddr.h cluster.h \
+  coinhound.h error.h evm.h exposure.h hash.h ingest.h intel.h model.h poison.h risk.h \
+  screen.h store.h tokens.h trace.h trace_account.h version.h)
+INSTALL_BINS := $(CLI) $(TOOLS)
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+
+install: $(INSTALL_BINS) $(LIB) $(SO) coinhound.pc.in
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(INCDIR)/coinhound $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCDIR)/coinhound/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcoinhound.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' coinhound.pc.in \
+	  > $(DESTDIR)$(LIBDIR)/pkgconfig/coinhound.pc
+
+# The install test (tests/test_install.sh) needs the shared library too.
+test: all $(TESTS) $(SO)
+	@BUILD=$(BUILD) CC="$(CC)" OPT="$(OPT)" SAN_LDFLAGS="$(EXTRA_LDFLAGS)" sh tests/run.sh $(TESTS) tests/test_install.sh
 
 sanitize:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \

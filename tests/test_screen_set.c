@@ -535,6 +535,10 @@ static void test_damaged_files(void **state) {
     drop(&fx);
 }
 
+/* The libraries libcoinhound.a needs (the Makefile's PKGS): it is one
+ * object, so a program linking it links them all. */
+#define CH_TEST_PKGS "lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl"
+
 /* The example program of screen.h builds against the library and runs. */
 static void test_example_program(void **state) {
     (void)state;
@@ -556,7 +560,7 @@ static void test_example_program(void **state) {
 #endif
     snprintf(cmd, sizeof cmd,
              "cc -std=c11 -Wall -Wextra -Werror %s -Iinclude docs/examples/screen_example.c %s "
-             "-lcrypto -lpthread -lm -o %s 2>&1",
+             "$(pkg-config --libs " CH_TEST_PKGS ") -lpthread -lm -o %s 2>&1",
              san, lib, exe);
     int st = -1;
     char *out = tu_run(cmd, &st);

@@ -1,6 +1,8 @@
 /* Screen one address against an offline screening set (see screen.h).
  *
- *   cc -std=c11 -Iinclude docs/examples/screen_example.c build/libcoinhound.a -lcrypto \
+ *   make install PREFIX=$HOME/.local
+ *   export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig
+ *   cc -std=c11 docs/examples/screen_example.c $(pkg-config --cflags --libs coinhound) \
  *      -o screen_example
  *   ./screen_example ofac.chset 0x098B716B8Aaf21512996dC57EB0615e2383E2f96
  *

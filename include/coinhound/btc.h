@@ -14,6 +14,10 @@
 #include "coinhound/hash.h"
 #include "coinhound/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_BTC_COIN      100000000ULL
 #define CH_BTC_MAX_MONEY (21000000ULL * CH_BTC_COIN)
 
@@ -169,5 +173,9 @@ int ch_blk_chain_check(const ch_blkdir *d, const ch_blk_chain *chain, ch_error *
 /* Total work of headers with these bits, compared: <0, 0, >0 as the
  * headers of a claim less, as much or more than those of b. */
 int ch_btc_work_cmp(const uint32_t *bits_a, size_t n_a, const uint32_t *bits_b, size_t n_b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 #include "coinhound/error.h"
 #include "coinhound/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ch_family {
     CH_FAM_UNKNOWN = 0,
     CH_FAM_BTC,
@@ -80,5 +84,9 @@ void ch_evm_checksum_address(const uint8_t addr[20], char out[43]);
 
 /* Keccak-256 (the original padding, as Ethereum uses; not FIPS SHA3-256). */
 void ch_keccak256(const void *data, size_t len, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

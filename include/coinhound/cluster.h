@@ -40,6 +40,10 @@
 #include "coinhound/intel.h"
 #include "coinhound/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_CLUSTER_FILE "clusters.col"
 
 /* ---- CoinJoin detection -------------------------------------------------
@@ -237,5 +241,9 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
  * not an error: nothing is reported (hit->cluster = 0). */
 int ch_cluster_labels_dir(const char *dbdir, const char *canonical, ch_cluster_label_fn fn,
                           void *ctx, ch_cluster_hit *hit, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 
 #include "coinhound/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Base58 (Bitcoin alphabet). Returns the string length, or 0 when out_cap is
  * too small. out is NUL-terminated. */
 size_t ch_base58_encode(const uint8_t *in, size_t len, char *out, size_t out_cap);
@@ -44,5 +48,9 @@ size_t ch_segwit_encode(const char *hrp, int witver, const uint8_t *prog, size_t
 /* Checks hrp, version, program length and the right checksum variant. */
 int ch_segwit_decode(const char *addr, const char *hrp, int *witver, uint8_t *prog,
                      size_t *prog_len, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

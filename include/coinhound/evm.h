@@ -21,6 +21,10 @@
 #include "coinhound/error.h"
 #include "coinhound/hash.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* --- 256-bit unsigned integers (four 64-bit limbs, least significant first) */
 typedef struct ch_u256 {
     uint64_t w[4];
@@ -201,5 +205,9 @@ int ch_evm_parse_etl(const char *text, size_t len, const char *name, ch_evm_form
                      ch_evm_block **blocks, size_t *n_blocks, ch_error *err);
 /* Addition: free what ch_evm_parse_rpc / ch_evm_parse_etl returned. */
 void ch_evm_blocks_free(ch_evm_block *blocks, size_t n_blocks);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,6 +31,10 @@
 
 #include "coinhound/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_EVMGEN_DEFAULT_TRANSFERS     10000
 #define CH_EVMGEN_DEFAULT_TXS_PER_BLOCK 150
 #define CH_EVMGEN_DEFAULT_FIRST_BLOCK   20000000
@@ -72,5 +76,9 @@ void ch_evmgen_opts_init(ch_evmgen_opts *o);
  * labels.csv, tokens.csv and theft.json (replaced when present). stats may
  * be NULL. */
 int ch_evmgen_run(const ch_evmgen_opts *o, ch_evmgen_stats *stats, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

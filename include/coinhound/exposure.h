@@ -26,6 +26,10 @@
 #include "coinhound/risk.h"
 #include "coinhound/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_EXPOSURE_MAX_SOURCES 32
 #define CH_EXPOSURE_MAX_PATH    16
 
@@ -67,5 +71,9 @@ struct ch_intel;
  * -1 on error. intel may be NULL (then only o->labels name sources). */
 int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
                    const ch_exposure_opts *o, ch_exposure *out, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

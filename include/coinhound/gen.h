@@ -23,6 +23,10 @@
 #include "coinhound/hash.h"
 #include "coinhound/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_GEN_DEFAULT_TXS           10000
 #define CH_GEN_DEFAULT_TXS_PER_BLOCK 250
 #define CH_GEN_DEFAULT_MATURITY      100
@@ -74,5 +78,9 @@ void ch_gen_opts_init(ch_gen_opts *o);
  * blkNNNNN.dat, xor.dat, labels.csv and theft.json left there by an earlier
  * run are removed first; other files are left alone. stats may be NULL. */
 int ch_gen_run(const ch_gen_opts *o, ch_gen_stats *stats, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ch_hash256 {
     uint8_t b[32];
 } ch_hash256;
@@ -44,5 +48,9 @@ int ch_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_len)
 void ch_hash256_to_hex(const ch_hash256 *h, char out[65]);
 /* Parse a 64-digit display-order hex string; -1 when malformed. */
 int ch_hash256_from_hex(const char *hex, ch_hash256 *h);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 #include "coinhound/error.h"
 #include "coinhound/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ch_ingest_opts {
     int progress;          /* 1 on, 0 off, -1 when stderr is a terminal */
     uint64_t commit_bytes; /* commit when this much is pending (0: default 64 MiB) */
@@ -67,5 +71,9 @@ int ch_ingest_evm_node(const char *url, const char *db_dir, const char *chain,
 /* Append one EVM block (no commit): a block's txs, each with its fee and
  * transfers, then its withdrawals. */
 int ch_ingest_evm_block(ch_store *s, const struct ch_evm_block *b, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

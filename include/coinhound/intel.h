@@ -13,6 +13,10 @@
 
 #include "coinhound/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One label on one address. Strings are NUL-terminated and may be empty. */
 typedef struct ch_attribution {
     char address[128];     /* canonical form */
@@ -167,5 +171,9 @@ int ch_intel_canonical(const char *address, const char *asset, char out[128], ch
 /* Download url to dest (written whole, then renamed into place). -1 with a
  * message naming the URL and curl's reason when there is no network. */
 int ch_intel_fetch(const char *url, const char *dest, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

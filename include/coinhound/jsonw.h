@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_JW_MAX_DEPTH 64
 
 typedef struct ch_jw {
@@ -37,5 +41,9 @@ void ch_jw_null(ch_jw *w);
 void ch_jw_raw(ch_jw *w, const char *json);
 /* End a top-level value with a newline (JSON lines). */
 void ch_jw_newline(ch_jw *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How an output locks its coins. Names follow bitcoin-cli's "type" field. */
 typedef enum ch_script_type {
     CH_SCRIPT_NONSTANDARD = 0,
@@ -59,5 +63,9 @@ typedef enum ch_network { CH_NET_MAINNET = 0, CH_NET_TESTNET = 1, CH_NET_REGTEST
 
 /* Maximum string length of any address we print (incl. NUL). */
 #define CH_ADDR_STR_MAX 128
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -53,6 +53,10 @@
 #include "coinhound/store.h"
 #include "coinhound/tokens.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- the detector ---- */
 typedef struct ch_poison_opts {
     const char *tokens_path;         /* reference table ($COINHOUND_TOKENS), or NULL */
@@ -118,5 +122,9 @@ typedef struct ch_send_check {
  * thresholds and token tables (NULL: defaults). */
 int ch_poison_check_send(ch_poison *p, ch_store *s, const ch_addr *sender, const ch_addr *dest,
                          ch_send_check *out, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

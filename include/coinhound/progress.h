@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ch_progress {
     FILE *out;
     bool enabled;
@@ -23,5 +27,9 @@ void ch_progress_update(ch_progress *p, uint32_t height, uint64_t txs, uint64_t 
 void ch_progress_done(ch_progress *p);
 /* Seconds on a monotonic clock. */
 double ch_now(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

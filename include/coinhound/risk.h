@@ -48,6 +48,10 @@
 #include "coinhound/error.h"
 #include "coinhound/intel.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ch_risk_level {
     CH_RISK_NONE = 0,
     CH_RISK_LOW,
@@ -127,5 +131,9 @@ void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t 
 /* "DPRK: Lazarus Group" from an attribution's actor and country; just the
  * actor or just the country when only one is known; "" when neither. */
 void ch_risk_actor_label(const ch_attribution *a, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

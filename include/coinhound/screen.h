@@ -42,8 +42,9 @@
  *   }
  *
  * docs/examples/screen_example.c is this program (its comments written with
- * slashes here); tests/test_screen_set.c builds and runs it. Link with
- * libcoinhound.a and -lcrypto. Lookups are thread-safe: the set is read-only
+ * slashes here); tests/test_screen_set.c builds and runs it, and
+ * tests/test_install.sh builds it as C and C++ against an installed tree:
+ * `cc app.c $(pkg-config --cflags --libs coinhound)`. Lookups are thread-safe: the set is read-only
  * after open, and a result lives in the caller's ch_screen_result. Risk
  * levels come from risk.h (ch_screen_attr_to_attribution + ch_risk_assess).
  *
@@ -146,6 +147,10 @@
 #include "coinhound/error.h"
 #include "coinhound/intel.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_SCREEN_MAGIC       "CHSCREEN"
 #define CH_SCREEN_VERSION     2
 #define CH_SCREEN_HEADER_SIZE 256
@@ -245,5 +250,9 @@ void ch_screen_set_writer_free(ch_screen_writer *w);
 
 /* The 64-bit hash of a key under a seed (exposed for tests and tools). */
 uint64_t ch_screen_hash(const void *key, size_t len, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -63,6 +63,10 @@
 #include "coinhound/hash.h"
 #include "coinhound/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_STORE_FORMAT_VERSION 2          /* 2: txvin.col */
 #define CH_NO_TX                UINT32_MAX /* "no transaction": a coinbase input's source */
 
@@ -101,10 +105,10 @@ typedef struct ch_out_rec {
 
 #define CH_ADDR_ID_WIDE 0x80000000u /* id bit: the address is in addrs32.col */
 
-_Static_assert(sizeof(ch_block_rec) == 64, "block record is 64 bytes");
-_Static_assert(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
-_Static_assert(sizeof(ch_in_rec) == 8, "input record is 8 bytes");
-_Static_assert(sizeof(ch_out_rec) == 16, "output record is 16 bytes");
+CH_STATIC_ASSERT(sizeof(ch_block_rec) == 64, "block record is 64 bytes");
+CH_STATIC_ASSERT(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
+CH_STATIC_ASSERT(sizeof(ch_in_rec) == 8, "input record is 8 bytes");
+CH_STATIC_ASSERT(sizeof(ch_out_rec) == 16, "output record is 16 bytes");
 
 /* --- account chains --- */
 typedef enum ch_xfer_kind {
@@ -159,9 +163,9 @@ typedef struct ch_signal_rec {
     uint8_t pad;
 } ch_signal_rec;
 
-_Static_assert(sizeof(ch_signal_rec) == 24, "signal record is 24 bytes");
-_Static_assert(sizeof(ch_xfer_rec) == 40, "transfer record is 40 bytes");
-_Static_assert(sizeof(ch_etx_rec) == 16, "account tx record is 16 bytes");
+CH_STATIC_ASSERT(sizeof(ch_signal_rec) == 24, "signal record is 24 bytes");
+CH_STATIC_ASSERT(sizeof(ch_xfer_rec) == 40, "transfer record is 40 bytes");
+CH_STATIC_ASSERT(sizeof(ch_etx_rec) == 16, "account tx record is 16 bytes");
 
 #define CH_OUT_VALUE(o) ((o)->value_type & 0x00ffffffffffffffULL)
 #define CH_OUT_TYPE(o)  ((ch_script_type)((o)->value_type >> 56))
@@ -317,5 +321,9 @@ uint32_t ch_store_next_height(const ch_store *s);
  * the outputs they spent are cleared, their txids and new addresses leave
  * the indexes and address histories are cut back. */
 int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

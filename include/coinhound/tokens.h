@@ -17,6 +17,10 @@
 
 #include "coinhound/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ch_toktab ch_toktab;
 
 typedef struct ch_token_info {
@@ -44,5 +48,9 @@ bool ch_toktab_is_major(const char *symbol);
 /* A well-known symbol on a contract the reference tables do not list under
  * it: a fake. */
 bool ch_toktab_is_fake(const ch_toktab *t, const ch_token_info *ti);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

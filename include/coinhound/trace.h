@@ -54,6 +54,10 @@
 #include "coinhound/error.h"
 #include "coinhound/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_TAINT_FRAC_BITS 13
 #define CH_TAINT_ONE       ((uint64_t)1 << CH_TAINT_FRAC_BITS) /* units per satoshi */
 
@@ -223,5 +227,9 @@ static inline uint64_t ch_taint_sat(ch_taint_sum v) {
 static inline double ch_taint_double(ch_taint_sum v) {
     return (double)v / (double)CH_TAINT_ONE;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -62,6 +62,10 @@
 #include "coinhound/store.h"
 #include "coinhound/trace.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ch_atrace_opts {
     ch_trace_policy policy; /* poison, haircut or fifo (lifo is refused) */
     ch_trace_direction direction;
@@ -171,5 +175,9 @@ int ch_atrace_print(ch_atrace *t, const struct ch_toktab *k, const char *native,
  * and with decimals ("1.5"). out needs 48 bytes. */
 const char *ch_u128_str(ch_taint_sum v, char out[48]);
 const char *ch_u128_decimals_str(ch_taint_sum v, int decimals, char out[48]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
