@@ -15,7 +15,8 @@
  *
  * The result is durable, beside the chain store, in DIR/btc/clusters.col:
  *
- *   header   160 bytes (ch_cluster_meta, the count of 20-byte addresses at
+ *   header   200 bytes (ch_cluster_meta, the store state it was built from:
+ *            block count and tip hash; the count of 20-byte addresses at
  *            build time, magic, version and checksums)
  *   cid      uint32 per slot 0..N: the cluster's id (an address id);
  *            cid[0] = 0 stands for "no address"
@@ -28,7 +29,9 @@
  * The file is written to a temporary name, fsynced and renamed, so a reader
  * sees the old file or the new one, never half of one. A rebuild after the
  * store has grown rebuilds from scratch (a pass over the chain is cheap).
- * Addresses newer than the file are singletons until the next build. */
+ * Addresses newer than the file are singletons until the next build. A file
+ * built from a state a reorg has since replaced names addresses the store
+ * no longer has, or other ones: ch_clusters_check refuses it. */
 #ifndef COINHOUND_CLUSTER_H
 #define COINHOUND_CLUSTER_H
 
@@ -206,6 +209,17 @@ int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err);
 int ch_clusters_open_chain(const char *dbdir, const char *chain, ch_clusters **out, ch_error *err);
 void ch_clusters_close(ch_clusters *c);
 const ch_cluster_meta *ch_clusters_meta(const ch_clusters *c);
+
+/* Whether c may be read with store s: 0 when it was built from s's state
+ * or from an earlier one that s extends (addresses newer than the file are
+ * singletons); -1 when it was built from a state s no longer holds (a reorg
+ * replaced the block it was built at, or s is shorter), err saying so and
+ * how to rebuild it. */
+int ch_clusters_check(const ch_clusters *c, const ch_store *s, ch_error *err);
+/* ch_clusters_open_chain, then ch_clusters_check against s (closed again
+ * when it fails). */
+int ch_clusters_open_for(const ch_store *s, const char *dbdir, const char *chain, ch_clusters **out,
+                         ch_error *err);
 
 /* Cluster id of store address id addr (0 for 0; addr itself when the
  * address is newer than the file). */

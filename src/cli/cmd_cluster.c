@@ -217,7 +217,7 @@ static int run_query(const char *db, const char *chain, const char *arg, bool js
     labels lb = {0};
     uint32_t *members = NULL;
     int rc = 2;
-    if (ch_clusters_open_chain(db, chain, &c, &err) != 0) {
+    if (ch_clusters_open_for(s, db, chain, &c, &err) != 0) {
         cli_fail("cluster", &err);
         goto done;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -574,6 +575,24 @@ static int explain_risk(const ch_risk_table *t, bool json) {
     return fflush(stdout) == 0 ? 0 : 2;
 }
 
+/* The cluster file, when there is one that fits the store: a stale or
+ * damaged one is ignored with a warning (labels through clusters are left
+ * out, direct labels still count). */
+static void open_clusters(run_state *st, const char *db) {
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/btc/%s", db, CH_CLUSTER_FILE);
+    if (stat(path, &sb) != 0) return; /* never clustered */
+    ch_error err;
+    if (ch_clusters_open_for(st->store, db, "btc", &st->clusters, &err) != 0) {
+        fprintf(stderr,
+                "coinhound screen: warning: not using the cluster file, so no labels through "
+                "clusters: %s\n",
+                err.msg);
+        st->clusters = NULL;
+    }
+}
+
 int cmd_screen(int argc, char **argv) {
     static const struct option OPTS[] = {
         {"file", required_argument, NULL, 'f'},
@@ -646,9 +665,7 @@ int cmd_screen(int argc, char **argv) {
                                        "set) or --db DIR, or set COINHOUND_DB");
         if (ch_intel_open(db, false, &st.src.db, &err) != 0) return cli_fail("screen", &err);
         /* the chain side is optional: an attribution store alone screens */
-        if (ch_store_open(db, "btc", CH_STORE_READ, &st.store, &err) == 0 &&
-            ch_clusters_open(db, &st.clusters, &err) != 0)
-            st.clusters = NULL;
+        if (ch_store_open(db, "btc", CH_STORE_READ, &st.store, &err) == 0) open_clusters(&st, db);
     }
 
     int rc = 0;

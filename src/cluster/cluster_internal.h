@@ -62,9 +62,9 @@ void cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_clus
 
 /* ---- the file ---- */
 #define CL_MAGIC   "CHCLUST\x01"
-#define CL_VERSION 1u
+#define CL_VERSION 2u /* 2: the store state it was built from */
 
-/* On-disk header: 160 bytes, little-endian (as the machine writes it). */
+/* On-disk header: 200 bytes, little-endian (as the machine writes it). */
 typedef struct cl_header {
     char magic[8];
     uint32_t version;
@@ -76,13 +76,15 @@ typedef struct cl_header {
     uint64_t coinjoins[CH_CJ_COUNT]; /* 6 */
     uint64_t merged_inputs;
     uint64_t change_links;
-    uint64_t narrow;      /* addresses without CH_ADDR_ID_WIDE: slots 1..narrow */
-    uint64_t reserved[2]; /* zero */
-    uint64_t body_sum;    /* checksum of the three arrays */
-    uint64_t header_sum;  /* checksum of the bytes above */
+    uint64_t narrow;       /* addresses without CH_ADDR_ID_WIDE: slots 1..narrow */
+    uint64_t reserved[2];  /* deposit addresses, customers (account chains) */
+    uint64_t built_blocks; /* the store's committed blocks when built */
+    uint8_t built_tip[32]; /* and the hash of the last of them */
+    uint64_t body_sum;     /* checksum of the three arrays */
+    uint64_t header_sum;   /* checksum of the bytes above */
 } cl_header;
 
-_Static_assert(sizeof(cl_header) == 160, "cluster header layout");
+_Static_assert(sizeof(cl_header) == 200, "cluster header layout");
 #define CL_HEADER_BYTES sizeof(cl_header)
 
 /* 64-bit FNV-1a over 8-byte words (a tail is zero-padded): a checksum

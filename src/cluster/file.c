@@ -113,6 +113,10 @@ int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
     cl_header h;
     header_from_meta(&h, meta);
     h.narrow = narrow;
+    ch_store_counts cnt;
+    ch_store_get_counts(s, &cnt);
+    h.built_blocks = cnt.blocks;
+    if (cnt.blocks) memcpy(h.built_tip, ch_store_block(s, (uint32_t)(cnt.blocks - 1))->hash, 32);
     uint64_t sum = cl_checksum(CL_SUM_INIT, ids, bytes);
     sum = cl_checksum(sum, size, bytes);
     h.body_sum = cl_checksum(sum, next, bytes);
@@ -163,6 +167,9 @@ struct ch_clusters {
     const uint32_t *cid, *size, *next;
     uint32_t n;      /* slots 0..n-1 are in the file */
     uint32_t narrow; /* slots 1..narrow hold ids 1..narrow; then CH_ADDR_ID_WIDE | 1.. */
+    uint64_t built_blocks;
+    uint8_t built_tip[32];
+    char path[4200], again[4300]; /* for messages: the file, how to rebuild it */
 };
 
 /* The file's slot of address id, 0 for none or newer than the file. */
@@ -248,11 +255,42 @@ int ch_clusters_open_chain(const char *dbdir, const char *chain, ch_clusters **o
     meta_from_header(&c->meta, &h);
     c->n = (uint32_t)(h.addresses + 1);
     c->narrow = (uint32_t)h.narrow;
+    c->built_blocks = h.built_blocks;
+    memcpy(c->built_tip, h.built_tip, 32);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    snprintf(c->again, sizeof c->again, "%s", again);
     c->cid = (const uint32_t *)((const uint8_t *)map + sizeof h);
     c->size = c->cid + c->n;
     c->next = c->size + c->n;
     *out = c;
     return 0;
+}
+
+int ch_clusters_check(const ch_clusters *c, const ch_store *s, ch_error *err) {
+    ch_store_counts cnt;
+    ch_store_get_counts(s, &cnt);
+    /* the store's count of 20-byte addresses: the dense index of the first wide one */
+    uint64_t n20 = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
+    const char *why = NULL;
+    if (c->built_blocks > cnt.blocks)
+        why = "built from more blocks than the store holds now (a reorg cut it back)";
+    else if (c->built_blocks &&
+             memcmp(ch_store_block(s, (uint32_t)(c->built_blocks - 1))->hash, c->built_tip, 32))
+        why = "built from blocks a reorg has since replaced";
+    else if (c->narrow > n20 || c->n - 1 - c->narrow > cnt.addresses - n20)
+        why = "it names more addresses than the store holds";
+    if (!why) return 0;
+    return ch_err(err, "%s: stale: %s (built at height %llu); rebuild it with '%s'", c->path, why,
+                  (unsigned long long)(c->built_blocks ? c->built_blocks - 1 : 0), c->again);
+}
+
+int ch_clusters_open_for(const ch_store *s, const char *dbdir, const char *chain, ch_clusters **out,
+                         ch_error *err) {
+    if (ch_clusters_open_chain(dbdir, chain, out, err) != 0) return -1;
+    if (ch_clusters_check(*out, s, err) == 0) return 0;
+    ch_clusters_close(*out);
+    *out = NULL;
+    return -1;
 }
 
 void ch_clusters_close(ch_clusters *c) {

@@ -108,7 +108,8 @@ int ch_cluster_labels_dir(const char *dbdir, const char *canonical, ch_cluster_l
     ch_intel *intel = NULL;
     int rc = -1;
     if (ch_store_open(dbdir, "btc", CH_STORE_READ, &s, err) == 0 &&
-        ch_clusters_open(dbdir, &c, err) == 0 && ch_intel_open(dbdir, false, &intel, err) == 0)
+        ch_clusters_open_for(s, dbdir, "btc", &c, err) == 0 &&
+        ch_intel_open(dbdir, false, &intel, err) == 0)
         rc = ch_cluster_labels(s, c, intel, canonical, fn, ctx, hit, err);
     if (intel) ch_intel_close(intel);
     ch_clusters_close(c);
