@@ -34,6 +34,16 @@ typedef struct ch_attribution {
     bool delisted;         /* removed by its source; kept as history */
     char delisted_date[16];
     char note[256];
+    /* The source's own id of the listing, "" if none: OFAC's SDN entry uid
+     * (ent_num in sdn.csv, uid in sdn.xml, the profile id in
+     * sdn_advanced.xml). When set it is the listing's identity in the store,
+     * so one entry read from any of OFAC's formats is one attribution
+     * whatever its name is spelled like ("SEMENOV, Roman" / "Roman SEMENOV"). */
+    char source_id[32];
+    /* Set by lookups, never stored: the source lists this address with its
+     * letter case lost (a lower-cased copy of a Base58 address) and it was
+     * matched case-insensitively to the address asked about. */
+    bool case_folded;
 } ch_attribution;
 
 typedef struct ch_intel ch_intel;
@@ -46,7 +56,10 @@ void ch_intel_close(ch_intel *db);
 typedef int (*ch_attribution_fn)(const ch_attribution *a, void *ctx);
 
 /* Every attribution of one canonical address, delisted ones included
- * (callers decide whether history counts). Returns the count, -1 on error. */
+ * (callers decide whether history counts). An address with upper-case
+ * letters (Base58) also gets the attributions a source listed under its
+ * lower-cased form (a list that lost letter case), with case_folded set.
+ * Returns the count, -1 on error. */
 int ch_intel_lookup(ch_intel *db, const char *canonical, ch_attribution_fn fn, void *ctx,
                     ch_error *err);
 /* Every attribution in the store, in key order. */
@@ -71,6 +84,7 @@ typedef enum ch_intel_format {
     CH_FMT_MISP,          /* MISP event JSON */
     CH_FMT_MISP_GALAXY,   /* MISP threat-actor galaxy (aliases) */
     CH_FMT_ETHERSCAN,     /* Etherscan label export (combined JSON, per-label CSV/JSON) */
+    CH_FMT_OFAC_COMMENTS, /* sdn_comments.csv: the rest of sdn.csv remarks cut at 1,000 chars */
     CH_FMT_COUNT
 } ch_intel_format;
 
@@ -81,15 +95,21 @@ int ch_intel_format_parse(const char *name, ch_intel_format *out);
 int ch_intel_detect_format(const char *path, ch_intel_format *out, ch_error *err);
 
 typedef struct ch_import_stats {
-    uint64_t addresses;  /* address rows accepted */
-    uint64_t added;      /* attributions new to the store */
-    uint64_t updated;    /* attributions already known, seen again */
-    uint64_t delisted;   /* attributions marked delisted by this import */
-    uint64_t rejected;   /* rows skipped: address invalid for its asset */
-    uint64_t actors;     /* actors created or updated */
-    uint64_t aliases;    /* aliases recorded */
-    uint64_t techniques; /* actor -> technique links recorded */
-    uint64_t files;      /* files read */
+    uint64_t addresses;     /* address rows accepted */
+    uint64_t added;         /* attributions new to the store */
+    uint64_t updated;       /* attributions already known, seen again */
+    uint64_t delisted;      /* attributions marked delisted by this import */
+    uint64_t rejected;      /* rows skipped: address invalid for its asset */
+    uint64_t actors;        /* actors created or updated */
+    uint64_t aliases;       /* aliases recorded */
+    uint64_t techniques;    /* actor -> technique links recorded */
+    uint64_t files;         /* files read */
+    uint64_t cut;           /* OFAC sdn.csv addresses cut short by the 1,000-character remark
+                               limit and not recovered from sdn_comments.csv: skipped */
+    uint64_t case_lost;     /* addresses listed with their letter case lost (lower-cased
+                               Base58): kept lower-cased, matched case-insensitively */
+    uint64_t case_restored; /* of those, restored to the real-case address the store knows */
+    uint64_t skipped;       /* files of a folder skipped because they could not be read */
 } ch_import_stats;
 
 typedef struct ch_import_opts {
@@ -102,6 +122,16 @@ typedef struct ch_import_opts {
     /* Called after each file with that file's counts; may be NULL. */
     void (*on_file)(const char *path, ch_intel_format f, const ch_import_stats *st, void *ctx);
     void *ctx;
+    /* A folder's file that cannot be read (unreadable, of no known format,
+     * or malformed) is skipped with a warning, its rows not kept; with
+     * strict the whole import fails instead. A file named on its own always
+     * fails the import. */
+    bool strict;
+    /* What a CSV that does not say it lists (no category column) lists: a
+     * CSV with no category, role, programs or actor column is refused
+     * unless category, entity and source are all given; in other CSVs they
+     * fill the rows where the file leaves them empty. NULL = not given. */
+    const char *category, *entity, *source;
 } ch_import_opts;
 
 typedef struct ch_import ch_import;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -36,31 +37,52 @@ static const char USAGE[] =
     "'coinhound intel <subcommand> --help' explains one. Exit: 0 ok, 2 error.\n";
 
 static const char USAGE_IMPORT[] =
-    "usage: coinhound intel import [--format F] [--as-of YYYY-MM-DD] [--quiet] PATH... --db DIR\n"
+    "usage: coinhound intel import [--format F] [--as-of YYYY-MM-DD] [--strict] [--quiet]\n"
+    "                              [--category C --entity E --source S] PATH... --db DIR\n"
     "\n"
-    "Imports every PATH (a file, or a folder of files) in ONE transaction: if any file is\n"
-    "malformed, nothing is written and the error names the file and line. Importing the same\n"
-    "data again changes nothing but the 'last listed' date. A complete list (OFAC's) that no\n"
-    "longer holds an address it held before marks that attribution delisted, keeping it.\n"
-    "Rows whose address fails validation (a bad checksum) are skipped and reported.\n"
+    "Imports every PATH (a file, or a folder of files) in ONE transaction: if a file named\n"
+    "on its own is malformed, nothing is written and the error names the file and line. A\n"
+    "folder's file that cannot be read (unreadable, of no known format, or malformed) is\n"
+    "skipped with a warning and nothing of it is kept; --strict makes it fail the import.\n"
+    "Importing the same data again changes nothing but the 'last listed' date. A complete\n"
+    "list (OFAC's) that no longer holds an address it held before marks that attribution\n"
+    "delisted, keeping it; an OFAC listing is one entry (its SDN uid) whatever the format.\n"
+    "Rows whose address fails validation (a bad checksum) are skipped and reported, except\n"
+    "lower-cased Base58 addresses (a list that lost letter case): those are kept, restored\n"
+    "to their real case when the store knows it, else matched case-insensitively, and the\n"
+    "import warns how many of the file's addresses lost their case.\n"
     "\n"
     "formats (detected from the name and content when --format is absent):\n"
     "  ofac-xml        OFAC legacy sdn.xml           ofac-advanced  OFAC sdn_advanced.xml\n"
     "  ofac-csv        OFAC sdn.csv                  ofac-lists     "
     "sanctioned_addresses_<ASSET>.*\n"
-    "  csv             CSV with a header: address,category,entity[,source,confidence,...]\n"
+    "  ofac-comments   OFAC sdn_comments.csv: the rest of sdn.csv remarks that OFAC cut at\n"
+    "                  1,000 characters; read with sdn.csv (named, or found beside it)\n"
+    "  csv             CSV with a header: an address column (address, address_lc, wallet,\n"
+    "                  wallet_address, ...) and category[,entity,source,confidence,...]\n"
     "  tagpack         GraphSense TagPack YAML       stix           STIX 2.1 bundle\n"
     "  misp            MISP event JSON               misp-galaxy    MISP threat-actor galaxy\n"
     "  etherscan       Etherscan label export (combined JSON, accounts/*.csv|json)\n"
     "\n"
-    "--as-of DATE  the listing date for sources that carry none (default: today, UTC)\n"
-    "--quiet       do not print rejected rows\n"
+    "--as-of DATE  the listing date for sources that carry none (default: today, UTC);\n"
+    "              give it for sdn.csv and the per-asset lists, which carry no date\n"
+    "--strict      a folder's file that cannot be read fails the import (default: skipped)\n"
+    "--category C, --entity E, --source S\n"
+    "              what a CSV without a category column lists (such a CSV is refused\n"
+    "              without all three); in other CSVs, the value for rows that leave it empty\n"
+    "--quiet       do not print warnings (rejected rows, cut addresses, skipped files)\n"
+    "\n"
+    "sdn.csv: OFAC cuts remarks at 1,000 characters, so the last address of a long remark\n"
+    "can be a fragment. Such a fragment is skipped with a warning naming the line and the\n"
+    "entity and counted as 'cut'; reading sdn_comments.csv in the same import recovers it.\n"
     "\n"
     "examples:\n"
-    "  coinhound intel import ../shared/fixtures/intel/ofac-lists --db db\n"
+    "  coinhound intel import ../shared/fixtures/intel/ofac-lists --as-of 2024-09-27 --db db\n"
     "  coinhound intel import ../shared/fixtures/intel/dprk-attributions --db db\n"
     "  coinhound intel import --format misp-galaxy misp-galaxy-threat-actor.json --db db\n"
-    "  coinhound intel import sdn_advanced.xml --db db\n";
+    "  coinhound intel import sdn.csv sdn_comments.csv --as-of 2026-08-20 --db db\n"
+    "  coinhound intel import wallets.csv --category scam --entity 'Example scam'\n"
+    "      --source 'analyst list 2026-11' --db db\n";
 
 static const char USAGE_UPDATE[] =
     "usage: coinhound intel update --db DIR [--legacy] [--url URL] [--keep FILE]\n"
@@ -128,8 +150,8 @@ static const char USAGE_EXPORT_SET[] =
 /* ---- argument parsing: options anywhere, the rest positional ---- */
 
 typedef struct args {
-    const char *db, *format, *out, *as_of, *url, *keep;
-    bool json, quiet, legacy, help;
+    const char *db, *format, *out, *as_of, *url, *keep, *category, *entity, *source;
+    bool json, quiet, legacy, help, strict;
     const char *pos[256];
     int npos;
 } args;
@@ -138,13 +160,16 @@ static int parse(int argc, char **argv, args *a) {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        const char **val = !strcmp(s, "--db")       ? &a->db
-                           : !strcmp(s, "--format") ? &a->format
-                           : !strcmp(s, "--out")    ? &a->out
-                           : !strcmp(s, "--as-of")  ? &a->as_of
-                           : !strcmp(s, "--url")    ? &a->url
-                           : !strcmp(s, "--keep")   ? &a->keep
-                                                    : NULL;
+        const char **val = !strcmp(s, "--db")         ? &a->db
+                           : !strcmp(s, "--format")   ? &a->format
+                           : !strcmp(s, "--out")      ? &a->out
+                           : !strcmp(s, "--as-of")    ? &a->as_of
+                           : !strcmp(s, "--url")      ? &a->url
+                           : !strcmp(s, "--keep")     ? &a->keep
+                           : !strcmp(s, "--category") ? &a->category
+                           : !strcmp(s, "--entity")   ? &a->entity
+                           : !strcmp(s, "--source")   ? &a->source
+                                                      : NULL;
         if (val) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "coinhound intel: %s needs a value\n", s);
@@ -157,6 +182,8 @@ static int parse(int argc, char **argv, args *a) {
             a->quiet = true;
         } else if (!strcmp(s, "--legacy")) {
             a->legacy = true;
+        } else if (!strcmp(s, "--strict")) {
+            a->strict = true;
         } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
             a->help = true;
         } else if (s[0] == '-' && s[1]) {
@@ -194,6 +221,12 @@ static void on_file(const char *path, ch_intel_format f, const ch_import_stats *
            (unsigned long long)st->added, (unsigned long long)st->updated,
            (unsigned long long)st->delisted);
     if (st->rejected) printf(", %llu rejected", (unsigned long long)st->rejected);
+    if (st->cut)
+        printf(", %llu cut short by OFAC's 1,000-character remark limit (skipped)",
+               (unsigned long long)st->cut);
+    if (st->case_lost)
+        printf(", %llu with letter case lost (%llu restored)", (unsigned long long)st->case_lost,
+               (unsigned long long)st->case_restored);
     if (st->actors || st->aliases || st->techniques)
         printf("; %llu actors, %llu aliases, %llu techniques", (unsigned long long)st->actors,
                (unsigned long long)st->aliases, (unsigned long long)st->techniques);
@@ -207,6 +240,10 @@ static int import_paths(args *a, const char *const *paths, int n) {
         return 2;
     }
     opts.as_of = a->as_of;
+    opts.strict = a->strict;
+    opts.category = a->category;
+    opts.entity = a->entity;
+    opts.source = a->source;
     opts.warn = on_warn;
     opts.on_file = on_file;
     opts.ctx = a;
@@ -219,9 +256,20 @@ static int import_paths(args *a, const char *const *paths, int n) {
         return fail(&err);
     }
     ch_import_stats total = {0};
-    for (int i = 0; i < n; i++) {
+    /* sdn_comments.csv first, so that the sdn.csv named with it finds it */
+    const char *order[256];
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n && k < 256; i++) {
+            const char *b = strrchr(paths[i], '/');
+            b = b ? b + 1 : paths[i];
+            bool comments = !strncasecmp(b, "sdn_comments", 12);
+            if (comments == (pass == 0)) order[k++] = paths[i];
+        }
+    for (int i = 0; i < k; i++) {
         ch_import_stats st;
-        if (ch_intel_import_path(im, paths[i], &st, &err) < 0) {
+        const char *path = order[i];
+        if (ch_intel_import_path(im, path, &st, &err) < 0) {
             ch_intel_import_abort(im);
             ch_intel_close(db);
             fprintf(stderr, "coinhound intel: %s\nnothing was imported (the store is unchanged)\n",
@@ -234,6 +282,10 @@ static int import_paths(args *a, const char *const *paths, int n) {
         total.delisted += st.delisted;
         total.rejected += st.rejected;
         total.files += st.files;
+        total.cut += st.cut;
+        total.case_lost += st.case_lost;
+        total.case_restored += st.case_restored;
+        total.skipped += st.skipped;
     }
     if (ch_intel_import_commit(im, &err) < 0) {
         ch_intel_close(db);
@@ -246,6 +298,14 @@ static int import_paths(args *a, const char *const *paths, int n) {
                (unsigned long long)total.files, (unsigned long long)total.addresses,
                (unsigned long long)total.added, (unsigned long long)total.updated,
                (unsigned long long)total.delisted, (unsigned long long)total.rejected);
+    if (total.cut)
+        printf("%llu addresses were cut short by OFAC's 1,000-character remark limit and "
+               "skipped: import sdn_comments.csv with sdn.csv to recover them\n",
+               (unsigned long long)total.cut);
+    if (total.skipped)
+        printf("%llu files could not be read and were skipped (see the warnings; --strict "
+               "fails instead)\n",
+               (unsigned long long)total.skipped);
     return 0;
 }
 

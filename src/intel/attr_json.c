@@ -19,7 +19,8 @@
     X(first_listed)   \
     X(last_listed)    \
     X(delisted_date)  \
-    X(note)
+    X(note)           \
+    X(source_id)
 // clang-format on
 
 json_t *intel_attr_to_json(const ch_attribution *a) {

@@ -40,6 +40,7 @@ static const char *const FORMAT_NAMES[CH_FMT_COUNT] = {
     [CH_FMT_MISP] = "misp",
     [CH_FMT_MISP_GALAXY] = "misp-galaxy",
     [CH_FMT_ETHERSCAN] = "etherscan",
+    [CH_FMT_OFAC_COMMENTS] = "ofac-comments",
 };
 
 const char *ch_intel_format_name(ch_intel_format f) {
@@ -116,22 +117,31 @@ void imp_warn(ch_imp *im, const char *fmt, ...) {
 
 /* ---- canonical form ---- */
 
-int ch_intel_canonical(const char *address, const char *asset, char out[128], ch_error *err) {
+/* ch_intel_canonical, also saying which family the address is of. */
+static int canonical_fam(const char *address, const char *asset, char out[128], ch_family *fam,
+                         ch_error *err) {
     ch_family hint = asset && *asset ? ch_family_from_asset(asset) : CH_FAM_UNKNOWN;
     ch_chainaddr ca;
     ch_error e1;
     if (ch_chainaddr_parse(address, hint, &ca, &e1) == 0) {
         intel_copy(out, 128, ca.canonical);
+        *fam = ca.family;
         return 0;
     }
     /* The asset may not say the form (USDT on Tron, MATIC on an EVM chain):
      * the form itself still has to validate. */
     if (hint != CH_FAM_UNKNOWN && ch_chainaddr_parse(address, CH_FAM_UNKNOWN, &ca, NULL) == 0) {
         intel_copy(out, 128, ca.canonical);
+        *fam = ca.family;
         return 0;
     }
     if (err) *err = e1;
     return -1;
+}
+
+int ch_intel_canonical(const char *address, const char *asset, char out[128], ch_error *err) {
+    ch_family fam;
+    return canonical_fam(address, asset, out, &fam, err);
 }
 
 /* A plausible verbatim address: printable, no spaces, not too short. */
@@ -168,6 +178,89 @@ static void upper(char *s) {
 
 /* ---- the merge ---- */
 
+/* The address of a row in the form the store keeps: canonical; or, for a
+ * lower-cased Base58 address (a list that lost letter case), its real case
+ * when known, else the lower-cased form (case.c); or verbatim for an
+ * official list. Returns 1 to store, 0 when the row was rejected (counted,
+ * warned), -1 on error. */
+static int row_address(ch_imp *im, const char *raw, ch_attribution *a, imp_trust trust,
+                       const char *where, ch_error *err) {
+    ch_error why;
+    ch_family fam;
+    if (canonical_fam(raw, a->asset, a->address, &fam, &why) == 0) {
+        im->fam_seen[fam]++;
+        return 1;
+    }
+    ch_family lost = case_lost_family(raw);
+    if (lost != CH_FAM_UNKNOWN) {
+        im->fam_seen[lost]++;
+        im->fam_lost[lost]++;
+        im->st->case_lost++;
+        char real[128], note[200];
+        int found = case_find_real(im, raw, real, err);
+        if (found < 0) return -1;
+        if (found) {
+            intel_copy(a->address, sizeof a->address, real);
+            snprintf(note, sizeof note,
+                     "letter case restored: the source lists '%.100s' (case lost)", raw);
+            im->st->case_restored++;
+        } else {
+            intel_copy(a->address, sizeof a->address, raw);
+            snprintf(note, sizeof note,
+                     "the source lists this address lower-cased (letter case lost): it is "
+                     "matched case-insensitively");
+        }
+        if (!strstr(a->note, "letter case")) note_append(a, note);
+        return 1;
+    }
+    bool known = a->asset[0] && ch_family_from_asset(a->asset) != CH_FAM_UNKNOWN;
+    if ((trust == IMP_AS_LISTED || !known) && verbatim_ok(raw)) {
+        intel_copy(a->address, sizeof a->address, raw);
+        if (!strstr(a->note, "address kept as listed")) { /* not twice on re-import */
+            char note[300];
+            snprintf(note, sizeof note, "address kept as listed (%.200s)", why.msg);
+            note_append(a, note);
+        }
+        return 1;
+    }
+    im->st->rejected++;
+    imp_warn(im, "%s: %s: address '%s' (%s) rejected: %s", im->file, where, raw,
+             a->asset[0] ? a->asset : "no asset", why.msg);
+    return 0;
+}
+
+/* The record an attribution replaces: the one under its key, or (for an
+ * attribution that carries source_id) one a store written before ids were
+ * keys holds under its entity's name; that one is removed, its history
+ * carried over. 1 found (old filled), 0 none, -1 error. */
+static int old_record(ch_imp *im, const ch_attribution *a, MDB_val *k, ch_attribution *old,
+                      MDB_val *oldv, ch_error *err) {
+    int rc = mdb_get(im->txn, im->db->attr, k, oldv);
+    if (rc == MDB_NOTFOUND && a->source_id[0]) {
+        ch_attribution legacy = *a;
+        legacy.source_id[0] = '\0';
+        uint8_t lkey[160];
+        size_t ll = intel_attr_key(&legacy, lkey, sizeof lkey);
+        MDB_val lk = {ll, lkey}, lv;
+        if (ll && mdb_get(im->txn, im->db->attr, &lk, &lv) == 0) {
+            memcpy(old->address, a->address, sizeof old->address);
+            if (intel_attr_decode(lv.mv_data, lv.mv_size, old) == 0 && !old->source_id[0]) {
+                rc = mdb_del(im->txn, im->db->attr, &lk, NULL);
+                if (rc) return intel_lmdb_err(err, "rekey", rc);
+                oldv->mv_size = 0; /* differs from any new record: it is written */
+                return 1;
+            }
+        }
+        return 0;
+    }
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return intel_lmdb_err(err, "read", rc);
+    memcpy(old->address, a->address, sizeof old->address);
+    if (intel_attr_decode(oldv->mv_data, oldv->mv_size, old) < 0)
+        return ch_err(err, "attribution store: corrupt record for %s", a->address);
+    return 1;
+}
+
 int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *actor_hint,
             imp_trust trust, const char *where, ch_error *err) {
     char raw[256];
@@ -178,23 +271,8 @@ int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *
         imp_warn(im, "%s: %s: empty address, row skipped", im->file, where);
         return 0;
     }
-    ch_error why;
-    if (ch_intel_canonical(raw, a->asset, a->address, &why) < 0) {
-        bool known = a->asset[0] && ch_family_from_asset(a->asset) != CH_FAM_UNKNOWN;
-        if ((trust == IMP_AS_LISTED || !known) && verbatim_ok(raw)) {
-            intel_copy(a->address, sizeof a->address, raw);
-            if (!strstr(a->note, "address kept as listed")) { /* not twice on re-import */
-                char note[300];
-                snprintf(note, sizeof note, "address kept as listed (%.200s)", why.msg);
-                note_append(a, note);
-            }
-        } else {
-            im->st->rejected++;
-            imp_warn(im, "%s: %s: address '%s' (%s) rejected: %s", im->file, where, raw,
-                     a->asset[0] ? a->asset : "no asset", why.msg);
-            return 0;
-        }
-    }
+    int keep = row_address(im, raw, a, trust, where, err);
+    if (keep <= 0) return keep;
     /* The actor: the source's own attribution first (free text, by parts),
      * then the entity's whole name ("LAZARUS GROUP"). */
     ch_actor act;
@@ -213,12 +291,10 @@ int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *
     size_t klen = intel_attr_key(a, key, sizeof key);
     if (!klen) return ch_err(err, "%s: %s: address too long", im->file, where);
     MDB_val k = {klen, key}, v;
-    int rc = mdb_get(im->txn, im->db->attr, &k, &v);
-    if (rc == 0) {
-        ch_attribution old;
-        memcpy(old.address, a->address, sizeof old.address);
-        if (intel_attr_decode(v.mv_data, v.mv_size, &old) < 0)
-            return ch_err(err, "attribution store: corrupt record for %s", a->address);
+    ch_attribution old;
+    int found = old_record(im, a, &k, &old, &v, err);
+    if (found < 0) return -1;
+    if (found) {
         if (old.first_listed[0] && strcmp(old.first_listed, a->first_listed) < 0)
             memcpy(a->first_listed, old.first_listed, sizeof a->first_listed);
         if (strcmp(old.last_listed, a->last_listed) > 0) {
@@ -241,20 +317,50 @@ int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *
             memcpy(a->actor_country, old.actor_country, sizeof a->actor_country);
         }
         im->st->updated++;
-    } else if (rc == MDB_NOTFOUND) {
-        im->st->added++;
     } else {
-        return intel_lmdb_err(err, "read", rc);
+        im->st->added++;
     }
     im->st->addresses++;
     uint8_t buf[2048];
     size_t n = intel_attr_encode(a, buf, sizeof buf);
     if (!n) return ch_err(err, "%s: %s: attribution too large", im->file, where);
-    if (rc == 0 && v.mv_size == n && memcmp(v.mv_data, buf, n) == 0) return 0; /* unchanged */
+    if (found && v.mv_size == n && memcmp(v.mv_data, buf, n) == 0) return 0; /* unchanged */
     MDB_val nv = {n, buf};
-    rc = mdb_put(im->txn, im->db->attr, &k, &nv, 0);
+    int rc = mdb_put(im->txn, im->db->attr, &k, &nv, 0);
     if (rc) return intel_lmdb_err(err, "write", rc);
-    return 0;
+    /* a real-case address: what sources listed lower-cased moves onto it */
+    return case_note_real(im, a->address, err);
+}
+
+int imp_put_record(ch_imp *im, ch_attribution *a, ch_error *err) {
+    uint8_t key[160], buf[2048];
+    size_t klen = intel_attr_key(a, key, sizeof key);
+    if (!klen) return ch_err(err, "address too long: %s", a->address);
+    MDB_val k = {klen, key}, v;
+    ch_attribution old;
+    int found = old_record(im, a, &k, &old, &v, err);
+    if (found < 0) return -1;
+    if (found) {
+        /* two records of one listing: the newer statement stands, the
+         * earliest listing date is kept */
+        const char *od = old.delisted ? old.delisted_date : old.last_listed;
+        const char *nd = a->delisted ? a->delisted_date : a->last_listed;
+        char first[16];
+        intel_copy(first, sizeof first,
+                   old.first_listed[0] && strcmp(old.first_listed, a->first_listed) < 0
+                       ? old.first_listed
+                       : a->first_listed);
+        if (strcmp(od, nd) > 0) {
+            memcpy(old.address, a->address, sizeof old.address);
+            *a = old;
+        }
+        intel_copy(a->first_listed, sizeof a->first_listed, first);
+    }
+    size_t n = intel_attr_encode(a, buf, sizeof buf);
+    if (!n) return ch_err(err, "attribution too large: %s", a->address);
+    MDB_val nv = {n, buf};
+    int rc = mdb_put(im->txn, im->db->attr, &k, &nv, 0);
+    return rc ? intel_lmdb_err(err, "write", rc) : 0;
 }
 
 /* ---- delisting ---- */
@@ -273,10 +379,116 @@ int imp_snapshot(ch_imp *im, const char *source, const char *asset, const char *
     return 0;
 }
 
+/* A stale attribution of a snapshot: its key and record. */
+typedef struct stale {
+    uint8_t key[160];
+    size_t klen;
+    ch_attribution a;
+} stale;
+
+/* Does the snapshot list the address under another record of the same
+ * source (another SDN entry, another asset)? Then the address has not left
+ * the list: 1 with that record's key and record. */
+static int still_listed(ch_imp *im, const imp_scope *s, const stale *x, uint8_t *key, size_t *klen,
+                        ch_attribution *out) {
+    MDB_cursor *cur;
+    if (mdb_cursor_open(im->txn, im->db->attr, &cur)) return 0;
+    size_t pl = strlen(x->a.address) + 1;
+    MDB_val k = {pl, (void *)x->a.address}, v;
+    int found = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < pl || memcmp(k.mv_data, x->a.address, pl) != 0 || k.mv_size > 160) break;
+        if (k.mv_size == x->klen && !memcmp(k.mv_data, x->key, x->klen)) continue;
+        memcpy(out->address, x->a.address, sizeof out->address);
+        if (intel_attr_decode(v.mv_data, v.mv_size, out) < 0) continue;
+        if (out->delisted || strcmp(out->source_name, s->source) != 0) continue;
+        if (s->asset[0] && strcmp(out->asset, s->asset) != 0) continue;
+        if (strcmp(out->last_listed, s->date) < 0) continue;
+        memcpy(key, k.mv_data, k.mv_size);
+        *klen = k.mv_size;
+        found = 1;
+        break;
+    }
+    mdb_cursor_close(cur);
+    return found;
+}
+
+/* The records of a scope that the snapshot no longer lists. */
+static int collect_stale(ch_imp *im, const imp_scope *s, stale **out, size_t *n, ch_error *err) {
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(im->txn, im->db->attr, &cur);
+    if (rc) return intel_lmdb_err(err, "cursor", rc);
+    MDB_val k, v;
+    size_t cap = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ch_attribution a;
+        size_t al = strnlen(k.mv_data, k.mv_size);
+        if (al >= sizeof a.address || k.mv_size > 160) continue;
+        memcpy(a.address, k.mv_data, al);
+        a.address[al] = '\0';
+        if (intel_attr_decode(v.mv_data, v.mv_size, &a) < 0) continue;
+        if (a.delisted || strcmp(a.source_name, s->source) != 0) continue;
+        if (s->asset[0] && strcmp(a.asset, s->asset) != 0) continue;
+        if (strcmp(a.last_listed, s->date) >= 0) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            stale *nv = realloc(*out, cap * sizeof *nv);
+            if (!nv) {
+                mdb_cursor_close(cur);
+                return ch_err(err, "out of memory");
+            }
+            *out = nv;
+        }
+        stale *x = &(*out)[(*n)++];
+        memcpy(x->key, k.mv_data, k.mv_size);
+        x->klen = k.mv_size;
+        x->a = a;
+    }
+    mdb_cursor_close(cur);
+    return 0;
+}
+
+/* One stale record: folded into the record that lists its address now, or
+ * marked delisted as of the snapshot. */
+static int retire(ch_imp *im, const imp_scope *s, stale *x, ch_error *err) {
+    uint8_t key[160], buf[2048];
+    size_t klen = 0;
+    ch_attribution now;
+    MDB_val k = {x->klen, x->key};
+    int rc;
+    if (still_listed(im, s, x, key, &klen, &now)) {
+        if (x->a.first_listed[0] && strcmp(x->a.first_listed, now.first_listed) < 0)
+            memcpy(now.first_listed, x->a.first_listed, sizeof now.first_listed);
+        if (strcmp(x->a.entity, now.entity) != 0 || strcmp(x->a.asset, now.asset) != 0) {
+            char note[200];
+            snprintf(note, sizeof note, "listed before as %.80s (%s)", x->a.entity, x->a.asset);
+            if (!strstr(now.note, note)) intel_append(now.note, sizeof now.note, "; ", note);
+        }
+        size_t n = intel_attr_encode(&now, buf, sizeof buf);
+        MDB_val nk = {klen, key}, nv = {n, buf};
+        if ((rc = mdb_del(im->txn, im->db->attr, &k, NULL)) != 0 ||
+            (rc = mdb_put(im->txn, im->db->attr, &nk, &nv, 0)) != 0)
+            return intel_lmdb_err(err, "merge", rc);
+        return 0;
+    }
+    x->a.delisted = true;
+    intel_copy(x->a.delisted_date, sizeof x->a.delisted_date, s->date);
+    size_t n = intel_attr_encode(&x->a, buf, sizeof buf);
+    MDB_val nv = {n, buf};
+    rc = mdb_put(im->txn, im->db->attr, &k, &nv, 0);
+    if (rc) return intel_lmdb_err(err, "delist", rc);
+    im->st->delisted++;
+    return 0;
+}
+
 /* Mark delisted what a complete list of a source no longer lists: each of
  * the source's attributions (of the scope's asset) whose last_listed is
- * older than the list. A list older than the newest one already imported
- * delists nothing. */
+ * older than the list, unless the list still holds its address under
+ * another record of the same source (a delisting is an address leaving the
+ * list, not an entry renamed or renumbered). A list older than the newest
+ * one already imported delists nothing. */
 static int sweep(ch_imp *im, ch_error *err) {
     for (int i = 0; i < im->nscopes; i++) {
         imp_scope *s = &im->scopes[i];
@@ -284,35 +496,13 @@ static int sweep(ch_imp *im, ch_error *err) {
         snprintf(mkey, sizeof mkey, "list:%s|%s", s->source, s->asset);
         intel_meta_get(im->db, im->txn, mkey, latest, sizeof latest);
         if (latest[0] && strcmp(s->date, latest) < 0) continue;
-        MDB_cursor *cur;
-        int rc = mdb_cursor_open(im->txn, im->db->attr, &cur);
-        if (rc) return intel_lmdb_err(err, "cursor", rc);
-        MDB_val k, v;
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            ch_attribution a;
-            a.address[0] = '\0';
-            if (intel_attr_decode(v.mv_data, v.mv_size, &a) < 0) continue;
-            if (a.delisted || strcmp(a.source_name, s->source) != 0) continue;
-            if (s->asset[0] && strcmp(a.asset, s->asset) != 0) continue;
-            if (strcmp(a.last_listed, s->date) >= 0) continue;
-            a.delisted = true;
-            intel_copy(a.delisted_date, sizeof a.delisted_date, s->date);
-            uint8_t buf[2048];
-            size_t n = intel_attr_encode(&a, buf, sizeof buf);
-            /* the key must not point into the page being rewritten */
-            uint8_t kcopy[160];
-            if (k.mv_size > sizeof kcopy) continue;
-            memcpy(kcopy, k.mv_data, k.mv_size);
-            MDB_val kc = {k.mv_size, kcopy}, nv = {n, buf};
-            rc = mdb_cursor_put(cur, &kc, &nv, MDB_CURRENT);
-            if (rc) {
-                mdb_cursor_close(cur);
-                return intel_lmdb_err(err, "delist", rc);
-            }
-            im->st->delisted++;
-        }
-        mdb_cursor_close(cur);
+        stale *v = NULL;
+        size_t n = 0;
+        int r = collect_stale(im, s, &v, &n, err);
+        for (size_t j = 0; r == 0 && j < n; j++)
+            r = retire(im, s, &v[j], err);
+        free(v);
+        if (r < 0) return -1;
         if (intel_meta_put(im->db, im->txn, mkey, s->date, err) < 0) return -1;
     }
     im->nscopes = 0;
@@ -337,13 +527,21 @@ int ch_intel_import_begin(ch_intel *db, const ch_import_opts *opts, ch_import **
     } else {
         intel_today(im->as_of);
     }
+    im->as_of_given = im->opts.as_of && im->opts.as_of[0];
     int rc = mdb_txn_begin(db->env, NULL, 0, &im->txn);
     if (rc) {
         free(im);
         return intel_lmdb_err(err, "begin import", rc);
     }
+    im->root = im->txn;
     *out = im;
     return 0;
+}
+
+static void import_free(ch_import *im) {
+    ofac_comments_free(im);
+    case_free(im);
+    free(im);
 }
 
 int ch_intel_import_commit(ch_import *im, ch_error *err) {
@@ -351,15 +549,15 @@ int ch_intel_import_commit(ch_import *im, ch_error *err) {
         ch_intel_import_abort(im);
         return ch_err(err, "import failed earlier; nothing was written");
     }
-    int rc = mdb_txn_commit(im->txn);
-    free(im);
+    int rc = mdb_txn_commit(im->root);
+    import_free(im);
     return rc ? intel_lmdb_err(err, "commit import", rc) : 0;
 }
 
 void ch_intel_import_abort(ch_import *im) {
     if (!im) return;
-    mdb_txn_abort(im->txn);
-    free(im);
+    mdb_txn_abort(im->root);
+    import_free(im);
 }
 
 typedef int (*importer_fn)(ch_imp *, FILE *, const char *, ch_error *);
@@ -386,6 +584,8 @@ static importer_fn importer_of(ch_intel_format f) {
         return import_misp_galaxy;
     case CH_FMT_ETHERSCAN:
         return import_etherscan;
+    case CH_FMT_OFAC_COMMENTS:
+        return import_ofac_comments;
     default:
         return NULL;
     }
@@ -401,36 +601,79 @@ static void stats_add(ch_import_stats *t, const ch_import_stats *s) {
     t->aliases += s->aliases;
     t->techniques += s->techniques;
     t->files += s->files;
+    t->cut += s->cut;
+    t->case_lost += s->case_lost;
+    t->case_restored += s->case_restored;
+    t->skipped += s->skipped;
 }
 
-/* Read one stream with one importer, then apply its delistings. */
+/* Read one stream with one importer, then apply its delistings, in a
+ * transaction of its own inside the import's: a file that fails leaves
+ * nothing behind, so a folder's unreadable file can be skipped (skippable)
+ * while the rest is kept. A failure that is not skipped fails the import. */
 static int run_one(ch_imp *im, ch_intel_format fmt, FILE *f, const char *name,
-                   ch_import_stats *total, ch_error *err) {
+                   ch_import_stats *total, bool skippable, ch_error *err) {
     importer_fn fn = importer_of(fmt);
     if (!fn) return ch_err(err, "%s: no importer for format %s", name, ch_intel_format_name(fmt));
     ch_import_stats st = {0};
     st.files = 1;
+    MDB_txn *child;
+    int rc = mdb_txn_begin(im->db->env, im->root, 0, &child);
+    if (rc) {
+        im->failed = true;
+        return intel_lmdb_err(err, "begin file", rc);
+    }
+    im->txn = child;
     im->st = &st;
     im->file = name;
-    if (fn(im, f, name, err) < 0 || sweep(im, err) < 0) {
-        im->failed = true;
-        im->st = NULL;
-        return -1;
+    memset(im->fam_seen, 0, sizeof im->fam_seen);
+    memset(im->fam_lost, 0, sizeof im->fam_lost);
+    int r = fn(im, f, name, err) < 0 || sweep(im, err) < 0 ? -1 : 0;
+    if (r == 0) case_report(im);
+    if (r == 0 && (rc = mdb_txn_commit(child)) != 0) r = intel_lmdb_err(err, "commit file", rc);
+    if (r < 0) {
+        if (rc == 0) mdb_txn_abort(child);
+        im->nscopes = 0;
+        case_free(im); /* it may name addresses of the file thrown away */
     }
+    im->txn = im->root;
     im->st = NULL;
+    if (r < 0) {
+        if (!skippable) {
+            im->failed = true;
+            return -1;
+        }
+        imp_warn(im, "skipped %s (nothing of it imported): %s", name, err->msg);
+        if (total) total->skipped++;
+        return 0;
+    }
     if (im->opts.on_file) im->opts.on_file(name, fmt, &st, im->opts.ctx);
     if (total) stats_add(total, &st);
     return 0;
 }
 
 static int run_file(ch_imp *im, ch_intel_format fmt, const char *path, ch_import_stats *total,
-                    ch_error *err) {
+                    bool skippable, ch_error *err) {
+    /* sdn.csv's cut remarks go on in sdn_comments.csv: read it first */
+    if (fmt == CH_FMT_OFAC_CSV && ofac_comments_beside(im, path, err) < 0) {
+        if (!skippable) {
+            im->failed = true;
+            return -1;
+        }
+        imp_warn(im, "%s", err->msg);
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        im->failed = true;
-        return ch_err(err, "cannot open %s: %s", path, strerror(errno));
+        ch_err(err, "cannot open %s: %s", path, strerror(errno));
+        if (!skippable) {
+            im->failed = true;
+            return -1;
+        }
+        imp_warn(im, "skipped %s", err->msg);
+        if (total) total->skipped++;
+        return 0;
     }
-    int r = run_one(im, fmt, f, path, total, err);
+    int r = run_one(im, fmt, f, path, total, skippable, err);
     fclose(f);
     return r;
 }
@@ -441,7 +684,7 @@ int ch_intel_import_mem(ch_import *im, ch_intel_format format, const char *name,
     if (st) memset(st, 0, sizeof *st);
     FILE *f = len ? fmemopen((void *)data, len, "rb") : fopen("/dev/null", "rb");
     if (!f) return ch_err(err, "%s: cannot read from memory", name);
-    int r = run_one(im, format, f, name, st, err);
+    int r = run_one(im, format, f, name, st, false, err);
     fclose(f);
     return r;
 }
@@ -477,6 +720,9 @@ static bool is_asset_list_name(const char *path) {
 static int detect_file(const char *path, ch_intel_format *out, ch_error *err) {
     static char buf[65536];
     const char *ext = ext_of(path);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return ch_err(err, "cannot open %s: %s", path, strerror(errno));
+    fclose(probe);
     size_t n = peek(path, buf, sizeof buf);
     if (is_asset_list_name(path) && (!strcasecmp(ext, "txt") || !strcasecmp(ext, "json"))) {
         *out = CH_FMT_OFAC_LISTS;
@@ -520,6 +766,10 @@ static int detect_file(const char *path, ch_intel_format *out, ch_error *err) {
                           path);
         return 0;
     }
+    if (ofac_is_comments_name(path)) {
+        *out = CH_FMT_OFAC_COMMENTS;
+        return 0;
+    }
     if (!strcasecmp(ext, "csv")) {
         const char *b = strrchr(path, '/');
         b = b ? b + 1 : path;
@@ -536,10 +786,13 @@ static int detect_file(const char *path, ch_intel_format *out, ch_error *err) {
                  (strstr(buf, "Digital Currency Address") && !strstr(head, "address,") &&
                   !strstr(head, ",address")))
             *out = CH_FMT_OFAC_CSV;
-        else if (strstr(head, "address"))
+        else if (csv_header_has_address(head))
             *out = CH_FMT_CSV;
         else
-            return ch_err(err, "%s: CSV without an 'address' column in its header", path);
+            return ch_err(err,
+                          "%s: CSV without an address column in its header (address, "
+                          "address_lc, wallet, wallet_address, ...)",
+                          path);
         return 0;
     }
     if (!strcasecmp(ext, "txt") && is_asset_list_name(path)) {
@@ -557,7 +810,7 @@ static bool file_exists(const char *dir, const char *rel) {
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Sorted regular files of a folder. */
+/* Sorted regular files of a folder (and entries that cannot be stat'ed). */
 static int list_dir(const char *dir, char ***names, int *count, ch_error *err) {
     DIR *d = opendir(dir);
     if (!d) return ch_err(err, "cannot read folder %s: %s", dir, strerror(errno));
@@ -569,7 +822,9 @@ static int list_dir(const char *dir, char ***names, int *count, ch_error *err) {
         char p[4096];
         struct stat st;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        /* an entry that cannot be stat'ed (a dangling link) is listed: the
+         * import then says it cannot read it, like any unreadable file */
+        if (stat(p, &st) == 0 && !S_ISREG(st.st_mode)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **nv = realloc(v, (size_t)cap * sizeof *v);
@@ -635,7 +890,7 @@ static int import_asset_lists(ch_imp *im, const char *dir, ch_import_stats *tota
         } else if (strcasecmp(ext, "json") != 0) {
             continue;
         }
-        r = run_file(im, CH_FMT_OFAC_LISTS, v[i], total, err);
+        r = run_file(im, CH_FMT_OFAC_LISTS, v[i], total, !im->opts.strict, err);
         done++;
     }
     free_list(v, n);
@@ -643,10 +898,27 @@ static int import_asset_lists(ch_imp *im, const char *dir, ch_import_stats *tota
     return r;
 }
 
+/* A folder's documentation, not a list: passed over without a word. */
+static bool is_doc_name(const char *path) {
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    static const char *const DOCS[] = {"README", "LICENSE",   "LICENCE", "COPYING",
+                                       "NOTICE", "CHANGELOG", "AUTHORS"};
+    for (size_t i = 0; i < sizeof DOCS / sizeof DOCS[0]; i++)
+        if (!strncasecmp(b, DOCS[i], strlen(DOCS[i]))) return true;
+    return !strcasecmp(ext_of(b), "md");
+}
+
+/* A folder of mixed files. Every file that cannot be read - it cannot be
+ * opened, its format cannot be told, or it is malformed - is treated alike:
+ * skipped with a warning and counted (nothing of it kept), or, with
+ * opts.strict, the end of the import. sdn_comments.csv is read before the
+ * rest so that sdn.csv finds it. */
 static int import_dir(ch_imp *im, const char *dir, ch_intel_format fmt, ch_import_stats *total,
                       ch_error *err) {
     char **v;
     int n;
+    bool skippable = !im->opts.strict;
     if (fmt == CH_FMT_AUTO || fmt == CH_FMT_OFAC_LISTS) {
         if (list_dir(dir, &v, &n, err) < 0) return -1;
         bool lists = false;
@@ -659,22 +931,30 @@ static int import_dir(ch_imp *im, const char *dir, ch_intel_format fmt, ch_impor
         file_exists(dir, "combined/combinedAccountLabels.json")) {
         char p[4096];
         snprintf(p, sizeof p, "%s/combined/combinedAccountLabels.json", dir);
-        return run_file(im, CH_FMT_ETHERSCAN, p, total, err);
+        return run_file(im, CH_FMT_ETHERSCAN, p, total, false, err);
     }
     if (list_dir(dir, &v, &n, err) < 0) return -1;
     int r = 0;
-    for (int i = 0; i < n && r == 0; i++) {
-        ch_intel_format f = fmt;
-        if (f == CH_FMT_AUTO) {
-            ch_error why;
-            if (detect_file(v[i], &f, &why) < 0) {
-                imp_warn(im, "skipped %s", why.msg);
+    for (int pass = 0; pass < 2 && r == 0; pass++) {
+        for (int i = 0; i < n && r == 0; i++) {
+            bool comments = ofac_is_comments_name(v[i]);
+            if (comments != (pass == 0) || is_doc_name(v[i])) continue;
+            ch_intel_format f = comments ? CH_FMT_OFAC_COMMENTS : fmt;
+            if (f == CH_FMT_AUTO) {
+                if (detect_file(v[i], &f, err) < 0) {
+                    if (!skippable) {
+                        r = -1;
+                        break;
+                    }
+                    imp_warn(im, "skipped %s", err->msg);
+                    total->skipped++;
+                    continue;
+                }
+            } else if (!comments && !ext_fits(f, ext_of(v[i]))) {
                 continue;
             }
-        } else if (!ext_fits(f, ext_of(v[i]))) {
-            continue;
+            r = run_file(im, f, v[i], total, skippable, err);
         }
-        r = run_file(im, f, v[i], total, err);
     }
     free_list(v, n);
     return r;
@@ -717,10 +997,11 @@ int ch_intel_import_path(ch_import *im, const char *path, ch_import_stats *st, c
         r = import_dir(im, path, im->opts.format, st, err);
     } else {
         ch_intel_format f = im->opts.format;
+        if (ofac_is_comments_name(path)) f = CH_FMT_OFAC_COMMENTS;
         if (f == CH_FMT_AUTO && detect_file(path, &f, err) < 0)
             r = -1;
         else
-            r = run_file(im, f, path, st, err);
+            r = run_file(im, f, path, st, false, err);
     }
     if (r < 0) im->failed = true;
     return r;

@@ -34,12 +34,16 @@ enum col {
     C_COUNT
 };
 
-static const char *const COLS[C_COUNT][8] = {
-    [C_ADDRESS] = {"address", "wallet", "wallet_address", "addr"},
+/* Header names, compared lower-cased with ' ' and '-' read as '_'. */
+#define MAX_NAMES 14
+static const char *const COLS[C_COUNT][MAX_NAMES] = {
+    [C_ADDRESS] = {"address", "address_lc", "address_lowercase", "wallet", "wallet_address", "addr",
+                   "public_address", "crypto_address", "cryptocurrency_address", "deposit_address",
+                   "account", "account_address", "digital_currency_address"},
     [C_ASSET] = {"asset", "chain", "currency", "symbol", "coin", "network", "blockchain"},
     [C_CATEGORY] = {"category", "abuse", "type"},
     [C_ROLE] = {"role"},
-    [C_ENTITY] = {"entity", "label", "name", "sdn_entity", "name tag", "owner"},
+    [C_ENTITY] = {"entity", "label", "name", "sdn_entity", "name_tag", "owner"},
     [C_ACTOR] = {"actor", "attribution", "threat_actor", "group"},
     [C_SOURCE] = {"source", "source_name", "source_publisher", "publisher"},
     [C_URL] = {"source_url", "url", "reference"},
@@ -53,21 +57,34 @@ static const char *const COLS[C_COUNT][8] = {
 static int col_of(const char *header) {
     char h[64];
     size_t n = 0;
-    for (const char *p = header; *p && n + 1 < sizeof h; p++)
-        h[n++] = (char)tolower((unsigned char)*p);
+    if (!strncmp(header, "\xef\xbb\xbf", 3)) header += 3; /* UTF-8 BOM on the first column */
+    while (isspace((unsigned char)*header) || *header == '"')
+        header++;
+    for (const char *p = header; *p && n + 1 < sizeof h; p++) {
+        char c = (char)tolower((unsigned char)*p);
+        h[n++] = c == ' ' || c == '-' ? '_' : c;
+    }
     h[n] = '\0';
-    /* trim */
-    char *s = h;
-    while (isspace((unsigned char)*s))
-        s++;
-    n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    if (!strncmp(s, "\xef\xbb\xbf", 3)) s += 3; /* UTF-8 BOM on the first column */
+    while (n && (h[n - 1] == '_' || h[n - 1] == '"' || isspace((unsigned char)h[n - 1])))
+        h[--n] = '\0';
     for (int c = 0; c < C_COUNT; c++)
-        for (int i = 0; i < 8 && COLS[c][i]; i++)
-            if (!strcmp(s, COLS[c][i])) return c;
+        for (int i = 0; i < MAX_NAMES && COLS[c][i]; i++)
+            if (!strcmp(h, COLS[c][i])) return c;
     return -1;
+}
+
+bool csv_header_has_address(const char *header) {
+    char name[128];
+    const char *p = header;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        size_t k = n < sizeof name ? n : sizeof name - 1;
+        memcpy(name, p, k);
+        name[k] = '\0';
+        if (col_of(name) == C_ADDRESS) return true;
+        if (!p[n]) return false;
+        p += n + 1;
+    }
 }
 
 /* What a role means for the attribution. */
@@ -123,7 +140,23 @@ int import_csv(ch_imp *im, FILE *f, const char *name, ch_error *err) {
     }
     int result = 0;
     if (have[C_ADDRESS] < 0) {
-        result = ch_err(err, "%s: line 1: no 'address' column in the header", name);
+        result = ch_err(err,
+                        "%s: line 1: no address column in the header (address, address_lc, "
+                        "wallet, wallet_address, ...)",
+                        name);
+        goto done;
+    }
+    /* A list that does not say what it lists is not guessed at: without a
+     * column that gives the category, the caller says it. */
+    const ch_import_opts *o = &im->opts;
+    bool given = o->category && *o->category && o->entity && *o->entity && o->source && *o->source;
+    if (have[C_CATEGORY] < 0 && have[C_ROLE] < 0 && have[C_PROGRAMS] < 0 && have[C_ACTOR] < 0 &&
+        !given) {
+        result = ch_err(err,
+                        "%s: line 1: no category column (nor role, programs or actor): the file "
+                        "does not say what it lists; say it with --category, --entity and "
+                        "--source",
+                        name);
         goto done;
     }
     char stem[64];
@@ -141,17 +174,25 @@ int import_csv(ch_imp *im, FILE *f, const char *name, ch_error *err) {
         ch_attribution a;
         memset(&a, 0, sizeof a);
         intel_copy(a.asset, sizeof a.asset, v[C_ASSET]);
-        intel_copy(a.entity, sizeof a.entity, v[C_ENTITY][0] ? v[C_ENTITY] : v[C_ACTOR]);
+        intel_copy(a.entity, sizeof a.entity,
+                   v[C_ENTITY][0]            ? v[C_ENTITY]
+                   : v[C_ACTOR][0]           ? v[C_ACTOR]
+                   : o->entity && *o->entity ? o->entity
+                                             : "");
         bool keeps_actor = true;
         const char *rc_cat = v[C_ROLE][0] ? role_category(v[C_ROLE], &keeps_actor) : NULL;
-        const char *cat = v[C_CATEGORY][0]   ? v[C_CATEGORY]
-                          : rc_cat           ? rc_cat
-                          : v[C_PROGRAMS][0] ? "sanctions"
-                          : v[C_ACTOR][0]    ? "stolen_funds"
-                                             : "unknown";
+        const char *cat = v[C_CATEGORY][0]              ? v[C_CATEGORY]
+                          : rc_cat                      ? rc_cat
+                          : v[C_PROGRAMS][0]            ? "sanctions"
+                          : v[C_ACTOR][0]               ? "stolen_funds"
+                          : o->category && *o->category ? o->category
+                                                        : "unknown";
+        if (!strcmp(cat, "unknown"))
+            imp_warn(im, "%s: line %ld: the row says no category: imported as 'unknown'", name,
+                     r.rec_line);
         intel_copy(a.category, sizeof a.category, cat);
         /* A short source is a name; a URL or a long reference is a URL. */
-        const char *src = v[C_SOURCE];
+        const char *src = v[C_SOURCE][0] ? v[C_SOURCE] : o->source && *o->source ? o->source : "";
         if (src[0] && strncmp(src, "http", 4) != 0 && strlen(src) < sizeof a.source_name) {
             intel_copy(a.source_name, sizeof a.source_name, src);
             intel_copy(a.source_url, sizeof a.source_url, v[C_URL]);

@@ -8,7 +8,9 @@
  *     <Feature FeatureTypeID="345"><FeatureVersion>
  *       <VersionDetail>0x...</VersionDetail>...
  * Feature-type IDs are not fixed: they are resolved by their text, after
- * the whole file has been read (the reference values may come anywhere). */
+ * the whole file has been read (the reference values may come anywhere).
+ * A Profile's ID is the SDN entry's uid (ent_num in sdn.csv, uid in
+ * sdn.xml): the listing's identity in the store. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +79,7 @@ int import_ofac_advanced(ch_imp *im, FILE *f, const char *name, ch_error *err) {
             } else if (!strcmp(n, "VersionDetail") && !strcmp(xr_up(&x, 2), "Feature")) {
                 xr_text(&x, text, sizeof text);
                 /* the asset is resolved at the end; keep the type id there */
-                if (ofac_push(&rows, "", text, "", feature_type, xr_line(&x), err) < 0) {
+                if (ofac_push(&rows, "", text, "", feature_type, profile, xr_line(&x), err) < 0) {
                     rc = -1;
                     break;
                 }
@@ -112,7 +114,8 @@ int import_ofac_advanced(ch_imp *im, FILE *f, const char *name, ch_error *err) {
         intel_copy(rows.v[w].asset, sizeof rows.v[w].asset, asset);
         for (char *c = rows.v[w].asset; *c; c++)
             if (*c == ' ') *c = '\0';
-        snprintf(rows.v[w].note, sizeof rows.v[w].note, "sdn_advanced feature type %s", t->id);
+        snprintf(rows.v[w].note, sizeof rows.v[w].note, "SDN uid %s; sdn_advanced feature type %s",
+                 rows.v[w].uid, t->id);
         w++;
     }
     rows.n = w;

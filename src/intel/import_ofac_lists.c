@@ -35,6 +35,8 @@ static int add(ch_imp *im, const char *asset, const char *address, const char *w
     intel_copy(a.category, sizeof a.category, "sanctions");
     intel_copy(a.source_name, sizeof a.source_name, LIST_SOURCE);
     intel_copy(a.source_url, sizeof a.source_url, LIST_URL);
+    /* the list's date is the import's as-of date (the files carry none) */
+    intel_copy(a.source_date, sizeof a.source_date, im->as_of);
     a.confidence = 100;
     return imp_add(im, address, &a, NULL, IMP_AS_LISTED, where, err);
 }
@@ -94,6 +96,16 @@ int import_ofac_list(ch_imp *im, FILE *f, const char *name, ch_error *err) {
     char asset[16];
     if (asset_of(name, asset, err) < 0) return -1;
     if (imp_snapshot(im, LIST_SOURCE, asset, im->as_of, err) < 0) return -1;
+    /* The files carry no date: an undated copy counts as today's list, and
+     * the newest list of an authority is the one that counts (a delisting
+     * in a later list loses to it), so say so. */
+    if (!im->as_of_given && !im->warned_undated) {
+        im->warned_undated = true;
+        imp_warn(im,
+                 "%s: the per-asset lists carry no date: taken as the lists of %s; give "
+                 "--as-of the date they were extracted from the SDN list",
+                 name, im->as_of);
+    }
     int c = getc(f);
     while (c != EOF && isspace(c))
         c = getc(f);

@@ -30,6 +30,7 @@ static void finish_entry(ofac_rows *rows, entry *e) {
     for (size_t i = e->first_row; i < rows->n; i++) {
         intel_copy(rows->v[i].entity, sizeof rows->v[i].entity, entity);
         intel_copy(rows->v[i].note, sizeof rows->v[i].note, note);
+        intel_copy(rows->v[i].uid, sizeof rows->v[i].uid, e->uid);
     }
 }
 
@@ -85,7 +86,7 @@ int import_ofac_xml(ch_imp *im, FILE *f, const char *name, ch_error *err) {
         } else if (type == XML_READER_TYPE_END_ELEMENT) {
             if (!strcmp(x.ended, "id") && in_entry && !strcmp(xr_name(&x), "idList")) {
                 if (!strncmp(e.id_type, OFAC_PREFIX, strlen(OFAC_PREFIX)) &&
-                    ofac_push(&rows, e.id_type + strlen(OFAC_PREFIX), e.id_number, "", "",
+                    ofac_push(&rows, e.id_type + strlen(OFAC_PREFIX), e.id_number, "", "", "",
                               e.id_line, err) < 0) {
                     rc = -1;
                     break;

@@ -159,6 +159,11 @@ static int add_entry(ch_imp *im, const fields *h, const fields *e, const char *s
     intel_copy(a.asset, sizeof a.asset, t.v[F_CURRENCY][0] ? t.v[F_CURRENCY] : t.v[F_NETWORK]);
     intel_copy(a.entity, sizeof a.entity, t.v[F_LABEL][0] ? t.v[F_LABEL] : t.v[F_ACTOR]);
     intel_copy(a.category, sizeof a.category, category_of(t.v[F_ABUSE], t.v[F_CATEGORY]));
+    /* A pack that copies OFAC's list says so by its source, not its
+     * category ("user" in GraphSense's ofac pack): it lists sanctions. */
+    if (!t.v[F_ABUSE][0] && (!strcasecmp(a.category, "user") || !strcmp(a.category, "unknown")) &&
+        strcasestr(t.v[F_SOURCE], "treasury.gov/ofac"))
+        intel_copy(a.category, sizeof a.category, "sanctions");
     snprintf(a.source_name, sizeof a.source_name, "GraphSense TagPack %.40s", stem);
     intel_copy(a.source_url, sizeof a.source_url, t.v[F_SOURCE]);
     imp_date(t.v[F_LASTMOD], a.source_date);

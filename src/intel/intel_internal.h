@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "coinhound/chainaddr.h"
 #include "coinhound/intel.h"
 
 struct ch_intel {
@@ -28,6 +29,9 @@ int intel_attr_decode(const void *data, size_t len, ch_attribution *a);
 size_t intel_attr_key(const ch_attribution *a, uint8_t *key, size_t cap);
 int intel_meta_get(ch_intel *db, MDB_txn *txn, const char *key, char *val, size_t cap);
 int intel_meta_put(ch_intel *db, MDB_txn *txn, const char *key, const char *val, ch_error *err);
+/* out = s with A-Z lowered; true when s had an upper-case letter (and fit):
+ * the key under which a case-lost copy of s would be stored. */
+bool intel_fold_case(const char *s, char *out, size_t cap);
 /* Today's date (UTC) as YYYY-MM-DD. */
 void intel_today(char out[16]);
 /* Copy with truncation, always NUL-terminated. */
@@ -66,16 +70,40 @@ typedef struct imp_scope {
     char date[16];
 } imp_scope;
 
+/* One row of sdn_comments.csv: the rest of an sdn.csv remark. */
+typedef struct ofac_comment {
+    char ent_num[24];
+    char *text;
+} ofac_comment;
+
+/* A real-case address the store holds, by its lower-cased form. */
+typedef struct case_entry {
+    char lower[128], real[128];
+} case_entry;
+
 struct ch_import {
     ch_intel *db;
-    MDB_txn *txn;
+    MDB_txn *txn;  /* the import's transaction, or the child of one file (see run_one) */
+    MDB_txn *root; /* the import's own transaction */
     ch_import_opts opts;
+    bool as_of_given;    /* the caller named the date (else it is today) */
+    bool warned_undated; /* said once that an undated list is taken as today's */
     char as_of[16];
     bool failed;
     imp_scope scopes[IMP_MAX_SCOPES];
     int nscopes;
     ch_import_stats *st; /* the counts of the file being read */
     const char *file;    /* its name, for messages */
+    /* sdn_comments.csv read in this import (import_ofac_csv.c) */
+    ofac_comment *comments;
+    size_t ncomments, capcomments;
+    char comments_file[256]; /* where they came from, "" = none */
+    /* lower-cased -> real-case addresses (case.c), built on first need */
+    case_entry *cases;
+    size_t ncases, capcases;
+    bool cases_built, cases_sorted;
+    /* per file and family: addresses seen, and how many had lost their case */
+    uint64_t fam_seen[CH_FAM_COUNT], fam_lost[CH_FAM_COUNT];
 };
 typedef struct ch_import ch_imp;
 
@@ -112,6 +140,32 @@ int import_stix(ch_imp *im, FILE *f, const char *name, ch_error *err);
 int import_misp(ch_imp *im, FILE *f, const char *name, ch_error *err);
 int import_misp_galaxy(ch_imp *im, FILE *f, const char *name, ch_error *err);
 int import_etherscan(ch_imp *im, FILE *f, const char *name, ch_error *err);
+/* Does a CSV header line (any case) name an address column? */
+bool csv_header_has_address(const char *header);
+/* sdn_comments.csv: kept in the import for the sdn.csv read after it. */
+int import_ofac_comments(ch_imp *im, FILE *f, const char *name, ch_error *err);
+void ofac_comments_free(ch_imp *im);
+/* Read the sdn_comments.csv beside an sdn.csv, if any and none was read. */
+int ofac_comments_beside(ch_imp *im, const char *sdn_path, ch_error *err);
+/* Is this file name OFAC's comments file ("sdn_comments.csv", any case)? */
+bool ofac_is_comments_name(const char *path);
+
+/* ---- case.c: lists that lost letter case ---- */
+/* The family a lower-cased Base58 address looks like (by its first letter
+ * and length), CH_FAM_UNKNOWN when it does not look like one. */
+ch_family case_lost_family(const char *s);
+/* The real-case address the store (or this import) holds whose lower-cased
+ * form is `lower`: 1 found (real filled), 0 none, -1 error. */
+int case_find_real(ch_imp *im, const char *lower, char real[128], ch_error *err);
+/* A real-case address was written: remember it, and move the attributions
+ * that sources listed under its lower-cased form onto it. */
+int case_note_real(ch_imp *im, const char *real, ch_error *err);
+/* After a file: warn when many of its Base58 addresses had lost their case. */
+void case_report(ch_imp *im);
+void case_free(ch_imp *im);
+
+/* ---- import.c: the merge for a re-keyed record (case.c) ---- */
+int imp_put_record(ch_imp *im, ch_attribution *a, ch_error *err);
 
 /* Base name without folders and without the extension ("ofac" from
  * ".../ofac.yaml"). */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 int ofac_push(ofac_rows *rows, const char *asset_text, const char *address, const char *entity,
-              const char *note, long line, ch_error *err) {
+              const char *note, const char *uid, long line, ch_error *err) {
     if (rows->n == rows->cap) {
         size_t cap = rows->cap ? rows->cap * 2 : 256;
         ofac_row *nv = realloc(rows->v, cap * sizeof *nv);
@@ -26,6 +26,7 @@ int ofac_push(ofac_rows *rows, const char *asset_text, const char *address, cons
     intel_copy(r->address, sizeof r->address, address);
     intel_copy(r->entity, sizeof r->entity, entity);
     intel_copy(r->note, sizeof r->note, note);
+    intel_copy(r->uid, sizeof r->uid, uid);
     r->line = line;
     return 0;
 }
@@ -50,6 +51,7 @@ int ofac_commit(ch_imp *im, ofac_rows *rows, const char *date, const char *url, 
         intel_copy(a.source_url, sizeof a.source_url, url);
         intel_copy(a.source_date, sizeof a.source_date, d);
         intel_copy(a.note, sizeof a.note, o->note);
+        intel_copy(a.source_id, sizeof a.source_id, o->uid);
         a.confidence = 100;
         char where[32];
         snprintf(where, sizeof where, "line %ld", o->line);

@@ -17,6 +17,7 @@ typedef struct ofac_row {
     char address[128];
     char entity[128];
     char note[160];
+    char uid[24]; /* the SDN entry's uid: the listing's identity */
     long line;
 } ofac_row;
 
@@ -25,9 +26,10 @@ typedef struct ofac_rows {
     size_t n, cap;
 } ofac_rows;
 
-/* Append a row; asset_text is the text after OFAC_PREFIX ("ETH"). */
+/* Append a row; asset_text is the text after OFAC_PREFIX ("ETH"); uid the
+ * SDN entry's uid ("" when not known yet). */
 int ofac_push(ofac_rows *rows, const char *asset_text, const char *address, const char *entity,
-              const char *note, long line, ch_error *err);
+              const char *note, const char *uid, long line, ch_error *err);
 /* Write the rows as attributions of OFAC_SOURCE dated `date` (or as_of),
  * and declare the list complete (delisting). Frees the rows. */
 int ofac_commit(ch_imp *im, ofac_rows *rows, const char *date, const char *url, ch_error *err);

@@ -21,9 +21,16 @@
  * ARB ... separately and each listing is a fact of its own. Addresses never
  * contain NUL, so "address NUL" is an unambiguous prefix.
  *
- * Record: byte 0 version (1), byte 1 confidence, byte 2 flags (bit 0
- * delisted), then the string fields in a fixed order, each as a 2-byte
- * little-endian length and the bytes. */
+ * An attribution that carries the source's own id of the listing
+ * (source_id: OFAC's SDN entry uid) is identified by that id instead of the
+ * entity's name: SHA-256(asset NUL source NUL "uid:" id). OFAC spells one
+ * entry's name differently in sdn.csv, sdn.xml and sdn_advanced.xml; the
+ * uid is the same in all three.
+ *
+ * Record: byte 0 version (2; 1 is read too), byte 1 confidence, byte 2
+ * flags (bit 0 delisted), then the string fields in a fixed order, each as
+ * a 2-byte little-endian length and the bytes. Version 1 records end before
+ * source_id (read as ""). */
 #include "intel/intel_internal.h"
 
 #include <errno.h>
@@ -34,8 +41,9 @@
 
 #include "coinhound/hash.h"
 
-#define RECORD_VERSION 1
-#define MAP_SIZE       ((size_t)1 << 30) /* 1 GiB of address space; the file grows as needed */
+#define RECORD_VERSION   2
+#define RECORD_V1_FIELDS 12                /* version 1: no source_id */
+#define MAP_SIZE         ((size_t)1 << 30) /* 1 GiB of address space; the file grows as needed */
 
 int intel_lmdb_err(ch_error *err, const char *what, int rc) {
     return ch_err(err, "attribution store: %s: %s", what, mdb_strerror(rc));
@@ -76,6 +84,7 @@ static const struct {
     FIELD(asset),        FIELD(entity),      FIELD(actor),         FIELD(actor_country),
     FIELD(category),     FIELD(source_name), FIELD(source_url),    FIELD(source_date),
     FIELD(first_listed), FIELD(last_listed), FIELD(delisted_date), FIELD(note),
+    FIELD(source_id),
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -103,11 +112,11 @@ int intel_attr_decode(const void *data, size_t len, ch_attribution *a) {
     memcpy(address, a->address, sizeof address); /* the caller sets it from the key */
     memset(a, 0, sizeof *a);
     memcpy(a->address, address, sizeof address);
-    if (len < 3 || p[0] != RECORD_VERSION) return -1;
+    if (len < 3 || (p[0] != RECORD_VERSION && p[0] != 1)) return -1;
     a->confidence = p[1];
     a->delisted = p[2] & 1;
-    size_t n = 3;
-    for (size_t i = 0; i < NFIELDS; i++) {
+    size_t n = 3, nfields = p[0] == 1 ? RECORD_V1_FIELDS : NFIELDS;
+    for (size_t i = 0; i < nfields; i++) {
         if (n + 2 > len) return -1;
         size_t l = (size_t)p[n] | (size_t)p[n + 1] << 8;
         n += 2;
@@ -123,8 +132,11 @@ int intel_attr_decode(const void *data, size_t len, ch_attribution *a) {
 size_t intel_attr_key(const ch_attribution *a, uint8_t *key, size_t cap) {
     size_t al = strnlen(a->address, sizeof a->address - 1);
     if (al == 0 || al + 9 > cap) return 0;
-    char ent[sizeof a->entity];
-    intel_alias_norm(a->entity, ent, sizeof ent);
+    char ent[sizeof a->entity + 8];
+    if (a->source_id[0])
+        snprintf(ent, sizeof ent, "uid:%s", a->source_id);
+    else
+        intel_alias_norm(a->entity, ent, sizeof ent);
     ch_sha256_ctx c;
     uint8_t h[32];
     ch_sha256_init(&c);
@@ -318,9 +330,42 @@ static int walk(ch_intel *db, const char *prefix, ch_attribution_fn fn, void *ct
     return result < 0 ? -1 : count;
 }
 
+/* The attributions found under the lower-cased key: say so. */
+typedef struct folded_ctx {
+    ch_attribution_fn fn;
+    void *ctx;
+} folded_ctx;
+
+static int folded_cb(const ch_attribution *a, void *vctx) {
+    folded_ctx *f = vctx;
+    ch_attribution c = *a;
+    c.case_folded = true;
+    return f->fn ? f->fn(&c, f->ctx) : 0;
+}
+
+bool intel_fold_case(const char *s, char *out, size_t cap) {
+    bool upper = false;
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') {
+            upper = true;
+            c = (char)(c - 'A' + 'a');
+        }
+        out[i] = c;
+    }
+    out[i] = '\0';
+    return upper && !s[i];
+}
+
 int ch_intel_lookup(ch_intel *db, const char *canonical, ch_attribution_fn fn, void *ctx,
                     ch_error *err) {
-    return walk(db, canonical, fn, ctx, err);
+    int n = walk(db, canonical, fn, ctx, err);
+    char lower[128];
+    if (n < 0 || !intel_fold_case(canonical, lower, sizeof lower)) return n;
+    folded_ctx f = {fn, ctx};
+    int m = walk(db, lower, folded_cb, &f, err);
+    return m < 0 ? -1 : n + m;
 }
 
 int ch_intel_foreach(ch_intel *db, ch_attribution_fn fn, void *ctx, ch_error *err) {
