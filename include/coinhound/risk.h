@@ -1,7 +1,8 @@
 /* coinhound: the risk verdict of an address from its attributions.
  *
  * Levels and points follow TRM's severities (methods.md): severe 15, high
- * 10, medium 5, low 1, none 0. Each attribution becomes one reason:
+ * 10, medium 5, low 1, none 0. Each fact (the attributions that state
+ * it folded together, see ch_risk_assess) becomes one reason:
  *
  *   level  = the level of its category in the table (unknown categories get
  *            table->unknown_level), raised to the country's level when the
@@ -106,13 +107,24 @@ ch_risk_level ch_risk_category_level(const ch_risk_table *t, const char *categor
 /* Normalise a category name: lowercase, ' ' and '-' -> '_', trimmed. */
 void ch_risk_normalise_category(const char *in, char *out, size_t cap);
 
-/* One attribution judged. */
+#define CH_RISK_MAX_SOURCES 16
+
+/* One fact judged: the attributions of one address that state the same
+ * fact (the same authority's listing in the same category, see
+ * ch_risk_authority) are one reason with all their sources: OFAC's listing
+ * read from sdn.xml, a per-asset list and a TagPack is one reason with
+ * three sources. */
 typedef struct ch_risk_reason {
-    const ch_attribution *attr; /* the caller's attribution */
+    const ch_attribution *attr; /* the caller's attribution that speaks for the fact: its
+                                   newest statement (a listing when it stands) */
     ch_risk_level level;        /* after the country rule and confidence */
     double score;               /* points(level) * confidence / 100 */
     bool current;               /* false: delisted, kept as history */
     char actor_label[80];       /* "DPRK: Lazarus Group", "Lazarus Group" or "" */
+    uint32_t n_sources;         /* attributions folded into this reason (>= 1) */
+    /* the first CH_RISK_MAX_SOURCES of them, newest statement first */
+    const ch_attribution *sources[CH_RISK_MAX_SOURCES];
+    bool case_folded; /* one of them matched case-insensitively (ch_attribution) */
 } ch_risk_reason;
 
 typedef struct ch_risk_verdict {
@@ -120,13 +132,23 @@ typedef struct ch_risk_verdict {
     double score;        /* highest current score, 0..15 */
     size_t n_reasons;    /* all reasons, current first (by score, then level), then history */
     size_t n_current;
-    ch_risk_reason *reasons; /* the caller's array, n entries */
+    ch_risk_reason *reasons; /* the caller's array, n_reasons (<= n) entries used */
 } ch_risk_verdict;
 
-/* Judge n attributions of one address. reasons must hold n entries (it may
- * be NULL when n is 0). Never fails. */
+/* Judge n attributions of one address: fold them into facts, one reason
+ * each. A fact stands (current) when its newest listing is at least as new
+ * as its newest delisting, dated by each source's own date: a newer snapshot
+ * of the same authority wins, so an address OFAC's latest list delisted is
+ * history (with every source, the older list that still holds it included),
+ * not severe. Its level and score are the highest of its current listings.
+ * reasons must hold n entries (it may be NULL when n is 0). Never fails. */
 void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t n,
                     ch_risk_reason *reasons, ch_risk_verdict *out);
+
+/* The authority whose fact an attribution states: "OFAC" for a sanctions
+ * listing that comes from OFAC by any road (a source or URL naming OFAC, the
+ * SDN list or treasury.gov); otherwise the source's own name. */
+void ch_risk_authority(const ch_attribution *a, char *out, size_t cap);
 
 /* "DPRK: Lazarus Group" from an attribution's actor and country; just the
  * actor or just the country when only one is known; "" when neither. */

@@ -170,6 +170,11 @@ typedef struct ch_screen_result {
     char reason[128];                /* why invalid ("bad checksum"), else "" */
     uint32_t n_attr;                 /* attributions when LISTED */
     const uint32_t *attr_index;      /* into the set's mapping */
+    /* Of the n_attr, the last n_folded were listed by their source under
+     * the lower-cased form of the address (a list that lost letter case) and
+     * matched case-insensitively; ch_screen_attr_get says so per entry. */
+    uint32_t n_folded;
+    const uint32_t *folded_index;
 } ch_screen_result;
 
 /* One attribution as the set stores it: pointers into the mapping, valid
@@ -179,6 +184,7 @@ typedef struct ch_screen_attr {
         *source_date, *first_listed, *last_listed, *delisted_date, *note;
     uint8_t confidence;
     bool delisted;
+    bool case_folded; /* matched case-insensitively (see n_folded) */
 } ch_screen_attr;
 
 typedef struct ch_screen_info {
@@ -203,7 +209,9 @@ void ch_screen_set_info(const ch_screen_set *set, ch_screen_info *out);
 
 /* Validate and normalise (ch_chainaddr_parse) then look up. A string that
  * is no valid address is INVALID with the reason, except when the set holds
- * it verbatim (a source listed a value of no known form): then LISTED. */
+ * it verbatim (a source listed a value of no known form): then LISTED. An
+ * address with upper-case letters (Base58) is also looked up lower-cased:
+ * what a source listed with the letter case lost counts, marked. */
 void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_result *out);
 /* Look up a key already in canonical form (no validation): 1 listed, 0 not.
  * *n_attr and *attr_index describe the attributions (may be NULL). */

@@ -40,7 +40,8 @@ static void usage(FILE *f) {
            "                {\"address\",\"canonical\",\"family\",\"risk\",\"score\",\n"
            "                 "
            "\"reasons\":[{\"category\",\"entity\",\"actor\",\"source\",\"source_url\",\n"
-           "                 \"source_date\",\"confidence\",\"level\",\"score\",...}],\n"
+           "                 \"source_date\",\"confidence\",\"level\",\"score\",...,\n"
+           "                 \"case_insensitive\",\"sources\":[...every source...]}],\n"
            "                 \"history\":[...delisted labels...]}; an invalid address has\n"
            "                \"risk\":\"invalid\" and \"error\"; the address of a chain\n"
            "                coinhound does not support (THORChain thor1..., Cosmos\n"
@@ -70,6 +71,12 @@ static void usage(FILE *f) {
            "    \"via\":\"exposure\", the amount, share, hops and path, and an \"exposure\"\n"
            "    object. A flagged source more than one hop away counts one level lower;\n"
            "    its score is the level's points times the share.\n\n"
+           "One reason per fact: the same listing from several sources (OFAC's, read from\n"
+           "sdn.xml, a per-asset list and a TagPack) is one reason with all its sources, and\n"
+           "the newest statement of the authority decides: an address its latest list\n"
+           "delisted is history, whatever an older list says. A Base58 address a source\n"
+           "listed lower-cased (letter case lost) matches case-insensitively, and the reason\n"
+           "says so.\n"
            "Delisted labels are shown as history and add no risk. An address listed only\n"
            "under no-risk categories (a victim's own wallet, an exchange) is \"risk none\":\n"
            "its labels are shown, and it is not flagged.\n"
@@ -244,6 +251,41 @@ static void chain_side(run_state *st, const char *canonical) {
     st->have_exposure = rc == 1;
 }
 
+/* Every source of one fact (one reason), newest statement first. */
+static void json_sources(ch_jw *w, const ch_risk_reason *r) {
+    ch_jw_key(w, "sources");
+    ch_jw_arr_begin(w);
+    uint32_t n = r->n_sources < CH_RISK_MAX_SOURCES ? r->n_sources : CH_RISK_MAX_SOURCES;
+    for (uint32_t i = 0; i < n; i++) {
+        const ch_attribution *a = r->sources[i];
+        ch_jw_obj_begin(w);
+        ch_jw_key(w, "source");
+        ch_jw_str(w, a->source_name);
+        ch_jw_key(w, "source_url");
+        ch_jw_str(w, a->source_url);
+        ch_jw_key(w, "source_date");
+        ch_jw_str(w, a->source_date);
+        ch_jw_key(w, "entity");
+        ch_jw_str(w, a->entity);
+        ch_jw_key(w, "asset");
+        ch_jw_str(w, a->asset);
+        ch_jw_key(w, "listed_as");
+        ch_jw_str(w, a->address);
+        ch_jw_key(w, "first_listed");
+        ch_jw_str(w, a->first_listed);
+        ch_jw_key(w, "last_listed");
+        ch_jw_str(w, a->last_listed);
+        ch_jw_key(w, "delisted");
+        ch_jw_bool(w, a->delisted);
+        if (a->delisted) {
+            ch_jw_key(w, "delisted_date");
+            ch_jw_str(w, a->delisted_date);
+        }
+        ch_jw_obj_end(w);
+    }
+    ch_jw_arr_end(w);
+}
+
 static void json_reason(ch_jw *w, const run_state *st, const ch_risk_reason *r) {
     const ch_attribution *a = r->attr;
     ch_jw_obj_begin(w);
@@ -290,6 +332,15 @@ static void json_reason(ch_jw *w, const run_state *st, const ch_risk_reason *r) 
         ch_jw_key(w, "note");
         ch_jw_str(w, a->note);
     }
+    /* the letter case: said in the reason, never silently */
+    ch_jw_key(w, "case_insensitive");
+    ch_jw_bool(w, r->case_folded);
+    if (r->case_folded) {
+        ch_jw_key(w, "match");
+        ch_jw_str(w, "matched case-insensitively: the source lists this address lower-cased "
+                     "(its letter case lost)");
+    }
+    json_sources(w, r);
     ch_jw_obj_end(w);
 }
 
@@ -438,6 +489,20 @@ static void print_text_reason(const run_state *st, const ch_risk_reason *r, bool
     if (a->source_url[0]) printf(", %s", a->source_url);
     printf("; confidence %u", a->confidence);
     if (a->delisted) printf("; delisted %s", a->delisted_date[0] ? a->delisted_date : "");
+    /* the other sources of the same fact */
+    uint32_t ns = r->n_sources < CH_RISK_MAX_SOURCES ? r->n_sources : CH_RISK_MAX_SOURCES;
+    for (uint32_t i = 0; i < ns; i++) {
+        const ch_attribution *b = r->sources[i];
+        if (b == a) continue;
+        printf("\n      also: %s", b->source_name[0] ? b->source_name : "(unnamed)");
+        if (b->source_date[0]) printf(", %s", b->source_date);
+        if (b->asset[0]) printf(" (%s)", b->asset);
+        if (b->delisted) printf("; delisted %s", b->delisted_date);
+    }
+    if (r->n_sources > ns) printf("\n      and %u other sources", (unsigned)(r->n_sources - ns));
+    if (r->case_folded)
+        printf("\n      matched case-insensitively: the source lists this address lower-cased "
+               "(its letter case lost)");
     size_t idx = (size_t)(a - st->av.v);
     if (idx >= st->n_direct) {
         const cluster_via *m = &st->members[idx - st->n_direct];

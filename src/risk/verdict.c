@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "risk/facts.h"
+
 static const char *const LEVEL_NAMES[] = {"none", "low", "medium", "high", "severe"};
 static const int LEVEL_POINTS[] = {0, 1, 5, 10, 15};
 
@@ -329,20 +331,42 @@ void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t 
                     ch_risk_reason *reasons, ch_risk_verdict *out) {
     memset(out, 0, sizeof *out);
     out->reasons = reasons;
-    out->n_reasons = n;
+    /* fold the attributions into facts */
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const ch_attribution *a = &attrs[i];
+        size_t j = 0;
+        while (j < k && !risk_same_fact(reasons[j].sources[0], &attrs[i]))
+            j++;
+        if (j == k) memset(&reasons[k++], 0, sizeof *reasons);
+        risk_fold(&reasons[j], &attrs[i]);
+    }
+    out->n_reasons = k;
+    for (size_t i = 0; i < k; i++) {
         ch_risk_reason *r = &reasons[i];
-        uint8_t conf = a->confidence > 100 ? 100 : a->confidence;
-        r->attr = a;
-        r->current = !a->delisted;
+        risk_decide(r);
+        const ch_attribution *a = r->attr;
+        /* a fact that stands counts as much as its strongest listing */
         r->level = judge(t, a);
-        r->score = ch_risk_level_points(r->level) * conf / 100.0;
+        r->score =
+            ch_risk_level_points(r->level) * (a->confidence > 100 ? 100 : a->confidence) / 100.0;
+        uint32_t ns = r->n_sources < CH_RISK_MAX_SOURCES ? r->n_sources : CH_RISK_MAX_SOURCES;
+        for (uint32_t s = 0; r->current && s < ns; s++) {
+            const ch_attribution *b = r->sources[s];
+            if (b->delisted) continue;
+            ch_risk_level l = judge(t, b);
+            double sc =
+                ch_risk_level_points(l) * (b->confidence > 100 ? 100 : b->confidence) / 100.0;
+            if (l > r->level) r->level = l;
+            if (sc > r->score) r->score = sc;
+        }
         ch_risk_actor_label(a, r->actor_label, sizeof r->actor_label);
+        if (!r->actor_label[0])
+            for (uint32_t s = 0; s < ns && !r->actor_label[0]; s++)
+                ch_risk_actor_label(r->sources[s], r->actor_label, sizeof r->actor_label);
         if (!r->current) continue;
         out->n_current++;
         if (r->level > out->level) out->level = r->level;
         if (r->score > out->score) out->score = r->score;
     }
-    if (n > 1) qsort(reasons, n, sizeof *reasons, reason_cmp);
+    if (k > 1) qsort(reasons, k, sizeof *reasons, reason_cmp);
 }

@@ -475,6 +475,8 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
     out->reason[0] = '\0';
     out->n_attr = 0;
     out->attr_index = NULL;
+    out->n_folded = 0;
+    out->folded_index = NULL;
     if (ch_chainaddr_parse(address, CH_FAM_UNKNOWN, &a, &err) != 0) {
         /* A value of no known form may still be listed verbatim (trimmed). */
         const char *p = address ? address : "";
@@ -500,13 +502,34 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
     if (ch_screen_lookup_canonical(set, a.canonical, strlen(a.canonical), &out->n_attr,
                                    &out->attr_index))
         out->status = CH_SCREEN_LISTED;
+    /* A Base58 address a source listed lower-cased (its case lost) */
+    char lower[CH_ADDR_STR_MAX];
+    bool upper = false;
+    size_t n = 0;
+    for (; a.canonical[n] && n + 1 < sizeof lower; n++) {
+        char c = a.canonical[n];
+        upper |= c >= 'A' && c <= 'Z';
+        lower[n] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    lower[n] = '\0';
+    uint32_t nf;
+    const uint32_t *fi;
+    if (upper && ch_screen_lookup_canonical(set, lower, n, &nf, &fi) && nf) {
+        out->n_folded = nf;
+        out->folded_index = fi;
+        out->n_attr += nf;
+        out->status = CH_SCREEN_LISTED;
+    }
 }
 
 int ch_screen_attr_get(const ch_screen_set *set, const ch_screen_result *r, uint32_t i,
                        ch_screen_attr *out) {
-    if (r->status != CH_SCREEN_LISTED || i >= r->n_attr || !r->attr_index) return -1;
-    const uint8_t *a =
-        set->attrs + (uint64_t)scr_le32((const uint8_t *)&r->attr_index[i]) * SCR_ATTR_BYTES;
+    if (r->status != CH_SCREEN_LISTED || i >= r->n_attr) return -1;
+    uint32_t exact = r->n_attr - r->n_folded;
+    const uint32_t *idx = i < exact ? r->attr_index : r->folded_index;
+    if (!idx) return -1;
+    uint32_t j = i < exact ? i : i - exact;
+    const uint8_t *a = set->attrs + (uint64_t)scr_le32((const uint8_t *)&idx[j]) * SCR_ATTR_BYTES;
 #define STR(k) (set->strings + scr_le32(a + 4 * (k)))
     out->asset = STR(A_ASSET);
     out->entity = STR(A_ENTITY);
@@ -523,6 +546,7 @@ int ch_screen_attr_get(const ch_screen_set *set, const ch_screen_result *r, uint
 #undef STR
     out->confidence = a[A_CONFIDENCE_AT];
     out->delisted = (a[A_FLAGS_AT] & A_FLAG_DELISTED) != 0;
+    out->case_folded = i >= exact;
     return 0;
 }
 
@@ -548,5 +572,6 @@ int ch_screen_attr_to_attribution(const ch_screen_set *set, const ch_screen_resu
     COPY(note, a.note);
     out->confidence = a.confidence;
     out->delisted = a.delisted;
+    out->case_folded = a.case_folded;
     return 0;
 }
