@@ -431,6 +431,33 @@ static void test_cli_summary_counts_cut(void **state) {
     free(dir);
 }
 
+/* An address prefix with nothing after it in the middle of a remark is no
+ * cut: it is rejected (counted, warned), the rest kept. */
+static void test_prefix_without_address_mid_remark(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/sdn.csv", dir);
+    FILE *f = fopen(path, "wb");
+    row(f, "60010", "ODD LTD", "-0- ", "CYBER2",
+        "Digital Currency Address - XBT ; alt. Digital Currency Address - XBT " FAYZIMATOV_BTC
+        "; Organization Type: Other.");
+    fclose(f);
+    ch_intel *db = open_store(dir);
+    warnings w = {0};
+    ch_import_stats st;
+    ch_error err;
+    const char *paths[] = {path};
+    if (import_paths(db, paths, 1, &w, &st, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(st.cut, 0);
+    assert_int_equal(st.rejected, 1);
+    assert_int_equal(st.addresses, 1);
+    assert_non_null(strstr(w.text, "line 1: entity 'ODD LTD' (SDN uid 60010)"));
+    assert_int_equal(ofac_of(db, FAYZIMATOV_BTC).n, 1);
+    ch_intel_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closing_stop_is_not_part_of_the_address),
@@ -439,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_comments_beside_recover_cut_addresses),
         cmocka_unit_test(test_comments_named_or_in_a_folder),
         cmocka_unit_test(test_cli_summary_counts_cut),
+        cmocka_unit_test(test_prefix_without_address_mid_remark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -244,9 +244,48 @@ static void test_one_day_in_three_formats_is_one_listing(void **state) {
     free(dir);
 }
 
+/* A store written before listings were keyed by uid holds OFAC's listing
+ * under its entity's name (here written through the CSV importer, which
+ * keys by name): the first uid-keyed import takes it over, keeping its
+ * history, rather than adding a second listing beside it. */
+static void test_name_keyed_listing_is_taken_over(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), csv[4200], xml[4200];
+    snprintf(csv, sizeof csv, "%s/old.csv", dir);
+    snprintf(xml, sizeof xml, "%s/sdn.xml", dir);
+    FILE *f = fopen(csv, "wb");
+    fprintf(f,
+            "address,asset,category,entity,source,date\n%s,ETH,sanctions,Roman SEMENOV,OFAC "
+            "SDN,2023-08-23\n",
+            SEMENOV_ETH);
+    fclose(f);
+    write_xml(xml, "08/20/2026", DAY1, 1);
+    ch_intel *db;
+    ch_error err;
+    if (ch_intel_open(dir, true, &db, &err) < 0) fail_msg("%s", err.msg);
+    import_ok(db, csv, "2023-08-23");
+    got before = ofac_of(db, SEMENOV_ETH);
+    assert_int_equal(before.n, 1);
+    assert_string_equal(before.a.source_id, "");
+    ch_import_stats st = import_ok(db, xml, NULL);
+    assert_int_equal(st.added, 0);
+    assert_int_equal(st.updated, 1);
+    assert_int_equal(st.delisted, 0);
+    got after = ofac_of(db, SEMENOV_ETH);
+    assert_int_equal(after.n, 1);
+    assert_int_equal(after.delisted, 0);
+    assert_string_equal(after.a.source_id, "44205");
+    assert_string_equal(after.a.first_listed, "2023-08-23");
+    assert_string_equal(after.a.last_listed, "2026-08-20");
+    ch_intel_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_day_in_three_formats_is_one_listing),
+        cmocka_unit_test(test_name_keyed_listing_is_taken_over),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,8 +225,17 @@ static int read_remark(const entry_ctx *e, const char *rem, ch_error *err) {
             rest++;
         bool at_end = !*rest && !stopped;
         char canon[128];
+        if ((!asset[0] || !addr[0]) && !at_end) {
+            /* not OFAC's cut: a remark that names no address there */
+            e->im->st->rejected++;
+            imp_warn(e->im,
+                     "%s: line %ld: entity '%s' (SDN uid %s): '%s%s' names no address: "
+                     "skipped",
+                     e->name, e->line, e->entity, e->uid, OFAC_PREFIX, asset);
+            continue;
+        }
         if (!asset[0] || !addr[0] || (at_end && ch_intel_canonical(addr, asset, canon, NULL) < 0)) {
-            char what[200];
+            char what[260];
             snprintf(what, sizeof what, "the fragment '%s%s%s%s'", OFAC_PREFIX, asset,
                      asset[0] ? " " : "", addr);
             warn_cut(e, what);
