@@ -438,6 +438,65 @@ static void test_bad_branch_checked_before_the_cut(void **state) {
     gen_free(&g);
 }
 
+/* A rival branch that leaves out one block of the original: later blocks
+ * spend outputs of a transaction the branch never has. Their headers,
+ * merkle roots and work are all fine; the spends are played against the
+ * state the cut would leave, and the store is left as it was. */
+static void test_branch_spending_missing_outputs_refused_before_the_cut(void **state) {
+    (void)state;
+    genc g;
+    gen_make(&g, 60);
+    /* a block from 32 on whose txs a later block spends */
+    ch_btc_parser *p = ch_btc_parser_new();
+    size_t drop = 0;
+    for (size_t k = 32; k < 50 && !drop; k++) {
+        ch_btc_block b;
+        ch_error err;
+        const tu_blkrec *r = &g.f.rec[k];
+        assert_int_equal(ch_btc_parse_block(p, r->p + 8, r->len - 8, &b, &err), 0);
+        ch_hash256 ids[64];
+        uint32_t n = b.n_tx < 64 ? b.n_tx : 64;
+        for (uint32_t t = 0; t < n; t++)
+            ids[t] = b.tx[t].txid;
+        for (size_t later = k + 1; later < 60 && !drop; later++) {
+            const tu_blkrec *q = &g.f.rec[later];
+            assert_int_equal(ch_btc_parse_block(p, q->p + 8, q->len - 8, &b, &err), 0);
+            for (uint32_t t = 1; t < b.n_tx && !drop; t++)
+                for (uint32_t i = 0; i < b.tx[t].n_in && !drop; i++)
+                    for (uint32_t j = 0; j < n && !drop; j++)
+                        if (!memcmp(b.tx[t].in[i].prev_txid.b, ids[j].b, 32)) drop = k;
+        }
+    }
+    ch_btc_parser_free(p);
+    assert_true(drop > 0);
+    /* 0..29, then 30'..59' without drop' */
+    tu_blkfile cut = g.f;
+    tu_blkrec *kept = malloc(60 * sizeof *kept);
+    size_t n = 0;
+    for (size_t i = 0; i < 60; i++)
+        if (i != drop) kept[n++] = g.f.rec[i];
+    cut.rec = kept;
+    cut.n = n;
+    tu_blkrec *rival = tu_blk_rival(&cut, 30, n, 4);
+    tu_blkrec recs[60];
+    memcpy(recs, g.f.rec, 30 * sizeof *recs);
+    memcpy(recs + 30, rival, (n - 30) * sizeof *recs);
+    char *first = dir_with(g.dir, "first", g.f.rec, 40);
+    char *next = dir_with(g.dir, "next", recs, n);
+    char *db = tu_tmpdir(), *clean = tu_tmpdir();
+    must_ingest(first, db, 0);
+    must_ingest(first, clean, 0);
+    const char *what[] = {"blk00000.dat", "offset", "not in the chain before it", NULL};
+    expect_refused(next, db, clean, what);
+    rm_free(db);
+    rm_free(clean);
+    free(first);
+    free(next);
+    free_rival(rival, n - 30);
+    free(kept);
+    gen_free(&g);
+}
+
 /* Witness data changed under a right txid (the merkle root holds, the
  * BIP141 commitment does not): ingest refuses it as decode does. */
 static void test_flipped_witness_refused(void **state) {
@@ -490,6 +549,7 @@ int main(void) {
         cmocka_unit_test(test_branch_with_more_work_replaces_tip),
         cmocka_unit_test(test_weaker_branch_or_lost_blocks_are_not_a_reorg),
         cmocka_unit_test(test_bad_branch_checked_before_the_cut),
+        cmocka_unit_test(test_branch_spending_missing_outputs_refused_before_the_cut),
         cmocka_unit_test(test_flipped_witness_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,8 @@ typedef struct ch_ingest_stats {
  * passes ch_blk_chain_check; where the store's blocks leave the best chain,
  * the branch must carry more work than they do (a file that lost or damaged
  * stored blocks is refused, not taken for a reorg) and every block of it
- * must parse with its merkle root and witness commitment; only then are the
+ * must parse with its merkle root and witness commitment, and every input
+ * spend what the cut leaves or the branch made, once; only then are the
  * stored blocks cut and the branch appended (past the old tip's work even
  * with max_blocks). Every block appended is checked the same way. On error
  * the store stays at its last commit and the message names the block, file

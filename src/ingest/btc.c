@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "coinhound/progress.h"
+#include "ingest/btc_branch.h"
 
 /* A block's lookups go to the store a few transactions ahead of the adds
  * that make them: enough at once for their cache misses to overlap, few
@@ -157,79 +158,6 @@ static int find_fork(ch_store *s, const ch_blk_chain *chain, uint32_t *fork, ch_
     return 0;
 }
 
-/* Where a message about height h of the best chain points. */
-static void name_block(ch_blkdir *d, const ch_blk_chain *chain, uint32_t h, char *buf, size_t n) {
-    char hex[65];
-    ch_hash256_to_hex(&chain->hash[h], hex);
-    snprintf(buf, n, "%s offset %llu: block %s at height %u",
-             ch_blkdir_path(d, chain->pos[h].file_no), (unsigned long long)chain->pos[h].offset,
-             hex, h);
-}
-
-/* A branch from fork_h replaces the store's blocks [fork_h, have) only when
- * it carries more work than they do: a file that lost or damaged blocks the
- * store holds is not a reorg. *need gets the first height at which the
- * branch has passed the stored blocks' work (the reorg must reach it). */
-static int check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t fork_h,
-                           uint32_t *need, ch_error *err) {
-    uint32_t have = ch_store_next_height(s);
-    uint32_t *stored = malloc((size_t)(have - fork_h) * sizeof *stored);
-    if (!stored) return ch_err(err, "out of memory");
-    for (uint32_t h = fork_h; h < have; h++)
-        stored[h - fork_h] = ch_store_block(s, h)->bits;
-    /* the shortest prefix of the branch that passes them (work only grows) */
-    uint32_t n_branch = chain->n > fork_h ? (uint32_t)chain->n - fork_h : 0, lo = 0, hi = n_branch;
-    if (ch_btc_work_cmp(chain->bits + fork_h, n_branch, stored, have - fork_h) <= 0) {
-        free(stored);
-        char where[300] = "";
-        if (n_branch) name_block(d, chain, fork_h, where, sizeof where);
-        if (!n_branch)
-            return ch_err(err,
-                          "the blk files' best chain ends at height %zu but the store holds "
-                          "blocks up to %u: the files lack blocks the store has (not a reorg); "
-                          "the store is unchanged",
-                          chain->n ? chain->n - 1 : 0, have - 1);
-        return ch_err(err,
-                      "%s: the blk files' branch from height %u carries no more work than the "
-                      "%u blocks the store holds from there (not a reorg: lost or damaged "
-                      "blocks?); the store is unchanged",
-                      where, fork_h, have - fork_h);
-    }
-    while (lo + 1 < hi) { /* smallest count whose work exceeds the stored blocks' */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ch_btc_work_cmp(chain->bits + fork_h, mid, stored, have - fork_h) > 0)
-            hi = mid;
-        else
-            lo = mid;
-    }
-    free(stored);
-    *need = fork_h + hi;
-    return 0;
-}
-
-/* Every block of the branch [from, to) parses, its merkle root and witness
- * commitment hold: checked before the store's blocks are cut, so that a bad
- * file cannot cost committed data. */
-static int check_branch(ch_blkdir *d, const ch_blk_chain *chain, uint32_t from, uint32_t to,
-                        ch_error *err) {
-    ch_btc_parser *p = ch_btc_parser_new();
-    uint8_t *buf = NULL;
-    size_t cap = 0;
-    int rc = p ? 0 : ch_err(err, "out of memory");
-    for (uint32_t h = from; h < to && rc == 0; h++) {
-        const ch_blk_pos *pos = &chain->pos[h];
-        ch_btc_block b;
-        if (ch_blkdir_read(d, pos, &buf, &cap, err) != 0 ||
-            ch_btc_parse_block(p, buf, pos->size, &b, err) != 0 ||
-            ch_btc_check_witness_commitment(&b, err) != 0)
-            rc = ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos->file_no),
-                               (unsigned long long)pos->offset, h);
-    }
-    free(buf);
-    ch_btc_parser_free(p);
-    return rc;
-}
-
 static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
                         uint32_t to, const ch_ingest_opts *o, ch_ingest_stats *st, ch_error *err) {
     uint64_t total = 0;
@@ -298,12 +226,12 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
     uint32_t fork_h = 0, need = 0;
     if (find_fork(s, &chain, &fork_h, err) != 0) goto out;
     bool reorg = fork_h < ch_store_next_height(s);
-    if (reorg && check_more_work(s, d, &chain, fork_h, &need, err) != 0) goto out;
+    if (reorg && btc_check_more_work(s, d, &chain, fork_h, &need, err) != 0) goto out;
     uint32_t to = (uint32_t)chain.n;
     if (o->max_blocks && to - fork_h > o->max_blocks) to = fork_h + o->max_blocks;
     if (to < need) to = need; /* a reorg goes at least past the old tip's work */
     if (reorg) {
-        if (check_branch(d, &chain, fork_h, to, err) != 0) goto out;
+        if (btc_check_branch(s, d, &chain, fork_h, to, err) != 0) goto out;
         st->reorg_height = fork_h;
         if (ch_store_truncate(s, fork_h, err) != 0) goto out;
     }

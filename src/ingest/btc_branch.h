@@ -1,0 +1,27 @@
+/* Checking a Bitcoin branch before it replaces stored blocks (a reorg):
+ * what can be known before the cut is known before it, so that a bad file
+ * costs no committed data. */
+#ifndef COINHOUND_INGEST_BTC_BRANCH_H
+#define COINHOUND_INGEST_BTC_BRANCH_H
+
+#include "coinhound/btc.h"
+#include "coinhound/store.h"
+
+/* The best chain's branch from fork_h replaces the store's blocks [fork_h,
+ * tip] only when it carries more work than they do: a file that lost or
+ * damaged blocks the store holds is refused (err names the block, file and
+ * offset). *need gets the first height by which the branch has passed the
+ * stored blocks' work (the reorg must reach it). 0 or -1. */
+int btc_check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t fork_h,
+                        uint32_t *need, ch_error *err);
+
+/* Every block of the branch [from, to) parses, with its merkle root and
+ * witness commitment, and every input spends an output that exists below
+ * the fork or earlier in the branch and that nothing below the fork or
+ * earlier in the branch spends: the store's own rules for an input, checked
+ * against the state the cut will leave. 0, or -1 naming the block, file,
+ * offset and transaction. */
+int btc_check_branch(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
+                     uint32_t to, ch_error *err);
+
+#endif
