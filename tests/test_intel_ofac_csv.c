@@ -431,6 +431,39 @@ static void test_cli_summary_counts_cut(void **state) {
     free(dir);
 }
 
+/* OFAC's sdn_comments.csv does not double the quotes inside its text
+ * (a.k.a. "nickname"): it is read all the same, and joined mid-address. */
+static void test_comments_with_undoubled_quotes(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/sdn.csv", dir);
+    FILE *f = fopen(path, "wb");
+    row(f, "28264", "EXAMPLE, Person", "\"individual\"", "CYBER2] [DPRK3",
+        "Gender Male; Digital Currency Address - XBT 12jVCWW1ZhTL");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sdn_comments.csv", dir);
+    f = fopen(path, "wb");
+    fputs("28264,\"A5yVnroEJswqKwsfiZKsax; a.k.a. \"blackjack1987\"; Linked To: LAZARUS "
+          "GROUP.\"\r\n\x1a",
+          f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sdn.csv", dir);
+    ch_intel *db = open_store(dir);
+    warnings w = {0};
+    ch_import_stats st;
+    ch_error err;
+    const char *paths[] = {path};
+    if (import_paths(db, paths, 1, &w, &st, &err) < 0) fail_msg("%s", err.msg);
+    assert_int_equal(st.cut, 0);
+    assert_int_equal(st.addresses, 1);
+    found fd = ofac_of(db, XBT[0]);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.a.entity, "Person EXAMPLE");
+    ch_intel_close(db);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* An address prefix with nothing after it in the middle of a remark is no
  * cut: it is rejected (counted, warned), the rest kept. */
 static void test_prefix_without_address_mid_remark(void **state) {
@@ -467,6 +500,7 @@ int main(void) {
         cmocka_unit_test(test_comments_named_or_in_a_folder),
         cmocka_unit_test(test_cli_summary_counts_cut),
         cmocka_unit_test(test_prefix_without_address_mid_remark),
+        cmocka_unit_test(test_comments_with_undoubled_quotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,7 +69,11 @@
  *   160    8     attribution sets
  *   168    8+8   sets:         offset, size
  *   184    8+8   set index:    offset, size
- *   200    56    zero (reserved)
+ *   200    8     flags: bit 0 = some key is a lower-case string that is no
+ *                valid address (a Base58 address a source listed with its
+ *                letter case lost): a lookup of an address with upper-case
+ *                letters then also asks its lower-cased form
+ *   208    48    zero (reserved)
  *
  *   The body, in this order: buckets, sets, set index, attributions,
  *   records, strings (what a lookup reads first, what only export reads

@@ -78,59 +78,86 @@ static ofac_comment *comment_of(ch_imp *im, const char *ent_num) {
     return NULL;
 }
 
-/* Rows: ent_num, the continuation (a long one may take several rows: they
- * are joined in order). Fields past the second are part of the text (a
- * remark holds commas; OFAC quotes it, but be lenient about that). */
+/* Append text to an entry's continuation (a long one may take several
+ * rows: they are joined in order). */
+static int add_comment(ch_imp *im, const char *num, const char *text, size_t len, ch_error *err) {
+    ofac_comment *c = comment_of(im, num);
+    if (!c) {
+        if (im->ncomments == im->capcomments) {
+            size_t cap = im->capcomments ? im->capcomments * 2 : 64;
+            ofac_comment *nv = realloc(im->comments, cap * sizeof *nv);
+            if (!nv) return ch_err(err, "out of memory");
+            im->comments = nv;
+            im->capcomments = cap;
+        }
+        c = &im->comments[im->ncomments++];
+        intel_copy(c->ent_num, sizeof c->ent_num, num);
+        c->text = NULL;
+    }
+    size_t have = c->text ? strlen(c->text) : 0;
+    char *t = realloc(c->text, have + len + 1);
+    if (!t) return ch_err(err, "out of memory");
+    memcpy(t + have, text, len);
+    t[have + len] = '\0';
+    c->text = t;
+    return 0;
+}
+
+/* sdn_comments.csv: one line per row, `ent_num,"the rest of the remark"`.
+ * Read line by line rather than as strict CSV: the continuation is one
+ * field, and OFAC's text may hold quotes it does not double (a.k.a.
+ * "nickname"), which a strict reader would refuse. The field's enclosing
+ * quotes are taken off and doubled quotes read as one. A line that does not
+ * start with an ent_num is an error naming it. */
 int import_ofac_comments(ch_imp *im, FILE *f, const char *name, ch_error *err) {
-    csv_reader r;
-    csv_init(&r, f, name);
-    int rc;
-    while ((rc = csv_next(&r, err)) == 1) {
-        char num[24];
-        trimmed(num, sizeof num, r.field[0]);
-        const char *s = num;
-        while (*s == 0x1a)
-            s++;
-        if (r.nfields == 1 && !*s) continue; /* blank line, DOS end-of-file byte */
-        size_t nd = strspn(num, "0123456789");
-        if (!num[0] || num[nd] || r.nfields < 2) {
-            rc = ch_err(err, "%s: line %ld: not an sdn_comments.csv row (ent_num, remarks)", name,
-                        r.rec_line);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long ln = 0;
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        ln++;
+        if (memchr(line, '\0', (size_t)n)) {
+            rc = ch_err(err, "%s: line %ld: NUL byte (not a text file)", name, ln);
             break;
         }
-        size_t add = 0;
-        for (int i = 1; i < r.nfields; i++)
-            add += strlen(r.field[i]) + 1;
-        ofac_comment *c = comment_of(im, num);
-        if (!c) {
-            if (im->ncomments == im->capcomments) {
-                size_t cap = im->capcomments ? im->capcomments * 2 : 64;
-                ofac_comment *nv = realloc(im->comments, cap * sizeof *nv);
-                if (!nv) {
-                    rc = ch_err(err, "out of memory");
-                    break;
-                }
-                im->comments = nv;
-                im->capcomments = cap;
-            }
-            c = &im->comments[im->ncomments++];
-            intel_copy(c->ent_num, sizeof c->ent_num, num);
-            c->text = NULL;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == 0x1a ||
+                     line[n - 1] == ' '))
+            line[--n] = '\0';
+        const char *p = line;
+        while (*p == ' ' || *p == 0x1a)
+            p++;
+        if (!*p) continue; /* blank line, DOS end-of-file byte */
+        char num[24];
+        size_t nd = strspn(p, "0123456789");
+        if (!nd || nd >= sizeof num || p[nd] != ',') {
+            rc = ch_err(err, "%s: line %ld: not an sdn_comments.csv row (ent_num,\"remarks\")",
+                        name, ln);
+            break;
         }
-        size_t have = c->text ? strlen(c->text) : 0;
-        char *t = realloc(c->text, have + add + 1);
-        if (!t) {
+        memcpy(num, p, nd);
+        num[nd] = '\0';
+        const char *t = p + nd + 1;
+        size_t tl = strlen(t);
+        if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
+            t++;
+            tl -= 2;
+        }
+        char *text = malloc(tl + 1);
+        if (!text) {
             rc = ch_err(err, "out of memory");
             break;
         }
-        c->text = t;
-        t[have] = '\0';
-        for (int i = 1; i < r.nfields; i++) {
-            if (i > 1) strcat(t, ",");
-            strcat(t, r.field[i]);
+        size_t w = 0;
+        for (size_t i = 0; i < tl; i++) {
+            text[w++] = t[i];
+            if (t[i] == '"' && i + 1 < tl && t[i + 1] == '"') i++;
         }
+        rc = add_comment(im, num, text, w, err);
+        free(text);
     }
-    csv_free(&r);
+    free(line);
+    if (rc == 0 && ferror(f)) rc = ch_err(err, "%s: read error", name);
     if (rc < 0) return -1;
     intel_copy(im->comments_file, sizeof im->comments_file, name);
     return 0;

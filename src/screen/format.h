@@ -54,7 +54,10 @@ enum {
     H_SETS_SIZE = 176,
     H_SETIDX_OFF = 184,
     H_SETIDX_SIZE = 192,
+    H_FLAGS = 200,
 };
+/* Header flags (u64 at H_FLAGS; files without it read 0). */
+#define SCR_FLAG_FOLDED_KEYS 1 /* some key is a lower-case string that is no valid address */
 
 /* Attribution record: string fields in this order, then confidence, flags. */
 enum {

@@ -25,6 +25,7 @@ struct ch_screen_set {
     size_t region_len;
     uint64_t addresses, n_attrs, n_buckets, seed, created;
     uint64_t n_sets, n_setidx, in_home;
+    uint64_t flags; /* SCR_FLAG_* */
     const uint8_t *buckets, *records, *attrs, *sets, *setidx;
     const char *strings;
     uint64_t records_size, strings_size;
@@ -313,6 +314,7 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
     s->n_buckets = scr_le64(h + H_BUCKETS);
     s->seed = scr_le64(h + H_SEED);
     s->created = scr_le64(h + H_CREATED);
+    s->flags = scr_le64(h + H_FLAGS);
     uint64_t bo = scr_le64(h + H_BUCKETS_OFF), bs = scr_le64(h + H_BUCKETS_SIZE);
     uint64_t ro = scr_le64(h + H_RECORDS_OFF), rs = scr_le64(h + H_RECORDS_SIZE);
     uint64_t ao = scr_le64(h + H_ATTRS_OFF), as = scr_le64(h + H_ATTRS_SIZE);
@@ -503,6 +505,7 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
                                    &out->attr_index))
         out->status = CH_SCREEN_LISTED;
     /* A Base58 address a source listed lower-cased (its case lost) */
+    if (!(set->flags & SCR_FLAG_FOLDED_KEYS)) return;
     char lower[CH_ADDR_STR_MAX];
     bool upper = false;
     size_t n = 0;

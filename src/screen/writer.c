@@ -50,6 +50,7 @@ struct ch_screen_writer {
     uint64_t *pairs; /* address << 32 | attribution */
     size_t n_pairs, pairs_cap;
     bool oom;
+    bool folded_keys;           /* SCR_FLAG_FOLDED_KEYS */
     unsigned test_collide_bits; /* scr_writer_test_collide_bits */
 };
 
@@ -248,6 +249,17 @@ int ch_screen_set_writer_add_key(ch_screen_writer *w, const char *key, const ch_
         return ch_err(err, "out of memory (or more than 4G entries) building the screening set");
     }
     w->pairs[w->n_pairs++] = (uint64_t)ki << 32 | ai;
+    /* A lower-case key that is no valid address may be a Base58 address a
+     * source listed with its letter case lost: readers then also look up
+     * the lower-cased form of what they are asked (a set without such keys
+     * spares them that second lookup). */
+    if (!w->folded_keys) {
+        bool upper = false;
+        for (size_t i = 0; i < n && !upper; i++)
+            upper = key[i] >= 'A' && key[i] <= 'Z';
+        ch_chainaddr c;
+        if (!upper && ch_chainaddr_parse(key, CH_FAM_UNKNOWN, &c, NULL) != 0) w->folded_keys = true;
+    }
     return 0;
 }
 
@@ -542,6 +554,7 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     scr_put64(header + H_SETS_OFF, seto);
     scr_put64(header + H_SETS_SIZE, sets);
     scr_put64(header + H_SETIDX_OFF, xo);
+    scr_put64(header + H_FLAGS, w->folded_keys ? SCR_FLAG_FOLDED_KEYS : 0);
     scr_put64(header + H_SETIDX_SIZE, xs);
     if (fflush(o.f) != 0 || fseek(o.f, 0, SEEK_SET) != 0 ||
         fwrite(header, 1, sizeof header, o.f) != sizeof header || fflush(o.f) != 0 ||
