@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coinhound/address.h"
 #include "coinhound/gen.h"
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
@@ -211,9 +212,70 @@ static void reader_main(const char *db, const char *stop, bool refresh, unsigned
     _exit(0);
 }
 
-/* Readers in loops (fresh opens, and long-lived ones that refresh) while
- * the writer cuts 1,200 blocks and appends the rival branch, committing
- * often: no reader takes a signal or sees its state change. */
+/* Run the CLI (output dropped); its wait status. */
+static int run_cli(char *const argv[]) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *null = freopen("/dev/null", "w", stdout);
+        null = freopen("/dev/null", "w", stderr);
+        (void)null;
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+/* The CLI's address and trace queries in a loop until `stop` exists, on an
+ * address of the common chain and one of the cut part: exit 0 when every
+ * run answered (0, or 1 for "never appears"), 4 on a signal, 5 on an error. */
+static void cli_reader_main(const char *db, const char *stop, const char *low, const char *high) {
+    char bin[1024];
+    snprintf(bin, sizeof bin, "%s", tu_bin("coinhound"));
+    const char *addrs[2] = {low, high};
+    for (long round = 0; access(stop, F_OK) != 0; round++) {
+        const char *a = addrs[round % 2];
+        char *q1[] = {bin, "address", (char *)a, "--db", (char *)db, "--limit", "20", NULL};
+        char *q2[] = {bin, "trace", "--db", (char *)db, "--from", (char *)a, NULL};
+        char **q = (round / 2) % 2 ? q2 : q1;
+        int st = run_cli(q);
+        if (WIFSIGNALED(st)) {
+            fprintf(stderr, "cli reader: %s %s died of signal %d\n", q[1], a, WTERMSIG(st));
+            _exit(4);
+        }
+        if (WEXITSTATUS(st) > 1) {
+            fprintf(stderr, "cli reader: %s %s exited %d\n", q[1], a, WEXITSTATUS(st));
+            _exit(5);
+        }
+    }
+    _exit(0);
+}
+
+/* The text of the first address paid at or after output `from`. */
+static void some_addr(const char *db, uint64_t from, char out[CH_ADDR_STR_MAX]) {
+    ch_store *s;
+    ch_error err;
+    assert_int_equal(ch_store_open(db, "btc", CH_STORE_READ, &s, &err), 0);
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    for (uint64_t o = from; o < c.outputs; o++) {
+        const ch_out_rec *r = ch_store_output(s, o);
+        ch_addr a;
+        if (!r->addr) continue;
+        ch_store_addr_of(s, r->addr, &a);
+        if (ch_addr_to_string(&a, CH_NET_MAINNET, out) == 0) {
+            ch_store_close(s);
+            return;
+        }
+    }
+    fail_msg("no address at or after output %llu", (unsigned long long)from);
+}
+
+/* Readers in loops (fresh opens, long-lived ones that refresh, and the
+ * CLI's address and trace queries) while the writer cuts 1,200 blocks and
+ * appends the rival branch, committing often: no reader takes a signal or
+ * sees its state change. */
 static void test_readers_during_long_reorg_take_no_signal(void **state) {
     (void)state;
     chains c;
@@ -221,11 +283,17 @@ static void test_readers_during_long_reorg_take_no_signal(void **state) {
     must_ingest(c.first, c.db, 0, NULL);
     char stop[1200];
     snprintf(stop, sizeof stop, "%s/stop", c.dir);
-    enum { READERS = 4 };
+    char low[CH_ADDR_STR_MAX], high[CH_ADDR_STR_MAX];
+    ch_store_counts before;
+    tu_store_counts(c.db, "btc", &before);
+    some_addr(c.db, 0, low);
+    some_addr(c.db, before.outputs - before.outputs / 8, high);
+    enum { READERS = 5 };
     pid_t pid[READERS];
     for (int i = 0; i < READERS; i++) {
         pid[i] = fork();
         assert_true(pid[i] >= 0);
+        if (pid[i] == 0 && i == READERS - 1) cli_reader_main(c.db, stop, low, high);
         if (pid[i] == 0) reader_main(c.db, stop, i % 2 == 1, 1234u + (unsigned)i);
     }
     usleep(100 * 1000);
