@@ -4,7 +4,8 @@
  * the chain itself proves) edited so that they no longer do; the retarget
  * rules against hand-worked targets (a period of exactly two weeks keeps
  * 0x1d00ffff, one week halves the target to 0x1c7fff80, a slow period is
- * held to the limit). Branches: generated regtest chains, re-headered and
+ * held to the limit; a time equal to the median of the 11 before it is
+ * refused, one second later passes). Branches: generated regtest chains, re-headered and
  * mined again to make a rival branch with the same transactions. */
 #include "support/testutil.h"
 #include "support/blkedit.h"
@@ -202,7 +203,7 @@ static void test_mainnet_retarget_rules(void **state) {
     if (synth_check(d, &s, &err) != 0) fail_msg("%s", err.msg);
     ch_blk_chain_free(&s.c);
     /* one week: the target halves, 0xffff << 208 becomes 0x7fff80 << 200 */
-    synth_init(&s, 4033, 0x1d00ffff, 600);
+    synth_init(&s, 4033, 0x1d00ffff, 300);
     s.c.time[2015] = s.c.time[0] + 604800;
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 2016"));
@@ -228,6 +229,15 @@ static void test_mainnet_retarget_rules(void **state) {
     synth_init(&s, 3, 0x207fffff, 600);
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "easier than mainnet allows"));
+    /* a time not past the median of the 11 before it */
+    ch_blk_chain_free(&s.c);
+    synth_init(&s, 20, 0x1d00ffff, 600);
+    s.c.time[15] = s.c.time[9]; /* the median of 4..14 */
+    assert_int_equal(synth_check(d, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "height 15"));
+    assert_non_null(strstr(err.msg, "median time"));
+    s.c.time[15] = s.c.time[9] + 1;
+    if (synth_check(d, &s, &err) != 0) fail_msg("%s", err.msg);
     /* mainnet has no 20-minute rule */
     ch_blk_chain_free(&s.c);
     synth_init(&s, 10, 0x1c7fff80, 600);

@@ -162,7 +162,8 @@ void ch_blk_chain_free(ch_blk_chain *chain);
 
 /* Header rules of the directory's network (by its magic) over heights
  * [0, chain->n): each header's hash meets its own target, the target is
- * within the network's limit, and bits is what the retarget rules give
+ * within the network's limit, its time is past the median of the 11
+ * before it, and bits is what the retarget rules give
  * (mainnet and signet: every 2016 blocks from the timespan, clamped to 4x;
  * testnet3 and testnet4 also allow the minimum difficulty after 20 minutes
  * without a block, testnet4 with BIP94's rules; regtest never retargets).

@@ -82,6 +82,10 @@ void btc_header_work(uint32_t bits, btc_u256 *work);
  * CH_BTC_NET_COUNT before the first record was read. */
 ch_btc_net btc_blkdir_net(const ch_blkdir *d);
 
+/* ch_blk_chain_check for a given network; d (for the file names in
+ * messages) may be NULL. */
+int btc_chain_check(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, ch_error *err);
+
 /* Visit every block record of a blk directory, file by file in number
  * order: fn gets the record's position and its 80 header bytes (already
  * de-obfuscated). Stops at the first error (fn's or the scan's). */

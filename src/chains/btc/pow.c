@@ -63,11 +63,27 @@ static uint32_t expected_bits(const net_rules *r, const ch_blk_chain *c, size_t 
     return retarget(r, c, h);
 }
 
+/* The median time of the 11 blocks before h (fewer near genesis): a
+ * block's time must be past it (Core's "time-too-old"). */
+static uint32_t median_time_past(const ch_blk_chain *c, size_t h) {
+    uint32_t t[11];
+    size_t n = 0;
+    for (size_t k = h; k > 0 && n < 11; k--)
+        t[n++] = c->time[k - 1];
+    for (size_t i = 1; i < n; i++) /* insertion sort of at most 11 */
+        for (size_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            uint32_t x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    return t[n / 2];
+}
+
 static int refuse(const ch_blkdir *d, const ch_blk_chain *c, size_t h, ch_error *err,
                   const char *why) {
     char hex[65];
     ch_hash256_to_hex(&c->hash[h], hex);
-    const char *path = ch_blkdir_path(d, c->pos[h].file_no);
+    const char *path = d ? ch_blkdir_path(d, c->pos[h].file_no) : NULL;
     return ch_err(err, "%s offset %" PRIu64 ": block %s at height %zu: %s", path ? path : "?",
                   c->pos[h].offset, hex, h, why);
 }
@@ -76,6 +92,11 @@ int ch_blk_chain_check(const ch_blkdir *d, const ch_blk_chain *c, ch_error *err)
     ch_btc_net net = btc_blkdir_net(d);
     if (c->n == 0) return 0;
     if (net >= CH_BTC_NET_COUNT) return ch_err(err, "%s: network unknown", btc_blkdir_dir(d));
+    return btc_chain_check(net, c, d, err);
+}
+
+int btc_chain_check(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, ch_error *err) {
+    if (net >= CH_BTC_NET_COUNT) return ch_err(err, "network unknown");
     const net_rules *r = &RULES[net];
     uint32_t limit_bits = btc_bits_from_target(&r->limit), eff = 0;
     char why[160];
@@ -102,6 +123,13 @@ int ch_blk_chain_check(const ch_blkdir *d, const ch_blk_chain *c, ch_error *err)
             if (bits != want) {
                 snprintf(why, sizeof why, "bits 0x%08x, but %s's retarget rules give 0x%08x", bits,
                          r->name, want);
+                return refuse(d, c, h, err, why);
+            }
+            uint32_t mtp = median_time_past(c, h);
+            if (c->time[h] <= mtp) {
+                snprintf(why, sizeof why,
+                         "its time %u is not past the median time %u of the 11 blocks before it",
+                         c->time[h], mtp);
                 return refuse(d, c, h, err, why);
             }
             if (r->bip94 && h % INTERVAL == 0 &&
