@@ -24,6 +24,7 @@
 typedef struct older {
     uint64_t before; /* transaction id of the cut */
     size_t n;        /* readers holding an older one */
+    int pid;         /* one of them, for the message */
 } older;
 
 /* One line of mdb_reader_list: "pid thread txnid", txnid "-" when idle. */
@@ -35,23 +36,35 @@ static int count_line(const char *line, void *ctx) {
     if (sscanf(line, "%d %zx %31s", &pid, &tid, txn) != 3 || txn[0] == '-') return 0;
     char *end;
     unsigned long long id = strtoull(txn, &end, 10);
-    if (*end == 0 && id < o->before) o->n++;
+    if (*end == 0 && id < o->before) {
+        o->n++;
+        o->pid = pid;
+    }
     return 0;
 }
 
 /* Readers holding a state older than transaction `before`. */
-static size_t readers_before(ch_store *s, uint64_t before) {
+static older readers_before(ch_store *s, uint64_t before) {
     int dead;
     mdb_reader_check(s->env, &dead);
-    older o = {before, 0};
+    older o = {before, 0, 0};
     mdb_reader_list(s->env, count_line, &o);
-    return o.n;
+    return o;
 }
 
+/* Polls every 5 ms; after 2 s says once on stderr whom it waits for (a
+ * reader that never closes nor refreshes holds the writer up for good). */
 int ch_store_wait_readers(ch_store *s, uint64_t before) {
     if (before == 0) return 0;
     struct timespec nap = {0, 5 * 1000 * 1000};
-    while (readers_before(s, before) > 0)
+    for (unsigned polls = 0;; polls++) {
+        older o = readers_before(s, before);
+        if (o.n == 0) return 0;
+        if (polls == 400)
+            fprintf(stderr,
+                    "coinhound: %s: waiting for %zu reader(s) of the state before the reorg "
+                    "(pid %d, ...) to close or refresh\n",
+                    s->dir, o.n, o.pid);
         nanosleep(&nap, NULL);
-    return 0;
+    }
 }
