@@ -279,6 +279,42 @@ static void test_testnet_twenty_minute_rule(void **state) {
     rm_free(dir);
 }
 
+/* A period whose last block is at the minimum difficulty: testnet3 bases
+ * the retarget on it (and stays at the limit), testnet4 (BIP94) on the
+ * period's first block; testnet4 also refuses a period's first block more
+ * than 10 minutes before its parent (the timewarp rule). */
+static void test_testnet4_retargets_from_the_first_block(void **state) {
+    (void)state;
+    static const uint8_t TESTNET3[4] = {0x0b, 0x11, 0x09, 0x07};
+    static const uint8_t TESTNET4[4] = {0x1c, 0x16, 0x3f, 0x28};
+    char *dir3, *dir4;
+    ch_blkdir *d3 = net_dir(&dir3, TESTNET3), *d4 = net_dir(&dir4, TESTNET4);
+    ch_error err;
+    synth s;
+    synth_init(&s, 2018, 0x1c7fff80, 599);
+    s.c.time[2015] = s.c.time[0] + 1209600; /* two weeks exactly, 53 min after 2014 */
+    s.c.bits[2015] = 0x1d00ffff;
+    s.c.time[2016] = s.c.time[2015] + 600;
+    s.c.time[2017] = s.c.time[2016] + 600;
+    s.c.bits[2016] = s.c.bits[2017] = 0x1c7fff80;
+    if (synth_check(d4, &s, &err) != 0) fail_msg("testnet4: %s", err.msg);
+    assert_int_equal(synth_check(d3, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "height 2016"));
+    assert_non_null(strstr(err.msg, "give 0x1d00ffff"));
+    /* the timewarp rule */
+    s.c.time[2016] = s.c.time[2015] - 601;
+    assert_int_equal(synth_check(d4, &s, &err), -1);
+    assert_non_null(strstr(err.msg, "timewarp"));
+    s.c.time[2016] = s.c.time[2015] - 600;
+    s.c.time[2017] = s.c.time[2016] + 600;
+    if (synth_check(d4, &s, &err) != 0) fail_msg("testnet4: %s", err.msg);
+    ch_blk_chain_free(&s.c);
+    ch_blkdir_close(d3);
+    ch_blkdir_close(d4);
+    rm_free(dir3);
+    rm_free(dir4);
+}
+
 /* --- generated regtest chains --- */
 
 typedef struct genc {
@@ -555,6 +591,7 @@ int main(void) {
         cmocka_unit_test(test_flipped_merkle_root_refused_store_unchanged),
         cmocka_unit_test(test_mainnet_retarget_rules),
         cmocka_unit_test(test_testnet_twenty_minute_rule),
+        cmocka_unit_test(test_testnet4_retargets_from_the_first_block),
         cmocka_unit_test(test_generated_chain_passes_regtest_rules),
         cmocka_unit_test(test_branch_with_more_work_replaces_tip),
         cmocka_unit_test(test_weaker_branch_or_lost_blocks_are_not_a_reorg),
