@@ -116,6 +116,7 @@ typedef struct ch_cluster_opts {
      * a single output has no change: that guard is ours.) */
     bool change;
     int progress; /* 1 on, 0 off, -1 when stderr is a terminal */
+    bool wait;    /* ch_cluster_build: wait for the store's writer (else fail at once) */
 } ch_cluster_opts;
 
 /* What a build found; also kept in the file's header. */
@@ -172,6 +173,7 @@ typedef struct ch_deposit_opts {
     uint64_t token_max_diff; /* token units; 0: equal amounts only */
     uint32_t max_walk;       /* transfers of D looked back per D -> E; 0: default */
     int progress;            /* 1 on, 0 off, -1 when stderr is a terminal */
+    bool wait;               /* ch_deposit_build: wait for the store's writer (else fail) */
 } ch_deposit_opts;
 
 /* The deposit clustering of an open account store (nothing pending), with

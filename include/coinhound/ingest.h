@@ -17,6 +17,7 @@ typedef struct ch_ingest_opts {
     int progress;          /* 1 on, 0 off, -1 when stderr is a terminal */
     uint64_t commit_bytes; /* commit when this much is pending (0: default 64 MiB) */
     uint32_t max_blocks;   /* stop after this many new blocks (0: all) */
+    bool wait;             /* another writer holds the store: wait for it (else fail) */
 } ch_ingest_opts;
 
 typedef struct ch_ingest_stats {

@@ -48,8 +48,14 @@ typedef struct ch_attribution {
 
 typedef struct ch_intel ch_intel;
 
-/* Open (creating when writable) the attribution store under dbdir/intel. */
+/* Open (creating when writable) the attribution store under dbdir/intel.
+ * A writable open holds dbdir/intel/writer.lock until ch_intel_close (one
+ * writer at a time, see coinhound/lock.h): while another process writes,
+ * it fails naming that process's pid. */
 int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err);
+/* The same writable open; with wait, waits for another writer to end
+ * instead of failing. */
+int ch_intel_open_writer(const char *dbdir, bool wait, ch_intel **out, ch_error *err);
 void ch_intel_close(ch_intel *db);
 
 /* Callback per attribution; return non-zero to stop. */

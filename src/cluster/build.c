@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster_internal.h"
+#include "coinhound/lock.h"
 #include "coinhound/progress.h"
 
 /* ---- per-transaction buffers ---- */
@@ -359,11 +360,17 @@ void cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_clus
 int ch_cluster_build(const char *dbdir, const ch_cluster_opts *o, ch_cluster_meta *meta,
                      double *seconds, ch_error *err) {
     ch_store *s;
-    if (ch_store_open(dbdir, "btc", CH_STORE_READ, &s, err) != 0) return -1;
+    ch_writer_lock *lock;
+    if (cl_build_begin(dbdir, "btc", o && o->wait, &lock, err) != 0) return -1;
+    if (ch_store_open(dbdir, "btc", CH_STORE_READ, &s, err) != 0) {
+        ch_writer_lock_release(lock);
+        return -1;
+    }
     uint32_t *cid;
     int rc = ch_cluster_compute(s, o, &cid, meta, seconds, err);
     if (rc == 0) rc = cl_write_file(dbdir, s, cid, meta, err);
     free(cid);
     ch_store_close(s);
+    ch_writer_lock_release(lock);
     return rc;
 }

@@ -96,6 +96,13 @@ uint64_t cl_checksum(uint64_t h, const void *data, size_t len);
  * sizes and member links, turns slots into address ids) to
  * dbdir/<chain>/clusters.col via a temporary file, fsync and rename
  * (cl_write_file: chain "btc"). */
+struct ch_writer_lock;
+/* Start a build of dbdir/<chain>'s cluster file: take the store's writer
+ * lock (one writer at a time; wait for it or fail naming its holder) and
+ * remove the temporary files a killed build left. *lock is NULL when the
+ * store does not exist (opening it then says so). */
+int cl_build_begin(const char *dbdir, const char *chain, bool wait, struct ch_writer_lock **lock,
+                   ch_error *err);
 int cl_write_file(const char *dbdir, const ch_store *s, const uint32_t *cid,
                   const ch_cluster_meta *meta, ch_error *err);
 int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,

@@ -13,6 +13,7 @@
 
 #include "cluster/cluster_internal.h"
 #include "coinhound/hash.h"
+#include "coinhound/lock.h"
 #include "coinhound/progress.h"
 #include "intel/csvread.h"
 
@@ -335,7 +336,12 @@ int ch_deposit_build(const char *dbdir, const char *chain, const ch_deposit_opts
                      const char *const *csv, size_t n_csv, ch_cluster_meta *meta, size_t *n_exch,
                      double *seconds, ch_error *err) {
     ch_store *s;
-    if (ch_store_open(dbdir, chain, CH_STORE_READ, &s, err) != 0) return -1;
+    ch_writer_lock *lock;
+    if (cl_build_begin(dbdir, chain, o && o->wait, &lock, err) != 0) return -1;
+    if (ch_store_open(dbdir, chain, CH_STORE_READ, &s, err) != 0) {
+        ch_writer_lock_release(lock);
+        return -1;
+    }
     uint32_t *ex = NULL, *ent = NULL, *cid = NULL;
     size_t n = 0;
     int rc = ch_deposit_exchanges(s, dbdir, csv, n_csv, &ex, &ent, &n, err);
@@ -346,5 +352,6 @@ int ch_deposit_build(const char *dbdir, const char *chain, const ch_deposit_opts
     free(ent);
     free(cid);
     ch_store_close(s);
+    ch_writer_lock_release(lock);
     return rc;
 }

@@ -12,6 +12,30 @@
 #include <unistd.h>
 
 #include "cluster/cluster_internal.h"
+#include "coinhound/lock.h"
+#include "util/path.h"
+
+#define CL_TMP_SUFFIX ".tmp"
+
+int cl_build_begin(const char *dbdir, const char *chain, bool wait, ch_writer_lock **lock,
+                   ch_error *err) {
+    *lock = NULL;
+    char dir[4096], tmp[4200];
+    if (ch_path_join(dir, sizeof dir, dbdir, chain) != 0)
+        return ch_err(err, "%.64s...: path too long", dbdir);
+    struct stat st;
+    if (stat(dir, &st) != 0) return 0;
+    if (ch_writer_lock_take(dir, wait, lock, err) != 0) return -1;
+    /* the lock makes any temporary file a dead build's */
+    if (snprintf(tmp, sizeof tmp, "%s/%s" CL_TMP_SUFFIX, dir, CH_CLUSTER_FILE) < (int)sizeof tmp &&
+        unlink(tmp) != 0 && errno != ENOENT) {
+        ch_err(err, "cluster: cannot remove %s: %s", tmp, strerror(errno));
+        ch_writer_lock_release(*lock);
+        *lock = NULL;
+        return -1;
+    }
+    return 0;
+}
 
 uint64_t cl_checksum(uint64_t h, const void *data, size_t len) {
     const uint8_t *p = data;
@@ -124,7 +148,9 @@ int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
 
     char path[4200], tmp[4300], dir[4200];
     path_of(path, sizeof path, dbdir, chain, CH_CLUSTER_FILE);
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    /* one name, not one per process: the writer lock keeps builds apart, and
+     * the next build removes what a killed one left (cl_build_begin) */
+    snprintf(tmp, sizeof tmp, "%s" CL_TMP_SUFFIX, path);
     snprintf(dir, sizeof dir, "%s/%s", dbdir, chain);
     int rc = -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -222,7 +222,8 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
     if (ch_blkdir_best_chain(d, &chain, err) != 0 || ch_blk_chain_check(d, &chain, err) != 0)
         goto out;
     st->stale = chain.n_stale;
-    if (ch_store_open(db_dir, "btc", CH_STORE_WRITE, &s, err) != 0) goto out;
+    if (ch_store_open(db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &s, err) != 0)
+        goto out;
     uint32_t fork_h = 0, need = 0;
     if (find_fork(s, &chain, &fork_h, err) != 0) goto out;
     bool reorg = fork_h < ch_store_next_height(s);

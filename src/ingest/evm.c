@@ -181,11 +181,14 @@ void evm_sink_init(evm_sink *k, const ch_ingest_opts *opts, ch_ingest_stats *st)
     k->t0 = ch_now();
     k->commit_bytes = o->commit_bytes ? o->commit_bytes : (64u << 20);
     k->max_blocks = o->max_blocks;
+    k->wait = o->wait;
     ch_progress_init(&k->prog, stderr, o->progress, 0, 0);
 }
 
 int evm_sink_open(evm_sink *k, const char *db_dir, const char *chain, ch_error *err) {
-    if (ch_store_open(db_dir, chain, CH_STORE_WRITE, &k->s, err) != 0) return -1;
+    if (ch_store_open(db_dir, chain, CH_STORE_WRITE | (k->wait ? CH_STORE_WAIT : 0), &k->s, err) !=
+        0)
+        return -1;
     if (!ch_store_is_account(k->s))
         return ch_err(err, "%s/%s holds a UTXO chain, not an account chain", db_dir, chain);
     return 0;

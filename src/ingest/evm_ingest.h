@@ -11,6 +11,7 @@
 
 typedef struct evm_sink {
     ch_store *s;
+    bool wait; /* for the writer lock */
     ch_ingest_stats *st;
     ch_ingest_stats scratch; /* when the caller wants no stats */
     ch_progress prog;

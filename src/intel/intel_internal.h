@@ -13,11 +13,12 @@
 struct ch_intel {
     MDB_env *env;
     bool writable;
-    MDB_dbi attr;  /* address NUL id8 -> attribution record (see store.c) */
-    MDB_dbi actor; /* canonical name -> actor record */
-    MDB_dbi alias; /* normalised alias -> rank, actor, alias as written */
-    MDB_dbi tech;  /* actor NUL technique id -> technique name */
-    MDB_dbi meta;  /* "list:<source>|<asset>" -> latest list date, "seed" -> version */
+    struct ch_writer_lock *lock; /* writers: dbdir/intel/writer.lock */
+    MDB_dbi attr;                /* address NUL id8 -> attribution record (see store.c) */
+    MDB_dbi actor;               /* canonical name -> actor record */
+    MDB_dbi alias;               /* normalised alias -> rank, actor, alias as written */
+    MDB_dbi tech;                /* actor NUL technique id -> technique name */
+    MDB_dbi meta; /* "list:<source>|<asset>" -> latest list date, "seed" -> version */
 };
 
 /* ---- store.c ---- */

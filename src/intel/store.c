@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "coinhound/hash.h"
+#include "coinhound/lock.h"
 
 #define RECORD_VERSION   2
 #define RECORD_V1_FIELDS 12                /* version 1: no source_id */
@@ -199,7 +200,17 @@ static int open_dbis(ch_intel *db, MDB_txn *txn, unsigned flags, ch_error *err) 
 
 #define SEED_VERSION "1"
 
+static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **out, ch_error *err);
+
 int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err) {
+    return intel_open(dbdir, writable, false, out, err);
+}
+
+int ch_intel_open_writer(const char *dbdir, bool wait, ch_intel **out, ch_error *err) {
+    return intel_open(dbdir, true, wait, out, err);
+}
+
+static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **out, ch_error *err) {
     *out = NULL;
     char dir[4096];
     if (snprintf(dir, sizeof dir, "%s/intel", dbdir) >= (int)sizeof dir)
@@ -214,8 +225,13 @@ int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *er
     ch_intel *db = calloc(1, sizeof *db);
     if (!db) return ch_err(err, "out of memory");
     db->writable = writable;
+    if (writable && ch_writer_lock_take(dir, wait, &db->lock, err) != 0) {
+        free(db);
+        return -1;
+    }
     int rc = mdb_env_create(&db->env);
     if (rc) {
+        ch_writer_lock_release(db->lock);
         free(db);
         return intel_lmdb_err(err, "create environment", rc);
     }
@@ -227,6 +243,7 @@ int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *er
     rc = mdb_env_open(db->env, dir, flags, 0644);
     if (rc) {
         mdb_env_close(db->env);
+        ch_writer_lock_release(db->lock);
         free(db);
         return ch_err(err, "cannot open attribution store %s: %s", dir, mdb_strerror(rc));
     }
@@ -276,6 +293,7 @@ int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *er
 void ch_intel_close(ch_intel *db) {
     if (!db) return;
     mdb_env_close(db->env);
+    ch_writer_lock_release(db->lock);
     free(db);
 }
 
