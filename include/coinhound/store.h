@@ -172,10 +172,17 @@ CH_STATIC_ASSERT(sizeof(ch_etx_rec) == 16, "account tx record is 16 bytes");
 
 typedef struct ch_store ch_store;
 
-enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1 };
+/* CH_STORE_WAIT, or'ed with CH_STORE_WRITE: wait for another writer to end
+ * instead of failing at once. */
+enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1, CH_STORE_WAIT = 2 };
 
 /* Open DIR/<chain>. With CH_STORE_WRITE it is created if missing and a
- * crash's uncommitted tail is cut; only one writer at a time (LMDB's lock).
+ * crash's uncommitted tail is cut; one writer at a time: the writer holds
+ * DIR/<chain>/writer.lock until ch_store_close (see coinhound/lock.h), and a
+ * second one fails naming the holder's pid (or waits, with CH_STORE_WAIT).
+ * Any failure is an error message: a store that cannot be opened, written
+ * or read (permissions, a read-only file system, files that are not a
+ * store's) is never a crash.
  *
  * A store opened for reading holds one committed state, from its open to
  * its close, whatever the writer does meanwhile (appends, commits, a
@@ -196,10 +203,30 @@ bool ch_store_is_account(const ch_store *s);
 /* The block number of height 0 (account chains may start mid-chain). */
 uint64_t ch_store_first_number(const ch_store *s);
 
+/* Reading never crashes on a damaged store: the lengths are checked on
+ * open, and an index read from one file that points past another file's
+ * end (or a link that does not go back) gives an empty record or the end
+ * of a chain instead, and marks the store damaged. A caller that read
+ * anything asks here before trusting its answer: 0 when no damage was
+ * seen, else -1 with the first damage (file and record) in err. */
+int ch_store_damage(const ch_store *s, ch_error *err);
+
 typedef struct ch_store_counts {
     uint64_t blocks, txs, inputs, outputs, addresses;
     uint64_t transfers; /* account chains */
 } ch_store_counts;
+
+/* Check the store DIR/<chain> end to end (coinhound check): the committed
+ * lengths against the files; blocks, txs, inputs, outputs, transfers and
+ * their links each against the files they point into; the block, txid and
+ * address indexes against the columns (every record found under its own
+ * number). Each problem found (the first 20) goes to fn (may be NULL).
+ * 0 sound; 1 damaged, err naming the first problem; -1 not checked (no
+ * store there). counts (may be NULL) gets the store's counts when it opens.
+ * Reads every record: minutes on a mainnet store. */
+typedef void (*ch_verify_fn)(const char *problem, void *ctx);
+int ch_store_verify(const char *dir, const char *chain, ch_verify_fn fn, void *ctx,
+                    ch_store_counts *counts, ch_error *err);
 
 void ch_store_get_counts(const ch_store *s, ch_store_counts *c);
 /* Total bytes of the store's files (columns and LMDB), for reports. */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "coinhound/address.h"
+#include "util/numparse.h"
 
 const char *cli_db_dir(const char *cmd, const char *opt) {
     if (opt && *opt) return opt;
@@ -50,6 +51,57 @@ const char *cli_time(uint32_t t, char buf[32]) {
     gmtime_r(&tt, &tm);
     strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
+}
+
+int cli_store_close(const char *cmd, ch_store *s, int rc) {
+    ch_error err;
+    if (s && ch_store_damage(s, &err) != 0) {
+        fflush(stdout);
+        rc = cli_fail(cmd, &err);
+    }
+    ch_store_close(s);
+    return rc;
+}
+
+int cli_opt_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
+                uint64_t *out) {
+    if (ch_parse_uint(text, min, max, false, out) == 0) return 0;
+    cli_failf(cmd, "%s wants a whole number from %" PRIu64 " to %" PRIu64 ", not '%s'", opt, min,
+              max, text);
+    return -1;
+}
+
+int cli_opt_u32(const char *cmd, const char *opt, const char *text, uint32_t min, uint32_t max,
+                uint32_t *out) {
+    uint64_t v;
+    if (cli_opt_u64(cmd, opt, text, min, max, &v) != 0) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_opt_block(const char *cmd, const char *opt, const char *text, uint64_t *out) {
+    if (ch_parse_uint(text, 0, UINT64_MAX, true, out) == 0) return 0;
+    cli_failf(cmd, "%s wants a block number (decimal or 0x hex), not '%s'", opt, text);
+    return -1;
+}
+
+int cli_opt_time(const char *cmd, const char *opt, const char *text, bool end_of_day,
+                 uint32_t *out) {
+    if (ch_parse_time(text, end_of_day, out) == 0) return 0;
+    cli_failf(cmd, "%s wants unix seconds or a date YYYY-MM-DD (UTC), not '%s'", opt, text);
+    return -1;
+}
+
+int cli_opt_range(const char *cmd, uint32_t since, uint32_t until) {
+    if (!since || !until || until >= since) return 0;
+    cli_failf(cmd, "--until is before --since: an empty range");
+    return -1;
+}
+
+int cli_opt_chain(const char *cmd, const char *text) {
+    if (ch_store_name_ok(text)) return 0;
+    cli_failf(cmd, "--chain wants a chain name (letters, digits and '-'), not '%s'", text);
+    return -1;
 }
 
 bool cli_is_help(const char *s) {

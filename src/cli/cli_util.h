@@ -23,4 +23,25 @@ const char *cli_time(uint32_t t, char buf[32]);
 /* True when the string is "-h" or "--help". */
 bool cli_is_help(const char *s);
 
+/* Close a store read by a command and give its exit code: rc, or 2 after
+ * saying so when the reads met damage (ch_store_damage): an answer read
+ * from a damaged store is not trusted. s may be NULL. */
+int cli_store_close(const char *cmd, ch_store *s, int rc);
+
+/* Checked option values (util/numparse.h): 0 and *out set, or -1 after
+ * printing "coinhound CMD: OPT wants ..., not 'TEXT'" (the caller exits 2). */
+int cli_opt_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
+                uint64_t *out);
+int cli_opt_u32(const char *cmd, const char *opt, const char *text, uint32_t min, uint32_t max,
+                uint32_t *out);
+/* A block number: decimal or 0x hex. */
+int cli_opt_block(const char *cmd, const char *opt, const char *text, uint64_t *out);
+/* Unix seconds or YYYY-MM-DD (UTC; end_of_day for --until). */
+int cli_opt_time(const char *cmd, const char *opt, const char *text, bool end_of_day,
+                 uint32_t *out);
+/* --since and --until together: until must not be before since (0: unset). */
+int cli_opt_range(const char *cmd, uint32_t since, uint32_t until);
+/* A --chain value: a store name, never a path. */
+int cli_opt_chain(const char *cmd, const char *text);
+
 #endif

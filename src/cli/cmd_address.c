@@ -72,15 +72,16 @@ int cmd_address(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
-        else if (c == 'c')
+        else if (c == 'c') {
+            if (cli_opt_chain("address", optarg)) return 2;
             chain = optarg;
-        else if (c == 'k' && n_tokens < 8)
+        } else if (c == 'k' && n_tokens < 8)
             tokens[n_tokens++] = optarg;
         else if (c == 'j')
             json = true;
-        else if (c == 'l')
-            limit = strtoull(optarg, NULL, 10);
-        else {
+        else if (c == 'l') {
+            if (cli_opt_u64("address", "--limit", optarg, 0, UINT64_MAX, &limit)) return 2;
+        } else {
             usage(c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
         }
@@ -100,8 +101,7 @@ int cmd_address(int argc, char **argv) {
                       ? cli_fail("address", &err)
                       : cli_account_address(es, arg, json, limit);
         cli_account_tokens_free();
-        ch_store_close(es);
-        return erc;
+        return cli_store_close("address", es, erc);
     }
     ch_addr a;
     if (ch_addr_from_string(arg, &a, NULL, &err) != 0)
@@ -230,6 +230,5 @@ int cmd_address(int argc, char **argv) {
         if (shown < h.n) printf("  ... %zu more (--limit 0 shows all)\n", h.n - shown);
     }
     free(h.v);
-    ch_store_close(s);
-    return 0;
+    return cli_store_close("address", s, 0);
 }

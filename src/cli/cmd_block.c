@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli_util.h"
+#include "util/numparse.h"
 #include "cli/commands.h"
 #include "cli/store_json.h"
 
@@ -132,7 +133,8 @@ int cmd_block(int argc, char **argv) {
     uint32_t height = 0;
     int rc;
     if (is_height) {
-        unsigned long h = strtoul(arg, NULL, 10);
+        uint64_t h = UINT64_MAX;
+        (void)ch_parse_uint(arg, 0, UINT32_MAX, false, &h); /* too large: not in the store */
         rc = h < ch_store_next_height(s) ? 1 : 0;
         height = (uint32_t)h;
     } else {
@@ -144,6 +146,5 @@ int cmd_block(int argc, char **argv) {
         fprintf(stderr, "coinhound block: %s is not in the store\n", arg);
     else
         cli_fail("block", &err);
-    ch_store_close(s);
-    return rc == 1 ? 0 : rc == 0 ? 1 : 2;
+    return cli_store_close("block", s, rc == 1 ? 0 : rc == 0 ? 1 : 2);
 }

@@ -36,7 +36,8 @@ static void usage(FILE *f) {
         "0.01 ETH (tokens: the same amount), makes U a customer; the customers of one\n"
         "D are one entity. Exchanges come from DIR/intel (category exchange) and the\n"
         "--labels CSV files (header naming address and category). The result goes to\n"
-        "DIR/<chain>/clusters.col.\n\n"
+        "DIR/<chain>/clusters.col. One build or ingest writes a store at a time: while\n"
+        "another runs, 'build' fails naming it, or waits for it with --wait.\n\n"
         "'cluster ADDR' shows the address's cluster: its id (the smallest address id\n"
         "in it), its size, the labels of its members (from DIR/intel when present,\n"
         "and from --labels CSV files with header address,category,entity) and its\n"
@@ -138,8 +139,8 @@ static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, 
 }
 
 /* ---- cluster build ---- */
-static int run_build(const char *db, bool change, bool progress) {
-    ch_cluster_opts o = {.change = change, .progress = progress ? 1 : -1};
+static int run_build(const char *db, bool change, bool progress, bool wait) {
+    ch_cluster_opts o = {.change = change, .progress = progress ? 1 : -1, .wait = wait};
     ch_cluster_meta m;
     double secs;
     ch_error err;
@@ -168,8 +169,8 @@ static int run_build(const char *db, bool change, bool progress) {
 
 /* ---- cluster build --chain eth ---- */
 static int run_build_deposit(const char *db, const char *chain, uint32_t window, char **csv,
-                             int n_csv, bool progress) {
-    ch_deposit_opts o = {.window = window, .progress = progress ? 1 : -1};
+                             int n_csv, bool progress, bool wait) {
+    ch_deposit_opts o = {.window = window, .progress = progress ? 1 : -1, .wait = wait};
     ch_cluster_meta m;
     size_t n_ex = 0;
     double secs = 0;
@@ -338,20 +339,24 @@ done:
     free(lb.v);
     if (intel) ch_intel_close(intel);
     ch_clusters_close(c);
-    ch_store_close(s);
-    return rc;
+    return cli_store_close("cluster", s, rc);
 }
 
 int cmd_cluster(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},     {"change", no_argument, 0, 'c'},
-        {"progress", no_argument, 0, 'p'},     {"json", no_argument, 0, 'j'},
-        {"labels", required_argument, 0, 'L'}, {"limit", required_argument, 0, 'l'},
-        {"chain", required_argument, 0, 'C'},  {"window", required_argument, 0, 'w'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"change", no_argument, 0, 'c'},
+                                         {"progress", no_argument, 0, 'p'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"labels", required_argument, 0, 'L'},
+                                         {"limit", required_argument, 0, 'l'},
+                                         {"chain", required_argument, 0, 'C'},
+                                         {"window", required_argument, 0, 'w'},
+                                         {"wait", no_argument, 0, 'W'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *db = NULL, *chain = "btc";
     uint32_t window = 0;
-    bool change = false, progress = false, json = false;
+    bool change = false, progress = false, json = false, wait = false;
     uint64_t limit = 100;
     char *csv[32];
     int n_csv = 0, c;
@@ -365,12 +370,15 @@ int cmd_cluster(int argc, char **argv) {
             progress = true;
         else if (c == 'j')
             json = true;
-        else if (c == 'l')
-            limit = strtoull(optarg, NULL, 10);
-        else if (c == 'C')
+        else if (c == 'l') {
+            if (cli_opt_u64("cluster", "--limit", optarg, 0, UINT64_MAX, &limit)) return 2;
+        } else if (c == 'C') {
+            if (cli_opt_chain("cluster", optarg)) return 2;
             chain = optarg;
-        else if (c == 'w')
-            window = (uint32_t)strtoul(optarg, NULL, 10);
+        } else if (c == 'w') {
+            if (cli_opt_u32("cluster", "--window", optarg, 1, UINT32_MAX, &window)) return 2;
+        } else if (c == 'W')
+            wait = true;
         else if (c == 'L' && n_csv < (int)(sizeof csv / sizeof csv[0]))
             csv[n_csv++] = optarg;
         else {
@@ -385,7 +393,7 @@ int cmd_cluster(int argc, char **argv) {
     if (!(db = cli_db_dir("cluster", db))) return 2;
     bool account = strcmp(chain, "btc") != 0;
     if (!strcmp(argv[optind], "build"))
-        return account ? run_build_deposit(db, chain, window, csv, n_csv, progress)
-                       : run_build(db, change, progress);
+        return account ? run_build_deposit(db, chain, window, csv, n_csv, progress, wait)
+                       : run_build(db, change, progress, wait);
     return run_query(db, chain, argv[optind], json, limit, csv, n_csv);
 }

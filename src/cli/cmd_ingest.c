@@ -37,6 +37,8 @@ static void usage(FILE *f) {
            "  --progress         show progress even when stderr is not a terminal\n"
            "  --no-progress      never show progress\n"
            "  --json             print the summary as JSON\n"
+           "  --wait             when another process writes the store, wait for it\n"
+           "                     (default: fail at once, naming it)\n"
            "  --chain NAME       (eth) the store's name under DIR (default eth)\n"
            "  --from-block N     (eth URL) first block to fetch\n"
            "  --to-block N       (eth URL) last block to fetch (default: the node's latest)\n"
@@ -62,6 +64,7 @@ int cmd_ingest(int argc, char **argv) {
                                          {"traces", no_argument, 0, 'R'},
                                          {"no-progress", no_argument, 0, 'q'},
                                          {"json", no_argument, 0, 'j'},
+                                         {"wait", no_argument, 0, 'W'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *chain = "eth";
@@ -76,14 +79,22 @@ int cmd_ingest(int argc, char **argv) {
             db = optarg;
             break;
         case 'm':
-            o.max_blocks = (uint32_t)strtoul(optarg, NULL, 10);
+            if (cli_opt_u32("ingest", "--max-blocks", optarg, 1, UINT32_MAX, &o.max_blocks))
+                return 2;
             break;
         case 'c':
-            o.commit_bytes = strtoull(optarg, NULL, 10) << 20;
+            if (cli_opt_u64("ingest", "--commit-mb", optarg, 1, 1u << 20, &o.commit_bytes))
+                return 2;
+            o.commit_bytes <<= 20;
             break;
-        case 'b':
-            o.commit_bytes = strtoull(optarg, NULL, 10);
-            break; /* for crash tests */
+        case 'b': /* for crash tests */
+            if (cli_opt_u64("ingest", "--commit-bytes", optarg, 1, UINT64_MAX >> 1,
+                            &o.commit_bytes))
+                return 2;
+            break;
+        case 'W':
+            o.wait = true;
+            break;
         case 'p':
             o.progress = 1;
             break;
@@ -94,18 +105,19 @@ int cmd_ingest(int argc, char **argv) {
             json = true;
             break;
         case 'C':
+            if (cli_opt_chain("ingest", optarg)) return 2;
             chain = optarg;
             break;
         case 'F':
-            node.from_block = strtoull(optarg, NULL, 0);
+            if (cli_opt_block("ingest", "--from-block", optarg, &node.from_block)) return 2;
             node.has_from = true;
             break;
         case 'T':
-            node.to_block = strtoull(optarg, NULL, 0);
+            if (cli_opt_block("ingest", "--to-block", optarg, &node.to_block)) return 2;
             node.has_to = true;
             break;
         case 'B':
-            node.batch = (unsigned)strtoul(optarg, NULL, 10);
+            if (cli_opt_u32("ingest", "--batch", optarg, 1, 10000, &node.batch)) return 2;
             break;
         case 'R':
             node.traces = true;
@@ -122,6 +134,8 @@ int cmd_ingest(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (node.has_from && node.has_to && node.to_block < node.from_block)
+        return cli_failf("ingest", "--to-block is before --from-block: an empty range");
     const char *family = argv[optind], *src = argv[optind + 1];
     if (strcmp(family, "btc") != 0 && strcmp(family, "eth") != 0)
         return cli_failf("ingest", "'%s' is not a chain family this command reads (btc or eth)",

@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
+#include "coinhound/lock.h"
 #include "coinhound/screen.h"
+#include "util/numparse.h"
 
 static const char USAGE[] =
     "usage: coinhound intel <subcommand> [options] --db DIR\n"
@@ -71,6 +74,7 @@ static const char USAGE_IMPORT[] =
     "              what a CSV without a category column lists (such a CSV is refused\n"
     "              without all three); in other CSVs, the value for rows that leave it empty\n"
     "--quiet       do not print warnings (rejected rows, cut addresses, skipped files)\n"
+    "--wait        when another process writes the store, wait for it (default: fail at once)\n"
     "\n"
     "sdn.csv: OFAC cuts remarks at 1,000 characters, so the last address of a long remark\n"
     "can be a fragment. Such a fragment is skipped with a warning naming the line and the\n"
@@ -85,7 +89,7 @@ static const char USAGE_IMPORT[] =
     "      --source 'analyst list 2026-11' --db db\n";
 
 static const char USAGE_UPDATE[] =
-    "usage: coinhound intel update --db DIR [--legacy] [--url URL] [--keep FILE]\n"
+    "usage: coinhound intel update --db DIR [--legacy] [--url URL] [--keep FILE] [--wait]\n"
     "\n"
     "Downloads OFAC's SDN list over HTTPS (sdn_advanced.xml; sdn.xml with --legacy) from\n"
     "OFAC's published download location, then imports it like 'intel import'. Without a\n"
@@ -138,11 +142,12 @@ static const char USAGE_EXPORT[] =
     "  coinhound intel export --format stix --out store.stix.json --db db\n";
 
 static const char USAGE_EXPORT_SET[] =
-    "usage: coinhound intel export-set --out FILE --db DIR\n"
+    "usage: coinhound intel export-set --out FILE --db DIR [--wait]\n"
     "\n"
     "Writes the offline screening set: a compact, versioned, checksummed, memory-mappable\n"
     "file that 'coinhound screen --set FILE' and the C API (coinhound/screen.h) read without\n"
-    "the database. Prints its size in bytes per address.\n"
+    "the database. Prints its size in bytes per address. Like a writer, it runs while no\n"
+    "import writes the store (--wait: wait for the import to end; else fail at once).\n"
     "\n"
     "example:\n"
     "  coinhound intel export-set --out dprk.chset --db db\n";
@@ -151,9 +156,10 @@ static const char USAGE_EXPORT_SET[] =
 
 typedef struct args {
     const char *db, *format, *out, *as_of, *url, *keep, *category, *entity, *source;
-    bool json, quiet, legacy, help, strict;
+    bool json, quiet, legacy, help, strict, wait;
     const char *pos[256];
     int npos;
+    FILE *report; /* import: the per-file lines, printed once committed */
 } args;
 
 static int parse(int argc, char **argv, args *a) {
@@ -176,6 +182,12 @@ static int parse(int argc, char **argv, args *a) {
                 return -1;
             }
             *val = argv[++i];
+            uint32_t t;
+            if (val == &a->as_of && (strlen(*val) != 10 || ch_parse_time(*val, false, &t) != 0)) {
+                fprintf(stderr, "coinhound intel: --as-of wants a date YYYY-MM-DD, not '%s'\n",
+                        *val);
+                return -1;
+            }
         } else if (!strcmp(s, "--json")) {
             a->json = true;
         } else if (!strcmp(s, "--quiet")) {
@@ -184,6 +196,8 @@ static int parse(int argc, char **argv, args *a) {
             a->legacy = true;
         } else if (!strcmp(s, "--strict")) {
             a->strict = true;
+        } else if (!strcmp(s, "--wait")) {
+            a->wait = true;
         } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
             a->help = true;
         } else if (s[0] == '-' && s[1]) {
@@ -214,24 +228,29 @@ static void on_warn(const char *msg, void *ctx) {
     if (!a->quiet) fprintf(stderr, "warning: %s\n", msg);
 }
 
+/* A file's line goes to the report, printed only once the import commits:
+ * nothing on stdout claims an import that did not happen. */
 static void on_file(const char *path, ch_intel_format f, const ch_import_stats *st, void *ctx) {
-    (void)ctx;
-    printf("%s (%s): %llu addresses, %llu new, %llu updated, %llu delisted", path,
-           ch_intel_format_name(f), (unsigned long long)st->addresses,
-           (unsigned long long)st->added, (unsigned long long)st->updated,
-           (unsigned long long)st->delisted);
-    if (st->rejected) printf(", %llu rejected", (unsigned long long)st->rejected);
+    args *a = ctx;
+    FILE *o = a->report ? a->report : stdout;
+    fprintf(o, "%s (%s): %llu addresses, %llu new, %llu updated, %llu delisted", path,
+            ch_intel_format_name(f), (unsigned long long)st->addresses,
+            (unsigned long long)st->added, (unsigned long long)st->updated,
+            (unsigned long long)st->delisted);
+    if (st->rejected) fprintf(o, ", %llu rejected", (unsigned long long)st->rejected);
     if (st->cut)
-        printf(", %llu cut short by OFAC's 1,000-character remark limit (skipped)",
-               (unsigned long long)st->cut);
+        fprintf(o, ", %llu cut short by OFAC's 1,000-character remark limit (skipped)",
+                (unsigned long long)st->cut);
     if (st->case_lost)
-        printf(", %llu with letter case lost (%llu restored)", (unsigned long long)st->case_lost,
-               (unsigned long long)st->case_restored);
+        fprintf(o, ", %llu with letter case lost (%llu restored)",
+                (unsigned long long)st->case_lost, (unsigned long long)st->case_restored);
     if (st->actors || st->aliases || st->techniques)
-        printf("; %llu actors, %llu aliases, %llu techniques", (unsigned long long)st->actors,
-               (unsigned long long)st->aliases, (unsigned long long)st->techniques);
-    printf("\n");
+        fprintf(o, "; %llu actors, %llu aliases, %llu techniques", (unsigned long long)st->actors,
+                (unsigned long long)st->aliases, (unsigned long long)st->techniques);
+    fprintf(o, "\n");
 }
+
+static int import_run(args *a, ch_intel *db, ch_import_opts *opts, const char *const *paths, int n);
 
 static int import_paths(args *a, const char *const *paths, int n) {
     ch_import_opts opts = {0};
@@ -249,9 +268,24 @@ static int import_paths(args *a, const char *const *paths, int n) {
     opts.ctx = a;
     ch_error err;
     ch_intel *db;
-    if (ch_intel_open(a->db, true, &db, &err) < 0) return fail(&err);
+    if (ch_intel_open_writer(a->db, a->wait, &db, &err) < 0) return fail(&err);
+    char *report = NULL;
+    size_t report_len = 0;
+    a->report = open_memstream(&report, &report_len);
+    int rc = import_run(a, db, &opts, paths, n);
+    if (a->report) fclose(a->report);
+    a->report = NULL;
+    if (rc == 0 && report) fputs(report, stdout);
+    free(report);
+    return rc;
+}
+
+/* The import proper: 0 committed (the totals line printed), 2 not. */
+static int import_run(args *a, ch_intel *db, ch_import_opts *opts, const char *const *paths,
+                      int n) {
+    ch_error err;
     ch_import *im;
-    if (ch_intel_import_begin(db, &opts, &im, &err) < 0) {
+    if (ch_intel_import_begin(db, opts, &im, &err) < 0) {
         ch_intel_close(db);
         return fail(&err);
     }
@@ -292,20 +326,24 @@ static int import_paths(args *a, const char *const *paths, int n) {
         return fail(&err);
     }
     ch_intel_close(db);
+    FILE *out = a->report ? a->report : stdout;
     if (total.files > 1)
-        printf("total: %llu files, %llu addresses, %llu new, %llu updated, %llu delisted, "
-               "%llu rejected\n",
-               (unsigned long long)total.files, (unsigned long long)total.addresses,
-               (unsigned long long)total.added, (unsigned long long)total.updated,
-               (unsigned long long)total.delisted, (unsigned long long)total.rejected);
+        fprintf(out,
+                "total: %llu files, %llu addresses, %llu new, %llu updated, %llu delisted, "
+                "%llu rejected\n",
+                (unsigned long long)total.files, (unsigned long long)total.addresses,
+                (unsigned long long)total.added, (unsigned long long)total.updated,
+                (unsigned long long)total.delisted, (unsigned long long)total.rejected);
     if (total.cut)
-        printf("%llu addresses were cut short by OFAC's 1,000-character remark limit and "
-               "skipped: import sdn_comments.csv with sdn.csv to recover them\n",
-               (unsigned long long)total.cut);
+        fprintf(out,
+                "%llu addresses were cut short by OFAC's 1,000-character remark limit and "
+                "skipped: import sdn_comments.csv with sdn.csv to recover them\n",
+                (unsigned long long)total.cut);
     if (total.skipped)
-        printf("%llu files could not be read and were skipped (see the warnings; --strict "
-               "fails instead)\n",
-               (unsigned long long)total.skipped);
+        fprintf(out,
+                "%llu files could not be read and were skipped (see the warnings; --strict "
+                "fails instead)\n",
+                (unsigned long long)total.skipped);
     return 0;
 }
 
@@ -683,6 +721,8 @@ static int add_to_set(const ch_attribution *a, void *vctx) {
     return 0;
 }
 
+static int export_set(args *a);
+
 static int do_export_set(args *a) {
     if (a->help) {
         fputs(USAGE_EXPORT_SET, stdout);
@@ -693,6 +733,28 @@ static int do_export_set(args *a) {
         fprintf(stderr, "coinhound intel export-set: needs --out FILE\n\n%s", USAGE_EXPORT_SET);
         return 2;
     }
+    ch_error err;
+    /* the set is one import's result, never half of one: it is written
+     * under the store's writer lock */
+    char idir[4096];
+    if (snprintf(idir, sizeof idir, "%s/intel", a->db) >= (int)sizeof idir) {
+        fprintf(stderr, "coinhound intel export-set: database path too long\n");
+        return 2;
+    }
+    struct stat st;
+    if (stat(idir, &st) != 0) {
+        fprintf(stderr, "coinhound intel export-set: no attribution store in %s\n", a->db);
+        return 2;
+    }
+    ch_writer_lock *lock;
+    if (ch_writer_lock_take(idir, a->wait, &lock, &err) != 0) return fail(&err);
+    int rc = export_set(a);
+    ch_writer_lock_release(lock);
+    return rc;
+}
+
+/* export-set under the lock. */
+static int export_set(args *a) {
     ch_error err;
     ch_intel *db;
     if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);

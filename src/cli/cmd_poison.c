@@ -298,13 +298,14 @@ int cmd_poison(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
-        else if (c == 'c')
+        else if (c == 'c') {
+            if (cli_opt_chain("poison", optarg)) return 2;
             chain = optarg;
-        else if (c == 'j')
+        } else if (c == 'j')
             json = true;
-        else if (c == 'l')
-            limit = strtoull(optarg, NULL, 10);
-        else if (c == 'k')
+        else if (c == 'l') {
+            if (cli_opt_u64("poison", "--limit", optarg, 0, UINT64_MAX, &limit)) return 2;
+        } else if (c == 'k')
             dest = optarg;
         else if (c == 'f')
             from = optarg;
@@ -352,6 +353,5 @@ int cmd_poison(int argc, char **argv) {
             rc = run_check(s, p, &f, from, &a, dest, json);
         ch_poison_free(p);
     }
-    ch_store_close(s);
-    return rc;
+    return cli_store_close("poison", s, rc);
 }

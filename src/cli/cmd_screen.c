@@ -194,6 +194,7 @@ typedef struct run_state {
     bool json;
     attr_vec av;
     bool any_flagged, any_error;
+    uint64_t screened; /* addresses answered: none is not "all clean" */
     /* the chain side of --db (NULL when there is no Bitcoin store) */
     ch_store *store;
     ch_clusters *clusters;
@@ -559,6 +560,7 @@ static void screen_one(run_state *st, const char *addr) {
     err.msg[0] = '\0';
     ch_risk_verdict v;
     memset(&v, 0, sizeof v);
+    st->screened++;
     verdict_kind k = lookup(&st->src, addr, &st->av, canonical, &fam, &err);
     st->n_direct = st->av.n;
     st->have_exposure = false;
@@ -705,7 +707,7 @@ int cmd_screen(int argc, char **argv) {
             explain = true;
             break;
         case 'H':
-            st.xo.max_hops = (uint32_t)strtoul(optarg, NULL, 10);
+            if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &st.xo.max_hops)) return 2;
             break;
         case 'h':
             usage(stdout);
@@ -753,11 +755,17 @@ int cmd_screen(int argc, char **argv) {
     if (st.src.set) ch_screen_set_close(st.src.set);
     if (st.src.db) ch_intel_close(st.src.db);
     if (st.clusters) ch_clusters_close(st.clusters);
-    ch_store_close(st.store);
+    if (cli_store_close("screen", st.store, 0) != 0) rc = -1; /* an answer not to trust */
     free(st.members);
     free(st.av.v);
     free(st.av.reasons);
     if (rc != 0) return 2; /* input unreadable: the answer is incomplete */
+    if (st.screened == 0) {
+        /* an empty list is not a clean one */
+        fprintf(stderr, "coinhound screen: no addresses to screen%s%s\n", file ? " in " : "",
+                file ? file : "");
+        return 2;
+    }
     if (st.any_flagged) return 1;
     return st.any_error ? 2 : 0;
 }

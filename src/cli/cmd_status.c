@@ -22,9 +22,10 @@ int cmd_status(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
-        else if (c == 'c')
+        else if (c == 'c') {
+            if (cli_opt_chain("status", optarg)) return 2;
             chain = optarg;
-        else if (c == 'j')
+        } else if (c == 'j')
             json = true;
         else {
             FILE *f = c == 'h' ? stdout : stderr;
@@ -90,6 +91,5 @@ int cmd_status(int argc, char **argv) {
         printf("disk       %.1f MB (%.1f bytes per tx)\n", (double)disk / 1e6,
                n.txs ? (double)disk / (double)n.txs : 0.0);
     }
-    ch_store_close(s);
-    return 0;
+    return cli_store_close("status", s, 0);
 }

@@ -66,33 +66,6 @@ static void usage(FILE *f) {
                "Exit 0 ok, 1 the source is not in the store, 2 an error.\n");
 }
 
-/* Unix seconds or YYYY-MM-DD (UTC midnight; for --until, the day's end). */
-static int parse_time(const char *s, bool end_of_day, uint32_t *out) {
-    int y, m, d;
-    char extra;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3) {
-        struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-        time_t t = timegm(&tm);
-        if (t < 0 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
-        *out = (uint32_t)t + (end_of_day ? 86399u : 0u);
-        return 0;
-    }
-    char *e;
-    unsigned long long v = strtoull(s, &e, 10);
-    if (!*s || *e || *s == '-' || v > UINT32_MAX) return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out) {
-    char *e;
-    if (!*s || *s == '-' || *s == '+') return -1;
-    unsigned long long v = strtoull(s, &e, 10);
-    if (*e) return -1;
-    *out = v;
-    return 0;
-}
-
 static void jw_amount(ch_jw *w, ch_taint_sum v) {
     char buf[64];
     ch_jw_raw(w, ch_taint_str(v, buf));
@@ -477,8 +450,7 @@ done:
     ch_toktab_free(tokens);
     ch_labels_free(labels);
     if (intel) ch_intel_close(intel);
-    ch_store_close(s);
-    return rc;
+    return cli_store_close("trace", s, rc);
 }
 
 int cmd_trace(int argc, char **argv) {
@@ -537,26 +509,20 @@ int cmd_trace(int argc, char **argv) {
             o.stop_at = optarg;
             break;
         case OPT_HOPS:
-            if (parse_u64(optarg, &v) != 0 || v == 0 || v > UINT32_MAX)
-                return cli_failf("trace", "--max-hops wants a positive number, not '%s'", optarg);
-            o.max_hops = (uint32_t)v;
+            if (cli_opt_u32("trace", "--max-hops", optarg, 1, UINT32_MAX, &o.max_hops)) return 2;
             break;
         case OPT_MIN:
-            if (parse_u64(optarg, &v) != 0)
-                return cli_failf("trace", "--min-amount wants satoshi, not '%s'", optarg);
+            if (cli_opt_u64("trace", "--min-amount", optarg, 0, UINT64_MAX, &v)) return 2;
             o.min_amount = v;
             break;
         case OPT_SINCE:
-            if (parse_time(optarg, false, &o.since) != 0)
-                return cli_failf("trace", "--since wants unix seconds or YYYY-MM-DD, not '%s'",
-                                 optarg);
+            if (cli_opt_time("trace", "--since", optarg, false, &o.since)) return 2;
             break;
         case OPT_UNTIL:
-            if (parse_time(optarg, true, &o.until) != 0)
-                return cli_failf("trace", "--until wants unix seconds or YYYY-MM-DD, not '%s'",
-                                 optarg);
+            if (cli_opt_time("trace", "--until", optarg, true, &o.until)) return 2;
             break;
         case OPT_CHAIN:
+            if (cli_opt_chain("trace", optarg)) return 2;
             chain = optarg;
             break;
         case OPT_TOKENS:
@@ -566,9 +532,9 @@ int cmd_trace(int argc, char **argv) {
             break;
         case OPT_FIRST_BLOCK:
         case OPT_LAST_BLOCK:
-            if (parse_u64(optarg, &v) != 0)
-                return cli_failf("trace", "--%s wants a block number, not '%s'",
-                                 c == OPT_FIRST_BLOCK ? "first-block" : "last-block", optarg);
+            if (cli_opt_block("trace", c == OPT_FIRST_BLOCK ? "--first-block" : "--last-block",
+                              optarg, &v))
+                return 2;
             *(c == OPT_FIRST_BLOCK ? &first_block : &last_block) = v;
             break;
         case OPT_JSON:
@@ -588,6 +554,9 @@ int cmd_trace(int argc, char **argv) {
         return cli_failf("trace", "--from is required");
     }
     if (formats > 1) return cli_failf("trace", "choose one of --json, --csv, --dot");
+    if (cli_opt_range("trace", o.since, o.until)) return 2;
+    if (last_block && first_block > last_block)
+        return cli_failf("trace", "--last-block is before --first-block: an empty range");
     if (!(db = cli_db_dir("trace", db))) return 2;
     /* account chains: --chain other than btc, or an 0x source */
     if (chain ? strcmp(chain, "btc") != 0 : (from[0] == '0' && from[1] == 'x'))
@@ -638,6 +607,5 @@ done:
     ch_trace_free(t);
     ch_labels_free(labels);
     if (intel) ch_intel_close(intel);
-    ch_store_close(s);
-    return rc;
+    return cli_store_close("trace", s, rc);
 }

@@ -33,9 +33,10 @@ int cmd_tx(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
-        else if (c == 'c')
+        else if (c == 'c') {
+            if (cli_opt_chain("tx", optarg)) return 2;
             chain = optarg;
-        else if (c == 'k' && n_tokens < 8)
+        } else if (c == 'k' && n_tokens < 8)
             tokens[n_tokens++] = optarg;
         else if (c == 'j')
             json = true;
@@ -84,6 +85,5 @@ int cmd_tx(int argc, char **argv) {
     } else {
         cli_tx_text(stdout, s, tx);
     }
-    ch_store_close(s);
-    return 0;
+    return cli_store_close("tx", s, 0);
 }

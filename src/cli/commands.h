@@ -22,5 +22,6 @@ int cmd_cluster(int argc, char **argv);
 int cmd_screen(int argc, char **argv);
 int cmd_intel(int argc, char **argv);
 int cmd_poison(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

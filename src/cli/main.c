@@ -18,6 +18,7 @@ static const cli_command COMMANDS[] = {
     {"intel", cmd_intel, "the attribution store: import, lookup, actors, export"},
     {"poison", cmd_poison, "address-poisoning attempts at an address; check a payment first"},
     {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},
+    {"check", cmd_check, "verify a store end to end: what is damaged, file and record"},
 };
 
 static void usage(FILE *f) {

@@ -3,11 +3,14 @@
 #include "store/store_internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "coinhound/lock.h"
+#include "util/numparse.h"
 #include "util/path.h"
 
 static const char *const COL_FILES[COL_COUNT] = {
@@ -74,13 +77,37 @@ static int mkdir_p(const char *path) {
     return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
+/* A meta value: 0 (absent is 0), an LMDB error, or MDB_BAD_VALSIZE when
+ * the value is not the 8 bytes every meta number is (a damaged table). */
 static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *v) {
     MDB_val k = {strlen(key), (void *)key}, d;
     *v = 0;
     int rc = mdb_get(txn, dbi, &k, &d);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc != 0) return rc;
-    if (d.mv_size == sizeof *v) memcpy(v, d.mv_data, sizeof *v);
+    if (d.mv_size != sizeof *v) return MDB_BAD_VALSIZE;
+    memcpy(v, d.mv_data, sizeof *v);
+    return 0;
+}
+
+/* LMDB maps data.mdb and trusts it to hold every page its meta page names:
+ * a shorter file (truncated, half copied) is a SIGBUS on first touch. So
+ * the file must reach the last page before anything is read. */
+static int check_lmdb_size(ch_store *s, const char *index_dir, ch_error *err) {
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+        return ch_err(err, "%s: cannot read the index's header", index_dir);
+    char path[4096];
+    struct stat fs;
+    if (ch_path_join(path, sizeof path, index_dir, "data.mdb") != 0 || stat(path, &fs) != 0)
+        return ch_err(err, "%s/data.mdb: %s", index_dir, strerror(errno));
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if ((uint64_t)fs.st_size < need)
+        return ch_err(err,
+                      "%s: damaged: data.mdb holds %llu bytes but its pages reach %llu "
+                      "(truncated?)",
+                      index_dir, (unsigned long long)fs.st_size, (unsigned long long)need);
     return 0;
 }
 
@@ -116,11 +143,72 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
     return cleared ? ch_col_sync(outs, err) : 0;
 }
 
-/* The committed lengths and first number as transaction txn sees them. */
-static void read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
-    meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
+/* The committed lengths and first number as transaction txn sees them: 0,
+ * or an LMDB error (MDB_BAD_VALSIZE: a meta value that is not 8 bytes). */
+static int read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
+    int bad = meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
     for (int i = 0; i < COL_COUNT; i++)
-        meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
+        bad = bad ? bad : meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
+    return bad;
+}
+
+/* The committed lengths must fit together before any record is used as an
+ * index into another column (O(1): the first and last records only; the
+ * full walk is ch_store_verify). */
+static int check_counts(ch_store *s, ch_error *err) {
+    const ch_col *c = s->col;
+    uint64_t nb = c[COL_BLOCKS].n_committed, nt = c[COL_TXS].n_committed;
+#define NEED(cond, ...)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            char why_[256];                                                                        \
+            snprintf(why_, sizeof why_, __VA_ARGS__);                                              \
+            return ch_err(err, "%s: damaged: %s (run 'coinhound check')", s->dir, why_);           \
+        }                                                                                          \
+    } while (0)
+    NEED(c[COL_TXIDS].n_committed == nt, "%llu txids for %llu txs",
+         (unsigned long long)c[COL_TXIDS].n_committed, (unsigned long long)nt);
+    /* (an account chain's block may hold no tx; a Bitcoin block holds one) */
+    NEED(nb > 0 || nt == 0, "%llu blocks and %llu txs", (unsigned long long)nb,
+         (unsigned long long)nt);
+    if (nb) {
+        const ch_block_rec *first = ch_col_at(&c[COL_BLOCKS], 0);
+        const ch_block_rec *last = ch_col_at(&c[COL_BLOCKS], nb - 1);
+        NEED(first->first_tx == 0, "block 0 starts at tx %llu",
+             (unsigned long long)first->first_tx);
+        NEED(last->first_tx <= nt && nt - last->first_tx == last->n_tx,
+             "the last block's txs [%llu, +%u) do not end at the %llu txs",
+             (unsigned long long)last->first_tx, last->n_tx, (unsigned long long)nt);
+    }
+    uint64_t n_in = c[COL_INS].n_committed,
+             n_out = s->account ? c[COL_XFERS].n_committed : c[COL_OUTS].n_committed;
+    if (nt) {
+        const ch_tx_rec *t0 = ch_col_at(&c[COL_TXS], 0), *tl = ch_col_at(&c[COL_TXS], nt - 1);
+        /* (an account chain's first transfers may be a block's rewards) */
+        NEED(s->account || (t0->first_out == 0 && (t0->first_in_size & 0xffffffffffULL) == 0),
+             "tx 0 does not start the inputs and outputs");
+        NEED(tl->first_out <= n_out, "the last tx's first output %llu is past the %llu stored",
+             (unsigned long long)tl->first_out, (unsigned long long)n_out);
+        NEED(s->account || (tl->first_in_size & 0xffffffffffULL) <= n_in,
+             "the last tx's first input %llu is past the %llu stored",
+             (unsigned long long)(tl->first_in_size & 0xffffffffffULL), (unsigned long long)n_in);
+    }
+    if (s->account) {
+        NEED(c[COL_ETXS].n_committed == nt, "%llu account records for %llu txs",
+             (unsigned long long)c[COL_ETXS].n_committed, (unsigned long long)nt);
+        NEED(c[COL_XPREV].n_committed == c[COL_XFERS].n_committed,
+             "%llu transfer links for %llu transfers", (unsigned long long)c[COL_XPREV].n_committed,
+             (unsigned long long)c[COL_XFERS].n_committed);
+        NEED(c[COL_BXFER].n_committed == nb, "%llu block transfer records for %llu blocks",
+             (unsigned long long)c[COL_BXFER].n_committed, (unsigned long long)nb);
+    } else {
+        NEED(c[COL_TXVIN].n_committed == nt, "%llu input values for %llu txs",
+             (unsigned long long)c[COL_TXVIN].n_committed, (unsigned long long)nt);
+        NEED(c[COL_OUTPREV].n_committed == n_out, "%llu output links for %llu outputs",
+             (unsigned long long)c[COL_OUTPREV].n_committed, (unsigned long long)n_out);
+    }
+#undef NEED
+    return 0;
 }
 
 static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_error *err) {
@@ -131,6 +219,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (s->writable ? 0 : MDB_RDONLY);
     rc = mdb_env_open(s->env, index_dir, flags, 0644);
     if (rc) return lmdb_err(err, "opening the index", rc, index_dir);
+    if (check_lmdb_size(s, index_dir, err) != 0) return -1;
     MDB_txn *txn;
     rc = mdb_txn_begin(s->env, NULL, s->writable ? 0 : MDB_RDONLY, &txn);
     if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
@@ -147,17 +236,22 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         return lmdb_err(err, "opening tables", rc, s->dir);
     }
     uint64_t version = 0, len[COL_COUNT], writer_open = 0, kind = 0, cut_txn = 0;
-    meta_get_u64(txn, s->db_meta, "format", &version);
+    int bad = meta_get_u64(txn, s->db_meta, "format", &version);
     /* kind: 1 UTXO, 2 account; fixed when the store is created */
-    meta_get_u64(txn, s->db_meta, "kind", &kind);
+    bad = bad ? bad : meta_get_u64(txn, s->db_meta, "kind", &kind);
     if (kind == 0 && s->writable) {
         kind = strcmp(chain, "btc") == 0 ? 1 : 2;
         meta_put_u64(txn, s->db_meta, "kind", kind);
     }
     s->account = kind == 2;
-    meta_get_u64(txn, s->db_meta, "writer_open", &writer_open);
-    meta_get_u64(txn, s->db_meta, "cut_txn", &cut_txn);
-    if (s->writable) read_lengths(s, txn, len);
+    bad = bad ? bad : meta_get_u64(txn, s->db_meta, "writer_open", &writer_open);
+    bad = bad ? bad : meta_get_u64(txn, s->db_meta, "cut_txn", &cut_txn);
+    if (s->writable && !bad) bad = read_lengths(s, txn, len);
+    if (bad || kind > 2) {
+        mdb_txn_abort(txn);
+        return ch_err(err, "%s: damaged: the index's meta table is not a store's (%s)", s->dir,
+                      bad ? mdb_strerror(bad) : "unknown kind");
+    }
     if (version == 0 && s->writable) {
         version = CH_STORE_FORMAT_VERSION;
         meta_put_u64(txn, s->db_meta, "format", version);
@@ -170,11 +264,14 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     if (s->writable) meta_put_u64(txn, s->db_meta, "writer_open", 1);
     rc = mdb_txn_commit(txn);
     if (rc) return lmdb_err(err, "index commit", rc, s->dir);
+    s->env_ready = true;
     /* the one read transaction a reader keeps: the lengths it maps are the
      * ones it holds, so a cut waits for it (readers.c) */
     rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
     if (rc) return lmdb_err(err, "read transaction", rc, s->dir);
-    if (!s->writable) read_lengths(s, s->rtxn, len);
+    if (!s->writable && (rc = read_lengths(s, s->rtxn, len)) != 0)
+        return ch_err(err, "%s: damaged: the index's meta table is not a store's (%s)", s->dir,
+                      mdb_strerror(rc));
     /* a writer cuts tails and clears marks only once no reader maps them */
     if (s->writable) {
         mdb_txn_reset(s->rtxn);
@@ -189,6 +286,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
             return ch_err(err, "%.64s...: path too long", s->dir);
         if (ch_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
     }
+    if (check_counts(s, err) != 0) return -1;
     if (s->writable && writer_open && clear_stale_spent_marks(s, err) != 0) return -1;
     if (s->writable && (rc = mdb_txn_renew(s->rtxn)) != 0)
         return lmdb_err(err, "read transaction", rc, s->dir);
@@ -197,11 +295,15 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
 
 int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err) {
     *out = NULL;
+    if (!ch_store_name_ok(chain))
+        return ch_err(err,
+                      "'%s' is not a chain name (letters, digits and '-', at most 64; not a path)",
+                      chain);
     ch_store *s = calloc(1, sizeof *s);
     if (!s) return ch_err(err, "out of memory");
     for (int i = 0; i < COL_COUNT; i++)
         s->col[i].fd = -1;
-    s->writable = mode == CH_STORE_WRITE;
+    s->writable = (mode & CH_STORE_WRITE) != 0;
     s->cur_tx = UINT64_MAX;
     char index_dir[4096];
     if (ch_path_join(s->dir, sizeof s->dir, dir, chain) != 0 ||
@@ -216,6 +318,11 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
     }
     if (s->writable && mkdir_p(index_dir) != 0) {
         ch_err(err, "%s: cannot create: %s", index_dir, strerror(errno));
+        free(s);
+        return -1;
+    }
+    if (s->writable &&
+        ch_writer_lock_take(s->dir, (mode & CH_STORE_WAIT) != 0, &s->lock, err) != 0) {
         free(s);
         return -1;
     }
@@ -241,7 +348,7 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
 void ch_store_close(ch_store *s) {
     if (!s) return;
     if (s->rtxn) mdb_txn_abort(s->rtxn);
-    if (s->env && s->writable) {
+    if (s->env_ready && s->writable) {
         ch_store_abort(s);
         MDB_txn *txn;
         if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
@@ -254,6 +361,7 @@ void ch_store_close(ch_store *s) {
         if (s->col[i].fd >= 0) ch_col_close(&s->col[i]);
     ch_hot_free(&s->tx_hot);
     ch_hot_free(&s->addr_hot);
+    ch_writer_lock_release(s->lock);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
     free(s->prefetch_keys.v);
@@ -267,11 +375,14 @@ int ch_store_refresh(ch_store *s, ch_error *err) {
     int rc = mdb_txn_renew(s->rtxn);
     if (rc) return lmdb_err(err, "read transaction", rc, s->dir);
     uint64_t len[COL_COUNT];
-    read_lengths(s, s->rtxn, len);
+    if ((rc = read_lengths(s, s->rtxn, len)) != 0)
+        return ch_err(err, "%s: damaged: the index's meta table is not a store's (%s)", s->dir,
+                      mdb_strerror(rc));
     for (int i = 0; i < COL_COUNT; i++)
         if (col_used(i, s->account) && len[i] != s->col[i].n_committed &&
             ch_col_remap_to(&s->col[i], len[i], err) != 0)
             return -1;
+    if (check_counts(s, err) != 0) return -1;
     return mdb_txn_id(s->rtxn) != was;
 }
 
@@ -395,12 +506,76 @@ uint64_t ch_store_first_number(const ch_store *s) {
     return s->first_number;
 }
 
+/* --- damage --- */
+
+/* Note the first damage (the store is writable memory even through a const
+ * pointer: the latch is the one thing readers write). */
+static void note_damage(const ch_store *cs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note_damage(const ch_store *cs, const char *fmt, ...) {
+    ch_store *s = (ch_store *)cs;
+    if (s->damaged) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->damage, sizeof s->damage, fmt, ap);
+    va_end(ap);
+    s->damaged = true;
+}
+
+int ch_store_damage(const ch_store *s, ch_error *err) {
+    if (!s->damaged) return 0;
+    return ch_err(err, "%s: damaged: %s (run 'coinhound check')", s->dir, s->damage);
+}
+
+static const uint64_t ZERO_REC[8]; /* the empty record (64 bytes: the largest) */
+
+/* Record i of column c, or the empty record after noting the damage. */
+static const void *rec_at(const ch_store *s, int c, uint64_t i) {
+    if (i < ch_col_count(&s->col[c])) return ch_col_at(&s->col[c], i);
+    note_damage(s, "%s: record %llu is past the %llu stored", COL_FILES[c], (unsigned long long)i,
+                (unsigned long long)ch_col_count(&s->col[c]));
+    return ZERO_REC;
+}
+
+/* A backward link from record x: the previous record, which must come
+ * before x (else the damage is noted and the chain ends: a walk along
+ * links always ends). */
+static int64_t back_link(const ch_store *s, const char *what, uint64_t x, uint64_t prev) {
+    if (prev < x) return (int64_t)prev;
+    note_damage(s, "%s: record %llu links forward to %llu", what, (unsigned long long)x,
+                (unsigned long long)prev);
+    return -1;
+}
+
+/* The far link of key from the farprev table, or UINT64_MAX. */
+static uint64_t far_link(const ch_store *s, MDB_txn *txn, uint64_t key) {
+    MDB_val k = {sizeof key, &key}, v;
+    if (mdb_get(txn ? txn : s->rtxn, s->db_farprev, &k, &v) != 0) return UINT64_MAX;
+    if (v.mv_size != 8) {
+        note_damage(s, "farprev: the value of %llu has %zu bytes, not 8", (unsigned long long)key,
+                    v.mv_size);
+        return UINT64_MAX;
+    }
+    uint64_t prev;
+    memcpy(&prev, v.mv_data, 8);
+    return prev;
+}
+
 /* --- account chains --- */
 
 void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
-    uint64_t end = tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out
-                                                           : ch_col_count(&s->col[COL_XFERS]);
-    *first = ch_store_tx(s, tx)->first_out;
+    uint64_t all = ch_col_count(&s->col[COL_XFERS]);
+    uint64_t end =
+        tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out : all;
+    uint64_t f = ch_store_tx(s, tx)->first_out;
+    if (end > all || f > all) {
+        note_damage(s, "a tx's transfers [%llu, %llu) are not within the %llu stored",
+                    (unsigned long long)f, (unsigned long long)end, (unsigned long long)all);
+        *first = f <= all ? f : all;
+        *n = 0;
+        return;
+    }
+    *first = f;
     /* withdrawals after a block's last tx are not the tx's */
     uint64_t e = *first;
     while (e < end && ((const ch_xfer_rec *)ch_col_at(&s->col[COL_XFERS], e))->tx == tx)
@@ -409,26 +584,22 @@ void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t
 }
 
 const ch_xfer_rec *ch_store_xfer(const ch_store *s, uint64_t x) {
-    return ch_col_at(&s->col[COL_XFERS], x);
+    return rec_at(s, COL_XFERS, x);
 }
 
 const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx) {
-    return ch_col_at(&s->col[COL_ETXS], tx);
+    return rec_at(s, COL_ETXS, tx);
 }
 
 int64_t ch_store_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr) {
     const ch_xfer_rec *r = ch_store_xfer(s, x);
     int side = r->from == addr ? 0 : 1;
-    const uint32_t *links = ch_col_at(&s->col[COL_XPREV], x);
+    const uint32_t *links = rec_at(s, COL_XPREV, x);
     uint32_t d = links[side];
     if (d == 0) return -1;
-    if (d != CH_OUTPREV_FAR) return (int64_t)(x - d);
-    uint64_t key = ch_far_xkey(x, side);
-    MDB_val k = {sizeof key, &key}, v;
-    if (mdb_get(txn ? txn : s->rtxn, s->db_farprev, &k, &v) != 0) return -1;
-    uint64_t prev;
-    memcpy(&prev, v.mv_data, 8);
-    return (int64_t)prev;
+    if (d != CH_OUTPREV_FAR) return back_link(s, "xprev.col", x, x - d);
+    uint64_t prev = far_link(s, txn, ch_far_xkey(x, side));
+    return prev == UINT64_MAX ? -1 : back_link(s, "farprev", x, prev);
 }
 
 int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr) {
@@ -440,7 +611,7 @@ uint64_t ch_store_signal_count(const ch_store *s) {
 }
 
 const ch_signal_rec *ch_store_signal(const ch_store *s, uint64_t i) {
-    return ch_col_at(&s->col[COL_SIGNALS], i);
+    return rec_at(s, COL_SIGNALS, i);
 }
 
 int ch_store_add_signal(ch_store *s, const ch_signal_rec *r, ch_error *err) {
@@ -539,28 +710,32 @@ const ch_block_rec *ch_store_block(const ch_store *s, uint32_t height) {
 }
 
 const ch_tx_rec *ch_store_tx(const ch_store *s, uint64_t tx) {
-    return ch_col_at(&s->col[COL_TXS], tx);
+    return rec_at(s, COL_TXS, tx);
 }
 
 const uint64_t *ch_store_tx_in_value(const ch_store *s, uint64_t tx) {
-    return ch_col_at(&s->col[COL_TXVIN], tx);
+    return rec_at(s, COL_TXVIN, tx);
 }
 
 const ch_in_rec *ch_store_input(const ch_store *s, uint64_t in) {
-    return ch_col_at(&s->col[COL_INS], in);
+    return rec_at(s, COL_INS, in);
 }
 
 const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out) {
-    return ch_col_at(&s->col[COL_OUTS], out);
+    return rec_at(s, COL_OUTS, out);
 }
 
 void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a) {
-    const uint8_t *r = ch_store_addr_rec(s, id);
     memset(a, 0, sizeof *a);
+    if (!ch_store_addr_valid(s, id)) {
+        note_damage(s, "address id %u is not stored", id);
+        return;
+    }
+    const uint8_t *r = ch_store_addr_rec(s, id);
     a->kind = r[0] >> 5;
     a->version = r[0] & 31;
     if (id & CH_ADDR_ID_WIDE) {
-        a->len = r[1];
+        a->len = r[1] <= 32 ? r[1] : 32;
         memcpy(a->bytes, r + 2, a->len);
     } else {
         a->len = 20;
@@ -569,25 +744,40 @@ void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a) {
 }
 
 void ch_store_txid(const ch_store *s, uint64_t tx, ch_hash256 *txid) {
-    memcpy(txid->b, ch_col_at(&s->col[COL_TXIDS], tx), 32);
+    memcpy(txid->b, rec_at(s, COL_TXIDS, tx), 32);
+}
+
+/* [first, end) of a tx's records in a column of n, from the tx's start and
+ * the next tx's (or n): an empty range, and the damage noted, when they do
+ * not fit. */
+static void tx_range(const ch_store *s, const char *what, uint64_t first, uint64_t end, uint64_t n,
+                     uint64_t *first_out, uint64_t *count) {
+    if (first > end || end > n) {
+        note_damage(s, "a tx's %s [%llu, %llu) are not within the %llu stored", what,
+                    (unsigned long long)first, (unsigned long long)end, (unsigned long long)n);
+        *first_out = first <= n ? first : n;
+        *count = 0;
+        return;
+    }
+    *first_out = first;
+    *count = end - first;
 }
 
 #define FIRST_IN(t) ((t)->first_in_size & 0xffffffffffULL)
 
 void ch_store_tx_inputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
     const ch_tx_rec *t = ch_store_tx(s, tx);
-    uint64_t end = tx + 1 < ch_col_count(&s->col[COL_TXS]) ? FIRST_IN(ch_store_tx(s, tx + 1))
-                                                           : ch_col_count(&s->col[COL_INS]);
-    *first = FIRST_IN(t);
-    *n = end - *first;
+    uint64_t all = ch_col_count(&s->col[COL_INS]);
+    uint64_t end = tx + 1 < ch_col_count(&s->col[COL_TXS]) ? FIRST_IN(ch_store_tx(s, tx + 1)) : all;
+    tx_range(s, "inputs", FIRST_IN(t), end, all, first, n);
 }
 
 void ch_store_tx_outputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
     const ch_tx_rec *t = ch_store_tx(s, tx);
-    uint64_t end = tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out
-                                                           : ch_col_count(&s->col[COL_OUTS]);
-    *first = t->first_out;
-    *n = end - *first;
+    uint64_t all = ch_col_count(&s->col[COL_OUTS]);
+    uint64_t end =
+        tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out : all;
+    tx_range(s, "outputs", t->first_out, end, all, first, n);
 }
 
 uint32_t ch_store_tx_size(const ch_store *s, uint64_t tx) {
@@ -615,18 +805,22 @@ int64_t ch_store_output_spender(const ch_store *s, uint64_t out) {
 int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in) {
     const ch_in_rec *r = ch_store_input(s, in);
     if (r->spent_tx == CH_NO_TX) return -1;
-    return (int64_t)(ch_store_tx(s, r->spent_tx)->first_out + r->vout);
+    uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
+    if (o >= ch_col_count(&s->col[COL_OUTS])) {
+        note_damage(s, "ins.col: input %llu spends output %llu, past the %llu stored",
+                    (unsigned long long)in, (unsigned long long)o,
+                    (unsigned long long)ch_col_count(&s->col[COL_OUTS]));
+        return -1;
+    }
+    return (int64_t)o;
 }
 
 int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out) {
-    uint32_t d = *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], out);
+    uint32_t d = *(const uint32_t *)rec_at(s, COL_OUTPREV, out);
     if (d == 0) return -1;
-    if (d != CH_OUTPREV_FAR) return (int64_t)(out - d);
-    MDB_val k = {sizeof out, &out}, v;
-    if (mdb_get(s->rtxn, s->db_farprev, &k, &v) != 0) return -1;
-    uint64_t prev;
-    memcpy(&prev, v.mv_data, 8);
-    return (int64_t)prev;
+    if (d != CH_OUTPREV_FAR) return back_link(s, "outprev.col", out, out - d);
+    uint64_t prev = far_link(s, NULL, out);
+    return prev == UINT64_MAX ? -1 : back_link(s, "farprev", out, prev);
 }
 
 /* --- index lookups --- */
@@ -640,11 +834,23 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
     int rc = mdb_get(s->rtxn, s->db_block, &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return lmdb_err(err, "block lookup", rc, s->dir);
+    if (v.mv_size != 4)
+        return ch_err(err, "%s: damaged: a block index value is not 4 bytes", s->dir);
     memcpy(height, v.mv_data, 4);
     return *height < ch_col_count(&s->col[COL_BLOCKS]) ? 1 : 0;
 }
 
 int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
                        ch_error *err) {
-    return ch_index_find_addr(s, NULL, a, id, last_out, NULL, err);
+    uint64_t last = UINT64_MAX;
+    int rc = ch_index_find_addr(s, NULL, a, id, &last, NULL, err);
+    /* the head of the address's history must be a stored output or transfer */
+    uint64_t n = ch_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS]);
+    if (rc == 1 && last != UINT64_MAX && last >= n)
+        return ch_err(err,
+                      "%s: damaged: the address index names record %llu, past the %llu stored "
+                      "(run 'coinhound check')",
+                      s->dir, (unsigned long long)last, (unsigned long long)n);
+    if (last_out) *last_out = last;
+    return rc;
 }

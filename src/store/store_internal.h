@@ -48,6 +48,11 @@ struct ch_store {
     uint64_t first_number; /* block number of height 0 */
     ch_col col[COL_COUNT];
     MDB_env *env;
+    bool env_ready;              /* env opened and its tables found: close may write */
+    struct ch_writer_lock *lock; /* writers: DIR/<chain>/writer.lock */
+    /* readers: the first index seen pointing outside its file (ch_store_damage) */
+    bool damaged;
+    char damage[256];
     MDB_dbi db_txid, db_addr, db_block, db_farprev, db_meta;
     MDB_txn *rtxn; /* long-lived read transaction, renewed after each commit */
 
