@@ -50,6 +50,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/ingest.h"
 #include "coinhound/intel.h"
+#include "coinhound/lock.h"
 #include "coinhound/model.h"
 #include "coinhound/poison.h"
 #include "coinhound/risk.h"

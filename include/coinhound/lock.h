@@ -17,6 +17,10 @@
 
 #include "coinhound/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CH_WRITER_LOCK_FILE "writer.lock"
 
 typedef struct ch_writer_lock ch_writer_lock;
@@ -28,5 +32,9 @@ typedef struct ch_writer_lock ch_writer_lock;
 int ch_writer_lock_take(const char *dir, bool wait, ch_writer_lock **out, ch_error *err);
 /* Release and free (NULL is fine). */
 void ch_writer_lock_release(ch_writer_lock *l);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
