@@ -143,6 +143,14 @@ static void test_lowercased_list_warns_and_still_flags(void **state) {
         fail_msg("exit %d: %s", status, out);
     free(out);
 
+    snprintf(cmd, sizeof cmd, "%s intel lookup %s --db %s --json", tu_bin("coinhound"), REAL[4],
+             dir);
+    out = tu_run(cmd, &status);
+    if (status != 0 || !strstr(out, "\"case_insensitive\":true") ||
+        !strstr(out, "\"listed_as\":\"ta3941ufavmvibskq6fmjxxmasnovx86mz\""))
+        fail_msg("exit %d: %s", status, out);
+    free(out);
+
     /* and so does the offline screening set */
     snprintf(cmd, sizeof cmd, "%s intel export-set --out %s/s.chset --db %s", tu_bin("coinhound"),
              dir, dir);
@@ -166,6 +174,13 @@ static void test_lowercased_list_warns_and_still_flags(void **state) {
     ch_screen_lookup(set, "12YCfVAEzkEZXBYhUTyJJaRkgMXiFxJgcu", &r);
     assert_int_equal(r.status, CH_SCREEN_CLEAN);
     ch_screen_set_close(set);
+    snprintf(cmd, sizeof cmd, "%s screen %s --set %s --json", tu_bin("coinhound"), REAL[1],
+             set_path);
+    out = tu_run(cmd, &status);
+    if (status != 1 || !strstr(out, "\"case_insensitive\":true") ||
+        !strstr(out, "\"listed_as\":\"12hqdsicffsbaydj6bhne22sfjtesmmzkx\""))
+        fail_msg("exit %d: %s", status, out);
+    free(out);
     tu_rmrf(dir);
     free(dir);
 }

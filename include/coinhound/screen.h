@@ -236,7 +236,8 @@ int ch_screen_set_next(const ch_screen_set *set, uint64_t *cursor, const char **
 int ch_screen_attr_get(const ch_screen_set *set, const ch_screen_result *r, uint32_t i,
                        ch_screen_attr *out);
 /* The same as a ch_attribution (strings copied, truncated to its fields),
- * address = r->canonical: for ch_risk_assess. */
+ * address = r->canonical (lower-cased, with case_folded set, for an entry
+ * matched case-insensitively): for ch_risk_assess. */
 int ch_screen_attr_to_attribution(const ch_screen_set *set, const ch_screen_result *r, uint32_t i,
                                   ch_attribution *out);
 

@@ -106,7 +106,9 @@ static const char USAGE_LOOKUP[] =
     "\n"
     "Every attribution of ADDR, delisted ones included, each with its source, date, confidence\n"
     "and the actor it resolves to. ADDR may be in any letter case where its chain allows\n"
-    "(EVM); a mistyped address is reported as invalid (exit 2), never as unknown.\n"
+    "(EVM); a mistyped address is reported as invalid (exit 2), never as unknown. A Base58\n"
+    "address also shows what a source listed under its lower-cased form (a list that lost\n"
+    "letter case), marked as matched case-insensitively.\n"
     "\n"
     "example:\n"
     "  coinhound intel lookup 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --db db --json\n";
@@ -428,6 +430,9 @@ static int print_attr(const ch_attribution *a, void *vctx) {
         ch_jw_bool(w, a->delisted);
         jw_kv(w, "delisted_date", a->delisted_date);
         jw_kv(w, "note", a->note);
+        ch_jw_key(w, "case_insensitive");
+        ch_jw_bool(w, a->case_folded);
+        jw_kv(w, "listed_as", a->address);
         ch_jw_obj_end(w);
         return 0;
     }
@@ -442,6 +447,9 @@ static int print_attr(const ch_attribution *a, void *vctx) {
     printf("\n    confidence %u, listed %s .. %s\n", a->confidence, a->first_listed,
            a->last_listed);
     if (a->note[0]) printf("    note: %s\n", a->note);
+    if (a->case_folded)
+        printf("    matched case-insensitively: the source lists '%s' (letter case lost)\n",
+               a->address);
     return 0;
 }
 

@@ -576,5 +576,8 @@ int ch_screen_attr_to_attribution(const ch_screen_set *set, const ch_screen_resu
     out->confidence = a.confidence;
     out->delisted = a.delisted;
     out->case_folded = a.case_folded;
+    if (a.case_folded) /* the key it was found under: the form the source listed */
+        for (char *c = out->address; *c; c++)
+            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
     return 0;
 }
