@@ -16,6 +16,9 @@
  * then ch_screen_lookup on raw EIP-55 / Base58 / Bech32 text (validation
  * and normalisation included), the file's bytes per address and the share
  * of addresses in their home bucket. Each figure is the best of 3 runs.
+ * Last, the same keys in a format-2 set (coinhound's own hash) against the
+ * format-3 one (XXH3-128) on the mixed stream, runs alternating, and the
+ * ratio: what adopting a published hash costs or buys.
  * Target: 20M lookups/s/core (on the mixed stream). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
 #include "coinhound/screen.h"
+#include "screen/format.h" /* the two formats' fingerprints, for the hash-only figure */
 
 #define KEY_SLOT 64
 
@@ -70,6 +74,33 @@ static void gen_address(char key[KEY_SLOT], char *raw) {
         if (raw) strcpy(raw, key);
         break;
     }
+}
+
+/* A set of the n keys (KEY_SLOT apart) written in format `version`. */
+static void write_set(const char *keys, size_t n, uint32_t version, const char *path,
+                      ch_screen_info *info) {
+    ch_error err;
+    ch_attribution a;
+    memset(&a, 0, sizeof a);
+    strcpy(a.category, "scam");
+    strcpy(a.entity, "Generated");
+    strcpy(a.source_name, "bench");
+    a.confidence = 80;
+    ch_screen_writer *w = ch_screen_set_writer_new();
+    if (!w || ch_screen_set_writer_set_version(w, version, &err) != 0) {
+        fprintf(stderr, "writer: %s\n", w ? err.msg : "out of memory");
+        exit(2);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ch_screen_set_writer_add_key(w, keys + i * KEY_SLOT, &a, &err) != 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            exit(2);
+        }
+    if (ch_screen_set_writer_finish(w, path, info, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(2);
+    }
+    ch_screen_set_writer_free(w);
 }
 
 /* Best of three runs: the machine may be shared, and the fastest run is
@@ -121,28 +152,16 @@ static void run(size_t n, size_t nq, size_t nraw) {
         gen_address(keys + i * KEY_SLOT, NULL);
     printf("  generate:            %.2f s\n", now() - t0);
 
-    ch_attribution a;
-    memset(&a, 0, sizeof a);
-    strcpy(a.category, "scam");
-    strcpy(a.entity, "Generated");
-    strcpy(a.source_name, "bench");
-    a.confidence = 80;
     snprintf(path, sizeof path, "/tmp/bench_screen.%ld.chset", (long)getpid());
     t0 = now();
-    ch_screen_writer *w = ch_screen_set_writer_new();
-    for (size_t i = 0; i < n; i++)
-        if (ch_screen_set_writer_add_key(w, keys + i * KEY_SLOT, &a, &err) != 0) {
-            fprintf(stderr, "%s\n", err.msg);
-            exit(2);
-        }
     ch_screen_info info;
-    if (ch_screen_set_writer_finish(w, path, &info, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        exit(2);
-    }
-    ch_screen_set_writer_free(w);
-    printf("  write set:           %.2f s, %llu bytes, %.1f bytes/address\n", now() - t0,
-           (unsigned long long)info.file_size, info.bytes_per_address);
+    write_set(keys, n, CH_SCREEN_VERSION, path, &info);
+    printf("  write set:           %.2f s, %llu bytes, %.1f bytes/address (format %u)\n",
+           now() - t0, (unsigned long long)info.file_size, info.bytes_per_address, info.version);
+    char path2[300];
+    snprintf(path2, sizeof path2, "%s.v2", path);
+    ch_screen_info info2;
+    write_set(keys, n, 2, path2, &info2);
     t0 = now();
     ch_screen_set *set;
     if (ch_screen_set_open(path, &set, &err) != 0) {
@@ -271,6 +290,65 @@ static void run(size_t n, size_t nq, size_t nraw) {
         }
     }
     ch_screen_set_close(hset);
+
+    /* Format 2 against format 3, same keys, same mixed stream; the runs
+     * alternate so that a busy moment hurts both alike. */
+    ch_screen_set *set2;
+    if (ch_screen_set_open(path2, &set2, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(2);
+    }
+    double fr[2][2] = {{0}}; /* [format 2, 3][single, batch] */
+    size_t fh[2][2] = {{0}};
+    ch_screen_set *fsets[2] = {set2, set};
+    for (int rep = 0; rep < 3; rep++)
+        for (int f = 0; f < 2; f++) {
+            double t1 = now();
+            size_t h = 0;
+            for (size_t i = 0; i < nq; i++)
+                h += (size_t)ch_screen_lookup_canonical(fsets[f], qp[MIXED][i], ql[MIXED][i], NULL,
+                                                        NULL);
+            double r1 = (double)nq / (now() - t1);
+            if (r1 > fr[f][0]) fr[f][0] = r1;
+            fh[f][0] = h;
+            t1 = now();
+            ch_screen_lookup_canonical_batch(fsets[f], qp[MIXED], ql[MIXED], nq, found);
+            r1 = (double)nq / (now() - t1);
+            if (r1 > fr[f][1]) fr[f][1] = r1;
+            h = 0;
+            for (size_t i = 0; i < nq; i++)
+                h += found[i];
+            fh[f][1] = h;
+        }
+    if (fh[0][0] != fh[1][0] || fh[0][1] != fh[1][0] || fh[1][1] != fh[1][0]) {
+        fprintf(stderr, "format 2 and 3 disagree (%zu %zu vs %zu %zu found)\n", fh[0][0], fh[0][1],
+                fh[1][0], fh[1][1]);
+        exit(2);
+    }
+    printf("  format 2 (own hash) vs 3 (XXH3-128), mixed, M lookups/s (best of 3, alternating):\n"
+           "    single %6.2f vs %6.2f (3/2 = %.2f)   batch %6.2f vs %6.2f (3/2 = %.2f)\n",
+           fr[0][0] / 1e6, fr[1][0] / 1e6, fr[1][0] / fr[0][0], fr[0][1] / 1e6, fr[1][1] / 1e6,
+           fr[1][1] / fr[0][1]);
+    /* The hashes alone (no memory traffic): the keys' fingerprints summed. */
+    double hr[2] = {0};
+    uint64_t hsum[2] = {0};
+    for (int rep = 0; rep < 3; rep++)
+        for (int f = 0; f < 2; f++) {
+            double t1 = now();
+            uint64_t acc = 0;
+            for (size_t i = 0; i < nq; i++) {
+                scr_fp fp = scr_fingerprint_of(f ? 3 : 2, qp[MIXED][i], ql[MIXED][i], oi.seed);
+                acc += fp.h1 ^ fp.h2;
+            }
+            double r1 = (double)nq / (now() - t1);
+            if (r1 > hr[f]) hr[f] = r1;
+            hsum[f] = acc;
+        }
+    printf("    hash only: %6.2f vs %6.2f M keys/s (3/2 = %.2f)  [sums %016llx %016llx]\n",
+           hr[0] / 1e6, hr[1] / 1e6, hr[1] / hr[0], (unsigned long long)hsum[0],
+           (unsigned long long)hsum[1]);
+    ch_screen_set_close(set2);
+    unlink(path2);
 
     size_t rhits = 0;
     t0 = now();

@@ -479,13 +479,14 @@ static void test_damaged_files(void **state) {
     /* Another version (a later one, and version 1: the format before the
      * one-cache-line index), another magic. */
     memcpy(b, good, n);
-    put32(b + 8, 3);
+    put32(b + 8, CH_SCREEN_VERSION + 1);
     write_bytes(bad, b, n);
-    expect_open_fails(bad, "version 3");
+    expect_open_fails(bad, "version 4");
+    expect_open_fails(bad, "update coinhound");
     memcpy(b, good, n);
     put32(b + 8, 1);
     write_bytes(bad, b, n);
-    expect_open_fails(bad, "format version 1; this build reads version 2 only");
+    expect_open_fails(bad, "format version 1; this build reads versions 2 to 3");
     expect_open_fails(bad, "write it again");
     memcpy(b, good, n);
     b[0] = 'X';
@@ -537,7 +538,8 @@ static void test_damaged_files(void **state) {
 
 /* The libraries libcoinhound.a needs (the Makefile's PKGS): it is one
  * object, so a program linking it links them all. */
-#define CH_TEST_PKGS "lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl"
+#define CH_TEST_PKGS                                                                               \
+    "lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl libxxhash"
 
 /* The example program of screen.h builds against the library and runs. */
 static void test_example_program(void **state) {

@@ -44,16 +44,22 @@
  * docs/examples/screen_example.c is this program (its comments written with
  * slashes here); tests/test_screen_set.c builds and runs it, and
  * tests/test_install.sh builds it as C and C++ against an installed tree:
- * `cc app.c $(pkg-config --cflags --libs coinhound)`. Lookups are thread-safe: the set is read-only
- * after open, and a result lives in the caller's ch_screen_result. Risk
+ * `cc app.c $(pkg-config --cflags --libs coinhound)`. Lookups are
+ * thread-safe: the set is read-only after open, and a result lives in the
+ * caller's ch_screen_result. Risk
  * levels come from risk.h (ch_screen_attr_to_attribution + ch_risk_assess).
  *
- * ---- The file (version 2, all integers little-endian) -----------------
+ * ---- The file (version 3, all integers little-endian) -----------------
+ *
+ * docs/screening-set.md is the published spec, for readers in any
+ * language, with test vectors (tests/data/screen/); this is its summary.
  *
  *   offset size  header (CH_SCREEN_HEADER_SIZE = 256 bytes)
  *   0      8     magic "CHSCREEN"
- *   8      4     format version (2); a reader refuses any other, and says
- *                so (a version-1 file is to be written again by this build)
+ *   8      4     format version: 3 is written; 2 (the same layout with
+ *                coinhound's own hash) is still read; a reader refuses any
+ *                other, and says so (a version-1 file is to be written
+ *                again by this build)
  *   12     4     header size (256)
  *   16     8     file size in bytes
  *   24     8     addresses
@@ -81,9 +87,10 @@
  *
  *   buckets   n x 64 bytes (64-byte aligned: one cache line each) = 4 slots
  *             of 16 bytes: u64 h2, u32 high half of h1, u32 set + 1 (0 =
- *             empty; slots fill from the first, no gaps). h1 = ch_screen_hash
- *             (key, seed) and h2 = a second, independent 64-bit hash of the
- *             key computed in the same pass. A key's home bucket is (low 32
+ *             empty; slots fill from the first, no gaps). h1 and h2 are the
+ *             low and high 64 bits of XXH3-128 of the key under the seed
+ *             (XXH3_128bits_withSeed; format 2: two lanes of coinhound's
+ *             own multiply hash); ch_screen_hash gives h1. A key's home bucket is (low 32
  *             bits of h1 * n) >> 32; when its 4 slots are full, the key sits
  *             in the next bucket with room (linear probing, wrapping). The
  *             writer keeps 1.25 keys per bucket on average, so that > 99% of
@@ -107,7 +114,7 @@
  *
  * ---- A lookup is one cache line ----------------------------------------
  *
- * Hash the key once (h1, h2: two multiply chains side by side), read the
+ * Hash the key once (h1, h2: one XXH3-128, inlined), read the
  * home bucket, compare the four 96-bit fingerprints, take the set of the
  * slot that matches: no key comparison, so nothing else is read (a caller
  * asking for the attributions reads the set's 8 bytes, in cache for any
@@ -156,7 +163,7 @@ extern "C" {
 #endif
 
 #define CH_SCREEN_MAGIC       "CHSCREEN"
-#define CH_SCREEN_VERSION     2
+#define CH_SCREEN_VERSION     3 /* written; versions 2 and 3 are read */
 #define CH_SCREEN_HEADER_SIZE 256
 
 typedef struct ch_screen_set ch_screen_set;
@@ -257,11 +264,17 @@ int ch_screen_set_writer_add(ch_screen_writer *w, const ch_attribution *a, ch_er
 int ch_screen_set_writer_add_key(ch_screen_writer *w, const char *key, const ch_attribution *a,
                                  ch_error *err);
 uint64_t ch_screen_set_writer_count(const ch_screen_writer *w); /* distinct addresses */
+/* Write format `version` instead of CH_SCREEN_VERSION: 2 for readers not
+ * yet updated (format 2's hash is coinhound's own), 3 (XXH3) otherwise.
+ * -1 for a version this build cannot write. */
+int ch_screen_set_writer_set_version(ch_screen_writer *w, uint32_t version, ch_error *err);
 int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen_info *info,
                                 ch_error *err);
 void ch_screen_set_writer_free(ch_screen_writer *w);
 
-/* The 64-bit hash of a key under a seed (exposed for tests and tools). */
+/* The 64-bit hash that picks a key's bucket (h1) in the format this build
+ * writes: the low 64 bits of XXH3-128 of the key under the seed. Exposed for
+ * tests and tools. */
 uint64_t ch_screen_hash(const void *key, size_t len, uint64_t seed);
 
 #ifdef __cplusplus

@@ -1,4 +1,8 @@
-/* The key hash of the screening set.
+/* The key hashes of the screening set.
+ *
+ * Format 3 (written since 2026-12) uses XXH3-128 (format.h,
+ * scr_fingerprint_xxh3), so that any wallet can compute it with a port of
+ * a published hash. What follows is format 2's own hash, still read.
  *
  * Keys are short strings (26 to 106 bytes) that are already close to random,
  * so the hash only has to spread them evenly and fast: each 8-byte word is
@@ -22,7 +26,16 @@
 /* The constants, the word loads and the second lane (scr_fingerprint)
  * are in format.h, inline, for the lookup path. */
 
+/* Format 3's h1 (low 64 bits of XXH3-128): what picks a key's bucket in
+ * the files this build writes. */
 uint64_t ch_screen_hash(const void *key, size_t len, uint64_t seed) {
+    return scr_fingerprint_xxh3(key, len, seed).h1;
+}
+
+/* Format 2's h1 (the first lane of scr_fingerprint), for tests of old
+ * files. */
+uint64_t scr_hash_v2(const void *key, size_t len, uint64_t seed);
+uint64_t scr_hash_v2(const void *key, size_t len, uint64_t seed) {
     const uint8_t *p = key;
     const size_t total = len;
     uint64_t h = seed ^ ((uint64_t)len * SCR_K1);

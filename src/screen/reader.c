@@ -23,6 +23,7 @@ struct ch_screen_set {
     size_t size;
     void *region; /* what to unmap, and its length */
     size_t region_len;
+    uint32_t version; /* 2 or 3: which hash the index uses */
     uint64_t addresses, n_attrs, n_buckets, seed, created;
     uint64_t n_sets, n_setidx, in_home;
     uint64_t flags; /* SCR_FLAG_* */
@@ -181,7 +182,8 @@ static int check_structure(ch_screen_set *s, ch_error *err) {
         if (set >= s->n_sets)
             return fail(err, path, "record at %llu names set %llu, past the set table", at, set);
         bool home;
-        uint32_t found = find(s, scr_fingerprint(r + REC_KEY_AT, klen, s->seed), &home);
+        uint32_t found =
+            find(s, scr_fingerprint_of(s->version, r + REC_KEY_AT, klen, s->seed), &home);
         if (found != set + 1)
             return fail(err, path, "record at %llu: its key is not in the index under set %llu", at,
                         set);
@@ -281,13 +283,14 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
         ch_err(err, "%s: not a coinhound screening set (bad magic)", path);
         goto out;
     }
-    if (scr_le32(h + H_VERSION) != CH_SCREEN_VERSION) {
-        uint32_t v = scr_le32(h + H_VERSION);
-        ch_err(err, "%s: screening set format version %u; this build reads version %d only%s", path,
-               v, CH_SCREEN_VERSION,
-               v < CH_SCREEN_VERSION ? " (an older set: write it again with this build, e.g. "
-                                       "coinhound intel export-set)"
-                                     : "");
+    s->version = scr_le32(h + H_VERSION);
+    if (s->version < SCR_VERSION_OLDEST || s->version > CH_SCREEN_VERSION) {
+        uint32_t v = s->version;
+        ch_err(err, "%s: screening set format version %u; this build reads versions %d to %d%s",
+               path, v, SCR_VERSION_OLDEST, CH_SCREEN_VERSION,
+               v < SCR_VERSION_OLDEST ? " (an older set: write it again with this build, e.g. "
+                                        "coinhound intel export-set)"
+                                      : " (a newer set: update coinhound to read it)");
         goto out;
     }
     if (scr_le32(h + H_HEADER_SIZE) != CH_SCREEN_HEADER_SIZE) {
@@ -376,7 +379,7 @@ void ch_screen_set_close(ch_screen_set *set) {
 
 void ch_screen_set_info(const ch_screen_set *set, ch_screen_info *out) {
     memset(out, 0, sizeof *out);
-    out->version = CH_SCREEN_VERSION;
+    out->version = set->version;
     out->file_size = set->size;
     out->addresses = set->addresses;
     out->attributions = set->n_attrs;
@@ -400,7 +403,7 @@ static inline void describe(const ch_screen_set *s, uint32_t r, uint32_t *n_attr
 int ch_screen_lookup_canonical(const ch_screen_set *s, const char *key, size_t len,
                                uint32_t *n_attr, const uint32_t **attr_index) {
     bool home;
-    uint32_t r = find(s, scr_fingerprint(key, len, s->seed), &home);
+    uint32_t r = find(s, scr_fingerprint_of(s->version, key, len, s->seed), &home);
     /* No branch on r unless the caller wants the attributions: a stream of
      * lookups then overlaps its cache misses. */
     if (n_attr || attr_index) {
@@ -423,13 +426,13 @@ void ch_screen_lookup_canonical_batch(const ch_screen_set *s, const char *const 
     scr_fp ring[AHEAD];
     size_t pre = n < AHEAD ? n : AHEAD;
     for (size_t i = 0; i < pre; i++) {
-        ring[i] = scr_fingerprint(keys[i], lens[i], s->seed);
+        ring[i] = scr_fingerprint_of(s->version, keys[i], lens[i], s->seed);
         __builtin_prefetch(bucket_at(s, scr_bucket_of(ring[i].h1, s->n_buckets)));
     }
     for (size_t i = 0; i < n; i++) {
         scr_fp fp = ring[i % AHEAD];
         if (i + AHEAD < n) {
-            scr_fp nx = scr_fingerprint(keys[i + AHEAD], lens[i + AHEAD], s->seed);
+            scr_fp nx = scr_fingerprint_of(s->version, keys[i + AHEAD], lens[i + AHEAD], s->seed);
             ring[i % AHEAD] = nx;
             __builtin_prefetch(bucket_at(s, scr_bucket_of(nx.h1, s->n_buckets)));
         }

@@ -52,7 +52,16 @@ struct ch_screen_writer {
     bool oom;
     bool folded_keys;           /* SCR_FLAG_FOLDED_KEYS */
     unsigned test_collide_bits; /* scr_writer_test_collide_bits */
+    uint32_t version;           /* format written: CH_SCREEN_VERSION unless set */
 };
+
+int ch_screen_set_writer_set_version(ch_screen_writer *w, uint32_t version, ch_error *err) {
+    if (version < SCR_VERSION_OLDEST || version > CH_SCREEN_VERSION)
+        return ch_err(err, "screening set format version %u cannot be written (only %d to %d)",
+                      version, SCR_VERSION_OLDEST, CH_SCREEN_VERSION);
+    w->version = version;
+    return 0;
+}
 
 void scr_writer_test_collide_bits(struct ch_screen_writer *w, unsigned bits) {
     w->test_collide_bits = bits > 64 ? 64 : bits;
@@ -74,6 +83,7 @@ ch_screen_writer *ch_screen_set_writer_new(void) {
     ch_screen_writer *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->seed = DEFAULT_SEED;
+    w->version = CH_SCREEN_VERSION;
     if (grow((void **)&w->strs, &w->strs_cap, 4096, 1) != 0) {
         free(w);
         return NULL;
@@ -477,7 +487,8 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
             goto out;
         }
         for (uint64_t i = 0; i < n; i++)
-            fps[i] = scr_fingerprint(w->keys + w->addrs[i].key_off, w->addrs[i].len, seed);
+            fps[i] = scr_fingerprint_of(w->version, w->keys + w->addrs[i].key_off, w->addrs[i].len,
+                                        seed);
         if (build_index(buckets, nb, n, fps, set_of, pos, &in_home, w->test_collide_bits) == 0)
             break;
         seed += 0x9e3779b97f4a7c15ULL; /* the next candidate */
@@ -533,7 +544,7 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     const char *epoch = getenv("SOURCE_DATE_EPOCH"); /* reproducible builds */
     uint64_t created = epoch ? strtoull(epoch, NULL, 10) : (uint64_t)time(NULL);
     memcpy(header + H_MAGIC, CH_SCREEN_MAGIC, 8);
-    scr_put32(header + H_VERSION, CH_SCREEN_VERSION);
+    scr_put32(header + H_VERSION, w->version);
     scr_put32(header + H_HEADER_SIZE, CH_SCREEN_HEADER_SIZE);
     scr_put64(header + H_FILE_SIZE, total);
     scr_put64(header + H_ADDRESSES, n);
@@ -572,7 +583,7 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     }
     if (info) {
         memset(info, 0, sizeof *info);
-        info->version = CH_SCREEN_VERSION;
+        info->version = w->version;
         info->file_size = total;
         info->addresses = n;
         info->attributions = w->n_attrs;
