@@ -116,6 +116,7 @@ typedef struct ch_import_stats {
                                Base58): kept lower-cased, matched case-insensitively */
     uint64_t case_restored; /* of those, restored to the real-case address the store knows */
     uint64_t skipped;       /* files of a folder skipped because they could not be read */
+    uint64_t transcoded;    /* rows whose text was not UTF-8: read as Latin-1/CP1252, converted */
 } ch_import_stats;
 
 typedef struct ch_import_opts {

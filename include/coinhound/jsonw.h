@@ -3,7 +3,9 @@
  * Parsing JSON uses a real library (jansson); writing is done here because
  * output is a stream of millions of small objects (one per transaction) and a
  * DOM per object would only add allocation. Commas and escaping are handled;
- * the caller only says begin/end, key and value. */
+ * the caller only says begin/end, key and value. Output is always valid
+ * UTF-8: a string's bytes that form no well-formed UTF-8 sequence are
+ * written as \ufffd (util/utf8.h). */
 #ifndef COINHOUND_JSONW_H
 #define COINHOUND_JSONW_H
 

@@ -246,6 +246,9 @@ static void on_file(const char *path, ch_intel_format f, const ch_import_stats *
     if (st->case_lost)
         fprintf(o, ", %llu with letter case lost (%llu restored)",
                 (unsigned long long)st->case_lost, (unsigned long long)st->case_restored);
+    if (st->transcoded)
+        fprintf(o, ", %llu rows not UTF-8 (read as Latin-1/CP1252)",
+                (unsigned long long)st->transcoded);
     if (st->actors || st->aliases || st->techniques)
         fprintf(o, "; %llu actors, %llu aliases, %llu techniques", (unsigned long long)st->actors,
                 (unsigned long long)st->aliases, (unsigned long long)st->techniques);

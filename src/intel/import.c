@@ -266,6 +266,13 @@ int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *
     char raw[256];
     trim_copy(raw, sizeof raw, raw_address ? raw_address : "");
     upper(a->asset);
+    if (intel_attr_repair_utf8(a)) { /* JSON output must stay valid: see attr_text.c */
+        if (im->st->transcoded++ == 0)
+            imp_warn(im,
+                     "%s: %s: text that is not UTF-8 (read as Latin-1/CP1252 and converted: "
+                     "'%s'); every such row of this file is converted",
+                     im->file, where, a->entity);
+    }
     if (!raw[0]) {
         im->st->rejected++;
         imp_warn(im, "%s: %s: empty address, row skipped", im->file, where);
@@ -605,6 +612,7 @@ static void stats_add(ch_import_stats *t, const ch_import_stats *s) {
     t->case_lost += s->case_lost;
     t->case_restored += s->case_restored;
     t->skipped += s->skipped;
+    t->transcoded += s->transcoded;
 }
 
 /* Read one stream with one importer, then apply its delistings, in a

@@ -40,6 +40,12 @@ void intel_copy(char *dst, size_t cap, const char *src);
 /* Append src (after sep when dst is not empty), truncating. */
 void intel_append(char *dst, size_t cap, const char *sep, const char *src);
 
+/* ---- attr_text.c ---- */
+/* Make every text field of a valid UTF-8 (ch_utf8_repair: bytes of no
+ * UTF-8 sequence read as CP1252; a sequence cut by truncation dropped).
+ * Returns how many fields changed. */
+size_t intel_attr_repair_utf8(ch_attribution *a);
+
 /* ---- actors.c ---- */
 enum { ALIAS_RANK_OTHER = 0, ALIAS_RANK_MISP = 1, ALIAS_RANK_ATTACK = 2, ALIAS_RANK_BUILTIN = 3 };
 /* Lowercase letters and digits only: "HIDDEN COBRA" -> "hiddencobra". */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 void ch_jw_init(ch_jw *w, FILE *f) {
     memset(w, 0, sizeof *w);
     w->f = f;
@@ -67,10 +69,22 @@ static void put_escaped(FILE *f, const char *s, size_t n) {
             fputs("\\t", f);
             break;
         default:
-            if (c < 0x20)
+            if (c < 0x20) {
                 fprintf(f, "\\u%04x", c);
-            else
+            } else if (c >= 0x80) {
+                /* JSON is UTF-8: a byte that starts no well-formed sequence
+                 * (text of another encoding that reached here) is written
+                 * as U+FFFD, never copied through */
+                size_t k = ch_utf8_seq((const unsigned char *)s + i, n - i);
+                if (k) {
+                    fwrite(s + i, 1, k, f);
+                    i += k - 1;
+                } else {
+                    fputs("\\ufffd", f);
+                }
+            } else {
                 fputc(c, f);
+            }
         }
     }
     fputc('"', f);
