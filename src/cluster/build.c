@@ -80,14 +80,33 @@ typedef struct pass {
     uint32_t seen_narrow, seen_wide;
     /* The slot before each class's first id (see slot_of). */
     uint32_t narrow_base, wide_base;
+    /* a record pointing outside the store was met (a damaged store): the
+     * build fails rather than write clusters made of it */
+    bool damaged;
 } pass;
 
 /* The slot of a nonzero address id: ch_store_addr_index + 1, without a call
  * per input. Ids are dense per class (store.h) and the dense index keeps
  * each class in id order, so a slot is the id's number within its class
  * plus where the class starts, asked of the store once per pass. */
+static inline uint64_t tx_first_in(const pass *p, uint64_t t);
+static inline uint64_t tx_first_out(const pass *p, uint64_t t);
+
 static inline uint32_t slot_of(const pass *p, uint32_t id) {
-    return (id & CH_ADDR_ID_WIDE) ? p->wide_base + (id & ~CH_ADDR_ID_WIDE) : p->narrow_base + id;
+    uint64_t s = (id & CH_ADDR_ID_WIDE) ? (uint64_t)p->wide_base + (id & ~CH_ADDR_ID_WIDE)
+                                        : (uint64_t)p->narrow_base + id;
+    return s <= p->c.addresses ? (uint32_t)s : 0; /* (a damaged store's id: none) */
+}
+
+/* The tx records of [t0, t1] give ranges within the inputs and outputs. */
+static bool ranges_sound(const pass *p, uint64_t t0, uint64_t t1) {
+    for (uint64_t t = t0; t < t1 && t < p->c.txs; t++) {
+        uint64_t fi = tx_first_in(p, t), fo = tx_first_out(p, t);
+        if (fi > tx_first_in(p, t + 1) || tx_first_in(p, t + 1) > p->c.inputs ||
+            fo > tx_first_out(p, t + 1) || tx_first_out(p, t + 1) > p->c.outputs)
+            return false;
+    }
+    return true;
 }
 
 /* Does any output pay one of the input addresses (Meiklejohn's "self-change")?
@@ -164,10 +183,11 @@ static size_t gather(pass *p, uint64_t t0, uint64_t t1) {
             p->want[n++] = (uint32_t)i; /* a chunk, or one tx, has far fewer than 2^32 */
     }
     const ch_in_rec *in0 = &ins[base];
+    uint64_t n_txs = p->c.txs, n_outs = p->c.outputs;
     for (size_t k = 0; k < n; k++) {
-        if (k + 2 * PREFETCH < n && in0[p->want[k + 2 * PREFETCH]].spent_tx != CH_NO_TX)
+        if (k + 2 * PREFETCH < n && in0[p->want[k + 2 * PREFETCH]].spent_tx < n_txs)
             __builtin_prefetch(&txs[in0[p->want[k + 2 * PREFETCH]].spent_tx]);
-        if (k + PREFETCH < n && in0[p->want[k + PREFETCH]].spent_tx != CH_NO_TX) {
+        if (k + PREFETCH < n && in0[p->want[k + PREFETCH]].spent_tx < n_txs) {
             const ch_in_rec *ahead = &in0[p->want[k + PREFETCH]];
             __builtin_prefetch(&outs[txs[ahead->spent_tx].first_out + ahead->vout]);
         }
@@ -175,9 +195,15 @@ static size_t gather(pass *p, uint64_t t0, uint64_t t1) {
         uint32_t sl = 0;
         uint64_t v = 0;
         if (in->spent_tx != CH_NO_TX) {
-            const ch_out_rec *prev = &outs[txs[in->spent_tx].first_out + in->vout];
-            sl = prev->addr ? slot_of(p, prev->addr) : 0;
-            v = CH_OUT_VALUE(prev);
+            uint64_t o = in->spent_tx < n_txs ? txs[in->spent_tx].first_out + in->vout : n_outs;
+            if (o >= n_outs) {
+                p->damaged = true; /* spends an output that is not stored */
+            } else {
+                const ch_out_rec *prev = &outs[o];
+                sl = prev->addr ? slot_of(p, prev->addr) : 0;
+                p->damaged |= prev->addr && !sl;
+                v = CH_OUT_VALUE(prev);
+            }
         }
         p->slot[k] = sl;
         p->val[k] = v;
@@ -244,8 +270,10 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
         if (change && fresh == 1 && no >= 2) {
             if (txbuf_fit(&p->b, ni, no) != 0) return -1;
             memcpy(p->b.in_addr, in_slot, ni * sizeof *in_slot); /* self_change may sort it */
-            if (!self_change(p, p->b.in_addr, ni, &outs[fo], no)) {
-                uf_union(&p->u, first, slot_of(p, outs[fresh_out].addr));
+            uint32_t to = slot_of(p, outs[fresh_out].addr);
+            p->damaged |= !to; /* a fresh output pays an address that is not stored */
+            if (to && !self_change(p, p->b.in_addr, ni, &outs[fo], no)) {
+                uf_union(&p->u, first, to);
                 meta->change_links++;
             }
         }
@@ -296,6 +324,10 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
         uint64_t base = tx_first_in(&p, t), end = t + 1;
         while (end < p.c.txs && tx_first_in(&p, end + 1) - base <= CHUNK_INPUTS)
             end++;
+        if (!ranges_sound(&p, t, end + 1)) {
+            p.damaged = true;
+            break;
+        }
         uint64_t n = tx_first_in(&p, end) - base;
         if (n > p.cap && chunk_grow(&p, n) != 0) goto oom; /* one tx bigger than a chunk */
         size_t resolved = gather(&p, t, end);
@@ -304,6 +336,13 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
     }
     if (progress) fprintf(stderr, "\r\033[K");
     chunk_free(&p);
+    if (p.damaged) {
+        free(p.u.parent);
+        txbuf_free(&p.b);
+        cl_scratch_free(&p.sc);
+        return ch_err(err, "cluster: the store is damaged: its records point outside it (run "
+                           "'coinhound check')");
+    }
 
     uint32_t *cid = p.u.parent;
     p.u.parent = NULL;
@@ -368,6 +407,7 @@ int ch_cluster_build(const char *dbdir, const ch_cluster_opts *o, ch_cluster_met
     }
     uint32_t *cid;
     int rc = ch_cluster_compute(s, o, &cid, meta, seconds, err);
+    if (rc == 0 && ch_store_damage(s, err) != 0) rc = -1; /* no clusters made of damage */
     if (rc == 0) rc = cl_write_file(dbdir, s, cid, meta, err);
     free(cid);
     ch_store_close(s);

@@ -34,8 +34,14 @@ typedef struct dpass {
 
 enum { ROLE_EXCHANGE = 1, ROLE_ZERO = 2, ROLE_CUSTOMER = 4 };
 
+/* An address id's slot (its dense index + 1), 0 for none or for an id past
+ * the store's addresses (a damaged store: ch_store_damage says so). */
 static uint32_t slot_of(const ch_store *s, uint32_t id) {
-    return (uint32_t)ch_store_addr_index(s, id) + 1;
+    if (!id) return 0;
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    uint64_t i = ch_store_addr_index(s, id);
+    return i < c.addresses ? (uint32_t)i + 1 : 0;
 }
 
 static bool value_kind(const ch_xfer_rec *r) {
@@ -346,6 +352,7 @@ int ch_deposit_build(const char *dbdir, const char *chain, const ch_deposit_opts
     size_t n = 0;
     int rc = ch_deposit_exchanges(s, dbdir, csv, n_csv, &ex, &ent, &n, err);
     if (rc == 0) rc = ch_deposit_compute(s, o, ex, ent, n, &cid, meta, seconds, err);
+    if (rc == 0 && ch_store_damage(s, err) != 0) rc = -1; /* no clusters made of damage */
     if (rc == 0) rc = cl_write_file_chain(dbdir, chain, s, cid, meta, err);
     if (n_exch) *n_exch = n;
     free(ex);

@@ -95,8 +95,11 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *v)
  * the file must reach about the last page before anything is read. About:
  * a commit may count pages it allocated and freed again without writing
  * them (LMDB's loose pages), so a sound file can end a few pages short of
- * the last page number; a slack of 1/64 of the file, at least 64 pages,
- * allows for that and still refuses a file cut anywhere far from its end. */
+ * the last page number (2 pages seen with readers beside a reorg); a slack
+ * of 1/16 of the file, at most 16 pages, allows for that and still refuses
+ * a file cut short by more.
+ * (A cut within those 16 pages can still meet a live page: LMDB keeps no
+ * list of them to check against.) */
 static int check_lmdb_size(ch_store *s, const char *index_dir, ch_error *err) {
     MDB_envinfo info;
     MDB_stat st;
@@ -107,7 +110,7 @@ static int check_lmdb_size(ch_store *s, const char *index_dir, ch_error *err) {
     if (ch_path_join(path, sizeof path, index_dir, "data.mdb") != 0 || stat(path, &fs) != 0)
         return ch_err(err, "%s/data.mdb: %s", index_dir, strerror(errno));
     uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
-    uint64_t slack = need / 64 > 64u * st.ms_psize ? need / 64 : 64u * st.ms_psize;
+    uint64_t slack = need / 16 < 16u * st.ms_psize ? need / 16 : 16u * st.ms_psize;
     if ((uint64_t)fs.st_size + slack < need)
         return ch_err(err,
                       "%s: damaged: data.mdb holds %llu bytes but its pages reach %llu "

@@ -140,6 +140,7 @@ static int dense_tx(ch_trace *t, uint64_t k) {
             t->tot.cut_window += taint;
         return 0;
     }
+    if (!tr_tx_sound(t, tx, false)) return 0; /* (the sweep reads no inputs: txvin) */
     uint64_t fo, no, fi = TR_FIRST_IN(&t->txs[tx]);
     tr_tx_outs(t, tx, &fo, &no);
     t->tot.txs++;
@@ -279,8 +280,9 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
     tr_tx_ins(t, c, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
-        if (r->spent_tx == CH_NO_TX) continue;
+        if (r->spent_tx >= c) continue; /* a coinbase's (or a damaged store's) */
         uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        if (o >= t->txs[r->spent_tx + 1].first_out) continue; /* damaged */
         uint32_t ei = tr_map_get(&t->by_out, o), h;
         if (ei != TR_NONE) {
             if (t->e[ei].state == ST_LANDING) continue;

@@ -220,6 +220,11 @@ int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
     if (t->ran) return ch_err(err, "sources must be added before the trace runs");
     if (o >= t->n_outs)
         return ch_err(err, "output %llu is not in the store", (unsigned long long)o);
+    if (tr_slot(t, t->outs[o].addr) > t->n_addrs)
+        return ch_err(err,
+                      "the store is damaged: output %llu pays address id %u, which is not stored "
+                      "(run 'coinhound check')",
+                      (unsigned long long)o, t->outs[o].addr);
     if (tr_map_get(&t->src, o) != TR_NONE) return 0;
     uint64_t v = tr_out_value(t, o);
     uint32_t ei;
@@ -550,12 +555,38 @@ static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t pare
     return 0;
 }
 
+bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
+    if (tx >= t->n_txs) goto bad;
+    uint64_t fi = TR_FIRST_IN(&t->txs[tx]), fo = t->txs[tx].first_out;
+    uint64_t ei = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
+    uint64_t eo = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
+    if (fi > ei || ei > t->n_ins || fo > eo || eo > t->n_outs) goto bad;
+    for (uint64_t i = inputs ? fi : ei; i < ei; i++) {
+        const ch_in_rec *r = &t->ins[i];
+        if (r->spent_tx == CH_NO_TX) continue;
+        if (r->spent_tx >= tx) goto bad; /* spends an earlier tx: tx + 1 < n_txs below */
+        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        if (o >= t->txs[r->spent_tx + 1].first_out) goto bad;
+    }
+    for (uint64_t o = fo; o < eo; o++) {
+        const ch_out_rec *r = &t->outs[o];
+        if (tr_slot(t, r->addr) > t->n_addrs) goto bad;
+        if (r->spent && r->spent <= t->n_txs && r->spent - 1 <= tx) goto bad;
+    }
+    return true;
+bad:
+    if (!t->damaged) t->damaged_tx = tx;
+    t->damaged = true;
+    return false;
+}
+
 static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     uint32_t parent, hops;
     uint64_t taint = gather(t, pend, m, &parent, &hops);
     if (cut(t, tx, pend, m, hops)) return 0;
     for (size_t i = 0; i < m; i++)
         t->e[pend[i]].state = ST_DONE;
+    if (!tr_tx_sound(t, tx, true)) return 0;
     return forward_share(t, tx, taint, parent, hops, pend, m);
 }
 
@@ -565,6 +596,7 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     if (cut(t, tx, pend, m, hops)) return 0;
     for (size_t i = 0; i < m; i++)
         t->e[pend[i]].state = ST_DONE;
+    if (!tr_tx_sound(t, tx, true)) return 0;
     uint64_t fi, ni, fo, no;
     tr_tx_ins(t, tx, &fi, &ni);
     tr_tx_outs(t, tx, &fo, &no);
@@ -687,6 +719,7 @@ static int sweep_tx(ch_trace *t, uint64_t k) {
             t->tot.cut_window += taint;
         return 0;
     }
+    if (!tr_tx_sound(t, tx, true)) return 0;
     size_t m = 0;
     if (t->sw_head) { /* fifo: the waiting entries, newest first, turned around */
         for (uint32_t i = t->sw_head[k]; i != TR_NONE; i = t->sw_next[i]) {
@@ -716,7 +749,7 @@ static void prefetch_far(const ch_trace *t, uint64_t k) {
     uint64_t fi, ni;
     tr_tx_ins(t, t->sw_base + k, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++)
-        if (t->ins[fi + i].spent_tx != CH_NO_TX)
+        if (t->ins[fi + i].spent_tx < t->n_txs)
             __builtin_prefetch(&t->txs[t->ins[fi + i].spent_tx]);
 }
 
@@ -725,7 +758,7 @@ static void prefetch_near(const ch_trace *t, uint64_t k) {
     tr_tx_ins(t, t->sw_base + k, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
-        if (r->spent_tx != CH_NO_TX)
+        if (r->spent_tx < t->n_txs) /* (a damaged one is refused when its turn comes) */
             __builtin_prefetch(&t->outs[t->txs[r->spent_tx].first_out + r->vout]);
     }
     tr_tx_outs(t, t->sw_base + k, &fo, &no);
@@ -796,6 +829,11 @@ int ch_trace_run(ch_trace *t, ch_error *err) {
         }
     }
     if (t->sweeping && sweep_run(t) != 0) return ch_err(err, "out of memory");
+    if (t->damaged)
+        return ch_err(err,
+                      "the store is damaged: tx %llu's inputs or outputs point outside it (run "
+                      "'coinhound check')",
+                      (unsigned long long)t->damaged_tx);
     return 0;
 }
 

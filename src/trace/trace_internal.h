@@ -194,6 +194,9 @@ struct ch_trace {
     size_t cap_part;
     uint64_t min_units; /* min_amount in units */
 
+    bool damaged;        /* a tx failed tr_tx_sound */
+    uint64_t damaged_tx; /* the first one */
+
     ch_trace_totals tot;
     ch_trace_landing *land;
     size_t n_land;
@@ -204,17 +207,28 @@ struct ch_trace {
 /* ---- the store's columns, as the walks read them ---- */
 #define TR_FIRST_IN(r) ((r)->first_in_size & ((1ULL << 40) - 1))
 
+/* A tx's inputs and outputs: always within the columns (a damaged store's
+ * range that is not comes out empty; tr_tx_sound tells the walk). */
 static inline void tr_tx_ins(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
     uint64_t end = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
     *first = TR_FIRST_IN(&t->txs[tx]);
-    *n = end - *first;
+    *n = *first <= end && end <= t->n_ins ? end - *first : 0;
 }
 
 static inline void tr_tx_outs(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
     uint64_t end = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
     *first = t->txs[tx].first_out;
-    *n = end - *first;
+    *n = *first <= end && end <= t->n_outs ? end - *first : 0;
 }
+
+/* trace.c: whether tx's records can be walked: its ranges within the
+ * columns, each input spending an output of an earlier tx, each output
+ * paying a stored address and spent (if at all) by a later tx. When not
+ * (a damaged store), the trace notes it, the walk stops at tx and
+ * ch_trace_run fails naming it: an answer from a damaged store is never
+ * given as a trace's result. Inputs are checked only when asked (the dense
+ * sweep reads none). */
+bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs);
 
 static inline uint64_t tr_out_value(const ch_trace *t, uint64_t o) {
     return CH_OUT_VALUE(&t->outs[o]);
