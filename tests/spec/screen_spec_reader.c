@@ -10,7 +10,8 @@
  * ANSWERS.tsv (tests/data/screen/answers.tsv): input, answer (listed, clean,
  * invalid), key (canonical; "-" when invalid), h1, h2 (16 hex digits), home
  * bucket, attributions ("category|entity|source" joined by ";", in the file's
- * order). For an invalid row it checks that the input is not a key of the
+ * order; with header flag bit 0, those of the lower-cased key after its
+ * own). For an invalid row it checks that the input is not a key of the
  * set (a reader must validate before it looks up: what the set cannot tell
  * it is whether a string is an address at all).
  * Exit 0 when the file checks out and every row agrees, 1 otherwise. */
@@ -23,7 +24,7 @@
 
 static uint8_t *file;
 static size_t file_len;
-static uint64_t n_buckets, seed, n_sets, n_setidx, n_attrs, strings_size;
+static uint64_t n_buckets, seed, n_sets, n_setidx, n_attrs, strings_size, flags;
 static const uint8_t *buckets, *sets, *setidx, *attrs;
 static const char *strings;
 
@@ -66,6 +67,7 @@ static void load(const char *path) {
     n_attrs = le(file + 32, 8);
     n_buckets = le(file + 40, 8);
     seed = le(file + 48, 8);
+    flags = le(file + 200, 8);
     n_sets = le(file + 160, 8);
     buckets = section(56, &size);
     if (n_buckets == 0 || size != n_buckets * 64) die("bucket section size");
@@ -105,19 +107,41 @@ static const char *str(uint64_t off) {
     return strings + off;
 }
 
-/* "category|entity|source;..." of a set, into out. */
+/* "category|entity|source;..." of a set, appended to out. */
 static void describe(int64_t set, char *out, size_t cap) {
     uint64_t count = le(sets + 8 * set, 4), first = le(sets + 8 * set + 4, 4);
-    out[0] = '\0';
     if (first + count > n_setidx) die("set outside the set index");
     for (uint64_t i = 0; i < count; i++) {
         uint64_t a = le(setidx + 4 * (first + i), 4);
         if (a >= n_attrs) die("set index names no attribution");
         const uint8_t *rec = attrs + 52 * a;
         size_t at = strlen(out);
-        snprintf(out + at, cap - at, "%s%s|%s|%s", i ? ";" : "", str(le(rec + 16, 4)),
+        snprintf(out + at, cap - at, "%s%s|%s|%s", at ? ";" : "", str(le(rec + 16, 4)),
                  str(le(rec + 4, 4)), str(le(rec + 20, 4)));
     }
+}
+
+/* Spec section 4: a key's attributions into out ("" when not listed): its
+ * own, then, when header flag bit 0 (folded keys) is set and the key has
+ * upper-case letters, those of its lower-cased form. 1 listed, 0 not. */
+static int answer(const char *key, XXH128_hash_t *h, uint64_t *home, char *out, size_t cap) {
+    out[0] = '\0';
+    int64_t set = lookup(key, h, home);
+    if (set >= 0) describe(set, out, cap);
+    int listed = set >= 0;
+    char lower[256];
+    size_t n = strlen(key), upper = 0;
+    if (!(flags & 1) || n >= sizeof lower) return listed;
+    for (size_t i = 0; i <= n; i++) {
+        char c = key[i];
+        upper += c >= 'A' && c <= 'Z';
+        lower[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    XXH128_hash_t hf;
+    uint64_t homef;
+    int64_t fset = upper ? lookup(lower, &hf, &homef) : -1;
+    if (fset >= 0) describe(fset, out, cap);
+    return listed || fset >= 0;
 }
 
 int main(int argc, char **argv) {
@@ -128,11 +152,10 @@ int main(int argc, char **argv) {
     char attrs_s[4096];
     const char *dot = strrchr(argv[2], '.');
     if (!dot || strcmp(dot, ".tsv") != 0) {
-        int64_t set = lookup(argv[2], &h, &home);
-        if (set >= 0) describe(set, attrs_s, sizeof attrs_s);
+        int listed = answer(argv[2], &h, &home, attrs_s, sizeof attrs_s);
         printf("%016llx\t%016llx\t%llu\t%s\n", (unsigned long long)h.low64,
                (unsigned long long)h.high64, (unsigned long long)home,
-               set >= 0 ? attrs_s : "(not listed)");
+               listed ? attrs_s : "(not listed)");
         return 0;
     }
     FILE *t = fopen(argv[2], "r");
@@ -152,24 +175,24 @@ int main(int argc, char **argv) {
         if (!f[6]) die("an answers row has fewer than 7 fields");
         rows++;
         const char *key = strcmp(f[1], "invalid") == 0 ? f[0] : f[2];
-        int64_t set = lookup(key, &h, &home);
+        int listed = strcmp(f[1], "invalid") == 0 ? lookup(key, &h, &home) >= 0
+                                                  : answer(key, &h, &home, attrs_s, sizeof attrs_s);
         char got[64];
         snprintf(got, sizeof got, "%016llx\t%016llx\t%llu", (unsigned long long)h.low64,
                  (unsigned long long)h.high64, (unsigned long long)home);
         char want[64];
         snprintf(want, sizeof want, "%s\t%s\t%s", f[3], f[4], f[5]);
-        if (set >= 0) describe(set, attrs_s, sizeof attrs_s);
         int ok;
         if (strcmp(f[1], "invalid") == 0)
-            ok = set < 0; /* never listed verbatim: only validation answers it */
+            ok = !listed; /* never listed verbatim: only validation answers it */
         else if (strcmp(f[1], "clean") == 0)
-            ok = set < 0 && strcmp(got, want) == 0;
+            ok = !listed && strcmp(got, want) == 0;
         else
-            ok = set >= 0 && strcmp(got, want) == 0 && strcmp(attrs_s, f[6]) == 0;
+            ok = listed && strcmp(got, want) == 0 && strcmp(attrs_s, f[6]) == 0;
         if (!ok) {
             bad++;
             printf("row %d (%s, %s): got %s %s\n", rows, f[0], f[1], got,
-                   set >= 0 ? attrs_s : "(not listed)");
+                   listed ? attrs_s : "(not listed)");
         }
     }
     fclose(t);
