@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coinhound/chainaddr.h"
 #include "coinhound/hash.h"
 #include "intel/attr_json.h"
 
@@ -145,9 +146,11 @@ static int stix_attr(const ch_attribution *a, void *vctx) {
     attr_text_id(a, text, sizeof text);
     stix_id("indicator", text, id);
     timestamp(a->first_listed, ts);
-    /* the pattern's string literal: escape \ and ' */
+    /* OpenCTI's wallet observable (Cryptocurrency-Wallet, property value),
+     * the form OpenCTI reads from a pattern; the string literal escapes \
+     * and ' (STIX 2.1 patterning, 9.3) */
     size_t n = 0;
-    n += (size_t)snprintf(pattern, sizeof pattern, "[cryptocurrency-wallet:address = '");
+    n += (size_t)snprintf(pattern, sizeof pattern, "[cryptocurrency-wallet:value = '");
     for (const char *p = a->address; *p && n + 4 < sizeof pattern; p++) {
         if (*p == '\'' || *p == '\\') pattern[n++] = '\\';
         pattern[n++] = *p;
@@ -163,6 +166,7 @@ static int stix_attr(const ch_attribution *a, void *vctx) {
         s->failed = 1;
         return 1;
     }
+    json_object_set_new(o, "x_opencti_main_observable_type", json_string("Cryptocurrency-Wallet"));
     json_t *ref = json_pack("{s:s}", "source_name", a->source_name[0] ? a->source_name : "unknown");
     if (a->source_url[0]) json_object_set_new(ref, "url", json_string(a->source_url));
     json_object_set_new(o, "external_references", json_pack("[o]", ref));
@@ -205,20 +209,59 @@ int ch_intel_export_stix(ch_intel *db, const char *path, ch_error *err) {
 
 /* ---- MISP ---- */
 
+/* MISP's coin-address object template (misp-objects, version 7): BTC
+ * addresses go in relation "address" (attribute type btc), Monero in
+ * "address-xmr" (xmr), every other chain in "address-crypto" (text); the
+ * coin's symbol in "symbol" (text, uppercase, as coinmarketcap writes it). */
+#define COIN_ADDRESS_TEMPLATE_UUID "d0e6997e-78da-4815-a6a1-cfc1c1cb8a46"
+#define COIN_ADDRESS_TEMPLATE_VER  "7"
+
+typedef struct misp_typing {
+    const char *relation, *type, *category;
+} misp_typing;
+
+static misp_typing misp_type_of(const ch_attribution *a) {
+    ch_chainaddr c;
+    misp_typing t = {"address-crypto", "text", "Financial fraud"};
+    if (ch_chainaddr_parse(a->address, ch_family_from_asset(a->asset), &c, NULL) != 0) return t;
+    if (c.family == CH_FAM_BTC && !c.testnet) {
+        t.relation = "address";
+        t.type = "btc";
+    } else if (c.family == CH_FAM_XMR && !c.testnet && c.canonical[0] != '\0' &&
+               strlen(c.canonical) != 64) { /* not OFAC's bare hex value */
+        t.relation = "address-xmr";
+        t.type = "xmr";
+    }
+    return t;
+}
+
+/* The symbol for the template: OFAC's XBT is BTC everywhere else. */
+static void misp_symbol(const ch_attribution *a, char out[16]) {
+    size_t i = 0;
+    for (; a->asset[i] && i < 15; i++)
+        out[i] =
+            (char)((a->asset[i] >= 'a' && a->asset[i] <= 'z') ? a->asset[i] - 32 : a->asset[i]);
+    out[i] = '\0';
+    if (!strcmp(out, "XBT")) strcpy(out, "BTC");
+}
+
 static int misp_attr(const ch_attribution *a, void *vctx) {
     json_t *objects = vctx;
-    char text[600], uuid[96], ouuid[96];
+    char text[600], uuid[96], ouuid[96], suuid[96], symbol[16];
     attr_text_id(a, text, sizeof text);
     stix_id("", text, uuid);
     size_t l = strlen(text);
     snprintf(text + l, sizeof text - l, "|object");
     stix_id("", text, ouuid);
+    snprintf(text + l, sizeof text - l, "|symbol");
+    stix_id("", text, suuid);
     json_t *ext = json_pack("{s:o}", "coinhound", intel_attr_to_json(a));
     char *comment = json_dumps(ext, JSON_COMPACT);
     json_decref(ext);
-    json_t *addr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "uuid", uuid, "type", "btc",
-                             "category", "Financial fraud", "object_relation", "address-crypto",
-                             "value", a->address, "to_ids", !a->delisted);
+    misp_typing mt = misp_type_of(a);
+    json_t *addr = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "uuid", uuid, "type", mt.type,
+                             "category", mt.category, "object_relation", mt.relation, "value",
+                             a->address, "to_ids", !a->delisted);
     json_object_set_new(addr, "comment", json_string(comment ? comment : ""));
     free(comment);
     if (a->actor[0]) {
@@ -227,13 +270,18 @@ static int misp_attr(const ch_attribution *a, void *vctx) {
         json_object_set_new(addr, "Tag", json_pack("[{s:s}]", "name", tag));
     }
     json_t *attrs = json_pack("[o]", addr);
-    if (a->asset[0])
+    misp_symbol(a, symbol);
+    if (symbol[0])
         json_array_append_new(attrs,
-                              json_pack("{s:s, s:s, s:s, s:s}", "type", "text", "category", "Other",
-                                        "object_relation", "symbol", "value", a->asset));
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "uuid", suuid, "type",
+                                        "text", "category", "Other", "object_relation", "symbol",
+                                        "value", symbol, "to_ids", false));
     json_array_append_new(objects,
-                          json_pack("{s:s, s:s, s:s, s:o}", "name", "coin-address", "meta-category",
-                                    "financial", "uuid", ouuid, "Attribute", attrs));
+                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", "coin-address",
+                                    "meta-category", "financial", "description",
+                                    "An address used in a cryptocurrency", "template_uuid",
+                                    COIN_ADDRESS_TEMPLATE_UUID, "template_version",
+                                    COIN_ADDRESS_TEMPLATE_VER, "uuid", ouuid, "Attribute", attrs));
     return 0;
 }
 

@@ -2,7 +2,8 @@
  *
  * Event: {"Event": {...}} (also a list of them, or {"response": [...]}).
  * Addresses come from attributes of type btc, xmr and dash, and from
- * coin-address objects (address-crypto + symbol). The actor comes from a
+ * coin-address objects (address, address-xmr or address-crypto, with its
+ * symbol). The actor comes from a
  * threat-actor galaxy cluster or tag (misp-galaxy:threat-actor="Lazarus
  * Group") on the attribute, its object or the event. coinhound's own export
  * puts every field of the attribution as JSON in the address attribute's
@@ -117,7 +118,10 @@ static int read_event(ev_ctx *c, json_t *ev, size_t idx) {
         json_array_foreach(json_object_get(ob, "Attribute"), j, at) {
             const char *rel = str(at, "object_relation");
             if (!rel) continue;
-            if (!strcmp(rel, "address-crypto"))
+            /* the template's three address relations: address (btc),
+             * address-xmr (xmr), address-crypto (text, any other chain) */
+            if (!strcmp(rel, "address-crypto") || !strcmp(rel, "address") ||
+                !strcmp(rel, "address-xmr"))
                 addr_attr = at;
             else if (!strcmp(rel, "symbol") && str(at, "value"))
                 symbol = str(at, "value");
