@@ -126,6 +126,10 @@ PUBLIC_HEADERS := $(addprefix include/coinhound/,address.h btc.h chainaddr.h clu
   coinhound.h error.h evm.h exposure.h hash.h ingest.h intel.h lock.h model.h poison.h risk.h \
   screen.h store.h tokens.h trace.h trace_account.h version.h)
 INSTALL_BINS := $(CLI) $(TOOLS)
+# What coinhound.pc requires: PKGS but libxxhash, whose XXH3 the library
+# compiles in from its header (src/screen/format.h): neither libcoinhound.a
+# nor the .so needs it, so an embedder needs no libxxhash-dev.
+PC_REQUIRES := $(filter-out libxxhash,$(PKGS))
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 
@@ -138,7 +142,7 @@ install: $(INSTALL_BINS) $(LIB) $(SO) coinhound.pc.in
 	ln -sf $(notdir $(SO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcoinhound.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-	  -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' coinhound.pc.in \
+	  -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PC_REQUIRES)|' coinhound.pc.in \
 	  > $(DESTDIR)$(LIBDIR)/pkgconfig/coinhound.pc
 
 # An independent reader of the screening set written from its spec
