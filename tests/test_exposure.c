@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "coinhound/exposure.h"
+#include "coinhound/hash.h"
 #include "coinhound/trace.h"
 
 #define BTC 100000000ULL
@@ -230,11 +231,130 @@ static void test_planted_theft(void **state) {
     free(dir);
 }
 
+/* Account chains through the same door: the EVM generator's drain. A deposit
+ * address fed by an address the exploiter controls (theft.json's
+ * "addresses": the exploiter, its splits and hops, labelled stolen_funds)
+ * is severe, one transfer back, with the path of the transfer that fed it;
+ * the library call and `screen --db DIR --chain eth` agree. */
+static void test_evm_drain_deposit_is_severe(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char cmd[16384], gen[1024], ch[1024];
+    int st;
+    snprintf(gen, sizeof gen, "%s", tu_bin("coinhound-evmgen"));
+    snprintf(ch, sizeof ch, "%s", tu_bin("coinhound"));
+    snprintf(cmd, sizeof cmd,
+             "%s --out %s/gen --seed 11 --transfers 8000 --theft >/dev/null && %s ingest eth "
+             "%s/gen --db %s/db --no-progress >/dev/null",
+             gen, dir, ch, dir, dir);
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 0);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/gen/theft.json", dir);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    assert_non_null(root);
+    json_t *t = json_object_get(root, "theft");
+    json_t *thieves = json_object_get(t, "addresses");
+    assert_true(json_array_size(thieves) > 1);
+    /* a landing of the drain in ETH at an exchange's deposit address */
+    json_t *dep = NULL, *w;
+    size_t i;
+    json_array_foreach(json_object_get(t, "landings"), i, w) {
+        if (!dep && !strcmp(json_string_value(json_object_get(w, "category")), "exchange") &&
+            !strcmp(json_string_value(json_object_get(w, "asset")), "native"))
+            dep = w;
+    }
+    assert_non_null(dep);
+    const char *dep_addr = json_string_value(json_object_get(dep, "address"));
+    ch_store *s;
+    ch_error err;
+    snprintf(path, sizeof path, "%s/db", dir);
+    assert_int_equal(ch_store_open(path, "eth", CH_STORE_READ, &s, &err), 0);
+    assert_true(ch_store_is_account(s));
+    ch_labels *labels;
+    assert_int_equal(ch_labels_new(s, NULL, NULL, &labels, &err), 0);
+    snprintf(path, sizeof path, "%s/gen/labels.csv", dir);
+    assert_int_equal(ch_labels_load_csv(labels, path, NULL, NULL, &err), 0);
+    json_array_foreach(thieves, i, w) {
+        assert_int_equal(
+            ch_labels_add(labels, json_string_value(w), "stolen_funds", "Exploiter", &err), 1);
+    }
+    ch_exposure_opts o;
+    ch_exposure_opts_init(&o);
+    o.labels = labels;
+    ch_exposure x;
+    ch_addr a = {.kind = CH_ADDR_EVM, .len = 20};
+    assert_int_equal(ch_hex_decode(dep_addr + 2, 40, a.bytes, 20), 0);
+    assert_int_equal(ch_exposure_of(s, NULL, &a, &o, &x, &err), 1);
+    assert_true(x.account);
+    assert_int_equal(x.level, CH_RISK_SEVERE);
+    assert_true(x.flagged_share > 0 && x.flagged_share <= 1.0 + 1e-9);
+    const ch_exposure_source *src = &x.sources[0];
+    assert_string_equal(src->category, "stolen_funds");
+    assert_int_equal(src->level, CH_RISK_SEVERE);
+    assert_int_equal(src->hops, 1);
+    bool thief = false;
+    json_array_foreach(thieves, i, w) thief |= !strcmp(json_string_value(w), src->address);
+    assert_true(thief);
+    /* its path: the tx that fed the deposit, one theft.json names for it */
+    assert_int_equal(src->path_len, 1);
+    ch_hash256 id;
+    ch_store_txid(s, src->path[0], &id);
+    char hx[67] = "0x";
+    ch_hex_encode(id.b, 32, hx + 2);
+    bool named = false;
+    json_array_foreach(json_object_get(dep, "txs"), i, w) named |=
+        !strcmp(json_string_value(w), hx);
+    assert_true(named);
+    ch_labels_free(labels);
+    ch_store_close(s);
+
+    /* the command: an attribution store with the same labels, --chain eth */
+    char *rows = malloc(16384);
+    size_t k = (size_t)snprintf(rows, 16384, "address,category,entity\\n");
+    json_array_foreach(thieves, i, w) {
+        k += (size_t)snprintf(rows + k, 16384 - k, "%s,stolen_funds,Exploiter\\n",
+                              json_string_value(w));
+    }
+    snprintf(cmd, sizeof cmd,
+             "printf '%s' > %s/thief.csv && %s intel import --format csv %s/gen/labels.csv "
+             "%s/thief.csv --db %s/db >/dev/null",
+             rows, dir, ch, dir, dir, dir);
+    free(rows);
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 0);
+    snprintf(cmd, sizeof cmd, "%s screen %s --db %s/db --chain eth --json", ch, dep_addr, dir);
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 1); /* flagged */
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("not JSON: %s", out);
+    assert_string_equal(json_string_value(json_object_get(j, "risk")), "severe");
+    json_t *xo = json_object_get(j, "exposure");
+    assert_non_null(xo);
+    assert_string_equal(json_string_value(json_object_get(xo, "level")), "severe");
+    json_t *s0 = json_array_get(json_object_get(xo, "sources"), 0);
+    assert_string_equal(json_string_value(json_object_get(s0, "category")), "stolen_funds");
+    assert_int_equal(json_integer_value(json_object_get(s0, "hops")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(s0, "path"), 0)), hx);
+    assert_string_equal(json_string_value(json_object_get(s0, "asset")), "ETH");
+    json_decref(j);
+    free(out);
+    /* no store of that name: an error, not a quiet answer without exposure */
+    snprintf(cmd, sizeof cmd, "%s screen %s --db %s/db --chain bsc 2>&1", ch, dep_addr, dir);
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 2);
+    json_decref(root);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_hop_share),
         cmocka_unit_test(test_two_hops_lowered_and_hop_limit),
         cmocka_unit_test(test_planted_theft),
+        cmocka_unit_test(test_evm_drain_deposit_is_severe),
     };
     return cmocka_run_group_tests_name("exposure", tests, NULL, NULL);
 }

@@ -1,10 +1,11 @@
-/* coinhound: indirect exposure of a Bitcoin address to flagged funds.
+/* coinhound: indirect exposure of an address to flagged funds, on a
+ * Bitcoin or an account-chain (EVM) store.
  *
  * Where did the coins an address received come from? A backward haircut
  * trace from everything the address received, up to max_hops transactions
- * back, stopping at any labelled address (a service, or a category the risk
- * table knows). Each labelled source reached says how much of the received
- * value came from it (haircut: in proportion to value at every hop).
+ * back (account chains: transfers back, per asset, swaps followed), stopping at any labelled
+ * address (a service, or a category the risk table knows). Each labelled source reached says how
+ * much of the received value came from it (haircut: in proportion to value at every hop).
  *
  * Scoring, on top of the direct verdict (risk.h):
  *   a source's level = its category's level in the table; one step lower
@@ -39,21 +40,30 @@ typedef struct ch_exposure_source {
     char entity[128];
     ch_risk_level level; /* after the distance rule */
     double score;
-    double amount;   /* satoshi (fractional under haircut) */
-    double share;    /* of the address's received value, 0..1 */
-    uint32_t hops;   /* transactions between the source and the address */
-    size_t path_len; /* tx numbers, the source's tx first, up to MAX_PATH */
+    double amount;  /* base units of `asset`: satoshi (fractional under haircut), wei, ... */
+    uint32_t asset; /* 0: the chain's coin; else the token contract's address id */
+    __extension__ unsigned __int128 amount_base; /* amount in whole base units */
+    double share;                                /* of the address's received value, 0..1 */
+    uint32_t hops;   /* transactions (account chains: transfers) between the source
+                        and the address; 1: the source paid the address */
+    size_t path_len; /* tx numbers (CH_TRACE_NO_TX: an account withdrawal), the
+                        screened address's tx first, up to MAX_PATH */
     uint64_t path[CH_EXPOSURE_MAX_PATH];
 } ch_exposure_source;
 
 typedef struct ch_exposure {
-    uint64_t received;     /* satoshi the address received (the trace's input) */
-    double flagged_amount; /* from flagged sources */
+    uint64_t received;     /* base units of `asset` the address received (the trace's
+                              input), saturated at UINT64_MAX: see received_base */
+    double flagged_amount; /* from flagged sources, of `asset` */
     double flagged_share;  /* flagged_amount / received */
     ch_risk_level level;   /* highest flagged source level (none if none) */
     double score;          /* highest flagged source score */
     uint32_t max_hops;
     size_t n_sources; /* labelled sources, flagged first, by score then amount */
+    bool account;     /* the store is an account chain's (EVM) */
+    uint32_t asset;   /* the asset received and flagged_* are in: the one with the largest
+                         flagged share, else the one received most of (Bitcoin: 0) */
+    __extension__ unsigned __int128 received_base; /* received, whole base units */
     ch_exposure_source sources[CH_EXPOSURE_MAX_SOURCES];
 } ch_exposure;
 

@@ -49,7 +49,9 @@
 #define COINHOUND_TRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "coinhound/error.h"
 #include "coinhound/store.h"
@@ -216,6 +218,157 @@ typedef struct ch_trace_flow {
 
 typedef int (*ch_trace_flow_fn)(const ch_trace_flow *f, void *ctx);
 int ch_trace_foreach_flow(const ch_trace *t, ch_trace_flow_fn fn, void *ctx);
+
+/* ==== One front door for both kinds of chain ==========================
+ *
+ * ch_trace_exec runs the trace a store's kind calls for: the UTXO engine
+ * above (ch_trace_*) on a Bitcoin store, the account walk (trace_account.h)
+ * on an account chain's store. Its result speaks one language for both:
+ * places (landings and holdings) per (address, asset) with amounts in whole
+ * base units (satoshi, wei, token units) as u128, the tx, block and time a
+ * landing arrived in, shortest paths, and the steps of the flow. One writer
+ * (ch_trace_write) prints it as text, JSON, CSV, the edge list or DOT; the
+ * contract is docs/trace.md. The engines' own calls stay for what needs
+ * their detail (conservation terms per asset, flows in 1/8192 satoshi). */
+
+struct ch_toktab;
+
+typedef struct ch_trace_spec {
+    const char *source;           /* UTXO: TXID, TXID:VOUT or an address; account: an 0x
+                                     address or an 0x tx hash */
+    ch_trace_policy policy;       /* account chains: poison, haircut or fifo */
+    ch_trace_direction direction; /* */
+    uint32_t max_hops;            /* 0 = no limit */
+    uint64_t first_block;         /* block-number window [first, last]; 0 = open */
+    uint64_t last_block;
+    uint32_t since, until;   /* block-time window, unix seconds; 0 = open */
+    ch_taint_sum min_amount; /* base units; smaller taint is dropped (below_min) */
+    const char *stop_at;     /* stop categories, comma-separated; NULL = the default, "" = none */
+    ch_labels *labels;       /* NULL: no landings; stays owned by the caller */
+    /* display only */
+    const char *chain; /* the store's chain name ("btc", "eth", "bsc"); NULL: btc/eth */
+    const struct ch_toktab *tokens; /* symbols and decimals of tokens; may be NULL */
+} ch_trace_spec;
+
+void ch_trace_spec_init(ch_trace_spec *o);
+
+/* A landing (coins at a stop address) or a holding (tainted coins left at
+ * an unlabelled address), per (address, asset). */
+typedef struct ch_trace_place {
+    ch_taint_sum amount; /* whole base units (UTXO haircut: rounded down) */
+    uint32_t addr;       /* address id; 0: outputs without an address */
+    uint32_t asset;      /* 0: the chain's coin; else the token contract's address id */
+    ch_label label;      /* landings: the label that stopped the trace; holdings: "" */
+    uint32_t count;      /* outputs (UTXO) or transfers (account) it arrived in */
+    uint32_t hops;       /* fewest hops from a source (UTXO holdings: 0, not tracked) */
+    uint32_t frac;       /* UTXO haircut: the part below one satoshi, in 1/8192ths */
+    bool landing;
+    /* landings: where the shortest path arrived (what a freeze request names) */
+    uint64_t tx;    /* tx number; CH_TRACE_NO_TX: none (an account withdrawal) */
+    uint64_t block; /* block number */
+    uint32_t time;  /* block time, unix seconds */
+    uint64_t ref;   /* engine's handle: the output (UTXO) or transfer (account) */
+} ch_trace_place;
+
+#define CH_TRACE_NO_TX UINT64_MAX
+
+/* One step of the flow: value moved by tx `tx` to address `to`.
+ * UTXO: every tainted output (the tx that created it, its address, its
+ * taint, the next tx the trace followed or CH_TRACE_NO_TX). Account chains:
+ * every transfer on the shortest paths to the landings and holdings (from,
+ * to, its value; the taint per transfer is not kept by the walk:
+ * tainted_known is false). */
+typedef struct ch_trace_step {
+    ch_taint_sum value;  /* the output's or transfer's value, base units */
+    ch_taint_sum amount; /* its taint, whole base units (when tainted_known) */
+    uint64_t tx, next_tx;
+    uint64_t ref; /* output (UTXO) or transfer (account) */
+    uint32_t from, to, asset, hops;
+    bool tainted_known, swap, landing;
+} ch_trace_step;
+
+typedef struct ch_trace_result ch_trace_result;
+
+/* Run the trace spec asks for on s (opened for reading). Returns 1 and
+ * *out, 0 when the source is not in the store (err says which), -1 when
+ * malformed or on error. */
+int ch_trace_exec(ch_store *s, const ch_trace_spec *spec, ch_trace_result **out, ch_error *err);
+void ch_trace_result_free(ch_trace_result *r);
+
+/* The totals of one asset, in whole base units (the UTXO chain has one,
+ * asset 0). Terms an engine does not have are 0 (see docs/trace.md). */
+typedef struct ch_trace_sums {
+    uint32_t asset;
+    ch_taint_sum source, landed, held, fees, below_min, cut_hops, cut_window, returned, coinbase,
+        clean_in, swapped_in, swapped_out, burned, minted, unknown;
+} ch_trace_sums;
+
+bool ch_trace_result_is_account(const ch_trace_result *r);
+const ch_trace_spec *ch_trace_result_spec(const ch_trace_result *r);
+ch_store *ch_trace_result_store(const ch_trace_result *r);
+size_t ch_trace_result_sums(const ch_trace_result *r, const ch_trace_sums **out);
+/* The asset with the largest source (the theft's asset), its sums. */
+const ch_trace_sums *ch_trace_result_main(const ch_trace_result *r);
+size_t ch_trace_result_landings(const ch_trace_result *r, const ch_trace_place **out);
+size_t ch_trace_result_holdings(const ch_trace_result *r, const ch_trace_place **out);
+/* edge_visits, txs, and: UTXO tainted outputs; account transfers, pools, swaps */
+typedef struct ch_trace_counts {
+    uint64_t edge_visits, txs, outputs, transfers, pools, swaps;
+} ch_trace_counts;
+void ch_trace_result_counts(const ch_trace_result *r, ch_trace_counts *out);
+
+/* The shortest path to a place, source first, as txs (path[i].tx) and, on
+ * account chains, whether the step was a swap. Writes at most max, returns
+ * the length. */
+typedef struct ch_trace_hop {
+    uint64_t tx;  /* CH_TRACE_NO_TX: an account withdrawal (ref names it) */
+    uint64_t ref; /* account: the transfer */
+    bool swap;
+} ch_trace_hop;
+size_t ch_trace_result_path(ch_trace_result *r, const ch_trace_place *p, ch_trace_hop *path,
+                            size_t max);
+
+typedef int (*ch_trace_step_fn)(const ch_trace_step *st, void *ctx);
+/* Every step (see ch_trace_step), in the engine's order; stops when fn
+ * returns non-zero and returns that. */
+int ch_trace_result_foreach_step(ch_trace_result *r, ch_trace_step_fn fn, void *ctx);
+
+/* Naming things for output. A tx: 64 hex (UTXO: the txid as written; account:
+ * "0x" + the hash), "withdrawal:N" for an account withdrawal (hop.ref = N).
+ * out needs 80 bytes. */
+const char *ch_trace_hop_str(const ch_trace_result *r, const ch_trace_hop *h, char out[80]);
+/* An asset's unit: the chain's coin ("BTC", "ETH", "BNB", ...) with its
+ * decimals, a token's symbol and decimals from the token table, else the
+ * contract's 0x address and decimals -1 (unknown). out needs 128 bytes. */
+const char *ch_trace_asset_name(const ch_trace_result *r, uint32_t asset, int *decimals,
+                                char out[128]);
+/* The chain's own coin by chain name: "btc" BTC, "bsc" BNB, "polygon" POL,
+ * ..., other account chains ETH. */
+const char *ch_chain_native_symbol(const char *chain, bool account);
+
+typedef enum ch_trace_format {
+    CH_TRACE_TEXT = 0, /* a summary for people */
+    CH_TRACE_JSON,     /* one object (docs/trace.md) */
+    CH_TRACE_CSV,      /* the landings */
+    CH_TRACE_EDGES,    /* the steps as an edge list (CSV) */
+    CH_TRACE_DOT,      /* Graphviz */
+} ch_trace_format;
+
+/* Write r in format f. 0, or -1 when out reports a write error. */
+int ch_trace_write(ch_trace_result *r, ch_trace_format f, FILE *out);
+
+/* Labels for a run in one call: the attribution store DIR/intel when db is
+ * given and it exists (owned by the labels, closed by ch_labels_free), the
+ * stop categories preferred among its attributions, then each CSV file. If
+ * the attribution store exists but cannot be opened it is left out and
+ * warn->msg says why (warn may be NULL); other failures are errors. */
+int ch_labels_open(ch_store *s, const char *db, const char *stop_at, const char *const *csv,
+                   size_t n_csv, ch_labels **out, ch_error *warn, ch_error *err);
+
+/* 128-bit amounts as decimal strings: base units ("1500000000000000000"),
+ * and with decimals ("1.5"). out needs 48 bytes. */
+const char *ch_u128_str(ch_taint_sum v, char out[48]);
+const char *ch_u128_decimals_str(ch_taint_sum v, int decimals, char out[48]);
 
 /* An amount in units as decimal satoshi: "123", "0.5", "12.0001220703125"
  * (exact: 1/8192 has 13 decimal digits). out needs 64 bytes. */

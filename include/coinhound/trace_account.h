@@ -157,24 +157,8 @@ size_t ch_atrace_landing_path(ch_atrace *t, const ch_atrace_landing *l, ch_atrac
 size_t ch_atrace_holding_path(ch_atrace *t, const ch_atrace_holding *h, ch_atrace_step *steps,
                               size_t max);
 
-/* ---- output (the trace command's formats) ---- */
-enum { CH_ATRACE_TEXT = 0, CH_ATRACE_JSON, CH_ATRACE_CSV, CH_ATRACE_DOT };
-struct ch_toktab;
-/* JSON: policy, direction, source, tainted_total (base units of the asset
- * with the largest source, as a string) and tainted_asset, landings
- * [{address, entity, category, asset, amount, amount_display, hops,
- * transfers, path, swap_hops}], holdings [{address, asset, amount,
- * amount_display, hops}], assets [per-asset totals], edge_visits. Amounts
- * are decimal strings of base units; amount_display uses the asset's
- * decimals (null when unknown). native names the chain's coin ("ETH"). k
- * may be NULL. */
-int ch_atrace_print(ch_atrace *t, const struct ch_toktab *k, const char *native, int format,
-                    const char *from, FILE *out);
-
-/* 128-bit amounts as decimal strings: base units ("1500000000000000000"),
- * and with decimals ("1.5"). out needs 48 bytes. */
-const char *ch_u128_str(ch_taint_sum v, char out[48]);
-const char *ch_u128_decimals_str(ch_taint_sum v, int decimals, char out[48]);
+/* Output: ch_trace_exec and ch_trace_write (trace.h) print both kinds of
+ * chain; ch_u128_str and ch_u128_decimals_str are in trace.h. */
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,8 @@
 #include "coinhound/jsonw.h"
 #include "coinhound/risk.h"
 #include "coinhound/screen.h"
+#include "coinhound/hash.h"
+#include "coinhound/trace.h"
 
 static void usage(FILE *f) {
     fprintf(
@@ -61,9 +63,12 @@ static void usage(FILE *f) {
            "  --explain-risk  print the category-to-risk table in effect (after --risk and\n"
            "                --risk-table) in --risk-table's format, and exit; with --json\n"
            "                as one object. Save it, edit it, give it back with --risk-table\n"
-           "  --hops N      with --db and a Bitcoin store: how far back indirect exposure\n"
-           "                looks (default 3; 0 turns it off)\n\n"
-           "With --db, a Bitcoin address also gets what the chain store knows:\n"
+           "  --hops N      with --db and a chain store: how far back indirect exposure\n"
+           "                looks (default 3; 0 turns it off)\n"
+           "  --chain NAME  with --db: the chain store DIR/NAME to look in (default btc;\n"
+           "                eth, bsc, ... for an account chain, whose addresses then get\n"
+           "                indirect exposure, per asset: amounts in base units, wei)\n\n"
+           "With --db, an address of the store's chain also gets what the store knows:\n"
            "  - labels of other members of its cluster ('coinhound cluster build'), as\n"
            "    reasons with \"via\":\"cluster\" and the member that carries the label;\n"
            "  - indirect exposure: the share of the value it received that came from\n"
@@ -195,8 +200,10 @@ typedef struct run_state {
     attr_vec av;
     bool any_flagged, any_error;
     uint64_t screened; /* addresses answered: none is not "all clean" */
-    /* the chain side of --db (NULL when there is no Bitcoin store) */
+    /* the chain side of --db (NULL when there is no store of the chain) */
     ch_store *store;
+    const char *chain; /* its name */
+    bool account;      /* an account chain's store: EVM addresses get the chain side */
     ch_clusters *clusters;
     ch_exposure_opts xo;
     size_t n_direct;      /* av.v[0..n_direct) are the address's own */
@@ -235,7 +242,24 @@ static int cluster_label(const char *member, const ch_attribution *a, void *ctx)
     return vec_push(&st->av, a) != 0 ? -1 : 0;
 }
 
-/* Cluster labels and indirect exposure of a Bitcoin address. */
+/* The store's form of a screened address: Bitcoin's parser, or 0x + 40 hex
+ * digits (any letter case) on an account chain. */
+static int store_addr(const run_state *st, const char *canonical, ch_addr *a) {
+    if (!st->account) return ch_addr_from_string(canonical, a, NULL, NULL);
+    if (strlen(canonical) != 42 || canonical[0] != '0' || (canonical[1] | 0x20) != 'x') return -1;
+    *a = (ch_addr){.kind = CH_ADDR_EVM, .len = 20};
+    return ch_hex_decode(canonical + 2, 40, a->bytes, 20);
+}
+
+/* An asset of the exposure by name: the chain's coin, else its contract. */
+static const char *asset_name(const run_state *st, uint32_t asset, char buf[CH_ADDR_STR_MAX]) {
+    if (!asset) return ch_chain_native_symbol(st->chain, st->account);
+    ch_addr a;
+    ch_store_addr_of(st->store, asset, &a);
+    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : "?";
+}
+
+/* Cluster labels and indirect exposure of an address of the store's chain. */
 static void chain_side(run_state *st, const char *canonical) {
     st->n_direct = st->av.n;
     st->have_exposure = false;
@@ -246,7 +270,7 @@ static void chain_side(run_state *st, const char *canonical) {
                                           cluster_label, st, &st->hit, &err) != 0)
         fprintf(stderr, "coinhound screen: %s: cluster labels: %s\n", canonical, err.msg);
     ch_addr a;
-    if (st->xo.max_hops == 0 || ch_addr_from_string(canonical, &a, NULL, NULL) != 0) return;
+    if (st->xo.max_hops == 0 || store_addr(st, canonical, &a) != 0) return;
     int rc = ch_exposure_of(st->store, st->src.db, &a, &st->xo, &st->exposure, &err);
     if (rc < 0) fprintf(stderr, "coinhound screen: %s: exposure: %s\n", canonical, err.msg);
     st->have_exposure = rc == 1;
@@ -351,9 +375,19 @@ static void json_path(ch_jw *w, const run_state *st, const ch_exposure_source *x
     ch_jw_arr_begin(w);
     for (size_t i = 0; i < x->path_len; i++) {
         ch_hash256 id;
-        char hex[65];
+        char hex[80];
+        if (x->path[i] == CH_TRACE_NO_TX) {
+            ch_jw_str(w, "withdrawal");
+            continue;
+        }
         ch_store_txid(st->store, x->path[i], &id);
-        ch_hash256_to_hex(&id, hex);
+        if (st->account) { /* EVM hashes in their written order */
+            hex[0] = '0';
+            hex[1] = 'x';
+            ch_hex_encode(id.b, 32, hex + 2);
+        } else {
+            ch_hash256_to_hex(&id, hex);
+        }
         ch_jw_str(w, hex);
     }
     ch_jw_arr_end(w);
@@ -387,6 +421,11 @@ static void json_exposure_source(ch_jw *w, const run_state *st, const ch_exposur
     ch_jw_double(w, x->score);
     ch_jw_key(w, "amount");
     ch_jw_double(w, x->amount);
+    char ab[CH_ADDR_STR_MAX], b[48];
+    ch_jw_key(w, "asset");
+    ch_jw_str(w, asset_name(st, x->asset, ab));
+    ch_jw_key(w, "amount_units"); /* whole base units, exact */
+    ch_jw_str(w, ch_u128_str(x->amount_base, b));
     ch_jw_key(w, "share");
     ch_jw_double(w, x->share);
     ch_jw_key(w, "hops");
@@ -413,8 +452,16 @@ static void json_chain_side(ch_jw *w, const run_state *st) {
     ch_jw_obj_begin(w);
     ch_jw_key(w, "max_hops");
     ch_jw_uint(w, x->max_hops);
+    char ab[CH_ADDR_STR_MAX], b[48];
     ch_jw_key(w, "received");
-    ch_jw_uint(w, x->received);
+    if (x->received_base > UINT64_MAX) /* wei can pass 2^64: a JSON number still */
+        ch_jw_double(w, (double)x->received_base);
+    else
+        ch_jw_uint(w, x->received);
+    ch_jw_key(w, "received_units"); /* exact, whole base units of asset */
+    ch_jw_str(w, ch_u128_str(x->received_base, b));
+    ch_jw_key(w, "asset");
+    ch_jw_str(w, asset_name(st, x->asset, ab));
     ch_jw_key(w, "flagged_amount");
     ch_jw_double(w, x->flagged_amount);
     ch_jw_key(w, "flagged_share");
@@ -516,13 +563,19 @@ static void print_text_reason(const run_state *st, const ch_risk_reason *r, bool
 static void print_text_exposure(const run_state *st) {
     const ch_exposure *x = &st->exposure;
     if (!st->have_exposure) return;
-    printf("  exposure within %u hops: %.2f%% of %.8f BTC received came from flagged sources\n",
-           x->max_hops, 100.0 * x->flagged_share, (double)x->received / 1e8);
+    char ab[CH_ADDR_STR_MAX], b[48];
+    /* the chain's coin with its decimals; a token in base units of its contract */
+    int dec = x->asset ? 0 : st->account ? 18 : 8;
+    printf("  exposure within %u hops: %.2f%% of %s %s%s received came from flagged sources\n",
+           x->max_hops, 100.0 * x->flagged_share, ch_u128_decimals_str(x->received_base, dec, b),
+           x->asset ? "base units of " : "", asset_name(st, x->asset, ab));
     for (size_t i = 0; i < x->n_sources && i < 5; i++) {
         const ch_exposure_source *e = &x->sources[i];
-        printf("    %-8s %s%s%s %s: %.8f BTC (%.2f%%), %u hops\n", ch_risk_level_name(e->level),
-               e->category, e->entity[0] ? ": " : "", e->entity, e->address, e->amount / 1e8,
-               100.0 * e->share, e->hops);
+        int d = e->asset ? 0 : st->account ? 18 : 8;
+        printf("    %-8s %s%s%s %s: %s %s%s (%.2f%%), %u hops\n", ch_risk_level_name(e->level),
+               e->category, e->entity[0] ? ": " : "", e->entity, e->address,
+               ch_u128_decimals_str(e->amount_base, d, b), e->asset ? "base units of " : "",
+               asset_name(st, e->asset, ab), 100.0 * e->share, e->hops);
     }
 }
 
@@ -565,7 +618,8 @@ static void screen_one(run_state *st, const char *addr) {
     st->n_direct = st->av.n;
     st->have_exposure = false;
     memset(&st->hit, 0, sizeof st->hit);
-    if (k == V_OK && fam == CH_FAM_BTC) chain_side(st, canonical);
+    if (k == V_OK && (st->account ? fam == CH_FAM_EVM : fam == CH_FAM_BTC))
+        chain_side(st, canonical);
     if (k == V_OK) {
         ch_risk_assess(&st->table, st->av.v, st->av.n, st->av.reasons, &v);
         if (st->have_exposure && st->exposure.level > v.level) v.level = st->exposure.level;
@@ -668,6 +722,7 @@ int cmd_screen(int argc, char **argv) {
         {"json", no_argument, NULL, 'j'},
         {"risk", required_argument, NULL, 'r'},
         {"hops", required_argument, NULL, 'H'},
+        {"chain", required_argument, NULL, 'C'},
         {"risk-table", required_argument, NULL, 'T'},
         {"explain-risk", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},
@@ -679,6 +734,7 @@ int cmd_screen(int argc, char **argv) {
     memset(&st, 0, sizeof st);
     ch_risk_table_default(&st.table);
     ch_exposure_opts_init(&st.xo);
+    st.chain = "btc";
     st.xo.table = &st.table;
     ch_error err;
     int c;
@@ -706,6 +762,10 @@ int cmd_screen(int argc, char **argv) {
         case 'E':
             explain = true;
             break;
+        case 'C':
+            if (cli_opt_chain("screen", optarg)) return 2;
+            st.chain = optarg;
+            break;
         case 'H':
             if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &st.xo.max_hops)) return 2;
             break;
@@ -732,7 +792,14 @@ int cmd_screen(int argc, char **argv) {
                                        "set) or --db DIR, or set COINHOUND_DB");
         if (ch_intel_open(db, false, &st.src.db, &err) != 0) return cli_fail("screen", &err);
         /* the chain side is optional: an attribution store alone screens */
-        if (ch_store_open(db, "btc", CH_STORE_READ, &st.store, &err) == 0) open_clusters(&st, db);
+        if (ch_store_open(db, st.chain, CH_STORE_READ, &st.store, &err) == 0) {
+            st.account = ch_store_is_account(st.store);
+            if (!st.account) open_clusters(&st, db);
+        } else if (strcmp(st.chain, "btc") != 0) {
+            /* asked for by name: its absence is an error, not a quiet "no exposure" */
+            ch_intel_close(st.src.db);
+            return cli_fail("screen", &err);
+        }
     }
 
     int rc = 0;

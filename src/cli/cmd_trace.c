@@ -1,23 +1,16 @@
 /* coinhound trace --db DIR --from TXID|TXID:VOUT|ADDRESS [options]
  * The output formats are a contract (docs/trace.md). */
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "coinhound/intel.h"
-#include "coinhound/jsonw.h"
 #include "coinhound/trace.h"
 #include "coinhound/tokens.h"
-#include "coinhound/trace_account.h"
 
 #define MAX_LABEL_FILES 64
-#define SUMMARY_TOP     10
 
 static void usage(FILE *f) {
     fprintf(f, "usage: coinhound trace --db DIR --from TXID|TXID:VOUT|ADDRESS [options]\n\n"
@@ -42,17 +35,20 @@ static void usage(FILE *f) {
                "                    account chains), counted as below_min\n"
                "  --since T         only transactions in blocks from time T on, and\n"
                "  --until T         up to time T (unix seconds or YYYY-MM-DD, UTC)\n"
-               "  --json            one JSON object: policy, direction, source, tainted_total,\n"
-               "                    landings [{address, entity, category, amount, hops, path}],\n"
-               "                    holdings [{address, amount}], fees, below_min, edge_visits\n"
-               "                    (amounts in satoshi; haircut may give fractions)\n"
-               "  --csv             the landings as CSV: address,entity,category,amount,hops\n"
+               "  --json            one JSON object, the same fields for every chain: chain,\n"
+               "                    policy, direction, source, tainted_total, landings [{address,\n"
+               "                    entity, category, asset, amount, amount_display, hops, path,\n"
+               "                    tx, block, time}], holdings, assets [per-asset totals], ...;\n"
+               "                    amounts are strings of whole base units (satoshi, wei)\n"
+               "  --csv             the landings as CSV: address,entity,category,amount,hops,...\n"
+               "  --edges           the flow as an edge list (CSV): tx,block,time,from,to,asset,\n"
+               "                    value,amount,hops,next_tx,landing,swap\n"
                "  --dot             the flow as a Graphviz digraph (render: dot -Tsvg)\n\n"
                "Account chains (--chain eth|bsc|polygon|..., or an 0x --from): --from is an\n"
                "0x address (everything it received) or an 0x tx hash (every transfer of it);\n"
                "policies poison, haircut, fifo; traced per asset, swaps inside a tx continue\n"
                "in the asset received. Amounts in base units (wei, token units) as strings,\n"
-               "with amount_display and asset per landing and holding.\n"
+               "with amount_display and asset per landing and holding (docs/trace.md).\n"
                "  --chain NAME      the store DIR/NAME (default btc)\n"
                "  --tokens FILE     token table CSV (address,symbol[,decimals]; may repeat)\n"
                "  --first-block N   only blocks numbered N and later, and\n"
@@ -64,290 +60,6 @@ static void usage(FILE *f) {
                "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16:0 \\\n"
                "      --policy fifo --labels exchanges.csv --max-hops 50 --json\n\n"
                "Exit 0 ok, 1 the source is not in the store, 2 an error.\n");
-}
-
-static void jw_amount(ch_jw *w, ch_taint_sum v) {
-    char buf[64];
-    ch_jw_raw(w, ch_taint_str(v, buf));
-}
-
-static void jw_txid(ch_jw *w, ch_store *s, uint64_t tx) {
-    ch_hash256 h;
-    char hex[65];
-    ch_store_txid(s, tx, &h);
-    ch_hash256_to_hex(&h, hex);
-    ch_jw_str(w, hex);
-}
-
-static void print_json(ch_trace *t, ch_store *s, const ch_trace_opts *o, const char *from) {
-    ch_trace_totals tot;
-    ch_trace_get_totals(t, &tot);
-    const ch_trace_landing *land;
-    const ch_trace_holding *hold;
-    size_t nl = ch_trace_landings(t, &land), nh = ch_trace_holdings(t, &hold);
-    char ab[128];
-    ch_jw w;
-    ch_jw_init(&w, stdout);
-    ch_jw_obj_begin(&w);
-    ch_jw_key(&w, "policy");
-    ch_jw_str(&w, ch_trace_policy_name(o->policy));
-    ch_jw_key(&w, "direction");
-    ch_jw_str(&w, ch_trace_direction_name(o->direction));
-    ch_jw_key(&w, "source");
-    ch_jw_str(&w, from);
-    ch_jw_key(&w, "tainted_total");
-    jw_amount(&w, tot.source);
-    ch_jw_key(&w, "landings");
-    ch_jw_arr_begin(&w);
-    for (size_t i = 0; i < nl; i++) {
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "address");
-        ch_jw_str(&w, cli_addr_str(s, land[i].addr, ab));
-        ch_jw_key(&w, "entity");
-        ch_jw_str(&w, land[i].label.entity);
-        ch_jw_key(&w, "category");
-        ch_jw_str(&w, land[i].label.category);
-        ch_jw_key(&w, "amount");
-        jw_amount(&w, land[i].amount);
-        ch_jw_key(&w, "hops");
-        ch_jw_uint(&w, land[i].hops);
-        ch_jw_key(&w, "outputs");
-        ch_jw_uint(&w, land[i].outputs);
-        ch_jw_key(&w, "path");
-        ch_jw_arr_begin(&w);
-        size_t n = ch_trace_path(t, land[i].out, NULL, 0);
-        uint64_t *path = malloc(n * sizeof *path + 1);
-        if (path) {
-            ch_trace_path(t, land[i].out, path, n);
-            for (size_t k = 0; k < n; k++)
-                jw_txid(&w, s, path[k]);
-            free(path);
-        }
-        ch_jw_arr_end(&w);
-        ch_jw_obj_end(&w);
-    }
-    ch_jw_arr_end(&w);
-    ch_jw_key(&w, "holdings");
-    ch_jw_arr_begin(&w);
-    for (size_t i = 0; i < nh; i++) {
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "address");
-        ch_jw_str(&w, cli_addr_str(s, hold[i].addr, ab));
-        ch_jw_key(&w, "amount");
-        jw_amount(&w, hold[i].amount);
-        ch_jw_key(&w, "outputs");
-        ch_jw_uint(&w, hold[i].outputs);
-        ch_jw_obj_end(&w);
-    }
-    ch_jw_arr_end(&w);
-    static const char *const keys[] = {"landed_total", "held_total", "fees",
-                                       "coinbase",     "below_min",  "cut_max_hops",
-                                       "cut_window",   "returned",   "clean_in"};
-    const ch_taint_sum vals[] = {tot.landed,     tot.held,      tot.fees,
-                                 tot.coinbase,   tot.below_min, tot.cut_hops,
-                                 tot.cut_window, tot.returned,  tot.clean_in};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        ch_jw_key(&w, keys[i]);
-        jw_amount(&w, vals[i]);
-    }
-    ch_jw_key(&w, "edge_visits");
-    ch_jw_uint(&w, tot.edge_visits);
-    ch_jw_key(&w, "txs");
-    ch_jw_uint(&w, tot.txs);
-    ch_jw_key(&w, "tainted_outputs");
-    ch_jw_uint(&w, tot.outputs);
-    ch_jw_obj_end(&w);
-    ch_jw_newline(&w);
-}
-
-/* A CSV field, quoted when it needs to be. */
-static void csv_field(const char *s) {
-    if (!s) s = "";
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"') putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
-static void print_csv(ch_trace *t, ch_store *s) {
-    const ch_trace_landing *land;
-    size_t nl = ch_trace_landings(t, &land);
-    char ab[128], amt[64];
-    puts("address,entity,category,amount,hops");
-    for (size_t i = 0; i < nl; i++) {
-        csv_field(cli_addr_str(s, land[i].addr, ab));
-        putchar(',');
-        csv_field(land[i].label.entity);
-        putchar(',');
-        csv_field(land[i].label.category);
-        printf(",%s,%u\n", ch_taint_str(land[i].amount, amt), land[i].hops);
-    }
-}
-
-/* ---- DOT ---- */
-
-typedef struct dot_ctx {
-    ch_store *s;
-    ch_labels *labels;
-} dot_ctx;
-
-static void dot_escape(const char *s) {
-    for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\') putchar('\\');
-        putchar(*s);
-    }
-}
-
-static void dot_tx(ch_store *s, int64_t tx) {
-    ch_hash256 h;
-    char hex[65];
-    ch_store_txid(s, (uint64_t)tx, &h);
-    ch_hash256_to_hex(&h, hex);
-    printf("  t%" PRId64 " [shape=ellipse, label=\"%.8s…%s\"];\n", tx, hex, hex + 56);
-}
-
-static int dot_flow(const ch_trace_flow *f, void *vctx) {
-    dot_ctx *c = vctx;
-    char ab[128], amt[64], node[32];
-    const char *a = cli_addr_str(c->s, f->addr, ab);
-    if (f->addr)
-        snprintf(node, sizeof node, "a%u", f->addr);
-    else
-        snprintf(node, sizeof node, "o%" PRIu64, f->out);
-    printf("  %s [shape=box, label=\"", node);
-    ch_label l;
-    if (f->landing && ch_labels_get(c->labels, f->addr, &l) == 1) {
-        dot_escape(l.entity[0] ? l.entity : l.category);
-        printf(" (%s)\\n", l.category);
-    }
-    dot_escape(a ? a : "(no address)");
-    printf("\"%s];\n", f->landing ? ", style=filled, fillcolor=\"#f4cccc\", peripheries=2" : "");
-    dot_tx(c->s, f->from_tx);
-    printf("  t%" PRId64 " -> %s [label=\"%s\"];\n", f->from_tx, node,
-           ch_taint_str(f->amount, amt));
-    if (f->to_tx >= 0) {
-        dot_tx(c->s, f->to_tx);
-        printf("  %s -> t%" PRId64 ";\n", node, f->to_tx);
-    }
-    return 0;
-}
-
-static void print_dot(ch_trace *t, ch_store *s, ch_labels *labels, const ch_trace_opts *o,
-                      const char *from) {
-    printf("digraph trace {\n  rankdir=LR;\n  label=\"%s %s trace from ",
-           ch_trace_direction_name(o->direction), ch_trace_policy_name(o->policy));
-    dot_escape(from);
-    printf(" (amounts in satoshi)\";\n");
-    dot_ctx c = {s, labels};
-    ch_trace_foreach_flow(t, dot_flow, &c);
-    printf("}\n");
-}
-
-/* ---- the readable summary ---- */
-
-static const char *btc(ch_taint_sum v, char buf[32]) {
-    return cli_btc(ch_taint_sat(v), buf);
-}
-
-static void print_text(ch_trace *t, ch_store *s, const ch_trace_opts *o, const char *from) {
-    ch_trace_totals tot;
-    ch_trace_get_totals(t, &tot);
-    const ch_trace_landing *land;
-    const ch_trace_holding *hold;
-    size_t nl = ch_trace_landings(t, &land), nh = ch_trace_holdings(t, &hold);
-    char b1[32], ab[128];
-    bool fwd = o->direction == CH_TRACE_FORWARD;
-    printf("%s trace, %s policy, from %s\n", fwd ? "Forward" : "Backward",
-           ch_trace_policy_name(o->policy), from);
-    printf("  tainted at the source  %s BTC\n", btc(tot.source, b1));
-    printf("  %-22s %s BTC at %zu addresses\n", fwd ? "landed at services" : "came from services",
-           btc(tot.landed, b1), nl);
-    if (fwd) {
-        printf("  still held             %s BTC at %zu addresses\n", btc(tot.held, b1), nh);
-        printf("  paid as fees           %s BTC\n", btc(tot.fees, b1));
-    } else {
-        printf("  from newly mined coins %s BTC\n", btc(tot.coinbase, b1));
-    }
-    if (tot.below_min) printf("  below --min-amount     %s BTC\n", btc(tot.below_min, b1));
-    if (tot.cut_hops) printf("  beyond --max-hops      %s BTC\n", btc(tot.cut_hops, b1));
-    if (tot.cut_window) printf("  outside the window     %s BTC\n", btc(tot.cut_window, b1));
-    if (tot.returned) printf("  back at the source     %s BTC\n", btc(tot.returned, b1));
-    printf("  %" PRIu64 " transactions, %" PRIu64 " edge visits\n", tot.txs, tot.edge_visits);
-
-    if (nl) {
-        /* totals per entity: landings are few, a linear scan will do */
-        size_t ne = 0;
-        size_t *first = calloc(nl, sizeof *first);
-        ch_taint_sum *sum = calloc(nl, sizeof *sum);
-        size_t *cnt = calloc(nl, sizeof *cnt);
-        if (first && sum && cnt) {
-            for (size_t i = 0; i < nl; i++) {
-                size_t k = 0;
-                while (k < ne && (strcmp(land[first[k]].label.entity, land[i].label.entity) ||
-                                  strcmp(land[first[k]].label.category, land[i].label.category)))
-                    k++;
-                if (k == ne) first[ne++] = i;
-                sum[k] += land[i].amount;
-                cnt[k]++;
-            }
-            /* largest total first (entities are few: a selection sort) */
-            for (size_t a = 0; a < ne; a++)
-                for (size_t b = a + 1; b < ne; b++)
-                    if (sum[b] > sum[a]) {
-                        ch_taint_sum ts = sum[a];
-                        size_t tf = first[a], tc = cnt[a];
-                        sum[a] = sum[b], first[a] = first[b], cnt[a] = cnt[b];
-                        sum[b] = ts, first[b] = tf, cnt[b] = tc;
-                    }
-            printf("\nBy entity:\n");
-            for (size_t k = 0; k < ne; k++) {
-                const ch_label *l = &land[first[k]].label;
-                printf("  %18s BTC  %s (%s), %zu address%s\n", btc(sum[k], b1),
-                       l->entity[0] ? l->entity : "(unnamed)", l->category, cnt[k],
-                       cnt[k] == 1 ? "" : "es");
-            }
-        }
-        free(first);
-        free(sum);
-        free(cnt);
-        printf("\nLargest landings:\n");
-        for (size_t i = 0; i < nl && i < SUMMARY_TOP; i++) {
-            const char *a = cli_addr_str(s, land[i].addr, ab);
-            printf("  %18s BTC  %s  %s (%s), %u hop%s\n", btc(land[i].amount, b1), a ? a : "?",
-                   land[i].label.entity, land[i].label.category, land[i].hops,
-                   land[i].hops == 1 ? "" : "s");
-            /* the shortest path, txids shortened to 12 digits */
-            uint64_t path[64];
-            size_t n = ch_trace_path(t, land[i].out, path, 64);
-            printf("      path:");
-            for (size_t k = 0; k < n && k < 64; k++) {
-                ch_hash256 h;
-                char hex[65];
-                ch_store_txid(s, path[k], &h);
-                ch_hash256_to_hex(&h, hex);
-                printf("%s%.12s%s", k ? " -> " : " ", hex,
-                       k % 5 == 4 && k + 1 < n ? "\n           " : "");
-            }
-            if (n > 64) printf(" ... (%zu txs)", n);
-            putchar('\n');
-        }
-        if (nl > SUMMARY_TOP)
-            printf("  ... and %zu more (see --json or --csv)\n", nl - SUMMARY_TOP);
-    }
-    if (fwd && nh) {
-        printf("\nHoldings (tainted, unspent, not at a service):\n");
-        for (size_t i = 0; i < nh && i < SUMMARY_TOP; i++) {
-            const char *a = cli_addr_str(s, hold[i].addr, ab);
-            printf("  %18s BTC  %s\n", btc(hold[i].amount, b1), a ? a : "(no address)");
-        }
-        if (nh > SUMMARY_TOP) printf("  ... and %zu more\n", nh - SUMMARY_TOP);
-    }
 }
 
 enum {
@@ -368,77 +80,50 @@ enum {
     OPT_TOKENS,
     OPT_FIRST_BLOCK,
     OPT_LAST_BLOCK,
+    OPT_EDGES,
 };
 
-/* The chain's own coin, for display. */
-static const char *native_symbol(const char *chain) {
-    static const char *const map[][2] = {{"bsc", "BNB"},        {"polygon", "POL"},
-                                         {"avalanche", "AVAX"}, {"gnosis", "xDAI"},
-                                         {"fantom", "FTM"},     {"celo", "CELO"}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(chain, map[i][0])) return map[i][1];
-    return "ETH";
-}
-
-/* The account-chain trace (ch_atrace): same options, amounts per asset. */
-static int trace_account(const char *db, const char *chain, const char *from,
-                         const ch_trace_opts *bo, const char *const *label_files, size_t n_labels,
-                         const char *const *token_files, size_t n_tokens, uint64_t first_block,
-                         uint64_t last_block, int format) {
-    ch_error err = {{0}};
+/* Labels (attribution store, CSV files), tokens, the trace through the one
+ * front door, and the one writer. */
+static int run_trace(const char *db, const char *chain, ch_trace_spec *o,
+                     const char *const *label_files, size_t n_labels,
+                     const char *const *token_files, size_t n_tokens, ch_trace_format format) {
+    ch_error err = {{0}}, warn = {{0}};
     ch_store *s = NULL;
-    ch_intel *intel = NULL;
     ch_labels *labels = NULL;
     ch_toktab *tokens = NULL;
-    ch_atrace *t = NULL;
+    ch_trace_result *r = NULL;
     int rc = 2;
-    if (bo->policy == CH_POLICY_LIFO)
-        return cli_failf("trace", "account chains: --policy is poison, haircut or fifo");
     if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("trace", &err);
-    if (!ch_store_is_account(s)) {
+    bool account = ch_store_is_account(s);
+    if (account && o->policy == CH_POLICY_LIFO) {
+        ch_store_close(s);
+        return cli_failf("trace", "account chains: --policy is poison, haircut or fifo");
+    }
+    if (strcmp(chain, "btc") != 0 && !account) {
         ch_store_close(s);
         return cli_failf("trace", "%s/%s is not an account-chain store", db, chain);
     }
-    char ipath[4096];
-    struct stat st;
-    snprintf(ipath, sizeof ipath, "%s/intel", db);
-    if (stat(ipath, &st) == 0 && ch_intel_open(db, false, &intel, &err) != 0) {
-        fprintf(stderr, "coinhound trace: warning: attribution store not used: %s\n", err.msg);
-        intel = NULL;
-    }
-    if (ch_labels_new(s, intel, bo->stop_at ? bo->stop_at : CH_TRACE_DEFAULT_STOP, &labels, &err))
+    if (ch_labels_open(s, db, o->stop_at, label_files, n_labels, &labels, &warn, &err) != 0)
         goto fail;
-    for (size_t i = 0; i < n_labels; i++)
-        if (ch_labels_load_csv(labels, label_files[i], NULL, NULL, &err) != 0) goto fail;
-    if (ch_toktab_new(1, &tokens, &err) != 0) goto fail;
-    for (size_t i = 0; i < n_tokens; i++)
-        if (ch_toktab_load(tokens, token_files[i], false, &err) != 0) goto fail;
-    ch_atrace_opts o;
-    ch_atrace_opts_init(&o);
-    o.policy = bo->policy;
-    o.direction = bo->direction;
-    o.labels = labels;
-    o.stop_at = bo->stop_at;
-    o.max_hops = bo->max_hops;
-    o.min_amount = bo->min_amount;
-    o.since = bo->since;
-    o.until = bo->until;
-    o.first_block = first_block;
-    o.last_block = last_block;
-    if (ch_atrace_new(s, &o, &t, &err) != 0) goto fail;
-    int found = ch_atrace_add_from_string(t, from, &err);
+    if (warn.msg[0])
+        fprintf(stderr, "coinhound trace: warning: attribution store not used: %s\n", warn.msg);
+    if (account) {
+        if (ch_toktab_new(1, &tokens, &err) != 0) goto fail;
+        for (size_t i = 0; i < n_tokens; i++)
+            if (ch_toktab_load(tokens, token_files[i], false, &err) != 0) goto fail;
+    }
+    o->labels = labels;
+    o->chain = chain;
+    o->tokens = tokens;
+    int found = ch_trace_exec(s, o, &r, &err);
     if (found < 0) goto fail;
     if (found == 0) {
         fprintf(stderr, "coinhound trace: %s\n", err.msg);
         rc = 1;
         goto done;
     }
-    if (ch_atrace_run(t, &err) != 0) goto fail;
-    int f = format == OPT_JSON  ? CH_ATRACE_JSON
-            : format == OPT_CSV ? CH_ATRACE_CSV
-            : format == OPT_DOT ? CH_ATRACE_DOT
-                                : CH_ATRACE_TEXT;
-    if (ch_atrace_print(t, tokens, native_symbol(chain), f, from, stdout) != 0 || fflush(stdout))
+    if (ch_trace_write(r, format, stdout) != 0 || fflush(stdout))
         rc = cli_failf("trace", "cannot write the output");
     else
         rc = 0;
@@ -446,10 +131,9 @@ static int trace_account(const char *db, const char *chain, const char *from,
 fail:
     rc = cli_fail("trace", &err);
 done:
-    ch_atrace_free(t);
+    ch_trace_result_free(r);
     ch_toktab_free(tokens);
     ch_labels_free(labels);
-    if (intel) ch_intel_close(intel);
     return cli_store_close("trace", s, rc);
 }
 
@@ -467,6 +151,7 @@ int cmd_trace(int argc, char **argv) {
                                          {"json", no_argument, 0, OPT_JSON},
                                          {"csv", no_argument, 0, OPT_CSV},
                                          {"dot", no_argument, 0, OPT_DOT},
+                                         {"edges", no_argument, 0, OPT_EDGES},
                                          {"chain", required_argument, 0, OPT_CHAIN},
                                          {"tokens", required_argument, 0, OPT_TOKENS},
                                          {"first-block", required_argument, 0, OPT_FIRST_BLOCK},
@@ -476,10 +161,9 @@ int cmd_trace(int argc, char **argv) {
     const char *db = NULL, *from = NULL;
     const char *label_files[MAX_LABEL_FILES], *token_files[MAX_LABEL_FILES], *chain = NULL;
     size_t n_labels = 0, n_tokens = 0;
-    uint64_t first_block = 0, last_block = 0;
-    int format = 0, formats = 0;
-    ch_trace_opts o;
-    ch_trace_opts_init(&o);
+    int format = CH_TRACE_TEXT, formats = 0;
+    ch_trace_spec o;
+    ch_trace_spec_init(&o);
     uint64_t v;
     int c;
     optind = 1;
@@ -535,12 +219,16 @@ int cmd_trace(int argc, char **argv) {
             if (cli_opt_block("trace", c == OPT_FIRST_BLOCK ? "--first-block" : "--last-block",
                               optarg, &v))
                 return 2;
-            *(c == OPT_FIRST_BLOCK ? &first_block : &last_block) = v;
+            *(c == OPT_FIRST_BLOCK ? &o.first_block : &o.last_block) = v;
             break;
         case OPT_JSON:
         case OPT_CSV:
+        case OPT_EDGES:
         case OPT_DOT:
-            format = c;
+            format = c == OPT_JSON    ? CH_TRACE_JSON
+                     : c == OPT_CSV   ? CH_TRACE_CSV
+                     : c == OPT_EDGES ? CH_TRACE_EDGES
+                                      : CH_TRACE_DOT;
             formats++;
             break;
         default:
@@ -553,59 +241,14 @@ int cmd_trace(int argc, char **argv) {
         usage(stderr);
         return cli_failf("trace", "--from is required");
     }
-    if (formats > 1) return cli_failf("trace", "choose one of --json, --csv, --dot");
+    if (formats > 1) return cli_failf("trace", "choose one of --json, --csv, --edges, --dot");
     if (cli_opt_range("trace", o.since, o.until)) return 2;
-    if (last_block && first_block > last_block)
+    if (o.last_block && o.first_block > o.last_block)
         return cli_failf("trace", "--last-block is before --first-block: an empty range");
     if (!(db = cli_db_dir("trace", db))) return 2;
+    o.source = from;
     /* account chains: --chain other than btc, or an 0x source */
-    if (chain ? strcmp(chain, "btc") != 0 : (from[0] == '0' && from[1] == 'x'))
-        return trace_account(db, chain ? chain : "eth", from, &o, label_files, n_labels,
-                             token_files, n_tokens, first_block, last_block, format);
-
-    ch_error err = {{0}};
-    ch_store *s = NULL;
-    ch_intel *intel = NULL;
-    ch_labels *labels = NULL;
-    ch_trace *t = NULL;
-    int rc = 2;
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("trace", &err);
-    char ipath[4096];
-    struct stat st;
-    snprintf(ipath, sizeof ipath, "%s/intel", db);
-    if (stat(ipath, &st) == 0 && ch_intel_open(db, false, &intel, &err) != 0) {
-        fprintf(stderr, "coinhound trace: warning: attribution store not used: %s\n", err.msg);
-        intel = NULL;
-    }
-    if (ch_labels_new(s, intel, o.stop_at ? o.stop_at : CH_TRACE_DEFAULT_STOP, &labels, &err))
-        goto fail;
-    for (size_t i = 0; i < n_labels; i++)
-        if (ch_labels_load_csv(labels, label_files[i], NULL, NULL, &err) != 0) goto fail;
-    o.labels = labels;
-    if (ch_trace_new(s, &o, &t, &err) != 0) goto fail;
-    int found = ch_trace_add_from_string(t, from, &err);
-    if (found < 0) goto fail;
-    if (found == 0) {
-        fprintf(stderr, "coinhound trace: %s\n", err.msg);
-        rc = 1;
-        goto done;
-    }
-    if (ch_trace_run(t, &err) != 0 || ch_trace_collect(t, &err) != 0) goto fail;
-    if (format == OPT_JSON)
-        print_json(t, s, &o, from);
-    else if (format == OPT_CSV)
-        print_csv(t, s);
-    else if (format == OPT_DOT)
-        print_dot(t, s, labels, &o, from);
-    else
-        print_text(t, s, &o, from);
-    rc = fflush(stdout) == 0 ? 0 : cli_failf("trace", "cannot write the output");
-    goto done;
-fail:
-    rc = cli_fail("trace", &err);
-done:
-    ch_trace_free(t);
-    ch_labels_free(labels);
-    if (intel) ch_intel_close(intel);
-    return cli_store_close("trace", s, rc);
+    if (!chain) chain = from[0] == '0' && from[1] == 'x' ? "eth" : "btc";
+    return run_trace(db, chain, &o, label_files, n_labels, token_files, n_tokens,
+                     (ch_trace_format)format);
 }

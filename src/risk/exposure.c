@@ -1,5 +1,6 @@
-/* Indirect exposure: a backward haircut trace scored with the risk table
- * (see exposure.h). */
+/* Indirect exposure: a backward haircut trace through the one trace front
+ * door (so a Bitcoin and an account-chain store alike), scored with the
+ * risk table (see exposure.h). */
 #include "coinhound/exposure.h"
 
 #include <stdio.h>
@@ -39,7 +40,7 @@ static int by_flag_score(const void *a, const void *b) {
     return x->amount > y->amount ? -1 : x->amount < y->amount;
 }
 
-static void fill_source(ch_store *s, ch_trace *t, const ch_trace_landing *l,
+static void fill_source(ch_store *s, ch_trace_result *r, const ch_trace_place *l,
                         const ch_risk_table *table, double received, ch_exposure_source *src) {
     memset(src, 0, sizeof *src);
     ch_addr a;
@@ -47,18 +48,60 @@ static void fill_source(ch_store *s, ch_trace *t, const ch_trace_landing *l,
     if (ch_addr_to_string(&a, CH_NET_MAINNET, src->address) != 0) src->address[0] = '\0';
     snprintf(src->category, sizeof src->category, "%s", l->label.category);
     snprintf(src->entity, sizeof src->entity, "%s", l->label.entity);
-    src->amount = (double)l->amount / (double)CH_TAINT_ONE;
+    src->asset = l->asset;
+    src->amount_base = l->amount;
+    src->amount = (double)l->amount + (double)l->frac / (double)CH_TAINT_ONE;
     src->share = received > 0 ? src->amount / received : 0;
-    src->hops = l->hops;
+    /* hops between the source and the address, 1 = it paid the address: the
+     * UTXO engine counts the tx that paid the source too (its landing is an
+     * output the source received), the account walk counts transfers after
+     * the first (its landing is the source's own transfer) */
+    src->hops = ch_store_is_account(s) ? l->hops + 1 : l->hops;
     ch_risk_level level = ch_risk_category_level(table, src->category);
-    if (level > CH_RISK_LOW && l->hops > 1) level--;
+    if (level > CH_RISK_LOW && src->hops > 1) level--;
     src->level = level;
     src->score = ch_risk_level_points(level) * src->share;
-    uint64_t path[256];
-    size_t n = ch_trace_path(t, l->out, path, 256);
+    ch_trace_hop path[256];
+    size_t n = ch_trace_result_path(r, l, path, 256);
     if (n > 256) n = 256;
     src->path_len = n < CH_EXPOSURE_MAX_PATH ? n : CH_EXPOSURE_MAX_PATH;
-    memcpy(src->path, path, src->path_len * sizeof *path);
+    for (size_t i = 0; i < src->path_len; i++)
+        src->path[i] = path[i].tx;
+}
+
+/* What the address received of one asset, in base units. */
+static ch_taint_sum received_of(const ch_trace_result *r, uint32_t asset) {
+    const ch_trace_sums *x;
+    size_t n = ch_trace_result_sums(r, &x);
+    for (size_t i = 0; i < n; i++)
+        if (x[i].asset == asset) return x[i].source;
+    return 0;
+}
+
+/* The flagged part: summed per asset (amounts of different assets do not
+ * add up), the exposure being that of the asset with the largest flagged
+ * share. A Bitcoin address has one asset. */
+static void flagged_part(const ch_trace_result *r, const ch_exposure_source *all, size_t n,
+                         ch_exposure *out) {
+    double best = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].level == CH_RISK_NONE) continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = all[k].level > CH_RISK_NONE && all[k].asset == all[i].asset;
+        if (seen) continue;
+        double amount = 0, recv = (double)received_of(r, all[i].asset);
+        for (size_t k = i; k < n; k++)
+            if (all[k].level > CH_RISK_NONE && all[k].asset == all[i].asset)
+                amount += all[k].amount;
+        double share = recv > 0 ? amount / recv : 0;
+        if (share > best) {
+            best = share;
+            out->asset = all[i].asset;
+            out->flagged_amount = amount;
+            out->flagged_share = share;
+        }
+    }
 }
 
 int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
@@ -71,11 +114,15 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
     const ch_risk_table *table = o->table ? o->table : &deftable;
     memset(out, 0, sizeof *out);
     out->max_hops = o->max_hops;
+    out->account = ch_store_is_account(s);
 
     uint32_t id;
     uint64_t last;
     int rc = ch_store_find_addr(s, addr, &id, &last, err);
     if (rc <= 0) return rc;
+    char from[CH_ADDR_STR_MAX];
+    if (ch_addr_to_string(addr, CH_NET_MAINNET, from) != 0)
+        return ch_err(err, "exposure: the address cannot be written out");
     char *stop = stop_list(table);
     if (!stop) return ch_err(err, "out of memory");
     ch_labels *labels = o->labels;
@@ -83,33 +130,35 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
         free(stop);
         return -1;
     }
-    ch_trace_opts to;
-    ch_trace_opts_init(&to);
+    ch_trace_spec to;
+    ch_trace_spec_init(&to);
+    to.source = from;
     to.policy = CH_POLICY_HAIRCUT;
     to.direction = CH_TRACE_BACKWARD;
     to.labels = labels;
     to.stop_at = stop;
     to.max_hops = o->max_hops;
-    ch_trace *t = NULL;
+    ch_trace_result *r = NULL;
+    rc = ch_trace_exec(s, &to, &r, err);
+    if (rc != 1) goto out;
     rc = -1;
-    if (ch_trace_new(s, &to, &t, err) != 0 || ch_trace_add_address(t, id, err) != 0 ||
-        ch_trace_run(t, err) != 0 || ch_trace_collect(t, err) != 0)
-        goto out;
-    ch_trace_totals tot;
-    ch_trace_get_totals(t, &tot);
-    out->received = ch_taint_sat(tot.source);
-    double received = (double)tot.source / (double)CH_TAINT_ONE;
-    const ch_trace_landing *ls;
-    size_t n = ch_trace_landings(t, &ls);
+    /* the asset it received most of (Bitcoin: the one), unless a flagged
+     * asset says otherwise below */
+    out->asset = ch_trace_result_main(r)->asset;
+    const ch_trace_place *ls;
+    size_t n = ch_trace_result_landings(r, &ls);
     ch_exposure_source *all = calloc(n ? n : 1, sizeof *all);
     if (!all) {
         ch_err(err, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        fill_source(s, t, &ls[i], table, received, &all[i]);
+    size_t kept = 0;
+    for (size_t j = 0; j < n; j++) {
+        size_t i = kept;
+        fill_source(s, r, &ls[j], table, (double)received_of(r, ls[j].asset), &all[i]);
+        if (o->max_hops && all[i].hops > o->max_hops) continue; /* account: a transfer further */
+        kept++;
         if (all[i].level > CH_RISK_NONE && all[i].share >= o->min_share) {
-            out->flagged_amount += all[i].amount;
             if (all[i].level > out->level) out->level = all[i].level;
             if (all[i].score > out->score) out->score = all[i].score;
         } else if (all[i].level > CH_RISK_NONE) {
@@ -117,14 +166,17 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
             all[i].score = 0;
         }
     }
+    n = kept;
+    flagged_part(r, all, n, out);
+    out->received_base = received_of(r, out->asset);
+    out->received = out->received_base > UINT64_MAX ? UINT64_MAX : (uint64_t)out->received_base;
     qsort(all, n, sizeof *all, by_flag_score);
     out->n_sources = n < CH_EXPOSURE_MAX_SOURCES ? n : CH_EXPOSURE_MAX_SOURCES;
     memcpy(out->sources, all, out->n_sources * sizeof *all);
-    out->flagged_share = received > 0 ? out->flagged_amount / received : 0;
     free(all);
     rc = 1;
 out:
-    ch_trace_free(t);
+    ch_trace_result_free(r);
     if (labels != o->labels) ch_labels_free(labels);
     free(stop);
     return rc;

@@ -15,23 +15,6 @@ void ch_atrace_opts_init(ch_atrace_opts *o) {
     o->direction = CH_TRACE_FORWARD;
 }
 
-static int parse_stop(ch_atrace *t, const char *list) {
-    size_t cap = 0;
-    for (const char *p = list; *p;) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        if (!*p) break;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        if (tr_grow((void **)&t->stop, &cap, t->n_stop + 1, sizeof *t->stop) != 0) return -1;
-        if (!(t->stop[t->n_stop] = strndup(p, (size_t)(e - p)))) return -1;
-        t->n_stop++;
-        p = e;
-    }
-    return 0;
-}
-
 /* The first transfer of block height h (or later), n_xfers past the end. */
 static uint64_t block_first_xfer(const ch_atrace *t, uint64_t h, uint64_t n_blocks) {
     for (; h < n_blocks; h++) {
@@ -71,7 +54,7 @@ int ch_atrace_new(ch_store *s, const ch_atrace_opts *o, ch_atrace **out, ch_erro
     t->s = s;
     t->o = *o;
     t->n_xfers = ch_store_xfer_count(s);
-    if (parse_stop(t, o->stop_at ? o->stop_at : CH_TRACE_DEFAULT_STOP) != 0 ||
+    if (tr_stop_parse(o->stop_at ? o->stop_at : CH_TRACE_DEFAULT_STOP, &t->stop, &t->n_stop) != 0 ||
         tr_map_init(&t->src_tx, 16) != 0 || tr_map_init(&t->src_xfer, 16) != 0 ||
         tr_map_init(&t->pool_by, 1024) != 0 || tr_map_init(&t->acct_by, 1024) != 0 ||
         tr_map_init(&t->tot_by, 16) != 0 || tr_map_init(&t->land_by, 64) != 0 ||
@@ -91,9 +74,7 @@ int ch_atrace_new(ch_store *s, const ch_atrace_opts *o, ch_atrace **out, ch_erro
 
 void ch_atrace_free(ch_atrace *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->n_stop; i++)
-        free(t->stop[i]);
-    free(t->stop);
+    tr_stop_free(t->stop, t->n_stop);
     for (size_t i = 0; i < t->n_pool; i++) {
         free(t->pool[i].q);
         free(t->pool[i].dx);

@@ -324,9 +324,7 @@ int at_schedule(ch_atrace *t, uint32_t ai) {
 
 bool at_is_stop(ch_atrace *t, uint32_t addr, ch_label *l) {
     if (!t->o.labels || ch_labels_get(t->o.labels, addr, l) != 1) return false;
-    for (size_t i = 0; i < t->n_stop; i++)
-        if (!strcasecmp(t->stop[i], l->category)) return true;
-    return false;
+    return tr_stop_has(t->stop, t->n_stop, l->category);
 }
 
 int at_landing(ch_atrace *t, uint32_t addr, uint32_t asset, u128 amount, uint32_t hops, uint64_t x,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "coinhound/address.h"
 #include "coinhound/hash.h"
@@ -24,6 +25,7 @@ typedef struct lab {
 struct ch_labels {
     ch_store *s;
     ch_intel *intel;
+    bool own_intel; /* opened by ch_labels_open */
     char **prefer;
     size_t n_prefer;
     tr_map by_addr; /* address id -> label index or NO_LABEL */
@@ -77,22 +79,9 @@ int ch_labels_new(ch_store *s, struct ch_intel *intel, const char *prefer, ch_la
         ch_labels_free(l);
         return ch_err(err, "out of memory");
     }
-    for (const char *p = prefer ? prefer : ""; *p;) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        if (!*p) break;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        char **np = realloc(l->prefer, (l->n_prefer + 1) * sizeof *np);
-        if (!np || !(np[l->n_prefer] = strndup(p, (size_t)(e - p)))) {
-            if (np) l->prefer = np;
-            ch_labels_free(l);
-            return ch_err(err, "out of memory");
-        }
-        l->prefer = np;
-        l->n_prefer++;
-        p = e;
+    if (tr_stop_parse(prefer, &l->prefer, &l->n_prefer) != 0) {
+        ch_labels_free(l);
+        return ch_err(err, "out of memory");
     }
     *out = l;
     return 0;
@@ -100,9 +89,8 @@ int ch_labels_new(ch_store *s, struct ch_intel *intel, const char *prefer, ch_la
 
 void ch_labels_free(ch_labels *l) {
     if (!l) return;
-    for (size_t i = 0; i < l->n_prefer; i++)
-        free(l->prefer[i]);
-    free(l->prefer);
+    tr_stop_free(l->prefer, l->n_prefer);
+    if (l->own_intel) ch_intel_close(l->intel);
     for (size_t i = 0; i < l->n_str; i++)
         free(l->str[i]);
     free(l->str);
@@ -191,8 +179,7 @@ static int pick_fn(const ch_attribution *a, void *ctx) {
     pick *p = ctx;
     if (a->delisted || !a->category[0]) return 0;
     int rank = 1;
-    for (size_t i = 0; i < p->l->n_prefer; i++)
-        if (!strcasecmp(p->l->prefer[i], a->category)) rank = 2;
+    if (tr_stop_has(p->l->prefer, p->l->n_prefer, a->category)) rank = 2;
     if (rank <= p->rank) return 0;
     p->rank = rank;
     snprintf(p->cat, sizeof p->cat, "%s", a->category);
@@ -223,4 +210,34 @@ int ch_labels_get(ch_labels *l, uint32_t addr, ch_label *out) {
     out->category = l->str[l->lab[k].cat];
     out->entity = l->str[l->lab[k].ent];
     return 1;
+}
+
+int ch_labels_open(ch_store *s, const char *db, const char *stop_at, const char *const *csv,
+                   size_t n_csv, ch_labels **out, ch_error *warn, ch_error *err) {
+    *out = NULL;
+    if (warn) warn->msg[0] = '\0';
+    ch_intel *intel = NULL;
+    if (db) {
+        char ipath[4096];
+        struct stat st;
+        snprintf(ipath, sizeof ipath, "%s/intel", db);
+        ch_error e2 = {{0}};
+        if (stat(ipath, &st) == 0 && ch_intel_open(db, false, &intel, &e2) != 0) {
+            if (warn) *warn = e2;
+            intel = NULL;
+        }
+    }
+    ch_labels *l;
+    if (ch_labels_new(s, intel, stop_at ? stop_at : CH_TRACE_DEFAULT_STOP, &l, err) != 0) {
+        if (intel) ch_intel_close(intel);
+        return -1;
+    }
+    l->own_intel = intel != NULL;
+    for (size_t i = 0; i < n_csv; i++)
+        if (ch_labels_load_csv(l, csv[i], NULL, NULL, err) != 0) {
+            ch_labels_free(l);
+            return -1;
+        }
+    *out = l;
+    return 0;
 }

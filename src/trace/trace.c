@@ -84,29 +84,6 @@ static uint32_t tx_time(const ch_trace *t, uint32_t tx) {
 
 /* ---- setup ------------------------------------------------------------- */
 
-static int parse_stop(ch_trace *t, const char *list, ch_error *err) {
-    if (!list) list = CH_TRACE_DEFAULT_STOP;
-    const char *p = list;
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        if (!*p) break;
-        const char *e = p;
-        while (*e && *e != ',')
-            e++;
-        size_t n = (size_t)(e - p);
-        while (n && p[n - 1] == ' ')
-            n--;
-        char **ns = realloc(t->stop, (t->n_stop + 1) * sizeof *ns);
-        if (!ns) return ch_err(err, "out of memory");
-        t->stop = ns;
-        if (!(t->stop[t->n_stop] = strndup(p, n))) return ch_err(err, "out of memory");
-        t->n_stop++;
-        p = e;
-    }
-    return 0;
-}
-
 int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *err) {
     *out = NULL;
     if ((unsigned)o->policy > CH_POLICY_LIFO) return ch_err(err, "unknown taint policy");
@@ -136,8 +113,8 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
         return ch_err(err, "--min-amount too large");
     }
     t->min_units = o->min_amount * CH_TAINT_ONE;
-    if (parse_stop(t, o->stop_at, err) != 0 || tr_map_init(&t->src, 16) != 0 ||
-        tr_map_init(&t->by_out, 16) != 0) {
+    if (tr_stop_parse(o->stop_at ? o->stop_at : CH_TRACE_DEFAULT_STOP, &t->stop, &t->n_stop) != 0 ||
+        tr_map_init(&t->src, 16) != 0 || tr_map_init(&t->by_out, 16) != 0) {
         ch_trace_free(t);
         return err && err->msg[0] ? -1 : ch_err(err, "out of memory");
     }
@@ -147,9 +124,7 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
 
 void ch_trace_free(ch_trace *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->n_stop; i++)
-        free(t->stop[i]);
-    free(t->stop);
+    tr_stop_free(t->stop, t->n_stop);
     free(t->e);
     tr_map_free(&t->src);
     tr_map_free(&t->by_out);
@@ -263,8 +238,7 @@ int ch_trace_add_address(ch_trace *t, uint32_t id, ch_error *err) {
 /* ---- the walk ---------------------------------------------------------- */
 
 static bool is_stop(const ch_trace *t, const char *cat) {
-    for (size_t i = 0; i < t->n_stop; i++)
-        if (!strcasecmp(t->stop[i], cat)) return true;
+    return tr_stop_has(t->stop, t->n_stop, cat);
     return false;
 }
 

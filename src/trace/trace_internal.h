@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 
 #include "coinhound/store.h"
 #include "coinhound/trace.h"
@@ -259,6 +260,17 @@ static inline uint64_t tr_sweep_next(const ch_trace *t, uint64_t k, uint64_t end
     uint64_t r = (w << 6) + (uint64_t)__builtin_ctzll(bits);
     return r < end ? r : end;
 }
+
+/* stoplist.c: the one parser of a stop-category list ("exchange,mixer";
+ * NULL or "" is empty): appends to (*v, *n); -1 when out of memory. */
+int tr_stop_parse(const char *list, char ***v, size_t *n);
+/* case-insensitive; inline: the sweeps ask it per output at a label */
+static inline bool tr_stop_has(char *const *v, size_t n, const char *cat) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(v[i], cat)) return true;
+    return false;
+}
+void tr_stop_free(char **v, size_t n);
 
 /* trace.c: the tx that created output o (binary search); is o at a stop
  * address; is tx, reached in `hops`, cut (the state its coins get, or 0). */
