@@ -105,8 +105,12 @@ typedef struct ch_evm_tx {
     size_t input_len;
     bool has_receipt;
     /* additions (parsers): */
-    bool partial;                 /* known only from a receipt: no value, nonce, input */
+    bool partial; /* no block body gave it (a receipt, logs or traces named it): no sender,
+                   * value, nonce or input */
     uint64_t cumulative_gas_used; /* from the receipt */
+    /* addition: no block body gave it, its top-level trace frame did (from,
+     * to or created, value, status; no nonce, gas or input) */
+    bool from_trace;
 } ch_evm_tx;
 
 typedef struct ch_evm_withdrawal {
@@ -179,15 +183,23 @@ typedef struct ch_evm_reader ch_evm_reader;
 
 typedef enum ch_evm_format {
     CH_EVM_FMT_AUTO = 0,
-    CH_EVM_FMT_RPC,     /* JSON-RPC responses */
-    CH_EVM_FMT_ETL_CSV, /* blockchain-etl CSV exports */
-    CH_EVM_FMT_ETL_JSON /* blockchain-etl JSON lines exports */
+    CH_EVM_FMT_RPC,      /* JSON-RPC responses */
+    CH_EVM_FMT_ETL_CSV,  /* blockchain-etl CSV exports */
+    CH_EVM_FMT_ETL_JSON, /* blockchain-etl JSON lines exports */
+    CH_EVM_FMT_ETL       /* addition: blockchain-etl exports, CSV or JSON lines (by name) */
 } ch_evm_format;
 
 /* Open a file or a directory of export/response files. A directory of
  * blockchain-etl exports (blocks, transactions, receipts, logs,
  * token_transfers, traces) is joined by block number. */
 int ch_evm_reader_open(const char *path, ch_evm_format fmt, ch_evm_reader **out, ch_error *err);
+/* Addition: several files and directories read as one input, joined by
+ * block number (a token_transfers export beside its transactions export in
+ * another folder, say). With fmt AUTO, JSON-RPC responses and ETL exports
+ * together are refused: they describe the same blocks twice; fmt RPC or
+ * ETL picks one kind and leaves the other out. */
+int ch_evm_reader_open_paths(const char *const *paths, size_t n, ch_evm_format fmt,
+                             ch_evm_reader **out, ch_error *err);
 /* The next block, in increasing number: 1 filled, 0 at the end, -1 error. */
 int ch_evm_reader_next(ch_evm_reader *r, ch_evm_block *b, ch_error *err);
 void ch_evm_reader_close(ch_evm_reader *r);

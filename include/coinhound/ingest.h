@@ -3,6 +3,7 @@
 #define COINHOUND_INGEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "coinhound/btc.h"
@@ -54,6 +55,12 @@ struct ch_evm_block;
  * reorg: the store is cut back there and the new blocks appended. */
 int ch_ingest_evm(const char *path, const char *db_dir, const char *chain,
                   const ch_ingest_opts *opts, ch_ingest_stats *stats, ch_error *err);
+/* Addition: the same from several files and directories read as one input
+ * (joined by block number), in the format fmt (a ch_evm_format: AUTO, RPC,
+ * or ETL for CSV or JSON lines exports). */
+int ch_ingest_evm_paths(const char *const *paths, size_t n, int fmt, const char *db_dir,
+                        const char *chain, const ch_ingest_opts *opts, ch_ingest_stats *stats,
+                        ch_error *err);
 /* A live node's HTTP JSON-RPC endpoint (libcurl): blocks [from, to] (to:
  * the node's latest when has_to is false; from: the store's next block, or
  * 0, when has_from is false), fetched in batches with retries, then as

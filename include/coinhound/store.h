@@ -123,6 +123,9 @@ typedef enum ch_xfer_kind {
 
 #define CH_XFER_SATURATED  1 /* the amount did not fit 128 bits: stored as 2^128-1 */
 #define CH_XFER_ZERO_SPOOF 2 /* zero value, and the event's sender is not the tx's */
+/* A failed tx's call to its recipient: value 0 (it moved nothing), recorded
+ * so that the recipient's history shows the attempt. */
+#define CH_XFER_FAILED_CALL 4
 
 typedef struct ch_xfer_rec {
     uint32_t tx;    /* CH_NO_TX for a withdrawal or a reward */
@@ -268,6 +271,9 @@ const ch_xfer_rec *ch_store_xfer(const ch_store *s, uint64_t x);
 const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx);
 int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr);
 uint64_t ch_store_xfer_count(const ch_store *s); /* committed and pending */
+/* Height of the block holding transfer x (binary search over blocks): also
+ * for transfers of no tx (withdrawals, rewards). */
+uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x);
 /* Poisoning signals: count, one, and (writers, during ingest) append one. */
 uint64_t ch_store_signal_count(const ch_store *s);
 const ch_signal_rec *ch_store_signal(const ch_store *s, uint64_t i);

@@ -7,48 +7,54 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "coinhound/evm.h"
 #include "coinhound/ingest.h"
 #include "coinhound/jsonw.h"
 
 static void usage(FILE *f) {
-    fprintf(
-        f, "usage: coinhound ingest btc BLOCKS_DIR --db DIR [options]\n\n"
-           "Reads Bitcoin Core's block files (BLOCKS_DIR/blk*.dat, de-obfuscated with\n"
-           "xor.dat when present), orders them by prev-hash from genesis, and appends the\n"
-           "blocks the store lacks to DIR/btc. Re-running ingests only new blocks; a\n"
-           "stale tip in the store is replaced by the best chain's blocks when they carry\n"
-           "more work. Every header must meet its own target and its network's retarget\n"
-           "rules (mainnet, testnet3/4, signet, regtest by the files' magic), every block\n"
-           "its merkle root and witness commitment: a file that breaks one is refused\n"
-           "naming the block, file and offset, and the store is left as it was. Killing\n"
-           "it at any moment leaves the store at its last commit and the next run resumes.\n\n"
-           "eth reads EVM chains into DIR/NAME (--chain eth, bsc, polygon, arbitrum, ...;\n"
-           "default eth): JSON-RPC responses saved as files (eth_getBlockByNumber with\n"
-           "full transactions, receipts, callTracer or trace_block traces; one file per\n"
-           "response or JSON lines), blockchain-etl exports (CSV or JSON lines: blocks,\n"
-           "transactions, receipts, logs, token_transfers, traces) in a file or a\n"
-           "directory, or a live node's HTTP JSON-RPC URL (--from-block, --to-block).\n"
-           "Blocks already stored are skipped; a different block at a stored height is a\n"
-           "reorg and replaces the store's blocks from there.\n\n"
-           "options:\n"
-           "  --db DIR           the database directory (or $COINHOUND_DB)\n"
-           "  --max-blocks N     stop after N new blocks\n"
-           "  --commit-mb N      commit every N MiB of new records (default 64)\n"
-           "  --progress         show progress even when stderr is not a terminal\n"
-           "  --no-progress      never show progress\n"
-           "  --json             print the summary as JSON\n"
-           "  --wait             when another process writes the store, wait for it\n"
-           "                     (default: fail at once, naming it)\n"
-           "  --chain NAME       (eth) the store's name under DIR (default eth)\n"
-           "  --from-block N     (eth URL) first block to fetch\n"
-           "  --to-block N       (eth URL) last block to fetch (default: the node's latest)\n"
-           "  --batch N          (eth URL) blocks per JSON-RPC batch (default 10)\n"
-           "  --traces           (eth URL) also fetch internal calls (debug_traceBlockByNumber)\n\n"
-           "example:\n"
-           "  coinhound ingest btc ~/.bitcoin/blocks --db ./chdb\n"
-           "  coinhound ingest eth ./etl-export/ --db ./chdb --chain eth\n"
-           "  coinhound ingest eth http://localhost:8545 --db ./chdb --from-block 21895000\n"
-           "  coinhound status --db ./chdb\n");
+    fprintf(f,
+            "usage: coinhound ingest btc BLOCKS_DIR --db DIR [options]\n"
+            "       coinhound ingest eth SOURCE... --db DIR [options]\n\n"
+            "Reads Bitcoin Core's block files (BLOCKS_DIR/blk*.dat, de-obfuscated with\n"
+            "xor.dat when present), orders them by prev-hash from genesis, and appends the\n"
+            "blocks the store lacks to DIR/btc. Re-running ingests only new blocks; a\n"
+            "stale tip in the store is replaced by the best chain's blocks when they carry\n"
+            "more work. Every header must meet its own target and its network's retarget\n"
+            "rules (mainnet, testnet3/4, signet, regtest by the files' magic), every block\n"
+            "its merkle root and witness commitment: a file that breaks one is refused\n"
+            "naming the block, file and offset, and the store is left as it was. Killing\n"
+            "it at any moment leaves the store at its last commit and the next run resumes.\n\n"
+            "eth reads EVM chains into DIR/NAME (--chain eth, bsc, polygon, arbitrum, ...;\n"
+            "default eth): JSON-RPC responses saved as files (eth_getBlockByNumber with\n"
+            "full transactions, receipts, callTracer or trace_block traces; one file per\n"
+            "response or JSON lines), blockchain-etl exports (CSV or JSON lines: blocks,\n"
+            "transactions, receipts, logs, token_transfers, traces) in a file or a\n"
+            "directory, or a live node's HTTP JSON-RPC URL (--from-block, --to-block).\n"
+            "Several files and directories are read as one input, joined by block number\n"
+            "(a token_transfers export with its transactions export in another folder).\n"
+            "Blocks already stored are skipped; a different block at a stored height is a\n"
+            "reorg and replaces the store's blocks from there.\n\n"
+            "options:\n"
+            "  --db DIR           the database directory (or $COINHOUND_DB)\n"
+            "  --max-blocks N     stop after N new blocks\n"
+            "  --commit-mb N      commit every N MiB of new records (default 64)\n"
+            "  --progress         show progress even when stderr is not a terminal\n"
+            "  --no-progress      never show progress\n"
+            "  --json             print the summary as JSON\n"
+            "  --wait             when another process writes the store, wait for it\n"
+            "                     (default: fail at once, naming it)\n"
+            "  --chain NAME       (eth) the store's name under DIR (default eth)\n"
+            "  --from-block N     (eth URL) first block to fetch\n"
+            "  --to-block N       (eth URL) last block to fetch (default: the node's latest)\n"
+            "  --batch N          (eth URL) blocks per JSON-RPC batch (default 10)\n"
+            "  --traces           (eth URL) also fetch internal calls (debug_traceBlockByNumber)\n"
+            "  --format rpc|etl   (eth files) read only JSON-RPC responses, or only ETL\n"
+            "                     exports (CSV or JSON lines), where a folder holds both\n\n"
+            "example:\n"
+            "  coinhound ingest btc ~/.bitcoin/blocks --db ./chdb\n"
+            "  coinhound ingest eth ./etl-export/ --db ./chdb --chain eth\n"
+            "  coinhound ingest eth http://localhost:8545 --db ./chdb --from-block 21895000\n"
+            "  coinhound status --db ./chdb\n");
 }
 
 int cmd_ingest(int argc, char **argv) {
@@ -65,9 +71,11 @@ int cmd_ingest(int argc, char **argv) {
                                          {"no-progress", no_argument, 0, 'q'},
                                          {"json", no_argument, 0, 'j'},
                                          {"wait", no_argument, 0, 'W'},
+                                         {"format", required_argument, 0, 'f'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *chain = "eth";
+    int fmt = CH_EVM_FMT_AUTO;
     ch_ingest_opts o = {.progress = -1};
     ch_node_opts node = {.batch = 10, .retries = 5};
     bool json = false;
@@ -122,6 +130,17 @@ int cmd_ingest(int argc, char **argv) {
         case 'R':
             node.traces = true;
             break;
+        case 'f':
+            if (!strcmp(optarg, "rpc"))
+                fmt = CH_EVM_FMT_RPC;
+            else if (!strcmp(optarg, "etl"))
+                fmt = CH_EVM_FMT_ETL;
+            else
+                return cli_failf("ingest",
+                                 "--format %s: give rpc (JSON-RPC responses) or etl "
+                                 "(blockchain-etl exports)",
+                                 optarg);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -130,16 +149,24 @@ int cmd_ingest(int argc, char **argv) {
             return 2;
         }
     }
-    if (argc - optind != 2) {
+    if (argc - optind < 2) {
         usage(stderr);
         return 2;
     }
     if (node.has_from && node.has_to && node.to_block < node.from_block)
         return cli_failf("ingest", "--to-block is before --from-block: an empty range");
     const char *family = argv[optind], *src = argv[optind + 1];
+    const char *const *srcs = (const char *const *)&argv[optind + 1];
+    size_t n_src = (size_t)(argc - optind - 1);
+    bool url = !strncmp(src, "http://", 7) || !strncmp(src, "https://", 8);
     if (strcmp(family, "btc") != 0 && strcmp(family, "eth") != 0)
         return cli_failf("ingest", "'%s' is not a chain family this command reads (btc or eth)",
                          family);
+    if (n_src > 1 && (!strcmp(family, "btc") || url))
+        return cli_failf("ingest", "%s takes one source ('%s' and '%s')",
+                         url ? "a node URL" : "btc", src, srcs[1]);
+    if (fmt != CH_EVM_FMT_AUTO && (!strcmp(family, "btc") || url))
+        return cli_failf("ingest", "--format is for EVM files and folders");
     if (!strcmp(family, "eth") && !strcmp(chain, "btc"))
         return cli_failf("ingest", "--chain btc is the Bitcoin store; name the EVM chain");
     if (!(db = cli_db_dir("ingest", db))) return 2;
@@ -148,10 +175,10 @@ int cmd_ingest(int argc, char **argv) {
     int rc;
     if (!strcmp(family, "btc"))
         rc = ch_ingest_btc(src, db, &o, &st, &err);
-    else if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8))
+    else if (url)
         rc = ch_ingest_evm_node(src, db, chain, &node, &o, &st, &err);
     else
-        rc = ch_ingest_evm(src, db, chain, &o, &st, &err);
+        rc = ch_ingest_evm_paths(srcs, n_src, fmt, db, chain, &o, &st, &err);
     if (rc != 0) return cli_fail("ingest", &err);
     double rate = st.seconds > 0 ? (double)st.txs / st.seconds : 0;
     if (json) {

@@ -10,6 +10,11 @@
 #include "coinhound/progress.h"
 #include "ingest/evm_ingest.h"
 
+static bool zero20(const ch_evm_addr *e) {
+    static const uint8_t ZERO[20];
+    return !memcmp(e->b, ZERO, 20);
+}
+
 static void evm_addr(const ch_evm_addr *e, ch_addr *a) {
     memset(a, 0, sizeof *a);
     a->kind = CH_ADDR_EVM;
@@ -99,13 +104,32 @@ int ch_ingest_evm_block(ch_store *s, const ch_evm_block *b, ch_error *err) {
     int rc = 0;
     for (size_t i = 0; i < b->n_tx && rc == 0; i++) {
         const ch_evm_tx *tx = &b->tx[i];
+        char hex[65];
+        /* a receipt says a tx ran and paid gas, but not who sent it: stored
+         * alone it would be a payment from nobody (the zero address) */
+        if (tx->partial && tx->has_receipt) {
+            ch_hex_encode(tx->hash.b, 32, hex);
+            rc = ch_err(err,
+                        "receipt of tx 0x%s (index %u) without its transaction: give the block "
+                        "with full transactions (eth_getBlockByNumber) or the transactions "
+                        "export, or its trace, in the same ingest",
+                        hex, tx->index);
+            break;
+        }
         ch_addr from, to, created;
         evm_addr(&tx->from, &from);
         evm_addr(&tx->to, &to);
         evm_addr(&tx->created, &created);
-        bool made = tx->has_receipt && !tx->has_to;
-        rc = ch_store_add_account_tx(s, &tx->hash, &from, tx->has_to ? &to : NULL,
+        /* a tx named only by its logs has no known sender or recipient */
+        bool has_from = !tx->partial, has_to = !tx->partial && tx->has_to;
+        bool made = !tx->partial && !tx->has_to && !zero20(&tx->created);
+        rc = ch_store_add_account_tx(s, &tx->hash, has_from ? &from : NULL, has_to ? &to : NULL,
                                      made ? &created : NULL, tx->status, tx->type, err);
+        /* a failed call moved nothing, but its recipient was named: a
+         * zero-value record puts the attempt in the recipient's history */
+        if (rc == 0 && tx->status == 0 && has_to)
+            rc = ch_store_add_transfer(s, CH_XFER_NATIVE, 0, NULL, &from, &to, 0, 0,
+                                       CH_XFER_FAILED_CALL, err);
         /* gas: the fee leaves the sender whether the tx succeeded or not */
         if (rc == 0 && tx->has_receipt && tx->gas_used) {
             ch_u256 fee;
@@ -118,7 +142,6 @@ int ch_ingest_evm_block(ch_store *s, const ch_evm_block *b, ch_error *err) {
         for (; rc == 0 && k < l.n && l.v[k].tx_index == tx->index; k++)
             rc = add_one(s, b, &l.v[k], err);
         if (rc != 0) {
-            char hex[65];
             ch_hex_encode(tx->hash.b, 32, hex);
             ch_err_prefix(err, "tx 0x%s", hex);
         }
@@ -150,6 +173,15 @@ static int place_block(ch_store *s, const ch_evm_block *b, ch_ingest_stats *st, 
     uint64_t h = b->number - first;
     if (h < next) {
         if (memcmp(ch_store_block(s, (uint32_t)h)->hash, b->hash.b, 32) == 0) return 0;
+        /* receipts, logs, traces or token transfers without the header
+         * cannot join a stored block (the store is append-only), nor show
+         * that the chain reorganised: replacing the block would lose it */
+        if (!b->has_header)
+            return ch_err(err,
+                          "block %llu is in the store already: records of it without its header "
+                          "(receipts, logs, traces, token transfers) cannot be added to it; "
+                          "ingest them together with the block",
+                          (unsigned long long)b->number);
         /* stats speak block numbers on account chains, as tip_height does */
         if (st->reorg_height == UINT32_MAX || b->number < st->reorg_height)
             st->reorg_height = (uint32_t)b->number;
@@ -161,7 +193,9 @@ static int place_block(ch_store *s, const ch_evm_block *b, ch_ingest_stats *st, 
                       "block %llu is missing: the store ends at %llu and the input jumps to %llu",
                       (unsigned long long)(first + next), (unsigned long long)(first + next - 1),
                       (unsigned long long)b->number);
-    if (h > 0 && memcmp(ch_store_block(s, (uint32_t)h - 1)->hash, b->parent.b, 32) != 0)
+    /* a block known without its header does not say its parent */
+    if (h > 0 && b->has_header &&
+        memcmp(ch_store_block(s, (uint32_t)h - 1)->hash, b->parent.b, 32) != 0)
         return ch_err(err,
                       "block %llu's parent is not the stored block %llu (a reorg deeper "
                       "than the input reaches)",
@@ -225,13 +259,19 @@ int evm_sink_close(evm_sink *k, int rc, ch_error *err) {
 
 int ch_ingest_evm(const char *path, const char *db_dir, const char *chain,
                   const ch_ingest_opts *opts, ch_ingest_stats *st, ch_error *err) {
+    return ch_ingest_evm_paths(&path, 1, CH_EVM_FMT_AUTO, db_dir, chain, opts, st, err);
+}
+
+int ch_ingest_evm_paths(const char *const *paths, size_t n, int fmt, const char *db_dir,
+                        const char *chain, const ch_ingest_opts *opts, ch_ingest_stats *st,
+                        ch_error *err) {
     evm_sink k;
     evm_sink_init(&k, opts, st);
     ch_evm_reader *r = NULL;
     ch_evm_block b;
     ch_evm_block_init(&b);
     int rc = -1;
-    if (ch_evm_reader_open(path, CH_EVM_FMT_AUTO, &r, err) != 0) goto out;
+    if (ch_evm_reader_open_paths(paths, n, (ch_evm_format)fmt, &r, err) != 0) goto out;
     if (evm_sink_open(&k, db_dir, chain, err) != 0) goto out;
     for (;;) {
         int got = ch_evm_reader_next(r, &b, err);

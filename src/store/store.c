@@ -804,6 +804,20 @@ uint32_t ch_store_tx_height(const ch_store *s, uint64_t tx) {
     return (uint32_t)lo;
 }
 
+uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x) {
+    uint64_t lo = 0, hi = ch_col_count(&s->col[COL_BXFER]);
+    while (hi - lo > 1) { /* last block whose first transfer <= x: empty blocks
+                           * before it share its first transfer */
+        uint64_t mid = lo + (hi - lo) / 2;
+        const ch_bxfer_rec *b = ch_col_at(&s->col[COL_BXFER], mid);
+        if (b->first_xfer <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
 int64_t ch_store_output_spender(const ch_store *s, uint64_t out) {
     uint32_t spent = ch_store_output(s, out)->spent;
     if (spent == 0 || spent > ch_col_count(&s->col[COL_TXS])) return -1;

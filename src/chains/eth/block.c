@@ -361,18 +361,45 @@ static int add_named_txs(ch_evm_block *b, ch_error *err) {
     return 0;
 }
 
+/* A tx no block body gave, whose top-level trace frame came (traces
+ * alone): that frame is the tx's own call, so it tells the sender, the
+ * recipient (or the contract created) and the value. Nonce, gas and input
+ * stay unknown, but the value transfer is whole. */
+static void body_from_frame(ch_evm_tx *t, const ch_evm_call *c) {
+    bool create = !strcmp(c->type, "create") || !strcmp(c->type, "create2");
+    if (!create && strcmp(c->type, "call")) return; /* no other frame starts a tx */
+    t->from = c->from;
+    t->has_to = !create;
+    if (create)
+        t->created = c->to;
+    else
+        t->to = c->to;
+    t->value = c->value;
+    t->partial = false;
+    t->from_trace = true;
+}
+
 int evm_block_finish(ch_evm_block *b, ch_error *err) {
     struct ch_evm_arena *a = arena_of(b);
     if (!a) return ch_err(err, "out of memory");
     /* an export row that says it belongs to another block of this number
      * (a stale fork, or planted test data) must not be mixed in */
-    for (size_t i = 0; b->has_header && i < a->n_claims; i++)
+    for (size_t i = 0; i < a->n_claims; i++) {
+        /* without a header, the records' own block hash is the block's
+         * (traces alone); they must all agree on it */
+        if (!b->has_header && i == 0) b->hash = a->claims[0].hash;
         if (memcmp(a->claims[i].hash.b, b->hash.b, 32)) {
             char hex[65];
             ch_hex_encode(a->claims[i].hash.b, 32, hex);
+            if (a->claims[i].index == UINT32_MAX)
+                return ch_err(err,
+                              "block %llu: a reward trace names block hash 0x%s, not the "
+                              "block's",
+                              (unsigned long long)b->number, hex);
             return ch_err(err, "block %llu: transaction %u names block hash 0x%s, not the block's",
                           (unsigned long long)b->number, a->claims[i].index, hex);
         }
+    }
     a->n_claims = 0;
     if (b->n_tx) qsort(b->tx, b->n_tx, sizeof *b->tx, cmp_tx);
     for (size_t i = 1; i < b->n_tx; i++)
@@ -422,6 +449,7 @@ int evm_block_finish(ch_evm_block *b, ch_error *err) {
         if (c->depth != 0 || c->tx_index == UINT32_MAX) continue;
         ch_evm_tx *t = find_tx_index(b, c->tx_index);
         if (t && t->status < 0) t->status = c->self_error ? 0 : 1;
+        if (t && t->partial) body_from_frame(t, c);
     }
     a->n_pc = 0;
     a->n_rc = 0;

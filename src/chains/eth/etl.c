@@ -775,7 +775,7 @@ int evm_etl_parse_file(evm_set *s, FILE *f, const char *name, ch_evm_format fmt,
     c.name = name ? name : "(memory)";
     c.err = err;
     c.file_kind = kind_by_name(c.name);
-    if (fmt == CH_EVM_FMT_AUTO) {
+    if (fmt == CH_EVM_FMT_AUTO || fmt == CH_EVM_FMT_ETL) { /* CSV or JSON lines: look */
         int ch;
         do
             ch = getc(f);

@@ -313,7 +313,13 @@ static int parse_parity(rctx *c, json_t *o, size_t i) {
     json_t *act = json_object_get(o, "action");
     if (!json_is_object(act)) return fail(c, "\"action\" is not an object");
     json_t *res = json_object_get(o, "result");
+    /* the block hash each trace repeats: checked against the block's
+     * header, or the block's hash when only traces name the block */
+    ch_hash256 bh;
+    int hk = opt_hash(c, o, "blockHash", &bh);
+    if (hk < 0) return -1;
     if (!strcmp(type, "reward")) {
+        if (hk > 0 && evm_add_claim(b, &bh, UINT32_MAX) != 0) return fail(c, "out of memory");
         k->tx_index = UINT32_MAX;
         p->has_index = true;
         strcpy(k->type, "reward");
@@ -326,7 +332,11 @@ static int parse_parity(rctx *c, json_t *o, size_t i) {
     if (pos >= UINT32_MAX) return fail(c, "\"transactionPosition\" out of range");
     k->tx_index = (uint32_t)pos;
     p->has_index = true;
-    if (opt_hash(c, o, "transactionHash", &p->tx_hash) < 0) return -1;
+    if (hk > 0 && evm_add_claim(b, &bh, k->tx_index) != 0) return fail(c, "out of memory");
+    /* the hash names the tx when no block body does (traces alone) */
+    int th = opt_hash(c, o, "transactionHash", &p->tx_hash);
+    if (th < 0) return -1;
+    p->has_hash = th > 0;
     json_t *ta = json_object_get(o, "traceAddress");
     if (!json_is_array(ta)) return fail(c, "\"traceAddress\" is not an array");
     size_t depth = json_array_size(ta);
