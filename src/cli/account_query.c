@@ -103,10 +103,93 @@ static void json_xfer(ch_jw *w, const ch_store *s, uint64_t x) {
         ch_jw_key(w, "zero_value_spoof");
         ch_jw_bool(w, true);
     }
+    if (r->flags & CH_XFER_FAILED_CALL) {
+        ch_jw_key(w, "failed_call");
+        ch_jw_bool(w, true);
+    }
+    ch_jw_obj_end(w);
+}
+
+/* A tx's fee: its FEE transfer. false when it has none (no receipt was
+ * given): the fee is then unknown, not 0. */
+static bool tx_fee(const ch_store *s, uint64_t tx, uint64_t *lo, uint64_t *hi) {
+    uint64_t first, n;
+    *lo = *hi = 0;
+    ch_store_tx_xfers(s, tx, &first, &n);
+    for (uint64_t x = first; x < first + n; x++)
+        if (ch_store_xfer(s, x)->kind == CH_XFER_FEE) {
+            *lo = ch_store_xfer(s, x)->value_lo;
+            *hi = ch_store_xfer(s, x)->value_hi;
+            return true;
+        }
+    return false;
+}
+
+static const char *status_name(const ch_etx_rec *e) {
+    return e->status == 1 ? "success" : e->status == 0 ? "failed" : "unknown";
+}
+
+/* The time of a block, null when no source gave its header (0). */
+static void json_time(ch_jw *w, uint32_t t) {
+    ch_jw_key(w, "time");
+    if (t)
+        ch_jw_uint(w, t);
+    else
+        ch_jw_null(w);
+}
+
+static const char *text_time(uint32_t t, char buf[32]) {
+    return t ? cli_time(t, buf) : "unknown (no block header given)";
+}
+
+static void json_account_tx(ch_jw *w, ch_store *s, uint64_t tx) {
+    char h[67], a[128], v[48];
+    ch_hash256 id;
+    ch_store_txid(s, tx, &id);
+    hash_hex(id.b, h);
+    uint32_t height = ch_store_tx_height(s, tx);
+    const ch_block_rec *blk = ch_store_block(s, height);
+    const ch_etx_rec *e = ch_store_etx(s, tx);
+    uint64_t first, n, fee_lo, fee_hi;
+    bool has_fee = tx_fee(s, tx, &fee_lo, &fee_hi);
+    ch_store_tx_xfers(s, tx, &first, &n);
+    ch_jw_obj_begin(w);
+    ch_jw_key(w, "hash");
+    ch_jw_str(w, h);
+    ch_jw_key(w, "block_number");
+    ch_jw_uint(w, ch_store_first_number(s) + height);
+    ch_jw_key(w, "block_hash");
+    hash_hex(blk->hash, h);
+    ch_jw_str(w, h);
+    json_time(w, blk->time);
+    ch_jw_key(w, "from");
+    ch_jw_str(w, cli_addr_str(s, e->from, a));
+    ch_jw_key(w, "to");
+    ch_jw_str(w, cli_addr_str(s, e->to, a));
+    if (e->created) {
+        ch_jw_key(w, "created");
+        ch_jw_str(w, cli_addr_str(s, e->created, a));
+    }
+    ch_jw_key(w, "status");
+    ch_jw_str(w, status_name(e));
+    ch_jw_key(w, "fee");
+    ch_jw_str(w, has_fee ? cli_u128_dec(fee_lo, fee_hi, v) : NULL);
+    ch_jw_key(w, "transfers");
+    ch_jw_arr_begin(w);
+    for (uint64_t x = first; x < first + n; x++)
+        json_xfer(w, s, x);
+    ch_jw_arr_end(w);
     ch_jw_obj_end(w);
 }
 
 int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        json_account_tx(&w, s, tx);
+        ch_jw_newline(&w);
+        return 0;
+    }
     char h[67], a[128], b[128], v[48];
     ch_hash256 id;
     ch_store_txid(s, tx, &id);
@@ -114,62 +197,32 @@ int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
     uint32_t height = ch_store_tx_height(s, tx);
     const ch_block_rec *blk = ch_store_block(s, height);
     const ch_etx_rec *e = ch_store_etx(s, tx);
-    uint64_t first, n, fee_lo = 0, fee_hi = 0;
+    uint64_t first, n, fee_lo, fee_hi;
+    bool has_fee = tx_fee(s, tx, &fee_lo, &fee_hi);
     ch_store_tx_xfers(s, tx, &first, &n);
-    for (uint64_t x = first; x < first + n; x++)
-        if (ch_store_xfer(s, x)->kind == CH_XFER_FEE) {
-            fee_lo = ch_store_xfer(s, x)->value_lo;
-            fee_hi = ch_store_xfer(s, x)->value_hi;
-        }
     uint64_t number = ch_store_first_number(s) + height;
-    const char *status = e->status == 1 ? "success" : e->status == 0 ? "failed" : "unknown";
-    if (json) {
-        ch_jw w;
-        ch_jw_init(&w, stdout);
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "hash");
-        ch_jw_str(&w, h);
-        ch_jw_key(&w, "block_number");
-        ch_jw_uint(&w, number);
-        ch_jw_key(&w, "block_hash");
-        hash_hex(blk->hash, h);
-        ch_jw_str(&w, h);
-        ch_jw_key(&w, "time");
-        ch_jw_uint(&w, blk->time);
-        ch_jw_key(&w, "from");
-        ch_jw_str(&w, cli_addr_str(s, e->from, a));
-        ch_jw_key(&w, "to");
-        ch_jw_str(&w, cli_addr_str(s, e->to, a));
-        if (e->created) {
-            ch_jw_key(&w, "created");
-            ch_jw_str(&w, cli_addr_str(s, e->created, a));
-        }
-        ch_jw_key(&w, "status");
-        ch_jw_str(&w, status);
-        ch_jw_key(&w, "fee");
-        ch_jw_str(&w, cli_u128_dec(fee_lo, fee_hi, v));
-        ch_jw_key(&w, "transfers");
-        ch_jw_arr_begin(&w);
-        for (uint64_t x = first; x < first + n; x++)
-            json_xfer(&w, s, x);
-        ch_jw_arr_end(&w);
-        ch_jw_obj_end(&w);
-        ch_jw_newline(&w);
-        return 0;
-    }
+    const char *status = status_name(e);
     char t[32];
-    printf("tx %s\n  block %" PRIu64 "  %s UTC  %s\n", h, number, cli_time(blk->time, t), status);
-    printf("  from %s\n  to   %s\n", cli_addr_str(s, e->from, a) ? a : "-",
-           e->to ? cli_addr_str(s, e->to, b) : "(contract creation)");
-    printf("  fee  %s wei\n  transfers (%" PRIu64 ")\n", cli_u128_dec(fee_lo, fee_hi, v), n);
+    printf("tx %s\n  block %" PRIu64 "  %s%s  %s\n", h, number, text_time(blk->time, t),
+           blk->time ? " UTC" : "", status);
+    printf("  from %s\n  to   %s\n", cli_addr_str(s, e->from, a) ? a : "(unknown)",
+           e->to                   ? cli_addr_str(s, e->to, b)
+           : e->created || e->from ? "(contract creation)"
+                                   : "(unknown: no source gave the transaction)");
+    if (has_fee)
+        printf("  fee  %s wei\n", cli_u128_dec(fee_lo, fee_hi, v));
+    else
+        printf("  fee  unknown (no receipt)\n");
+    printf("  transfers (%" PRIu64 ")\n", n);
     for (uint64_t x = first; x < first + n; x++) {
         const ch_xfer_rec *r = ch_store_xfer(s, x);
         if (r->kind == CH_XFER_FEE) continue;
         char asset[128];
-        printf("    %-8s %s -> %s  %s %s\n", kind_name(r->kind),
+        printf("    %-8s %s -> %s  %s %s%s\n", kind_name(r->kind),
                cli_addr_str(s, r->from, a) ? a : "-", cli_addr_str(s, r->to, b) ? b : "-",
                cli_u128_dec(r->value_lo, r->value_hi, v),
-               r->asset ? cli_addr_str(s, r->asset, asset) : "wei");
+               r->asset ? cli_addr_str(s, r->asset, asset) : "wei",
+               r->flags & CH_XFER_FAILED_CALL ? "  (failed: moved nothing)" : "");
     }
     return 0;
 }
@@ -250,9 +303,8 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
         peers[j].count++;
     }
     if (np) qsort(peers, np, sizeof *peers, by_count);
-    const ch_xfer_rec *fr = ch_store_xfer(s, first_x), *lr = ch_store_xfer(s, last);
-    uint32_t fh = fr->tx != CH_NO_TX ? ch_store_tx_height(s, fr->tx) : 0;
-    uint32_t lh = lr->tx != CH_NO_TX ? ch_store_tx_height(s, lr->tx) : 0;
+    /* by the transfer, not its tx: withdrawals and rewards have none */
+    uint32_t fh = ch_store_xfer_height(s, first_x), lh = ch_store_xfer_height(s, last);
     uint64_t base = ch_store_first_number(s);
     char buf[128], v1[48], v2[48], v3[48];
     size_t show = limit == 0 || limit > np ? np : (size_t)limit;
@@ -324,5 +376,68 @@ int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit
     }
     free(bal);
     free(peers);
+    return 0;
+}
+
+/* --- a block --- */
+
+int cli_account_block(ch_store *s, uint32_t height, bool json, bool txs) {
+    const ch_block_rec *b = ch_store_block(s, height);
+    uint64_t number = ch_store_first_number(s) + height;
+    char hex[67], prev[67] = "", t[32], v[48];
+    hash_hex(b->hash, hex);
+    if (height > 0) hash_hex(ch_store_block(s, height - 1)->hash, prev);
+    uint64_t fees_lo = 0, fees_hi = 0;
+    for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
+        uint64_t lo, hi;
+        if (tx_fee(s, tx, &lo, &hi)) add128(&fees_lo, &fees_hi, lo, hi);
+    }
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "number");
+        ch_jw_uint(&w, number);
+        ch_jw_key(&w, "hash");
+        ch_jw_str(&w, hex);
+        ch_jw_key(&w, "parent_hash");
+        ch_jw_str(&w, height ? prev : NULL);
+        json_time(&w, b->time);
+        ch_jw_key(&w, "n_tx");
+        ch_jw_uint(&w, b->n_tx);
+        ch_jw_key(&w, "fees");
+        ch_jw_str(&w, cli_u128_dec(fees_lo, fees_hi, v));
+        ch_jw_key(&w, "tx");
+        ch_jw_arr_begin(&w);
+        for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
+            if (txs) {
+                json_account_tx(&w, s, tx);
+            } else {
+                ch_hash256 id;
+                ch_store_txid(s, tx, &id);
+                hash_hex(id.b, hex);
+                ch_jw_str(&w, hex);
+            }
+        }
+        ch_jw_arr_end(&w);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+        return 0;
+    }
+    printf("block %" PRIu64 " %s\n  time %s%s  txs %u\n", number, hex, text_time(b->time, t),
+           b->time ? " UTC" : "", b->n_tx);
+    printf("  fees %s wei (of the transactions with a receipt)\n",
+           cli_u128_dec(fees_lo, fees_hi, v));
+    if (height) printf("  previous %s\n", prev);
+    for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
+        if (txs) {
+            cli_account_tx(s, tx, false);
+        } else {
+            ch_hash256 id;
+            ch_store_txid(s, tx, &id);
+            hash_hex(id.b, hex);
+            printf("  %s\n", hex);
+        }
+    }
     return 0;
 }

@@ -21,5 +21,8 @@ void cli_account_tokens_free(void);
 /* Print one tx / one account; exit code as the commands return it. */
 int cli_account_tx(ch_store *s, uint64_t tx, bool json);
 int cli_account_address(ch_store *s, const char *addr, bool json, uint64_t limit);
+/* One block by height: number, 0x hash, parent, time (null when no header
+ * was given), fees of the txs with a receipt, its txs (--txs: whole). */
+int cli_account_block(ch_store *s, uint32_t height, bool json, bool txs);
 
 #endif

@@ -6,19 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "util/numparse.h"
 #include "cli/commands.h"
 #include "cli/store_json.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: coinhound block HEIGHT|HASH --db DIR [--json] [--txs]\n\n"
+    fprintf(f, "usage: coinhound block HEIGHT|HASH --db DIR [--chain NAME] [--json] [--txs]\n\n"
                "One block of the store: hash, height, time, size, transaction count, total\n"
                "output and fees. --txs lists its transactions (in JSON: full objects as\n"
-               "'coinhound tx' prints them). Exit 1 when absent, 2 when malformed.\n\n"
+               "'coinhound tx' prints them). --chain names the store under DIR (default\n"
+               "btc); on an account chain (eth, bsc, ...) a block is named by its number\n"
+               "or its 0x hash. Exit 1 when absent, 2 when malformed.\n\n"
                "examples:\n  coinhound block 170 --db ./chdb\n"
                "  coinhound block 00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee "
-               "--db ./chdb --json\n");
+               "--db ./chdb --json\n"
+               "  coinhound block 17173050 --db ./chdb --chain eth --json\n");
 }
 
 static void hash_hex(const uint8_t b[32], char out[65]) {
@@ -95,18 +99,19 @@ static void print_block(ch_store *s, uint32_t height, bool json, bool txs) {
 }
 
 int cmd_block(int argc, char **argv) {
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"txs", no_argument, 0, 't'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *db = NULL;
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'}, {"chain", required_argument, 0, 'c'},
+        {"json", no_argument, 0, 'j'},     {"txs", no_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'},     {0, 0, 0, 0}};
+    const char *db = NULL, *chain = "btc";
     bool json = false, txs = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'd')
             db = optarg;
+        else if (c == 'c')
+            chain = optarg;
         else if (c == 'j')
             json = true;
         else if (c == 't')
@@ -122,25 +127,33 @@ int cmd_block(int argc, char **argv) {
     }
     const char *arg = argv[optind];
     size_t len = strlen(arg);
-    bool is_height = len > 0 && len < 11 && strspn(arg, "0123456789") == len;
+    bool account = strcmp(chain, "btc") != 0;
+    /* account chains count blocks by number from mainnet genesis */
+    bool is_height = len > 0 && len < (account ? 20 : 11) && strspn(arg, "0123456789") == len;
     ch_hash256 hash;
-    if (!is_height && ch_hash256_from_hex(arg, &hash) != 0)
-        return cli_failf("block", "'%s' is neither a height nor a block hash (64 hex digits)", arg);
+    if (!is_height && (account ? cli_evm_hash(arg, &hash) : ch_hash256_from_hex(arg, &hash)) != 0)
+        return cli_failf("block", "'%s' is neither a %s nor a block hash (%s)", arg,
+                         account ? "block number" : "height",
+                         account ? "0x and 64 hex digits" : "64 hex digits");
     if (!(db = cli_db_dir("block", db))) return 2;
     ch_error err;
     ch_store *s;
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("block", &err);
+    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("block", &err);
+    account = ch_store_is_account(s);
     uint32_t height = 0;
     int rc;
     if (is_height) {
-        uint64_t h = UINT64_MAX;
-        (void)ch_parse_uint(arg, 0, UINT32_MAX, false, &h); /* too large: not in the store */
-        rc = h < ch_store_next_height(s) ? 1 : 0;
-        height = (uint32_t)h;
+        /* one checked parser; too large is simply not in the store */
+        uint64_t h = UINT64_MAX, base = account ? ch_store_first_number(s) : 0;
+        (void)ch_parse_uint(arg, 0, UINT64_MAX - 1, false, &h);
+        rc = h >= base && h - base < ch_store_next_height(s) ? 1 : 0;
+        height = (uint32_t)(h - base);
     } else {
         rc = ch_store_find_block(s, &hash, &height, &err);
     }
-    if (rc == 1)
+    if (rc == 1 && account)
+        cli_account_block(s, height, json, txs);
+    else if (rc == 1)
         print_block(s, height, json, txs);
     else if (rc == 0)
         fprintf(stderr, "coinhound block: %s is not in the store\n", arg);

@@ -43,11 +43,23 @@ int cmd_status(int argc, char **argv) {
     ch_store_counts n;
     ch_store_get_counts(s, &n);
     uint64_t disk = ch_store_disk_bytes(s);
-    char hash[65] = "";
+    /* The tip as the chain names it: Bitcoin by height and its hash shown
+     * byte-reversed; an account chain by block number (the store may start
+     * mid-chain) and its hash as written, with 0x. */
+    char hash[67] = "";
+    uint64_t tip = 0;
     if (n.blocks) {
-        ch_hash256 h;
-        memcpy(h.b, ch_store_block(s, (uint32_t)n.blocks - 1)->hash, 32);
-        ch_hash256_to_hex(&h, hash);
+        const uint8_t *raw = ch_store_block(s, (uint32_t)n.blocks - 1)->hash;
+        tip = ch_store_first_number(s) + n.blocks - 1;
+        if (ch_store_is_account(s)) {
+            hash[0] = '0';
+            hash[1] = 'x';
+            ch_hex_encode(raw, 32, hash + 2);
+        } else {
+            ch_hash256 h;
+            memcpy(h.b, raw, 32);
+            ch_hash256_to_hex(&h, hash);
+        }
     }
     if (json) {
         ch_jw w;
@@ -57,7 +69,7 @@ int cmd_status(int argc, char **argv) {
         ch_jw_str(&w, chain);
         ch_jw_key(&w, "tip_height");
         if (n.blocks)
-            ch_jw_uint(&w, n.blocks - 1);
+            ch_jw_uint(&w, tip);
         else
             ch_jw_null(&w);
         ch_jw_key(&w, "tip_hash");
@@ -81,7 +93,7 @@ int cmd_status(int argc, char **argv) {
     } else if (n.blocks == 0) {
         printf("empty store\n");
     } else {
-        printf("tip        %" PRIu64 " %s\n", ch_store_first_number(s) + n.blocks - 1, hash);
+        printf("tip        %" PRIu64 " %s\n", tip, hash);
         printf("blocks     %" PRIu64 "\ntxs        %" PRIu64 "\n", n.blocks, n.txs);
         if (ch_store_is_account(s))
             printf("transfers  %" PRIu64 "\n", n.transfers);
