@@ -52,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             check(b->logs[k].log_index > b->logs[k - 1].log_index);
         for (size_t k = 1; k < b->n_tx; k++)
             check(b->tx[k].index > b->tx[k - 1].index);
+        /* a tx given by its top trace frame is no longer a bodiless one */
+        for (size_t k = 0; k < b->n_tx; k++)
+            check(!(b->tx[k].from_trace && b->tx[k].partial));
         for (size_t k = 1; k < b->n_calls; k++)
             check(b->calls[k].tx_index >= b->calls[k - 1].tx_index);
         for (size_t k = 0; k < b->n_logs; k++)
