@@ -537,7 +537,7 @@ bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
     if (fi > ei || ei > t->n_ins || fo > eo || eo > t->n_outs) goto bad;
     for (uint64_t i = inputs ? fi : ei; i < ei; i++) {
         const ch_in_rec *r = &t->ins[i];
-        if (r->spent_tx == CH_NO_TX) continue;
+        if (r->spent_tx == CH_NO_TX && i == fi) continue; /* a coinbase (its one input) */
         if (r->spent_tx >= tx) goto bad; /* spends an earlier tx: tx + 1 < n_txs below */
         uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
         if (o >= t->txs[r->spent_tx + 1].first_out) goto bad;
