@@ -364,11 +364,55 @@ static void test_failed_open_for_writing_is_an_error(void **state) {
     assert_int_equal(run("ingest on garbage", a), 2);
 }
 
+/* A full disk (a 512 KiB tmpfs; skipped where one cannot be mounted): an
+ * import and an ingest fail with exit 2 naming the file and "no space left
+ * on device", print no success line, and leave the store as it was. */
+static void test_full_disk_is_named(void **state) {
+    fixture *f = *state;
+    char mnt[1100], cmd[8192];
+    snprintf(mnt, sizeof mnt, "%s/full", f->dir);
+    sh("mkdir -p %s", mnt);
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=512k tmpfs %s 2>/dev/null", mnt);
+    if (system(cmd) != 0) {
+        print_message("skipped: cannot mount a small tmpfs here (not root?)\n");
+        skip();
+    }
+    /* an import too big for the disk */
+    char csv[1200];
+    snprintf(csv, sizeof csv, "%s/big.csv", f->dir);
+    FILE *out = fopen(csv, "w");
+    assert_non_null(out);
+    fputs("address,category,entity\n", out);
+    for (int i = 0; i < 30000; i++)
+        fprintf(out, "0x%08x%08x%08x%08x%08x,scam,e%d\n", i, i * 7, i * 13, i * 31, i * 61, i);
+    fclose(out);
+    snprintf(cmd, sizeof cmd, "%s intel import %s --db %s/db 2>&1", tu_bin("coinhound"), csv, mnt);
+    int status;
+    char *said = tu_run(cmd, &status);
+    assert_int_equal(status, 2);
+    if (!strstr(said, "no space left on device") || !strstr(said, "intel/data.mdb"))
+        fail_msg("import on a full disk said: %s", said);
+    assert_null(strstr(said, "addresses,")); /* no success line */
+    free(said);
+    /* an ingest too big for the disk */
+    snprintf(cmd, sizeof cmd, "%s ingest btc %s/blocks --db %s/db2 --no-progress 2>&1",
+             tu_bin("coinhound"), f->dir, mnt);
+    said = tu_run(cmd, &status);
+    assert_int_equal(status, 2);
+    if (!strstr(said, "no space left on device") || !strstr(said, "/db2/btc/"))
+        fail_msg("ingest on a full disk said: %s", said);
+    assert_null(strstr(said, "ingested"));
+    free(said);
+    snprintf(cmd, sizeof cmd, "umount %s", mnt);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_damaged_btc_store_gives_errors_not_signals),
         cmocka_unit_test(test_damaged_eth_store_gives_errors_not_signals),
         cmocka_unit_test(test_failed_open_for_writing_is_an_error),
+        cmocka_unit_test(test_full_disk_is_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -147,7 +147,7 @@ int cmd_address(int argc, char **argv) {
             if (hist_add(&h, (uint64_t)spender, -(int64_t)v) != 0) break;
         }
     }
-    qsort(h.v, h.n, sizeof *h.v, by_tx_desc);
+    if (h.n > 1) qsort(h.v, h.n, sizeof *h.v, by_tx_desc);
     size_t m = 0; /* merge entries of the same tx */
     for (size_t i = 0; i < h.n; i++) {
         if (m > 0 && h.v[m - 1].tx == h.v[i].tx)

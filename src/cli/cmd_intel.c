@@ -679,8 +679,8 @@ static int do_stats(args *a) {
            (unsigned long long)c.attributions, (unsigned long long)c.delisted,
            (unsigned long long)c.addresses, (unsigned long long)c.actors,
            (unsigned long long)c.aliases, (unsigned long long)c.techniques);
-    qsort(s->src, (size_t)s->nsrc, sizeof s->src[0], by_count);
-    qsort(s->cat, (size_t)s->ncat, sizeof s->cat[0], by_count);
+    if ((size_t)s->nsrc > 1) qsort(s->src, (size_t)s->nsrc, sizeof s->src[0], by_count);
+    if ((size_t)s->ncat > 1) qsort(s->cat, (size_t)s->ncat, sizeof s->cat[0], by_count);
     printf("\nby source:\n");
     for (int i = 0; i < s->nsrc; i++)
         printf("  %8llu  %s%s\n", s->src[i].n, s->src[i].key,

@@ -50,7 +50,7 @@ static int cmp_u32(const void *a, const void *b) {
 
 static void sort_u64(uint64_t *v, size_t n) {
     if (n > SMALL_SORT) {
-        qsort(v, n, sizeof *v, cmp_u64);
+        if (n > 1) qsort(v, n, sizeof *v, cmp_u64);
         return;
     }
     for (size_t i = 1; i < n; i++) {
@@ -64,7 +64,7 @@ static void sort_u64(uint64_t *v, size_t n) {
 
 static void sort_u32(uint32_t *v, size_t n) {
     if (n > SMALL_SORT) {
-        qsort(v, n, sizeof *v, cmp_u32);
+        if (n > 1) qsort(v, n, sizeof *v, cmp_u32);
         return;
     }
     for (size_t i = 1; i < n; i++) {

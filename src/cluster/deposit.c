@@ -65,7 +65,7 @@ static int cmp_slot(const void *a, const void *b) {
 
 static uint32_t entity_of(const dpass *p, uint32_t slot) {
     exent key = {slot, 0};
-    const exent *e = bsearch(&key, p->ex, p->n_ex, sizeof key, cmp_slot);
+    const exent *e = p->n_ex ? bsearch(&key, p->ex, p->n_ex, sizeof key, cmp_slot) : NULL;
     return e ? e->entity : 0;
 }
 
@@ -137,7 +137,7 @@ int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32
         p.role[slot_of(s, exch[i])] |= ROLE_EXCHANGE;
         p.ex[p.n_ex++] = (exent){slot_of(s, exch[i]), entity ? entity[i] : 0};
     }
-    qsort(p.ex, p.n_ex, sizeof *p.ex, cmp_slot);
+    if (p.n_ex > 1) qsort(p.ex, p.n_ex, sizeof *p.ex, cmp_slot);
     /* the zero address (mints, burns) is no one's deposit or customer */
     for (uint32_t i = 1; i <= n_addr; i++) {
         uint32_t id = ch_store_addr_id_at(s, i - 1);
@@ -321,7 +321,7 @@ int ch_deposit_exchanges(ch_store *s, const char *dbdir, const char *const *csv,
         idlist_free(&l);
         return ch_err(err, "cluster: out of memory");
     }
-    qsort(l.v, l.n, sizeof *l.v, cmp_id);
+    if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_id);
     size_t k = 0; /* one entry per id; an unnamed entry gives way to a named one */
     for (size_t i = 0; i < l.n; i++) {
         if (k > 0 && v[k - 1] == l.v[i].slot) {

@@ -557,8 +557,9 @@ int ch_intel_import_commit(ch_import *im, ch_error *err) {
         return ch_err(err, "import failed earlier; nothing was written");
     }
     int rc = mdb_txn_commit(im->root);
+    ch_intel *db = im->db;
     import_free(im);
-    return rc ? intel_lmdb_err(err, "commit import", rc) : 0;
+    return rc ? intel_commit_err(db, err, "commit import", rc) : 0;
 }
 
 void ch_intel_import_abort(ch_import *im) {

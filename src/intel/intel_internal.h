@@ -14,6 +14,7 @@ struct ch_intel {
     MDB_env *env;
     bool writable;
     struct ch_writer_lock *lock; /* writers: dbdir/intel/writer.lock */
+    char data_path[4200];        /* dbdir/intel/data.mdb, for I/O errors */
     MDB_dbi attr;                /* address NUL id8 -> attribution record (see store.c) */
     MDB_dbi actor;               /* canonical name -> actor record */
     MDB_dbi alias;               /* normalised alias -> rank, actor, alias as written */
@@ -23,6 +24,8 @@ struct ch_intel {
 
 /* ---- store.c ---- */
 int intel_lmdb_err(ch_error *err, const char *what, int rc);
+/* A failed commit of db: a full disk named as such, with the file. */
+int intel_commit_err(const ch_intel *db, ch_error *err, const char *what, int rc);
 /* Attribution record <-> struct (address is not in the record: it is the key). */
 size_t intel_attr_encode(const ch_attribution *a, uint8_t *buf, size_t cap);
 int intel_attr_decode(const void *data, size_t len, ch_attribution *a);

@@ -41,6 +41,7 @@
 
 #include "coinhound/hash.h"
 #include "coinhound/lock.h"
+#include "util/ioerr.h"
 
 #define RECORD_VERSION   2
 #define RECORD_V1_FIELDS 12                /* version 1: no source_id */
@@ -48,6 +49,10 @@
 
 int intel_lmdb_err(ch_error *err, const char *what, int rc) {
     return ch_err(err, "attribution store: %s: %s", what, mdb_strerror(rc));
+}
+
+int intel_commit_err(const ch_intel *db, ch_error *err, const char *what, int rc) {
+    return ch_io_err(err, db->data_path, what, mdb_strerror(rc), rc);
 }
 
 void intel_copy(char *dst, size_t cap, const char *src) {
@@ -225,6 +230,7 @@ static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **ou
     ch_intel *db = calloc(1, sizeof *db);
     if (!db) return ch_err(err, "out of memory");
     db->writable = writable;
+    snprintf(db->data_path, sizeof db->data_path, "%s/data.mdb", dir);
     if (writable && ch_writer_lock_take(dir, wait, &db->lock, err) != 0) {
         free(db);
         return -1;
@@ -240,6 +246,14 @@ static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **ou
     /* MDB_NOTLS: read transactions are not tied to a thread, so screening
      * threads can share one handle. */
     unsigned flags = MDB_NOTLS | (writable ? 0 : MDB_RDONLY);
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", dir);
+    if (ch_reserve_file(lock_path, 16384, err) != 0) { /* see ch_reserve_file */
+        mdb_env_close(db->env);
+        ch_writer_lock_release(db->lock);
+        free(db);
+        return -1;
+    }
     rc = mdb_env_open(db->env, dir, flags, 0644);
     if (rc) {
         mdb_env_close(db->env);

@@ -170,7 +170,7 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
     flagged_part(r, all, n, out);
     out->received_base = received_of(r, out->asset);
     out->received = out->received_base > UINT64_MAX ? UINT64_MAX : (uint64_t)out->received_base;
-    qsort(all, n, sizeof *all, by_flag_score);
+    if (n > 1) qsort(all, n, sizeof *all, by_flag_score);
     out->n_sources = n < CH_EXPOSURE_MAX_SOURCES ? n : CH_EXPOSURE_MAX_SOURCES;
     memcpy(out->sources, all, out->n_sources * sizeof *all);
     free(all);

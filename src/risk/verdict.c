@@ -252,7 +252,7 @@ static int rule_order(const void *pa, const void *pb) {
 void ch_risk_table_write(const ch_risk_table *t, FILE *f) {
     ch_risk_rule sorted[CH_RISK_MAX_RULES];
     memcpy(sorted, t->rules, t->n * sizeof *sorted);
-    qsort(sorted, t->n, sizeof *sorted, rule_order);
+    if (t->n > 1) qsort(sorted, t->n, sizeof *sorted, rule_order);
     fprintf(f, "# coinhound risk table: category = level (none, low, medium, high, severe)\n"
                "# Points: severe 15, high 10, medium 5, low 1, none 0. A reason's score is\n"
                "# points x confidence / 100; an address's risk is its highest current reason.\n"

@@ -5,9 +5,11 @@
  * LMDB. New index keys wait in lists and reach LMDB, sorted, in the commit's
  * single write transaction. */
 #include "store/store_internal.h"
+#include "util/ioerr.h"
 
 #include "util/bigmem.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,7 +534,9 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     rc = mdb_txn_commit(txn);
     if (rc) {
         ch_store_renew_read(s, NULL);
-        return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
+        char path[4200];
+        snprintf(path, sizeof path, "%s/index/data.mdb", s->dir);
+        return ch_io_err(err, path, "index commit", mdb_strerror(rc), rc);
     }
     /* 3. readers may now see it */
     for (int i = 0; i < COL_COUNT; i++)

@@ -1,6 +1,7 @@
 #include "store/column.h"
 
 #include "util/bigmem.h"
+#include "util/ioerr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,7 +90,7 @@ int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len
         return 0;
     }
     ssize_t n = pwrite(c->fd, data, len, (off_t)(i * c->rec + off));
-    if (n != (ssize_t)len) return ch_err(err, "%s: write: %s", c->path, strerror(errno));
+    if (n != (ssize_t)len) return ch_io_err(err, c->path, "write", NULL, n < 0 ? errno : 0);
     return 0;
 }
 
@@ -97,6 +98,7 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off) {
     while (len > 0) {
         ssize_t n = pwrite(fd, p, len, off);
         if (n < 0 && errno == EINTR) continue;
+        if (n == 0) errno = ENOSPC; /* a write that takes nothing: the disk is full */
         if (n <= 0) return -1;
         p += n;
         len -= (size_t)n;
@@ -110,7 +112,7 @@ int ch_col_write(ch_col *c, ch_error *err) {
     size_t len = (size_t)(c->pend_n * c->rec);
     off_t off = (off_t)(c->n_committed * c->rec);
     if (write_all(c->fd, c->pend, len, off) != 0)
-        return ch_err(err, "%s: write: %s", c->path, strerror(errno));
+        return ch_io_err(err, c->path, "write", NULL, errno);
     /* a hint: the disk starts on it now, so that the fdatasync to come finds
      * less to wait for (its own errors are fdatasync's to report) */
     sync_file_range(c->fd, off, (off_t)len, SYNC_FILE_RANGE_WRITE);
@@ -119,7 +121,7 @@ int ch_col_write(ch_col *c, ch_error *err) {
 
 int ch_col_sync(ch_col *c, ch_error *err) {
     if (c->fd < 0) return 0;
-    if (fdatasync(c->fd) != 0) return ch_err(err, "%s: fdatasync: %s", c->path, strerror(errno));
+    if (fdatasync(c->fd) != 0) return ch_io_err(err, c->path, "fdatasync", NULL, errno);
     return 0;
 }
 

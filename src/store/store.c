@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "coinhound/lock.h"
+#include "util/ioerr.h"
 #include "util/numparse.h"
 #include "util/path.h"
 
@@ -59,7 +60,8 @@ static bool col_used(int i, bool account) {
     }
 }
 
-#define LMDB_MAP_SIZE (1ULL << 40) /* address space only; the file grows as needed */
+#define LMDB_MAP_SIZE   (1ULL << 40) /* address space only; the file grows as needed */
+#define LMDB_LOCK_BYTES 16384        /* lock.mdb: 126 reader slots of 64 bytes and a header */
 
 static int lmdb_err(ch_error *err, const char *what, int rc, const char *dir) {
     return ch_err(err, "%s: %s: %s", dir, what, mdb_strerror(rc));
@@ -225,6 +227,9 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     mdb_env_set_maxdbs(s->env, 8);
     mdb_env_set_mapsize(s->env, LMDB_MAP_SIZE);
     unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (s->writable ? 0 : MDB_RDONLY);
+    char lock_path[4200];
+    snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", index_dir);
+    if (ch_reserve_file(lock_path, LMDB_LOCK_BYTES, err) != 0) return -1;
     rc = mdb_env_open(s->env, index_dir, flags, 0644);
     if (rc) return lmdb_err(err, "opening the index", rc, index_dir);
     if (check_lmdb_size(s, index_dir, err) != 0) return -1;

@@ -60,7 +60,7 @@ int tr_dense_begin(ch_trace *t) {
     }
     for (size_t i = 0; i < t->n_e; i++)
         if (t->e[i].source && t->e[i].out >= d->base_out) d->src[d->n_src++] = t->e[i].out;
-    qsort(d->src, d->n_src, sizeof *d->src, cmp_u64);
+    if (d->n_src > 1) qsort(d->src, d->n_src, sizeof *d->src, cmp_u64);
     t->dense = true;
     return 0;
 }

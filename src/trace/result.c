@@ -161,7 +161,7 @@ static void sort_results(ch_trace *t) {
     t->sorted = true;
     if (t->n_land) qsort(t->land, t->n_land, sizeof *t->land, cmp_land);
     if (t->n_hold && !radix_holdings(t->hold, t->n_hold))
-        qsort(t->hold, t->n_hold, sizeof *t->hold, cmp_hold);
+        if (t->n_hold > 1) qsort(t->hold, t->n_hold, sizeof *t->hold, cmp_hold);
 }
 
 int ch_trace_collect(ch_trace *t, ch_error *err) {

@@ -354,7 +354,7 @@ static int add_named_txs(ch_evm_block *b, ch_error *err) {
         }
         /* find_tx_index needs them sorted */
         if (b->n_tx != n_body) {
-            qsort(b->tx, b->n_tx, sizeof *b->tx, cmp_tx);
+            if (b->n_tx > 1) qsort(b->tx, b->n_tx, sizeof *b->tx, cmp_tx);
             n_body = b->n_tx;
         }
     }
