@@ -412,10 +412,6 @@ int ch_evm_reader_open_paths(const char *const *paths, size_t n, ch_evm_format f
                              ch_evm_reader **out, ch_error *err) {
     *out = NULL;
     if (n == 0) return ch_err(err, "no input named");
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(paths[i], &st) != 0) return ch_err(err, "%s: no such file or directory", paths[i]);
-    }
     ch_evm_reader *r = calloc(1, sizeof *r);
     if (!r) return ch_err(err, "out of memory");
     int rc = 0;
