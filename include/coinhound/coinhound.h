@@ -30,6 +30,9 @@
  *
  * ---- Internal or tool headers (in the source tree, not installed) -------
  *   jsonw.h          the CLI's streaming JSON writer
+ *   screener.h       one address's verdict with its evidence, and its JSON
+ *                    (what `screen` and `serve` call; writes through jsonw.h)
+ *   server.h         the HTTP service behind `coinhound serve`
  *   progress.h       progress lines on a terminal
  *   encode.h         Base58Check and Bech32 (reach them through address.h
  *                    and chainaddr.h)

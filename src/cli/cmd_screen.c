@@ -7,19 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "coinhound/address.h"
-#include "coinhound/chainaddr.h"
-#include "coinhound/cluster.h"
-#include "coinhound/exposure.h"
-#include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/risk.h"
-#include "coinhound/screen.h"
-#include "coinhound/hash.h"
+#include "coinhound/screener.h"
 #include "coinhound/trace.h"
 
 static void usage(FILE *f) {
@@ -98,434 +91,16 @@ static void usage(FILE *f) {
            "  coinhound screen --risk-table desk.table --db ./chdb 0x...\n");
 }
 
-/* Where attributions come from. */
-typedef struct source {
-    ch_screen_set *set;
-    ch_intel *db;
-} source;
-
-typedef struct attr_vec {
-    ch_attribution *v;
-    ch_risk_reason *reasons;
-    size_t n, cap;
-} attr_vec;
-
-static int vec_push(attr_vec *av, const ch_attribution *a) {
-    if (av->n == av->cap) {
-        size_t cap = av->cap ? av->cap * 2 : 8;
-        ch_attribution *v = realloc(av->v, cap * sizeof *v);
-        if (!v) return -1;
-        av->v = v;
-        ch_risk_reason *r = realloc(av->reasons, cap * sizeof *r);
-        if (!r) return -1;
-        av->reasons = r;
-        av->cap = cap;
-    }
-    av->v[av->n++] = *a;
-    return 0;
-}
-
-static int collect(const ch_attribution *a, void *ctx) {
-    return vec_push(ctx, a) != 0 ? -1 : 0;
-}
-
-/* V_UNSUPPORTED: the address of a chain coinhound does not hold (THORChain,
- * Cosmos, ...): no verdict, and said so rather than "invalid". */
-typedef enum verdict_kind { V_OK, V_INVALID, V_UNSUPPORTED, V_ERROR } verdict_kind;
-
-static verdict_kind invalid_or_unsupported(const char *addr) {
-    return ch_chainaddr_unsupported(addr, NULL, 0) ? V_UNSUPPORTED : V_INVALID;
-}
-
-/* Look one address up; fills av and canonical/family. */
-static verdict_kind lookup(const source *src, const char *addr, attr_vec *av, char *canonical,
-                           ch_family *family, ch_error *err) {
-    av->n = 0;
-    *family = CH_FAM_UNKNOWN;
-    canonical[0] = '\0';
-    if (src->set) {
-        ch_screen_result r;
-        ch_screen_lookup(src->set, addr, &r);
-        if (r.status == CH_SCREEN_INVALID) {
-            ch_err(err, "%s", r.reason);
-            return invalid_or_unsupported(addr);
-        }
-        *family = r.family;
-        snprintf(canonical, CH_ADDR_STR_MAX, "%s", r.canonical);
-        for (uint32_t i = 0; i < r.n_attr; i++) {
-            ch_attribution a;
-            if (ch_screen_attr_to_attribution(src->set, &r, i, &a) != 0 || vec_push(av, &a) != 0) {
-                ch_err(err, "out of memory");
-                return V_ERROR;
-            }
-        }
-        return V_OK;
-    }
-    ch_chainaddr c;
-    ch_error perr;
-    perr.msg[0] = '\0';
-    if (ch_chainaddr_parse(addr, CH_FAM_UNKNOWN, &c, &perr) == 0) {
-        *family = c.family;
-        snprintf(canonical, CH_ADDR_STR_MAX, "%s", c.canonical);
-    } else {
-        /* A value of no known form may be stored verbatim (a source listed
-         * it as it was); only if it is not is the address invalid. */
-        size_t n = strnlen(addr, CH_ADDR_STR_MAX);
-        if (n == 0 || n >= CH_ADDR_STR_MAX) {
-            *err = perr;
-            return invalid_or_unsupported(addr);
-        }
-        snprintf(canonical, CH_ADDR_STR_MAX, "%s", addr);
-    }
-    if (ch_intel_lookup(src->db, canonical, collect, av, err) < 0) return V_ERROR;
-    if (*family == CH_FAM_UNKNOWN && av->n == 0) {
-        *err = perr;
-        canonical[0] = '\0';
-        return invalid_or_unsupported(addr);
-    }
-    return V_OK;
-}
-
-/* A label that reached the address through its cluster: one per distinct
- * (category, entity, source), with how many members carry it. */
-typedef struct cluster_via {
-    char member[CH_ADDR_STR_MAX]; /* the first member seen with it */
-    uint64_t count;
-} cluster_via;
-
+/* The run: the library's screener and one verdict reused per address. */
 typedef struct run_state {
-    source src;
-    ch_risk_table table;
+    ch_screener *screener;
+    ch_verdict *v;
     bool json;
-    attr_vec av;
     bool any_flagged, any_error;
     uint64_t screened; /* addresses answered: none is not "all clean" */
-    /* the chain side of --db (NULL when there is no store of the chain) */
-    ch_store *store;
-    const char *chain; /* its name */
-    bool account;      /* an account chain's store: EVM addresses get the chain side */
-    ch_clusters *clusters;
-    ch_exposure_opts xo;
-    size_t n_direct;      /* av.v[0..n_direct) are the address's own */
-    cluster_via *members; /* av.v[n_direct + i] came through members[i] */
-    size_t members_cap;
-    ch_cluster_hit hit;
-    ch_exposure exposure;
-    bool have_exposure;
 } run_state;
 
-static bool same_label(const ch_attribution *x, const ch_attribution *y) {
-    return !strcmp(x->category, y->category) && !strcmp(x->entity, y->entity) &&
-           !strcmp(x->source_name, y->source_name) && x->delisted == y->delisted;
-}
-
-/* A cluster-mate's attribution. An exchange's cluster has thousands of
- * deposit addresses with the same label: it is one reason, with a count and
- * one member to show; a label the address carries itself adds nothing. */
-static int cluster_label(const char *member, const ch_attribution *a, void *ctx) {
-    run_state *st = ctx;
-    for (size_t i = 0; i < st->av.n; i++) {
-        if (!same_label(&st->av.v[i], a)) continue;
-        if (i >= st->n_direct) st->members[i - st->n_direct].count++;
-        return 0;
-    }
-    size_t i = st->av.n - st->n_direct;
-    if (i >= st->members_cap) {
-        size_t cap = st->members_cap ? st->members_cap * 2 : 16;
-        cluster_via *m = realloc(st->members, cap * sizeof *m);
-        if (!m) return -1;
-        st->members = m;
-        st->members_cap = cap;
-    }
-    snprintf(st->members[i].member, CH_ADDR_STR_MAX, "%s", member);
-    st->members[i].count = 1;
-    return vec_push(&st->av, a) != 0 ? -1 : 0;
-}
-
-/* The store's form of a screened address: Bitcoin's parser, or 0x + 40 hex
- * digits (any letter case) on an account chain. */
-static int store_addr(const run_state *st, const char *canonical, ch_addr *a) {
-    if (!st->account) return ch_addr_from_string(canonical, a, NULL, NULL);
-    if (strlen(canonical) != 42 || canonical[0] != '0' || (canonical[1] | 0x20) != 'x') return -1;
-    *a = (ch_addr){.kind = CH_ADDR_EVM, .len = 20};
-    return ch_hex_decode(canonical + 2, 40, a->bytes, 20);
-}
-
-/* An asset of the exposure by name: the chain's coin, else its contract. */
-static const char *asset_name(const run_state *st, uint32_t asset, char buf[CH_ADDR_STR_MAX]) {
-    if (!asset) return ch_chain_native_symbol(st->chain, st->account);
-    ch_addr a;
-    ch_store_addr_of(st->store, asset, &a);
-    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : "?";
-}
-
-/* Cluster labels and indirect exposure of an address of the store's chain. */
-static void chain_side(run_state *st, const char *canonical) {
-    st->n_direct = st->av.n;
-    st->have_exposure = false;
-    memset(&st->hit, 0, sizeof st->hit);
-    if (!st->store) return;
-    ch_error err;
-    if (st->clusters && ch_cluster_labels(st->store, st->clusters, st->src.db, canonical,
-                                          cluster_label, st, &st->hit, &err) != 0)
-        fprintf(stderr, "coinhound screen: %s: cluster labels: %s\n", canonical, err.msg);
-    ch_addr a;
-    if (st->xo.max_hops == 0 || store_addr(st, canonical, &a) != 0) return;
-    int rc = ch_exposure_of(st->store, st->src.db, &a, &st->xo, &st->exposure, &err);
-    if (rc < 0) fprintf(stderr, "coinhound screen: %s: exposure: %s\n", canonical, err.msg);
-    st->have_exposure = rc == 1;
-}
-
-/* Every source of one fact (one reason), newest statement first. */
-static void json_sources(ch_jw *w, const ch_risk_reason *r) {
-    ch_jw_key(w, "sources");
-    ch_jw_arr_begin(w);
-    uint32_t n = r->n_sources < CH_RISK_MAX_SOURCES ? r->n_sources : CH_RISK_MAX_SOURCES;
-    for (uint32_t i = 0; i < n; i++) {
-        const ch_attribution *a = r->sources[i];
-        ch_jw_obj_begin(w);
-        ch_jw_key(w, "source");
-        ch_jw_str(w, a->source_name);
-        ch_jw_key(w, "source_url");
-        ch_jw_str(w, a->source_url);
-        ch_jw_key(w, "source_date");
-        ch_jw_str(w, a->source_date);
-        ch_jw_key(w, "entity");
-        ch_jw_str(w, a->entity);
-        ch_jw_key(w, "asset");
-        ch_jw_str(w, a->asset);
-        ch_jw_key(w, "listed_as");
-        ch_jw_str(w, a->address);
-        ch_jw_key(w, "first_listed");
-        ch_jw_str(w, a->first_listed);
-        ch_jw_key(w, "last_listed");
-        ch_jw_str(w, a->last_listed);
-        ch_jw_key(w, "delisted");
-        ch_jw_bool(w, a->delisted);
-        if (a->delisted) {
-            ch_jw_key(w, "delisted_date");
-            ch_jw_str(w, a->delisted_date);
-        }
-        ch_jw_obj_end(w);
-    }
-    ch_jw_arr_end(w);
-}
-
-static void json_reason(ch_jw *w, const run_state *st, const ch_risk_reason *r) {
-    const ch_attribution *a = r->attr;
-    ch_jw_obj_begin(w);
-    size_t idx = (size_t)(a - st->av.v);
-    ch_jw_key(w, "via");
-    ch_jw_str(w, idx < st->n_direct ? "direct" : "cluster");
-    if (idx >= st->n_direct) {
-        ch_jw_key(w, "member");
-        ch_jw_str(w, st->members[idx - st->n_direct].member);
-        ch_jw_key(w, "members_with_label");
-        ch_jw_uint(w, st->members[idx - st->n_direct].count);
-    }
-    ch_jw_key(w, "category");
-    ch_jw_str(w, a->category);
-    ch_jw_key(w, "entity");
-    ch_jw_str(w, a->entity);
-    ch_jw_key(w, "actor");
-    ch_jw_str(w, r->actor_label);
-    ch_jw_key(w, "actor_country");
-    ch_jw_str(w, a->actor_country);
-    ch_jw_key(w, "asset");
-    ch_jw_str(w, a->asset);
-    ch_jw_key(w, "level");
-    ch_jw_str(w, ch_risk_level_name(r->level));
-    ch_jw_key(w, "score");
-    ch_jw_double(w, r->score);
-    ch_jw_key(w, "source");
-    ch_jw_str(w, a->source_name);
-    ch_jw_key(w, "source_url");
-    ch_jw_str(w, a->source_url);
-    ch_jw_key(w, "source_date");
-    ch_jw_str(w, a->source_date);
-    ch_jw_key(w, "confidence");
-    ch_jw_uint(w, a->confidence);
-    ch_jw_key(w, "first_listed");
-    ch_jw_str(w, a->first_listed);
-    ch_jw_key(w, "last_listed");
-    ch_jw_str(w, a->last_listed);
-    if (a->delisted) {
-        ch_jw_key(w, "delisted_date");
-        ch_jw_str(w, a->delisted_date);
-    }
-    if (a->note[0]) {
-        ch_jw_key(w, "note");
-        ch_jw_str(w, a->note);
-    }
-    /* the letter case: said in the reason, never silently */
-    ch_jw_key(w, "case_insensitive");
-    ch_jw_bool(w, r->case_folded);
-    if (r->case_folded) {
-        ch_jw_key(w, "match");
-        ch_jw_str(w, "matched case-insensitively: the source lists this address lower-cased "
-                     "(its letter case lost)");
-    }
-    json_sources(w, r);
-    ch_jw_obj_end(w);
-}
-
-/* txids from the screened address back to the source (backward order) */
-static void json_path(ch_jw *w, const run_state *st, const ch_exposure_source *x) {
-    ch_jw_key(w, "path");
-    ch_jw_arr_begin(w);
-    for (size_t i = 0; i < x->path_len; i++) {
-        ch_hash256 id;
-        char hex[80];
-        if (x->path[i] == CH_TRACE_NO_TX) {
-            ch_jw_str(w, "withdrawal");
-            continue;
-        }
-        ch_store_txid(st->store, x->path[i], &id);
-        if (st->account) { /* EVM hashes in their written order */
-            hex[0] = '0';
-            hex[1] = 'x';
-            ch_hex_encode(id.b, 32, hex + 2);
-        } else {
-            ch_hash256_to_hex(&id, hex);
-        }
-        ch_jw_str(w, hex);
-    }
-    ch_jw_arr_end(w);
-}
-
-static void json_exposure_source(ch_jw *w, const run_state *st, const ch_exposure_source *x,
-                                 bool as_reason) {
-    ch_jw_obj_begin(w);
-    if (as_reason) {
-        ch_jw_key(w, "via");
-        ch_jw_str(w, "exposure");
-    }
-    ch_jw_key(w, as_reason ? "from" : "address");
-    ch_jw_str(w, x->address);
-    ch_jw_key(w, "category");
-    ch_jw_str(w, x->category);
-    ch_jw_key(w, "entity");
-    ch_jw_str(w, x->entity);
-    if (as_reason) {
-        ch_jw_key(w, "actor");
-        ch_jw_str(w, "");
-        ch_jw_key(w, "source");
-        char src[96];
-        snprintf(src, sizeof src, "indirect exposure (backward haircut, %u hops)",
-                 st->exposure.max_hops);
-        ch_jw_str(w, src);
-    }
-    ch_jw_key(w, "level");
-    ch_jw_str(w, ch_risk_level_name(x->level));
-    ch_jw_key(w, "score");
-    ch_jw_double(w, x->score);
-    ch_jw_key(w, "amount");
-    ch_jw_double(w, x->amount);
-    char ab[CH_ADDR_STR_MAX], b[48];
-    ch_jw_key(w, "asset");
-    ch_jw_str(w, asset_name(st, x->asset, ab));
-    ch_jw_key(w, "amount_units"); /* whole base units, exact */
-    ch_jw_str(w, ch_u128_str(x->amount_base, b));
-    ch_jw_key(w, "share");
-    ch_jw_double(w, x->share);
-    ch_jw_key(w, "hops");
-    ch_jw_uint(w, x->hops);
-    json_path(w, st, x);
-    ch_jw_obj_end(w);
-}
-
-static void json_chain_side(ch_jw *w, const run_state *st) {
-    if (st->hit.cluster) {
-        ch_jw_key(w, "cluster");
-        ch_jw_obj_begin(w);
-        ch_jw_key(w, "id");
-        ch_jw_uint(w, st->hit.cluster);
-        ch_jw_key(w, "size");
-        ch_jw_uint(w, st->hit.size);
-        ch_jw_key(w, "labelled");
-        ch_jw_uint(w, st->hit.labelled);
-        ch_jw_obj_end(w);
-    }
-    if (!st->have_exposure) return;
-    const ch_exposure *x = &st->exposure;
-    ch_jw_key(w, "exposure");
-    ch_jw_obj_begin(w);
-    ch_jw_key(w, "max_hops");
-    ch_jw_uint(w, x->max_hops);
-    char ab[CH_ADDR_STR_MAX], b[48];
-    ch_jw_key(w, "received");
-    if (x->received_base > UINT64_MAX) /* wei can pass 2^64: a JSON number still */
-        ch_jw_double(w, (double)x->received_base);
-    else
-        ch_jw_uint(w, x->received);
-    ch_jw_key(w, "received_units"); /* exact, whole base units of asset */
-    ch_jw_str(w, ch_u128_str(x->received_base, b));
-    ch_jw_key(w, "asset");
-    ch_jw_str(w, asset_name(st, x->asset, ab));
-    ch_jw_key(w, "flagged_amount");
-    ch_jw_double(w, x->flagged_amount);
-    ch_jw_key(w, "flagged_share");
-    ch_jw_double(w, x->flagged_share);
-    ch_jw_key(w, "level");
-    ch_jw_str(w, ch_risk_level_name(x->level));
-    ch_jw_key(w, "score");
-    ch_jw_double(w, x->score);
-    ch_jw_key(w, "sources");
-    ch_jw_arr_begin(w);
-    for (size_t i = 0; i < x->n_sources; i++)
-        json_exposure_source(w, st, &x->sources[i], false);
-    ch_jw_arr_end(w);
-    ch_jw_obj_end(w);
-}
-
-static void print_json(const run_state *st, const char *addr, const char *canonical, ch_family fam,
-                       verdict_kind k, const char *error, const ch_risk_verdict *v) {
-    ch_jw w;
-    ch_jw_init(&w, stdout);
-    ch_jw_obj_begin(&w);
-    ch_jw_key(&w, "address");
-    ch_jw_str(&w, addr);
-    if (k != V_OK) {
-        ch_jw_key(&w, "risk");
-        ch_jw_str(&w, k == V_INVALID ? "invalid" : k == V_UNSUPPORTED ? "unsupported" : "error");
-        ch_jw_key(&w, "score");
-        ch_jw_uint(&w, 0);
-        ch_jw_key(&w, "error");
-        ch_jw_str(&w, error);
-        ch_jw_key(&w, "reasons");
-        ch_jw_arr_begin(&w);
-        ch_jw_arr_end(&w);
-    } else {
-        ch_jw_key(&w, "canonical");
-        ch_jw_str(&w, canonical);
-        ch_jw_key(&w, "family");
-        ch_jw_str(&w, ch_family_name(fam));
-        ch_jw_key(&w, "risk");
-        ch_jw_str(&w, ch_risk_level_name(v->level));
-        ch_jw_key(&w, "score");
-        ch_jw_double(&w, v->score);
-        ch_jw_key(&w, "listed");
-        ch_jw_bool(&w, v->n_reasons > 0);
-        ch_jw_key(&w, "reasons");
-        ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < v->n_current; i++)
-            json_reason(&w, st, &v->reasons[i]);
-        for (size_t i = 0; st->have_exposure && i < st->exposure.n_sources; i++)
-            if (st->exposure.sources[i].level > CH_RISK_NONE)
-                json_exposure_source(&w, st, &st->exposure.sources[i], true);
-        ch_jw_arr_end(&w);
-        ch_jw_key(&w, "history");
-        ch_jw_arr_begin(&w);
-        for (size_t i = v->n_current; i < v->n_reasons; i++)
-            json_reason(&w, st, &v->reasons[i]);
-        ch_jw_arr_end(&w);
-        json_chain_side(&w, st);
-    }
-    ch_jw_obj_end(&w);
-    ch_jw_newline(&w);
-}
-
-static void print_text_reason(const run_state *st, const ch_risk_reason *r, bool history) {
+static void print_text_reason(const ch_verdict *v, const ch_risk_reason *r, bool history) {
     const ch_attribution *a = r->attr;
     printf("  %s%-8s %s", history ? "history: " : "", ch_risk_level_name(r->level),
            a->category[0] ? a->category : "(no category)");
@@ -551,50 +126,52 @@ static void print_text_reason(const run_state *st, const ch_risk_reason *r, bool
     if (r->case_folded)
         printf("\n      matched case-insensitively: the source lists this address lower-cased "
                "(its letter case lost)");
-    size_t idx = (size_t)(a - st->av.v);
-    if (idx >= st->n_direct) {
-        const cluster_via *m = &st->members[idx - st->n_direct];
+    size_t idx = (size_t)(a - v->attrs);
+    if (idx >= v->n_direct) {
+        const ch_verdict_member *m = &v->members[idx - v->n_direct];
         printf("\n      via its cluster: %s", m->member);
         if (m->count > 1) printf(" and %llu other members", (unsigned long long)m->count - 1);
     }
     printf("\n");
 }
 
-static void print_text_exposure(const run_state *st) {
-    const ch_exposure *x = &st->exposure;
-    if (!st->have_exposure) return;
+static void print_text_exposure(const ch_verdict *v) {
+    const ch_exposure *x = v->exposure;
+    if (!v->have_exposure) return;
+    bool account = ch_verdict_account(v);
     char ab[CH_ADDR_STR_MAX], b[48];
     /* the chain's coin with its decimals; a token in base units of its contract */
-    int dec = x->asset ? 0 : st->account ? 18 : 8;
+    int dec = x->asset ? 0 : account ? 18 : 8;
     printf("  exposure within %u hops: %.2f%% of %s %s%s received came from flagged sources\n",
            x->max_hops, 100.0 * x->flagged_share, ch_u128_decimals_str(x->received_base, dec, b),
-           x->asset ? "base units of " : "", asset_name(st, x->asset, ab));
+           x->asset ? "base units of " : "", ch_verdict_asset_name(v, x->asset, ab));
     for (size_t i = 0; i < x->n_sources && i < 5; i++) {
         const ch_exposure_source *e = &x->sources[i];
-        int d = e->asset ? 0 : st->account ? 18 : 8;
+        int d = e->asset ? 0 : account ? 18 : 8;
         printf("    %-8s %s%s%s %s: %s %s%s (%.2f%%), %u hops\n", ch_risk_level_name(e->level),
                e->category, e->entity[0] ? ": " : "", e->entity, e->address,
                ch_u128_decimals_str(e->amount_base, d, b), e->asset ? "base units of " : "",
-               asset_name(st, e->asset, ab), 100.0 * e->share, e->hops);
+               ch_verdict_asset_name(v, e->asset, ab), 100.0 * e->share, e->hops);
     }
 }
 
-static void print_text(const run_state *st, const char *addr, const char *canonical, ch_family fam,
-                       verdict_kind k, const char *error, const ch_risk_verdict *v) {
-    if (k != V_OK) {
+static void print_text(const ch_verdict *vd) {
+    const char *addr = vd->address, *canonical = vd->canonical;
+    const ch_risk_verdict *v = &vd->risk;
+    if (vd->kind != CH_VERDICT_OK) {
         printf("%s  %s: %s\n", addr,
-               k == V_INVALID       ? "INVALID"
-               : k == V_UNSUPPORTED ? "UNSUPPORTED"
-                                    : "ERROR",
-               error);
+               vd->kind == CH_VERDICT_INVALID       ? "INVALID"
+               : vd->kind == CH_VERDICT_UNSUPPORTED ? "UNSUPPORTED"
+                                                    : "ERROR",
+               vd->error);
         return;
     }
     printf("%s", addr);
     if (strcmp(addr, canonical) != 0) printf(" (%s)", canonical);
-    printf("  %s", ch_family_name(fam));
+    printf("  %s", ch_family_name(vd->family));
     if (v->n_reasons == 0 && v->level == CH_RISK_NONE) {
         printf("  risk none: not listed\n");
-        print_text_exposure(st);
+        print_text_exposure(vd);
         return;
     }
     printf("  risk %s, score %g%s\n", ch_risk_level_name(v->level), v->score,
@@ -602,37 +179,32 @@ static void print_text(const run_state *st, const char *addr, const char *canoni
                ? " (listed under categories that carry no risk: not flagged)"
                : "");
     for (size_t i = 0; i < v->n_reasons; i++)
-        print_text_reason(st, &v->reasons[i], i >= v->n_current);
-    print_text_exposure(st);
+        print_text_reason(vd, &v->reasons[i], i >= v->n_current);
+    print_text_exposure(vd);
 }
 
 static void screen_one(run_state *st, const char *addr) {
-    char canonical[CH_ADDR_STR_MAX];
-    ch_family fam;
-    ch_error err;
-    err.msg[0] = '\0';
-    ch_risk_verdict v;
-    memset(&v, 0, sizeof v);
+    ch_verdict *v = st->v;
     st->screened++;
-    verdict_kind k = lookup(&st->src, addr, &st->av, canonical, &fam, &err);
-    st->n_direct = st->av.n;
-    st->have_exposure = false;
-    memset(&st->hit, 0, sizeof st->hit);
-    if (k == V_OK && (st->account ? fam == CH_FAM_EVM : fam == CH_FAM_BTC))
-        chain_side(st, canonical);
-    if (k == V_OK) {
-        ch_risk_assess(&st->table, st->av.v, st->av.n, st->av.reasons, &v);
-        if (st->have_exposure && st->exposure.level > v.level) v.level = st->exposure.level;
-        if (st->have_exposure && st->exposure.score > v.score) v.score = st->exposure.score;
-        if (v.level > CH_RISK_NONE) st->any_flagged = true;
-    } else {
+    ch_verdict_kind k = ch_screener_screen(st->screener, addr, v);
+    /* the chain side's failures leave the direct verdict standing: said */
+    if (v->cluster_error[0])
+        fprintf(stderr, "coinhound screen: %s: cluster labels: %s\n", v->canonical,
+                v->cluster_error);
+    if (v->exposure_error[0])
+        fprintf(stderr, "coinhound screen: %s: exposure: %s\n", v->canonical, v->exposure_error);
+    if (k != CH_VERDICT_OK)
         st->any_error = true;
-        if (!err.msg[0]) snprintf(err.msg, sizeof err.msg, "not a valid address");
+    else if (v->risk.level > CH_RISK_NONE)
+        st->any_flagged = true;
+    if (st->json) {
+        ch_jw w;
+        ch_jw_init(&w, stdout);
+        ch_verdict_write_json(v, &w, NULL);
+        ch_jw_newline(&w);
+    } else {
+        print_text(v);
     }
-    if (st->json)
-        print_json(st, addr, canonical, fam, k, err.msg, &v);
-    else
-        print_text(st, addr, canonical, fam, k, err.msg, &v);
 }
 
 /* Stream a file of addresses: the first field of each line. */
@@ -696,24 +268,6 @@ static int explain_risk(const ch_risk_table *t, bool json) {
     return fflush(stdout) == 0 ? 0 : 2;
 }
 
-/* The cluster file, when there is one that fits the store: a stale or
- * damaged one is ignored with a warning (labels through clusters are left
- * out, direct labels still count). */
-static void open_clusters(run_state *st, const char *db) {
-    char path[4200];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/btc/%s", db, CH_CLUSTER_FILE);
-    if (stat(path, &sb) != 0) return; /* never clustered */
-    ch_error err;
-    if (ch_clusters_open_for(st->store, db, "btc", &st->clusters, &err) != 0) {
-        fprintf(stderr,
-                "coinhound screen: warning: not using the cluster file, so no labels through "
-                "clusters: %s\n",
-                err.msg);
-        st->clusters = NULL;
-    }
-}
-
 int cmd_screen(int argc, char **argv) {
     static const struct option OPTS[] = {
         {"file", required_argument, NULL, 'f'},
@@ -732,10 +286,14 @@ int cmd_screen(int argc, char **argv) {
     bool explain = false;
     run_state st;
     memset(&st, 0, sizeof st);
-    ch_risk_table_default(&st.table);
-    ch_exposure_opts_init(&st.xo);
-    st.chain = "btc";
-    st.xo.table = &st.table;
+    ch_risk_table table;
+    ch_risk_table_default(&table);
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    ch_exposure_opts xo;
+    ch_exposure_opts_init(&xo);
+    so.max_hops = xo.max_hops;
+    so.table = &table;
     ch_error err;
     int c;
     optind = 1;
@@ -754,20 +312,20 @@ int cmd_screen(int argc, char **argv) {
             st.json = true;
             break;
         case 'r':
-            if (ch_risk_table_parse(&st.table, optarg, &err) != 0) return cli_fail("screen", &err);
+            if (ch_risk_table_parse(&table, optarg, &err) != 0) return cli_fail("screen", &err);
             break;
         case 'T':
-            if (ch_risk_table_load(&st.table, optarg, &err) != 0) return cli_fail("screen", &err);
+            if (ch_risk_table_load(&table, optarg, &err) != 0) return cli_fail("screen", &err);
             break;
         case 'E':
             explain = true;
             break;
         case 'C':
             if (cli_opt_chain("screen", optarg)) return 2;
-            st.chain = optarg;
+            so.chain = optarg;
             break;
         case 'H':
-            if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &st.xo.max_hops)) return 2;
+            if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &so.max_hops)) return 2;
             break;
         case 'h':
             usage(stdout);
@@ -777,29 +335,25 @@ int cmd_screen(int argc, char **argv) {
             return 2;
         }
     }
-    if (explain) return explain_risk(&st.table, st.json);
+    if (explain) return explain_risk(&table, st.json);
     if (db && setpath) return cli_failf("screen", "give --db or --set, not both");
     if (optind >= argc && !file) {
         usage(stderr);
         return 2;
     }
-    if (setpath) {
-        if (ch_screen_set_open(setpath, &st.src.set, &err) != 0) return cli_fail("screen", &err);
-    } else {
-        if (!db) db = getenv("COINHOUND_DB");
-        if (!db || !*db)
-            return cli_failf("screen", "nothing to screen against: give --set FILE (a screening "
-                                       "set) or --db DIR, or set COINHOUND_DB");
-        if (ch_intel_open(db, false, &st.src.db, &err) != 0) return cli_fail("screen", &err);
-        /* the chain side is optional: an attribution store alone screens */
-        if (ch_store_open(db, st.chain, CH_STORE_READ, &st.store, &err) == 0) {
-            st.account = ch_store_is_account(st.store);
-            if (!st.account) open_clusters(&st, db);
-        } else if (strcmp(st.chain, "btc") != 0) {
-            /* asked for by name: its absence is an error, not a quiet "no exposure" */
-            ch_intel_close(st.src.db);
-            return cli_fail("screen", &err);
-        }
+    if (!setpath && !db) db = getenv("COINHOUND_DB");
+    if (!setpath && (!db || !*db))
+        return cli_failf("screen", "nothing to screen against: give --set FILE (a screening "
+                                   "set) or --db DIR, or set COINHOUND_DB");
+    so.set_path = setpath;
+    so.db = db;
+    ch_error warn;
+    if (ch_screener_open(&so, &st.screener, &warn, &err) != 0) return cli_fail("screen", &err);
+    if (warn.msg[0]) fprintf(stderr, "coinhound screen: warning: %s\n", warn.msg);
+    st.v = ch_verdict_new();
+    if (!st.v) {
+        ch_screener_close(st.screener, NULL);
+        return cli_failf("screen", "out of memory");
     }
 
     int rc = 0;
@@ -819,13 +373,12 @@ int cmd_screen(int argc, char **argv) {
         }
     }
     if (fflush(stdout) != 0) rc = -1;
-    if (st.src.set) ch_screen_set_close(st.src.set);
-    if (st.src.db) ch_intel_close(st.src.db);
-    if (st.clusters) ch_clusters_close(st.clusters);
-    if (cli_store_close("screen", st.store, 0) != 0) rc = -1; /* an answer not to trust */
-    free(st.members);
-    free(st.av.v);
-    free(st.av.reasons);
+    ch_verdict_free(st.v);
+    if (ch_screener_close(st.screener, &err) != 0) { /* an answer not to trust */
+        fflush(stdout);
+        cli_fail("screen", &err);
+        rc = -1;
+    }
     if (rc != 0) return 2; /* input unreadable: the answer is incomplete */
     if (st.screened == 0) {
         /* an empty list is not a clean one */

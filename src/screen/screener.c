@@ -1,0 +1,297 @@
+/* The screener (coinhound/screener.h): one address looked up in a
+ * screening set or an attribution store, its chain side (labels through its
+ * cluster, indirect exposure) added from the chain store, judged by the risk
+ * table. What `coinhound screen` and `coinhound serve` both call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "coinhound/address.h"
+#include "coinhound/hash.h"
+#include "coinhound/screener.h"
+#include "coinhound/trace.h"
+
+struct ch_screener {
+    ch_screen_set *set;
+    ch_intel *db;
+    ch_store *store; /* the chain side (NULL when there is no store of the chain) */
+    const char *chain;
+    char chain_buf[32];
+    bool account; /* an account chain's store: EVM addresses get the chain side */
+    ch_clusters *clusters;
+    ch_risk_table table;
+    ch_exposure_opts xo;
+};
+
+void ch_screener_opts_init(ch_screener_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->chain = "btc";
+    o->max_hops = 3;
+}
+
+/* The cluster file, when there is one that fits the store: a stale or
+ * damaged one is left out with a warning (direct labels still count). */
+static void open_clusters(ch_screener *s, const char *db, ch_error *warn) {
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/btc/%s", db, CH_CLUSTER_FILE);
+    if (stat(path, &sb) != 0) return; /* never clustered */
+    ch_error err;
+    if (ch_clusters_open_for(s->store, db, "btc", &s->clusters, &err) != 0) {
+        if (warn)
+            ch_err(warn, "not using the cluster file, so no labels through clusters: %s", err.msg);
+        s->clusters = NULL;
+    }
+}
+
+int ch_screener_open(const ch_screener_opts *o, ch_screener **out, ch_error *warn, ch_error *err) {
+    *out = NULL;
+    if (warn) warn->msg[0] = '\0';
+    ch_screener *s = calloc(1, sizeof *s);
+    if (!s) return ch_err(err, "out of memory");
+    if (o->table)
+        s->table = *o->table;
+    else
+        ch_risk_table_default(&s->table);
+    ch_exposure_opts_init(&s->xo);
+    s->xo.max_hops = o->max_hops;
+    s->xo.table = &s->table;
+    snprintf(s->chain_buf, sizeof s->chain_buf, "%s", o->chain ? o->chain : "btc");
+    s->chain = s->chain_buf;
+    if (o->set_path) {
+        if (ch_screen_set_open(o->set_path, &s->set, err) != 0) goto fail;
+        *out = s;
+        return 0;
+    }
+    if (!o->db) {
+        ch_err(err, "nothing to screen against: no screening set and no database");
+        goto fail;
+    }
+    if (ch_intel_open(o->db, false, &s->db, err) != 0) goto fail;
+    /* the chain side is optional: an attribution store alone screens */
+    if (ch_store_open(o->db, s->chain, CH_STORE_READ, &s->store, err) == 0) {
+        s->account = ch_store_is_account(s->store);
+        if (!s->account) open_clusters(s, o->db, warn);
+    } else if (strcmp(s->chain, "btc") != 0) {
+        /* asked for by name: its absence is an error, not a quiet "no exposure" */
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    ch_screener_close(s, NULL);
+    return -1;
+}
+
+int ch_screener_close(ch_screener *s, ch_error *err) {
+    if (!s) return 0;
+    int rc = 0;
+    ch_error e;
+    if (s->store && ch_store_damage(s->store, &e) != 0) {
+        if (err) *err = e;
+        rc = -1;
+    }
+    if (s->set) ch_screen_set_close(s->set);
+    if (s->db) ch_intel_close(s->db);
+    if (s->clusters) ch_clusters_close(s->clusters);
+    if (s->store) ch_store_close(s->store);
+    free(s);
+    return rc;
+}
+
+int ch_screener_refresh(ch_screener *s, ch_error *err) {
+    return s->store ? ch_store_refresh(s->store, err) : 0;
+}
+
+ch_store *ch_screener_store(const ch_screener *s) {
+    return s->store;
+}
+ch_screen_set *ch_screener_set(const ch_screener *s) {
+    return s->set;
+}
+
+ch_verdict *ch_verdict_new(void) {
+    ch_verdict *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->exposure = malloc(sizeof *v->exposure);
+    if (!v->exposure) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+void ch_verdict_free(ch_verdict *v) {
+    if (!v) return;
+    free(v->attrs);
+    free(v->reasons);
+    free(v->members);
+    free(v->exposure);
+    free(v);
+}
+
+static int push(ch_verdict *v, const ch_attribution *a) {
+    if (v->n_attrs == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        ch_attribution *n = realloc(v->attrs, cap * sizeof *n);
+        if (!n) return -1;
+        v->attrs = n;
+        ch_risk_reason *r = realloc(v->reasons, cap * sizeof *r);
+        if (!r) return -1;
+        v->reasons = r;
+        v->cap = cap;
+    }
+    v->attrs[v->n_attrs++] = *a;
+    return 0;
+}
+
+static int collect(const ch_attribution *a, void *ctx) {
+    return push(ctx, a) != 0 ? -1 : 0;
+}
+
+static ch_verdict_kind invalid_or_unsupported(const char *addr) {
+    return ch_chainaddr_unsupported(addr, NULL, 0) ? CH_VERDICT_UNSUPPORTED : CH_VERDICT_INVALID;
+}
+
+/* Look one address up in the set: fills v's attributions, canonical and
+ * family. */
+static ch_verdict_kind lookup_set(const ch_screener *s, const char *addr, ch_verdict *v,
+                                  ch_error *err) {
+    ch_screen_result r;
+    ch_screen_lookup(s->set, addr, &r);
+    if (r.status == CH_SCREEN_INVALID) {
+        ch_err(err, "%s", r.reason);
+        return invalid_or_unsupported(addr);
+    }
+    v->family = r.family;
+    snprintf(v->canonical, CH_ADDR_STR_MAX, "%s", r.canonical);
+    for (uint32_t i = 0; i < r.n_attr; i++) {
+        ch_attribution a;
+        if (ch_screen_attr_to_attribution(s->set, &r, i, &a) != 0 || push(v, &a) != 0) {
+            ch_err(err, "out of memory");
+            return CH_VERDICT_ERROR;
+        }
+    }
+    return CH_VERDICT_OK;
+}
+
+/* The same in the attribution store. */
+static ch_verdict_kind lookup_db(const ch_screener *s, const char *addr, ch_verdict *v,
+                                 ch_error *err) {
+    ch_chainaddr c;
+    ch_error perr;
+    perr.msg[0] = '\0';
+    if (ch_chainaddr_parse(addr, CH_FAM_UNKNOWN, &c, &perr) == 0) {
+        v->family = c.family;
+        snprintf(v->canonical, CH_ADDR_STR_MAX, "%s", c.canonical);
+    } else {
+        /* A value of no known form may be stored verbatim (a source listed
+         * it as it was); only if it is not is the address invalid. */
+        size_t n = strnlen(addr, CH_ADDR_STR_MAX);
+        if (n == 0 || n >= CH_ADDR_STR_MAX) {
+            *err = perr;
+            return invalid_or_unsupported(addr);
+        }
+        snprintf(v->canonical, CH_ADDR_STR_MAX, "%s", addr);
+    }
+    if (ch_intel_lookup(s->db, v->canonical, collect, v, err) < 0) return CH_VERDICT_ERROR;
+    if (v->family == CH_FAM_UNKNOWN && v->n_attrs == 0) {
+        *err = perr;
+        v->canonical[0] = '\0';
+        return invalid_or_unsupported(addr);
+    }
+    return CH_VERDICT_OK;
+}
+
+static bool same_label(const ch_attribution *x, const ch_attribution *y) {
+    return !strcmp(x->category, y->category) && !strcmp(x->entity, y->entity) &&
+           !strcmp(x->source_name, y->source_name) && x->delisted == y->delisted;
+}
+
+/* A cluster-mate's attribution. An exchange's cluster has thousands of
+ * deposit addresses with the same label: it is one reason, with a count and
+ * one member to show; a label the address carries itself adds nothing. */
+static int cluster_label(const char *member, const ch_attribution *a, void *ctx) {
+    ch_verdict *v = ctx;
+    for (size_t i = 0; i < v->n_attrs; i++) {
+        if (!same_label(&v->attrs[i], a)) continue;
+        if (i >= v->n_direct) v->members[i - v->n_direct].count++;
+        return 0;
+    }
+    size_t i = v->n_attrs - v->n_direct;
+    if (i >= v->members_cap) {
+        size_t cap = v->members_cap ? v->members_cap * 2 : 16;
+        ch_verdict_member *m = realloc(v->members, cap * sizeof *m);
+        if (!m) return -1;
+        v->members = m;
+        v->members_cap = cap;
+    }
+    snprintf(v->members[i].member, CH_ADDR_STR_MAX, "%s", member);
+    v->members[i].count = 1;
+    return push(v, a) != 0 ? -1 : 0;
+}
+
+/* The store's form of a screened address: Bitcoin's parser, or 0x + 40 hex
+ * digits (any letter case) on an account chain. */
+static int store_addr(const ch_screener *s, const char *canonical, ch_addr *a) {
+    if (!s->account) return ch_addr_from_string(canonical, a, NULL, NULL);
+    if (strlen(canonical) != 42 || canonical[0] != '0' || (canonical[1] | 0x20) != 'x') return -1;
+    *a = (ch_addr){.kind = CH_ADDR_EVM, .len = 20};
+    return ch_hex_decode(canonical + 2, 40, a->bytes, 20);
+}
+
+/* Cluster labels and indirect exposure of an address of the store's chain.
+ * A failure of either leaves the direct verdict standing and is said in
+ * cluster_error / exposure_error. */
+static void chain_side(ch_screener *s, ch_verdict *v) {
+    ch_error err;
+    if (s->clusters && ch_cluster_labels(s->store, s->clusters, s->db, v->canonical, cluster_label,
+                                         v, &v->hit, &err) != 0)
+        snprintf(v->cluster_error, sizeof v->cluster_error, "%s", err.msg);
+    ch_addr a;
+    if (s->xo.max_hops == 0 || store_addr(s, v->canonical, &a) != 0) return;
+    int rc = ch_exposure_of(s->store, s->db, &a, &s->xo, v->exposure, &err);
+    if (rc < 0) snprintf(v->exposure_error, sizeof v->exposure_error, "%s", err.msg);
+    v->have_exposure = rc == 1;
+}
+
+ch_verdict_kind ch_screener_screen(ch_screener *s, const char *address, ch_verdict *v) {
+    ch_error err;
+    err.msg[0] = '\0';
+    v->screener = s;
+    v->address = address;
+    v->n_attrs = 0;
+    v->n_direct = 0;
+    v->family = CH_FAM_UNKNOWN;
+    v->canonical[0] = '\0';
+    v->error[0] = v->cluster_error[0] = v->exposure_error[0] = '\0';
+    v->have_exposure = false;
+    memset(&v->risk, 0, sizeof v->risk);
+    memset(&v->hit, 0, sizeof v->hit);
+    v->kind = s->set ? lookup_set(s, address, v, &err) : lookup_db(s, address, v, &err);
+    v->n_direct = v->n_attrs;
+    if (v->kind == CH_VERDICT_OK && s->store &&
+        (s->account ? v->family == CH_FAM_EVM : v->family == CH_FAM_BTC))
+        chain_side(s, v);
+    if (v->kind != CH_VERDICT_OK) {
+        snprintf(v->error, sizeof v->error, "%s", err.msg[0] ? err.msg : "not a valid address");
+        return v->kind;
+    }
+    ch_risk_assess(&s->table, v->attrs, v->n_attrs, v->reasons, &v->risk);
+    if (v->have_exposure && v->exposure->level > v->risk.level) v->risk.level = v->exposure->level;
+    if (v->have_exposure && v->exposure->score > v->risk.score) v->risk.score = v->exposure->score;
+    return v->kind;
+}
+
+const char *ch_verdict_asset_name(const ch_verdict *v, uint32_t asset, char buf[CH_ADDR_STR_MAX]) {
+    const ch_screener *s = v->screener;
+    if (!asset) return ch_chain_native_symbol(s->chain, s->account);
+    ch_addr a;
+    ch_store_addr_of(s->store, asset, &a);
+    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : "?";
+}
+
+bool ch_verdict_account(const ch_verdict *v) {
+    return v->screener && v->screener->account;
+}
