@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev liblmdb-dev lmdb-utils libjansson-dev libxml2-dev libyaml-dev
-      libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev"
+      libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev
+      curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

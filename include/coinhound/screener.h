@@ -77,6 +77,8 @@ int ch_screener_refresh(ch_screener *s, ch_error *err);
 /* The chain store in use (NULL: none), and the screening set (NULL: none). */
 ch_store *ch_screener_store(const ch_screener *s);
 ch_screen_set *ch_screener_set(const ch_screener *s);
+/* The chain store's name ("btc", "eth", ...), whether or not it is open. */
+const char *ch_screener_chain(const ch_screener *s);
 
 typedef enum ch_verdict_kind {
     CH_VERDICT_OK = 0,      /* judged: see risk */

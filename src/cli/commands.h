@@ -23,5 +23,6 @@ int cmd_screen(int argc, char **argv);
 int cmd_intel(int argc, char **argv);
 int cmd_poison(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const cli_command COMMANDS[] = {
     {"trace", cmd_trace, "follow tainted coins forward or backward to where they landed"},
     {"cluster", cmd_cluster, "address clusters: build, or an address's cluster and labels"},
     {"screen", cmd_screen, "risk verdict of addresses of any chain (attribution store or set)"},
+    {"serve", cmd_serve, "the HTTP screening service (JSON; keys and rate limits)"},
     {"intel", cmd_intel, "the attribution store: import, lookup, actors, export"},
     {"poison", cmd_poison, "address-poisoning attempts at an address; check a payment first"},
     {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},

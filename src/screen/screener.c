@@ -295,3 +295,7 @@ const char *ch_verdict_asset_name(const ch_verdict *v, uint32_t asset, char buf[
 bool ch_verdict_account(const ch_verdict *v) {
     return v->screener && v->screener->account;
 }
+
+const char *ch_screener_chain(const ch_screener *s) {
+    return s->chain;
+}

@@ -1,0 +1,81 @@
+/* libFuzzer: what a client sends to coinhound serve, through the handlers.
+ *
+ * Input: first byte picks the door (even: a POST /v1/screen body; odd: the
+ * address part of GET /api/v1/address/...), the rest is the body or path.
+ * The handlers run against the committed screening set
+ * (tests/data/screen/vectors.chset), as the server calls them.
+ * Properties: never crashes or reads out of bounds; every answer is 200 or
+ * 400/413 and its body is one JSON document (valid UTF-8: jansson refuses
+ * anything else); a 200 batch has one verdict per item, in order. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coinhound/screener.h"
+#include "server/request.h"
+#include "server/server_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+static ch_server g_srv;
+
+static void free_verdict(void *p) {
+    ch_verdict_free(p);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    ch_screener_opts o;
+    ch_screener_opts_init(&o);
+    o.set_path = getenv("FUZZ_SET") ? getenv("FUZZ_SET") : "tests/data/screen/vectors.chset";
+    ch_error err;
+    if (ch_screener_open(&o, &g_srv.screener, NULL, &err) != 0) {
+        fprintf(stderr, "fuzz_server_request: %s (run from the repository root)\n", err.msg);
+        abort();
+    }
+    ch_server_opts_init(&g_srv.opts);
+    g_srv.opts.max_batch = 64;
+    pthread_key_create(&g_srv.verdict_key, free_verdict);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size == 0) return 0;
+    srv_reply r = {0};
+    size_t items = 0;
+    if (data[0] % 2 == 0) {
+        /* how many items the body holds, when it parses: the oracle */
+        json_t *doc;
+        srv_item *it;
+        int too_many;
+        ch_error err;
+        if (srv_parse_batch((const char *)data + 1, size - 1, 64, &doc, &it, &items, &too_many,
+                            &err) == 0) {
+            free(it);
+            json_decref(doc);
+        } else {
+            items = 0;
+        }
+        srv_screen_batch(&g_srv, (const char *)data + 1, size - 1, &r);
+    } else {
+        char url[512] = "/api/v1/address/";
+        size_t k = strlen(url), n = size - 1 < sizeof url - k - 1 ? size - 1 : sizeof url - k - 1;
+        memcpy(url + k, data + 1, n);
+        url[k + n] = '\0';
+        srv_sanctions(&g_srv, url, &r);
+    }
+    if (r.status != 200 && r.status != 400 && r.status != 413) abort();
+    json_t *j = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
+    if (!j) abort();
+    if (data[0] % 2 == 0 && r.status == 200 &&
+        (!json_is_array(j) || json_array_size(j) != items || items == 0))
+        abort();
+    if (data[0] % 2 == 0 && r.status != 200 && items != 0) abort();
+    json_decref(j);
+    free(r.body);
+    return 0;
+}

@@ -1,0 +1,360 @@
+/* The endpoints' handlers. Each parses, calls the library (the same calls
+ * as the CLI's: ch_screener_screen, ch_verdict_write_json), and writes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coinhound/hash.h"
+#include "coinhound/jsonw.h"
+#include "coinhound/version.h"
+#include "server/request.h"
+#include "server/server_internal.h"
+
+/* A body written through a memory stream. */
+typedef struct membuf {
+    FILE *f;
+    char *buf;
+    size_t len;
+} membuf;
+
+static int mem_open(membuf *m) {
+    m->buf = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->buf, &m->len);
+    return m->f ? 0 : -1;
+}
+
+/* Close the stream into r as a 'status' answer; 500 if it failed. */
+static void mem_reply(membuf *m, srv_reply *r, unsigned status, const char *ctype) {
+    bool bad = ferror(m->f) != 0;
+    if (fclose(m->f) != 0 || bad) {
+        free(m->buf);
+        srv_reply_error(r, 500, "out of memory writing the answer");
+        return;
+    }
+    r->status = status;
+    r->body = m->buf;
+    r->len = m->len;
+    r->content_type = ctype;
+}
+
+void srv_reply_error(srv_reply *r, unsigned status, const char *fmt, ...) {
+    char msg[CH_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
+    membuf m;
+    if (mem_open(&m) != 0) {
+        r->status = status;
+        return; /* an empty body: still the right status */
+    }
+    ch_jw w;
+    ch_jw_init(&w, m.f);
+    ch_jw_obj_begin(&w);
+    ch_jw_key(&w, "error");
+    ch_jw_obj_begin(&w);
+    ch_jw_key(&w, "status");
+    ch_jw_uint(&w, status);
+    ch_jw_key(&w, "message");
+    ch_jw_str(&w, msg);
+    ch_jw_obj_end(&w);
+    ch_jw_obj_end(&w);
+    ch_jw_newline(&w);
+    bool bad = ferror(m.f) != 0;
+    if (fclose(m.f) != 0 || bad) {
+        free(m.buf);
+        m.buf = NULL;
+        m.len = 0;
+    }
+    r->status = status;
+    r->body = m.buf;
+    r->len = m.len;
+    r->content_type = "application/json";
+}
+
+/* The thread's verdict (scratch reused across requests). */
+static ch_verdict *thread_verdict(ch_server *s) {
+    ch_verdict *v = pthread_getspecific(s->verdict_key);
+    if (v) return v;
+    v = ch_verdict_new();
+    if (v && pthread_setspecific(s->verdict_key, v) != 0) {
+        ch_verdict_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Hold the chain store (when there is one) and move it to new commits at
+ * most every refresh_ms. false: the store failed to refresh, answer 503. */
+static bool store_enter(ch_server *s) {
+    if (!s->store_locking) return true;
+    pthread_mutex_lock(&s->store_mu);
+    double now = srv_now();
+    if (!s->store_broken && now - s->last_refresh >= s->opts.refresh_ms / 1000.0) {
+        ch_error err;
+        if (ch_screener_refresh(s->screener, &err) < 0) {
+            fprintf(stderr, "coinhound serve: the chain store failed to refresh: %s\n", err.msg);
+            s->store_broken = true;
+        }
+        s->last_refresh = now;
+    }
+    if (s->store_broken) {
+        pthread_mutex_unlock(&s->store_mu);
+        return false;
+    }
+    return true;
+}
+
+static void store_leave(ch_server *s) {
+    if (s->store_locking) pthread_mutex_unlock(&s->store_mu);
+}
+
+/* A sanctions identification per current, direct reason of category
+ * sanctions: the best-known free sanctions API's shape. */
+static void write_identifications(ch_jw *w, const ch_verdict *v) {
+    ch_jw_obj_begin(w);
+    ch_jw_key(w, "identifications");
+    ch_jw_arr_begin(w);
+    for (size_t i = 0; i < v->risk.n_current; i++) {
+        const ch_risk_reason *r = &v->risk.reasons[i];
+        const ch_attribution *a = r->attr;
+        char cat[CH_RISK_KEY_MAX], auth[64], text[1024];
+        ch_risk_normalise_category(a->category, cat, sizeof cat);
+        if ((size_t)(a - v->attrs) >= v->n_direct) continue; /* through a cluster-mate */
+        if (strcmp(cat, "sanctions") != 0 && strcmp(cat, "sanctioned") != 0) continue;
+        ch_risk_authority(a, auth, sizeof auth);
+        ch_jw_obj_begin(w);
+        ch_jw_key(w, "category");
+        ch_jw_str(w, "sanctions");
+        ch_jw_key(w, "name");
+        snprintf(text, sizeof text, "SANCTIONS: %s %s%s%s", auth, a->entity,
+                 a->first_listed[0] ? " " : "", a->first_listed);
+        ch_jw_str(w, text);
+        ch_jw_key(w, "description");
+        snprintf(text, sizeof text, "%s%s%s%s, listed by %s%s%s", a->entity,
+                 r->actor_label[0] ? " (" : "", r->actor_label, r->actor_label[0] ? ")" : "",
+                 a->source_name[0] ? a->source_name : auth, a->source_date[0] ? " on " : "",
+                 a->source_date);
+        ch_jw_str(w, text);
+        ch_jw_key(w, "url");
+        ch_jw_str(w, a->source_url);
+        ch_jw_obj_end(w);
+    }
+    ch_jw_arr_end(w);
+    ch_jw_obj_end(w);
+    ch_jw_newline(w);
+}
+
+void srv_sanctions(ch_server *s, const char *url, srv_reply *r) {
+    char addr[CH_ADDR_STR_MAX];
+    ch_error err;
+    if (srv_path_address(url, "/api/v1/address/", addr, &err) != 0) {
+        srv_reply_error(r, 400, "%s", err.msg);
+        return;
+    }
+    ch_verdict *v = thread_verdict(s);
+    if (!v) {
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    if (!store_enter(s)) {
+        srv_reply_error(r, 503, "the chain store is unavailable");
+        return;
+    }
+    ch_verdict_kind k = ch_screener_screen(s->screener, addr, v);
+    store_leave(s);
+    atomic_fetch_add_explicit(&s->metrics.addresses, 1, memory_order_relaxed);
+    /* never an empty list (clean) for what was not judged */
+    if (k == CH_VERDICT_INVALID || k == CH_VERDICT_UNSUPPORTED) {
+        srv_reply_error(r, 400, "%s: %s",
+                        k == CH_VERDICT_INVALID ? "invalid address" : "unsupported address",
+                        v->error);
+        return;
+    }
+    if (k != CH_VERDICT_OK) {
+        srv_reply_error(r, 500, "lookup failed: %s", v->error);
+        return;
+    }
+    membuf m;
+    if (mem_open(&m) != 0) {
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    ch_jw w;
+    ch_jw_init(&w, m.f);
+    write_identifications(&w, v);
+    mem_reply(&m, r, 200, "application/json");
+}
+
+void srv_screen_batch(ch_server *s, const char *body, size_t len, srv_reply *r) {
+    json_t *doc;
+    srv_item *items;
+    size_t n;
+    int too_many;
+    ch_error err;
+    if (srv_parse_batch(body, len, s->opts.max_batch, &doc, &items, &n, &too_many, &err) != 0) {
+        srv_reply_error(r, too_many ? 413 : 400, "%s", err.msg);
+        return;
+    }
+    ch_verdict *v = thread_verdict(s);
+    membuf m;
+    if (!v || mem_open(&m) != 0) {
+        free(items);
+        json_decref(doc);
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    ch_jw w;
+    ch_jw_init(&w, m.f);
+    ch_jw_arr_begin(&w);
+    bool unavailable = false;
+    for (size_t i = 0; i < n && !unavailable; i++) {
+        if (!store_enter(s)) {
+            unavailable = true;
+            break;
+        }
+        ch_screener_screen(s->screener, items[i].address, v);
+        /* written under the lock: exposure paths name txids from the store */
+        ch_verdict_write_json(v, &w, items[i].external_id);
+        store_leave(s);
+    }
+    ch_jw_arr_end(&w);
+    ch_jw_newline(&w);
+    atomic_fetch_add_explicit(&s->metrics.addresses, n, memory_order_relaxed);
+    free(items);
+    json_decref(doc);
+    if (unavailable) {
+        fclose(m.f);
+        free(m.buf);
+        srv_reply_error(r, 503, "the chain store is unavailable");
+        return;
+    }
+    mem_reply(&m, r, 200, "application/json");
+}
+
+void srv_status(ch_server *s, srv_reply *r) {
+    membuf m;
+    if (mem_open(&m) != 0) {
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    ch_jw w;
+    ch_jw_init(&w, m.f);
+    ch_jw_obj_begin(&w);
+    ch_jw_key(&w, "service");
+    ch_jw_str(&w, "coinhound");
+    ch_jw_key(&w, "version");
+    ch_jw_str(&w, COINHOUND_VERSION);
+    ch_jw_key(&w, "uptime_seconds");
+    ch_jw_uint(&w, (uint64_t)(srv_now() - s->started));
+    ch_jw_key(&w, "threads");
+    ch_jw_uint(&w, s->opts.threads);
+    ch_jw_key(&w, "keys");
+    ch_jw_bool(&w, s->have_keys);
+    ch_jw_key(&w, "max_batch");
+    ch_jw_uint(&w, s->opts.max_batch);
+    ch_screen_set *set = ch_screener_set(s->screener);
+    ch_jw_key(&w, "source");
+    ch_jw_str(&w, set ? "set" : "db");
+    if (set) {
+        ch_screen_info in;
+        ch_screen_set_info(set, &in);
+        ch_jw_key(&w, "set");
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "addresses");
+        ch_jw_uint(&w, in.addresses);
+        ch_jw_key(&w, "attributions");
+        ch_jw_uint(&w, in.attributions);
+        ch_jw_key(&w, "version");
+        ch_jw_uint(&w, in.version);
+        ch_jw_obj_end(&w);
+    }
+    ch_jw_key(&w, "store");
+    if (!ch_screener_store(s->screener)) {
+        ch_jw_null(&w);
+    } else if (!store_enter(s)) {
+        ch_jw_null(&w);
+    } else {
+        ch_store *st = ch_screener_store(s->screener);
+        ch_store_counts n;
+        ch_store_get_counts(st, &n);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "chain");
+        ch_jw_str(&w, ch_screener_chain(s->screener));
+        ch_jw_key(&w, "blocks");
+        ch_jw_uint(&w, n.blocks);
+        ch_jw_key(&w, "txs");
+        ch_jw_uint(&w, n.txs);
+        ch_jw_key(&w, "addresses");
+        ch_jw_uint(&w, n.addresses);
+        if (n.blocks) {
+            ch_hash256 h;
+            char hex[65];
+            memcpy(h.b, ch_store_block(st, (uint32_t)n.blocks - 1)->hash, 32);
+            ch_hash256_to_hex(&h, hex);
+            ch_jw_key(&w, "tip_height");
+            ch_jw_uint(&w, ch_store_first_number(st) + n.blocks - 1);
+            ch_jw_key(&w, "tip_hash");
+            ch_jw_str(&w, hex);
+        }
+        ch_jw_obj_end(&w);
+        store_leave(s);
+    }
+    ch_jw_obj_end(&w);
+    ch_jw_newline(&w);
+    mem_reply(&m, r, 200, "application/json");
+}
+
+void srv_healthz(ch_server *s, srv_reply *r) {
+    (void)s;
+    static const char OK[] = "{\"status\":\"ok\"}\n";
+    r->status = 200;
+    r->body = malloc(sizeof OK);
+    if (!r->body) {
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    memcpy(r->body, OK, sizeof OK);
+    r->len = sizeof OK - 1;
+    r->content_type = "application/json";
+}
+
+void srv_metrics_reply(ch_server *s, srv_reply *r) {
+    membuf m;
+    if (mem_open(&m) != 0) {
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    srv_metrics_write(&s->metrics, m.f);
+    if (ch_screener_store(s->screener) && store_enter(s)) {
+        ch_store_counts n;
+        ch_store_get_counts(ch_screener_store(s->screener), &n);
+        store_leave(s);
+        fprintf(m.f,
+                "# HELP coinhound_store_blocks Blocks in the chain store served.\n"
+                "# TYPE coinhound_store_blocks gauge\n"
+                "coinhound_store_blocks{chain=\"%s\"} %llu\n",
+                ch_screener_chain(s->screener), (unsigned long long)n.blocks);
+    }
+    mem_reply(&m, r, 200, "text/plain; version=0.0.4");
+}
+
+void srv_openapi(ch_server *s, srv_reply *r) {
+    (void)s;
+    const char *doc = ch_server_openapi();
+    size_t n = strlen(doc);
+    r->body = malloc(n + 1);
+    if (!r->body) {
+        srv_reply_error(r, 500, "out of memory");
+        return;
+    }
+    memcpy(r->body, doc, n + 1);
+    r->status = 200;
+    r->len = n;
+    r->content_type = "application/json";
+}

@@ -1,0 +1,374 @@
+/* The HTTP service on libmicrohttpd: see coinhound/server.h. This file is
+ * the plumbing (listening, a request's life, keys, limits, headers,
+ * metrics); the answers are made in server/routes.c. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "server/server_internal.h"
+
+void ch_server_opts_init(ch_server_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->listen = CH_SERVER_DEFAULT_LISTEN;
+    o->threads = 2;
+    o->max_body = 4u << 20;
+    o->max_batch = 10000;
+    o->conn_memory = 32u << 10;
+    o->max_conns = 1024;
+    o->timeout_s = 15;
+    o->refresh_ms = 1000;
+}
+
+double srv_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One request's state, from its headers to its answer. */
+typedef struct conn {
+    double start;
+    srv_endpoint ep;
+    srv_key *key;
+    uint64_t remaining;
+    bool answered; /* a response was queued before the body (refused early) */
+    bool too_big;  /* the body passed max_body: read and dropped, then 413 */
+    char *body;
+    size_t len, cap;
+} conn;
+
+typedef struct route {
+    const char *method;
+    const char *path;
+    bool prefix; /* path is a prefix followed by an address */
+    srv_endpoint ep;
+    unsigned scope; /* 0: open (health, metrics, the document) */
+} route;
+
+static const route ROUTES[] = {
+    {"GET", "/api/v1/address/", true, EP_SANCTIONS, SRV_SCOPE_READ},
+    {"POST", "/v1/screen", false, EP_SCREEN, SRV_SCOPE_READ},
+    {"GET", "/v1/status", false, EP_STATUS, SRV_SCOPE_READ},
+    {"GET", "/healthz", false, EP_HEALTHZ, 0},
+    {"GET", "/metrics", false, EP_METRICS, 0},
+    {"GET", "/v1/openapi.json", false, EP_OPENAPI, 0},
+};
+#define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+static bool path_matches(const route *r, const char *url) {
+    return r->prefix ? strncmp(url, r->path, strlen(r->path)) == 0 : strcmp(url, r->path) == 0;
+}
+
+/* The route of (method, url); NULL with *allow set when the path exists
+ * under another method (405), NULL with *allow NULL when it does not (404). */
+static const route *find_route(const char *method, const char *url, const char **allow) {
+    *allow = NULL;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!path_matches(&ROUTES[i], url)) continue;
+        if (!strcmp(method, ROUTES[i].method)) return &ROUTES[i];
+        *allow = ROUTES[i].method;
+    }
+    return NULL;
+}
+
+/* Queue r on the connection with the headers every answer carries. */
+static enum MHD_Result send_reply(ch_server *s, struct MHD_Connection *c, conn *cx, srv_reply *r,
+                                  unsigned retry_after) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"",
+                                        r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(r->body);
+        return MHD_NO;
+    }
+    r->body = NULL; /* the response owns it */
+    MHD_add_response_header(resp, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
+    if (cx->key && cx->key->limit) {
+        char b[32];
+        snprintf(b, sizeof b, "%llu", (unsigned long long)cx->key->limit);
+        MHD_add_response_header(resp, "X-RateLimit-Limit", b);
+        snprintf(b, sizeof b, "%llu", (unsigned long long)cx->remaining);
+        MHD_add_response_header(resp, "X-RateLimit-Remaining", b);
+    }
+    if (retry_after) {
+        char b[32];
+        snprintf(b, sizeof b, "%u", retry_after);
+        MHD_add_response_header(resp, "Retry-After", b);
+    }
+    enum MHD_Result rc = MHD_queue_response(c, r->status, resp);
+    MHD_destroy_response(resp);
+    srv_metrics_record(&s->metrics, cx->ep, r->status, srv_now() - cx->start);
+    cx->answered = true;
+    return rc;
+}
+
+/* What is decided from the headers alone: the route, the key, the limit,
+ * the declared body size. true with r filled when refused. */
+static bool precheck(ch_server *s, struct MHD_Connection *c, conn *cx, const char *url,
+                     const char *method, const route **rt, srv_reply *r, unsigned *retry) {
+    const char *allow;
+    *rt = find_route(method, url, &allow);
+    if (!*rt) {
+        cx->ep = EP_OTHER;
+        if (allow) {
+            r->allow = allow;
+            srv_reply_error(r, 405, "%s is not allowed on this path (allowed: %s)", method, allow);
+        } else {
+            srv_reply_error(r, 404, "no such endpoint (see /v1/openapi.json)");
+        }
+        return true;
+    }
+    cx->ep = (*rt)->ep;
+    if (s->have_keys && (*rt)->scope) {
+        const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+        if (!key || !*key) {
+            srv_reply_error(r, 401, "an API key is required: send it in the X-API-Key header");
+            return true;
+        }
+        cx->key = srv_keys_find(&s->keys, key, strlen(key));
+        if (!cx->key) {
+            srv_reply_error(r, 401, "unknown API key");
+            return true;
+        }
+        if (!(cx->key->scopes & (*rt)->scope)) {
+            srv_reply_error(r, 403, "this key has no %s scope",
+                            (*rt)->scope == SRV_SCOPE_WRITE ? "write" : "read");
+            return true;
+        }
+        if (!srv_key_take(cx->key, srv_now(), &cx->remaining, retry)) {
+            srv_reply_error(r, 429,
+                            "rate limit of %llu requests per %g s reached: retry after "
+                            "%u s",
+                            (unsigned long long)cx->key->limit, cx->key->window_s, *retry);
+            return true;
+        }
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
+        srv_reply_error(r, 413, "a body of %s bytes: at most %zu", cl, s->opts.max_body);
+        return true;
+    }
+    if ((*rt)->ep == EP_SCREEN) {
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+        if (ct && strncmp(ct, "application/json", 16) != 0) {
+            srv_reply_error(r, 415, "the body must be application/json, not %s", ct);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keep upload bytes, up to max_body; past it the rest is dropped. */
+static void take_body(ch_server *s, conn *cx, const char *data, size_t n) {
+    if (cx->too_big) return;
+    if (cx->len + n > s->opts.max_body) {
+        cx->too_big = true;
+        free(cx->body);
+        cx->body = NULL;
+        cx->len = cx->cap = 0;
+        return;
+    }
+    if (cx->len + n + 1 > cx->cap) {
+        size_t cap = cx->cap ? cx->cap : 4096;
+        while (cap < cx->len + n + 1)
+            cap *= 2;
+        if (cap > s->opts.max_body + 1) cap = s->opts.max_body + 1;
+        char *b = realloc(cx->body, cap);
+        if (!b) {
+            cx->too_big = true; /* answered 413: the same as a body too big to hold */
+            return;
+        }
+        cx->body = b;
+        cx->cap = cap;
+    }
+    memcpy(cx->body + cx->len, data, n);
+    cx->len += n;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls) {
+    (void)version;
+    ch_server *s = cls;
+    conn *cx = *con_cls;
+    srv_reply r = {0};
+    if (!cx) { /* the headers are in: decide what can be decided now */
+        cx = calloc(1, sizeof *cx);
+        if (!cx) return MHD_NO;
+        cx->start = srv_now();
+        *con_cls = cx;
+        const route *rt;
+        unsigned retry = 0;
+        if (precheck(s, c, cx, url, method, &rt, &r, &retry))
+            return send_reply(s, c, cx, &r, retry);
+        return MHD_YES;
+    }
+    if (cx->answered) { /* refused early: drop what the client still sends */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        take_body(s, cx, upload_data, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (cx->too_big) {
+        srv_reply_error(&r, 413, "the body is over %zu bytes", s->opts.max_body);
+        return send_reply(s, c, cx, &r, 0);
+    }
+    switch (cx->ep) {
+    case EP_SANCTIONS:
+        srv_sanctions(s, url, &r);
+        break;
+    case EP_SCREEN:
+        srv_screen_batch(s, cx->body ? cx->body : "", cx->len, &r);
+        break;
+    case EP_STATUS:
+        srv_status(s, &r);
+        break;
+    case EP_HEALTHZ:
+        srv_healthz(s, &r);
+        break;
+    case EP_METRICS:
+        srv_metrics_reply(s, &r);
+        break;
+    case EP_OPENAPI:
+        srv_openapi(s, &r);
+        break;
+    default:
+        srv_reply_error(&r, 404, "no such endpoint");
+    }
+    return send_reply(s, c, cx, &r, 0);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)c;
+    (void)toe;
+    conn *cx = *con_cls;
+    if (!cx) return;
+    free(cx->body);
+    free(cx);
+    *con_cls = NULL;
+}
+
+static void free_verdict(void *p) {
+    ch_verdict_free(p);
+}
+
+/* "ADDR:PORT" or "[V6]:PORT" into a socket address. */
+static int parse_listen(const char *text, struct sockaddr_storage *ss, bool *v6, bool *loopback,
+                        ch_error *err) {
+    char host[256];
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text || strlen(text) >= sizeof host)
+        return ch_err(err, "--listen wants ADDR:PORT ([::1]:8080 for IPv6), not '%s'", text);
+    size_t hl = (size_t)(colon - text);
+    memcpy(host, text, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    const char *port = colon + 1;
+    char *end;
+    unsigned long p = strtoul(port, &end, 10);
+    if (!*port || *end || p > 65535) return ch_err(err, "--listen: '%s' is no port", port);
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)p);
+        *v6 = false;
+        *loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)p);
+        *v6 = true;
+        *loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+        return 0;
+    }
+    return ch_err(err, "--listen: '%s' is no IP address (127.0.0.1, ::1, 0.0.0.0, ...)", host);
+}
+
+int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, ch_error *err) {
+    *out = NULL;
+    ch_server *s = calloc(1, sizeof *s);
+    if (!s) return ch_err(err, "out of memory");
+    s->opts = *o;
+    if (!s->opts.listen) s->opts.listen = CH_SERVER_DEFAULT_LISTEN;
+    if (!s->opts.threads) s->opts.threads = 2;
+    if (!s->opts.max_batch) s->opts.max_batch = 10000;
+    if (!s->opts.max_body) s->opts.max_body = 4u << 20;
+    s->screener = sc;
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    if (parse_listen(s->opts.listen, &ss, &v6, &s->loopback, err) != 0) goto fail;
+    if (o->keys_path) {
+        if (srv_keys_load(o->keys_path, &s->keys, err) != 0) goto fail;
+        s->have_keys = true;
+    } else if (!s->loopback) {
+        ch_err(err,
+               "without --keys the service listens on loopback only (127.0.0.1 or ::1), "
+               "not %s",
+               s->opts.listen);
+        goto fail;
+    }
+    s->store_locking = ch_screener_store(sc) != NULL;
+    pthread_mutex_init(&s->store_mu, NULL);
+    if (pthread_key_create(&s->verdict_key, free_verdict) != 0) {
+        ch_err(err, "cannot create a thread key");
+        pthread_mutex_destroy(&s->store_mu);
+        goto fail;
+    }
+    s->started = s->last_refresh = srv_now();
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0u);
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+                              (unsigned int)s->opts.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                              (size_t)s->opts.conn_memory, MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned int)s->opts.max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned int)s->opts.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+                              on_completed, s, MHD_OPTION_END);
+    if (!s->mhd) {
+        ch_err(err, "cannot listen on %s (in use, or not an address of this host)", s->opts.listen);
+        pthread_key_delete(s->verdict_key);
+        pthread_mutex_destroy(&s->store_mu);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    *out = s;
+    return 0;
+fail:
+    if (s->have_keys) srv_keys_free(&s->keys);
+    free(s);
+    return -1;
+}
+
+uint16_t ch_server_port(const ch_server *s) {
+    return s->port;
+}
+int ch_server_loopback(const ch_server *s) {
+    return s->loopback;
+}
+
+void ch_server_stop(ch_server *s) {
+    if (!s) return;
+    MHD_stop_daemon(s->mhd);
+    pthread_key_delete(s->verdict_key);
+    pthread_mutex_destroy(&s->store_mu);
+    if (s->have_keys) srv_keys_free(&s->keys);
+    free(s);
+}

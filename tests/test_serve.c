@@ -1,0 +1,764 @@
+/* coinhound serve (server.h, screener.h) with a real HTTP client.
+ *
+ * Claims, each against an independent oracle:
+ *   - a POST /v1/screen verdict equals `coinhound screen --json` for the same
+ *     address, field for field (the CLI run as another process), external_id
+ *     passed through, for a database (clusters, exposure) and a set;
+ *   - the sanctions endpoint lists OFAC's listing (tests/data/intel/sdn_2023.xml,
+ *     read by hand: 12ZEw5... is "Test PERSON", 0x098B... LAZARUS GROUP) and
+ *     nothing for a clean or non-sanctions address, and never answers an
+ *     invalid one with an empty (clean) list;
+ *   - keys: 401 without or with an unknown key, 403 without the scope, the
+ *     rate limit counted down in X-RateLimit-Remaining, 429 with Retry-After;
+ *   - hostile requests each get a 4xx with a JSON error, a storm of them is
+ *     followed by correct answers, and /metrics counted them;
+ *   - /v1/openapi.json is docs/openapi.json, and every answer of the test
+ *     validates against the schema it names (types, required, enums);
+ *   - the CLI refuses a public address without --keys and stops on SIGTERM.
+ * The chain is coinhound-gen's (--theft), its truth file names the thief. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "coinhound/screener.h"
+#include "coinhound/server.h"
+#include "support/testutil.h"
+
+static char *g_dir;
+static char g_ch[1024];
+static char g_thief[128], g_victim[128], g_landing[128];
+static ch_screener *g_db_screener, *g_set_screener;
+static ch_server *g_db_srv, *g_set_srv;
+static json_t *g_openapi;
+
+/* keys of the set server: their SHA-256 in its keys file */
+#define KEY_READER "reader-key-1"
+#define KEY_WRITER "writer-key-2"
+#define KEY_SLOW   "slow-key-3"
+
+/* ---- a small HTTP client over libcurl ---- */
+
+typedef struct resp {
+    long status;
+    char *body;
+    size_t len;
+    char headers[8192];
+    size_t hlen;
+} resp;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
+    resp *r = ctx;
+    char *b = realloc(r->body, r->len + sz * n + 1);
+    if (!b) return 0;
+    memcpy(b + r->len, p, sz * n);
+    r->body = b;
+    r->len += sz * n;
+    b[r->len] = '\0';
+    return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ctx) {
+    resp *r = ctx;
+    size_t k = sz * n;
+    if (r->hlen + k < sizeof r->headers) {
+        memcpy(r->headers + r->hlen, p, k);
+        r->hlen += k;
+        r->headers[r->hlen] = '\0';
+    }
+    return k;
+}
+
+/* The value of a response header (case-insensitive name), or NULL. */
+static const char *header(const resp *r, const char *name, char *out, size_t cap) {
+    size_t nl = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        if (!strncasecmp(p, name, nl) && p[nl] == ':') {
+            p += nl + 1;
+            while (*p == ' ')
+                p++;
+            size_t k = strcspn(p, "\r\n");
+            snprintf(out, cap, "%.*s", (int)k, p);
+            return out;
+        }
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return NULL;
+}
+
+static void req(const ch_server *srv, const char *method, const char *path, const char *key,
+                const char *body, size_t blen, const char *ctype, resp *r) {
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[8192];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)ch_server_port(srv), path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send path tricks as they are */
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    struct curl_slist *h = NULL;
+    char line[512];
+    if (key) {
+        snprintf(line, sizeof line, "X-API-Key: %s", key);
+        h = curl_slist_append(h, line);
+    }
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        snprintf(line, sizeof line, "Content-Type: %s", ctype ? ctype : "application/json");
+        h = curl_slist_append(h, line);
+    }
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK) fprintf(stderr, "curl: %s %s: %s\n", method, path, curl_easy_strerror(rc));
+    assert_int_equal(rc, CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+}
+
+static void get(const ch_server *srv, const char *path, const char *key, resp *r) {
+    req(srv, "GET", path, key, NULL, 0, NULL, r);
+}
+
+static void post(const ch_server *srv, const char *path, const char *key, const char *body,
+                 resp *r) {
+    req(srv, "POST", path, key, body, strlen(body), NULL, r);
+}
+
+/* ---- a small OpenAPI schema check: type, required, properties, items,
+ * enum, $ref, nullable (what the document uses) ---- */
+
+static json_t *deref(json_t *schema) {
+    json_t *ref = json_object_get(schema, "$ref");
+    if (!ref) return schema;
+    const char *p = json_string_value(ref); /* "#/components/schemas/X" */
+    json_t *node = g_openapi;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", p + 2);
+    for (char *save = NULL, *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save))
+        node = json_object_get(node, t);
+    assert_non_null(node);
+    return deref(node);
+}
+
+static int validate(json_t *v, json_t *schema, char *why, size_t cap) {
+    schema = deref(schema);
+    if (json_is_null(v) && json_is_true(json_object_get(schema, "nullable"))) return 0;
+    const char *type = json_string_value(json_object_get(schema, "type"));
+    if (type) {
+        bool ok = !strcmp(type, "object")    ? json_is_object(v)
+                  : !strcmp(type, "array")   ? json_is_array(v)
+                  : !strcmp(type, "string")  ? json_is_string(v)
+                  : !strcmp(type, "integer") ? json_is_integer(v)
+                  : !strcmp(type, "number")  ? json_is_number(v)
+                  : !strcmp(type, "boolean") ? json_is_boolean(v)
+                                             : false;
+        if (!ok) return snprintf(why, cap, "not a %s", type), -1;
+    }
+    json_t *en = json_object_get(schema, "enum");
+    if (en) {
+        bool found = false;
+        for (size_t i = 0; i < json_array_size(en); i++)
+            if (json_equal(json_array_get(en, i), v)) found = true;
+        if (!found) return snprintf(why, cap, "not in the enum"), -1;
+    }
+    json_t *req_ = json_object_get(schema, "required");
+    for (size_t i = 0; i < json_array_size(req_); i++) {
+        const char *k = json_string_value(json_array_get(req_, i));
+        if (!json_object_get(v, k)) return snprintf(why, cap, "no field %s", k), -1;
+    }
+    const char *k;
+    json_t *sub;
+    json_object_foreach(json_object_get(schema, "properties"), k, sub) {
+        json_t *f = json_object_get(v, k);
+        if (f && validate(f, sub, why, cap) != 0) return -1;
+    }
+    json_t *items = json_object_get(schema, "items");
+    if (items && json_is_array(v))
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (validate(json_array_get(v, i), items, why, cap) != 0) return -1;
+    return 0;
+}
+
+/* The answer r to method path validates against the document's schema for
+ * its status; returns the parsed body (caller decrefs). */
+static json_t *checked(const resp *r, const char *path_key, const char *method) {
+    json_t *op =
+        json_object_get(json_object_get(json_object_get(g_openapi, "paths"), path_key), method);
+    assert_non_null(op);
+    char code[8];
+    snprintf(code, sizeof code, "%ld", r->status);
+    json_t *rs = json_object_get(json_object_get(op, "responses"), code);
+    if (!rs) fprintf(stderr, "%s %s: status %s not in the document\n", method, path_key, code);
+    assert_non_null(rs);
+    rs = deref(rs);
+    json_t *schema = json_object_get(
+        json_object_get(json_object_get(rs, "content"), "application/json"), "schema");
+    json_error_t je;
+    json_t *body = json_loadb(r->body ? r->body : "", r->len, 0, &je);
+    if (!body) fprintf(stderr, "%s %s: not JSON: %.200s\n", method, path_key, r->body);
+    assert_non_null(body);
+    if (schema) {
+        char why[256] = "";
+        if (validate(body, schema, why, sizeof why) != 0)
+            fprintf(stderr, "%s %s (%s): %s: %.300s\n", method, path_key, code, why, r->body);
+        assert_int_equal(validate(body, schema, why, sizeof why), 0);
+    }
+    return body;
+}
+
+/* An error answer: the status, and a JSON error body naming it. */
+static void assert_json_error(const resp *r, long status, const char *path_key,
+                              const char *method) {
+    if (r->status != status)
+        fprintf(stderr, "%s %s: want %ld, got %ld: %.300s\n", method, path_key, status, r->status,
+                r->body);
+    assert_int_equal(r->status, status);
+    json_t *b = path_key ? checked(r, path_key, method) : json_loadb(r->body, r->len, 0, NULL);
+    assert_non_null(b);
+    json_t *e = json_object_get(b, "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), status);
+    assert_true(json_string_length(json_object_get(e, "message")) > 0);
+    json_decref(b);
+}
+
+/* ---- the world ---- */
+
+static void sh(const char *cmd) {
+    int st;
+    free(tu_run(cmd, &st));
+    if (st != 0) fprintf(stderr, "failed: %s\n", cmd);
+    assert_int_equal(st, 0);
+}
+
+static int setup(void **state) {
+    (void)state;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    g_dir = tu_tmpdir();
+    char gen[1024], cmd[16384], path[4096];
+    snprintf(gen, sizeof gen, "%s", tu_bin("coinhound-gen"));
+    snprintf(g_ch, sizeof g_ch, "%s", tu_bin("coinhound"));
+    snprintf(cmd, sizeof cmd,
+             "%s --out %s/chain --txs 20000 --theft --seed 11 >/dev/null && %s ingest btc "
+             "%s/chain --db %s/db --no-progress >/dev/null",
+             gen, g_dir, g_ch, g_dir, g_dir);
+    sh(cmd);
+    snprintf(path, sizeof path, "%s/chain/theft.json", g_dir);
+    json_t *t = json_load_file(path, 0, NULL);
+    assert_non_null(t);
+    snprintf(g_thief, sizeof g_thief, "%s", json_string_value(json_object_get(t, "thief_address")));
+    snprintf(g_victim, sizeof g_victim, "%s",
+             json_string_value(json_object_get(t, "victim_address")));
+    snprintf(g_landing, sizeof g_landing, "%s",
+             json_string_value(
+                 json_object_get(json_array_get(json_object_get(t, "landings"), 0), "address")));
+    json_decref(t);
+    snprintf(cmd, sizeof cmd,
+             "printf 'address,category,entity\\n%s,stolen_funds,Thief\\n' > %s/thief.csv && "
+             "%s intel import --format csv %s/chain/labels.csv %s/thief.csv --db %s/db "
+             ">/dev/null && %s intel import tests/data/intel/sdn_2023.xml --db %s/db >/dev/null "
+             "&& %s cluster build --db %s/db >/dev/null 2>&1 && "
+             "%s intel export-set --db %s/db --out %s/set.chset >/dev/null",
+             g_thief, g_dir, g_ch, g_dir, g_dir, g_dir, g_ch, g_dir, g_ch, g_dir, g_ch, g_dir,
+             g_dir);
+    sh(cmd);
+    /* the keys file: hashes only (made by the CLI's --hash-key) */
+    snprintf(cmd, sizeof cmd,
+             "{ printf 'reader %%s read 1000/min\\n' $(echo " KEY_READER " | %s serve "
+             "--hash-key); printf '# a comment\\nwriter %%s write unlimited\\n' $(echo " KEY_WRITER
+             " | %s serve --hash-key); printf 'slow %%s read,write 3/min\\n' $(echo " KEY_SLOW
+             " | %s serve --hash-key); } > %s/keys",
+             g_ch, g_ch, g_ch, g_dir);
+    sh(cmd);
+
+    ch_error err, warn;
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    snprintf(path, sizeof path, "%s/db", g_dir);
+    so.db = path;
+    so.max_hops = 2;
+    assert_int_equal(ch_screener_open(&so, &g_db_screener, &warn, &err), 0);
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    o.listen = "127.0.0.1:0"; /* the default bounds: a 4 MiB body, 10,000 addresses */
+    if (ch_server_start(g_db_screener, &o, &g_db_srv, &err) != 0) fprintf(stderr, "%s\n", err.msg);
+    assert_non_null(g_db_srv);
+
+    char set[4096], keys[4096];
+    ch_screener_opts_init(&so);
+    snprintf(set, sizeof set, "%s/set.chset", g_dir);
+    so.set_path = set;
+    assert_int_equal(ch_screener_open(&so, &g_set_screener, &warn, &err), 0);
+    snprintf(keys, sizeof keys, "%s/keys", g_dir);
+    o.keys_path = keys;
+    o.threads = 4;
+    if (ch_server_start(g_set_screener, &o, &g_set_srv, &err) != 0)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_non_null(g_set_srv);
+
+    snprintf(path, sizeof path, "docs/openapi.json");
+    g_openapi = json_load_file(path, 0, NULL);
+    assert_non_null(g_openapi);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    ch_server_stop(g_db_srv);
+    ch_server_stop(g_set_srv);
+    ch_error err;
+    assert_int_equal(ch_screener_close(g_db_screener, &err), 0);
+    ch_screener_close(g_set_screener, NULL);
+    json_decref(g_openapi);
+    curl_global_cleanup();
+    tu_rmrf(g_dir);
+    free(g_dir);
+    return 0;
+}
+
+/* The addresses both doors are asked about: listed (stolen funds, OFAC in
+ * two families), a deposit with exposure and a cluster, a clean one, an
+ * invalid one, an unsupported chain's. */
+static const char *addresses(size_t i) {
+    static const char *fixed[] = {"12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PH",
+                                  "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+                                  "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3", "notanaddress",
+                                  "thor1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"};
+    if (i == 0) return g_thief;
+    if (i == 1) return g_victim;
+    if (i == 2) return g_landing;
+    return i - 3 < 5 ? fixed[i - 3] : NULL;
+}
+
+static void batch_equals_cli(const ch_server *srv, const char *cli_source, const char *key) {
+    char cmd[16384], body[8192];
+    size_t k = 0, n = 0;
+    k += (size_t)snprintf(body + k, sizeof body - k, "[");
+    char list[4096];
+    snprintf(list, sizeof list, "%s/addrs.txt", g_dir);
+    FILE *f = fopen(list, "w");
+    assert_non_null(f);
+    for (const char *a; (a = addresses(n)); n++) {
+        fprintf(f, "%s\n", a);
+        k += (size_t)snprintf(body + k, sizeof body - k,
+                              "%s{\"address\":\"%s\",\"chain\":\"btc\",\"external_id\":\"id-%zu\"}",
+                              n ? "," : "", a, n);
+    }
+    fclose(f);
+    snprintf(body + k, sizeof body - k, "]");
+    snprintf(cmd, sizeof cmd, "%s screen %s --hops 2 --json --file %s", g_ch, cli_source, list);
+    int st;
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 1); /* flagged ones among them */
+    resp r;
+    post(srv, "/v1/screen", key, body, &r);
+    assert_int_equal(r.status, 200);
+    json_t *arr = checked(&r, "/v1/screen", "post");
+    assert_int_equal(json_array_size(arr), n);
+    char *line = out;
+    for (size_t i = 0; i < n; i++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        json_t *cli = json_loads(line, 0, NULL);
+        assert_non_null(cli);
+        json_t *got = json_array_get(arr, i);
+        char id[32];
+        snprintf(id, sizeof id, "id-%zu", i);
+        assert_string_equal(json_string_value(json_object_get(got, "external_id")), id);
+        json_object_del(got, "external_id");
+        if (!json_equal(cli, got)) {
+            char *g = json_dumps(got, JSON_SORT_KEYS), *c = json_dumps(cli, JSON_SORT_KEYS);
+            fprintf(stderr, "address %s:\n  serve:  %.600s\n  screen: %.600s\n", addresses(i), g,
+                    c);
+            free(g);
+            free(c);
+        }
+        assert_true(json_equal(cli, got));
+        json_decref(cli);
+        line = nl + 1;
+    }
+    json_decref(arr);
+    free(r.body);
+    free(out);
+}
+
+/* field for field: the database's verdicts (clusters, exposure) and the set's */
+static void test_batch_verdicts_equal_screen_json(void **state) {
+    (void)state;
+    char src[4200];
+    snprintf(src, sizeof src, "--db %s/db", g_dir);
+    batch_equals_cli(g_db_srv, src, NULL);
+    snprintf(src, sizeof src, "--set %s/set.chset", g_dir);
+    batch_equals_cli(g_set_srv, src, KEY_READER);
+}
+
+static void test_sanctions_endpoint_lists_ofac_only(void **state) {
+    (void)state;
+    resp r;
+    get(g_db_srv, "/api/v1/address/12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PH", NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *b = checked(&r, "/api/v1/address/{address}", "get");
+    json_t *ids = json_object_get(b, "identifications");
+    assert_int_equal(json_array_size(ids), 1);
+    json_t *id = json_array_get(ids, 0);
+    assert_string_equal(json_string_value(json_object_get(id, "category")), "sanctions");
+    assert_non_null(strstr(json_string_value(json_object_get(id, "name")), "Test PERSON"));
+    assert_string_equal(json_string_value(json_object_get(id, "url")),
+                        "https://www.treasury.gov/ofac/downloads/sdn.xml");
+    json_decref(b);
+    free(r.body);
+    /* EVM in any letter case */
+    get(g_db_srv, "/api/v1/address/0x098B716B8Aaf21512996dC57EB0615e2383E2f96", NULL, &r);
+    b = checked(&r, "/api/v1/address/{address}", "get");
+    ids = json_object_get(b, "identifications");
+    assert_int_equal(json_array_size(ids), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(ids, 0), "name")),
+                           "LAZARUS GROUP"));
+    json_decref(b);
+    free(r.body);
+    /* listed, but not sanctioned (stolen funds), and clean: empty lists */
+    char path[512];
+    const char *none[] = {g_thief, g_victim};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/api/v1/address/%s", none[i]);
+        get(g_db_srv, path, NULL, &r);
+        assert_int_equal(r.status, 200);
+        b = checked(&r, "/api/v1/address/{address}", "get");
+        assert_int_equal(json_array_size(json_object_get(b, "identifications")), 0);
+        json_decref(b);
+        free(r.body);
+    }
+    /* never "clean" for what could not be judged */
+    get(g_db_srv, "/api/v1/address/1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN4", NULL, &r);
+    assert_json_error(&r, 400, "/api/v1/address/{address}", "get");
+    assert_non_null(strstr(r.body, "checksum"));
+    free(r.body);
+    get(g_db_srv, "/api/v1/address/thor1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", NULL, &r);
+    assert_json_error(&r, 400, "/api/v1/address/{address}", "get");
+    free(r.body);
+}
+
+static void test_keys_scopes_and_rate_limits(void **state) {
+    (void)state;
+    resp r;
+    char h[64];
+    const char *p = "/api/v1/address/12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PH";
+    get(g_set_srv, p, NULL, &r);
+    assert_json_error(&r, 401, "/api/v1/address/{address}", "get");
+    free(r.body);
+    get(g_set_srv, p, "not-a-key", &r);
+    assert_json_error(&r, 401, "/api/v1/address/{address}", "get");
+    free(r.body);
+    get(g_set_srv, p, KEY_WRITER, &r); /* write scope only */
+    assert_json_error(&r, 403, "/api/v1/address/{address}", "get");
+    free(r.body);
+    get(g_set_srv, p, KEY_READER, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "X-RateLimit-Limit", h, sizeof h), "1000");
+    assert_non_null(header(&r, "X-RateLimit-Remaining", h, sizeof h));
+    assert_true(atoi(h) >= 990 && atoi(h) < 1000);
+    json_decref(checked(&r, "/api/v1/address/{address}", "get"));
+    free(r.body);
+    /* 3 a minute: 2, 1, 0 left, then refused with when to come back */
+    for (int i = 0; i < 3; i++) {
+        get(g_set_srv, "/v1/status", KEY_SLOW, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(header(&r, "X-RateLimit-Limit", h, sizeof h), "3");
+        assert_int_equal(atoi(header(&r, "X-RateLimit-Remaining", h, sizeof h)), 2 - i);
+        json_decref(checked(&r, "/v1/status", "get"));
+        free(r.body);
+    }
+    get(g_set_srv, "/v1/status", KEY_SLOW, &r);
+    assert_json_error(&r, 429, "/v1/status", "get");
+    assert_non_null(header(&r, "Retry-After", h, sizeof h));
+    assert_true(atoi(h) >= 1 && atoi(h) <= 20); /* one token of 3/min: 20 s at most */
+    assert_string_equal(header(&r, "X-RateLimit-Remaining", h, sizeof h), "0");
+    free(r.body);
+    /* health, metrics and the document ask no key */
+    get(g_set_srv, "/healthz", NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_decref(checked(&r, "/healthz", "get"));
+    free(r.body);
+}
+
+/* A sample of hostile requests, each with its expected status (0: the
+ * server's own answer to a header block it will not hold, any 4xx). */
+typedef struct hostile {
+    const char *method, *path, *body, *ctype, *doc_path;
+    long status;
+} hostile;
+
+static const hostile HOSTILE[] = {
+    {"POST", "/v1/screen", "[{\"address\":", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "{\"address\":\"x\"}", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"adress\":\"x\"}]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"address\":5}]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"address\":\"\xff\xfe\"}]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"address\":\"a\\u0000b\"}]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"address\":\"a\",\"address\":\"b\"}]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"address\":\"a\",\"chain\":\"../etc\"}]", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[1] trailing", NULL, "/v1/screen", 400},
+    {"POST", "/v1/screen", "[{\"address\":\"a\"}]", "text/plain", "/v1/screen", 415},
+    {"GET", "/api/v1/address/../../etc/passwd", NULL, NULL, "/api/v1/address/{address}", 400},
+    {"GET", "/api/v1/address/%2e%2e", NULL, NULL, "/api/v1/address/{address}", 400},
+    {"GET", "/api/v1/address/a%2fb", NULL, NULL, "/api/v1/address/{address}", 400},
+    {"GET", "/api/v1/address/%ff%fe", NULL, NULL, "/api/v1/address/{address}", 400},
+    {"GET", "/api/v1/address/", NULL, NULL, "/api/v1/address/{address}", 400},
+    {"GET", "/v1/screen", NULL, NULL, NULL, 405},
+    {"DELETE", "/healthz", NULL, NULL, NULL, 405},
+    {"GET", "/../../etc/passwd", NULL, NULL, NULL, 404},
+    {"GET", "/v1/statusx", NULL, NULL, NULL, 404},
+};
+#define N_HOSTILE (sizeof HOSTILE / sizeof HOSTILE[0])
+
+static void send_hostile(const hostile *x, resp *r) {
+    req(g_db_srv, x->method, x->path, NULL, x->body, x->body ? strlen(x->body) : 0, x->ctype, r);
+}
+
+static void test_hostile_requests_get_json_4xx(void **state) {
+    (void)state;
+    resp r;
+    for (size_t i = 0; i < N_HOSTILE; i++) {
+        send_hostile(&HOSTILE[i], &r);
+        assert_json_error(&r, HOSTILE[i].status, HOSTILE[i].doc_path,
+                          HOSTILE[i].doc_path ? (HOSTILE[i].body ? "post" : "get") : NULL);
+        free(r.body);
+    }
+    /* an address longer than any */
+    char path[1024] = "/api/v1/address/";
+    memset(path + strlen(path), 'a', 300);
+    path[16 + 300] = '\0';
+    get(g_db_srv, path, NULL, &r);
+    assert_json_error(&r, 400, "/api/v1/address/{address}", "get");
+    free(r.body);
+    /* 100,000 addresses in one batch: refused whole (413), nothing screened */
+    size_t n = 100000, cap = n * 20 + 16, k = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    big[k++] = '[';
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(big + k, cap - k, "%s{\"address\":\"a\"}", i ? "," : "");
+    big[k++] = ']';
+    big[k] = '\0';
+    post(g_db_srv, "/v1/screen", NULL, big, &r);
+    assert_json_error(&r, 413, "/v1/screen", "post");
+    assert_non_null(strstr(r.body, "100000"));
+    free(r.body);
+    /* a body over max_body (4 MiB): 413 */
+    size_t over = (4u << 20) + 10;
+    char *huge = malloc(over + 1);
+    assert_non_null(huge);
+    memset(huge, ' ', over);
+    huge[0] = '[';
+    huge[over - 1] = ']';
+    huge[over] = '\0';
+    post(g_db_srv, "/v1/screen", NULL, huge, &r);
+    assert_json_error(&r, 413, "/v1/screen", "post");
+    free(r.body);
+    free(huge);
+    free(big);
+}
+
+/* Raw bytes on a socket: no HTTP at all, a header block over the
+ * connection's memory, a request cut in the middle. */
+static void raw(const ch_server *srv, const char *data, size_t n, char *out, size_t cap) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ch_server_port(srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = send(fd, data + off, n - off, MSG_NOSIGNAL);
+        if (w <= 0) break; /* cut off by the server: allowed */
+        off += (size_t)w;
+    }
+    shutdown(fd, SHUT_WR);
+    size_t got = 0;
+    ssize_t k;
+    while (got + 1 < cap && (k = recv(fd, out + got, cap - 1 - got, 0)) > 0)
+        got += (size_t)k;
+    out[got] = '\0';
+    close(fd);
+}
+
+static void test_malformed_storm_then_correct_answers(void **state) {
+    (void)state;
+    resp r;
+    /* the correct answer, before */
+    char body[512];
+    snprintf(body, sizeof body, "[{\"address\":\"%s\",\"external_id\":\"x\"}]", g_landing);
+    post(g_db_srv, "/v1/screen", NULL, body, &r);
+    assert_int_equal(r.status, 200);
+    char *before = r.body;
+    /* the storm */
+    size_t huge_n = 64 * 1024;
+    char *hdr = malloc(huge_n + 128);
+    assert_non_null(hdr);
+    size_t k = (size_t)snprintf(hdr, 128, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(hdr + k, 'b', huge_n);
+    k += huge_n;
+    k += (size_t)snprintf(hdr + k, 128, "\r\n\r\n");
+    char out[4096];
+    for (int round = 0; round < 20; round++) {
+        for (size_t i = 0; i < N_HOSTILE; i++) {
+            send_hostile(&HOSTILE[i], &r);
+            assert_int_equal(r.status, HOSTILE[i].status);
+            free(r.body);
+        }
+        static const char tls_hello[] = "\x16\x03\x01\x02\x00garbage\r\n\r\n";
+        raw(g_db_srv, tls_hello, sizeof tls_hello - 1, out, sizeof out);
+        assert_true(out[0] == '\0' || !strncmp(out, "HTTP/1.1 4", 10));
+        /* cut: the body never comes */
+        static const char cut[] =
+            "POST /v1/screen HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{\"a";
+        raw(g_db_srv, cut, sizeof cut - 1, out, sizeof out);
+        raw(g_db_srv, hdr, k, out, sizeof out);
+        assert_true(out[0] == '\0' || !strncmp(out, "HTTP/1.1 4", 10));
+    }
+    free(hdr);
+    /* after: the same answer, and other endpoints still answer */
+    post(g_db_srv, "/v1/screen", NULL, body, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, before);
+    free(r.body);
+    free(before);
+    get(g_db_srv, "/v1/status", NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *st = checked(&r, "/v1/status", "get");
+    json_t *store = json_object_get(st, "store");
+    assert_string_equal(json_string_value(json_object_get(store, "chain")), "btc");
+    assert_true(json_integer_value(json_object_get(store, "blocks")) > 0);
+    json_decref(st);
+    free(r.body);
+    /* /metrics counted the storm's 400s and has the histogram and the tip */
+    get(g_db_srv, "/metrics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    const char *m =
+        strstr(r.body, "coinhound_http_requests_total{endpoint=\"screen\",code=\"400\"} ");
+    assert_non_null(m);
+    assert_true(
+        atol(m + strlen("coinhound_http_requests_total{endpoint=\"screen\",code=\"400\"} ")) >=
+        20 * 10);
+    assert_non_null(strstr(
+        r.body, "coinhound_http_request_duration_seconds_bucket{endpoint=\"screen\",le=\"+Inf\"}"));
+    assert_non_null(strstr(r.body, "coinhound_store_blocks{chain=\"btc\"} "));
+    free(r.body);
+}
+
+static void test_openapi_document_is_docs_openapi_json(void **state) {
+    (void)state;
+    resp r;
+    get(g_db_srv, "/v1/openapi.json", NULL, &r);
+    assert_int_equal(r.status, 200);
+    size_t n;
+    uint8_t *doc = tu_read_file("docs/openapi.json", &n);
+    assert_non_null(doc);
+    assert_int_equal(r.len, n);
+    assert_memory_equal(r.body, doc, n);
+    free(doc);
+    free(r.body);
+}
+
+/* The CLI: refuses a public address without keys; serves on loopback and
+ * stops on SIGTERM with exit 0. */
+static void test_serve_cli_loopback_without_keys_and_sigterm(void **state) {
+    (void)state;
+    char cmd[8192];
+    int st;
+    snprintf(cmd, sizeof cmd, "%s serve --set %s/set.chset --listen 0.0.0.0:0 2>&1", g_ch, g_dir);
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "loopback only"));
+    free(out);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char set[4096];
+    snprintf(set, sizeof set, "%s/set.chset", g_dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        execl(g_ch, g_ch, "serve", "--set", set, "--listen", "127.0.0.1:0", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    FILE *f = fdopen(p[0], "r");
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "loopback only"));
+    const char *c = strstr(line, "127.0.0.1:");
+    assert_non_null(c);
+    unsigned port = (unsigned)atoi(c + 10);
+    assert_true(port > 0);
+    snprintf(cmd, sizeof cmd,
+             "curl -s --noproxy '*' http://127.0.0.1:%u/api/v1/address/"
+             "12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PH",
+             port);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "\"category\":\"sanctions\""));
+    free(out);
+    kill(pid, SIGTERM);
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 0);
+    fclose(f);
+}
+
+/* An attribution imported while the service runs is answered at once. */
+static void test_new_intel_seen_without_restart(void **state) {
+    (void)state;
+    const char *addr = "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2";
+    char path[256], cmd[8192];
+    snprintf(path, sizeof path, "/api/v1/address/%s", addr);
+    resp r;
+    get(g_db_srv, path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"identifications\":[]"));
+    free(r.body);
+    snprintf(cmd, sizeof cmd,
+             "printf 'address,category,entity,source,source_url\\n%s,sanctions,Late Entity,"
+             "OFAC SDN,https://example.invalid/ofac\\n' > %s/late.csv && %s intel import "
+             "--format csv %s/late.csv --db %s/db >/dev/null",
+             addr, g_dir, g_ch, g_dir, g_dir);
+    sh(cmd);
+    get(g_db_srv, path, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Late Entity"));
+    free(r.body);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_verdicts_equal_screen_json),
+        cmocka_unit_test(test_sanctions_endpoint_lists_ofac_only),
+        cmocka_unit_test(test_keys_scopes_and_rate_limits),
+        cmocka_unit_test(test_hostile_requests_get_json_4xx),
+        cmocka_unit_test(test_malformed_storm_then_correct_answers),
+        cmocka_unit_test(test_openapi_document_is_docs_openapi_json),
+        cmocka_unit_test(test_serve_cli_loopback_without_keys_and_sigterm),
+        cmocka_unit_test(test_new_intel_seen_without_restart),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
