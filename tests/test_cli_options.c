@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "coinhound/evm.h"
 #include "util/numparse.h"
 
 static void test_uint_parser_takes_whole_numbers_only(void **state) {
@@ -171,6 +172,61 @@ static void test_screening_no_address_is_an_error(void **state) {
     free(dir);
 }
 
+/* JSON lines in one buffer: an error names the file's line and column (jansson's: the end of the
+ * token), not the line within the document jansson was given. */
+static void test_json_lines_error_names_the_files_line(void **state) {
+    (void)state;
+    const char *text = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":null}\n"
+                       "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":null}\n"
+                       "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"number\" BROKEN}}\n";
+    ch_evm_block *b = NULL;
+    size_t n = 0;
+    ch_error err;
+    assert_int_equal(ch_evm_parse_rpc(text, strlen(text), "x.jsonl", &b, &n, &err), -1);
+    if (!strstr(err.msg, "line 3, column 49")) fail_msg("said: %s", err.msg);
+    ch_evm_blocks_free(b, n);
+}
+
+/* intel import applies the rules its --help states: a row whose address
+ * fails its checksum, with no asset to say otherwise, is rejected and
+ * reported; an empty folder is an error; a subfolder is named and not
+ * imported (an error with --strict). */
+static void test_import_applies_the_rules_its_help_states(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/empty %s/top/sub && printf 'address,category,entity\\n"
+             "0x098B716B8Aaf21512996dC57EB0615e2383E2f97,scam,typo\\n"
+             "1BoatSLRHtKNngkdXEeobR76b53LETtpyU,scam,typo\\n"
+             "0x098B716B8Aaf21512996dC57EB0615e2383E2f96,scam,good\\n' > %s/bad.csv && "
+             "cp %s/bad.csv %s/top/a.csv && cp %s/bad.csv %s/top/sub/b.csv",
+             dir, dir, dir, dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    int status;
+    snprintf(cmd, sizeof cmd, "%s intel import %s/bad.csv --db %s/db 2>&1", tu_bin("coinhound"),
+             dir, dir);
+    char *out = tu_run(cmd, &status);
+    assert_int_equal(status, 0);
+    if (!strstr(out, "2 rejected") || !strstr(out, "0x098B716B8Aaf21512996dC57EB0615e2383E2f97") ||
+        !strstr(out, "1BoatSLRHtKNngkdXEeobR76b53LETtpyU' (no asset) rejected"))
+        fail_msg("bad checksums: %s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s intel import %s/empty --db %s/db 2>&1", tu_bin("coinhound"), dir,
+             dir);
+    expect_refused(cmd + strlen(tu_bin("coinhound")) + 1, "no file to import");
+    snprintf(cmd, sizeof cmd, "%s intel import %s/top --db %s/db 2>&1", tu_bin("coinhound"), dir,
+             dir);
+    out = tu_run(cmd, &status);
+    assert_int_equal(status, 0);
+    if (!strstr(out, "top/sub: a subfolder, not imported")) fail_msg("subfolder: %s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "intel import %s/top --db %s/db --strict", dir, dir);
+    expect_refused(cmd, "a subfolder");
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uint_parser_takes_whole_numbers_only),
@@ -179,6 +235,8 @@ int main(void) {
         cmocka_unit_test(test_bad_option_values_exit_2),
         cmocka_unit_test(test_chain_is_a_name_not_a_path),
         cmocka_unit_test(test_screening_no_address_is_an_error),
+        cmocka_unit_test(test_json_lines_error_names_the_files_line),
+        cmocka_unit_test(test_import_applies_the_rules_its_help_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1400,7 +1400,8 @@ static void test_malformed_rpc(void **state) {
                      NULL);
     expect_rpc_error("[{\"result\":[{\"result\":{\"type\":\"CALL\"}}]}]", "t9",
                      "does not say its block", NULL);
-    expect_rpc_error("{\"result\":null}\n{\"result\": [1,", "t10", "byte 30", "line 1");
+    expect_rpc_error("{\"result\":null}\n{\"result\": [1,", "t10", "byte 30",
+                     "line 2"); /* the file's line, not the document's */
     expect_rpc_error("", "t11", "no JSON document", NULL);
     expect_rpc_error("{\"result\":[{\"address\":\"" TK "\",\"topics\":[1],\"data\":\"0x\","
                      "\"logIndex\":\"0x0\",\"transactionIndex\":\"0x0\",\"blockNumber\":\"0x1\"}]}",

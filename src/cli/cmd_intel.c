@@ -54,6 +54,8 @@ static const char USAGE_IMPORT[] =
     "lower-cased Base58 addresses (a list that lost letter case): those are kept, restored\n"
     "to their real case when the store knows it, else matched case-insensitively, and the\n"
     "import warns how many of the file's addresses lost their case.\n"
+    "A folder's subfolders are not imported: each is named in a warning (--strict: an\n"
+    "error); a folder with no file to import is an error.\n"
     "\n"
     "formats (detected from the name and content when --format is absent):\n"
     "  ofac-xml        OFAC legacy sdn.xml           ofac-advanced  OFAC sdn_advanced.xml\n"

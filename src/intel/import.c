@@ -214,7 +214,12 @@ static int row_address(ch_imp *im, const char *raw, ch_attribution *a, imp_trust
         return 1;
     }
     bool known = a->asset[0] && ch_family_from_asset(a->asset) != CH_FAM_UNKNOWN;
-    if ((trust == IMP_AS_LISTED || !known) && verbatim_ok(raw)) {
+    /* without an asset, a string of a chain we do not read is kept as
+     * listed; one of a chain we read whose checksum fails is a typo, and
+     * the rule --help states (skipped and reported) applies: only an
+     * official list's rows are kept as they are */
+    bool bad_sum = strstr(why.msg, "checksum") != NULL;
+    if ((trust == IMP_AS_LISTED || (!known && !bad_sum)) && verbatim_ok(raw)) {
         intel_copy(a->address, sizeof a->address, raw);
         if (!strstr(a->note, "address kept as listed")) { /* not twice on re-import */
             char note[300];
@@ -918,6 +923,32 @@ static bool is_doc_name(const char *path) {
     return !strcasecmp(ext_of(b), "md");
 }
 
+/* A folder's subfolders are not imported (a folder is one list or a set of
+ * files): each is named in a warning and counted as skipped, or, with
+ * opts.strict, fails the import. */
+static int refuse_subfolders(ch_imp *im, const char *dir, bool skippable, ch_import_stats *total,
+                             ch_error *err) {
+    DIR *d = opendir(dir);
+    if (!d) return ch_err(err, "cannot read folder %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    int r = 0;
+    while (r == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[4096];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (!skippable) {
+            r = ch_err(err, "%s: a subfolder: not imported (name it to import it)", p);
+            break;
+        }
+        imp_warn(im, "skipped %s: a subfolder, not imported (name it to import it)", p);
+        total->skipped++;
+    }
+    closedir(d);
+    return r;
+}
+
 /* A folder of mixed files. Every file that cannot be read - it cannot be
  * opened, its format cannot be told, or it is malformed - is treated alike:
  * skipped with a warning and counted (nothing of it kept), or, with
@@ -942,6 +973,7 @@ static int import_dir(ch_imp *im, const char *dir, ch_intel_format fmt, ch_impor
         snprintf(p, sizeof p, "%s/combined/combinedAccountLabels.json", dir);
         return run_file(im, CH_FMT_ETHERSCAN, p, total, false, err);
     }
+    if (refuse_subfolders(im, dir, skippable, total, err) < 0) return -1;
     if (list_dir(dir, &v, &n, err) < 0) return -1;
     int r = 0;
     for (int pass = 0; pass < 2 && r == 0; pass++) {
@@ -966,6 +998,8 @@ static int import_dir(ch_imp *im, const char *dir, ch_intel_format fmt, ch_impor
         }
     }
     free_list(v, n);
+    if (r == 0 && total->files == 0 && total->skipped == 0)
+        return ch_err(err, "%s: no file to import in this folder", dir);
     return r;
 }
 

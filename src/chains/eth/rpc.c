@@ -18,6 +18,7 @@ typedef struct rctx {
     const char *name;
     size_t doc_off;  /* byte offset of the document being read */
     long line;       /* its line, when read line by line (0: not) */
+    long doc_line;   /* the line the document starts on, in a whole buffer (0: unknown) */
     char where[96];  /* what is being read, for messages */
     bool name_block; /* the name says which block (debug_traceBlockByNumber_0x..) */
     uint64_t name_number;
@@ -33,6 +34,9 @@ __attribute__((format(printf, 2, 3))) static int fail(rctx *c, const char *fmt, 
     if (c->line > 0)
         return ch_err(c->err, "%s: line %ld: %s%s%s", c->name, c->line, c->where,
                       c->where[0] ? ": " : "", msg);
+    if (c->doc_line > 0)
+        return ch_err(c->err, "%s: document at byte %zu (line %ld): %s%s%s", c->name, c->doc_off,
+                      c->doc_line, c->where, c->where[0] ? ": " : "", msg);
     return ch_err(c->err, "%s: document at byte %zu: %s%s%s", c->name, c->doc_off, c->where,
                   c->where[0] ? ": " : "", msg);
 }
@@ -632,18 +636,28 @@ int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch
     c.err = err;
     block_from_name(&c);
     size_t off = 0, docs = 0;
+    /* the buffer's line and where it starts, up to `seen` (jansson counts
+     * lines from the document it parses, not from the file) */
+    size_t seen = 0, line_start = 0;
+    long line = 1;
     for (;;) {
         while (off < len &&
                (json[off] == ' ' || json[off] == '\n' || json[off] == '\r' || json[off] == '\t'))
             off++;
         if (off >= len) break;
+        for (; seen < off; seen++)
+            if (json[seen] == '\n') line++, line_start = seen + 1;
         c.doc_off = off;
+        c.doc_line = line;
         json_error_t je;
         /* stop after one value: the buffer may hold several (JSON lines) */
         json_t *doc = json_loadb(json + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
-        if (!doc)
-            return ch_err(err, "%s: byte %zu (line %d, column %d): %s", c.name,
-                          off + (size_t)je.position, je.line, je.column, je.text);
+        if (!doc) {
+            long at_line = line + (je.line > 0 ? je.line - 1 : 0);
+            long at_col = je.line <= 1 ? (long)(off - line_start) + je.column : je.column;
+            return ch_err(err, "%s: byte %zu (line %ld, column %ld): %s", c.name,
+                          off + (size_t)je.position, at_line, at_col, je.text);
+        }
         size_t used = (size_t)je.position;
         int rc = parse_doc(&c, doc);
         json_decref(doc);
