@@ -3,7 +3,8 @@
  * dies with its holder (kill -9); two `ingest btc` or two `ingest eth` started
  * together leave the store byte for byte equal to a clean build (the oracle:
  * one ingest of the same generated chain into an empty directory); cluster
- * build and intel import take the lock too. */
+ * build and intel import take the lock too, and a killed cluster build's
+ * temporary file is gone after the next build. */
 #include "support/testutil.h"
 #include "support/storecmp.h"
 
@@ -243,7 +244,16 @@ static void test_cluster_build_and_intel_import_take_the_lock(void **state) {
     assert_int_equal(ch_cluster_build(db, &co, &m, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "is being written by another coinhound"));
     ch_store_close(s);
+    /* a build killed mid-write left its temporary file: the next build
+     * (under the lock, so no other build owns it) removes it */
+    char tmp[1300];
+    snprintf(tmp, sizeof tmp, "%s/btc/%s.tmp", db, CH_CLUSTER_FILE);
+    FILE *t = fopen(tmp, "w");
+    assert_non_null(t);
+    fputs("half a cluster file", t);
+    fclose(t);
     assert_int_equal(ch_cluster_build(db, &co, &m, NULL, &err), 0);
+    assert_int_equal(access(tmp, F_OK), -1);
 
     ch_intel *a, *b;
     assert_int_equal(ch_intel_open(db, true, &a, &err), 0);
