@@ -9,7 +9,8 @@
  * the damage (exit 1) on every one. The undamaged stores check sound (the
  * oracle that check is not always "damaged"). Opening for writing a store
  * that cannot be opened (index not a folder, garbage data.mdb) is an error
- * message, not a crash. */
+ * message, not a crash; so is opening for writing a read-only one, and a
+ * full disk is named. */
 #include "support/testutil.h"
 
 #include <fcntl.h>
@@ -407,12 +408,43 @@ static void test_full_disk_is_named(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* A store on a read-only file system (a tmpfs remounted read-only; skipped
+ * where none can be mounted): writers fail with a message naming the file
+ * system, readers still read. */
+static void test_read_only_store_refuses_writers_with_a_message(void **state) {
+    fixture *f = *state;
+    char mnt[1100], cmd[8192];
+    snprintf(mnt, sizeof mnt, "%s/ro", f->dir);
+    sh("mkdir -p %s", mnt);
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=32m tmpfs %s 2>/dev/null", mnt);
+    if (system(cmd) != 0) {
+        print_message("skipped: cannot mount a tmpfs here (not root?)\n");
+        skip();
+    }
+    sh("cp -r %s %s/db && mount -o remount,ro %s", f->btc_db, mnt, mnt);
+    char a[4096];
+    snprintf(a, sizeof a, "ingest btc %s/blocks --db %s/db --no-progress", f->dir, mnt);
+    assert_int_equal(run("read-only ingest", a), 2);
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", tu_bin("coinhound"), a);
+    int status;
+    char *said = tu_run(cmd, &status);
+    if (!strstr(said, "Read-only file system")) fail_msg("ingest said: %s", said);
+    free(said);
+    snprintf(a, sizeof a, "cluster build --db %s/db", mnt);
+    assert_int_equal(run("read-only cluster build", a), 2);
+    snprintf(a, sizeof a, "status --db %s/db", mnt);
+    assert_int_equal(run("read-only status", a), 0);
+    snprintf(cmd, sizeof cmd, "umount %s", mnt);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_damaged_btc_store_gives_errors_not_signals),
         cmocka_unit_test(test_damaged_eth_store_gives_errors_not_signals),
         cmocka_unit_test(test_failed_open_for_writing_is_an_error),
         cmocka_unit_test(test_full_disk_is_named),
+        cmocka_unit_test(test_read_only_store_refuses_writers_with_a_message),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
