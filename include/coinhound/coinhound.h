@@ -58,6 +58,7 @@
 #include "coinhound/poison.h"
 #include "coinhound/risk.h"
 #include "coinhound/screen.h"
+#include "coinhound/query.h"
 #include "coinhound/store.h"
 #include "coinhound/tokens.h"
 #include "coinhound/trace.h"

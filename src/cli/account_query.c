@@ -44,6 +44,10 @@ int cli_account_tokens(const char *const *files, size_t n, ch_error *err) {
     return 0;
 }
 
+const ch_toktab *cli_account_tokens_table(void) {
+    return g_tokens;
+}
+
 void cli_account_tokens_free(void) {
     ch_toktab_free(g_tokens);
     g_tokens = NULL;
@@ -227,156 +231,10 @@ int cli_account_tx(ch_store *s, uint64_t tx, bool json) {
     return 0;
 }
 
-/* --- an account --- */
-
-typedef struct asset_bal {
-    uint32_t asset;
-    uint64_t in_lo, in_hi, out_lo, out_hi; /* 128-bit sums */
-} asset_bal;
-
-typedef struct peer {
-    uint32_t addr;
-    uint32_t count;
-} peer;
-
 static void add128(uint64_t *lo, uint64_t *hi, uint64_t alo, uint64_t ahi) {
     uint64_t l = *lo + alo;
     *hi += ahi + (l < *lo);
     *lo = l;
-}
-
-static int by_count(const void *a, const void *b) {
-    const peer *x = a, *y = b;
-    return x->count < y->count   ? 1
-           : x->count > y->count ? -1
-                                 : (x->addr > y->addr) - (x->addr < y->addr);
-}
-
-int cli_account_address(ch_store *s, const char *text, bool json, uint64_t limit) {
-    ch_chainaddr c;
-    ch_error err;
-    if (ch_chainaddr_parse(text, CH_FAM_EVM, &c, &err) != 0 || c.family != CH_FAM_EVM)
-        return cli_failf("address", "'%s' is not a valid EVM address: %s", text, err.msg);
-    ch_addr a;
-    memset(&a, 0, sizeof a);
-    a.kind = CH_ADDR_EVM;
-    a.len = 20;
-    if (ch_hex_decode(c.canonical + 2, 40, a.bytes, 20) != 0)
-        return cli_failf("address", "'%s' is not a valid EVM address", text);
-    uint32_t id;
-    uint64_t last;
-    int rc = ch_store_find_addr(s, &a, &id, &last, &err);
-    if (rc < 0) return cli_fail("address", &err);
-    if (rc == 0 || last == UINT64_MAX) {
-        fprintf(stderr, "coinhound address: %s never appears in the store\n", c.canonical);
-        return 1;
-    }
-    asset_bal *bal = NULL;
-    peer *peers = NULL;
-    size_t nb = 0, np = 0, cb = 0, cp = 0;
-    uint64_t n_xfers = 0, first_x = last;
-    uint32_t txs = 0, last_tx = UINT32_MAX;
-    for (int64_t x = (int64_t)last; x >= 0; x = ch_store_xfer_prev(s, (uint64_t)x, id)) {
-        const ch_xfer_rec *r = ch_store_xfer(s, (uint64_t)x);
-        n_xfers++;
-        first_x = (uint64_t)x;
-        if (r->tx != last_tx) txs++, last_tx = r->tx;
-        if (r->kind == CH_XFER_NFT) continue; /* a token id, not an amount */
-        size_t i = 0;
-        while (i < nb && bal[i].asset != r->asset)
-            i++;
-        if (i == nb) {
-            if (nb == cb) bal = realloc(bal, (cb = cb ? cb * 2 : 8) * sizeof *bal);
-            bal[nb++] = (asset_bal){r->asset, 0, 0, 0, 0};
-        }
-        if (r->to == id) add128(&bal[i].in_lo, &bal[i].in_hi, r->value_lo, r->value_hi);
-        if (r->from == id) add128(&bal[i].out_lo, &bal[i].out_hi, r->value_lo, r->value_hi);
-        uint32_t other = r->from == id ? r->to : r->from;
-        if (other == 0 || other == id) continue;
-        size_t j = 0;
-        while (j < np && peers[j].addr != other)
-            j++;
-        if (j == np) {
-            if (np == cp) peers = realloc(peers, (cp = cp ? cp * 2 : 16) * sizeof *peers);
-            peers[np++] = (peer){other, 0};
-        }
-        peers[j].count++;
-    }
-    if (np) qsort(peers, np, sizeof *peers, by_count);
-    /* by the transfer, not its tx: withdrawals and rewards have none */
-    uint32_t fh = ch_store_xfer_height(s, first_x), lh = ch_store_xfer_height(s, last);
-    uint64_t base = ch_store_first_number(s);
-    char buf[128], v1[48], v2[48], v3[48];
-    size_t show = limit == 0 || limit > np ? np : (size_t)limit;
-    if (json) {
-        ch_jw w;
-        ch_jw_init(&w, stdout);
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "address");
-        ch_jw_str(&w, c.canonical);
-        ch_jw_key(&w, "transfers");
-        ch_jw_uint(&w, n_xfers);
-        ch_jw_key(&w, "tx_count");
-        ch_jw_uint(&w, txs);
-        ch_jw_key(&w, "first_seen");
-        ch_jw_uint(&w, base + fh);
-        ch_jw_key(&w, "last_seen");
-        ch_jw_uint(&w, base + lh);
-        ch_jw_key(&w, "balances");
-        ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < nb; i++) {
-            uint64_t blo = bal[i].in_lo - bal[i].out_lo;
-            uint64_t bhi = bal[i].in_hi - bal[i].out_hi - (bal[i].in_lo < bal[i].out_lo);
-            bool negative = bal[i].out_hi > bal[i].in_hi ||
-                            (bal[i].out_hi == bal[i].in_hi && bal[i].out_lo > bal[i].in_lo);
-            ch_jw_obj_begin(&w);
-            ch_jw_key(&w, "asset");
-            ch_jw_str(&w, bal[i].asset ? cli_addr_str(s, bal[i].asset, buf) : "native");
-            json_token_fields(&w, s, bal[i].asset);
-            ch_jw_key(&w, "received");
-            ch_jw_str(&w, cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1));
-            ch_jw_key(&w, "sent");
-            ch_jw_str(&w, cli_u128_dec(bal[i].out_lo, bal[i].out_hi, v2));
-            ch_jw_key(&w, "balance");
-            /* negative when the store started after the account was funded */
-            if (negative)
-                ch_jw_null(&w);
-            else
-                ch_jw_str(&w, cli_u128_dec(blo, bhi, v3));
-            ch_jw_obj_end(&w);
-        }
-        ch_jw_arr_end(&w);
-        ch_jw_key(&w, "counterparties");
-        ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < show; i++) {
-            ch_jw_obj_begin(&w);
-            ch_jw_key(&w, "address");
-            ch_jw_str(&w, cli_addr_str(s, peers[i].addr, buf));
-            ch_jw_key(&w, "transfers");
-            ch_jw_uint(&w, peers[i].count);
-            ch_jw_obj_end(&w);
-        }
-        ch_jw_arr_end(&w);
-        ch_jw_obj_end(&w);
-        ch_jw_newline(&w);
-    } else {
-        printf("address   %s\n", c.canonical);
-        printf("txs       %u (%" PRIu64 " transfers)\n", txs, n_xfers);
-        printf("first     block %" PRIu64 "\nlast      block %" PRIu64 "\n", base + fh, base + lh);
-        for (size_t i = 0; i < nb; i++)
-            printf("asset %s%s%s: received %s, sent %s\n",
-                   bal[i].asset ? cli_addr_str(s, bal[i].asset, buf) : "native (wei)",
-                   token_of(s, bal[i].asset) ? " " : "",
-                   token_of(s, bal[i].asset) ? token_of(s, bal[i].asset)->symbol : "",
-                   cli_u128_dec(bal[i].in_lo, bal[i].in_hi, v1),
-                   cli_u128_dec(bal[i].out_lo, bal[i].out_hi, v2));
-        for (size_t i = 0; i < show; i++)
-            printf("  counterparty %s  %u transfers\n", cli_addr_str(s, peers[i].addr, buf),
-                   peers[i].count);
-    }
-    free(bal);
-    free(peers);
-    return 0;
 }
 
 /* --- a block --- */

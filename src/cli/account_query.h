@@ -9,6 +9,7 @@
 #include "coinhound/error.h"
 
 #include "coinhound/store.h"
+#include "coinhound/tokens.h"
 
 /* "0x" + 64 hex digits -> hash bytes as written (no reversal); -1 if not. */
 int cli_evm_hash(const char *s, ch_hash256 *h);
@@ -18,9 +19,10 @@ const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[48]);
  * free them when done. */
 int cli_account_tokens(const char *const *files, size_t n, ch_error *err);
 void cli_account_tokens_free(void);
-/* Print one tx / one account; exit code as the commands return it. */
+/* The loaded table, or NULL when none was given. */
+const ch_toktab *cli_account_tokens_table(void);
+/* Print one tx; exit code as the commands return it. */
 int cli_account_tx(ch_store *s, uint64_t tx, bool json);
-int cli_account_address(ch_store *s, const char *addr, bool json, uint64_t limit);
 /* One block by height: number, 0x hash, parent, time (null when no header
  * was given), fees of the txs with a receipt, its txs (--txs: whole). */
 int cli_account_block(ch_store *s, uint32_t height, bool json, bool txs);

@@ -8,11 +8,11 @@
 #include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "coinhound/address.h"
-#include "coinhound/jsonw.h"
+#include "coinhound/query.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: coinhound address ADDR --db DIR [--json] [--limit N] [--chain NAME]\n\n"
+    fprintf(f, "usage: coinhound address ADDR --db DIR [--json] [--limit N] [--chain NAME]\n"
+               "                         [--history | --cursor C]\n\n"
                "What the store knows of one address: received, sent, balance (satoshi in\n"
                "JSON, BTC in text), its transaction count, first and last seen, and its\n"
                "transactions, newest first (--limit N, default 100; 0 for all), each with\n"
@@ -24,35 +24,44 @@ static void usage(FILE *f) {
                "contract, in base units), counterparties by number of transfers (--limit),\n"
                "and the first and last block it appears in; token symbols and decimals from\n"
                "--tokens FILE (CSV: address,symbol[,decimals]) or $COINHOUND_TOKENS.\n\n"
+               "--history prints the first page of the history alone (--limit entries;\n"
+               "an account's entries are its transfers) and the cursor of the next page;\n"
+               "--cursor C prints the page at C. Pages stay whole across ingests.\n\n"
                "example:\n  coinhound address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S --db ./chdb\n");
 }
 
-typedef struct hist_entry {
-    uint64_t tx;
-    int64_t delta;
-} hist_entry;
-
-typedef struct history {
-    hist_entry *v;
-    size_t n, cap;
-} history;
-
-/* One (tx, amount) event; events of the same tx are merged after sorting. */
-static int hist_add(history *h, uint64_t tx, int64_t delta) {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        hist_entry *v = realloc(h->v, cap * sizeof *v);
-        if (!v) return -1;
-        h->v = v;
-        h->cap = cap;
+/* The summary and the history's first page (or the page at cursor), printed
+ * through the library's writers; the exit code. */
+static int show_address(ch_store *s, const char *arg, bool json, uint64_t limit,
+                        const char *cursor) {
+    ch_q_address a;
+    ch_error err;
+    int rc = ch_query_address(s, arg, &a, &err);
+    if (rc < 0) return cli_fail("address", &err);
+    if (rc == 0) {
+        fprintf(stderr, "coinhound address: %s never appears in the store\n",
+                a.account ? a.canonical : arg);
+        return 1;
     }
-    h->v[h->n++] = (hist_entry){tx, delta};
+    /* an account's summary lists counterparties (--limit); a UTXO summary
+     * its history's first page (--limit) */
+    ch_q_page page = {0};
+    const ch_toktab *tokens = cli_account_tokens_table();
+    if ((!a.account || cursor) && ch_query_history(s, &a, cursor, limit, &page, &err) != 0) {
+        ch_q_address_free(&a);
+        return cli_fail("address", &err);
+    }
+    if (cursor && json)
+        ch_q_page_json(stdout, s, &a, &page, tokens);
+    else if (cursor)
+        ch_q_page_text(stdout, s, &page, tokens);
+    else if (json)
+        ch_q_address_json(stdout, s, &a, a.account ? NULL : &page, (size_t)limit, tokens);
+    else
+        ch_q_address_text(stdout, s, &a, a.account ? NULL : &page, (size_t)limit, tokens);
+    ch_q_page_free(&page);
+    ch_q_address_free(&a);
     return 0;
-}
-
-static int by_tx_desc(const void *a, const void *b) {
-    uint64_t x = ((const hist_entry *)a)->tx, y = ((const hist_entry *)b)->tx;
-    return x < y ? 1 : x > y ? -1 : 0;
 }
 
 int cmd_address(int argc, char **argv) {
@@ -61,12 +70,15 @@ int cmd_address(int argc, char **argv) {
                                          {"tokens", required_argument, 0, 'k'},
                                          {"json", no_argument, 0, 'j'},
                                          {"limit", required_argument, 0, 'l'},
+                                         {"history", no_argument, 0, 'H'},
+                                         {"cursor", required_argument, 0, 'C'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *chain = NULL, *tokens[8];
     size_t n_tokens = 0;
     bool json = false;
     uint64_t limit = 100;
+    const char *cursor = NULL; /* "" : the history's first page */
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -79,6 +91,10 @@ int cmd_address(int argc, char **argv) {
             tokens[n_tokens++] = optarg;
         else if (c == 'j')
             json = true;
+        else if (c == 'H')
+            cursor = "";
+        else if (c == 'C')
+            cursor = optarg;
         else if (c == 'l') {
             if (cli_opt_u64("address", "--limit", optarg, 0, UINT64_MAX, &limit)) return 2;
         } else {
@@ -92,143 +108,14 @@ int cmd_address(int argc, char **argv) {
     }
     const char *arg = argv[optind];
     ch_error err;
-    if (!strncmp(arg, "0x", 2) || !strncmp(arg, "0X", 2) || (chain && strcmp(chain, "btc"))) {
-        if (!(db = cli_db_dir("address", db))) return 2;
-        ch_store *es;
-        if (ch_store_open(db, chain ? chain : "eth", CH_STORE_READ, &es, &err) != 0)
-            return cli_fail("address", &err);
-        int erc = cli_account_tokens(tokens, n_tokens, &err) != 0
-                      ? cli_fail("address", &err)
-                      : cli_account_address(es, arg, json, limit);
-        cli_account_tokens_free();
-        return cli_store_close("address", es, erc);
-    }
-    ch_addr a;
-    if (ch_addr_from_string(arg, &a, NULL, &err) != 0)
-        return cli_failf("address", "'%s' is not a valid address: %s", arg, err.msg);
+    bool evm = !strncmp(arg, "0x", 2) || !strncmp(arg, "0X", 2) || (chain && strcmp(chain, "btc"));
     if (!(db = cli_db_dir("address", db))) return 2;
     ch_store *s;
-    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) return cli_fail("address", &err);
-    uint32_t id;
-    uint64_t last;
-    int rc = ch_store_find_addr(s, &a, &id, &last, &err);
-    if (rc <= 0) {
-        if (rc < 0)
-            cli_fail("address", &err);
-        else
-            fprintf(stderr, "coinhound address: %s never appears in the store\n", arg);
-        ch_store_close(s);
-        return rc < 0 ? 2 : 1;
-    }
-    /* walk the address's outputs newest first; received and spent sides */
-    uint64_t received = 0, sent = 0, n_out = 0;
-    history h = {0};
-    for (int64_t o = last == UINT64_MAX ? -1 : (int64_t)last; o >= 0;
-         o = ch_store_output_prev_same_addr(s, (uint64_t)o)) {
-        const ch_out_rec *r = ch_store_output(s, (uint64_t)o);
-        uint64_t v = CH_OUT_VALUE(r);
-        received += v;
-        n_out++;
-        int64_t spender = ch_store_output_spender(s, (uint64_t)o);
-        /* the output's own tx: binary search over the tx column's first_out */
-        ch_store_counts cnt;
-        ch_store_get_counts(s, &cnt);
-        uint64_t lo = 0, hi = cnt.txs;
-        while (hi - lo > 1) {
-            uint64_t mid = lo + (hi - lo) / 2;
-            if (ch_store_tx(s, mid)->first_out <= (uint64_t)o)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        if (hist_add(&h, lo, (int64_t)v) != 0) break;
-        if (spender >= 0) {
-            sent += v;
-            if (hist_add(&h, (uint64_t)spender, -(int64_t)v) != 0) break;
-        }
-    }
-    if (h.n > 1) qsort(h.v, h.n, sizeof *h.v, by_tx_desc);
-    size_t m = 0; /* merge entries of the same tx */
-    for (size_t i = 0; i < h.n; i++) {
-        if (m > 0 && h.v[m - 1].tx == h.v[i].tx)
-            h.v[m - 1].delta += h.v[i].delta;
-        else
-            h.v[m++] = h.v[i];
-    }
-    h.n = m;
-    uint32_t first_h = h.n ? ch_store_tx_height(s, h.v[h.n - 1].tx) : 0;
-    uint32_t last_h = h.n ? ch_store_tx_height(s, h.v[0].tx) : 0;
-    size_t shown = limit == 0 || limit > h.n ? h.n : (size_t)limit;
-    char canon[128], hex[65], t[32], v[32];
-    ch_addr_to_string(&a, CH_NET_MAINNET, canon);
-    if (json) {
-        ch_jw w;
-        ch_jw_init(&w, stdout);
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "address");
-        ch_jw_str(&w, canon);
-        ch_jw_key(&w, "received");
-        ch_jw_uint(&w, received);
-        ch_jw_key(&w, "sent");
-        ch_jw_uint(&w, sent);
-        ch_jw_key(&w, "balance");
-        ch_jw_uint(&w, received - sent);
-        ch_jw_key(&w, "outputs");
-        ch_jw_uint(&w, n_out);
-        ch_jw_key(&w, "tx_count");
-        ch_jw_uint(&w, h.n);
-        ch_jw_key(&w, "first_seen");
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "height");
-        ch_jw_uint(&w, first_h);
-        ch_jw_key(&w, "time");
-        ch_jw_uint(&w, ch_store_block(s, first_h)->time);
-        ch_jw_obj_end(&w);
-        ch_jw_key(&w, "last_seen");
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "height");
-        ch_jw_uint(&w, last_h);
-        ch_jw_key(&w, "time");
-        ch_jw_uint(&w, ch_store_block(s, last_h)->time);
-        ch_jw_obj_end(&w);
-        ch_jw_key(&w, "txs");
-        ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < shown; i++) {
-            ch_hash256 id_;
-            ch_store_txid(s, h.v[i].tx, &id_);
-            ch_hash256_to_hex(&id_, hex);
-            ch_jw_obj_begin(&w);
-            ch_jw_key(&w, "txid");
-            ch_jw_str(&w, hex);
-            ch_jw_key(&w, "height");
-            ch_jw_uint(&w, ch_store_tx_height(s, h.v[i].tx));
-            ch_jw_key(&w, "delta");
-            ch_jw_int(&w, h.v[i].delta);
-            ch_jw_obj_end(&w);
-        }
-        ch_jw_arr_end(&w);
-        ch_jw_obj_end(&w);
-        ch_jw_newline(&w);
-    } else {
-        printf("address   %s\n", canon);
-        printf("received  %s BTC\n", cli_btc(received, v));
-        printf("sent      %s BTC\n", cli_btc(sent, v));
-        printf("balance   %s BTC\n", cli_btc(received - sent, v));
-        printf("txs       %zu (%" PRIu64 " outputs)\n", h.n, n_out);
-        printf("first     height %u  %s UTC\n", first_h,
-               cli_time(ch_store_block(s, first_h)->time, t));
-        printf("last      height %u  %s UTC\n", last_h,
-               cli_time(ch_store_block(s, last_h)->time, t));
-        for (size_t i = 0; i < shown; i++) {
-            ch_hash256 id_;
-            ch_store_txid(s, h.v[i].tx, &id_);
-            ch_hash256_to_hex(&id_, hex);
-            int64_t d = h.v[i].delta;
-            printf("  %8u  %s  %c%s\n", ch_store_tx_height(s, h.v[i].tx), hex, d < 0 ? '-' : '+',
-                   cli_btc((uint64_t)(d < 0 ? -d : d), v));
-        }
-        if (shown < h.n) printf("  ... %zu more (--limit 0 shows all)\n", h.n - shown);
-    }
-    free(h.v);
-    return cli_store_close("address", s, 0);
+    if (ch_store_open(db, chain ? chain : evm ? "eth" : "btc", CH_STORE_READ, &s, &err) != 0)
+        return cli_fail("address", &err);
+    int rc = evm && cli_account_tokens(tokens, n_tokens, &err) != 0
+                 ? cli_fail("address", &err)
+                 : show_address(s, arg, json, limit, cursor);
+    cli_account_tokens_free();
+    return cli_store_close("address", s, rc);
 }

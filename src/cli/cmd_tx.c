@@ -7,15 +7,18 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/store_json.h"
+#include "coinhound/query.h"
 
 static void usage(FILE *f) {
     fprintf(
-        f, "usage: coinhound tx TXID --db DIR [--json]\n\n"
+        f, "usage: coinhound tx TXID --db DIR [--json] [--chain NAME]\n\n"
            "One transaction from the store: its block (height, hash, time), inputs with\n"
            "the outpoint each spends and that output's value and address, outputs with\n"
            "value, address, script type and the tx that spent them, and the fee.\n"
            "Values are satoshi integers in JSON. Exit 1 when the txid is not in the\n"
-           "store, 2 when it is malformed.\n\n"
+           "store, 2 when it is malformed. TXID may be a unique prefix (4 hex digits\n"
+           "or more, as the text output prints ids); an ambiguous one is an error\n"
+           "naming the txs it matches.\n\n"
            "example:\n  coinhound tx "
            "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16 --db ./chdb --json\n");
 }
@@ -50,18 +53,15 @@ int cmd_tx(int argc, char **argv) {
         return 2;
     }
     const char *arg = argv[optind];
-    ch_hash256 txid;
     bool evm = !strncmp(arg, "0x", 2) || (chain && strcmp(chain, "btc") != 0);
-    if (evm ? cli_evm_hash(arg, &txid) != 0 : ch_hash256_from_hex(arg, &txid) != 0)
-        return cli_failf("tx", "'%s' is not a %s", arg,
-                         evm ? "transaction hash (0x + 64 hex digits)" : "txid (64 hex digits)");
     if (!(db = cli_db_dir("tx", db))) return 2;
     ch_error err;
     ch_store *s;
     if (ch_store_open(db, chain ? chain : evm ? "eth" : "btc", CH_STORE_READ, &s, &err) != 0)
         return cli_fail("tx", &err);
+    /* a full id or, like git, a unique prefix of one as the text prints it */
     uint64_t tx;
-    int rc = ch_store_find_tx(s, &txid, &tx, &err);
+    int rc = ch_query_find_tx(s, arg, &tx, NULL, &err);
     if (rc <= 0) {
         if (rc < 0)
             cli_fail("tx", &err);

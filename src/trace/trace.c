@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "coinhound/query.h"
 #include "trace/trace_internal.h"
 
 static const char *const POLICY_NAME[] = {"poison", "haircut", "fifo", "lifo"};
@@ -65,17 +66,9 @@ void ch_trace_opts_init(ch_trace_opts *o) {
 
 /* ---- the store's columns ---------------------------------------------- */
 
-/* The tx that created output o: the last tx whose first output is <= o. */
+/* The tx that created output o: the library's one search (query.h). */
 uint32_t tr_out_tx(const ch_trace *t, uint64_t o) {
-    uint64_t lo = 0, hi = t->n_txs;
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (t->txs[mid].first_out <= o)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return (uint32_t)lo;
+    return (uint32_t)ch_txs_output_tx(t->txs, t->n_txs, o);
 }
 
 static uint32_t tx_time(const ch_trace *t, uint32_t tx) {

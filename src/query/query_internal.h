@@ -1,0 +1,31 @@
+/* Shared by the query files: a growable array, a transfer's block, 128-bit
+ * decimal, and the JSON-writer forms of the public writers (a block's JSON
+ * nests whole txs). */
+#ifndef COINHOUND_QUERY_INTERNAL_H
+#define COINHOUND_QUERY_INTERNAL_H
+
+#include <stddef.h>
+
+#include "coinhound/jsonw.h"
+#include "coinhound/query.h"
+
+typedef struct ch_q_vec {
+    void *v;
+    size_t n, cap;
+} ch_q_vec;
+
+/* Append one element of size sz (checked growth); 0, or -1 on memory. */
+int ch_q_vec_push(ch_q_vec *a, size_t sz, const void *elem);
+
+/* v in decimal; out needs 40 bytes. */
+const char *ch_q_dec(ch_q_amount v, char out[48]);
+/* "12.34567890" from satoshi. */
+const char *ch_q_btc(uint64_t sat, char out[32]);
+/* UTC "2009-01-03 18:15:05". */
+const char *ch_q_time(uint32_t t, char out[32]);
+/* The address string of an address id (mainnet form), or NULL for id 0. */
+const char *ch_q_addr_str(const ch_store *s, uint32_t id, char out[128]);
+/* A hash as printed: byte-reversed hex (UTXO) or 0x + hex as stored. */
+void ch_q_hash_hex(const uint8_t b[32], bool account, char out[67]);
+
+#endif
