@@ -123,7 +123,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(GENLIB) $(LIB_INTERNAL)
 # the other headers (JSON writer, progress, address encodings, generators)
 # serve the CLI and tools and are not installed.
 PUBLIC_HEADERS := $(addprefix include/coinhound/,address.h btc.h chainaddr.h cluster.h \
-  coinhound.h error.h evm.h exposure.h hash.h ingest.h intel.h lock.h model.h poison.h risk.h \
+  coinhound.h error.h evm.h exposure.h hash.h ingest.h intel.h lock.h model.h poison.h query.h risk.h \
   screen.h store.h tokens.h trace.h trace_account.h version.h)
 INSTALL_BINS := $(CLI) $(TOOLS)
 # What coinhound.pc requires: PKGS but libxxhash, whose XXH3 the library

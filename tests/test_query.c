@@ -198,7 +198,12 @@ static void test_mainnet_summaries_and_pages_equal_the_oracle(void **state) {
         ch_query_find_tx(s, "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16", &tx,
                          &nc, &err),
         1);
-    assert_int_equal(ch_query_find_tx(s, "f418", &tx, &nc, &err) >= 0, 1);
+    assert_int_equal(ch_query_find_tx(s, "00000000deadbeef", &tx, &nc, &err), -1);
+    assert_non_null(strstr(err.msg, "no tx id begins with"));
+    assert_int_equal(
+        ch_query_find_tx(s, "00000000deadbeef00000000deadbeef00000000deadbeef00000000deadbeef", &tx,
+                         &nc, &err),
+        0); /* a whole id absent: a negative answer */
     assert_int_equal(ch_query_find_tx(s, "f41", &tx, &nc, &err), -1); /* too short */
     assert_int_equal(ch_query_find_tx(s, "f418zz", &tx, &nc, &err), -1);
     ch_q_address a;

@@ -51,8 +51,9 @@ int64_t ch_query_output_tx(const ch_store *s, uint64_t o);
 /* The tx whose id is text: 64 hex digits (UTXO) or 0x + 64 (account), or,
  * like git, a unique prefix of at least 4 hex digits of the id as the text
  * output prints it (with its 0x on an account store). Returns 1 and *tx when
- * found, 0 when no tx has that id or prefix, -1 on error: malformed text, or
- * an ambiguous prefix (err names up to CH_QUERY_MAX_CANDIDATES candidates
+ * found, 0 when no tx has that whole id, -1 on error: malformed text, a
+ * prefix no tx id begins with (git's rule: an error, not an answer), or an
+ * ambiguous prefix (err names up to CH_QUERY_MAX_CANDIDATES candidates
  * and *n_candidates says how many matched, saturating at that count). A
  * prefix is found by a scan of the txid column (linear in the store). */
 int ch_query_find_tx(ch_store *s, const char *text, uint64_t *tx, size_t *n_candidates,

@@ -63,7 +63,9 @@ static int find_prefix(ch_store *s, const int *p, size_t n, bool account, const 
         nc++;
     }
     if (n_cand) *n_cand = nc > CH_QUERY_MAX_CANDIDATES ? CH_QUERY_MAX_CANDIDATES : nc;
-    if (nc == 0) return 0;
+    /* as git: a prefix that names nothing is an error (a short id is more
+     * likely mistyped than absent); a whole id absent is a negative answer */
+    if (nc == 0) return ch_err(err, "no tx id begins with '%s'", text);
     if (nc == 1) {
         *tx = cand[0];
         return 1;
