@@ -12,6 +12,7 @@
 #include "support/acctchain.h"
 #include "support/genchain.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,44 @@ static void test_mainnet_summaries_and_pages_equal_the_oracle(void **state) {
         0); /* a whole id absent: a negative answer */
     assert_int_equal(ch_query_find_tx(s, "f41", &tx, &nc, &err), -1); /* too short */
     assert_int_equal(ch_query_find_tx(s, "f418zz", &tx, &nc, &err), -1);
+    /* the tx view and the block view of that tx's block */
+    char *buf;
+    size_t len;
+    FILE *mf = open_memstream(&buf, &len);
+    ch_q_tx_json(mf, s, tx, NULL);
+    fclose(mf);
+    json_error_t je;
+    json_t *j = json_loads(buf, 0, &je);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "txid")),
+                        "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16");
+    assert_int_equal(json_integer_value(json_object_get(j, "block_height")), 170);
+    assert_int_equal(json_integer_value(json_object_get(j, "fee")), 0); /* 50 BTC in, 10 + 40 out */
+    assert_int_equal(json_array_size(json_object_get(j, "outputs")), 2);
+    json_decref(j);
+    free(buf);
+    ch_q_block b, b2;
+    assert_int_equal(ch_query_block(s, "170", &b, &err), 1);
+    assert_int_equal(b.height, 170);
+    assert_int_equal(b.n_tx, 2);
+    assert_true(tx >= b.first_tx && tx < b.first_tx + b.n_tx);
+    char bh[65];
+    ch_hash256_to_hex(&b.hash, bh);
+    assert_string_equal(bh, "00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee");
+    assert_int_equal(ch_query_block(s, bh, &b2, &err), 1);
+    assert_int_equal(b2.height, 170);
+    assert_int_equal(ch_query_block(s, "256", &b2, &err), 0);
+    assert_int_equal(ch_query_block(s, "0x1234", &b2, &err), -1);
+    assert_non_null(strstr(err.msg, "neither a height nor a block hash"));
+    mf = open_memstream(&buf, &len);
+    ch_q_block_json(mf, s, &b, false, NULL);
+    fclose(mf);
+    j = json_loads(buf, 0, &je);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "height")), 170);
+    assert_int_equal(json_array_size(json_object_get(j, "tx")), 2);
+    json_decref(j);
+    free(buf);
     ch_q_address a;
     assert_int_equal(ch_query_address(s, "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S", &a, &err), 1);
     assert_true(a.tx_count >= 2);

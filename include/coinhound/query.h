@@ -157,6 +157,34 @@ void ch_q_page_json(FILE *f, const ch_store *s, const ch_q_address *a, const ch_
                     const ch_toktab *tokens);
 void ch_q_page_text(FILE *f, const ch_store *s, const ch_q_page *page, const ch_toktab *tokens);
 
+/* ---- a tx and a block ---------------------------------------------------- */
+
+/* One tx written whole (UTXO: block, inputs with the outputs they spend,
+ * outputs with their spenders, fee; account: block, from, to, status, fee
+ * and transfers), as `coinhound tx` prints it. */
+void ch_q_tx_json(FILE *f, const ch_store *s, uint64_t tx, const ch_toktab *tokens);
+void ch_q_tx_text(FILE *f, const ch_store *s, uint64_t tx, const ch_toktab *tokens);
+
+typedef struct ch_q_block {
+    uint32_t height; /* in the store */
+    uint64_t number; /* first_number + height on an account store, else height */
+    ch_hash256 hash; /* as stored */
+    uint32_t time;   /* 0: no source gave the header (account stores) */
+    uint64_t first_tx, n_tx;
+} ch_q_block;
+
+/* The block text names: a height (UTXO; decimal), a block number (account;
+ * decimal), or a hash (64 hex digits as printed, 0x first on an account
+ * store). 1 found, 0 absent, -1 malformed (err names what it wants). */
+int ch_query_block(const ch_store *s, const char *text, ch_q_block *out, ch_error *err);
+/* The block as `coinhound block` prints it: header, totals, and its txs
+ * (txs: each written whole; else txids in JSON, nothing in text on a UTXO
+ * store, txids on an account store). */
+void ch_q_block_json(FILE *f, const ch_store *s, const ch_q_block *b, bool txs,
+                     const ch_toktab *tokens);
+void ch_q_block_text(FILE *f, const ch_store *s, const ch_q_block *b, bool txs,
+                     const ch_toktab *tokens);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,10 +21,4 @@ int cli_account_tokens(const char *const *files, size_t n, ch_error *err);
 void cli_account_tokens_free(void);
 /* The loaded table, or NULL when none was given. */
 const ch_toktab *cli_account_tokens_table(void);
-/* Print one tx; exit code as the commands return it. */
-int cli_account_tx(ch_store *s, uint64_t tx, bool json);
-/* One block by height: number, 0x hash, parent, time (null when no header
- * was given), fees of the txs with a receipt, its txs (--txs: whole). */
-int cli_account_block(ch_store *s, uint32_t height, bool json, bool txs);
-
 #endif

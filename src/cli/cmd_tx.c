@@ -6,7 +6,6 @@
 #include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/store_json.h"
 #include "coinhound/query.h"
 
 static void usage(FILE *f) {
@@ -70,20 +69,14 @@ int cmd_tx(int argc, char **argv) {
         ch_store_close(s);
         return rc < 0 ? 2 : 1;
     }
-    if (ch_store_is_account(s)) {
-        if (cli_account_tokens(tokens, n_tokens, &err) != 0) {
-            ch_store_close(s);
-            return cli_fail("tx", &err);
-        }
-        cli_account_tx(s, tx, json);
-        cli_account_tokens_free();
-    } else if (json) {
-        ch_jw w;
-        ch_jw_init(&w, stdout);
-        cli_tx_json(&w, s, tx);
-        ch_jw_newline(&w);
-    } else {
-        cli_tx_text(stdout, s, tx);
+    if (cli_account_tokens(tokens, n_tokens, &err) != 0) {
+        ch_store_close(s);
+        return cli_fail("tx", &err);
     }
+    if (json)
+        ch_q_tx_json(stdout, s, tx, cli_account_tokens_table());
+    else
+        ch_q_tx_text(stdout, s, tx, cli_account_tokens_table());
+    cli_account_tokens_free();
     return cli_store_close("tx", s, 0);
 }

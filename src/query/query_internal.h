@@ -28,4 +28,15 @@ const char *ch_q_addr_str(const ch_store *s, uint32_t id, char out[128]);
 /* A hash as printed: byte-reversed hex (UTXO) or 0x + hex as stored. */
 void ch_q_hash_hex(const uint8_t b[32], bool account, char out[67]);
 
+/* The kind-specific writers behind ch_q_tx_* and ch_q_block_*. */
+void ch_q_utxo_tx_values(const ch_store *s, uint64_t tx, uint64_t *in, uint64_t *out,
+                         int *coinbase);
+void ch_q_utxo_tx_jw(ch_jw *w, const ch_store *s, uint64_t tx);
+void ch_q_utxo_tx_text(FILE *f, const ch_store *s, uint64_t tx);
+void ch_q_utxo_block_out(FILE *f, const ch_store *s, uint32_t height, bool json, bool txs);
+void ch_q_acct_tx_jw(ch_jw *w, const ch_store *s, const ch_toktab *tk, uint64_t tx);
+void ch_q_acct_tx_out(FILE *f, const ch_store *s, const ch_toktab *tk, uint64_t tx, bool json);
+void ch_q_acct_block_out(FILE *f, const ch_store *s, const ch_toktab *tk, uint32_t height,
+                         bool json, bool txs);
+
 #endif

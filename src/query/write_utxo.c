@@ -1,11 +1,14 @@
-#include "cli/store_json.h"
-
+/* A UTXO store's tx and block as text and JSON: the output of `coinhound tx`
+ * and `coinhound block` on a btc store, a contract (fields are added, never
+ * renamed); the same field names as `coinhound decode --json`. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "cli/cli_util.h"
+#include "query/query_internal.h"
 
-void cli_tx_values(const ch_store *s, uint64_t tx, uint64_t *in, uint64_t *out, int *coinbase) {
+void ch_q_utxo_tx_values(const ch_store *s, uint64_t tx, uint64_t *in, uint64_t *out,
+                         int *coinbase) {
     uint64_t first, n;
     *in = *out = 0;
     *coinbase = 0;
@@ -22,25 +25,19 @@ void cli_tx_values(const ch_store *s, uint64_t tx, uint64_t *in, uint64_t *out, 
         *out += CH_OUT_VALUE(ch_store_output(s, o));
 }
 
-static void hash_hex(const uint8_t b[32], char out[65]) {
-    ch_hash256 h;
-    memcpy(h.b, b, 32);
-    ch_hash256_to_hex(&h, out);
-}
-
 static void out_fields(ch_jw *w, const ch_store *s, uint64_t o) {
     const ch_out_rec *r = ch_store_output(s, o);
     char buf[128];
     ch_jw_key(w, "value");
     ch_jw_uint(w, CH_OUT_VALUE(r));
     ch_jw_key(w, "address");
-    ch_jw_str(w, cli_addr_str(s, r->addr, buf));
+    ch_jw_str(w, ch_q_addr_str(s, r->addr, buf));
     ch_jw_key(w, "type");
     ch_jw_str(w, ch_script_type_name(CH_OUT_TYPE(r)));
 }
 
-void cli_tx_json(ch_jw *w, ch_store *s, uint64_t tx) {
-    char hex[65];
+void ch_q_utxo_tx_jw(ch_jw *w, const ch_store *s, uint64_t tx) {
+    char hex[67];
     ch_hash256 txid;
     ch_store_txid(s, tx, &txid);
     ch_hash256_to_hex(&txid, hex);
@@ -48,7 +45,7 @@ void cli_tx_json(ch_jw *w, ch_store *s, uint64_t tx) {
     const ch_block_rec *b = ch_store_block(s, height);
     uint64_t vin, vout, first, n;
     int coinbase;
-    cli_tx_values(s, tx, &vin, &vout, &coinbase);
+    ch_q_utxo_tx_values(s, tx, &vin, &vout, &coinbase);
     ch_jw_obj_begin(w);
     ch_jw_key(w, "txid");
     ch_jw_str(w, hex);
@@ -57,7 +54,7 @@ void cli_tx_json(ch_jw *w, ch_store *s, uint64_t tx) {
     ch_jw_key(w, "block_height");
     ch_jw_uint(w, height);
     ch_jw_key(w, "block_hash");
-    hash_hex(b->hash, hex);
+    ch_q_hash_hex(b->hash, false, hex);
     ch_jw_str(w, hex);
     ch_jw_key(w, "time");
     ch_jw_uint(w, b->time);
@@ -114,21 +111,21 @@ void cli_tx_json(ch_jw *w, ch_store *s, uint64_t tx) {
     ch_jw_obj_end(w);
 }
 
-void cli_tx_text(FILE *f, ch_store *s, uint64_t tx) {
-    char hex[65], a[128], v[32], t[32];
+void ch_q_utxo_tx_text(FILE *f, const ch_store *s, uint64_t tx) {
+    char hex[67], a[128], v[32], t[32];
     ch_hash256 txid;
     ch_store_txid(s, tx, &txid);
     ch_hash256_to_hex(&txid, hex);
     uint32_t height = ch_store_tx_height(s, tx);
     uint64_t vin, vout, first, n;
     int coinbase;
-    cli_tx_values(s, tx, &vin, &vout, &coinbase);
+    ch_q_utxo_tx_values(s, tx, &vin, &vout, &coinbase);
     fprintf(f, "tx %s\n  block %u  %s UTC  %u bytes\n", hex, height,
-            cli_time(ch_store_block(s, height)->time, t), ch_store_tx_size(s, tx));
+            ch_q_time(ch_store_block(s, height)->time, t), ch_store_tx_size(s, tx));
     if (coinbase)
-        fprintf(f, "  coinbase: new coins %s BTC\n", cli_btc(vout, v));
+        fprintf(f, "  coinbase: new coins %s BTC\n", ch_q_btc(vout, v));
     else
-        fprintf(f, "  fee %s BTC\n", cli_btc(vin - vout, v));
+        fprintf(f, "  fee %s BTC\n", ch_q_btc(vin - vout, v));
     ch_store_tx_inputs(s, tx, &first, &n);
     fprintf(f, "  inputs (%" PRIu64 ")\n", n);
     for (uint64_t i = first; i < first + n && !coinbase; i++) {
@@ -138,17 +135,84 @@ void cli_tx_text(FILE *f, ch_store *s, uint64_t tx) {
         ch_hash256 prev;
         ch_store_txid(s, in->spent_tx, &prev);
         ch_hash256_to_hex(&prev, hex);
-        const char *addr = cli_addr_str(s, r->addr, a);
-        fprintf(f, "    %s:%u  %s BTC  %s\n", hex, in->vout, cli_btc(CH_OUT_VALUE(r), v),
+        const char *addr = ch_q_addr_str(s, r->addr, a);
+        fprintf(f, "    %s:%u  %s BTC  %s\n", hex, in->vout, ch_q_btc(CH_OUT_VALUE(r), v),
                 addr ? addr : ch_script_type_short(CH_OUT_TYPE(r)));
     }
     ch_store_tx_outputs(s, tx, &first, &n);
     fprintf(f, "  outputs (%" PRIu64 ")\n", n);
     for (uint64_t o = first; o < first + n; o++) {
         const ch_out_rec *r = ch_store_output(s, o);
-        const char *addr = cli_addr_str(s, r->addr, a);
-        fprintf(f, "    %" PRIu64 "  %s BTC  %s  [%s]%s\n", o - first, cli_btc(CH_OUT_VALUE(r), v),
+        const char *addr = ch_q_addr_str(s, r->addr, a);
+        fprintf(f, "    %" PRIu64 "  %s BTC  %s  [%s]%s\n", o - first, ch_q_btc(CH_OUT_VALUE(r), v),
                 addr ? addr : "-", ch_script_type_short(CH_OUT_TYPE(r)),
                 ch_store_output_spender(s, o) >= 0 ? "  spent" : "");
     }
+}
+
+void ch_q_utxo_block_out(FILE *f, const ch_store *s, uint32_t height, bool json, bool txs) {
+    const ch_block_rec *b = ch_store_block(s, height);
+    char hex[67], prev[67] = "", t[32], v[32];
+    ch_q_hash_hex(b->hash, false, hex);
+    if (height > 0) ch_q_hash_hex(ch_store_block(s, height - 1)->hash, false, prev);
+    uint64_t total_out = 0, fees = 0;
+    for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
+        uint64_t in, out;
+        int cb;
+        ch_q_utxo_tx_values(s, tx, &in, &out, &cb);
+        total_out += out;
+        if (!cb) fees += in - out;
+    }
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, f);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "hash");
+        ch_jw_str(&w, hex);
+        ch_jw_key(&w, "height");
+        ch_jw_uint(&w, height);
+        ch_jw_key(&w, "previousblockhash");
+        ch_jw_str(&w, height ? prev : NULL);
+        ch_jw_key(&w, "time");
+        ch_jw_uint(&w, b->time);
+        ch_jw_key(&w, "version");
+        ch_jw_int(&w, b->version);
+        ch_jw_key(&w, "bits");
+        char bits[9];
+        snprintf(bits, sizeof bits, "%08x", b->bits);
+        ch_jw_str(&w, bits);
+        ch_jw_key(&w, "nonce");
+        ch_jw_uint(&w, b->nonce);
+        ch_jw_key(&w, "size");
+        ch_jw_uint(&w, b->size);
+        ch_jw_key(&w, "n_tx");
+        ch_jw_uint(&w, b->n_tx);
+        ch_jw_key(&w, "total_out");
+        ch_jw_uint(&w, total_out);
+        ch_jw_key(&w, "fees");
+        ch_jw_uint(&w, fees);
+        ch_jw_key(&w, "tx");
+        ch_jw_arr_begin(&w);
+        for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
+            if (txs) {
+                ch_q_utxo_tx_jw(&w, s, tx);
+            } else {
+                ch_hash256 id;
+                ch_store_txid(s, tx, &id);
+                ch_hash256_to_hex(&id, hex);
+                ch_jw_str(&w, hex);
+            }
+        }
+        ch_jw_arr_end(&w);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+        return;
+    }
+    fprintf(f, "block %u %s\n  time %s UTC  size %u  txs %u\n", height, hex, ch_q_time(b->time, t),
+            b->size, b->n_tx);
+    fprintf(f, "  total out %s BTC", ch_q_btc(total_out, v));
+    fprintf(f, "  fees %s BTC\n", ch_q_btc(fees, v));
+    if (height) fprintf(f, "  previous %s\n", prev);
+    for (uint64_t tx = b->first_tx; txs && tx < b->first_tx + b->n_tx; tx++)
+        ch_q_utxo_tx_text(f, s, tx);
 }
