@@ -749,6 +749,91 @@ static void test_new_intel_seen_without_restart(void **state) {
     free(r.body);
 }
 
+/* Slow and idle clients: a server of 4 connections at most and a 1 s
+ * timeout. Idle connections fill it and a fifth waits; the idle ones are cut
+ * off for their silence, and then the fifth and new ones are answered. */
+static void test_idle_clients_are_cut_off_and_service_recovers(void **state) {
+    (void)state;
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.max_conns = 4;
+    o.timeout_s = 1;
+    o.threads = 1;
+    ch_server *srv;
+    ch_error err;
+    assert_int_equal(ch_server_start(g_set_screener, &o, &srv, &err), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ch_server_port(srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int idle[4];
+    for (int i = 0; i < 4; i++) {
+        idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(idle[i], (struct sockaddr *)&a, sizeof a), 0);
+        /* half a request line, then silence */
+        assert_int_equal(send(idle[i], "GET /hea", 8, MSG_NOSIGNAL), 8);
+    }
+    usleep(200000);
+    /* over the limit: it waits (the server takes no fifth connection) */
+    static const char hz[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    int extra = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(extra, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(send(extra, hz, sizeof hz - 1, MSG_NOSIGNAL), (ssize_t)(sizeof hz - 1));
+    struct timeval quick = {.tv_usec = 300000}, tv = {.tv_sec = 5};
+    setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &quick, sizeof quick);
+    char buf[256];
+    ssize_t k = recv(extra, buf, sizeof buf, 0);
+    assert_true(k < 0); /* nothing yet: the slots are held */
+    /* the idle ones are cut off for their silence (about the timeout) */
+    for (int i = 0; i < 4; i++) {
+        setsockopt(idle[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        k = recv(idle[i], buf, sizeof buf, 0);
+        assert_true(k <= 0 || !strncmp(buf, "HTTP/1.1 4", 10));
+        close(idle[i]);
+    }
+    /* and the one that waited is answered */
+    setsockopt(extra, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    k = recv(extra, buf, sizeof buf - 1, 0);
+    assert_true(k > 12);
+    buf[k] = '\0';
+    assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
+    close(extra);
+    resp r;
+    get(srv, "/healthz", NULL, &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    ch_server_stop(srv);
+}
+
+/* Keys files that do not parse, and options out of range: exit 2, the line
+ * named, nothing served. */
+static void test_bad_keys_file_fails_naming_the_line(void **state) {
+    (void)state;
+    char cmd[8192];
+    int st;
+    snprintf(cmd, sizeof cmd,
+             "printf 'ok %s read 10/s\\nbad 1234 read 10/s\\n' > %s/badkeys && %s serve --set "
+             "%s/set.chset --listen 127.0.0.1:0 --keys %s/badkeys 2>&1",
+             "0000000000000000000000000000000000000000000000000000000000000000", g_dir, g_ch, g_dir,
+             g_dir);
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "badkeys: line 2:"));
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "printf 'k %s admin 10/s\\n' > %s/badkeys && %s serve --set %s/set.chset --listen "
+             "127.0.0.1:0 --keys %s/badkeys 2>&1",
+             "0000000000000000000000000000000000000000000000000000000000000000", g_dir, g_ch, g_dir,
+             g_dir);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "line 1: scopes 'admin'"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s serve --set %s/set.chset --threads 0 2>&1", g_ch, g_dir);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_verdicts_equal_screen_json),
@@ -759,6 +844,8 @@ int main(void) {
         cmocka_unit_test(test_openapi_document_is_docs_openapi_json),
         cmocka_unit_test(test_serve_cli_loopback_without_keys_and_sigterm),
         cmocka_unit_test(test_new_intel_seen_without_restart),
+        cmocka_unit_test(test_idle_clients_are_cut_off_and_service_recovers),
+        cmocka_unit_test(test_bad_keys_file_fails_naming_the_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
