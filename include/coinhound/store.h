@@ -67,7 +67,7 @@
 extern "C" {
 #endif
 
-#define CH_STORE_FORMAT_VERSION 2          /* 2: txvin.col */
+#define CH_STORE_FORMAT_VERSION 3          /* 2: txvin.col; 3: sorted-run indexes, heads*.col */
 #define CH_NO_TX                UINT32_MAX /* "no transaction": a coinbase input's source */
 
 /* On-disk records (little-endian, as the machine writes them). */

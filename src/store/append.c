@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* hot maps past this many entries are dropped after a commit (LMDB has all) */
+/* hot maps past this many entries are dropped after a commit (the runs have all) */
 #define HOT_LIMIT (40u << 20)
 
 int ch_u64_push(ch_u64_list *l, uint64_t x) {
@@ -44,8 +44,9 @@ static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, uint64_t *
         }
     }
     *free_key = k;
+    (void)err;
     if (s->tx_hot_complete) return 0;
-    return ch_index_find_tx(s, NULL, txid, tx, err);
+    return ch_index_find_tx(s, txid, tx);
 }
 
 static void hex_txid(const ch_hash256 *h, char out[65]) {
@@ -181,8 +182,7 @@ static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
         if (ch_store_addr_equal(s, e->id, a)) return e;
     uint32_t id = 0;
     uint64_t last = UINT64_MAX;
-    int rc = s->addr_hot_complete ? 0 : ch_index_find_addr(s, NULL, a, &id, &last, NULL, err);
-    if (rc < 0) return NULL;
+    int rc = s->addr_hot_complete ? 0 : ch_index_find_addr(s, a, &id, &last);
     if (rc == 0) { /* a new address */
         id = ch_store_addr_append(s, a);
         if (id == 0) {
@@ -345,34 +345,26 @@ int ch_store_end_block(ch_store *s, ch_error *err) {
     return 0;
 }
 
-/* An index entry to write: its 64-bit key and what the entry holds. */
-typedef struct keyed {
-    uint64_t key;
-    uint64_t val; /* tx number; address id, and ADDR_IS_NEW */
-    uint64_t aux; /* an address's last output */
-} keyed;
-
-#define ADDR_IS_NEW (1ULL << 32) /* in keyed.val: not yet in the index */
-
-/* LSD radix sort on the top 40 bits of the key (bucket and fingerprint,
- * all LMDB orders by), in four passes of up to 11 bits: linear where qsort
- * was a tenth of the commit. */
-static int sort_keyed(keyed *v, size_t n) {
-    keyed *tmp = ch_big_alloc(n * sizeof *tmp);
+/* LSD radix sort of run items on the 48 key bits the runs keep, in four
+ * passes of 12 bits: linear, and stable, so equal keys keep the order they
+ * came in (tx number order for txids). */
+static int sort_items(ch_run_item *v, size_t n) {
+    ch_run_item *tmp = ch_big_alloc(n * sizeof *tmp);
     if (!tmp) return -1;
-    for (int shift = 24; shift < 64; shift += 11) {
-        size_t count[2048] = {0};
+    static size_t count[4096];
+    for (int shift = 16; shift < 64; shift += 12) {
+        memset(count, 0, sizeof count);
         for (size_t i = 0; i < n; i++)
-            count[(v[i].key >> shift) & 2047]++;
+            count[(v[i].key >> shift) & 4095]++;
         size_t sum = 0;
-        for (int b = 0; b < 2048; b++) {
+        for (int b = 0; b < 4096; b++) {
             size_t c = count[b];
             count[b] = sum;
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            tmp[count[(v[i].key >> shift) & 2047]++] = v[i];
-        keyed *t = v;
+            tmp[count[(v[i].key >> shift) & 4095]++] = v[i];
+        ch_run_item *t = v;
         v = tmp;
         tmp = t;
     }
@@ -381,55 +373,27 @@ static int sort_keyed(keyed *v, size_t n) {
     return 0;
 }
 
-/* Put n items of `size` bytes each (items[i] in the bucket of v[i].key; v
- * sorted) into a table of sorted duplicates: one MDB_MULTIPLE call per
- * bucket, with which LMDB stays on the bucket instead of finding it again
- * for every item (a quarter less time than a put each). The entries are
- * the same as with one mdb_put per item. */
-static int put_by_bucket(MDB_txn *txn, MDB_dbi dbi, const keyed *v, uint8_t *items, size_t size,
-                         size_t n) {
-    MDB_cursor *c = NULL;
-    int rc = mdb_cursor_open(txn, dbi, &c);
-    for (size_t i = 0, end; i < n && !rc; i = end) {
-        uint32_t bucket = ch_idx_bucket(v[i].key);
-        for (end = i + 1; end < n && ch_idx_bucket(v[end].key) == bucket; end++)
-            ;
-        MDB_val k = {sizeof bucket, &bucket};
-        MDB_val d[2] = {{size, items + i * size}, {end - i, NULL}};
-        rc = mdb_cursor_put(c, &k, d, MDB_MULTIPLE);
-    }
-    if (c) mdb_cursor_close(c);
-    return rc;
+/* Write the batch's items (sorted here) as the next run of r. */
+static int stage_run(ch_store *s, ch_runs *r, ch_run_item *v, size_t n, ch_error *err) {
+    if (n == 0) return 0;
+    if (sort_items(v, n) != 0) return ch_err(err, "out of memory");
+    return ch_runs_add(r, v, n, s->run_seq, err);
 }
 
-static int put_sorted_txids(ch_store *s, MDB_txn *txn, const keyed *v, size_t n) {
-    uint64_t *items = ch_big_alloc(n * sizeof *items);
-    if (!items) return ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        items[i] = (uint64_t)ch_idx_fp(v[i].key) << 32 | v[i].val;
-    int rc = put_by_bucket(txn, s->db_txid, v, (uint8_t *)items, sizeof *items, n);
-    ch_big_free(items, n * sizeof *items);
-    return rc;
-}
-
-static int put_txids(ch_store *s, MDB_txn *txn) {
+/* The batch's txids go to the txid runs. */
+static int stage_txids(ch_store *s, ch_error *err) {
     ch_col *txids = &s->col[COL_TXIDS];
     uint64_t from = txids->n_committed, n = ch_col_count(txids) - from;
     if (n == 0) return 0;
-    keyed *v = ch_big_alloc(n * sizeof *v);
-    if (!v) return ENOMEM;
+    ch_run_item *v = ch_big_alloc(n * sizeof *v);
+    if (!v) return ch_err(err, "out of memory");
     for (uint64_t i = 0; i < n; i++) {
         ch_hash256 id;
         memcpy(id.b, ch_col_at(txids, from + i), 32);
         v[i].key = ch_store_txid_key(&id);
         v[i].val = from + i;
     }
-    /* sorted keys walk the B-tree in order: far fewer pages touched */
-    if (sort_keyed(v, n) != 0) {
-        ch_big_free(v, n * sizeof *v);
-        return ENOMEM;
-    }
-    int rc = put_sorted_txids(s, txn, v, n);
+    int rc = stage_run(s, &s->txid_runs, v, n, err);
     ch_big_free(v, n * sizeof *v);
     return rc;
 }
@@ -446,43 +410,34 @@ static uint64_t addr_index_key(const ch_store *s, const ch_hot_entry *e) {
 /* how many lookups ahead a loop over random hot entries asks for the next */
 #define PREFETCH_DISTANCE 16
 
-/* Everything the commit needs of each dirty address, read in one pass over
- * the hot map that keeps several of its cache misses in flight. */
-static void gather_addresses(ch_store *s, keyed *v) {
+static bool head_pending(const ch_store *s, uint32_t id) {
+    const ch_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
+    return (id & ~CH_ADDR_ID_WIDE) > c->n_committed;
+}
+
+/* Every dirty address, in one pass over the hot map that keeps several of
+ * its cache misses in flight: a new address's head goes into its pending
+ * record (written with the batch) and its key to the address runs; an
+ * older address's new head waits in head_moves for the commit to land. */
+static int stage_addresses(ch_store *s, ch_error *err) {
     const uint64_t *keys = s->dirty_addr_keys.v;
-    size_t n = s->dirty_addr_keys.n;
+    size_t n = s->dirty_addr_keys.n, m = 0;
+    if (n == 0) return 0;
+    ch_run_item *v = ch_big_alloc(n * sizeof *v);
+    if (!v) return ch_err(err, "out of memory");
+    s->head_moves.n = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_DISTANCE < n) ch_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
         const ch_hot_entry *e = ch_hot_get(&s->addr_hot, keys[i]);
-        v[i].key = addr_index_key(s, e);
-        v[i].val = e->id | (e->flags & CH_HOT_NEW ? ADDR_IS_NEW : 0);
-        v[i].aux = e->aux;
+        if (head_pending(s, e->id)) {
+            ch_heads_set(s, e->id, e->aux);
+        } else if (ch_u64_push(&s->head_moves, e->id) || ch_u64_push(&s->head_moves, e->aux)) {
+            ch_big_free(v, n * sizeof *v);
+            return ch_err(err, "out of memory");
+        }
+        if (e->flags & CH_HOT_NEW) v[m++] = (ch_run_item){addr_index_key(s, e), e->id};
     }
-}
-
-static int put_sorted_addresses(ch_store *s, MDB_txn *txn, const keyed *v, size_t n) {
-    /* a known address moves its history head: its old entry goes first
-     * (all of them before any new one goes in: the same entries result) */
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        if (!(v[i].val & ADDR_IS_NEW)) rc = ch_index_del_addr(s, txn, (uint32_t)v[i].val);
-    if (rc) return rc;
-    ch_addr_item *items = ch_big_alloc(n * sizeof *items);
-    if (!items) return ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        ch_addr_item_make(&items[i], ch_idx_fp(v[i].key), (uint32_t)v[i].val, v[i].aux);
-    rc = put_by_bucket(txn, s->db_addr, v, (uint8_t *)items, sizeof *items, n);
-    ch_big_free(items, n * sizeof *items);
-    return rc;
-}
-
-static int put_addresses(ch_store *s, MDB_txn *txn) {
-    size_t n = s->dirty_addr_keys.n;
-    if (n == 0) return 0;
-    keyed *v = ch_big_alloc(n * sizeof *v);
-    if (!v) return ENOMEM;
-    gather_addresses(s, v);
-    int rc = sort_keyed(v, n) != 0 ? ENOMEM : put_sorted_addresses(s, txn, v, n);
+    int rc = stage_run(s, &s->addr_runs, v, m, err);
     ch_big_free(v, n * sizeof *v);
     return rc;
 }
@@ -492,9 +447,10 @@ static int put_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key, const void *val, siz
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* The LMDB part of a commit: far links, block hashes, lengths and the run
+ * lists (a few pages: the big indexes are the runs). */
 static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
-    int rc = put_txids(s, txn);
-    if (!rc) rc = put_addresses(s, txn);
+    int rc = 0;
     for (size_t i = 0; i + 1 < s->far_pend.n && !rc; i += 2)
         rc = put_u64(txn, s->db_farprev, s->far_pend.v[i], &s->far_pend.v[i + 1], 8);
     ch_col *blocks = &s->col[COL_BLOCKS];
@@ -508,41 +464,76 @@ static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
     return ch_store_write_lengths(s, txn, err);
 }
 
+/* After the commit: the older addresses' new heads, in place, then durable
+ * and recorded (until then a crash leaves them to be replayed). */
+static int move_heads(ch_store *s, ch_error *err) {
+    for (size_t i = 0; i + 1 < s->head_moves.n; i += 2)
+        ch_heads_set(s, (uint32_t)s->head_moves.v[i], s->head_moves.v[i + 1]);
+    s->head_moves.n = 0;
+    if (ch_col_sync(&s->col[COL_HEADS20], err) != 0 || ch_col_sync(&s->col[COL_HEADS32], err) != 0)
+        return -1;
+    s->heads_upto = ch_heads_domain(s);
+    return ch_store_write_heads_upto(s, err);
+}
+
 static int sync_columns(ch_store *s, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++)
         if (ch_col_sync(&s->col[i], err) != 0) return -1;
     return 0;
 }
 
+static void unstage(ch_store *s) {
+    ch_runs_unstage(&s->txid_runs);
+    ch_runs_unstage(&s->addr_runs);
+    s->head_moves.n = 0;
+}
+
 int ch_store_commit(ch_store *s, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     if (s->in_block) return ch_err(err, "commit inside a block");
-    /* 1. the data, on its way to the disk */
+    /* 1. the data, on its way to the disk (new addresses' heads first) */
+    if (stage_addresses(s, err) != 0) return -1;
     for (int i = 0; i < COL_COUNT; i++)
-        if (ch_col_write(&s->col[i], err) != 0) return -1;
-    /* 2. the lengths and index keys, in one LMDB transaction, built while
-     * the disk writes the data; the data is durable before it commits */
+        if (ch_col_write(&s->col[i], err) != 0) return unstage(s), -1;
+    /* 2. the batch's index entries as runs, durable (merged with the
+     * newest runs: written in key order, never in place) */
+    if (stage_txids(s, err) != 0) {
+        unstage(s);
+        return -1;
+    }
+    s->run_seq++; /* the next batch's runs take the next number */
+    /* 3. the lengths and run lists in one LMDB transaction; the data is
+     * durable before it commits */
     mdb_txn_reset(s->rtxn);
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (rc) return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
+    if (rc) {
+        unstage(s);
+        ch_store_renew_read(s, NULL);
+        return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
+    }
     if (write_indexes(s, txn, err) != 0 || sync_columns(s, err) != 0) {
         mdb_txn_abort(txn);
+        unstage(s);
         ch_store_renew_read(s, NULL);
         return -1;
     }
     rc = mdb_txn_commit(txn);
     if (rc) {
+        unstage(s);
         ch_store_renew_read(s, NULL);
         char path[4200];
         snprintf(path, sizeof path, "%s/index/data.mdb", s->dir);
         return ch_io_err(err, path, "index commit", mdb_strerror(rc), rc);
     }
-    /* 3. readers may now see it */
+    /* 4. readers may now see it; the older addresses' heads move */
+    ch_runs_publish(&s->txid_runs);
+    ch_runs_publish(&s->addr_runs);
     for (int i = 0; i < COL_COUNT; i++)
         if (ch_col_publish(&s->col[i], err) != 0) return -1;
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     next_batch(s);
+    if (ch_store_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
     if (s->tx_hot.count > HOT_LIMIT) {
         ch_hot_clear(&s->tx_hot);
         s->tx_hot_complete = false;
@@ -551,7 +542,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
         ch_hot_clear(&s->addr_hot);
         s->addr_hot_complete = false;
     }
-    return ch_store_renew_read(s, err);
+    return 0;
 }
 
 void ch_store_abort(ch_store *s) {

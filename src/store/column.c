@@ -11,14 +11,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The committed records, mapped shared (writable for a writer: the spent
+ * marks and address heads are stores into it, not a pwrite each). A grown
+ * column keeps its mapping (mremap): the pages already mapped need no
+ * fault again after each commit. */
 static int remap(ch_col *c, ch_error *err) {
     size_t want = (size_t)(c->n_committed * c->rec);
     if (want == c->map_len) return 0;
+    if (c->map && want) {
+        void *m = mremap(c->map, c->map_len, want, MREMAP_MAYMOVE);
+        if (m != MAP_FAILED) {
+            c->map = m;
+            c->map_len = want;
+            return 0;
+        }
+    }
     if (c->map) munmap(c->map, c->map_len);
     c->map = NULL;
     c->map_len = 0;
     if (want == 0) return 0;
-    void *m = mmap(NULL, want, PROT_READ, MAP_SHARED, c->fd, 0);
+    int prot = PROT_READ | (c->writable ? PROT_WRITE : 0);
+    void *m = mmap(NULL, want, prot, MAP_SHARED, c->fd, 0);
     if (m == MAP_FAILED) return ch_err(err, "%s: mmap: %s", c->path, strerror(errno));
     c->map = m;
     c->map_len = want;
@@ -51,6 +64,7 @@ int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, b
         ftruncate(c->fd, (off_t)(n_committed * rec)) != 0)
         return ch_err(err, "%s: cutting uncommitted tail: %s", path, strerror(errno));
     c->n_committed = n_committed;
+    c->writable = writable;
     return remap(c, err);
 }
 
@@ -89,8 +103,10 @@ int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len
         memcpy((uint8_t *)ch_col_at(c, i) + off, data, len);
         return 0;
     }
-    ssize_t n = pwrite(c->fd, data, len, (off_t)(i * c->rec + off));
-    if (n != (ssize_t)len) return ch_io_err(err, c->path, "write", NULL, n < 0 ? errno : 0);
+    /* committed records are already allocated on disk: a store into the
+     * mapping cannot run out of space (no write error to name) */
+    if (!c->writable) return ch_err(err, "%s: opened read-only", c->path);
+    memcpy(c->map + i * c->rec + off, data, len);
     return 0;
 }
 
@@ -142,8 +158,23 @@ int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err) {
     if (n > c->n_committed) return ch_err(err, "%s: cannot extend by truncation", c->path);
     c->n_committed = n;
     if (c->fd < 0) return 0;
+    /* a shrinking mapping is made again: mremap would keep the cut pages'
+     * stores pending against a shorter file */
+    if (c->map) munmap(c->map, c->map_len);
+    c->map = NULL;
+    c->map_len = 0;
     if (remap(c, err) != 0) return -1;
     if (ftruncate(c->fd, (off_t)(n * c->rec)) != 0)
         return ch_err(err, "%s: truncate: %s", c->path, strerror(errno));
     return 0;
+}
+
+int ch_col_read_any(const ch_col *c, uint64_t i, void *out) {
+    if (i < ch_col_count(c)) {
+        memcpy(out, ch_col_at(c, i), c->rec);
+        return 0;
+    }
+    if (c->fd < 0) return -1;
+    ssize_t n = pread(c->fd, out, c->rec, (off_t)(i * c->rec));
+    return n == (ssize_t)c->rec ? 0 : -1;
 }

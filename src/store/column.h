@@ -16,8 +16,9 @@ typedef struct ch_col {
     uint8_t *pend;        /* records added since, not yet in the file */
     uint64_t pend_n;
     uint64_t pend_cap;
-    uint8_t *map; /* read-only shared mapping of the committed records */
+    uint8_t *map; /* shared mapping of the committed records (writable for a writer) */
     size_t map_len;
+    bool writable;
     char path[4096];
 } ch_col;
 
@@ -47,8 +48,9 @@ static inline void *ch_col_at(const ch_col *c, uint64_t i) {
 
 /* Append one record (copied); returns its index, or UINT64_MAX on ENOMEM. */
 uint64_t ch_col_append(ch_col *c, const void *rec);
-/* Write bytes into an already committed record in place (the spent mark);
- * the shared mapping sees the change at once. */
+/* Write bytes into a record in place (the spent mark, an address head): a
+ * committed one through the shared writable mapping (the kernel writes it
+ * back; ch_col_sync makes it durable), a pending one in memory. */
 int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
 /* Write the pending records to the file and start their way to the disk
  * without waiting (step 1 of a commit; ch_col_sync makes them durable). The
@@ -56,6 +58,14 @@ int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len
 int ch_col_write(ch_col *c, ch_error *err);
 /* Step 2, after the lengths are committed in LMDB: extend the mapping. */
 int ch_col_publish(ch_col *c, ch_error *err);
+/* Drop the last pending record (one just appended). */
+static inline void ch_col_discard_last(ch_col *c) {
+    if (c->pend_n) c->pend_n--;
+}
+/* Read record i into out: through the mapping when committed or pending,
+ * else from the file (a record a writer committed after this handle's
+ * view); 0, or -1 when the file does not hold it. */
+int ch_col_read_any(const ch_col *c, uint64_t i, void *out);
 /* Drop pending records. */
 void ch_col_discard(ch_col *c);
 /* Cut the column to n records (committed), file included. */

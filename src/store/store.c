@@ -15,8 +15,9 @@
 #include "util/path.h"
 
 static const char *const COL_FILES[COL_COUNT] = {
-    "blocks.col",  "txs.col",  "txids.col", "ins.col",   "outs.col",  "outprev.col", "addrs20.col",
-    "addrs32.col", "etxs.col", "xfers.col", "xprev.col", "bxfer.col", "signals.col", "txvin.col",
+    "blocks.col",  "txs.col",     "txids.col",   "ins.col",     "outs.col",  "outprev.col",
+    "addrs20.col", "addrs32.col", "etxs.col",    "xfers.col",   "xprev.col", "bxfer.col",
+    "signals.col", "txvin.col",   "heads20.col", "heads32.col",
 };
 static const size_t COL_REC[COL_COUNT] = {
     sizeof(ch_block_rec),
@@ -33,11 +34,13 @@ static const size_t COL_REC[COL_COUNT] = {
     sizeof(ch_bxfer_rec),
     sizeof(ch_signal_rec),
     sizeof(uint64_t),
+    sizeof(uint64_t),
+    sizeof(uint64_t),
 };
 /* the meta key of each column's committed length */
 static const char *const COL_META[COL_COUNT] = {
-    "n_blocks",  "n_txs",  "n_txids", "n_ins",   "n_outs",  "n_outprev", "n_addrs20",
-    "n_addrs32", "n_etxs", "n_xfers", "n_xprev", "n_bxfer", "n_signals", "n_txvin",
+    "n_blocks", "n_txs",   "n_txids", "n_ins",   "n_outs",    "n_outprev", "n_addrs20", "n_addrs32",
+    "n_etxs",   "n_xfers", "n_xprev", "n_bxfer", "n_signals", "n_txvin",   "n_heads20", "n_heads32",
 };
 
 /* Which columns each kind of store keeps; the others are not created (an
@@ -126,14 +129,88 @@ static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v) 
     return mdb_put(txn, dbi, &k, &d, 0);
 }
 
+/* A run list in meta: pairs (seq, entries), oldest first. */
+static int meta_put_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, const ch_runs *r) {
+    uint64_t seqs[CH_RUNS_MAX + 1], counts[CH_RUNS_MAX + 1], pairs[2 * (CH_RUNS_MAX + 1)];
+    size_t n = ch_runs_list(r, seqs, counts);
+    for (size_t i = 0; i < n; i++) {
+        pairs[2 * i] = seqs[i];
+        pairs[2 * i + 1] = counts[i];
+    }
+    MDB_val k = {strlen(key), (void *)key}, d = {n * 2 * sizeof(uint64_t), pairs};
+    return mdb_put(txn, dbi, &k, &d, 0);
+}
+
+static int meta_get_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *seqs,
+                         uint64_t *counts, size_t *n) {
+    MDB_val k = {strlen(key), (void *)key}, d;
+    *n = 0;
+    int rc = mdb_get(txn, dbi, &k, &d);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    size_t pairs = d.mv_size / (2 * sizeof(uint64_t));
+    if (pairs > CH_RUNS_MAX) return MDB_CORRUPTED;
+    for (size_t i = 0; i < pairs; i++) {
+        memcpy(&seqs[i], (const uint8_t *)d.mv_data + 16 * i, 8);
+        memcpy(&counts[i], (const uint8_t *)d.mv_data + 16 * i + 8, 8);
+    }
+    *n = pairs;
+    return 0;
+}
+
 int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++) {
         int rc = meta_put_u64(txn, s->db_meta, COL_META[i], ch_col_count(&s->col[i]));
         if (rc) return lmdb_err(err, "recording lengths", rc, s->dir);
     }
     int rc = meta_put_u64(txn, s->db_meta, "first_number", s->first_number);
+    if (!rc) rc = meta_put_u64(txn, s->db_meta, "heads_upto", s->heads_upto);
+    if (!rc) rc = meta_put_u64(txn, s->db_meta, "run_seq", s->run_seq);
+    if (!rc) rc = meta_put_runs(txn, s->db_meta, "runs_txid", &s->txid_runs);
+    if (!rc) rc = meta_put_runs(txn, s->db_meta, "runs_addr", &s->addr_runs);
     if (rc) return lmdb_err(err, "recording lengths", rc, s->dir);
     return 0;
+}
+
+int ch_store_write_heads_upto(ch_store *s, ch_error *err) {
+    mdb_txn_reset(s->rtxn);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (!rc) {
+        rc = meta_put_u64(txn, s->db_meta, "heads_upto", s->heads_upto);
+        rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+    }
+    int rc2 = mdb_txn_renew(s->rtxn);
+    if (rc || rc2) return lmdb_err(err, "recording address heads", rc ? rc : rc2, s->dir);
+    return 0;
+}
+
+/* Open the runs the store lists. A reader may find a run gone (a writer
+ * merged it away since the reader's snapshot): it then reads the lists of
+ * a newer snapshot, whose runs hold every entry the old ones did. */
+static int open_runs(ch_store *s, const char *index_dir, ch_error *err) {
+    for (int attempt = 0;; attempt++) {
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+        if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
+        uint64_t seq[2][CH_RUNS_MAX], cnt[2][CH_RUNS_MAX];
+        size_t n[2];
+        rc = meta_get_runs(txn, s->db_meta, "runs_txid", seq[0], cnt[0], &n[0]);
+        if (!rc) rc = meta_get_runs(txn, s->db_meta, "runs_addr", seq[1], cnt[1], &n[1]);
+        if (!rc) rc = meta_get_u64(txn, s->db_meta, "run_seq", &s->run_seq);
+        mdb_txn_abort(txn);
+        if (rc) return lmdb_err(err, "reading the run lists", rc, s->dir);
+        ch_error e2;
+        if (ch_runs_open(&s->txid_runs, index_dir, "txid", seq[0], cnt[0], n[0], &e2) == 0) {
+            if (ch_runs_open(&s->addr_runs, index_dir, "addr", seq[1], cnt[1], n[1], &e2) == 0)
+                return 0;
+            ch_runs_close(&s->txid_runs);
+        }
+        if (s->writable || attempt >= 8) {
+            if (err) *err = e2;
+            return -1;
+        }
+    }
 }
 
 /* A writer that died left spent marks naming transactions that were never
@@ -157,6 +234,7 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
  * or an LMDB error (MDB_BAD_VALSIZE: a meta value that is not 8 bytes). */
 static int read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
     int bad = meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
+    meta_get_u64(txn, s->db_meta, "heads_upto", &s->heads_upto);
     for (int i = 0; i < COL_COUNT; i++)
         bad = bad ? bad : meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
     return bad;
@@ -237,13 +315,10 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     rc = mdb_txn_begin(s->env, NULL, s->writable ? 0 : MDB_RDONLY, &txn);
     if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
     unsigned create = s->writable ? MDB_CREATE : 0;
-    /* txid and addr: 4096 integer buckets of sorted fixed-size duplicates */
-    unsigned dup = MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED;
-    if ((rc = mdb_dbi_open(txn, "txid", create | dup | MDB_INTEGERDUP, &s->db_txid)) ||
-        (rc = mdb_dbi_open(txn, "addr", create | dup, &s->db_addr)) ||
+    /* the txid and address indexes are sorted runs beside it (runs.h) */
+    if ((rc = mdb_dbi_open(txn, "meta", create, &s->db_meta)) ||
         (rc = mdb_dbi_open(txn, "block", create, &s->db_block)) ||
-        (rc = mdb_dbi_open(txn, "farprev", create | MDB_INTEGERKEY, &s->db_farprev)) ||
-        (rc = mdb_dbi_open(txn, "meta", create, &s->db_meta))) {
+        (rc = mdb_dbi_open(txn, "farprev", create | MDB_INTEGERKEY, &s->db_farprev))) {
         mdb_txn_abort(txn);
         if (rc == MDB_NOTFOUND) return ch_err(err, "%s: not a coinhound store", s->dir);
         return lmdb_err(err, "opening tables", rc, s->dir);
@@ -271,6 +346,12 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     }
     if (version != CH_STORE_FORMAT_VERSION) {
         mdb_txn_abort(txn);
+        if (version < CH_STORE_FORMAT_VERSION)
+            return ch_err(err,
+                          "%s: store format %llu, this coinhound reads format %d (sorted-run "
+                          "indexes, address heads in columns): ingest again into a new --db "
+                          "directory, then delete this one",
+                          s->dir, (unsigned long long)version, CH_STORE_FORMAT_VERSION);
         return ch_err(err, "%s: store format %llu, this coinhound reads format %d", s->dir,
                       (unsigned long long)version, CH_STORE_FORMAT_VERSION);
     }
@@ -303,6 +384,12 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     if (s->writable && writer_open && clear_stale_spent_marks(s, err) != 0) return -1;
     if (s->writable && (rc = mdb_txn_renew(s->rtxn)) != 0)
         return lmdb_err(err, "read transaction", rc, s->dir);
+    if (open_runs(s, index_dir, err) != 0) return -1;
+    if (s->writable) {
+        ch_runs_sweep(&s->txid_runs); /* a crashed writer's runs */
+        ch_runs_sweep(&s->addr_runs);
+        if (s->heads_upto < ch_heads_domain(s) && ch_heads_recover(s, err) != 0) return -1;
+    }
     return 0;
 }
 
@@ -363,12 +450,19 @@ void ch_store_close(ch_store *s) {
     if (s->rtxn) mdb_txn_abort(s->rtxn);
     if (s->env_ready && s->writable) {
         ch_store_abort(s);
+        /* the heads written in place since the last commit, durable: a
+         * clean close leaves nothing to replay */
+        bool heads_ok = ch_col_sync(&s->col[COL_HEADS20], NULL) == 0 &&
+                        ch_col_sync(&s->col[COL_HEADS32], NULL) == 0;
         MDB_txn *txn;
         if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
             meta_put_u64(txn, s->db_meta, "writer_open", 0);
+            if (heads_ok) meta_put_u64(txn, s->db_meta, "heads_upto", ch_heads_domain(s));
             mdb_txn_commit(txn);
         }
     }
+    ch_runs_close(&s->txid_runs);
+    ch_runs_close(&s->addr_runs);
     if (s->env) mdb_env_close(s->env);
     for (int i = 0; i < COL_COUNT; i++)
         if (s->col[i].fd >= 0) ch_col_close(&s->col[i]);
@@ -377,6 +471,7 @@ void ch_store_close(ch_store *s) {
     ch_writer_lock_release(s->lock);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
+    free(s->head_moves.v);
     free(s->prefetch_keys.v);
     free(s);
 }
@@ -395,6 +490,13 @@ int ch_store_refresh(ch_store *s, ch_error *err) {
         if (col_used(i, s->account) && len[i] != s->col[i].n_committed &&
             ch_col_remap_to(&s->col[i], len[i], err) != 0)
             return -1;
+    /* the runs the newer commits wrote */
+    char index_dir[4096];
+    if (ch_path_join(index_dir, sizeof index_dir, s->dir, "index") != 0)
+        return ch_err(err, "%.64s...: path too long", s->dir);
+    ch_runs_close(&s->txid_runs);
+    ch_runs_close(&s->addr_runs);
+    if (open_runs(s, index_dir, err) != 0) return -1;
     if (check_counts(s, err) != 0) return -1;
     return mdb_txn_id(s->rtxn) != was;
 }
@@ -405,91 +507,57 @@ int ch_store_renew_read(ch_store *s, ch_error *err) {
     return rc ? lmdb_err(err, "read transaction", rc, s->dir) : 0;
 }
 
-void ch_addr_item_make(ch_addr_item *it, uint32_t fp, uint32_t id, uint64_t last_out) {
-    for (int i = 0; i < 4; i++) {
-        it->fp_be[i] = (uint8_t)(fp >> (24 - 8 * i));
-        it->id_be[i] = (uint8_t)(id >> (24 - 8 * i));
-    }
-    it->last_out = last_out;
+typedef struct tx_probe {
+    const ch_store *s;
+    const ch_hash256 *txid;
+    uint64_t n;
+    uint64_t found;
+} tx_probe;
+
+static int tx_candidate(void *ctx, uint64_t cand) {
+    tx_probe *p = ctx;
+    if (cand >= p->n || memcmp(ch_col_at(&p->s->col[COL_TXIDS], cand), p->txid->b, 32) != 0)
+        return 0;
+    p->found = cand;
+    return 1;
 }
 
-static uint32_t be32(const uint8_t b[4]) {
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+int ch_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
+    /* a writer's pending txs are not in the runs (the hot map has them) */
+    tx_probe p = {s, txid, s->col[COL_TXS].n_committed, 0};
+    if (!ch_runs_find(&s->txid_runs, ch_store_txid_key(txid), tx_candidate, &p)) return 0;
+    *tx = p.found;
+    return 1;
 }
 
-uint32_t ch_addr_item_fp(const ch_addr_item *it) {
-    return be32(it->fp_be);
-}
-uint32_t ch_addr_item_id(const ch_addr_item *it) {
-    return be32(it->id_be);
+typedef struct addr_probe {
+    const ch_store *s;
+    const ch_addr *a;
+    uint32_t found;
+} addr_probe;
+
+/* committed ids only: a writer's pending ones are in its hot map */
+static bool addr_committed(const ch_store *s, uint32_t id) {
+    uint32_t i = id & ~CH_ADDR_ID_WIDE;
+    const ch_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
+    return i >= 1 && i <= c->n_committed;
 }
 
-int ch_index_find_tx(ch_store *s, MDB_txn *txn, const ch_hash256 *txid, uint64_t *tx,
-                     ch_error *err) {
-    uint64_t key = ch_store_txid_key(txid), n = ch_col_count(&s->col[COL_TXS]);
-    uint32_t bucket = ch_idx_bucket(key), fp = ch_idx_fp(key);
-    uint64_t probe = (uint64_t)fp << 32;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn ? txn : s->rtxn, s->db_txid, &c), found = 0;
-    if (rc) return lmdb_err(err, "index cursor", rc, s->dir);
-    MDB_val k = {sizeof bucket, &bucket}, d = {sizeof probe, &probe};
-    for (rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE); rc == 0;
-         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP)) {
-        uint64_t item;
-        memcpy(&item, d.mv_data, 8);
-        if ((uint32_t)(item >> 32) != fp) break;
-        uint64_t cand = item & 0xffffffffULL;
-        if (cand < n && memcmp(ch_col_at(&s->col[COL_TXIDS], cand), txid->b, 32) == 0) {
-            *tx = cand;
-            found = 1;
-            break;
-        }
-    }
-    mdb_cursor_close(c);
-    if (!found && rc && rc != MDB_NOTFOUND) return lmdb_err(err, "txid lookup", rc, s->dir);
-    return found;
+static int addr_candidate(void *ctx, uint64_t cand) {
+    addr_probe *p = ctx;
+    uint32_t id = (uint32_t)cand;
+    if (cand > UINT32_MAX || !addr_committed(p->s, id) || !ch_store_addr_equal(p->s, id, p->a))
+        return 0;
+    p->found = id;
+    return 1;
 }
 
-int ch_index_find_addr(ch_store *s, MDB_txn *txn, const ch_addr *a, uint32_t *id,
-                       uint64_t *last_out, MDB_cursor *cur, ch_error *err) {
-    uint64_t key = ch_store_addr_key(a);
-    uint32_t bucket = ch_idx_bucket(key), fp = ch_idx_fp(key);
-    ch_addr_item probe;
-    ch_addr_item_make(&probe, fp, 0, 0);
-    MDB_cursor *c = cur;
-    int rc = 0, found = 0;
-    if (!c && (rc = mdb_cursor_open(txn ? txn : s->rtxn, s->db_addr, &c)) != 0)
-        return lmdb_err(err, "index cursor", rc, s->dir);
-    MDB_val k = {sizeof bucket, &bucket}, d = {sizeof probe, &probe};
-    for (rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE); rc == 0;
-         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP)) {
-        ch_addr_item it;
-        memcpy(&it, d.mv_data, sizeof it);
-        if (ch_addr_item_fp(&it) != fp) break;
-        uint32_t cand = ch_addr_item_id(&it);
-        if (ch_store_addr_valid(s, cand) && ch_store_addr_equal(s, cand, a)) {
-            *id = cand;
-            if (last_out) *last_out = it.last_out;
-            found = 1;
-            break;
-        }
-    }
-    if (!cur) mdb_cursor_close(c);
-    if (!found && rc && rc != MDB_NOTFOUND) return lmdb_err(err, "address lookup", rc, s->dir);
-    return found;
-}
-
-int ch_index_del_addr(ch_store *s, MDB_txn *txn, uint32_t id) {
-    ch_addr a;
-    ch_store_addr_of(s, id, &a);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, s->db_addr, &c);
-    if (rc) return rc;
-    uint32_t got;
-    rc = ch_index_find_addr(s, txn, &a, &got, NULL, c, NULL);
-    rc = rc == 1 ? mdb_cursor_del(c, 0) : 0;
-    mdb_cursor_close(c);
-    return rc;
+int ch_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out) {
+    addr_probe p = {s, a, 0};
+    if (!ch_runs_find(&s->addr_runs, ch_store_addr_key(a), addr_candidate, &p)) return 0;
+    *id = p.found;
+    if (last_out) *last_out = ch_heads_view(s, p.found);
+    return 1;
 }
 
 void ch_store_get_counts(const ch_store *s, ch_store_counts *c) {
@@ -509,7 +577,7 @@ uint64_t ch_store_disk_bytes(const ch_store *s) {
     char path[4096];
     if (ch_path_join(path, sizeof path, s->dir, "index/data.mdb") == 0 && stat(path, &st) == 0)
         total += (uint64_t)st.st_blocks * 512;
-    return total;
+    return total + (ch_runs_entries(&s->txid_runs) + ch_runs_entries(&s->addr_runs)) * CH_RUN_REC;
 }
 
 bool ch_store_is_account(const ch_store *s) {
@@ -701,6 +769,11 @@ uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a) {
         if (idx != UINT64_MAX) idx |= CH_ADDR_ID_WIDE;
     }
     if (idx == UINT64_MAX || (idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1 >= CH_ADDR_ID_WIDE) return 0;
+    uint64_t none = CH_NO_HEAD;
+    if (ch_col_append(&s->col[a->len == 20 ? COL_HEADS20 : COL_HEADS32], &none) == UINT64_MAX) {
+        ch_col_discard_last(&s->col[a->len == 20 ? COL_ADDRS20 : COL_ADDRS32]);
+        return 0;
+    }
     return (uint32_t)((idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1) | (uint32_t)(idx & CH_ADDR_ID_WIDE);
 }
 
@@ -853,7 +926,8 @@ int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out) {
 /* --- index lookups --- */
 
 int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err) {
-    return ch_index_find_tx(s, NULL, txid, tx, err);
+    (void)err;
+    return ch_index_find_tx(s, txid, tx);
 }
 
 int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, ch_error *err) {
@@ -870,7 +944,7 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
 int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
                        ch_error *err) {
     uint64_t last = UINT64_MAX;
-    int rc = ch_index_find_addr(s, NULL, a, id, &last, NULL, err);
+    int rc = ch_index_find_addr(s, a, id, &last);
     /* the head of the address's history must be a stored output or transfer */
     uint64_t n = ch_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS]);
     if (rc == 1 && last != UINT64_MAX && last >= n)

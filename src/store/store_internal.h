@@ -7,6 +7,7 @@
 #include "coinhound/store.h"
 #include "store/column.h"
 #include "store/hotmap.h"
+#include "store/runs.h"
 
 typedef struct ch_u64_list {
     uint64_t *v;
@@ -30,6 +31,8 @@ enum {
     COL_BXFER,   /* account chains: ch_bxfer_rec per block */
     COL_SIGNALS, /* account chains: ch_signal_rec, poisoning signals */
     COL_TXVIN,   /* UTXO chains: uint64 per tx, the value its inputs spend */
+    COL_HEADS20, /* uint64 per address of addrs20.col: its last output or transfer */
+    COL_HEADS32, /* the same for addrs32.col */
     COL_COUNT
 };
 
@@ -53,8 +56,14 @@ struct ch_store {
     /* readers: the first index seen pointing outside its file (ch_store_damage) */
     bool damaged;
     char damage[256];
-    MDB_dbi db_txid, db_addr, db_block, db_farprev, db_meta;
-    MDB_txn *rtxn; /* long-lived read transaction, renewed after each commit */
+    MDB_dbi db_block, db_farprev, db_meta;
+    MDB_txn *rtxn;     /* long-lived read transaction, renewed after each commit */
+    ch_runs txid_runs; /* txid key -> tx number */
+    ch_runs addr_runs; /* address key -> address id */
+    uint64_t run_seq;  /* the next run file's number */
+    /* Every address head is right for the outputs (UTXO) or transfers
+     * (account) below this; past it, they are replayed (see heads.c). */
+    uint64_t heads_upto;
 
     /* writer state */
     ch_hotmap tx_hot;       /* txid key -> tx number (every pending tx, plus a cache) */
@@ -68,46 +77,39 @@ struct ch_store {
      * are simply the txs past the committed count) */
     ch_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
     ch_u64_list far_pend;        /* pairs (output, previous output) too far apart */
+    ch_u64_list head_moves;      /* pairs (address id, head): committed addresses' new heads */
     uint32_t batch;              /* tag of this batch's dirty addr_hot entries */
     ch_u64_list prefetch_keys;   /* scratch of ch_store_prefetch */
 };
 
-/* 64-bit keys of an item: the hot maps use all of it; LMDB files it under
- * bucket = the top 8 bits with a 32-bit fingerprint = the next 32. Few
- * buckets keep LMDB's pages full on small stores (each bucket's duplicates
- * take pages of their own); 40 bits of key leave about one false candidate
- * per thousand lookups at a billion items, and every candidate is checked
- * against the column anyway. */
+/* 64-bit keys of an item: the hot maps use all of it, the run index its
+ * top 48 bits (about one false candidate per 28,000 lookups at ten billion
+ * items; every candidate is checked against the column anyway). */
 uint64_t ch_store_txid_key(const ch_hash256 *txid);
 uint64_t ch_store_addr_key(const ch_addr *a);
-static inline uint32_t ch_idx_bucket(uint64_t key) {
-    return (uint32_t)(key >> 52);
-}
-static inline uint32_t ch_idx_fp(uint64_t key) {
-    return (uint32_t)(key >> 20);
-}
 
-/* The "addr" table's 16-byte entry: fingerprint and id big-endian (so
- * memcmp order is fingerprint order), then the last output. */
-typedef struct ch_addr_item {
-    uint8_t fp_be[4];
-    uint8_t id_be[4];
-    uint64_t last_out;
-} ch_addr_item;
-
-void ch_addr_item_make(ch_addr_item *it, uint32_t fp, uint32_t id, uint64_t last_out);
-uint32_t ch_addr_item_fp(const ch_addr_item *it);
-uint32_t ch_addr_item_id(const ch_addr_item *it);
-
-/* LMDB lookups in txn (the long-lived read one when NULL): 1 found, 0 not,
- * -1 error. With a cursor argument, the cursor is left on the entry. */
-int ch_index_find_tx(ch_store *s, MDB_txn *txn, const ch_hash256 *txid, uint64_t *tx,
-                     ch_error *err);
-int ch_index_find_addr(ch_store *s, MDB_txn *txn, const ch_addr *a, uint32_t *id,
-                       uint64_t *last_out, MDB_cursor *cur, ch_error *err);
-/* Delete an address's entry (found by fingerprint and id) in a write txn. */
-int ch_index_del_addr(ch_store *s, MDB_txn *txn, uint32_t id);
+/* Index lookups (the runs; candidates checked against the columns): 1
+ * found, 0 not. The address's head is as this handle sees the store. */
+int ch_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx);
+int ch_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out);
 int ch_store_renew_read(ch_store *s, ch_error *err);
+
+/* --- address heads (heads.c) --- */
+#define CH_NO_HEAD UINT64_MAX
+/* The head stored for id (committed or pending record), as written. */
+uint64_t ch_heads_get(const ch_store *s, uint32_t id);
+/* Set it (a pending record in memory, a committed one in the mapping). */
+void ch_heads_set(ch_store *s, uint32_t id, uint64_t head);
+/* The head as this handle's committed view has it: a reader's view may be
+ * older than the heads column (a writer updates it in place) or newer
+ * (heads_upto behind the committed count after a crash). */
+uint64_t ch_heads_view(ch_store *s, uint32_t id);
+/* A writer: make the heads right for every committed output/transfer
+ * (replaying those at or past heads_upto), then durable; heads_upto is
+ * then the committed count. */
+int ch_heads_recover(ch_store *s, ch_error *err);
+/* The count heads_upto measures (outputs or transfers), committed. */
+uint64_t ch_heads_domain(const ch_store *s);
 
 /* Account chains: the previous transfer of addr before x, reading far
  * links through txn (the read transaction when NULL). */
@@ -128,7 +130,8 @@ typedef struct ch_bxfer_rec {
 bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);
 /* The record of address id (committed or pending). */
 const uint8_t *ch_store_addr_rec(const ch_store *s, uint32_t id);
-/* Append a new address record; returns its id, 0 when it does not fit. */
+/* Append a new address record (and its head, none yet); returns its id, 0
+ * when it does not fit. */
 uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a);
 /* Whether an address id exists (committed or pending). */
 bool ch_store_addr_valid(const ch_store *s, uint32_t id);
@@ -138,7 +141,9 @@ bool ch_store_addr_valid(const ch_store *s, uint32_t id);
  * must be reset. */
 int ch_store_wait_readers(ch_store *s, uint64_t before);
 
-/* Committed lengths in the "meta" table. */
+/* Committed lengths, run lists and heads_upto in the "meta" table. */
 int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err);
+/* Record heads_upto alone, in a transaction of its own. */
+int ch_store_write_heads_upto(ch_store *s, ch_error *err);
 
 #endif

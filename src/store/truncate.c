@@ -1,42 +1,27 @@
 /* Cutting the chain back to a height (a reorg of the tip).
  *
- * Order matters for crash safety: (1) one LMDB transaction removes the cut
- * blocks' index keys, moves address heads back and records the shorter
- * lengths; then the writer waits until no reader holds the state before
- * it (readers.c); (2) the column files are cut; (3) the spent marks that the cut
- * transactions left on older outputs are cleared. A crash after (1) leaves
- * marks that name transactions past the committed count: readers already
- * ignore them and the next writer clears them (store.c). */
+ * Order matters for crash safety: (0) address heads walk back past the cut,
+ * in place, after heads_upto was lowered to the cut (a crash then replays
+ * them forward again: heads.c); (1) one LMDB transaction removes the cut
+ * blocks' hashes and far links and records the shorter lengths; then the
+ * writer waits until no reader holds the state before it (readers.c); (2)
+ * the column files are cut; (3) the spent marks that the cut transactions left
+ * on older outputs are cleared. A crash after (1) leaves marks that name
+ * transactions past the committed count: readers already ignore them and
+ * the next writer clears them (store.c). The runs keep the cut txids and
+ * addresses as stale candidates, which lookups check and pass over. */
 #include "store/store_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static int del_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key) {
-    MDB_val k = {sizeof key, &key};
-    int rc = mdb_del(txn, dbi, &k, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* Remove tx's entry from the txid index. */
-static int drop_txid(ch_store *s, MDB_txn *txn, uint64_t tx) {
-    ch_hash256 txid;
-    ch_store_txid(s, tx, &txid);
-    uint64_t key = ch_store_txid_key(&txid);
-    uint32_t bucket = ch_idx_bucket(key);
-    uint64_t item = (uint64_t)ch_idx_fp(key) << 32 | tx;
-    MDB_val k = {sizeof bucket, &bucket}, d = {sizeof item, &item};
-    int rc = mdb_del(txn, s->db_txid, &k, &d);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* The previous output of the same address, reading far links through the
- * write transaction (the read one is parked during a truncation). */
-static int64_t prev_same_addr(ch_store *s, MDB_txn *txn, uint64_t out) {
+/* The previous output of the same address (far links through the read
+ * transaction: heads walk back before the cut's write transaction). */
+static int64_t prev_same_addr(ch_store *s, uint64_t out) {
     uint32_t d = *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], out);
     if (d != CH_OUTPREV_FAR) return d == 0 ? -1 : (int64_t)(out - d);
     MDB_val k = {sizeof out, &out}, v;
-    if (mdb_get(txn, s->db_farprev, &k, &v) != 0) return -1;
+    if (mdb_get(s->rtxn, s->db_farprev, &k, &v) != 0) return -1;
     uint64_t prev;
     memcpy(&prev, v.mv_data, 8);
     return (int64_t)prev;
@@ -47,12 +32,11 @@ static bool created_past(uint32_t id, uint32_t cut20, uint32_t cut32) {
     return (id & CH_ADDR_ID_WIDE) ? id >= cut32 : id >= cut20;
 }
 
-/* The txids and block hashes of the cut blocks leave the indexes. */
-static int drop_tail_keys(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_tx) {
+/* The block hashes of the cut blocks leave the index. (Their txids and
+ * addresses stay in the runs as stale candidates: a lookup checks every
+ * candidate against the columns, which no longer hold them.) */
+static int drop_tail_keys(ch_store *s, MDB_txn *txn, uint32_t height) {
     int rc = 0;
-    uint64_t n_tx = ch_col_count(&s->col[COL_TXS]);
-    for (uint64_t tx = cut_tx; tx < n_tx && !rc; tx++)
-        rc = drop_txid(s, txn, tx);
     for (uint32_t h = height; h < ch_col_count(&s->col[COL_BLOCKS]) && !rc; h++) {
         MDB_val k = {32, (void *)ch_store_block(s, h)->hash};
         rc = mdb_del(txn, s->db_block, &k, NULL);
@@ -61,93 +45,69 @@ static int drop_tail_keys(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t c
     return rc;
 }
 
-static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_tx,
-                       uint64_t cut_out, uint32_t cut20, uint32_t cut32) {
-    uint64_t n_out = ch_col_count(&s->col[COL_OUTS]);
-    int rc = drop_tail_keys(s, txn, height, cut_tx);
-    /* address heads: new addresses leave; older ones walk back past the cut */
-    MDB_cursor *c = NULL;
-    if (!rc) rc = mdb_cursor_open(txn, s->db_addr, &c);
-    for (uint64_t o = cut_out; o < n_out && !rc; o++) {
-        uint32_t id = ch_store_output(s, o)->addr, got;
-        if (id == 0) continue;
-        ch_addr a;
-        uint64_t last;
-        ch_store_addr_of(s, id, &a);
-        int found = ch_index_find_addr(s, txn, &a, &got, &last, c, NULL);
-        if (found != 1) continue; /* already handled */
-        if (created_past(id, cut20, cut32)) {
-            rc = mdb_cursor_del(c, 0);
-            continue;
+/* Heads first, before the cut's transaction: heads_upto drops to the cut
+ * (so that a crash from here replays the cut outputs' heads back, as the
+ * uncut lengths want them), then every older address a cut output or
+ * transfer names walks its head back past the cut, durably. */
+static int lower_heads_upto(ch_store *s, uint64_t cut, ch_error *err) {
+    if (s->heads_upto <= cut) return 0;
+    s->heads_upto = cut;
+    return ch_store_write_heads_upto(s, err);
+}
+
+static void walk_head_back(ch_store *s, uint32_t id, uint64_t cut) {
+    uint64_t h = ch_heads_get(s, id);
+    if (h == CH_NO_HEAD || h < cut) return; /* untouched, or already moved back */
+    int64_t p = (int64_t)h;
+    while (p >= 0 && (uint64_t)p >= cut)
+        p = s->account ? ch_store_account_prev(s, NULL, (uint64_t)p, id)
+                       : prev_same_addr(s, (uint64_t)p);
+    ch_heads_set(s, id, p < 0 ? CH_NO_HEAD : (uint64_t)p);
+}
+
+static int cut_heads(ch_store *s, uint64_t cut, uint32_t cut20, uint32_t cut32, ch_error *err) {
+    if (lower_heads_upto(s, cut, err) != 0) return -1;
+    if (s->account) {
+        for (uint64_t x = cut; x < ch_col_count(&s->col[COL_XFERS]); x++) {
+            const ch_xfer_rec *r = ch_store_xfer(s, x);
+            uint32_t ids[2] = {r->from, r->to};
+            for (int i = 0; i < 2; i++)
+                if (ids[i] && !created_past(ids[i], cut20, cut32)) walk_head_back(s, ids[i], cut);
         }
-        if (last < cut_out || last == UINT64_MAX) continue; /* already moved back */
-        int64_t p = (int64_t)last;
-        while (p >= 0 && (uint64_t)p >= cut_out)
-            p = prev_same_addr(s, txn, (uint64_t)p);
-        if ((rc = mdb_cursor_del(c, 0)) != 0) break;
-        uint64_t key = ch_store_addr_key(&a);
-        uint32_t bucket = ch_idx_bucket(key);
-        ch_addr_item it;
-        ch_addr_item_make(&it, ch_idx_fp(key), id, p < 0 ? UINT64_MAX : (uint64_t)p);
-        MDB_val k = {sizeof bucket, &bucket}, d = {sizeof it, &it};
-        rc = mdb_put(txn, s->db_addr, &k, &d, 0);
+    } else {
+        for (uint64_t o = cut; o < ch_col_count(&s->col[COL_OUTS]); o++) {
+            uint32_t id = ch_store_output(s, o)->addr;
+            if (id && !created_past(id, cut20, cut32)) walk_head_back(s, id, cut);
+        }
     }
-    if (c) mdb_cursor_close(c);
+    if (ch_col_sync(&s->col[COL_HEADS20], err) != 0 || ch_col_sync(&s->col[COL_HEADS32], err) != 0)
+        return -1;
+    return 0;
+}
+
+static int del_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key) {
+    MDB_val k = {sizeof key, &key};
+    int rc = mdb_del(txn, dbi, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_out) {
+    uint64_t n_out = ch_col_count(&s->col[COL_OUTS]);
+    int rc = drop_tail_keys(s, txn, height);
     for (uint64_t o = cut_out; o < n_out && !rc; o++)
         if (*(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], o) == CH_OUTPREV_FAR)
             rc = del_u64(txn, s->db_farprev, o);
     return rc;
 }
 
-/* Account chains: the heads of accounts touched past the cut transfer walk
- * back; accounts created past the cut leave the index. */
-static int cut_account_heads(ch_store *s, MDB_txn *txn, uint64_t cut_x, uint32_t cut20,
-                             uint32_t cut32) {
+/* Account chains: the far links of the cut transfers leave. */
+static int cut_account_links(ch_store *s, MDB_txn *txn, uint64_t cut_x) {
     int rc = 0;
     uint64_t n_x = ch_col_count(&s->col[COL_XFERS]);
-    MDB_cursor *c = NULL;
-    if ((rc = mdb_cursor_open(txn, s->db_addr, &c)) != 0) return rc;
-    for (uint64_t x = cut_x; x < n_x && !rc; x++) {
-        const ch_xfer_rec *r = ch_store_xfer(s, x);
-        uint32_t ids[3] = {r->from, r->to, r->asset};
-        for (int i = 0; i < 3 && !rc; i++) {
-            uint32_t id = ids[i], got;
-            if (id == 0) continue;
-            ch_addr a;
-            uint64_t last;
-            ch_store_addr_of(s, id, &a);
-            if (ch_index_find_addr(s, txn, &a, &got, &last, c, NULL) != 1) continue;
-            if (created_past(id, cut20, cut32)) {
-                rc = mdb_cursor_del(c, 0);
-                continue;
-            }
-            if (last == UINT64_MAX || last < cut_x) continue;
-            int64_t p = (int64_t)last;
-            while (p >= 0 && (uint64_t)p >= cut_x)
-                p = ch_store_account_prev(s, txn, (uint64_t)p, id);
-            if ((rc = mdb_cursor_del(c, 0)) != 0) break;
-            uint64_t key = ch_store_addr_key(&a);
-            uint32_t bucket = ch_idx_bucket(key);
-            ch_addr_item it;
-            ch_addr_item_make(&it, ch_idx_fp(key), id, p < 0 ? UINT64_MAX : (uint64_t)p);
-            MDB_val k = {sizeof bucket, &bucket}, d = {sizeof it, &it};
-            rc = mdb_put(txn, s->db_addr, &k, &d, 0);
-        }
+    for (uint64_t x = cut_x; x < n_x && !rc; x++)
         for (int side = 0; side < 2 && !rc; side++)
             if (((const uint32_t *)ch_col_at(&s->col[COL_XPREV], x))[side] == CH_OUTPREV_FAR)
                 rc = del_u64(txn, s->db_farprev, ch_far_xkey(x, side));
-    }
-    /* addresses created past the cut that no transfer names (a tx's sender
-     * or a created contract) */
-    for (uint32_t cls = 0; cls < 2 && !rc; cls++) {
-        uint32_t from = cls ? cut32 : cut20;
-        uint64_t n = ch_col_count(&s->col[cls ? COL_ADDRS32 : COL_ADDRS20]);
-        for (uint32_t id = from; (id & ~CH_ADDR_ID_WIDE) <= n && !rc; id++) {
-            rc = ch_index_del_addr(s, txn, id);
-            if (rc == MDB_NOTFOUND) rc = 0;
-        }
-    }
-    mdb_cursor_close(c);
     return rc;
 }
 
@@ -207,7 +167,7 @@ typedef struct utxo_cut {
 
 static int cut_utxo(ch_store *s, MDB_txn *txn, void *ctx) {
     utxo_cut *c = ctx;
-    return cut_indexes(s, txn, c->height, c->cut_tx, c->cut_out, c->cut20, c->cut32);
+    return cut_indexes(s, txn, c->height, c->cut_out);
 }
 
 typedef struct account_cut {
@@ -218,8 +178,8 @@ typedef struct account_cut {
 
 static int cut_account(ch_store *s, MDB_txn *txn, void *ctx) {
     account_cut *c = ctx;
-    int rc = drop_tail_keys(s, txn, c->height, c->cut_tx);
-    return rc ? rc : cut_account_heads(s, txn, c->cut_x, c->cut20, c->cut32);
+    int rc = drop_tail_keys(s, txn, c->height);
+    return rc ? rc : cut_account_links(s, txn, c->cut_x);
 }
 
 static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
@@ -236,8 +196,9 @@ static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
            ((const ch_signal_rec *)ch_col_at(&s->col[COL_SIGNALS], n_sig - 1))->xfer >= c.cut_x)
         n_sig--;
     keep[COL_SIGNALS] = n_sig;
-    keep[COL_ADDRS20] = bx->addrs20;
-    keep[COL_ADDRS32] = bx->addrs32;
+    keep[COL_ADDRS20] = keep[COL_HEADS20] = bx->addrs20;
+    keep[COL_ADDRS32] = keep[COL_HEADS32] = bx->addrs32;
+    if (cut_heads(s, c.cut_x, c.cut20, c.cut32, err) != 0) return -1;
     return apply_cut(s, height, keep, cut_account, &c, err);
 }
 
@@ -277,8 +238,11 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     uint64_t keep[COL_COUNT] = {height,  cut_tx,  cut_tx,    cut_in,
                                 cut_out, cut_out, cut20 - 1, (cut32 & ~CH_ADDR_ID_WIDE) - 1};
     keep[COL_TXVIN] = cut_tx;
+    keep[COL_HEADS20] = keep[COL_ADDRS20];
+    keep[COL_HEADS32] = keep[COL_ADDRS32];
     utxo_cut uc = {height, cut_tx, cut_out, cut20, cut32};
-    if (apply_cut(s, height, keep, cut_utxo, &uc, err) != 0) {
+    if (cut_heads(s, cut_out, cut20, cut32, err) != 0 ||
+        apply_cut(s, height, keep, cut_utxo, &uc, err) != 0) {
         free(unmark.v);
         return -1;
     }

@@ -218,7 +218,7 @@ static void check_addresses(vctx *v) {
         ch_store_addr_of(v->s, id, &a);
         uint64_t last;
         ch_error err;
-        int rc = ch_index_find_addr(v->s, NULL, &a, &got, &last, NULL, &err);
+        int rc = ch_index_find_addr(v->s, &a, &got, &last);
         if (rc != 1 || got != id) {
             problem(v, "index/addr: address id %u %s", id,
                     rc < 0 ? err.msg : "is not found by its bytes");

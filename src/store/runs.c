@@ -1,0 +1,341 @@
+/* The sorted-run index (see runs.h). */
+#include "store/runs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint64_t get48(const uint8_t *p) {
+    return (uint64_t)p[0] << 40 | (uint64_t)p[1] << 32 | (uint64_t)p[2] << 24 |
+           (uint64_t)p[3] << 16 | (uint64_t)p[4] << 8 | p[5];
+}
+
+static void put48(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 6; i++)
+        p[i] = (uint8_t)(v >> (40 - 8 * i));
+}
+
+static const uint8_t *entry(const ch_run *r, uint64_t i) {
+    return r->map + i * CH_RUN_REC;
+}
+
+static void run_path(const ch_runs *r, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s-%" PRIu64 ".run", r->dir, r->name, seq);
+}
+
+static void run_unmap(ch_run *run) {
+    if (run->map) munmap(run->map, run->n * CH_RUN_REC);
+    run->map = NULL;
+}
+
+static int run_map(const ch_runs *r, ch_run *run, ch_error *err) {
+    run->map = NULL;
+    if (run->n == 0) return 0;
+    char path[4200];
+    run_path(r, run->seq, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != run->n * CH_RUN_REC) {
+        close(fd);
+        return ch_err(err, "%s: holds %lld bytes, the index lists %" PRIu64 " entries", path,
+                      (long long)st.st_size, run->n);
+    }
+    void *m = mmap(NULL, run->n * CH_RUN_REC, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return ch_err(err, "%s: mmap: %s", path, strerror(errno));
+    /* lookups land at random: reading ahead would only evict */
+    madvise(m, run->n * CH_RUN_REC, MADV_RANDOM);
+    run->map = m;
+    return 0;
+}
+
+int ch_runs_open(ch_runs *r, const char *dir, const char *name, const uint64_t *seqs,
+                 const uint64_t *counts, size_t n, ch_error *err) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    if (n > CH_RUNS_MAX)
+        return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, CH_RUNS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        r->v[i] = (ch_run){seqs[i], counts[i], NULL};
+        if (run_map(r, &r->v[i], err) != 0) {
+            r->n = i;
+            ch_runs_close(r);
+            return -1;
+        }
+    }
+    r->n = n;
+    return 0;
+}
+
+void ch_runs_close(ch_runs *r) {
+    ch_runs_unstage(r);
+    for (size_t i = 0; i < r->n; i++)
+        run_unmap(&r->v[i]);
+    r->n = 0;
+}
+
+/* The first entry of run whose key is >= k (run->n when none): a guess
+ * from the key's value (the keys are uniform hashes), widened by doubling
+ * steps until it brackets, then a binary search. */
+static uint64_t lower_bound(const ch_run *run, uint64_t k) {
+    uint64_t n = run->n;
+    if (n == 0) return 0;
+    uint64_t g = (uint64_t)(((unsigned __int128)k * n) >> 48), lo, hi, step = 16;
+    if (g >= n) g = n - 1;
+    if (get48(entry(run, g)) < k) {
+        lo = g + 1;
+        hi = lo + step;
+        while (hi < n && get48(entry(run, hi - 1)) < k) {
+            lo = hi;
+            step *= 2;
+            hi = lo + step;
+        }
+        if (hi > n) hi = n;
+    } else {
+        hi = g;
+        lo = g >= step ? g - step : 0;
+        while (lo > 0 && get48(entry(run, lo)) >= k) {
+            hi = lo;
+            step *= 2;
+            lo = hi >= step ? hi - step : 0;
+        }
+    }
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (get48(entry(run, mid)) < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int ch_runs_find(const ch_runs *r, uint64_t key, ch_run_visit visit, void *ctx) {
+    uint64_t k = key >> 16;
+    for (size_t i = 0; i < r->n; i++) {
+        const ch_run *run = &r->v[i];
+        for (uint64_t j = lower_bound(run, k); j < run->n; j++) {
+            const uint8_t *e = entry(run, j);
+            if (get48(e) != k) break;
+            int rc = visit(ctx, get48(e + 6));
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+void ch_runs_prefetch(const ch_runs *r, uint64_t key) {
+    uint64_t k = key >> 16;
+    for (size_t i = 0; i < r->n; i++) {
+        const ch_run *run = &r->v[i];
+        if (run->n == 0) continue;
+        uint64_t g = (uint64_t)(((unsigned __int128)k * run->n) >> 48);
+        __builtin_prefetch(entry(run, g < run->n ? g : run->n - 1));
+    }
+}
+
+uint64_t ch_runs_entries(const ch_runs *r) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->v[i].n;
+    return n;
+}
+
+/* --- writing --- */
+
+/* A buffered sequential writer of a new run file. */
+typedef struct run_writer {
+    int fd;
+    uint8_t *buf;
+    size_t used, cap;
+    int failed; /* errno of the first failure */
+} run_writer;
+
+static void rw_flush(run_writer *w) {
+    size_t off = 0;
+    while (off < w->used && !w->failed) {
+        ssize_t k = write(w->fd, w->buf + off, w->used - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0)
+            w->failed = k < 0 ? errno : EIO;
+        else
+            off += (size_t)k;
+    }
+    w->used = 0;
+}
+
+static void rw_put(run_writer *w, uint64_t key48, uint64_t val) {
+    if (w->used + CH_RUN_REC > w->cap) rw_flush(w);
+    put48(w->buf + w->used, key48);
+    put48(w->buf + w->used + 6, val & 0xffffffffffffULL);
+    w->used += CH_RUN_REC;
+}
+
+/* One input of the merge: a run being read, or the batch. */
+typedef struct source {
+    const ch_run *run;
+    const ch_run_item *items;
+    uint64_t pos, n;
+} source;
+
+static uint64_t src_key(const source *s) {
+    return s->run ? get48(entry(s->run, s->pos)) : s->items[s->pos].key >> 16;
+}
+
+static uint64_t src_val(const source *s) {
+    return s->run ? get48(entry(s->run, s->pos) + 6) : s->items[s->pos].val;
+}
+
+/* Merge the sources (oldest first; equal keys are taken oldest first, so
+ * a run stays in value order for its duplicates) into w. The inputs are
+ * read once, in order: their pages are let go behind the merge so that it
+ * does not hold the whole index in memory. */
+static void merge_into(run_writer *w, source *src, size_t n_src) {
+    const uint64_t release = 64u << 20; /* bytes read between releases */
+    uint64_t since = 0;
+    for (;;) {
+        size_t best = n_src;
+        uint64_t bk = 0;
+        for (size_t i = 0; i < n_src; i++) {
+            if (src[i].pos >= src[i].n) continue;
+            uint64_t k = src_key(&src[i]);
+            if (best == n_src || k < bk) {
+                best = i;
+                bk = k;
+            }
+        }
+        if (best == n_src) break;
+        rw_put(w, bk, src_val(&src[best]));
+        src[best].pos++;
+        if ((since += CH_RUN_REC) >= release) {
+            since = 0;
+            for (size_t i = 0; i < n_src; i++) {
+                if (!src[i].run) continue;
+                uint64_t done = src[i].pos * CH_RUN_REC & ~(uint64_t)4095;
+                if (done) madvise(src[i].run->map, done, MADV_DONTNEED);
+            }
+        }
+    }
+    rw_flush(w);
+}
+
+static int sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int ch_runs_add(ch_runs *r, const ch_run_item *items, size_t n, uint64_t seq, ch_error *err) {
+    ch_runs_unstage(r);
+    if (n == 0) return 0;
+    /* merge policy: take in the newest runs while each is at most twice
+     * what is gathered so far */
+    uint64_t total = n;
+    size_t keep = r->n;
+    while (keep > 0 && (r->v[keep - 1].n <= 2 * total || keep >= CH_RUNS_MAX))
+        total += r->v[--keep].n;
+    source src[CH_RUNS_MAX + 1];
+    size_t n_src = 0;
+    for (size_t i = keep; i < r->n; i++)
+        src[n_src++] = (source){&r->v[i], NULL, 0, r->v[i].n};
+    src[n_src++] = (source){NULL, items, 0, n};
+
+    char path[4200];
+    run_path(r, seq, path, sizeof path);
+    run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
+                    .cap = (4u << 20) / CH_RUN_REC * CH_RUN_REC};
+    if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
+    w.buf = malloc(w.cap);
+    if (!w.buf)
+        w.failed = ENOMEM;
+    else
+        merge_into(&w, src, n_src);
+    if (!w.failed && fdatasync(w.fd) != 0) w.failed = errno;
+    close(w.fd);
+    free(w.buf);
+    /* the merged runs' pages were let go during the merge: map them anew
+     * for the lookups until the commit publishes the new run */
+    for (size_t i = keep; i < r->n; i++)
+        madvise(r->v[i].map, r->v[i].n * CH_RUN_REC, MADV_RANDOM);
+    if (!w.failed && sync_dir(r->dir) != 0) w.failed = errno;
+    if (w.failed) {
+        unlink(path);
+        return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
+    }
+    r->next = (ch_run){seq, total, NULL};
+    if (run_map(r, &r->next, err) != 0) {
+        unlink(path);
+        return -1;
+    }
+    r->keep = keep;
+    r->staged = true;
+    return 0;
+}
+
+size_t ch_runs_list(const ch_runs *r, uint64_t *seqs, uint64_t *counts) {
+    size_t n = r->staged ? r->keep : r->n, k = 0;
+    for (size_t i = 0; i < n; i++, k++) {
+        seqs[k] = r->v[i].seq;
+        counts[k] = r->v[i].n;
+    }
+    if (r->staged) {
+        seqs[k] = r->next.seq;
+        counts[k++] = r->next.n;
+    }
+    return k;
+}
+
+void ch_runs_publish(ch_runs *r) {
+    if (!r->staged) return;
+    for (size_t i = r->keep; i < r->n; i++) {
+        char path[4200];
+        run_path(r, r->v[i].seq, path, sizeof path);
+        run_unmap(&r->v[i]);
+        unlink(path);
+    }
+    r->v[r->keep] = r->next;
+    r->n = r->keep + 1;
+    r->staged = false;
+}
+
+void ch_runs_unstage(ch_runs *r) {
+    if (!r->staged) return;
+    char path[4200];
+    run_path(r, r->next.seq, path, sizeof path);
+    run_unmap(&r->next);
+    unlink(path);
+    r->staged = false;
+}
+
+void ch_runs_sweep(const ch_runs *r) {
+    DIR *d = opendir(r->dir);
+    if (!d) return;
+    size_t len = strlen(r->name);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *nm = e->d_name;
+        if (strncmp(nm, r->name, len) != 0 || nm[len] != '-') continue;
+        char *end;
+        uint64_t seq = strtoull(nm + len + 1, &end, 10);
+        if (strcmp(end, ".run") != 0) continue;
+        bool used = r->staged && r->next.seq == seq;
+        for (size_t i = 0; i < r->n && !used; i++)
+            used = r->v[i].seq == seq;
+        if (used) continue;
+        char path[4200];
+        run_path(r, seq, path, sizeof path);
+        unlink(path);
+    }
+    closedir(d);
+}

@@ -1,0 +1,86 @@
+/* The store over a long ingest of many commits: killed with SIGKILL at
+ * random moments (inside commits, run merges and head updates too) and
+ * resumed each time, it ends equal to a clean build, column for column and
+ * query for query; an old-format store is refused with a message that says
+ * what to do. */
+#include "support/testutil.h"
+#include "support/storecmp.h"
+#include "support/genchain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "coinhound/ingest.h"
+#include "coinhound/store.h"
+
+static void test_kill9_mid_long_multi_commit_ingest(void **state) {
+    (void)state;
+    tu_genchain g;
+    /* 12,000 txs in 300-odd blocks: with a commit per block, hundreds of
+     * commits whose runs merge as a binary counter carries */
+    tu_genchain_make(&g, 7, 12000);
+    ch_store_counts c;
+    ch_store_get_counts(g.s, &c);
+    char *db = tu_tmpdir();
+    int mid;
+    int kills = tu_kill9_ingest("btc", g.blocks, db, "btc", c.blocks, 20, 2, &mid);
+    print_message("killed a %llu-block ingest %d times, %d of them mid-chain\n",
+                  (unsigned long long)c.blocks, kills, mid);
+    assert_true(kills >= 10);
+    assert_true(mid >= 5);
+    ch_ingest_opts o = {.progress = 0, .commit_bytes = 1};
+    ch_ingest_stats st;
+    ch_error err;
+    if (ch_ingest_btc(g.blocks, db, &o, &st, &err) != 0) fail_msg("%s", err.msg);
+    tu_assert_same_store(g.db, db, "btc");
+    tu_rmrf(db);
+    free(db);
+    tu_genchain_close(&g);
+}
+
+/* A store of format 2 (LMDB txid and address tables) is refused, naming
+ * both formats and the way out, for reading and for writing. */
+static void test_old_format_refused_with_clear_message(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 3, 1500);
+    ch_store_close(g.s);
+    g.s = NULL;
+    /* turn it into what a format 2 writer left: meta "format" = 2 */
+    char index[4096];
+    snprintf(index, sizeof index, "%s/btc/index", g.db);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    assert_int_equal(mdb_env_open(env, index, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    uint64_t two = 2;
+    MDB_val k = {6, (void *)"format"}, v = {8, &two};
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    for (int mode = 0; mode < 2; mode++) {
+        ch_store *s;
+        ch_error err;
+        assert_int_not_equal(
+            ch_store_open(g.db, "btc", mode ? CH_STORE_WRITE : CH_STORE_READ, &s, &err), 0);
+        assert_non_null(strstr(err.msg, "store format 2"));
+        assert_non_null(strstr(err.msg, "reads format 3"));
+        assert_non_null(strstr(err.msg, "ingest again"));
+    }
+    tu_genchain_close(&g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill9_mid_long_multi_commit_ingest),
+        cmocka_unit_test(test_old_format_refused_with_clear_message),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
