@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/account_query.h"
 #include "coinhound/address.h"
 #include "util/numparse.h"
 
@@ -106,4 +107,37 @@ int cli_opt_chain(const char *cmd, const char *text) {
 
 bool cli_is_help(const char *s) {
     return !strcmp(s, "-h") || !strcmp(s, "--help");
+}
+
+const char *cli_chain_of(const char *chain_opt, const char *arg) {
+    if (chain_opt) return chain_opt;
+    return arg && (!strncmp(arg, "0x", 2) || !strncmp(arg, "0X", 2)) ? "eth" : "btc";
+}
+
+int cli_query_open(const char *cmd, const char *db_opt, const char *chain_opt, const char *arg,
+                   const char *const *token_files, size_t n_token_files, cli_query *q) {
+    memset(q, 0, sizeof *q);
+    if (!(q->db = cli_db_dir(cmd, db_opt))) return 2;
+    ch_error err;
+    const char *chain = cli_chain_of(chain_opt, arg);
+    if (ch_store_open(q->db, chain, CH_STORE_READ, &q->s, &err) != 0)
+        return cli_failf(cmd, "%s (chain %s)", err.msg, chain); /* which rule chose it */
+    if (ch_store_is_account(q->s)) {
+        if (cli_account_tokens(token_files, n_token_files, &err) != 0) {
+            cli_account_tokens_free();
+            ch_store_close(q->s);
+            q->s = NULL;
+            return cli_fail(cmd, &err);
+        }
+        q->tokens = cli_account_tokens_table();
+    }
+    return 0;
+}
+
+int cli_query_close(const char *cmd, cli_query *q, int rc) {
+    cli_account_tokens_free();
+    q->tokens = NULL;
+    rc = cli_store_close(cmd, q->s, rc);
+    q->s = NULL;
+    return rc;
 }

@@ -3,10 +3,12 @@
 #define COINHOUND_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "coinhound/error.h"
 #include "coinhound/store.h"
+#include "coinhound/tokens.h"
 
 /* The database directory: the --db value, else $COINHOUND_DB, else NULL
  * after printing "cmd: no database: give --db DIR or set COINHOUND_DB". */
@@ -43,5 +45,26 @@ int cli_opt_time(const char *cmd, const char *opt, const char *text, bool end_of
 int cli_opt_range(const char *cmd, uint32_t since, uint32_t until);
 /* A --chain value: a store name, never a path. */
 int cli_opt_chain(const char *cmd, const char *text);
+
+/* The one chain rule of the query commands: --chain when given, else the
+ * argument's form (0x...: an account chain, "eth"), else "btc". The store
+ * opened then says how the argument is read (ch_store_is_account). */
+const char *cli_chain_of(const char *chain_opt, const char *arg);
+
+/* What a query command reads, opened one way: the store DIR/<chain> (DIR from
+ * --db or $COINHOUND_DB, cli_db_dir) and, on an account store, the token
+ * tables of the one token policy (--tokens files, $COINHOUND_TOKENS as the
+ * trusted reference list, $COINHOUND_TOKEN_META; account_query.c). */
+typedef struct cli_query {
+    const char *db;
+    ch_store *s;
+    const ch_toktab *tokens; /* NULL: none given, or a UTXO store */
+} cli_query;
+
+/* 0, or 2 after printing why (the command exits with it). */
+int cli_query_open(const char *cmd, const char *db_opt, const char *chain_opt, const char *arg,
+                   const char *const *token_files, size_t n_token_files, cli_query *q);
+/* Close it; the exit code as cli_store_close gives it. */
+int cli_query_close(const char *cmd, cli_query *q, int rc);
 
 #endif

@@ -32,8 +32,8 @@ static void usage(FILE *f) {
 
 /* The summary and the history's first page (or the page at cursor), printed
  * through the library's writers; the exit code. */
-static int show_address(ch_store *s, const char *arg, bool json, uint64_t limit,
-                        const char *cursor) {
+static int show_address(ch_store *s, const ch_toktab *tokens, const char *arg, bool json,
+                        uint64_t limit, const char *cursor) {
     ch_q_address a;
     ch_error err;
     int rc = ch_query_address(s, arg, &a, &err);
@@ -46,7 +46,6 @@ static int show_address(ch_store *s, const char *arg, bool json, uint64_t limit,
     /* an account's summary lists counterparties (--limit); a UTXO summary
      * its history's first page (--limit) */
     ch_q_page page = {0};
-    const ch_toktab *tokens = cli_account_tokens_table();
     if ((!a.account || cursor) && ch_query_history(s, &a, cursor, limit, &page, &err) != 0) {
         ch_q_address_free(&a);
         return cli_fail("address", &err);
@@ -107,15 +106,9 @@ int cmd_address(int argc, char **argv) {
         return 2;
     }
     const char *arg = argv[optind];
-    ch_error err;
-    bool evm = !strncmp(arg, "0x", 2) || !strncmp(arg, "0X", 2) || (chain && strcmp(chain, "btc"));
-    if (!(db = cli_db_dir("address", db))) return 2;
-    ch_store *s;
-    if (ch_store_open(db, chain ? chain : evm ? "eth" : "btc", CH_STORE_READ, &s, &err) != 0)
-        return cli_fail("address", &err);
-    int rc = evm && cli_account_tokens(tokens, n_tokens, &err) != 0
-                 ? cli_fail("address", &err)
-                 : show_address(s, arg, json, limit, cursor);
-    cli_account_tokens_free();
-    return cli_store_close("address", s, rc);
+    cli_query q;
+    int rc = cli_query_open("address", db, chain, arg, tokens, n_tokens, &q);
+    if (rc != 0) return rc;
+    rc = show_address(q.s, q.tokens, arg, json, limit, cursor);
+    return cli_query_close("address", &q, rc);
 }

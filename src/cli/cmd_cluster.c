@@ -41,7 +41,8 @@ static void usage(FILE *f) {
         "'cluster ADDR' shows the address's cluster: its id (the smallest address id\n"
         "in it), its size, the labels of its members (from DIR/intel when present,\n"
         "and from --labels CSV files with header address,category,entity) and its\n"
-        "first members (--limit N, default 100; 0 for all). A label on any member\n"
+        "first members (--limit N limits both, the address's own labels first;\n"
+        "default 100; 0 for all). A label on any member\n"
         "speaks for the whole cluster. Exit 1 when the address never appears.\n\n"
         "examples:\n"
         "  coinhound cluster build --db ./chdb --change\n"
@@ -274,6 +275,14 @@ static int run_query(const char *db, const char *chain, const char *arg, bool js
         goto done;
     }
     size_t nm = ch_cluster_members(c, id, members, want);
+    /* --limit limits the labels too: the address's own labels first */
+    size_t nl = limit == 0 || limit > lb.n ? lb.n : (size_t)limit, front = 0;
+    for (size_t i = 0; i < lb.n; i++)
+        if (!strcmp(lb.v[i].address, canon)) {
+            label t = lb.v[i];
+            memmove(&lb.v[front + 1], &lb.v[front], (i - front) * sizeof t);
+            lb.v[front++] = t;
+        }
     char buf[128], cbuf[128];
     const char *cname = cli_addr_str(s, cluster, cbuf);
     if (json) {
@@ -292,9 +301,13 @@ static int run_query(const char *db, const char *chain, const char *arg, bool js
         ch_jw_str(&w, (m->flags & CH_CLUSTER_DEPOSIT)  ? "deposit-address"
                       : (m->flags & CH_CLUSTER_CHANGE) ? "multi-input,change"
                                                        : "multi-input");
+        ch_jw_key(&w, "labels_count");
+        ch_jw_uint(&w, lb.n);
+        ch_jw_key(&w, "labels_truncated");
+        ch_jw_bool(&w, nl < lb.n);
         ch_jw_key(&w, "labels");
         ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < lb.n; i++) {
+        for (size_t i = 0; i < nl; i++) {
             ch_jw_obj_begin(&w);
             ch_jw_key(&w, "address");
             ch_jw_str(&w, lb.v[i].address);
@@ -323,9 +336,10 @@ static int run_query(const char *db, const char *chain, const char *arg, bool js
         printf("cluster   %u (%s)\n", cluster, cname ? cname : "?");
         printf("size      %u address%s\n", size, size == 1 ? "" : "es");
         printf("labels    %zu\n", lb.n);
-        for (size_t i = 0; i < lb.n; i++)
+        for (size_t i = 0; i < nl; i++)
             printf("  %s  %s  %s  [%s]%s\n", lb.v[i].address, lb.v[i].category, lb.v[i].entity,
                    lb.v[i].source, strcmp(lb.v[i].address, canon) ? "" : "  (this address)");
+        if (nl < lb.n) printf("  ... %zu more labels (--limit 0 shows all)\n", lb.n - nl);
         printf("members\n");
         for (size_t i = 0; i < nm; i++) {
             const char *ms = cli_addr_str(s, members[i], buf);

@@ -5,6 +5,7 @@
  * single transaction. No store is needed: this is the parser's front door
  * and the quickest way to check what coinhound makes of some bytes. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,28 +55,39 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, decode_opts *o) {
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"hex", no_argument, 0, 'x'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    int c;
+    optind = 1;
+    opterr = 0; /* our own message */
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            opterr = 1;
             usage(stdout);
             return 1;
-        } else if (!strcmp(a, "--json")) {
+        } else if (c == 'j') {
             o->json = true;
-        } else if (!strcmp(a, "--hex")) {
+        } else if (c == 'x') {
             o->hex = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
+        } else {
+            opterr = 1;
             fprintf(stderr,
                     "coinhound decode: unknown option '%s'; see 'coinhound decode "
                     "--help'\n",
-                    a);
+                    argv[optind - 1]);
             return -1;
-        } else if (o->path) {
-            fprintf(stderr, "coinhound decode: one FILE only ('%s' and '%s')\n", o->path, a);
-            return -1;
-        } else {
-            o->path = a;
         }
+    }
+    opterr = 1;
+    for (int i = optind; i < argc; i++) {
+        if (o->path) {
+            fprintf(stderr, "coinhound decode: one FILE only ('%s' and '%s')\n", o->path, argv[i]);
+            return -1;
+        }
+        o->path = argv[i];
     }
     if (!o->path) {
         fprintf(stderr, "coinhound decode: missing FILE; see 'coinhound decode --help'\n");

@@ -1,5 +1,6 @@
 /* coinhound intel: the attribution store (import, update, lookup, actor,
  * stats, export, export-set). */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
@@ -169,57 +171,74 @@ typedef struct args {
     FILE *report; /* import: the per-file lines, printed once committed */
 } args;
 
+/* getopt_long, as every command: --opt VALUE and --opt=VALUE, options
+ * anywhere (GNU getopt moves the positional arguments to the end). */
 static int parse(int argc, char **argv, args *a) {
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},       {"format", required_argument, 0, 'f'},
+        {"out", required_argument, 0, 'o'},      {"as-of", required_argument, 0, 'a'},
+        {"url", required_argument, 0, 'u'},      {"keep", required_argument, 0, 'k'},
+        {"category", required_argument, 0, 'c'}, {"entity", required_argument, 0, 'e'},
+        {"source", required_argument, 0, 's'},   {"json", no_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},          {"legacy", no_argument, 0, 'L'},
+        {"strict", no_argument, 0, 'S'},         {"wait", no_argument, 0, 'w'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        const char **val = !strcmp(s, "--db")         ? &a->db
-                           : !strcmp(s, "--format")   ? &a->format
-                           : !strcmp(s, "--out")      ? &a->out
-                           : !strcmp(s, "--as-of")    ? &a->as_of
-                           : !strcmp(s, "--url")      ? &a->url
-                           : !strcmp(s, "--keep")     ? &a->keep
-                           : !strcmp(s, "--category") ? &a->category
-                           : !strcmp(s, "--entity")   ? &a->entity
-                           : !strcmp(s, "--source")   ? &a->source
-                                                      : NULL;
+    int c;
+    optind = 1;
+    opterr = 0; /* our own message, naming the option */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        const char **val = c == 'd'   ? &a->db
+                           : c == 'f' ? &a->format
+                           : c == 'o' ? &a->out
+                           : c == 'a' ? &a->as_of
+                           : c == 'u' ? &a->url
+                           : c == 'k' ? &a->keep
+                           : c == 'c' ? &a->category
+                           : c == 'e' ? &a->entity
+                           : c == 's' ? &a->source
+                                      : NULL;
         if (val) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "coinhound intel: %s needs a value\n", s);
-                return -1;
-            }
-            *val = argv[++i];
+            *val = optarg;
             uint32_t t;
             if (val == &a->as_of && (strlen(*val) != 10 || ch_parse_time(*val, false, &t) != 0)) {
                 fprintf(stderr, "coinhound intel: --as-of wants a date YYYY-MM-DD, not '%s'\n",
                         *val);
+                opterr = 1;
                 return -1;
             }
-        } else if (!strcmp(s, "--json")) {
+        } else if (c == 'j') {
             a->json = true;
-        } else if (!strcmp(s, "--quiet")) {
+        } else if (c == 'q') {
             a->quiet = true;
-        } else if (!strcmp(s, "--legacy")) {
+        } else if (c == 'L') {
             a->legacy = true;
-        } else if (!strcmp(s, "--strict")) {
+        } else if (c == 'S') {
             a->strict = true;
-        } else if (!strcmp(s, "--wait")) {
+        } else if (c == 'w') {
             a->wait = true;
-        } else if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+        } else if (c == 'h') {
             a->help = true;
-        } else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "coinhound intel: unknown option %s\n", s);
+        } else {
+            if (c == ':')
+                fprintf(stderr, "coinhound intel: %s needs a value\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "coinhound intel: unknown option %s\n", argv[optind - 1]);
+            opterr = 1;
             return -1;
-        } else if (a->npos < 256) {
-            a->pos[a->npos++] = s;
         }
     }
+    opterr = 1;
+    for (int i = optind; i < argc && a->npos < 256; i++)
+        a->pos[a->npos++] = argv[i];
     return 0;
 }
 
-static int need_db(const args *a, const char *usage) {
-    if (a->db) return 0;
-    fprintf(stderr, "coinhound intel: --db DIR is required\n\n%s", usage);
+/* The database: --db, else $COINHOUND_DB (cli_db_dir, as every command). */
+static int need_db(args *a, const char *usage) {
+    if ((a->db = cli_db_dir("intel", a->db))) return 0;
+    fputs("\n", stderr);
+    fputs(usage, stderr);
     return -1;
 }
 

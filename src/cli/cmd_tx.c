@@ -52,31 +52,20 @@ int cmd_tx(int argc, char **argv) {
         return 2;
     }
     const char *arg = argv[optind];
-    bool evm = !strncmp(arg, "0x", 2) || (chain && strcmp(chain, "btc") != 0);
-    if (!(db = cli_db_dir("tx", db))) return 2;
-    ch_error err;
-    ch_store *s;
-    if (ch_store_open(db, chain ? chain : evm ? "eth" : "btc", CH_STORE_READ, &s, &err) != 0)
-        return cli_fail("tx", &err);
+    cli_query q;
+    int rc = cli_query_open("tx", db, chain, arg, tokens, n_tokens, &q);
+    if (rc != 0) return rc;
     /* a full id or, like git, a unique prefix of one as the text prints it */
     uint64_t tx;
-    int rc = ch_query_find_tx(s, arg, &tx, NULL, &err);
-    if (rc <= 0) {
-        if (rc < 0)
-            cli_fail("tx", &err);
-        else
-            fprintf(stderr, "coinhound tx: %s is not in the store\n", arg);
-        ch_store_close(s);
-        return rc < 0 ? 2 : 1;
-    }
-    if (cli_account_tokens(tokens, n_tokens, &err) != 0) {
-        ch_store_close(s);
-        return cli_fail("tx", &err);
-    }
-    if (json)
-        ch_q_tx_json(stdout, s, tx, cli_account_tokens_table());
+    ch_error err;
+    rc = ch_query_find_tx(q.s, arg, &tx, NULL, &err);
+    if (rc < 0)
+        cli_fail("tx", &err);
+    else if (rc == 0)
+        fprintf(stderr, "coinhound tx: %s is not in the store\n", arg);
+    else if (json)
+        ch_q_tx_json(stdout, q.s, tx, q.tokens);
     else
-        ch_q_tx_text(stdout, s, tx, cli_account_tokens_table());
-    cli_account_tokens_free();
-    return cli_store_close("tx", s, 0);
+        ch_q_tx_text(stdout, q.s, tx, q.tokens);
+    return cli_query_close("tx", &q, rc == 1 ? 0 : rc == 0 ? 1 : 2);
 }
