@@ -77,10 +77,37 @@ static void test_old_format_refused_with_clear_message(void **state) {
     tu_genchain_close(&g);
 }
 
+/* --mem: a bounded ingest (smaller commits, hot maps dropped sooner,
+ * mapped pages let go) builds the same store; a bad size is refused with
+ * exit 2 and a message naming the option. */
+static void test_mem_bound_builds_the_same_store(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 11, 3000);
+    char *db = tu_tmpdir();
+    char cmd[4096];
+    int status;
+    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --mem 256M --no-progress 2>&1",
+             tu_bin("coinhound"), g.blocks, db);
+    free(tu_run(cmd, &status));
+    assert_int_equal(status, 0);
+    tu_assert_same_store(g.db, db, "btc");
+    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --mem 12K 2>&1", tu_bin("coinhound"),
+             g.blocks, db);
+    char *out = tu_run(cmd, &status);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out, "--mem"));
+    free(out);
+    tu_rmrf(db);
+    free(db);
+    tu_genchain_close(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_mid_long_multi_commit_ingest),
         cmocka_unit_test(test_old_format_refused_with_clear_message),
+        cmocka_unit_test(test_mem_bound_builds_the_same_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@ typedef struct ch_ingest_opts {
     uint64_t commit_bytes; /* commit when this much is pending (0: default 64 MiB) */
     uint32_t max_blocks;   /* stop after this many new blocks (0: all) */
     bool wait;             /* another writer holds the store: wait for it (else fail) */
+    uint64_t mem_bytes;    /* bound on the process's memory (0: half the machine's RAM) */
 } ch_ingest_opts;
 
 typedef struct ch_ingest_stats {
@@ -29,6 +30,9 @@ typedef struct ch_ingest_stats {
     uint64_t stale; /* records of the blk files off the best chain */
     double seconds;
 } ch_ingest_stats;
+
+/* The default memory bound of an ingest: half the machine's RAM. */
+uint64_t ch_ingest_default_mem(void);
 
 /* Ingest Bitcoin Core blk files from blocks_dir into db_dir/btc: only blocks
  * the store lacks. Before the store changes: every header of the best chain

@@ -1,4 +1,5 @@
 /* coinhound ingest btc BLOCKS_DIR --db DIR */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,7 +38,10 @@ static void usage(FILE *f) {
             "options:\n"
             "  --db DIR           the database directory (or $COINHOUND_DB)\n"
             "  --max-blocks N     stop after N new blocks\n"
-            "  --commit-mb N      commit every N MiB of new records (default 64)\n"
+            "  --commit-mb N      commit every N MiB of new records (default 64, at most\n"
+            "                     a 32nd of --mem)\n"
+            "  --mem SIZE         (btc) bound the process's memory: K, M, G suffixes (powers\n"
+            "                     of 1024), at least 256M; default half the machine's RAM\n"
             "  --progress         show progress even when stderr is not a terminal\n"
             "  --no-progress      never show progress\n"
             "  --json             print the summary as JSON\n"
@@ -57,6 +61,28 @@ static void usage(FILE *f) {
             "  coinhound status --db ./chdb\n");
 }
 
+/* --mem SIZE: digits and an optional K, M or G (powers of 1024). */
+static int parse_mem(const char *text, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    if (end != text && (*end == 'K' || *end == 'k'))
+        shift = 10, end++;
+    else if (end != text && (*end == 'M' || *end == 'm'))
+        shift = 20, end++;
+    else if (end != text && (*end == 'G' || *end == 'g'))
+        shift = 30, end++;
+    if (end == text || *end || errno || text[0] == '-' || v > (UINT64_MAX >> 1) >> shift ||
+        (v << shift) < (256ULL << 20)) {
+        fprintf(stderr, "ingest: --mem: '%s' is not a memory size of at least 256M (e.g. 4G)\n",
+                text);
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 int cmd_ingest(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"max-blocks", required_argument, 0, 'm'},
@@ -72,6 +98,7 @@ int cmd_ingest(int argc, char **argv) {
                                          {"json", no_argument, 0, 'j'},
                                          {"wait", no_argument, 0, 'W'},
                                          {"format", required_argument, 0, 'f'},
+                                         {"mem", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *chain = "eth";
@@ -102,6 +129,9 @@ int cmd_ingest(int argc, char **argv) {
             break;
         case 'W':
             o.wait = true;
+            break;
+        case 'M':
+            if (parse_mem(optarg, &o.mem_bytes) != 0) return 2;
             break;
         case 'p':
             o.progress = 1;

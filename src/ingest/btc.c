@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "coinhound/progress.h"
 #include "ingest/btc_branch.h"
@@ -170,6 +171,11 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
     uint8_t *buf = NULL;
     size_t cap = 0;
     uint64_t commit_bytes = o->commit_bytes ? o->commit_bytes : (64u << 20);
+    /* the memory bound: the pending batch (about twice commit_bytes with
+     * its buffers' doubling) must leave room for the rest */
+    uint64_t mem = o->mem_bytes ? o->mem_bytes : ch_ingest_default_mem();
+    if (!o->commit_bytes && commit_bytes > mem / 32) commit_bytes = mem / 32;
+    ch_store_set_mem(s, mem);
     int rc = -1;
     if (!p) {
         ch_err(err, "out of memory");
@@ -191,6 +197,7 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         st->txs += b.n_tx;
         st->bytes += pos->size;
         if (ch_store_pending_bytes(s) >= commit_bytes && ch_store_commit(s, err) != 0) goto out;
+        if (h % 16 == 0) ch_store_trim(s);
         ch_progress_update(&prog, h, st->txs, st->bytes);
     }
     rc = ch_store_commit(s, err);
@@ -201,6 +208,12 @@ out:
     scratch_free(&sc);
     ch_btc_parser_free(p);
     return rc;
+}
+
+uint64_t ch_ingest_default_mem(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0) return 4ULL << 30;
+    return (uint64_t)pages * (uint64_t)size / 2;
 }
 
 int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_opts *opts,

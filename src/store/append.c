@@ -11,10 +11,14 @@
 
 #include <stdio.h>
 #include <errno.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* hot maps past this many entries are dropped after a commit (the runs have all) */
+/* hot maps past this many entries are dropped after a commit (the runs have
+ * all), unless ch_store_set_mem set a limit from a memory budget */
 #define HOT_LIMIT (40u << 20)
 
 int ch_u64_push(ch_u64_list *l, uint64_t x) {
@@ -534,11 +538,12 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     next_batch(s);
     if (ch_store_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
-    if (s->tx_hot.count > HOT_LIMIT) {
+    uint64_t limit = s->hot_limit ? s->hot_limit : HOT_LIMIT;
+    if (s->tx_hot.count > limit) {
         ch_hot_clear(&s->tx_hot);
         s->tx_hot_complete = false;
     }
-    if (s->addr_hot.count > HOT_LIMIT) {
+    if (s->addr_hot.count > limit) {
         ch_hot_clear(&s->addr_hot);
         s->addr_hot_complete = false;
     }
@@ -586,4 +591,39 @@ uint64_t ch_store_pending_bytes(const ch_store *s) {
 
 uint32_t ch_store_next_height(const ch_store *s) {
     return (uint32_t)ch_col_count(&s->col[COL_BLOCKS]);
+}
+
+/* A hot map entry costs 24 bytes a slot, at most half the slots used, and
+ * a rehash holds the old table beside the new one: 72 bytes an entry at
+ * worst. The two maps get a third of the budget. */
+#define HOT_BYTES_PER_ENTRY 72
+
+void ch_store_set_mem(ch_store *s, uint64_t bytes) {
+    s->mem_budget = bytes;
+    uint64_t limit = bytes / 3 / 2 / HOT_BYTES_PER_ENTRY;
+    /* a limit where the next doubling would pass it: maps stop at a power of two */
+    s->hot_limit = limit < 1024 ? 1024 : limit;
+}
+
+/* Resident bytes of this process (/proc/self/statm), 0 when unknown. */
+static uint64_t resident_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long long size = 0, rss = 0;
+    int n = fscanf(f, "%llu %llu", &size, &rss);
+    fclose(f);
+    return n == 2 ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+bool ch_store_trim(ch_store *s) {
+    if (!s->mem_budget) return false;
+    if (resident_bytes() < s->mem_budget / 10 * 7) return false;
+    /* the mapped column and run pages read so far: dropping them from this
+     * process costs nothing (shared file pages stay in the page cache, the
+     * dirty ones are written back as ever) and a later read faults them in */
+    for (int i = 0; i < COL_COUNT; i++)
+        if (s->col[i].map) madvise(s->col[i].map, s->col[i].map_len, MADV_DONTNEED);
+    ch_runs_release(&s->txid_runs);
+    ch_runs_release(&s->addr_runs);
+    return true;
 }

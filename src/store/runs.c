@@ -339,3 +339,8 @@ void ch_runs_sweep(const ch_runs *r) {
     }
     closedir(d);
 }
+
+void ch_runs_release(ch_runs *r) {
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].map) madvise(r->v[i].map, r->v[i].n * CH_RUN_REC, MADV_DONTNEED);
+}

@@ -77,6 +77,8 @@ void ch_runs_unstage(ch_runs *r);
 /* Delete every <name>-*.run file of dir not in the list in use (a crashed
  * writer's leftovers). */
 void ch_runs_sweep(const ch_runs *r);
+/* Let go of the mapped pages read so far (they fault in again). */
+void ch_runs_release(ch_runs *r);
 /* Entries in all runs. */
 uint64_t ch_runs_entries(const ch_runs *r);
 

@@ -64,6 +64,8 @@ struct ch_store {
     /* Every address head is right for the outputs (UTXO) or transfers
      * (account) below this; past it, they are replayed (see heads.c). */
     uint64_t heads_upto;
+    uint64_t mem_budget; /* ch_store_set_mem: bytes the process should stay under */
+    uint64_t hot_limit;  /* hot map entries kept past a commit (0: HOT_LIMIT) */
 
     /* writer state */
     ch_hotmap tx_hot;       /* txid key -> tx number (every pending tx, plus a cache) */

@@ -1,0 +1,326 @@
+/* Scale benchmark (not a test): how does ingest keep its pace, memory and
+ * disk as the store grows? For each size it generates a chain with the
+ * generator (seed 42, 250 txs a block), ingests it with `coinhound ingest
+ * btc --mem BUDGET` in a child process, and samples the child every 0.25 s:
+ * its RSS (VmRSS, and VmHWM at the end), the committed txs (txs.col's
+ * length) and the store's bytes on disk. Per 4M-tx segment (or per quarter
+ * of a smaller chain) it prints tx/s, peak RSS and bytes on disk per tx,
+ * then a projection to Bitcoin's 1.1 billion txs with the model it uses.
+ *
+ *   bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] [--keep]
+ *               [--chain SIZE=BLOCKS_DIR]...
+ *
+ * Default: --sizes 1M (short enough for `make bench`), --mem 4G, a
+ * temporary directory under /tmp. --chain reuses a chain generated before
+ * (same seed and size) instead of generating it. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coinhound/gen.h"
+#include "coinhound/progress.h"
+
+#define SEGMENT   4000000ULL
+#define TARGET_TX 1.1e9
+#define MAX_SEG   64
+
+static uint64_t parse_size(const char *s) {
+    char *end;
+    double v = strtod(s, &end);
+    switch (toupper((unsigned char)*end)) {
+    case 'K':
+        v *= 1e3;
+        break;
+    case 'M':
+        v *= 1e6;
+        break;
+    case 'G':
+        v *= 1e9;
+        break;
+    default:
+        break;
+    }
+    return (uint64_t)v;
+}
+
+/* bytes with binary suffixes, as --mem takes them */
+static uint64_t parse_bytes(const char *s) {
+    char *end;
+    double v = strtod(s, &end);
+    switch (toupper((unsigned char)*end)) {
+    case 'K':
+        v *= 1024.0;
+        break;
+    case 'M':
+        v *= 1024.0 * 1024;
+        break;
+    case 'G':
+        v *= 1024.0 * 1024 * 1024;
+        break;
+    default:
+        break;
+    }
+    return (uint64_t)v;
+}
+
+static void rmrf(const char *p) {
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", p);
+}
+
+/* bytes allocated on disk under path (recursive) */
+static uint64_t disk_bytes(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    if (!S_ISDIR(st.st_mode)) return (uint64_t)st.st_blocks * 512;
+    uint64_t total = 0;
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char sub[8400];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        total += disk_bytes(sub);
+    }
+    closedir(d);
+    return total;
+}
+
+/* VmRSS or VmHWM of pid, in bytes */
+static uint64_t proc_kb(pid_t pid, const char *field) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    uint64_t kb = 0;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n)) kb = strtoull(line + n + 1, NULL, 10);
+    fclose(f);
+    return kb * 1024;
+}
+
+static uint64_t committed_txs(const char *db) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/btc/txs.col", db);
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size / 16 : 0;
+}
+
+typedef struct segment {
+    uint64_t txs_end;
+    double seconds; /* time spent in this segment */
+    uint64_t rss_max;
+    uint64_t disk;
+} segment;
+
+typedef struct result {
+    uint64_t txs;
+    double seconds;
+    uint64_t hwm, disk;
+    segment seg[MAX_SEG];
+    int n_seg;
+} result;
+
+/* Ingest blocks into db in a child; sample it as it goes. */
+static int run_ingest(const char *bin, const char *blocks, const char *db, const char *mem,
+                      uint64_t total_txs, result *r) {
+    memset(r, 0, sizeof *r);
+    uint64_t seg_len = total_txs >= 2 * SEGMENT ? SEGMENT : (total_txs + 3) / 4;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", 1);
+        if (null >= 0) dup2(null, 1);
+        execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--mem", mem, "--no-progress",
+              (char *)NULL);
+        _exit(127);
+    }
+    double t0 = ch_now(), seg_t0 = t0;
+    uint64_t hwm = 0, seg_rss = 0, next = seg_len;
+    int status = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        uint64_t rss = w == 0 ? proc_kb(pid, "VmRSS:") : 0;
+        if (w == 0) hwm = proc_kb(pid, "VmHWM:") > hwm ? proc_kb(pid, "VmHWM:") : hwm;
+        if (rss > seg_rss) seg_rss = rss;
+        uint64_t n = committed_txs(db);
+        while ((n >= next || (w != 0 && n > (next - seg_len))) && r->n_seg < MAX_SEG) {
+            double now = ch_now();
+            segment *s = &r->seg[r->n_seg++];
+            s->txs_end = n < next ? n : next;
+            s->seconds = now - seg_t0;
+            s->rss_max = seg_rss;
+            s->disk = disk_bytes(db);
+            seg_t0 = now;
+            seg_rss = 0;
+            if (n < next) break;
+            next += seg_len;
+        }
+        if (w != 0) break;
+        usleep(250000);
+    }
+    r->seconds = ch_now() - t0;
+    r->txs = committed_txs(db);
+    r->hwm = hwm;
+    r->disk = disk_bytes(db);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "ingest of %s failed (status %d)\n", blocks, status);
+        return -1;
+    }
+    return 0;
+}
+
+/* Least squares fit of seconds per tx against log2(txs stored): the runs'
+ * merges add a rewrite per doubling, the rest is linear. */
+static void fit(const result *r, double *a, double *b) {
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int n = 0;
+    uint64_t start = 0;
+    for (int i = 0; i < r->n_seg; i++) {
+        const segment *s = &r->seg[i];
+        uint64_t len = s->txs_end - start;
+        if (len > 0 && s->seconds > 0) {
+            double x = log2((double)(start + len / 2) + 1), y = s->seconds / (double)len;
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+            n++;
+        }
+        start = s->txs_end;
+    }
+    *b = n > 1 && n * sxx - sx * sx > 0 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0;
+    if (*b < 0) *b = 0; /* never project a pace that improves with size */
+    *a = n ? (sy - *b * sx) / n : 0;
+}
+
+int main(int argc, char **argv) {
+    const char *sizes = "1M", *mem = "4G", *dir = NULL;
+    const char *reuse[8][2];
+    int n_reuse = 0;
+    int keep = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
+            sizes = argv[++i];
+        else if (!strcmp(argv[i], "--mem") && i + 1 < argc)
+            mem = argv[++i];
+        else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--keep"))
+            keep = 1;
+        else if (!strcmp(argv[i], "--chain") && i + 1 < argc && n_reuse < 8 &&
+                 strchr(argv[i + 1], '=')) {
+            char *eq = strchr(argv[++i], '=');
+            *eq = 0;
+            reuse[n_reuse][0] = argv[i];
+            reuse[n_reuse++][1] = eq + 1;
+        } else {
+            fprintf(stderr, "usage: bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] "
+                            "[--keep] [--chain SIZE=BLOCKS_DIR]...\n");
+            return 2;
+        }
+    }
+    char tmpl[] = "/tmp/coinhound-scale-XXXXXX";
+    if (!dir) dir = mkdtemp(tmpl);
+    mkdir(dir, 0755);
+    char bin[4200];
+    const char *build = getenv("BUILD");
+    snprintf(bin, sizeof bin, "%s/coinhound", build ? build : "build");
+    if (access(bin, X_OK) != 0) {
+        fprintf(stderr, "%s is not built\n", bin);
+        return 2;
+    }
+    uint64_t budget = parse_bytes(mem);
+    printf("scale: --mem %s (%.2f GiB), %ld cores online, segments of %llu txs\n", mem,
+           (double)budget / (1 << 30), sysconf(_SC_NPROCESSORS_ONLN), (unsigned long long)SEGMENT);
+    char list[256];
+    snprintf(list, sizeof list, "%s", sizes);
+    int rc = 0;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        uint64_t n = parse_size(tok);
+        char blocks[4200], db[4200];
+        const char *given = NULL;
+        for (int i = 0; i < n_reuse; i++)
+            if (parse_size(reuse[i][0]) == n) given = reuse[i][1];
+        snprintf(blocks, sizeof blocks, "%s/chain-%s", dir, tok);
+        snprintf(db, sizeof db, "%s/db-%s", dir, tok);
+        rmrf(db);
+        if (given) {
+            snprintf(blocks, sizeof blocks, "%s", given);
+        } else {
+            ch_gen_opts go;
+            ch_gen_opts_init(&go);
+            go.out_dir = blocks;
+            go.txs = n;
+            go.seed = 42;
+            ch_gen_stats gs;
+            ch_error err;
+            double t = ch_now();
+            if (ch_gen_run(&go, &gs, &err) != 0) {
+                fprintf(stderr, "generate: %s\n", err.msg);
+                return 2;
+            }
+            printf("\n%s: generated %llu txs, %.1f GB in %.0f s\n", tok, (unsigned long long)gs.txs,
+                   (double)gs.bytes / 1e9, ch_now() - t);
+        }
+        result r;
+        if (run_ingest(bin, blocks, db, mem, n, &r) != 0) {
+            rc = 1;
+            continue;
+        }
+        printf("%s: %llu txs in %.1f s (%.0f tx/s), peak RSS %.2f GiB, %.1f B/tx on disk\n", tok,
+               (unsigned long long)r.txs, r.seconds, (double)r.txs / r.seconds,
+               (double)r.hwm / (1 << 30), (double)r.disk / (double)r.txs);
+        printf("  %-22s %10s %12s %12s\n", "segment (txs)", "tx/s", "RSS max GiB", "B/tx disk");
+        uint64_t start = 0;
+        for (int i = 0; i < r.n_seg; i++) {
+            const segment *s = &r.seg[i];
+            char range[64];
+            snprintf(range, sizeof range, "%.1fM-%.1fM", start / 1e6, s->txs_end / 1e6);
+            printf("  %-22s %10.0f %12.2f %12.1f\n", range,
+                   s->seconds > 0 ? (double)(s->txs_end - start) / s->seconds : 0,
+                   (double)s->rss_max / (1 << 30),
+                   s->txs_end ? (double)s->disk / (double)s->txs_end : 0);
+            start = s->txs_end;
+        }
+        if (r.n_seg >= 2) {
+            const segment *f = &r.seg[0], *l = &r.seg[r.n_seg - 1];
+            uint64_t l_len = l->txs_end - r.seg[r.n_seg - 2].txs_end;
+            double first = (double)f->txs_end / f->seconds, last = (double)l_len / l->seconds;
+            printf("  last/first segment pace: %.2f (target >= 0.70 at 64M)\n", last / first);
+        }
+        printf("  peak RSS %.2f GiB against the --mem budget %.2f GiB: %s\n",
+               (double)r.hwm / (1 << 30), (double)budget / (1 << 30),
+               r.hwm <= budget ? "under" : "OVER");
+        double a, b;
+        fit(&r, &a, &b);
+        /* time: the integral of a + b log2(n) over [0, 1.1e9] */
+        double T = 0, step = 1e6;
+        for (double x = 0; x < TARGET_TX; x += step)
+            T += (a + b * log2(x + step / 2)) * step;
+        double disk = (double)r.disk / (double)r.txs * TARGET_TX;
+        printf("  projection to 1.1e9 txs: %.1f h (model: s/tx = %.3g + %.3g*log2(txs), fit "
+               "over the segments), RAM <= %.2f GiB (the --mem bound; measured peak %.2f), "
+               "disk %.0f GB (model: linear, %.1f B/tx as measured at the end)\n",
+               T / 3600, a, b, (double)budget / (1 << 30), (double)r.hwm / (1 << 30), disk / 1e9,
+               (double)r.disk / (double)r.txs);
+        if (!keep) {
+            rmrf(db);
+            if (!given) rmrf(blocks);
+        }
+    }
+    if (!keep && !strncmp(dir, "/tmp/coinhound-scale-", 21)) rmrf(dir);
+    return rc;
+}
