@@ -295,11 +295,16 @@ int main(int argc, char **argv) {
                    s->txs_end ? (double)s->disk / (double)s->txs_end : 0);
             start = s->txs_end;
         }
-        if (r.n_seg >= 2) {
-            const segment *f = &r.seg[0], *l = &r.seg[r.n_seg - 1];
-            uint64_t l_len = l->txs_end - r.seg[r.n_seg - 2].txs_end;
+        /* the last full segment (a short tail would flatter the ratio) */
+        int last_i = r.n_seg - 1;
+        while (last_i > 0 &&
+               r.seg[last_i].txs_end - r.seg[last_i - 1].txs_end < r.seg[0].txs_end / 2)
+            last_i--;
+        if (last_i >= 1) {
+            const segment *f = &r.seg[0], *l = &r.seg[last_i];
+            uint64_t l_len = l->txs_end - r.seg[last_i - 1].txs_end;
             double first = (double)f->txs_end / f->seconds, last = (double)l_len / l->seconds;
-            printf("  last/first segment pace: %.2f (target >= 0.70 at 64M)\n", last / first);
+            printf("  last full/first segment pace: %.2f (target >= 0.70 at 64M)\n", last / first);
         }
         printf("  peak RSS %.2f GiB against the --mem budget %.2f GiB: %s\n",
                (double)r.hwm / (1 << 30), (double)budget / (1 << 30),
