@@ -834,6 +834,74 @@ static void test_bad_keys_file_fails_naming_the_line(void **state) {
     free(out);
 }
 
+/* The chain store written while served: blocks ingested by another process
+ * are served without a restart (ch_store_refresh), the tip equal to what
+ * `coinhound status --json` reads. */
+static void test_chain_store_commits_seen_without_restart(void **state) {
+    (void)state;
+    char cmd[16384], gen[1024], db[4096];
+    snprintf(gen, sizeof gen, "%s", tu_bin("coinhound-gen"));
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/r/part && %s --out %s/r/src --blocks 200 --max-file-size 64K "
+             ">/dev/null && cp %s/r/src/blk00000.dat %s/r/part/ && %s ingest btc %s/r/part --db "
+             "%s/r/db --no-progress >/dev/null && printf 'address,category,entity\\n"
+             "12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PH,sanctions,X\\n' > %s/r/x.csv && %s intel "
+             "import --format csv %s/r/x.csv --db %s/r/db >/dev/null",
+             g_dir, gen, g_dir, g_dir, g_dir, g_ch, g_dir, g_dir, g_dir, g_ch, g_dir, g_dir);
+    sh(cmd);
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    snprintf(db, sizeof db, "%s/r/db", g_dir);
+    so.db = db;
+    ch_screener *sc;
+    ch_error err, warn;
+    assert_int_equal(ch_screener_open(&so, &sc, &warn, &err), 0);
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.refresh_ms = 50;
+    ch_server *srv;
+    assert_int_equal(ch_server_start(sc, &o, &srv, &err), 0);
+    resp r;
+    get(srv, "/v1/status", NULL, &r);
+    json_t *st = checked(&r, "/v1/status", "get");
+    json_int_t before = json_integer_value(json_object_get(json_object_get(st, "store"), "blocks"));
+    json_decref(st);
+    free(r.body);
+    /* the writer: the rest of the chain, by another process */
+    snprintf(cmd, sizeof cmd,
+             "cp %s/r/src/blk*.dat %s/r/part/ && %s ingest btc %s/r/part --db %s/r/db "
+             "--no-progress >/dev/null",
+             g_dir, g_dir, g_ch, g_dir, g_dir);
+    sh(cmd);
+    snprintf(cmd, sizeof cmd, "%s status --db %s/r/db --json", g_ch, g_dir);
+    int rc;
+    char *out = tu_run(cmd, &rc);
+    assert_int_equal(rc, 0);
+    json_t *cli = json_loads(out, 0, NULL);
+    assert_non_null(cli);
+    free(out);
+    usleep(100000); /* past refresh_ms */
+    get(srv, "/v1/status", NULL, &r);
+    st = checked(&r, "/v1/status", "get");
+    json_t *store = json_object_get(st, "store");
+    json_int_t after = json_integer_value(json_object_get(store, "blocks"));
+    assert_true(after > before);
+    assert_int_equal(after, json_integer_value(json_object_get(cli, "blocks")));
+    assert_string_equal(json_string_value(json_object_get(store, "tip_hash")),
+                        json_string_value(json_object_get(cli, "tip_hash")));
+    json_decref(st);
+    json_decref(cli);
+    free(r.body);
+    get(srv, "/metrics", NULL, &r);
+    char want[64];
+    snprintf(want, sizeof want, "coinhound_store_blocks{chain=\"btc\"} %lld\n", (long long)after);
+    assert_non_null(strstr(r.body, want));
+    free(r.body);
+    ch_server_stop(srv);
+    assert_int_equal(ch_screener_close(sc, &err), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_verdicts_equal_screen_json),
@@ -846,6 +914,7 @@ int main(void) {
         cmocka_unit_test(test_new_intel_seen_without_restart),
         cmocka_unit_test(test_idle_clients_are_cut_off_and_service_recovers),
         cmocka_unit_test(test_bad_keys_file_fails_naming_the_line),
+        cmocka_unit_test(test_chain_store_commits_seen_without_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
