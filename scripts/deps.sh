@@ -6,6 +6,20 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev liblmdb-dev lmdb-utils libjansson-dev libxml2-dev libyaml-dev
       libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev
       curl"
+# A real EVM node for the watcher's tests: anvil, from npm, pinned by
+# tests/node/package-lock.json (npm ci). Without npm those tests skip, saying so.
+node_deps() {
+  dir="$(dirname "$0")/../tests/node"
+  [ -x "$dir/node_modules/.bin/anvil" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps: npm is absent: the tests against a live node (anvil) will skip" >&2
+    return 0
+  fi
+  (cd "$dir" && npm ci --no-audit --no-fund >/dev/null) ||
+    echo "deps: npm ci in tests/node failed: the tests against a live node will skip" >&2
+}
+node_deps
+
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -36,6 +36,8 @@
  *   progress.h       progress lines on a terminal
  *   encode.h         Base58Check and Bech32 (reach them through address.h
  *                    and chainaddr.h)
+ *   watch.h          the live watcher: rules, the follower, the alert log
+ *                    (young: its API may change before it is installed)
  *   gen.h, evmgen.h  the chain generators, in their own tool library
  *                    (libcoinhound-gen.a) for tests and benchmarks
  * Their functions are ch_ named, like all the library's, but carry no

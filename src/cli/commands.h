@@ -24,5 +24,7 @@ int cmd_intel(int argc, char **argv);
 int cmd_poison(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const cli_command COMMANDS[] = {
     {"intel", cmd_intel, "the attribution store: import, lookup, actors, export"},
     {"poison", cmd_poison, "address-poisoning attempts at an address; check a payment first"},
     {"decode", cmd_decode, "decode a raw block or transaction file (no store needed)"},
+    {"watch", cmd_watch, "follow a node live and alert when watched funds move (eth)"},
+    {"alerts", cmd_alerts, "the alerts the watcher raised, kept in the store"},
     {"check", cmd_check, "verify a store end to end: what is damaged, file and record"},
 };
 

@@ -31,4 +31,12 @@ int evm_sink_put(evm_sink *k, const ch_evm_block *b, uint64_t bytes, ch_error *e
  * and the time, close the store. Returns rc, or -1 when the commit fails. */
 int evm_sink_close(evm_sink *k, int rc, ch_error *err);
 
+/* A live node (chains/eth/node.h): the first block to fetch to bring the
+ * store up to the node, the one after the last block both hold with the same
+ * hash (0 for an empty store). A reorg while away walks back to the fork
+ * point (at most 1024 blocks; deeper is an error naming --from-block). */
+struct evm_node;
+int evm_node_resume_point(struct evm_node *n, ch_store *s, uint64_t latest, uint64_t *from,
+                          ch_error *err);
+
 #endif

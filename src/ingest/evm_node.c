@@ -25,8 +25,10 @@ static unsigned env_ms(const char *name, unsigned dflt) {
 }
 
 /* The first block to fetch when the caller gave none: the one after the
- * last block the node and the store agree on (0 for an empty store). */
-static int resume_point(evm_node *n, ch_store *s, uint64_t latest, uint64_t *from, ch_error *err) {
+ * last block the node and the store agree on (0 for an empty store). The
+ * watcher (src/watch) resumes through it too. */
+int evm_node_resume_point(evm_node *n, ch_store *s, uint64_t latest, uint64_t *from,
+                          ch_error *err) {
     uint32_t next = ch_store_next_height(s);
     uint64_t first = ch_store_first_number(s);
     if (next == 0) {
@@ -117,7 +119,7 @@ int ch_ingest_evm_node(const char *url, const char *db_dir, const char *chain,
     }
     if (no->has_from)
         from = no->from_block;
-    else if (resume_point(n, k.s, latest, &from, err) != 0) {
+    else if (evm_node_resume_point(n, k.s, latest, &from, err) != 0) {
         ch_err_prefix(err, "%s", url);
         goto out;
     }

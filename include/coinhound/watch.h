@@ -1,0 +1,116 @@
+/* coinhound: watch a chain live and alert when watched funds move.
+ *
+ * Three parts, each usable alone:
+ *   - rules: a YAML file (docs/watch.md) read with libyaml and checked whole
+ *     before anything runs; an error names the file and the line;
+ *   - the alert log: DIR/<chain>/watch/alerts.jsonl, one JSON object a line,
+ *     appended and fdatasync'ed before the watcher's cursor moves past the
+ *     block it came from, so that a kill -9 at any moment loses no alert (a
+ *     restart evaluates the uncursored blocks again and drops the ids the log
+ *     already holds). Delivery to the --alerts file (or stdout) follows the
+ *     log with its own cursor: at least once, duplicates carrying the same id;
+ *   - the follower: the store's writer (its writer lock) for as long as it
+ *     runs, taking each new block from a node through the EVM ingest path,
+ *     then evaluating the rules on the committed block.
+ *
+ * An alert's id is derived from the rule, the chain, the block hash, the tx
+ * hash and the transfer's kind and position: the same event gives the same id
+ * after any restart. When its block is reorganised away the log gets a
+ * retraction: the same object with "retracted": true. */
+#ifndef COINHOUND_WATCH_H
+#define COINHOUND_WATCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+#include "coinhound/evm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ch_watch_rule_kind {
+    CH_WATCH_ADDRESS = 0, /* a transfer in or out of a listed address */
+    CH_WATCH_LARGE,       /* a transfer of one asset at or above a minimum */
+    CH_WATCH_ENTITY,      /* in or out of an address the attribution store gives this entity */
+    CH_WATCH_ACTOR,       /* ... this actor (or actor country: "DPRK") */
+    CH_WATCH_CATEGORY,    /* ... this category (exchange, mixer, stolen_funds, ...) */
+} ch_watch_rule_kind;
+
+typedef struct ch_watch_rule {
+    char name[64];
+    ch_watch_rule_kind kind;
+    char severity[16]; /* low, medium, high, critical */
+    unsigned line;     /* where the rule starts in its file (1-based) */
+    /* address: sorted, 20 bytes each */
+    uint8_t (*addrs)[20];
+    size_t n_addrs;
+    /* large_transfer */
+    bool native;       /* the chain's own coin */
+    uint8_t asset[20]; /* the token contract when not native */
+    char asset_text[48];
+    ch_u256 min; /* base units */
+    /* entity / actor / category: the values, any of which matches (case-insensitive) */
+    char **values;
+    size_t n_values;
+    bool include_delisted; /* attributions their source withdrew count too */
+} ch_watch_rule;
+
+typedef struct ch_watch_rules {
+    ch_watch_rule *v;
+    size_t n;
+    char source[256]; /* the file name, for reasons */
+} ch_watch_rules;
+
+/* Read rules from YAML text; name is used in messages ("rules.yaml: line 7:
+ * ..."). Every rule is checked: names unique, kind known, the fields its kind
+ * needs present and well-formed, no unknown field. */
+int ch_watch_rules_parse(const char *text, size_t len, const char *name, ch_watch_rules **out,
+                         ch_error *err);
+int ch_watch_rules_load(const char *path, ch_watch_rules **out, ch_error *err);
+void ch_watch_rules_free(ch_watch_rules *r);
+/* Does any rule need the attribution store (entity, actor, category)? */
+bool ch_watch_rules_need_intel(const ch_watch_rules *r);
+/* "address", "large_transfer", ... */
+const char *ch_watch_rule_kind_name(ch_watch_rule_kind k);
+
+/* The follower's settings. */
+typedef struct ch_watch_opts {
+    const char *rpc_url;
+    const char *db_dir;
+    const char *chain; /* "eth" (any account chain name) */
+    const ch_watch_rules *rules;
+    const char *alerts_path; /* JSON lines appended here; NULL: stdout */
+    unsigned confirmations;  /* alert when a block has this many (1 = the tip itself; 0 = 1) */
+    bool has_from;           /* an empty store starts at from_block instead of 0 */
+    uint64_t from_block;
+    unsigned poll_ms;        /* between eth_blockNumber polls at the tip (0: 1000) */
+    unsigned batch;          /* blocks per request while catching up (0: 10) */
+    unsigned max_backoff_ms; /* cap of the wait after a failure (0: 30000) */
+    /* set (by a signal handler) to stop: the block in hand is finished, the
+     * alerts flushed, the store committed and closed */
+    volatile sig_atomic_t *stop;
+    bool wait; /* another writer holds the store: wait for it (else fail at once) */
+} ch_watch_opts;
+
+/* Follow the node until *stop: 0 after a clean stop, -1 when the watcher
+ * cannot run at all (store locked or unreadable, alert log unwritable). A node
+ * that fails or answers garbage is retried with backoff, never an error. */
+int ch_watch_run(const ch_watch_opts *o, ch_error *err);
+
+/* The alert log of DIR/<chain>: each complete line after the last line
+ * whose id is since_id (NULL: from the start; an id not in the log: error)
+ * to fn. Returns the count passed, -1 on error (or when fn returns non-zero:
+ * then the count so far is not reported). */
+typedef int (*ch_watch_alert_fn)(const char *json_line, size_t len, void *ctx);
+int ch_watch_alerts_foreach(const char *db_dir, const char *chain, const char *since_id,
+                            ch_watch_alert_fn fn, void *ctx, ch_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,269 @@
+/* The rules against one committed block of an account store: which value
+ * transfers match, and the alert each match gives (its stable id, what
+ * moved, where, how much and why). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "coinhound/hash.h"
+#include "watch/watch_internal.h"
+
+typedef struct side {
+    bool has;
+    ch_evm_addr a;
+    char hex[43];
+} side;
+
+static void side_of(ch_store *s, uint32_t id, side *out) {
+    memset(out, 0, sizeof *out);
+    if (id == 0) return;
+    ch_addr a;
+    ch_store_addr_of(s, id, &a);
+    if (a.kind != CH_ADDR_EVM || a.len != 20) return;
+    out->has = true;
+    memcpy(out->a.b, a.bytes, 20);
+    ch_evm_addr_to_hex(&out->a, out->hex);
+}
+
+static int cmp20(const void *a, const void *b) {
+    return memcmp(a, b, 20);
+}
+
+static const char *xfer_kind_name(uint8_t k) {
+    switch (k) {
+    case CH_XFER_NATIVE:
+        return "native";
+    case CH_XFER_INTERNAL:
+        return "internal";
+    case CH_XFER_TOKEN:
+        return "token";
+    case CH_XFER_NFT:
+        return "nft";
+    default:
+        return "other";
+    }
+}
+
+/* The id: the first 16 bytes of SHA-256 over what names the event. */
+static void alert_id(const char *rule, const char *chain, const uint8_t block[32],
+                     const uint8_t tx[32], uint8_t kind, uint32_t position, char out[33]) {
+    ch_sha256_ctx c;
+    ch_sha256_init(&c);
+    ch_sha256_update(&c, "coinhound-watch-1", 18);
+    ch_sha256_update(&c, rule, strlen(rule) + 1);
+    ch_sha256_update(&c, chain, strlen(chain) + 1);
+    ch_sha256_update(&c, block, 32);
+    ch_sha256_update(&c, tx, 32);
+    uint8_t kp[5] = {kind, (uint8_t)(position >> 24), (uint8_t)(position >> 16),
+                     (uint8_t)(position >> 8), (uint8_t)position};
+    ch_sha256_update(&c, kp, sizeof kp);
+    uint8_t h[32];
+    ch_sha256_final(&c, h);
+    ch_hex_encode(h, 16, out);
+}
+
+static json_t *hex32(const uint8_t b[32]) {
+    char hex[67] = "0x";
+    ch_hex_encode(b, 32, hex + 2);
+    return json_string(hex);
+}
+
+static int rule_source(json_t *reasons, const ch_watch_rules *rs, const ch_watch_rule *r,
+                       const char *why) {
+    char src[400];
+    snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, rs->source, r->line);
+    return json_array_append_new(reasons, json_pack("{s:s,s:s}", "source", src, "why", why));
+}
+
+typedef struct intel_match {
+    const ch_watch_rule *r;
+    const side *sd;
+    json_t *reasons;
+    bool hit;
+} intel_match;
+
+static int on_attr(const ch_attribution *a, void *vctx) {
+    intel_match *m = vctx;
+    if (a->delisted && !m->r->include_delisted) return 0;
+    const char *field = "", *got = "";
+    for (size_t i = 0; i < m->r->n_values; i++) {
+        const char *want = m->r->values[i];
+        bool hit = false;
+        switch (m->r->kind) {
+        case CH_WATCH_ENTITY:
+            hit = !strcasecmp(a->entity, want), field = "entity", got = a->entity;
+            break;
+        case CH_WATCH_ACTOR:
+            field = "actor", got = a->actor;
+            if (!strcasecmp(a->actor, want))
+                hit = true;
+            else if (a->actor_country[0] && !strcasecmp(a->actor_country, want))
+                hit = true, field = "actor country", got = a->actor_country;
+            break;
+        case CH_WATCH_CATEGORY:
+            hit = !strcasecmp(a->category, want), field = "category", got = a->category;
+            break;
+        default:
+            break;
+        }
+        if (!hit) continue;
+        char why[512];
+        snprintf(why, sizeof why, "%s is attributed to %s%s%s (%s %s)%s", m->sd->hex,
+                 a->entity[0] ? a->entity : "an unnamed holder", a->category[0] ? ", " : "",
+                 a->category, field, got, a->delisted ? " [delisted by its source]" : "");
+        json_t *reason =
+            json_pack("{s:s,s:s}", "source", a->source_name[0] ? a->source_name : "?", "why", why);
+        if (a->source_url[0]) json_object_set_new(reason, "url", json_string(a->source_url));
+        if (a->source_date[0]) json_object_set_new(reason, "date", json_string(a->source_date));
+        json_array_append_new(m->reasons, reason);
+        m->hit = true;
+        break;
+    }
+    return 0;
+}
+
+typedef struct block_ctx {
+    ch_store *s;
+    ch_intel *intel;
+    const ch_watch_rules *rules;
+    const char *chain;
+    uint64_t number;
+    const ch_block_rec *b;
+    ch_hash256 txid;
+    const ch_xfer_rec *x;
+    side from, to;
+    char asset[48];
+    char amount[80];
+    bool saturated;
+    watch_emit_fn fn;
+    void *fnctx;
+    ch_error *err;
+} block_ctx;
+
+static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t *reasons) {
+    char id[33];
+    alert_id(r->name, c->chain, c->b->hash, c->txid.b, c->x->kind, c->x->position, id);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "rule", json_string(r->name));
+    json_object_set_new(o, "kind", json_string(ch_watch_rule_kind_name(r->kind)));
+    json_object_set_new(o, "severity", json_string(r->severity));
+    json_object_set_new(o, "chain", json_string(c->chain));
+    json_object_set_new(o, "height", json_integer((json_int_t)c->number));
+    json_object_set_new(o, "block_hash", hex32(c->b->hash));
+    json_object_set_new(o, "time", json_integer((json_int_t)c->b->time));
+    json_object_set_new(o, "tx", hex32(c->txid.b));
+    json_object_set_new(o, "transfer",
+                        json_pack("{s:s,s:I}", "kind", xfer_kind_name(c->x->kind), "position",
+                                  (json_int_t)c->x->position));
+    json_object_set_new(o, "from", c->from.has ? json_string(c->from.hex) : json_null());
+    json_object_set_new(o, "to", c->to.has ? json_string(c->to.hex) : json_null());
+    json_object_set_new(o, "addresses", addresses);
+    json_object_set_new(o, "asset", json_string(c->asset));
+    json_object_set_new(o, "amount", json_string(c->amount));
+    if (c->saturated) json_object_set_new(o, "amount_saturated", json_true());
+    json_object_set_new(o, "reasons", reasons);
+    json_object_set_new(o, "retracted", json_false());
+    return c->fn(o, c->fnctx);
+}
+
+static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
+    json_t *addresses = json_array(), *reasons = json_array();
+    bool hit = false;
+    const side *sides[2] = {&c->from, &c->to};
+    const char *dir[2] = {"sent from", "received by"};
+    for (int i = 0; i < 2; i++) {
+        const side *sd = sides[i];
+        if (!sd->has) continue;
+        bool this_hit = false;
+        if (r->kind == CH_WATCH_ADDRESS) {
+            if (bsearch(sd->a.b, r->addrs, r->n_addrs, 20, cmp20) == NULL) continue;
+            char why[160];
+            snprintf(why, sizeof why, "%s %s, a watched address", dir[i], sd->hex);
+            rule_source(reasons, c->rules, r, why);
+            this_hit = true;
+        } else if (r->kind != CH_WATCH_LARGE && c->intel) {
+            char canon[128];
+            if (ch_intel_canonical(sd->hex, "ETH", canon, NULL) != 0) continue;
+            intel_match m = {.r = r, .sd = sd, .reasons = reasons};
+            if (ch_intel_lookup(c->intel, canon, on_attr, &m, c->err) < 0) {
+                json_decref(addresses);
+                json_decref(reasons);
+                return -1;
+            }
+            this_hit = m.hit;
+        }
+        if (this_hit) {
+            hit = true;
+            json_array_append_new(addresses, json_string(sd->hex));
+        }
+    }
+    if (r->kind == CH_WATCH_LARGE) {
+        bool native = c->x->asset == 0;
+        bool asset_ok = false;
+        if (r->native)
+            asset_ok = native && (c->x->kind == CH_XFER_NATIVE || c->x->kind == CH_XFER_INTERNAL);
+        else if (!native && c->x->kind == CH_XFER_TOKEN) {
+            side as;
+            side_of(c->s, c->x->asset, &as);
+            asset_ok = as.has && memcmp(as.a.b, r->asset, 20) == 0;
+        }
+        ch_u256 v = {{c->x->value_lo, c->x->value_hi, c->saturated ? 1 : 0, 0}};
+        if (asset_ok && ch_u256_cmp(&v, &r->min) >= 0) {
+            char min[80], why[300];
+            ch_u256_to_dec(&r->min, min);
+            snprintf(why, sizeof why, "%s %s base units of %s, at or above the rule's minimum %s",
+                     c->saturated ? "more than" : "moved", c->amount, c->asset, min);
+            rule_source(reasons, c->rules, r, why);
+            if (c->from.has) json_array_append_new(addresses, json_string(c->from.hex));
+            if (c->to.has) json_array_append_new(addresses, json_string(c->to.hex));
+            hit = true;
+        }
+    }
+    if (!hit) {
+        json_decref(addresses);
+        json_decref(reasons);
+        return 0;
+    }
+    return emit(c, r, addresses, reasons);
+}
+
+int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, const char *chain,
+                     uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err) {
+    block_ctx c = {.s = s,
+                   .intel = intel,
+                   .rules = rules,
+                   .chain = chain,
+                   .number = ch_store_first_number(s) + height,
+                   .b = ch_store_block(s, height),
+                   .fn = fn,
+                   .fnctx = ctx,
+                   .err = err};
+    for (uint64_t tx = c.b->first_tx; tx < c.b->first_tx + c.b->n_tx; tx++) {
+        uint64_t first, n;
+        ch_store_tx_xfers(s, tx, &first, &n);
+        ch_store_txid(s, tx, &c.txid);
+        for (uint64_t i = first; i < first + n; i++) {
+            c.x = ch_store_xfer(s, i);
+            if (c.x->kind == CH_XFER_FEE || c.x->kind == CH_XFER_REWARD ||
+                c.x->kind == CH_XFER_WITHDRAWAL || (c.x->value_lo == 0 && c.x->value_hi == 0))
+                continue;
+            side_of(s, c.x->from, &c.from);
+            side_of(s, c.x->to, &c.to);
+            if (c.x->asset == 0) {
+                snprintf(c.asset, sizeof c.asset, "ETH");
+            } else {
+                side as;
+                side_of(s, c.x->asset, &as);
+                snprintf(c.asset, sizeof c.asset, "%s", as.has ? as.hex : "?");
+            }
+            c.saturated = (c.x->flags & CH_XFER_SATURATED) != 0;
+            ch_u256 v = {{c.x->value_lo, c.x->value_hi, 0, 0}};
+            ch_u256_to_dec(&v, c.amount);
+            for (size_t r = 0; r < rules->n; r++)
+                if (eval_rule(&c, &rules->v[r]) != 0) return -1;
+        }
+    }
+    return ch_store_damage(s, err);
+}

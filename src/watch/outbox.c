@@ -1,0 +1,348 @@
+/* The alert log (DIR/<chain>/watch/alerts.jsonl) and the watcher's cursors
+ * (DIR/<chain>/watch/state).
+ *
+ * Crash safety, in the order the watcher writes:
+ *   1. alerts of an evaluated block are appended to the log, fdatasync;
+ *   2. the evaluation cursor moves past the block (state: temporary file,
+ *      fsync, rename, fsync of the folder);
+ *   3. the log past the delivery cursor is copied to the sink, which is
+ *      fdatasync'ed; then the delivery cursor moves (state again).
+ * A kill between 1 and 2 evaluates the block again after a restart: its
+ * alerts come out with the same ids, which the log already holds, and are
+ * dropped. A kill between 3's copy and its cursor delivers those lines
+ * again: at least once, with the same ids. A kill in the middle of an
+ * append leaves a torn last line, cut on the next open (it was never
+ * cursored, so its block is evaluated again). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coinhound/hash.h"
+#include "watch/watch_internal.h"
+
+#define LOG_NAME   "alerts.jsonl"
+#define STATE_NAME "state"
+
+static size_t id_hash(const char *id) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *id; id++)
+        h = (h ^ (uint8_t)*id) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+static watch_entry *find(watch_outbox *o, const char *id) {
+    if (!o->n_slots) return NULL;
+    for (size_t i = id_hash(id) & (o->n_slots - 1);; i = (i + 1) & (o->n_slots - 1)) {
+        if (o->slots[i] == SIZE_MAX) return NULL;
+        if (!strcmp(o->v[o->slots[i]].id, id)) return &o->v[o->slots[i]];
+    }
+}
+
+static int grow_slots(watch_outbox *o) {
+    size_t n = o->n_slots ? o->n_slots * 2 : 1024;
+    size_t *s = malloc(n * sizeof *s);
+    if (!s) return -1;
+    memset(s, 0xff, n * sizeof *s);
+    for (size_t k = 0; k < o->n; k++) {
+        size_t i = id_hash(o->v[k].id) & (n - 1);
+        while (s[i] != SIZE_MAX)
+            i = (i + 1) & (n - 1);
+        s[i] = k;
+    }
+    free(o->slots);
+    o->slots = s;
+    o->n_slots = n;
+    return 0;
+}
+
+/* A new entry (the id must not be present); takes line. */
+static watch_entry *insert(watch_outbox *o, const char *id, char *line) {
+    if ((o->n + 1) * 2 > o->n_slots && grow_slots(o) != 0) return NULL;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 256;
+        watch_entry *v = realloc(o->v, cap * sizeof *v);
+        if (!v) return NULL;
+        o->v = v;
+        o->cap = cap;
+    }
+    watch_entry *e = &o->v[o->n];
+    memset(e, 0, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", id);
+    e->line = line;
+    size_t i = id_hash(id) & (o->n_slots - 1);
+    while (o->slots[i] != SIZE_MAX)
+        i = (i + 1) & (o->n_slots - 1);
+    o->slots[i] = o->n++;
+    return e;
+}
+
+/* The facts an entry keeps, from a logged object. */
+static int entry_facts(watch_entry *e, json_t *a) {
+    json_t *h = json_object_get(a, "height");
+    const char *bh = json_string_value(json_object_get(a, "block_hash"));
+    if (!json_is_integer(h) || !bh || strlen(bh) != 66) return -1;
+    e->number = (uint64_t)json_integer_value(h);
+    if (ch_hex_decode(bh + 2, 64, e->hash, 32) != 0) return -1;
+    e->retracted = json_is_true(json_object_get(a, "retracted"));
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int path_in(const watch_outbox *o, const char *name, char *out, size_t cap) {
+    return snprintf(out, cap, "%s/%s", o->dir, name) < (int)cap ? 0 : -1;
+}
+
+static int load_state(watch_outbox *o, ch_error *err) {
+    char p[4200];
+    path_in(o, STATE_NAME, p, sizeof p);
+    FILE *f = fopen(p, "r");
+    if (!f) return errno == ENOENT ? 0 : ch_err(err, "%s: cannot read the watcher's state", p);
+    char hex[80] = "";
+    unsigned long long delivered = 0;
+    unsigned eval_next = 0;
+    int n = fscanf(f, "coinhound-watch-state 1 delivered %llu eval_next %u eval_prev %70s",
+                   &delivered, &eval_next, hex);
+    fclose(f);
+    if (n != 3 || strlen(hex) != 64 || ch_hex_decode(hex, 64, o->eval_prev, 32) != 0)
+        return ch_err(err, "%s: not a watcher state file (remove it to evaluate from the tip)", p);
+    o->delivered = delivered;
+    o->eval_next = eval_next;
+    o->has_eval = true;
+    return 0;
+}
+
+int watch_outbox_save(watch_outbox *o, ch_error *err) {
+    char p[4200], tmp[4300];
+    path_in(o, STATE_NAME, p, sizeof p);
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    char hex[65], buf[256];
+    ch_hex_encode(o->eval_prev, 32, hex);
+    int len =
+        snprintf(buf, sizeof buf,
+                 "coinhound-watch-state 1\ndelivered %" PRIu64 "\neval_next %u\neval_prev %s\n",
+                 o->delivered, o->eval_next, hex);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return ch_err(err, "%s: cannot write: %s", tmp, strerror(errno));
+    if (write_all(fd, buf, (size_t)len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return ch_err(err, "%s: cannot write: %s", tmp, strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, p) != 0) return ch_err(err, "%s: cannot rename: %s", p, strerror(errno));
+    int dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch_error *err) {
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    if (snprintf(o->dir, sizeof o->dir, "%s/%s/watch", db_dir, chain) >= (int)sizeof o->dir)
+        return ch_err(err, "%s: path too long", db_dir);
+    if (mkdir(o->dir, 0755) != 0 && errno != EEXIST)
+        return ch_err(err, "%s: cannot create: %s", o->dir, strerror(errno));
+    char p[4200];
+    path_in(o, LOG_NAME, p, sizeof p);
+    o->fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (o->fd < 0) return ch_err(err, "%s: cannot open: %s", p, strerror(errno));
+    struct stat st;
+    if (fstat(o->fd, &st) != 0) return ch_err(err, "%s: %s", p, strerror(errno));
+    size_t len = (size_t)st.st_size;
+    char *buf = malloc(len + 1);
+    if (!buf) return ch_err(err, "out of memory");
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(o->fd, buf + got, len - got, (off_t)got);
+        if (r <= 0) {
+            free(buf);
+            return ch_err(err, "%s: read error", p);
+        }
+        got += (size_t)r;
+    }
+    /* a torn last line: cut it */
+    size_t end = len;
+    while (end > 0 && buf[end - 1] != '\n')
+        end--;
+    if (end < len && ftruncate(o->fd, (off_t)end) != 0) {
+        free(buf);
+        return ch_err(err, "%s: cannot cut a torn last line: %s", p, strerror(errno));
+    }
+    o->size = end;
+    unsigned long lineno = 0;
+    for (size_t pos = 0; pos < end;) {
+        char *nl = memchr(buf + pos, '\n', end - pos);
+        size_t n = (size_t)(nl - (buf + pos));
+        lineno++;
+        json_error_t je;
+        json_t *a = json_loadb(buf + pos, n, 0, &je);
+        const char *id = json_string_value(json_object_get(a, "id"));
+        watch_entry tmp;
+        if (!a || !id || strlen(id) != 32 || entry_facts(&tmp, a) != 0) {
+            json_decref(a);
+            free(buf);
+            return ch_err(err, "%s: line %lu is not a watcher alert", p, lineno);
+        }
+        watch_entry *e = find(o, id);
+        if (!e) {
+            char *line = strndup(buf + pos, n);
+            if (!line || !(e = insert(o, id, line))) {
+                free(line);
+                json_decref(a);
+                free(buf);
+                return ch_err(err, "out of memory");
+            }
+        }
+        e->number = tmp.number;
+        memcpy(e->hash, tmp.hash, 32);
+        e->retracted = tmp.retracted;
+        json_decref(a);
+        pos += n + 1;
+    }
+    free(buf);
+    if (load_state(o, err) != 0) return -1;
+    if (o->delivered > o->size) o->delivered = o->size;
+    return 0;
+}
+
+void watch_outbox_close(watch_outbox *o) {
+    for (size_t i = 0; i < o->n; i++)
+        free(o->v[i].line);
+    free(o->v);
+    free(o->slots);
+    if (o->fd >= 0) close(o->fd);
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+}
+
+static int append(watch_outbox *o, json_t *a, char **line_out, ch_error *err) {
+    char *line = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!line) return ch_err(err, "out of memory");
+    size_t n = strlen(line);
+    line[n] = '\n';
+    int rc = write_all(o->fd, line, n + 1);
+    line[n] = '\0';
+    if (rc != 0) {
+        int e = errno;
+        free(line);
+        /* the part written is a torn line: cut it so the log stays whole */
+        if (ftruncate(o->fd, (off_t)o->size) != 0) {
+            /* the next open cuts it */
+        }
+        return ch_err(err, "%s/%s: cannot append an alert: %s", o->dir, LOG_NAME, strerror(e));
+    }
+    o->size += n + 1;
+    o->dirty = true;
+    *line_out = line;
+    return 0;
+}
+
+int watch_outbox_add(watch_outbox *o, json_t *alert, ch_error *err) {
+    const char *id = json_string_value(json_object_get(alert, "id"));
+    watch_entry *e = id ? find(o, id) : NULL;
+    if (e && !e->retracted) {
+        json_decref(alert);
+        return 0;
+    }
+    watch_entry facts;
+    if (!id || strlen(id) != 32 || entry_facts(&facts, alert) != 0) {
+        json_decref(alert);
+        return ch_err(err, "internal: an alert without id, height or block hash");
+    }
+    char idbuf[33];
+    snprintf(idbuf, sizeof idbuf, "%s", id);
+    char *line;
+    int rc = append(o, alert, &line, err);
+    json_decref(alert);
+    if (rc != 0) return -1;
+    if (!e && !(e = insert(o, idbuf, NULL))) {
+        free(line);
+        return ch_err(err, "out of memory");
+    }
+    free(e->line);
+    e->line = line;
+    e->number = facts.number;
+    memcpy(e->hash, facts.hash, 32);
+    e->retracted = false;
+    return 1;
+}
+
+int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err) {
+    uint64_t first = ch_store_first_number(s);
+    uint32_t next = ch_store_next_height(s);
+    int count = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        watch_entry *e = &o->v[i];
+        if (e->retracted || e->number < first) continue;
+        uint64_t h = e->number - first;
+        if (h < next && memcmp(ch_store_block(s, (uint32_t)h)->hash, e->hash, 32) == 0) continue;
+        json_t *a = json_loads(e->line, 0, NULL);
+        if (!a) return ch_err(err, "internal: alert %s cannot be read back", e->id);
+        char why[200];
+        snprintf(why, sizeof why,
+                 "block %" PRIu64 " was reorganised away: the node's best chain no longer holds it",
+                 e->number);
+        json_object_set_new(a, "retracted", json_true());
+        json_object_set_new(a, "retraction", json_string(why));
+        char *line;
+        int rc = append(o, a, &line, err);
+        json_decref(a);
+        if (rc != 0) return -1;
+        free(line);
+        e->retracted = true;
+        count++;
+    }
+    return count;
+}
+
+int watch_outbox_sync(watch_outbox *o, ch_error *err) {
+    if (!o->dirty) return 0;
+    if (fdatasync(o->fd) != 0)
+        return ch_err(err, "%s/%s: fdatasync: %s", o->dir, LOG_NAME, strerror(errno));
+    o->dirty = false;
+    return 0;
+}
+
+int watch_outbox_deliver(watch_outbox *o, int fd, ch_error *err) {
+    if (o->delivered >= o->size) return 0;
+    if (watch_outbox_sync(o, err) != 0) return -1;
+    int lines = 0;
+    char buf[65536];
+    for (uint64_t pos = o->delivered; pos < o->size;) {
+        size_t want = o->size - pos < sizeof buf ? (size_t)(o->size - pos) : sizeof buf;
+        ssize_t r = pread(o->fd, buf, want, (off_t)pos);
+        if (r <= 0) return ch_err(err, "%s/%s: read error", o->dir, LOG_NAME);
+        for (ssize_t i = 0; i < r; i++)
+            lines += buf[i] == '\n';
+        if (write_all(fd, buf, (size_t)r) != 0)
+            return ch_err(err, "cannot write alerts: %s", strerror(errno));
+        pos += (uint64_t)r;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fdatasync(fd) != 0)
+        return ch_err(err, "the alerts file: fdatasync: %s", strerror(errno));
+    o->delivered = o->size;
+    if (watch_outbox_save(o, err) != 0) return -1;
+    return lines;
+}

@@ -1,0 +1,71 @@
+/* The watcher's parts, shared inside src/watch. */
+#ifndef COINHOUND_WATCH_INTERNAL_H
+#define COINHOUND_WATCH_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "coinhound/intel.h"
+#include "coinhound/store.h"
+#include "coinhound/watch.h"
+
+/* --- evaluation (eval.c) --- */
+
+/* Each alert the rules raise on the committed block at store height `height`
+ * goes to fn (which takes the reference). Transfers are read from the store:
+ * value transfers of the block's transactions (gas fees and zero-value
+ * transfers move nothing a rule asks about). intel may be NULL when no rule
+ * needs it. */
+typedef int (*watch_emit_fn)(json_t *alert, void *ctx);
+int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, const char *chain,
+                     uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err);
+
+/* --- the alert log and the cursors (outbox.c) --- */
+
+typedef struct watch_entry {
+    char id[33];
+    uint64_t number;  /* block number */
+    uint8_t hash[32]; /* block hash */
+    bool retracted;   /* the log's last record for this id is a retraction */
+    char *line;       /* the alert as first logged (no newline) */
+} watch_entry;
+
+typedef struct watch_outbox {
+    char dir[4096];
+    int fd; /* alerts.jsonl, appended */
+    uint64_t size;
+    watch_entry *v;
+    size_t n, cap;
+    size_t *slots; /* open addressing over v, by id */
+    size_t n_slots;
+    /* cursors (the state file) */
+    uint64_t delivered;    /* bytes of the log delivered */
+    bool has_eval;         /* a cursor exists */
+    uint32_t eval_next;    /* the next store height to evaluate */
+    uint8_t eval_prev[32]; /* the hash of height eval_next - 1 when evaluated */
+    bool dirty;            /* appended since the last sync */
+} watch_outbox;
+
+/* Open DIR/<chain>/watch (created): the log is read whole (a torn last line,
+ * left by a kill during a write, is cut), the cursors loaded. */
+int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch_error *err);
+void watch_outbox_close(watch_outbox *o);
+/* Log an alert unless its id is already live: 1 logged, 0 a duplicate. Takes
+ * the reference. */
+int watch_outbox_add(watch_outbox *o, json_t *alert, ch_error *err);
+/* Log a retraction of every live alert whose block the store no longer holds
+ * (a reorg cut it, or replaced it): the count. */
+int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err);
+/* fdatasync the log when anything was appended. */
+int watch_outbox_sync(watch_outbox *o, ch_error *err);
+/* Write the cursors (a temporary file, fsync, rename). */
+int watch_outbox_save(watch_outbox *o, ch_error *err);
+/* Copy the log past the delivery cursor to fd (fdatasync'ed unless it is a
+ * pipe or a terminal), then move the cursor: the count of lines. */
+int watch_outbox_deliver(watch_outbox *o, int fd, ch_error *err);
+
+/* --- logging (follow.c) --- */
+void watch_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,156 @@
+/* Watch rules (YAML): the issue's minimal form is taken exactly as written,
+ * every kind's fields are read, and each mistake is refused with the line it
+ * is on. */
+#include "support/testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "coinhound/watch.h"
+
+static ch_watch_rules *parse_ok(const char *y) {
+    ch_watch_rules *r = NULL;
+    ch_error err = {{0}};
+    int rc = ch_watch_rules_parse(y, strlen(y), "r.yaml", &r, &err);
+    if (rc != 0) fprintf(stderr, "unexpected error: %s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_non_null(r);
+    return r;
+}
+
+/* The error message of a refused file; it must name the line. */
+static void refused_at(const char *y, unsigned line, const char *words) {
+    ch_watch_rules *r = NULL;
+    ch_error err = {{0}};
+    assert_int_equal(ch_watch_rules_parse(y, strlen(y), "r.yaml", &r, &err), -1);
+    assert_null(r);
+    char want[32];
+    snprintf(want, sizeof want, "r.yaml: line %u", line);
+    if (!strstr(err.msg, want) || !strstr(err.msg, words))
+        fail_msg("wanted '%s' and '%s' in: %s", want, words, err.msg);
+}
+
+static void test_the_issue_minimal_form_is_accepted_as_written(void **state) {
+    (void)state;
+    const char *y = "rules:\n"
+                    "  - name: thief-moves\n"
+                    "    kind: address\n"
+                    "    addresses: [0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n"
+                    "    severity: high\n"
+                    "  - name: big\n"
+                    "    kind: large_transfer\n"
+                    "    asset: ETH\n"
+                    "    min: \"1000000000000000000000\"   # base units\n"
+                    "    severity: medium\n";
+    ch_watch_rules *r = parse_ok(y);
+    assert_int_equal(r->n, 2);
+    assert_string_equal(r->v[0].name, "thief-moves");
+    assert_int_equal(r->v[0].kind, CH_WATCH_ADDRESS);
+    assert_string_equal(r->v[0].severity, "high");
+    assert_int_equal(r->v[0].line, 2);
+    assert_int_equal(r->v[0].n_addrs, 1);
+    assert_int_equal(r->v[0].addrs[0][0], 0x70);
+    assert_int_equal(r->v[0].addrs[0][19], 0xc8);
+    assert_int_equal(r->v[1].kind, CH_WATCH_LARGE);
+    assert_true(r->v[1].native);
+    assert_int_equal(r->v[1].line, 6);
+    char dec[80];
+    assert_string_equal(ch_u256_to_dec(&r->v[1].min, dec), "1000000000000000000000");
+    assert_false(ch_watch_rules_need_intel(r));
+    ch_watch_rules_free(r);
+}
+
+static void test_attribution_kinds_token_thresholds_and_lists_are_read(void **state) {
+    (void)state;
+    const char *y = "rules:\n"
+                    "  - name: dprk\n"
+                    "    kind: actor\n"
+                    "    actor: DPRK\n"
+                    "    severity: critical\n"
+                    "  - name: cex\n"
+                    "    kind: category\n"
+                    "    categories: [exchange, bridge]\n"
+                    "  - name: who\n"
+                    "    kind: entity\n"
+                    "    entity: Test Thief Crew\n"
+                    "    include_delisted: true\n"
+                    "  - name: usdt\n"
+                    "    kind: large_transfer\n"
+                    "    asset: 0xdAC17F958D2ee523a2206206994597C13D831ec7\n"
+                    "    min: \"340282366920938463463374607431768211456\"\n"
+                    "  - name: two\n"
+                    "    kind: address\n"
+                    "    addresses:\n"
+                    "      - 0xffffffffffffffffffffffffffffffffffffffff\n"
+                    "      - 0x0000000000000000000000000000000000000001\n";
+    ch_watch_rules *r = parse_ok(y);
+    assert_int_equal(r->n, 5);
+    assert_true(ch_watch_rules_need_intel(r));
+    assert_int_equal(r->v[0].kind, CH_WATCH_ACTOR);
+    assert_string_equal(r->v[0].values[0], "DPRK");
+    assert_int_equal(r->v[1].n_values, 2);
+    assert_string_equal(r->v[1].values[1], "bridge");
+    assert_string_equal(r->v[1].severity, "medium"); /* the default */
+    assert_true(r->v[2].include_delisted);
+    assert_string_equal(r->v[2].values[0], "Test Thief Crew");
+    assert_false(r->v[3].native);
+    assert_string_equal(r->v[3].asset_text, "0xdac17f958d2ee523a2206206994597c13d831ec7");
+    /* 2^128: above what 128 bits hold, kept whole in 256 */
+    assert_int_equal(r->v[3].min.w[2], 1);
+    assert_int_equal(r->v[3].min.w[0], 0);
+    /* sorted, so lookups can bisect */
+    assert_int_equal(r->v[4].addrs[0][19], 0x01);
+    assert_int_equal(r->v[4].addrs[1][0], 0xff);
+    ch_watch_rules_free(r);
+}
+
+static void test_each_mistake_names_its_line(void **state) {
+    (void)state;
+    refused_at("rules:\n  - name: a\n    kind: addres\n    addresses: [0x00]\n", 3,
+               "unknown rule kind 'addres'");
+    refused_at("rules:\n  - name: a\n    kind: address\n    addresses: [0x1234]\n", 4,
+               "not an EVM address");
+    refused_at("rules:\n  - name: a\n    kind: large_transfer\n    asset: ETH\n    min: 1e21\n", 5,
+               "not a whole number");
+    refused_at("rules:\n  - name: a\n    kind: large_transfer\n    asset: ETH\n    min: \"-5\"\n",
+               5, "not a whole number");
+    refused_at("rules:\n  - name: a\n    kind: large_transfer\n    asset: ETH\n", 2, "needs 'min'");
+    refused_at("rules:\n  - name: a\n    kind: large_transfer\n    asset: DOGE\n    min: \"1\"\n",
+               4, "neither ETH nor a token");
+    refused_at("rules:\n  - name: a\n    kind: address\n    adresses: [0x00]\n", 4,
+               "unknown field 'adresses'");
+    refused_at("rules:\n"
+               "  - name: a\n    kind: actor\n    actor: DPRK\n"
+               "  - name: a\n    kind: actor\n    actor: DPRK\n",
+               5, "used twice");
+    refused_at("rules:\n  - name: a\n    kind: address\n    addresses: [0x00\n", 5, "");
+    refused_at("rules:\n  - name: a\n    kind: incident\n", 3, "not supported");
+    refused_at("rules:\n  - name: a\n    kind: address\n    severity: urgent\n", 4,
+               "severity 'urgent'");
+    refused_at("rules:\n  - name: a\n    kind: actor\n    entity: X\n", 4,
+               "lists its values under 'actor'");
+    refused_at("rules:\n  - kind: actor\n    actor: X\n", 2, "no 'name'");
+    refused_at("rule:\n  - name: a\n", 1, "unknown top-level field 'rule'");
+    refused_at("rules: []\n", 1, "empty");
+    refused_at("rules:\n  - name: a\n    kind: address\n    addresses: []\n", 4, "no address");
+    refused_at("rules:\n  - name: a\n    kind: actor\n    actor: DPRK\n    min: \"5\"\n", 5,
+               "only large_transfer");
+}
+
+static void test_a_missing_file_is_an_error_naming_it(void **state) {
+    (void)state;
+    ch_watch_rules *r = NULL;
+    ch_error err = {{0}};
+    assert_int_equal(ch_watch_rules_load("/nonexistent/rules.yaml", &r, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/rules.yaml"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_issue_minimal_form_is_accepted_as_written),
+        cmocka_unit_test(test_attribution_kinds_token_thresholds_and_lists_are_read),
+        cmocka_unit_test(test_each_mistake_names_its_line),
+        cmocka_unit_test(test_a_missing_file_is_an_error_naming_it),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
