@@ -218,9 +218,22 @@ static bool setup(fx *f) {
     return true;
 }
 
-static pid_t start_watcher(fx *f, const char *extra) {
+static int count_in_file(const char *path, const char *needle) {
+    size_t len;
+    char *t = (char *)tu_read_file(path, &len);
+    int n = 0;
+    for (const char *p = t; p && (p = strstr(p, needle)); p++)
+        n++;
+    free(t);
+    return n;
+}
+
+/* Start a watcher and wait until it says it is watching (its signal
+ * handlers are in place from then on). */
+static pid_t start_watcher_nowait(fx *f, const char *extra, bool wait) {
     static char conf[32];
     snprintf(conf, sizeof conf, "%s", extra ? extra : "1");
+    int before = count_in_file(f->log, " info: watching ");
     char *argv[] = {(char *)tu_bin("coinhound"),
                     "watch",
                     "eth",
@@ -238,7 +251,13 @@ static pid_t start_watcher(fx *f, const char *extra) {
                     conf,
                     NULL};
     f->watcher = spawn(argv, "/dev/null", f->log);
+    for (int i = 0; wait && i < 400 && count_in_file(f->log, " info: watching ") == before; i++)
+        msleep(25);
     return f->watcher;
+}
+
+static pid_t start_watcher(fx *f, const char *extra) {
+    return start_watcher_nowait(f, extra, true);
 }
 
 /* SIGTERM and the exit code (-1 when it did not stop within 10 s). */
@@ -487,12 +506,13 @@ static void test_kill9_at_random_moments_loses_no_alert(void **state) {
         char wei[16];
         snprintf(wei, sizeof wei, "0x%x", 1000 + i);
         txs[i] = send_eth(&f, ACCT0, THIEF, wei);
-        if (i % 3 == 2) {
+        if (i % 2 == 1) {
             msleep((unsigned)(rand() % 120));
             kill(f.watcher, SIGKILL);
             waitpid(f.watcher, NULL, 0);
             kills++;
-            start_watcher(&f, NULL);
+            /* half the restarts are killed again before they are up */
+            start_watcher_nowait(&f, NULL, i == N - 1 || rand() % 2);
         }
     }
     json_t *alerts = NULL;
