@@ -28,6 +28,19 @@ static int ingest(const char *blocks, const char *db, uint32_t max_blocks, ch_er
     return ch_ingest_btc(blocks, db, &o, &st, err);
 }
 
+/* Flip bits of one byte of DB/btc/COL. */
+static void flip_byte(const char *db, const char *col, long off) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/btc/%s", db, col);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, off, SEEK_SET), 0);
+    int b = fgetc(f);
+    assert_int_equal(fseek(f, off, SEEK_SET), 0);
+    fputc(b ^ 0x10, f);
+    fclose(f);
+}
+
 static void must_ingest(const char *blocks, const char *db, uint32_t max_blocks) {
     ch_error err;
     if (ingest(blocks, db, max_blocks, &err) != 0) fail_msg("ingest %s: %s", blocks, err.msg);
@@ -413,6 +426,16 @@ static void test_branch_with_more_work_replaces_tip(void **state) {
     must_ingest(next, clean, 0);
     tu_assert_same_columns(clean, db, "btc");
     tu_assert_same_indexes(clean, db, "btc");
+    /* checksums: the first commit's range was cut to 0..29 and hashed
+     * again, the branch's commit added; clean, and a flipped nonce below the
+     * cut is found in the shortened range */
+    ch_store_counts vc;
+    if (ch_store_verify(db, "btc", NULL, NULL, &vc, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(vc.checksum_commits, 2);
+    flip_byte(db, "blocks.col", 20 * 64 + 63);
+    assert_int_equal(ch_store_verify(db, "btc", NULL, NULL, &vc, &err), 1);
+    assert_non_null(strstr(err.msg, "blocks.col: bytes [0, 1920) (records [0, 30))"));
+    flip_byte(db, "blocks.col", 20 * 64 + 63);
     /* --max-blocks does not stop a reorg short of the old tip's work */
     char *db2 = tu_tmpdir();
     must_ingest(first, db2, 0);

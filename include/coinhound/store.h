@@ -217,16 +217,19 @@ int ch_store_damage(const ch_store *s, ch_error *err);
 typedef struct ch_store_counts {
     uint64_t blocks, txs, inputs, outputs, addresses;
     uint64_t transfers; /* account chains */
+    /* ch_store_verify only: commits whose checksums were checked (0: a
+     * store written before they were kept, or empty) */
+    uint64_t checksum_commits;
 } ch_store_counts;
 
 /* Check the store DIR/<chain> end to end (coinhound check): the committed
  * lengths against the files; blocks, txs, inputs, outputs, transfers and
  * their links each against the files they point into; the block, txid and
  * address indexes against the columns (every record found under its own
- * number). Each problem found (the first 20) goes to fn (may be NULL).
- * 0 sound; 1 damaged, err naming the first problem; -1 not checked (no
- * store there). counts (may be NULL) gets the store's counts when it opens.
- * Reads every record: minutes on a mainnet store. */
+ * number); every committed range whose checksum the store recorded. Each problem found (the first
+ * 20) goes to fn (may be NULL). 0 sound; 1 damaged, err naming the first problem; -1 not checked
+ * (no store there). counts (may be NULL) gets the store's counts when it opens. Reads every record:
+ * minutes on a mainnet store. */
 typedef void (*ch_verify_fn)(const char *problem, void *ctx);
 int ch_store_verify(const char *dir, const char *chain, ch_verify_fn fn, void *ctx,
                     ch_store_counts *counts, ch_error *err);

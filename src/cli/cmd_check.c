@@ -39,6 +39,10 @@ static int check_one(const char *db, const char *chain) {
         cli_fail("check", &err);
         return 2;
     }
+    if (c.checksum_commits)
+        printf("  checksums: %" PRIu64 " commits' ranges recomputed\n", c.checksum_commits);
+    else if (c.txs)
+        printf("  checksums: none recorded (written before stores kept them): checked without\n");
     if (rc == 0)
         printf("  sound: %" PRIu64 " blocks, %" PRIu64 " txs, %" PRIu64 " addresses\n", c.blocks,
                c.txs, c.addresses);

@@ -5,6 +5,7 @@
  * LMDB. New index keys wait in lists and reach LMDB, sorted, in the commit's
  * single write transaction. */
 #include "store/store_internal.h"
+#include "store/checksums.h"
 #include "util/ioerr.h"
 
 #include "util/bigmem.h"
@@ -464,6 +465,7 @@ static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
         MDB_val k = {32, (void *)b->hash}, v = {4, &height};
         rc = mdb_put(txn, s->db_block, &k, &v, 0);
     }
+    if (!rc) rc = ch_ck_record(s, txn);
     if (rc) return ch_err(err, "%s: writing the index: %s", s->dir, mdb_strerror(rc));
     return ch_store_write_lengths(s, txn, err);
 }

@@ -323,6 +323,13 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         if (rc == MDB_NOTFOUND) return ch_err(err, "%s: not a coinhound store", s->dir);
         return lmdb_err(err, "opening tables", rc, s->dir);
     }
+    /* added within format 3: a store written before has no such table */
+    rc = mdb_dbi_open(txn, "commits", create | MDB_INTEGERKEY, &s->db_commits);
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return lmdb_err(err, "opening tables", rc, s->dir);
+    }
+    s->has_commits = rc == 0;
     uint64_t version = 0, len[COL_COUNT], writer_open = 0, kind = 0, cut_txn = 0;
     int bad = meta_get_u64(txn, s->db_meta, "format", &version);
     /* kind: 1 UTXO, 2 account; fixed when the store is created */
@@ -567,6 +574,7 @@ void ch_store_get_counts(const ch_store *s, ch_store_counts *c) {
     c->outputs = s->col[COL_OUTS].n_committed;
     c->addresses = s->col[COL_ADDRS20].n_committed + s->col[COL_ADDRS32].n_committed;
     c->transfers = s->col[COL_XFERS].n_committed;
+    c->checksum_commits = 0;
 }
 
 uint64_t ch_store_disk_bytes(const ch_store *s) {

@@ -57,10 +57,12 @@ struct ch_store {
     bool damaged;
     char damage[256];
     MDB_dbi db_block, db_farprev, db_meta;
-    MDB_txn *rtxn;     /* long-lived read transaction, renewed after each commit */
-    ch_runs txid_runs; /* txid key -> tx number */
-    ch_runs addr_runs; /* address key -> address id */
-    uint64_t run_seq;  /* the next run file's number */
+    MDB_dbi db_commits; /* checksums of committed ranges (checksums.h) */
+    bool has_commits;   /* false: a reader of a store written before they were kept */
+    MDB_txn *rtxn;      /* long-lived read transaction, renewed after each commit */
+    ch_runs txid_runs;  /* txid key -> tx number */
+    ch_runs addr_runs;  /* address key -> address id */
+    uint64_t run_seq;   /* the next run file's number */
     /* Every address head is right for the outputs (UTXO) or transfers
      * (account) below this; past it, they are replayed (see heads.c). */
     uint64_t heads_upto;

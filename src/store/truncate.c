@@ -11,6 +11,7 @@
  * the next writer clears them (store.c). The runs keep the cut txids and
  * addresses as stale candidates, which lookups check and pass over. */
 #include "store/store_internal.h"
+#include "store/checksums.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,7 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (!rc) rc = fn(s, txn, ctx);
+    if (!rc) rc = ch_ck_cut(s, txn, keep);
     /* readers of the state before this transaction must be gone before the
      * cut tail is shortened or written over (readers.c) */
     uint64_t cut_txn = (uint64_t)mdb_txn_id(txn);

@@ -2,6 +2,7 @@
  * files it points into (see store.h). One pass per column, in the order the
  * links go, so that each check only needs what the earlier ones proved. */
 #include "store/store_internal.h"
+#include "store/checksums.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +32,10 @@ static void problem(vctx *v, const char *fmt, ...) {
     if (v->problems == 0) snprintf(v->first, sizeof v->first, "%s", msg);
     if (v->problems < MAX_REPORTED && v->fn) v->fn(msg, v->ctx);
     v->problems++;
+}
+
+static void ck_problem(void *ctx, const char *msg) {
+    problem(ctx, "%s", msg);
 }
 
 #define FIRST_IN(t) ((t)->first_in_size & 0xffffffffffULL)
@@ -273,6 +278,10 @@ int ch_store_verify(const char *dir, const char *chain, ch_verify_fn fn, void *c
         }
         check_addresses(&v);
     }
+    /* the bytes themselves, which no link shows: a flipped txid or value */
+    uint64_t commits = 0;
+    ch_ck_check(v.s, ck_problem, &v, &commits);
+    if (counts) counts->checksum_commits = commits;
     ch_error derr;
     if (ch_store_damage(v.s, &derr) != 0) problem(&v, "%s", derr.msg);
     ch_store_close(v.s);
