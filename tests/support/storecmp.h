@@ -30,10 +30,11 @@ char *tu_store_snapshot(const char *db, const char *chain, size_t *len);
  * 1` runs in a child until it has been killed `rounds` times (at most 4x
  * `rounds` tries), each killed after a random delay within one full run's
  * time divided by `divisor` (later rounds resume, so they have less to do;
- * the delay window shrinks when a run ends before its kill). After each round the store (DB/CHAIN) is read: fewer
- * than `total` blocks but some is a mid-chain kill; at `total` the store is
- * wiped so the kills keep landing mid-run. Returns the number of kills and
- * sets *mid. A child that exits with an error fails the test. */
+ * the delay window shrinks when a run ends before its kill). After each try
+ * the store (DB/CHAIN) is read: fewer than `total` blocks but some is a
+ * mid-chain kill; at `total` the store is wiped so the kills keep landing
+ * mid-run. Returns the number of kills and sets *mid. A child that exits
+ * with an error fails the test. */
 int tu_kill9_ingest(const char *family, const char *src, const char *db, const char *chain,
                     uint64_t total, int rounds, int divisor, int *mid);
 
