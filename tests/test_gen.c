@@ -209,7 +209,8 @@ static void note_wanted(const ch_btc_tx *tx, chain_sum *sum) {
             x->out_value[o] = tx->out[o].value;
             x->out_addr[o][0] = 0;
             ch_btc_classify(tx->out[o].script, tx->out[o].script_len, &a);
-            ch_addr_to_string(&a, CH_NET_MAINNET, x->out_addr[o]);
+            /* the generator writes regtest blk files and regtest addresses */
+            ch_addr_to_string(&a, CH_NET_REGTEST, x->out_addr[o]);
         }
     }
 }

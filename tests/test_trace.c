@@ -499,7 +499,7 @@ static bool ref_is_stop(ref *r, uint64_t o) {
     ch_addr a;
     char buf[CH_ADDR_STR_MAX];
     ch_store_addr_of(r->s, rec->addr, &a);
-    if (ch_addr_to_string(&a, CH_NET_MAINNET, buf) != 0) return false;
+    if (ch_addr_to_string(&a, ch_store_addr_net(r->s), buf) != 0) return false;
     for (size_t i = 0; i < r->n_stop; i++)
         if (!strcmp(r->stop_addr[i], buf)) return true;
     return false;
@@ -509,7 +509,7 @@ static void ref_land(ref *r, uint64_t o, long double amt) {
     ch_addr a;
     char buf[CH_ADDR_STR_MAX];
     ch_store_addr_of(r->s, ch_store_output(r->s, o)->addr, &a);
-    ch_addr_to_string(&a, CH_NET_MAINNET, buf);
+    ch_addr_to_string(&a, ch_store_addr_net(r->s), buf);
     for (size_t i = 0; i < r->n_land; i++)
         if (!strcmp(r->land_addr[i], buf)) {
             r->land_amt[i] += amt;
@@ -672,7 +672,7 @@ static ch_labels *gen_labels(genchain *g) {
 static const char *land_str(ch_store *s, const ch_trace_landing *l, char buf[CH_ADDR_STR_MAX]) {
     ch_addr a;
     ch_store_addr_of(s, l->addr, &a);
-    assert_int_equal(ch_addr_to_string(&a, CH_NET_MAINNET, buf), 0);
+    assert_int_equal(ch_addr_to_string(&a, ch_store_addr_net(s), buf), 0);
     return buf;
 }
 
@@ -747,7 +747,7 @@ static void test_planted_theft(void **state) {
             char buf[CH_ADDR_STR_MAX];
             if (!hold[i].addr) continue;
             ch_store_addr_of(g.s, hold[i].addr, &a);
-            ch_addr_to_string(&a, CH_NET_MAINNET, buf);
+            ch_addr_to_string(&a, ch_store_addr_net(g.s), buf);
             if (!strcmp(buf, json_string_value(json_object_get(d0, "address")))) {
                 seen = true;
                 assert_true(hold[i].amount ==

@@ -121,6 +121,12 @@ typedef enum ch_btc_net {
     CH_BTC_NET_COUNT
 } ch_btc_net;
 
+/* "mainnet", "testnet3", "testnet4", "signet", "regtest" ("unknown"). */
+const char *ch_btc_net_name(ch_btc_net n);
+/* How a network writes its addresses: testnet3, testnet4 and signet as
+ * testnet (tb1..., m/n/2...), regtest its own way (bcrt1..., m/n/2...). */
+ch_network ch_btc_net_encoding(ch_btc_net n);
+
 /* One block record found in a blk file. */
 typedef struct ch_blk_pos {
     uint32_t file_no; /* NNNNN of blkNNNNN.dat */
@@ -133,6 +139,10 @@ typedef struct ch_blkdir ch_blkdir;
 
 int ch_blkdir_open(const char *dir, ch_blkdir **out, ch_error *err);
 void ch_blkdir_close(ch_blkdir *d);
+/* The network of a directory's blk files, from the magic of the first
+ * record read (ch_blkdir_best_chain reads them all); CH_BTC_NET_COUNT before
+ * any record was read. */
+ch_btc_net ch_blkdir_net(const ch_blkdir *d);
 /* Number of blk files and the path of one (for messages). */
 uint32_t ch_blkdir_file_count(const ch_blkdir *d);
 const char *ch_blkdir_path(const ch_blkdir *d, uint32_t file_no);

@@ -205,6 +205,18 @@ int ch_store_refresh(ch_store *s, ch_error *err);
 bool ch_store_is_account(const ch_store *s);
 /* The block number of height 0 (account chains may start mid-chain). */
 uint64_t ch_store_first_number(const ch_store *s);
+/* A Bitcoin store's network, as ingest recorded it from the blk files'
+ * magic: a ch_btc_net (btc.h: 0 mainnet, 1 testnet3, 2 testnet4, 3 signet,
+ * 4 regtest); mainnet for a store written before networks were recorded;
+ * -1 for an account chain. */
+int ch_store_network(const ch_store *s);
+/* How the store's addresses are written: CH_NET_TESTNET for testnet3,
+ * testnet4 and signet (tb1..., m/n/2...), CH_NET_REGTEST for regtest
+ * (bcrt1...), else mainnet. Every door prints addresses with this. */
+ch_network ch_store_addr_net(const ch_store *s);
+/* Record the network (a writer; it is committed with the next commit).
+ * Refused when the store already holds blocks of another network. */
+int ch_store_set_network(ch_store *s, int net, ch_error *err);
 
 /* Reading never crashes on a damaged store: the lengths are checked on
  * open, and an index read from one file that points past another file's

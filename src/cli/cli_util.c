@@ -38,7 +38,7 @@ const char *cli_addr_str(const ch_store *s, uint32_t id, char buf[128]) {
     if (id == 0) return NULL;
     ch_addr a;
     ch_store_addr_of(s, id, &a);
-    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : NULL;
+    return ch_addr_to_string(&a, ch_store_addr_net(s), buf) == 0 ? buf : NULL;
 }
 
 const char *cli_btc(uint64_t sat, char buf[32]) {

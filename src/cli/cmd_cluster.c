@@ -131,7 +131,7 @@ static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, 
         if (ch_store_find_addr(s, &a, &id, &last, NULL) != 1) continue;
         if (ch_cluster_of(c, id) != cluster) continue;
         char canon[CH_ADDR_STR_MAX];
-        ch_addr_to_string(&a, CH_NET_MAINNET, canon);
+        ch_addr_to_string(&a, ch_store_addr_net(s), canon);
         label_add(out, canon, r.field[col_cat], r.field[col_ent], path);
     }
     csv_free(&r);
@@ -211,9 +211,9 @@ static int run_query(const char *db, const char *chain, const char *arg, bool js
     if (parse_addr(arg, account, &a, &err) != 0)
         return cli_failf("cluster", "'%s' is not a valid address: %s", arg, err.msg);
     char canon[CH_ADDR_STR_MAX];
-    ch_addr_to_string(&a, CH_NET_MAINNET, canon);
     ch_store *s;
     if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("cluster", &err);
+    ch_addr_to_string(&a, ch_store_addr_net(s), canon);
     ch_clusters *c = NULL;
     ch_intel *intel = NULL;
     labels lb = {0};

@@ -6,6 +6,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "coinhound/btc.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/store.h"
 
@@ -32,7 +33,10 @@ int cmd_status(int argc, char **argv) {
             fprintf(f, "usage: coinhound status --db DIR [--chain NAME] [--json]\n\n"
                        "The store's tip (height and hash), its counts of blocks, transactions,\n"
                        "inputs, outputs and addresses (transfers for EVM chains), and its size on\n"
-                       "disk. --chain names the store under DIR (default btc; eth, bsc, ...).\n");
+                       "disk. --chain names the store under DIR (default btc; eth, bsc, ...).\n"
+                       "A Bitcoin store also says its network (mainnet, testnet3, testnet4,\n"
+                       "signet, regtest: from the blk files' magic); its addresses are\n"
+                       "written in that network's form (tb1..., m/n/2... on the testnets).\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -67,6 +71,8 @@ int cmd_status(int argc, char **argv) {
         ch_jw_obj_begin(&w);
         ch_jw_key(&w, "chain");
         ch_jw_str(&w, chain);
+        ch_jw_key(&w, "network"); /* a Bitcoin store's, from its blk files' magic */
+        ch_jw_str(&w, ch_store_is_account(s) ? NULL : ch_btc_net_name(ch_store_network(s)));
         ch_jw_key(&w, "tip_height");
         if (n.blocks)
             ch_jw_uint(&w, tip);
@@ -94,6 +100,8 @@ int cmd_status(int argc, char **argv) {
         printf("empty store\n");
     } else {
         printf("tip        %" PRIu64 " %s\n", tip, hash);
+        if (!ch_store_is_account(s))
+            printf("network    %s\n", ch_btc_net_name(ch_store_network(s)));
         printf("blocks     %" PRIu64 "\ntxs        %" PRIu64 "\n", n.blocks, n.txs);
         if (ch_store_is_account(s))
             printf("transfers  %" PRIu64 "\n", n.transfers);

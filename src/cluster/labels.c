@@ -81,7 +81,7 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
             char str[CH_ADDR_STR_MAX];
             ch_addr ma;
             ch_store_addr_of(s, m, &ma);
-            if (ch_addr_to_string(&ma, CH_NET_MAINNET, str) != 0) continue;
+            if (ch_addr_to_string(&ma, ch_store_addr_net(s), str) != 0) continue;
             w.member = str;
             if (ch_intel_lookup(intel, str, on_member_label, &w, err) < 0) return -1;
         }

@@ -313,7 +313,7 @@ static int write_labels(gen *g, ch_error *err) {
         ch_addr a;
         char s[CH_ADDR_STR_MAX];
         gen_key_addr(g->key_seed, l->type, l->key, &a);
-        if (ch_addr_to_string(&a, CH_NET_MAINNET, s) != 0) continue;
+        if (ch_addr_to_string(&a, GEN_ADDR_NET, s) != 0) continue;
         fprintf(f, "%s,%s,%s\n", s, g->svc[l->service].category, g->svc[l->service].entity);
         g->st.labels++;
     }

@@ -21,6 +21,11 @@
 
 #define GEN_NONE UINT32_MAX
 
+/* The generator writes regtest blk files (regtest magic: its proof of work
+ * is regtest's), so the addresses of its truth files are written as
+ * regtest writes them (bcrt1..., m/n/2...), as the store will print them. */
+#define GEN_ADDR_NET CH_NET_REGTEST
+
 /* --- PRNG (rng.c): xoshiro256**, seeded through splitmix64 -------------- */
 
 typedef struct gen_rng {

@@ -307,7 +307,7 @@ static void jw_addr(gen *g, ch_jw *j, const char *key, gen_stype type, uint64_t 
     char s[CH_ADDR_STR_MAX];
     gen_key_addr(g->key_seed, type, k, &a);
     ch_jw_key(j, key);
-    ch_jw_str(j, ch_addr_to_string(&a, CH_NET_MAINNET, s) == 0 ? s : NULL);
+    ch_jw_str(j, ch_addr_to_string(&a, GEN_ADDR_NET, s) == 0 ? s : NULL);
 }
 
 static void jw_coin(gen *g, ch_jw *j, uint32_t u) {

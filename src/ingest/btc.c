@@ -237,6 +237,9 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
     st->stale = chain.n_stale;
     if (ch_store_open(db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &s, err) != 0)
         goto out;
+    /* the store remembers whose blocks it holds, so that its addresses are
+     * written in that network's encoding and another's blocks are refused */
+    if (chain.n && ch_store_set_network(s, (int)ch_blkdir_net(d), err) != 0) goto out;
     uint32_t fork_h = 0, need = 0;
     if (find_fork(s, &chain, &fork_h, err) != 0) goto out;
     bool reorg = fork_h < ch_store_next_height(s);

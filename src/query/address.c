@@ -150,7 +150,7 @@ static int parse_addr(ch_store *s, const char *text, ch_q_address *out, ch_addr 
     if (ch_addr_from_string(text, a, NULL, err) != 0)
         return ch_err_prefix(err, "'%s' is not a valid address", text), -1;
     char canon[CH_ADDR_STR_MAX];
-    ch_addr_to_string(a, CH_NET_MAINNET, canon);
+    ch_addr_to_string(a, ch_store_addr_net(s), canon); /* the store network's form */
     snprintf(out->canonical, sizeof out->canonical, "%s", canon);
     return 0;
 }

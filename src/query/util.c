@@ -52,7 +52,7 @@ const char *ch_q_addr_str(const ch_store *s, uint32_t id, char out[128]) {
     if (id == 0) return NULL;
     ch_addr a;
     ch_store_addr_of(s, id, &a);
-    return ch_addr_to_string(&a, CH_NET_MAINNET, out) == 0 ? out : NULL;
+    return ch_addr_to_string(&a, ch_store_addr_net(s), out) == 0 ? out : NULL;
 }
 
 void ch_q_hash_hex(const uint8_t b[32], bool account, char out[67]) {

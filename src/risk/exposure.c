@@ -45,7 +45,7 @@ static void fill_source(ch_store *s, ch_trace_result *r, const ch_trace_place *l
     memset(src, 0, sizeof *src);
     ch_addr a;
     ch_store_addr_of(s, l->addr, &a);
-    if (ch_addr_to_string(&a, CH_NET_MAINNET, src->address) != 0) src->address[0] = '\0';
+    if (ch_addr_to_string(&a, ch_store_addr_net(s), src->address) != 0) src->address[0] = '\0';
     snprintf(src->category, sizeof src->category, "%s", l->label.category);
     snprintf(src->entity, sizeof src->entity, "%s", l->label.entity);
     src->asset = l->asset;
@@ -121,7 +121,7 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
     int rc = ch_store_find_addr(s, addr, &id, &last, err);
     if (rc <= 0) return rc;
     char from[CH_ADDR_STR_MAX];
-    if (ch_addr_to_string(addr, CH_NET_MAINNET, from) != 0)
+    if (ch_addr_to_string(addr, ch_store_addr_net(s), from) != 0)
         return ch_err(err, "exposure: the address cannot be written out");
     char *stop = stop_list(table);
     if (!stop) return ch_err(err, "out of memory");

@@ -289,7 +289,7 @@ const char *ch_verdict_asset_name(const ch_verdict *v, uint32_t asset, char buf[
     if (!asset) return ch_chain_native_symbol(s->chain, s->account);
     ch_addr a;
     ch_store_addr_of(s->store, asset, &a);
-    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : "?";
+    return ch_addr_to_string(&a, ch_store_addr_net(s->store), buf) == 0 ? buf : "?";
 }
 
 bool ch_verdict_account(const ch_verdict *v) {

@@ -168,6 +168,7 @@ int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
     if (!rc) rc = meta_put_u64(txn, s->db_meta, "run_seq", s->run_seq);
     if (!rc) rc = meta_put_runs(txn, s->db_meta, "runs_txid", &s->txid_runs);
     if (!rc) rc = meta_put_runs(txn, s->db_meta, "runs_addr", &s->addr_runs);
+    if (!rc && s->network) rc = meta_put_u64(txn, s->db_meta, "network", s->network);
     if (rc) return lmdb_err(err, "recording lengths", rc, s->dir);
     return 0;
 }
@@ -235,6 +236,7 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
 static int read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
     int bad = meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
     meta_get_u64(txn, s->db_meta, "heads_upto", &s->heads_upto);
+    bad = bad ? bad : meta_get_u64(txn, s->db_meta, "network", &s->network);
     for (int i = 0; i < COL_COUNT; i++)
         bad = bad ? bad : meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
     return bad;
@@ -593,6 +595,42 @@ bool ch_store_is_account(const ch_store *s) {
 }
 uint64_t ch_store_first_number(const ch_store *s) {
     return s->first_number;
+}
+
+/* Networks as ch_btc_net numbers (btc.h); kept as plain numbers here so
+ * that the store needs no chain's header. */
+enum { NET_MAIN = 0, NET_TESTNET3, NET_TESTNET4, NET_SIGNET, NET_REGTEST, NET_COUNT };
+
+int ch_store_network(const ch_store *s) {
+    if (s->account) return -1;
+    return s->network && s->network <= NET_COUNT ? (int)s->network - 1 : NET_MAIN;
+}
+
+ch_network ch_store_addr_net(const ch_store *s) {
+    switch (ch_store_network(s)) {
+    case NET_TESTNET3:
+    case NET_TESTNET4:
+    case NET_SIGNET:
+        return CH_NET_TESTNET;
+    case NET_REGTEST:
+        return CH_NET_REGTEST;
+    default:
+        return CH_NET_MAINNET;
+    }
+}
+
+int ch_store_set_network(ch_store *s, int net, ch_error *err) {
+    static const char *const NAMES[NET_COUNT] = {"mainnet", "testnet3", "testnet4", "signet",
+                                                 "regtest"};
+    if (!s->writable) return ch_err(err, "%s: the store is open for reading only", s->dir);
+    if (s->account)
+        return ch_err(err, "%s: an account chain's store has no Bitcoin network", s->dir);
+    if (net < 0 || net >= NET_COUNT) return ch_err(err, "unknown network %d", net);
+    if (s->network && s->network != (uint64_t)net + 1 && ch_col_count(&s->col[COL_BLOCKS]) != 0)
+        return ch_err(err, "%s holds %s blocks; these are %s blocks (use another --db)", s->dir,
+                      s->network <= NET_COUNT ? NAMES[s->network - 1] : "unknown", NAMES[net]);
+    s->network = (uint64_t)net + 1;
+    return 0;
 }
 
 /* --- damage --- */

@@ -49,6 +49,7 @@ struct ch_store {
     bool writable;
     bool account;          /* an account chain (EVM) */
     uint64_t first_number; /* block number of height 0 */
+    uint64_t network;      /* a Bitcoin store's ch_btc_net + 1 (meta "network"); 0 unrecorded */
     ch_col col[COL_COUNT];
     MDB_env *env;
     bool env_ready;              /* env opened and its tables found: close may write */

@@ -198,9 +198,10 @@ int ch_labels_get(ch_labels *l, uint32_t addr, ch_label *out) {
         char s[CH_ADDR_STR_MAX];
         ch_store_addr_of(l->s, addr, &a);
         pick p = {.l = l};
-        /* Bitcoin's canonical string is the mainnet encoding (Base58 as
-         * written, Bech32 lowercase), which ch_addr_to_string produces. */
-        if (ch_addr_to_string(&a, CH_NET_MAINNET, s) == 0 &&
+        /* Bitcoin's canonical string is the store network's encoding
+         * (Base58 as written, Bech32 lowercase), which ch_addr_to_string
+         * produces. */
+        if (ch_addr_to_string(&a, ch_store_addr_net(l->s), s) == 0 &&
             ch_intel_lookup(l->intel, s, pick_fn, &p, NULL) > 0 && p.rank > 0 &&
             set_label(l, addr, p.cat, p.ent) == 0)
             k = (uint32_t)(l->n_lab - 1);

@@ -30,7 +30,7 @@ static const char *addr_str(const wctx *c, uint32_t id, char buf[CH_ADDR_STR_MAX
     if (!id) return NULL;
     ch_addr a;
     ch_store_addr_of(c->s, id, &a);
-    return ch_addr_to_string(&a, CH_NET_MAINNET, buf) == 0 ? buf : NULL;
+    return ch_addr_to_string(&a, ch_store_addr_net(c->s), buf) == 0 ? buf : NULL;
 }
 
 static const char *tx_str(const wctx *c, uint64_t tx, char out[80]) {
