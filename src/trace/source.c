@@ -1,4 +1,5 @@
 /* The --from syntax: TXID, TXID:VOUT or an address. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +9,10 @@
 int ch_trace_add_from_string(ch_trace *t, const char *from, ch_error *err) {
     size_t len = strlen(from);
     const char *colon = strchr(from, ':');
-    if (len == 64 || (colon && colon - from == 64)) {
+    /* 64 characters are a txid only when they are hex: a regtest P2WSH
+     * address (bcrt1q + 58) is 64 characters long too */
+    bool hex64 = len >= 64 && strspn(from, "0123456789abcdefABCDEF") >= 64;
+    if ((len == 64 && hex64) || (colon && colon - from == 64)) {
         char hex[65];
         memcpy(hex, from, 64);
         hex[64] = '\0';
