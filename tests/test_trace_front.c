@@ -342,11 +342,63 @@ static void test_exec_not_found_and_malformed(void **state) {
     evm_close(&e);
 }
 
+/* The command is a thin door: the same JSON through `coinhound trace` on an
+ * account chain, the edge list with --edges, and a block-number window on
+ * a Bitcoin store refused (exit 2) rather than ignored. */
+static void test_cli_through_the_front_door(void **state) {
+    (void)state;
+    evm e;
+    evm_make(&e);
+    const char *ex =
+        json_string_value(json_object_get(json_object_get(e.theft, "theft"), "exploiter"));
+    char cmd[8192], bin[2048];
+    int st;
+    snprintf(bin, sizeof bin, "%s", tu_bin("coinhound"));
+    snprintf(cmd, sizeof cmd,
+             "%s trace --db %s --chain eth --from %s --labels %s/labels.csv --json", bin, e.db, ex,
+             e.gen);
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("not JSON: %s", out);
+    assert_string_equal(json_string_value(json_object_get(j, "chain")), "eth");
+    assert_true(digits(json_string_value(json_object_get(j, "tainted_total"))));
+    assert_true(json_array_size(json_object_get(j, "landings")) > 0);
+    json_decref(j);
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "%s trace --db %s --chain eth --from %s --labels %s/labels.csv --edges", bin, e.db, ex,
+             e.gen);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    assert_true(!strncmp(out, "tx,block,time,from,to,", 22));
+    assert_non_null(strstr(out, ",1,0\n")); /* a landing step */
+    free(out);
+    evm_close(&e);
+
+    tu_genchain g;
+    tu_genchain_make(&g, 5, 2000);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/theft.json", g.blocks);
+    json_t *bt = json_load_file(p, 0, &je);
+    assert_non_null(bt);
+    snprintf(cmd, sizeof cmd, "%s trace --db %s --from %s --first-block 10 2>&1", bin, g.db,
+             json_string_value(json_object_get(bt, "theft_txid")));
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "block time"));
+    free(out);
+    json_decref(bt);
+    tu_genchain_close(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_contract_same_for_btc_and_evm),
         cmocka_unit_test(test_edges_and_units),
         cmocka_unit_test(test_exec_not_found_and_malformed),
+        cmocka_unit_test(test_cli_through_the_front_door),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
