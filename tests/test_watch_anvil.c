@@ -197,7 +197,12 @@ static void start_anvil(fx *f, const char *bin) {
     fail_msg("anvil did not answer on %s", f->url);
 }
 
+/* The fixture of the running test: cmocka's teardown ends its processes even
+ * when an assertion left the test early. */
+static fx *g_fx;
+
 static bool setup(fx *f) {
+    g_fx = f;
     const char *bin = anvil_bin();
     if (!bin) {
         fprintf(stderr,
@@ -288,6 +293,15 @@ static void teardown(fx *f) {
     }
     tu_rmrf(f->dir);
     free(f->dir);
+    f->dir = NULL;
+    f->watcher = f->anvil = 0;
+    g_fx = NULL;
+}
+
+static int end_processes(void **state) {
+    (void)state;
+    if (g_fx && g_fx->dir) teardown(g_fx);
+    return 0;
 }
 
 static json_t *by_rule(json_t *alerts, const char *rule) {
@@ -336,7 +350,7 @@ static void check_alert(const fx *f, json_t *a, const char *tx, const char *amou
 
 static void test_address_large_and_actor_rules_alert_with_the_nodes_facts(void **state) {
     (void)state;
-    fx f;
+    static fx f;
     if (!setup(&f)) skip();
     write_file(f.rules, "rules:\n"
                         "  - name: thief-moves\n"
@@ -425,7 +439,7 @@ static void test_address_large_and_actor_rules_alert_with_the_nodes_facts(void *
 
 static void test_a_reorg_retracts_the_alert_under_its_id(void **state) {
     (void)state;
-    fx f;
+    static fx f;
     if (!setup(&f)) skip();
     write_file(f.rules, "rules:\n  - name: big\n    kind: large_transfer\n    asset: ETH\n"
                         "    min: \"1000000000000000000000\"\n");
@@ -457,7 +471,7 @@ static void test_a_reorg_retracts_the_alert_under_its_id(void **state) {
 
 static void test_confirmations_hold_an_alert_until_its_depth(void **state) {
     (void)state;
-    fx f;
+    static fx f;
     if (!setup(&f)) skip();
     write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
                         "    addresses: [" THIEF "]\n    severity: high\n");
@@ -493,7 +507,7 @@ static void test_confirmations_hold_an_alert_until_its_depth(void **state) {
 
 static void test_kill9_at_random_moments_loses_no_alert(void **state) {
     (void)state;
-    fx f;
+    static fx f;
     if (!setup(&f)) skip();
     write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
                         "    addresses: [" THIEF "]\n    severity: high\n");
@@ -631,7 +645,7 @@ static bool alive(pid_t pid) {
 
 static void test_a_node_away_or_answering_garbage_is_retried_then_followed(void **state) {
     (void)state;
-    fx f;
+    static fx f;
     if (!setup(&f)) skip();
     /* the node goes away before the watcher starts */
     kill(f.anvil, SIGTERM);
@@ -677,11 +691,13 @@ int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_address_large_and_actor_rules_alert_with_the_nodes_facts),
-        cmocka_unit_test(test_a_reorg_retracts_the_alert_under_its_id),
-        cmocka_unit_test(test_confirmations_hold_an_alert_until_its_depth),
-        cmocka_unit_test(test_kill9_at_random_moments_loses_no_alert),
-        cmocka_unit_test(test_a_node_away_or_answering_garbage_is_retried_then_followed),
+        cmocka_unit_test_teardown(test_address_large_and_actor_rules_alert_with_the_nodes_facts,
+                                  end_processes),
+        cmocka_unit_test_teardown(test_a_reorg_retracts_the_alert_under_its_id, end_processes),
+        cmocka_unit_test_teardown(test_confirmations_hold_an_alert_until_its_depth, end_processes),
+        cmocka_unit_test_teardown(test_kill9_at_random_moments_loses_no_alert, end_processes),
+        cmocka_unit_test_teardown(test_a_node_away_or_answering_garbage_is_retried_then_followed,
+                                  end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
