@@ -41,19 +41,6 @@ const char *cli_addr_str(const ch_store *s, uint32_t id, char buf[128]) {
     return ch_addr_to_string(&a, ch_store_addr_net(s), buf) == 0 ? buf : NULL;
 }
 
-const char *cli_btc(uint64_t sat, char buf[32]) {
-    snprintf(buf, 32, "%" PRIu64 ".%08" PRIu64, sat / 100000000, sat % 100000000);
-    return buf;
-}
-
-const char *cli_time(uint32_t t, char buf[32]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
-}
-
 int cli_store_close(const char *cmd, ch_store *s, int rc) {
     ch_error err;
     if (s && ch_store_damage(s, &err) != 0) {

@@ -18,10 +18,6 @@ int cli_fail(const char *cmd, const ch_error *err);
 int cli_failf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The address string of an output's address id, or NULL for none. */
 const char *cli_addr_str(const ch_store *s, uint32_t id, char buf[128]);
-/* "12.34567890" from satoshi. */
-const char *cli_btc(uint64_t sat, char buf[32]);
-/* UTC "2009-01-03 18:15:05". */
-const char *cli_time(uint32_t t, char buf[32]);
 /* True when the string is "-h" or "--help". */
 bool cli_is_help(const char *s);
 

@@ -8,6 +8,7 @@
 
 #include "coinhound/jsonw.h"
 #include "coinhound/query.h"
+#include "coinhound/trace.h"
 
 typedef struct ch_q_vec {
     void *v;
@@ -17,8 +18,8 @@ typedef struct ch_q_vec {
 /* Append one element of size sz (checked growth); 0, or -1 on memory. */
 int ch_q_vec_push(ch_q_vec *a, size_t sz, const void *elem);
 
-/* v in decimal; out needs 40 bytes. */
-const char *ch_q_dec(ch_q_amount v, char out[48]);
+/* Amounts in decimal: ch_u128_str (coinhound/trace.h), one writer for every
+ * 128-bit amount the library prints. */
 /* "12.34567890" from satoshi. */
 const char *ch_q_btc(uint64_t sat, char out[32]);
 /* UTC "2009-01-03 18:15:05". */

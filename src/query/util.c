@@ -22,19 +22,6 @@ int ch_q_vec_push(ch_q_vec *a, size_t sz, const void *elem) {
     return 0;
 }
 
-const char *ch_q_dec(ch_q_amount v, char out[48]) {
-    char tmp[48];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10));
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = 0;
-    return out;
-}
-
 const char *ch_q_btc(uint64_t sat, char out[32]) {
     snprintf(out, 32, "%" PRIu64 ".%08" PRIu64, sat / 100000000, sat % 100000000);
     return out;

@@ -60,7 +60,7 @@ static void json_xfer(ch_jw *w, const ch_store *s, const ch_toktab *tk, uint64_t
     ch_jw_key(w, "to");
     ch_jw_str(w, ch_q_addr_str(s, r->to, a));
     ch_jw_key(w, "value");
-    ch_jw_str(w, ch_q_dec((ch_q_amount)(r->value_hi) << 64 | (r->value_lo), v));
+    ch_jw_str(w, ch_u128_str((ch_q_amount)(r->value_hi) << 64 | (r->value_lo), v));
     ch_jw_key(w, "position");
     ch_jw_uint(w, r->position);
     if (r->flags & CH_XFER_ZERO_SPOOF) {
@@ -137,7 +137,7 @@ void ch_q_acct_tx_jw(ch_jw *w, const ch_store *s, const ch_toktab *tk, uint64_t 
     ch_jw_key(w, "status");
     ch_jw_str(w, status_name(e));
     ch_jw_key(w, "fee");
-    ch_jw_str(w, has_fee ? ch_q_dec((ch_q_amount)(fee_hi) << 64 | (fee_lo), v) : NULL);
+    ch_jw_str(w, has_fee ? ch_u128_str((ch_q_amount)(fee_hi) << 64 | (fee_lo), v) : NULL);
     ch_jw_key(w, "transfers");
     ch_jw_arr_begin(w);
     for (uint64_t x = first; x < first + n; x++)
@@ -174,7 +174,7 @@ void ch_q_acct_tx_out(FILE *f, const ch_store *s, const ch_toktab *tk, uint64_t 
             : e->created || e->from ? "(contract creation)"
                                     : "(unknown: no source gave the transaction)");
     if (has_fee)
-        fprintf(f, "  fee  %s wei\n", ch_q_dec((ch_q_amount)(fee_hi) << 64 | (fee_lo), v));
+        fprintf(f, "  fee  %s wei\n", ch_u128_str((ch_q_amount)(fee_hi) << 64 | (fee_lo), v));
     else
         fprintf(f, "  fee  unknown (no receipt)\n");
     fprintf(f, "  transfers (%" PRIu64 ")\n", n);
@@ -184,7 +184,7 @@ void ch_q_acct_tx_out(FILE *f, const ch_store *s, const ch_toktab *tk, uint64_t 
         char asset[128];
         fprintf(f, "    %-8s %s -> %s  %s %s%s\n", kind_name(r->kind),
                 ch_q_addr_str(s, r->from, a) ? a : "-", ch_q_addr_str(s, r->to, b) ? b : "-",
-                ch_q_dec((ch_q_amount)(r->value_hi) << 64 | (r->value_lo), v),
+                ch_u128_str((ch_q_amount)(r->value_hi) << 64 | (r->value_lo), v),
                 r->asset ? ch_q_addr_str(s, r->asset, asset) : "wei",
                 r->flags & CH_XFER_FAILED_CALL ? "  (failed: moved nothing)" : "");
     }
@@ -224,7 +224,7 @@ void ch_q_acct_block_out(FILE *f, const ch_store *s, const ch_toktab *tk, uint32
         ch_jw_key(&w, "n_tx");
         ch_jw_uint(&w, b->n_tx);
         ch_jw_key(&w, "fees");
-        ch_jw_str(&w, ch_q_dec((ch_q_amount)(fees_hi) << 64 | (fees_lo), v));
+        ch_jw_str(&w, ch_u128_str((ch_q_amount)(fees_hi) << 64 | (fees_lo), v));
         ch_jw_key(&w, "tx");
         ch_jw_arr_begin(&w);
         for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
@@ -245,7 +245,7 @@ void ch_q_acct_block_out(FILE *f, const ch_store *s, const ch_toktab *tk, uint32
     fprintf(f, "block %" PRIu64 " %s\n  time %s%s  txs %u\n", number, hex, text_time(b->time, t),
             b->time ? " UTC" : "", b->n_tx);
     fprintf(f, "  fees %s wei (of the transactions with a receipt)\n",
-            ch_q_dec((ch_q_amount)(fees_hi) << 64 | (fees_lo), v));
+            ch_u128_str((ch_q_amount)(fees_hi) << 64 | (fees_lo), v));
     if (height) fprintf(f, "  previous %s\n", prev);
     for (uint64_t tx = b->first_tx; tx < b->first_tx + b->n_tx; tx++) {
         if (txs) {

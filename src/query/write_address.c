@@ -94,7 +94,7 @@ static void json_entry(ch_jw *w, const ch_store *s, const ch_q_entry *e, bool ac
     ch_jw_key(w, "to");
     ch_jw_str(w, ch_q_addr_str(s, e->to, buf));
     ch_jw_key(w, "value");
-    ch_jw_str(w, ch_q_dec(e->amount, v));
+    ch_jw_str(w, ch_u128_str(e->amount, v));
     ch_jw_key(w, "direction");
     ch_jw_str(w, e->sign > 0 ? "in" : e->sign < 0 ? "out" : "self");
     ch_jw_obj_end(w);
@@ -146,11 +146,11 @@ static void json_account(ch_jw *w, const ch_store *s, const ch_q_address *a, con
         ch_jw_obj_begin(w);
         json_asset(w, s, tokens, b->asset);
         ch_jw_key(w, "received");
-        ch_jw_str(w, ch_q_dec(b->received, v));
+        ch_jw_str(w, ch_u128_str(b->received, v));
         ch_jw_key(w, "sent");
-        ch_jw_str(w, ch_q_dec(b->sent, v));
+        ch_jw_str(w, ch_u128_str(b->sent, v));
         ch_jw_key(w, "balance"); /* null when the store began after its funding */
-        ch_jw_str(w, b->balance_known ? ch_q_dec(b->balance, v) : NULL);
+        ch_jw_str(w, b->balance_known ? ch_u128_str(b->balance, v) : NULL);
         ch_jw_obj_end(w);
     }
     ch_jw_arr_end(w);
@@ -223,7 +223,7 @@ static void text_entry(FILE *f, const ch_store *s, const ch_q_entry *e, bool acc
             e->sign > 0   ? '+'
             : e->sign < 0 ? '-'
                           : '=',
-            ch_q_dec(e->amount, v),
+            ch_u128_str(e->amount, v),
             !e->asset ? "wei"
             : ti      ? ti->symbol
                       : ch_q_addr_str(s, e->asset, b3));
@@ -263,7 +263,7 @@ void ch_q_address_text(FILE *f, const ch_store *s, const ch_q_address *a, const 
         const ch_token_info *ti = token_of(s, tokens, b->asset);
         fprintf(f, "asset %s%s%s: received %s, sent %s\n",
                 b->asset ? ch_q_addr_str(s, b->asset, buf) : "native (wei)", ti ? " " : "",
-                ti ? ti->symbol : "", ch_q_dec(b->received, v1), ch_q_dec(b->sent, v2));
+                ti ? ti->symbol : "", ch_u128_str(b->received, v1), ch_u128_str(b->sent, v2));
     }
     for (size_t i = 0; i < a->n_peers && (!max_peers || i < max_peers); i++)
         fprintf(f, "  counterparty %s  %" PRIu64 " transfers\n",
