@@ -124,7 +124,8 @@ static void test_each_mistake_names_its_line(void **state) {
                "  - name: a\n    kind: actor\n    actor: DPRK\n",
                5, "used twice");
     refused_at("rules:\n  - name: a\n    kind: address\n    addresses: [0x00\n", 5, "");
-    refused_at("rules:\n  - name: a\n    kind: incident\n", 3, "not supported");
+    refused_at("rules:\n  - name: a\n    kind: incident\n", 2, "needs the theft");
+    refused_at("rules:\n  - name: a\n    kind: poisoning\n", 3, "not supported");
     refused_at("rules:\n  - name: a\n    kind: address\n    severity: urgent\n", 4,
                "severity 'urgent'");
     refused_at("rules:\n  - name: a\n    kind: actor\n    entity: X\n", 4,
@@ -135,6 +136,59 @@ static void test_each_mistake_names_its_line(void **state) {
     refused_at("rules:\n  - name: a\n    kind: address\n    addresses: []\n", 4, "no address");
     refused_at("rules:\n  - name: a\n    kind: actor\n    actor: DPRK\n    min: \"5\"\n", 5,
                "only large_transfer");
+}
+
+#define TXH "0x3870e0c08846310708ee039f25224c0101f803898b46c149187deacc461222b6"
+
+static void test_incident_rules_are_read_and_their_mistakes_named(void **state) {
+    (void)state;
+    ch_watch_rules *r = parse_ok("rules:\n"
+                                 "  - name: heist\n"
+                                 "    kind: incident\n"
+                                 "    txs: [" TXH "]\n"
+                                 "    addresses: 0x70997970C51812dc3A010C7d01b50e0d17dc79C8\n"
+                                 "    policy: fifo\n"
+                                 "    start_block: 21895000\n"
+                                 "    max_hops: 12\n"
+                                 "    min: \"1000\"\n"
+                                 "    stop_at: [exchange, bridge]\n"
+                                 "    severity: critical\n"
+                                 "  - name: plain\n"
+                                 "    kind: incident\n"
+                                 "    txs: " TXH "\n");
+    assert_int_equal(r->n, 2);
+    const ch_watch_rule *h = &r->v[0];
+    assert_int_equal(h->kind, CH_WATCH_INCIDENT);
+    assert_string_equal(ch_watch_rule_kind_name(h->kind), "incident");
+    assert_int_equal(h->n_sources, 2);
+    assert_string_equal(h->sources[0], TXH);
+    assert_string_equal(h->sources[1], "0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
+    assert_int_equal(h->policy, CH_POLICY_FIFO);
+    assert_int_equal(h->start_block, 21895000);
+    assert_int_equal(h->max_hops, 12);
+    assert_int_equal(h->min.w[0], 1000);
+    assert_true(h->has_stop_at);
+    assert_string_equal(h->stop_at, "exchange,bridge");
+    assert_string_equal(h->severity, "critical");
+    assert_int_equal(r->v[1].policy, CH_POLICY_HAIRCUT); /* the default, as in trace */
+    assert_false(r->v[1].has_stop_at);
+    ch_watch_rules_free(r);
+    refused_at("rules:\n  - name: a\n    kind: incident\n    txs: [0x1234]\n", 4,
+               "neither a tx hash");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    txs: "
+               "[0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n",
+               4, "not a tx hash");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    txs: [" TXH "]\n    policy: lifo\n", 5,
+               "policy 'lifo'");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    txs: [" TXH "]\n    asset: ETH\n", 5,
+               "no 'asset'");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    txs: [" TXH "]\n    max_hops: -1\n", 5,
+               "whole number");
+    refused_at("rules:\n  - name: a\n    kind: address\n    addresses: "
+               "[0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n    policy: fifo\n",
+               5, "only incident rules take 'policy'");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    actor: DPRK\n", 4,
+               "'txs' and 'addresses'");
 }
 
 static void test_a_missing_file_is_an_error_naming_it(void **state) {
@@ -150,6 +204,7 @@ int main(void) {
         cmocka_unit_test(test_the_issue_minimal_form_is_accepted_as_written),
         cmocka_unit_test(test_attribution_kinds_token_thresholds_and_lists_are_read),
         cmocka_unit_test(test_each_mistake_names_its_line),
+        cmocka_unit_test(test_incident_rules_are_read_and_their_mistakes_named),
         cmocka_unit_test(test_a_missing_file_is_an_error_naming_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

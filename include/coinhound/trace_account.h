@@ -66,6 +66,31 @@
 extern "C" {
 #endif
 
+typedef struct ch_atrace ch_atrace;
+
+/* One credit that carried taint, as the forward sweep makes it (the
+ * watcher's incident rule turns these into alerts). Gas is not reported
+ * (taint paid as fees leaves the trace); a burn is (to 0 or the zero
+ * address: a bridge's burn is where funds leave the chain). */
+typedef struct ch_atrace_move {
+    uint64_t xfer;       /* the transfer */
+    uint32_t from, to;   /* address ids (0: no one) */
+    uint32_t asset;      /* 0: the chain's coin; else the token contract's id */
+    ch_taint_sum value;  /* the transfer's value, base units */
+    ch_taint_sum amount; /* the taint it carried, base units (<= value) */
+    uint32_t hops;       /* transfers from a source (0: a source transfer) */
+    bool landing;        /* `to` has a stop label: the trace stops there */
+    bool burned;         /* to no one */
+    bool swap;           /* the taint arrived by a swap into this asset */
+    bool source;         /* a source transfer or a credit of a source address */
+    ch_label label;      /* landing: the label that stopped it */
+    uint32_t parent;     /* the engine's handle for ch_atrace_move_path */
+} ch_atrace_move;
+
+/* Called for each move as it happens; non-zero stops the run with that
+ * error (err is the run's). */
+typedef int (*ch_atrace_move_fn)(ch_atrace *t, const ch_atrace_move *m, void *ctx);
+
 typedef struct ch_atrace_opts {
     ch_trace_policy policy; /* poison, haircut or fifo (lifo is refused) */
     ch_trace_direction direction;
@@ -75,12 +100,12 @@ typedef struct ch_atrace_opts {
     ch_taint_sum min_amount; /* base units of any asset; smaller taint is dropped */
     uint64_t first_block;    /* block-number window [first, last]; 0 = open */
     uint64_t last_block;
-    uint32_t since, until; /* block-time window, unix seconds; 0 = open */
+    uint32_t since, until;     /* block-time window, unix seconds; 0 = open */
+    ch_atrace_move_fn on_move; /* forward: each move (may be NULL) */
+    void *move_ctx;
 } ch_atrace_opts;
 
 void ch_atrace_opts_init(ch_atrace_opts *o);
-
-typedef struct ch_atrace ch_atrace;
 
 /* s must be an account-chain store opened for reading. */
 int ch_atrace_new(ch_store *s, const ch_atrace_opts *o, ch_atrace **out, ch_error *err);
@@ -156,6 +181,23 @@ size_t ch_atrace_landing_path(ch_atrace *t, const ch_atrace_landing *l, ch_atrac
                               size_t max);
 size_t ch_atrace_holding_path(ch_atrace *t, const ch_atrace_holding *h, ch_atrace_step *steps,
                               size_t max);
+
+/* The shortest path to a move (source first), as for a landing. */
+size_t ch_atrace_move_path(ch_atrace *t, const ch_atrace_move *m, ch_atrace_step *steps,
+                           size_t max);
+
+/* ---- Carrying a forward trace on as the chain grows (the watcher) ----
+ *
+ * After ch_atrace_run over a window ending at block last_block, extend it to
+ * a later new_last: the transfers of the blocks in between (committed to the
+ * store since, or already there) are swept with the same state, as if the
+ * first run had gone that far, so that the totals, landings and holdings
+ * afterwards equal those of a fresh run over [first_block, new_last]
+ * (tests/test_trace_incremental.c holds it). Moves are reported for the new
+ * transfers only. Forward traces without a time window only; the store may
+ * have grown but not shrunk (after a reorg cut, trace again): an error says
+ * so. The results of the previous collect are replaced. */
+int ch_atrace_extend(ch_atrace *t, uint64_t new_last, ch_error *err);
 
 /* Output: ch_trace_exec and ch_trace_write (trace.h) print both kinds of
  * chain; ch_u128_str and ch_u128_decimals_str are in trace.h. */

@@ -27,6 +27,7 @@
 
 #include "coinhound/error.h"
 #include "coinhound/evm.h"
+#include "coinhound/trace.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,7 @@ typedef enum ch_watch_rule_kind {
     CH_WATCH_ENTITY,      /* in or out of an address the attribution store gives this entity */
     CH_WATCH_ACTOR,       /* ... this actor (or actor country: "DPRK") */
     CH_WATCH_CATEGORY,    /* ... this category (exchange, mixer, stolen_funds, ...) */
+    CH_WATCH_INCIDENT,    /* a theft's taint, carried forward block by block */
 } ch_watch_rule_kind;
 
 typedef struct ch_watch_rule {
@@ -57,6 +59,18 @@ typedef struct ch_watch_rule {
     char **values;
     size_t n_values;
     bool include_delisted; /* attributions their source withdrew count too */
+    /* incident: the theft's sources as written ("0x" + 64 hex: a tx, every
+     * value transfer of it; "0x" + 40 hex: an address, everything it
+     * receives from start_block on), how taint is shared (the policies of
+     * `trace`), where it stops (stop categories: a landing), and the limits;
+     * min (above) is the smallest taint followed, 0 = all */
+    char **sources;
+    size_t n_sources;
+    ch_trace_policy policy;
+    uint64_t start_block; /* 0: from the store's first block */
+    uint32_t max_hops;    /* 0: no limit */
+    char stop_at[256];    /* "": the default stop list */
+    bool has_stop_at;
 } ch_watch_rule;
 
 typedef struct ch_watch_rules {

@@ -54,6 +54,12 @@ static void usage(FILE *f) {
                "      kind: actor                 # also entity, category: read from DIR/intel\n"
                "      actor: DPRK                 # an actor or its country; a list is fine\n"
                "      severity: critical\n"
+               "    - name: heist\n"
+               "      kind: incident              # the theft's taint, block by block, as trace\n"
+               "      txs: [0x3870e0c08846310708ee039f25224c0101f803898b46c149187deacc461222b6]\n"
+               "      policy: haircut             # poison, haircut, fifo\n"
+               "      severity: high              # 'moved' alerts; a 'landing' at an exchange,\n"
+               "                                  # bridge or mixer is always critical\n"
                "\n"
                "'coinhound watch check FILE' reads the rules and says what it found, or the\n"
                "line of the first error (exit 2).\n");

@@ -24,7 +24,7 @@ static uint64_t block_first_xfer(const ch_atrace *t, uint64_t h, uint64_t n_bloc
     return t->n_xfers;
 }
 
-static void set_window(ch_atrace *t) {
+void at_set_window(ch_atrace *t) {
     ch_store_counts c;
     ch_store_get_counts(t->s, &c);
     uint64_t first = ch_store_first_number(t->s), h_lo = 0, h_hi = c.blocks;
@@ -67,7 +67,7 @@ int ch_atrace_new(ch_store *s, const ch_atrace_opts *o, ch_atrace **out, ch_erro
     uint64_t last;
     uint32_t id;
     if (ch_store_find_addr(s, &z, &id, &last, NULL) == 1) t->zero_addr = id;
-    set_window(t);
+    at_set_window(t);
     *out = t;
     return 0;
 }
@@ -252,6 +252,28 @@ int at_swap_of(const ch_atrace *t, uint32_t addr, uint32_t asset, bool send) {
 
 /* ---- the sweep ---- */
 
+int at_sweep(ch_atrace *t, ch_error *err) {
+    bool fwd = t->o.direction == CH_TRACE_FORWARD;
+    while (t->n_heap) {
+        at_hent h = at_heap_pop(t);
+        uint64_t x = fwd ? h.key : ~h.key;
+        bool stale = t->any_done && (fwd ? x <= t->done : x >= t->done);
+        if (!stale) {
+            const ch_xfer_rec *r = ch_store_xfer(t->s, x);
+            uint64_t f = x, n = 1;
+            if (r->tx != CH_NO_TX) ch_store_tx_xfers(t->s, r->tx, &f, &n);
+            if (n == 0) f = x, n = 1; /* cannot happen: x is in its tx */
+            int rc = fwd ? at_forward_tx(t, f, n, err) : at_backward_tx(t, f, n, err);
+            if (rc != 0) return -1;
+            t->st.txs++;
+            t->done = fwd ? f + n - 1 : f;
+            t->any_done = true;
+        }
+        if (h.acct != TR_NONE && at_schedule(t, h.acct) != 0) return ch_err(err, "out of memory");
+    }
+    return 0;
+}
+
 int ch_atrace_run(ch_atrace *t, ch_error *err) {
     if (t->ran) return ch_err(err, "the trace has run");
     t->ran = true;
@@ -271,22 +293,6 @@ int ch_atrace_run(ch_atrace *t, ch_error *err) {
         }
         if (at_heap_push(t, fwd ? x : ~x, TR_NONE) != 0) return ch_err(err, "out of memory");
     }
-    while (t->n_heap) {
-        at_hent h = at_heap_pop(t);
-        uint64_t x = fwd ? h.key : ~h.key;
-        bool stale = t->any_done && (fwd ? x <= t->done : x >= t->done);
-        if (!stale) {
-            const ch_xfer_rec *r = ch_store_xfer(t->s, x);
-            uint64_t f = x, n = 1;
-            if (r->tx != CH_NO_TX) ch_store_tx_xfers(t->s, r->tx, &f, &n);
-            if (n == 0) f = x, n = 1; /* cannot happen: x is in its tx */
-            int rc = fwd ? at_forward_tx(t, f, n, err) : at_backward_tx(t, f, n, err);
-            if (rc != 0) return -1;
-            t->st.txs++;
-            t->done = fwd ? f + n - 1 : f;
-            t->any_done = true;
-        }
-        if (h.acct != TR_NONE && at_schedule(t, h.acct) != 0) return ch_err(err, "out of memory");
-    }
+    if (at_sweep(t, err) != 0) return -1;
     return at_collect(t, err);
 }

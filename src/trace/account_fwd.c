@@ -65,6 +65,28 @@ static int carry_whole(ch_atrace *t, u128 v, bool taint) {
     return at_runs_push(&t->carry, v, taint);
 }
 
+/* Tell the caller's hook about a credit that carried taint. */
+static int report(ch_atrace *t, uint64_t x, const ch_xfer_rec *r, u128 carried, uint32_t hops,
+                  uint32_t parent, bool swap, const ch_label *landing, bool burned, ch_error *err) {
+    if (!t->o.on_move || !carried) return 0;
+    ch_atrace_move m = {.xfer = x,
+                        .from = r->from,
+                        .to = r->to,
+                        .asset = r->asset,
+                        .value = xval(r),
+                        .amount = carried,
+                        .hops = hops,
+                        .landing = landing != NULL,
+                        .burned = burned,
+                        .swap = swap,
+                        .source = parent == TR_NONE,
+                        .parent = parent};
+    if (landing) m.label = *landing;
+    if (t->o.on_move(t, &m, t->o.move_ctx) != 0)
+        return ch_err(err, "the trace was stopped by its move hook");
+    return 0;
+}
+
 /* The credit side of transfer x: carried taint (fifo: t->carry) reaching
  * r->to at `hops` from pool `parent`. */
 static int fwd_credit(ch_atrace *t, uint64_t x, const ch_xfer_rec *r, u128 carried, uint32_t hops,
@@ -79,7 +101,7 @@ static int fwd_credit(ch_atrace *t, uint64_t x, const ch_xfer_rec *r, u128 carri
     }
     if (at_nobody(t, r->to)) {
         A->burned += carried;
-        return 0;
+        return report(t, x, r, carried, hops, parent, swap, NULL, true, err);
     }
     bool src = at_is_source_addr(t, r->to);
     if (src) { /* everything the source address receives is tainted */
@@ -91,8 +113,11 @@ static int fwd_credit(ch_atrace *t, uint64_t x, const ch_xfer_rec *r, u128 carri
         swap = false;
     } else if (carried) {
         ch_label l;
-        if (at_is_stop(t, r->to, &l))
-            return at_landing(t, r->to, r->asset, carried, hops, x, parent, swap) ? OOM(err) : 0;
+        if (at_is_stop(t, r->to, &l)) {
+            if (at_landing(t, r->to, r->asset, carried, hops, x, parent, swap) != 0)
+                return OOM(err);
+            return report(t, x, r, carried, hops, parent, swap, &l, false, err);
+        }
         bool cut_hops = t->o.max_hops && hops > t->o.max_hops;
         bool below = !cut_hops && carried < t->o.min_amount;
         if (cut_hops || below) {
@@ -111,7 +136,7 @@ static int fwd_credit(ch_atrace *t, uint64_t x, const ch_xfer_rec *r, u128 carri
     }
     if (credit(t, &t->pool[q], v, carried, err) != 0) return -1;
     if (carried) at_pool_reach(&t->pool[q], hops, src ? AT_NONE : x, parent, swap);
-    return 0;
+    return report(t, x, r, carried, hops, parent, swap, NULL, false, err);
 }
 
 /* Phase 1 for one transfer: the debit, then the credit unless it waits. */

@@ -164,6 +164,7 @@ struct ch_atrace {
     size_t n_bdem, cap_bdem;
 
     ch_atrace_stats st;
+    uint64_t extended; /* ch_atrace_extend calls (histories grown in place) */
 };
 
 /* account_pool.c */
@@ -211,6 +212,11 @@ int at_find_swaps(ch_atrace *t, uint64_t f, uint64_t n);
 /* Index in t->sw of the swap account addr when it sends asset (send=true) or
  * receives an asset it does not send (send=false); -1 if none. */
 int at_swap_of(const ch_atrace *t, uint32_t addr, uint32_t asset, bool send);
+
+/* account.c: the transfer window [x_lo, x_hi) from the options and the
+ * store's blocks; the sweep over the heap until it is empty. */
+void at_set_window(ch_atrace *t);
+int at_sweep(ch_atrace *t, ch_error *err);
 
 /* account_result.c */
 int at_collect(ch_atrace *t, ch_error *err);

@@ -132,3 +132,12 @@ size_t ch_atrace_holding_path(ch_atrace *t, const ch_atrace_holding *h, ch_atrac
     if (q->via == AT_NONE) return 0; /* the source address itself */
     return path_from(t, q->parent, q->via, q->swap != 0, steps, max);
 }
+
+size_t ch_atrace_move_path(ch_atrace *t, const ch_atrace_move *m, ch_atrace_step *steps,
+                           size_t max) {
+    if (m->parent == TR_NONE) { /* a source transfer: the path is itself */
+        if (max) steps[0] = (ch_atrace_step){m->xfer, m->swap};
+        return 1;
+    }
+    return path_from(t, m->parent, m->xfer, m->swap, steps, max);
+}

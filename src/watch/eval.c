@@ -30,7 +30,7 @@ static int cmp20(const void *a, const void *b) {
     return memcmp(a, b, 20);
 }
 
-static const char *xfer_kind_name(uint8_t k) {
+const char *watch_xfer_kind_name(uint8_t k) {
     switch (k) {
     case CH_XFER_NATIVE:
         return "native";
@@ -45,9 +45,8 @@ static const char *xfer_kind_name(uint8_t k) {
     }
 }
 
-/* The id: the first 16 bytes of SHA-256 over what names the event. */
-static void alert_id(const char *rule, const char *chain, const uint8_t block[32],
-                     const uint8_t tx[32], uint8_t kind, uint32_t position, char out[33]) {
+void watch_alert_id(const char *rule, const char *chain, const uint8_t block[32],
+                    const uint8_t tx[32], uint8_t kind, uint32_t position, char out[33]) {
     ch_sha256_ctx c;
     ch_sha256_init(&c);
     ch_sha256_update(&c, "coinhound-watch-1", 18);
@@ -143,7 +142,7 @@ typedef struct block_ctx {
 
 static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t *reasons) {
     char id[33];
-    alert_id(r->name, c->chain, c->b->hash, c->txid.b, c->x->kind, c->x->position, id);
+    watch_alert_id(r->name, c->chain, c->b->hash, c->txid.b, c->x->kind, c->x->position, id);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "rule", json_string(r->name));
@@ -155,7 +154,7 @@ static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t 
     json_object_set_new(o, "time", json_integer((json_int_t)c->b->time));
     json_object_set_new(o, "tx", hex32(c->txid.b));
     json_object_set_new(o, "transfer",
-                        json_pack("{s:s,s:I}", "kind", xfer_kind_name(c->x->kind), "position",
+                        json_pack("{s:s,s:I}", "kind", watch_xfer_kind_name(c->x->kind), "position",
                                   (json_int_t)c->x->position));
     json_object_set_new(o, "from", c->from.has ? json_string(c->from.hex) : json_null());
     json_object_set_new(o, "to", c->to.has ? json_string(c->to.hex) : json_null());

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ typedef struct watcher {
     evm_sink k;
     ch_ingest_stats st;
     ch_intel *intel;
+    watch_incident *inc; /* the incident rules' traces */
     watch_outbox ob;
     int sink_fd;
     evm_node *n;
@@ -121,6 +123,7 @@ static int settle(watcher *w, ch_error *err) {
             set_prev(w);
         }
         w->st.reorg_height = UINT32_MAX;
+        watch_incidents_reset(w->inc); /* the cut took blocks they had traced */
         int r = watch_outbox_retract_gone(&w->ob, s, err);
         if (r < 0) return -1;
         watch_log("warn", "reorg: the chain changed from block %" PRIu64 "; %d alert%s retracted",
@@ -131,7 +134,8 @@ static int settle(watcher *w, ch_error *err) {
     uint64_t before = w->alerts_new;
     while ((uint64_t)w->ob.eval_next + conf <= next) {
         if (watch_eval_block(s, w->intel, w->o->rules, w->o->chain, w->ob.eval_next, emit, w,
-                             err) != 0)
+                             err) != 0 ||
+            watch_incidents_eval(w->inc, s, w->o->chain, w->ob.eval_next, emit, w, err) != 0)
             return ch_err_prefix(err, "block %" PRIu64, first + w->ob.eval_next);
         w->ob.eval_next++;
         set_prev(w);
@@ -239,6 +243,19 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
     return 0;
 }
 
+static bool has_incident(const ch_watch_rules *r) {
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].kind == CH_WATCH_INCIDENT) return true;
+    return false;
+}
+
+static bool intel_present(const char *db) {
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/intel", db);
+    return stat(p, &st) == 0;
+}
+
 int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     watcher w = {.o = o, .sink_fd = STDOUT_FILENO, .backoff_ms = 250};
     w.ob.fd = -1;
@@ -258,6 +275,13 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
         ch_err_prefix(err, "entity, actor and category rules read the attribution store");
         goto out;
     }
+    if (!w.intel && has_incident(o->rules) && intel_present(o->db_dir)) {
+        /* incidents land where the attribution store says a service is */
+        ch_error e2 = {{0}};
+        if (ch_intel_open(o->db_dir, false, &w.intel, &e2) != 0)
+            watch_log("warn", "incident rules run without the attribution store: %s", e2.msg);
+    }
+    if (watch_incidents_new(o->rules, w.intel, &w.inc, err) != 0) goto out;
     if (watch_outbox_open(&w.ob, o->db_dir, o->chain, err) != 0) goto out;
     if (start_cursor(&w, err) != 0) goto out;
     int left = watch_outbox_deliver(&w.ob, w.sink_fd, err);
@@ -287,6 +311,7 @@ out:
     }
     rc = evm_sink_close(&w.k, rc, err);
     evm_node_close(w.n);
+    watch_incidents_free(w.inc);
     ch_intel_close(w.intel);
     if (w.ob.fd >= 0) watch_outbox_close(&w.ob);
     if (o->alerts_path && w.sink_fd >= 0) close(w.sink_fd);

@@ -41,6 +41,8 @@ const char *ch_watch_rule_kind_name(ch_watch_rule_kind k) {
         return "actor";
     case CH_WATCH_CATEGORY:
         return "category";
+    case CH_WATCH_INCIDENT:
+        return "incident";
     }
     return "?";
 }
@@ -89,6 +91,42 @@ static int add_value(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
     return 0;
 }
 
+/* An incident source: a tx hash (0x + 64 hex) or an address (0x + 40). */
+static int add_source(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
+    const char *s = scalar(item);
+    size_t n = strlen(s);
+    bool hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    for (size_t i = 2; hex && i < n; i++)
+        hex = isxdigit((unsigned char)s[i]) != 0;
+    if (!hex || (n != 42 && n != 66))
+        return fail_at(c, item,
+                       "'%s' is neither a tx hash (0x and 64 hex digits) nor an address (0x and "
+                       "40)",
+                       s, NULL);
+    char **v = realloc(r->sources, (r->n_sources + 1) * sizeof *v);
+    if (!v) return ch_err(c->err, "out of memory");
+    r->sources = v;
+    if (!(v[r->n_sources] = strdup(s))) return ch_err(c->err, "out of memory");
+    for (char *p = v[r->n_sources]; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    r->n_sources++;
+    return 0;
+}
+
+/* The stop categories, a word or a list, joined with commas. */
+static int add_stop(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
+    const char *s = scalar(item);
+    if (!*s || strchr(s, ','))
+        return fail_at(c, item, "stop category '%s' must be one word (a list for several)", s,
+                       NULL);
+    size_t have = strlen(r->stop_at);
+    if (have + strlen(s) + 2 > sizeof r->stop_at)
+        return fail_at(c, item, "stop_at is too long", NULL, NULL);
+    snprintf(r->stop_at + have, sizeof r->stop_at - have, "%s%s", have ? "," : "", s);
+    r->has_stop_at = true;
+    return 0;
+}
+
 static bool all_digits(const char *s) {
     if (!*s) return false;
     for (; *s; s++)
@@ -96,12 +134,58 @@ static bool all_digits(const char *s) {
     return true;
 }
 
+/* An incident: its sources (txs, addresses), min and stop_at checked; the
+ * policy (haircut unless given), start_block and max_hops were read with
+ * the other keys. */
+static int parse_incident(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t *vals,
+                          const char *vals_key, yaml_node_t *txs, yaml_node_t *min,
+                          yaml_node_t *asset, yaml_node_t *stop) {
+    if (asset)
+        return fail_at(
+            c, asset,
+            "an incident rule takes no 'asset' (it follows every asset the taint reaches)", NULL,
+            NULL);
+    if (vals && strcmp(vals_key, "addresses"))
+        return fail_at(c, vals, "an incident rule takes 'txs' and 'addresses', not '%s'", vals_key,
+                       NULL);
+    if (txs && each_scalar(c, txs, "txs", add_source, r) != 0) return -1;
+    for (size_t i = 0; i < r->n_sources; i++)
+        if (strlen(r->sources[i]) != 66)
+            return fail_at(c, txs, "'txs' lists '%s', which is not a tx hash (0x and 64 hex)",
+                           r->sources[i], NULL);
+    size_t n_tx = r->n_sources;
+    if (vals && each_scalar(c, vals, "addresses", add_source, r) != 0) return -1;
+    for (size_t i = n_tx; i < r->n_sources; i++)
+        if (strlen(r->sources[i]) != 42)
+            return fail_at(c, vals,
+                           "'addresses' lists '%s', which is not an address (0x and 40 hex)",
+                           r->sources[i], NULL);
+    if (r->n_sources == 0)
+        return fail_at(c, m,
+                       "incident rule '%s' needs the theft: 'txs' (its transactions) or "
+                       "'addresses' (the thief's)",
+                       r->name, NULL);
+    if (min) {
+        const char *ms = scalar(min);
+        if (!all_digits(ms) || ch_u256_from_dec(ms, strlen(ms), &r->min) != 0 || r->min.w[2] ||
+            r->min.w[3])
+            return fail_at(c, min,
+                           "min '%s' is not a whole number of base units below 2^128 (decimal "
+                           "digits, quoted)",
+                           ms, NULL);
+    }
+    if (stop && each_scalar(c, stop, "stop_at", add_stop, r) != 0) return -1;
+    return 0;
+}
+
 static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
     if (m->type != YAML_MAPPING_NODE)
         return fail_at(c, m, "a rule is a mapping (name:, kind:, ...)", NULL, NULL);
     r->line = line_of(m);
+    r->policy = CH_POLICY_HAIRCUT;
     snprintf(r->severity, sizeof r->severity, "medium");
     yaml_node_t *kind = NULL, *name = NULL, *vals = NULL, *asset = NULL, *min = NULL;
+    yaml_node_t *txs = NULL, *policy = NULL, *start = NULL, *hops = NULL, *stop = NULL;
     const char *vals_key = NULL;
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
@@ -136,6 +220,28 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
         } else if (!strcmp(key, "min")) {
             if (!scalar(v)) return fail_at(c, v, "'min' must be a value", NULL, NULL);
             min = v;
+        } else if (!strcmp(key, "txs")) {
+            txs = v;
+        } else if (!strcmp(key, "policy")) {
+            if (!scalar(v) || ch_trace_policy_parse(scalar(v), &r->policy) != 0 ||
+                r->policy == CH_POLICY_LIFO)
+                return fail_at(c, v, "policy '%s' is not one of poison, haircut, fifo",
+                               scalar(v) ? scalar(v) : "(not a word)", NULL);
+            policy = v;
+        } else if (!strcmp(key, "start_block") || !strcmp(key, "max_hops")) {
+            const char *s = scalar(v);
+            unsigned long long n = 0;
+            if (!s || !all_digits(s) || strlen(s) > 19 ||
+                (n = strtoull(s, NULL, 10)) > (1ULL << 48) ||
+                (!strcmp(key, "max_hops") && n > 100000))
+                return fail_at(c, v, "'%s' must be a whole number (got '%s')", key,
+                               s ? s : "(not a value)");
+            if (!strcmp(key, "start_block"))
+                r->start_block = n, start = v;
+            else
+                r->max_hops = (uint32_t)n, hops = v;
+        } else if (!strcmp(key, "stop_at")) {
+            stop = v;
         } else if (!strcmp(key, "include_delisted")) {
             const char *s = scalar(v);
             if (!s || (strcmp(s, "true") && strcmp(s, "false")))
@@ -165,13 +271,27 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
         r->kind = CH_WATCH_ACTOR;
     else if (!strcmp(ks, "category"))
         r->kind = CH_WATCH_CATEGORY;
-    else if (!strcmp(ks, "incident") || !strcmp(ks, "deposit_exposure") || !strcmp(ks, "poisoning"))
+    else if (!strcmp(ks, "incident"))
+        r->kind = CH_WATCH_INCIDENT;
+    else if (!strcmp(ks, "deposit_exposure") || !strcmp(ks, "poisoning"))
         return fail_at(c, kind, "rule kind '%s' is not supported by this version of the watcher",
                        ks, NULL);
     else
         return fail_at(c, kind,
-                       "unknown rule kind '%s' (address, large_transfer, entity, actor, category)",
+                       "unknown rule kind '%s' (address, large_transfer, entity, actor, category, "
+                       "incident)",
                        ks, NULL);
+    yaml_node_t *inc_only = txs ? txs : policy ? policy : start ? start : hops ? hops : stop;
+    if (r->kind != CH_WATCH_INCIDENT && inc_only)
+        return fail_at(c, inc_only, "only incident rules take '%s'",
+                       inc_only == txs      ? "txs"
+                       : inc_only == policy ? "policy"
+                       : inc_only == start  ? "start_block"
+                       : inc_only == hops   ? "max_hops"
+                                            : "stop_at",
+                       NULL);
+    if (r->kind == CH_WATCH_INCIDENT)
+        return parse_incident(c, m, r, vals, vals_key, txs, min, asset, stop);
     if (r->kind == CH_WATCH_LARGE) {
         if (vals)
             return fail_at(c, vals, "a large_transfer rule takes no '%s' list", vals_key, NULL);
@@ -225,6 +345,9 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
 
 static void rule_free(ch_watch_rule *r) {
     free(r->addrs);
+    for (size_t i = 0; i < r->n_sources; i++)
+        free(r->sources[i]);
+    free(r->sources);
     for (size_t i = 0; i < r->n_values; i++)
         free(r->values[i]);
     free(r->values);

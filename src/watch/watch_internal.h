@@ -21,6 +21,32 @@ typedef int (*watch_emit_fn)(json_t *alert, void *ctx);
 int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, const char *chain,
                      uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err);
 
+/* An alert's id: the first 16 bytes of SHA-256 over what names the event
+ * (rule, chain, block hash, tx hash, the transfer's kind and position), as
+ * 32 hex digits. */
+void watch_alert_id(const char *rule, const char *chain, const uint8_t block[32],
+                    const uint8_t tx[32], uint8_t kind, uint32_t position, char out[33]);
+/* "native", "internal", "token", "nft", ... */
+const char *watch_xfer_kind_name(uint8_t kind);
+
+/* --- incidents (incident.c): a theft's taint carried forward --- */
+
+typedef struct watch_incident watch_incident;
+/* One state per incident rule of rules (none: *out = NULL). The attribution
+ * store (may be NULL; it stays the caller's) gives the labels that make a
+ * landing. */
+int watch_incidents_new(const ch_watch_rules *rules, ch_intel *intel, watch_incident **out,
+                        ch_error *err);
+void watch_incidents_free(watch_incident *v);
+/* Evaluate block `height` of s (committed): each incident's trace is
+ * carried on to it (built up to it, without alerting earlier blocks, when
+ * it has none yet), and each move of tainted value in the block gives an
+ * alert to fn. */
+int watch_incidents_eval(watch_incident *v, ch_store *s, const char *chain, uint32_t height,
+                         watch_emit_fn fn, void *ctx, ch_error *err);
+/* The store was cut (a reorg): every trace is dropped, to be built again. */
+void watch_incidents_reset(watch_incident *v);
+
 /* --- the alert log and the cursors (outbox.c) --- */
 
 typedef struct watch_entry {
