@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev liblmdb-dev lmdb-utils libjansson-dev libxml2-dev libyaml-dev
       libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev
-      curl"
+      curl python3-cffi python3-pytest python3-dev"
 # A real EVM node for the watcher's tests: anvil, from npm, pinned by
 # tests/node/package-lock.json (npm ci). Without npm those tests skip, saying so.
 node_deps() {

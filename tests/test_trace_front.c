@@ -345,6 +345,43 @@ static void test_exec_not_found_and_malformed(void **state) {
 /* The command is a thin door: the same JSON through `coinhound trace` on an
  * account chain, the edge list with --edges, and a block-number window on
  * a Bitcoin store refused (exit 2) rather than ignored. */
+/* Decimal amounts in, as JSON and Python doors receive them: every value
+ * round-trips through ch_u128_str, the top of the range is reachable and one
+ * more is refused, and anything but plain digits is refused. */
+static void test_u128_parse_round_trips_and_refuses(void **state) {
+    (void)state;
+    const ch_taint_sum max = ~(ch_taint_sum)0;
+    ch_taint_sum v = 1, got;
+    char buf[48];
+    for (int i = 0; i < 128; i++, v = v * 3 + 7) { /* spread over the range, wrapping */
+        assert_int_equal(ch_u128_parse(ch_u128_str(v, buf), &got), 0);
+        assert_true(got == v);
+    }
+    assert_int_equal(ch_u128_parse("340282366920938463463374607431768211455", &got), 0);
+    assert_true(got == max);
+    const char *bad[] = {"340282366920938463463374607431768211456",
+                         "",
+                         "-1",
+                         "+1",
+                         " 1",
+                         "1 ",
+                         "1.5",
+                         "0x10",
+                         "1e3",
+                         "99999999999999999999999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(ch_u128_parse(bad[i], &got), -1);
+    assert_int_equal(ch_u128_parse(NULL, &got), -1);
+    ch_trace_spec spec;
+    ch_error err = {0};
+    ch_trace_spec_init(&spec);
+    assert_int_equal(ch_trace_spec_set_min_amount(&spec, "18446744073709551616", &err), 0);
+    assert_true(spec.min_amount == (ch_taint_sum)1 << 64);
+    assert_int_equal(ch_trace_spec_set_min_amount(&spec, "12abc", &err), -1);
+    assert_non_null(strstr(err.msg, "12abc"));
+    assert_true(spec.min_amount == (ch_taint_sum)1 << 64); /* unchanged by the refusal */
+}
+
 static void test_cli_through_the_front_door(void **state) {
     (void)state;
     evm e;
@@ -399,6 +436,7 @@ int main(void) {
         cmocka_unit_test(test_edges_and_units),
         cmocka_unit_test(test_exec_not_found_and_malformed),
         cmocka_unit_test(test_cli_through_the_front_door),
+        cmocka_unit_test(test_u128_parse_round_trips_and_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

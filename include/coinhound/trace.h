@@ -368,6 +368,13 @@ int ch_labels_open(ch_store *s, const char *db, const char *stop_at, const char 
 /* 128-bit amounts as decimal strings: base units ("1500000000000000000"),
  * and with decimals ("1.5"). out needs 48 bytes. */
 const char *ch_u128_str(ch_taint_sum v, char out[48]);
+/* The reverse: decimal digits only (no sign, no spaces, no point), at most
+ * 2^128 - 1. 0, or -1 when s is not such a number. */
+int ch_u128_parse(const char *s, ch_taint_sum *out);
+/* Set o->min_amount from a decimal string of base units, as a door that
+ * speaks JSON or Python receives it (128-bit amounts have no portable
+ * integer type there). 0, or -1 with err naming the text. */
+int ch_trace_spec_set_min_amount(ch_trace_spec *o, const char *base_units, ch_error *err);
 const char *ch_u128_decimals_str(ch_taint_sum v, int decimals, char out[48]);
 
 /* An amount in units as decimal satoshi: "123", "0.5", "12.0001220703125"

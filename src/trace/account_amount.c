@@ -16,6 +16,20 @@ const char *ch_u128_str(ch_taint_sum v, char out[48]) {
     return out;
 }
 
+int ch_u128_parse(const char *s, ch_taint_sum *out) {
+    if (!s || !*s) return -1;
+    const ch_taint_sum max = ~(ch_taint_sum)0;
+    ch_taint_sum v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10) return -1; /* v * 10 + d would wrap */
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
 const char *ch_u128_decimals_str(ch_taint_sum v, int decimals, char out[48]) {
     char d[48];
     ch_u128_str(v, d);

@@ -32,6 +32,15 @@ void ch_trace_spec_init(ch_trace_spec *o) {
     o->direction = CH_TRACE_FORWARD;
 }
 
+int ch_trace_spec_set_min_amount(ch_trace_spec *o, const char *base_units, ch_error *err) {
+    ch_taint_sum v;
+    if (ch_u128_parse(base_units, &v) != 0)
+        return ch_err(err, "minimum amount '%s': not a whole number of base units below 2^128",
+                      base_units ? base_units : "(null)");
+    o->min_amount = v;
+    return 0;
+}
+
 const char *ch_chain_native_symbol(const char *chain, bool account) {
     static const char *const map[][2] = {
         {"btc", "BTC"},     {"bsc", "BNB"},    {"polygon", "POL"}, {"avalanche", "AVAX"},
