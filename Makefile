@@ -64,7 +64,7 @@ TOOLS    := $(TOOL_SRC:src/tools/%.c=$(BUILD)/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all shared install test sanitize fuzz bench clean format format-check python
+.PHONY: all shared install test sanitize fuzz bench clean format format-check python web
 .SECONDARY:
 all: $(LIB) $(LIB_INTERNAL) $(CLI) $(TOOLS)
 shared: $(SO)
@@ -156,11 +156,17 @@ $(SPEC_READER): tests/spec/screen_spec_reader.c
 
 # The install test (tests/test_install.sh) needs the shared library too.
 test: all $(TESTS) $(SO) $(SPEC_READER)
-	@BUILD=$(BUILD) CC="$(CC)" OPT="$(OPT)" SAN_LDFLAGS="$(EXTRA_LDFLAGS)" sh tests/run.sh $(TESTS) tests/test_install.sh tests/test_python.sh
+	@BUILD=$(BUILD) CC="$(CC)" OPT="$(OPT)" SAN_LDFLAGS="$(EXTRA_LDFLAGS)" sh tests/run.sh $(TESTS) tests/test_install.sh tests/test_python.sh \
+	  tests/test_webui.sh
 
 # The Python binding's module (python/README.md), beside the shared library.
 python: $(SO)
 	$(or $(PYTHON),python3) python/build_native.py --include include --lib $(BUILD) --out $(BUILD)/python
+
+# The web UI served by coinhound serve at / (web/dist; npm ci in web/ first,
+# as scripts/deps.sh does).
+web:
+	cd web && node build.mjs
 
 sanitize:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \

@@ -12,7 +12,8 @@
 #   6. ingests real mainnet blocks 0..255 and shows the first bitcoin payment,
 #   7. does the same on an EVM chain: generated JSON-RPC data with a drained
 #      hot wallet, splits, token swaps and exchange/bridge landings, traced per
-#      asset; address-poisoning attempts caught at ingest; deposit clustering.
+#      asset; address-poisoning attempts caught at ingest; deposit clustering,
+#   8. serves the web UI on the demo's store and prints its URL.
 # Everything it writes goes to ./demo/.
 set -e
 cd "$(dirname "$0")/.."
@@ -100,5 +101,26 @@ if [ -n "$VICTIM" ]; then
   $CH poison --check "$LOOK" --from "$VICTIM" --db "$OUT/db" --chain eth || true
 fi
 $CH cluster build --chain eth --db "$OUT/db" --labels "$OUT/evm/labels.csv" | tail -3
+
+step "8. the investigator's desk: the web UI on the demo's store"
+# built from web/ (npm ci by scripts/deps.sh) and served by coinhound serve
+# at /; left running so the URL below opens (DEMO_PORT, default 8080)
+PORT=${DEMO_PORT:-8080}
+if [ -d web/node_modules/esbuild ] && make web >/dev/null; then
+  $CH serve --db "$OUT/db" --listen "127.0.0.1:$PORT" --web web/dist 2> "$OUT/serve.log" &
+  echo $! > "$OUT/serve.pid"
+  sleep 1
+  if kill -0 "$(cat "$OUT/serve.pid")" 2>/dev/null; then
+    UI="http://127.0.0.1:$PORT"
+    echo "the UI on the demo's store: $UI/"
+    echo "  the thief's address:      $UI/?q=$THIEF"
+    echo "  the trace of the theft:   $UI/#/trace?from=$THEFT_TXID:$THEFT_VOUT&policy=haircut&direction=forward"
+    echo "  (stop it with: kill $(cat "$OUT/serve.pid"))"
+  else
+    echo "(the UI could not be served on port $PORT: $(tail -1 "$OUT/serve.log"); try DEMO_PORT=...)"
+  fi
+else
+  echo "(the web UI is not built: npm is absent or npm ci in web/ failed; see scripts/deps.sh)"
+fi
 
 printf '\ndemo done: everything is in %s/\n' "$OUT"

@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev liblmdb-dev lmdb-utils libjansson-dev libxml2-dev libyaml-dev
       libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev
-      curl python3-cffi python3-pytest python3-dev"
+      curl python3-cffi python3-pytest python3-dev chromium"
 # A real EVM node for the watcher's tests: anvil, from npm, pinned by
 # tests/node/package-lock.json (npm ci). Without npm those tests skip, saying so.
 node_deps() {
@@ -19,6 +19,21 @@ node_deps() {
     echo "deps: npm ci in tests/node failed: the tests against a live node will skip" >&2
 }
 node_deps
+
+# The web UI (web/: esbuild, Cytoscape.js, uPlot) and its browser test
+# (puppeteer-core driving Debian's chromium: no browser download), pinned by
+# web/package-lock.json. Without npm the UI is not built and its test skips.
+web_deps() {
+  dir="$(dirname "$0")/../web"
+  [ -d "$dir/node_modules/esbuild" ] && [ -d "$dir/node_modules/puppeteer-core" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps: npm is absent: the web UI is not built and its browser test will skip" >&2
+    return 0
+  fi
+  (cd "$dir" && npm ci --no-audit --no-fund >/dev/null) ||
+    echo "deps: npm ci in web failed: the web UI is not built and its browser test will skip" >&2
+}
+web_deps
 
 missing=""
 for p in $PKGS; do

@@ -10,6 +10,7 @@
  *   POST /v1/screen                  up to max_batch addresses: verdicts
  *   GET  /v1/status                  what is served, the store's tip
  *   GET  /healthz, /metrics, /v1/openapi.json
+ *   GET  /, /app.js, ...             the web UI's files (web_dir), no key
  *
  * Keys (keys_path): one a line, "NAME SHA256-HEX SCOPES LIMIT" (SCOPES:
  * read, write or read,write; LIMIT: N/s, N/min, N/h or unlimited); the key
@@ -46,6 +47,8 @@ typedef struct ch_server_opts {
     unsigned timeout_s;    /* an idle connection is closed after it: default 15 */
     unsigned refresh_ms;   /* the chain store moves to new commits at most this often:
                               default 1000 */
+    const char *web_dir;   /* the web UI's built files, served at / without a key
+                              (NULL: / answers 404 saying how to build it) */
 } ch_server_opts;
 
 #define CH_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"
@@ -66,6 +69,11 @@ void ch_server_stop(ch_server *srv);
 
 /* The OpenAPI 3 document of the endpoints served (docs/openapi.json). */
 const char *ch_server_openapi(void);
+
+/* The web UI's folder next to this program: ../web/dist (the source tree's
+ * build) or ../share/coinhound/web (installed), the first holding an
+ * index.html, resolved into out. 0 found; -1 none (or out too small). */
+int ch_server_web_default(char *out, size_t n);
 
 /* The hex SHA-256 of an API key, as the keys file holds it. */
 void ch_server_key_hash(const char *key, size_t len, char hex[65]);

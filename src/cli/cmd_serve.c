@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli_util.h"
@@ -38,6 +39,8 @@ static void usage(FILE *f) {
             "  --chain NAME     the chain store under --db (default btc)\n"
             "  --hops N         indirect exposure's reach (default 3; 0 off)\n"
             "  --max-batch N    addresses in one POST /v1/screen (default 10000)\n"
+            "  --web DIR        the web UI's built files, served at / (default: web/dist of\n"
+            "                   the source tree, or share/coinhound/web installed)\n"
             "Exit status: 0 after SIGINT or SIGTERM, 2 when it cannot start.\n",
             CH_SERVER_DEFAULT_LISTEN);
 }
@@ -56,17 +59,12 @@ static int hash_key(void) {
 
 int cmd_serve(int argc, char **argv) {
     static const struct option OPTS[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"set", required_argument, NULL, 's'},
-        {"listen", required_argument, NULL, 'l'},
-        {"keys", required_argument, NULL, 'k'},
-        {"threads", required_argument, NULL, 't'},
-        {"chain", required_argument, NULL, 'C'},
-        {"hops", required_argument, NULL, 'H'},
-        {"max-batch", required_argument, NULL, 'B'},
-        {"hash-key", no_argument, NULL, 'K'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},      {"set", required_argument, NULL, 's'},
+        {"listen", required_argument, NULL, 'l'},  {"keys", required_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 't'}, {"chain", required_argument, NULL, 'C'},
+        {"hops", required_argument, NULL, 'H'},    {"max-batch", required_argument, NULL, 'B'},
+        {"hash-key", no_argument, NULL, 'K'},      {"web", required_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     ch_screener_opts so;
     ch_screener_opts_init(&so);
@@ -109,6 +107,9 @@ int cmd_serve(int argc, char **argv) {
             break;
         case 'K':
             return hash_key();
+        case 'W':
+            o.web_dir = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -120,6 +121,14 @@ int cmd_serve(int argc, char **argv) {
     if (optind < argc) return cli_failf("serve", "unexpected argument '%s'", argv[optind]);
     if (so.db && so.set_path) return cli_failf("serve", "give --db or --set, not both");
     if (!so.db && !so.set_path) return cli_failf("serve", "give --db DIR or --set FILE");
+    char web[4096];
+    if (o.web_dir) {
+        struct stat st;
+        if (stat(o.web_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cli_failf("serve", "--web %s: no such folder", o.web_dir);
+    } else if (ch_server_web_default(web, sizeof web) == 0) {
+        o.web_dir = web;
+    }
 
     /* signals are taken by sigwait below, in this thread only: blocked
      * before the server's threads start, so they inherit the mask */
@@ -146,6 +155,7 @@ int cmd_serve(int argc, char **argv) {
     fprintf(stderr, "coinhound serve: listening on http://%s:%u/ (%u threads, %s)\n", host,
             (unsigned)ch_server_port(srv), o.threads,
             o.keys_path ? "API keys required" : "no --keys: loopback only, no keys asked");
+    if (o.web_dir) fprintf(stderr, "coinhound serve: the web UI from %s at /\n", o.web_dir);
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "coinhound serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

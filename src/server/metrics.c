@@ -12,7 +12,7 @@ static const double BUCKETS[SRV_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.00
 
 const char *srv_endpoint_name(srv_endpoint e) {
     static const char *names[EP_COUNT] = {"sanctions", "screen",  "status", "healthz",
-                                          "metrics",   "openapi", "other"};
+                                          "metrics",   "openapi", "web",    "other"};
     return e < EP_COUNT ? names[e] : "other";
 }
 

@@ -16,7 +16,8 @@ typedef enum srv_endpoint {
     EP_HEALTHZ,
     EP_METRICS,
     EP_OPENAPI,
-    EP_OTHER, /* no route: 404, 405 */
+    EP_STATIC, /* the web UI's files */
+    EP_OTHER,  /* no route: 404, 405 */
     EP_COUNT
 } srv_endpoint;
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server/server_internal.h"
+#include "server/static.h"
 
 void ch_server_opts_init(ch_server_opts *o) {
     memset(o, 0, sizeof *o);
@@ -58,6 +59,9 @@ static const route ROUTES[] = {
     {"GET", "/v1/openapi.json", false, EP_OPENAPI, 0},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+/* Whatever GET the API does not claim is a file of the web UI (no key:
+ * the page itself holds no data; the calls it makes are keyed as any). */
+static const route STATIC_ROUTE = {"GET", "/", true, EP_STATIC, 0};
 
 static bool path_matches(const route *r, const char *url) {
     return r->prefix ? strncmp(url, r->path, strlen(r->path)) == 0 : strcmp(url, r->path) == 0;
@@ -71,6 +75,10 @@ static const route *find_route(const char *method, const char *url, const char *
         if (!path_matches(&ROUTES[i], url)) continue;
         if (!strcmp(method, ROUTES[i].method)) return &ROUTES[i];
         *allow = ROUTES[i].method;
+    }
+    if (!*allow && srv_static_claims(url)) {
+        if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) return &STATIC_ROUTE;
+        *allow = "GET";
     }
     return NULL;
 }
@@ -248,6 +256,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         break;
     case EP_OPENAPI:
         srv_openapi(s, &r);
+        break;
+    case EP_STATIC:
+        srv_static(s, url, &r);
         break;
     default:
         srv_reply_error(&r, 404, "no such endpoint");

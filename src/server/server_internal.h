@@ -52,5 +52,6 @@ void srv_status(ch_server *s, srv_reply *r);
 void srv_healthz(ch_server *s, srv_reply *r);
 void srv_metrics_reply(ch_server *s, srv_reply *r);
 void srv_openapi(ch_server *s, srv_reply *r);
+void srv_static(ch_server *s, const char *url, srv_reply *r); /* server/static.c */
 
 #endif
