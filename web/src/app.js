@@ -113,7 +113,7 @@ async function viewSearch(term) {
         const needle = term.toLowerCase();
         for (const a of list) {
           const names = [a.name, a.id, ...(a.aliases || [])].filter(Boolean).map(String);
-          if (names.some((n) => n.toLowerCase().includes(needle))) found.push(['actor', a.id || a.name, 'actor ' + a.name]);
+          if (names.some((n) => n.toLowerCase().includes(needle))) found.push(['actor', a.name, 'actor ' + a.name + (a.attack_id ? ' (' + a.attack_id + ')' : '')]);
         }
       }
     } catch (e) {
@@ -278,10 +278,11 @@ async function viewActor(name) {
   try {
     const actors = await api.actors();
     const list = Array.isArray(actors) ? actors : actors.actors || [];
-    const a = list.find((x) => x.id === name || x.name === name);
+    const a = list.find((x) => x.name === name);
     if (!a) return setView(h('p', {}, `No actor "${name}".`));
     setView(h('h1', {}, a.name || name), section('Actor', kv(a)),
-      a.aliases ? section('Aliases', h('p', {}, a.aliases.join(', '))) : '',
+      a.aliases ? section('Aliases', h('p', {}, a.aliases.map((x) => (typeof x === 'string' ? x : x.name || JSON.stringify(x))).join(', '))) : '',
+      a.techniques ? section('Techniques (MITRE ATT&CK)', h('ul', {}, a.techniques.map((t) => h('li', {}, `${t.id} ${t.name}`)))) : '',
       a.addresses ? section('Addresses', h('ul', {}, a.addresses.map((x) => h('li', {}, addrLink(x.address || x))))) : '');
   } catch (e) {
     setView(errorBox(e, 'actors'));
@@ -290,13 +291,14 @@ async function viewActor(name) {
 
 // ---- trace ----
 function traceSpec(params) {
-  const spec = { from: params.get('from') || '', policy: params.get('policy') || 'haircut', direction: params.get('direction') || 'forward' };
+  // the service's TraceRequest (docs/openapi.json): the link says from=, as the CLI's --from
+  const spec = { source: params.get('from') || '', policy: params.get('policy') || 'haircut', direction: params.get('direction') || 'forward' };
   if (params.get('max_hops')) spec.max_hops = Number(params.get('max_hops'));
   return spec;
 }
 
 function traceHash(spec, f) {
-  const q = new URLSearchParams({ from: spec.from, policy: spec.policy, direction: spec.direction });
+  const q = new URLSearchParams({ from: spec.source, policy: spec.policy, direction: spec.direction });
   if (spec.max_hops) q.set('max_hops', spec.max_hops);
   if (f.min) q.set('min', f.min);
   if (f.since) q.set('since', f.since);
@@ -310,7 +312,7 @@ async function viewTrace(params, savedCase) {
   const f = savedCase ? savedCase.filters || {} : { min: params.get('min') || '', since: params.get('since') || '', until: params.get('until') || '', cap: params.get('cap') || '40' };
   const sel = (name, opts, v) => h('select', { name }, opts.map((o) => h('option', { value: o, selected: o === v }, o)));
   const form = h('form', { class: 'controls', id: 'trace-form' },
-    h('label', {}, 'from ', h('input', { name: 'from', value: spec.from, size: 50, class: 'mono', required: true })),
+    h('label', {}, 'from ', h('input', { name: 'from', value: spec.source, size: 50, class: 'mono', required: true })),
     h('label', {}, 'policy ', sel('policy', ['poison', 'haircut', 'fifo', 'lifo'], spec.policy)),
     h('label', {}, 'direction ', sel('direction', ['forward', 'backward'], spec.direction)),
     h('label', {}, 'max hops ', h('input', { name: 'max_hops', type: 'number', min: 0, value: spec.max_hops || '', size: 4 })),
@@ -332,7 +334,7 @@ async function viewTrace(params, savedCase) {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const d = Object.fromEntries(new FormData(form));
-    const s = { from: d.from.trim(), policy: d.policy, direction: d.direction };
+    const s = { source: d.from.trim(), policy: d.policy, direction: d.direction };
     if (d.max_hops) s.max_hops = Number(d.max_hops);
     const nf = { min: d.min, since: d.since, until: d.until, cap: d.cap };
     if (savedCase) {
@@ -343,7 +345,7 @@ async function viewTrace(params, savedCase) {
       viewTrace(params, savedCase);
     } else location.hash = traceHash(s, nf);
   });
-  if (!spec.from) return summary.append(h('p', {}, 'Give a source: a txid, txid:vout or an address.'));
+  if (!spec.source) return summary.append(h('p', {}, 'Give a source: a txid, txid:vout or an address.'));
 
   let trace = savedCase && savedCase.trace;
   if (!trace) {
@@ -367,7 +369,7 @@ async function viewTrace(params, savedCase) {
   const collapsed = new Set();
   const filters = () => {
     const toUnix = (d, end) => (d ? Date.parse(d + (end ? 'T23:59:59Z' : 'T00:00:00Z')) / 1000 : null);
-    return { minAmount: parseCoins(f.min, dec) ?? 0n, since: toUnix(f.since), until: toUnix(f.until, true), maxLandings: Number(f.cap) || 40, collapsed };
+    return { minAmount: parseCoins(f.min, dec) ?? 0n, since: toUnix(f.since), until: toUnix(f.until, true), maxLandings: Number(f.cap) || 40, collapsed, minText: f.min ? `${f.min} ${trace.tainted_asset}` : '' };
   };
   const draw = () => {
     const flow = buildFlow(trace, filters());
@@ -429,7 +431,8 @@ function showNode(detail, n, toggle) {
 }
 
 function renderLandings(box, trace, dec) {
-  const rows = (trace.landings || []).map((l) =>
+  const LIST_MAX = 500; // a big trace's table stays a page, not a million rows
+  const rows = (trace.landings || []).slice(0, LIST_MAX).map((l) =>
     h('tr', { dataset: { address: l.address }, class: FREEZABLE.has(l.category) ? 'freezable' : '' },
       h('td', {}, addrLink(l.address)), h('td', {}, l.entity), h('td', {}, h('i', { class: 'dot', style: `background:${colourOf(l.category)}` }), l.category),
       h('td', { class: 'num' }, (l.amount_display ?? fmt(l.amount, l.decimals)) + ' ' + l.asset), h('td', {}, l.hops),
@@ -437,7 +440,7 @@ function renderLandings(box, trace, dec) {
   const held = (trace.holdings || []).slice(0, 50).map((x) =>
     h('tr', {}, h('td', {}, addrLink(x.address)), h('td', { class: 'num' }, (x.amount_display ?? fmt(x.amount, x.decimals)) + ' ' + x.asset), h('td', {}, x.outputs ?? x.transfers)));
   box.replaceChildren(
-    section(`Landings (${(trace.landings || []).length})`, table(['address', 'entity', 'category', 'amount', 'hops', 'arrived in tx', 'block', 'time', 'freezable'], rows, { class: 'landings' })),
+    section(`Landings (${(trace.landings || []).length}${(trace.landings || []).length > LIST_MAX ? `, largest ${LIST_MAX} listed` : ''})`, table(['address', 'entity', 'category', 'amount', 'hops', 'arrived in tx', 'block', 'time', 'freezable'], rows, { class: 'landings' })),
     section(`Still held, not at a service (${(trace.holdings || []).length}${held.length < (trace.holdings || []).length ? ', largest 50 shown' : ''})`, table(['address', 'amount', 'outputs'], held)));
 }
 
@@ -464,7 +467,7 @@ function renderCaseBox(box, spec, filters, trace, saved) {
   const msg = h('span', { class: 'muted', id: 'case-msg' });
   const current = () => ({
     ...(saved || {}),
-    name: name.value.trim() || 'trace of ' + short(spec.from, 8),
+    name: name.value.trim() || 'trace of ' + short(spec.source, 8),
     tags: tags.value.split(',').map((s) => s.trim()).filter(Boolean),
     notes: notes.value,
     spec,
@@ -506,7 +509,7 @@ async function exportReport(c, base, msg) {
   }
   const path = doc && doc.paths && Object.keys(doc.paths).find((p) => /report/.test(p) && /case/.test(p));
   const s = c.spec;
-  const cli = `coinhound report case --db DIR --from ${s.from} --policy ${s.policy}${s.direction !== 'forward' ? ' --direction ' + s.direction : ''}${s.max_hops ? ' --max-hops ' + s.max_hops : ''} --out ${base}.html`;
+  const cli = `coinhound report case --db DIR --from ${s.source} --policy ${s.policy}${s.direction !== 'forward' ? ' --direction ' + s.direction : ''}${s.max_hops ? ' --max-hops ' + s.max_hops : ''} --out ${base}.html`;
   if (!path) {
     msg.replaceChildren('This service does not write case reports yet; on the server: ', h('code', {}, cli));
     return;
@@ -536,7 +539,7 @@ function viewCases() {
   setView(h('h1', {}, 'Cases'),
     list.length
       ? table(['case', 'tags', 'source', 'policy', 'updated', ''], list.map((c) =>
-          h('tr', {}, h('td', {}, link('#/case/' + c.id, c.name)), h('td', {}, (c.tags || []).join(', ')), h('td', { class: 'mono' }, short(c.spec.from, 12)),
+          h('tr', {}, h('td', {}, link('#/case/' + c.id, c.name)), h('td', {}, (c.tags || []).join(', ')), h('td', { class: 'mono' }, short(c.spec.source, 12)),
             h('td', {}, c.spec.policy), h('td', {}, c.updated), h('td', {}, h('button', { onclick: () => { deleteCase(c.id); viewCases(); } }, 'delete')))))
       : h('p', {}, 'No case yet: trace something and "Save as case".'),
     h('p', {}, 'Open a case file: ', file));

@@ -40,6 +40,6 @@ export function deleteCase(id) {
 // fields a case needs, saved under its own id.
 export function importCase(text) {
   const c = JSON.parse(text);
-  if (!c || typeof c !== 'object' || !c.spec || !c.trace || !c.name) throw new Error('not a coinhound case (needs name, spec, trace)');
+  if (!c || typeof c !== 'object' || !c.spec || !c.spec.source || !c.trace || !c.name) throw new Error('not a coinhound case (needs name, spec, trace)');
   return saveCase(c);
 }

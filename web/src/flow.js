@@ -71,7 +71,7 @@ export function buildFlow(trace, opts = {}) {
   if (filtered) notes.push(`${filtered} landing(s) outside the time window are not drawn`);
   if (other.count)
     notes.push(
-      `${other.count} smaller landing(s) aggregated into "other landings" (cap: ${maxLandings} landings, ${maxNodes} nodes, minimum ${minAmount})`,
+      `${other.count} smaller landing(s) aggregated into "other landings" (cap: ${maxLandings} landings, ${maxNodes} nodes${minAmount ? ', minimum ' + (opts.minText || minAmount) : ''}); their paths are not drawn`,
     );
 
   // the raw graph: node id -> node, edge key -> edge (sums per asset)

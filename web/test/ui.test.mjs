@@ -76,7 +76,7 @@ if (!traceServed) {
     if (req.url().endsWith('/v1/trace') && req.method() === 'POST') {
       const spec = JSON.parse(req.postData());
       const file = join(env('CH_TRACE_DIR'), `trace-${spec.policy}.json`);
-      if (spec.from === THIEF && spec.direction === 'forward' && existsSync(file))
+      if (spec.source === THIEF && spec.direction === 'forward' && existsSync(file))
         return req.respond({ status: 200, contentType: 'application/json', body: readFileSync(file, 'utf8') });
       return req.respond({ status: 404, contentType: 'application/json', body: '{"error":{"status":404,"message":"no such endpoint"}}' });
     }
