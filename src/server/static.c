@@ -145,7 +145,7 @@ int ch_server_web_default(char *out, size_t n) {
     /* build/coinhound in the source tree; PREFIX/bin/coinhound installed */
     static const char *const REL[] = {"/../web/dist", "/../share/coinhound/web"};
     for (size_t i = 0; i < sizeof REL / sizeof REL[0]; i++) {
-        char cand[PATH_MAX + 32], real[PATH_MAX];
+        char cand[PATH_MAX + 64], real[PATH_MAX];
         struct stat st;
         snprintf(cand, sizeof cand, "%s%s/index.html", exe, REL[i]);
         if (stat(cand, &st) != 0 || !S_ISREG(st.st_mode) || !realpath(cand, real)) continue;
