@@ -325,7 +325,8 @@ async function viewTrace(params, savedCase) {
   const notes = h('ul', { class: 'notes', id: 'graph-notes' });
   const graph = h('div', { id: 'graph' });
   const detail = h('div', { id: 'node-detail', class: 'card' }, h('p', { class: 'muted' }, 'Click a node for its details; double-click a tx to collapse or expand what is behind it.'));
-  const legend = h('div', { class: 'legend' }, Object.entries(CATEGORY_COLOURS).map(([c, col]) => h('span', {}, h('i', { style: `background:${col}` }), c)), h('span', {}, h('i', { class: 'freeze' }), 'can be frozen (a service holds it)'));
+  const fit = h('button', { id: 'fit', type: 'button', onclick: () => state.cy && state.cy.fit(undefined, 20) }, 'Fit the whole graph');
+  const legend = h('div', { class: 'legend' }, fit, Object.entries(CATEGORY_COLOURS).map(([c, col]) => h('span', {}, h('i', { style: `background:${col}` }), c)), h('span', {}, h('i', { class: 'freeze' }), 'can be frozen (a service holds it)'));
   const landings = h('div', { id: 'landings' });
   const chart = h('div', { id: 'landed-chart' });
   const caseBox = h('div', { id: 'case-box' });
@@ -376,10 +377,14 @@ async function viewTrace(params, savedCase) {
     state.flow = flow;
     notes.replaceChildren(...flow.notes.map((n) => h('li', {}, n)),
       h('li', {}, `${flow.landingsDrawn} of ${flow.landingsTotal} landing(s) drawn, ${flow.nodes.length} nodes`));
-    drawGraph(graph, flow, detail, (id) => {
-      collapsed.has(id) ? collapsed.delete(id) : collapsed.add(id);
-      draw();
-    });
+    drawGraph(graph, flow, detail, toggle);
+  };
+  // collapse or expand a node, redraw, and show the node as it now is
+  const toggle = (id) => {
+    collapsed.has(id) ? collapsed.delete(id) : collapsed.add(id);
+    draw();
+    const n = state.cy.$id(id);
+    if (n.length) showNode(detail, n.data(), toggle);
   };
   draw();
   renderLandings(landings, trace, dec);
@@ -410,6 +415,17 @@ function drawGraph(el, flow, detail, toggle) {
     layout: { name: 'dagre', rankDir: 'LR', nodeSep: 18, rankSep: 70, animate: false },
   });
   state.cy = cy;
+  // a small graph is not blown up to fill the box (labels stay readable)
+  if (cy.zoom() > 1.4) {
+    cy.zoom(1.4);
+    cy.center();
+  }
+  // a big one starts readable at its source (pan and zoom, or Fit, for the rest)
+  const src = cy.$id('src');
+  if (cy.zoom() < 0.65 && src.length) {
+    cy.zoom(0.65);
+    cy.pan({ x: 40 - src.position('x') * 0.65, y: el.clientHeight / 2 - src.position('y') * 0.65 });
+  }
   cy.on('tap', 'node', (ev) => showNode(detail, ev.target.data(), toggle));
   cy.on('dbltap', 'node.tx', (ev) => toggle(ev.target.id()));
 }
