@@ -19,7 +19,7 @@
 
 #include "coinhound/chainaddr.h"
 #include "coinhound/hash.h"
-#include "intel/keccak.h"
+#include "util/keccak.h"
 
 static void hex_of(const uint8_t *b, size_t n, char *out) {
     ch_hex_encode(b, n, out);

@@ -21,7 +21,7 @@
 #include "chains/eth/evm_internal.h"
 #include "coinhound/evm.h"
 #include "coinhound/evmgen.h"
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 #define ETL "eth/ethereum-etl/tests/resources/"
 #define GS  "eth/graphsense-etl/spark/src/test/resources/account/eth/"

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "coinhound/error.h"
+#include "coinhound/hash.h"
 #include "coinhound/model.h"
 
 #ifdef __cplusplus
@@ -81,9 +82,6 @@ int ch_evm_addr_parse(const char *s, uint8_t out[20], ch_error *err);
 
 /* EIP-55 mixed-case form of a 20-byte EVM address (out: 43 bytes). */
 void ch_evm_checksum_address(const uint8_t addr[20], char out[43]);
-
-/* Keccak-256 (the original padding, as Ethereum uses; not FIPS SHA3-256). */
-void ch_keccak256(const void *data, size_t len, uint8_t out[32]);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,12 @@ void ch_hash256_to_hex(const ch_hash256 *h, char out[65]);
 /* Parse a 64-digit display-order hex string; -1 when malformed. */
 int ch_hash256_from_hex(const char *hex, ch_hash256 *h);
 
+/* Keccak-256 (the original padding, as Ethereum uses; not FIPS SHA3-256):
+ * EVM addresses, EIP-55 checksums and event topics. Lives with the hashes
+ * (src/util/keccak.c) so that the format layer can use it without the
+ * address parsers above it. */
+void ch_keccak256(const void *data, size_t len, uint8_t out[32]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,7 +15,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 static void usage(FILE *f) {
     fprintf(

@@ -15,7 +15,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/lock.h"
 #include "coinhound/progress.h"
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 /* An exchange address's slot and entity number (sorted by slot). */
 typedef struct exent {

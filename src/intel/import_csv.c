@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 enum col {
     C_ADDRESS,

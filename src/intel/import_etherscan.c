@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 #define ETHERSCAN_SOURCE "Etherscan labels"
 #define ETHERSCAN_URL    "https://etherscan.io/labelcloud"

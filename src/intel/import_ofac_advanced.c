@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "intel/ofac_common.h"
-#include "intel/xmlread.h"
+#include "util/xmlread.h"
 
 typedef struct ftype {
     char id[16];

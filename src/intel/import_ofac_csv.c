@@ -26,7 +26,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "intel/csvread.h"
+#include "util/csvread.h"
 #include "intel/ofac_common.h"
 
 enum {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "intel/ofac_common.h"
-#include "intel/xmlread.h"
+#include "util/xmlread.h"
 
 typedef struct entry {
     char uid[32], first[128], last[128], programs[96];

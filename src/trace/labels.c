@@ -13,7 +13,7 @@
 #include "coinhound/address.h"
 #include "coinhound/hash.h"
 #include "coinhound/intel.h"
-#include "intel/csvread.h"
+#include "util/csvread.h"
 #include "trace/trace_internal.h"
 
 #define NO_LABEL (TR_NONE - 1) /* asked, none */

@@ -1,5 +1,5 @@
 /* blockchain-etl exports: blocks, transactions, receipts, logs,
- * token_transfers and traces, as CSV (RFC 4180, intel/csvread) or JSON lines
+ * token_transfers and traces, as CSV (RFC 4180, util/csvread) or JSON lines
  * (one object a line, read with yajl's tree API: it keeps every number's
  * text, and ETL writes wei values as bare JSON integers far above 2^64,
  * which a double or int64 would corrupt).
@@ -15,7 +15,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "chains/eth/evm_internal.h"
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 typedef enum { K_NONE, K_BLOCK, K_TX, K_RECEIPT, K_LOG, K_TT, K_TRACE } row_kind;
 

@@ -1,4 +1,4 @@
-#include "intel/xmlread.h"
+#include "util/xmlread.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * 0x06 gives FIPS 202 SHA3-256. The second exists so that tests can check
  * the whole sponge, multi-block inputs included, against OpenSSL's SHA3-256,
  * an implementation independent of this one. */
-#ifndef COINHOUND_INTEL_KECCAK_H
-#define COINHOUND_INTEL_KECCAK_H
+#ifndef COINHOUND_UTIL_KECCAK_H
+#define COINHOUND_UTIL_KECCAK_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,7 @@
-/* Token tables for the poisoning detector: contract -> symbol, decimals and
- * whether a reference list names it (see poison.h). */
+/* Token tables: contract -> symbol, decimals and whether a reference list
+ * names it (tokens.h). Reference data, not a chain format: the query and
+ * trace writers show amounts with it and the poisoning detector finds fake
+ * tokens with it, so it sits beside the store, below the analyses. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * double quotes may hold commas, line breaks and doubled quotes. Strict: a
  * quote inside an unquoted field, text after a closing quote, an unterminated
  * quote or a NUL byte is an error naming the line. */
-#ifndef COINHOUND_INTEL_CSVREAD_H
-#define COINHOUND_INTEL_CSVREAD_H
+#ifndef COINHOUND_UTIL_CSVREAD_H
+#define COINHOUND_UTIL_CSVREAD_H
 
 #include <stdio.h>
 

@@ -6,11 +6,11 @@
  * Written from "The Keccak reference" (Bertoni, Daemen, Peeters, Van Assche,
  * version 3.0): the state is 5x5 lanes of 64 bits, A[x][y] stored as
  * a[x + 5*y]; bytes map to lanes little-endian. */
-#include "intel/keccak.h"
+#include "util/keccak.h"
 
 #include <string.h>
 
-#include "coinhound/chainaddr.h"
+#include "coinhound/hash.h"
 
 #define KECCAK_ROUNDS  24
 #define KECCAK256_RATE 136

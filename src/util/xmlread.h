@@ -1,8 +1,8 @@
 /* libxml2's streaming reader (xmlTextReader) over a FILE*, with the first
  * error kept with its line, and an element-path stack so importers can ask
  * "am I in sdnEntry/idList/id?". */
-#ifndef COINHOUND_INTEL_XMLREAD_H
-#define COINHOUND_INTEL_XMLREAD_H
+#ifndef COINHOUND_UTIL_XMLREAD_H
+#define COINHOUND_UTIL_XMLREAD_H
 
 #include <libxml/xmlreader.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-#include "intel/csvread.h"
+#include "util/csvread.h"
 
 #include <stdlib.h>
 #include <string.h>
