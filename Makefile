@@ -6,6 +6,7 @@
 #   make sanitize   the same tests under ASan + UBSan (build-asan/)
 #   make fuzz       libFuzzer harnesses (clang), each run briefly
 #   make bench      benchmarks (not tests: they print ratios)
+#   make check-layers  no #include crosses a layer the wrong way (docs/layers.md)
 #   make shared     libcoinhound.so (PIC objects, in $(BUILD)/pic/)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                   the CLI and tools, the public headers, libcoinhound.a,
@@ -64,7 +65,7 @@ TOOLS    := $(TOOL_SRC:src/tools/%.c=$(BUILD)/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all shared install test sanitize fuzz bench clean format format-check python web
+.PHONY: all shared install test sanitize fuzz bench clean format format-check python web check-layers
 .SECONDARY:
 all: $(LIB) $(LIB_INTERNAL) $(CLI) $(TOOLS)
 shared: $(SO)
@@ -157,7 +158,7 @@ $(SPEC_READER): tests/spec/screen_spec_reader.c
 # The install test (tests/test_install.sh) needs the shared library too.
 test: all $(TESTS) $(SO) $(SPEC_READER)
 	@BUILD=$(BUILD) CC="$(CC)" OPT="$(OPT)" SAN_LDFLAGS="$(EXTRA_LDFLAGS)" sh tests/run.sh $(TESTS) tests/test_install.sh tests/test_python.sh \
-	  tests/test_web_flow.sh tests/test_webui.sh
+	  tests/test_web_flow.sh tests/test_webui.sh tests/test_check_layers.sh
 
 # The Python binding's module (python/README.md), beside the shared library.
 python: $(SO)
@@ -167,6 +168,11 @@ python: $(SO)
 # as scripts/deps.sh does).
 web:
 	cd web && node build.mjs
+
+# The layer order of docs/layers.md, held: parsers know nothing of the store,
+# the store nothing of analyses, analyses nothing of the doors.
+check-layers:
+	@sh scripts/check_layers.sh
 
 sanitize:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \

@@ -27,6 +27,7 @@
 #include "coinhound/evmgen.h"
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
+#include "coinhound/poison.h"
 
 #define RES      "eth/ethereum-etl/tests/resources/"
 #define STREAM17 RES "test_stream/blocks_17173049_17173050"
@@ -43,11 +44,21 @@ static char *fixture_dup(const char *rel) {
     return p ? strdup(p) : NULL;
 }
 
+/* ch_ingest_evm with the people's safeguard over each block, as the CLI's
+ * ingest runs it, so that stores built here and by the CLI compare equal. */
 static int ingest(const char *path, const char *db, uint32_t max_blocks, ch_ingest_stats *st,
                   ch_error *err) {
-    ch_ingest_opts o = {.progress = 0, .max_blocks = max_blocks, .commit_bytes = 1};
+    ch_poison *guard;
+    if (ch_poison_new(NULL, &guard, err) != 0) return -1;
+    ch_ingest_opts o = {.progress = 0,
+                        .max_blocks = max_blocks,
+                        .commit_bytes = 1,
+                        .on_block = ch_poison_ingest_block,
+                        .on_block_ctx = guard};
     ch_ingest_stats local;
-    return ch_ingest_evm(path, db, "eth", &o, st ? st : &local, err);
+    int rc = ch_ingest_evm(path, db, "eth", &o, st ? st : &local, err);
+    ch_poison_free(guard);
+    return rc;
 }
 
 /* --- store comparison (as tests/test_store.c, for account stores) -------- */

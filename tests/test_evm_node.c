@@ -30,6 +30,7 @@
 #include "coinhound/ingest.h"
 #include "coinhound/progress.h"
 #include "coinhound/store.h"
+#include "coinhound/poison.h"
 
 #define STREAM     "eth/ethereum-etl/tests/resources/test_stream/blocks_1755634_1755635"
 #define MAX_BLOCKS 64
@@ -472,15 +473,25 @@ static int node_ingest(const char *url, const char *db, unsigned batch, bool tra
     ch_node_opts no = {.batch = batch, .retries = 3, .traces = traces};
     if (from >= 0) no.from_block = (uint64_t)from, no.has_from = true;
     if (to >= 0) no.to_block = (uint64_t)to, no.has_to = true;
-    ch_ingest_opts o = {.progress = 0};
+    /* the people's safeguard over each block, as the CLI's ingest runs it,
+     * so that stores built here and by the CLI compare equal */
+    ch_poison *guard;
+    if (ch_poison_new(NULL, &guard, err) != 0) return -1;
+    ch_ingest_opts o = {.progress = 0, .on_block = ch_poison_ingest_block, .on_block_ctx = guard};
     ch_ingest_stats local;
-    return ch_ingest_evm_node(url, db, "eth", &no, &o, st ? st : &local, err);
+    int rc = ch_ingest_evm_node(url, db, "eth", &no, &o, st ? st : &local, err);
+    ch_poison_free(guard);
+    return rc;
 }
 
 static int file_ingest(const char *path, const char *db, ch_error *err) {
-    ch_ingest_opts o = {.progress = 0};
+    ch_poison *guard;
+    if (ch_poison_new(NULL, &guard, err) != 0) return -1;
+    ch_ingest_opts o = {.progress = 0, .on_block = ch_poison_ingest_block, .on_block_ctx = guard};
     ch_ingest_stats st;
-    return ch_ingest_evm(path, db, "eth", &o, &st, err);
+    int rc = ch_ingest_evm(path, db, "eth", &o, &st, err);
+    ch_poison_free(guard);
+    return rc;
 }
 
 /* Transfers of each kind in a store. */

@@ -65,9 +65,9 @@ typedef struct want {
 
 /* Every signal of the store equals the expected list, in order. */
 static void check_signals(achain *c, const want *w, size_t n) {
-    assert_int_equal(ch_store_signal_count(c->s), n);
+    assert_int_equal(ch_poison_signal_count(c->s), n);
     for (size_t i = 0; i < n; i++) {
-        const ch_signal_rec *r = ch_store_signal(c->s, i);
+        const ch_signal_rec *r = ch_poison_signal(c->s, i);
         ch_addr v = ac_addr(w[i].victim), l = ac_addr(w[i].look);
         assert_int_equal(r->xfer, w[i].xfer);
         assert_int_equal(r->kind, w[i].kind);
@@ -94,7 +94,7 @@ typedef struct scene {
 
 static void block_done(scene *sc) {
     ac_end_block(&sc->c);
-    assert_int_equal(ch_poison_ingest_block(sc->c.s, &sc->c.err), 0); /* the ingest hook */
+    assert_int_equal(ch_poison_ingest_block(sc->p, sc->c.s, &sc->c.err), 0); /* the ingest pass */
 }
 
 static void build_scene(scene *sc) {
@@ -106,7 +106,6 @@ static void build_scene(scene *sc) {
     ch_toktab *t = ch_poison_tokens(sc->p);
     assert_int_equal(ch_toktab_add(t, U.bytes, "USDT", 6, true, NULL), 0);
     assert_int_equal(ch_toktab_add(t, F.bytes, "USDT ", 6, false, NULL), 0); /* its own claim */
-    ch_poison_set_default(sc->p);
     achain *c = &sc->c;
     ac_open(c);
 
@@ -149,7 +148,6 @@ static void build_scene(scene *sc) {
 }
 
 static void free_scene(scene *sc) {
-    ch_poison_set_default(NULL);
     ch_poison_free(sc->p);
     ac_close(&sc->c);
 }
@@ -179,10 +177,10 @@ static void test_signals_survive_commit(void **state) {
     (void)state;
     scene sc;
     build_scene(&sc);
-    uint64_t n = ch_store_signal_count(sc.c.s);
+    uint64_t n = ch_poison_signal_count(sc.c.s);
     ac_reopen_read(&sc.c);
-    assert_int_equal(ch_store_signal_count(sc.c.s), n);
-    assert_int_equal(ch_store_signal(sc.c.s, 0)->xfer, sc.x_spoof);
+    assert_int_equal(ch_poison_signal_count(sc.c.s), n);
+    assert_int_equal(ch_poison_signal(sc.c.s, 0)->xfer, sc.x_spoof);
     free_scene(&sc);
 }
 
@@ -227,7 +225,6 @@ static void test_presend_lookalike_unseen(void **state) {
     ch_send_check r = check(&sc.c, HEX_V, HEX_L5);
     assert_int_equal(r.verdict, CH_SEND_LOOKALIKE);
     ac_close(&sc.c);
-    ch_poison_set_default(NULL);
     ch_poison_free(sc.p);
     /* nor when it is in the chain, but not in V's history */
     build_scene(&sc);
@@ -367,7 +364,7 @@ static void test_random_vs_reference(void **state) {
         assert_int_equal(ch_poison_scan(p, c.s, first, NULL), 0);
         ac_commit(&c);
         /* the reference's signals, in order */
-        uint64_t k = 0, n_sig = ch_store_signal_count(c.s);
+        uint64_t k = 0, n_sig = ch_poison_signal_count(c.s);
         for (size_t x = 0; x < NX; x++) {
             if (t[x].value >= 1000000000000ULL || t[x].from == t[x].to) continue;
             int cc;
@@ -375,7 +372,7 @@ static void test_random_vs_reference(void **state) {
             bool hit = ref_best(t, NX, x, t[x].to, t[x].from, (const uint8_t(*)[20])pool, 8, &cc,
                                 &pp, &ps);
             assert_true(k < n_sig);
-            const ch_signal_rec *r = ch_store_signal(c.s, k++);
+            const ch_signal_rec *r = ch_poison_signal(c.s, k++);
             assert_int_equal(r->xfer, x);
             assert_int_equal(r->kind, CH_SIG_DUST);
             assert_int_equal(r->victim, ac_id(&c, &A[t[x].to]));
@@ -385,7 +382,7 @@ static void test_random_vs_reference(void **state) {
                 assert_int_equal(r->prefix, pp);
                 assert_int_equal(r->suffix, ps);
                 assert_true(k < n_sig);
-                r = ch_store_signal(c.s, k++);
+                r = ch_poison_signal(c.s, k++);
                 assert_int_equal(r->kind, CH_SIG_LOOKALIKE);
                 assert_int_equal(r->xfer, x);
                 assert_int_equal(r->prefix, pp);
@@ -451,13 +448,11 @@ static void test_generator_attempts(void **state) {
     }
     ch_poison *p;
     assert_int_equal(ch_poison_new(&po, &p, &err), 0);
-    ch_poison_set_default(p);
-    ch_ingest_opts io = {.progress = 0};
+    ch_ingest_opts io = {.progress = 0, .on_block = ch_poison_ingest_block, .on_block_ctx = p};
     ch_ingest_stats st;
     int rc = ch_ingest_evm(src, db, "eth", &io, &st, &err);
     if (rc != 0) print_error("%s\n", err.msg);
     assert_int_equal(rc, 0);
-    ch_poison_set_default(NULL);
 
     ch_store *s;
     assert_int_equal(ch_store_open(db, "eth", CH_STORE_READ, &s, &err), 0);
@@ -481,8 +476,8 @@ static void test_generator_attempts(void **state) {
         assert_int_equal(ch_store_find_tx(s, &h, &tx, &err), 1);
         ch_store_tx_xfers(s, tx, &first, &n);
         bool base = false, lookalike = false;
-        for (uint64_t k = 0; k < ch_store_signal_count(s); k++) {
-            const ch_signal_rec *r = ch_store_signal(s, k);
+        for (uint64_t k = 0; k < ch_poison_signal_count(s); k++) {
+            const ch_signal_rec *r = ch_poison_signal(s, k);
             if (r->xfer < first || r->xfer >= first + n || r->victim != victim) continue;
             if (r->kind == base_kind(kind)) base = true;
             if (r->kind == CH_SIG_LOOKALIKE && r->lookalike == look && r->imitated == cp &&

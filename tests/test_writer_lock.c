@@ -22,6 +22,7 @@
 #include "coinhound/intel.h"
 #include "coinhound/lock.h"
 #include "coinhound/store.h"
+#include "coinhound/poison.h"
 
 typedef struct fixture {
     char *dir;
@@ -181,11 +182,16 @@ static void two_writers(const fixture *f, const char *family, const char *src, c
     snprintf(clean, sizeof clean, "%s/clean-%s", f->dir, family);
     tu_rmrf(clean);
     ch_error err;
-    ch_ingest_opts o = {.progress = 0};
+    /* the clean build runs the people's safeguard on account chains, as the
+     * CLI's ingest does */
+    ch_poison *guard;
+    assert_int_equal(ch_poison_new(NULL, &guard, &err), 0);
+    ch_ingest_opts o = {.progress = 0, .on_block = ch_poison_ingest_block, .on_block_ctx = guard};
     if (!strcmp(family, "btc"))
         assert_int_equal(ch_ingest_btc(src, clean, &o, NULL, &err), 0);
     else
         assert_int_equal(ch_ingest_evm(src, clean, chain, &o, NULL, &err), 0);
+    ch_poison_free(guard);
     int refused = 0;
     for (int round = 0; round < 3; round++) {
         snprintf(db, sizeof db, "%s/two-%s-%d", f->dir, family, round);

@@ -14,12 +14,23 @@
 extern "C" {
 #endif
 
+/* A pass the caller runs over each appended block of an account chain, after
+ * the block's records are appended and before they are committed: what it
+ * adds to the store (ch_store_add_note) is committed with the block and cut
+ * with it on a reorg. ctx is the caller's (ch_ingest_opts.on_block_ctx).
+ * 0 to go on; -1 with err stops the ingest (nothing of the batch is kept).
+ * Ingest itself runs no analysis: the people's safeguard (poison.h,
+ * ch_poison_ingest_block) is one such pass, chosen by the caller. */
+typedef int (*ch_ingest_block_hook)(void *ctx, ch_store *s, ch_error *err);
+
 typedef struct ch_ingest_opts {
-    int progress;          /* 1 on, 0 off, -1 when stderr is a terminal */
-    uint64_t commit_bytes; /* commit when this much is pending (0: default 64 MiB) */
-    uint32_t max_blocks;   /* stop after this many new blocks (0: all) */
-    bool wait;             /* another writer holds the store: wait for it (else fail) */
-    uint64_t mem_bytes;    /* bound on the process's memory (0: half the machine's RAM) */
+    int progress;                  /* 1 on, 0 off, -1 when stderr is a terminal */
+    uint64_t commit_bytes;         /* commit when this much is pending (0: default 64 MiB) */
+    uint32_t max_blocks;           /* stop after this many new blocks (0: all) */
+    bool wait;                     /* another writer holds the store: wait for it (else fail) */
+    uint64_t mem_bytes;            /* bound on the process's memory (0: half the machine's RAM) */
+    ch_ingest_block_hook on_block; /* account chains: run on each appended block (NULL: none) */
+    void *on_block_ctx;            /* passed to on_block */
 } ch_ingest_opts;
 
 typedef struct ch_ingest_stats {

@@ -15,9 +15,14 @@
  *     token's (USDT, USDC, ...) while its contract is not one the reference
  *     token table lists under that symbol.
  *
- * The detector runs at ingest, once per appended block, over the block's
- * transfers, and records ch_signal_rec rows (store.h) committed with the
- * block. Per suspicious transfer it records:
+ * The detector runs at ingest when the caller asks for it (ingest runs no
+ * analysis of its own: pass ch_poison_ingest_block as ch_ingest_opts.on_block
+ * with a detector as its context), once per appended block, over the
+ * block's transfers, and records ch_signal_rec rows in the store's notes on
+ * transfers (ch_xfer_note, store.h), committed with the block. What it finds
+ * depends on the detector's options and token tables only, never on the
+ * environment: a front door that reads COINHOUND_TOKENS decides that itself.
+ * Per suspicious transfer it records:
  *   - ZERO_SPOOF, DUST or FAKE_TOKEN (each that applies): victim V,
  *     lookalike L (for FAKE_TOKEN: the fake token's contract), imitated: the
  *     real counterparty C when L matches one (for FAKE_TOKEN: the genuine
@@ -57,6 +62,34 @@
 extern "C" {
 #endif
 
+/* ---- the signal records ---- */
+typedef enum ch_signal_kind {
+    CH_SIG_ZERO_SPOOF = 1, /* zero-value token event whose sender is not the tx's sender */
+    CH_SIG_DUST,           /* a transfer too small to be a payment */
+    CH_SIG_FAKE_TOKEN,     /* a token imitating a known token's symbol */
+    CH_SIG_LOOKALIKE,      /* the sender imitates a real counterparty of the victim */
+} ch_signal_kind;
+
+/* One signal: a ch_xfer_note of the store (same size, xfer first), the
+ * safeguard's reading of its body. */
+typedef struct ch_signal_rec {
+    uint64_t xfer;      /* the transfer that carries the signal */
+    uint32_t victim;    /* address id of the account targeted */
+    uint32_t lookalike; /* address id of the imitating sender (or token) */
+    uint32_t imitated;  /* the real counterparty (or token) it imitates, 0 if none */
+    uint8_t kind;       /* ch_signal_kind */
+    uint8_t prefix;     /* leading hex characters shared with the imitated address */
+    uint8_t suffix;     /* trailing hex characters shared */
+    uint8_t pad;
+} ch_signal_rec;
+
+CH_STATIC_ASSERT(sizeof(ch_signal_rec) == sizeof(ch_xfer_note), "a signal is one note");
+
+/* The signals a store holds (committed and pending), and signal i (i <
+ * count), in transfer order. */
+uint64_t ch_poison_signal_count(const ch_store *s);
+const ch_signal_rec *ch_poison_signal(const ch_store *s, uint64_t i);
+
 /* ---- the detector ---- */
 typedef struct ch_poison_opts {
     const char *tokens_path;         /* reference table ($COINHOUND_TOKENS), or NULL */
@@ -79,14 +112,11 @@ ch_toktab *ch_poison_tokens(ch_poison *p);
  * opened for writing (the block just appended, before its commit). */
 int ch_poison_scan(ch_poison *p, ch_store *s, uint64_t first, ch_error *err);
 
-/* The ingest hook: scan the last appended block with the process-wide
- * detector, built on first use from the environment (COINHOUND_TOKENS,
- * COINHOUND_TOKEN_META, COINHOUND_CHAIN_ID) unless ch_poison_set_default
- * gave one. */
-int ch_poison_ingest_block(ch_store *s, ch_error *err);
-/* Make p the process-wide detector (NULL: back to the environment's); the
- * caller keeps ownership and frees it after the last ingest. */
-void ch_poison_set_default(ch_poison *p);
+/* The ingest pass (a ch_ingest_block_hook, ingest.h): scan the last appended
+ * block of s with the detector `detector` (a ch_poison *, not NULL). Set
+ * ch_ingest_opts.on_block to it and on_block_ctx to the detector; the caller
+ * keeps the detector and frees it after the ingest. */
+int ch_poison_ingest_block(void *detector, ch_store *s, ch_error *err);
 
 /* ---- pieces the queries and tests share ---- */
 /* Leading and trailing hex characters two 20-byte addresses share (0..40). */

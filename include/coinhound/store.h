@@ -43,7 +43,8 @@
  *   xprev.col    2 x uint32     per side (from, to): distance back to the
  *                               previous transfer of the same account
  *   bxfer.col    3 x uint64     a block's first transfer and address counts
- *   signals.col  ch_signal_rec  address-poisoning signals found at ingest
+ *   signals.col  ch_xfer_note   notes on transfers by a pass run at ingest
+ *                               (the safeguard's poisoning signals)
  * An account's history is the backward chain from its head (the "addr"
  * index keeps the last transfer beside its id), so a pool's credits and
  * debits come out in time order. A token is an asset numbered by the
@@ -147,26 +148,18 @@ typedef struct ch_etx_rec {
     uint16_t pad;
 } ch_etx_rec;
 
-/* An address-poisoning signal (people's safeguard), recorded at ingest. */
-typedef enum ch_signal_kind {
-    CH_SIG_ZERO_SPOOF = 1, /* zero-value token event whose sender is not the tx's sender */
-    CH_SIG_DUST,           /* a transfer too small to be a payment */
-    CH_SIG_FAKE_TOKEN,     /* a token imitating a known token's symbol */
-    CH_SIG_LOOKALIKE,      /* the sender imitates a real counterparty of the victim */
-} ch_signal_kind;
+/* A note on a transfer (account chains): 24 bytes that a pass run at ingest
+ * (ch_ingest_opts.on_block, ingest.h) keeps beside the chain. The store reads
+ * nothing past xfer: it keeps notes in the order added (transfer order),
+ * commits them with their block and drops the notes of transfers a reorg
+ * cuts. What the body means is the pass's own: the people's safeguard keeps
+ * its poisoning signals here (ch_signal_rec, poison.h). */
+typedef struct ch_xfer_note {
+    uint64_t xfer;    /* the transfer noted */
+    uint8_t body[16]; /* the pass's record */
+} ch_xfer_note;
 
-typedef struct ch_signal_rec {
-    uint64_t xfer;      /* the transfer that carries the signal */
-    uint32_t victim;    /* address id of the account targeted */
-    uint32_t lookalike; /* address id of the imitating sender (or token) */
-    uint32_t imitated;  /* the real counterparty (or token) it imitates, 0 if none */
-    uint8_t kind;       /* ch_signal_kind */
-    uint8_t prefix;     /* leading hex characters shared with the imitated address */
-    uint8_t suffix;     /* trailing hex characters shared */
-    uint8_t pad;
-} ch_signal_rec;
-
-CH_STATIC_ASSERT(sizeof(ch_signal_rec) == 24, "signal record is 24 bytes");
+CH_STATIC_ASSERT(sizeof(ch_xfer_note) == 24, "a note is 24 bytes");
 CH_STATIC_ASSERT(sizeof(ch_xfer_rec) == 40, "transfer record is 40 bytes");
 CH_STATIC_ASSERT(sizeof(ch_etx_rec) == 16, "account tx record is 16 bytes");
 
@@ -289,10 +282,11 @@ uint64_t ch_store_xfer_count(const ch_store *s); /* committed and pending */
 /* Height of the block holding transfer x (binary search over blocks): also
  * for transfers of no tx (withdrawals, rewards). */
 uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x);
-/* Poisoning signals: count, one, and (writers, during ingest) append one. */
-uint64_t ch_store_signal_count(const ch_store *s);
-const ch_signal_rec *ch_store_signal(const ch_store *s, uint64_t i);
-int ch_store_add_signal(ch_store *s, const ch_signal_rec *r, ch_error *err);
+/* Notes on transfers: count (committed and pending), one (i < count), and
+ * (writers, during ingest, in transfer order) append one. */
+uint64_t ch_store_note_count(const ch_store *s);
+const ch_xfer_note *ch_store_note(const ch_store *s, uint64_t i);
+int ch_store_add_note(ch_store *s, const ch_xfer_note *r, ch_error *err);
 /* 128-bit amounts as a double (for shares and display). */
 static inline double ch_xfer_value_double(const ch_xfer_rec *x) {
     return (double)x->value_hi * 18446744073709551616.0 + (double)x->value_lo;

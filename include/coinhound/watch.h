@@ -27,6 +27,7 @@
 
 #include "coinhound/error.h"
 #include "coinhound/evm.h"
+#include "coinhound/ingest.h"
 #include "coinhound/trace.h"
 
 #ifdef __cplusplus
@@ -108,6 +109,10 @@ typedef struct ch_watch_opts {
      * alerts flushed, the store committed and closed */
     volatile sig_atomic_t *stop;
     bool wait; /* another writer holds the store: wait for it (else fail at once) */
+    /* a pass over each block the watcher appends, before its commit (the
+     * people's safeguard: ch_poison_ingest_block; ingest.h); NULL: none */
+    ch_ingest_block_hook on_block;
+    void *on_block_ctx;
 } ch_watch_opts;
 
 /* Follow the node until *stop: 0 after a clean stop, -1 when the watcher

@@ -128,3 +128,20 @@ int cli_query_close(const char *cmd, cli_query *q, int rc) {
     q->s = NULL;
     return rc;
 }
+
+int cli_poison_open(const char *cmd, const char *tokens_opt, const char *meta_opt,
+                    ch_poison **out) {
+    ch_poison_opts po = {.tokens_path = tokens_opt ? tokens_opt : getenv("COINHOUND_TOKENS"),
+                         .token_meta_path = meta_opt ? meta_opt : getenv("COINHOUND_TOKEN_META")};
+    if (po.tokens_path && !po.tokens_path[0]) po.tokens_path = NULL;
+    if (po.token_meta_path && !po.token_meta_path[0]) po.token_meta_path = NULL;
+    const char *cid = getenv("COINHOUND_CHAIN_ID");
+    if (cid && *cid && cli_opt_u64(cmd, "COINHOUND_CHAIN_ID", cid, 1, UINT64_MAX, &po.chain_id))
+        return 2;
+    ch_error err;
+    if (ch_poison_new(&po, out, &err) != 0) {
+        ch_err_prefix(&err, "poisoning detector");
+        return cli_fail(cmd, &err);
+    }
+    return 0;
+}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "coinhound/error.h"
+#include "coinhound/poison.h"
 #include "coinhound/store.h"
 #include "coinhound/tokens.h"
 
@@ -62,5 +63,13 @@ int cli_query_open(const char *cmd, const char *db_opt, const char *chain_opt, c
                    const char *const *token_files, size_t n_token_files, cli_query *q);
 /* Close it; the exit code as cli_store_close gives it. */
 int cli_query_close(const char *cmd, cli_query *q, int rc);
+
+/* The people's safeguard of a command, by the one token policy: tokens_opt
+ * (a trusted reference list) and meta_opt (a metadata table) when given,
+ * else $COINHOUND_TOKENS and $COINHOUND_TOKEN_META; the chain id from
+ * $COINHOUND_CHAIN_ID (default 1). The library reads no environment: this
+ * is where a front door turns its own into detector options. 0 and *out
+ * set (the caller frees it), or 2 after printing why. */
+int cli_poison_open(const char *cmd, const char *tokens_opt, const char *meta_opt, ch_poison **out);
 
 #endif

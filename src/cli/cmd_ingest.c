@@ -203,12 +203,22 @@ int cmd_ingest(int argc, char **argv) {
     ch_error err;
     ch_ingest_stats st;
     int rc;
+    /* an account chain's blocks go through the people's safeguard as they
+     * are appended (its signals are committed with them): the command's
+     * choice, configured by the token policy, not ingest's */
+    ch_poison *guard = NULL;
+    if (strcmp(family, "btc") != 0) {
+        if ((rc = cli_poison_open("ingest", NULL, NULL, &guard)) != 0) return rc;
+        o.on_block = ch_poison_ingest_block;
+        o.on_block_ctx = guard;
+    }
     if (!strcmp(family, "btc"))
         rc = ch_ingest_btc(src, db, &o, &st, &err);
     else if (url)
         rc = ch_ingest_evm_node(src, db, chain, &node, &o, &st, &err);
     else
         rc = ch_ingest_evm_paths(srcs, n_src, fmt, db, chain, &o, &st, &err);
+    ch_poison_free(guard);
     if (rc != 0) return cli_fail("ingest", &err);
     double rate = st.seconds > 0 ? (double)st.txs / st.seconds : 0;
     if (json) {

@@ -112,9 +112,9 @@ static int run_list(ch_store *s, const ch_addr *a, const char *arg, bool json, u
     uint64_t last;
     int found = ch_store_find_addr(s, a, &id, &last, &err);
     if (found < 0) return cli_fail("poison", &err);
-    uint64_t n = ch_store_signal_count(s), shown = 0, total = 0;
+    uint64_t n = ch_poison_signal_count(s), shown = 0, total = 0;
     for (uint64_t i = 0; found && i < n; i++)
-        total += ch_store_signal(s, i)->victim == id;
+        total += ch_poison_signal(s, i)->victim == id;
     ch_jw w;
     if (json) {
         ch_jw_init(&w, stdout);
@@ -134,7 +134,7 @@ static int run_list(ch_store *s, const ch_addr *a, const char *arg, bool json, u
     }
     char b1[128], b2[128], th[67];
     for (uint64_t i = n; found && i-- > 0 && (limit == 0 || shown < limit);) {
-        const ch_signal_rec *r = ch_store_signal(s, i);
+        const ch_signal_rec *r = ch_poison_signal(s, i);
         if (r->victim != id) continue;
         shown++;
         const ch_xfer_rec *x = ch_store_xfer(s, r->xfer);
@@ -289,8 +289,7 @@ int cmd_poison(int argc, char **argv) {
         {"tokens", required_argument, 0, 't'}, {"token-meta", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *db = NULL, *chain = "eth", *dest = NULL, *from = NULL;
-    ch_poison_opts po = {.tokens_path = getenv("COINHOUND_TOKENS"),
-                         .token_meta_path = getenv("COINHOUND_TOKEN_META")};
+    const char *tokens = NULL, *token_meta = NULL; /* cli_poison_open: else the environment's */
     bool json = false;
     uint64_t limit = 100;
     int c;
@@ -310,9 +309,9 @@ int cmd_poison(int argc, char **argv) {
         else if (c == 'f')
             from = optarg;
         else if (c == 't')
-            po.tokens_path = optarg;
+            tokens = optarg;
         else if (c == 'm')
-            po.token_meta_path = optarg;
+            token_meta = optarg;
         else {
             usage(c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
@@ -323,8 +322,6 @@ int cmd_poison(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (po.tokens_path && !po.tokens_path[0]) po.tokens_path = NULL;
-    if (po.token_meta_path && !po.token_meta_path[0]) po.token_meta_path = NULL;
     ch_addr a, f;
     ch_error perr;
     const char *target = checking ? dest : argv[optind];
@@ -347,10 +344,8 @@ int cmd_poison(int argc, char **argv) {
         rc = run_list(s, &a, target, json, limit);
     } else {
         ch_poison *p = NULL;
-        if (ch_poison_new(&po, &p, &err) != 0)
-            rc = cli_fail("poison", &err);
-        else
-            rc = run_check(s, p, &f, from, &a, dest, json);
+        rc = cli_poison_open("poison", tokens, token_meta, &p);
+        if (rc == 0) rc = run_check(s, p, &f, from, &a, dest, json);
         ch_poison_free(p);
     }
     return cli_store_close("poison", s, rc);

@@ -165,7 +165,15 @@ int cmd_watch(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    ch_poison *guard = NULL; /* the safeguard over each block, as ingest runs it */
+    if (cli_poison_open("watch", NULL, NULL, &guard) != 0) {
+        ch_watch_rules_free(rules);
+        return 2;
+    }
+    o.on_block = ch_poison_ingest_block;
+    o.on_block_ctx = guard;
     int rc = ch_watch_run(&o, &err);
+    ch_poison_free(guard);
     ch_watch_rules_free(rules);
     if (rc != 0) return cli_fail("watch", &err);
     return 0;

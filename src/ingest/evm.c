@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "coinhound/evm.h"
-#include "coinhound/poison.h"
 #include "coinhound/progress.h"
 #include "ingest/evm_ingest.h"
 
@@ -158,8 +157,7 @@ int ch_ingest_evm_block(ch_store *s, const ch_evm_block *b, ch_error *err) {
     }
     free(l.v);
     if (rc != 0) return ch_err_prefix(err, "block %llu", (unsigned long long)b->number);
-    if (ch_store_end_block(s, err) != 0) return -1;
-    return ch_poison_ingest_block(s, err); /* address-poisoning signals, committed with the block */
+    return ch_store_end_block(s, err);
 }
 
 /* Where a block goes: 1 append, 0 skip (already stored), -1 error; a
@@ -216,6 +214,8 @@ void evm_sink_init(evm_sink *k, const ch_ingest_opts *opts, ch_ingest_stats *st)
     k->commit_bytes = o->commit_bytes ? o->commit_bytes : (64u << 20);
     k->max_blocks = o->max_blocks;
     k->wait = o->wait;
+    k->on_block = o->on_block;
+    k->on_block_ctx = o->on_block_ctx;
     ch_progress_init(&k->prog, stderr, o->progress, 0, 0);
 }
 
@@ -234,6 +234,8 @@ int evm_sink_put(evm_sink *k, const ch_evm_block *b, uint64_t bytes, ch_error *e
     if (place < 0) return -1;
     if (place == 0) return 1;
     if (ch_ingest_evm_block(k->s, b, err) != 0) return -1;
+    if (k->on_block && k->on_block(k->on_block_ctx, k->s, err) != 0)
+        return ch_err_prefix(err, "block %llu", (unsigned long long)b->number);
     if (st->blocks == 0) st->start_height = (uint32_t)b->number;
     st->blocks++;
     st->txs += b->n_tx;

@@ -17,6 +17,8 @@ typedef struct evm_sink {
     ch_progress prog;
     uint64_t commit_bytes;
     uint32_t max_blocks;
+    ch_ingest_block_hook on_block; /* the caller's pass over each appended block */
+    void *on_block_ctx;
     double t0;
 } evm_sink;
 

@@ -6,6 +6,14 @@
 
 static const uint8_t ZERO20[20];
 
+uint64_t ch_poison_signal_count(const ch_store *s) {
+    return ch_store_note_count(s);
+}
+
+const ch_signal_rec *ch_poison_signal(const ch_store *s, uint64_t i) {
+    return (const ch_signal_rec *)ch_store_note(s, i);
+}
+
 const char *ch_signal_kind_name(int kind) {
     switch (kind) {
     case CH_SIG_ZERO_SPOOF:
@@ -211,7 +219,9 @@ static int add(ch_store *s, uint64_t x, int kind, uint32_t victim, uint32_t look
                        .kind = (uint8_t)kind,
                        .prefix = (uint8_t)pre,
                        .suffix = (uint8_t)suf};
-    return ch_store_add_signal(s, &r, err);
+    ch_xfer_note n;
+    memcpy(&n, &r, sizeof n);
+    return ch_store_add_note(s, &n, err);
 }
 
 int ch_poison_scan(ch_poison *p, ch_store *s, uint64_t first, ch_error *err) {
@@ -261,39 +271,11 @@ int ch_poison_scan(ch_poison *p, ch_store *s, uint64_t first, ch_error *err) {
     return 0;
 }
 
-/* ---- the ingest hook ---- */
-static ch_poison *g_given, *g_env;
-static bool g_env_tried;
-
-void ch_poison_set_default(ch_poison *p) {
-    g_given = p;
-}
-
-static ch_poison *default_detector(ch_error *err) {
-    if (g_given) return g_given;
-    if (!g_env_tried) {
-        g_env_tried = true;
-        ch_poison_opts o = {.tokens_path = getenv("COINHOUND_TOKENS"),
-                            .token_meta_path = getenv("COINHOUND_TOKEN_META")};
-        const char *cid = getenv("COINHOUND_CHAIN_ID");
-        if (cid) o.chain_id = strtoull(cid, NULL, 10);
-        if (o.tokens_path && !o.tokens_path[0]) o.tokens_path = NULL;
-        if (o.token_meta_path && !o.token_meta_path[0]) o.token_meta_path = NULL;
-        if (ch_poison_new(&o, &g_env, err) != 0) {
-            ch_err_prefix(err, "poisoning detector");
-            g_env_tried = false; /* the same error again next time, not silence */
-            return NULL;
-        }
-    }
-    return g_env;
-}
-
-int ch_poison_ingest_block(ch_store *s, ch_error *err) {
+/* ---- the ingest pass ---- */
+int ch_poison_ingest_block(void *detector, ch_store *s, ch_error *err) {
     uint32_t h = ch_store_next_height(s);
     if (h == 0) return 0;
     const ch_block_rec *b = ch_store_block(s, h - 1);
     if (b->n_tx == 0) return 0; /* withdrawals only: nothing a poisoner sends */
-    ch_poison *p = default_detector(err);
-    if (!p) return -1;
-    return ch_poison_scan(p, s, ch_store_tx(s, b->first_tx)->first_out, err);
+    return ch_poison_scan(detector, s, ch_store_tx(s, b->first_tx)->first_out, err);
 }

@@ -20,21 +20,11 @@ static const char *const COL_FILES[COL_COUNT] = {
     "signals.col", "txvin.col",   "heads20.col", "heads32.col",
 };
 static const size_t COL_REC[COL_COUNT] = {
-    sizeof(ch_block_rec),
-    sizeof(ch_tx_rec),
-    32,
-    sizeof(ch_in_rec),
-    sizeof(ch_out_rec),
-    sizeof(uint32_t),
-    ADDR20_REC,
-    ADDR32_REC,
-    sizeof(ch_etx_rec),
-    sizeof(ch_xfer_rec),
-    2 * sizeof(uint32_t),
-    sizeof(ch_bxfer_rec),
-    sizeof(ch_signal_rec),
-    sizeof(uint64_t),
-    sizeof(uint64_t),
+    sizeof(ch_block_rec), sizeof(ch_tx_rec),    32,
+    sizeof(ch_in_rec),    sizeof(ch_out_rec),   sizeof(uint32_t),
+    ADDR20_REC,           ADDR32_REC,           sizeof(ch_etx_rec),
+    sizeof(ch_xfer_rec),  2 * sizeof(uint32_t), sizeof(ch_bxfer_rec),
+    sizeof(ch_xfer_note), sizeof(uint64_t),     sizeof(uint64_t),
     sizeof(uint64_t),
 };
 /* the meta key of each column's committed length */
@@ -56,7 +46,7 @@ static bool col_used(int i, bool account) {
     case COL_XFERS:
     case COL_XPREV:
     case COL_BXFER:
-    case COL_SIGNALS:
+    case COL_NOTES:
         return account;
     default:
         return true;
@@ -733,17 +723,17 @@ int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr) {
     return ch_store_account_prev(s, NULL, x, addr);
 }
 
-uint64_t ch_store_signal_count(const ch_store *s) {
-    return ch_col_count(&s->col[COL_SIGNALS]);
+uint64_t ch_store_note_count(const ch_store *s) {
+    return ch_col_count(&s->col[COL_NOTES]);
 }
 
-const ch_signal_rec *ch_store_signal(const ch_store *s, uint64_t i) {
-    return rec_at(s, COL_SIGNALS, i);
+const ch_xfer_note *ch_store_note(const ch_store *s, uint64_t i) {
+    return rec_at(s, COL_NOTES, i);
 }
 
-int ch_store_add_signal(ch_store *s, const ch_signal_rec *r, ch_error *err) {
-    if (!s->writable || !s->account) return ch_err(err, "signals belong to account-chain stores");
-    if (ch_col_append(&s->col[COL_SIGNALS], r) == UINT64_MAX) return ch_err(err, "out of memory");
+int ch_store_add_note(ch_store *s, const ch_xfer_note *r, ch_error *err) {
+    if (!s->writable || !s->account) return ch_err(err, "notes belong to account-chain stores");
+    if (ch_col_append(&s->col[COL_NOTES], r) == UINT64_MAX) return ch_err(err, "out of memory");
     return 0;
 }
 

@@ -29,7 +29,7 @@ enum {
     COL_XFERS,   /* account chains */
     COL_XPREV,   /* account chains: uint32 pair per transfer */
     COL_BXFER,   /* account chains: ch_bxfer_rec per block */
-    COL_SIGNALS, /* account chains: ch_signal_rec, poisoning signals */
+    COL_NOTES,   /* account chains: ch_xfer_note (signals.col: the safeguard's signals) */
     COL_TXVIN,   /* UTXO chains: uint64 per tx, the value its inputs spend */
     COL_HEADS20, /* uint64 per address of addrs20.col: its last output or transfer */
     COL_HEADS32, /* the same for addrs32.col */

@@ -192,12 +192,12 @@ static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
     keep[COL_BLOCKS] = keep[COL_BXFER] = height;
     keep[COL_TXS] = keep[COL_TXIDS] = keep[COL_ETXS] = c.cut_tx;
     keep[COL_XFERS] = keep[COL_XPREV] = c.cut_x;
-    /* signals point at transfers: those past the cut go with them */
-    uint64_t n_sig = s->col[COL_SIGNALS].n_committed;
-    while (n_sig > 0 &&
-           ((const ch_signal_rec *)ch_col_at(&s->col[COL_SIGNALS], n_sig - 1))->xfer >= c.cut_x)
-        n_sig--;
-    keep[COL_SIGNALS] = n_sig;
+    /* notes point at transfers: those past the cut go with them */
+    uint64_t n_note = s->col[COL_NOTES].n_committed;
+    while (n_note > 0 &&
+           ((const ch_xfer_note *)ch_col_at(&s->col[COL_NOTES], n_note - 1))->xfer >= c.cut_x)
+        n_note--;
+    keep[COL_NOTES] = n_note;
     keep[COL_ADDRS20] = keep[COL_HEADS20] = bx->addrs20;
     keep[COL_ADDRS32] = keep[COL_HEADS32] = bx->addrs32;
     if (cut_heads(s, c.cut_x, c.cut20, c.cut32, err) != 0) return -1;

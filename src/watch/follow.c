@@ -260,7 +260,8 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     watcher w = {.o = o, .sink_fd = STDOUT_FILENO, .backoff_ms = 250};
     w.ob.fd = -1;
     int rc = -1;
-    ch_ingest_opts io = {.progress = 0, .wait = o->wait};
+    ch_ingest_opts io = {
+        .progress = 0, .wait = o->wait, .on_block = o->on_block, .on_block_ctx = o->on_block_ctx};
     evm_sink_init(&w.k, &io, &w.st);
     if (o->alerts_path) {
         w.sink_fd = open(o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
