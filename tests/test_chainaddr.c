@@ -522,8 +522,63 @@ static void test_unsupported_chains_are_named(void **state) {
             fail_msg("%s called another chain's", OURS[i]);
 }
 
+/* The reason of a refusal comes as a code, not from the message: a valid
+ * address with one character changed fails its checksum (the genesis coinbase
+ * address, BIP173's P2WPKH example, the cashaddr spec's P2PKH, EIP-55's
+ * first mixed-case example), a string of no form is FORM, another chain's
+ * address UNSUPPORTED. */
+static void test_fault_says_checksum_or_form(void **state) {
+    (void)state;
+    static const struct {
+        const char *s;
+        ch_family hint;
+        ch_addr_fault want;
+    } V[] = {
+        {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", CH_FAM_UNKNOWN, CH_ADDR_FAULT_NONE},
+        {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb", CH_FAM_UNKNOWN, CH_ADDR_FAULT_CHECKSUM},
+        {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfN0", CH_FAM_UNKNOWN, CH_ADDR_FAULT_FORM}, /* '0' */
+        {"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", CH_FAM_UNKNOWN, CH_ADDR_FAULT_NONE},
+        {"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5", CH_FAM_UNKNOWN, CH_ADDR_FAULT_CHECKSUM},
+        {"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3tb", CH_FAM_BTC, CH_ADDR_FAULT_FORM}, /* 'b' */
+        {"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", CH_FAM_UNKNOWN,
+         CH_ADDR_FAULT_NONE},
+        {"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6c", CH_FAM_UNKNOWN,
+         CH_ADDR_FAULT_CHECKSUM},
+        {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", CH_FAM_UNKNOWN, CH_ADDR_FAULT_NONE},
+        {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", CH_FAM_EVM, CH_ADDR_FAULT_CHECKSUM},
+        {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg", CH_FAM_EVM, CH_ADDR_FAULT_FORM},
+        {"0x5aaeb6053f3e94c9", CH_FAM_UNKNOWN, CH_ADDR_FAULT_FORM},
+        {"hello", CH_FAM_UNKNOWN, CH_ADDR_FAULT_FORM},
+        {THOR_PLAIN, CH_FAM_UNKNOWN, CH_ADDR_FAULT_UNSUPPORTED},
+    };
+    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
+        ch_chainaddr a;
+        ch_error err = {{0}};
+        ch_addr_fault f = (ch_addr_fault)99;
+        int rc = ch_chainaddr_parse_fault(V[i].s, V[i].hint, &a, &f, &err);
+        if (f != V[i].want || rc != (V[i].want == CH_ADDR_FAULT_NONE ? 0 : -1))
+            fail_msg("%s: fault %d (want %d), rc %d: %s", V[i].s, (int)f, (int)V[i].want, rc,
+                     err.msg);
+    }
+    /* the EVM-only parser says the same of EVM strings */
+    uint8_t raw[20];
+    ch_addr_fault f;
+    assert_int_equal(
+        ch_evm_addr_parse_fault("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", raw, &f, NULL), -1);
+    assert_int_equal(f, CH_ADDR_FAULT_CHECKSUM);
+    assert_int_equal(
+        ch_evm_addr_parse_fault("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe", raw, &f, NULL), -1);
+    assert_int_equal(f, CH_ADDR_FAULT_FORM);
+    assert_int_equal(ch_evm_addr_parse_fault(NULL, raw, &f, NULL), -1);
+    assert_int_equal(f, CH_ADDR_FAULT_FORM);
+    assert_int_equal(
+        ch_evm_addr_parse_fault("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", raw, &f, NULL), 0);
+    assert_int_equal(f, CH_ADDR_FAULT_NONE);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fault_says_checksum_or_form),
         cmocka_unit_test(test_keccak_vectors),
         cmocka_unit_test(test_keccak_sponge_against_openssl_sha3),
         cmocka_unit_test(test_eip55_examples),

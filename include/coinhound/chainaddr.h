@@ -61,6 +61,23 @@ ch_family ch_family_from_asset(const char *asset_code);
  * which callers that screen handle by key, not by family). */
 int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err);
 
+/* Why an address was refused, for a door that answers differently to a
+ * mistyped address than to something that is no address at all (poison
+ * --check: "bad_checksum" or "not_an_address"). */
+typedef enum ch_addr_fault {
+    CH_ADDR_FAULT_NONE = 0,    /* accepted */
+    CH_ADDR_FAULT_FORM,        /* no supported address form (length, alphabet, version, ...) */
+    CH_ADDR_FAULT_CHECKSUM,    /* a supported form whose checksum does not hold: mistyped or
+                                  altered (EIP-55 case, Base58Check, Bech32, cashaddr, XRP,
+                                  Monero) */
+    CH_ADDR_FAULT_UNSUPPORTED, /* another chain's address (ch_chainaddr_unsupported) */
+} ch_addr_fault;
+
+/* ch_chainaddr_parse, and the reason of a refusal in *fault (when not NULL;
+ * CH_ADDR_FAULT_NONE on success). */
+int ch_chainaddr_parse_fault(const char *s, ch_family hint, ch_chainaddr *out, ch_addr_fault *fault,
+                             ch_error *err);
+
 /* Is s the address of a chain coinhound does not support? 1 with a
  * description in why ("THORChain (Bech32 prefix 'thor')"), else 0. It
  * recognises: Bech32 prefixes of known other chains (THORChain, Cosmos SDK
@@ -79,6 +96,9 @@ int ch_chainaddr_unsupported(const char *s, char *why, size_t cap);
  * from a person (screen, poison --check) goes through this or
  * ch_chainaddr_parse, so a mistyped or altered address is refused alike. */
 int ch_evm_addr_parse(const char *s, uint8_t out[20], ch_error *err);
+/* ch_evm_addr_parse, and the reason of a refusal in *fault (when not NULL):
+ * CH_ADDR_FAULT_CHECKSUM for a mixed case that fails EIP-55, else FORM. */
+int ch_evm_addr_parse_fault(const char *s, uint8_t out[20], ch_addr_fault *fault, ch_error *err);
 
 /* EIP-55 mixed-case form of a 20-byte EVM address (out: 43 bytes). */
 void ch_evm_checksum_address(const uint8_t addr[20], char out[43]);

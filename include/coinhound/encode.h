@@ -38,7 +38,10 @@ typedef enum ch_bech32_variant {
 size_t ch_bech32_encode(const char *hrp, const uint8_t *data5, size_t len, ch_bech32_variant v,
                         char *out, size_t out_cap);
 /* Decode a Bech32/Bech32m string (either case, not mixed; at most 90 chars).
- * Returns the variant, or CH_BECH32_INVALID with a message in err. */
+ * Returns the variant, or CH_BECH32_INVALID with a message in err.
+ * *data_len is set once the string is well formed, before the checksum is
+ * tested: a caller that set it to SIZE_MAX and finds it changed after
+ * CH_BECH32_INVALID knows that only the checksum failed. */
 ch_bech32_variant ch_bech32_decode(const char *s, char *hrp, size_t hrp_cap, uint8_t *data5,
                                    size_t data_cap, size_t *data_len, ch_error *err);
 

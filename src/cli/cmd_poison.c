@@ -43,18 +43,20 @@ static void usage(FILE *f) {
 }
 
 /* An EVM address typed by a person: 0x + 40 hex digits, and a mixed-case
- * one must pass its EIP-55 checksum (as screen demands). */
-static int parse_evm(const char *str, ch_addr *a, ch_error *err) {
+ * one must pass its EIP-55 checksum (as screen demands); why a refusal
+ * (fault may be NULL). */
+static int parse_evm(const char *str, ch_addr *a, ch_addr_fault *fault, ch_error *err) {
     memset(a, 0, sizeof *a);
     a->kind = CH_ADDR_EVM;
     a->len = 20;
-    return ch_evm_addr_parse(str, a->bytes, err);
+    return ch_evm_addr_parse_fault(str, a->bytes, fault, err);
 }
 
 /* The destination of a payment fails validation: nothing else is judged,
  * the payment must not go out. Exit 2 (the answer is "not an address"). */
-static int refuse_dest(const char *from_s, const char *dest_s, const ch_error *why, bool json) {
-    bool checksum = strstr(why->msg, "checksum") != NULL;
+static int refuse_dest(const char *from_s, const char *dest_s, ch_addr_fault fault,
+                       const ch_error *why, bool json) {
+    bool checksum = fault == CH_ADDR_FAULT_CHECKSUM;
     if (json) {
         ch_jw w;
         ch_jw_init(&w, stdout);
@@ -327,10 +329,11 @@ int cmd_poison(int argc, char **argv) {
     const char *target = checking ? dest : argv[optind];
     /* Validation comes first: a mistyped or altered address is refused
      * before any history is consulted (no store is needed to say so). */
-    if (checking && parse_evm(from, &f, &perr) != 0)
+    ch_addr_fault fault;
+    if (checking && parse_evm(from, &f, NULL, &perr) != 0)
         return cli_failf("poison", "--from '%s' is not a valid EVM address: %s", from, perr.msg);
-    if (parse_evm(target, &a, &perr) != 0) {
-        if (checking) return refuse_dest(from, dest, &perr, json);
+    if (parse_evm(target, &a, &fault, &perr) != 0) {
+        if (checking) return refuse_dest(from, dest, fault, &perr, json);
         return cli_failf("poison", "'%s' is not a valid EVM address: %s", target, perr.msg);
     }
     if (!(db = cli_db_dir("poison", db))) return 2;

@@ -15,6 +15,8 @@
  * string that decodes and verifies is already canonical and kept as written. */
 #include "coinhound/chainaddr.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +76,21 @@ static int hex_val(char c) {
 }
 
 /* Nibble i (0 = high nibble of byte 0) of a hash. */
+/* The inner parsers return -1 for a string of no valid form and BAD_SUM
+ * when the form holds but its checksum does not: the reason code of
+ * ch_chainaddr_parse_fault comes from that, never from the message. */
+#define BAD_SUM (-2)
+
+__attribute__((format(printf, 2, 3))) static int bad_sum(ch_error *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return BAD_SUM;
+}
+
 static unsigned nibble(const uint8_t *h, size_t i) {
     return (i % 2 == 0) ? (unsigned)(h[i / 2] >> 4) : (unsigned)(h[i / 2] & 15);
 }
@@ -116,10 +133,10 @@ static int parse_evm(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
             if (hex_val(c) < 10) continue;
             bool want_upper = nibble(h, i) >= 8;
             if (want_upper != (c >= 'A' && c <= 'F'))
-                return ch_err(err,
-                              "bad checksum (EIP-55 mixed case does not match at "
-                              "position %zu)",
-                              2 + i);
+                return bad_sum(err,
+                               "bad checksum (EIP-55 mixed case does not match at "
+                               "position %zu)",
+                               2 + i);
         }
     }
     out->family = CH_FAM_EVM;
@@ -127,11 +144,18 @@ static int parse_evm(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
     return 0;
 }
 
-int ch_evm_addr_parse(const char *s, uint8_t out[20], ch_error *err) {
+int ch_evm_addr_parse_fault(const char *s, uint8_t out[20], ch_addr_fault *fault, ch_error *err) {
     ch_chainaddr c;
-    if (!s) return ch_err(err, "no address");
-    if (parse_evm(s, strlen(s), &c, err) != 0) return -1;
-    return ch_hex_decode(c.canonical + 2, 40, out, 20) == 0 ? 0 : ch_err(err, "not hex");
+    ch_addr_fault f = CH_ADDR_FAULT_FORM;
+    int rc = s ? parse_evm(s, strlen(s), &c, err) : ch_err(err, "no address");
+    if (rc == 0 && ch_hex_decode(c.canonical + 2, 40, out, 20) != 0) rc = ch_err(err, "not hex");
+    if (rc == BAD_SUM) f = CH_ADDR_FAULT_CHECKSUM;
+    if (fault) *fault = rc == 0 ? CH_ADDR_FAULT_NONE : f;
+    return rc == 0 ? 0 : -1;
+}
+
+int ch_evm_addr_parse(const char *s, uint8_t out[20], ch_error *err) {
+    return ch_evm_addr_parse_fault(s, out, NULL, err);
 }
 
 /* ---- Base58Check with a version prefix ---------------------------------- */
@@ -183,7 +207,14 @@ static int parse_b58_legacy(const char *s, size_t n, ch_family fam, ch_chainaddr
                             ch_error *err) {
     uint8_t buf[80];
     size_t len = 0;
-    if (ch_base58check_decode(s, buf, sizeof buf, &len, err) != 0) return -1;
+    if (ch_base58check_decode(s, buf, sizeof buf, &len, err) != 0) {
+        /* base58 that decodes to more than its 4 checksum bytes: only the
+         * checksum can have failed */
+        uint8_t raw[80];
+        size_t raw_len = 0;
+        if (ch_base58_decode(s, raw, sizeof raw, &raw_len) == 0 && raw_len > 4) return BAD_SUM;
+        return -1;
+    }
     for (size_t i = 0; i < sizeof B58_VERSIONS / sizeof B58_VERSIONS[0]; i++) {
         const b58_version *v = &B58_VERSIONS[i];
         if (fam != CH_FAM_UNKNOWN && v->fam != fam) continue;
@@ -239,9 +270,10 @@ static int parse_bech32(const char *s, size_t n, int form, ch_chainaddr *out, ch
         char got[16];
         uint8_t d5[90];
         size_t d5n = 0;
+        d5n = SIZE_MAX;
         ch_bech32_variant v = ch_bech32_decode(s, got, sizeof got, d5, sizeof d5, &d5n, err);
-        if (v == CH_BECH32_INVALID) return -1;
-        if (v != CH_BECH32) return ch_err(err, "a Sapling address uses Bech32, not Bech32m");
+        if (v == CH_BECH32_INVALID) return d5n == SIZE_MAX ? -1 : BAD_SUM;
+        if (v != CH_BECH32) return bad_sum(err, "a Sapling address uses Bech32, not Bech32m");
         if (d5n != 69) return ch_err(err, "a Sapling address carries 43 bytes");
         for (size_t i = 0; i < n; i++)
             out->canonical[i] = lower_ascii(s[i]);
@@ -253,7 +285,16 @@ static int parse_bech32(const char *s, size_t n, int form, ch_chainaddr *out, ch
     int ver = 0;
     uint8_t prog[40];
     size_t plen = 0;
-    if (ch_segwit_decode(s, hrp, &ver, prog, &plen, err) != 0) return -1;
+    if (ch_segwit_decode(s, hrp, &ver, prog, &plen, err) != 0) {
+        /* the checksum alone failed when the string is well formed
+         * (ch_bech32_decode set the data length); a checksum of the other
+         * variant than the witness version needs is a malformed encoding */
+        char got[16];
+        uint8_t d5[90];
+        size_t d5n = SIZE_MAX;
+        ch_bech32_variant v = ch_bech32_decode(s, got, sizeof got, d5, sizeof d5, &d5n, NULL);
+        return v == CH_BECH32_INVALID && d5n != SIZE_MAX ? BAD_SUM : -1;
+    }
     /* Re-encode: the canonical form is lowercase, whatever case came in. */
     if (ch_segwit_encode(hrp, ver, prog, plen, out->canonical, sizeof out->canonical) == 0)
         return ch_err(err, "cannot re-encode segwit address");
@@ -323,7 +364,7 @@ static int cash_verify(const char *prefix, const char *p, size_t n, ch_error *er
             }
         }
     }
-    if ((c ^ 1) != 0) return ch_err(err, "bad checksum");
+    if ((c ^ 1) != 0) return bad_sum(err, "bad checksum");
     if (bits >= 5 || (acc & ((1u << bits) - 1)) != 0) return ch_err(err, "non-zero padding");
     static const size_t HASH_BITS[8] = {160, 192, 224, 256, 320, 384, 448, 512};
     if (nb < 1 || (bytes[0] & 0x80)) return ch_err(err, "invalid cashaddr version byte");
@@ -359,11 +400,12 @@ static int parse_cashaddr(const char *s, size_t n, ch_chainaddr *out, ch_error *
             if (!same) continue;
         }
         ch_error e;
-        if (cash_verify(pre, payload, pn, &e) != 0) {
+        int rc = cash_verify(pre, payload, pn, &e);
+        if (rc != 0) {
             /* Without a prefix, try the next network before giving up. */
             if (!colon && k + 1 < sizeof PREFIXES / sizeof PREFIXES[0]) continue;
             if (err) *err = e;
-            return -1;
+            return rc;
         }
         if (pl + 1 + pn >= sizeof out->canonical) return ch_err(err, "too long");
         memcpy(out->canonical, pre, pl);
@@ -427,7 +469,7 @@ static int parse_xrp(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
     if (b58_decode_alpha(B58_RIPPLE, s, n, buf, sizeof buf, &len, err) != 0) return -1;
     if (len != 25 || buf[0] != 0x00) return ch_err(err, "not an XRP account address");
     ch_sha256d(buf, 21, &h);
-    if (memcmp(h.b, buf + 21, 4) != 0) return ch_err(err, "bad checksum");
+    if (memcmp(h.b, buf + 21, 4) != 0) return bad_sum(err, "bad checksum");
     return set_canonical(out, s, n, CH_FAM_XRP, false);
 }
 
@@ -479,7 +521,7 @@ static int parse_xmr(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
         return ch_err(err, "a Monero address has 95 (or 106, integrated) characters, not %zu", n);
     if (xmr_decode(s, n, buf, sizeof buf, &len, err) != 0) return -1;
     ch_keccak256(buf, len - 4, h);
-    if (memcmp(h, buf + len - 4, 4) != 0) return ch_err(err, "bad checksum");
+    if (memcmp(h, buf + len - 4, 4) != 0) return bad_sum(err, "bad checksum");
     for (size_t i = 0; i < sizeof TAGS / sizeof TAGS[0]; i++)
         if (TAGS[i].tag == buf[0] && (len == (TAGS[i].integrated ? 77u : 69u)))
             return set_canonical(out, s, n, CH_FAM_XMR, TAGS[i].testnet);
@@ -687,7 +729,10 @@ static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err) {
+/* ch_chainaddr_parse_fault without the fault: -1, or BAD_SUM when the form
+ * held and its checksum did not, or -3 for another chain's address. */
+#define FOREIGN (-3)
+static int parse_any(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err) {
     char buf[CH_ADDR_STR_MAX];
     size_t n;
     ch_chainaddr tmp;
@@ -711,12 +756,15 @@ int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_erro
      * ours (a thor1... string can decode as a Solana key) nor called a bad
      * checksum. */
     char why[160];
-    if (ch_chainaddr_unsupported(buf, why, sizeof why))
-        return ch_err(err, "unsupported chain: %s", why);
+    if (ch_chainaddr_unsupported(buf, why, sizeof why)) {
+        ch_err(err, "unsupported chain: %s", why);
+        return FOREIGN;
+    }
     if (hint > CH_FAM_UNKNOWN && hint < CH_FAM_COUNT) {
         ch_error first;
         first.msg[0] = '\0';
-        if (parse_as(hint, buf, n, &tmp, &first) == 0) {
+        int rc = parse_as(hint, buf, n, &tmp, &first);
+        if (rc == 0) {
             *out = tmp;
             return 0;
         }
@@ -729,9 +777,25 @@ int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_erro
             return 0;
         }
         if (err) *err = first;
-        return -1;
+        return rc;
     }
-    if (parse_detect(buf, n, &tmp, err) != 0) return -1;
+    int rc = parse_detect(buf, n, &tmp, err);
+    if (rc != 0) return rc;
     *out = tmp;
     return 0;
+}
+
+int ch_chainaddr_parse_fault(const char *s, ch_family hint, ch_chainaddr *out, ch_addr_fault *fault,
+                             ch_error *err) {
+    int rc = parse_any(s, hint, out, err);
+    if (fault)
+        *fault = rc == 0         ? CH_ADDR_FAULT_NONE
+                 : rc == BAD_SUM ? CH_ADDR_FAULT_CHECKSUM
+                 : rc == FOREIGN ? CH_ADDR_FAULT_UNSUPPORTED
+                                 : CH_ADDR_FAULT_FORM;
+    return rc == 0 ? 0 : -1;
+}
+
+int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err) {
+    return ch_chainaddr_parse_fault(s, hint, out, NULL, err);
 }
