@@ -141,6 +141,40 @@ static void test_one_chain_rule(void **state) {
     free(out);
 }
 
+/* trace, cluster, poison, status and screen open their store through the
+ * one opener: an 0x argument (either case of the x) reads DIR/eth, which
+ * this directory does not hold, and the refusal names it; --chain decides
+ * over the form; $COINHOUND_DB serves them all, screen included. */
+static void test_every_store_reader_follows_the_one_chain_rule(void **state) {
+    (void)state;
+    char a[2048], env[2048], *out;
+    const char *eth_args[] = {"trace --from 0X%064d --db %s", "cluster 0x%040d --db %s",
+                              "poison 0x%040d --db %s"};
+    for (size_t i = 0; i < sizeof eth_args / sizeof eth_args[0]; i++) {
+        snprintf(a, sizeof a, eth_args[i], 1, g_chain.db);
+        int st = run(NULL, a, &out);
+        if (st != 2 || !strstr(out, "(chain eth)")) fail_msg("'%s': exit %d, said: %s", a, st, out);
+        free(out);
+    }
+    snprintf(a, sizeof a, "status --db %s --chain eth", g_chain.db);
+    assert_int_equal(run(NULL, a, &out), 2);
+    assert_non_null(strstr(out, "(chain eth)"));
+    free(out);
+    snprintf(a, sizeof a, "trace --from %s --db %s --chain btc --json", g_txid, g_chain.db);
+    expect(NULL, a, 0);
+    /* the environment's database, read in one place */
+    snprintf(env, sizeof env, "COINHOUND_DB='%s'", g_chain.db);
+    snprintf(a, sizeof a, "trace --from %s", g_txid);
+    expect(env, a, 0);
+    snprintf(a, sizeof a, "cluster %s", g_addr);
+    expect(env, a, 0);
+    snprintf(a, sizeof a, "screen %s", g_addr);
+    expect(env, a, 0);
+    assert_int_equal(run("COINHOUND_DB=", a, &out), 2);
+    assert_non_null(strstr(out, "nothing to screen against"));
+    free(out);
+}
+
 static json_t *run_json(const char *args) {
     char *out;
     int st = run(NULL, args, &out);
@@ -211,6 +245,7 @@ int main(void) {
         cmocka_unit_test(test_every_command_takes_db_equals_dir),
         cmocka_unit_test(test_coinhound_db_serves_every_command_intel_included),
         cmocka_unit_test(test_one_chain_rule),
+        cmocka_unit_test(test_every_store_reader_follows_the_one_chain_rule),
         cmocka_unit_test(test_cluster_limit_limits_labels),
         cmocka_unit_test(test_decode_and_intel_parse_like_every_command),
     };

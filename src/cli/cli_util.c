@@ -11,10 +11,15 @@
 #include "coinhound/address.h"
 #include "util/numparse.h"
 
-const char *cli_db_dir(const char *cmd, const char *opt) {
+const char *cli_db_find(const char *opt) {
     if (opt && *opt) return opt;
     const char *env = getenv("COINHOUND_DB");
-    if (env && *env) return env;
+    return env && *env ? env : NULL;
+}
+
+const char *cli_db_dir(const char *cmd, const char *opt) {
+    const char *db = cli_db_find(opt);
+    if (db) return db;
     fprintf(stderr, "coinhound %s: no database: give --db DIR or set COINHOUND_DB\n", cmd);
     return NULL;
 }

@@ -14,6 +14,9 @@
 /* The database directory: the --db value, else $COINHOUND_DB, else NULL
  * after printing "cmd: no database: give --db DIR or set COINHOUND_DB". */
 const char *cli_db_dir(const char *cmd, const char *opt);
+/* The same rule, silent: for a command whose database is optional (screen
+ * with --set). The only reader of $COINHOUND_DB. */
+const char *cli_db_find(const char *opt);
 /* Print "coinhound CMD: message" to stderr and return 2. */
 int cli_fail(const char *cmd, const ch_error *err);
 int cli_failf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -203,22 +203,30 @@ static int run_build_deposit(const char *db, const char *chain, uint32_t window,
 }
 
 /* ---- cluster ADDR ---- */
-static int run_query(const char *db, const char *chain, const char *arg, bool json, uint64_t limit,
-                     char **csv_paths, int n_csv) {
+/* The store through the one opener (cli_query_open: the one chain rule, so
+ * an 0x address reads the eth store without --chain), the address read as
+ * the store's kind says. */
+static int run_query(const char *db_opt, const char *chain_opt, const char *arg, bool json,
+                     uint64_t limit, char **csv_paths, int n_csv) {
     ch_error err;
     ch_addr a;
-    bool account = strcmp(chain, "btc") != 0;
-    if (parse_addr(arg, account, &a, &err) != 0)
-        return cli_failf("cluster", "'%s' is not a valid address: %s", arg, err.msg);
+    cli_query q;
+    int rc = cli_query_open("cluster", db_opt, chain_opt, arg, NULL, 0, &q);
+    if (rc != 0) return rc;
+    const char *db = q.db, *chain = cli_chain_of(chain_opt, arg);
+    ch_store *s = q.s;
+    bool account = ch_store_is_account(s);
+    if (parse_addr(arg, account, &a, &err) != 0) {
+        rc = cli_failf("cluster", "'%s' is not a valid address: %s", arg, err.msg);
+        return cli_query_close("cluster", &q, rc);
+    }
     char canon[CH_ADDR_STR_MAX];
-    ch_store *s;
-    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("cluster", &err);
     ch_addr_to_string(&a, ch_store_addr_net(s), canon);
     ch_clusters *c = NULL;
     ch_intel *intel = NULL;
     labels lb = {0};
     uint32_t *members = NULL;
-    int rc = 2;
+    rc = 2;
     if (ch_clusters_open_for(s, db, chain, &c, &err) != 0) {
         cli_fail("cluster", &err);
         goto done;
@@ -353,7 +361,7 @@ done:
     free(lb.v);
     if (intel) ch_intel_close(intel);
     ch_clusters_close(c);
-    return cli_store_close("cluster", s, rc);
+    return cli_query_close("cluster", &q, rc);
 }
 
 int cmd_cluster(int argc, char **argv) {
@@ -368,7 +376,7 @@ int cmd_cluster(int argc, char **argv) {
                                          {"wait", no_argument, 0, 'W'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL, *chain = "btc";
+    const char *db = NULL, *chain = NULL;
     uint32_t window = 0;
     bool change = false, progress = false, json = false, wait = false;
     uint64_t limit = 100;
@@ -404,10 +412,11 @@ int cmd_cluster(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (strcmp(argv[optind], "build") != 0)
+        return run_query(db, chain, argv[optind], json, limit, csv, n_csv);
     if (!(db = cli_db_dir("cluster", db))) return 2;
-    bool account = strcmp(chain, "btc") != 0;
-    if (!strcmp(argv[optind], "build"))
-        return account ? run_build_deposit(db, chain, window, csv, n_csv, progress, wait)
-                       : run_build(db, change, progress, wait);
-    return run_query(db, chain, argv[optind], json, limit, csv, n_csv);
+    chain = cli_chain_of(chain, NULL); /* build has no argument: --chain, else btc */
+    if (strcmp(chain, "btc") != 0)
+        return run_build_deposit(db, chain, window, csv, n_csv, progress, wait);
+    return run_build(db, change, progress, wait);
 }

@@ -290,7 +290,7 @@ int cmd_poison(int argc, char **argv) {
         {"check", required_argument, 0, 'k'},  {"from", required_argument, 0, 'f'},
         {"tokens", required_argument, 0, 't'}, {"token-meta", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *db = NULL, *chain = "eth", *dest = NULL, *from = NULL;
+    const char *db = NULL, *chain = NULL, *dest = NULL, *from = NULL;
     const char *tokens = NULL, *token_meta = NULL; /* cli_poison_open: else the environment's */
     bool json = false;
     uint64_t limit = 100;
@@ -336,13 +336,15 @@ int cmd_poison(int argc, char **argv) {
         if (checking) return refuse_dest(from, dest, fault, &perr, json);
         return cli_failf("poison", "'%s' is not a valid EVM address: %s", target, perr.msg);
     }
-    if (!(db = cli_db_dir("poison", db))) return 2;
-    ch_error err;
-    ch_store *s;
-    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("poison", &err);
-    int rc;
+    /* the one opener and chain rule: the address is an EVM one, so without
+     * --chain the store is eth's */
+    cli_query q;
+    int rc = cli_query_open("poison", db, chain, target, NULL, 0, &q);
+    if (rc != 0) return rc;
+    ch_store *s = q.s;
     if (!ch_store_is_account(s)) {
-        rc = cli_failf("poison", "%s/%s is not an account chain's store", db, chain);
+        rc = cli_failf("poison", "%s/%s is not an account chain's store", q.db,
+                       cli_chain_of(chain, target));
     } else if (!checking) {
         rc = run_list(s, &a, target, json, limit);
     } else {
@@ -351,5 +353,5 @@ int cmd_poison(int argc, char **argv) {
         if (rc == 0) rc = run_check(s, p, &f, from, &a, dest, json);
         ch_poison_free(p);
     }
-    return cli_store_close("poison", s, rc);
+    return cli_query_close("poison", &q, rc);
 }

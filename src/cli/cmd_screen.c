@@ -290,6 +290,7 @@ int cmd_screen(int argc, char **argv) {
     ch_risk_table_default(&table);
     ch_screener_opts so;
     ch_screener_opts_init(&so);
+    const char *chain = NULL;
     ch_exposure_opts xo;
     ch_exposure_opts_init(&xo);
     so.max_hops = xo.max_hops;
@@ -322,7 +323,7 @@ int cmd_screen(int argc, char **argv) {
             break;
         case 'C':
             if (cli_opt_chain("screen", optarg)) return 2;
-            so.chain = optarg;
+            chain = optarg;
             break;
         case 'H':
             if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &so.max_hops)) return 2;
@@ -341,12 +342,15 @@ int cmd_screen(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (!setpath && !db) db = getenv("COINHOUND_DB");
-    if (!setpath && (!db || !*db))
+    if (!setpath) db = cli_db_find(db);
+    if (!setpath && !db)
         return cli_failf("screen", "nothing to screen against: give --set FILE (a screening "
                                    "set) or --db DIR, or set COINHOUND_DB");
     so.set_path = setpath;
     so.db = db;
+    /* the one chain rule, without the argument's form: screen reads
+     * addresses of every chain at once, and one store's chain side */
+    so.chain = cli_chain_of(chain, NULL);
     ch_error warn;
     if (ch_screener_open(&so, &st.screener, &warn, &err) != 0) return cli_fail("screen", &err);
     if (warn.msg[0]) fprintf(stderr, "coinhound screen: warning: %s\n", warn.msg);

@@ -16,7 +16,7 @@ int cmd_status(int argc, char **argv) {
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL, *chain = "btc";
+    const char *db = NULL, *chain = NULL;
     bool json = false;
     int c;
     optind = 1;
@@ -40,10 +40,11 @@ int cmd_status(int argc, char **argv) {
             return c == 'h' ? 0 : 2;
         }
     }
-    if (!(db = cli_db_dir("status", db))) return 2;
-    ch_error err;
-    ch_store *s;
-    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("status", &err);
+    cli_query q; /* the one opener; status takes no argument: --chain, else btc */
+    int rc = cli_query_open("status", db, chain, NULL, NULL, 0, &q);
+    if (rc != 0) return rc;
+    ch_store *s = q.s;
+    chain = cli_chain_of(chain, NULL);
     ch_store_counts n;
     ch_store_get_counts(s, &n);
     uint64_t disk = ch_store_disk_bytes(s);
@@ -111,5 +112,5 @@ int cmd_status(int argc, char **argv) {
         printf("disk       %.1f MB (%.1f bytes per tx)\n", (double)disk / 1e6,
                n.txs ? (double)disk / (double)n.txs : 0.0);
     }
-    return cli_store_close("status", s, 0);
+    return cli_query_close("status", &q, 0);
 }

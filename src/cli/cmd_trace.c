@@ -83,40 +83,36 @@ enum {
     OPT_EDGES,
 };
 
-/* Labels (attribution store, CSV files), tokens, the trace through the one
- * front door, and the one writer. */
-static int run_trace(const char *db, const char *chain, ch_trace_spec *o,
+/* The store and token tables (the one opener, cli_query_open: the one chain
+ * rule and the one token policy), labels (attribution store, CSV files), the
+ * trace through the one front door, and the one writer. */
+static int run_trace(const char *db_opt, const char *chain_opt, ch_trace_spec *o,
                      const char *const *label_files, size_t n_labels,
                      const char *const *token_files, size_t n_tokens, ch_trace_format format) {
     ch_error err = {{0}}, warn = {{0}};
-    ch_store *s = NULL;
     ch_labels *labels = NULL;
-    ch_toktab *tokens = NULL;
     ch_trace_result *r = NULL;
-    int rc = 2;
-    if (ch_store_open(db, chain, CH_STORE_READ, &s, &err) != 0) return cli_fail("trace", &err);
-    bool account = ch_store_is_account(s);
+    cli_query q;
+    int rc = cli_query_open("trace", db_opt, chain_opt, o->source, token_files, n_tokens, &q);
+    if (rc != 0) return rc;
+    const char *chain = cli_chain_of(chain_opt, o->source);
+    bool account = ch_store_is_account(q.s);
     if (account && o->policy == CH_POLICY_LIFO) {
-        ch_store_close(s);
-        return cli_failf("trace", "account chains: --policy is poison, haircut or fifo");
+        rc = cli_failf("trace", "account chains: --policy is poison, haircut or fifo");
+        goto done;
     }
     if (strcmp(chain, "btc") != 0 && !account) {
-        ch_store_close(s);
-        return cli_failf("trace", "%s/%s is not an account-chain store", db, chain);
+        rc = cli_failf("trace", "%s/%s is not an account-chain store", q.db, chain);
+        goto done;
     }
-    if (ch_labels_open(s, db, o->stop_at, label_files, n_labels, &labels, &warn, &err) != 0)
+    if (ch_labels_open(q.s, q.db, o->stop_at, label_files, n_labels, &labels, &warn, &err) != 0)
         goto fail;
     if (warn.msg[0])
         fprintf(stderr, "coinhound trace: warning: attribution store not used: %s\n", warn.msg);
-    if (account) {
-        if (ch_toktab_new(1, &tokens, &err) != 0) goto fail;
-        for (size_t i = 0; i < n_tokens; i++)
-            if (ch_toktab_load(tokens, token_files[i], false, &err) != 0) goto fail;
-    }
     o->labels = labels;
     o->chain = chain;
-    o->tokens = tokens;
-    int found = ch_trace_exec(s, o, &r, &err);
+    o->tokens = q.tokens;
+    int found = ch_trace_exec(q.s, o, &r, &err);
     if (found < 0) goto fail;
     if (found == 0) {
         fprintf(stderr, "coinhound trace: %s\n", err.msg);
@@ -132,9 +128,8 @@ fail:
     rc = cli_fail("trace", &err);
 done:
     ch_trace_result_free(r);
-    ch_toktab_free(tokens);
     ch_labels_free(labels);
-    return cli_store_close("trace", s, rc);
+    return cli_query_close("trace", &q, rc);
 }
 
 int cmd_trace(int argc, char **argv) {
@@ -245,10 +240,7 @@ int cmd_trace(int argc, char **argv) {
     if (cli_opt_range("trace", o.since, o.until)) return 2;
     if (o.last_block && o.first_block > o.last_block)
         return cli_failf("trace", "--last-block is before --first-block: an empty range");
-    if (!(db = cli_db_dir("trace", db))) return 2;
     o.source = from;
-    /* account chains: --chain other than btc, or an 0x source */
-    if (!chain) chain = from[0] == '0' && from[1] == 'x' ? "eth" : "btc";
     return run_trace(db, chain, &o, label_files, n_labels, token_files, n_tokens,
                      (ch_trace_format)format);
 }
