@@ -16,6 +16,7 @@
 #include "coinhound/intel.h"
 #include "coinhound/jsonw.h"
 #include "util/csvread.h"
+#include "util/vec.h"
 
 static void usage(FILE *f) {
     fprintf(
@@ -64,16 +65,12 @@ typedef struct labels {
 
 static void label_add(labels *l, const char *addr, const char *cat, const char *ent,
                       const char *src) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        label *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = 1;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    label *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
+    if (!v) {
+        l->oom = 1;
+        return;
     }
+    l->v = v;
     label *x = &l->v[l->n++];
     snprintf(x->address, sizeof x->address, "%s", addr);
     snprintf(x->category, sizeof x->category, "%s", cat);

@@ -15,6 +15,7 @@
 #include "coinhound/address.h"
 #include "coinhound/btc.h"
 #include "coinhound/jsonw.h"
+#include "util/vec.h"
 
 #define EXIT_BAD 2
 
@@ -102,7 +103,7 @@ static uint8_t *read_all(FILE *f, size_t *len) {
     while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
         if (n == cap) {
-            uint8_t *q = realloc(buf, cap *= 2);
+            uint8_t *q = ch_grow(buf, &cap, n + 1, 1);
             if (!q) free(buf);
             buf = q;
         }

@@ -9,6 +9,7 @@
 
 #include "coinhound/progress.h"
 #include "ingest/btc_branch.h"
+#include "util/vec.h"
 
 /* A block's lookups go to the store a few transactions ahead of the adds
  * that make them: enough at once for their cache misses to overlap, few
@@ -42,10 +43,9 @@ static int fit(void *slot, size_t *cap, size_t n, size_t each) {
     if (n <= *cap) return 0;
     void *p;
     memcpy(&p, slot, sizeof p);
-    p = realloc(p, n * each);
+    p = ch_grow(p, cap, n, each);
     if (!p) return -1;
     memcpy(slot, &p, sizeof p);
-    *cap = n;
     return 0;
 }
 

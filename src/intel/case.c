@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/vec.h"
+
 ch_family case_lost_family(const char *s) {
     size_t n = strlen(s);
     if (n < 25 || n > 110) return CH_FAM_UNKNOWN;
@@ -70,13 +72,9 @@ static int entry_cmp(const void *x, const void *y) {
 }
 
 static int push(ch_imp *im, const char *lower, const char *real, ch_error *err) {
-    if (im->ncases == im->capcases) {
-        size_t cap = im->capcases ? im->capcases * 2 : 256;
-        case_entry *nv = realloc(im->cases, cap * sizeof *nv);
-        if (!nv) return ch_err(err, "out of memory");
-        im->cases = nv;
-        im->capcases = cap;
-    }
+    case_entry *nv = ch_grow(im->cases, &im->capcases, im->ncases + 1, sizeof *nv);
+    if (!nv) return ch_err(err, "out of memory");
+    im->cases = nv;
     case_entry *e = &im->cases[im->ncases++];
     intel_copy(e->lower, sizeof e->lower, lower);
     intel_copy(e->real, sizeof e->real, real);
@@ -145,12 +143,12 @@ int case_note_real(ch_imp *im, const char *real, ch_error *err) {
     size_t pl = strlen(lower) + 1;
     MDB_val k = {pl, lower}, v;
     moved *mv = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     int result = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < pl || memcmp(k.mv_data, lower, pl) != 0 || k.mv_size > 160) break;
-        moved *nv = realloc(mv, (n + 1) * sizeof *mv);
+        moved *nv = ch_grow(mv, &cap, n + 1, sizeof *mv);
         if (!nv) {
             result = ch_err(err, "out of memory");
             break;

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "coinhound/chainaddr.h"
+#include "util/vec.h"
 
 /* ---- names ---- */
 
@@ -444,15 +446,12 @@ static int collect_stale(ch_imp *im, const imp_scope *s, stale **out, size_t *n,
         if (a.delisted || strcmp(a.source_name, s->source) != 0) continue;
         if (s->asset[0] && strcmp(a.asset, s->asset) != 0) continue;
         if (strcmp(a.last_listed, s->date) >= 0) continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            stale *nv = realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mdb_cursor_close(cur);
-                return ch_err(err, "out of memory");
-            }
-            *out = nv;
+        stale *nv = ch_grow(*out, &cap, *n + 1, sizeof *nv);
+        if (!nv) {
+            mdb_cursor_close(cur);
+            return ch_err(err, "out of memory");
         }
+        *out = nv;
         stale *x = &(*out)[(*n)++];
         memcpy(x->key, k.mv_data, k.mv_size);
         x->klen = k.mv_size;
@@ -828,7 +827,8 @@ static bool file_exists(const char *dir, const char *rel) {
 static int list_dir(const char *dir, char ***names, int *count, ch_error *err) {
     DIR *d = opendir(dir);
     if (!d) return ch_err(err, "cannot read folder %s: %s", dir, strerror(errno));
-    int n = 0, cap = 0;
+    int n = 0;
+    size_t cap = 0;
     char **v = NULL;
     struct dirent *e;
     while ((e = readdir(d))) {
@@ -839,12 +839,9 @@ static int list_dir(const char *dir, char ***names, int *count, ch_error *err) {
         /* an entry that cannot be stat'ed (a dangling link) is listed: the
          * import then says it cannot read it, like any unreadable file */
         if (stat(p, &st) == 0 && !S_ISREG(st.st_mode)) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nv = realloc(v, (size_t)cap * sizeof *v);
-            if (!nv) break;
-            v = nv;
-        }
+        char **nv = n < INT_MAX ? ch_grow(v, &cap, (size_t)n + 1, sizeof *v) : NULL;
+        if (!nv) break;
+        v = nv;
         v[n++] = strdup(p);
     }
     closedir(d);

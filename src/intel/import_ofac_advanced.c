@@ -16,6 +16,7 @@
 
 #include "intel/ofac_common.h"
 #include "util/xmlread.h"
+#include "util/vec.h"
 
 typedef struct ftype {
     char id[16];
@@ -52,15 +53,12 @@ int import_ofac_advanced(ch_imp *im, FILE *f, const char *name, ch_error *err) {
             } else if (!strcmp(n, "FeatureType") && !strcmp(parent, "FeatureTypeValues")) {
                 xr_text(&x, text, sizeof text);
                 if (strncmp(text, OFAC_PREFIX, strlen(OFAC_PREFIX)) != 0) continue;
-                if (ntypes == captypes) {
-                    captypes = captypes ? captypes * 2 : 32;
-                    ftype *nt = realloc(types, captypes * sizeof *nt);
-                    if (!nt) {
-                        rc = ch_err(err, "out of memory");
-                        break;
-                    }
-                    types = nt;
+                ftype *nt = ch_grow(types, &captypes, ntypes + 1, sizeof *nt);
+                if (!nt) {
+                    rc = ch_err(err, "out of memory");
+                    break;
                 }
+                types = nt;
                 ftype *t = &types[ntypes++];
                 xr_attr(&x, "ID", t->id, sizeof t->id);
                 intel_copy(t->asset, sizeof t->asset, text + strlen(OFAC_PREFIX));

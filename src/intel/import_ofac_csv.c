@@ -28,6 +28,7 @@
 
 #include "util/csvread.h"
 #include "intel/ofac_common.h"
+#include "util/vec.h"
 
 enum {
     COL_NUM = 0,
@@ -83,13 +84,9 @@ static ofac_comment *comment_of(ch_imp *im, const char *ent_num) {
 static int add_comment(ch_imp *im, const char *num, const char *text, size_t len, ch_error *err) {
     ofac_comment *c = comment_of(im, num);
     if (!c) {
-        if (im->ncomments == im->capcomments) {
-            size_t cap = im->capcomments ? im->capcomments * 2 : 64;
-            ofac_comment *nv = realloc(im->comments, cap * sizeof *nv);
-            if (!nv) return ch_err(err, "out of memory");
-            im->comments = nv;
-            im->capcomments = cap;
-        }
+        ofac_comment *nv = ch_grow(im->comments, &im->capcomments, im->ncomments + 1, sizeof *nv);
+        if (!nv) return ch_err(err, "out of memory");
+        im->comments = nv;
         c = &im->comments[im->ncomments++];
         intel_copy(c->ent_num, sizeof c->ent_num, num);
         c->text = NULL;

@@ -4,15 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/vec.h"
+
 int ofac_push(ofac_rows *rows, const char *asset_text, const char *address, const char *entity,
               const char *note, const char *uid, long line, ch_error *err) {
-    if (rows->n == rows->cap) {
-        size_t cap = rows->cap ? rows->cap * 2 : 256;
-        ofac_row *nv = realloc(rows->v, cap * sizeof *nv);
-        if (!nv) return ch_err(err, "out of memory");
-        rows->v = nv;
-        rows->cap = cap;
-    }
+    ofac_row *nv = ch_grow(rows->v, &rows->cap, rows->n + 1, sizeof *nv);
+    if (!nv) return ch_err(err, "out of memory");
+    rows->v = nv;
     ofac_row *r = &rows->v[rows->n++];
     memset(r, 0, sizeof *r);
     /* "ETH" from "ETH", "ETH " or "ETH (Ethereum)" */

@@ -35,7 +35,7 @@ static void seen(ch_store *s, ch_q_address *a, uint32_t first_h, uint32_t last_h
 /* UTXO: every output of the address, received and spent sides. The tx count
  * is of the distinct txs that paid it or spent from it (sorted once). */
 static int utxo_summary(ch_store *s, ch_q_address *a, ch_error *err) {
-    ch_q_vec txs = {0};
+    ch_vec txs = {0};
     ch_q_amount received = 0, sent = 0;
     for (int64_t o = a->last == UINT64_MAX ? -1 : (int64_t)a->last; o >= 0;
          o = ch_store_output_prev_same_addr(s, (uint64_t)o)) {
@@ -44,11 +44,10 @@ static int utxo_summary(ch_store *s, ch_q_address *a, ch_error *err) {
                 sp = ch_store_output_spender(s, (uint64_t)o);
         received += v;
         a->items++;
-        if (r < 0 || ch_q_vec_push(&txs, sizeof(uint64_t), &(uint64_t){(uint64_t)r}) != 0)
-            goto fail;
+        if (r < 0 || ch_vec_push(&txs, sizeof(uint64_t), &(uint64_t){(uint64_t)r}) != 0) goto fail;
         if (sp >= 0) {
             sent += v;
-            if (ch_q_vec_push(&txs, sizeof(uint64_t), &(uint64_t){(uint64_t)sp}) != 0) goto fail;
+            if (ch_vec_push(&txs, sizeof(uint64_t), &(uint64_t){(uint64_t)sp}) != 0) goto fail;
         }
     }
     uint64_t *t = txs.v;
@@ -69,12 +68,12 @@ fail:
 }
 
 /* The index of asset in a's balances, added when new; -1 on memory. */
-static long balance_slot(ch_q_address *a, ch_q_vec *bal, uint32_t asset) {
+static long balance_slot(ch_q_address *a, ch_vec *bal, uint32_t asset) {
     ch_q_balance *b = bal->v;
     for (size_t i = 0; i < bal->n; i++)
         if (b[i].asset == asset) return (long)i;
     ch_q_balance nb = {asset, 0, 0, 0, false};
-    if (ch_q_vec_push(bal, sizeof nb, &nb) != 0) return -1;
+    if (ch_vec_push(bal, sizeof nb, &nb) != 0) return -1;
     (void)a;
     return (long)bal->n - 1;
 }
@@ -88,16 +87,16 @@ static int by_count(const void *x, const void *y) {
 
 /* Count one transfer with a counterparty (linear: a summary's peers are
  * few next to its transfers; the CLI did the same). */
-static int count_peer(ch_q_vec *peers, uint32_t other) {
+static int count_peer(ch_vec *peers, uint32_t other) {
     ch_q_peer *p = peers->v;
     for (size_t j = 0; j < peers->n; j++)
         if (p[j].addr == other) return p[j].count++, 0;
-    return ch_q_vec_push(peers, sizeof(ch_q_peer), &(ch_q_peer){other, 1});
+    return ch_vec_push(peers, sizeof(ch_q_peer), &(ch_q_peer){other, 1});
 }
 
 /* Account: every transfer the address took part in, newest first. */
 static int account_summary(ch_store *s, ch_q_address *a, ch_error *err) {
-    ch_q_vec bal = {0}, peers = {0};
+    ch_vec bal = {0}, peers = {0};
     uint64_t first_x = a->last;
     uint32_t last_tx = UINT32_MAX;
     for (int64_t x = (int64_t)a->last; x >= 0; x = ch_store_xfer_prev(s, (uint64_t)x, a->id)) {

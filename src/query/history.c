@@ -47,7 +47,7 @@ static int by_tx_desc(const void *a, const void *b) {
 
 /* Sort events newest first and merge those of one tx; keep at most keep
  * (0: all). Returns whether any tx was dropped. */
-static bool merge_keep(ch_q_vec *e, size_t keep) {
+static bool merge_keep(ch_vec *e, size_t keep) {
     ev *v = e->v;
     if (e->n) qsort(v, e->n, sizeof *v, by_tx_desc);
     size_t m = 0;
@@ -72,7 +72,7 @@ static bool merge_keep(ch_q_vec *e, size_t keep) {
  * never come back: the bar only rises). */
 static int utxo_page(ch_store *s, const ch_q_address *a, uint64_t T, uint64_t limit, ch_q_page *out,
                      ch_error *err) {
-    ch_q_vec e = {0};
+    ch_vec e = {0};
     size_t keep = limit ? (size_t)limit + 1 : 0; /* one more says whether more exist */
     for (int64_t o = a->last == UINT64_MAX ? -1 : (int64_t)a->last; o >= 0;
          o = ch_store_output_prev_same_addr(s, (uint64_t)o)) {
@@ -81,8 +81,8 @@ static int utxo_page(ch_store *s, const ch_q_address *a, uint64_t T, uint64_t li
         if ((uint64_t)r >= T) continue;
         int64_t v = (int64_t)CH_OUT_VALUE(ch_store_output(s, (uint64_t)o));
         int64_t sp = ch_store_output_spender(s, (uint64_t)o);
-        if (ch_q_vec_push(&e, sizeof(ev), &(ev){(uint64_t)r, v}) != 0) goto fail;
-        if (sp >= 0 && (uint64_t)sp < T && ch_q_vec_push(&e, sizeof(ev), &(ev){(uint64_t)sp, -v}))
+        if (ch_vec_push(&e, sizeof(ev), &(ev){(uint64_t)r, v}) != 0) goto fail;
+        if (sp >= 0 && (uint64_t)sp < T && ch_vec_push(&e, sizeof(ev), &(ev){(uint64_t)sp, -v}))
             goto fail;
         if (keep && e.n >= 4 * keep) merge_keep(&e, keep);
     }
@@ -113,7 +113,7 @@ fail:
  * the next `limit` links from the cursor's transfer. */
 static int account_page(ch_store *s, const ch_q_address *a, int64_t x, uint64_t limit,
                         ch_q_page *out, ch_error *err) {
-    ch_q_vec e = {0};
+    ch_vec e = {0};
     uint64_t base = ch_store_first_number(s);
     for (; x >= 0 && (!limit || e.n < limit); x = ch_store_xfer_prev(s, (uint64_t)x, a->id)) {
         const ch_xfer_rec *r = ch_store_xfer(s, (uint64_t)x);
@@ -129,7 +129,7 @@ static int account_page(ch_store *s, const ch_q_address *a, int64_t x, uint64_t 
         en.kind = r->kind;
         en.from = r->from;
         en.to = r->to;
-        if (ch_q_vec_push(&e, sizeof en, &en) != 0) {
+        if (ch_vec_push(&e, sizeof en, &en) != 0) {
             free(e.v);
             return ch_err(err, "address history: out of memory");
         }

@@ -1,4 +1,4 @@
-/* Shared by the query files: a growable array, a transfer's block, 128-bit
+/* Shared by the query files: a transfer's block, 128-bit
  * decimal, and the JSON-writer forms of the public writers (a block's JSON
  * nests whole txs). */
 #ifndef COINHOUND_QUERY_INTERNAL_H
@@ -9,14 +9,7 @@
 #include "coinhound/jsonw.h"
 #include "coinhound/query.h"
 #include "coinhound/trace.h"
-
-typedef struct ch_q_vec {
-    void *v;
-    size_t n, cap;
-} ch_q_vec;
-
-/* Append one element of size sz (checked growth); 0, or -1 on memory. */
-int ch_q_vec_push(ch_q_vec *a, size_t sz, const void *elem);
+#include "util/vec.h" /* the growable array (ch_vec) */
 
 /* Amounts in decimal: ch_u128_str (coinhound/trace.h), one writer for every
  * 128-bit amount the library prints. */

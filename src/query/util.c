@@ -8,20 +8,6 @@
 #include "coinhound/address.h"
 #include "query/query_internal.h"
 
-int ch_q_vec_push(ch_q_vec *a, size_t sz, const void *elem) {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        if (cap > SIZE_MAX / sz) return -1;
-        void *v = realloc(a->v, cap * sz);
-        if (!v) return -1;
-        a->v = v;
-        a->cap = cap;
-    }
-    memcpy((char *)a->v + a->n * sz, elem, sz);
-    a->n++;
-    return 0;
-}
-
 const char *ch_q_btc(uint64_t sat, char out[32]) {
     snprintf(out, 32, "%" PRIu64 ".%08" PRIu64, sat / 100000000, sat % 100000000);
     return out;

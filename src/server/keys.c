@@ -11,6 +11,7 @@
 
 #include "coinhound/hash.h"
 #include "coinhound/server.h"
+#include "util/vec.h"
 
 void ch_server_key_hash(const char *key, size_t len, char hex[65]) {
     uint8_t h[32];
@@ -93,15 +94,12 @@ int srv_keys_load(const char *path, srv_keys *out, ch_error *err) {
         while (*p == ' ' || *p == '\t')
             p++;
         if (!*p || *p == '#' || *p == '\n' || *p == '\r') continue;
-        if (k.n == cap) {
-            cap = cap ? cap * 2 : 8;
-            srv_key *v = realloc(k.v, cap * sizeof *v);
-            if (!v) {
-                ch_err(&e, "out of memory");
-                goto fail;
-            }
-            k.v = v;
+        srv_key *v = ch_grow(k.v, &cap, k.n + 1, sizeof *v);
+        if (!v) {
+            ch_err(&e, "out of memory");
+            goto fail;
         }
+        k.v = v;
         srv_key *key = &k.v[k.n];
         memset(key, 0, sizeof *key);
         if (parse_line(p, key, &e) != 0) goto fail;

@@ -10,6 +10,7 @@
 #include "coinhound/version.h"
 #include "server/request.h"
 #include "server/server_internal.h"
+#include "util/vec.h"
 
 /* A body written through a stdio stream into a growing buffer. Not
  * open_memstream: its buffer is the string itself, so every write past the
@@ -23,15 +24,10 @@ typedef struct membuf {
 
 static ssize_t mem_write(void *cookie, const char *p, size_t n) {
     membuf *m = cookie;
-    if (m->len + n + 1 > m->cap) {
-        size_t cap = m->cap ? m->cap : 65536;
-        while (cap < m->len + n + 1)
-            cap *= 2;
-        char *b = realloc(m->buf, cap);
-        if (!b) return -1;
-        m->buf = b;
-        m->cap = cap;
-    }
+    if (n > SIZE_MAX - m->len - 1) return -1;
+    char *b = ch_grow(m->buf, &m->cap, m->len + n + 1, 1);
+    if (!b) return -1;
+    m->buf = b;
     memcpy(m->buf + m->len, p, n);
     m->len += n;
     m->buf[m->len] = '\0';

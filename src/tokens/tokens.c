@@ -9,6 +9,7 @@
 
 #include "coinhound/hash.h"
 #include "coinhound/tokens.h"
+#include "util/vec.h"
 
 struct ch_toktab {
     uint64_t chain_id;
@@ -97,13 +98,9 @@ int ch_toktab_add(ch_toktab *t, const uint8_t addr[20], const char *symbol, int 
     if (symbol) norm_symbol(symbol, sym);
     ch_token_info *e = find(t, addr);
     if (!e) {
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 256;
-            ch_token_info *v = realloc(t->v, cap * sizeof *v);
-            if (!v) return ch_err(err, "tokens: out of memory");
-            t->v = v;
-            t->cap = cap;
-        }
+        ch_token_info *v = ch_grow(t->v, &t->cap, t->n + 1, sizeof *v);
+        if (!v) return ch_err(err, "tokens: out of memory");
+        t->v = v;
         if ((t->n + 1) * 2 > t->n_slot && rehash(t, t->n_slot ? t->n_slot * 2 : 1024) != 0)
             return ch_err(err, "tokens: out of memory");
         e = &t->v[t->n];

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/vec.h"
+
 void csv_init(csv_reader *r, FILE *f, const char *name) {
     memset(r, 0, sizeof *r);
     r->f = f;
@@ -20,11 +22,9 @@ static int push(csv_reader *r, char c, ch_error *err) {
         if (r->cap >= CSV_MAX_RECORD)
             return ch_err(err, "%s: line %ld: record longer than %d bytes", r->name, r->rec_line,
                           CSV_MAX_RECORD);
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        char *nb = realloc(r->buf, cap);
+        char *nb = ch_grow(r->buf, &r->cap, r->len + 2, 1);
         if (!nb) return ch_err(err, "out of memory");
         r->buf = nb;
-        r->cap = cap;
     }
     r->buf[r->len++] = c;
     return 0;

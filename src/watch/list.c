@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "coinhound/watch.h"
+#include "util/vec.h"
 
 int ch_watch_alerts_foreach(const char *db_dir, const char *chain, const char *since_id,
                             ch_watch_alert_fn fn, void *ctx, ch_error *err) {
@@ -23,8 +24,7 @@ int ch_watch_alerts_foreach(const char *db_dir, const char *chain, const char *s
     size_t len = 0, cap = 0;
     for (;;) {
         if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap);
+            char *nb = ch_grow(buf, &cap, len + 65536, 1);
             if (!nb) {
                 free(buf);
                 fclose(f);

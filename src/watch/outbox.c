@@ -25,6 +25,7 @@
 
 #include "coinhound/hash.h"
 #include "watch/watch_internal.h"
+#include "util/vec.h"
 
 #define LOG_NAME   "alerts.jsonl"
 #define STATE_NAME "state"
@@ -64,13 +65,9 @@ static int grow_slots(watch_outbox *o) {
 /* A new entry (the id must not be present); takes line. */
 static watch_entry *insert(watch_outbox *o, const char *id, char *line) {
     if ((o->n + 1) * 2 > o->n_slots && grow_slots(o) != 0) return NULL;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 256;
-        watch_entry *v = realloc(o->v, cap * sizeof *v);
-        if (!v) return NULL;
-        o->v = v;
-        o->cap = cap;
-    }
+    watch_entry *v = ch_grow(o->v, &o->cap, o->n + 1, sizeof *v);
+    if (!v) return NULL;
+    o->v = v;
     watch_entry *e = &o->v[o->n];
     memset(e, 0, sizeof *e);
     snprintf(e->id, sizeof e->id, "%s", id);

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "util/vec.h"
+
 typedef struct ctx {
     yaml_document_t *doc;
     const char *name;
@@ -73,7 +75,8 @@ static int add_address(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
     ch_evm_addr a;
     if (ch_evm_addr_from_hex(s, strlen(s), &a) != 0)
         return fail_at(c, item, "'%s' is not an EVM address (0x and 40 hex digits)", s, NULL);
-    uint8_t(*v)[20] = realloc(r->addrs, (r->n_addrs + 1) * sizeof *v);
+    size_t cap = r->n_addrs; /* grown one at a time: few addresses a rule */
+    uint8_t(*v)[20] = ch_grow(r->addrs, &cap, r->n_addrs + 1, sizeof *v);
     if (!v) return ch_err(c->err, "out of memory");
     r->addrs = v;
     memcpy(v[r->n_addrs++], a.b, 20);
@@ -83,7 +86,8 @@ static int add_address(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
 static int add_value(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
     const char *s = scalar(item);
     if (!*s) return fail_at(c, item, "an empty value matches nothing", NULL, NULL);
-    char **v = realloc(r->values, (r->n_values + 1) * sizeof *v);
+    size_t cap = r->n_values;
+    char **v = ch_grow(r->values, &cap, r->n_values + 1, sizeof *v);
     if (!v) return ch_err(c->err, "out of memory");
     r->values = v;
     if (!(v[r->n_values] = strdup(s))) return ch_err(c->err, "out of memory");
@@ -438,13 +442,12 @@ int ch_watch_rules_load(const char *path, ch_watch_rules **out, ch_error *err) {
     size_t len = 0, cap = 0;
     for (;;) {
         if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            if (cap > (16u << 20)) {
+            if (len >= (16u << 20)) {
                 free(buf);
                 fclose(f);
                 return ch_err(err, "%s: a rules file over 16 MiB is refused", path);
             }
-            char *nb = realloc(buf, cap);
+            char *nb = ch_grow(buf, &cap, len + 1, 1);
             if (!nb) {
                 free(buf);
                 fclose(f);
