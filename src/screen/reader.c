@@ -227,14 +227,14 @@ int ch_screen_set_open(const char *path, ch_screen_set **out, ch_error *err) {
     return ch_screen_set_open_flags(path, 0, out, err);
 }
 
-int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **out, ch_error *err) {
+/* The file into memory: mapped (shared with the page cache), or with
+ * CH_SCREEN_OPEN_HUGEPAGES loaded into huge pages. *map is the file's first
+ * byte, *region and *region_len what to unmap. 0, or -1 with err (nothing left
+ * open). */
+static int map_set_file(const char *path, unsigned flags, void **map, void **region,
+                        size_t *region_len, size_t *size, ch_error *err) {
     struct stat st;
-    ch_screen_set *s;
-    int fd;
-    void *region = NULL;
-    size_t region_len = 0;
-    *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ch_err(err, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0) {
         int e = errno;
@@ -246,72 +246,67 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
         return ch_err(err, "%s: truncated: %lld bytes, a screening set has a %d-byte header", path,
                       (long long)st.st_size, CH_SCREEN_HEADER_SIZE);
     }
-    void *map;
+    *size = (size_t)st.st_size;
     if (flags & CH_SCREEN_OPEN_HUGEPAGES) {
-        map = load_huge(fd, (size_t)st.st_size, &region, &region_len);
-        if (!map) {
+        *map = load_huge(fd, *size, region, region_len);
+        if (!*map) {
             int e = errno;
             close(fd);
             return ch_err(err, "%s: cannot load: %s", path, strerror(e));
         }
     } else {
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        if (map == MAP_FAILED) {
+        *map = mmap(NULL, *size, PROT_READ, MAP_SHARED, fd, 0);
+        if (*map == MAP_FAILED) {
             int e = errno;
             close(fd);
             return ch_err(err, "%s: cannot map: %s", path, strerror(e));
         }
-        region = map;
-        region_len = (size_t)st.st_size;
+        *region = *map;
+        *region_len = *size;
     }
     close(fd);
+    return 0;
+}
 
-    s = calloc(1, sizeof *s);
-    if (!s) {
-        munmap(region, region_len);
-        return ch_err(err, "out of memory");
-    }
-    s->map = map;
-    s->region = region;
-    s->region_len = region_len;
-    s->size = (size_t)st.st_size;
-    snprintf(s->path, sizeof s->path, "%s", path);
+/* The header of s->map: magic, a version this build reads, the header and
+ * file sizes, and the body's SHA-256. 0, or -1 with err naming what is
+ * wrong. */
+static int check_header(ch_screen_set *s, const char *path, ch_error *err) {
     const uint8_t *h = s->map;
-    int rc = -1;
-
-    if (memcmp(h + H_MAGIC, CH_SCREEN_MAGIC, 8) != 0) {
-        ch_err(err, "%s: not a coinhound screening set (bad magic)", path);
-        goto out;
-    }
+    if (memcmp(h + H_MAGIC, CH_SCREEN_MAGIC, 8) != 0)
+        return ch_err(err, "%s: not a coinhound screening set (bad magic)", path);
     s->version = scr_le32(h + H_VERSION);
     if (s->version < SCR_VERSION_OLDEST || s->version > CH_SCREEN_VERSION) {
         uint32_t v = s->version;
-        ch_err(err, "%s: screening set format version %u; this build reads versions %d to %d%s",
-               path, v, SCR_VERSION_OLDEST, CH_SCREEN_VERSION,
-               v < SCR_VERSION_OLDEST ? " (an older set: write it again with this build, e.g. "
-                                        "coinhound intel export-set)"
-                                      : " (a newer set: update coinhound to read it)");
-        goto out;
+        return ch_err(
+            err, "%s: screening set format version %u; this build reads versions %d to %d%s", path,
+            v, SCR_VERSION_OLDEST, CH_SCREEN_VERSION,
+            v < SCR_VERSION_OLDEST ? " (an older set: write it again with this build, e.g. "
+                                     "coinhound intel export-set)"
+                                   : " (a newer set: update coinhound to read it)");
     }
-    if (scr_le32(h + H_HEADER_SIZE) != CH_SCREEN_HEADER_SIZE) {
-        ch_err(err, "%s: header size %u, expected %d", path, scr_le32(h + H_HEADER_SIZE),
-               CH_SCREEN_HEADER_SIZE);
-        goto out;
-    }
-    if (scr_le64(h + H_FILE_SIZE) != s->size) {
-        ch_err(err, "%s: truncated or extended: the header says %llu bytes, the file has %zu", path,
-               (unsigned long long)scr_le64(h + H_FILE_SIZE), s->size);
-        goto out;
-    }
+    if (scr_le32(h + H_HEADER_SIZE) != CH_SCREEN_HEADER_SIZE)
+        return ch_err(err, "%s: header size %u, expected %d", path, scr_le32(h + H_HEADER_SIZE),
+                      CH_SCREEN_HEADER_SIZE);
+    if (scr_le64(h + H_FILE_SIZE) != s->size)
+        return ch_err(err,
+                      "%s: truncated or extended: the header says %llu bytes, the file has %zu",
+                      path, (unsigned long long)scr_le64(h + H_FILE_SIZE), s->size);
     uint8_t sum[32];
     ch_sha256(h + CH_SCREEN_HEADER_SIZE, s->size - CH_SCREEN_HEADER_SIZE, sum);
-    if (memcmp(sum, h + H_SHA256, 32) != 0) {
-        ch_err(err,
-               "%s: checksum mismatch: the SHA-256 of the body differs from the header's "
-               "(the file is corrupt)",
-               path);
-        goto out;
-    }
+    if (memcmp(sum, h + H_SHA256, 32) != 0)
+        return ch_err(err,
+                      "%s: checksum mismatch: the SHA-256 of the body differs from the header's "
+                      "(the file is corrupt)",
+                      path);
+    return 0;
+}
+
+/* The counts and sections the header names, each checked to lie inside the
+ * file and to hold what the counts say, then s's pointers into them. 0, or
+ * -1 with err. */
+static int read_sections(ch_screen_set *s, const char *path, ch_error *err) {
+    const uint8_t *h = s->map;
     s->addresses = scr_le64(h + H_ADDRESSES);
     s->n_attrs = scr_le64(h + H_ATTRS);
     s->n_buckets = scr_le64(h + H_BUCKETS);
@@ -331,24 +326,18 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
         check_section(path, "record", ro, rs, s->size, SCR_REC_ALIGN, err) ||
         check_section(path, "attribution", ao, as, s->size, 4, err) ||
         check_section(path, "string", so, ss, s->size, 1, err))
-        goto out;
+        return -1;
     if (s->n_buckets == 0 || s->n_buckets > (1ULL << 32) || bs / SCR_BUCKET_BYTES != s->n_buckets ||
-        bs % SCR_BUCKET_BYTES) {
-        ch_err(err, "%s: %llu buckets do not fill the %llu-byte bucket section", path,
-               (unsigned long long)s->n_buckets, (unsigned long long)bs);
-        goto out;
-    }
-    if (as % SCR_ATTR_BYTES || as / SCR_ATTR_BYTES != s->n_attrs) {
-        ch_err(err, "%s: %llu attributions do not fill the %llu-byte attribution section", path,
-               (unsigned long long)s->n_attrs, (unsigned long long)as);
-        goto out;
-    }
+        bs % SCR_BUCKET_BYTES)
+        return ch_err(err, "%s: %llu buckets do not fill the %llu-byte bucket section", path,
+                      (unsigned long long)s->n_buckets, (unsigned long long)bs);
+    if (as % SCR_ATTR_BYTES || as / SCR_ATTR_BYTES != s->n_attrs)
+        return ch_err(err, "%s: %llu attributions do not fill the %llu-byte attribution section",
+                      path, (unsigned long long)s->n_attrs, (unsigned long long)as);
     if (ts % SCR_SET_BYTES || ts / SCR_SET_BYTES != s->n_sets || s->n_sets > 0xfffffffeULL ||
-        xs % 4) {
-        ch_err(err, "%s: %llu attribution sets do not fill the %llu-byte set section", path,
-               (unsigned long long)s->n_sets, (unsigned long long)ts);
-        goto out;
-    }
+        xs % 4)
+        return ch_err(err, "%s: %llu attribution sets do not fill the %llu-byte set section", path,
+                      (unsigned long long)s->n_sets, (unsigned long long)ts);
     s->buckets = h + bo;
     s->records = h + ro;
     s->records_size = rs;
@@ -358,15 +347,31 @@ int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **o
     s->n_setidx = xs / 4;
     s->strings = (const char *)h + so;
     s->strings_size = ss;
-    if (check_structure(s, err) != 0) goto out;
-    /* Lookups jump around: tell the kernel not to read ahead. */
-    if (!(flags & CH_SCREEN_OPEN_HUGEPAGES)) madvise(s->region, s->region_len, MADV_RANDOM);
-    rc = 0;
-out:
-    if (rc != 0) {
+    return 0;
+}
+
+int ch_screen_set_open_flags(const char *path, unsigned flags, ch_screen_set **out, ch_error *err) {
+    void *map = NULL, *region = NULL;
+    size_t region_len = 0, size = 0;
+    *out = NULL;
+    if (map_set_file(path, flags, &map, &region, &region_len, &size, err) != 0) return -1;
+    ch_screen_set *s = calloc(1, sizeof *s);
+    if (!s) {
+        munmap(region, region_len);
+        return ch_err(err, "out of memory");
+    }
+    s->map = map;
+    s->region = region;
+    s->region_len = region_len;
+    s->size = size;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (check_header(s, path, err) != 0 || read_sections(s, path, err) != 0 ||
+        check_structure(s, err) != 0) {
         ch_screen_set_close(s);
         return -1;
     }
+    /* Lookups jump around: tell the kernel not to read ahead. */
+    if (!(flags & CH_SCREEN_OPEN_HUGEPAGES)) madvise(s->region, s->region_len, MADV_RANDOM);
     *out = s;
     return 0;
 }

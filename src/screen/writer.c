@@ -18,6 +18,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/screen.h"
 #include "screen/format.h"
+#include "util/vec.h"
 
 /* Fixed, so that the same input gives the same file. */
 #define DEFAULT_SEED 0x636f696e686f756eULL /* "coinhoun" */
@@ -68,14 +69,9 @@ void scr_writer_test_collide_bits(struct ch_screen_writer *w, unsigned bits) {
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
+    void *q = ch_grow(*p, cap, need, elem); /* util/vec.h: sizes checked */
     if (!q) return -1;
     *p = q;
-    *cap = n;
     return 0;
 }
 
@@ -427,6 +423,175 @@ static int build_index(uint8_t *buckets, uint64_t nb, uint64_t n, const scr_fp *
     return 0;
 }
 
+/* Sort the (address, attribution) pairs and drop repeats, so each
+ * address's attributions come out as one sorted, distinct list. */
+static void pairs_sort_unique(ch_screen_writer *w) {
+    if (w->n_pairs > 1) qsort(w->pairs, w->n_pairs, sizeof *w->pairs, cmp_u64);
+    size_t np = 0;
+    for (size_t i = 0; i < w->n_pairs; i++)
+        if (np == 0 || w->pairs[i] != w->pairs[np - 1]) w->pairs[np++] = w->pairs[i];
+    w->n_pairs = np;
+}
+
+/* Each address's attribution set into set_of[] (pairs sorted: its list is
+ * sorted and distinct, so equal sets give equal lists and are stored once);
+ * list is scratch room for n_attrs entries. 0, or -1 out of memory. */
+static int intern_sets(const ch_screen_writer *w, set_builder *sb, uint32_t *list,
+                       uint32_t *set_of) {
+    for (size_t i = 0, p = 0; i < w->n_addrs; i++) {
+        size_t m = 0;
+        while (p < w->n_pairs && (w->pairs[p] >> 32) == i)
+            list[m++] = (uint32_t)(w->pairs[p++] & 0xffffffffULL);
+        int64_t s = set_intern(sb, list, m);
+        if (s < 0) return -1;
+        set_of[i] = (uint32_t)s;
+    }
+    return 0;
+}
+
+/* The index, under the first seed from w->seed on that leaves no two listed
+ * keys answering for each other (build_index). 0 with *seed and *in_home
+ * set, or -1 after SCR_MAX_SEEDS tries. */
+static int index_under_a_seed(const ch_screen_writer *w, uint8_t *buckets, uint64_t nb, scr_fp *fps,
+                              const uint32_t *set_of, uint64_t *pos, uint64_t *seed,
+                              uint64_t *in_home, ch_error *err) {
+    uint64_t n = w->n_addrs, sd = w->seed;
+    for (int attempt = 0; attempt < SCR_MAX_SEEDS; attempt++) {
+        for (uint64_t i = 0; i < n; i++)
+            fps[i] =
+                scr_fingerprint_of(w->version, w->keys + w->addrs[i].key_off, w->addrs[i].len, sd);
+        if (build_index(buckets, nb, n, fps, set_of, pos, in_home, w->test_collide_bits) == 0) {
+            *seed = sd;
+            return 0;
+        }
+        sd += 0x9e3779b97f4a7c15ULL; /* the next candidate */
+    }
+    return ch_err(err,
+                  "no collision-free hash seed after %d tries: %llu addresses keep sharing "
+                  "fingerprints",
+                  SCR_MAX_SEEDS, (unsigned long long)n);
+}
+
+/* Where each section goes (docs/screening-set.md): hot first (index, sets),
+ * then what a hit's attributions read, then the records that only export
+ * and iteration read, then the strings. */
+typedef struct set_layout {
+    uint64_t bo, bs;     /* buckets */
+    uint64_t seto, sets; /* attribution sets */
+    uint64_t xo, xs;     /* the sets' index array */
+    uint64_t ao, as;     /* attributions */
+    uint64_t ro, rs;     /* address records */
+    uint64_t so, ss;     /* strings */
+    uint64_t total;
+} set_layout;
+
+static void plan_layout(const ch_screen_writer *w, uint64_t nb, const set_builder *sb,
+                        set_layout *L) {
+    uint64_t rec_size = 0;
+    for (size_t i = 0; i < w->n_addrs; i++)
+        rec_size += scr_rec_size(w->addrs[i].len);
+    L->bo = CH_SCREEN_HEADER_SIZE, L->bs = nb * SCR_BUCKET_BYTES;
+    L->seto = L->bo + L->bs, L->sets = (uint64_t)sb->n * SCR_SET_BYTES;
+    L->xo = L->seto + L->sets, L->xs = (uint64_t)sb->n_idx * 4;
+    L->ao = L->xo + L->xs, L->as = (uint64_t)w->n_attrs * SCR_ATTR_BYTES;
+    L->ro = L->ao + L->as, L->rs = rec_size;
+    L->so = L->ro + L->rs, L->ss = w->strs_len, L->total = L->so + L->ss;
+}
+
+/* Every section after the header, in plan_layout's order, through emit
+ * (which hashes what it writes). */
+static void emit_sections(out_file *o, const ch_screen_writer *w, const uint8_t *buckets,
+                          const set_builder *sb, const uint32_t *set_of, const set_layout *L) {
+    emit(o, buckets, L->bs);
+    for (size_t i = 0; i < sb->n; i++) {
+        uint8_t e[SCR_SET_BYTES];
+        scr_put32(e, sb->count[i]);
+        scr_put32(e + 4, sb->first[i]);
+        emit(o, e, sizeof e);
+    }
+    for (size_t i = 0; i < sb->n_idx; i++) {
+        uint8_t e[4];
+        scr_put32(e, sb->idx[i]);
+        emit(o, e, sizeof e);
+    }
+    emit(o, w->attrs, L->as);
+    uint8_t rec[REC_KEY_AT + CH_ADDR_STR_MAX + SCR_REC_ALIGN];
+    for (size_t i = 0; i < w->n_addrs; i++) {
+        uint64_t len = w->addrs[i].len, size = scr_rec_size(len);
+        memset(rec, 0, size);
+        scr_put16(rec, (uint16_t)len);
+        scr_put32(rec + 4, set_of[i]);
+        memcpy(rec + REC_KEY_AT, w->keys + w->addrs[i].key_off, len);
+        emit(o, rec, size);
+    }
+    emit(o, w->strs, L->ss);
+}
+
+/* The header of a finished set: its layout, counts, seed, creation time and
+ * the SHA-256 of everything after it. */
+static void fill_header(uint8_t header[CH_SCREEN_HEADER_SIZE], const ch_screen_writer *w,
+                        const set_layout *L, uint64_t nb, uint64_t n_sets, uint64_t seed,
+                        uint64_t created, const uint8_t sum[32]) {
+    memcpy(header + H_MAGIC, CH_SCREEN_MAGIC, 8);
+    scr_put32(header + H_VERSION, w->version);
+    scr_put32(header + H_HEADER_SIZE, CH_SCREEN_HEADER_SIZE);
+    scr_put64(header + H_FILE_SIZE, L->total);
+    scr_put64(header + H_ADDRESSES, w->n_addrs);
+    scr_put64(header + H_ATTRS, w->n_attrs);
+    scr_put64(header + H_BUCKETS, nb);
+    scr_put64(header + H_SEED, seed);
+    scr_put64(header + H_BUCKETS_OFF, L->bo);
+    scr_put64(header + H_BUCKETS_SIZE, L->bs);
+    scr_put64(header + H_RECORDS_OFF, L->ro);
+    scr_put64(header + H_RECORDS_SIZE, L->rs);
+    scr_put64(header + H_ATTRS_OFF, L->ao);
+    scr_put64(header + H_ATTRS_SIZE, L->as);
+    scr_put64(header + H_STRINGS_OFF, L->so);
+    scr_put64(header + H_STRINGS_SIZE, L->ss);
+    scr_put64(header + H_CREATED, created);
+    memcpy(header + H_SHA256, sum, 32);
+    scr_put64(header + H_SETS, n_sets);
+    scr_put64(header + H_SETS_OFF, L->seto);
+    scr_put64(header + H_SETS_SIZE, L->sets);
+    scr_put64(header + H_SETIDX_OFF, L->xo);
+    scr_put64(header + H_FLAGS, w->folded_keys ? SCR_FLAG_FOLDED_KEYS : 0);
+    scr_put64(header + H_SETIDX_SIZE, L->xs);
+}
+
+/* Write the set into tmp (a zeroed header first, the sections, then the
+ * real header over it), fsync it and rename it to path: a reader sees the
+ * old file or the whole new one. *created set. 0, or -1 (tmp may be left
+ * for the caller to unlink). */
+static int write_set_file(const ch_screen_writer *w, const char *tmp, const char *path,
+                          const uint8_t *buckets, uint64_t nb, const set_builder *sb,
+                          const uint32_t *set_of, uint64_t seed, set_layout *L, uint64_t *created,
+                          ch_error *err) {
+    out_file o = {NULL, {{0}}, false};
+    o.f = fopen(tmp, "wb");
+    if (!o.f) return ch_err(err, "%s: cannot create: %s", tmp, strerror(errno));
+    setvbuf(o.f, NULL, _IOFBF, 1 << 20);
+    ch_sha256_init(&o.sha);
+    uint8_t header[CH_SCREEN_HEADER_SIZE];
+    memset(header, 0, sizeof header);
+    if (fwrite(header, 1, sizeof header, o.f) != sizeof header) o.failed = true;
+    plan_layout(w, nb, sb, L);
+    emit_sections(&o, w, buckets, sb, set_of, L);
+    uint8_t sum[32];
+    ch_sha256_final(&o.sha, sum);
+    const char *epoch = getenv("SOURCE_DATE_EPOCH"); /* reproducible builds */
+    *created = epoch ? strtoull(epoch, NULL, 10) : (uint64_t)time(NULL);
+    fill_header(header, w, L, nb, sb->n, seed, *created, sum);
+    if (fflush(o.f) != 0 || fseek(o.f, 0, SEEK_SET) != 0 ||
+        fwrite(header, 1, sizeof header, o.f) != sizeof header || fflush(o.f) != 0 ||
+        fsync(fileno(o.f)) != 0)
+        o.failed = true;
+    if (fclose(o.f) != 0) o.failed = true;
+    if (o.failed) return ch_err(err, "%s: write failed: %s", tmp, strerror(errno));
+    if (rename(tmp, path) != 0)
+        return ch_err(err, "%s: cannot rename into place: %s", path, strerror(errno));
+    return 0;
+}
+
 int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen_info *info,
                                 ch_error *err) {
     char tmp[4096];
@@ -435,7 +600,6 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     scr_fp *fps = NULL;
     uint64_t *pos = NULL;
     set_builder sb;
-    out_file o = {NULL, {{0}}, false};
     int rc = -1;
 
     memset(&sb, 0, sizeof sb);
@@ -443,13 +607,7 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return ch_err(err, "%s: path too long", path);
 
-    /* Pairs sorted by address then attribution; repeats dropped. */
-    if (w->n_pairs > 1) qsort(w->pairs, w->n_pairs, sizeof *w->pairs, cmp_u64);
-    size_t np = 0;
-    for (size_t i = 0; i < w->n_pairs; i++)
-        if (np == 0 || w->pairs[i] != w->pairs[np - 1]) w->pairs[np++] = w->pairs[i];
-    w->n_pairs = np;
-
+    pairs_sort_unique(w);
     uint64_t n = w->n_addrs;
     uint64_t nb = n * SCR_LOAD_DEN / SCR_LOAD_NUM + 1; /* always a free slot */
     if (nb > (1ULL << 32)) return ch_err(err, "too many addresses for one set");
@@ -458,145 +616,30 @@ int ch_screen_set_writer_finish(ch_screen_writer *w, const char *path, ch_screen
     list = malloc((w->n_attrs ? w->n_attrs : 1) * sizeof *list);
     fps = malloc((n ? n : 1) * sizeof *fps);
     pos = malloc((n ? n : 1) * sizeof *pos);
-    if (!buckets || !set_of || !list || !fps || !pos) {
+    if (!buckets || !set_of || !list || !fps || !pos || intern_sets(w, &sb, list, set_of) != 0) {
         ch_err(err, "out of memory writing the screening set");
         goto out;
     }
-    /* Each address's attribution set (pairs are sorted: its list is sorted
-     * and distinct, so equal sets give equal lists). */
-    for (size_t i = 0, p = 0; i < n; i++) {
-        size_t m = 0;
-        while (p < np && (w->pairs[p] >> 32) == i)
-            list[m++] = (uint32_t)(w->pairs[p++] & 0xffffffffULL);
-        int64_t s = set_intern(&sb, list, m);
-        if (s < 0) {
-            ch_err(err, "out of memory writing the screening set");
-            goto out;
-        }
-        set_of[i] = (uint32_t)s;
-    }
-    /* The index, under the first seed that leaves no two listed keys
-     * answering for each other. */
-    uint64_t seed = w->seed, in_home = 0;
-    for (int attempt = 0;; attempt++) {
-        if (attempt == SCR_MAX_SEEDS) {
-            ch_err(err,
-                   "no collision-free hash seed after %d tries: %llu addresses keep sharing "
-                   "fingerprints",
-                   SCR_MAX_SEEDS, (unsigned long long)n);
-            goto out;
-        }
-        for (uint64_t i = 0; i < n; i++)
-            fps[i] = scr_fingerprint_of(w->version, w->keys + w->addrs[i].key_off, w->addrs[i].len,
-                                        seed);
-        if (build_index(buckets, nb, n, fps, set_of, pos, &in_home, w->test_collide_bits) == 0)
-            break;
-        seed += 0x9e3779b97f4a7c15ULL; /* the next candidate */
-    }
-
-    o.f = fopen(tmp, "wb");
-    if (!o.f) {
-        ch_err(err, "%s: cannot create: %s", tmp, strerror(errno));
+    uint64_t seed = 0, in_home = 0, created = 0;
+    set_layout L = {0};
+    if (index_under_a_seed(w, buckets, nb, fps, set_of, pos, &seed, &in_home, err) != 0 ||
+        write_set_file(w, tmp, path, buckets, nb, &sb, set_of, seed, &L, &created, err) != 0)
         goto out;
-    }
-    setvbuf(o.f, NULL, _IOFBF, 1 << 20);
-    ch_sha256_init(&o.sha);
-    uint8_t header[CH_SCREEN_HEADER_SIZE];
-    memset(header, 0, sizeof header);
-    if (fwrite(header, 1, sizeof header, o.f) != sizeof header) o.failed = true;
-
-    uint64_t rec_size = 0;
-    for (size_t i = 0; i < n; i++)
-        rec_size += scr_rec_size(w->addrs[i].len);
-    /* Hot first (index, sets), then what a hit's attributions read, then
-     * the records that only export and iteration read, then the strings. */
-    uint64_t bo = CH_SCREEN_HEADER_SIZE, bs = nb * SCR_BUCKET_BYTES;
-    uint64_t seto = bo + bs, sets = (uint64_t)sb.n * SCR_SET_BYTES;
-    uint64_t xo = seto + sets, xs = (uint64_t)sb.n_idx * 4;
-    uint64_t ao = xo + xs, as = (uint64_t)w->n_attrs * SCR_ATTR_BYTES;
-    uint64_t ro = ao + as, so = ro + rec_size, ss = w->strs_len, total = so + ss;
-    emit(&o, buckets, bs);
-    for (size_t i = 0; i < sb.n; i++) {
-        uint8_t e[SCR_SET_BYTES];
-        scr_put32(e, sb.count[i]);
-        scr_put32(e + 4, sb.first[i]);
-        emit(&o, e, sizeof e);
-    }
-    for (size_t i = 0; i < sb.n_idx; i++) {
-        uint8_t e[4];
-        scr_put32(e, sb.idx[i]);
-        emit(&o, e, sizeof e);
-    }
-    emit(&o, w->attrs, as);
-    uint8_t rec[REC_KEY_AT + CH_ADDR_STR_MAX + SCR_REC_ALIGN];
-    for (size_t i = 0; i < n; i++) {
-        uint64_t len = w->addrs[i].len, size = scr_rec_size(len);
-        memset(rec, 0, size);
-        scr_put16(rec, (uint16_t)len);
-        scr_put32(rec + 4, set_of[i]);
-        memcpy(rec + REC_KEY_AT, w->keys + w->addrs[i].key_off, len);
-        emit(&o, rec, size);
-    }
-    emit(&o, w->strs, ss);
-
-    uint8_t sum[32];
-    ch_sha256_final(&o.sha, sum);
-    const char *epoch = getenv("SOURCE_DATE_EPOCH"); /* reproducible builds */
-    uint64_t created = epoch ? strtoull(epoch, NULL, 10) : (uint64_t)time(NULL);
-    memcpy(header + H_MAGIC, CH_SCREEN_MAGIC, 8);
-    scr_put32(header + H_VERSION, w->version);
-    scr_put32(header + H_HEADER_SIZE, CH_SCREEN_HEADER_SIZE);
-    scr_put64(header + H_FILE_SIZE, total);
-    scr_put64(header + H_ADDRESSES, n);
-    scr_put64(header + H_ATTRS, w->n_attrs);
-    scr_put64(header + H_BUCKETS, nb);
-    scr_put64(header + H_SEED, seed);
-    scr_put64(header + H_BUCKETS_OFF, bo);
-    scr_put64(header + H_BUCKETS_SIZE, bs);
-    scr_put64(header + H_RECORDS_OFF, ro);
-    scr_put64(header + H_RECORDS_SIZE, rec_size);
-    scr_put64(header + H_ATTRS_OFF, ao);
-    scr_put64(header + H_ATTRS_SIZE, as);
-    scr_put64(header + H_STRINGS_OFF, so);
-    scr_put64(header + H_STRINGS_SIZE, ss);
-    scr_put64(header + H_CREATED, created);
-    memcpy(header + H_SHA256, sum, 32);
-    scr_put64(header + H_SETS, sb.n);
-    scr_put64(header + H_SETS_OFF, seto);
-    scr_put64(header + H_SETS_SIZE, sets);
-    scr_put64(header + H_SETIDX_OFF, xo);
-    scr_put64(header + H_FLAGS, w->folded_keys ? SCR_FLAG_FOLDED_KEYS : 0);
-    scr_put64(header + H_SETIDX_SIZE, xs);
-    if (fflush(o.f) != 0 || fseek(o.f, 0, SEEK_SET) != 0 ||
-        fwrite(header, 1, sizeof header, o.f) != sizeof header || fflush(o.f) != 0 ||
-        fsync(fileno(o.f)) != 0)
-        o.failed = true;
-    if (fclose(o.f) != 0) o.failed = true;
-    o.f = NULL;
-    if (o.failed) {
-        ch_err(err, "%s: write failed: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        ch_err(err, "%s: cannot rename into place: %s", path, strerror(errno));
-        goto out;
-    }
     if (info) {
         memset(info, 0, sizeof *info);
         info->version = w->version;
-        info->file_size = total;
+        info->file_size = L.total;
         info->addresses = n;
         info->attributions = w->n_attrs;
         info->buckets = nb;
         info->created = created;
-        info->bytes_per_address = n ? (double)total / (double)n : 0.0;
+        info->bytes_per_address = n ? (double)L.total / (double)n : 0.0;
         info->attribution_sets = sb.n;
         info->in_home_bucket = in_home;
         info->seed = seed;
     }
     rc = 0;
 out:
-    if (o.f) fclose(o.f);
     if (rc != 0) unlink(tmp);
     free(buckets);
     free(set_of);
