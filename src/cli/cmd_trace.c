@@ -132,6 +132,104 @@ done:
     return cli_query_close("trace", &q, rc);
 }
 
+/* What the command line asked for, gathered by parse_option. */
+typedef struct trace_args {
+    const char *db, *from, *chain;
+    const char *label_files[MAX_LABEL_FILES], *token_files[MAX_LABEL_FILES];
+    size_t n_labels, n_tokens;
+    int format, formats;
+    ch_trace_spec spec;
+} trace_args;
+
+/* One option c (optarg its value) into a: -1 to go on, else the exit code
+ * the command ends with (0 for --help, 2 after saying what is wrong). */
+static int parse_option(trace_args *a, int c) {
+    ch_trace_spec *o = &a->spec;
+    uint64_t v;
+    switch (c) {
+    case OPT_DB:
+        a->db = optarg;
+        break;
+    case OPT_FROM:
+        a->from = optarg;
+        break;
+    case OPT_POLICY:
+        if (ch_trace_policy_parse(optarg, &o->policy) != 0)
+            return cli_failf("trace", "--policy: '%s' is not poison, haircut, fifo or lifo",
+                             optarg);
+        break;
+    case OPT_DIRECTION:
+        if (ch_trace_direction_parse(optarg, &o->direction) != 0)
+            return cli_failf("trace", "--direction: '%s' is not forward or backward", optarg);
+        break;
+    case OPT_LABELS:
+        if (a->n_labels == MAX_LABEL_FILES)
+            return cli_failf("trace", "at most %d --labels files", MAX_LABEL_FILES);
+        a->label_files[a->n_labels++] = optarg;
+        break;
+    case OPT_STOP:
+        o->stop_at = optarg;
+        break;
+    case OPT_HOPS:
+        if (cli_opt_u32("trace", "--max-hops", optarg, 1, UINT32_MAX, &o->max_hops)) return 2;
+        break;
+    case OPT_MIN:
+        if (cli_opt_u64("trace", "--min-amount", optarg, 0, UINT64_MAX, &v)) return 2;
+        o->min_amount = v;
+        break;
+    case OPT_SINCE:
+        if (cli_opt_time("trace", "--since", optarg, false, &o->since)) return 2;
+        break;
+    case OPT_UNTIL:
+        if (cli_opt_time("trace", "--until", optarg, true, &o->until)) return 2;
+        break;
+    case OPT_CHAIN:
+        if (cli_opt_chain("trace", optarg)) return 2;
+        a->chain = optarg;
+        break;
+    case OPT_TOKENS:
+        if (a->n_tokens == MAX_LABEL_FILES)
+            return cli_failf("trace", "at most %d --tokens files", MAX_LABEL_FILES);
+        a->token_files[a->n_tokens++] = optarg;
+        break;
+    case OPT_FIRST_BLOCK:
+    case OPT_LAST_BLOCK:
+        if (cli_opt_block("trace", c == OPT_FIRST_BLOCK ? "--first-block" : "--last-block", optarg,
+                          &v))
+            return 2;
+        *(c == OPT_FIRST_BLOCK ? &o->first_block : &o->last_block) = v;
+        break;
+    case OPT_JSON:
+    case OPT_CSV:
+    case OPT_EDGES:
+    case OPT_DOT:
+        a->format = c == OPT_JSON    ? CH_TRACE_JSON
+                    : c == OPT_CSV   ? CH_TRACE_CSV
+                    : c == OPT_EDGES ? CH_TRACE_EDGES
+                                     : CH_TRACE_DOT;
+        a->formats++;
+        break;
+    default:
+        usage(c == 'h' ? stdout : stderr);
+        return c == 'h' ? 0 : 2;
+    }
+    return -1;
+}
+
+/* The options together: a source, one output format, ranges that are not
+ * empty. 0, or 2 after saying what is wrong. */
+static int check_args(const trace_args *a) {
+    if (!a->from) {
+        usage(stderr);
+        return cli_failf("trace", "--from is required");
+    }
+    if (a->formats > 1) return cli_failf("trace", "choose one of --json, --csv, --edges, --dot");
+    if (cli_opt_range("trace", a->spec.since, a->spec.until)) return 2;
+    if (a->spec.last_block && a->spec.first_block > a->spec.last_block)
+        return cli_failf("trace", "--last-block is before --first-block: an empty range");
+    return 0;
+}
+
 int cmd_trace(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, OPT_DB},
                                          {"from", required_argument, 0, OPT_FROM},
@@ -153,94 +251,17 @@ int cmd_trace(int argc, char **argv) {
                                          {"last-block", required_argument, 0, OPT_LAST_BLOCK},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL, *from = NULL;
-    const char *label_files[MAX_LABEL_FILES], *token_files[MAX_LABEL_FILES], *chain = NULL;
-    size_t n_labels = 0, n_tokens = 0;
-    int format = CH_TRACE_TEXT, formats = 0;
-    ch_trace_spec o;
-    ch_trace_spec_init(&o);
-    uint64_t v;
-    int c;
+    trace_args a;
+    memset(&a, 0, sizeof a);
+    a.format = CH_TRACE_TEXT;
+    ch_trace_spec_init(&a.spec);
+    int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DB:
-            db = optarg;
-            break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case OPT_POLICY:
-            if (ch_trace_policy_parse(optarg, &o.policy) != 0)
-                return cli_failf("trace", "--policy: '%s' is not poison, haircut, fifo or lifo",
-                                 optarg);
-            break;
-        case OPT_DIRECTION:
-            if (ch_trace_direction_parse(optarg, &o.direction) != 0)
-                return cli_failf("trace", "--direction: '%s' is not forward or backward", optarg);
-            break;
-        case OPT_LABELS:
-            if (n_labels == MAX_LABEL_FILES)
-                return cli_failf("trace", "at most %d --labels files", MAX_LABEL_FILES);
-            label_files[n_labels++] = optarg;
-            break;
-        case OPT_STOP:
-            o.stop_at = optarg;
-            break;
-        case OPT_HOPS:
-            if (cli_opt_u32("trace", "--max-hops", optarg, 1, UINT32_MAX, &o.max_hops)) return 2;
-            break;
-        case OPT_MIN:
-            if (cli_opt_u64("trace", "--min-amount", optarg, 0, UINT64_MAX, &v)) return 2;
-            o.min_amount = v;
-            break;
-        case OPT_SINCE:
-            if (cli_opt_time("trace", "--since", optarg, false, &o.since)) return 2;
-            break;
-        case OPT_UNTIL:
-            if (cli_opt_time("trace", "--until", optarg, true, &o.until)) return 2;
-            break;
-        case OPT_CHAIN:
-            if (cli_opt_chain("trace", optarg)) return 2;
-            chain = optarg;
-            break;
-        case OPT_TOKENS:
-            if (n_tokens == MAX_LABEL_FILES)
-                return cli_failf("trace", "at most %d --tokens files", MAX_LABEL_FILES);
-            token_files[n_tokens++] = optarg;
-            break;
-        case OPT_FIRST_BLOCK:
-        case OPT_LAST_BLOCK:
-            if (cli_opt_block("trace", c == OPT_FIRST_BLOCK ? "--first-block" : "--last-block",
-                              optarg, &v))
-                return 2;
-            *(c == OPT_FIRST_BLOCK ? &o.first_block : &o.last_block) = v;
-            break;
-        case OPT_JSON:
-        case OPT_CSV:
-        case OPT_EDGES:
-        case OPT_DOT:
-            format = c == OPT_JSON    ? CH_TRACE_JSON
-                     : c == OPT_CSV   ? CH_TRACE_CSV
-                     : c == OPT_EDGES ? CH_TRACE_EDGES
-                                      : CH_TRACE_DOT;
-            formats++;
-            break;
-        default:
-            usage(c == 'h' ? stdout : stderr);
-            return c == 'h' ? 0 : 2;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if ((rc = parse_option(&a, c)) >= 0) return rc;
     if (optind != argc) return cli_failf("trace", "unexpected argument '%s'", argv[optind]);
-    if (!from) {
-        usage(stderr);
-        return cli_failf("trace", "--from is required");
-    }
-    if (formats > 1) return cli_failf("trace", "choose one of --json, --csv, --edges, --dot");
-    if (cli_opt_range("trace", o.since, o.until)) return 2;
-    if (o.last_block && o.first_block > o.last_block)
-        return cli_failf("trace", "--last-block is before --first-block: an empty range");
-    o.source = from;
-    return run_trace(db, chain, &o, label_files, n_labels, token_files, n_tokens,
-                     (ch_trace_format)format);
+    if ((rc = check_args(&a)) != 0) return rc;
+    a.spec.source = a.from;
+    return run_trace(a.db, a.chain, &a.spec, a.label_files, a.n_labels, a.token_files, a.n_tokens,
+                     (ch_trace_format)a.format);
 }

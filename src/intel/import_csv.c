@@ -116,6 +116,163 @@ static bool truthy(const char *s) {
            imp_date(s, (char[16]){0}) == 0;
 }
 
+/* The header's columns: what each means (map, -1 for a column kept as a
+ * note), the first column of each meaning (have), and the names as given. */
+typedef struct csv_cols {
+    int ncols;
+    int map[CSV_MAX_FIELDS];
+    char *headers[CSV_MAX_FIELDS];
+    int have[C_COUNT];
+} csv_cols;
+
+static void read_header(csv_cols *h, const csv_reader *r) {
+    h->ncols = r->nfields;
+    for (int c = 0; c < C_COUNT; c++)
+        h->have[c] = -1;
+    for (int i = 0; i < h->ncols; i++) {
+        h->headers[i] = strdup(r->field[i]);
+        h->map[i] = col_of(r->field[i]);
+        if (h->map[i] >= 0 && h->have[h->map[i]] < 0)
+            h->have[h->map[i]] = i;
+        else
+            h->map[i] = -1; /* a second column of the same meaning is kept as a note */
+    }
+}
+
+/* A header the import can read: an address column, and something that says
+ * what the file lists (a list that does not say is not guessed at: the
+ * caller says it with --category, --entity and --source). 0, or -1. */
+static int header_usable(const csv_cols *h, const ch_import_opts *o, const char *name,
+                         ch_error *err) {
+    if (h->have[C_ADDRESS] < 0)
+        return ch_err(err,
+                      "%s: line 1: no address column in the header (address, address_lc, "
+                      "wallet, wallet_address, ...)",
+                      name);
+    bool given = o->category && *o->category && o->entity && *o->entity && o->source && *o->source;
+    if (h->have[C_CATEGORY] < 0 && h->have[C_ROLE] < 0 && h->have[C_PROGRAMS] < 0 &&
+        h->have[C_ACTOR] < 0 && !given)
+        return ch_err(err,
+                      "%s: line 1: no category column (nor role, programs or actor): the file "
+                      "does not say what it lists; say it with --category, --entity and "
+                      "--source",
+                      name);
+    return 0;
+}
+
+/* The row's category: its own column, else what its role means, else
+ * sanctions for a programs column, stolen funds for an actor, the caller's,
+ * or "unknown" (warned). *keeps_actor: whether the role lets the actor
+ * stand (a victim's wallet is not the attacker's). */
+static const char *row_category(ch_imp *im, const char *const v[C_COUNT], long line,
+                                const char *name, bool *keeps_actor) {
+    const ch_import_opts *o = &im->opts;
+    *keeps_actor = true;
+    const char *rc_cat = v[C_ROLE][0] ? role_category(v[C_ROLE], keeps_actor) : NULL;
+    const char *cat = v[C_CATEGORY][0]              ? v[C_CATEGORY]
+                      : rc_cat                      ? rc_cat
+                      : v[C_PROGRAMS][0]            ? "sanctions"
+                      : v[C_ACTOR][0]               ? "stolen_funds"
+                      : o->category && *o->category ? o->category
+                                                    : "unknown";
+    if (!strcmp(cat, "unknown"))
+        imp_warn(im, "%s: line %ld: the row says no category: imported as 'unknown'", name, line);
+    return cat;
+}
+
+/* The row's source: a short source is a name (with the URL column beside
+ * it); a URL or a long reference is a URL, named after the file's stem. */
+static void row_source(ch_attribution *a, const char *const v[C_COUNT], const ch_import_opts *o,
+                       const char *stem) {
+    const char *src = v[C_SOURCE][0] ? v[C_SOURCE] : o->source && *o->source ? o->source : "";
+    if (src[0] && strncmp(src, "http", 4) != 0 && strlen(src) < sizeof a->source_name) {
+        intel_copy(a->source_name, sizeof a->source_name, src);
+        intel_copy(a->source_url, sizeof a->source_url, v[C_URL]);
+    } else {
+        intel_copy(a->source_name, sizeof a->source_name, stem);
+        intel_copy(a->source_url, sizeof a->source_url, v[C_URL][0] ? v[C_URL] : src);
+    }
+}
+
+/* The note: the note column, the incident of a role that does not keep
+ * the actor, then every other column as name=value. */
+static void row_note(ch_attribution *a, const char *const v[C_COUNT], bool keeps_actor,
+                     const csv_cols *h, const csv_reader *r) {
+    intel_copy(a->note, sizeof a->note, v[C_NOTE]);
+    if (!keeps_actor && v[C_ACTOR][0]) {
+        size_t n = strlen(a->note);
+        snprintf(a->note + n, sizeof a->note - n, "%s%.40s in an incident attributed to %.100s",
+                 n ? "; " : "", v[C_ROLE], v[C_ACTOR]);
+    }
+    for (int i = 0; i < r->nfields && i < h->ncols; i++) {
+        if (h->map[i] >= 0 && h->map[i] != C_PROGRAMS && h->map[i] != C_ROLE) continue;
+        if (!r->field[i][0]) continue;
+        size_t n = strlen(a->note);
+        snprintf(a->note + n, sizeof a->note - n, "%s%s=%s", n ? "; " : "", h->headers[i],
+                 r->field[i]);
+    }
+}
+
+/* Delisted rows: a `delisted` column (true, or the date), or the marker some
+ * lists put in the name ("TORNADO CASH (DELISTED 2025-03)"); the date from
+ * either, else the source's. */
+static void row_delisted(ch_attribution *a, const char *delisted) {
+    const char *mark = strcasestr(a->entity, "DELISTED");
+    if (!truthy(delisted) && !mark) return;
+    a->delisted = true;
+    char d[16] = "";
+    if (imp_date(delisted, d) == 0) {
+        intel_copy(a->delisted_date, sizeof a->delisted_date, d);
+    } else if (mark) {
+        const char *p = mark + 8;
+        while (*p == ' ')
+            p++;
+        size_t n = strspn(p, "0123456789-/");
+        if (n > 10) n = 10;
+        memcpy(a->delisted_date, p, n);
+        a->delisted_date[n] = '\0';
+    }
+    if (!a->delisted_date[0]) intel_copy(a->delisted_date, sizeof a->delisted_date, a->source_date);
+}
+
+/* One data row into the store (imp_add): 0, or -1 with err. */
+static int import_row(ch_imp *im, const csv_cols *h, const csv_reader *r, const char *name,
+                      const char *stem, ch_error *err) {
+    const ch_import_opts *o = &im->opts;
+    const char *v[C_COUNT];
+    for (int c = 0; c < C_COUNT; c++)
+        v[c] = h->have[c] >= 0 && h->have[c] < r->nfields ? r->field[h->have[c]] : "";
+    ch_attribution a;
+    memset(&a, 0, sizeof a);
+    intel_copy(a.asset, sizeof a.asset, v[C_ASSET]);
+    intel_copy(a.entity, sizeof a.entity,
+               v[C_ENTITY][0]            ? v[C_ENTITY]
+               : v[C_ACTOR][0]           ? v[C_ACTOR]
+               : o->entity && *o->entity ? o->entity
+                                         : "");
+    bool keeps_actor;
+    intel_copy(a.category, sizeof a.category, row_category(im, v, r->rec_line, name, &keeps_actor));
+    row_source(&a, v, o, stem);
+    imp_date(v[C_DATE], a.source_date);
+    a.confidence = 70;
+    if (v[C_CONFIDENCE][0]) {
+        char *end;
+        long c = strtol(v[C_CONFIDENCE], &end, 10);
+        if (*end || c < 0 || c > 100)
+            return ch_err(err, "%s: line %ld: confidence '%s' is not 0..100", name, r->rec_line,
+                          v[C_CONFIDENCE]);
+        a.confidence = (uint8_t)c;
+    }
+    row_note(&a, v, keeps_actor, h, r);
+    row_delisted(&a, v[C_DELISTED]);
+    char where[32];
+    snprintf(where, sizeof where, "line %ld", r->rec_line);
+    if (imp_add(im, v[C_ADDRESS], &a, keeps_actor ? v[C_ACTOR] : NULL, IMP_VALIDATE, where, err) <
+        0)
+        return -1;
+    return 0;
+}
+
 int import_csv(ch_imp *im, FILE *f, const char *name, ch_error *err) {
     csv_reader r;
     csv_init(&r, f, name);
@@ -124,140 +281,22 @@ int import_csv(ch_imp *im, FILE *f, const char *name, ch_error *err) {
         csv_free(&r);
         return rc < 0 ? -1 : ch_err(err, "%s: empty file (a header line is needed)", name);
     }
-    int ncols = r.nfields;
-    int map[CSV_MAX_FIELDS];
-    char *headers[CSV_MAX_FIELDS];
-    int have[C_COUNT];
-    for (int c = 0; c < C_COUNT; c++)
-        have[c] = -1;
-    for (int i = 0; i < ncols; i++) {
-        headers[i] = strdup(r.field[i]);
-        map[i] = col_of(r.field[i]);
-        if (map[i] >= 0 && have[map[i]] < 0)
-            have[map[i]] = i;
-        else
-            map[i] = -1; /* a second column of the same meaning is kept as a note */
-    }
-    int result = 0;
-    if (have[C_ADDRESS] < 0) {
-        result = ch_err(err,
-                        "%s: line 1: no address column in the header (address, address_lc, "
-                        "wallet, wallet_address, ...)",
-                        name);
-        goto done;
-    }
-    /* A list that does not say what it lists is not guessed at: without a
-     * column that gives the category, the caller says it. */
-    const ch_import_opts *o = &im->opts;
-    bool given = o->category && *o->category && o->entity && *o->entity && o->source && *o->source;
-    if (have[C_CATEGORY] < 0 && have[C_ROLE] < 0 && have[C_PROGRAMS] < 0 && have[C_ACTOR] < 0 &&
-        !given) {
-        result = ch_err(err,
-                        "%s: line 1: no category column (nor role, programs or actor): the file "
-                        "does not say what it lists; say it with --category, --entity and "
-                        "--source",
-                        name);
-        goto done;
-    }
+    csv_cols h;
+    read_header(&h, &r);
+    int result = header_usable(&h, &im->opts, name, err);
     char stem[64];
     imp_stem(name, stem, sizeof stem);
-    while ((rc = csv_next(&r, err)) == 1) {
+    while (result == 0 && (rc = csv_next(&r, err)) == 1) {
         if (r.nfields == 1 && !r.field[0][0]) continue; /* blank line */
-        if (r.nfields > ncols) {
+        if (r.nfields > h.ncols)
             result = ch_err(err, "%s: line %ld: %d fields, the header has %d", name, r.rec_line,
-                            r.nfields, ncols);
-            goto done;
-        }
-        const char *v[C_COUNT];
-        for (int c = 0; c < C_COUNT; c++)
-            v[c] = have[c] >= 0 && have[c] < r.nfields ? r.field[have[c]] : "";
-        ch_attribution a;
-        memset(&a, 0, sizeof a);
-        intel_copy(a.asset, sizeof a.asset, v[C_ASSET]);
-        intel_copy(a.entity, sizeof a.entity,
-                   v[C_ENTITY][0]            ? v[C_ENTITY]
-                   : v[C_ACTOR][0]           ? v[C_ACTOR]
-                   : o->entity && *o->entity ? o->entity
-                                             : "");
-        bool keeps_actor = true;
-        const char *rc_cat = v[C_ROLE][0] ? role_category(v[C_ROLE], &keeps_actor) : NULL;
-        const char *cat = v[C_CATEGORY][0]              ? v[C_CATEGORY]
-                          : rc_cat                      ? rc_cat
-                          : v[C_PROGRAMS][0]            ? "sanctions"
-                          : v[C_ACTOR][0]               ? "stolen_funds"
-                          : o->category && *o->category ? o->category
-                                                        : "unknown";
-        if (!strcmp(cat, "unknown"))
-            imp_warn(im, "%s: line %ld: the row says no category: imported as 'unknown'", name,
-                     r.rec_line);
-        intel_copy(a.category, sizeof a.category, cat);
-        /* A short source is a name; a URL or a long reference is a URL. */
-        const char *src = v[C_SOURCE][0] ? v[C_SOURCE] : o->source && *o->source ? o->source : "";
-        if (src[0] && strncmp(src, "http", 4) != 0 && strlen(src) < sizeof a.source_name) {
-            intel_copy(a.source_name, sizeof a.source_name, src);
-            intel_copy(a.source_url, sizeof a.source_url, v[C_URL]);
-        } else {
-            intel_copy(a.source_name, sizeof a.source_name, stem);
-            intel_copy(a.source_url, sizeof a.source_url, v[C_URL][0] ? v[C_URL] : src);
-        }
-        imp_date(v[C_DATE], a.source_date);
-        a.confidence = 70;
-        if (v[C_CONFIDENCE][0]) {
-            char *end;
-            long c = strtol(v[C_CONFIDENCE], &end, 10);
-            if (*end || c < 0 || c > 100) {
-                result = ch_err(err, "%s: line %ld: confidence '%s' is not 0..100", name,
-                                r.rec_line, v[C_CONFIDENCE]);
-                goto done;
-            }
-            a.confidence = (uint8_t)c;
-        }
-        intel_copy(a.note, sizeof a.note, v[C_NOTE]);
-        if (!keeps_actor && v[C_ACTOR][0]) {
-            size_t n = strlen(a.note);
-            snprintf(a.note + n, sizeof a.note - n, "%s%.40s in an incident attributed to %.100s",
-                     n ? "; " : "", v[C_ROLE], v[C_ACTOR]);
-        }
-        /* Other columns, as name=value. */
-        for (int i = 0; i < r.nfields && i < ncols; i++) {
-            if (map[i] >= 0 && map[i] != C_PROGRAMS && map[i] != C_ROLE) continue;
-            if (!r.field[i][0]) continue;
-            size_t n = strlen(a.note);
-            snprintf(a.note + n, sizeof a.note - n, "%s%s=%s", n ? "; " : "", headers[i],
-                     r.field[i]);
-        }
-        /* Delisted rows: a `delisted` column, or the marker some lists put
-         * in the name ("TORNADO CASH (DELISTED 2025-03)"). */
-        const char *mark = strcasestr(a.entity, "DELISTED");
-        if (truthy(v[C_DELISTED]) || mark) {
-            a.delisted = true;
-            char d[16] = "";
-            if (imp_date(v[C_DELISTED], d) == 0) {
-                intel_copy(a.delisted_date, sizeof a.delisted_date, d);
-            } else if (mark) {
-                const char *p = mark + 8;
-                while (*p == ' ')
-                    p++;
-                size_t n = strspn(p, "0123456789-/");
-                if (n > 10) n = 10;
-                memcpy(a.delisted_date, p, n);
-                a.delisted_date[n] = '\0';
-            }
-            if (!a.delisted_date[0])
-                intel_copy(a.delisted_date, sizeof a.delisted_date, a.source_date);
-        }
-        char where[32];
-        snprintf(where, sizeof where, "line %ld", r.rec_line);
-        if (imp_add(im, v[C_ADDRESS], &a, keeps_actor ? v[C_ACTOR] : NULL, IMP_VALIDATE, where,
-                    err) < 0) {
-            result = -1;
-            goto done;
-        }
+                            r.nfields, h.ncols);
+        else
+            result = import_row(im, &h, &r, name, stem, err);
     }
-    if (rc < 0) result = -1;
-done:
-    for (int i = 0; i < ncols; i++)
-        free(headers[i]);
+    if (result == 0 && rc < 0) result = -1;
+    for (int i = 0; i < h.ncols; i++)
+        free(h.headers[i]);
     csv_free(&r);
     return result;
 }
