@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer harnesses (clang), each run briefly
 #   make bench      benchmarks (not tests: they print ratios)
 #   make check-layers  no #include crosses a layer the wrong way (docs/layers.md)
+#   make check-comments  every static function of 30 lines or more says why it exists
 #   make shared     libcoinhound.so (PIC objects, in $(BUILD)/pic/)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                   the CLI and tools, the public headers, libcoinhound.a,
@@ -65,7 +66,7 @@ TOOLS    := $(TOOL_SRC:src/tools/%.c=$(BUILD)/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all shared install test sanitize fuzz bench clean format format-check python web check-layers
+.PHONY: all shared install test sanitize fuzz bench clean format format-check python web check-layers check-comments
 .SECONDARY:
 all: $(LIB) $(LIB_INTERNAL) $(CLI) $(TOOLS)
 shared: $(SO)
@@ -173,6 +174,11 @@ web:
 # the store nothing of analyses, analyses nothing of the doors.
 check-layers:
 	@sh scripts/check_layers.sh
+
+# Static functions of 30 lines or more without a comment above them (the
+# house style: a function that is not obvious says why it exists).
+check-comments:
+	@sh scripts/uncommented_statics.sh
 
 sanitize:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \

@@ -18,6 +18,8 @@
 #include "util/csvread.h"
 #include "util/vec.h"
 
+/* The command's help: its two forms (build, ADDR), the account-chain deposit
+ * clustering and every option. */
 static void usage(FILE *f) {
     fprintf(
         f,

@@ -55,6 +55,8 @@ static void usage(FILE *f) {
                "decodes, 2 on an error (the message names the file and the byte offset).\n");
 }
 
+/* The command line of decode into o: --json, --hex and the one input (a file
+ * or -); 0, or the exit code after usage. */
 static int parse_args(int argc, char **argv, decode_opts *o) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                          {"hex", no_argument, 0, 'x'},

@@ -12,6 +12,8 @@
 #include "coinhound/ingest.h"
 #include "coinhound/jsonw.h"
 
+/* The command's help: both families (btc blk files, eth files or a node
+ * URL), resumption and reorgs, and every option. */
 static void usage(FILE *f) {
     fprintf(f,
             "usage: coinhound ingest btc BLOCKS_DIR --db DIR [options]\n"

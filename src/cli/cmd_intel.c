@@ -389,6 +389,9 @@ static int do_import(args *a) {
     return import_paths(a, a->pos, a->npos);
 }
 
+/* intel update: fetch OFAC's current list (advanced XML, or the legacy XML)
+ * into a temporary file and import it as any list, so a failed download
+ * changes nothing. */
 static int do_update(args *a) {
     if (a->help) {
         fputs(USAGE_UPDATE, stdout);
@@ -432,6 +435,8 @@ static void jw_kv(ch_jw *w, const char *k, const char *v) {
     ch_jw_str(w, v);
 }
 
+/* One attribution of a lookup or an actor listing, as a JSON object or as
+ * indented text lines (the callback of ch_intel_lookup). */
 static int print_attr(const ch_attribution *a, void *vctx) {
     out_ctx *c = vctx;
     c->n++;
@@ -480,6 +485,8 @@ static int print_attr(const ch_attribution *a, void *vctx) {
     return 0;
 }
 
+/* intel lookup ADDR: the attributions of one address (any chain, validated
+ * first), its delisted history included; exit 1 when none. */
 static int do_lookup(args *a) {
     if (a->help) {
         fputs(USAGE_LOOKUP, stdout);
@@ -575,6 +582,8 @@ static int print_tech(const char *tid, const char *name, void *vctx) {
     return 0;
 }
 
+/* intel actor NAME: an actor's profile (aliases, country) and the addresses
+ * attributed to it, as text or JSON. */
 static int do_actor(args *a) {
     if (a->help) {
         fputs(USAGE_ACTOR, stdout);
@@ -677,6 +686,8 @@ static int by_count(const void *x, const void *y) {
     return a->n < b->n ? 1 : a->n > b->n ? -1 : strcmp(a->key, b->key);
 }
 
+/* intel stats: what the attribution store holds, per category, source and
+ * asset. */
 static int do_stats(args *a) {
     if (a->help) {
         fputs(USAGE_STATS, stdout);

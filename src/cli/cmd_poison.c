@@ -199,6 +199,9 @@ static const char *kind_words(int kind) {
     return "a suspicious transfer";
 }
 
+/* poison --check: the pre-send check of one payment (ch_poison_check_send)
+ * said as a verdict with its reasons, the first contact and the imitated
+ * counterparty; exit 1 on a warning. */
 static int run_check(ch_store *s, ch_poison *p, const ch_addr *from, const char *from_s,
                      const ch_addr *dest, const char *dest_s, bool json) {
     ch_error err;

@@ -15,6 +15,8 @@
 #include "coinhound/screener.h"
 #include "coinhound/trace.h"
 
+/* The command's help: inputs, the set or the database, the risk rules, the
+ * output and the exit codes. */
 static void usage(FILE *f) {
     fprintf(
         f, "usage: coinhound screen ADDR... [--file F | -] [--db DIR | --set FILE] [--json]\n"
@@ -100,6 +102,8 @@ typedef struct run_state {
     uint64_t screened; /* addresses answered: none is not "all clean" */
 } run_state;
 
+/* One reason of a verdict as text: level, category, entity, actor, asset,
+ * then its source, date and note (history: a delisted listing). */
 static void print_text_reason(const ch_verdict *v, const ch_risk_reason *r, bool history) {
     const ch_attribution *a = r->attr;
     printf("  %s%-8s %s", history ? "history: " : "", ch_risk_level_name(r->level),

@@ -12,6 +12,8 @@
 
 #define MAX_LABEL_FILES 64
 
+/* The command's help: sources, directions, policies, stops, windows, outputs
+ * and the account-chain forms. */
 static void usage(FILE *f) {
     fprintf(f, "usage: coinhound trace --db DIR --from TXID|TXID:VOUT|ADDRESS [options]\n\n"
                "Follow tainted coins through the chain. --from TXID taints every output of\n"

@@ -16,6 +16,8 @@ static void on_signal(int sig) {
     g_stop = 1;
 }
 
+/* The command's help: following a node, the rules file, alerts,
+ * confirmations and the check form. */
 static void usage(FILE *f) {
     fprintf(f, "usage: coinhound watch eth --rpc URL --db DIR --rules FILE [--alerts FILE]\n"
                "                           [--confirmations N] [--from-block N] [--poll-ms N]\n"

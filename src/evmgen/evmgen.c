@@ -38,6 +38,11 @@ static int check_opts(const ch_evmgen_opts *o, ch_error *err) {
     return 0;
 }
 
+/* The generated chain's cast, created first so every run of a seed numbers
+ * them alike: the fixed roles (zero address, faucet, treasury, deployer,
+ * relayer, bot, miners), the exchanges' hot wallets (labelled), the token
+ * contracts at their mainnet addresses, and the users, a fifth of them a
+ * second address of the customer before (what deposit clustering finds). */
 static void init_accounts(evg *g) {
     static const uint8_t ZERO[20] = {0};
     g->zero = evg_acct_at(g, RO_ZERO, ZERO);

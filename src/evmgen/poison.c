@@ -43,6 +43,9 @@ void evg_after_payment(evg *g, uint32_t payer, uint32_t payee, unsigned asset, u
     p->lookalike = evg_acct_at(g, RO_LOOKALIKE, addr);
 }
 
+/* Carry out one planned poisoning attempt in the current block: a spoofed
+ * zero-value transferFrom, dust from the lookalike, or a fake token's
+ * transfer, each recorded for the truth file. */
 static void run(evg *g, evg_poison *p) {
     evg_ensure_gas(g, g->bot, 200000);
     evg_price pr = evg_price_pick(g, false);

@@ -109,6 +109,10 @@ static void deposit(evg *g, uint32_t h, unsigned i, unsigned asset, u128 amount)
     evg_sweep_schedule(g, d, asset);
 }
 
+/* One stage of the scripted drain per call: funding the victim, the drain
+ * of ETH, USDT and USDC, splits over fresh accounts, swaps of the tokens to
+ * ETH and hops, then deposits to exchanges and the bridge: the story the
+ * truth file tells, played out among ordinary traffic. */
 static void stage(evg *g) {
     evg_theft *t = &g->theft;
     switch (t->stage) {
@@ -192,6 +196,9 @@ static void amount_obj(ch_jw *j, const evg *g, unsigned asset, u128 v) {
     ch_jw_str(j, evg_u128_dec(v, dec));
 }
 
+/* The theft's truth for tests: victim, exploiter, every drained amount per
+ * asset, the path hop by hop and the deposits where it landed, as the trace
+ * must find them. */
 static void theft_obj(ch_jw *j, evg *g) {
     evg_theft *t = &g->theft;
     static const unsigned ORDER[] = {ASSET_ETH, TK_USDT, TK_USDC};

@@ -240,6 +240,8 @@ uint32_t evg_swap_to_eth(evg *g, uint32_t u, unsigned tk, u128 amount_in, u128 *
     return t;
 }
 
+/* A user swaps through the DEX pool: a token in and ETH or another token out
+ * (or the reverse), with the pool's events, as real blocks are full of. */
 static void t_swap(evg *g) {
     uint32_t u = evg_random_user(g);
     unsigned tk = evg_chance(&g->rng, 450) ? TK_USDT : evg_chance(&g->rng, 700) ? TK_USDC : TK_WETH;
@@ -282,6 +284,8 @@ uint32_t evg_bridge_deposit(evg *g, uint32_t u, u128 amount, const evg_price *p,
     return t;
 }
 
+/* Funds to or from the bridge contract: a deposit, or the relayer paying out
+ * what came back from the other chain. */
 static void t_bridge(evg *g) {
     uint32_t u = evg_random_user(g);
     if (evg_chance(&g->rng, 400)) { /* funds coming back from the other chain */
@@ -320,6 +324,8 @@ static void t_bridge(evg *g) {
 
 /* --- ERC-721 -------------------------------------------------------------- */
 
+/* An ERC-721 mint or transfer: transfers the ledger must recognise as NFTs
+ * (no fungible amount) and leave out of taint. */
 static void t_nft(evg *g) {
     uint32_t u = evg_random_user(g);
     if (!can_pay(g, u, ASSET_ETH, 0, 120000)) {
@@ -353,6 +359,8 @@ static void t_nft(evg *g) {
 
 /* --- failures: they pay for the gas used and move nothing ---------------- */
 
+/* A tx that fails (a token transfer over the balance, a call that reverts):
+ * it pays gas and moves nothing, which ingest must record as such. */
 static void t_failed(evg *g) {
     uint32_t u = evg_random_user(g);
     if (evg_chance(&g->rng, 600)) {

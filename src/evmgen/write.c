@@ -135,6 +135,8 @@ static int line_end(evg *g, FILE *f, ch_error *err) {
     return 0;
 }
 
+/* One tx as eth_getBlockByNumber writes it (legacy or EIP-1559 fields), into
+ * the block being written. */
 static void tx_json(evg *g, const evg_tx *t, uint32_t idx, const uint8_t bhash[32]) {
     bool dyn = t->p.type == 2;
     s(g, "{");
@@ -183,6 +185,8 @@ static void tx_json(evg *g, const evg_tx *t, uint32_t idx, const uint8_t bhash[3
     s(g, "}");
 }
 
+/* The block as one JSON line of blocks.jsonl, in eth_getBlockByNumber's form
+ * with full txs and withdrawals. */
 static void write_blocks(evg *g, const uint8_t hash[32], const uint8_t roots[6][32],
                          const uint8_t bloom[256], uint64_t gas_used) {
     line_begin(g);
@@ -259,6 +263,8 @@ static void write_blocks(evg *g, const uint8_t hash[32], const uint8_t roots[6][
     s(g, "}");
 }
 
+/* The block's receipts as one JSON line of receipts.jsonl
+ * (eth_getBlockReceipts' form: status, gas, logs with their bloom). */
 static void write_receipts(evg *g, const uint8_t hash[32], uint8_t (*blooms)[256]) {
     line_begin(g);
     s(g, "[");
@@ -350,6 +356,8 @@ static void frame_open(evg *g, const char *type, uint32_t from, uint32_t to, u12
     s(g, "\"");
 }
 
+/* The block's internal calls as one JSON line of traces.jsonl
+ * (debug_traceBlock's callTracer form, nested calls per tx). */
 static void write_trace(evg *g) {
     line_begin(g);
     s(g, "[");

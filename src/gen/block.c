@@ -53,6 +53,8 @@ typedef struct coinbase_spec {
     const ch_hash256 *commitment; /* NULL: no witness data in the block */
 } coinbase_spec;
 
+/* Serialise the block's coinbase: BIP34 height, the tag, the reward outputs
+ * and, in a segwit block, the witness commitment; its txid out. */
 static void put_coinbase(gen *g, gen_buf *b, const coinbase_spec *cb, ch_hash256 *txid) {
     static const char TAG[] = "/coinhound-gen/";
     size_t off = b->len;

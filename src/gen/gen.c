@@ -234,6 +234,9 @@ static int stale_sibling(gen *g, gen_writer *wr, gen_rng *layout, const ch_hash2
     return gen_writer_block(wr, out->p, out->len, g->o->shuffle, err);
 }
 
+/* Assemble the next block: mature coinbases join their wallets, the theft's
+ * stage and the traffic fill it, then the header is mined and the block
+ * written (stale forks beside it as planned). */
 static int build_block(gen *g, gen_writer *wr, gen_rng *layout, plan *p, uint32_t *stale_i,
                        ch_hash256 *prev, uint32_t n, gen_buf *out, ch_error *err) {
     uint32_t h = g->height;

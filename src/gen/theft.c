@@ -104,6 +104,8 @@ static void note_landing(gen *g, unsigned s, uint64_t key, uint32_t btx, const c
                                            .via = via};
 }
 
+/* The theft's first stage: the treasury's coinbases pay the victim's
+ * multisig wallet the amount that will be stolen. */
 static void stage_fund(gen *g) {
     gen_theft *t = &g->theft;
     const gen_wallet *tw = &g->w[t->treasury_w];
@@ -188,6 +190,9 @@ static void stage_peel(gen *g, uint32_t i) {
     t->cur = outs[vout_of(g, ckey)];
 }
 
+/* After the theft: the thief splits the coins over fresh addresses, one part
+ * sized for a CoinJoin denomination, and joins a CoinJoin with other users:
+ * the case the cluster heuristics must not merge. */
 static void stage_split_and_coinjoin(gen *g) {
     gen_theft *t = &g->theft;
     /* Split: the first part just covers one CoinJoin denomination plus a
@@ -322,6 +327,9 @@ static void jw_coin(gen *g, ch_jw *j, uint32_t u) {
     ch_jw_obj_end(j);
 }
 
+/* The theft's truth file (theft.json): every tx of the story, the outputs at
+ * each step and where the coins landed, for the tests to compare a trace
+ * with. */
 static void write_json(gen *g, ch_jw *j) {
     const gen_theft *t = &g->theft;
     ch_jw_obj_begin(j);

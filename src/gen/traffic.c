@@ -62,6 +62,9 @@ static void pay_to(gen *g, uint32_t payer, uint64_t amount) {
     gen_tx_out(g, payee, g->w[payee].type, gen_user_receive_key(g, payee), amount);
 }
 
+/* An ordinary payment between users: one to three inputs of the payer, a
+ * payee output and change, at the current fee rate; false when no coin is
+ * spendable yet. */
 static bool payment(gen *g) {
     if (g->n_pool == 0) return false;
     gen_tx_begin(g);

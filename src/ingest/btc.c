@@ -159,6 +159,9 @@ static int find_fork(ch_store *s, const ch_blk_chain *chain, uint32_t *fork, ch_
     return 0;
 }
 
+/* Append the blocks of heights [from, to) of the best chain: read each from
+ * its blk file, parse it, add it, and commit as the pending bytes and memory
+ * bound say. */
 static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
                         uint32_t to, const ch_ingest_opts *o, ch_ingest_stats *st, ch_error *err) {
     uint64_t total = 0;

@@ -109,6 +109,8 @@ void ch_evm_checksum_address(const uint8_t addr[20], char out[43]) {
     out[42] = '\0';
 }
 
+/* 0x and 40 hex digits; a mixed-case string must pass EIP-55 (BAD_SUM when
+ * not). The canonical form is lower case. */
 static int parse_evm(const char *s, size_t n, ch_chainaddr *out, ch_error *err) {
     bool upper = false, lower = false;
     if (n != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
@@ -262,6 +264,9 @@ static int bech32_form(const char *s, size_t n) {
     return -1;
 }
 
+/* A segwit address of the family its prefix names (v0 Bech32, v1+ Bech32m)
+ * or a Zcash Sapling one, re-encoded in lower case as the canonical form;
+ * BAD_SUM when only the checksum fails. */
 static int parse_bech32(const char *s, size_t n, int form, ch_chainaddr *out, ch_error *err) {
     ch_family fam = SEGWIT_HRPS[form].fam;
     const char *hrp = SEGWIT_HRPS[form].hrp;
@@ -374,6 +379,8 @@ static int cash_verify(const char *prefix, const char *p, size_t n, ch_error *er
     return 0;
 }
 
+/* Bitcoin Cash's cashaddr, with or without its prefix (then each network's
+ * prefix is tried); one case only; canonical with the prefix. */
 static int parse_cashaddr(const char *s, size_t n, ch_chainaddr *out, ch_error *err) {
     static const struct {
         const char *prefix;
@@ -729,9 +736,10 @@ static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+#define FOREIGN (-3) /* parse_any: another chain's address */
+
 /* ch_chainaddr_parse_fault without the fault: -1, or BAD_SUM when the form
- * held and its checksum did not, or -3 for another chain's address. */
-#define FOREIGN (-3)
+ * held and its checksum did not, or FOREIGN for another chain's address. */
 static int parse_any(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err) {
     char buf[CH_ADDR_STR_MAX];
     size_t n;

@@ -140,6 +140,8 @@ static const char *actor_set(stix_ctx *s, const char *name) {
     return set_id;
 }
 
+/* One attribution as a STIX 2.1 indicator with its wallet pattern (the form
+ * OpenCTI reads), with a stable id so re-exports do not duplicate. */
 static int stix_attr(const ch_attribution *a, void *vctx) {
     stix_ctx *s = vctx;
     char text[600], id[96], ts[32], pattern[300];
@@ -245,6 +247,8 @@ static void misp_symbol(const ch_attribution *a, char out[16]) {
     if (!strcmp(out, "XBT")) strcpy(out, "BTC");
 }
 
+/* One attribution as a MISP object (btc or a cryptocurrency-address
+ * attribute with its symbol), with stable uuids derived from its content. */
 static int misp_attr(const ch_attribution *a, void *vctx) {
     json_t *objects = vctx;
     char text[600], uuid[96], ouuid[96], suuid[96], symbol[16];

@@ -730,6 +730,9 @@ static bool is_asset_list_name(const char *path) {
     return !strncmp(b, "sanctioned_addresses_", 21);
 }
 
+/* Which importer reads a file, from its name and its first bytes (OFAC's
+ * lists and XML forms, STIX, MISP, TagPack YAML, Etherscan labels, CSV):
+ * formats are told by content, never by extension alone. */
 static int detect_file(const char *path, ch_intel_format *out, ch_error *err) {
     static char buf[65536];
     const char *ext = ext_of(path);

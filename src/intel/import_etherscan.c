@@ -124,6 +124,8 @@ static int add(ch_imp *im, const char *address, const char *name, const char *co
     return imp_add(im, address, &a, NULL, IMP_VALIDATE, where, err);
 }
 
+/* Etherscan's label export as JSON (an object keyed by address, each with
+ * its name tag and labels) into attributions. */
 static int from_json(ch_imp *im, FILE *f, const char *name, ch_error *err) {
     json_error_t je;
     json_t *root = json_loadf(f, 0, &je);

@@ -91,6 +91,8 @@ static int add(ev_ctx *c, const char *address, const char *asset, json_t *attr, 
     return imp_add(c->im, address, &a, actor, trust, where, c->err);
 }
 
+/* One MISP event: its attributes and objects that carry wallet addresses,
+ * each attributed to the event's actor (threat-actor galaxy or tag). */
 static int read_event(ev_ctx *c, json_t *ev, size_t idx) {
     c->event = ev;
     char actor_buf[128], abuf[128];

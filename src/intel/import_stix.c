@@ -93,6 +93,8 @@ static int add_actor(ch_imp *im, json_t *o, json_t *names, ch_error *err) {
 /* Each quoted value compared with a wallet's address/value in a pattern. */
 typedef int (*value_fn)(const char *value, void *ctx);
 
+/* The wallet addresses a STIX pattern names ([cryptocurrency-wallet:address
+ * = '...'] or :value), each to fn, with the string literal's escapes undone. */
 static int pattern_wallets(const char *pat, value_fn fn, void *ctx) {
     static const char OBJ[] = "cryptocurrency-wallet:";
     const size_t ol = sizeof OBJ - 1;
@@ -139,6 +141,8 @@ typedef struct ind_ctx {
     int failed;
 } ind_ctx;
 
+/* One wallet of an indicator into an attribution: name, actor (from the
+ * bundle's relationships), source and reference URL, date. */
 static int add_wallet(const char *value, void *vctx) {
     ind_ctx *c = vctx;
     json_t *o = c->o;

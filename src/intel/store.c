@@ -215,6 +215,11 @@ int ch_intel_open_writer(const char *dbdir, bool wait, ch_intel **out, ch_error 
     return intel_open(dbdir, true, wait, out, err);
 }
 
+/* Open (create when writable) DIR/intel: the writer lock when writable
+ * (waiting for it when asked), the LMDB environment with its lock file
+ * reserved ahead, its tables (a read-only open refuses an incomplete store),
+ * and, for a writer, the built-in actors and seed facts once per seed
+ * version. The two public openers are calls of it. */
 static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **out, ch_error *err) {
     *out = NULL;
     char dir[4096];

@@ -128,6 +128,9 @@ static void json_utxo(ch_jw *w, const ch_store *s, const ch_q_address *a, const 
     json_entries(w, s, a, p, NULL);
 }
 
+/* The JSON body of an account-chain address summary: counts, first and last
+ * seen, balances per asset (with symbols and decimals when known) and
+ * counterparties. */
 static void json_account(ch_jw *w, const ch_store *s, const ch_q_address *a, const ch_q_page *p,
                          size_t max_peers, const ch_toktab *tokens) {
     char buf[128], v[48];

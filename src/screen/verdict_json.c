@@ -43,6 +43,8 @@ static void json_sources(ch_jw *w, const ch_risk_reason *r) {
     ch_jw_arr_end(w);
 }
 
+/* One reason of a verdict as JSON: how it was reached (direct, cluster
+ * member, exposure), the attribution's fields and its source. */
 static void json_reason(ch_jw *w, const ch_verdict *v, const ch_risk_reason *r) {
     const ch_attribution *a = r->attr;
     ch_jw_obj_begin(w);
@@ -127,6 +129,8 @@ static void json_path(ch_jw *w, const ch_verdict *v, const ch_exposure_source *x
     ch_jw_arr_end(w);
 }
 
+/* One source of indirect exposure as JSON (the listed address, its category,
+ * share, hops and path), as a reason or in the exposure list. */
 static void json_exposure_source(ch_jw *w, const ch_verdict *v, const ch_exposure_source *x,
                                  bool as_reason) {
     ch_jw_obj_begin(w);
@@ -168,6 +172,8 @@ static void json_exposure_source(ch_jw *w, const ch_verdict *v, const ch_exposur
     ch_jw_obj_end(w);
 }
 
+/* What the chain store adds to a verdict as JSON: the address's cluster
+ * (size, labelled members) and its indirect exposure. */
 static void json_chain_side(ch_jw *w, const ch_verdict *v) {
     if (v->hit.cluster) {
         ch_jw_key(w, "cluster");

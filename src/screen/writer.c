@@ -169,6 +169,8 @@ static int intern_str(ch_screen_writer *w, const char *s, size_t max, uint32_t *
 
 #define FIELD(f) a->f, sizeof a->f
 
+/* One attribution as a fixed-size record whose strings go to the string pool
+ * once each (equal strings shared); *out its number. */
 static int intern_attr(ch_screen_writer *w, const ch_attribution *a, uint32_t *out) {
     uint8_t rec[SCR_ATTR_BYTES];
     const struct {

@@ -207,6 +207,9 @@ static void take_body(ch_server *s, conn *cx, const char *data, size_t n) {
     cx->len += n;
 }
 
+/* libmicrohttpd's handler: at the headers, decide what can be decided
+ * (route, key, declared size); then gather the body within its bound; at the
+ * end, answer through the routes. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls) {

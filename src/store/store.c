@@ -291,6 +291,9 @@ static int check_counts(ch_store *s, ch_error *err) {
     return 0;
 }
 
+/* The store's LMDB environment: size, flags, the lock file reserved ahead
+ * (so a full disk fails at open, not mid-commit), its tables, and the
+ * committed lengths that open cuts the columns back to. */
 static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_error *err) {
     int rc = mdb_env_create(&s->env);
     if (rc) return lmdb_err(err, "LMDB", rc, s->dir);

@@ -117,6 +117,9 @@ static int cut_account_links(ch_store *s, MDB_txn *txn, uint64_t cut_x) {
  * column files are cut and the hot maps start over from LMDB. */
 typedef int (*cut_fn)(ch_store *s, MDB_txn *txn, void *ctx);
 
+/* One LMDB transaction that records a cut (fn's changes, the shortened
+ * checksums), waits for readers of the old state to go, then shortens the
+ * columns: the order that keeps a reorg crash-safe. */
 static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT], cut_fn fn,
                      void *ctx, ch_error *err) {
     mdb_txn_reset(s->rtxn);

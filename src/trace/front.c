@@ -77,6 +77,9 @@ static ch_taint_sum whole(ch_taint_sum units) {
 
 /* ---- UTXO ---- */
 
+/* The one trace API on a UTXO store: the spec into the dense sweep's options
+ * (windows by time, amounts in satoshi), the source resolved, and the
+ * sweep's result into the one result shape. */
 static int run_utxo(ch_trace_result *r, ch_error *err) {
     const ch_trace_spec *sp = &r->spec;
     if (sp->first_block || sp->last_block)
@@ -144,6 +147,9 @@ static int run_utxo(ch_trace_result *r, ch_error *err) {
 
 /* ---- account chains ---- */
 
+/* The one trace API on an account store: the spec into the account walk's
+ * options (windows by block number, u128 amounts, assets), and its result
+ * into the one result shape. */
 static int run_account(ch_trace_result *r, ch_error *err) {
     const ch_trace_spec *sp = &r->spec;
     ch_atrace_opts o;

@@ -120,6 +120,10 @@ static unsigned key_digit(const hold_key *k, unsigned d) {
     return d < 3 ? (k->addr >> (11 * d)) & 2047 : (unsigned)(k->amount >> (11 * (d - 3))) & 2047;
 }
 
+/* Sort holdings by amount, largest first, then address, with an LSD radix
+ * sort (9 passes of 11 bits over the 96-bit key): a million holdings sort in
+ * linear time. 1 sorted; 0 when an amount does not fit 64 bits or memory is
+ * short (the caller sorts otherwise). */
 static int radix_holdings(ch_trace_holding *h, size_t n) {
     hold_key *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     ch_trace_holding *moved = malloc(n * sizeof *moved);

@@ -557,6 +557,9 @@ static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     return forward_share(t, tx, taint, parent, hops, pend, m);
 }
 
+/* The backward sweep through one tx: the taint of its outputs pushed onto
+ * its inputs by the policy (haircut by share, poison in full, FIFO/LIFO by
+ * order), each input queued at its funding tx. */
 static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     uint32_t parent, hops;
     uint64_t taint = gather(t, pend, m, &parent, &hops);

@@ -94,6 +94,8 @@ static void jw_path(ch_jw *w, wctx *c, const ch_trace_place *p) {
     ch_jw_arr_end(w);
 }
 
+/* One landing or holding as JSON: address, label when it landed, amount as a
+ * decimal string, and the tx, block and time it reached. */
 static void jw_place(ch_jw *w, wctx *c, const ch_trace_place *p) {
     char ab[CH_ADDR_STR_MAX], hx[80];
     ch_jw_obj_begin(w);
@@ -143,6 +145,8 @@ static void jw_sums(ch_jw *w, const ch_trace_sums *x) {
     jw_u128(w, "unknown", x->unknown);
 }
 
+/* The one JSON contract of a trace for both chains (docs/trace.md): spec,
+ * sums per asset, landings, holdings and steps. */
 static void write_json(wctx *c) {
     ch_jw w;
     char an[128];
@@ -431,6 +435,8 @@ static void text_sums(wctx *c, const ch_trace_sums *a, bool fwd) {
 #undef ROW
 }
 
+/* A trace as text for a person: totals per asset with their unit and
+ * decimals, then landings and holdings. */
 static void write_text(wctx *c) {
     bool fwd = c->sp->direction == CH_TRACE_FORWARD;
     char b1[200], ab[CH_ADDR_STR_MAX], an[128], hx[80];

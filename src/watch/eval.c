@@ -82,6 +82,9 @@ typedef struct intel_match {
     bool hit;
 } intel_match;
 
+/* One attribution of an address against an entity, actor or category rule
+ * (delisted ones only when the rule says so): a hit records the field and
+ * value that matched. */
 static int on_attr(const ch_attribution *a, void *vctx) {
     intel_match *m = vctx;
     if (a->delisted && !m->r->include_delisted) return 0;
@@ -167,6 +170,8 @@ static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t 
     return c->fn(o, c->fnctx);
 }
 
+/* One rule against one transfer, on its sending and receiving sides: the
+ * addresses that matched and why, as the alert's reasons. */
 static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
     json_t *addresses = json_array(), *reasons = json_array();
     bool hit = false;

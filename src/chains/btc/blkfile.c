@@ -287,6 +287,10 @@ static int check_magic(ch_blkdir *d, const blk_file *f, const uint8_t *m, uint64
                   f->path, m[0], m[1], m[2], m[3], (unsigned long long)off);
 }
 
+/* Walk one blk file's records (magic, size, header) from its start, handing
+ * each block's place to fn; what the index of all files is built from. A
+ * record cut short at the end is where bitcoind stopped writing: not an
+ * error. */
 static int scan_file(ch_blkdir *d, const blk_file *f, btc_blk_visit fn, void *ctx, ch_error *err) {
     int fd = file_fd(d, f, err);
     if (fd < 0) return -1;

@@ -228,6 +228,9 @@ static ch_evm_tx *find_tx_hash(ch_evm_block *b, const ch_hash256 *h) {
     return NULL;
 }
 
+/* Attach each receipt of the block to its tx (by hash, else by index),
+ * refusing a receipt that names a tx the block does not have or disagrees
+ * with it: status and gas come from receipts, not from the tx body. */
 static int join_receipts(ch_evm_block *b, ch_error *err) {
     struct ch_evm_arena *a = b->arena;
     size_t n_body = b->n_tx;
@@ -263,6 +266,10 @@ static int join_receipts(ch_evm_block *b, ch_error *err) {
     return 0;
 }
 
+/* Give every internal call its tx index (from a hash the block or a receipt
+ * names; a call no index can be found for is left out and counted), sort
+ * them depth-first per tx, number them, and mark a frame failed when it or a
+ * frame above it reverted: a reverted frame moves nothing. */
 static int order_calls(ch_evm_block *b, ch_error *err) {
     struct ch_evm_arena *a = b->arena;
     size_t kept = 0;

@@ -332,6 +332,9 @@ static int row_block(ectx *c) {
     return row_withdrawals(c, b);
 }
 
+/* One row of blockchain-etl's transactions export into its block's tx list
+ * (hash, index, sender, recipient, value, gas and, when the export carries
+ * them, the receipt's fields). */
 static int row_tx(ectx *c) {
     uint64_t number;
     ch_evm_block *b = block_for(c, &number);
@@ -399,6 +402,8 @@ static int row_receipt(ectx *c) {
     return 0;
 }
 
+/* One row of blockchain-etl's logs export: the event's index, tx, emitting
+ * contract, topics and data, for the transfers decoded from it. */
 static int row_log(ectx *c) {
     uint64_t number;
     ch_evm_block *b = block_for(c, &number);
@@ -486,6 +491,9 @@ static int trace_id_parts(ectx *c, const char *id, size_t idlen, char *type, siz
     return 0;
 }
 
+/* One row of blockchain-etl's traces export (Parity-style: trace_address,
+ * call type, value, error) into an internal call of its block; the rows of
+ * one tx are put in order later (order_calls). */
 static int row_trace(ectx *c) {
     uint64_t number;
     ch_evm_block *b = block_for(c, &number);
@@ -641,6 +649,9 @@ static int do_row(ectx *c, row_kind k) {
 
 /* --- CSV ---------------------------------------------------------------------- */
 
+/* An ETL export as CSV: the header picks the table (blocks, transactions,
+ * logs, token_transfers, traces, receipts) by its columns, then each row
+ * goes to that table's reader. */
 static int parse_csv(ectx *c, FILE *f) {
     csv_reader r;
     csv_init(&r, f, c->name);

@@ -523,6 +523,10 @@ static bool done_with(const ch_evm_reader *r, const cursor *c, const ch_evm_bloc
     return c->held && m->has_header && r->window == 0;
 }
 
+/* The next whole block of several files read side by side: blocks complete
+ * once every file has moved past their number, the cursor furthest behind
+ * reads next, and traces whose block has not come yet are held (a bounded
+ * number) and retried. */
 static int stream_next(ch_evm_reader *r, ch_evm_block *out, ch_error *err) {
     for (;;) {
         if (retry_held(r, false, err) != 0) return -1;

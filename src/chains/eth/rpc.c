@@ -150,6 +150,8 @@ static ch_evm_block *block_of(rctx *c, uint64_t number) {
 
 /* --- logs and receipts ----------------------------------------------------- */
 
+/* One log object of a receipt or an eth_getLogs answer into its block
+ * (number given by the receipt, else its own blockNumber). */
 static int parse_log(rctx *c, json_t *o, uint64_t number, const uint32_t *tx_index) {
     if (!json_is_object(o)) return fail(c, "a log is not an object");
     uint64_t bn = number;
@@ -186,6 +188,8 @@ static int parse_log(rctx *c, json_t *o, uint64_t number, const uint32_t *tx_ind
     return 0;
 }
 
+/* One receipt (eth_getTransactionReceipt, eth_getBlockReceipts) into its
+ * block: status, gas used, created contract, and its logs. */
 static int parse_receipt(rctx *c, json_t *o) {
     if (!json_is_object(o)) return fail(c, "a receipt is not an object");
     uint64_t number;
@@ -247,6 +251,8 @@ static int parse_tx(rctx *c, ch_evm_block *b, json_t *o, size_t i) {
     return 0;
 }
 
+/* An eth_getBlockByNumber answer with full txs: the header, each tx and the
+ * withdrawals; a block that appears twice is refused. */
 static int parse_block(rctx *c, json_t *o) {
     uint64_t number;
     if (need_u64(c, o, "number", &number) != 0) return -1;
@@ -301,6 +307,9 @@ static void lower_copy(char *dst, size_t cap, const char *src) {
     dst[i] = '\0';
 }
 
+/* One trace of trace_block / trace_replayBlockTransactions (Parity's flat
+ * form: traceAddress, action, result, error) into an internal call of its
+ * block. */
 static int parse_parity(rctx *c, json_t *o, size_t i) {
     snprintf(c->where, sizeof c->where, "trace %zu", i);
     if (!json_is_object(o)) return fail(c, "not an object");
@@ -484,6 +493,9 @@ static bool is_calltracer(json_t *res) {
            json_object_get(first, "txHash");
 }
 
+/* What a JSON-RPC result holds, told apart by shape: a block, a receipt, or
+ * an array of receipts, logs or traces; results of other calls (eth_chainId,
+ * ...) are skipped. */
 static int parse_result(rctx *c, json_t *res) {
     if (json_is_object(res)) {
         if (json_object_get(res, "transactions")) return parse_block(c, res);
