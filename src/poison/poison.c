@@ -1,5 +1,6 @@
-/* The address-poisoning detector run at ingest (see poison.h). */
-#include "safeguard/poison_internal.h"
+/* The address-poisoning detector, a pass the ingest caller runs over each
+ * appended block (ch_poison_ingest_block; see poison.h). */
+#include "poison/poison_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* The pre-send check: is the destination a poisoner's lookalike? */
-#include "safeguard/poison_internal.h"
+#include "poison/poison_internal.h"
 
 #include <string.h>
 

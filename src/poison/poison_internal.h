@@ -1,6 +1,6 @@
 /* The poisoning detector's insides, shared by src/safeguard only. */
-#ifndef COINHOUND_SAFEGUARD_POISON_INTERNAL_H
-#define COINHOUND_SAFEGUARD_POISON_INTERNAL_H
+#ifndef COINHOUND_POISON_POISON_INTERNAL_H
+#define COINHOUND_POISON_POISON_INTERNAL_H
 
 #include "coinhound/poison.h"
 
