@@ -625,6 +625,58 @@ static void test_presend_refuses_bad_eip55_checksum(void **state) {
     free_scene(&sc);
 }
 
+/* Ingest runs no analysis of its own and reads no environment: with the
+ * token variables pointing at a file that does not exist (the detector
+ * would refuse to start), the library's ingest of a generated chain with
+ * poisoning attempts succeeds and the store holds no signal; the same
+ * source ingested with the safeguard passed as the block hook holds them,
+ * and each signal's transfer is one of the store's. */
+static void test_ingest_runs_no_analysis_and_reads_no_environment(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), gen[4200], db[4200], db2[4200];
+    snprintf(gen, sizeof gen, "%s/gen", dir);
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(db2, sizeof db2, "%s/db2", dir);
+    ch_evmgen_opts go;
+    ch_evmgen_opts_init(&go);
+    go.out_dir = gen;
+    go.seed = 11;
+    go.transfers = 4000;
+    ch_evmgen_stats gs;
+    ch_error err;
+    assert_int_equal(ch_evmgen_run(&go, &gs, &err), 0);
+    assert_true(gs.poisonings > 0);
+    setenv("COINHOUND_TOKENS", "/nonexistent/tokens.csv", 1);
+    setenv("COINHOUND_TOKEN_META", "/nonexistent/meta.csv", 1);
+    ch_ingest_opts io = {.progress = 0};
+    int rc = ch_ingest_evm(gen, db, "eth", &io, NULL, &err);
+    if (rc != 0) print_error("%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    ch_poison *p;
+    assert_int_equal(ch_poison_new(NULL, &p, &err), 0);
+    io.on_block = ch_poison_ingest_block;
+    io.on_block_ctx = p;
+    assert_int_equal(ch_ingest_evm(gen, db2, "eth", &io, NULL, &err), 0);
+    ch_poison_free(p);
+    unsetenv("COINHOUND_TOKENS");
+    unsetenv("COINHOUND_TOKEN_META");
+    ch_store *s, *s2;
+    assert_int_equal(ch_store_open(db, "eth", CH_STORE_READ, &s, &err), 0);
+    assert_int_equal(ch_store_open(db2, "eth", CH_STORE_READ, &s2, &err), 0);
+    assert_int_equal(ch_poison_signal_count(s), 0);
+    assert_int_equal(ch_store_xfer_count(s), ch_store_xfer_count(s2));
+    uint64_t n = ch_poison_signal_count(s2);
+    assert_true(n > 0);
+    for (uint64_t i = 0; i < n; i++) {
+        assert_true(ch_poison_signal(s2, i)->xfer < ch_store_xfer_count(s2));
+        if (i) assert_true(ch_poison_signal(s2, i)->xfer >= ch_poison_signal(s2, i - 1)->xfer);
+    }
+    ch_store_close(s);
+    ch_store_close(s2);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match),
@@ -635,6 +687,7 @@ int main(void) {
         cmocka_unit_test(test_tokens_fixture),
         cmocka_unit_test(test_random_vs_reference),
         cmocka_unit_test(test_generator_attempts),
+        cmocka_unit_test(test_ingest_runs_no_analysis_and_reads_no_environment),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_presend_refuses_bad_eip55_checksum),
     };
