@@ -16,6 +16,7 @@
 #include "coinhound/lock.h"
 #include "coinhound/progress.h"
 #include "util/csvread.h"
+#include "util/vec.h"
 
 /* An exchange address's slot and entity number (sorted by slot). */
 typedef struct exent {
@@ -214,14 +215,12 @@ static uint32_t entity_number(idlist *l, const char *name) {
     for (size_t i = 0; i < l->n_names; i++)
         if (!strcasecmp(l->names[i], name)) return (uint32_t)i + 1;
     if (l->n_names == l->cap_names) {
-        size_t cap = l->cap_names ? l->cap_names * 2 : 16;
-        char **v = realloc(l->names, cap * sizeof *v);
+        char **v = ch_grow(l->names, &l->cap_names, l->n_names + 1, sizeof *v);
         if (!v) {
             l->oom = 1;
             return 0;
         }
         l->names = v;
-        l->cap_names = cap;
     }
     if (!(l->names[l->n_names] = strdup(name))) {
         l->oom = 1;
@@ -233,14 +232,12 @@ static uint32_t entity_number(idlist *l, const char *name) {
 static void idlist_add(idlist *l, uint32_t id, const char *entity) {
     if (!id) return;
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        exent *v = realloc(l->v, cap * sizeof *v);
+        exent *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
         if (!v) {
             l->oom = 1;
             return;
         }
         l->v = v;
-        l->cap = cap;
     }
     l->v[l->n++] = (exent){id, entity_number(l, entity)};
 }

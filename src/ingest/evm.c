@@ -8,6 +8,7 @@
 #include "coinhound/evm.h"
 #include "coinhound/progress.h"
 #include "ingest/evm_ingest.h"
+#include "util/vec.h"
 
 static bool zero20(const ch_evm_addr *e) {
     static const uint8_t ZERO[20];
@@ -39,12 +40,10 @@ typedef struct xfer_list {
 
 static int collect(const ch_evm_transfer *t, void *ctx) {
     xfer_list *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        ch_evm_transfer *v = realloc(l->v, cap * sizeof *v);
+    if (l->n == l->cap) { /* the check inline: once per transfer */
+        ch_evm_transfer *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
         if (!v) return -1;
         l->v = v;
-        l->cap = cap;
     }
     l->v[l->n++] = *t;
     return 0;

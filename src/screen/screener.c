@@ -11,6 +11,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/screener.h"
 #include "coinhound/trace.h"
+#include "util/vec.h"
 
 struct ch_screener {
     ch_screen_set *set;
@@ -132,15 +133,15 @@ void ch_verdict_free(ch_verdict *v) {
 }
 
 static int push(ch_verdict *v, const ch_attribution *a) {
-    if (v->n_attrs == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 8;
-        ch_attribution *n = realloc(v->attrs, cap * sizeof *n);
+    if (v->n_attrs == v->cap) { /* two arrays of one capacity */
+        size_t cap_a = v->cap, cap_r = v->cap;
+        ch_attribution *n = ch_grow(v->attrs, &cap_a, v->n_attrs + 1, sizeof *n);
         if (!n) return -1;
         v->attrs = n;
-        ch_risk_reason *r = realloc(v->reasons, cap * sizeof *r);
+        ch_risk_reason *r = ch_grow(v->reasons, &cap_r, v->n_attrs + 1, sizeof *r);
         if (!r) return -1;
         v->reasons = r;
-        v->cap = cap;
+        v->cap = cap_a < cap_r ? cap_a : cap_r;
     }
     v->attrs[v->n_attrs++] = *a;
     return 0;
@@ -221,11 +222,9 @@ static int cluster_label(const char *member, const ch_attribution *a, void *ctx)
     }
     size_t i = v->n_attrs - v->n_direct;
     if (i >= v->members_cap) {
-        size_t cap = v->members_cap ? v->members_cap * 2 : 16;
-        ch_verdict_member *m = realloc(v->members, cap * sizeof *m);
+        ch_verdict_member *m = ch_grow(v->members, &v->members_cap, i + 1, sizeof *m);
         if (!m) return -1;
         v->members = m;
-        v->members_cap = cap;
     }
     snprintf(v->members[i].member, CH_ADDR_STR_MAX, "%s", member);
     v->members[i].count = 1;
