@@ -82,7 +82,7 @@ static void test_overflow_refused_block_untouched(void **state) {
 }
 
 typedef struct pair {
-    char name[12];
+    char name[16];
     double value;
 } pair;
 
@@ -100,7 +100,7 @@ static void test_typed_array_grows_in_place_of_its_owner(void **state) {
         l.v[l.n++].value = i / 4.0;
     }
     for (int i = 0; i < 1000; i++) {
-        char want[12];
+        char want[16];
         snprintf(want, sizeof want, "p%d", i);
         assert_string_equal(l.v[i].name, want);
         assert_true(l.v[i].value == i / 4.0);
