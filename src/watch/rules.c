@@ -182,6 +182,9 @@ static int parse_incident(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t 
     return 0;
 }
 
+/* One rule of the YAML file: its name, kind, severity and the values its
+ * kind needs (addresses, entities, an asset and a minimum, an incident's
+ * sources), each error naming its line. */
 static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
     if (m->type != YAML_MAPPING_NODE)
         return fail_at(c, m, "a rule is a mapping (name:, kind:, ...)", NULL, NULL);
@@ -365,6 +368,8 @@ void ch_watch_rules_free(ch_watch_rules *r) {
     free(r);
 }
 
+/* The rules document: a mapping with `rules:`, a sequence of rules, names
+ * unique. */
 static int parse_doc(ctx *c, ch_watch_rules *out) {
     yaml_node_t *root = yaml_document_get_root_node(c->doc);
     if (!root) return ch_err(c->err, "%s: empty: a rules file starts with 'rules:'", c->name);
