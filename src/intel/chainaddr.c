@@ -278,7 +278,7 @@ static int parse_bech32(const char *s, size_t n, int form, ch_chainaddr *out, ch
         d5n = SIZE_MAX;
         ch_bech32_variant v = ch_bech32_decode(s, got, sizeof got, d5, sizeof d5, &d5n, err);
         if (v == CH_BECH32_INVALID) return d5n == SIZE_MAX ? -1 : BAD_SUM;
-        if (v != CH_BECH32) return bad_sum(err, "a Sapling address uses Bech32, not Bech32m");
+        if (v != CH_BECH32) return ch_err(err, "a Sapling address uses Bech32, not Bech32m");
         if (d5n != 69) return ch_err(err, "a Sapling address carries 43 bytes");
         for (size_t i = 0; i < n; i++)
             out->canonical[i] = lower_ascii(s[i]);
