@@ -57,6 +57,19 @@ typedef struct ch_gen_opts {
     uint32_t shuffle_window; /* ... within a window of this many blocks */
     uint32_t stale;          /* stale one-block branches to add */
     bool theft;              /* plant a theft; writes theft.json */
+    /* Extend the chain already in out_dir (as an earlier run wrote it and
+     * recorded in out_dir/gen.params) by extend_blocks blocks appended to
+     * its last blk file, as Core appends what it receives. The chain is
+     * rebuilt in memory from its recorded options (the same seed gives the
+     * same blocks) and only the new blocks are written; the options above
+     * are taken from gen.params, not from here. With reorg_depth D, the
+     * last D blocks of the best chain are replaced by a branch of D +
+     * extend_blocks blocks from the same parent (other transactions): the
+     * old blocks stay in the files, off the best chain, as a node keeps
+     * them after a reorg. */
+    bool extend;
+    uint32_t extend_blocks;
+    uint32_t reorg_depth;
 } ch_gen_opts;
 
 typedef struct ch_gen_stats {

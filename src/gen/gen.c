@@ -345,6 +345,99 @@ static void gen_free(gen *g) {
     gen_buf_free(&g->scratch);
 }
 
+/* --- extending a folder (gen.params) -------------------------------------
+ * What a later --extend needs to build the same chain again: the options
+ * that shape its content, the block count of the first run (below it the
+ * plan decides how many transactions a block holds, above it
+ * txs_per_block), the best chain's length now, and every reorg made (the
+ * height it replaced from and the salt its branch's content is drawn
+ * with). */
+
+#define MAX_FORKS 256
+
+typedef struct gen_fork {
+    uint32_t height;
+    uint64_t salt;
+} gen_fork;
+
+typedef struct gen_params {
+    ch_gen_opts o; /* the options recorded */
+    uint32_t base, best;
+    gen_fork fork[MAX_FORKS];
+    uint32_t n_fork;
+} gen_params;
+
+static char *side_path(const char *dir, const char *name) {
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int write_params(const ch_gen_opts *o, const gen_params *gp, ch_error *err) {
+    char *path = side_path(o->out_dir, "gen.params");
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (!f) {
+        free(path);
+        return ch_err(err, "cannot write %s/gen.params", o->out_dir);
+    }
+    const ch_gen_opts *r = &gp->o;
+    fprintf(f,
+            "coinhound-gen-params 1\nseed %llu\ntxs %llu\nblocks %u\ntxs_per_block %u\n"
+            "maturity %u\nmax_file_size %llu\ntheft %d\nbase %u\nbest %u\nforks %u\n",
+            (unsigned long long)r->seed, (unsigned long long)r->txs, r->blocks, r->txs_per_block,
+            r->maturity, (unsigned long long)r->max_file_size, r->theft ? 1 : 0, gp->base, gp->best,
+            gp->n_fork);
+    for (uint32_t i = 0; i < gp->n_fork; i++)
+        fprintf(f, "fork %u %llu\n", gp->fork[i].height, (unsigned long long)gp->fork[i].salt);
+    int rc = fclose(f) == 0 ? 0 : ch_err(err, "cannot write %s", path);
+    free(path);
+    return rc;
+}
+
+static int read_params(const char *dir, gen_params *gp, ch_error *err) {
+    char *path = side_path(dir, "gen.params");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f) {
+        int rc = ch_err(err,
+                        "%s/gen.params: cannot read it (a folder to extend must have been "
+                        "written by coinhound-gen)",
+                        dir);
+        free(path);
+        return rc;
+    }
+    memset(gp, 0, sizeof *gp);
+    ch_gen_opts_init(&gp->o);
+    unsigned long long seed, txs, maxf;
+    int theft;
+    bool ok = fscanf(f,
+                     "coinhound-gen-params 1 seed %llu txs %llu blocks %u txs_per_block %u "
+                     "maturity %u max_file_size %llu theft %d base %u best %u forks %u",
+                     &seed, &txs, &gp->o.blocks, &gp->o.txs_per_block, &gp->o.maturity, &maxf,
+                     &theft, &gp->base, &gp->best, &gp->n_fork) == 10 &&
+              gp->n_fork <= MAX_FORKS && gp->best > 0;
+    for (uint32_t i = 0; ok && i < gp->n_fork; i++) {
+        unsigned long long salt;
+        ok = fscanf(f, " fork %u %llu", &gp->fork[i].height, &salt) == 2;
+        gp->fork[i].salt = salt;
+    }
+    fclose(f);
+    gp->o.seed = seed;
+    gp->o.txs = txs;
+    gp->o.max_file_size = maxf;
+    gp->o.theft = theft != 0;
+    int rc = ok ? 0 : ch_err(err, "%s: not a coinhound-gen parameter file", path);
+    free(path);
+    return rc;
+}
+
+/* The content stream from height h on: the seed's, or a reorg's branch. */
+static void maybe_fork(gen *g, const gen_params *gp, uint32_t h) {
+    for (uint32_t i = 0; gp && i < gp->n_fork; i++)
+        if (gp->fork[i].height == h)
+            gen_rng_seed(&g->rng, g->o->seed ^ (gp->fork[i].salt * 0x9e3779b97f4a7c15ULL));
+}
+
 static bool more_blocks(const gen *g, const plan *p, uint32_t h) {
     if (p->fixed_blocks || h < p->blocks) return h < p->blocks;
     /* Not all slots could be filled (money still spreading): keep going,
@@ -353,7 +446,10 @@ static bool more_blocks(const gen *g, const plan *p, uint32_t h) {
     return made < p->txs && h < p->blocks + p->blocks / 2 + 100;
 }
 
-static int run(gen *g, plan *p, gen_writer *wr, gen_rng *layout, ch_error *err) {
+/* gp: extending (the blocks below gp->best - reorg depth are rebuilt, not
+ * written; the chain ends at gp->best + extend_blocks). */
+static int run(gen *g, plan *p, gen_writer *wr, gen_rng *layout, const gen_params *gp,
+               ch_error *err) {
     if (make_wallets(g, p) != 0) return ch_err(err, "out of memory");
     if (g->o->theft && gen_theft_plan(g, p->first_traffic, p->blocks - 1, err) != 0) return -1;
     ch_hash256 prev;
@@ -361,13 +457,18 @@ static int run(gen *g, plan *p, gen_writer *wr, gen_rng *layout, ch_error *err) 
     gen_buf out = {0};
     uint32_t stale_i = 0;
     int rc = 0;
-    for (uint32_t h = 0; rc == 0 && more_blocks(g, p, h); h++) {
+    uint32_t end = gp ? gp->best + g->o->extend_blocks : 0;
+    uint32_t write_from = gp ? gp->best - g->o->reorg_depth : 0;
+    for (uint32_t h = 0; rc == 0 && (gp ? h < end : more_blocks(g, p, h)); h++) {
         if (grow_cb(g, h) != 0) {
             rc = ch_err(err, "out of memory");
             break;
         }
         g->height = h;
-        uint32_t n = block_target(g->o, p, h, g->st.txs - g->st.blocks);
+        maybe_fork(g, gp, h);
+        wr->skip = gp && h < write_from;
+        uint32_t n = gp && h >= gp->base ? g->o->txs_per_block
+                                         : block_target(g->o, p, h, g->st.txs - g->st.blocks);
         rc = build_block(g, wr, layout, p, &stale_i, &prev, n, &out, err);
     }
     gen_buf_free(&out);
@@ -377,7 +478,41 @@ static int run(gen *g, plan *p, gen_writer *wr, gen_rng *layout, ch_error *err) 
     return rc;
 }
 
+static int gen_main(const ch_gen_opts *o, gen_params *gp, ch_gen_stats *stats, ch_error *err);
+
 int ch_gen_run(const ch_gen_opts *o, ch_gen_stats *stats, ch_error *err) {
+    gen_params *gp = calloc(1, sizeof *gp);
+    if (!gp) return ch_err(err, "out of memory");
+    int rc = 0;
+    if (o->extend) {
+        if (!o->out_dir) rc = ch_err(err, "no folder to extend");
+        if (rc == 0) rc = read_params(o->out_dir, gp, err);
+        if (rc == 0 && o->extend_blocks == 0)
+            rc = ch_err(err, "extending needs a number of blocks (1 or more)");
+        if (rc == 0 && (o->reorg_depth >= gp->best || gp->n_fork >= MAX_FORKS))
+            rc = ch_err(err, "a reorg of %u blocks needs a chain longer than that (it has %u)",
+                        o->reorg_depth, gp->best);
+        if (rc == 0 && gp->best > UINT32_MAX - o->extend_blocks)
+            rc = ch_err(err, "too many blocks");
+        if (rc == 0) {
+            ch_gen_opts eo = gp->o;
+            eo.out_dir = o->out_dir;
+            eo.extend = true;
+            eo.extend_blocks = o->extend_blocks;
+            eo.reorg_depth = o->reorg_depth;
+            if (o->reorg_depth)
+                gp->fork[gp->n_fork++] =
+                    (gen_fork){gp->best - o->reorg_depth, (uint64_t)gp->n_fork + 1};
+            rc = gen_main(&eo, gp, stats, err);
+        }
+    } else {
+        rc = gen_main(o, NULL, stats, err);
+    }
+    free(gp);
+    return rc;
+}
+
+static int gen_main(const ch_gen_opts *o, gen_params *gp, ch_gen_stats *stats, ch_error *err) {
     plan p;
     if (make_plan(o, &p, err) != 0) return -1;
     gen *g = calloc(1, sizeof *g);
@@ -391,11 +526,27 @@ int ch_gen_run(const ch_gen_opts *o, ch_gen_stats *stats, ch_error *err) {
     g->key_seed = gen_rng_next(&g->rng);
 
     gen_writer wr;
-    int rc = plan_stale(&p, o->stale, &layout) != 0 ? ch_err(err, "out of memory") : 0;
-    if (rc == 0) rc = gen_writer_open(&wr, o, &layout, err);
-    if (rc == 0) rc = run(g, &p, &wr, &layout, err);
+    int rc = 0;
+    if (gp) {
+        rc = gen_writer_open_append(&wr, o, err);
+    } else {
+        rc = plan_stale(&p, o->stale, &layout) != 0 ? ch_err(err, "out of memory") : 0;
+        if (rc == 0) rc = gen_writer_open(&wr, o, &layout, err);
+    }
+    if (rc == 0) rc = run(g, &p, &wr, &layout, gp, err);
     g->st.bytes = wr.bytes;
     g->st.files = wr.files;
+    if (rc == 0) {
+        gen_params fresh;
+        if (!gp) {
+            memset(&fresh, 0, sizeof fresh);
+            fresh.o = *o;
+            fresh.base = g->st.blocks;
+            gp = &fresh;
+        }
+        gp->best = g->st.blocks;
+        rc = write_params(o, gp, err);
+    }
     if (rc == 0 && stats) *stats = g->st;
     gen_writer_free(&wr);
     free(p.stale_h);

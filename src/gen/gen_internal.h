@@ -209,9 +209,12 @@ typedef struct gen_writer {
     gen_buf *pend;
     uint32_t n_pend, window;
     gen_rng *rng;
+    bool skip; /* blocks rebuilt to extend a folder, already in it: not written */
 } gen_writer;
 
 int gen_writer_open(gen_writer *w, const ch_gen_opts *o, gen_rng *layout_rng, ch_error *err);
+/* Append to the folder's last blk file instead (extending a chain). */
+int gen_writer_open_append(gen_writer *w, const ch_gen_opts *o, ch_error *err);
 /* Queue one block (raw bytes, no framing); with shuffling it may be written
  * later. The writer copies it. */
 int gen_writer_block(gen_writer *w, const uint8_t *block, size_t len, bool shuffle, ch_error *err);

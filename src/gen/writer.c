@@ -36,7 +36,8 @@ static bool ours(const char *name) {
     if (sscanf(name, "blk%5u%7s", &no, tail) == 2 && strlen(name) == 12 &&
         strcmp(tail, ".dat") == 0)
         return true;
-    return !strcmp(name, "xor.dat") || !strcmp(name, "labels.csv") || !strcmp(name, "theft.json");
+    return !strcmp(name, "xor.dat") || !strcmp(name, "labels.csv") || !strcmp(name, "theft.json") ||
+           !strcmp(name, "gen.params");
 }
 
 static int prepare_dir(const char *dir, ch_error *err) {
@@ -85,6 +86,53 @@ int gen_writer_open(gen_writer *w, const ch_gen_opts *o, gen_rng *layout, ch_err
         if (write_xor_dat(w, err) != 0) return -1;
     }
     return 0;
+}
+
+/* Extending a folder (ch_gen_opts.extend): the blocks go after the last
+ * record of the highest-numbered blk file, obfuscated with the folder's
+ * xor.dat key when it has one, as Core appends a block it receives. */
+static int open_append(gen_writer *w, ch_error *err) {
+    char *p = join(w->dir, "xor.dat");
+    FILE *f = p ? fopen(p, "rb") : NULL;
+    free(p);
+    if (f) {
+        w->xor_on = fread(w->key, 1, 8, f) == 8;
+        fclose(f);
+    }
+    DIR *d = opendir(w->dir);
+    if (!d) return ch_err(err, "cannot open %s: %s", w->dir, strerror(errno));
+    struct dirent *e;
+    bool any = false;
+    unsigned last = 0, no;
+    char tail[8];
+    while ((e = readdir(d)))
+        if (sscanf(e->d_name, "blk%5u%7s", &no, tail) == 2 && strlen(e->d_name) == 12 &&
+            !strcmp(tail, ".dat") && (!any || no > last))
+            last = no, any = true;
+    closedir(d);
+    if (!any) return ch_err(err, "%s: no blk files to extend", w->dir);
+    char name[32];
+    snprintf(name, sizeof name, "blk%05u.dat", last);
+    p = join(w->dir, name);
+    w->f = p ? fopen(p, "ab") : NULL;
+    free(p);
+    if (!w->f) return ch_err(err, "cannot open %s/%s: %s", w->dir, name, strerror(errno));
+    long end = fseek(w->f, 0, SEEK_END) == 0 ? ftell(w->f) : -1;
+    if (end < 0) return ch_err(err, "%s/%s: %s", w->dir, name, strerror(errno));
+    w->file_no = last;
+    w->off = (uint64_t)end;
+    w->files = 1;
+    return 0;
+}
+
+int gen_writer_open_append(gen_writer *w, const ch_gen_opts *o, ch_error *err) {
+    memset(w, 0, sizeof *w);
+    w->dir = strdup(o->out_dir);
+    w->max_size = o->max_file_size;
+    w->window = 1;
+    w->pend = calloc(1, sizeof *w->pend);
+    if (!w->dir || !w->pend) return ch_err(err, "out of memory");
+    return open_append(w, err);
 }
 
 static int close_file(gen_writer *w, ch_error *err) {
@@ -142,6 +190,7 @@ static void frame(gen_buf *dst, const uint8_t *block, size_t len) {
 }
 
 int gen_writer_block(gen_writer *w, const uint8_t *block, size_t len, bool shuffle, ch_error *err) {
+    if (w->skip) return 0;
     if (!shuffle || w->window <= 1) {
         gen_buf tmp = {0};
         frame(&tmp, block, len);

@@ -219,6 +219,36 @@ uint64_t ch_ingest_default_mem(void) {
     return (uint64_t)pages * (uint64_t)size / 2;
 }
 
+int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const ch_ingest_opts *o,
+                     ch_ingest_stats *st, ch_error *err) {
+    /* the store remembers whose blocks it holds, so that its addresses are
+     * written in that network's encoding and another's blocks are refused */
+    if (chain->n && ch_store_set_network(s, (int)ch_blkdir_net(d), err) != 0) return -1;
+    uint32_t fork_h = 0, need = 0;
+    if (find_fork(s, chain, &fork_h, err) != 0) return -1;
+    bool reorg = fork_h < ch_store_next_height(s);
+    if (reorg && btc_check_more_work(s, d, chain, fork_h, &need, err) != 0) return -1;
+    uint32_t to = (uint32_t)chain->n;
+    if (o->max_blocks && to - fork_h > o->max_blocks) to = fork_h + o->max_blocks;
+    if (to < need) to = need; /* a reorg goes at least past the old tip's work */
+    if (reorg) {
+        if (btc_check_branch(s, d, chain, fork_h, to, err) != 0) return -1;
+        st->reorg_height = fork_h;
+        if (ch_store_truncate(s, fork_h, err) != 0) return -1;
+    }
+    st->start_height = fork_h;
+    int rc = ingest_range(s, d, chain, fork_h, to, o, st, err);
+    uint32_t next = ch_store_next_height(s);
+    st->tip_height = next ? next - 1 : UINT32_MAX;
+    return rc;
+}
+
+int btc_index_path(const char *db_dir, char *out, size_t cap, ch_error *err) {
+    if (snprintf(out, cap, "%s/btc/blkindex", db_dir) >= (int)cap)
+        return ch_err(err, "%s: path too long", db_dir);
+    return 0;
+}
+
 int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_opts *opts,
                   ch_ingest_stats *stats, ch_error *err) {
     ch_ingest_stats scratch;
@@ -229,40 +259,32 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
     st->reorg_height = UINT32_MAX;
     double t0 = ch_now();
     ch_blkdir *d = NULL;
+    ch_blkidx *x = NULL;
     ch_store *s = NULL;
     ch_blk_chain chain = {0};
+    char idx_path[4200];
     int rc = -1;
+    if (btc_index_path(db_dir, idx_path, sizeof idx_path, err) != 0) return -1;
     if (ch_blkdir_open(blocks_dir, &d, err) != 0) return -1;
     /* headers first: a chain that claims work it did not do stops here,
-     * before the store is opened */
-    if (ch_blkdir_best_chain(d, &chain, err) != 0 || ch_blk_chain_check(d, &chain, err) != 0)
+     * before the store is opened. The store's block index (DIR/btc/
+     * blkindex) holds the headers read by earlier runs: only what the
+     * folder gained since is read. */
+    if (ch_blkidx_load(idx_path, d, &x, err) != 0 || ch_blkidx_update(x, d, true, err) < 0 ||
+        ch_blkidx_best_chain(x, &chain, err) != 0 || ch_blk_chain_check(d, &chain, err) != 0)
         goto out;
     st->stale = chain.n_stale;
     if (ch_store_open(db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &s, err) != 0)
         goto out;
-    /* the store remembers whose blocks it holds, so that its addresses are
-     * written in that network's encoding and another's blocks are refused */
-    if (chain.n && ch_store_set_network(s, (int)ch_blkdir_net(d), err) != 0) goto out;
-    uint32_t fork_h = 0, need = 0;
-    if (find_fork(s, &chain, &fork_h, err) != 0) goto out;
-    bool reorg = fork_h < ch_store_next_height(s);
-    if (reorg && btc_check_more_work(s, d, &chain, fork_h, &need, err) != 0) goto out;
-    uint32_t to = (uint32_t)chain.n;
-    if (o->max_blocks && to - fork_h > o->max_blocks) to = fork_h + o->max_blocks;
-    if (to < need) to = need; /* a reorg goes at least past the old tip's work */
-    if (reorg) {
-        if (btc_check_branch(s, d, &chain, fork_h, to, err) != 0) goto out;
-        st->reorg_height = fork_h;
-        if (ch_store_truncate(s, fork_h, err) != 0) goto out;
-    }
-    st->start_height = fork_h;
-    rc = ingest_range(s, d, &chain, fork_h, to, o, st, err);
-    uint32_t next = ch_store_next_height(s);
-    st->tip_height = next ? next - 1 : UINT32_MAX;
+    /* a cache: failing to keep it costs the next run a full read, no more */
+    ch_error ignored;
+    (void)ch_blkidx_save(x, idx_path, &ignored);
+    rc = btc_ingest_chain(s, d, &chain, o, st, err);
 out:
     st->seconds = ch_now() - t0;
     ch_store_close(s);
     ch_blk_chain_free(&chain);
+    ch_blkidx_free(x);
     ch_blkdir_close(d);
     return rc;
 }

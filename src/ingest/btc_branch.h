@@ -24,4 +24,17 @@ int btc_check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
 int btc_check_branch(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
                      uint32_t to, ch_error *err);
 
+/* Bring an open store to the best chain `chain` of folder d: the fork
+ * with the store, a reorg's checks and cut (as ch_ingest_btc), then blocks
+ * [fork, to) appended and committed (to: the chain's end, or fork +
+ * o->max_blocks, and at least past a reorged tip's work). st gets
+ * reorg_height, start_height, tip_height and the counts. On error the
+ * store stays at its last commit. */
+#include "coinhound/ingest.h"
+int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const ch_ingest_opts *o,
+                     ch_ingest_stats *st, ch_error *err);
+/* Where a store keeps the block index of the folder it is fed from:
+ * DIR/btc/blkindex. */
+int btc_index_path(const char *db_dir, char *out, size_t cap, ch_error *err);
+
 #endif

@@ -50,13 +50,26 @@ static const char USAGE[] =
     "                      write DIR/theft.json with the theft txid and vout,\n"
     "                      amount, thief address, every step and landing\n"
     "\n"
+    "extending a chain (a node receiving blocks):\n"
+    "  --extend DIR        append blocks to the chain coinhound-gen wrote in DIR,\n"
+    "                      after the last record of its last blk file (xor.dat\n"
+    "                      honoured), as Core appends each block it receives;\n"
+    "                      --blocks N says how many (the rest of the options are\n"
+    "                      those DIR/gen.params recorded)\n"
+    "  --reorg D           with --extend: replace the last D blocks with a branch\n"
+    "                      of D + N blocks from the same parent (the old blocks\n"
+    "                      stay in the files, off the best chain)\n"
+    "\n"
     "Always written: DIR/labels.csv (address,category,entity) naming the hot\n"
-    "wallets and deposit addresses of the exchanges and the mixer.\n"
-    "Old blk files, xor.dat, labels.csv and theft.json in DIR are replaced.\n"
+    "wallets and deposit addresses of the exchanges and the mixer, and\n"
+    "DIR/gen.params (what --extend needs to build the same chain again).\n"
+    "Old blk files, xor.dat, labels.csv, theft.json and gen.params in DIR are\n"
+    "replaced (not with --extend).\n"
     "\n"
     "examples:\n"
     "  coinhound-gen --out /tmp/chain --txs 200000 --seed 7\n"
     "  coinhound-gen --out /tmp/chain --blocks 300 --theft --xor --shuffle --stale 4\n"
+    "  coinhound-gen --extend /tmp/chain --blocks 2 --reorg 1\n"
     "\n"
     "Exit status: 0 on success, 2 on any error (with a message on stderr).\n";
 
@@ -116,6 +129,8 @@ enum {
     OPT_SHUFFLE,
     OPT_STALE,
     OPT_THEFT,
+    OPT_EXTEND,
+    OPT_REORG,
 };
 
 static const struct option LONG_OPTS[] = {
@@ -130,6 +145,8 @@ static const struct option LONG_OPTS[] = {
     {"shuffle", optional_argument, NULL, OPT_SHUFFLE},
     {"stale", required_argument, NULL, OPT_STALE},
     {"theft", no_argument, NULL, OPT_THEFT},
+    {"extend", required_argument, NULL, OPT_EXTEND},
+    {"reorg", required_argument, NULL, OPT_REORG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -186,6 +203,14 @@ static int parse_option(int c, const char *arg, ch_gen_opts *o) {
     case OPT_THEFT:
         o->theft = true;
         return 0;
+    case OPT_EXTEND:
+        o->out_dir = arg;
+        o->extend = true;
+        return 0;
+    case OPT_REORG:
+        if (parse_u32(arg, &o->reorg_depth) != 0 || o->reorg_depth == 0)
+            return usage_error("--reorg wants a positive number of blocks, not '%s'", arg);
+        return 0;
     default:
         return usage_error("%s", "unknown option");
     }
@@ -217,6 +242,11 @@ int main(int argc, char **argv) {
     }
     if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
     if (!o.out_dir) return usage_error("%s", "--out DIR is required");
+    if (o.reorg_depth && !o.extend) return usage_error("%s", "--reorg goes with --extend DIR");
+    if (o.extend) {
+        if (!o.blocks) return usage_error("%s", "--extend DIR needs --blocks N (how many to add)");
+        o.extend_blocks = o.blocks;
+    }
 
     double t0 = now();
     ch_gen_stats st;

@@ -287,24 +287,28 @@ static int check_magic(ch_blkdir *d, const blk_file *f, const uint8_t *m, uint64
                   f->path, m[0], m[1], m[2], m[3], (unsigned long long)off);
 }
 
-/* Walk one blk file's records (magic, size, header) from its start, handing
- * each block's place to fn; what the index of all files is built from. A
- * record cut short at the end is where bitcoind stopped writing: not an
- * error. */
-static int scan_file(ch_blkdir *d, const blk_file *f, btc_blk_visit fn, void *ctx, ch_error *err) {
+/* Walk one blk file's records (magic, size, header) from byte `off` on,
+ * handing each block's place to fn: what the block index and the best
+ * chain are built from (see btc_blkdir_scan_file for tolerant and strict);
+ * *end gets where the next scan starts. */
+static int scan_file(ch_blkdir *d, const blk_file *f, uint64_t off, bool tolerant, btc_blk_visit fn,
+                     void *ctx, uint64_t *end, ch_error *err) {
     int fd = file_fd(d, f, err);
     if (fd < 0) return -1;
     struct stat st;
     if (fstat(fd, &st) < 0) return ch_err(err, "%s: %s", f->path, strerror(errno));
-    uint64_t size = (uint64_t)st.st_size, off = 0;
+    uint64_t size = (uint64_t)st.st_size;
     uint8_t head[RECORD_HEAD + HEADER_BYTES];
+    *end = off;
     while (off < size) {
         uint64_t rest = size - off;
         size_t n = rest < sizeof head ? (size_t)rest : sizeof head;
         if (read_at(d, f, head, n, off, "record", err) < 0) return -1;
         bool plain_zero = true, raw_zero = true;
         if (padding_view(d, head, n < 4 ? n : 4, off, &plain_zero, &raw_zero))
-            return check_padding(d, f, off, size, err);
+            return tolerant ? 0 : check_padding(d, f, off, size, err);
+        /* a record Core has not finished writing: the next scan reads it */
+        if (tolerant && (n < RECORD_HEAD || btc_le32(head + 4) > rest - RECORD_HEAD)) return 0;
         if (n < RECORD_HEAD)
             return ch_err(err,
                           "%s: truncated record at offset %llu: expected 8 bytes of magic "
@@ -326,12 +330,55 @@ static int scan_file(ch_blkdir *d, const blk_file *f, btc_blk_visit fn, void *ct
         ch_blk_pos pos = {f->no, off + RECORD_HEAD, bsize};
         if (fn(ctx, &pos, head + RECORD_HEAD, err) < 0) return -1;
         off += RECORD_HEAD + bsize;
+        *end = off;
     }
     return 0;
 }
 
 int btc_blkdir_scan(ch_blkdir *d, btc_blk_visit fn, void *ctx, ch_error *err) {
+    uint64_t end;
     for (uint32_t i = 0; i < d->n_files; i++)
-        if (scan_file(d, &d->files[i], fn, ctx, err) < 0) return -1;
+        if (scan_file(d, &d->files[i], 0, false, fn, ctx, &end, err) < 0) return -1;
     return 0;
+}
+
+int btc_blkdir_scan_file(ch_blkdir *d, uint32_t i, uint64_t from, bool tolerant, btc_blk_visit fn,
+                         void *ctx, uint64_t *end, ch_error *err) {
+    if (i >= d->n_files) return ch_err(err, "%s: no blk file #%u", d->dir, i);
+    return scan_file(d, &d->files[i], from, tolerant, fn, ctx, end, err);
+}
+
+uint32_t btc_blkdir_file_no(const ch_blkdir *d, uint32_t i) {
+    return d->files[i].no;
+}
+
+const uint8_t *btc_blkdir_key(const ch_blkdir *d) {
+    return d->key;
+}
+
+const uint8_t *btc_blkdir_magic(const ch_blkdir *d) {
+    return d->have_magic ? d->magic : NULL;
+}
+
+int btc_blkdir_set_magic(ch_blkdir *d, const uint8_t magic[4], ch_error *err) {
+    if (d->have_magic) return memcmp(d->magic, magic, 4) ? ch_err(err, "magic differs") : 0;
+    for (size_t i = 0; i < sizeof MAGICS / sizeof MAGICS[0]; i++)
+        if (!memcmp(magic, MAGICS[i], 4)) {
+            memcpy(d->magic, magic, 4);
+            d->have_magic = true;
+            d->net = (ch_btc_net)i;
+            return 0;
+        }
+    return ch_err(err, "unknown magic");
+}
+
+int ch_blkdir_relist(ch_blkdir *d, ch_error *err) {
+    if (d->fd >= 0) close(d->fd);
+    d->fd = -1;
+    for (uint32_t i = 0; i < d->n_files; i++)
+        free(d->files[i].path);
+    free(d->files);
+    d->files = NULL;
+    d->n_files = 0;
+    return list_files(d, err);
 }

@@ -94,5 +94,34 @@ typedef int (*btc_blk_visit)(void *ctx, const ch_blk_pos *pos, const uint8_t hea
 /* The directory a ch_blkdir was opened on (for messages). */
 const char *btc_blkdir_dir(const ch_blkdir *d);
 int btc_blkdir_scan(ch_blkdir *d, btc_blk_visit fn, void *ctx, ch_error *err);
+/* The same for file number i of the listing (0 .. ch_blkdir_file_count - 1)
+ * from byte `from` on. Tolerant (a folder Core is writing): zero bytes
+ * (space Core preallocated and has not filled) and a record the file does
+ * not hold whole yet end the scan without error; strict: as
+ * btc_blkdir_scan (the rest must be zero padding, a cut record is an
+ * error). *end gets the offset where the next scan of this file starts
+ * (past the last whole record). */
+int btc_blkdir_scan_file(ch_blkdir *d, uint32_t i, uint64_t from, bool tolerant, btc_blk_visit fn,
+                         void *ctx, uint64_t *end, ch_error *err);
+/* NNNNN of listing entry i; the xor key (8 bytes, zero when none); the
+ * records' magic (NULL before one was read); set the magic a persisted
+ * index remembers (-1 when it is not a Bitcoin network's or differs). */
+uint32_t btc_blkdir_file_no(const ch_blkdir *d, uint32_t i);
+const uint8_t *btc_blkdir_key(const ch_blkdir *d);
+const uint8_t *btc_blkdir_magic(const ch_blkdir *d);
+int btc_blkdir_set_magic(ch_blkdir *d, const uint8_t magic[4], ch_error *err);
+
+/* A header as the best-chain builder takes it (and the block index keeps
+ * it on disk: 88 bytes, the machine's byte order). */
+typedef struct btc_hdr {
+    ch_hash256 hash, prev;
+    uint32_t file_no, size;
+    uint64_t offset;
+    uint32_t bits, time;
+} btc_hdr;
+/* The best chain of these headers (as ch_blkdir_best_chain); dir names the
+ * folder in messages. */
+int btc_best_chain_of(const btc_hdr *h, size_t n, const char *dir, ch_blk_chain *chain,
+                      ch_error *err);
 
 #endif

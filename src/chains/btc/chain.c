@@ -189,23 +189,51 @@ static int fill_chain(const builder *b, uint32_t tip, ch_blk_chain *chain, ch_er
     return 0;
 }
 
-int ch_blkdir_best_chain(ch_blkdir *d, ch_blk_chain *chain, ch_error *err) {
-    memset(chain, 0, sizeof *chain);
-    builder b;
-    memset(&b, 0, sizeof b);
+/* Link the builder's nodes, walk them from genesis, fill the best chain;
+ * frees the builder. */
+static int build(builder *b, const char *dir, ch_blk_chain *chain, ch_error *err) {
     uint32_t genesis = NONE, tip = NONE;
-    int rc = btc_blkdir_scan(d, visit, &b, err);
-    if (rc == 0) rc = link_nodes(&b, &genesis, err);
+    int rc = link_nodes(b, &genesis, err);
     if (rc == 0 && genesis == NONE)
         rc = ch_err(err,
                     "%s: no genesis block (a block whose prev hash is zero) among %zu "
                     "records",
-                    btc_blkdir_dir(d), b.n);
-    if (rc == 0) rc = walk_tree(&b, genesis, &tip, err);
-    if (rc == 0) rc = fill_chain(&b, tip, chain, err);
-    free(b.nodes);
-    free(b.table);
+                    dir, b->n);
+    if (rc == 0) rc = walk_tree(b, genesis, &tip, err);
+    if (rc == 0) rc = fill_chain(b, tip, chain, err);
+    free(b->nodes);
+    free(b->table);
     return rc;
+}
+
+int ch_blkdir_best_chain(ch_blkdir *d, ch_blk_chain *chain, ch_error *err) {
+    memset(chain, 0, sizeof *chain);
+    builder b;
+    memset(&b, 0, sizeof b);
+    if (btc_blkdir_scan(d, visit, &b, err) != 0) {
+        free(b.nodes);
+        return -1;
+    }
+    return build(&b, btc_blkdir_dir(d), chain, err);
+}
+
+int btc_best_chain_of(const btc_hdr *h, size_t n, const char *dir, ch_blk_chain *chain,
+                      ch_error *err) {
+    memset(chain, 0, sizeof *chain);
+    builder b;
+    memset(&b, 0, sizeof b);
+    if (n >= UINT32_MAX - 1) return ch_err(err, "too many block records");
+    b.nodes = malloc((n ? n : 1) * sizeof *b.nodes);
+    if (!b.nodes) return ch_err(err, "out of memory for %zu block headers", n);
+    b.n = b.cap = n;
+    for (size_t i = 0; i < n; i++)
+        b.nodes[i] = (node){.hash = h[i].hash,
+                            .prev = h[i].prev,
+                            .pos = {h[i].file_no, h[i].offset, h[i].size},
+                            .bits = h[i].bits,
+                            .time = h[i].time,
+                            .parent = NONE};
+    return build(&b, dir, chain, err);
 }
 
 void ch_blk_chain_free(ch_blk_chain *chain) {

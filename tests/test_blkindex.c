@@ -1,0 +1,215 @@
+/* The persisted block index (ch_blkidx) and coinhound-gen's --extend.
+ *
+ * Claims: a second update of an unchanged folder reads no record; blocks
+ * appended to the last blk file (by ch_gen_run's extend, as Core appends)
+ * are the only records read, and the best chain equals the one a full scan
+ * of the folder gives (ch_blkdir_best_chain, the independent oracle); a
+ * record cut short at the end of a file is left for later when tolerant
+ * and an error when strict; a folder written anew is read again whole; and
+ * a store fed by ingests after each extension and reorg equals a clean
+ * build of the final folder, column by column and index by index. */
+#include "support/testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coinhound/btc.h"
+#include "coinhound/gen.h"
+#include "coinhound/ingest.h"
+#include "support/storecmp.h"
+
+static void gen(const char *dir, uint64_t seed, bool xor_on) {
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = dir;
+    o.seed = seed;
+    o.txs = 600;
+    o.txs_per_block = 30;
+    o.maturity = 10;
+    o.xor_enabled = xor_on;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("gen: %s", err.msg);
+}
+
+static void extend(const char *dir, uint32_t blocks, uint32_t reorg) {
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = dir;
+    o.extend = true;
+    o.extend_blocks = blocks;
+    o.reorg_depth = reorg;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("extend: %s", err.msg);
+}
+
+/* The index's best chain equals a full scan's. */
+static void assert_same_chain(ch_blkidx *x, const char *dir) {
+    ch_error err;
+    ch_blkdir *d;
+    if (ch_blkdir_open(dir, &d, &err) != 0) fail_msg("%s", err.msg);
+    ch_blk_chain a, b;
+    if (ch_blkdir_best_chain(d, &a, &err) != 0) fail_msg("%s", err.msg);
+    if (ch_blkidx_best_chain(x, &b, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(a.n, b.n);
+    assert_int_equal(a.n_stale, b.n_stale);
+    for (size_t h = 0; h < a.n; h++) {
+        assert_memory_equal(a.hash[h].b, b.hash[h].b, 32);
+        assert_int_equal(a.pos[h].offset, b.pos[h].offset);
+        assert_int_equal(a.pos[h].file_no, b.pos[h].file_no);
+    }
+    ch_blk_chain_free(&a);
+    ch_blk_chain_free(&b);
+    ch_blkdir_close(d);
+}
+
+/* Load the index at path for dir, update it, save it: the new records. */
+static int refresh(const char *path, const char *dir, bool strict, size_t *read, ch_blkidx **keep) {
+    ch_error err;
+    ch_blkdir *d;
+    ch_blkidx *x;
+    if (ch_blkdir_open(dir, &d, &err) != 0) fail_msg("%s", err.msg);
+    if (ch_blkidx_load(path, d, &x, &err) != 0) fail_msg("%s", err.msg);
+    int n = ch_blkidx_update(x, d, strict, &err);
+    if (n >= 0 && ch_blkidx_save(x, path, &err) != 0) fail_msg("%s", err.msg);
+    if (read) *read = ch_blkidx_read_count(x);
+    ch_blkdir_close(d);
+    if (keep)
+        *keep = x;
+    else
+        ch_blkidx_free(x);
+    return n;
+}
+
+static void test_update_reads_only_the_blocks_appended(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char dir[512], idx[512];
+    snprintf(dir, sizeof dir, "%s/blocks", t);
+    snprintf(idx, sizeof idx, "%s/blkindex", t);
+    gen(dir, 5, true);
+    size_t read;
+    int first = refresh(idx, dir, true, &read, NULL);
+    assert_true(first > 20);
+    assert_int_equal(read, (size_t)first);
+    assert_int_equal(refresh(idx, dir, true, &read, NULL), 0);
+    assert_int_equal(read, 0);
+    extend(dir, 3, 0);
+    ch_blkidx *x;
+    assert_int_equal(refresh(idx, dir, true, &read, &x), 3);
+    assert_int_equal(read, 3);
+    assert_int_equal(ch_blkidx_count(x), (size_t)first + 3);
+    assert_same_chain(x, dir);
+    ch_blkidx_free(x);
+    /* a reorg: two blocks replaced by a branch of three, all appended */
+    extend(dir, 1, 2);
+    assert_int_equal(refresh(idx, dir, true, &read, &x), 3);
+    assert_same_chain(x, dir);
+    ch_blkidx_free(x);
+    tu_rmrf(t);
+    free(t);
+}
+
+/* Core writes a record in more than one write: a reader may see its start. */
+static void test_a_record_cut_short_waits_when_tolerant(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char dir[512], idx[512], more[512], blk[600], blk2[600];
+    snprintf(dir, sizeof dir, "%s/blocks", t);
+    snprintf(more, sizeof more, "%s/more", t);
+    snprintf(idx, sizeof idx, "%s/blkindex", t);
+    gen(dir, 6, false);
+    gen(more, 6, false);
+    extend(more, 1, 0);
+    snprintf(blk, sizeof blk, "%s/blk00000.dat", dir);
+    snprintf(blk2, sizeof blk2, "%s/blk00000.dat", more);
+    size_t la, lb;
+    uint8_t *a = tu_read_file(blk, &la), *b = tu_read_file(blk2, &lb);
+    assert_true(a && b && lb > la + 200);
+    int base = refresh(idx, dir, false, NULL, NULL);
+    assert_true(base > 0);
+    /* the new record's first 100 bytes */
+    int fd = open(blk, O_WRONLY | O_APPEND);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, b + la, 100), 100);
+    assert_int_equal(refresh(idx, dir, false, NULL, NULL), 0);
+    ch_error err;
+    ch_blkdir *d;
+    ch_blkidx *x;
+    assert_int_equal(ch_blkdir_open(dir, &d, &err), 0);
+    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
+    assert_int_equal(ch_blkidx_update(x, d, true, &err), -1);
+    assert_non_null(strstr(err.msg, "truncated record"));
+    ch_blkidx_free(x);
+    ch_blkdir_close(d);
+    /* the rest arrives */
+    assert_int_equal(write(fd, b + la + 100, lb - la - 100), (ssize_t)(lb - la - 100));
+    close(fd);
+    assert_int_equal(refresh(idx, dir, false, NULL, &x), 1);
+    assert_same_chain(x, dir);
+    ch_blkidx_free(x);
+    free(a);
+    free(b);
+    tu_rmrf(t);
+    free(t);
+}
+
+static void test_a_folder_written_anew_is_read_again(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char dir[512], idx[512];
+    snprintf(dir, sizeof dir, "%s/blocks", t);
+    snprintf(idx, sizeof idx, "%s/blkindex", t);
+    gen(dir, 7, false);
+    assert_true(refresh(idx, dir, true, NULL, NULL) > 0);
+    gen(dir, 8, true); /* another chain, another key */
+    ch_blkidx *x;
+    size_t read;
+    int n = refresh(idx, dir, true, &read, &x);
+    assert_true(n > 0);
+    assert_int_equal(read, (size_t)n);
+    assert_int_equal(ch_blkidx_count(x), (size_t)n);
+    assert_same_chain(x, dir);
+    ch_blkidx_free(x);
+    tu_rmrf(t);
+    free(t);
+}
+
+static void ingest(const char *dir, const char *db) {
+    ch_ingest_opts o = {.progress = 0};
+    ch_error err;
+    if (ch_ingest_btc(dir, db, &o, NULL, &err) != 0) fail_msg("ingest: %s", err.msg);
+}
+
+static void test_ingests_after_extensions_and_a_reorg_equal_a_clean_build(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char dir[512], db[512], clean[512];
+    snprintf(dir, sizeof dir, "%s/blocks", t);
+    snprintf(db, sizeof db, "%s/db", t);
+    snprintf(clean, sizeof clean, "%s/clean", t);
+    gen(dir, 9, true);
+    ingest(dir, db);
+    extend(dir, 4, 0);
+    ingest(dir, db);
+    extend(dir, 2, 3);
+    ingest(dir, db);
+    extend(dir, 1, 0);
+    ingest(dir, db);
+    ingest(dir, clean);
+    tu_assert_same_store(db, clean, "btc");
+    tu_rmrf(t);
+    free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_update_reads_only_the_blocks_appended),
+        cmocka_unit_test(test_a_record_cut_short_waits_when_tolerant),
+        cmocka_unit_test(test_a_folder_written_anew_is_read_again),
+        cmocka_unit_test(test_ingests_after_extensions_and_a_reorg_equal_a_clean_build),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
