@@ -222,6 +222,37 @@ size_t ch_blkidx_count(const ch_blkidx *x);
 size_t ch_blkidx_read_count(const ch_blkidx *x);
 void ch_blkidx_free(ch_blkidx *x);
 
+/* --- Bitcoin Core's JSON-RPC (a follower's three calls) -----------------
+ * HTTP POST with basic authentication: the node's cookie file (read again
+ * at every reconnect: Core writes a new one at each start) or a user and
+ * password. Every answer is checked for shape; errors name the URL and the
+ * call. */
+typedef struct ch_btc_rpc ch_btc_rpc;
+typedef struct ch_btc_rpc_cfg {
+    const char *url;         /* http://127.0.0.1:8332/ */
+    const char *cookie_path; /* DATADIR/.cookie, or NULL */
+    const char *user, *password;
+    unsigned timeout_ms; /* per call (0: 30 s) */
+} ch_btc_rpc_cfg;
+
+int ch_btc_rpc_open(const ch_btc_rpc_cfg *cfg, ch_btc_rpc **out, ch_error *err);
+void ch_btc_rpc_close(ch_btc_rpc *r);
+/* A new connection (and the cookie read again) for the next call. */
+int ch_btc_rpc_reconnect(ch_btc_rpc *r, ch_error *err);
+/* getbestblockhash. 0 or -1. */
+int ch_btc_rpc_best_hash(ch_btc_rpc *r, ch_hash256 *out, ch_error *err);
+/* getblockhash HEIGHT: 1 found, 0 past the node's tip, -1 error. */
+int ch_btc_rpc_block_hash(ch_btc_rpc *r, uint64_t height, ch_hash256 *out, ch_error *err);
+/* getblock HASH 0: the block's bytes (malloc'ed), checked to hash to the
+ * hash asked for. 0 or -1. */
+int ch_btc_rpc_block(ch_btc_rpc *r, const ch_hash256 *hash, uint8_t **raw, size_t *len,
+                     ch_error *err);
+
+/* ch_blk_chain_check for headers of a known network that came from
+ * elsewhere than a blk folder (a node's RPC): messages name the height and
+ * hash (the positions are not read). */
+int ch_btc_chain_check_net(ch_btc_net net, const ch_blk_chain *c, ch_error *err);
+
 /* Total work of headers with these bits, compared: <0, 0, >0 as the
  * headers of a claim less, as much or more than those of b. */
 int ch_btc_work_cmp(const uint32_t *bits_a, size_t n_a, const uint32_t *bits_b, size_t n_b);

@@ -29,6 +29,7 @@
 #include "coinhound/evm.h"
 #include "coinhound/ingest.h"
 #include "coinhound/trace.h"
+#include "coinhound/model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,7 +73,16 @@ typedef struct ch_watch_rule {
     uint32_t max_hops;    /* 0: no limit */
     char stop_at[256];    /* "": the default stop list */
     bool has_stop_at;
+    /* address: the Bitcoin addresses listed (any network's form), sorted by
+     * ch_watch_addr_cmp; a Bitcoin watcher matches these, an EVM one the
+     * 20-byte ones above */
+    ch_addr *btc_addrs;
+    size_t n_btc_addrs;
+    bool btc; /* large_transfer: asset BTC (satoshi), for a Bitcoin watcher */
 } ch_watch_rule;
+
+/* The order of btc_addrs: kind, version, length, then the bytes used. */
+int ch_watch_addr_cmp(const void *a, const void *b);
 
 typedef struct ch_watch_rules {
     ch_watch_rule *v;
@@ -113,12 +123,25 @@ typedef struct ch_watch_opts {
      * people's safeguard: ch_poison_ingest_block; ingest.h); NULL: none */
     ch_ingest_block_hook on_block;
     void *on_block_ctx;
+    /* Bitcoin (ch_watch_run_btc): Core's blocks folder, followed through
+     * inotify, or its JSON-RPC at rpc_url with a cookie file or a user and
+     * password */
+    const char *blocks_dir;
+    const char *rpc_cookie, *rpc_user, *rpc_password;
 } ch_watch_opts;
 
 /* Follow the node until *stop: 0 after a clean stop, -1 when the watcher
  * cannot run at all (store locked or unreadable, alert log unwritable). A node
  * that fails or answers garbage is retried with backoff, never an error. */
 int ch_watch_run(const ch_watch_opts *o, ch_error *err);
+
+/* Follow Bitcoin Core into DIR/btc, through its blocks folder (o->blocks_dir:
+ * blocks appended to blk files, seen through inotify, read through the
+ * store's block index) or its JSON-RPC (o->rpc_url): the same rules,
+ * alert log, cursors, confirmations and retractions as ch_watch_run, one
+ * alert per rule and transaction. 0 after a clean stop, -1 when it cannot
+ * run at all; a node or folder that fails is retried with backoff. */
+int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err);
 
 /* The alert log of DIR/<chain>: each complete line after the last line
  * whose id is since_id (NULL: from the start; an id not in the log: error)

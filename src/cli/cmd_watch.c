@@ -22,6 +22,10 @@ static void usage(FILE *f) {
     fprintf(f, "usage: coinhound watch eth --rpc URL --db DIR --rules FILE [--alerts FILE]\n"
                "                           [--confirmations N] [--from-block N] [--poll-ms N]\n"
                "                           [--chain NAME] [--wait]\n"
+               "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
+               "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
+               "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
+               "                           [--wait]\n"
                "       coinhound watch check FILE\n"
                "\n"
                "Follows an EVM node over JSON-RPC block by block, keeps the store DIR/eth current\n"
@@ -30,6 +34,11 @@ static void usage(FILE *f) {
                "catches up from the store's tip first (an empty store starts at block 0, or at\n"
                "--from-block), follows reorgs back to the fork point, and retracts an alert\n"
                "whose block left the chain (the same id, \"retracted\": true).\n"
+               "watch btc follows Bitcoin Core into DIR/btc through its blocks folder (the\n"
+               "blk files it appends to, xor.dat honoured; woken by inotify, it reads only\n"
+               "what is new) or its JSON-RPC (getbestblockhash, getblockhash, getblock;\n"
+               "the node's .cookie file or a user and password), one alert per rule and\n"
+               "transaction; rules take Bitcoin addresses and 'asset: BTC' (satoshi).\n"
                "\n"
                "Alerts go to --alerts FILE (appended) or stdout, and are kept in the store\n"
                "(DIR/eth/watch/alerts.jsonl; list them with 'coinhound alerts --db DIR').\n"
@@ -87,10 +96,9 @@ int cmd_watch(int argc, char **argv) {
         if (argc != 3) return cli_failf("watch", "usage: coinhound watch check FILE");
         return check(argv[2]);
     }
-    if (strcmp(argv[1], "eth"))
-        return cli_failf("watch",
-                         "'%s' is not a chain this watcher follows (eth; btc is not built yet)",
-                         argv[1]);
+    bool btc = !strcmp(argv[1], "btc");
+    if (!btc && strcmp(argv[1], "eth"))
+        return cli_failf("watch", "'%s' is not a chain this watcher follows (eth, btc)", argv[1]);
     static const struct option opts[] = {{"rpc", required_argument, 0, 'r'},
                                          {"db", required_argument, 0, 'd'},
                                          {"rules", required_argument, 0, 'R'},
@@ -100,6 +108,10 @@ int cmd_watch(int argc, char **argv) {
                                          {"poll-ms", required_argument, 0, 'p'},
                                          {"chain", required_argument, 0, 'c'},
                                          {"wait", no_argument, 0, 'w'},
+                                         {"blocks", required_argument, 0, 'B'},
+                                         {"rpc-cookie", required_argument, 0, 'K'},
+                                         {"rpc-user", required_argument, 0, 'U'},
+                                         {"rpc-password", required_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     ch_watch_opts o = {.chain = "eth", .confirmations = 1, .stop = &g_stop};
@@ -143,6 +155,18 @@ int cmd_watch(int argc, char **argv) {
         case 'w':
             o.wait = true;
             break;
+        case 'B':
+            o.blocks_dir = optarg;
+            break;
+        case 'K':
+            o.rpc_cookie = optarg;
+            break;
+        case 'U':
+            o.rpc_user = optarg;
+            break;
+        case 'P':
+            o.rpc_password = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -152,7 +176,20 @@ int cmd_watch(int argc, char **argv) {
         }
     }
     if (optind != argc - 1) return cli_failf("watch", "unexpected argument '%s'", argv[optind + 1]);
-    if (!o.rpc_url) return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");
+    if (btc) {
+        if (!o.blocks_dir == !o.rpc_url)
+            return cli_failf("watch", "watch btc needs --blocks DIR (Bitcoin Core's blocks "
+                                      "folder) or --rpc URL (its JSON-RPC), one of them");
+        if (o.has_from || strcmp(o.chain, "eth"))
+            return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
+                                      "Bitcoin store starts at the genesis block, in DIR/btc)");
+        o.chain = "btc";
+    } else if (o.blocks_dir || o.rpc_cookie || o.rpc_user || o.rpc_password) {
+        return cli_failf("watch", "--blocks and --rpc-cookie/--rpc-user/--rpc-password are "
+                                  "for watch btc");
+    }
+    if (!o.rpc_url && !o.blocks_dir)
+        return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");
     if (!rules_path)
         return cli_failf("watch", "watch needs --rules FILE (see 'coinhound watch --help')");
     if (!(o.db_dir = cli_db_dir("watch", db))) return 2;
@@ -167,15 +204,20 @@ int cmd_watch(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    ch_poison *guard = NULL; /* the safeguard over each block, as ingest runs it */
-    if (cli_poison_open("watch", NULL, NULL, &guard) != 0) {
-        ch_watch_rules_free(rules);
-        return 2;
+    int rc;
+    if (btc) {
+        rc = ch_watch_run_btc(&o, &err);
+    } else {
+        ch_poison *guard = NULL; /* the safeguard over each block, as ingest runs it */
+        if (cli_poison_open("watch", NULL, NULL, &guard) != 0) {
+            ch_watch_rules_free(rules);
+            return 2;
+        }
+        o.on_block = ch_poison_ingest_block;
+        o.on_block_ctx = guard;
+        rc = ch_watch_run(&o, &err);
+        ch_poison_free(guard);
     }
-    o.on_block = ch_poison_ingest_block;
-    o.on_block_ctx = guard;
-    int rc = ch_watch_run(&o, &err);
-    ch_poison_free(guard);
     ch_watch_rules_free(rules);
     if (rc != 0) return cli_fail("watch", &err);
     return 0;

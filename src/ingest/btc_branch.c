@@ -127,12 +127,13 @@ static void set_free(tx_set *t) {
     memset(t, 0, sizeof *t);
 }
 
-typedef struct spends {
+struct btc_spends {
     ch_store *s;
     uint64_t cut_tx; /* the store's transactions below the fork: [0, cut_tx) */
     tx_set txs;      /* the branch's transactions so far (vout 0) */
     tx_set spent;    /* outputs the branch has spent */
-} spends;
+};
+typedef struct btc_spends spends;
 
 /* One input of the branch against the state the cut leaves and the branch
  * so far; -1 with err saying what is wrong. */
@@ -189,25 +190,43 @@ static int check_spends(spends *sp, const ch_btc_block *b, ch_error *err) {
     return 0;
 }
 
+btc_spends *btc_spends_new(ch_store *s, uint32_t fork_h) {
+    btc_spends *sp = calloc(1, sizeof *sp);
+    if (!sp) return NULL;
+    const ch_block_rec *fork = ch_store_block(s, fork_h);
+    sp->s = s;
+    sp->cut_tx = fork ? fork->first_tx : 0;
+    return sp;
+}
+
+int btc_spends_block(btc_spends *sp, const ch_btc_block *b, ch_error *err) {
+    return check_spends(sp, b, err);
+}
+
+void btc_spends_free(btc_spends *sp) {
+    if (!sp) return;
+    set_free(&sp->txs);
+    set_free(&sp->spent);
+    free(sp);
+}
+
 int btc_check_branch(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
                      uint32_t to, ch_error *err) {
     ch_btc_parser *p = ch_btc_parser_new();
     uint8_t *buf = NULL;
     size_t cap = 0;
-    const ch_block_rec *fork = ch_store_block(s, from);
-    spends sp = {.s = s, .cut_tx = fork ? fork->first_tx : 0};
-    int rc = p ? 0 : ch_err(err, "out of memory");
+    btc_spends *sp = btc_spends_new(s, from);
+    int rc = p && sp ? 0 : ch_err(err, "out of memory");
     for (uint32_t h = from; h < to && rc == 0; h++) {
         const ch_blk_pos *pos = &chain->pos[h];
         ch_btc_block b;
         if (ch_blkdir_read(d, pos, &buf, &cap, err) != 0 ||
             ch_btc_parse_block(p, buf, pos->size, &b, err) != 0 ||
-            ch_btc_check_witness_commitment(&b, err) != 0 || check_spends(&sp, &b, err) != 0)
+            ch_btc_check_witness_commitment(&b, err) != 0 || check_spends(sp, &b, err) != 0)
             rc = ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos->file_no),
                                (unsigned long long)pos->offset, h);
     }
-    set_free(&sp.txs);
-    set_free(&sp.spent);
+    btc_spends_free(sp);
     free(buf);
     ch_btc_parser_free(p);
     return rc;

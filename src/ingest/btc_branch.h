@@ -5,6 +5,7 @@
 #define COINHOUND_INGEST_BTC_BRANCH_H
 
 #include "coinhound/btc.h"
+#include "coinhound/ingest.h"
 #include "coinhound/store.h"
 
 /* The best chain's branch from fork_h replaces the store's blocks [fork_h,
@@ -24,13 +25,35 @@ int btc_check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
 int btc_check_branch(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
                      uint32_t to, ch_error *err);
 
+/* The same spend rules block by block, for a branch held in memory (a
+ * node's RPC): new, then each block in order (-1 naming the tx and input
+ * that breaks them), then free. */
+typedef struct btc_spends btc_spends;
+btc_spends *btc_spends_new(ch_store *s, uint32_t fork_h);
+int btc_spends_block(btc_spends *sp, const ch_btc_block *b, ch_error *err);
+void btc_spends_free(btc_spends *sp);
+
+/* Blocks held in memory (raw bytes, heights fork_h, fork_h + 1, ...) onto
+ * an open store: each must parse with its merkle root and witness
+ * commitment and link to the one before (the first to the store's block
+ * fork_h - 1), the headers must pass the network's rules over the whole
+ * chain they make; where they replace stored blocks they must carry more
+ * work and spend only what the cut leaves. Only then is the store cut (a
+ * reorg) and the blocks appended and committed. net: the store's network
+ * (a ch_btc_net). st as btc_ingest_chain. On error the store is as it was. */
+typedef struct btc_raw_block {
+    uint8_t *p;
+    size_t len;
+} btc_raw_block;
+int btc_ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                   ch_ingest_stats *st, ch_error *err);
+
 /* Bring an open store to the best chain `chain` of folder d: the fork
  * with the store, a reorg's checks and cut (as ch_ingest_btc), then blocks
  * [fork, to) appended and committed (to: the chain's end, or fork +
  * o->max_blocks, and at least past a reorged tip's work). st gets
  * reorg_height, start_height, tip_height and the counts. On error the
  * store stays at its last commit. */
-#include "coinhound/ingest.h"
 int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const ch_ingest_opts *o,
                      ch_ingest_stats *st, ch_error *err);
 /* Where a store keeps the block index of the folder it is fed from:

@@ -83,9 +83,15 @@ static watch_entry *insert(watch_outbox *o, const char *id, char *line) {
 static int entry_facts(watch_entry *e, json_t *a) {
     json_t *h = json_object_get(a, "height");
     const char *bh = json_string_value(json_object_get(a, "block_hash"));
-    if (!json_is_integer(h) || !bh || strlen(bh) != 66) return -1;
+    if (!json_is_integer(h) || !bh) return -1;
     e->number = (uint64_t)json_integer_value(h);
-    if (ch_hex_decode(bh + 2, 64, e->hash, 32) != 0) return -1;
+    if (strlen(bh) == 64) { /* Bitcoin's: shown byte-reversed, as explorers show it */
+        ch_hash256 v;
+        if (ch_hash256_from_hex(bh, &v) != 0) return -1;
+        memcpy(e->hash, v.b, 32);
+    } else if (strlen(bh) != 66 || ch_hex_decode(bh + 2, 64, e->hash, 32) != 0) {
+        return -1;
+    }
     e->retracted = json_is_true(json_object_get(a, "retracted"));
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "util/vec.h"
+#include "coinhound/address.h"
 
 typedef struct ctx {
     yaml_document_t *doc;
@@ -70,9 +71,39 @@ static int each_scalar(ctx *c, yaml_node_t *v, const char *field,
     return 0;
 }
 
+int ch_watch_addr_cmp(const void *pa, const void *pb) {
+    const ch_addr *a = pa, *b = pb;
+    if (a->kind != b->kind) return a->kind < b->kind ? -1 : 1;
+    if (a->version != b->version) return a->version < b->version ? -1 : 1;
+    if (a->len != b->len) return a->len < b->len ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, a->len);
+}
+
+/* A Bitcoin address (any network's form) into the rule's other list. */
+static int add_btc_address(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
+    const char *s = scalar(item);
+    ch_addr a;
+    ch_error e;
+    memset(&a, 0, sizeof a);
+    if (ch_addr_from_string(s, &a, NULL, &e) != 0) {
+        char why[100];
+        snprintf(why, sizeof why, "%.99s", e.msg);
+        return fail_at(c, item,
+                       "'%s' is neither an EVM address (0x and 40 hex digits) nor a Bitcoin "
+                       "address (%s)",
+                       s, why);
+    }
+    ch_addr *v = realloc(r->btc_addrs, (r->n_btc_addrs + 1) * sizeof *v);
+    if (!v) return ch_err(c->err, "out of memory");
+    r->btc_addrs = v;
+    v[r->n_btc_addrs++] = a;
+    return 0;
+}
+
 static int add_address(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
     const char *s = scalar(item);
     ch_evm_addr a;
+    if (strncmp(s, "0x", 2) && strncmp(s, "0X", 2)) return add_btc_address(c, item, r);
     if (ch_evm_addr_from_hex(s, strlen(s), &a) != 0)
         return fail_at(c, item, "'%s' is not an EVM address (0x and 40 hex digits)", s, NULL);
     size_t cap = r->n_addrs; /* grown one at a time: few addresses a rule */
@@ -310,15 +341,18 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
                            r->name, NULL);
         const char *as = scalar(asset);
         ch_evm_addr a;
-        if (!strcasecmp(as, "ETH") || !strcasecmp(as, "native")) {
+        if (!strcasecmp(as, "BTC") || !strcasecmp(as, "XBT")) {
+            r->btc = true;
+            snprintf(r->asset_text, sizeof r->asset_text, "BTC");
+        } else if (!strcasecmp(as, "ETH") || !strcasecmp(as, "native")) {
             r->native = true;
             snprintf(r->asset_text, sizeof r->asset_text, "ETH");
         } else if (ch_evm_addr_from_hex(as, strlen(as), &a) == 0) {
             memcpy(r->asset, a.b, 20);
             ch_evm_addr_to_hex(&a, r->asset_text);
         } else {
-            return fail_at(c, asset, "asset '%s' is neither ETH nor a token contract (0x...)", as,
-                           NULL);
+            return fail_at(c, asset, "asset '%s' is neither ETH, BTC nor a token contract (0x...)",
+                           as, NULL);
         }
         const char *ms = scalar(min);
         if (!all_digits(ms) || ch_u256_from_dec(ms, strlen(ms), &r->min) != 0)
@@ -342,8 +376,10 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
         0)
         return -1;
     if (r->kind == CH_WATCH_ADDRESS) {
-        if (r->n_addrs == 0) return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
+        if (r->n_addrs + r->n_btc_addrs == 0)
+            return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
         qsort(r->addrs, r->n_addrs, 20, addr_cmp);
+        qsort(r->btc_addrs, r->n_btc_addrs, sizeof *r->btc_addrs, ch_watch_addr_cmp);
     } else if (r->n_values == 0) {
         return fail_at(c, vals, "rule '%s' lists no value", r->name, NULL);
     }
@@ -355,6 +391,7 @@ static void rule_free(ch_watch_rule *r) {
     for (size_t i = 0; i < r->n_sources; i++)
         free(r->sources[i]);
     free(r->sources);
+    free(r->btc_addrs);
     for (size_t i = 0; i < r->n_values; i++)
         free(r->values[i]);
     free(r->values);

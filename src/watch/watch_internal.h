@@ -47,6 +47,12 @@ int watch_incidents_eval(watch_incident *v, ch_store *s, const char *chain, uint
 /* The store was cut (a reorg): every trace is dropped, to be built again. */
 void watch_incidents_reset(watch_incident *v);
 
+/* The same for a Bitcoin store's committed block (eval_btc.c): one alert
+ * per rule and transaction. */
+int watch_eval_btc_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
+                         const char *chain, uint32_t height, watch_emit_fn fn, void *ctx,
+                         ch_error *err);
+
 /* --- the alert log and the cursors (outbox.c) --- */
 
 typedef struct watch_entry {

@@ -95,6 +95,10 @@ int ch_blk_chain_check(const ch_blkdir *d, const ch_blk_chain *c, ch_error *err)
     return btc_chain_check(net, c, d, err);
 }
 
+int ch_btc_chain_check_net(ch_btc_net net, const ch_blk_chain *c, ch_error *err) {
+    return c->n ? btc_chain_check(net, c, NULL, err) : 0;
+}
+
 int btc_chain_check(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, ch_error *err) {
     if (net >= CH_BTC_NET_COUNT) return ch_err(err, "network unknown");
     const net_rules *r = &RULES[net];

@@ -1,0 +1,120 @@
+/* Blocks a node handed over (raw bytes in memory) onto the store: what
+ * ingest does for blk files, for a follower that reads no files. Checked
+ * whole before the store changes (btc_branch.h: btc_ingest_raw). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/btc_branch.h"
+
+/* The headers of the chain these blocks make: the store's below fork_h,
+ * then theirs; checked by the network's rules. */
+static int check_headers(ch_store *s, int net, uint32_t fork_h, const ch_btc_header *h, size_t n,
+                         ch_error *err) {
+    ch_blk_chain c = {0};
+    size_t total = (size_t)fork_h + n;
+    c.hash = malloc(total * sizeof *c.hash);
+    c.bits = malloc(total * sizeof *c.bits);
+    c.time = malloc(total * sizeof *c.time);
+    c.pos = calloc(total, sizeof *c.pos);
+    int rc = c.hash && c.bits && c.time && c.pos ? 0 : ch_err(err, "out of memory");
+    for (uint32_t i = 0; rc == 0 && i < fork_h; i++) {
+        const ch_block_rec *b = ch_store_block(s, i);
+        memcpy(c.hash[i].b, b->hash, 32);
+        c.bits[i] = b->bits;
+        c.time[i] = b->time;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        c.hash[fork_h + i] = h[i].hash;
+        c.bits[fork_h + i] = h[i].bits;
+        c.time[fork_h + i] = h[i].time;
+    }
+    c.n = total;
+    if (rc == 0) rc = ch_btc_chain_check_net((ch_btc_net)net, &c, err);
+    ch_blk_chain_free(&c);
+    return rc;
+}
+
+/* Every block parses, links and (for a reorg) spends rightly; the headers
+ * pass; a reorg carries more work. */
+static int check_all(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                     ch_error *err) {
+    ch_btc_parser *p = ch_btc_parser_new();
+    ch_btc_header *h = malloc((n ? n : 1) * sizeof *h);
+    uint32_t have = ch_store_next_height(s);
+    btc_spends *sp = fork_h < have ? btc_spends_new(s, fork_h) : NULL;
+    int rc = p && h && (sp || fork_h >= have) ? 0 : ch_err(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        ch_btc_block b;
+        uint32_t height = fork_h + (uint32_t)i;
+        if (ch_btc_parse_block(p, v[i].p, v[i].len, &b, err) != 0 ||
+            ch_btc_check_witness_commitment(&b, err) != 0 ||
+            (sp && btc_spends_block(sp, &b, err) != 0)) {
+            rc = ch_err_prefix(err, "block at height %u", height);
+            break;
+        }
+        h[i] = b.header;
+        static const uint8_t zero[32];
+        const uint8_t *want = i        ? h[i - 1].hash.b
+                              : height ? ch_store_block(s, height - 1)->hash
+                                       : zero;
+        if (memcmp(b.header.prev.b, want, 32) != 0)
+            rc = ch_err(err,
+                        "block at height %u does not link to the block before it (the "
+                        "node's chain moved while it was read)",
+                        height);
+    }
+    if (rc == 0) rc = check_headers(s, net, fork_h, h, n, err);
+    if (rc == 0 && fork_h < have) {
+        uint32_t *stored = malloc((size_t)(have - fork_h) * sizeof *stored);
+        uint32_t *bits = malloc((n ? n : 1) * sizeof *bits);
+        if (!stored || !bits) rc = ch_err(err, "out of memory");
+        for (uint32_t k = fork_h; rc == 0 && k < have; k++)
+            stored[k - fork_h] = ch_store_block(s, k)->bits;
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            bits[i] = h[i].bits;
+        if (rc == 0 && ch_btc_work_cmp(bits, n, stored, have - fork_h) <= 0)
+            rc = ch_err(err,
+                        "the node's branch from height %u carries no more work than the %u "
+                        "blocks the store holds from there (not yet a reorg)",
+                        fork_h, have - fork_h);
+        free(stored);
+        free(bits);
+    }
+    btc_spends_free(sp);
+    free(h);
+    ch_btc_parser_free(p);
+    return rc;
+}
+
+int btc_ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                   ch_ingest_stats *st, ch_error *err) {
+    if (fork_h > ch_store_next_height(s)) return ch_err(err, "internal: a gap before the blocks");
+    if (n == 0) return 0;
+    if (check_all(s, net, fork_h, v, n, err) != 0) return -1;
+    if (ch_store_set_network(s, net, err) != 0) return -1;
+    if (fork_h < ch_store_next_height(s)) {
+        st->reorg_height = fork_h;
+        if (ch_store_truncate(s, fork_h, err) != 0) return -1;
+    }
+    st->start_height = fork_h;
+    ch_btc_parser *p = ch_btc_parser_new();
+    int rc = p ? 0 : ch_err(err, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        ch_btc_block b;
+        if (ch_btc_parse_block(p, v[i].p, v[i].len, &b, err) != 0 ||
+            ch_ingest_btc_block(s, &b, err) != 0) {
+            rc = ch_err_prefix(err, "block at height %zu", fork_h + i);
+            break;
+        }
+        st->blocks++;
+        st->txs += b.n_tx;
+        st->bytes += v[i].len;
+    }
+    ch_btc_parser_free(p);
+    if (rc == 0) rc = ch_store_commit(s, err);
+    if (rc != 0) ch_store_abort(s);
+    uint32_t next = ch_store_next_height(s);
+    st->tip_height = next ? next - 1 : UINT32_MAX;
+    return rc;
+}

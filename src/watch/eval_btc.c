@@ -1,0 +1,326 @@
+/* The rules against one committed block of a Bitcoin store. A transaction
+ * is a pool filled by its inputs (the outputs they spend, with their
+ * addresses and values) and emptied into its outputs, so an alert is per
+ * rule and transaction: which of its addresses matched, what they sent
+ * (the inputs they funded) and received (the outputs paying them), and
+ * where the rest went.
+ *
+ *   address               a listed address funds an input or is paid
+ *   large_transfer BTC    the outputs of a non-coinbase tx add up to min
+ *   entity/actor/category an input's or output's address carries such an
+ *                         attribution in the attribution store */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "coinhound/address.h"
+#include "watch/watch_internal.h"
+
+#define KIND_BTC_TX 0x40 /* the id's transfer kind: a whole transaction */
+#define MAX_SHOWN   16   /* addresses listed per side in an alert */
+
+/* One side of a tx: an input (sent) or an output (received). */
+typedef struct leg {
+    uint32_t addr; /* store id, 0 none */
+    uint64_t value;
+    bool in;
+} leg;
+
+typedef struct tx_view {
+    uint64_t tx;
+    uint32_t pos;
+    bool coinbase;
+    ch_hash256 txid;
+    leg *v;
+    size_t n, cap;
+    uint64_t out_total;
+} tx_view;
+
+typedef struct btc_ctx {
+    ch_store *s;
+    ch_intel *intel;
+    const ch_watch_rules *rules;
+    const char *chain;
+    uint32_t height;
+    const ch_block_rec *b;
+    ch_network net;
+    watch_emit_fn fn;
+    void *fnctx;
+    ch_error *err;
+} btc_ctx;
+
+static int add_leg(tx_view *t, uint32_t addr, uint64_t value, bool in) {
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        leg *v = realloc(t->v, cap * sizeof *v);
+        if (!v) return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (leg){addr, value, in};
+    return 0;
+}
+
+static int load_tx(ch_store *s, tx_view *t, ch_error *err) {
+    t->n = 0;
+    t->out_total = 0;
+    t->coinbase = false;
+    ch_store_txid(s, t->tx, &t->txid);
+    uint64_t first, n;
+    ch_store_tx_inputs(s, t->tx, &first, &n);
+    for (uint64_t i = first; i < first + n; i++) {
+        int64_t o = ch_store_input_spent_output(s, i);
+        if (o < 0) {
+            t->coinbase = true;
+            continue;
+        }
+        const ch_out_rec *r = ch_store_output(s, (uint64_t)o);
+        if (add_leg(t, r->addr, CH_OUT_VALUE(r), true) != 0) return ch_err(err, "out of memory");
+    }
+    ch_store_tx_outputs(s, t->tx, &first, &n);
+    for (uint64_t i = first; i < first + n; i++) {
+        const ch_out_rec *r = ch_store_output(s, i);
+        t->out_total += CH_OUT_VALUE(r);
+        if (add_leg(t, r->addr, CH_OUT_VALUE(r), false) != 0) return ch_err(err, "out of memory");
+    }
+    return 0;
+}
+
+static void addr_text(const btc_ctx *c, uint32_t id, char out[CH_ADDR_STR_MAX]) {
+    ch_addr a;
+    ch_store_addr_of(c->s, id, &a);
+    if (ch_addr_to_string(&a, c->net, out) != 0) snprintf(out, CH_ADDR_STR_MAX, "?");
+}
+
+/* The distinct addresses of one side, at most MAX_SHOWN. */
+static json_t *side_list(const btc_ctx *c, const tx_view *t, bool in, size_t *count) {
+    json_t *a = json_array();
+    *count = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->v[i].in != in || !t->v[i].addr) continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = t->v[j].in == in && t->v[j].addr == t->v[i].addr;
+        if (seen) continue;
+        if ((*count)++ < MAX_SHOWN) {
+            char s[CH_ADDR_STR_MAX];
+            addr_text(c, t->v[i].addr, s);
+            json_array_append_new(a, json_string(s));
+        }
+    }
+    return a;
+}
+
+static void sat_text(uint64_t v, char out[32]) {
+    snprintf(out, 32, "%" PRIu64, v);
+}
+
+static int rule_reason(json_t *reasons, const btc_ctx *c, const ch_watch_rule *r, const char *why) {
+    char src[400];
+    snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, c->rules->source, r->line);
+    return json_array_append_new(reasons, json_pack("{s:s,s:s}", "source", src, "why", why));
+}
+
+/* What a rule found in a tx: the addresses (store ids) it matched, and
+ * the reasons. */
+typedef struct hit {
+    uint32_t *ids;
+    size_t n, cap;
+    json_t *reasons;
+} hit;
+
+static bool hit_has(const hit *h, uint32_t id) {
+    for (size_t i = 0; i < h->n; i++)
+        if (h->ids[i] == id) return true;
+    return false;
+}
+
+static int hit_add(hit *h, uint32_t id) {
+    if (hit_has(h, id)) return 0;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 8;
+        uint32_t *v = realloc(h->ids, cap * sizeof *v);
+        if (!v) return -1;
+        h->ids = v;
+        h->cap = cap;
+    }
+    h->ids[h->n++] = id;
+    return 0;
+}
+
+typedef struct attr_match {
+    const ch_watch_rule *r;
+    const char *text;
+    json_t *reasons;
+    bool hit;
+} attr_match;
+
+static int on_attr(const ch_attribution *a, void *vctx) {
+    attr_match *m = vctx;
+    if (a->delisted && !m->r->include_delisted) return 0;
+    for (size_t i = 0; i < m->r->n_values; i++) {
+        const char *want = m->r->values[i], *field = "", *got = "";
+        bool ok = false;
+        if (m->r->kind == CH_WATCH_ENTITY) {
+            ok = !strcasecmp(a->entity, want), field = "entity", got = a->entity;
+        } else if (m->r->kind == CH_WATCH_CATEGORY) {
+            ok = !strcasecmp(a->category, want), field = "category", got = a->category;
+        } else if (m->r->kind == CH_WATCH_ACTOR) {
+            field = "actor", got = a->actor;
+            ok = !strcasecmp(a->actor, want);
+            if (!ok && a->actor_country[0] && !strcasecmp(a->actor_country, want))
+                ok = true, field = "actor country", got = a->actor_country;
+        }
+        if (!ok) continue;
+        char why[600];
+        snprintf(why, sizeof why, "%s is attributed to %s%s%s (%s %s)%s", m->text,
+                 a->entity[0] ? a->entity : "an unnamed holder", a->category[0] ? ", " : "",
+                 a->category, field, got, a->delisted ? " [delisted by its source]" : "");
+        json_t *reason =
+            json_pack("{s:s,s:s}", "source", a->source_name[0] ? a->source_name : "?", "why", why);
+        if (a->source_url[0]) json_object_set_new(reason, "url", json_string(a->source_url));
+        if (a->source_date[0]) json_object_set_new(reason, "date", json_string(a->source_date));
+        json_array_append_new(m->reasons, reason);
+        m->hit = true;
+        break;
+    }
+    return 0;
+}
+
+/* Does address id match rule r (address or attribution kinds)? Reasons
+ * are added when it does. 1, 0, -1. */
+static int addr_matches(const btc_ctx *c, const ch_watch_rule *r, uint32_t id, bool in,
+                        json_t *reasons) {
+    char text[CH_ADDR_STR_MAX];
+    if (r->kind == CH_WATCH_ADDRESS) {
+        if (!r->n_btc_addrs) return 0;
+        ch_addr a;
+        ch_store_addr_of(c->s, id, &a);
+        if (!bsearch(&a, r->btc_addrs, r->n_btc_addrs, sizeof a, ch_watch_addr_cmp)) return 0;
+        addr_text(c, id, text);
+        char why[200];
+        snprintf(why, sizeof why, "%s %s, a watched address", in ? "sent from" : "received by",
+                 text);
+        rule_reason(reasons, c, r, why);
+        return 1;
+    }
+    if (!c->intel) return 0;
+    addr_text(c, id, text);
+    char canon[128];
+    ch_error e;
+    if (ch_intel_canonical(text, "BTC", canon, &e) != 0) return 0;
+    attr_match m = {.r = r, .text = text, .reasons = reasons};
+    if (ch_intel_lookup(c->intel, canon, on_attr, &m, c->err) < 0) return -1;
+    return m.hit;
+}
+
+static int emit(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, const hit *h,
+                uint64_t amount, uint64_t sent, uint64_t received) {
+    char id[33], hex[65], num[32];
+    watch_alert_id(r->name, c->chain, c->b->hash, t->txid.b, KIND_BTC_TX, t->pos, id);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "rule", json_string(r->name));
+    json_object_set_new(o, "kind", json_string(ch_watch_rule_kind_name(r->kind)));
+    json_object_set_new(o, "severity", json_string(r->severity));
+    json_object_set_new(o, "chain", json_string(c->chain));
+    json_object_set_new(o, "height", json_integer((json_int_t)c->height));
+    ch_hash256 bh;
+    memcpy(bh.b, c->b->hash, 32);
+    ch_hash256_to_hex(&bh, hex);
+    json_object_set_new(o, "block_hash", json_string(hex));
+    json_object_set_new(o, "time", json_integer((json_int_t)c->b->time));
+    ch_hash256_to_hex(&t->txid, hex);
+    json_object_set_new(o, "tx", json_string(hex));
+    json_object_set_new(o, "transfer",
+                        json_pack("{s:s,s:I}", "kind", "tx", "position", (json_int_t)t->pos));
+    size_t n_from, n_to;
+    json_object_set_new(o, "from", side_list(c, t, true, &n_from));
+    json_object_set_new(o, "to", side_list(c, t, false, &n_to));
+    if (n_from > MAX_SHOWN) json_object_set_new(o, "from_count", json_integer((json_int_t)n_from));
+    if (n_to > MAX_SHOWN) json_object_set_new(o, "to_count", json_integer((json_int_t)n_to));
+    /* large_transfer matches no address: its senders stand for it */
+    json_t *addrs = h->n ? json_array() : json_deep_copy(json_object_get(o, "from"));
+    for (size_t i = 0; i < h->n; i++) {
+        char s[CH_ADDR_STR_MAX];
+        addr_text(c, h->ids[i], s);
+        json_array_append_new(addrs, json_string(s));
+    }
+    json_object_set_new(o, "addresses", addrs);
+    json_object_set_new(o, "asset", json_string("BTC"));
+    sat_text(amount, num);
+    json_object_set_new(o, "amount", json_string(num));
+    sat_text(sent, num);
+    json_object_set_new(o, "sent", json_string(num));
+    sat_text(received, num);
+    json_object_set_new(o, "received", json_string(num));
+    json_object_set_new(o, "reasons", json_incref(h->reasons));
+    json_object_set_new(o, "retracted", json_false());
+    return c->fn(o, c->fnctx);
+}
+
+static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t) {
+    if (r->kind == CH_WATCH_LARGE) {
+        if (!r->btc || t->coinbase) return 0;
+        ch_u256 v = {{t->out_total, 0, 0, 0}};
+        if (ch_u256_cmp(&v, &r->min) < 0) return 0;
+        hit h = {.reasons = json_array()};
+        char min[80], why[300];
+        ch_u256_to_dec(&r->min, min);
+        snprintf(why, sizeof why,
+                 "its outputs move %" PRIu64 " satoshi, at or above the rule's minimum %s",
+                 t->out_total, min);
+        rule_reason(h.reasons, c, r, why);
+        int rc = emit(c, r, t, &h, t->out_total, 0, 0);
+        json_decref(h.reasons);
+        return rc;
+    }
+    hit h = {.reasons = json_array()};
+    uint64_t sent = 0, received = 0;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        const leg *l = &t->v[i];
+        if (!l->addr) continue;
+        bool known = hit_has(&h, l->addr);
+        int m = known ? 1 : addr_matches(c, r, l->addr, l->in, h.reasons);
+        if (m < 0) rc = -1;
+        if (m <= 0) continue;
+        if (l->in)
+            sent += l->value;
+        else
+            received += l->value;
+        if (!known && hit_add(&h, l->addr) != 0) rc = ch_err(c->err, "out of memory");
+    }
+    if (rc == 0 && h.n) rc = emit(c, r, t, &h, sent ? sent : received, sent, received);
+    json_decref(h.reasons);
+    free(h.ids);
+    return rc;
+}
+
+int watch_eval_btc_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
+                         const char *chain, uint32_t height, watch_emit_fn fn, void *ctx,
+                         ch_error *err) {
+    btc_ctx c = {.s = s,
+                 .intel = intel,
+                 .rules = rules,
+                 .chain = chain,
+                 .height = height,
+                 .b = ch_store_block(s, height),
+                 .net = ch_store_addr_net(s),
+                 .fn = fn,
+                 .fnctx = ctx,
+                 .err = err};
+    tx_view t = {0};
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < c.b->n_tx; i++) {
+        t.tx = c.b->first_tx + i;
+        t.pos = i;
+        rc = load_tx(s, &t, err);
+        for (size_t r = 0; rc == 0 && r < rules->n; r++)
+            rc = eval_rule(&c, &rules->v[r], &t);
+    }
+    free(t.v);
+    return rc ? -1 : ch_store_damage(s, err);
+}

@@ -1,0 +1,449 @@
+/* The Bitcoin follower: the store DIR/btc's writer for as long as it runs,
+ * fed by Bitcoin Core either through its blocks folder or its JSON-RPC.
+ *
+ * Blocks folder: inotify on the folder says when a blk file changed (Core
+ * appends each block it accepts to its current file, xor.dat obfuscation
+ * included); the store's block index (ch_blkidx) then reads only what the
+ * files gained, a record Core has not finished writing is left for the
+ * next event, and the best chain's new blocks go through ingest's own path
+ * (btc_ingest_chain: the fork, a reorg's checks and cut, the appends).
+ * Nothing is read between events: no polling of the files.
+ *
+ * JSON-RPC: getbestblockhash every poll_ms; when it is not the store's tip,
+ * getblockhash walks back from the store's tip to the last block both
+ * hold, and getblock HASH 0 fetches the blocks from there (a reorg's whole
+ * branch, or a batch while catching up), checked whole before the store
+ * changes (btc_ingest_raw).
+ *
+ * After each commit, as the EVM follower does: retractions for alerts
+ * whose block left the chain, the rules on every block that reached the
+ * wanted depth, the alert log synced, the cursor saved, the new lines
+ * delivered (outbox.c has the crash-safety argument). A failing node or a
+ * folder that cannot be read costs nothing committed: a warning names the
+ * cause and the next try waits longer (250 ms doubling to max_backoff_ms). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coinhound/progress.h"
+#include "ingest/btc_branch.h"
+#include "watch/watch_internal.h"
+
+#define FALLBACK_DEPTH 1024 /* the deepest reorg followed */
+#define CATCHUP_BLOCKS 256  /* blocks per commit while catching up from a folder */
+#define RPC_BATCH      32   /* blocks fetched per round while catching up */
+
+typedef struct bwatch {
+    const ch_watch_opts *o;
+    ch_store *s;
+    ch_intel *intel;
+    watch_outbox ob;
+    int sink_fd;
+    uint64_t alerts_new;
+    unsigned backoff_ms, failures;
+    double last_progress;
+    /* the blocks folder */
+    ch_blkdir *d;
+    ch_blkidx *x;
+    int ino;
+    char idx_path[4200];
+    /* JSON-RPC */
+    ch_btc_rpc *r;
+} bwatch;
+
+static const char *source_of(const bwatch *w) {
+    return w->o->blocks_dir ? w->o->blocks_dir : w->o->rpc_url;
+}
+
+static bool stopping(const bwatch *w) {
+    return w->o->stop && *w->o->stop;
+}
+
+static void nap(const bwatch *w, unsigned ms) {
+    while (ms > 0 && !stopping(w)) {
+        unsigned step = ms < 50 ? ms : 50;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+/* A failure of the node or the folder: logged; the next try waits longer. */
+static void failed(bwatch *w, const ch_error *e) {
+    unsigned cap = w->o->max_backoff_ms ? w->o->max_backoff_ms : 30000;
+    w->failures++;
+    watch_log("warn", "%s: %s; retrying in %u ms (failure %u in a row)",
+              w->o->blocks_dir ? "blocks folder" : "node", e->msg, w->backoff_ms, w->failures);
+    nap(w, w->backoff_ms);
+    w->backoff_ms = w->backoff_ms * 2 > cap ? cap : w->backoff_ms * 2;
+    if (w->r && w->failures % 3 == 0) {
+        ch_error re;
+        watch_log("info", "reconnecting to %s", w->o->rpc_url);
+        if (ch_btc_rpc_reconnect(w->r, &re) != 0) watch_log("warn", "%s", re.msg);
+    }
+}
+
+static void ok(bwatch *w) {
+    if (w->failures) watch_log("info", "%s answers again", source_of(w));
+    w->failures = 0;
+    w->backoff_ms = 250;
+}
+
+static int emit(json_t *alert, void *ctx) {
+    bwatch *w = ctx;
+    ch_error e = {0};
+    int r = watch_outbox_add(&w->ob, alert, &e);
+    if (r < 0) {
+        watch_log("error", "%s", e.msg);
+        return -1;
+    }
+    w->alerts_new += (uint64_t)r;
+    return 0;
+}
+
+static void set_prev(bwatch *w) {
+    uint32_t h = w->ob.eval_next;
+    if (h == 0)
+        memset(w->ob.eval_prev, 0, 32);
+    else
+        memcpy(w->ob.eval_prev, ch_store_block(w->s, h - 1)->hash, 32);
+}
+
+/* After a commit (or a cut): retractions, evaluation up to the wanted
+ * depth, the log synced, the cursor saved, delivery. */
+static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
+    if (reorg_height != UINT32_MAX) {
+        if (w->ob.eval_next > reorg_height) {
+            w->ob.eval_next = reorg_height;
+            set_prev(w);
+        }
+        int r = watch_outbox_retract_gone(&w->ob, w->s, err);
+        if (r < 0) return -1;
+        watch_log("warn", "reorg: the chain changed from block %u; %d alert%s retracted",
+                  reorg_height, r, r == 1 ? "" : "s");
+    }
+    unsigned conf = w->o->confirmations ? w->o->confirmations : 1;
+    uint32_t next = ch_store_next_height(w->s);
+    uint64_t before = w->alerts_new;
+    while ((uint64_t)w->ob.eval_next + conf <= next) {
+        if (watch_eval_btc_block(w->s, w->intel, w->o->rules, "btc", w->ob.eval_next, emit, w,
+                                 err) != 0)
+            return ch_err_prefix(err, "block %u", w->ob.eval_next);
+        w->ob.eval_next++;
+        set_prev(w);
+    }
+    if (watch_outbox_sync(&w->ob, err) != 0 || watch_outbox_save(&w->ob, err) != 0) return -1;
+    if (w->alerts_new > before)
+        watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->alerts_new - before,
+                  w->alerts_new - before == 1 ? "" : "s", w->ob.eval_next - 1);
+    return watch_outbox_deliver(&w->ob, w->sink_fd, err) < 0 ? -1 : 0;
+}
+
+/* Where evaluation resumes (as the EVM follower: the saved cursor when the
+ * store still holds its block, else FALLBACK_DEPTH blocks further back). */
+static int start_cursor(bwatch *w, ch_error *err) {
+    uint32_t next = ch_store_next_height(w->s);
+    watch_outbox *ob = &w->ob;
+    if (!ob->has_eval) {
+        ob->eval_next = next;
+        set_prev(w);
+        ob->has_eval = true;
+        if (next)
+            watch_log("info", "first run on this store: alerts start after block %u", next - 1);
+        return watch_outbox_save(ob, err);
+    }
+    bool same = ob->eval_next <= next &&
+                (ob->eval_next == 0 ||
+                 memcmp(ch_store_block(w->s, ob->eval_next - 1)->hash, ob->eval_prev, 32) == 0);
+    if (!same) {
+        uint32_t h = ob->eval_next < next ? ob->eval_next : next;
+        ob->eval_next = h > FALLBACK_DEPTH ? h - FALLBACK_DEPTH : 0;
+        set_prev(w);
+        watch_log("warn",
+                  "the store changed below the last evaluated block: evaluating again from "
+                  "block %u",
+                  ob->eval_next);
+    }
+    int r = watch_outbox_retract_gone(ob, w->s, err);
+    if (r < 0) return -1;
+    if (r)
+        watch_log("warn", "%d alert%s retracted: their blocks left the chain", r,
+                  r == 1 ? "" : "s");
+    if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
+    return 0;
+}
+
+static void progress(bwatch *w, uint64_t tip) {
+    double now = ch_now();
+    uint32_t next = ch_store_next_height(w->s);
+    if (next && next - 1 < tip && now - w->last_progress >= 5) {
+        watch_log("info", "catching up: block %u of %" PRIu64 " (%.1f%%)", next - 1, tip,
+                  100.0 * (double)next / (double)(tip + 1));
+        w->last_progress = now;
+    }
+}
+
+/* --- the blocks folder --- */
+
+static bool store_at(const bwatch *w, const ch_blk_chain *c) {
+    uint32_t next = ch_store_next_height(w->s);
+    return next == c->n &&
+           (next == 0 || !memcmp(ch_store_block(w->s, next - 1)->hash, c->hash[next - 1].b, 32));
+}
+
+/* Read what the folder gained and bring the store to its best chain. 0
+ * (failures logged and waited for), -1 fatal (the alert log). */
+static int folder_cycle(bwatch *w, ch_error *fatal) {
+    ch_error e;
+    if (ch_blkidx_update(w->x, w->d, false, &e) < 0) {
+        failed(w, &e);
+        return 0;
+    }
+    ch_blk_chain chain;
+    if (ch_blkidx_best_chain(w->x, &chain, &e) != 0) {
+        failed(w, &e);
+        return 0;
+    }
+    int rc = 0;
+    if (ch_blk_chain_check(w->d, &chain, &e) != 0) {
+        failed(w, &e);
+        goto out;
+    }
+    while (!stopping(w) && !store_at(w, &chain)) {
+        ch_ingest_stats st = {.reorg_height = UINT32_MAX};
+        ch_ingest_opts io = {.progress = 0, .max_blocks = CATCHUP_BLOCKS};
+        uint32_t before = ch_store_next_height(w->s);
+        int irc = btc_ingest_chain(w->s, w->d, &chain, &io, &st, &e);
+        bool moved = st.reorg_height != UINT32_MAX || ch_store_next_height(w->s) != before;
+        if (moved && settle(w, st.reorg_height, fatal) != 0) {
+            rc = -1;
+            goto out;
+        }
+        if (irc != 0) {
+            failed(w, &e);
+            goto out;
+        }
+        ok(w);
+        progress(w, chain.n - 1);
+    }
+    if (ch_blkidx_save(w->x, w->idx_path, &e) != 0) watch_log("warn", "block index: %s", e.msg);
+out:
+    ch_blk_chain_free(&chain);
+    return rc;
+}
+
+/* Sleep until the folder changes (or a signal, or timeout_ms, which only
+ * lets the stop flag be seen), then drain the events: one cycle reads
+ * whatever they announced. true when there were events. */
+static bool folder_wait(bwatch *w, int timeout_ms) {
+    struct pollfd p = {.fd = w->ino, .events = POLLIN};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    char buf[4096];
+    while (read(w->ino, buf, sizeof buf) > 0) {
+    }
+    return true;
+}
+
+static int folder_open(bwatch *w, ch_error *err) {
+    if (btc_index_path(w->o->db_dir, w->idx_path, sizeof w->idx_path, err) != 0) return -1;
+    if (ch_blkdir_open(w->o->blocks_dir, &w->d, err) != 0) return -1;
+    w->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w->ino < 0) return ch_err(err, "inotify: %s", strerror(errno));
+    if (inotify_add_watch(w->ino, w->o->blocks_dir,
+                          IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0)
+        return ch_err(err, "%s: inotify: %s", w->o->blocks_dir, strerror(errno));
+    return ch_blkidx_load(w->idx_path, w->d, &w->x, err);
+}
+
+/* --- JSON-RPC --- */
+
+/* The network of a chain whose genesis block this is: a known genesis, or
+ * regtest's easiest bits (a private regtest chain, coinhound-gen's). */
+static int network_of(const uint8_t *raw, size_t len, int *net, ch_error *err) {
+    static const char *const GENESIS[CH_BTC_NET_COUNT] = {
+        "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+        "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943",
+        "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043",
+        "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
+        "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+    };
+    ch_btc_header h;
+    if (ch_btc_parse_header(raw, len, &h, err) != 0) return -1;
+    char hex[65];
+    ch_hash256_to_hex(&h.hash, hex);
+    for (int i = 0; i < CH_BTC_NET_COUNT; i++)
+        if (!strcmp(hex, GENESIS[i])) return *net = i, 0;
+    if (h.bits == 0x207fffff) return *net = CH_BTC_NET_REGTEST, 0;
+    return ch_err(err, "the node's genesis block %s is of no Bitcoin network coinhound knows", hex);
+}
+
+/* The first height where the node's best chain and the store differ. 1
+ * found, 0 the node failed (logged), -1 no common block within reach. */
+static int rpc_fork(bwatch *w, uint32_t *fork, ch_error *e) {
+    uint32_t next = ch_store_next_height(w->s);
+    for (uint32_t k = next; k > 0; k--) {
+        if (next - k >= FALLBACK_DEPTH) {
+            ch_err(e, "no block in common with the node within %u blocks of the store's tip",
+                   FALLBACK_DEPTH);
+            return 0;
+        }
+        ch_hash256 h;
+        int rc = ch_btc_rpc_block_hash(w->r, k - 1, &h, e);
+        if (rc < 0) return 0;
+        if (rc == 1 && !memcmp(h.b, ch_store_block(w->s, k - 1)->hash, 32)) {
+            *fork = k;
+            return 1;
+        }
+    }
+    *fork = 0;
+    return 1;
+}
+
+static void free_blocks(btc_raw_block *v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(v[i].p);
+}
+
+static int rpc_cycle(bwatch *w, ch_error *fatal) {
+    ch_error e;
+    const ch_watch_opts *o = w->o;
+    if (!w->r) {
+        ch_btc_rpc_cfg cfg = {.url = o->rpc_url,
+                              .cookie_path = o->rpc_cookie,
+                              .user = o->rpc_user,
+                              .password = o->rpc_password};
+        if (ch_btc_rpc_open(&cfg, &w->r, &e) != 0) {
+            failed(w, &e);
+            return 0;
+        }
+    }
+    ch_hash256 best;
+    if (ch_btc_rpc_best_hash(w->r, &best, &e) != 0) {
+        failed(w, &e);
+        return 0;
+    }
+    uint32_t next = ch_store_next_height(w->s), fork = 0;
+    if (next && !memcmp(ch_store_block(w->s, next - 1)->hash, best.b, 32)) {
+        ok(w);
+        nap(w, o->poll_ms ? o->poll_ms : 1000);
+        return 0;
+    }
+    if (rpc_fork(w, &fork, &e) != 1) {
+        failed(w, &e);
+        return 0;
+    }
+    /* a reorg's branch is fetched whole (it must pass the old tip's work) */
+    size_t want = (size_t)(next - fork) + RPC_BATCH, n = 0;
+    btc_raw_block *v = calloc(want, sizeof *v);
+    if (!v) return ch_err(fatal, "out of memory");
+    bool at_tip = false;
+    for (uint32_t h = fork; n < want && !stopping(w); h++) {
+        ch_hash256 hash;
+        int rc = ch_btc_rpc_block_hash(w->r, h, &hash, &e);
+        if (rc == 0) {
+            at_tip = true;
+            break;
+        }
+        if (rc < 0 || ch_btc_rpc_block(w->r, &hash, &v[n].p, &v[n].len, &e) != 0) {
+            free_blocks(v, n);
+            free(v);
+            failed(w, &e);
+            return 0;
+        }
+        n++;
+        if (!memcmp(hash.b, best.b, 32)) {
+            at_tip = true;
+            break;
+        }
+    }
+    int net = ch_store_network(w->s), rc = 0;
+    ch_ingest_stats st = {.reorg_height = UINT32_MAX};
+    if (n && next == 0 && network_of(v[0].p, v[0].len, &net, &e) != 0) {
+        failed(w, &e);
+    } else if (n) {
+        int irc = btc_ingest_raw(w->s, net, fork, v, n, &st, &e);
+        if (settle(w, st.reorg_height, fatal) != 0)
+            rc = -1;
+        else if (irc != 0)
+            failed(w, &e);
+        else
+            ok(w);
+    }
+    free_blocks(v, n);
+    free(v);
+    if (rc == 0 && at_tip && n == 0) nap(w, o->poll_ms ? o->poll_ms : 1000);
+    if (rc == 0 && n) progress(w, (uint64_t)fork + n + (at_tip ? 0 : RPC_BATCH));
+    return rc;
+}
+
+int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
+    bwatch w = {.o = o, .sink_fd = STDOUT_FILENO, .backoff_ms = 250, .ino = -1};
+    w.ob.fd = -1;
+    int rc = -1;
+    if (!o->blocks_dir == !o->rpc_url) {
+        ch_err(err, "watch btc follows either a blocks folder or a node's JSON-RPC (one of them)");
+        goto out;
+    }
+    if (o->alerts_path) {
+        w.sink_fd = open(o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (w.sink_fd < 0) {
+            ch_err(err, "%s: cannot open the alerts file: %s", o->alerts_path, strerror(errno));
+            goto out;
+        }
+    }
+    if (ch_store_open(o->db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &w.s,
+                      err) != 0)
+        goto out;
+    if (o->blocks_dir && folder_open(&w, err) != 0) goto out;
+    if (ch_watch_rules_need_intel(o->rules) &&
+        ch_intel_open(o->db_dir, false, &w.intel, err) != 0) {
+        ch_err_prefix(err, "entity, actor and category rules read the attribution store");
+        goto out;
+    }
+    if (watch_outbox_open(&w.ob, o->db_dir, "btc", err) != 0) goto out;
+    if (start_cursor(&w, err) != 0) goto out;
+    int left = watch_outbox_deliver(&w.ob, w.sink_fd, err);
+    if (left < 0) goto out;
+    if (left)
+        watch_log("info", "delivered %d alert line%s left by the last run", left,
+                  left == 1 ? "" : "s");
+    uint32_t next = ch_store_next_height(w.s);
+    watch_log("info", "watching %s %s (store at %s%u, %u rule%s, %u confirmation%s)",
+              o->blocks_dir ? "the blocks folder" : "the node", source_of(&w),
+              next ? "block " : "no block, ", next ? next - 1 : 0, (unsigned)o->rules->n,
+              o->rules->n == 1 ? "" : "s", o->confirmations ? o->confirmations : 1,
+              o->confirmations > 1 ? "s" : "");
+    w.last_progress = ch_now();
+    bool changed = true;
+    while (!stopping(&w)) {
+        if (o->blocks_dir) {
+            /* the files are read only when inotify says they changed (or
+             * to retry a failure) */
+            if ((changed || w.failures) && folder_cycle(&w, err) != 0) goto out;
+            changed = !stopping(&w) && folder_wait(&w, 1000);
+        } else if (rpc_cycle(&w, err) != 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (w.s && rc == 0)
+        watch_log("info", "stopping: store committed at block %u, alerts flushed",
+                  ch_store_next_height(w.s) ? ch_store_next_height(w.s) - 1 : 0);
+    ch_store_close(w.s);
+    ch_btc_rpc_close(w.r);
+    ch_blkidx_free(w.x);
+    ch_blkdir_close(w.d);
+    if (w.ino >= 0) close(w.ino);
+    ch_intel_close(w.intel);
+    if (w.ob.fd >= 0) watch_outbox_close(&w.ob);
+    if (o->alerts_path && w.sink_fd >= 0) close(w.sink_fd);
+    return rc;
+}

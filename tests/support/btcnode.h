@@ -1,0 +1,35 @@
+/* A small Bitcoin Core JSON-RPC responder for tests: serves the three calls
+ * a follower makes (getbestblockhash, getblockhash, getblock HASH 0) over
+ * blocks held in memory, on a loopback port, with basic authentication,
+ * and can be made to answer garbage or go away. */
+#ifndef COINHOUND_TEST_BTCNODE_H
+#define COINHOUND_TEST_BTCNODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tu_btcnode tu_btcnode;
+
+typedef enum { TU_NODE_OK, TU_NODE_GARBAGE, TU_NODE_ERROR500 } tu_node_mode;
+
+/* Start on a free loopback port, requiring "user:password" (NULL: none). */
+tu_btcnode *tu_btcnode_start(const char *userpwd);
+void tu_btcnode_stop(tu_btcnode *n);
+/* http://127.0.0.1:PORT/ */
+const char *tu_btcnode_url(const tu_btcnode *n);
+/* The chain served: the best chain of a blk folder, heights [0, tip] of it
+ * (tip past its end: all). Replaces what was served (a reorg when the
+ * folder's chain differs). */
+void tu_btcnode_serve_folder(tu_btcnode *n, const char *blocks_dir, uint32_t tip);
+/* Raw blocks (copied), height 0 first. */
+void tu_btcnode_serve(tu_btcnode *n, uint8_t *const *blocks, const size_t *lens, size_t count);
+/* How many of the blocks served are on the chain (the tip moves). */
+void tu_btcnode_set_tip(tu_btcnode *n, uint32_t tip);
+void tu_btcnode_set_mode(tu_btcnode *n, tu_node_mode m);
+/* Close the port (a node that went away) and open it again. */
+void tu_btcnode_down(tu_btcnode *n);
+void tu_btcnode_up(tu_btcnode *n);
+/* Calls answered so far. */
+unsigned tu_btcnode_calls(const tu_btcnode *n);
+
+#endif

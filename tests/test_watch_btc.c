@@ -1,0 +1,522 @@
+/* coinhound watch btc, run as a separate process, following Bitcoin Core's
+ * two doors:
+ *   - the blocks folder: a chain from coinhound-gen, then blocks appended to
+ *     its last blk file as Core appends them (ch_gen_run's extend, xor.dat
+ *     obfuscation on), and a reorg (a branch appended, the old blocks left
+ *     in the files);
+ *   - the JSON-RPC: a responder in this process (tests/support/btcnode.c)
+ *     serving real mainnet blocks 0..255 from the shared fixtures (skipped
+ *     when absent), with cookie authentication, a node that answers garbage
+ *     and goes away, and a generated chain whose tip it reorganises.
+ * The alerts are checked against an independent reading of the same blocks:
+ * the oracle below parses the best chain's blocks itself (ch_btc_parse_block
+ * and ch_btc_classify, no store), tracks every output's address and value,
+ * and lists which transactions a rule must alert on. The standing alerts
+ * (the last record of each id not a retraction) must equal that list, and
+ * every alert of a block that left the chain must be retracted. kill -9 of
+ * the watcher while blocks arrive loses no alert. */
+#include "support/testutil.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coinhound/address.h"
+#include "coinhound/btc.h"
+#include "coinhound/gen.h"
+#include "support/btcnode.h"
+
+/* A text file whole (NUL-terminated), or NULL. */
+static char *read_text(const char *path) {
+    size_t len;
+    return (char *)tu_read_file(path, &len);
+}
+
+static void msleep(unsigned ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* --- the oracle ------------------------------------------------------------ */
+
+typedef struct outpt {
+    uint8_t key[36];
+    ch_addr a;
+    uint64_t value;
+    bool used;
+} outpt;
+
+typedef struct oracle {
+    outpt *t;
+    size_t cap;
+    json_t *want; /* "rule txid" -> height */
+} oracle;
+
+static size_t okey(const uint8_t *k, size_t cap) {
+    uint64_t h;
+    memcpy(&h, k, 8);
+    return (size_t)(h ^ ((uint64_t)k[32] * 0x9e3779b97f4a7c15ULL)) & (cap - 1);
+}
+
+static outpt *ofind(oracle *o, const uint8_t *k, bool add) {
+    for (size_t i = okey(k, o->cap);; i = (i + 1) & (o->cap - 1)) {
+        if (!o->t[i].used) {
+            if (!add) return NULL;
+            memcpy(o->t[i].key, k, 36);
+            o->t[i].used = true;
+            return &o->t[i];
+        }
+        if (!memcmp(o->t[i].key, k, 36)) return &o->t[i];
+    }
+}
+
+static bool same_addr(const ch_addr *a, const ch_addr *b) {
+    return a->kind == b->kind && a->version == b->version && a->len == b->len &&
+           !memcmp(a->bytes, b->bytes, a->len);
+}
+
+/* The alerts rules "watched" (address w) and "big" (outputs >= min) must
+ * give over the best chain of dir: a JSON object "rule txid" -> height. */
+static json_t *expected_alerts(const char *dir, const ch_addr *w, uint64_t min) {
+    ch_error err;
+    ch_blkdir *d;
+    ch_blk_chain c;
+    if (ch_blkdir_open(dir, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    oracle o = {.cap = 1u << 20, .want = json_object()};
+    o.t = calloc(o.cap, sizeof *o.t);
+    ch_btc_parser *p = ch_btc_parser_new();
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    for (size_t h = 0; h < c.n; h++) {
+        ch_btc_block b;
+        if (ch_blkdir_read(d, &c.pos[h], &buf, &cap, &err) != 0 ||
+            ch_btc_parse_block(p, buf, c.pos[h].size, &b, &err) != 0)
+            fail_msg("%s", err.msg);
+        for (uint32_t t = 0; t < b.n_tx; t++) {
+            const ch_btc_tx *tx = &b.tx[t];
+            bool touches = false;
+            uint64_t total = 0;
+            for (uint32_t i = 0; i < tx->n_in && !(t == 0 && ch_btc_tx_is_coinbase(tx)); i++) {
+                uint8_t k[36];
+                memcpy(k, tx->in[i].prev_txid.b, 32);
+                memcpy(k + 32, &tx->in[i].prev_vout, 4);
+                outpt *e = ofind(&o, k, false);
+                assert_non_null(e);
+                if (same_addr(&e->a, w)) touches = true;
+            }
+            for (uint32_t v = 0; v < tx->n_out; v++) {
+                uint8_t k[36];
+                memcpy(k, tx->txid.b, 32);
+                memcpy(k + 32, &v, 4);
+                outpt *e = ofind(&o, k, true);
+                memset(&e->a, 0, sizeof e->a);
+                ch_btc_classify(tx->out[v].script, tx->out[v].script_len, &e->a);
+                e->value = tx->out[v].value;
+                total += e->value;
+                if (e->a.kind != CH_ADDR_NONE && same_addr(&e->a, w)) touches = true;
+            }
+            char hex[65], key[100];
+            ch_hash256_to_hex(&tx->txid, hex);
+            if (touches) {
+                snprintf(key, sizeof key, "watched %s", hex);
+                json_object_set_new(o.want, key, json_integer((json_int_t)h));
+            }
+            if (!(t == 0 && ch_btc_tx_is_coinbase(tx)) && total >= min) {
+                snprintf(key, sizeof key, "big %s", hex);
+                json_object_set_new(o.want, key, json_integer((json_int_t)h));
+            }
+        }
+    }
+    free(buf);
+    free(o.t);
+    ch_btc_parser_free(p);
+    ch_blk_chain_free(&c);
+    ch_blkdir_close(d);
+    return o.want;
+}
+
+/* --- the watcher ------------------------------------------------------------ */
+
+typedef struct fx {
+    char *dir;
+    char blocks[512], db[512], rules[512], alerts[512], log[512], cookie[512];
+    pid_t watcher;
+    tu_btcnode *node;
+} fx;
+
+static void fx_init(fx *f) {
+    memset(f, 0, sizeof *f);
+    f->dir = tu_tmpdir();
+    snprintf(f->blocks, sizeof f->blocks, "%s/blocks", f->dir);
+    snprintf(f->db, sizeof f->db, "%s/db", f->dir);
+    snprintf(f->rules, sizeof f->rules, "%s/rules.yaml", f->dir);
+    snprintf(f->alerts, sizeof f->alerts, "%s/alerts.jsonl", f->dir);
+    snprintf(f->log, sizeof f->log, "%s/watch.log", f->dir);
+    snprintf(f->cookie, sizeof f->cookie, "%s/.cookie", f->dir);
+}
+
+static void fx_free(fx *f) {
+    if (f->watcher > 0) {
+        kill(f->watcher, SIGKILL);
+        waitpid(f->watcher, NULL, 0);
+    }
+    tu_btcnode_stop(f->node);
+    tu_rmrf(f->dir);
+    free(f->dir);
+}
+
+static void write_rules(const fx *f, const char *address, uint64_t min) {
+    FILE *o = fopen(f->rules, "w");
+    assert_non_null(o);
+    fprintf(o,
+            "rules:\n  - name: watched\n    kind: address\n    addresses: [%s]\n"
+            "    severity: high\n  - name: big\n    kind: large_transfer\n    asset: BTC\n"
+            "    min: \"%llu\"\n",
+            address, (unsigned long long)min);
+    fclose(o);
+}
+
+static void start_watcher(fx *f, bool rpc) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int e = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int n = open("/dev/null", O_WRONLY);
+        if (e < 0 || n < 0) _exit(127);
+        dup2(n, 1);
+        dup2(e, 2);
+        const char *bin = tu_bin("coinhound");
+        if (rpc)
+            execl(bin, bin, "watch", "btc", "--rpc", tu_btcnode_url(f->node), "--rpc-cookie",
+                  f->cookie, "--poll-ms", "50", "--db", f->db, "--rules", f->rules, "--alerts",
+                  f->alerts, (char *)NULL);
+        else
+            execl(bin, bin, "watch", "btc", "--blocks", f->blocks, "--db", f->db, "--rules",
+                  f->rules, "--alerts", f->alerts, (char *)NULL);
+        _exit(127);
+    }
+    f->watcher = pid;
+}
+
+static int stop_watcher(fx *f) {
+    kill(f->watcher, SIGTERM);
+    int st = 0;
+    waitpid(f->watcher, &st, 0);
+    f->watcher = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The last record of each id, as delivered: id -> alert. */
+static json_t *last_by_id(const char *path) {
+    json_t *by = json_object();
+    FILE *in = fopen(path, "r");
+    if (!in) return by;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) > 0) {
+        if (line[n - 1] != '\n') break;
+        json_t *a = json_loads(line, 0, NULL);
+        assert_non_null(a);
+        json_object_set_new(by, json_string_value(json_object_get(a, "id")), a);
+    }
+    free(line);
+    fclose(in);
+    return by;
+}
+
+/* The standing alerts as "rule txid" -> height. */
+static json_t *standing(const char *path) {
+    json_t *by = last_by_id(path), *out = json_object(), *a;
+    const char *id;
+    json_object_foreach(by, id, a) {
+        if (json_is_true(json_object_get(a, "retracted"))) continue;
+        char key[120];
+        snprintf(key, sizeof key, "%s %s", json_string_value(json_object_get(a, "rule")),
+                 json_string_value(json_object_get(a, "tx")));
+        assert_null(json_object_get(out, key)); /* one standing alert per event */
+        json_object_set(out, key, json_object_get(a, "height"));
+    }
+    json_decref(by);
+    return out;
+}
+
+/* Wait until the standing alerts equal the oracle's (or fail saying what
+ * differs). */
+static void wait_equal(const fx *f, json_t *want, unsigned timeout_ms) {
+    json_t *got = NULL;
+    for (unsigned t = 0; t <= timeout_ms; t += 100) {
+        json_decref(got);
+        got = standing(f->alerts);
+        if (json_equal(got, want)) {
+            json_decref(got);
+            return;
+        }
+        msleep(100);
+    }
+    char *g = json_dumps(got, JSON_SORT_KEYS), *w = json_dumps(want, JSON_SORT_KEYS);
+    char *log = read_text(f->log);
+    fail_msg("standing alerts differ from the oracle's\n got: %.2000s\nwant: %.2000s\nlog: %.3000s",
+             g, w, log ? log : "");
+}
+
+static void gen(const char *dir, uint64_t seed) {
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = dir;
+    o.seed = seed;
+    o.txs = 1500;
+    o.txs_per_block = 40;
+    o.maturity = 20;
+    o.xor_enabled = true;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+}
+
+static void extend(const char *dir, uint32_t blocks, uint32_t reorg) {
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = dir;
+    o.extend = true;
+    o.extend_blocks = blocks;
+    o.reorg_depth = reorg;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+}
+
+/* A hot wallet of the first exchange (reused: it moves in many blocks). */
+static void hot_wallet(const char *dir, char out[128], ch_addr *a) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/labels.csv", dir);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    char line[300];
+    assert_non_null(fgets(line, sizeof line, in)); /* header */
+    assert_non_null(fgets(line, sizeof line, in));
+    fclose(in);
+    line[strcspn(line, ",")] = 0;
+    snprintf(out, 128, "%.127s", line);
+    ch_error err;
+    memset(a, 0, sizeof *a);
+    if (ch_addr_from_string(out, a, NULL, &err) != 0) fail_msg("%s", err.msg);
+}
+
+#define MIN_BIG 2000000000ULL /* 20 BTC */
+
+static size_t retractions(const char *path) {
+    json_t *by = last_by_id(path), *a;
+    const char *id;
+    size_t n = 0;
+    json_object_foreach(by, id, a) n += json_is_true(json_object_get(a, "retracted"));
+    json_decref(by);
+    return n;
+}
+
+static void test_blocks_folder_alerts_equal_an_independent_reading(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    gen(f.blocks, 11);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    start_watcher(&f, false);
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    assert_true(json_object_size(want) > 10);
+    wait_equal(&f, want, 20000);
+    json_decref(want);
+    /* blocks appended as Core appends them */
+    extend(f.blocks, 3, 0);
+    want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 10000);
+    size_t before = json_object_size(want);
+    json_decref(want);
+    /* a reorg: the last two blocks replaced by a branch of three */
+    extend(f.blocks, 1, 2);
+    want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 10000);
+    json_decref(want);
+    /* the alerts of the two blocks that left the chain were retracted */
+    assert_true(retractions(f.alerts) > 0);
+    assert_true(before > 0);
+    assert_int_equal(stop_watcher(&f), 0);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("coinhound check: %s", out);
+    free(out);
+    char *log = read_text(f.log);
+    assert_non_null(strstr(log, "warn: reorg: the chain changed from block"));
+    free(log);
+    fx_free(&f);
+}
+
+static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    gen(f.blocks, 12);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    srand((unsigned)time(NULL));
+    start_watcher(&f, false);
+    unsigned kills = 0;
+    for (int i = 0; i < 10; i++) {
+        extend(f.blocks, 1, i == 6 ? 1 : 0);
+        msleep((unsigned)(rand() % 150));
+        kill(f.watcher, SIGKILL);
+        waitpid(f.watcher, NULL, 0);
+        kills++;
+        start_watcher(&f, false);
+    }
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 30000);
+    assert_int_equal(stop_watcher(&f), 0);
+    /* the store's log holds each alert once (and the reorg's retractions) */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s alerts --db %s --chain btc --json | wc -l", tu_bin("coinhound"),
+             f.db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    json_t *by = last_by_id(f.alerts);
+    assert_int_equal((size_t)atoi(out), json_object_size(by) + retractions(f.alerts));
+    free(out);
+    json_decref(by);
+    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
+    out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("coinhound check: %s", out);
+    free(out);
+    fprintf(stderr, "kill -9: %u kills, %zu alerts standing\n", kills, json_object_size(want));
+    json_decref(want);
+    fx_free(&f);
+}
+
+static void write_cookie(const fx *f) {
+    FILE *o = fopen(f->cookie, "w");
+    assert_non_null(o);
+    fputs("__cookie__:5e3c8a1f0d\n", o);
+    fclose(o);
+}
+
+/* Mainnet 0..255: block 170 holds the first payment, Satoshi's 10 BTC to
+ * Hal Finney (txid f4184fc5...9e16, the fixture's README). */
+#define HAL       "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"
+#define FIRST_PAY "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
+
+static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **state) {
+    (void)state;
+    const char *dir = tu_fixture("btc/mainnet-0-255");
+    if (!dir) skip();
+    fx f;
+    fx_init(&f);
+    char mainnet[1024];
+    snprintf(mainnet, sizeof mainnet, "%s", dir);
+    write_cookie(&f);
+    f.node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f.node, mainnet, 150);
+    write_rules(&f, HAL, 1000000000ULL);
+    ch_addr hal;
+    ch_error err;
+    memset(&hal, 0, sizeof hal);
+    assert_int_equal(ch_addr_from_string(HAL, &hal, NULL, &err), 0);
+    start_watcher(&f, true);
+    msleep(500);
+    /* the node answers garbage, then goes away, then comes back further on */
+    tu_btcnode_set_mode(f.node, TU_NODE_GARBAGE);
+    msleep(700);
+    tu_btcnode_set_mode(f.node, TU_NODE_ERROR500);
+    msleep(500);
+    tu_btcnode_down(f.node);
+    msleep(800);
+    tu_btcnode_up(f.node);
+    tu_btcnode_set_mode(f.node, TU_NODE_OK);
+    tu_btcnode_set_tip(f.node, 255);
+    json_t *want = expected_alerts(mainnet, &hal, 1000000000ULL);
+    char key[120];
+    snprintf(key, sizeof key, "watched %s", FIRST_PAY);
+    assert_int_equal(json_integer_value(json_object_get(want, key)), 170);
+    snprintf(key, sizeof key, "big %s", FIRST_PAY);
+    assert_int_equal(json_integer_value(json_object_get(want, key)), 170);
+    wait_equal(&f, want, 20000);
+    json_decref(want);
+    assert_int_equal(stop_watcher(&f), 0);
+    char *log = read_text(f.log);
+    assert_non_null(strstr(log, "not JSON-RPC"));
+    assert_non_null(strstr(log, "warn: node:"));
+    assert_non_null(strstr(log, "answers again"));
+    free(log);
+    /* the alert says what moved: Hal received 10 BTC in block 170 */
+    json_t *by = last_by_id(f.alerts), *a;
+    const char *id;
+    bool seen = false;
+    json_object_foreach(by, id, a) {
+        if (strcmp(json_string_value(json_object_get(a, "tx")), FIRST_PAY) ||
+            strcmp(json_string_value(json_object_get(a, "rule")), "watched"))
+            continue;
+        assert_string_equal(json_string_value(json_object_get(a, "received")), "1000000000");
+        assert_string_equal(json_string_value(json_object_get(a, "asset")), "BTC");
+        assert_string_equal(
+            json_string_value(json_object_get(a, "block_hash")),
+            "00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee"); /* block 170 */
+        seen = true;
+    }
+    assert_true(seen);
+    json_decref(by);
+    fx_free(&f);
+}
+
+static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    gen(f.blocks, 13);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    FILE *o = fopen(f.cookie, "w");
+    fputs("__cookie__:wrong\n", o);
+    fclose(o);
+    f.node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
+    start_watcher(&f, true);
+    msleep(800);
+    char *log = read_text(f.log);
+    assert_non_null(strstr(log, "refused the credentials"));
+    free(log);
+    /* Core writes a new cookie at its start: read again on reconnect */
+    write_cookie(&f);
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 20000);
+    json_decref(want);
+    extend(f.blocks, 2, 3);
+    tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
+    want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 10000);
+    json_decref(want);
+    assert_true(retractions(f.alerts) > 0);
+    assert_int_equal(stop_watcher(&f), 0);
+    fx_free(&f);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_blocks_folder_alerts_equal_an_independent_reading),
+        cmocka_unit_test(test_kill9_while_blocks_arrive_loses_no_alert),
+        cmocka_unit_test(test_rpc_follows_real_mainnet_blocks_through_a_failing_node),
+        cmocka_unit_test(test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
