@@ -139,11 +139,19 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
         w->ob.eval_next++;
         set_prev(w);
     }
-    if (watch_outbox_sync(&w->ob, err) != 0 || watch_outbox_save(&w->ob, err) != 0) return -1;
+    /* One save of the cursors, not two: the log is synced before either
+     * cursor moves, and delivery (which saves both when it delivers
+     * anything) comes before the delivered cursor moves. A kill before the
+     * save evaluates the block again (ids the log holds, dropped) and
+     * delivers its lines again (at least once). */
+    if (watch_outbox_sync(&w->ob, err) != 0) return -1;
+    uint64_t delivered = w->ob.delivered;
+    if (watch_outbox_deliver(&w->ob, w->sink_fd, err) < 0) return -1;
+    if (w->ob.delivered == delivered && watch_outbox_save(&w->ob, err) != 0) return -1;
     if (w->alerts_new > before)
         watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->alerts_new - before,
                   w->alerts_new - before == 1 ? "" : "s", w->ob.eval_next - 1);
-    return watch_outbox_deliver(&w->ob, w->sink_fd, err) < 0 ? -1 : 0;
+    return 0;
 }
 
 /* Where evaluation resumes (as the EVM follower: the saved cursor when the

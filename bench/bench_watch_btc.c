@@ -1,0 +1,377 @@
+/* bench_watch_btc: how long a new Bitcoin block takes to become alerts, and
+ * whether the watcher's memory stays flat (not a test: it prints figures).
+ *
+ *   bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] [--ingest-blocks M]
+ *                   [--small-blocks S]
+ *
+ * 1. Latency. coinhound-gen writes a chain of N transactions in blocks of
+ *    --tpb (default 10,000,000 and 3,000) plus K more blocks (default 200)
+ *    into DIR/full. DIR/blocks gets the same files cut after the first
+ *    part, which `coinhound ingest btc` puts into DIR/db (kept for the next
+ *    run: --work on the same DIR skips both steps). `coinhound watch btc
+ *    --blocks DIR/blocks` then runs with an address rule (an exchange's hot
+ *    wallet) and a large_transfer rule (10 BTC), and the K blocks are
+ *    appended one at a time, each record in one write as Core writes it:
+ *    the time from the write to the watcher's cursor file saying the block
+ *    was evaluated and its alerts delivered (its alerts file synced) is the
+ *    latency, p50 and p99. Then the watcher is stopped and M more blocks
+ *    (default 20) are each appended and taken by `coinhound ingest btc`
+ *    alone (a whole run: process, block index, header rules, store), timed
+ *    from the write to the run's end: a new block queryable by a run.
+ * 2. Memory. With --small-blocks S (default 0: skipped), a chain of S + 200
+ *    blocks of 5 transactions: the watcher follows the first 200, then S
+ *    blocks are appended one at a time, each waited for, and the watcher's
+ *    VmRSS is printed every S/10 blocks.
+ *
+ * Both cores are shared with whatever else runs: the figures say so. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "coinhound/btc.h"
+
+static const char *bin_dir = "build";
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "bench_watch_btc: %s\n", what);
+    exit(2);
+}
+
+static int sh(const char *cmd) {
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+typedef struct rec {
+    uint32_t file_no;
+    uint64_t start; /* of the record (magic) */
+    uint32_t len;   /* magic + size + block */
+} rec;
+
+/* The best chain of dir as record positions. */
+static rec *records(const char *dir, size_t *n) {
+    ch_error err;
+    ch_blkdir *d;
+    ch_blk_chain c;
+    if (ch_blkdir_open(dir, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0) die(err.msg);
+    rec *v = malloc(c.n * sizeof *v);
+    for (size_t h = 0; h < c.n; h++)
+        v[h] = (rec){c.pos[h].file_no, c.pos[h].offset - 8, c.pos[h].size + 8};
+    *n = c.n;
+    ch_blk_chain_free(&c);
+    ch_blkdir_close(d);
+    return v;
+}
+
+/* dst gets src's blk files cut after record `upto - 1` (no xor, no
+ * shuffle: records are in height order). */
+static void cut_folder(const char *src, const char *dst, const rec *v, size_t upto) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dst, dst);
+    if (sh(cmd)) die("cannot make the blocks folder");
+    const rec *last = &v[upto - 1];
+    for (uint32_t f = 0; f <= last->file_no; f++) {
+        snprintf(cmd, sizeof cmd, "cp '%s/blk%05u.dat' '%s/'", src, f, dst);
+        if (sh(cmd)) die("cannot copy a blk file");
+    }
+    char p[4096];
+    snprintf(p, sizeof p, "%s/blk%05u.dat", dst, last->file_no);
+    if (truncate(p, (off_t)(last->start + last->len)) != 0) die("cannot cut the last blk file");
+}
+
+/* Append record v (read from src) to dst's file, in one write. */
+static void append(const char *src, const char *dst, const rec *v, uint8_t **buf, size_t *cap) {
+    char p[4096];
+    if (*cap < v->len) {
+        *buf = realloc(*buf, v->len);
+        *cap = v->len;
+    }
+    snprintf(p, sizeof p, "%s/blk%05u.dat", src, v->file_no);
+    int fd = open(p, O_RDONLY);
+    if (fd < 0 || pread(fd, *buf, v->len, (off_t)v->start) != (ssize_t)v->len) die("read");
+    close(fd);
+    snprintf(p, sizeof p, "%s/blk%05u.dat", dst, v->file_no);
+    fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0 || write(fd, *buf, v->len) != (ssize_t)v->len) die("write");
+    close(fd);
+}
+
+static pid_t start_watcher(const char *work, const char *blocks, const char *db) {
+    char rules[4096], alerts[4096], log[4096];
+    snprintf(rules, sizeof rules, "%s/rules.yaml", work);
+    snprintf(alerts, sizeof alerts, "%s/alerts.jsonl", work);
+    snprintf(log, sizeof log, "%s/watch.log", work);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int e = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(e, 2);
+        char bin[4096];
+        snprintf(bin, sizeof bin, "%s/coinhound", bin_dir);
+        execl(bin, bin, "watch", "btc", "--blocks", blocks, "--db", db, "--rules", rules,
+              "--alerts", alerts, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* The watcher's cursor: evaluated through height >= h and every logged
+ * line delivered. */
+static bool done_through(const char *db, uint32_t h) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/btc/watch/state", db);
+    FILE *f = fopen(p, "r");
+    if (!f) return false;
+    unsigned long long delivered = 0;
+    unsigned next = 0;
+    char hex[80];
+    int n = fscanf(f, "coinhound-watch-state 1 delivered %llu eval_next %u eval_prev %70s",
+                   &delivered, &next, hex);
+    fclose(f);
+    if (n != 3 || next <= h) return false;
+    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", db);
+    struct stat st;
+    return stat(p, &st) == 0 && (unsigned long long)st.st_size == delivered;
+}
+
+/* Wait (inotify on the cursor's folder) until done_through(h); seconds. */
+static double wait_done(int ino, const char *db, uint32_t h, double t0, double limit) {
+    char buf[4096];
+    while (!done_through(db, h)) {
+        if (now() - t0 > limit) die("the watcher did not take a block in time (see watch.log)");
+        fd_set fs;
+        FD_ZERO(&fs);
+        FD_SET(ino, &fs);
+        struct timeval tv = {0, 20000};
+        if (select(ino + 1, &fs, NULL, NULL, &tv) > 0)
+            while (read(ino, buf, sizeof buf) > 0) {
+            }
+    }
+    return now() - t0;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p) {
+    qsort(v, n, sizeof *v, cmp_d);
+    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i];
+}
+
+static long rss_kb(pid_t pid) {
+    char p[64], line[256];
+    snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(p, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) kb = atol(line + 6);
+    if (f) fclose(f);
+    return kb;
+}
+
+static void write_rules(const char *work, const char *full) {
+    char p[4096], line[512], hot[256] = "";
+    snprintf(p, sizeof p, "%s/labels.csv", full);
+    FILE *in = fopen(p, "r");
+    if (in && fgets(line, sizeof line, in) && fgets(line, sizeof line, in)) {
+        line[strcspn(line, ",")] = 0;
+        snprintf(hot, sizeof hot, "%.255s", line);
+    }
+    if (in) fclose(in);
+    if (!hot[0]) die("no labels.csv to take a hot wallet from");
+    snprintf(p, sizeof p, "%s/rules.yaml", work);
+    FILE *o = fopen(p, "w");
+    fprintf(o,
+            "rules:\n  - name: hot\n    kind: address\n    addresses: [%s]\n"
+            "  - name: big\n    kind: large_transfer\n    asset: BTC\n    min: \"1000000000\"\n",
+            hot);
+    fclose(o);
+}
+
+static int ino_on(const char *db) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/btc/watch", db);
+    int ino = inotify_init1(IN_NONBLOCK);
+    if (ino < 0 || inotify_add_watch(ino, p, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+        die("inotify on the watcher's folder");
+    return ino;
+}
+
+/* Start the watcher and wait until it has caught up to height tip. */
+static pid_t watcher_at(const char *work, const char *blocks, const char *db, uint32_t tip) {
+    pid_t pid = start_watcher(work, blocks, db);
+    double t0 = now();
+    while (!done_through(db, tip)) {
+        if (now() - t0 > 3600) die("the watcher did not catch up (see watch.log)");
+        usleep(20000);
+    }
+    return pid;
+}
+
+static void stop(pid_t pid) {
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, uint32_t m) {
+    char full[4096], blocks[4096], db[4096], cmd[16384];
+    snprintf(full, sizeof full, "%s/full", work);
+    snprintf(blocks, sizeof blocks, "%s/blocks", work);
+    snprintf(db, sizeof db, "%s/db", work);
+    char marker[4200];
+    snprintf(marker, sizeof marker, "%s/full/gen.params", work);
+    uint64_t total = txs + (uint64_t)(k + m) * tpb;
+    if (access(marker, R_OK) != 0) {
+        double t0 = now();
+        snprintf(cmd, sizeof cmd,
+                 "%s/coinhound-gen --out '%s' --txs %" PRIu64 " --txs-per-block %u --seed 42 "
+                 "--max-file-size 1G >/dev/null",
+                 bin_dir, full, total, tpb);
+        if (sh(cmd)) die("coinhound-gen failed");
+        printf("generated %" PRIu64 " txs in %.0f s\n", total, now() - t0);
+    }
+    size_t n;
+    rec *v = records(full, &n);
+    if (n < (size_t)k + m + 2) die("chain too short");
+    size_t base = n - k - m;
+    snprintf(cmd, sizeof cmd, "%s/btc/blkindex.state", db);
+    if (access(cmd, R_OK) != 0) {
+        cut_folder(full, blocks, v, base);
+        double t0 = now();
+        snprintf(cmd, sizeof cmd,
+                 "rm -rf '%s' && %s/coinhound ingest btc '%s' --db '%s' --no-progress >/dev/null",
+                 db, bin_dir, blocks, db);
+        if (sh(cmd)) die("ingest failed");
+        printf("ingested %zu blocks in %.0f s\n", base, now() - t0);
+    } else {
+        cut_folder(full, blocks, v, base); /* the store was kept: start from its tip again */
+        snprintf(cmd, sizeof cmd, "rm -rf '%s/btc/watch' '%s/alerts.jsonl'", db, work);
+        sh(cmd);
+    }
+    snprintf(cmd, sizeof cmd, "%s/coinhound status --db '%s' 2>&1 | head -5", bin_dir, db);
+    sh(cmd);
+    write_rules(work, full);
+    pid_t pid = watcher_at(work, blocks, db, (uint32_t)base - 1);
+    int ino = ino_on(db);
+    double *lat = malloc(k * sizeof *lat);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    long rss0 = rss_kb(pid);
+    for (uint32_t i = 0; i < k; i++) {
+        size_t h = base + i;
+        double t0 = now();
+        append(full, blocks, &v[h], &buf, &cap);
+        lat[i] = wait_done(ino, db, (uint32_t)h, t0, 120);
+    }
+    long rss1 = rss_kb(pid);
+    stop(pid);
+    double sum = 0;
+    for (uint32_t i = 0; i < k; i++)
+        sum += lat[i];
+    double mean = sum / k, p50 = pct(lat, k, 0.5), p99 = pct(lat, k, 0.99), mx = lat[k - 1];
+    printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store: block "
+           "written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms; "
+           "watcher RSS %ld -> %ld KiB\n",
+           k, tpb, base, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, rss0, rss1);
+    /* a run of ingest alone for each of the next m blocks */
+    double *ing = malloc(m * sizeof *ing);
+    for (uint32_t i = 0; i < m; i++) {
+        size_t h = base + k + i;
+        double t0 = now();
+        append(full, blocks, &v[h], &buf, &cap);
+        snprintf(cmd, sizeof cmd, "%s/coinhound ingest btc '%s' --db '%s' --no-progress >/dev/null",
+                 bin_dir, blocks, db);
+        if (sh(cmd)) die("ingest of one block failed");
+        ing[i] = now() - t0;
+    }
+    printf("ingest btc alone: %u runs of one new block each: block written -> run done "
+           "(queryable): p50 %.1f ms, p99 %.1f ms\n",
+           m, pct(ing, m, 0.5) * 1e3, pct(ing, m, 0.99) * 1e3);
+    free(ing);
+    free(lat);
+    free(buf);
+    free(v);
+    close(ino);
+}
+
+static void memory(const char *work, uint32_t s) {
+    char full[4096], blocks[4096], db[4096], cmd[16384];
+    snprintf(full, sizeof full, "%s/small", work);
+    snprintf(blocks, sizeof blocks, "%s/small-blocks", work);
+    snprintf(db, sizeof db, "%s/small-db", work);
+    snprintf(cmd, sizeof cmd,
+             "rm -rf '%s' && %s/coinhound-gen --out '%s' --blocks %u --txs-per-block 5 --seed 7 "
+             ">/dev/null",
+             db, bin_dir, full, s + 200);
+    if (sh(cmd)) die("coinhound-gen failed");
+    size_t n;
+    rec *v = records(full, &n);
+    size_t base = n - s;
+    cut_folder(full, blocks, v, base);
+    write_rules(work, full);
+    pid_t pid = watcher_at(work, blocks, db, (uint32_t)base - 1);
+    int ino = ino_on(db);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    uint32_t step = s >= 10 ? s / 10 : 1;
+    printf("watch btc memory over %u appended blocks of 5 txs: VmRSS KiB at block", s);
+    double t0 = now();
+    for (uint32_t i = 0; i < s; i++) {
+        append(full, blocks, &v[base + i], &buf, &cap);
+        wait_done(ino, db, (uint32_t)(base + i), now(), 120);
+        if (i % step == 0 || i == s - 1) printf(" %u:%ld", i, rss_kb(pid));
+        fflush(stdout);
+    }
+    printf(" (%.0f s)\n", now() - t0);
+    stop(pid);
+    free(buf);
+    free(v);
+    close(ino);
+}
+
+int main(int argc, char **argv) {
+    const char *work = NULL;
+    uint64_t txs = 10000000;
+    uint32_t tpb = 3000, k = 200, m = 20, small = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--work"))
+            work = argv[i + 1];
+        else if (!strcmp(argv[i], "--txs"))
+            txs = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--tpb"))
+            tpb = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--blocks"))
+            k = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--ingest-blocks"))
+            m = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--small-blocks"))
+            small = (uint32_t)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--bin"))
+            bin_dir = argv[i + 1];
+        else
+            die("usage: bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] "
+                "[--ingest-blocks M] [--small-blocks S] [--bin BUILD_DIR]");
+    }
+    if (!work) die("--work DIR is required (it needs several GB for 10M txs)");
+    mkdir(work, 0755);
+    if (txs && k && m) latency(work, txs, tpb, k, m);
+    if (small) memory(work, small);
+    return 0;
+}
