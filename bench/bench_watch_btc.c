@@ -5,10 +5,11 @@
  *                   [--small-blocks S]
  *
  * 1. Latency. coinhound-gen writes a chain of N transactions in blocks of
- *    --tpb (default 10,000,000 and 3,000) plus K more blocks (default 200)
- *    into DIR/full. DIR/blocks gets the same files cut after the first
- *    part, which `coinhound ingest btc` puts into DIR/db (kept for the next
- *    run: --work on the same DIR skips both steps). `coinhound watch btc
+ *    --tpb (default 10,000,000 and 3,000) plus 3 (K + M) spare blocks into
+ *    DIR/full. DIR/blocks gets the same files cut after the first part,
+ *    which `coinhound ingest btc` puts into DIR/db (both kept: a later run
+ *    on the same DIR goes on from the store's tip with the next spare
+ *    blocks). `coinhound watch btc
  *    --blocks DIR/blocks` then runs with an address rule (an exchange's hot
  *    wallet) and a large_transfer rule (10 BTC), and the K blocks are
  *    appended one at a time, each record in one write as Core writes it:
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #include "coinhound/btc.h"
+#include "coinhound/store.h"
 
 static const char *bin_dir = "build";
 
@@ -85,8 +87,10 @@ static void cut_folder(const char *src, const char *dst, const rec *v, size_t up
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dst, dst);
     if (sh(cmd)) die("cannot make the blocks folder");
     const rec *last = &v[upto - 1];
+    /* files before the last are never written again: linked, not copied */
     for (uint32_t f = 0; f <= last->file_no; f++) {
-        snprintf(cmd, sizeof cmd, "cp '%s/blk%05u.dat' '%s/'", src, f, dst);
+        snprintf(cmd, sizeof cmd, "%s '%s/blk%05u.dat' '%s/'", f < last->file_no ? "ln" : "cp", src,
+                 f, dst);
         if (sh(cmd)) die("cannot copy a blk file");
     }
     char p[4096];
@@ -237,7 +241,9 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     snprintf(db, sizeof db, "%s/db", work);
     char marker[4200];
     snprintf(marker, sizeof marker, "%s/full/gen.params", work);
-    uint64_t total = txs + (uint64_t)(k + m) * tpb;
+    /* spare blocks past the store: each run takes the next k + m of them */
+    uint32_t spare = 3 * (k + m);
+    uint64_t total = txs + (uint64_t)spare * tpb;
     if (access(marker, R_OK) != 0) {
         double t0 = now();
         snprintf(cmd, sizeof cmd,
@@ -249,8 +255,8 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     }
     size_t n;
     rec *v = records(full, &n);
-    if (n < (size_t)k + m + 2) die("chain too short");
-    size_t base = n - k - m;
+    if (n < (size_t)spare + 2) die("chain too short");
+    size_t base = n - spare;
     snprintf(cmd, sizeof cmd, "%s/btc/blkindex.state", db);
     if (access(cmd, R_OK) != 0) {
         cut_folder(full, blocks, v, base);
@@ -261,7 +267,14 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
         if (sh(cmd)) die("ingest failed");
         printf("ingested %zu blocks in %.0f s\n", base, now() - t0);
     } else {
-        cut_folder(full, blocks, v, base); /* the store was kept: start from its tip again */
+        /* a store kept from an earlier run: go on from its tip */
+        ch_store *s;
+        ch_error err;
+        if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) die(err.msg);
+        base = ch_store_next_height(s);
+        ch_store_close(s);
+        if (base + k + m > n) die("no spare blocks left: remove --work DIR/db and run again");
+        cut_folder(full, blocks, v, base);
         snprintf(cmd, sizeof cmd, "rm -rf '%s/btc/watch' '%s/alerts.jsonl'", db, work);
         sh(cmd);
     }

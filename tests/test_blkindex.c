@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "coinhound/btc.h"
@@ -177,6 +178,77 @@ static void test_a_folder_written_anew_is_read_again(void **state) {
     free(t);
 }
 
+/* Records arriving a few at a time in the order a shuffled sync stored
+ * them (children before parents), with stale branches: after each
+ * arrival the index's best chain equals a full scan of the same bytes. */
+static void test_growing_index_equals_a_full_scan_at_every_step(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char src[512], dir[512], idx[512], blk[600], path[600];
+    snprintf(src, sizeof src, "%s/src", t);
+    snprintf(dir, sizeof dir, "%s/blocks", t);
+    snprintf(idx, sizeof idx, "%s/blkindex", t);
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = src;
+    o.seed = 21;
+    o.txs = 400;
+    o.txs_per_block = 10;
+    o.maturity = 5;
+    o.shuffle = true;
+    o.shuffle_window = 8;
+    o.stale = 6;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+    snprintf(path, sizeof path, "%s/blk00000.dat", src);
+    size_t len;
+    uint8_t *all = tu_read_file(path, &len);
+    assert_non_null(all);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(blk, sizeof blk, "%s/blk00000.dat", dir);
+    size_t off = 0, step = 0, orphans_seen = 0;
+    while (off < len) {
+        /* 1 to 4 records at a time */
+        size_t end = off;
+        for (size_t k = 0; k < 1 + step % 4 && end < len; k++) {
+            uint32_t size;
+            memcpy(&size, all + end + 4, 4);
+            end += 8 + size;
+        }
+        FILE *f = fopen(blk, "ab");
+        assert_non_null(f);
+        assert_int_equal(fwrite(all + off, 1, end - off, f), end - off);
+        fclose(f);
+        off = end;
+        step++;
+        ch_blkdir *d;
+        if (ch_blkdir_open(dir, &d, &err) != 0) fail_msg("%s", err.msg);
+        ch_blk_chain full;
+        int frc = ch_blkdir_best_chain(d, &full, &err);
+        ch_blkdir_close(d);
+        ch_blkidx *x;
+        refresh(idx, dir, false, NULL, &x);
+        ch_blk_chain inc;
+        int irc = ch_blkidx_best_chain(x, &inc, &err);
+        assert_int_equal(irc, frc);
+        if (frc == 0) {
+            assert_int_equal(inc.n, full.n);
+            assert_int_equal(inc.n_stale, full.n_stale);
+            for (size_t h = 0; h < full.n; h++)
+                assert_memory_equal(inc.hash[h].b, full.hash[h].b, 32);
+            if (ch_blkidx_count(x) > inc.n) orphans_seen++;
+            ch_blk_chain_free(&inc);
+            ch_blk_chain_free(&full);
+        }
+        ch_blkidx_free(x);
+    }
+    assert_true(step > 20);
+    assert_true(orphans_seen > 0);
+    free(all);
+    tu_rmrf(t);
+    free(t);
+}
+
 static void ingest(const char *dir, const char *db) {
     ch_ingest_opts o = {.progress = 0};
     ch_error err;
@@ -209,6 +281,7 @@ int main(void) {
         cmocka_unit_test(test_update_reads_only_the_blocks_appended),
         cmocka_unit_test(test_a_record_cut_short_waits_when_tolerant),
         cmocka_unit_test(test_a_folder_written_anew_is_read_again),
+        cmocka_unit_test(test_growing_index_equals_a_full_scan_at_every_step),
         cmocka_unit_test(test_ingests_after_extensions_and_a_reorg_equal_a_clean_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

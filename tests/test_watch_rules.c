@@ -104,6 +104,40 @@ static void test_attribution_kinds_token_thresholds_and_lists_are_read(void **st
     ch_watch_rules_free(r);
 }
 
+/* Bitcoin addresses (BIP173's and Base58Check's published examples) sit
+ * in their own list beside EVM ones; asset BTC is a Bitcoin threshold. */
+static void test_bitcoin_addresses_and_asset_btc_are_taken(void **state) {
+    (void)state;
+    const char *y = "rules:\n"
+                    "  - name: mixed\n    kind: address\n"
+                    "    addresses: [bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4,\n"
+                    "                1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2,\n"
+                    "                0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n"
+                    "  - name: big-btc\n    kind: large_transfer\n    asset: BTC\n"
+                    "    min: \"50000000000\"\n";
+    ch_watch_rules *r;
+    ch_error err;
+    if (ch_watch_rules_parse(y, strlen(y), "r.yaml", &r, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(r->v[0].n_addrs, 1);
+    assert_int_equal(r->v[0].n_btc_addrs, 2);
+    assert_true(ch_watch_addr_cmp(&r->v[0].btc_addrs[0], &r->v[0].btc_addrs[1]) < 0);
+    /* BIP173's example: witness v0, program 751e76e8199196d454941c45d1b3a323f1433bd6 */
+    bool found = false;
+    for (int i = 0; i < 2; i++)
+        if (r->v[0].btc_addrs[i].len == 20 && r->v[0].btc_addrs[i].bytes[0] == 0x75 &&
+            r->v[0].btc_addrs[i].bytes[19] == 0xd6)
+            found = true;
+    assert_true(found);
+    assert_true(r->v[1].btc);
+    assert_false(r->v[1].native);
+    assert_int_equal(r->v[1].min.w[0], 50000000000ULL);
+    ch_watch_rules_free(r);
+    /* one changed character: the checksum says so, with the line */
+    refused_at("rules:\n  - name: a\n    kind: address\n"
+               "    addresses: [bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5]\n",
+               4, "nor a Bitcoin address");
+}
+
 static void test_each_mistake_names_its_line(void **state) {
     (void)state;
     refused_at("rules:\n  - name: a\n    kind: addres\n    addresses: [0x00]\n", 3,
@@ -203,6 +237,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_issue_minimal_form_is_accepted_as_written),
         cmocka_unit_test(test_attribution_kinds_token_thresholds_and_lists_are_read),
+        cmocka_unit_test(test_bitcoin_addresses_and_asset_btc_are_taken),
         cmocka_unit_test(test_each_mistake_names_its_line),
         cmocka_unit_test(test_incident_rules_are_read_and_their_mistakes_named),
         cmocka_unit_test(test_a_missing_file_is_an_error_naming_it),

@@ -214,8 +214,15 @@ int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *er
 int ch_blkidx_update(ch_blkidx *x, ch_blkdir *d, bool strict, ch_error *err);
 /* Write what is new to path (records synced before the state moves). */
 int ch_blkidx_save(ch_blkidx *x, const char *path, ch_error *err);
-/* The best chain of every record indexed (see ch_blkdir_best_chain). */
+/* The best chain of every record indexed (see ch_blkdir_best_chain), kept
+ * as records arrive: an update costs what it reads, not the chain's
+ * length. ch_blkidx_chain gives the index's own (valid until the next
+ * update or free), ch_blkidx_best_chain a copy (freed by the caller). */
+int ch_blkidx_chain(const ch_blkidx *x, const ch_blk_chain **chain, ch_error *err);
 int ch_blkidx_best_chain(const ch_blkidx *x, ch_blk_chain *chain, ch_error *err);
+/* ch_blk_chain_check over the best chain's heights not checked before (the
+ * index remembers, across runs, up to where its chain passed). */
+int ch_blkidx_check(ch_blkidx *x, const ch_blkdir *d, ch_error *err);
 /* Records indexed; records read from the files by updates since the load
  * (a measure of the work saved). */
 size_t ch_blkidx_count(const ch_blkidx *x);

@@ -261,7 +261,7 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
     ch_blkdir *d = NULL;
     ch_blkidx *x = NULL;
     ch_store *s = NULL;
-    ch_blk_chain chain = {0};
+    const ch_blk_chain *chain = NULL;
     char idx_path[4200];
     int rc = -1;
     if (btc_index_path(db_dir, idx_path, sizeof idx_path, err) != 0) return -1;
@@ -271,19 +271,18 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
      * blkindex) holds the headers read by earlier runs: only what the
      * folder gained since is read. */
     if (ch_blkidx_load(idx_path, d, &x, err) != 0 || ch_blkidx_update(x, d, true, err) < 0 ||
-        ch_blkidx_best_chain(x, &chain, err) != 0 || ch_blk_chain_check(d, &chain, err) != 0)
+        ch_blkidx_chain(x, &chain, err) != 0 || ch_blkidx_check(x, d, err) != 0)
         goto out;
-    st->stale = chain.n_stale;
+    st->stale = chain->n_stale;
     if (ch_store_open(db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &s, err) != 0)
         goto out;
     /* a cache: failing to keep it costs the next run a full read, no more */
     ch_error ignored;
     (void)ch_blkidx_save(x, idx_path, &ignored);
-    rc = btc_ingest_chain(s, d, &chain, o, st, err);
+    rc = btc_ingest_chain(s, d, chain, o, st, err);
 out:
     st->seconds = ch_now() - t0;
     ch_store_close(s);
-    ch_blk_chain_free(&chain);
     ch_blkidx_free(x);
     ch_blkdir_close(d);
     return rc;

@@ -54,6 +54,7 @@ typedef struct bwatch {
     ch_blkidx *x;
     int ino;
     char idx_path[4200];
+    double idx_saved;
     /* JSON-RPC */
     ch_btc_rpc *r;
 } bwatch;
@@ -188,14 +189,18 @@ static int start_cursor(bwatch *w, ch_error *err) {
     return 0;
 }
 
+/* A progress line every five seconds while catching up; tip 0: unknown
+ * (the three RPC calls do not tell the node's height). */
 static void progress(bwatch *w, uint64_t tip) {
     double now = ch_now();
     uint32_t next = ch_store_next_height(w->s);
-    if (next && next - 1 < tip && now - w->last_progress >= 5) {
+    if (!next || now - w->last_progress < 5) return;
+    if (tip && next - 1 < tip)
         watch_log("info", "catching up: block %u of %" PRIu64 " (%.1f%%)", next - 1, tip,
                   100.0 * (double)next / (double)(tip + 1));
-        w->last_progress = now;
-    }
+    else if (!tip)
+        watch_log("info", "catching up: block %u", next - 1);
+    w->last_progress = now;
 }
 
 /* --- the blocks folder --- */
@@ -206,6 +211,12 @@ static bool store_at(const bwatch *w, const ch_blk_chain *c) {
            (next == 0 || !memcmp(ch_store_block(w->s, next - 1)->hash, c->hash[next - 1].b, 32));
 }
 
+static void save_index(bwatch *w) {
+    ch_error e;
+    if (ch_blkidx_save(w->x, w->idx_path, &e) != 0) watch_log("warn", "block index: %s", e.msg);
+    w->idx_saved = ch_now();
+}
+
 /* Read what the folder gained and bring the store to its best chain. 0
  * (failures logged and waited for), -1 fatal (the alert log). */
 static int folder_cycle(bwatch *w, ch_error *fatal) {
@@ -214,21 +225,19 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
         failed(w, &e);
         return 0;
     }
-    ch_blk_chain chain;
-    if (ch_blkidx_best_chain(w->x, &chain, &e) != 0) {
+    /* the index keeps its best chain and what of it passed the header
+     * rules: a new block costs its own header, not the chain's length */
+    const ch_blk_chain *chain;
+    if (ch_blkidx_chain(w->x, &chain, &e) != 0 || ch_blkidx_check(w->x, w->d, &e) != 0) {
         failed(w, &e);
         return 0;
     }
     int rc = 0;
-    if (ch_blk_chain_check(w->d, &chain, &e) != 0) {
-        failed(w, &e);
-        goto out;
-    }
-    while (!stopping(w) && !store_at(w, &chain)) {
+    while (!stopping(w) && !store_at(w, chain)) {
         ch_ingest_stats st = {.reorg_height = UINT32_MAX};
         ch_ingest_opts io = {.progress = 0, .max_blocks = CATCHUP_BLOCKS};
         uint32_t before = ch_store_next_height(w->s);
-        int irc = btc_ingest_chain(w->s, w->d, &chain, &io, &st, &e);
+        int irc = btc_ingest_chain(w->s, w->d, chain, &io, &st, &e);
         bool moved = st.reorg_height != UINT32_MAX || ch_store_next_height(w->s) != before;
         if (moved && settle(w, st.reorg_height, fatal) != 0) {
             rc = -1;
@@ -239,11 +248,12 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
             goto out;
         }
         ok(w);
-        progress(w, chain.n - 1);
+        progress(w, chain->n - 1);
     }
-    if (ch_blkidx_save(w->x, w->idx_path, &e) != 0) watch_log("warn", "block index: %s", e.msg);
+    /* the index is a cache: kept every 30 s and at the stop, off the path
+     * from a block to its alerts */
+    if (ch_now() - w->idx_saved >= 30) save_index(w);
 out:
-    ch_blk_chain_free(&chain);
     return rc;
 }
 
@@ -387,7 +397,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     free_blocks(v, n);
     free(v);
     if (rc == 0 && at_tip && n == 0) nap(w, o->poll_ms ? o->poll_ms : 1000);
-    if (rc == 0 && n) progress(w, (uint64_t)fork + n + (at_tip ? 0 : RPC_BATCH));
+    if (rc == 0 && n && !at_tip) progress(w, 0);
     return rc;
 }
 
@@ -445,6 +455,7 @@ out:
     if (w.s && rc == 0)
         watch_log("info", "stopping: store committed at block %u, alerts flushed",
                   ch_store_next_height(w.s) ? ch_store_next_height(w.s) - 1 : 0);
+    if (w.x) save_index(&w);
     ch_store_close(w.s);
     ch_btc_rpc_close(w.r);
     ch_blkidx_free(w.x);

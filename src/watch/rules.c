@@ -351,8 +351,9 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
             memcpy(r->asset, a.b, 20);
             ch_evm_addr_to_hex(&a, r->asset_text);
         } else {
-            return fail_at(c, asset, "asset '%s' is neither ETH, BTC nor a token contract (0x...)",
-                           as, NULL);
+            return fail_at(c, asset,
+                           "asset '%s' is neither ETH nor a token contract (0x...), nor BTC", as,
+                           NULL);
         }
         const char *ms = scalar(min);
         if (!all_digits(ms) || ch_u256_from_dec(ms, strlen(ms), &r->min) != 0)

@@ -41,13 +41,56 @@ struct ch_blkidx {
     file_state *f;
     size_t n_f, cap_f;
     size_t n_read; /* records read from blk files since the load */
+    /* the tree of records [0, n_tree), kept as records arrive: parent,
+     * height and cumulative work of each linked record */
+    size_t n_tree, cap_tree;
+    uint32_t *parent, *height;
+    btc_u256 *work;
+    uint8_t *linked;
+    uint32_t *table; /* hash -> index + 1 (open addressing), duplicates left out */
+    size_t mask;
+    uint32_t *orphan; /* by prev hash: index + 1, TOMB removed, 0 empty */
+    size_t orphan_mask, orphan_used;
+    uint32_t genesis, best;
+    uint32_t cached_bits;
+    btc_u256 cached_work;
+    /* the best chain, kept current; heights [0, checked) passed the rules */
+    ch_blk_chain chain;
+    size_t chain_cap;
+    size_t checked;
 };
+
+#define NONE UINT32_MAX
+#define TOMB UINT32_MAX
+
+static const ch_hash256 ZERO_HASH;
+
+static void tree_free(ch_blkidx *x) {
+    free(x->parent);
+    free(x->height);
+    free(x->work);
+    free(x->linked);
+    free(x->table);
+    free(x->orphan);
+    free(x->chain.pos);
+    free(x->chain.hash);
+    free(x->chain.bits);
+    free(x->chain.time);
+    x->parent = x->height = x->table = x->orphan = NULL;
+    x->work = NULL;
+    x->linked = NULL;
+    memset(&x->chain, 0, sizeof x->chain);
+    x->chain_cap = x->cap_tree = x->n_tree = x->mask = x->orphan_mask = x->orphan_used = 0;
+    x->genesis = x->best = NONE;
+    x->checked = 0;
+}
 
 static void reset(ch_blkidx *x) {
     x->n = 0;
     x->n_f = 0;
     x->have_magic = false;
     x->rewrite = true;
+    tree_free(x);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t each) {
@@ -72,7 +115,7 @@ static char *state_path(const char *path) {
 }
 
 /* Read PATH.state and PATH into x; any mismatch leaves x empty. */
-static void load_files(ch_blkidx *x, const char *path) {
+static void load_files(ch_blkidx *x, const char *path, size_t *checked, ch_hash256 *checked_hash) {
     char *sp = state_path(path);
     FILE *f = sp ? fopen(sp, "r") : NULL;
     free(sp);
@@ -95,6 +138,11 @@ static void load_files(ch_blkidx *x, const char *path) {
         ok = fscanf(f, " file %u %llu %llu %lld", &no, &next, &size, &mt) == 4 && next <= size;
         if (ok) x->f[x->n_f++] = (file_state){no, next, size, mt};
     }
+    unsigned long long ck = 0;
+    char ckhex[80] = "";
+    if (ok && fscanf(f, " checked %llu %70s", &ck, ckhex) == 2 && strlen(ckhex) == 64 &&
+        ch_hash256_from_hex(ckhex, checked_hash) == 0)
+        *checked = (size_t)ck;
     fclose(f);
     int fd = ok ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     ok = fd >= 0 && grow((void **)&x->h, &x->cap, (size_t)n, sizeof *x->h) == 0;
@@ -117,13 +165,243 @@ static void load_files(ch_blkidx *x, const char *path) {
     }
 }
 
+/* --- the tree, grown record by record ----------------------------------
+ * What ch_blkdir_best_chain computes from all records at once (chain.c),
+ * here as they arrive, with the same answers: the first record whose prev
+ * is zero is the genesis block, a record whose hash was seen before is a
+ * duplicate and never linked, a record whose parent is not linked yet
+ * waits (an orphan: Core stores blocks in arrival order) until it is, and
+ * the best tip is the linked record of most cumulative work, the earliest
+ * on a tie. */
+
+static uint64_t key_of(const ch_hash256 *h) {
+    uint64_t k;
+    memcpy(&k, h->b, 8);
+    return k;
+}
+
+static uint32_t lookup(const ch_blkidx *x, const ch_hash256 *h) {
+    if (!x->table) return NONE;
+    for (size_t i = key_of(h) & x->mask;; i = (i + 1) & x->mask) {
+        uint32_t v = x->table[i];
+        if (!v) return NONE;
+        if (!memcmp(x->h[v - 1].hash.b, h->b, 32)) return v - 1;
+    }
+}
+
+static int table_put(uint32_t *t, size_t mask, const btc_hdr *h, uint32_t idx) {
+    for (size_t i = key_of(&h[idx].hash) & mask;; i = (i + 1) & mask) {
+        if (!t[i]) {
+            t[i] = idx + 1;
+            return 1;
+        }
+        if (!memcmp(h[t[i] - 1].hash.b, h[idx].hash.b, 32)) return 0;
+    }
+}
+
+/* Insert record idx; 0 when its hash is there already (a duplicate). */
+static int table_add(ch_blkidx *x, uint32_t idx, size_t live) {
+    if (!x->table || (live + 1) * 2 > x->mask + 1) {
+        size_t slots = x->table ? (x->mask + 1) * 2 : 1024;
+        uint32_t *t = calloc(slots, sizeof *t);
+        if (!t) return -1;
+        for (size_t i = 0; x->table && i <= x->mask; i++)
+            if (x->table[i]) table_put(t, slots - 1, x->h, x->table[i] - 1);
+        free(x->table);
+        x->table = t;
+        x->mask = slots - 1;
+    }
+    return table_put(x->table, x->mask, x->h, idx);
+}
+
+static int orphan_add(ch_blkidx *x, uint32_t idx) {
+    if (!x->orphan || (x->orphan_used + 1) * 2 > x->orphan_mask + 1) {
+        size_t slots = x->orphan ? (x->orphan_mask + 1) * 2 : 64;
+        uint32_t *t = calloc(slots, sizeof *t);
+        if (!t) return -1;
+        size_t used = 0;
+        for (size_t i = 0; x->orphan && i <= x->orphan_mask; i++) {
+            uint32_t v = x->orphan[i];
+            if (!v || v == TOMB) continue;
+            size_t j = key_of(&x->h[v - 1].prev) & (slots - 1);
+            while (t[j])
+                j = (j + 1) & (slots - 1);
+            t[j] = v;
+            used++;
+        }
+        free(x->orphan);
+        x->orphan = t;
+        x->orphan_mask = slots - 1;
+        x->orphan_used = used;
+    }
+    size_t j = key_of(&x->h[idx].prev) & x->orphan_mask;
+    while (x->orphan[j] && x->orphan[j] != TOMB)
+        j = (j + 1) & x->orphan_mask;
+    if (!x->orphan[j]) x->orphan_used++;
+    x->orphan[j] = idx + 1;
+    return 0;
+}
+
+/* Take out a waiting child of `hash`: its index, or NONE. */
+static uint32_t orphan_take(ch_blkidx *x, const ch_hash256 *hash) {
+    if (!x->orphan) return NONE;
+    for (size_t j = key_of(hash) & x->orphan_mask; x->orphan[j]; j = (j + 1) & x->orphan_mask) {
+        uint32_t v = x->orphan[j];
+        if (v != TOMB && !memcmp(x->h[v - 1].prev.b, hash->b, 32)) {
+            x->orphan[j] = TOMB;
+            return v - 1;
+        }
+    }
+    return NONE;
+}
+
+static void own_work(ch_blkidx *x, uint32_t bits, btc_u256 *w) {
+    if (x->cached_bits != bits || btc_u256_is_zero(&x->cached_work)) {
+        btc_header_work(bits, &x->cached_work);
+        x->cached_bits = bits;
+    }
+    *w = x->cached_work;
+}
+
+/* Link i under parent p (NONE: i is the genesis block), then whatever
+ * waited for it, depth first. */
+static void link_from(ch_blkidx *x, uint32_t i, uint32_t p) {
+    uint32_t stack_top = i;
+    x->parent[i] = p;
+    for (;;) {
+        uint32_t k = stack_top, par = x->parent[k];
+        own_work(x, x->h[k].bits, &x->work[k]);
+        if (par != NONE) {
+            btc_u256_add(&x->work[k], &x->work[par]);
+            x->height[k] = x->height[par] + 1;
+        } else {
+            x->height[k] = 0;
+        }
+        x->linked[k] = 1;
+        int c = x->best == NONE ? 1 : btc_u256_cmp(&x->work[k], &x->work[x->best]);
+        if (c > 0 || (c == 0 && k < x->best)) x->best = k;
+        /* the next to link: a child of k, else of an ancestor on this walk */
+        uint32_t next = NONE;
+        for (uint32_t a = k; next == NONE; a = x->parent[a]) {
+            next = orphan_take(x, &x->h[a].hash);
+            if (next != NONE) x->parent[next] = a;
+            if (a == i) break;
+        }
+        if (next == NONE) return;
+        stack_top = next;
+    }
+}
+
+static int grow_tree(ch_blkidx *x, size_t need) {
+    if (need <= x->cap_tree) return 0;
+    size_t cap = x->cap_tree ? x->cap_tree : 1024;
+    while (cap < need)
+        cap *= 2;
+    uint32_t *p = realloc(x->parent, cap * sizeof *p);
+    if (p) x->parent = p;
+    uint32_t *h = realloc(x->height, cap * sizeof *h);
+    if (h) x->height = h;
+    btc_u256 *w = realloc(x->work, cap * sizeof *w);
+    if (w) x->work = w;
+    uint8_t *l = realloc(x->linked, cap);
+    if (l) x->linked = l;
+    if (!p || !h || !w || !l) return -1;
+    x->cap_tree = cap;
+    return 0;
+}
+
+static int grow_chain(ch_blkidx *x, size_t need) {
+    if (need <= x->chain_cap) return 0;
+    size_t cap = x->chain_cap ? x->chain_cap * 2 : 1024;
+    while (cap < need)
+        cap *= 2;
+    ch_blk_chain *c = &x->chain;
+    ch_blk_pos *pos = realloc(c->pos, cap * sizeof *pos);
+    if (pos) c->pos = pos;
+    ch_hash256 *hash = realloc(c->hash, cap * sizeof *hash);
+    if (hash) c->hash = hash;
+    uint32_t *bits = realloc(c->bits, cap * sizeof *bits);
+    if (bits) c->bits = bits;
+    uint32_t *time = realloc(c->time, cap * sizeof *time);
+    if (time) c->time = time;
+    if (!pos || !hash || !bits || !time) return -1;
+    x->chain_cap = cap;
+    return 0;
+}
+
+/* The best chain follows the best tip: the heights from where it left the
+ * old chain are written again (and the rules' mark drops to there). */
+static int follow_best(ch_blkidx *x, ch_error *err) {
+    if (x->best == NONE) return 0;
+    ch_blk_chain *c = &x->chain;
+    size_t n = (size_t)x->height[x->best] + 1;
+    if (grow_chain(x, n) != 0) return ch_err(err, "out of memory for a chain of %zu blocks", n);
+    uint32_t k = x->best;
+    while (x->height[k] >= c->n || memcmp(c->hash[x->height[k]].b, x->h[k].hash.b, 32)) {
+        uint32_t ht = x->height[k];
+        const btc_hdr *r = &x->h[k];
+        c->pos[ht] = (ch_blk_pos){r->file_no, r->offset, r->size};
+        c->hash[ht] = r->hash;
+        c->bits[ht] = r->bits;
+        c->time[ht] = r->time;
+        if (ht < x->checked) x->checked = ht;
+        if (x->parent[k] == NONE) break;
+        k = x->parent[k];
+    }
+    if (n < x->checked) x->checked = n;
+    c->n = n;
+    return 0;
+}
+
+/* Records [n_tree, n) into the tree, then the best chain. */
+static int grow_with_new(ch_blkidx *x, ch_error *err) {
+    if (x->n > UINT32_MAX - 2) return ch_err(err, "too many block records");
+    if (grow_tree(x, x->n) != 0) return ch_err(err, "out of memory for %zu block headers", x->n);
+    for (size_t i = x->n_tree; i < x->n; i++) {
+        uint32_t idx = (uint32_t)i;
+        x->parent[idx] = NONE;
+        x->linked[idx] = 0;
+        x->height[idx] = 0;
+        int added = table_add(x, idx, i);
+        if (added < 0) return ch_err(err, "out of memory for %zu block headers", x->n);
+        if (!added) continue; /* a duplicate record: never on the chain */
+        if (!memcmp(x->h[i].prev.b, ZERO_HASH.b, 32)) {
+            if (x->genesis == NONE) {
+                x->genesis = idx;
+                link_from(x, idx, NONE);
+            }
+            continue;
+        }
+        uint32_t p = lookup(x, &x->h[i].prev);
+        if (p != NONE && x->linked[p])
+            link_from(x, idx, p);
+        else if (orphan_add(x, idx) != 0)
+            return ch_err(err, "out of memory for %zu block headers", x->n);
+    }
+    x->n_tree = x->n;
+    x->chain.n_stale = x->n - (x->best == NONE ? 0 : (size_t)x->height[x->best] + 1);
+    return follow_best(x, err);
+}
+
 int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *err) {
     ch_blkidx *x = calloc(1, sizeof *x);
     if (!x) return ch_err(err, "out of memory");
     folder_of(d, x->dir);
     memcpy(x->key, btc_blkdir_key(d), 8);
     x->rewrite = true;
-    if (path) load_files(x, path);
+    x->genesis = x->best = NONE;
+    size_t checked = 0;
+    ch_hash256 checked_hash;
+    if (path) load_files(x, path, &checked, &checked_hash);
+    if (grow_with_new(x, err) != 0) {
+        ch_blkidx_free(x);
+        return -1;
+    }
+    /* the rules' mark stands when the chain still holds the block it
+     * was set at */
+    if (checked && checked <= x->chain.n &&
+        !memcmp(x->chain.hash[checked - 1].b, checked_hash.b, 32))
+        x->checked = checked;
     /* the folder's network is its records' magic, read before: tell the
      * folder, which would otherwise learn it from the first record read */
     ch_error e;
@@ -193,7 +471,7 @@ int ch_blkidx_update(ch_blkidx *x, ch_blkdir *d, bool strict, ch_error *err) {
         before = 0;
         rc = update_pass(x, d, strict, err);
     }
-    if (rc != 0) return -1;
+    if (rc != 0 || grow_with_new(x, err) != 0) return -1;
     return (int)(x->n - before);
 }
 
@@ -234,6 +512,11 @@ static int save_state(const ch_blkidx *x, const char *path, ch_error *err) {
     for (size_t i = 0; i < x->n_f; i++)
         fprintf(f, "file %u %" PRIu64 " %" PRIu64 " %" PRId64 "\n", x->f[i].no, x->f[i].next,
                 x->f[i].size, x->f[i].mtime_ns);
+    if (x->checked) {
+        char hex[65];
+        ch_hash256_to_hex(&x->chain.hash[x->checked - 1], hex);
+        fprintf(f, "checked %zu %s\n", x->checked, hex);
+    }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) rc = ch_err(err, "%s: cannot write", tmp);
     if (fclose(f) != 0 && rc == 0) rc = ch_err(err, "%s: cannot write", tmp);
     if (rc == 0 && rename(tmp, sp) != 0)
@@ -272,8 +555,48 @@ int ch_blkidx_save(ch_blkidx *x, const char *path, ch_error *err) {
     return rc;
 }
 
+int ch_blkidx_chain(const ch_blkidx *x, const ch_blk_chain **chain, ch_error *err) {
+    *chain = NULL;
+    if (x->best == NONE)
+        return ch_err(err,
+                      "%s: no genesis block (a block whose prev hash is zero) among %zu "
+                      "records",
+                      x->dir, x->n);
+    *chain = &x->chain;
+    return 0;
+}
+
 int ch_blkidx_best_chain(const ch_blkidx *x, ch_blk_chain *chain, ch_error *err) {
-    return btc_best_chain_of(x->h, x->n, x->dir, chain, err);
+    memset(chain, 0, sizeof *chain);
+    const ch_blk_chain *c;
+    if (ch_blkidx_chain(x, &c, err) != 0) return -1;
+    size_t n = c->n ? c->n : 1;
+    chain->pos = malloc(n * sizeof *chain->pos);
+    chain->hash = malloc(n * sizeof *chain->hash);
+    chain->bits = malloc(n * sizeof *chain->bits);
+    chain->time = malloc(n * sizeof *chain->time);
+    if (!chain->pos || !chain->hash || !chain->bits || !chain->time) {
+        ch_blk_chain_free(chain);
+        return ch_err(err, "out of memory for a chain of %zu blocks", c->n);
+    }
+    memcpy(chain->pos, c->pos, c->n * sizeof *c->pos);
+    memcpy(chain->hash, c->hash, c->n * sizeof *c->hash);
+    memcpy(chain->bits, c->bits, c->n * sizeof *c->bits);
+    memcpy(chain->time, c->time, c->n * sizeof *c->time);
+    chain->n = c->n;
+    chain->n_stale = c->n_stale;
+    return 0;
+}
+
+int ch_blkidx_check(ch_blkidx *x, const ch_blkdir *d, ch_error *err) {
+    const ch_blk_chain *c;
+    if (ch_blkidx_chain(x, &c, err) != 0) return -1;
+    if (x->checked >= c->n) return 0;
+    ch_btc_net net = btc_blkdir_net(d);
+    if (net >= CH_BTC_NET_COUNT) return ch_err(err, "%s: network unknown", btc_blkdir_dir(d));
+    if (btc_chain_check_from(net, c, d, x->checked, err) != 0) return -1;
+    x->checked = c->n;
+    return 0;
 }
 
 size_t ch_blkidx_count(const ch_blkidx *x) {
@@ -286,6 +609,7 @@ size_t ch_blkidx_read_count(const ch_blkidx *x) {
 
 void ch_blkidx_free(ch_blkidx *x) {
     if (!x) return;
+    tree_free(x);
     free(x->h);
     free(x->f);
     free(x);

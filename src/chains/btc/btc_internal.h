@@ -85,6 +85,9 @@ ch_btc_net btc_blkdir_net(const ch_blkdir *d);
 /* ch_blk_chain_check for a given network; d (for the file names in
  * messages) may be NULL. */
 int btc_chain_check(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, ch_error *err);
+/* The same over heights [from, c->n) only (those below were checked). */
+int btc_chain_check_from(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, size_t from,
+                         ch_error *err);
 
 /* Visit every block record of a blk directory, file by file in number
  * order: fn gets the record's position and its 80 header bytes (already

@@ -100,11 +100,22 @@ int ch_btc_chain_check_net(ch_btc_net net, const ch_blk_chain *c, ch_error *err)
 }
 
 int btc_chain_check(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, ch_error *err) {
+    return btc_chain_check_from(net, c, d, 0, err);
+}
+
+int btc_chain_check_from(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, size_t from,
+                         ch_error *err) {
     if (net >= CH_BTC_NET_COUNT) return ch_err(err, "network unknown");
     const net_rules *r = &RULES[net];
     uint32_t limit_bits = btc_bits_from_target(&r->limit), eff = 0;
     char why[160];
-    for (size_t h = 0; h < c->n; h++) {
+    /* eff as the loop below would have left it at `from` */
+    for (size_t k = from < c->n ? from : c->n; k-- > 0;)
+        if (k == 0 || k % INTERVAL == 0 || c->bits[k] != limit_bits) {
+            eff = c->bits[k];
+            break;
+        }
+    for (size_t h = from; h < c->n; h++) {
         uint32_t bits = c->bits[h];
         btc_u256 target, hash;
         if (btc_target_from_bits(bits, &target) != 0) {
