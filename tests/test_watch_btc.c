@@ -583,6 +583,31 @@ static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **
     fx_free(&f);
 }
 
+/* An incident rule (followed by watch eth) must not silently watch
+ * nothing on Bitcoin: refused at start, naming the rule and its line. */
+static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
+    (void)state;
+    fx f;
+    fx_init(&f);
+    gen(f.blocks, 14);
+    FILE *o = fopen(f.rules, "w");
+    assert_non_null(o);
+    fputs("rules:\n  - name: big\n    kind: large_transfer\n    asset: BTC\n    min: \"1\"\n"
+          "  - name: theft\n    kind: incident\n"
+          "    txs: [0x3870e0c08846310708ee039f25224c0101f803898b46c149187deacc461222b6]\n",
+          o);
+    fclose(o);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "%s watch btc --blocks %s --db %s --rules %s 2>&1",
+             tu_bin("coinhound"), f.blocks, f.db, f.rules);
+    int st;
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "line 6: rule theft is of kind incident"));
+    free(out);
+    fx_free(&f);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -590,6 +615,7 @@ int main(void) {
         cmocka_unit_test(test_kill9_while_blocks_arrive_loses_no_alert),
         cmocka_unit_test(test_rpc_follows_real_mainnet_blocks_through_a_failing_node),
         cmocka_unit_test(test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named),
+        cmocka_unit_test(test_a_rule_watch_btc_cannot_follow_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -401,6 +401,39 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     return rc;
 }
 
+/* Rules a Bitcoin watcher cannot follow are refused (never a rule that
+ * silently watches nothing); rules for the other chain only (an EVM
+ * address list, asset ETH or a token) are named in a warning. */
+static int check_rules(const ch_watch_rules *r, ch_error *err) {
+    for (size_t i = 0; i < r->n; i++) {
+        const ch_watch_rule *w = &r->v[i];
+        switch (w->kind) {
+        case CH_WATCH_ADDRESS:
+            if (!w->n_btc_addrs)
+                watch_log("warn",
+                          "%s line %u: rule %s lists no Bitcoin address: it matches nothing "
+                          "here",
+                          r->source, w->line, w->name);
+            break;
+        case CH_WATCH_LARGE:
+            if (!w->btc)
+                watch_log("warn", "%s line %u: rule %s is for asset %s: it matches nothing here",
+                          r->source, w->line, w->name, w->asset_text);
+            break;
+        case CH_WATCH_ENTITY:
+        case CH_WATCH_ACTOR:
+        case CH_WATCH_CATEGORY:
+            break;
+        default:
+            return ch_err(err,
+                          "%s: line %u: rule %s is of kind %s, which watch btc does not follow yet "
+                          "(watch eth does)",
+                          r->source, w->line, w->name, ch_watch_rule_kind_name(w->kind));
+        }
+    }
+    return 0;
+}
+
 int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     bwatch w = {.o = o, .sink_fd = STDOUT_FILENO, .backoff_ms = 250, .ino = -1};
     w.ob.fd = -1;
@@ -409,6 +442,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         ch_err(err, "watch btc follows either a blocks folder or a node's JSON-RPC (one of them)");
         goto out;
     }
+    if (check_rules(o->rules, err) != 0) goto out;
     if (o->alerts_path) {
         w.sink_fd = open(o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (w.sink_fd < 0) {
