@@ -259,6 +259,11 @@ int ch_btc_rpc_block(ch_btc_rpc *r, const ch_hash256 *hash, uint8_t **raw, size_
  * elsewhere than a blk folder (a node's RPC): messages name the height and
  * hash (the positions are not read). */
 int ch_btc_chain_check_net(ch_btc_net net, const ch_blk_chain *c, ch_error *err);
+/* The same over heights [from, c->n) only, those below (checked before)
+ * giving the rules their look-back: a retarget needs the period before, the
+ * median time the 11 blocks before, and c's heights must be the chain's
+ * modulo 2016. */
+int ch_btc_chain_check_from_net(ch_btc_net net, const ch_blk_chain *c, size_t from, ch_error *err);
 
 /* Total work of headers with these bits, compared: <0, 0, >0 as the
  * headers of a claim less, as much or more than those of b. */

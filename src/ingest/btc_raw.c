@@ -7,30 +7,38 @@
 
 #include "ingest/btc_branch.h"
 
-/* The headers of the chain these blocks make: the store's below fork_h,
- * then theirs; checked by the network's rules. */
+#define INTERVAL 2016 /* blocks between retargets */
+
+/* The headers of the chain these blocks make, checked by the network's
+ * rules: theirs, after enough of the store's for the rules' look-back (the
+ * period before, and the 11 blocks of the median time). The window starts
+ * on a period's first block, so that heights modulo the period are those
+ * of the chain: a round costs its own blocks, not the chain's length. */
 static int check_headers(ch_store *s, int net, uint32_t fork_h, const ch_btc_header *h, size_t n,
                          ch_error *err) {
     ch_blk_chain c = {0};
-    size_t total = (size_t)fork_h + n;
+    uint32_t base = fork_h >= 2 * INTERVAL ? (fork_h / INTERVAL - 1) * INTERVAL : 0;
+    size_t total = (size_t)(fork_h - base) + n;
     c.hash = malloc(total * sizeof *c.hash);
     c.bits = malloc(total * sizeof *c.bits);
     c.time = malloc(total * sizeof *c.time);
     c.pos = calloc(total, sizeof *c.pos);
     int rc = c.hash && c.bits && c.time && c.pos ? 0 : ch_err(err, "out of memory");
-    for (uint32_t i = 0; rc == 0 && i < fork_h; i++) {
+    for (uint32_t i = base; rc == 0 && i < fork_h; i++) {
         const ch_block_rec *b = ch_store_block(s, i);
-        memcpy(c.hash[i].b, b->hash, 32);
-        c.bits[i] = b->bits;
-        c.time[i] = b->time;
+        memcpy(c.hash[i - base].b, b->hash, 32);
+        c.bits[i - base] = b->bits;
+        c.time[i - base] = b->time;
     }
+    size_t at = fork_h - base;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        c.hash[fork_h + i] = h[i].hash;
-        c.bits[fork_h + i] = h[i].bits;
-        c.time[fork_h + i] = h[i].time;
+        c.hash[at + i] = h[i].hash;
+        c.bits[at + i] = h[i].bits;
+        c.time[at + i] = h[i].time;
     }
     c.n = total;
-    if (rc == 0) rc = ch_btc_chain_check_net((ch_btc_net)net, &c, err);
+    if (rc == 0) rc = ch_btc_chain_check_from_net((ch_btc_net)net, &c, at, err);
+    if (rc != 0 && base) ch_err_prefix(err, "(heights counted from %u)", base);
     ch_blk_chain_free(&c);
     return rc;
 }

@@ -182,7 +182,7 @@ static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
         if (!sd->has) continue;
         bool this_hit = false;
         if (r->kind == CH_WATCH_ADDRESS) {
-            if (bsearch(sd->a.b, r->addrs, r->n_addrs, 20, cmp20) == NULL) continue;
+            if (!r->n_addrs || !bsearch(sd->a.b, r->addrs, r->n_addrs, 20, cmp20)) continue;
             char why[160];
             snprintf(why, sizeof why, "%s %s, a watched address", dir[i], sd->hex);
             rule_source(reasons, c->rules, r, why);

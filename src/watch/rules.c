@@ -379,8 +379,9 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
     if (r->kind == CH_WATCH_ADDRESS) {
         if (r->n_addrs + r->n_btc_addrs == 0)
             return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
-        qsort(r->addrs, r->n_addrs, 20, addr_cmp);
-        qsort(r->btc_addrs, r->n_btc_addrs, sizeof *r->btc_addrs, ch_watch_addr_cmp);
+        if (r->n_addrs) qsort(r->addrs, r->n_addrs, 20, addr_cmp);
+        if (r->n_btc_addrs)
+            qsort(r->btc_addrs, r->n_btc_addrs, sizeof *r->btc_addrs, ch_watch_addr_cmp);
     } else if (r->n_values == 0) {
         return fail_at(c, vals, "rule '%s' lists no value", r->name, NULL);
     }

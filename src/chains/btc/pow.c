@@ -99,6 +99,10 @@ int ch_btc_chain_check_net(ch_btc_net net, const ch_blk_chain *c, ch_error *err)
     return c->n ? btc_chain_check(net, c, NULL, err) : 0;
 }
 
+int ch_btc_chain_check_from_net(ch_btc_net net, const ch_blk_chain *c, size_t from, ch_error *err) {
+    return c->n ? btc_chain_check_from(net, c, NULL, from, err) : 0;
+}
+
 int btc_chain_check(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir *d, ch_error *err) {
     return btc_chain_check_from(net, c, d, 0, err);
 }
