@@ -395,6 +395,8 @@ static int write_params(const ch_gen_opts *o, const gen_params *gp, ch_error *er
     return rc;
 }
 
+/* gen.params back into options, the first run's block count, the best
+ * chain's length and the reorgs made: what rebuilding the same chain needs. */
 static int read_params(const char *dir, gen_params *gp, ch_error *err) {
     char *path = side_path(dir, "gen.params");
     FILE *f = path ? fopen(path, "r") : NULL;
@@ -512,6 +514,9 @@ int ch_gen_run(const ch_gen_opts *o, ch_gen_stats *stats, ch_error *err) {
     return rc;
 }
 
+/* One generator run: plan, wallets, blocks, side files; gp non-NULL
+ * extends the chain gp describes (blocks below the new ones rebuilt, not
+ * written) and gets its new length. */
 static int gen_main(const ch_gen_opts *o, gen_params *gp, ch_gen_stats *stats, ch_error *err) {
     plan p;
     if (make_plan(o, &p, err) != 0) return -1;

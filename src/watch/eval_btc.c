@@ -157,6 +157,9 @@ typedef struct attr_match {
     bool hit;
 } attr_match;
 
+/* One attribution of an address against an entity/actor/category rule:
+ * a reason with its source when a value matches (delisted ones only when
+ * the rule asks). */
 static int on_attr(const ch_attribution *a, void *vctx) {
     attr_match *m = vctx;
     if (a->delisted && !m->r->include_delisted) return 0;
@@ -216,6 +219,8 @@ static int addr_matches(const btc_ctx *c, const ch_watch_rule *r, uint32_t id, b
     return m.hit;
 }
 
+/* The alert of rule r on tx t: its stable id, the block, the tx, both
+ * sides' addresses, what matched and the amounts, handed to the sink. */
 static int emit(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, const hit *h,
                 uint64_t amount, uint64_t sent, uint64_t received) {
     char id[33], hex[65], num[32];
@@ -261,6 +266,8 @@ static int emit(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, cons
     return c->fn(o, c->fnctx);
 }
 
+/* Rule r against one tx: large_transfer on its outputs' sum, the others
+ * on each input's and output's address; one alert when anything matched. */
 static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t) {
     if (r->kind == CH_WATCH_LARGE) {
         if (!r->btc || t->coinbase) return 0;

@@ -329,6 +329,10 @@ static void free_blocks(btc_raw_block *v, size_t n) {
         free(v[i].p);
 }
 
+/* One round against the node: its best block; if not the store's tip,
+ * the fork point, the blocks from there (a reorg's whole branch), checked
+ * and appended, then settled. 0 (node failures logged and waited for), -1
+ * fatal. */
 static int rpc_cycle(bwatch *w, ch_error *fatal) {
     ch_error e;
     const ch_watch_opts *o = w->o;

@@ -488,6 +488,8 @@ static int write_all_at(int fd, const void *p, size_t n, uint64_t off) {
     return 0;
 }
 
+/* PATH.state written whole to a temporary file, synced, renamed over the
+ * old: a crash leaves one state or the other, never half of one. */
 static int save_state(const ch_blkidx *x, const char *path, ch_error *err) {
     char *sp = state_path(path);
     if (!sp) return ch_err(err, "out of memory");
