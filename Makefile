@@ -126,7 +126,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(GENLIB) $(LIB_INTERNAL)
 # serve the CLI and tools and are not installed.
 PUBLIC_HEADERS := $(addprefix include/coinhound/,address.h btc.h chainaddr.h cluster.h \
   coinhound.h error.h evm.h exposure.h hash.h ingest.h intel.h lock.h model.h poison.h query.h risk.h \
-  screen.h store.h tokens.h trace.h trace_account.h version.h)
+  report.h screen.h store.h tokens.h trace.h trace_account.h version.h)
 INSTALL_BINS := $(CLI) $(TOOLS)
 # What coinhound.pc requires: PKGS but libxxhash, whose XXH3 the library
 # compiles in from its header (src/screen/format.h): neither libcoinhound.a

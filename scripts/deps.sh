@@ -6,6 +6,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev liblmdb-dev lmdb-utils libjansson-dev libxml2-dev libyaml-dev
       libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev
       curl python3-cffi python3-pytest python3-dev chromium"
+# chromium: headless, for the browser tests; the report tests render the HTML
+# reports to PNG with it (they skip without it, saying so).
 # A real EVM node for the watcher's tests: anvil, from npm, pinned by
 # tests/node/package-lock.json (npm ci). Without npm those tests skip, saying so.
 node_deps() {

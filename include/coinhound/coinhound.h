@@ -17,6 +17,7 @@
  *   btc.h, evm.h     the chains' formats, parsed into the model (for ingest)
  *   trace.h          taint tracing on a UTXO store (poison, haircut, FIFO)
  *   trace_account.h  taint tracing on an account (EVM) store
+ *   report.h         reports people read: the case report of a trace (HTML)
  *   cluster.h        multi-input clustering, CoinJoin detection, labels
  *   screen.h         the offline screening set (format: docs/screening-set.md)
  *   risk.h           risk verdicts from attributions
@@ -58,6 +59,7 @@
 #include "coinhound/lock.h"
 #include "coinhound/model.h"
 #include "coinhound/poison.h"
+#include "coinhound/report.h"
 #include "coinhound/risk.h"
 #include "coinhound/screen.h"
 #include "coinhound/query.h"

@@ -116,6 +116,24 @@ int ch_labels_add(ch_labels *l, const char *address, const char *category, const
 /* 1 and *out filled when address id has a label, 0 when not. */
 int ch_labels_get(ch_labels *l, uint32_t addr_id, ch_label *out);
 
+/* Where a label came from, for evidence (never NULL; "" when unknown).
+ * CSV files: source is "FILE, line N" (with the row's `source` column in
+ * front when the file has one), url the optional `source_url` column, date
+ * the optional `date` column ("listed") or else the file's last change
+ * ("file last changed"). The attribution store: its source name, URL and
+ * publication date ("published"), or the date coinhound first saw the
+ * address listed ("first listed"). */
+typedef struct ch_label_source {
+    const char *source;
+    const char *url;
+    const char *date;      /* YYYY-MM-DD or "" */
+    const char *date_what; /* what the date is: "published", "listed", ... */
+} ch_label_source;
+
+/* 1 and *out filled when address id has a label, 0 when not. Strings stay
+ * valid until ch_labels_free. */
+int ch_labels_source(ch_labels *l, uint32_t addr_id, ch_label_source *out);
+
 /* ---- A trace ---- */
 
 #define CH_TRACE_DEFAULT_STOP "exchange,bridge,mixer,gambling,payment_processor"

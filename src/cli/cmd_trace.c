@@ -7,10 +7,9 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/trace_args.h"
 #include "coinhound/trace.h"
 #include "coinhound/tokens.h"
-
-#define MAX_LABEL_FILES 64
 
 /* The command's help: sources, directions, policies, stops, windows, outputs
  * and the account-chain forms. */
@@ -65,205 +64,66 @@ static void usage(FILE *f) {
 }
 
 enum {
-    OPT_DB = 1000,
-    OPT_FROM,
-    OPT_POLICY,
-    OPT_DIRECTION,
-    OPT_LABELS,
-    OPT_STOP,
-    OPT_HOPS,
-    OPT_MIN,
-    OPT_SINCE,
-    OPT_UNTIL,
-    OPT_JSON,
+    OPT_JSON = CLI_TRACE_OPT_END,
     OPT_CSV,
     OPT_DOT,
-    OPT_CHAIN,
-    OPT_TOKENS,
-    OPT_FIRST_BLOCK,
-    OPT_LAST_BLOCK,
     OPT_EDGES,
 };
 
-/* The store and token tables (the one opener, cli_query_open: the one chain
- * rule and the one token policy), labels (attribution store, CSV files), the
- * trace through the one front door, and the one writer. */
-static int run_trace(const char *db_opt, const char *chain_opt, ch_trace_spec *o,
-                     const char *const *label_files, size_t n_labels,
-                     const char *const *token_files, size_t n_tokens, ch_trace_format format) {
-    ch_error err = {{0}}, warn = {{0}};
-    ch_labels *labels = NULL;
-    ch_trace_result *r = NULL;
-    cli_query q;
-    int rc = cli_query_open("trace", db_opt, chain_opt, o->source, token_files, n_tokens, &q);
-    if (rc != 0) return rc;
-    const char *chain = cli_chain_of(chain_opt, o->source);
-    bool account = ch_store_is_account(q.s);
-    if (account && o->policy == CH_POLICY_LIFO) {
-        rc = cli_failf("trace", "account chains: --policy is poison, haircut or fifo");
-        goto done;
-    }
-    if (strcmp(chain, "btc") != 0 && !account) {
-        rc = cli_failf("trace", "%s/%s is not an account-chain store", q.db, chain);
-        goto done;
-    }
-    if (ch_labels_open(q.s, q.db, o->stop_at, label_files, n_labels, &labels, &warn, &err) != 0)
-        goto fail;
-    if (warn.msg[0])
-        fprintf(stderr, "coinhound trace: warning: attribution store not used: %s\n", warn.msg);
-    o->labels = labels;
-    o->chain = chain;
-    o->tokens = q.tokens;
-    int found = ch_trace_exec(q.s, o, &r, &err);
-    if (found < 0) goto fail;
-    if (found == 0) {
-        fprintf(stderr, "coinhound trace: %s\n", err.msg);
-        rc = 1;
-        goto done;
-    }
-    if (ch_trace_write(r, format, stdout) != 0 || fflush(stdout))
+/* The trace through the one front door (trace_args.c: the one opener, the
+ * labels, ch_trace_exec), then the one writer. */
+static int run_trace(cli_trace_args *a, ch_trace_format format) {
+    cli_trace_run run;
+    int rc = cli_trace_open("trace", a, &run);
+    if (rc == 0 && (ch_trace_write(run.r, format, stdout) != 0 || fflush(stdout)))
         rc = cli_failf("trace", "cannot write the output");
-    else
-        rc = 0;
-    goto done;
-fail:
-    rc = cli_fail("trace", &err);
-done:
-    ch_trace_result_free(r);
-    ch_labels_free(labels);
-    return cli_query_close("trace", &q, rc);
+    return cli_trace_close("trace", &run, rc);
 }
 
-/* What the command line asked for, gathered by parse_option. */
-typedef struct trace_args {
-    const char *db, *from, *chain;
-    const char *label_files[MAX_LABEL_FILES], *token_files[MAX_LABEL_FILES];
-    size_t n_labels, n_tokens;
-    int format, formats;
-    ch_trace_spec spec;
-} trace_args;
-
-/* One option c (optarg its value) into a: -1 to go on, else the exit code
- * the command ends with (0 for --help, 2 after saying what is wrong). */
-static int parse_option(trace_args *a, int c) {
-    ch_trace_spec *o = &a->spec;
-    uint64_t v;
+/* The output format (the one option of trace's own): -1 to go on, else the
+ * exit code (0 for --help, 2 for an unknown option). */
+static int parse_format(int c, int *format, int *formats) {
     switch (c) {
-    case OPT_DB:
-        a->db = optarg;
-        break;
-    case OPT_FROM:
-        a->from = optarg;
-        break;
-    case OPT_POLICY:
-        if (ch_trace_policy_parse(optarg, &o->policy) != 0)
-            return cli_failf("trace", "--policy: '%s' is not poison, haircut, fifo or lifo",
-                             optarg);
-        break;
-    case OPT_DIRECTION:
-        if (ch_trace_direction_parse(optarg, &o->direction) != 0)
-            return cli_failf("trace", "--direction: '%s' is not forward or backward", optarg);
-        break;
-    case OPT_LABELS:
-        if (a->n_labels == MAX_LABEL_FILES)
-            return cli_failf("trace", "at most %d --labels files", MAX_LABEL_FILES);
-        a->label_files[a->n_labels++] = optarg;
-        break;
-    case OPT_STOP:
-        o->stop_at = optarg;
-        break;
-    case OPT_HOPS:
-        if (cli_opt_u32("trace", "--max-hops", optarg, 1, UINT32_MAX, &o->max_hops)) return 2;
-        break;
-    case OPT_MIN:
-        if (cli_opt_u64("trace", "--min-amount", optarg, 0, UINT64_MAX, &v)) return 2;
-        o->min_amount = v;
-        break;
-    case OPT_SINCE:
-        if (cli_opt_time("trace", "--since", optarg, false, &o->since)) return 2;
-        break;
-    case OPT_UNTIL:
-        if (cli_opt_time("trace", "--until", optarg, true, &o->until)) return 2;
-        break;
-    case OPT_CHAIN:
-        if (cli_opt_chain("trace", optarg)) return 2;
-        a->chain = optarg;
-        break;
-    case OPT_TOKENS:
-        if (a->n_tokens == MAX_LABEL_FILES)
-            return cli_failf("trace", "at most %d --tokens files", MAX_LABEL_FILES);
-        a->token_files[a->n_tokens++] = optarg;
-        break;
-    case OPT_FIRST_BLOCK:
-    case OPT_LAST_BLOCK:
-        if (cli_opt_block("trace", c == OPT_FIRST_BLOCK ? "--first-block" : "--last-block", optarg,
-                          &v))
-            return 2;
-        *(c == OPT_FIRST_BLOCK ? &o->first_block : &o->last_block) = v;
-        break;
     case OPT_JSON:
     case OPT_CSV:
     case OPT_EDGES:
     case OPT_DOT:
-        a->format = c == OPT_JSON    ? CH_TRACE_JSON
-                    : c == OPT_CSV   ? CH_TRACE_CSV
-                    : c == OPT_EDGES ? CH_TRACE_EDGES
-                                     : CH_TRACE_DOT;
-        a->formats++;
-        break;
+        *format = c == OPT_JSON    ? CH_TRACE_JSON
+                  : c == OPT_CSV   ? CH_TRACE_CSV
+                  : c == OPT_EDGES ? CH_TRACE_EDGES
+                                   : CH_TRACE_DOT;
+        (*formats)++;
+        return -1;
     default:
         usage(c == 'h' ? stdout : stderr);
         return c == 'h' ? 0 : 2;
     }
-    return -1;
-}
-
-/* The options together: a source, one output format, ranges that are not
- * empty. 0, or 2 after saying what is wrong. */
-static int check_args(const trace_args *a) {
-    if (!a->from) {
-        usage(stderr);
-        return cli_failf("trace", "--from is required");
-    }
-    if (a->formats > 1) return cli_failf("trace", "choose one of --json, --csv, --edges, --dot");
-    if (cli_opt_range("trace", a->spec.since, a->spec.until)) return 2;
-    if (a->spec.last_block && a->spec.first_block > a->spec.last_block)
-        return cli_failf("trace", "--last-block is before --first-block: an empty range");
-    return 0;
 }
 
 int cmd_trace(int argc, char **argv) {
-    static const struct option opts[] = {{"db", required_argument, 0, OPT_DB},
-                                         {"from", required_argument, 0, OPT_FROM},
-                                         {"policy", required_argument, 0, OPT_POLICY},
-                                         {"direction", required_argument, 0, OPT_DIRECTION},
-                                         {"labels", required_argument, 0, OPT_LABELS},
-                                         {"stop-at", required_argument, 0, OPT_STOP},
-                                         {"max-hops", required_argument, 0, OPT_HOPS},
-                                         {"min-amount", required_argument, 0, OPT_MIN},
-                                         {"since", required_argument, 0, OPT_SINCE},
-                                         {"until", required_argument, 0, OPT_UNTIL},
+    static const struct option opts[] = {CLI_TRACE_LONGOPTS,
                                          {"json", no_argument, 0, OPT_JSON},
                                          {"csv", no_argument, 0, OPT_CSV},
                                          {"dot", no_argument, 0, OPT_DOT},
                                          {"edges", no_argument, 0, OPT_EDGES},
-                                         {"chain", required_argument, 0, OPT_CHAIN},
-                                         {"tokens", required_argument, 0, OPT_TOKENS},
-                                         {"first-block", required_argument, 0, OPT_FIRST_BLOCK},
-                                         {"last-block", required_argument, 0, OPT_LAST_BLOCK},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    trace_args a;
-    memset(&a, 0, sizeof a);
-    a.format = CH_TRACE_TEXT;
-    ch_trace_spec_init(&a.spec);
+    cli_trace_args a;
+    cli_trace_args_init(&a);
+    int format = CH_TRACE_TEXT, formats = 0;
     int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-        if ((rc = parse_option(&a, c)) >= 0) return rc;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int took = cli_trace_opt("trace", c, optarg, &a);
+        if (took < 0) return 2;
+        if (!took && (rc = parse_format(c, &format, &formats)) >= 0) return rc;
+    }
     if (optind != argc) return cli_failf("trace", "unexpected argument '%s'", argv[optind]);
-    if ((rc = check_args(&a)) != 0) return rc;
-    a.spec.source = a.from;
-    return run_trace(a.db, a.chain, &a.spec, a.label_files, a.n_labels, a.token_files, a.n_tokens,
-                     (ch_trace_format)a.format);
+    if (!a.from) {
+        usage(stderr);
+        return cli_failf("trace", "--from is required");
+    }
+    if (formats > 1) return cli_failf("trace", "choose one of --json, --csv, --edges, --dot");
+    if (cli_trace_args_finish("trace", &a) != 0) return 2;
+    return run_trace(&a, (ch_trace_format)format);
 }

@@ -13,6 +13,7 @@ static const cli_command COMMANDS[] = {
     {"block", cmd_block, "one block by height or hash"},
     {"address", cmd_address, "an address's balance, history and transactions"},
     {"trace", cmd_trace, "follow tainted coins forward or backward to where they landed"},
+    {"report", cmd_report, "reports to read: a case (HTML) from a trace; stolen-value totals"},
     {"cluster", cmd_cluster, "address clusters: build, or an address's cluster and labels"},
     {"screen", cmd_screen, "risk verdict of addresses of any chain (attribution store or set)"},
     {"serve", cmd_serve, "the HTTP screening service (JSON; keys and rate limits)"},

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "coinhound/address.h"
 #include "coinhound/hash.h"
@@ -19,8 +20,14 @@
 #define NO_LABEL (TR_NONE - 1) /* asked, none */
 
 typedef struct lab {
-    uint32_t cat, ent; /* string ids */
+    uint32_t cat, ent;            /* string ids */
+    uint32_t src, url, date, dwh; /* where it came from (ch_label_source), string ids */
 } lab;
+
+/* A label's provenance while it is being set (NULL fields: ""). */
+typedef struct prov {
+    const char *src, *url, *date, *dwh;
+} prov;
 
 struct ch_labels {
     ch_store *s;
@@ -58,9 +65,15 @@ static int intern(ch_labels *l, const char *s, uint32_t *id) {
     return 0;
 }
 
-static int set_label(ch_labels *l, uint32_t addr, const char *cat, const char *ent) {
+static int set_label(ch_labels *l, uint32_t addr, const char *cat, const char *ent,
+                     const prov *pv) {
     lab x;
     if (intern(l, cat, &x.cat) != 0 || intern(l, ent ? ent : "", &x.ent) != 0) return -1;
+    if (intern(l, pv->src ? pv->src : "", &x.src) != 0 ||
+        intern(l, pv->url ? pv->url : "", &x.url) != 0 ||
+        intern(l, pv->date ? pv->date : "", &x.date) != 0 ||
+        intern(l, pv->dwh ? pv->dwh : "", &x.dwh) != 0)
+        return -1;
     if (tr_grow((void **)&l->lab, &l->cap_lab, l->n_lab + 1, sizeof *l->lab) != 0) return -1;
     l->lab[l->n_lab] = x;
     if (tr_map_put(&l->by_addr, addr, (uint32_t)l->n_lab) != 0) return -1;
@@ -100,8 +113,9 @@ void ch_labels_free(ch_labels *l) {
     free(l);
 }
 
-int ch_labels_add(ch_labels *l, const char *address, const char *category, const char *entity,
-                  ch_error *err) {
+/* ch_labels_add with the label's provenance. */
+static int add_label(ch_labels *l, const char *address, const char *category, const char *entity,
+                     const prov *pv, ch_error *err) {
     ch_addr a;
     if (address[0] == '0' && (address[1] == 'x' || address[1] == 'X') && strlen(address) == 42) {
         /* an EVM account (any case: labels files carry checksummed forms) */
@@ -116,8 +130,14 @@ int ch_labels_add(ch_labels *l, const char *address, const char *category, const
     int rc = ch_store_find_addr(l->s, &a, &id, &last, err);
     if (rc <= 0) return rc;
     if (tr_map_get(&l->by_addr, id) != TR_NONE) return 1; /* the first label wins */
-    if (set_label(l, id, category, entity) != 0) return ch_err(err, "out of memory");
+    if (set_label(l, id, category, entity, pv) != 0) return ch_err(err, "out of memory");
     return 1;
+}
+
+int ch_labels_add(ch_labels *l, const char *address, const char *category, const char *entity,
+                  ch_error *err) {
+    static const prov by_hand = {.src = "added by the caller"};
+    return add_label(l, address, category, entity, &by_hand, err);
 }
 
 /* Column index of name in the header, or -1. */
@@ -137,11 +157,23 @@ int ch_labels_load_csv(ch_labels *l, const char *path, uint64_t *rows, uint64_t 
     csv_reader r;
     csv_init(&r, f, path);
     int rc = csv_next(&r, err);
-    int ca = -1, cc = -1, ce = -1;
+    int ca = -1, cc = -1, ce = -1, cs = -1, cu = -1, cd = -1;
     if (rc == 1) {
         ca = column(&r, "address");
         cc = column(&r, "category");
         ce = column(&r, "entity");
+        cs = column(&r, "source"); /* optional provenance columns */
+        cu = column(&r, "source_url");
+        cd = column(&r, "date");
+    }
+    /* A row without a date of its own is dated by the file (its last
+     * change), and says so. */
+    char fdate[16] = "";
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) {
+        struct tm tm;
+        time_t mt = st.st_mtime;
+        if (gmtime_r(&mt, &tm)) strftime(fdate, sizeof fdate, "%Y-%m-%d", &tm);
     }
     if (rc >= 0 && (ca < 0 || cc < 0))
         rc =
@@ -154,8 +186,22 @@ int ch_labels_load_csv(ch_labels *l, const char *path, uint64_t *rows, uint64_t 
             continue;
         }
         const char *ent = ce >= 0 && ce < r.nfields ? r.field[ce] : "";
+        char where[600];
+        prov pv = {.src = where};
+        if (cs >= 0 && cs < r.nfields && r.field[cs][0])
+            snprintf(where, sizeof where, "%s (%s, line %ld)", r.field[cs], path, r.rec_line);
+        else
+            snprintf(where, sizeof where, "%s, line %ld", path, r.rec_line);
+        if (cu >= 0 && cu < r.nfields) pv.url = r.field[cu];
+        if (cd >= 0 && cd < r.nfields && r.field[cd][0]) {
+            pv.date = r.field[cd];
+            pv.dwh = "listed";
+        } else if (fdate[0]) {
+            pv.date = fdate;
+            pv.dwh = "file last changed";
+        }
         ch_error e2;
-        int got = ch_labels_add(l, r.field[ca], r.field[cc], ent, &e2);
+        int got = add_label(l, r.field[ca], r.field[cc], ent, &pv, &e2);
         if (got == 1)
             n_ok++;
         else
@@ -172,6 +218,8 @@ int ch_labels_load_csv(ch_labels *l, const char *path, uint64_t *rows, uint64_t 
 typedef struct pick {
     const ch_labels *l;
     char cat[32], ent[128];
+    char src[64], url[256], date[16];
+    const char *dwh;
     int rank; /* 0 none, 1 some category, 2 a preferred category */
 } pick;
 
@@ -184,6 +232,11 @@ static int pick_fn(const ch_attribution *a, void *ctx) {
     p->rank = rank;
     snprintf(p->cat, sizeof p->cat, "%s", a->category);
     snprintf(p->ent, sizeof p->ent, "%s", a->entity[0] ? a->entity : a->actor);
+    snprintf(p->src, sizeof p->src, "%s", a->source_name);
+    snprintf(p->url, sizeof p->url, "%s", a->source_url);
+    /* the source's own date, else when coinhound first saw it listed */
+    snprintf(p->date, sizeof p->date, "%s", a->source_date[0] ? a->source_date : a->first_listed);
+    p->dwh = a->source_date[0] ? "published" : a->first_listed[0] ? "first listed" : "";
     return rank == 2; /* a preferred one ends the search */
 }
 
@@ -203,13 +256,27 @@ int ch_labels_get(ch_labels *l, uint32_t addr, ch_label *out) {
          * produces. */
         if (ch_addr_to_string(&a, ch_store_addr_net(l->s), s) == 0 &&
             ch_intel_lookup(l->intel, s, pick_fn, &p, NULL) > 0 && p.rank > 0 &&
-            set_label(l, addr, p.cat, p.ent) == 0)
+            set_label(l, addr, p.cat, p.ent,
+                      &(prov){.src = p.src, .url = p.url, .date = p.date, .dwh = p.dwh}) == 0)
             k = (uint32_t)(l->n_lab - 1);
         if (k == NO_LABEL) tr_map_put(&l->by_addr, addr, NO_LABEL); /* remember the miss */
     }
     if (k == TR_NONE || k == NO_LABEL) return 0;
     out->category = l->str[l->lab[k].cat];
     out->entity = l->str[l->lab[k].ent];
+    return 1;
+}
+
+int ch_labels_source(ch_labels *l, uint32_t addr, ch_label_source *out) {
+    out->source = out->url = out->date = out->date_what = "";
+    ch_label lb;
+    if (ch_labels_get(l, addr, &lb) != 1) return 0; /* asks the store once, when not yet */
+    uint32_t k = tr_map_get(&l->by_addr, addr);
+    const lab *x = &l->lab[k];
+    out->source = l->str[x->src];
+    out->url = l->str[x->url];
+    out->date = l->str[x->date];
+    out->date_what = l->str[x->dwh];
     return 1;
 }
 

@@ -1,0 +1,218 @@
+/* The case report's flow diagram: a Sankey of the theft's main asset, drawn
+ * as inline SVG. Three columns: the source; what became of it (each landing
+ * category, still held, fees, not followed); and the services inside each
+ * category (the largest c->o.max_services, the rest grouped). Band widths
+ * are proportional to amounts (display only: the tables hold the exact
+ * figures). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/case_internal.h"
+#include "report/html.h"
+
+#define W        1040.0
+#define NODE_W   14.0
+#define GAP      10.0
+#define MIN_H    2.0
+#define MAX_NODE 48
+
+typedef struct node {
+    const char *label;
+    const char *sub; /* category of a service node */
+    double v;        /* amount (base units, as a double) */
+    double y, h;
+    double in_y, out_y; /* where the next band starts on each side */
+    size_t color;
+    int parent; /* column 2: its category node */
+} node;
+
+static void place(node *n, size_t k, double top, double scale) {
+    double y = top;
+    for (size_t i = 0; i < k; i++) {
+        n[i].h = n[i].v * scale < MIN_H ? MIN_H : n[i].v * scale;
+        n[i].y = y;
+        n[i].in_y = n[i].out_y = y;
+        y += n[i].h + GAP;
+    }
+}
+
+static double col_height(const node *n, size_t k, double scale) {
+    double h = 0;
+    for (size_t i = 0; i < k; i++)
+        h += (n[i].v * scale < MIN_H ? MIN_H : n[i].v * scale) + (i ? GAP : 0);
+    return h;
+}
+
+static void band(FILE *f, double x0, double y0, double x1, double y1, double h, const char *color) {
+    double xm = (x0 + x1) / 2;
+    if (h < 0.6) h = 0.6;
+    fprintf(f,
+            "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f L%.1f,%.1f C%.1f,%.1f %.1f,%.1f "
+            "%.1f,%.1f Z\" fill=\"%s\" fill-opacity=\"0.35\"/>\n",
+            x0, y0, xm, y0, xm, y1, x1, y1, x1, y1 + h, xm, y1 + h, xm, y0 + h, x0, y0 + h, color);
+}
+
+static void label(FILE *f, rc_ctx *c, double x, double y, const char *anchor, const char *name,
+                  double v) {
+    char b[80], an[128];
+    int dec;
+    const char *unit = ch_trace_asset_name(c->r, c->m->asset, &dec, an);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"12\">", x, y, anchor);
+    rh_esc(f, name);
+    fprintf(f, "<tspan font-size=\"11\" fill=\"#5b6577\"> ");
+    /* the amount, rounded for the picture: whole base units from the double */
+    ch_taint_sum q = (ch_taint_sum)(v + 0.5);
+    rh_esc(f, rh_amount(q, dec, b));
+    fputc(' ', f);
+    rh_esc(f, dec >= 0 ? unit : "units");
+    fputs("</tspan></text>\n", f);
+}
+
+void rc_section_flow(rc_ctx *c) {
+    FILE *f = c->f;
+    const ch_trace_sums *m = c->m;
+    if (!m->source) return;
+    node cat[MAX_NODE], svc[MAX_NODE];
+    size_t nc = 0, ns = 0;
+    memset(cat, 0, sizeof cat);
+    memset(svc, 0, sizeof svc);
+    /* column 1: each landing category (main asset), then held, fees, not followed */
+    for (size_t i = 0; i < c->n_svc && nc < MAX_NODE - 4; i++) {
+        if (c->svc[i].asset != m->asset) continue;
+        size_t k = 0;
+        while (k < nc && strcmp(cat[k].label, c->svc[i].category))
+            k++;
+        if (k == nc) {
+            cat[nc].label = c->svc[i].category;
+            cat[nc].color = nc;
+            nc++;
+        }
+        cat[k].v += (double)c->svc[i].amount;
+    }
+    size_t n_landcat = nc;
+    bool fwd = c->sp->direction == CH_TRACE_FORWARD;
+    struct {
+        const char *name;
+        ch_taint_sum v;
+    } rest[] = {
+        {fwd ? "still held (unlabelled)" : "newly mined", fwd ? m->held : m->coinbase + m->minted},
+        {"fees", fwd ? m->fees : 0},
+        {"not followed (limits)", m->below_min + m->cut_hops + m->cut_window},
+        {"returned to the source", m->returned},
+    };
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++)
+        if (rest[i].v) {
+            cat[nc].label = rest[i].name;
+            cat[nc].v = (double)rest[i].v;
+            cat[nc].color = 100 + i; /* greys */
+            nc++;
+        }
+    /* column 2: services of the landing categories, the largest first */
+    double other[MAX_NODE] = {0};
+    size_t shown = 0;
+    for (size_t i = 0; i < c->n_svc; i++) {
+        if (c->svc[i].asset != m->asset) continue;
+        size_t k = 0;
+        while (k < n_landcat && strcmp(cat[k].label, c->svc[i].category))
+            k++;
+        if (k == n_landcat) continue;
+        if (shown < c->o.max_services && ns < MAX_NODE - n_landcat) {
+            svc[ns].label = c->svc[i].entity[0] ? c->svc[i].entity : "(unnamed)";
+            svc[ns].sub = c->svc[i].category;
+            svc[ns].v = (double)c->svc[i].amount;
+            svc[ns].parent = (int)k;
+            svc[ns].color = cat[k].color;
+            ns++;
+            shown++;
+        } else {
+            other[k] += (double)c->svc[i].amount;
+        }
+    }
+    for (size_t k = 0; k < n_landcat; k++)
+        if (other[k] > 0) {
+            svc[ns].label = "other services";
+            svc[ns].sub = cat[k].label;
+            svc[ns].v = other[k];
+            svc[ns].parent = (int)k;
+            svc[ns].color = cat[k].color;
+            ns++;
+        }
+    /* services in the order of their category, so bands do not cross */
+    for (size_t a = 1; a < ns; a++) {
+        node t = svc[a];
+        size_t b = a;
+        for (; b > 0 && svc[b - 1].parent > t.parent; b--)
+            svc[b] = svc[b - 1];
+        svc[b] = t;
+    }
+    /* scale: the tallest column fits 360 px (poison can create taint, so a
+     * column may hold more than the source) */
+    double total1 = 0, total2 = 0;
+    for (size_t i = 0; i < nc; i++)
+        total1 += cat[i].v;
+    for (size_t i = 0; i < ns; i++)
+        total2 += svc[i].v;
+    double big = (double)m->source;
+    if (total1 > big) big = total1;
+    double scale = 360.0 / big;
+    node src = {.label = "source", .v = (double)m->source};
+    place(&src, 1, 30, scale);
+    place(cat, nc, 30, scale);
+    place(svc, ns, 30, scale);
+    double h = col_height(cat, nc, scale);
+    double h2 = col_height(svc, ns, scale);
+    if (h2 > h) h = h2;
+    if (src.h > h) h = src.h;
+    double H = h + 60;
+    double x0 = 190, x1 = 450, x2 = 710;
+    fputs("<h2 id=\"flow\">Flow of the funds</h2>\n<figure>\n", f);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sankey\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"100%%\" role=\"img\" aria-label=\"Flow of the traced funds\">\n",
+            W, H);
+    fputs(
+        "<text x=\"190\" y=\"16\" font-size=\"12\" font-weight=\"600\">Source</text>\n"
+        "<text x=\"450\" y=\"16\" font-size=\"12\" font-weight=\"600\">What became of it</text>\n",
+        f);
+    if (ns)
+        fputs("<text x=\"710\" y=\"16\" font-size=\"12\" font-weight=\"600\">Service</text>\n", f);
+    /* bands: source -> categories, categories -> services */
+    for (size_t i = 0; i < nc; i++) {
+        const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
+        double hh = cat[i].v * scale;
+        band(f, x0 + NODE_W, src.out_y, x1, cat[i].in_y, hh, col);
+        src.out_y += hh;
+        cat[i].in_y += hh;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        node *p = &cat[svc[i].parent];
+        double hh = svc[i].v * scale;
+        band(f, x1 + NODE_W, p->out_y, x2, svc[i].in_y, hh, rh_color(p->color));
+        p->out_y += hh;
+    }
+    /* nodes and labels */
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#1d2430\"/>\n",
+            x0, src.y, NODE_W, src.h);
+    label(f, c, x0 - 6, src.y + src.h / 2 + 4, "end", "stolen", src.v);
+    for (size_t i = 0; i < nc; i++) {
+        const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x1,
+                cat[i].y, NODE_W, cat[i].h, col);
+        label(f, c, x1 + NODE_W + 6, cat[i].y + cat[i].h / 2 + 4, "start", cat[i].label, cat[i].v);
+    }
+    for (size_t i = 0; i < ns; i++) {
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x2,
+                svc[i].y, NODE_W, svc[i].h, rh_color(svc[i].color));
+        label(f, c, x2 + NODE_W + 6, svc[i].y + svc[i].h / 2 + 4, "start", svc[i].label, svc[i].v);
+    }
+    fputs("</svg>\n<figcaption>", f);
+    rh_escf(f,
+            "Widths are proportional to the amounts of the main asset under the %s policy; the "
+            "tables hold the exact figures.",
+            ch_trace_policy_name(c->sp->policy));
+    if (c->n_svc > c->o.max_services)
+        rh_escf(f, " The %zu largest services are drawn; the others are grouped per category.",
+                c->o.max_services);
+    (void)total2;
+    fputs("</figcaption>\n</figure>\n", f);
+}
