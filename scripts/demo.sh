@@ -13,7 +13,8 @@
 #   7. does the same on an EVM chain: generated JSON-RPC data with a drained
 #      hot wallet, splits, token swaps and exchange/bridge landings, traced per
 #      asset; address-poisoning attempts caught at ingest; deposit clustering,
-#   8. serves the web UI on the demo's store and prints its URL.
+#   8. writes the theft's case report and the stolen-value totals (HTML),
+#   9. serves the web UI on the demo's store and prints its URL.
 # Everything it writes goes to ./demo/.
 set -e
 cd "$(dirname "$0")/.."
@@ -102,7 +103,15 @@ if [ -n "$VICTIM" ]; then
 fi
 $CH cluster build --chain eth --db "$OUT/db" --labels "$OUT/evm/labels.csv" | tail -3
 
-step "8. the investigator's desk: the web UI on the demo's store"
+step "8. reports people read: the theft's case report, and stolen-value totals"
+$CH report case --db "$OUT/db" --from "$THEFT_TXID:$THEFT_VOUT" --policy haircut \
+  --labels "$OUT/chain/labels.csv" --title "Demo case: the planted theft" \
+  --out "$OUT/case-report.html"
+# the project's cited incidents and published figures (data/, docs/report.md)
+$CH report totals --incidents data/incidents.csv --published data/published.csv \
+  --out "$OUT/totals-report.html"
+
+step "9. the investigator's desk: the web UI on the demo's store"
 # built from web/ (npm ci by scripts/deps.sh) and served by coinhound serve
 # at /; left running so the URL below opens (DEMO_PORT, default 8080)
 PORT=${DEMO_PORT:-8080}
@@ -124,3 +133,6 @@ else
 fi
 
 printf '\ndemo done: everything is in %s/\n' "$OUT"
+echo "case report (open in a browser, print to PDF): $OUT/case-report.html"
+echo "stolen-value totals report:                     $OUT/totals-report.html"
+if [ -n "${UI:-}" ]; then echo "web UI on the demo's store:                     $UI/"; fi

@@ -1,27 +1,28 @@
-/* coinhound report case: the reports people read (report.h,
+/* coinhound report case|totals: the reports people read (report.h,
  * docs/report.md). `case` runs a trace with the options of `trace`
- * (trace_args.c: one parser, one front door) and writes its case report. A report
+ * (trace_args.c: one parser, one front door) and writes its case report;
+ * `totals` (cmd_report_totals.c) reads incident records and writes the
+ * oversight totals. A report
  * is written to FILE.tmp and renamed: a failed run leaves no partial file. */
-#include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/report_out.h"
 #include "cli/trace_args.h"
 #include "coinhound/report.h"
 
 #define MAX_FILES 64
 
-static void usage(FILE *f) {
+void report_usage(FILE *f) {
     fprintf(f,
             "usage: coinhound report case --db DIR --from SOURCE [trace options] --out FILE.html\n"
-            "\n"
+            "       coinhound report totals --incidents FILE... [--published FILE...]\n"
+            "                [--by actor,year] [--db DIR [--chain NAME]] [--json] --out FILE\n\n"
             "case: one self-contained HTML file (inline CSS and SVG, no external asset; print it\n"
             "to PDF from a browser) saying what was stolen, where it went and where it is now:\n"
             "amounts by service and category (what can be frozen, where), a flow diagram, the\n"
@@ -34,54 +35,22 @@ static void usage(FILE *f) {
             "  --title TEXT      the report's title\n"
             "  --notes TEXT      the investigator's notes, printed as given (escaped)\n"
             "  --tag TEXT        a tag of the case (may repeat)\n\n"
+            "totals: stolen value by actor and year from incident records (docs/report.md),\n"
+            "with shares per year over their denominator (all thefts; service compromises\n"
+            "only) and published figures beside them, the difference explained.\n"
+            "  --incidents FILE  an incidents CSV (may repeat; e.g. data/incidents.csv)\n"
+            "  --published FILE  published totals CSV (may repeat; e.g. data/published.csv)\n"
+            "  --by LIST         actor,year (default), year or actor\n"
+            "  --db DIR          recompute the amounts of incidents whose theft txs or\n"
+            "  --chain NAME      addresses are in this store (default chain btc)\n"
+            "  --json            write the figures as JSON instead of HTML\n"
+            "  --out FILE        the report (required; '-' for standard output)\n\n"
             "example:\n"
             "  coinhound report case --db ./chdb --from TXID:0 --labels exchanges.csv \\\n"
             "      --out case.html\n"
-            "\n"
+            "  coinhound report totals --incidents data/incidents.csv \\\n"
+            "      --published data/published.csv --out totals.html\n\n"
             "Exit 0 ok, 1 the source is not in the store (case), 2 an error.\n");
-}
-
-/* The output: FILE.tmp.XXXXXX beside FILE, renamed over it at the end. */
-typedef struct outfile {
-    const char *path;
-    char tmp[4096];
-    FILE *f;
-} outfile;
-
-static int out_open(const char *cmd, outfile *o, const char *path) {
-    o->path = path;
-    if (!strcmp(path, "-")) {
-        o->f = stdout;
-        return 0;
-    }
-    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof o->tmp)
-        return cli_failf(cmd, "--out: path too long");
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) return cli_failf(cmd, "cannot write %s: %s", path, strerror(errno));
-    mode_t um = umask(0); /* mkstemp makes 0600: a report is as readable as any file */
-    umask(um);
-    fchmod(fd, 0666 & ~um);
-    if (!(o->f = fdopen(fd, "w"))) {
-        close(fd);
-        unlink(o->tmp);
-        return cli_failf(cmd, "cannot write %s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
-/* Finish: ok keeps the file (renamed into place), else it is removed. */
-static int out_close(const char *cmd, outfile *o, int rc) {
-    if (!o->f) return rc;
-    if (o->f == stdout) {
-        if (fflush(stdout) && rc == 0) rc = cli_failf(cmd, "cannot write the output");
-        return rc;
-    }
-    if (fclose(o->f) != 0 && rc == 0) rc = cli_failf(cmd, "cannot write %s", o->path);
-    o->f = NULL;
-    if (rc == 0 && rename(o->tmp, o->path) != 0)
-        rc = cli_failf(cmd, "cannot write %s: %s", o->path, strerror(errno));
-    if (rc != 0) unlink(o->tmp);
-    return rc;
 }
 
 enum { OPT_OUT = CLI_TRACE_OPT_END, OPT_TITLE, OPT_NOTES, OPT_TAG };
@@ -149,7 +118,7 @@ static int report_case(int argc, char **argv) {
             tags[ro.n_tags++] = optarg;
             break;
         default:
-            usage(c == 'h' ? stdout : stderr);
+            report_usage(c == 'h' ? stdout : stderr);
             return c == 'h' ? 0 : 2;
         }
     }
@@ -162,21 +131,24 @@ static int report_case(int argc, char **argv) {
     cli_trace_run run;
     int rc = cli_trace_open(cmd, &a, &run);
     if (rc == 0) {
-        outfile of = {0};
+        report_out of = {0};
         ch_error err = {{0}};
-        rc = out_open(cmd, &of, out);
+        rc = report_out_open(cmd, &of, out);
         if (rc == 0 && ch_report_case_write(of.f, run.r, &ro, &err) != 0) rc = cli_fail(cmd, &err);
-        rc = out_close(cmd, &of, rc);
+        rc = report_out_close(cmd, &of, rc);
     }
     return cli_trace_close(cmd, &run, rc);
 }
 
+int cmd_report_totals(int argc, char **argv);
+
 int cmd_report(int argc, char **argv) {
     if (argc < 2 || cli_is_help(argv[1])) {
-        usage(argc < 2 ? stderr : stdout);
+        report_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "case")) return report_case(argc - 1, argv + 1);
-    usage(stderr);
-    return cli_failf("report", "'%s' is not a report: case", argv[1]);
+    if (!strcmp(argv[1], "totals")) return cmd_report_totals(argc - 1, argv + 1);
+    report_usage(stderr);
+    return cli_failf("report", "'%s' is not a report: case or totals", argv[1]);
 }

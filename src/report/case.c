@@ -41,6 +41,15 @@ void rc_amount(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
     rh_esc(c->f, dec >= 0 ? name : "base units");
 }
 
+void rc_amount_short(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
+    char an[128], b[84];
+    int dec;
+    const char *name = ch_trace_asset_name(c->r, asset, &dec, an);
+    rh_esc(c->f, rh_amount_short(v, dec, b));
+    fputc(' ', c->f);
+    rh_esc(c->f, dec >= 0 ? name : "base units");
+}
+
 /* The block number and time of a tx ("" when none). */
 static void tx_block(const rc_ctx *c, uint64_t tx, uint64_t *block, uint32_t *time) {
     uint32_t ht = ch_store_tx_height(c->s, tx);
@@ -123,7 +132,7 @@ static void card(FILE *f, const char *k, void (*val)(rc_ctx *, const void *), rc
 }
 
 static void val_main(rc_ctx *c, const void *arg) {
-    rc_amount(c, c->m->asset, *(const ch_taint_sum *)arg);
+    rc_amount_short(c, c->m->asset, *(const ch_taint_sum *)arg);
 }
 
 static void section_summary(rc_ctx *c) {
@@ -159,12 +168,12 @@ static void section_summary(rc_ctx *c) {
     char src_tx[80] = "";
     if (fwd) {
         fputs("<strong>What was stolen.</strong> ", f);
-        rc_amount(c, m->asset, m->source);
+        rc_amount_short(c, m->asset, m->source);
         fputs(" left the source <span class=\"mono\">", f);
         rh_esc(f, c->sp->source);
         fputs("</span>. ", f);
         fputs("<strong>Where it went.</strong> ", f);
-        rc_amount(c, m->asset, c->landed_main);
+        rc_amount_short(c, m->asset, c->landed_main);
         rh_escf(f, " (%s) reached %zu service%s",
                 rh_pct((double)c->landed_main, (double)m->source, pct), c->n_svc,
                 c->n_svc == 1 ? "" : "s");
@@ -174,28 +183,28 @@ static void section_summary(rc_ctx *c) {
             fputs(" (", f);
             rh_esc(f, c->svc[0].category);
             fputs(", ", f);
-            rc_amount(c, c->svc[0].asset, c->svc[0].amount);
+            rc_amount_short(c, c->svc[0].asset, c->svc[0].amount);
             fputs(")", f);
         }
         fputs(". <strong>Where it is now.</strong> ", f);
-        rc_amount(c, m->asset, m->held);
+        rc_amount_short(c, m->asset, m->held);
         fputs(" is still unspent at addresses no label names (the holdings below: watch them); ",
               f);
-        rc_amount(c, m->asset, m->fees);
+        rc_amount_short(c, m->asset, m->fees);
         fputs(" went to miners as fees", f);
         if (not_followed) {
             fputs("; ", f);
-            rc_amount(c, m->asset, not_followed);
+            rc_amount_short(c, m->asset, not_followed);
             fputs(" was not followed (the limits under Method)", f);
         }
         fputs(".", f);
     } else {
         fputs("Traced backward: ", f);
-        rc_amount(c, m->asset, m->source);
+        rc_amount_short(c, m->asset, m->source);
         fputs(" at the source <span class=\"mono\">", f);
         rh_esc(f, c->sp->source);
         fputs("</span> came from the services below and from ", f);
-        rc_amount(c, m->asset, c->account ? m->minted : m->coinbase);
+        rc_amount_short(c, m->asset, c->account ? m->minted : m->coinbase);
         fputs(" of newly mined coins.", f);
     }
     (void)src_tx;
@@ -255,7 +264,7 @@ static void section_services(rc_ctx *c) {
 
     /* by category */
     fputs("<h3>By category</h3>\n<table class=\"categories\"><thead><tr><th>Category</th>"
-          "<th class=\"num\">Services</th><th class=\"num\">Amount</th>"
+          "<th>Asset</th><th class=\"num\">Services</th><th class=\"num\">Amount</th>"
           "<th class=\"num\">Share of source</th></tr></thead><tbody>\n",
           f);
     for (size_t i = 0; i < c->n_svc; i++) {
@@ -276,6 +285,8 @@ static void section_services(rc_ctx *c) {
         rh_esc(f, c->svc[i].category);
         fprintf(f, "\" data-amount=\"%s\"><td>", ch_u128_str(sum, b));
         rh_esc(f, c->svc[i].category);
+        fputs("</td><td>", f);
+        rh_esc(f, ch_trace_asset_name(c->r, c->svc[i].asset, &dec, an));
         fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">", k);
         rc_amount(c, c->svc[i].asset, sum);
         fputs("</td><td class=\"num\">", f);

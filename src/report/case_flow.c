@@ -54,7 +54,7 @@ static void band(FILE *f, double x0, double y0, double x1, double y1, double h, 
 
 static void label(FILE *f, rc_ctx *c, double x, double y, const char *anchor, const char *name,
                   double v) {
-    char b[80], an[128];
+    char b[84], an[128];
     int dec;
     const char *unit = ch_trace_asset_name(c->r, c->m->asset, &dec, an);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"12\">", x, y, anchor);
@@ -62,7 +62,7 @@ static void label(FILE *f, rc_ctx *c, double x, double y, const char *anchor, co
     fprintf(f, "<tspan font-size=\"11\" fill=\"#5b6577\"> ");
     /* the amount, rounded for the picture: whole base units from the double */
     ch_taint_sum q = (ch_taint_sum)(v + 0.5);
-    rh_esc(f, rh_amount(q, dec, b));
+    rh_esc(f, rh_amount_short(q, dec, b));
     fputc(' ', f);
     rh_esc(f, dec >= 0 ? unit : "units");
     fputs("</tspan></text>\n", f);
@@ -170,8 +170,19 @@ void rc_section_flow(rc_ctx *c) {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sankey\" viewBox=\"0 0 %.0f %.0f\" "
             "width=\"100%%\" role=\"img\" aria-label=\"Flow of the traced funds\">\n",
             W, H);
+    {
+        char b[84], an[128];
+        int dec;
+        const char *unit = ch_trace_asset_name(c->r, m->asset, &dec, an);
+        fputs("<text x=\"190\" y=\"16\" font-size=\"12\" font-weight=\"600\">Source<tspan "
+              "font-weight=\"400\" fill=\"#5b6577\">: ",
+              f);
+        rh_esc(f, rh_amount_short(m->source, dec, b));
+        fputc(' ', f);
+        rh_esc(f, dec >= 0 ? unit : "units");
+        fputs("</tspan></text>\n", f);
+    }
     fputs(
-        "<text x=\"190\" y=\"16\" font-size=\"12\" font-weight=\"600\">Source</text>\n"
         "<text x=\"450\" y=\"16\" font-size=\"12\" font-weight=\"600\">What became of it</text>\n",
         f);
     if (ns)
@@ -193,7 +204,6 @@ void rc_section_flow(rc_ctx *c) {
     /* nodes and labels */
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#1d2430\"/>\n",
             x0, src.y, NODE_W, src.h);
-    label(f, c, x0 - 6, src.y + src.h / 2 + 4, "end", "stolen", src.v);
     for (size_t i = 0; i < nc; i++) {
         const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x1,

@@ -100,7 +100,7 @@ static const char CSS[] =
     "vertical-align:top}\n"
     "th{background:var(--band);font-weight:600}\n"
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-    "tr.total td{font-weight:600;border-top:2px solid var(--ink)}\n"
+    "tr.total td{font-weight:600;border-top:2px solid var(--ink)}td.date{white-space:nowrap}\n"
     ".mono{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:12px;"
     "word-break:break-all}\n"
     ".tag{display:inline-block;padding:0 6px;border-radius:3px;font-size:12px;"
@@ -187,6 +187,26 @@ const char *rh_amount(ch_taint_sum v, int decimals, char out[80]) {
         }
     }
     out[o] = '\0';
+    return out;
+}
+
+const char *rh_amount_short(ch_taint_sum v, int decimals, char out[84]) {
+    char full[80];
+    rh_amount(v, decimals, full);
+    char *dot = strchr(full, '.');
+    if (!dot) return strcpy(out, full);
+    size_t keep = 4;
+    if (dot - full == 1 && full[0] == '0') { /* below one unit: 3 significant digits */
+        size_t z = strspn(dot + 1, "0");
+        keep = z + 3 > 8 ? z + 3 : 8;
+    }
+    if (strlen(dot + 1) <= keep) return strcpy(out, full);
+    dot[1 + keep] = '\0';
+    size_t end = strlen(full);
+    while (end > 0 && full[end - 1] == '0') /* 1.5000 -> 1.5 */
+        full[--end] = '\0';
+    if (end > 0 && full[end - 1] == '.') full[--end] = '\0';
+    snprintf(out, 84, "\u2248%s", full);
     return out;
 }
 
