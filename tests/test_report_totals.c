@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "coinhound/report.h"
+#include "report/html.h"
 #include "support/genchain.h"
 
 #define HEADER                                                                                     \
@@ -322,6 +323,31 @@ static void test_totals_renders_in_headless_chromium(void **state) {
     free(dir);
 }
 
+/* The page's text helpers: escaping (worked by hand from the HTML spec's
+ * five characters), amounts grouped and cut for a glance. */
+static void test_text_is_escaped_and_amounts_grouped(void **state) {
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    rh_esc(m, "<a href='x' title=\"y\">&\x01\xff</a>");
+    fclose(m);
+    assert_string_equal(
+        buf, "&lt;a href=&#39;x&#39; title=&quot;y&quot;&gt;&amp;\xEF\xBF\xBD&lt;/a&gt;");
+    free(buf);
+    char b[84];
+    assert_string_equal(rh_amount(123456789012, 8, b), "1,234.56789012");
+    assert_string_equal(rh_amount(150000000, 8, b), "1.5");
+    assert_string_equal(rh_amount(0, 8, b), "0");
+    assert_string_equal(rh_amount_short(150000000, 8, b), "1.5");
+    assert_string_equal(rh_amount_short((ch_taint_sum)1234567890123456789ULL, 18, b),
+                        "\u22481.23456789");
+    assert_string_equal(rh_amount_short(12, 18, b), "0.000000000000000012");
+    assert_string_equal(rh_amount_short(123456, 18, b), "\u22480.000000000000123");
+    char g[64];
+    assert_string_equal(rh_group(1460000000, g), "1,460,000,000");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_totals_by_actor_and_year_equal_hand_sums),
@@ -330,6 +356,7 @@ int main(void) {
         cmocka_unit_test(test_markup_in_records_is_escaped),
         cmocka_unit_test(test_incident_amount_recomputed_from_the_chain),
         cmocka_unit_test(test_totals_renders_in_headless_chromium),
+        cmocka_unit_test(test_text_is_escaped_and_amounts_grouped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

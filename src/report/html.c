@@ -195,7 +195,7 @@ const char *rh_amount_short(ch_taint_sum v, int decimals, char out[84]) {
     rh_amount(v, decimals, full);
     char *dot = strchr(full, '.');
     if (!dot) return strcpy(out, full);
-    size_t keep = 4;
+    size_t keep = 8;                         /* satoshi precision: Bitcoin amounts stay exact */
     if (dot - full == 1 && full[0] == '0') { /* below one unit: 3 significant digits */
         size_t z = strspn(dot + 1, "0");
         keep = z + 3 > 8 ? z + 3 : 8;

@@ -39,9 +39,10 @@ const char *rh_group(uint64_t v, char out[64]);
  * zeros of the fraction cut: "1,234.5". decimals < 0: base units. out needs
  * 80 bytes. */
 const char *rh_amount(ch_taint_sum v, int decimals, char out[80]);
-/* The same, cut for a glance (cards, diagrams): at most 4 decimals at or
- * above one unit, else 3 significant digits (at least 8 decimals), with a
- * leading "≈" when digits were cut. out needs 84 bytes. */
+/* The same, cut for a glance (cards, diagrams): at most 8 decimals at or
+ * above one unit (a wei amount's 18 are noise there), else 3 significant
+ * digits (at least 8 decimals), with a leading "≈" when digits were cut.
+ * out needs 84 bytes. */
 const char *rh_amount_short(ch_taint_sum v, int decimals, char out[84]);
 /* US dollars for people: "$1.46B", "$620.0M", "$41.0M", "$950K". out needs
  * 32 bytes. */
