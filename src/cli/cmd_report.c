@@ -83,6 +83,9 @@ static const char *trace_command(int argc, char **argv, char *out, size_t cap) {
     return o < cap ? out : NULL;
 }
 
+/* `report case`: the trace options through trace_args.c (the one parser), the
+ * report's own (--out, --title, --notes, --tag), the trace through the one
+ * front door, and the report written to a temporary file renamed into place. */
 static int report_case(int argc, char **argv) {
     static const struct option opts[] = {CLI_TRACE_LONGOPTS,
                                          {"out", required_argument, 0, OPT_OUT},

@@ -12,6 +12,7 @@
 #include "coinhound/report.h"
 #include "report/case_internal.h"
 #include "report/html.h"
+#include "util/vec.h"
 
 void ch_report_case_opts_init(ch_report_case_opts *o) {
     memset(o, 0, sizeof *o);
@@ -85,6 +86,8 @@ const char *rc_freeze(const char *category, int *can) {
 
 /* ---- services: landings grouped by (entity, category, asset) ---- */
 
+/* The landings summed per service (entity, category, asset), largest first:
+ * the rows of the summary table, the cards and the diagram's last column. */
 static int group_services(rc_ctx *c) {
     size_t n = ch_trace_result_landings(c->r, &c->land);
     c->n_land = n;
@@ -135,6 +138,8 @@ static void val_main(rc_ctx *c, const void *arg) {
     rc_amount_short(c, c->m->asset, *(const ch_taint_sum *)arg);
 }
 
+/* What was stolen, where it went and where it is now: the cards, then the
+ * same in a sentence each (forward); backward traces say where it came from. */
 static void section_summary(rc_ctx *c) {
     FILE *f = c->f;
     const ch_trace_sums *m = c->m;
@@ -212,6 +217,8 @@ static void section_summary(rc_ctx *c) {
     fputs("</p>\n", f);
 }
 
+/* The summary table per service, with what a freeze request can do there
+ * and the data-* attributes programs read; then the totals per category. */
 static void section_services(rc_ctx *c) {
     FILE *f = c->f;
     char pct[16], an[128], b[48];
@@ -319,6 +326,9 @@ static void label_source(rc_ctx *c, uint32_t addr) {
     }
 }
 
+/* One row per landing address: the amount, hops, the tx, block and time the
+ * shortest path arrived in, and the label's source and date (the evidence a
+ * freeze request cites). */
 static void section_landings(rc_ctx *c) {
     FILE *f = c->f;
     char ab[CH_ADDR_STR_MAX], hx[80], tb[32], b[48], an[128];
@@ -365,6 +375,8 @@ static void section_landings(rc_ctx *c) {
     fputs("</tbody></table>\n", f);
 }
 
+/* The shortest path to each of the largest landings, tx by tx with block and
+ * time: how the funds got there, for the reader who checks each hop. */
 static void section_paths(rc_ctx *c) {
     FILE *f = c->f;
     size_t max = c->o.max_paths, n = c->n_land < max ? c->n_land : max;
@@ -424,13 +436,9 @@ static int collect_step(const ch_trace_step *st, void *ctx) {
     steps *s = ctx;
     s->total++;
     if (s->n == RC_STEPS_KEPT) return 0;
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        ch_trace_step *nv = realloc(s->v, nc * sizeof *nv);
-        if (!nv) return -1;
-        s->v = nv;
-        s->cap = nc;
-    }
+    ch_trace_step *nv = ch_grow(s->v, &s->cap, s->n + 1, sizeof *nv);
+    if (!nv) return -1;
+    s->v = nv;
     s->v[s->n++] = *st;
     return 0;
 }
@@ -442,6 +450,9 @@ static int by_hop(const void *a, const void *b) {
     return x->ref < y->ref ? -1 : x->ref > y->ref;
 }
 
+/* Every step of the flow, sorted by hop and capped (the full list is `trace
+ * --edges`): tx, block, time, receiver, value, taint and its share. -1 when
+ * memory runs out. */
 static int section_evidence(rc_ctx *c) {
     FILE *f = c->f;
     steps st = {0};

@@ -11,7 +11,8 @@
 #include <strings.h>
 
 #include "coinhound/report.h"
-#include "intel/csvread.h"
+#include "util/csvread.h"
+#include "util/vec.h"
 
 #define FIELD_MAX 2048 /* longest field kept (a long refs list fits) */
 
@@ -52,15 +53,11 @@ const ch_published *ch_published_get(const ch_incidents *set, size_t i) {
     return i < set->n_pub ? &set->pub[i] : NULL;
 }
 
+/* Room for need elements in *p (ch_grow, the one growable array). */
 static int grow(void **p, size_t *cap, size_t need, size_t sz) {
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * sz);
+    void *np = ch_grow(*p, cap, need, sz);
     if (!np) return -1;
     *p = np;
-    *cap = nc;
     return 0;
 }
 
@@ -225,6 +222,8 @@ static const char *field(const csv_reader *r, const int *col, int k) {
 #define BAD(k, why)                                                                                \
     ch_err(err, "%s: line %ld: %s '%.80s' %s", name, r->rec_line, cols[k], field(r, col, k), why)
 
+/* One incident row checked field by field into the set; an error names the
+ * file, the line and the field. */
 static int incident_row(ch_incidents *set, const char *name, csv_reader *r, const int *col,
                         ch_error *err) {
     const char *const *cols = INC_COLS;
@@ -273,6 +272,7 @@ static int incident_row(ch_incidents *set, const char *name, csv_reader *r, cons
     return 0;
 }
 
+/* One published-figure row, likewise. */
 static int published_row(ch_incidents *set, const char *name, csv_reader *r, const int *col,
                          ch_error *err) {
     const char *const *cols = PUB_COLS;

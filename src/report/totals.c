@@ -118,6 +118,8 @@ static size_t actor_index(const rt_totals *t, const char *a) {
     return t->n_actors;
 }
 
+/* The rows of the chosen grouping (actor and year, year, actor) with both
+ * shares over their year's denominators (or all years' when by actor). */
 static int compute_groups(rt_totals *t) {
     size_t n = ch_incidents_count(t->set);
     t->groups = calloc(n ? n : 1, sizeof *t->groups);

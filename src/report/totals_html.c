@@ -230,6 +230,8 @@ static void explain(const rt_compare *c, FILE *f) {
     }
 }
 
+/* The published figures beside this file's, over the same kind of
+ * denominator: the table, the chart of shares, and each difference in words. */
 static void section_compare(const rt_totals *t, FILE *f) {
     fputs("<h2 id=\"published\">Published figures beside this file's</h2>\n", f);
     if (!t->n_cmp) {
@@ -315,6 +317,8 @@ static void chain_cell(const rt_totals *t, size_t i, FILE *f) {
     }
 }
 
+/* Every incident as its file states it, with its citation and attribution
+ * and, given a store, the amount its refs received on chain. */
 static void section_incidents(const rt_totals *t, FILE *f) {
     size_t n = ch_incidents_count(t->set);
     bool chain = t->o->store != NULL;
@@ -377,6 +381,7 @@ static void section_incidents(const rt_totals *t, FILE *f) {
     fputs("</tbody></table>\n", f);
 }
 
+/* The table of the chosen grouping, then the denominators per year. */
 static void section_groups(const rt_totals *t, FILE *f) {
     ch_totals_by by = t->o->by;
     fputs("<h2 id=\"totals\">Stolen value by ", f);
