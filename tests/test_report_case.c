@@ -1,5 +1,6 @@
 /* The case report (coinhound report case, ch_report_case_write) on the
- * generator's theft, held to the trace it reports:
+ * generators' thefts (coinhound-gen's Bitcoin theft, coinhound-evmgen's
+ * account-chain drain), held to the trace it reports:
  *   - the amount of every landing and of every service in the page (the
  *     data-amount attributes of its tables) equals the `trace --json`
  *     landings run separately on the same store and options, and the JSON
@@ -13,6 +14,7 @@
  * path through the CLI's JSON writer), not from the report code. */
 #include "support/testutil.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 
 #include <jansson.h>
 
+#include "coinhound/evmgen.h"
+#include "coinhound/ingest.h"
 #include "support/genchain.h"
 
 static tu_genchain g_chain;
@@ -138,16 +142,20 @@ static const char *gen_labels(void) {
     return path;
 }
 
-static void test_case_amounts_per_service_equal_trace_json_landings(void **state) {
-    (void)state;
-    char html_path[1200];
-    snprintf(html_path, sizeof html_path, "%s/case.html", g_chain.dir);
-    json_t *tj = trace_json(gen_labels());
-    char *html = report_html(gen_labels(), html_path);
+/* The page's landings (per address and asset) are the trace's, in order;
+ * its services (entity, category, asset) sum the trace's landings; the
+ * embedded JSON is the trace's JSON. Amounts are decimal strings of base
+ * units: summed as unsigned __int128 (wei exceed 64 bits). */
+static unsigned __int128 u128(const char *s) {
+    unsigned __int128 v = 0;
+    for (; *s; s++)
+        v = v * 10 + (unsigned)(*s - '0');
+    return v;
+}
+
+static void check_page_against_trace(char *html, json_t *tj) {
     json_t *landings = json_object_get(tj, "landings");
     assert_true(json_array_size(landings) > 0); /* the generator planted landings */
-
-    /* per address: the page's landings are exactly the trace's */
     static const char *const lf[] = {"address", "entity", "asset", "amount"};
     json_t *page = rows(html, "landing", lf, 4);
     assert_int_equal(json_array_size(page), json_array_size(landings));
@@ -155,43 +163,43 @@ static void test_case_amounts_per_service_equal_trace_json_landings(void **state
     json_t *l;
     json_array_foreach(landings, i, l) {
         json_t *p = json_array_get(page, i);
-        assert_string_equal(json_string_value(json_object_get(p, "address")),
-                            json_string_value(json_object_get(l, "address")));
-        assert_string_equal(json_string_value(json_object_get(p, "amount")),
-                            json_string_value(json_object_get(l, "amount")));
-        assert_string_equal(json_string_value(json_object_get(p, "entity")),
-                            json_string_value(json_object_get(l, "entity")));
+        for (size_t k = 0; k < 4; k++)
+            if (strcmp(json_string_value(json_object_get(p, lf[k])),
+                       json_string_value(json_object_get(l, lf[k]))))
+                fail_msg("landing %zu: %s is %s in the page, %s in the trace", i, lf[k],
+                         json_string_value(json_object_get(p, lf[k])),
+                         json_string_value(json_object_get(l, lf[k])));
     }
-
-    /* per service: the page's sums equal the trace's landings summed by entity */
     static const char *const sf[] = {"entity", "category", "asset", "amount"};
     json_t *svc = rows(html, "svc", sf, 4);
     assert_true(json_array_size(svc) > 0);
-    unsigned long long total_page = 0, total_trace = 0;
+    unsigned __int128 total_page = 0, total_trace = 0;
+    const char *main_asset = json_string_value(json_object_get(tj, "tainted_asset"));
     json_array_foreach(svc, i, l) {
-        const char *ent = json_string_value(json_object_get(l, "entity"));
-        const char *cat = json_string_value(json_object_get(l, "category"));
-        unsigned long long want = 0;
+        unsigned __int128 want = 0;
         size_t k;
         json_t *x;
         json_array_foreach(landings, k, x) {
-            if (!strcmp(json_string_value(json_object_get(x, "entity")), ent) &&
-                !strcmp(json_string_value(json_object_get(x, "category")), cat))
-                want += strtoull(json_string_value(json_object_get(x, "amount")), NULL, 10);
+            bool same = true;
+            for (size_t f = 0; f < 3; f++)
+                same = same && !strcmp(json_string_value(json_object_get(x, sf[f])),
+                                       json_string_value(json_object_get(l, sf[f])));
+            if (same) want += u128(json_string_value(json_object_get(x, "amount")));
         }
-        unsigned long long got =
-            strtoull(json_string_value(json_object_get(l, "amount")), NULL, 10);
-        if (got != want) fail_msg("%s: the page says %llu, the trace %llu", ent, got, want);
-        total_page += got;
+        unsigned __int128 got = u128(json_string_value(json_object_get(l, "amount")));
+        if (got != want)
+            fail_msg("service %s (%s): the page's amount is not the trace's landings summed",
+                     json_string_value(json_object_get(l, "entity")),
+                     json_string_value(json_object_get(l, "asset")));
+        if (!strcmp(json_string_value(json_object_get(l, "asset")), main_asset)) total_page += got;
     }
     json_array_foreach(landings, i, l) {
-        total_trace += strtoull(json_string_value(json_object_get(l, "amount")), NULL, 10);
+        if (!strcmp(json_string_value(json_object_get(l, "asset")), main_asset))
+            total_trace += u128(json_string_value(json_object_get(l, "amount")));
     }
     assert_true(total_page == total_trace);
-    assert_true(total_trace ==
-                strtoull(json_string_value(json_object_get(tj, "landed_total")), NULL, 10));
+    assert_true(total_trace == u128(json_string_value(json_object_get(tj, "landed_total"))));
 
-    /* the embedded JSON is the trace's JSON */
     const char *open = "<script type=\"application/json\" id=\"coinhound-trace\">";
     char *b = strstr(html, open);
     assert_non_null(b);
@@ -203,13 +211,74 @@ static void test_case_amounts_per_service_equal_trace_json_landings(void **state
     json_t *emb = json_loads(b, 0, &je);
     if (!emb) fail_msg("embedded JSON: %s", je.text);
     assert_true(json_equal(emb, tj));
-    /* the method names the data's last block */
-    assert_non_null(strstr(html, "Data up to"));
+    *e = '<';
+    assert_non_null(strstr(html, "Data up to")); /* the method names the data's last block */
     json_decref(emb);
     json_decref(svc);
     json_decref(page);
+}
+
+static void test_case_amounts_per_service_equal_trace_json_landings(void **state) {
+    (void)state;
+    char html_path[1200];
+    snprintf(html_path, sizeof html_path, "%s/case.html", g_chain.dir);
+    json_t *tj = trace_json(gen_labels());
+    char *html = report_html(gen_labels(), html_path);
+    check_page_against_trace(html, tj);
     json_decref(tj);
     free(html);
+}
+
+/* The same on an account chain: coinhound-evmgen's drain (swaps into
+ * tokens, exchange and bridge landings), ingested, traced per asset. */
+static void test_case_account_chain_equals_trace_json(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), gen[1200], db[1200], p[1300], args[8192];
+    snprintf(gen, sizeof gen, "%s/gen", dir);
+    snprintf(db, sizeof db, "%s/db", dir);
+    ch_error err = {{0}};
+    ch_evmgen_opts go;
+    ch_evmgen_opts_init(&go);
+    go.out_dir = gen;
+    go.seed = 11;
+    go.transfers = 8000;
+    go.theft = true;
+    if (ch_evmgen_run(&go, NULL, &err) != 0) fail_msg("evmgen: %s", err.msg);
+    ch_ingest_opts io = {0};
+    ch_ingest_stats ist;
+    if (ch_ingest_evm(gen, db, "eth", &io, &ist, &err) != 0) fail_msg("ingest: %s", err.msg);
+    snprintf(p, sizeof p, "%s/theft.json", gen);
+    json_error_t je;
+    json_t *theft = json_load_file(p, 0, &je);
+    assert_non_null(theft);
+    const char *from =
+        json_string_value(json_object_get(json_object_get(theft, "theft"), "exploiter"));
+    assert_non_null(from);
+    char opts[4096];
+    snprintf(opts, sizeof opts,
+             "--db %s --chain eth --from %s --labels %s/labels.csv --tokens %s/tokens.csv "
+             "--policy haircut",
+             db, from, gen, gen);
+    int st;
+    snprintf(args, sizeof args, "trace %s --json", opts);
+    char *out = run(args, &st);
+    assert_int_equal(st, 0);
+    json_t *tj = json_loads(out, 0, &je);
+    if (!tj) fail_msg("trace --json is not JSON: %s", je.text);
+    free(out);
+    snprintf(p, sizeof p, "%s/case.html", dir);
+    snprintf(args, sizeof args, "report case %s --out %s", opts, p);
+    free(run(args, &st));
+    assert_int_equal(st, 0);
+    size_t len;
+    char *html = (char *)tu_read_file(p, &len);
+    assert_non_null(html);
+    check_page_against_trace(html, tj);
+    free(html);
+    json_decref(tj);
+    json_decref(theft);
+    tu_rmrf(dir);
+    free(dir);
 }
 
 static void test_case_label_markup_is_escaped(void **state) {
@@ -289,6 +358,7 @@ static void test_case_renders_in_headless_chromium(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_case_amounts_per_service_equal_trace_json_landings),
+        cmocka_unit_test(test_case_account_chain_equals_trace_json),
         cmocka_unit_test(test_case_label_markup_is_escaped),
         cmocka_unit_test(test_case_unknown_source_exits_1_and_writes_nothing),
         cmocka_unit_test(test_case_renders_in_headless_chromium),
