@@ -179,15 +179,37 @@ static double pct(double *v, size_t n, double p) {
     return v[i];
 }
 
-static long rss_kb(pid_t pid) {
+/* A field of /proc/PID/status in KiB ("VmRSS:", "RssAnon:", "RssFile:"). */
+static long status_kb(pid_t pid, const char *field) {
     char p[64], line[256];
     snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
     FILE *f = fopen(p, "r");
     long kb = -1;
+    size_t n = strlen(field);
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) kb = atol(line + 6);
+        if (!strncmp(line, field, n)) kb = atol(line + n);
     if (f) fclose(f);
     return kb;
+}
+
+static long rss_kb(pid_t pid) {
+    return status_kb(pid, "VmRSS:");
+}
+
+/* CPU seconds (user + system) the process has used. */
+static double cpu_s(pid_t pid) {
+    char p[64], buf[2048];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *q = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return 0;
 }
 
 static void write_rules(const char *work, const char *full) {
@@ -287,13 +309,15 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     uint8_t *buf = NULL;
     size_t cap = 0;
     long rss0 = rss_kb(pid);
+    double cpu0 = cpu_s(pid);
     for (uint32_t i = 0; i < k; i++) {
         size_t h = base + i;
         double t0 = now();
         append(full, blocks, &v[h], &buf, &cap);
         lat[i] = wait_done(ino, db, (uint32_t)h, t0, 120);
     }
-    long rss1 = rss_kb(pid);
+    long rss1 = rss_kb(pid), anon = status_kb(pid, "RssAnon:"), file = status_kb(pid, "RssFile:");
+    double cpu = cpu_s(pid) - cpu0;
     stop(pid);
     double sum = 0;
     for (uint32_t i = 0; i < k; i++)
@@ -301,8 +325,10 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     double mean = sum / k, p50 = pct(lat, k, 0.5), p99 = pct(lat, k, 0.99), mx = lat[k - 1];
     printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store: block "
            "written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms; "
-           "watcher RSS %ld -> %ld KiB\n",
-           k, tpb, base, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, rss0, rss1);
+           "the watcher's CPU (user+sys) %.1f ms a block; RSS %ld -> %ld KiB (anon %ld, "
+           "file %ld)\n",
+           k, tpb, base, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k, rss0, rss1,
+           anon, file);
     /* a run of ingest alone for each of the next m blocks */
     double *ing = malloc(m * sizeof *ing);
     for (uint32_t i = 0; i < m; i++) {
@@ -349,7 +375,8 @@ static void memory(const char *work, uint32_t s) {
     for (uint32_t i = 0; i < s; i++) {
         append(full, blocks, &v[base + i], &buf, &cap);
         wait_done(ino, db, (uint32_t)(base + i), now(), 120);
-        if (i % step == 0 || i == s - 1) printf(" %u:%ld", i, rss_kb(pid));
+        if (i % step == 0 || i == s - 1)
+            printf(" %u:%ld(anon %ld)", i, rss_kb(pid), status_kb(pid, "RssAnon:"));
         fflush(stdout);
     }
     printf(" (%.0f s)\n", now() - t0);

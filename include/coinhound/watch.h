@@ -128,6 +128,10 @@ typedef struct ch_watch_opts {
      * password */
     const char *blocks_dir;
     const char *rpc_cookie, *rpc_user, *rpc_password;
+    /* Bitcoin: bound on the store writer's memory (its in-memory indexes
+     * and the mapped pages it keeps), as ingest --mem; 0: ingest's default
+     * (half the machine's RAM) */
+    uint64_t mem_bytes;
 } ch_watch_opts;
 
 /* Follow the node until *stop: 0 after a clean stop, -1 when the watcher

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,27 @@ int cli_opt_u32(const char *cmd, const char *opt, const char *text, uint32_t min
     uint64_t v;
     if (cli_opt_u64(cmd, opt, text, min, max, &v) != 0) return -1;
     *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_opt_mem(const char *cmd, const char *opt, const char *text, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    if (end != text && (*end == 'K' || *end == 'k'))
+        shift = 10, end++;
+    else if (end != text && (*end == 'M' || *end == 'm'))
+        shift = 20, end++;
+    else if (end != text && (*end == 'G' || *end == 'g'))
+        shift = 30, end++;
+    if (end == text || *end || errno || text[0] == '-' || v > (UINT64_MAX >> 1) >> shift ||
+        (v << shift) < (256ULL << 20)) {
+        fprintf(stderr, "%s: %s: '%s' is not a memory size of at least 256M (e.g. 4G)\n", cmd, opt,
+                text);
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
     return 0;
 }
 

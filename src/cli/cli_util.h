@@ -34,6 +34,9 @@ int cli_store_close(const char *cmd, ch_store *s, int rc);
  * printing "coinhound CMD: OPT wants ..., not 'TEXT'" (the caller exits 2). */
 int cli_opt_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max,
                 uint64_t *out);
+/* A memory size: digits and an optional K, M or G (powers of 1024), at
+ * least 256M; -1 after printing what is wrong. */
+int cli_opt_mem(const char *cmd, const char *opt, const char *text, uint64_t *out);
 int cli_opt_u32(const char *cmd, const char *opt, const char *text, uint32_t min, uint32_t max,
                 uint32_t *out);
 /* A block number: decimal or 0x hex. */

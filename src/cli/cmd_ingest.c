@@ -63,28 +63,6 @@ static void usage(FILE *f) {
             "  coinhound status --db ./chdb\n");
 }
 
-/* --mem SIZE: digits and an optional K, M or G (powers of 1024). */
-static int parse_mem(const char *text, uint64_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    unsigned shift = 0;
-    if (end != text && (*end == 'K' || *end == 'k'))
-        shift = 10, end++;
-    else if (end != text && (*end == 'M' || *end == 'm'))
-        shift = 20, end++;
-    else if (end != text && (*end == 'G' || *end == 'g'))
-        shift = 30, end++;
-    if (end == text || *end || errno || text[0] == '-' || v > (UINT64_MAX >> 1) >> shift ||
-        (v << shift) < (256ULL << 20)) {
-        fprintf(stderr, "ingest: --mem: '%s' is not a memory size of at least 256M (e.g. 4G)\n",
-                text);
-        return -1;
-    }
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 int cmd_ingest(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"max-blocks", required_argument, 0, 'm'},
@@ -133,7 +111,7 @@ int cmd_ingest(int argc, char **argv) {
             o.wait = true;
             break;
         case 'M':
-            if (parse_mem(optarg, &o.mem_bytes) != 0) return 2;
+            if (cli_opt_mem("ingest", "--mem", optarg, &o.mem_bytes) != 0) return 2;
             break;
         case 'p':
             o.progress = 1;

@@ -25,7 +25,7 @@ static void usage(FILE *f) {
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
-               "                           [--wait]\n"
+               "                           [--mem SIZE] [--wait]\n"
                "       coinhound watch check FILE\n"
                "\n"
                "Follows an EVM node over JSON-RPC block by block, keeps the store DIR/eth current\n"
@@ -39,6 +39,8 @@ static void usage(FILE *f) {
                "what is new) or its JSON-RPC (getbestblockhash, getblockhash, getblock;\n"
                "the node's .cookie file or a user and password), one alert per rule and\n"
                "transaction; rules take Bitcoin addresses and 'asset: BTC' (satoshi).\n"
+               "--mem SIZE bounds its store writer's memory as ingest --mem (default: half\n"
+               "the RAM).\n"
                "\n"
                "Alerts go to --alerts FILE (appended) or stdout, and are kept in the store\n"
                "(DIR/eth/watch/alerts.jsonl; list them with 'coinhound alerts --db DIR').\n"
@@ -112,6 +114,7 @@ int cmd_watch(int argc, char **argv) {
                                          {"rpc-cookie", required_argument, 0, 'K'},
                                          {"rpc-user", required_argument, 0, 'U'},
                                          {"rpc-password", required_argument, 0, 'P'},
+                                         {"mem", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     ch_watch_opts o = {.chain = "eth", .confirmations = 1, .stop = &g_stop};
@@ -167,6 +170,9 @@ int cmd_watch(int argc, char **argv) {
         case 'P':
             o.rpc_password = optarg;
             break;
+        case 'm':
+            if (cli_opt_mem("watch", "--mem", optarg, &o.mem_bytes) != 0) return 2;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -184,9 +190,9 @@ int cmd_watch(int argc, char **argv) {
             return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
                                       "Bitcoin store starts at the genesis block, in DIR/btc)");
         o.chain = "btc";
-    } else if (o.blocks_dir || o.rpc_cookie || o.rpc_user || o.rpc_password) {
-        return cli_failf("watch", "--blocks and --rpc-cookie/--rpc-user/--rpc-password are "
-                                  "for watch btc");
+    } else if (o.blocks_dir || o.rpc_cookie || o.rpc_user || o.rpc_password || o.mem_bytes) {
+        return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
+                                  "are for watch btc");
     }
     if (!o.rpc_url && !o.blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");

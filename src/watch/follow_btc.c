@@ -57,6 +57,7 @@ typedef struct bwatch {
     double idx_saved;
     /* JSON-RPC */
     ch_btc_rpc *r;
+    uint64_t mem; /* the store writer's memory bound */
 } bwatch;
 
 static const char *source_of(const bwatch *w) {
@@ -149,6 +150,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     uint64_t delivered = w->ob.delivered;
     if (watch_outbox_deliver(&w->ob, w->sink_fd, err) < 0) return -1;
     if (w->ob.delivered == delivered && watch_outbox_save(&w->ob, err) != 0) return -1;
+    ch_store_trim(w->s); /* past 70% of the bound, mapped pages are let go */
     if (w->alerts_new > before)
         watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->alerts_new - before,
                   w->alerts_new - before == 1 ? "" : "s", w->ob.eval_next - 1);
@@ -235,7 +237,7 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
     int rc = 0;
     while (!stopping(w) && !store_at(w, chain)) {
         ch_ingest_stats st = {.reorg_height = UINT32_MAX};
-        ch_ingest_opts io = {.progress = 0, .max_blocks = CATCHUP_BLOCKS};
+        ch_ingest_opts io = {.progress = 0, .max_blocks = CATCHUP_BLOCKS, .mem_bytes = w->mem};
         uint32_t before = ch_store_next_height(w->s);
         int irc = btc_ingest_chain(w->s, w->d, chain, &io, &st, &e);
         bool moved = st.reorg_height != UINT32_MAX || ch_store_next_height(w->s) != before;
@@ -457,6 +459,8 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     if (ch_store_open(o->db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &w.s,
                       err) != 0)
         goto out;
+    w.mem = o->mem_bytes ? o->mem_bytes : ch_ingest_default_mem();
+    ch_store_set_mem(w.s, w.mem);
     if (o->blocks_dir && folder_open(&w, err) != 0) goto out;
     if (ch_watch_rules_need_intel(o->rules) &&
         ch_intel_open(o->db_dir, false, &w.intel, err) != 0) {
