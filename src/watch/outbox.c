@@ -62,8 +62,8 @@ static int grow_slots(watch_outbox *o) {
     return 0;
 }
 
-/* A new entry (the id must not be present); takes line. */
-static watch_entry *insert(watch_outbox *o, const char *id, char *line) {
+/* A new entry (the id must not be present) for the line at off, len. */
+static watch_entry *insert(watch_outbox *o, const char *id, uint64_t off, uint32_t len) {
     if ((o->n + 1) * 2 > o->n_slots && grow_slots(o) != 0) return NULL;
     watch_entry *v = ch_grow(o->v, &o->cap, o->n + 1, sizeof *v);
     if (!v) return NULL;
@@ -71,7 +71,8 @@ static watch_entry *insert(watch_outbox *o, const char *id, char *line) {
     watch_entry *e = &o->v[o->n];
     memset(e, 0, sizeof *e);
     snprintf(e->id, sizeof e->id, "%s", id);
-    e->line = line;
+    e->off = off;
+    e->len = len;
     size_t i = id_hash(id) & (o->n_slots - 1);
     while (o->slots[i] != SIZE_MAX)
         i = (i + 1) & (o->n_slots - 1);
@@ -208,14 +209,10 @@ int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch
             return ch_err(err, "%s: line %lu is not a watcher alert", p, lineno);
         }
         watch_entry *e = find(o, id);
-        if (!e) {
-            char *line = strndup(buf + pos, n);
-            if (!line || !(e = insert(o, id, line))) {
-                free(line);
-                json_decref(a);
-                free(buf);
-                return ch_err(err, "out of memory");
-            }
+        if (!e && !(e = insert(o, id, pos, (uint32_t)n))) {
+            json_decref(a);
+            free(buf);
+            return ch_err(err, "out of memory");
         }
         e->number = tmp.number;
         memcpy(e->hash, tmp.hash, 32);
@@ -231,33 +228,33 @@ int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch
 
 void watch_outbox_close(watch_outbox *o) {
     for (size_t i = 0; i < o->n; i++)
-        free(o->v[i].line);
-    free(o->v);
+        free(o->v);
     free(o->slots);
     if (o->fd >= 0) close(o->fd);
     memset(o, 0, sizeof *o);
     o->fd = -1;
 }
 
-static int append(watch_outbox *o, json_t *a, char **line_out, ch_error *err) {
+/* Append a as one line; *off and *len (may be NULL) get where it lies. */
+static int append(watch_outbox *o, json_t *a, uint64_t *off, uint32_t *len, ch_error *err) {
     char *line = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!line) return ch_err(err, "out of memory");
     size_t n = strlen(line);
     line[n] = '\n';
     int rc = write_all(o->fd, line, n + 1);
-    line[n] = '\0';
+    free(line);
     if (rc != 0) {
         int e = errno;
-        free(line);
         /* the part written is a torn line: cut it so the log stays whole */
         if (ftruncate(o->fd, (off_t)o->size) != 0) {
             /* the next open cuts it */
         }
         return ch_err(err, "%s/%s: cannot append an alert: %s", o->dir, LOG_NAME, strerror(e));
     }
+    if (off) *off = o->size;
+    if (len) *len = (uint32_t)n;
     o->size += n + 1;
     o->dirty = true;
-    *line_out = line;
     return 0;
 }
 
@@ -275,20 +272,34 @@ int watch_outbox_add(watch_outbox *o, json_t *alert, ch_error *err) {
     }
     char idbuf[33];
     snprintf(idbuf, sizeof idbuf, "%s", id);
-    char *line;
-    int rc = append(o, alert, &line, err);
+    uint64_t off;
+    uint32_t len;
+    int rc = append(o, alert, &off, &len, err);
     json_decref(alert);
     if (rc != 0) return -1;
-    if (!e && !(e = insert(o, idbuf, NULL))) {
-        free(line);
-        return ch_err(err, "out of memory");
-    }
-    free(e->line);
-    e->line = line;
+    if (!e && !(e = insert(o, idbuf, off, len))) return ch_err(err, "out of memory");
+    e->off = off;
+    e->len = len;
     e->number = facts.number;
     memcpy(e->hash, facts.hash, 32);
     e->retracted = false;
     return 1;
+}
+
+/* The alert as first logged, read back from the log; NULL when it cannot
+ * be (the log is the watcher's own: that is damage). */
+static json_t *read_back(const watch_outbox *o, const watch_entry *e) {
+    char *buf = malloc((size_t)e->len + 1);
+    if (!buf) return NULL;
+    size_t got = 0;
+    while (got < e->len) {
+        ssize_t r = pread(o->fd, buf + got, e->len - got, (off_t)(e->off + got));
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    json_t *a = got == e->len ? json_loadb(buf, e->len, 0, NULL) : NULL;
+    free(buf);
+    return a;
 }
 
 int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err) {
@@ -300,19 +311,17 @@ int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err) {
         if (e->retracted || e->number < first) continue;
         uint64_t h = e->number - first;
         if (h < next && memcmp(ch_store_block(s, (uint32_t)h)->hash, e->hash, 32) == 0) continue;
-        json_t *a = json_loads(e->line, 0, NULL);
-        if (!a) return ch_err(err, "internal: alert %s cannot be read back", e->id);
+        json_t *a = read_back(o, e);
+        if (!a) return ch_err(err, "%s/%s: alert %s cannot be read back", o->dir, LOG_NAME, e->id);
         char why[200];
         snprintf(why, sizeof why,
                  "block %" PRIu64 " was reorganised away: the node's best chain no longer holds it",
                  e->number);
         json_object_set_new(a, "retracted", json_true());
         json_object_set_new(a, "retraction", json_string(why));
-        char *line;
-        int rc = append(o, a, &line, err);
+        int rc = append(o, a, NULL, NULL, err);
         json_decref(a);
         if (rc != 0) return -1;
-        free(line);
         e->retracted = true;
         count++;
     }

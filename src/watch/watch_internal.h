@@ -60,7 +60,11 @@ typedef struct watch_entry {
     uint64_t number;  /* block number */
     uint8_t hash[32]; /* block hash */
     bool retracted;   /* the log's last record for this id is a retraction */
-    char *line;       /* the alert as first logged (no newline) */
+    /* where the alert as first logged lies in the log (no newline): read
+     * back for a retraction, not kept in memory (a watcher's memory grows
+     * by this entry per alert, not by the alert's text) */
+    uint64_t off;
+    uint32_t len;
 } watch_entry;
 
 typedef struct watch_outbox {
