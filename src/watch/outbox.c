@@ -227,8 +227,7 @@ int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch
 }
 
 void watch_outbox_close(watch_outbox *o) {
-    for (size_t i = 0; i < o->n; i++)
-        free(o->v);
+    free(o->v);
     free(o->slots);
     if (o->fd >= 0) close(o->fd);
     memset(o, 0, sizeof *o);
