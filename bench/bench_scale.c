@@ -7,8 +7,20 @@
  * of a smaller chain) it prints tx/s, peak RSS and bytes on disk per tx,
  * then a projection to Bitcoin's 1.1 billion txs with the model it uses.
  *
+ * Each segment also gets the CPU seconds the child used in it (utime +
+ * stime) and the load average at its end: on a shared machine the wall
+ * pace says as much about the neighbours as about the store, the pace per
+ * CPU second does not.
+ *
+ * With bitcoin-iterate (Rusty Russell's blk file iterator, built from its
+ * source outside this repository: --iterate PATH, else `bitcoin-iterate`
+ * on PATH), the same 2M-tx chain goes through `coinhound ingest` and
+ * through `bitcoin-iterate --regtest --tx=%tF` (which resolves every input
+ * against its own UTXO map), and the ratio of their wall and CPU times is
+ * printed. --no-compare skips it.
+ *
  *   bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] [--keep]
- *               [--chain SIZE=BLOCKS_DIR]...
+ *               [--chain SIZE=BLOCKS_DIR]... [--iterate PATH] [--no-compare]
  *
  * Default: --sizes 1M (short enough for `make bench`), --mem 4G, a
  * temporary directory under /tmp. --chain reuses a chain generated before
@@ -22,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -112,6 +125,34 @@ static uint64_t proc_kb(pid_t pid, const char *field) {
     return kb * 1024;
 }
 
+/* CPU seconds (user + system) pid has used so far, from /proc/PID/stat */
+static double cpu_seconds(pid_t pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p) return 0;
+    unsigned long long ut = 0, st = 0;
+    /* after ")": state (field 3) ... utime is field 14, stime 15 */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double load1(void) {
+    double l = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = 0;
+        fclose(f);
+    }
+    return l;
+}
+
 static uint64_t committed_txs(const char *db) {
     char path[4200];
     snprintf(path, sizeof path, "%s/btc/txs.col", db);
@@ -122,17 +163,34 @@ static uint64_t committed_txs(const char *db) {
 typedef struct segment {
     uint64_t txs_end;
     double seconds; /* time spent in this segment */
+    double cpu;     /* CPU seconds the ingest used in it */
+    double load;    /* 1-minute load average at its end */
     uint64_t rss_max;
     uint64_t disk;
 } segment;
 
 typedef struct result {
     uint64_t txs;
-    double seconds;
+    double seconds, cpu;
     uint64_t hwm, disk;
     segment seg[MAX_SEG];
     int n_seg;
 } result;
+
+/* One segment's line, printed as soon as it ends (a long run that is cut
+ * short still leaves its figures). */
+static void print_segment(const result *r, int i) {
+    const segment *s = &r->seg[i];
+    uint64_t start = i ? r->seg[i - 1].txs_end : 0;
+    char range[64];
+    snprintf(range, sizeof range, "%.1fM-%.1fM", start / 1e6, s->txs_end / 1e6);
+    double len = (double)(s->txs_end - start);
+    printf("  %-16s %9.0f %12.0f %12.2f %10.1f %6.1f\n", range,
+           s->seconds > 0 ? len / s->seconds : 0, s->cpu > 0 ? len / s->cpu : 0,
+           (double)s->rss_max / (1 << 30), s->txs_end ? (double)s->disk / (double)s->txs_end : 0,
+           s->load);
+    fflush(stdout);
+}
 
 /* Ingest blocks into db in a child; sample it as it goes. */
 static int run_ingest(const char *bin, const char *blocks, const char *db, const char *mem,
@@ -147,12 +205,18 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
               (char *)NULL);
         _exit(127);
     }
-    double t0 = ch_now(), seg_t0 = t0;
+    double t0 = ch_now(), seg_t0 = t0, seg_cpu0 = 0, cpu = 0;
     uint64_t hwm = 0, seg_rss = 0, next = seg_len;
     int status = 0;
     for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
+        struct rusage ru;
+        pid_t w = wait4(pid, &status, WNOHANG, &ru);
         uint64_t rss = w == 0 ? proc_kb(pid, "VmRSS:") : 0;
+        if (w == 0)
+            cpu = cpu_seconds(pid);
+        else
+            cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
         if (w == 0) hwm = proc_kb(pid, "VmHWM:") > hwm ? proc_kb(pid, "VmHWM:") : hwm;
         if (rss > seg_rss) seg_rss = rss;
         uint64_t n = committed_txs(db);
@@ -161,10 +225,14 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
             segment *s = &r->seg[r->n_seg++];
             s->txs_end = n < next ? n : next;
             s->seconds = now - seg_t0;
+            s->cpu = cpu - seg_cpu0;
+            s->load = load1();
             s->rss_max = seg_rss;
             s->disk = disk_bytes(db);
             seg_t0 = now;
+            seg_cpu0 = cpu;
             seg_rss = 0;
+            print_segment(r, r->n_seg - 1);
             if (n < next) break;
             next += seg_len;
         }
@@ -172,6 +240,7 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
         usleep(250000);
     }
     r->seconds = ch_now() - t0;
+    r->cpu = cpu;
     r->txs = committed_txs(db);
     r->hwm = hwm;
     r->disk = disk_bytes(db);
@@ -184,15 +253,16 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
 
 /* Least squares fit of seconds per tx against log2(txs stored): the runs'
  * merges add a rewrite per doubling, the rest is linear. */
-static void fit(const result *r, double *a, double *b) {
+static void fit(const result *r, int use_cpu, double *a, double *b) {
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     int n = 0;
     uint64_t start = 0;
     for (int i = 0; i < r->n_seg; i++) {
         const segment *s = &r->seg[i];
         uint64_t len = s->txs_end - start;
-        if (len > 0 && s->seconds > 0) {
-            double x = log2((double)(start + len / 2) + 1), y = s->seconds / (double)len;
+        double t = use_cpu ? s->cpu : s->seconds;
+        if (len > 0 && t > 0) {
+            double x = log2((double)(start + len / 2) + 1), y = t / (double)len;
             sx += x;
             sy += y;
             sxx += x * x;
@@ -206,11 +276,90 @@ static void fit(const result *r, double *a, double *b) {
     *a = n ? (sy - *b * sx) / n : 0;
 }
 
+/* Run argv with stdout to /dev/null; its wall and CPU seconds. Returns
+ * its exit status (-1 when it did not exit normally). */
+static int run_timed(char *const argv[], double *wall, double *cpu) {
+    double t0 = ch_now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid) return -1;
+    *wall = ch_now() - t0;
+    *cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* bitcoin-iterate on PATH, or NULL */
+static const char *find_on_path(const char *name, char *out, size_t cap) {
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        const char *colon = strchr(path, ':');
+        size_t len = colon ? (size_t)(colon - path) : strlen(path);
+        snprintf(out, cap, "%.*s/%s", (int)len, path, name);
+        if (len && access(out, X_OK) == 0) return out;
+        path = colon ? colon + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* The same 2M-tx chain through coinhound ingest and bitcoin-iterate. */
+static int compare_iterate(const char *bin, const char *iterate, const char *dir, const char *given,
+                           const char *mem, int keep) {
+    char blocks[4200], db[4200];
+    snprintf(blocks, sizeof blocks, "%s", given ? given : "");
+    if (!given) {
+        snprintf(blocks, sizeof blocks, "%s/chain-2M", dir);
+        ch_gen_opts go;
+        ch_gen_opts_init(&go);
+        go.out_dir = blocks;
+        go.txs = 2000000;
+        go.seed = 42;
+        ch_gen_stats gs;
+        ch_error err;
+        if (ch_gen_run(&go, &gs, &err) != 0) {
+            fprintf(stderr, "generate: %s\n", err.msg);
+            return -1;
+        }
+    }
+    snprintf(db, sizeof db, "%s/db-2M-compare", dir);
+    rmrf(db);
+    double cw, cc, iw, ic;
+    char *ingest[] = {(char *)bin, "ingest", "btc",       blocks,          "--db",
+                      db,          "--mem",  (char *)mem, "--no-progress", NULL};
+    char blockdir[4300];
+    snprintf(blockdir, sizeof blockdir, "--blockdir=%s", blocks);
+    char *iter[] = {(char *)iterate, "--regtest", "-q", blockdir, "--tx=%tF", NULL};
+    double l0 = load1();
+    int rc1 = run_timed(ingest, &cw, &cc), rc2 = run_timed(iter, &iw, &ic);
+    if (!keep) {
+        rmrf(db);
+        if (!given) rmrf(blocks);
+    }
+    if (rc1 != 0 || rc2 != 0) {
+        fprintf(stderr, "compare: coinhound ingest exit %d, %s exit %d\n", rc1, iterate, rc2);
+        return -1;
+    }
+    printf("\n2M chain (seed 42), load average %.1f at the start, %.1f at the end:\n"
+           "  coinhound ingest btc --mem %s: %.1f s wall, %.1f CPU s\n"
+           "  %s --tx=%%tF: %.1f s wall, %.1f CPU s\n"
+           "  ingest / bitcoin-iterate: %.2fx the wall time, %.2fx the CPU time (target <= 1)\n",
+           l0, load1(), mem, cw, cc, iterate, iw, ic, cw / iw, cc / ic);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *sizes = "1M", *mem = "4G", *dir = NULL;
     const char *reuse[8][2];
     int n_reuse = 0;
-    int keep = 0;
+    int keep = 0, compare = 1;
+    const char *iterate = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
             sizes = argv[++i];
@@ -220,6 +369,10 @@ int main(int argc, char **argv) {
             dir = argv[++i];
         else if (!strcmp(argv[i], "--keep"))
             keep = 1;
+        else if (!strcmp(argv[i], "--no-compare"))
+            compare = 0;
+        else if (!strcmp(argv[i], "--iterate") && i + 1 < argc)
+            iterate = argv[++i];
         else if (!strcmp(argv[i], "--chain") && i + 1 < argc && n_reuse < 8 &&
                  strchr(argv[i + 1], '=')) {
             char *eq = strchr(argv[++i], '=');
@@ -228,7 +381,8 @@ int main(int argc, char **argv) {
             reuse[n_reuse++][1] = eq + 1;
         } else {
             fprintf(stderr, "usage: bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] "
-                            "[--keep] [--chain SIZE=BLOCKS_DIR]...\n");
+                            "[--keep] [--chain SIZE=BLOCKS_DIR]... [--iterate PATH] "
+                            "[--no-compare]\n");
             return 2;
         }
     }
@@ -276,25 +430,19 @@ int main(int argc, char **argv) {
                    (double)gs.bytes / 1e9, ch_now() - t);
         }
         result r;
+        printf("%s: ingest btc --mem %s, per segment as it ends:\n", tok, mem);
+        printf("  %-16s %9s %12s %12s %10s %6s\n", "segment (txs)", "tx/s", "tx/CPU-s",
+               "RSS max GiB", "B/tx disk", "load");
+        fflush(stdout);
         if (run_ingest(bin, blocks, db, mem, n, &r) != 0) {
             rc = 1;
             continue;
         }
-        printf("%s: %llu txs in %.1f s (%.0f tx/s), peak RSS %.2f GiB, %.1f B/tx on disk\n", tok,
-               (unsigned long long)r.txs, r.seconds, (double)r.txs / r.seconds,
-               (double)r.hwm / (1 << 30), (double)r.disk / (double)r.txs);
-        printf("  %-22s %10s %12s %12s\n", "segment (txs)", "tx/s", "RSS max GiB", "B/tx disk");
-        uint64_t start = 0;
-        for (int i = 0; i < r.n_seg; i++) {
-            const segment *s = &r.seg[i];
-            char range[64];
-            snprintf(range, sizeof range, "%.1fM-%.1fM", start / 1e6, s->txs_end / 1e6);
-            printf("  %-22s %10.0f %12.2f %12.1f\n", range,
-                   s->seconds > 0 ? (double)(s->txs_end - start) / s->seconds : 0,
-                   (double)s->rss_max / (1 << 30),
-                   s->txs_end ? (double)s->disk / (double)s->txs_end : 0);
-            start = s->txs_end;
-        }
+        printf("%s: %llu txs in %.1f s (%.0f tx/s; %.1f CPU s, %.0f tx per CPU s), peak RSS "
+               "%.2f GiB, %.1f B/tx on disk\n",
+               tok, (unsigned long long)r.txs, r.seconds, (double)r.txs / r.seconds, r.cpu,
+               r.cpu > 0 ? (double)r.txs / r.cpu : 0, (double)r.hwm / (1 << 30),
+               (double)r.disk / (double)r.txs);
         /* the last full segment (a short tail would flatter the ratio) */
         int last_i = r.n_seg - 1;
         while (last_i > 0 &&
@@ -302,29 +450,47 @@ int main(int argc, char **argv) {
             last_i--;
         if (last_i >= 1) {
             const segment *f = &r.seg[0], *l = &r.seg[last_i];
-            uint64_t l_len = l->txs_end - r.seg[last_i - 1].txs_end;
-            double first = (double)f->txs_end / f->seconds, last = (double)l_len / l->seconds;
-            printf("  last full/first segment pace: %.2f (target >= 0.70 at 64M)\n", last / first);
+            double l_len = (double)(l->txs_end - r.seg[last_i - 1].txs_end),
+                   f_len = (double)f->txs_end;
+            printf("  last full/first segment pace: %.2f wall, %.2f per CPU s (target >= 0.70 at "
+                   "64M)\n",
+                   (l_len / l->seconds) / (f_len / f->seconds),
+                   l->cpu > 0 && f->cpu > 0 ? (l_len / l->cpu) / (f_len / f->cpu) : 0);
         }
         printf("  peak RSS %.2f GiB against the --mem budget %.2f GiB: %s\n",
                (double)r.hwm / (1 << 30), (double)budget / (1 << 30),
                r.hwm <= budget ? "under" : "OVER");
-        double a, b;
-        fit(&r, &a, &b);
-        /* time: the integral of a + b log2(n) over [0, 1.1e9] */
-        double T = 0, step = 1e6;
-        for (double x = 0; x < TARGET_TX; x += step)
-            T += (a + b * log2(x + step / 2)) * step;
+        for (int use_cpu = 0; use_cpu < 2; use_cpu++) {
+            double a, b;
+            fit(&r, use_cpu, &a, &b);
+            /* time: the integral of a + b log2(n) over [0, 1.1e9] */
+            double T = 0, step = 1e6;
+            for (double x = 0; x < TARGET_TX; x += step)
+                T += (a + b * log2(x + step / 2)) * step;
+            printf("  projection to 1.1e9 txs, %s: %.1f h (model: s/tx = %.3g + %.3g*log2(txs), "
+                   "least squares over the segments)\n",
+                   use_cpu ? "CPU time (a core to itself)" : "wall time as measured", T / 3600, a,
+                   b);
+        }
         double disk = (double)r.disk / (double)r.txs * TARGET_TX;
-        printf("  projection to 1.1e9 txs: %.1f h (model: s/tx = %.3g + %.3g*log2(txs), fit "
-               "over the segments), RAM <= %.2f GiB (the --mem bound; measured peak %.2f), "
+        printf("  projection to 1.1e9 txs: RAM <= %.2f GiB (the --mem bound; measured peak %.2f), "
                "disk %.0f GB (model: linear, %.1f B/tx as measured at the end)\n",
-               T / 3600, a, b, (double)budget / (1 << 30), (double)r.hwm / (1 << 30), disk / 1e9,
+               (double)budget / (1 << 30), (double)r.hwm / (1 << 30), disk / 1e9,
                (double)r.disk / (double)r.txs);
         if (!keep) {
             rmrf(db);
             if (!given) rmrf(blocks);
         }
+    }
+    char found[4200];
+    if (compare && !iterate) iterate = find_on_path("bitcoin-iterate", found, sizeof found);
+    if (compare && iterate) {
+        const char *given = NULL;
+        for (int i = 0; i < n_reuse; i++)
+            if (parse_size(reuse[i][0]) == 2000000) given = reuse[i][1];
+        if (compare_iterate(bin, iterate, dir, given, mem, keep) != 0) rc = 1;
+    } else if (compare) {
+        printf("\nbitcoin-iterate not found (--iterate PATH or PATH): no comparison\n");
     }
     if (!keep && !strncmp(dir, "/tmp/coinhound-scale-", 21)) rmrf(dir);
     return rc;

@@ -355,12 +355,12 @@ int ch_store_commit(ch_store *s, ch_error *err);
 /* Forget everything added since the last commit. */
 void ch_store_abort(ch_store *s);
 /* Bound the writer's memory to about bytes (0: no bound): the in-memory
- * indexes kept across commits are sized to a third of it, and
+ * indexes kept across commits are sized to at most 2/5 of it, and
  * ch_store_trim lets go of mapped pages when the process nears it. */
 void ch_store_set_mem(ch_store *s, uint64_t bytes);
-/* When the process's resident memory passes 70% of the bound, drop the
+/* When the process's resident memory passes 7/8 of the bound, drop the
  * column and index pages it has mapped and read (they stay in the page
- * cache); true when it did. Cheap enough to call every few blocks. */
+ * cache); true when it did. Cheap enough to call after every block. */
 bool ch_store_trim(ch_store *s);
 /* Bytes waiting for the next commit (callers commit every so many). */
 uint64_t ch_store_pending_bytes(const ch_store *s);

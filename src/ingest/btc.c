@@ -200,7 +200,7 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         st->txs += b.n_tx;
         st->bytes += pos->size;
         if (ch_store_pending_bytes(s) >= commit_bytes && ch_store_commit(s, err) != 0) goto out;
-        if (h % 16 == 0) ch_store_trim(s);
+        ch_store_trim(s);
         ch_progress_update(&prog, h, st->txs, st->bytes);
     }
     rc = ch_store_commit(s, err);

@@ -18,9 +18,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* hot maps past this many entries are dropped after a commit (the runs have
- * all), unless ch_store_set_mem set a limit from a memory budget */
-#define HOT_LIMIT (40u << 20)
+/* The hot maps keep the recent part of each index in two generations: new
+ * entries go into the young map; once it holds 3/8 of its slots (its table
+ * then has hot_slots slots, at most half full, with room for a batch more)
+ * it turns old after a commit and the old one before it is dropped (the
+ * runs have every entry). A lookup tries young, old, then the runs. Most
+ * spends and payments are of recent txs and addresses, so they keep
+ * hitting memory however long the chain; the earlier design cleared the
+ * one map whole when it passed its limit, and every lookup went to the
+ * runs until it filled again (measured in docs/store.md). The tables are
+ * reused, so the maps' memory stays at four tables of hot_slots slots.
+ * Without ch_store_set_mem, HOT_SLOTS. */
+#define HOT_SLOTS (1u << 26)
+
+static uint64_t hot_slots(const ch_store *s) {
+    return s->hot_slots ? s->hot_slots : HOT_SLOTS;
+}
+
+/* Turn the young map old when it is full enough: the old one's entries
+ * leave memory (complete is then false: the runs must be asked) and its
+ * table, cleared, is the next young one. Only between batches (no entry
+ * is dirty). */
+static void hot_age(ch_hotmap *young, ch_hotmap *old, bool *complete, uint64_t slots) {
+    if (young->count <= slots / 8 * 3) return;
+    if (old->count) *complete = false;
+    ch_hotmap t = *old;
+    *old = *young;
+    *young = t;
+    ch_hot_clear(young);
+}
 
 int ch_u64_push(ch_u64_list *l, uint64_t x) {
     if (l->n == l->cap) {
@@ -34,22 +60,43 @@ int ch_u64_push(ch_u64_list *l, uint64_t x) {
     return 0;
 }
 
-/* Lookups go to the hot map first (keys probed upward from the item's key,
- * since two items may share one), then, when the map does not hold the
- * whole index, to LMDB. *free_key gets the hot slot a new item would take. */
-static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, uint64_t *free_key,
-                   ch_error *err) {
+/* A tx entry's second check: bytes 8-15 of the txid, kept in its id and
+ * flags (unused by tx entries). With the key (bytes 0-7) that is 128 bits
+ * of the txid: two distinct txids sharing them are not to be expected
+ * (about 1e-20 over a billion txs), so a hit needs no read of txids.col,
+ * one random page fewer per input once the columns outgrow memory. */
+static void tx_check_set(ch_hot_entry *e, const ch_hash256 *txid) {
+    memcpy(&e->id, txid->b + 8, 4);
+    memcpy(&e->flags, txid->b + 12, 4);
+}
+
+static bool tx_check_ok(const ch_hot_entry *e, const ch_hash256 *txid) {
+    return memcmp(&e->id, txid->b + 8, 4) == 0 && memcmp(&e->flags, txid->b + 12, 4) == 0;
+}
+
+/* The tx hot map m holds for txid, probing keys upward from its key (two
+ * items may share one): 1 found, 0 not (*free_key then gets the first free
+ * slot's key). */
+static int hot_find_tx(const ch_store *s, const ch_hotmap *m, const ch_hash256 *txid, uint64_t *tx,
+                       uint64_t *free_key) {
     uint64_t k = ch_store_txid_key(txid);
     ch_hot_entry *e;
-    for (; (e = ch_hot_get(&s->tx_hot, k)) != NULL; k++) {
-        if (e->aux < ch_col_count(&s->col[COL_TXS]) &&
-            memcmp(ch_col_at(&s->col[COL_TXIDS], e->aux), txid->b, 32) == 0) {
+    for (; (e = ch_hot_get(m, k)) != NULL; k++) {
+        if (e->aux < ch_col_count(&s->col[COL_TXS]) && tx_check_ok(e, txid)) {
             *tx = e->aux;
             return 1;
         }
     }
     *free_key = k;
-    (void)err;
+    return 0;
+}
+
+/* Lookups go to the young hot map, then the old one, then, when the two do
+ * not hold the whole index, to the runs. */
+static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
+    uint64_t k;
+    if (hot_find_tx(s, &s->tx_hot, txid, tx, &k) || hot_find_tx(s, &s->tx_old, txid, tx, &k))
+        return 1;
     if (s->tx_hot_complete) return 0;
     return ch_index_find_tx(s, txid, tx);
 }
@@ -85,11 +132,13 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
 /* The tx record and its txid, and the txid in the hot map. */
 static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
-    uint64_t tx = ch_col_count(&s->col[COL_TXS]), existing, key = 0;
+    uint64_t tx = ch_col_count(&s->col[COL_TXS]);
     if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 2 holds at most 2^32-2 transactions");
-    /* A duplicate txid (BIP30's two coinbases) is stored again; lookups
-     * find the earlier one. */
-    if (find_tx(s, txid, &existing, &key, err) < 0) return -1;
+    /* A duplicate txid (BIP30's two coinbases) is stored again, so a new
+     * txid needs no lookup (in the runs, that lookup is a miss in every
+     * run: measured as the largest cost of ingest once the hot maps no
+     * longer held the whole index), only a free slot in the young map. */
+    uint64_t key = ch_store_txid_key(txid);
     while (ch_hot_get(&s->tx_hot, key))
         key++;
     ch_tx_rec r = {.first_in_size = ch_col_count(&s->col[COL_INS]) |
@@ -102,6 +151,7 @@ static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_erro
         (!s->account && ch_col_append(&s->col[COL_TXVIN], &vin) == UINT64_MAX))
         return ch_err(err, "out of memory");
     e->aux = tx;
+    tx_check_set(e, txid);
     s->cur_tx = tx;
     return 0;
 }
@@ -113,9 +163,8 @@ int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error
 
 int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
-    uint64_t prev, key, first, n;
-    int rc = find_tx(s, prev_txid, &prev, &key, err);
-    (void)key;
+    uint64_t prev, first, n;
+    int rc = find_tx(s, prev_txid, &prev);
     char hex[65];
     if (rc < 0) return -1;
     if (rc == 0 || prev >= s->cur_tx) {
@@ -123,19 +172,25 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
         return ch_err(err, "input spends %s:%u, a transaction not in the chain before it", hex,
                       vout);
     }
-    ch_store_tx_outputs(s, prev, &first, &n);
+    /* the tx's output range (as ch_store_tx_outputs, through ch_col_get) */
+    ch_col *txs = &s->col[COL_TXS], *outs = &s->col[COL_OUTS];
+    ch_tx_rec t0, t1 = {0, ch_col_count(outs)};
+    ch_col_get(txs, prev, &t0);
+    if (prev + 1 < ch_col_count(txs)) ch_col_get(txs, prev + 1, &t1);
+    first = t0.first_out;
+    n = t1.first_out >= first && t1.first_out <= ch_col_count(outs) ? t1.first_out - first : 0;
     if (vout >= n) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, but that transaction has %llu outputs", hex, vout,
                       (unsigned long long)n);
     }
-    ch_col *outs = &s->col[COL_OUTS];
-    const ch_out_rec *o = ch_col_at(outs, first + vout);
-    if (o->spent != 0 && o->spent <= ch_col_count(&s->col[COL_TXS])) {
+    ch_out_rec o;
+    ch_col_get(outs, first + vout, &o);
+    if (o.spent != 0 && o.spent <= ch_col_count(txs)) {
         hex_txid(prev_txid, hex);
-        return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o->spent - 1);
+        return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o.spent - 1);
     }
-    uint64_t value = CH_OUT_VALUE(o);
+    uint64_t value = CH_OUT_VALUE(&o);
     uint32_t mark = (uint32_t)s->cur_tx + 1;
     if (ch_col_patch(outs, first + vout, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
         return -1;
@@ -178,7 +233,17 @@ static void next_batch(ch_store *s) {
     s->batch = 1;
 }
 
-/* The address's hot entry (loaded from LMDB or created), or NULL on error. */
+/* The entry the old generation holds for a, or NULL. */
+static const ch_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint64_t index_key) {
+    const ch_hot_entry *e;
+    for (uint64_t k = index_key; (e = ch_hot_get(&s->addr_old, k)) != NULL; k++)
+        if (ch_store_addr_equal(s, e->id, a)) return e;
+    return NULL;
+}
+
+/* The address's entry in the young hot map (moved up from the old one,
+ * loaded from the runs or created), or NULL on error. An entry moved up
+ * leaves a stale copy in the old map, which the young one hides. */
 static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err) {
     const uint64_t index_key = ch_store_addr_key(a);
     uint64_t k = index_key;
@@ -187,7 +252,15 @@ static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
         if (ch_store_addr_equal(s, e->id, a)) return e;
     uint32_t id = 0;
     uint64_t last = UINT64_MAX;
-    int rc = s->addr_hot_complete ? 0 : ch_index_find_addr(s, a, &id, &last);
+    int rc;
+    const ch_hot_entry *o = old_address(s, a, index_key);
+    if (o) {
+        id = o->id;
+        last = o->aux;
+        rc = 1;
+    } else {
+        rc = s->addr_hot_complete ? 0 : ch_index_find_addr(s, a, &id, &last);
+    }
     if (rc == 0) { /* a new address */
         id = ch_store_addr_append(s, a);
         if (id == 0) {
@@ -470,11 +543,33 @@ static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
     return ch_store_write_lengths(s, txn, err);
 }
 
+static int cmp_move(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* After the commit: the older addresses' new heads, in place, then durable
- * and recorded (until then a crash leaves them to be replayed). */
+ * and recorded (until then a crash leaves them to be replayed). In id
+ * order, so the writes sweep each heads file once; the pages written are
+ * let go behind the sweep (a batch's addresses are spread over the whole
+ * file: a commit of a million would otherwise map all of it at once,
+ * measured as the process passing its --mem budget inside a commit). */
 static int move_heads(ch_store *s, ch_error *err) {
-    for (size_t i = 0; i + 1 < s->head_moves.n; i += 2)
-        ch_heads_set(s, (uint32_t)s->head_moves.v[i], s->head_moves.v[i + 1]);
+    size_t n = s->head_moves.n / 2;
+    qsort(s->head_moves.v, n, 2 * sizeof(uint64_t), cmp_move);
+    const uint64_t span = 16u << 20; /* bytes of a heads file between releases */
+    uint64_t released[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = (uint32_t)s->head_moves.v[2 * i];
+        ch_heads_set(s, id, s->head_moves.v[2 * i + 1]);
+        int w = (id & CH_ADDR_ID_WIDE) != 0;
+        ch_col *c = &s->col[w ? COL_HEADS32 : COL_HEADS20];
+        uint64_t at = ((uint64_t)(id & ~CH_ADDR_ID_WIDE) - 1) * c->rec & ~(uint64_t)4095;
+        if (at >= released[w] + span && at <= c->map_len) {
+            madvise(c->map + released[w], at - released[w], MADV_DONTNEED);
+            released[w] = at;
+        }
+    }
     s->head_moves.n = 0;
     if (ch_col_sync(&s->col[COL_HEADS20], err) != 0 || ch_col_sync(&s->col[COL_HEADS32], err) != 0)
         return -1;
@@ -540,15 +635,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     next_batch(s);
     if (ch_store_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
-    uint64_t limit = s->hot_limit ? s->hot_limit : HOT_LIMIT;
-    if (s->tx_hot.count > limit) {
-        ch_hot_clear(&s->tx_hot);
-        s->tx_hot_complete = false;
-    }
-    if (s->addr_hot.count > limit) {
-        ch_hot_clear(&s->addr_hot);
-        s->addr_hot_complete = false;
-    }
+    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s));
+    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s));
     return 0;
 }
 
@@ -574,6 +662,8 @@ void ch_store_abort(ch_store *s) {
     if (had_pending) {
         ch_hot_clear(&s->tx_hot);
         ch_hot_clear(&s->addr_hot);
+        ch_hot_clear(&s->tx_old);
+        ch_hot_clear(&s->addr_old);
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
         s->addr_hot_complete =
             s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
@@ -595,16 +685,21 @@ uint32_t ch_store_next_height(const ch_store *s) {
     return (uint32_t)ch_col_count(&s->col[COL_BLOCKS]);
 }
 
-/* A hot map entry costs 24 bytes a slot, at most half the slots used, and
- * a rehash holds the old table beside the new one: 72 bytes an entry at
- * worst. The two maps get a third of the budget. */
-#define HOT_BYTES_PER_ENTRY 72
+/* How the budget is shared: the hot maps (four tables of hot_slots slots,
+ * 24 bytes each: young and old of the two indexes) at most 2/5 of it; the
+ * pending batch (commits come every 32nd, its buffers double) and a
+ * commit's sort buffers about a tenth; the rest is for mapped pages of the
+ * columns and runs, which ch_store_trim lets go once the process passes
+ * 7/8 of the budget. */
+#define HOT_SHARE_NUM 2
+#define HOT_SHARE_DEN 5
 
 void ch_store_set_mem(ch_store *s, uint64_t bytes) {
     s->mem_budget = bytes;
-    uint64_t limit = bytes / 3 / 2 / HOT_BYTES_PER_ENTRY;
-    /* a limit where the next doubling would pass it: maps stop at a power of two */
-    s->hot_limit = limit < 1024 ? 1024 : limit;
+    uint64_t slots = 1u << 12;
+    while (4 * (slots * 2) * sizeof(ch_hot_entry) <= bytes / HOT_SHARE_DEN * HOT_SHARE_NUM)
+        slots *= 2;
+    s->hot_slots = slots;
 }
 
 /* Resident bytes of this process (/proc/self/statm), 0 when unknown. */
@@ -619,12 +714,18 @@ static uint64_t resident_bytes(void) {
 
 bool ch_store_trim(ch_store *s) {
     if (!s->mem_budget) return false;
-    if (resident_bytes() < s->mem_budget / 10 * 7) return false;
+    if (resident_bytes() < s->mem_budget / 8 * 7) return false;
     /* the mapped column and run pages read so far: dropping them from this
-     * process costs nothing (shared file pages stay in the page cache, the
-     * dirty ones are written back as ever) and a later read faults them in */
-    for (int i = 0; i < COL_COUNT; i++)
+     * process costs a fault when one is read again (shared file pages stay
+     * in the page cache, the dirty ones are written back as ever). With the
+     * anonymous part under about half the budget, a trim frees at least the
+     * third of it that the mapped pages took, so trims come seldom; checked
+     * after every block, the process overshoots by at most one block's
+     * faults (about 20 pages a tx). */
+    for (int i = 0; i < COL_COUNT; i++) {
         if (s->col[i].map) madvise(s->col[i].map, s->col[i].map_len, MADV_DONTNEED);
+        s->col[i].cold = true; /* from now on, random reads by pread (column.h) */
+    }
     ch_runs_release(&s->txid_runs);
     ch_runs_release(&s->addr_runs);
     return true;

@@ -169,6 +169,12 @@ int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err) {
     return 0;
 }
 
+int ch_col_pread(const ch_col *c, uint64_t i, void *out) {
+    if (c->fd < 0) return -1;
+    ssize_t n = pread(c->fd, out, c->rec, (off_t)(i * c->rec));
+    return n == (ssize_t)c->rec ? 0 : -1;
+}
+
 int ch_col_read_any(const ch_col *c, uint64_t i, void *out) {
     if (i < ch_col_count(c)) {
         memcpy(out, ch_col_at(c, i), c->rec);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "coinhound/error.h"
 
@@ -19,6 +20,9 @@ typedef struct ch_col {
     uint8_t *map; /* shared mapping of the committed records (writable for a writer) */
     size_t map_len;
     bool writable;
+    /* a writer past its memory budget (ch_store_trim): reads of committed
+     * records go through pread, not the mapping (see ch_col_get) */
+    bool cold;
     char path[4096];
 } ch_col;
 
@@ -44,6 +48,21 @@ static inline uint64_t ch_col_count(const ch_col *c) {
 static inline void *ch_col_at(const ch_col *c, uint64_t i) {
     if (i < c->n_committed) return c->map + i * c->rec;
     return c->pend + (i - c->n_committed) * c->rec;
+}
+
+int ch_col_pread(const ch_col *c, uint64_t i, void *out);
+
+/* Copy record i (committed or pending) into out. Through the mapping,
+ * unless the column is cold: then a committed record is read with pread.
+ * A fault on a mapped file page brings in more than the page (the kernel
+ * maps the whole large folio or the pages around it that are cached), so
+ * random reads through the mapping of a store larger than the memory
+ * budget filled the process's resident set several times faster than they
+ * were used, and every trim (then about every second) threw that away
+ * again; a pread of one record adds nothing to it. */
+static inline void ch_col_get(const ch_col *c, uint64_t i, void *out) {
+    if (c->cold && i < c->n_committed && ch_col_pread(c, i, out) == 0) return;
+    memcpy(out, ch_col_at(c, i), c->rec);
 }
 
 /* Append one record (copied); returns its index, or UINT64_MAX on ENOMEM. */

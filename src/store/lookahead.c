@@ -30,7 +30,9 @@ static bool has_address(const ch_addr *a) {
 
 /* The entry a lookup of txid meets first, when it names a stored tx. */
 static const ch_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txid) {
-    const ch_hot_entry *e = ch_hot_get(&s->tx_hot, ch_store_txid_key(txid));
+    uint64_t k = ch_store_txid_key(txid);
+    const ch_hot_entry *e = ch_hot_get(&s->tx_hot, k);
+    if (!e) e = ch_hot_get(&s->tx_old, k);
     return e && e->aux < ch_col_count(&s->col[COL_TXS]) ? e : NULL;
 }
 
@@ -50,6 +52,7 @@ static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
         uint64_t k = ch_store_addr_key(&addrs[i]);
         keys->v[keys->n++] = k;
         ch_hot_prefetch(&s->addr_hot, k);
+        ch_hot_prefetch(&s->addr_old, k);
     }
     return keys->n;
 }
@@ -59,6 +62,7 @@ static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
 static void address_records(const ch_store *s) {
     for (size_t i = 0; i < s->prefetch_keys.n; i++) {
         const ch_hot_entry *e = ch_hot_get(&s->addr_hot, s->prefetch_keys.v[i]);
+        if (!e) e = ch_hot_get(&s->addr_old, s->prefetch_keys.v[i]);
         if (!e || !ch_store_addr_valid(s, e->id)) continue;
         const char *p = (const char *)ch_store_addr_rec(s, e->id);
         __builtin_prefetch(p);
@@ -66,13 +70,13 @@ static void address_records(const ch_store *s) {
     }
 }
 
-/* Stage 2 for inputs: the txid that confirms each candidate and its tx
- * record with the next one (where its outputs start and end). */
+/* Stage 2 for inputs: each candidate's tx record with the next one (where
+ * its outputs start and end; a hot entry carries 128 bits of its txid, so
+ * the txid itself is not read). */
 static void spend_records(const ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const ch_hot_entry *e = tx_candidate(s, spends[i].txid);
         if (!e) continue;
-        prefetch_rec(&s->col[COL_TXIDS], e->aux);
         prefetch_rec(&s->col[COL_TXS], e->aux);
         prefetch_rec(&s->col[COL_TXS], e->aux + 1);
     }
@@ -97,8 +101,10 @@ void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txi
     /* stage 1: every lookup's hot slot (a new txid's is where it goes) */
     for (size_t i = 0; i < n_txids; i++)
         ch_hot_prefetch(&s->tx_hot, ch_store_txid_key(txids[i]));
-    for (size_t i = 0; i < n_spends; i++)
+    for (size_t i = 0; i < n_spends; i++) {
         ch_hot_prefetch(&s->tx_hot, ch_store_txid_key(spends[i].txid));
+        ch_hot_prefetch(&s->tx_old, ch_store_txid_key(spends[i].txid));
+    }
     size_t n_keys = n_addrs ? address_slots(s, addrs, n_addrs) : 0;
     /* stage 2: the records the slots name */
     spend_records(s, spends, n_spends);
@@ -111,6 +117,10 @@ int ch_store_expect(ch_store *s, uint64_t txs, uint64_t addresses, ch_error *err
     if (!s->writable) return ch_err(err, "store opened read-only");
     if (txs > EXPECT_MAX) txs = EXPECT_MAX;
     if (addresses > EXPECT_MAX) addresses = EXPECT_MAX;
+    /* never past what the young maps hold before they turn old (append.c) */
+    uint64_t most = (s->hot_slots ? s->hot_slots : EXPECT_MAX * 2) / 8 * 3;
+    if (txs > most) txs = most;
+    if (addresses > most) addresses = most;
     if (ch_hot_reserve(&s->tx_hot, s->tx_hot.count + txs) != 0 ||
         ch_hot_reserve(&s->addr_hot, s->addr_hot.count + addresses) != 0)
         return ch_err(err, "out of memory");

@@ -433,7 +433,8 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
         return -1;
     }
     if (s->writable) {
-        if (ch_hot_init(&s->tx_hot, 1 << 16) || ch_hot_init(&s->addr_hot, 1 << 16)) {
+        if (ch_hot_init(&s->tx_hot, 1 << 16) || ch_hot_init(&s->addr_hot, 1 << 16) ||
+            ch_hot_init(&s->tx_old, 1 << 10) || ch_hot_init(&s->addr_old, 1 << 10)) {
             ch_store_close(s);
             return ch_err(err, "out of memory");
         }
@@ -470,6 +471,8 @@ void ch_store_close(ch_store *s) {
         if (s->col[i].fd >= 0) ch_col_close(&s->col[i]);
     ch_hot_free(&s->tx_hot);
     ch_hot_free(&s->addr_hot);
+    ch_hot_free(&s->tx_old);
+    ch_hot_free(&s->addr_old);
     ch_writer_lock_release(s->lock);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
@@ -518,8 +521,10 @@ typedef struct tx_probe {
 
 static int tx_candidate(void *ctx, uint64_t cand) {
     tx_probe *p = ctx;
-    if (cand >= p->n || memcmp(ch_col_at(&p->s->col[COL_TXIDS], cand), p->txid->b, 32) != 0)
-        return 0;
+    uint8_t id[32];
+    if (cand >= p->n) return 0;
+    ch_col_get(&p->s->col[COL_TXIDS], cand, id);
+    if (memcmp(id, p->txid->b, 32) != 0) return 0;
     p->found = cand;
     return 1;
 }
@@ -787,7 +792,11 @@ bool ch_store_addr_valid(const ch_store *s, uint32_t id) {
  * and copying its 43 bytes) cost more than the comparison, on a path taken
  * for every output. */
 bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
-    const uint8_t *r = ch_store_addr_rec(s, id);
+    uint8_t r[ADDR32_REC];
+    if (id & CH_ADDR_ID_WIDE)
+        ch_col_get(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1, r);
+    else
+        ch_col_get(&s->col[COL_ADDRS20], id - 1, r);
     if (r[0] >> 5 != a->kind || (r[0] & 31) != a->version) return false;
     if (id & CH_ADDR_ID_WIDE) return r[1] == a->len && memcmp(r + 2, a->bytes, a->len) == 0;
     return a->len == 20 && memcmp(r + 1, a->bytes, 20) == 0;

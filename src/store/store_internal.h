@@ -68,13 +68,15 @@ struct ch_store {
      * (account) below this; past it, they are replayed (see heads.c). */
     uint64_t heads_upto;
     uint64_t mem_budget; /* ch_store_set_mem: bytes the process should stay under */
-    uint64_t hot_limit;  /* hot map entries kept past a commit (0: HOT_LIMIT) */
+    uint64_t hot_slots;  /* slots of a young hot map before it turns old (0: HOT_SLOTS) */
 
-    /* writer state */
-    ch_hotmap tx_hot;       /* txid key -> tx number (every pending tx, plus a cache) */
+    /* writer state: each hot map in two generations (see append.c) */
+    ch_hotmap tx_hot;       /* txid key -> tx number (every pending tx, the recent ones) */
     ch_hotmap addr_hot;     /* address key -> id, last output (every pending or dirty one) */
-    bool tx_hot_complete;   /* every committed txid key is in tx_hot */
-    bool addr_hot_complete; /* every committed address key is in addr_hot */
+    ch_hotmap tx_old;       /* the generation before tx_hot: looked up after it */
+    ch_hotmap addr_old;     /* the generation before addr_hot (entries found here move up) */
+    bool tx_hot_complete;   /* every committed txid key is in tx_hot or tx_old */
+    bool addr_hot_complete; /* every committed address key is in addr_hot or addr_old */
     bool in_block;
     uint64_t block_first_tx;
     uint64_t cur_tx; /* tx being added (UINT64_MAX: none) */

@@ -160,6 +160,8 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
     /* the hot maps may hold cut keys */
     ch_hot_clear(&s->tx_hot);
     ch_hot_clear(&s->addr_hot);
+    ch_hot_clear(&s->tx_old);
+    ch_hot_clear(&s->addr_old);
     s->tx_hot_complete = s->addr_hot_complete = false;
     return ch_store_renew_read(s, err);
 }
