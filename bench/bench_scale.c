@@ -220,10 +220,14 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
         if (w == 0) hwm = proc_kb(pid, "VmHWM:") > hwm ? proc_kb(pid, "VmHWM:") : hwm;
         if (rss > seg_rss) seg_rss = rss;
         uint64_t n = committed_txs(db);
-        while ((n >= next || (w != 0 && n > (next - seg_len))) && r->n_seg < MAX_SEG) {
+        /* a segment ends at the first committed count past its boundary
+         * (a commit may carry it past several: they make one segment, so
+         * no segment is timed at nothing), or at the end */
+        uint64_t last_end = r->n_seg ? r->seg[r->n_seg - 1].txs_end : 0;
+        if ((n >= next || (w != 0 && n > last_end)) && r->n_seg < MAX_SEG) {
             double now = ch_now();
             segment *s = &r->seg[r->n_seg++];
-            s->txs_end = n < next ? n : next;
+            s->txs_end = n;
             s->seconds = now - seg_t0;
             s->cpu = cpu - seg_cpu0;
             s->load = load1();
@@ -233,8 +237,7 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
             seg_cpu0 = cpu;
             seg_rss = 0;
             print_segment(r, r->n_seg - 1);
-            if (n < next) break;
-            next += seg_len;
+            next = (n / seg_len + 1) * seg_len;
         }
         if (w != 0) break;
         usleep(250000);
