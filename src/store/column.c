@@ -106,20 +106,6 @@ int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len
     /* committed records are already allocated on disk: a store into the
      * mapping cannot run out of space (no write error to name) */
     if (!c->writable) return ch_err(err, "%s: opened read-only", c->path);
-    /* a cold column (past the memory budget): pwrite, so the page is not
-     * mapped into the process (a store into the mapping faults the page in
-     * and makes the file system prepare it for writing, all of its large
-     * folio; a trim then unmaps it again); the page cache is one, so the
-     * mapping sees the bytes all the same */
-    if (c->cold) {
-        off_t at = (off_t)(i * c->rec + off);
-        ssize_t n;
-        do
-            n = pwrite(c->fd, data, len, at);
-        while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)len) return 0;
-        return ch_io_err(err, c->path, "write", NULL, n < 0 ? errno : EIO);
-    }
     memcpy(c->map + i * c->rec + off, data, len);
     return 0;
 }

@@ -69,8 +69,7 @@ static inline void ch_col_get(const ch_col *c, uint64_t i, void *out) {
 uint64_t ch_col_append(ch_col *c, const void *rec);
 /* Write bytes into a record in place (the spent mark, an address head): a
  * committed one through the shared writable mapping (the kernel writes it
- * back; ch_col_sync makes it durable), or with pwrite when the column is
- * cold; a pending one in memory. */
+ * back; ch_col_sync makes it durable), a pending one in memory. */
 int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
 /* Write the pending records to the file and start their way to the disk
  * without waiting (step 1 of a commit; ch_col_sync makes them durable). The
