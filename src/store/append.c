@@ -556,7 +556,7 @@ static int cmp_move(const void *a, const void *b) {
  * measured as the process passing its --mem budget inside a commit). */
 static int move_heads(ch_store *s, ch_error *err) {
     size_t n = s->head_moves.n / 2;
-    qsort(s->head_moves.v, n, 2 * sizeof(uint64_t), cmp_move);
+    if (n) qsort(s->head_moves.v, n, 2 * sizeof(uint64_t), cmp_move);
     const uint64_t span = 16u << 20; /* bytes of a heads file between releases */
     uint64_t released[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
