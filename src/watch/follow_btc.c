@@ -150,7 +150,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     uint64_t delivered = w->ob.delivered;
     if (watch_outbox_deliver(&w->ob, w->sink_fd, err) < 0) return -1;
     if (w->ob.delivered == delivered && watch_outbox_save(&w->ob, err) != 0) return -1;
-    ch_store_trim(w->s); /* past 70% of the bound, mapped pages are let go */
+    ch_store_trim(w->s); /* past 7/8 of the bound, mapped pages are let go */
     if (w->alerts_new > before)
         watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->alerts_new - before,
                   w->alerts_new - before == 1 ? "" : "s", w->ob.eval_next - 1);
