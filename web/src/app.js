@@ -112,7 +112,7 @@ async function viewSearch(term) {
         const list = Array.isArray(actors) ? actors : actors.actors || [];
         const needle = term.toLowerCase();
         for (const a of list) {
-          const names = [a.name, a.id, ...(a.aliases || [])].filter(Boolean).map(String);
+          const names = [a.name, a.attack_id, ...(a.aliases || []).map((x) => (typeof x === 'string' ? x : x.alias))].filter(Boolean).map(String);
           if (names.some((n) => n.toLowerCase().includes(needle))) found.push(['actor', a.name, 'actor ' + a.name + (a.attack_id ? ' (' + a.attack_id + ')' : '')]);
         }
       }
@@ -211,7 +211,7 @@ function renderCluster(c) {
 }
 
 function renderHistory(a, p, cursor) {
-  const items = p.txs || p.transfers || p.items || [];
+  const items = p.entries || p.txs || p.transfers || [];
   const rows = items.map((t) =>
     h('tr', {}, h('td', {}, txLink(t.txid || t.tx || t.hash)), h('td', {}, t.height ?? t.block_number ?? ''),
       h('td', {}, when(t.time)),
@@ -226,7 +226,7 @@ function renderHistory(a, p, cursor) {
 }
 
 function drawHistoryChart(box, p) {
-  const items = (p.txs || []).filter((t) => t.delta != null).slice().reverse();
+  const items = (p.entries || p.txs || []).filter((t) => t.delta != null).slice().reverse();
   if (items.length < 2) return box.append(h('p', { class: 'muted' }, 'not enough points'));
   let run = 0;
   const xs = [], ys = [];
@@ -237,7 +237,7 @@ function drawHistoryChart(box, p) {
   }
   const el = h('div', { class: 'chart' });
   box.append(el, h('p', { class: 'muted' }, 'Net change over the txs shown, in BTC (from the oldest shown).'));
-  new uPlot({ width: Math.min(900, box.clientWidth || 800), height: 220, series: [{}, { label: 'net BTC', stroke: '#2563eb', stepped: { align: 1 } }] }, [xs, ys], el);
+  new uPlot({ width: Math.min(900, box.clientWidth || 800), height: 220, series: [{}, { label: 'net BTC', stroke: '#2563eb', paths: uPlot.paths.stepped({ align: 1 }) }] }, [xs, ys], el);
 }
 
 // ---- tx, block, actor ----
@@ -281,7 +281,7 @@ async function viewActor(name) {
     const a = list.find((x) => x.name === name);
     if (!a) return setView(h('p', {}, `No actor "${name}".`));
     setView(h('h1', {}, a.name || name), section('Actor', kv(a)),
-      a.aliases ? section('Aliases', h('p', {}, a.aliases.map((x) => (typeof x === 'string' ? x : x.name || JSON.stringify(x))).join(', '))) : '',
+      a.aliases ? section('Aliases', h('p', {}, a.aliases.map((x) => (typeof x === 'string' ? x : `${x.alias}${x.source ? ' (' + x.source + ')' : ''}`)).join(', '))) : '',
       a.techniques ? section('Techniques (MITRE ATT&CK)', h('ul', {}, a.techniques.map((t) => h('li', {}, `${t.id} ${t.name}`)))) : '',
       a.addresses ? section('Addresses', h('ul', {}, a.addresses.map((x) => h('li', {}, addrLink(x.address || x))))) : '');
   } catch (e) {
@@ -472,7 +472,7 @@ function drawLandedChart(box, trace, dec) {
   }
   const el = h('div', { class: 'chart' });
   box.replaceChildren(section(`Landed over time (${trace.tainted_asset}, cumulative)`, el));
-  new uPlot({ width: Math.min(900, box.clientWidth || 800), height: 220, series: [{}, { label: 'landed ' + trace.tainted_asset, stroke: '#dc2626', fill: 'rgba(220,38,38,0.08)', stepped: { align: 1 } }] }, [xs, ys], el);
+  new uPlot({ width: Math.min(900, box.clientWidth || 800), height: 220, series: [{}, { label: 'landed ' + trace.tainted_asset, stroke: '#dc2626', fill: 'rgba(220,38,38,0.08)', paths: uPlot.paths.stepped({ align: 1 }) }] }, [xs, ys], el);
 }
 
 // ---- cases ----

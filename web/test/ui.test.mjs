@@ -131,6 +131,24 @@ await check('the address page shows balance, cluster and a page of history', asy
   await shot('address.png');
 });
 
+await check('the search finds a tx by its first hex digits, a block by its height, an actor by an alias', async () => {
+  if (!served('/v1/tx/') || !served('/v1/intel/actors')) return 'skip';
+  await page.goto(`${BASE}/?q=${theft.theft_txid.slice(0, 12)}`, { waitUntil: 'networkidle0' });
+  await page.waitForFunction((t) => location.hash === '#/tx/' + t, { timeout: 10000 }, theft.theft_txid);
+  await page.waitForSelector('h1');
+  const outs = await page.$$eval('table a.mono', (as) => as.map((a) => a.textContent));
+  assert(outs.includes(THIEF), 'the theft tx pays the thief: ' + outs);
+  await shot('tx.png');
+  await page.goto(`${BASE}/?q=${theft.height}`, { waitUntil: 'networkidle0' });
+  await page.waitForFunction((h) => location.hash === '#/block/' + h, { timeout: 10000 }, String(theft.height));
+  await page.waitForFunction((t) => document.body.textContent.includes(t.slice(0, 12)), { timeout: 10000 }, theft.theft_txid);
+  await page.goto(`${BASE}/?q=BlueNoroff`, { waitUntil: 'networkidle0' });
+  await page.waitForFunction(() => location.hash === '#/actor/APT38', { timeout: 10000 });
+  await page.waitForFunction(() => /Techniques/.test(document.body.textContent), { timeout: 10000 });
+  await page.goto(`${BASE}/?q=${encodeURIComponent(THIEF)}`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('#trace-from');
+});
+
 const policies = ['haircut', 'fifo', 'poison'];
 await check('the trace view draws every landing of `coinhound trace --json`, amounts equal, freezable ones marked', async () => {
   await page.click('#trace-from');
