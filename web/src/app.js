@@ -533,7 +533,8 @@ async function exportReport(c, base, msg) {
   try {
     const headers = { 'Content-Type': 'application/json' };
     if (apiKey()) headers['X-API-Key'] = apiKey();
-    const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify({ ...s, name: c.name, notes: c.notes, tags: c.tags }) });
+    const body = { trace: s, title: c.name, notes: c.notes || '', tags: (c.tags || []).slice(0, 32) };
+    const res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
     download(base + '.html', await res.text(), 'text/html');
     msg.replaceChildren('report written: ' + base + '.html');

@@ -14,13 +14,13 @@
 import puppeteer from 'puppeteer-core';
 import { readFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const env = (k, d) => process.env[k] ?? d;
 const BASE = env('CH_URL');
 const THIEF = env('CH_THIEF');
 const OUT = env('CH_OUT', 'build/webui');
-const DL = join(OUT, 'downloads');
+const DL = resolve(OUT, 'downloads');
 const theft = JSON.parse(readFileSync(env('CH_THEFT'), 'utf8'));
 const cliTrace = (p) => JSON.parse(readFileSync(join(env('CH_TRACE_DIR'), `trace-${p}.json`), 'utf8'));
 rmSync(DL, { recursive: true, force: true });
@@ -277,7 +277,19 @@ await check('the case exports as the report (the service\'s, else the command th
   }
   const f = await waitDownload('.html');
   const html = readFileSync(f, 'utf8');
-  for (const l of cliTrace('haircut').landings) assert(html.includes(l.address), `report lacks ${l.address}`);
+  // the report embeds the trace it was made of: its landings are the CLI's, amount for amount
+  const m = /<script[^>]*id="coinhound-trace"[^>]*>([\s\S]*?)<\/script>/.exec(html);
+  assert(m, 'no embedded trace in the report');
+  const embedded = JSON.parse(m[1]);
+  const want = cliTrace('haircut').landings;
+  sameSet(embedded.landings.map((l) => `${l.address}=${l.amount}`), want.map((l) => `${l.address}=${l.amount}`), 'report landings vs the CLI');
+  for (const l of want) assert(html.includes(l.address), `report page lacks ${l.address}`);
+  assert(html.includes('generator theft') && html.includes('peel chain to exchanges'), 'the case title and notes are in the report');
+  // rendered as a reader sees it
+  const rp = await browser.newPage();
+  await rp.goto('file://' + f, { waitUntil: 'load' });
+  await rp.screenshot({ path: join(OUT, 'report.png'), fullPage: true });
+  await rp.close();
 });
 
 await check('the alerts page opens its live stream (SSE)', async () => {
