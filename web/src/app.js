@@ -188,7 +188,7 @@ function renderSummary(s) {
   const rows = [];
   if (Array.isArray(s.balances)) {
     for (const b of s.balances)
-      rows.push(h('tr', {}, h('td', {}, b.symbol || b.asset), h('td', { class: 'num' }, b.balance == null ? 'unknown (store began later)' : fmt(b.balance, b.decimals)),
+      rows.push(h('tr', {}, h('td', { class: b.symbol ? '' : 'mono' }, b.symbol || b.asset), h('td', { class: 'num' }, b.balance == null ? 'unknown (store began later)' : fmt(b.balance, b.decimals)),
         h('td', { class: 'num' }, b.received != null ? fmt(b.received, b.decimals) : ''), h('td', { class: 'num' }, b.sent != null ? fmt(b.sent, b.decimals) : '')));
   } else {
     rows.push(h('tr', {}, h('td', {}, 'BTC'), h('td', { class: 'num', id: 'balance' }, fmt(String(s.balance), 8)),
@@ -196,9 +196,14 @@ function renderSummary(s) {
   }
   return h('div', {},
     table(['asset', 'balance', 'received', 'sent'], rows, { class: 'balances' }),
-    h('p', {}, `${s.tx_count ?? '?'} txs`,
-      s.first_seen ? ` · first seen ${when(s.first_seen.time)} (block ${s.first_seen.height ?? s.first_seen.block_number})` : '',
-      s.last_seen ? ` · last seen ${when(s.last_seen.time)}` : ''));
+    h('p', {}, `${s.tx_count ?? '?'} txs`, s.transfers != null ? ` · ${s.transfers} transfers` : '',
+      // UTXO: {height, time}; account: a block number
+      s.first_seen != null ? (typeof s.first_seen === 'object' ? ` · first seen ${when(s.first_seen.time)} (block ${s.first_seen.height})` : ` · first seen in block ${s.first_seen}`) : '',
+      s.last_seen != null ? (typeof s.last_seen === 'object' ? ` · last seen ${when(s.last_seen.time)}` : ` · last seen in block ${s.last_seen}`) : ''),
+    s.counterparties && s.counterparties.length
+      ? h('details', {}, h('summary', {}, `counterparties (${s.counterparties.length})`),
+          table(['address', 'transfers'], s.counterparties.map((c) => h('tr', {}, h('td', {}, addrLink(c.address)), h('td', { class: 'num' }, c.transfers)))))
+      : '');
 }
 
 function renderCluster(c) {
@@ -215,10 +220,12 @@ function renderHistory(a, p, cursor) {
   const rows = items.map((t) =>
     h('tr', {}, h('td', {}, txLink(t.txid || t.tx || t.hash)), h('td', {}, t.height ?? t.block_number ?? ''),
       h('td', {}, when(t.time)),
-      h('td', { class: 'num' }, t.delta != null ? fmt(String(t.delta), 8) : `${t.direction || ''} ${t.value ?? ''} ${t.asset || ''}`)));
+      h('td', { class: 'num' }, t.delta != null ? fmt(String(t.delta), 8)
+        : `${big(t.value) === 0n ? '' : t.direction === 'out' ? '-' : '+'}${fmt(t.value, t.decimals)} ${t.symbol || short(t.asset, 6)}`),
+      h('td', {}, t.direction === 'out' ? ['→ ', addrLink(t.to)] : t.from ? ['← ', addrLink(t.from)] : '')));
   const next = p.next_cursor ?? p.next;
   return h('div', {},
-    table(['tx', 'block', 'time', 'amount'], rows, { class: 'history' }),
+    table(['tx', 'block', 'time', 'amount', 'counterparty'], rows, { class: 'history' }),
     h('p', { class: 'pager' },
       cursor ? link(`#/address/${encodeURIComponent(a)}`, '⟲ newest') : '',
       ' ',
