@@ -192,8 +192,13 @@ typedef struct fx {
     tu_btcnode *node;
 } fx;
 
+/* The running test's fixture: its teardown ends the watcher and the node
+ * even when an assertion failed (no watcher left behind). */
+static fx *g_fx;
+
 static void fx_init(fx *f) {
     memset(f, 0, sizeof *f);
+    g_fx = f;
     f->dir = tu_tmpdir();
     snprintf(f->blocks, sizeof f->blocks, "%s/blocks", f->dir);
     snprintf(f->db, sizeof f->db, "%s/db", f->dir);
@@ -207,10 +212,20 @@ static void fx_free(fx *f) {
     if (f->watcher > 0) {
         kill(f->watcher, SIGKILL);
         waitpid(f->watcher, NULL, 0);
+        f->watcher = 0;
     }
     tu_btcnode_stop(f->node);
-    tu_rmrf(f->dir);
+    f->node = NULL;
+    if (f->dir) tu_rmrf(f->dir);
     free(f->dir);
+    f->dir = NULL;
+    g_fx = NULL;
+}
+
+static int end_processes(void **state) {
+    (void)state;
+    if (g_fx) fx_free(g_fx);
+    return 0;
 }
 
 static void write_rules(const fx *f, const char *address, uint64_t min) {
@@ -389,7 +404,7 @@ static size_t retractions(const char *path) {
 
 static void test_blocks_folder_alerts_equal_an_independent_reading(void **state) {
     (void)state;
-    fx f;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
     gen(f.blocks, 11);
     char addr[128];
@@ -435,7 +450,7 @@ static void test_blocks_folder_alerts_equal_an_independent_reading(void **state)
 
 static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
     (void)state;
-    fx f;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
     gen(f.blocks, 12);
     char addr[128];
@@ -491,7 +506,7 @@ static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **s
     (void)state;
     const char *dir = tu_fixture("btc/mainnet-0-255");
     if (!dir) skip();
-    fx f;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
     char mainnet[1024];
     snprintf(mainnet, sizeof mainnet, "%s", dir);
@@ -551,7 +566,7 @@ static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **s
 
 static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **state) {
     (void)state;
-    fx f;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
     gen(f.blocks, 13);
     char addr[128];
@@ -587,7 +602,7 @@ static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **
  * nothing on Bitcoin: refused at start, naming the rule and its line. */
 static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
     (void)state;
-    fx f;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
     gen(f.blocks, 14);
     FILE *o = fopen(f.rules, "w");
@@ -611,11 +626,14 @@ static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_blocks_folder_alerts_equal_an_independent_reading),
-        cmocka_unit_test(test_kill9_while_blocks_arrive_loses_no_alert),
-        cmocka_unit_test(test_rpc_follows_real_mainnet_blocks_through_a_failing_node),
-        cmocka_unit_test(test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named),
-        cmocka_unit_test(test_a_rule_watch_btc_cannot_follow_is_refused),
+        cmocka_unit_test_teardown(test_blocks_folder_alerts_equal_an_independent_reading,
+                                  end_processes),
+        cmocka_unit_test_teardown(test_kill9_while_blocks_arrive_loses_no_alert, end_processes),
+        cmocka_unit_test_teardown(test_rpc_follows_real_mainnet_blocks_through_a_failing_node,
+                                  end_processes),
+        cmocka_unit_test_teardown(test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named,
+                                  end_processes),
+        cmocka_unit_test_teardown(test_a_rule_watch_btc_cannot_follow_is_refused, end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
