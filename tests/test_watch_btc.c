@@ -322,6 +322,10 @@ static json_t *standing(const char *path) {
 
 /* Wait until the standing alerts equal the oracle's (or fail saying what
  * differs). */
+/* Wait until the watcher's standing alerts equal want. It returns as soon as
+ * they do; the timeouts are generous because a loaded machine (CI's
+ * sanitizer build, other suites beside it) can take tens of seconds to
+ * replay a killed watcher's catch-up, and a slow answer is not a lost one. */
 static void wait_equal(const fx *f, json_t *want, unsigned timeout_ms) {
     json_t *got = NULL;
     for (unsigned t = 0; t <= timeout_ms; t += 100) {
@@ -416,20 +420,20 @@ static void test_blocks_folder_alerts_equal_an_independent_reading(void **state)
     start_watcher(&f, false);
     json_t *want = expected_alerts_ex(f.blocks, &w, MIN_BIG, &ex);
     assert_true(json_object_size(want) > 10);
-    wait_equal(&f, want, 20000);
+    wait_equal(&f, want, 90000);
     json_decref(want);
     /* blocks appended as Core appends them */
     extend(f.blocks, 3, 0);
     /* (the new blocks' new deposit addresses are in labels.csv now, not in
      * the attribution store: the oracle keeps the set imported) */
     want = expected_alerts_ex(f.blocks, &w, MIN_BIG, &ex);
-    wait_equal(&f, want, 10000);
+    wait_equal(&f, want, 60000);
     size_t before = json_object_size(want);
     json_decref(want);
     /* a reorg: the last two blocks replaced by a branch of three */
     extend(f.blocks, 1, 2);
     want = expected_alerts_ex(f.blocks, &w, MIN_BIG, &ex);
-    wait_equal(&f, want, 10000);
+    wait_equal(&f, want, 60000);
     json_decref(want);
     /* the alerts of the two blocks that left the chain were retracted */
     assert_true(retractions(f.alerts) > 0);
@@ -469,7 +473,7 @@ static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
         start_watcher(&f, false);
     }
     json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 30000);
+    wait_equal(&f, want, 180000);
     assert_int_equal(stop_watcher(&f), 0);
     /* the store's log holds each alert once (and the reorg's retractions) */
     char cmd[1200];
@@ -536,7 +540,7 @@ static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **s
     assert_int_equal(json_integer_value(json_object_get(want, key)), 170);
     snprintf(key, sizeof key, "big %s", FIRST_PAY);
     assert_int_equal(json_integer_value(json_object_get(want, key)), 170);
-    wait_equal(&f, want, 20000);
+    wait_equal(&f, want, 90000);
     json_decref(want);
     assert_int_equal(stop_watcher(&f), 0);
     char *log = read_text(f.log);
@@ -586,12 +590,12 @@ static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **
     /* Core writes a new cookie at its start: read again on reconnect */
     write_cookie(&f);
     json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 20000);
+    wait_equal(&f, want, 90000);
     json_decref(want);
     extend(f.blocks, 2, 3);
     tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
     want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 10000);
+    wait_equal(&f, want, 60000);
     json_decref(want);
     assert_true(retractions(f.alerts) > 0);
     assert_int_equal(stop_watcher(&f), 0);
