@@ -1,12 +1,16 @@
 /* libFuzzer: what a client sends to coinhound serve, through the handlers.
  *
- * Input: first byte picks the door (even: a POST /v1/screen body; odd: the
- * address part of GET /api/v1/address/...), the rest is the body or path.
+ * Input: first byte picks the door (even: a POST /v1/screen body; 7 mod 8:
+ * a POST /v1/trace body and a GET /v1/address/{a}/txs path, through their
+ * parsers; other odd: the address part of GET /api/v1/address/...), the
+ * rest is the body or path.
  * The handlers run against the committed screening set
  * (tests/data/screen/vectors.chset), as the server calls them.
  * Properties: never crashes or reads out of bounds; every answer is 200 or
  * 400/413 and its body is one JSON document (valid UTF-8: jansson refuses
- * anything else); a 200 batch has one verdict per item, in order. */
+ * anything else); a 200 batch has one verdict per item, in order; a trace
+ * body that parses has a source and hops within the bound; a segment that
+ * parses is a whole, allowed segment. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include "coinhound/screener.h"
 #include "server/request.h"
 #include "server/server_internal.h"
+#include "util/numparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -43,8 +48,32 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     return 0;
 }
 
+/* The trace body's and the suffixed path's parsers (request.h). */
+static void parsers(const char *p, size_t n) {
+    json_t *doc;
+    ch_trace_spec spec;
+    const char *chain;
+    ch_error err;
+    if (srv_parse_trace(p, n, 20, &doc, &spec, &chain, &err) == 0) {
+        if (!spec.source || !spec.source[0] || spec.max_hops < 1 || spec.max_hops > 20) abort();
+        if (chain && !ch_store_name_ok(chain)) abort();
+        json_decref(doc);
+    }
+    char url[512] = "/v1/address/", seg[CH_ADDR_STR_MAX];
+    size_t k = strlen(url), m = n < sizeof url - k - 1 ? n : sizeof url - k - 1;
+    memcpy(url + k, p, m);
+    url[k + m] = '\0';
+    if (srv_path_segment(url, "/v1/address/", "/txs", seg, &err) == 0 &&
+        (!seg[0] || strchr(seg, '/') || !strcmp(seg, "..")))
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size == 0) return 0;
+    if (data[0] % 8 == 7) {
+        parsers((const char *)data + 1, size - 1);
+        return 0;
+    }
     srv_reply r = {0};
     size_t items = 0;
     if (data[0] % 2 == 0) {

@@ -40,12 +40,15 @@
 #include <stdint.h>
 
 #include "coinhound/error.h"
+#include "coinhound/chainaddr.h"
 #include "coinhound/intel.h"
 #include "coinhound/store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct ch_jw; /* coinhound/jsonw.h: the JSON writer the doors share */
 
 #define CH_CLUSTER_FILE "clusters.col"
 
@@ -257,6 +260,47 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
  * not an error: nothing is reported (hit->cluster = 0). */
 int ch_cluster_labels_dir(const char *dbdir, const char *canonical, ch_cluster_label_fn fn,
                           void *ctx, ch_cluster_hit *hit, ch_error *err);
+
+/* ---- One address's cluster, as `coinhound cluster ADDR --json` shows it --
+ * (and GET /v1/cluster/{address}): its id (the smallest address id in it),
+ * the member that id names, its size, the labels of its members (the
+ * attribution store's current ones; the caller may add more) and its first
+ * members. */
+typedef struct ch_cluster_label_row {
+    char address[CH_ADDR_STR_MAX];
+    char category[32], entity[128], source[256];
+} ch_cluster_label_row;
+
+typedef struct ch_cluster_view {
+    char canonical[CH_ADDR_STR_MAX]; /* the address as the store's chain writes it */
+    uint32_t id, cluster, size;
+    char cluster_address[CH_ADDR_STR_MAX]; /* the member named by the cluster id, or "" */
+    const char *heuristics;                /* "multi-input", "multi-input,change", ... */
+    uint64_t covered, have; /* txs (transfers) the file was built from, and the store's */
+    ch_cluster_label_row *labels;
+    size_t n_labels, cap_labels;
+    uint32_t *members;
+    size_t n_members;
+} ch_cluster_view;
+
+/* The cluster of address (a Bitcoin address, or 0x + 40 hex on an account
+ * store) with up to max_members members (0: all) and the current labels of
+ * intel (may be NULL) on it and on its members. 1 found, 0 the address
+ * never appears (canonical filled), -1 not a valid address or an error
+ * (err). Free with ch_cluster_view_free (also after 0 and -1). */
+int ch_cluster_view_get(ch_store *s, const ch_clusters *c, ch_intel *intel, const char *address,
+                        size_t max_members, ch_cluster_view *out, ch_error *err);
+/* One more label (from a CSV the caller read). 0, -1 out of memory. */
+int ch_cluster_view_label(ch_cluster_view *v, const char *address, const char *category,
+                          const char *entity, const char *source);
+/* Put the address's own labels first, in their order (stable; called by
+ * the writer). */
+void ch_cluster_view_order(ch_cluster_view *v);
+/* The view as one JSON object; max_labels limits the labels (0: all:
+ * labels_count says how many there are). */
+void ch_cluster_view_json(ch_cluster_view *v, const ch_store *s, size_t max_labels,
+                          struct ch_jw *w);
+void ch_cluster_view_free(ch_cluster_view *v);
 
 #ifdef __cplusplus
 }

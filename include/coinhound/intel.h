@@ -17,6 +17,8 @@
 extern "C" {
 #endif
 
+struct ch_jw; /* coinhound/jsonw.h: the JSON writer the doors share */
+
 /* One label on one address. Strings are NUL-terminated and may be empty. */
 typedef struct ch_attribution {
     char address[128];     /* canonical form */
@@ -57,6 +59,22 @@ int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *er
  * instead of failing. */
 int ch_intel_open_writer(const char *dbdir, bool wait, ch_intel **out, ch_error *err);
 void ch_intel_close(ch_intel *db);
+
+/* A reader that may become a writer for a while, for a process that keeps
+ * the store open to read (coinhound serve) and may not open its LMDB
+ * environment a second time (LMDB's rule: one handle per process; closing a
+ * second one drops the first's locks). The environment is opened
+ * read-write (write permission on dbdir/intel is needed) but no writer lock
+ * is taken and nothing is written: lookups work as on ch_intel_open's. */
+int ch_intel_open_shared(const char *dbdir, ch_intel **out, ch_error *err);
+/* Take the writer lock (dbdir/intel/writer.lock; with wait, wait for the
+ * writer holding it, else fail naming its pid) so that imports may run on a
+ * shared handle; ch_intel_write_end releases it. One write at a time: the
+ * caller serialises begin..end. -1 on a handle not opened shared. */
+int ch_intel_write_begin(ch_intel *db, bool wait, ch_error *err);
+void ch_intel_write_end(ch_intel *db);
+/* Can db be written (opened writable, or shared)? */
+bool ch_intel_can_write(const ch_intel *db);
 
 /* Callback per attribution; return non-zero to stop. */
 typedef int (*ch_attribution_fn)(const ch_attribution *a, void *ctx);
@@ -183,6 +201,28 @@ int ch_intel_actor_techniques(ch_intel *db, const char *actor,
 /* Every actor, in name order. */
 int ch_intel_actors_foreach(ch_intel *db, int (*fn)(const ch_actor *a, void *ctx), void *ctx,
                             ch_error *err);
+
+/* ---- As JSON (every door writes these: intel lookup|actor --json, serve) ---- */
+
+/* `intel lookup ADDR --json`: {"address", "canonical", "valid",
+ * "attributions": [...]} with every attribution, delisted ones included
+ * (the history: "delisted", "delisted_date", "first_listed", "last_listed").
+ * *valid is false when address is no valid address and nothing is listed
+ * under it as written: then {"address", "valid": false, "reason"} is
+ * written. Returns the attributions' count, -1 on error (the object may be
+ * incomplete). */
+int ch_intel_lookup_json(ch_intel *db, const char *address, struct ch_jw *w, bool *valid,
+                         ch_error *err);
+/* One actor: {"query" (when not NULL), "name", "country", "attack_id",
+ * "source", "description", "aliases": [{"alias","source"}], "techniques":
+ * [{"id","name"}]}. 0, -1 on error. */
+int ch_intel_actor_json(ch_intel *db, const ch_actor *act, const char *query, struct ch_jw *w,
+                        ch_error *err);
+
+/* An import's counts as one JSON object: {"addresses", "added", "updated",
+ * "delisted", "rejected", "actors", "aliases", "techniques", "files",
+ * "cut", "case_lost", "case_restored", "skipped", "transcoded"}. */
+void ch_intel_import_stats_json(const ch_import_stats *st, struct ch_jw *w);
 
 /* ---- Statistics and export ---- */
 typedef struct ch_intel_counts {

@@ -58,6 +58,10 @@ typedef struct ch_screener_opts {
     const char *chain;          /* the chain store under db: "btc" (default), "eth", ... */
     const ch_risk_table *table; /* copied at open; NULL: the default table */
     uint32_t max_hops;          /* indirect exposure's reach (default 3; 0 off) */
+    /* open the attribution store shared (ch_intel_open_shared), so that the
+     * process may import into it through ch_screener_intel(); when that
+     * fails (no write permission) it is opened read-only and warn says so */
+    bool intel_shared;
 } ch_screener_opts;
 
 void ch_screener_opts_init(ch_screener_opts *o);
@@ -77,6 +81,9 @@ int ch_screener_refresh(ch_screener *s, ch_error *err);
 /* The chain store in use (NULL: none), and the screening set (NULL: none). */
 ch_store *ch_screener_store(const ch_screener *s);
 ch_screen_set *ch_screener_set(const ch_screener *s);
+/* The attribution store in use (NULL: a screening set is). Its lookups may
+ * be made from any thread (each its own read transaction). */
+ch_intel *ch_screener_intel(const ch_screener *s);
 /* The chain store's name ("btc", "eth", ...), whether or not it is open. */
 const char *ch_screener_chain(const ch_screener *s);
 

@@ -9,6 +9,12 @@
  *                                    the best-known free sanctions API)
  *   POST /v1/screen                  up to max_batch addresses: verdicts
  *   GET  /v1/status                  what is served, the store's tip
+ *   GET  /v1/address/{a}, /v1/address/{a}/txs, /v1/tx/{txid},
+ *        /v1/block/{height|hash}, /v1/cluster/{a}   the store's queries
+ *                                    (query.h, cluster.h), as the CLI's --json
+ *   POST /v1/trace                   a trace (trace.h), docs/trace.md's JSON
+ *   GET  /v1/intel/actors, /v1/intel/address/{a}    the attribution store
+ *   GET  /v1/alerts                  the watcher's alert log (watch.h)
  *   GET  /healthz, /metrics, /v1/openapi.json
  *   GET  /, /app.js, ...             the web UI's files (web_dir), no key
  *
@@ -18,8 +24,9 @@
  * X-API-Key header. Without keys the service refuses any address but
  * loopback.
  *
- * Bounds: a body over max_body is 413, a header block over conn_memory is
- * answered by libmicrohttpd itself (431) and the connection closed; a client
+ * Bounds: a body over max_body is 413; a header block over max_header is a
+ * 431 with a JSON error, one over conn_memory is answered by libmicrohttpd
+ * itself (431, its own body) and the connection closed; a client
  * idle for timeout_s is cut off; at most max_conns connections. */
 #ifndef COINHOUND_SERVER_H
 #define COINHOUND_SERVER_H
@@ -37,18 +44,23 @@ extern "C" {
 typedef struct ch_server ch_server;
 
 typedef struct ch_server_opts {
-    const char *listen;    /* "ADDR:PORT" ("[::1]:8080" for IPv6); port 0 picks a free one */
-    const char *keys_path; /* NULL: no keys, loopback only */
-    unsigned threads;      /* worker threads (each its own epoll loop): default 2 */
-    size_t max_body;       /* bytes of a request body: default 4 MiB */
-    size_t max_batch;      /* addresses in one POST /v1/screen: default 10,000 */
-    size_t conn_memory;    /* per connection, headers included: default 32 KiB */
-    unsigned max_conns;    /* default 1024 */
-    unsigned timeout_s;    /* an idle connection is closed after it: default 15 */
-    unsigned refresh_ms;   /* the chain store moves to new commits at most this often:
-                              default 1000 */
-    const char *web_dir;   /* the web UI's built files, served at / without a key
-                              (NULL: / answers 404 saying how to build it) */
+    const char *listen;      /* "ADDR:PORT" ("[::1]:8080" for IPv6); port 0 picks a free one */
+    const char *keys_path;   /* NULL: no keys, loopback only */
+    unsigned threads;        /* worker threads (each its own epoll loop): default 2 */
+    size_t max_body;         /* bytes of a request body: default 4 MiB */
+    size_t max_batch;        /* addresses in one POST /v1/screen: default 10,000 */
+    size_t conn_memory;      /* per connection, headers included: default 32 KiB */
+    unsigned max_conns;      /* default 1024 */
+    unsigned timeout_s;      /* an idle connection is closed after it: default 15 */
+    unsigned refresh_ms;     /* the chain store moves to new commits at most this often:
+                                default 1000 */
+    const char *db;          /* the database served (its chain stores, attribution store and
+                                alert logs) for the query endpoints; NULL: screening only */
+    uint32_t max_trace_hops; /* POST /v1/trace: the hops a trace may ask for (default 20) */
+    size_t max_header;       /* bytes of the request line and headers: over it, 431 with a
+                                JSON error (default 8 KiB; below conn_memory) */
+    const char *web_dir;     /* the web UI's built files, served at / without a key
+                                (NULL: / answers 404 saying how to build it) */
 } ch_server_opts;
 
 #define CH_SERVER_DEFAULT_LISTEN "127.0.0.1:8080"

@@ -154,6 +154,14 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err);
 typedef int (*ch_watch_alert_fn)(const char *json_line, size_t len, void *ctx);
 int ch_watch_alerts_foreach(const char *db_dir, const char *chain, const char *since_id,
                             ch_watch_alert_fn fn, void *ctx, ch_error *err);
+/* The same for a follower (serve's alert stream), from a byte offset of the
+ * log: each complete line at or after *offset (after the last line whose id
+ * is since_id, when given: an id not in the log is an error) to fn, and
+ * *offset moved past the last complete line, so the next call gives only
+ * what was appended since. A log that does not exist yet gives nothing (0,
+ * *offset unchanged). Returns the count, -1 on error. */
+int ch_watch_alerts_follow(const char *db_dir, const char *chain, const char *since_id,
+                           uint64_t *offset, ch_watch_alert_fn fn, void *ctx, ch_error *err);
 
 #ifdef __cplusplus
 }

@@ -53,44 +53,6 @@ static void usage(FILE *f) {
         "  coinhound cluster build --chain eth --db ./chdb --labels labels.csv\n");
 }
 
-/* ---- labels of the cluster, from every source ---- */
-typedef struct label {
-    char address[CH_ADDR_STR_MAX];
-    char category[32], entity[128], source[256];
-} label;
-
-typedef struct labels {
-    label *v;
-    size_t n, cap;
-    int oom;
-} labels;
-
-static void label_add(labels *l, const char *addr, const char *cat, const char *ent,
-                      const char *src) {
-    label *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
-    if (!v) {
-        l->oom = 1;
-        return;
-    }
-    l->v = v;
-    label *x = &l->v[l->n++];
-    snprintf(x->address, sizeof x->address, "%s", addr);
-    snprintf(x->category, sizeof x->category, "%s", cat);
-    snprintf(x->entity, sizeof x->entity, "%s", ent);
-    snprintf(x->source, sizeof x->source, "%s", src);
-}
-
-static int add_intel_label(const char *member, const ch_attribution *a, void *ctx) {
-    if (a->delisted) return 0; /* history, not a current label */
-    label_add(ctx, member, a->category, a->entity[0] ? a->entity : a->actor,
-              a->source_name[0] ? a->source_name : "intel");
-    return 0;
-}
-
-static int add_own_label(const ch_attribution *a, void *ctx) {
-    return add_intel_label(a->address, a, ctx);
-}
-
 /* A Bitcoin address, or on an account chain an EVM "0x" + 40 hex one. */
 static int parse_addr(const char *str, bool account, ch_addr *a, ch_error *err) {
     if (!account) return ch_addr_from_string(str, a, NULL, err);
@@ -106,7 +68,7 @@ static int parse_addr(const char *str, bool account, ch_addr *a, ch_error *err) 
 /* Rows of a CSV (header address,category,entity) whose address is in the
  * cluster. */
 static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, uint32_t cluster,
-                           labels *out, ch_error *err) {
+                           ch_cluster_view *out, ch_error *err) {
     FILE *f = fopen(path, "r");
     if (!f) return ch_err(err, "cannot open %s", path);
     csv_reader r;
@@ -131,7 +93,8 @@ static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, 
         if (ch_cluster_of(c, id) != cluster) continue;
         char canon[CH_ADDR_STR_MAX];
         ch_addr_to_string(&a, ch_store_addr_net(s), canon);
-        label_add(out, canon, r.field[col_cat], r.field[col_ent], path);
+        if (ch_cluster_view_label(out, canon, r.field[col_cat], r.field[col_ent], path) != 0)
+            rc = ch_err(err, "out of memory");
     }
     csv_free(&r);
     fclose(f);
@@ -219,20 +182,22 @@ static int run_query(const char *db_opt, const char *chain_opt, const char *arg,
         rc = cli_failf("cluster", "'%s' is not a valid address: %s", arg, err.msg);
         return cli_query_close("cluster", &q, rc);
     }
-    char canon[CH_ADDR_STR_MAX];
-    ch_addr_to_string(&a, ch_store_addr_net(s), canon);
     ch_clusters *c = NULL;
     ch_intel *intel = NULL;
-    labels lb = {0};
-    uint32_t *members = NULL;
+    ch_cluster_view v = {0};
     rc = 2;
     if (ch_clusters_open_for(s, db, chain, &c, &err) != 0) {
         cli_fail("cluster", &err);
         goto done;
     }
-    uint32_t id;
-    uint64_t last;
-    int found = ch_store_find_addr(s, &a, &id, &last, &err);
+    char ipath[4200];
+    struct stat st;
+    snprintf(ipath, sizeof ipath, "%s/intel", db);
+    if (stat(ipath, &st) == 0 && ch_intel_open(db, false, &intel, &err) != 0) {
+        cli_fail("cluster", &err);
+        goto done;
+    }
+    int found = ch_cluster_view_get(s, c, intel, arg, (size_t)limit, &v, &err);
     if (found <= 0) {
         if (found < 0)
             cli_fail("cluster", &err);
@@ -241,123 +206,48 @@ static int run_query(const char *db_opt, const char *chain_opt, const char *arg,
         rc = found < 0 ? 2 : 1;
         goto done;
     }
-    ch_store_counts cnt;
-    ch_store_get_counts(s, &cnt);
-    const ch_cluster_meta *m = ch_clusters_meta(c);
-    uint64_t have = account ? cnt.transfers : cnt.txs;
-    if (have > m->txs)
+    if (v.have > v.covered)
         fprintf(stderr,
                 "coinhound cluster: note: the cluster file covers %" PRIu64 " of %" PRIu64
                 " %s; run 'coinhound cluster build' again\n",
-                m->txs, have, account ? "transfers" : "txs");
-    uint32_t cluster = ch_cluster_of(c, id), size = ch_cluster_size(c, id);
-
-    char ipath[4200];
-    struct stat st;
-    snprintf(ipath, sizeof ipath, "%s/intel", db);
-    if (stat(ipath, &st) == 0) {
-        if (ch_intel_open(db, false, &intel, &err) != 0) {
-            cli_fail("cluster", &err);
-            goto done;
-        }
-        if (ch_intel_lookup(intel, canon, add_own_label, &lb, &err) < 0 ||
-            ch_cluster_labels(s, c, intel, canon, add_intel_label, &lb, NULL, &err) != 0) {
-            cli_fail("cluster", &err);
-            goto done;
-        }
-    }
+                v.covered, v.have, account ? "transfers" : "txs");
     for (int i = 0; i < n_csv; i++)
-        if (read_csv_labels(csv_paths[i], s, c, cluster, &lb, &err) != 0) {
+        if (read_csv_labels(csv_paths[i], s, c, v.cluster, &v, &err) != 0) {
             cli_fail("cluster", &err);
             goto done;
         }
-    if (lb.oom) {
-        cli_failf("cluster", "out of memory");
-        goto done;
-    }
-    size_t want = limit == 0 || limit > size ? size : (size_t)limit;
-    members = malloc((want ? want : 1) * sizeof *members);
-    if (!members) {
-        cli_failf("cluster", "out of memory");
-        goto done;
-    }
-    size_t nm = ch_cluster_members(c, id, members, want);
     /* --limit limits the labels too: the address's own labels first */
-    size_t nl = limit == 0 || limit > lb.n ? lb.n : (size_t)limit, front = 0;
-    for (size_t i = 0; i < lb.n; i++)
-        if (!strcmp(lb.v[i].address, canon)) {
-            label t = lb.v[i];
-            memmove(&lb.v[front + 1], &lb.v[front], (i - front) * sizeof t);
-            lb.v[front++] = t;
-        }
-    char buf[128], cbuf[128];
-    const char *cname = cli_addr_str(s, cluster, cbuf);
+    size_t nl = limit == 0 || limit > v.n_labels ? v.n_labels : (size_t)limit;
     if (json) {
         ch_jw w;
         ch_jw_init(&w, stdout);
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "address");
-        ch_jw_str(&w, canon);
-        ch_jw_key(&w, "cluster");
-        ch_jw_uint(&w, cluster);
-        ch_jw_key(&w, "cluster_address"); /* the member whose id names the cluster */
-        ch_jw_str(&w, cname);
-        ch_jw_key(&w, "size");
-        ch_jw_uint(&w, size);
-        ch_jw_key(&w, "heuristics");
-        ch_jw_str(&w, (m->flags & CH_CLUSTER_DEPOSIT)  ? "deposit-address"
-                      : (m->flags & CH_CLUSTER_CHANGE) ? "multi-input,change"
-                                                       : "multi-input");
-        ch_jw_key(&w, "labels_count");
-        ch_jw_uint(&w, lb.n);
-        ch_jw_key(&w, "labels_truncated");
-        ch_jw_bool(&w, nl < lb.n);
-        ch_jw_key(&w, "labels");
-        ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < nl; i++) {
-            ch_jw_obj_begin(&w);
-            ch_jw_key(&w, "address");
-            ch_jw_str(&w, lb.v[i].address);
-            ch_jw_key(&w, "category");
-            ch_jw_str(&w, lb.v[i].category);
-            ch_jw_key(&w, "entity");
-            ch_jw_str(&w, lb.v[i].entity);
-            ch_jw_key(&w, "source");
-            ch_jw_str(&w, lb.v[i].source);
-            ch_jw_key(&w, "direct"); /* on the address itself, not another member */
-            ch_jw_bool(&w, !strcmp(lb.v[i].address, canon));
-            ch_jw_obj_end(&w);
-        }
-        ch_jw_arr_end(&w);
-        ch_jw_key(&w, "members");
-        ch_jw_arr_begin(&w);
-        for (size_t i = 0; i < nm; i++)
-            ch_jw_str(&w, cli_addr_str(s, members[i], buf));
-        ch_jw_arr_end(&w);
-        ch_jw_key(&w, "members_truncated");
-        ch_jw_bool(&w, nm < size);
-        ch_jw_obj_end(&w);
+        ch_cluster_view_json(&v, s, (size_t)limit, &w);
         ch_jw_newline(&w);
     } else {
-        printf("address   %s\n", canon);
-        printf("cluster   %u (%s)\n", cluster, cname ? cname : "?");
-        printf("size      %u address%s\n", size, size == 1 ? "" : "es");
-        printf("labels    %zu\n", lb.n);
-        for (size_t i = 0; i < nl; i++)
-            printf("  %s  %s  %s  [%s]%s\n", lb.v[i].address, lb.v[i].category, lb.v[i].entity,
-                   lb.v[i].source, strcmp(lb.v[i].address, canon) ? "" : "  (this address)");
-        if (nl < lb.n) printf("  ... %zu more labels (--limit 0 shows all)\n", lb.n - nl);
+        ch_cluster_view_order(&v);
+        char buf[128];
+        printf("address   %s\n", v.canonical);
+        printf("cluster   %u (%s)\n", v.cluster, v.cluster_address[0] ? v.cluster_address : "?");
+        printf("size      %u address%s\n", v.size, v.size == 1 ? "" : "es");
+        printf("labels    %zu\n", v.n_labels);
+        for (size_t i = 0; i < nl; i++) {
+            const ch_cluster_label_row *l = &v.labels[i];
+            printf("  %s  %s  %s  [%s]%s\n", l->address, l->category, l->entity, l->source,
+                   strcmp(l->address, v.canonical) ? "" : "  (this address)");
+        }
+        if (nl < v.n_labels)
+            printf("  ... %zu more labels (--limit 0 shows all)\n", v.n_labels - nl);
         printf("members\n");
-        for (size_t i = 0; i < nm; i++) {
-            const char *ms = cli_addr_str(s, members[i], buf);
+        for (size_t i = 0; i < v.n_members; i++) {
+            const char *ms = cli_addr_str(s, v.members[i], buf);
             printf("  %s\n", ms ? ms : "?");
         }
-        if (nm < size) printf("  ... %zu more (--limit 0 shows all)\n", (size_t)size - nm);
+        if (v.n_members < v.size)
+            printf("  ... %zu more (--limit 0 shows all)\n", (size_t)v.size - v.n_members);
     }
     rc = 0;
 done:
-    free(members);
-    free(lb.v);
+    ch_cluster_view_free(&v);
     if (intel) ch_intel_close(intel);
     ch_clusters_close(c);
     return cli_query_close("cluster", &q, rc);

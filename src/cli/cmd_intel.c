@@ -425,49 +425,17 @@ static int do_update(args *a) {
 
 /* ---- lookup ---- */
 
+/* The text printers' count (JSON is the library's: ch_intel_*_json). */
 typedef struct out_ctx {
-    ch_jw *w;
+    void *unused;
     int n;
 } out_ctx;
 
-static void jw_kv(ch_jw *w, const char *k, const char *v) {
-    ch_jw_key(w, k);
-    ch_jw_str(w, v);
-}
-
-/* One attribution of a lookup or an actor listing, as a JSON object or as
- * indented text lines (the callback of ch_intel_lookup). */
+/* One attribution of a lookup as indented text lines (the callback of
+ * ch_intel_lookup; the JSON is ch_intel_lookup_json's). */
 static int print_attr(const ch_attribution *a, void *vctx) {
     out_ctx *c = vctx;
     c->n++;
-    if (c->w) {
-        ch_jw *w = c->w;
-        ch_jw_obj_begin(w);
-        jw_kv(w, "asset", a->asset);
-        jw_kv(w, "category", a->category);
-        jw_kv(w, "entity", a->entity);
-        jw_kv(w, "actor", a->actor);
-        jw_kv(w, "actor_country", a->actor_country);
-        ch_jw_key(w, "source");
-        ch_jw_obj_begin(w);
-        jw_kv(w, "name", a->source_name);
-        jw_kv(w, "url", a->source_url);
-        jw_kv(w, "date", a->source_date);
-        ch_jw_obj_end(w);
-        ch_jw_key(w, "confidence");
-        ch_jw_uint(w, a->confidence);
-        jw_kv(w, "first_listed", a->first_listed);
-        jw_kv(w, "last_listed", a->last_listed);
-        ch_jw_key(w, "delisted");
-        ch_jw_bool(w, a->delisted);
-        jw_kv(w, "delisted_date", a->delisted_date);
-        jw_kv(w, "note", a->note);
-        ch_jw_key(w, "case_insensitive");
-        ch_jw_bool(w, a->case_folded);
-        jw_kv(w, "listed_as", a->address);
-        ch_jw_obj_end(w);
-        return 0;
-    }
     printf("  %-12s %s", a->category, a->entity[0] ? a->entity : "(entity not named)");
     if (a->actor[0])
         printf("  ->  %s%s%s", a->actor_country, a->actor_country[0] ? ": " : "", a->actor);
@@ -499,13 +467,30 @@ static int do_lookup(args *a) {
     }
     const char *addr = a->pos[0];
     ch_error err;
+    ch_intel *db;
+    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
+    if (a->json) {
+        ch_jw w;
+        bool valid;
+        ch_jw_init(&w, stdout);
+        int n = ch_intel_lookup_json(db, addr, &w, &valid, &err);
+        ch_intel_close(db);
+        if (n >= 0) ch_jw_newline(&w);
+        if (n < 0) return fail(&err);
+        if (!valid) {
+            char key[128];
+            ch_intel_canonical(addr, NULL, key, &err);
+            fprintf(stderr, "coinhound intel lookup: %s is not a valid address: %s\n", addr,
+                    err.msg);
+            return 2;
+        }
+        return 0;
+    }
     char key[128];
     bool valid = ch_intel_canonical(addr, NULL, key, &err) == 0;
     char reason[CH_ERROR_MAX];
     snprintf(reason, sizeof reason, "%s", valid ? "" : err.msg);
     if (!valid) snprintf(key, sizeof key, "%s", addr); /* a value kept as listed */
-    ch_intel *db;
-    if (ch_intel_open(a->db, false, &db, &err) < 0) return fail(&err);
     int n = ch_intel_lookup(db, key, NULL, NULL, &err);
     if (n < 0) {
         ch_intel_close(db);
@@ -513,42 +498,13 @@ static int do_lookup(args *a) {
     }
     if (!valid && n == 0) {
         ch_intel_close(db);
-        if (a->json) {
-            ch_jw w;
-            ch_jw_init(&w, stdout);
-            ch_jw_obj_begin(&w);
-            jw_kv(&w, "address", addr);
-            ch_jw_key(&w, "valid");
-            ch_jw_bool(&w, false);
-            jw_kv(&w, "reason", reason);
-            ch_jw_obj_end(&w);
-            ch_jw_newline(&w);
-        }
         fprintf(stderr, "coinhound intel lookup: %s is not a valid address: %s\n", addr, reason);
         return 2;
     }
-    ch_jw w;
     out_ctx c = {NULL, 0};
-    if (a->json) {
-        ch_jw_init(&w, stdout);
-        c.w = &w;
-        ch_jw_obj_begin(&w);
-        jw_kv(&w, "address", addr);
-        jw_kv(&w, "canonical", key);
-        ch_jw_key(&w, "valid");
-        ch_jw_bool(&w, valid);
-        ch_jw_key(&w, "attributions");
-        ch_jw_arr_begin(&w);
-    } else {
-        printf("%s: %d attribution%s\n", key, n, n == 1 ? "" : "s");
-    }
+    printf("%s: %d attribution%s\n", key, n, n == 1 ? "" : "s");
     n = ch_intel_lookup(db, key, print_attr, &c, &err);
     ch_intel_close(db);
-    if (a->json) {
-        ch_jw_arr_end(&w);
-        ch_jw_obj_end(&w);
-        ch_jw_newline(&w);
-    }
     return n < 0 ? fail(&err) : 0;
 }
 
@@ -557,28 +513,14 @@ static int do_lookup(args *a) {
 static int print_alias(const char *alias, const char *source, void *vctx) {
     out_ctx *c = vctx;
     c->n++;
-    if (c->w) {
-        ch_jw_obj_begin(c->w);
-        jw_kv(c->w, "alias", alias);
-        jw_kv(c->w, "source", source);
-        ch_jw_obj_end(c->w);
-    } else {
-        printf("  %-32s (%s)\n", alias, source);
-    }
+    printf("  %-32s (%s)\n", alias, source);
     return 0;
 }
 
 static int print_tech(const char *tid, const char *name, void *vctx) {
     out_ctx *c = vctx;
     c->n++;
-    if (c->w) {
-        ch_jw_obj_begin(c->w);
-        jw_kv(c->w, "id", tid);
-        jw_kv(c->w, "name", name);
-        ch_jw_obj_end(c->w);
-    } else {
-        printf("  %-10s %s\n", tid, name);
-    }
+    printf("  %-10s %s\n", tid, name);
     return 0;
 }
 
@@ -610,23 +552,7 @@ static int do_actor(args *a) {
     int rc = 0;
     if (a->json) {
         ch_jw_init(&w, stdout);
-        c.w = &w;
-        ch_jw_obj_begin(&w);
-        jw_kv(&w, "query", a->pos[0]);
-        jw_kv(&w, "name", act.name);
-        jw_kv(&w, "country", act.country);
-        jw_kv(&w, "attack_id", act.attack_id);
-        jw_kv(&w, "source", act.source);
-        jw_kv(&w, "description", act.description);
-        ch_jw_key(&w, "aliases");
-        ch_jw_arr_begin(&w);
-        if (ch_intel_actor_aliases(db, act.name, print_alias, &c, &err) < 0) rc = fail(&err);
-        ch_jw_arr_end(&w);
-        ch_jw_key(&w, "techniques");
-        ch_jw_arr_begin(&w);
-        if (ch_intel_actor_techniques(db, act.name, print_tech, &c, &err) < 0) rc = fail(&err);
-        ch_jw_arr_end(&w);
-        ch_jw_obj_end(&w);
+        if (ch_intel_actor_json(db, &act, a->pos[0], &w, &err) < 0) rc = fail(&err);
         ch_jw_newline(&w);
     } else {
         printf("%s%s%s", act.country, act.country[0] ? ": " : "", act.name);

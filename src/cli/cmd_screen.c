@@ -10,6 +10,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/screen_csv.h"
 #include "coinhound/jsonw.h"
 #include "coinhound/risk.h"
 #include "coinhound/screener.h"
@@ -20,7 +21,9 @@
 static void usage(FILE *f) {
     fprintf(
         f, "usage: coinhound screen ADDR... [--file F | -] [--db DIR | --set FILE] [--json]\n"
-           "                        [--risk RULES]\n\n"
+           "                        [--risk RULES]\n"
+           "       coinhound screen --csv FILE --column NAME [--keep COL,...]\n"
+           "                        [--out-format csv|json] [--db DIR | --set FILE]\n\n"
            "Screen addresses of any chain on OFAC's list (BTC, EVM chains, LTC, BCH, BSV, BTG,\n"
            "DASH, ZEC, XMR, TRX, XRP, XVG): each gets a risk level (severe, high, medium, low,\n"
            "none), a score (TRM severities: severe 15, high 10, medium 5, low 1, times the\n"
@@ -30,6 +33,18 @@ static void usage(FILE *f) {
            "  --file F      read addresses from F, one per line ('-' = standard input);\n"
            "                blank lines and lines starting with '#' are skipped, and only\n"
            "                the first field of a line (up to a space, tab or comma) is read\n"
+           "  --csv FILE    a CSV file with a header ('-' = standard input), as a\n"
+           "                compliance desk's daily file: a UTF-8 BOM, quoted fields (commas,\n"
+           "                quotes, line breaks) and CRLF lines are read; each row's --column\n"
+           "                NAME cell is screened (an empty one is invalid, never clean)\n"
+           "  --keep COLS   header columns passed through, in front of the verdict\n"
+           "  --out-format csv|json  csv (default): a header, then per row the kept\n"
+           "                columns, address, canonical, family, risk, score, categories,\n"
+           "                entities, sources, source_urls (the current reasons', '; '\n"
+           "                between), exposure_share, error; json: per row {\"line\",\n"
+           "                \"kept\":{...},\"verdict\":{screen --json's}} and a last line\n"
+           "                {\"counts\":{...}}. The counts (rows, flagged per level, clean,\n"
+           "                invalid, unsupported, errors) end on standard error either way\n"
            "  --set FILE    an offline screening set ('coinhound intel export-set')\n"
            "  --db DIR      the database whose attribution store to ask\n"
            "                (default: $COINHOUND_DB when neither --set nor --db is given)\n"
@@ -283,10 +298,15 @@ int cmd_screen(int argc, char **argv) {
         {"chain", required_argument, NULL, 'C'},
         {"risk-table", required_argument, NULL, 'T'},
         {"explain-risk", no_argument, NULL, 'E'},
+        {"csv", required_argument, NULL, 'V'},
+        {"column", required_argument, NULL, 'N'},
+        {"keep", required_argument, NULL, 'K'},
+        {"out-format", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *file = NULL, *db = NULL, *setpath = NULL;
+    const char *csv = NULL, *column = NULL, *keep = NULL, *out_format = NULL;
     bool explain = false;
     run_state st;
     memset(&st, 0, sizeof st);
@@ -325,6 +345,20 @@ int cmd_screen(int argc, char **argv) {
         case 'E':
             explain = true;
             break;
+        case 'V':
+            csv = optarg;
+            break;
+        case 'N':
+            column = optarg;
+            break;
+        case 'K':
+            keep = optarg;
+            break;
+        case 'O':
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0)
+                return cli_failf("screen", "--out-format: csv or json, not '%s'", optarg);
+            out_format = optarg;
+            break;
         case 'C':
             if (cli_opt_chain("screen", optarg)) return 2;
             chain = optarg;
@@ -342,7 +376,13 @@ int cmd_screen(int argc, char **argv) {
     }
     if (explain) return explain_risk(&table, st.json);
     if (db && setpath) return cli_failf("screen", "give --db or --set, not both");
-    if (optind >= argc && !file) {
+    if (!csv && (column || keep || out_format))
+        return cli_failf("screen", "--column, --keep and --out-format go with --csv FILE");
+    if (csv && !column)
+        return cli_failf("screen", "--csv wants --column NAME (the address column)");
+    if (csv && (file || optind < argc))
+        return cli_failf("screen", "--csv reads its addresses from the file: no ADDR or --file");
+    if (optind >= argc && !file && !csv) {
         usage(stderr);
         return 2;
     }
@@ -365,6 +405,29 @@ int cmd_screen(int argc, char **argv) {
     }
 
     int rc = 0;
+    if (csv) {
+        screen_csv_counts n;
+        bool json = (out_format && !strcmp(out_format, "json")) || (!out_format && st.json);
+        if (screen_csv(st.screener, st.v, csv, column, keep, json, stdout, &n, &err) != 0) {
+            fflush(stdout);
+            rc = cli_fail("screen", &err);
+        }
+        if (rc == 0 || n.rows > 0) /* the counts end the run */
+            fprintf(
+                stderr,
+                "coinhound screen: %llu rows: %llu flagged (%llu severe, %llu high, %llu medium, "
+                "%llu low), %llu clean, %llu invalid, %llu unsupported, %llu errors\n",
+                (unsigned long long)n.rows, (unsigned long long)n.flagged,
+                (unsigned long long)n.by_level[CH_RISK_SEVERE],
+                (unsigned long long)n.by_level[CH_RISK_HIGH],
+                (unsigned long long)n.by_level[CH_RISK_MEDIUM],
+                (unsigned long long)n.by_level[CH_RISK_LOW], (unsigned long long)n.clean,
+                (unsigned long long)n.invalid, (unsigned long long)n.unsupported,
+                (unsigned long long)n.errors);
+        st.screened = n.rows;
+        st.any_flagged = n.flagged > 0;
+        st.any_error = n.invalid + n.unsupported + n.errors > 0;
+    }
     for (int i = optind; i < argc && rc == 0; i++) {
         if (!strcmp(argv[i], "-"))
             rc = screen_stream(&st, stdin, "standard input");

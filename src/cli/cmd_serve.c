@@ -21,12 +21,19 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: coinhound serve --db DIR | --set FILE [--listen ADDR:PORT] [--keys FILE]\n"
             "                       [--threads N] [--chain NAME] [--hops N] [--max-batch N]\n"
+            "                       [--max-trace-hops N]\n"
             "       coinhound serve --hash-key     (reads a key on stdin, prints its SHA-256)\n\n"
             "Serves screening over HTTP, JSON in and out (docs/serve.md, docs/openapi.json):\n"
             "  GET  /api/v1/address/{address}  sanctions identifications\n"
             "  POST /v1/screen                 [{\"address\",\"chain\",\"external_id\"},...]: "
             "verdicts\n"
             "                                  as 'screen --json' writes them\n"
+            "  GET  /v1/address/{a}[/txs], /v1/tx/{txid}, /v1/block/{height|hash},\n"
+            "       /v1/cluster/{a}            the store's queries (?chain=NAME)\n"
+            "  POST /v1/trace                  {\"source\",\"policy\",...}: trace --json\n"
+            "  GET  /v1/intel/actors, /v1/intel/address/{a}, /v1/alerts?since=ID\n"
+            "  GET  /v1/alerts/stream          Server-Sent Events of the watcher's alerts\n"
+            "  POST /v1/intel/import?format=F  a file into the attribution store (write scope)\n"
             "  GET  /v1/status, /healthz, /metrics, /v1/openapi.json\n\n"
             "  --db DIR         the database whose attribution store (and chain store) to serve;\n"
             "                   new commits are picked up without a restart\n"
@@ -41,6 +48,8 @@ static void usage(FILE *f) {
             "  --max-batch N    addresses in one POST /v1/screen (default 10000)\n"
             "  --web DIR        the web UI's built files, served at / (default: web/dist of\n"
             "                   the source tree, or share/coinhound/web installed)\n"
+            "  --max-trace-hops N  the hops a POST /v1/trace may ask for, and its default\n"
+            "                   (default 20): a trace holds its chain store while it runs\n"
             "Exit status: 0 after SIGINT or SIGTERM, 2 when it cannot start.\n",
             CH_SERVER_DEFAULT_LISTEN);
 }
@@ -59,15 +68,23 @@ static int hash_key(void) {
 
 int cmd_serve(int argc, char **argv) {
     static const struct option OPTS[] = {
-        {"db", required_argument, NULL, 'd'},      {"set", required_argument, NULL, 's'},
-        {"listen", required_argument, NULL, 'l'},  {"keys", required_argument, NULL, 'k'},
-        {"threads", required_argument, NULL, 't'}, {"chain", required_argument, NULL, 'C'},
-        {"hops", required_argument, NULL, 'H'},    {"max-batch", required_argument, NULL, 'B'},
-        {"hash-key", no_argument, NULL, 'K'},      {"web", required_argument, NULL, 'W'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"set", required_argument, NULL, 's'},
+        {"listen", required_argument, NULL, 'l'},
+        {"keys", required_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 't'},
+        {"chain", required_argument, NULL, 'C'},
+        {"hops", required_argument, NULL, 'H'},
+        {"max-batch", required_argument, NULL, 'B'},
+        {"hash-key", no_argument, NULL, 'K'},
+        {"web", required_argument, NULL, 'W'},
+        {"max-trace-hops", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     ch_screener_opts so;
     ch_screener_opts_init(&so);
+    so.intel_shared = true; /* POST /v1/intel/import writes through the service's handle */
     ch_exposure_opts xo;
     ch_exposure_opts_init(&xo);
     so.max_hops = xo.max_hops;
@@ -104,6 +121,10 @@ int cmd_serve(int argc, char **argv) {
         case 'B':
             if (cli_opt_u32("serve", "--max-batch", optarg, 1, 1000000, &u)) return 2;
             o.max_batch = u;
+            break;
+        case 'T':
+            if (cli_opt_u32("serve", "--max-trace-hops", optarg, 1, 100000, &o.max_trace_hops))
+                return 2;
             break;
         case 'K':
             return hash_key();
@@ -143,6 +164,7 @@ int cmd_serve(int argc, char **argv) {
     ch_screener *sc;
     if (ch_screener_open(&so, &sc, &warn, &err) != 0) return cli_fail("serve", &err);
     if (warn.msg[0]) fprintf(stderr, "coinhound serve: warning: %s\n", warn.msg);
+    o.db = so.db;
     ch_server *srv;
     if (ch_server_start(sc, &o, &srv, &err) != 0) {
         ch_screener_close(sc, NULL);

@@ -13,7 +13,9 @@
 struct ch_intel {
     MDB_env *env;
     bool writable;
+    bool shared;                 /* ch_intel_open_shared: writes between write_begin/end */
     struct ch_writer_lock *lock; /* writers: dbdir/intel/writer.lock */
+    char dir[4096];              /* dbdir/intel */
     char data_path[4200];        /* dbdir/intel/data.mdb, for I/O errors */
     MDB_dbi attr;                /* address NUL id8 -> attribution record (see store.c) */
     MDB_dbi actor;               /* canonical name -> actor record */

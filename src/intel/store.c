@@ -205,22 +205,26 @@ static int open_dbis(ch_intel *db, MDB_txn *txn, unsigned flags, ch_error *err) 
 
 #define SEED_VERSION "1"
 
-static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **out, ch_error *err);
+static int intel_open(const char *dbdir, bool writable, bool wait, bool shared, ch_intel **out,
+                      ch_error *err);
 
 int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err) {
-    return intel_open(dbdir, writable, false, out, err);
+    return intel_open(dbdir, writable, false, false, out, err);
 }
 
 int ch_intel_open_writer(const char *dbdir, bool wait, ch_intel **out, ch_error *err) {
-    return intel_open(dbdir, true, wait, out, err);
+    return intel_open(dbdir, true, wait, false, out, err);
 }
 
 /* Open (create when writable) DIR/intel: the writer lock when writable
  * (waiting for it when asked), the LMDB environment with its lock file
  * reserved ahead, its tables (a read-only open refuses an incomplete store),
  * and, for a writer, the built-in actors and seed facts once per seed
- * version. The two public openers are calls of it. */
-static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **out, ch_error *err) {
+ * version. The public openers are calls of it. shared: a reader whose
+ * environment is opened read-write, so that ch_intel_write_begin can make
+ * it a writer later (see intel.h). */
+static int intel_open(const char *dbdir, bool writable, bool wait, bool shared, ch_intel **out,
+                      ch_error *err) {
     *out = NULL;
     char dir[4096];
     if (snprintf(dir, sizeof dir, "%s/intel", dbdir) >= (int)sizeof dir)
@@ -235,6 +239,8 @@ static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **ou
     ch_intel *db = calloc(1, sizeof *db);
     if (!db) return ch_err(err, "out of memory");
     db->writable = writable;
+    db->shared = shared;
+    snprintf(db->dir, sizeof db->dir, "%s", dir);
     snprintf(db->data_path, sizeof db->data_path, "%s/data.mdb", dir);
     if (writable && ch_writer_lock_take(dir, wait, &db->lock, err) != 0) {
         free(db);
@@ -250,7 +256,7 @@ static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **ou
     mdb_env_set_mapsize(db->env, MAP_SIZE);
     /* MDB_NOTLS: read transactions are not tied to a thread, so screening
      * threads can share one handle. */
-    unsigned flags = MDB_NOTLS | (writable ? 0 : MDB_RDONLY);
+    unsigned flags = MDB_NOTLS | (writable || shared ? 0 : MDB_RDONLY);
     char lock_path[4200];
     snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", dir);
     if (ch_reserve_file(lock_path, 16384, err) != 0) { /* see ch_reserve_file */
@@ -307,6 +313,29 @@ static int intel_open(const char *dbdir, bool writable, bool wait, ch_intel **ou
     }
     *out = db;
     return 0;
+}
+
+int ch_intel_open_shared(const char *dbdir, ch_intel **out, ch_error *err) {
+    return intel_open(dbdir, false, false, true, out, err);
+}
+
+int ch_intel_write_begin(ch_intel *db, bool wait, ch_error *err) {
+    if (!db->shared) return ch_err(err, "attribution store not opened to be shared with a writer");
+    if (db->writable) return ch_err(err, "attribution store: a write is already under way");
+    if (ch_writer_lock_take(db->dir, wait, &db->lock, err) != 0) return -1;
+    db->writable = true;
+    return 0;
+}
+
+bool ch_intel_can_write(const ch_intel *db) {
+    return db->writable || db->shared;
+}
+
+void ch_intel_write_end(ch_intel *db) {
+    if (!db->shared || !db->writable) return;
+    db->writable = false;
+    ch_writer_lock_release(db->lock);
+    db->lock = NULL;
 }
 
 void ch_intel_close(ch_intel *db) {

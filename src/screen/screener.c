@@ -69,7 +69,14 @@ int ch_screener_open(const ch_screener_opts *o, ch_screener **out, ch_error *war
         ch_err(err, "nothing to screen against: no screening set and no database");
         goto fail;
     }
-    if (ch_intel_open(o->db, false, &s->db, err) != 0) goto fail;
+    if (o->intel_shared) {
+        ch_error e2;
+        if (ch_intel_open_shared(o->db, &s->db, &e2) != 0) {
+            if (ch_intel_open(o->db, false, &s->db, err) != 0) goto fail;
+            if (warn) ch_err(warn, "attribution store read-only (no imports): %s", e2.msg);
+        }
+    } else if (ch_intel_open(o->db, false, &s->db, err) != 0)
+        goto fail;
     /* the chain side is optional: an attribution store alone screens */
     if (ch_store_open(o->db, s->chain, CH_STORE_READ, &s->store, err) == 0) {
         s->account = ch_store_is_account(s->store);
@@ -110,6 +117,9 @@ ch_store *ch_screener_store(const ch_screener *s) {
 }
 ch_screen_set *ch_screener_set(const ch_screener *s) {
     return s->set;
+}
+ch_intel *ch_screener_intel(const ch_screener *s) {
+    return s->db;
 }
 
 ch_verdict *ch_verdict_new(void) {

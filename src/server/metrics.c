@@ -11,8 +11,11 @@ static const double BUCKETS[SRV_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.00
                                             0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
 
 const char *srv_endpoint_name(srv_endpoint e) {
-    static const char *names[EP_COUNT] = {"sanctions", "screen",  "status", "healthz",
-                                          "metrics",   "openapi", "web",    "other"};
+    static const char *names[EP_COUNT] = {
+        "sanctions",    "screen",        "status", "healthz",       "metrics",      "openapi",
+        "address",      "address_txs",   "tx",     "block",         "cluster",      "trace",
+        "intel_actors", "intel_address", "alerts", "alerts_stream", "intel_import", "web",
+        "other"};
     return e < EP_COUNT ? names[e] : "other";
 }
 

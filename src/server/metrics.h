@@ -16,6 +16,17 @@ typedef enum srv_endpoint {
     EP_HEALTHZ,
     EP_METRICS,
     EP_OPENAPI,
+    EP_ADDRESS,
+    EP_ADDRESS_TXS,
+    EP_TX,
+    EP_BLOCK,
+    EP_CLUSTER,
+    EP_TRACE,
+    EP_INTEL_ACTORS,
+    EP_INTEL_ADDRESS,
+    EP_ALERTS,
+    EP_ALERTS_STREAM,
+    EP_INTEL_IMPORT,
     EP_STATIC, /* the web UI's files */
     EP_OTHER,  /* no route: 404, 405 */
     EP_COUNT

@@ -36,6 +36,30 @@ int srv_path_address(const char *url, const char *prefix, char out[CH_ADDR_STR_M
     return 0;
 }
 
+int srv_path_segment(const char *url, const char *prefix, const char *suffix,
+                     char out[CH_ADDR_STR_MAX], ch_error *err) {
+    size_t ul = strlen(url), sl = suffix ? strlen(suffix) : 0;
+    if (sl && (ul < sl || strcmp(url + ul - sl, suffix) != 0))
+        return ch_err(err, "path does not end with %s", suffix);
+    char buf[512];
+    if (ul - sl >= sizeof buf) return ch_err(err, "the path is %zu bytes long", ul);
+    memcpy(buf, url, ul - sl);
+    buf[ul - sl] = '\0';
+    return srv_path_address(buf, prefix, out, err);
+}
+
+int srv_parse_count(const char *name, const char *text, uint64_t def, uint64_t max, uint64_t *out,
+                    ch_error *err) {
+    if (!text) {
+        *out = def;
+        return 0;
+    }
+    if (ch_parse_uint(text, 1, max, false, out) != 0)
+        return ch_err(err, "%s: '%.40s' is not a whole number from 1 to %llu", name, text,
+                      (unsigned long long)max);
+    return 0;
+}
+
 /* One object of the batch into *it; -1 with err ("item I: ..."). */
 static int parse_item(json_t *o, size_t i, srv_item *it, ch_error *err) {
     if (!json_is_object(o)) return ch_err(err, "item %zu: not an object", i);
@@ -107,5 +131,114 @@ int srv_parse_batch(const char *body, size_t len, size_t max_items, json_t **doc
     *doc = root;
     *items = v;
     *n = count;
+    return 0;
+}
+
+/* A whole number field (a JSON integer, or a decimal string for amounts
+ * past 2^53), or a time field (unix seconds, or a YYYY-MM-DD string). */
+static int field_uint(json_t *v, const char *k, uint64_t max, uint64_t *out, ch_error *err) {
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        (uint64_t)json_integer_value(v) <= max) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && ch_parse_uint(json_string_value(v), 0, max, false, out) == 0) return 0;
+    return ch_err(err, "%s: a whole number from 0 to %llu", k, (unsigned long long)max);
+}
+
+static int field_time(json_t *v, const char *k, bool end, uint32_t *out, ch_error *err) {
+    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= UINT32_MAX) {
+        *out = (uint32_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && ch_parse_time(json_string_value(v), end, out) == 0) return 0;
+    return ch_err(err, "%s: unix seconds or a date YYYY-MM-DD", k);
+}
+
+static int field_str(json_t *v, const char *k, const char **out, ch_error *err) {
+    if (!json_is_string(v)) return ch_err(err, "%s is not a string", k);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* One field of a trace body into spec; -1 with err. */
+static int trace_field(const char *k, json_t *v, uint32_t max_hops, ch_trace_spec *o,
+                       const char **chain, ch_error *err) {
+    uint64_t u;
+    const char *t = NULL;
+    if (!strcmp(k, "source")) return field_str(v, k, &o->source, err);
+    if (!strcmp(k, "stop_at")) return field_str(v, k, &o->stop_at, err);
+    if (!strcmp(k, "chain")) {
+        if (field_str(v, k, chain, err) != 0) return -1;
+        return ch_store_name_ok(*chain) ? 0 : ch_err(err, "chain: no chain name");
+    }
+    if (!strcmp(k, "policy")) {
+        if (field_str(v, k, &t, err) != 0) return -1;
+        return ch_trace_policy_parse(t, &o->policy) == 0
+                   ? 0
+                   : ch_err(err, "policy: poison, haircut, fifo or lifo");
+    }
+    if (!strcmp(k, "direction")) {
+        if (field_str(v, k, &t, err) != 0) return -1;
+        return ch_trace_direction_parse(t, &o->direction) == 0
+                   ? 0
+                   : ch_err(err, "direction: forward or backward");
+    }
+    if (!strcmp(k, "max_hops")) {
+        if (field_uint(v, k, max_hops, &u, err) != 0 || u == 0)
+            return ch_err(err, "max_hops: from 1 to %u (this service's bound)", max_hops);
+        o->max_hops = (uint32_t)u;
+        return 0;
+    }
+    if (!strcmp(k, "first_block")) return field_uint(v, k, UINT64_MAX, &o->first_block, err);
+    if (!strcmp(k, "last_block")) return field_uint(v, k, UINT64_MAX, &o->last_block, err);
+    if (!strcmp(k, "min_amount")) {
+        if (field_uint(v, k, UINT64_MAX, &u, err) != 0) return -1;
+        o->min_amount = u;
+        return 0;
+    }
+    if (!strcmp(k, "since")) return field_time(v, k, false, &o->since, err);
+    if (!strcmp(k, "until")) return field_time(v, k, true, &o->until, err);
+    return ch_err(err,
+                  "unknown field '%.64s' (source, chain, policy, direction, max_hops, "
+                  "first_block, last_block, min_amount, since, until, stop_at are known)",
+                  k);
+}
+
+int srv_parse_trace(const char *body, size_t len, uint32_t max_hops, json_t **doc,
+                    ch_trace_spec *spec, const char **chain, ch_error *err) {
+    *doc = NULL;
+    *chain = NULL;
+    ch_trace_spec_init(spec);
+    spec->max_hops = max_hops;
+    json_error_t je;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return ch_err(err, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return ch_err(err, "the body is not a JSON object {\"source\": ...}");
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v) {
+        if (trace_field(k, v, max_hops, spec, chain, err) != 0) {
+            json_decref(root);
+            return -1;
+        }
+    }
+    if (!spec->source || !spec->source[0]) {
+        json_decref(root);
+        return ch_err(err, "no source (a txid, txid:vout or an address)");
+    }
+    if (spec->since && spec->until && spec->since > spec->until) {
+        json_decref(root);
+        return ch_err(err, "until is before since: an empty window");
+    }
+    if (spec->last_block && spec->first_block > spec->last_block) {
+        json_decref(root);
+        return ch_err(err, "last_block is before first_block: an empty range");
+    }
+    *doc = root;
     return 0;
 }

@@ -6,9 +6,11 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "coinhound/chainaddr.h"
 #include "coinhound/error.h"
+#include "coinhound/trace.h"
 
 /* One item of a screening batch: pointers into the parsed document. */
 typedef struct srv_item {
@@ -25,6 +27,16 @@ typedef struct srv_item {
  * wrong (a path trick, an empty or overlong segment, a character). */
 int srv_path_address(const char *url, const char *prefix, char out[CH_ADDR_STR_MAX], ch_error *err);
 
+/* The one segment between prefix and suffix (NULL: none) of a path, with
+ * srv_path_address's rules ("/v1/address/{a}/txs"). */
+int srv_path_segment(const char *url, const char *prefix, const char *suffix,
+                     char out[CH_ADDR_STR_MAX], ch_error *err);
+
+/* A count parameter such as limit: NULL gives def; else a decimal in
+ * [1, max]. 0 or -1 with err naming the parameter. */
+int srv_parse_count(const char *name, const char *text, uint64_t def, uint64_t max, uint64_t *out,
+                    ch_error *err);
+
 /* Parse a POST /v1/screen body: a JSON array (1..max_items) of objects with
  * "address" (a string, required), "chain" (a chain name) and "external_id"
  * (a string of at most SRV_EXTERNAL_ID_MAX bytes), no other field. Invalid
@@ -34,5 +46,17 @@ int srv_path_address(const char *url, const char *prefix, char out[CH_ADDR_STR_M
  * the only fault is the count (the caller answers 413, else 400). */
 int srv_parse_batch(const char *body, size_t len, size_t max_items, json_t **doc, srv_item **items,
                     size_t *n, int *too_many, ch_error *err);
+
+/* Parse a POST /v1/trace body: an object with "source" (required: a txid,
+ * txid:vout or an address; an 0x address or tx hash on an account chain)
+ * and optional "chain" (a chain name), "policy", "direction" (as trace's
+ * options), "max_hops" (1..max_hops; absent: max_hops, so every trace the
+ * service runs is bounded), "first_block", "last_block", "min_amount"
+ * (whole numbers), "since", "until" (unix seconds or YYYY-MM-DD) and
+ * "stop_at" (categories, comma-separated). No other field. 0 with spec
+ * filled (its strings point into *doc: json_decref it after) and *chain
+ * (NULL when not given); -1 with err naming the field. */
+int srv_parse_trace(const char *body, size_t len, uint32_t max_hops, json_t **doc,
+                    ch_trace_spec *spec, const char **chain, ch_error *err);
 
 #endif

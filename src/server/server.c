@@ -18,10 +18,14 @@ void ch_server_opts_init(ch_server_opts *o) {
     o->threads = 2;
     o->max_body = 4u << 20;
     o->max_batch = 10000;
+    /* libmicrohttpd clears a connection's memory for each request: its size
+     * is paid per request (64 KiB cost 15% of a sanctions answer's time) */
     o->conn_memory = 32u << 10;
     o->max_conns = 1024;
     o->timeout_s = 15;
     o->refresh_ms = 1000;
+    o->max_trace_hops = 20;
+    o->max_header = 8u << 10; /* as nginx's and Apache's default bounds */
 }
 
 double srv_now(void) {
@@ -38,6 +42,7 @@ typedef struct conn {
     uint64_t remaining;
     bool answered; /* a response was queued before the body (refused early) */
     bool too_big;  /* the body passed max_body: read and dropped, then 413 */
+    bool close;    /* answer with Connection: close */
     char *body;
     size_t len, cap;
 } conn;
@@ -45,26 +50,48 @@ typedef struct conn {
 typedef struct route {
     const char *method;
     const char *path;
-    bool prefix; /* path is a prefix followed by an address */
+    bool prefix;        /* path is a prefix followed by a segment (an address, a txid ...) */
+    const char *suffix; /* a prefix route: what follows the segment ("/txs"), or NULL */
     srv_endpoint ep;
     unsigned scope; /* 0: open (health, metrics, the document) */
 } route;
 
 static const route ROUTES[] = {
-    {"GET", "/api/v1/address/", true, EP_SANCTIONS, SRV_SCOPE_READ},
-    {"POST", "/v1/screen", false, EP_SCREEN, SRV_SCOPE_READ},
-    {"GET", "/v1/status", false, EP_STATUS, SRV_SCOPE_READ},
-    {"GET", "/healthz", false, EP_HEALTHZ, 0},
-    {"GET", "/metrics", false, EP_METRICS, 0},
-    {"GET", "/v1/openapi.json", false, EP_OPENAPI, 0},
+    {"GET", "/api/v1/address/", true, NULL, EP_SANCTIONS, SRV_SCOPE_READ},
+    {"POST", "/v1/screen", false, NULL, EP_SCREEN, SRV_SCOPE_READ},
+    {"GET", "/v1/status", false, NULL, EP_STATUS, SRV_SCOPE_READ},
+    {"GET", "/healthz", false, NULL, EP_HEALTHZ, 0},
+    {"GET", "/metrics", false, NULL, EP_METRICS, 0},
+    {"GET", "/v1/openapi.json", false, NULL, EP_OPENAPI, 0},
+    /* the suffixed route before the plain one it also starts like */
+    {"GET", "/v1/address/", true, "/txs", EP_ADDRESS_TXS, SRV_SCOPE_READ},
+    {"GET", "/v1/address/", true, NULL, EP_ADDRESS, SRV_SCOPE_READ},
+    {"GET", "/v1/tx/", true, NULL, EP_TX, SRV_SCOPE_READ},
+    {"GET", "/v1/block/", true, NULL, EP_BLOCK, SRV_SCOPE_READ},
+    {"GET", "/v1/cluster/", true, NULL, EP_CLUSTER, SRV_SCOPE_READ},
+    {"POST", "/v1/trace", false, NULL, EP_TRACE, SRV_SCOPE_READ},
+    {"GET", "/v1/intel/actors", false, NULL, EP_INTEL_ACTORS, SRV_SCOPE_READ},
+    {"GET", "/v1/intel/address/", true, NULL, EP_INTEL_ADDRESS, SRV_SCOPE_READ},
+    {"GET", "/v1/alerts", false, NULL, EP_ALERTS, SRV_SCOPE_READ},
+    {"GET", "/v1/alerts/stream", false, NULL, EP_ALERTS_STREAM, SRV_SCOPE_READ},
+    {"POST", "/v1/intel/import", false, NULL, EP_INTEL_IMPORT, SRV_SCOPE_WRITE},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 /* Whatever GET the API does not claim is a file of the web UI (no key:
  * the page itself holds no data; the calls it makes are keyed as any). */
-static const route STATIC_ROUTE = {"GET", "/", true, EP_STATIC, 0};
+static const route STATIC_ROUTE = {"GET", "/", true, NULL, EP_STATIC, 0};
 
 static bool path_matches(const route *r, const char *url) {
-    return r->prefix ? strncmp(url, r->path, strlen(r->path)) == 0 : strcmp(url, r->path) == 0;
+    if (!r->prefix) return strcmp(url, r->path) == 0;
+    size_t pl = strlen(r->path), ul = strlen(url);
+    if (strncmp(url, r->path, pl) != 0) return false;
+    if (!r->suffix) return true;
+    size_t sl = strlen(r->suffix);
+    return ul > pl + sl && strcmp(url + ul - sl, r->suffix) == 0;
+}
+
+const char *srv_arg(const srv_req *q, const char *name) {
+    return q->c ? MHD_lookup_connection_value(q->c, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 /* The route of (method, url); NULL with *allow set when the path exists
@@ -83,21 +110,14 @@ static const route *find_route(const char *method, const char *url, const char *
     return NULL;
 }
 
-/* Queue r on the connection with the headers every answer carries. */
-static enum MHD_Result send_reply(ch_server *s, struct MHD_Connection *c, conn *cx, srv_reply *r,
-                                  unsigned retry_after) {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"",
-                                        r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(r->body);
-        return MHD_NO;
-    }
-    r->body = NULL; /* the response owns it */
-    MHD_add_response_header(resp, "Content-Type",
-                            r->content_type ? r->content_type : "application/json");
+/* Queue resp (status) on the connection with the headers every answer
+ * carries: the key's limits, Retry-After, Allow, Connection: close. */
+static enum MHD_Result queue(ch_server *s, struct MHD_Connection *c, conn *cx,
+                             struct MHD_Response *resp, unsigned status, const srv_reply *r,
+                             unsigned retry_after) {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
+    if (cx->close) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (cx->key && cx->key->limit) {
         char b[32];
         snprintf(b, sizeof b, "%llu", (unsigned long long)cx->key->limit);
@@ -110,11 +130,44 @@ static enum MHD_Result send_reply(ch_server *s, struct MHD_Connection *c, conn *
         snprintf(b, sizeof b, "%u", retry_after);
         MHD_add_response_header(resp, "Retry-After", b);
     }
-    enum MHD_Result rc = MHD_queue_response(c, r->status, resp);
+    enum MHD_Result rc = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
-    srv_metrics_record(&s->metrics, cx->ep, r->status, srv_now() - cx->start);
+    srv_metrics_record(&s->metrics, cx->ep, status, srv_now() - cx->start);
     cx->answered = true;
     return rc;
+}
+
+/* Queue r, its body as the answer. */
+static enum MHD_Result send_reply(ch_server *s, struct MHD_Connection *c, conn *cx, srv_reply *r,
+                                  unsigned retry_after) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->len, r->body ? r->body : (void *)"",
+                                        r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(r->body);
+        return MHD_NO;
+    }
+    r->body = NULL; /* the response owns it */
+    MHD_add_response_header(resp, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    return queue(s, c, cx, resp, r->status, r, retry_after);
+}
+
+static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value) {
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* The bytes of the request line and header block as received (near
+ * enough: names, values and separators; the query is counted in url's
+ * arguments). */
+static size_t header_bytes(struct MHD_Connection *c, const char *url, const char *method) {
+    size_t n = strlen(method) + strlen(url) + 12;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, add_len, &n);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_len, &n);
+    return n;
 }
 
 /* What is decided from the headers alone: the route, the key, the limit,
@@ -122,6 +175,17 @@ static enum MHD_Result send_reply(ch_server *s, struct MHD_Connection *c, conn *
 static bool precheck(ch_server *s, struct MHD_Connection *c, conn *cx, const char *url,
                      const char *method, const route **rt, srv_reply *r, unsigned *retry) {
     const char *allow;
+    /* libmicrohttpd answers a header block over its memory itself (431, not
+     * JSON); a smaller bound of our own answers one in JSON */
+    size_t hb = header_bytes(c, url, method);
+    if (hb > s->opts.max_header) {
+        *rt = NULL;
+        cx->ep = EP_OTHER;
+        cx->close = true;
+        srv_reply_error(r, 431, "the request line and headers are %zu bytes: at most %zu", hb,
+                        s->opts.max_header);
+        return true;
+    }
     *rt = find_route(method, url, &allow);
     if (!*rt) {
         cx->ep = EP_OTHER;
@@ -170,7 +234,7 @@ static bool precheck(ch_server *s, struct MHD_Connection *c, conn *cx, const cha
         return true;
     }
     if (declared > s->opts.max_body) cx->too_big = true;
-    if ((*rt)->ep == EP_SCREEN) {
+    if ((*rt)->ep == EP_SCREEN || (*rt)->ep == EP_TRACE) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         if (ct && strncmp(ct, "application/json", 16) != 0) {
             srv_reply_error(r, 415, "the body must be application/json, not %s", ct);
@@ -241,6 +305,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         srv_reply_error(&r, 413, "the body is over %zu bytes", s->opts.max_body);
         return send_reply(s, c, cx, &r, 0);
     }
+    srv_req q = {url, c, cx->body ? cx->body : "", cx->len};
     switch (cx->ep) {
     case EP_SANCTIONS:
         srv_sanctions(s, url, &r);
@@ -263,6 +328,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case EP_STATIC:
         srv_static(s, url, &r);
         break;
+    case EP_ADDRESS:
+        srv_address(s, &q, &r);
+        break;
+    case EP_ADDRESS_TXS:
+        srv_address_txs(s, &q, &r);
+        break;
+    case EP_TX:
+        srv_tx(s, &q, &r);
+        break;
+    case EP_BLOCK:
+        srv_block(s, &q, &r);
+        break;
+    case EP_CLUSTER:
+        srv_cluster(s, &q, &r);
+        break;
+    case EP_TRACE:
+        srv_trace(s, &q, &r);
+        break;
+    case EP_INTEL_ACTORS:
+        srv_intel_actors(s, &q, &r);
+        break;
+    case EP_INTEL_ADDRESS:
+        srv_intel_address(s, &q, &r);
+        break;
+    case EP_ALERTS:
+        srv_alerts(s, &q, &r);
+        break;
+    case EP_INTEL_IMPORT:
+        srv_intel_import(s, &q, &r);
+        break;
+    case EP_ALERTS_STREAM: {
+        struct MHD_Response *resp = srv_alerts_stream(s, &q, &r);
+        if (resp) return queue(s, c, cx, resp, 200, &r, 0);
+        break;
+    }
     default:
         srv_reply_error(&r, 404, "no such endpoint");
     }
@@ -348,13 +448,33 @@ int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, c
     }
     s->store_locking = ch_screener_store(sc) != NULL;
     pthread_mutex_init(&s->store_mu, NULL);
-    if (pthread_key_create(&s->verdict_key, free_verdict) != 0) {
-        ch_err(err, "cannot create a thread key");
+    pthread_mutex_init(&s->import_mu, NULL);
+    if (!s->opts.max_trace_hops) s->opts.max_trace_hops = 20;
+    if (!s->opts.max_header) s->opts.max_header = 8u << 10;
+    if (!s->opts.conn_memory) s->opts.conn_memory = 32u << 10;
+    if (srv_chains_init(s) != 0) {
+        ch_err(err, "cannot create a lock");
         pthread_mutex_destroy(&s->store_mu);
         goto fail;
     }
-    s->started = s->last_refresh = srv_now();
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0u);
+    if (srv_streams_start(s) != 0) {
+        ch_err(err, "cannot start a thread");
+        srv_chains_close(s);
+        pthread_mutex_destroy(&s->store_mu);
+        goto fail;
+    }
+    if (pthread_key_create(&s->verdict_key, free_verdict) != 0) {
+        ch_err(err, "cannot create a thread key");
+        srv_streams_stop(s);
+        srv_streams_free(s);
+        srv_chains_close(s);
+        pthread_mutex_destroy(&s->store_mu);
+        goto fail;
+    }
+    s->started = srv_now();
+    /* suspend/resume: an alert stream with nothing to send is parked */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME |
+                     (v6 ? MHD_USE_IPv6 : 0u);
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                               (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
                               (unsigned int)s->opts.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -365,6 +485,9 @@ int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, c
     if (!s->mhd) {
         ch_err(err, "cannot listen on %s (in use, or not an address of this host)", s->opts.listen);
         pthread_key_delete(s->verdict_key);
+        srv_streams_stop(s);
+        srv_streams_free(s);
+        srv_chains_close(s);
         pthread_mutex_destroy(&s->store_mu);
         goto fail;
     }
@@ -387,7 +510,11 @@ int ch_server_loopback(const ch_server *s) {
 
 void ch_server_stop(ch_server *s) {
     if (!s) return;
+    srv_streams_stop(s); /* every stream resumed, to end at its next read */
     MHD_stop_daemon(s->mhd);
+    srv_streams_free(s);
+    srv_chains_close(s);
+    pthread_mutex_destroy(&s->import_mu);
     pthread_key_delete(s->verdict_key);
     pthread_mutex_destroy(&s->store_mu);
     if (s->have_keys) srv_keys_free(&s->keys);
