@@ -681,8 +681,10 @@ int ch_chainaddr_unsupported(const char *str, char *why, size_t cap) {
     uint8_t buf[80];
     size_t len = 0;
     ch_chainaddr c;
-    if (all_b58(s, n) && ch_base58check_decode(s, buf, sizeof buf, &len, NULL) == 0 && len > 0 &&
-        parse_b58_legacy(s, n, CH_FAM_UNKNOWN, &c, NULL) != 0) {
+    /* (the legacy parse first: a valid address, the common case, is decoded
+     * once here, not twice) */
+    if (all_b58(s, n) && parse_b58_legacy(s, n, CH_FAM_UNKNOWN, &c, NULL) != 0 &&
+        ch_base58check_decode(s, buf, sizeof buf, &len, NULL) == 0 && len > 0) {
         snprintf(why, cap,
                  "a valid Base58Check string of version 0x%02x (%zu-byte payload) that no "
                  "chain coinhound screens uses",
