@@ -30,6 +30,7 @@
 
 #include "coinhound/screener.h"
 #include "coinhound/server.h"
+#include "support/httpcheck.h"
 #include "support/testutil.h"
 
 static char *g_dir;
@@ -37,199 +38,49 @@ static char g_ch[1024];
 static char g_thief[128], g_victim[128], g_landing[128];
 static ch_screener *g_db_screener, *g_set_screener;
 static ch_server *g_db_srv, *g_set_srv;
-static json_t *g_openapi;
 
 /* keys of the set server: their SHA-256 in its keys file */
 #define KEY_READER "reader-key-1"
 #define KEY_WRITER "writer-key-2"
 #define KEY_SLOW   "slow-key-3"
 
-/* ---- a small HTTP client over libcurl ---- */
+/* ---- the client and the document check: tests/support/httpcheck ---- */
 
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char headers[8192];
-    size_t hlen;
-} resp;
+typedef hc_resp resp;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
-    resp *r = ctx;
-    char *b = realloc(r->body, r->len + sz * n + 1);
-    if (!b) return 0;
-    memcpy(b + r->len, p, sz * n);
-    r->body = b;
-    r->len += sz * n;
-    b[r->len] = '\0';
-    return sz * n;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ctx) {
-    resp *r = ctx;
-    size_t k = sz * n;
-    if (r->hlen + k < sizeof r->headers) {
-        memcpy(r->headers + r->hlen, p, k);
-        r->hlen += k;
-        r->headers[r->hlen] = '\0';
-    }
-    return k;
-}
-
-/* The value of a response header (case-insensitive name), or NULL. */
 static const char *header(const resp *r, const char *name, char *out, size_t cap) {
-    size_t nl = strlen(name);
-    for (const char *p = r->headers; p && *p;) {
-        if (!strncasecmp(p, name, nl) && p[nl] == ':') {
-            p += nl + 1;
-            while (*p == ' ')
-                p++;
-            size_t k = strcspn(p, "\r\n");
-            snprintf(out, cap, "%.*s", (int)k, p);
-            return out;
-        }
-        p = strchr(p, '\n');
-        if (p) p++;
-    }
-    return NULL;
+    return hc_header(r, name, out, cap);
 }
 
 static void req(const ch_server *srv, const char *method, const char *path, const char *key,
                 const char *body, size_t blen, const char *ctype, resp *r) {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[8192];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)ch_server_port(srv), path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L); /* send path tricks as they are */
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    struct curl_slist *h = NULL;
-    char line[512];
-    if (key) {
-        snprintf(line, sizeof line, "X-API-Key: %s", key);
-        h = curl_slist_append(h, line);
-    }
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-        snprintf(line, sizeof line, "Content-Type: %s", ctype ? ctype : "application/json");
-        h = curl_slist_append(h, line);
-    }
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) fprintf(stderr, "curl: %s %s: %s\n", method, path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    hc_req(ch_server_port(srv), method, path, key, body, blen, ctype, r);
 }
 
 static void get(const ch_server *srv, const char *path, const char *key, resp *r) {
-    req(srv, "GET", path, key, NULL, 0, NULL, r);
+    hc_get(ch_server_port(srv), path, key, r);
 }
 
 static void post(const ch_server *srv, const char *path, const char *key, const char *body,
                  resp *r) {
-    req(srv, "POST", path, key, body, strlen(body), NULL, r);
+    hc_post(ch_server_port(srv), path, key, body, r);
 }
 
-/* ---- a small OpenAPI schema check: type, required, properties, items,
- * enum, $ref, nullable (what the document uses) ---- */
-
-static json_t *deref(json_t *schema) {
-    json_t *ref = json_object_get(schema, "$ref");
-    if (!ref) return schema;
-    const char *p = json_string_value(ref); /* "#/components/schemas/X" */
-    json_t *node = g_openapi;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", p + 2);
-    for (char *save = NULL, *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save))
-        node = json_object_get(node, t);
-    assert_non_null(node);
-    return deref(node);
-}
-
-static int validate(json_t *v, json_t *schema, char *why, size_t cap) {
-    schema = deref(schema);
-    if (json_is_null(v) && json_is_true(json_object_get(schema, "nullable"))) return 0;
-    const char *type = json_string_value(json_object_get(schema, "type"));
-    if (type) {
-        bool ok = !strcmp(type, "object")    ? json_is_object(v)
-                  : !strcmp(type, "array")   ? json_is_array(v)
-                  : !strcmp(type, "string")  ? json_is_string(v)
-                  : !strcmp(type, "integer") ? json_is_integer(v)
-                  : !strcmp(type, "number")  ? json_is_number(v)
-                  : !strcmp(type, "boolean") ? json_is_boolean(v)
-                                             : false;
-        if (!ok) return snprintf(why, cap, "not a %s", type), -1;
-    }
-    json_t *en = json_object_get(schema, "enum");
-    if (en) {
-        bool found = false;
-        for (size_t i = 0; i < json_array_size(en); i++)
-            if (json_equal(json_array_get(en, i), v)) found = true;
-        if (!found) return snprintf(why, cap, "not in the enum"), -1;
-    }
-    json_t *req_ = json_object_get(schema, "required");
-    for (size_t i = 0; i < json_array_size(req_); i++) {
-        const char *k = json_string_value(json_array_get(req_, i));
-        if (!json_object_get(v, k)) return snprintf(why, cap, "no field %s", k), -1;
-    }
-    const char *k;
-    json_t *sub;
-    json_object_foreach(json_object_get(schema, "properties"), k, sub) {
-        json_t *f = json_object_get(v, k);
-        if (f && validate(f, sub, why, cap) != 0) return -1;
-    }
-    json_t *items = json_object_get(schema, "items");
-    if (items && json_is_array(v))
-        for (size_t i = 0; i < json_array_size(v); i++)
-            if (validate(json_array_get(v, i), items, why, cap) != 0) return -1;
-    return 0;
-}
-
-/* The answer r to method path validates against the document's schema for
- * its status; returns the parsed body (caller decrefs). */
+/* The answer validated against the document's schema; the body. */
 static json_t *checked(const resp *r, const char *path_key, const char *method) {
-    json_t *op =
-        json_object_get(json_object_get(json_object_get(g_openapi, "paths"), path_key), method);
-    assert_non_null(op);
-    char code[8];
-    snprintf(code, sizeof code, "%ld", r->status);
-    json_t *rs = json_object_get(json_object_get(op, "responses"), code);
-    if (!rs) fprintf(stderr, "%s %s: status %s not in the document\n", method, path_key, code);
-    assert_non_null(rs);
-    rs = deref(rs);
-    json_t *schema = json_object_get(
-        json_object_get(json_object_get(rs, "content"), "application/json"), "schema");
-    json_error_t je;
-    json_t *body = json_loadb(r->body ? r->body : "", r->len, 0, &je);
-    if (!body) fprintf(stderr, "%s %s: not JSON: %.200s\n", method, path_key, r->body);
-    assert_non_null(body);
-    if (schema) {
-        char why[256] = "";
-        if (validate(body, schema, why, sizeof why) != 0)
-            fprintf(stderr, "%s %s (%s): %s: %.300s\n", method, path_key, code, why, r->body);
-        assert_int_equal(validate(body, schema, why, sizeof why), 0);
-    }
-    return body;
+    return hc_checked(r, path_key, method);
 }
 
-/* An error answer: the status, and a JSON error body naming it. */
+/* An error answer: the status, and a JSON error body naming it (checked
+ * against the document when path_key names a path). */
 static void assert_json_error(const resp *r, long status, const char *path_key,
                               const char *method) {
-    if (r->status != status)
-        fprintf(stderr, "%s %s: want %ld, got %ld: %.300s\n", method, path_key, status, r->status,
-                r->body);
+    if (path_key) {
+        hc_assert_error(r, status, path_key, method);
+        return;
+    }
     assert_int_equal(r->status, status);
-    json_t *b = path_key ? checked(r, path_key, method) : json_loadb(r->body, r->len, 0, NULL);
+    json_t *b = json_loadb(r->body, r->len, 0, NULL);
     assert_non_null(b);
     json_t *e = json_object_get(b, "error");
     assert_int_equal(json_integer_value(json_object_get(e, "status")), status);
@@ -311,9 +162,7 @@ static int setup(void **state) {
         fprintf(stderr, "%s\n", err.msg);
     assert_non_null(g_set_srv);
 
-    snprintf(path, sizeof path, "docs/openapi.json");
-    g_openapi = json_load_file(path, 0, NULL);
-    assert_non_null(g_openapi);
+    hc_openapi_load(); /* docs/openapi.json */
     return 0;
 }
 
@@ -324,7 +173,7 @@ static int teardown(void **state) {
     ch_error err;
     assert_int_equal(ch_screener_close(g_db_screener, &err), 0);
     ch_screener_close(g_set_screener, NULL);
-    json_decref(g_openapi);
+    hc_openapi_free();
     curl_global_cleanup();
     tu_rmrf(g_dir);
     free(g_dir);
