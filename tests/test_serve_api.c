@@ -383,6 +383,58 @@ static void test_trace_equals_cli_and_is_bounded(void **state) {
     expect_error(g_port, "POST", "/v1/trace", NULL, body, 400, "/v1/trace");
 }
 
+/* POST /v1/report/case: the case report of the trace the same TraceRequest
+ * asks POST /v1/trace for. The page embeds the trace it was made of (a
+ * <script type="application/json" id="coinhound-trace"> block): it equals
+ * the service's own trace answer; the investigator's title is escaped; bad
+ * bodies are 400s with a JSON error, a source not in the store a 404. */
+static void test_report_case_embeds_the_trace_it_reports(void **state) {
+    (void)state;
+    char body[1024], tbody[512];
+    snprintf(tbody, sizeof tbody, "{\"source\":\"%s:0\",\"max_hops\":4}", g_theft_tx);
+    snprintf(body, sizeof body,
+             "{\"trace\":%s,\"title\":\"Case <b>17</b>\",\"notes\":\"seen 3 a.m.\","
+             "\"tags\":[\"dprk\",\"bridge\"]}",
+             tbody);
+    hc_resp r, t;
+    hc_post(g_port, "/v1/report/case", NULL, body, &r);
+    if (r.status != 200) fprintf(stderr, "POST /v1/report/case: %ld %.300s\n", r.status, r.body);
+    assert_int_equal(r.status, 200);
+    char ct[128];
+    assert_non_null(hc_header(&r, "Content-Type", ct, sizeof ct));
+    assert_non_null(strstr(ct, "text/html"));
+    assert_null(strstr(r.body, "<b>17</b>")); /* the title is text, never markup */
+    assert_non_null(strstr(r.body, "Case &lt;b&gt;17&lt;/b&gt;"));
+    const char *open = "<script type=\"application/json\" id=\"coinhound-trace\">";
+    char *at = strstr(r.body, open);
+    assert_non_null(at);
+    at += strlen(open);
+    char *end = strstr(at, "</script>");
+    assert_non_null(end);
+    json_error_t je;
+    json_t *embedded = json_loadb(at, (size_t)(end - at), 0, &je);
+    if (!embedded) fail_msg("the embedded trace is not JSON: %s", je.text);
+    hc_post(g_port, "/v1/trace", NULL, tbody, &t);
+    assert_int_equal(t.status, 200);
+    json_t *direct = hc_checked(&t, "/v1/trace", "post");
+    assert_true(json_array_size(json_object_get(direct, "landings")) > 0);
+    assert_same(embedded, direct, "report's embedded trace vs POST /v1/trace");
+    json_decref(embedded);
+    json_decref(direct);
+    free(t.body);
+    free(r.body);
+    expect_error(g_port, "POST", "/v1/report/case", NULL, tbody, 400, "/v1/report/case");
+    expect_error(g_port, "POST", "/v1/report/case", NULL,
+                 "{\"trace\":{\"source\":\"x\"},\"extra\":1}", 400, "/v1/report/case");
+    expect_error(g_port, "POST", "/v1/report/case", NULL,
+                 "{\"trace\":{\"source\":\"x\"},\"tags\":[1]}", 400, "/v1/report/case");
+    expect_error(g_port, "POST", "/v1/report/case", NULL, "{\"trace\":", 400, "/v1/report/case");
+    expect_error(g_port, "POST", "/v1/report/case", NULL,
+                 "{\"trace\":{\"source\":"
+                 "\"00000000000000000000000000000000000000000000000000000000000000ff\"}}",
+                 404, "/v1/report/case");
+}
+
 static void test_intel_endpoints_equal_cli_with_history(void **state) {
     (void)state;
     const char *addrs[] = {"12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PH",
@@ -737,6 +789,7 @@ int main(void) {
         cmocka_unit_test(test_tx_and_block_equal_cli),
         cmocka_unit_test(test_cluster_equals_cli),
         cmocka_unit_test(test_trace_equals_cli_and_is_bounded),
+        cmocka_unit_test(test_report_case_embeds_the_trace_it_reports),
         cmocka_unit_test(test_intel_endpoints_equal_cli_with_history),
         cmocka_unit_test(test_alerts_equal_cli_since_and_pages),
         cmocka_unit_test(test_alert_stream_sends_records_as_they_are_appended),

@@ -17,6 +17,8 @@
 #include "coinhound/screener.h"
 #include "coinhound/server.h"
 
+/* --help: the endpoints, keys and limits in one screen, since an operator
+ * reads it before the OpenAPI document. */
 static void usage(FILE *f) {
     fprintf(f,
             "usage: coinhound serve --db DIR | --set FILE [--listen ADDR:PORT] [--keys FILE]\n"

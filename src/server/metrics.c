@@ -14,8 +14,8 @@ const char *srv_endpoint_name(srv_endpoint e) {
     static const char *names[EP_COUNT] = {
         "sanctions",    "screen",        "status", "healthz",       "metrics",      "openapi",
         "address",      "address_txs",   "tx",     "block",         "cluster",      "trace",
-        "intel_actors", "intel_address", "alerts", "alerts_stream", "intel_import", "web",
-        "other"};
+        "intel_actors", "intel_address", "alerts", "alerts_stream", "intel_import", "report_case",
+        "web",          "other"};
     return e < EP_COUNT ? names[e] : "other";
 }
 

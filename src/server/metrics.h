@@ -27,6 +27,7 @@ typedef enum srv_endpoint {
     EP_ALERTS,
     EP_ALERTS_STREAM,
     EP_INTEL_IMPORT,
+    EP_REPORT_CASE,
     EP_STATIC, /* the web UI's files */
     EP_OTHER,  /* no route: 404, 405 */
     EP_COUNT

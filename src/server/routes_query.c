@@ -8,6 +8,7 @@
 
 #include "coinhound/cluster.h"
 #include "coinhound/query.h"
+#include "coinhound/report.h"
 #include "coinhound/tokens.h"
 #include "coinhound/trace.h"
 #include "server/request.h"
@@ -227,15 +228,25 @@ void srv_cluster(ch_server *s, const srv_req *q, srv_reply *r) {
     srv_chain_leave(c);
 }
 
-/* The trace asked for, run on its chain with the attribution store's
- * labels, written as `trace --json` writes it (docs/trace.md). */
-void srv_trace(ch_server *s, const srv_req *q, srv_reply *r) {
+/* What a case report adds to its trace: the investigator's words. */
+typedef struct report_args {
+    const char *title, *notes;
+    const char *tags[32];
+    size_t n_tags;
+} report_args;
+
+/* The trace a TraceRequest body asks for, run on its chain with the
+ * attribution store's labels, then written as `trace --json` writes it
+ * (docs/trace.md), or, with rep, as the case report `report case` writes
+ * (one door's logic for both: the same parse, chain rule and labels). */
+static void trace_and_write(ch_server *s, const srv_req *q, const char *body, size_t len,
+                            const report_args *rep, srv_reply *r) {
     ch_trace_spec o;
     const char *chain;
     json_t *doc;
     ch_error err = {{0}};
-    if (srv_parse_trace(q->body, q->len, s->opts.max_trace_hops, &doc, &o, &chain, &err) != 0) {
-        srv_reply_error(r, 400, "%s", err.msg);
+    if (srv_parse_trace(body, len, s->opts.max_trace_hops, &doc, &o, &chain, &err) != 0) {
+        srv_reply_error(r, 400, "%s%s", rep ? "trace: " : "", err.msg);
         return;
     }
     /* the body's chain as the "chain" parameter: one rule for every door */
@@ -276,15 +287,97 @@ void srv_trace(ch_server *s, const srv_req *q, srv_reply *r) {
         srv_reply_error(r, 404, "%s (chain %s)", err.msg, c->name);
     else if (srv_mem_open(&m) != 0)
         srv_reply_error(r, 500, "out of memory");
-    else if (ch_trace_write(res, CH_TRACE_JSON, m.f) != 0) {
-        srv_mem_drop(&m);
-        srv_reply_error(r, 500, "cannot write the trace");
-    } else
-        srv_mem_reply(&m, r, 200, "application/json");
+    else if (!rep) {
+        if (ch_trace_write(res, CH_TRACE_JSON, m.f) != 0) {
+            srv_mem_drop(&m);
+            srv_reply_error(r, 500, "cannot write the trace");
+        } else
+            srv_mem_reply(&m, r, 200, "application/json");
+    } else {
+        ch_report_case_opts ro;
+        ch_report_case_opts_init(&ro);
+        ro.title = rep->title;
+        ro.notes = rep->notes;
+        ro.tags = rep->tags;
+        ro.n_tags = rep->n_tags;
+        if (ch_report_case_write(m.f, res, &ro, &err) != 0) {
+            srv_mem_drop(&m);
+            srv_reply_error(r, 500, "cannot write the report: %s", err.msg);
+        } else
+            srv_mem_reply(&m, r, 200, "text/html; charset=utf-8");
+    }
 done:
     ch_trace_result_free(res);
     ch_toktab_free(tokens);
     ch_labels_free(labels);
     srv_chain_leave(c);
     json_decref(doc);
+}
+
+void srv_trace(ch_server *s, const srv_req *q, srv_reply *r) {
+    trace_and_write(s, q, q->body, q->len, NULL, r);
+}
+
+/* A text field of the report body: absent or null is NULL, else a string
+ * of at most max bytes. */
+static int report_text(json_t *doc, const char *key, size_t max, const char **out, ch_error *err) {
+    json_t *v = json_object_get(doc, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_string(v)) return ch_err(err, "%s: a string", key);
+    if (json_string_length(v) > max) return ch_err(err, "%s: at most %zu bytes", key, max);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* The report body: {"trace": {...TraceRequest}, "title", "notes", "tags"};
+ * unknown fields are refused, as in every body the service reads. */
+static int parse_report(json_t *doc, report_args *a, json_t **trace, ch_error *err) {
+    memset(a, 0, sizeof *a);
+    if (!json_is_object(doc)) return ch_err(err, "the body must be a JSON object");
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v) {
+        if (strcmp(k, "trace") && strcmp(k, "title") && strcmp(k, "notes") && strcmp(k, "tags"))
+            return ch_err(err, "unknown field '%.40s' (trace, title, notes, tags)", k);
+    }
+    *trace = json_object_get(doc, "trace");
+    if (!json_is_object(*trace)) return ch_err(err, "trace: the TraceRequest object, required");
+    if (report_text(doc, "title", 200, &a->title, err) ||
+        report_text(doc, "notes", 20000, &a->notes, err))
+        return -1;
+    json_t *tags = json_object_get(doc, "tags");
+    if (tags && !json_is_null(tags)) {
+        if (!json_is_array(tags) || json_array_size(tags) > 32)
+            return ch_err(err, "tags: an array of at most 32 strings");
+        size_t i;
+        json_array_foreach(tags, i, v) {
+            if (!json_is_string(v) || json_string_length(v) > 64)
+                return ch_err(err, "tags[%zu]: a string of at most 64 bytes", i);
+            a->tags[a->n_tags++] = json_string_value(v);
+        }
+    }
+    return 0;
+}
+
+void srv_report_case(ch_server *s, const srv_req *q, srv_reply *r) {
+    json_error_t je;
+    json_t *doc = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        srv_reply_error(r, 400, "malformed JSON at line %d, column %d: %s", je.line, je.column,
+                        je.text);
+        return;
+    }
+    report_args a;
+    json_t *trace = NULL;
+    ch_error err = {{0}};
+    char *tbody = NULL;
+    if (parse_report(doc, &a, &trace, &err) != 0)
+        srv_reply_error(r, 400, "%s", err.msg);
+    else if (!(tbody = json_dumps(trace, JSON_COMPACT)))
+        srv_reply_error(r, 500, "out of memory");
+    else
+        trace_and_write(s, q, tbody, strlen(tbody), &a, r);
+    free(tbody);
+    json_decref(doc); /* after the report: a's strings are doc's */
 }

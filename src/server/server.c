@@ -75,6 +75,7 @@ static const route ROUTES[] = {
     {"GET", "/v1/alerts", false, NULL, EP_ALERTS, SRV_SCOPE_READ},
     {"GET", "/v1/alerts/stream", false, NULL, EP_ALERTS_STREAM, SRV_SCOPE_READ},
     {"POST", "/v1/intel/import", false, NULL, EP_INTEL_IMPORT, SRV_SCOPE_WRITE},
+    {"POST", "/v1/report/case", false, NULL, EP_REPORT_CASE, SRV_SCOPE_READ},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 /* Whatever GET the API does not claim is a file of the web UI (no key:
@@ -234,7 +235,7 @@ static bool precheck(ch_server *s, struct MHD_Connection *c, conn *cx, const cha
         return true;
     }
     if (declared > s->opts.max_body) cx->too_big = true;
-    if ((*rt)->ep == EP_SCREEN || (*rt)->ep == EP_TRACE) {
+    if ((*rt)->ep == EP_SCREEN || (*rt)->ep == EP_TRACE || (*rt)->ep == EP_REPORT_CASE) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         if (ct && strncmp(ct, "application/json", 16) != 0) {
             srv_reply_error(r, 415, "the body must be application/json, not %s", ct);
@@ -345,6 +346,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         break;
     case EP_TRACE:
         srv_trace(s, &q, &r);
+        break;
+    case EP_REPORT_CASE:
+        srv_report_case(s, &q, &r);
         break;
     case EP_INTEL_ACTORS:
         srv_intel_actors(s, &q, &r);

@@ -146,6 +146,9 @@ void srv_tx(ch_server *s, const srv_req *q, srv_reply *r);
 void srv_block(ch_server *s, const srv_req *q, srv_reply *r);
 void srv_cluster(ch_server *s, const srv_req *q, srv_reply *r);
 void srv_trace(ch_server *s, const srv_req *q, srv_reply *r);
+/* POST /v1/report/case: {"trace": TraceRequest, "title", "notes", "tags"}
+ * answered with the case report (ch_report_case_write) of that trace. */
+void srv_report_case(ch_server *s, const srv_req *q, srv_reply *r);
 
 /* routes_intel.c: the attribution store and the watcher's alerts */
 void srv_intel_actors(ch_server *s, const srv_req *q, srv_reply *r);
