@@ -132,6 +132,13 @@ typedef struct ch_watch_opts {
      * and the mapped pages it keeps), as ingest --mem; 0: ingest's default
      * (half the machine's RAM) */
     uint64_t mem_bytes;
+    /* webhook: each alert POSTed alone, signed (X-Coinhound-Signature:
+     * sha256=HEX of HMAC-SHA256(secret, body)), at least once from the log
+     * with its own cursor (DIR/<chain>/watch/webhook.cursor); NULL: none */
+    const char *webhook_url;
+    const uint8_t *webhook_secret;
+    size_t webhook_secret_len;
+    unsigned webhook_grace_ms; /* on stop, delivery goes on this long (0: 5000) */
 } ch_watch_opts;
 
 /* Follow the node until *stop: 0 after a clean stop, -1 when the watcher

@@ -1,6 +1,10 @@
 /* coinhound watch eth --rpc URL --db DIR --rules FILE [...]: follow a node
  * and alert (src/watch); coinhound watch check FILE: read the rules only. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +26,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: coinhound watch eth --rpc URL --db DIR --rules FILE [--alerts FILE]\n"
                "                           [--confirmations N] [--from-block N] [--poll-ms N]\n"
                "                           [--chain NAME] [--wait]\n"
+               "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
@@ -47,6 +52,12 @@ static void usage(FILE *f) {
                "Delivery is at least once: a kill at any moment, then a restart, loses no\n"
                "alert, and a line delivered twice carries the same id. --confirmations N\n"
                "alerts on a block once N blocks stand on the chain from it (1: at once).\n"
+               "--webhook URL POSTs each alert alone to URL, signed: the header\n"
+               "X-Coinhound-Signature: sha256=HEX is HMAC-SHA256 of the body under the secret\n"
+               "read from --webhook-secret-file FILE (or COINHOUND_WEBHOOK_SECRET); also\n"
+               "X-Coinhound-Alert-Id. A 2xx answer acknowledges; anything else is retried\n"
+               "with backoff, and what is not acknowledged is sent again after a restart\n"
+               "(at least once: dedup on the id).\n"
                "A node that fails is retried with backoff; SIGTERM or SIGINT stops cleanly.\n"
                "Logs go to stderr, each line with a level (info, warn, error). Another writer\n"
                "of the store (an ingest) makes it fail at once, or with --wait wait for it.\n"
@@ -76,6 +87,37 @@ static void usage(FILE *f) {
                "\n"
                "'coinhound watch check FILE' reads the rules and says what it found, or the\n"
                "line of the first error (exit 2).\n");
+}
+
+/* The webhook's secret: the file's content (a trailing newline and spaces
+ * cut), else COINHOUND_WEBHOOK_SECRET. Not on the command line, where ps
+ * would show it. */
+static int read_secret(const char *path, char *out, size_t cap) {
+    if (!path) {
+        const char *e = getenv("COINHOUND_WEBHOOK_SECRET");
+        if (!e || !*e)
+            return cli_failf("watch", "--webhook needs a secret to sign with: "
+                                      "--webhook-secret-file FILE or COINHOUND_WEBHOOK_SECRET");
+        if (strlen(e) >= cap) return cli_failf("watch", "COINHOUND_WEBHOOK_SECRET is too long");
+        snprintf(out, cap, "%s", e);
+        return 0;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cli_failf("watch", "%s: cannot read the webhook secret: %s", path, strerror(errno));
+    size_t n = fread(out, 1, cap - 1, f);
+    bool more = fgetc(f) != EOF;
+    fclose(f);
+    if (more) return cli_failf("watch", "%s: a webhook secret over 4096 bytes is refused", path);
+    out[n] = 0;
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+        out[--n] = 0;
+    if (!n || strlen(out) != n)
+        return cli_failf("watch", "%s: the webhook secret is empty (or holds a NUL byte)", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "coinhound watch: warn: %s is readable by others (chmod 600 it)\n", path);
+    return 0;
 }
 
 static int check(const char *path) {
@@ -115,10 +157,12 @@ int cmd_watch(int argc, char **argv) {
                                          {"rpc-user", required_argument, 0, 'U'},
                                          {"rpc-password", required_argument, 0, 'P'},
                                          {"mem", required_argument, 0, 'm'},
+                                         {"webhook", required_argument, 0, 'W'},
+                                         {"webhook-secret-file", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     ch_watch_opts o = {.chain = "eth", .confirmations = 1, .stop = &g_stop};
-    const char *db = NULL, *rules_path = NULL;
+    const char *db = NULL, *rules_path = NULL, *secret_path = NULL;
     uint32_t u32;
     int c;
     optind = 1;
@@ -173,6 +217,12 @@ int cmd_watch(int argc, char **argv) {
         case 'm':
             if (cli_opt_mem("watch", "--mem", optarg, &o.mem_bytes) != 0) return 2;
             break;
+        case 'W':
+            o.webhook_url = optarg;
+            break;
+        case 'S':
+            secret_path = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -190,6 +240,9 @@ int cmd_watch(int argc, char **argv) {
             return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
                                       "Bitcoin store starts at the genesis block, in DIR/btc)");
         o.chain = "btc";
+        if (o.webhook_url || secret_path)
+            return cli_failf("watch", "--webhook is for watch eth in this version (watch btc "
+                                      "delivers to --alerts and the store's log)");
     } else if (o.blocks_dir || o.rpc_cookie || o.rpc_user || o.rpc_password || o.mem_bytes) {
         return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
                                   "are for watch btc");
@@ -199,6 +252,14 @@ int cmd_watch(int argc, char **argv) {
     if (!rules_path)
         return cli_failf("watch", "watch needs --rules FILE (see 'coinhound watch --help')");
     if (!(o.db_dir = cli_db_dir("watch", db))) return 2;
+    char secret[4097];
+    if (secret_path && !o.webhook_url)
+        return cli_failf("watch", "--webhook-secret-file without --webhook URL");
+    if (o.webhook_url) {
+        if (read_secret(secret_path, secret, sizeof secret) != 0) return 2;
+        o.webhook_secret = (const uint8_t *)secret;
+        o.webhook_secret_len = strlen(secret);
+    }
     ch_error err;
     ch_watch_rules *rules;
     if (ch_watch_rules_load(rules_path, &rules, &err) != 0) return cli_fail("watch", &err);

@@ -51,6 +51,7 @@ typedef struct watcher {
     ch_intel *intel;
     watch_incident *inc; /* the incident rules' traces */
     watch_outbox ob;
+    watch_webhook *hook;
     int sink_fd;
     evm_node *n;
     unsigned backoff_ms, failures;
@@ -141,6 +142,7 @@ static int settle(watcher *w, ch_error *err) {
         set_prev(w);
     }
     if (watch_outbox_sync(&w->ob, err) != 0 || watch_outbox_save(&w->ob, err) != 0) return -1;
+    watch_webhook_publish(w->hook, w->ob.size);
     if (w->alerts_new > before)
         watch_log("info", "%" PRIu64 " new alert%s up to block %" PRIu64, w->alerts_new - before,
                   w->alerts_new - before == 1 ? "" : "s", first + w->ob.eval_next - 1);
@@ -285,6 +287,10 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     if (watch_incidents_new(o->rules, w.intel, &w.inc, err) != 0) goto out;
     if (watch_outbox_open(&w.ob, o->db_dir, o->chain, err) != 0) goto out;
     if (start_cursor(&w, err) != 0) goto out;
+    if (o->webhook_url &&
+        watch_webhook_start(o->webhook_url, o->webhook_secret, o->webhook_secret_len, &w.ob,
+                            o->max_backoff_ms, &w.hook, err) != 0)
+        goto out;
     int left = watch_outbox_deliver(&w.ob, w.sink_fd, err);
     if (left < 0) goto out;
     if (left)
@@ -310,6 +316,7 @@ out:
             watch_log("info", "stopping: store committed at block %" PRIu64 ", alerts flushed",
                       n ? ch_store_first_number(w.k.s) + n - 1 : 0);
     }
+    watch_webhook_stop(w.hook, o->webhook_grace_ms ? o->webhook_grace_ms : 5000);
     rc = evm_sink_close(&w.k, rc, err);
     evm_node_close(w.n);
     watch_incidents_free(w.inc);

@@ -101,6 +101,24 @@ int watch_outbox_save(watch_outbox *o, ch_error *err);
  * pipe or a terminal), then move the cursor: the count of lines. */
 int watch_outbox_deliver(watch_outbox *o, int fd, ch_error *err);
 
+/* --- webhook delivery (webhook.c) --- */
+
+typedef struct watch_webhook watch_webhook;
+/* Start delivering the log of ob (opened) to url on a thread of its own,
+ * from the cursor saved for this URL (the log's start for a new URL). The
+ * secret is copied. */
+int watch_webhook_start(const char *url, const uint8_t *secret, size_t secret_len,
+                        const watch_outbox *ob, unsigned max_backoff_ms, watch_webhook **out,
+                        ch_error *err);
+/* The log is synced to disk up to `synced` bytes: deliver up to there. */
+void watch_webhook_publish(watch_webhook *h, uint64_t synced);
+/* Deliver what is synced for up to grace_ms (a failure ends it), then stop
+ * the thread and free h (NULL: nothing). */
+void watch_webhook_stop(watch_webhook *h, unsigned grace_ms);
+/* The signature header's value without "sha256=": hex HMAC-SHA256. */
+void watch_webhook_sign(const uint8_t *key, size_t key_len, const char *body, size_t len,
+                        char out[65]);
+
 /* --- logging (follow.c) --- */
 void watch_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
