@@ -159,7 +159,7 @@ $(SPEC_READER): tests/spec/screen_spec_reader.c
 # The install test (tests/test_install.sh) needs the shared library too.
 test: all $(TESTS) $(SO) $(SPEC_READER)
 	@BUILD=$(BUILD) CC="$(CC)" OPT="$(OPT)" SAN_LDFLAGS="$(EXTRA_LDFLAGS)" sh tests/run.sh $(TESTS) tests/test_install.sh tests/test_python.sh \
-	  tests/test_web_flow.sh tests/test_webui.sh tests/test_check_layers.sh
+	  tests/test_web_flow.sh tests/test_webui.sh tests/test_check_layers.sh tests/test_contrib.sh
 
 # The Python binding's module (python/README.md), beside the shared library.
 python: $(SO)

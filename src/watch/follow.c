@@ -35,6 +35,12 @@ void watch_log(const char *level, const char *fmt, ...) {
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* under systemd (stderr is the journal) each line carries its
+     * priority, so that journalctl -p warning filters by level */
+    static int journal = -1;
+    if (journal < 0) journal = getenv("JOURNAL_STREAM") != NULL;
+    if (journal)
+        fprintf(stderr, "<%d>", !strcmp(level, "error") ? 3 : !strcmp(level, "warn") ? 4 : 6);
     fprintf(stderr, "coinhound watch: %s %s: ", ts, level);
     va_list ap;
     va_start(ap, fmt);
