@@ -1,5 +1,7 @@
 #!/bin/sh
-# The service files in contrib/ are what systemd accepts: the watcher's unit
+# `coinhound watch --help` teaches rules that `coinhound watch check` takes,
+# one of every kind but entity and category. The service files in contrib/
+# are what systemd accepts: the watcher's unit
 # passes `systemd-analyze verify` (its ExecStart pointed at this build's
 # binary) and its offline security exposure stays at or below 2.0 ("OK":
 # hardened); the example environment names what the unit reads. Skipped,
@@ -15,12 +17,22 @@ bad() {
   [ -n "$2" ] && printf '%s\n' "$2" | head -20
   fail=$((fail + 1))
 }
-echo "[==========] contrib: the systemd unit of coinhound watch"
+echo "[==========] contrib: the systemd unit of coinhound watch, and its --help"
 unit=contrib/coinhound-watch@.service
+# the rules --help teaches are a rules file the watcher takes, every kind in it
+tmph=$(mktemp)
+"$BUILD/coinhound" watch --help | sed -n '/^  rules:/,/^$/p' >"$tmph"
+out=$("$BUILD/coinhound" watch check "$tmph" 2>&1)
+kinds=$(printf '%s\n' "$out" | sed -n 's/.*kind \([a-z_]*\),.*/\1/p' | sort -u | tr '\n' ' ')
+[ "$kinds" = "actor address deposit_exposure incident large_transfer poisoning " ] &&
+  ok "the rules in 'watch --help' pass 'watch check' ($kinds)" ||
+  bad "the rules in 'watch --help' are not a valid file of every kind: got '$kinds'" "$out"
+rm -f "$tmph"
 if ! command -v systemd-analyze >/dev/null 2>&1; then
   echo "contrib: skipped: systemd-analyze is absent"
   echo "[  SKIPPED ] 1 test(s)."
-  echo "[==========] contrib: 0 test(s) run."
+  echo "[==========] contrib: $pass test(s) run."
+  [ $pass -gt 0 ] && echo "[  PASSED  ] $pass test(s)."
   exit 0
 fi
 tmp=$(mktemp -d)

@@ -159,7 +159,7 @@ static void test_each_mistake_names_its_line(void **state) {
                5, "used twice");
     refused_at("rules:\n  - name: a\n    kind: address\n    addresses: [0x00\n", 5, "");
     refused_at("rules:\n  - name: a\n    kind: incident\n", 2, "needs the theft");
-    refused_at("rules:\n  - name: a\n    kind: poisoning\n", 3, "not supported");
+    refused_at("rules:\n  - name: a\n    kind: poisoning\n", 2, "needs 'addresses'");
     refused_at("rules:\n  - name: a\n    kind: address\n    severity: urgent\n", 4,
                "severity 'urgent'");
     refused_at("rules:\n  - name: a\n    kind: actor\n    entity: X\n", 4,
@@ -225,6 +225,44 @@ static void test_incident_rules_are_read_and_their_mistakes_named(void **state) 
                "'txs' and 'addresses'");
 }
 
+static void test_deposit_exposure_and_poisoning_rules_are_read(void **state) {
+    (void)state;
+    ch_watch_rules *r = parse_ok("rules:\n"
+                                 "  - name: deposits\n"
+                                 "    kind: deposit_exposure\n"
+                                 "    addresses: [0x90f79bf6eb2c4f870365e785982e1f101e93b906]\n"
+                                 "    min_share: 0.25\n"
+                                 "    max_hops: 2\n"
+                                 "  - name: defaults\n"
+                                 "    kind: deposit_exposure\n"
+                                 "    addresses: 0x90f79bf6eb2c4f870365e785982e1f101e93b906\n"
+                                 "  - name: guard\n"
+                                 "    kind: poisoning\n"
+                                 "    addresses: [0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc]\n");
+    assert_int_equal(r->v[0].kind, CH_WATCH_DEPOSIT);
+    assert_string_equal(ch_watch_rule_kind_name(r->v[0].kind), "deposit_exposure");
+    assert_true(r->v[0].min_share == 0.25);
+    assert_int_equal(r->v[0].max_hops, 2);
+    assert_true(r->v[1].min_share == 0.05); /* the defaults */
+    assert_int_equal(r->v[1].max_hops, 3);
+    assert_int_equal(r->v[2].kind, CH_WATCH_POISONING);
+    assert_string_equal(ch_watch_rule_kind_name(r->v[2].kind), "poisoning");
+    assert_int_equal(r->v[2].n_addrs, 1);
+    assert_true(ch_watch_rules_need_intel(r)); /* deposit_exposure reads the attributions */
+    ch_watch_rules_free(r);
+    refused_at("rules:\n  - name: a\n    kind: deposit_exposure\n    addresses: "
+               "[0x90f79bf6eb2c4f870365e785982e1f101e93b906]\n    min_share: 1.5\n",
+               5, "min_share '1.5'");
+    refused_at("rules:\n  - name: a\n    kind: address\n    addresses: "
+               "[0x90f79bf6eb2c4f870365e785982e1f101e93b906]\n    min_share: 0.5\n",
+               5, "only deposit_exposure");
+    refused_at("rules:\n  - name: a\n    kind: poisoning\n    addresses: "
+               "[0x90f79bf6eb2c4f870365e785982e1f101e93b906]\n    asset: ETH\n",
+               5, "a poisoning rule takes 'addresses'");
+    refused_at("rules:\n  - name: a\n    kind: deposit_exposure\n    actor: DPRK\n", 4,
+               "needs 'addresses'");
+}
+
 static void test_a_missing_file_is_an_error_naming_it(void **state) {
     (void)state;
     ch_watch_rules *r = NULL;
@@ -240,6 +278,7 @@ int main(void) {
         cmocka_unit_test(test_bitcoin_addresses_and_asset_btc_are_taken),
         cmocka_unit_test(test_each_mistake_names_its_line),
         cmocka_unit_test(test_incident_rules_are_read_and_their_mistakes_named),
+        cmocka_unit_test(test_deposit_exposure_and_poisoning_rules_are_read),
         cmocka_unit_test(test_a_missing_file_is_an_error_naming_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,9 @@ typedef enum ch_watch_rule_kind {
     CH_WATCH_ACTOR,       /* ... this actor (or actor country: "DPRK") */
     CH_WATCH_CATEGORY,    /* ... this category (exchange, mixer, stolen_funds, ...) */
     CH_WATCH_INCIDENT,    /* a theft's taint, carried forward block by block */
+    CH_WATCH_DEPOSIT,     /* deposit_exposure: a payment to a listed customer address whose
+                             sender's funds came from flagged sources (exposure.h) */
+    CH_WATCH_POISONING,   /* an address-poisoning attempt against a protected address */
 } ch_watch_rule_kind;
 
 typedef struct ch_watch_rule {
@@ -61,6 +64,10 @@ typedef struct ch_watch_rule {
     char **values;
     size_t n_values;
     bool include_delisted; /* attributions their source withdrew count too */
+    /* deposit_exposure: addrs are the customer addresses; an alert when the
+     * flagged share of the sender's funds within max_hops (0: 3) reaches
+     * min_share (0..1) */
+    double min_share;
     /* incident: the theft's sources as written ("0x" + 64 hex: a tx, every
      * value transfer of it; "0x" + 40 hex: an address, everything it
      * receives from start_block on), how taint is shared (the policies of

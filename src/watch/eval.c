@@ -131,6 +131,8 @@ typedef struct block_ctx {
     const ch_watch_rules *rules;
     const char *chain;
     uint64_t number;
+    uint32_t height;
+    uint64_t xi; /* the transfer's index */
     const ch_block_rec *b;
     ch_hash256 txid;
     const ch_xfer_rec *x;
@@ -173,6 +175,10 @@ static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t 
 /* One rule against one transfer, on its sending and receiving sides: the
  * addresses that matched and why, as the alert's reasons. */
 static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
+    if (r->kind == CH_WATCH_INCIDENT || r->kind == CH_WATCH_POISONING) return 0; /* per block */
+    if (r->kind == CH_WATCH_DEPOSIT)
+        return watch_deposit_eval(c->s, c->intel, c->rules, r, c->chain, c->height, c->xi, c->fn,
+                                  c->fnctx, c->err);
     json_t *addresses = json_array(), *reasons = json_array();
     bool hit = false;
     const side *sides[2] = {&c->from, &c->to};
@@ -240,6 +246,7 @@ int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, 
                    .rules = rules,
                    .chain = chain,
                    .number = ch_store_first_number(s) + height,
+                   .height = height,
                    .b = ch_store_block(s, height),
                    .fn = fn,
                    .fnctx = ctx,
@@ -250,6 +257,7 @@ int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, 
         ch_store_txid(s, tx, &c.txid);
         for (uint64_t i = first; i < first + n; i++) {
             c.x = ch_store_xfer(s, i);
+            c.xi = i;
             if (c.x->kind == CH_XFER_FEE || c.x->kind == CH_XFER_REWARD ||
                 c.x->kind == CH_XFER_WITHDRAWAL || (c.x->value_lo == 0 && c.x->value_hi == 0))
                 continue;
@@ -268,6 +276,17 @@ int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, 
             for (size_t r = 0; r < rules->n; r++)
                 if (eval_rule(&c, &rules->v[r]) != 0) return -1;
         }
+    }
+    /* poisoning: the signals the ingest recorded for the block's transfers */
+    if (c.b->n_tx) {
+        uint64_t lo, n, last_f, last_n;
+        ch_store_tx_xfers(s, c.b->first_tx, &lo, &n);
+        ch_store_tx_xfers(s, c.b->first_tx + c.b->n_tx - 1, &last_f, &last_n);
+        for (size_t r = 0; r < rules->n; r++)
+            if (rules->v[r].kind == CH_WATCH_POISONING &&
+                watch_poisoning_eval(s, rules, &rules->v[r], chain, height, lo, last_f + last_n, fn,
+                                     ctx, err) != 0)
+                return -1;
     }
     return ch_store_damage(s, err);
 }

@@ -46,6 +46,10 @@ const char *ch_watch_rule_kind_name(ch_watch_rule_kind k) {
         return "category";
     case CH_WATCH_INCIDENT:
         return "incident";
+    case CH_WATCH_DEPOSIT:
+        return "deposit_exposure";
+    case CH_WATCH_POISONING:
+        return "poisoning";
     }
     return "?";
 }
@@ -213,6 +217,33 @@ static int parse_incident(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t 
     return 0;
 }
 
+/* deposit_exposure and poisoning: a list of addresses (the customers', the
+ * protected), no field of another kind; max_hops and min_share were read
+ * with the other keys. */
+static int parse_guard(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t *vals,
+                       const char *vals_key, yaml_node_t *other, yaml_node_t *other2) {
+    const char *kn = ch_watch_rule_kind_name(r->kind);
+    if (other || other2)
+        return fail_at(c, other ? other : other2, "a %s rule takes 'addresses'%s", kn,
+                       r->kind == CH_WATCH_DEPOSIT ? ", 'min_share' and 'max_hops'" : "");
+    if (r->kind == CH_WATCH_POISONING && r->max_hops)
+        return fail_at(c, m, "a poisoning rule takes no 'max_hops'", NULL, NULL);
+    if (!vals || strcmp(vals_key, "addresses"))
+        return fail_at(c, vals ? vals : m,
+                       r->kind == CH_WATCH_DEPOSIT
+                           ? "a %s rule needs 'addresses' (the customers' deposit addresses)"
+                           : "a %s rule needs 'addresses' (the addresses to protect)",
+                       kn, NULL);
+    if (each_scalar(c, vals, vals_key, add_address, r) != 0) return -1;
+    if (r->n_addrs == 0) return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
+    qsort(r->addrs, r->n_addrs, 20, addr_cmp);
+    if (r->kind == CH_WATCH_DEPOSIT) {
+        if (!r->max_hops) r->max_hops = 3;
+        if (r->min_share == 0) r->min_share = 0.05;
+    }
+    return 0;
+}
+
 /* One rule of the YAML file: its name, kind, severity and the values its
  * kind needs (addresses, entities, an asset and a minimum, an incident's
  * sources), each error naming its line. */
@@ -224,6 +255,7 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
     snprintf(r->severity, sizeof r->severity, "medium");
     yaml_node_t *kind = NULL, *name = NULL, *vals = NULL, *asset = NULL, *min = NULL;
     yaml_node_t *txs = NULL, *policy = NULL, *start = NULL, *hops = NULL, *stop = NULL;
+    yaml_node_t *share = NULL;
     const char *vals_key = NULL;
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
@@ -280,6 +312,16 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
                 r->max_hops = (uint32_t)n, hops = v;
         } else if (!strcmp(key, "stop_at")) {
             stop = v;
+        } else if (!strcmp(key, "min_share")) {
+            const char *s = scalar(v);
+            char *end = NULL;
+            double d = s ? strtod(s, &end) : -1;
+            if (!s || !*s || *end || !(d > 0 && d <= 1))
+                return fail_at(c, v,
+                               "min_share '%s' is not a share above 0 and at most 1 (0.05: 5%%)",
+                               s ? s : "(not a value)", NULL);
+            r->min_share = d;
+            share = v;
         } else if (!strcmp(key, "include_delisted")) {
             const char *s = scalar(v);
             if (!s || (strcmp(s, "true") && strcmp(s, "false")))
@@ -311,14 +353,24 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
         r->kind = CH_WATCH_CATEGORY;
     else if (!strcmp(ks, "incident"))
         r->kind = CH_WATCH_INCIDENT;
-    else if (!strcmp(ks, "deposit_exposure") || !strcmp(ks, "poisoning"))
-        return fail_at(c, kind, "rule kind '%s' is not supported by this version of the watcher",
-                       ks, NULL);
+    else if (!strcmp(ks, "deposit_exposure"))
+        r->kind = CH_WATCH_DEPOSIT;
+    else if (!strcmp(ks, "poisoning"))
+        r->kind = CH_WATCH_POISONING;
     else
         return fail_at(c, kind,
                        "unknown rule kind '%s' (address, large_transfer, entity, actor, category, "
-                       "incident)",
+                       "incident, deposit_exposure, poisoning)",
                        ks, NULL);
+    if (share && r->kind != CH_WATCH_DEPOSIT)
+        return fail_at(c, share, "only deposit_exposure rules take 'min_share'", NULL, NULL);
+    if (r->kind == CH_WATCH_DEPOSIT || r->kind == CH_WATCH_POISONING)
+        return parse_guard(c, m, r, vals, vals_key,
+                           txs      ? txs
+                           : policy ? policy
+                           : start  ? start
+                                    : stop,
+                           asset ? asset : min);
     yaml_node_t *inc_only = txs ? txs : policy ? policy : start ? start : hops ? hops : stop;
     if (r->kind != CH_WATCH_INCIDENT && inc_only)
         return fail_at(c, inc_only, "only incident rules take '%s'",
@@ -517,7 +569,7 @@ int ch_watch_rules_load(const char *path, ch_watch_rules **out, ch_error *err) {
 bool ch_watch_rules_need_intel(const ch_watch_rules *r) {
     for (size_t i = 0; i < r->n; i++)
         if (r->v[i].kind == CH_WATCH_ENTITY || r->v[i].kind == CH_WATCH_ACTOR ||
-            r->v[i].kind == CH_WATCH_CATEGORY)
+            r->v[i].kind == CH_WATCH_CATEGORY || r->v[i].kind == CH_WATCH_DEPOSIT)
             return true;
     return false;
 }

@@ -101,6 +101,21 @@ int watch_outbox_save(watch_outbox *o, ch_error *err);
  * pipe or a terminal), then move the cursor: the count of lines. */
 int watch_outbox_deliver(watch_outbox *o, int fd, ch_error *err);
 
+/* --- deposit_exposure and poisoning (guard.c) --- */
+
+/* deposit_exposure rule r on transfer xi of block `height`: an alert when
+ * it pays a listed customer address and the sender's funds are flagged at
+ * or above the rule's share (the sender itself attributed to a flagged
+ * category counts as all of it). */
+int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
+                       const ch_watch_rule *r, const char *chain, uint32_t height, uint64_t xi,
+                       watch_emit_fn fn, void *ctx, ch_error *err);
+/* poisoning rule r on the signals of transfers [x_lo, x_hi) of block
+ * `height`: one alert per transfer aimed at a protected address. */
+int watch_poisoning_eval(ch_store *s, const ch_watch_rules *rs, const ch_watch_rule *r,
+                         const char *chain, uint32_t height, uint64_t x_lo, uint64_t x_hi,
+                         watch_emit_fn fn, void *ctx, ch_error *err);
+
 /* --- webhook delivery (webhook.c) --- */
 
 typedef struct watch_webhook watch_webhook;
