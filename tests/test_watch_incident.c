@@ -92,6 +92,13 @@ static void test_incident_taint_moves_then_lands_at_an_exchange(void **state) {
     assert_string_equal(json_string_value(json_array_get(path, 1)), moved);
     assert_string_equal(json_string_value(json_array_get(path, 2)), landed);
     assert_non_null(strstr(an_s_of(l, "action"), "freeze deposit address " EXCH));
+    /* the one-look line */
+    char want[200];
+    snprintf(want, sizeof want,
+             "critical incident/landing: 15 ETH from 0x9965...a4dc to "
+             "0x90f7...b906 in block %lld: ",
+             number);
+    assert_true(!strncmp(an_s_of(l, "summary"), want, strlen(want)));
     /* by hand: the pool of ACCT5 held 40 stolen + 40 clean ETH when it paid
      * 30 (its value transfer comes before its gas in the tx's order), so
      * haircut carries half of it */

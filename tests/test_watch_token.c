@@ -302,6 +302,9 @@ static void test_a_hand_assembled_erc20_is_alerted_by_token_rules(void **state) 
         assert_string_equal(an_s_of(json_object_get(a, "transfer"), "kind"), "token");
         assert_string_equal(an_s_of(a, "from"), ACCT0);
         assert_string_equal(an_s_of(a, "to"), THIEF);
+        /* every alert says what to do, and sums itself up in one line */
+        assert_true(strlen(an_s_of(a, "action")) > 20);
+        assert_non_null(strstr(an_s_of(a, "summary"), "5000 base units of 0x"));
         assert_int_equal(json_integer_value(json_object_get(a, "height")),
                          strtoll(json_string_value(json_object_get(r1, "blockNumber")), NULL, 16));
     }

@@ -100,6 +100,7 @@ static void node_ok(watcher *w) {
 static int emit(json_t *alert, void *ctx) {
     watcher *w = ctx;
     ch_error e = {0};
+    watch_alert_summarize(alert);
     int r = watch_outbox_add(&w->ob, alert, &e);
     if (r < 0) {
         watch_log("error", "%s", e.msg);

@@ -29,6 +29,10 @@ void watch_alert_id(const char *rule, const char *chain, const uint8_t block[32]
 /* "native", "internal", "token", "nft", ... */
 const char *watch_xfer_kind_name(uint8_t kind);
 
+/* Add "summary" (one line: severity, kind, amount, asset, from, to, block,
+ * the first reason) and, when absent, "action" to an alert (summary.c). */
+void watch_alert_summarize(json_t *alert);
+
 /* --- incidents (incident.c): a theft's taint carried forward --- */
 
 typedef struct watch_incident watch_incident;
