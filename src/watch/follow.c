@@ -37,8 +37,8 @@ void watch_log(const char *level, const char *fmt, ...) {
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
     /* under systemd (stderr is the journal) each line carries its
      * priority, so that journalctl -p warning filters by level */
-    static int journal = -1;
-    if (journal < 0) journal = getenv("JOURNAL_STREAM") != NULL;
+    bool journal = getenv("JOURNAL_STREAM") != NULL;
+    flockfile(stderr); /* one line at a time: the webhook thread logs too */
     if (journal)
         fprintf(stderr, "<%d>", !strcmp(level, "error") ? 3 : !strcmp(level, "warn") ? 4 : 6);
     fprintf(stderr, "coinhound watch: %s %s: ", ts, level);
@@ -48,6 +48,7 @@ void watch_log(const char *level, const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     fflush(stderr);
+    funlockfile(stderr);
 }
 
 typedef struct watcher {
