@@ -261,7 +261,14 @@ static void test_kill9_at_random_moments_with_a_flaky_receiver_loses_nothing(voi
     an_start_watcher(&f, NULL);
     /* every payment's alert in the log (the watcher catches up first: on a
      * busy machine that takes a while), then every one acknowledged */
-    json_t *logged = an_wait_alerts(&f, (size_t)sent, 90000);
+    json_t *logged = an_wait_alerts(&f, (size_t)sent, 180000);
+    if (json_array_size(logged) < (size_t)sent) {
+        size_t len;
+        char *log = (char *)tu_read_file(f.log, &len);
+        fprintf(stderr, "only %zu of %d alerts delivered; the watcher's log:\n%s\n",
+                json_array_size(logged), sent, log ? log : "(none)");
+        free(log);
+    }
     assert_int_equal(json_array_size(logged) >= (size_t)sent, 1);
     json_decref(logged);
     wait_acked(&r, sent, 90000);

@@ -220,10 +220,10 @@ int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
 /* The first signal whose transfer is at or after x (signals are appended in
  * transfer order, block by block). */
 static uint64_t first_signal(ch_store *s, uint64_t x) {
-    uint64_t lo = 0, hi = ch_store_signal_count(s);
+    uint64_t lo = 0, hi = ch_poison_signal_count(s);
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (ch_store_signal(s, mid)->xfer < x)
+        if (ch_poison_signal(s, mid)->xfer < x)
             lo = mid + 1;
         else
             hi = mid;
@@ -252,12 +252,12 @@ int watch_poisoning_eval(ch_store *s, const ch_watch_rules *rs, const ch_watch_r
                          const char *chain, uint32_t height, uint64_t x_lo, uint64_t x_hi,
                          watch_emit_fn fn, void *ctx, ch_error *err) {
     (void)err;
-    uint64_t n = ch_store_signal_count(s);
-    for (uint64_t i = first_signal(s, x_lo); i < n && ch_store_signal(s, i)->xfer < x_hi;) {
-        const ch_signal_rec *g = ch_store_signal(s, i);
+    uint64_t n = ch_poison_signal_count(s);
+    for (uint64_t i = first_signal(s, x_lo); i < n && ch_poison_signal(s, i)->xfer < x_hi;) {
+        const ch_signal_rec *g = ch_poison_signal(s, i);
         uint64_t j = i;
-        while (j < n && ch_store_signal(s, j)->xfer == g->xfer &&
-               ch_store_signal(s, j)->victim == g->victim)
+        while (j < n && ch_poison_signal(s, j)->xfer == g->xfer &&
+               ch_poison_signal(s, j)->victim == g->victim)
             j++;
         uint8_t v_raw[20];
         char v_hex[43];
@@ -271,7 +271,7 @@ int watch_poisoning_eval(ch_store *s, const ch_watch_rules *rs, const ch_watch_r
         unsigned prefix = 0, suffix = 0;
         uint8_t raw[20];
         for (uint64_t k = i; k < j; k++) {
-            const ch_signal_rec *sg = ch_store_signal(s, k);
+            const ch_signal_rec *sg = ch_poison_signal(s, k);
             json_array_append_new(kinds, json_string(ch_signal_kind_name(sg->kind)));
             if (!look[0] || sg->kind == CH_SIG_LOOKALIKE) addr_evm(s, sg->lookalike, raw, look);
             if (sg->imitated && (!imit[0] || sg->kind == CH_SIG_LOOKALIKE)) {
