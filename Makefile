@@ -32,17 +32,23 @@ Q       := $(if $(filter 1,$(V)),,@)
 BUILD   ?= build
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-PKGS    := lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl libxxhash
+PKGS    := lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl libxxhash simdjson
 PREFIX  ?= /usr/local
 VERSION  := $(shell sed -n 's/^\#define COINHOUND_VERSION "\(.*\)"/\1/p' include/coinhound/version.h)
 SO_MAJOR := $(firstword $(subst ., ,$(VERSION)))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
-LDLIBS  := $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lstdc++ -lpthread -lm $(EXTRA_LDFLAGS)
+# The one C++ file (src/util/sjson.cpp, the C face on simdjson): no
+# exceptions, no RTTI; compiled by the C++ driver of the same compiler family.
+CXX_FOR := $(if $(findstring clang,$(CC)),clang++,c++)
+CXXFLAGS_ALL := -std=c++17 -D_GNU_SOURCE $(OPT) $(filter-out -Wstrict-prototypes,$(WARN)) -fno-exceptions -fno-rtti \
+  -Iinclude -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 
 LIB_SRC   := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/tools/*' \
                -not -path 'src/gen/*' -not -path 'src/evmgen/*' | sort)
+LIB_CXX_SRC := $(shell find src -name '*.cpp' | sort)
 GEN_SRC   := $(shell find src/gen src/evmgen -name '*.c' | sort)
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 TOOL_SRC  := $(sort $(wildcard src/tools/*.c))
@@ -51,8 +57,8 @@ SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard tests/support/*
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/obj/%.o)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(LIB_CXX_SRC:%.cpp=$(BUILD)/pic/%.o)
 GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libcoinhound.a
@@ -75,6 +81,16 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX $<")
+	$(Q)$(CXX_FOR) $(CXXFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CXX -fPIC $<")
+	$(Q)$(CXX_FOR) $(CXXFLAGS_ALL) -fPIC -c $< -o $@
 
 # The shared library's objects: position-independent, in a folder of their
 # own so that the static library and the CLI keep their non-PIC code.
@@ -191,10 +207,10 @@ bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 format:
-	clang-format -i $$(find include src tests bench fuzz -name '*.[ch]')
+	clang-format -i $$(find include src tests bench fuzz -name '*.[ch]' -o -name '*.cpp')
 
 format-check:
-	clang-format --dry-run -Werror $$(find include src tests bench fuzz -name '*.[ch]')
+	clang-format --dry-run -Werror $$(find include src tests bench fuzz -name '*.[ch]' -o -name '*.cpp')
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -1,4 +1,7 @@
-/* libFuzzer harness for the JSON-RPC parser (ch_evm_parse_rpc).
+/* libFuzzer harness for the JSON-RPC parser (ch_evm_parse_rpc, simdjson
+ * through util/sjson.h, jansson naming the column of what is not JSON), and
+ * for the streaming reader's line by line form (evm_rpc_line, with held
+ * callTracer lines applied later, as reader.c does).
  *
  * The first byte picks the name the document is parsed under (the name is
  * where a callTracer trace learns its block), the rest is the document.
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chains/eth/evm_internal.h"
 #include "coinhound/evm.h"
 
 static void check(int ok) {
@@ -31,6 +35,51 @@ static int on_transfer(const ch_evm_transfer *t, void *ctx) {
     return 0;
 }
 
+/* The text line by line into a set: each line applied, held or refused
+ * (a refusal must say why); held lines retried, then forced. */
+static void by_lines(const char *text, size_t len, const char *name) {
+    evm_set s;
+    memset(&s, 0, sizeof s);
+    char *held[8];
+    long held_line[8];
+    int n_held = 0;
+    long line = 0;
+    for (size_t off = 0; off < len;) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t end = nl ? (size_t)(nl - text) + 1 : len;
+        ch_error err = {""};
+        char *h = NULL;
+        int rc = evm_rpc_line(&s, text + off, end - off, name, ++line, &h, &err);
+        check(rc >= -1 && rc <= 1);
+        if (rc < 0) {
+            check(err.msg[0] != '\0' && h == NULL);
+            break;
+        }
+        check((rc == 1) == (h != NULL));
+        if (h && n_held < 8) {
+            held_line[n_held] = line;
+            held[n_held++] = h;
+        } else {
+            free(h);
+        }
+        off = end;
+    }
+    for (int i = 0; i < n_held; i++) {
+        ch_error err = {""};
+        int rc = evm_rpc_apply_held(&s, held[i], name, held_line[i], false, &err);
+        if (rc == 1) rc = evm_rpc_apply_held(&s, held[i], name, held_line[i], true, &err);
+        check(rc != 1);
+        if (rc < 0) check(err.msg[0] != '\0');
+    }
+    ch_error err = {""};
+    ch_evm_block *blocks = NULL;
+    size_t n = 0;
+    if (evm_set_export(&s, &blocks, &n, &err) == 0)
+        ch_evm_blocks_free(blocks, n);
+    else
+        evm_set_free(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *names[] = {"fuzz.json",
                                   "web3_response.debug_traceBlockByNumber_0x10_tracer_calltracer",
@@ -38,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *name = size ? names[data[0] % 3] : names[0];
     const char *json = size ? (const char *)data + 1 : "";
     size_t len = size ? size - 1 : 0;
+    by_lines(json, len, name);
     ch_evm_block *blocks = NULL;
     size_t n = 0;
     ch_error err = {""};

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
       libssl-dev liblmdb-dev lmdb-utils libjansson-dev libxml2-dev libyaml-dev
-      libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev
+      libcurl4-openssl-dev libmicrohttpd-dev libcmocka-dev libyajl-dev libxxhash-dev libsimdjson-dev
       curl python3-cffi python3-pytest python3-dev chromium"
 # chromium: headless, for the browser tests; the report tests render the HTML
 # reports to PNG with it (they skip without it, saying so).

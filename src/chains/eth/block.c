@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chains/eth/evm_internal.h"
+#include "util/sjson.h"
 
 /* --- arena ------------------------------------------------------------------ */
 
@@ -579,6 +580,7 @@ void evm_set_free(evm_set *s) {
     }
     free(s->spare);
     free(s->v);
+    sj_parser_free(s->json);
     memset(s, 0, sizeof *s);
 }
 

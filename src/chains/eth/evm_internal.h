@@ -80,6 +80,7 @@ typedef struct evm_set {
     uint64_t lo, hi;
     ch_evm_block **spare; /* reset blocks with their capacity, for evm_set_get */
     size_t n_spare, spare_cap;
+    struct sj_parser *json; /* the JSON parser of the RPC reader (rpc.c), made on first use */
 } evm_set;
 ch_evm_block *evm_set_get(evm_set *s, uint64_t number); /* NULL when out of memory */
 /* Take the first (lowest) block out of the set: the caller owns it. */
@@ -97,16 +98,15 @@ void evm_set_free(evm_set *s);
 int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err);
 /* One line of a JSON lines file of responses (the streaming reader): the
  * document (a response or a batch) is parsed, and applied when it can be.
- * Returns 0 applied, 1 held: *held gets the parsed document of a callTracer
- * response whose block is not known yet (no block read so far holds its
- * first transaction), to retry with evm_rpc_apply_held; -1 error (errors
- * name the file and the line). */
-struct json_t;
+ * Returns 0 applied, 1 held: *held gets a copy of the line (malloc'd,
+ * NUL-terminated) of a callTracer response whose block is not known yet (no
+ * block read so far holds its first transaction), to retry with
+ * evm_rpc_apply_held; -1 error (errors name the file and the line). */
 int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, long line_no,
-                 struct json_t **held, ch_error *err);
+                 char **held, ch_error *err);
 /* 0 applied (and freed), 1 still held, -1 error (freed). force: apply even
  * when the block is still unknown (it then fails, saying why). */
-int evm_rpc_apply_held(evm_set *s, struct json_t *held, const char *name, long line_no, bool force,
+int evm_rpc_apply_held(evm_set *s, char *held, const char *name, long line_no, bool force,
                        ch_error *err);
 /* One line of a blockchain-etl JSON lines export (a row object); blank lines
  * are skipped. line is modified (trailing blanks cut). */

@@ -51,8 +51,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "chains/eth/evm_internal.h"
 
 #define STREAM_MIN_BYTES ((uint64_t)64 << 20)
@@ -79,7 +77,7 @@ typedef struct cursor {
     bool eof, started;
     uint64_t pos; /* the highest block its records named (when started) */
     long pos_line;
-    json_t *held; /* a callTracer response waiting for its block */
+    char *held; /* the line of a callTracer response waiting for its block */
     long held_line;
 } cursor;
 
@@ -482,7 +480,7 @@ static int advance(ch_evm_reader *r, cursor *c, ch_error *err) {
     r->set.touched = false;
     int rc;
     if (c->rpc) {
-        json_t *held = NULL;
+        char *held = NULL;
         rc = evm_rpc_line(&r->set, c->line, (size_t)n, c->path, c->line_no, &held, err);
         if (rc == 1) {
             c->held = held;
@@ -502,7 +500,7 @@ static int retry_held(ch_evm_reader *r, bool force, ch_error *err) {
         cursor *c = &r->cur[i];
         if (!c->held) continue;
         r->set.touched = false;
-        json_t *h = c->held;
+        char *h = c->held;
         int rc = evm_rpc_apply_held(&r->set, h, c->path, c->held_line, force, err);
         if (rc == 1) continue;
         c->held = NULL;
@@ -608,7 +606,7 @@ void ch_evm_reader_close(ch_evm_reader *r) {
     for (size_t i = 0; r->cur && i < r->n_files; i++) {
         if (r->cur[i].f) fclose(r->cur[i].f);
         free(r->cur[i].line);
-        json_decref(r->cur[i].held);
+        free(r->cur[i].held);
     }
     free(r->cur);
     for (size_t i = 0; i < r->n_files; i++)

@@ -1,4 +1,5 @@
-/* Ethereum JSON-RPC responses (jansson): eth_getBlockByNumber with full
+/* Ethereum JSON-RPC responses (simdjson, through util/sjson.h; jansson
+ * only to name the line and column of text that is not JSON): eth_getBlockByNumber with full
  * transactions, eth_getBlockReceipts / eth_getTransactionReceipt,
  * eth_getLogs / eth_getFilterLogs, debug_traceBlockByNumber (callTracer) and
  * Parity's trace_block. A buffer may hold one document, an array of
@@ -9,9 +10,11 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chains/eth/evm_internal.h"
+#include "util/sjson.h"
 
 typedef struct rctx {
     evm_set *set;
@@ -43,17 +46,25 @@ __attribute__((format(printf, 2, 3))) static int fail(rctx *c, const char *fmt, 
 
 /* --- field access -------------------------------------------------------- */
 
+static bool has(sj_val o, const char *key) {
+    return sj_present(sj_get(o, key));
+}
+
 /* 1 a string, 0 absent or null, -1 another type */
-static int str_of(json_t *o, const char *key, const char **s, size_t *len) {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v)) return -1;
-    *s = json_string_value(v);
-    *len = json_string_length(v);
+static int str_of(sj_val o, const char *key, const char **s, size_t *len) {
+    sj_val v = sj_get(o, key);
+    if (!sj_present(v) || sj_is_null(v)) return 0;
+    if (!sj_is_string(v)) return -1;
+    *s = sj_str(v, len);
     return 1;
 }
 
-static int need_str(rctx *c, json_t *o, const char *key, const char **s, size_t *len) {
+/* A non-negative JSON integer (jansson's json_integer_value >= 0). */
+static bool is_natural(sj_val v) {
+    return v.type == SJ_UINT || (v.type == SJ_INT && sj_int(v) >= 0);
+}
+
+static int need_str(rctx *c, sj_val o, const char *key, const char **s, size_t *len) {
     int r = str_of(o, key, s, len);
     if (r == 0) return fail(c, "missing \"%s\"", key);
     if (r < 0) return fail(c, "\"%s\" is not a string", key);
@@ -62,25 +73,27 @@ static int need_str(rctx *c, json_t *o, const char *key, const char **s, size_t 
 
 /* A quantity: "0x..." or, as Parity writes block numbers and positions, a
  * non-negative JSON integer. 1 read, 0 absent/null, -1 error (reported). */
-static int opt_u64(rctx *c, json_t *o, const char *key, uint64_t *out) {
-    json_t *v = json_object_get(o, key);
-    if (!v || json_is_null(v)) return 0;
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *out = (uint64_t)json_integer_value(v);
+static int opt_u64(rctx *c, sj_val o, const char *key, uint64_t *out) {
+    sj_val v = sj_get(o, key);
+    if (!sj_present(v) || sj_is_null(v)) return 0;
+    if (is_natural(v)) {
+        *out = sj_uint(v);
         return 1;
     }
-    if (!json_is_string(v) || evm_hex_u64(json_string_value(v), json_string_length(v), out) != 0)
+    size_t n;
+    const char *s = sj_str(v, &n);
+    if (!s || evm_hex_u64(s, n, out) != 0)
         return fail(c, "\"%s\" is not a hex quantity below 2^64", key);
     return 1;
 }
 
-static int need_u64(rctx *c, json_t *o, const char *key, uint64_t *out) {
+static int need_u64(rctx *c, sj_val o, const char *key, uint64_t *out) {
     int r = opt_u64(c, o, key, out);
     if (r == 0) return fail(c, "missing \"%s\"", key);
     return r < 0 ? -1 : 0;
 }
 
-static int need_u32(rctx *c, json_t *o, const char *key, uint32_t *out) {
+static int need_u32(rctx *c, sj_val o, const char *key, uint32_t *out) {
     uint64_t v;
     if (need_u64(c, o, key, &v) != 0) return -1;
     if (v >= UINT32_MAX) return fail(c, "\"%s\" is out of range", key);
@@ -88,7 +101,7 @@ static int need_u32(rctx *c, json_t *o, const char *key, uint32_t *out) {
     return 0;
 }
 
-static int opt_u256(rctx *c, json_t *o, const char *key, ch_u256 *out) {
+static int opt_u256(rctx *c, sj_val o, const char *key, ch_u256 *out) {
     const char *s;
     size_t n;
     int r = str_of(o, key, &s, &n);
@@ -97,13 +110,13 @@ static int opt_u256(rctx *c, json_t *o, const char *key, ch_u256 *out) {
     return r;
 }
 
-static int need_u256(rctx *c, json_t *o, const char *key, ch_u256 *out) {
+static int need_u256(rctx *c, sj_val o, const char *key, ch_u256 *out) {
     int r = opt_u256(c, o, key, out);
     if (r == 0) return fail(c, "missing \"%s\"", key);
     return r < 0 ? -1 : 0;
 }
 
-static int opt_addr(rctx *c, json_t *o, const char *key, ch_evm_addr *out) {
+static int opt_addr(rctx *c, sj_val o, const char *key, ch_evm_addr *out) {
     const char *s;
     size_t n;
     int r = str_of(o, key, &s, &n);
@@ -112,13 +125,13 @@ static int opt_addr(rctx *c, json_t *o, const char *key, ch_evm_addr *out) {
     return r;
 }
 
-static int need_addr(rctx *c, json_t *o, const char *key, ch_evm_addr *out) {
+static int need_addr(rctx *c, sj_val o, const char *key, ch_evm_addr *out) {
     int r = opt_addr(c, o, key, out);
     if (r == 0) return fail(c, "missing \"%s\"", key);
     return r < 0 ? -1 : 0;
 }
 
-static int opt_hash(rctx *c, json_t *o, const char *key, ch_hash256 *out) {
+static int opt_hash(rctx *c, sj_val o, const char *key, ch_hash256 *out) {
     const char *s;
     size_t n;
     int r = str_of(o, key, &s, &n);
@@ -127,13 +140,13 @@ static int opt_hash(rctx *c, json_t *o, const char *key, ch_hash256 *out) {
     return r;
 }
 
-static int need_hash(rctx *c, json_t *o, const char *key, ch_hash256 *out) {
+static int need_hash(rctx *c, sj_val o, const char *key, ch_hash256 *out) {
     int r = opt_hash(c, o, key, out);
     if (r == 0) return fail(c, "missing \"%s\"", key);
     return r < 0 ? -1 : 0;
 }
 
-static int need_bytes(rctx *c, ch_evm_block *b, json_t *o, const char *key, const uint8_t **p,
+static int need_bytes(rctx *c, ch_evm_block *b, sj_val o, const char *key, const uint8_t **p,
                       size_t *n) {
     const char *s;
     size_t len;
@@ -152,8 +165,8 @@ static ch_evm_block *block_of(rctx *c, uint64_t number) {
 
 /* One log object of a receipt or an eth_getLogs answer into its block
  * (number given by the receipt, else its own blockNumber). */
-static int parse_log(rctx *c, json_t *o, uint64_t number, const uint32_t *tx_index) {
-    if (!json_is_object(o)) return fail(c, "a log is not an object");
+static int parse_log(rctx *c, sj_val o, uint64_t number, const uint32_t *tx_index) {
+    if (!sj_is_object(o)) return fail(c, "a log is not an object");
     uint64_t bn = number;
     if (number == UINT64_MAX && need_u64(c, o, "blockNumber", &bn) != 0) return -1;
     ch_evm_block *b = block_of(c, bn);
@@ -172,26 +185,27 @@ static int parse_log(rctx *c, json_t *o, uint64_t number, const uint32_t *tx_ind
     if (hr > 0 && !tx_index && evm_add_txref(b, &h, l->tx_index) != 0)
         return fail(c, "out of memory");
     if (need_bytes(c, b, o, "data", &l->data, &l->data_len) != 0) return -1;
-    json_t *topics = json_object_get(o, "topics");
-    if (!json_is_array(topics)) return fail(c, "log %u: \"topics\" is not an array", l->log_index);
-    if (json_array_size(topics) > 4)
-        return fail(c, "log %u: %zu topics (at most 4)", l->log_index, json_array_size(topics));
-    l->n_topics = (uint8_t)json_array_size(topics);
-    for (size_t i = 0; i < l->n_topics; i++) {
-        json_t *t = json_array_get(topics, i);
-        if (!json_is_string(t) ||
-            evm_hex_fixed(json_string_value(t), json_string_length(t), l->topics[i], 32) != 0)
+    sj_val topics = sj_get(o, "topics");
+    if (!sj_is_array(topics)) return fail(c, "log %u: \"topics\" is not an array", l->log_index);
+    size_t n_topics = sj_size(topics);
+    if (n_topics > 4) return fail(c, "log %u: %zu topics (at most 4)", l->log_index, n_topics);
+    l->n_topics = (uint8_t)n_topics;
+    sj_iter it = sj_items(topics);
+    sj_val t;
+    for (size_t i = 0; sj_next(&it, &t); i++) {
+        size_t tn;
+        const char *ts = sj_str(t, &tn);
+        if (!ts || evm_hex_fixed(ts, tn, l->topics[i], 32) != 0)
             return fail(c, "log %u: topic %zu is not a 32-byte hex word", l->log_index, i);
     }
-    json_t *rm = json_object_get(o, "removed");
-    l->removed = json_is_true(rm);
+    l->removed = sj_is(sj_get(o, "removed"), SJ_TRUE);
     return 0;
 }
 
 /* One receipt (eth_getTransactionReceipt, eth_getBlockReceipts) into its
  * block: status, gas used, created contract, and its logs. */
-static int parse_receipt(rctx *c, json_t *o) {
-    if (!json_is_object(o)) return fail(c, "a receipt is not an object");
+static int parse_receipt(rctx *c, sj_val o) {
+    if (!sj_is_object(o)) return fail(c, "a receipt is not an object");
     uint64_t number;
     if (need_u64(c, o, "blockNumber", &number) != 0) return -1;
     ch_evm_block *b = block_of(c, number);
@@ -215,20 +229,21 @@ static int parse_receipt(rctx *c, json_t *o) {
     r->has_price = k > 0;
     if ((k = opt_addr(c, o, "contractAddress", &r->contract)) < 0) return -1;
     r->has_contract = k > 0;
-    json_t *logs = json_object_get(o, "logs");
-    if (logs && !json_is_array(logs)) return fail(c, "\"logs\" is not an array");
-    for (size_t i = 0; i < json_array_size(logs); i++)
-        if (parse_log(c, json_array_get(logs, i), number, &tx_index) != 0) return -1;
+    sj_val logs = sj_get(o, "logs");
+    if (sj_present(logs) && !sj_is_array(logs)) return fail(c, "\"logs\" is not an array");
+    sj_iter it = sj_items(logs);
+    for (sj_val lg; sj_next(&it, &lg);)
+        if (parse_log(c, lg, number, &tx_index) != 0) return -1;
     c->where[0] = '\0';
     return 0;
 }
 
 /* --- blocks ------------------------------------------------------------------ */
 
-static int parse_tx(rctx *c, ch_evm_block *b, json_t *o, size_t i) {
+static int parse_tx(rctx *c, ch_evm_block *b, sj_val o, size_t i) {
     snprintf(c->where, sizeof c->where, "block %llu: transaction %zu",
              (unsigned long long)b->number, i);
-    if (!json_is_object(o)) return fail(c, "not an object");
+    if (!sj_is_object(o)) return fail(c, "not an object");
     ch_evm_tx *t = evm_add_tx(b);
     if (!t) return fail(c, "out of memory");
     if (need_hash(c, o, "hash", &t->hash) != 0) return -1;
@@ -253,7 +268,7 @@ static int parse_tx(rctx *c, ch_evm_block *b, json_t *o, size_t i) {
 
 /* An eth_getBlockByNumber answer with full txs: the header, each tx and the
  * withdrawals; a block that appears twice is refused. */
-static int parse_block(rctx *c, json_t *o) {
+static int parse_block(rctx *c, sj_val o) {
     uint64_t number;
     if (need_u64(c, o, "number", &number) != 0) return -1;
     ch_evm_block *b = block_of(c, number);
@@ -268,26 +283,28 @@ static int parse_block(rctx *c, json_t *o) {
     if (need_u64(c, o, "gasUsed", &b->gas_used) != 0) return -1;
     if (need_u64(c, o, "gasLimit", &b->gas_limit) != 0) return -1;
     if (opt_u256(c, o, "baseFeePerGas", &b->base_fee) < 0) return -1;
-    json_t *txs = json_object_get(o, "transactions");
-    if (!json_is_array(txs)) return fail(c, "\"transactions\" is not an array");
-    for (size_t i = 0; i < json_array_size(txs); i++) {
-        json_t *t = json_array_get(txs, i);
+    sj_val txs = sj_get(o, "transactions");
+    if (!sj_is_array(txs)) return fail(c, "\"transactions\" is not an array");
+    sj_iter it = sj_items(txs);
+    sj_val t;
+    for (size_t i = 0; sj_next(&it, &t); i++) {
         /* eth_getBlockByNumber(n, false) lists hashes only: the header is
          * still good, the transactions must come from elsewhere */
-        if (json_is_string(t)) continue;
+        if (sj_is_string(t)) continue;
         if (parse_tx(c, b, t, i) != 0) return -1;
     }
     snprintf(c->where, sizeof c->where, "block %llu", (unsigned long long)number);
-    json_t *wds = json_object_get(o, "withdrawals");
-    if (wds && !json_is_null(wds) && !json_is_array(wds))
+    sj_val wds = sj_get(o, "withdrawals");
+    if (sj_present(wds) && !sj_is_null(wds) && !sj_is_array(wds))
         return fail(c, "\"withdrawals\" is not an array");
-    for (size_t i = 0; i < json_array_size(wds); i++) {
-        json_t *w = json_array_get(wds, i);
+    it = sj_items(wds);
+    sj_val w;
+    for (size_t i = 0; sj_next(&it, &w); i++) {
         ch_evm_withdrawal *wd = evm_add_withdrawal(b);
         if (!wd) return fail(c, "out of memory");
         snprintf(c->where, sizeof c->where, "block %llu: withdrawal %zu",
                  (unsigned long long)number, i);
-        if (!json_is_object(w)) return fail(c, "not an object");
+        if (!sj_is_object(w)) return fail(c, "not an object");
         if (need_u64(c, w, "index", &wd->index) != 0 ||
             need_u64(c, w, "validatorIndex", &wd->validator) != 0 ||
             need_addr(c, w, "address", &wd->address) != 0 ||
@@ -310,9 +327,9 @@ static void lower_copy(char *dst, size_t cap, const char *src) {
 /* One trace of trace_block / trace_replayBlockTransactions (Parity's flat
  * form: traceAddress, action, result, error) into an internal call of its
  * block. */
-static int parse_parity(rctx *c, json_t *o, size_t i) {
+static int parse_parity(rctx *c, sj_val o, size_t i) {
     snprintf(c->where, sizeof c->where, "trace %zu", i);
-    if (!json_is_object(o)) return fail(c, "not an object");
+    if (!sj_is_object(o)) return fail(c, "not an object");
     uint64_t number;
     if (need_u64(c, o, "blockNumber", &number) != 0) return -1;
     ch_evm_block *b = block_of(c, number);
@@ -323,9 +340,9 @@ static int parse_parity(rctx *c, json_t *o, size_t i) {
     const char *type;
     size_t tlen;
     if (need_str(c, o, "type", &type, &tlen) != 0) return -1;
-    json_t *act = json_object_get(o, "action");
-    if (!json_is_object(act)) return fail(c, "\"action\" is not an object");
-    json_t *res = json_object_get(o, "result");
+    sj_val act = sj_get(o, "action");
+    if (!sj_is_object(act)) return fail(c, "\"action\" is not an object");
+    sj_val res = sj_get(o, "result");
     /* the block hash each trace repeats: checked against the block's
      * header, or the block's hash when only traces name the block */
     ch_hash256 bh;
@@ -350,21 +367,22 @@ static int parse_parity(rctx *c, json_t *o, size_t i) {
     int th = opt_hash(c, o, "transactionHash", &p->tx_hash);
     if (th < 0) return -1;
     p->has_hash = th > 0;
-    json_t *ta = json_object_get(o, "traceAddress");
-    if (!json_is_array(ta)) return fail(c, "\"traceAddress\" is not an array");
-    size_t depth = json_array_size(ta);
+    sj_val ta = sj_get(o, "traceAddress");
+    if (!sj_is_array(ta)) return fail(c, "\"traceAddress\" is not an array");
+    size_t depth = sj_size(ta);
     if (depth > 1024) return fail(c, "\"traceAddress\" deeper than 1024");
     uint32_t *addr = evm_alloc(b, (depth ? depth : 1) * sizeof *addr);
     if (!addr) return fail(c, "out of memory");
-    for (size_t d = 0; d < depth; d++) {
-        json_t *v = json_array_get(ta, d);
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= UINT32_MAX)
+    sj_iter it = sj_items(ta);
+    sj_val v;
+    for (size_t d = 0; sj_next(&it, &v); d++) {
+        if (!is_natural(v) || sj_uint(v) >= UINT32_MAX)
             return fail(c, "\"traceAddress\" holds a non-index");
-        addr[d] = (uint32_t)json_integer_value(v);
+        addr[d] = (uint32_t)sj_uint(v);
     }
     k->trace_addr = addr;
     k->depth = (uint16_t)depth;
-    k->self_error = json_object_get(o, "error") != NULL;
+    k->self_error = sj_present(sj_get(o, "error"));
     if (!strcmp(type, "call")) {
         const char *ct;
         size_t ctl;
@@ -374,12 +392,12 @@ static int parse_parity(rctx *c, json_t *o, size_t i) {
         if (need_addr(c, act, "to", &k->to) != 0) return -1;
         if (need_u256(c, act, "value", &k->value) != 0) return -1;
     } else if (!strcmp(type, "create")) {
-        json_t *m = json_object_get(act, "creationMethod");
-        strcpy(k->type, json_is_string(m) && !strcmp(json_string_value(m), "create2") ? "create2"
-                                                                                      : "create");
+        size_t ml;
+        const char *m = sj_str(sj_get(act, "creationMethod"), &ml);
+        strcpy(k->type, m && !strcmp(m, "create2") ? "create2" : "create");
         if (need_addr(c, act, "from", &k->from) != 0) return -1;
         if (need_u256(c, act, "value", &k->value) != 0) return -1;
-        if (json_is_object(res) && opt_addr(c, res, "address", &k->to) < 0) return -1;
+        if (sj_is_object(res) && opt_addr(c, res, "address", &k->to) < 0) return -1;
     } else if (!strcmp(type, "suicide")) {
         strcpy(k->type, "selfdestruct");
         if (need_addr(c, act, "address", &k->from) != 0) return -1;
@@ -392,10 +410,10 @@ static int parse_parity(rctx *c, json_t *o, size_t i) {
 }
 
 /* One callTracer frame and, depth first, the frames it called. */
-static int parse_frame(rctx *c, ch_evm_block *b, json_t *f, uint32_t tx_index, bool has_hash,
+static int parse_frame(rctx *c, ch_evm_block *b, sj_val f, uint32_t tx_index, bool has_hash,
                        const ch_hash256 *hash, const uint32_t *parent, uint16_t depth,
                        uint32_t child) {
-    if (!json_is_object(f)) return fail(c, "a call frame is not an object");
+    if (!sj_is_object(f)) return fail(c, "a call frame is not an object");
     if (depth > 1024) return fail(c, "calls nested deeper than 1024");
     evm_pcall *p = evm_add_pcall(b);
     if (!p) return fail(c, "out of memory");
@@ -420,13 +438,15 @@ static int parse_frame(rctx *c, ch_evm_block *b, json_t *f, uint32_t tx_index, b
     if (opt_addr(c, f, "from", &k->from) < 0 || opt_addr(c, f, "to", &k->to) < 0 ||
         opt_u256(c, f, "value", &k->value) < 0)
         return -1;
-    k->self_error = json_object_get(f, "error") != NULL;
-    json_t *calls = json_object_get(f, "calls");
-    if (calls && !json_is_array(calls)) return fail(c, "\"calls\" is not an array");
+    k->self_error = sj_present(sj_get(f, "error"));
+    sj_val calls = sj_get(f, "calls");
+    if (sj_present(calls) && !sj_is_array(calls)) return fail(c, "\"calls\" is not an array");
     /* p may move as the array grows: keep nothing of it past this point */
-    for (size_t i = 0; i < json_array_size(calls); i++)
-        if (parse_frame(c, b, json_array_get(calls, i), tx_index, has_hash, hash, addr,
-                        (uint16_t)(depth + 1), (uint32_t)i) != 0)
+    sj_iter it = sj_items(calls);
+    sj_val sub;
+    for (size_t i = 0; sj_next(&it, &sub); i++)
+        if (parse_frame(c, b, sub, tx_index, has_hash, hash, addr, (uint16_t)(depth + 1),
+                        (uint32_t)i) != 0)
             return -1;
     return 0;
 }
@@ -446,11 +466,11 @@ static ch_evm_block *block_with_tx(rctx *c, const ch_hash256 *h) {
  * the file name (debug_traceBlockByNumber_0x<number>), or else from the
  * block read earlier that holds the first traced transaction (JSON lines
  * of traces beside a blocks file). */
-static ch_evm_block *calltracer_block(rctx *c, json_t *arr) {
+static ch_evm_block *calltracer_block(rctx *c, sj_val arr) {
     if (c->name_block) return block_of(c, c->name_number);
     ch_hash256 h;
-    json_t *first = json_array_get(arr, 0);
-    int k = json_is_object(first) ? opt_hash(c, first, "txHash", &h) : 0;
+    sj_val first = sj_at(arr, 0);
+    int k = sj_is_object(first) ? opt_hash(c, first, "txHash", &h) : 0;
     if (k < 0) return NULL;
     ch_evm_block *b = k > 0 ? block_with_tx(c, &h) : NULL;
     if (b) return block_of(c, b->number); /* the same block, named: the reader sees it */
@@ -459,17 +479,18 @@ static ch_evm_block *calltracer_block(rctx *c, json_t *arr) {
     return NULL;
 }
 
-static int parse_calltracer(rctx *c, json_t *arr) {
+static int parse_calltracer(rctx *c, sj_val arr) {
     ch_evm_block *b = calltracer_block(c, arr);
     if (!b) return -1;
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *item = json_array_get(arr, i);
+    sj_iter it = sj_items(arr);
+    sj_val item;
+    for (size_t i = 0; sj_next(&it, &item); i++) {
         snprintf(c->where, sizeof c->where, "block %llu: trace of tx %zu",
                  (unsigned long long)b->number, i);
-        if (!json_is_object(item)) return fail(c, "not an object");
-        if (json_object_get(item, "error")) return fail(c, "the node could not trace it");
-        json_t *frame = json_object_get(item, "result");
-        if (!frame) frame = item; /* some nodes give the frames bare */
+        if (!sj_is_object(item)) return fail(c, "not an object");
+        if (sj_present(sj_get(item, "error"))) return fail(c, "the node could not trace it");
+        sj_val frame = sj_get(item, "result");
+        if (!sj_present(frame)) frame = item; /* some nodes give the frames bare */
         ch_hash256 h;
         int k = opt_hash(c, item, "txHash", &h);
         if (k < 0) return -1;
@@ -483,62 +504,62 @@ static int parse_calltracer(rctx *c, json_t *arr) {
 
 /* A callTracer result: an array of {"txHash","result"} (or of bare frames),
  * told apart from the other array results by what its items lack. */
-static bool is_calltracer(json_t *res) {
-    json_t *first = json_array_get(res, 0);
-    if (!json_is_object(first) || json_object_get(first, "action") ||
-        json_object_get(first, "topics") ||
-        (json_object_get(first, "transactionHash") && json_object_get(first, "gasUsed")))
+static bool is_calltracer(sj_val res) {
+    sj_val first = sj_at(res, 0);
+    if (!sj_is_object(first) || has(first, "action") || has(first, "topics") ||
+        (has(first, "transactionHash") && has(first, "gasUsed")))
         return false;
-    return json_object_get(first, "result") || json_object_get(first, "type") ||
-           json_object_get(first, "txHash");
+    return has(first, "result") || has(first, "type") || has(first, "txHash");
 }
 
 /* What a JSON-RPC result holds, told apart by shape: a block, a receipt, or
  * an array of receipts, logs or traces; results of other calls (eth_chainId,
  * ...) are skipped. */
-static int parse_result(rctx *c, json_t *res) {
-    if (json_is_object(res)) {
-        if (json_object_get(res, "transactions")) return parse_block(c, res);
-        if (json_object_get(res, "transactionHash") && json_object_get(res, "gasUsed"))
-            return parse_receipt(c, res);
+static int parse_result(rctx *c, sj_val res) {
+    if (sj_is_object(res)) {
+        if (has(res, "transactions")) return parse_block(c, res);
+        if (has(res, "transactionHash") && has(res, "gasUsed")) return parse_receipt(c, res);
         return fail(c, "a result that is neither a block nor a receipt");
     }
-    if (!json_is_array(res)) return 0; /* eth_chainId, eth_newFilter, ...: nothing for us */
-    if (json_array_size(res) == 0) return 0;
-    json_t *first = json_array_get(res, 0);
-    if (!json_is_object(first)) return fail(c, "a result array of non-objects");
-    if (json_object_get(first, "action")) {
-        for (size_t i = 0; i < json_array_size(res); i++)
-            if (parse_parity(c, json_array_get(res, i), i) != 0) return -1;
+    if (!sj_is_array(res)) return 0; /* eth_chainId, eth_newFilter, ...: nothing for us */
+    sj_val first = sj_at(res, 0);
+    if (!sj_present(first)) return 0;
+    if (!sj_is_object(first)) return fail(c, "a result array of non-objects");
+    sj_iter it = sj_items(res);
+    sj_val item;
+    if (has(first, "action")) {
+        for (size_t i = 0; sj_next(&it, &item); i++)
+            if (parse_parity(c, item, i) != 0) return -1;
         c->where[0] = '\0';
         return 0;
     }
-    if (json_object_get(first, "topics")) {
-        for (size_t i = 0; i < json_array_size(res); i++) {
+    if (has(first, "topics")) {
+        for (size_t i = 0; sj_next(&it, &item); i++) {
             snprintf(c->where, sizeof c->where, "log %zu", i);
-            if (parse_log(c, json_array_get(res, i), UINT64_MAX, NULL) != 0) return -1;
+            if (parse_log(c, item, UINT64_MAX, NULL) != 0) return -1;
         }
         c->where[0] = '\0';
         return 0;
     }
-    if (json_object_get(first, "transactionHash") && json_object_get(first, "gasUsed")) {
-        for (size_t i = 0; i < json_array_size(res); i++)
-            if (parse_receipt(c, json_array_get(res, i)) != 0) return -1;
+    if (has(first, "transactionHash") && has(first, "gasUsed")) {
+        while (sj_next(&it, &item))
+            if (parse_receipt(c, item) != 0) return -1;
         return 0;
     }
     if (is_calltracer(res)) return parse_calltracer(c, res);
     return fail(c, "a result array of unknown objects");
 }
 
-static int parse_response(rctx *c, json_t *o) {
-    if (!json_is_object(o)) return fail(c, "a response is not an object");
-    json_t *e = json_object_get(o, "error");
-    if (e && !json_is_null(e)) {
-        json_t *m = json_object_get(e, "message");
-        return fail(c, "JSON-RPC error: %s", json_is_string(m) ? json_string_value(m) : "?");
+static int parse_response(rctx *c, sj_val o) {
+    if (!sj_is_object(o)) return fail(c, "a response is not an object");
+    sj_val e = sj_get(o, "error");
+    if (sj_present(e) && !sj_is_null(e)) {
+        size_t ml;
+        const char *m = sj_str(sj_get(e, "message"), &ml);
+        return fail(c, "JSON-RPC error: %s", m ? m : "?");
     }
-    json_t *res = json_object_get(o, "result");
-    if (!res) return fail(c, "a response without \"result\"");
+    sj_val res = sj_get(o, "result");
+    if (!sj_present(res)) return fail(c, "a response without \"result\"");
     return parse_result(c, res);
 }
 
@@ -555,25 +576,25 @@ static void block_from_name(rctx *c) {
 }
 
 /* One document: a response, or an array of them (a batch). */
-static int parse_doc(rctx *c, json_t *doc) {
-    if (!json_is_array(doc)) return parse_response(c, doc);
-    for (size_t i = 0; i < json_array_size(doc); i++)
-        if (parse_response(c, json_array_get(doc, i)) != 0) return -1;
+static int parse_doc(rctx *c, sj_val doc) {
+    if (!sj_is_array(doc)) return parse_response(c, doc);
+    sj_iter it = sj_items(doc);
+    for (sj_val r; sj_next(&it, &r);)
+        if (parse_response(c, r) != 0) return -1;
     return 0;
 }
 
 /* Does a block response among the first n of the batch hold transaction h? */
-static bool batch_has_tx(json_t *doc, size_t n, const ch_hash256 *h) {
-    for (size_t i = 0; i < n; i++) {
-        json_t *txs =
-            json_object_get(json_object_get(json_array_get(doc, i), "result"), "transactions");
-        for (size_t k = 0; k < json_array_size(txs); k++) {
-            json_t *hv = json_object_get(json_array_get(txs, k), "hash");
+static bool batch_has_tx(sj_val doc, size_t n, const ch_hash256 *h) {
+    sj_iter it = sj_items(doc);
+    sj_val r;
+    for (size_t i = 0; i < n && sj_next(&it, &r); i++) {
+        sj_iter ti = sj_items(sj_get(sj_get(r, "result"), "transactions"));
+        for (sj_val t; sj_next(&ti, &t);) {
+            size_t hl;
+            const char *hs = sj_str(sj_get(t, "hash"), &hl);
             ch_hash256 th;
-            if (json_is_string(hv) &&
-                evm_hex_fixed(json_string_value(hv), json_string_length(hv), th.b, 32) == 0 &&
-                !memcmp(th.b, h->b, 32))
-                return true;
+            if (hs && evm_hex_fixed(hs, hl, th.b, 32) == 0 && !memcmp(th.b, h->b, 32)) return true;
         }
     }
     return false;
@@ -582,18 +603,18 @@ static bool batch_has_tx(json_t *doc, size_t n, const ch_hash256 *h) {
 /* Can every callTracer response of doc find its block now? (It names its
  * block by its first transaction only, which a block read earlier holds.)
  * Documents that will fail for another reason say yes: applying reports it. */
-static bool placeable(rctx *c, json_t *doc) {
+static bool placeable(rctx *c, sj_val doc) {
     if (c->name_block) return true;
-    bool batch = json_is_array(doc);
-    size_t n = batch ? json_array_size(doc) : 1;
-    for (size_t i = 0; i < n; i++) {
-        json_t *res = json_object_get(batch ? json_array_get(doc, i) : doc, "result");
-        if (!json_is_array(res) || !is_calltracer(res)) continue;
-        json_t *hv = json_object_get(json_array_get(res, 0), "txHash");
+    bool batch = sj_is_array(doc);
+    sj_iter it = sj_items(doc);
+    sj_val r = doc;
+    for (size_t i = 0; batch ? sj_next(&it, &r) : i == 0; i++) {
+        sj_val res = sj_get(r, "result");
+        if (!sj_is_array(res) || !is_calltracer(res)) continue;
+        size_t hl;
+        const char *hs = sj_str(sj_get(sj_at(res, 0), "txHash"), &hl);
         ch_hash256 h;
-        if (!json_is_string(hv) ||
-            evm_hex_fixed(json_string_value(hv), json_string_length(hv), h.b, 32) != 0)
-            continue;
+        if (!hs || evm_hex_fixed(hs, hl, h.b, 32) != 0) continue;
         if (!block_with_tx(c, &h) && !(batch && batch_has_tx(doc, i, &h))) return false;
     }
     return true;
@@ -608,8 +629,35 @@ static void line_ctx(rctx *c, evm_set *s, const char *name, long line_no, ch_err
     block_from_name(c);
 }
 
+/* The set's parser, made on first use (freed with the set). */
+static sj_parser *parser_of(rctx *c) {
+    if (!c->set->json && !(c->set->json = sj_parser_new())) fail(c, "out of memory");
+    return c->set->json;
+}
+
+/* Parse text (one document) with simdjson into *doc. When simdjson refuses
+ * it, jansson reads it again to name the column (the messages the readers
+ * always gave): this costs nothing on good input. */
+static int parse_line_doc(rctx *c, const char *text, size_t len, sj_val *doc) {
+    sj_parser *p = parser_of(c);
+    if (!p) return -1;
+    if (sj_parse(p, text, len, doc) == 0) {
+        if (sj_is_object(*doc) || sj_is_array(*doc)) return 0;
+        /* jansson (without JSON_DECODE_ANY) refused bare scalars: so do we */
+    }
+    json_error_t je;
+    json_t *j = json_loadb(text, len, 0, &je);
+    if (!j)
+        return ch_err(c->err, "%s: line %ld, column %d: %s", c->name, c->line, je.column, je.text);
+    json_decref(j);
+    return ch_err(c->err, "%s: line %ld: %s", c->name, c->line,
+                  sj_is_object(*doc) || sj_is_array(*doc) || !sj_present(*doc)
+                      ? sj_parser_error(p)
+                      : "'[' or '{' expected");
+}
+
 int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, long line_no,
-                 json_t **held, ch_error *err) {
+                 char **held, ch_error *err) {
     *held = NULL;
     size_t lead = 0;
     while (lead < len &&
@@ -618,26 +666,50 @@ int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, lon
     if (lead == len) return 0; /* a blank line */
     rctx c;
     line_ctx(&c, s, name, line_no, err);
-    json_error_t je;
-    json_t *doc = json_loadb(line, len, 0, &je);
-    if (!doc) return ch_err(err, "%s: line %ld, column %d: %s", c.name, c.line, je.column, je.text);
+    sj_val doc;
+    if (parse_line_doc(&c, line, len, &doc) != 0) return -1;
     if (!placeable(&c, doc)) {
-        *held = doc;
+        /* keep the text: the parser's document lasts until its next parse */
+        if (!(*held = malloc(len + 1))) return fail(&c, "out of memory");
+        memcpy(*held, line, len);
+        (*held)[len] = '\0';
         return 1;
     }
-    int rc = parse_doc(&c, doc);
-    json_decref(doc);
-    return rc;
+    return parse_doc(&c, doc);
 }
 
-int evm_rpc_apply_held(evm_set *s, json_t *held, const char *name, long line_no, bool force,
+int evm_rpc_apply_held(evm_set *s, char *held, const char *name, long line_no, bool force,
                        ch_error *err) {
     rctx c;
     line_ctx(&c, s, name, line_no, err);
-    if (!force && !placeable(&c, held)) return 1;
-    int rc = parse_doc(&c, held);
-    json_decref(held);
+    sj_val doc;
+    int rc = parse_line_doc(&c, held, strlen(held), &doc);
+    if (rc == 0 && !force && !placeable(&c, doc)) return 1;
+    if (rc == 0) rc = parse_doc(&c, doc);
+    free(held);
     return rc;
+}
+
+/* Where the object or array that opens at json[off] ends (one past its
+ * closing bracket), by its brackets outside strings; 0 when it does not
+ * open with a bracket or does not close before len (the parser then says
+ * what is wrong). Whether it is JSON is the parser's business. */
+static size_t doc_end(const char *json, size_t off, size_t len) {
+    if (json[off] != '{' && json[off] != '[') return 0;
+    size_t depth = 0;
+    for (size_t i = off; i < len; i++) {
+        char ch = json[i];
+        if (ch == '"') {
+            for (i++; i < len && json[i] != '"'; i++)
+                if (json[i] == '\\') i++;
+            if (i >= len) return 0;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (--depth == 0) return i + 1;
+        }
+    }
+    return 0;
 }
 
 int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err) {
@@ -647,6 +719,8 @@ int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch
     c.name = name ? name : "(memory)";
     c.err = err;
     block_from_name(&c);
+    sj_parser *p = parser_of(&c);
+    if (!p) return -1;
     size_t off = 0, docs = 0;
     /* the buffer's line and where it starts, up to `seen` (jansson counts
      * lines from the document it parses, not from the file) */
@@ -657,26 +731,45 @@ int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch
                (json[off] == ' ' || json[off] == '\n' || json[off] == '\r' || json[off] == '\t'))
             off++;
         if (off >= len) break;
-        for (; seen < off; seen++)
-            if (json[seen] == '\n') line++, line_start = seen + 1;
+        for (const char *nl; seen < off && (nl = memchr(json + seen, '\n', off - seen));) {
+            line++;
+            seen = line_start = (size_t)(nl - json) + 1;
+        }
+        seen = off;
         c.doc_off = off;
         c.doc_line = line;
-        json_error_t je;
-        /* stop after one value: the buffer may hold several (JSON lines) */
-        json_t *doc = json_loadb(json + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
-        if (!doc) {
-            long at_line = line + (je.line > 0 ? je.line - 1 : 0);
-            long at_col = je.line <= 1 ? (long)(off - line_start) + je.column : je.column;
-            return ch_err(err, "%s: byte %zu (line %ld, column %ld): %s", c.name,
-                          off + (size_t)je.position, at_line, at_col, je.text);
+        /* one value at a time: the buffer may hold several. JSON lines
+         * first (a line that parses whole is the document), else the
+         * extent of the value by its brackets (a document over lines) */
+        const char *nl = memchr(json + off, '\n', len - off);
+        size_t end = nl ? (size_t)(nl - json) : len;
+        sj_val doc;
+        bool ok = sj_parse(p, json + off, end - off, &doc) == 0 &&
+                  (sj_is_object(doc) || sj_is_array(doc));
+        if (!ok) {
+            end = doc_end(json, off, len);
+            ok = end && sj_parse(p, json + off, end - off, &doc) == 0;
         }
-        size_t used = (size_t)je.position;
-        int rc = parse_doc(&c, doc);
-        json_decref(doc);
-        if (rc != 0) return -1;
+        if (!ok) {
+            /* not JSON: jansson names the line and column, as it always did */
+            json_error_t je;
+            json_t *j = json_loadb(json + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
+            if (!j) {
+                long at_line = line + (je.line > 0 ? je.line - 1 : 0);
+                long at_col = je.line <= 1 ? (long)(off - line_start) + je.column : je.column;
+                return ch_err(err, "%s: byte %zu (line %ld, column %ld): %s", c.name,
+                              off + (size_t)je.position, at_line, at_col, je.text);
+            }
+            json_decref(j);
+            if (end || (size_t)je.position == 0 ||
+                sj_parse(p, json + off, (size_t)je.position, &doc) != 0)
+                return ch_err(err, "%s: byte %zu (line %ld): %s", c.name, off, line,
+                              sj_parser_error(p));
+            end = off + (size_t)je.position;
+        }
+        if (parse_doc(&c, doc) != 0) return -1;
         docs++;
-        if (used == 0) return ch_err(err, "%s: byte %zu: parser made no progress", c.name, off);
-        off += used;
+        off = end;
     }
     if (docs == 0) return ch_err(err, "%s: no JSON document", c.name);
     return 0;

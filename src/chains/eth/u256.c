@@ -3,13 +3,7 @@
 #include <string.h>
 
 #include "chains/eth/evm_internal.h"
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+#include "util/hexval.h"
 
 static bool has_0x(const char *s, size_t len) {
     return len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
@@ -21,13 +15,22 @@ int ch_u256_from_hex(const char *s, size_t len, ch_u256 *out) {
     len -= 2;
     if (len == 0 || len > 64) return -1;
     memset(out, 0, sizeof *out);
-    /* the last digit is the least significant nibble */
-    for (size_t i = 0; i < len; i++) {
-        int v = hexval(s[len - 1 - i]);
-        if (v < 0) return -1;
-        out->w[i / 16] |= (uint64_t)v << (4 * (i % 16));
+    /* the last digit is the least significant nibble; each limb is read
+     * most significant digit first, 16 digits (or what is left) at a time */
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned bad = 0;
+    for (size_t limb = 0, left = len; left; limb++) {
+        size_t n = left < 16 ? left : 16;
+        uint64_t w = 0;
+        for (const unsigned char *d = u + left - n; d < u + left; d++) {
+            unsigned v = ch_hexval[*d];
+            bad |= v;
+            w = w << 4 | (v & 15);
+        }
+        out->w[limb] = w;
+        left -= n;
     }
-    return 0;
+    return bad & 0x80 ? -1 : 0;
 }
 
 int ch_u256_from_dec(const char *s, size_t len, ch_u256 *out) {
