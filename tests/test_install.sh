@@ -84,7 +84,8 @@ libs=$(pkg-config --libs coinhound)
 # them, shared) and its Libs.private. pkg-config --static would also ask for
 # the static closure of libcurl's own dependencies, which Debian's -dev
 # packages do not all ship.
-slibs="$P/lib/libcoinhound.a $(pkg-config --libs $(pkg-config --print-requires-private coinhound)) -lpthread -lm"
+privlibs=$(sed -n 's/^Libs.private: *//p' "$P/lib/pkgconfig/coinhound.pc")
+slibs="$P/lib/libcoinhound.a $(pkg-config --libs $(pkg-config --print-requires-private coinhound)) $privlibs"
 case "$(pkg-config --print-requires-private coinhound | tr '\n' ' ')" in
   *lmdb*libcrypto*jansson*libxml-2.0*yaml-0.1*libcurl*libmicrohttpd*yajl*) ok "coinhound.pc requires its libraries privately" ;;
   *) bad "coinhound.pc Requires.private: $(pkg-config --print-requires-private coinhound | tr '\n' ' ')" ;;

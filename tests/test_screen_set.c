@@ -536,10 +536,11 @@ static void test_damaged_files(void **state) {
     drop(&fx);
 }
 
-/* The libraries libcoinhound.a needs (the Makefile's PKGS): it is one
- * object, so a program linking it links them all. */
+/* The libraries libcoinhound.a needs (the Makefile's PKGS, and the C++
+ * runtime of util/sjson.cpp, coinhound.pc's Libs.private): it is one object,
+ * so a program linking it links them all. */
 #define CH_TEST_PKGS                                                                               \
-    "lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl libxxhash"
+    "lmdb libcrypto jansson libxml-2.0 yaml-0.1 libcurl libmicrohttpd yajl libxxhash simdjson"
 
 /* The example program of screen.h builds against the library and runs. */
 static void test_example_program(void **state) {
@@ -562,7 +563,7 @@ static void test_example_program(void **state) {
 #endif
     snprintf(cmd, sizeof cmd,
              "cc -std=c11 -Wall -Wextra -Werror %s -Iinclude docs/examples/screen_example.c %s "
-             "$(pkg-config --libs " CH_TEST_PKGS ") -lpthread -lm -o %s 2>&1",
+             "$(pkg-config --libs " CH_TEST_PKGS ") -lstdc++ -lpthread -lm -o %s 2>&1",
              san, lib, exe);
     int st = -1;
     char *out = tu_run(cmd, &st);

@@ -569,6 +569,11 @@ int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error
     return 0;
 }
 
+void evm_set_drop_parser(evm_set *s) {
+    sj_parser_free(s->json);
+    s->json = NULL;
+}
+
 void evm_set_free(evm_set *s) {
     for (size_t i = 0; i < s->n; i++) {
         ch_evm_block_free(s->v[i]);

@@ -93,6 +93,9 @@ size_t evm_block_bytes(const ch_evm_block *b);
 int evm_set_finish(evm_set *s, ch_error *err);
 int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error *err);
 void evm_set_free(evm_set *s);
+/* Free the set's JSON parser (its buffers are as large as the largest
+ * document), keeping the blocks: for a reader done parsing. */
+void evm_set_drop_parser(evm_set *s);
 
 /* --- parsers into a set --- */
 int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err);

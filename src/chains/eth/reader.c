@@ -428,6 +428,7 @@ int ch_evm_reader_open_paths(const char *const *paths, size_t n, ch_evm_format f
     } else if (rc == 0) {
         for (size_t i = 0; rc == 0 && i < r->n_files; i++)
             rc = load_entry(&r->set, &r->files[i], err);
+        evm_set_drop_parser(&r->set); /* all read: only the blocks stay */
         if (rc == 0) rc = evm_set_finish(&r->set, err);
         if (rc == 0) note_peak(r);
     }
@@ -602,6 +603,7 @@ void ch_evm_reader_close(ch_evm_reader *r) {
             free(r->set.v[i]);
         }
         free(r->set.v);
+        evm_set_drop_parser(&r->set);
     }
     for (size_t i = 0; r->cur && i < r->n_files; i++) {
         if (r->cur[i].f) fclose(r->cur[i].f);
