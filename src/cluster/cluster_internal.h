@@ -110,5 +110,8 @@ int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
 
 /* The member (address id) after m in its cluster, 0 after the last. */
 uint32_t cl_next_member(const ch_clusters *c, uint32_t m);
+/* m's slot in the cluster file (0: not in it). A cluster's members are
+ * chained in slot order: cl_next_member walks them by increasing slot. */
+uint32_t cl_slot_of(const ch_clusters *c, uint32_t m);
 
 #endif

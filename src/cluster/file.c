@@ -340,6 +340,10 @@ uint32_t ch_cluster_size(const ch_clusters *c, uint32_t addr) {
     return slot ? c->size[slot_of(c, c->cid[slot])] : 1;
 }
 
+uint32_t cl_slot_of(const ch_clusters *c, uint32_t m) {
+    return slot_of(c, m);
+}
+
 uint32_t cl_next_member(const ch_clusters *c, uint32_t m) {
     uint32_t slot = slot_of(c, m);
     return slot ? c->next[slot] : 0;

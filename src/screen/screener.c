@@ -13,6 +13,38 @@
 #include "coinhound/trace.h"
 #include "util/vec.h"
 
+/* Clusters whose view of their labels a screener keeps at once. */
+#define CL_AGG_SLOTS 4096
+/* A cluster's labels from the index, once for all its members: each label
+ * (same_label) once with how many reports it had, the first member to
+ * report it and the first other member (and where in the cluster's reports
+ * they first did), and every report as (member, label). A member's view is
+ * that without its own reports (ch_cluster_labels leaves the address asked
+ * about out): replaying each label with the member and the count that
+ * remain, in the order of their first remaining report, through
+ * cluster_label_n gives what the reports one by one give. */
+typedef struct cl_label {
+    ch_attribution a;
+    uint64_t total, cnt1; /* reports, and those of m1 */
+    uint32_t m1, m2;      /* the first member to report it; the first other one (0: none) */
+    uint64_t pos1, pos2;  /* their first reports' places among the cluster's */
+    char member1[CH_ADDR_STR_MAX], member2[CH_ADDR_STR_MAX];
+} cl_label;
+
+typedef struct cl_report {
+    uint32_t member, label;
+} cl_report;
+
+typedef struct cl_agg {
+    bool used;
+    uint32_t cluster;
+    cl_label *v;
+    size_t n, cap;
+    cl_report *r; /* by member */
+    size_t nr, rcap;
+    int oom;
+} cl_agg;
+
 struct ch_screener {
     ch_screen_set *set;
     ch_intel *db;
@@ -21,6 +53,15 @@ struct ch_screener {
     char chain_buf[32];
     bool account; /* an account chain's store: EVM addresses get the chain side */
     ch_clusters *clusters;
+    /* cluster labels precomputed (cluster.h), built when a second address
+     * is screened (one address alone is cheaper by the walk); dropped on
+     * refresh; not built again after a failure (the walk still answers) */
+    ch_cluster_label_index *labels_ix;
+    uint64_t chain_sides;
+    bool labels_ix_failed;
+    cl_agg *aggs;         /* CL_AGG_SLOTS clusters' views, by cluster id modulo (direct-mapped) */
+    struct cl_seen *seen; /* scratch of indexed_labels */
+    size_t seen_cap;
     ch_risk_table table;
     ch_exposure_opts xo;
 };
@@ -92,6 +133,19 @@ fail:
     return -1;
 }
 
+/* Forget the clusters' views (the index they came from is going). */
+static void drop_aggs(ch_screener *s) {
+    for (size_t i = 0; s->aggs && i < CL_AGG_SLOTS; i++) {
+        free(s->aggs[i].v);
+        free(s->aggs[i].r);
+    }
+    free(s->aggs);
+    s->aggs = NULL;
+    free(s->seen);
+    s->seen = NULL;
+    s->seen_cap = 0;
+}
+
 int ch_screener_close(ch_screener *s, ch_error *err) {
     if (!s) return 0;
     int rc = 0;
@@ -102,6 +156,8 @@ int ch_screener_close(ch_screener *s, ch_error *err) {
     }
     if (s->set) ch_screen_set_close(s->set);
     if (s->db) ch_intel_close(s->db);
+    drop_aggs(s);
+    ch_cluster_label_index_free(s->labels_ix);
     if (s->clusters) ch_clusters_close(s->clusters);
     if (s->store) ch_store_close(s->store);
     free(s);
@@ -109,6 +165,11 @@ int ch_screener_close(ch_screener *s, ch_error *err) {
 }
 
 int ch_screener_refresh(ch_screener *s, ch_error *err) {
+    /* new addresses may have come: the labels' index is built again */
+    drop_aggs(s);
+    ch_cluster_label_index_free(s->labels_ix);
+    s->labels_ix = NULL;
+    s->labels_ix_failed = false;
     return s->store ? ch_store_refresh(s->store, err) : 0;
 }
 
@@ -223,11 +284,14 @@ static bool same_label(const ch_attribution *x, const ch_attribution *y) {
 /* A cluster-mate's attribution. An exchange's cluster has thousands of
  * deposit addresses with the same label: it is one reason, with a count and
  * one member to show; a label the address carries itself adds nothing. */
-static int cluster_label(const char *member, const ch_attribution *a, void *ctx) {
-    ch_verdict *v = ctx;
-    for (size_t i = 0; i < v->n_attrs; i++) {
+/* A cluster-mate's label reported count times. distinct: the caller knows
+ * it differs from every cluster label already added (a cluster's view lists
+ * each label once), so only the address's own labels are compared. */
+static int cluster_label_n(ch_verdict *v, const char *member, const ch_attribution *a,
+                           uint64_t count, bool distinct) {
+    for (size_t i = 0; i < (distinct ? v->n_direct : v->n_attrs); i++) {
         if (!same_label(&v->attrs[i], a)) continue;
-        if (i >= v->n_direct) v->members[i - v->n_direct].count++;
+        if (i >= v->n_direct) v->members[i - v->n_direct].count += count;
         return 0;
     }
     size_t i = v->n_attrs - v->n_direct;
@@ -237,8 +301,123 @@ static int cluster_label(const char *member, const ch_attribution *a, void *ctx)
         v->members = m;
     }
     snprintf(v->members[i].member, CH_ADDR_STR_MAX, "%s", member);
-    v->members[i].count = 1;
+    v->members[i].count = count;
     return push(v, a) != 0 ? -1 : 0;
+}
+
+/* One report of ch_cluster_labels: a cluster-mate's attribution. */
+static int cluster_label(const char *member, const ch_attribution *a, void *ctx) {
+    return cluster_label_n(ctx, member, a, 1, false);
+}
+
+/* One report of the cluster's walk into its view (cl_agg): its label found
+ * or added (first member, place), the counts, the report kept by member. */
+static int agg_label(uint32_t member, const char *str, const ch_attribution *a, void *ctx) {
+    cl_agg *g = ctx;
+    size_t k = 0;
+    while (k < g->n && !same_label(&g->v[k].a, a))
+        k++;
+    if (k == g->n) {
+        cl_label *nv = ch_grow(g->v, &g->cap, g->n + 1, sizeof *nv);
+        if (!nv) return g->oom = 1;
+        g->v = nv;
+        cl_label *l = &g->v[g->n++];
+        memset(l, 0, sizeof *l);
+        l->a = *a;
+        l->m1 = member;
+        l->pos1 = g->nr;
+        snprintf(l->member1, CH_ADDR_STR_MAX, "%s", str);
+    }
+    cl_label *l = &g->v[k];
+    l->total++;
+    if (member == l->m1) {
+        l->cnt1++;
+    } else if (!l->m2) {
+        l->m2 = member;
+        l->pos2 = g->nr;
+        snprintf(l->member2, CH_ADDR_STR_MAX, "%s", str);
+    }
+    cl_report *nr = ch_grow(g->r, &g->rcap, g->nr + 1, sizeof *nr);
+    if (!nr) return g->oom = 1;
+    g->r = nr;
+    g->r[g->nr++] = (cl_report){member, (uint32_t)k};
+    return 0;
+}
+
+static int cmp_report(const void *pa, const void *pb) {
+    const cl_report *a = pa, *b = pb;
+    return a->member < b->member ? -1 : a->member > b->member;
+}
+
+/* One label as a member sees it: who reported it first, how often. */
+typedef struct cl_seen {
+    uint64_t pos, count;
+    const char *member;
+    const ch_attribution *a;
+} cl_seen;
+
+static int cmp_seen(const void *pa, const void *pb) {
+    const cl_seen *a = pa, *b = pb;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* The cluster labels of an address through the index and the view of its
+ * cluster kept per cluster (made on its first address). 0, or -1 with err. */
+static int indexed_labels(ch_screener *s, ch_verdict *v, ch_error *err) {
+    uint32_t self, cl, size;
+    bool labelled;
+    memset(&v->hit, 0, sizeof v->hit);
+    int w = ch_cluster_label_index_where_id(s->store, s->clusters, s->labels_ix, v->canonical,
+                                            &self, &cl, &size, &labelled, err);
+    if (w <= 0) return w;
+    v->hit.cluster = cl;
+    v->hit.size = size;
+    if (size <= 1) return 0;
+    cl_agg *g = &s->aggs[cl % CL_AGG_SLOTS];
+    if (!g->used || g->cluster != cl) {
+        g->used = false;
+        g->n = g->nr = 0;
+        g->oom = 0;
+        uint64_t reported;
+        if (ch_cluster_label_index_walk(s->store, s->clusters, s->db, s->labels_ix, cl, size, 0,
+                                        agg_label, g, &reported, err) != 0)
+            return -1;
+        if (g->oom) return ch_err(err, "out of memory");
+        qsort(g->r, g->nr, sizeof *g->r, cmp_report);
+        g->cluster = cl;
+        g->used = true;
+    }
+    /* its own reports (none unless it is labelled) */
+    size_t lo = 0, hi = g->nr;
+    while (labelled && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->r[mid].member < self)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t own_end = lo;
+    while (labelled && own_end < g->nr && g->r[own_end].member == self)
+        own_end++;
+    cl_seen *seen = ch_grow(s->seen, &s->seen_cap, g->n ? g->n : 1, sizeof *seen);
+    if (!seen) return ch_err(err, "out of memory");
+    s->seen = seen;
+    size_t ns = 0;
+    for (size_t k = 0; k < g->n; k++) {
+        const cl_label *l = &g->v[k];
+        uint64_t own = 0;
+        for (size_t j = lo; j < own_end; j++)
+            own += g->r[j].label == k;
+        cl_seen x = {l->pos1, l->total - own, l->member1, &l->a};
+        if (l->m1 == self) x = (cl_seen){l->pos2, l->total - own, l->member2, &l->a};
+        if (x.count == 0 || (l->m1 == self && !l->m2)) continue;
+        seen[ns++] = x;
+    }
+    qsort(seen, ns, sizeof *seen, cmp_seen);
+    v->hit.labelled = g->nr - (own_end - lo);
+    for (size_t i = 0; i < ns; i++)
+        if (cluster_label_n(v, seen[i].member, seen[i].a, seen[i].count, true) != 0) break;
+    return 0;
 }
 
 /* The store's form of a screened address: Bitcoin's parser, or 0x + 40 hex
@@ -255,12 +434,22 @@ static int store_addr(const ch_screener *s, const char *canonical, ch_addr *a) {
  * cluster_error / exposure_error. */
 static void chain_side(ch_screener *s, ch_verdict *v) {
     ch_error err;
-    if (s->clusters && ch_cluster_labels(s->store, s->clusters, s->db, v->canonical, cluster_label,
-                                         v, &v->hit, &err) != 0)
-        snprintf(v->cluster_error, sizeof v->cluster_error, "%s", err.msg);
+    if (s->clusters && !s->labels_ix && !s->labels_ix_failed && s->chain_sides++ > 0 &&
+        ch_cluster_label_index_build(s->store, s->clusters, s->db, &s->labels_ix, &err) != 0)
+        s->labels_ix_failed = true;
+    int rc = 0;
+    if (s->clusters && s->labels_ix && !s->aggs &&
+        !(s->aggs = calloc(CL_AGG_SLOTS, sizeof *s->aggs)))
+        rc = ch_err(&err, "out of memory");
+    else if (s->clusters && s->labels_ix)
+        rc = indexed_labels(s, v, &err);
+    else if (s->clusters)
+        rc = ch_cluster_labels(s->store, s->clusters, s->db, v->canonical, cluster_label, v,
+                               &v->hit, &err);
+    if (rc != 0) snprintf(v->cluster_error, sizeof v->cluster_error, "%s", err.msg);
     ch_addr a;
     if (s->xo.max_hops == 0 || store_addr(s, v->canonical, &a) != 0) return;
-    int rc = ch_exposure_of(s->store, s->db, &a, &s->xo, v->exposure, &err);
+    rc = ch_exposure_of(s->store, s->db, &a, &s->xo, v->exposure, &err);
     if (rc < 0) snprintf(v->exposure_error, sizeof v->exposure_error, "%s", err.msg);
     v->have_exposure = rc == 1;
 }
