@@ -383,7 +383,7 @@ static int indexed_labels(ch_screener *s, ch_verdict *v, ch_error *err) {
                                         agg_label, g, &reported, err) != 0)
             return -1;
         if (g->oom) return ch_err(err, "out of memory");
-        qsort(g->r, g->nr, sizeof *g->r, cmp_report);
+        if (g->nr) qsort(g->r, g->nr, sizeof *g->r, cmp_report);
         g->cluster = cl;
         g->used = true;
     }
@@ -413,7 +413,7 @@ static int indexed_labels(ch_screener *s, ch_verdict *v, ch_error *err) {
         if (x.count == 0 || (l->m1 == self && !l->m2)) continue;
         seen[ns++] = x;
     }
-    qsort(seen, ns, sizeof *seen, cmp_seen);
+    if (ns) qsort(seen, ns, sizeof *seen, cmp_seen);
     v->hit.labelled = g->nr - (own_end - lo);
     for (size_t i = 0; i < ns; i++)
         if (cluster_label_n(v, seen[i].member, seen[i].a, seen[i].count, true) != 0) break;
