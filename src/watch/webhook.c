@@ -204,6 +204,11 @@ static bool nap(watch_webhook *h, unsigned ms) {
     return go_on;
 }
 
+/* The delivery thread: sends the log's alerts from the cursor on, one POST
+ * each, only those already synced to disk (never an alert a crash could
+ * take back), moves the cursor on a 2xx alone (at least once), backs off on
+ * failure, and on stop keeps delivering until the deadline. Its own thread
+ * so a slow receiver never holds up the block the watcher is taking. */
 static void *run(void *arg) {
     watch_webhook *h = arg;
     unsigned backoff = 250;
