@@ -677,6 +677,80 @@ static void test_ingest_runs_no_analysis_and_reads_no_environment(void **state) 
     free(dir);
 }
 
+/* Signals of one kind in a store. */
+static uint64_t count_kind(const char *db, int kind) {
+    ch_store *s;
+    ch_error err;
+    if (ch_store_open(db, "eth", CH_STORE_READ, &s, &err) != 0) fail_msg("%s", err.msg);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < ch_poison_signal_count(s); i++)
+        n += ch_poison_signal(s, i)->kind == kind;
+    ch_store_close(s);
+    return n;
+}
+
+/* `ingest eth` runs the safeguard with the token tables it is given:
+ * --tokens (a reference list naming the genuine USDT, Tether's mainnet
+ * contract, where the generator deploys it) and --token-meta (the
+ * generator's own table, in which the fake token calls itself USDT) find
+ * fake-token attempts, at least as many as the generator planted (its
+ * theft.json); the flags win over the environment (variables naming files
+ * that do not exist change nothing); without any table no fake token is
+ * found (nothing says which USDT is genuine). */
+static void test_cli_ingest_takes_the_safeguards_token_tables(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), gen[4200], ref[4200], meta[4300], cmd[16384], path[4300];
+    snprintf(gen, sizeof gen, "%s/gen", dir);
+    snprintf(ref, sizeof ref, "%s/ref.csv", dir);
+    snprintf(meta, sizeof meta, "%s/tokens.csv", gen);
+    ch_evmgen_opts go;
+    ch_evmgen_opts_init(&go);
+    go.out_dir = gen;
+    go.seed = 7;
+    go.transfers = 15000;
+    ch_evmgen_stats gs;
+    ch_error err;
+    assert_int_equal(ch_evmgen_run(&go, &gs, &err), 0);
+    FILE *f = fopen(ref, "w");
+    assert_non_null(f);
+    fprintf(f, "address,symbol,decimals\n0xdac17f958d2ee523a2206206994597c13d831ec7,USDT,6\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/theft.json", gen);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je), *att = json_object_get(root, "poisoning");
+    size_t i, planted = 0;
+    json_t *a;
+    json_array_foreach(att, i, a) {
+        planted += !strcmp(json_string_value(json_object_get(a, "kind")), "fake_token");
+    }
+    json_decref(root);
+    assert_true(planted > 0);
+    const char *runs[][2] = {
+        {"with", "COINHOUND_TOKENS=/nonexistent/a.csv COINHOUND_TOKEN_META=/nonexistent/b.csv"},
+        {"without", "COINHOUND_TOKENS= COINHOUND_TOKEN_META="},
+    };
+    uint64_t fake[2];
+    for (int k = 0; k < 2; k++) {
+        char tables[8800] = "";
+        if (k == 0) snprintf(tables, sizeof tables, "--tokens %s --token-meta %s", ref, meta);
+        snprintf(cmd, sizeof cmd,
+                 "%s %s ingest eth %s/blocks.jsonl %s/receipts.jsonl --db %s/%s "
+                 "--no-progress %s 2>&1",
+                 runs[k][1], tu_bin("coinhound"), gen, gen, dir, runs[k][0], tables);
+        int st;
+        char *out = tu_run(cmd, &st);
+        if (st != 0) fail_msg("%s: exit %d: %s", cmd, st, out);
+        free(out);
+        snprintf(path, sizeof path, "%s/%s", dir, runs[k][0]);
+        fake[k] = count_kind(path, CH_SIG_FAKE_TOKEN);
+    }
+    if (fake[0] < planted)
+        fail_msg("%llu fake-token signals, %zu planted", (unsigned long long)fake[0], planted);
+    assert_int_equal(fake[1], 0);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match),
@@ -688,6 +762,7 @@ int main(void) {
         cmocka_unit_test(test_random_vs_reference),
         cmocka_unit_test(test_generator_attempts),
         cmocka_unit_test(test_ingest_runs_no_analysis_and_reads_no_environment),
+        cmocka_unit_test(test_cli_ingest_takes_the_safeguards_token_tables),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_presend_refuses_bad_eip55_checksum),
     };

@@ -36,7 +36,10 @@ static void usage(FILE *f) {
             "Several files and directories are read as one input, joined by block number\n"
             "(a token_transfers export with its transactions export in another folder).\n"
             "Blocks already stored are skipped; a different block at a stored height is a\n"
-            "reorg and replaces the store's blocks from there.\n\n"
+            "reorg and replaces the store's blocks from there. Each appended block goes\n"
+            "through the people's safeguard (address-poisoning signals, see poison),\n"
+            "whose token tables are --tokens and --token-meta, else $COINHOUND_TOKENS\n"
+            "and $COINHOUND_TOKEN_META.\n\n"
             "options:\n"
             "  --db DIR           the database directory (or $COINHOUND_DB)\n"
             "  --max-blocks N     stop after N new blocks\n"
@@ -55,7 +58,10 @@ static void usage(FILE *f) {
             "  --batch N          (eth URL) blocks per JSON-RPC batch (default 10)\n"
             "  --traces           (eth URL) also fetch internal calls (debug_traceBlockByNumber)\n"
             "  --format rpc|etl   (eth files) read only JSON-RPC responses, or only ETL\n"
-            "                     exports (CSV or JSON lines), where a folder holds both\n\n"
+            "                     exports (CSV or JSON lines), where a folder holds both\n"
+            "  --tokens FILE      (eth) the safeguard's reference token list (CSV: address,\n"
+            "                     symbol[,decimals]): which contracts are the genuine ones\n"
+            "  --token-meta FILE  (eth) the safeguard's token metadata (symbols, decimals)\n\n"
             "example:\n"
             "  coinhound ingest btc ~/.bitcoin/blocks --db ./chdb\n"
             "  coinhound ingest eth ./etl-export/ --db ./chdb --chain eth\n"
@@ -79,9 +85,12 @@ int cmd_ingest(int argc, char **argv) {
                                          {"wait", no_argument, 0, 'W'},
                                          {"format", required_argument, 0, 'f'},
                                          {"mem", required_argument, 0, 'M'},
+                                         {"tokens", required_argument, 0, 'K'},
+                                         {"token-meta", required_argument, 0, 'E'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *db = NULL, *chain = "eth";
+    const char *tokens = NULL, *token_meta = NULL; /* the safeguard's (cli_poison_open) */
     int fmt = CH_EVM_FMT_AUTO;
     ch_ingest_opts o = {.progress = -1};
     ch_node_opts node = {.batch = 10, .retries = 5};
@@ -92,6 +101,12 @@ int cmd_ingest(int argc, char **argv) {
         switch (c) {
         case 'd':
             db = optarg;
+            break;
+        case 'K':
+            tokens = optarg;
+            break;
+        case 'E':
+            token_meta = optarg;
             break;
         case 'm':
             if (cli_opt_u32("ingest", "--max-blocks", optarg, 1, UINT32_MAX, &o.max_blocks))
@@ -188,7 +203,7 @@ int cmd_ingest(int argc, char **argv) {
      * choice, configured by the token policy, not ingest's */
     ch_poison *guard = NULL;
     if (strcmp(family, "btc") != 0) {
-        if ((rc = cli_poison_open("ingest", NULL, NULL, &guard)) != 0) return rc;
+        if ((rc = cli_poison_open("ingest", tokens, token_meta, &guard)) != 0) return rc;
         o.on_block = ch_poison_ingest_block;
         o.on_block_ctx = guard;
     }
