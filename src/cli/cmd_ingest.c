@@ -69,6 +69,164 @@ static void usage(FILE *f) {
             "  coinhound status --db ./chdb\n");
 }
 
+/* What the command line asked for, gathered by parse_option. */
+typedef struct ingest_args {
+    const char *db, *chain;
+    const char *tokens, *token_meta; /* the safeguard's (cli_poison_open) */
+    int fmt;
+    ch_ingest_opts o;
+    ch_node_opts node;
+    bool json;
+} ingest_args;
+
+/* One option c (optarg its value) into a: -1 to go on, else the exit code
+ * the command ends with (0 for --help, 2 after saying what is wrong). */
+static int parse_option(ingest_args *a, int c) {
+    switch (c) {
+    case 'd':
+        a->db = optarg;
+        break;
+    case 'K':
+        a->tokens = optarg;
+        break;
+    case 'E':
+        a->token_meta = optarg;
+        break;
+    case 'm':
+        if (cli_opt_u32("ingest", "--max-blocks", optarg, 1, UINT32_MAX, &a->o.max_blocks))
+            return 2;
+        break;
+    case 'c':
+        if (cli_opt_u64("ingest", "--commit-mb", optarg, 1, 1u << 20, &a->o.commit_bytes)) return 2;
+        a->o.commit_bytes <<= 20;
+        break;
+    case 'b': /* for crash tests */
+        if (cli_opt_u64("ingest", "--commit-bytes", optarg, 1, UINT64_MAX >> 1, &a->o.commit_bytes))
+            return 2;
+        break;
+    case 'W':
+        a->o.wait = true;
+        break;
+    case 'M':
+        if (cli_opt_mem("ingest", "--mem", optarg, &a->o.mem_bytes) != 0) return 2;
+        break;
+    case 'p':
+        a->o.progress = 1;
+        break;
+    case 'q':
+        a->o.progress = 0;
+        break;
+    case 'j':
+        a->json = true;
+        break;
+    case 'C':
+        if (cli_opt_chain("ingest", optarg)) return 2;
+        a->chain = optarg;
+        break;
+    case 'F':
+        if (cli_opt_block("ingest", "--from-block", optarg, &a->node.from_block)) return 2;
+        a->node.has_from = true;
+        break;
+    case 'T':
+        if (cli_opt_block("ingest", "--to-block", optarg, &a->node.to_block)) return 2;
+        a->node.has_to = true;
+        break;
+    case 'B':
+        if (cli_opt_u32("ingest", "--batch", optarg, 1, 10000, &a->node.batch)) return 2;
+        break;
+    case 'R':
+        a->node.traces = true;
+        break;
+    case 'f':
+        if (!strcmp(optarg, "rpc"))
+            a->fmt = CH_EVM_FMT_RPC;
+        else if (!strcmp(optarg, "etl"))
+            a->fmt = CH_EVM_FMT_ETL;
+        else
+            return cli_failf("ingest",
+                             "--format %s: give rpc (JSON-RPC responses) or etl "
+                             "(blockchain-etl exports)",
+                             optarg);
+        break;
+    case 'h':
+        usage(stdout);
+        return 0;
+    default:
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* The family and sources together with the options: a family this command
+ * reads, one source where only one is read, --format only for EVM files, a
+ * range that is not empty. 0, or 2 after saying what is wrong. */
+static int check_sources(const ingest_args *a, const char *family, const char *const *srcs,
+                         size_t n_src, bool url) {
+    if (a->node.has_from && a->node.has_to && a->node.to_block < a->node.from_block)
+        return cli_failf("ingest", "--to-block is before --from-block: an empty range");
+    if (strcmp(family, "btc") != 0 && strcmp(family, "eth") != 0)
+        return cli_failf("ingest", "'%s' is not a chain family this command reads (btc or eth)",
+                         family);
+    if (n_src > 1 && (!strcmp(family, "btc") || url))
+        return cli_failf("ingest", "%s takes one source ('%s' and '%s')",
+                         url ? "a node URL" : "btc", srcs[0], srcs[1]);
+    if (a->fmt != CH_EVM_FMT_AUTO && (!strcmp(family, "btc") || url))
+        return cli_failf("ingest", "--format is for EVM files and folders");
+    if (!strcmp(family, "eth") && !strcmp(a->chain, "btc"))
+        return cli_failf("ingest", "--chain btc is the Bitcoin store; name the EVM chain");
+    return 0;
+}
+
+/* The summary as JSON: counts, time, tip and reorg heights (null: none). */
+static void print_json(const ch_ingest_stats *st) {
+    ch_jw w;
+    ch_jw_init(&w, stdout);
+    ch_jw_obj_begin(&w);
+    ch_jw_key(&w, "blocks");
+    ch_jw_uint(&w, st->blocks);
+    ch_jw_key(&w, "txs");
+    ch_jw_uint(&w, st->txs);
+    ch_jw_key(&w, "bytes");
+    ch_jw_uint(&w, st->bytes);
+    ch_jw_key(&w, "seconds");
+    ch_jw_double(&w, st->seconds);
+    ch_jw_key(&w, "tip_height");
+    if (st->tip_height == UINT32_MAX)
+        ch_jw_null(&w);
+    else
+        ch_jw_uint(&w, st->tip_height);
+    ch_jw_key(&w, "reorg_height");
+    if (st->reorg_height == UINT32_MAX)
+        ch_jw_null(&w);
+    else
+        ch_jw_uint(&w, st->reorg_height);
+    ch_jw_key(&w, "stale_blocks");
+    ch_jw_uint(&w, st->stale);
+    ch_jw_obj_end(&w);
+    ch_jw_newline(&w);
+}
+
+/* The summary for a person: a reorg, then what was ingested at what rate
+ * (or that the store was up to date). */
+static void print_text(const ch_ingest_stats *st, const char *family) {
+    double rate = st->seconds > 0 ? (double)st->txs / st->seconds : 0;
+    if (st->reorg_height != UINT32_MAX)
+        printf("reorg: replaced the store's blocks from height %u\n", st->reorg_height);
+    if (st->blocks == 0)
+        printf("up to date: tip height %u\n", st->tip_height);
+    else
+        printf("ingested %" PRIu64 " blocks (heights %u..%u), %" PRIu64 " txs in %.2f s"
+               " (%.0f tx/s)",
+               st->blocks, st->start_height, st->tip_height, st->txs, st->seconds, rate);
+    if (st->blocks != 0 && st->bytes)
+        printf(", %.1f MB (%.1f MB/s)", (double)st->bytes / 1e6,
+               st->seconds > 0 ? (double)st->bytes / 1e6 / st->seconds : 0.0);
+    if (st->blocks != 0 && !strcmp(family, "btc"))
+        printf("; %" PRIu64 " stale blocks ignored", st->stale);
+    if (st->blocks != 0) printf("\n");
+}
+
 int cmd_ingest(int argc, char **argv) {
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"max-blocks", required_argument, 0, 'm'},
@@ -89,174 +247,47 @@ int cmd_ingest(int argc, char **argv) {
                                          {"token-meta", required_argument, 0, 'E'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *db = NULL, *chain = "eth";
-    const char *tokens = NULL, *token_meta = NULL; /* the safeguard's (cli_poison_open) */
-    int fmt = CH_EVM_FMT_AUTO;
-    ch_ingest_opts o = {.progress = -1};
-    ch_node_opts node = {.batch = 10, .retries = 5};
-    bool json = false;
-    int c;
+    ingest_args a = {.chain = "eth",
+                     .fmt = CH_EVM_FMT_AUTO,
+                     .o = {.progress = -1},
+                     .node = {.batch = 10, .retries = 5}};
+    int c, rc;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'K':
-            tokens = optarg;
-            break;
-        case 'E':
-            token_meta = optarg;
-            break;
-        case 'm':
-            if (cli_opt_u32("ingest", "--max-blocks", optarg, 1, UINT32_MAX, &o.max_blocks))
-                return 2;
-            break;
-        case 'c':
-            if (cli_opt_u64("ingest", "--commit-mb", optarg, 1, 1u << 20, &o.commit_bytes))
-                return 2;
-            o.commit_bytes <<= 20;
-            break;
-        case 'b': /* for crash tests */
-            if (cli_opt_u64("ingest", "--commit-bytes", optarg, 1, UINT64_MAX >> 1,
-                            &o.commit_bytes))
-                return 2;
-            break;
-        case 'W':
-            o.wait = true;
-            break;
-        case 'M':
-            if (cli_opt_mem("ingest", "--mem", optarg, &o.mem_bytes) != 0) return 2;
-            break;
-        case 'p':
-            o.progress = 1;
-            break;
-        case 'q':
-            o.progress = 0;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'C':
-            if (cli_opt_chain("ingest", optarg)) return 2;
-            chain = optarg;
-            break;
-        case 'F':
-            if (cli_opt_block("ingest", "--from-block", optarg, &node.from_block)) return 2;
-            node.has_from = true;
-            break;
-        case 'T':
-            if (cli_opt_block("ingest", "--to-block", optarg, &node.to_block)) return 2;
-            node.has_to = true;
-            break;
-        case 'B':
-            if (cli_opt_u32("ingest", "--batch", optarg, 1, 10000, &node.batch)) return 2;
-            break;
-        case 'R':
-            node.traces = true;
-            break;
-        case 'f':
-            if (!strcmp(optarg, "rpc"))
-                fmt = CH_EVM_FMT_RPC;
-            else if (!strcmp(optarg, "etl"))
-                fmt = CH_EVM_FMT_ETL;
-            else
-                return cli_failf("ingest",
-                                 "--format %s: give rpc (JSON-RPC responses) or etl "
-                                 "(blockchain-etl exports)",
-                                 optarg);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+        if ((rc = parse_option(&a, c)) >= 0) return rc;
     if (argc - optind < 2) {
         usage(stderr);
         return 2;
     }
-    if (node.has_from && node.has_to && node.to_block < node.from_block)
-        return cli_failf("ingest", "--to-block is before --from-block: an empty range");
     const char *family = argv[optind], *src = argv[optind + 1];
     const char *const *srcs = (const char *const *)&argv[optind + 1];
     size_t n_src = (size_t)(argc - optind - 1);
     bool url = !strncmp(src, "http://", 7) || !strncmp(src, "https://", 8);
-    if (strcmp(family, "btc") != 0 && strcmp(family, "eth") != 0)
-        return cli_failf("ingest", "'%s' is not a chain family this command reads (btc or eth)",
-                         family);
-    if (n_src > 1 && (!strcmp(family, "btc") || url))
-        return cli_failf("ingest", "%s takes one source ('%s' and '%s')",
-                         url ? "a node URL" : "btc", src, srcs[1]);
-    if (fmt != CH_EVM_FMT_AUTO && (!strcmp(family, "btc") || url))
-        return cli_failf("ingest", "--format is for EVM files and folders");
-    if (!strcmp(family, "eth") && !strcmp(chain, "btc"))
-        return cli_failf("ingest", "--chain btc is the Bitcoin store; name the EVM chain");
-    if (!(db = cli_db_dir("ingest", db))) return 2;
+    if ((rc = check_sources(&a, family, srcs, n_src, url)) != 0) return rc;
+    const char *db = cli_db_dir("ingest", a.db);
+    if (!db) return 2;
     ch_error err;
     ch_ingest_stats st;
-    int rc;
     /* an account chain's blocks go through the people's safeguard as they
      * are appended (its signals are committed with them): the command's
      * choice, configured by the token policy, not ingest's */
     ch_poison *guard = NULL;
     if (strcmp(family, "btc") != 0) {
-        if ((rc = cli_poison_open("ingest", tokens, token_meta, &guard)) != 0) return rc;
-        o.on_block = ch_poison_ingest_block;
-        o.on_block_ctx = guard;
+        if ((rc = cli_poison_open("ingest", a.tokens, a.token_meta, &guard)) != 0) return rc;
+        a.o.on_block = ch_poison_ingest_block;
+        a.o.on_block_ctx = guard;
     }
     if (!strcmp(family, "btc"))
-        rc = ch_ingest_btc(src, db, &o, &st, &err);
+        rc = ch_ingest_btc(src, db, &a.o, &st, &err);
     else if (url)
-        rc = ch_ingest_evm_node(src, db, chain, &node, &o, &st, &err);
+        rc = ch_ingest_evm_node(src, db, a.chain, &a.node, &a.o, &st, &err);
     else
-        rc = ch_ingest_evm_paths(srcs, n_src, fmt, db, chain, &o, &st, &err);
+        rc = ch_ingest_evm_paths(srcs, n_src, a.fmt, db, a.chain, &a.o, &st, &err);
     ch_poison_free(guard);
     if (rc != 0) return cli_fail("ingest", &err);
-    double rate = st.seconds > 0 ? (double)st.txs / st.seconds : 0;
-    if (json) {
-        ch_jw w;
-        ch_jw_init(&w, stdout);
-        ch_jw_obj_begin(&w);
-        ch_jw_key(&w, "blocks");
-        ch_jw_uint(&w, st.blocks);
-        ch_jw_key(&w, "txs");
-        ch_jw_uint(&w, st.txs);
-        ch_jw_key(&w, "bytes");
-        ch_jw_uint(&w, st.bytes);
-        ch_jw_key(&w, "seconds");
-        ch_jw_double(&w, st.seconds);
-        ch_jw_key(&w, "tip_height");
-        if (st.tip_height == UINT32_MAX)
-            ch_jw_null(&w);
-        else
-            ch_jw_uint(&w, st.tip_height);
-        ch_jw_key(&w, "reorg_height");
-        if (st.reorg_height == UINT32_MAX)
-            ch_jw_null(&w);
-        else
-            ch_jw_uint(&w, st.reorg_height);
-        ch_jw_key(&w, "stale_blocks");
-        ch_jw_uint(&w, st.stale);
-        ch_jw_obj_end(&w);
-        ch_jw_newline(&w);
-        return 0;
-    }
-    if (st.reorg_height != UINT32_MAX)
-        printf("reorg: replaced the store's blocks from height %u\n", st.reorg_height);
-    if (st.blocks == 0)
-        printf("up to date: tip height %u\n", st.tip_height);
+    if (a.json)
+        print_json(&st);
     else
-        printf("ingested %" PRIu64 " blocks (heights %u..%u), %" PRIu64 " txs in %.2f s"
-               " (%.0f tx/s)",
-               st.blocks, st.start_height, st.tip_height, st.txs, st.seconds, rate);
-    if (st.blocks != 0 && st.bytes)
-        printf(", %.1f MB (%.1f MB/s)", (double)st.bytes / 1e6,
-               st.seconds > 0 ? (double)st.bytes / 1e6 / st.seconds : 0.0);
-    if (st.blocks != 0 && !strcmp(family, "btc"))
-        printf("; %" PRIu64 " stale blocks ignored", st.stale);
-    if (st.blocks != 0) printf("\n");
+        print_text(&st, family);
     return 0;
 }
