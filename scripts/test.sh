@@ -3,7 +3,8 @@
 #   1. install what is missing, 2. build with -Werror,
 #   3. unit and integration tests, 4. the same under ASan + UBSan,
 #   5. each libFuzzer harness for a short run (FUZZ_SECONDS, default 10),
-#   6. clang-format kept (make format-check), 7. the layer order (make check-layers).
+#   6. clang-format kept (make format-check), 7. the layer order (make check-layers),
+#   8. every static function of 30 lines or more says why (make check-comments).
 # Fixtures come from $COINHOUND_FIXTURES (default ../shared/fixtures); tests
 # that need them skip with a message when they are absent. The last line is
 # the plain test run's "N passed, N failed, N skipped".
@@ -32,6 +33,7 @@ run sanitize make -j"$JOBS" sanitize
 run fuzz make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 run format make format-check
 run layers make check-layers
+run comments make check-comments
 echo "== summary"
 echo "sanitize: $(grep -E "^[0-9]+ passed, " build/sanitize.log | tail -1)"
 tail -1 build/fuzz.log
