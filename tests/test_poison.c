@@ -699,7 +699,7 @@ static uint64_t count_kind(const char *db, int kind) {
  * found (nothing says which USDT is genuine). */
 static void test_cli_ingest_takes_the_safeguards_token_tables(void **state) {
     (void)state;
-    char *dir = tu_tmpdir(), gen[4200], ref[4200], meta[4300], cmd[16384], path[4300];
+    char *dir = tu_tmpdir(), gen[4200], ref[4200], meta[4300], cmd[32768], path[4300];
     snprintf(gen, sizeof gen, "%s/gen", dir);
     snprintf(ref, sizeof ref, "%s/ref.csv", dir);
     snprintf(meta, sizeof meta, "%s/tokens.csv", gen);
