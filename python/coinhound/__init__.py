@@ -167,17 +167,10 @@ class Store:
             return None
         return _json(lambda f: lib.ch_q_tx_json(f, s, n[0], ffi.NULL))
 
-    def block(self, which):
+    def block(self, which, txs=False):
         """A block by height (block number on an account chain) or hash, as
-        `coinhound block --json` writes it, with its txs when txs is True;
-        None when absent."""
-        return self._block(which, False)
-
-    def block_txs(self, which):
-        """block() with the block's txs listed."""
-        return self._block(which, True)
-
-    def _block(self, which, txs):
+        `coinhound block --json` writes it, with its txs listed when txs is
+        True; None when absent."""
         s = self._store()
         err = ffi.new("ch_error *")
         b = ffi.new("ch_q_block *")
@@ -186,7 +179,7 @@ class Store:
             raise Error(_msg(err))
         if rc == 0:
             return None
-        return _json(lambda f: lib.ch_q_block_json(f, s, b, txs, ffi.NULL))
+        return _json(lambda f: lib.ch_q_block_json(f, s, b, bool(txs), ffi.NULL))
 
     def _address(self, address):
         err = ffi.new("ch_error *")
