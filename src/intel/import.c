@@ -119,31 +119,23 @@ void imp_warn(ch_imp *im, const char *fmt, ...) {
 
 /* ---- canonical form ---- */
 
-/* ch_intel_canonical, also saying which family the address is of. */
+/* ch_intel_canonical, also saying which family the address is of and, on a
+ * refusal, why (fault, when not NULL). A hint the form contradicts is no
+ * refusal: ch_chainaddr_parse_fault accepts a string whose own form
+ * validates as another family (USDT on Tron, MATIC on an EVM chain). */
 static int canonical_fam(const char *address, const char *asset, char out[128], ch_family *fam,
-                         ch_error *err) {
+                         ch_addr_fault *fault, ch_error *err) {
     ch_family hint = asset && *asset ? ch_family_from_asset(asset) : CH_FAM_UNKNOWN;
     ch_chainaddr ca;
-    ch_error e1;
-    if (ch_chainaddr_parse(address, hint, &ca, &e1) == 0) {
-        intel_copy(out, 128, ca.canonical);
-        *fam = ca.family;
-        return 0;
-    }
-    /* The asset may not say the form (USDT on Tron, MATIC on an EVM chain):
-     * the form itself still has to validate. */
-    if (hint != CH_FAM_UNKNOWN && ch_chainaddr_parse(address, CH_FAM_UNKNOWN, &ca, NULL) == 0) {
-        intel_copy(out, 128, ca.canonical);
-        *fam = ca.family;
-        return 0;
-    }
-    if (err) *err = e1;
-    return -1;
+    if (ch_chainaddr_parse_fault(address, hint, &ca, fault, err) != 0) return -1;
+    intel_copy(out, 128, ca.canonical);
+    *fam = ca.family;
+    return 0;
 }
 
 int ch_intel_canonical(const char *address, const char *asset, char out[128], ch_error *err) {
     ch_family fam;
-    return canonical_fam(address, asset, out, &fam, err);
+    return canonical_fam(address, asset, out, &fam, NULL, err);
 }
 
 /* A plausible verbatim address: printable, no spaces, not too short. */
@@ -189,7 +181,8 @@ static int row_address(ch_imp *im, const char *raw, ch_attribution *a, imp_trust
                        const char *where, ch_error *err) {
     ch_error why;
     ch_family fam;
-    if (canonical_fam(raw, a->asset, a->address, &fam, &why) == 0) {
+    ch_addr_fault fault;
+    if (canonical_fam(raw, a->asset, a->address, &fam, &fault, &why) == 0) {
         im->fam_seen[fam]++;
         return 1;
     }
@@ -220,7 +213,7 @@ static int row_address(ch_imp *im, const char *raw, ch_attribution *a, imp_trust
      * listed; one of a chain we read whose checksum fails is a typo, and
      * the rule --help states (skipped and reported) applies: only an
      * official list's rows are kept as they are */
-    bool bad_sum = strstr(why.msg, "checksum") != NULL;
+    bool bad_sum = fault == CH_ADDR_FAULT_CHECKSUM;
     if ((trust == IMP_AS_LISTED || (!known && !bad_sum)) && verbatim_ok(raw)) {
         intel_copy(a->address, sizeof a->address, raw);
         if (!strstr(a->note, "address kept as listed")) { /* not twice on re-import */
