@@ -18,7 +18,6 @@
 #include <stdint.h>
 
 #include "coinhound/error.h"
-#include "coinhound/hash.h"
 #include "coinhound/model.h"
 
 #ifdef __cplusplus

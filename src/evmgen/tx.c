@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coinhound/chainaddr.h"
+#include "coinhound/hash.h"
 
 #define SEL_TRANSFER 0xa9059cbbu /* transfer(address,uint256) */
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coinhound/chainaddr.h"
+#include "coinhound/hash.h"
 
 static const char HEX[] = "0123456789abcdef";
 
