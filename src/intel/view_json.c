@@ -47,8 +47,10 @@ int ch_intel_lookup_json(ch_intel *db, const char *address, ch_jw *w, bool *vali
     *valid = ch_intel_canonical(address, NULL, key, &e) == 0;
     snprintf(reason, sizeof reason, "%s", *valid ? "" : e.msg);
     if (!*valid) snprintf(key, sizeof key, "%s", address); /* a value kept as listed */
-    int n = ch_intel_lookup(db, key, NULL, NULL, err);
-    if (n < 0) return -1;
+    /* an invalid address is still an answer when a list holds it as
+     * written: counted first only then (a valid one is looked up once) */
+    int n = 0;
+    if (!*valid && (n = ch_intel_lookup(db, key, NULL, NULL, err)) < 0) return -1;
     ch_jw_obj_begin(w);
     kv(w, "address", address);
     if (!*valid && n == 0) {
