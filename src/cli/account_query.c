@@ -1,25 +1,8 @@
 #include "cli/account_query.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "cli/cli_util.h"
-#include "coinhound/address.h"
-#include "coinhound/chainaddr.h"
-#include "coinhound/jsonw.h"
 #include "coinhound/tokens.h"
-#include "coinhound/trace_account.h"
-
-int cli_evm_hash(const char *s, ch_hash256 *h) {
-    if (!s || strncmp(s, "0x", 2) != 0 || strlen(s) != 66) return -1;
-    return ch_hex_decode(s + 2, 64, h->b, 32);
-}
-
-const char *cli_u128_dec(uint64_t lo, uint64_t hi, char out[48]) {
-    return ch_u128_str((ch_taint_sum)hi << 64 | lo, out);
-}
 
 /* The token table for display: the reference list ($COINHOUND_TOKENS) and
  * a metadata table ($COINHOUND_TOKEN_META), as ingest's safeguard reads

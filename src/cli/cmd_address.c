@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "coinhound/query.h"

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/account_query.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "coinhound/query.h"
