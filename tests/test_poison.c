@@ -1,4 +1,4 @@
-/* Address-poisoning signals (src/safeguard): hand-made account chains with
+/* Address-poisoning signals (src/poison): hand-made account chains with
  * planted attempts, the token tables, the pre-send check, a naive reference
  * on random chains, and the generator's planted attempts when it is built. */
 #include "support/acctchain.h"

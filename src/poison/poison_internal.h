@@ -1,4 +1,4 @@
-/* The poisoning detector's insides, shared by src/safeguard only. */
+/* The poisoning detector's insides, shared by src/poison only. */
 #ifndef COINHOUND_POISON_POISON_INTERNAL_H
 #define COINHOUND_POISON_POISON_INTERNAL_H
 
