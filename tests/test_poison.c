@@ -411,20 +411,28 @@ static int base_kind(const char *k) {
                                     : CH_SIG_FAKE_TOKEN;
 }
 
+/* The generator's chain of a seed and size written into folder out (a test
+ * fails when the generator does); its counts of what it planted. */
+static ch_evmgen_stats generate(const char *out, uint64_t seed, uint64_t transfers) {
+    ch_evmgen_opts go;
+    ch_evmgen_opts_init(&go);
+    go.out_dir = out;
+    go.seed = seed;
+    go.transfers = transfers;
+    ch_evmgen_stats gs;
+    ch_error err;
+    assert_int_equal(ch_evmgen_run(&go, &gs, &err), 0);
+    return gs;
+}
+
 static void test_generator_attempts(void **state) {
     (void)state;
     char *dir = tu_tmpdir(), gen[4200], src[4200], db[4200], path[4300], link[4300];
     snprintf(gen, sizeof gen, "%s/gen", dir);
     snprintf(src, sizeof src, "%s/src", dir);
     snprintf(db, sizeof db, "%s/db", dir);
-    ch_evmgen_opts go;
-    ch_evmgen_opts_init(&go);
-    go.out_dir = gen;
-    go.seed = 7;
-    go.transfers = 15000;
-    ch_evmgen_stats gs;
+    ch_evmgen_stats gs = generate(gen, 7, 15000);
     ch_error err;
-    assert_int_equal(ch_evmgen_run(&go, &gs, &err), 0);
     assert_true(gs.poisonings > 10);
     /* The attempts live in txs and logs: ingest blocks and receipts (the
      * traces add internal calls, which no attempt uses). */
@@ -637,14 +645,8 @@ static void test_ingest_runs_no_analysis_and_reads_no_environment(void **state) 
     snprintf(gen, sizeof gen, "%s/gen", dir);
     snprintf(db, sizeof db, "%s/db", dir);
     snprintf(db2, sizeof db2, "%s/db2", dir);
-    ch_evmgen_opts go;
-    ch_evmgen_opts_init(&go);
-    go.out_dir = gen;
-    go.seed = 11;
-    go.transfers = 4000;
-    ch_evmgen_stats gs;
+    ch_evmgen_stats gs = generate(gen, 11, 4000);
     ch_error err;
-    assert_int_equal(ch_evmgen_run(&go, &gs, &err), 0);
     assert_true(gs.poisonings > 0);
     setenv("COINHOUND_TOKENS", "/nonexistent/tokens.csv", 1);
     setenv("COINHOUND_TOKEN_META", "/nonexistent/meta.csv", 1);
@@ -703,14 +705,7 @@ static void test_cli_ingest_takes_the_safeguards_token_tables(void **state) {
     snprintf(gen, sizeof gen, "%s/gen", dir);
     snprintf(ref, sizeof ref, "%s/ref.csv", dir);
     snprintf(meta, sizeof meta, "%s/tokens.csv", gen);
-    ch_evmgen_opts go;
-    ch_evmgen_opts_init(&go);
-    go.out_dir = gen;
-    go.seed = 7;
-    go.transfers = 15000;
-    ch_evmgen_stats gs;
-    ch_error err;
-    assert_int_equal(ch_evmgen_run(&go, &gs, &err), 0);
+    generate(gen, 7, 15000);
     FILE *f = fopen(ref, "w");
     assert_non_null(f);
     fprintf(f, "address,symbol,decimals\n0xdac17f958d2ee523a2206206994597c13d831ec7,USDT,6\n");
