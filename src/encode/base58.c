@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "coinhound/hash.h"
+#include "encode/base58.h"
 
 static const char B58_ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
@@ -21,7 +22,7 @@ static const char B58_ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijk
 
 /* The digit of each ASCII byte, -1 when not in the alphabet: B58_ALPHABET
  * inverted (a strchr per character was a tenth of a screening batch). */
-static const signed char B58_DIGIT[128] = {
+const signed char enc_b58_digits[128] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  -1, -1, -1, -1, -1, -1, -1, 9,
@@ -29,11 +30,6 @@ static const signed char B58_DIGIT[128] = {
     30, 31, 32, -1, -1, -1, -1, -1, -1, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, -1, 44,
     45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, -1, -1, -1, -1, -1,
 };
-
-/* Digit value of c, or -1 when c is not in the alphabet (0, O, I, l are not). */
-static int b58_digit(unsigned char c) {
-    return c < 128 ? B58_DIGIT[c] : -1;
-}
 
 /* Message for a character outside the alphabet; shows unprintable bytes in
  * hex so the message stays one readable line. */
@@ -86,7 +82,8 @@ static int b58_decode(const char *s, uint8_t *out, size_t cap, size_t *out_len, 
     /* Check the alphabet first, so a typo is reported as such even in a
      * string that would also be too long. */
     for (i = 0; i < n; i++)
-        if (b58_digit((unsigned char)s[i]) < 0) return b58_bad_char(err, (unsigned char)s[i], i);
+        if (enc_b58_digit((unsigned char)s[i]) < 0)
+            return b58_bad_char(err, (unsigned char)s[i], i);
 
     while (zeros < n && s[zeros] == '1')
         zeros++;
@@ -96,7 +93,7 @@ static int b58_decode(const char *s, uint8_t *out, size_t cap, size_t *out_len, 
     uint8_t *num = out + zeros;
     size_t room = cap - zeros;
     for (i = zeros; i < n; i++) {
-        unsigned carry = (unsigned)b58_digit((unsigned char)s[i]);
+        unsigned carry = (unsigned)enc_b58_digit((unsigned char)s[i]);
         for (j = room; j > room - used; j--) {
             carry += (unsigned)num[j - 1] * 58;
             num[j - 1] = (uint8_t)(carry & 0xff);

@@ -22,6 +22,7 @@
 
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
+#include "encode/base58.h"
 
 static const char *const FAMILY_NAMES[CH_FAM_COUNT] = {
     [CH_FAM_UNKNOWN] = "unknown", [CH_FAM_BTC] = "BTC",   [CH_FAM_EVM] = "EVM",
@@ -432,19 +433,8 @@ static int parse_cashaddr(const char *s, size_t n, ch_chainaddr *out, ch_error *
 static const char B58_BTC[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 static const char B58_RIPPLE[] = "rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz";
 
-/* Bitcoin's alphabet inverted: its digits are looked up for every address
- * screened (a strchr per character was a tenth of a screening batch). */
-static const signed char B58_BTC_DIGIT[128] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  -1, -1, -1, -1, -1, -1, -1, 9,
-    10, 11, 12, 13, 14, 15, 16, -1, 17, 18, 19, 20, 21, -1, 22, 23, 24, 25, 26, 27, 28, 29,
-    30, 31, 32, -1, -1, -1, -1, -1, -1, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, -1, 44,
-    45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, -1, -1, -1, -1, -1,
-};
-
 static int b58_digit(const char *alphabet, char c) {
-    if (alphabet == B58_BTC) return (unsigned char)c < 128 ? B58_BTC_DIGIT[(unsigned char)c] : -1;
+    if (alphabet == B58_BTC) return enc_b58_digit((unsigned char)c); /* every address screened */
     const char *p = c ? strchr(alphabet, c) : NULL;
     return p ? (int)(p - alphabet) : -1;
 }
