@@ -91,7 +91,24 @@ def _default_chain(db):
     raise Error("%s holds several chain stores (%s): name one with chain=" % (db, ", ".join(found)))
 
 
-class Store:
+class _Handle:
+    """What every handle class shares: a with block closes it, and so does
+    the collector (an Error from close() is not raised from a finaliser)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Error:
+            pass
+
+
+class Store(_Handle):
     """A chain store opened for reading: one committed state from open to
     close (refresh() moves to the newest), whatever a writer does meanwhile."""
 
@@ -109,15 +126,6 @@ class Store:
         if self._s is not None:
             lib.ch_store_close(self._s)
             self._s = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     def _store(self):
         if self._s is None:
@@ -321,7 +329,7 @@ class Store:
         return json.loads(text) if fmt == "json" else text
 
 
-class Screener:
+class Screener(_Handle):
     """Risk verdicts with their evidence: from an attribution store with its
     chain store (db; labels through clusters and indirect exposure), or from
     an offline screening set (set)."""
@@ -366,18 +374,6 @@ class Screener:
         self._sc = None
         if rc != 0:
             raise Error(_msg(err))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Error:
-            pass
 
     def refresh(self):
         """Read the chain store's newest commits; True when there were any."""
@@ -439,7 +435,7 @@ def _attribution(a):
     return d
 
 
-class Intel:
+class Intel(_Handle):
     """The attribution store of a db (DIR/intel), read only: who is behind
     an address, by which source, since when, delistings kept as history."""
 
@@ -455,15 +451,6 @@ class Intel:
         if self._db is not None:
             lib.ch_intel_close(self._db)
             self._db = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
     @staticmethod
     def canonical(address, asset=None):
