@@ -93,10 +93,6 @@ static void reset(ch_blkidx *x) {
     tree_free(x);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t each) {
-    return btc_grow(p, cap, need, each);
-}
-
 static file_state *state_of(ch_blkidx *x, uint32_t no) {
     for (size_t i = x->n_f; i-- > 0;) /* new files come last */
         if (x->f[i].no == no) return &x->f[i];
@@ -130,7 +126,7 @@ static void load_files(ch_blkidx *x, const char *path, size_t *checked, ch_hash2
     ok = ok && ch_hex_decode(key, 16, k, 8) == 0 && !memcmp(k, x->key, 8);
     bool has_magic = ok && strcmp(magic, "none");
     if (has_magic) ok = strlen(magic) == 8 && ch_hex_decode(magic, 8, m, 4) == 0;
-    ok = ok && grow((void **)&x->f, &x->cap_f, (size_t)n_f, sizeof *x->f) == 0;
+    ok = ok && btc_grow((void **)&x->f, &x->cap_f, (size_t)n_f, sizeof *x->f) == 0;
     for (size_t i = 0; ok && i < n_f; i++) {
         unsigned no;
         unsigned long long next, size;
@@ -145,7 +141,7 @@ static void load_files(ch_blkidx *x, const char *path, size_t *checked, ch_hash2
         *checked = (size_t)ck;
     fclose(f);
     int fd = ok ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    ok = fd >= 0 && grow((void **)&x->h, &x->cap, (size_t)n, sizeof *x->h) == 0;
+    ok = fd >= 0 && btc_grow((void **)&x->h, &x->cap, (size_t)n, sizeof *x->h) == 0;
     size_t want = (size_t)n * sizeof *x->h, got = 0;
     while (ok && got < want) {
         ssize_t r = pread(fd, (uint8_t *)x->h + got, want - got, (off_t)got);
@@ -412,7 +408,7 @@ int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *er
 
 static int on_record(void *ctx, const ch_blk_pos *pos, const uint8_t header[80], ch_error *err) {
     ch_blkidx *x = ctx;
-    if (grow((void **)&x->h, &x->cap, x->n + 1, sizeof *x->h) != 0)
+    if (btc_grow((void **)&x->h, &x->cap, x->n + 1, sizeof *x->h) != 0)
         return ch_err(err, "out of memory after %zu block headers", x->n);
     ch_btc_header h;
     btc_header_decode(header, &h);
@@ -445,7 +441,7 @@ static int update_pass(ch_blkidx *x, ch_blkdir *d, bool strict, ch_error *err) {
             continue;
         if (fs && (uint64_t)st.st_size < fs->next) return 1;
         if (!fs) {
-            if (grow((void **)&x->f, &x->cap_f, x->n_f + 1, sizeof *x->f) != 0)
+            if (btc_grow((void **)&x->f, &x->cap_f, x->n_f + 1, sizeof *x->f) != 0)
                 return ch_err(err, "out of memory");
             fs = &x->f[x->n_f++];
             *fs = (file_state){.no = no};

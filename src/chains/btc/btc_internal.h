@@ -51,7 +51,9 @@ struct ch_btc_parser {
 int btc_parse_tx_at(ch_btc_parser *p, const uint8_t *data, size_t len, size_t start, ch_btc_tx *tx,
                     ch_error *err);
 
-/* Grow *arr (elements of elem bytes) to hold at least need; -1 when out of memory. */
+/* Grow *arr (elements of elem bytes) to hold at least need: ch_grow
+ * (util/vec.h) for an array kept as a pointer of any type. -1 when out of
+ * memory or the size would overflow (*arr and *cap unchanged). */
 int btc_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* Header fields from 80 bytes that the caller has bounds-checked. */

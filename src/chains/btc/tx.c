@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chains/btc/btc_internal.h"
+#include "util/vec.h"
 
 /* Bitcoin Core's MAX_SIZE: no count or length in a transaction exceeds it. */
 #define MAX_COMPACT 0x02000000u
@@ -77,14 +78,9 @@ static int read_compact(reader *r, uint64_t *v, const char *what) {
 }
 
 int btc_grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*arr, n * elem);
+    void *q = ch_grow(*arr, cap, need, elem); /* util/vec.h: sizes checked */
     if (!q) return -1;
     *arr = q;
-    *cap = n;
     return 0;
 }
 
