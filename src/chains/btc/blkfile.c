@@ -17,9 +17,8 @@
 
 #include "chains/btc/btc_internal.h"
 
-#define RECORD_HEAD    8           /* magic + size */
-#define BLK_RECORD_MAX (32u << 20) /* Bitcoin Core's MAX_SIZE for a serialized message */
-#define HEADER_BYTES   80
+#define RECORD_HEAD  8 /* magic + size */
+#define HEADER_BYTES 80
 
 /* Magic of each Bitcoin network, as the bytes appear in the file, in
  * ch_btc_net order. */
@@ -230,7 +229,7 @@ int ch_blkdir_read(ch_blkdir *d, const ch_blk_pos *pos, uint8_t **buf, size_t *c
     /* pos may come from a saved index, not a scan: a size no record can
      * have (Core never serializes more than 32 MiB, its MAX_SIZE) is
      * refused before any memory is asked for it. */
-    if (pos->size < HEADER_BYTES || pos->size > BLK_RECORD_MAX)
+    if (pos->size < HEADER_BYTES || pos->size > BTC_MAX_SIZE)
         return ch_err(err, "%s: a block record of %u bytes at offset %llu: not a block's size",
                       f->path, pos->size, (unsigned long long)pos->offset);
     if (btc_grow((void **)buf, cap, pos->size, 1) < 0)
@@ -328,11 +327,11 @@ static int scan_file(ch_blkdir *d, const blk_file *f, uint64_t off, bool toleran
                           "%s: corrupt record at offset %llu: size %u is smaller than a "
                           "block header",
                           f->path, (unsigned long long)off, bsize);
-        if (bsize > BLK_RECORD_MAX)
+        if (bsize > BTC_MAX_SIZE)
             return ch_err(err,
                           "%s: corrupt record at offset %llu: size %u is more than any block "
                           "(%u bytes)",
-                          f->path, (unsigned long long)off, bsize, BLK_RECORD_MAX);
+                          f->path, (unsigned long long)off, bsize, BTC_MAX_SIZE);
         if (bsize > rest - RECORD_HEAD)
             return ch_err(err,
                           "%s: truncated record at offset %llu: size says %u bytes but the "

@@ -8,6 +8,11 @@
 
 #include "coinhound/btc.h"
 
+/* Bitcoin Core's MAX_SIZE (32 MiB): no serialized message, so no block
+ * record of a blk file, and no count or length inside a transaction
+ * exceeds it. */
+#define BTC_MAX_SIZE 0x02000000u
+
 static inline uint32_t btc_le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }

@@ -16,9 +16,6 @@
 #include "chains/btc/btc_internal.h"
 #include "util/vec.h"
 
-/* Bitcoin Core's MAX_SIZE: no count or length in a transaction exceeds it. */
-#define MAX_COMPACT 0x02000000u
-
 /* Smallest serialized input (txid, vout, empty script, sequence) and output
  * (value, empty script): a count larger than what the remaining bytes could
  * hold is rejected before any array is grown for it. */
@@ -51,7 +48,7 @@ static inline size_t left(const reader *r) {
 }
 
 /* A compact size: 1 byte below 0xfd, else fd/fe/ff and 2/4/8 bytes. Bitcoin
- * Core rejects non-minimal encodings and values above MAX_COMPACT. */
+ * Core rejects non-minimal encodings and values above BTC_MAX_SIZE. */
 static int read_compact(reader *r, uint64_t *v, const char *what) {
     size_t at = r->pos;
     if (left(r) < 1) return fail(r, "truncated", at, "expected %s but data ends", what);
@@ -69,9 +66,9 @@ static int read_compact(reader *r, uint64_t *v, const char *what) {
     uint64_t x = n == 2 ? (uint64_t)(q[0] | q[1] << 8) : n == 4 ? btc_le32(q) : btc_le64(q);
     uint64_t min = n == 2 ? 0xfd : n == 4 ? 0x10000 : 0x100000000ULL;
     if (x < min) return fail(r, "corrupt", at, "non-canonical compact size for %s", what);
-    if (x > MAX_COMPACT)
+    if (x > BTC_MAX_SIZE)
         return fail(r, "corrupt", at, "%s %llu exceeds the limit of %u", what,
-                    (unsigned long long)x, MAX_COMPACT);
+                    (unsigned long long)x, BTC_MAX_SIZE);
     *v = x;
     r->pos += 1 + n;
     return 0;
