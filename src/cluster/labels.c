@@ -9,6 +9,7 @@
 #include "cluster/cluster_internal.h"
 #include "coinhound/address.h"
 #include "coinhound/hash.h"
+#include "util/vec.h"
 
 /* A canonical address string as the store's ch_addr: an EVM "0x" + 40 hex
  * account, else a Bitcoin address. */
@@ -159,28 +160,19 @@ static int lx_on_label(const ch_attribution *a, void *p) {
     if (parse_addr(a->address, &ad, NULL) != 0) return 0; /* not an address of this store */
     if (ch_store_find_addr(b->s, &ad, &id, &last, NULL) != 1) return 0;
     if (ch_cluster_size(b->c, id) <= 1) return 0; /* no fellow member to speak for */
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 1024;
-        lx_entry *v = realloc(x->by_seq, cap * sizeof *v);
-        if (!v) return b->oom = 1;
-        x->by_seq = v;
-        x->cap = cap;
-    }
+    lx_entry *v = ch_grow(x->by_seq, &x->cap, x->n + 1, sizeof *v);
+    if (!v) return b->oom = 1;
+    x->by_seq = v;
     /* an address's attributions come one after another: one copy of it */
     size_t len = strlen(a->address);
     uint32_t off;
     if (x->n && !strcmp(x->pool + x->by_seq[x->n - 1].str, a->address)) {
         off = x->by_seq[x->n - 1].str;
     } else {
-        if (x->pool_n + len + 1 > x->pool_cap) {
-            size_t cap = x->pool_cap ? x->pool_cap * 2 : 1 << 16;
-            while (cap < x->pool_n + len + 1)
-                cap *= 2;
-            char *np = cap <= UINT32_MAX ? realloc(x->pool, cap) : NULL;
-            if (!np) return b->oom = 1;
-            x->pool = np;
-            x->pool_cap = cap;
-        }
+        if (x->pool_n + len + 1 > UINT32_MAX) return b->oom = 1; /* offsets are 32-bit */
+        char *np = ch_grow(x->pool, &x->pool_cap, x->pool_n + len + 1, 1);
+        if (!np) return b->oom = 1;
+        x->pool = np;
         off = (uint32_t)x->pool_n;
         memcpy(x->pool + off, a->address, len + 1);
         x->pool_n += len + 1;

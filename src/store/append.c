@@ -9,8 +9,8 @@
 #include "util/ioerr.h"
 
 #include "util/bigmem.h"
+#include "util/vec.h"
 
-#include <stdio.h>
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -49,12 +49,10 @@ static void hot_age(ch_hotmap *young, ch_hotmap *old, bool *complete, uint64_t s
 }
 
 int ch_u64_push(ch_u64_list *l, uint64_t x) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        uint64_t *v = realloc(l->v, cap * sizeof *v);
+    if (l->n == l->cap) { /* ingest pushes per address: the call only to grow */
+        uint64_t *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
         if (!v) return -1;
         l->v = v;
-        l->cap = cap;
     }
     l->v[l->n++] = x;
     return 0;
