@@ -18,13 +18,19 @@ static void name_block(ch_blkdir *d, const ch_blk_chain *chain, uint32_t h, char
              hex, h);
 }
 
+uint32_t *btc_stored_bits(ch_store *s, uint32_t fork_h) {
+    uint32_t have = ch_store_next_height(s);
+    uint32_t *bits = malloc((size_t)(have > fork_h ? have - fork_h : 1) * sizeof *bits);
+    for (uint32_t h = fork_h; bits && h < have; h++)
+        bits[h - fork_h] = ch_store_block(s, h)->bits;
+    return bits;
+}
+
 int btc_check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t fork_h,
                         uint32_t *need, ch_error *err) {
     uint32_t have = ch_store_next_height(s);
-    uint32_t *stored = malloc((size_t)(have - fork_h) * sizeof *stored);
+    uint32_t *stored = btc_stored_bits(s, fork_h);
     if (!stored) return ch_err(err, "out of memory");
-    for (uint32_t h = fork_h; h < have; h++)
-        stored[h - fork_h] = ch_store_block(s, h)->bits;
     /* the shortest prefix of the branch that passes them (work only grows) */
     uint32_t n_branch = chain->n > fork_h ? (uint32_t)chain->n - fork_h : 0, lo = 0, hi = n_branch;
     if (ch_btc_work_cmp(chain->bits + fork_h, n_branch, stored, have - fork_h) <= 0) {
@@ -175,7 +181,7 @@ static int check_input(spends *sp, const ch_hash256 *prev, uint32_t vout, ch_err
     return 0;
 }
 
-static int check_spends(spends *sp, const ch_btc_block *b, ch_error *err) {
+int btc_spends_block(btc_spends *sp, const ch_btc_block *b, ch_error *err) {
     for (uint32_t t = 0; t < b->n_tx; t++) {
         const ch_btc_tx *tx = &b->tx[t];
         bool coinbase = t == 0 && ch_btc_tx_is_coinbase(tx);
@@ -199,10 +205,6 @@ btc_spends *btc_spends_new(ch_store *s, uint32_t fork_h) {
     return sp;
 }
 
-int btc_spends_block(btc_spends *sp, const ch_btc_block *b, ch_error *err) {
-    return check_spends(sp, b, err);
-}
-
 void btc_spends_free(btc_spends *sp) {
     if (!sp) return;
     set_free(&sp->txs);
@@ -222,7 +224,7 @@ int btc_check_branch(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint3
         ch_btc_block b;
         if (ch_blkdir_read(d, pos, &buf, &cap, err) != 0 ||
             ch_btc_parse_block(p, buf, pos->size, &b, err) != 0 ||
-            ch_btc_check_witness_commitment(&b, err) != 0 || check_spends(sp, &b, err) != 0)
+            ch_btc_check_witness_commitment(&b, err) != 0 || btc_spends_block(sp, &b, err) != 0)
             rc = ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos->file_no),
                                (unsigned long long)pos->offset, h);
     }

@@ -8,6 +8,10 @@
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
 
+/* The bits of the store's blocks [fork_h, tip] (what a branch replacing
+ * them must outweigh, ch_btc_work_cmp): malloc'd, NULL when out of memory. */
+uint32_t *btc_stored_bits(ch_store *s, uint32_t fork_h);
+
 /* The best chain's branch from fork_h replaces the store's blocks [fork_h,
  * tip] only when it carries more work than they do: a file that lost or
  * damaged blocks the store holds is refused (err names the block, file and

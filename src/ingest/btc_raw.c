@@ -74,11 +74,9 @@ static int check_all(ch_store *s, int net, uint32_t fork_h, const btc_raw_block 
     }
     if (rc == 0) rc = check_headers(s, net, fork_h, h, n, err);
     if (rc == 0 && fork_h < have) {
-        uint32_t *stored = malloc((size_t)(have - fork_h) * sizeof *stored);
+        uint32_t *stored = btc_stored_bits(s, fork_h);
         uint32_t *bits = malloc((n ? n : 1) * sizeof *bits);
         if (!stored || !bits) rc = ch_err(err, "out of memory");
-        for (uint32_t k = fork_h; rc == 0 && k < have; k++)
-            stored[k - fork_h] = ch_store_block(s, k)->bits;
         for (size_t i = 0; rc == 0 && i < n; i++)
             bits[i] = h[i].bits;
         if (rc == 0 && ch_btc_work_cmp(bits, n, stored, have - fork_h) <= 0)
