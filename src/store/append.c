@@ -35,12 +35,16 @@ static uint64_t hot_slots(const ch_store *s) {
     return s->hot_slots ? s->hot_slots : HOT_SLOTS;
 }
 
+uint64_t ch_store_young_max(const ch_store *s) {
+    return hot_slots(s) / 8 * 3;
+}
+
 /* Turn the young map old when it is full enough: the old one's entries
  * leave memory (complete is then false: the runs must be asked) and its
  * table, cleared, is the next young one. Only between batches (no entry
  * is dirty). */
-static void hot_age(ch_hotmap *young, ch_hotmap *old, bool *complete, uint64_t slots) {
-    if (young->count <= slots / 8 * 3) return;
+static void hot_age(ch_hotmap *young, ch_hotmap *old, bool *complete, uint64_t young_max) {
+    if (young->count <= young_max) return;
     if (old->count) *complete = false;
     ch_hotmap t = *old;
     *old = *young;
@@ -633,8 +637,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     next_batch(s);
     if (ch_store_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
-    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s));
-    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s));
+    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, ch_store_young_max(s));
+    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, ch_store_young_max(s));
     return 0;
 }
 

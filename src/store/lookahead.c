@@ -118,7 +118,7 @@ int ch_store_expect(ch_store *s, uint64_t txs, uint64_t addresses, ch_error *err
     if (txs > EXPECT_MAX) txs = EXPECT_MAX;
     if (addresses > EXPECT_MAX) addresses = EXPECT_MAX;
     /* never past what the young maps hold before they turn old (append.c) */
-    uint64_t most = (s->hot_slots ? s->hot_slots : EXPECT_MAX * 2) / 8 * 3;
+    uint64_t most = ch_store_young_max(s);
     if (txs > most) txs = most;
     if (addresses > most) addresses = most;
     if (ch_hot_reserve(&s->tx_hot, s->tx_hot.count + txs) != 0 ||

@@ -100,6 +100,9 @@ uint64_t ch_store_addr_key(const ch_addr *a);
 int ch_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx);
 int ch_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out);
 int ch_store_renew_read(ch_store *s, ch_error *err);
+/* Entries a young hot map takes before it turns old at a commit (3/8 of
+ * its slots, append.c): what an ingest's expectation may reserve. */
+uint64_t ch_store_young_max(const ch_store *s);
 
 /* --- address heads (heads.c) --- */
 #define CH_NO_HEAD UINT64_MAX
