@@ -40,7 +40,7 @@ static int on_transfer(const ch_evm_transfer *t, void *ctx) {
 static void by_lines(const char *text, size_t len, const char *name) {
     evm_set s;
     memset(&s, 0, sizeof s);
-    char *held[8];
+    evm_held *held[8];
     long held_line[8];
     int n_held = 0;
     long line = 0;
@@ -48,7 +48,7 @@ static void by_lines(const char *text, size_t len, const char *name) {
         const char *nl = memchr(text + off, '\n', len - off);
         size_t end = nl ? (size_t)(nl - text) + 1 : len;
         ch_error err = {""};
-        char *h = NULL;
+        evm_held *h = NULL;
         int rc = evm_rpc_line(&s, text + off, end - off, name, ++line, &h, &err);
         check(rc >= -1 && rc <= 1);
         if (rc < 0) {
@@ -60,7 +60,7 @@ static void by_lines(const char *text, size_t len, const char *name) {
             held_line[n_held] = line;
             held[n_held++] = h;
         } else {
-            free(h);
+            evm_held_free(h);
         }
         off = end;
     }

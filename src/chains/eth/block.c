@@ -571,7 +571,8 @@ int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error
 
 void evm_set_drop_parser(evm_set *s) {
     sj_parser_free(s->json);
-    s->json = NULL;
+    sj_parser_free(s->json_spare);
+    s->json = s->json_spare = NULL;
 }
 
 void evm_set_free(evm_set *s) {
@@ -585,7 +586,7 @@ void evm_set_free(evm_set *s) {
     }
     free(s->spare);
     free(s->v);
-    sj_parser_free(s->json);
+    evm_set_drop_parser(s);
     memset(s, 0, sizeof *s);
 }
 

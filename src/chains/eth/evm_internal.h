@@ -80,7 +80,8 @@ typedef struct evm_set {
     uint64_t lo, hi;
     ch_evm_block **spare; /* reset blocks with their capacity, for evm_set_get */
     size_t n_spare, spare_cap;
-    struct sj_parser *json; /* the JSON parser of the RPC reader (rpc.c), made on first use */
+    struct sj_parser *json;       /* the JSON parser of the RPC reader (rpc.c), made on first use */
+    struct sj_parser *json_spare; /* a parser a held response gave back, for the next hold */
 } evm_set;
 ch_evm_block *evm_set_get(evm_set *s, uint64_t number); /* NULL when out of memory */
 /* Take the first (lowest) block out of the set: the caller owns it. */
@@ -93,24 +94,29 @@ size_t evm_block_bytes(const ch_evm_block *b);
 int evm_set_finish(evm_set *s, ch_error *err);
 int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error *err);
 void evm_set_free(evm_set *s);
-/* Free the set's JSON parser (its buffers are as large as the largest
+/* Free the set's JSON parsers (their buffers are as large as the largest
  * document), keeping the blocks: for a reader done parsing. */
 void evm_set_drop_parser(evm_set *s);
 
 /* --- parsers into a set --- */
 int evm_rpc_parse(evm_set *s, const char *json, size_t len, const char *name, ch_error *err);
+/* A parsed document waiting for its block: it keeps the parser that read
+ * it (the set goes on with another), so a retry parses nothing again. */
+typedef struct evm_held evm_held;
 /* One line of a JSON lines file of responses (the streaming reader): the
  * document (a response or a batch) is parsed, and applied when it can be.
- * Returns 0 applied, 1 held: *held gets a copy of the line (malloc'd,
- * NUL-terminated) of a callTracer response whose block is not known yet (no
- * block read so far holds its first transaction), to retry with
- * evm_rpc_apply_held; -1 error (errors name the file and the line). */
+ * Returns 0 applied, 1 held: *held gets the parsed document of a
+ * callTracer response whose block is not known yet (no block read so far
+ * holds its first transaction), to retry with evm_rpc_apply_held; -1 error
+ * (errors name the file and the line). */
 int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, long line_no,
-                 char **held, ch_error *err);
+                 evm_held **held, ch_error *err);
 /* 0 applied (and freed), 1 still held, -1 error (freed). force: apply even
  * when the block is still unknown (it then fails, saying why). */
-int evm_rpc_apply_held(evm_set *s, char *held, const char *name, long line_no, bool force,
+int evm_rpc_apply_held(evm_set *s, evm_held *held, const char *name, long line_no, bool force,
                        ch_error *err);
+/* Free a held document never applied (NULL: nothing). */
+void evm_held_free(evm_held *held);
 /* One line of a blockchain-etl JSON lines export (a row object); blank lines
  * are skipped. line is modified (trailing blanks cut). */
 int evm_etl_jsonl_line(evm_set *s, char *line, size_t len, const char *name, long line_no,

@@ -77,7 +77,7 @@ typedef struct cursor {
     bool eof, started;
     uint64_t pos; /* the highest block its records named (when started) */
     long pos_line;
-    char *held; /* the line of a callTracer response waiting for its block */
+    evm_held *held; /* a callTracer response waiting for its block */
     long held_line;
 } cursor;
 
@@ -481,7 +481,7 @@ static int advance(ch_evm_reader *r, cursor *c, ch_error *err) {
     r->set.touched = false;
     int rc;
     if (c->rpc) {
-        char *held = NULL;
+        evm_held *held = NULL;
         rc = evm_rpc_line(&r->set, c->line, (size_t)n, c->path, c->line_no, &held, err);
         if (rc == 1) {
             c->held = held;
@@ -501,7 +501,7 @@ static int retry_held(ch_evm_reader *r, bool force, ch_error *err) {
         cursor *c = &r->cur[i];
         if (!c->held) continue;
         r->set.touched = false;
-        char *h = c->held;
+        evm_held *h = c->held;
         int rc = evm_rpc_apply_held(&r->set, h, c->path, c->held_line, force, err);
         if (rc == 1) continue;
         c->held = NULL;
@@ -608,7 +608,7 @@ void ch_evm_reader_close(ch_evm_reader *r) {
     for (size_t i = 0; r->cur && i < r->n_files; i++) {
         if (r->cur[i].f) fclose(r->cur[i].f);
         free(r->cur[i].line);
-        free(r->cur[i].held);
+        evm_held_free(r->cur[i].held);
     }
     free(r->cur);
     for (size_t i = 0; i < r->n_files; i++)

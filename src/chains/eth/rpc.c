@@ -656,8 +656,19 @@ static int parse_line_doc(rctx *c, const char *text, size_t len, sj_val *doc) {
                       : "'[' or '{' expected");
 }
 
+struct evm_held {
+    sj_parser *p; /* owns doc's text and tape */
+    sj_val doc;
+};
+
+void evm_held_free(evm_held *h) {
+    if (!h) return;
+    sj_parser_free(h->p);
+    free(h);
+}
+
 int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, long line_no,
-                 char **held, ch_error *err) {
+                 evm_held **held, ch_error *err) {
     *held = NULL;
     size_t lead = 0;
     while (lead < len &&
@@ -669,24 +680,32 @@ int evm_rpc_line(evm_set *s, const char *line, size_t len, const char *name, lon
     sj_val doc;
     if (parse_line_doc(&c, line, len, &doc) != 0) return -1;
     if (!placeable(&c, doc)) {
-        /* keep the text: the parser's document lasts until its next parse */
-        if (!(*held = malloc(len + 1))) return fail(&c, "out of memory");
-        memcpy(*held, line, len);
-        (*held)[len] = '\0';
+        /* the document lasts until its parser's next parse: the held
+         * response takes the parser, the set goes on with its spare (or a
+         * new one, made on use) */
+        evm_held *h = malloc(sizeof *h);
+        if (!h) return fail(&c, "out of memory");
+        *h = (evm_held){s->json, doc};
+        s->json = s->json_spare;
+        s->json_spare = NULL;
+        *held = h;
         return 1;
     }
     return parse_doc(&c, doc);
 }
 
-int evm_rpc_apply_held(evm_set *s, char *held, const char *name, long line_no, bool force,
+int evm_rpc_apply_held(evm_set *s, evm_held *held, const char *name, long line_no, bool force,
                        ch_error *err) {
     rctx c;
     line_ctx(&c, s, name, line_no, err);
-    sj_val doc;
-    int rc = parse_line_doc(&c, held, strlen(held), &doc);
-    if (rc == 0 && !force && !placeable(&c, doc)) return 1;
-    if (rc == 0) rc = parse_doc(&c, doc);
-    free(held);
+    if (!force && !placeable(&c, held->doc)) return 1;
+    int rc = parse_doc(&c, held->doc);
+    /* its parser becomes the set's spare, for the next response held */
+    if (!s->json_spare) {
+        s->json_spare = held->p;
+        held->p = NULL;
+    }
+    evm_held_free(held);
     return rc;
 }
 
