@@ -75,7 +75,9 @@ static int read_compact(reader *r, uint64_t *v, const char *what) {
 }
 
 int btc_grow(void **arr, size_t *cap, size_t need, size_t elem) {
-    void *q = ch_grow(*arr, cap, need, elem); /* util/vec.h: sizes checked */
+    /* every tx parsed asks: ch_grow (util/vec.h, sizes checked) only to grow */
+    if (need <= *cap) return 0;
+    void *q = ch_grow(*arr, cap, need, elem);
     if (!q) return -1;
     *arr = q;
     return 0;
