@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "coinhound/btc.h"
 #include "coinhound/lock.h"
 #include "util/ioerr.h"
 #include "util/numparse.h"
@@ -595,38 +596,27 @@ uint64_t ch_store_first_number(const ch_store *s) {
     return s->first_number;
 }
 
-/* Networks as ch_btc_net numbers (btc.h); kept as plain numbers here so
- * that the store needs no chain's header. */
-enum { NET_MAIN = 0, NET_TESTNET3, NET_TESTNET4, NET_SIGNET, NET_REGTEST, NET_COUNT };
-
+/* The network is kept as a ch_btc_net + 1 (0: none recorded); its name and
+ * how it writes addresses are btc.h's (the format layer, below the store). */
 int ch_store_network(const ch_store *s) {
     if (s->account) return -1;
-    return s->network && s->network <= NET_COUNT ? (int)s->network - 1 : NET_MAIN;
+    return s->network && s->network <= CH_BTC_NET_COUNT ? (int)s->network - 1 : CH_BTC_NET_MAIN;
 }
 
 ch_network ch_store_addr_net(const ch_store *s) {
-    switch (ch_store_network(s)) {
-    case NET_TESTNET3:
-    case NET_TESTNET4:
-    case NET_SIGNET:
-        return CH_NET_TESTNET;
-    case NET_REGTEST:
-        return CH_NET_REGTEST;
-    default:
-        return CH_NET_MAINNET;
-    }
+    int net = ch_store_network(s);
+    return net < 0 ? CH_NET_MAINNET : ch_btc_net_encoding((ch_btc_net)net);
 }
 
 int ch_store_set_network(ch_store *s, int net, ch_error *err) {
-    static const char *const NAMES[NET_COUNT] = {"mainnet", "testnet3", "testnet4", "signet",
-                                                 "regtest"};
     if (!s->writable) return ch_err(err, "%s: the store is open for reading only", s->dir);
     if (s->account)
         return ch_err(err, "%s: an account chain's store has no Bitcoin network", s->dir);
-    if (net < 0 || net >= NET_COUNT) return ch_err(err, "unknown network %d", net);
+    if (net < 0 || net >= CH_BTC_NET_COUNT) return ch_err(err, "unknown network %d", net);
     if (s->network && s->network != (uint64_t)net + 1 && ch_col_count(&s->col[COL_BLOCKS]) != 0)
         return ch_err(err, "%s holds %s blocks; these are %s blocks (use another --db)", s->dir,
-                      s->network <= NET_COUNT ? NAMES[s->network - 1] : "unknown", NAMES[net]);
+                      ch_btc_net_name((ch_btc_net)(s->network - 1)),
+                      ch_btc_net_name((ch_btc_net)net));
     s->network = (uint64_t)net + 1;
     return 0;
 }
