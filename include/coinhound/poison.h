@@ -89,6 +89,9 @@ CH_STATIC_ASSERT(sizeof(ch_signal_rec) == sizeof(ch_xfer_note), "a signal is one
  * count), in transfer order. */
 uint64_t ch_poison_signal_count(const ch_store *s);
 const ch_signal_rec *ch_poison_signal(const ch_store *s, uint64_t i);
+/* The index of the first signal on transfer x or after it (count when
+ * none): a binary search, as signals are appended in transfer order. */
+uint64_t ch_poison_signal_from(const ch_store *s, uint64_t x);
 
 /* ---- the detector ---- */
 typedef struct ch_poison_opts {

@@ -10,15 +10,7 @@
 /* The first signal on transfer x whose victim is `victim` (0: any victim),
  * or NULL; signals are appended in transfer order. */
 static const ch_signal_rec *signal_on(const ch_store *s, uint64_t x, uint32_t victim) {
-    uint64_t lo = 0, hi = ch_poison_signal_count(s);
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (ch_poison_signal(s, mid)->xfer < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < ch_poison_signal_count(s); lo++) {
+    for (uint64_t lo = ch_poison_signal_from(s, x); lo < ch_poison_signal_count(s); lo++) {
         const ch_signal_rec *r = ch_poison_signal(s, lo);
         if (r->xfer != x) break;
         if (victim == 0 || r->victim == victim) return r;

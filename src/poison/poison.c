@@ -15,6 +15,18 @@ const ch_signal_rec *ch_poison_signal(const ch_store *s, uint64_t i) {
     return (const ch_signal_rec *)ch_store_note(s, i);
 }
 
+uint64_t ch_poison_signal_from(const ch_store *s, uint64_t x) {
+    uint64_t lo = 0, hi = ch_poison_signal_count(s);
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (ch_poison_signal(s, mid)->xfer < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 const char *ch_signal_kind_name(int kind) {
     switch (kind) {
     case CH_SIG_ZERO_SPOOF:

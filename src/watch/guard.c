@@ -217,20 +217,6 @@ int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
 
 /* ---- poisoning ---- */
 
-/* The first signal whose transfer is at or after x (signals are appended in
- * transfer order, block by block). */
-static uint64_t first_signal(ch_store *s, uint64_t x) {
-    uint64_t lo = 0, hi = ch_poison_signal_count(s);
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (ch_poison_signal(s, mid)->xfer < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static const char *signal_why(int kind) {
     switch (kind) {
     case CH_SIG_ZERO_SPOOF:
@@ -253,7 +239,8 @@ int watch_poisoning_eval(ch_store *s, const ch_watch_rules *rs, const ch_watch_r
                          watch_emit_fn fn, void *ctx, ch_error *err) {
     (void)err;
     uint64_t n = ch_poison_signal_count(s);
-    for (uint64_t i = first_signal(s, x_lo); i < n && ch_poison_signal(s, i)->xfer < x_hi;) {
+    for (uint64_t i = ch_poison_signal_from(s, x_lo);
+         i < n && ch_poison_signal(s, i)->xfer < x_hi;) {
         const ch_signal_rec *g = ch_poison_signal(s, i);
         uint64_t j = i;
         while (j < n && ch_poison_signal(s, j)->xfer == g->xfer &&
