@@ -36,6 +36,22 @@ static bool all_hex(const char *t) {
     return true;
 }
 
+/* c held (srv_chain_enter); false with r filled (503) when its store
+ * failed to refresh, or when c is NULL (r already filled). */
+static bool chain_hold(ch_server *s, srv_chain *c, srv_reply *r) {
+    if (!c) return false;
+    if (srv_chain_enter(s, c)) return true;
+    srv_reply_error(r, 503, "the chain store %s is unavailable", c->name);
+    return false;
+}
+
+/* The chain a request reads (srv_chain_pick), held. NULL with r filled
+ * (400/404 as srv_chain_pick, 503 as chain_hold). */
+static srv_chain *chain_enter(ch_server *s, const srv_req *q, int want_account, srv_reply *r) {
+    srv_chain *c = srv_chain_pick(s, q, want_account, r);
+    return chain_hold(s, c, r) ? c : NULL;
+}
+
 /* The address of the path and its chain, held (srv_chain_enter), looked up
  * (ch_query_address). NULL with r filled: 400 malformed, 404 never in the
  * store, 503 the store is unavailable. */
@@ -47,12 +63,8 @@ static srv_chain *address_enter(ch_server *s, const srv_req *q, const char *pref
         srv_reply_error(r, 400, "%s", err.msg);
         return NULL;
     }
-    srv_chain *c = srv_chain_pick(s, q, is_0x(text) ? 1 : 0, r);
+    srv_chain *c = chain_enter(s, q, is_0x(text) ? 1 : 0, r);
     if (!c) return NULL;
-    if (!srv_chain_enter(s, c)) {
-        srv_reply_error(r, 503, "the chain store %s is unavailable", c->name);
-        return NULL;
-    }
     int rc = ch_query_address(c->st, text, a, &err);
     if (rc == 1) return c;
     srv_chain_leave(c);
@@ -65,7 +77,11 @@ static srv_chain *address_enter(ch_server *s, const srv_req *q, const char *pref
     return NULL;
 }
 
-void srv_address(ch_server *s, const srv_req *q, srv_reply *r) {
+/* GET /v1/address/{a} (txs false), as `address --json`: a UTXO summary
+ * carries its history's first page, an account's its counterparties (limit
+ * bounds both); GET /v1/address/{a}/txs (txs true): one page of the
+ * history from the "cursor" parameter. */
+static void address_reply(ch_server *s, const srv_req *q, bool txs, srv_reply *r) {
     uint64_t limit;
     ch_error err;
     if (srv_parse_count("limit", srv_arg(q, "limit"), SRV_PAGE_DEFAULT, SRV_PAGE_MAX, &limit,
@@ -74,18 +90,21 @@ void srv_address(ch_server *s, const srv_req *q, srv_reply *r) {
         return;
     }
     ch_q_address a;
-    srv_chain *c = address_enter(s, q, "/v1/address/", NULL, &a, r);
+    srv_chain *c = address_enter(s, q, "/v1/address/", txs ? "/txs" : NULL, &a, r);
     if (!c) return;
-    /* as `address --json`: a UTXO summary carries its history's first page,
-     * an account's its counterparties (limit bounds both) */
     ch_q_page page = {0};
     srv_membuf m;
-    if (!a.account && ch_query_history(c->st, &a, NULL, limit, &page, &err) != 0)
-        srv_reply_error(r, 500, "%s", err.msg);
+    if ((txs || !a.account) &&
+        ch_query_history(c->st, &a, txs ? srv_arg(q, "cursor") : NULL, limit, &page, &err) != 0)
+        /* only a client's cursor can be wrong; the first page cannot */
+        srv_reply_error(r, txs ? 400 : 500, "%s%s", txs ? "cursor: " : "", err.msg);
     else if (srv_mem_open(&m) != 0)
         srv_reply_error(r, 500, "out of memory");
     else {
-        ch_q_address_json(m.f, c->st, &a, a.account ? NULL : &page, (size_t)limit, NULL);
+        if (txs)
+            ch_q_page_json(m.f, c->st, &a, &page, NULL);
+        else
+            ch_q_address_json(m.f, c->st, &a, a.account ? NULL : &page, (size_t)limit, NULL);
         srv_mem_reply(&m, r, 200, "application/json");
     }
     srv_chain_leave(c);
@@ -93,30 +112,12 @@ void srv_address(ch_server *s, const srv_req *q, srv_reply *r) {
     ch_q_address_free(&a);
 }
 
+void srv_address(ch_server *s, const srv_req *q, srv_reply *r) {
+    address_reply(s, q, false, r);
+}
+
 void srv_address_txs(ch_server *s, const srv_req *q, srv_reply *r) {
-    uint64_t limit;
-    ch_error err;
-    if (srv_parse_count("limit", srv_arg(q, "limit"), SRV_PAGE_DEFAULT, SRV_PAGE_MAX, &limit,
-                        &err) != 0) {
-        srv_reply_error(r, 400, "%s", err.msg);
-        return;
-    }
-    ch_q_address a;
-    srv_chain *c = address_enter(s, q, "/v1/address/", "/txs", &a, r);
-    if (!c) return;
-    ch_q_page page = {0};
-    srv_membuf m;
-    if (ch_query_history(c->st, &a, srv_arg(q, "cursor"), limit, &page, &err) != 0)
-        srv_reply_error(r, 400, "cursor: %s", err.msg);
-    else if (srv_mem_open(&m) != 0)
-        srv_reply_error(r, 500, "out of memory");
-    else {
-        ch_q_page_json(m.f, c->st, &a, &page, NULL);
-        srv_mem_reply(&m, r, 200, "application/json");
-    }
-    srv_chain_leave(c);
-    ch_q_page_free(&page);
-    ch_q_address_free(&a);
+    address_reply(s, q, true, r);
 }
 
 void srv_tx(ch_server *s, const srv_req *q, srv_reply *r) {
@@ -126,12 +127,8 @@ void srv_tx(ch_server *s, const srv_req *q, srv_reply *r) {
         srv_reply_error(r, 400, "%s", err.msg);
         return;
     }
-    srv_chain *c = srv_chain_pick(s, q, is_0x(text) ? 1 : 0, r);
+    srv_chain *c = chain_enter(s, q, is_0x(text) ? 1 : 0, r);
     if (!c) return;
-    if (!srv_chain_enter(s, c)) {
-        srv_reply_error(r, 503, "the chain store %s is unavailable", c->name);
-        return;
-    }
     uint64_t tx;
     size_t n_cand = 0;
     int rc = ch_query_find_tx(c->st, text, &tx, &n_cand, &err);
@@ -163,12 +160,8 @@ void srv_block(ch_server *s, const srv_req *q, srv_reply *r) {
         return;
     }
     /* a number is the served store's; a hash says its kind by its 0x */
-    srv_chain *c = srv_chain_pick(s, q, all_digits(text) ? -1 : is_0x(text) ? 1 : 0, r);
+    srv_chain *c = chain_enter(s, q, all_digits(text) ? -1 : is_0x(text) ? 1 : 0, r);
     if (!c) return;
-    if (!srv_chain_enter(s, c)) {
-        srv_reply_error(r, 503, "the chain store %s is unavailable", c->name);
-        return;
-    }
     ch_q_block b;
     int rc = ch_query_block(c->st, text, &b, &err);
     srv_membuf m;
@@ -194,12 +187,8 @@ void srv_cluster(ch_server *s, const srv_req *q, srv_reply *r) {
         srv_reply_error(r, 400, "%s", err.msg);
         return;
     }
-    srv_chain *c = srv_chain_pick(s, q, is_0x(text) ? 1 : 0, r);
+    srv_chain *c = chain_enter(s, q, is_0x(text) ? 1 : 0, r);
     if (!c) return;
-    if (!srv_chain_enter(s, c)) {
-        srv_reply_error(r, 503, "the chain store %s is unavailable", c->name);
-        return;
-    }
     /* the cluster file as it is now (a rebuild is picked up) */
     ch_clusters *cl;
     if (ch_clusters_open_for(c->st, s->opts.db, c->name, &cl, &err) != 0) {
@@ -252,13 +241,8 @@ static void trace_and_write(ch_server *s, const srv_req *q, const char *body, si
     /* the body's chain as the "chain" parameter: one rule for every door */
     srv_chain *c =
         chain ? srv_chain_named(s, chain, r) : srv_chain_pick(s, q, is_0x(o.source) ? 1 : 0, r);
-    if (!c) {
+    if (!chain_hold(s, c, r)) {
         json_decref(doc);
-        return;
-    }
-    if (!srv_chain_enter(s, c)) {
-        json_decref(doc);
-        srv_reply_error(r, 503, "the chain store %s is unavailable", c->name);
         return;
     }
     bool account = ch_store_is_account(c->st);
