@@ -205,39 +205,40 @@ static int trace_field(const char *k, json_t *v, uint32_t max_hops, ch_trace_spe
                   k);
 }
 
-int srv_parse_trace(const char *body, size_t len, uint32_t max_hops, json_t **doc,
-                    ch_trace_spec *spec, const char **chain, ch_error *err) {
-    *doc = NULL;
+int srv_trace_spec_of(json_t *obj, uint32_t max_hops, ch_trace_spec *spec, const char **chain,
+                      ch_error *err) {
     *chain = NULL;
     ch_trace_spec_init(spec);
     spec->max_hops = max_hops;
-    json_error_t je;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return ch_err(err, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return ch_err(err, "the body is not a JSON object {\"source\": ...}");
-    }
+    if (!json_is_object(obj)) return ch_err(err, "the body is not a JSON object {\"source\": ...}");
     const char *k;
     json_t *v;
-    json_object_foreach(root, k, v) {
-        if (trace_field(k, v, max_hops, spec, chain, err) != 0) {
-            json_decref(root);
-            return -1;
-        }
+    json_object_foreach(obj, k, v) {
+        if (trace_field(k, v, max_hops, spec, chain, err) != 0) return -1;
     }
-    if (!spec->source || !spec->source[0]) {
-        json_decref(root);
+    if (!spec->source || !spec->source[0])
         return ch_err(err, "no source (a txid, txid:vout or an address)");
-    }
-    if (spec->since && spec->until && spec->since > spec->until) {
-        json_decref(root);
+    if (spec->since && spec->until && spec->since > spec->until)
         return ch_err(err, "until is before since: an empty window");
-    }
-    if (spec->last_block && spec->first_block > spec->last_block) {
-        json_decref(root);
+    if (spec->last_block && spec->first_block > spec->last_block)
         return ch_err(err, "last_block is before first_block: an empty range");
+    return 0;
+}
+
+int srv_parse_trace(const char *body, size_t len, uint32_t max_hops, json_t **doc,
+                    ch_trace_spec *spec, const char **chain, ch_error *err) {
+    *doc = NULL;
+    json_error_t je;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        *chain = NULL;
+        ch_trace_spec_init(spec);
+        spec->max_hops = max_hops;
+        return ch_err(err, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+    }
+    if (srv_trace_spec_of(root, max_hops, spec, chain, err) != 0) {
+        json_decref(root);
+        return -1;
     }
     *doc = root;
     return 0;

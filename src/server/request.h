@@ -58,5 +58,10 @@ int srv_parse_batch(const char *body, size_t len, size_t max_items, json_t **doc
  * (NULL when not given); -1 with err naming the field. */
 int srv_parse_trace(const char *body, size_t len, uint32_t max_hops, json_t **doc,
                     ch_trace_spec *spec, const char **chain, ch_error *err);
+/* The same rules over an object already parsed (the "trace" field of a
+ * POST /v1/report/case body): spec's strings point into obj. 0, or -1 with
+ * err naming the field. */
+int srv_trace_spec_of(json_t *obj, uint32_t max_hops, ch_trace_spec *spec, const char **chain,
+                      ch_error *err);
 
 #endif

@@ -224,47 +224,38 @@ typedef struct report_args {
     size_t n_tags;
 } report_args;
 
-/* The trace a TraceRequest body asks for, run on its chain with the
- * attribution store's labels, then written as `trace --json` writes it
- * (docs/trace.md), or, with rep, as the case report `report case` writes
- * (one door's logic for both: the same parse, chain rule and labels). */
-static void trace_and_write(ch_server *s, const srv_req *q, const char *body, size_t len,
+/* The trace spec o asks for (chain: the request's "chain" field, or NULL),
+ * run on its chain with the attribution store's labels, then written as
+ * `trace --json` writes it (docs/trace.md), or, with rep, as the case report
+ * `report case` writes (one door's logic for both: the same parse, chain
+ * rule and labels). */
+static void trace_and_write(ch_server *s, const srv_req *q, ch_trace_spec *o, const char *chain,
                             const report_args *rep, srv_reply *r) {
-    ch_trace_spec o;
-    const char *chain;
-    json_t *doc;
     ch_error err = {{0}};
-    if (srv_parse_trace(body, len, s->opts.max_trace_hops, &doc, &o, &chain, &err) != 0) {
-        srv_reply_error(r, 400, "%s%s", rep ? "trace: " : "", err.msg);
-        return;
-    }
     /* the body's chain as the "chain" parameter: one rule for every door */
     srv_chain *c =
-        chain ? srv_chain_named(s, chain, r) : srv_chain_pick(s, q, is_0x(o.source) ? 1 : 0, r);
-    if (!chain_hold(s, c, r)) {
-        json_decref(doc);
-        return;
-    }
+        chain ? srv_chain_named(s, chain, r) : srv_chain_pick(s, q, is_0x(o->source) ? 1 : 0, r);
+    if (!chain_hold(s, c, r)) return;
     bool account = ch_store_is_account(c->st);
     ch_labels *labels = NULL;
     ch_toktab *tokens = NULL;
     ch_trace_result *res = NULL;
     srv_membuf m;
     int found = 0;
-    if (account && o.policy == CH_POLICY_LIFO) {
+    if (account && o->policy == CH_POLICY_LIFO) {
         srv_reply_error(r, 400, "account chains: policy is poison, haircut or fifo");
         goto done;
     }
     if (ch_labels_new(c->st, ch_screener_intel(s->screener),
-                      o.stop_at ? o.stop_at : CH_TRACE_DEFAULT_STOP, &labels, &err) != 0 ||
+                      o->stop_at ? o->stop_at : CH_TRACE_DEFAULT_STOP, &labels, &err) != 0 ||
         (account && ch_toktab_new(1, &tokens, &err) != 0)) {
         srv_reply_error(r, 500, "%s", err.msg);
         goto done;
     }
-    o.labels = labels;
-    o.chain = c->name;
-    o.tokens = tokens;
-    found = ch_trace_exec(c->st, &o, &res, &err);
+    o->labels = labels;
+    o->chain = c->name;
+    o->tokens = tokens;
+    found = ch_trace_exec(c->st, o, &res, &err);
     if (found < 0)
         srv_reply_error(r, 400, "%s (chain %s)", err.msg, c->name);
     else if (found == 0)
@@ -295,11 +286,19 @@ done:
     ch_toktab_free(tokens);
     ch_labels_free(labels);
     srv_chain_leave(c);
-    json_decref(doc);
 }
 
 void srv_trace(ch_server *s, const srv_req *q, srv_reply *r) {
-    trace_and_write(s, q, q->body, q->len, NULL, r);
+    ch_trace_spec o;
+    const char *chain;
+    json_t *doc;
+    ch_error err = {{0}};
+    if (srv_parse_trace(q->body, q->len, s->opts.max_trace_hops, &doc, &o, &chain, &err) != 0) {
+        srv_reply_error(r, 400, "%s", err.msg);
+        return;
+    }
+    trace_and_write(s, q, &o, chain, NULL, r);
+    json_decref(doc); /* after the trace: o's strings are doc's */
 }
 
 /* A text field of the report body: absent or null is NULL, else a string
@@ -354,14 +353,15 @@ void srv_report_case(ch_server *s, const srv_req *q, srv_reply *r) {
     }
     report_args a;
     json_t *trace = NULL;
+    ch_trace_spec o;
+    const char *chain;
     ch_error err = {{0}};
-    char *tbody = NULL;
+    /* the trace object is read where it lies: not written out and parsed again */
     if (parse_report(doc, &a, &trace, &err) != 0)
         srv_reply_error(r, 400, "%s", err.msg);
-    else if (!(tbody = json_dumps(trace, JSON_COMPACT)))
-        srv_reply_error(r, 500, "out of memory");
+    else if (srv_trace_spec_of(trace, s->opts.max_trace_hops, &o, &chain, &err) != 0)
+        srv_reply_error(r, 400, "trace: %s", err.msg);
     else
-        trace_and_write(s, q, tbody, strlen(tbody), &a, r);
-    free(tbody);
-    json_decref(doc); /* after the report: a's strings are doc's */
+        trace_and_write(s, q, &o, chain, &a, r);
+    json_decref(doc); /* after the report: a's and o's strings are doc's */
 }
