@@ -238,6 +238,20 @@ static int add_alert(const char *line, size_t len, void *vctx) {
     return 0;
 }
 
+const char *srv_alerts_chain(ch_server *s, const srv_req *q, srv_reply *r) {
+    if (!s->opts.db) {
+        srv_reply_error(r, 404, "no database is served (a screening set is): no alerts");
+        return NULL;
+    }
+    const char *chain = srv_arg(q, "chain");
+    if (!chain) chain = s->chains[0].name;
+    if (!ch_store_name_ok(chain)) {
+        srv_reply_error(r, 400, "chain: '%.64s' is no chain name (letters, digits, '-')", chain);
+        return NULL;
+    }
+    return chain;
+}
+
 void srv_alerts(ch_server *s, const srv_req *q, srv_reply *r) {
     uint64_t limit;
     ch_error err;
@@ -246,17 +260,8 @@ void srv_alerts(ch_server *s, const srv_req *q, srv_reply *r) {
         srv_reply_error(r, 400, "%s", err.msg);
         return;
     }
-    if (!s->opts.db) {
-        srv_reply_error(r, 404, "no database is served (a screening set is): no alerts");
-        return;
-    }
-    /* the chain of the watcher's log: the parameter, else the store's */
-    const char *chain = srv_arg(q, "chain");
-    if (!chain) chain = s->chains[0].name;
-    if (!ch_store_name_ok(chain)) {
-        srv_reply_error(r, 400, "chain: '%.64s' is no chain name (letters, digits, '-')", chain);
-        return;
-    }
+    const char *chain = srv_alerts_chain(s, q, r);
+    if (!chain) return;
     const char *since = srv_arg(q, "since");
     char path[4200];
     struct stat st;

@@ -154,6 +154,10 @@ void srv_report_case(ch_server *s, const srv_req *q, srv_reply *r);
 void srv_intel_actors(ch_server *s, const srv_req *q, srv_reply *r);
 void srv_intel_address(ch_server *s, const srv_req *q, srv_reply *r);
 void srv_alerts(ch_server *s, const srv_req *q, srv_reply *r);
+/* The chain whose watcher's alert log a request reads (GET /v1/alerts and
+ * its stream): the "chain" parameter, else the screener's chain. NULL with r
+ * filled: 404 no database is served, 400 not a chain name. */
+const char *srv_alerts_chain(ch_server *s, const srv_req *q, srv_reply *r);
 /* POST /v1/intel/import (write scope): the body imported in one transaction
  * through the screener's shared handle, under the store's writer lock. */
 void srv_intel_import(ch_server *s, const srv_req *q, srv_reply *r);

@@ -160,16 +160,8 @@ void srv_streams_free(ch_server *s) {
 }
 
 struct MHD_Response *srv_alerts_stream(ch_server *s, const srv_req *q, srv_reply *r) {
-    if (!s->opts.db) {
-        srv_reply_error(r, 404, "no database is served (a screening set is): no alerts");
-        return NULL;
-    }
-    const char *chain = srv_arg(q, "chain");
-    if (!chain) chain = s->chains[0].name;
-    if (!ch_store_name_ok(chain)) {
-        srv_reply_error(r, 400, "chain: '%.64s' is no chain name (letters, digits, '-')", chain);
-        return NULL;
-    }
+    const char *chain = srv_alerts_chain(s, q, r);
+    if (!chain) return NULL;
     /* where to start: after since (the parameter, or the Last-Event-ID of
      * a client reconnecting); without one, what is appended from now on
      * (GET /v1/alerts gives what came before, and its next_since) */
