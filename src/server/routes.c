@@ -38,10 +38,21 @@ int srv_mem_open(srv_membuf *m) {
     return 0;
 }
 
-void srv_mem_reply(srv_membuf *m, srv_reply *r, unsigned status, const char *ctype) {
+/* Close m's stream: 0 with m->buf the whole text (NULL when nothing was
+ * written), or -1 when a write or the close failed (m->buf freed, empty). */
+static int mem_close(srv_membuf *m) {
     bool bad = ferror(m->f) != 0;
     if (fclose(m->f) != 0 || bad) {
         free(m->buf);
+        m->buf = NULL;
+        m->len = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void srv_mem_reply(srv_membuf *m, srv_reply *r, unsigned status, const char *ctype) {
+    if (mem_close(m) != 0) {
         srv_reply_error(r, 500, "out of memory writing the answer");
         return;
     }
@@ -84,12 +95,7 @@ void srv_reply_error(srv_reply *r, unsigned status, const char *fmt, ...) {
     ch_jw_obj_end(&w);
     ch_jw_obj_end(&w);
     ch_jw_newline(&w);
-    bool bad = ferror(m.f) != 0;
-    if (fclose(m.f) != 0 || bad) {
-        free(m.buf);
-        m.buf = NULL;
-        m.len = 0;
-    }
+    mem_close(&m); /* failed: an empty body, still the right status */
     r->status = status;
     r->body = m.buf;
     r->len = m.len;
