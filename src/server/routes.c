@@ -134,8 +134,8 @@ static void write_identifications(ch_jw *w, const ch_verdict *v) {
         const ch_risk_reason *r = &v->risk.reasons[i];
         const ch_attribution *a = r->attr;
         char cat[CH_RISK_KEY_MAX], auth[64], text[1024];
-        ch_risk_normalise_category(a->category, cat, sizeof cat);
         if ((size_t)(a - v->attrs) >= v->n_direct) continue; /* through a cluster-mate */
+        ch_risk_normalise_category(a->category, cat, sizeof cat);
         if (strcmp(cat, "sanctions") != 0 && strcmp(cat, "sanctioned") != 0) continue;
         ch_risk_authority(a, auth, sizeof auth);
         ch_jw_obj_begin(w);
