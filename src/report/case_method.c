@@ -238,13 +238,8 @@ int rc_section_method(rc_ctx *c) {
           "(the element with id coinhound-trace) for programs that check the figures.</p>\n",
           f);
     /* the trace's JSON, the same as `trace --json` */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem) return -1;
-    int rc = ch_trace_write(c->r, CH_TRACE_JSON, mem);
-    if (fclose(mem) != 0) rc = -1;
-    if (rc == 0) rh_json_block(f, "coinhound-trace", buf, len);
-    free(buf);
-    return rc;
+    FILE *js = rh_json_block_open(f, "coinhound-trace");
+    if (!js) return -1;
+    int rc = ch_trace_write(c->r, CH_TRACE_JSON, js);
+    return rh_json_block_close(js) != 0 ? -1 : rc;
 }

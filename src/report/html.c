@@ -139,12 +139,11 @@ void rh_page_end(FILE *f, const char *generated) {
           f);
 }
 
-void rh_json_block(FILE *f, const char *id, const char *json, size_t len) {
-    fputs("<script type=\"application/json\" id=\"", f);
-    rh_esc(f, id);
-    fputs("\">", f);
-    for (size_t i = 0; i < len; i++) {
-        char c = json[i];
+/* The stream of a JSON block: its cookie is the page (FILE *) it writes into. */
+static ssize_t json_block_write(void *page, const char *p, size_t n) {
+    FILE *f = page;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
         if (c == '<')
             fputs("\\u003c", f);
         else if (c == '>')
@@ -154,7 +153,27 @@ void rh_json_block(FILE *f, const char *id, const char *json, size_t len) {
         else
             fputc(c, f);
     }
-    fputs("</script>\n", f);
+    return ferror(f) ? -1 : (ssize_t)n;
+}
+
+static int json_block_end(void *page) {
+    fputs("</script>\n", page);
+    return ferror((FILE *)page) ? -1 : 0;
+}
+
+FILE *rh_json_block_open(FILE *f, const char *id) {
+    cookie_io_functions_t io = {.write = json_block_write, .close = json_block_end};
+    FILE *js = fopencookie(f, "w", io);
+    if (!js) return NULL;
+    fputs("<script type=\"application/json\" id=\"", f);
+    rh_esc(f, id);
+    fputs("\">", f);
+    return js;
+}
+
+int rh_json_block_close(FILE *js) {
+    bool bad = ferror(js) != 0;
+    return fclose(js) != 0 || bad ? -1 : 0;
 }
 
 const char *rh_group(uint64_t v, char out[64]) {

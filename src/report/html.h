@@ -27,10 +27,15 @@ void rh_page_begin(FILE *f, const char *title);
 /* Closes <main>, the page footer (tool and version, generated time). */
 void rh_page_end(FILE *f, const char *generated);
 
-/* A JSON text inside <script type="application/json" id="ID">: every '<',
- * '>' and '&' (which JSON allows only inside strings) written as \u003c,
- * \u003e, \u0026, so no text in it can close the script element. */
-void rh_json_block(FILE *f, const char *id, const char *json, size_t len);
+/* A stream for a JSON text written into f inside <script
+ * type="application/json" id="ID">, as it is written (no copy of the text
+ * is held): every '<', '>' and '&' (which JSON allows only inside strings)
+ * becomes \u003c, \u003e, \u0026, so no text in it can close the script
+ * element. The opening tag is written at once; rh_json_block_close writes
+ * the closing one. NULL when the stream cannot be made (nothing written). */
+FILE *rh_json_block_open(FILE *f, const char *id);
+/* Close js: 0, or -1 when a write to it (or to f under it) failed. */
+int rh_json_block_close(FILE *js);
 
 /* Whole numbers with thousands separators: "1,234,567". out needs 64
  * bytes. */

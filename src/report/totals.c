@@ -408,18 +408,7 @@ int ch_report_totals_write(FILE *out, const ch_incidents *set, const ch_totals_o
     }
     rt_totals t;
     if (rt_compute(&t, set, o, err) != 0) return -1;
-    int rc;
-    if (json) {
-        rc = rt_write_json(&t, out);
-    } else {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        rc = mem ? rt_write_json(&t, mem) : -1;
-        if (mem && fclose(mem) != 0) rc = -1;
-        if (rc == 0) rc = rt_write_html(&t, out, buf, len);
-        free(buf);
-    }
+    int rc = json ? rt_write_json(&t, out) : rt_write_html(&t, out);
     rt_free(&t);
     if (rc != 0 || ferror(out)) return ch_err(err, "cannot write the report");
     return 0;

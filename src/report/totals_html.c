@@ -436,7 +436,7 @@ static void section_groups(const rt_totals *t, FILE *f) {
     fputs("</tbody></table>\n", f);
 }
 
-int rt_write_html(const rt_totals *t, FILE *f, const char *json, size_t json_len) {
+int rt_write_html(const rt_totals *t, FILE *f) {
     const ch_totals_opts *o = t->o;
     char gen[32];
     const char *title = o->title ? o->title : "Stolen cryptocurrency by actor and year";
@@ -496,7 +496,9 @@ int rt_write_html(const rt_totals *t, FILE *f, const char *json, size_t json_len
     fputs("</p>\n<p class=\"note\">The figures of this page are embedded as JSON (the element "
           "with id coinhound-totals), the same as `coinhound report totals --json`.</p>\n",
           f);
-    rh_json_block(f, "coinhound-totals", json, json_len);
+    FILE *js = rh_json_block_open(f, "coinhound-totals");
+    int rc = js ? rt_write_json(t, js) : -1;
+    if (js && rh_json_block_close(js) != 0) rc = -1;
     rh_page_end(f, generated);
-    return ferror(f) ? -1 : 0;
+    return rc != 0 || ferror(f) ? -1 : 0;
 }

@@ -50,7 +50,8 @@ typedef struct rt_totals {
 int rt_compute(rt_totals *t, const ch_incidents *set, const ch_totals_opts *o, ch_error *err);
 void rt_free(rt_totals *t);
 int rt_write_json(const rt_totals *t, FILE *f);
-int rt_write_html(const rt_totals *t, FILE *f, const char *json, size_t json_len);
+/* The page; its figures embedded as rt_write_json writes them. */
+int rt_write_html(const rt_totals *t, FILE *f);
 const char *rt_by_name(ch_totals_by by);
 
 #endif
