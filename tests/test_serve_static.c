@@ -18,19 +18,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "coinhound/screener.h"
 #include "coinhound/server.h"
 #include "server/static.h"
+#include "support/httpcheck.h"
 #include "support/testutil.h"
 
 static char g_root[512], g_web[600];
 static ch_screener *g_sc;
 static ch_server *g_srv, *g_bare;
 
+/* An answer as the claims read it: status, body and the two headers they
+ * are about. */
 typedef struct resp {
     long status;
     char *body;
@@ -39,52 +41,14 @@ typedef struct resp {
     char allow[256];
 } resp;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx) {
-    resp *r = ctx;
-    char *b = realloc(r->body, r->len + sz * n + 1);
-    if (!b) return 0;
-    memcpy(b + r->len, p, sz * n);
-    r->len += sz * n;
-    b[r->len] = '\0';
-    r->body = b;
-    return sz * n;
-}
-
-/* Keep the two headers the claims are about. */
-static size_t on_header(char *p, size_t sz, size_t n, void *ctx) {
-    resp *r = ctx;
-    size_t k = sz * n;
-    char line[256];
-    snprintf(line, sizeof line, "%.*s", (int)(k < 255 ? k : 255), p);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!strncasecmp(line, "Content-Type: ", 14))
-        snprintf(r->ctype, sizeof r->ctype, "%s", line + 14);
-    if (!strncasecmp(line, "Allow: ", 7)) snprintf(r->allow, sizeof r->allow, "%s", line + 7);
-    return k;
-}
-
 static void req(ch_server *srv, const char *method, const char *path, resp *r) {
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[1024];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)ch_server_port(srv), path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    if (!strcmp(method, "HEAD"))
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) fprintf(stderr, "curl: %s %s: %s\n", method, path, curl_easy_strerror(rc));
-    assert_int_equal(rc, CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_cleanup(c);
+    hc_resp h;
+    hc_req(ch_server_port(srv), method, path, NULL, NULL, 0, NULL, &h);
+    r->status = h.status;
+    r->body = h.body;
+    r->len = h.len;
+    if (!hc_header(&h, "Content-Type", r->ctype, sizeof r->ctype)) r->ctype[0] = '\0';
+    if (!hc_header(&h, "Allow", r->allow, sizeof r->allow)) r->allow[0] = '\0';
 }
 
 static void put(const char *rel, const char *text) {

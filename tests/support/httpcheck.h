@@ -22,8 +22,9 @@ typedef struct hc_resp {
 void hc_openapi_load(void);
 void hc_openapi_free(void);
 
-/* method path on 127.0.0.1:port, with an X-API-Key when key is not NULL and
- * a JSON body when body is not NULL; asserts the transfer worked. */
+/* method path on 127.0.0.1:port (the path as given: no "/../" folded; HEAD
+ * reads no body), with an X-API-Key when key is not NULL and a JSON body
+ * when body is not NULL; asserts the transfer worked. */
 void hc_req(uint16_t port, const char *method, const char *path, const char *key, const char *body,
             size_t blen, const char *ctype, hc_resp *r);
 void hc_get(uint16_t port, const char *path, const char *key, hc_resp *r);
