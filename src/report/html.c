@@ -176,36 +176,31 @@ int rh_json_block_close(FILE *js) {
     return fclose(js) != 0 || bad ? -1 : 0;
 }
 
-const char *rh_group(uint64_t v, char out[64]) {
-    char d[32];
-    int n = snprintf(d, sizeof d, "%llu", (unsigned long long)v), o = 0;
-    for (int i = 0; i < n; i++) {
+/* The n digits d into out with a ',' every three from the right; the
+ * length written (no NUL). */
+static size_t group_digits(const char *d, size_t n, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
         if (i && (n - i) % 3 == 0) out[o++] = ',';
         out[o++] = d[i];
     }
-    out[o] = '\0';
+    return o;
+}
+
+const char *rh_group(uint64_t v, char out[64]) {
+    char d[32];
+    int n = snprintf(d, sizeof d, "%llu", (unsigned long long)v);
+    out[group_digits(d, (size_t)n, out)] = '\0';
     return out;
 }
 
 const char *rh_amount(ch_taint_sum v, int decimals, char out[80]) {
     char b[48];
+    /* the fraction comes without trailing zeros (ch_u128_decimals_str) */
     const char *s = decimals >= 0 ? ch_u128_decimals_str(v, decimals, b) : ch_u128_str(v, b);
     const char *dot = strchr(s, '.');
-    size_t ni = dot ? (size_t)(dot - s) : strlen(s), o = 0;
-    for (size_t i = 0; i < ni; i++) {
-        if (i && (ni - i) % 3 == 0) out[o++] = ',';
-        out[o++] = s[i];
-    }
-    if (dot) {
-        size_t end = strlen(dot);
-        while (end > 1 && dot[end - 1] == '0')
-            end--; /* 1.50000000 -> 1.5 */
-        if (end > 1) {
-            memcpy(out + o, dot, end);
-            o += end;
-        }
-    }
-    out[o] = '\0';
+    size_t o = group_digits(s, dot ? (size_t)(dot - s) : strlen(s), out);
+    strcpy(out + o, dot ? dot : "");
     return out;
 }
 
