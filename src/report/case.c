@@ -32,23 +32,23 @@ const char *rc_tx(const rc_ctx *c, uint64_t tx, uint64_t ref, char out[80]) {
     return ch_trace_hop_str(c->r, &h, out);
 }
 
-/* An amount of an asset for people: "63.04206238 BTC". */
-void rc_amount(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
-    char an[128], b[80];
+/* v of asset for people, then the asset's name: exact ("63.04206238 BTC",
+ * rh_amount) or, glance, cut for a card or diagram (rh_amount_short). */
+static void amount_of(rc_ctx *c, uint32_t asset, ch_taint_sum v, bool glance) {
+    char an[128], b[84];
     int dec;
     const char *name = ch_trace_asset_name(c->r, asset, &dec, an);
-    rh_esc(c->f, rh_amount(v, dec, b));
+    rh_esc(c->f, glance ? rh_amount_short(v, dec, b) : rh_amount(v, dec, b));
     fputc(' ', c->f);
     rh_esc(c->f, dec >= 0 ? name : "base units");
 }
 
+void rc_amount(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
+    amount_of(c, asset, v, false);
+}
+
 void rc_amount_short(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
-    char an[128], b[84];
-    int dec;
-    const char *name = ch_trace_asset_name(c->r, asset, &dec, an);
-    rh_esc(c->f, rh_amount_short(v, dec, b));
-    fputc(' ', c->f);
-    rh_esc(c->f, dec >= 0 ? name : "base units");
+    amount_of(c, asset, v, true);
 }
 
 /* The block number and time of a tx ("" when none). */
