@@ -310,6 +310,10 @@ static json_t *standing(const char *path) {
     const char *id;
     json_object_foreach(by, id, a) {
         if (json_is_true(json_object_get(a, "retracted"))) continue;
+        /* every alert carries its one line, as watch eth's do */
+        const char *line = json_string_value(json_object_get(a, "summary"));
+        assert_non_null(line);
+        assert_non_null(strstr(line, " base units of BTC from "));
         char key[120];
         snprintf(key, sizeof key, "%s %s", json_string_value(json_object_get(a, "rule")),
                  json_string_value(json_object_get(a, "tx")));

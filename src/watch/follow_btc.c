@@ -101,6 +101,7 @@ static void ok(bwatch *w) {
 static int emit(json_t *alert, void *ctx) {
     bwatch *w = ctx;
     ch_error e = {0};
+    watch_alert_summarize(alert);
     int r = watch_outbox_add(&w->ob, alert, &e);
     if (r < 0) {
         watch_log("error", "%s", e.msg);

@@ -32,10 +32,32 @@ static const char *default_action(const char *kind) {
     return "Review the transfer in 'tx' with the reasons given.";
 }
 
+/* One side of the line: an EVM side is one address (or null); a Bitcoin
+ * side is the list of a tx's distinct addresses ("<first> and N more", N
+ * from "<key>_count" when the list was cut). */
+static const char *side(json_t *a, const char *key, char out[48]) {
+    json_t *v = json_object_get(a, key);
+    char sh[16];
+    if (json_is_string(v)) {
+        snprintf(out, 48, "%s", short_hex(json_string_value(v), sh));
+        return out;
+    }
+    const char *first = json_string_value(json_array_get(v, 0));
+    if (!first) return "no one";
+    char count_key[32];
+    snprintf(count_key, sizeof count_key, "%s_count", key);
+    json_t *c = json_object_get(a, count_key);
+    long long n = c ? (long long)json_integer_value(c) : (long long)json_array_size(v);
+    if (n > 1)
+        snprintf(out, 48, "%s and %lld more", short_hex(first, sh), n - 1);
+    else
+        snprintf(out, 48, "%s", short_hex(first, sh));
+    return out;
+}
+
 void watch_alert_summarize(json_t *a) {
     const char *kind = str(a, "kind", "?"), *event = str(a, "event", NULL);
-    char f[16], t[16], line[600];
-    const char *from = str(a, "from", NULL), *to = str(a, "to", NULL);
+    char f[48], t[48], line[600];
     const char *amount = str(a, "amount_display", NULL);
     const char *why = "";
     json_t *r0 = json_array_get(json_object_get(a, "reasons"), 0);
@@ -43,8 +65,7 @@ void watch_alert_summarize(json_t *a) {
     snprintf(line, sizeof line, "%s %s%s%s: %s %s%s from %s to %s in block %lld: %s",
              str(a, "severity", "?"), kind, event ? "/" : "", event ? event : "",
              amount ? amount : str(a, "amount", "?"), amount ? "" : "base units of ",
-             str(a, "asset", "?"), from ? short_hex(from, f) : "no one",
-             to ? short_hex(to, t) : "no one",
+             str(a, "asset", "?"), side(a, "from", f), side(a, "to", t),
              (long long)json_integer_value(json_object_get(a, "height")), why);
     json_object_set_new(a, "summary", json_string(line));
     if (!json_object_get(a, "action"))
