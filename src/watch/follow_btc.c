@@ -41,13 +41,9 @@
 #define RPC_BATCH      32   /* blocks fetched per round while catching up */
 
 typedef struct bwatch {
-    const ch_watch_opts *o;
+    watch_follow f; /* first: the emit callback's context */
     ch_store *s;
     ch_intel *intel;
-    watch_outbox ob;
-    int sink_fd;
-    uint64_t alerts_new;
-    unsigned backoff_ms, failures;
     double last_progress;
     /* the blocks folder */
     ch_blkdir *d;
@@ -61,134 +57,61 @@ typedef struct bwatch {
 } bwatch;
 
 static const char *source_of(const bwatch *w) {
-    return w->o->blocks_dir ? w->o->blocks_dir : w->o->rpc_url;
+    return w->f.o->blocks_dir ? w->f.o->blocks_dir : w->f.o->rpc_url;
 }
 
 static bool stopping(const bwatch *w) {
-    return w->o->stop && *w->o->stop;
-}
-
-static void nap(const bwatch *w, unsigned ms) {
-    while (ms > 0 && !stopping(w)) {
-        unsigned step = ms < 50 ? ms : 50;
-        struct timespec ts = {0, (long)step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
+    return watch_follow_stopping(&w->f);
 }
 
 /* A failure of the node or the folder: logged; the next try waits longer. */
 static void failed(bwatch *w, const ch_error *e) {
-    unsigned cap = w->o->max_backoff_ms ? w->o->max_backoff_ms : 30000;
-    w->failures++;
-    watch_log("warn", "%s: %s; retrying in %u ms (failure %u in a row)",
-              w->o->blocks_dir ? "blocks folder" : "node", e->msg, w->backoff_ms, w->failures);
-    nap(w, w->backoff_ms);
-    w->backoff_ms = w->backoff_ms * 2 > cap ? cap : w->backoff_ms * 2;
-    if (w->r && w->failures % 3 == 0) {
+    bool reconnect = watch_follow_failed(&w->f, w->f.o->blocks_dir ? "blocks folder" : "node", e);
+    if (w->r && reconnect) {
         ch_error re;
-        watch_log("info", "reconnecting to %s", w->o->rpc_url);
+        watch_log("info", "reconnecting to %s", w->f.o->rpc_url);
         if (ch_btc_rpc_reconnect(w->r, &re) != 0) watch_log("warn", "%s", re.msg);
     }
 }
 
 static void ok(bwatch *w) {
-    if (w->failures) watch_log("info", "%s answers again", source_of(w));
-    w->failures = 0;
-    w->backoff_ms = 250;
-}
-
-static int emit(json_t *alert, void *ctx) {
-    bwatch *w = ctx;
-    ch_error e = {0};
-    watch_alert_summarize(alert);
-    int r = watch_outbox_add(&w->ob, alert, &e);
-    if (r < 0) {
-        watch_log("error", "%s", e.msg);
-        return -1;
-    }
-    w->alerts_new += (uint64_t)r;
-    return 0;
-}
-
-static void set_prev(bwatch *w) {
-    uint32_t h = w->ob.eval_next;
-    if (h == 0)
-        memset(w->ob.eval_prev, 0, 32);
-    else
-        memcpy(w->ob.eval_prev, ch_store_block(w->s, h - 1)->hash, 32);
+    watch_follow_ok(&w->f, source_of(w));
 }
 
 /* After a commit (or a cut): retractions, evaluation up to the wanted
  * depth, the log synced, the cursor saved, delivery. */
 static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
+    watch_outbox *ob = &w->f.ob;
     if (reorg_height != UINT32_MAX) {
-        if (w->ob.eval_next > reorg_height) {
-            w->ob.eval_next = reorg_height;
-            set_prev(w);
-        }
-        int r = watch_outbox_retract_gone(&w->ob, w->s, err);
+        watch_follow_rewind(&w->f, w->s, reorg_height);
+        int r = watch_outbox_retract_gone(ob, w->s, err);
         if (r < 0) return -1;
         watch_log("warn", "reorg: the chain changed from block %u; %d alert%s retracted",
                   reorg_height, r, r == 1 ? "" : "s");
     }
-    unsigned conf = w->o->confirmations ? w->o->confirmations : 1;
+    unsigned conf = w->f.o->confirmations ? w->f.o->confirmations : 1;
     uint32_t next = ch_store_next_height(w->s);
-    uint64_t before = w->alerts_new;
-    while ((uint64_t)w->ob.eval_next + conf <= next) {
-        if (watch_eval_btc_block(w->s, w->intel, w->o->rules, "btc", w->ob.eval_next, emit, w,
-                                 err) != 0)
-            return ch_err_prefix(err, "block %u", w->ob.eval_next);
-        w->ob.eval_next++;
-        set_prev(w);
+    uint64_t before = w->f.alerts_new;
+    while ((uint64_t)ob->eval_next + conf <= next) {
+        if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
+                                 watch_follow_emit, &w->f, err) != 0)
+            return ch_err_prefix(err, "block %u", ob->eval_next);
+        ob->eval_next++;
+        watch_follow_set_prev(&w->f, w->s);
     }
     /* One save of the cursors, not two: the log is synced before either
      * cursor moves, and delivery (which saves both when it delivers
      * anything) comes before the delivered cursor moves. A kill before the
      * save evaluates the block again (ids the log holds, dropped) and
      * delivers its lines again (at least once). */
-    if (watch_outbox_sync(&w->ob, err) != 0) return -1;
-    uint64_t delivered = w->ob.delivered;
-    if (watch_outbox_deliver(&w->ob, w->sink_fd, err) < 0) return -1;
-    if (w->ob.delivered == delivered && watch_outbox_save(&w->ob, err) != 0) return -1;
+    if (watch_outbox_sync(ob, err) != 0) return -1;
+    uint64_t delivered = ob->delivered;
+    if (watch_outbox_deliver(ob, w->f.sink_fd, err) < 0) return -1;
+    if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
     ch_store_trim(w->s); /* past 7/8 of the bound, mapped pages are let go */
-    if (w->alerts_new > before)
-        watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->alerts_new - before,
-                  w->alerts_new - before == 1 ? "" : "s", w->ob.eval_next - 1);
-    return 0;
-}
-
-/* Where evaluation resumes (as the EVM follower: the saved cursor when the
- * store still holds its block, else FALLBACK_DEPTH blocks further back). */
-static int start_cursor(bwatch *w, ch_error *err) {
-    uint32_t next = ch_store_next_height(w->s);
-    watch_outbox *ob = &w->ob;
-    if (!ob->has_eval) {
-        ob->eval_next = next;
-        set_prev(w);
-        ob->has_eval = true;
-        if (next)
-            watch_log("info", "first run on this store: alerts start after block %u", next - 1);
-        return watch_outbox_save(ob, err);
-    }
-    bool same = ob->eval_next <= next &&
-                (ob->eval_next == 0 ||
-                 memcmp(ch_store_block(w->s, ob->eval_next - 1)->hash, ob->eval_prev, 32) == 0);
-    if (!same) {
-        uint32_t h = ob->eval_next < next ? ob->eval_next : next;
-        ob->eval_next = h > FALLBACK_DEPTH ? h - FALLBACK_DEPTH : 0;
-        set_prev(w);
-        watch_log("warn",
-                  "the store changed below the last evaluated block: evaluating again from "
-                  "block %u",
-                  ob->eval_next);
-    }
-    int r = watch_outbox_retract_gone(ob, w->s, err);
-    if (r < 0) return -1;
-    if (r)
-        watch_log("warn", "%d alert%s retracted: their blocks left the chain", r,
-                  r == 1 ? "" : "s");
-    if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
+    if (w->f.alerts_new > before)
+        watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->f.alerts_new - before,
+                  w->f.alerts_new - before == 1 ? "" : "s", ob->eval_next - 1);
     return 0;
 }
 
@@ -273,13 +196,14 @@ static bool folder_wait(bwatch *w, int timeout_ms) {
 }
 
 static int folder_open(bwatch *w, ch_error *err) {
-    if (btc_index_path(w->o->db_dir, w->idx_path, sizeof w->idx_path, err) != 0) return -1;
-    if (ch_blkdir_open(w->o->blocks_dir, &w->d, err) != 0) return -1;
+    const ch_watch_opts *o = w->f.o;
+    if (btc_index_path(o->db_dir, w->idx_path, sizeof w->idx_path, err) != 0) return -1;
+    if (ch_blkdir_open(o->blocks_dir, &w->d, err) != 0) return -1;
     w->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (w->ino < 0) return ch_err(err, "inotify: %s", strerror(errno));
-    if (inotify_add_watch(w->ino, w->o->blocks_dir,
+    if (inotify_add_watch(w->ino, o->blocks_dir,
                           IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0)
-        return ch_err(err, "%s: inotify: %s", w->o->blocks_dir, strerror(errno));
+        return ch_err(err, "%s: inotify: %s", o->blocks_dir, strerror(errno));
     return ch_blkidx_load(w->idx_path, w->d, &w->x, err);
 }
 
@@ -338,7 +262,7 @@ static void free_blocks(btc_raw_block *v, size_t n) {
  * fatal. */
 static int rpc_cycle(bwatch *w, ch_error *fatal) {
     ch_error e;
-    const ch_watch_opts *o = w->o;
+    const ch_watch_opts *o = w->f.o;
     if (!w->r) {
         ch_btc_rpc_cfg cfg = {.url = o->rpc_url,
                               .cookie_path = o->rpc_cookie,
@@ -357,7 +281,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     uint32_t next = ch_store_next_height(w->s), fork = 0;
     if (next && !memcmp(ch_store_block(w->s, next - 1)->hash, best.b, 32)) {
         ok(w);
-        nap(w, o->poll_ms ? o->poll_ms : 1000);
+        watch_follow_nap(&w->f, o->poll_ms ? o->poll_ms : 1000);
         return 0;
     }
     if (rpc_fork(w, &fork, &e) != 1) {
@@ -403,7 +327,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     }
     free_blocks(v, n);
     free(v);
-    if (rc == 0 && at_tip && n == 0) nap(w, o->poll_ms ? o->poll_ms : 1000);
+    if (rc == 0 && at_tip && n == 0) watch_follow_nap(&w->f, o->poll_ms ? o->poll_ms : 1000);
     if (rc == 0 && n && !at_tip) progress(w, 0);
     return rc;
 }
@@ -442,21 +366,15 @@ static int check_rules(const ch_watch_rules *r, ch_error *err) {
 }
 
 int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
-    bwatch w = {.o = o, .sink_fd = STDOUT_FILENO, .backoff_ms = 250, .ino = -1};
-    w.ob.fd = -1;
+    bwatch w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS}, .ino = -1};
+    w.f.ob.fd = -1;
     int rc = -1;
     if (!o->blocks_dir == !o->rpc_url) {
         ch_err(err, "watch btc follows either a blocks folder or a node's JSON-RPC (one of them)");
         goto out;
     }
     if (check_rules(o->rules, err) != 0) goto out;
-    if (o->alerts_path) {
-        w.sink_fd = open(o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (w.sink_fd < 0) {
-            ch_err(err, "%s: cannot open the alerts file: %s", o->alerts_path, strerror(errno));
-            goto out;
-        }
-    }
+    if (watch_follow_open_sink(&w.f, err) != 0) goto out;
     if (ch_store_open(o->db_dir, "btc", CH_STORE_WRITE | (o->wait ? CH_STORE_WAIT : 0), &w.s,
                       err) != 0)
         goto out;
@@ -468,9 +386,9 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         ch_err_prefix(err, "entity, actor and category rules read the attribution store");
         goto out;
     }
-    if (watch_outbox_open(&w.ob, o->db_dir, "btc", err) != 0) goto out;
-    if (start_cursor(&w, err) != 0) goto out;
-    int left = watch_outbox_deliver(&w.ob, w.sink_fd, err);
+    if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
+    if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
+    int left = watch_outbox_deliver(&w.f.ob, w.f.sink_fd, err);
     if (left < 0) goto out;
     if (left)
         watch_log("info", "delivered %d alert line%s left by the last run", left,
@@ -487,7 +405,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         if (o->blocks_dir) {
             /* the files are read only when inotify says they changed (or
              * to retry a failure) */
-            if ((changed || w.failures) && folder_cycle(&w, err) != 0) goto out;
+            if ((changed || w.f.failures) && folder_cycle(&w, err) != 0) goto out;
             changed = !stopping(&w) && folder_wait(&w, 1000);
         } else if (rpc_cycle(&w, err) != 0) {
             goto out;
@@ -505,7 +423,6 @@ out:
     ch_blkdir_close(w.d);
     if (w.ino >= 0) close(w.ino);
     ch_intel_close(w.intel);
-    if (w.ob.fd >= 0) watch_outbox_close(&w.ob);
-    if (o->alerts_path && w.sink_fd >= 0) close(w.sink_fd);
+    watch_follow_close(&w.f);
     return rc;
 }

@@ -138,6 +138,47 @@ void watch_webhook_stop(watch_webhook *h, unsigned grace_ms);
 void watch_webhook_sign(const uint8_t *key, size_t key_len, const char *body, size_t len,
                         char out[65]);
 
+/* --- what both followers share (follower.c) --- */
+
+#define WATCH_FIRST_BACKOFF_MS 250 /* the wait after a first failure */
+
+typedef struct watch_follow {
+    const ch_watch_opts *o;
+    watch_outbox ob;
+    int sink_fd; /* --alerts, or stdout */
+    unsigned backoff_ms, failures;
+    uint64_t alerts_new;
+} watch_follow;
+
+/* The stop flag of the options is set. */
+bool watch_follow_stopping(const watch_follow *f);
+/* Sleep ms, in steps that see the stop flag. */
+void watch_follow_nap(const watch_follow *f, unsigned ms);
+/* A failure of what (the node, the blocks folder): a warning naming e, a
+ * nap of the current backoff, which then doubles up to max_backoff_ms.
+ * true when a reconnect is due (every third failure in a row). */
+bool watch_follow_failed(watch_follow *f, const char *what, const ch_error *e);
+/* source answered: the backoff starts again from WATCH_FIRST_BACKOFF_MS. */
+void watch_follow_ok(watch_follow *f, const char *source);
+/* A watch_emit_fn (ctx: the watch_follow): the alert summarized and logged
+ * unless its id is live; a failure to log is fatal (-1). */
+int watch_follow_emit(json_t *alert, void *ctx);
+/* eval_prev from the store's block below eval_next. */
+void watch_follow_set_prev(watch_follow *f, ch_store *s);
+/* A reorg cut s back to height: evaluation resumes there (when past it). */
+void watch_follow_rewind(watch_follow *f, ch_store *s, uint32_t height);
+/* Where evaluation resumes, on a start with the outbox open: the saved
+ * cursor when s still holds the block it ended on; after a reorg this
+ * watcher did not see (another writer, or a kill between the cut and the
+ * cursor), 1024 blocks further back (the alerts found again carry ids the
+ * log holds and are dropped); on a first run, the store's tip. Alerts
+ * whose blocks left the chain are retracted, the cursors saved. */
+int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err);
+/* Open the sink: --alerts (appended) or stdout. */
+int watch_follow_open_sink(watch_follow *f, ch_error *err);
+/* Close the outbox (if open) and the sink (if a file). */
+void watch_follow_close(watch_follow *f);
+
 /* --- logging (follow.c) --- */
 void watch_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,0 +1,119 @@
+/* What the two followers (follow.c, EVM; follow_btc.c, Bitcoin) share: the
+ * stop flag and naps that see it, the backoff after a failure of the node
+ * or folder, the alert sink, and where evaluation resumes on a start. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "watch/watch_internal.h"
+
+#define FALLBACK_DEPTH 1024 /* the deepest reorg followed */
+
+bool watch_follow_stopping(const watch_follow *f) {
+    return f->o->stop && *f->o->stop;
+}
+
+void watch_follow_nap(const watch_follow *f, unsigned ms) {
+    while (ms > 0 && !watch_follow_stopping(f)) {
+        unsigned step = ms < 50 ? ms : 50;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+bool watch_follow_failed(watch_follow *f, const char *what, const ch_error *e) {
+    unsigned cap = f->o->max_backoff_ms ? f->o->max_backoff_ms : 30000;
+    f->failures++;
+    watch_log("warn", "%s: %s; retrying in %u ms (failure %u in a row)", what, e->msg,
+              f->backoff_ms, f->failures);
+    watch_follow_nap(f, f->backoff_ms);
+    f->backoff_ms = f->backoff_ms * 2 > cap ? cap : f->backoff_ms * 2;
+    return f->failures % 3 == 0;
+}
+
+void watch_follow_ok(watch_follow *f, const char *source) {
+    if (f->failures) watch_log("info", "%s answers again", source);
+    f->failures = 0;
+    f->backoff_ms = WATCH_FIRST_BACKOFF_MS;
+}
+
+int watch_follow_emit(json_t *alert, void *ctx) {
+    watch_follow *f = ctx;
+    ch_error e = {0};
+    watch_alert_summarize(alert);
+    int r = watch_outbox_add(&f->ob, alert, &e);
+    if (r < 0) {
+        watch_log("error", "%s", e.msg);
+        return -1;
+    }
+    f->alerts_new += (uint64_t)r;
+    return 0;
+}
+
+void watch_follow_set_prev(watch_follow *f, ch_store *s) {
+    uint32_t h = f->ob.eval_next;
+    if (h == 0)
+        memset(f->ob.eval_prev, 0, 32);
+    else
+        memcpy(f->ob.eval_prev, ch_store_block(s, h - 1)->hash, 32);
+}
+
+void watch_follow_rewind(watch_follow *f, ch_store *s, uint32_t height) {
+    if (f->ob.eval_next > height) {
+        f->ob.eval_next = height;
+        watch_follow_set_prev(f, s);
+    }
+}
+
+int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err) {
+    uint32_t next = ch_store_next_height(s);
+    uint64_t first = ch_store_first_number(s);
+    watch_outbox *ob = &f->ob;
+    if (!ob->has_eval) {
+        ob->eval_next = next;
+        watch_follow_set_prev(f, s);
+        ob->has_eval = true;
+        if (next)
+            watch_log("info", "first run on this store: alerts start after block %" PRIu64,
+                      first + next - 1);
+        return watch_outbox_save(ob, err);
+    }
+    bool same = ob->eval_next <= next &&
+                (ob->eval_next == 0 ||
+                 memcmp(ch_store_block(s, ob->eval_next - 1)->hash, ob->eval_prev, 32) == 0);
+    if (!same) {
+        uint32_t h = ob->eval_next < next ? ob->eval_next : next;
+        ob->eval_next = h > FALLBACK_DEPTH ? h - FALLBACK_DEPTH : 0;
+        watch_follow_set_prev(f, s);
+        watch_log("warn",
+                  "the store changed below the last evaluated block: evaluating again from block "
+                  "%" PRIu64,
+                  first + ob->eval_next);
+    }
+    int r = watch_outbox_retract_gone(ob, s, err);
+    if (r < 0) return -1;
+    if (r)
+        watch_log("warn", "%d alert%s retracted: their blocks left the chain", r,
+                  r == 1 ? "" : "s");
+    if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
+    return 0;
+}
+
+int watch_follow_open_sink(watch_follow *f, ch_error *err) {
+    f->sink_fd = STDOUT_FILENO;
+    if (!f->o->alerts_path) return 0;
+    f->sink_fd = open(f->o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (f->sink_fd < 0)
+        return ch_err(err, "%s: cannot open the alerts file: %s", f->o->alerts_path,
+                      strerror(errno));
+    return 0;
+}
+
+void watch_follow_close(watch_follow *f) {
+    if (f->ob.fd >= 0) watch_outbox_close(&f->ob);
+    if (f->o->alerts_path && f->sink_fd >= 0) close(f->sink_fd);
+}
