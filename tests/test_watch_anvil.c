@@ -396,6 +396,35 @@ static void test_a_node_away_or_answering_garbage_is_retried_then_followed(void 
     an_teardown(&f);
 }
 
+/* Blocks that reached the store while no watcher ran (ingest eth from the
+ * node, or a watcher killed between its commit and its evaluation) are
+ * evaluated when the watcher starts, not only once the node's next block
+ * arrives: no block is mined after the start. */
+static void test_blocks_stored_while_no_watcher_ran_are_alerted_at_its_start(void **state) {
+    (void)state;
+    static fx f;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    an_start_watcher(&f, NULL); /* a first run: the cursor is set on the empty store */
+    assert_int_equal(an_stop_watcher(&f), 0);
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 1 */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s ingest eth %s --db %s 2>&1", tu_bin("coinhound"), f.url, f.db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("ingest eth: %s", out);
+    free(out);
+    an_start_watcher(&f, NULL);
+    json_t *alerts = an_wait_alerts(&f, 1, 20000);
+    assert_int_equal(json_array_size(alerts), 1);
+    check_alert(&f, json_array_get(alerts, 0), tx, "1000", THIEF, "high");
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    free(tx);
+    an_teardown(&f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -407,6 +436,8 @@ int main(void) {
                                   an_end_processes),
         cmocka_unit_test_teardown(test_kill9_at_random_moments_loses_no_alert, an_end_processes),
         cmocka_unit_test_teardown(test_a_node_away_or_answering_garbage_is_retried_then_followed,
+                                  an_end_processes),
+        cmocka_unit_test_teardown(test_blocks_stored_while_no_watcher_ran_are_alerted_at_its_start,
                                   an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -226,6 +226,10 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     else
         watch_log("info", "watching %s into an empty store (%u rule%s)", o->rpc_url,
                   (unsigned)o->rules->n, o->rules->n == 1 ? "" : "s");
+    /* blocks the store gained past the cursor while no watcher evaluated
+     * them (a kill between a commit and its evaluation, or ingest eth) are
+     * evaluated now, not when the node's next block comes */
+    if (settle(&w, err) != 0) goto out;
     double last_progress = ch_now();
     while (!stopping(&w))
         if (cycle(&w, &last_progress, err) != 0) goto out;

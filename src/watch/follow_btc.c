@@ -399,6 +399,10 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
               next ? "block " : "no block, ", next ? next - 1 : 0, (unsigned)o->rules->n,
               o->rules->n == 1 ? "" : "s", o->confirmations ? o->confirmations : 1,
               o->confirmations > 1 ? "s" : "");
+    /* blocks the store gained past the cursor while no watcher evaluated
+     * them (a kill between a commit and its evaluation, or ingest btc) are
+     * evaluated now, not when the next block comes */
+    if (settle(&w, UINT32_MAX, err) != 0) goto out;
     w.last_progress = ch_now();
     bool changed = true;
     while (!stopping(&w)) {
