@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "coinhound/address.h"
+#include "util/vec.h"
 #include "watch/watch_internal.h"
 
 #define KIND_BTC_TX 0x40 /* the id's transfer kind: a whole transaction */
@@ -52,13 +53,9 @@ typedef struct btc_ctx {
 } btc_ctx;
 
 static int add_leg(tx_view *t, uint32_t addr, uint64_t value, bool in) {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        leg *v = realloc(t->v, cap * sizeof *v);
-        if (!v) return -1;
-        t->v = v;
-        t->cap = cap;
-    }
+    leg *v = ch_grow(t->v, &t->cap, t->n + 1, sizeof *v);
+    if (!v) return -1;
+    t->v = v;
     t->v[t->n++] = (leg){addr, value, in};
     return 0;
 }
@@ -139,13 +136,9 @@ static bool hit_has(const hit *h, uint32_t id) {
 
 static int hit_add(hit *h, uint32_t id) {
     if (hit_has(h, id)) return 0;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 8;
-        uint32_t *v = realloc(h->ids, cap * sizeof *v);
-        if (!v) return -1;
-        h->ids = v;
-        h->cap = cap;
-    }
+    uint32_t *v = ch_grow(h->ids, &h->cap, h->n + 1, sizeof *v);
+    if (!v) return -1;
+    h->ids = v;
     h->ids[h->n++] = id;
     return 0;
 }

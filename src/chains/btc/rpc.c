@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "coinhound/btc.h"
+#include "util/vec.h"
 
 #define MAX_ANSWER (16u << 20) /* hex of a 4 MB block, twice, with room */
 
@@ -39,15 +40,9 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx) {
         a->too_big = true;
         return 0;
     }
-    if (a->len + n + 1 > a->cap) {
-        size_t cap = a->cap ? a->cap : 65536;
-        while (cap < a->len + n + 1)
-            cap *= 2;
-        char *p = realloc(a->p, cap);
-        if (!p) return 0;
-        a->p = p;
-        a->cap = cap;
-    }
+    char *p = ch_grow(a->p, &a->cap, a->len + n + 1, 1);
+    if (!p) return 0; /* curl stops with CURLE_WRITE_ERROR */
+    a->p = p;
     memcpy(a->p + a->len, data, n);
     a->len += n;
     a->p[a->len] = '\0';

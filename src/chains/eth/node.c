@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "chains/eth/evm_internal.h"
+#include "util/vec.h"
 
 #define RECEIPT_CALLS_PER_REQUEST 100
 #define BACKOFF_CAP_MS            10000
@@ -59,16 +60,12 @@ static void batch_free(batch *b) {
 /* Takes the reference to params. */
 static int batch_add(batch *b, const char *method, uint64_t block, json_t *params, ch_error *err) {
     if (!params) return ch_err(err, "out of memory");
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 32;
-        call *v = realloc(b->v, cap * sizeof *v);
-        if (!v) {
-            json_decref(params);
-            return ch_err(err, "out of memory");
-        }
-        b->v = v;
-        b->cap = cap;
+    call *v = ch_grow(b->v, &b->cap, b->n + 1, sizeof *v);
+    if (!v) {
+        json_decref(params);
+        return ch_err(err, "out of memory");
     }
+    b->v = v;
     b->v[b->n++] = (call){.method = method, .block = block, .params = params};
     return 0;
 }
@@ -117,15 +114,9 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx) {
         b->too_big = true;
         return 0; /* curl stops with CURLE_WRITE_ERROR */
     }
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) return 0;
-        b->p = p;
-        b->cap = cap;
-    }
+    char *p = ch_grow(b->p, &b->cap, b->n + n + 1, 1);
+    if (!p) return 0; /* curl stops with CURLE_WRITE_ERROR */
+    b->p = p;
     memcpy(b->p + b->n, data, n);
     b->n += n;
     b->p[b->n] = '\0';
