@@ -425,6 +425,60 @@ static void test_blocks_stored_while_no_watcher_ran_are_alerted_at_its_start(voi
     an_teardown(&f);
 }
 
+/* Several attribution rules answered by one lookup per address: each rule
+ * alerts with its own reasons only (the entity rule names the entity, the
+ * category rules their category, on the side that carries it), and a rule
+ * no attribution meets stays silent. */
+static void test_each_attribution_rule_alerts_with_its_own_reasons(void **state) {
+    (void)state;
+    static fx f;
+    if (!an_setup(&f)) skip();
+    char csv[600], cmd[2048];
+    snprintf(csv, sizeof csv, "%s/intel.csv", f.dir);
+    an_write_file(csv, "address,asset,category,entity,actor,source\n" LAZ
+                       ",ETH,hacker,Test Thief Crew,Lazarus Group,watch test list\n" ACCT2
+                       ",ETH,exchange,Test Exchange,,exchange list\n");
+    snprintf(cmd, sizeof cmd, "%s intel import --db %s %s 2>&1", tu_bin("coinhound"), f.db, csv);
+    int st;
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 0);
+    an_write_file(f.rules, "rules:\n"
+                           "  - name: crew\n    kind: entity\n    entity: Test Thief Crew\n"
+                           "  - name: hackers\n    kind: category\n    category: hacker\n"
+                           "  - name: exchanges\n    kind: category\n    category: exchange\n"
+                           "  - name: mixers\n    kind: category\n    category: mixer\n");
+    an_start_watcher(&f, NULL);
+    char *tx = an_send_eth(&f, LAZ, ACCT2, "0xde0b6b3a7640000"); /* 1 ETH */
+    json_t *alerts = an_wait_alerts(&f, 3, 20000);
+    an_msleep(800);
+    json_decref(alerts);
+    alerts = an_read_alerts(f.alerts);
+    assert_int_equal(json_array_size(alerts), 3);
+    const struct {
+        const char *rule, *address, *want, *not_want;
+    } cases[] = {{"crew", LAZ, "(entity Test Thief Crew)", "category"},
+                 {"hackers", LAZ, "(category hacker)", "exchange"},
+                 {"exchanges", ACCT2, "(category exchange)", "hacker"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        json_t *a = an_by_rule(alerts, cases[k].rule);
+        assert_non_null(a);
+        assert_string_equal(an_s_of(a, "tx"), tx);
+        json_t *addrs = json_object_get(a, "addresses");
+        assert_int_equal(json_array_size(addrs), 1);
+        assert_string_equal(json_string_value(json_array_get(addrs, 0)), cases[k].address);
+        json_t *reasons = json_object_get(a, "reasons");
+        assert_int_equal(json_array_size(reasons), 1);
+        const char *why = an_s_of(json_array_get(reasons, 0), "why");
+        assert_non_null(strstr(why, cases[k].address));
+        assert_non_null(strstr(why, cases[k].want));
+        assert_null(strstr(why, cases[k].not_want));
+    }
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    free(tx);
+    an_teardown(&f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -438,6 +492,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_a_node_away_or_answering_garbage_is_retried_then_followed,
                                   an_end_processes),
         cmocka_unit_test_teardown(test_blocks_stored_while_no_watcher_ran_are_alerted_at_its_start,
+                                  an_end_processes),
+        cmocka_unit_test_teardown(test_each_attribution_rule_alerts_with_its_own_reasons,
                                   an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "coinhound/hash.h"
 #include "watch/watch_internal.h"
@@ -68,63 +67,6 @@ static json_t *hex32(const uint8_t b[32]) {
     return json_string(hex);
 }
 
-static int rule_source(json_t *reasons, const ch_watch_rules *rs, const ch_watch_rule *r,
-                       const char *why) {
-    char src[400];
-    snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, rs->source, r->line);
-    return json_array_append_new(reasons, json_pack("{s:s,s:s}", "source", src, "why", why));
-}
-
-typedef struct intel_match {
-    const ch_watch_rule *r;
-    const side *sd;
-    json_t *reasons;
-    bool hit;
-} intel_match;
-
-/* One attribution of an address against an entity, actor or category rule
- * (delisted ones only when the rule says so): a hit records the field and
- * value that matched. */
-static int on_attr(const ch_attribution *a, void *vctx) {
-    intel_match *m = vctx;
-    if (a->delisted && !m->r->include_delisted) return 0;
-    const char *field = "", *got = "";
-    for (size_t i = 0; i < m->r->n_values; i++) {
-        const char *want = m->r->values[i];
-        bool hit = false;
-        switch (m->r->kind) {
-        case CH_WATCH_ENTITY:
-            hit = !strcasecmp(a->entity, want), field = "entity", got = a->entity;
-            break;
-        case CH_WATCH_ACTOR:
-            field = "actor", got = a->actor;
-            if (!strcasecmp(a->actor, want))
-                hit = true;
-            else if (a->actor_country[0] && !strcasecmp(a->actor_country, want))
-                hit = true, field = "actor country", got = a->actor_country;
-            break;
-        case CH_WATCH_CATEGORY:
-            hit = !strcasecmp(a->category, want), field = "category", got = a->category;
-            break;
-        default:
-            break;
-        }
-        if (!hit) continue;
-        char why[512];
-        snprintf(why, sizeof why, "%s is attributed to %s%s%s (%s %s)%s", m->sd->hex,
-                 a->entity[0] ? a->entity : "an unnamed holder", a->category[0] ? ", " : "",
-                 a->category, field, got, a->delisted ? " [delisted by its source]" : "");
-        json_t *reason =
-            json_pack("{s:s,s:s}", "source", a->source_name[0] ? a->source_name : "?", "why", why);
-        if (a->source_url[0]) json_object_set_new(reason, "url", json_string(a->source_url));
-        if (a->source_date[0]) json_object_set_new(reason, "date", json_string(a->source_date));
-        json_array_append_new(m->reasons, reason);
-        m->hit = true;
-        break;
-    }
-    return 0;
-}
-
 typedef struct block_ctx {
     ch_store *s;
     ch_intel *intel;
@@ -137,6 +79,9 @@ typedef struct block_ctx {
     ch_hash256 txid;
     const ch_xfer_rec *x;
     side from, to;
+    json_t **attr[2]; /* per side, one per rule: the attribution rules' reasons
+                       * (watch_attr_match), NULL when no such rule runs */
+    side asset_side;  /* the token contract (has: false for the native coin) */
     char asset[48];
     char amount[80];
     bool saturated;
@@ -191,18 +136,13 @@ static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
             if (!r->n_addrs || !bsearch(sd->a.b, r->addrs, r->n_addrs, 20, cmp20)) continue;
             char why[160];
             snprintf(why, sizeof why, "%s %s, a watched address", dir[i], sd->hex);
-            rule_source(reasons, c->rules, r, why);
+            watch_rule_reason(reasons, c->rules, r, why);
             this_hit = true;
-        } else if (r->kind != CH_WATCH_LARGE && c->intel) {
-            char canon[128];
-            if (ch_intel_canonical(sd->hex, "ETH", canon, NULL) != 0) continue;
-            intel_match m = {.r = r, .sd = sd, .reasons = reasons};
-            if (ch_intel_lookup(c->intel, canon, on_attr, &m, c->err) < 0) {
-                json_decref(addresses);
-                json_decref(reasons);
-                return -1;
-            }
-            this_hit = m.hit;
+        } else if (watch_rule_is_attr(r) && c->attr[i]) {
+            json_t *mine = c->attr[i][r - c->rules->v];
+            if (!mine) continue;
+            json_array_extend(reasons, mine);
+            this_hit = true;
         }
         if (this_hit) {
             hit = true;
@@ -214,18 +154,15 @@ static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
         bool asset_ok = false;
         if (r->native)
             asset_ok = native && (c->x->kind == CH_XFER_NATIVE || c->x->kind == CH_XFER_INTERNAL);
-        else if (!native && c->x->kind == CH_XFER_TOKEN) {
-            side as;
-            side_of(c->s, c->x->asset, &as);
-            asset_ok = as.has && memcmp(as.a.b, r->asset, 20) == 0;
-        }
+        else if (!native && c->x->kind == CH_XFER_TOKEN)
+            asset_ok = c->asset_side.has && memcmp(c->asset_side.a.b, r->asset, 20) == 0;
         ch_u256 v = {{c->x->value_lo, c->x->value_hi, c->saturated ? 1 : 0, 0}};
         if (asset_ok && ch_u256_cmp(&v, &r->min) >= 0) {
             char min[80], why[300];
             ch_u256_to_dec(&r->min, min);
             snprintf(why, sizeof why, "%s %s base units of %s, at or above the rule's minimum %s",
                      c->saturated ? "more than" : "moved", c->amount, c->asset, min);
-            rule_source(reasons, c->rules, r, why);
+            watch_rule_reason(reasons, c->rules, r, why);
             if (c->from.has) json_array_append_new(addresses, json_string(c->from.hex));
             if (c->to.has) json_array_append_new(addresses, json_string(c->to.hex));
             hit = true;
@@ -251,11 +188,22 @@ int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, 
                    .fn = fn,
                    .fnctx = ctx,
                    .err = err};
-    for (uint64_t tx = c.b->first_tx; tx < c.b->first_tx + c.b->n_tx; tx++) {
+    /* one lookup a side answers every attribution rule (not one a rule) */
+    json_t **attr = NULL;
+    bool any_attr = false;
+    for (size_t r = 0; r < rules->n; r++)
+        any_attr |= watch_rule_is_attr(&rules->v[r]);
+    if (intel && any_attr) {
+        if (!(attr = calloc(2 * rules->n, sizeof *attr))) return ch_err(err, "out of memory");
+        c.attr[0] = attr;
+        c.attr[1] = attr + rules->n;
+    }
+    int rc = 0;
+    for (uint64_t tx = c.b->first_tx; rc == 0 && tx < c.b->first_tx + c.b->n_tx; tx++) {
         uint64_t first, n;
         ch_store_tx_xfers(s, tx, &first, &n);
         ch_store_txid(s, tx, &c.txid);
-        for (uint64_t i = first; i < first + n; i++) {
+        for (uint64_t i = first; rc == 0 && i < first + n; i++) {
             c.x = ch_store_xfer(s, i);
             c.xi = i;
             if (c.x->kind == CH_XFER_FEE || c.x->kind == CH_XFER_REWARD ||
@@ -263,20 +211,26 @@ int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, 
                 continue;
             side_of(s, c.x->from, &c.from);
             side_of(s, c.x->to, &c.to);
-            if (c.x->asset == 0) {
+            side_of(s, c.x->asset, &c.asset_side);
+            if (c.x->asset == 0)
                 snprintf(c.asset, sizeof c.asset, "ETH");
-            } else {
-                side as;
-                side_of(s, c.x->asset, &as);
-                snprintf(c.asset, sizeof c.asset, "%s", as.has ? as.hex : "?");
-            }
+            else
+                snprintf(c.asset, sizeof c.asset, "%s", c.asset_side.has ? c.asset_side.hex : "?");
             c.saturated = (c.x->flags & CH_XFER_SATURATED) != 0;
             ch_u256 v = {{c.x->value_lo, c.x->value_hi, 0, 0}};
             ch_u256_to_dec(&v, c.amount);
-            for (size_t r = 0; r < rules->n; r++)
-                if (eval_rule(&c, &rules->v[r]) != 0) return -1;
+            if (attr && ((c.from.has &&
+                          watch_attr_match(intel, rules, c.from.hex, "ETH", c.attr[0], err) != 0) ||
+                         (c.to.has &&
+                          watch_attr_match(intel, rules, c.to.hex, "ETH", c.attr[1], err) != 0)))
+                rc = -1;
+            for (size_t r = 0; rc == 0 && r < rules->n; r++)
+                rc = eval_rule(&c, &rules->v[r]);
+            if (attr) watch_attr_clear(attr, 2 * rules->n);
         }
     }
+    free(attr);
+    if (rc != 0) return -1;
     /* poisoning: the signals the ingest recorded for the block's transfers */
     if (c.b->n_tx) {
         uint64_t lo, n, last_f, last_n;

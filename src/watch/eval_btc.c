@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "coinhound/address.h"
 #include "util/vec.h"
@@ -37,6 +36,10 @@ typedef struct tx_view {
     leg *v;
     size_t n, cap;
     uint64_t out_total;
+    /* the attribution rules' reasons, leg by leg: attr[leg * rules->n +
+     * rule] (watch_attr_match), NULL when no such rule runs */
+    json_t **attr;
+    size_t n_attr, attr_cap; /* entries set (t->n * rules->n), allocated */
 } tx_view;
 
 typedef struct btc_ctx {
@@ -60,8 +63,14 @@ static int add_leg(tx_view *t, uint32_t addr, uint64_t value, bool in) {
     return 0;
 }
 
-static int load_tx(ch_store *s, tx_view *t, ch_error *err) {
+static void addr_text(const btc_ctx *c, uint32_t id, char out[CH_ADDR_STR_MAX]);
+
+/* The tx's legs (inputs, then outputs) and, when attribution rules run,
+ * each leg's address looked up once for all of them. */
+static int load_tx(const btc_ctx *c, tx_view *t, bool attr, ch_error *err) {
+    ch_store *s = c->s;
     t->n = 0;
+    t->n_attr = 0;
     t->out_total = 0;
     t->coinbase = false;
     ch_store_txid(s, t->tx, &t->txid);
@@ -81,6 +90,19 @@ static int load_tx(ch_store *s, tx_view *t, ch_error *err) {
         const ch_out_rec *r = ch_store_output(s, i);
         t->out_total += CH_OUT_VALUE(r);
         if (add_leg(t, r->addr, CH_OUT_VALUE(r), false) != 0) return ch_err(err, "out of memory");
+    }
+    size_t nr = c->rules->n;
+    if (!attr || !t->n) return 0;
+    json_t **v = ch_grow(t->attr, &t->attr_cap, t->n * nr, sizeof *v);
+    if (!v) return ch_err(err, "out of memory");
+    t->attr = v;
+    t->n_attr = t->n * nr;
+    memset(v, 0, t->n_attr * sizeof *v);
+    for (size_t i = 0; i < t->n; i++) {
+        if (!t->v[i].addr) continue;
+        char text[CH_ADDR_STR_MAX];
+        addr_text(c, t->v[i].addr, text);
+        if (watch_attr_match(c->intel, c->rules, text, "BTC", v + i * nr, err) != 0) return -1;
     }
     return 0;
 }
@@ -114,12 +136,6 @@ static void sat_text(uint64_t v, char out[32]) {
     snprintf(out, 32, "%" PRIu64, v);
 }
 
-static int rule_reason(json_t *reasons, const btc_ctx *c, const ch_watch_rule *r, const char *why) {
-    char src[400];
-    snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, c->rules->source, r->line);
-    return json_array_append_new(reasons, json_pack("{s:s,s:s}", "source", src, "why", why));
-}
-
 /* What a rule found in a tx: the addresses (store ids) it matched, and
  * the reasons. */
 typedef struct hit {
@@ -143,73 +159,27 @@ static int hit_add(hit *h, uint32_t id) {
     return 0;
 }
 
-typedef struct attr_match {
-    const ch_watch_rule *r;
-    const char *text;
-    json_t *reasons;
-    bool hit;
-} attr_match;
-
-/* One attribution of an address against an entity/actor/category rule:
- * a reason with its source when a value matches (delisted ones only when
- * the rule asks). */
-static int on_attr(const ch_attribution *a, void *vctx) {
-    attr_match *m = vctx;
-    if (a->delisted && !m->r->include_delisted) return 0;
-    for (size_t i = 0; i < m->r->n_values; i++) {
-        const char *want = m->r->values[i], *field = "", *got = "";
-        bool ok = false;
-        if (m->r->kind == CH_WATCH_ENTITY) {
-            ok = !strcasecmp(a->entity, want), field = "entity", got = a->entity;
-        } else if (m->r->kind == CH_WATCH_CATEGORY) {
-            ok = !strcasecmp(a->category, want), field = "category", got = a->category;
-        } else if (m->r->kind == CH_WATCH_ACTOR) {
-            field = "actor", got = a->actor;
-            ok = !strcasecmp(a->actor, want);
-            if (!ok && a->actor_country[0] && !strcasecmp(a->actor_country, want))
-                ok = true, field = "actor country", got = a->actor_country;
-        }
-        if (!ok) continue;
-        char why[600];
-        snprintf(why, sizeof why, "%s is attributed to %s%s%s (%s %s)%s", m->text,
-                 a->entity[0] ? a->entity : "an unnamed holder", a->category[0] ? ", " : "",
-                 a->category, field, got, a->delisted ? " [delisted by its source]" : "");
-        json_t *reason =
-            json_pack("{s:s,s:s}", "source", a->source_name[0] ? a->source_name : "?", "why", why);
-        if (a->source_url[0]) json_object_set_new(reason, "url", json_string(a->source_url));
-        if (a->source_date[0]) json_object_set_new(reason, "date", json_string(a->source_date));
-        json_array_append_new(m->reasons, reason);
-        m->hit = true;
-        break;
-    }
-    return 0;
-}
-
-/* Does address id match rule r (address or attribution kinds)? Reasons
- * are added when it does. 1, 0, -1. */
-static int addr_matches(const btc_ctx *c, const ch_watch_rule *r, uint32_t id, bool in,
+/* Does leg li's address match rule r (address or attribution kinds)?
+ * Reasons are added when it does. 1 or 0. */
+static int addr_matches(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, size_t li,
                         json_t *reasons) {
-    char text[CH_ADDR_STR_MAX];
+    const leg *l = &t->v[li];
     if (r->kind == CH_WATCH_ADDRESS) {
         if (!r->n_btc_addrs) return 0;
         ch_addr a;
-        ch_store_addr_of(c->s, id, &a);
+        ch_store_addr_of(c->s, l->addr, &a);
         if (!bsearch(&a, r->btc_addrs, r->n_btc_addrs, sizeof a, ch_watch_addr_cmp)) return 0;
-        addr_text(c, id, text);
-        char why[200];
-        snprintf(why, sizeof why, "%s %s, a watched address", in ? "sent from" : "received by",
+        char text[CH_ADDR_STR_MAX], why[200];
+        addr_text(c, l->addr, text);
+        snprintf(why, sizeof why, "%s %s, a watched address", l->in ? "sent from" : "received by",
                  text);
-        rule_reason(reasons, c, r, why);
+        watch_rule_reason(reasons, c->rules, r, why);
         return 1;
     }
-    if (!c->intel) return 0;
-    addr_text(c, id, text);
-    char canon[128];
-    ch_error e;
-    if (ch_intel_canonical(text, "BTC", canon, &e) != 0) return 0;
-    attr_match m = {.r = r, .text = text, .reasons = reasons};
-    if (ch_intel_lookup(c->intel, canon, on_attr, &m, c->err) < 0) return -1;
-    return m.hit;
+    json_t *mine = t->n_attr ? t->attr[li * c->rules->n + (size_t)(r - c->rules->v)] : NULL;
+    if (!mine) return 0;
+    json_array_extend(reasons, mine);
+    return 1;
 }
 
 /* The alert of rule r on tx t: its stable id, the block, the tx, both
@@ -272,7 +242,7 @@ static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t)
         snprintf(why, sizeof why,
                  "its outputs move %" PRIu64 " satoshi, at or above the rule's minimum %s",
                  t->out_total, min);
-        rule_reason(h.reasons, c, r, why);
+        watch_rule_reason(h.reasons, c->rules, r, why);
         int rc = emit(c, r, t, &h, t->out_total, 0, 0);
         json_decref(h.reasons);
         return rc;
@@ -284,9 +254,7 @@ static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t)
         const leg *l = &t->v[i];
         if (!l->addr) continue;
         bool known = hit_has(&h, l->addr);
-        int m = known ? 1 : addr_matches(c, r, l->addr, l->in, h.reasons);
-        if (m < 0) rc = -1;
-        if (m <= 0) continue;
+        if (!known && !addr_matches(c, r, t, i, h.reasons)) continue;
         if (l->in)
             sent += l->value;
         else
@@ -312,15 +280,21 @@ int watch_eval_btc_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rul
                  .fn = fn,
                  .fnctx = ctx,
                  .err = err};
+    bool any_attr = false;
+    for (size_t r = 0; r < rules->n; r++)
+        any_attr |= watch_rule_is_attr(&rules->v[r]);
+    bool attr = intel && any_attr;
     tx_view t = {0};
     int rc = 0;
     for (uint32_t i = 0; rc == 0 && i < c.b->n_tx; i++) {
         t.tx = c.b->first_tx + i;
         t.pos = i;
-        rc = load_tx(s, &t, err);
+        rc = load_tx(&c, &t, attr, err);
         for (size_t r = 0; rc == 0 && r < rules->n; r++)
             rc = eval_rule(&c, &rules->v[r], &t);
+        watch_attr_clear(t.attr, t.n_attr);
     }
     free(t.v);
+    free(t.attr);
     return rc ? -1 : ch_store_damage(s, err);
 }

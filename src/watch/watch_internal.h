@@ -33,6 +33,26 @@ const char *watch_xfer_kind_name(uint8_t kind);
  * the first reason) and, when absent, "action" to an alert (summary.c). */
 void watch_alert_summarize(json_t *alert);
 
+/* --- the attribution rules (attr.c) --- */
+
+/* An entity, actor or category rule: one the attribution store answers. */
+bool watch_rule_is_attr(const ch_watch_rule *r);
+/* Every attribution rule of rules against one address (text as an alert
+ * shows it, asset the hint for its canonical form: "ETH", "BTC"), with one
+ * lookup in intel: reasons[i] (of rules->n, NULL on entry) becomes an array
+ * of rule i's reasons when the address matches it, one per matching
+ * attribution with its source, and stays NULL else. An address intel has
+ * no canonical form for matches nothing. 0, or -1 when the lookup failed. */
+int watch_attr_match(ch_intel *intel, const ch_watch_rules *rules, const char *text,
+                     const char *asset, json_t **reasons, ch_error *err);
+/* json_decref the n arrays and set them to NULL. */
+void watch_attr_clear(json_t **reasons, size_t n);
+
+/* Append the reason that names the rule itself ("rule NAME (FILE line N)")
+ * with why. 0, -1 out of memory. */
+int watch_rule_reason(json_t *reasons, const ch_watch_rules *rs, const ch_watch_rule *r,
+                      const char *why);
+
 /* --- incidents (incident.c): a theft's taint carried forward --- */
 
 typedef struct watch_incident watch_incident;
