@@ -489,6 +489,13 @@ static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
     assert_int_equal((size_t)atoi(out), json_object_size(by) + retractions(f.alerts));
     free(out);
     json_decref(by);
+    /* the text form names a Bitcoin alert's sides (lists of addresses) */
+    snprintf(cmd, sizeof cmd, "%s alerts --db %s --chain btc", tu_bin("coinhound"), f.db);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, " BTC from "));
+    assert_null(strstr(out, " to -\n"));
+    free(out);
     snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
     out = tu_run(cmd, &st);
     if (st != 0) fail_msg("coinhound check: %s", out);

@@ -14,6 +14,25 @@ static const char *str(json_t *o, const char *k) {
     return s ? s : "-";
 }
 
+/* A side of the transfer: an EVM alert's one address, or a Bitcoin
+ * alert's list (its first address and how many more; "<k>_count" when the
+ * list was cut); "-" for none. */
+static const char *side(json_t *o, const char *k, char out[200]) {
+    json_t *v = json_object_get(o, k);
+    if (json_is_string(v)) return json_string_value(v);
+    const char *first = json_string_value(json_array_get(v, 0));
+    if (!first) return "-";
+    char ck[32];
+    snprintf(ck, sizeof ck, "%s_count", k);
+    json_t *c = json_object_get(o, ck);
+    long long n = c ? (long long)json_integer_value(c) : (long long)json_array_size(v);
+    if (n > 1)
+        snprintf(out, 200, "%s and %lld more", first, n - 1);
+    else
+        snprintf(out, 200, "%s", first);
+    return out;
+}
+
 static int print_json(const char *line, size_t len, void *ctx) {
     (void)ctx;
     fwrite(line, 1, len, stdout);
@@ -33,7 +52,8 @@ static int print_text(const char *line, size_t len, void *ctx) {
            str(a, "rule"), str(a, "chain"),
            (long long)json_integer_value(json_object_get(a, "height")), str(a, "tx"),
            str(a, "amount"), str(a, "asset"));
-    printf(" from %s to %s", str(a, "from"), str(a, "to"));
+    char from[200], to[200];
+    printf(" from %s to %s", side(a, "from", from), side(a, "to", to));
     if (json_is_true(json_object_get(a, "retracted"))) printf(" RETRACTED (reorg)");
     json_t *reasons = json_object_get(a, "reasons");
     size_t i;
