@@ -11,29 +11,56 @@
 
 #include "trace/account_internal.h"
 
-/* Append to account a's history the transfers in [from, to) (committed to
- * the store after its history was read), ascending. */
-static int grow_history(ch_atrace *t, at_acct *a, uint64_t from, uint64_t to, ch_error *err) {
-    ch_addr ad;
-    ch_store_addr_of(t->s, a->addr, &ad);
-    uint32_t id;
-    uint64_t head;
-    int rc = ch_store_find_addr(t->s, &ad, &id, &head, err);
-    if (rc <= 0) return rc;
-    size_t first_new = a->n_hist, cap = a->n_hist;
-    for (int64_t x = (int64_t)head; x >= 0 && (uint64_t)x >= from;
-         x = ch_store_xfer_prev(t->s, (uint64_t)x, a->addr)) {
-        if ((uint64_t)x >= to) continue;
-        if (tr_grow((void **)&a->hist, &cap, a->n_hist + 1, sizeof *a->hist) != 0)
+typedef struct hit {
+    uint32_t acct;
+    uint64_t x;
+} hit;
+
+static int cmp_hit(const void *pa, const void *pb) {
+    const hit *a = pa, *b = pb;
+    if (a->acct != b->acct) return a->acct < b->acct ? -1 : 1;
+    return a->x < b->x ? -1 : a->x > b->x;
+}
+
+/* Append to the followed accounts' histories the transfers [from, to),
+ * committed after the histories were read. Each new transfer goes to its
+ * sender's and its receiver's account when they are followed (once when
+ * they are the same: the store chains it once), so a block costs its own
+ * transfers, not a walk down every followed account's chain. The matches
+ * are grouped by account (ascending transfers within) so each history
+ * grows once. */
+static int grow_histories(ch_atrace *t, uint64_t from, uint64_t to, ch_error *err) {
+    hit *v = NULL;
+    size_t n = 0, cap = 0;
+    for (uint64_t x = from; x < to; x++) {
+        const ch_xfer_rec *r = ch_store_xfer(t->s, x);
+        uint32_t side[2] = {r->from, r->to};
+        for (int i = 0; i < 2; i++) {
+            if (!side[i] || (i == 1 && side[1] == side[0])) continue;
+            uint32_t k = tr_map_get(&t->acct_by, side[i]);
+            if (k == TR_NONE) continue;
+            if (tr_grow((void **)&v, &cap, n + 1, sizeof *v) != 0) {
+                free(v);
+                return ch_err(err, "out of memory");
+            }
+            v[n++] = (hit){k, x};
+        }
+    }
+    qsort(v, n, sizeof *v, cmp_hit);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && v[j].acct == v[i].acct; j++) {
+        }
+        at_acct *a = &t->acct[v[i].acct];
+        size_t hcap = a->n_hist;
+        if (tr_grow((void **)&a->hist, &hcap, a->n_hist + (j - i), sizeof *a->hist) != 0) {
+            free(v);
             return ch_err(err, "out of memory");
-        a->hist[a->n_hist++] = (uint64_t)x;
-        t->st.edge_visits++;
+        }
+        for (size_t k = i; k < j; k++)
+            a->hist[a->n_hist++] = v[k].x;
+        t->st.edge_visits += j - i;
     }
-    for (size_t i = first_new, j = a->n_hist; i + 1 < j; i++, j--) {
-        uint64_t tmp = a->hist[i];
-        a->hist[i] = a->hist[j - 1];
-        a->hist[j - 1] = tmp;
-    }
+    free(v);
     return 0;
 }
 
@@ -67,9 +94,7 @@ int ch_atrace_extend(ch_atrace *t, uint64_t new_last, ch_error *err) {
     at_set_window(t);
     if (t->x_hi < old_hi) t->x_hi = old_hi; /* an open end already swept the store */
     t->extended++;
-    if (n > old_n)
-        for (size_t i = 0; i < t->n_acct; i++)
-            if (grow_history(t, &t->acct[i], old_n, n, err) != 0) return -1;
+    if (n > old_n && grow_histories(t, old_n, n, err) != 0) return -1;
     uncollect(t);
     /* sources that enter the window now (a source tx in the new blocks) */
     for (size_t i = 0; i < t->n_src_list; i++) {
