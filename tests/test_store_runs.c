@@ -22,7 +22,7 @@ static uint64_t next_rand(void) {
 }
 
 static int cmp_item(const void *a, const void *b) {
-    const ch_run_item *x = a, *y = b;
+    const st_run_item *x = a, *y = b;
     uint64_t kx = x->key >> 16, ky = y->key >> 16;
     if (kx != ky) return kx < ky ? -1 : 1;
     return x->val < y->val ? -1 : x->val > y->val;
@@ -53,41 +53,41 @@ static int count_run_files(const char *dir) {
 static void test_runs_find_every_key_after_merges(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
-    ch_runs r;
+    st_runs r;
     ch_error err;
-    assert_int_equal(ch_runs_open(&r, dir, "t", NULL, NULL, 0, &err), 0);
+    assert_int_equal(st_runs_open(&r, dir, "t", NULL, NULL, 0, &err), 0);
     enum { BATCHES = 200, MAXB = 700 };
-    ch_run_item *all = malloc(sizeof *all * BATCHES * MAXB);
+    st_run_item *all = malloc(sizeof *all * BATCHES * MAXB);
     size_t n_all = 0;
     uint64_t seq = 1;
     for (int b = 0; b < BATCHES; b++) {
         size_t n = 1 + next_rand() % MAXB;
-        ch_run_item *batch = all + n_all;
+        st_run_item *batch = all + n_all;
         for (size_t i = 0; i < n; i++) {
             /* one key in 16 repeats an earlier one (a duplicate txid) */
             uint64_t key = (n_all + i > 0 && next_rand() % 16 == 0)
                                ? all[next_rand() % (n_all + i)].key
                                : next_rand();
-            batch[i] = (ch_run_item){key, n_all + i};
+            batch[i] = (st_run_item){key, n_all + i};
         }
         qsort(batch, n, sizeof *batch, cmp_item);
         for (size_t i = 0; i < n; i++) /* a value is its item's place in all[] */
             batch[i].val = n_all + i;
-        assert_int_equal(ch_runs_add(&r, batch, n, seq++, &err), 0);
+        assert_int_equal(st_runs_add(&r, batch, n, seq++, &err), 0);
         if (b % 10 == 9) { /* a commit that failed: nothing changes */
-            ch_runs_unstage(&r);
+            st_runs_unstage(&r);
             continue;
         }
-        ch_runs_publish(&r);
+        st_runs_publish(&r);
         n_all += n;
         assert_true(r.n <= (size_t)(2 + 64 - __builtin_clzll(n_all))); /* logarithmic */
         assert_int_equal(count_run_files(dir), (int)r.n);
     }
-    assert_int_equal(ch_runs_entries(&r), n_all);
+    assert_int_equal(st_runs_entries(&r), n_all);
     /* every key: all its values, in insertion order (oldest first) */
     for (size_t i = 0; i < n_all; i++) {
         collect c = {{0}, 0};
-        ch_runs_find(&r, all[i].key, gather, &c);
+        st_runs_find(&r, all[i].key, gather, &c);
         int want = 0;
         uint64_t prev = 0;
         for (size_t j = 0; j < n_all; j++)
@@ -102,29 +102,29 @@ static void test_runs_find_every_key_after_merges(void **state) {
     for (int i = 0; i < 2000; i++) {
         collect c = {{0}, 0};
         uint64_t k = next_rand();
-        ch_runs_find(&r, k, gather, &c);
+        st_runs_find(&r, k, gather, &c);
         int want = 0;
         for (size_t j = 0; j < n_all; j++)
             want += all[j].key >> 16 == k >> 16;
         assert_int_equal(c.n, want);
     }
     /* reopen from the list, as a store does */
-    uint64_t seqs[CH_RUNS_MAX + 1], counts[CH_RUNS_MAX + 1];
-    size_t n = ch_runs_list(&r, seqs, counts);
-    ch_runs_close(&r);
+    uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
+    size_t n = st_runs_list(&r, seqs, counts);
+    st_runs_close(&r);
     /* a crashed writer's leftover is swept */
     char stray[4200];
     snprintf(stray, sizeof stray, "%s/t-999.run", dir);
     FILE *f = fopen(stray, "w");
     fclose(f);
-    assert_int_equal(ch_runs_open(&r, dir, "t", seqs, counts, n, &err), 0);
-    ch_runs_sweep(&r);
+    assert_int_equal(st_runs_open(&r, dir, "t", seqs, counts, n, &err), 0);
+    st_runs_sweep(&r);
     struct stat st;
     assert_int_not_equal(stat(stray, &st), 0);
     collect c = {{0}, 0};
-    ch_runs_find(&r, all[n_all / 2].key, gather, &c);
+    st_runs_find(&r, all[n_all / 2].key, gather, &c);
     assert_true(c.n >= 1);
-    ch_runs_close(&r);
+    st_runs_close(&r);
     free(all);
     tu_rmrf(dir);
     free(dir);

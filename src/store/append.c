@@ -35,7 +35,7 @@ static uint64_t hot_slots(const ch_store *s) {
     return s->hot_slots ? s->hot_slots : HOT_SLOTS;
 }
 
-uint64_t ch_store_young_max(const ch_store *s) {
+uint64_t st_young_max(const ch_store *s) {
     return hot_slots(s) / 8 * 3;
 }
 
@@ -43,16 +43,16 @@ uint64_t ch_store_young_max(const ch_store *s) {
  * leave memory (complete is then false: the runs must be asked) and its
  * table, cleared, is the next young one. Only between batches (no entry
  * is dirty). */
-static void hot_age(ch_hotmap *young, ch_hotmap *old, bool *complete, uint64_t young_max) {
+static void hot_age(st_hotmap *young, st_hotmap *old, bool *complete, uint64_t young_max) {
     if (young->count <= young_max) return;
     if (old->count) *complete = false;
-    ch_hotmap t = *old;
+    st_hotmap t = *old;
     *old = *young;
     *young = t;
-    ch_hot_clear(young);
+    st_hot_clear(young);
 }
 
-int ch_u64_push(ch_u64_list *l, uint64_t x) {
+int st_u64_push(st_u64_list *l, uint64_t x) {
     if (l->n == l->cap) { /* ingest pushes per address: the call only to grow */
         uint64_t *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
         if (!v) return -1;
@@ -67,24 +67,24 @@ int ch_u64_push(ch_u64_list *l, uint64_t x) {
  * of the txid: two distinct txids sharing them are not to be expected
  * (about 1e-20 over a billion txs), so a hit needs no read of txids.col,
  * one random page fewer per input once the columns outgrow memory. */
-static void tx_check_set(ch_hot_entry *e, const ch_hash256 *txid) {
+static void tx_check_set(st_hot_entry *e, const ch_hash256 *txid) {
     memcpy(&e->id, txid->b + 8, 4);
     memcpy(&e->flags, txid->b + 12, 4);
 }
 
-static bool tx_check_ok(const ch_hot_entry *e, const ch_hash256 *txid) {
+static bool tx_check_ok(const st_hot_entry *e, const ch_hash256 *txid) {
     return memcmp(&e->id, txid->b + 8, 4) == 0 && memcmp(&e->flags, txid->b + 12, 4) == 0;
 }
 
 /* The tx hot map m holds for txid, probing keys upward from its key (two
  * items may share one): 1 found, 0 not (*free_key then gets the first free
  * slot's key). */
-static int hot_find_tx(const ch_store *s, const ch_hotmap *m, const ch_hash256 *txid, uint64_t *tx,
+static int hot_find_tx(const ch_store *s, const st_hotmap *m, const ch_hash256 *txid, uint64_t *tx,
                        uint64_t *free_key) {
-    uint64_t k = ch_store_txid_key(txid);
-    ch_hot_entry *e;
-    for (; (e = ch_hot_get(m, k)) != NULL; k++) {
-        if (e->aux < ch_col_count(&s->col[COL_TXS]) && tx_check_ok(e, txid)) {
+    uint64_t k = st_txid_key(txid);
+    st_hot_entry *e;
+    for (; (e = st_hot_get(m, k)) != NULL; k++) {
+        if (e->aux < st_col_count(&s->col[COL_TXS]) && tx_check_ok(e, txid)) {
             *tx = e->aux;
             return 1;
         }
@@ -100,7 +100,7 @@ static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
     if (hot_find_tx(s, &s->tx_hot, txid, tx, &k) || hot_find_tx(s, &s->tx_old, txid, tx, &k))
         return 1;
     if (s->tx_hot_complete) return 0;
-    return ch_index_find_tx(s, txid, tx);
+    return st_index_find_tx(s, txid, tx);
 }
 
 static void hex_txid(const ch_hash256 *h, char out[65]) {
@@ -113,17 +113,17 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
     ch_block_rec r;
     memset(&r, 0, sizeof r);
     memcpy(r.hash, b->hash.b, 32);
-    r.first_tx = ch_col_count(&s->col[COL_TXS]);
+    r.first_tx = st_col_count(&s->col[COL_TXS]);
     r.time = b->time;
     r.bits = b->bits;
     r.size = b->size;
     r.version = b->version;
     r.nonce = b->nonce;
-    if (ch_col_append(&s->col[COL_BLOCKS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    if (st_col_append(&s->col[COL_BLOCKS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     if (s->account) {
-        ch_bxfer_rec bx = {ch_col_count(&s->col[COL_XFERS]), ch_col_count(&s->col[COL_ADDRS20]),
-                           ch_col_count(&s->col[COL_ADDRS32])};
-        if (ch_col_append(&s->col[COL_BXFER], &bx) == UINT64_MAX)
+        st_bxfer_rec bx = {st_col_count(&s->col[COL_XFERS]), st_col_count(&s->col[COL_ADDRS20]),
+                           st_col_count(&s->col[COL_ADDRS32])};
+        if (st_col_append(&s->col[COL_BXFER], &bx) == UINT64_MAX)
             return ch_err(err, "out of memory");
     }
     s->in_block = true;
@@ -134,23 +134,23 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
 /* The tx record and its txid, and the txid in the hot map. */
 static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
-    uint64_t tx = ch_col_count(&s->col[COL_TXS]);
+    uint64_t tx = st_col_count(&s->col[COL_TXS]);
     if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 2 holds at most 2^32-2 transactions");
     /* A duplicate txid (BIP30's two coinbases) is stored again, so a new
      * txid needs no lookup (in the runs, that lookup is a miss in every
      * run: measured as the largest cost of ingest once the hot maps no
      * longer held the whole index), only a free slot in the young map. */
-    uint64_t key = ch_store_txid_key(txid);
-    while (ch_hot_get(&s->tx_hot, key))
+    uint64_t key = st_txid_key(txid);
+    while (st_hot_get(&s->tx_hot, key))
         key++;
-    ch_tx_rec r = {.first_in_size = ch_col_count(&s->col[COL_INS]) |
+    ch_tx_rec r = {.first_in_size = st_col_count(&s->col[COL_INS]) |
                                     ((uint64_t)(size < 0xffffff ? size : 0xffffff) << 40),
-                   .first_out = ch_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS])};
-    ch_hot_entry *e = ch_hot_put(&s->tx_hot, key);
+                   .first_out = st_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS])};
+    st_hot_entry *e = st_hot_put(&s->tx_hot, key);
     uint64_t vin = 0; /* the inputs add their values as they come */
-    if (!e || ch_col_append(&s->col[COL_TXS], &r) == UINT64_MAX ||
-        ch_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX ||
-        (!s->account && ch_col_append(&s->col[COL_TXVIN], &vin) == UINT64_MAX))
+    if (!e || st_col_append(&s->col[COL_TXS], &r) == UINT64_MAX ||
+        st_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX ||
+        (!s->account && st_col_append(&s->col[COL_TXVIN], &vin) == UINT64_MAX))
         return ch_err(err, "out of memory");
     e->aux = tx;
     tx_check_set(e, txid);
@@ -174,39 +174,39 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
         return ch_err(err, "input spends %s:%u, a transaction not in the chain before it", hex,
                       vout);
     }
-    /* the tx's output range (as ch_store_tx_outputs, through ch_col_get) */
-    ch_col *txs = &s->col[COL_TXS], *outs = &s->col[COL_OUTS];
-    ch_tx_rec t0, t1 = {0, ch_col_count(outs)};
-    ch_col_get(txs, prev, &t0);
-    if (prev + 1 < ch_col_count(txs)) ch_col_get(txs, prev + 1, &t1);
+    /* the tx's output range (as ch_store_tx_outputs, through st_col_get) */
+    st_col *txs = &s->col[COL_TXS], *outs = &s->col[COL_OUTS];
+    ch_tx_rec t0, t1 = {0, st_col_count(outs)};
+    st_col_get(txs, prev, &t0);
+    if (prev + 1 < st_col_count(txs)) st_col_get(txs, prev + 1, &t1);
     first = t0.first_out;
-    n = t1.first_out >= first && t1.first_out <= ch_col_count(outs) ? t1.first_out - first : 0;
+    n = t1.first_out >= first && t1.first_out <= st_col_count(outs) ? t1.first_out - first : 0;
     if (vout >= n) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, but that transaction has %llu outputs", hex, vout,
                       (unsigned long long)n);
     }
     ch_out_rec o;
-    ch_col_get(outs, first + vout, &o);
-    if (o.spent != 0 && o.spent <= ch_col_count(txs)) {
+    st_col_get(outs, first + vout, &o);
+    if (o.spent != 0 && o.spent <= st_col_count(txs)) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o.spent - 1);
     }
     uint64_t value = CH_OUT_VALUE(&o);
     uint32_t mark = (uint32_t)s->cur_tx + 1;
-    if (ch_col_patch(outs, first + vout, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
+    if (st_col_patch(outs, first + vout, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
         return -1;
     ch_in_rec r = {.spent_tx = (uint32_t)prev, .vout = vout};
-    if (ch_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     /* the tx's record is pending (written at the commit), so it can grow */
-    *(uint64_t *)ch_col_at(&s->col[COL_TXVIN], s->cur_tx) += value;
+    *(uint64_t *)st_col_at(&s->col[COL_TXVIN], s->cur_tx) += value;
     return 0;
 }
 
 int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
     ch_in_rec r = {.spent_tx = CH_NO_TX, .vout = 0};
-    if (ch_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     return 0;
 }
 
@@ -214,63 +214,63 @@ int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
  * entry due at the next commit) when its flags carry this batch's tag: a
  * commit then cleans every entry at once by moving to the next tag, instead
  * of revisiting each one (a cache miss apiece). */
-static bool hot_dirty(const ch_store *s, const ch_hot_entry *e) {
-    return e->flags >> CH_HOT_TAG_SHIFT == s->batch;
+static bool hot_dirty(const ch_store *s, const st_hot_entry *e) {
+    return e->flags >> ST_HOT_TAG_SHIFT == s->batch;
 }
 
-static int mark_dirty(ch_store *s, ch_hot_entry *e, ch_error *err) {
+static int mark_dirty(ch_store *s, st_hot_entry *e, ch_error *err) {
     if (hot_dirty(s, e)) return 0;
-    if (ch_u64_push(&s->dirty_addr_keys, e->key) != 0) return ch_err(err, "out of memory");
+    if (st_u64_push(&s->dirty_addr_keys, e->key) != 0) return ch_err(err, "out of memory");
     /* dirty in an earlier batch, so no longer new to the index */
-    e->flags = (e->flags & CH_HOT_SHIFTED) | s->batch << CH_HOT_TAG_SHIFT;
+    e->flags = (e->flags & ST_HOT_SHIFTED) | s->batch << ST_HOT_TAG_SHIFT;
     return 0;
 }
 
 /* After a commit or an abort: no entry is dirty any more. */
 static void next_batch(ch_store *s) {
     s->batch++;
-    if (s->batch < 1u << (32 - CH_HOT_TAG_SHIFT)) return;
+    if (s->batch < 1u << (32 - ST_HOT_TAG_SHIFT)) return;
     /* the tag wrapped (after a billion commits): clear the old tags */
-    ch_hot_clear_flags(&s->addr_hot);
+    st_hot_clear_flags(&s->addr_hot);
     s->batch = 1;
 }
 
 /* The entry the old generation holds for a, or NULL. */
-static const ch_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint64_t index_key) {
-    const ch_hot_entry *e;
-    for (uint64_t k = index_key; (e = ch_hot_get(&s->addr_old, k)) != NULL; k++)
-        if (ch_store_addr_equal(s, e->id, a)) return e;
+static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint64_t index_key) {
+    const st_hot_entry *e;
+    for (uint64_t k = index_key; (e = st_hot_get(&s->addr_old, k)) != NULL; k++)
+        if (st_addr_equal(s, e->id, a)) return e;
     return NULL;
 }
 
 /* The address's entry in the young hot map (moved up from the old one,
  * loaded from the runs or created), or NULL on error. An entry moved up
  * leaves a stale copy in the old map, which the young one hides. */
-static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err) {
-    const uint64_t index_key = ch_store_addr_key(a);
+static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err) {
+    const uint64_t index_key = st_addr_key(a);
     uint64_t k = index_key;
-    ch_hot_entry *e;
-    for (; (e = ch_hot_get(&s->addr_hot, k)) != NULL; k++)
-        if (ch_store_addr_equal(s, e->id, a)) return e;
+    st_hot_entry *e;
+    for (; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
+        if (st_addr_equal(s, e->id, a)) return e;
     uint32_t id = 0;
     uint64_t last = UINT64_MAX;
     int rc;
-    const ch_hot_entry *o = old_address(s, a, index_key);
+    const st_hot_entry *o = old_address(s, a, index_key);
     if (o) {
         id = o->id;
         last = o->aux;
         rc = 1;
     } else {
-        rc = s->addr_hot_complete ? 0 : ch_index_find_addr(s, a, &id, &last);
+        rc = s->addr_hot_complete ? 0 : st_index_find_addr(s, a, &id, &last);
     }
     if (rc == 0) { /* a new address */
-        id = ch_store_addr_append(s, a);
+        id = st_addr_append(s, a);
         if (id == 0) {
             ch_err(err, "cannot store the address (out of memory or 2^31 of its class)");
             return NULL;
         }
     }
-    e = ch_hot_put(&s->addr_hot, k);
+    e = st_hot_put(&s->addr_hot, k);
     if (!e) {
         ch_err(err, "out of memory");
         return NULL;
@@ -279,12 +279,12 @@ static ch_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
     e->aux = last;
     /* the commit takes an entry's index key from its hot key, unless two
      * addresses' keys collided and this one had to move up */
-    e->flags = e->key != index_key ? CH_HOT_SHIFTED : 0;
+    e->flags = e->key != index_key ? ST_HOT_SHIFTED : 0;
     if (rc == 0) {
         /* a new address enters the index at the next commit even if it never
          * gets a history of its own (a token contract, a tx's recipient) */
         if (mark_dirty(s, e, err) != 0) return NULL;
-        e->flags |= CH_HOT_NEW;
+        e->flags |= ST_HOT_NEW;
     }
     return e;
 }
@@ -295,28 +295,28 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
     if (value > 0x00ffffffffffffffULL)
         return ch_err(err, "output value %llu does not fit the store's 56 bits",
                       (unsigned long long)value);
-    uint64_t out = ch_col_count(&s->col[COL_OUTS]);
+    uint64_t out = st_col_count(&s->col[COL_OUTS]);
     ch_out_rec r = {.value_type = value | ((uint64_t)type << 56), .addr = 0, .spent = 0};
     uint32_t prev_dist = 0;
     if (addr && addr->kind != CH_ADDR_NONE && addr->len <= 32) {
-        ch_hot_entry *e = address_entry(s, addr, err);
+        st_hot_entry *e = address_entry(s, addr, err);
         if (!e) return -1;
         r.addr = e->id;
         if (e->aux != UINT64_MAX) {
             uint64_t d = out - e->aux;
-            if (d < CH_OUTPREV_FAR) {
+            if (d < ST_OUTPREV_FAR) {
                 prev_dist = (uint32_t)d;
             } else {
-                prev_dist = CH_OUTPREV_FAR;
-                if (ch_u64_push(&s->far_pend, out) || ch_u64_push(&s->far_pend, e->aux))
+                prev_dist = ST_OUTPREV_FAR;
+                if (st_u64_push(&s->far_pend, out) || st_u64_push(&s->far_pend, e->aux))
                     return ch_err(err, "out of memory");
             }
         }
         e->aux = out;
         if (mark_dirty(s, e, err) != 0) return -1;
     }
-    if (ch_col_append(&s->col[COL_OUTS], &r) == UINT64_MAX ||
-        ch_col_append(&s->col[COL_OUTPREV], &prev_dist) == UINT64_MAX)
+    if (st_col_append(&s->col[COL_OUTS], &r) == UINT64_MAX ||
+        st_col_append(&s->col[COL_OUTPREV], &prev_dist) == UINT64_MAX)
         return ch_err(err, "out of memory");
     return 0;
 }
@@ -324,7 +324,7 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
 /* --- account chains --- */
 
 int ch_store_set_first_number(ch_store *s, uint64_t number, ch_error *err) {
-    if (ch_col_count(&s->col[COL_BLOCKS]) != 0 && number != s->first_number)
+    if (st_col_count(&s->col[COL_BLOCKS]) != 0 && number != s->first_number)
         return ch_err(err, "the store starts at block %llu, not %llu",
                       (unsigned long long)s->first_number, (unsigned long long)number);
     s->first_number = number;
@@ -334,7 +334,7 @@ int ch_store_set_first_number(ch_store *s, uint64_t number, ch_error *err) {
 static uint32_t account_id(ch_store *s, const ch_addr *a, ch_error *err, int *rc) {
     *rc = 0;
     if (!a || a->kind == CH_ADDR_NONE) return 0;
-    ch_hot_entry *e = address_entry(s, a, err);
+    st_hot_entry *e = address_entry(s, a, err);
     if (!e) *rc = -1;
     return e ? e->id : 0;
 }
@@ -352,23 +352,23 @@ int ch_store_add_account_tx(ch_store *s, const ch_hash256 *txid, const ch_addr *
                     .pad = 0};
     if (rc1 || rc2 || rc3) return -1;
     if (append_tx(s, txid, 0, err) != 0) return -1;
-    if (ch_col_append(&s->col[COL_ETXS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    if (st_col_append(&s->col[COL_ETXS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     return 0;
 }
 
 /* Link transfer x into an account's history (side 0 from, 1 to) and make
  * it the account's head; returns the link distance to store. */
-static int link_account(ch_store *s, ch_hot_entry *e, uint64_t x, int side, uint32_t *dist,
+static int link_account(ch_store *s, st_hot_entry *e, uint64_t x, int side, uint32_t *dist,
                         ch_error *err) {
     *dist = 0;
     if (e->aux != UINT64_MAX && e->aux != x) {
         uint64_t d = x - e->aux;
-        if (d < CH_OUTPREV_FAR) {
+        if (d < ST_OUTPREV_FAR) {
             *dist = (uint32_t)d;
         } else {
-            *dist = CH_OUTPREV_FAR;
-            if (ch_u64_push(&s->far_pend, ch_far_xkey(x, side)) ||
-                ch_u64_push(&s->far_pend, e->aux))
+            *dist = ST_OUTPREV_FAR;
+            if (st_u64_push(&s->far_pend, st_far_xkey(x, side)) ||
+                st_u64_push(&s->far_pend, e->aux))
                 return ch_err(err, "out of memory");
         }
     }
@@ -383,7 +383,7 @@ int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, con
     if (!s->in_block) return ch_err(err, "transfer outside a block");
     bool no_tx = kind == CH_XFER_WITHDRAWAL || kind == CH_XFER_REWARD;
     if (!no_tx && s->cur_tx == UINT64_MAX) return ch_err(err, "transfer outside a transaction");
-    uint64_t x = ch_col_count(&s->col[COL_XFERS]);
+    uint64_t x = st_col_count(&s->col[COL_XFERS]);
     int rc;
     ch_xfer_rec r = {.tx = no_tx ? CH_NO_TX : (uint32_t)s->cur_tx,
                      .asset = account_id(s, asset, err, &rc),
@@ -395,7 +395,7 @@ int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, con
                      .pad = 0};
     if (rc) return -1;
     uint32_t links[2] = {0, 0};
-    ch_hot_entry *ef = NULL, *et = NULL;
+    st_hot_entry *ef = NULL, *et = NULL;
     if (from && from->kind != CH_ADDR_NONE) {
         if (!(ef = address_entry(s, from, err))) return -1;
         r.from = ef->id;
@@ -410,16 +410,16 @@ int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, con
         links[1] = links[0];
     else if (et && link_account(s, et, x, 1, &links[1], err) != 0)
         return -1;
-    if (ch_col_append(&s->col[COL_XFERS], &r) == UINT64_MAX ||
-        ch_col_append(&s->col[COL_XPREV], links) == UINT64_MAX)
+    if (st_col_append(&s->col[COL_XFERS], &r) == UINT64_MAX ||
+        st_col_append(&s->col[COL_XPREV], links) == UINT64_MAX)
         return ch_err(err, "out of memory");
     return 0;
 }
 
 int ch_store_end_block(ch_store *s, ch_error *err) {
     if (!s->in_block) return ch_err(err, "end_block outside a block");
-    ch_block_rec *b = ch_col_at(&s->col[COL_BLOCKS], ch_col_count(&s->col[COL_BLOCKS]) - 1);
-    b->n_tx = (uint32_t)(ch_col_count(&s->col[COL_TXS]) - s->block_first_tx);
+    ch_block_rec *b = st_col_at(&s->col[COL_BLOCKS], st_col_count(&s->col[COL_BLOCKS]) - 1);
+    b->n_tx = (uint32_t)(st_col_count(&s->col[COL_TXS]) - s->block_first_tx);
     s->in_block = false;
     s->cur_tx = UINT64_MAX;
     return 0;
@@ -428,8 +428,8 @@ int ch_store_end_block(ch_store *s, ch_error *err) {
 /* LSD radix sort of run items on the 48 key bits the runs keep, in four
  * passes of 12 bits: linear, and stable, so equal keys keep the order they
  * came in (tx number order for txids). */
-static int sort_items(ch_run_item *v, size_t n) {
-    ch_run_item *tmp = ch_big_alloc(n * sizeof *tmp);
+static int sort_items(st_run_item *v, size_t n) {
+    st_run_item *tmp = ch_big_alloc(n * sizeof *tmp);
     if (!tmp) return -1;
     static size_t count[4096];
     for (int shift = 16; shift < 64; shift += 12) {
@@ -444,7 +444,7 @@ static int sort_items(ch_run_item *v, size_t n) {
         }
         for (size_t i = 0; i < n; i++)
             tmp[count[(v[i].key >> shift) & 4095]++] = v[i];
-        ch_run_item *t = v;
+        st_run_item *t = v;
         v = tmp;
         tmp = t;
     }
@@ -454,23 +454,23 @@ static int sort_items(ch_run_item *v, size_t n) {
 }
 
 /* Write the batch's items (sorted here) as the next run of r. */
-static int stage_run(ch_store *s, ch_runs *r, ch_run_item *v, size_t n, ch_error *err) {
+static int stage_run(ch_store *s, st_runs *r, st_run_item *v, size_t n, ch_error *err) {
     if (n == 0) return 0;
     if (sort_items(v, n) != 0) return ch_err(err, "out of memory");
-    return ch_runs_add(r, v, n, s->run_seq, err);
+    return st_runs_add(r, v, n, s->run_seq, err);
 }
 
 /* The batch's txids go to the txid runs. */
 static int stage_txids(ch_store *s, ch_error *err) {
-    ch_col *txids = &s->col[COL_TXIDS];
-    uint64_t from = txids->n_committed, n = ch_col_count(txids) - from;
+    st_col *txids = &s->col[COL_TXIDS];
+    uint64_t from = txids->n_committed, n = st_col_count(txids) - from;
     if (n == 0) return 0;
-    ch_run_item *v = ch_big_alloc(n * sizeof *v);
+    st_run_item *v = ch_big_alloc(n * sizeof *v);
     if (!v) return ch_err(err, "out of memory");
     for (uint64_t i = 0; i < n; i++) {
         ch_hash256 id;
-        memcpy(id.b, ch_col_at(txids, from + i), 32);
-        v[i].key = ch_store_txid_key(&id);
+        memcpy(id.b, st_col_at(txids, from + i), 32);
+        v[i].key = st_txid_key(&id);
         v[i].val = from + i;
     }
     int rc = stage_run(s, &s->txid_runs, v, n, err);
@@ -480,18 +480,18 @@ static int stage_txids(ch_store *s, ch_error *err) {
 
 /* The index key of an address entry: its hot key, unless it had to move
  * off it (then it is computed again from the address). */
-static uint64_t addr_index_key(const ch_store *s, const ch_hot_entry *e) {
-    if (!(e->flags & CH_HOT_SHIFTED)) return e->key;
+static uint64_t addr_index_key(const ch_store *s, const st_hot_entry *e) {
+    if (!(e->flags & ST_HOT_SHIFTED)) return e->key;
     ch_addr a;
     ch_store_addr_of(s, e->id, &a);
-    return ch_store_addr_key(&a);
+    return st_addr_key(&a);
 }
 
 /* how many lookups ahead a loop over random hot entries asks for the next */
 #define PREFETCH_DISTANCE 16
 
 static bool head_pending(const ch_store *s, uint32_t id) {
-    const ch_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
+    const st_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
     return (id & ~CH_ADDR_ID_WIDE) > c->n_committed;
 }
 
@@ -503,19 +503,19 @@ static int stage_addresses(ch_store *s, ch_error *err) {
     const uint64_t *keys = s->dirty_addr_keys.v;
     size_t n = s->dirty_addr_keys.n, m = 0;
     if (n == 0) return 0;
-    ch_run_item *v = ch_big_alloc(n * sizeof *v);
+    st_run_item *v = ch_big_alloc(n * sizeof *v);
     if (!v) return ch_err(err, "out of memory");
     s->head_moves.n = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_DISTANCE < n) ch_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
-        const ch_hot_entry *e = ch_hot_get(&s->addr_hot, keys[i]);
+        if (i + PREFETCH_DISTANCE < n) st_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
+        const st_hot_entry *e = st_hot_get(&s->addr_hot, keys[i]);
         if (head_pending(s, e->id)) {
-            ch_heads_set(s, e->id, e->aux);
-        } else if (ch_u64_push(&s->head_moves, e->id) || ch_u64_push(&s->head_moves, e->aux)) {
+            st_heads_set(s, e->id, e->aux);
+        } else if (st_u64_push(&s->head_moves, e->id) || st_u64_push(&s->head_moves, e->aux)) {
             ch_big_free(v, n * sizeof *v);
             return ch_err(err, "out of memory");
         }
-        if (e->flags & CH_HOT_NEW) v[m++] = (ch_run_item){addr_index_key(s, e), e->id};
+        if (e->flags & ST_HOT_NEW) v[m++] = (st_run_item){addr_index_key(s, e), e->id};
     }
     int rc = stage_run(s, &s->addr_runs, v, m, err);
     ch_big_free(v, n * sizeof *v);
@@ -533,16 +533,16 @@ static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
     int rc = 0;
     for (size_t i = 0; i + 1 < s->far_pend.n && !rc; i += 2)
         rc = put_u64(txn, s->db_farprev, s->far_pend.v[i], &s->far_pend.v[i + 1], 8);
-    ch_col *blocks = &s->col[COL_BLOCKS];
-    for (uint64_t h = blocks->n_committed; h < ch_col_count(blocks) && !rc; h++) {
-        const ch_block_rec *b = ch_col_at(blocks, h);
+    st_col *blocks = &s->col[COL_BLOCKS];
+    for (uint64_t h = blocks->n_committed; h < st_col_count(blocks) && !rc; h++) {
+        const ch_block_rec *b = st_col_at(blocks, h);
         uint32_t height = (uint32_t)h;
         MDB_val k = {32, (void *)b->hash}, v = {4, &height};
         rc = mdb_put(txn, s->db_block, &k, &v, 0);
     }
-    if (!rc) rc = ch_ck_record(s, txn);
+    if (!rc) rc = st_ck_record(s, txn);
     if (rc) return ch_err(err, "%s: writing the index: %s", s->dir, mdb_strerror(rc));
-    return ch_store_write_lengths(s, txn, err);
+    return st_write_lengths(s, txn, err);
 }
 
 static int cmp_move(const void *a, const void *b) {
@@ -563,9 +563,9 @@ static int move_heads(ch_store *s, ch_error *err) {
     uint64_t released[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
         uint32_t id = (uint32_t)s->head_moves.v[2 * i];
-        ch_heads_set(s, id, s->head_moves.v[2 * i + 1]);
+        st_heads_set(s, id, s->head_moves.v[2 * i + 1]);
         int w = (id & CH_ADDR_ID_WIDE) != 0;
-        ch_col *c = &s->col[w ? COL_HEADS32 : COL_HEADS20];
+        st_col *c = &s->col[w ? COL_HEADS32 : COL_HEADS20];
         uint64_t at = ((uint64_t)(id & ~CH_ADDR_ID_WIDE) - 1) * c->rec & ~(uint64_t)4095;
         if (at >= released[w] + span && at <= c->map_len) {
             madvise(c->map + released[w], at - released[w], MADV_DONTNEED);
@@ -573,21 +573,21 @@ static int move_heads(ch_store *s, ch_error *err) {
         }
     }
     s->head_moves.n = 0;
-    if (ch_col_sync(&s->col[COL_HEADS20], err) != 0 || ch_col_sync(&s->col[COL_HEADS32], err) != 0)
+    if (st_col_sync(&s->col[COL_HEADS20], err) != 0 || st_col_sync(&s->col[COL_HEADS32], err) != 0)
         return -1;
-    s->heads_upto = ch_heads_domain(s);
-    return ch_store_write_heads_upto(s, err);
+    s->heads_upto = st_heads_domain(s);
+    return st_write_heads_upto(s, err);
 }
 
 static int sync_columns(ch_store *s, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++)
-        if (ch_col_sync(&s->col[i], err) != 0) return -1;
+        if (st_col_sync(&s->col[i], err) != 0) return -1;
     return 0;
 }
 
 static void unstage(ch_store *s) {
-    ch_runs_unstage(&s->txid_runs);
-    ch_runs_unstage(&s->addr_runs);
+    st_runs_unstage(&s->txid_runs);
+    st_runs_unstage(&s->addr_runs);
     s->head_moves.n = 0;
 }
 
@@ -597,7 +597,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     /* 1. the data, on its way to the disk (new addresses' heads first) */
     if (stage_addresses(s, err) != 0) return -1;
     for (int i = 0; i < COL_COUNT; i++)
-        if (ch_col_write(&s->col[i], err) != 0) return unstage(s), -1;
+        if (st_col_write(&s->col[i], err) != 0) return unstage(s), -1;
     /* 2. the batch's index entries as runs, durable (merged with the
      * newest runs: written in key order, never in place) */
     if (stage_txids(s, err) != 0) {
@@ -612,60 +612,60 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) {
         unstage(s);
-        ch_store_renew_read(s, NULL);
+        st_renew_read(s, NULL);
         return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
     }
     if (write_indexes(s, txn, err) != 0 || sync_columns(s, err) != 0) {
         mdb_txn_abort(txn);
         unstage(s);
-        ch_store_renew_read(s, NULL);
+        st_renew_read(s, NULL);
         return -1;
     }
     rc = mdb_txn_commit(txn);
     if (rc) {
         unstage(s);
-        ch_store_renew_read(s, NULL);
+        st_renew_read(s, NULL);
         char path[4200];
         snprintf(path, sizeof path, "%s/index/data.mdb", s->dir);
         return ch_io_err(err, path, "index commit", mdb_strerror(rc), rc);
     }
     /* 4. readers may now see it; the older addresses' heads move */
-    ch_runs_publish(&s->txid_runs);
-    ch_runs_publish(&s->addr_runs);
+    st_runs_publish(&s->txid_runs);
+    st_runs_publish(&s->addr_runs);
     for (int i = 0; i < COL_COUNT; i++)
-        if (ch_col_publish(&s->col[i], err) != 0) return -1;
+        if (st_col_publish(&s->col[i], err) != 0) return -1;
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     next_batch(s);
-    if (ch_store_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
-    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, ch_store_young_max(s));
-    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, ch_store_young_max(s));
+    if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
+    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, st_young_max(s));
+    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, st_young_max(s));
     return 0;
 }
 
 void ch_store_abort(ch_store *s) {
     if (!s || !s->writable) return;
     /* undo the spent marks this batch wrote into committed outputs */
-    ch_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];
-    for (uint64_t i = ins->n_committed; i < ch_col_count(ins); i++) {
-        const ch_in_rec *r = ch_col_at(ins, i);
+    st_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];
+    for (uint64_t i = ins->n_committed; i < st_col_count(ins); i++) {
+        const ch_in_rec *r = st_col_at(ins, i);
         if (r->spent_tx == CH_NO_TX) continue;
         uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
         uint32_t zero = 0;
         if (o < outs->n_committed)
-            ch_col_patch(outs, o, offsetof(ch_out_rec, spent), &zero, 4, NULL);
+            st_col_patch(outs, o, offsetof(ch_out_rec, spent), &zero, 4, NULL);
     }
     for (int i = 0; i < COL_COUNT; i++)
-        ch_col_discard(&s->col[i]);
+        st_col_discard(&s->col[i]);
     /* pending keys and moved address heads live in the hot maps: drop them */
     bool had_pending =
-        ch_col_count(&s->col[COL_TXS]) > s->col[COL_TXS].n_committed || s->dirty_addr_keys.n;
+        st_col_count(&s->col[COL_TXS]) > s->col[COL_TXS].n_committed || s->dirty_addr_keys.n;
     for (int i = 0; i < COL_COUNT; i++)
-        ch_col_discard(&s->col[i]);
+        st_col_discard(&s->col[i]);
     if (had_pending) {
-        ch_hot_clear(&s->tx_hot);
-        ch_hot_clear(&s->addr_hot);
-        ch_hot_clear(&s->tx_old);
-        ch_hot_clear(&s->addr_old);
+        st_hot_clear(&s->tx_hot);
+        st_hot_clear(&s->addr_hot);
+        st_hot_clear(&s->tx_old);
+        st_hot_clear(&s->addr_old);
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
         s->addr_hot_complete =
             s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
@@ -684,7 +684,7 @@ uint64_t ch_store_pending_bytes(const ch_store *s) {
 }
 
 uint32_t ch_store_next_height(const ch_store *s) {
-    return (uint32_t)ch_col_count(&s->col[COL_BLOCKS]);
+    return (uint32_t)st_col_count(&s->col[COL_BLOCKS]);
 }
 
 /* How the budget is shared: the hot maps (four tables of hot_slots slots,
@@ -699,7 +699,7 @@ uint32_t ch_store_next_height(const ch_store *s) {
 void ch_store_set_mem(ch_store *s, uint64_t bytes) {
     s->mem_budget = bytes;
     uint64_t slots = 1u << 12;
-    while (4 * (slots * 2) * sizeof(ch_hot_entry) <= bytes / HOT_SHARE_DEN * HOT_SHARE_NUM)
+    while (4 * (slots * 2) * sizeof(st_hot_entry) <= bytes / HOT_SHARE_DEN * HOT_SHARE_NUM)
         slots *= 2;
     s->hot_slots = slots;
 }
@@ -728,7 +728,7 @@ bool ch_store_trim(ch_store *s) {
         if (s->col[i].map) madvise(s->col[i].map, s->col[i].map_len, MADV_DONTNEED);
         s->col[i].cold = true; /* from now on, random reads by pread (column.h) */
     }
-    ch_runs_release(&s->txid_runs);
-    ch_runs_release(&s->addr_runs);
+    st_runs_release(&s->txid_runs);
+    st_runs_release(&s->addr_runs);
     return true;
 }

@@ -24,9 +24,9 @@ static size_t fixed_bytes(const ch_store *s, int c) {
 /* XXH3-64 of the first `bytes` bytes of records [from, to) of column c,
  * which lie all committed or all pending (so in one block of memory). */
 static uint64_t hash_range(const ch_store *s, int c, size_t bytes, uint64_t from, uint64_t to) {
-    const ch_col *col = &s->col[c];
+    const st_col *col = &s->col[c];
     if (to <= from) return XXH3_64bits(NULL, 0);
-    const uint8_t *p = ch_col_at(col, from);
+    const uint8_t *p = st_col_at(col, from);
     if (bytes == col->rec) return XXH3_64bits(p, (size_t)(to - from) * col->rec);
     XXH3_state_t st;
     XXH3_INITSTATE(&st);
@@ -62,14 +62,14 @@ static void get_entry(const uint8_t *e, uint32_t *c, uint32_t *bytes, uint64_t *
     memcpy(h, e + 24, 8);
 }
 
-int ch_ck_record(ch_store *s, MDB_txn *txn) {
+int st_ck_record(ch_store *s, MDB_txn *txn) {
     uint8_t val[COL_COUNT * ENTRY];
     size_t n = 0;
     for (int c = 0; c < COL_COUNT; c++) {
-        const ch_col *col = &s->col[c];
+        const st_col *col = &s->col[c];
         size_t bytes = fixed_bytes(s, c);
         if (col->fd < 0 || bytes == 0 || col->pend_n == 0) continue;
-        uint64_t from = col->n_committed, to = ch_col_count(col);
+        uint64_t from = col->n_committed, to = st_col_count(col);
         put_entry(val + n++ * ENTRY, (uint32_t)c, (uint32_t)bytes, from, to,
                   hash_range(s, c, bytes, from, to));
     }
@@ -91,7 +91,7 @@ int ch_ck_record(ch_store *s, MDB_txn *txn) {
     return mdb_put(txn, s->db_commits, &k, &d, 0);
 }
 
-int ch_ck_cut(ch_store *s, MDB_txn *txn, const uint64_t keep[COL_COUNT]) {
+int st_ck_cut(ch_store *s, MDB_txn *txn, const uint64_t keep[COL_COUNT]) {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->db_commits, &cur);
     if (rc) return rc;
@@ -132,7 +132,7 @@ static const char *base(const char *path) {
     return b ? b + 1 : path;
 }
 
-uint64_t ch_ck_check(ch_store *s, ch_ck_problem_fn problem, void *ctx, uint64_t *commits) {
+uint64_t st_ck_check(ch_store *s, st_ck_problem_fn problem, void *ctx, uint64_t *commits) {
     char msg[400];
     uint64_t bad = 0;
     *commits = 0;
@@ -157,7 +157,7 @@ uint64_t ch_ck_check(ch_store *s, ch_ck_problem_fn problem, void *ctx, uint64_t 
             uint32_t c, bytes;
             uint64_t from, to, h;
             get_entry((const uint8_t *)d.mv_data + i * ENTRY, &c, &bytes, &from, &to, &h);
-            const ch_col *col = c < COL_COUNT ? &s->col[c] : NULL;
+            const st_col *col = c < COL_COUNT ? &s->col[c] : NULL;
             if (!col || col->fd < 0 || bytes != fixed_bytes(s, (int)c) || from > to ||
                 to > col->n_committed) {
                 snprintf(msg, sizeof msg,

@@ -15,7 +15,7 @@
  * marks and address heads are stores into it, not a pwrite each). A grown
  * column keeps its mapping (mremap): the pages already mapped need no
  * fault again after each commit. */
-static int remap(ch_col *c, ch_error *err) {
+static int remap(st_col *c, ch_error *err) {
     size_t want = (size_t)(c->n_committed * c->rec);
     if (want == c->map_len) return 0;
     if (c->map && want) {
@@ -40,13 +40,13 @@ static int remap(ch_col *c, ch_error *err) {
 
 /* Pending records are read back at random during ingest (an input's
  * source tx and output, an address's record): see bigmem.c. */
-static void pend_free(ch_col *c) {
+static void pend_free(st_col *c) {
     ch_big_free(c->pend, c->pend_cap * c->rec);
     c->pend = NULL;
     c->pend_cap = 0;
 }
 
-int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
+int st_col_open(st_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
                 ch_error *err) {
     memset(c, 0, sizeof *c);
     c->rec = rec;
@@ -68,7 +68,7 @@ int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, b
     return remap(c, err);
 }
 
-int ch_col_remap_to(ch_col *c, uint64_t n, ch_error *err) {
+int st_col_remap_to(st_col *c, uint64_t n, ch_error *err) {
     struct stat st;
     if (fstat(c->fd, &st) != 0) return ch_err(err, "%s: %s", c->path, strerror(errno));
     if ((uint64_t)st.st_size / c->rec < n)
@@ -78,7 +78,7 @@ int ch_col_remap_to(ch_col *c, uint64_t n, ch_error *err) {
     return remap(c, err);
 }
 
-void ch_col_close(ch_col *c) {
+void st_col_close(st_col *c) {
     if (c->map) munmap(c->map, c->map_len);
     if (c->fd >= 0) close(c->fd);
     pend_free(c);
@@ -86,7 +86,7 @@ void ch_col_close(ch_col *c) {
     c->fd = -1;
 }
 
-uint64_t ch_col_append(ch_col *c, const void *rec) {
+uint64_t st_col_append(st_col *c, const void *rec) {
     if (c->pend_n == c->pend_cap) {
         uint64_t cap = c->pend_cap ? c->pend_cap * 2 : 4096;
         uint8_t *p = ch_big_grow(c->pend, c->pend_cap * c->rec, cap * c->rec);
@@ -98,9 +98,9 @@ uint64_t ch_col_append(ch_col *c, const void *rec) {
     return c->n_committed + c->pend_n++;
 }
 
-int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err) {
+int st_col_patch(st_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err) {
     if (i >= c->n_committed) {
-        memcpy((uint8_t *)ch_col_at(c, i) + off, data, len);
+        memcpy((uint8_t *)st_col_at(c, i) + off, data, len);
         return 0;
     }
     /* committed records are already allocated on disk: a store into the
@@ -123,7 +123,7 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off) {
     return 0;
 }
 
-int ch_col_write(ch_col *c, ch_error *err) {
+int st_col_write(st_col *c, ch_error *err) {
     if (c->fd < 0 || c->pend_n == 0) return 0; /* nothing, or a column not kept */
     size_t len = (size_t)(c->pend_n * c->rec);
     off_t off = (off_t)(c->n_committed * c->rec);
@@ -135,13 +135,13 @@ int ch_col_write(ch_col *c, ch_error *err) {
     return 0;
 }
 
-int ch_col_sync(ch_col *c, ch_error *err) {
+int st_col_sync(st_col *c, ch_error *err) {
     if (c->fd < 0) return 0;
     if (fdatasync(c->fd) != 0) return ch_io_err(err, c->path, "fdatasync", NULL, errno);
     return 0;
 }
 
-int ch_col_publish(ch_col *c, ch_error *err) {
+int st_col_publish(st_col *c, ch_error *err) {
     c->n_committed += c->pend_n;
     c->pend_n = 0;
     /* keep the buffer for the next batch unless it grew very large */
@@ -149,11 +149,11 @@ int ch_col_publish(ch_col *c, ch_error *err) {
     return remap(c, err);
 }
 
-void ch_col_discard(ch_col *c) {
+void st_col_discard(st_col *c) {
     c->pend_n = 0;
 }
 
-int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err) {
+int st_col_truncate(st_col *c, uint64_t n, ch_error *err) {
     c->pend_n = 0;
     if (n > c->n_committed) return ch_err(err, "%s: cannot extend by truncation", c->path);
     c->n_committed = n;
@@ -169,15 +169,15 @@ int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err) {
     return 0;
 }
 
-int ch_col_pread(const ch_col *c, uint64_t i, void *out) {
+int st_col_pread(const st_col *c, uint64_t i, void *out) {
     if (c->fd < 0) return -1;
     ssize_t n = pread(c->fd, out, c->rec, (off_t)(i * c->rec));
     return n == (ssize_t)c->rec ? 0 : -1;
 }
 
-int ch_col_read_any(const ch_col *c, uint64_t i, void *out) {
-    if (i < ch_col_count(c)) {
-        memcpy(out, ch_col_at(c, i), c->rec);
+int st_col_read_any(const st_col *c, uint64_t i, void *out) {
+    if (i < st_col_count(c)) {
+        memcpy(out, st_col_at(c, i), c->rec);
         return 0;
     }
     if (c->fd < 0) return -1;

@@ -10,7 +10,7 @@
 
 #include "coinhound/error.h"
 
-typedef struct ch_col {
+typedef struct st_col {
     int fd;
     size_t rec;           /* bytes per record */
     uint64_t n_committed; /* records covered by the last commit */
@@ -21,36 +21,36 @@ typedef struct ch_col {
     size_t map_len;
     bool writable;
     /* a writer past its memory budget (ch_store_trim): reads of committed
-     * records go through pread, not the mapping (see ch_col_get) */
+     * records go through pread, not the mapping (see st_col_get) */
     bool cold;
     char path[4096];
-} ch_col;
+} st_col;
 
 /* A column whose store kind does not keep it stays closed (fd -1): it
  * counts zero records and flush, sync and truncate do nothing. */
 
 /* Open (create when writable) path; cut it to n_committed records when
  * writable (bytes past the last commit are a crashed writer's tail). */
-int ch_col_open(ch_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
+int st_col_open(st_col *c, const char *path, size_t rec, uint64_t n_committed, bool writable,
                 ch_error *err);
-void ch_col_close(ch_col *c);
+void st_col_close(st_col *c);
 /* A reader's column moves to another committed length n (ch_store_refresh):
  * the file must hold n records; the mapping is made again, so pointers
  * into the old one are invalid. */
-int ch_col_remap_to(ch_col *c, uint64_t n, ch_error *err);
+int st_col_remap_to(st_col *c, uint64_t n, ch_error *err);
 
-static inline uint64_t ch_col_count(const ch_col *c) {
+static inline uint64_t st_col_count(const st_col *c) {
     return c->n_committed + c->pend_n;
 }
 
 /* Pointer to record i (committed or pending). Valid until the next append
  * or commit. */
-static inline void *ch_col_at(const ch_col *c, uint64_t i) {
+static inline void *st_col_at(const st_col *c, uint64_t i) {
     if (i < c->n_committed) return c->map + i * c->rec;
     return c->pend + (i - c->n_committed) * c->rec;
 }
 
-int ch_col_pread(const ch_col *c, uint64_t i, void *out);
+int st_col_pread(const st_col *c, uint64_t i, void *out);
 
 /* Copy record i (committed or pending) into out. Through the mapping,
  * unless the column is cold: then a committed record is read with pread.
@@ -60,35 +60,35 @@ int ch_col_pread(const ch_col *c, uint64_t i, void *out);
  * budget filled the process's resident set several times faster than they
  * were used, and every trim (then about every second) threw that away
  * again; a pread of one record adds nothing to it. */
-static inline void ch_col_get(const ch_col *c, uint64_t i, void *out) {
-    if (c->cold && i < c->n_committed && ch_col_pread(c, i, out) == 0) return;
-    memcpy(out, ch_col_at(c, i), c->rec);
+static inline void st_col_get(const st_col *c, uint64_t i, void *out) {
+    if (c->cold && i < c->n_committed && st_col_pread(c, i, out) == 0) return;
+    memcpy(out, st_col_at(c, i), c->rec);
 }
 
 /* Append one record (copied); returns its index, or UINT64_MAX on ENOMEM. */
-uint64_t ch_col_append(ch_col *c, const void *rec);
+uint64_t st_col_append(st_col *c, const void *rec);
 /* Write bytes into a record in place (the spent mark, an address head): a
  * committed one through the shared writable mapping (the kernel writes it
- * back; ch_col_sync makes it durable), a pending one in memory. */
-int ch_col_patch(ch_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
+ * back; st_col_sync makes it durable), a pending one in memory. */
+int st_col_patch(st_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
 /* Write the pending records to the file and start their way to the disk
- * without waiting (step 1 of a commit; ch_col_sync makes them durable). The
- * records stay pending until ch_col_publish. */
-int ch_col_write(ch_col *c, ch_error *err);
+ * without waiting (step 1 of a commit; st_col_sync makes them durable). The
+ * records stay pending until st_col_publish. */
+int st_col_write(st_col *c, ch_error *err);
 /* Step 2, after the lengths are committed in LMDB: extend the mapping. */
-int ch_col_publish(ch_col *c, ch_error *err);
+int st_col_publish(st_col *c, ch_error *err);
 /* Drop the last pending record (one just appended). */
-static inline void ch_col_discard_last(ch_col *c) {
+static inline void st_col_discard_last(st_col *c) {
     if (c->pend_n) c->pend_n--;
 }
 /* Read record i into out: through the mapping when committed or pending,
  * else from the file (a record a writer committed after this handle's
  * view); 0, or -1 when the file does not hold it. */
-int ch_col_read_any(const ch_col *c, uint64_t i, void *out);
+int st_col_read_any(const st_col *c, uint64_t i, void *out);
 /* Drop pending records. */
-void ch_col_discard(ch_col *c);
+void st_col_discard(st_col *c);
 /* Cut the column to n records (committed), file included. */
-int ch_col_truncate(ch_col *c, uint64_t n, ch_error *err);
-int ch_col_sync(ch_col *c, ch_error *err);
+int st_col_truncate(st_col *c, uint64_t n, ch_error *err);
+int st_col_sync(st_col *c, ch_error *err);
 
 #endif

@@ -14,26 +14,26 @@
 
 #include <string.h>
 
-static ch_col *heads_col(const ch_store *s, uint32_t id, uint64_t *i) {
+static st_col *heads_col(const ch_store *s, uint32_t id, uint64_t *i) {
     *i = (id & ~CH_ADDR_ID_WIDE) - 1;
-    return (ch_col *)&s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
+    return (st_col *)&s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
 }
 
-uint64_t ch_heads_get(const ch_store *s, uint32_t id) {
+uint64_t st_heads_get(const ch_store *s, uint32_t id) {
     uint64_t i, h;
-    const ch_col *c = heads_col(s, id, &i);
-    if (i >= ch_col_count(c)) return CH_NO_HEAD;
-    memcpy(&h, ch_col_at(c, i), sizeof h);
+    const st_col *c = heads_col(s, id, &i);
+    if (i >= st_col_count(c)) return ST_NO_HEAD;
+    memcpy(&h, st_col_at(c, i), sizeof h);
     return h;
 }
 
-void ch_heads_set(ch_store *s, uint32_t id, uint64_t head) {
+void st_heads_set(ch_store *s, uint32_t id, uint64_t head) {
     uint64_t i;
-    ch_col *c = heads_col(s, id, &i);
-    if (i < ch_col_count(c)) ch_col_patch(c, i, 0, &head, sizeof head, NULL);
+    st_col *c = heads_col(s, id, &i);
+    if (i < st_col_count(c)) st_col_patch(c, i, 0, &head, sizeof head, NULL);
 }
 
-uint64_t ch_heads_domain(const ch_store *s) {
+uint64_t st_heads_domain(const ch_store *s) {
     return s->col[s->account ? COL_XFERS : COL_OUTS].n_committed;
 }
 
@@ -42,14 +42,14 @@ uint64_t ch_heads_domain(const ch_store *s) {
 static bool touches(const ch_store *s, uint64_t x, uint32_t id) {
     if (s->account) {
         ch_xfer_rec r;
-        return ch_col_read_any(&s->col[COL_XFERS], x, &r) == 0 && (r.from == id || r.to == id);
+        return st_col_read_any(&s->col[COL_XFERS], x, &r) == 0 && (r.from == id || r.to == id);
     }
     ch_out_rec o;
-    return ch_col_read_any(&s->col[COL_OUTS], x, &o) == 0 && o.addr == id;
+    return st_col_read_any(&s->col[COL_OUTS], x, &o) == 0 && o.addr == id;
 }
 
 /* prev_of: a far link this view cannot read */
-#define HEAD_UNKNOWN (CH_NO_HEAD - 1)
+#define HEAD_UNKNOWN (ST_NO_HEAD - 1)
 
 /* The output or transfer before x in id's history, read from the files. */
 static uint64_t prev_of(ch_store *s, uint64_t x, uint32_t id) {
@@ -57,13 +57,13 @@ static uint64_t prev_of(ch_store *s, uint64_t x, uint32_t id) {
     if (s->account) {
         ch_xfer_rec r;
         uint32_t links[2];
-        if (ch_col_read_any(&s->col[COL_XFERS], x, &r) != 0 ||
-            ch_col_read_any(&s->col[COL_XPREV], x, links) != 0)
-            return CH_NO_HEAD;
+        if (st_col_read_any(&s->col[COL_XFERS], x, &r) != 0 ||
+            st_col_read_any(&s->col[COL_XPREV], x, links) != 0)
+            return ST_NO_HEAD;
         int side = r.from == id ? 0 : 1;
         d = links[side];
-        if (d == CH_OUTPREV_FAR) {
-            uint64_t key = ch_far_xkey(x, side);
+        if (d == ST_OUTPREV_FAR) {
+            uint64_t key = st_far_xkey(x, side);
             MDB_val k = {sizeof key, &key}, v;
             if (mdb_get(s->rtxn, s->db_farprev, &k, &v) != 0) return HEAD_UNKNOWN;
             uint64_t p;
@@ -71,8 +71,8 @@ static uint64_t prev_of(ch_store *s, uint64_t x, uint32_t id) {
             return p;
         }
     } else {
-        if (ch_col_read_any(&s->col[COL_OUTPREV], x, &d) != 0) return CH_NO_HEAD;
-        if (d == CH_OUTPREV_FAR) {
+        if (st_col_read_any(&s->col[COL_OUTPREV], x, &d) != 0) return ST_NO_HEAD;
+        if (d == ST_OUTPREV_FAR) {
             MDB_val k = {sizeof x, &x}, v;
             if (mdb_get(s->rtxn, s->db_farprev, &k, &v) != 0) return HEAD_UNKNOWN;
             uint64_t p;
@@ -80,45 +80,45 @@ static uint64_t prev_of(ch_store *s, uint64_t x, uint32_t id) {
             return p;
         }
     }
-    return d == 0 || d > x ? CH_NO_HEAD : x - d;
+    return d == 0 || d > x ? ST_NO_HEAD : x - d;
 }
 
-uint64_t ch_heads_view(ch_store *s, uint32_t id) {
-    uint64_t h = ch_heads_get(s, id);
+uint64_t st_heads_view(ch_store *s, uint32_t id) {
+    uint64_t h = st_heads_get(s, id);
     if (s->writable) return h; /* the writer's own heads are exact */
-    uint64_t n = ch_heads_domain(s);
+    uint64_t n = st_heads_domain(s);
     /* written by a writer's later commit: back to what this view holds */
-    while (h != CH_NO_HEAD && h != HEAD_UNKNOWN && h >= n)
+    while (h != ST_NO_HEAD && h != HEAD_UNKNOWN && h >= n)
         h = prev_of(s, h, id);
     if (h == HEAD_UNKNOWN) { /* a far link of a later commit (2^32 apart): search */
         for (uint64_t x = n; x-- > 0;)
             if (touches(s, x, id)) return x;
-        return CH_NO_HEAD;
+        return ST_NO_HEAD;
     }
     if (s->heads_upto < n) {
         /* a commit's outputs whose heads may not be written yet */
         uint64_t low = s->heads_upto;
-        if (h != CH_NO_HEAD && h + 1 > low) low = h + 1;
+        if (h != ST_NO_HEAD && h + 1 > low) low = h + 1;
         for (uint64_t x = n; x-- > low;)
             if (touches(s, x, id)) return x;
     }
     return h;
 }
 
-int ch_heads_recover(ch_store *s, ch_error *err) {
-    uint64_t n = ch_heads_domain(s);
+int st_heads_recover(ch_store *s, ch_error *err) {
+    uint64_t n = st_heads_domain(s);
     for (uint64_t x = s->heads_upto; x < n; x++) {
         if (s->account) {
-            const ch_xfer_rec *r = ch_col_at(&s->col[COL_XFERS], x);
-            if (r->from) ch_heads_set(s, r->from, x);
-            if (r->to) ch_heads_set(s, r->to, x);
+            const ch_xfer_rec *r = st_col_at(&s->col[COL_XFERS], x);
+            if (r->from) st_heads_set(s, r->from, x);
+            if (r->to) st_heads_set(s, r->to, x);
         } else {
-            uint32_t id = ((const ch_out_rec *)ch_col_at(&s->col[COL_OUTS], x))->addr;
-            if (id) ch_heads_set(s, id, x);
+            uint32_t id = ((const ch_out_rec *)st_col_at(&s->col[COL_OUTS], x))->addr;
+            if (id) st_heads_set(s, id, x);
         }
     }
-    if (ch_col_sync(&s->col[COL_HEADS20], err) != 0 || ch_col_sync(&s->col[COL_HEADS32], err) != 0)
+    if (st_col_sync(&s->col[COL_HEADS20], err) != 0 || st_col_sync(&s->col[COL_HEADS32], err) != 0)
         return -1;
     s->heads_upto = n;
-    return ch_store_write_heads_upto(s, err);
+    return st_write_heads_upto(s, err);
 }

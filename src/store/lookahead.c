@@ -16,9 +16,9 @@
 #define EXPECT_MAX (1u << 22)
 
 /* Start loading record i of column c (both ends: it may straddle lines). */
-static void prefetch_rec(const ch_col *c, uint64_t i) {
-    if (i >= ch_col_count(c)) return;
-    const char *p = ch_col_at(c, i);
+static void prefetch_rec(const st_col *c, uint64_t i) {
+    if (i >= st_col_count(c)) return;
+    const char *p = st_col_at(c, i);
     __builtin_prefetch(p);
     __builtin_prefetch(p + c->rec - 1);
 }
@@ -29,17 +29,17 @@ static bool has_address(const ch_addr *a) {
 }
 
 /* The entry a lookup of txid meets first, when it names a stored tx. */
-static const ch_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txid) {
-    uint64_t k = ch_store_txid_key(txid);
-    const ch_hot_entry *e = ch_hot_get(&s->tx_hot, k);
-    if (!e) e = ch_hot_get(&s->tx_old, k);
-    return e && e->aux < ch_col_count(&s->col[COL_TXS]) ? e : NULL;
+static const st_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txid) {
+    uint64_t k = st_txid_key(txid);
+    const st_hot_entry *e = st_hot_get(&s->tx_hot, k);
+    if (!e) e = st_hot_get(&s->tx_old, k);
+    return e && e->aux < st_col_count(&s->col[COL_TXS]) ? e : NULL;
 }
 
 /* Stage 1 for addresses: their keys (kept for stage 2) and hot slots.
  * Returns how many keys were kept; 0 when there is no room for them. */
 static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
-    ch_u64_list *keys = &s->prefetch_keys;
+    st_u64_list *keys = &s->prefetch_keys;
     if (keys->cap < n) {
         uint64_t *v = realloc(keys->v, n * sizeof *v);
         if (!v) return 0;
@@ -49,10 +49,10 @@ static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
     keys->n = 0;
     for (size_t i = 0; i < n; i++) {
         if (!has_address(&addrs[i])) continue;
-        uint64_t k = ch_store_addr_key(&addrs[i]);
+        uint64_t k = st_addr_key(&addrs[i]);
         keys->v[keys->n++] = k;
-        ch_hot_prefetch(&s->addr_hot, k);
-        ch_hot_prefetch(&s->addr_old, k);
+        st_hot_prefetch(&s->addr_hot, k);
+        st_hot_prefetch(&s->addr_old, k);
     }
     return keys->n;
 }
@@ -61,10 +61,10 @@ static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
  * lookup compares with the address to confirm the match. */
 static void address_records(const ch_store *s) {
     for (size_t i = 0; i < s->prefetch_keys.n; i++) {
-        const ch_hot_entry *e = ch_hot_get(&s->addr_hot, s->prefetch_keys.v[i]);
-        if (!e) e = ch_hot_get(&s->addr_old, s->prefetch_keys.v[i]);
-        if (!e || !ch_store_addr_valid(s, e->id)) continue;
-        const char *p = (const char *)ch_store_addr_rec(s, e->id);
+        const st_hot_entry *e = st_hot_get(&s->addr_hot, s->prefetch_keys.v[i]);
+        if (!e) e = st_hot_get(&s->addr_old, s->prefetch_keys.v[i]);
+        if (!e || !st_addr_valid(s, e->id)) continue;
+        const char *p = (const char *)st_addr_rec(s, e->id);
         __builtin_prefetch(p);
         __builtin_prefetch(p + ADDR32_REC - 1);
     }
@@ -75,7 +75,7 @@ static void address_records(const ch_store *s) {
  * the txid itself is not read). */
 static void spend_records(const ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        const ch_hot_entry *e = tx_candidate(s, spends[i].txid);
+        const st_hot_entry *e = tx_candidate(s, spends[i].txid);
         if (!e) continue;
         prefetch_rec(&s->col[COL_TXS], e->aux);
         prefetch_rec(&s->col[COL_TXS], e->aux + 1);
@@ -85,7 +85,7 @@ static void spend_records(const ch_store *s, const ch_store_spend *spends, size_
 /* Stage 3 for inputs: the output each one spends (and marks spent). */
 static void spent_outputs(const ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        const ch_hot_entry *e = tx_candidate(s, spends[i].txid);
+        const st_hot_entry *e = tx_candidate(s, spends[i].txid);
         if (!e) continue;
         uint64_t first, count;
         ch_store_tx_outputs(s, e->aux, &first, &count);
@@ -100,10 +100,10 @@ void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txi
     if (s->account) n_spends = 0; /* no outputs to spend */
     /* stage 1: every lookup's hot slot (a new txid's is where it goes) */
     for (size_t i = 0; i < n_txids; i++)
-        ch_hot_prefetch(&s->tx_hot, ch_store_txid_key(txids[i]));
+        st_hot_prefetch(&s->tx_hot, st_txid_key(txids[i]));
     for (size_t i = 0; i < n_spends; i++) {
-        ch_hot_prefetch(&s->tx_hot, ch_store_txid_key(spends[i].txid));
-        ch_hot_prefetch(&s->tx_old, ch_store_txid_key(spends[i].txid));
+        st_hot_prefetch(&s->tx_hot, st_txid_key(spends[i].txid));
+        st_hot_prefetch(&s->tx_old, st_txid_key(spends[i].txid));
     }
     size_t n_keys = n_addrs ? address_slots(s, addrs, n_addrs) : 0;
     /* stage 2: the records the slots name */
@@ -118,11 +118,11 @@ int ch_store_expect(ch_store *s, uint64_t txs, uint64_t addresses, ch_error *err
     if (txs > EXPECT_MAX) txs = EXPECT_MAX;
     if (addresses > EXPECT_MAX) addresses = EXPECT_MAX;
     /* never past what the young maps hold before they turn old (append.c) */
-    uint64_t most = ch_store_young_max(s);
+    uint64_t most = st_young_max(s);
     if (txs > most) txs = most;
     if (addresses > most) addresses = most;
-    if (ch_hot_reserve(&s->tx_hot, s->tx_hot.count + txs) != 0 ||
-        ch_hot_reserve(&s->addr_hot, s->addr_hot.count + addresses) != 0)
+    if (st_hot_reserve(&s->tx_hot, s->tx_hot.count + txs) != 0 ||
+        st_hot_reserve(&s->addr_hot, s->addr_hot.count + addresses) != 0)
         return ch_err(err, "out of memory");
     return 0;
 }

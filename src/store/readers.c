@@ -54,7 +54,7 @@ static older readers_before(ch_store *s, uint64_t before) {
 
 /* Polls every 5 ms; after 2 s says once on stderr whom it waits for (a
  * reader that never closes nor refreshes holds the writer up for good). */
-int ch_store_wait_readers(ch_store *s, uint64_t before) {
+int st_wait_readers(ch_store *s, uint64_t before) {
     if (before == 0) return 0;
     struct timespec nap = {0, 5 * 1000 * 1000};
     for (unsigned polls = 0;; polls++) {

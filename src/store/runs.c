@@ -22,20 +22,20 @@ static void put48(uint8_t *p, uint64_t v) {
         p[i] = (uint8_t)(v >> (40 - 8 * i));
 }
 
-static const uint8_t *entry(const ch_run *r, uint64_t i) {
-    return r->map + i * CH_RUN_REC;
+static const uint8_t *entry(const st_run *r, uint64_t i) {
+    return r->map + i * ST_RUN_REC;
 }
 
-static void run_path(const ch_runs *r, uint64_t seq, char *out, size_t cap) {
+static void run_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
     snprintf(out, cap, "%s/%s-%" PRIu64 ".run", r->dir, r->name, seq);
 }
 
-static void run_unmap(ch_run *run) {
-    if (run->map) munmap(run->map, run->n * CH_RUN_REC);
+static void run_unmap(st_run *run) {
+    if (run->map) munmap(run->map, run->n * ST_RUN_REC);
     run->map = NULL;
 }
 
-static int run_map(const ch_runs *r, ch_run *run, ch_error *err) {
+static int run_map(const st_runs *r, st_run *run, ch_error *err) {
     run->map = NULL;
     if (run->n == 0) return 0;
     char path[4200];
@@ -43,32 +43,32 @@ static int run_map(const ch_runs *r, ch_run *run, ch_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != run->n * CH_RUN_REC) {
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != run->n * ST_RUN_REC) {
         close(fd);
         return ch_err(err, "%s: holds %lld bytes, the index lists %" PRIu64 " entries", path,
                       (long long)st.st_size, run->n);
     }
-    void *m = mmap(NULL, run->n * CH_RUN_REC, PROT_READ, MAP_SHARED, fd, 0);
+    void *m = mmap(NULL, run->n * ST_RUN_REC, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
     if (m == MAP_FAILED) return ch_err(err, "%s: mmap: %s", path, strerror(errno));
     /* lookups land at random: reading ahead would only evict */
-    madvise(m, run->n * CH_RUN_REC, MADV_RANDOM);
+    madvise(m, run->n * ST_RUN_REC, MADV_RANDOM);
     run->map = m;
     return 0;
 }
 
-int ch_runs_open(ch_runs *r, const char *dir, const char *name, const uint64_t *seqs,
+int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *seqs,
                  const uint64_t *counts, size_t n, ch_error *err) {
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     snprintf(r->name, sizeof r->name, "%s", name);
-    if (n > CH_RUNS_MAX)
-        return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, CH_RUNS_MAX);
+    if (n > ST_RUNS_MAX)
+        return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, ST_RUNS_MAX);
     for (size_t i = 0; i < n; i++) {
-        r->v[i] = (ch_run){seqs[i], counts[i], NULL};
+        r->v[i] = (st_run){seqs[i], counts[i], NULL};
         if (run_map(r, &r->v[i], err) != 0) {
             r->n = i;
-            ch_runs_close(r);
+            st_runs_close(r);
             return -1;
         }
     }
@@ -76,8 +76,8 @@ int ch_runs_open(ch_runs *r, const char *dir, const char *name, const uint64_t *
     return 0;
 }
 
-void ch_runs_close(ch_runs *r) {
-    ch_runs_unstage(r);
+void st_runs_close(st_runs *r) {
+    st_runs_unstage(r);
     for (size_t i = 0; i < r->n; i++)
         run_unmap(&r->v[i]);
     r->n = 0;
@@ -86,7 +86,7 @@ void ch_runs_close(ch_runs *r) {
 /* The first entry of run whose key is >= k (run->n when none): a guess
  * from the key's value (the keys are uniform hashes), widened by doubling
  * steps until it brackets, then a binary search. */
-static uint64_t lower_bound(const ch_run *run, uint64_t k) {
+static uint64_t lower_bound(const st_run *run, uint64_t k) {
     uint64_t n = run->n;
     if (n == 0) return 0;
     uint64_t g = (uint64_t)(((unsigned __int128)k * n) >> 48), lo, hi, step = 16;
@@ -119,10 +119,10 @@ static uint64_t lower_bound(const ch_run *run, uint64_t k) {
     return lo;
 }
 
-int ch_runs_find(const ch_runs *r, uint64_t key, ch_run_visit visit, void *ctx) {
+int st_runs_find(const st_runs *r, uint64_t key, st_run_visit visit, void *ctx) {
     uint64_t k = key >> 16;
     for (size_t i = 0; i < r->n; i++) {
-        const ch_run *run = &r->v[i];
+        const st_run *run = &r->v[i];
         for (uint64_t j = lower_bound(run, k); j < run->n; j++) {
             const uint8_t *e = entry(run, j);
             if (get48(e) != k) break;
@@ -133,17 +133,17 @@ int ch_runs_find(const ch_runs *r, uint64_t key, ch_run_visit visit, void *ctx) 
     return 0;
 }
 
-void ch_runs_prefetch(const ch_runs *r, uint64_t key) {
+void st_runs_prefetch(const st_runs *r, uint64_t key) {
     uint64_t k = key >> 16;
     for (size_t i = 0; i < r->n; i++) {
-        const ch_run *run = &r->v[i];
+        const st_run *run = &r->v[i];
         if (run->n == 0) continue;
         uint64_t g = (uint64_t)(((unsigned __int128)k * run->n) >> 48);
         __builtin_prefetch(entry(run, g < run->n ? g : run->n - 1));
     }
 }
 
-uint64_t ch_runs_entries(const ch_runs *r) {
+uint64_t st_runs_entries(const st_runs *r) {
     uint64_t n = 0;
     for (size_t i = 0; i < r->n; i++)
         n += r->v[i].n;
@@ -174,16 +174,16 @@ static void rw_flush(run_writer *w) {
 }
 
 static void rw_put(run_writer *w, uint64_t key48, uint64_t val) {
-    if (w->used + CH_RUN_REC > w->cap) rw_flush(w);
+    if (w->used + ST_RUN_REC > w->cap) rw_flush(w);
     put48(w->buf + w->used, key48);
     put48(w->buf + w->used + 6, val & 0xffffffffffffULL);
-    w->used += CH_RUN_REC;
+    w->used += ST_RUN_REC;
 }
 
 /* One input of the merge: a run being read, or the batch. */
 typedef struct source {
-    const ch_run *run;
-    const ch_run_item *items;
+    const st_run *run;
+    const st_run_item *items;
     uint64_t pos, n;
 } source;
 
@@ -216,11 +216,11 @@ static void merge_into(run_writer *w, source *src, size_t n_src) {
         if (best == n_src) break;
         rw_put(w, bk, src_val(&src[best]));
         src[best].pos++;
-        if ((since += CH_RUN_REC) >= release) {
+        if ((since += ST_RUN_REC) >= release) {
             since = 0;
             for (size_t i = 0; i < n_src; i++) {
                 if (!src[i].run) continue;
-                uint64_t done = src[i].pos * CH_RUN_REC & ~(uint64_t)4095;
+                uint64_t done = src[i].pos * ST_RUN_REC & ~(uint64_t)4095;
                 if (done) madvise(src[i].run->map, done, MADV_DONTNEED);
             }
         }
@@ -236,16 +236,16 @@ static int sync_dir(const char *dir) {
     return rc;
 }
 
-int ch_runs_add(ch_runs *r, const ch_run_item *items, size_t n, uint64_t seq, ch_error *err) {
-    ch_runs_unstage(r);
+int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err) {
+    st_runs_unstage(r);
     if (n == 0) return 0;
     /* merge policy: take in the newest runs while each is at most twice
      * what is gathered so far */
     uint64_t total = n;
     size_t keep = r->n;
-    while (keep > 0 && (r->v[keep - 1].n <= 2 * total || keep >= CH_RUNS_MAX))
+    while (keep > 0 && (r->v[keep - 1].n <= 2 * total || keep >= ST_RUNS_MAX))
         total += r->v[--keep].n;
-    source src[CH_RUNS_MAX + 1];
+    source src[ST_RUNS_MAX + 1];
     size_t n_src = 0;
     for (size_t i = keep; i < r->n; i++)
         src[n_src++] = (source){&r->v[i], NULL, 0, r->v[i].n};
@@ -254,7 +254,7 @@ int ch_runs_add(ch_runs *r, const ch_run_item *items, size_t n, uint64_t seq, ch
     char path[4200];
     run_path(r, seq, path, sizeof path);
     run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
-                    .cap = (4u << 20) / CH_RUN_REC * CH_RUN_REC};
+                    .cap = (4u << 20) / ST_RUN_REC * ST_RUN_REC};
     if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
     w.buf = malloc(w.cap);
     if (!w.buf)
@@ -267,13 +267,13 @@ int ch_runs_add(ch_runs *r, const ch_run_item *items, size_t n, uint64_t seq, ch
     /* the merged runs' pages were let go during the merge: map them anew
      * for the lookups until the commit publishes the new run */
     for (size_t i = keep; i < r->n; i++)
-        madvise(r->v[i].map, r->v[i].n * CH_RUN_REC, MADV_RANDOM);
+        madvise(r->v[i].map, r->v[i].n * ST_RUN_REC, MADV_RANDOM);
     if (!w.failed && sync_dir(r->dir) != 0) w.failed = errno;
     if (w.failed) {
         unlink(path);
         return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
     }
-    r->next = (ch_run){seq, total, NULL};
+    r->next = (st_run){seq, total, NULL};
     if (run_map(r, &r->next, err) != 0) {
         unlink(path);
         return -1;
@@ -283,7 +283,7 @@ int ch_runs_add(ch_runs *r, const ch_run_item *items, size_t n, uint64_t seq, ch
     return 0;
 }
 
-size_t ch_runs_list(const ch_runs *r, uint64_t *seqs, uint64_t *counts) {
+size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts) {
     size_t n = r->staged ? r->keep : r->n, k = 0;
     for (size_t i = 0; i < n; i++, k++) {
         seqs[k] = r->v[i].seq;
@@ -296,7 +296,7 @@ size_t ch_runs_list(const ch_runs *r, uint64_t *seqs, uint64_t *counts) {
     return k;
 }
 
-void ch_runs_publish(ch_runs *r) {
+void st_runs_publish(st_runs *r) {
     if (!r->staged) return;
     for (size_t i = r->keep; i < r->n; i++) {
         char path[4200];
@@ -309,7 +309,7 @@ void ch_runs_publish(ch_runs *r) {
     r->staged = false;
 }
 
-void ch_runs_unstage(ch_runs *r) {
+void st_runs_unstage(st_runs *r) {
     if (!r->staged) return;
     char path[4200];
     run_path(r, r->next.seq, path, sizeof path);
@@ -318,7 +318,7 @@ void ch_runs_unstage(ch_runs *r) {
     r->staged = false;
 }
 
-void ch_runs_sweep(const ch_runs *r) {
+void st_runs_sweep(const st_runs *r) {
     DIR *d = opendir(r->dir);
     if (!d) return;
     size_t len = strlen(r->name);
@@ -340,7 +340,7 @@ void ch_runs_sweep(const ch_runs *r) {
     closedir(d);
 }
 
-void ch_runs_release(ch_runs *r) {
+void st_runs_release(st_runs *r) {
     for (size_t i = 0; i < r->n; i++)
-        if (r->v[i].map) madvise(r->v[i].map, r->v[i].n * CH_RUN_REC, MADV_DONTNEED);
+        if (r->v[i].map) madvise(r->v[i].map, r->v[i].n * ST_RUN_REC, MADV_DONTNEED);
 }

@@ -18,68 +18,68 @@
 
 #include "coinhound/error.h"
 
-#define CH_RUN_REC 12
+#define ST_RUN_REC 12
 
-typedef struct ch_run {
+typedef struct st_run {
     uint64_t seq; /* the file is <name>-<seq>.run */
     uint64_t n;   /* entries */
     uint8_t *map;
-} ch_run;
+} st_run;
 
 /* The merge policy's limit: runs past this many are merged into the new
  * one whatever their sizes (lookups visit every run). */
-#define CH_RUNS_MAX 24
+#define ST_RUNS_MAX 24
 
-typedef struct ch_runs {
+typedef struct st_runs {
     char dir[4096];
     char name[16];
-    ch_run v[CH_RUNS_MAX + 1];
+    st_run v[ST_RUNS_MAX + 1];
     size_t n;
-    /* a run written but not yet committed (ch_runs_add): it replaces
-     * v[keep..n) at ch_runs_publish */
+    /* a run written but not yet committed (st_runs_add): it replaces
+     * v[keep..n) at st_runs_publish */
     bool staged;
-    ch_run next;
+    st_run next;
     size_t keep;
-} ch_runs;
+} st_runs;
 
 /* An entry to add: key and value (only the top 48 bits of the key and the
  * low 48 of the value are kept). */
-typedef struct ch_run_item {
+typedef struct st_run_item {
     uint64_t key;
     uint64_t val;
-} ch_run_item;
+} st_run_item;
 
 /* Open the runs listed (seqs[i], counts[i], oldest first) under dir. */
-int ch_runs_open(ch_runs *r, const char *dir, const char *name, const uint64_t *seqs,
+int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *seqs,
                  const uint64_t *counts, size_t n, ch_error *err);
-void ch_runs_close(ch_runs *r);
+void st_runs_close(st_runs *r);
 
 /* Visit the values filed under key, oldest run first and in value order
  * within a run, until visit returns non-zero (which is returned); 0 when
  * every candidate was visited. */
-typedef int (*ch_run_visit)(void *ctx, uint64_t val);
-int ch_runs_find(const ch_runs *r, uint64_t key, ch_run_visit visit, void *ctx);
+typedef int (*st_run_visit)(void *ctx, uint64_t val);
+int st_runs_find(const st_runs *r, uint64_t key, st_run_visit visit, void *ctx);
 
 /* Start the loading of where a lookup of key lands in each run. */
-void ch_runs_prefetch(const ch_runs *r, uint64_t key);
+void st_runs_prefetch(const st_runs *r, uint64_t key);
 
 /* Write items (sorted by the top 48 bits of key; equal keys in value order)
  * as the run seq, merged with the newest runs the policy picks, and make it
- * durable. The runs in use do not change until ch_runs_publish. */
-int ch_runs_add(ch_runs *r, const ch_run_item *items, size_t n, uint64_t seq, ch_error *err);
+ * durable. The runs in use do not change until st_runs_publish. */
+int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err);
 /* The list to record: the runs in use, or the staged list when there is
- * one. Writes up to CH_RUNS_MAX + 1 seqs and counts; returns how many. */
-size_t ch_runs_list(const ch_runs *r, uint64_t *seqs, uint64_t *counts);
+ * one. Writes up to ST_RUNS_MAX + 1 seqs and counts; returns how many. */
+size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts);
 /* After the list was committed: use it, delete the merged runs' files. */
-void ch_runs_publish(ch_runs *r);
+void st_runs_publish(st_runs *r);
 /* The commit failed: delete the staged run. */
-void ch_runs_unstage(ch_runs *r);
+void st_runs_unstage(st_runs *r);
 /* Delete every <name>-*.run file of dir not in the list in use (a crashed
  * writer's leftovers). */
-void ch_runs_sweep(const ch_runs *r);
+void st_runs_sweep(const st_runs *r);
 /* Let go of the mapped pages read so far (they fault in again). */
-void ch_runs_release(ch_runs *r);
+void st_runs_release(st_runs *r);
 /* Entries in all runs. */
-uint64_t ch_runs_entries(const ch_runs *r);
+uint64_t st_runs_entries(const st_runs *r);
 
 #endif

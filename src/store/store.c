@@ -24,7 +24,7 @@ static const size_t COL_REC[COL_COUNT] = {
     sizeof(ch_block_rec), sizeof(ch_tx_rec),    32,
     sizeof(ch_in_rec),    sizeof(ch_out_rec),   sizeof(uint32_t),
     ADDR20_REC,           ADDR32_REC,           sizeof(ch_etx_rec),
-    sizeof(ch_xfer_rec),  2 * sizeof(uint32_t), sizeof(ch_bxfer_rec),
+    sizeof(ch_xfer_rec),  2 * sizeof(uint32_t), sizeof(st_bxfer_rec),
     sizeof(ch_xfer_note), sizeof(uint64_t),     sizeof(uint64_t),
     sizeof(uint64_t),
 };
@@ -121,9 +121,9 @@ static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t v) 
 }
 
 /* A run list in meta: pairs (seq, entries), oldest first. */
-static int meta_put_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, const ch_runs *r) {
-    uint64_t seqs[CH_RUNS_MAX + 1], counts[CH_RUNS_MAX + 1], pairs[2 * (CH_RUNS_MAX + 1)];
-    size_t n = ch_runs_list(r, seqs, counts);
+static int meta_put_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, const st_runs *r) {
+    uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1], pairs[2 * (ST_RUNS_MAX + 1)];
+    size_t n = st_runs_list(r, seqs, counts);
     for (size_t i = 0; i < n; i++) {
         pairs[2 * i] = seqs[i];
         pairs[2 * i + 1] = counts[i];
@@ -140,7 +140,7 @@ static int meta_get_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *s
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return rc;
     size_t pairs = d.mv_size / (2 * sizeof(uint64_t));
-    if (pairs > CH_RUNS_MAX) return MDB_CORRUPTED;
+    if (pairs > ST_RUNS_MAX) return MDB_CORRUPTED;
     for (size_t i = 0; i < pairs; i++) {
         memcpy(&seqs[i], (const uint8_t *)d.mv_data + 16 * i, 8);
         memcpy(&counts[i], (const uint8_t *)d.mv_data + 16 * i + 8, 8);
@@ -149,9 +149,9 @@ static int meta_get_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *s
     return 0;
 }
 
-int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
+int st_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++) {
-        int rc = meta_put_u64(txn, s->db_meta, COL_META[i], ch_col_count(&s->col[i]));
+        int rc = meta_put_u64(txn, s->db_meta, COL_META[i], st_col_count(&s->col[i]));
         if (rc) return lmdb_err(err, "recording lengths", rc, s->dir);
     }
     int rc = meta_put_u64(txn, s->db_meta, "first_number", s->first_number);
@@ -164,7 +164,7 @@ int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
     return 0;
 }
 
-int ch_store_write_heads_upto(ch_store *s, ch_error *err) {
+int st_write_heads_upto(ch_store *s, ch_error *err) {
     mdb_txn_reset(s->rtxn);
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
@@ -185,7 +185,7 @@ static int open_runs(ch_store *s, const char *index_dir, ch_error *err) {
         MDB_txn *txn;
         int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
         if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
-        uint64_t seq[2][CH_RUNS_MAX], cnt[2][CH_RUNS_MAX];
+        uint64_t seq[2][ST_RUNS_MAX], cnt[2][ST_RUNS_MAX];
         size_t n[2];
         rc = meta_get_runs(txn, s->db_meta, "runs_txid", seq[0], cnt[0], &n[0]);
         if (!rc) rc = meta_get_runs(txn, s->db_meta, "runs_addr", seq[1], cnt[1], &n[1]);
@@ -193,10 +193,10 @@ static int open_runs(ch_store *s, const char *index_dir, ch_error *err) {
         mdb_txn_abort(txn);
         if (rc) return lmdb_err(err, "reading the run lists", rc, s->dir);
         ch_error e2;
-        if (ch_runs_open(&s->txid_runs, index_dir, "txid", seq[0], cnt[0], n[0], &e2) == 0) {
-            if (ch_runs_open(&s->addr_runs, index_dir, "addr", seq[1], cnt[1], n[1], &e2) == 0)
+        if (st_runs_open(&s->txid_runs, index_dir, "txid", seq[0], cnt[0], n[0], &e2) == 0) {
+            if (st_runs_open(&s->addr_runs, index_dir, "addr", seq[1], cnt[1], n[1], &e2) == 0)
                 return 0;
-            ch_runs_close(&s->txid_runs);
+            st_runs_close(&s->txid_runs);
         }
         if (s->writable || attempt >= 8) {
             if (err) *err = e2;
@@ -210,16 +210,16 @@ static int open_runs(ch_store *s, const char *index_dir, ch_error *err) {
  * treat such marks as unspent; the next writer clears them for good, so a
  * later transaction that takes the same number cannot inherit them. */
 static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
-    ch_col *outs = &s->col[COL_OUTS];
+    st_col *outs = &s->col[COL_OUTS];
     uint64_t n_tx = s->col[COL_TXS].n_committed, cleared = 0;
     for (uint64_t i = 0; i < outs->n_committed; i++) {
-        const ch_out_rec *o = ch_col_at(outs, i);
+        const ch_out_rec *o = st_col_at(outs, i);
         if (o->spent == 0 || o->spent <= n_tx) continue;
         uint32_t zero = 0;
-        if (ch_col_patch(outs, i, offsetof(ch_out_rec, spent), &zero, 4, err) != 0) return -1;
+        if (st_col_patch(outs, i, offsetof(ch_out_rec, spent), &zero, 4, err) != 0) return -1;
         cleared++;
     }
-    return cleared ? ch_col_sync(outs, err) : 0;
+    return cleared ? st_col_sync(outs, err) : 0;
 }
 
 /* The committed lengths and first number as transaction txn sees them: 0,
@@ -237,7 +237,7 @@ static int read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
  * index into another column (O(1): the first and last records only; the
  * full walk is ch_store_verify). */
 static int check_counts(ch_store *s, ch_error *err) {
-    const ch_col *c = s->col;
+    const st_col *c = s->col;
     uint64_t nb = c[COL_BLOCKS].n_committed, nt = c[COL_TXS].n_committed;
 #define NEED(cond, ...)                                                                            \
     do {                                                                                           \
@@ -253,8 +253,8 @@ static int check_counts(ch_store *s, ch_error *err) {
     NEED(nb > 0 || nt == 0, "%llu blocks and %llu txs", (unsigned long long)nb,
          (unsigned long long)nt);
     if (nb) {
-        const ch_block_rec *first = ch_col_at(&c[COL_BLOCKS], 0);
-        const ch_block_rec *last = ch_col_at(&c[COL_BLOCKS], nb - 1);
+        const ch_block_rec *first = st_col_at(&c[COL_BLOCKS], 0);
+        const ch_block_rec *last = st_col_at(&c[COL_BLOCKS], nb - 1);
         NEED(first->first_tx == 0, "block 0 starts at tx %llu",
              (unsigned long long)first->first_tx);
         NEED(last->first_tx <= nt && nt - last->first_tx == last->n_tx,
@@ -264,7 +264,7 @@ static int check_counts(ch_store *s, ch_error *err) {
     uint64_t n_in = c[COL_INS].n_committed,
              n_out = s->account ? c[COL_XFERS].n_committed : c[COL_OUTS].n_committed;
     if (nt) {
-        const ch_tx_rec *t0 = ch_col_at(&c[COL_TXS], 0), *tl = ch_col_at(&c[COL_TXS], nt - 1);
+        const ch_tx_rec *t0 = st_col_at(&c[COL_TXS], 0), *tl = st_col_at(&c[COL_TXS], nt - 1);
         /* (an account chain's first transfers may be a block's rewards) */
         NEED(s->account || (t0->first_out == 0 && (t0->first_in_size & 0xffffffffffULL) == 0),
              "tx 0 does not start the inputs and outputs");
@@ -372,7 +372,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
     /* a writer cuts tails and clears marks only once no reader maps them */
     if (s->writable) {
         mdb_txn_reset(s->rtxn);
-        ch_store_wait_readers(s, cut_txn);
+        st_wait_readers(s, cut_txn);
     }
 
     for (int i = 0; i < COL_COUNT; i++) {
@@ -381,7 +381,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         if (!col_used(i, s->account)) continue;
         if (ch_path_join(path, sizeof path, s->dir, COL_FILES[i]) != 0)
             return ch_err(err, "%.64s...: path too long", s->dir);
-        if (ch_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
+        if (st_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
     }
     if (check_counts(s, err) != 0) return -1;
     if (s->writable && writer_open && clear_stale_spent_marks(s, err) != 0) return -1;
@@ -389,9 +389,9 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         return lmdb_err(err, "read transaction", rc, s->dir);
     if (open_runs(s, index_dir, err) != 0) return -1;
     if (s->writable) {
-        ch_runs_sweep(&s->txid_runs); /* a crashed writer's runs */
-        ch_runs_sweep(&s->addr_runs);
-        if (s->heads_upto < ch_heads_domain(s) && ch_heads_recover(s, err) != 0) return -1;
+        st_runs_sweep(&s->txid_runs); /* a crashed writer's runs */
+        st_runs_sweep(&s->addr_runs);
+        if (s->heads_upto < st_heads_domain(s) && st_heads_recover(s, err) != 0) return -1;
     }
     return 0;
 }
@@ -434,8 +434,8 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
         return -1;
     }
     if (s->writable) {
-        if (ch_hot_init(&s->tx_hot, 1 << 16) || ch_hot_init(&s->addr_hot, 1 << 16) ||
-            ch_hot_init(&s->tx_old, 1 << 10) || ch_hot_init(&s->addr_old, 1 << 10)) {
+        if (st_hot_init(&s->tx_hot, 1 << 16) || st_hot_init(&s->addr_hot, 1 << 16) ||
+            st_hot_init(&s->tx_old, 1 << 10) || st_hot_init(&s->addr_old, 1 << 10)) {
             ch_store_close(s);
             return ch_err(err, "out of memory");
         }
@@ -456,24 +456,24 @@ void ch_store_close(ch_store *s) {
         ch_store_abort(s);
         /* the heads written in place since the last commit, durable: a
          * clean close leaves nothing to replay */
-        bool heads_ok = ch_col_sync(&s->col[COL_HEADS20], NULL) == 0 &&
-                        ch_col_sync(&s->col[COL_HEADS32], NULL) == 0;
+        bool heads_ok = st_col_sync(&s->col[COL_HEADS20], NULL) == 0 &&
+                        st_col_sync(&s->col[COL_HEADS32], NULL) == 0;
         MDB_txn *txn;
         if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
             meta_put_u64(txn, s->db_meta, "writer_open", 0);
-            if (heads_ok) meta_put_u64(txn, s->db_meta, "heads_upto", ch_heads_domain(s));
+            if (heads_ok) meta_put_u64(txn, s->db_meta, "heads_upto", st_heads_domain(s));
             mdb_txn_commit(txn);
         }
     }
-    ch_runs_close(&s->txid_runs);
-    ch_runs_close(&s->addr_runs);
+    st_runs_close(&s->txid_runs);
+    st_runs_close(&s->addr_runs);
     if (s->env) mdb_env_close(s->env);
     for (int i = 0; i < COL_COUNT; i++)
-        if (s->col[i].fd >= 0) ch_col_close(&s->col[i]);
-    ch_hot_free(&s->tx_hot);
-    ch_hot_free(&s->addr_hot);
-    ch_hot_free(&s->tx_old);
-    ch_hot_free(&s->addr_old);
+        if (s->col[i].fd >= 0) st_col_close(&s->col[i]);
+    st_hot_free(&s->tx_hot);
+    st_hot_free(&s->addr_hot);
+    st_hot_free(&s->tx_old);
+    st_hot_free(&s->addr_old);
     ch_writer_lock_release(s->lock);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
@@ -494,20 +494,20 @@ int ch_store_refresh(ch_store *s, ch_error *err) {
                       mdb_strerror(rc));
     for (int i = 0; i < COL_COUNT; i++)
         if (col_used(i, s->account) && len[i] != s->col[i].n_committed &&
-            ch_col_remap_to(&s->col[i], len[i], err) != 0)
+            st_col_remap_to(&s->col[i], len[i], err) != 0)
             return -1;
     /* the runs the newer commits wrote */
     char index_dir[4096];
     if (ch_path_join(index_dir, sizeof index_dir, s->dir, "index") != 0)
         return ch_err(err, "%.64s...: path too long", s->dir);
-    ch_runs_close(&s->txid_runs);
-    ch_runs_close(&s->addr_runs);
+    st_runs_close(&s->txid_runs);
+    st_runs_close(&s->addr_runs);
     if (open_runs(s, index_dir, err) != 0) return -1;
     if (check_counts(s, err) != 0) return -1;
     return mdb_txn_id(s->rtxn) != was;
 }
 
-int ch_store_renew_read(ch_store *s, ch_error *err) {
+int st_renew_read(ch_store *s, ch_error *err) {
     mdb_txn_reset(s->rtxn);
     int rc = mdb_txn_renew(s->rtxn);
     return rc ? lmdb_err(err, "read transaction", rc, s->dir) : 0;
@@ -524,16 +524,16 @@ static int tx_candidate(void *ctx, uint64_t cand) {
     tx_probe *p = ctx;
     uint8_t id[32];
     if (cand >= p->n) return 0;
-    ch_col_get(&p->s->col[COL_TXIDS], cand, id);
+    st_col_get(&p->s->col[COL_TXIDS], cand, id);
     if (memcmp(id, p->txid->b, 32) != 0) return 0;
     p->found = cand;
     return 1;
 }
 
-int ch_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
+int st_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
     /* a writer's pending txs are not in the runs (the hot map has them) */
     tx_probe p = {s, txid, s->col[COL_TXS].n_committed, 0};
-    if (!ch_runs_find(&s->txid_runs, ch_store_txid_key(txid), tx_candidate, &p)) return 0;
+    if (!st_runs_find(&s->txid_runs, st_txid_key(txid), tx_candidate, &p)) return 0;
     *tx = p.found;
     return 1;
 }
@@ -547,24 +547,23 @@ typedef struct addr_probe {
 /* committed ids only: a writer's pending ones are in its hot map */
 static bool addr_committed(const ch_store *s, uint32_t id) {
     uint32_t i = id & ~CH_ADDR_ID_WIDE;
-    const ch_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
+    const st_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
     return i >= 1 && i <= c->n_committed;
 }
 
 static int addr_candidate(void *ctx, uint64_t cand) {
     addr_probe *p = ctx;
     uint32_t id = (uint32_t)cand;
-    if (cand > UINT32_MAX || !addr_committed(p->s, id) || !ch_store_addr_equal(p->s, id, p->a))
-        return 0;
+    if (cand > UINT32_MAX || !addr_committed(p->s, id) || !st_addr_equal(p->s, id, p->a)) return 0;
     p->found = id;
     return 1;
 }
 
-int ch_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out) {
+int st_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out) {
     addr_probe p = {s, a, 0};
-    if (!ch_runs_find(&s->addr_runs, ch_store_addr_key(a), addr_candidate, &p)) return 0;
+    if (!st_runs_find(&s->addr_runs, st_addr_key(a), addr_candidate, &p)) return 0;
     *id = p.found;
-    if (last_out) *last_out = ch_heads_view(s, p.found);
+    if (last_out) *last_out = st_heads_view(s, p.found);
     return 1;
 }
 
@@ -586,7 +585,7 @@ uint64_t ch_store_disk_bytes(const ch_store *s) {
     char path[4096];
     if (ch_path_join(path, sizeof path, s->dir, "index/data.mdb") == 0 && stat(path, &st) == 0)
         total += (uint64_t)st.st_blocks * 512;
-    return total + (ch_runs_entries(&s->txid_runs) + ch_runs_entries(&s->addr_runs)) * CH_RUN_REC;
+    return total + (st_runs_entries(&s->txid_runs) + st_runs_entries(&s->addr_runs)) * ST_RUN_REC;
 }
 
 bool ch_store_is_account(const ch_store *s) {
@@ -613,7 +612,7 @@ int ch_store_set_network(ch_store *s, int net, ch_error *err) {
     if (s->account)
         return ch_err(err, "%s: an account chain's store has no Bitcoin network", s->dir);
     if (net < 0 || net >= CH_BTC_NET_COUNT) return ch_err(err, "unknown network %d", net);
-    if (s->network && s->network != (uint64_t)net + 1 && ch_col_count(&s->col[COL_BLOCKS]) != 0)
+    if (s->network && s->network != (uint64_t)net + 1 && st_col_count(&s->col[COL_BLOCKS]) != 0)
         return ch_err(err, "%s holds %s blocks; these are %s blocks (use another --db)", s->dir,
                       ch_btc_net_name((ch_btc_net)(s->network - 1)),
                       ch_btc_net_name((ch_btc_net)net));
@@ -646,9 +645,9 @@ static const uint64_t ZERO_REC[8]; /* the empty record (64 bytes: the largest) *
 
 /* Record i of column c, or the empty record after noting the damage. */
 static const void *rec_at(const ch_store *s, int c, uint64_t i) {
-    if (i < ch_col_count(&s->col[c])) return ch_col_at(&s->col[c], i);
+    if (i < st_col_count(&s->col[c])) return st_col_at(&s->col[c], i);
     note_damage(s, "%s: record %llu is past the %llu stored", COL_FILES[c], (unsigned long long)i,
-                (unsigned long long)ch_col_count(&s->col[c]));
+                (unsigned long long)st_col_count(&s->col[c]));
     return ZERO_REC;
 }
 
@@ -679,9 +678,9 @@ static uint64_t far_link(const ch_store *s, MDB_txn *txn, uint64_t key) {
 /* --- account chains --- */
 
 void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
-    uint64_t all = ch_col_count(&s->col[COL_XFERS]);
+    uint64_t all = st_col_count(&s->col[COL_XFERS]);
     uint64_t end =
-        tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out : all;
+        tx + 1 < st_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out : all;
     uint64_t f = ch_store_tx(s, tx)->first_out;
     if (end > all || f > all) {
         note_damage(s, "a tx's transfers [%llu, %llu) are not within the %llu stored",
@@ -693,7 +692,7 @@ void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t
     *first = f;
     /* withdrawals after a block's last tx are not the tx's */
     uint64_t e = *first;
-    while (e < end && ((const ch_xfer_rec *)ch_col_at(&s->col[COL_XFERS], e))->tx == tx)
+    while (e < end && ((const ch_xfer_rec *)st_col_at(&s->col[COL_XFERS], e))->tx == tx)
         e++;
     *n = e - *first;
 }
@@ -706,23 +705,23 @@ const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx) {
     return rec_at(s, COL_ETXS, tx);
 }
 
-int64_t ch_store_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr) {
+int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr) {
     const ch_xfer_rec *r = ch_store_xfer(s, x);
     int side = r->from == addr ? 0 : 1;
     const uint32_t *links = rec_at(s, COL_XPREV, x);
     uint32_t d = links[side];
     if (d == 0) return -1;
-    if (d != CH_OUTPREV_FAR) return back_link(s, "xprev.col", x, x - d);
-    uint64_t prev = far_link(s, txn, ch_far_xkey(x, side));
+    if (d != ST_OUTPREV_FAR) return back_link(s, "xprev.col", x, x - d);
+    uint64_t prev = far_link(s, txn, st_far_xkey(x, side));
     return prev == UINT64_MAX ? -1 : back_link(s, "farprev", x, prev);
 }
 
 int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr) {
-    return ch_store_account_prev(s, NULL, x, addr);
+    return st_account_prev(s, NULL, x, addr);
 }
 
 uint64_t ch_store_note_count(const ch_store *s) {
-    return ch_col_count(&s->col[COL_NOTES]);
+    return st_col_count(&s->col[COL_NOTES]);
 }
 
 const ch_xfer_note *ch_store_note(const ch_store *s, uint64_t i) {
@@ -731,17 +730,17 @@ const ch_xfer_note *ch_store_note(const ch_store *s, uint64_t i) {
 
 int ch_store_add_note(ch_store *s, const ch_xfer_note *r, ch_error *err) {
     if (!s->writable || !s->account) return ch_err(err, "notes belong to account-chain stores");
-    if (ch_col_append(&s->col[COL_NOTES], r) == UINT64_MAX) return ch_err(err, "out of memory");
+    if (st_col_append(&s->col[COL_NOTES], r) == UINT64_MAX) return ch_err(err, "out of memory");
     return 0;
 }
 
 uint64_t ch_store_xfer_count(const ch_store *s) {
-    return ch_col_count(&s->col[COL_XFERS]);
+    return st_col_count(&s->col[COL_XFERS]);
 }
 
 /* --- keys --- */
 
-uint64_t ch_store_txid_key(const ch_hash256 *txid) {
+uint64_t st_txid_key(const ch_hash256 *txid) {
     uint64_t k;
     memcpy(&k, txid->b, 8); /* a txid's bytes are already uniform */
     return k;
@@ -755,7 +754,7 @@ static uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-uint64_t ch_store_addr_key(const ch_addr *a) {
+uint64_t st_addr_key(const ch_addr *a) {
     uint64_t h = mix64(((uint64_t)a->kind << 16) | ((uint64_t)a->version << 8) | a->len);
     for (unsigned i = 0; i < a->len; i += 8) {
         uint64_t w = 0;
@@ -767,49 +766,49 @@ uint64_t ch_store_addr_key(const ch_addr *a) {
 
 /* --- address records --- */
 
-const uint8_t *ch_store_addr_rec(const ch_store *s, uint32_t id) {
-    if (id & CH_ADDR_ID_WIDE) return ch_col_at(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1);
-    return ch_col_at(&s->col[COL_ADDRS20], id - 1);
+const uint8_t *st_addr_rec(const ch_store *s, uint32_t id) {
+    if (id & CH_ADDR_ID_WIDE) return st_col_at(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1);
+    return st_col_at(&s->col[COL_ADDRS20], id - 1);
 }
 
-bool ch_store_addr_valid(const ch_store *s, uint32_t id) {
+bool st_addr_valid(const ch_store *s, uint32_t id) {
     uint32_t i = id & ~CH_ADDR_ID_WIDE;
-    const ch_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
-    return i >= 1 && i <= ch_col_count(c);
+    const st_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
+    return i >= 1 && i <= st_col_count(c);
 }
 
 /* Compares in place: decoding the record into a ch_addr first (clearing
  * and copying its 43 bytes) cost more than the comparison, on a path taken
  * for every output. */
-bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
+bool st_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
     uint8_t r[ADDR32_REC];
     if (id & CH_ADDR_ID_WIDE)
-        ch_col_get(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1, r);
+        st_col_get(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1, r);
     else
-        ch_col_get(&s->col[COL_ADDRS20], id - 1, r);
+        st_col_get(&s->col[COL_ADDRS20], id - 1, r);
     if (r[0] >> 5 != a->kind || (r[0] & 31) != a->version) return false;
     if (id & CH_ADDR_ID_WIDE) return r[1] == a->len && memcmp(r + 2, a->bytes, a->len) == 0;
     return a->len == 20 && memcmp(r + 1, a->bytes, 20) == 0;
 }
 
-uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a) {
+uint32_t st_addr_append(ch_store *s, const ch_addr *a) {
     uint8_t rec[ADDR32_REC] = {0};
     rec[0] = (uint8_t)(a->kind << 5 | (a->version & 31));
     uint64_t idx;
     if (a->len == 20) {
         memcpy(rec + 1, a->bytes, 20);
-        idx = ch_col_append(&s->col[COL_ADDRS20], rec);
+        idx = st_col_append(&s->col[COL_ADDRS20], rec);
     } else {
         if (a->len > 32) return 0; /* witness programs of 33..40 bytes: not stored */
         rec[1] = a->len;
         memcpy(rec + 2, a->bytes, a->len);
-        idx = ch_col_append(&s->col[COL_ADDRS32], rec);
+        idx = st_col_append(&s->col[COL_ADDRS32], rec);
         if (idx != UINT64_MAX) idx |= CH_ADDR_ID_WIDE;
     }
     if (idx == UINT64_MAX || (idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1 >= CH_ADDR_ID_WIDE) return 0;
-    uint64_t none = CH_NO_HEAD;
-    if (ch_col_append(&s->col[a->len == 20 ? COL_HEADS20 : COL_HEADS32], &none) == UINT64_MAX) {
-        ch_col_discard_last(&s->col[a->len == 20 ? COL_ADDRS20 : COL_ADDRS32]);
+    uint64_t none = ST_NO_HEAD;
+    if (st_col_append(&s->col[a->len == 20 ? COL_HEADS20 : COL_HEADS32], &none) == UINT64_MAX) {
+        st_col_discard_last(&s->col[a->len == 20 ? COL_ADDRS20 : COL_ADDRS32]);
         return 0;
     }
     return (uint32_t)((idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1) | (uint32_t)(idx & CH_ADDR_ID_WIDE);
@@ -829,7 +828,7 @@ uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index) {
 /* --- reading --- */
 
 const ch_block_rec *ch_store_block(const ch_store *s, uint32_t height) {
-    return height < ch_col_count(&s->col[COL_BLOCKS]) ? ch_col_at(&s->col[COL_BLOCKS], height)
+    return height < st_col_count(&s->col[COL_BLOCKS]) ? st_col_at(&s->col[COL_BLOCKS], height)
                                                       : NULL;
 }
 
@@ -851,11 +850,11 @@ const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out) {
 
 void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a) {
     memset(a, 0, sizeof *a);
-    if (!ch_store_addr_valid(s, id)) {
+    if (!st_addr_valid(s, id)) {
         note_damage(s, "address id %u is not stored", id);
         return;
     }
-    const uint8_t *r = ch_store_addr_rec(s, id);
+    const uint8_t *r = st_addr_rec(s, id);
     a->kind = r[0] >> 5;
     a->version = r[0] & 31;
     if (id & CH_ADDR_ID_WIDE) {
@@ -891,16 +890,16 @@ static void tx_range(const ch_store *s, const char *what, uint64_t first, uint64
 
 void ch_store_tx_inputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
     const ch_tx_rec *t = ch_store_tx(s, tx);
-    uint64_t all = ch_col_count(&s->col[COL_INS]);
-    uint64_t end = tx + 1 < ch_col_count(&s->col[COL_TXS]) ? FIRST_IN(ch_store_tx(s, tx + 1)) : all;
+    uint64_t all = st_col_count(&s->col[COL_INS]);
+    uint64_t end = tx + 1 < st_col_count(&s->col[COL_TXS]) ? FIRST_IN(ch_store_tx(s, tx + 1)) : all;
     tx_range(s, "inputs", FIRST_IN(t), end, all, first, n);
 }
 
 void ch_store_tx_outputs(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n) {
     const ch_tx_rec *t = ch_store_tx(s, tx);
-    uint64_t all = ch_col_count(&s->col[COL_OUTS]);
+    uint64_t all = st_col_count(&s->col[COL_OUTS]);
     uint64_t end =
-        tx + 1 < ch_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out : all;
+        tx + 1 < st_col_count(&s->col[COL_TXS]) ? ch_store_tx(s, tx + 1)->first_out : all;
     tx_range(s, "outputs", t->first_out, end, all, first, n);
 }
 
@@ -909,7 +908,7 @@ uint32_t ch_store_tx_size(const ch_store *s, uint64_t tx) {
 }
 
 uint32_t ch_store_tx_height(const ch_store *s, uint64_t tx) {
-    uint64_t lo = 0, hi = ch_col_count(&s->col[COL_BLOCKS]);
+    uint64_t lo = 0, hi = st_col_count(&s->col[COL_BLOCKS]);
     while (hi - lo > 1) { /* last block whose first_tx <= tx */
         uint64_t mid = lo + (hi - lo) / 2;
         if (ch_store_block(s, (uint32_t)mid)->first_tx <= tx)
@@ -921,11 +920,11 @@ uint32_t ch_store_tx_height(const ch_store *s, uint64_t tx) {
 }
 
 uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x) {
-    uint64_t lo = 0, hi = ch_col_count(&s->col[COL_BXFER]);
+    uint64_t lo = 0, hi = st_col_count(&s->col[COL_BXFER]);
     while (hi - lo > 1) { /* last block whose first transfer <= x: empty blocks
                            * before it share its first transfer */
         uint64_t mid = lo + (hi - lo) / 2;
-        const ch_bxfer_rec *b = ch_col_at(&s->col[COL_BXFER], mid);
+        const st_bxfer_rec *b = st_col_at(&s->col[COL_BXFER], mid);
         if (b->first_xfer <= x)
             lo = mid;
         else
@@ -936,7 +935,7 @@ uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x) {
 
 int64_t ch_store_output_spender(const ch_store *s, uint64_t out) {
     uint32_t spent = ch_store_output(s, out)->spent;
-    if (spent == 0 || spent > ch_col_count(&s->col[COL_TXS])) return -1;
+    if (spent == 0 || spent > st_col_count(&s->col[COL_TXS])) return -1;
     return (int64_t)spent - 1;
 }
 
@@ -944,10 +943,10 @@ int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in) {
     const ch_in_rec *r = ch_store_input(s, in);
     if (r->spent_tx == CH_NO_TX) return -1;
     uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
-    if (o >= ch_col_count(&s->col[COL_OUTS])) {
+    if (o >= st_col_count(&s->col[COL_OUTS])) {
         note_damage(s, "ins.col: input %llu spends output %llu, past the %llu stored",
                     (unsigned long long)in, (unsigned long long)o,
-                    (unsigned long long)ch_col_count(&s->col[COL_OUTS]));
+                    (unsigned long long)st_col_count(&s->col[COL_OUTS]));
         return -1;
     }
     return (int64_t)o;
@@ -956,7 +955,7 @@ int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in) {
 int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out) {
     uint32_t d = *(const uint32_t *)rec_at(s, COL_OUTPREV, out);
     if (d == 0) return -1;
-    if (d != CH_OUTPREV_FAR) return back_link(s, "outprev.col", out, out - d);
+    if (d != ST_OUTPREV_FAR) return back_link(s, "outprev.col", out, out - d);
     uint64_t prev = far_link(s, NULL, out);
     return prev == UINT64_MAX ? -1 : back_link(s, "farprev", out, prev);
 }
@@ -965,7 +964,7 @@ int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out) {
 
 int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err) {
     (void)err;
-    return ch_index_find_tx(s, txid, tx);
+    return st_index_find_tx(s, txid, tx);
 }
 
 int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, ch_error *err) {
@@ -976,15 +975,15 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
     if (v.mv_size != 4)
         return ch_err(err, "%s: damaged: a block index value is not 4 bytes", s->dir);
     memcpy(height, v.mv_data, 4);
-    return *height < ch_col_count(&s->col[COL_BLOCKS]) ? 1 : 0;
+    return *height < st_col_count(&s->col[COL_BLOCKS]) ? 1 : 0;
 }
 
 int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
                        ch_error *err) {
     uint64_t last = UINT64_MAX;
-    int rc = ch_index_find_addr(s, a, id, &last);
+    int rc = st_index_find_addr(s, a, id, &last);
     /* the head of the address's history must be a stored output or transfer */
-    uint64_t n = ch_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS]);
+    uint64_t n = st_col_count(&s->col[s->account ? COL_XFERS : COL_OUTS]);
     if (rc == 1 && last != UINT64_MAX && last >= n)
         return ch_err(err,
                       "%s: damaged: the address index names record %llu, past the %llu stored "

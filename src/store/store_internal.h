@@ -1,4 +1,8 @@
-/* The store's insides, shared by its files and by no one else. */
+/* The store's insides, shared by its files and by no one else.
+ *
+ * Their names carry the store's private prefix, st_ (ST_ for constants),
+ * here and in column.h, runs.h, hotmap.h and checksums.h, so that a ch_store_
+ * name is always the public API of include/coinhound/store.h. */
 #ifndef COINHOUND_STORE_INTERNAL_H
 #define COINHOUND_STORE_INTERNAL_H
 
@@ -9,12 +13,12 @@
 #include "store/hotmap.h"
 #include "store/runs.h"
 
-typedef struct ch_u64_list {
+typedef struct st_u64_list {
     uint64_t *v;
     size_t n, cap;
-} ch_u64_list;
+} st_u64_list;
 
-int ch_u64_push(ch_u64_list *l, uint64_t x);
+int st_u64_push(st_u64_list *l, uint64_t x);
 
 enum {
     COL_BLOCKS,
@@ -28,7 +32,7 @@ enum {
     COL_ETXS,    /* account chains */
     COL_XFERS,   /* account chains */
     COL_XPREV,   /* account chains: uint32 pair per transfer */
-    COL_BXFER,   /* account chains: ch_bxfer_rec per block */
+    COL_BXFER,   /* account chains: st_bxfer_rec per block */
     COL_NOTES,   /* account chains: ch_xfer_note (signals.col: the safeguard's signals) */
     COL_TXVIN,   /* UTXO chains: uint64 per tx, the value its inputs spend */
     COL_HEADS20, /* uint64 per address of addrs20.col: its last output or transfer */
@@ -42,7 +46,7 @@ enum {
 #define ADDR32_REC 34
 
 /* outprev value meaning "the distance did not fit; see the farprev table" */
-#define CH_OUTPREV_FAR UINT32_MAX
+#define ST_OUTPREV_FAR UINT32_MAX
 
 struct ch_store {
     char dir[4096];
@@ -50,7 +54,7 @@ struct ch_store {
     bool account;          /* an account chain (EVM) */
     uint64_t first_number; /* block number of height 0 */
     uint64_t network;      /* a Bitcoin store's ch_btc_net + 1 (meta "network"); 0 unrecorded */
-    ch_col col[COL_COUNT];
+    st_col col[COL_COUNT];
     MDB_env *env;
     bool env_ready;              /* env opened and its tables found: close may write */
     struct ch_writer_lock *lock; /* writers: DIR/<chain>/writer.lock */
@@ -61,8 +65,8 @@ struct ch_store {
     MDB_dbi db_commits; /* checksums of committed ranges (checksums.h) */
     bool has_commits;   /* false: a reader of a store written before they were kept */
     MDB_txn *rtxn;      /* long-lived read transaction, renewed after each commit */
-    ch_runs txid_runs;  /* txid key -> tx number */
-    ch_runs addr_runs;  /* address key -> address id */
+    st_runs txid_runs;  /* txid key -> tx number */
+    st_runs addr_runs;  /* address key -> address id */
     uint64_t run_seq;   /* the next run file's number */
     /* Every address head is right for the outputs (UTXO) or transfers
      * (account) below this; past it, they are replayed (see heads.c). */
@@ -71,10 +75,10 @@ struct ch_store {
     uint64_t hot_slots;  /* slots of a young hot map before it turns old (0: HOT_SLOTS) */
 
     /* writer state: each hot map in two generations (see append.c) */
-    ch_hotmap tx_hot;       /* txid key -> tx number (every pending tx, the recent ones) */
-    ch_hotmap addr_hot;     /* address key -> id, last output (every pending or dirty one) */
-    ch_hotmap tx_old;       /* the generation before tx_hot: looked up after it */
-    ch_hotmap addr_old;     /* the generation before addr_hot (entries found here move up) */
+    st_hotmap tx_hot;       /* txid key -> tx number (every pending tx, the recent ones) */
+    st_hotmap addr_hot;     /* address key -> id, last output (every pending or dirty one) */
+    st_hotmap tx_old;       /* the generation before tx_hot: looked up after it */
+    st_hotmap addr_old;     /* the generation before addr_hot (entries found here move up) */
     bool tx_hot_complete;   /* every committed txid key is in tx_hot or tx_old */
     bool addr_hot_complete; /* every committed address key is in addr_hot or addr_old */
     bool in_block;
@@ -82,78 +86,78 @@ struct ch_store {
     uint64_t cur_tx; /* tx being added (UINT64_MAX: none) */
     /* index entries waiting for the commit's LMDB transaction (new txids
      * are simply the txs past the committed count) */
-    ch_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
-    ch_u64_list far_pend;        /* pairs (output, previous output) too far apart */
-    ch_u64_list head_moves;      /* pairs (address id, head): committed addresses' new heads */
+    st_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
+    st_u64_list far_pend;        /* pairs (output, previous output) too far apart */
+    st_u64_list head_moves;      /* pairs (address id, head): committed addresses' new heads */
     uint32_t batch;              /* tag of this batch's dirty addr_hot entries */
-    ch_u64_list prefetch_keys;   /* scratch of ch_store_prefetch */
+    st_u64_list prefetch_keys;   /* scratch of ch_store_prefetch */
 };
 
 /* 64-bit keys of an item: the hot maps use all of it, the run index its
  * top 48 bits (about one false candidate per 28,000 lookups at ten billion
  * items; every candidate is checked against the column anyway). */
-uint64_t ch_store_txid_key(const ch_hash256 *txid);
-uint64_t ch_store_addr_key(const ch_addr *a);
+uint64_t st_txid_key(const ch_hash256 *txid);
+uint64_t st_addr_key(const ch_addr *a);
 
 /* Index lookups (the runs; candidates checked against the columns): 1
  * found, 0 not. The address's head is as this handle sees the store. */
-int ch_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx);
-int ch_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out);
-int ch_store_renew_read(ch_store *s, ch_error *err);
+int st_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx);
+int st_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out);
+int st_renew_read(ch_store *s, ch_error *err);
 /* Entries a young hot map takes before it turns old at a commit (3/8 of
  * its slots, append.c): what an ingest's expectation may reserve. */
-uint64_t ch_store_young_max(const ch_store *s);
+uint64_t st_young_max(const ch_store *s);
 
 /* --- address heads (heads.c) --- */
-#define CH_NO_HEAD UINT64_MAX
+#define ST_NO_HEAD UINT64_MAX
 /* The head stored for id (committed or pending record), as written. */
-uint64_t ch_heads_get(const ch_store *s, uint32_t id);
+uint64_t st_heads_get(const ch_store *s, uint32_t id);
 /* Set it (a pending record in memory, a committed one in the mapping). */
-void ch_heads_set(ch_store *s, uint32_t id, uint64_t head);
+void st_heads_set(ch_store *s, uint32_t id, uint64_t head);
 /* The head as this handle's committed view has it: a reader's view may be
  * older than the heads column (a writer updates it in place) or newer
  * (heads_upto behind the committed count after a crash). */
-uint64_t ch_heads_view(ch_store *s, uint32_t id);
+uint64_t st_heads_view(ch_store *s, uint32_t id);
 /* A writer: make the heads right for every committed output/transfer
  * (replaying those at or past heads_upto), then durable; heads_upto is
  * then the committed count. */
-int ch_heads_recover(ch_store *s, ch_error *err);
+int st_heads_recover(ch_store *s, ch_error *err);
 /* The count heads_upto measures (outputs or transfers), committed. */
-uint64_t ch_heads_domain(const ch_store *s);
+uint64_t st_heads_domain(const ch_store *s);
 
 /* Account chains: the previous transfer of addr before x, reading far
  * links through txn (the read transaction when NULL). */
-int64_t ch_store_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr);
+int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr);
 /* The farprev key of an account link: transfer and side (0 from, 1 to). */
-static inline uint64_t ch_far_xkey(uint64_t x, int side) {
+static inline uint64_t st_far_xkey(uint64_t x, int side) {
     return x << 1 | (uint64_t)side;
 }
 
 /* Where an account chain's block began: its first transfer and the address
  * counts then, so a reorg knows what to cut. */
-typedef struct ch_bxfer_rec {
+typedef struct st_bxfer_rec {
     uint64_t first_xfer;
     uint64_t addrs20, addrs32;
-} ch_bxfer_rec;
+} st_bxfer_rec;
 
 /* Address records. */
-bool ch_store_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);
+bool st_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);
 /* The record of address id (committed or pending). */
-const uint8_t *ch_store_addr_rec(const ch_store *s, uint32_t id);
+const uint8_t *st_addr_rec(const ch_store *s, uint32_t id);
 /* Append a new address record (and its head, none yet); returns its id, 0
  * when it does not fit. */
-uint32_t ch_store_addr_append(ch_store *s, const ch_addr *a);
+uint32_t st_addr_append(ch_store *s, const ch_addr *a);
 /* Whether an address id exists (committed or pending). */
-bool ch_store_addr_valid(const ch_store *s, uint32_t id);
+bool st_addr_valid(const ch_store *s, uint32_t id);
 
 /* Wait until no reader holds a state older than LMDB transaction `before`
  * (0: return at once): see readers.c. The caller's own read transaction
  * must be reset. */
-int ch_store_wait_readers(ch_store *s, uint64_t before);
+int st_wait_readers(ch_store *s, uint64_t before);
 
 /* Committed lengths, run lists and heads_upto in the "meta" table. */
-int ch_store_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err);
+int st_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err);
 /* Record heads_upto alone, in a transaction of its own. */
-int ch_store_write_heads_upto(ch_store *s, ch_error *err);
+int st_write_heads_upto(ch_store *s, ch_error *err);
 
 #endif

@@ -19,8 +19,8 @@
 /* The previous output of the same address (far links through the read
  * transaction: heads walk back before the cut's write transaction). */
 static int64_t prev_same_addr(ch_store *s, uint64_t out) {
-    uint32_t d = *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], out);
-    if (d != CH_OUTPREV_FAR) return d == 0 ? -1 : (int64_t)(out - d);
+    uint32_t d = *(const uint32_t *)st_col_at(&s->col[COL_OUTPREV], out);
+    if (d != ST_OUTPREV_FAR) return d == 0 ? -1 : (int64_t)(out - d);
     MDB_val k = {sizeof out, &out}, v;
     if (mdb_get(s->rtxn, s->db_farprev, &k, &v) != 0) return -1;
     uint64_t prev;
@@ -38,7 +38,7 @@ static bool created_past(uint32_t id, uint32_t cut20, uint32_t cut32) {
  * candidate against the columns, which no longer hold them.) */
 static int drop_tail_keys(ch_store *s, MDB_txn *txn, uint32_t height) {
     int rc = 0;
-    for (uint32_t h = height; h < ch_col_count(&s->col[COL_BLOCKS]) && !rc; h++) {
+    for (uint32_t h = height; h < st_col_count(&s->col[COL_BLOCKS]) && !rc; h++) {
         MDB_val k = {32, (void *)ch_store_block(s, h)->hash};
         rc = mdb_del(txn, s->db_block, &k, NULL);
         if (rc == MDB_NOTFOUND) rc = 0;
@@ -53,35 +53,34 @@ static int drop_tail_keys(ch_store *s, MDB_txn *txn, uint32_t height) {
 static int lower_heads_upto(ch_store *s, uint64_t cut, ch_error *err) {
     if (s->heads_upto <= cut) return 0;
     s->heads_upto = cut;
-    return ch_store_write_heads_upto(s, err);
+    return st_write_heads_upto(s, err);
 }
 
 static void walk_head_back(ch_store *s, uint32_t id, uint64_t cut) {
-    uint64_t h = ch_heads_get(s, id);
-    if (h == CH_NO_HEAD || h < cut) return; /* untouched, or already moved back */
+    uint64_t h = st_heads_get(s, id);
+    if (h == ST_NO_HEAD || h < cut) return; /* untouched, or already moved back */
     int64_t p = (int64_t)h;
     while (p >= 0 && (uint64_t)p >= cut)
-        p = s->account ? ch_store_account_prev(s, NULL, (uint64_t)p, id)
-                       : prev_same_addr(s, (uint64_t)p);
-    ch_heads_set(s, id, p < 0 ? CH_NO_HEAD : (uint64_t)p);
+        p = s->account ? st_account_prev(s, NULL, (uint64_t)p, id) : prev_same_addr(s, (uint64_t)p);
+    st_heads_set(s, id, p < 0 ? ST_NO_HEAD : (uint64_t)p);
 }
 
 static int cut_heads(ch_store *s, uint64_t cut, uint32_t cut20, uint32_t cut32, ch_error *err) {
     if (lower_heads_upto(s, cut, err) != 0) return -1;
     if (s->account) {
-        for (uint64_t x = cut; x < ch_col_count(&s->col[COL_XFERS]); x++) {
+        for (uint64_t x = cut; x < st_col_count(&s->col[COL_XFERS]); x++) {
             const ch_xfer_rec *r = ch_store_xfer(s, x);
             uint32_t ids[2] = {r->from, r->to};
             for (int i = 0; i < 2; i++)
                 if (ids[i] && !created_past(ids[i], cut20, cut32)) walk_head_back(s, ids[i], cut);
         }
     } else {
-        for (uint64_t o = cut; o < ch_col_count(&s->col[COL_OUTS]); o++) {
+        for (uint64_t o = cut; o < st_col_count(&s->col[COL_OUTS]); o++) {
             uint32_t id = ch_store_output(s, o)->addr;
             if (id && !created_past(id, cut20, cut32)) walk_head_back(s, id, cut);
         }
     }
-    if (ch_col_sync(&s->col[COL_HEADS20], err) != 0 || ch_col_sync(&s->col[COL_HEADS32], err) != 0)
+    if (st_col_sync(&s->col[COL_HEADS20], err) != 0 || st_col_sync(&s->col[COL_HEADS32], err) != 0)
         return -1;
     return 0;
 }
@@ -93,10 +92,10 @@ static int del_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key) {
 }
 
 static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_out) {
-    uint64_t n_out = ch_col_count(&s->col[COL_OUTS]);
+    uint64_t n_out = st_col_count(&s->col[COL_OUTS]);
     int rc = drop_tail_keys(s, txn, height);
     for (uint64_t o = cut_out; o < n_out && !rc; o++)
-        if (*(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], o) == CH_OUTPREV_FAR)
+        if (*(const uint32_t *)st_col_at(&s->col[COL_OUTPREV], o) == ST_OUTPREV_FAR)
             rc = del_u64(txn, s->db_farprev, o);
     return rc;
 }
@@ -104,11 +103,11 @@ static int cut_indexes(ch_store *s, MDB_txn *txn, uint32_t height, uint64_t cut_
 /* Account chains: the far links of the cut transfers leave. */
 static int cut_account_links(ch_store *s, MDB_txn *txn, uint64_t cut_x) {
     int rc = 0;
-    uint64_t n_x = ch_col_count(&s->col[COL_XFERS]);
+    uint64_t n_x = st_col_count(&s->col[COL_XFERS]);
     for (uint64_t x = cut_x; x < n_x && !rc; x++)
         for (int side = 0; side < 2 && !rc; side++)
-            if (((const uint32_t *)ch_col_at(&s->col[COL_XPREV], x))[side] == CH_OUTPREV_FAR)
-                rc = del_u64(txn, s->db_farprev, ch_far_xkey(x, side));
+            if (((const uint32_t *)st_col_at(&s->col[COL_XPREV], x))[side] == ST_OUTPREV_FAR)
+                rc = del_u64(txn, s->db_farprev, st_far_xkey(x, side));
     return rc;
 }
 
@@ -126,7 +125,7 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (!rc) rc = fn(s, txn, ctx);
-    if (!rc) rc = ch_ck_cut(s, txn, keep);
+    if (!rc) rc = st_ck_cut(s, txn, keep);
     /* readers of the state before this transaction must be gone before the
      * cut tail is shortened or written over (readers.c) */
     uint64_t cut_txn = (uint64_t)mdb_txn_id(txn);
@@ -141,29 +140,29 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
             saved[i] = s->col[i].n_committed;
             s->col[i].n_committed = keep[i];
         }
-        rc = ch_store_write_lengths(s, txn, err) ? MDB_PANIC : 0;
+        rc = st_write_lengths(s, txn, err) ? MDB_PANIC : 0;
         for (int i = 0; i < COL_COUNT; i++)
             s->col[i].n_committed = saved[i];
     }
     if (rc) {
         mdb_txn_abort(txn);
-        ch_store_renew_read(s, NULL);
+        st_renew_read(s, NULL);
         return ch_err(err, "%s: cutting back to height %u: %s", s->dir, height, mdb_strerror(rc));
     }
     if ((rc = mdb_txn_commit(txn)) != 0) {
-        ch_store_renew_read(s, NULL);
+        st_renew_read(s, NULL);
         return ch_err(err, "%s: index commit: %s", s->dir, mdb_strerror(rc));
     }
-    ch_store_wait_readers(s, cut_txn);
+    st_wait_readers(s, cut_txn);
     for (int i = 0; i < COL_COUNT; i++)
-        if (ch_col_truncate(&s->col[i], keep[i], err) != 0) return -1;
+        if (st_col_truncate(&s->col[i], keep[i], err) != 0) return -1;
     /* the hot maps may hold cut keys */
-    ch_hot_clear(&s->tx_hot);
-    ch_hot_clear(&s->addr_hot);
-    ch_hot_clear(&s->tx_old);
-    ch_hot_clear(&s->addr_old);
+    st_hot_clear(&s->tx_hot);
+    st_hot_clear(&s->addr_hot);
+    st_hot_clear(&s->tx_old);
+    st_hot_clear(&s->addr_old);
     s->tx_hot_complete = s->addr_hot_complete = false;
-    return ch_store_renew_read(s, err);
+    return st_renew_read(s, err);
 }
 
 typedef struct utxo_cut {
@@ -190,7 +189,7 @@ static int cut_account(ch_store *s, MDB_txn *txn, void *ctx) {
 }
 
 static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
-    const ch_bxfer_rec *bx = ch_col_at(&s->col[COL_BXFER], height);
+    const st_bxfer_rec *bx = st_col_at(&s->col[COL_BXFER], height);
     account_cut c = {height, ch_store_block(s, height)->first_tx, bx->first_xfer,
                      (uint32_t)bx->addrs20 + 1, ((uint32_t)bx->addrs32 + 1) | CH_ADDR_ID_WIDE};
     uint64_t keep[COL_COUNT] = {0};
@@ -200,7 +199,7 @@ static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
     /* notes point at transfers: those past the cut go with them */
     uint64_t n_note = s->col[COL_NOTES].n_committed;
     while (n_note > 0 &&
-           ((const ch_xfer_note *)ch_col_at(&s->col[COL_NOTES], n_note - 1))->xfer >= c.cut_x)
+           ((const ch_xfer_note *)st_col_at(&s->col[COL_NOTES], n_note - 1))->xfer >= c.cut_x)
         n_note--;
     keep[COL_NOTES] = n_note;
     keep[COL_ADDRS20] = keep[COL_HEADS20] = bx->addrs20;
@@ -212,31 +211,31 @@ static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
 int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     ch_store_abort(s);
-    uint64_t n_blocks = ch_col_count(&s->col[COL_BLOCKS]);
+    uint64_t n_blocks = st_col_count(&s->col[COL_BLOCKS]);
     if (height >= n_blocks) return 0;
     if (s->account) return truncate_account(s, height, err);
     uint64_t cut_tx = ch_store_block(s, height)->first_tx;
-    uint64_t n_tx = ch_col_count(&s->col[COL_TXS]);
+    uint64_t n_tx = st_col_count(&s->col[COL_TXS]);
     uint64_t cut_in = cut_tx < n_tx ? (ch_store_tx(s, cut_tx)->first_in_size & 0xffffffffffULL)
-                                    : ch_col_count(&s->col[COL_INS]);
+                                    : st_col_count(&s->col[COL_INS]);
     uint64_t cut_out =
-        cut_tx < n_tx ? ch_store_tx(s, cut_tx)->first_out : ch_col_count(&s->col[COL_OUTS]);
+        cut_tx < n_tx ? ch_store_tx(s, cut_tx)->first_out : st_col_count(&s->col[COL_OUTS]);
     /* Addresses are numbered in order of first appearance (per class), so
      * the first one created past the cut is the smallest id whose first
      * output (no previous output) is there. */
-    uint32_t cut20 = (uint32_t)ch_col_count(&s->col[COL_ADDRS20]) + 1;
-    uint32_t cut32 = ((uint32_t)ch_col_count(&s->col[COL_ADDRS32]) + 1) | CH_ADDR_ID_WIDE;
-    for (uint64_t o = cut_out; o < ch_col_count(&s->col[COL_OUTS]); o++) {
+    uint32_t cut20 = (uint32_t)st_col_count(&s->col[COL_ADDRS20]) + 1;
+    uint32_t cut32 = ((uint32_t)st_col_count(&s->col[COL_ADDRS32]) + 1) | CH_ADDR_ID_WIDE;
+    for (uint64_t o = cut_out; o < st_col_count(&s->col[COL_OUTS]); o++) {
         const ch_out_rec *r = ch_store_output(s, o);
-        if (!r->addr || *(const uint32_t *)ch_col_at(&s->col[COL_OUTPREV], o) != 0) continue;
+        if (!r->addr || *(const uint32_t *)st_col_at(&s->col[COL_OUTPREV], o) != 0) continue;
         if ((r->addr & CH_ADDR_ID_WIDE) && r->addr < cut32) cut32 = r->addr;
         if (!(r->addr & CH_ADDR_ID_WIDE) && r->addr < cut20) cut20 = r->addr;
     }
     /* the older outputs the cut inputs spent, to unmark after the cut */
-    ch_u64_list unmark = {0};
-    for (uint64_t i = cut_in; i < ch_col_count(&s->col[COL_INS]); i++) {
+    st_u64_list unmark = {0};
+    for (uint64_t i = cut_in; i < st_col_count(&s->col[COL_INS]); i++) {
         int64_t o = ch_store_input_spent_output(s, i);
-        if (o >= 0 && (uint64_t)o < cut_out && ch_u64_push(&unmark, (uint64_t)o) != 0) {
+        if (o >= 0 && (uint64_t)o < cut_out && st_u64_push(&unmark, (uint64_t)o) != 0) {
             free(unmark.v);
             return ch_err(err, "out of memory");
         }
@@ -255,11 +254,11 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     }
     uint32_t zero = 0;
     for (size_t i = 0; i < unmark.n; i++)
-        if (ch_col_patch(&s->col[COL_OUTS], unmark.v[i], offsetof(ch_out_rec, spent), &zero, 4,
+        if (st_col_patch(&s->col[COL_OUTS], unmark.v[i], offsetof(ch_out_rec, spent), &zero, 4,
                          err) != 0) {
             free(unmark.v);
             return -1;
         }
     free(unmark.v);
-    return ch_col_sync(&s->col[COL_OUTS], err);
+    return st_col_sync(&s->col[COL_OUTS], err);
 }

@@ -40,7 +40,7 @@ static void ck_problem(void *ctx, const char *msg) {
 
 #define FIRST_IN(t) ((t)->first_in_size & 0xffffffffffULL)
 #define N(c)        (v->s->col[c].n_committed)
-#define AT(c, i)    ch_col_at(&v->s->col[c], i)
+#define AT(c, i)    st_col_at(&v->s->col[c], i)
 
 /* blocks.col: consecutive tx ranges; the block index names each height. */
 static void check_blocks(vctx *v) {
@@ -149,7 +149,7 @@ static void check_outputs(vctx *v) {
         while (t + 1 < nt && ((const ch_tx_rec *)AT(COL_TXS, t + 1))->first_out <= o)
             t++; /* o's own tx */
         const ch_out_rec *r = AT(COL_OUTS, o);
-        if (r->addr && !ch_store_addr_valid(v->s, r->addr)) {
+        if (r->addr && !st_addr_valid(v->s, r->addr)) {
             problem(v, "outs.col: output %llu pays address id %u, which is not stored",
                     (unsigned long long)o, r->addr);
             continue;
@@ -170,10 +170,9 @@ static void check_transfers(vctx *v) {
     uint64_t nx = N(COL_XFERS), nt = N(COL_TXS), prev_first = 0;
     for (uint64_t x = 0; x < nx && v->problems < MAX_REPORTED; x++) {
         const ch_xfer_rec *r = AT(COL_XFERS, x);
-        if ((r->tx != CH_NO_TX && r->tx >= nt) ||
-            (r->from && !ch_store_addr_valid(v->s, r->from)) ||
-            (r->to && !ch_store_addr_valid(v->s, r->to)) ||
-            (r->asset && !ch_store_addr_valid(v->s, r->asset))) {
+        if ((r->tx != CH_NO_TX && r->tx >= nt) || (r->from && !st_addr_valid(v->s, r->from)) ||
+            (r->to && !st_addr_valid(v->s, r->to)) ||
+            (r->asset && !st_addr_valid(v->s, r->asset))) {
             problem(v,
                     "xfers.col: transfer %llu names tx %u, addresses %u -> %u, asset %u: not "
                     "all stored",
@@ -183,7 +182,7 @@ static void check_transfers(vctx *v) {
         for (int side = 0; side < 2; side++) {
             uint32_t a = side ? r->to : r->from;
             if (!a) continue;
-            int64_t p = ch_store_account_prev(v->s, NULL, x, a);
+            int64_t p = st_account_prev(v->s, NULL, x, a);
             if (p < 0) continue;
             const ch_xfer_rec *q = AT(COL_XFERS, (uint64_t)p);
             if (q->from != a && q->to != a)
@@ -195,14 +194,13 @@ static void check_transfers(vctx *v) {
     }
     for (uint64_t t = 0; t < nt && v->problems < MAX_REPORTED; t++) {
         const ch_etx_rec *e = AT(COL_ETXS, t);
-        if ((e->from && !ch_store_addr_valid(v->s, e->from)) ||
-            (e->to && !ch_store_addr_valid(v->s, e->to)) ||
-            (e->created && !ch_store_addr_valid(v->s, e->created)))
+        if ((e->from && !st_addr_valid(v->s, e->from)) || (e->to && !st_addr_valid(v->s, e->to)) ||
+            (e->created && !st_addr_valid(v->s, e->created)))
             problem(v, "etxs.col: tx %llu names addresses that are not stored",
                     (unsigned long long)t);
     }
     for (uint64_t b = 0; b < N(COL_BXFER); b++) {
-        const ch_bxfer_rec *r = AT(COL_BXFER, b);
+        const st_bxfer_rec *r = AT(COL_BXFER, b);
         if (r->first_xfer < prev_first || r->first_xfer > nx) {
             problem(v, "bxfer.col: block %llu starts at transfer %llu, out of order",
                     (unsigned long long)b, (unsigned long long)r->first_xfer);
@@ -223,7 +221,7 @@ static void check_addresses(vctx *v) {
         ch_store_addr_of(v->s, id, &a);
         uint64_t last;
         ch_error err;
-        int rc = ch_index_find_addr(v->s, &a, &got, &last);
+        int rc = st_index_find_addr(v->s, &a, &got, &last);
         if (rc != 1 || got != id) {
             problem(v, "index/addr: address id %u %s", id,
                     rc < 0 ? err.msg : "is not found by its bytes");
@@ -280,7 +278,7 @@ int ch_store_verify(const char *dir, const char *chain, ch_verify_fn fn, void *c
     }
     /* the bytes themselves, which no link shows: a flipped txid or value */
     uint64_t commits = 0;
-    ch_ck_check(v.s, ck_problem, &v, &commits);
+    st_ck_check(v.s, ck_problem, &v, &commits);
     if (counts) counts->checksum_commits = commits;
     ch_error derr;
     if (ch_store_damage(v.s, &derr) != 0) problem(&v, "%s", derr.msg);
