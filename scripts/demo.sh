@@ -86,6 +86,10 @@ build/coinhound-evmgen --out "$OUT/evm" --transfers 50000 --theft --seed 5
 [ -f "$FIX/eth/erc20-tokens.csv" ] && export COINHOUND_TOKENS="$FIX/eth/erc20-tokens.csv"
 COINHOUND_TOKEN_META="$OUT/evm/tokens.csv" $CH ingest eth "$OUT/evm" --db "$OUT/db" --chain eth
 $CH status --db "$OUT/db" --chain eth
+# The services' labels go into the attribution store too, so that every door
+# (the web desk's trace and address pages, serve's POST /v1/trace) sees the
+# EVM landings, not only a CLI run handed --labels.
+$CH intel import --format csv "$OUT/evm/labels.csv" --db "$OUT/db" | tail -1
 EXPLOITER=$(sed -n 's/.*"exploiter": *"\(0x[0-9a-f]*\)".*/\1/p' "$OUT/evm/theft.json" | head -1)
 echo "following everything the exploiter $EXPLOITER received (haircut, per asset):"
 $CH trace --db "$OUT/db" --chain eth --from "$EXPLOITER" --policy haircut \
