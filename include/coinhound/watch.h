@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "coinhound/error.h"
 #include "coinhound/evm.h"
@@ -176,6 +177,12 @@ int ch_watch_alerts_foreach(const char *db_dir, const char *chain, const char *s
  * *offset unchanged). Returns the count, -1 on error. */
 int ch_watch_alerts_follow(const char *db_dir, const char *chain, const char *since_id,
                            uint64_t *offset, ch_watch_alert_fn fn, void *ctx, ch_error *err);
+/* An alert of the log (one JSON line) as text, one line and a "why" line a
+ * reason: id, severity, rule, chain, block, tx, amount in base units, asset,
+ * both sides (a Bitcoin side as its first address "and N more"), RETRACTED
+ * for a retraction. A line that is not JSON is written as
+ * "(unreadable record)". 0, or -1 when out cannot be written. */
+int ch_watch_alert_print(FILE *out, const char *json_line, size_t len);
 
 #ifdef __cplusplus
 }

@@ -1,37 +1,12 @@
 /* coinhound alerts --db DIR [--chain NAME] [--since ID] [--json]: the alert
  * log the watcher keeps in the store. */
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "coinhound/watch.h"
-
-static const char *str(json_t *o, const char *k) {
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "-";
-}
-
-/* A side of the transfer: an EVM alert's one address, or a Bitcoin
- * alert's list (its first address and how many more; "<k>_count" when the
- * list was cut); "-" for none. */
-static const char *side(json_t *o, const char *k, char out[200]) {
-    json_t *v = json_object_get(o, k);
-    if (json_is_string(v)) return json_string_value(v);
-    const char *first = json_string_value(json_array_get(v, 0));
-    if (!first) return "-";
-    char ck[32];
-    snprintf(ck, sizeof ck, "%s_count", k);
-    json_t *c = json_object_get(o, ck);
-    long long n = c ? (long long)json_integer_value(c) : (long long)json_array_size(v);
-    if (n > 1)
-        snprintf(out, 200, "%s and %lld more", first, n - 1);
-    else
-        snprintf(out, 200, "%s", first);
-    return out;
-}
 
 static int print_json(const char *line, size_t len, void *ctx) {
     (void)ctx;
@@ -40,28 +15,11 @@ static int print_json(const char *line, size_t len, void *ctx) {
     return 0;
 }
 
-/* One line a record: what moved, where, how much, why. */
+/* One line a record (the library's text form): what moved, where, how
+ * much, why. */
 static int print_text(const char *line, size_t len, void *ctx) {
     (void)ctx;
-    json_t *a = json_loadb(line, len, 0, NULL);
-    if (!a) {
-        printf("(unreadable record)\n");
-        return 0;
-    }
-    printf("%s %-8s %-20s %s block %lld tx %s: %s %s", str(a, "id"), str(a, "severity"),
-           str(a, "rule"), str(a, "chain"),
-           (long long)json_integer_value(json_object_get(a, "height")), str(a, "tx"),
-           str(a, "amount"), str(a, "asset"));
-    char from[200], to[200];
-    printf(" from %s to %s", side(a, "from", from), side(a, "to", to));
-    if (json_is_true(json_object_get(a, "retracted"))) printf(" RETRACTED (reorg)");
-    json_t *reasons = json_object_get(a, "reasons");
-    size_t i;
-    json_t *r;
-    json_array_foreach(reasons, i, r) printf("\n    why: %s [%s]", str(r, "why"), str(r, "source"));
-    printf("\n");
-    json_decref(a);
-    return 0;
+    return ch_watch_alert_print(stdout, line, len);
 }
 
 int cmd_alerts(int argc, char **argv) {

@@ -32,26 +32,30 @@ static const char *default_action(const char *kind) {
     return "Review the transfer in 'tx' with the reasons given.";
 }
 
-/* One side of the line: an EVM side is one address (or null); a Bitcoin
+/* One side of a transfer: an EVM side is one address (or null); a Bitcoin
  * side is the list of a tx's distinct addresses ("<first> and N more", N
- * from "<key>_count" when the list was cut). */
-static const char *side(json_t *a, const char *key, char out[48]) {
+ * from "<key>_count" when the list was cut). The summary shortens the
+ * addresses (short), the alert log's text form writes them whole; none is
+ * what a side without an address reads as. */
+static const char *side(json_t *a, const char *key, bool shorten, const char *none, char *out,
+                        size_t cap) {
     json_t *v = json_object_get(a, key);
     char sh[16];
-    if (json_is_string(v)) {
-        snprintf(out, 48, "%s", short_hex(json_string_value(v), sh));
-        return out;
+    const char *first =
+        json_is_string(v) ? json_string_value(v) : json_string_value(json_array_get(v, 0));
+    if (!first) return none;
+    if (shorten) first = short_hex(first, sh);
+    long long n = 1;
+    if (!json_is_string(v)) {
+        char count_key[32];
+        snprintf(count_key, sizeof count_key, "%s_count", key);
+        json_t *c = json_object_get(a, count_key);
+        n = c ? (long long)json_integer_value(c) : (long long)json_array_size(v);
     }
-    const char *first = json_string_value(json_array_get(v, 0));
-    if (!first) return "no one";
-    char count_key[32];
-    snprintf(count_key, sizeof count_key, "%s_count", key);
-    json_t *c = json_object_get(a, count_key);
-    long long n = c ? (long long)json_integer_value(c) : (long long)json_array_size(v);
     if (n > 1)
-        snprintf(out, 48, "%s and %lld more", short_hex(first, sh), n - 1);
+        snprintf(out, cap, "%s and %lld more", first, n - 1);
     else
-        snprintf(out, 48, "%s", short_hex(first, sh));
+        snprintf(out, cap, "%s", first);
     return out;
 }
 
@@ -65,9 +69,29 @@ void watch_alert_summarize(json_t *a) {
     snprintf(line, sizeof line, "%s %s%s%s: %s %s%s from %s to %s in block %lld: %s",
              str(a, "severity", "?"), kind, event ? "/" : "", event ? event : "",
              amount ? amount : str(a, "amount", "?"), amount ? "" : "base units of ",
-             str(a, "asset", "?"), side(a, "from", f), side(a, "to", t),
+             str(a, "asset", "?"), side(a, "from", true, "no one", f, sizeof f),
+             side(a, "to", true, "no one", t, sizeof t),
              (long long)json_integer_value(json_object_get(a, "height")), why);
     json_object_set_new(a, "summary", json_string(line));
     if (!json_object_get(a, "action"))
         json_object_set_new(a, "action", json_string(default_action(kind)));
+}
+
+int ch_watch_alert_print(FILE *out, const char *json_line, size_t len) {
+    json_t *a = json_loadb(json_line, len, 0, NULL);
+    if (!a) return fprintf(out, "(unreadable record)\n") < 0 ? -1 : 0;
+    fprintf(out, "%s %-8s %-20s %s block %lld tx %s: %s %s", str(a, "id", "-"),
+            str(a, "severity", "-"), str(a, "rule", "-"), str(a, "chain", "-"),
+            (long long)json_integer_value(json_object_get(a, "height")), str(a, "tx", "-"),
+            str(a, "amount", "-"), str(a, "asset", "-"));
+    char from[200], to[200];
+    fprintf(out, " from %s to %s", side(a, "from", false, "-", from, sizeof from),
+            side(a, "to", false, "-", to, sizeof to));
+    if (json_is_true(json_object_get(a, "retracted"))) fprintf(out, " RETRACTED (reorg)");
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(a, "reasons"), i, r)
+        fprintf(out, "\n    why: %s [%s]", str(r, "why", "-"), str(r, "source", "-"));
+    json_decref(a);
+    return fprintf(out, "\n") < 0 ? -1 : 0;
 }
