@@ -11,7 +11,13 @@
  *     and the capacity the caller holds are left as they were (the caller
  *     still owns valid memory: the bug of `p = realloc(p, ...)`);
  *   - a typed array kept by its owner (pointer + size_t cap) grows through
- *     ch_grow with its contents kept. */
+ *     ch_grow with its contents kept;
+ *   - the columns of a struct of arrays grow together (ch_grow_cols): after
+ *     10,000 rows added one at a time, each column reads back the values a
+ *     formula of the row number gives, and the shared capacity covers them;
+ *   - when one column cannot grow (its size would overflow), ch_grow_cols
+ *     fails with the shared capacity unchanged and every column's contents
+ *     intact. */
 #include "support/testutil.h"
 
 #include <stdint.h>
@@ -108,12 +114,74 @@ static void test_typed_array_grows_in_place_of_its_owner(void **state) {
     free(l.v);
 }
 
+typedef struct cols3 {
+    uint32_t *a;
+    uint64_t *b;
+    uint8_t *c;
+    size_t n, cap;
+} cols3;
+
+static int cols3_fit(cols3 *t, size_t need) {
+    void **cols[] = {(void **)&t->a, (void **)&t->b, (void **)&t->c};
+    const size_t sz[] = {sizeof *t->a, sizeof *t->b, sizeof *t->c};
+    return ch_grow_cols(cols, sz, 3, &t->cap, need);
+}
+
+static void test_columns_grow_together(void **state) {
+    (void)state;
+    cols3 t = {0};
+    for (uint32_t i = 0; i < 10000; i++) {
+        assert_int_equal(cols3_fit(&t, t.n + 1), 0);
+        assert_true(t.cap >= t.n + 1);
+        t.a[t.n] = i * 3;
+        t.b[t.n] = (uint64_t)i << 33 | i;
+        t.c[t.n] = (uint8_t)(i * 7);
+        t.n++;
+    }
+    for (uint32_t i = 0; i < 10000; i++) {
+        assert_int_equal(t.a[i], i * 3);
+        assert_true(t.b[i] == ((uint64_t)i << 33 | i));
+        assert_int_equal(t.c[i], (uint8_t)(i * 7));
+    }
+    free(t.a);
+    free(t.b);
+    free(t.c);
+}
+
+static void test_columns_refused_keep_capacity_and_contents(void **state) {
+    (void)state;
+    uint32_t *a = NULL;
+    uint8_t *b = NULL;
+    size_t cap = 0;
+    void **cols[] = {(void **)&a, (void **)&b};
+    size_t sz[] = {sizeof *a, 1};
+    assert_int_equal(ch_grow_cols(cols, sz, 2, &cap, 20), 0);
+    for (uint32_t i = 0; i < 20; i++)
+        a[i] = i + 1000, b[i] = (uint8_t)i;
+    size_t held = cap;
+    uint8_t *b_before = b;
+    /* the second column, now counted in elements of SIZE_MAX / 64 bytes,
+     * cannot take 100 of them: refused after the first grew */
+    sz[1] = SIZE_MAX / 64;
+    assert_int_equal(ch_grow_cols(cols, sz, 2, &cap, 100), -1);
+    assert_int_equal(cap, held);
+    assert_ptr_equal(b, b_before);
+    for (uint32_t i = 0; i < 20; i++) {
+        assert_int_equal(a[i], i + 1000);
+        assert_int_equal(b[i], (uint8_t)i);
+    }
+    free(a);
+    free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_keeps_order_and_doubles),
         cmocka_unit_test(test_grow_with_room_returns_the_same_block),
         cmocka_unit_test(test_overflow_refused_block_untouched),
         cmocka_unit_test(test_typed_array_grows_in_place_of_its_owner),
+        cmocka_unit_test(test_columns_grow_together),
+        cmocka_unit_test(test_columns_refused_keep_capacity_and_contents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

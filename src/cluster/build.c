@@ -10,6 +10,7 @@
 #include "cluster/cluster_internal.h"
 #include "coinhound/lock.h"
 #include "coinhound/progress.h"
+#include "util/vec.h"
 
 /* ---- per-transaction buffers ---- */
 typedef struct txbuf {
@@ -19,22 +20,15 @@ typedef struct txbuf {
 } txbuf;
 
 static int txbuf_fit(txbuf *b, size_t n_in, size_t n_out) {
-    if (n_in > b->cap_in) {
-        size_t c = n_in < 256 ? 256 : n_in * 2;
-        uint32_t *a = realloc(b->in_addr, c * sizeof *a);
-        if (!a) return -1;
-        b->in_addr = a;
-        uint64_t *v = realloc(b->in_val, c * sizeof *v);
-        if (!v) return -1;
-        b->in_val = v;
-        b->cap_in = c;
+    if (n_in > b->cap_in) { /* every tx asks: the check stays here */
+        void **cols[] = {(void **)&b->in_addr, (void **)&b->in_val};
+        const size_t sz[] = {sizeof *b->in_addr, sizeof *b->in_val};
+        if (ch_grow_cols(cols, sz, 2, &b->cap_in, n_in) != 0) return -1;
     }
     if (n_out > b->cap_out) {
-        size_t c = n_out < 256 ? 256 : n_out * 2;
-        uint64_t *v = realloc(b->out_val, c * sizeof *v);
+        uint64_t *v = ch_grow(b->out_val, &b->cap_out, n_out, sizeof *v);
         if (!v) return -1;
         b->out_val = v;
-        b->cap_out = c;
     }
     return 0;
 }
@@ -139,15 +133,9 @@ static inline uint64_t tx_first_out(const pass *p, uint64_t t) {
 }
 
 static int chunk_grow(pass *p, size_t n) {
-    uint32_t *w = realloc(p->want, n * sizeof *w);
-    if (w) p->want = w;
-    uint32_t *sl = realloc(p->slot, n * sizeof *sl);
-    if (sl) p->slot = sl;
-    uint64_t *v = realloc(p->val, n * sizeof *v);
-    if (v) p->val = v;
-    if (!w || !sl || !v) return -1;
-    p->cap = n;
-    return 0;
+    void **cols[] = {(void **)&p->want, (void **)&p->slot, (void **)&p->val};
+    const size_t sz[] = {sizeof *p->want, sizeof *p->slot, sizeof *p->val};
+    return ch_grow_cols(cols, sz, 3, &p->cap, n);
 }
 
 static void chunk_free(pass *p) {

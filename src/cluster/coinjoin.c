@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cluster/cluster_internal.h"
+#include "util/vec.h"
 
 #define SAT_PER_BTC 100000000ULL
 
@@ -22,14 +23,9 @@ void cl_scratch_free(cl_scratch *sc) {
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
+    void *q = ch_grow(*p, cap, need, elem); /* util/vec.h */
     if (!q) return -1;
     *p = q;
-    *cap = c;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "coinhound/chainaddr.h"
 #include "coinhound/hash.h"
+#include "util/vec.h"
 
 /* USDT, USDC and WETH sit at their mainnet addresses so that a real token
  * table (and real labels of those contracts) resolve them; the unknown and
@@ -97,15 +98,13 @@ u128 evg_logrand(evg_rng *r, u128 lo, u128 hi) {
 
 void *evg_grow(void *p, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return p;
-    uint32_t c = *cap ? *cap : 16;
-    while (c < need)
-        c = c > UINT32_MAX / 2 ? need : c * 2;
-    void *q = realloc(p, (size_t)c * elem);
+    size_t c = *cap;
+    void *q = ch_grow(p, &c, need, elem); /* util/vec.h */
     if (!q) {
         fprintf(stderr, "coinhound-evmgen: out of memory\n");
         abort();
     }
-    *cap = c;
+    *cap = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c; /* the block holds at least that */
     return q;
 }
 

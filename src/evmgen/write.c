@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "coinhound/hash.h"
+#include "util/vec.h"
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -24,13 +25,9 @@ static const char TOTAL_DIFFICULTY[] = "0xc70d815d562d3cfa955";
 
 static void reserve(evg *g, size_t n) {
     if (g->out_len + n <= g->out_cap) return;
-    size_t c = g->out_cap ? g->out_cap : 1 << 16;
-    while (c < g->out_len + n)
-        c *= 2;
-    char *p = realloc(g->out, c);
+    char *p = ch_grow(g->out, &g->out_cap, g->out_len + n, 1); /* util/vec.h */
     if (!p) abort();
     g->out = p;
-    g->out_cap = c;
 }
 
 static void s(evg *g, const char *str) {

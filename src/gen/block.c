@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/vec.h"
+
 #define REGTEST_BITS 0x207fffffu
 
 /* BIP141: the commitment output's script starts with these 6 bytes. */
@@ -109,12 +111,9 @@ static void put_coinbase(gen *g, gen_buf *b, const coinbase_spec *cb, ch_hash256
 
 static void ensure_hashes(gen *g, size_t n) {
     if (n + 1 <= g->cap_hashes) return;
-    size_t cap = g->cap_hashes ? g->cap_hashes : 1024;
-    while (cap < n + 1)
-        cap *= 2;
-    g->hashes = realloc(g->hashes, cap * sizeof *g->hashes);
-    if (!g->hashes) abort();
-    g->cap_hashes = cap;
+    ch_hash256 *v = ch_grow(g->hashes, &g->cap_hashes, n + 1, sizeof *v); /* util/vec.h */
+    if (!v) abort();
+    g->hashes = v;
 }
 
 /* Compact "bits" to a 256-bit target, little-endian like hashes. */

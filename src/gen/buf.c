@@ -3,25 +3,21 @@
 
 #include <stdlib.h>
 
+#include "util/vec.h"
+
 void gen_buf_reserve(gen_buf *b, size_t extra) {
     if (b->len + extra <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra)
-        cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
+    uint8_t *p = ch_grow(b->p, &b->cap, b->len + extra, 1); /* util/vec.h */
     if (!p) abort(); /* out of memory: nothing sensible to do mid-block */
     b->p = p;
-    b->cap = cap;
 }
 
 void *gen_grow(void *p, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap) return p;
-    uint32_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(p, (size_t)c * elem);
+    size_t c = *cap;
+    void *q = ch_grow(p, &c, need, elem);
     if (!q) abort();
-    *cap = c;
+    *cap = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c; /* the block holds at least that */
     return q;
 }
 

@@ -8,6 +8,7 @@
 
 #include "coinhound/address.h"
 #include "coinhound/btc.h"
+#include "util/vec.h"
 
 #define BTC             100000000ULL
 #define GENESIS_TIME    1700000000u /* November 2023: an arbitrary fixed start */
@@ -287,13 +288,11 @@ static int build_block(gen *g, gen_writer *wr, gen_rng *layout, plan *p, uint32_
 
 static int grow_cb(gen *g, uint32_t h) {
     if (h < g->cap_cb) return 0;
-    uint32_t cap = g->cap_cb ? g->cap_cb * 2 : 1024;
-    while (cap <= h)
-        cap *= 2;
-    uint32_t *p = realloc(g->cb_utxo, cap * sizeof *p);
+    size_t cap = g->cap_cb;
+    uint32_t *p = ch_grow(g->cb_utxo, &cap, (size_t)h + 1, sizeof *p); /* util/vec.h */
     if (!p) return -1;
     g->cb_utxo = p;
-    g->cap_cb = cap;
+    g->cap_cb = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
     return 0;
 }
 

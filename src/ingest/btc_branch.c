@@ -87,6 +87,7 @@ static uint64_t key_of(const ch_hash256 *txid, uint32_t vout) {
 static int set_grow(tx_set *t) {
     size_t slots = t->slot ? (t->mask + 1) * 2 : 1024;
     uint32_t *ns = calloc(slots, sizeof *ns);
+    /* not ch_grow: the entries follow the table, half as many as its slots */
     branch_tx *ne = realloc(t->e, slots / 2 * sizeof *ne);
     if (!ns || !ne) {
         free(ns);

@@ -92,7 +92,7 @@ static int add_comment(ch_imp *im, const char *num, const char *text, size_t len
         c->text = NULL;
     }
     size_t have = c->text ? strlen(c->text) : 0;
-    char *t = realloc(c->text, have + len + 1);
+    char *t = realloc(c->text, have + len + 1); /* exact: a string, joined once per row */
     if (!t) return ch_err(err, "out of memory");
     memcpy(t + have, text, len);
     t[have + len] = '\0';

@@ -260,6 +260,7 @@ static void take_body(ch_server *s, conn *cx, const char *data, size_t n) {
         while (cap < cx->len + n + 1)
             cap *= 2;
         if (cap > s->opts.max_body + 1) cap = s->opts.max_body + 1;
+        /* not ch_grow: the block stops at max_body + 1, a limit it knows nothing of */
         char *b = realloc(cx->body, cap);
         if (!b) {
             cx->too_big = true; /* answered 413: the same as a body too big to hold */

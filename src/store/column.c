@@ -87,7 +87,7 @@ void st_col_close(st_col *c) {
 }
 
 uint64_t st_col_append(st_col *c, const void *rec) {
-    if (c->pend_n == c->pend_cap) {
+    if (c->pend_n == c->pend_cap) { /* not ch_grow: a big block lives in huge pages */
         uint64_t cap = c->pend_cap ? c->pend_cap * 2 : 4096;
         uint8_t *p = ch_big_grow(c->pend, c->pend_cap * c->rec, cap * c->rec);
         if (!p) return UINT64_MAX;

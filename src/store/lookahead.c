@@ -8,6 +8,7 @@
  * stage runs over the whole batch before the next starts, so the misses of
  * a stage are in flight together; nothing is written. */
 #include "store/store_internal.h"
+#include "util/vec.h"
 
 #include <stdlib.h>
 
@@ -41,10 +42,9 @@ static const st_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txi
 static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
     st_u64_list *keys = &s->prefetch_keys;
     if (keys->cap < n) {
-        uint64_t *v = realloc(keys->v, n * sizeof *v);
+        uint64_t *v = ch_grow(keys->v, &keys->cap, n, sizeof *v);
         if (!v) return 0;
         keys->v = v;
-        keys->cap = n;
     }
     keys->n = 0;
     for (size_t i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 
 #include "coinhound/hash.h"
 #include "trace/account_internal.h"
+#include "util/vec.h"
 
 void ch_atrace_opts_init(ch_atrace_opts *o) {
     memset(o, 0, sizeof *o);
@@ -190,8 +191,8 @@ static at_swap *swap_slot(ch_atrace *t, uint32_t addr) {
     for (size_t i = 0; i < t->n_sw; i++)
         if (t->sw[i].addr == addr) return &t->sw[i];
     if (t->n_sw == t->cap_sw) { /* keep each slot's line buffer across txs */
-        size_t cap = t->cap_sw ? t->cap_sw * 2 : 8;
-        at_swap *v = realloc(t->sw, cap * sizeof *v);
+        size_t cap = t->cap_sw;
+        at_swap *v = ch_grow(t->sw, &cap, t->n_sw + 1, sizeof *v);
         if (!v) return NULL;
         memset(v + t->cap_sw, 0, (cap - t->cap_sw) * sizeof *v);
         t->sw = v;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "trace/account_internal.h"
+#include "util/vec.h"
 
 static int cmp_land(const void *pa, const void *pb) {
     const at_land *a = pa, *b = pb;
@@ -100,12 +101,9 @@ static size_t path_from(ch_atrace *t, uint32_t p, uint64_t last, bool last_swap,
     for (size_t guard = 0; p != TR_NONE && guard < t->n_pool + 1; guard++) {
         at_pool *q = &t->pool[p];
         if (q->via != AT_NONE) {
-            if (n == cap) {
-                ch_atrace_step *v = realloc(tmp, 2 * cap * sizeof *v);
-                if (!v) break;
-                tmp = v;
-                cap *= 2;
-            }
+            ch_atrace_step *v = ch_grow(tmp, &cap, n + 1, sizeof *v);
+            if (!v) break;
+            tmp = v;
             tmp[n++] = (ch_atrace_step){q->via, q->swap != 0};
         }
         p = q->parent;

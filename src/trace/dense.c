@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "trace/trace_internal.h"
+#include "util/vec.h"
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -210,13 +211,9 @@ typedef struct amounts {
  * dropped below the minimum, or a source reached again). */
 static int dense_amounts(const ch_trace *t, uint64_t k, uint64_t fo, uint64_t no, amounts *m) {
     if (no + 1 > m->cap) {
-        size_t cap = no + 1 > 2 * m->cap ? no + 1 : 2 * m->cap;
-        uint64_t *v = realloc(m->val, cap * sizeof *v);
-        if (v) m->val = v;
-        uint64_t *s = realloc(m->share, cap * sizeof *s);
-        if (s) m->share = s;
-        if (!v || !s) return -1;
-        m->cap = cap;
+        void **cols[] = {(void **)&m->val, (void **)&m->share};
+        const size_t sz[] = {sizeof *m->val, sizeof *m->share};
+        if (ch_grow_cols(cols, sz, 2, &m->cap, (size_t)no + 1) != 0) return -1;
     }
     tr_forward_shares(t, t->sw_base + k, t->sw_acc[k].taint, fo, no, m->val, m->share);
     for (uint64_t j = 0; j < no; j++)

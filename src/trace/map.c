@@ -5,16 +5,13 @@
 
 #include "trace/trace_internal.h"
 #include "util/bigmem.h"
+#include "util/vec.h"
 
 int tr_grow(void **p, size_t *cap, size_t need, size_t sz) {
     if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(*p, c * sz);
+    void *q = ch_grow(*p, cap, need, sz); /* util/vec.h: sizes checked */
     if (!q) return -1;
     *p = q;
-    *cap = c;
     return 0;
 }
 

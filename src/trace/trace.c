@@ -23,6 +23,7 @@
 
 #include "coinhound/query.h"
 #include "trace/trace_internal.h"
+#include "util/vec.h"
 
 static const char *const POLICY_NAME[] = {"poison", "haircut", "fifo", "lifo"};
 
@@ -322,19 +323,10 @@ static int place(ch_trace *t, uint64_t o, uint32_t creator, uint64_t amount, uin
 }
 
 int tr_grow_scratch(ch_trace *t, uint64_t n) {
-    if (n + 1 <= t->cap_sc) return 0;
-    size_t cap = t->cap_sc ? t->cap_sc : 64;
-    while (cap < n + 1)
-        cap *= 2;
-    uint32_t *a = realloc(t->sc_ent, cap * sizeof *a);
-    if (a) t->sc_ent = a;
-    uint64_t *b = realloc(t->sc_val, cap * sizeof *b);
-    if (b) t->sc_val = b;
-    uint64_t *c = realloc(t->sc_share, cap * sizeof *c);
-    if (c) t->sc_share = c;
-    if (!a || !b || !c) return -1;
-    t->cap_sc = cap;
-    return 0;
+    if (n + 1 <= t->cap_sc) return 0; /* every tx asks: the common answer first */
+    void **cols[] = {(void **)&t->sc_ent, (void **)&t->sc_val, (void **)&t->sc_share};
+    const size_t sz[] = {sizeof *t->sc_ent, sizeof *t->sc_val, sizeof *t->sc_share};
+    return ch_grow_cols(cols, sz, 3, &t->cap_sc, (size_t)n + 1);
 }
 
 /* fifo: the tainted intervals of the given entries laid along a line of

@@ -33,7 +33,8 @@ void ch_big_free(void *p, size_t bytes) {
 
 /* A large buffer moves by copying to a fresh mapping rather than by
  * mremap, which could leave it at an address that is not huge-page aligned
- * (and so split into small pages). */
+ * (and so split into small pages). A small one is realloc'ed to exactly the
+ * size asked: the caller chose it (ch_grow cannot, it knows no mappings). */
 void *ch_big_grow(void *p, size_t old, size_t bytes) {
     if (bytes < HUGE_FROM) return realloc(p, bytes);
     void *q = ch_big_alloc(bytes);

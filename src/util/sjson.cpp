@@ -114,6 +114,7 @@ int sj_parse(sj_parser *p, const char *buf, size_t len, sj_val *root) {
         size_t cap = p->cap ? p->cap : 4096;
         while (cap < len + simdjson::SIMDJSON_PADDING)
             cap *= 2;
+        // the C++ side of the library (simdjson): util/vec.h's ch_grow is C
         char *nb = static_cast<char *>(std::realloc(p->buf, cap));
         if (!nb) {
             p->error = "out of memory";

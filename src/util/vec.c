@@ -22,6 +22,21 @@ void *ch_grow(void *v, size_t *cap, size_t need, size_t sz) {
     return nv;
 }
 
+int ch_grow_cols(void **const cols[], const size_t sz[], size_t k, size_t *cap, size_t need) {
+    assert(k > 0);
+    if (need <= *cap) return 0;
+    size_t least = SIZE_MAX;
+    for (size_t i = 0; i < k; i++) {
+        size_t c = *cap; /* every column grows from the capacity they share */
+        void *v = ch_grow(*cols[i], &c, need, sz[i]);
+        if (!v) return -1;
+        *cols[i] = v;
+        if (c < least) least = c;
+    }
+    *cap = least;
+    return 0;
+}
+
 int ch_vec_push(ch_vec *a, size_t sz, const void *elem) {
     if (a->n == SIZE_MAX) return -1;
     void *v = ch_grow(a->v, &a->cap, a->n + 1, sz);

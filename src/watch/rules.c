@@ -97,7 +97,8 @@ static int add_btc_address(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
                        "address (%s)",
                        s, why);
     }
-    ch_addr *v = realloc(r->btc_addrs, (r->n_btc_addrs + 1) * sizeof *v);
+    size_t cap = r->n_btc_addrs; /* grown one at a time: few addresses a rule */
+    ch_addr *v = ch_grow(r->btc_addrs, &cap, r->n_btc_addrs + 1, sizeof *v);
     if (!v) return ch_err(c->err, "out of memory");
     r->btc_addrs = v;
     v[r->n_btc_addrs++] = a;
@@ -142,7 +143,8 @@ static int add_source(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
                        "'%s' is neither a tx hash (0x and 64 hex digits) nor an address (0x and "
                        "40)",
                        s, NULL);
-    char **v = realloc(r->sources, (r->n_sources + 1) * sizeof *v);
+    size_t cap = r->n_sources;
+    char **v = ch_grow(r->sources, &cap, r->n_sources + 1, sizeof *v);
     if (!v) return ch_err(c->err, "out of memory");
     r->sources = v;
     if (!(v[r->n_sources] = strdup(s))) return ch_err(c->err, "out of memory");

@@ -32,6 +32,7 @@
 
 #include "coinhound/hash.h"
 #include "watch/watch_internal.h"
+#include "util/vec.h"
 
 #define CURSOR_NAME "webhook.cursor"
 #define MAX_LINE    (4u << 20) /* an alert line is a few KiB; a longer one is skipped */
@@ -161,10 +162,9 @@ static char *line_at(watch_webhook *h, uint64_t avail, size_t *len, bool *skip) 
                 *skip = true;
                 break;
             }
-            char *nb = realloc(b, cap * 2);
+            char *nb = ch_grow(b, &cap, cap + 1, 1); /* doubles */
             if (!nb) break;
             b = nb;
-            cap *= 2;
         }
         size_t want = cap - n;
         if (avail - h->cursor - n < want) want = (size_t)(avail - h->cursor - n);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "chains/btc/btc_internal.h"
+#include "util/vec.h"
 
 CH_STATIC_ASSERT(sizeof(btc_hdr) == 88, "an index record is 88 bytes");
 
@@ -289,40 +290,17 @@ static void link_from(ch_blkidx *x, uint32_t i, uint32_t p) {
 }
 
 static int grow_tree(ch_blkidx *x, size_t need) {
-    if (need <= x->cap_tree) return 0;
-    size_t cap = x->cap_tree ? x->cap_tree : 1024;
-    while (cap < need)
-        cap *= 2;
-    uint32_t *p = realloc(x->parent, cap * sizeof *p);
-    if (p) x->parent = p;
-    uint32_t *h = realloc(x->height, cap * sizeof *h);
-    if (h) x->height = h;
-    btc_u256 *w = realloc(x->work, cap * sizeof *w);
-    if (w) x->work = w;
-    uint8_t *l = realloc(x->linked, cap);
-    if (l) x->linked = l;
-    if (!p || !h || !w || !l) return -1;
-    x->cap_tree = cap;
-    return 0;
+    void **cols[] = {(void **)&x->parent, (void **)&x->height, (void **)&x->work,
+                     (void **)&x->linked};
+    const size_t sz[] = {sizeof *x->parent, sizeof *x->height, sizeof *x->work, sizeof *x->linked};
+    return ch_grow_cols(cols, sz, 4, &x->cap_tree, need);
 }
 
 static int grow_chain(ch_blkidx *x, size_t need) {
-    if (need <= x->chain_cap) return 0;
-    size_t cap = x->chain_cap ? x->chain_cap * 2 : 1024;
-    while (cap < need)
-        cap *= 2;
     ch_blk_chain *c = &x->chain;
-    ch_blk_pos *pos = realloc(c->pos, cap * sizeof *pos);
-    if (pos) c->pos = pos;
-    ch_hash256 *hash = realloc(c->hash, cap * sizeof *hash);
-    if (hash) c->hash = hash;
-    uint32_t *bits = realloc(c->bits, cap * sizeof *bits);
-    if (bits) c->bits = bits;
-    uint32_t *time = realloc(c->time, cap * sizeof *time);
-    if (time) c->time = time;
-    if (!pos || !hash || !bits || !time) return -1;
-    x->chain_cap = cap;
-    return 0;
+    void **cols[] = {(void **)&c->pos, (void **)&c->hash, (void **)&c->bits, (void **)&c->time};
+    const size_t sz[] = {sizeof *c->pos, sizeof *c->hash, sizeof *c->bits, sizeof *c->time};
+    return ch_grow_cols(cols, sz, 4, &x->chain_cap, need);
 }
 
 /* The best chain follows the best tip: the heights from where it left the

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chains/eth/evm_internal.h"
+#include "util/vec.h"
 #include "util/sjson.h"
 
 /* --- arena ------------------------------------------------------------------ */
@@ -52,14 +53,11 @@ void *evm_alloc(ch_evm_block *b, size_t n) {
     return c->data;
 }
 
-/* Grow *arr (of *cap elements of size sz) to hold one more than n. */
-static void *grow(void *arr, size_t *cap, size_t n, size_t sz) {
-    if (n < *cap) return arr;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void *p = realloc(arr, nc * sz);
-    if (!p) return NULL;
-    *cap = nc;
-    return p;
+/* Grow arr (of *cap elements of size sz) to hold one more than n: ch_grow,
+ * with the check that nearly always answers "room enough" inline (every
+ * element the parser adds asks). */
+static inline void *grow(void *arr, size_t *cap, size_t n, size_t sz) {
+    return n < *cap ? arr : ch_grow(arr, cap, n + 1, sz);
 }
 
 #define PUSH(arr, n, cap, type)                                                                    \
@@ -482,13 +480,9 @@ ch_evm_block *evm_set_get(evm_set *s, uint64_t number) {
         else
             hi = mid;
     }
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        ch_evm_block **v = realloc(s->v, nc * sizeof *v);
-        if (!v) return NULL;
-        s->v = v;
-        s->cap = nc;
-    }
+    ch_evm_block **v = ch_grow(s->v, &s->cap, s->n + 1, sizeof *v);
+    if (!v) return NULL;
+    s->v = v;
     ch_evm_block *b;
     if (s->n_spare) {
         b = s->spare[--s->n_spare]; /* recycled: reset, with its arena and arrays */
@@ -515,14 +509,8 @@ ch_evm_block *evm_set_pop(evm_set *s) {
 #define SPARE_MAX 8
 
 void evm_set_recycle(evm_set *s, ch_evm_block *b) {
-    if (s->n_spare == s->spare_cap && s->spare_cap < SPARE_MAX) {
-        size_t nc = s->spare_cap ? s->spare_cap * 2 : 4;
-        ch_evm_block **v = realloc(s->spare, nc * sizeof *v);
-        if (v) {
-            s->spare = v;
-            s->spare_cap = nc;
-        }
-    }
+    if (!s->spare_cap && (s->spare = malloc(SPARE_MAX * sizeof *s->spare))) /* one fixed block */
+        s->spare_cap = SPARE_MAX;
     if (s->n_spare < s->spare_cap) {
         ch_evm_block_reset(b);
         s->spare[s->n_spare++] = b;
@@ -556,6 +544,7 @@ int evm_set_finish(evm_set *s, ch_error *err) {
 int evm_set_export(evm_set *s, ch_evm_block **blocks, size_t *n_blocks, ch_error *err) {
     if (evm_set_finish(s, err) != 0) return -1;
     if (s->n) {
+        /* exact size, once per export: the caller's array keeps no capacity */
         ch_evm_block *v = realloc(*blocks, (*n_blocks + s->n) * sizeof *v);
         if (!v) return ch_err(err, "out of memory");
         *blocks = v;

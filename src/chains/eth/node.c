@@ -515,6 +515,7 @@ int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **bl
         ch_evm_blocks_free(v, count);
         return -1;
     }
+    /* exact size, once per call: the caller's array keeps no capacity */
     ch_evm_block *all = realloc(*blocks, (*n_blocks + count) * sizeof *all);
     if (!all) {
         ch_evm_blocks_free(v, count);

@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "chains/eth/evm_internal.h"
+#include "util/vec.h"
 
 #define STREAM_MIN_BYTES ((uint64_t)64 << 20)
 #define HOLD_MAX         4096
@@ -87,7 +88,7 @@ struct ch_evm_reader {
     size_t next;     /* loading: the next block to hand out */
     bool streaming, failed;
     entry *files;
-    size_t n_files;
+    size_t n_files, cap_files;
     cursor *cur; /* streaming: one per file */
     bool yielded;
     uint64_t last; /* the last block handed out */
@@ -198,7 +199,7 @@ static int cmp_str(const void *a, const void *b) {
 
 static int add_entry(ch_evm_reader *r, const char *path, file_kind k, ch_evm_format fmt,
                      ch_error *err) {
-    entry *v = realloc(r->files, (r->n_files + 1) * sizeof *v);
+    entry *v = ch_grow(r->files, &r->cap_files, r->n_files + 1, sizeof *v);
     if (!v) return ch_err(err, "out of memory");
     r->files = v;
     entry *e = &v[r->n_files];
@@ -222,15 +223,12 @@ static int list_dir(ch_evm_reader *r, const char *dir, ch_evm_format fmt, ch_err
     int rc = 0;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, cap * sizeof *names);
-            if (!nn) {
-                rc = ch_err(err, "out of memory");
-                break;
-            }
-            names = nn;
+        char **nn = ch_grow(names, &cap, n + 1, sizeof *names);
+        if (!nn) {
+            rc = ch_err(err, "out of memory");
+            break;
         }
+        names = nn;
         if (!(names[n] = strdup(e->d_name))) {
             rc = ch_err(err, "out of memory");
             break;
