@@ -165,6 +165,31 @@ static int run_build_deposit(const char *db, const char *chain, uint32_t window,
 }
 
 /* ---- cluster ADDR ---- */
+/* The view as text: the address, its cluster, the first nl labels (the
+ * address's own first) and the members the view holds, each list saying
+ * how many more there are. */
+static void print_view_text(ch_cluster_view *v, ch_store *s, size_t nl) {
+    ch_cluster_view_order(v);
+    char buf[128];
+    printf("address   %s\n", v->canonical);
+    printf("cluster   %u (%s)\n", v->cluster, v->cluster_address[0] ? v->cluster_address : "?");
+    printf("size      %u address%s\n", v->size, v->size == 1 ? "" : "es");
+    printf("labels    %zu\n", v->n_labels);
+    for (size_t i = 0; i < nl; i++) {
+        const ch_cluster_label_row *l = &v->labels[i];
+        printf("  %s  %s  %s  [%s]%s\n", l->address, l->category, l->entity, l->source,
+               strcmp(l->address, v->canonical) ? "" : "  (this address)");
+    }
+    if (nl < v->n_labels) printf("  ... %zu more labels (--limit 0 shows all)\n", v->n_labels - nl);
+    printf("members\n");
+    for (size_t i = 0; i < v->n_members; i++) {
+        const char *ms = cli_addr_str(s, v->members[i], buf);
+        printf("  %s\n", ms ? ms : "?");
+    }
+    if (v->n_members < v->size)
+        printf("  ... %zu more (--limit 0 shows all)\n", (size_t)v->size - v->n_members);
+}
+
 /* The store through the one opener (cli_query_open: the one chain rule, so
  * an 0x address reads the eth store without --chain), the address read as
  * the store's kind says. */
@@ -224,26 +249,7 @@ static int run_query(const char *db_opt, const char *chain_opt, const char *arg,
         ch_cluster_view_json(&v, s, (size_t)limit, &w);
         ch_jw_newline(&w);
     } else {
-        ch_cluster_view_order(&v);
-        char buf[128];
-        printf("address   %s\n", v.canonical);
-        printf("cluster   %u (%s)\n", v.cluster, v.cluster_address[0] ? v.cluster_address : "?");
-        printf("size      %u address%s\n", v.size, v.size == 1 ? "" : "es");
-        printf("labels    %zu\n", v.n_labels);
-        for (size_t i = 0; i < nl; i++) {
-            const ch_cluster_label_row *l = &v.labels[i];
-            printf("  %s  %s  %s  [%s]%s\n", l->address, l->category, l->entity, l->source,
-                   strcmp(l->address, v.canonical) ? "" : "  (this address)");
-        }
-        if (nl < v.n_labels)
-            printf("  ... %zu more labels (--limit 0 shows all)\n", v.n_labels - nl);
-        printf("members\n");
-        for (size_t i = 0; i < v.n_members; i++) {
-            const char *ms = cli_addr_str(s, v.members[i], buf);
-            printf("  %s\n", ms ? ms : "?");
-        }
-        if (v.n_members < v.size)
-            printf("  ... %zu more (--limit 0 shows all)\n", (size_t)v.size - v.n_members);
+        print_view_text(&v, s, nl);
     }
     rc = 0;
 done:

@@ -287,7 +287,18 @@ static int explain_risk(const ch_risk_table *t, bool json) {
     return fflush(stdout) == 0 ? 0 : 2;
 }
 
-int cmd_screen(int argc, char **argv) {
+/* What screen's command line asked for (the risk table, --hops and --json
+ * go straight to their owners). */
+typedef struct screen_args {
+    const char *file, *db, *setpath, *chain;
+    const char *csv, *column, *keep, *out_format;
+    bool explain;
+} screen_args;
+
+/* Read the options into a, st->json, table and so->max_hops. -1 when the
+ * command goes on, else its exit code (help, or a bad option: reported). */
+static int parse_args(int argc, char **argv, screen_args *a, run_state *st, ch_risk_table *table,
+                      ch_screener_opts *so) {
     static const struct option OPTS[] = {
         {"file", required_argument, NULL, 'f'},
         {"db", required_argument, NULL, 'd'},
@@ -305,66 +316,52 @@ int cmd_screen(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *file = NULL, *db = NULL, *setpath = NULL;
-    const char *csv = NULL, *column = NULL, *keep = NULL, *out_format = NULL;
-    bool explain = false;
-    run_state st;
-    memset(&st, 0, sizeof st);
-    ch_risk_table table;
-    ch_risk_table_default(&table);
-    ch_screener_opts so;
-    ch_screener_opts_init(&so);
-    const char *chain = NULL;
-    ch_exposure_opts xo;
-    ch_exposure_opts_init(&xo);
-    so.max_hops = xo.max_hops;
-    so.table = &table;
     ch_error err;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:d:s:jr:h", OPTS, NULL)) != -1) {
         switch (c) {
         case 'f':
-            file = optarg;
+            a->file = optarg;
             break;
         case 'd':
-            db = optarg;
+            a->db = optarg;
             break;
         case 's':
-            setpath = optarg;
+            a->setpath = optarg;
             break;
         case 'j':
-            st.json = true;
+            st->json = true;
             break;
         case 'r':
-            if (ch_risk_table_parse(&table, optarg, &err) != 0) return cli_fail("screen", &err);
+            if (ch_risk_table_parse(table, optarg, &err) != 0) return cli_fail("screen", &err);
             break;
         case 'T':
-            if (ch_risk_table_load(&table, optarg, &err) != 0) return cli_fail("screen", &err);
+            if (ch_risk_table_load(table, optarg, &err) != 0) return cli_fail("screen", &err);
             break;
         case 'E':
-            explain = true;
+            a->explain = true;
             break;
         case 'V':
-            csv = optarg;
+            a->csv = optarg;
             break;
         case 'N':
-            column = optarg;
+            a->column = optarg;
             break;
         case 'K':
-            keep = optarg;
+            a->keep = optarg;
             break;
         case 'O':
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0)
                 return cli_failf("screen", "--out-format: csv or json, not '%s'", optarg);
-            out_format = optarg;
+            a->out_format = optarg;
             break;
         case 'C':
             if (cli_opt_chain("screen", optarg)) return 2;
-            chain = optarg;
+            a->chain = optarg;
             break;
         case 'H':
-            if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &so.max_hops)) return 2;
+            if (cli_opt_u32("screen", "--hops", optarg, 0, 1000000, &so->max_hops)) return 2;
             break;
         case 'h':
             usage(stdout);
@@ -374,47 +371,45 @@ int cmd_screen(int argc, char **argv) {
             return 2;
         }
     }
-    if (explain) return explain_risk(&table, st.json);
-    if (db && setpath) return cli_failf("screen", "give --db or --set, not both");
-    if (!csv && (column || keep || out_format))
+    return -1;
+}
+
+/* The options that go together, and something to screen against (--set,
+ * else --db or $COINHOUND_DB, resolved into a->db). -1 when they do, else
+ * exit code 2 (reported). */
+static int check_args(screen_args *a, int argc) {
+    if (a->db && a->setpath) return cli_failf("screen", "give --db or --set, not both");
+    if (!a->csv && (a->column || a->keep || a->out_format))
         return cli_failf("screen", "--column, --keep and --out-format go with --csv FILE");
-    if (csv && !column)
+    if (a->csv && !a->column)
         return cli_failf("screen", "--csv wants --column NAME (the address column)");
-    if (csv && (file || optind < argc))
+    if (a->csv && (a->file || optind < argc))
         return cli_failf("screen", "--csv reads its addresses from the file: no ADDR or --file");
-    if (optind >= argc && !file && !csv) {
+    if (optind >= argc && !a->file && !a->csv) {
         usage(stderr);
         return 2;
     }
-    if (!setpath) db = cli_db_find(db);
-    if (!setpath && !db)
+    if (!a->setpath) a->db = cli_db_find(a->db);
+    if (!a->setpath && !a->db)
         return cli_failf("screen", "nothing to screen against: give --set FILE (a screening "
                                    "set) or --db DIR, or set COINHOUND_DB");
-    so.set_path = setpath;
-    so.db = db;
-    /* the one chain rule, without the argument's form: screen reads
-     * addresses of every chain at once, and one store's chain side */
-    so.chain = cli_chain_of(chain, NULL);
-    ch_error warn;
-    if (ch_screener_open(&so, &st.screener, &warn, &err) != 0) return cli_fail("screen", &err);
-    if (warn.msg[0]) fprintf(stderr, "coinhound screen: warning: %s\n", warn.msg);
-    st.v = ch_verdict_new();
-    if (!st.v) {
-        ch_screener_close(st.screener, NULL);
-        return cli_failf("screen", "out of memory");
-    }
+    return -1;
+}
 
+/* --csv: every row's address screened into stdout, the counts on stderr
+ * (also after an error, once rows were read), and st told what was found.
+ * 0, or the exit code of an error (reported). */
+static int run_csv(run_state *st, const screen_args *a) {
+    ch_error err;
+    screen_csv_counts n;
     int rc = 0;
-    if (csv) {
-        screen_csv_counts n;
-        bool json = (out_format && !strcmp(out_format, "json")) || (!out_format && st.json);
-        if (screen_csv(st.screener, st.v, csv, column, keep, json, stdout, &n, &err) != 0) {
-            fflush(stdout);
-            rc = cli_fail("screen", &err);
-        }
-        if (rc == 0 || n.rows > 0) /* the counts end the run */
-            fprintf(
-                stderr,
+    bool json = (a->out_format && !strcmp(a->out_format, "json")) || (!a->out_format && st->json);
+    if (screen_csv(st->screener, st->v, a->csv, a->column, a->keep, json, stdout, &n, &err) != 0) {
+        fflush(stdout);
+        rc = cli_fail("screen", &err);
+    }
+    if (rc == 0 || n.rows > 0) /* the counts end the run */
+        fprintf(stderr,
                 "coinhound screen: %llu rows: %llu flagged (%llu severe, %llu high, %llu medium, "
                 "%llu low), %llu clean, %llu invalid, %llu unsupported, %llu errors\n",
                 (unsigned long long)n.rows, (unsigned long long)n.flagged,
@@ -424,25 +419,80 @@ int cmd_screen(int argc, char **argv) {
                 (unsigned long long)n.by_level[CH_RISK_LOW], (unsigned long long)n.clean,
                 (unsigned long long)n.invalid, (unsigned long long)n.unsupported,
                 (unsigned long long)n.errors);
-        st.screened = n.rows;
-        st.any_flagged = n.flagged > 0;
-        st.any_error = n.invalid + n.unsupported + n.errors > 0;
-    }
+    st->screened = n.rows;
+    st->any_flagged = n.flagged > 0;
+    st->any_error = n.invalid + n.unsupported + n.errors > 0;
+    return rc;
+}
+
+/* The ADDR arguments ('-': standard input), then --file. 0, or non-zero
+ * when an input could not be read (reported). */
+static int run_inputs(run_state *st, const char *file, int argc, char **argv) {
+    int rc = 0;
     for (int i = optind; i < argc && rc == 0; i++) {
         if (!strcmp(argv[i], "-"))
-            rc = screen_stream(&st, stdin, "standard input");
+            rc = screen_stream(st, stdin, "standard input");
         else
-            screen_one(&st, argv[i]);
+            screen_one(st, argv[i]);
     }
     if (file && rc == 0) {
         FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
         if (!in) {
             rc = cli_failf("screen", "cannot open %s", file);
         } else {
-            rc = screen_stream(&st, in, file);
+            rc = screen_stream(st, in, file);
             if (in != stdin) fclose(in);
         }
     }
+    return rc;
+}
+
+/* The exit code of a run whose inputs ended with rc: 2 when an input was
+ * unreadable or nothing was screened (an empty list is not a clean one), 1
+ * when any address was flagged, else 2 for an invalid one, else 0. */
+static int exit_code(const run_state *st, int rc, const char *file) {
+    if (rc != 0) return 2; /* input unreadable: the answer is incomplete */
+    if (st->screened == 0) {
+        fprintf(stderr, "coinhound screen: no addresses to screen%s%s\n", file ? " in " : "",
+                file ? file : "");
+        return 2;
+    }
+    if (st->any_flagged) return 1;
+    return st->any_error ? 2 : 0;
+}
+
+int cmd_screen(int argc, char **argv) {
+    screen_args a;
+    memset(&a, 0, sizeof a);
+    run_state st;
+    memset(&st, 0, sizeof st);
+    ch_risk_table table;
+    ch_risk_table_default(&table);
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    ch_exposure_opts xo;
+    ch_exposure_opts_init(&xo);
+    so.max_hops = xo.max_hops;
+    so.table = &table;
+    int rc = parse_args(argc, argv, &a, &st, &table, &so);
+    if (rc >= 0) return rc;
+    if (a.explain) return explain_risk(&table, st.json);
+    if ((rc = check_args(&a, argc)) >= 0) return rc;
+    so.set_path = a.setpath;
+    so.db = a.db;
+    /* the one chain rule, without the argument's form: screen reads
+     * addresses of every chain at once, and one store's chain side */
+    so.chain = cli_chain_of(a.chain, NULL);
+    ch_error err, warn;
+    if (ch_screener_open(&so, &st.screener, &warn, &err) != 0) return cli_fail("screen", &err);
+    if (warn.msg[0]) fprintf(stderr, "coinhound screen: warning: %s\n", warn.msg);
+    st.v = ch_verdict_new();
+    if (!st.v) {
+        ch_screener_close(st.screener, NULL);
+        return cli_failf("screen", "out of memory");
+    }
+    rc = a.csv ? run_csv(&st, &a) : 0;
+    if (rc == 0) rc = run_inputs(&st, a.file, argc, argv);
     if (fflush(stdout) != 0) rc = -1;
     ch_verdict_free(st.v);
     if (ch_screener_close(st.screener, &err) != 0) { /* an answer not to trust */
@@ -450,13 +500,5 @@ int cmd_screen(int argc, char **argv) {
         cli_fail("screen", &err);
         rc = -1;
     }
-    if (rc != 0) return 2; /* input unreadable: the answer is incomplete */
-    if (st.screened == 0) {
-        /* an empty list is not a clean one */
-        fprintf(stderr, "coinhound screen: no addresses to screen%s%s\n", file ? " in " : "",
-                file ? file : "");
-        return 2;
-    }
-    if (st.any_flagged) return 1;
-    return st.any_error ? 2 : 0;
+    return exit_code(&st, rc, a.file);
 }

@@ -68,7 +68,10 @@ static int hash_key(void) {
     return 0;
 }
 
-int cmd_serve(int argc, char **argv) {
+/* The options into so (the screener: --db or --set, --chain, --hops) and o
+ * (the service). -1 when the service is to start, else the exit code
+ * (--help, --hash-key's answer, or a usage error, reported). */
+static int parse_args(int argc, char **argv, ch_screener_opts *so, ch_server_opts *o) {
     static const struct option OPTS[] = {
         {"db", required_argument, NULL, 'd'},
         {"set", required_argument, NULL, 's'},
@@ -84,54 +87,46 @@ int cmd_serve(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    ch_screener_opts so;
-    ch_screener_opts_init(&so);
-    so.intel_shared = true; /* POST /v1/intel/import writes through the service's handle */
-    ch_exposure_opts xo;
-    ch_exposure_opts_init(&xo);
-    so.max_hops = xo.max_hops;
-    ch_server_opts o;
-    ch_server_opts_init(&o);
     uint32_t u;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:s:l:k:t:h", OPTS, NULL)) != -1) {
         switch (c) {
         case 'd':
-            so.db = optarg;
+            so->db = optarg;
             break;
         case 's':
-            so.set_path = optarg;
+            so->set_path = optarg;
             break;
         case 'l':
-            o.listen = optarg;
+            o->listen = optarg;
             break;
         case 'k':
-            o.keys_path = optarg;
+            o->keys_path = optarg;
             break;
         case 't':
             if (cli_opt_u32("serve", "--threads", optarg, 1, 256, &u)) return 2;
-            o.threads = u;
+            o->threads = u;
             break;
         case 'C':
             if (cli_opt_chain("serve", optarg)) return 2;
-            so.chain = optarg;
+            so->chain = optarg;
             break;
         case 'H':
-            if (cli_opt_u32("serve", "--hops", optarg, 0, 1000000, &so.max_hops)) return 2;
+            if (cli_opt_u32("serve", "--hops", optarg, 0, 1000000, &so->max_hops)) return 2;
             break;
         case 'B':
             if (cli_opt_u32("serve", "--max-batch", optarg, 1, 1000000, &u)) return 2;
-            o.max_batch = u;
+            o->max_batch = u;
             break;
         case 'T':
-            if (cli_opt_u32("serve", "--max-trace-hops", optarg, 1, 100000, &o.max_trace_hops))
+            if (cli_opt_u32("serve", "--max-trace-hops", optarg, 1, 100000, &o->max_trace_hops))
                 return 2;
             break;
         case 'K':
             return hash_key();
         case 'W':
-            o.web_dir = optarg;
+            o->web_dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -142,17 +137,15 @@ int cmd_serve(int argc, char **argv) {
         }
     }
     if (optind < argc) return cli_failf("serve", "unexpected argument '%s'", argv[optind]);
-    if (so.db && so.set_path) return cli_failf("serve", "give --db or --set, not both");
-    if (!so.db && !so.set_path) return cli_failf("serve", "give --db DIR or --set FILE");
-    char web[4096];
-    if (o.web_dir) {
-        struct stat st;
-        if (stat(o.web_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            return cli_failf("serve", "--web %s: no such folder", o.web_dir);
-    } else if (ch_server_web_default(web, sizeof web) == 0) {
-        o.web_dir = web;
-    }
+    if (so->db && so->set_path) return cli_failf("serve", "give --db or --set, not both");
+    if (!so->db && !so->set_path) return cli_failf("serve", "give --db DIR or --set FILE");
+    return -1;
+}
 
+/* Open the screener, start the service and serve until SIGINT or SIGTERM,
+ * then stop it: 0, or 2 when it could not start or the screener's answers
+ * are not to be trusted (reported). */
+static int serve(ch_screener_opts *so, ch_server_opts *o) {
     /* signals are taken by sigwait below, in this thread only: blocked
      * before the server's threads start, so they inherit the mask */
     sigset_t sigs;
@@ -164,26 +157,48 @@ int cmd_serve(int argc, char **argv) {
 
     ch_error err, warn;
     ch_screener *sc;
-    if (ch_screener_open(&so, &sc, &warn, &err) != 0) return cli_fail("serve", &err);
+    if (ch_screener_open(so, &sc, &warn, &err) != 0) return cli_fail("serve", &err);
     if (warn.msg[0]) fprintf(stderr, "coinhound serve: warning: %s\n", warn.msg);
-    o.db = so.db;
+    o->db = so->db;
     ch_server *srv;
-    if (ch_server_start(sc, &o, &srv, &err) != 0) {
+    if (ch_server_start(sc, o, &srv, &err) != 0) {
         ch_screener_close(sc, NULL);
         return cli_fail("serve", &err);
     }
     /* the port actually bound (the one picked for port 0) */
     char host[256];
-    const char *colon = strrchr(o.listen, ':');
-    snprintf(host, sizeof host, "%.*s", (int)(colon - o.listen), o.listen);
+    const char *colon = strrchr(o->listen, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - o->listen), o->listen);
     fprintf(stderr, "coinhound serve: listening on http://%s:%u/ (%u threads, %s)\n", host,
-            (unsigned)ch_server_port(srv), o.threads,
-            o.keys_path ? "API keys required" : "no --keys: loopback only, no keys asked");
-    if (o.web_dir) fprintf(stderr, "coinhound serve: the web UI from %s at /\n", o.web_dir);
+            (unsigned)ch_server_port(srv), o->threads,
+            o->keys_path ? "API keys required" : "no --keys: loopback only, no keys asked");
+    if (o->web_dir) fprintf(stderr, "coinhound serve: the web UI from %s at /\n", o->web_dir);
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "coinhound serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     ch_server_stop(srv);
     if (ch_screener_close(sc, &err) != 0) return cli_fail("serve", &err);
     return 0;
+}
+
+int cmd_serve(int argc, char **argv) {
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    so.intel_shared = true; /* POST /v1/intel/import writes through the service's handle */
+    ch_exposure_opts xo;
+    ch_exposure_opts_init(&xo);
+    so.max_hops = xo.max_hops;
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    int rc = parse_args(argc, argv, &so, &o);
+    if (rc >= 0) return rc;
+    char web[4096]; /* the web UI's default folder: lives as long as the service */
+    if (o.web_dir) {
+        struct stat st;
+        if (stat(o.web_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cli_failf("serve", "--web %s: no such folder", o.web_dir);
+    } else if (ch_server_web_default(web, sizeof web) == 0) {
+        o.web_dir = web;
+    }
+    return serve(&so, &o);
 }

@@ -139,18 +139,14 @@ static int check(const char *path) {
     return 0;
 }
 
-int cmd_watch(int argc, char **argv) {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (!strcmp(argv[1], "check")) {
-        if (argc != 3) return cli_failf("watch", "usage: coinhound watch check FILE");
-        return check(argv[2]);
-    }
-    bool btc = !strcmp(argv[1], "btc");
-    if (!btc && strcmp(argv[1], "eth"))
-        return cli_failf("watch", "'%s' is not a chain this watcher follows (eth, btc)", argv[1]);
+/* What watch's command line names besides ch_watch_opts. */
+typedef struct watch_args {
+    const char *db, *rules_path, *secret_path;
+} watch_args;
+
+/* The options after the chain word (argv[1]) into o and a: -1 when the
+ * watch goes on, else the exit code (--help, or a usage error, reported). */
+static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
     static const struct option opts[] = {{"rpc", required_argument, 0, 'r'},
                                          {"db", required_argument, 0, 'd'},
                                          {"rules", required_argument, 0, 'R'},
@@ -169,67 +165,65 @@ int cmd_watch(int argc, char **argv) {
                                          {"webhook-secret-file", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    ch_watch_opts o = {.chain = "eth", .confirmations = 1, .stop = &g_stop};
-    const char *db = NULL, *rules_path = NULL, *secret_path = NULL;
     uint32_t u32;
     int c;
     optind = 1;
     while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            o.rpc_url = optarg;
+            o->rpc_url = optarg;
             break;
         case 'd':
-            db = optarg;
+            a->db = optarg;
             break;
         case 'R':
-            rules_path = optarg;
+            a->rules_path = optarg;
             break;
         case 'a':
-            o.alerts_path = optarg;
+            o->alerts_path = optarg;
             break;
         case 'C':
             if (cli_opt_u32("watch", "--confirmations", optarg, 1, 1000, &u32)) return 2;
-            o.confirmations = u32;
+            o->confirmations = u32;
             break;
         case 'f':
-            if (cli_opt_block("watch", "--from-block", optarg, &o.from_block)) return 2;
-            o.has_from = true;
+            if (cli_opt_block("watch", "--from-block", optarg, &o->from_block)) return 2;
+            o->has_from = true;
             break;
         case 'p':
             if (cli_opt_u32("watch", "--poll-ms", optarg, 10, 3600000, &u32)) return 2;
-            o.poll_ms = u32;
+            o->poll_ms = u32;
             break;
         case 'c':
             if (cli_opt_chain("watch", optarg)) return 2;
             if (!strcmp(optarg, "btc"))
                 return cli_failf("watch", "--chain btc is a UTXO store; 'watch eth' needs an "
                                           "account chain (eth, bsc, ...)");
-            o.chain = optarg;
+            o->chain = optarg;
             break;
         case 'w':
-            o.wait = true;
+            o->wait = true;
             break;
         case 'B':
-            o.blocks_dir = optarg;
+            o->blocks_dir = optarg;
             break;
         case 'K':
-            o.rpc_cookie = optarg;
+            o->rpc_cookie = optarg;
             break;
         case 'U':
-            o.rpc_user = optarg;
+            o->rpc_user = optarg;
             break;
         case 'P':
-            o.rpc_password = optarg;
+            o->rpc_password = optarg;
             break;
         case 'm':
-            if (cli_opt_mem("watch", "--mem", optarg, &o.mem_bytes) != 0) return 2;
+            if (cli_opt_mem("watch", "--mem", optarg, &o->mem_bytes) != 0) return 2;
             break;
         case 'W':
-            o.webhook_url = optarg;
+            o->webhook_url = optarg;
             break;
         case 'S':
-            secret_path = optarg;
+            a->secret_path = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -240,38 +234,47 @@ int cmd_watch(int argc, char **argv) {
         }
     }
     if (optind != argc - 1) return cli_failf("watch", "unexpected argument '%s'", argv[optind + 1]);
+    return -1;
+}
+
+/* The options that go with the chain (watch btc: blk files or its RPC,
+ * no --from-block, --chain or webhook; watch eth: none of btc's), the rules
+ * and the database (resolved into o->db_dir). -1 when they do, else exit
+ * code 2 (reported). */
+static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
     if (btc) {
-        if (!o.blocks_dir == !o.rpc_url)
+        if (!o->blocks_dir == !o->rpc_url)
             return cli_failf("watch", "watch btc needs --blocks DIR (Bitcoin Core's blocks "
                                       "folder) or --rpc URL (its JSON-RPC), one of them");
-        if (o.has_from || strcmp(o.chain, "eth"))
+        if (o->has_from || strcmp(o->chain, "eth"))
             return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
                                       "Bitcoin store starts at the genesis block, in DIR/btc)");
-        o.chain = "btc";
-        if (o.webhook_url || secret_path)
+        o->chain = "btc";
+        if (o->webhook_url || a->secret_path)
             return cli_failf("watch", "--webhook is for watch eth in this version (watch btc "
                                       "delivers to --alerts and the store's log)");
-    } else if (o.blocks_dir || o.rpc_cookie || o.rpc_user || o.rpc_password || o.mem_bytes) {
+    } else if (o->blocks_dir || o->rpc_cookie || o->rpc_user || o->rpc_password || o->mem_bytes) {
         return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
                                   "are for watch btc");
     }
-    if (!o.rpc_url && !o.blocks_dir)
+    if (!o->rpc_url && !o->blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");
-    if (!rules_path)
+    if (!a->rules_path)
         return cli_failf("watch", "watch needs --rules FILE (see 'coinhound watch --help')");
-    if (!(o.db_dir = cli_db_dir("watch", db))) return 2;
-    char secret[4097];
-    if (secret_path && !o.webhook_url)
+    if (!(o->db_dir = cli_db_dir("watch", a->db))) return 2;
+    if (a->secret_path && !o->webhook_url)
         return cli_failf("watch", "--webhook-secret-file without --webhook URL");
-    if (o.webhook_url) {
-        if (read_secret(secret_path, secret, sizeof secret) != 0) return 2;
-        o.webhook_secret = (const uint8_t *)secret;
-        o.webhook_secret_len = strlen(secret);
-    }
+    return -1;
+}
+
+/* Load the rules and follow the chain until SIGTERM or SIGINT (or the
+ * node's end, with --wait off): eth with the people's safeguard over each
+ * block, as ingest runs it. 0, or 2 (reported). */
+static int run(bool btc, ch_watch_opts *o, const char *rules_path) {
     ch_error err;
     ch_watch_rules *rules;
     if (ch_watch_rules_load(rules_path, &rules, &err) != 0) return cli_fail("watch", &err);
-    o.rules = rules;
+    o->rules = rules;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -281,19 +284,45 @@ int cmd_watch(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     int rc;
     if (btc) {
-        rc = ch_watch_run_btc(&o, &err);
+        rc = ch_watch_run_btc(o, &err);
     } else {
         ch_poison *guard = NULL; /* the safeguard over each block, as ingest runs it */
         if (cli_poison_open("watch", NULL, NULL, &guard) != 0) {
             ch_watch_rules_free(rules);
             return 2;
         }
-        o.on_block = ch_poison_ingest_block;
-        o.on_block_ctx = guard;
-        rc = ch_watch_run(&o, &err);
+        o->on_block = ch_poison_ingest_block;
+        o->on_block_ctx = guard;
+        rc = ch_watch_run(o, &err);
         ch_poison_free(guard);
     }
     ch_watch_rules_free(rules);
     if (rc != 0) return cli_fail("watch", &err);
     return 0;
+}
+
+int cmd_watch(int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "check")) {
+        if (argc != 3) return cli_failf("watch", "usage: coinhound watch check FILE");
+        return check(argv[2]);
+    }
+    bool btc = !strcmp(argv[1], "btc");
+    if (!btc && strcmp(argv[1], "eth"))
+        return cli_failf("watch", "'%s' is not a chain this watcher follows (eth, btc)", argv[1]);
+    ch_watch_opts o = {.chain = "eth", .confirmations = 1, .stop = &g_stop};
+    watch_args a = {0};
+    int rc = parse_args(argc, argv, &o, &a);
+    if (rc < 0) rc = check_args(btc, &o, &a);
+    if (rc >= 0) return rc;
+    char secret[4097]; /* lives as long as the watch */
+    if (o.webhook_url) {
+        if (read_secret(a.secret_path, secret, sizeof secret) != 0) return 2;
+        o.webhook_secret = (const uint8_t *)secret;
+        o.webhook_secret_len = strlen(secret);
+    }
+    return run(btc, &o, a.rules_path);
 }

@@ -196,35 +196,28 @@ static void amount_obj(ch_jw *j, const evg *g, unsigned asset, u128 v) {
     ch_jw_str(j, evg_u128_dec(v, dec));
 }
 
-/* The theft's truth for tests: victim, exploiter, every drained amount per
- * asset, the path hop by hop and the deposits where it landed, as the trace
- * must find them. */
-static void theft_obj(ch_jw *j, evg *g) {
-    evg_theft *t = &g->theft;
-    static const unsigned ORDER[] = {ASSET_ETH, TK_USDT, TK_USDC};
-    ch_jw_obj_begin(j);
-    ch_jw_key(j, "victim");
-    evg_jw_addr(j, g, t->victim);
-    ch_jw_key(j, "exploiter");
-    evg_jw_addr(j, g, t->thief);
-    ch_jw_key(j, "block");
-    ch_jw_uint(j, t->block);
-    ch_jw_key(j, "timestamp");
-    ch_jw_uint(j, t->timestamp);
-    ch_jw_key(j, "drain_tx");
-    evg_jw_hash(j, t->drain_tx[ASSET_ETH]);
+/* The assets of a drain in the order theft.json lists them. */
+static const unsigned THEFT_ORDER[] = {ASSET_ETH, TK_USDT, TK_USDC};
+
+/* "drains": one object per asset, its tx and amount. */
+static void drains_arr(ch_jw *j, const evg *g) {
+    const evg_theft *t = &g->theft;
     ch_jw_key(j, "drains");
     ch_jw_arr_begin(j);
     for (unsigned k = 0; k < 3; k++) {
         ch_jw_obj_begin(j);
         ch_jw_key(j, "tx");
-        evg_jw_hash(j, t->drain_tx[ORDER[k]]);
-        amount_obj(j, g, ORDER[k], t->drained[ORDER[k]]);
+        evg_jw_hash(j, t->drain_tx[THEFT_ORDER[k]]);
+        amount_obj(j, g, THEFT_ORDER[k], t->drained[THEFT_ORDER[k]]);
         ch_jw_obj_end(j);
     }
     ch_jw_arr_end(j);
+}
 
-    /* every address the exploiter controls (exploiter, splits, hops) */
+/* "addresses": every address the exploiter controls (exploiter, splits,
+ * hops). */
+static void addresses_arr(ch_jw *j, const evg *g) {
+    const evg_theft *t = &g->theft;
     ch_jw_key(j, "addresses");
     ch_jw_arr_begin(j);
     evg_jw_addr(j, g, t->thief);
@@ -233,7 +226,11 @@ static void theft_obj(ch_jw *j, evg *g) {
     for (unsigned i = 0; i < THEFT_SPLITS; i++)
         if (t->hop[i] != EVG_NONE) evg_jw_addr(j, g, t->hop[i]);
     ch_jw_arr_end(j);
+}
 
+/* "swaps": each token swapped for the native coin on the way. */
+static void swaps_arr(ch_jw *j, const evg *g) {
+    const evg_theft *t = &g->theft;
     char dec[40];
     ch_jw_key(j, "swaps");
     ch_jw_arr_begin(j);
@@ -254,40 +251,52 @@ static void theft_obj(ch_jw *j, evg *g) {
         ch_jw_obj_end(j);
     }
     ch_jw_arr_end(j);
+}
 
-    /* landings summed per (address, asset), in order of first arrival */
+/* One landing summed over every arrival of its (address, asset), from its
+ * first one, i: where, what it is, the sum and the txs. */
+static void landing_obj(ch_jw *j, const evg *g, unsigned i) {
+    const evg_theft *t = &g->theft;
+    const theft_landing *l = &t->land[i];
+    u128 sum = 0;
+    for (unsigned k = i; k < t->n_land; k++)
+        if (t->land[k].acct == l->acct && t->land[k].asset == l->asset) sum += t->land[k].amount;
+    bool bridge = l->acct == g->bridge;
+    ch_jw_obj_begin(j);
+    ch_jw_key(j, "address");
+    evg_jw_addr(j, g, l->acct);
+    ch_jw_key(j, "category");
+    ch_jw_str(j, bridge ? "bridge" : "exchange");
+    ch_jw_key(j, "entity");
+    ch_jw_str(j, bridge ? "Skyway Bridge" : evg_ex_entity(g->a[l->acct].ex));
+    amount_obj(j, g, l->asset, sum);
+    ch_jw_key(j, "txs");
+    ch_jw_arr_begin(j);
+    for (unsigned k = i; k < t->n_land; k++)
+        if (t->land[k].acct == l->acct && t->land[k].asset == l->asset)
+            evg_jw_hash(j, t->land[k].tx);
+    ch_jw_arr_end(j);
+    ch_jw_obj_end(j);
+}
+
+/* "landings": summed per (address, asset), in order of first arrival. */
+static void landings_arr(ch_jw *j, const evg *g) {
+    const evg_theft *t = &g->theft;
     ch_jw_key(j, "landings");
     ch_jw_arr_begin(j);
     for (unsigned i = 0; i < t->n_land; i++) {
-        const theft_landing *l = &t->land[i];
         bool seen = false;
         for (unsigned k = 0; k < i && !seen; k++)
-            seen = t->land[k].acct == l->acct && t->land[k].asset == l->asset;
-        if (seen) continue;
-        u128 sum = 0;
-        for (unsigned k = i; k < t->n_land; k++)
-            if (t->land[k].acct == l->acct && t->land[k].asset == l->asset)
-                sum += t->land[k].amount;
-        bool bridge = l->acct == g->bridge;
-        ch_jw_obj_begin(j);
-        ch_jw_key(j, "address");
-        evg_jw_addr(j, g, l->acct);
-        ch_jw_key(j, "category");
-        ch_jw_str(j, bridge ? "bridge" : "exchange");
-        ch_jw_key(j, "entity");
-        ch_jw_str(j, bridge ? "Skyway Bridge" : evg_ex_entity(g->a[l->acct].ex));
-        amount_obj(j, g, l->asset, sum);
-        ch_jw_key(j, "txs");
-        ch_jw_arr_begin(j);
-        for (unsigned k = i; k < t->n_land; k++)
-            if (t->land[k].acct == l->acct && t->land[k].asset == l->asset)
-                evg_jw_hash(j, t->land[k].tx);
-        ch_jw_arr_end(j);
-        ch_jw_obj_end(j);
+            seen = t->land[k].acct == t->land[i].acct && t->land[k].asset == t->land[i].asset;
+        if (!seen) landing_obj(j, g, i);
     }
     ch_jw_arr_end(j);
+}
 
-    /* what the exploiter's addresses still hold at the end of the chain */
+/* "held": what the exploiter's addresses still hold at the end of the
+ * chain, per address and asset. */
+static void held_arr(ch_jw *j, const evg *g) {
+    const evg_theft *t = &g->theft;
     ch_jw_key(j, "held");
     ch_jw_arr_begin(j);
     for (unsigned i = 0; i <= 2 * THEFT_SPLITS; i++) {
@@ -296,16 +305,40 @@ static void theft_obj(ch_jw *j, evg *g) {
                                          : t->hop[i - 1 - THEFT_SPLITS];
         if (a == EVG_NONE) continue;
         for (unsigned k = 0; k < 3; k++) {
-            u128 v = evg_bal(g, a, ORDER[k]);
+            u128 v = evg_bal(g, a, THEFT_ORDER[k]);
             if (!v) continue;
             ch_jw_obj_begin(j);
             ch_jw_key(j, "address");
             evg_jw_addr(j, g, a);
-            amount_obj(j, g, ORDER[k], v);
+            amount_obj(j, g, THEFT_ORDER[k], v);
             ch_jw_obj_end(j);
         }
     }
     ch_jw_arr_end(j);
+}
+
+/* The theft's truth for tests: victim, exploiter, every drained amount per
+ * asset, the path hop by hop and the deposits where it landed, as the trace
+ * must find them. */
+static void theft_obj(ch_jw *j, evg *g) {
+    evg_theft *t = &g->theft;
+    ch_jw_obj_begin(j);
+    ch_jw_key(j, "victim");
+    evg_jw_addr(j, g, t->victim);
+    ch_jw_key(j, "exploiter");
+    evg_jw_addr(j, g, t->thief);
+    ch_jw_key(j, "block");
+    ch_jw_uint(j, t->block);
+    ch_jw_key(j, "timestamp");
+    ch_jw_uint(j, t->timestamp);
+    ch_jw_key(j, "drain_tx");
+    evg_jw_hash(j, t->drain_tx[ASSET_ETH]);
+    drains_arr(j, g);
+    addresses_arr(j, g);
+    swaps_arr(j, g);
+    landings_arr(j, g);
+    held_arr(j, g);
+    char dec[40];
     ch_jw_key(j, "fees");
     ch_jw_str(j, evg_u128_dec(t->fees, dec));
     ch_jw_obj_end(j);

@@ -68,15 +68,13 @@ static void label(FILE *f, rc_ctx *c, double x, double y, const char *anchor, co
     fputs("</tspan></text>\n", f);
 }
 
-void rc_section_flow(rc_ctx *c) {
-    FILE *f = c->f;
+/* Column 1: each landing category of the main asset (in order of first
+ * appearance), then what else became of the source: held or newly mined,
+ * fees, not followed, returned. Returns how many nodes; *n_landcat gets the
+ * landing categories' count (they come first). */
+static size_t category_nodes(const rc_ctx *c, node cat[MAX_NODE], size_t *n_landcat) {
     const ch_trace_sums *m = c->m;
-    if (!m->source) return;
-    node cat[MAX_NODE], svc[MAX_NODE];
-    size_t nc = 0, ns = 0;
-    memset(cat, 0, sizeof cat);
-    memset(svc, 0, sizeof svc);
-    /* column 1: each landing category (main asset), then held, fees, not followed */
+    size_t nc = 0;
     for (size_t i = 0; i < c->n_svc && nc < MAX_NODE - 4; i++) {
         if (c->svc[i].asset != m->asset) continue;
         size_t k = 0;
@@ -89,7 +87,7 @@ void rc_section_flow(rc_ctx *c) {
         }
         cat[k].v += (double)c->svc[i].amount;
     }
-    size_t n_landcat = nc;
+    *n_landcat = nc;
     bool fwd = c->sp->direction == CH_TRACE_FORWARD;
     struct {
         const char *name;
@@ -107,11 +105,19 @@ void rc_section_flow(rc_ctx *c) {
             cat[nc].color = 100 + i; /* greys */
             nc++;
         }
-    /* column 2: services of the landing categories, the largest first */
+    return nc;
+}
+
+/* Column 2: the services of the landing categories, the first
+ * c->o.max_services of c->svc (the largest first) each a node, the rest
+ * grouped per category as "other services"; then ordered by category, so
+ * that bands do not cross. Returns how many nodes. */
+static size_t service_nodes(const rc_ctx *c, const node *cat, size_t n_landcat,
+                            node svc[MAX_NODE]) {
     double other[MAX_NODE] = {0};
-    size_t shown = 0;
+    size_t ns = 0, shown = 0;
     for (size_t i = 0; i < c->n_svc; i++) {
-        if (c->svc[i].asset != m->asset) continue;
+        if (c->svc[i].asset != c->m->asset) continue;
         size_t k = 0;
         while (k < n_landcat && strcmp(cat[k].label, c->svc[i].category))
             k++;
@@ -137,7 +143,6 @@ void rc_section_flow(rc_ctx *c) {
             svc[ns].color = cat[k].color;
             ns++;
         }
-    /* services in the order of their category, so bands do not cross */
     for (size_t a = 1; a < ns; a++) {
         node t = svc[a];
         size_t b = a;
@@ -145,13 +150,77 @@ void rc_section_flow(rc_ctx *c) {
             svc[b] = svc[b - 1];
         svc[b] = t;
     }
+    return ns;
+}
+
+/* The column headings: the source with its amount, what became of it, and
+ * the services when there are any. */
+static void headings(FILE *f, rc_ctx *c, size_t ns) {
+    char b[84], an[128];
+    int dec;
+    const char *unit = ch_trace_asset_name(c->r, c->m->asset, &dec, an);
+    fputs("<text x=\"190\" y=\"16\" font-size=\"12\" font-weight=\"600\">Source<tspan "
+          "font-weight=\"400\" fill=\"#5b6577\">: ",
+          f);
+    rh_esc(f, rh_amount_short(c->m->source, dec, b));
+    fputc(' ', f);
+    rh_esc(f, dec >= 0 ? unit : "units");
+    fputs("</tspan></text>\n", f);
+    fputs(
+        "<text x=\"450\" y=\"16\" font-size=\"12\" font-weight=\"600\">What became of it</text>\n",
+        f);
+    if (ns)
+        fputs("<text x=\"710\" y=\"16\" font-size=\"12\" font-weight=\"600\">Service</text>\n", f);
+}
+
+/* The three columns placed, at x0, x1 and x2: the bands (source ->
+ * categories, categories -> services), then the nodes with their labels. */
+static void draw_columns(FILE *f, rc_ctx *c, node *src, node *cat, size_t nc, const node *svc,
+                         size_t ns, double scale) {
+    const double x0 = 190, x1 = 450, x2 = 710;
+    for (size_t i = 0; i < nc; i++) {
+        const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
+        double hh = cat[i].v * scale;
+        band(f, x0 + NODE_W, src->out_y, x1, cat[i].in_y, hh, col);
+        src->out_y += hh;
+        cat[i].in_y += hh;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        node *p = &cat[svc[i].parent];
+        double hh = svc[i].v * scale;
+        band(f, x1 + NODE_W, p->out_y, x2, svc[i].in_y, hh, rh_color(p->color));
+        p->out_y += hh;
+    }
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#1d2430\"/>\n",
+            x0, src->y, NODE_W, src->h);
+    for (size_t i = 0; i < nc; i++) {
+        const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x1,
+                cat[i].y, NODE_W, cat[i].h, col);
+        label(f, c, x1 + NODE_W + 6, cat[i].y + cat[i].h / 2 + 4, "start", cat[i].label, cat[i].v);
+    }
+    for (size_t i = 0; i < ns; i++) {
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x2,
+                svc[i].y, NODE_W, svc[i].h, rh_color(svc[i].color));
+        label(f, c, x2 + NODE_W + 6, svc[i].y + svc[i].h / 2 + 4, "start", svc[i].label, svc[i].v);
+    }
+}
+
+void rc_section_flow(rc_ctx *c) {
+    FILE *f = c->f;
+    const ch_trace_sums *m = c->m;
+    if (!m->source) return;
+    node cat[MAX_NODE], svc[MAX_NODE];
+    memset(cat, 0, sizeof cat);
+    memset(svc, 0, sizeof svc);
+    size_t n_landcat;
+    size_t nc = category_nodes(c, cat, &n_landcat);
+    size_t ns = service_nodes(c, cat, n_landcat, svc);
     /* scale: the tallest column fits 360 px (poison can create taint, so a
      * column may hold more than the source) */
-    double total1 = 0, total2 = 0;
+    double total1 = 0;
     for (size_t i = 0; i < nc; i++)
         total1 += cat[i].v;
-    for (size_t i = 0; i < ns; i++)
-        total2 += svc[i].v;
     double big = (double)m->source;
     if (total1 > big) big = total1;
     double scale = 360.0 / big;
@@ -164,57 +233,13 @@ void rc_section_flow(rc_ctx *c) {
     if (h2 > h) h = h2;
     if (src.h > h) h = src.h;
     double H = h + 60;
-    double x0 = 190, x1 = 450, x2 = 710;
     fputs("<h2 id=\"flow\">Flow of the funds</h2>\n<figure>\n", f);
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"sankey\" viewBox=\"0 0 %.0f %.0f\" "
             "width=\"100%%\" role=\"img\" aria-label=\"Flow of the traced funds\">\n",
             W, H);
-    {
-        char b[84], an[128];
-        int dec;
-        const char *unit = ch_trace_asset_name(c->r, m->asset, &dec, an);
-        fputs("<text x=\"190\" y=\"16\" font-size=\"12\" font-weight=\"600\">Source<tspan "
-              "font-weight=\"400\" fill=\"#5b6577\">: ",
-              f);
-        rh_esc(f, rh_amount_short(m->source, dec, b));
-        fputc(' ', f);
-        rh_esc(f, dec >= 0 ? unit : "units");
-        fputs("</tspan></text>\n", f);
-    }
-    fputs(
-        "<text x=\"450\" y=\"16\" font-size=\"12\" font-weight=\"600\">What became of it</text>\n",
-        f);
-    if (ns)
-        fputs("<text x=\"710\" y=\"16\" font-size=\"12\" font-weight=\"600\">Service</text>\n", f);
-    /* bands: source -> categories, categories -> services */
-    for (size_t i = 0; i < nc; i++) {
-        const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
-        double hh = cat[i].v * scale;
-        band(f, x0 + NODE_W, src.out_y, x1, cat[i].in_y, hh, col);
-        src.out_y += hh;
-        cat[i].in_y += hh;
-    }
-    for (size_t i = 0; i < ns; i++) {
-        node *p = &cat[svc[i].parent];
-        double hh = svc[i].v * scale;
-        band(f, x1 + NODE_W, p->out_y, x2, svc[i].in_y, hh, rh_color(p->color));
-        p->out_y += hh;
-    }
-    /* nodes and labels */
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"#1d2430\"/>\n",
-            x0, src.y, NODE_W, src.h);
-    for (size_t i = 0; i < nc; i++) {
-        const char *col = cat[i].color >= 100 ? "#8a93a3" : rh_color(cat[i].color);
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x1,
-                cat[i].y, NODE_W, cat[i].h, col);
-        label(f, c, x1 + NODE_W + 6, cat[i].y + cat[i].h / 2 + 4, "start", cat[i].label, cat[i].v);
-    }
-    for (size_t i = 0; i < ns; i++) {
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>\n", x2,
-                svc[i].y, NODE_W, svc[i].h, rh_color(svc[i].color));
-        label(f, c, x2 + NODE_W + 6, svc[i].y + svc[i].h / 2 + 4, "start", svc[i].label, svc[i].v);
-    }
+    headings(f, c, ns);
+    draw_columns(f, c, &src, cat, nc, svc, ns, scale);
     fputs("</svg>\n<figcaption>", f);
     rh_escf(f,
             "Widths are proportional to the amounts of the main asset under the %s policy; the "
@@ -223,6 +248,5 @@ void rc_section_flow(rc_ctx *c) {
     if (c->n_svc > c->o.max_services)
         rh_escf(f, " The %zu largest services are drawn; the others are grouped per category.",
                 c->o.max_services);
-    (void)total2;
     fputs("</figcaption>\n</figure>\n", f);
 }

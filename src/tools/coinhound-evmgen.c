@@ -73,7 +73,9 @@ static int parse_u64(const char *s, uint64_t *out) {
 
 enum { OPT_TRANSFERS = 1000, OPT_BLOCKS, OPT_TPB, OPT_SEED, OPT_CHAIN, OPT_FIRST, OPT_THEFT };
 
-int main(int argc, char **argv) {
+/* The options into o: -1 when the run goes on, else the exit code (--help,
+ * or a usage error, reported). */
+static int parse_args(int argc, char **argv, ch_evmgen_opts *o) {
     static const struct option LONG[] = {
         {"out", required_argument, NULL, 'o'},
         {"transfers", required_argument, NULL, OPT_TRANSFERS},
@@ -86,21 +88,19 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    ch_evmgen_opts o;
-    ch_evmgen_opts_init(&o);
     int c;
     uint64_t v;
     while ((c = getopt_long(argc, argv, "o:h", LONG, NULL)) != -1) {
         const char *name = NULL;
         switch (c) {
         case 'o':
-            o.out_dir = optarg;
+            o->out_dir = optarg;
             continue;
         case 'h':
             fputs(USAGE, stdout);
             return 0;
         case OPT_THEFT:
-            o.theft = true;
+            o->theft = true;
             continue;
         case OPT_TRANSFERS:
             name = "--transfers";
@@ -129,28 +129,49 @@ int main(int argc, char **argv) {
             return usage_error("%s is too large", name);
         switch (c) {
         case OPT_TRANSFERS:
-            o.transfers = v;
+            o->transfers = v;
             break;
         case OPT_BLOCKS:
-            o.blocks = (uint32_t)v;
+            o->blocks = (uint32_t)v;
             break;
         case OPT_TPB:
-            o.txs_per_block = (uint32_t)v;
+            o->txs_per_block = (uint32_t)v;
             break;
         case OPT_SEED:
-            o.seed = v;
+            o->seed = v;
             break;
         case OPT_CHAIN:
-            o.chain_id = v;
+            o->chain_id = v;
             break;
         case OPT_FIRST:
-            o.first_block = v;
+            o->first_block = v;
             break;
         }
     }
     if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
-    if (!o.out_dir) return usage_error("%s", "--out DIR is required");
+    if (!o->out_dir) return usage_error("%s", "--out DIR is required");
+    return -1;
+}
 
+/* What was written and how fast (secs > 0). */
+static void print_summary(const ch_evmgen_stats *st, bool theft, double secs) {
+    printf("%" PRIu64 " blocks, %" PRIu64 " txs (%" PRIu64 " failed), %" PRIu64 " logs, %" PRIu64
+           " traced blocks\n",
+           st->blocks, st->txs, st->failed_txs, st->logs, st->trace_blocks);
+    printf("%" PRIu64 " transfers: %" PRIu64 " native, %" PRIu64 " internal, %" PRIu64
+           " ERC-20, %" PRIu64 " withdrawals (+%" PRIu64 " ERC-721)\n",
+           st->transfers, st->native, st->internal, st->erc20, st->withdrawals, st->erc721);
+    printf("%" PRIu64 " accounts, %" PRIu64 " labels, %" PRIu64 " poisoning attempts%s\n",
+           st->accounts, st->labels, st->poisonings, theft ? ", theft planted" : "");
+    printf("%.1f MB in %.2f s: %.0f transfers/s, %.1f MB/s\n", (double)st->bytes / 1e6, secs,
+           (double)st->transfers / secs, (double)st->bytes / 1e6 / secs);
+}
+
+int main(int argc, char **argv) {
+    ch_evmgen_opts o;
+    ch_evmgen_opts_init(&o);
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) return rc;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ch_evmgen_stats st;
@@ -162,15 +183,6 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (secs <= 0) secs = 1e-9;
-    printf("%" PRIu64 " blocks, %" PRIu64 " txs (%" PRIu64 " failed), %" PRIu64 " logs, %" PRIu64
-           " traced blocks\n",
-           st.blocks, st.txs, st.failed_txs, st.logs, st.trace_blocks);
-    printf("%" PRIu64 " transfers: %" PRIu64 " native, %" PRIu64 " internal, %" PRIu64
-           " ERC-20, %" PRIu64 " withdrawals (+%" PRIu64 " ERC-721)\n",
-           st.transfers, st.native, st.internal, st.erc20, st.withdrawals, st.erc721);
-    printf("%" PRIu64 " accounts, %" PRIu64 " labels, %" PRIu64 " poisoning attempts%s\n",
-           st.accounts, st.labels, st.poisonings, o.theft ? ", theft planted" : "");
-    printf("%.1f MB in %.2f s: %.0f transfers/s, %.1f MB/s\n", (double)st.bytes / 1e6, secs,
-           (double)st.transfers / secs, (double)st.bytes / 1e6 / secs);
+    print_summary(&st, o.theft, secs);
     return 0;
 }
