@@ -187,15 +187,21 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
                       (unsigned long long)n);
     }
     ch_out_rec o;
-    st_col_get(outs, first + vout, &o);
-    if (o.spent != 0 && o.spent <= st_col_count(txs)) {
+    uint64_t out = first + vout;
+    st_col_get(outs, out, &o);
+    /* a committed output's mark waits for the commit (marks.c) */
+    bool committed = out < outs->n_committed;
+    if ((o.spent != 0 && o.spent <= st_col_count(txs)) || (committed && st_marks_has(s, out))) {
         hex_txid(prev_txid, hex);
+        if (o.spent == 0 || o.spent > st_col_count(txs))
+            return ch_err(err, "input spends %s:%u, already spent in this batch", hex, vout);
         return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o.spent - 1);
     }
     uint64_t value = CH_OUT_VALUE(&o);
     uint32_t mark = (uint32_t)s->cur_tx + 1;
-    if (st_col_patch(outs, first + vout, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
-        return -1;
+    if (committed ? st_marks_add(s, out, mark) != 0
+                  : st_col_patch(outs, out, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
+        return committed ? ch_err(err, "out of memory") : -1;
     ch_in_rec r = {.spent_tx = (uint32_t)prev, .vout = vout};
     if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     /* the tx's record is pending (written at the commit), so it can grow */
@@ -498,20 +504,21 @@ static bool head_pending(const ch_store *s, uint32_t id) {
 /* Every dirty address, in one pass over the hot map that keeps several of
  * its cache misses in flight: a new address's head goes into its pending
  * record (written with the batch) and its key to the address runs; an
- * older address's new head waits in head_moves for the commit to land. */
+ * older address's new head waits in heads_moves for the commit to land. */
 static int stage_addresses(ch_store *s, ch_error *err) {
     const uint64_t *keys = s->dirty_addr_keys.v;
     size_t n = s->dirty_addr_keys.n, m = 0;
     if (n == 0) return 0;
     st_run_item *v = ch_big_alloc(n * sizeof *v);
     if (!v) return ch_err(err, "out of memory");
-    s->head_moves.n = 0;
+    s->heads_moves[0].n = s->heads_moves[1].n = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_DISTANCE < n) st_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
         const st_hot_entry *e = st_hot_get(&s->addr_hot, keys[i]);
         if (head_pending(s, e->id)) {
             st_heads_set(s, e->id, e->aux);
-        } else if (st_u64_push(&s->head_moves, e->id) || st_u64_push(&s->head_moves, e->aux)) {
+        } else if (st_edits_push(&s->heads_moves[(e->id & CH_ADDR_ID_WIDE) != 0],
+                                 (e->id & ~CH_ADDR_ID_WIDE) - 1, e->aux) != 0) {
             ch_big_free(v, n * sizeof *v);
             return ch_err(err, "out of memory");
         }
@@ -545,34 +552,17 @@ static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
     return st_write_lengths(s, txn, err);
 }
 
-static int cmp_move(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* After the commit: the older addresses' new heads, in place, then durable
- * and recorded (until then a crash leaves them to be replayed). In id
- * order, so the writes sweep each heads file once; the pages written are
- * let go behind the sweep (a batch's addresses are spread over the whole
- * file: a commit of a million would otherwise map all of it at once,
- * measured as the process passing its --mem budget inside a commit). */
+ * and recorded (until then a crash leaves them to be replayed). Each heads
+ * file in one sorted pass (st_col_patch_many), not through the mapping. */
 static int move_heads(ch_store *s, ch_error *err) {
-    size_t n = s->head_moves.n / 2;
-    if (n) qsort(s->head_moves.v, n, 2 * sizeof(uint64_t), cmp_move);
-    const uint64_t span = 16u << 20; /* bytes of a heads file between releases */
-    uint64_t released[2] = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = (uint32_t)s->head_moves.v[2 * i];
-        st_heads_set(s, id, s->head_moves.v[2 * i + 1]);
-        int w = (id & CH_ADDR_ID_WIDE) != 0;
-        st_col *c = &s->col[w ? COL_HEADS32 : COL_HEADS20];
-        uint64_t at = ((uint64_t)(id & ~CH_ADDR_ID_WIDE) - 1) * c->rec & ~(uint64_t)4095;
-        if (at >= released[w] + span && at <= c->map_len) {
-            madvise(c->map + released[w], at - released[w], MADV_DONTNEED);
-            released[w] = at;
-        }
+    for (int w = 0; w < 2; w++) {
+        st_edit_list *l = &s->heads_moves[w];
+        int rc = st_col_patch_many(&s->col[w ? COL_HEADS32 : COL_HEADS20], l->v, l->n, 0,
+                                   sizeof(uint64_t), err);
+        l->n = 0;
+        if (rc != 0) return -1;
     }
-    s->head_moves.n = 0;
     if (st_col_sync(&s->col[COL_HEADS20], err) != 0 || st_col_sync(&s->col[COL_HEADS32], err) != 0)
         return -1;
     s->heads_upto = st_heads_domain(s);
@@ -588,16 +578,19 @@ static int sync_columns(ch_store *s, ch_error *err) {
 static void unstage(ch_store *s) {
     st_runs_unstage(&s->txid_runs);
     st_runs_unstage(&s->addr_runs);
-    s->head_moves.n = 0;
+    s->heads_moves[0].n = s->heads_moves[1].n = 0;
 }
 
 int ch_store_commit(ch_store *s, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     if (s->in_block) return ch_err(err, "commit inside a block");
-    /* 1. the data, on its way to the disk (new addresses' heads first) */
+    /* 1. the data, on its way to the disk (new addresses' heads first;
+     * the spent marks of older outputs, which name txs past the committed
+     * count until the transaction below commits) */
     if (stage_addresses(s, err) != 0) return -1;
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_write(&s->col[i], err) != 0) return unstage(s), -1;
+    if (st_marks_write(s, err) != 0) return unstage(s), -1;
     /* 2. the batch's index entries as runs, durable (merged with the
      * newest runs: written in key order, never in place) */
     if (stage_txids(s, err) != 0) {
@@ -635,6 +628,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_publish(&s->col[i], err) != 0) return -1;
     s->dirty_addr_keys.n = s->far_pend.n = 0;
+    st_marks_reset(s);
     next_batch(s);
     if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
     hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, st_young_max(s));
@@ -644,9 +638,10 @@ int ch_store_commit(ch_store *s, ch_error *err) {
 
 void ch_store_abort(ch_store *s) {
     if (!s || !s->writable) return;
-    /* undo the spent marks this batch wrote into committed outputs */
+    /* undo the spent marks this batch wrote into committed outputs (a
+     * commit that failed after writing them) */
     st_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];
-    for (uint64_t i = ins->n_committed; i < st_col_count(ins); i++) {
+    for (uint64_t i = ins->n_committed; s->marks_written && i < st_col_count(ins); i++) {
         const ch_in_rec *r = st_col_at(ins, i);
         if (r->spent_tx == CH_NO_TX) continue;
         uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
@@ -671,6 +666,7 @@ void ch_store_abort(ch_store *s) {
             s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
     }
     s->dirty_addr_keys.n = s->far_pend.n = 0;
+    st_marks_reset(s);
     next_batch(s);
     s->in_block = false;
     s->cur_tx = UINT64_MAX;

@@ -71,6 +71,25 @@ uint64_t st_col_append(st_col *c, const void *rec);
  * committed one through the shared writable mapping (the kernel writes it
  * back; st_col_sync makes it durable), a pending one in memory. */
 int st_col_patch(st_col *c, uint64_t i, size_t off, const void *data, size_t len, ch_error *err);
+/* One in-place write of a batch: record i gets v, stored as a uint32_t or
+ * a uint64_t (by the batch's len) would be. */
+typedef struct st_col_edit {
+    uint64_t i;
+    uint64_t v;
+} st_col_edit;
+
+/* Write len bytes (4 or 8) of each edit's v at offset off of committed
+ * record i, all at once: the edits are sorted by record here (stable: of
+ * two edits of one record the later wins), and applied in one pass over
+ * the file, in spans of whole 4 KiB pages read with pread, patched and
+ * written back with pwrite; nearby pages share a span. Nothing goes
+ * through the mapping, which sees the new bytes all the same (one page
+ * cache). Why not stores into the mapping: the page cache keeps these
+ * appended files in large folios, and a store into one makes ext4 dirty
+ * (and write back) the whole folio, up to 2 MiB for a 4-byte mark
+ * (docs/store.md, "At scale"). Not durable until st_col_sync. */
+int st_col_patch_many(st_col *c, st_col_edit *edits, size_t n, size_t off, size_t len,
+                      ch_error *err);
 /* Write the pending records to the file and start their way to the disk
  * without waiting (step 1 of a commit; st_col_sync makes them durable). The
  * records stay pending until st_col_publish. */

@@ -477,7 +477,7 @@ void ch_store_close(ch_store *s) {
     ch_writer_lock_release(s->lock);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
-    free(s->head_moves.v);
+    st_marks_free(s);
     free(s->prefetch_keys.v);
     free(s);
 }

@@ -20,6 +20,13 @@ typedef struct st_u64_list {
 
 int st_u64_push(st_u64_list *l, uint64_t x);
 
+typedef struct st_edit_list {
+    st_col_edit *v;
+    size_t n, cap;
+} st_edit_list;
+
+int st_edits_push(st_edit_list *l, uint64_t i, uint64_t v);
+
 enum {
     COL_BLOCKS,
     COL_TXS,
@@ -88,9 +95,13 @@ struct ch_store {
      * are simply the txs past the committed count) */
     st_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
     st_u64_list far_pend;        /* pairs (output, previous output) too far apart */
-    st_u64_list head_moves;      /* pairs (address id, head): committed addresses' new heads */
-    uint32_t batch;              /* tag of this batch's dirty addr_hot entries */
-    st_u64_list prefetch_keys;   /* scratch of ch_store_prefetch */
+    st_edit_list heads_moves[2]; /* committed addresses' new heads (heads20, heads32 records) */
+    st_edit_list marks;          /* spent marks of committed outputs (marks.c) */
+    uint64_t *mark_set;          /* the outputs in marks, + 1 (0: a free slot) */
+    size_t mark_set_mask;
+    bool marks_written;        /* marks went to the file: an abort clears them */
+    uint32_t batch;            /* tag of this batch's dirty addr_hot entries */
+    st_u64_list prefetch_keys; /* scratch of ch_store_prefetch */
 };
 
 /* 64-bit keys of an item: the hot maps use all of it, the run index its
@@ -107,6 +118,18 @@ int st_renew_read(ch_store *s, ch_error *err);
 /* Entries a young hot map takes before it turns old at a commit (3/8 of
  * its slots, append.c): what an ingest's expectation may reserve. */
 uint64_t st_young_max(const ch_store *s);
+
+/* --- spent marks of committed outputs (marks.c) --- */
+/* Out (committed) is spent by mark - 1: written at the commit. 0, or -1
+ * when out of memory. */
+int st_marks_add(ch_store *s, uint64_t out, uint32_t mark);
+/* Is out marked in the pending batch? */
+bool st_marks_has(const ch_store *s, uint64_t out);
+/* Write the batch's marks (sorted, one pass), not yet durable. */
+int st_marks_write(ch_store *s, ch_error *err);
+/* Forget the batch's marks (after its commit or abort). */
+void st_marks_reset(ch_store *s);
+void st_marks_free(ch_store *s);
 
 /* --- address heads (heads.c) --- */
 #define ST_NO_HEAD UINT64_MAX

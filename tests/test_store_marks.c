@@ -1,0 +1,231 @@
+/* Spent marks and address heads written at the commit, sorted, in one pass
+ * (src/store/marks.c, st_col_patch_many): the batched write equals the
+ * same stores made one by one (a plain oracle); a batch's marks are seen by
+ * its own double-spend check before they reach the file, reach it at the
+ * commit, and never reach it when the batch is aborted. */
+#include "support/testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coinhound/store.h"
+#include "store/column.h"
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static uint64_t next_rand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+enum { REC = 16, N_REC = 70000 };
+
+/* The column's committed bytes, read from the file. */
+static void read_file(const st_col *c, uint8_t *out, size_t len) {
+    assert_int_equal(pread(c->fd, out, len, 0), (ssize_t)len);
+}
+
+static void test_patch_many_equals_stores_one_by_one(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/c.col", dir);
+    st_col c;
+    ch_error err;
+    assert_int_equal(st_col_open(&c, path, REC, 0, true, &err), 0);
+    uint8_t *want = malloc((size_t)N_REC * REC), *got = malloc((size_t)N_REC * REC);
+    for (uint64_t i = 0; i < N_REC; i++) {
+        uint8_t r[REC];
+        for (int b = 0; b < REC; b++)
+            r[b] = (uint8_t)next_rand();
+        memcpy(want + i * REC, r, REC);
+        assert_int_equal(st_col_append(&c, r), i);
+    }
+    assert_int_equal(st_col_write(&c, &err), 0);
+    assert_int_equal(st_col_publish(&c, &err), 0);
+    /* 4-byte fields at offset 12 (spent marks) and 8-byte ones at 0
+     * (heads): spread out, clustered, repeated (the later wins), and the
+     * first and last records */
+    for (int round = 0; round < 6; round++) {
+        size_t off = round % 2 ? 0 : 12, len = round % 2 ? 8 : 4;
+        size_t n = round < 2 ? 40 : round < 4 ? 5000 : 60000;
+        st_col_edit *e = malloc(n * sizeof *e);
+        for (size_t k = 0; k < n; k++) {
+            uint64_t i = k == 0 ? 0 : k == 1 ? N_REC - 1 : next_rand() % N_REC;
+            if (k > 2 && next_rand() % 8 == 0) i = e[next_rand() % k].i;     /* repeated */
+            if (k > 2 && next_rand() % 4 == 0) i = (e[k - 1].i + 1) % N_REC; /* clustered */
+            e[k] = (st_col_edit){i, next_rand()};
+            uint32_t v32 = (uint32_t)e[k].v;
+            if (len == 4)
+                memcpy(want + i * REC + off, &v32, 4);
+            else
+                memcpy(want + i * REC + off, &e[k].v, 8);
+        }
+        assert_int_equal(st_col_patch_many(&c, e, n, off, len, &err), 0);
+        read_file(&c, got, (size_t)N_REC * REC);
+        assert_memory_equal(got, want, (size_t)N_REC * REC);
+        /* the mapping sees the same bytes */
+        assert_memory_equal(c.map, want, (size_t)N_REC * REC);
+        free(e);
+    }
+    /* a record past the committed ones is refused, nothing written */
+    st_col_edit bad[2] = {{5, 1}, {N_REC, 2}};
+    assert_int_not_equal(st_col_patch_many(&c, bad, 2, 12, 4, &err), 0);
+    assert_non_null(strstr(err.msg, "past the"));
+    read_file(&c, got, (size_t)N_REC * REC);
+    assert_memory_equal(got, want, (size_t)N_REC * REC);
+    st_col_close(&c);
+    free(want);
+    free(got);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static ch_hash256 txid_of(uint32_t n) {
+    ch_hash256 h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.b, &n, 4);
+    h.b[31] = 0x77;
+    return h;
+}
+
+static ch_addr addr_of(uint32_t k) {
+    ch_addr a;
+    memset(&a, 0, sizeof a);
+    a.kind = CH_ADDR_WITNESS;
+    a.len = 20;
+    memcpy(a.bytes, &k, 4);
+    a.bytes[19] = 0x3c;
+    return a;
+}
+
+enum { OUTS = 3000 };
+
+typedef struct chain {
+    ch_store *s;
+    uint32_t ntx, height;
+} chain;
+
+static void begin(chain *c) {
+    ch_block_meta m;
+    memset(&m, 0, sizeof m);
+    m.hash = txid_of(0x100000 + c->height++);
+    ch_error err;
+    assert_int_equal(ch_store_begin_block(c->s, &m, &err), 0);
+}
+
+/* A tx spending outputs ins[] of tx 0 (none: a coinbase) with one output;
+ * 0, or -1 with err (the add that failed). */
+static int tx(chain *c, const uint32_t *ins, size_t n, ch_error *err) {
+    ch_hash256 id = txid_of(c->ntx++), prev = txid_of(0);
+    if (ch_store_add_tx(c->s, &id, 100, err) != 0) return -1;
+    if (n == 0 && ch_store_add_coinbase_input(c->s, err) != 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (ch_store_add_input(c->s, &prev, ins[i], err) != 0) return -1;
+    ch_addr a = addr_of(c->ntx);
+    return ch_store_add_output(c->s, 1000, CH_SCRIPT_P2WPKH, &a, err);
+}
+
+static void open_writer(chain *c, const char *dir) {
+    ch_error err;
+    assert_int_equal(ch_store_open(dir, "btc", CH_STORE_WRITE, &c->s, &err), 0);
+}
+
+/* Output o of tx 0's spender as a reader sees it (-1: unspent). */
+static int64_t spender(const char *dir, uint32_t o) {
+    ch_store *r;
+    ch_error err;
+    assert_int_equal(ch_store_open(dir, "btc", CH_STORE_READ, &r, &err), 0);
+    int64_t sp = ch_store_output_spender(r, o);
+    ch_store_close(r);
+    return sp;
+}
+
+static void test_marks_reach_the_file_at_the_commit_only(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    chain c = {NULL, 0, 0};
+    ch_error err;
+    open_writer(&c, dir);
+    /* tx 0: a coinbase of OUTS outputs, committed */
+    begin(&c);
+    ch_hash256 id = txid_of(c.ntx++);
+    assert_int_equal(ch_store_add_tx(c.s, &id, 100, &err), 0);
+    assert_int_equal(ch_store_add_coinbase_input(c.s, &err), 0);
+    for (uint32_t o = 0; o < OUTS; o++) {
+        ch_addr a = addr_of(o % 500);
+        assert_int_equal(ch_store_add_output(c.s, 5000 + o, CH_SCRIPT_P2WPKH, &a, &err), 0);
+    }
+    assert_int_equal(ch_store_end_block(c.s, &err), 0);
+    assert_int_equal(ch_store_commit(c.s, &err), 0);
+
+    /* a batch that spends 5 and 17, then 5 again: refused in the batch,
+     * before any mark is in the file; aborted, nothing stays */
+    begin(&c);
+    uint32_t two[2] = {5, 17}, again = 5;
+    assert_int_equal(tx(&c, two, 2, &err), 0);
+    assert_int_not_equal(tx(&c, &again, 1, &err), 0);
+    assert_non_null(strstr(err.msg, "already spent"));
+    ch_store_abort(c.s);
+    ch_store_close(c.s);
+    assert_int_equal(spender(dir, 5), -1);
+    assert_int_equal(spender(dir, 17), -1);
+
+    /* a batch spending most outputs in a shuffled order, several a tx:
+     * after the commit each one names its spender */
+    open_writer(&c, dir);
+    c.ntx = 1;
+    uint32_t order[OUTS];
+    for (uint32_t o = 0; o < OUTS; o++)
+        order[o] = o;
+    for (uint32_t o = OUTS - 1; o > 0; o--) {
+        uint32_t j = (uint32_t)(next_rand() % (o + 1)), t = order[o];
+        order[o] = order[j];
+        order[j] = t;
+    }
+    int64_t want[OUTS];
+    for (uint32_t o = 0; o < OUTS; o++)
+        want[o] = -1;
+    begin(&c);
+    for (uint32_t k = 0; k + 3 <= OUTS * 3 / 4; k += 3) {
+        uint32_t t = c.ntx;
+        assert_int_equal(tx(&c, order + k, 3, &err), 0);
+        for (int j = 0; j < 3; j++)
+            want[order[k + j]] = t;
+    }
+    assert_int_equal(ch_store_end_block(c.s, &err), 0);
+    /* before the commit the file holds none of them (the writer's own
+     * handle reads it) */
+    assert_int_equal(ch_store_output_spender(c.s, order[0]), -1);
+    assert_int_equal(ch_store_commit(c.s, &err), 0);
+    assert_int_equal(ch_store_output_spender(c.s, order[0]), want[order[0]]);
+    ch_store_close(c.s);
+    for (uint32_t o = 0; o < OUTS; o++)
+        assert_int_equal(spender(dir, o), want[o]);
+    /* a later batch spending one of them again is refused, naming the
+     * committed spender */
+    uint32_t ntx = c.ntx;
+    open_writer(&c, dir);
+    c.ntx = ntx;
+    begin(&c);
+    assert_int_not_equal(tx(&c, &order[0], 1, &err), 0);
+    char need[64];
+    snprintf(need, sizeof need, "already spent by tx #%lld", (long long)want[order[0]]);
+    assert_non_null(strstr(err.msg, need));
+    ch_store_abort(c.s);
+    ch_store_close(c.s);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_patch_many_equals_stores_one_by_one),
+        cmocka_unit_test(test_marks_reach_the_file_at_the_commit_only),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
