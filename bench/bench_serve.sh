@@ -1,10 +1,25 @@
 #!/bin/sh
 # coinhound serve under wrk (Debian's wrk), beside a baseline measured in the
 # same run: the same wrk against /healthz, a static answer of the same server
-# library (the HTTP cost every request pays). Prints requests/s, p99 and the
-# ratios; a benchmark, not a test (nothing is asserted).
+# library (the HTTP cost every request pays). Prints requests/s, p50 and p99,
+# the CPU the server and wrk spent, and the ratios; a benchmark, not a test
+# (nothing is asserted).
 #
 #   sh bench/bench_serve.sh [SECONDS] [CONNECTIONS] [BATCH] [BATCH_CONNECTIONS]
+#
+# Environment (all optional):
+#   THREADS=N        the server's --threads (default 2)
+#   WRK_THREADS=N    wrk's -t (default 1)
+#   SRV_CPUS=LIST    pin the server with taskset -c LIST (say 0)
+#   WRK_CPUS=LIST    pin wrk with taskset -c LIST (say 1)
+#   KEYED=1          serve with --keys (one unlimited read key) and send it in
+#                    X-API-Key, as a keyed client does
+#
+# On a shared machine the wall-clock rates say little: the CPU the server
+# spends per request (its utime+stime from /proc over each run, 10 ms
+# ticks) is the figure to compare, printed with the load average before
+# and after each run. wrk's own CPU is printed too: on 2 cores it takes
+# about as much as the server does.
 #
 # Batches run on BATCH_CONNECTIONS (default 4: two per server thread) with
 # a 30 s timeout: 64 clients each posting 10,000 addresses only queue, and
@@ -19,6 +34,8 @@ CONNS=${2:-64}
 BATCH=${3:-1000}
 BCONNS=${4:-4}
 B=${BUILD:-build}
+THREADS=${THREADS:-2}
+WRK_THREADS=${WRK_THREADS:-1}
 command -v wrk >/dev/null || { echo "bench_serve: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 T=$(mktemp -d)
 SRV=""
@@ -38,16 +55,31 @@ awk -v n="$BATCH" 'BEGIN { printf "[" }
   { a[NR] = $0 }
   END { for (i = 0; i < n; i++) printf "%s{\"address\":\"%s\",\"external_id\":\"%d\"}",
         (i ? "," : ""), a[i % NR + 1], i; printf "]" }' "$T/addrs" > "$T/batch.json"
+KEYARGS=""
+HDR=""
+if [ "${KEYED:-0}" = 1 ]; then
+  echo "bench $(echo bench-key | "$B/coinhound" serve --hash-key) read unlimited" > "$T/keys"
+  KEYARGS="--keys $T/keys"
+  HDR="X-API-Key: bench-key"
+fi
 cat > "$T/post.lua" <<LUA
 local f = io.open("$T/batch.json", "rb")
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+if "$HDR" ~= "" then wrk.headers["X-API-Key"] = "bench-key" end
 LUA
 
-"$B/coinhound" serve --set "$T/set.chset" --listen 127.0.0.1:0 --threads 2 --max-batch "$BATCH" \
-  2> "$T/serve.log" &
+# pinned: taskset -c LIST CMD...; else CMD...
+pin() { cpus=$1; shift; if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
+
+# taskset execs the server: $! is its pid (the CPU read from /proc below)
+TS=""
+[ -n "$SRV_CPUS" ] && TS="taskset -c $SRV_CPUS"
+# shellcheck disable=SC2086 # TS and KEYARGS are words or none
+$TS "$B/coinhound" serve --set "$T/set.chset" --listen 127.0.0.1:0 \
+  --threads "$THREADS" --max-batch "$BATCH" $KEYARGS 2> "$T/serve.log" &
 SRV=$!
 i=0
 while ! grep -q listening "$T/serve.log" 2>/dev/null; do
@@ -56,29 +88,54 @@ done
 PORT=$(grep -o '127\.0\.0\.1:[0-9][0-9]*' "$T/serve.log" | head -1 | cut -d: -f2)
 U="http://127.0.0.1:$PORT"
 
-# run NAME ARGS...: wrk's requests/s and p99 (ms) into NAME_rps, NAME_p99
-run() {
-  name=$1; shift
-  wrk -t1 -c"${C:-$CONNS}" -d"${SECS}s" --timeout 30s --latency "$@" > "$T/$name.out" 2>&1
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$T/$name.out")
-  p99=$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
-        else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
-        print v }' "$T/$name.out")
-  errs=$(grep -c "Non-2xx" "$T/$name.out" || true)
-  eval "${name}_rps=\$rps; ${name}_p99=\$p99"
-  printf '%-28s %12s req/s   p99 %8s ms%s\n' "$name" "$rps" "$p99" \
-    "$([ "$errs" != 0 ] && echo "   (non-2xx answers!)")"
+# the server's CPU so far in clock ticks (utime + stime of every thread)
+ticks() { awk '{ print $14 + $15 }' "/proc/$SRV/stat"; }
+HZ=$(getconf CLK_TCK)
+
+# ms of wrk's p-th percentile line ("50%", "99%")
+pct() {
+  awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
+      else if (v ~ /ms$/) sub(/ms$/, "", v); else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
+      print v }' "$2"
 }
 
-echo "coinhound serve, wrk -t1 -c$CONNS (batches -c$BCONNS) -d${SECS}s, server --threads 2, $(nproc) cores;"
-echo "set: $(wc -l < "$T/addrs") addresses asked, batch of $BATCH"
+# run NAME ARGS...: wrk's requests/s, p50/p99 (ms), the server's and wrk's
+# CPU into NAME_rps, NAME_cpu_us (server CPU µs per request)
+run() {
+  name=$1; shift
+  la=$(cut -d' ' -f1 /proc/loadavg)
+  t0=$(ticks)
+  if [ -n "$HDR" ]; then set -- -H "$HDR" "$@"; fi
+  pin "$WRK_CPUS" /usr/bin/time -f "%U %S" -o "$T/$name.time" \
+    wrk -t"$WRK_THREADS" -c"${C:-$CONNS}" -d"${SECS}s" --timeout 30s --latency "$@" \
+    > "$T/$name.out" 2>&1
+  t1=$(ticks)
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$T/$name.out")
+  reqs=$(awk '/requests in/ { print $1 }' "$T/$name.out")
+  p50=$(pct 50% "$T/$name.out")
+  p99=$(pct 99% "$T/$name.out")
+  errs=$(grep -c "Non-2xx\|Socket errors" "$T/$name.out" || true)
+  read -r wu ws < "$T/$name.time"
+  cpu_us=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+  srv_cores=$(awk -v t="$((t1 - t0))" -v hz="$HZ" -v s="$SECS" 'BEGIN { printf "%.2f", t / hz / s }')
+  wrk_cores=$(awk -v u="$wu" -v s2="$ws" -v s="$SECS" 'BEGIN { printf "%.2f", (u + s2) / s }')
+  eval "${name}_rps=\$rps; ${name}_cpu=\$cpu_us"
+  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  server %8s us CPU/req (%s cores)  wrk %s cores  load %s->%s%s\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu_us" "$srv_cores" "$wrk_cores" "$la" \
+    "$(cut -d' ' -f1 /proc/loadavg)" "$([ "$errs" != 0 ] && echo "  (errors or non-2xx answers!)")"
+}
+
+echo "coinhound serve, wrk -t$WRK_THREADS -c$CONNS (batches -c$BCONNS) -d${SECS}s, server --threads $THREADS, $(nproc) cores;"
+echo "pinned: server ${SRV_CPUS:-no}, wrk ${WRK_CPUS:-no}; keys: ${KEYED:-0}; set: $(wc -l < "$T/addrs") addresses asked, batch of $BATCH"
 # the machine's load says whether the figures are to trust (2 cores shared)
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)   $(date -u '+%Y-%m-%d %H:%M UTC')"
 run baseline "$U/healthz"
 run sanctions "$U/api/v1/address/$LISTED"
 C=$BCONNS run batch -s "$T/post.lua" "$U/v1/screen"
-awk -v b="$baseline_rps" -v s="$sanctions_rps" -v t="$batch_rps" -v n="$BATCH" 'BEGIN {
-  printf "sanctions / baseline:        %.2f of the static answer'"'"'s rate\n", s / b
-  printf "batch addresses per second:  %.0f (%.2f x the single-address rate)\n", t * n, t * n / s
+awk -v b="$baseline_rps" -v s="$sanctions_rps" -v t="$batch_rps" -v n="$BATCH" \
+    -v bc="$baseline_cpu" -v sc="$sanctions_cpu" -v tc="$batch_cpu" 'BEGIN {
+  printf "sanctions / baseline:  %.2f of the static answer'"'"'s rate; CPU per request %.2f x the baseline'"'"'s\n", s / b, sc / bc
+  printf "sanctions per server CPU-second: %.0f (baseline %.0f)\n", 1e6 / sc, 1e6 / bc
+  printf "batch: %.0f addresses/s wall, %.3f us server CPU per address, %.0f addresses per server CPU-second\n", t * n, tc / n, n * 1e6 / tc
 }'
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
