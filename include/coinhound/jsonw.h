@@ -20,13 +20,28 @@ extern "C" {
 #define CH_JW_MAX_DEPTH 64
 
 typedef struct ch_jw {
-    FILE *f;
+    FILE *f; /* NULL: the text goes to buf (ch_jw_init_mem) */
     int depth;
     bool first[CH_JW_MAX_DEPTH]; /* no value written yet at this depth */
     bool after_key;
+    /* memory mode: the text so far, buf[0..len) of cap bytes (malloc'd) */
+    char *buf;
+    size_t len, cap;
+    bool oom; /* a write did not fit and memory ran out: the text is lost */
 } ch_jw;
 
 void ch_jw_init(ch_jw *w, FILE *f);
+/* A writer into memory rather than a stream (no stdio between a value and
+ * its bytes: coinhound serve's answers, megabytes of verdicts). reserve is
+ * the first allocation's size (0: 4 KiB); the buffer doubles as it fills.
+ * The same calls write the same bytes as to a stream. */
+void ch_jw_init_mem(ch_jw *w, size_t reserve);
+/* The text written in memory mode, NUL-terminated, and its length into
+ * *len; the caller frees it and the writer is left empty. NULL (and *len
+ * 0) when memory ran out on the way. */
+char *ch_jw_mem_take(ch_jw *w, size_t *len);
+/* Drop what was written in memory mode. */
+void ch_jw_mem_free(ch_jw *w);
 void ch_jw_obj_begin(ch_jw *w);
 void ch_jw_obj_end(ch_jw *w);
 void ch_jw_arr_begin(ch_jw *w);
