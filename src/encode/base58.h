@@ -12,4 +12,13 @@ static inline int enc_b58_digit(unsigned char c) {
     return c < 128 ? enc_b58_digits[c] : -1;
 }
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* s[0..n), every byte a digit of Bitcoin's alphabet (the caller checked),
+ * as Base58 decodes it: each leading '1' a zero byte, then the number
+ * big-endian without leading zeros, into out[0..cap). 0 with *out_len set,
+ * or -1 when it takes more than cap bytes. */
+int enc_b58_decode_digits(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len);
+
 #endif

@@ -445,6 +445,14 @@ static int b58_decode_alpha(const char *alphabet, const char *s, size_t n, uint8
                             size_t *len, ch_error *err) {
     size_t zeros = 0, used = 0;
     uint8_t num[128];
+    if (alphabet == B58_BTC) { /* every Solana key and legacy-looking address screened */
+        for (size_t i = 0; i < n; i++)
+            if (enc_b58_digit((unsigned char)s[i]) < 0)
+                return ch_err(err, "invalid character '%c' at position %zu", s[i], i);
+        /* n is under CH_ADDR_STR_MAX: at most 94 bytes, within num's 128 */
+        if (enc_b58_decode_digits(s, n, out, cap, len) != 0) return ch_err(err, "too long");
+        return 0;
+    }
     while (zeros < n && s[zeros] == alphabet[0])
         zeros++;
     for (size_t i = zeros; i < n; i++) {
