@@ -8,7 +8,9 @@
  * (tests/data/screen/vectors.chset), as the server calls them.
  * Properties: never crashes or reads out of bounds; every answer is 200 or
  * 400/413 and its body is one JSON document (valid UTF-8: jansson refuses
- * anything else); a 200 batch has one verdict per item, in order; a trace
+ * anything else); a 200 batch has one verdict per item, in order; the
+ * batch's simdjson parse (srv_parse_batch_fast) accepts only bodies the
+ * jansson parse accepts, as the same items; a trace
  * body that parses has a source and hops within the bound; a segment that
  * parses is a whole, allowed segment. */
 #include <jansson.h>
@@ -21,14 +23,18 @@
 #include "server/request.h"
 #include "server/server_internal.h"
 #include "util/numparse.h"
+#include "util/sjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static ch_server g_srv;
+static sj_parser *g_sj;
+static srv_item *g_items;
+static size_t g_items_cap;
 
-static void free_verdict(void *p) {
-    ch_verdict_free(p);
+static bool same_str(const char *a, const char *b) {
+    return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -44,7 +50,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     }
     ch_server_opts_init(&g_srv.opts);
     g_srv.opts.max_batch = 64;
-    pthread_key_create(&g_srv.verdict_key, free_verdict);
+    pthread_key_create(&g_srv.scratch_key, srv_scratch_free);
+    g_sj = sj_parser_new();
+    if (!g_sj) abort();
     return 0;
 }
 
@@ -82,12 +90,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         srv_item *it;
         int too_many;
         ch_error err;
-        if (srv_parse_batch((const char *)data + 1, size - 1, 64, &doc, &it, &items, &too_many,
-                            &err) == 0) {
+        int slow = srv_parse_batch((const char *)data + 1, size - 1, 64, &doc, &it, &items,
+                                   &too_many, &err) == 0;
+        if (!slow) items = 0;
+        /* the simdjson parse the service tries first accepts only what
+         * jansson accepts, as the same items */
+        size_t fn = 0;
+        int fast = srv_parse_batch_fast(g_sj, (const char *)data + 1, size - 1, 64, &g_items,
+                                        &g_items_cap, &fn);
+        if (fast < 0) abort();
+        if (fast) {
+            if (!slow || fn != items) abort();
+            for (size_t i = 0; i < fn; i++)
+                if (!same_str(g_items[i].address, it[i].address) ||
+                    !same_str(g_items[i].chain, it[i].chain) ||
+                    !same_str(g_items[i].external_id, it[i].external_id))
+                    abort();
+        }
+        if (slow) {
             free(it);
             json_decref(doc);
-        } else {
-            items = 0;
         }
         srv_screen_batch(&g_srv, (const char *)data + 1, size - 1, &r);
     } else {

@@ -244,6 +244,39 @@ static void batch_equals_cli(const ch_server *srv, const char *cli_source, const
     }
     json_decref(arr);
     free(r.body);
+    /* byte for byte: without external ids the answer is screen --json's
+     * lines as one array, "[" line "," line ... "]\n" */
+    k = 0;
+    k += (size_t)snprintf(body + k, sizeof body - k, "[");
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(body + k, sizeof body - k, "%s{\"address\":\"%s\"}", i ? "," : "",
+                              addresses(i));
+    snprintf(body + k, sizeof body - k, "]");
+    post(srv, "/v1/screen", key, body, &r);
+    assert_int_equal(r.status, 200);
+    size_t total = 0; /* the n lines, each cut at its newline above */
+    for (size_t i = 0; i < n; i++)
+        total += strlen(out + total) + 1;
+    char *want = malloc(total + 4);
+    assert_non_null(want);
+    size_t w = 0;
+    want[w++] = '[';
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(p);
+        if (i) want[w++] = ',';
+        memcpy(want + w, p, l);
+        w += l;
+        p += l + 1;
+    }
+    want[w++] = ']';
+    want[w++] = '\n';
+    want[w] = '\0';
+    if (strcmp(r.body, want) != 0)
+        fprintf(stderr, "serve:  %.800s\nscreen: %.800s\n", r.body, want);
+    assert_string_equal(r.body, want);
+    free(want);
+    free(r.body);
     free(out);
 }
 

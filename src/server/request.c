@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "util/numparse.h"
+#include "util/sjson.h"
+#include "util/utf8.h"
+#include "util/vec.h"
 
 static bool path_char_ok(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
@@ -132,6 +135,56 @@ int srv_parse_batch(const char *body, size_t len, size_t max_items, json_t **doc
     *items = v;
     *n = count;
     return 0;
+}
+
+/* A string member of an item as srv_parse_batch takes it: no NUL (jansson
+ * refuses "\u0000") and well-formed UTF-8 (a lone surrogate escape is no
+ * character: jansson refuses it, simdjson may write its three bytes). */
+static bool fast_str(sj_val v, const char **out, size_t *len) {
+    const char *t = sj_str(v, len);
+    if (!t || memchr(t, '\0', *len) || !ch_utf8_valid(t, *len)) return false;
+    *out = t;
+    return true;
+}
+
+int srv_parse_batch_fast(sj_parser *p, const char *body, size_t len, size_t max_items,
+                         srv_item **items, size_t *cap, size_t *n) {
+    *n = 0;
+    /* a byte-order mark: jansson refuses it, let it say so */
+    if (len >= 3 && (unsigned char)body[0] == 0xef) return 0;
+    sj_val root;
+    if (sj_parse(p, body, len, &root) != 0 || !sj_is_array(root)) return 0;
+    size_t count = sj_size(root);
+    if (count == 0 || count > max_items) return 0;
+    srv_item *v = ch_grow(*items, cap, count, sizeof *v);
+    if (!v) return -1;
+    *items = v;
+    sj_iter it = sj_items(root);
+    sj_val o;
+    size_t i = 0;
+    for (; sj_next(&it, &o); i++) {
+        if (i == count || !sj_is_object(o)) return 0;
+        srv_item *x = &v[i];
+        memset(x, 0, sizeof *x);
+        size_t found = 0, l;
+        sj_val a = sj_get(o, "address"), c = sj_get(o, "chain"), e = sj_get(o, "external_id");
+        /* each key found once and no other: the members are exactly these
+         * (a duplicate or an unknown key makes the count differ) */
+        if (!sj_present(a) || !fast_str(a, &x->address, &l)) return 0;
+        found++;
+        if (sj_present(c)) {
+            if (!fast_str(c, &x->chain, &l) || !ch_store_name_ok(x->chain)) return 0;
+            found++;
+        }
+        if (sj_present(e)) {
+            if (!fast_str(e, &x->external_id, &l) || l > SRV_EXTERNAL_ID_MAX) return 0;
+            found++;
+        }
+        if (sj_size(o) != found) return 0;
+    }
+    if (i != count) return 0;
+    *n = count;
+    return 1;
 }
 
 /* A whole number field (a JSON integer, or a decimal string for amounts

@@ -386,10 +386,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static void free_verdict(void *p) {
-    ch_verdict_free(p);
-}
-
 /* "ADDR:PORT" or "[V6]:PORT" into a socket address. */
 static int parse_listen(const char *text, struct sockaddr_storage *ss, bool *v6, bool *loopback,
                         ch_error *err) {
@@ -468,7 +464,7 @@ int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, c
         pthread_mutex_destroy(&s->store_mu);
         goto fail;
     }
-    if (pthread_key_create(&s->verdict_key, free_verdict) != 0) {
+    if (pthread_key_create(&s->scratch_key, srv_scratch_free) != 0) {
         ch_err(err, "cannot create a thread key");
         srv_streams_stop(s);
         srv_streams_free(s);
@@ -489,7 +485,7 @@ int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, c
                               on_completed, s, MHD_OPTION_END);
     if (!s->mhd) {
         ch_err(err, "cannot listen on %s (in use, or not an address of this host)", s->opts.listen);
-        pthread_key_delete(s->verdict_key);
+        pthread_key_delete(s->scratch_key);
         srv_streams_stop(s);
         srv_streams_free(s);
         srv_chains_close(s);
@@ -520,7 +516,7 @@ void ch_server_stop(ch_server *s) {
     srv_streams_free(s);
     srv_chains_close(s);
     pthread_mutex_destroy(&s->import_mu);
-    pthread_key_delete(s->verdict_key);
+    pthread_key_delete(s->scratch_key);
     pthread_mutex_destroy(&s->store_mu);
     if (s->have_keys) srv_keys_free(&s->keys);
     free(s);

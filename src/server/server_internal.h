@@ -55,7 +55,7 @@ struct ch_server {
     unsigned n_streams;
     bool streams_stop;
     pthread_t streams_thread;
-    pthread_key_t verdict_key; /* each worker thread's ch_verdict */
+    pthread_key_t scratch_key; /* each worker thread's scratch (routes.c), srv_scratch_free */
     double started;
     srv_metrics metrics;
 };
@@ -124,6 +124,9 @@ srv_chain *srv_chain_named(ch_server *s, const char *name, srv_reply *r);
  * false: the store failed to refresh (answer 503); nothing is held. */
 bool srv_chain_enter(ch_server *s, srv_chain *c);
 void srv_chain_leave(srv_chain *c);
+
+/* Free a worker thread's scratch (scratch_key's destructor). */
+void srv_scratch_free(void *p);
 
 /* A JSON error body {"error": {"status": N, "message": "..."}}. */
 void srv_reply_error(srv_reply *r, unsigned status, const char *fmt, ...)
