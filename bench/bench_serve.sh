@@ -25,6 +25,10 @@
 # a 30 s timeout: 64 clients each posting 10,000 addresses only queue, and
 # wrk counts an answer later than its 2 s default as no answer.
 #
+# Batches have a baseline of their own: the same body sent (GET) to a
+# static file of the server's web folder holding the batch's own answer,
+# so the HTTP cost of moving that many bytes in and out is measured apart.
+#
 # The set: a generated chain's labels (coinhound-gen --theft), exported as a
 # screening set; the batch mixes its listed addresses with the theft's
 # unlabelled ones. Run from the repository root after `make`.
@@ -62,14 +66,19 @@ if [ "${KEYED:-0}" = 1 ]; then
   KEYARGS="--keys $T/keys"
   HDR="X-API-Key: bench-key"
 fi
-cat > "$T/post.lua" <<LUA
+# post.lua: the batch; get.lua: the same body sent to the batch's static
+# baseline (a GET of a file as large as the batch's answer)
+for m in POST GET; do
+  cat > "$T/$(echo $m | tr 'A-Z' 'a-z').lua" <<LUA
 local f = io.open("$T/batch.json", "rb")
-wrk.method = "POST"
+wrk.method = "$m"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 if "$HDR" ~= "" then wrk.headers["X-API-Key"] = "bench-key" end
 LUA
+done
+mkdir "$T/web"
 
 # pinned: taskset -c LIST CMD...; else CMD...
 pin() { cpus=$1; shift; if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
@@ -79,7 +88,7 @@ TS=""
 [ -n "$SRV_CPUS" ] && TS="taskset -c $SRV_CPUS"
 # shellcheck disable=SC2086 # TS and KEYARGS are words or none
 $TS "$B/coinhound" serve --set "$T/set.chset" --listen 127.0.0.1:0 \
-  --threads "$THREADS" --max-batch "$BATCH" $KEYARGS 2> "$T/serve.log" &
+  --threads "$THREADS" --max-batch "$BATCH" --web "$T/web" $KEYARGS 2> "$T/serve.log" &
 SRV=$!
 i=0
 while ! grep -q listening "$T/serve.log" 2>/dev/null; do
@@ -125,17 +134,24 @@ run() {
     "$(cut -d' ' -f1 /proc/loadavg)" "$([ "$errs" != 0 ] && echo "  (errors or non-2xx answers!)")"
 }
 
+# the batch's baseline: its own answer, saved as a static file of the server
+curl -s -o "$T/web/answer.json" -H 'Content-Type: application/json' ${HDR:+-H "$HDR"} \
+  --data-binary @"$T/batch.json" "$U/v1/screen"
+
 echo "coinhound serve, wrk -t$WRK_THREADS -c$CONNS (batches -c$BCONNS) -d${SECS}s, server --threads $THREADS, $(nproc) cores;"
 echo "pinned: server ${SRV_CPUS:-no}, wrk ${WRK_CPUS:-no}; keys: ${KEYED:-0}; set: $(wc -l < "$T/addrs") addresses asked, batch of $BATCH"
 # the machine's load says whether the figures are to trust (2 cores shared)
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)   $(date -u '+%Y-%m-%d %H:%M UTC')"
 run baseline "$U/healthz"
 run sanctions "$U/api/v1/address/$LISTED"
+C=$BCONNS run batchbase -s "$T/get.lua" "$U/answer.json"
 C=$BCONNS run batch -s "$T/post.lua" "$U/v1/screen"
 awk -v b="$baseline_rps" -v s="$sanctions_rps" -v t="$batch_rps" -v n="$BATCH" \
-    -v bc="$baseline_cpu" -v sc="$sanctions_cpu" -v tc="$batch_cpu" 'BEGIN {
+    -v bc="$baseline_cpu" -v sc="$sanctions_cpu" -v tc="$batch_cpu" \
+    -v tb="$batchbase_rps" -v tbc="$batchbase_cpu" -v bytes="$(wc -c < "$T/web/answer.json")" 'BEGIN {
   printf "sanctions / baseline:  %.2f of the static answer'"'"'s rate; CPU per request %.2f x the baseline'"'"'s\n", s / b, sc / bc
   printf "sanctions per server CPU-second: %.0f (baseline %.0f)\n", 1e6 / sc, 1e6 / bc
   printf "batch: %.0f addresses/s wall, %.3f us server CPU per address, %.0f addresses per server CPU-second\n", t * n, tc / n, n * 1e6 / tc
+  printf "batch baseline (the same body in, a static answer of the same %d bytes out): %.0f addresses/s wall, %.0f per server CPU-second; batch / its baseline %.2f\n", bytes, tb * n, n * 1e6 / tbc, t / tb
 }'
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
