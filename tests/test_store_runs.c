@@ -1,8 +1,9 @@
 /* The sorted-run index (src/store/runs.h) against a plain array oracle:
  * after many batches, merged or not, every key finds exactly the values it
  * was given, oldest first; absent keys find nothing; the run count stays
- * logarithmic; a staged run that is not published leaves no trace; and the
- * files a crashed writer left are swept. */
+ * logarithmic; a staged run that is not published leaves no trace; the
+ * files a crashed writer left are swept; and the runs' filters never hide
+ * a key, and are rebuilt when their files cannot be trusted. */
 #include "support/testutil.h"
 
 #include <dirent.h>
@@ -130,9 +131,118 @@ static void test_runs_find_every_key_after_merges(void **state) {
     free(dir);
 }
 
+typedef struct counted {
+    size_t visits;
+} counted;
+
+static int count_visit(void *ctx, uint64_t val) {
+    (void)val;
+    ((counted *)ctx)->visits++;
+    return 0;
+}
+
+static int count_files(const char *dir, const char *suffix) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    size_t ls = strlen(suffix);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        n += l > ls && strcmp(e->d_name + l - ls, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* With filters (a writer's runs): every key is still found, in every run
+ * that holds it, after merges and a reopen; a key of no run passes about
+ * 1% of the filters; a filter file that is damaged, of another run or
+ * missing is built again from its run, never trusted; a crashed writer's
+ * filter is swept with its run. */
+static void test_filters_never_hide_a_key(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    st_runs r;
+    ch_error err;
+    assert_int_equal(st_runs_open(&r, dir, "f", NULL, NULL, 0, &err), 0);
+    assert_int_equal(st_runs_use_filters(&r, &err), 0);
+    enum { BATCHES = 40, PER = 5000 };
+    st_run_item *all = malloc(sizeof *all * BATCHES * PER);
+    size_t n_all = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        st_run_item *batch = all + n_all;
+        for (size_t i = 0; i < PER; i++)
+            batch[i] = (st_run_item){next_rand(), 0};
+        qsort(batch, PER, sizeof *batch, cmp_item);
+        for (size_t i = 0; i < PER; i++)
+            batch[i].val = n_all + i;
+        assert_int_equal(st_runs_add(&r, batch, PER, (uint64_t)b + 1, &err), 0);
+        st_runs_publish(&r);
+        n_all += PER;
+    }
+    assert_int_equal(count_files(dir, ".filter"), (int)r.n);
+    for (size_t i = 0; i < r.n; i++)
+        assert_non_null(r.v[i].filter.bits);
+    for (size_t i = 0; i < n_all; i++) {
+        collect c = {{0}, 0};
+        st_runs_find(&r, all[i].key, gather, &c);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(c.v[0], i);
+    }
+    /* misses: how many runs' filters let a random key through */
+    size_t passed = 0, probes = 0;
+    for (int k = 0; k < 20000; k++) {
+        uint64_t key = next_rand() >> 16;
+        for (size_t i = 0; i < r.n; i++, probes++)
+            passed += st_filter_may(&r.v[i].filter, key);
+    }
+    assert_true(passed * 100 < probes * 3); /* under 3% */
+    uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
+    size_t n = st_runs_list(&r, seqs, counts);
+    st_runs_close(&r);
+
+    /* damage: flip a bit of one filter (a zero bit would hide keys), make
+     * another one of a different run, delete a third */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/f-%llu.filter", dir, (unsigned long long)seqs[0]);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 100, SEEK_SET);
+    int ch = fgetc(f);
+    fseek(f, 100, SEEK_SET);
+    fputc(ch ^ 0xff, f);
+    fclose(f);
+    if (n > 2) {
+        char other[4200];
+        snprintf(path, sizeof path, "%s/f-%llu.filter", dir, (unsigned long long)seqs[1]);
+        snprintf(other, sizeof other, "%s/f-%llu.filter", dir, (unsigned long long)seqs[2]);
+        assert_int_equal(rename(other, path), 0); /* seqs[2]'s filter now stands for seqs[1] */
+    }
+    /* a crashed writer's run and filter */
+    snprintf(path, sizeof path, "%s/f-999.run", dir);
+    fclose(fopen(path, "w"));
+    snprintf(path, sizeof path, "%s/f-999.filter", dir);
+    fclose(fopen(path, "w"));
+    assert_int_equal(st_runs_open(&r, dir, "f", seqs, counts, n, &err), 0);
+    st_runs_sweep(&r);
+    assert_int_equal(st_runs_use_filters(&r, &err), 0);
+    assert_int_equal(count_files(dir, ".filter"), (int)r.n);
+    assert_int_equal(count_files(dir, ".run"), (int)r.n);
+    for (size_t i = 0; i < n_all; i++) {
+        counted c = {0};
+        st_runs_find(&r, all[i].key, count_visit, &c);
+        assert_int_equal(c.visits, 1);
+    }
+    st_runs_close(&r);
+    free(all);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_find_every_key_after_merges),
+        cmocka_unit_test(test_filters_never_hide_a_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,8 @@ static void address_records(const ch_store *s) {
     for (size_t i = 0; i < s->prefetch_keys.n; i++) {
         const st_hot_entry *e = st_hot_get(&s->addr_hot, s->prefetch_keys.v[i]);
         if (!e) e = st_hot_get(&s->addr_old, s->prefetch_keys.v[i]);
+        if (!e && !s->addr_hot_complete) /* off to the runs: their filters */
+            st_runs_prefetch(&s->addr_runs, s->prefetch_keys.v[i]);
         if (!e || !st_addr_valid(s, e->id)) continue;
         const char *p = (const char *)st_addr_rec(s, e->id);
         __builtin_prefetch(p);
@@ -76,20 +78,25 @@ static void address_records(const ch_store *s) {
 static void spend_records(const ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
+        if (!e && !s->tx_hot_complete) /* off to the runs: their filters */
+            st_runs_prefetch(&s->txid_runs, st_txid_key(spends[i].txid));
         if (!e) continue;
         prefetch_rec(&s->col[COL_TXS], e->aux);
         prefetch_rec(&s->col[COL_TXS], e->aux + 1);
     }
 }
 
-/* Stage 3 for inputs: the output each one spends (and marks spent). */
+/* Stage 3 for inputs: the output each one spends (and marks spent), and
+ * where the batch's set of spent outputs would hold it. */
 static void spent_outputs(const ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
         if (!e) continue;
         uint64_t first, count;
         ch_store_tx_outputs(s, e->aux, &first, &count);
-        if (spends[i].vout < count) prefetch_rec(&s->col[COL_OUTS], first + spends[i].vout);
+        if (spends[i].vout >= count) continue;
+        prefetch_rec(&s->col[COL_OUTS], first + spends[i].vout);
+        st_marks_prefetch(s, first + spends[i].vout); /* the double-spend check's slot */
     }
 }
 

@@ -69,6 +69,11 @@ bool st_marks_has(const ch_store *s, uint64_t out) {
     }
 }
 
+void st_marks_prefetch(const ch_store *s, uint64_t out) {
+    if (s->mark_set && s->marks.n)
+        __builtin_prefetch(&s->mark_set[slot_of(out + 1, s->mark_set_mask)]);
+}
+
 int st_marks_write(ch_store *s, ch_error *err) {
     if (s->marks.n == 0) return 0;
     s->marks_written = true; /* from here an abort must clear them */

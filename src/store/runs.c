@@ -30,9 +30,23 @@ static void run_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
     snprintf(out, cap, "%s/%s-%" PRIu64 ".run", r->dir, r->name, seq);
 }
 
+static void filter_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s-%" PRIu64 ".filter", r->dir, r->name, seq);
+}
+
 static void run_unmap(st_run *run) {
     if (run->map) munmap(run->map, run->n * ST_RUN_REC);
     run->map = NULL;
+    st_filter_free(&run->filter);
+}
+
+/* A run gone: its files. */
+static void run_unlink(const st_runs *r, uint64_t seq) {
+    char path[4200];
+    run_path(r, seq, path, sizeof path);
+    unlink(path);
+    filter_path(r, seq, path, sizeof path);
+    unlink(path);
 }
 
 static int run_map(const st_runs *r, st_run *run, ch_error *err) {
@@ -65,7 +79,7 @@ int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *
     if (n > ST_RUNS_MAX)
         return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, ST_RUNS_MAX);
     for (size_t i = 0; i < n; i++) {
-        r->v[i] = (st_run){seqs[i], counts[i], NULL};
+        r->v[i] = (st_run){seqs[i], counts[i], NULL, {NULL, 0}};
         if (run_map(r, &r->v[i], err) != 0) {
             r->n = i;
             st_runs_close(r);
@@ -81,6 +95,44 @@ void st_runs_close(st_runs *r) {
     for (size_t i = 0; i < r->n; i++)
         run_unmap(&r->v[i]);
     r->n = 0;
+    r->filters = false;
+}
+
+/* What ties a filter file to its run's contents (beside seq and count): a
+ * hash of the run's first and last 4 KiB. */
+static uint64_t run_tag(const st_run *run) {
+    uint64_t bytes = run->n * ST_RUN_REC, part = bytes < 4096 ? bytes : 4096;
+    if (!run->map) return 0;
+    return st_filter_tag(run->map, part, run->map + bytes - part, part);
+}
+
+/* Run's filter from its entries, saved beside it. */
+static int build_filter(const st_runs *r, st_run *run, ch_error *err) {
+    if (st_filter_init(&run->filter, run->n) != 0) return ch_err(err, "out of memory");
+    for (uint64_t i = 0; i < run->n; i++)
+        st_filter_add(&run->filter, get48(entry(run, i)));
+    /* the pages read: let go, as a merge does */
+    if (run->n) madvise(run->map, run->n * ST_RUN_REC, MADV_DONTNEED);
+    char path[4200];
+    filter_path(r, run->seq, path, sizeof path);
+    return st_filter_save(&run->filter, path, run->seq, run->n, run_tag(run), err);
+}
+
+int st_runs_use_filters(st_runs *r, ch_error *err) {
+    for (size_t i = 0; i < r->n; i++) {
+        st_run *run = &r->v[i];
+        if (run->filter.bits) continue;
+        char path[4200];
+        filter_path(r, run->seq, path, sizeof path);
+        if (st_filter_load(&run->filter, path, run->seq, run->n, run_tag(run)) == 0) continue;
+        if (build_filter(r, run, err) != 0) {
+            for (size_t j = 0; j <= i; j++)
+                st_filter_free(&r->v[j].filter);
+            return -1;
+        }
+    }
+    r->filters = true;
+    return 0;
 }
 
 /* The first entry of run whose key is >= k (run->n when none): a guess
@@ -123,6 +175,7 @@ int st_runs_find(const st_runs *r, uint64_t key, st_run_visit visit, void *ctx) 
     uint64_t k = key >> 16;
     for (size_t i = 0; i < r->n; i++) {
         const st_run *run = &r->v[i];
+        if (!st_filter_may(&run->filter, k)) continue;
         for (uint64_t j = lower_bound(run, k); j < run->n; j++) {
             const uint8_t *e = entry(run, j);
             if (get48(e) != k) break;
@@ -138,6 +191,10 @@ void st_runs_prefetch(const st_runs *r, uint64_t key) {
     for (size_t i = 0; i < r->n; i++) {
         const st_run *run = &r->v[i];
         if (run->n == 0) continue;
+        if (run->filter.bits) { /* the entry is read only if the filter passes */
+            st_filter_prefetch(&run->filter, k);
+            continue;
+        }
         uint64_t g = (uint64_t)(((unsigned __int128)k * run->n) >> 48);
         __builtin_prefetch(entry(run, g < run->n ? g : run->n - 1));
     }
@@ -154,6 +211,7 @@ uint64_t st_runs_entries(const st_runs *r) {
 
 /* A buffered sequential writer of a new run file. */
 typedef struct run_writer {
+    st_filter *filter; /* the new run's, or NULL */
     int fd;
     uint8_t *buf;
     size_t used, cap;
@@ -175,6 +233,7 @@ static void rw_flush(run_writer *w) {
 
 static void rw_put(run_writer *w, uint64_t key48, uint64_t val) {
     if (w->used + ST_RUN_REC > w->cap) rw_flush(w);
+    if (w->filter) st_filter_add(w->filter, key48);
     put48(w->buf + w->used, key48);
     put48(w->buf + w->used + 6, val & 0xffffffffffffULL);
     w->used += ST_RUN_REC;
@@ -256,11 +315,14 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
     run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
                     .cap = (4u << 20) / ST_RUN_REC * ST_RUN_REC};
     if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
+    st_filter filter = {NULL, 0};
     w.buf = malloc(w.cap);
-    if (!w.buf)
+    if (!w.buf || (r->filters && st_filter_init(&filter, total) != 0))
         w.failed = ENOMEM;
-    else
+    else {
+        w.filter = filter.bits ? &filter : NULL;
         merge_into(&w, src, n_src);
+    }
     if (!w.failed && fdatasync(w.fd) != 0) w.failed = errno;
     close(w.fd);
     free(w.buf);
@@ -271,13 +333,20 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
     if (!w.failed && sync_dir(r->dir) != 0) w.failed = errno;
     if (w.failed) {
         unlink(path);
+        st_filter_free(&filter);
         return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
     }
-    r->next = (st_run){seq, total, NULL};
-    if (run_map(r, &r->next, err) != 0) {
-        unlink(path);
+    r->next = (st_run){seq, total, NULL, {NULL, 0}};
+    char fpath[4200];
+    filter_path(r, seq, fpath, sizeof fpath);
+    if (run_map(r, &r->next, err) != 0 ||
+        (filter.bits && st_filter_save(&filter, fpath, seq, total, run_tag(&r->next), err) != 0)) {
+        run_unmap(&r->next);
+        st_filter_free(&filter);
+        run_unlink(r, seq);
         return -1;
     }
+    r->next.filter = filter;
     r->keep = keep;
     r->staged = true;
     return 0;
@@ -299,10 +368,8 @@ size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts) {
 void st_runs_publish(st_runs *r) {
     if (!r->staged) return;
     for (size_t i = r->keep; i < r->n; i++) {
-        char path[4200];
-        run_path(r, r->v[i].seq, path, sizeof path);
         run_unmap(&r->v[i]);
-        unlink(path);
+        run_unlink(r, r->v[i].seq);
     }
     r->v[r->keep] = r->next;
     r->n = r->keep + 1;
@@ -311,10 +378,8 @@ void st_runs_publish(st_runs *r) {
 
 void st_runs_unstage(st_runs *r) {
     if (!r->staged) return;
-    char path[4200];
-    run_path(r, r->next.seq, path, sizeof path);
     run_unmap(&r->next);
-    unlink(path);
+    run_unlink(r, r->next.seq);
     r->staged = false;
 }
 
@@ -328,14 +393,14 @@ void st_runs_sweep(const st_runs *r) {
         if (strncmp(nm, r->name, len) != 0 || nm[len] != '-') continue;
         char *end;
         uint64_t seq = strtoull(nm + len + 1, &end, 10);
-        if (strcmp(end, ".run") != 0) continue;
-        bool used = r->staged && r->next.seq == seq;
+        if (strcmp(end, ".run") != 0 && strcmp(end, ".filter") != 0 &&
+            strcmp(end, ".filter.tmp") != 0)
+            continue;
+        bool used = r->staged && r->next.seq == seq && strcmp(end, ".filter.tmp") != 0;
         for (size_t i = 0; i < r->n && !used; i++)
-            used = r->v[i].seq == seq;
+            used = r->v[i].seq == seq && strcmp(end, ".filter.tmp") != 0;
         if (used) continue;
-        char path[4200];
-        run_path(r, seq, path, sizeof path);
-        unlink(path);
+        unlinkat(dirfd(d), nm, 0);
     }
     closedir(d);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "coinhound/error.h"
+#include "store/runfilter.h"
 
 #define ST_RUN_REC 12
 
@@ -24,6 +25,7 @@ typedef struct st_run {
     uint64_t seq; /* the file is <name>-<seq>.run */
     uint64_t n;   /* entries */
     uint8_t *map;
+    st_filter filter; /* its keys' filter (a writer's: st_runs_use_filters), or none */
 } st_run;
 
 /* The merge policy's limit: runs past this many are merged into the new
@@ -40,6 +42,7 @@ typedef struct st_runs {
     bool staged;
     st_run next;
     size_t keep;
+    bool filters; /* every run has its filter, and new runs get theirs */
 } st_runs;
 
 /* An entry to add: key and value (only the top 48 bits of the key and the
@@ -53,6 +56,11 @@ typedef struct st_run_item {
 int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *seqs,
                  const uint64_t *counts, size_t n, ch_error *err);
 void st_runs_close(st_runs *r);
+/* Give every run its filter (runfilter.h), from its file or, when that is
+ * missing or does not match, built from the run and saved; new runs get
+ * theirs as they are written. For a writer: a lookup then searches only
+ * the runs whose filter lets its key through. */
+int st_runs_use_filters(st_runs *r, ch_error *err);
 
 /* Visit the values filed under key, oldest run first and in value order
  * within a run, until visit returns non-zero (which is returned); 0 when
@@ -74,8 +82,8 @@ size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts);
 void st_runs_publish(st_runs *r);
 /* The commit failed: delete the staged run. */
 void st_runs_unstage(st_runs *r);
-/* Delete every <name>-*.run file of dir not in the list in use (a crashed
- * writer's leftovers). */
+/* Delete every <name>-*.run file of dir not in the list in use, and its
+ * filter (a crashed writer's leftovers). */
 void st_runs_sweep(const st_runs *r);
 /* Let go of the mapped pages read so far (they fault in again). */
 void st_runs_release(st_runs *r);

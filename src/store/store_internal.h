@@ -125,6 +125,8 @@ uint64_t st_young_max(const ch_store *s);
 int st_marks_add(ch_store *s, uint64_t out, uint32_t mark);
 /* Is out marked in the pending batch? */
 bool st_marks_has(const ch_store *s, uint64_t out);
+/* Start loading where st_marks_has(s, out) looks (lookahead.c). */
+void st_marks_prefetch(const ch_store *s, uint64_t out);
 /* Write the batch's marks (sorted, one pass), not yet durable. */
 int st_marks_write(ch_store *s, ch_error *err);
 /* Forget the batch's marks (after its commit or abort). */
