@@ -25,10 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const ch_watch_rule *x = &r->v[i];
         if (!x->name[0] || x->line == 0) abort();
         switch (x->kind) {
-        case CH_WATCH_ADDRESS:
-            if (x->n_addrs == 0) abort();
+        case CH_WATCH_ADDRESS: /* EVM addresses, Bitcoin ones, or both: each list sorted */
+            if (x->n_addrs + x->n_btc_addrs == 0) abort();
             for (size_t k = 1; k < x->n_addrs; k++)
                 if (memcmp(x->addrs[k - 1], x->addrs[k], 20) > 0) abort();
+            for (size_t k = 1; k < x->n_btc_addrs; k++)
+                if (ch_watch_addr_cmp(&x->btc_addrs[k - 1], &x->btc_addrs[k]) > 0) abort();
             break;
         case CH_WATCH_LARGE:
             if (!x->asset_text[0]) abort();

@@ -246,6 +246,186 @@ static int parse_guard(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t *va
     return 0;
 }
 
+/* The fields of one rule as found, before its kind says which it may have
+ * (NULL: absent); vals_key names the key its list came under. */
+typedef struct rule_fields {
+    yaml_node_t *kind, *name, *vals, *asset, *min;
+    yaml_node_t *txs, *policy, *start, *hops, *stop, *share;
+    const char *vals_key;
+} rule_fields;
+
+/* One key: value of a rule's mapping, checked on its own and kept in f (or
+ * r, for the values that need no other field to be read). 0, or -1 with the
+ * error at the key's or value's line. */
+static int read_field(ctx *c, yaml_node_t *k, yaml_node_t *v, const char *key, ch_watch_rule *r,
+                      rule_fields *f) {
+    if (!strcmp(key, "name")) {
+        if (!scalar(v) || !*scalar(v) || strlen(scalar(v)) >= sizeof r->name)
+            return fail_at(c, v, "'name' must be a word of 1 to 63 characters", NULL, NULL);
+        f->name = v;
+    } else if (!strcmp(key, "kind")) {
+        if (!scalar(v)) return fail_at(c, v, "'kind' must be a word", NULL, NULL);
+        f->kind = v;
+    } else if (!strcmp(key, "severity")) {
+        const char *s = scalar(v);
+        if (!s ||
+            (strcmp(s, "low") && strcmp(s, "medium") && strcmp(s, "high") && strcmp(s, "critical")))
+            return fail_at(c, v, "severity '%s' is not one of low, medium, high, critical",
+                           s ? s : "(not a word)", NULL);
+        snprintf(r->severity, sizeof r->severity, "%s", s);
+    } else if (!strcmp(key, "addresses") || !strcmp(key, "entity") || !strcmp(key, "entities") ||
+               !strcmp(key, "actor") || !strcmp(key, "actors") || !strcmp(key, "category") ||
+               !strcmp(key, "categories")) {
+        if (f->vals)
+            return fail_at(c, k, "'%s' repeats the rule's list (given once already as '%s')", key,
+                           f->vals_key);
+        f->vals = v;
+        f->vals_key = key;
+    } else if (!strcmp(key, "asset")) {
+        if (!scalar(v)) return fail_at(c, v, "'asset' must be a value", NULL, NULL);
+        f->asset = v;
+    } else if (!strcmp(key, "min")) {
+        if (!scalar(v)) return fail_at(c, v, "'min' must be a value", NULL, NULL);
+        f->min = v;
+    } else if (!strcmp(key, "txs")) {
+        f->txs = v;
+    } else if (!strcmp(key, "policy")) {
+        if (!scalar(v) || ch_trace_policy_parse(scalar(v), &r->policy) != 0 ||
+            r->policy == CH_POLICY_LIFO)
+            return fail_at(c, v, "policy '%s' is not one of poison, haircut, fifo",
+                           scalar(v) ? scalar(v) : "(not a word)", NULL);
+        f->policy = v;
+    } else if (!strcmp(key, "start_block") || !strcmp(key, "max_hops")) {
+        const char *s = scalar(v);
+        unsigned long long n = 0;
+        if (!s || !all_digits(s) || strlen(s) > 19 || (n = strtoull(s, NULL, 10)) > (1ULL << 48) ||
+            (!strcmp(key, "max_hops") && n > 100000))
+            return fail_at(c, v, "'%s' must be a whole number (got '%s')", key,
+                           s ? s : "(not a value)");
+        if (!strcmp(key, "start_block"))
+            r->start_block = n, f->start = v;
+        else
+            r->max_hops = (uint32_t)n, f->hops = v;
+    } else if (!strcmp(key, "stop_at")) {
+        f->stop = v;
+    } else if (!strcmp(key, "min_share")) {
+        const char *s = scalar(v);
+        char *end = NULL;
+        double d = s ? strtod(s, &end) : -1;
+        if (!s || !*s || *end || !(d > 0 && d <= 1))
+            return fail_at(c, v, "min_share '%s' is not a share above 0 and at most 1 (0.05: 5%%)",
+                           s ? s : "(not a value)", NULL);
+        r->min_share = d;
+        f->share = v;
+    } else if (!strcmp(key, "include_delisted")) {
+        const char *s = scalar(v);
+        if (!s || (strcmp(s, "true") && strcmp(s, "false")))
+            return fail_at(c, v, "'include_delisted' is true or false", NULL, NULL);
+        r->include_delisted = !strcmp(s, "true");
+    } else if (!strcmp(key, "description")) {
+        /* for people reading the file */
+    } else {
+        return fail_at(c, k,
+                       "unknown field '%s' (a rule has name, kind, severity, description and "
+                       "its kind's fields: see docs/watch.md)",
+                       key, NULL);
+    }
+    return 0;
+}
+
+/* The rule's kind from its word into r->kind: 0, or -1 (reported at the
+ * kind's line) for a word that names none. */
+static int read_kind(ctx *c, yaml_node_t *kind, ch_watch_rule *r) {
+    static const struct {
+        const char *word;
+        ch_watch_rule_kind kind;
+    } KINDS[] = {
+        {"address", CH_WATCH_ADDRESS},
+        {"large_transfer", CH_WATCH_LARGE},
+        {"entity", CH_WATCH_ENTITY},
+        {"actor", CH_WATCH_ACTOR},
+        {"category", CH_WATCH_CATEGORY},
+        {"incident", CH_WATCH_INCIDENT},
+        {"deposit_exposure", CH_WATCH_DEPOSIT},
+        {"poisoning", CH_WATCH_POISONING},
+    };
+    const char *ks = scalar(kind);
+    for (size_t i = 0; i < sizeof KINDS / sizeof *KINDS; i++)
+        if (!strcmp(ks, KINDS[i].word)) {
+            r->kind = KINDS[i].kind;
+            return 0;
+        }
+    return fail_at(c, kind,
+                   "unknown rule kind '%s' (address, large_transfer, entity, actor, category, "
+                   "incident, deposit_exposure, poisoning)",
+                   ks, NULL);
+}
+
+/* A large_transfer rule: no list, an asset (BTC, ETH or a token contract)
+ * and a minimum in base units. 0, or -1 (reported). */
+static int parse_large(ctx *c, yaml_node_t *m, ch_watch_rule *r, const rule_fields *f) {
+    if (f->vals)
+        return fail_at(c, f->vals, "a large_transfer rule takes no '%s' list", f->vals_key, NULL);
+    if (!f->asset)
+        return fail_at(c, m, "large_transfer rule '%s' needs 'asset' (ETH or a token contract)",
+                       r->name, NULL);
+    if (!f->min)
+        return fail_at(c, m, "large_transfer rule '%s' needs 'min' (base units, a string)", r->name,
+                       NULL);
+    const char *as = scalar(f->asset);
+    ch_evm_addr a;
+    if (!strcasecmp(as, "BTC") || !strcasecmp(as, "XBT")) {
+        r->btc = true;
+        snprintf(r->asset_text, sizeof r->asset_text, "BTC");
+    } else if (!strcasecmp(as, "ETH") || !strcasecmp(as, "native")) {
+        r->native = true;
+        snprintf(r->asset_text, sizeof r->asset_text, "ETH");
+    } else if (ch_evm_addr_from_hex(as, strlen(as), &a) == 0) {
+        memcpy(r->asset, a.b, 20);
+        ch_evm_addr_to_hex(&a, r->asset_text);
+    } else {
+        return fail_at(c, f->asset,
+                       "asset '%s' is neither ETH nor a token contract (0x...), nor BTC", as, NULL);
+    }
+    const char *ms = scalar(f->min);
+    if (!all_digits(ms) || ch_u256_from_dec(ms, strlen(ms), &r->min) != 0)
+        return fail_at(c, f->min,
+                       "min '%s' is not a whole number of base units (decimal digits, "
+                       "quoted: \"1000000000000000000\")",
+                       ms, NULL);
+    return 0;
+}
+
+/* An address, entity, actor or category rule: its list under its own key
+ * (addresses sorted for lookup), not empty, and no asset or min. 0, or -1
+ * (reported). */
+static int parse_listed(ctx *c, yaml_node_t *m, ch_watch_rule *r, const rule_fields *f) {
+    static const char *const need[] = {"addresses", NULL, "entity", "actor", "category"};
+    if (f->asset || f->min)
+        return fail_at(c, f->asset ? f->asset : f->min, "only large_transfer rules take '%s'",
+                       f->asset ? "asset" : "min", NULL);
+    if (!f->vals) return fail_at(c, m, "rule '%s' needs '%s'", r->name, need[r->kind]);
+    bool ok = r->kind == CH_WATCH_ADDRESS
+                  ? !strcmp(f->vals_key, "addresses")
+                  : !strncmp(f->vals_key, need[r->kind], strlen(need[r->kind]) - 1);
+    if (!ok)
+        return fail_at(c, f->vals, "a %s rule lists its values under '%s'",
+                       ch_watch_rule_kind_name(r->kind), need[r->kind]);
+    if (each_scalar(c, f->vals, f->vals_key, r->kind == CH_WATCH_ADDRESS ? add_address : add_value,
+                    r) != 0)
+        return -1;
+    if (r->kind == CH_WATCH_ADDRESS) {
+        if (r->n_addrs + r->n_btc_addrs == 0)
+            return fail_at(c, f->vals, "rule '%s' lists no address", r->name, NULL);
+        if (r->n_addrs) qsort(r->addrs, r->n_addrs, 20, addr_cmp);
+        if (r->n_btc_addrs)
+            qsort(r->btc_addrs, r->n_btc_addrs, sizeof *r->btc_addrs, ch_watch_addr_cmp);
+    } else if (r->n_values == 0) {
+        return fail_at(c, f->vals, "rule '%s' lists no value", r->name, NULL);
+    }
+    return 0;
+}
+
 /* One rule of the YAML file: its name, kind, severity and the values its
  * kind needs (addresses, entities, an asset and a minimum, an incident's
  * sources), each error naming its line. */
@@ -255,191 +435,44 @@ static int parse_rule(ctx *c, yaml_node_t *m, ch_watch_rule *r) {
     r->line = line_of(m);
     r->policy = CH_POLICY_HAIRCUT;
     snprintf(r->severity, sizeof r->severity, "medium");
-    yaml_node_t *kind = NULL, *name = NULL, *vals = NULL, *asset = NULL, *min = NULL;
-    yaml_node_t *txs = NULL, *policy = NULL, *start = NULL, *hops = NULL, *stop = NULL;
-    yaml_node_t *share = NULL;
-    const char *vals_key = NULL;
+    rule_fields f = {0};
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
         const char *key = scalar(k);
         if (!key || !v) return fail_at(c, k ? k : m, "a rule's keys are plain words", NULL, NULL);
-        if (!strcmp(key, "name")) {
-            if (!scalar(v) || !*scalar(v) || strlen(scalar(v)) >= sizeof r->name)
-                return fail_at(c, v, "'name' must be a word of 1 to 63 characters", NULL, NULL);
-            name = v;
-        } else if (!strcmp(key, "kind")) {
-            if (!scalar(v)) return fail_at(c, v, "'kind' must be a word", NULL, NULL);
-            kind = v;
-        } else if (!strcmp(key, "severity")) {
-            const char *s = scalar(v);
-            if (!s || (strcmp(s, "low") && strcmp(s, "medium") && strcmp(s, "high") &&
-                       strcmp(s, "critical")))
-                return fail_at(c, v, "severity '%s' is not one of low, medium, high, critical",
-                               s ? s : "(not a word)", NULL);
-            snprintf(r->severity, sizeof r->severity, "%s", s);
-        } else if (!strcmp(key, "addresses") || !strcmp(key, "entity") ||
-                   !strcmp(key, "entities") || !strcmp(key, "actor") || !strcmp(key, "actors") ||
-                   !strcmp(key, "category") || !strcmp(key, "categories")) {
-            if (vals)
-                return fail_at(c, k, "'%s' repeats the rule's list (given once already as '%s')",
-                               key, vals_key);
-            vals = v;
-            vals_key = key;
-        } else if (!strcmp(key, "asset")) {
-            if (!scalar(v)) return fail_at(c, v, "'asset' must be a value", NULL, NULL);
-            asset = v;
-        } else if (!strcmp(key, "min")) {
-            if (!scalar(v)) return fail_at(c, v, "'min' must be a value", NULL, NULL);
-            min = v;
-        } else if (!strcmp(key, "txs")) {
-            txs = v;
-        } else if (!strcmp(key, "policy")) {
-            if (!scalar(v) || ch_trace_policy_parse(scalar(v), &r->policy) != 0 ||
-                r->policy == CH_POLICY_LIFO)
-                return fail_at(c, v, "policy '%s' is not one of poison, haircut, fifo",
-                               scalar(v) ? scalar(v) : "(not a word)", NULL);
-            policy = v;
-        } else if (!strcmp(key, "start_block") || !strcmp(key, "max_hops")) {
-            const char *s = scalar(v);
-            unsigned long long n = 0;
-            if (!s || !all_digits(s) || strlen(s) > 19 ||
-                (n = strtoull(s, NULL, 10)) > (1ULL << 48) ||
-                (!strcmp(key, "max_hops") && n > 100000))
-                return fail_at(c, v, "'%s' must be a whole number (got '%s')", key,
-                               s ? s : "(not a value)");
-            if (!strcmp(key, "start_block"))
-                r->start_block = n, start = v;
-            else
-                r->max_hops = (uint32_t)n, hops = v;
-        } else if (!strcmp(key, "stop_at")) {
-            stop = v;
-        } else if (!strcmp(key, "min_share")) {
-            const char *s = scalar(v);
-            char *end = NULL;
-            double d = s ? strtod(s, &end) : -1;
-            if (!s || !*s || *end || !(d > 0 && d <= 1))
-                return fail_at(c, v,
-                               "min_share '%s' is not a share above 0 and at most 1 (0.05: 5%%)",
-                               s ? s : "(not a value)", NULL);
-            r->min_share = d;
-            share = v;
-        } else if (!strcmp(key, "include_delisted")) {
-            const char *s = scalar(v);
-            if (!s || (strcmp(s, "true") && strcmp(s, "false")))
-                return fail_at(c, v, "'include_delisted' is true or false", NULL, NULL);
-            r->include_delisted = !strcmp(s, "true");
-        } else if (!strcmp(key, "description")) {
-            /* for people reading the file */
-        } else {
-            return fail_at(c, k,
-                           "unknown field '%s' (a rule has name, kind, severity, description and "
-                           "its kind's fields: see docs/watch.md)",
-                           key, NULL);
-        }
+        if (read_field(c, k, v, key, r, &f) != 0) return -1;
     }
-    if (!name) return fail_at(c, m, "the rule has no 'name'", NULL, NULL);
-    snprintf(r->name, sizeof r->name, "%s", scalar(name));
-    if (!kind) return fail_at(c, m, "rule '%s' has no 'kind'", r->name, NULL);
-    const char *ks = scalar(kind);
-    static const char *const need[] = {"addresses", NULL, "entity", "actor", "category"};
-    if (!strcmp(ks, "address"))
-        r->kind = CH_WATCH_ADDRESS;
-    else if (!strcmp(ks, "large_transfer"))
-        r->kind = CH_WATCH_LARGE;
-    else if (!strcmp(ks, "entity"))
-        r->kind = CH_WATCH_ENTITY;
-    else if (!strcmp(ks, "actor"))
-        r->kind = CH_WATCH_ACTOR;
-    else if (!strcmp(ks, "category"))
-        r->kind = CH_WATCH_CATEGORY;
-    else if (!strcmp(ks, "incident"))
-        r->kind = CH_WATCH_INCIDENT;
-    else if (!strcmp(ks, "deposit_exposure"))
-        r->kind = CH_WATCH_DEPOSIT;
-    else if (!strcmp(ks, "poisoning"))
-        r->kind = CH_WATCH_POISONING;
-    else
-        return fail_at(c, kind,
-                       "unknown rule kind '%s' (address, large_transfer, entity, actor, category, "
-                       "incident, deposit_exposure, poisoning)",
-                       ks, NULL);
-    if (share && r->kind != CH_WATCH_DEPOSIT)
-        return fail_at(c, share, "only deposit_exposure rules take 'min_share'", NULL, NULL);
+    if (!f.name) return fail_at(c, m, "the rule has no 'name'", NULL, NULL);
+    snprintf(r->name, sizeof r->name, "%s", scalar(f.name));
+    if (!f.kind) return fail_at(c, m, "rule '%s' has no 'kind'", r->name, NULL);
+    if (read_kind(c, f.kind, r) != 0) return -1;
+    if (f.share && r->kind != CH_WATCH_DEPOSIT)
+        return fail_at(c, f.share, "only deposit_exposure rules take 'min_share'", NULL, NULL);
     if (r->kind == CH_WATCH_DEPOSIT || r->kind == CH_WATCH_POISONING)
-        return parse_guard(c, m, r, vals, vals_key,
-                           txs      ? txs
-                           : policy ? policy
-                           : start  ? start
-                                    : stop,
-                           asset ? asset : min);
-    yaml_node_t *inc_only = txs ? txs : policy ? policy : start ? start : hops ? hops : stop;
+        return parse_guard(c, m, r, f.vals, f.vals_key,
+                           f.txs      ? f.txs
+                           : f.policy ? f.policy
+                           : f.start  ? f.start
+                                      : f.stop,
+                           f.asset ? f.asset : f.min);
+    yaml_node_t *inc_only = f.txs      ? f.txs
+                            : f.policy ? f.policy
+                            : f.start  ? f.start
+                            : f.hops   ? f.hops
+                                       : f.stop;
     if (r->kind != CH_WATCH_INCIDENT && inc_only)
         return fail_at(c, inc_only, "only incident rules take '%s'",
-                       inc_only == txs      ? "txs"
-                       : inc_only == policy ? "policy"
-                       : inc_only == start  ? "start_block"
-                       : inc_only == hops   ? "max_hops"
-                                            : "stop_at",
+                       inc_only == f.txs      ? "txs"
+                       : inc_only == f.policy ? "policy"
+                       : inc_only == f.start  ? "start_block"
+                       : inc_only == f.hops   ? "max_hops"
+                                              : "stop_at",
                        NULL);
     if (r->kind == CH_WATCH_INCIDENT)
-        return parse_incident(c, m, r, vals, vals_key, txs, min, asset, stop);
-    if (r->kind == CH_WATCH_LARGE) {
-        if (vals)
-            return fail_at(c, vals, "a large_transfer rule takes no '%s' list", vals_key, NULL);
-        if (!asset)
-            return fail_at(c, m, "large_transfer rule '%s' needs 'asset' (ETH or a token contract)",
-                           r->name, NULL);
-        if (!min)
-            return fail_at(c, m, "large_transfer rule '%s' needs 'min' (base units, a string)",
-                           r->name, NULL);
-        const char *as = scalar(asset);
-        ch_evm_addr a;
-        if (!strcasecmp(as, "BTC") || !strcasecmp(as, "XBT")) {
-            r->btc = true;
-            snprintf(r->asset_text, sizeof r->asset_text, "BTC");
-        } else if (!strcasecmp(as, "ETH") || !strcasecmp(as, "native")) {
-            r->native = true;
-            snprintf(r->asset_text, sizeof r->asset_text, "ETH");
-        } else if (ch_evm_addr_from_hex(as, strlen(as), &a) == 0) {
-            memcpy(r->asset, a.b, 20);
-            ch_evm_addr_to_hex(&a, r->asset_text);
-        } else {
-            return fail_at(c, asset,
-                           "asset '%s' is neither ETH nor a token contract (0x...), nor BTC", as,
-                           NULL);
-        }
-        const char *ms = scalar(min);
-        if (!all_digits(ms) || ch_u256_from_dec(ms, strlen(ms), &r->min) != 0)
-            return fail_at(c, min,
-                           "min '%s' is not a whole number of base units (decimal digits, "
-                           "quoted: \"1000000000000000000\")",
-                           ms, NULL);
-        return 0;
-    }
-    if (asset || min)
-        return fail_at(c, asset ? asset : min, "only large_transfer rules take '%s'",
-                       asset ? "asset" : "min", NULL);
-    if (!vals) return fail_at(c, m, "rule '%s' needs '%s'", r->name, need[r->kind]);
-    bool ok = r->kind == CH_WATCH_ADDRESS
-                  ? !strcmp(vals_key, "addresses")
-                  : !strncmp(vals_key, need[r->kind], strlen(need[r->kind]) - 1);
-    if (!ok)
-        return fail_at(c, vals, "a %s rule lists its values under '%s'",
-                       ch_watch_rule_kind_name(r->kind), need[r->kind]);
-    if (each_scalar(c, vals, vals_key, r->kind == CH_WATCH_ADDRESS ? add_address : add_value, r) !=
-        0)
-        return -1;
-    if (r->kind == CH_WATCH_ADDRESS) {
-        if (r->n_addrs + r->n_btc_addrs == 0)
-            return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
-        if (r->n_addrs) qsort(r->addrs, r->n_addrs, 20, addr_cmp);
-        if (r->n_btc_addrs)
-            qsort(r->btc_addrs, r->n_btc_addrs, sizeof *r->btc_addrs, ch_watch_addr_cmp);
-    } else if (r->n_values == 0) {
-        return fail_at(c, vals, "rule '%s' lists no value", r->name, NULL);
-    }
-    return 0;
+        return parse_incident(c, m, r, f.vals, f.vals_key, f.txs, f.min, f.asset, f.stop);
+    if (r->kind == CH_WATCH_LARGE) return parse_large(c, m, r, &f);
+    return parse_listed(c, m, r, &f);
 }
 
 static void rule_free(ch_watch_rule *r) {
