@@ -114,6 +114,45 @@ static int on_direct(const ch_attribution *a, void *ctx) {
     return 0;
 }
 
+/* The first n sources of the sender's exposure e that are flagged at or
+ * above the rule's min_share (exposure.h orders them flagged first): each a
+ * reason appended to reasons, and an entry of the array returned (address,
+ * category, entity, level, share, hops, and the path's txids). */
+static json_t *flagged_sources(ch_store *s, const ch_exposure *e, size_t n, const ch_watch_rule *r,
+                               json_t *reasons) {
+    json_t *sources = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const ch_exposure_source *src = &e->sources[i];
+        if (src->level == CH_RISK_NONE || src->share < r->min_share) continue;
+        char amt[48], why[700];
+        ch_u128_str(src->amount_base, amt);
+        snprintf(why, sizeof why,
+                 "%.2f%% of what the sender received (%s base units) came from %s (%s%s%s, risk "
+                 "%s), %u hop%s back",
+                 src->share * 100, amt, src->address, src->category, src->entity[0] ? ": " : "",
+                 src->entity, ch_risk_level_name(src->level), src->hops, src->hops == 1 ? "" : "s");
+        json_array_append_new(reasons, json_pack("{s:s,s:s}", "source",
+                                                 "exposure (DIR/intel, the trace back from the "
+                                                 "sender)",
+                                                 "why", why));
+        json_t *p = json_array();
+        for (size_t k = 0; k < src->path_len && k < CH_EXPOSURE_MAX_PATH; k++) {
+            char th[67] = "0x";
+            ch_hash256 h;
+            if (src->path[k] == CH_TRACE_NO_TX) continue;
+            ch_store_txid(s, src->path[k], &h);
+            ch_hex_encode(h.b, 32, th + 2);
+            json_array_append_new(p, json_string(th));
+        }
+        json_array_append_new(sources,
+                              json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:o}", "address", src->address,
+                                        "category", src->category, "entity", src->entity, "level",
+                                        ch_risk_level_name(src->level), "share", src->share, "hops",
+                                        (int)src->hops, "path", p));
+    }
+    return sources;
+}
+
 int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
                        const ch_watch_rule *r, const char *chain, uint32_t height, uint64_t xi,
                        watch_emit_fn fn, void *ctx, ch_error *err) {
@@ -157,37 +196,7 @@ int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
         json_decref(reasons);
         return 0;
     }
-    /* the flagged sources, each a reason (exposure.h orders them flagged first) */
-    json_t *sources = json_array();
-    for (size_t i = 0; rc == 1 && i < e->n_sources; i++) {
-        const ch_exposure_source *src = &e->sources[i];
-        if (src->level == CH_RISK_NONE || src->share < r->min_share) continue;
-        char amt[48], why[700];
-        ch_u128_str(src->amount_base, amt);
-        snprintf(why, sizeof why,
-                 "%.2f%% of what the sender received (%s base units) came from %s (%s%s%s, risk "
-                 "%s), %u hop%s back",
-                 src->share * 100, amt, src->address, src->category, src->entity[0] ? ": " : "",
-                 src->entity, ch_risk_level_name(src->level), src->hops, src->hops == 1 ? "" : "s");
-        json_array_append_new(reasons, json_pack("{s:s,s:s}", "source",
-                                                 "exposure (DIR/intel, the trace back from the "
-                                                 "sender)",
-                                                 "why", why));
-        json_t *p = json_array();
-        for (size_t k = 0; k < src->path_len && k < CH_EXPOSURE_MAX_PATH; k++) {
-            char th[67] = "0x";
-            ch_hash256 h;
-            if (src->path[k] == CH_TRACE_NO_TX) continue;
-            ch_store_txid(s, src->path[k], &h);
-            ch_hex_encode(h.b, 32, th + 2);
-            json_array_append_new(p, json_string(th));
-        }
-        json_array_append_new(sources,
-                              json_pack("{s:s,s:s,s:s,s:s,s:f,s:i,s:o}", "address", src->address,
-                                        "category", src->category, "entity", src->entity, "level",
-                                        ch_risk_level_name(src->level), "share", src->share, "hops",
-                                        (int)src->hops, "path", p));
-    }
+    json_t *sources = flagged_sources(s, e, rc == 1 ? e->n_sources : 0, r, reasons);
     char why[400];
     snprintf(why, sizeof why,
              "a deposit to the customer address %s from %s, whose funds are %.2f%% from flagged "

@@ -116,63 +116,16 @@ static uint64_t first_xfer_of(ch_store *s, uint32_t h) {
     return ch_store_xfer_count(s);
 }
 
-/* The alert of one move: what moved (asset, amount of taint, the share of
- * the transfer), where (from, to, the service), why (the rule, the path back
- * to the theft, the label) and what to do. */
-static json_t *move_alert(watch_incident *in, ch_atrace *t, const ch_atrace_move *m) {
-    ch_store *s = in->s;
-    const ch_watch_rule *r = in->r;
-    const ch_xfer_rec *x = ch_store_xfer(s, m->xfer);
-    const ch_block_rec *b = ch_store_block(s, in->height);
-    uint64_t number = ch_store_first_number(s) + in->height;
-    ch_hash256 txid = {{0}};
-    if (x->tx != CH_NO_TX) ch_store_txid(s, x->tx, &txid);
-    char id[33], bh[67] = "0x", txh[80], from[43], to[43], asset[43], amount[48], value[48];
-    watch_alert_id(r->name, in->chain, b->hash, txid.b, x->kind, x->position, id);
-    ch_hex_encode(b->hash, 32, bh + 2);
-    tx_hex(s, x->tx, txh);
-    addr_hex(s, m->from, from);
-    addr_hex(s, m->to, to);
-    if (m->asset)
-        addr_hex(s, m->asset, asset);
-    else
-        snprintf(asset, sizeof asset, "%s", ch_chain_native_symbol(in->chain, true));
-    ch_u128_str(m->amount, amount);
-    ch_u128_str(m->value, value);
-    double share = m->value ? (double)m->amount / (double)m->value : 0;
-    const char *event = m->landing ? "landing" : m->burned ? "burned" : "moved";
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "rule", json_string(r->name));
-    json_object_set_new(o, "kind", json_string("incident"));
-    json_object_set_new(o, "event", json_string(event));
-    json_object_set_new(o, "severity", json_string(m->landing ? "critical" : r->severity));
-    json_object_set_new(o, "chain", json_string(in->chain));
-    json_object_set_new(o, "height", json_integer((json_int_t)number));
-    json_object_set_new(o, "block_hash", json_string(bh));
-    json_object_set_new(o, "time", json_integer((json_int_t)b->time));
-    json_object_set_new(o, "tx", json_string(txh));
-    json_object_set_new(o, "transfer",
-                        json_pack("{s:s,s:I}", "kind", watch_xfer_kind_name(x->kind), "position",
-                                  (json_int_t)x->position));
-    json_object_set_new(o, "from", addr_json(s, m->from));
-    json_object_set_new(o, "to", addr_json(s, m->to));
-    json_t *addrs = json_array();
-    if (from[0]) json_array_append_new(addrs, json_string(from));
-    if (to[0]) json_array_append_new(addrs, json_string(to));
-    json_object_set_new(o, "addresses", addrs);
-    json_object_set_new(o, "asset", json_string(asset));
-    json_object_set_new(o, "amount", json_string(amount));
-    if (!m->asset) { /* the chain's coin: 18 decimals on every EVM chain */
-        char disp[48];
-        json_object_set_new(o, "amount_display",
-                            json_string(ch_u128_decimals_str(m->amount, 18, disp)));
-    }
-    json_object_set_new(o, "value", json_string(value));
-    json_object_set_new(o, "share", json_real((double)(long long)(share * 1e6 + 0.5) / 1e6));
-    json_object_set_new(o, "hops", json_integer((json_int_t)m->hops));
-    json_object_set_new(o, "policy", json_string(ch_trace_policy_name(r->policy)));
-    /* the shortest path back to the theft, source first */
+/* The texts of one move an alert quotes in several places. */
+typedef struct move_text {
+    char txh[80], from[43], to[43], asset[43], amount[48], value[48];
+    double share;    /* of the transfer's value that is tainted */
+    uint64_t number; /* the block's number */
+} move_text;
+
+/* The shortest path back to the theft, source first, into o: "path" (txs),
+ * "path_addresses", "swap_hops" (and "path_cut" past MAX_PATH steps). */
+static void add_path(json_t *o, ch_store *s, ch_atrace *t, const ch_atrace_move *m) {
     ch_atrace_step steps[MAX_PATH];
     size_t n = ch_atrace_move_path(t, m, steps, MAX_PATH);
     json_t *path = json_array(), *via = json_array(), *swaps = json_array();
@@ -189,16 +142,25 @@ static json_t *move_alert(watch_incident *in, ch_atrace *t, const ch_atrace_move
     json_object_set_new(o, "path", path);
     json_object_set_new(o, "path_addresses", via);
     json_object_set_new(o, "swap_hops", swaps);
+}
+
+/* Why the alert fires and what to do, into o: a landing's "service" and
+ * "deposit_address", then "reasons" (the rule; for a landing, its label too)
+ * and "action" (freeze, follow the burn's mint, or label where it went). */
+static void add_reasons(json_t *o, const watch_incident *in, const ch_atrace_move *m,
+                        const move_text *mt) {
+    const ch_watch_rule *r = in->r;
     char src[400], why[700], action[900];
     snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, in->rules->source, r->line);
     snprintf(why, sizeof why,
              "%s base units of %s tainted by incident %s (%.2f%% of this %s-unit transfer, %s "
              "policy) went %s %s, %u hop%s from the theft",
-             amount, asset, r->name, share * 100, value, ch_trace_policy_name(r->policy),
+             mt->amount, mt->asset, r->name, mt->share * 100, mt->value,
+             ch_trace_policy_name(r->policy),
              m->landing  ? "to the service address"
              : m->burned ? "to no one (burned) from"
                          : "to",
-             m->burned ? (from[0] ? from : "?") : (to[0] ? to : "?"), m->hops,
+             m->burned ? (mt->from[0] ? mt->from : "?") : (mt->to[0] ? mt->to : "?"), m->hops,
              m->hops == 1 ? "" : "s");
     json_t *reasons = json_array();
     json_array_append_new(reasons, json_pack("{s:s,s:s}", "source", src, "why", why));
@@ -206,12 +168,12 @@ static json_t *move_alert(watch_incident *in, ch_atrace *t, const ch_atrace_move
         const char *ent = m->label.entity && m->label.entity[0] ? m->label.entity : "";
         json_object_set_new(o, "service",
                             json_pack("{s:s,s:s}", "category", m->label.category, "entity", ent));
-        json_object_set_new(o, "deposit_address", json_string(to));
+        json_object_set_new(o, "deposit_address", json_string(mt->to));
         char lw[300];
         snprintf(lw, sizeof lw,
                  "%s is labelled %s%s%s, a stop of the trace: funds there can be "
                  "frozen",
-                 to, m->label.category, ent[0] ? ": " : "", ent);
+                 mt->to, m->label.category, ent[0] ? ": " : "", ent);
         json_array_append_new(reasons, json_pack("{s:s,s:s}", "source",
                                                  "labels (DIR/intel and "
                                                  "the trace's stop list)",
@@ -220,21 +182,82 @@ static json_t *move_alert(watch_incident *in, ch_atrace *t, const ch_atrace_move
                  "Ask %s (%s) now to freeze deposit address %s: it received %s base units of "
                  "%s from incident %s in tx %s (block %" PRIu64 "), %u hop%s from the theft; "
                  "the path is in 'path'.",
-                 ent[0] ? ent : "the service", m->label.category, to, amount, asset, r->name, txh,
-                 number, m->hops, m->hops == 1 ? "" : "s");
+                 ent[0] ? ent : "the service", m->label.category, mt->to, mt->amount, mt->asset,
+                 r->name, mt->txh, mt->number, m->hops, m->hops == 1 ? "" : "s");
     } else if (m->burned) {
         snprintf(action, sizeof action,
                  "Tainted funds left this chain by a burn in tx %s: look for the mint on the "
                  "bridge's other side and alert that chain's services.",
-                 txh);
+                 mt->txh);
     } else {
         snprintf(action, sizeof action,
                  "The funds moved on to %s: label it if it is a service (a landing alert will "
                  "follow); the taint there is carried on.",
-                 to);
+                 mt->to);
     }
     json_object_set_new(o, "reasons", reasons);
     json_object_set_new(o, "action", json_string(action));
+}
+
+/* The alert of one move: what moved (asset, amount of taint, the share of
+ * the transfer), where (from, to, the service), why (the rule, the path back
+ * to the theft, the label) and what to do. */
+static json_t *move_alert(watch_incident *in, ch_atrace *t, const ch_atrace_move *m) {
+    ch_store *s = in->s;
+    const ch_watch_rule *r = in->r;
+    const ch_xfer_rec *x = ch_store_xfer(s, m->xfer);
+    const ch_block_rec *b = ch_store_block(s, in->height);
+    move_text mt;
+    mt.number = ch_store_first_number(s) + in->height;
+    ch_hash256 txid = {{0}};
+    if (x->tx != CH_NO_TX) ch_store_txid(s, x->tx, &txid);
+    char id[33], bh[67] = "0x";
+    watch_alert_id(r->name, in->chain, b->hash, txid.b, x->kind, x->position, id);
+    ch_hex_encode(b->hash, 32, bh + 2);
+    tx_hex(s, x->tx, mt.txh);
+    addr_hex(s, m->from, mt.from);
+    addr_hex(s, m->to, mt.to);
+    if (m->asset)
+        addr_hex(s, m->asset, mt.asset);
+    else
+        snprintf(mt.asset, sizeof mt.asset, "%s", ch_chain_native_symbol(in->chain, true));
+    ch_u128_str(m->amount, mt.amount);
+    ch_u128_str(m->value, mt.value);
+    mt.share = m->value ? (double)m->amount / (double)m->value : 0;
+    const char *event = m->landing ? "landing" : m->burned ? "burned" : "moved";
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "rule", json_string(r->name));
+    json_object_set_new(o, "kind", json_string("incident"));
+    json_object_set_new(o, "event", json_string(event));
+    json_object_set_new(o, "severity", json_string(m->landing ? "critical" : r->severity));
+    json_object_set_new(o, "chain", json_string(in->chain));
+    json_object_set_new(o, "height", json_integer((json_int_t)mt.number));
+    json_object_set_new(o, "block_hash", json_string(bh));
+    json_object_set_new(o, "time", json_integer((json_int_t)b->time));
+    json_object_set_new(o, "tx", json_string(mt.txh));
+    json_object_set_new(o, "transfer",
+                        json_pack("{s:s,s:I}", "kind", watch_xfer_kind_name(x->kind), "position",
+                                  (json_int_t)x->position));
+    json_object_set_new(o, "from", addr_json(s, m->from));
+    json_object_set_new(o, "to", addr_json(s, m->to));
+    json_t *addrs = json_array();
+    if (mt.from[0]) json_array_append_new(addrs, json_string(mt.from));
+    if (mt.to[0]) json_array_append_new(addrs, json_string(mt.to));
+    json_object_set_new(o, "addresses", addrs);
+    json_object_set_new(o, "asset", json_string(mt.asset));
+    json_object_set_new(o, "amount", json_string(mt.amount));
+    if (!m->asset) { /* the chain's coin: 18 decimals on every EVM chain */
+        char disp[48];
+        json_object_set_new(o, "amount_display",
+                            json_string(ch_u128_decimals_str(m->amount, 18, disp)));
+    }
+    json_object_set_new(o, "value", json_string(mt.value));
+    json_object_set_new(o, "share", json_real((double)(long long)(mt.share * 1e6 + 0.5) / 1e6));
+    json_object_set_new(o, "hops", json_integer((json_int_t)m->hops));
+    json_object_set_new(o, "policy", json_string(ch_trace_policy_name(r->policy)));
+    add_path(o, s, t, m);
+    add_reasons(o, in, m, &mt);
     json_object_set_new(o, "retracted", json_false());
     return o;
 }
