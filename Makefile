@@ -8,6 +8,7 @@
 #   make bench      benchmarks (not tests: they print ratios)
 #   make check-layers  no #include crosses a layer the wrong way (docs/layers.md)
 #   make check-comments  every static function of 30 lines or more says why it exists
+#   make check-length  no function in src/ of more than 100 lines (MAX_LINES=N)
 #   make shared     libcoinhound.so (PIC objects, in $(BUILD)/pic/)
 #   make install PREFIX=/usr/local [DESTDIR=...]
 #                   the CLI and tools, the public headers, libcoinhound.a,
@@ -72,7 +73,7 @@ TOOLS    := $(TOOL_SRC:src/tools/%.c=$(BUILD)/%)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all shared install test sanitize fuzz bench clean format format-check python web check-layers check-comments
+.PHONY: all shared install test sanitize fuzz bench clean format format-check python web check-layers check-comments check-length
 .SECONDARY:
 all: $(LIB) $(LIB_INTERNAL) $(CLI) $(TOOLS)
 shared: $(SO)
@@ -195,6 +196,11 @@ check-layers:
 # house style: a function that is not obvious says why it exists).
 check-comments:
 	@sh scripts/uncommented_statics.sh
+
+# Functions of more than MAX_LINES (default 100) lines in src/, longest first:
+# several ideas in one, to split into named steps.
+check-length:
+	@sh scripts/long_functions.sh
 
 sanitize:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
