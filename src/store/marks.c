@@ -10,18 +10,17 @@
  * (store.c). Until it is written, the batch's own view of an output it
  * spent is this list: st_marks_has, for the double-spend check. */
 #include "store/store_internal.h"
+#include "util/vec.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 int st_edits_push(st_edit_list *l, uint64_t i, uint64_t v) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4096;
-        st_col_edit *p = realloc(l->v, cap * sizeof *p);
+    if (l->n == l->cap) { /* every spend asks: the check stays here */
+        st_col_edit *p = ch_grow(l->v, &l->cap, l->n + 1, sizeof *p); /* util/vec.h */
         if (!p) return -1;
         l->v = p;
-        l->cap = cap;
     }
     l->v[l->n++] = (st_col_edit){i, v};
     return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/utf8.h"
+#include "util/vec.h"
 
 /* Every write goes to the stream through stdio's unlocked calls, or, in
  * memory mode, straight into the buffer. A writer owns its stream (no two
@@ -20,15 +21,10 @@
 static bool mem_room(ch_jw *w, size_t n) {
     if (w->oom) return false;
     if (w->len + n + 1 <= w->cap) return true;
-    size_t cap = w->cap ? w->cap : 4096;
-    while (cap < w->len + n + 1) {
-        if (cap > SIZE_MAX / 2) goto fail;
-        cap *= 2;
-    }
-    char *b = realloc(w->buf, cap);
+    if (n > SIZE_MAX - 1 - w->len) goto fail;
+    char *b = ch_grow(w->buf, &w->cap, w->len + n + 1, 1); /* util/vec.h */
     if (!b) goto fail;
     w->buf = b;
-    w->cap = cap;
     return true;
 fail:
     free(w->buf);
