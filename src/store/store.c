@@ -292,6 +292,40 @@ static int check_counts(ch_store *s, ch_error *err) {
     return 0;
 }
 
+/* The format the meta table records (version 0: a new store, which a
+ * writer stamps with this build's) must be this build's: 0, or -1 with txn
+ * aborted and the error saying what to do. */
+static int check_format(ch_store *s, MDB_txn *txn, uint64_t version, ch_error *err) {
+    if (version == 0 && s->writable) {
+        version = CH_STORE_FORMAT_VERSION;
+        meta_put_u64(txn, s->db_meta, "format", version);
+    }
+    if (version == CH_STORE_FORMAT_VERSION) return 0;
+    mdb_txn_abort(txn);
+    if (version < CH_STORE_FORMAT_VERSION)
+        return ch_err(err,
+                      "%s: store format %llu, this coinhound reads format %d (sorted-run "
+                      "indexes, address heads in columns): ingest again into a new --db "
+                      "directory, then delete this one",
+                      s->dir, (unsigned long long)version, CH_STORE_FORMAT_VERSION);
+    return ch_err(err, "%s: store format %llu, this coinhound reads format %d", s->dir,
+                  (unsigned long long)version, CH_STORE_FORMAT_VERSION);
+}
+
+/* Open every column the store's kind keeps at its committed length len[i]
+ * (a writer cuts a crashed writer's tail there): 0 or -1. */
+static int open_columns(ch_store *s, const uint64_t len[COL_COUNT], ch_error *err) {
+    for (int i = 0; i < COL_COUNT; i++) {
+        char path[4096];
+        s->col[i].rec = COL_REC[i];
+        if (!col_used(i, s->account)) continue;
+        if (ch_path_join(path, sizeof path, s->dir, COL_FILES[i]) != 0)
+            return ch_err(err, "%.64s...: path too long", s->dir);
+        if (st_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
+    }
+    return 0;
+}
+
 /* The store's LMDB environment: size, flags, the lock file reserved ahead
  * (so a full disk fails at open, not mid-commit), its tables, and the
  * committed lengths that open cuts the columns back to. */
@@ -343,21 +377,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         return ch_err(err, "%s: damaged: the index's meta table is not a store's (%s)", s->dir,
                       bad ? mdb_strerror(bad) : "unknown kind");
     }
-    if (version == 0 && s->writable) {
-        version = CH_STORE_FORMAT_VERSION;
-        meta_put_u64(txn, s->db_meta, "format", version);
-    }
-    if (version != CH_STORE_FORMAT_VERSION) {
-        mdb_txn_abort(txn);
-        if (version < CH_STORE_FORMAT_VERSION)
-            return ch_err(err,
-                          "%s: store format %llu, this coinhound reads format %d (sorted-run "
-                          "indexes, address heads in columns): ingest again into a new --db "
-                          "directory, then delete this one",
-                          s->dir, (unsigned long long)version, CH_STORE_FORMAT_VERSION);
-        return ch_err(err, "%s: store format %llu, this coinhound reads format %d", s->dir,
-                      (unsigned long long)version, CH_STORE_FORMAT_VERSION);
-    }
+    if (check_format(s, txn, version, err) != 0) return -1;
     if (s->writable) meta_put_u64(txn, s->db_meta, "writer_open", 1);
     rc = mdb_txn_commit(txn);
     if (rc) return lmdb_err(err, "index commit", rc, s->dir);
@@ -374,16 +394,7 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         mdb_txn_reset(s->rtxn);
         st_wait_readers(s, cut_txn);
     }
-
-    for (int i = 0; i < COL_COUNT; i++) {
-        char path[4096];
-        s->col[i].rec = COL_REC[i];
-        if (!col_used(i, s->account)) continue;
-        if (ch_path_join(path, sizeof path, s->dir, COL_FILES[i]) != 0)
-            return ch_err(err, "%.64s...: path too long", s->dir);
-        if (st_col_open(&s->col[i], path, COL_REC[i], len[i], s->writable, err) != 0) return -1;
-    }
-    if (check_counts(s, err) != 0) return -1;
+    if (open_columns(s, len, err) != 0 || check_counts(s, err) != 0) return -1;
     if (s->writable && writer_open && clear_stale_spent_marks(s, err) != 0) return -1;
     if (s->writable && (rc = mdb_txn_renew(s->rtxn)) != 0)
         return lmdb_err(err, "read transaction", rc, s->dir);
