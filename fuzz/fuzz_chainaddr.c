@@ -3,7 +3,10 @@
  * Input: first byte = family hint (mod CH_FAM_COUNT), the rest = the string.
  * Properties: never crashes or reads out of bounds; an accepted address's
  * canonical form re-parses to itself (with the same hint and with its own
- * family as hint); an EIP-55 form of any 20 bytes parses back to them. */
+ * family as hint); an EIP-55 form of any 20 bytes parses back to them;
+ * ch_chainaddr_parse_many, given the string's lines as one batch, answers
+ * each as ch_chainaddr_parse_fault does (result, fault, canonical form,
+ * message). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (strcmp(a.canonical, b.canonical) != 0) abort();
     } else if (err.msg[0] == '\0') {
         abort(); /* every refusal says why */
+    }
+
+    /* the batch parser, on the string's lines (with the EIP-55 form of the
+     * first bytes among them, so that batches hold hashes worked out ahead) */
+    {
+        enum { LINES = 12 };
+        char buf[sizeof s + 64], sum[43];
+        const char *line[LINES];
+        size_t nl = 0;
+        memcpy(buf, s, n + 1);
+        if (size >= 21) {
+            ch_evm_checksum_address(data + 1, sum);
+            line[nl++] = sum;
+        }
+        for (char *p = buf, *q; nl < LINES && p; p = q) {
+            q = strchr(p, '\n');
+            if (q) *q++ = '\0';
+            line[nl++] = p;
+        }
+        ch_chainaddr out[LINES], one;
+        int rc[LINES];
+        ch_addr_fault fault[LINES], f1;
+        ch_error errs[LINES], e1;
+        ch_chainaddr_parse_many(line, nl, hint, out, rc, fault, errs);
+        for (size_t i = 0; i < nl; i++) {
+            e1.msg[0] = '\0';
+            int r1 = ch_chainaddr_parse_fault(line[i], hint, &one, &f1, &e1);
+            if (r1 != rc[i] || f1 != fault[i]) abort();
+            if (r1 == 0 && (strcmp(one.canonical, out[i].canonical) || one.family != out[i].family))
+                abort();
+            if (r1 != 0 && strcmp(e1.msg, errs[i].msg)) abort();
+        }
     }
 
     if (size >= 21) {

@@ -77,6 +77,15 @@ typedef enum ch_addr_fault {
 int ch_chainaddr_parse_fault(const char *s, ch_family hint, ch_chainaddr *out, ch_addr_fault *fault,
                              ch_error *err);
 
+/* ch_chainaddr_parse_fault for n strings: rc[i] (0 or -1), out[i],
+ * fault[i] and err[i] as ch_chainaddr_parse_fault(s[i], hint, &out[i],
+ * &fault[i], &err[i]) sets them (fault and err may be NULL). Faster per
+ * string than a call each when many are EVM addresses in EIP-55 mixed case:
+ * their checksums' Keccak-256 are worked out several at a time (one state
+ * per vector element where the CPU has AVX2 or AVX-512). */
+void ch_chainaddr_parse_many(const char *const *s, size_t n, ch_family hint, ch_chainaddr *out,
+                             int *rc, ch_addr_fault *fault, ch_error *err);
+
 /* Is s the address of a chain coinhound does not support? 1 with a
  * description in why ("THORChain (Bech32 prefix 'thor')"), else 0. It
  * recognises: Bech32 prefixes of known other chains (THORChain, Cosmos SDK

@@ -224,6 +224,11 @@ void ch_screen_set_info(const ch_screen_set *set, ch_screen_info *out);
  * address with upper-case letters (Base58) is also looked up lower-cased:
  * what a source listed with the letter case lost counts, marked. */
 void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_result *out);
+/* ch_screen_lookup of n addresses: out[i] is what ch_screen_lookup(set,
+ * addresses[i], &out[i]) gives. Faster per address than a call each when
+ * many are EVM addresses in EIP-55 mixed case (ch_chainaddr_parse_many). */
+void ch_screen_lookup_many(const ch_screen_set *set, const char *const *addresses, size_t n,
+                           ch_screen_result *out);
 /* Look up a key already in canonical form (no validation): 1 listed, 0 not.
  * *n_attr and *attr_index describe the attributions (may be NULL). */
 int ch_screen_lookup_canonical(const ch_screen_set *set, const char *canonical, size_t len,

@@ -23,6 +23,8 @@
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
 #include "encode/base58.h"
+#include "util/hexval.h"
+#include "util/keccak.h"
 
 static const char *const FAMILY_NAMES[CH_FAM_COUNT] = {
     [CH_FAM_UNKNOWN] = "unknown", [CH_FAM_BTC] = "BTC",   [CH_FAM_EVM] = "EVM",
@@ -110,32 +112,60 @@ void ch_evm_checksum_address(const uint8_t addr[20], char out[43]) {
     out[42] = '\0';
 }
 
+/* An EIP-55 hash worked out ahead (ch_chainaddr_parse_many hashes a batch's
+ * together): the 40 lower-case digits it is the Keccak-256 of, and it. */
+typedef struct evm_prehash {
+    char hex[40];
+    uint8_t hash[32];
+} evm_prehash;
+
 /* 0x and 40 hex digits; a mixed-case string must pass EIP-55 (BAD_SUM when
- * not). The canonical form is lower case. */
-static int parse_evm(const char *s, size_t n, ch_chainaddr *out, ch_error *err) {
-    bool upper = false, lower = false;
+ * not). The canonical form is lower case. pre (may be NULL) is used for the
+ * checksum when it is the hash of these very digits, else they are hashed. */
+static int parse_evm(const char *s, size_t n, const evm_prehash *pre, ch_chainaddr *out,
+                     ch_error *err) {
     if (n != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
         return ch_err(err, "not an EVM address (expected 0x and 40 hex digits)");
-    for (size_t i = 2; i < n; i++) {
-        if (hex_val(s[i]) < 0)
-            return ch_err(err, "invalid character '%c' at position %zu (not hex)", s[i], i);
-        upper |= (s[i] >= 'A' && s[i] <= 'F');
-        lower |= (s[i] >= 'a' && s[i] <= 'f');
+    /* One pass by table, without branches on the digits (which are random:
+     * a branch per letter mispredicted most of the time): validity (faults
+     * or'ed), which cases occur, the lowercase copy (a hex letter's 0x20 bit
+     * makes it lowercase; digits have it set already) */
+    const unsigned char *u = (const unsigned char *)s + 2;
+    unsigned bad = 0, upper = 0, lower = 0;
+    for (size_t i = 0; i < 40; i++) {
+        unsigned c = u[i], v = ch_hexval[c];
+        unsigned letter = ((v & 15) + 6) >> 4, small = (c >> 5) & 1;
+        bad |= v;
+        upper |= letter & (small ^ 1);
+        lower |= letter & small;
+        out->canonical[2 + i] = (char)(c | 0x20);
     }
+    if (bad & 0x80)
+        for (size_t i = 2; i < n; i++)
+            if (hex_val(s[i]) < 0)
+                return ch_err(err, "invalid character '%c' at position %zu (not hex)", s[i], i);
     out->canonical[0] = '0';
     out->canonical[1] = 'x';
-    for (size_t i = 2; i < n; i++)
-        out->canonical[i] = lower_ascii(s[i]);
     out->canonical[n] = '\0';
     if (upper && lower) {
-        /* Mixed case claims an EIP-55 checksum: it must be right. */
-        uint8_t h[32];
-        ch_keccak256(out->canonical + 2, 40, h);
+        /* Mixed case claims an EIP-55 checksum: it must be right. A letter
+         * is upper-case exactly where the hash's nibble is 8 or more. */
+        uint8_t hbuf[32];
+        const uint8_t *h = hbuf;
+        if (pre && !memcmp(pre->hex, out->canonical + 2, 40))
+            h = pre->hash;
+        else
+            ch_keccak256(out->canonical + 2, 40, hbuf);
+        unsigned wrong = 0;
         for (size_t i = 0; i < 40; i++) {
-            char c = s[2 + i];
-            if (hex_val(c) < 10) continue;
-            bool want_upper = nibble(h, i) >= 8;
-            if (want_upper != (c >= 'A' && c <= 'F'))
+            unsigned c = u[i], letter = ((ch_hexval[c] & 15) + 6) >> 4;
+            unsigned want_upper = nibble(h, i) >> 3, is_upper = ((c >> 5) & 1) ^ 1;
+            wrong |= letter & (want_upper ^ is_upper);
+        }
+        for (size_t i = 0; wrong && i < 40; i++) {
+            unsigned c = u[i];
+            if (ch_hexval[c] < 10) continue;
+            if ((nibble(h, i) >= 8) != !(c & 0x20))
                 return bad_sum(err,
                                "bad checksum (EIP-55 mixed case does not match at "
                                "position %zu)",
@@ -150,7 +180,7 @@ static int parse_evm(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
 int ch_evm_addr_parse_fault(const char *s, uint8_t out[20], ch_addr_fault *fault, ch_error *err) {
     ch_chainaddr c;
     ch_addr_fault f = CH_ADDR_FAULT_FORM;
-    int rc = s ? parse_evm(s, strlen(s), &c, err) : ch_err(err, "no address");
+    int rc = s ? parse_evm(s, strlen(s), NULL, &c, err) : ch_err(err, "no address");
     if (rc == 0 && ch_hex_decode(c.canonical + 2, 40, out, 20) != 0) rc = ch_err(err, "not hex");
     if (rc == BAD_SUM) f = CH_ADDR_FAULT_CHECKSUM;
     if (fault) *fault = rc == 0 ? CH_ADDR_FAULT_NONE : f;
@@ -205,12 +235,47 @@ static int set_canonical(ch_chainaddr *out, const char *s, size_t n, ch_family f
     return 0;
 }
 
+/* Base58Check-decode s (n bytes, NUL-terminated) into buf[0..80), as
+ * ch_base58check_decode does, remembering the last string per thread:
+ * parsing one string asks this up to three times (is it another chain's?
+ * which version? of which family?), and each time is a decode and a
+ * double SHA-256. The answer depends on the bytes alone. */
+static int b58check_decode(const char *s, size_t n, uint8_t buf[80], size_t *len, ch_error *err) {
+    static _Thread_local struct {
+        bool valid;
+        size_t n;
+        char s[CH_ADDR_STR_MAX];
+        int rc;
+        uint8_t buf[80];
+        size_t len;
+        char msg[CH_ERROR_MAX];
+    } memo;
+    if (n >= CH_ADDR_STR_MAX) return ch_base58check_decode(s, buf, 80, len, err);
+    if (!memo.valid || memo.n != n || memcmp(memo.s, s, n) != 0) {
+        ch_error e;
+        e.msg[0] = '\0';
+        memo.valid = false;
+        memo.rc = ch_base58check_decode(s, memo.buf, sizeof memo.buf, &memo.len, &e);
+        memcpy(memo.s, s, n);
+        memo.n = n;
+        memcpy(memo.msg, e.msg, sizeof memo.msg);
+        memo.valid = true;
+    }
+    if (memo.rc != 0) {
+        if (err) memcpy(err->msg, memo.msg, sizeof err->msg);
+        return -1;
+    }
+    memcpy(buf, memo.buf, memo.len);
+    *len = memo.len;
+    return 0;
+}
+
 /* Legacy Base58Check; fam == CH_FAM_UNKNOWN accepts any family's version. */
 static int parse_b58_legacy(const char *s, size_t n, ch_family fam, ch_chainaddr *out,
                             ch_error *err) {
     uint8_t buf[80];
     size_t len = 0;
-    if (ch_base58check_decode(s, buf, sizeof buf, &len, err) != 0) {
+    if (b58check_decode(s, n, buf, &len, err) != 0) {
         /* base58 that decodes to more than its 4 checksum bytes: only the
          * checksum can have failed */
         uint8_t raw[80];
@@ -256,13 +321,18 @@ static int bech32_hrp_of(const char *s, size_t n, char *hrp, size_t cap) {
     return 0;
 }
 
+/* Index into SEGWIT_HRPS of a lower-case prefix, or -1. */
+static int hrp_form(const char *hrp) {
+    for (size_t i = 0; i < sizeof SEGWIT_HRPS / sizeof SEGWIT_HRPS[0]; i++)
+        if (!strcmp(hrp, SEGWIT_HRPS[i].hrp)) return (int)i;
+    return -1;
+}
+
 /* Index into SEGWIT_HRPS of s's prefix, or -1. */
 static int bech32_form(const char *s, size_t n) {
     char hrp[16];
     if (bech32_hrp_of(s, n, hrp, sizeof hrp) != 0) return -1;
-    for (size_t i = 0; i < sizeof SEGWIT_HRPS / sizeof SEGWIT_HRPS[0]; i++)
-        if (!strcmp(hrp, SEGWIT_HRPS[i].hrp)) return (int)i;
-    return -1;
+    return hrp_form(hrp);
 }
 
 /* A segwit address of the family its prefix names (v0 Bech32, v1+ Bech32m)
@@ -301,9 +371,13 @@ static int parse_bech32(const char *s, size_t n, int form, ch_chainaddr *out, ch
         ch_bech32_variant v = ch_bech32_decode(s, got, sizeof got, d5, sizeof d5, &d5n, NULL);
         return v == CH_BECH32_INVALID && d5n != SIZE_MAX ? BAD_SUM : -1;
     }
-    /* Re-encode: the canonical form is lowercase, whatever case came in. */
-    if (ch_segwit_encode(hrp, ver, prog, plen, out->canonical, sizeof out->canonical) == 0)
-        return ch_err(err, "cannot re-encode segwit address");
+    /* The canonical form is lowercase, whatever case came in: the string
+     * lowercased is what re-encoding would give, the decoder being strict
+     * (checksum over the lowercase text, the variant its version needs,
+     * zero padding of at most 4 bits), so it is copied, not re-encoded. */
+    for (size_t i = 0; i < n; i++)
+        out->canonical[i] = lower_ascii(s[i]);
+    out->canonical[n] = '\0';
     out->family = fam;
     out->testnet = SEGWIT_HRPS[form].testnet;
     return 0;
@@ -433,6 +507,8 @@ static int parse_cashaddr(const char *s, size_t n, ch_chainaddr *out, ch_error *
 static const char B58_BTC[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 static const char B58_RIPPLE[] = "rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz";
 
+/* Bitcoin's alphabet by table (the common case, on the hot path of
+ * screening raw addresses), any other by search. */
 static int b58_digit(const char *alphabet, char c) {
     if (alphabet == B58_BTC) return enc_b58_digit((unsigned char)c); /* every address screened */
     const char *p = c ? strchr(alphabet, c) : NULL;
@@ -567,6 +643,19 @@ static int parse_sol(const char *s, size_t n, ch_chainaddr *out, ch_error *err) 
     uint8_t buf[64];
     size_t len = 0;
     if (n < 32 || n > 44) return ch_err(err, "not a Solana address (32 to 44 characters)");
+    if (!err) {
+        /* Detection asks every Base58 string of this length (a Bitcoin
+         * address among them): m digits after z leading '1's make a value
+         * of between floor((m-1) log256 58) + 1 and ceil(m log256 58) bytes
+         * (log256 58 = 0.73224762..., rounded down for the one, up for the
+         * other); when 32 - z is outside, skip the decode */
+        size_t z = 0;
+        while (z < n && s[z] == '1')
+            z++;
+        uint64_t m = n - z, lo = m ? (m - 1) * 7322476 / 10000000 + 1 : 0,
+                 hi = (m * 7322477 + 9999999) / 10000000;
+        if (z > 32 || 32 - z < lo || 32 - z > hi) return -1;
+    }
     if (b58_decode_alpha(B58_BTC, s, n, buf, sizeof buf, &len, err) != 0) return -1;
     if (len != 32) return ch_err(err, "not a Solana address (%zu bytes, not 32)", len);
     return set_canonical(out, s, n, CH_FAM_SOL, false);
@@ -624,14 +713,18 @@ static const struct {
  * be recognised by an unknown prefix. */
 static int foreign_bech32(const char *s, size_t n, char *why, size_t cap) {
     char hrp[16];
-    if (bech32_hrp_of(s, n, hrp, sizeof hrp) != 0) return 0;
-    if (bech32_form(s, n) >= 0 || !strcmp(hrp, "bitcoincash") || !strcmp(hrp, "bchtest"))
+    /* no prefix (a Base58 string whose only '1' leads it): not Bech32 */
+    if (bech32_hrp_of(s, n, hrp, sizeof hrp) != 0 || !hrp[0]) return 0;
+    if (hrp_form(hrp) >= 0 || !strcmp(hrp, "bitcoincash") || !strcmp(hrp, "bchtest"))
         return 0; /* a form of a supported chain */
-    for (size_t i = 0; i < sizeof FOREIGN_HRPS / sizeof FOREIGN_HRPS[0]; i++)
-        if (!strcmp(hrp, FOREIGN_HRPS[i].hrp)) {
-            snprintf(why, cap, "%s (Bech32 prefix '%s')", FOREIGN_HRPS[i].chain, hrp);
-            return 1;
-        }
+    /* every known prefix starts with a letter (an EVM address's "0x..." up
+     * to its last '1' is none of them) */
+    if (hrp[0] >= 'a' && hrp[0] <= 'z')
+        for (size_t i = 0; i < sizeof FOREIGN_HRPS / sizeof FOREIGN_HRPS[0]; i++)
+            if (!strcmp(hrp, FOREIGN_HRPS[i].hrp)) {
+                snprintf(why, cap, "%s (Bech32 prefix '%s')", FOREIGN_HRPS[i].chain, hrp);
+                return 1;
+            }
     char got[16];
     uint8_t d5[90];
     size_t d5n = 0;
@@ -640,6 +733,8 @@ static int foreign_bech32(const char *s, size_t n, char *why, size_t cap) {
     snprintf(why, cap, "a Bech32 address of prefix '%s', no chain coinhound screens", hrp);
     return 1;
 }
+
+static int unsupported_trimmed(const char *s, size_t n, char *why, size_t cap);
 
 int ch_chainaddr_unsupported(const char *str, char *why, size_t cap) {
     char tmp[160];
@@ -659,6 +754,12 @@ int ch_chainaddr_unsupported(const char *str, char *why, size_t cap) {
     char s[CH_ADDR_STR_MAX];
     memcpy(s, str, n);
     s[n] = '\0';
+    return unsupported_trimmed(s, n, why, cap);
+}
+
+/* ch_chainaddr_unsupported of s, n bytes (3 <= n < CH_ADDR_STR_MAX) already
+ * trimmed and NUL-terminated; why and cap as given (not NULL, not 0). */
+static int unsupported_trimmed(const char *s, size_t n, char *why, size_t cap) {
     if (foreign_bech32(s, n, why, cap)) return 1;
     /* 32-byte account keys in hex (Aptos, Sui, Starknet): not a 20-byte EVM
      * address, and easy to take for one. */
@@ -679,10 +780,10 @@ int ch_chainaddr_unsupported(const char *str, char *why, size_t cap) {
     uint8_t buf[80];
     size_t len = 0;
     ch_chainaddr c;
-    /* (the legacy parse first: a valid address, the common case, is decoded
-     * once here, not twice) */
+    /* (the legacy parse first: a valid address, the common case, is
+     * decoded once, the second decode answered by its memo) */
     if (all_b58(s, n) && parse_b58_legacy(s, n, CH_FAM_UNKNOWN, &c, NULL) != 0 &&
-        ch_base58check_decode(s, buf, sizeof buf, &len, NULL) == 0 && len > 0) {
+        b58check_decode(s, n, buf, &len, NULL) == 0 && len > 0) {
         snprintf(why, cap,
                  "a valid Base58Check string of version 0x%02x (%zu-byte payload) that no "
                  "chain coinhound screens uses",
@@ -701,12 +802,13 @@ static bool all_b58(const char *s, size_t n) {
 }
 
 /* Parse as one named family, choosing among its forms by shape. */
-static int parse_as(ch_family fam, const char *s, size_t n, ch_chainaddr *out, ch_error *err) {
+static int parse_as(ch_family fam, const char *s, size_t n, const evm_prehash *pre,
+                    ch_chainaddr *out, ch_error *err) {
     int form = bech32_form(s, n);
     if (form >= 0 && SEGWIT_HRPS[form].fam == fam) return parse_bech32(s, n, form, out, err);
     switch (fam) {
     case CH_FAM_EVM:
-        return parse_evm(s, n, out, err);
+        return parse_evm(s, n, pre, out, err);
     case CH_FAM_BCH:
         if (memchr(s, ':', n) || cash_payload_form(s, n)) return parse_cashaddr(s, n, out, err);
         return parse_b58_legacy(s, n, fam, out, err);
@@ -732,9 +834,11 @@ static int parse_as(ch_family fam, const char *s, size_t n, ch_chainaddr *out, c
 }
 
 /* Detect the family from the form. */
-static int parse_detect(const char *s, size_t n, ch_chainaddr *out, ch_error *err) {
+static int parse_detect(const char *s, size_t n, const evm_prehash *pre, ch_chainaddr *out,
+                        ch_error *err) {
     int form;
-    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return parse_evm(s, n, out, err);
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return parse_evm(s, n, pre, out, err);
     if (memchr(s, ':', n)) return parse_cashaddr(s, n, out, err);
     if ((form = bech32_form(s, n)) >= 0) return parse_bech32(s, n, form, out, err);
     if (cash_payload_form(s, n) && strchr("qpzrQPZR", s[0])) return parse_cashaddr(s, n, out, err);
@@ -752,7 +856,8 @@ static bool is_space(char c) {
 
 /* ch_chainaddr_parse_fault without the fault: -1, or BAD_SUM when the form
  * held and its checksum did not, or FOREIGN for another chain's address. */
-static int parse_any(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err) {
+static int parse_any(const char *s, ch_family hint, const evm_prehash *pre, ch_chainaddr *out,
+                     ch_error *err) {
     char buf[CH_ADDR_STR_MAX];
     size_t n;
     ch_chainaddr tmp;
@@ -776,14 +881,15 @@ static int parse_any(const char *s, ch_family hint, ch_chainaddr *out, ch_error 
      * ours (a thor1... string can decode as a Solana key) nor called a bad
      * checksum. */
     char why[160];
-    if (ch_chainaddr_unsupported(buf, why, sizeof why)) {
+    why[0] = '\0';
+    if (n >= 3 && unsupported_trimmed(buf, n, why, sizeof why)) {
         ch_err(err, "unsupported chain: %s", why);
         return FOREIGN;
     }
     if (hint > CH_FAM_UNKNOWN && hint < CH_FAM_COUNT) {
         ch_error first;
         first.msg[0] = '\0';
-        int rc = parse_as(hint, buf, n, &tmp, &first);
+        int rc = parse_as(hint, buf, n, pre, &tmp, &first);
         if (rc == 0) {
             *out = tmp;
             return 0;
@@ -792,28 +898,84 @@ static int parse_any(const char *s, ch_family hint, ch_chainaddr *out, ch_error 
          * holds Tron addresses); a string whose own form validates as
          * another family is accepted as that family. Never weaker: every
          * form checks its own checksum. */
-        if (parse_detect(buf, n, &tmp, NULL) == 0) {
+        if (parse_detect(buf, n, pre, &tmp, NULL) == 0) {
             *out = tmp;
             return 0;
         }
         if (err) *err = first;
         return rc;
     }
-    int rc = parse_detect(buf, n, &tmp, err);
+    int rc = parse_detect(buf, n, pre, &tmp, err);
     if (rc != 0) return rc;
     *out = tmp;
     return 0;
 }
 
+static ch_addr_fault fault_of(int rc) {
+    return rc == 0         ? CH_ADDR_FAULT_NONE
+           : rc == BAD_SUM ? CH_ADDR_FAULT_CHECKSUM
+           : rc == FOREIGN ? CH_ADDR_FAULT_UNSUPPORTED
+                           : CH_ADDR_FAULT_FORM;
+}
+
 int ch_chainaddr_parse_fault(const char *s, ch_family hint, ch_chainaddr *out, ch_addr_fault *fault,
                              ch_error *err) {
-    int rc = parse_any(s, hint, out, err);
-    if (fault)
-        *fault = rc == 0         ? CH_ADDR_FAULT_NONE
-                 : rc == BAD_SUM ? CH_ADDR_FAULT_CHECKSUM
-                 : rc == FOREIGN ? CH_ADDR_FAULT_UNSUPPORTED
-                                 : CH_ADDR_FAULT_FORM;
+    int rc = parse_any(s, hint, NULL, out, err);
+    if (fault) *fault = fault_of(rc);
     return rc == 0 ? 0 : -1;
+}
+
+/* The lower-cased digits of s when s, trimmed as parse_any trims, is 0x and
+ * 40 hex digits of both cases (an EIP-55 checksum to verify): 1, else 0. */
+static int eip55_digits(const char *s, char hex[40]) {
+    if (!s) return 0;
+    while (is_space(*s))
+        s++;
+    if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return 0;
+    const unsigned char *u = (const unsigned char *)s + 2;
+    unsigned upper = 0, lower = 0;
+    for (size_t i = 0; i < 40; i++) {
+        unsigned c = u[i], v = ch_hexval[c]; /* a NUL is 0x80: the loop ends at the string's end */
+        if (v & 0x80) return 0;
+        unsigned letter = ((v & 15) + 6) >> 4, small = (c >> 5) & 1;
+        upper |= letter & (small ^ 1);
+        lower |= letter & small;
+        hex[i] = (char)(c | 0x20);
+    }
+    for (const char *t = (const char *)u + 40; *t; t++)
+        if (!is_space(*t)) return 0;
+    return upper && lower;
+}
+
+/* Batches of this many: the pre-hashes live on the stack. */
+#define PARSE_MANY_CHUNK 64
+
+void ch_chainaddr_parse_many(const char *const *s, size_t n, ch_family hint, ch_chainaddr *out,
+                             int *rc, ch_addr_fault *fault, ch_error *err) {
+    for (size_t base = 0; base < n; base += PARSE_MANY_CHUNK) {
+        size_t m = n - base < PARSE_MANY_CHUNK ? n - base : PARSE_MANY_CHUNK, k = 0;
+        evm_prehash pre[PARSE_MANY_CHUNK];
+        int which[PARSE_MANY_CHUNK]; /* pre[which[i]] is string i's, -1 none */
+        const uint8_t *msg[PARSE_MANY_CHUNK];
+        uint8_t hash[PARSE_MANY_CHUNK][32];
+        for (size_t i = 0; i < m; i++) {
+            which[i] = -1;
+            if (eip55_digits(s[base + i], pre[k].hex)) {
+                msg[k] = (const uint8_t *)pre[k].hex;
+                which[i] = (int)k++;
+            }
+        }
+        ch_keccak256_many(msg, 40, k, KECCAK_DOMAIN_ORIGINAL, hash);
+        for (size_t j = 0; j < k; j++)
+            memcpy(pre[j].hash, hash[j], 32);
+        for (size_t i = 0; i < m; i++) {
+            size_t at = base + i;
+            int r = parse_any(s[at], hint, which[i] >= 0 ? &pre[which[i]] : NULL, &out[at],
+                              err ? &err[at] : NULL);
+            rc[at] = r == 0 ? 0 : -1;
+            if (fault) fault[at] = fault_of(r);
+        }
+    }
 }
 
 int ch_chainaddr_parse(const char *s, ch_family hint, ch_chainaddr *out, ch_error *err) {

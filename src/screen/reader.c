@@ -475,10 +475,10 @@ static void copy_reason(ch_screen_result *out, const char *msg) {
     copy_str(out->reason, sizeof out->reason, msg);
 }
 
-void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_result *out) {
-    ch_chainaddr a;
-    ch_error err;
-    err.msg[0] = '\0';
+/* The answer for address once parsed: rc and a (and err when rc != 0) as
+ * ch_chainaddr_parse gave them. */
+static void lookup_parsed(const ch_screen_set *set, const char *address, int rc,
+                          const ch_chainaddr *a, const ch_error *perr, ch_screen_result *out) {
     out->status = CH_SCREEN_CLEAN;
     out->family = CH_FAM_UNKNOWN;
     out->canonical[0] = '\0';
@@ -487,7 +487,7 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
     out->attr_index = NULL;
     out->n_folded = 0;
     out->folded_index = NULL;
-    if (ch_chainaddr_parse(address, CH_FAM_UNKNOWN, &a, &err) != 0) {
+    if (rc != 0) {
         /* A value of no known form may still be listed verbatim (trimmed). */
         const char *p = address ? address : "";
         while (*p == ' ' || *p == '\t')
@@ -504,12 +504,12 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
             return;
         }
         out->status = CH_SCREEN_INVALID;
-        copy_reason(out, err.msg[0] ? err.msg : "not a valid address");
+        copy_reason(out, perr->msg[0] ? perr->msg : "not a valid address");
         return;
     }
-    out->family = a.family;
-    memcpy(out->canonical, a.canonical, sizeof out->canonical);
-    if (ch_screen_lookup_canonical(set, a.canonical, strlen(a.canonical), &out->n_attr,
+    out->family = a->family;
+    memcpy(out->canonical, a->canonical, sizeof out->canonical);
+    if (ch_screen_lookup_canonical(set, a->canonical, strlen(a->canonical), &out->n_attr,
                                    &out->attr_index))
         out->status = CH_SCREEN_LISTED;
     /* A Base58 address a source listed lower-cased (its case lost) */
@@ -517,8 +517,8 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
     char lower[CH_ADDR_STR_MAX];
     bool upper = false;
     size_t n = 0;
-    for (; a.canonical[n] && n + 1 < sizeof lower; n++) {
-        char c = a.canonical[n];
+    for (; a->canonical[n] && n + 1 < sizeof lower; n++) {
+        char c = a->canonical[n];
         upper |= c >= 'A' && c <= 'Z';
         lower[n] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
     }
@@ -530,6 +530,40 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
         out->folded_index = fi;
         out->n_attr += nf;
         out->status = CH_SCREEN_LISTED;
+    }
+}
+
+void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_result *out) {
+    ch_chainaddr a;
+    ch_error err;
+    err.msg[0] = '\0';
+    int rc = ch_chainaddr_parse(address, CH_FAM_UNKNOWN, &a, &err);
+    lookup_parsed(set, address, rc, &a, &err, out);
+}
+
+/* Parsed this many at a time (their errors are on the stack). */
+#define LOOKUP_MANY_CHUNK 32
+
+void ch_screen_lookup_many(const ch_screen_set *set, const char *const *addresses, size_t n,
+                           ch_screen_result *out) {
+    for (size_t base = 0; base < n; base += LOOKUP_MANY_CHUNK) {
+        size_t m = n - base < LOOKUP_MANY_CHUNK ? n - base : LOOKUP_MANY_CHUNK;
+        ch_chainaddr a[LOOKUP_MANY_CHUNK];
+        ch_error err[LOOKUP_MANY_CHUNK];
+        int rc[LOOKUP_MANY_CHUNK];
+        for (size_t i = 0; i < m; i++)
+            err[i].msg[0] = '\0';
+        ch_chainaddr_parse_many(addresses + base, m, CH_FAM_UNKNOWN, a, rc, NULL, err);
+        /* the chunk's buckets asked for before the first is read: their
+         * cache misses overlap */
+        for (size_t i = 0; i < m; i++)
+            if (rc[i] == 0) {
+                scr_fp fp = scr_fingerprint_of(set->version, a[i].canonical, strlen(a[i].canonical),
+                                               set->seed);
+                __builtin_prefetch(bucket_at(set, scr_bucket_of(fp.h1, set->n_buckets)));
+            }
+        for (size_t i = 0; i < m; i++)
+            lookup_parsed(set, addresses[base + i], rc[i], &a[i], &err[i], &out[base + i]);
     }
 }
 
