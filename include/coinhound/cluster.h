@@ -268,7 +268,8 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
  * copies its source lower-cased (Base58 with its case lost, matched
  * case-insensitively by ch_intel_lookup) is not in the index. The index is
  * a snapshot: attributions imported, or addresses ingested, after it was
- * built are not in it (build it again). */
+ * built are not in it, nor counted in the attribution store's size, which
+ * chooses the walk's order (build it again). */
 typedef struct ch_cluster_label_index ch_cluster_label_index;
 /* One pass over intel's attributions (s and c as for ch_cluster_labels).
  * 0 and *out, or -1 (out of memory, a read error). */

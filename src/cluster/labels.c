@@ -136,6 +136,10 @@ struct ch_cluster_label_index {
     char *pool;
     size_t pool_n, pool_cap;
     uint64_t members, clusters;
+    /* the attribution store's distinct addresses when the index was built
+     * (ch_intel_counts_get, a pass over the whole store): the walk's choice
+     * of order reads it for every cluster, so it is counted once */
+    uint64_t intel_addresses;
 };
 
 typedef struct lx_build {
@@ -208,10 +212,13 @@ int ch_cluster_label_index_build(ch_store *s, const ch_clusters *c, ch_intel *in
     ch_cluster_label_index *x = calloc(1, sizeof *x);
     if (!x) return ch_err(err, "out of memory");
     lx_build b = {.s = s, .c = c, .x = x};
-    if (intel && ch_intel_foreach(intel, lx_on_label, &b, err) < 0) {
+    ch_intel_counts n = {0};
+    if (intel && (ch_intel_foreach(intel, lx_on_label, &b, err) < 0 ||
+                  ch_intel_counts_get(intel, &n, err) != 0)) {
         ch_cluster_label_index_free(x);
         return -1;
     }
+    x->intel_addresses = intel ? n.addresses : 0;
     if (b.oom || (x->n && !(x->by_slot = malloc(x->n * sizeof *x->by_slot)))) {
         ch_cluster_label_index_free(x);
         return ch_err(err, "out of memory indexing cluster labels");
@@ -285,9 +292,7 @@ int ch_cluster_label_index_walk(ch_store *s, const ch_clusters *c, ch_intel *int
     (void)c;
     lx_walk w = {.fn = fn, .ctx = ctx};
     *reported = 0;
-    ch_intel_counts n;
-    if (ch_intel_counts_get(intel, &n, err) != 0) return -1;
-    if (size <= n.addresses) {
+    if (size <= x->intel_addresses) {
         /* as the member walk: each labelled member once, by slot */
         const lx_entry *v = x->by_slot;
         for (size_t i = lx_first(v, x->n, cluster);
