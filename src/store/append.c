@@ -176,11 +176,11 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
     }
     /* the tx's output range (as ch_store_tx_outputs, through st_col_get) */
     st_col *txs = &s->col[COL_TXS], *outs = &s->col[COL_OUTS];
-    ch_tx_rec t0, t1 = {0, st_col_count(outs)};
-    st_col_get(txs, prev, &t0);
-    if (prev + 1 < st_col_count(txs)) st_col_get(txs, prev + 1, &t1);
-    first = t0.first_out;
-    n = t1.first_out >= first && t1.first_out <= st_col_count(outs) ? t1.first_out - first : 0;
+    ch_tx_rec t[2] = {{0, 0}, {0, st_col_count(outs)}};
+    st_col_get_n(txs, prev, prev + 1 < st_col_count(txs) ? 2 : 1, t);
+    first = t[0].first_out;
+    n = t[1].first_out >= first && t[1].first_out <= st_col_count(outs) ? t[1].first_out - first
+                                                                        : 0;
     if (vout >= n) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, but that transaction has %llu outputs", hex, vout,

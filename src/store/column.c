@@ -175,6 +175,12 @@ int st_col_pread(const st_col *c, uint64_t i, void *out) {
     return n == (ssize_t)c->rec ? 0 : -1;
 }
 
+int st_col_pread_n(const st_col *c, uint64_t i, uint64_t n, void *out) {
+    if (c->fd < 0) return -1;
+    ssize_t k = pread(c->fd, out, n * c->rec, (off_t)(i * c->rec));
+    return k == (ssize_t)(n * c->rec) ? 0 : -1;
+}
+
 int st_col_read_any(const st_col *c, uint64_t i, void *out) {
     if (i < st_col_count(c)) {
         memcpy(out, st_col_at(c, i), c->rec);

@@ -118,7 +118,10 @@ int st_filter_save(const st_filter *f, const char *path, uint64_t seq, uint64_t 
                 off += (size_t)k;
         }
     }
-    if (!failed && fdatasync(fd) != 0) failed = errno;
+    /* not synced: a file a crash cut short or left unwritten fails its
+     * size or hash check at the next open and is built again, and a sync
+     * would cost the commit (one a block, in the watcher) a disk flush
+     * more for each new run */
     close(fd);
     if (!failed && rename(tmp, path) != 0) failed = errno;
     if (failed) {

@@ -65,8 +65,8 @@ uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen);
 /* Load path's filter for the run seq of n entries and tag into f: 0, or -1
  * when it is missing, another run's, or damaged (f then empty). */
 int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag);
-/* Write f as path's filter for that run (a temporary file, synced, then
- * renamed). 0, or -1 with err set. */
+/* Write f as path's filter for that run (a temporary file, renamed; not
+ * synced: see runfilter.c). 0, or -1 with err set. */
 int st_filter_save(const st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
                    ch_error *err);
 
