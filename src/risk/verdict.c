@@ -133,8 +133,10 @@ void ch_risk_table_default(ch_risk_table *t) {
 }
 
 static const ch_risk_rule *find_rule(const ch_risk_table *t, const char *key) {
+    /* the first byte before the call: every screened reason looks up its
+     * category here, and a strcmp per rule was a tenth of a verdict */
     for (size_t i = 0; i < t->n; i++)
-        if (!strcmp(t->rules[i].key, key)) return &t->rules[i];
+        if (t->rules[i].key[0] == key[0] && !strcmp(t->rules[i].key, key)) return &t->rules[i];
     return NULL;
 }
 
@@ -285,20 +287,32 @@ ch_risk_level ch_risk_category_level(const ch_risk_table *t, const char *categor
     return r ? r->level : t->unknown_level;
 }
 
+/* src at out[*k], cut to cap - 1 bytes in all (as snprintf cuts). */
+static void put_cut(char *out, size_t cap, size_t *k, const char *src) {
+    size_t n = strlen(src);
+    if (n > cap - 1 - *k) n = cap - 1 - *k;
+    memcpy(out + *k, src, n);
+    *k += n;
+}
+
 void ch_risk_actor_label(const ch_attribution *a, char *out, size_t cap) {
     if (cap == 0) return;
-    if (a->actor[0] && a->actor_country[0])
-        snprintf(out, cap, "%s: %s", a->actor_country, a->actor);
-    else if (a->actor[0])
-        snprintf(out, cap, "%s", a->actor);
-    else
-        snprintf(out, cap, "%s", a->actor_country);
+    size_t k = 0; /* snprintf's text, without its formatting cost per reason */
+    if (a->actor[0] && a->actor_country[0]) {
+        put_cut(out, cap, &k, a->actor_country);
+        put_cut(out, cap, &k, ": ");
+        put_cut(out, cap, &k, a->actor);
+    } else {
+        put_cut(out, cap, &k, a->actor[0] ? a->actor : a->actor_country);
+    }
+    out[k] = '\0';
 }
 
 static ch_risk_level judge(const ch_risk_table *t, const ch_attribution *a) {
-    ch_risk_level lvl = ch_risk_category_level(t, a->category);
-    char cat[CH_RISK_KEY_MAX];
+    char cat[CH_RISK_KEY_MAX]; /* normalised once: ch_risk_category_level's look-up */
     ch_risk_normalise_category(a->category, cat, sizeof cat);
+    const ch_risk_rule *cr = find_rule(t, cat);
+    ch_risk_level lvl = cr ? cr->level : t->unknown_level;
     /* The actor on a victim's label is whoever robbed it, not its owner:
      * the actor's country says nothing about dealing with the victim. */
     if (a->actor_country[0] && strcmp(cat, "victim") != 0) {
