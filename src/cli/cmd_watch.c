@@ -31,6 +31,7 @@ static void usage(FILE *f) {
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
                "                           [--mem SIZE] [--wait]\n"
+               "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "       coinhound watch check FILE\n"
                "\n"
                "Follows an EVM node over JSON-RPC block by block, keeps the store DIR/eth current\n"
@@ -238,7 +239,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
 }
 
 /* The options that go with the chain (watch btc: blk files or its RPC,
- * no --from-block, --chain or webhook; watch eth: none of btc's), the rules
+ * no --from-block or --chain; watch eth: none of btc's), the rules
  * and the database (resolved into o->db_dir). -1 when they do, else exit
  * code 2 (reported). */
 static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
@@ -250,9 +251,6 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
             return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
                                       "Bitcoin store starts at the genesis block, in DIR/btc)");
         o->chain = "btc";
-        if (o->webhook_url || a->secret_path)
-            return cli_failf("watch", "--webhook is for watch eth in this version (watch btc "
-                                      "delivers to --alerts and the store's log)");
     } else if (o->blocks_dir || o->rpc_cookie || o->rpc_user || o->rpc_password || o->mem_bytes) {
         return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
                                   "are for watch btc");

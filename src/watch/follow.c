@@ -55,7 +55,6 @@ typedef struct watcher {
     ch_ingest_stats st;
     ch_intel *intel;
     watch_incident *inc; /* the incident rules' traces */
-    watch_webhook *hook;
     evm_node *n;
 } watcher;
 
@@ -107,7 +106,7 @@ static int settle(watcher *w, ch_error *err) {
         watch_follow_set_prev(&w->f, s);
     }
     if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
-    watch_webhook_publish(w->hook, ob->size);
+    watch_webhook_publish(w->f.hook, ob->size);
     if (w->f.alerts_new > before)
         watch_log("info", "%" PRIu64 " new alert%s up to block %" PRIu64, w->f.alerts_new - before,
                   w->f.alerts_new - before == 1 ? "" : "s", first + ob->eval_next - 1);
@@ -208,10 +207,7 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     if (watch_incidents_new(o->rules, w.intel, &w.inc, err) != 0) goto out;
     if (watch_outbox_open(&w.f.ob, o->db_dir, o->chain, err) != 0) goto out;
     if (watch_follow_start(&w.f, w.k.s, err) != 0) goto out;
-    if (o->webhook_url &&
-        watch_webhook_start(o->webhook_url, o->webhook_secret, o->webhook_secret_len, &w.f.ob,
-                            o->max_backoff_ms, &w.hook, err) != 0)
-        goto out;
+    if (watch_follow_start_webhook(&w.f, err) != 0) goto out;
     int left = watch_outbox_deliver(&w.f.ob, w.f.sink_fd, err);
     if (left < 0) goto out;
     if (left)
@@ -241,7 +237,6 @@ out:
             watch_log("info", "stopping: store committed at block %" PRIu64 ", alerts flushed",
                       n ? ch_store_first_number(w.k.s) + n - 1 : 0);
     }
-    watch_webhook_stop(w.hook, o->webhook_grace_ms ? o->webhook_grace_ms : 5000);
     rc = evm_sink_close(&w.k, rc, err);
     evm_node_close(w.n);
     watch_incidents_free(w.inc);

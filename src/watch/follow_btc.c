@@ -18,7 +18,8 @@
  * After each commit, as the EVM follower does: retractions for alerts
  * whose block left the chain, the rules on every block that reached the
  * wanted depth, the alert log synced, the cursor saved, the new lines
- * delivered (outbox.c has the crash-safety argument). A failing node or a
+ * delivered to --alerts and handed to the webhook's thread (webhook.c;
+ * outbox.c has the crash-safety argument). A failing node or a
  * folder that cannot be read costs nothing committed: a warning names the
  * cause and the next try waits longer (250 ms doubling to max_backoff_ms). */
 #include <errno.h>
@@ -105,6 +106,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
      * save evaluates the block again (ids the log holds, dropped) and
      * delivers its lines again (at least once). */
     if (watch_outbox_sync(ob, err) != 0) return -1;
+    watch_webhook_publish(w->f.hook, ob->size);
     uint64_t delivered = ob->delivered;
     if (watch_outbox_deliver(ob, w->f.sink_fd, err) < 0) return -1;
     if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
@@ -388,6 +390,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     }
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
+    if (watch_follow_start_webhook(&w.f, err) != 0) goto out;
     int left = watch_outbox_deliver(&w.f.ob, w.f.sink_fd, err);
     if (left < 0) goto out;
     if (left)

@@ -103,6 +103,13 @@ int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err) {
     return 0;
 }
 
+int watch_follow_start_webhook(watch_follow *f, ch_error *err) {
+    const ch_watch_opts *o = f->o;
+    if (!o->webhook_url) return 0;
+    return watch_webhook_start(o->webhook_url, o->webhook_secret, o->webhook_secret_len, &f->ob,
+                               o->max_backoff_ms, &f->hook, err);
+}
+
 int watch_follow_open_sink(watch_follow *f, ch_error *err) {
     f->sink_fd = STDOUT_FILENO;
     if (!f->o->alerts_path) return 0;
@@ -114,6 +121,8 @@ int watch_follow_open_sink(watch_follow *f, ch_error *err) {
 }
 
 void watch_follow_close(watch_follow *f) {
+    watch_webhook_stop(f->hook, f->o->webhook_grace_ms ? f->o->webhook_grace_ms : 5000);
+    f->hook = NULL;
     if (f->ob.fd >= 0) watch_outbox_close(&f->ob);
     if (f->o->alerts_path && f->sink_fd >= 0) close(f->sink_fd);
 }

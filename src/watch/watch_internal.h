@@ -168,6 +168,7 @@ typedef struct watch_follow {
     int sink_fd; /* --alerts, or stdout */
     unsigned backoff_ms, failures;
     uint64_t alerts_new;
+    watch_webhook *hook; /* --webhook: the log's delivery thread, or NULL */
 } watch_follow;
 
 /* The stop flag of the options is set. */
@@ -194,9 +195,13 @@ void watch_follow_rewind(watch_follow *f, ch_store *s, uint32_t height);
  * log holds and are dropped); on a first run, the store's tip. Alerts
  * whose blocks left the chain are retracted, the cursors saved. */
 int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err);
+/* --webhook given: start delivering the log (open) to it on its thread
+ * (f->hook), from the cursor saved for that URL; else nothing. */
+int watch_follow_start_webhook(watch_follow *f, ch_error *err);
 /* Open the sink: --alerts (appended) or stdout. */
 int watch_follow_open_sink(watch_follow *f, ch_error *err);
-/* Close the outbox (if open) and the sink (if a file). */
+/* Stop the webhook (delivering what is synced for up to the grace period),
+ * close the outbox (if open) and the sink (if a file). */
 void watch_follow_close(watch_follow *f);
 
 /* --- logging (follow.c) --- */
