@@ -147,6 +147,12 @@ typedef struct ch_trace_opts {
     uint64_t min_amount; /* satoshi; taint below it is dropped (0: keep all) */
     uint32_t since;      /* block time window [since, until]; 0 = open */
     uint32_t until;
+    /* address sources: only the outputs of blocks at this height or above
+     * (a theft's start; 0: every output the address received) */
+    uint32_t address_from_height;
+    /* forward: keep what ch_trace_extend needs (an entry per tainted output,
+     * the heap walk; the results are the same, a dense trace is slower) */
+    bool extendable;
 } ch_trace_opts;
 
 void ch_trace_opts_init(ch_trace_opts *o);
@@ -236,6 +242,21 @@ typedef struct ch_trace_flow {
 
 typedef int (*ch_trace_flow_fn)(const ch_trace_flow *f, void *ctx);
 int ch_trace_foreach_flow(const ch_trace *t, ch_trace_flow_fn fn, void *ctx);
+
+/* Carry an extendable forward trace that has run (no time window) on to
+ * the transactions its store committed since it last ran or was extended
+ * (a watcher's new blocks): outputs the new transactions pay to an address
+ * source become sources, tainted coins held at outputs the new
+ * transactions spend move on, and the new transactions are shared out as
+ * the run would have. Afterwards the trace equals a fresh run over the
+ * grown store: every total, landing and holding the same to the unit (the
+ * shortest path may pick another source among sources of equal hops).
+ * on_new (may be NULL) gets each tainted output the extension made, the
+ * new sources first, in entry order; a non-zero return stops it and is
+ * returned. -1 (err) when the store lost transactions since (a reorg: trace
+ * again), the store is damaged, or out of memory. Landings, holdings and
+ * paths asked for afterwards include what the extension added. */
+int ch_trace_extend(ch_trace *t, ch_trace_flow_fn on_new, void *ctx, ch_error *err);
 
 /* ==== One front door for both kinds of chain ==========================
  *

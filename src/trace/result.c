@@ -193,12 +193,16 @@ size_t ch_trace_holdings(ch_trace *t, const ch_trace_holding **out) {
     return t->n_hold;
 }
 
+int tr_index_entries(ch_trace *t) {
+    for (; t->by_out_n < t->n_e; t->by_out_n++)
+        if (tr_map_put(&t->by_out, t->e[t->by_out_n].out, (uint32_t)t->by_out_n) != 0) return -1;
+    return 0;
+}
+
 size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max) {
-    if (!t->by_out_built) { /* the walk needs no index by output; paths do */
-        for (size_t k = 0; k < t->n_e; k++)
-            if (tr_map_put(&t->by_out, t->e[k].out, (uint32_t)k) != 0) return 0;
-        t->by_out_built = true;
-    }
+    /* the walk needs no index by output; paths do (an extended trace's
+     * new entries join it) */
+    if (tr_index_entries(t) != 0) return 0;
     uint32_t i = tr_map_get(&t->by_out, out);
     if (i == TR_NONE) return tr_dense_path(t, out, path, max);
     size_t n = t->e[i].hops + 1;
@@ -210,21 +214,25 @@ size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max) {
     return n;
 }
 
+ch_trace_flow tr_flow_of(const ch_trace *t, size_t i) {
+    const tr_entry *e = &t->e[i];
+    ch_trace_flow f = {.out = e->out,
+                       .addr = t->outs[e->out].addr,
+                       .from_tx = e->tx,
+                       .to_tx = -1,
+                       .amount = e->amount,
+                       .hops = e->hops,
+                       .landing = e->state == ST_LANDING};
+    if (t->o.direction == CH_TRACE_FORWARD ? e->state == ST_DONE : !e->source) {
+        uint32_t sp = t->outs[e->out].spent; /* its spender moved it on */
+        f.to_tx = sp ? (int64_t)sp - 1 : -1;
+    }
+    return f;
+}
+
 int ch_trace_foreach_flow(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
-    bool fwd = t->o.direction == CH_TRACE_FORWARD;
     for (size_t i = 0; i < t->n_e; i++) {
-        const tr_entry *e = &t->e[i];
-        ch_trace_flow f = {.out = e->out,
-                           .addr = t->outs[e->out].addr,
-                           .from_tx = e->tx,
-                           .to_tx = -1,
-                           .amount = e->amount,
-                           .hops = e->hops,
-                           .landing = e->state == ST_LANDING};
-        if (fwd ? e->state == ST_DONE : !e->source) {
-            uint32_t sp = t->outs[e->out].spent; /* its spender moved it on */
-            f.to_tx = sp ? (int64_t)sp - 1 : -1;
-        }
+        ch_trace_flow f = tr_flow_of(t, i);
         int rc = fn(&f, ctx);
         if (rc) return rc;
     }

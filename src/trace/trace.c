@@ -78,6 +78,24 @@ static uint32_t tx_time(const ch_trace *t, uint32_t tx) {
 
 /* ---- setup ------------------------------------------------------------- */
 
+void tr_view(ch_trace *t) {
+    ch_store *s = t->s;
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    t->n_txs = c.txs;
+    t->n_ins = c.inputs;
+    t->n_outs = c.outputs;
+    /* A read-only store is all committed, and so is a writer's between its
+     * commits: each column is one mapping, so the records can be walked as
+     * plain arrays. */
+    if (c.txs) t->txs = ch_store_tx(s, 0);
+    if (c.inputs) t->ins = ch_store_input(s, 0);
+    if (c.outputs) t->outs = ch_store_output(s, 0);
+    if (c.txs) t->vin = ch_store_tx_in_value(s, 0);
+    t->n_narrow = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
+    t->n_addrs = c.addresses;
+}
+
 int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *err) {
     *out = NULL;
     if ((unsigned)o->policy > CH_POLICY_LIFO) return ch_err(err, "unknown taint policy");
@@ -89,19 +107,7 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     t->o = *o;
     t->sw_min = SWEEP_MIN_WAITING;
     t->o.stop_at = NULL; /* parsed below; the caller's string need not outlive us */
-    ch_store_counts c;
-    ch_store_get_counts(s, &c);
-    t->n_txs = c.txs;
-    t->n_ins = c.inputs;
-    t->n_outs = c.outputs;
-    /* A read-only store is all committed: each column is one mapping, so
-     * the records can be walked as plain arrays. */
-    if (c.txs) t->txs = ch_store_tx(s, 0);
-    if (c.inputs) t->ins = ch_store_input(s, 0);
-    if (c.outputs) t->outs = ch_store_output(s, 0);
-    if (c.txs) t->vin = ch_store_tx_in_value(s, 0);
-    t->n_narrow = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
-    t->n_addrs = c.addresses;
+    tr_view(t);
     if (o->min_amount > UINT64_MAX / CH_TAINT_ONE) {
         ch_trace_free(t);
         return ch_err(err, "--min-amount too large");
@@ -132,6 +138,7 @@ void ch_trace_free(ch_trace *t) {
     free(t->sc_line);
     free(t->sc_part);
     free(t->land);
+    free(t->src_addr);
     tr_big_free(t->hold);
     tr_big_free(t->sw_bits);
     tr_big_free(t->sw_acc);
@@ -185,8 +192,8 @@ static bool is_fifo(const ch_trace *t) {
     return t->o.policy == CH_POLICY_FIFO || t->o.policy == CH_POLICY_LIFO;
 }
 
-int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
-    if (t->ran) return ch_err(err, "sources must be added before the trace runs");
+int tr_add_source(ch_trace *t, uint64_t o, uint32_t *idx, ch_error *err) {
+    *idx = TR_NONE;
     if (o >= t->n_outs)
         return ch_err(err, "output %llu is not in the store", (unsigned long long)o);
     if (tr_slot(t, t->outs[o].addr) > t->n_addrs)
@@ -204,7 +211,14 @@ int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
     t->tot.source += (ch_taint_sum)v * CH_TAINT_ONE;
     tr_iv whole = {0, v};
     if (is_fifo(t) && add_ivs(t, ei, &whole, v ? 1 : 0) != 0) return ch_err(err, "out of memory");
+    *idx = ei;
     return 0;
+}
+
+int ch_trace_add_output(ch_trace *t, uint64_t o, ch_error *err) {
+    if (t->ran) return ch_err(err, "sources must be added before the trace runs");
+    uint32_t ei;
+    return tr_add_source(t, o, &ei, err);
 }
 
 int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err) {
@@ -224,8 +238,16 @@ int ch_trace_add_address(ch_trace *t, uint32_t id, ch_error *err) {
     ch_store_addr_of(t->s, id, &a);
     int rc = ch_store_find_addr(t->s, &a, &got, &last, err);
     if (rc <= 0) return rc < 0 ? -1 : ch_err(err, "address id %u has no history", id);
+    uint32_t from = t->o.address_from_height;
     for (int64_t o = (int64_t)last; o >= 0; o = ch_store_output_prev_same_addr(t->s, (uint64_t)o))
-        if (ch_trace_add_output(t, (uint64_t)o, err) != 0) return -1;
+        if ((!from || ch_store_tx_height(t->s, tr_out_tx(t, (uint64_t)o)) >= from) &&
+            ch_trace_add_output(t, (uint64_t)o, err) != 0)
+            return -1;
+    /* an extendable trace takes what the address receives later too */
+    if (t->o.extendable && (tr_grow((void **)&t->src_addr, &t->cap_src_addr, t->n_src_addr + 1,
+                                    sizeof *t->src_addr) != 0))
+        return ch_err(err, "out of memory");
+    if (t->o.extendable) t->src_addr[t->n_src_addr++] = id;
     return 0;
 }
 
@@ -273,9 +295,7 @@ static int sweep_push(ch_trace *t, uint32_t ei, uint64_t sp) {
     return 0;
 }
 
-/* Decide what happens to a fresh entry: a landing, a holding (forward,
- * unspent), or it waits in the heap (or the sweep) for its next tx. */
-static int route(ch_trace *t, uint32_t ei, bool may_land) {
+int tr_route(ch_trace *t, uint32_t ei, bool may_land) {
     tr_entry *e = &t->e[ei];
     if (may_land && tr_at_service(t, e->out)) {
         e->state = ST_LANDING;
@@ -319,7 +339,7 @@ static int place(ch_trace *t, uint64_t o, uint32_t creator, uint64_t amount, uin
     uint32_t ei;
     if (new_entry(t, o, amount, creator, parent, hops, &ei) != 0) return -1;
     if (is_fifo(t) && add_ivs(t, ei, iv, n_iv) != 0) return -1;
-    return route(t, ei, true);
+    return tr_route(t, ei, true);
 }
 
 int tr_grow_scratch(ch_trace *t, uint64_t n) {
@@ -757,18 +777,7 @@ static int sweep_run(ch_trace *t) {
     return 0;
 }
 
-int ch_trace_run(ch_trace *t, ch_error *err) {
-    if (t->ran) return ch_err(err, "a trace runs once");
-    t->ran = true;
-    bool fwd = t->o.direction == CH_TRACE_FORWARD;
-    /* Sources: forward, a source at a service is a landing at hop 0;
-     * backward, a source is where the question starts, never a landing. */
-    size_t n_src = t->n_e;
-    for (size_t i = 0; i < n_src; i++)
-        if (route(t, (uint32_t)i, fwd) != 0) return ch_err(err, "out of memory");
-    int walk = fwd ? t->walk : TR_WALK_HEAP;
-    if (walk == TR_WALK_SWEEP && t->heap.n && sweep_begin(t, t->heap.v[0] >> 32) < 0)
-        return ch_err(err, "out of memory");
+int tr_walk(ch_trace *t, bool fwd, int walk) {
     while (t->heap.n) {
         /* every entry waiting for this tx */
         uint64_t top = tr_heap_pop(&t->heap);
@@ -776,21 +785,39 @@ int ch_trace_run(ch_trace *t, ch_error *err) {
         size_t m = 0;
         for (;;) {
             if (tr_grow((void **)&t->sc_pend, &t->cap_pend, m + 1, sizeof *t->sc_pend) != 0)
-                return ch_err(err, "out of memory");
+                return -1;
             t->sc_pend[m++] = (uint32_t)top;
             if (!t->heap.n || (uint32_t)(t->heap.v[0] >> 32) != key) break;
             top = tr_heap_pop(&t->heap);
         }
         int rc = fwd ? forward_tx(t, key, t->sc_pend, m) : backward_tx(t, ~key, t->sc_pend, m);
-        if (rc != 0) return ch_err(err, "out of memory");
+        if (rc != 0) return -1;
         if (walk == TR_WALK_AUTO && t->heap.n >= t->sw_min &&
             t->heap.n * SWEEP_DENSITY >= t->n_txs - key) {
             rc = sweep_begin(t, t->heap.v[0] >> 32);
-            if (rc < 0) return ch_err(err, "out of memory");
+            if (rc < 0) return -1;
             if (rc > 0) walk = TR_WALK_HEAP; /* no memory for it: stay */
         }
     }
-    if (t->sweeping && sweep_run(t) != 0) return ch_err(err, "out of memory");
+    if (t->sweeping && sweep_run(t) != 0) return -1;
+    return 0;
+}
+
+int ch_trace_run(ch_trace *t, ch_error *err) {
+    if (t->ran) return ch_err(err, "a trace runs once");
+    t->ran = true;
+    bool fwd = t->o.direction == CH_TRACE_FORWARD;
+    if (t->o.extendable && !fwd) return ch_err(err, "only a forward trace can be extended");
+    /* Sources: forward, a source at a service is a landing at hop 0;
+     * backward, a source is where the question starts, never a landing. */
+    size_t n_src = t->n_e;
+    for (size_t i = 0; i < n_src; i++)
+        if (tr_route(t, (uint32_t)i, fwd) != 0) return ch_err(err, "out of memory");
+    /* an extendable trace keeps an entry per tainted output: the heap */
+    int walk = fwd && !t->o.extendable ? t->walk : TR_WALK_HEAP;
+    if (walk == TR_WALK_SWEEP && t->heap.n && sweep_begin(t, t->heap.v[0] >> 32) < 0)
+        return ch_err(err, "out of memory");
+    if (tr_walk(t, fwd, walk) != 0) return ch_err(err, "out of memory");
     if (t->damaged)
         return ch_err(err,
                       "the store is damaged: tx %llu's inputs or outputs point outside it (run "

@@ -156,9 +156,8 @@ struct ch_trace {
 
     tr_entry *e; /* tainted outputs */
     size_t n_e, cap_e;
-    tr_map src;    /* source output -> entry */
-    tr_map by_out; /* output -> entry, built when a path is first asked */
-    bool by_out_built;
+    tr_map src;                     /* source output -> entry */
+    tr_map by_out;                  /* output -> entry, built when a path is first asked */
     bool sorted;                    /* landings and holdings sorted */
     bool collected, collect_failed; /* landings and holdings summed (or tried) */
     tr_ivref *ivr;                  /* fifo: per entry, its intervals in iv */
@@ -197,6 +196,12 @@ struct ch_trace {
 
     bool damaged;        /* a tx failed tr_tx_sound */
     uint64_t damaged_tx; /* the first one */
+
+    /* extendable: the address sources (ids), whose later outputs become
+     * sources as the store grows (extend.c) */
+    uint32_t *src_addr;
+    size_t n_src_addr, cap_src_addr;
+    size_t by_out_n; /* entries [0, by_out_n) are in by_out */
 
     ch_trace_totals tot;
     ch_trace_landing *land;
@@ -315,6 +320,25 @@ void tr_set_walk(ch_trace *t, int walk);
  * sweeps share out through it, and results work amounts out again with it. */
 uint64_t tr_forward_shares(const ch_trace *t, uint64_t tx, uint64_t taint, uint64_t fo, uint64_t no,
                            uint64_t *val, uint64_t *share);
+
+/* trace.c: the store's columns and counts, as they are now (a writer's
+ * commit moves its mappings). */
+void tr_view(ch_trace *t);
+/* trace.c: a source output (an entry of its whole value, in the map of
+ * sources; *idx TR_NONE when it was one already), not yet routed. */
+int tr_add_source(ch_trace *t, uint64_t o, uint32_t *idx, ch_error *err);
+/* Decide what happens to a fresh entry: a landing, a holding (forward,
+ * unspent), or it waits in the heap (or the sweep) for its next tx. */
+int tr_route(ch_trace *t, uint32_t ei, bool may_land);
+/* Share out every tx the heap holds taint for, in tx order (forward may
+ * switch to the sweep when walk allows): -1 when out of memory. */
+int tr_walk(ch_trace *t, bool fwd, int walk);
+
+/* result.c: index the entries made since the last call by output (by_out):
+ * -1 when out of memory. */
+int tr_index_entries(ch_trace *t);
+/* result.c: entry i as a flow. */
+ch_trace_flow tr_flow_of(const ch_trace *t, size_t i);
 
 /* result.c: landings and holdings aggregated from the entries. */
 int tr_collect(ch_trace *t, ch_error *err);
