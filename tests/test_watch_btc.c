@@ -383,17 +383,22 @@ static void wait_equal(const fx *f, json_t *want, unsigned timeout_ms) {
              json_object_size(got), json_object_size(want), extra, missing, log ? log : "");
 }
 
-static void gen(const char *dir, uint64_t seed) {
+static void gen_ex(const char *dir, uint64_t seed, bool theft) {
     ch_gen_opts o;
     ch_gen_opts_init(&o);
     o.out_dir = dir;
     o.seed = seed;
-    o.txs = 1500;
+    o.theft = theft;
+    o.txs = theft ? 3000 : 1500;
     o.txs_per_block = 40;
     o.maturity = 20;
     o.xor_enabled = true;
     ch_error err;
     if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+}
+
+static void gen(const char *dir, uint64_t seed) {
+    gen_ex(dir, seed, false);
 }
 
 static void extend(const char *dir, uint32_t blocks, uint32_t reorg) {
@@ -638,7 +643,174 @@ static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **
     fx_free(&f);
 }
 
-/* An incident rule (followed by watch eth) must not silently watch
+/* The landings an incident rule's standing alerts add up to, per deposit
+ * address: address -> [satoshi, outputs]. */
+static json_t *alert_landings(const fx *f, const char *rule) {
+    json_t *by = last_by_id(f->alerts), *out = json_object(), *a;
+    const char *id;
+    json_object_foreach(by, id, a) {
+        if (json_is_true(json_object_get(a, "retracted")) ||
+            strcmp(json_string_value(json_object_get(a, "rule")), rule) ||
+            strcmp(json_string_value(json_object_get(a, "event")), "landing"))
+            continue;
+        const char *to = json_string_value(json_object_get(a, "deposit_address"));
+        json_t *have = json_object_get(out, to);
+        long long sat = atoll(json_string_value(json_object_get(a, "amount")));
+        if (have) {
+            json_array_set_new(have, 0,
+                               json_integer(json_integer_value(json_array_get(have, 0)) + sat));
+            json_array_set_new(have, 1,
+                               json_integer(json_integer_value(json_array_get(have, 1)) + 1));
+        } else {
+            json_object_set_new(out, to, json_pack("[I,i]", (json_int_t)sat, 1));
+        }
+    }
+    json_decref(by);
+    return out;
+}
+
+/* The same from a full `coinhound trace` over the store (read beside the
+ * watcher, which is its writer). */
+static json_t *trace_landings(const fx *f, const char *theft, const char *policy) {
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "%s trace --db %s --from %s --policy %s --json 2>&1",
+             tu_bin("coinhound"), f->db, theft, policy);
+    int st;
+    char *txt = tu_run(cmd, &st);
+    json_t *tr = st == 0 ? json_loads(txt, 0, NULL) : NULL;
+    free(txt);
+    json_t *out = json_object(), *l;
+    size_t i;
+    json_array_foreach(json_object_get(tr, "landings"), i, l) {
+        json_object_set_new(
+            out, json_string_value(json_object_get(l, "address")),
+            json_pack("[I,I]", (json_int_t)atoll(json_string_value(json_object_get(l, "amount"))),
+                      json_integer_value(json_object_get(l, "outputs"))));
+    }
+    json_decref(tr);
+    return out;
+}
+
+/* The alerts' landings equal the full trace's: the same addresses and
+ * outputs, the same satoshi (exact: fifo), or (haircut, whose outputs
+ * carry fractions of a satoshi: each alert says its whole satoshi) at
+ * most one satoshi an output below the trace's sum. */
+static bool landings_match(json_t *alerts, json_t *trace, bool exact) {
+    if (json_object_size(alerts) != json_object_size(trace) || !json_object_size(trace))
+        return false;
+    const char *k;
+    json_t *t;
+    json_object_foreach(trace, k, t) {
+        json_t *a = json_object_get(alerts, k);
+        if (!a) return false;
+        json_int_t ta = json_integer_value(json_array_get(t, 0));
+        json_int_t aa = json_integer_value(json_array_get(a, 0));
+        json_int_t n = json_integer_value(json_array_get(a, 1));
+        if (n != json_integer_value(json_array_get(t, 1))) return false;
+        if (exact ? aa != ta : (aa > ta || ta - aa > n)) return false;
+    }
+    return true;
+}
+
+static void wait_landings(const fx *f, const char *theft, unsigned timeout_ms) {
+    static const char *const rule[] = {"heist-fifo", "heist-haircut"};
+    static const char *const policy[] = {"fifo", "haircut"};
+    for (int k = 0; k < 2; k++) {
+        json_t *a = NULL, *t = NULL;
+        bool ok = false;
+        for (unsigned ms = 0; !ok && ms <= timeout_ms; ms += 250) {
+            json_decref(a);
+            json_decref(t);
+            a = alert_landings(f, rule[k]);
+            t = trace_landings(f, theft, policy[k]);
+            ok = landings_match(a, t, k == 0);
+            if (!ok) msleep(250);
+        }
+        if (!ok) {
+            char *x = json_dumps(a, JSON_SORT_KEYS), *y = json_dumps(t, JSON_SORT_KEYS);
+            char *log = read_text(f->log);
+            fail_msg("%s: the alerts' landings %s\nthe full trace's %s\nlog: %.3000s", rule[k], x,
+                     y, log ? log : "");
+        }
+        fprintf(stderr, "%s: %zu deposit addresses landed on, as the full trace says\n", rule[k],
+                json_object_size(t));
+        json_decref(a);
+        json_decref(t);
+    }
+}
+
+/* incident on Bitcoin: the theft coinhound-gen plants (peels, a split, a
+ * CoinJoin, deposits at labelled exchanges and a mixer) followed from an
+ * empty store, the taint carried block by block by the watcher; its
+ * landing alerts add up, per deposit address, to what a full `coinhound
+ * trace` over the same store lands there (fifo exactly; haircut to the
+ * satoshi per output), after the chain and after blocks appended as Core
+ * appends them, with a kill -9 of the watcher between them. Each landing
+ * names its service, a path from the theft, and is critical. */
+static void test_incident_landings_equal_a_full_trace_after_appended_blocks(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen_ex(f.blocks, 16, true);
+    char path[600], theft[65];
+    snprintf(path, sizeof path, "%s/theft.json", f.blocks);
+    json_error_t je;
+    json_t *tj = json_load_file(path, 0, &je);
+    assert_non_null(tj);
+    snprintf(theft, sizeof theft, "%s", json_string_value(json_object_get(tj, "theft_txid")));
+    json_decref(tj);
+    FILE *o = fopen(f.rules, "w");
+    assert_non_null(o);
+    fprintf(o,
+            "rules:\n"
+            "  - name: heist-fifo\n    kind: incident\n    txs: [%s]\n    policy: fifo\n"
+            "    severity: high\n"
+            "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
+            theft, theft);
+    fclose(o);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
+             tu_bin("coinhound"), f.blocks, f.db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("intel import: %s", out);
+    free(out);
+    start_watcher(&f, false);
+    wait_landings(&f, theft, 90000);
+    extend(f.blocks, 3, 0);
+    msleep(300);
+    kill(f.watcher, SIGKILL);
+    waitpid(f.watcher, NULL, 0);
+    extend(f.blocks, 3, 0);
+    start_watcher(&f, false);
+    wait_landings(&f, theft, 90000);
+    /* a landing, field by field */
+    json_t *by = last_by_id(f.alerts), *a;
+    const char *id;
+    size_t landings = 0;
+    json_object_foreach(by, id, a) {
+        if (strcmp(json_string_value(json_object_get(a, "event")), "landing")) continue;
+        landings++;
+        assert_string_equal(json_string_value(json_object_get(a, "severity")), "critical");
+        assert_string_equal(json_string_value(json_object_get(a, "chain")), "btc");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(a, "path"), 0)),
+                            theft);
+        json_t *p = json_object_get(a, "path");
+        assert_string_equal(json_string_value(json_array_get(p, json_array_size(p) - 1)),
+                            json_string_value(json_object_get(a, "tx")));
+        assert_int_equal(json_array_size(p), json_integer_value(json_object_get(a, "hops")) + 1);
+        const char *cat =
+            json_string_value(json_object_get(json_object_get(a, "service"), "category"));
+        assert_true(!strcmp(cat, "exchange") || !strcmp(cat, "mixer"));
+        assert_non_null(strstr(json_string_value(json_object_get(a, "action")), "freeze"));
+    }
+    assert_true(landings >= 10);
+    json_decref(by);
+    assert_int_equal(stop_watcher(&f), 0);
+    fx_free(&f);
+}
+
+/* A poisoning rule (followed by watch eth) must not silently watch
  * nothing on Bitcoin: refused at start, naming the rule and its line. */
 static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
     (void)state;
@@ -648,8 +820,8 @@ static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
     FILE *o = fopen(f.rules, "w");
     assert_non_null(o);
     fputs("rules:\n  - name: big\n    kind: large_transfer\n    asset: BTC\n    min: \"1\"\n"
-          "  - name: theft\n    kind: incident\n"
-          "    txs: [0x3870e0c08846310708ee039f25224c0101f803898b46c149187deacc461222b6]\n",
+          "  - name: theft\n    kind: poisoning\n"
+          "    addresses: [0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n",
           o);
     fclose(o);
     char cmd[2000];
@@ -658,7 +830,7 @@ static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
     int st;
     char *out = tu_run(cmd, &st);
     assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "line 6: rule theft is of kind incident"));
+    assert_non_null(strstr(out, "line 6: rule theft is of kind poisoning"));
     free(out);
     fx_free(&f);
 }
@@ -744,6 +916,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named,
                                   end_processes),
         cmocka_unit_test_teardown(test_a_rule_watch_btc_cannot_follow_is_refused, end_processes),
+        cmocka_unit_test_teardown(test_incident_landings_equal_a_full_trace_after_appended_blocks,
+                                  end_processes),
         cmocka_unit_test_teardown(
             test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receiver, end_processes),
     };

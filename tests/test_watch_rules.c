@@ -225,6 +225,38 @@ static void test_incident_rules_are_read_and_their_mistakes_named(void **state) 
                "'txs' and 'addresses'");
 }
 
+/* watch btc's incident sources: a txid as Core shows it, TXID:VOUT and a
+ * Bitcoin address, kept as written (a txid in lowercase, an address's case
+ * untouched: Base58 is case-sensitive); malformed ones named. */
+static void test_bitcoin_incident_sources_are_read(void **state) {
+    (void)state;
+    ch_watch_rules *r =
+        parse_ok("rules:\n"
+                 "  - name: heist-btc\n"
+                 "    kind: incident\n"
+                 "    txs: [F4184FC596403B9D638783CF57ADFE4C75C605F6356FBC91338530E9831E9E16,\n"
+                 "          cd3ab58c01a61761de13548ccf3ce1743750e768bd8543217aa29a83744e4759:1]\n"
+                 "    addresses: [1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3]\n"
+                 "    policy: fifo\n");
+    const ch_watch_rule *h = &r->v[0];
+    assert_int_equal(h->n_sources, 3);
+    assert_string_equal(h->sources[0],
+                        "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16");
+    assert_true(ch_watch_source_is_tx(h->sources[1]) && !ch_watch_source_is_evm(h->sources[1]));
+    assert_string_equal(h->sources[2], "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3");
+    assert_false(ch_watch_source_is_tx(h->sources[2]));
+    ch_watch_rules_free(r);
+    refused_at("rules:\n  - name: a\n    kind: incident\n    txs: "
+               "[cd3ab58c01a61761de13548ccf3ce1743750e768bd8543217aa29a83744e4759:x]\n",
+               4, "neither a tx hash");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    addresses: "
+               "[1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm4]\n",
+               4, "neither a tx hash");
+    refused_at("rules:\n  - name: a\n    kind: incident\n    addresses: "
+               "[cd3ab58c01a61761de13548ccf3ce1743750e768bd8543217aa29a83744e4759]\n",
+               4, "not an address");
+}
+
 static void test_deposit_exposure_and_poisoning_rules_are_read(void **state) {
     (void)state;
     ch_watch_rules *r = parse_ok("rules:\n"
@@ -278,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_bitcoin_addresses_and_asset_btc_are_taken),
         cmocka_unit_test(test_each_mistake_names_its_line),
         cmocka_unit_test(test_incident_rules_are_read_and_their_mistakes_named),
+        cmocka_unit_test(test_bitcoin_incident_sources_are_read),
         cmocka_unit_test(test_deposit_exposure_and_poisoning_rules_are_read),
         cmocka_unit_test(test_a_missing_file_is_an_error_naming_it),
     };

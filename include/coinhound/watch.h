@@ -71,7 +71,8 @@ typedef struct ch_watch_rule {
     double min_share;
     /* incident: the theft's sources as written ("0x" + 64 hex: a tx, every
      * value transfer of it; "0x" + 40 hex: an address, everything it
-     * receives from start_block on), how taint is shared (the policies of
+     * receives from start_block on; for watch btc, a txid of 64 hex, every
+     * output of it, TXID:VOUT, or a Bitcoin address), how taint is shared (the policies of
      * `trace`), where it stops (stop categories: a landing), and the limits;
      * min (above) is the smallest taint followed, 0 = all */
     char **sources;
@@ -88,6 +89,13 @@ typedef struct ch_watch_rule {
     size_t n_btc_addrs;
     bool btc; /* large_transfer: asset BTC (satoshi), for a Bitcoin watcher */
 } ch_watch_rule;
+
+/* An incident source names a tx (or a Bitcoin output), not an address. */
+bool ch_watch_source_is_tx(const char *source);
+/* ... and is an EVM one ("0x..."), not a Bitcoin one. */
+static inline bool ch_watch_source_is_evm(const char *source) {
+    return source[0] == '0' && (source[1] == 'x' || source[1] == 'X');
+}
 
 /* The order of btc_addrs: kind, version, length, then the bytes used. */
 int ch_watch_addr_cmp(const void *a, const void *b);

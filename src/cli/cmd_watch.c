@@ -82,6 +82,8 @@ static void usage(FILE *f) {
                "    - name: heist\n"
                "      kind: incident              # the theft's taint, block by block, as trace\n"
                "      txs: [0x3870e0c08846310708ee039f25224c0101f803898b46c149187deacc461222b6]\n"
+               "                                  # watch btc: a txid (64 hex), TXID:VOUT or an\n"
+               "                                  # address (addresses: [...])\n"
                "      policy: haircut             # poison, haircut, fifo\n"
                "      severity: high              # 'moved' alerts; a 'landing' at an exchange,\n"
                "                                  # bridge or mixer is always critical\n"

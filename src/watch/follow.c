@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,13 +176,6 @@ static bool has_incident(const ch_watch_rules *r) {
     return false;
 }
 
-static bool intel_present(const char *db) {
-    char p[4200];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/intel", db);
-    return stat(p, &st) == 0;
-}
-
 int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS}};
     w.f.ob.fd = -1;
@@ -198,7 +190,7 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
         ch_err_prefix(err, "entity, actor and category rules read the attribution store");
         goto out;
     }
-    if (!w.intel && has_incident(o->rules) && intel_present(o->db_dir)) {
+    if (!w.intel && has_incident(o->rules) && watch_intel_present(o->db_dir)) {
         /* incidents land where the attribution store says a service is */
         ch_error e2 = {{0}};
         if (ch_intel_open(o->db_dir, false, &w.intel, &e2) != 0)

@@ -45,6 +45,7 @@ typedef struct bwatch {
     watch_follow f; /* first: the emit callback's context */
     ch_store *s;
     ch_intel *intel;
+    watch_btc_incident *inc; /* the incident rules' traces */
     double last_progress;
     /* the blocks folder */
     ch_blkdir *d;
@@ -85,6 +86,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     watch_outbox *ob = &w->f.ob;
     if (reorg_height != UINT32_MAX) {
         watch_follow_rewind(&w->f, w->s, reorg_height);
+        watch_btc_incidents_reset(w->inc); /* the cut took blocks they had traced */
         int r = watch_outbox_retract_gone(ob, w->s, err);
         if (r < 0) return -1;
         watch_log("warn", "reorg: the chain changed from block %u; %d alert%s retracted",
@@ -95,7 +97,9 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     uint64_t before = w->f.alerts_new;
     while ((uint64_t)ob->eval_next + conf <= next) {
         if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
-                                 watch_follow_emit, &w->f, err) != 0)
+                                 watch_follow_emit, &w->f, err) != 0 ||
+            watch_btc_incidents_eval(w->inc, w->s, ob->eval_next, watch_follow_emit, &w->f, err) !=
+                0)
             return ch_err_prefix(err, "block %u", ob->eval_next);
         ob->eval_next++;
         watch_follow_set_prev(&w->f, w->s);
@@ -356,6 +360,7 @@ static int check_rules(const ch_watch_rules *r, ch_error *err) {
         case CH_WATCH_ENTITY:
         case CH_WATCH_ACTOR:
         case CH_WATCH_CATEGORY:
+        case CH_WATCH_INCIDENT: /* its Bitcoin sources (watch_btc_incidents_new) */
             break;
         default:
             return ch_err(err,
@@ -388,6 +393,14 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         ch_err_prefix(err, "entity, actor and category rules read the attribution store");
         goto out;
     }
+    if (watch_btc_incidents_new(o->rules, NULL, &w.inc, err) != 0) goto out;
+    if (!w.intel && w.inc && watch_intel_present(o->db_dir)) {
+        /* incidents land where the attribution store says a service is */
+        ch_error e2 = {{0}};
+        if (ch_intel_open(o->db_dir, false, &w.intel, &e2) != 0)
+            watch_log("warn", "incident rules run without the attribution store: %s", e2.msg);
+    }
+    watch_btc_incidents_set_intel(w.inc, w.intel);
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
     if (watch_follow_start_webhook(&w.f, err) != 0) goto out;
@@ -429,6 +442,7 @@ out:
     ch_blkidx_free(w.x);
     ch_blkdir_close(w.d);
     if (w.ino >= 0) close(w.ino);
+    watch_btc_incidents_free(w.inc);
     ch_intel_close(w.intel);
     watch_follow_close(&w.f);
     return rc;

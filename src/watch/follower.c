@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +103,13 @@ int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err) {
                   r == 1 ? "" : "s");
     if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
     return 0;
+}
+
+bool watch_intel_present(const char *db) {
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/intel", db);
+    return stat(p, &st) == 0;
 }
 
 int watch_follow_start_webhook(watch_follow *f, ch_error *err) {

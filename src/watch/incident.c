@@ -42,18 +42,33 @@ struct watch_incident {
     int failed;
 };
 
+/* How many of r's sources are an EVM chain's (0x...): the others are for
+ * watch btc. */
+static size_t evm_sources(const ch_watch_rule *r) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_sources; i++)
+        n += ch_watch_source_is_evm(r->sources[i]);
+    return n;
+}
+
 /* The array ends with an entry whose r is NULL. */
 int watch_incidents_new(const ch_watch_rules *rules, struct ch_intel *intel, watch_incident **out,
                         ch_error *err) {
     *out = NULL;
     size_t n = 0;
     for (size_t i = 0; i < rules->n; i++)
-        n += rules->v[i].kind == CH_WATCH_INCIDENT;
+        n += rules->v[i].kind == CH_WATCH_INCIDENT && evm_sources(&rules->v[i]);
+    for (size_t i = 0; i < rules->n; i++)
+        if (rules->v[i].kind == CH_WATCH_INCIDENT && !evm_sources(&rules->v[i]))
+            watch_log("warn",
+                      "%s line %u: incident %s names only Bitcoin sources: it follows "
+                      "nothing here",
+                      rules->source, rules->v[i].line, rules->v[i].name);
     if (!n) return 0;
     watch_incident *v = calloc(n + 1, sizeof *v);
     if (!v) return ch_err(err, "out of memory");
     for (size_t i = 0, k = 0; i < rules->n; i++)
-        if (rules->v[i].kind == CH_WATCH_INCIDENT)
+        if (rules->v[i].kind == CH_WATCH_INCIDENT && evm_sources(&rules->v[i]))
             v[k++] = (watch_incident){.r = &rules->v[i], .rules = rules, .intel = intel};
     *out = v;
     return 0;
@@ -298,6 +313,7 @@ static int build(watch_incident *in, ch_store *s, uint64_t last, ch_error *err) 
         return ch_err_prefix(err, "incident %s", in->r->name);
     in->pending = 0;
     for (size_t i = 0; i < in->r->n_sources; i++) {
+        if (!ch_watch_source_is_evm(in->r->sources[i])) continue;
         ch_error e2 = {{0}};
         int rc = ch_atrace_add_from_string(in->t, in->r->sources[i], &e2);
         if (rc < 0) return ch_err(err, "incident %s: %s", in->r->name, e2.msg);
@@ -322,6 +338,7 @@ static size_t sources_present(watch_incident *in, ch_store *s) {
         const char *src = in->r->sources[i];
         ch_error e = {{0}};
         int rc;
+        if (!ch_watch_source_is_evm(src)) continue;
         if (strlen(src) == 66) {
             ch_hash256 h;
             uint64_t tx;
@@ -351,12 +368,18 @@ int watch_incidents_eval(watch_incident *v, ch_store *s, const char *chain, uint
         v->failed = 0;
         v->first_new = first_xfer_of(s, height);
         /* a source that was missing has arrived: trace again with it */
-        if (v->t && v->pending && sources_present(v, s) > v->r->n_sources - v->pending) {
+        if (v->t && v->pending && sources_present(v, s) > evm_sources(v->r) - v->pending) {
             watch_log("info",
                       "incident %s: a source arrived in block %" PRIu64 ": tracing again with it",
                       v->r->name, number);
             drop(v);
         }
+        /* a window that ends at block 0 reads as an open one (trace_account.h):
+         * built there, the trace would sweep blocks the store holds past the
+         * evaluated one and alert their moves under this block's height and
+         * hash. Block 0 (genesis) moves nothing a theft names: the trace
+         * starts at block 1. */
+        if (!v->t && number == 0) continue;
         int rc = v->t ? ch_atrace_extend(v->t, number, err) : build(v, s, number, err);
         if (rc != 0) {
             if (!v->failed) drop(v); /* built again on the next block */

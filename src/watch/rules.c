@@ -131,27 +131,57 @@ static int add_value(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
     return 0;
 }
 
-/* An incident source: a tx hash (0x + 64 hex) or an address (0x + 40). */
+/* Is s n hex digits (n > 0) and nothing more? */
+static bool hex_n(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)s[i])) return false;
+    return n && s[n] == 0;
+}
+
+/* A Bitcoin incident source: a txid (64 hex, as Core shows it), one of its
+ * outputs (TXID:VOUT) or an address. */
+static bool btc_source(const char *s, bool *is_tx) {
+    const char *colon = strchr(s, ':');
+    *is_tx = !colon && hex_n(s, 64);
+    if (*is_tx) return true;
+    if (colon && colon - s == 64) {
+        char tx[65];
+        memcpy(tx, s, 64);
+        tx[64] = 0;
+        return hex_n(tx, 64) && hex_n(colon + 1, strlen(colon + 1)) &&
+               strspn(colon + 1, "0123456789") == strlen(colon + 1) && strlen(colon + 1) <= 10;
+    }
+    ch_addr a;
+    ch_error e;
+    return ch_addr_from_string(s, &a, NULL, &e) == 0;
+}
+
+/* An incident source: an EVM tx hash (0x + 64 hex) or address (0x + 40),
+ * or a Bitcoin txid, TXID:VOUT or address (watch btc's). EVM forms are
+ * kept lowercase; a Bitcoin address as written (Base58 is case-sensitive). */
 static int add_source(ctx *c, yaml_node_t *item, ch_watch_rule *r) {
     const char *s = scalar(item);
     size_t n = strlen(s);
-    bool hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    for (size_t i = 2; hex && i < n; i++)
-        hex = isxdigit((unsigned char)s[i]) != 0;
-    if (!hex || (n != 42 && n != 66))
+    bool evm = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    bool is_tx = false;
+    if (evm ? !hex_n(s + 2, n - 2) || (n != 42 && n != 66) : !btc_source(s, &is_tx))
         return fail_at(c, item,
-                       "'%s' is neither a tx hash (0x and 64 hex digits) nor an address (0x and "
-                       "40)",
+                       "'%s' is neither a tx hash (0x and 64 hex digits; Bitcoin: 64 hex, or "
+                       "TXID:VOUT) nor an address (0x and 40 hex; or a Bitcoin address)",
                        s, NULL);
     size_t cap = r->n_sources;
     char **v = ch_grow(r->sources, &cap, r->n_sources + 1, sizeof *v);
     if (!v) return ch_err(c->err, "out of memory");
     r->sources = v;
     if (!(v[r->n_sources] = strdup(s))) return ch_err(c->err, "out of memory");
-    for (char *p = v[r->n_sources]; *p; p++)
+    for (char *p = v[r->n_sources]; (evm || is_tx || strchr(s, ':')) && *p; p++)
         *p = (char)tolower((unsigned char)*p);
     r->n_sources++;
     return 0;
+}
+
+bool ch_watch_source_is_tx(const char *s) {
+    return strlen(s) == 66 || strlen(s) == 64 || strchr(s, ':') != NULL;
 }
 
 /* The stop categories, a word or a list, joined with commas. */
@@ -191,15 +221,16 @@ static int parse_incident(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t 
                        NULL);
     if (txs && each_scalar(c, txs, "txs", add_source, r) != 0) return -1;
     for (size_t i = 0; i < r->n_sources; i++)
-        if (strlen(r->sources[i]) != 66)
-            return fail_at(c, txs, "'txs' lists '%s', which is not a tx hash (0x and 64 hex)",
+        if (!ch_watch_source_is_tx(r->sources[i]))
+            return fail_at(c, txs,
+                           "'txs' lists '%s', which is not a tx hash (0x and 64 hex; Bitcoin: 64 "
+                           "hex or TXID:VOUT)",
                            r->sources[i], NULL);
     size_t n_tx = r->n_sources;
     if (vals && each_scalar(c, vals, "addresses", add_source, r) != 0) return -1;
     for (size_t i = n_tx; i < r->n_sources; i++)
-        if (strlen(r->sources[i]) != 42)
-            return fail_at(c, vals,
-                           "'addresses' lists '%s', which is not an address (0x and 40 hex)",
+        if (ch_watch_source_is_tx(r->sources[i]))
+            return fail_at(c, vals, "'addresses' lists '%s', which is not an address",
                            r->sources[i], NULL);
     if (r->n_sources == 0)
         return fail_at(c, m,

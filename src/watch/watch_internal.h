@@ -71,6 +71,24 @@ int watch_incidents_eval(watch_incident *v, ch_store *s, const char *chain, uint
 /* The store was cut (a reorg): every trace is dropped, to be built again. */
 void watch_incidents_reset(watch_incident *v);
 
+/* The incident rules for a Bitcoin store (incident_btc.c): one extendable
+ * UTXO trace per rule naming Bitcoin sources (none: *out = NULL). */
+typedef struct watch_btc_incident watch_btc_incident;
+int watch_btc_incidents_new(const ch_watch_rules *rules, ch_intel *intel, watch_btc_incident **out,
+                            ch_error *err);
+void watch_btc_incidents_free(watch_btc_incident *v);
+/* The attribution store the landings' labels come from (may be NULL; it
+ * stays the caller's), before the first evaluation. */
+void watch_btc_incidents_set_intel(watch_btc_incident *v, ch_intel *intel);
+/* Block `height` of s (committed, and every block below it evaluated):
+ * each trace carried on to the store's tip (built, without alerting
+ * earlier blocks, when it has none yet), and each output of block height
+ * that received taint an alert to fn. */
+int watch_btc_incidents_eval(watch_btc_incident *v, ch_store *s, uint32_t height, watch_emit_fn fn,
+                             void *ctx, ch_error *err);
+/* The store was cut (a reorg): every trace is dropped, to be built again. */
+void watch_btc_incidents_reset(watch_btc_incident *v);
+
 /* The same for a Bitcoin store's committed block (eval_btc.c): one alert
  * per rule and transaction. */
 int watch_eval_btc_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
@@ -195,6 +213,8 @@ void watch_follow_rewind(watch_follow *f, ch_store *s, uint32_t height);
  * log holds and are dropped); on a first run, the store's tip. Alerts
  * whose blocks left the chain are retracted, the cursors saved. */
 int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err);
+/* DIR/intel (the attribution store) exists. */
+bool watch_intel_present(const char *db);
 /* --webhook given: start delivering the log (open) to it on its thread
  * (f->hook), from the cursor saved for that URL; else nothing. */
 int watch_follow_start_webhook(watch_follow *f, ch_error *err);
