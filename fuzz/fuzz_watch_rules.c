@@ -3,7 +3,8 @@
  * Properties: never crashes or reads out of bounds; a refused file says
  * where ("line N") whenever libyaml could read it as YAML; an accepted file
  * has at least one rule, each with a name, a known kind and what its kind
- * needs (addresses, values, or a large_transfer's minimum). */
+ * needs (addresses, values, a large_transfer's minimum, an incident's
+ * sources in a form a watcher reads). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (x->n_values == 0) abort();
             break;
         case CH_WATCH_INCIDENT:
+            /* each source an EVM tx hash or address, or a Bitcoin txid,
+             * TXID:VOUT or address: the forms each watcher tells apart */
+            if (x->n_sources == 0) abort();
+            for (size_t k = 0; k < x->n_sources; k++) {
+                const char *s = x->sources[k];
+                size_t n = strlen(s);
+                if (ch_watch_source_is_evm(s) ? n != 42 && n != 66
+                                              : !ch_watch_source_is_tx(s) && n < 14)
+                    abort();
+            }
+            break;
         case CH_WATCH_DEPOSIT:
         case CH_WATCH_POISONING:
             break; /* their fields are checked by the parser's own tests */
