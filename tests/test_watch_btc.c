@@ -195,6 +195,7 @@ typedef struct fx {
     tu_btcnode *node;
     /* --webhook URL --webhook-secret-file FILE when hook_url[0] */
     char hook_url[64], hook_secret[512];
+    int seen; /* "info: watching" lines in the log when the last watcher started */
 } fx;
 
 /* The running test's fixture: its teardown ends the watcher and the node
@@ -260,6 +261,17 @@ static void write_rules_intel(const fx *f, const char *address, uint64_t min) {
     free(out);
 }
 
+/* How many times text occurs in the file at path. */
+static int count_in(const char *path, const char *text) {
+    char *s = read_text(path);
+    int n = 0;
+    for (const char *p = s; p && (p = strstr(p, text)); p += strlen(text))
+        n++;
+    free(s);
+    return n;
+}
+
+/* watch btc on the folder or the node (rpc), its log appended to f->log. */
 static void start_watcher(fx *f, bool rpc) {
     const char *bin = tu_bin("coinhound");
     const char *argv[24];
@@ -288,6 +300,7 @@ static void start_watcher(fx *f, bool rpc) {
         argv[n++] = f->hook_secret;
     }
     argv[n] = NULL;
+    f->seen = count_in(f->log, " info: watching "); /* the ones before have exited */
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -302,7 +315,12 @@ static void start_watcher(fx *f, bool rpc) {
     f->watcher = pid;
 }
 
+/* SIGTERM once the watcher is up (its handler set: a signal before then
+ * ends the process as the default action does, which is not the clean
+ * stop this asserts), and its exit code. */
 static int stop_watcher(fx *f) {
+    for (int i = 0; i < 400 && count_in(f->log, " info: watching ") <= f->seen; i++)
+        msleep(50);
     kill(f->watcher, SIGTERM);
     int st = 0;
     waitpid(f->watcher, &st, 0);
