@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chains/eth/node.h"
+#include "chains/eth/ws.h"
 #include "coinhound/progress.h"
 #include "ingest/evm_ingest.h"
 #include "watch/watch_internal.h"
@@ -55,6 +57,14 @@ typedef struct watcher {
     ch_intel *intel;
     watch_incident *inc; /* the incident rules' traces */
     evm_node *n;
+    /* --rpc ws://...: blocks are fetched over http:// at the same place,
+     * and new heads come through an eth_subscribe subscription */
+    char http_url[1100];
+    bool ws_mode;
+    evm_ws *ws;
+    double ws_retry_at;   /* when a lost subscription is tried again */
+    unsigned ws_backoff;  /* the wait before the next try */
+    unsigned ws_failures; /* tries in a row that failed */
 } watcher;
 
 static bool stopping(const watcher *w) {
@@ -112,14 +122,84 @@ static int settle(watcher *w, ch_error *err) {
     return watch_outbox_deliver(ob, w->f.sink_fd, err) < 0 ? -1 : 0;
 }
 
+/* The subscription failed to open or broke: logged (the first failure of
+ * a streak with its cause, then each retry's wait), tried again after the
+ * backoff (250 ms doubling to the cap). */
+static void ws_failed(watcher *w, const char *what, const ch_error *e) {
+    unsigned cap = w->f.o->max_backoff_ms ? w->f.o->max_backoff_ms : 30000;
+    evm_ws_close(w->ws);
+    w->ws = NULL;
+    w->ws_failures++;
+    watch_log("warn",
+              "subscription: %s: %s; retrying in %u ms (failure %u in a row; blocks are "
+              "polled meanwhile)",
+              what, e->msg, w->ws_backoff, w->ws_failures);
+    w->ws_retry_at = ch_now() + w->ws_backoff / 1000.0;
+    w->ws_backoff = w->ws_backoff * 2 > cap ? cap : w->ws_backoff * 2;
+}
+
+/* Wait for the node's next block. Polling (http://): poll_ms. With --rpc
+ * ws://, until the subscription announces a new head, poll_ms being only
+ * a fallback (a head lost, a subscription down): no polling while it
+ * stands. A subscription that cannot be opened or breaks is opened again
+ * with backoff; once it stands again the caller polls once (a block may
+ * have come while it was down). */
+static void wait_head(watcher *w, unsigned poll_ms) {
+    if (!w->ws_mode) {
+        watch_follow_nap(&w->f, poll_ms);
+        return;
+    }
+    double end = ch_now() + poll_ms / 1000.0;
+    while (!stopping(w)) {
+        double now = ch_now();
+        if (now >= end) return;
+        if (!w->ws) {
+            if (now < w->ws_retry_at) {
+                double until = w->ws_retry_at < end ? w->ws_retry_at : end;
+                watch_follow_nap(&w->f, (unsigned)((until - now) * 1000) + 1);
+                continue;
+            }
+            ch_error e = {{0}};
+            if (evm_ws_open(w->f.o->rpc_url, 5000, &w->ws, &e) != 0) {
+                ws_failed(w, "cannot connect", &e);
+                continue;
+            }
+            if (evm_ws_subscribe_heads(w->ws, 5000, &e) != 0) {
+                ws_failed(w, "eth_subscribe", &e);
+                continue;
+            }
+            watch_log("info", "subscribed to new heads at %s%s", w->f.o->rpc_url,
+                      w->ws_failures ? " again" : "");
+            w->ws_failures = 0;
+            w->ws_backoff = WATCH_FIRST_BACKOFF_MS;
+            return;
+        }
+        double left = (end - now) * 1000;
+        char *m = NULL;
+        size_t n = 0;
+        ch_error e = {{0}};
+        /* in slices, so that a stop is seen */
+        int r = evm_ws_recv(w->ws, left < 200 ? (unsigned)left + 1 : 200, &m, &n, &e);
+        if (r < 0) {
+            ws_failed(w, "lost", &e);
+            continue;
+        }
+        bool head = r == 1 && evm_ws_is_head(w->ws, m, n);
+        free(m);
+        if (head) return;
+    }
+}
+
 /* One cycle: the node's tip, the blocks the store lacks, batch by batch.
  * 0 done (or a node failure, already logged and waited for), -1 fatal. */
 static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
     ch_error e = {0};
     const ch_watch_opts *o = w->f.o;
     if (!w->n) {
-        evm_node_cfg cfg = {
-            .url = o->rpc_url, .retries = 1, .backoff_ms = 200, .timeout_ms = 30000};
+        evm_node_cfg cfg = {.url = w->ws_mode ? w->http_url : o->rpc_url,
+                            .retries = 1,
+                            .backoff_ms = 200,
+                            .timeout_ms = 30000};
         if (evm_node_open(&cfg, &w->n, &e) != 0) return ch_err(fatal, "%s", e.msg);
     }
     uint64_t latest = 0, from = 0;
@@ -136,7 +216,7 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
     }
     if (from > latest) {
         node_ok(w);
-        watch_follow_nap(&w->f, o->poll_ms ? o->poll_ms : 1000);
+        wait_head(w, o->poll_ms ? o->poll_ms : 1000);
         return 0;
     }
     unsigned batch = o->batch ? o->batch : 10;
@@ -183,6 +263,18 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     ch_ingest_opts io = {
         .progress = 0, .wait = o->wait, .on_block = o->on_block, .on_block_ctx = o->on_block_ctx};
     evm_sink_init(&w.k, &io, &w.st);
+    if (!strncasecmp(o->rpc_url, "ws://", 5) || !strncasecmp(o->rpc_url, "wss://", 6)) {
+        if (!strncasecmp(o->rpc_url, "wss://", 6)) {
+            ch_err(err,
+                   "%s: wss:// (TLS) is not supported by this version: use ws:// to a node "
+                   "on a trusted network, or https:// (polled)",
+                   o->rpc_url);
+            goto out;
+        }
+        w.ws_mode = true;
+        w.ws_backoff = WATCH_FIRST_BACKOFF_MS;
+        snprintf(w.http_url, sizeof w.http_url, "http://%s", o->rpc_url + 5);
+    }
     if (watch_follow_open_sink(&w.f, err) != 0) goto out;
     if (evm_sink_open(&w.k, o->db_dir, o->chain, err) != 0) goto out;
     if (ch_watch_rules_need_intel(o->rules) &&
@@ -231,6 +323,7 @@ out:
     }
     rc = evm_sink_close(&w.k, rc, err);
     evm_node_close(w.n);
+    evm_ws_close(w.ws);
     watch_incidents_free(w.inc);
     ch_intel_close(w.intel);
     watch_follow_close(&w.f);
