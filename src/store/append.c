@@ -135,7 +135,9 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
 static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
     uint64_t tx = st_col_count(&s->col[COL_TXS]);
-    if (tx >= CH_NO_TX - 1) return ch_err(err, "store format 2 holds at most 2^32-2 transactions");
+    if (tx >= CH_NO_TX - 1)
+        return ch_err(err, "the store holds at most 2^32-2 transactions (32-bit tx numbers in its "
+                           "records: docs/store.md, Format 3)");
     /* A duplicate txid (BIP30's two coinbases) is stored again, so a new
      * txid needs no lookup (in the runs, that lookup is a miss in every
      * run: measured as the largest cost of ingest once the hot maps no
