@@ -46,7 +46,8 @@ static int grow_histories(ch_atrace *t, uint64_t from, uint64_t to, ch_error *er
             v[n++] = (hit){k, x};
         }
     }
-    qsort(v, n, sizeof *v, cmp_hit);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_hit); /* v is NULL when no transfer touched a followed account */
     for (size_t i = 0, j; i < n; i = j) {
         for (j = i; j < n && v[j].acct == v[i].acct; j++) {
         }
