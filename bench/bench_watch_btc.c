@@ -24,6 +24,8 @@
  *    blocks are appended one at a time, each waited for, and the watcher's
  *    VmRSS is printed every S/10 blocks.
  *
+ * BENCH_WATCH_MEM=SIZE passes --mem SIZE to the watcher (at least 256M).
+ *
  * Both cores are shared with whatever else runs: the figures say so. */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,8 +128,15 @@ static pid_t start_watcher(const char *work, const char *blocks, const char *db)
         dup2(e, 2);
         char bin[4096];
         snprintf(bin, sizeof bin, "%s/coinhound", bin_dir);
-        execl(bin, bin, "watch", "btc", "--blocks", blocks, "--db", db, "--rules", rules,
-              "--alerts", alerts, (char *)NULL);
+        /* BENCH_WATCH_MEM: the watcher's --mem (default: its own, half the
+         * RAM), to tell growth the budget bounds from growth it does not */
+        const char *mem = getenv("BENCH_WATCH_MEM");
+        if (mem)
+            execl(bin, bin, "watch", "btc", "--blocks", blocks, "--db", db, "--rules", rules,
+                  "--alerts", alerts, "--mem", mem, (char *)NULL);
+        else
+            execl(bin, bin, "watch", "btc", "--blocks", blocks, "--db", db, "--rules", rules,
+                  "--alerts", alerts, (char *)NULL);
         _exit(127);
     }
     return pid;
