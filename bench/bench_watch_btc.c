@@ -258,6 +258,8 @@ static pid_t watcher_at(const char *work, const char *blocks, const char *db, ui
     double t0 = now();
     while (!done_through(db, tip)) {
         if (now() - t0 > 3600) die("the watcher did not catch up (see watch.log)");
+        /* a watcher that refused its arguments or died never catches up */
+        if (waitpid(pid, NULL, WNOHANG) == pid) die("the watcher exited (see watch.log)");
         usleep(20000);
     }
     return pid;
