@@ -312,8 +312,11 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
 
     char path[4200];
     run_path(r, seq, path, sizeof path);
-    run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
-                    .cap = (4u << 20) / ST_RUN_REC * ST_RUN_REC};
+    /* The write buffer: 4 MiB at most, no more than the run needs (a
+     * watcher commits a run of a few entries every block) */
+    size_t cap = (4u << 20) / ST_RUN_REC * ST_RUN_REC;
+    if (total * ST_RUN_REC < cap) cap = (size_t)total * ST_RUN_REC;
+    run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), .cap = cap};
     if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
     st_filter filter = {NULL, 0};
     w.buf = malloc(w.cap);
