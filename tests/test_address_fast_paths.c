@@ -13,6 +13,12 @@
  *     as EIP-55 states it, applied here letter by letter to a hash from the
  *     sponge checked above; every one-letter case flip must be refused as a
  *     checksum fault naming that letter's position.
+ *   - The fast path of the common forms (EVM, P2PKH, P2SH, P2WPKH, P2WSH,
+ *     P2TR): the general parser's answer (chainaddr_parse_general, every
+ *     family tried in detection's order), field by field, under several
+ *     hints, on random valid addresses of each form, of neighbouring forms
+ *     (testnet, other witness versions and lengths, foreign Base58
+ *     versions) and on their one-character mutations and case flips.
  *   - ch_chainaddr_parse_many and ch_screen_lookup_many: the answer of
  *     ch_chainaddr_parse_fault and ch_screen_lookup on each string, field
  *     by field, on valid addresses of every form and their one-character
@@ -30,6 +36,7 @@
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
 #include "coinhound/screen.h"
+#include "intel/chainaddr_general.h"
 #include "util/keccak.h"
 
 static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -418,6 +425,149 @@ static void test_lookup_many_same_as_lookup(void **state) {
     free(dir);
 }
 
+/* One random address of a common form or a neighbour of one, as text. */
+static void gen_form(int form, char *out, size_t cap) {
+    uint8_t b[40];
+    for (size_t i = 0; i < sizeof b; i++)
+        b[i] = (uint8_t)rnd();
+    switch (form) {
+    case 0: /* P2PKH */
+        b[0] = 0x00;
+        ch_base58check_encode(b, 21, out, cap);
+        break;
+    case 1: /* P2SH */
+        b[0] = 0x05;
+        ch_base58check_encode(b, 21, out, cap);
+        break;
+    case 2: /* P2PKH with leading zero bytes in the hash: several leading '1's */
+        b[0] = 0x00;
+        b[1] = 0x00;
+        b[2] = (uint8_t)(rnd() % 3 ? 0x00 : b[2]);
+        ch_base58check_encode(b, 21, out, cap);
+        break;
+    case 3: /* P2WPKH */
+        ch_segwit_encode("bc", 0, b, 20, out, cap);
+        break;
+    case 4: /* P2WSH */
+        ch_segwit_encode("bc", 0, b, 32, out, cap);
+        break;
+    case 5: /* P2TR */
+        ch_segwit_encode("bc", 1, b, 32, out, cap);
+        break;
+    case 6: /* EVM, EIP-55 */
+        ch_evm_checksum_address(b, out);
+        break;
+    case 7: /* EVM, lower case */
+        ch_evm_checksum_address(b, out);
+        for (char *c = out + 2; *c; c++)
+            if (*c >= 'A' && *c <= 'F') *c = (char)(*c + 32);
+        break;
+    case 8: /* EVM, upper-case digits */
+        ch_evm_checksum_address(b, out);
+        for (char *c = out + 2; *c; c++)
+            if (*c >= 'a' && *c <= 'f') *c = (char)(*c - 32);
+        break;
+    case 9: /* neighbours: testnet, other witness versions and lengths */
+        switch (rnd() % 6) {
+        case 0:
+            ch_segwit_encode("tb", 0, b, 20, out, cap);
+            break;
+        case 1:
+            ch_segwit_encode("bc", 1, b, 20, out, cap);
+            break;
+        case 2:
+            ch_segwit_encode("bc", 2, b, 32, out, cap);
+            break;
+        case 3:
+            ch_segwit_encode("ltc", 0, b, 20, out, cap);
+            break;
+        case 4:
+            ch_segwit_encode("bc", 0, b, 24, out, cap); /* refused: v0 is 20 or 32 */
+            if (!out[0]) ch_segwit_encode("bc", 16, b, 24, out, cap);
+            break;
+        default:
+            ch_segwit_encode("bc", 1, b, 40, out, cap);
+            break;
+        }
+        break;
+    default: /* neighbours: Base58Check of other versions and lengths */
+        b[0] = (uint8_t)(rnd() % 2 ? rnd() : (rnd() % 2 ? 0x30 : 0x6f));
+        ch_base58check_encode(b, rnd() % 4 ? 21 : 20 + rnd() % 4, out, cap);
+        break;
+    }
+}
+
+/* s under hint: the fast path's answer equals the general one's. */
+static void same_answer(const char *s, ch_family hint) {
+    ch_chainaddr f, g;
+    ch_addr_fault ff, gf;
+    ch_error fe = {{0}}, ge = {{0}};
+    memset(&f, 0, sizeof f);
+    memset(&g, 0, sizeof g);
+    int fr = ch_chainaddr_parse_fault(s, hint, &f, &ff, &fe);
+    int gr = chainaddr_parse_general(s, hint, &g, &gf, &ge);
+    if (fr != gr || ff != gf)
+        fail_msg("'%s' (hint %d): fast %d/%d (%s), general %d/%d (%s)", s, (int)hint, fr, (int)ff,
+                 fe.msg, gr, (int)gf, ge.msg);
+    if (fr == 0) {
+        if (strcmp(f.canonical, g.canonical) || f.family != g.family || f.testnet != g.testnet)
+            fail_msg("'%s' (hint %d): fast %s %d %d, general %s %d %d", s, (int)hint, f.canonical,
+                     (int)f.family, f.testnet, g.canonical, (int)g.family, g.testnet);
+    } else if (strcmp(fe.msg, ge.msg) != 0) {
+        fail_msg("'%s' (hint %d): fast says '%s', general '%s'", s, (int)hint, fe.msg, ge.msg);
+    }
+}
+
+static void test_fast_path_same_as_general(void **state) {
+    (void)state;
+    static const ch_family HINTS[] = {CH_FAM_UNKNOWN, CH_FAM_BTC, CH_FAM_EVM,
+                                      CH_FAM_BCH,     CH_FAM_LTC, CH_FAM_ZEC};
+    size_t valid[11] = {0}, checked = 0;
+    for (int iter = 0; iter < 400; iter++)
+        for (int form = 0; form < 11; form++) {
+            char base[CH_ADDR_STR_MAX] = "", m[CH_ADDR_STR_MAX + 2];
+            gen_form(form, base, sizeof base);
+            if (!base[0]) continue;
+            size_t n = strlen(base);
+            ch_chainaddr c;
+            valid[form] += ch_chainaddr_parse(base, CH_FAM_UNKNOWN, &c, NULL) == 0;
+            for (size_t h = 0; h < sizeof HINTS / sizeof HINTS[0]; h++)
+                same_answer(base, HINTS[h]);
+            /* upper case whole (Bech32's other case), padded */
+            for (size_t k = 0; k <= n; k++)
+                m[k] = base[k] >= 'a' && base[k] <= 'z' ? (char)(base[k] - 32) : base[k];
+            same_answer(m, CH_FAM_UNKNOWN);
+            snprintf(m, sizeof m, " %s\t", base);
+            same_answer(m, CH_FAM_UNKNOWN);
+            /* one character changed: its case, a neighbour, a random digit;
+             * one dropped, one doubled */
+            for (size_t k = 0; k < n; k++) {
+                static const char ALPHA[] = "0123456789abcdefABCDEFqpzrylmnoIOl1";
+                char subs[3] = {(char)(base[k] ^ 0x20), (char)(base[k] + 1),
+                                ALPHA[rnd() % (sizeof ALPHA - 1)]};
+                for (int t = 0; t < 3; t++) {
+                    if (subs[t] <= 0x20 || subs[t] >= 0x7f) continue;
+                    memcpy(m, base, n + 1);
+                    m[k] = subs[t];
+                    same_answer(m, HINTS[rnd() % 3]);
+                    checked++;
+                }
+                if (k % 7 == 0) {
+                    memcpy(m, base, k);
+                    memcpy(m + k, base + k + 1, n - k);
+                    same_answer(m, CH_FAM_UNKNOWN);
+                    memcpy(m, base, k + 1);
+                    memcpy(m + k + 1, base + k, n - k + 1);
+                    same_answer(m, CH_FAM_UNKNOWN);
+                }
+            }
+        }
+    /* the common forms were valid, so the fast path was taken */
+    for (int form = 0; form < 9; form++)
+        if (valid[form] != 400) fail_msg("form %d: %zu of 400 valid", form, valid[form]);
+    assert_true(checked > 100000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keccak_many_against_openssl_sha3),
@@ -426,6 +576,7 @@ int main(void) {
         cmocka_unit_test(test_eip55_random_by_the_rule),
         cmocka_unit_test(test_parse_many_same_as_parse),
         cmocka_unit_test(test_lookup_many_same_as_lookup),
+        cmocka_unit_test(test_fast_path_same_as_general),
     };
     return cmocka_run_group_tests_name("address fast paths", tests, NULL, NULL);
 }

@@ -2,9 +2,11 @@
  *
  * Base58 reads the bytes as one big-endian number and writes it in base 58,
  * except that each leading zero byte becomes a leading '1' (the digit zero),
- * so leading zeros survive the round trip. The conversions below work digit by
- * digit on the output buffer itself (schoolbook multiply-and-add): quadratic,
- * but addresses are a few dozen characters and this needs no allocation.
+ * so leading zeros survive the round trip. Encoding works digit by digit on
+ * the output buffer itself (schoolbook multiply-and-add): quadratic, but
+ * addresses are a few dozen characters and this needs no allocation.
+ * Decoding (what screening does for every address) takes ten digits at a
+ * time into 64-bit limbs.
  *
  * Positions in error messages are 0-based offsets into the string. */
 #include "coinhound/encode.h"
@@ -20,6 +22,8 @@ static const char B58_ALPHABET[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijk
 /* Largest Base58Check payload we handle (version + data). Addresses use 21
  * bytes and extended keys 78; 256 leaves room without any allocation. */
 #define B58CHECK_MAX_PAYLOAD 256
+
+__extension__ typedef unsigned __int128 u128;
 
 /* The digit of each ASCII byte, -1 when not in the alphabet: B58_ALPHABET
  * inverted (a strchr per character was a tenth of a screening batch). */
@@ -81,50 +85,50 @@ int enc_b58_decode_digits(const char *s, size_t n, uint8_t *out, size_t cap, siz
     while (zeros < n && s[zeros] == '1')
         zeros++;
     if (zeros > cap) return -1;
-    /* The number in 32-bit limbs, least significant first, taking five
-     * digits at a time (58^5 < 2^32): a tenth of the byte-by-digit
-     * schoolbook's steps, which were a tenth of a screening batch. Limbs
-     * for the room left and then some: running out of them is "too long". */
-    uint32_t stack[(B58CHECK_MAX_PAYLOAD + 4) / 4 + 2], *limb = stack;
-    size_t room = cap - zeros, max_limbs = room / 4 + 2, used = 0;
+    /* The number in 64-bit limbs, least significant first, taking ten
+     * digits at a time (58^10 < 2^64 < 58^11): an address's 34 digits are
+     * four multiply-adds over at most four limbs. Limbs for the room left
+     * and then some: running out of them is "too long". */
+    uint64_t stack[(B58CHECK_MAX_PAYLOAD + 4) / 8 + 2], *limb = stack;
+    size_t room = cap - zeros, max_limbs = room / 8 + 2, used = 0;
     /* n - zeros digits hold under 0.733 bytes each */
-    size_t need = ((n - zeros) * 733 / 1000 + 1) / 4 + 2;
+    size_t need = ((n - zeros) * 733 / 1000 + 1) / 8 + 2;
     if (need < max_limbs) max_limbs = need;
     if (max_limbs > sizeof stack / sizeof stack[0]) { /* a long string and a large buffer */
         limb = malloc(max_limbs * sizeof *limb);
         if (!limb) return -1;
     }
     int rc = -1;
-    size_t i = zeros, rest = (n - zeros) % 5;
-    size_t group = rest ? rest : 5;
+    size_t i = zeros, rest = (n - zeros) % 10;
+    size_t group = rest ? rest : 10;
     while (i < n) {
-        uint32_t g = 0, mul = 1;
+        uint64_t g = 0, mul = 1;
         for (size_t k = 0; k < group; k++) {
-            g = g * 58 + (uint32_t)enc_b58_digit((unsigned char)s[i + k]);
+            g = g * 58 + (uint64_t)enc_b58_digit((unsigned char)s[i + k]);
             mul *= 58;
         }
         i += group;
-        group = 5;
+        group = 10;
         uint64_t carry = g;
         for (size_t j = 0; j < used; j++) {
-            uint64_t t = (uint64_t)limb[j] * mul + carry;
-            limb[j] = (uint32_t)t;
-            carry = t >> 32;
+            u128 t = (u128)limb[j] * mul + carry;
+            limb[j] = (uint64_t)t;
+            carry = (uint64_t)(t >> 64);
         }
         if (carry) {
             if (used == max_limbs) goto done;
-            limb[used++] = (uint32_t)carry;
+            limb[used++] = carry;
         }
     }
     /* its bytes, big-endian, without leading zero bytes */
-    size_t bytes = used * 4;
-    while (bytes && !((limb[(bytes - 1) / 4] >> (8 * ((bytes - 1) % 4))) & 0xff))
+    size_t bytes = used * 8;
+    while (bytes && !((limb[(bytes - 1) / 8] >> (8 * ((bytes - 1) % 8))) & 0xff))
         bytes--;
     if (bytes > room) goto done;
     memset(out, 0, zeros);
     for (size_t b = 0; b < bytes; b++) {
         size_t at = bytes - 1 - b; /* byte index from the least significant */
-        out[zeros + b] = (uint8_t)(limb[at / 4] >> (8 * (at % 4)));
+        out[zeros + b] = (uint8_t)(limb[at / 8] >> (8 * (at % 8)));
     }
     *out_len = zeros + bytes;
     rc = 0;

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "encode/bech32.h"
+
 static const char BECH32_CHARSET[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
 #define BECH32_MAX_LEN    90 /* BIP173: whole string, separator included */
@@ -278,4 +280,47 @@ int ch_segwit_decode(const char *addr, const char *hrp, int *witver, uint8_t *pr
     *witver = ver;
     *prog_len = n8;
     return 0;
+}
+
+/* The checksum state after the hrp "bc" (polymod_hrp("bc", 2)), worked out
+ * once. */
+static uint32_t bc_hrp_state(void) {
+    return polymod_hrp("bc", 2);
+}
+
+int enc_segwit_bc_common(const char *s, size_t n) {
+    if (n != 42 && n != 62) return 0;
+    unsigned fold = s[0] == 'B'; /* an upper-case string, read lowered */
+    if (s[0] != (fold ? 'B' : 'b') || s[1] != (fold ? 'C' : 'c') || s[2] != '1') return 0;
+    /* One case throughout (BIP-173): an upper-case string has no lower-case
+     * letter and is read lowered; a lower-case one has no upper-case
+     * letter. Any other byte is refused by the alphabet's table (digits and
+     * letters only map; '1', 'b', 'i', 'o' do not). */
+    uint32_t chk = bc_hrp_state(), bad = 0;
+    uint8_t d[62];
+    for (size_t i = 3; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        unsigned letter = (unsigned)((c | 0x20) - 'a') < 26;
+        /* a letter of the other case: bit 5 set in an upper-case string, clear in a lower-case one
+         */
+        bad |= letter & (((c >> 5) & 1) ^ (fold ^ 1u));
+        uint8_t v = CHARSET_VALUE[c | (letter ? 0x20 : 0)];
+        bad |= v >> 7;
+        d[i - 3] = v & 31;
+        chk = polymod_step(chk, v & 31);
+    }
+    if (bad) return 0;
+    size_t n5 = n - 3 - BECH32_CHECKSUM; /* witness version + program words */
+    unsigned ver = d[0];
+    if (ver == 0) {
+        if (chk != BECH32_CONST) return 0;
+    } else if (ver == 1 && n == 62) {
+        if (chk != BECH32M_CONST) return 0;
+    } else {
+        return 0;
+    }
+    /* 32 words of program (n 42): 160 bits, 20 bytes; 52 words (n 62): 260
+     * bits, 32 bytes and 4 bits of padding, which must be zero. */
+    if (n5 - 1 == 52 && (d[52] & 15)) return 0;
+    return 1;
 }

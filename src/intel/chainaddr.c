@@ -23,6 +23,8 @@
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
 #include "encode/base58.h"
+#include "encode/bech32.h"
+#include "intel/chainaddr_general.h"
 #include "util/hexval.h"
 #include "util/keccak.h"
 
@@ -852,12 +854,73 @@ static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+/* ---- the common forms, fast --------------------------------------------- */
+
+/* Whether ch_bech32_decode could accept s (trimmed, printable), as
+ * unsupported_trimmed's Bech32 test asks of every string: not when its
+ * letter case is mixed (BIP-173), and not when no prefix of 1 to 15
+ * characters precedes its last '1' (bech32_hrp_of's rule). */
+static bool may_be_bech32(const char *s, size_t n) {
+    unsigned upper = 0, lower = 0;
+    size_t last1 = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        upper |= c - 'A' < 26u;
+        lower |= c - 'a' < 26u;
+        if (c == '1') last1 = i;
+    }
+    if (upper && lower) return false;
+    return last1 != n && last1 >= 1 && last1 < 16;
+}
+
+/* A Bitcoin P2PKH or P2SH address (version 0x00 or 0x05, 20 bytes) whose
+ * Base58Check checksum holds: 1, with out set; else 0. */
+static int fast_b58_btc(const char *s, size_t n, ch_chainaddr *out) {
+    if (n < 26 || n > 35 || (s[0] != '1' && s[0] != '3') || !all_b58(s, n)) return 0;
+    uint8_t b[25];
+    size_t len = 0;
+    if (enc_b58_decode_digits(s, n, b, sizeof b, &len) != 0 || len != 25) return 0;
+    if (b[0] != 0x00 && b[0] != 0x05) return 0;
+    ch_hash256 h;
+    ch_sha256d(b, 21, &h);
+    if (memcmp(h.b, b + 21, 4) != 0) return 0;
+    set_canonical(out, s, n, CH_FAM_BTC, false);
+    return 1;
+}
+
+/* The forms nearly every screened address has - EVM, Bitcoin P2PKH, P2SH,
+ * P2WPKH, P2WSH, P2TR - validated in one pass each, without detection's
+ * tries of every other family. 1 when s (n bytes, trimmed, printable,
+ * NUL-terminated) is valid in one of them, with out set exactly as
+ * parse_any without a hint would set it; 0 when it is not, or might be
+ * something else first (another chain's Bech32 string, a Base58Check
+ * string of a foreign version): the general path then decides, and says
+ * what is wrong. It never accepts what that path refuses: each form's
+ * checksum is checked in full. */
+static int parse_fast(const char *s, size_t n, const evm_prehash *pre, ch_chainaddr *out) {
+    if (n != 42 && n != 62 && (n < 26 || n > 35)) return 0;
+    if (may_be_bech32(s, n)) {
+        /* our own Bech32 forms, unless the string is also Base58 (then
+         * a Base58Check test comes first) */
+        if (s[2] != '1' || all_b58(s, n) || !enc_segwit_bc_common(s, n)) return 0;
+        for (size_t i = 0; i < n; i++)
+            out->canonical[i] = lower_ascii(s[i]);
+        out->canonical[n] = '\0';
+        out->family = CH_FAM_BTC;
+        out->testnet = false;
+        return 1;
+    }
+    if (n == 42 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return parse_evm(s, n, pre, out, NULL) == 0;
+    return fast_b58_btc(s, n, out);
+}
+
 #define FOREIGN (-3) /* parse_any: another chain's address */
 
 /* ch_chainaddr_parse_fault without the fault: -1, or BAD_SUM when the form
  * held and its checksum did not, or FOREIGN for another chain's address. */
-static int parse_any(const char *s, ch_family hint, const evm_prehash *pre, ch_chainaddr *out,
-                     ch_error *err) {
+static int parse_any(const char *s, ch_family hint, const evm_prehash *pre, bool fast,
+                     ch_chainaddr *out, ch_error *err) {
     char buf[CH_ADDR_STR_MAX];
     size_t n;
     ch_chainaddr tmp;
@@ -882,6 +945,10 @@ static int parse_any(const char *s, ch_family hint, const evm_prehash *pre, ch_c
      * checksum. */
     char why[160];
     why[0] = '\0';
+    if (fast && parse_fast(buf, n, pre, &tmp) && (hint == CH_FAM_UNKNOWN || hint == tmp.family)) {
+        *out = tmp;
+        return 0;
+    }
     if (n >= 3 && unsupported_trimmed(buf, n, why, sizeof why)) {
         ch_err(err, "unsupported chain: %s", why);
         return FOREIGN;
@@ -920,7 +987,14 @@ static ch_addr_fault fault_of(int rc) {
 
 int ch_chainaddr_parse_fault(const char *s, ch_family hint, ch_chainaddr *out, ch_addr_fault *fault,
                              ch_error *err) {
-    int rc = parse_any(s, hint, NULL, out, err);
+    int rc = parse_any(s, hint, NULL, true, out, err);
+    if (fault) *fault = fault_of(rc);
+    return rc == 0 ? 0 : -1;
+}
+
+int chainaddr_parse_general(const char *s, ch_family hint, ch_chainaddr *out, ch_addr_fault *fault,
+                            ch_error *err) {
+    int rc = parse_any(s, hint, NULL, false, out, err);
     if (fault) *fault = fault_of(rc);
     return rc == 0 ? 0 : -1;
 }
@@ -970,7 +1044,7 @@ void ch_chainaddr_parse_many(const char *const *s, size_t n, ch_family hint, ch_
             memcpy(pre[j].hash, hash[j], 32);
         for (size_t i = 0; i < m; i++) {
             size_t at = base + i;
-            int r = parse_any(s[at], hint, which[i] >= 0 ? &pre[which[i]] : NULL, &out[at],
+            int r = parse_any(s[at], hint, which[i] >= 0 ? &pre[which[i]] : NULL, true, &out[at],
                               err ? &err[at] : NULL);
             rc[at] = r == 0 ? 0 : -1;
             if (fault) fault[at] = fault_of(r);
