@@ -6,13 +6,15 @@
  * family as hint); an EIP-55 form of any 20 bytes parses back to them;
  * ch_chainaddr_parse_many, given the string's lines as one batch, answers
  * each as ch_chainaddr_parse_fault does (result, fault, canonical form,
- * message). */
+ * message); the fast path of the common forms answers as the general
+ * parser does (chainaddr_parse_general), field for field. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coinhound/chainaddr.h"
 #include "coinhound/hash.h"
+#include "intel/chainaddr_general.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,6 +36,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (strcmp(a.canonical, b.canonical) != 0) abort();
     } else if (err.msg[0] == '\0') {
         abort(); /* every refusal says why */
+    }
+
+    /* the fast path against the general parser */
+    {
+        ch_chainaddr f, g;
+        ch_addr_fault ff, gf;
+        ch_error fe, ge;
+        fe.msg[0] = ge.msg[0] = '\0';
+        int fr = ch_chainaddr_parse_fault(s, hint, &f, &ff, &fe);
+        int gr = chainaddr_parse_general(s, hint, &g, &gf, &ge);
+        if (fr != gr || ff != gf) abort();
+        if (fr == 0 && (strcmp(f.canonical, g.canonical) != 0 || f.family != g.family ||
+                        f.testnet != g.testnet))
+            abort();
+        if (fr != 0 && strcmp(fe.msg, ge.msg) != 0) abort();
     }
 
     /* the batch parser, on the string's lines (with the EIP-55 form of the
