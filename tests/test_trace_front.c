@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "coinhound/address.h"
 #include "coinhound/evmgen.h"
 #include "coinhound/hash.h"
 #include "coinhound/ingest.h"
@@ -322,6 +323,98 @@ static void test_edges_and_units(void **state) {
     evm_close(&e);
 }
 
+/* Two places are the same in every field the writers and callers read. */
+static void same_place(const ch_trace_place *a, const ch_trace_place *b, size_t i) {
+    if (a->amount != b->amount || a->addr != b->addr || a->asset != b->asset ||
+        a->count != b->count || a->hops != b->hops || a->frac != b->frac ||
+        a->landing != b->landing || a->tx != b->tx || a->block != b->block || a->time != b->time ||
+        a->ref != b->ref || strcmp(a->label.entity, b->label.entity) ||
+        strcmp(a->label.category, b->label.category))
+        fail_msg("holding %zu differs between the view and the array", i);
+}
+
+/* Holdings read one at a time (the view the writers use: no copy of a wide
+ * trace's million) are the array ch_trace_result_holdings builds, in its
+ * order, and the JSON written before the array existed lists exactly them;
+ * on an account chain a holding's path found through a copy is the path
+ * found through the array. */
+static void check_holdings_view(ch_store *s, ch_trace_result *r, bool account) {
+    json_t *j = write_json(r); /* before the array is built: through the view */
+    json_t *jh = json_object_get(j, "holdings");
+    size_t n = ch_trace_result_n_holdings(r);
+    const ch_trace_place *arr;
+    assert_int_equal(ch_trace_result_holdings(r, &arr), n);
+    assert_int_equal(json_array_size(jh), n);
+    assert_true(n > (account ? 1 : 100));
+    ch_trace_hop pa[64], pb[64];
+    size_t with_path = 0;
+    for (size_t i = 0; i < n; i++) {
+        ch_trace_place h;
+        ch_trace_result_holding(r, i, &h);
+        same_place(&h, &arr[i], i);
+        json_t *x = json_array_get(jh, i);
+        char b[48];
+        assert_string_equal(json_string_value(json_object_get(x, "amount")),
+                            ch_u128_str(arr[i].amount, b));
+        assert_int_equal(json_integer_value(json_object_get(x, "outputs")), arr[i].count);
+        const char *a = json_string_value(json_object_get(x, "address"));
+        if (arr[i].addr) {
+            ch_addr ad;
+            char as[CH_ADDR_STR_MAX];
+            ch_store_addr_of(s, arr[i].addr, &ad);
+            assert_int_equal(ch_addr_to_string(&ad, ch_store_addr_net(s), as), 0);
+            assert_string_equal(a, as);
+        } else {
+            assert_null(a);
+        }
+        if (account) {
+            size_t na = ch_trace_result_path(r, &h, pa, 64),
+                   nb = ch_trace_result_path(r, &arr[i], pb, 64);
+            assert_int_equal(na, nb);
+            with_path += na > 0;
+            for (size_t k = 0; k < na && k < 64; k++)
+                assert_true(pa[k].tx == pb[k].tx && pa[k].ref == pb[k].ref);
+        }
+    }
+    if (account) assert_true(with_path > 0);
+    json_decref(j);
+}
+
+static void test_holdings_read_one_at_a_time_equal_the_array(void **state) {
+    (void)state;
+    /* Bitcoin, no stop: the taint spreads, thousands of holdings */
+    tu_genchain g;
+    tu_genchain_make(&g, 5, 2000);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/theft.json", g.blocks);
+    json_error_t je;
+    json_t *bt = json_load_file(p, 0, &je);
+    assert_non_null(bt);
+    ch_trace_spec o;
+    ch_trace_spec_init(&o);
+    o.source = json_string_value(json_object_get(bt, "theft_txid"));
+    o.stop_at = "";
+    o.policy = CH_POLICY_HAIRCUT;
+    ch_trace_result *r;
+    ch_error err = {{0}};
+    if (ch_trace_exec(g.s, &o, &r, &err) != 1) fail_msg("trace: %s", err.msg);
+    check_holdings_view(g.s, r, false);
+    ch_trace_result_free(r);
+    json_decref(bt);
+    tu_genchain_close(&g);
+
+    evm e;
+    evm_make(&e);
+    ch_labels *el;
+    r = run(e.s, e.gen,
+            json_string_value(json_object_get(json_object_get(e.theft, "theft"), "exploiter")),
+            NULL, &el);
+    check_holdings_view(e.s, r, true);
+    ch_trace_result_free(r);
+    ch_labels_free(el);
+    evm_close(&e);
+}
+
 /* A source not in the store is 0 (not an error), a malformed one -1. */
 static void test_exec_not_found_and_malformed(void **state) {
     (void)state;
@@ -434,6 +527,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_contract_same_for_btc_and_evm),
         cmocka_unit_test(test_edges_and_units),
+        cmocka_unit_test(test_holdings_read_one_at_a_time_equal_the_array),
         cmocka_unit_test(test_exec_not_found_and_malformed),
         cmocka_unit_test(test_cli_through_the_front_door),
         cmocka_unit_test(test_u128_parse_round_trips_and_refuses),

@@ -349,7 +349,17 @@ size_t ch_trace_result_sums(const ch_trace_result *r, const ch_trace_sums **out)
 /* The asset with the largest source (the theft's asset), its sums. */
 const ch_trace_sums *ch_trace_result_main(const ch_trace_result *r);
 size_t ch_trace_result_landings(const ch_trace_result *r, const ch_trace_place **out);
+/* The holdings as one array. A wide Bitcoin trace holds a million: the
+ * result keeps them as a view over the engine's own list and builds this
+ * array (about 100 bytes a holding) on the first call, kept until
+ * ch_trace_result_free (0 and *out NULL when out of memory; the first call
+ * must not race another on the same result). To read them without that
+ * copy, use the two calls below. */
 size_t ch_trace_result_holdings(const ch_trace_result *r, const ch_trace_place **out);
+/* How many holdings, and holding i (i < that count) filled into *out, in
+ * the order of ch_trace_result_holdings, without building the array. */
+size_t ch_trace_result_n_holdings(const ch_trace_result *r);
+void ch_trace_result_holding(const ch_trace_result *r, size_t i, ch_trace_place *out);
 /* edge_visits, txs, and: UTXO tainted outputs; account transfers, pools, swaps */
 typedef struct ch_trace_counts {
     uint64_t edge_visits, txs, outputs, transfers, pools, swaps;

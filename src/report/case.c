@@ -163,7 +163,7 @@ static void section_summary(rc_ctx *c) {
         rh_pct((double)freezable, (double)m->source, pct);
         snprintf(note, sizeof note, "%s: exchanges and payment processors", pct);
         card(f, "Can be frozen", val_main, c, &freezable, note);
-        size_t nh = ch_trace_result_holdings(c->r, &c->hold);
+        size_t nh = ch_trace_result_n_holdings(c->r);
         snprintf(note, sizeof note, "unspent at %s unlabelled address%s",
                  rh_group(nh, (char[64]){0}), nh == 1 ? "" : "es");
         card(f, "Still held", val_main, c, &m->held, note);
@@ -532,9 +532,12 @@ static int section_evidence(rc_ctx *c) {
     return 0;
 }
 
+/* The section on funds still held (forward traces): the largest holdings,
+ * read one at a time from the result (a wide trace holds a million, which
+ * the report does not copy), with their amounts and outputs. */
 static void section_holdings(rc_ctx *c) {
     FILE *f = c->f;
-    size_t n = ch_trace_result_holdings(c->r, &c->hold);
+    size_t n = ch_trace_result_n_holdings(c->r); /* read one at a time: no copy */
     char ab[CH_ADDR_STR_MAX];
     if (c->sp->direction != CH_TRACE_FORWARD) return;
     fputs("<h2 id=\"holdings\">Where it is now: tainted funds still held</h2>\n", f);
@@ -551,12 +554,14 @@ static void section_holdings(rc_ctx *c) {
           "</thead><tbody>\n",
           f);
     for (size_t i = 0; i < show; i++) {
-        const char *a = rc_addr(c, c->hold[i].addr, ab);
+        ch_trace_place h;
+        ch_trace_result_holding(c->r, i, &h);
+        const char *a = rc_addr(c, h.addr, ab);
         fputs("<tr><td class=\"mono\">", f);
         rh_esc(f, a ? a : "(outputs without an address)");
         fputs("</td><td class=\"num\">", f);
-        rc_amount(c, c->hold[i].asset, c->hold[i].amount);
-        fprintf(f, "</td><td class=\"num\">%u</td></tr>\n", c->hold[i].count);
+        rc_amount(c, h.asset, h.amount);
+        fprintf(f, "</td><td class=\"num\">%u</td></tr>\n", h.count);
     }
     fputs("</tbody></table>\n", f);
 }

@@ -31,7 +31,7 @@ typedef struct rc_ctx {
     ch_report_case_opts o;
     bool account;
     const ch_trace_sums *m; /* the main asset's sums */
-    const ch_trace_place *land, *hold;
+    const ch_trace_place *land;
     size_t n_land;
     rc_svc *svc; /* largest first */
     size_t n_svc;

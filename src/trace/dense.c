@@ -141,7 +141,7 @@ static int dense_tx(ch_trace *t, uint64_t k) {
             t->tot.cut_window += taint;
         return 0;
     }
-    if (!tr_tx_sound(t, tx, false)) return 0; /* (the sweep reads no inputs: txvin) */
+    if (!tr_outs_sound(t, tx)) return 0; /* (the sweep reads no inputs: txvin) */
     uint64_t fo, no, fi = TR_FIRST_IN(&t->txs[tx]);
     tr_tx_outs(t, tx, &fo, &no);
     t->tot.txs++;

@@ -1,9 +1,12 @@
 /* The one trace front door (trace.h, "One front door"): ch_trace_exec runs
  * the UTXO engine or the account walk, picked by the store's kind, and
- * copies what they found into one result shape (places per address and
+ * presents what they found in one result shape (places per address and
  * asset in whole base units, sums per asset, paths and steps as hops and
  * steps). The engines' inner loops are untouched: this file only sets
- * them up and reads their answers. */
+ * them up and reads their answers. A UTXO trace's holdings (a million on a
+ * wide trace) are a view over the engine's own array, each place made when
+ * read (ch_trace_result_holding); the array of places is built only when a
+ * caller asks for it whole. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,9 @@ struct ch_trace_result {
     size_t n_sums, main;
     ch_trace_place *land, *hold;
     size_t n_land, n_hold;
+    /* UTXO: the engine's holdings, sorted (owned by u); hold is built from
+     * them only when ch_trace_result_holdings is called */
+    const ch_trace_holding *uhold;
     ch_trace_counts counts;
 };
 
@@ -118,9 +124,7 @@ static int run_utxo(ch_trace_result *r, ch_error *err) {
     const ch_trace_landing *l;
     const ch_trace_holding *h;
     size_t nl = ch_trace_landings(r->u, &l), nh = ch_trace_holdings(r->u, &h);
-    if ((nl && !(r->land = calloc(nl, sizeof *r->land))) ||
-        (nh && !(r->hold = calloc(nh, sizeof *r->hold))))
-        return ch_err(err, "out of memory");
+    if (nl && !(r->land = calloc(nl, sizeof *r->land))) return ch_err(err, "out of memory");
     for (size_t i = 0; i < nl; i++) {
         ch_trace_place *p = &r->land[i];
         *p = (ch_trace_place){.amount = whole(l[i].amount),
@@ -134,15 +138,20 @@ static int run_utxo(ch_trace_result *r, ch_error *err) {
         tx_block(r, tr_out_tx(r->u, l[i].out), p);
     }
     r->n_land = nl;
-    for (size_t i = 0; i < nh; i++)
-        r->hold[i] = (ch_trace_place){.amount = whole(h[i].amount),
-                                      .frac = (uint32_t)(h[i].amount & (CH_TAINT_ONE - 1)),
-                                      .addr = h[i].addr,
-                                      .label = {"", ""},
-                                      .count = h[i].outputs,
-                                      .tx = CH_TRACE_NO_TX};
+    r->uhold = h; /* a view: places are made from it when read */
     r->n_hold = nh;
     return 1;
+}
+
+/* A UTXO holding as a place: what run_utxo once copied for every holding,
+ * now made for the one asked about. */
+static void utxo_hold_place(const ch_trace_holding *h, ch_trace_place *p) {
+    *p = (ch_trace_place){.amount = whole(h->amount),
+                          .frac = (uint32_t)(h->amount & (CH_TAINT_ONE - 1)),
+                          .addr = h->addr,
+                          .label = {"", ""},
+                          .count = h->outputs,
+                          .tx = CH_TRACE_NO_TX};
 }
 
 /* ---- account chains ---- */
@@ -281,8 +290,30 @@ size_t ch_trace_result_landings(const ch_trace_result *r, const ch_trace_place *
 }
 
 size_t ch_trace_result_holdings(const ch_trace_result *r, const ch_trace_place **out) {
+    if (r->uhold && !r->hold && r->n_hold) {
+        /* the whole list asked for: built once. r came from ch_trace_exec's
+         * calloc, never a const object, so it may be filled in here. */
+        ch_trace_result *w = (ch_trace_result *)r;
+        if (!(w->hold = malloc(r->n_hold * sizeof *w->hold))) {
+            *out = NULL;
+            return 0;
+        }
+        for (size_t i = 0; i < r->n_hold; i++)
+            utxo_hold_place(&r->uhold[i], &w->hold[i]);
+    }
     *out = r->hold;
     return r->n_hold;
+}
+
+size_t ch_trace_result_n_holdings(const ch_trace_result *r) {
+    return r->n_hold;
+}
+
+void ch_trace_result_holding(const ch_trace_result *r, size_t i, ch_trace_place *out) {
+    if (r->uhold)
+        utxo_hold_place(&r->uhold[i], out);
+    else
+        *out = r->hold[i];
 }
 
 void ch_trace_result_counts(const ch_trace_result *r, ch_trace_counts *out) {
@@ -316,6 +347,12 @@ size_t ch_trace_result_path(ch_trace_result *r, const ch_trace_place *p, ch_trac
         n = ch_atrace_landing_path(r->a, &l[p - r->land], st, ACCT_PATH_MAX);
     else if (!p->landing && p >= r->hold && p < r->hold + nh)
         n = ch_atrace_holding_path(r->a, &h[p - r->hold], st, ACCT_PATH_MAX);
+    else if (!p->landing) /* a copy (ch_trace_result_holding): found by address and asset */
+        for (size_t i = 0; i < nh; i++)
+            if (h[i].addr == p->addr && h[i].asset == p->asset) {
+                n = ch_atrace_holding_path(r->a, &h[i], st, ACCT_PATH_MAX);
+                break;
+            }
     for (size_t i = 0; i < n && i < max && i < ACCT_PATH_MAX; i++) {
         uint32_t tx = ch_store_xfer(r->s, st[i].xfer)->tx;
         path[i] = (ch_trace_hop){

@@ -122,28 +122,31 @@ static unsigned key_digit(const hold_key *k, unsigned d) {
 
 /* Sort holdings by amount, largest first, then address, with an LSD radix
  * sort (9 passes of 11 bits over the 96-bit key): a million holdings sort in
- * linear time. 1 sorted; 0 when an amount does not fit 64 bits or memory is
- * short (the caller sorts otherwise). */
+ * linear time. A digit's counts do not depend on the keys' order, so all
+ * nine are counted in the one pass that makes the keys (not a pass each),
+ * and a digit all keys share costs nothing. 1 sorted; 0 when an amount does
+ * not fit 64 bits or memory is short (the caller sorts otherwise). */
 static int radix_holdings(ch_trace_holding *h, size_t n) {
     hold_key *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     ch_trace_holding *moved = malloc(n * sizeof *moved);
-    int ok = a && b && moved;
+    size_t(*cnt)[2048] = calloc(9, sizeof *cnt);
+    int ok = a && b && moved && cnt;
     for (size_t i = 0; ok && i < n; i++) {
         if (h[i].amount > UINT64_MAX) ok = 0;
         a[i] = (hold_key){~(uint64_t)h[i].amount, h[i].addr, (uint32_t)i};
+        for (unsigned d = 0; d < 9; d++)
+            cnt[d][key_digit(&a[i], d)]++;
     }
     for (unsigned d = 0; ok && d < 9; d++) {
-        size_t cnt[2048] = {0}, sum = 0;
-        for (size_t i = 0; i < n; i++)
-            cnt[key_digit(&a[i], d)]++;
-        if (cnt[key_digit(&a[0], d)] == n) continue; /* one digit value: already in order */
+        size_t *c = cnt[d], sum = 0;
+        if (c[key_digit(&a[0], d)] == n) continue; /* one digit value: already in order */
         for (size_t v = 0; v < 2048; v++) {
-            size_t c = cnt[v];
-            cnt[v] = sum;
-            sum += c;
+            size_t k = c[v];
+            c[v] = sum;
+            sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            b[cnt[key_digit(&a[i], d)]++] = a[i];
+            b[c[key_digit(&a[i], d)]++] = a[i];
         hold_key *x = a;
         a = b;
         b = x;
@@ -156,6 +159,7 @@ static int radix_holdings(ch_trace_holding *h, size_t n) {
     free(a);
     free(b);
     free(moved);
+    free(cnt);
     return ok;
 }
 

@@ -534,29 +534,25 @@ static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t pare
     return 0;
 }
 
-bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
-    if (tx >= t->n_txs) goto bad;
-    uint64_t fi = TR_FIRST_IN(&t->txs[tx]), fo = t->txs[tx].first_out;
-    uint64_t ei = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
-    uint64_t eo = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
-    if (fi > ei || ei > t->n_ins || fo > eo || eo > t->n_outs) goto bad;
-    for (uint64_t i = inputs ? fi : ei; i < ei; i++) {
-        const ch_in_rec *r = &t->ins[i];
-        if (r->spent_tx == CH_NO_TX && i == fi) continue; /* a coinbase (its one input) */
-        if (r->spent_tx >= tx) goto bad; /* spends an earlier tx: tx + 1 < n_txs below */
-        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-        if (o >= t->txs[r->spent_tx + 1].first_out) goto bad;
-    }
-    for (uint64_t o = fo; o < eo; o++) {
-        const ch_out_rec *r = &t->outs[o];
-        if (tr_slot(t, r->addr) > t->n_addrs) goto bad;
-        if (r->spent && r->spent <= t->n_txs && r->spent - 1 <= tx) goto bad;
-    }
-    return true;
-bad:
+bool tr_damaged(ch_trace *t, uint64_t tx) {
     if (!t->damaged) t->damaged_tx = tx;
     t->damaged = true;
     return false;
+}
+
+bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
+    if (!tr_outs_sound(t, tx)) return false; /* the ranges and the outputs */
+    if (!inputs) return true;
+    uint64_t fi = TR_FIRST_IN(&t->txs[tx]);
+    uint64_t ei = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
+    for (uint64_t i = fi; i < ei; i++) {
+        const ch_in_rec *r = &t->ins[i];
+        if (r->spent_tx == CH_NO_TX && i == fi) continue; /* a coinbase (its one input) */
+        if (r->spent_tx >= tx) return tr_damaged(t, tx);  /* so spent_tx + 1 < n_txs below */
+        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        if (o >= t->txs[r->spent_tx + 1].first_out) return tr_damaged(t, tx);
+    }
+    return true;
 }
 
 static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {

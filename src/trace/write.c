@@ -172,11 +172,14 @@ static void write_json(wctx *c) {
     for (size_t i = 0; i < n; i++)
         jw_place(&w, c, &p[i]);
     ch_jw_arr_end(&w);
-    n = ch_trace_result_holdings(c->r, &p);
+    n = ch_trace_result_n_holdings(c->r); /* one at a time: no copy of a million */
     ch_jw_key(&w, "holdings");
     ch_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        jw_place(&w, c, &p[i]);
+    for (size_t i = 0; i < n; i++) {
+        ch_trace_place h;
+        ch_trace_result_holding(c->r, i, &h);
+        jw_place(&w, c, &h);
+    }
     ch_jw_arr_end(&w);
     /* the totals of the main asset, then every asset's */
     jw_u128(&w, "landed_total", m->landed);
@@ -455,8 +458,8 @@ static void write_text(wctx *c) {
     if (c->account)
         fprintf(c->f, ", %" PRIu64 " transfers, %" PRIu64 " swaps", k.transfers, k.swaps);
     fputc('\n', c->f);
-    const ch_trace_place *land, *hold;
-    size_t nl = ch_trace_result_landings(c->r, &land), nh = ch_trace_result_holdings(c->r, &hold);
+    const ch_trace_place *land;
+    size_t nl = ch_trace_result_landings(c->r, &land), nh = ch_trace_result_n_holdings(c->r);
     if (nl) {
         text_by_entity(c, land, nl);
         fprintf(c->f, "\nLargest landings:\n");
@@ -480,8 +483,10 @@ static void write_text(wctx *c) {
     if (fwd && nh) {
         fprintf(c->f, "\nHoldings (tainted, not at a service):\n");
         for (size_t i = 0; i < nh && i < SUMMARY_TOP; i++) {
-            const char *a = addr_str(c, hold[i].addr, ab);
-            fprintf(c->f, "  %24s  %s\n", amount_txt(c, hold[i].asset, hold[i].amount, b1),
+            ch_trace_place h;
+            ch_trace_result_holding(c->r, i, &h);
+            const char *a = addr_str(c, h.addr, ab);
+            fprintf(c->f, "  %24s  %s\n", amount_txt(c, h.asset, h.amount, b1),
                     a ? a : "(no address)");
         }
         if (nh > SUMMARY_TOP) fprintf(c->f, "  ... and %zu more\n", nh - SUMMARY_TOP);
