@@ -70,6 +70,8 @@ typedef struct ch_btc_parser ch_btc_parser;
 
 ch_btc_parser *ch_btc_parser_new(void);
 void ch_btc_parser_free(ch_btc_parser *p);
+/* Bytes the parser's reused arrays hold (for a caller's memory account). */
+size_t ch_btc_parser_bytes(const ch_btc_parser *p);
 
 /* Parse the 80-byte header and compute its hash. */
 int ch_btc_parse_header(const uint8_t *data, size_t len, ch_btc_header *h, ch_error *err);

@@ -31,6 +31,8 @@ typedef struct ch_ingest_opts {
     uint64_t mem_bytes;            /* bound on the process's memory (0: half the machine's RAM) */
     ch_ingest_block_hook on_block; /* account chains: run on each appended block (NULL: none) */
     void *on_block_ctx;            /* passed to on_block */
+    uint32_t threads; /* btc: 1 reads and parses in the store's thread; 0 (default) or 2 in a
+                         reader thread ahead of it (the same store either way) */
 } ch_ingest_opts;
 
 typedef struct ch_ingest_stats {

@@ -47,6 +47,9 @@ static void usage(FILE *f) {
             "                     a 32nd of --mem)\n"
             "  --mem SIZE         (btc) bound the process's memory: K, M, G suffixes (powers\n"
             "                     of 1024), at least 256M; default half the machine's RAM\n"
+            "  --threads 1|2      (btc) 2 (default): a reader thread reads, parses and hashes\n"
+            "                     blocks ahead of the store's; 1: all in one thread (the\n"
+            "                     store is the same either way)\n"
             "  --progress         show progress even when stderr is not a terminal\n"
             "  --no-progress      never show progress\n"
             "  --json             print the summary as JSON\n"
@@ -148,6 +151,9 @@ static int parse_option(ingest_args *a, int c) {
                              "(blockchain-etl exports)",
                              optarg);
         break;
+    case 't':
+        if (cli_opt_u32("ingest", "--threads", optarg, 1, 2, &a->o.threads)) return 2;
+        break;
     case 'h':
         usage(stdout);
         return 0;
@@ -245,6 +251,7 @@ int cmd_ingest(int argc, char **argv) {
                                          {"mem", required_argument, 0, 'M'},
                                          {"tokens", required_argument, 0, 'K'},
                                          {"token-meta", required_argument, 0, 'E'},
+                                         {"threads", required_argument, 0, 't'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     ingest_args a = {.chain = "eth",

@@ -9,6 +9,7 @@
 
 #include "coinhound/progress.h"
 #include "ingest/btc_branch.h"
+#include "ingest/btc_pipe.h"
 #include "util/vec.h"
 
 /* A block's lookups go to the store a few transactions ahead of the adds
@@ -16,66 +17,40 @@
  * enough that what they bring in is still in cache when the adds come. */
 #define AHEAD_TXS 32
 
-/* Per-block scratch, kept across blocks: each output's address, classified
- * once (a P2PK output costs a hash), and the lookahead's lists. */
-typedef struct btc_scratch {
-    ch_addr *addr;
-    size_t addr_cap;
-    ch_script_type *type;
-    size_t type_cap;
+/* The lookahead's lists, kept across blocks. */
+typedef struct btc_look {
     ch_store_spend *spend;
     size_t spend_cap;
     const ch_hash256 **txid;
     size_t txid_cap;
-} btc_scratch;
+} btc_look;
 
-static void scratch_free(btc_scratch *sc) {
-    free(sc->addr);
-    free(sc->type);
-    free(sc->spend);
-    free(sc->txid);
+static void look_free(btc_look *lk) {
+    free(lk->spend);
+    free(lk->txid);
 }
 
-/* Grow the array whose pointer is at `slot` (holding *cap elements of size
- * each) to hold n; 0, or -1 on ENOMEM with the array unchanged. The pointer
- * is copied in and out so that one function serves arrays of any type. */
-static int fit(void *slot, size_t *cap, size_t n, size_t each) {
-    if (n <= *cap) return 0;
-    void *p;
-    memcpy(&p, slot, sizeof p);
-    p = ch_grow(p, cap, n, each);
-    if (!p) return -1;
-    memcpy(slot, &p, sizeof p);
-    return 0;
-}
-
-static int scratch_fit(btc_scratch *sc, const ch_btc_block *b) {
-    size_t outs = 0, ins = 0;
-    for (uint32_t t = 0; t < b->n_tx; t++) {
-        outs += b->tx[t].n_out;
-        ins += b->tx[t].n_in;
-    }
-    if (fit(&sc->addr, &sc->addr_cap, outs, sizeof *sc->addr) != 0 ||
-        fit(&sc->type, &sc->type_cap, outs, sizeof *sc->type) != 0 ||
-        fit(&sc->spend, &sc->spend_cap, ins, sizeof *sc->spend) != 0 ||
-        fit(&sc->txid, &sc->txid_cap, b->n_tx, sizeof *sc->txid) != 0)
-        return -1;
-    return 0;
-}
-
-/* Every output's script type and address, in block order. */
-static void classify_outputs(const ch_btc_block *b, btc_scratch *sc) {
-    size_t k = 0;
+static int look_fit(btc_look *lk, const ch_btc_block *b) {
+    size_t ins = 0;
     for (uint32_t t = 0; t < b->n_tx; t++)
-        for (uint32_t o = 0; o < b->tx[t].n_out; o++, k++)
-            sc->type[k] =
-                ch_btc_classify(b->tx[t].out[o].script, b->tx[t].out[o].script_len, &sc->addr[k]);
+        ins += b->tx[t].n_in;
+    if (ins > lk->spend_cap) {
+        ch_store_spend *v = ch_grow(lk->spend, &lk->spend_cap, ins, sizeof *v);
+        if (!v) return -1;
+        lk->spend = v;
+    }
+    if (b->n_tx > lk->txid_cap) {
+        const ch_hash256 **v = ch_grow(lk->txid, &lk->txid_cap, b->n_tx, sizeof *v);
+        if (!v) return -1;
+        lk->txid = v;
+    }
+    return 0;
 }
 
-/* Tell the store the lookups of txs [t0, t1), whose outputs start at
- * sc->addr[first_out]; returns how many outputs those txs have. */
+/* Tell the store the lookups of txs [t0, t1), whose outputs' addresses
+ * start at addr[first_out]; returns how many outputs those txs have. */
 static size_t prefetch_txs(ch_store *s, const ch_btc_block *b, uint32_t t0, uint32_t t1,
-                           size_t first_out, btc_scratch *sc) {
+                           const ch_addr *addr, size_t first_out, btc_look *sc) {
     size_t n_spend = 0, n_out = 0;
     for (uint32_t t = t0; t < t1; t++) {
         const ch_btc_tx *tx = &b->tx[t];
@@ -85,11 +60,11 @@ static size_t prefetch_txs(ch_store *s, const ch_btc_block *b, uint32_t t0, uint
         for (uint32_t i = 0; i < tx->n_in; i++)
             sc->spend[n_spend++] = (ch_store_spend){&tx->in[i].prev_txid, tx->in[i].prev_vout};
     }
-    ch_store_prefetch(s, sc->txid, t1 - t0, sc->spend, n_spend, sc->addr + first_out, n_out);
+    ch_store_prefetch(s, sc->txid, t1 - t0, sc->spend, n_spend, addr + first_out, n_out);
     return n_out;
 }
 
-static int add_tx(ch_store *s, const ch_btc_tx *tx, bool coinbase, const btc_scratch *sc,
+static int add_tx(ch_store *s, const ch_btc_tx *tx, bool coinbase, const btc_prep *r,
                   size_t first_out, ch_error *err) {
     if (ch_store_add_tx(s, &tx->txid, (uint32_t)tx->size, err) != 0) return -1;
     for (uint32_t i = 0; i < tx->n_in; i++) {
@@ -99,30 +74,31 @@ static int add_tx(ch_store *s, const ch_btc_tx *tx, bool coinbase, const btc_scr
     }
     for (uint32_t o = 0; o < tx->n_out; o++) {
         size_t k = first_out + o;
-        if (ch_store_add_output(s, tx->out[o].value, sc->type[k], &sc->addr[k], err) != 0)
-            return -1;
+        if (ch_store_add_output(s, tx->out[o].value, r->type[k], &r->addr[k], err) != 0) return -1;
     }
     return 0;
 }
 
-static int add_block(ch_store *s, const ch_btc_block *b, btc_scratch *sc, ch_error *err) {
+/* Append block r->b, its outputs classified (btc_prep_classify), with the
+ * lookahead's lists in lk. */
+static int add_block(ch_store *s, const btc_prep *r, btc_look *lk, ch_error *err) {
+    const ch_btc_block *b = &r->b;
     ch_block_meta m = {.hash = b->header.hash,
                        .time = b->header.time,
                        .bits = b->header.bits,
                        .size = (uint32_t)b->size,
                        .nonce = b->header.nonce,
                        .version = b->header.version};
-    if (scratch_fit(sc, b) != 0) return ch_err(err, "out of memory");
-    classify_outputs(b, sc);
+    if (look_fit(lk, b) != 0) return ch_err(err, "out of memory");
     if (ch_store_begin_block(s, &m, err) != 0) return -1;
     size_t first_out = 0, ahead_out = 0;
     for (uint32_t t = 0; t < b->n_tx; t++) {
         const ch_btc_tx *tx = &b->tx[t];
         if (t % AHEAD_TXS == 0) {
             uint32_t end = b->n_tx - t < AHEAD_TXS ? b->n_tx : t + AHEAD_TXS;
-            ahead_out += prefetch_txs(s, b, t, end, ahead_out, sc);
+            ahead_out += prefetch_txs(s, b, t, end, r->addr, ahead_out, lk);
         }
-        if (add_tx(s, tx, t == 0 && ch_btc_tx_is_coinbase(tx), sc, first_out, err) != 0) {
+        if (add_tx(s, tx, t == 0 && ch_btc_tx_is_coinbase(tx), r, first_out, err) != 0) {
             char hex[65];
             ch_hash256_to_hex(&tx->txid, hex);
             return ch_err_prefix(err, "tx %s (#%u in the block)", hex, t);
@@ -133,9 +109,11 @@ static int add_block(ch_store *s, const ch_btc_block *b, btc_scratch *sc, ch_err
 }
 
 int ch_ingest_btc_block(ch_store *s, const ch_btc_block *b, ch_error *err) {
-    btc_scratch sc = {0};
-    int rc = add_block(s, b, &sc, err);
-    scratch_free(&sc);
+    btc_prep r = {.b = *b};
+    btc_look lk = {0};
+    int rc = btc_prep_classify(&r) == 0 ? add_block(s, &r, &lk, err) : ch_err(err, "out of memory");
+    btc_prep_free(&r);
+    look_free(&lk);
     return rc;
 }
 
@@ -159,9 +137,19 @@ static int find_fork(ch_store *s, const ch_blk_chain *chain, uint32_t *fork, ch_
     return 0;
 }
 
-/* Append the blocks of heights [from, to) of the best chain: read each from
- * its blk file, parse it, add it, and commit as the pending bytes and memory
- * bound say. */
+/* What the blocks read ahead of the store may hold: a 64th of the memory
+ * bound, at most 64 MiB (a few hundred of today's blocks, 16 of the
+ * largest). Taken from the store's share in one thread as in two, so that
+ * both build the same store with the same memory plan. */
+static uint64_t queue_budget(uint64_t mem) {
+    uint64_t q = mem / 64;
+    return q < (64u << 20) ? q : (64u << 20);
+}
+
+/* Append the blocks of heights [from, to) of the best chain: a reader
+ * (btc_pipe.h: a thread of its own unless o->threads is 1) reads, parses
+ * and checks each; this thread adds it and commits as the pending bytes
+ * and memory bound say. */
 static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
                         uint32_t to, const ch_ingest_opts *o, ch_ingest_stats *st, ch_error *err) {
     uint64_t total = 0;
@@ -169,47 +157,46 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         total += chain->pos[h].size;
     ch_progress prog;
     ch_progress_init(&prog, stderr, o->progress, total, to ? to - 1 : 0);
-    ch_btc_parser *p = ch_btc_parser_new();
-    btc_scratch sc = {0};
-    uint8_t *buf = NULL;
-    size_t cap = 0;
+    btc_look lk = {0};
     uint64_t commit_bytes = o->commit_bytes ? o->commit_bytes : (64u << 20);
     /* the memory bound: the pending batch (about twice commit_bytes with
      * its buffers' doubling) must leave room for the rest */
     uint64_t mem = o->mem_bytes ? o->mem_bytes : ch_ingest_default_mem();
     if (!o->commit_bytes && commit_bytes > mem / 32) commit_bytes = mem / 32;
-    ch_store_set_mem(s, mem);
+    uint64_t queue = queue_budget(mem);
+    ch_store_set_mem(s, mem - queue);
     int rc = -1;
-    if (!p) {
-        ch_err(err, "out of memory");
-        goto out;
-    }
+    btc_pipe *pp = btc_pipe_start(d, chain, from, to, o->threads != 1, queue, err);
+    if (!pp) goto out;
     /* only a hint: without the memory for it the maps grow as they fill */
     (void)ch_store_expect(s, total / BYTES_PER_TX, total / BYTES_PER_NEW_ADDR, NULL);
-    for (uint32_t h = from; h < to; h++) {
-        const ch_blk_pos *pos = &chain->pos[h];
-        ch_btc_block b;
-        if (ch_blkdir_read(d, pos, &buf, &cap, err) != 0 ||
-            ch_btc_parse_block(p, buf, pos->size, &b, err) != 0 ||
-            ch_btc_check_witness_commitment(&b, err) != 0 || add_block(s, &b, &sc, err) != 0) {
+    for (;;) {
+        const btc_prep *r;
+        int got = btc_pipe_next(pp, &r, err);
+        if (got < 0) goto out;
+        if (got == 0) break;
+        if (add_block(s, r, &lk, err) != 0) {
+            const ch_blk_pos *pos = r->pos;
+            uint32_t h = r->height;
+            btc_pipe_free(pp); /* the reader lets go of d */
+            pp = NULL;
             ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos->file_no),
                           (unsigned long long)pos->offset, h);
             goto out;
         }
         st->blocks++;
-        st->txs += b.n_tx;
-        st->bytes += pos->size;
+        st->txs += r->b.n_tx;
+        st->bytes += r->pos->size;
         if (ch_store_pending_bytes(s) >= commit_bytes && ch_store_commit(s, err) != 0) goto out;
         ch_store_trim(s);
-        ch_progress_update(&prog, h, st->txs, st->bytes);
+        ch_progress_update(&prog, r->height, st->txs, st->bytes);
     }
     rc = ch_store_commit(s, err);
 out:
+    btc_pipe_free(pp);
     ch_progress_done(&prog);
     if (rc != 0) ch_store_abort(s);
-    free(buf);
-    scratch_free(&sc);
-    ch_btc_parser_free(p);
+    look_free(&lk);
     return rc;
 }
 

@@ -271,6 +271,10 @@ ch_btc_parser *ch_btc_parser_new(void) {
     return calloc(1, sizeof(ch_btc_parser));
 }
 
+size_t ch_btc_parser_bytes(const ch_btc_parser *p) {
+    return p->tx_cap * sizeof *p->tx + p->in_cap * sizeof *p->in + p->out_cap * sizeof *p->out;
+}
+
 void ch_btc_parser_free(ch_btc_parser *p) {
     if (!p) return;
     free(p->tx);

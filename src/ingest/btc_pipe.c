@@ -1,0 +1,251 @@
+/* The reader of a Bitcoin ingest, ahead of the store (btc_pipe.h).
+ *
+ * Why a thread: on a 2M-tx chain a third of a one-thread ingest's CPU is
+ * work that needs nothing from the store (SHA256d of every tx, the merkle
+ * root and the witness commitment, each output's classification, reading
+ * the blk file); the store's part is random reads of its maps and columns.
+ * On two cores they overlap. The store stays single-writer: only the
+ * caller's thread touches it.
+ *
+ * The queue is a ring of SLOTS reused slots; each keeps its buffers (the
+ * block's bytes, the parser's arrays, the classification) from block to
+ * block, so that a steady run allocates nothing. What the slots hold is
+ * counted: the reader fills no slot while the count is past the budget and
+ * the caller still has one to give back, and a slot that grew past its
+ * share of the budget (a block far larger than the rest) lets its buffers
+ * go when it comes back. */
+#include "ingest/btc_pipe.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/vec.h"
+
+/* Enough to ride out a run of large blocks on one side or a commit on the
+ * other; the budget, not the count, bounds the memory. */
+#define SLOTS 8
+
+typedef struct pipe_slot {
+    btc_prep prep;
+    int rc; /* 0, or -1 with err: the reader stopped at this block */
+    ch_error err;
+    uint64_t bytes; /* what its buffers hold */
+} pipe_slot;
+
+struct btc_pipe {
+    ch_blkdir *d;
+    const ch_blk_chain *chain;
+    uint32_t from, to;
+    bool threaded;
+    uint64_t budget;
+    pipe_slot slot[SLOTS];
+    /* slot i % SLOTS: filled by the reader for i < filled, handed to the
+     * caller for i < taken, given back for i < released (released is taken
+     * or taken - 1); the reader may fill slot `filled` while filled -
+     * released < SLOTS */
+    uint64_t filled, taken, released;
+    uint64_t held; /* the sum of the slots' bytes */
+    bool stop;     /* the caller is done: the reader stops */
+    bool done;     /* the reader has published all it will */
+    pthread_mutex_t mu;
+    pthread_cond_t can_fill, can_take;
+    pthread_t th;
+    bool started;
+};
+
+int btc_prep_classify(btc_prep *p) {
+    const ch_btc_block *b = &p->b;
+    size_t outs = 0;
+    for (uint32_t t = 0; t < b->n_tx; t++)
+        outs += b->tx[t].n_out;
+    if (outs > p->addr_cap) {
+        ch_addr *a = ch_grow(p->addr, &p->addr_cap, outs, sizeof *a);
+        if (!a) return -1;
+        p->addr = a;
+    }
+    if (outs > p->type_cap) {
+        ch_script_type *ty = ch_grow(p->type, &p->type_cap, outs, sizeof *ty);
+        if (!ty) return -1;
+        p->type = ty;
+    }
+    size_t k = 0;
+    for (uint32_t t = 0; t < b->n_tx; t++)
+        for (uint32_t o = 0; o < b->tx[t].n_out; o++, k++)
+            p->type[k] =
+                ch_btc_classify(b->tx[t].out[o].script, b->tx[t].out[o].script_len, &p->addr[k]);
+    return 0;
+}
+
+void btc_prep_free(btc_prep *p) {
+    free(p->addr);
+    free(p->type);
+    free(p->buf);
+    ch_btc_parser_free(p->p);
+    memset(p, 0, sizeof *p);
+}
+
+static uint64_t prep_bytes(const btc_prep *p) {
+    return (uint64_t)p->cap + p->addr_cap * sizeof *p->addr + p->type_cap * sizeof *p->type +
+           (p->p ? ch_btc_parser_bytes(p->p) : 0);
+}
+
+/* Read, parse, check and classify the block at height h into sl. 0, or -1
+ * with sl->err naming the file, offset and height. */
+static int fill(btc_pipe *pp, pipe_slot *sl, uint32_t h) {
+    btc_prep *p = &sl->prep;
+    p->height = h;
+    p->pos = &pp->chain->pos[h];
+    if (!p->p) p->p = ch_btc_parser_new();
+    if (!p->p) {
+        ch_err(&sl->err, "out of memory");
+    } else if (ch_blkdir_read(pp->d, p->pos, &p->buf, &p->cap, &sl->err) == 0 &&
+               ch_btc_parse_block(p->p, p->buf, p->pos->size, &p->b, &sl->err) == 0 &&
+               ch_btc_check_witness_commitment(&p->b, &sl->err) == 0) {
+        if (btc_prep_classify(p) == 0) return 0;
+        ch_err(&sl->err, "out of memory");
+    }
+    return ch_err_prefix(&sl->err, "%s offset %llu (height %u)",
+                         ch_blkdir_path(pp->d, p->pos->file_no), (unsigned long long)p->pos->offset,
+                         h);
+}
+
+static void *reader(void *arg) {
+    btc_pipe *pp = arg;
+    pthread_mutex_lock(&pp->mu);
+    for (uint32_t h = pp->from; h < pp->to && !pp->stop; h++) {
+        /* a free slot, and room in the budget unless nothing is out */
+        while (!pp->stop && (pp->filled - pp->released == SLOTS ||
+                             (pp->held > pp->budget && pp->filled > pp->released)))
+            pthread_cond_wait(&pp->can_fill, &pp->mu);
+        if (pp->stop) break;
+        pipe_slot *sl = &pp->slot[pp->filled % SLOTS];
+        pthread_mutex_unlock(&pp->mu);
+        int rc = fill(pp, sl, h);
+        uint64_t bytes = prep_bytes(&sl->prep);
+        pthread_mutex_lock(&pp->mu);
+        sl->rc = rc;
+        pp->held = pp->held - sl->bytes + bytes;
+        sl->bytes = bytes;
+        pp->filled++;
+        pthread_cond_signal(&pp->can_take);
+        if (rc != 0) break;
+    }
+    pp->done = true;
+    pthread_cond_signal(&pp->can_take);
+    pthread_mutex_unlock(&pp->mu);
+    return NULL;
+}
+
+btc_pipe *btc_pipe_start(ch_blkdir *d, const ch_blk_chain *chain, uint32_t from, uint32_t to,
+                         bool threaded, uint64_t budget, ch_error *err) {
+    btc_pipe *pp = calloc(1, sizeof *pp);
+    if (!pp) {
+        ch_err(err, "out of memory");
+        return NULL;
+    }
+    pp->d = d;
+    pp->chain = chain;
+    pp->from = from;
+    pp->to = to;
+    pp->budget = budget;
+    if (!threaded || from >= to) return pp;
+    if (pthread_mutex_init(&pp->mu, NULL) != 0) return pp; /* one thread then */
+    if (pthread_cond_init(&pp->can_fill, NULL) != 0) goto no_thread;
+    if (pthread_cond_init(&pp->can_take, NULL) != 0) {
+        pthread_cond_destroy(&pp->can_fill);
+        goto no_thread;
+    }
+    pp->threaded = true;
+    if (pthread_create(&pp->th, NULL, reader, pp) == 0) {
+        pp->started = true;
+        return pp;
+    }
+    pthread_cond_destroy(&pp->can_take);
+    pthread_cond_destroy(&pp->can_fill);
+    pp->threaded = false;
+no_thread: /* a machine that cannot start a thread still ingests, in one */
+    pthread_mutex_destroy(&pp->mu);
+    return pp;
+}
+
+/* Slot of the i-th block: one slot serves when there is no reader. */
+static pipe_slot *slot_of(btc_pipe *pp, uint64_t i) {
+    return &pp->slot[pp->threaded ? i % SLOTS : 0];
+}
+
+/* Give back the slot the caller held: its buffers go if it outgrew its
+ * share of the budget. Under the lock when threaded. */
+static void give_back(btc_pipe *pp) {
+    if (pp->released == pp->taken) return;
+    pipe_slot *sl = slot_of(pp, pp->released);
+    if (sl->bytes > pp->budget / SLOTS) {
+        btc_prep_free(&sl->prep);
+        pp->held -= sl->bytes;
+        sl->bytes = 0;
+    }
+    pp->released++;
+}
+
+int btc_pipe_next(btc_pipe *pp, const btc_prep **out, ch_error *err) {
+    if (!pp->threaded) {
+        give_back(pp);
+        uint32_t h = pp->from + (uint32_t)pp->taken;
+        if (h >= pp->to) return 0;
+        pipe_slot *sl = slot_of(pp, pp->taken);
+        int rc = fill(pp, sl, h);
+        pp->held = pp->held - sl->bytes + prep_bytes(&sl->prep);
+        sl->bytes = prep_bytes(&sl->prep);
+        pp->filled++;
+        pp->taken++;
+        if (rc != 0) {
+            *err = sl->err;
+            return -1;
+        }
+        *out = &sl->prep;
+        return 1;
+    }
+    pthread_mutex_lock(&pp->mu);
+    give_back(pp);
+    pthread_cond_signal(&pp->can_fill);
+    while (pp->taken == pp->filled && !pp->done)
+        pthread_cond_wait(&pp->can_take, &pp->mu);
+    int rc = 0;
+    if (pp->taken < pp->filled) {
+        pipe_slot *sl = slot_of(pp, pp->taken++);
+        if (sl->rc != 0) {
+            *err = sl->err;
+            rc = -1;
+        } else {
+            *out = &sl->prep;
+            rc = 1;
+        }
+    }
+    pthread_mutex_unlock(&pp->mu);
+    return rc;
+}
+
+uint64_t btc_pipe_bytes(btc_pipe *pp) {
+    if (!pp->threaded) return pp->held;
+    pthread_mutex_lock(&pp->mu);
+    uint64_t n = pp->held;
+    pthread_mutex_unlock(&pp->mu);
+    return n;
+}
+
+void btc_pipe_free(btc_pipe *pp) {
+    if (!pp) return;
+    if (pp->started) {
+        pthread_mutex_lock(&pp->mu);
+        pp->stop = true;
+        pthread_cond_signal(&pp->can_fill);
+        pthread_mutex_unlock(&pp->mu);
+        pthread_join(pp->th, NULL);
+        pthread_cond_destroy(&pp->can_take);
+        pthread_cond_destroy(&pp->can_fill);
+        pthread_mutex_destroy(&pp->mu);
+    }
+    for (int i = 0; i < SLOTS; i++)
+        btc_prep_free(&pp->slot[i].prep);
+    free(pp);
+}

@@ -1,0 +1,63 @@
+/* Reading ahead of the store: the pure per-block work of a Bitcoin ingest
+ * (read from the blk file, parse, hash the txids, check the merkle root and
+ * witness commitment, classify every output) done by a reader thread into
+ * a bounded queue of parsed blocks, while the caller's thread, the store's
+ * only writer, resolves inputs and appends. The store never sees the
+ * reader: its calls, their order and their arguments are those of a
+ * one-thread ingest, so the store it builds is the same byte for byte. */
+#ifndef COINHOUND_INGEST_BTC_PIPE_H
+#define COINHOUND_INGEST_BTC_PIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/btc.h"
+#include "coinhound/error.h"
+
+/* A block ready for the store: parsed and checked, with every output's
+ * script type and address in block order (type[k], addr[k] for the k-th
+ * output of the block). Owned by the pipe. */
+typedef struct btc_prep {
+    uint32_t height;
+    const ch_blk_pos *pos;
+    ch_btc_block b;
+    ch_addr *addr;
+    size_t addr_cap;
+    ch_script_type *type;
+    size_t type_cap;
+    uint8_t *buf; /* the block's bytes (b points into them) */
+    size_t cap;
+    ch_btc_parser *p;
+} btc_prep;
+
+/* Classify every output of p->b into p->type and p->addr (grown to fit):
+ * 0, or -1 out of memory. */
+int btc_prep_classify(btc_prep *p);
+void btc_prep_free(btc_prep *p);
+
+typedef struct btc_pipe btc_pipe;
+
+/* Blocks of heights [from, to) of chain, read from d in order. threaded:
+ * by a reader thread (d is then the reader's until btc_pipe_free), else
+ * each in btc_pipe_next. budget: bytes the blocks queued ahead may hold
+ * (the reader waits beyond it; one block however large is always let
+ * through, so it may be passed by one block's worth). NULL with err set
+ * when out of memory or the thread cannot start. */
+btc_pipe *btc_pipe_start(ch_blkdir *d, const ch_blk_chain *chain, uint32_t from, uint32_t to,
+                         bool threaded, uint64_t budget, ch_error *err);
+
+/* The next block in height order: 1 with *out set (valid until the next
+ * call or btc_pipe_free), 0 after the last, -1 when it could not be read,
+ * parsed or checked (err names the file, offset and height, as a
+ * one-thread ingest would). */
+int btc_pipe_next(btc_pipe *pp, const btc_prep **out, ch_error *err);
+
+/* Stop the reader (at once: blocks it read ahead are dropped) and free
+ * everything. NULL is ignored. */
+void btc_pipe_free(btc_pipe *pp);
+
+/* Bytes the pipe's buffers hold now (for tests and the memory account). */
+uint64_t btc_pipe_bytes(btc_pipe *pp);
+
+#endif
