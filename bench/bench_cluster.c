@@ -56,7 +56,8 @@ static void extract(const ch_store *s, edges *e) {
     const ch_tx_rec *txs = ch_store_tx(s, 0);
     const ch_in_rec *ins = ch_store_input(s, 0);
     const ch_out_rec *outs = ch_store_output(s, 0);
-    uint32_t *ia = malloc(1 << 20), cap = (1 << 20) / 8;
+    ch_addr_id *ia = malloc(1 << 20); /* slots */
+    uint32_t cap = (1 << 20) / 8;
     uint64_t *iv = malloc(1 << 20), *ov = malloc(1 << 20);
     cl_scratch sc = {0};
     for (uint64_t t = 0; t < c.txs; t++) {
@@ -68,7 +69,7 @@ static void extract(const ch_store *s, edges *e) {
         if (ni > cap || no > cap) continue; /* not in generated chains */
         for (uint64_t i = 0; i < ni; i++) {
             const ch_out_rec *p = &outs[txs[ins[fi + i].spent_tx].first_out + ins[fi + i].vout];
-            ia[i] = p->addr ? (uint32_t)ch_store_addr_index(s, p->addr) + 1 : 0;
+            ia[i] = p->addr ? ch_store_addr_index(s, p->addr) + 1 : 0;
             iv[i] = CH_OUT_VALUE(p);
         }
         if (no >= 3) {
@@ -82,9 +83,9 @@ static void extract(const ch_store *s, edges *e) {
         for (uint64_t i = 0; i < ni; i++) {
             if (!ia[i]) continue;
             if (!first)
-                first = ia[i];
+                first = (uint32_t)ia[i];
             else if (ia[i] != first)
-                push(e, first, ia[i]);
+                push(e, first, (uint32_t)ia[i]);
         }
     }
     cl_scratch_free(&sc);

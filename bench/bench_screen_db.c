@@ -104,12 +104,13 @@ int main(int argc, char **argv) {
     ch_store_counts n;
     ch_store_get_counts(s, &n);
     /* the clustered addresses: labels go to some, queries to all */
-    uint32_t *clustered = malloc(n.addresses * sizeof *clustered);
+    ch_addr_id *clustered = malloc(n.addresses * sizeof *clustered);
     if (!clustered) return 2;
     size_t nc = 0;
     uint32_t largest = 0;
     for (uint64_t i = 0; i < n.addresses; i++) {
-        uint32_t id = ch_store_addr_id_at(s, i), sz = ch_cluster_size(c, id);
+        ch_addr_id id = ch_store_addr_id_at(s, i);
+        uint32_t sz = ch_cluster_size(c, id);
         if (sz < 2) continue;
         clustered[nc++] = id;
         if (sz > largest) largest = sz;
@@ -128,10 +129,10 @@ int main(int argc, char **argv) {
             ch_store_addr_of(s, clustered[i], &a);
             /* a cluster is one owner: its labelled members mostly name it
              * alike (one in ten another way: a second source, a mistake) */
-            uint32_t cl = ch_cluster_of(c, clustered[i]);
+            ch_addr_id cl = ch_cluster_of(c, clustered[i]);
             if (ch_addr_to_string(&a, ch_store_addr_net(s), str) == 0)
                 fprintf(f, "%s,%s,Entity %u\n", str, cl % 2 ? "exchange" : "scam",
-                        k % 10 ? cl % 997 : (unsigned)(k % 97));
+                        k % 10 ? (unsigned)(cl % 997) : (unsigned)(k % 97));
         }
         fclose(f);
         ch_intel *w;

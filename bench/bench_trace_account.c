@@ -95,11 +95,11 @@ static void build(const char *dir, uint64_t n_xfers, uint32_t n_acc) {
 
 /* Plain BFS over accounts: every debit of a reached account leads to its
  * recipient. Returns the transfer records examined. */
-static uint64_t bfs(ch_store *s, const uint32_t *start, size_t n_start, uint64_t *reached) {
+static uint64_t bfs(ch_store *s, const ch_addr_id *start, size_t n_start, uint64_t *reached) {
     ch_store_counts c;
     ch_store_get_counts(s, &c);
     uint8_t *seen = calloc(c.addresses + 1, 1);
-    uint32_t *queue = malloc((c.addresses + 1) * sizeof *queue);
+    ch_addr_id *queue = malloc((c.addresses + 1) * sizeof *queue);
     size_t qh = 0, qn = 0;
     uint64_t visits = 0;
     for (size_t i = 0; i < n_start; i++) {
@@ -107,10 +107,10 @@ static uint64_t bfs(ch_store *s, const uint32_t *start, size_t n_start, uint64_t
         if (!seen[k]) seen[k] = 1, queue[qn++] = start[i];
     }
     while (qh < qn) {
-        uint32_t id = queue[qh++];
+        ch_addr_id id = queue[qh++];
         ch_addr a;
         ch_store_addr_of(s, id, &a);
-        uint32_t got;
+        ch_addr_id got;
         uint64_t head;
         if (ch_store_find_addr(s, &a, &got, &head, NULL) != 1) continue;
         for (int64_t x = (int64_t)head; x >= 0; x = ch_store_xfer_prev(s, (uint64_t)x, id)) {
@@ -148,7 +148,7 @@ int main(int argc, char **argv) {
     if (ch_store_open(dir, "eth", CH_STORE_READ, &s, &err) != 0) die("open", &err);
     /* the wide source: the first 1,000 payment txs */
     const uint64_t n_src = 1000;
-    uint32_t *start = malloc(n_src * sizeof *start);
+    ch_addr_id *start = malloc(n_src * sizeof *start);
     double best_tr = 1e30, best_bfs = 1e30;
     uint64_t tr_visits = 0, bfs_visits = 0, reached = 0;
     ch_atrace_stats st = {0};

@@ -106,9 +106,9 @@ static void tc_end(tc *c) {
     free(c->dir);
 }
 
-static uint32_t tc_id(tc *c, uint32_t k) {
+static ch_addr_id tc_id(tc *c, uint32_t k) {
     ch_addr a = taddr(k);
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     ch_error err;
     assert_int_equal(ch_store_find_addr(c->s, &a, &id, &last, &err), 1);
@@ -140,14 +140,14 @@ static void test_cospend_merges(void **state) {
     tc_tx(&c, in, 2, out, 1);
     tc_finish(&c);
     ch_clusters *cl = build_open(&c, false);
-    uint32_t ia = tc_id(&c, 1), ib = tc_id(&c, 2), ic = tc_id(&c, 3);
+    ch_addr_id ia = tc_id(&c, 1), ib = tc_id(&c, 2), ic = tc_id(&c, 3);
     assert_true(same(&c, cl, 1, 2));
     assert_false(same(&c, cl, 1, 3));
     /* the cluster is named by its smallest address id */
     assert_int_equal(ch_cluster_of(cl, ia), ia < ib ? ia : ib);
     assert_int_equal(ch_cluster_size(cl, ib), 2);
     assert_int_equal(ch_cluster_size(cl, ic), 1);
-    uint32_t m[4];
+    ch_addr_id m[4];
     assert_int_equal(ch_cluster_members(cl, ib, m, 4), 2);
     assert_int_equal(m[0], ia < ib ? ia : ib);
     assert_int_equal(m[1], ia < ib ? ib : ia);
@@ -252,7 +252,7 @@ static void test_generic_coinjoin_not_merged(void **state) {
 typedef struct shape {
     size_t ni, no;
     uint64_t iv[32];
-    uint32_t ia[32];
+    ch_addr_id ia[32];
     uint64_t ov[32];
 } shape;
 
@@ -519,10 +519,11 @@ static void check_against_reference(const char *dir, bool change) {
         clusters += lab[sl] == sl;
     }
     for (uint64_t sl = 1; sl <= cnt.addresses; sl++) {
-        uint32_t id = ch_store_addr_id_at(s, sl - 1);
-        uint32_t want = ch_store_addr_id_at(s, lab[sl] - 1);
+        ch_addr_id id = ch_store_addr_id_at(s, sl - 1);
+        ch_addr_id want = ch_store_addr_id_at(s, lab[sl] - 1);
         if (ch_cluster_of(cl, id) != want)
-            fail_msg("address id %u: cluster %u, reference %u", id, ch_cluster_of(cl, id), want);
+            fail_msg("address id %llu: cluster %llu, reference %llu", (unsigned long long)id,
+                     (unsigned long long)ch_cluster_of(cl, id), (unsigned long long)want);
         assert_int_equal(ch_cluster_size(cl, id), size[lab[sl]]);
         multi += size[lab[sl]] > 1;
     }
@@ -530,7 +531,7 @@ static void check_against_reference(const char *dir, bool change) {
     assert_true(multi > 0); /* the chain did merge something */
     /* members of a few clusters: every slot with that label, ascending */
     for (uint64_t sl = 1; sl <= cnt.addresses; sl += 7) {
-        uint32_t id = ch_store_addr_id_at(s, sl - 1), got[64];
+        ch_addr_id id = ch_store_addr_id_at(s, sl - 1), got[64];
         size_t k = ch_cluster_members(cl, id, got, 64), w = 0;
         for (uint64_t x = 1; x <= cnt.addresses && w < 64; x++)
             if (lab[x] == lab[sl]) assert_int_equal(got[w++], ch_store_addr_id_at(s, x - 1));
@@ -684,7 +685,7 @@ static void test_file_reopen_and_corruption(void **state) {
     ch_clusters *cl = build_open(&c, false);
     ch_store_counts cnt;
     ch_store_get_counts(c.s, &cnt);
-    uint32_t *before = malloc(cnt.addresses * sizeof *before);
+    ch_addr_id *before = malloc(cnt.addresses * sizeof *before);
     for (uint64_t i = 0; i < cnt.addresses; i++)
         before[i] = ch_cluster_of(cl, ch_store_addr_id_at(c.s, i));
     ch_cluster_meta m = *ch_clusters_meta(cl);
@@ -741,11 +742,11 @@ static void test_newer_address_is_singleton(void **state) {
     fund(&c, 5 | WIDE_K, 100);
     tc_finish(&c);
     assert_int_equal(ch_clusters_open(c.dir, &cl, &err), 0);
-    uint32_t i4 = tc_id(&c, 4), i5 = tc_id(&c, 5 | WIDE_K);
+    ch_addr_id i4 = tc_id(&c, 4), i5 = tc_id(&c, 5 | WIDE_K);
     assert_int_equal(ch_cluster_of(cl, i4), i4);
     assert_int_equal(ch_cluster_size(cl, i4), 1);
     assert_int_equal(ch_cluster_of(cl, i5), i5);
-    uint32_t m[2];
+    ch_addr_id m[2];
     assert_int_equal(ch_cluster_members(cl, i5, m, 2), 1);
     assert_int_equal(m[0], i5);
     assert_true(same(&c, cl, 1, 2));

@@ -28,7 +28,7 @@ static void empty_blocks(achain *c, unsigned n) {
 }
 
 static uint32_t cl_of(achain *c, const uint32_t *cid, const ch_addr *a) {
-    uint32_t id = ac_id(c, a);
+    ch_addr_id id = ac_id(c, a);
     assert_true(id != 0);
     return cid[ch_store_addr_index(c->s, id) + 1];
 }
@@ -76,7 +76,7 @@ static void test_hand_patterns(void **state) {
     ac_end_block(&c);
     ac_reopen_read(&c);
 
-    uint32_t e = ac_id(&c, &E);
+    ch_addr_id e = ac_id(&c, &E);
     uint32_t *cid;
     ch_cluster_meta m;
     ch_deposit_opts o = {.window = 100};
@@ -126,7 +126,7 @@ static void test_hand_patterns(void **state) {
     assert_int_equal(n_ex, 1);
     ch_clusters *cl;
     assert_int_equal(ch_clusters_open_chain(c.dir, "eth", &cl, &err), 0);
-    uint32_t u1 = ac_id(&c, &U1), u2 = ac_id(&c, &U2);
+    ch_addr_id u1 = ac_id(&c, &U1), u2 = ac_id(&c, &U2);
     assert_int_equal(ch_cluster_of(cl, u1), ch_cluster_of(cl, u2));
     assert_int_equal(ch_cluster_of(cl, u1), u1 < u2 ? u1 : u2); /* named by the smallest id */
     assert_int_equal(ch_cluster_size(cl, u2), 2);
@@ -144,7 +144,8 @@ static void test_hand_patterns(void **state) {
         fprintf(f, "address,category,entity\n0x%s,exchange,Some Exchange\n0x%s,exchange,%s\n", hex,
                 dhex, ents[k]);
         fclose(f);
-        uint32_t *ids, *ent, *cid2;
+        uint32_t *ent, *cid2;
+        ch_addr_id *ids;
         assert_int_equal(ch_deposit_exchanges(c.s, NULL, paths, 1, &ids, &ent, &n_ex, &err), 0);
         assert_int_equal(n_ex, 2);
         assert_int_equal(ch_deposit_compute(c.s, &o, ids, ent, n_ex, &cid2, &m, NULL, NULL), 0);
@@ -242,7 +243,7 @@ static void test_random_vs_reference(void **state) {
                     parent[find_root(parent, u)] = find_root(parent, first_u[d]);
             }
         }
-        uint32_t ex[NEX];
+        ch_addr_id ex[NEX];
         for (int i = 0; i < NEX; i++)
             ex[i] = ac_id(&c, &pool[i]);
         uint32_t *cid;

@@ -60,7 +60,7 @@ static size_t label_some(const char *dir, ch_store *s, const ch_clusters *c, siz
     ch_store_get_counts(s, &n);
     size_t seen = 0, labelled = 0;
     for (uint64_t i = 0; i < n.addresses && labelled < max; i++) {
-        uint32_t id = ch_store_addr_id_at(s, i);
+        ch_addr_id id = ch_store_addr_id_at(s, i);
         if (ch_cluster_size(c, id) < 2 || seen++ % every) continue;
         ch_addr a;
         char str[CH_ADDR_STR_MAX];
@@ -124,7 +124,7 @@ static uint64_t compare_all(const char *dir, uint64_t *large) {
     uint64_t reported = 0;
     *large = 0;
     for (uint64_t i = 0; i < n.addresses; i++) {
-        uint32_t id = ch_store_addr_id_at(s, i);
+        ch_addr_id id = ch_store_addr_id_at(s, i);
         ch_addr a;
         char str[CH_ADDR_STR_MAX];
         ch_store_addr_of(s, id, &a);

@@ -93,7 +93,7 @@ static int check(const char *db, ch_error *err) {
 }
 
 /* The address of the store's 20-byte address id `id`, as text. */
-static void addr_text(const char *db, uint32_t id, char out[CH_ADDR_STR_MAX]) {
+static void addr_text(const char *db, ch_addr_id id, char out[CH_ADDR_STR_MAX]) {
     ch_store *s;
     ch_error err;
     assert_int_equal(ch_store_open(db, "btc", CH_STORE_READ, &s, &err), 0);
@@ -206,7 +206,7 @@ static void test_appends_keep_the_file_usable(void **state) {
     assert_true(after.addresses > before.addresses);
     ch_clusters *c;
     if (ch_clusters_open_for(s, w.db, "btc", &c, &err) != 0) fail_msg("%s", err.msg);
-    uint32_t newest = ch_store_addr_id_at(s, after.addresses - 1);
+    ch_addr_id newest = ch_store_addr_id_at(s, after.addresses - 1);
     assert_int_equal(ch_cluster_of(c, newest), newest);
     assert_int_equal(ch_cluster_size(c, newest), 1);
     ch_clusters_close(c);

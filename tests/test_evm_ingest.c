@@ -114,7 +114,7 @@ static void hash_of(const char *hex, ch_hash256 *h) {
     assert_int_equal(ch_hex_decode(hex + 2, 64, h->b, 32), 0);
 }
 
-static void addr_str(ch_store *s, uint32_t id, char out[CH_ADDR_STR_MAX]) {
+static void addr_str(ch_store *s, ch_addr_id id, char out[CH_ADDR_STR_MAX]) {
     ch_addr a;
     ch_store_addr_of(s, id, &a);
     assert_int_equal(ch_addr_to_string(&a, CH_NET_MAINNET, out), 0);
@@ -739,7 +739,7 @@ static void test_graphsense_tokens(void **state) {
         char buf[CH_ADDR_STR_MAX];
         addr_str(s, r->asset, buf);
         assert_string_equal(buf, USDT);
-        uint32_t id;
+        ch_addr_id id;
         uint64_t head;
         assert_int_equal(ch_store_find_addr(s, &from, &id, &head, &err), 1);
         assert_int_equal(r->from, id);

@@ -397,9 +397,9 @@ static void test_random_vs_reference(void **state) {
 }
 
 /* ---- the generator's planted attempts ---- */
-static uint32_t id_of_hex(ch_store *s, const char *hex0x) {
+static ch_addr_id id_of_hex(ch_store *s, const char *hex0x) {
     ch_addr a = ac_addr(hex0x + 2);
-    uint32_t id = 0;
+    ch_addr_id id = 0;
     uint64_t last;
     assert_true(ch_store_find_addr(s, &a, &id, &last, NULL) >= 0);
     return id;
@@ -474,9 +474,9 @@ static void test_generator_attempts(void **state) {
     json_array_foreach(att, i, a) {
         const char *kind = json_string_value(json_object_get(a, "kind"));
         const char *txh = json_string_value(json_object_get(a, "tx"));
-        uint32_t victim = id_of_hex(s, json_string_value(json_object_get(a, "victim")));
-        uint32_t look = id_of_hex(s, json_string_value(json_object_get(a, "lookalike")));
-        uint32_t cp = id_of_hex(s, json_string_value(json_object_get(a, "counterparty")));
+        ch_addr_id victim = id_of_hex(s, json_string_value(json_object_get(a, "victim")));
+        ch_addr_id look = id_of_hex(s, json_string_value(json_object_get(a, "lookalike")));
+        ch_addr_id cp = id_of_hex(s, json_string_value(json_object_get(a, "counterparty")));
         assert_true(victim && look && cp);
         ch_hash256 h;
         assert_int_equal(ch_hex_decode(txh + 2, 64, h.b, 32), 0);

@@ -54,7 +54,7 @@ static uint64_t *all_out_tx(ch_store *s) {
 }
 
 /* The history of address id, only txs below T. */
-static void utxo_oracle(ch_store *s, const uint64_t *out_tx, uint32_t id, uint64_t T, oracle *r) {
+static void utxo_oracle(ch_store *s, const uint64_t *out_tx, ch_addr_id id, uint64_t T, oracle *r) {
     ch_store_counts c;
     ch_store_get_counts(s, &c);
     memset(r, 0, sizeof *r);
@@ -121,7 +121,7 @@ static size_t page_all(ch_store *s, const ch_q_address *a, const char *cursor, u
     return at;
 }
 
-static void check_utxo_address(ch_store *s, const uint64_t *out_tx, uint32_t id) {
+static void check_utxo_address(ch_store *s, const uint64_t *out_tx, ch_addr_id id) {
     ch_addr ad;
     char text[CH_ADDR_STR_MAX];
     ch_store_addr_of(s, id, &ad);

@@ -109,7 +109,7 @@ static void check_histories(ch_store *s, const planned *p, size_t n, uint32_t bl
     ch_error err;
     for (uint32_t a = 1; a <= N_ACCOUNTS; a++) {
         ch_addr addr = account(a, 0);
-        uint32_t id;
+        ch_addr_id id;
         uint64_t last;
         int64_t want_bal[N_TOKENS + 1] = {0}, got_bal[N_TOKENS + 1] = {0};
         size_t want = 0;

@@ -149,7 +149,7 @@ static const char *queries(ch_store *s, const ch_store_counts *c, unsigned *seed
             if (!r->addr) continue;
             ch_addr a;
             ch_store_addr_of(s, r->addr, &a);
-            uint32_t id;
+            ch_addr_id id;
             uint64_t last;
             ch_error err;
             if (ch_store_find_addr(s, &a, &id, &last, &err) != 1) return "address not indexed";

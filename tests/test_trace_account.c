@@ -93,9 +93,9 @@ static void ac_close(ac *c) {
     free(c->dir);
 }
 
-static uint32_t id_of(ac *c, uint32_t n) {
+static ch_addr_id id_of(ac *c, uint32_t n) {
     ch_addr a = eaddr(n);
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     assert_int_equal(ch_store_find_addr(c->s, &a, &id, &last, &c->err), 1);
     return id;
@@ -135,7 +135,7 @@ static ch_atrace *run(ac *c, ch_trace_policy p, ch_trace_direction d, ch_labels 
     return t;
 }
 
-static ch_taint_sum held_at(ch_atrace *t, uint32_t id, uint32_t asset) {
+static ch_taint_sum held_at(ch_atrace *t, ch_addr_id id, ch_addr_id asset) {
     const ch_atrace_holding *h;
     size_t n = ch_atrace_holdings(t, &h);
     for (size_t i = 0; i < n; i++)
@@ -143,7 +143,7 @@ static ch_taint_sum held_at(ch_atrace *t, uint32_t id, uint32_t asset) {
     return 0;
 }
 
-static ch_taint_sum landed_at(ch_atrace *t, uint32_t id, uint32_t asset) {
+static ch_taint_sum landed_at(ch_atrace *t, ch_addr_id id, ch_addr_id asset) {
     const ch_atrace_landing *l;
     size_t n = ch_atrace_landings(t, &l);
     for (size_t i = 0; i < n; i++)
@@ -211,7 +211,7 @@ static void test_worked_example(void **state) {
         worked w;
         worked_build(&w, order == 0);
         ac *c = &w.c;
-        uint32_t P = id_of(c, 2), Q = id_of(c, 4);
+        ch_addr_id P = id_of(c, 2), Q = id_of(c, 4);
         /* expected at Q: haircut 1.5, fifo 3 (stolen first) or 0, poison 5 */
         const ch_trace_policy pol[3] = {CH_POLICY_HAIRCUT, CH_POLICY_FIFO, CH_POLICY_POISON};
         const ch_taint_sum at_q[3] = {3 * ETH / 2, order == 0 ? 3 * ETH : 0, 5 * ETH};
@@ -322,7 +322,7 @@ static void test_swap_hop(void **state) {
     uint32_t e6 = 6;
     const char *cat = "exchange";
     ch_labels *l = labels(&c, &e6, &cat, 1);
-    uint32_t X = id_of(&c, 2), D = id_of(&c, 5), E = id_of(&c, 6), tok = id_of(&c, TOKEN);
+    ch_addr_id X = id_of(&c, 2), D = id_of(&c, 5), E = id_of(&c, 6), tok = id_of(&c, TOKEN);
     for (int p = 0; p < 3; p++) {
         ch_trace_policy pol = p == 0   ? CH_POLICY_FIFO
                               : p == 1 ? CH_POLICY_POISON
@@ -431,7 +431,7 @@ static void test_backward(void **state) {
     const uint32_t acct[2] = {1, 3};
     const char *const cat[2] = {"mixer", "exchange"};
     ch_labels *l = labels(c, acct, cat, 2);
-    uint32_t V = id_of(c, 1), C = id_of(c, 3);
+    ch_addr_id V = id_of(c, 1), C = id_of(c, 3);
     const ch_trace_policy pol[3] = {CH_POLICY_HAIRCUT, CH_POLICY_FIFO, CH_POLICY_POISON};
     const ch_taint_sum from_v[3] = {3 * ETH / 2, 3 * ETH, 3 * ETH};
     const ch_taint_sum from_c[3] = {7 * ETH / 2, 2 * ETH, 7 * ETH};
@@ -811,14 +811,14 @@ static void test_random_chains(void **state) {
             check_conservation(t, CH_TRACE_FORWARD, pol);
             ref_run(R, &r, pol, src_addr, src_tx);
             long double tol = pol == CH_POLICY_HAIRCUT ? 1e-6L : 0;
-            uint32_t tok = id_of(&c, TOKEN);
+            ch_addr_id tok = id_of(&c, TOKEN);
             for (int a = 1; a <= RN; a++)
                 for (int s = 0; s < 2; s++) {
                     ch_addr ad = eaddr((uint32_t)a);
-                    uint32_t id;
+                    ch_addr_id id;
                     uint64_t last;
                     if (ch_store_find_addr(c.s, &ad, &id, &last, &c.err) != 1) continue;
-                    uint32_t asset = s ? tok : 0;
+                    ch_addr_id asset = s ? tok : 0;
                     g_round = round, g_policy = p, g_asset = s;
                     near((long double)landed_at(t, id, asset) / scale, R->landed[a][s], tol,
                          "landed", a);
@@ -922,7 +922,8 @@ static void test_generated_theft(void **state) {
             want_total += v;
             ch_addr a = {.kind = CH_ADDR_EVM, .len = 20};
             assert_int_equal(ch_hex_decode(addr + 2, 40, a.bytes, 20), 0);
-            uint32_t id, aid = 0;
+            ch_addr_id id;
+            ch_addr_id aid = 0;
             uint64_t last;
             assert_int_equal(ch_store_find_addr(s, &a, &id, &last, &err), 1);
             if (strcmp(asset, "native") != 0) {

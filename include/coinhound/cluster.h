@@ -89,7 +89,7 @@ const char *ch_coinjoin_rule_name(ch_coinjoin_rule r);
 typedef struct ch_tx_shape {
     size_t n_in;
     const uint64_t *in_value;
-    const uint32_t *in_addr;
+    const ch_addr_id *in_addr;
     size_t n_out;
     const uint64_t *out_value;
 } ch_tx_shape;
@@ -124,11 +124,12 @@ typedef struct ch_cluster_opts {
 
 /* What a build found; also kept in the file's header. */
 typedef struct ch_cluster_meta {
-    uint32_t flags;                 /* CH_CLUSTER_* */
-    uint64_t addresses;             /* addresses covered (slots 1..addresses) */
-    uint64_t txs, inputs;           /* chain covered */
-    uint64_t clusters;              /* including singletons */
-    uint32_t largest, largest_size; /* id (an address id) and size of the largest */
+    uint32_t flags;        /* CH_CLUSTER_* */
+    uint64_t addresses;    /* addresses covered (slots 1..addresses) */
+    uint64_t txs, inputs;  /* chain covered */
+    uint64_t clusters;     /* including singletons */
+    ch_addr_id largest;    /* id (an address id) of the largest */
+    uint32_t largest_size; /* and its size */
     /* CoinJoins skipped: [0] all of them, [rule] those that rule fired on
      * (a tx meeting several rules counts under each) */
     uint64_t coinjoins[CH_CJ_COUNT];
@@ -183,7 +184,7 @@ typedef struct ch_deposit_opts {
  * exchange address ids exch[0..n_exch) and their entities (numbers, equal
  * for one exchange, 0 unknown; entity may be NULL: all unknown); *cid_out
  * as ch_cluster_compute. */
-int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32_t *exch,
+int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const ch_addr_id *exch,
                        const uint32_t *entity, size_t n_exch, uint32_t **cid_out,
                        ch_cluster_meta *meta, double *seconds, ch_error *err);
 
@@ -194,7 +195,7 @@ int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32
  * address ids the store has, sorted, and *entity (malloc'ed, parallel) a
  * number per entity name (any case; 0 when none is given). */
 int ch_deposit_exchanges(ch_store *s, const char *dbdir, const char *const *csv, size_t n_csv,
-                         uint32_t **ids, uint32_t **entity, size_t *n_out, ch_error *err);
+                         ch_addr_id **ids, uint32_t **entity, size_t *n_out, ch_error *err);
 
 /* Open dbdir/<chain>, find its exchanges, cluster, and write
  * dbdir/<chain>/clusters.col atomically. *n_exch (may be NULL) gets how
@@ -228,12 +229,12 @@ int ch_clusters_open_for(const ch_store *s, const char *dbdir, const char *chain
 
 /* Cluster id of store address id addr (0 for 0; addr itself when the
  * address is newer than the file). */
-uint32_t ch_cluster_of(const ch_clusters *c, uint32_t addr);
+ch_addr_id ch_cluster_of(const ch_clusters *c, ch_addr_id addr);
 /* Size of the cluster containing address id addr. */
-uint32_t ch_cluster_size(const ch_clusters *c, uint32_t addr);
+uint32_t ch_cluster_size(const ch_clusters *c, ch_addr_id addr);
 /* Up to max members (address ids) of addr's cluster, smallest id first;
  * returns how many were written. */
-size_t ch_cluster_members(const ch_clusters *c, uint32_t addr, uint32_t *out, size_t max);
+size_t ch_cluster_members(const ch_clusters *c, ch_addr_id addr, ch_addr_id *out, size_t max);
 
 /* ---- Labels through the cluster (for screening) --------------------------
  * "A label on one member speaks for the cluster": for a BTC address, the
@@ -245,9 +246,9 @@ size_t ch_cluster_members(const ch_clusters *c, uint32_t addr, uint32_t *out, si
 typedef int (*ch_cluster_label_fn)(const char *member, const ch_attribution *a, void *ctx);
 
 typedef struct ch_cluster_hit {
-    uint32_t cluster;  /* cluster id (0: the address is not in the store) */
-    uint32_t size;     /* members, the address included */
-    uint64_t labelled; /* attributions reported */
+    ch_addr_id cluster; /* cluster id (0: the address is not in the store) */
+    uint32_t size;      /* members, the address included */
+    uint64_t labelled;  /* attributions reported */
 } ch_cluster_hit;
 
 /* With handles already open (intel may be NULL: nothing to report). The
@@ -285,22 +286,22 @@ void ch_cluster_label_index_counts(const ch_cluster_label_index *x, uint64_t *me
  * cluster: a caller may keep it per cluster). 1, 0 when the address is not
  * in the store, -1 on error. */
 int ch_cluster_label_index_where(ch_store *s, const ch_clusters *c, const ch_cluster_label_index *x,
-                                 const char *canonical, uint32_t *cluster, uint32_t *size,
+                                 const char *canonical, ch_addr_id *cluster, uint32_t *size,
                                  bool *labelled, ch_error *err);
 /* The same, with the address's id (*id 0 when not in the store). */
 int ch_cluster_label_index_where_id(ch_store *s, const ch_clusters *c,
                                     const ch_cluster_label_index *x, const char *canonical,
-                                    uint32_t *id, uint32_t *cluster, uint32_t *size, bool *labelled,
-                                    ch_error *err);
+                                    ch_addr_id *id, ch_addr_id *cluster, uint32_t *size,
+                                    bool *labelled, ch_error *err);
 /* Every attribution the index's members of `cluster` (of `size` members)
  * carry, in ch_cluster_labels' order, but those of member `exclude` (0:
  * none): fn gets the member's id too. *reported counts them. 0, -1 on
  * error (a nonzero fn stops the walk: 0). */
-typedef int (*ch_cluster_member_label_fn)(uint32_t member, const char *member_str,
+typedef int (*ch_cluster_member_label_fn)(ch_addr_id member, const char *member_str,
                                           const ch_attribution *a, void *ctx);
 int ch_cluster_label_index_walk(ch_store *s, const ch_clusters *c, ch_intel *intel,
-                                const ch_cluster_label_index *x, uint32_t cluster, uint32_t size,
-                                uint32_t exclude, ch_cluster_member_label_fn fn, void *ctx,
+                                const ch_cluster_label_index *x, ch_addr_id cluster, uint32_t size,
+                                ch_addr_id exclude, ch_cluster_member_label_fn fn, void *ctx,
                                 uint64_t *reported, ch_error *err);
 /* ch_cluster_labels through x (built from the same s, c and intel). */
 int ch_cluster_labels_indexed(ch_store *s, const ch_clusters *c, ch_intel *intel,
@@ -326,13 +327,14 @@ typedef struct ch_cluster_label_row {
 
 typedef struct ch_cluster_view {
     char canonical[CH_ADDR_STR_MAX]; /* the address as the store's chain writes it */
-    uint32_t id, cluster, size;
+    ch_addr_id id, cluster;
+    uint32_t size;
     char cluster_address[CH_ADDR_STR_MAX]; /* the member named by the cluster id, or "" */
     const char *heuristics;                /* "multi-input", "multi-input,change", ... */
     uint64_t covered, have; /* txs (transfers) the file was built from, and the store's */
     ch_cluster_label_row *labels;
     size_t n_labels, cap_labels;
-    uint32_t *members;
+    ch_addr_id *members;
     size_t n_members;
 } ch_cluster_view;
 

@@ -40,8 +40,8 @@ typedef struct ch_exposure_source {
     char entity[128];
     ch_risk_level level; /* after the distance rule */
     double score;
-    double amount;  /* base units of `asset`: satoshi (fractional under haircut), wei, ... */
-    uint32_t asset; /* 0: the chain's coin; else the token contract's address id */
+    double amount;    /* base units of `asset`: satoshi (fractional under haircut), wei, ... */
+    ch_addr_id asset; /* 0: the chain's coin; else the token contract's address id */
     __extension__ unsigned __int128 amount_base; /* amount in whole base units */
     double share;                                /* of the address's received value, 0..1 */
     uint32_t hops;   /* transactions (account chains: transfers) between the source
@@ -61,7 +61,7 @@ typedef struct ch_exposure {
     uint32_t max_hops;
     size_t n_sources; /* labelled sources, flagged first, by score then amount */
     bool account;     /* the store is an account chain's (EVM) */
-    uint32_t asset;   /* the asset received and flagged_* are in: the one with the largest
+    ch_addr_id asset; /* the asset received and flagged_* are in: the one with the largest
                          flagged share, else the one received most of (Bitcoin: 0) */
     __extension__ unsigned __int128 received_base; /* received, whole base units */
     ch_exposure_source sources[CH_EXPOSURE_MAX_SOURCES];

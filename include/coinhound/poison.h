@@ -145,7 +145,7 @@ typedef struct ch_send_check {
     bool dest_paid;      /* the sender sent dest value through a clean transfer */
     uint64_t first_xfer; /* dest's first transfer with the sender (dest_known) */
     int first_kind;      /* the signal kind it carried (first_via_signal) */
-    uint32_t imitated;   /* the real counterparty dest resembles (lookalike) */
+    ch_addr_id imitated; /* the real counterparty dest resembles (lookalike) */
     unsigned prefix, suffix;
     uint64_t walked; /* transfers of the sender looked at */
 } ch_send_check;

@@ -62,7 +62,7 @@ int ch_query_find_tx(ch_store *s, const char *text, uint64_t *tx, size_t *n_cand
 /* ---- an address -------------------------------------------------------- */
 
 typedef struct ch_q_balance {
-    uint32_t asset;       /* 0 native, else the token contract's address id */
+    ch_addr_id asset;     /* 0 native, else the token contract's address id */
     ch_q_amount received; /* to the address */
     ch_q_amount sent;     /* from the address */
     /* received - sent; negative (not representable) when the store starts
@@ -72,14 +72,14 @@ typedef struct ch_q_balance {
 } ch_q_balance;
 
 typedef struct ch_q_peer {
-    uint32_t addr;  /* address id */
-    uint64_t count; /* transfers (account) or txs (UTXO) shared with it */
+    ch_addr_id addr; /* address id */
+    uint64_t count;  /* transfers (account) or txs (UTXO) shared with it */
 } ch_q_peer;
 
 typedef struct ch_q_address {
     bool account;        /* an account store's address */
     char canonical[128]; /* the address as the store's chain writes it */
-    uint32_t id;         /* its address id */
+    ch_addr_id id;       /* its address id */
     uint64_t last;       /* newest output (UTXO) or transfer (account) */
     ch_q_balance *balances;
     size_t n_balances; /* UTXO: one, the native coin */
@@ -118,13 +118,13 @@ void ch_q_address_free(ch_q_address *a);
 typedef struct ch_q_entry {
     uint64_t tx; /* tx index in the store */
     uint32_t height, time;
-    uint64_t number;    /* block number (height on a UTXO store) */
-    uint32_t asset;     /* 0 native */
-    ch_q_amount amount; /* magnitude */
-    int sign;           /* +1 in, -1 out, 0 both (a transfer to itself) */
-    uint64_t xfer;      /* account: the transfer's index */
-    uint8_t kind;       /* account: ch_xfer_kind */
-    uint32_t from, to;  /* account: address ids */
+    uint64_t number;     /* block number (height on a UTXO store) */
+    ch_addr_id asset;    /* 0 native */
+    ch_q_amount amount;  /* magnitude */
+    int sign;            /* +1 in, -1 out, 0 both (a transfer to itself) */
+    uint64_t xfer;       /* account: the transfer's index */
+    uint8_t kind;        /* account: ch_xfer_kind */
+    ch_addr_id from, to; /* account: address ids */
 } ch_q_entry;
 
 typedef struct ch_q_page {

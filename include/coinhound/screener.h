@@ -139,7 +139,7 @@ void ch_verdict_write_json(const ch_verdict *v, ch_jw *w, const char *external_i
 
 /* The name of an asset of v's exposure: the chain's coin, else its contract
  * in the store. */
-const char *ch_verdict_asset_name(const ch_verdict *v, uint32_t asset, char buf[CH_ADDR_STR_MAX]);
+const char *ch_verdict_asset_name(const ch_verdict *v, ch_addr_id asset, char buf[CH_ADDR_STR_MAX]);
 /* Was v screened against an account chain's store (amounts in wei, EVM
  * hashes)? */
 bool ch_verdict_account(const ch_verdict *v);

@@ -104,7 +104,11 @@ typedef struct ch_out_rec {
                        committed tx count is read as unspent) */
 } ch_out_rec;
 
-#define CH_ADDR_ID_WIDE 0x80000000u /* id bit: the address is in addrs32.col */
+/* An address id: dense per class, 1, 2, ... for the 20-byte addresses of
+ * addrs20.col and CH_ADDR_ID_WIDE | 1, 2, ... for those of addrs32.col; 0 is
+ * "no address". 64 bits wide in the API; the columns keep 40 of them. */
+typedef uint64_t ch_addr_id;
+#define CH_ADDR_ID_WIDE ((ch_addr_id)0x80000000u) /* id bit: the address is in addrs32.col */
 
 CH_STATIC_ASSERT(sizeof(ch_block_rec) == 64, "block record is 64 bytes");
 CH_STATIC_ASSERT(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
@@ -265,11 +269,11 @@ int64_t ch_store_output_spender(const ch_store *s, uint64_t out);
 int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in);
 /* The previous output paying the same address, or -1. */
 int64_t ch_store_output_prev_same_addr(const ch_store *s, uint64_t out);
-void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a);
+void ch_store_addr_of(const ch_store *s, ch_addr_id id, ch_addr *a);
 /* Dense numbering of all addresses, 0..counts.addresses-1, for analyses
  * that keep one array slot per address (valid for committed data). */
-uint64_t ch_store_addr_index(const ch_store *s, uint32_t id);
-uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index);
+uint64_t ch_store_addr_index(const ch_store *s, ch_addr_id id);
+ch_addr_id ch_store_addr_id_at(const ch_store *s, uint64_t index);
 
 /* Account chains: a tx's transfers [first, first + n), one transfer, a tx's
  * account record, and the previous transfer of account `addr` before
@@ -277,7 +281,7 @@ uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index);
 void ch_store_tx_xfers(const ch_store *s, uint64_t tx, uint64_t *first, uint64_t *n);
 const ch_xfer_rec *ch_store_xfer(const ch_store *s, uint64_t x);
 const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx);
-int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr);
+int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, ch_addr_id addr);
 uint64_t ch_store_xfer_count(const ch_store *s); /* committed and pending */
 /* Height of the block holding transfer x (binary search over blocks): also
  * for transfers of no tx (withdrawals, rewards). */
@@ -296,7 +300,7 @@ static inline double ch_xfer_value_double(const ch_xfer_rec *x) {
 int ch_store_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err);
 int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, ch_error *err);
 /* An address's id and its last output (the head of its history). */
-int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
+int ch_store_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out,
                        ch_error *err);
 
 /* --- writing: the chain modules translate their formats into these calls.

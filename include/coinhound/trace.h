@@ -114,7 +114,7 @@ int ch_labels_load_csv(ch_labels *l, const char *path, uint64_t *rows, uint64_t 
 int ch_labels_add(ch_labels *l, const char *address, const char *category, const char *entity,
                   ch_error *err);
 /* 1 and *out filled when address id has a label, 0 when not. */
-int ch_labels_get(ch_labels *l, uint32_t addr_id, ch_label *out);
+int ch_labels_get(ch_labels *l, ch_addr_id addr_id, ch_label *out);
 
 /* Where a label came from, for evidence (never NULL; "" when unknown).
  * CSV files: source is "FILE, line N" (with the row's `source` column in
@@ -132,7 +132,7 @@ typedef struct ch_label_source {
 
 /* 1 and *out filled when address id has a label, 0 when not. Strings stay
  * valid until ch_labels_free. */
-int ch_labels_source(ch_labels *l, uint32_t addr_id, ch_label_source *out);
+int ch_labels_source(ch_labels *l, ch_addr_id addr_id, ch_label_source *out);
 
 /* ---- A trace ---- */
 
@@ -166,7 +166,7 @@ void ch_trace_free(ch_trace *t);
  * paying an address id. Adding the same output twice counts it once. */
 int ch_trace_add_output(ch_trace *t, uint64_t out, ch_error *err);
 int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err);
-int ch_trace_add_address(ch_trace *t, uint32_t addr_id, ch_error *err);
+int ch_trace_add_address(ch_trace *t, ch_addr_id addr_id, ch_error *err);
 
 /* Resolve the --from syntax: a 64-hex txid (all its outputs), TXID:VOUT, or
  * an address string. Returns 1 and adds the sources, 0 when the tx, output
@@ -202,7 +202,7 @@ void ch_trace_get_totals(const ch_trace *t, ch_trace_totals *out);
 
 /* Landings, one per address, largest amount first (ties: lower address id). */
 typedef struct ch_trace_landing {
-    uint32_t addr;
+    ch_addr_id addr;
     ch_label label;
     ch_taint_sum amount; /* summed over every output and path */
     uint32_t outputs;    /* landed outputs at this address */
@@ -214,7 +214,7 @@ typedef struct ch_trace_landing {
  * largest first. */
 typedef struct ch_trace_holding {
     ch_taint_sum amount; /* first: the 128-bit field sets the alignment */
-    uint32_t addr;
+    ch_addr_id addr;
     uint32_t outputs;
 } ch_trace_holding;
 
@@ -232,7 +232,7 @@ size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max);
  * else the tx it was traced back from), its address and taint. */
 typedef struct ch_trace_flow {
     uint64_t out;
-    uint32_t addr;
+    ch_addr_id addr;
     int64_t from_tx; /* creator */
     int64_t to_tx;   /* next tx in the trace, -1 when the trace stops here */
     uint64_t amount;
@@ -295,8 +295,8 @@ void ch_trace_spec_init(ch_trace_spec *o);
  * an unlabelled address), per (address, asset). */
 typedef struct ch_trace_place {
     ch_taint_sum amount; /* whole base units (UTXO haircut: rounded down) */
-    uint32_t addr;       /* address id; 0: outputs without an address */
-    uint32_t asset;      /* 0: the chain's coin; else the token contract's address id */
+    ch_addr_id addr;     /* address id; 0: outputs without an address */
+    ch_addr_id asset;    /* 0: the chain's coin; else the token contract's address id */
     ch_label label;      /* landings: the label that stopped the trace; holdings: "" */
     uint32_t count;      /* outputs (UTXO) or transfers (account) it arrived in */
     uint32_t hops;       /* fewest hops from a source (UTXO holdings: 0, not tracked) */
@@ -322,7 +322,8 @@ typedef struct ch_trace_step {
     ch_taint_sum amount; /* its taint, whole base units (when tainted_known) */
     uint64_t tx, next_tx;
     uint64_t ref; /* output (UTXO) or transfer (account) */
-    uint32_t from, to, asset, hops;
+    ch_addr_id from, to, asset;
+    uint32_t hops;
     bool tainted_known, swap, landing;
 } ch_trace_step;
 
@@ -337,7 +338,7 @@ void ch_trace_result_free(ch_trace_result *r);
 /* The totals of one asset, in whole base units (the UTXO chain has one,
  * asset 0). Terms an engine does not have are 0 (see docs/trace.md). */
 typedef struct ch_trace_sums {
-    uint32_t asset;
+    ch_addr_id asset;
     ch_taint_sum source, landed, held, fees, below_min, cut_hops, cut_window, returned, coinbase,
         clean_in, swapped_in, swapped_out, burned, minted, unknown;
 } ch_trace_sums;
@@ -389,7 +390,7 @@ const char *ch_trace_hop_str(const ch_trace_result *r, const ch_trace_hop *h, ch
 /* An asset's unit: the chain's coin ("BTC", "ETH", "BNB", ...) with its
  * decimals, a token's symbol and decimals from the token table, else the
  * contract's 0x address and decimals -1 (unknown). out needs 128 bytes. */
-const char *ch_trace_asset_name(const ch_trace_result *r, uint32_t asset, int *decimals,
+const char *ch_trace_asset_name(const ch_trace_result *r, ch_addr_id asset, int *decimals,
                                 char out[128]);
 /* The chain's own coin by chain name: "btc" BTC, "bsc" BNB, "polygon" POL,
  * ..., other account chains ETH. */

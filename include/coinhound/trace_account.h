@@ -74,8 +74,8 @@ typedef struct ch_atrace ch_atrace;
  * address: a bridge's burn is where funds leave the chain). */
 typedef struct ch_atrace_move {
     uint64_t xfer;       /* the transfer */
-    uint32_t from, to;   /* address ids (0: no one) */
-    uint32_t asset;      /* 0: the chain's coin; else the token contract's id */
+    ch_addr_id from, to; /* address ids (0: no one) */
+    ch_addr_id asset;    /* 0: the chain's coin; else the token contract's id */
     ch_taint_sum value;  /* the transfer's value, base units */
     ch_taint_sum amount; /* the taint it carried, base units (<= value) */
     uint32_t hops;       /* transfers from a source (0: a source transfer) */
@@ -115,7 +115,7 @@ void ch_atrace_free(ch_atrace *t);
  * of the window on (forward: its credits are tainted in full; backward: they
  * are the demands). A tx: every value transfer of it (gas excepted), in
  * full. A single transfer. */
-int ch_atrace_add_address(ch_atrace *t, uint32_t addr_id, ch_error *err);
+int ch_atrace_add_address(ch_atrace *t, ch_addr_id addr_id, ch_error *err);
 int ch_atrace_add_tx(ch_atrace *t, uint64_t tx, ch_error *err);
 int ch_atrace_add_xfer(ch_atrace *t, uint64_t x, ch_error *err);
 /* "0x" + 40 hex (an address) or "0x" + 64 hex (a tx hash). Returns 1 and
@@ -127,7 +127,7 @@ int ch_atrace_run(ch_atrace *t, ch_error *err);
 
 /* Totals per asset (asset = address id of the token contract, 0 native). */
 typedef struct ch_atrace_asset {
-    uint32_t asset;
+    ch_addr_id asset;
     ch_taint_sum source, swapped_in, clean_in;
     ch_taint_sum landed, held, fees, burned, swapped_out, below_min, cut_hops;
     ch_taint_sum minted, unknown; /* backward */
@@ -144,12 +144,12 @@ typedef struct ch_atrace_stats {
 
 size_t ch_atrace_assets(const ch_atrace *t, const ch_atrace_asset **out);
 /* The totals of one asset (all zero when it never held taint). */
-void ch_atrace_asset_totals(const ch_atrace *t, uint32_t asset, ch_atrace_asset *out);
+void ch_atrace_asset_totals(const ch_atrace *t, ch_addr_id asset, ch_atrace_asset *out);
 void ch_atrace_get_stats(const ch_atrace *t, ch_atrace_stats *out);
 
 /* Landings: one per (address, asset), largest first (ties: address, asset). */
 typedef struct ch_atrace_landing {
-    uint32_t addr, asset;
+    ch_addr_id addr, asset;
     ch_label label;
     ch_taint_sum amount;
     uint32_t xfers; /* transfers that landed here */
@@ -160,7 +160,7 @@ typedef struct ch_atrace_landing {
 /* Holdings (forward): tainted balance left at unlabelled accounts, per
  * (address, asset), largest first. */
 typedef struct ch_atrace_holding {
-    uint32_t addr, asset;
+    ch_addr_id addr, asset;
     ch_taint_sum amount;
     uint32_t hops;
 } ch_atrace_holding;

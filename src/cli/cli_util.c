@@ -40,7 +40,7 @@ int cli_failf(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
-const char *cli_addr_str(const ch_store *s, uint32_t id, char buf[128]) {
+const char *cli_addr_str(const ch_store *s, ch_addr_id id, char buf[128]) {
     if (id == 0) return NULL;
     ch_addr a;
     ch_store_addr_of(s, id, &a);

@@ -21,7 +21,7 @@ const char *cli_db_find(const char *opt);
 int cli_fail(const char *cmd, const ch_error *err);
 int cli_failf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The address string of an output's address id, or NULL for none. */
-const char *cli_addr_str(const ch_store *s, uint32_t id, char buf[128]);
+const char *cli_addr_str(const ch_store *s, ch_addr_id id, char buf[128]);
 /* True when the string is "-h" or "--help". */
 bool cli_is_help(const char *s);
 

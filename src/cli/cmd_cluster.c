@@ -67,7 +67,7 @@ static int parse_addr(const char *str, bool account, ch_addr *a, ch_error *err) 
 
 /* Rows of a CSV (header address,category,entity) whose address is in the
  * cluster. */
-static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, uint32_t cluster,
+static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, ch_addr_id cluster,
                            ch_cluster_view *out, ch_error *err) {
     FILE *f = fopen(path, "r");
     if (!f) return ch_err(err, "cannot open %s", path);
@@ -85,7 +85,7 @@ static int read_csv_labels(const char *path, ch_store *s, const ch_clusters *c, 
     while (rc == 1 && (rc = csv_next(&r, err)) == 1) {
         if (r.nfields <= col_addr || r.nfields <= col_cat || r.nfields <= col_ent) continue;
         ch_addr a;
-        uint32_t id;
+        ch_addr_id id;
         uint64_t last;
         if (parse_addr(r.field[col_addr], ch_store_is_account(s), &a, NULL) != 0)
             continue; /* not this chain's */
@@ -118,8 +118,8 @@ static int run_build(const char *db, bool change, bool progress, bool wait) {
         if (!cli_addr_str(s, m.largest, buf)) buf[0] = 0;
         ch_store_close(s);
     }
-    printf("largest      %u addresses (cluster %u%s%s)\n", m.largest_size, m.largest,
-           buf[0] ? ", " : "", buf);
+    printf("largest      %u addresses (cluster %llu%s%s)\n", m.largest_size,
+           (unsigned long long)m.largest, buf[0] ? ", " : "", buf);
     printf("coinjoins    %" PRIu64 " skipped; rules fired:", m.coinjoins[CH_CJ_NONE]);
     for (int r = 1; r < CH_CJ_COUNT; r++)
         printf(" %s %" PRIu64, ch_coinjoin_rule_name((ch_coinjoin_rule)r), m.coinjoins[r]);
@@ -158,8 +158,8 @@ static int run_build_deposit(const char *db, const char *chain, uint32_t window,
         if (!cli_addr_str(s, m.largest, buf)) buf[0] = 0;
         ch_store_close(s);
     }
-    printf("largest      %u addresses (cluster %u%s%s)\n", m.largest_size, m.largest,
-           buf[0] ? ", " : "", buf);
+    printf("largest      %u addresses (cluster %llu%s%s)\n", m.largest_size,
+           (unsigned long long)m.largest, buf[0] ? ", " : "", buf);
     printf("wrote        %s/%s/%s\n", db, chain, CH_CLUSTER_FILE);
     return 0;
 }
@@ -172,7 +172,8 @@ static void print_view_text(ch_cluster_view *v, ch_store *s, size_t nl) {
     ch_cluster_view_order(v);
     char buf[128];
     printf("address   %s\n", v->canonical);
-    printf("cluster   %u (%s)\n", v->cluster, v->cluster_address[0] ? v->cluster_address : "?");
+    printf("cluster   %llu (%s)\n", (unsigned long long)v->cluster,
+           v->cluster_address[0] ? v->cluster_address : "?");
     printf("size      %u address%s\n", v->size, v->size == 1 ? "" : "es");
     printf("labels    %zu\n", v->n_labels);
     for (size_t i = 0; i < nl; i++) {

@@ -88,7 +88,7 @@ static int refuse_dest(const char *from_s, const char *dest_s, ch_addr_fault fau
     return 2;
 }
 
-static const char *hex_addr(const ch_store *s, uint32_t id, char buf[128]) {
+static const char *hex_addr(const ch_store *s, ch_addr_id id, char buf[128]) {
     const char *r = id ? cli_addr_str(s, id, buf) : NULL;
     return r ? r : "";
 }
@@ -110,7 +110,7 @@ static uint64_t block_of(const ch_store *s, uint32_t tx) {
 /* ---- poison ADDR ---- */
 static int run_list(ch_store *s, const ch_addr *a, const char *arg, bool json, uint64_t limit) {
     ch_error err;
-    uint32_t id = 0;
+    ch_addr_id id = 0;
     uint64_t last;
     int found = ch_store_find_addr(s, a, &id, &last, &err);
     if (found < 0) return cli_fail("poison", &err);

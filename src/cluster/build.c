@@ -14,16 +14,17 @@
 
 /* ---- per-transaction buffers ---- */
 typedef struct txbuf {
-    uint32_t *in_addr;
+    uint32_t *in_addr;   /* input slots, for self_change */
+    ch_addr_id *in_wide; /* the same, as the rules take them */
     uint64_t *in_val, *out_val;
     size_t cap_in, cap_out;
 } txbuf;
 
 static int txbuf_fit(txbuf *b, size_t n_in, size_t n_out) {
     if (n_in > b->cap_in) { /* every tx asks: the check stays here */
-        void **cols[] = {(void **)&b->in_addr, (void **)&b->in_val};
-        const size_t sz[] = {sizeof *b->in_addr, sizeof *b->in_val};
-        if (ch_grow_cols(cols, sz, 2, &b->cap_in, n_in) != 0) return -1;
+        void **cols[] = {(void **)&b->in_addr, (void **)&b->in_wide, (void **)&b->in_val};
+        const size_t sz[] = {sizeof *b->in_addr, sizeof *b->in_wide, sizeof *b->in_val};
+        if (ch_grow_cols(cols, sz, 3, &b->cap_in, n_in) != 0) return -1;
     }
     if (n_out > b->cap_out) {
         uint64_t *v = ch_grow(b->out_val, &b->cap_out, n_out, sizeof *v);
@@ -35,6 +36,7 @@ static int txbuf_fit(txbuf *b, size_t n_in, size_t n_out) {
 
 static void txbuf_free(txbuf *b) {
     free(b->in_addr);
+    free(b->in_wide);
     free(b->in_val);
     free(b->out_val);
 }
@@ -71,7 +73,7 @@ typedef struct pass {
      * addresses, and the others with CH_ADDR_ID_WIDE): ids of a class are
      * given in order of first appearance, so an output whose id is above its
      * class's mark is the address's first output. */
-    uint32_t seen_narrow, seen_wide;
+    ch_addr_id seen_narrow, seen_wide;
     /* The slot before each class's first id (see slot_of). */
     uint32_t narrow_base, wide_base;
     /* a record pointing outside the store was met (a damaged store): the
@@ -86,7 +88,7 @@ typedef struct pass {
 static inline uint64_t tx_first_in(const pass *p, uint64_t t);
 static inline uint64_t tx_first_out(const pass *p, uint64_t t);
 
-static inline uint32_t slot_of(const pass *p, uint32_t id) {
+static inline uint32_t slot_of(const pass *p, ch_addr_id id) {
     uint64_t s = (id & CH_ADDR_ID_WIDE) ? (uint64_t)p->wide_base + (id & ~CH_ADDR_ID_WIDE)
                                         : (uint64_t)p->narrow_base + id;
     return s <= p->c.addresses ? (uint32_t)s : 0; /* (a damaged store's id: none) */
@@ -213,8 +215,8 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
         uint64_t fresh = 0, fresh_out = 0;
         if (change) {
             for (uint64_t j = 0; j < no; j++) {
-                uint32_t a = outs[fo + j].addr;
-                uint32_t *mark = (a & CH_ADDR_ID_WIDE) ? &p->seen_wide : &p->seen_narrow;
+                ch_addr_id a = outs[fo + j].addr;
+                ch_addr_id *mark = (a & CH_ADDR_ID_WIDE) ? &p->seen_wide : &p->seen_narrow;
                 if (a > *mark) {
                     *mark = a;
                     fresh++;
@@ -235,7 +237,9 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
             if (txbuf_fit(&p->b, ni, no) != 0) return -1;
             for (uint64_t j = 0; j < no; j++)
                 p->b.out_val[j] = CH_OUT_VALUE(&outs[fo + j]);
-            ch_tx_shape shape = {ni, in_val, in_slot, no, p->b.out_val};
+            for (uint64_t i = 0; i < ni; i++)
+                p->b.in_wide[i] = in_slot[i];
+            ch_tx_shape shape = {ni, in_val, p->b.in_wide, no, p->b.out_val};
             unsigned mask;
             if (cl_coinjoin_rules(&shape, &p->sc, &mask) != 0) return -1;
             if (mask) {

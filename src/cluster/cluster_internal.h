@@ -14,8 +14,8 @@
 /* Reusable buffers for the CoinJoin rules, so the chain pass does not
  * allocate per transaction. Zero-initialise; free with cl_scratch_free. */
 typedef struct cl_scratch {
-    uint64_t *vals;  /* sorted output values */
-    uint32_t *addrs; /* sorted input addresses */
+    uint64_t *vals;    /* sorted output values */
+    ch_addr_id *addrs; /* sorted input addresses */
     size_t cap_vals, cap_addrs;
 } cl_scratch;
 
@@ -61,8 +61,10 @@ static inline void uf_union(uf *u, uint32_t a, uint32_t b) {
 void cl_name_clusters(const ch_store *s, uint32_t *cid, uint32_t n_addr, ch_cluster_meta *meta);
 
 /* ---- the file ---- */
-#define CL_MAGIC   "CHCLUST\x01"
-#define CL_VERSION 2u /* 2: the store state it was built from */
+#define CL_MAGIC "CHCLUST\x01"
+/* 2: the store state it was built from; 3: slots, not address ids, in the
+ * arrays and the header (address ids outgrew 32 bits: store format 4) */
+#define CL_VERSION 3u
 
 /* On-disk header: 200 bytes, little-endian (as the machine writes it). */
 typedef struct cl_header {
@@ -72,7 +74,7 @@ typedef struct cl_header {
     uint64_t addresses;
     uint64_t txs, inputs;
     uint64_t clusters;
-    uint32_t largest, largest_size;
+    uint32_t largest, largest_size;  /* the largest cluster's slot, its size */
     uint64_t coinjoins[CH_CJ_COUNT]; /* 6 */
     uint64_t merged_inputs;
     uint64_t change_links;
@@ -109,9 +111,9 @@ int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
                         const uint32_t *cid, const ch_cluster_meta *meta, ch_error *err);
 
 /* The member (address id) after m in its cluster, 0 after the last. */
-uint32_t cl_next_member(const ch_clusters *c, uint32_t m);
+ch_addr_id cl_next_member(const ch_clusters *c, ch_addr_id m);
 /* m's slot in the cluster file (0: not in it). A cluster's members are
  * chained in slot order: cl_next_member walks them by increasing slot. */
-uint32_t cl_slot_of(const ch_clusters *c, uint32_t m);
+uint32_t cl_slot_of(const ch_clusters *c, ch_addr_id m);
 
 #endif

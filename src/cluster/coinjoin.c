@@ -34,11 +34,6 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Sorts for the rules' small arrays: insertion sort up to a few dozen
  * elements (CoinJoins are mostly that size), the library's qsort above.
  * Any correct sort gives the same array, so the rules see the same runs. */
@@ -51,20 +46,6 @@ static void sort_u64(uint64_t *v, size_t n) {
     }
     for (size_t i = 1; i < n; i++) {
         uint64_t x = v[i];
-        size_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-}
-
-static void sort_u32(uint32_t *v, size_t n) {
-    if (n > SMALL_SORT) {
-        if (n > 1) qsort(v, n, sizeof *v, cmp_u32);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint32_t x = v[i];
         size_t j = i;
         for (; j > 0 && v[j - 1] > x; j--)
             v[j] = v[j - 1];
@@ -103,9 +84,9 @@ static size_t most_common(const runs *r, uint64_t min, uint64_t *value) {
 }
 
 /* Distinct input addresses; inputs without an address (0) each count. */
-static size_t distinct_inputs(const ch_tx_shape *t, uint32_t *sorted) {
+static size_t distinct_inputs(const ch_tx_shape *t, ch_addr_id *sorted) {
     memcpy(sorted, t->in_addr, t->n_in * sizeof *sorted);
-    sort_u32(sorted, t->n_in);
+    sort_u64(sorted, t->n_in);
     size_t d = 0;
     for (size_t i = 0; i < t->n_in; i++)
         if (sorted[i] == 0 || i == 0 || sorted[i] != sorted[i - 1]) d++;
@@ -235,7 +216,7 @@ int ch_coinjoin_detect(const ch_store *s, uint64_t tx, ch_coinjoin_rule *rule, c
     ch_store_tx_outputs(s, tx, &fo, &no);
     if (ni < 2 || no < 3) return 0; /* a coinbase has one input */
     uint64_t *in_v = malloc(ni * sizeof *in_v), *out_v = malloc(no * sizeof *out_v);
-    uint32_t *in_a = malloc(ni * sizeof *in_a);
+    ch_addr_id *in_a = malloc(ni * sizeof *in_a);
     if (!in_v || !out_v || !in_a) {
         free(in_v);
         free(out_v);

@@ -37,7 +37,7 @@ enum { ROLE_EXCHANGE = 1, ROLE_ZERO = 2, ROLE_CUSTOMER = 4 };
 
 /* An address id's slot (its dense index + 1), 0 for none or for an id past
  * the store's addresses (a damaged store: ch_store_damage says so). */
-static uint32_t slot_of(const ch_store *s, uint32_t id) {
+static uint32_t slot_of(const ch_store *s, ch_addr_id id) {
     if (!id) return 0;
     ch_store_counts c;
     ch_store_get_counts(s, &c);
@@ -74,7 +74,8 @@ static uint32_t entity_of(const dpass *p, uint32_t slot) {
 static void match_deposit(dpass *p, uint64_t x, const ch_xfer_rec *out, uint32_t h,
                           ch_cluster_meta *meta) {
     const ch_store *s = p->s;
-    uint32_t d = out->from, ds = slot_of(s, d);
+    ch_addr_id d = out->from;
+    uint32_t ds = slot_of(s, d);
     uint64_t limit = out->asset ? p->o.token_max_diff : p->o.max_diff_wei;
     uint32_t steps = 0;
     for (int64_t y = ch_store_xfer_prev(s, x, d); y >= 0 && steps < p->o.max_walk;
@@ -103,7 +104,7 @@ static void match_deposit(dpass *p, uint64_t x, const ch_xfer_rec *out, uint32_t
     }
 }
 
-int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32_t *exch,
+int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const ch_addr_id *exch,
                        const uint32_t *entity, size_t n_exch, uint32_t **cid_out,
                        ch_cluster_meta *meta, double *seconds, ch_error *err) {
     *cid_out = NULL;
@@ -141,7 +142,7 @@ int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const uint32
     if (p.n_ex > 1) qsort(p.ex, p.n_ex, sizeof *p.ex, cmp_slot);
     /* the zero address (mints, burns) is no one's deposit or customer */
     for (uint32_t i = 1; i <= n_addr; i++) {
-        uint32_t id = ch_store_addr_id_at(s, i - 1);
+        ch_addr_id id = ch_store_addr_id_at(s, i - 1);
         if (id & CH_ADDR_ID_WIDE) continue;
         ch_addr a;
         ch_store_addr_of(s, id, &a);
@@ -190,8 +191,14 @@ oom:
 }
 
 /* ---- the exchanges ---- */
+/* An exchange address's id and entity number. */
+typedef struct exid {
+    ch_addr_id id;
+    uint32_t entity;
+} exid;
+
 typedef struct idlist {
-    exent *v; /* here: address id and entity number */
+    exid *v;
     size_t n, cap;
     char **names; /* entity names; number = index + 1 */
     size_t n_names, cap_names;
@@ -200,12 +207,12 @@ typedef struct idlist {
 } idlist;
 
 /* "0x" + 40 hex -> the store's id of that account (0: absent or not EVM). */
-static uint32_t evm_id(ch_store *s, const char *str) {
+static ch_addr_id evm_id(ch_store *s, const char *str) {
     ch_addr a = {.kind = CH_ADDR_EVM, .len = 20};
     if (strlen(str) != 42 || str[0] != '0' || (str[1] != 'x' && str[1] != 'X') ||
         ch_hex_decode(str + 2, 40, a.bytes, 20) != 0)
         return 0;
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     return ch_store_find_addr(s, &a, &id, &last, NULL) == 1 ? id : 0;
 }
@@ -229,17 +236,17 @@ static uint32_t entity_number(idlist *l, const char *name) {
     return (uint32_t)++l->n_names;
 }
 
-static void idlist_add(idlist *l, uint32_t id, const char *entity) {
+static void idlist_add(idlist *l, ch_addr_id id, const char *entity) {
     if (!id) return;
     if (l->n == l->cap) {
-        exent *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
+        exid *v = ch_grow(l->v, &l->cap, l->n + 1, sizeof *v);
         if (!v) {
             l->oom = 1;
             return;
         }
         l->v = v;
     }
-    l->v[l->n++] = (exent){id, entity_number(l, entity)};
+    l->v[l->n++] = (exid){id, entity_number(l, entity)};
 }
 
 static void idlist_free(idlist *l) {
@@ -284,15 +291,16 @@ static int read_csv(idlist *l, const char *path, ch_error *err) {
 
 /* By id, then entity: the first entity named for an id wins. */
 static int cmp_id(const void *a, const void *b) {
-    const exent *x = a, *y = b;
-    if (x->slot != y->slot) return x->slot < y->slot ? -1 : 1;
+    const exid *x = a, *y = b;
+    if (x->id != y->id) return x->id < y->id ? -1 : 1;
     return x->entity < y->entity ? -1 : x->entity > y->entity;
 }
 
 int ch_deposit_exchanges(ch_store *s, const char *dbdir, const char *const *csv, size_t n_csv,
-                         uint32_t **ids, uint32_t **entity, size_t *n_out, ch_error *err) {
+                         ch_addr_id **ids, uint32_t **entity, size_t *n_out, ch_error *err) {
     idlist l = {.s = s};
-    *ids = *entity = NULL;
+    *ids = NULL;
+    *entity = NULL;
     *n_out = 0;
     char ipath[4200];
     struct stat st;
@@ -311,7 +319,8 @@ int ch_deposit_exchanges(ch_store *s, const char *dbdir, const char *const *csv,
             idlist_free(&l);
             return -1;
         }
-    uint32_t *v = malloc((l.n ? l.n : 1) * sizeof *v), *e = malloc((l.n ? l.n : 1) * sizeof *e);
+    ch_addr_id *v = malloc((l.n ? l.n : 1) * sizeof *v);
+    uint32_t *e = malloc((l.n ? l.n : 1) * sizeof *e);
     if (l.oom || !v || !e) {
         free(v);
         free(e);
@@ -321,11 +330,11 @@ int ch_deposit_exchanges(ch_store *s, const char *dbdir, const char *const *csv,
     if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, cmp_id);
     size_t k = 0; /* one entry per id; an unnamed entry gives way to a named one */
     for (size_t i = 0; i < l.n; i++) {
-        if (k > 0 && v[k - 1] == l.v[i].slot) {
+        if (k > 0 && v[k - 1] == l.v[i].id) {
             if (!e[k - 1]) e[k - 1] = l.v[i].entity;
             continue;
         }
-        v[k] = l.v[i].slot;
+        v[k] = l.v[i].id;
         e[k++] = l.v[i].entity;
     }
     idlist_free(&l);
@@ -345,7 +354,8 @@ int ch_deposit_build(const char *dbdir, const char *chain, const ch_deposit_opts
         ch_writer_lock_release(lock);
         return -1;
     }
-    uint32_t *ex = NULL, *ent = NULL, *cid = NULL;
+    ch_addr_id *ex = NULL;
+    uint32_t *ent = NULL, *cid = NULL;
     size_t n = 0;
     int rc = ch_deposit_exchanges(s, dbdir, csv, n_csv, &ex, &ent, &n, err);
     if (rc == 0) rc = ch_deposit_compute(s, o, ex, ent, n, &cid, meta, seconds, err);

@@ -80,7 +80,6 @@ static void header_from_meta(cl_header *h, const ch_cluster_meta *m) {
     h->txs = m->txs;
     h->inputs = m->inputs;
     h->clusters = m->clusters;
-    h->largest = m->largest;
     h->largest_size = m->largest_size;
     memcpy(h->coinjoins, m->coinjoins, sizeof h->coinjoins);
     h->merged_inputs = m->merged_inputs;
@@ -96,7 +95,6 @@ static void meta_from_header(ch_cluster_meta *m, const cl_header *h) {
     m->txs = h->txs;
     m->inputs = h->inputs;
     m->clusters = h->clusters;
-    m->largest = h->largest;
     m->largest_size = h->largest_size;
     memcpy(m->coinjoins, h->coinjoins, sizeof m->coinjoins);
     m->merged_inputs = h->merged_inputs;
@@ -126,17 +124,18 @@ int cl_write_file_chain(const char *dbdir, const char *chain, const ch_store *s,
      * id is known before any other member; members are chained in order. */
     uint64_t narrow = 0;
     for (size_t i = 1; i < n; i++) {
-        uint32_t id = ch_store_addr_id_at(s, i - 1), c = cid[i];
-        if (!(id & CH_ADDR_ID_WIDE)) narrow++;
-        ids[i] = c == i ? id : ids[c];
+        uint32_t c = cid[i];
+        if (!(ch_store_addr_id_at(s, i - 1) & CH_ADDR_ID_WIDE)) narrow++;
+        ids[i] = c;
         size[c]++;
-        if (c != i) next[tail[c]] = id;
+        if (c != i) next[tail[c]] = (uint32_t)i;
         tail[c] = (uint32_t)i;
     }
     free(tail);
     cl_header h;
     header_from_meta(&h, meta);
     h.narrow = narrow;
+    h.largest = meta->largest ? (uint32_t)(ch_store_addr_index(s, meta->largest) + 1) : 0;
     ch_store_counts cnt;
     ch_store_get_counts(s, &cnt);
     h.built_blocks = cnt.blocks;
@@ -199,12 +198,18 @@ struct ch_clusters {
 };
 
 /* The file's slot of address id, 0 for none or newer than the file. */
-static uint32_t slot_of(const ch_clusters *c, uint32_t id) {
+static uint32_t slot_of(const ch_clusters *c, ch_addr_id id) {
     if (id & CH_ADDR_ID_WIDE) {
-        uint32_t k = id & ~CH_ADDR_ID_WIDE;
-        return k >= 1 && k < c->n - c->narrow ? c->narrow + k : 0;
+        uint64_t k = id & ~CH_ADDR_ID_WIDE;
+        return k >= 1 && k < c->n - c->narrow ? c->narrow + (uint32_t)k : 0;
     }
-    return id <= c->narrow ? id : 0;
+    return id <= c->narrow ? (uint32_t)id : 0;
+}
+
+/* The address id of a slot (0 for 0): the inverse of slot_of. */
+static ch_addr_id id_of(const ch_clusters *c, uint32_t slot) {
+    if (slot <= c->narrow) return slot;
+    return (slot - c->narrow) | CH_ADDR_ID_WIDE;
 }
 
 int ch_clusters_open(const char *dbdir, ch_clusters **out, ch_error *err) {
@@ -288,6 +293,7 @@ int ch_clusters_open_chain(const char *dbdir, const char *chain, ch_clusters **o
     c->cid = (const uint32_t *)((const uint8_t *)map + sizeof h);
     c->size = c->cid + c->n;
     c->next = c->size + c->n;
+    c->meta.largest = h.largest < c->n ? id_of(c, h.largest) : 0;
     *out = c;
     return 0;
 }
@@ -329,30 +335,36 @@ const ch_cluster_meta *ch_clusters_meta(const ch_clusters *c) {
     return &c->meta;
 }
 
-uint32_t ch_cluster_of(const ch_clusters *c, uint32_t addr) {
-    uint32_t slot = slot_of(c, addr);
-    return slot ? c->cid[slot] : addr;
+/* A slot read from the file: past its slots (a file whose checksums were
+ * forged, not merely damaged) reads as none. */
+static uint32_t file_slot(const ch_clusters *c, uint32_t v) {
+    return v < c->n ? v : 0;
 }
 
-uint32_t ch_cluster_size(const ch_clusters *c, uint32_t addr) {
+ch_addr_id ch_cluster_of(const ch_clusters *c, ch_addr_id addr) {
+    uint32_t slot = slot_of(c, addr);
+    return slot ? id_of(c, file_slot(c, c->cid[slot])) : addr;
+}
+
+uint32_t ch_cluster_size(const ch_clusters *c, ch_addr_id addr) {
     if (addr == 0) return 0;
     uint32_t slot = slot_of(c, addr);
-    return slot ? c->size[slot_of(c, c->cid[slot])] : 1;
+    return slot ? c->size[file_slot(c, c->cid[slot])] : 1;
 }
 
-uint32_t cl_slot_of(const ch_clusters *c, uint32_t m) {
+uint32_t cl_slot_of(const ch_clusters *c, ch_addr_id m) {
     return slot_of(c, m);
 }
 
-uint32_t cl_next_member(const ch_clusters *c, uint32_t m) {
+ch_addr_id cl_next_member(const ch_clusters *c, ch_addr_id m) {
     uint32_t slot = slot_of(c, m);
-    return slot ? c->next[slot] : 0;
+    return slot ? id_of(c, file_slot(c, c->next[slot])) : 0;
 }
 
-size_t ch_cluster_members(const ch_clusters *c, uint32_t addr, uint32_t *out, size_t max) {
+size_t ch_cluster_members(const ch_clusters *c, ch_addr_id addr, ch_addr_id *out, size_t max) {
     if (addr == 0 || max == 0) return 0;
     size_t k = 0;
-    for (uint32_t m = ch_cluster_of(c, addr); m != 0 && k < max; m = cl_next_member(c, m))
+    for (ch_addr_id m = ch_cluster_of(c, addr); m != 0 && k < max; m = cl_next_member(c, m))
         out[k++] = m;
     return k;
 }

@@ -27,7 +27,7 @@ static int parse_addr(const char *str, ch_addr *a, ch_error *err) {
 typedef struct walk_ctx {
     ch_store *s;
     const ch_clusters *c;
-    uint32_t self, cluster;
+    ch_addr_id self, cluster;
     const char *member; /* set while looking up one member */
     ch_cluster_label_fn fn;
     void *ctx;
@@ -47,7 +47,7 @@ static int on_member_label(const ch_attribution *a, void *p) {
 static int on_any_label(const ch_attribution *a, void *p) {
     walk_ctx *w = p;
     ch_addr ad;
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     if (parse_addr(a->address, &ad, NULL) != 0) return 0; /* not an address of this store */
     if (ch_store_find_addr(w->s, &ad, &id, &last, NULL) != 1) return 0;
@@ -63,7 +63,7 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
     if (!hit) hit = &local;
     memset(hit, 0, sizeof *hit);
     ch_addr a;
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     if (parse_addr(canonical, &a, err) != 0) return -1;
     int found = ch_store_find_addr(s, &a, &id, &last, err);
@@ -77,7 +77,7 @@ int ch_cluster_labels(ch_store *s, const ch_clusters *c, ch_intel *intel, const 
     if (ch_intel_counts_get(intel, &n, err) != 0) return -1;
     if (hit->size <= n.addresses) {
         /* walk the members, asking the attribution store about each */
-        for (uint32_t m = w.cluster; m != 0 && !w.stopped; m = cl_next_member(c, m)) {
+        for (ch_addr_id m = w.cluster; m != 0 && !w.stopped; m = cl_next_member(c, m)) {
             if (m == id) continue;
             char str[CH_ADDR_STR_MAX];
             ch_addr ma;
@@ -122,11 +122,11 @@ int ch_cluster_labels_dir(const char *dbdir, const char *canonical, ch_cluster_l
 
 /* One attribution of a member of a cluster of two or more. */
 typedef struct lx_entry {
-    uint32_t cluster; /* the cluster's id */
-    uint32_t slot;    /* the member's slot: ch_cluster_labels' walk goes by slot */
-    uint32_t id;      /* the member's address id */
-    uint32_t str;     /* offset in the pool of the address as the attribution has it */
-    uint64_t seq;     /* the attribution's place in ch_intel_foreach's order */
+    ch_addr_id cluster; /* the cluster's id */
+    uint32_t slot;      /* the member's slot: ch_cluster_labels' walk goes by slot */
+    ch_addr_id id;      /* the member's address id */
+    uint32_t str;       /* offset in the pool of the address as the attribution has it */
+    uint64_t seq;       /* the attribution's place in ch_intel_foreach's order */
 } lx_entry;
 
 struct ch_cluster_label_index {
@@ -159,7 +159,7 @@ static int lx_on_label(const ch_attribution *a, void *p) {
     ch_cluster_label_index *x = b->x;
     uint64_t seq = b->seq++;
     ch_addr ad;
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     if (parse_addr(a->address, &ad, NULL) != 0) return 0; /* not an address of this store */
     if (ch_store_find_addr(b->s, &ad, &id, &last, NULL) != 1) return 0;
@@ -252,7 +252,7 @@ void ch_cluster_label_index_counts(const ch_cluster_label_index *x, uint64_t *me
 }
 
 /* The first entry of v[0..n) (sorted by cluster first) in cluster, or n. */
-static size_t lx_first(const lx_entry *v, size_t n, uint32_t cluster) {
+static size_t lx_first(const lx_entry *v, size_t n, ch_addr_id cluster) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -270,7 +270,7 @@ static size_t lx_first(const lx_entry *v, size_t n, uint32_t cluster) {
 typedef struct lx_walk {
     ch_cluster_member_label_fn fn;
     void *ctx;
-    uint32_t member;
+    ch_addr_id member;
     const char *member_str; /* the member walk: the member's address */
     const char *key;        /* the label walk: the stored address asked about */
     uint64_t reported;
@@ -286,8 +286,8 @@ static int lx_on_member(const ch_attribution *a, void *p) {
 }
 
 int ch_cluster_label_index_walk(ch_store *s, const ch_clusters *c, ch_intel *intel,
-                                const ch_cluster_label_index *x, uint32_t cluster, uint32_t size,
-                                uint32_t exclude, ch_cluster_member_label_fn fn, void *ctx,
+                                const ch_cluster_label_index *x, ch_addr_id cluster, uint32_t size,
+                                ch_addr_id exclude, ch_cluster_member_label_fn fn, void *ctx,
                                 uint64_t *reported, ch_error *err) {
     (void)c;
     lx_walk w = {.fn = fn, .ctx = ctx};
@@ -333,7 +333,7 @@ typedef struct lx_adapt {
     void *ctx;
 } lx_adapt;
 
-static int lx_adapt_fn(uint32_t member, const char *str, const ch_attribution *a, void *p) {
+static int lx_adapt_fn(ch_addr_id member, const char *str, const ch_attribution *a, void *p) {
     (void)member;
     lx_adapt *ad = p;
     return ad->fn ? ad->fn(str, a, ad->ctx) : 0;
@@ -347,7 +347,7 @@ int ch_cluster_labels_indexed(ch_store *s, const ch_clusters *c, ch_intel *intel
     if (!hit) hit = &local;
     memset(hit, 0, sizeof *hit);
     ch_addr a;
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     if (parse_addr(canonical, &a, err) != 0) return -1;
     int found = ch_store_find_addr(s, &a, &id, &last, err);
@@ -362,13 +362,14 @@ int ch_cluster_labels_indexed(ch_store *s, const ch_clusters *c, ch_intel *intel
 
 int ch_cluster_label_index_where_id(ch_store *s, const ch_clusters *c,
                                     const ch_cluster_label_index *x, const char *canonical,
-                                    uint32_t *self, uint32_t *cluster, uint32_t *size,
+                                    ch_addr_id *self, ch_addr_id *cluster, uint32_t *size,
                                     bool *labelled, ch_error *err) {
     *self = 0;
-    *cluster = *size = 0;
+    *cluster = 0;
+    *size = 0;
     *labelled = false;
     ch_addr a;
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     if (parse_addr(canonical, &a, err) != 0) return -1;
     int found = ch_store_find_addr(s, &a, &id, &last, err);
@@ -392,8 +393,8 @@ int ch_cluster_label_index_where_id(ch_store *s, const ch_clusters *c,
 }
 
 int ch_cluster_label_index_where(ch_store *s, const ch_clusters *c, const ch_cluster_label_index *x,
-                                 const char *canonical, uint32_t *cluster, uint32_t *size,
+                                 const char *canonical, ch_addr_id *cluster, uint32_t *size,
                                  bool *labelled, ch_error *err) {
-    uint32_t id;
+    ch_addr_id id;
     return ch_cluster_label_index_where_id(s, c, x, canonical, &id, cluster, size, labelled, err);
 }

@@ -55,7 +55,7 @@ static int parse_addr(const char *str, bool account, ch_addr *a, ch_error *err) 
     return ch_err(err, "not an EVM address (0x and 40 hex digits)");
 }
 
-static void addr_str(const ch_store *s, uint32_t id, char out[CH_ADDR_STR_MAX]) {
+static void addr_str(const ch_store *s, ch_addr_id id, char out[CH_ADDR_STR_MAX]) {
     out[0] = '\0';
     if (id == 0) return;
     ch_addr a;

@@ -9,7 +9,7 @@
 
 /* The first signal on transfer x whose victim is `victim` (0: any victim),
  * or NULL; signals are appended in transfer order. */
-static const ch_signal_rec *signal_on(const ch_store *s, uint64_t x, uint32_t victim) {
+static const ch_signal_rec *signal_on(const ch_store *s, uint64_t x, ch_addr_id victim) {
     for (uint64_t lo = ch_poison_signal_from(s, x); lo < ch_poison_signal_count(s); lo++) {
         const ch_signal_rec *r = ch_poison_signal(s, lo);
         if (r->xfer != x) break;
@@ -21,7 +21,8 @@ static const ch_signal_rec *signal_on(const ch_store *s, uint64_t x, uint32_t vi
 int ch_poison_check_send(ch_poison *p, ch_store *s, const ch_addr *sender_addr,
                          const ch_addr *dest_addr, ch_send_check *out, ch_error *err) {
     memset(out, 0, sizeof *out);
-    uint32_t sender = 0, dest = 0;
+    ch_addr_id dest = 0;
+    ch_addr_id sender = 0;
     uint64_t head = 0, dhead;
     int rc = ch_store_find_addr(s, sender_addr, &sender, &head, err);
     if (rc < 0 || ch_store_find_addr(s, dest_addr, &dest, &dhead, err) < 0) return -1;

@@ -113,7 +113,7 @@ static bool below(uint64_t lo, uint64_t hi, uint64_t tlo, uint64_t thi) {
 /* What the detector knows about asset id `asset` of s, derived once. The
  * entry keeps the asset's address, so a reorg that gives the id to another
  * address (or another store) is noticed and the entry redone. */
-static const pz_asset *asset_info(ch_poison *p, const ch_store *s, uint32_t asset) {
+static const pz_asset *asset_info(ch_poison *p, const ch_store *s, ch_addr_id asset) {
     ch_addr a;
     ch_store_addr_of(s, asset, &a);
     if ((p->n_cache + 1) * 2 > p->cap_cache) {
@@ -184,12 +184,12 @@ unsigned ch_poison_classify(ch_poison *p, const ch_store *s, const ch_xfer_rec *
 
 /* The victim's real counterparty that `suspect` imitates best: walking the
  * victim's history back from transfer x, clean value transfers only. */
-static bool best_counterparty(ch_poison *p, const ch_store *s, uint64_t x, uint32_t victim,
-                              uint32_t suspect, pz_match *out) {
+static bool best_counterparty(ch_poison *p, const ch_store *s, uint64_t x, ch_addr_id victim,
+                              ch_addr_id suspect, pz_match *out) {
     ch_addr sa, ca;
     ch_store_addr_of(s, suspect, &sa);
     memset(out, 0, sizeof *out);
-    uint32_t last_c = 0;
+    ch_addr_id last_c = 0;
     unsigned steps = 0;
     for (int64_t y = ch_store_xfer_prev(s, x, victim); y >= 0 && steps < p->o.history;
          y = ch_store_xfer_prev(s, (uint64_t)y, victim), steps++) {
@@ -197,7 +197,7 @@ static bool best_counterparty(ch_poison *p, const ch_store *s, uint64_t x, uint3
         if ((r.value_lo == 0 && r.value_hi == 0) || !carrier(s, &r) ||
             ch_poison_classify(p, s, &r) != 0)
             continue;
-        uint32_t c = r.from == victim ? r.to : r.from;
+        ch_addr_id c = r.from == victim ? r.to : r.from;
         if (c == suspect || c == last_c) continue;
         last_c = c;
         ch_store_addr_of(s, c, &ca);
@@ -213,18 +213,18 @@ static bool best_counterparty(ch_poison *p, const ch_store *s, uint64_t x, uint3
 }
 
 /* The address id of a genuine token in s, 0 when the store does not know it. */
-static uint32_t genuine_id(ch_poison *p, ch_store *s, const ch_token_info *g) {
+static ch_addr_id genuine_id(ch_poison *p, ch_store *s, const ch_token_info *g) {
     for (size_t i = 0; i < p->cap_cache; i++) /* assets seen, pending ones included */
         if (p->cache[i].id && !memcmp(p->cache[i].addr, g->addr, 20)) return p->cache[i].id;
     ch_addr a = {.kind = CH_ADDR_EVM, .len = 20};
     memcpy(a.bytes, g->addr, 20);
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     return ch_store_find_addr(s, &a, &id, &last, NULL) == 1 ? id : 0;
 }
 
-static int add(ch_store *s, uint64_t x, int kind, uint32_t victim, uint32_t look, uint32_t imit,
-               unsigned pre, unsigned suf, ch_error *err) {
+static int add(ch_store *s, uint64_t x, int kind, ch_addr_id victim, ch_addr_id look,
+               ch_addr_id imit, unsigned pre, unsigned suf, ch_error *err) {
     ch_signal_rec r = {.xfer = x,
                        .victim = victim,
                        .lookalike = look,
@@ -248,7 +248,7 @@ int ch_poison_scan(ch_poison *p, ch_store *s, uint64_t first, ch_error *err) {
         ch_xfer_rec r = *ch_store_xfer(s, x);
         unsigned m = ch_poison_classify(p, s, &r);
         if (!m) continue;
-        uint32_t victim = r.to, suspect = r.from;
+        ch_addr_id victim = r.to, suspect = r.from;
         pz_match best;
         bool hit = best_counterparty(p, s, x, victim, suspect, &best);
         if (m & (1u << CH_SIG_ZERO_SPOOF)) {
@@ -272,7 +272,7 @@ int ch_poison_scan(ch_poison *p, ch_store *s, uint64_t first, ch_error *err) {
         if (m & (1u << CH_SIG_FAKE_TOKEN)) {
             const pz_asset *e = asset_info(p, s, r.asset);
             const ch_token_info *g = e ? ch_toktab_genuine(p->tokens, e->token->symbol) : NULL;
-            uint32_t gid = g ? genuine_id(p, s, g) : 0;
+            ch_addr_id gid = g ? genuine_id(p, s, g) : 0;
             unsigned pre = 0, suf = 0;
             if (g) ch_poison_match(e->addr, g->addr, &pre, &suf);
             if (add(s, x, CH_SIG_FAKE_TOKEN, victim, r.asset, gid, pre, suf, err)) return -1;

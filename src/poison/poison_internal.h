@@ -6,7 +6,7 @@
 
 /* What the detector derived about one asset id (a cache slot). */
 typedef struct pz_asset {
-    uint32_t id; /* 0 = empty slot */
+    ch_addr_id id; /* 0 = empty slot */
     uint8_t addr[20];
     const ch_token_info *token; /* NULL: not in any table */
     bool fake;
@@ -15,7 +15,7 @@ typedef struct pz_asset {
 } pz_asset;
 
 typedef struct pz_match {
-    uint32_t c; /* the real counterparty imitated, 0 = none */
+    ch_addr_id c; /* the real counterparty imitated, 0 = none */
     unsigned prefix, suffix;
 } pz_match;
 

@@ -68,7 +68,7 @@ fail:
 }
 
 /* The index of asset in a's balances, added when new; -1 on memory. */
-static long balance_slot(ch_q_address *a, ch_vec *bal, uint32_t asset) {
+static long balance_slot(ch_q_address *a, ch_vec *bal, ch_addr_id asset) {
     ch_q_balance *b = bal->v;
     for (size_t i = 0; i < bal->n; i++)
         if (b[i].asset == asset) return (long)i;

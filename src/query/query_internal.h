@@ -18,7 +18,7 @@ const char *ch_q_btc(uint64_t sat, char out[32]);
 /* UTC "2009-01-03 18:15:05". */
 const char *ch_q_time(uint32_t t, char out[32]);
 /* The address string of an address id (mainnet form), or NULL for id 0. */
-const char *ch_q_addr_str(const ch_store *s, uint32_t id, char out[128]);
+const char *ch_q_addr_str(const ch_store *s, ch_addr_id id, char out[128]);
 /* A hash as printed: byte-reversed hex (UTXO) or 0x + hex as stored. */
 void ch_q_hash_hex(const uint8_t b[32], bool account, char out[67]);
 

@@ -21,7 +21,7 @@ const char *ch_q_time(uint32_t t, char out[32]) {
     return out;
 }
 
-const char *ch_q_addr_str(const ch_store *s, uint32_t id, char out[128]) {
+const char *ch_q_addr_str(const ch_store *s, ch_addr_id id, char out[128]) {
     if (id == 0) return NULL;
     ch_addr a;
     ch_store_addr_of(s, id, &a);

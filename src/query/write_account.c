@@ -16,7 +16,7 @@ static const char *kind_name(uint8_t k) {
 }
 
 /* Symbol and decimals of an asset id (native: "ETH", 18), or NULL. */
-static const ch_token_info *token_of(const ch_store *s, const ch_toktab *tk, uint32_t asset) {
+static const ch_token_info *token_of(const ch_store *s, const ch_toktab *tk, ch_addr_id asset) {
     if (!tk || !asset) return NULL;
     ch_addr a;
     ch_store_addr_of(s, asset, &a);
@@ -24,7 +24,7 @@ static const ch_token_info *token_of(const ch_store *s, const ch_toktab *tk, uin
 }
 
 /* "symbol" and "decimals" beside an asset's contract, when known. */
-static void json_token_fields(ch_jw *w, const ch_store *s, const ch_toktab *tk, uint32_t asset) {
+static void json_token_fields(ch_jw *w, const ch_store *s, const ch_toktab *tk, ch_addr_id asset) {
     const ch_token_info *ti = token_of(s, tk, asset);
     if (!asset) {
         ch_jw_key(w, "symbol");

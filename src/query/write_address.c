@@ -14,7 +14,7 @@ static const char *kind_name(uint8_t k) {
 }
 
 /* A token's symbol and decimals, or NULL (native, or not in tokens). */
-static const ch_token_info *token_of(const ch_store *s, const ch_toktab *tokens, uint32_t asset) {
+static const ch_token_info *token_of(const ch_store *s, const ch_toktab *tokens, ch_addr_id asset) {
     if (!tokens || !asset) return NULL;
     ch_addr a;
     ch_store_addr_of(s, asset, &a);
@@ -22,7 +22,7 @@ static const ch_token_info *token_of(const ch_store *s, const ch_toktab *tokens,
 }
 
 /* "asset", "symbol" and "decimals" of an account asset. */
-static void json_asset(ch_jw *w, const ch_store *s, const ch_toktab *tokens, uint32_t asset) {
+static void json_asset(ch_jw *w, const ch_store *s, const ch_toktab *tokens, ch_addr_id asset) {
     char buf[128];
     ch_jw_key(w, "asset");
     ch_jw_str(w, asset ? ch_q_addr_str(s, asset, buf) : "native");

@@ -20,7 +20,7 @@ void ch_report_case_opts_init(ch_report_case_opts *o) {
 
 /* ---- small helpers ---- */
 
-const char *rc_addr(const rc_ctx *c, uint32_t id, char buf[CH_ADDR_STR_MAX]) {
+const char *rc_addr(const rc_ctx *c, ch_addr_id id, char buf[CH_ADDR_STR_MAX]) {
     if (!id) return NULL;
     ch_addr a;
     ch_store_addr_of(c->s, id, &a);
@@ -34,7 +34,7 @@ const char *rc_tx(const rc_ctx *c, uint64_t tx, uint64_t ref, char out[80]) {
 
 /* v of asset for people, then the asset's name: exact ("63.04206238 BTC",
  * rh_amount) or, glance, cut for a card or diagram (rh_amount_short). */
-static void amount_of(rc_ctx *c, uint32_t asset, ch_taint_sum v, bool glance) {
+static void amount_of(rc_ctx *c, ch_addr_id asset, ch_taint_sum v, bool glance) {
     char an[128], b[84];
     int dec;
     const char *name = ch_trace_asset_name(c->r, asset, &dec, an);
@@ -43,11 +43,11 @@ static void amount_of(rc_ctx *c, uint32_t asset, ch_taint_sum v, bool glance) {
     rh_esc(c->f, dec >= 0 ? name : "base units");
 }
 
-void rc_amount(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
+void rc_amount(rc_ctx *c, ch_addr_id asset, ch_taint_sum v) {
     amount_of(c, asset, v, false);
 }
 
-void rc_amount_short(rc_ctx *c, uint32_t asset, ch_taint_sum v) {
+void rc_amount_short(rc_ctx *c, ch_addr_id asset, ch_taint_sum v) {
     amount_of(c, asset, v, true);
 }
 
@@ -305,7 +305,7 @@ static void section_services(rc_ctx *c) {
 }
 
 /* The label's provenance cell. */
-static void label_source(rc_ctx *c, uint32_t addr) {
+static void label_source(rc_ctx *c, ch_addr_id addr) {
     ch_label_source ls;
     if (!c->sp->labels || ch_labels_source(c->sp->labels, addr, &ls) != 1) {
         fputs("(no source recorded)", c->f);

@@ -18,7 +18,7 @@
 /* Landings of one service: (entity, category, asset). */
 typedef struct rc_svc {
     const char *entity, *category;
-    uint32_t asset;
+    ch_addr_id asset;
     ch_taint_sum amount;
     size_t addresses;
 } rc_svc;
@@ -38,11 +38,11 @@ typedef struct rc_ctx {
     ch_taint_sum landed_main; /* landings of the main asset */
 } rc_ctx;
 
-const char *rc_addr(const rc_ctx *c, uint32_t id, char buf[CH_ADDR_STR_MAX]);
+const char *rc_addr(const rc_ctx *c, ch_addr_id id, char buf[CH_ADDR_STR_MAX]);
 const char *rc_tx(const rc_ctx *c, uint64_t tx, uint64_t ref, char out[80]);
-void rc_amount(rc_ctx *c, uint32_t asset, ch_taint_sum v);
+void rc_amount(rc_ctx *c, ch_addr_id asset, ch_taint_sum v);
 /* The same cut for a glance (rh_amount_short): cards, narrative, diagram. */
-void rc_amount_short(rc_ctx *c, uint32_t asset, ch_taint_sum v);
+void rc_amount_short(rc_ctx *c, ch_addr_id asset, ch_taint_sum v);
 /* What a service of this category can do; *can 2 yes, 1 maybe, 0 no. */
 const char *rc_freeze(const char *category, int *can);
 

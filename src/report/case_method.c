@@ -103,7 +103,7 @@ static void row(rc_ctx *c, const char *k, const char *v) {
     fputs("</td></tr>\n", c->f);
 }
 
-static void sums_row(rc_ctx *c, const char *name, const char *what, uint32_t asset,
+static void sums_row(rc_ctx *c, const char *name, const char *what, ch_addr_id asset,
                      ch_taint_sum v) {
     fputs("<tr><td>", c->f);
     rh_esc(c->f, name);

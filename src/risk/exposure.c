@@ -70,7 +70,7 @@ static void fill_source(ch_store *s, ch_trace_result *r, const ch_trace_place *l
 }
 
 /* What the address received of one asset, in base units. */
-static ch_taint_sum received_of(const ch_trace_result *r, uint32_t asset) {
+static ch_taint_sum received_of(const ch_trace_result *r, ch_addr_id asset) {
     const ch_trace_sums *x;
     size_t n = ch_trace_result_sums(r, &x);
     for (size_t i = 0; i < n; i++)
@@ -116,7 +116,7 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
     out->max_hops = o->max_hops;
     out->account = ch_store_is_account(s);
 
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     int rc = ch_store_find_addr(s, addr, &id, &last, err);
     if (rc <= 0) return rc;

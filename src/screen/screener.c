@@ -26,18 +26,19 @@
 typedef struct cl_label {
     ch_attribution a;
     uint64_t total, cnt1; /* reports, and those of m1 */
-    uint32_t m1, m2;      /* the first member to report it; the first other one (0: none) */
+    ch_addr_id m1, m2;    /* the first member to report it; the first other one (0: none) */
     uint64_t pos1, pos2;  /* their first reports' places among the cluster's */
     char member1[CH_ADDR_STR_MAX], member2[CH_ADDR_STR_MAX];
 } cl_label;
 
 typedef struct cl_report {
-    uint32_t member, label;
+    ch_addr_id member;
+    uint32_t label;
 } cl_report;
 
 typedef struct cl_agg {
     bool used;
-    uint32_t cluster;
+    ch_addr_id cluster;
     cl_label *v;
     size_t n, cap;
     cl_report *r; /* by member */
@@ -312,7 +313,7 @@ static int cluster_label(const char *member, const ch_attribution *a, void *ctx)
 
 /* One report of the cluster's walk into its view (cl_agg): its label found
  * or added (first member, place), the counts, the report kept by member. */
-static int agg_label(uint32_t member, const char *str, const ch_attribution *a, void *ctx) {
+static int agg_label(ch_addr_id member, const char *str, const ch_attribution *a, void *ctx) {
     cl_agg *g = ctx;
     size_t k = 0;
     while (k < g->n && !same_label(&g->v[k].a, a))
@@ -364,7 +365,8 @@ static int cmp_seen(const void *pa, const void *pb) {
 /* The cluster labels of an address through the index and the view of its
  * cluster kept per cluster (made on its first address). 0, or -1 with err. */
 static int indexed_labels(ch_screener *s, ch_verdict *v, ch_error *err) {
-    uint32_t self, cl, size;
+    ch_addr_id self, cl;
+    uint32_t size;
     bool labelled;
     memset(&v->hit, 0, sizeof v->hit);
     int w = ch_cluster_label_index_where_id(s->store, s->clusters, s->labels_ix, v->canonical,
@@ -482,7 +484,8 @@ ch_verdict_kind ch_screener_screen(ch_screener *s, const char *address, ch_verdi
     return v->kind;
 }
 
-const char *ch_verdict_asset_name(const ch_verdict *v, uint32_t asset, char buf[CH_ADDR_STR_MAX]) {
+const char *ch_verdict_asset_name(const ch_verdict *v, ch_addr_id asset,
+                                  char buf[CH_ADDR_STR_MAX]) {
     const ch_screener *s = v->screener;
     if (!asset) return ch_chain_native_symbol(s->chain, s->account);
     ch_addr a;

@@ -260,7 +260,7 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
     st_hot_entry *e;
     for (; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
         if (st_addr_equal(s, e->id, a)) return e;
-    uint32_t id = 0;
+    ch_addr_id id = 0;
     uint64_t last = UINT64_MAX;
     int rc;
     const st_hot_entry *o = old_address(s, a, index_key);
@@ -339,7 +339,7 @@ int ch_store_set_first_number(ch_store *s, uint64_t number, ch_error *err) {
     return 0;
 }
 
-static uint32_t account_id(ch_store *s, const ch_addr *a, ch_error *err, int *rc) {
+static ch_addr_id account_id(ch_store *s, const ch_addr *a, ch_error *err, int *rc) {
     *rc = 0;
     if (!a || a->kind == CH_ADDR_NONE) return 0;
     st_hot_entry *e = address_entry(s, a, err);
@@ -498,7 +498,7 @@ static uint64_t addr_index_key(const ch_store *s, const st_hot_entry *e) {
 /* how many lookups ahead a loop over random hot entries asks for the next */
 #define PREFETCH_DISTANCE 16
 
-static bool head_pending(const ch_store *s, uint32_t id) {
+static bool head_pending(const ch_store *s, ch_addr_id id) {
     const st_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
     return (id & ~CH_ADDR_ID_WIDE) > c->n_committed;
 }

@@ -14,12 +14,12 @@
 
 #include <string.h>
 
-static st_col *heads_col(const ch_store *s, uint32_t id, uint64_t *i) {
+static st_col *heads_col(const ch_store *s, ch_addr_id id, uint64_t *i) {
     *i = (id & ~CH_ADDR_ID_WIDE) - 1;
     return (st_col *)&s->col[(id & CH_ADDR_ID_WIDE) ? COL_HEADS32 : COL_HEADS20];
 }
 
-uint64_t st_heads_get(const ch_store *s, uint32_t id) {
+uint64_t st_heads_get(const ch_store *s, ch_addr_id id) {
     uint64_t i, h;
     const st_col *c = heads_col(s, id, &i);
     if (i >= st_col_count(c)) return ST_NO_HEAD;
@@ -27,7 +27,7 @@ uint64_t st_heads_get(const ch_store *s, uint32_t id) {
     return h;
 }
 
-void st_heads_set(ch_store *s, uint32_t id, uint64_t head) {
+void st_heads_set(ch_store *s, ch_addr_id id, uint64_t head) {
     uint64_t i;
     st_col *c = heads_col(s, id, &i);
     if (i < st_col_count(c)) st_col_patch(c, i, 0, &head, sizeof head, NULL);
@@ -39,7 +39,7 @@ uint64_t st_heads_domain(const ch_store *s) {
 
 /* Does output or transfer x name id (as its address, sender or recipient)?
  * Reads past the handle's view from the file; false when it cannot. */
-static bool touches(const ch_store *s, uint64_t x, uint32_t id) {
+static bool touches(const ch_store *s, uint64_t x, ch_addr_id id) {
     if (s->account) {
         ch_xfer_rec r;
         return st_col_read_any(&s->col[COL_XFERS], x, &r) == 0 && (r.from == id || r.to == id);
@@ -52,7 +52,7 @@ static bool touches(const ch_store *s, uint64_t x, uint32_t id) {
 #define HEAD_UNKNOWN (ST_NO_HEAD - 1)
 
 /* The output or transfer before x in id's history, read from the files. */
-static uint64_t prev_of(ch_store *s, uint64_t x, uint32_t id) {
+static uint64_t prev_of(ch_store *s, uint64_t x, ch_addr_id id) {
     uint32_t d;
     if (s->account) {
         ch_xfer_rec r;
@@ -83,7 +83,7 @@ static uint64_t prev_of(ch_store *s, uint64_t x, uint32_t id) {
     return d == 0 || d > x ? ST_NO_HEAD : x - d;
 }
 
-uint64_t st_heads_view(ch_store *s, uint32_t id) {
+uint64_t st_heads_view(ch_store *s, ch_addr_id id) {
     uint64_t h = st_heads_get(s, id);
     if (s->writable) return h; /* the writer's own heads are exact */
     uint64_t n = st_heads_domain(s);
@@ -113,7 +113,7 @@ int st_heads_recover(ch_store *s, ch_error *err) {
             if (r->from) st_heads_set(s, r->from, x);
             if (r->to) st_heads_set(s, r->to, x);
         } else {
-            uint32_t id = ((const ch_out_rec *)st_col_at(&s->col[COL_OUTS], x))->addr;
+            ch_addr_id id = ((const ch_out_rec *)st_col_at(&s->col[COL_OUTS], x))->addr;
             if (id) st_heads_set(s, id, x);
         }
     }

@@ -555,25 +555,25 @@ int st_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
 typedef struct addr_probe {
     const ch_store *s;
     const ch_addr *a;
-    uint32_t found;
+    ch_addr_id found;
 } addr_probe;
 
 /* committed ids only: a writer's pending ones are in its hot map */
-static bool addr_committed(const ch_store *s, uint32_t id) {
-    uint32_t i = id & ~CH_ADDR_ID_WIDE;
+static bool addr_committed(const ch_store *s, ch_addr_id id) {
+    uint64_t i = id & ~CH_ADDR_ID_WIDE;
     const st_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
     return i >= 1 && i <= c->n_committed;
 }
 
 static int addr_candidate(void *ctx, uint64_t cand) {
     addr_probe *p = ctx;
-    uint32_t id = (uint32_t)cand;
-    if (cand > UINT32_MAX || !addr_committed(p->s, id) || !st_addr_equal(p->s, id, p->a)) return 0;
+    ch_addr_id id = cand;
+    if (!addr_committed(p->s, id) || !st_addr_equal(p->s, id, p->a)) return 0;
     p->found = id;
     return 1;
 }
 
-int st_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out) {
+int st_index_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out) {
     addr_probe p = {s, a, 0};
     if (!st_runs_find(&s->addr_runs, st_addr_key(a), addr_candidate, &p)) return 0;
     *id = p.found;
@@ -719,7 +719,7 @@ const ch_etx_rec *ch_store_etx(const ch_store *s, uint64_t tx) {
     return rec_at(s, COL_ETXS, tx);
 }
 
-int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr) {
+int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, ch_addr_id addr) {
     const ch_xfer_rec *r = ch_store_xfer(s, x);
     int side = r->from == addr ? 0 : 1;
     const uint32_t *links = rec_at(s, COL_XPREV, x);
@@ -730,7 +730,7 @@ int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t ad
     return prev == UINT64_MAX ? -1 : back_link(s, "farprev", x, prev);
 }
 
-int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, uint32_t addr) {
+int64_t ch_store_xfer_prev(const ch_store *s, uint64_t x, ch_addr_id addr) {
     return st_account_prev(s, NULL, x, addr);
 }
 
@@ -780,13 +780,13 @@ uint64_t st_addr_key(const ch_addr *a) {
 
 /* --- address records --- */
 
-const uint8_t *st_addr_rec(const ch_store *s, uint32_t id) {
+const uint8_t *st_addr_rec(const ch_store *s, ch_addr_id id) {
     if (id & CH_ADDR_ID_WIDE) return st_col_at(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1);
     return st_col_at(&s->col[COL_ADDRS20], id - 1);
 }
 
-bool st_addr_valid(const ch_store *s, uint32_t id) {
-    uint32_t i = id & ~CH_ADDR_ID_WIDE;
+bool st_addr_valid(const ch_store *s, ch_addr_id id) {
+    uint64_t i = id & ~CH_ADDR_ID_WIDE;
     const st_col *c = &s->col[(id & CH_ADDR_ID_WIDE) ? COL_ADDRS32 : COL_ADDRS20];
     return i >= 1 && i <= st_col_count(c);
 }
@@ -794,7 +794,7 @@ bool st_addr_valid(const ch_store *s, uint32_t id) {
 /* Compares in place: decoding the record into a ch_addr first (clearing
  * and copying its 43 bytes) cost more than the comparison, on a path taken
  * for every output. */
-bool st_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
+bool st_addr_equal(const ch_store *s, ch_addr_id id, const ch_addr *a) {
     uint8_t r[ADDR32_REC];
     if (id & CH_ADDR_ID_WIDE)
         st_col_get(&s->col[COL_ADDRS32], (id & ~CH_ADDR_ID_WIDE) - 1, r);
@@ -805,7 +805,7 @@ bool st_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a) {
     return a->len == 20 && memcmp(r + 1, a->bytes, 20) == 0;
 }
 
-uint32_t st_addr_append(ch_store *s, const ch_addr *a) {
+ch_addr_id st_addr_append(ch_store *s, const ch_addr *a) {
     uint8_t rec[ADDR32_REC] = {0};
     rec[0] = (uint8_t)(a->kind << 5 | (a->version & 31));
     uint64_t idx;
@@ -819,24 +819,24 @@ uint32_t st_addr_append(ch_store *s, const ch_addr *a) {
         idx = st_col_append(&s->col[COL_ADDRS32], rec);
         if (idx != UINT64_MAX) idx |= CH_ADDR_ID_WIDE;
     }
-    if (idx == UINT64_MAX || (idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1 >= CH_ADDR_ID_WIDE) return 0;
+    if (idx == UINT64_MAX || (idx & ~CH_ADDR_ID_WIDE) + 1 >= CH_ADDR_ID_WIDE) return 0;
     uint64_t none = ST_NO_HEAD;
     if (st_col_append(&s->col[a->len == 20 ? COL_HEADS20 : COL_HEADS32], &none) == UINT64_MAX) {
         st_col_discard_last(&s->col[a->len == 20 ? COL_ADDRS20 : COL_ADDRS32]);
         return 0;
     }
-    return (uint32_t)((idx & ~(uint64_t)CH_ADDR_ID_WIDE) + 1) | (uint32_t)(idx & CH_ADDR_ID_WIDE);
+    return ((idx & ~CH_ADDR_ID_WIDE) + 1) | (idx & CH_ADDR_ID_WIDE);
 }
 
-uint64_t ch_store_addr_index(const ch_store *s, uint32_t id) {
+uint64_t ch_store_addr_index(const ch_store *s, ch_addr_id id) {
     if (id & CH_ADDR_ID_WIDE) return s->col[COL_ADDRS20].n_committed + (id & ~CH_ADDR_ID_WIDE) - 1;
     return id - 1;
 }
 
-uint32_t ch_store_addr_id_at(const ch_store *s, uint64_t index) {
+ch_addr_id ch_store_addr_id_at(const ch_store *s, uint64_t index) {
     uint64_t n20 = s->col[COL_ADDRS20].n_committed;
-    if (index < n20) return (uint32_t)(index + 1);
-    return (uint32_t)(index - n20 + 1) | CH_ADDR_ID_WIDE;
+    if (index < n20) return index + 1;
+    return (index - n20 + 1) | CH_ADDR_ID_WIDE;
 }
 
 /* --- reading --- */
@@ -862,10 +862,10 @@ const ch_out_rec *ch_store_output(const ch_store *s, uint64_t out) {
     return rec_at(s, COL_OUTS, out);
 }
 
-void ch_store_addr_of(const ch_store *s, uint32_t id, ch_addr *a) {
+void ch_store_addr_of(const ch_store *s, ch_addr_id id, ch_addr *a) {
     memset(a, 0, sizeof *a);
     if (!st_addr_valid(s, id)) {
-        note_damage(s, "address id %u is not stored", id);
+        note_damage(s, "address id %llu is not stored", (unsigned long long)id);
         return;
     }
     const uint8_t *r = st_addr_rec(s, id);
@@ -992,7 +992,7 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
     return *height < st_col_count(&s->col[COL_BLOCKS]) ? 1 : 0;
 }
 
-int ch_store_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out,
+int ch_store_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out,
                        ch_error *err) {
     uint64_t last = UINT64_MAX;
     int rc = st_index_find_addr(s, a, id, &last);

@@ -113,7 +113,7 @@ uint64_t st_addr_key(const ch_addr *a);
 /* Index lookups (the runs; candidates checked against the columns): 1
  * found, 0 not. The address's head is as this handle sees the store. */
 int st_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx);
-int st_index_find_addr(ch_store *s, const ch_addr *a, uint32_t *id, uint64_t *last_out);
+int st_index_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out);
 int st_renew_read(ch_store *s, ch_error *err);
 /* Entries a young hot map takes before it turns old at a commit (3/8 of
  * its slots, append.c): what an ingest's expectation may reserve. */
@@ -136,13 +136,13 @@ void st_marks_free(ch_store *s);
 /* --- address heads (heads.c) --- */
 #define ST_NO_HEAD UINT64_MAX
 /* The head stored for id (committed or pending record), as written. */
-uint64_t st_heads_get(const ch_store *s, uint32_t id);
+uint64_t st_heads_get(const ch_store *s, ch_addr_id id);
 /* Set it (a pending record in memory, a committed one in the mapping). */
-void st_heads_set(ch_store *s, uint32_t id, uint64_t head);
+void st_heads_set(ch_store *s, ch_addr_id id, uint64_t head);
 /* The head as this handle's committed view has it: a reader's view may be
  * older than the heads column (a writer updates it in place) or newer
  * (heads_upto behind the committed count after a crash). */
-uint64_t st_heads_view(ch_store *s, uint32_t id);
+uint64_t st_heads_view(ch_store *s, ch_addr_id id);
 /* A writer: make the heads right for every committed output/transfer
  * (replaying those at or past heads_upto), then durable; heads_upto is
  * then the committed count. */
@@ -152,7 +152,7 @@ uint64_t st_heads_domain(const ch_store *s);
 
 /* Account chains: the previous transfer of addr before x, reading far
  * links through txn (the read transaction when NULL). */
-int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, uint32_t addr);
+int64_t st_account_prev(const ch_store *s, MDB_txn *txn, uint64_t x, ch_addr_id addr);
 /* The farprev key of an account link: transfer and side (0 from, 1 to). */
 static inline uint64_t st_far_xkey(uint64_t x, int side) {
     return x << 1 | (uint64_t)side;
@@ -166,14 +166,14 @@ typedef struct st_bxfer_rec {
 } st_bxfer_rec;
 
 /* Address records. */
-bool st_addr_equal(const ch_store *s, uint32_t id, const ch_addr *a);
+bool st_addr_equal(const ch_store *s, ch_addr_id id, const ch_addr *a);
 /* The record of address id (committed or pending). */
-const uint8_t *st_addr_rec(const ch_store *s, uint32_t id);
+const uint8_t *st_addr_rec(const ch_store *s, ch_addr_id id);
 /* Append a new address record (and its head, none yet); returns its id, 0
  * when it does not fit. */
-uint32_t st_addr_append(ch_store *s, const ch_addr *a);
+ch_addr_id st_addr_append(ch_store *s, const ch_addr *a);
 /* Whether an address id exists (committed or pending). */
-bool st_addr_valid(const ch_store *s, uint32_t id);
+bool st_addr_valid(const ch_store *s, ch_addr_id id);
 
 /* Wait until no reader holds a state older than LMDB transaction `before`
  * (0: return at once): see readers.c. The caller's own read transaction

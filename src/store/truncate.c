@@ -29,7 +29,7 @@ static int64_t prev_same_addr(ch_store *s, uint64_t out) {
 }
 
 /* Is the address id one created past the cut (per class)? */
-static bool created_past(uint32_t id, uint32_t cut20, uint32_t cut32) {
+static bool created_past(ch_addr_id id, ch_addr_id cut20, ch_addr_id cut32) {
     return (id & CH_ADDR_ID_WIDE) ? id >= cut32 : id >= cut20;
 }
 
@@ -56,7 +56,7 @@ static int lower_heads_upto(ch_store *s, uint64_t cut, ch_error *err) {
     return st_write_heads_upto(s, err);
 }
 
-static void walk_head_back(ch_store *s, uint32_t id, uint64_t cut) {
+static void walk_head_back(ch_store *s, ch_addr_id id, uint64_t cut) {
     uint64_t h = st_heads_get(s, id);
     if (h == ST_NO_HEAD || h < cut) return; /* untouched, or already moved back */
     int64_t p = (int64_t)h;
@@ -65,18 +65,18 @@ static void walk_head_back(ch_store *s, uint32_t id, uint64_t cut) {
     st_heads_set(s, id, p < 0 ? ST_NO_HEAD : (uint64_t)p);
 }
 
-static int cut_heads(ch_store *s, uint64_t cut, uint32_t cut20, uint32_t cut32, ch_error *err) {
+static int cut_heads(ch_store *s, uint64_t cut, ch_addr_id cut20, ch_addr_id cut32, ch_error *err) {
     if (lower_heads_upto(s, cut, err) != 0) return -1;
     if (s->account) {
         for (uint64_t x = cut; x < st_col_count(&s->col[COL_XFERS]); x++) {
             const ch_xfer_rec *r = ch_store_xfer(s, x);
-            uint32_t ids[2] = {r->from, r->to};
+            ch_addr_id ids[2] = {r->from, r->to};
             for (int i = 0; i < 2; i++)
                 if (ids[i] && !created_past(ids[i], cut20, cut32)) walk_head_back(s, ids[i], cut);
         }
     } else {
         for (uint64_t o = cut; o < st_col_count(&s->col[COL_OUTS]); o++) {
-            uint32_t id = ch_store_output(s, o)->addr;
+            ch_addr_id id = ch_store_output(s, o)->addr;
             if (id && !created_past(id, cut20, cut32)) walk_head_back(s, id, cut);
         }
     }
@@ -168,7 +168,7 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
 typedef struct utxo_cut {
     uint32_t height;
     uint64_t cut_tx, cut_out;
-    uint32_t cut20, cut32;
+    ch_addr_id cut20, cut32;
 } utxo_cut;
 
 static int cut_utxo(ch_store *s, MDB_txn *txn, void *ctx) {
@@ -179,7 +179,7 @@ static int cut_utxo(ch_store *s, MDB_txn *txn, void *ctx) {
 typedef struct account_cut {
     uint32_t height;
     uint64_t cut_tx, cut_x;
-    uint32_t cut20, cut32;
+    ch_addr_id cut20, cut32;
 } account_cut;
 
 static int cut_account(ch_store *s, MDB_txn *txn, void *ctx) {
@@ -190,8 +190,8 @@ static int cut_account(ch_store *s, MDB_txn *txn, void *ctx) {
 
 static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
     const st_bxfer_rec *bx = st_col_at(&s->col[COL_BXFER], height);
-    account_cut c = {height, ch_store_block(s, height)->first_tx, bx->first_xfer,
-                     (uint32_t)bx->addrs20 + 1, ((uint32_t)bx->addrs32 + 1) | CH_ADDR_ID_WIDE};
+    account_cut c = {height, ch_store_block(s, height)->first_tx, bx->first_xfer, bx->addrs20 + 1,
+                     (bx->addrs32 + 1) | CH_ADDR_ID_WIDE};
     uint64_t keep[COL_COUNT] = {0};
     keep[COL_BLOCKS] = keep[COL_BXFER] = height;
     keep[COL_TXS] = keep[COL_TXIDS] = keep[COL_ETXS] = c.cut_tx;
@@ -223,8 +223,8 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     /* Addresses are numbered in order of first appearance (per class), so
      * the first one created past the cut is the smallest id whose first
      * output (no previous output) is there. */
-    uint32_t cut20 = (uint32_t)st_col_count(&s->col[COL_ADDRS20]) + 1;
-    uint32_t cut32 = ((uint32_t)st_col_count(&s->col[COL_ADDRS32]) + 1) | CH_ADDR_ID_WIDE;
+    ch_addr_id cut20 = st_col_count(&s->col[COL_ADDRS20]) + 1;
+    ch_addr_id cut32 = (st_col_count(&s->col[COL_ADDRS32]) + 1) | CH_ADDR_ID_WIDE;
     for (uint64_t o = cut_out; o < st_col_count(&s->col[COL_OUTS]); o++) {
         const ch_out_rec *r = ch_store_output(s, o);
         if (!r->addr || *(const uint32_t *)st_col_at(&s->col[COL_OUTPREV], o) != 0) continue;

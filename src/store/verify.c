@@ -180,7 +180,7 @@ static void check_transfers(vctx *v) {
             continue;
         }
         for (int side = 0; side < 2; side++) {
-            uint32_t a = side ? r->to : r->from;
+            ch_addr_id a = side ? r->to : r->from;
             if (!a) continue;
             int64_t p = st_account_prev(v->s, NULL, x, a);
             if (p < 0) continue;
@@ -188,8 +188,8 @@ static void check_transfers(vctx *v) {
             if (q->from != a && q->to != a)
                 problem(v,
                         "xprev.col: transfer %llu links to %lld, which does not involve "
-                        "address %u",
-                        (unsigned long long)x, (long long)p, a);
+                        "address %llu",
+                        (unsigned long long)x, (long long)p, (unsigned long long)a);
         }
     }
     for (uint64_t t = 0; t < nt && v->problems < MAX_REPORTED; t++) {
@@ -216,23 +216,23 @@ static void check_addresses(vctx *v) {
     uint64_t n = N(COL_ADDRS20) + N(COL_ADDRS32);
     uint64_t n_rec = v->s->account ? N(COL_XFERS) : N(COL_OUTS);
     for (uint64_t i = 0; i < n && v->problems < MAX_REPORTED; i++) {
-        uint32_t id = ch_store_addr_id_at(v->s, i), got;
+        ch_addr_id id = ch_store_addr_id_at(v->s, i), got;
         ch_addr a;
         ch_store_addr_of(v->s, id, &a);
         uint64_t last;
         ch_error err;
         int rc = st_index_find_addr(v->s, &a, &got, &last);
         if (rc != 1 || got != id) {
-            problem(v, "index/addr: address id %u %s", id,
+            problem(v, "index/addr: address id %llu %s", (unsigned long long)id,
                     rc < 0 ? err.msg : "is not found by its bytes");
             continue;
         }
         if (last == UINT64_MAX) continue;
         if (last >= n_rec) {
             problem(v,
-                    "index/addr: address id %u's history starts at record %llu, past the %llu "
+                    "index/addr: address id %llu's history starts at record %llu, past the %llu "
                     "stored",
-                    id, (unsigned long long)last, (unsigned long long)n_rec);
+                    (unsigned long long)id, (unsigned long long)last, (unsigned long long)n_rec);
             continue;
         }
         bool pays;
@@ -244,9 +244,9 @@ static void check_addresses(vctx *v) {
         }
         if (!pays)
             problem(v,
-                    "index/addr: address id %u's history starts at record %llu, which is "
+                    "index/addr: address id %llu's history starts at record %llu, which is "
                     "another address's",
-                    id, (unsigned long long)last);
+                    (unsigned long long)id, (unsigned long long)last);
     }
 }
 

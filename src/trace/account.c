@@ -66,7 +66,7 @@ int ch_atrace_new(ch_store *s, const ch_atrace_opts *o, ch_atrace **out, ch_erro
     /* the zero address stands for "no one" in token mints and burns */
     ch_addr z = {.kind = CH_ADDR_EVM, .len = 20};
     uint64_t last;
-    uint32_t id;
+    ch_addr_id id;
     if (ch_store_find_addr(s, &z, &id, &last, NULL) == 1) t->zero_addr = id;
     at_set_window(t);
     *out = t;
@@ -122,7 +122,7 @@ static int src_push(ch_atrace *t, uint64_t x, ch_error *err) {
     return 0;
 }
 
-int ch_atrace_add_address(ch_atrace *t, uint32_t addr, ch_error *err) {
+int ch_atrace_add_address(ch_atrace *t, ch_addr_id addr, ch_error *err) {
     if (t->ran) return ch_err(err, "sources are added before the run");
     uint32_t a;
     if (at_acct_get(t, addr, &a, err) != 0) return -1;
@@ -166,7 +166,7 @@ int ch_atrace_add_from_string(ch_atrace *t, const char *from, ch_error *err) {
     if (n == 42) {
         ch_addr a = {.kind = CH_ADDR_EVM, .len = 20};
         ch_hex_decode(from + 2, 40, a.bytes, 20);
-        uint32_t id;
+        ch_addr_id id;
         uint64_t last;
         int rc = ch_store_find_addr(t->s, &a, &id, &last, err);
         if (rc < 0) return -1;
@@ -187,7 +187,7 @@ int ch_atrace_add_from_string(ch_atrace *t, const char *from, ch_error *err) {
 
 /* ---- swaps in one tx ---- */
 
-static at_swap *swap_slot(ch_atrace *t, uint32_t addr) {
+static at_swap *swap_slot(ch_atrace *t, ch_addr_id addr) {
     for (size_t i = 0; i < t->n_sw; i++)
         if (t->sw[i].addr == addr) return &t->sw[i];
     if (t->n_sw == t->cap_sw) { /* keep each slot's line buffer across txs */
@@ -208,7 +208,7 @@ static at_swap *swap_slot(ch_atrace *t, uint32_t addr) {
     return s;
 }
 
-static bool has_asset(const at_swap *s, uint32_t asset) {
+static bool has_asset(const at_swap *s, ch_addr_id asset) {
     for (size_t i = 0; i < s->n_assets; i++)
         if (s->assets[i] == asset) return true;
     return false;
@@ -245,7 +245,7 @@ int at_find_swaps(ch_atrace *t, uint64_t f, uint64_t n) {
     return 0;
 }
 
-int at_swap_of(const ch_atrace *t, uint32_t addr, uint32_t asset, bool send) {
+int at_swap_of(const ch_atrace *t, ch_addr_id addr, ch_addr_id asset, bool send) {
     for (size_t i = 0; i < t->n_sw; i++)
         if (t->sw[i].addr == addr) return has_asset(&t->sw[i], asset) == send ? (int)i : -1;
     return -1;

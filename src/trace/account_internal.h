@@ -48,7 +48,7 @@ typedef struct at_seg {
  * queue q[qh..qn). Backward: bal is the balance after the transfer being
  * undone, taint the demand M attached to the pool's content. */
 typedef struct at_pool {
-    uint32_t addr, asset;
+    ch_addr_id addr, asset;
     uint32_t acct;
     uint32_t hops;   /* fewest hops of the taint that reached it */
     uint32_t parent; /* pool on that shortest path, TR_NONE for a source */
@@ -68,7 +68,7 @@ typedef struct at_pool {
 /* An account followed: its whole history (transfer indices, ascending) and
  * the sweep's cursor into it. */
 typedef struct at_acct {
-    uint32_t addr;
+    ch_addr_id addr;
     bool source; /* an address source: its credits are tainted in full */
     uint64_t *hist;
     size_t n_hist;
@@ -89,8 +89,8 @@ typedef struct at_land {
 /* Per tx: an account that sends asset A and receives asset B it does not
  * send. */
 typedef struct at_swap {
-    uint32_t addr;
-    uint32_t assets[8]; /* assets it sends (not gas) */
+    ch_addr_id addr;
+    ch_addr_id assets[8]; /* assets it sends (not gas) */
     size_t n_assets;
     bool receives; /* receives one it does not send */
     /* forward: the line of its swap debits (value, taint; fifo runs) */
@@ -115,7 +115,7 @@ struct ch_atrace {
     ch_atrace_opts o;
     char **stop;
     size_t n_stop;
-    uint32_t zero_addr; /* id of 0x000...0 (mints and burns), 0 if absent */
+    ch_addr_id zero_addr; /* id of 0x000...0 (mints and burns), 0 if absent */
     uint64_t n_xfers;
     uint64_t x_lo, x_hi; /* the window as transfer indices [lo, hi) */
 
@@ -123,14 +123,14 @@ struct ch_atrace {
     tr_map src_tx;      /* tx -> 1 */
     tr_map src_xfer;    /* transfer -> 1 */
     uint64_t first_src; /* lowest (forward) / highest (backward) source transfer */
-    uint32_t *src_addr;
+    uint32_t *src_addr; /* accounts (indexes into acct) */
     size_t n_src_addr, cap_src_addr;
     uint64_t *src_list; /* source transfers (and first transfers of source txs) */
     size_t n_src_list, cap_src_list;
 
     at_pool *pool;
     size_t n_pool, cap_pool;
-    tr_map pool_by; /* addr << 32 | asset -> pool */
+    tr_map pool_by; /* at_pair_key(addr, asset) -> pool */
     at_acct *acct;
     size_t n_acct, cap_acct;
     tr_map acct_by; /* addr -> account */
@@ -168,24 +168,58 @@ struct ch_atrace {
 };
 
 /* account_pool.c */
-ch_atrace_asset *at_tot(ch_atrace *t, uint32_t asset); /* NULL: out of memory */
-int at_acct_get(ch_atrace *t, uint32_t addr, uint32_t *out, ch_error *err);
-/* The pool of (addr, asset), TR_NONE when not followed. */
-static inline uint32_t at_pool_find(const ch_atrace *t, uint32_t addr, uint32_t asset) {
-    return tr_map_get(&t->pool_by, ((uint64_t)addr << 32) | asset);
+ch_atrace_asset *at_tot(ch_atrace *t, ch_addr_id asset); /* NULL: out of memory */
+int at_acct_get(ch_atrace *t, ch_addr_id addr, uint32_t *out, ch_error *err);
+/* Maps keyed by an (address, asset) pair: two ids of up to 40 bits do not
+ * fit one 64-bit key, so the key mixes them (for ids below 2^32 it is
+ * addr << 32 | asset, as before) and a lookup probes the keys after it
+ * until the value's own pair matches or a key is free. */
+static inline uint64_t at_pair_key(ch_addr_id addr, ch_addr_id asset) {
+    uint64_t k = addr << 32 | (asset & 0xffffffffu);
+    k ^= ((addr >> 32) * 0x9E3779B97F4A7C15ULL) ^ ((asset >> 32) * 0xC2B2AE3D27D4EB4FULL);
+    return k == UINT64_MAX ? 0 : k;
+}
+static inline uint64_t at_pair_next(uint64_t k) {
+    return k + 1 == UINT64_MAX ? 0 : k + 1;
+}
+/* The pool of (addr, asset), TR_NONE when not followed; *key (may be NULL)
+ * gets the key where it is or would go. */
+static inline uint32_t at_pool_find_key(const ch_atrace *t, ch_addr_id addr, ch_addr_id asset,
+                                        uint64_t *key) {
+    for (uint64_t k = at_pair_key(addr, asset);; k = at_pair_next(k)) {
+        uint32_t p = tr_map_get(&t->pool_by, k);
+        if (p == TR_NONE || (t->pool[p].addr == addr && t->pool[p].asset == asset)) {
+            if (key) *key = k;
+            return p;
+        }
+    }
+}
+static inline uint32_t at_pool_find(const ch_atrace *t, ch_addr_id addr, ch_addr_id asset) {
+    return at_pool_find_key(t, addr, asset, NULL);
+}
+/* The same for the landings (land_by). */
+static inline uint32_t at_land_find(const ch_atrace *t, ch_addr_id addr, ch_addr_id asset,
+                                    uint64_t *key) {
+    for (uint64_t k = at_pair_key(addr, asset);; k = at_pair_next(k)) {
+        uint32_t p = tr_map_get(&t->land_by, k);
+        if (p == TR_NONE || (t->land[p].l.addr == addr && t->land[p].l.asset == asset)) {
+            if (key) *key = k;
+            return p;
+        }
+    }
 }
 /* Create the pool at transfer x: its balance from the account's history
  * before x (forward) or up to and including x (backward). */
-int at_pool_new(ch_atrace *t, uint32_t addr, uint32_t asset, uint64_t x, uint32_t *out,
+int at_pool_new(ch_atrace *t, ch_addr_id addr, ch_addr_id asset, uint64_t x, uint32_t *out,
                 ch_error *err);
 int at_heap_push(ch_atrace *t, uint64_t key, uint32_t acct);
 at_hent at_heap_pop(ch_atrace *t);
 /* Schedule account a's next transfer after (forward) / before (backward)
  * the last processed. */
 int at_schedule(ch_atrace *t, uint32_t a);
-bool at_is_stop(ch_atrace *t, uint32_t addr, ch_label *l);
-int at_landing(ch_atrace *t, uint32_t addr, uint32_t asset, u128 amount, uint32_t hops, uint64_t x,
-               uint32_t parent, bool swap);
+bool at_is_stop(ch_atrace *t, ch_addr_id addr, ch_label *l);
+int at_landing(ch_atrace *t, ch_addr_id addr, ch_addr_id asset, u128 amount, uint32_t hops,
+               uint64_t x, uint32_t parent, bool swap);
 /* Better path for pool p: via transfer x from parent at hops. */
 void at_pool_reach(at_pool *p, uint32_t hops, uint64_t x, uint32_t parent, bool swap);
 /* fifo: queue operations. */
@@ -193,9 +227,9 @@ int at_q_push(at_pool *p, u128 len, bool taint);
 /* Take v from the front of p's queue into out (appended). */
 int at_q_take(at_pool *p, u128 v, at_runs *out);
 bool at_is_source_tx(const ch_atrace *t, const ch_xfer_rec *r, uint64_t x);
-bool at_is_source_addr(ch_atrace *t, uint32_t addr);
+bool at_is_source_addr(ch_atrace *t, ch_addr_id addr);
 /* No-one: 0 or the zero address. */
-static inline bool at_nobody(const ch_atrace *t, uint32_t addr) {
+static inline bool at_nobody(const ch_atrace *t, ch_addr_id addr) {
     return addr == 0 || (t->zero_addr && addr == t->zero_addr);
 }
 /* Transfers the trace skips: NFTs and zero values. */
@@ -211,7 +245,7 @@ int at_backward_tx(ch_atrace *t, uint64_t f, uint64_t n, ch_error *err);
 int at_find_swaps(ch_atrace *t, uint64_t f, uint64_t n);
 /* Index in t->sw of the swap account addr when it sends asset (send=true) or
  * receives an asset it does not send (send=false); -1 if none. */
-int at_swap_of(const ch_atrace *t, uint32_t addr, uint32_t asset, bool send);
+int at_swap_of(const ch_atrace *t, ch_addr_id addr, ch_addr_id asset, bool send);
 
 /* account.c: the transfer window [x_lo, x_hi) from the options and the
  * store's blocks; the sweep over the heap until it is empty. */

@@ -109,7 +109,7 @@ int at_q_take(at_pool *p, u128 v, at_runs *out) {
 
 /* ---- totals per asset ---- */
 
-ch_atrace_asset *at_tot(ch_atrace *t, uint32_t asset) {
+ch_atrace_asset *at_tot(ch_atrace *t, ch_addr_id asset) {
     uint32_t k = tr_map_get(&t->tot_by, asset);
     if (k != TR_NONE) return &t->tot[k];
     if (tr_grow((void **)&t->tot, &t->cap_tot, t->n_tot + 1, sizeof *t->tot) != 0) return NULL;
@@ -125,7 +125,7 @@ ch_atrace_asset *at_tot(ch_atrace *t, uint32_t asset) {
 static int load_history(ch_atrace *t, at_acct *a, ch_error *err) {
     ch_addr ad;
     ch_store_addr_of(t->s, a->addr, &ad);
-    uint32_t id;
+    ch_addr_id id;
     uint64_t head;
     int rc = ch_store_find_addr(t->s, &ad, &id, &head, err);
     if (rc < 0) return -1;
@@ -146,7 +146,7 @@ static int load_history(ch_atrace *t, at_acct *a, ch_error *err) {
     return 0;
 }
 
-int at_acct_get(ch_atrace *t, uint32_t addr, uint32_t *out, ch_error *err) {
+int at_acct_get(ch_atrace *t, ch_addr_id addr, uint32_t *out, ch_error *err) {
     uint32_t k = tr_map_get(&t->acct_by, addr);
     if (k != TR_NONE) {
         *out = k;
@@ -234,7 +234,7 @@ oom:
     return ch_err(err, "out of memory");
 }
 
-int at_pool_new(ch_atrace *t, uint32_t addr, uint32_t asset, uint64_t x, uint32_t *out,
+int at_pool_new(ch_atrace *t, ch_addr_id addr, ch_addr_id asset, uint64_t x, uint32_t *out,
                 ch_error *err) {
     uint32_t a;
     bool fresh = tr_map_get(&t->acct_by, addr) == TR_NONE;
@@ -254,8 +254,9 @@ int at_pool_new(ch_atrace *t, uint32_t addr, uint32_t asset, uint64_t x, uint32_
     /* fifo forward: what was there before is one clean interval */
     if (fwd && t->o.policy == CH_POLICY_FIFO && at_q_push(p, p->bal, false) != 0)
         return ch_err(err, "out of memory");
-    if (tr_map_put(&t->pool_by, ((uint64_t)addr << 32) | asset, (uint32_t)t->n_pool) != 0)
-        return ch_err(err, "out of memory");
+    uint64_t key;
+    at_pool_find_key(t, addr, asset, &key);
+    if (tr_map_put(&t->pool_by, key, (uint32_t)t->n_pool) != 0) return ch_err(err, "out of memory");
     *out = (uint32_t)t->n_pool++;
     t->st.pools++;
     if (fresh && at_schedule(t, a) != 0) return ch_err(err, "out of memory");
@@ -322,15 +323,15 @@ int at_schedule(ch_atrace *t, uint32_t ai) {
 
 /* ---- labels, landings, sources ---- */
 
-bool at_is_stop(ch_atrace *t, uint32_t addr, ch_label *l) {
+bool at_is_stop(ch_atrace *t, ch_addr_id addr, ch_label *l) {
     if (!t->o.labels || ch_labels_get(t->o.labels, addr, l) != 1) return false;
     return tr_stop_has(t->stop, t->n_stop, l->category);
 }
 
-int at_landing(ch_atrace *t, uint32_t addr, uint32_t asset, u128 amount, uint32_t hops, uint64_t x,
-               uint32_t parent, bool swap) {
-    uint64_t key = ((uint64_t)addr << 32) | asset;
-    uint32_t k = tr_map_get(&t->land_by, key);
+int at_landing(ch_atrace *t, ch_addr_id addr, ch_addr_id asset, u128 amount, uint32_t hops,
+               uint64_t x, uint32_t parent, bool swap) {
+    uint64_t key;
+    uint32_t k = at_land_find(t, addr, asset, &key);
     if (k == TR_NONE) {
         if (tr_grow((void **)&t->land, &t->cap_land, t->n_land + 1, sizeof *t->land) != 0 ||
             tr_map_put(&t->land_by, key, (uint32_t)t->n_land) != 0)
@@ -364,7 +365,7 @@ bool at_is_source_tx(const ch_atrace *t, const ch_xfer_rec *r, uint64_t x) {
     return r->tx != CH_NO_TX && t->src_tx.n && tr_map_get(&t->src_tx, r->tx) != TR_NONE;
 }
 
-bool at_is_source_addr(ch_atrace *t, uint32_t addr) {
+bool at_is_source_addr(ch_atrace *t, ch_addr_id addr) {
     if (!t->n_src_addr) return false;
     uint32_t k = tr_map_get(&t->acct_by, addr);
     return k != TR_NONE && t->acct[k].source;

@@ -52,9 +52,13 @@ int at_collect(ch_atrace *t, ch_error *err) {
     if (t->n_land) qsort(t->land, t->n_land, sizeof *t->land, cmp_land);
     if (t->n_land && !(t->land_pub = malloc(t->n_land * sizeof *t->land_pub)))
         return ch_err(err, "out of memory");
+    /* the map again from empty: its probe chains follow the insertion order */
+    tr_map_free(&t->land_by);
+    if (tr_map_init(&t->land_by, t->n_land * 2 + 64) != 0) return ch_err(err, "out of memory");
     for (size_t i = 0; i < t->n_land; i++) {
         t->land_pub[i] = t->land[i].l;
-        uint64_t key = ((uint64_t)t->land[i].l.addr << 32) | t->land[i].l.asset;
+        uint64_t key;
+        at_land_find(t, t->land[i].l.addr, t->land[i].l.asset, &key);
         if (tr_map_put(&t->land_by, key, (uint32_t)i) != 0) return ch_err(err, "out of memory");
     }
     if (t->n_hold) qsort(t->hold, t->n_hold, sizeof *t->hold, cmp_hold);
@@ -67,7 +71,7 @@ size_t ch_atrace_assets(const ch_atrace *t, const ch_atrace_asset **out) {
     return t->n_tot;
 }
 
-void ch_atrace_asset_totals(const ch_atrace *t, uint32_t asset, ch_atrace_asset *out) {
+void ch_atrace_asset_totals(const ch_atrace *t, ch_addr_id asset, ch_atrace_asset *out) {
     uint32_t k = tr_map_get(&t->tot_by, asset);
     if (k != TR_NONE) {
         *out = t->tot[k];
@@ -116,7 +120,7 @@ static size_t path_from(ch_atrace *t, uint32_t p, uint64_t last, bool last_swap,
 
 size_t ch_atrace_landing_path(ch_atrace *t, const ch_atrace_landing *l, ch_atrace_step *steps,
                               size_t max) {
-    uint32_t k = tr_map_get(&t->land_by, ((uint64_t)l->addr << 32) | l->asset);
+    uint32_t k = at_land_find(t, l->addr, l->asset, NULL);
     if (k == TR_NONE || !t->sorted) return 0;
     const at_land *L = &t->land[k];
     return path_from(t, L->parent, L->l.xfer, L->swap, steps, max);

@@ -35,7 +35,7 @@ static int new_sources(ch_trace *t, uint64_t old_outs, ch_error *err) {
     uint32_t from = t->o.address_from_height;
     for (size_t i = 0; i < t->n_src_addr; i++) {
         ch_addr a;
-        uint32_t id;
+        ch_addr_id id;
         uint64_t last;
         ch_store_addr_of(t->s, t->src_addr[i], &a);
         int rc = ch_store_find_addr(t->s, &a, &id, &last, err);

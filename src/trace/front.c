@@ -441,7 +441,7 @@ const char *ch_trace_hop_str(const ch_trace_result *r, const ch_trace_hop *h, ch
     return out;
 }
 
-const char *ch_trace_asset_name(const ch_trace_result *r, uint32_t asset, int *decimals,
+const char *ch_trace_asset_name(const ch_trace_result *r, ch_addr_id asset, int *decimals,
                                 char out[128]) {
     if (!asset) {
         *decimals = r->account ? 18 : 8;

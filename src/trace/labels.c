@@ -65,7 +65,7 @@ static int intern(ch_labels *l, const char *s, uint32_t *id) {
     return 0;
 }
 
-static int set_label(ch_labels *l, uint32_t addr, const char *cat, const char *ent,
+static int set_label(ch_labels *l, ch_addr_id addr, const char *cat, const char *ent,
                      const prov *pv) {
     lab x;
     if (intern(l, cat, &x.cat) != 0 || intern(l, ent ? ent : "", &x.ent) != 0) return -1;
@@ -125,7 +125,7 @@ static int add_label(ch_labels *l, const char *address, const char *category, co
     } else if (ch_addr_from_string(address, &a, NULL, err) != 0) {
         return -1;
     }
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     int rc = ch_store_find_addr(l->s, &a, &id, &last, err);
     if (rc <= 0) return rc;
@@ -240,7 +240,7 @@ static int pick_fn(const ch_attribution *a, void *ctx) {
     return rank == 2; /* a preferred one ends the search */
 }
 
-int ch_labels_get(ch_labels *l, uint32_t addr, ch_label *out) {
+int ch_labels_get(ch_labels *l, ch_addr_id addr, ch_label *out) {
     out->category = "";
     out->entity = "";
     if (!l || addr == 0) return 0;
@@ -267,7 +267,7 @@ int ch_labels_get(ch_labels *l, uint32_t addr, ch_label *out) {
     return 1;
 }
 
-int ch_labels_source(ch_labels *l, uint32_t addr, ch_label_source *out) {
+int ch_labels_source(ch_labels *l, ch_addr_id addr, ch_label_source *out) {
     out->source = out->url = out->date = out->date_what = "";
     ch_label lb;
     if (ch_labels_get(l, addr, &lb) != 1) return 0; /* asks the store once, when not yet */

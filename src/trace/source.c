@@ -48,7 +48,7 @@ int ch_trace_add_from_string(ch_trace *t, const char *from, ch_error *err) {
     ch_addr a;
     if (ch_addr_from_string(from, &a, NULL, err) != 0)
         return ch_err_prefix(err, "'%s' is neither a txid, TXID:VOUT nor an address", from);
-    uint32_t id;
+    ch_addr_id id;
     uint64_t last;
     int rc = ch_store_find_addr(t->s, &a, &id, &last, err);
     if (rc < 0) return -1;

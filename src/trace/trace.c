@@ -230,14 +230,15 @@ int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err) {
     return 0;
 }
 
-int ch_trace_add_address(ch_trace *t, uint32_t id, ch_error *err) {
+int ch_trace_add_address(ch_trace *t, ch_addr_id id, ch_error *err) {
     if (id == 0) return ch_err(err, "address id 0 is no address");
     ch_addr a;
-    uint32_t got;
+    ch_addr_id got;
     uint64_t last;
     ch_store_addr_of(t->s, id, &a);
     int rc = ch_store_find_addr(t->s, &a, &got, &last, err);
-    if (rc <= 0) return rc < 0 ? -1 : ch_err(err, "address id %u has no history", id);
+    if (rc <= 0)
+        return rc < 0 ? -1 : ch_err(err, "address id %llu has no history", (unsigned long long)id);
     uint32_t from = t->o.address_from_height;
     for (int64_t o = (int64_t)last; o >= 0; o = ch_store_output_prev_same_addr(t->s, (uint64_t)o))
         if ((!from || ch_store_tx_height(t->s, tr_out_tx(t, (uint64_t)o)) >= from) &&

@@ -108,12 +108,14 @@ typedef struct tr_iv {
 /* Results are summed per address from these: a landed output, and a held
  * one (slot: the address's dense index + 1, 0 for none; the sort key). */
 typedef struct tr_landed {
-    uint32_t addr, hops;
+    ch_addr_id addr;
+    uint32_t hops;
     uint64_t out;
     uint64_t amount;
 } tr_landed;
 typedef struct tr_held {
-    uint32_t slot, addr;
+    uint32_t slot;
+    ch_addr_id addr;
     uint64_t amount;
 } tr_held;
 
@@ -199,7 +201,7 @@ struct ch_trace {
 
     /* extendable: the address sources (ids), whose later outputs become
      * sources as the store grows (extend.c) */
-    uint32_t *src_addr;
+    ch_addr_id *src_addr;
     size_t n_src_addr, cap_src_addr;
     size_t by_out_n; /* entries [0, by_out_n) are in by_out */
 
@@ -251,7 +253,7 @@ static inline int64_t tr_out_spender(const ch_trace *t, uint64_t o) {
 
 /* An address id's dense index + 1 (0 for none): ids of both classes in one
  * compact range. */
-static inline uint32_t tr_slot(const ch_trace *t, uint32_t addr) {
+static inline uint32_t tr_slot(const ch_trace *t, ch_addr_id addr) {
     if (!addr) return 0;
     return (uint32_t)((addr & CH_ADDR_ID_WIDE) ? t->n_narrow + (addr & ~CH_ADDR_ID_WIDE) : addr);
 }

@@ -26,7 +26,7 @@ typedef struct wctx {
 } wctx;
 
 /* An address id as text; NULL for 0 (outputs without an address). */
-static const char *addr_str(const wctx *c, uint32_t id, char buf[CH_ADDR_STR_MAX]) {
+static const char *addr_str(const wctx *c, ch_addr_id id, char buf[CH_ADDR_STR_MAX]) {
     if (!id) return NULL;
     ch_addr a;
     ch_store_addr_of(c->s, id, &a);
@@ -40,7 +40,7 @@ static const char *tx_str(const wctx *c, uint64_t tx, char out[80]) {
 
 /* "1.5 ETH", "0.00012 BTC", or "12345 base units of 0xabc..." when the
  * token's decimals are unknown. */
-static const char *amount_txt(const wctx *c, uint32_t asset, ch_taint_sum v, char out[200]) {
+static const char *amount_txt(const wctx *c, ch_addr_id asset, ch_taint_sum v, char out[200]) {
     char b[48], an[128];
     int dec;
     const char *name = ch_trace_asset_name(c->r, asset, &dec, an);
@@ -60,7 +60,7 @@ static void jw_u128(ch_jw *w, const char *key, ch_taint_sum v) {
 }
 
 /* asset, decimals, amount, amount_display */
-static void jw_amount(ch_jw *w, const wctx *c, uint32_t asset, ch_taint_sum v) {
+static void jw_amount(ch_jw *w, const wctx *c, ch_addr_id asset, ch_taint_sum v) {
     char b[48], an[128];
     int dec;
     ch_jw_key(w, "asset");
@@ -311,11 +311,11 @@ static void dot_escape(FILE *f, const char *s) {
 }
 
 /* An address node: filled, named by entity, when it is a landing. */
-static void dot_addr(wctx *c, uint32_t addr, uint64_t out, bool landing) {
+static void dot_addr(wctx *c, ch_addr_id addr, uint64_t out, bool landing) {
     char ab[CH_ADDR_STR_MAX];
     const char *a = addr_str(c, addr, ab);
     if (addr)
-        fprintf(c->f, "  a%u [shape=box, label=\"", addr);
+        fprintf(c->f, "  a%" PRIu64 " [shape=box, label=\"", addr);
     else
         fprintf(c->f, "  o%" PRIu64 " [shape=box, label=\"", out);
     ch_label l;
@@ -339,7 +339,7 @@ static int dot_step(const ch_trace_step *st, void *v) {
     wctx *c = v;
     char amt[200], node[32];
     if (st->to)
-        snprintf(node, sizeof node, "a%u", st->to);
+        snprintf(node, sizeof node, "a%llu", (unsigned long long)st->to);
     else
         snprintf(node, sizeof node, "o%" PRIu64, st->ref);
     dot_addr(c, st->to, st->ref, st->landing);
@@ -358,8 +358,8 @@ static int dot_step(const ch_trace_step *st, void *v) {
     ch_trace_hop h = {.tx = st->tx, .ref = st->ref};
     ch_trace_hop_str(c->r, &h, hx);
     if (st->from) dot_addr(c, st->from, 0, false);
-    fprintf(c->f, "  a%u -> %s [label=\"%.10s…%s\\n%s\"];\n", st->from, node, hx,
-            st->swap ? " (swap)" : "", amount_txt(c, st->asset, st->value, amt));
+    fprintf(c->f, "  a%llu -> %s [label=\"%.10s…%s\\n%s\"];\n", (unsigned long long)st->from, node,
+            hx, st->swap ? " (swap)" : "", amount_txt(c, st->asset, st->value, amt));
     return 0;
 }
 

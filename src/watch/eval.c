@@ -14,7 +14,7 @@ typedef struct side {
     char hex[43];
 } side;
 
-static void side_of(ch_store *s, uint32_t id, side *out) {
+static void side_of(ch_store *s, ch_addr_id id, side *out) {
     memset(out, 0, sizeof *out);
     if (id == 0) return;
     ch_addr a;

@@ -23,7 +23,7 @@
 
 /* One side of a tx: an input (sent) or an output (received). */
 typedef struct leg {
-    uint32_t addr; /* store id, 0 none */
+    ch_addr_id addr; /* store id, 0 none */
     uint64_t value;
     bool in;
 } leg;
@@ -55,7 +55,7 @@ typedef struct btc_ctx {
     ch_error *err;
 } btc_ctx;
 
-static int add_leg(tx_view *t, uint32_t addr, uint64_t value, bool in) {
+static int add_leg(tx_view *t, ch_addr_id addr, uint64_t value, bool in) {
     leg *v = ch_grow(t->v, &t->cap, t->n + 1, sizeof *v);
     if (!v) return -1;
     t->v = v;
@@ -63,7 +63,7 @@ static int add_leg(tx_view *t, uint32_t addr, uint64_t value, bool in) {
     return 0;
 }
 
-static void addr_text(const btc_ctx *c, uint32_t id, char out[CH_ADDR_STR_MAX]);
+static void addr_text(const btc_ctx *c, ch_addr_id id, char out[CH_ADDR_STR_MAX]);
 
 /* The tx's legs (inputs, then outputs) and, when attribution rules run,
  * each leg's address looked up once for all of them. */
@@ -107,7 +107,7 @@ static int load_tx(const btc_ctx *c, tx_view *t, bool attr, ch_error *err) {
     return 0;
 }
 
-static void addr_text(const btc_ctx *c, uint32_t id, char out[CH_ADDR_STR_MAX]) {
+static void addr_text(const btc_ctx *c, ch_addr_id id, char out[CH_ADDR_STR_MAX]) {
     ch_addr a;
     ch_store_addr_of(c->s, id, &a);
     if (ch_addr_to_string(&a, c->net, out) != 0) snprintf(out, CH_ADDR_STR_MAX, "?");
@@ -139,20 +139,20 @@ static void sat_text(uint64_t v, char out[32]) {
 /* What a rule found in a tx: the addresses (store ids) it matched, and
  * the reasons. */
 typedef struct hit {
-    uint32_t *ids;
+    ch_addr_id *ids;
     size_t n, cap;
     json_t *reasons;
 } hit;
 
-static bool hit_has(const hit *h, uint32_t id) {
+static bool hit_has(const hit *h, ch_addr_id id) {
     for (size_t i = 0; i < h->n; i++)
         if (h->ids[i] == id) return true;
     return false;
 }
 
-static int hit_add(hit *h, uint32_t id) {
+static int hit_add(hit *h, ch_addr_id id) {
     if (hit_has(h, id)) return 0;
-    uint32_t *v = ch_grow(h->ids, &h->cap, h->n + 1, sizeof *v);
+    ch_addr_id *v = ch_grow(h->ids, &h->cap, h->n + 1, sizeof *v);
     if (!v) return -1;
     h->ids = v;
     h->ids[h->n++] = id;

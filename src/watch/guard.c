@@ -24,7 +24,7 @@ static int cmp20(const void *a, const void *b) {
     return memcmp(a, b, 20);
 }
 
-static bool addr_evm(ch_store *s, uint32_t id, uint8_t out[20], char hex[43]) {
+static bool addr_evm(ch_store *s, ch_addr_id id, uint8_t out[20], char hex[43]) {
     hex[0] = 0;
     if (!id) return false;
     ch_addr a;

@@ -91,7 +91,7 @@ void watch_incidents_free(watch_incident *v) {
     free(v);
 }
 
-static void addr_hex(ch_store *s, uint32_t id, char out[43]) {
+static void addr_hex(ch_store *s, ch_addr_id id, char out[43]) {
     ch_addr a;
     out[0] = 0;
     if (!id) return;
@@ -103,7 +103,7 @@ static void addr_hex(ch_store *s, uint32_t id, char out[43]) {
     }
 }
 
-static json_t *addr_json(ch_store *s, uint32_t id) {
+static json_t *addr_json(ch_store *s, ch_addr_id id) {
     char h[43];
     addr_hex(s, id, h);
     return h[0] ? json_string(h) : json_null();
@@ -346,7 +346,7 @@ static size_t sources_present(watch_incident *in, ch_store *s) {
             rc = ch_store_find_tx(s, &h, &tx, &e);
         } else {
             ch_addr a = {.kind = CH_ADDR_EVM, .len = 20};
-            uint32_t id;
+            ch_addr_id id;
             uint64_t last;
             ch_hex_decode(src + 2, 40, a.bytes, 20);
             rc = ch_store_find_addr(s, &a, &id, &last, &e);

@@ -183,7 +183,7 @@ static size_t sources_present(watch_btc_incident *in, ch_store *s) {
             n += ch_hash256_from_hex(hex, &h) == 0 && ch_store_find_tx(s, &h, &tx, &e) == 1;
         } else {
             ch_addr a;
-            uint32_t id;
+            ch_addr_id id;
             uint64_t last;
             n += ch_addr_from_string(src, &a, NULL, &e) == 0 &&
                  ch_store_find_addr(s, &a, &id, &last, &e) == 1;
@@ -199,7 +199,7 @@ static size_t n_btc_sources(const ch_watch_rule *r) {
     return n;
 }
 
-static void addr_text(ch_store *s, uint32_t id, char out[CH_ADDR_STR_MAX]) {
+static void addr_text(ch_store *s, ch_addr_id id, char out[CH_ADDR_STR_MAX]) {
     out[0] = 0;
     if (!id) return;
     ch_addr a;

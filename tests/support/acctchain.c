@@ -77,8 +77,8 @@ void ac_reopen_read(achain *c) {
     assert_int_equal(ch_store_open(c->dir, "eth", CH_STORE_READ, &c->s, &c->err), 0);
 }
 
-uint32_t ac_id(achain *c, const ch_addr *a) {
-    uint32_t id = 0;
+ch_addr_id ac_id(achain *c, const ch_addr *a) {
+    ch_addr_id id = 0;
     uint64_t last;
     int rc = ch_store_find_addr(c->s, a, &id, &last, &c->err);
     assert_true(rc >= 0);

@@ -36,7 +36,7 @@ void ac_commit(achain *c);
 /* Commit, close and reopen read-only. */
 void ac_reopen_read(achain *c);
 /* Address id of a, 0 when absent (committed data). */
-uint32_t ac_id(achain *c, const ch_addr *a);
+ch_addr_id ac_id(achain *c, const ch_addr *a);
 void ac_close(achain *c);
 
 #endif

@@ -206,7 +206,7 @@ void tu_assert_same_indexes(const char *db_a, const char *db_b, const char *chai
         assert_true(ta == tb);
     }
     for (uint64_t i = 0; i < ca.addresses; i++) {
-        uint32_t id = ch_store_addr_id_at(a, i), ia, ib;
+        ch_addr_id id = ch_store_addr_id_at(a, i), ia, ib;
         assert_true(ch_store_addr_index(a, id) == i);
         uint64_t la, lb;
         ch_addr ad;
