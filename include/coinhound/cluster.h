@@ -17,14 +17,21 @@
  *
  *   header   200 bytes (ch_cluster_meta, the store state it was built from:
  *            block count and tip hash; the count of 20-byte addresses at
- *            build time, magic, version and checksums)
- *   cid      uint32 per slot 0..N: the cluster's id (an address id);
- *            cid[0] = 0 stands for "no address"
+ *            build time, magic, version and checksums; the largest
+ *            cluster as its slot)
+ *   cid      uint32 per slot 0..N: the slot of the cluster's smallest member
+ *            (its name); cid[0] = 0 stands for "no address"
  *   size     uint32 per slot: the cluster's size at the slot of the member
  *            that names it, 0 elsewhere
- *   next     uint32 per slot: the address id of the next member of the same
+ *   next     uint32 per slot: the slot of the next member of the same
  *            cluster in ascending order, 0 after the last; the members of a
- *            cluster are its id, then next, next, ...
+ *            cluster are its name, then next, next, ...
+ *
+ * Format 3 keeps slots where format 2 kept address ids (which no longer fit
+ * 32 bits, ch_addr_id): a reader turns a slot back into an id with the
+ * header's count of 20-byte addresses. A format 2 file is refused with
+ * "rebuild it". Slots are 32-bit, so a build refuses a store of 2^32-1
+ * addresses or more (as before).
  *
  * The file is written to a temporary name, fsynced and renamed, so a reader
  * sees the old file or the new one, never half of one. A rebuild after the
