@@ -135,6 +135,7 @@ typedef struct {
     char note[256];
     char source_id[32];
     bool case_folded;
+    bool address_checked;
 } ch_attribution;
 typedef struct ch_intel ch_intel;
 int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err);

@@ -46,6 +46,14 @@ typedef struct ch_attribution {
      * letter case lost (a lower-cased copy of a Base58 address) and it was
      * matched case-insensitively to the address asked about. */
     bool case_folded;
+    /* Set by reads of the attribution store: when it wrote the record, the
+     * store saw ch_chainaddr_parse(address, CH_FAM_UNKNOWN) accept this very
+     * string (an import without an asset hint of an address written in its
+     * canonical form). False when it did not see that, whatever the address
+     * is (older records, hinted or re-cased imports, kept values). A
+     * screening set's writer takes it instead of parsing the key again
+     * (ch_screen_set_writer_add_key); a caller that sets it vouches for it. */
+    bool address_checked;
 } ch_attribution;
 
 typedef struct ch_intel ch_intel;

@@ -265,7 +265,9 @@ ch_screen_writer *ch_screen_set_writer_new(void);
  * usable, so a caller can skip and count it. */
 int ch_screen_set_writer_add(ch_screen_writer *w, const ch_attribution *a, ch_error *err);
 /* As add, with the key used as given (already canonical, e.g. from the
- * attribution store, or a value of no known form a source listed). */
+ * attribution store, or a value of no known form a source listed). A key
+ * equal to a->address with a->address_checked set is taken to be a valid
+ * address without parsing it again (the folded-keys flag's test). */
 int ch_screen_set_writer_add_key(ch_screen_writer *w, const char *key, const ch_attribution *a,
                                  ch_error *err);
 uint64_t ch_screen_set_writer_count(const ch_screen_writer *w); /* distinct addresses */

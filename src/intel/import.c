@@ -182,8 +182,13 @@ static int row_address(ch_imp *im, const char *raw, ch_attribution *a, imp_trust
     ch_error why;
     ch_family fam;
     ch_addr_fault fault;
+    a->address_checked = false; /* only this function's parse says so */
     if (canonical_fam(raw, a->asset, a->address, &fam, &fault, &why) == 0) {
         im->fam_seen[fam]++;
+        /* parsed without a hint, the key as written: the parse a screening
+         * set's writer would make of the key has been made (it is pure) */
+        a->address_checked = !(a->asset[0] && ch_family_from_asset(a->asset) != CH_FAM_UNKNOWN) &&
+                             !strcmp(raw, a->address);
         return 1;
     }
     ch_family lost = case_lost_family(raw);
@@ -323,6 +328,7 @@ int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *
             memcpy(a->actor, old.actor, sizeof a->actor);
             memcpy(a->actor_country, old.actor_country, sizeof a->actor_country);
         }
+        a->address_checked |= old.address_checked; /* the same key: the same string parsed */
         im->st->updated++;
     } else {
         im->st->added++;
@@ -341,6 +347,7 @@ int imp_add(ch_imp *im, const char *raw_address, ch_attribution *a, const char *
 
 int imp_put_record(ch_imp *im, ch_attribution *a, ch_error *err) {
     uint8_t key[160], buf[2048];
+    a->address_checked = false; /* a record moved to this address: its mark was another key's */
     size_t klen = intel_attr_key(a, key, sizeof key);
     if (!klen) return ch_err(err, "address too long: %s", a->address);
     MDB_val k = {klen, key}, v;

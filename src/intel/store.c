@@ -99,7 +99,8 @@ size_t intel_attr_encode(const ch_attribution *a, uint8_t *buf, size_t cap) {
     if (cap < 3) return 0;
     buf[n++] = RECORD_VERSION;
     buf[n++] = a->confidence;
-    buf[n++] = a->delisted ? 1 : 0;
+    /* flags: 1 delisted; 2 address_checked (readers before it ignore the bit) */
+    buf[n++] = (uint8_t)((a->delisted ? 1 : 0) | (a->address_checked ? 2 : 0));
     for (size_t i = 0; i < NFIELDS; i++) {
         const char *s = (const char *)a + FIELDS[i].off;
         size_t len = strnlen(s, FIELDS[i].cap - 1);
@@ -121,6 +122,7 @@ int intel_attr_decode(const void *data, size_t len, ch_attribution *a) {
     if (len < 3 || (p[0] != RECORD_VERSION && p[0] != 1)) return -1;
     a->confidence = p[1];
     a->delisted = p[2] & 1;
+    a->address_checked = (p[2] & 2) != 0;
     size_t n = 3, nfields = p[0] == 1 ? RECORD_V1_FIELDS : NFIELDS;
     for (size_t i = 0; i < nfields; i++) {
         if (n + 2 > len) return -1;
