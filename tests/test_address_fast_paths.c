@@ -19,6 +19,9 @@
  *     hints, on random valid addresses of each form, of neighbouring forms
  *     (testnet, other witness versions and lengths, foreign Base58
  *     versions) and on their one-character mutations and case flips.
+ *   - The character classes by 16 bytes at a time (addr_scan_str, SSE2):
+ *     the byte-by-byte definition (addr_scan_byte), on random bytes of
+ *     every value and every length up to 64.
  *   - ch_chainaddr_parse_many and ch_screen_lookup_many: the answer of
  *     ch_chainaddr_parse_fault and ch_screen_lookup on each string, field
  *     by field, on valid addresses of every form and their one-character
@@ -36,6 +39,7 @@
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
 #include "coinhound/screen.h"
+#include "intel/addr_scan.h"
 #include "intel/chainaddr_general.h"
 #include "util/keccak.h"
 
@@ -568,6 +572,25 @@ static void test_fast_path_same_as_general(void **state) {
     assert_true(checked > 100000);
 }
 
+static void test_scan_same_as_byte_by_byte(void **state) {
+    (void)state;
+    for (int iter = 0; iter < 20000; iter++) {
+        char buf[80];
+        size_t n = rnd() % 65;
+        for (size_t i = 0; i < sizeof buf; i++) /* every byte value, printable ASCII often */
+            buf[i] = (char)(rnd() % 3 ? 0x20 + rnd() % 0x60 : rnd() % 256);
+        addr_scan fast, slow;
+        addr_scan_str(buf, n, &fast);
+        memset(&slow, 0, sizeof slow);
+        for (size_t i = 0; i < n; i++)
+            addr_scan_byte((unsigned char)buf[i], i, &slow);
+        if (memcmp(&fast, &slow, sizeof fast) != 0)
+            fail_msg("scan of %zu bytes differs (print %llx/%llx b58 %llx/%llx)", n,
+                     (unsigned long long)fast.print, (unsigned long long)slow.print,
+                     (unsigned long long)fast.b58, (unsigned long long)slow.b58);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keccak_many_against_openssl_sha3),
@@ -577,6 +600,7 @@ int main(void) {
         cmocka_unit_test(test_parse_many_same_as_parse),
         cmocka_unit_test(test_lookup_many_same_as_lookup),
         cmocka_unit_test(test_fast_path_same_as_general),
+        cmocka_unit_test(test_scan_same_as_byte_by_byte),
     };
     return cmocka_run_group_tests_name("address fast paths", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
  * Positions in error messages are 0-based offsets into the string. */
 #include "coinhound/encode.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "encode/bech32.h"
@@ -282,34 +283,48 @@ int ch_segwit_decode(const char *addr, const char *hrp, int *witver, uint8_t *pr
     return 0;
 }
 
-/* The checksum state after the hrp "bc" (polymod_hrp("bc", 2)), worked out
- * once. */
-static uint32_t bc_hrp_state(void) {
-    return polymod_hrp("bc", 2);
+/* Two checksum steps at once: the generator terms for the 10 bits two steps
+ * shift out (the state's top 10 bits), worked out once from GEN_TERMS.
+ * Two steps of polymod_step are
+ *   ((chk & 0xfffff) << 10) ^ (v1 << 5 | v2) ^ GEN_TERMS2[chk >> 20]
+ * (the state is linear in what it shifts out), which halves the chain of
+ * dependent look-ups a checksum is. */
+static uint32_t GEN_TERMS2[1024];
+static uint32_t bc_hrp_state; /* the state after the hrp "bc" */
+static pthread_once_t gen_terms2_once = PTHREAD_ONCE_INIT;
+
+static void gen_terms2_init(void) {
+    for (uint32_t t = 0; t < 1024; t++)
+        GEN_TERMS2[t] = polymod_step(polymod_step(t << 20, 0), 0);
+    bc_hrp_state = polymod_hrp("bc", 2);
 }
 
 int enc_segwit_bc_common(const char *s, size_t n) {
     if (n != 42 && n != 62) return 0;
     unsigned fold = s[0] == 'B'; /* an upper-case string, read lowered */
     if (s[0] != (fold ? 'B' : 'b') || s[1] != (fold ? 'C' : 'c') || s[2] != '1') return 0;
+    pthread_once(&gen_terms2_once, gen_terms2_init);
     /* One case throughout (BIP-173): an upper-case string has no lower-case
      * letter and is read lowered; a lower-case one has no upper-case
      * letter. Any other byte is refused by the alphabet's table (digits and
      * letters only map; '1', 'b', 'i', 'o' do not). */
-    uint32_t chk = bc_hrp_state(), bad = 0;
-    uint8_t d[62];
+    uint32_t bad = 0;
+    uint8_t d[64];
     for (size_t i = 3; i < n; i++) {
         unsigned c = (unsigned char)s[i];
         unsigned letter = (unsigned)((c | 0x20) - 'a') < 26;
-        /* a letter of the other case: bit 5 set in an upper-case string, clear in a lower-case one
-         */
+        /* a letter of the other case: bit 5 set in an upper-case string,
+         * clear in a lower-case one */
         bad |= letter & (((c >> 5) & 1) ^ (fold ^ 1u));
         uint8_t v = CHARSET_VALUE[c | (letter ? 0x20 : 0)];
         bad |= v >> 7;
         d[i - 3] = v & 31;
-        chk = polymod_step(chk, v & 31);
     }
     if (bad) return 0;
+    /* the data words (n - 3 of them: an odd count) two at a time after the first */
+    uint32_t chk = polymod_step(bc_hrp_state, d[0]);
+    for (size_t i = 1; i + 1 < n - 3; i += 2)
+        chk = ((chk & 0xfffff) << 10) ^ ((uint32_t)d[i] << 5 | d[i + 1]) ^ GEN_TERMS2[chk >> 20];
     size_t n5 = n - 3 - BECH32_CHECKSUM; /* witness version + program words */
     unsigned ver = d[0];
     if (ver == 0) {

@@ -24,6 +24,7 @@
 #include "coinhound/hash.h"
 #include "encode/base58.h"
 #include "encode/bech32.h"
+#include "intel/addr_scan.h"
 #include "intel/chainaddr_general.h"
 #include "util/hexval.h"
 #include "util/keccak.h"
@@ -856,27 +857,9 @@ static bool is_space(char c) {
 
 /* ---- the common forms, fast --------------------------------------------- */
 
-/* Whether ch_bech32_decode could accept s (trimmed, printable), as
- * unsupported_trimmed's Bech32 test asks of every string: not when its
- * letter case is mixed (BIP-173), and not when no prefix of 1 to 15
- * characters precedes its last '1' (bech32_hrp_of's rule). */
-static bool may_be_bech32(const char *s, size_t n) {
-    unsigned upper = 0, lower = 0;
-    size_t last1 = n;
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = (unsigned char)s[i];
-        upper |= c - 'A' < 26u;
-        lower |= c - 'a' < 26u;
-        if (c == '1') last1 = i;
-    }
-    if (upper && lower) return false;
-    return last1 != n && last1 >= 1 && last1 < 16;
-}
-
 /* A Bitcoin P2PKH or P2SH address (version 0x00 or 0x05, 20 bytes) whose
- * Base58Check checksum holds: 1, with out set; else 0. */
+ * Base58Check checksum holds: 1, with out set; else 0. s is all Base58. */
 static int fast_b58_btc(const char *s, size_t n, ch_chainaddr *out) {
-    if (n < 26 || n > 35 || (s[0] != '1' && s[0] != '3') || !all_b58(s, n)) return 0;
     uint8_t b[25];
     size_t len = 0;
     if (enc_b58_decode_digits(s, n, b, sizeof b, &len) != 0 || len != 25) return 0;
@@ -888,21 +871,62 @@ static int fast_b58_btc(const char *s, size_t n, ch_chainaddr *out) {
     return 1;
 }
 
+/* 0x and 40 hex digits (m its scan), lower case, or upper case, or mixed
+ * case that passes EIP-55: 1, with out set as parse_evm sets it; else 0
+ * (parse_evm then says what is wrong). */
+static int fast_evm(const char *s, const addr_scan *m, const evm_prehash *pre, ch_chainaddr *out) {
+    const uint64_t digits = ((uint64_t)1 << 42) - 4; /* bits 2..41 */
+    uint64_t up = m->uphex & digits, lo = m->lowhex & digits;
+    if (((m->digit | up | lo) & digits) != digits) return 0;
+    out->canonical[0] = '0';
+    out->canonical[1] = 'x';
+    for (size_t i = 2; i < 42; i++) /* a hex letter's 0x20 bit lowers it; digits have it */
+        out->canonical[i] = (char)(s[i] | 0x20);
+    out->canonical[42] = '\0';
+    if (up && lo) {
+        /* EIP-55: a letter is upper case exactly where the hash of the
+         * lower-case digits has a nibble of 8 or more */
+        uint8_t hbuf[32];
+        const uint8_t *h = hbuf;
+        if (pre && !memcmp(pre->hex, out->canonical + 2, 40))
+            h = pre->hash;
+        else
+            ch_keccak256(out->canonical + 2, 40, hbuf);
+        uint64_t want = 0;
+        for (unsigned j = 0; j < 20; j++)
+            want |= (uint64_t)(h[j] >> 7) << (2 + 2 * j) | (uint64_t)((h[j] >> 3) & 1)
+                                                               << (3 + 2 * j);
+        if ((up | lo) & (want ^ up)) return 0;
+    }
+    out->family = CH_FAM_EVM;
+    out->testnet = false;
+    return 1;
+}
+
 /* The forms nearly every screened address has - EVM, Bitcoin P2PKH, P2SH,
  * P2WPKH, P2WSH, P2TR - validated in one pass each, without detection's
- * tries of every other family. 1 when s (n bytes, trimmed, printable,
- * NUL-terminated) is valid in one of them, with out set exactly as
- * parse_any without a hint would set it; 0 when it is not, or might be
- * something else first (another chain's Bech32 string, a Base58Check
- * string of a foreign version): the general path then decides, and says
- * what is wrong. It never accepts what that path refuses: each form's
- * checksum is checked in full. */
-static int parse_fast(const char *s, size_t n, const evm_prehash *pre, ch_chainaddr *out) {
+ * tries of every other family. s: n bytes (n <= 64), trimmed, printable,
+ * in a buffer of at least 64 bytes; m: its scan. 1 when s is valid in one
+ * of these forms, with out set exactly as parse_any without a hint would
+ * set it; 0 when it is not, or might be something else first (another
+ * chain's Bech32 string, a Base58Check string of a foreign version): the
+ * general path then decides, and says what is wrong. It never accepts what
+ * that path refuses: each form's checksum is checked in full. */
+static int parse_fast(const char *s, size_t n, const addr_scan *m, const evm_prehash *pre,
+                      ch_chainaddr *out) {
     if (n != 42 && n != 62 && (n < 26 || n > 35)) return 0;
-    if (may_be_bech32(s, n)) {
-        /* our own Bech32 forms, unless the string is also Base58 (then
-         * a Base58Check test comes first) */
-        if (s[2] != '1' || all_b58(s, n) || !enc_segwit_bc_common(s, n)) return 0;
+    uint64_t all = ((uint64_t)1 << n) - 1;
+    bool all_b58 = m->b58 == all;
+    /* Could ch_bech32_decode accept s, as unsupported_trimmed's Bech32 test
+     * asks of every string? Not when its letter case is mixed (BIP-173),
+     * nor when no prefix of 1 to 15 characters precedes its last '1'
+     * (bech32_hrp_of's rule). */
+    unsigned last1 = m->one ? 63u - (unsigned)__builtin_clzll(m->one) : 64u;
+    bool bech32 = !(m->upper && m->lower) && last1 >= 1 && last1 < 16;
+    if (bech32) {
+        /* our own Bech32 forms, unless the string is also Base58 (then a
+         * Base58Check test comes first) */
+        if (last1 != 2 || all_b58 || !enc_segwit_bc_common(s, n)) return 0;
         for (size_t i = 0; i < n; i++)
             out->canonical[i] = lower_ascii(s[i]);
         out->canonical[n] = '\0';
@@ -910,9 +934,9 @@ static int parse_fast(const char *s, size_t n, const evm_prehash *pre, ch_chaina
         out->testnet = false;
         return 1;
     }
-    if (n == 42 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        return parse_evm(s, n, pre, out, NULL) == 0;
-    return fast_b58_btc(s, n, out);
+    if (n == 42 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return fast_evm(s, m, pre, out);
+    if ((s[0] == '1' || s[0] == '3') && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
+    return 0;
 }
 
 #define FOREIGN (-3) /* parse_any: another chain's address */
@@ -934,18 +958,29 @@ static int parse_any(const char *s, ch_family hint, const evm_prehash *pre, bool
     if (n >= CH_ADDR_STR_MAX) return ch_err(err, "too long to be an address");
     memcpy(buf, s, n);
     buf[n] = '\0';
-    if (memchr(buf, '\0', n)) return ch_err(err, "embedded NUL");
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] >= 0x7f)
-            return ch_err(err, "invalid character 0x%02x at position %zu", (unsigned char)buf[i],
-                          i);
+    /* a short string's classes at once (the scan reads 64 bytes: zeroed past
+     * the string) */
+    addr_scan m;
+    bool scanned = n <= 64;
+    if (scanned) {
+        memset(buf + n, 0, 64 - n);
+        addr_scan_str(buf, n, &m);
+    }
+    if (!scanned || m.print != (n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1)) {
+        if (memchr(buf, '\0', n)) return ch_err(err, "embedded NUL");
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] >= 0x7f)
+                return ch_err(err, "invalid character 0x%02x at position %zu",
+                              (unsigned char)buf[i], i);
+    }
     memset(&tmp, 0, sizeof tmp);
     /* Another chain's address is named as such, never guessed as one of
      * ours (a thor1... string can decode as a Solana key) nor called a bad
      * checksum. */
     char why[160];
     why[0] = '\0';
-    if (fast && parse_fast(buf, n, pre, &tmp) && (hint == CH_FAM_UNKNOWN || hint == tmp.family)) {
+    if (fast && scanned && parse_fast(buf, n, &m, pre, &tmp) &&
+        (hint == CH_FAM_UNKNOWN || hint == tmp.family)) {
         *out = tmp;
         return 0;
     }
@@ -1006,19 +1041,21 @@ static int eip55_digits(const char *s, char hex[40]) {
     while (is_space(*s))
         s++;
     if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return 0;
-    const unsigned char *u = (const unsigned char *)s + 2;
-    unsigned upper = 0, lower = 0;
-    for (size_t i = 0; i < 40; i++) {
-        unsigned c = u[i], v = ch_hexval[c]; /* a NUL is 0x80: the loop ends at the string's end */
-        if (v & 0x80) return 0;
-        unsigned letter = ((v & 15) + 6) >> 4, small = (c >> 5) & 1;
-        upper |= letter & (small ^ 1);
-        lower |= letter & small;
-        hex[i] = (char)(c | 0x20);
-    }
-    for (const char *t = (const char *)u + 40; *t; t++)
+    size_t n = strnlen(s, 64);
+    if (n < 42) return 0;
+    for (const char *t = s + 42; *t; t++) /* (long strings: parse_any refuses them) */
         if (!is_space(*t)) return 0;
-    return upper && lower;
+    char buf[64];
+    memcpy(buf, s, 42);
+    memset(buf + 42, 0, sizeof buf - 42);
+    addr_scan m;
+    addr_scan_str(buf, 42, &m);
+    const uint64_t digits = ((uint64_t)1 << 42) - 4; /* bits 2..41 */
+    uint64_t up = m.uphex & digits, lo = m.lowhex & digits;
+    if (((m.digit | up | lo) & digits) != digits || !up || !lo) return 0;
+    for (size_t i = 0; i < 40; i++) /* a hex letter's 0x20 bit lowers it; digits have it */
+        hex[i] = (char)(buf[2 + i] | 0x20);
+    return 1;
 }
 
 /* Batches of this many: the pre-hashes live on the stack. */
