@@ -1,6 +1,7 @@
 /* SHA-256d, HASH160 and hex against published values. */
 #include "support/testutil.h"
 
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "coinhound/hash.h"
@@ -42,11 +43,31 @@ static void test_hex_rejects_bad_digits(void **state) {
     assert_int_equal(ch_hash256_from_hex("00", &h), -1);
 }
 
+/* ch_sha256d (every Base58Check checksum) against OpenSSL's EVP SHA-256
+ * applied twice, at every length up to 200 bytes: across the one-block
+ * limit of 55 bytes and several block sizes. */
+static void test_sha256d_every_length_against_evp(void **state) {
+    (void)state;
+    uint8_t msg[200];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 131 + 7);
+    for (size_t len = 0; len <= sizeof msg; len++) {
+        uint8_t first[32], want[32];
+        unsigned int n = 0;
+        assert_int_equal(EVP_Digest(msg, len, first, &n, EVP_sha256(), NULL), 1);
+        assert_int_equal(EVP_Digest(first, 32, want, &n, EVP_sha256(), NULL), 1);
+        ch_hash256 got;
+        ch_sha256d(msg, len, &got);
+        if (memcmp(got.b, want, 32) != 0) fail_msg("length %zu differs", len);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_genesis_header_hash),
         cmocka_unit_test(test_hash160),
         cmocka_unit_test(test_hex_rejects_bad_digits),
+        cmocka_unit_test(test_sha256d_every_length_against_evp),
     };
     return cmocka_run_group_tests_name("hash", tests, NULL, NULL);
 }

@@ -475,10 +475,26 @@ static void copy_reason(ch_screen_result *out, const char *msg) {
     copy_str(out->reason, sizeof out->reason, msg);
 }
 
+/* The canonical key's lookup, its fingerprint worked out already (fp). */
+static inline int lookup_fp(const ch_screen_set *s, scr_fp fp, uint32_t *n_attr,
+                            const uint32_t **attr_index) {
+    bool home;
+    uint32_t r = find(s, fp, &home);
+    if (r) {
+        describe(s, r, n_attr, attr_index);
+    } else {
+        *n_attr = 0;
+        *attr_index = NULL;
+    }
+    return r != 0;
+}
+
 /* The answer for address once parsed: rc and a (and err when rc != 0) as
- * ch_chainaddr_parse gave them. */
+ * ch_chainaddr_parse gave them; klen the length of a's canonical form and
+ * fp its fingerprint (when rc == 0). */
 static void lookup_parsed(const ch_screen_set *set, const char *address, int rc,
-                          const ch_chainaddr *a, const ch_error *perr, ch_screen_result *out) {
+                          const ch_chainaddr *a, size_t klen, scr_fp fp, const ch_error *perr,
+                          ch_screen_result *out) {
     out->status = CH_SCREEN_CLEAN;
     out->family = CH_FAM_UNKNOWN;
     out->canonical[0] = '\0';
@@ -508,10 +524,8 @@ static void lookup_parsed(const ch_screen_set *set, const char *address, int rc,
         return;
     }
     out->family = a->family;
-    memcpy(out->canonical, a->canonical, sizeof out->canonical);
-    if (ch_screen_lookup_canonical(set, a->canonical, strlen(a->canonical), &out->n_attr,
-                                   &out->attr_index))
-        out->status = CH_SCREEN_LISTED;
+    memcpy(out->canonical, a->canonical, klen + 1);
+    if (lookup_fp(set, fp, &out->n_attr, &out->attr_index)) out->status = CH_SCREEN_LISTED;
     /* A Base58 address a source listed lower-cased (its case lost) */
     if (!(set->flags & SCR_FLAG_FOLDED_KEYS)) return;
     char lower[CH_ADDR_STR_MAX];
@@ -538,7 +552,13 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
     ch_error err;
     err.msg[0] = '\0';
     int rc = ch_chainaddr_parse(address, CH_FAM_UNKNOWN, &a, &err);
-    lookup_parsed(set, address, rc, &a, &err, out);
+    size_t klen = 0;
+    scr_fp fp = {0, 0};
+    if (rc == 0) {
+        klen = strlen(a.canonical);
+        fp = scr_fingerprint_of(set->version, a.canonical, klen, set->seed);
+    }
+    lookup_parsed(set, address, rc, &a, klen, fp, &err, out);
 }
 
 /* Parsed this many at a time (their errors are on the stack). */
@@ -551,19 +571,25 @@ void ch_screen_lookup_many(const ch_screen_set *set, const char *const *addresse
         ch_chainaddr a[LOOKUP_MANY_CHUNK];
         ch_error err[LOOKUP_MANY_CHUNK];
         int rc[LOOKUP_MANY_CHUNK];
+        size_t klen[LOOKUP_MANY_CHUNK];
+        scr_fp fp[LOOKUP_MANY_CHUNK];
         for (size_t i = 0; i < m; i++)
             err[i].msg[0] = '\0';
         ch_chainaddr_parse_many(addresses + base, m, CH_FAM_UNKNOWN, a, rc, NULL, err);
         /* the chunk's buckets asked for before the first is read: their
          * cache misses overlap */
-        for (size_t i = 0; i < m; i++)
+        for (size_t i = 0; i < m; i++) {
+            klen[i] = 0;
+            fp[i] = (scr_fp){0, 0};
             if (rc[i] == 0) {
-                scr_fp fp = scr_fingerprint_of(set->version, a[i].canonical, strlen(a[i].canonical),
-                                               set->seed);
-                __builtin_prefetch(bucket_at(set, scr_bucket_of(fp.h1, set->n_buckets)));
+                klen[i] = strlen(a[i].canonical);
+                fp[i] = scr_fingerprint_of(set->version, a[i].canonical, klen[i], set->seed);
+                __builtin_prefetch(bucket_at(set, scr_bucket_of(fp[i].h1, set->n_buckets)));
             }
+        }
         for (size_t i = 0; i < m; i++)
-            lookup_parsed(set, addresses[base + i], rc[i], &a[i], &err[i], &out[base + i]);
+            lookup_parsed(set, addresses[base + i], rc[i], &a[i], klen[i], fp[i], &err[i],
+                          &out[base + i]);
     }
 }
 
