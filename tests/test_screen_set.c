@@ -7,7 +7,9 @@
 
 #include "coinhound/encode.h"
 #include "coinhound/hash.h"
+#include "coinhound/jsonw.h"
 #include "coinhound/screen.h"
+#include "coinhound/screener.h"
 #include "screen/format.h" /* the writer's test hook */
 
 /* The Ronin bridge exploiter, Lazarus Group's (OFAC SDN, 2022-04-14), as
@@ -582,6 +584,128 @@ static void test_example_program(void **state) {
     drop(&fx);
 }
 
+/* One verdict as screen --json writes it (a line), from the library one
+ * address at a time. */
+static char *verdict_line(const ch_verdict *v) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    ch_jw w;
+    ch_jw_init(&w, f);
+    ch_verdict_write_json(v, &w, NULL);
+    ch_jw_newline(&w);
+    fclose(f);
+    return buf;
+}
+
+/* The addresses of a file screened in batches (ch_screener_screen_many, and
+ * `screen --file`, which reads in batches) answer as ch_screener_screen one
+ * at a time: every verdict the same, in order, across batch boundaries -
+ * listed, clean, mistyped (invalid, never clean), another chain's. */
+static void test_batches_answer_as_one_at_a_time(void **state) {
+    (void)state;
+    fixture fx;
+    write_small_set(&fx);
+    static const char *const KINDS[] = {
+        RONIN,
+        "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",
+        "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggu",
+        "1BpEi6DfDAUFd7GtittLSdBeYJvcoaVggv",         /* bad checksum */
+        "0x098B716B8Aaf21512996dC57EB0615e2383E2f97", /* bad EIP-55 */
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5", /* bad Bech32 checksum */
+        "thor1gtpp776kaueaxczmg5pjqpydyuefpxwnshvzs4",
+        "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a",
+        "0x1111111111111111111111111111111111111111",
+        "not-an-address",
+    };
+    enum { N = 300 };
+    const size_t nk = sizeof KINDS / sizeof KINDS[0];
+    char path[4300];
+    snprintf(path, sizeof path, "%s/addrs.txt", fx.dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const char *addrs[N];
+    char gen[N][64];
+    for (size_t i = 0; i < N; i++) {
+        if (i % 3 == 2) { /* fresh EIP-55 and P2PKH addresses between them */
+            uint8_t b[21];
+            for (size_t k = 0; k < sizeof b; k++)
+                b[k] = (uint8_t)(i * 37 + k * 11);
+            if (i % 2) {
+                ch_evm_checksum_address(b, gen[i]);
+            } else {
+                b[0] = 0;
+                ch_base58check_encode(b, 21, gen[i], sizeof gen[i]);
+            }
+            addrs[i] = gen[i];
+        } else {
+            addrs[i] = KINDS[(i * 7) % nk];
+        }
+        fprintf(f, "%s%s\n", addrs[i], i % 50 == 0 ? ",a comment" : "");
+        if (i % 40 == 0) fprintf(f, "\n# a comment line\n");
+    }
+    fclose(f);
+
+    ch_screener_opts o;
+    ch_screener_opts_init(&o);
+    o.set_path = fx.path;
+    ch_screener *sc;
+    ch_error err = {{0}}, warn = {{0}};
+    if (ch_screener_open(&o, &sc, &warn, &err) != 0) fail_msg("%s", err.msg);
+    ch_verdict *one = ch_verdict_new(), *many[N];
+    assert_non_null(one);
+    for (size_t i = 0; i < N; i++)
+        assert_non_null(many[i] = ch_verdict_new());
+    ch_screener_screen_many(sc, addrs, N, many);
+    char *want = NULL;
+    size_t want_len = 0;
+    FILE *wf = open_memstream(&want, &want_len);
+    assert_non_null(wf);
+    size_t kinds[5] = {0};
+    for (size_t i = 0; i < N; i++) {
+        ch_screener_screen(sc, addrs[i], one);
+        char *a = verdict_line(one), *b = verdict_line(many[i]);
+        if (strcmp(a, b) != 0) fail_msg("%s: one at a time %s, in a batch %s", addrs[i], a, b);
+        assert_int_equal(one->kind, many[i]->kind);
+        kinds[one->kind < 5 ? one->kind : 4]++;
+        fputs(a, wf);
+        free(a);
+        free(b);
+    }
+    fclose(wf);
+    assert_true(kinds[CH_VERDICT_OK] > 0 && kinds[CH_VERDICT_INVALID] > 0 &&
+                kinds[CH_VERDICT_UNSUPPORTED] > 0);
+
+    /* the command, reading the file in batches, writes the same lines */
+    const char *bin = tu_bin("coinhound");
+    FILE *bf = fopen(bin, "rb");
+    if (bf) {
+        fclose(bf);
+        char cmd[9000];
+        int st = -1;
+        snprintf(cmd, sizeof cmd, "%s screen --set %s --json --file %s", bin, fx.path, path);
+        char *out = tu_run(cmd, &st);
+        assert_int_equal(st, 1); /* flagged wins */
+        assert_string_equal(out, want);
+        free(out);
+        /* and through standard input, a pipe */
+        snprintf(cmd, sizeof cmd, "cat %s | %s screen --set %s --json -", path, bin, fx.path);
+        out = tu_run(cmd, &st);
+        assert_int_equal(st, 1);
+        assert_string_equal(out, want);
+        free(out);
+    } else {
+        fprintf(stderr, "(the command's part skipped: %s not built)\n", bin);
+    }
+    free(want);
+    for (size_t i = 0; i < N; i++)
+        ch_verdict_free(many[i]);
+    ch_verdict_free(one);
+    ch_screener_close(sc, NULL);
+    drop(&fx);
+}
+
 /* coinhound screen --set: verdicts, JSON lines, streaming, exit codes. */
 static void test_cli_screen(void **state) {
     (void)state;
@@ -676,10 +800,15 @@ static void test_cli_screen(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lookup_every_form), cmocka_unit_test(test_many_addresses_and_batch),
-        cmocka_unit_test(test_empty_set),         cmocka_unit_test(test_damaged_files),
-        cmocka_unit_test(test_example_program),   cmocka_unit_test(test_cli_screen),
-        cmocka_unit_test(test_bucket_collisions), cmocka_unit_test(test_writer_reseeds),
+        cmocka_unit_test(test_lookup_every_form),
+        cmocka_unit_test(test_many_addresses_and_batch),
+        cmocka_unit_test(test_empty_set),
+        cmocka_unit_test(test_damaged_files),
+        cmocka_unit_test(test_example_program),
+        cmocka_unit_test(test_cli_screen),
+        cmocka_unit_test(test_batches_answer_as_one_at_a_time),
+        cmocka_unit_test(test_bucket_collisions),
+        cmocka_unit_test(test_writer_reseeds),
     };
     return cmocka_run_group_tests_name("screen_set", tests, NULL, NULL);
 }

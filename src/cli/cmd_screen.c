@@ -1,9 +1,13 @@
 /* coinhound screen ADDR... [--file F | -] [--db DIR | --set FILE] [--json]
  *
  * A risk verdict per address from the attribution store (--db) or an
- * offline screening set (--set). Bulk input streams: one line read, one
- * verdict written. */
+ * offline screening set (--set). Bulk input streams in batches of what
+ * there is to read (at most SCREEN_BATCH lines: with a set they are parsed
+ * and looked up together), verdicts written in order; a line typed at a
+ * terminal, or fed alone through a pipe, is answered before the next is
+ * waited for. */
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +112,16 @@ static void usage(FILE *f) {
            "  coinhound screen --risk-table desk.table --db ./chdb 0x...\n");
 }
 
-/* The run: the library's screener and one verdict reused per address. */
+/* Addresses screened together (ch_screener_screen_many: with a set, parsed
+ * and looked up as one batch). */
+#define SCREEN_BATCH 64
+
+/* The run: the library's screener, one verdict reused per address (--csv)
+ * and a batch's verdicts (made when first needed). */
 typedef struct run_state {
     ch_screener *screener;
     ch_verdict *v;
+    ch_verdict *batch[SCREEN_BATCH];
     bool json;
     bool any_flagged, any_error;
     uint64_t screened; /* addresses answered: none is not "all clean" */
@@ -185,11 +195,17 @@ static void print_text(const ch_verdict *vd) {
                vd->error);
         return;
     }
-    printf("%s", addr);
-    if (strcmp(addr, canonical) != 0) printf(" (%s)", canonical);
-    printf("  %s", ch_family_name(vd->family));
+    /* (fputs, not printf: most lines are this much, a million a second) */
+    fputs(addr, stdout);
+    if (strcmp(addr, canonical) != 0) {
+        fputs(" (", stdout);
+        fputs(canonical, stdout);
+        putchar(')');
+    }
+    fputs("  ", stdout);
+    fputs(ch_family_name(vd->family), stdout);
     if (v->n_reasons == 0 && v->level == CH_RISK_NONE) {
-        printf("  risk none: not listed\n");
+        fputs("  risk none: not listed\n", stdout);
         print_text_exposure(vd);
         return;
     }
@@ -202,17 +218,16 @@ static void print_text(const ch_verdict *vd) {
     print_text_exposure(vd);
 }
 
-static void screen_one(run_state *st, const char *addr) {
-    ch_verdict *v = st->v;
+/* One verdict written and counted. */
+static void report(run_state *st, const ch_verdict *v) {
     st->screened++;
-    ch_verdict_kind k = ch_screener_screen(st->screener, addr, v);
     /* the chain side's failures leave the direct verdict standing: said */
     if (v->cluster_error[0])
         fprintf(stderr, "coinhound screen: %s: cluster labels: %s\n", v->canonical,
                 v->cluster_error);
     if (v->exposure_error[0])
         fprintf(stderr, "coinhound screen: %s: exposure: %s\n", v->canonical, v->exposure_error);
-    if (k != CH_VERDICT_OK)
+    if (v->kind != CH_VERDICT_OK)
         st->any_error = true;
     else if (v->risk.level > CH_RISK_NONE)
         st->any_flagged = true;
@@ -226,21 +241,94 @@ static void screen_one(run_state *st, const char *addr) {
     }
 }
 
-/* Stream a file of addresses: the first field of each line. */
+/* addrs[0..n) (n <= SCREEN_BATCH) screened together, then written in
+ * order. 0, or -1 when the verdicts could not be made (reported). */
+static int screen_batch(run_state *st, const char *const *addrs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!st->batch[i] && !(st->batch[i] = ch_verdict_new())) {
+            fprintf(stderr, "coinhound screen: out of memory\n");
+            return -1;
+        }
+    ch_screener_screen_many(st->screener, addrs, n, st->batch);
+    for (size_t i = 0; i < n; i++)
+        report(st, st->batch[i]);
+    return 0;
+}
+
+/* Lines waiting to be screened: their first fields, NUL-terminated, one
+ * after another in buf (offsets in at). */
+typedef struct pending {
+    char *buf;
+    size_t len, cap;
+    size_t at[SCREEN_BATCH];
+    size_t n;
+} pending;
+
+/* The pending lines screened and written; the batch emptied. */
+static int flush_pending(run_state *st, pending *p) {
+    const char *addrs[SCREEN_BATCH];
+    for (size_t i = 0; i < p->n; i++)
+        addrs[i] = p->buf + p->at[i];
+    int rc = p->n ? screen_batch(st, addrs, p->n) : 0;
+    p->n = 0;
+    p->len = 0;
+    return rc;
+}
+
+/* Whether more input can be read at once without waiting: a terminal or a
+ * pipe fed a line at a time gets each answer before the next line is
+ * asked for (a file, or a pipe holding more, fills the batch). */
+static bool more_ready(FILE *in) {
+#if defined(__GLIBC__)
+    if (in->_IO_read_ptr < in->_IO_read_end) return true; /* stdio holds more: no system call */
+#endif
+    struct pollfd pf = {.fd = fileno(in), .events = POLLIN};
+    return poll(&pf, 1, 0) > 0;
+}
+
+/* Stream a file of addresses: the first field of each line, screened in
+ * batches of what is there to read (at most SCREEN_BATCH), written in order. */
 static int screen_stream(run_state *st, FILE *in, const char *name) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        p[strcspn(p, " \t,\r\n")] = '\0';
-        if (!*p || *p == '#') continue;
-        screen_one(st, p);
+    pending p = {0};
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
+        char *f = line;
+        while (*f == ' ' || *f == '\t')
+            f++;
+        f[strcspn(f, " \t,\r\n")] = '\0';
+        if (!*f || *f == '#') continue;
+        size_t len = strlen(f) + 1;
+        if (p.len + len > p.cap) {
+            size_t ncap = p.cap ? p.cap : 4096;
+            while (ncap < p.len + len)
+                ncap *= 2;
+            char *nb = realloc(p.buf, ncap);
+            if (!nb) {
+                fprintf(stderr, "coinhound screen: out of memory\n");
+                rc = -1;
+                break;
+            }
+            p.buf = nb;
+            p.cap = ncap;
+        }
+        memcpy(p.buf + p.len, f, len);
+        p.at[p.n++] = p.len;
+        p.len += len;
+        if (p.n == SCREEN_BATCH) {
+            rc = flush_pending(st, &p);
+        } else if (!more_ready(in)) { /* answered before the next line is waited for */
+            rc = flush_pending(st, &p);
+            fflush(stdout);
+        }
     }
+    if (rc == 0) rc = flush_pending(st, &p);
     bool bad = ferror(in);
     free(line);
+    free(p.buf);
+    if (rc != 0) return rc;
     if (bad) {
         fprintf(stderr, "coinhound screen: error reading %s\n", name);
         return -1;
@@ -429,11 +517,18 @@ static int run_csv(run_state *st, const screen_args *a) {
  * when an input could not be read (reported). */
 static int run_inputs(run_state *st, const char *file, int argc, char **argv) {
     int rc = 0;
-    for (int i = optind; i < argc && rc == 0; i++) {
-        if (!strcmp(argv[i], "-"))
+    for (int i = optind; i < argc && rc == 0;) {
+        if (!strcmp(argv[i], "-")) {
             rc = screen_stream(st, stdin, "standard input");
-        else
-            screen_one(st, argv[i]);
+            i++;
+            continue;
+        }
+        /* the addresses up to the next '-' (or SCREEN_BATCH of them) at once */
+        int j = i;
+        while (j < argc && j - i < SCREEN_BATCH && strcmp(argv[j], "-") != 0)
+            j++;
+        rc = screen_batch(st, (const char *const *)argv + i, (size_t)(j - i));
+        i = j;
     }
     if (file && rc == 0) {
         FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
@@ -495,6 +590,8 @@ int cmd_screen(int argc, char **argv) {
     if (rc == 0) rc = run_inputs(&st, a.file, argc, argv);
     if (fflush(stdout) != 0) rc = -1;
     ch_verdict_free(st.v);
+    for (size_t i = 0; i < SCREEN_BATCH; i++)
+        ch_verdict_free(st.batch[i]);
     if (ch_screener_close(st.screener, &err) != 0) { /* an answer not to trust */
         fflush(stdout);
         cli_fail("screen", &err);

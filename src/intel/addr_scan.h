@@ -43,7 +43,8 @@ static inline void addr_scan_byte(unsigned c, size_t i, addr_scan *m) {
 
 #if defined(__SSE2__)
 /* The masks of 16 bytes at p, shifted to bit at. */
-static inline void addr_scan16(const unsigned char *p, unsigned at, addr_scan *m) {
+__attribute__((always_inline)) static inline void addr_scan16(const unsigned char *p, unsigned at,
+                                                              addr_scan *m) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 #define RANGE(lo, hi) /* lo <= byte <= hi, bytes read as signed (all under 0x80 here) */           \
     _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo)-1))),                                \

@@ -562,7 +562,7 @@ void ch_screen_lookup(const ch_screen_set *set, const char *address, ch_screen_r
 }
 
 /* Parsed this many at a time (their errors are on the stack). */
-#define LOOKUP_MANY_CHUNK 32
+#define LOOKUP_MANY_CHUNK 64
 
 void ch_screen_lookup_many(const ch_screen_set *set, const char *const *addresses, size_t n,
                            ch_screen_result *out) {

@@ -227,12 +227,15 @@ static ch_verdict_kind invalid_or_unsupported(const char *addr) {
     return ch_chainaddr_unsupported(addr, NULL, 0) ? CH_VERDICT_UNSUPPORTED : CH_VERDICT_INVALID;
 }
 
-/* Look one address up in the set: fills v's attributions, canonical and
- * family. */
-static ch_verdict_kind lookup_set(const ch_screener *s, const char *addr, ch_verdict *v,
-                                  ch_error *err) {
+/* One address's answer from the set (r: ch_screen_lookup's, or NULL to ask
+ * it here) into v's attributions, canonical and family. */
+static ch_verdict_kind lookup_set(const ch_screener *s, const char *addr,
+                                  const ch_screen_result *pre, ch_verdict *v, ch_error *err) {
     ch_screen_result r;
-    ch_screen_lookup(s->set, addr, &r);
+    if (pre)
+        r = *pre;
+    else
+        ch_screen_lookup(s->set, addr, &r);
     if (r.status == CH_SCREEN_INVALID) {
         ch_err(err, "%s", r.reason);
         return invalid_or_unsupported(addr);
@@ -456,7 +459,9 @@ static void chain_side(ch_screener *s, ch_verdict *v) {
     v->have_exposure = rc == 1;
 }
 
-ch_verdict_kind ch_screener_screen(ch_screener *s, const char *address, ch_verdict *v) {
+/* ch_screener_screen, the set's answer given (pre: NULL to ask it). */
+static ch_verdict_kind screen_with(ch_screener *s, const char *address, const ch_screen_result *pre,
+                                   ch_verdict *v) {
     ch_error err;
     err.msg[0] = '\0';
     v->screener = s;
@@ -469,7 +474,7 @@ ch_verdict_kind ch_screener_screen(ch_screener *s, const char *address, ch_verdi
     v->have_exposure = false;
     memset(&v->risk, 0, sizeof v->risk);
     memset(&v->hit, 0, sizeof v->hit);
-    v->kind = s->set ? lookup_set(s, address, v, &err) : lookup_db(s, address, v, &err);
+    v->kind = s->set ? lookup_set(s, address, pre, v, &err) : lookup_db(s, address, v, &err);
     v->n_direct = v->n_attrs;
     if (v->kind == CH_VERDICT_OK && s->store &&
         (s->account ? v->family == CH_FAM_EVM : v->family == CH_FAM_BTC))
@@ -482,6 +487,30 @@ ch_verdict_kind ch_screener_screen(ch_screener *s, const char *address, ch_verdi
     if (v->have_exposure && v->exposure->level > v->risk.level) v->risk.level = v->exposure->level;
     if (v->have_exposure && v->exposure->score > v->risk.score) v->risk.score = v->exposure->score;
     return v->kind;
+}
+
+ch_verdict_kind ch_screener_screen(ch_screener *s, const char *address, ch_verdict *v) {
+    return screen_with(s, address, NULL, v);
+}
+
+/* Set answers worked out together at most this many at a time (on the
+ * stack). */
+#define SCREEN_MANY_CHUNK 64
+
+void ch_screener_screen_many(ch_screener *s, const char *const *addresses, size_t n,
+                             ch_verdict *const *v) {
+    if (!s->set) {
+        for (size_t i = 0; i < n; i++)
+            screen_with(s, addresses[i], NULL, v[i]);
+        return;
+    }
+    for (size_t base = 0; base < n; base += SCREEN_MANY_CHUNK) {
+        size_t m = n - base < SCREEN_MANY_CHUNK ? n - base : SCREEN_MANY_CHUNK;
+        ch_screen_result r[SCREEN_MANY_CHUNK];
+        ch_screen_lookup_many(s->set, addresses + base, m, r);
+        for (size_t i = 0; i < m; i++)
+            screen_with(s, addresses[base + i], &r[i], v[base + i]);
+    }
 }
 
 const char *ch_verdict_asset_name(const ch_verdict *v, ch_addr_id asset,
