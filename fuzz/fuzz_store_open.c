@@ -141,7 +141,7 @@ static void read_all(ch_store *s) {
             ch_addr a;
             if (r->addr) {
                 ch_store_addr_of(s, r->addr, &a);
-                uint32_t id;
+                ch_addr_id id;
                 uint64_t last;
                 if (ch_store_find_addr(s, &a, &id, &last, &err) == 1 && last != UINT64_MAX) {
                     int steps = 0;
