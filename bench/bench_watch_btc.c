@@ -2,7 +2,7 @@
  * whether the watcher's memory stays flat (not a test: it prints figures).
  *
  *   bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] [--ingest-blocks M]
- *                   [--small-blocks S]
+ *                   [--small-blocks S] [--gap-ms G]
  *
  * 1. Latency. coinhound-gen writes a chain of N transactions in blocks of
  *    --tpb (default 10,000,000 and 3,000) plus 3 (K + M) spare blocks into
@@ -24,6 +24,12 @@
  *    blocks are appended one at a time, each waited for, and the watcher's
  *    VmRSS is printed every S/10 blocks.
  *
+ * --gap-ms G (default 0) waits G ms after each block's alerts before the
+ * next block is appended: blocks at a chain's pace (Bitcoin's are ten
+ * minutes apart), where the watcher's group commit of the store falls
+ * between blocks; with 0 they come back to back, as while catching up,
+ * and every block that reaches the commit's bound pays for it.
+ *
  * BENCH_WATCH_MEM=SIZE passes --mem SIZE to the watcher (at least 256M).
  *
  * Both cores are shared with whatever else runs: the figures say so. */
@@ -44,6 +50,7 @@
 #include "coinhound/store.h"
 
 static const char *bin_dir = "build";
+static unsigned gap_ms; /* --gap-ms */
 
 static double now(void) {
     struct timespec ts;
@@ -329,6 +336,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
         double t0 = now();
         append(full, blocks, &v[h], &buf, &cap);
         lat[i] = wait_done(ino, db, (uint32_t)h, t0, 120);
+        if (gap_ms) usleep(gap_ms * 1000u);
     }
     long rss1 = rss_kb(pid), anon = status_kb(pid, "RssAnon:"), file = status_kb(pid, "RssFile:");
     double cpu = cpu_s(pid) - cpu0;
@@ -337,12 +345,16 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     for (uint32_t i = 0; i < k; i++)
         sum += lat[i];
     double mean = sum / k, p50 = pct(lat, k, 0.5), p99 = pct(lat, k, 0.99), mx = lat[k - 1];
-    printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store: block "
-           "written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, mean %.1f ms; "
-           "the watcher's CPU (user+sys) %.1f ms a block; RSS %ld -> %ld KiB (anon %ld, "
-           "file %ld)\n",
-           k, tpb, base, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k, rss0, rss1,
-           anon, file);
+    double load[3] = {0, 0, 0};
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la && fscanf(la, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
+    if (la) fclose(la);
+    printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store (%u ms "
+           "apart): block written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
+           "mean %.1f ms; the watcher's CPU (user+sys) %.1f ms a block; RSS %ld -> %ld KiB "
+           "(anon %ld, file %ld); load average %.2f %.2f %.2f\n",
+           k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k, rss0,
+           rss1, anon, file, load[0], load[1], load[2]);
     /* a run of ingest alone for each of the next m blocks */
     double *ing = malloc(m * sizeof *ing);
     for (uint32_t i = 0; i < m; i++) {
@@ -419,9 +431,11 @@ int main(int argc, char **argv) {
             small = (uint32_t)atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--bin"))
             bin_dir = argv[i + 1];
+        else if (!strcmp(argv[i], "--gap-ms"))
+            gap_ms = (unsigned)atoi(argv[i + 1]);
         else
             die("usage: bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] "
-                "[--ingest-blocks M] [--small-blocks S] [--bin BUILD_DIR]");
+                "[--ingest-blocks M] [--small-blocks S] [--gap-ms G] [--bin BUILD_DIR]");
     }
     if (!work) die("--work DIR is required (it needs several GB for 10M txs)");
     mkdir(work, 0755);

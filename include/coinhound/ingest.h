@@ -33,6 +33,11 @@ typedef struct ch_ingest_opts {
     void *on_block_ctx;            /* passed to on_block */
     uint32_t threads; /* btc: 1 reads and parses in the store's thread; 0 (default) or 2 in a
                          reader thread ahead of it (the same store either way) */
+    /* Bitcoin: leave the last batch uncommitted (pending in the writer, whose
+     * own reads see it) for the caller to commit; blocks still pending from
+     * an earlier call are committed before a reorg's checks and cut. A
+     * watcher's group commit (docs/watch.md). */
+    bool defer_commit;
 } ch_ingest_opts;
 
 typedef struct ch_ingest_stats {

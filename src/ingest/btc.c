@@ -191,7 +191,7 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         ch_store_trim(s);
         ch_progress_update(&prog, r->height, st->txs, st->bytes);
     }
-    rc = ch_store_commit(s, err);
+    rc = o->defer_commit ? 0 : ch_store_commit(s, err);
 out:
     btc_pipe_free(pp);
     ch_progress_done(&prog);
@@ -214,6 +214,10 @@ int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const
     uint32_t fork_h = 0, need = 0;
     if (find_fork(s, chain, &fork_h, err) != 0) return -1;
     bool reorg = fork_h < ch_store_next_height(s);
+    /* blocks a deferred commit left pending are committed before the
+     * reorg's checks read the store and its cut (which drops a pending
+     * batch) */
+    if (reorg && btc_commit_pending(s, err) != 0) return -1;
     if (reorg && btc_check_more_work(s, d, chain, fork_h, &need, err) != 0) return -1;
     uint32_t to = (uint32_t)chain->n;
     if (o->max_blocks && to - fork_h > o->max_blocks) to = fork_h + o->max_blocks;
@@ -228,6 +232,15 @@ int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const
     uint32_t next = ch_store_next_height(s);
     st->tip_height = next ? next - 1 : UINT32_MAX;
     return rc;
+}
+
+int btc_commit_pending(ch_store *s, ch_error *err) {
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    if (c.blocks == ch_store_next_height(s)) return 0;
+    if (ch_store_commit(s, err) == 0) return 0;
+    ch_store_abort(s);
+    return -1;
 }
 
 int btc_index_path(const char *db_dir, char *out, size_t cap, ch_error *err) {

@@ -51,11 +51,21 @@ typedef struct btc_raw_block {
 } btc_raw_block;
 int btc_ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
                    ch_ingest_stats *st, ch_error *err);
+/* btc_ingest_raw, leaving the appended blocks pending (the caller commits:
+ * ch_ingest_opts.defer_commit); blocks pending from an earlier call are
+ * committed before a reorg's checks and cut. */
+int btc_ingest_raw_deferred(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                            ch_ingest_stats *st, ch_error *err);
+
+/* Commit the blocks a deferred ingest left pending (none: 0 at once); on
+ * failure they are dropped (the store stays at its last commit) and -1. */
+int btc_commit_pending(ch_store *s, ch_error *err);
 
 /* Bring an open store to the best chain `chain` of folder d: the fork
  * with the store, a reorg's checks and cut (as ch_ingest_btc), then blocks
  * [fork, to) appended and committed (to: the chain's end, or fork +
- * o->max_blocks, and at least past a reorged tip's work). st gets
+ * o->max_blocks, and at least past a reorged tip's work; with
+ * o->defer_commit the last batch is left pending). st gets
  * reorg_height, start_height, tip_height and the counts. On error the
  * store stays at its last commit. */
 int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const ch_ingest_opts *o,

@@ -93,10 +93,13 @@ static int check_all(ch_store *s, int net, uint32_t fork_h, const btc_raw_block 
     return rc;
 }
 
-int btc_ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
-                   ch_ingest_stats *st, ch_error *err) {
+static int ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                      bool defer, ch_ingest_stats *st, ch_error *err) {
     if (fork_h > ch_store_next_height(s)) return ch_err(err, "internal: a gap before the blocks");
     if (n == 0) return 0;
+    /* a pending batch (a deferred commit) is committed before a reorg's
+     * checks read the store and its cut drops what is pending */
+    if (fork_h < ch_store_next_height(s) && btc_commit_pending(s, err) != 0) return -1;
     if (check_all(s, net, fork_h, v, n, err) != 0) return -1;
     if (ch_store_set_network(s, net, err) != 0) return -1;
     if (fork_h < ch_store_next_height(s)) {
@@ -118,9 +121,19 @@ int btc_ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v
         st->bytes += v[i].len;
     }
     ch_btc_parser_free(p);
-    if (rc == 0) rc = ch_store_commit(s, err);
+    if (rc == 0 && !defer) rc = ch_store_commit(s, err);
     if (rc != 0) ch_store_abort(s);
     uint32_t next = ch_store_next_height(s);
     st->tip_height = next ? next - 1 : UINT32_MAX;
     return rc;
+}
+
+int btc_ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                   ch_ingest_stats *st, ch_error *err) {
+    return ingest_raw(s, net, fork_h, v, n, false, st, err);
+}
+
+int btc_ingest_raw_deferred(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
+                            ch_ingest_stats *st, ch_error *err) {
+    return ingest_raw(s, net, fork_h, v, n, true, st, err);
 }

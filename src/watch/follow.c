@@ -95,7 +95,7 @@ static int settle(watcher *w, ch_error *err) {
         watch_follow_rewind(&w->f, s, num > first ? (uint32_t)(num - first) : 0);
         w->st.reorg_height = UINT32_MAX;
         watch_incidents_reset(w->inc); /* the cut took blocks they had traced */
-        int r = watch_outbox_retract_gone(&w->f.ob, s, err);
+        int r = watch_outbox_retract_gone(&w->f.ob, s, false, NULL, err);
         if (r < 0) return -1;
         watch_log("warn", "reorg: the chain changed from block %" PRIu64 "; %d alert%s retracted",
                   num, r, r == 1 ? "" : "s");
@@ -114,6 +114,7 @@ static int settle(watcher *w, ch_error *err) {
         ob->eval_next++;
         watch_follow_set_prev(&w->f, s);
     }
+    watch_follow_prune(&w->f, s, false);
     if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
     watch_webhook_publish(w->f.hook, ob->size);
     if (w->f.alerts_new > before)

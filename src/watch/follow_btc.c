@@ -15,11 +15,26 @@
  * branch, or a batch while catching up), checked whole before the store
  * changes (btc_ingest_raw).
  *
- * After each commit, as the EVM follower does: retractions for alerts
- * whose block left the chain, the rules on every block that reached the
- * wanted depth, the alert log synced, the cursor saved, the new lines
- * delivered to --alerts and handed to the webhook's thread (webhook.c;
- * outbox.c has the crash-safety argument). A failing node or a
+ * After each batch of blocks is added, as the EVM follower does after each
+ * commit: retractions for alerts whose block left the chain, the rules on
+ * every block that reached the wanted depth, the alert log synced, the
+ * cursor saved, the new lines delivered to --alerts and handed to the
+ * webhook's thread (webhook.c; outbox.c has the crash-safety argument).
+ *
+ * Group commit: the rules read the writer's own view of the blocks just
+ * added (pending, not yet committed), so a block's alerts are durable
+ * before the store commits it, and the commit (a sync of every column)
+ * comes after, for several blocks at once: when no new block came for
+ * COMMIT_IDLE_MS, when COMMIT_BLOCKS are pending or the oldest has been
+ * for COMMIT_MS, before a reorg's cut, and at the stop. Readers (serve,
+ * the CLI) see committed states only, so they lag the alerts by at most
+ * that. A kill loses the pending blocks, not their alerts: the cursor
+ * records the last committed block, a restart resumes after it, the
+ * blocks come again from the node or the files, and their alerts, with
+ * the same ids, are dropped by the log (follower.c, watch_follow_start).
+ * An incident rule's trace reads committed columns only (src/trace): with
+ * one, every batch is committed before it is evaluated, as before. A
+ * failing node or a
  * folder that cannot be read costs nothing committed: a warning names the
  * cause and the next try waits longer (250 ms doubling to max_backoff_ms). */
 #include <errno.h>
@@ -40,6 +55,15 @@
 #define FALLBACK_DEPTH 1024 /* the deepest reorg followed */
 #define CATCHUP_BLOCKS 256  /* blocks per commit while catching up from a folder */
 #define RPC_BATCH      32   /* blocks fetched per round while catching up */
+/* the group commit: the most the store lags the alerts by */
+#define COMMIT_BLOCKS  16   /* blocks pending */
+#define COMMIT_MS      1000 /* since the oldest pending block was added */
+#define COMMIT_IDLE_MS 20   /* no new block for this long: commit now */
+/* The environment's COINHOUND_WATCH_COMMIT_MS replaces both COMMIT_MS and
+ * COMMIT_IDLE_MS: a longer lag for a machine whose syncs are slow, and
+ * for the tests, which kill a watcher whose store has not committed the
+ * blocks it alerted on. */
+#define COMMIT_MS_ENV "COINHOUND_WATCH_COMMIT_MS"
 
 typedef struct bwatch {
     watch_follow f; /* first: the emit callback's context */
@@ -56,6 +80,11 @@ typedef struct bwatch {
     /* JSON-RPC */
     ch_btc_rpc *r;
     uint64_t mem; /* the store writer's memory bound */
+    /* the group commit (above): evaluate before committing; when the
+     * oldest pending block was added (0: none pending) */
+    bool defer;
+    double pending_since;
+    unsigned commit_ms, idle_ms; /* COMMIT_MS, COMMIT_IDLE_MS or the environment's */
 } bwatch;
 
 static const char *source_of(const bwatch *w) {
@@ -80,20 +109,72 @@ static void ok(bwatch *w) {
     watch_follow_ok(&w->f, source_of(w));
 }
 
+/* Blocks added to the store and not committed yet. */
+static uint32_t pending_blocks(const bwatch *w) {
+    ch_store_counts c;
+    ch_store_get_counts(w->s, &c);
+    return ch_store_next_height(w->s) - (uint32_t)c.blocks;
+}
+
+/* Commit the pending blocks when force, or when the group commit's bounds
+ * say so. A failed commit drops them (logged, waited for like a failure of
+ * the node): they are added again, and settle evaluates them again. */
+static void commit_due(bwatch *w, bool force) {
+    uint32_t n = pending_blocks(w);
+    if (!n) {
+        w->pending_since = 0;
+        return;
+    }
+    double now = ch_now();
+    if (!w->pending_since) w->pending_since = now;
+    if (!force && n < COMMIT_BLOCKS && (now - w->pending_since) * 1000 < w->commit_ms) return;
+    ch_error e;
+    w->pending_since = 0;
+    if (btc_commit_pending(w->s, &e) != 0) {
+        ch_err_prefix(&e, "store commit");
+        failed(w, &e);
+    }
+}
+
 /* After a commit (or a cut): retractions, evaluation up to the wanted
  * depth, the log synced, the cursor saved, delivery. */
 static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     watch_outbox *ob = &w->f.ob;
+    uint32_t next = ch_store_next_height(w->s);
     if (reorg_height != UINT32_MAX) {
         watch_follow_rewind(&w->f, w->s, reorg_height);
         watch_btc_incidents_reset(w->inc); /* the cut took blocks they had traced */
-        int r = watch_outbox_retract_gone(ob, w->s, err);
+        int r = watch_outbox_retract_gone(ob, w->s, false, NULL, err);
         if (r < 0) return -1;
+        w->f.recheck = false;
         watch_log("warn", "reorg: the chain changed from block %u; %d alert%s retracted",
                   reorg_height, r, r == 1 ? "" : "s");
+    } else if (ob->eval_next > next) {
+        /* evaluated blocks a failed commit or ingest dropped: evaluated
+         * again as they come back (their alerts' ids are logged) */
+        watch_follow_rewind(&w->f, w->s, next);
+        w->f.recheck = true;
     }
+    if (w->f.recheck) { /* alerts above the tip: judged as the store gets their heights */
+        size_t above = 0;
+        int r = watch_outbox_retract_gone(ob, w->s, true, &above, err);
+        if (r < 0) return -1;
+        if (r)
+            watch_log("warn", "%d alert%s retracted: their blocks left the chain", r,
+                      r == 1 ? "" : "s");
+        w->f.recheck = above > 0;
+    }
+    /* the last committed block, with the cursor: where a restart resumes
+     * when a kill loses what is pending */
+    ch_store_counts c;
+    ch_store_get_counts(w->s, &c);
+    ob->has_committed = true;
+    ob->committed_next = (uint32_t)c.blocks;
+    if (c.blocks)
+        memcpy(ob->committed_prev, ch_store_block(w->s, (uint32_t)c.blocks - 1)->hash, 32);
+    else
+        memset(ob->committed_prev, 0, 32);
     unsigned conf = w->f.o->confirmations ? w->f.o->confirmations : 1;
-    uint32_t next = ch_store_next_height(w->s);
     uint64_t before = w->f.alerts_new;
     while ((uint64_t)ob->eval_next + conf <= next) {
         if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
@@ -104,6 +185,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
         ob->eval_next++;
         watch_follow_set_prev(&w->f, w->s);
     }
+    watch_follow_prune(&w->f, w->s, false);
     /* One save of the cursors, not two: the log is synced before either
      * cursor moves, and delivery (which saves both when it delivers
      * anything) comes before the delivered cursor moves. A kill before the
@@ -167,7 +249,10 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
     int rc = 0;
     while (!stopping(w) && !store_at(w, chain)) {
         ch_ingest_stats st = {.reorg_height = UINT32_MAX};
-        ch_ingest_opts io = {.progress = 0, .max_blocks = CATCHUP_BLOCKS, .mem_bytes = w->mem};
+        ch_ingest_opts io = {.progress = 0,
+                             .max_blocks = CATCHUP_BLOCKS,
+                             .mem_bytes = w->mem,
+                             .defer_commit = w->defer};
         uint32_t before = ch_store_next_height(w->s);
         int irc = btc_ingest_chain(w->s, w->d, chain, &io, &st, &e);
         bool moved = st.reorg_height != UINT32_MAX || ch_store_next_height(w->s) != before;
@@ -180,6 +265,7 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
             goto out;
         }
         ok(w);
+        commit_due(w, false);
         progress(w, chain->n - 1);
     }
     /* the index is a cache: kept every 30 s and at the stop, off the path
@@ -287,6 +373,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     uint32_t next = ch_store_next_height(w->s), fork = 0;
     if (next && !memcmp(ch_store_block(w->s, next - 1)->hash, best.b, 32)) {
         ok(w);
+        commit_due(w, true); /* at the node's tip: no block is coming now */
         watch_follow_nap(&w->f, o->poll_ms ? o->poll_ms : 1000);
         return 0;
     }
@@ -323,13 +410,14 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     if (n && next == 0 && network_of(v[0].p, v[0].len, &net, &e) != 0) {
         failed(w, &e);
     } else if (n) {
-        int irc = btc_ingest_raw(w->s, net, fork, v, n, &st, &e);
+        int irc = w->defer ? btc_ingest_raw_deferred(w->s, net, fork, v, n, &st, &e)
+                           : btc_ingest_raw(w->s, net, fork, v, n, &st, &e);
         if (settle(w, st.reorg_height, fatal) != 0)
             rc = -1;
         else if (irc != 0)
             failed(w, &e);
         else
-            ok(w);
+            ok(w), commit_due(w, false);
     }
     free_blocks(v, n);
     free(v);
@@ -401,6 +489,22 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
             watch_log("warn", "incident rules run without the attribution store: %s", e2.msg);
     }
     watch_btc_incidents_set_intel(w.inc, w.intel);
+    w.defer = w.inc == NULL; /* a trace reads committed columns only */
+    /* (an earlier run may have deferred, whatever this one does) */
+    w.f.defers_commit = true;
+    w.commit_ms = COMMIT_MS;
+    const char *cm = getenv(COMMIT_MS_ENV);
+    if (cm && *cm) {
+        char *end;
+        unsigned long v = strtoul(cm, &end, 10);
+        if (*end || v == 0 || v > 86400000) {
+            ch_err(err, "%s=%s: a number of milliseconds (1 to 86400000) is wanted", COMMIT_MS_ENV,
+                   cm);
+            goto out;
+        }
+        w.commit_ms = (unsigned)v;
+    }
+    w.idle_ms = cm && *cm ? w.commit_ms : COMMIT_IDLE_MS;
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
     if (watch_follow_start_webhook(&w.f, err) != 0) goto out;
@@ -426,13 +530,24 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
             /* the files are read only when inotify says they changed (or
              * to retry a failure) */
             if ((changed || w.f.failures) && folder_cycle(&w, err) != 0) goto out;
-            changed = !stopping(&w) && folder_wait(&w, 1000);
+            commit_due(&w, false);
+            /* pending blocks: a short wait, then their commit if nothing came */
+            bool pending = w.pending_since != 0;
+            changed = !stopping(&w) && folder_wait(&w, pending ? (int)w.idle_ms : 1000);
+            if (!changed && pending) commit_due(&w, true);
         } else if (rpc_cycle(&w, err) != 0) {
             goto out;
         }
     }
     rc = 0;
 out:
+    if (w.s) { /* the pending blocks (their alerts are logged) */
+        ch_error ce;
+        if (btc_commit_pending(w.s, &ce) != 0) {
+            watch_log("error", "store commit at the stop: %s", ce.msg);
+            if (rc == 0) *err = ce, rc = -1;
+        }
+    }
     if (w.s && rc == 0)
         watch_log("info", "stopping: store committed at block %u, alerts flushed",
                   ch_store_next_height(w.s) ? ch_store_next_height(w.s) - 1 : 0);

@@ -87,7 +87,21 @@ int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err) {
     bool same = ob->eval_next <= next &&
                 (ob->eval_next == 0 ||
                  memcmp(ch_store_block(s, ob->eval_next - 1)->hash, ob->eval_prev, 32) == 0);
-    if (!same) {
+    /* blocks evaluated before a group commit that a kill lost (or that
+     * another writer replaced since): the store still holds the block
+     * last committed at the save, and every block below it was evaluated */
+    bool lost = !same && ob->has_committed && ob->committed_next <= next &&
+                ob->committed_next <= ob->eval_next &&
+                (ob->committed_next == 0 || memcmp(ch_store_block(s, ob->committed_next - 1)->hash,
+                                                   ob->committed_prev, 32) == 0);
+    if (lost) {
+        watch_log("info",
+                  "blocks from %" PRIu64 " were evaluated but not committed before the last "
+                  "stop: they are taken again (alerts already logged are not repeated)",
+                  first + ob->committed_next);
+        ob->eval_next = ob->committed_next;
+        watch_follow_set_prev(f, s);
+    } else if (!same) {
         uint32_t h = ob->eval_next < next ? ob->eval_next : next;
         ob->eval_next = h > FALLBACK_DEPTH ? h - FALLBACK_DEPTH : 0;
         watch_follow_set_prev(f, s);
@@ -96,13 +110,24 @@ int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err) {
                   "%" PRIu64,
                   first + ob->eval_next);
     }
-    int r = watch_outbox_retract_gone(ob, s, err);
+    size_t above = 0;
+    int r = watch_outbox_retract_gone(ob, s, lost || f->defers_commit, &above, err);
     if (r < 0) return -1;
+    f->recheck = above > 0;
     if (r)
         watch_log("warn", "%d alert%s retracted: their blocks left the chain", r,
                   r == 1 ? "" : "s");
     if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
+    watch_follow_prune(f, s, true);
     return 0;
+}
+
+void watch_follow_prune(watch_follow *f, ch_store *s, bool now) {
+    uint32_t e = f->ob.eval_next;
+    if (!now && e - f->pruned_at < WATCH_PRUNE_EVERY && e >= f->pruned_at) return;
+    f->pruned_at = e;
+    if (e <= WATCH_KEEP_BLOCKS) return;
+    watch_outbox_prune(&f->ob, ch_store_first_number(s) + e - WATCH_KEEP_BLOCKS);
 }
 
 bool watch_intel_present(const char *db) {

@@ -12,7 +12,15 @@
  * dropped. A kill between 3's copy and its cursor delivers those lines
  * again: at least once, with the same ids. A kill in the middle of an
  * append leaves a torn last line, cut on the next open (it was never
- * cursored, so its block is evaluated again). */
+ * cursored, so its block is evaluated again).
+ *
+ * The Bitcoin follower commits the store after 1-3 (follow_btc.c, group
+ * commit): a kill can then leave alerts, and an evaluation cursor, past
+ * the store's tip. The state file also records the last committed block
+ * (committed_next, committed_prev); a restart resumes after it when the
+ * store still holds it, the lost blocks are added and evaluated again
+ * (their alerts' ids are logged: dropped), and alerts above the store's
+ * tip wait for their heights before they are judged (follower.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -124,9 +132,19 @@ static int load_state(watch_outbox *o, ch_error *err) {
     unsigned eval_next = 0;
     int n = fscanf(f, "coinhound-watch-state 1 delivered %llu eval_next %u eval_prev %70s",
                    &delivered, &eval_next, hex);
+    /* optional (a watcher that commits after it evaluates writes it) */
+    char chex[80] = "";
+    unsigned committed = 0;
+    bool has_committed =
+        n == 3 && fscanf(f, " committed_next %u committed_prev %70s", &committed, chex) == 2;
     fclose(f);
     if (n != 3 || strlen(hex) != 64 || ch_hex_decode(hex, 64, o->eval_prev, 32) != 0)
         return ch_err(err, "%s: not a watcher state file (remove it to evaluate from the tip)", p);
+    if (has_committed && strlen(chex) == 64 &&
+        ch_hex_decode(chex, 64, o->committed_prev, 32) == 0) {
+        o->has_committed = true;
+        o->committed_next = committed;
+    }
     o->delivered = delivered;
     o->eval_next = eval_next;
     o->has_eval = true;
@@ -137,12 +155,17 @@ int watch_outbox_save(watch_outbox *o, ch_error *err) {
     char p[4200], tmp[4300];
     path_in(o, STATE_NAME, p, sizeof p);
     snprintf(tmp, sizeof tmp, "%s.tmp", p);
-    char hex[65], buf[256];
+    char hex[65], chex[65], buf[400];
     ch_hex_encode(o->eval_prev, 32, hex);
     int len =
         snprintf(buf, sizeof buf,
                  "coinhound-watch-state 1\ndelivered %" PRIu64 "\neval_next %u\neval_prev %s\n",
                  o->delivered, o->eval_next, hex);
+    if (o->has_committed) {
+        ch_hex_encode(o->committed_prev, 32, chex);
+        len += snprintf(buf + len, sizeof buf - (size_t)len,
+                        "committed_next %u\ncommitted_prev %s\n", o->committed_next, chex);
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ch_err(err, "%s: cannot write: %s", tmp, strerror(errno));
     if (write_all(fd, buf, (size_t)len) != 0 || fsync(fd) != 0) {
@@ -301,15 +324,21 @@ static json_t *read_back(const watch_outbox *o, const watch_entry *e) {
     return a;
 }
 
-int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err) {
+int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, bool below_tip, size_t *above,
+                              ch_error *err) {
     uint64_t first = ch_store_first_number(s);
     uint32_t next = ch_store_next_height(s);
     int count = 0;
+    if (above) *above = 0;
     for (size_t i = 0; i < o->n; i++) {
         watch_entry *e = &o->v[i];
         if (e->retracted || e->number < first) continue;
         uint64_t h = e->number - first;
         if (h < next && memcmp(ch_store_block(s, (uint32_t)h)->hash, e->hash, 32) == 0) continue;
+        if (h >= next && below_tip) {
+            if (above) ++*above;
+            continue;
+        }
         json_t *a = read_back(o, e);
         if (!a) return ch_err(err, "%s/%s: alert %s cannot be read back", o->dir, LOG_NAME, e->id);
         char why[200];
@@ -325,6 +354,44 @@ int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err) {
         count++;
     }
     return count;
+}
+
+size_t watch_outbox_prune(watch_outbox *o, uint64_t below) {
+    size_t k = 0;
+    for (size_t i = 0; i < o->n; i++)
+        k += o->v[i].number >= below;
+    if (k == o->n) return 0;
+    /* the arrays made anew at the size kept (memory follows the window);
+     * without the memory for them, nothing is dropped */
+    size_t n_slots = 1024;
+    while (n_slots < 2 * (k + 1))
+        n_slots *= 2;
+    watch_entry *v = malloc((k ? k : 1) * sizeof *v);
+    size_t *slots = malloc(n_slots * sizeof *slots);
+    if (!v || !slots) {
+        free(v);
+        free(slots);
+        return 0;
+    }
+    memset(slots, 0xff, n_slots * sizeof *slots);
+    size_t dropped = o->n - k;
+    k = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        if (o->v[i].number < below) continue;
+        v[k] = o->v[i];
+        size_t h = id_hash(v[k].id) & (n_slots - 1);
+        while (slots[h] != SIZE_MAX)
+            h = (h + 1) & (n_slots - 1);
+        slots[h] = k++;
+    }
+    free(o->v);
+    free(o->slots);
+    o->v = v;
+    o->cap = k ? k : 1;
+    o->n = k;
+    o->slots = slots;
+    o->n_slots = n_slots;
+    return dropped;
 }
 
 int watch_outbox_sync(watch_outbox *o, ch_error *err) {

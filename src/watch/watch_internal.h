@@ -122,7 +122,15 @@ typedef struct watch_outbox {
     bool has_eval;         /* a cursor exists */
     uint32_t eval_next;    /* the next store height to evaluate */
     uint8_t eval_prev[32]; /* the hash of height eval_next - 1 when evaluated */
-    bool dirty;            /* appended since the last sync */
+    /* a watcher that evaluates blocks before the store commits them (the
+     * Bitcoin follower's group commit): the store's committed block count
+     * and the hash of its last committed block when the cursors were saved
+     * (has_committed: the state file holds them). A restart that finds the
+     * store short of eval_next resumes there when that block still stands. */
+    bool has_committed;
+    uint32_t committed_next;
+    uint8_t committed_prev[32];
+    bool dirty; /* appended since the last sync */
 } watch_outbox;
 
 /* Open DIR/<chain>/watch (created): the log is read whole (a torn last line,
@@ -133,8 +141,18 @@ void watch_outbox_close(watch_outbox *o);
  * the reference. */
 int watch_outbox_add(watch_outbox *o, json_t *alert, ch_error *err);
 /* Log a retraction of every live alert whose block the store no longer holds
- * (a reorg cut it, or replaced it): the count. */
-int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, ch_error *err);
+ * (a reorg cut it, or replaced it): the count. below_tip: only alerts of
+ * heights the store holds are judged (those above its tip may be of blocks
+ * evaluated before a commit that a kill lost, which the store gets again);
+ * *above (may be NULL) gets how many live alerts were left above it. */
+int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, bool below_tip, size_t *above,
+                              ch_error *err);
+/* Forget the entries of blocks numbered below `below` (the log keeps their
+ * lines): no retraction or evaluation again reaches that deep, so the
+ * memory kept is that of the recent blocks' alerts, not of every alert
+ * ever raised. The count dropped (0 also when the memory to make the
+ * smaller arrays was not there). */
+size_t watch_outbox_prune(watch_outbox *o, uint64_t below);
 /* fdatasync the log when anything was appended. */
 int watch_outbox_sync(watch_outbox *o, ch_error *err);
 /* Write the cursors (a temporary file, fsync, rename). */
@@ -187,6 +205,15 @@ typedef struct watch_follow {
     unsigned backoff_ms, failures;
     uint64_t alerts_new;
     watch_webhook *hook; /* --webhook: the log's delivery thread, or NULL */
+    /* live alerts lie above the store's tip, of blocks evaluated before a
+     * commit that was lost (a kill, a failed commit): each settle judges
+     * those the store holds again, until none is left above it */
+    bool recheck;
+    /* set by a follower that evaluates before it commits: on a start, live
+     * alerts above the store's tip are left to recheck, never retracted
+     * for being above it (their blocks may only have lost their commit) */
+    bool defers_commit;
+    uint32_t pruned_at; /* eval_next when the outbox was last pruned */
 } watch_follow;
 
 /* The stop flag of the options is set. */
@@ -207,12 +234,23 @@ void watch_follow_set_prev(watch_follow *f, ch_store *s);
 /* A reorg cut s back to height: evaluation resumes there (when past it). */
 void watch_follow_rewind(watch_follow *f, ch_store *s, uint32_t height);
 /* Where evaluation resumes, on a start with the outbox open: the saved
- * cursor when s still holds the block it ended on; after a reorg this
+ * cursor when s still holds the block it ended on; when s is short of it
+ * (blocks evaluated before a group commit a kill lost) and still holds the
+ * last block committed at the save, that block's successor (the blocks
+ * past it are ingested and evaluated again: same ids, dropped; the alerts
+ * above the tip wait for their heights: recheck); after a reorg this
  * watcher did not see (another writer, or a kill between the cut and the
  * cursor), 1024 blocks further back (the alerts found again carry ids the
  * log holds and are dropped); on a first run, the store's tip. Alerts
  * whose blocks left the chain are retracted, the cursors saved. */
 int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err);
+/* The alert entries kept in memory: those of the last WATCH_KEEP_BLOCKS
+ * blocks evaluated (twice the deepest reorg followed and the deepest
+ * evaluation again after a start, 1024 each). Pruned every
+ * WATCH_PRUNE_EVERY blocks and at the start. */
+#define WATCH_KEEP_BLOCKS 2048
+#define WATCH_PRUNE_EVERY 256
+void watch_follow_prune(watch_follow *f, ch_store *s, bool now);
 /* DIR/intel (the attribution store) exists. */
 bool watch_intel_present(const char *db);
 /* --webhook given: start delivering the log (open) to it on its thread
