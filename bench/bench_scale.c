@@ -16,11 +16,14 @@
  * source outside this repository: --iterate PATH, else `bitcoin-iterate`
  * on PATH), the same 2M-tx chain goes through `coinhound ingest` and
  * through `bitcoin-iterate --regtest --tx=%tF` (which resolves every input
- * against its own UTXO map), and the ratio of their wall and CPU times is
- * printed. --no-compare skips it.
+ * against its own UTXO map), ingest both with its reader thread and with
+ * --threads 1: --compare-runs N (default 3) runs of each, in turn, each
+ * run's wall and CPU seconds with the load average, then the medians and
+ * the ratios of the medians' wall and CPU times. --no-compare skips it.
  *
  *   bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] [--keep]
- *               [--chain SIZE=BLOCKS_DIR]... [--iterate PATH] [--no-compare]
+ *               [--chain SIZE=BLOCKS_DIR]... [--iterate PATH]
+ *               [--compare-runs N] [--no-compare]
  *
  * Default: --sizes 1M (short enough for `make bench`), --mem 4G, a
  * temporary directory under /tmp. --chain reuses a chain generated before
@@ -312,9 +315,26 @@ static const char *find_on_path(const char *name, char *out, size_t cap) {
     return NULL;
 }
 
-/* The same 2M-tx chain through coinhound ingest and bitcoin-iterate. */
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (sorts v). */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+enum { RUN_INGEST2, RUN_INGEST1, RUN_ITERATE, RUN_KINDS, MAX_RUNS = 16 };
+
+/* The same 2M-tx chain through coinhound ingest (with its reader thread,
+ * then with --threads 1) and bitcoin-iterate, `runs` times each, one after
+ * the other in turn (so that a change of load hits all three alike); each
+ * run's wall and CPU seconds and the load average, then the medians and
+ * the ratios of the medians. */
 static int compare_iterate(const char *bin, const char *iterate, const char *dir, const char *given,
-                           const char *mem, int keep) {
+                           const char *mem, int keep, int runs) {
     char blocks[4200], db[4200];
     snprintf(blocks, sizeof blocks, "%s", given ? given : "");
     if (!given) {
@@ -332,28 +352,44 @@ static int compare_iterate(const char *bin, const char *iterate, const char *dir
         }
     }
     snprintf(db, sizeof db, "%s/db-2M-compare", dir);
-    rmrf(db);
-    double cw, cc, iw, ic;
-    char *ingest[] = {(char *)bin, "ingest", "btc",       blocks,          "--db",
-                      db,          "--mem",  (char *)mem, "--no-progress", NULL};
+    char *ingest[RUN_KINDS - 1][12] = {{(char *)bin, "ingest", "btc", blocks, "--db", db, "--mem",
+                                        (char *)mem, "--no-progress", NULL},
+                                       {(char *)bin, "ingest", "btc", blocks, "--db", db, "--mem",
+                                        (char *)mem, "--no-progress", "--threads", "1", NULL}};
     char blockdir[4300];
     snprintf(blockdir, sizeof blockdir, "--blockdir=%s", blocks);
     char *iter[] = {(char *)iterate, "--regtest", "-q", blockdir, "--tx=%tF", NULL};
-    double l0 = load1();
-    int rc1 = run_timed(ingest, &cw, &cc), rc2 = run_timed(iter, &iw, &ic);
+    static const char *name[RUN_KINDS] = {"coinhound ingest (reader thread)",
+                                          "coinhound ingest --threads 1", "bitcoin-iterate"};
+    double wall[RUN_KINDS][MAX_RUNS], cpu[RUN_KINDS][MAX_RUNS];
+    printf("\n2M chain (seed 42), ingest --mem %s against %s --tx=%%tF, %d runs each in turn:\n",
+           mem, iterate, runs);
+    for (int r = 0; r < runs; r++)
+        for (int k = 0; k < RUN_KINDS; k++) {
+            rmrf(db);
+            double l0 = load1();
+            int rc = run_timed(k == RUN_ITERATE ? iter : ingest[k], &wall[k][r], &cpu[k][r]);
+            if (rc != 0) {
+                fprintf(stderr, "compare: %s exit %d\n", name[k], rc);
+                return -1;
+            }
+            printf("  %-34s %5.2f s wall %5.2f CPU s  (load average %.1f -> %.1f)\n", name[k],
+                   wall[k][r], cpu[k][r], l0, load1());
+        }
     if (!keep) {
         rmrf(db);
         if (!given) rmrf(blocks);
     }
-    if (rc1 != 0 || rc2 != 0) {
-        fprintf(stderr, "compare: coinhound ingest exit %d, %s exit %d\n", rc1, iterate, rc2);
-        return -1;
+    double mw[RUN_KINDS], mc[RUN_KINDS];
+    for (int k = 0; k < RUN_KINDS; k++) {
+        mw[k] = median(wall[k], runs);
+        mc[k] = median(cpu[k], runs);
+        printf("  median %-27s %5.2f s wall %5.2f CPU s\n", name[k], mw[k], mc[k]);
     }
-    printf("\n2M chain (seed 42), load average %.1f at the start, %.1f at the end:\n"
-           "  coinhound ingest btc --mem %s: %.1f s wall, %.1f CPU s\n"
-           "  %s --tx=%%tF: %.1f s wall, %.1f CPU s\n"
-           "  ingest / bitcoin-iterate: %.2fx the wall time, %.2fx the CPU time (target <= 1)\n",
-           l0, load1(), mem, cw, cc, iterate, iw, ic, cw / iw, cc / ic);
+    printf("  ingest / bitcoin-iterate (medians): %.2fx the wall time, %.2fx the CPU time; "
+           "--threads 1: %.2fx, %.2fx (target <= 1 wall)\n",
+           mw[RUN_INGEST2] / mw[RUN_ITERATE], mc[RUN_INGEST2] / mc[RUN_ITERATE],
+           mw[RUN_INGEST1] / mw[RUN_ITERATE], mc[RUN_INGEST1] / mc[RUN_ITERATE]);
     return 0;
 }
 
@@ -361,7 +397,7 @@ int main(int argc, char **argv) {
     const char *sizes = "1M", *mem = "4G", *dir = NULL;
     const char *reuse[8][2];
     int n_reuse = 0;
-    int keep = 0, compare = 1;
+    int keep = 0, compare = 1, runs = 3;
     const char *iterate = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
@@ -376,6 +412,9 @@ int main(int argc, char **argv) {
             compare = 0;
         else if (!strcmp(argv[i], "--iterate") && i + 1 < argc)
             iterate = argv[++i];
+        else if (!strcmp(argv[i], "--compare-runs") && i + 1 < argc && atoi(argv[i + 1]) >= 1 &&
+                 atoi(argv[i + 1]) <= MAX_RUNS)
+            runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--chain") && i + 1 < argc && n_reuse < 8 &&
                  strchr(argv[i + 1], '=')) {
             char *eq = strchr(argv[++i], '=');
@@ -385,7 +424,7 @@ int main(int argc, char **argv) {
         } else {
             fprintf(stderr, "usage: bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] "
                             "[--keep] [--chain SIZE=BLOCKS_DIR]... [--iterate PATH] "
-                            "[--no-compare]\n");
+                            "[--compare-runs N] [--no-compare]\n");
             return 2;
         }
     }
@@ -491,7 +530,7 @@ int main(int argc, char **argv) {
         const char *given = NULL;
         for (int i = 0; i < n_reuse; i++)
             if (parse_size(reuse[i][0]) == 2000000) given = reuse[i][1];
-        if (compare_iterate(bin, iterate, dir, given, mem, keep) != 0) rc = 1;
+        if (compare_iterate(bin, iterate, dir, given, mem, keep, runs) != 0) rc = 1;
     } else if (compare) {
         printf("\nbitcoin-iterate not found (--iterate PATH or PATH): no comparison\n");
     }

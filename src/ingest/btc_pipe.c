@@ -22,9 +22,15 @@
 
 #include "util/vec.h"
 
-/* Enough to ride out a run of large blocks on one side or a commit on the
- * other; the budget, not the count, bounds the memory. */
-#define SLOTS 8
+/* Enough to ride out a run of large blocks on one side, a commit or a
+ * time slice lost to another process on the other; the budget, not the
+ * count, bounds the memory. */
+#define SLOTS 64
+/* A sleeping side is woken for a batch, not for each block: fewer context
+ * switches, each of which also costs the cache what the other thread
+ * brings in. The caller wakes for WAKE_AHEAD blocks ready (or the end, or
+ * a reader that must wait itself); the reader for half the ring free. */
+#define WAKE_AHEAD 8
 
 typedef struct pipe_slot {
     btc_prep prep;
@@ -48,6 +54,7 @@ struct btc_pipe {
     uint64_t held; /* the sum of the slots' bytes */
     bool stop;     /* the caller is done: the reader stops */
     bool done;     /* the reader has published all it will */
+    bool reader_waits, caller_waits;
     pthread_mutex_t mu;
     pthread_cond_t can_fill, can_take;
     pthread_t th;
@@ -116,8 +123,12 @@ static void *reader(void *arg) {
     for (uint32_t h = pp->from; h < pp->to && !pp->stop; h++) {
         /* a free slot, and room in the budget unless nothing is out */
         while (!pp->stop && (pp->filled - pp->released == SLOTS ||
-                             (pp->held > pp->budget && pp->filled > pp->released)))
+                             (pp->held > pp->budget && pp->filled > pp->released))) {
+            if (pp->caller_waits) pthread_cond_signal(&pp->can_take); /* what there is */
+            pp->reader_waits = true;
             pthread_cond_wait(&pp->can_fill, &pp->mu);
+            pp->reader_waits = false;
+        }
         if (pp->stop) break;
         pipe_slot *sl = &pp->slot[pp->filled % SLOTS];
         pthread_mutex_unlock(&pp->mu);
@@ -128,7 +139,8 @@ static void *reader(void *arg) {
         pp->held = pp->held - sl->bytes + bytes;
         sl->bytes = bytes;
         pp->filled++;
-        pthread_cond_signal(&pp->can_take);
+        if (pp->caller_waits && (pp->filled - pp->taken >= WAKE_AHEAD || rc != 0))
+            pthread_cond_signal(&pp->can_take);
         if (rc != 0) break;
     }
     pp->done = true;
@@ -207,9 +219,15 @@ int btc_pipe_next(btc_pipe *pp, const btc_prep **out, ch_error *err) {
     }
     pthread_mutex_lock(&pp->mu);
     give_back(pp);
-    pthread_cond_signal(&pp->can_fill);
-    while (pp->taken == pp->filled && !pp->done)
+    if (pp->reader_waits &&
+        (pp->released == pp->filled ||
+         (pp->filled - pp->released <= SLOTS / 2 && pp->held <= pp->budget)))
+        pthread_cond_signal(&pp->can_fill);
+    while (pp->taken == pp->filled && !pp->done) {
+        pp->caller_waits = true;
         pthread_cond_wait(&pp->can_take, &pp->mu);
+        pp->caller_waits = false;
+    }
     int rc = 0;
     if (pp->taken < pp->filled) {
         pipe_slot *sl = slot_of(pp, pp->taken++);
