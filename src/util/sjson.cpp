@@ -199,6 +199,36 @@ sj_val sj_at(sj_val a, size_t i) {
     return sj_none();
 }
 
+namespace {
+bool has_double(element e, int depth) {
+    switch (e.type()) {
+    case simdjson::dom::element_type::DOUBLE:
+        return true;
+    case simdjson::dom::element_type::ARRAY: {
+        simdjson::dom::array a;
+        if (depth > SJ_MAX_DEPTH || e.get_array().get(a) != simdjson::SUCCESS) return false;
+        for (element x : a)
+            if (has_double(x, depth + 1)) return true;
+        return false;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+        simdjson::dom::object o;
+        if (depth > SJ_MAX_DEPTH || e.get_object().get(o) != simdjson::SUCCESS) return false;
+        for (simdjson::dom::key_value_pair kv : o)
+            if (has_double(kv.value, depth + 1)) return true;
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+} // namespace
+
+extern "C" bool sj_has_double(sj_val v) {
+    if (v.type == SJ_NONE) return false;
+    return has_double(elem_of(v), 0);
+}
+
 const char *sj_str(sj_val v, size_t *len) {
     *len = 0;
     if (v.type != SJ_STRING) return nullptr;

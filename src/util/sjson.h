@@ -14,10 +14,11 @@
  *
  * What simdjson accepts that jansson did not: "\u0000" inside strings (the
  * length then counts it; sj_str's text is still NUL-terminated after it),
- * and integers from 2^63 to 2^64-1 (SJ_UINT). A document simdjson refuses
- * is refused: callers that must name the column of the fault ask jansson
- * for it (sj_parse says only that it failed and simdjson's reason).
- * Nesting deeper than SJ_MAX_DEPTH is refused, as jansson refuses past 2048. */
+ * and integers from 2^63 to 2^64-1 (SJ_UINT). An integer of 2^64 or more
+ * is refused (simdjson 3's "Problem while parsing a number"), never rounded. A document simdjson
+ * refuses is refused: callers that must name the column of the fault ask jansson for it (sj_parse
+ * says only that it failed and simdjson's reason). Nesting deeper than SJ_MAX_DEPTH is refused, as
+ * jansson refuses past 2048. */
 #ifndef COINHOUND_SJSON_H
 #define COINHOUND_SJSON_H
 
@@ -84,6 +85,11 @@ sj_val sj_at(sj_val a, size_t i);
 sj_iter sj_items(sj_val a);
 /* The next item into *out: true, or false at the end. */
 bool sj_next(sj_iter *it, sj_val *out);
+
+/* Whether v is, or holds at any depth, a number with a fraction or an
+ * exponent (SJ_DOUBLE): a reader that needs numbers' exact text then reads
+ * the document another way (simdjson keeps a double's value, not its text). */
+bool sj_has_double(sj_val v);
 
 /* A string's text (NUL-terminated) and length; NULL (len 0) when v is not
  * a string. */

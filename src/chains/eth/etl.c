@@ -1,8 +1,12 @@
 /* blockchain-etl exports: blocks, transactions, receipts, logs,
  * token_transfers and traces, as CSV (RFC 4180, util/csvread) or JSON lines
- * (one object a line, read with yajl's tree API: it keeps every number's
- * text, and ETL writes wei values as bare JSON integers far above 2^64,
- * which a double or int64 would corrupt).
+ * (one object a line). A JSON line is parsed by simdjson (util/sjson.h),
+ * whose integers are exact up to 2^64; ETL writes wei values as bare JSON
+ * integers far above that, which simdjson refuses (and a double would
+ * corrupt), so such a line - and any line simdjson refuses, or that holds
+ * a negative or fractional number, whose text simdjson does not keep - is
+ * read again by yajl's tree API, which keeps every number's text and names
+ * what is wrong with a malformed line. Both give a row the same texts.
  *
  * Column names follow ethereum-etl (block_number, from_address, ...); the
  * camelCase names of GraphSense's exports (blockId, fromAddress, txHash, ...)
@@ -16,6 +20,7 @@
 
 #include "chains/eth/evm_internal.h"
 #include "util/csvread.h"
+#include "util/sjson.h"
 
 typedef enum { K_NONE, K_BLOCK, K_TX, K_RECEIPT, K_LOG, K_TT, K_TRACE } row_kind;
 
@@ -40,9 +45,18 @@ typedef struct ectx {
     int n_hdr;
     const char *cache_key[CACHE_N];
     int cache_col[CACHE_N];
-    /* JSON lines: the row */
+    /* JSON lines: the row, as yajl's tree (obj) or simdjson's document
+     * (sobj, when use_sj) */
     yajl_val obj;
+    sj_val sobj;
+    bool use_sj;
+    /* simdjson's integers as text: a ring for single fields, then room for
+     * a list's items (a trace address of up to 1024) */
+    unsigned num_at;
+    char num[16 + 1025][24];
 } ectx;
+
+#define NUM_RING 16
 
 __attribute__((format(printf, 2, 3))) static int fail(ectx *c, const char *fmt, ...) {
     char msg[CH_ERROR_MAX];
@@ -91,6 +105,59 @@ static yajl_val json_field(ectx *c, const char *aliases) {
     }
 }
 
+/* The first of the aliases the simdjson row has (SJ_NONE: none). */
+static sj_val sj_field(ectx *c, const char *aliases) {
+    for (const char *p = aliases;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        char key[64];
+        if (len < sizeof key) {
+            memcpy(key, p, len);
+            key[len] = '\0';
+            sj_val v = sj_get(c->sobj, key);
+            if (sj_present(v)) return v;
+        }
+        if (!bar) return sj_none();
+        p = bar + 1;
+    }
+}
+
+/* A simdjson integer's decimal text into buf (the row's integers are not
+ * negative: lines with a '-' outside strings go to yajl), as the JSON text
+ * wrote it (JSON has no leading zeros). */
+static const char *num_text(sj_val v, char buf[24]) {
+    uint64_t x = sj_uint(v);
+    char tmp[24];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + x % 10);
+    while ((x /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The text of a scalar simdjson value as yajl's tree gives it (a number's
+ * digits, "true", "false"), NULL for null, absent, arrays and objects. */
+static const char *sj_scalar(ectx *c, sj_val v, char buf[24]) {
+    size_t n;
+    switch (v.type) {
+    case SJ_STRING:
+        return sj_str(v, &n);
+    case SJ_INT:
+    case SJ_UINT:
+        return num_text(v, buf);
+    case SJ_TRUE:
+        return "true";
+    case SJ_FALSE:
+        return "false";
+    default:
+        (void)c;
+        return NULL;
+    }
+}
+
 /* The text of a scalar field: 1 found, 0 absent, null or empty, -1 not a
  * scalar (reported). */
 static int get(ectx *c, const char *aliases, const char **s, size_t *len) {
@@ -100,6 +167,14 @@ static int get(ectx *c, const char *aliases, const char **s, size_t *len) {
         *s = c->csv->field[col];
         *len = strlen(*s);
         return 1;
+    }
+    if (c->use_sj) {
+        sj_val v = sj_field(c, aliases);
+        if (!sj_present(v) || sj_is_null(v)) return 0;
+        *s = sj_scalar(c, v, c->num[c->num_at++ % NUM_RING]);
+        if (!*s) return fail(c, "\"%s\" is not a scalar", aliases);
+        *len = strlen(*s);
+        return *len ? 1 : 0;
     }
     yajl_val v = json_field(c, aliases);
     if (!v || YAJL_IS_NULL(v)) return 0;
@@ -217,6 +292,20 @@ static int get_list(ectx *c, const char *aliases, const char **item, size_t *len
             p = comma + 1;
         }
     }
+    if (c->use_sj) {
+        sj_val v = sj_field(c, aliases);
+        if (!sj_present(v) || sj_is_null(v)) return 0;
+        if (!sj_is_array(v)) return fail(c, "%s is not an array", aliases);
+        if (sj_size(v) > (size_t)max) return fail(c, "%s: more than %d items", aliases, max);
+        sj_iter it = sj_items(v);
+        for (sj_val e; sj_next(&it, &e); n++) {
+            if (!sj_is_string(e) && !sj_is_integer(e))
+                return fail(c, "%s holds a non-scalar", aliases);
+            item[n] = sj_scalar(c, e, c->num[NUM_RING + n]);
+            len[n] = strlen(item[n]);
+        }
+        return n;
+    }
     yajl_val v = json_field(c, aliases);
     if (!v || YAJL_IS_NULL(v)) return 0;
     if (!YAJL_IS_ARRAY(v)) return fail(c, "%s is not an array", aliases);
@@ -292,6 +381,29 @@ static int row_withdrawals(ectx *c, ch_evm_block *b) {
         }
         json_decref(arr);
         return rc;
+    }
+    if (c->use_sj) {
+        sj_val v = sj_field(c, "withdrawals");
+        if (!sj_present(v) || sj_is_null(v)) return 0;
+        if (!sj_is_array(v)) return fail(c, "withdrawals is not an array");
+        sj_iter it = sj_items(v);
+        sj_val w;
+        for (size_t i = 0; sj_next(&it, &w); i++) {
+            if (!sj_is_object(w)) return fail(c, "withdrawal %zu is not an object", i);
+            sj_val ix = sj_get(w, "index"), vi = sj_get(w, "validator_index"),
+                   am = sj_get(w, "amount"), ad = sj_get(w, "address");
+            char b1[24], b2[24], b3[24];
+            uint64_t a, bv, d;
+            if (!sj_is_integer(ix) || !sj_is_integer(vi) || !sj_is_integer(am) ||
+                evm_dec_u64(num_text(ix, b1), strlen(b1), &a) ||
+                evm_dec_u64(num_text(vi, b2), strlen(b2), &bv) ||
+                evm_dec_u64(num_text(am, b3), strlen(b3), &d))
+                return fail(c, "withdrawal %zu: index, validator_index or amount missing", i);
+            size_t adn;
+            if (add_withdrawal(c, b, a, bv, sj_is_string(ad) ? sj_str(ad, &adn) : NULL, d) != 0)
+                return -1;
+        }
+        return 0;
     }
     yajl_val v = json_field(c, "withdrawals");
     if (!v || YAJL_IS_NULL(v)) return 0;
@@ -592,6 +704,7 @@ static int row_trace(ectx *c) {
 
 static bool has(ectx *c, const char *aliases) {
     if (c->csv) return csv_col(c, aliases) >= 0;
+    if (c->use_sj) return sj_present(sj_field(c, aliases));
     return json_field(c, aliases) != NULL;
 }
 
@@ -697,10 +810,13 @@ out:
 
 /* --- JSON lines ------------------------------------------------------------------ */
 
-/* yajl's tree frees recursively: refuse deep nesting before parsing. */
-static bool too_deep(const char *s, size_t n) {
+/* What a line holds outside its strings: nesting deeper than 32 (yajl's
+ * tree frees recursively: refused before parsing), and a '-' (a negative
+ * number, whose text simdjson does not keep: such a line is read by yajl). */
+static bool too_deep(const char *s, size_t n, bool *minus) {
     int depth = 0;
     bool in_str = false;
+    *minus = false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
         if (in_str) {
@@ -714,9 +830,42 @@ static bool too_deep(const char *s, size_t n) {
             if (++depth > 32) return true;
         } else if (ch == '}' || ch == ']') {
             depth--;
+        } else if (ch == '-') {
+            *minus = true;
         }
     }
     return false;
+}
+
+/* The row's kind: its "type", else its columns, else the file's name. */
+static row_kind kind_of(ectx *c, const char *type) {
+    row_kind k = K_NONE;
+    if (type) k = kind_by_type(type);
+    if (k == K_NONE) k = kind_by_columns(c);
+    if (k == K_NONE) k = c->file_kind;
+    return k;
+}
+
+bool evm_etl_yajl_only = false;
+
+/* The row by simdjson: 1 done (rc set), 0 when yajl must read it (simdjson
+ * refused the line, or it holds a number simdjson keeps no text of). */
+static int sj_row(ectx *c, const char *line, size_t len, int *rc) {
+    if (!c->set->json && !(c->set->json = sj_parser_new())) return 0;
+    sj_val root;
+    if (sj_parse(c->set->json, line, len, &root) != 0 || sj_has_double(root)) return 0;
+    if (!sj_is_object(root)) {
+        *rc = fail(c, "not a JSON object");
+        return 1;
+    }
+    c->sobj = root;
+    c->use_sj = true;
+    c->num_at = 0;
+    sj_val t = sj_get(root, "type");
+    size_t tn;
+    *rc = do_row(c, kind_of(c, sj_is_string(t) ? sj_str(t, &tn) : NULL));
+    c->use_sj = false;
+    return 1;
 }
 
 /* One line: a row object. 0 done (or blank), -1 error (reported). */
@@ -726,7 +875,10 @@ static int jsonl_row(ectx *c, char *line, size_t len) {
     size_t lead = strspn(line, " \t");
     if (lead == len) return 0;
     if (strlen(line) != len) return fail(c, "NUL byte (not a text file?)");
-    if (too_deep(line, len)) return fail(c, "JSON nested deeper than 32");
+    bool minus;
+    if (too_deep(line, len, &minus)) return fail(c, "JSON nested deeper than 32");
+    int rc;
+    if (!minus && !evm_etl_yajl_only && sj_row(c, line, len, &rc)) return rc;
     char msg[256];
     yajl_val v = yajl_tree_parse(line, msg, sizeof msg);
     if (!v) {
@@ -738,13 +890,9 @@ static int jsonl_row(ectx *c, char *line, size_t len) {
         return fail(c, "not a JSON object");
     }
     c->obj = v;
-    row_kind k = K_NONE;
     const char *path[] = {"type", NULL};
     yajl_val t = yajl_tree_get(v, path, yajl_t_string);
-    if (t) k = kind_by_type(t->u.string);
-    if (k == K_NONE) k = kind_by_columns(c);
-    if (k == K_NONE) k = c->file_kind;
-    int rc = do_row(c, k);
+    rc = do_row(c, kind_of(c, t ? t->u.string : NULL));
     c->obj = NULL;
     yajl_tree_free(v);
     return rc;
@@ -776,6 +924,7 @@ int evm_etl_jsonl_line(evm_set *s, char *line, size_t len, const char *name, lon
     c.hdr = NULL;
     c.n_hdr = 0;
     c.obj = NULL;
+    c.use_sj = false;
     return jsonl_row(&c, line, len);
 }
 

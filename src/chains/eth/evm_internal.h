@@ -125,6 +125,9 @@ int evm_etl_parse(evm_set *s, const char *text, size_t len, const char *name, ch
                   ch_error *err);
 /* fmt AUTO, ETL_CSV or ETL_JSON; the stream is read to its end. */
 int evm_etl_parse_file(evm_set *s, FILE *f, const char *name, ch_evm_format fmt, ch_error *err);
+/* Tests only: true makes every ETL JSON line go to yajl, as before
+ * simdjson read them, to hold the two to the same rows (etl.c). */
+extern bool evm_etl_yajl_only;
 
 /* The reader's high-water marks (reader.c): whether it streams, the most
  * blocks it held at once and the bytes they (and its line buffers) took. */
