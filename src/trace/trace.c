@@ -562,7 +562,9 @@ static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     if (cut(t, tx, pend, m, hops)) return 0;
     for (size_t i = 0; i < m; i++)
         t->e[pend[i]].state = ST_DONE;
-    if (!tr_tx_sound(t, tx, true)) return 0;
+    /* the inputs only where they are read (fifo, lifo): haircut and poison
+     * share by value (txvin), as the dense sweep, whose check is the same */
+    if (!tr_tx_sound(t, tx, is_fifo(t))) return 0;
     return forward_share(t, tx, taint, parent, hops, pend, m);
 }
 
@@ -698,7 +700,7 @@ static int sweep_tx(ch_trace *t, uint64_t k) {
             t->tot.cut_window += taint;
         return 0;
     }
-    if (!tr_tx_sound(t, tx, true)) return 0;
+    if (!tr_tx_sound(t, tx, is_fifo(t))) return 0; /* inputs where read (forward_tx) */
     size_t m = 0;
     if (t->sw_head) { /* fifo: the waiting entries, newest first, turned around */
         for (uint32_t i = t->sw_head[k]; i != TR_NONE; i = t->sw_next[i]) {
