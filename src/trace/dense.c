@@ -107,7 +107,7 @@ static inline __attribute__((always_inline)) int dense_place(ch_trace *t, uint64
     if (sp < 0) {
         t->tot.held += amount;
         if (d->n_hold == d->cap_hold && grow_held(d) != 0) return -1;
-        d->hold_v[d->n_hold++] = (tr_held){tr_slot(t, addr), addr, amount};
+        d->hold_v[d->n_hold++] = (tr_held){addr, amount};
         return 0;
     }
     /* wait for the spender (its parent, the coin that brings the fewest

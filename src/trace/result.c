@@ -35,10 +35,10 @@ static int sum_held(ch_trace *t, const tr_held *h, size_t n) {
     size_t groups = 0;
     for (size_t i = 0; i < n; i++) {
         /* the table 32 ahead; 16 ahead, the holding an address seen before has */
-        if (i + 32 < n) __builtin_prefetch(&group[h[i + 32].slot], 1);
-        if (i + 16 < n && group[h[i + 16].slot])
-            __builtin_prefetch(&t->hold[group[h[i + 16].slot] - 1], 1);
-        uint32_t *g = &group[h[i].slot];
+        if (i + 32 < n) __builtin_prefetch(&group[tr_slot(t, h[i + 32].addr)], 1);
+        if (i + 16 < n && group[tr_slot(t, h[i + 16].addr)])
+            __builtin_prefetch(&t->hold[group[tr_slot(t, h[i + 16].addr)] - 1], 1);
+        uint32_t *g = &group[tr_slot(t, h[i].addr)];
         if (!*g) {
             t->hold[groups] = (ch_trace_holding){.amount = 0, .addr = h[i].addr, .outputs = 0};
             *g = (uint32_t)++groups;
@@ -71,7 +71,7 @@ int tr_collect(ch_trace *t, ch_error *err) {
         } else if (e->state == ST_HOLDING) {
             if (tr_grow((void **)&d->hold_v, &d->cap_hold, d->n_hold + 1, sizeof *d->hold_v) != 0)
                 return ch_err(err, "out of memory");
-            d->hold_v[d->n_hold++] = (tr_held){tr_slot(t, addr), addr, e->amount};
+            d->hold_v[d->n_hold++] = (tr_held){addr, e->amount};
         }
     }
     size_t n_l = d->n_land;
@@ -103,42 +103,46 @@ int tr_collect(ch_trace *t, ch_error *err) {
 
 /* Holdings by amount (largest first), then address: a dense trace has
  * hundreds of thousands, where qsort's compares of 128-bit amounts cost more
- * than the trace. So an LSD radix sort on a 24-byte key per holding (the
+ * than the trace. So an LSD radix sort on a 16-byte key per holding (the
  * amount complemented, so ascending digits mean largest first; the address;
- * where it was), 11-bit digits (four for a 40-bit address id), skipping the digits all keys share,
- * then one move of the holdings into that order. A holding's amount fits 64 bits (it is at most the
- * coins of one address, in units); if one did not, the plain sort does. 0 when out of memory (the
- * plain sort then). */
+ * where it was), 11-bit digits, skipping the digits all keys share, then one
+ * move of the holdings into that order. The key stays 16 bytes (two arrays
+ * of it for a million holdings: 24-byte keys cost a wide trace 4,000 more
+ * page faults) by holding the address id in 32 bits, which every id of
+ * today's stores fits (ids with CH_ADDR_ID_WIDE are 2^31 + n); a holding
+ * whose amount does not fit 64 bits (it is at most the coins of one
+ * address, in units) or whose id does not fit 32 bits goes to the plain
+ * sort, as when memory is short. */
 typedef struct hold_key {
     uint64_t amount; /* ~amount: ascending = largest first */
-    ch_addr_id addr;
+    uint32_t addr;
     uint32_t at;
 } hold_key;
 
 static unsigned key_digit(const hold_key *k, unsigned d) {
-    /* digits 0..3: the address (least significant first), 4..9: the amount */
-    return d < 4 ? (unsigned)(k->addr >> (11 * d)) & 2047
-                 : (unsigned)(k->amount >> (11 * (d - 4))) & 2047;
+    /* digits 0..2: the address (least significant first), 3..8: the amount */
+    return d < 3 ? (k->addr >> (11 * d)) & 2047 : (unsigned)(k->amount >> (11 * (d - 3))) & 2047;
 }
 
 /* Sort holdings by amount, largest first, then address, with an LSD radix
- * sort (10 passes of 11 bits over the 108-bit key): a million holdings sort in
+ * sort (9 passes of 11 bits over the 96-bit key): a million holdings sort in
  * linear time. A digit's counts do not depend on the keys' order, so all
- * ten are counted in the one pass that makes the keys (not a pass each),
- * and a digit all keys share costs nothing. 1 sorted; 0 when an amount does
- * not fit 64 bits or memory is short (the caller sorts otherwise). */
+ * nine are counted in the one pass that makes the keys (not a pass each),
+ * and a digit all keys share costs nothing. 1 sorted; 0 when an amount or
+ * an address id does not fit the key or memory is short (the caller sorts
+ * otherwise). */
 static int radix_holdings(ch_trace_holding *h, size_t n) {
     hold_key *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     ch_trace_holding *moved = malloc(n * sizeof *moved);
-    size_t(*cnt)[2048] = calloc(10, sizeof *cnt);
+    size_t(*cnt)[2048] = calloc(9, sizeof *cnt);
     int ok = a && b && moved && cnt;
     for (size_t i = 0; ok && i < n; i++) {
-        if (h[i].amount > UINT64_MAX) ok = 0;
-        a[i] = (hold_key){~(uint64_t)h[i].amount, h[i].addr, (uint32_t)i};
-        for (unsigned d = 0; d < 10; d++)
+        if (h[i].amount > UINT64_MAX || h[i].addr > UINT32_MAX) ok = 0;
+        a[i] = (hold_key){~(uint64_t)h[i].amount, (uint32_t)h[i].addr, (uint32_t)i};
+        for (unsigned d = 0; d < 9; d++)
             cnt[d][key_digit(&a[i], d)]++;
     }
-    for (unsigned d = 0; ok && d < 10; d++) {
+    for (unsigned d = 0; ok && d < 9; d++) {
         size_t *c = cnt[d], sum = 0;
         if (c[key_digit(&a[0], d)] == n) continue; /* one digit value: already in order */
         for (size_t v = 0; v < 2048; v++) {

@@ -113,8 +113,9 @@ typedef struct tr_landed {
     uint64_t out;
     uint64_t amount;
 } tr_landed;
+/* A held output: 16 bytes (a wide trace keeps millions; its table slot is
+ * tr_slot(addr), worked out when they are summed, not kept beside it). */
 typedef struct tr_held {
-    uint32_t slot;
     ch_addr_id addr;
     uint64_t amount;
 } tr_held;
