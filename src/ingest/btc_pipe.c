@@ -219,9 +219,8 @@ int btc_pipe_next(btc_pipe *pp, const btc_prep **out, ch_error *err) {
     }
     pthread_mutex_lock(&pp->mu);
     give_back(pp);
-    if (pp->reader_waits &&
-        (pp->released == pp->filled ||
-         (pp->filled - pp->released <= SLOTS / 2 && pp->held <= pp->budget)))
+    if (pp->reader_waits && (pp->released == pp->filled ||
+                             (pp->filled - pp->released <= SLOTS / 2 && pp->held <= pp->budget)))
         pthread_cond_signal(&pp->can_fill);
     while (pp->taken == pp->filled && !pp->done) {
         pp->caller_waits = true;
