@@ -65,11 +65,12 @@ static void extract(const ch_store *s, edges *e) {
         uint64_t ni = (t + 1 < c.txs ? CL_FIRST_IN(&txs[t + 1]) : c.inputs) - fi;
         uint64_t fo = txs[t].first_out;
         uint64_t no = (t + 1 < c.txs ? txs[t + 1].first_out : c.outputs) - fo;
-        if (ni < 2 || ins[fi].spent_tx == CH_NO_TX) continue;
+        if (ni < 2 || ch_in_spent_tx(&ins[fi]) == CH_NO_TX) continue;
         if (ni > cap || no > cap) continue; /* not in generated chains */
         for (uint64_t i = 0; i < ni; i++) {
-            const ch_out_rec *p = &outs[txs[ins[fi + i].spent_tx].first_out + ins[fi + i].vout];
-            ia[i] = p->addr ? ch_store_addr_index(s, p->addr) + 1 : 0;
+            const ch_out_rec *p =
+                &outs[txs[ch_in_spent_tx(&ins[fi + i])].first_out + ch_in_vout(&ins[fi + i])];
+            ia[i] = ch_out_addr(p) ? ch_store_addr_index(s, ch_out_addr(p)) + 1 : 0;
             iv[i] = CH_OUT_VALUE(p);
         }
         if (no >= 3) {

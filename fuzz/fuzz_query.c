@@ -43,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     ch_store_counts c;
     ch_store_get_counts(g_s, &c);
     for (uint64_t out = c.outputs; out-- > 0;) {
-        ch_addr_id id = ch_store_output(g_s, out)->addr;
+        ch_addr_id id = ch_out_addr(ch_store_output(g_s, out));
         if (!id) continue;
         ch_addr a;
         char text[CH_ADDR_STR_MAX];

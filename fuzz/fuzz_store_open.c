@@ -134,13 +134,13 @@ static void read_all(ch_store *s) {
         ch_store_tx_outputs(s, tx, &fo, &no);
         for (uint64_t i = 0; i < ni && i < 64; i++) {
             int64_t o = ch_store_input_spent_output(s, fi + i);
-            if (o >= 0) (void)ch_store_output(s, (uint64_t)o)->addr;
+            if (o >= 0) (void)ch_out_addr(ch_store_output(s, (uint64_t)o));
         }
         for (uint64_t j = 0; j < no && j < 64; j++) {
             const ch_out_rec *r = ch_store_output(s, fo + j);
             ch_addr a;
-            if (r->addr) {
-                ch_store_addr_of(s, r->addr, &a);
+            if (ch_out_addr(r)) {
+                ch_store_addr_of(s, ch_out_addr(r), &a);
                 ch_addr_id id;
                 uint64_t last;
                 if (ch_store_find_addr(s, &a, &id, &last, &err) == 1 && last != UINT64_MAX) {

@@ -24,7 +24,7 @@ static int setup(void **state) {
     ch_store_counts c;
     ch_store_get_counts(g_chain.s, &c);
     for (uint64_t o = c.outputs; o-- > 0;) {
-        uint32_t id = ch_store_output(g_chain.s, o)->addr;
+        ch_addr_id id = ch_out_addr(ch_store_output(g_chain.s, o));
         ch_addr a;
         if (!id) continue;
         ch_store_addr_of(g_chain.s, id, &a);

@@ -454,7 +454,7 @@ static uint32_t *reference(ch_store *s, bool change) {
         ch_store_tx_outputs(s, t, &fo, &no);
         uint32_t fresh = 0, fresh_slot = 0;
         for (uint64_t j = 0; j < no; j++) {
-            uint32_t id = ch_store_output(s, fo + j)->addr;
+            ch_addr_id id = ch_out_addr(ch_store_output(s, fo + j));
             if (!id) continue;
             uint32_t sl = (uint32_t)ch_store_addr_index(s, id) + 1;
             if (!seen[sl]) {
@@ -470,12 +470,12 @@ static uint32_t *reference(ch_store *s, bool change) {
         uint32_t first = 0;
         bool self = false;
         for (uint64_t i = 0; i < ni; i++) {
-            uint32_t id =
-                ch_store_output(s, (uint64_t)ch_store_input_spent_output(s, fi + i))->addr;
+            ch_addr_id id =
+                ch_out_addr(ch_store_output(s, (uint64_t)ch_store_input_spent_output(s, fi + i)));
             if (!id) continue;
             uint32_t sl = (uint32_t)ch_store_addr_index(s, id) + 1;
             for (uint64_t j = 0; j < no; j++)
-                self |= ch_store_output(s, fo + j)->addr == id;
+                self |= ch_out_addr(ch_store_output(s, fo + j)) == id;
             if (!first) first = sl;
             if (ne == cap) e = realloc(e, (cap = cap ? cap * 2 : 256) * sizeof *e);
             e[ne++] = (edge){first, sl};

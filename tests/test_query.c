@@ -62,7 +62,7 @@ static void utxo_oracle(ch_store *s, const uint64_t *out_tx, ch_addr_id id, uint
     size_t n = 0;
     for (uint64_t o = 0; o < c.outputs; o++) {
         const ch_out_rec *rec = ch_store_output(s, o);
-        if (rec->addr != id || out_tx[o] >= T) continue;
+        if (ch_out_addr(rec) != id || out_tx[o] >= T) continue;
         int64_t v = (int64_t)CH_OUT_VALUE(rec);
         r->received += (uint64_t)v;
         r->outputs++;
@@ -163,7 +163,7 @@ static void check_every_utxo_address(ch_store *s, uint32_t step) {
     assert_int_equal(ch_query_output_tx(s, c.outputs), -1);
     size_t seen = 0;
     for (uint64_t o = 0; o < c.outputs; o += step) {
-        uint32_t id = ch_store_output(s, o)->addr;
+        ch_addr_id id = ch_out_addr(ch_store_output(s, o));
         if (id) check_utxo_address(s, out_tx, id), seen++;
     }
     assert_true(seen > 0);
@@ -259,13 +259,13 @@ static void test_mainnet_summaries_and_pages_equal_the_oracle(void **state) {
 }
 
 /* The address with the most txs, and a height halfway through its history. */
-static uint32_t busiest(ch_store *s, const uint64_t *out_tx, oracle *want) {
+static ch_addr_id busiest(ch_store *s, const uint64_t *out_tx, oracle *want) {
     ch_store_counts c;
     ch_store_get_counts(s, &c);
-    uint32_t best = 0;
+    ch_addr_id best = 0;
     size_t best_n = 0;
     for (uint64_t o = 0; o < c.outputs; o++) {
-        uint32_t id = ch_store_output(s, o)->addr;
+        ch_addr_id id = ch_out_addr(ch_store_output(s, o));
         if (!id) continue;
         oracle r;
         utxo_oracle(s, out_tx, id, UINT64_MAX, &r);
@@ -288,7 +288,7 @@ static void test_utxo_cursor_is_stable_across_an_append(void **state) {
     assert_int_equal(ch_store_open(db, "btc", CH_STORE_READ, &s, &err), 0);
     uint64_t *out_tx = all_out_tx(s);
     oracle full;
-    uint32_t id = busiest(s, out_tx, &full);
+    ch_addr_id id = busiest(s, out_tx, &full);
     assert_true(full.n >= 4);
     uint32_t cut = ch_store_tx_height(s, full.v[full.n / 2].tx) + 1;
     ch_addr ad;

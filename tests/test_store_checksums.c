@@ -89,7 +89,7 @@ static void test_flipped_nonce_and_unspent_value_named_by_check(void **state) {
         }
     ch_store_close(s);
     assert_true(out != UINT64_MAX);
-    flip(db, "outs.col", (long)(out * 16 + 1));
+    flip(db, "outs.col", (long)(out * sizeof(ch_out_rec) + 1));
     assert_int_equal(verify(db, &sn, &c), 1);
     assert_int_equal(sn.n, 1);
     assert_non_null(strstr(sn.all, "outs.col: bytes ["));

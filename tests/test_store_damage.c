@@ -83,7 +83,7 @@ static int setup(void **state) {
     ch_store_txid(s, tx, &h);
     ch_hash256_to_hex(&h, f->txid);
     ch_addr a;
-    ch_store_addr_of(s, ch_store_output(s, first)->addr, &a);
+    ch_store_addr_of(s, ch_out_addr(ch_store_output(s, first)), &a);
     assert_int_equal(ch_addr_to_string(&a, CH_NET_MAINNET, f->addr), 0);
     ch_store_close(s);
     assert_int_equal(ch_store_open(f->eth_db, "eth", CH_STORE_READ, &s, &err), 0);

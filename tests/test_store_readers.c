@@ -128,8 +128,7 @@ static uint64_t tail_sum(ch_store *s, const ch_store_counts *c) {
     }
     for (uint64_t o = c->outputs > 1024 ? c->outputs - 1024 : 0; o < c->outputs; o++) {
         const ch_out_rec *r = ch_store_output(s, o);
-        h = fold(h, &r->value_type, 8);
-        h = fold(h, &r->addr, 4);
+        h = fold(h, r->b, CH_OUT_SPENT_OFF); /* value, type, address: not the spent mark */
     }
     return h;
 }
@@ -146,14 +145,14 @@ static const char *queries(ch_store *s, const ch_store_counts *c, unsigned *seed
         if (first + n > c->outputs) return "outputs past the count";
         for (uint64_t o = first; o < first + n; o++) {
             const ch_out_rec *r = ch_store_output(s, o);
-            if (!r->addr) continue;
+            if (!ch_out_addr(r)) continue;
             ch_addr a;
-            ch_store_addr_of(s, r->addr, &a);
+            ch_store_addr_of(s, ch_out_addr(r), &a);
             ch_addr_id id;
             uint64_t last;
             ch_error err;
             if (ch_store_find_addr(s, &a, &id, &last, &err) != 1) return "address not indexed";
-            if (id != r->addr) return "index gives another id";
+            if (id != ch_out_addr(r)) return "index gives another id";
             if (last >= c->outputs) return "address head past the outputs";
             int steps = 0;
             for (int64_t p = (int64_t)last; p >= 0 && steps < 50; steps++)
@@ -262,8 +261,8 @@ static void some_addr(const char *db, uint64_t from, char out[CH_ADDR_STR_MAX]) 
     for (uint64_t o = from; o < c.outputs; o++) {
         const ch_out_rec *r = ch_store_output(s, o);
         ch_addr a;
-        if (!r->addr) continue;
-        ch_store_addr_of(s, r->addr, &a);
+        if (!ch_out_addr(r)) continue;
+        ch_store_addr_of(s, ch_out_addr(r), &a);
         if (ch_addr_to_string(&a, CH_NET_MAINNET, out) == 0) {
             ch_store_close(s);
             return;

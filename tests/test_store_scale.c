@@ -41,38 +41,50 @@ static void test_kill9_mid_long_multi_commit_ingest(void **state) {
     tu_genchain_close(&g);
 }
 
-/* A store of format 2 (LMDB txid and address tables) is refused, naming
- * both formats and the way out, for reading and for writing. */
+/* A store of format 2 (LMDB txid and address tables) or 3 (32-bit tx
+ * numbers and address ids in its records) is refused, naming both formats
+ * and the way out, for reading and for writing, and by the CLI (exit 2). */
 static void test_old_format_refused_with_clear_message(void **state) {
     (void)state;
     tu_genchain g;
     tu_genchain_make(&g, 3, 1500);
     ch_store_close(g.s);
     g.s = NULL;
-    /* turn it into what a format 2 writer left: meta "format" = 2 */
-    char index[4096];
-    snprintf(index, sizeof index, "%s/btc/index", g.db);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi meta;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    assert_int_equal(mdb_env_open(env, index, 0, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    uint64_t two = 2;
-    MDB_val k = {6, (void *)"format"}, v = {8, &two};
-    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-    for (int mode = 0; mode < 2; mode++) {
-        ch_store *s;
-        ch_error err;
-        assert_int_not_equal(
-            ch_store_open(g.db, "btc", mode ? CH_STORE_WRITE : CH_STORE_READ, &s, &err), 0);
-        assert_non_null(strstr(err.msg, "store format 2"));
-        assert_non_null(strstr(err.msg, "reads format 3"));
-        assert_non_null(strstr(err.msg, "ingest again"));
+    for (uint64_t old = 2; old <= 3; old++) {
+        /* turn it into what a writer of that format left: meta "format" */
+        char index[4096];
+        snprintf(index, sizeof index, "%s/btc/index", g.db);
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi meta;
+        assert_int_equal(mdb_env_create(&env), 0);
+        mdb_env_set_maxdbs(env, 8);
+        assert_int_equal(mdb_env_open(env, index, 0, 0644), 0);
+        assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+        assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+        MDB_val k = {6, (void *)"format"}, v = {8, &old};
+        assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+        assert_int_equal(mdb_txn_commit(txn), 0);
+        mdb_env_close(env);
+        char want[64];
+        snprintf(want, sizeof want, "store format %llu", (unsigned long long)old);
+        for (int mode = 0; mode < 2; mode++) {
+            ch_store *s;
+            ch_error err;
+            assert_int_not_equal(
+                ch_store_open(g.db, "btc", mode ? CH_STORE_WRITE : CH_STORE_READ, &s, &err), 0);
+            assert_non_null(strstr(err.msg, want));
+            assert_non_null(strstr(err.msg, "reads format 4"));
+            assert_non_null(strstr(err.msg, "ingest again"));
+        }
+        char cmd[4096];
+        int status;
+        snprintf(cmd, sizeof cmd, "%s status --db %s 2>&1", tu_bin("coinhound"), g.db);
+        char *out = tu_run(cmd, &status);
+        assert_int_equal(status, 2);
+        assert_non_null(strstr(out, want));
+        assert_non_null(strstr(out, "ingest again"));
+        free(out);
     }
     tu_genchain_close(&g);
 }

@@ -495,10 +495,10 @@ typedef struct ref {
 
 static bool ref_is_stop(ref *r, uint64_t o) {
     const ch_out_rec *rec = ch_store_output(r->s, o);
-    if (!rec->addr) return false;
+    if (!ch_out_addr(rec)) return false;
     ch_addr a;
     char buf[CH_ADDR_STR_MAX];
-    ch_store_addr_of(r->s, rec->addr, &a);
+    ch_store_addr_of(r->s, ch_out_addr(rec), &a);
     if (ch_addr_to_string(&a, ch_store_addr_net(r->s), buf) != 0) return false;
     for (size_t i = 0; i < r->n_stop; i++)
         if (!strcmp(r->stop_addr[i], buf)) return true;
@@ -508,7 +508,7 @@ static bool ref_is_stop(ref *r, uint64_t o) {
 static void ref_land(ref *r, uint64_t o, long double amt) {
     ch_addr a;
     char buf[CH_ADDR_STR_MAX];
-    ch_store_addr_of(r->s, ch_store_output(r->s, o)->addr, &a);
+    ch_store_addr_of(r->s, ch_out_addr(ch_store_output(r->s, o)), &a);
     ch_addr_to_string(&a, ch_store_addr_net(r->s), buf);
     for (size_t i = 0; i < r->n_land; i++)
         if (!strcmp(r->land_addr[i], buf)) {

@@ -234,7 +234,7 @@ static void run_setup(chain *c, ch_intel *intel, const setup *su) {
         uint64_t fo, no;
         ch_store_tx_outputs(f.s, b->first_tx, &fo, &no);
         for (uint64_t o = fo; o < fo + no && !c->miner[0]; o++) {
-            uint32_t id = ch_store_output(f.s, o)->addr;
+            ch_addr_id id = ch_out_addr(ch_store_output(f.s, o));
             ch_addr a;
             if (!id) continue;
             ch_store_addr_of(f.s, id, &a);

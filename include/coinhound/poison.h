@@ -73,14 +73,15 @@ typedef enum ch_signal_kind {
 /* One signal: a ch_xfer_note of the store (same size, xfer first), the
  * safeguard's reading of its body. */
 typedef struct ch_signal_rec {
-    uint64_t xfer;      /* the transfer that carries the signal */
-    uint32_t victim;    /* address id of the account targeted */
-    uint32_t lookalike; /* address id of the imitating sender (or token) */
-    uint32_t imitated;  /* the real counterparty (or token) it imitates, 0 if none */
-    uint8_t kind;       /* ch_signal_kind */
-    uint8_t prefix;     /* leading hex characters shared with the imitated address */
-    uint8_t suffix;     /* trailing hex characters shared */
+    uint64_t xfer;        /* the transfer that carries the signal */
+    ch_addr_id victim;    /* address id of the account targeted */
+    ch_addr_id lookalike; /* address id of the imitating sender (or token) */
+    ch_addr_id imitated;  /* the real counterparty (or token) it imitates, 0 if none */
+    uint8_t kind;         /* ch_signal_kind */
+    uint8_t prefix;       /* leading hex characters shared with the imitated address */
+    uint8_t suffix;       /* trailing hex characters shared */
     uint8_t pad;
+    uint32_t pad2;
 } ch_signal_rec;
 
 CH_STATIC_ASSERT(sizeof(ch_signal_rec) == sizeof(ch_xfer_note), "a signal is one note");

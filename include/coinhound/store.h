@@ -59,6 +59,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "coinhound/error.h"
 #include "coinhound/hash.h"
@@ -68,8 +69,19 @@
 extern "C" {
 #endif
 
-#define CH_STORE_FORMAT_VERSION 3          /* 2: txvin.col; 3: sorted-run indexes, heads*.col */
-#define CH_NO_TX                UINT32_MAX /* "no transaction": a coinbase input's source */
+/* 2: txvin.col; 3: sorted-run indexes, heads*.col; 4: 40-bit tx numbers and
+ * address ids in the records (ins, outs, xfers, etxs, signals) */
+#define CH_STORE_FORMAT_VERSION 4
+#define CH_NO_TX                UINT64_MAX /* "no transaction": a coinbase input's source */
+/* Tx numbers and address ids are 40 bits in the records: 1.1e12 of each
+ * (Bitcoin has about 1.2e9 transactions and a few e9 addresses). */
+#define CH_ID_BITS 40
+#define CH_ID_MASK ((1ULL << CH_ID_BITS) - 1)
+
+/* An address id: dense per class, 1, 2, ... for the 20-byte addresses of
+ * addrs20.col and CH_ADDR_ID_WIDE | 1, 2, ... for those of addrs32.col; 0 is
+ * "no address". 64 bits wide in the API; the records keep 40 of them. */
+typedef uint64_t ch_addr_id;
 
 /* On-disk records (little-endian, as the machine writes them). */
 typedef struct ch_block_rec {
@@ -90,30 +102,62 @@ typedef struct ch_tx_rec {
     uint64_t first_out;
 } ch_tx_rec;
 
+/* An input: the tx whose output it spends in the low 40 bits (all ones
+ * for a coinbase input) and the output's index in the high 24 (a tx has
+ * fewer than 2^24 outputs: a 4 MB block holds at most about 444,000).
+ * Read it with ch_in_spent_tx and ch_in_vout. */
 typedef struct ch_in_rec {
-    uint32_t spent_tx; /* CH_NO_TX for a coinbase input */
-    uint32_t vout;
+    uint64_t tx_vout;
 } ch_in_rec;
 
+/* The spent tx (CH_NO_TX for a coinbase input) and the output index. */
+static inline uint64_t ch_in_spent_tx(const ch_in_rec *r) {
+    uint64_t t = r->tx_vout & CH_ID_MASK;
+    return t == CH_ID_MASK ? CH_NO_TX : t;
+}
+static inline uint32_t ch_in_vout(const ch_in_rec *r) {
+    return (uint32_t)(r->tx_vout >> CH_ID_BITS);
+}
+
+/* An output, 18 bytes, little-endian, read with the ch_out_* functions
+ * (records are packed: a pointer into outs.col is not 8-byte aligned):
+ *   [0, 8)   value in the low 56 bits (21e14 satoshi < 2^51),
+ *            ch_script_type in the high 8
+ *   [8, 13)  address id (40 bits), 0 = none
+ *   [13, 18) spending tx + 1 (40 bits), 0 = unspent (a value past the
+ *            committed tx count is read as unspent); written in place */
 typedef struct ch_out_rec {
-    /* value in the low 56 bits (21e14 satoshi < 2^51), ch_script_type in the
-     * high 8: type costs no extra column. */
-    uint64_t value_type;
-    uint32_t addr;  /* address id, 0 = none */
-    uint32_t spent; /* spending tx + 1, 0 = unspent (a value past the
-                       committed tx count is read as unspent) */
+    uint8_t b[18];
 } ch_out_rec;
 
-/* An address id: dense per class, 1, 2, ... for the 20-byte addresses of
- * addrs20.col and CH_ADDR_ID_WIDE | 1, 2, ... for those of addrs32.col; 0 is
- * "no address". 64 bits wide in the API; the columns keep 40 of them. */
-typedef uint64_t ch_addr_id;
-#define CH_ADDR_ID_WIDE ((ch_addr_id)0x80000000u) /* id bit: the address is in addrs32.col */
+#define CH_OUT_ADDR_OFF  8
+#define CH_OUT_SPENT_OFF 13
+#define CH_OUT_ID_BYTES  5
+
+static inline uint64_t ch_out_value_type(const ch_out_rec *o) {
+    uint64_t v;
+    memcpy(&v, o->b, 8);
+    return v;
+}
+static inline uint64_t ch_out_addr(const ch_out_rec *o) {
+    uint64_t v = 0;
+    memcpy(&v, o->b + CH_OUT_ADDR_OFF, CH_OUT_ID_BYTES);
+    return v;
+}
+static inline uint64_t ch_out_spent(const ch_out_rec *o) {
+    uint64_t v = 0;
+    memcpy(&v, o->b + CH_OUT_SPENT_OFF, CH_OUT_ID_BYTES);
+    return v;
+}
+
+/* The id bit of the addresses of addrs32.col (see ch_addr_id): the top
+ * bit of the records' 40, so 2^39 - 1 addresses per class. */
+#define CH_ADDR_ID_WIDE ((ch_addr_id)1 << (CH_ID_BITS - 1))
 
 CH_STATIC_ASSERT(sizeof(ch_block_rec) == 64, "block record is 64 bytes");
 CH_STATIC_ASSERT(sizeof(ch_tx_rec) == 16, "tx record is 16 bytes");
 CH_STATIC_ASSERT(sizeof(ch_in_rec) == 8, "input record is 8 bytes");
-CH_STATIC_ASSERT(sizeof(ch_out_rec) == 16, "output record is 16 bytes");
+CH_STATIC_ASSERT(sizeof(ch_out_rec) == 18, "output record is 18 bytes");
 
 /* --- account chains --- */
 typedef enum ch_xfer_kind {
@@ -133,10 +177,10 @@ typedef enum ch_xfer_kind {
 #define CH_XFER_FAILED_CALL 4
 
 typedef struct ch_xfer_rec {
-    uint32_t tx;    /* CH_NO_TX for a withdrawal or a reward */
-    uint32_t from;  /* address id, 0 = none (minted, withdrawal) */
-    uint32_t to;    /* address id, 0 = none (burned, fee) */
-    uint32_t asset; /* address id of the token contract, 0 = native coin */
+    uint64_t tx;      /* CH_NO_TX for a withdrawal or a reward */
+    ch_addr_id from;  /* address id, 0 = none (minted, withdrawal) */
+    ch_addr_id to;    /* address id, 0 = none (burned, fee) */
+    ch_addr_id asset; /* address id of the token contract, 0 = native coin */
     uint64_t value_lo, value_hi;
     uint32_t position; /* order within the tx */
     uint8_t kind;      /* ch_xfer_kind */
@@ -145,14 +189,15 @@ typedef struct ch_xfer_rec {
 } ch_xfer_rec;
 
 typedef struct ch_etx_rec {
-    uint32_t from, to; /* to = 0 for a contract creation */
-    uint32_t created;  /* the contract created, or 0 */
-    uint8_t status;    /* 1 success, 0 failed, 2 unknown */
+    ch_addr_id from, to; /* to = 0 for a contract creation */
+    ch_addr_id created;  /* the contract created, or 0 */
+    uint8_t status;      /* 1 success, 0 failed, 2 unknown */
     uint8_t type;
     uint16_t pad;
+    uint32_t pad2;
 } ch_etx_rec;
 
-/* A note on a transfer (account chains): 24 bytes that a pass run at ingest
+/* A note on a transfer (account chains): 40 bytes that a pass run at ingest
  * (ch_ingest_opts.on_block, ingest.h) keeps beside the chain. The store reads
  * nothing past xfer: it keeps notes in the order added (transfer order),
  * commits them with their block and drops the notes of transfers a reorg
@@ -160,15 +205,15 @@ typedef struct ch_etx_rec {
  * its poisoning signals here (ch_signal_rec, poison.h). */
 typedef struct ch_xfer_note {
     uint64_t xfer;    /* the transfer noted */
-    uint8_t body[16]; /* the pass's record */
+    uint8_t body[32]; /* the pass's record */
 } ch_xfer_note;
 
-CH_STATIC_ASSERT(sizeof(ch_xfer_note) == 24, "a note is 24 bytes");
-CH_STATIC_ASSERT(sizeof(ch_xfer_rec) == 40, "transfer record is 40 bytes");
-CH_STATIC_ASSERT(sizeof(ch_etx_rec) == 16, "account tx record is 16 bytes");
+CH_STATIC_ASSERT(sizeof(ch_xfer_note) == 40, "a note is 40 bytes");
+CH_STATIC_ASSERT(sizeof(ch_xfer_rec) == 56, "transfer record is 56 bytes");
+CH_STATIC_ASSERT(sizeof(ch_etx_rec) == 32, "account tx record is 32 bytes");
 
-#define CH_OUT_VALUE(o) ((o)->value_type & 0x00ffffffffffffffULL)
-#define CH_OUT_TYPE(o)  ((ch_script_type)((o)->value_type >> 56))
+#define CH_OUT_VALUE(o) (ch_out_value_type(o) & 0x00ffffffffffffffULL)
+#define CH_OUT_TYPE(o)  ((ch_script_type)(ch_out_value_type(o) >> 56))
 
 typedef struct ch_store ch_store;
 

@@ -93,7 +93,7 @@ static const char *hex_addr(const ch_store *s, ch_addr_id id, char buf[128]) {
     return r ? r : "";
 }
 
-static const char *hex_tx(const ch_store *s, uint32_t tx, char buf[67]) {
+static const char *hex_tx(const ch_store *s, uint64_t tx, char buf[67]) {
     if (tx == CH_NO_TX) return "";
     ch_hash256 h;
     ch_store_txid(s, tx, &h);
@@ -103,7 +103,7 @@ static const char *hex_tx(const ch_store *s, uint32_t tx, char buf[67]) {
     return buf;
 }
 
-static uint64_t block_of(const ch_store *s, uint32_t tx) {
+static uint64_t block_of(const ch_store *s, uint64_t tx) {
     return tx == CH_NO_TX ? 0 : ch_store_first_number(s) + ch_store_tx_height(s, tx);
 }
 
@@ -209,7 +209,7 @@ static int run_check(ch_store *s, ch_poison *p, const ch_addr *from, const char 
     if (ch_poison_check_send(p, s, from, dest, &r, &err) != 0) return cli_fail("poison", &err);
     char b1[128], th[67];
     const char *imit = hex_addr(s, r.imitated, b1);
-    uint32_t ftx = r.dest_known ? ch_store_xfer(s, r.first_xfer)->tx : CH_NO_TX;
+    uint64_t ftx = r.dest_known ? ch_store_xfer(s, r.first_xfer)->tx : CH_NO_TX;
     if (json) {
         ch_jw w;
         ch_jw_init(&w, stdout);

@@ -112,8 +112,8 @@ static bool self_change(const pass *p, uint32_t *in_addr, size_t ni, const ch_ou
                         size_t no) {
     bool sorted = false;
     for (size_t j = 0; j < no; j++) {
-        if (outs[j].addr == 0) continue;
-        uint32_t a = slot_of(p, outs[j].addr);
+        if (ch_out_addr(&outs[j]) == 0) continue;
+        uint32_t a = slot_of(p, ch_out_addr(&outs[j]));
         if (ni <= 16) {
             for (size_t i = 0; i < ni; i++)
                 if (a == in_addr[i]) return true;
@@ -175,23 +175,25 @@ static size_t gather(pass *p, uint64_t t0, uint64_t t1) {
     const ch_in_rec *in0 = &ins[base];
     uint64_t n_txs = p->c.txs, n_outs = p->c.outputs;
     for (size_t k = 0; k < n; k++) {
-        if (k + 2 * PREFETCH < n && in0[p->want[k + 2 * PREFETCH]].spent_tx < n_txs)
-            __builtin_prefetch(&txs[in0[p->want[k + 2 * PREFETCH]].spent_tx]);
-        if (k + PREFETCH < n && in0[p->want[k + PREFETCH]].spent_tx < n_txs) {
+        if (k + 2 * PREFETCH < n && ch_in_spent_tx(&in0[p->want[k + 2 * PREFETCH]]) < n_txs)
+            __builtin_prefetch(&txs[ch_in_spent_tx(&in0[p->want[k + 2 * PREFETCH]])]);
+        if (k + PREFETCH < n && ch_in_spent_tx(&in0[p->want[k + PREFETCH]]) < n_txs) {
             const ch_in_rec *ahead = &in0[p->want[k + PREFETCH]];
-            __builtin_prefetch(&outs[txs[ahead->spent_tx].first_out + ahead->vout]);
+            __builtin_prefetch(&outs[txs[ch_in_spent_tx(ahead)].first_out + ch_in_vout(ahead)]);
         }
         const ch_in_rec *in = &in0[p->want[k]];
         uint32_t sl = 0;
         uint64_t v = 0;
-        if (in->spent_tx != CH_NO_TX) {
-            uint64_t o = in->spent_tx < n_txs ? txs[in->spent_tx].first_out + in->vout : n_outs;
+        if (ch_in_spent_tx(in) != CH_NO_TX) {
+            uint64_t o = ch_in_spent_tx(in) < n_txs
+                             ? txs[ch_in_spent_tx(in)].first_out + ch_in_vout(in)
+                             : n_outs;
             if (o >= n_outs) {
                 p->damaged = true; /* spends an output that is not stored */
             } else {
                 const ch_out_rec *prev = &outs[o];
-                sl = prev->addr ? slot_of(p, prev->addr) : 0;
-                p->damaged |= prev->addr && !sl;
+                sl = ch_out_addr(prev) ? slot_of(p, ch_out_addr(prev)) : 0;
+                p->damaged |= ch_out_addr(prev) && !sl;
                 v = CH_OUT_VALUE(prev);
             }
         }
@@ -215,7 +217,7 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
         uint64_t fresh = 0, fresh_out = 0;
         if (change) {
             for (uint64_t j = 0; j < no; j++) {
-                ch_addr_id a = outs[fo + j].addr;
+                ch_addr_id a = ch_out_addr(&outs[fo + j]);
                 ch_addr_id *mark = (a & CH_ADDR_ID_WIDE) ? &p->seen_wide : &p->seen_narrow;
                 if (a > *mark) {
                     *mark = a;
@@ -231,7 +233,7 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
         /* warm the union-find entries of the next few dozen inputs */
         for (; pf < k + 4 * PREFETCH && pf < n; pf++)
             __builtin_prefetch(&p->u.parent[p->slot[pf]]);
-        if (p->ins[fi].spent_tx == CH_NO_TX) continue;              /* coinbase */
+        if (ch_in_spent_tx(&p->ins[fi]) == CH_NO_TX) continue;      /* coinbase */
         if (ni < 2 && !(change && fresh == 1 && no >= 2)) continue; /* nothing to merge */
         if (cl_coinjoin_possible(ni, no)) {
             if (txbuf_fit(&p->b, ni, no) != 0) return -1;
@@ -262,7 +264,7 @@ static int merge_txs(pass *p, uint64_t t0, uint64_t t1, size_t n) {
         if (change && fresh == 1 && no >= 2) {
             if (txbuf_fit(&p->b, ni, no) != 0) return -1;
             memcpy(p->b.in_addr, in_slot, ni * sizeof *in_slot); /* self_change may sort it */
-            uint32_t to = slot_of(p, outs[fresh_out].addr);
+            uint32_t to = slot_of(p, ch_out_addr(&outs[fresh_out]));
             p->damaged |= !to; /* a fresh output pays an address that is not stored */
             if (to && !self_change(p, p->b.in_addr, ni, &outs[fo], no)) {
                 uf_union(&p->u, first, to);
@@ -283,7 +285,11 @@ int ch_cluster_compute(const ch_store *s, const ch_cluster_opts *o, uint32_t **c
         return ch_err(err, "cluster: the store has uncommitted data; commit first");
     pass p = {.s = s, .o = o, .meta = meta, .seen_wide = CH_ADDR_ID_WIDE};
     ch_store_get_counts(s, &p.c);
-    if (p.c.addresses >= UINT32_MAX) return ch_err(err, "cluster: too many addresses");
+    if (p.c.addresses >= UINT32_MAX)
+        return ch_err(err,
+                      "cluster: too many addresses (%llu): the clustering numbers them in 32 "
+                      "bits, at most 2^32-2 (docs/store.md, Format 4)",
+                      (unsigned long long)p.c.addresses);
     p.narrow_base = (uint32_t)ch_store_addr_index(s, 1);
     p.wide_base = (uint32_t)ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
     double t0 = ch_now();

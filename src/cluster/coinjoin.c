@@ -232,7 +232,7 @@ int ch_coinjoin_detect(const ch_store *s, uint64_t tx, ch_coinjoin_rule *rule, c
         }
         const ch_out_rec *r = ch_store_output(s, (uint64_t)o);
         in_v[i] = CH_OUT_VALUE(r);
-        in_a[i] = r->addr;
+        in_a[i] = ch_out_addr(r);
     }
     for (uint64_t j = 0; j < no; j++)
         out_v[j] = CH_OUT_VALUE(ch_store_output(s, fo + j));

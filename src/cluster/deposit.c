@@ -120,7 +120,11 @@ int ch_deposit_compute(const ch_store *s, const ch_deposit_opts *o, const ch_add
     if (!p.o.max_walk) p.o.max_walk = CH_DEPOSIT_DEFAULT_WALK;
     ch_store_counts c;
     ch_store_get_counts(s, &c);
-    if (c.addresses >= UINT32_MAX) return ch_err(err, "cluster: too many addresses");
+    if (c.addresses >= UINT32_MAX)
+        return ch_err(err,
+                      "cluster: too many addresses (%llu): the clustering numbers them in 32 "
+                      "bits, at most 2^32-2 (docs/store.md, Format 4)",
+                      (unsigned long long)c.addresses);
     double t0 = ch_now();
     uint32_t n_addr = (uint32_t)c.addresses;
     meta->flags = CH_CLUSTER_DEPOSIT;

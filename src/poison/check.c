@@ -42,7 +42,7 @@ int ch_poison_check_send(ch_poison *p, ch_store *s, const ch_addr *sender_addr,
     for (int64_t y = (int64_t)head; y >= 0 && out->walked < CHECK_WALK_MAX;
          y = ch_store_xfer_prev(s, (uint64_t)y, sender), out->walked++) {
         ch_xfer_rec r = *ch_store_xfer(s, (uint64_t)y);
-        uint32_t other = r.from == sender ? r.to : r.from;
+        ch_addr_id other = r.from == sender ? r.to : r.from;
         if (other == 0) continue;
         bool clean =
             (r.value_lo || r.value_hi) && r.from && r.to &&

@@ -87,7 +87,7 @@ static int by_count(const void *x, const void *y) {
 
 /* Count one transfer with a counterparty (linear: a summary's peers are
  * few next to its transfers; the CLI did the same). */
-static int count_peer(ch_vec *peers, uint32_t other) {
+static int count_peer(ch_vec *peers, ch_addr_id other) {
     ch_q_peer *p = peers->v;
     for (size_t j = 0; j < peers->n; j++)
         if (p[j].addr == other) return p[j].count++, 0;
@@ -98,7 +98,7 @@ static int count_peer(ch_vec *peers, uint32_t other) {
 static int account_summary(ch_store *s, ch_q_address *a, ch_error *err) {
     ch_vec bal = {0}, peers = {0};
     uint64_t first_x = a->last;
-    uint32_t last_tx = UINT32_MAX;
+    uint64_t last_tx = CH_NO_TX;
     for (int64_t x = (int64_t)a->last; x >= 0; x = ch_store_xfer_prev(s, (uint64_t)x, a->id)) {
         const ch_xfer_rec *r = ch_store_xfer(s, (uint64_t)x);
         a->items++;
@@ -111,7 +111,7 @@ static int account_summary(ch_store *s, ch_q_address *a, ch_error *err) {
         ch_q_amount v = (ch_q_amount)r->value_hi << 64 | r->value_lo;
         if (r->to == a->id) b->received += v;
         if (r->from == a->id) b->sent += v;
-        uint32_t other = r->from == a->id ? r->to : r->from;
+        ch_addr_id other = r->from == a->id ? r->to : r->from;
         if (other != 0 && other != a->id && count_peer(&peers, other) != 0) goto fail;
     }
     a->balances = bal.v;

@@ -31,7 +31,7 @@ static void out_fields(ch_jw *w, const ch_store *s, uint64_t o) {
     ch_jw_key(w, "value");
     ch_jw_uint(w, CH_OUT_VALUE(r));
     ch_jw_key(w, "address");
-    ch_jw_str(w, ch_q_addr_str(s, r->addr, buf));
+    ch_jw_str(w, ch_q_addr_str(s, ch_out_addr(r), buf));
     ch_jw_key(w, "type");
     ch_jw_str(w, ch_script_type_name(CH_OUT_TYPE(r)));
 }
@@ -71,17 +71,17 @@ void ch_q_utxo_tx_jw(ch_jw *w, const ch_store *s, uint64_t tx) {
     for (uint64_t i = first; i < first + n; i++) {
         const ch_in_rec *r = ch_store_input(s, i);
         ch_jw_obj_begin(w);
-        if (r->spent_tx == CH_NO_TX) {
+        if (ch_in_spent_tx(r) == CH_NO_TX) {
             ch_jw_key(w, "coinbase");
             ch_jw_bool(w, 1);
         } else {
             ch_hash256 prev;
-            ch_store_txid(s, r->spent_tx, &prev);
+            ch_store_txid(s, ch_in_spent_tx(r), &prev);
             ch_hash256_to_hex(&prev, hex);
             ch_jw_key(w, "txid");
             ch_jw_str(w, hex);
             ch_jw_key(w, "vout");
-            ch_jw_uint(w, r->vout);
+            ch_jw_uint(w, ch_in_vout(r));
             out_fields(w, s, (uint64_t)ch_store_input_spent_output(s, i));
         }
         ch_jw_obj_end(w);
@@ -133,17 +133,17 @@ void ch_q_utxo_tx_text(FILE *f, const ch_store *s, uint64_t tx) {
         const ch_out_rec *r = ch_store_output(s, (uint64_t)o);
         const ch_in_rec *in = ch_store_input(s, i);
         ch_hash256 prev;
-        ch_store_txid(s, in->spent_tx, &prev);
+        ch_store_txid(s, ch_in_spent_tx(in), &prev);
         ch_hash256_to_hex(&prev, hex);
-        const char *addr = ch_q_addr_str(s, r->addr, a);
-        fprintf(f, "    %s:%u  %s BTC  %s\n", hex, in->vout, ch_q_btc(CH_OUT_VALUE(r), v),
+        const char *addr = ch_q_addr_str(s, ch_out_addr(r), a);
+        fprintf(f, "    %s:%u  %s BTC  %s\n", hex, ch_in_vout(in), ch_q_btc(CH_OUT_VALUE(r), v),
                 addr ? addr : ch_script_type_short(CH_OUT_TYPE(r)));
     }
     ch_store_tx_outputs(s, tx, &first, &n);
     fprintf(f, "  outputs (%" PRIu64 ")\n", n);
     for (uint64_t o = first; o < first + n; o++) {
         const ch_out_rec *r = ch_store_output(s, o);
-        const char *addr = ch_q_addr_str(s, r->addr, a);
+        const char *addr = ch_q_addr_str(s, ch_out_addr(r), a);
         fprintf(f, "    %" PRIu64 "  %s BTC  %s  [%s]%s\n", o - first, ch_q_btc(CH_OUT_VALUE(r), v),
                 addr ? addr : "-", ch_script_type_short(CH_OUT_TYPE(r)),
                 ch_store_output_spender(s, o) >= 0 ? "  spent" : "");

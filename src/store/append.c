@@ -62,18 +62,17 @@ int st_u64_push(st_u64_list *l, uint64_t x) {
     return 0;
 }
 
-/* A tx entry's second check: bytes 8-15 of the txid, kept in its id and
- * flags (unused by tx entries). With the key (bytes 0-7) that is 128 bits
+/* A tx entry's second check: bytes 8-15 of the txid, kept in its idf
+ * (an address's id and flags: unused by tx entries). With the key (bytes 0-7) that is 128 bits
  * of the txid: two distinct txids sharing them are not to be expected
  * (about 1e-20 over a billion txs), so a hit needs no read of txids.col,
  * one random page fewer per input once the columns outgrow memory. */
 static void tx_check_set(st_hot_entry *e, const ch_hash256 *txid) {
-    memcpy(&e->id, txid->b + 8, 4);
-    memcpy(&e->flags, txid->b + 12, 4);
+    memcpy(&e->idf, txid->b + 8, 8);
 }
 
 static bool tx_check_ok(const st_hot_entry *e, const ch_hash256 *txid) {
-    return memcmp(&e->id, txid->b + 8, 4) == 0 && memcmp(&e->flags, txid->b + 12, 4) == 0;
+    return memcmp(&e->idf, txid->b + 8, 8) == 0;
 }
 
 /* The tx hot map m holds for txid, probing keys upward from its key (two
@@ -135,9 +134,9 @@ int ch_store_begin_block(ch_store *s, const ch_block_meta *b, ch_error *err) {
 static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error *err) {
     if (!s->in_block) return ch_err(err, "add_tx outside a block");
     uint64_t tx = st_col_count(&s->col[COL_TXS]);
-    if (tx >= CH_NO_TX - 1)
-        return ch_err(err, "the store holds at most 2^32-2 transactions (32-bit tx numbers in its "
-                           "records: docs/store.md, Format 3)");
+    if (tx >= CH_ID_MASK - 1)
+        return ch_err(err, "the store holds at most 2^40-2 transactions (40-bit tx numbers in its "
+                           "records: docs/store.md, Format 4)");
     /* A duplicate txid (BIP30's two coinbases) is stored again, so a new
      * txid needs no lookup (in the runs, that lookup is a miss in every
      * run: measured as the largest cost of ingest once the hot maps no
@@ -193,18 +192,20 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
     st_col_get(outs, out, &o);
     /* a committed output's mark waits for the commit (marks.c) */
     bool committed = out < outs->n_committed;
-    if ((o.spent != 0 && o.spent <= st_col_count(txs)) || (committed && st_marks_has(s, out))) {
+    uint64_t spent = ch_out_spent(&o);
+    if ((spent != 0 && spent <= st_col_count(txs)) || (committed && st_marks_has(s, out))) {
         hex_txid(prev_txid, hex);
-        if (o.spent == 0 || o.spent > st_col_count(txs))
+        if (spent == 0 || spent > st_col_count(txs))
             return ch_err(err, "input spends %s:%u, already spent in this batch", hex, vout);
-        return ch_err(err, "input spends %s:%u, already spent by tx #%u", hex, vout, o.spent - 1);
+        return ch_err(err, "input spends %s:%u, already spent by tx #%llu", hex, vout,
+                      (unsigned long long)(spent - 1));
     }
     uint64_t value = CH_OUT_VALUE(&o);
-    uint32_t mark = (uint32_t)s->cur_tx + 1;
+    uint64_t mark = s->cur_tx + 1; /* < 2^40: append_tx keeps tx numbers below 2^40 - 1 */
     if (committed ? st_marks_add(s, out, mark) != 0
-                  : st_col_patch(outs, out, offsetof(ch_out_rec, spent), &mark, 4, err) != 0)
+                  : st_col_patch(outs, out, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0)
         return committed ? ch_err(err, "out of memory") : -1;
-    ch_in_rec r = {.spent_tx = (uint32_t)prev, .vout = vout};
+    ch_in_rec r = st_in_make(prev, vout);
     if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     /* the tx's record is pending (written at the commit), so it can grow */
     *(uint64_t *)st_col_at(&s->col[COL_TXVIN], s->cur_tx) += value;
@@ -213,7 +214,7 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
 
 int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
-    ch_in_rec r = {.spent_tx = CH_NO_TX, .vout = 0};
+    ch_in_rec r = st_in_make(CH_NO_TX, 0);
     if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
     return 0;
 }
@@ -223,22 +224,22 @@ int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
  * commit then cleans every entry at once by moving to the next tag, instead
  * of revisiting each one (a cache miss apiece). */
 static bool hot_dirty(const ch_store *s, const st_hot_entry *e) {
-    return e->flags >> ST_HOT_TAG_SHIFT == s->batch;
+    return st_hot_flags(e) >> ST_HOT_TAG_SHIFT == s->batch;
 }
 
 static int mark_dirty(ch_store *s, st_hot_entry *e, ch_error *err) {
     if (hot_dirty(s, e)) return 0;
     if (st_u64_push(&s->dirty_addr_keys, e->key) != 0) return ch_err(err, "out of memory");
     /* dirty in an earlier batch, so no longer new to the index */
-    e->flags = (e->flags & ST_HOT_SHIFTED) | s->batch << ST_HOT_TAG_SHIFT;
+    st_hot_set_flags(e, (st_hot_flags(e) & ST_HOT_SHIFTED) | s->batch << ST_HOT_TAG_SHIFT);
     return 0;
 }
 
 /* After a commit or an abort: no entry is dirty any more. */
 static void next_batch(ch_store *s) {
     s->batch++;
-    if (s->batch < 1u << (32 - ST_HOT_TAG_SHIFT)) return;
-    /* the tag wrapped (after a billion commits): clear the old tags */
+    if (s->batch < 1u << (ST_HOT_FLAG_BITS - ST_HOT_TAG_SHIFT)) return;
+    /* the tag wrapped (after four million commits): clear the old tags */
     st_hot_clear_flags(&s->addr_hot);
     s->batch = 1;
 }
@@ -247,7 +248,7 @@ static void next_batch(ch_store *s) {
 static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint64_t index_key) {
     const st_hot_entry *e;
     for (uint64_t k = index_key; (e = st_hot_get(&s->addr_old, k)) != NULL; k++)
-        if (st_addr_equal(s, e->id, a)) return e;
+        if (st_addr_equal(s, st_hot_id(e), a)) return e;
     return NULL;
 }
 
@@ -259,13 +260,13 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
     uint64_t k = index_key;
     st_hot_entry *e;
     for (; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
-        if (st_addr_equal(s, e->id, a)) return e;
+        if (st_addr_equal(s, st_hot_id(e), a)) return e;
     ch_addr_id id = 0;
     uint64_t last = UINT64_MAX;
     int rc;
     const st_hot_entry *o = old_address(s, a, index_key);
     if (o) {
-        id = o->id;
+        id = st_hot_id(o);
         last = o->aux;
         rc = 1;
     } else {
@@ -274,7 +275,7 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
     if (rc == 0) { /* a new address */
         id = st_addr_append(s, a);
         if (id == 0) {
-            ch_err(err, "cannot store the address (out of memory or 2^31 of its class)");
+            ch_err(err, "cannot store the address (out of memory or 2^39-1 of its class)");
             return NULL;
         }
     }
@@ -283,16 +284,16 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
         ch_err(err, "out of memory");
         return NULL;
     }
-    e->id = id;
+    st_hot_set_id(e, id);
     e->aux = last;
     /* the commit takes an entry's index key from its hot key, unless two
      * addresses' keys collided and this one had to move up */
-    e->flags = e->key != index_key ? ST_HOT_SHIFTED : 0;
+    st_hot_set_flags(e, e->key != index_key ? ST_HOT_SHIFTED : 0);
     if (rc == 0) {
         /* a new address enters the index at the next commit even if it never
          * gets a history of its own (a token contract, a tx's recipient) */
         if (mark_dirty(s, e, err) != 0) return NULL;
-        e->flags |= ST_HOT_NEW;
+        st_hot_set_flags(e, st_hot_flags(e) | ST_HOT_NEW);
     }
     return e;
 }
@@ -304,12 +305,12 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
         return ch_err(err, "output value %llu does not fit the store's 56 bits",
                       (unsigned long long)value);
     uint64_t out = st_col_count(&s->col[COL_OUTS]);
-    ch_out_rec r = {.value_type = value | ((uint64_t)type << 56), .addr = 0, .spent = 0};
+    ch_addr_id id = 0;
     uint32_t prev_dist = 0;
     if (addr && addr->kind != CH_ADDR_NONE && addr->len <= 32) {
         st_hot_entry *e = address_entry(s, addr, err);
         if (!e) return -1;
-        r.addr = e->id;
+        id = st_hot_id(e);
         if (e->aux != UINT64_MAX) {
             uint64_t d = out - e->aux;
             if (d < ST_OUTPREV_FAR) {
@@ -323,6 +324,7 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
         e->aux = out;
         if (mark_dirty(s, e, err) != 0) return -1;
     }
+    ch_out_rec r = st_out_make(value | ((uint64_t)type << 56), id);
     if (st_col_append(&s->col[COL_OUTS], &r) == UINT64_MAX ||
         st_col_append(&s->col[COL_OUTPREV], &prev_dist) == UINT64_MAX)
         return ch_err(err, "out of memory");
@@ -344,7 +346,7 @@ static ch_addr_id account_id(ch_store *s, const ch_addr *a, ch_error *err, int *
     if (!a || a->kind == CH_ADDR_NONE) return 0;
     st_hot_entry *e = address_entry(s, a, err);
     if (!e) *rc = -1;
-    return e ? e->id : 0;
+    return e ? st_hot_id(e) : 0;
 }
 
 int ch_store_add_account_tx(ch_store *s, const ch_hash256 *txid, const ch_addr *from,
@@ -393,7 +395,7 @@ int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, con
     if (!no_tx && s->cur_tx == UINT64_MAX) return ch_err(err, "transfer outside a transaction");
     uint64_t x = st_col_count(&s->col[COL_XFERS]);
     int rc;
-    ch_xfer_rec r = {.tx = no_tx ? CH_NO_TX : (uint32_t)s->cur_tx,
+    ch_xfer_rec r = {.tx = no_tx ? CH_NO_TX : s->cur_tx,
                      .asset = account_id(s, asset, err, &rc),
                      .value_lo = value_lo,
                      .value_hi = value_hi,
@@ -406,11 +408,11 @@ int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, con
     st_hot_entry *ef = NULL, *et = NULL;
     if (from && from->kind != CH_ADDR_NONE) {
         if (!(ef = address_entry(s, from, err))) return -1;
-        r.from = ef->id;
+        r.from = st_hot_id(ef);
     }
     if (to && to->kind != CH_ADDR_NONE) {
         if (!(et = address_entry(s, to, err))) return -1;
-        r.to = et->id;
+        r.to = st_hot_id(et);
     }
     /* a self-transfer links once; both sides then share the link */
     if (ef && link_account(s, ef, x, 0, &links[0], err) != 0) return -1;
@@ -489,9 +491,9 @@ static int stage_txids(ch_store *s, ch_error *err) {
 /* The index key of an address entry: its hot key, unless it had to move
  * off it (then it is computed again from the address). */
 static uint64_t addr_index_key(const ch_store *s, const st_hot_entry *e) {
-    if (!(e->flags & ST_HOT_SHIFTED)) return e->key;
+    if (!(st_hot_flags(e) & ST_HOT_SHIFTED)) return e->key;
     ch_addr a;
-    ch_store_addr_of(s, e->id, &a);
+    ch_store_addr_of(s, st_hot_id(e), &a);
     return st_addr_key(&a);
 }
 
@@ -517,14 +519,15 @@ static int stage_addresses(ch_store *s, ch_error *err) {
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_DISTANCE < n) st_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
         const st_hot_entry *e = st_hot_get(&s->addr_hot, keys[i]);
-        if (head_pending(s, e->id)) {
-            st_heads_set(s, e->id, e->aux);
-        } else if (st_edits_push(&s->heads_moves[(e->id & CH_ADDR_ID_WIDE) != 0],
-                                 (e->id & ~CH_ADDR_ID_WIDE) - 1, e->aux) != 0) {
+        if (head_pending(s, st_hot_id(e))) {
+            st_heads_set(s, st_hot_id(e), e->aux);
+        } else if (st_edits_push(&s->heads_moves[(st_hot_id(e) & CH_ADDR_ID_WIDE) != 0],
+                                 (st_hot_id(e) & ~CH_ADDR_ID_WIDE) - 1, e->aux) != 0) {
             ch_big_free(v, n * sizeof *v);
             return ch_err(err, "out of memory");
         }
-        if (e->flags & ST_HOT_NEW) v[m++] = (st_run_item){addr_index_key(s, e), e->id};
+        if (st_hot_flags(e) & ST_HOT_NEW)
+            v[m++] = (st_run_item){addr_index_key(s, e), st_hot_id(e)};
     }
     int rc = stage_run(s, &s->addr_runs, v, m, err);
     ch_big_free(v, n * sizeof *v);
@@ -645,11 +648,11 @@ void ch_store_abort(ch_store *s) {
     st_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];
     for (uint64_t i = ins->n_committed; s->marks_written && i < st_col_count(ins); i++) {
         const ch_in_rec *r = st_col_at(ins, i);
-        if (r->spent_tx == CH_NO_TX) continue;
-        uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
-        uint32_t zero = 0;
+        if (ch_in_spent_tx(r) == CH_NO_TX) continue;
+        uint64_t o = ch_store_tx(s, ch_in_spent_tx(r))->first_out + ch_in_vout(r);
+        uint64_t zero = 0;
         if (o < outs->n_committed)
-            st_col_patch(outs, o, offsetof(ch_out_rec, spent), &zero, 4, NULL);
+            st_col_patch(outs, o, CH_OUT_SPENT_OFF, &zero, CH_OUT_ID_BYTES, NULL);
     }
     for (int i = 0; i < COL_COUNT; i++)
         st_col_discard(&s->col[i]);

@@ -17,7 +17,7 @@
  * by a cut) and the address heads (moved in place at every payment). */
 static size_t fixed_bytes(const ch_store *s, int c) {
     if (c == COL_HEADS20 || c == COL_HEADS32) return 0;
-    if (c == COL_OUTS) return offsetof(ch_out_rec, spent);
+    if (c == COL_OUTS) return CH_OUT_SPENT_OFF;
     return s->col[c].rec;
 }
 

@@ -45,7 +45,7 @@ static bool touches(const ch_store *s, uint64_t x, ch_addr_id id) {
         return st_col_read_any(&s->col[COL_XFERS], x, &r) == 0 && (r.from == id || r.to == id);
     }
     ch_out_rec o;
-    return st_col_read_any(&s->col[COL_OUTS], x, &o) == 0 && o.addr == id;
+    return st_col_read_any(&s->col[COL_OUTS], x, &o) == 0 && ch_out_addr(&o) == id;
 }
 
 /* prev_of: a far link this view cannot read */
@@ -113,7 +113,7 @@ int st_heads_recover(ch_store *s, ch_error *err) {
             if (r->from) st_heads_set(s, r->from, x);
             if (r->to) st_heads_set(s, r->to, x);
         } else {
-            ch_addr_id id = ((const ch_out_rec *)st_col_at(&s->col[COL_OUTS], x))->addr;
+            ch_addr_id id = ch_out_addr(((const ch_out_rec *)st_col_at(&s->col[COL_OUTS], x)));
             if (id) st_heads_set(s, id, x);
         }
     }

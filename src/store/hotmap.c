@@ -77,7 +77,7 @@ int st_hot_reserve(st_hotmap *m, size_t n) {
 
 void st_hot_clear_flags(st_hotmap *m) {
     for (size_t i = 0; i <= m->mask; i++)
-        m->slots[i].flags = 0;
+        st_hot_set_flags(&m->slots[i], 0);
 }
 
 st_hot_entry *st_hot_put(st_hotmap *m, uint64_t key) {

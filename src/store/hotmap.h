@@ -10,15 +10,30 @@
 #include <stdint.h>
 
 typedef struct st_hot_entry {
-    uint64_t key; /* LMDB key; 0 marks an empty slot (key 0 is remapped) */
+    uint64_t key; /* index key; 0 marks an empty slot (key 0 is remapped) */
     uint64_t aux; /* tx number, or an address's last output */
-    uint32_t id;  /* address id */
-    uint32_t flags;
+    /* an address's id in the low 40 bits (CH_ID_BITS) and its flags in the
+     * high 24; a tx's second check (append.c) */
+    uint64_t idf;
 } st_hot_entry;
 
 /* flags: the owner's bits below ST_HOT_TAG_SHIFT, a batch tag above
- * (see append.c) */
-enum { ST_HOT_NEW = 1, ST_HOT_SHIFTED = 2, ST_HOT_TAG_SHIFT = 2 };
+ * (see append.c): ST_HOT_FLAG_BITS in all */
+enum { ST_HOT_NEW = 1, ST_HOT_SHIFTED = 2, ST_HOT_TAG_SHIFT = 2, ST_HOT_FLAG_BITS = 24 };
+#define ST_HOT_ID_MASK ((1ULL << (64 - ST_HOT_FLAG_BITS)) - 1)
+
+static inline uint64_t st_hot_id(const st_hot_entry *e) {
+    return e->idf & ST_HOT_ID_MASK;
+}
+static inline uint32_t st_hot_flags(const st_hot_entry *e) {
+    return (uint32_t)(e->idf >> (64 - ST_HOT_FLAG_BITS));
+}
+static inline void st_hot_set_id(st_hot_entry *e, uint64_t id) {
+    e->idf = (e->idf & ~ST_HOT_ID_MASK) | (id & ST_HOT_ID_MASK);
+}
+static inline void st_hot_set_flags(st_hot_entry *e, uint32_t flags) {
+    e->idf = (e->idf & ST_HOT_ID_MASK) | (uint64_t)flags << (64 - ST_HOT_FLAG_BITS);
+}
 
 typedef struct st_hotmap {
     st_hot_entry *slots;

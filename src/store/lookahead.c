@@ -65,8 +65,8 @@ static void address_records(const ch_store *s) {
         if (!e) e = st_hot_get(&s->addr_old, s->prefetch_keys.v[i]);
         if (!e && !s->addr_hot_complete) /* off to the runs: their filters */
             st_runs_prefetch(&s->addr_runs, s->prefetch_keys.v[i]);
-        if (!e || !st_addr_valid(s, e->id)) continue;
-        const char *p = (const char *)st_addr_rec(s, e->id);
+        if (!e || !st_addr_valid(s, st_hot_id(e))) continue;
+        const char *p = (const char *)st_addr_rec(s, st_hot_id(e));
         __builtin_prefetch(p);
         __builtin_prefetch(p + ADDR32_REC - 1);
     }

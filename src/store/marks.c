@@ -50,7 +50,7 @@ static int set_grow(ch_store *s) {
     return 0;
 }
 
-int st_marks_add(ch_store *s, uint64_t out, uint32_t mark) {
+int st_marks_add(ch_store *s, uint64_t out, uint64_t mark) {
     /* at most half full */
     if ((s->marks.n + 1) * 2 > (s->mark_set ? s->mark_set_mask + 1 : 0) && set_grow(s) != 0)
         return -1;
@@ -76,8 +76,8 @@ void st_marks_prefetch(const ch_store *s, uint64_t out) {
 int st_marks_write(ch_store *s, ch_error *err) {
     if (s->marks.n == 0) return 0;
     s->marks_written = true; /* from here an abort must clear them */
-    return st_col_patch_many(&s->col[COL_OUTS], s->marks.v, s->marks.n, offsetof(ch_out_rec, spent),
-                             sizeof(uint32_t), err);
+    return st_col_patch_many(&s->col[COL_OUTS], s->marks.v, s->marks.n, CH_OUT_SPENT_OFF,
+                             CH_OUT_ID_BYTES, err);
 }
 
 void st_marks_reset(ch_store *s) {

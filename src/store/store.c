@@ -214,9 +214,9 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
     uint64_t n_tx = s->col[COL_TXS].n_committed, cleared = 0;
     for (uint64_t i = 0; i < outs->n_committed; i++) {
         const ch_out_rec *o = st_col_at(outs, i);
-        if (o->spent == 0 || o->spent <= n_tx) continue;
-        uint32_t zero = 0;
-        if (st_col_patch(outs, i, offsetof(ch_out_rec, spent), &zero, 4, err) != 0) return -1;
+        if (ch_out_spent(o) == 0 || ch_out_spent(o) <= n_tx) continue;
+        uint64_t zero = 0;
+        if (st_col_patch(outs, i, CH_OUT_SPENT_OFF, &zero, CH_OUT_ID_BYTES, err) != 0) return -1;
         cleared++;
     }
     return cleared ? st_col_sync(outs, err) : 0;
@@ -304,9 +304,9 @@ static int check_format(ch_store *s, MDB_txn *txn, uint64_t version, ch_error *e
     mdb_txn_abort(txn);
     if (version < CH_STORE_FORMAT_VERSION)
         return ch_err(err,
-                      "%s: store format %llu, this coinhound reads format %d (sorted-run "
-                      "indexes, address heads in columns): ingest again into a new --db "
-                      "directory, then delete this one",
+                      "%s: store format %llu, this coinhound reads format %d (40-bit tx "
+                      "numbers and address ids in its records, for mainnet's history): ingest "
+                      "again into a new --db directory, then delete this one",
                       s->dir, (unsigned long long)version, CH_STORE_FORMAT_VERSION);
     return ch_err(err, "%s: store format %llu, this coinhound reads format %d", s->dir,
                   (unsigned long long)version, CH_STORE_FORMAT_VERSION);
@@ -948,15 +948,15 @@ uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x) {
 }
 
 int64_t ch_store_output_spender(const ch_store *s, uint64_t out) {
-    uint32_t spent = ch_store_output(s, out)->spent;
+    uint64_t spent = ch_out_spent(ch_store_output(s, out));
     if (spent == 0 || spent > st_col_count(&s->col[COL_TXS])) return -1;
     return (int64_t)spent - 1;
 }
 
 int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in) {
     const ch_in_rec *r = ch_store_input(s, in);
-    if (r->spent_tx == CH_NO_TX) return -1;
-    uint64_t o = ch_store_tx(s, r->spent_tx)->first_out + r->vout;
+    if (ch_in_spent_tx(r) == CH_NO_TX) return -1;
+    uint64_t o = ch_store_tx(s, ch_in_spent_tx(r))->first_out + ch_in_vout(r);
     if (o >= st_col_count(&s->col[COL_OUTS])) {
         note_damage(s, "ins.col: input %llu spends output %llu, past the %llu stored",
                     (unsigned long long)in, (unsigned long long)o,

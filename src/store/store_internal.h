@@ -13,6 +13,21 @@
 #include "store/hotmap.h"
 #include "store/runs.h"
 
+/* Records as the writer makes them (store.h: the layouts). */
+static inline ch_in_rec st_in_make(uint64_t tx, uint32_t vout) {
+    ch_in_rec r = {((tx == CH_NO_TX ? CH_ID_MASK : tx) & CH_ID_MASK) | (uint64_t)vout
+                                                                           << CH_ID_BITS};
+    return r;
+}
+/* An output, unspent. */
+static inline ch_out_rec st_out_make(uint64_t value_type, ch_addr_id addr) {
+    ch_out_rec r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.b, &value_type, 8);
+    memcpy(r.b + CH_OUT_ADDR_OFF, &addr, CH_OUT_ID_BYTES);
+    return r;
+}
+
 typedef struct st_u64_list {
     uint64_t *v;
     size_t n, cap;
@@ -122,7 +137,7 @@ uint64_t st_young_max(const ch_store *s);
 /* --- spent marks of committed outputs (marks.c) --- */
 /* Out (committed) is spent by mark - 1: written at the commit. 0, or -1
  * when out of memory. */
-int st_marks_add(ch_store *s, uint64_t out, uint32_t mark);
+int st_marks_add(ch_store *s, uint64_t out, uint64_t mark);
 /* Is out marked in the pending batch? */
 bool st_marks_has(const ch_store *s, uint64_t out);
 /* Start loading where st_marks_has(s, out) looks (lookahead.c). */

@@ -76,7 +76,7 @@ static int cut_heads(ch_store *s, uint64_t cut, ch_addr_id cut20, ch_addr_id cut
         }
     } else {
         for (uint64_t o = cut; o < st_col_count(&s->col[COL_OUTS]); o++) {
-            ch_addr_id id = ch_store_output(s, o)->addr;
+            ch_addr_id id = ch_out_addr(ch_store_output(s, o));
             if (id && !created_past(id, cut20, cut32)) walk_head_back(s, id, cut);
         }
     }
@@ -227,9 +227,9 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     ch_addr_id cut32 = (st_col_count(&s->col[COL_ADDRS32]) + 1) | CH_ADDR_ID_WIDE;
     for (uint64_t o = cut_out; o < st_col_count(&s->col[COL_OUTS]); o++) {
         const ch_out_rec *r = ch_store_output(s, o);
-        if (!r->addr || *(const uint32_t *)st_col_at(&s->col[COL_OUTPREV], o) != 0) continue;
-        if ((r->addr & CH_ADDR_ID_WIDE) && r->addr < cut32) cut32 = r->addr;
-        if (!(r->addr & CH_ADDR_ID_WIDE) && r->addr < cut20) cut20 = r->addr;
+        if (!ch_out_addr(r) || *(const uint32_t *)st_col_at(&s->col[COL_OUTPREV], o) != 0) continue;
+        if ((ch_out_addr(r) & CH_ADDR_ID_WIDE) && ch_out_addr(r) < cut32) cut32 = ch_out_addr(r);
+        if (!(ch_out_addr(r) & CH_ADDR_ID_WIDE) && ch_out_addr(r) < cut20) cut20 = ch_out_addr(r);
     }
     /* the older outputs the cut inputs spent, to unmark after the cut */
     st_u64_list unmark = {0};
@@ -252,9 +252,9 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
         free(unmark.v);
         return -1;
     }
-    uint32_t zero = 0;
+    uint64_t zero = 0;
     for (size_t i = 0; i < unmark.n; i++)
-        if (st_col_patch(&s->col[COL_OUTS], unmark.v[i], offsetof(ch_out_rec, spent), &zero, 4,
+        if (st_col_patch(&s->col[COL_OUTS], unmark.v[i], CH_OUT_SPENT_OFF, &zero, CH_OUT_ID_BYTES,
                          err) != 0) {
             free(unmark.v);
             return -1;

@@ -114,25 +114,28 @@ static void check_inputs(vctx *v) {
         uint64_t sum = 0;
         for (uint64_t i = fi; i < end; i++) {
             const ch_in_rec *r = AT(COL_INS, i);
-            if (r->spent_tx == CH_NO_TX) continue;
-            const ch_tx_rec *src = r->spent_tx < t ? AT(COL_TXS, r->spent_tx) : NULL;
-            uint64_t o = src ? src->first_out + r->vout : UINT64_MAX;
-            uint64_t src_end = !src ? 0
-                               : r->spent_tx + 1 < nt
-                                   ? ((const ch_tx_rec *)AT(COL_TXS, r->spent_tx + 1))->first_out
-                                   : n_out;
+            if (ch_in_spent_tx(r) == CH_NO_TX) continue;
+            const ch_tx_rec *src = ch_in_spent_tx(r) < t ? AT(COL_TXS, ch_in_spent_tx(r)) : NULL;
+            uint64_t o = src ? src->first_out + ch_in_vout(r) : UINT64_MAX;
+            uint64_t src_end =
+                !src ? 0
+                : ch_in_spent_tx(r) + 1 < nt
+                    ? ((const ch_tx_rec *)AT(COL_TXS, ch_in_spent_tx(r) + 1))->first_out
+                    : n_out;
             if (!src || o >= src_end) {
                 problem(v,
-                        "ins.col: input %llu of tx %llu spends tx %u output %u, which does not "
+                        "ins.col: input %llu of tx %llu spends tx %llu output %u, which does not "
                         "exist before it",
-                        (unsigned long long)i, (unsigned long long)t, r->spent_tx, r->vout);
+                        (unsigned long long)i, (unsigned long long)t,
+                        (unsigned long long)ch_in_spent_tx(r), ch_in_vout(r));
                 continue;
             }
             const ch_out_rec *out = AT(COL_OUTS, o);
             sum += CH_OUT_VALUE(out);
-            if (out->spent != t + 1)
-                problem(v, "outs.col: output %llu is spent by tx %llu but marked %u",
-                        (unsigned long long)o, (unsigned long long)t, out->spent);
+            if (ch_out_spent(out) != t + 1)
+                problem(v, "outs.col: output %llu is spent by tx %llu but marked %llu",
+                        (unsigned long long)o, (unsigned long long)t,
+                        (unsigned long long)ch_out_spent(out));
         }
         uint64_t vin = *(const uint64_t *)AT(COL_TXVIN, t);
         if (vin != sum)
@@ -149,16 +152,17 @@ static void check_outputs(vctx *v) {
         while (t + 1 < nt && ((const ch_tx_rec *)AT(COL_TXS, t + 1))->first_out <= o)
             t++; /* o's own tx */
         const ch_out_rec *r = AT(COL_OUTS, o);
-        if (r->addr && !st_addr_valid(v->s, r->addr)) {
-            problem(v, "outs.col: output %llu pays address id %u, which is not stored",
-                    (unsigned long long)o, r->addr);
+        if (ch_out_addr(r) && !st_addr_valid(v->s, ch_out_addr(r))) {
+            problem(v, "outs.col: output %llu pays address id %llu, which is not stored",
+                    (unsigned long long)o, (unsigned long long)ch_out_addr(r));
             continue;
         }
-        if (r->spent && r->spent <= nt && r->spent - 1 <= t)
-            problem(v, "outs.col: output %llu is marked spent by tx %u, not a later one",
-                    (unsigned long long)o, r->spent - 1);
+        if (ch_out_spent(r) && ch_out_spent(r) <= nt && ch_out_spent(r) - 1 <= t)
+            problem(v, "outs.col: output %llu is marked spent by tx %llu, not a later one",
+                    (unsigned long long)o, (unsigned long long)(ch_out_spent(r) - 1));
         int64_t p = ch_store_output_prev_same_addr(v->s, o);
-        if (p >= 0 && ((const ch_out_rec *)AT(COL_OUTS, (uint64_t)p))->addr != r->addr)
+        if (p >= 0 &&
+            ch_out_addr(((const ch_out_rec *)AT(COL_OUTS, (uint64_t)p))) != ch_out_addr(r))
             problem(v, "outprev.col: output %llu links to output %lld, another address's",
                     (unsigned long long)o, (long long)p);
     }
@@ -173,10 +177,12 @@ static void check_transfers(vctx *v) {
         if ((r->tx != CH_NO_TX && r->tx >= nt) || (r->from && !st_addr_valid(v->s, r->from)) ||
             (r->to && !st_addr_valid(v->s, r->to)) ||
             (r->asset && !st_addr_valid(v->s, r->asset))) {
-            problem(v,
-                    "xfers.col: transfer %llu names tx %u, addresses %u -> %u, asset %u: not "
-                    "all stored",
-                    (unsigned long long)x, r->tx, r->from, r->to, r->asset);
+            problem(
+                v,
+                "xfers.col: transfer %llu names tx %llu, addresses %llu -> %llu, asset %llu: not "
+                "all stored",
+                (unsigned long long)x, (unsigned long long)r->tx, (unsigned long long)r->from,
+                (unsigned long long)r->to, (unsigned long long)r->asset);
             continue;
         }
         for (int side = 0; side < 2; side++) {
@@ -240,7 +246,7 @@ static void check_addresses(vctx *v) {
             const ch_xfer_rec *x = AT(COL_XFERS, last);
             pays = x->from == id || x->to == id;
         } else {
-            pays = ((const ch_out_rec *)AT(COL_OUTS, last))->addr == id;
+            pays = ch_out_addr(((const ch_out_rec *)AT(COL_OUTS, last))) == id;
         }
         if (!pays)
             problem(v,

@@ -195,7 +195,7 @@ static int fwd_move(ch_atrace *t, uint64_t x, const ch_xfer_rec *r, ch_error *er
 static int fwd_swap_group(ch_atrace *t, size_t first, ch_error *err) {
     at_defer *d0 = &t->df[first];
     at_swap *s = &t->sw[d0->sw];
-    uint32_t asset = ch_store_xfer(t->s, d0->x)->asset;
+    ch_addr_id asset = ch_store_xfer(t->s, d0->x)->asset;
     bool fifo = t->o.policy == CH_POLICY_FIFO;
     u128 vb = 0; /* the B line: these credits end to end */
     for (size_t i = first; i < t->n_df; i++) {

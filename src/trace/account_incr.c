@@ -34,7 +34,7 @@ static int grow_histories(ch_atrace *t, uint64_t from, uint64_t to, ch_error *er
     size_t n = 0, cap = 0;
     for (uint64_t x = from; x < to; x++) {
         const ch_xfer_rec *r = ch_store_xfer(t->s, x);
-        uint32_t side[2] = {r->from, r->to};
+        ch_addr_id side[2] = {r->from, r->to};
         for (int i = 0; i < 2; i++) {
             if (!side[i] || (i == 1 && side[1] == side[0])) continue;
             uint32_t k = tr_map_get(&t->acct_by, side[i]);

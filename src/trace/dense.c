@@ -95,7 +95,7 @@ static inline __attribute__((always_inline)) int dense_place(ch_trace *t, uint64
         return 0;
     }
     t->tot.outputs++;
-    uint32_t addr = t->outs[o].addr;
+    ch_addr_id addr = ch_out_addr(&t->outs[o]);
     if (t->o.labels && t->n_stop && tr_at_service(t, o)) {
         t->tot.landed += amount;
         if (tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
@@ -169,8 +169,8 @@ static void prefetch_spenders(const ch_trace *t, uint64_t k) {
     tr_tx_outs(t, t->sw_base + k, &fo, &no);
     for (uint64_t j = 0; j < no; j++) {
         const ch_out_rec *r = &t->outs[fo + j];
-        if (r->spent > t->sw_base && r->spent <= t->n_txs) {
-            uint64_t q = r->spent - 1 - t->sw_base;
+        if (ch_out_spent(r) > t->sw_base && ch_out_spent(r) <= t->n_txs) {
+            uint64_t q = ch_out_spent(r) - 1 - t->sw_base;
             __builtin_prefetch(&t->sw_acc[q], 1);
             __builtin_prefetch(&t->sw_bits[q >> 6], 1);
         }
@@ -193,7 +193,7 @@ int tr_dense_run(ch_trace *t) {
     for (size_t i = 0; i < t->n_e; i++) {
         tr_entry *e = &t->e[i];
         if (e->state != ST_PENDING) continue;
-        e->state = t->dn.state[t->outs[e->out].spent - 1 - t->sw_base];
+        e->state = t->dn.state[ch_out_spent(&t->outs[e->out]) - 1 - t->sw_base];
     }
     return 0;
 }
@@ -239,7 +239,7 @@ int tr_dense_foreach(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
             if (!m.share[j]) continue;
             uint64_t o = fo + j;
             ch_trace_flow f = {.out = o,
-                               .addr = t->outs[o].addr,
+                               .addr = ch_out_addr(&t->outs[o]),
                                .from_tx = (int64_t)tx,
                                .to_tx = -1,
                                .amount = m.share[j],
@@ -277,17 +277,17 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
     tr_tx_ins(t, c, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
-        if (r->spent_tx >= c) continue; /* a coinbase's (or a damaged store's) */
-        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-        if (o >= t->txs[r->spent_tx + 1].first_out) continue; /* damaged */
+        if (ch_in_spent_tx(r) >= c) continue; /* a coinbase's (or a damaged store's) */
+        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+        if (o >= t->txs[ch_in_spent_tx(r) + 1].first_out) continue; /* damaged */
         uint32_t ei = tr_map_get(&t->by_out, o), h;
         if (ei != TR_NONE) {
             if (t->e[ei].state == ST_LANDING) continue;
             h = t->e[ei].hops;
             if (h > best_hops || (h == best_hops && best_entry != TR_NONE && ei > best_entry))
                 continue;
-        } else if (dense_amount_of(t, r->spent_tx, o, m) && !tr_at_service(t, o)) {
-            h = t->sw_acc[r->spent_tx - t->sw_base].hops + 1;
+        } else if (dense_amount_of(t, (uint32_t)ch_in_spent_tx(r), o, m) && !tr_at_service(t, o)) {
+            h = t->sw_acc[ch_in_spent_tx(r) - t->sw_base].hops + 1;
             if (h > best_hops || (h == best_hops && (best_entry != TR_NONE || o > best_out)))
                 continue;
         } else {
@@ -296,7 +296,7 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
         best_hops = h;
         best_entry = ei;
         best_out = o;
-        best_tx = r->spent_tx;
+        best_tx = (uint32_t)ch_in_spent_tx(r); /* < TR_MAX_TXS (ch_trace_new) */
     }
     *entry = best_entry;
     return best_tx;

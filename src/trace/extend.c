@@ -57,8 +57,9 @@ static int release_held(ch_trace *t, uint64_t old_txs, size_t old_e) {
     uint64_t first = TR_FIRST_IN(&t->txs[old_txs]);
     for (uint64_t i = first; i < t->n_ins; i++) {
         const ch_in_rec *r = &t->ins[i];
-        if (r->spent_tx == CH_NO_TX || r->spent_tx >= old_txs) continue; /* new coins: walked */
-        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        if (ch_in_spent_tx(r) == CH_NO_TX || ch_in_spent_tx(r) >= old_txs)
+            continue; /* new coins: walked */
+        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
         if (o >= t->n_outs) continue; /* damaged: its tx is refused when shared out */
         uint32_t ei = tr_map_get(&t->by_out, o);
         if (ei == TR_NONE || ei >= old_e || t->e[ei].state != ST_HOLDING) continue;
@@ -82,6 +83,11 @@ int ch_trace_extend(ch_trace *t, ch_trace_flow_fn on_new, void *ctx, ch_error *e
     if (c.txs < t->n_txs || c.inputs < t->n_ins || c.outputs < t->n_outs)
         return ch_err(err, "extend: the store lost transactions since the trace ran (a reorg "
                            "cut it): trace again");
+    if (c.txs >= TR_MAX_TXS || c.addresses >= TR_MAX_TXS)
+        return ch_err(err,
+                      "extend: the UTXO trace walks hold 32-bit tx and address numbers: a store "
+                      "of %llu transactions and %llu addresses is past them",
+                      (unsigned long long)c.txs, (unsigned long long)c.addresses);
     uint64_t old_txs = t->n_txs, old_outs = t->n_outs;
     size_t old_e = t->n_e;
     tr_view(t);

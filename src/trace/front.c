@@ -218,7 +218,7 @@ static int run_account(ch_trace_result *r, ch_error *err) {
                               .hops = l[i].hops,
                               .landing = true,
                               .ref = l[i].xfer};
-        uint32_t tx = ch_store_xfer(r->s, l[i].xfer)->tx;
+        uint64_t tx = ch_store_xfer(r->s, l[i].xfer)->tx;
         tx_block(r, tx == CH_NO_TX ? CH_TRACE_NO_TX : tx, p);
     }
     r->n_land = nl;
@@ -354,7 +354,7 @@ size_t ch_trace_result_path(ch_trace_result *r, const ch_trace_place *p, ch_trac
                 break;
             }
     for (size_t i = 0; i < n && i < max && i < ACCT_PATH_MAX; i++) {
-        uint32_t tx = ch_store_xfer(r->s, st[i].xfer)->tx;
+        uint64_t tx = ch_store_xfer(r->s, st[i].xfer)->tx;
         path[i] = (ch_trace_hop){
             .tx = tx == CH_NO_TX ? CH_TRACE_NO_TX : tx, .ref = st[i].xfer, .swap = st[i].swap};
     }

@@ -63,7 +63,7 @@ int tr_collect(ch_trace *t, ch_error *err) {
     tr_dense *d = &t->dn;
     for (size_t i = 0; i < t->n_e; i++) {
         const tr_entry *e = &t->e[i];
-        uint32_t addr = t->outs[e->out].addr;
+        ch_addr_id addr = ch_out_addr(&t->outs[e->out]);
         if (e->state == ST_LANDING) {
             if (tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
                 return ch_err(err, "out of memory");
@@ -108,11 +108,12 @@ int tr_collect(ch_trace *t, ch_error *err) {
  * where it was), 11-bit digits, skipping the digits all keys share, then one
  * move of the holdings into that order. The key stays 16 bytes (two arrays
  * of it for a million holdings: 24-byte keys cost a wide trace 4,000 more
- * page faults) by holding the address id in 32 bits, which every id of
- * today's stores fits (ids with CH_ADDR_ID_WIDE are 2^31 + n); a holding
- * whose amount does not fit 64 bits (it is at most the coins of one
- * address, in units) or whose id does not fit 32 bits goes to the plain
- * sort, as when memory is short. */
+ * page faults) by holding the address as its slot (tr_slot: 32 bits, as a
+ * trace refuses a store of 2^32-1 addresses or more), which orders as the
+ * id does (the dense index numbers the 20-byte class first, and ids with
+ * CH_ADDR_ID_WIDE, bit 39, are above all of those); a holding whose amount
+ * does not fit 64 bits (it is at most the coins of one address, in units)
+ * goes to the plain sort, as when memory is short. */
 typedef struct hold_key {
     uint64_t amount; /* ~amount: ascending = largest first */
     uint32_t addr;
@@ -128,17 +129,16 @@ static unsigned key_digit(const hold_key *k, unsigned d) {
  * sort (9 passes of 11 bits over the 96-bit key): a million holdings sort in
  * linear time. A digit's counts do not depend on the keys' order, so all
  * nine are counted in the one pass that makes the keys (not a pass each),
- * and a digit all keys share costs nothing. 1 sorted; 0 when an amount or
- * an address id does not fit the key or memory is short (the caller sorts
- * otherwise). */
-static int radix_holdings(ch_trace_holding *h, size_t n) {
+ * and a digit all keys share costs nothing. 1 sorted; 0 when an amount
+ * does not fit the key or memory is short (the caller sorts otherwise). */
+static int radix_holdings(const ch_trace *t, ch_trace_holding *h, size_t n) {
     hold_key *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     ch_trace_holding *moved = malloc(n * sizeof *moved);
     size_t(*cnt)[2048] = calloc(9, sizeof *cnt);
     int ok = a && b && moved && cnt;
     for (size_t i = 0; ok && i < n; i++) {
-        if (h[i].amount > UINT64_MAX || h[i].addr > UINT32_MAX) ok = 0;
-        a[i] = (hold_key){~(uint64_t)h[i].amount, (uint32_t)h[i].addr, (uint32_t)i};
+        if (h[i].amount > UINT64_MAX) ok = 0;
+        a[i] = (hold_key){~(uint64_t)h[i].amount, tr_slot(t, h[i].addr), (uint32_t)i};
         for (unsigned d = 0; d < 9; d++)
             cnt[d][key_digit(&a[i], d)]++;
     }
@@ -173,7 +173,7 @@ static void sort_results(ch_trace *t) {
     if (t->sorted) return;
     t->sorted = true;
     if (t->n_land) qsort(t->land, t->n_land, sizeof *t->land, cmp_land);
-    if (t->n_hold && !radix_holdings(t->hold, t->n_hold))
+    if (t->n_hold && !radix_holdings(t, t->hold, t->n_hold))
         if (t->n_hold > 1) qsort(t->hold, t->n_hold, sizeof *t->hold, cmp_hold);
 }
 
@@ -226,14 +226,14 @@ size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max) {
 ch_trace_flow tr_flow_of(const ch_trace *t, size_t i) {
     const tr_entry *e = &t->e[i];
     ch_trace_flow f = {.out = e->out,
-                       .addr = t->outs[e->out].addr,
+                       .addr = ch_out_addr(&t->outs[e->out]),
                        .from_tx = e->tx,
                        .to_tx = -1,
                        .amount = e->amount,
                        .hops = e->hops,
                        .landing = e->state == ST_LANDING};
     if (t->o.direction == CH_TRACE_FORWARD ? e->state == ST_DONE : !e->source) {
-        uint32_t sp = t->outs[e->out].spent; /* its spender moved it on */
+        uint64_t sp = ch_out_spent(&t->outs[e->out]); /* its spender moved it on */
         f.to_tx = sp ? (int64_t)sp - 1 : -1;
     }
     return f;

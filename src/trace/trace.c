@@ -108,6 +108,13 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     t->sw_min = SWEEP_MIN_WAITING;
     t->o.stop_at = NULL; /* parsed below; the caller's string need not outlive us */
     tr_view(t);
+    if (t->n_txs >= TR_MAX_TXS || t->n_addrs >= TR_MAX_TXS) {
+        ch_trace_free(t);
+        return ch_err(err,
+                      "the UTXO trace walks hold 32-bit tx and address numbers: a store of %llu "
+                      "transactions and %llu addresses is past them (docs/store.md, Format 4)",
+                      (unsigned long long)t->n_txs, (unsigned long long)t->n_addrs);
+    }
     if (o->min_amount > UINT64_MAX / CH_TAINT_ONE) {
         ch_trace_free(t);
         return ch_err(err, "--min-amount too large");
@@ -196,11 +203,11 @@ int tr_add_source(ch_trace *t, uint64_t o, uint32_t *idx, ch_error *err) {
     *idx = TR_NONE;
     if (o >= t->n_outs)
         return ch_err(err, "output %llu is not in the store", (unsigned long long)o);
-    if (tr_slot(t, t->outs[o].addr) > t->n_addrs)
+    if (tr_slot(t, ch_out_addr(&t->outs[o])) > t->n_addrs)
         return ch_err(err,
-                      "the store is damaged: output %llu pays address id %u, which is not stored "
+                      "the store is damaged: output %llu pays address id %llu, which is not stored "
                       "(run 'coinhound check')",
-                      (unsigned long long)o, t->outs[o].addr);
+                      (unsigned long long)o, (unsigned long long)ch_out_addr(&t->outs[o]));
     if (tr_map_get(&t->src, o) != TR_NONE) return 0;
     uint64_t v = tr_out_value(t, o);
     uint32_t ei;
@@ -260,7 +267,7 @@ static bool is_stop(const ch_trace *t, const char *cat) {
 }
 
 bool tr_at_service(const ch_trace *t, uint64_t o) {
-    uint32_t a = t->outs[o].addr;
+    ch_addr_id a = ch_out_addr(&t->outs[o]);
     ch_label l;
     return a && t->o.labels && t->n_stop && ch_labels_get(t->o.labels, a, &l) == 1 &&
            is_stop(t, l.category);
@@ -407,8 +414,8 @@ static int slice_backward(void *ctx, size_t part, const tr_iv *iv, size_t n) {
     ch_trace *t = c->t;
     size_t i = c->reversed ? c->n_real - 1 - part : part;
     const ch_in_rec *r = &t->ins[c->first + i];
-    uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-    return place(t, o, r->spent_tx, iv_units(iv, n), c->parent, c->hops, iv, n);
+    uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+    return place(t, o, (uint32_t)ch_in_spent_tx(r), iv_units(iv, n), c->parent, c->hops, iv, n);
 }
 
 /* The pending entries of one tx: their taint, and the one nearest a source
@@ -510,12 +517,12 @@ static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t pare
     uint64_t *val = t->sc_val, vin = 0;
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
-        if (r->spent_tx == CH_NO_TX) { /* never spends taint; kept for safety */
+        if (ch_in_spent_tx(r) == CH_NO_TX) { /* never spends taint; kept for safety */
             val[i] = 0;
             t->sc_ent[i] = TR_NONE;
             continue;
         }
-        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
+        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
         val[i] = tr_out_value(t, o);
         vin += val[i];
         t->sc_ent[i] = pend_find(t, pend, m, o);
@@ -548,10 +555,10 @@ bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
     uint64_t ei = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
     for (uint64_t i = fi; i < ei; i++) {
         const ch_in_rec *r = &t->ins[i];
-        if (r->spent_tx == CH_NO_TX && i == fi) continue; /* a coinbase (its one input) */
-        if (r->spent_tx >= tx) return tr_damaged(t, tx);  /* so spent_tx + 1 < n_txs below */
-        uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-        if (o >= t->txs[r->spent_tx + 1].first_out) return tr_damaged(t, tx);
+        if (ch_in_spent_tx(r) == CH_NO_TX && i == fi) continue; /* a coinbase (its one input) */
+        if (ch_in_spent_tx(r) >= tx) return tr_damaged(t, tx);  /* so spent_tx + 1 < n_txs below */
+        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+        if (o >= t->txs[ch_in_spent_tx(r) + 1].first_out) return tr_damaged(t, tx);
     }
     return true;
 }
@@ -584,7 +591,7 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     t->tot.txs++;
     t->tot.edge_visits += ni + no;
     hops++;
-    if (ni && t->ins[fi].spent_tx == CH_NO_TX) { /* a coinbase: newly mined coins */
+    if (ni && ch_in_spent_tx(&t->ins[fi]) == CH_NO_TX) { /* a coinbase: newly mined coins */
         t->tot.coinbase += taint;
         return 0;
     }
@@ -607,7 +614,7 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
     for (uint64_t k = 0; k < ni; k++) {
         uint64_t i = rev ? ni - 1 - k : k; /* part k of the input line */
         const ch_in_rec *r = &t->ins[fi + i];
-        val[k] = tr_out_value(t, t->txs[r->spent_tx].first_out + r->vout);
+        val[k] = tr_out_value(t, t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r));
         vin += val[k];
     }
     switch (t->o.policy) {
@@ -615,8 +622,9 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
         t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
         for (uint64_t i = 0; i < ni; i++) {
             const ch_in_rec *r = &t->ins[fi + i];
-            uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-            if (place(t, o, r->spent_tx, val[i] * CH_TAINT_ONE, parent, hops, NULL, 0) != 0)
+            uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+            if (place(t, o, (uint32_t)ch_in_spent_tx(r), val[i] * CH_TAINT_ONE, parent, hops, NULL,
+                      0) != 0)
                 return -1;
         }
         return 0;
@@ -624,8 +632,10 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
         tr_haircut_split(taint, val, ni, vin, t->sc_share);
         for (uint64_t i = 0; i < ni; i++) {
             const ch_in_rec *r = &t->ins[fi + i];
-            uint64_t o = t->txs[r->spent_tx].first_out + r->vout;
-            if (place(t, o, r->spent_tx, t->sc_share[i], parent, hops, NULL, 0) != 0) return -1;
+            uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+            if (place(t, o, (uint32_t)ch_in_spent_tx(r), t->sc_share[i], parent, hops, NULL, 0) !=
+                0)
+                return -1;
         }
         return 0;
     default: {
@@ -730,8 +740,8 @@ static void prefetch_far(const ch_trace *t, uint64_t k) {
     uint64_t fi, ni;
     tr_tx_ins(t, t->sw_base + k, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++)
-        if (t->ins[fi + i].spent_tx < t->n_txs)
-            __builtin_prefetch(&t->txs[t->ins[fi + i].spent_tx]);
+        if (ch_in_spent_tx(&t->ins[fi + i]) < t->n_txs)
+            __builtin_prefetch(&t->txs[ch_in_spent_tx(&t->ins[fi + i])]);
 }
 
 static void prefetch_near(const ch_trace *t, uint64_t k) {
@@ -739,12 +749,12 @@ static void prefetch_near(const ch_trace *t, uint64_t k) {
     tr_tx_ins(t, t->sw_base + k, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
-        if (r->spent_tx < t->n_txs) /* (a damaged one is refused when its turn comes) */
-            __builtin_prefetch(&t->outs[t->txs[r->spent_tx].first_out + r->vout]);
+        if (ch_in_spent_tx(r) < t->n_txs) /* (a damaged one is refused when its turn comes) */
+            __builtin_prefetch(&t->outs[t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r)]);
     }
     tr_tx_outs(t, t->sw_base + k, &fo, &no);
     for (uint64_t j = 0; j < no; j++) {
-        uint32_t sp = t->outs[fo + j].spent;
+        uint64_t sp = ch_out_spent(&t->outs[fo + j]);
         if (sp > t->sw_base && sp <= t->n_txs)
             __builtin_prefetch(&t->sw_acc[sp - 1 - t->sw_base], 1);
     }
@@ -770,8 +780,9 @@ static int sweep_run(ch_trace *t) {
     for (size_t i = 0; i < t->n_e; i++) {
         tr_entry *e = &t->e[i];
         if (e->state != ST_PENDING) continue;
-        e->state =
-            t->sw_cuts ? (uint8_t)t->sw_acc[t->outs[e->out].spent - 1 - t->sw_base].hops : ST_DONE;
+        e->state = t->sw_cuts
+                       ? (uint8_t)t->sw_acc[ch_out_spent(&t->outs[e->out]) - 1 - t->sw_base].hops
+                       : ST_DONE;
     }
     return 0;
 }

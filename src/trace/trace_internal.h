@@ -12,6 +12,11 @@
 #include "coinhound/trace.h"
 
 #define TR_NONE UINT32_MAX
+/* The walks keep tx numbers in 32 bits (tr_entry.tx, the heap's keys tx <<
+ * 32 | entry, the sweep's per-tx state) and address slots too (tr_slot): a
+ * trace refuses a store of this many transactions or addresses or more
+ * (the store's records hold 40-bit ones). */
+#define TR_MAX_TXS ((uint64_t)UINT32_MAX)
 
 /* Open addressing, linear probing, u64 key -> u32 value. Key UINT64_MAX is
  * reserved (empty slot). No deletion: a trace only grows. */
@@ -247,7 +252,7 @@ static inline uint64_t tr_out_value(const ch_trace *t, uint64_t o) {
 
 /* The tx that spends o, or -1 (unspent, or spent past the committed txs). */
 static inline int64_t tr_out_spender(const ch_trace *t, uint64_t o) {
-    uint32_t sp = t->outs[o].spent;
+    uint64_t sp = ch_out_spent(&t->outs[o]);
     if (sp == 0 || sp > t->n_txs) return -1;
     return (int64_t)sp - 1;
 }
@@ -275,8 +280,10 @@ static inline bool tr_outs_sound(ch_trace *t, uint64_t tx) {
     const ch_out_rec *r = t->outs;
     uint64_t n_addrs = t->n_addrs;
     bool bad = false;
-    for (uint64_t o = fo; o < eo; o++)
-        bad |= (tr_slot(t, r[o].addr) > n_addrs) | ((uint64_t)r[o].spent - 1 <= tx);
+    for (uint64_t o = fo; o < eo; o++) {
+        uint64_t slot = tr_slot(t, ch_out_addr(&r[o])), sp = ch_out_spent(&r[o]);
+        bad |= (slot > n_addrs) | (sp - 1 <= tx);
+    }
     return bad ? tr_damaged(t, tx) : true;
 }
 

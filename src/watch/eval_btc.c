@@ -83,13 +83,15 @@ static int load_tx(const btc_ctx *c, tx_view *t, bool attr, ch_error *err) {
             continue;
         }
         const ch_out_rec *r = ch_store_output(s, (uint64_t)o);
-        if (add_leg(t, r->addr, CH_OUT_VALUE(r), true) != 0) return ch_err(err, "out of memory");
+        if (add_leg(t, ch_out_addr(r), CH_OUT_VALUE(r), true) != 0)
+            return ch_err(err, "out of memory");
     }
     ch_store_tx_outputs(s, t->tx, &first, &n);
     for (uint64_t i = first; i < first + n; i++) {
         const ch_out_rec *r = ch_store_output(s, i);
         t->out_total += CH_OUT_VALUE(r);
-        if (add_leg(t, r->addr, CH_OUT_VALUE(r), false) != 0) return ch_err(err, "out of memory");
+        if (add_leg(t, ch_out_addr(r), CH_OUT_VALUE(r), false) != 0)
+            return ch_err(err, "out of memory");
     }
     size_t nr = c->rules->n;
     if (!attr || !t->n) return 0;
