@@ -184,6 +184,9 @@ static void print_text_exposure(const ch_verdict *v) {
     }
 }
 
+/* One verdict for people: the address (and its canonical form when that
+ * differs), its family and risk, then each reason and the exposure under
+ * it; a refused address says why. --json is the form for programs. */
 static void print_text(const ch_verdict *vd) {
     const char *addr = vd->address, *canonical = vd->canonical;
     const ch_risk_verdict *v = &vd->risk;

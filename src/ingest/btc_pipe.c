@@ -117,6 +117,11 @@ static int fill(btc_pipe *pp, pipe_slot *sl, uint32_t h) {
                          h);
 }
 
+/* The reader thread: fills the slots in height order, ahead of the store's
+ * thread, while a slot is free and the blocks held stay within the byte
+ * budget, so that reading and parsing overlap the store's writes; it stops
+ * at the first block it cannot take (its slot carries the error) or when
+ * asked to. */
 static void *reader(void *arg) {
     btc_pipe *pp = arg;
     pthread_mutex_lock(&pp->mu);

@@ -93,6 +93,10 @@ static int check_all(ch_store *s, int net, uint32_t fork_h, const btc_raw_block 
     return rc;
 }
 
+/* Raw blocks v[0..n), heights fork_h on, into the store: all checked first,
+ * a reorg's cut made, each parsed and appended, then committed unless
+ * defer (the caller commits a batch later). The one path of both entry
+ * points below. */
 static int ingest_raw(ch_store *s, int net, uint32_t fork_h, const btc_raw_block *v, size_t n,
                       bool defer, ch_ingest_stats *st, ch_error *err) {
     if (fork_h > ch_store_next_height(s)) return ch_err(err, "internal: a gap before the blocks");
