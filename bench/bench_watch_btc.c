@@ -22,7 +22,10 @@
  * 2. Memory. With --small-blocks S (default 0: skipped), a chain of S + 200
  *    blocks of 5 transactions: the watcher follows the first 200, then S
  *    blocks are appended one at a time, each waited for, and the watcher's
- *    VmRSS is printed every S/10 blocks.
+ *    VmRSS is printed every S/10 blocks; then its anonymous RSS (its own
+ *    memory, not the store's mapped file pages) at blocks 1,000, 2,000,
+ *    5,000, 10,000, 20,000, ... and the growth from block 1,000 to the
+ *    last in bytes a block.
  *
  * --gap-ms G (default 0) waits G ms after each block's alerts before the
  * next block is appended: blocks at a chain's pace (Bitcoin's are ten
@@ -30,7 +33,8 @@
  * between blocks; with 0 they come back to back, as while catching up,
  * and every block that reaches the commit's bound pays for it.
  *
- * BENCH_WATCH_MEM=SIZE passes --mem SIZE to the watcher (at least 256M).
+ * BENCH_WATCH_MEM=SIZE passes --mem SIZE to the watcher (at least 256M),
+ * BENCH_WATCH_INDEX_MEM=SIZE --index-mem SIZE (at least 1M).
  *
  * Both cores are shared with whatever else runs: the figures say so. */
 #include <errno.h>
@@ -137,13 +141,16 @@ static pid_t start_watcher(const char *work, const char *blocks, const char *db)
         snprintf(bin, sizeof bin, "%s/coinhound", bin_dir);
         /* BENCH_WATCH_MEM: the watcher's --mem (default: its own, half the
          * RAM), to tell growth the budget bounds from growth it does not */
+        const char *argv[16] = {bin,   "watch",   "btc",   "--blocks", blocks, "--db",
+                                db,    "--rules", rules, "--alerts", alerts};
+        int n = 11;
         const char *mem = getenv("BENCH_WATCH_MEM");
-        if (mem)
-            execl(bin, bin, "watch", "btc", "--blocks", blocks, "--db", db, "--rules", rules,
-                  "--alerts", alerts, "--mem", mem, (char *)NULL);
-        else
-            execl(bin, bin, "watch", "btc", "--blocks", blocks, "--db", db, "--rules", rules,
-                  "--alerts", alerts, (char *)NULL);
+        if (mem) argv[n++] = "--mem", argv[n++] = mem;
+        /* BENCH_WATCH_INDEX_MEM: its --index-mem (an older build has none) */
+        const char *imem = getenv("BENCH_WATCH_INDEX_MEM");
+        if (imem) argv[n++] = "--index-mem", argv[n++] = imem;
+        argv[n] = NULL;
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     return pid;
@@ -396,6 +403,10 @@ static void memory(const char *work, uint32_t s) {
     uint8_t *buf = NULL;
     size_t cap = 0;
     uint32_t step = s >= 10 ? s / 10 : 1;
+    /* anonymous RSS (KiB) at blocks 1,000, 2,000, 5,000, 10,000, ... */
+    static const uint32_t mark_at[] = {1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000};
+    long marks[10];
+    uint32_t at[10], n_marks = 0;
     printf("watch btc memory over %u appended blocks of 5 txs: VmRSS KiB at block", s);
     double t0 = now();
     for (uint32_t i = 0; i < s; i++) {
@@ -403,9 +414,25 @@ static void memory(const char *work, uint32_t s) {
         wait_done(ino, db, (uint32_t)(base + i), now(), 120);
         if (i % step == 0 || i == s - 1)
             printf(" %u:%ld(anon %ld)", i, rss_kb(pid), status_kb(pid, "RssAnon:"));
+        bool mark = i == s - 1;
+        for (size_t j = 0; j < sizeof mark_at / sizeof *mark_at; j++)
+            mark |= i + 1 == mark_at[j];
+        if (mark) {
+            at[n_marks] = i + 1;
+            marks[n_marks++] = status_kb(pid, "RssAnon:");
+        }
         fflush(stdout);
     }
-    printf(" (%.0f s)\n", now() - t0);
+    double secs = now() - t0, load[3] = {0, 0, 0};
+    printf(" (%.0f s)\n", secs);
+    getloadavg(load, 3);
+    printf("anonymous RSS (MB) at block");
+    for (uint32_t j = 0; j < n_marks; j++)
+        printf(" %u: %.1f;", at[j], (double)marks[j] * 1024 / 1e6);
+    if (n_marks > 1 && at[n_marks - 1] > at[0])
+        printf(" from block %u to %u: %.0f bytes a block", at[0], at[n_marks - 1],
+               (double)(marks[n_marks - 1] - marks[0]) * 1024 / (at[n_marks - 1] - at[0]));
+    printf(" (load average %.1f %.1f %.1f)\n", load[0], load[1], load[2]);
     stop(pid);
     free(buf);
     free(v);

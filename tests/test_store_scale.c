@@ -137,12 +137,43 @@ static void test_tiny_budget_hot_generations_build_the_same_store(void **state) 
     tu_genchain_close(&g);
 }
 
+/* ch_store_set_hot_cap sizes the writer's four index tables at once to the
+ * most slots that fit the cap (24-byte slots), whatever a larger
+ * ch_store_set_mem allows, and the smaller of the two wins; a reader has
+ * none and is refused. */
+static void test_hot_cap_fixes_the_index_tables_at_once(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 3, 1500);
+    ch_store_close(g.s);
+    g.s = NULL;
+    ch_store *s;
+    ch_error err;
+    if (ch_store_open(g.db, "btc", CH_STORE_WRITE, &s, &err) != 0) fail_msg("%s", err.msg);
+    ch_store_set_mem(s, 256u << 20); /* 2/5 of it: tables of 2^20 slots */
+    assert_int_equal(ch_store_set_hot_cap(s, 32u << 20, &err), 0);
+    assert_int_equal(ch_store_hot_bytes(s), 4 * (1u << 18) * 24);
+    assert_int_equal(ch_store_set_hot_cap(s, 1u << 20, &err), 0);
+    assert_int_equal(ch_store_hot_bytes(s), 4 * 8192 * 24);
+    ch_store_set_mem(s, 256u << 20); /* the cap still holds */
+    assert_int_equal(ch_store_set_hot_cap(s, 1u << 20, &err), 0);
+    assert_int_equal(ch_store_hot_bytes(s), 4 * 8192 * 24);
+    ch_store_close(s);
+    if (ch_store_open(g.db, "btc", CH_STORE_READ, &s, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(ch_store_hot_bytes(s), 0);
+    assert_int_not_equal(ch_store_set_hot_cap(s, 1u << 20, &err), 0);
+    assert_non_null(strstr(err.msg, "read-only"));
+    ch_store_close(s);
+    tu_genchain_close(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_mid_long_multi_commit_ingest),
         cmocka_unit_test(test_old_format_refused_with_clear_message),
         cmocka_unit_test(test_mem_bound_builds_the_same_store),
         cmocka_unit_test(test_tiny_budget_hot_generations_build_the_same_store),
+        cmocka_unit_test(test_hot_cap_fixes_the_index_tables_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

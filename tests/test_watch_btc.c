@@ -18,6 +18,7 @@
  * a webhook (a receiver in this process, tests/support/hookrecv.c, that
  * checks each POST's HMAC itself). */
 #include "support/testutil.h"
+#include "support/storecmp.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -196,7 +197,8 @@ typedef struct fx {
     tu_btcnode *node;
     /* --webhook URL --webhook-secret-file FILE when hook_url[0] */
     char hook_url[64], hook_secret[512];
-    int seen; /* "info: watching" lines in the log when the last watcher started */
+    int seen;             /* "info: watching" lines in the log when the last watcher started */
+    const char *extra[3]; /* more options for the watcher, NULL-ended */
 } fx;
 
 /* The running test's fixture: its teardown ends the watcher and the node
@@ -300,6 +302,8 @@ static void start_watcher(fx *f, bool rpc) {
         argv[n++] = "--webhook-secret-file";
         argv[n++] = f->hook_secret;
     }
+    for (int i = 0; i < 2 && f->extra[i]; i++)
+        argv[n++] = f->extra[i];
     argv[n] = NULL;
     f->seen = count_in(f->log, " info: watching "); /* the ones before have exited */
     pid_t pid = fork();
@@ -551,6 +555,51 @@ static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
     free(out);
     fprintf(stderr, "kill -9: %u kills, %zu alerts standing\n", kills, json_object_size(want));
     json_decref(want);
+    fx_free(&f);
+}
+
+/* --index-mem at its least (1M: tables of 8,192 slots, the young turning
+ * old past 3,072 keys) while 60 blocks arrive a few at a time: the index
+ * generations turn over several times, so the inputs' previous txs and
+ * the outputs' addresses are found in the sorted runs once they left
+ * memory. The store the watcher built equals a clean ingest of the same
+ * blocks, column for column and query for query, and its alerts the
+ * oracle's; a size under 1M is refused. */
+static void test_smallest_index_mem_builds_the_same_store(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen(f.blocks, 14);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    f.extra[0] = "--index-mem";
+    f.extra[1] = "1M";
+    start_watcher(&f, false);
+    for (int i = 0; i < 20; i++) {
+        extend(f.blocks, 3, 0);
+        msleep(100);
+    }
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 180000);
+    json_decref(want);
+    assert_int_equal(stop_watcher(&f), 0);
+    char clean[600], cmd[2400];
+    snprintf(clean, sizeof clean, "%s/clean", f.dir);
+    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --no-progress 2>&1", tu_bin("coinhound"),
+             f.blocks, clean);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("ingest: %s", out);
+    free(out);
+    tu_assert_same_store(clean, f.db, "btc");
+    snprintf(cmd, sizeof cmd, "%s watch btc --blocks %s --db %s --rules %s --index-mem 512K 2>&1",
+             tu_bin("coinhound"), f.blocks, f.db, f.rules);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "--index-mem: '512K' is not a memory size of at least 1M"));
+    free(out);
     fx_free(&f);
 }
 
@@ -1024,6 +1073,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_blocks_folder_alerts_equal_an_independent_reading,
                                   end_processes),
         cmocka_unit_test_teardown(test_kill9_while_blocks_arrive_loses_no_alert, end_processes),
+        cmocka_unit_test_teardown(test_smallest_index_mem_builds_the_same_store, end_processes),
         cmocka_unit_test_teardown(test_kill9_between_the_alerts_and_the_store_commit,
                                   end_processes),
         cmocka_unit_test_teardown(test_rpc_follows_real_mainnet_blocks_through_a_failing_node,

@@ -407,6 +407,17 @@ void ch_store_abort(ch_store *s);
  * indexes kept across commits are sized to at most 2/5 of it, and
  * ch_store_trim lets go of mapped pages when the process nears it. */
 void ch_store_set_mem(ch_store *s, uint64_t bytes);
+/* Cap the in-memory indexes kept across commits (the newest txids and
+ * addresses, four tables: two generations of each index) at about bytes in
+ * all, however large ch_store_set_mem's bound (0: its bound alone). The
+ * tables are allocated at their full size at once, so the writer's memory
+ * for them is flat from the start; past the cap the older generation
+ * leaves memory and its keys are found in the sorted runs, as under a small
+ * --mem. For a long-running writer that takes small increments (the
+ * watcher). -1 when the memory cannot be had (err says so). */
+int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
+/* Bytes the writer's in-memory index tables take now (0 for a reader). */
+uint64_t ch_store_hot_bytes(const ch_store *s);
 /* When the process's resident memory passes 7/8 of the bound, drop the
  * column and index pages it has mapped and read (they stay in the page
  * cache); true when it did. Cheap enough to call after every block. */

@@ -148,6 +148,9 @@ typedef struct ch_watch_opts {
      * and the mapped pages it keeps), as ingest --mem; 0: ingest's default
      * (half the machine's RAM) */
     uint64_t mem_bytes;
+    /* Bitcoin: cap on the store writer's in-memory indexes, whatever
+     * mem_bytes allows (ch_store_set_hot_cap); 0: CH_WATCH_INDEX_MEM */
+    uint64_t index_mem_bytes;
     /* webhook: each alert POSTed alone, signed (X-Coinhound-Signature:
      * sha256=HEX of HMAC-SHA256(secret, body)), at least once from the log
      * with its own cursor (DIR/<chain>/watch/webhook.cursor); NULL: none */
@@ -156,6 +159,10 @@ typedef struct ch_watch_opts {
     size_t webhook_secret_len;
     unsigned webhook_grace_ms; /* on stop, delivery goes on this long (0: 5000) */
 } ch_watch_opts;
+
+/* The watcher's default index_mem_bytes: tables of 2^18 slots, 24 MiB in
+ * all (docs/watch.md, Memory). */
+#define CH_WATCH_INDEX_MEM (32ULL << 20)
 
 /* Follow the node until *stop: 0 after a clean stop, -1 when the watcher
  * cannot run at all (store locked or unreadable, alert log unwritable). A node

@@ -74,6 +74,10 @@ int cli_opt_u32(const char *cmd, const char *opt, const char *text, uint32_t min
 }
 
 int cli_opt_mem(const char *cmd, const char *opt, const char *text, uint64_t *out) {
+    return cli_opt_size(cmd, opt, text, 256ULL << 20, out);
+}
+
+int cli_opt_size(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t *out) {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
@@ -85,9 +89,9 @@ int cli_opt_mem(const char *cmd, const char *opt, const char *text, uint64_t *ou
     else if (end != text && (*end == 'G' || *end == 'g'))
         shift = 30, end++;
     if (end == text || *end || errno || text[0] == '-' || v > (UINT64_MAX >> 1) >> shift ||
-        (v << shift) < (256ULL << 20)) {
-        fprintf(stderr, "%s: %s: '%s' is not a memory size of at least 256M (e.g. 4G)\n", cmd, opt,
-                text);
+        (v << shift) < min) {
+        fprintf(stderr, "%s: %s: '%s' is not a memory size of at least %lluM (e.g. 4G)\n", cmd, opt,
+                text, (unsigned long long)(min >> 20));
         return -1;
     }
     *out = (uint64_t)v << shift;

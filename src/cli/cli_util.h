@@ -37,6 +37,8 @@ int cli_opt_u64(const char *cmd, const char *opt, const char *text, uint64_t min
 /* A memory size: digits and an optional K, M or G (powers of 1024), at
  * least 256M; -1 after printing what is wrong. */
 int cli_opt_mem(const char *cmd, const char *opt, const char *text, uint64_t *out);
+/* The same for any size of at least min bytes (a whole number of MiB). */
+int cli_opt_size(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t *out);
 int cli_opt_u32(const char *cmd, const char *opt, const char *text, uint32_t min, uint32_t max,
                 uint32_t *out);
 /* A block number: decimal or 0x hex. */

@@ -30,7 +30,7 @@ static void usage(FILE *f) {
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
-               "                           [--mem SIZE] [--wait]\n"
+               "                           [--mem SIZE] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "       coinhound watch check FILE\n"
                "\n"
@@ -48,7 +48,9 @@ static void usage(FILE *f) {
                "the node's .cookie file or a user and password), one alert per rule and\n"
                "transaction; rules take Bitcoin addresses and 'asset: BTC' (satoshi).\n"
                "--mem SIZE bounds its store writer's memory as ingest --mem (default: half\n"
-               "the RAM).\n"
+               "the RAM). --index-mem SIZE caps the part of it that holds the newest txids\n"
+               "and addresses (default 32M, at least 1M): the watcher's memory stays flat\n"
+               "however long it runs; older keys are found in the store's sorted runs.\n"
                "\n"
                "Alerts go to --alerts FILE (appended) or stdout, and are kept in the store\n"
                "(DIR/eth/watch/alerts.jsonl; list them with 'coinhound alerts --db DIR').\n"
@@ -166,6 +168,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
                                          {"rpc-user", required_argument, 0, 'U'},
                                          {"rpc-password", required_argument, 0, 'P'},
                                          {"mem", required_argument, 0, 'm'},
+                                         {"index-mem", required_argument, 0, 'I'},
                                          {"webhook", required_argument, 0, 'W'},
                                          {"webhook-secret-file", required_argument, 0, 'S'},
                                          {"help", no_argument, 0, 'h'},
@@ -224,6 +227,10 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
         case 'm':
             if (cli_opt_mem("watch", "--mem", optarg, &o->mem_bytes) != 0) return 2;
             break;
+        case 'I':
+            if (cli_opt_size("watch", "--index-mem", optarg, 1u << 20, &o->index_mem_bytes) != 0)
+                return 2;
+            break;
         case 'W':
             o->webhook_url = optarg;
             break;
@@ -255,9 +262,11 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
             return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
                                       "Bitcoin store starts at the genesis block, in DIR/btc)");
         o->chain = "btc";
-    } else if (o->blocks_dir || o->rpc_cookie || o->rpc_user || o->rpc_password || o->mem_bytes) {
-        return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
-                                  "are for watch btc");
+    } else if (o->blocks_dir || o->rpc_cookie || o->rpc_user || o->rpc_password || o->mem_bytes ||
+               o->index_mem_bytes) {
+        return cli_failf("watch",
+                         "--blocks, --mem, --index-mem and --rpc-cookie/--rpc-user/--rpc-password "
+                         "are for watch btc");
     }
     if (!o->rpc_url && !o->blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");

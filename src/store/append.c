@@ -41,15 +41,17 @@ uint64_t st_young_max(const ch_store *s) {
 
 /* Turn the young map old when it is full enough: the old one's entries
  * leave memory (complete is then false: the runs must be asked) and its
- * table, cleared, is the next young one. Only between batches (no entry
- * is dirty). */
-static void hot_age(st_hotmap *young, st_hotmap *old, bool *complete, uint64_t young_max) {
-    if (young->count <= young_max) return;
+ * table, cleared, is the next young one, back to `slots` slots if a large
+ * batch grew it (the memory stays at four tables of hot_slots slots, or
+ * at the largest batch's). Only between batches (no entry is dirty). */
+static void hot_age(st_hotmap *young, st_hotmap *old, bool *complete, uint64_t slots) {
+    if (young->count <= slots / 8 * 3) return;
     if (old->count) *complete = false;
     st_hotmap t = *old;
     *old = *young;
     *young = t;
     st_hot_clear(young);
+    (void)st_hot_shrink(young, slots); /* failing, it keeps the larger table: still right */
 }
 
 int st_u64_push(st_u64_list *l, uint64_t x) {
@@ -636,8 +638,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     st_marks_reset(s);
     next_batch(s);
     if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
-    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, st_young_max(s));
-    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, st_young_max(s));
+    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s));
+    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s));
     return 0;
 }
 
@@ -697,12 +699,49 @@ uint32_t ch_store_next_height(const ch_store *s) {
 #define HOT_SHARE_NUM 2
 #define HOT_SHARE_DEN 5
 
+/* The most slots (a power of two, at least 4096) that four tables of them
+ * fit in bytes. */
+static uint64_t slots_within(uint64_t bytes) {
+    uint64_t slots = 1u << 12;
+    while (4 * (slots * 2) * sizeof(st_hot_entry) <= bytes)
+        slots *= 2;
+    return slots;
+}
+
+/* hot_slots from the memory bound's share and the cap, the smaller. */
+static void size_hot(ch_store *s) {
+    uint64_t slots =
+        s->mem_budget ? slots_within(s->mem_budget / HOT_SHARE_DEN * HOT_SHARE_NUM) : HOT_SLOTS;
+    if (s->hot_cap && slots_within(s->hot_cap) < slots) slots = slots_within(s->hot_cap);
+    s->hot_slots = slots;
+}
+
 void ch_store_set_mem(ch_store *s, uint64_t bytes) {
     s->mem_budget = bytes;
-    uint64_t slots = 1u << 12;
-    while (4 * (slots * 2) * sizeof(st_hot_entry) <= bytes / HOT_SHARE_DEN * HOT_SHARE_NUM)
-        slots *= 2;
-    s->hot_slots = slots;
+    size_hot(s);
+}
+
+int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err) {
+    if (!s->writable) return ch_err(err, "store opened read-only");
+    s->hot_cap = bytes;
+    size_hot(s);
+    if (!bytes) return 0;
+    /* the four tables at their full size now, each page written once: the
+     * memory is what it will be from the start, not steps as they fill */
+    st_hotmap *m[4] = {&s->tx_hot, &s->addr_hot, &s->tx_old, &s->addr_old};
+    for (int i = 0; i < 4; i++) {
+        if (st_hot_shrink(m[i], hot_slots(s)) != 0 || st_hot_reserve(m[i], st_young_max(s)) != 0)
+            return ch_err(err, "%s: out of memory for the index tables (%llu bytes)", s->dir,
+                          (unsigned long long)(4 * hot_slots(s) * sizeof(st_hot_entry)));
+        if (!m[i]->count) st_hot_clear(m[i]);
+    }
+    return 0;
+}
+
+uint64_t ch_store_hot_bytes(const ch_store *s) {
+    if (!s->writable) return 0;
+    return (s->tx_hot.mask + 1 + s->addr_hot.mask + 1 + s->tx_old.mask + 1 + s->addr_old.mask + 1) *
+           sizeof(st_hot_entry);
 }
 
 /* Resident bytes of this process (/proc/self/statm), 0 when unknown. */

@@ -75,6 +75,15 @@ int st_hot_reserve(st_hotmap *m, size_t n) {
     return cap == m->mask + 1 ? 0 : rehash(m, cap);
 }
 
+int st_hot_shrink(st_hotmap *m, size_t cap) {
+    if (m->count || m->mask + 1 <= cap) return 0;
+    st_hotmap smaller;
+    if (st_hot_init(&smaller, cap) != 0) return -1;
+    st_hot_free(m);
+    *m = smaller;
+    return 0;
+}
+
 void st_hot_clear_flags(st_hotmap *m) {
     for (size_t i = 0; i <= m->mask; i++)
         st_hot_set_flags(&m->slots[i], 0);

@@ -52,6 +52,10 @@ st_hot_entry *st_hot_put(st_hotmap *m, uint64_t key);
 /* Make room for n entries in all, so that the next puts up to n do not
  * rehash the table (one allocation up front instead of several doublings). */
 int st_hot_reserve(st_hotmap *m, size_t n);
+/* Replace an empty table larger than cap slots (a power of two) by one of
+ * cap slots, so that a table a large batch grew does not keep its size
+ * once it is emptied; -1 (the table unchanged) on allocation failure. */
+int st_hot_shrink(st_hotmap *m, size_t cap);
 /* Zero the flags of every entry. */
 void st_hot_clear_flags(st_hotmap *m);
 

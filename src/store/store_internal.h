@@ -95,6 +95,7 @@ struct ch_store {
     uint64_t heads_upto;
     uint64_t mem_budget; /* ch_store_set_mem: bytes the process should stay under */
     uint64_t hot_slots;  /* slots of a young hot map before it turns old (0: HOT_SLOTS) */
+    uint64_t hot_cap;    /* ch_store_set_hot_cap: bytes of the four tables at most (0: none) */
 
     /* writer state: each hot map in two generations (see append.c) */
     st_hotmap tx_hot;       /* txid key -> tx number (every pending tx, the recent ones) */

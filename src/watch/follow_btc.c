@@ -475,6 +475,11 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         goto out;
     w.mem = o->mem_bytes ? o->mem_bytes : ch_ingest_default_mem();
     ch_store_set_mem(w.s, w.mem);
+    /* a long-running writer of small increments: its index tables stay at
+     * a fixed size, not at 2/5 of a --mem of gigabytes */
+    if (ch_store_set_hot_cap(w.s, o->index_mem_bytes ? o->index_mem_bytes : CH_WATCH_INDEX_MEM,
+                             err) != 0)
+        goto out;
     if (o->blocks_dir && folder_open(&w, err) != 0) goto out;
     if (ch_watch_rules_need_intel(o->rules) &&
         ch_intel_open(o->db_dir, false, &w.intel, err) != 0) {
