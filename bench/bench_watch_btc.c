@@ -141,8 +141,8 @@ static pid_t start_watcher(const char *work, const char *blocks, const char *db)
         snprintf(bin, sizeof bin, "%s/coinhound", bin_dir);
         /* BENCH_WATCH_MEM: the watcher's --mem (default: its own, half the
          * RAM), to tell growth the budget bounds from growth it does not */
-        const char *argv[16] = {bin,   "watch",   "btc",   "--blocks", blocks, "--db",
-                                db,    "--rules", rules, "--alerts", alerts};
+        const char *argv[16] = {bin, "watch",   "btc", "--blocks", blocks, "--db",
+                                db,  "--rules", rules, "--alerts", alerts};
         int n = 11;
         const char *mem = getenv("BENCH_WATCH_MEM");
         if (mem) argv[n++] = "--mem", argv[n++] = mem;
