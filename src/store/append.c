@@ -41,17 +41,19 @@ uint64_t st_young_max(const ch_store *s) {
 
 /* Turn the young map old when it is full enough: the old one's entries
  * leave memory (complete is then false: the runs must be asked) and its
- * table, cleared, is the next young one, back to `slots` slots if a large
- * batch grew it (the memory stays at four tables of hot_slots slots, or
- * at the largest batch's). Only between batches (no entry is dirty). */
-static void hot_age(st_hotmap *young, st_hotmap *old, bool *complete, uint64_t slots) {
+ * table, cleared, is the next young one; under a cap (ch_store_set_hot_cap)
+ * back to `slots` slots if a large batch grew it, so that the memory
+ * stays at four tables of hot_slots slots (without one, a grown table is
+ * kept: a bulk ingest would only grow it again). Only between batches (no
+ * entry is dirty). */
+static void hot_age(st_hotmap *young, st_hotmap *old, bool *complete, uint64_t slots, bool capped) {
     if (young->count <= slots / 8 * 3) return;
     if (old->count) *complete = false;
     st_hotmap t = *old;
     *old = *young;
     *young = t;
     st_hot_clear(young);
-    (void)st_hot_shrink(young, slots); /* failing, it keeps the larger table: still right */
+    if (capped) (void)st_hot_shrink(young, slots); /* failing, the larger table: still right */
 }
 
 int st_u64_push(st_u64_list *l, uint64_t x) {
@@ -638,8 +640,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     st_marks_reset(s);
     next_batch(s);
     if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
-    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s));
-    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s));
+    hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s), s->hot_cap != 0);
+    hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s), s->hot_cap != 0);
     return 0;
 }
 
