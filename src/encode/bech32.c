@@ -290,52 +290,73 @@ int ch_segwit_decode(const char *addr, const char *hrp, int *witver, uint8_t *pr
  * (the state is linear in what it shifts out), which halves the chain of
  * dependent look-ups a checksum is. */
 static uint32_t GEN_TERMS2[1024];
-static uint32_t bc_hrp_state; /* the state after the hrp "bc" */
+static uint32_t hrp_state[3]; /* the states after the hrps "bc", "tb", "bcrt" */
 static pthread_once_t gen_terms2_once = PTHREAD_ONCE_INIT;
 
 static void gen_terms2_init(void) {
     for (uint32_t t = 0; t < 1024; t++)
         GEN_TERMS2[t] = polymod_step(polymod_step(t << 20, 0), 0);
-    bc_hrp_state = polymod_hrp("bc", 2);
+    hrp_state[0] = polymod_hrp("bc", 2);
+    hrp_state[1] = polymod_hrp("tb", 2);
+    hrp_state[2] = polymod_hrp("bcrt", 4);
 }
 
-int enc_segwit_bc_common(const char *s, size_t n) {
-    if (n != 42 && n != 62) return 0;
-    unsigned fold = s[0] == 'B'; /* an upper-case string, read lowered */
-    if (s[0] != (fold ? 'B' : 'b') || s[1] != (fold ? 'C' : 'c') || s[2] != '1') return 0;
+int enc_segwit_btc_common(const char *s, size_t n, bool *testnet) {
+    /* the prefix, in one case: bc1 (mainnet), tb1 (testnet), bcrt1 (regtest) */
+    unsigned fold = s[0] >= 'A' && s[0] <= 'Z'; /* an upper-case string, read lowered */
+    char lo[5];
+    for (size_t i = 0; i < 5 && i < n; i++)
+        lo[i] = (char)(s[i] | (fold && s[i] >= 'A' && s[i] <= 'Z' ? 0x20 : 0));
+    int net;
+    size_t hl;
+    if (n >= 3 && lo[0] == 'b' && lo[1] == 'c' && s[2] == '1')
+        net = 0, hl = 2;
+    else if (n >= 3 && lo[0] == 't' && lo[1] == 'b' && s[2] == '1')
+        net = 1, hl = 2;
+    else if (n >= 5 && !memcmp(lo, "bcrt", 4) && s[4] == '1')
+        net = 2, hl = 4;
+    else
+        return 0;
+    if (n != hl + 40 && n != hl + 60) return 0;
     pthread_once(&gen_terms2_once, gen_terms2_init);
     /* One case throughout (BIP-173): an upper-case string has no lower-case
      * letter and is read lowered; a lower-case one has no upper-case
-     * letter. Any other byte is refused by the alphabet's table (digits and
-     * letters only map; '1', 'b', 'i', 'o' do not). */
+     * letter (the prefix included). Any other byte is refused by the
+     * alphabet's table (digits and letters only map; '1', 'b', 'i', 'o' do
+     * not). */
     uint32_t bad = 0;
-    uint8_t d[64];
-    for (size_t i = 3; i < n; i++) {
+    for (size_t i = 0; i < hl; i++) {
         unsigned c = (unsigned char)s[i];
+        bad |= ((c >> 5) & 1) ^ (fold ^ 1u); /* the prefix is all letters */
+    }
+    uint8_t d[64] = {0};
+    size_t nd = n - hl - 1; /* data words, checksum included: 39 or 59 */
+    for (size_t i = 0; i < nd; i++) {
+        unsigned c = (unsigned char)s[hl + 1 + i];
         unsigned letter = (unsigned)((c | 0x20) - 'a') < 26;
         /* a letter of the other case: bit 5 set in an upper-case string,
          * clear in a lower-case one */
         bad |= letter & (((c >> 5) & 1) ^ (fold ^ 1u));
         uint8_t v = CHARSET_VALUE[c | (letter ? 0x20 : 0)];
         bad |= v >> 7;
-        d[i - 3] = v & 31;
+        d[i] = v & 31;
     }
     if (bad) return 0;
-    /* the data words (n - 3 of them: an odd count) two at a time after the first */
-    uint32_t chk = polymod_step(bc_hrp_state, d[0]);
-    for (size_t i = 1; i + 1 < n - 3; i += 2)
+    /* the data words (an odd count) two at a time after the first */
+    uint32_t chk = polymod_step(hrp_state[net], d[0]);
+    for (size_t i = 1; i + 1 < nd; i += 2)
         chk = ((chk & 0xfffff) << 10) ^ ((uint32_t)d[i] << 5 | d[i + 1]) ^ GEN_TERMS2[chk >> 20];
-    size_t n5 = n - 3 - BECH32_CHECKSUM; /* witness version + program words */
     unsigned ver = d[0];
     if (ver == 0) {
         if (chk != BECH32_CONST) return 0;
-    } else if (ver == 1 && n == 62) {
+    } else if (ver == 1 && nd == 59) {
         if (chk != BECH32M_CONST) return 0;
     } else {
         return 0;
     }
-    /* 32 words of program (n 42): 160 bits, 20 bytes; 52 words (n 62): 260
-     * bits, 32 bytes and 4 bits of padding, which must be zero. */
-    if (n5 - 1 == 52 && (d[52] & 15)) return 0;
+    /* 32 words of program (20 bytes, no padding) or 52 (32 bytes and 4
+     * bits of padding, which must be zero) */
+    if (nd == 59 && (d[52] & 15)) return 0;
+    *testnet = net != 0;
     return 1;
 }

@@ -857,17 +857,19 @@ static bool is_space(char c) {
 
 /* ---- the common forms, fast --------------------------------------------- */
 
-/* A Bitcoin P2PKH or P2SH address (version 0x00 or 0x05, 20 bytes) whose
- * Base58Check checksum holds: 1, with out set; else 0. s is all Base58. */
+/* A Bitcoin P2PKH or P2SH address (version 0x00 or 0x05; testnet's and
+ * regtest's 0x6f and 0xc4; 20 bytes) whose Base58Check checksum holds: 1,
+ * with out set; else 0. s is all Base58. */
 static int fast_b58_btc(const char *s, size_t n, ch_chainaddr *out) {
     uint8_t b[25];
     size_t len = 0;
     if (enc_b58_decode_digits(s, n, b, sizeof b, &len) != 0 || len != 25) return 0;
-    if (b[0] != 0x00 && b[0] != 0x05) return 0;
+    bool testnet = b[0] == 0x6f || b[0] == 0xc4;
+    if (b[0] != 0x00 && b[0] != 0x05 && !testnet) return 0;
     ch_hash256 h;
     ch_sha256d(b, 21, &h);
     if (memcmp(h.b, b + 21, 4) != 0) return 0;
-    set_canonical(out, s, n, CH_FAM_BTC, false);
+    set_canonical(out, s, n, CH_FAM_BTC, testnet);
     return 1;
 }
 
@@ -914,7 +916,7 @@ static int fast_evm(const char *s, const addr_scan *m, const evm_prehash *pre, c
  * that path refuses: each form's checksum is checked in full. */
 static int parse_fast(const char *s, size_t n, const addr_scan *m, const evm_prehash *pre,
                       ch_chainaddr *out) {
-    if (n != 42 && n != 62 && (n < 26 || n > 35)) return 0;
+    if (n != 42 && n != 44 && n != 62 && n != 64 && (n < 26 || n > 35)) return 0;
     uint64_t all = ((uint64_t)1 << n) - 1;
     bool all_b58 = m->b58 == all;
     /* Could ch_bech32_decode accept s, as unsupported_trimmed's Bech32 test
@@ -926,16 +928,23 @@ static int parse_fast(const char *s, size_t n, const addr_scan *m, const evm_pre
     if (bech32) {
         /* our own Bech32 forms, unless the string is also Base58 (then a
          * Base58Check test comes first) */
-        if (last1 != 2 || all_b58 || !enc_segwit_bc_common(s, n)) return 0;
+        bool testnet = false;
+        if ((last1 != 2 && last1 != 4) || all_b58 || !enc_segwit_btc_common(s, n, &testnet))
+            return 0;
         for (size_t i = 0; i < n; i++)
             out->canonical[i] = lower_ascii(s[i]);
         out->canonical[n] = '\0';
         out->family = CH_FAM_BTC;
-        out->testnet = false;
+        out->testnet = testnet;
         return 1;
     }
     if (n == 42 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return fast_evm(s, m, pre, out);
-    if ((s[0] == '1' || s[0] == '3') && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
+    /* Base58: mainnet's 1 and 3, testnet's m, n and 2 (a string starting
+     * with a letter could carry another chain's Bech32 prefix, "noble1...",
+     * named by its prefix alone: then only when no '1' could end one) */
+    bool digit_first = s[0] == '1' || s[0] == '3' || s[0] == '2';
+    bool letter_first = (s[0] == 'm' || s[0] == 'n') && !(last1 >= 1 && last1 < 16);
+    if ((digit_first || letter_first) && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
     return 0;
 }
 

@@ -165,15 +165,22 @@ for i in range(120):
         ("evm-eip55", eip55(h20), "EVM", "0x" + h20.hex()),
         ("evm-lower", "0x" + h20.hex(), "EVM", "0x" + h20.hex()),
     ]
+    if i % 2 == 0:  # test networks (family BTC, testnet): P2PKH m/n, P2SH 2, tb1, bcrt1
+        forms += [
+            ("p2pkh-testnet", b58check_encode(b"\x6f" + h20), "BTC", None),
+            ("p2sh-testnet", b58check_encode(b"\xc4" + h20), "BTC", None),
+            ("p2wpkh-regtest", segwit_encode("bcrt", 0, h20), "BTC", None),
+            ("p2tr-testnet", segwit_encode("tb", 1, h32), "BTC", None),
+        ]
     if i % 4 == 0:  # Bech32 in upper case: valid, canonical lower
         forms.append(("p2wpkh-upper", segwit_encode("bc", 0, h20).upper(), "BTC", None))
     for form, s, fam, canon in forms:
         if canon is None:
-            canon = s.lower() if form.startswith("p2w") or form == "p2tr" else s
+            canon = s.lower() if form.startswith("p2w") or form.startswith("p2tr") else s
         rows.append((s, "valid", fam, canon, form))
         # one alteration each, which the standard's own check refuses
         for _ in range(50):
-            k = rng.randrange(2 if fam == "EVM" else 4, len(s))
+            k = rng.randrange(2 if fam == "EVM" else 6, len(s))
             if form.startswith("evm"):
                 if form == "evm-lower" or not s[k].isalpha():
                     continue
@@ -181,7 +188,7 @@ for i in range(120):
                 d = t[2:]
                 if d in (d.lower(), d.upper()) or eip55_ok(t):
                     continue
-            elif form.startswith("p2p") or form == "p2sh":
+            elif form.startswith("p2p") or form.startswith("p2sh"):
                 t = s[:k] + rng.choice(B58.replace(s[k], "")) + s[k + 1:]
                 if b58check_ok(t) is not None:
                     continue
