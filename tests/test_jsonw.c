@@ -250,10 +250,69 @@ static void test_doubles_are_the_shortest_form_that_reads_back(void **state) {
         check_double(rnd_double());
 }
 
+/* CH_JW_KEY (a key written pre-quoted) writes exactly what ch_jw_key
+ * writes, as the first member and after others, nested, in both modes. */
+static void write_keys(ch_jw *w, bool quoted) {
+    ch_jw_arr_begin(w);
+    for (int k = 0; k < 2; k++) {
+        ch_jw_obj_begin(w);
+        if (quoted)
+            CH_JW_KEY(w, "address");
+        else
+            ch_jw_key(w, "address");
+        ch_jw_str(w, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa");
+        if (quoted)
+            CH_JW_KEY(w, "reasons");
+        else
+            ch_jw_key(w, "reasons");
+        ch_jw_arr_begin(w);
+        ch_jw_obj_begin(w);
+        if (quoted)
+            CH_JW_KEY(w, "x");
+        else
+            ch_jw_key(w, "x");
+        ch_jw_uint(w, 1);
+        ch_jw_obj_end(w);
+        ch_jw_arr_end(w);
+        ch_jw_obj_end(w);
+    }
+    ch_jw_arr_end(w);
+}
+
+static void test_quoted_keys_write_what_keys_write(void **state) {
+    (void)state;
+    char *a = NULL, *b = NULL;
+    size_t an = 0, bn = 0;
+    FILE *fa = open_memstream(&a, &an), *fb = open_memstream(&b, &bn);
+    assert_non_null(fa);
+    assert_non_null(fb);
+    ch_jw wa, wb;
+    ch_jw_init(&wa, fa);
+    ch_jw_init(&wb, fb);
+    write_keys(&wa, false);
+    write_keys(&wb, true);
+    fclose(fa);
+    fclose(fb);
+    assert_string_equal(a, b);
+    assert_string_equal(
+        a, "[{\"address\":\"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa\",\"reasons\":[{\"x\":1}]},"
+           "{\"address\":\"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa\",\"reasons\":[{\"x\":1}]}]");
+    ch_jw m;
+    ch_jw_init_mem(&m, 0);
+    write_keys(&m, true);
+    size_t mn = 0;
+    char *mt = ch_jw_mem_take(&m, &mn);
+    assert_string_equal(mt, a);
+    free(mt);
+    free(a);
+    free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_mode_writes_the_stream_modes_bytes),
         cmocka_unit_test(test_doubles_are_the_shortest_form_that_reads_back),
+        cmocka_unit_test(test_quoted_keys_write_what_keys_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,12 @@ void ch_jw_obj_end(ch_jw *w);
 void ch_jw_arr_begin(ch_jw *w);
 void ch_jw_arr_end(ch_jw *w);
 void ch_jw_key(ch_jw *w, const char *key);
+/* A key given already quoted with its colon ("\"name\":", n bytes), for
+ * keys known at compile time to need no escaping: what ch_jw_key writes
+ * for the bare name, without scanning it (see CH_JW_KEY). */
+void ch_jw_key_quoted(ch_jw *w, const char *quoted, size_t n);
+/* ch_jw_key for a string literal holding no character JSON escapes. */
+#define CH_JW_KEY(w, lit) ch_jw_key_quoted((w), "\"" lit "\":", sizeof(lit) + 2)
 void ch_jw_str(ch_jw *w, const char *s); /* NULL writes null */
 void ch_jw_strn(ch_jw *w, const char *s, size_t n);
 void ch_jw_int(ch_jw *w, int64_t v);

@@ -110,9 +110,12 @@ static void jw_reply(ch_jw *w, srv_reply *r, unsigned status) {
 
 /* A worker thread's scratch, kept across its requests (scratch_key): the
  * verdict, the batch parser and its items. */
+#define SRV_BATCH_CHUNK 64 /* a batch's addresses screened together (ch_screener_screen_many) */
+
 typedef struct srv_scratch {
     ch_verdict *v;
-    sj_parser *sj; /* NULL until the thread's first batch */
+    ch_verdict *chunk[SRV_BATCH_CHUNK]; /* NULL until the thread's first batch */
+    sj_parser *sj;                      /* NULL until the thread's first batch */
     srv_item *items;
     size_t items_cap;
 } srv_scratch;
@@ -121,6 +124,8 @@ void srv_scratch_free(void *p) {
     srv_scratch *t = p;
     if (!t) return;
     ch_verdict_free(t->v);
+    for (size_t i = 0; i < SRV_BATCH_CHUNK; i++)
+        ch_verdict_free(t->chunk[i]);
     sj_parser_free(t->sj);
     free(t->items);
     free(t);
@@ -237,6 +242,11 @@ void srv_screen_batch(ch_server *s, const char *body, size_t len, srv_reply *r) 
         srv_reply_error(r, 500, "out of memory");
         return;
     }
+    for (size_t i = 0; i < SRV_BATCH_CHUNK; i++)
+        if (!t->chunk[i] && !(t->chunk[i] = ch_verdict_new())) {
+            srv_reply_error(r, 500, "out of memory");
+            return;
+        }
     /* simdjson when it accepts the body; jansson's parse otherwise, which
      * says what is wrong (or accepts what simdjson would not judge) */
     int fast =
@@ -255,19 +265,25 @@ void srv_screen_batch(ch_server *s, const char *body, size_t len, srv_reply *r) 
             return;
         }
     }
-    ch_verdict *v = t->v;
     ch_jw w;
     ch_jw_init_mem(&w, n * VERDICT_BYTES_GUESS);
     ch_jw_arr_begin(&w);
     bool unavailable = false;
-    for (size_t i = 0; i < n && !unavailable; i++) {
+    /* a chunk's addresses screened together (with a set: parsed, checksums
+     * included, and looked up as one batch), then written in order */
+    for (size_t base = 0; base < n && !unavailable; base += SRV_BATCH_CHUNK) {
+        size_t m = n - base < SRV_BATCH_CHUNK ? n - base : SRV_BATCH_CHUNK;
+        const char *addrs[SRV_BATCH_CHUNK];
+        for (size_t i = 0; i < m; i++)
+            addrs[i] = items[base + i].address;
         if (!store_enter(s)) {
             unavailable = true;
             break;
         }
-        ch_screener_screen(s->screener, items[i].address, v);
+        ch_screener_screen_many(s->screener, addrs, m, t->chunk);
         /* written under the lock: exposure paths name txids from the store */
-        ch_verdict_write_json(v, &w, items[i].external_id);
+        for (size_t i = 0; i < m; i++)
+            ch_verdict_write_json(t->chunk[i], &w, items[base + i].external_id);
         store_leave(s);
     }
     ch_jw_arr_end(&w);

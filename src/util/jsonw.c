@@ -241,6 +241,12 @@ void ch_jw_key(ch_jw *w, const char *key) {
     w->after_key = true;
 }
 
+void ch_jw_key_quoted(ch_jw *w, const char *quoted, size_t n) {
+    sep(w);
+    out_n(w, quoted, n);
+    w->after_key = true;
+}
+
 void ch_jw_str(ch_jw *w, const char *s) {
     if (!s) {
         ch_jw_null(w);
