@@ -204,18 +204,26 @@ void ch_verdict_free(ch_verdict *v) {
     free(v);
 }
 
-static int push(ch_verdict *v, const ch_attribution *a) {
+/* A new attribution slot at the end of v's (its contents the caller's to
+ * fill); NULL when out of memory. */
+static ch_attribution *push_slot(ch_verdict *v) {
     if (v->n_attrs == v->cap) { /* two arrays of one capacity */
         size_t cap_a = v->cap, cap_r = v->cap;
         ch_attribution *n = ch_grow(v->attrs, &cap_a, v->n_attrs + 1, sizeof *n);
-        if (!n) return -1;
+        if (!n) return NULL;
         v->attrs = n;
         ch_risk_reason *r = ch_grow(v->reasons, &cap_r, v->n_attrs + 1, sizeof *r);
-        if (!r) return -1;
+        if (!r) return NULL;
         v->reasons = r;
         v->cap = cap_a < cap_r ? cap_a : cap_r;
     }
-    v->attrs[v->n_attrs++] = *a;
+    return &v->attrs[v->n_attrs++];
+}
+
+static int push(ch_verdict *v, const ch_attribution *a) {
+    ch_attribution *slot = push_slot(v);
+    if (!slot) return -1;
+    *slot = *a;
     return 0;
 }
 
@@ -231,21 +239,28 @@ static ch_verdict_kind invalid_or_unsupported(const char *addr) {
  * it here) into v's attributions, canonical and family. */
 static ch_verdict_kind lookup_set(const ch_screener *s, const char *addr,
                                   const ch_screen_result *pre, ch_verdict *v, ch_error *err) {
-    ch_screen_result r;
-    if (pre)
-        r = *pre;
-    else
-        ch_screen_lookup(s->set, addr, &r);
-    if (r.status == CH_SCREEN_INVALID) {
-        ch_err(err, "%s", r.reason);
+    ch_screen_result own;
+    const ch_screen_result *r = pre;
+    if (!r) {
+        ch_screen_lookup(s->set, addr, &own);
+        r = &own;
+    }
+    if (r->status == CH_SCREEN_INVALID) {
+        ch_err(err, "%s", r->reason);
         return invalid_or_unsupported(addr);
     }
-    v->family = r.family;
-    snprintf(v->canonical, CH_ADDR_STR_MAX, "%s", r.canonical);
-    for (uint32_t i = 0; i < r.n_attr; i++) {
-        ch_attribution a;
-        if (ch_screen_attr_to_attribution(s->set, &r, i, &a) != 0 || push(v, &a) != 0) {
+    v->family = r->family;
+    snprintf(v->canonical, CH_ADDR_STR_MAX, "%s", r->canonical);
+    for (uint32_t i = 0; i < r->n_attr; i++) {
+        /* made in its slot (an attribution is 1.2 kB: no copy between) */
+        ch_attribution *a = push_slot(v);
+        if (!a) {
             ch_err(err, "out of memory");
+            return CH_VERDICT_ERROR;
+        }
+        if (ch_screen_attr_to_attribution(s->set, r, i, a) != 0) {
+            v->n_attrs--;
+            ch_err(err, "attribution %u of %s unreadable", i, r->canonical);
             return CH_VERDICT_ERROR;
         }
     }
