@@ -917,7 +917,7 @@ static int fast_evm(const char *s, const addr_scan *m, const evm_prehash *pre, c
 static int parse_fast(const char *s, size_t n, const addr_scan *m, const evm_prehash *pre,
                       ch_chainaddr *out) {
     if (n != 42 && n != 44 && n != 62 && n != 64 && (n < 26 || n > 35)) return 0;
-    uint64_t all = ((uint64_t)1 << n) - 1;
+    uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1; /* (n is at most 64) */
     bool all_b58 = m->b58 == all;
     /* Could ch_bech32_decode accept s, as unsupported_trimmed's Bech32 test
      * asks of every string? Not when its letter case is mixed (BIP-173),
