@@ -939,12 +939,12 @@ static int parse_fast(const char *s, size_t n, const addr_scan *m, const evm_pre
         return 1;
     }
     if (n == 42 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return fast_evm(s, m, pre, out);
-    /* Base58: mainnet's 1 and 3, testnet's m, n and 2 (a string starting
-     * with a letter could carry another chain's Bech32 prefix, "noble1...",
-     * named by its prefix alone: then only when no '1' could end one) */
-    bool digit_first = s[0] == '1' || s[0] == '3' || s[0] == '2';
-    bool letter_first = (s[0] == 'm' || s[0] == 'n') && !(last1 >= 1 && last1 < 16);
-    if ((digit_first || letter_first) && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
+    /* Base58: mainnet's 1 and 3 (testnet's m, n and 2 are left to the
+     * general path: taking them here changed the pace of coinhound watch's
+     * catch-up enough to fail test_watch_btc's group-commit test under load,
+     * not yet understood) */
+    bool digit_first = s[0] == '1' || s[0] == '3';
+    if (digit_first && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
     return 0;
 }
 
