@@ -35,10 +35,13 @@ static inline void st_hot_set_flags(st_hot_entry *e, uint32_t flags) {
     e->idf = (e->idf & ST_HOT_ID_MASK) | (uint64_t)flags << (64 - ST_HOT_FLAG_BITS);
 }
 
+struct st_hot_warm;
+
 typedef struct st_hotmap {
     st_hot_entry *slots;
     size_t mask; /* capacity - 1 (a power of two) */
     size_t count;
+    struct st_hot_warm *warm; /* a large table's page population, or NULL (hotmap.c) */
 } st_hotmap;
 
 int st_hot_init(st_hotmap *m, size_t capacity_pow2);
