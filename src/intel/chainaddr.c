@@ -122,6 +122,15 @@ typedef struct evm_prehash {
     uint8_t hash[32];
 } evm_prehash;
 
+/* The Keccak-256 of an EVM address's 40 lower-case hex digits, for its
+ * EIP-55 checksum: pre's when pre (may be NULL) holds these very digits
+ * (a batch hashed them together), else hashed into buf. */
+static const uint8_t *evm_sum_hash(const evm_prehash *pre, const char *lower40, uint8_t buf[32]) {
+    if (pre && !memcmp(pre->hex, lower40, 40)) return pre->hash;
+    ch_keccak256(lower40, 40, buf);
+    return buf;
+}
+
 /* 0x and 40 hex digits; a mixed-case string must pass EIP-55 (BAD_SUM when
  * not). The canonical form is lower case. pre (may be NULL) is used for the
  * checksum when it is the hash of these very digits, else they are hashed. */
@@ -154,11 +163,7 @@ static int parse_evm(const char *s, size_t n, const evm_prehash *pre, ch_chainad
         /* Mixed case claims an EIP-55 checksum: it must be right. A letter
          * is upper-case exactly where the hash's nibble is 8 or more. */
         uint8_t hbuf[32];
-        const uint8_t *h = hbuf;
-        if (pre && !memcmp(pre->hex, out->canonical + 2, 40))
-            h = pre->hash;
-        else
-            ch_keccak256(out->canonical + 2, 40, hbuf);
+        const uint8_t *h = evm_sum_hash(pre, out->canonical + 2, hbuf);
         unsigned wrong = 0;
         for (size_t i = 0; i < 40; i++) {
             unsigned c = u[i], letter = ((ch_hexval[c] & 15) + 6) >> 4;
@@ -889,11 +894,7 @@ static int fast_evm(const char *s, const addr_scan *m, const evm_prehash *pre, c
         /* EIP-55: a letter is upper case exactly where the hash of the
          * lower-case digits has a nibble of 8 or more */
         uint8_t hbuf[32];
-        const uint8_t *h = hbuf;
-        if (pre && !memcmp(pre->hex, out->canonical + 2, 40))
-            h = pre->hash;
-        else
-            ch_keccak256(out->canonical + 2, 40, hbuf);
+        const uint8_t *h = evm_sum_hash(pre, out->canonical + 2, hbuf);
         uint64_t want = 0;
         for (unsigned j = 0; j < 20; j++)
             want |= (uint64_t)(h[j] >> 7) << (2 + 2 * j) | (uint64_t)((h[j] >> 3) & 1)
@@ -939,12 +940,9 @@ static int parse_fast(const char *s, size_t n, const addr_scan *m, const evm_pre
         return 1;
     }
     if (n == 42 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return fast_evm(s, m, pre, out);
-    /* Base58: mainnet's 1 and 3 (testnet's m, n and 2 are left to the
-     * general path: taking them here changed the pace of coinhound watch's
-     * catch-up enough to fail test_watch_btc's group-commit test under load,
-     * not yet understood) */
-    bool digit_first = s[0] == '1' || s[0] == '3';
-    if (digit_first && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
+    /* Base58: mainnet's 1 and 3, testnet's and regtest's m, n and 2 */
+    bool btc_first = s[0] == '1' || s[0] == '3' || s[0] == 'm' || s[0] == 'n' || s[0] == '2';
+    if (btc_first && n <= 35 && all_b58) return fast_b58_btc(s, n, out);
     return 0;
 }
 
