@@ -8,6 +8,7 @@
 
 #include "coinhound/chainaddr.h"
 #include "coinhound/hash.h"
+#include "util/decimal.h"
 #include "util/vec.h"
 
 /* USDT, USDC and WETH sit at their mainnet addresses so that a real token
@@ -61,15 +62,7 @@ void evg_bytes(evg_rng *r, uint8_t *out, size_t n) {
 /* --- u128 ----------------------------------------------------------------- */
 
 const char *evg_u128_dec(u128 v, char out[40]) {
-    char tmp[40];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10));
-        v /= 10;
-    } while (v);
-    for (int i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = 0;
+    ch_dec_u128(v, out);
     return out;
 }
 

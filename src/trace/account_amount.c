@@ -2,17 +2,10 @@
 #include <string.h>
 
 #include "coinhound/trace_account.h"
+#include "util/decimal.h"
 
 const char *ch_u128_str(ch_taint_sum v, char out[48]) {
-    char tmp[48];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10));
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = 0;
+    ch_dec_u128(v, out);
     return out;
 }
 

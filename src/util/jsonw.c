@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/decimal.h"
 #include "util/utf8.h"
 #include "util/vec.h"
 
@@ -57,16 +58,6 @@ static inline void out_c(ch_jw *w, char c) {
 }
 
 #define OUT_LIT(w, lit) out_n((w), (lit), sizeof(lit) - 1)
-
-/* v in decimal into the end of buf[0..24); returns where it starts. */
-static char *u64_dec(uint64_t v, char buf[24]) {
-    char *p = buf + 24;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return p;
-}
 
 void ch_jw_init(ch_jw *w, FILE *f) {
     memset(w, 0, sizeof *w);
@@ -265,7 +256,7 @@ void ch_jw_int(ch_jw *w, int64_t v) {
     char buf[24];
     /* the magnitude as unsigned: INT64_MIN has no positive int64 */
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    char *p = u64_dec(m, buf);
+    char *p = ch_dec_u64_back(m, buf + sizeof buf);
     if (v < 0) *--p = '-';
     out_n(w, p, (size_t)(buf + 24 - p));
 }
@@ -273,7 +264,7 @@ void ch_jw_int(ch_jw *w, int64_t v) {
 void ch_jw_uint(ch_jw *w, uint64_t v) {
     sep(w);
     char buf[24];
-    char *p = u64_dec(v, buf);
+    char *p = ch_dec_u64_back(v, buf + sizeof buf);
     out_n(w, p, (size_t)(buf + 24 - p));
 }
 
@@ -308,7 +299,7 @@ void ch_jw_double(ch_jw *w, double v) {
         char buf[24];
         int64_t iv = (int64_t)v;
         uint64_t m = iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv;
-        char *p = u64_dec(m, buf);
+        char *p = ch_dec_u64_back(m, buf + sizeof buf);
         if (iv < 0) *--p = '-';
         out_n(w, p, (size_t)(buf + 24 - p));
         return;

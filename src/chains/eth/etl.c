@@ -20,6 +20,7 @@
 
 #include "chains/eth/evm_internal.h"
 #include "util/csvread.h"
+#include "util/decimal.h"
 #include "util/sjson.h"
 
 typedef enum { K_NONE, K_BLOCK, K_TX, K_RECEIPT, K_LOG, K_TT, K_TRACE } row_kind;
@@ -126,15 +127,7 @@ static sj_val sj_field(ectx *c, const char *aliases) {
  * negative: lines with a '-' outside strings go to yajl), as the JSON text
  * wrote it (JSON has no leading zeros). */
 static const char *num_text(sj_val v, char buf[24]) {
-    uint64_t x = sj_uint(v);
-    char tmp[24];
-    size_t n = 0;
-    do
-        tmp[n++] = (char)('0' + x % 10);
-    while ((x /= 10) != 0);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = '\0';
+    ch_dec_u64(sj_uint(v), buf);
     return buf;
 }
 
