@@ -205,7 +205,7 @@ typedef struct ch_trace_landing {
     ch_addr_id addr;
     ch_label label;
     ch_taint_sum amount; /* summed over every output and path */
-    uint32_t outputs;    /* landed outputs at this address */
+    uint32_t outputs;    /* landed outputs at this address (saturates at 2^32-1) */
     uint32_t hops;       /* fewest transactions from a source */
     uint64_t out;        /* the output reached in `hops` (for the path) */
 } ch_trace_landing;
@@ -215,7 +215,7 @@ typedef struct ch_trace_landing {
 typedef struct ch_trace_holding {
     ch_taint_sum amount; /* first: the 128-bit field sets the alignment */
     ch_addr_id addr;
-    uint32_t outputs;
+    uint32_t outputs; /* saturates at 2^32-1 (one address's outputs: far fewer) */
 } ch_trace_holding;
 
 size_t ch_trace_landings(ch_trace *t, const ch_trace_landing **out);

@@ -152,7 +152,7 @@ typedef struct ch_atrace_landing {
     ch_addr_id addr, asset;
     ch_label label;
     ch_taint_sum amount;
-    uint32_t xfers; /* transfers that landed here */
+    uint32_t xfers; /* transfers that landed here (saturates at 2^32-1) */
     uint32_t hops;  /* fewest transfers from a source (a swap counts one) */
     uint64_t xfer;  /* the transfer that arrived in `hops` (for the path) */
 } ch_atrace_landing;

@@ -346,7 +346,7 @@ int at_landing(ch_atrace *t, ch_addr_id addr, ch_addr_id asset, u128 amount, uin
     }
     at_land *L = &t->land[k];
     L->l.amount += amount;
-    L->l.xfers++;
+    L->l.xfers += L->l.xfers < UINT32_MAX; /* saturates (trace_account.h) */
     if (hops < L->l.hops) {
         L->l.hops = hops;
         L->l.xfer = x;

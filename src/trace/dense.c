@@ -129,7 +129,7 @@ static inline __attribute__((always_inline)) int dense_place(ch_trace *t, uint64
 /* Share out the tx at k of the range (forward_share of trace.c). */
 static int dense_tx(ch_trace *t, uint64_t k) {
     const tr_acc *a = &t->sw_acc[k];
-    uint32_t tx = (uint32_t)(t->sw_base + k);
+    uint64_t tx = t->sw_base + k;
     uint64_t taint = a->taint;
     uint8_t st = (t->o.max_hops || t->o.since || t->o.until) ? tr_cut_state(t, tx, a->hops) : 0;
     t->dn.state[k] = st ? st : ST_DONE;
@@ -257,7 +257,7 @@ int tr_dense_foreach(const ch_trace *t, ch_trace_flow_fn fn, void *ctx) {
 }
 
 /* The amount the walk placed on output o, created by tx c (0: none). */
-static uint64_t dense_amount_of(const ch_trace *t, uint32_t c, uint64_t o, amounts *m) {
+static uint64_t dense_amount_of(const ch_trace *t, uint64_t c, uint64_t o, amounts *m) {
     if (c < t->sw_base || t->dn.state[c - t->sw_base] != ST_DONE) return 0;
     uint64_t fo, no;
     tr_tx_outs(t, c, &fo, &no);
@@ -271,9 +271,10 @@ static uint64_t dense_amount_of(const ch_trace *t, uint32_t c, uint64_t o, amoun
  * dense outputs came in output order). The walk keeps only the hops; the
  * parent is found again here, for the few paths asked for. Returns its
  * creator tx, and its entry in *entry (TR_NONE for a dense output). */
-static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amounts *m) {
+static uint64_t dense_parent(const ch_trace *t, uint64_t c, uint32_t *entry, amounts *m) {
     uint64_t fi, ni, best_out = UINT64_MAX;
-    uint32_t best_hops = UINT32_MAX, best_entry = TR_NONE, best_tx = 0;
+    uint32_t best_hops = UINT32_MAX, best_entry = TR_NONE;
+    uint64_t best_tx = 0;
     tr_tx_ins(t, c, &fi, &ni);
     for (uint64_t i = 0; i < ni; i++) {
         const ch_in_rec *r = &t->ins[fi + i];
@@ -286,7 +287,7 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
             h = t->e[ei].hops;
             if (h > best_hops || (h == best_hops && best_entry != TR_NONE && ei > best_entry))
                 continue;
-        } else if (dense_amount_of(t, (uint32_t)ch_in_spent_tx(r), o, m) && !tr_at_service(t, o)) {
+        } else if (dense_amount_of(t, ch_in_spent_tx(r), o, m) && !tr_at_service(t, o)) {
             h = t->sw_acc[ch_in_spent_tx(r) - t->sw_base].hops + 1;
             if (h > best_hops || (h == best_hops && (best_entry != TR_NONE || o > best_out)))
                 continue;
@@ -296,7 +297,7 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
         best_hops = h;
         best_entry = ei;
         best_out = o;
-        best_tx = (uint32_t)ch_in_spent_tx(r); /* < TR_MAX_TXS (ch_trace_new) */
+        best_tx = ch_in_spent_tx(r);
     }
     *entry = best_entry;
     return best_tx;
@@ -305,7 +306,7 @@ static uint32_t dense_parent(const ch_trace *t, uint32_t c, uint32_t *entry, amo
 size_t tr_dense_path(const ch_trace *t, uint64_t o, uint64_t *path, size_t max) {
     if (!t->dense || o >= t->n_outs || o < t->dn.base_out) return 0;
     amounts m = {0};
-    uint32_t c = tr_out_tx(t, o);
+    uint64_t c = tr_out_tx(t, o);
     size_t n = 0;
     if (dense_amount_of(t, c, o, &m)) {
         n = (size_t)t->sw_acc[c - t->sw_base].hops + 2;
@@ -319,7 +320,7 @@ size_t tr_dense_path(const ch_trace *t, uint64_t o, uint64_t *path, size_t max) 
             if (e != TR_NONE) {
                 for (; e != TR_NONE && i > 0; e = t->e[e].parent) {
                     i--;
-                    if (i < max) path[i] = t->e[e].tx;
+                    if (i < max) path[i] = tr_e_tx(&t->e[e]);
                 }
                 break;
             }

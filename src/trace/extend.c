@@ -68,7 +68,7 @@ static int release_held(ch_trace *t, uint64_t old_txs, size_t old_e) {
         tr_entry *e = &t->e[ei];
         t->tot.held -= e->amount;
         e->state = ST_PENDING;
-        if (tr_heap_push(&t->heap, (uint64_t)sp << 32 | ei) != 0) return -1;
+        if (tr_heap_push(&t->heap, tr_hkey_make((uint64_t)sp, ei)) != 0) return -1;
     }
     return 0;
 }
@@ -83,11 +83,11 @@ int ch_trace_extend(ch_trace *t, ch_trace_flow_fn on_new, void *ctx, ch_error *e
     if (c.txs < t->n_txs || c.inputs < t->n_ins || c.outputs < t->n_outs)
         return ch_err(err, "extend: the store lost transactions since the trace ran (a reorg "
                            "cut it): trace again");
-    if (c.txs >= TR_MAX_TXS || c.addresses >= TR_MAX_TXS)
+    if (c.txs > TR_MAX_TXS)
         return ch_err(err,
-                      "extend: the UTXO trace walks hold 32-bit tx and address numbers: a store "
-                      "of %llu transactions and %llu addresses is past them",
-                      (unsigned long long)c.txs, (unsigned long long)c.addresses);
+                      "extend: the store counts %llu transactions, past the 2^40-1 its records "
+                      "can number (run 'coinhound check')",
+                      (unsigned long long)c.txs);
     uint64_t old_txs = t->n_txs, old_outs = t->n_outs;
     size_t old_e = t->n_e;
     tr_view(t);

@@ -80,6 +80,10 @@ static void put_nogrow(tr_map *m, uint64_t key, uint32_t val) {
 }
 
 int tr_map_put(tr_map *m, uint64_t key, uint32_t val) {
+    /* values index a trace's arrays: the index 2^32-1 (TR_NONE) is refused
+     * as out of memory, so a count past it fails, never wraps (2^32
+     * elements of the smallest such array, 16 bytes, would be 64 GiB) */
+    if (val == TR_NONE) return -1;
     if ((m->n + 1) * 2 > m->cap) { /* keep the load at most 1/2 */
         tr_map old = *m;
         if (map_alloc(m, old.cap * 2) != 0) {
@@ -97,7 +101,7 @@ int tr_map_put(tr_map *m, uint64_t key, uint32_t val) {
 
 /* A 4-ary heap: half the levels of a binary one, and the four children of
  * a node share a cache line. */
-int tr_heap_push(tr_heap *h, uint64_t x) {
+int tr_heap_push(tr_heap *h, tr_hkey x) {
     if (tr_grow((void **)&h->v, &h->cap, h->n + 1, sizeof *h->v) != 0) return -1;
     size_t i = h->n++;
     while (i > 0) {
@@ -110,8 +114,8 @@ int tr_heap_push(tr_heap *h, uint64_t x) {
     return 0;
 }
 
-uint64_t tr_heap_pop(tr_heap *h) {
-    uint64_t top = h->v[0], x = h->v[--h->n];
+tr_hkey tr_heap_pop(tr_heap *h) {
+    tr_hkey top = h->v[0], x = h->v[--h->n];
     size_t i = 0, n = h->n;
     for (;;) {
         size_t c = 4 * i + 1, end = c + 4 < n ? c + 4 : n;

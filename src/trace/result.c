@@ -45,7 +45,7 @@ static int sum_held(ch_trace *t, const tr_held *h, size_t n) {
         }
         ch_trace_holding *x = &t->hold[*g - 1];
         x->amount += h[i].amount;
-        x->outputs++;
+        x->outputs += x->outputs < UINT32_MAX; /* saturates: see ch_trace_holding */
     }
     t->n_hold = groups;
     tr_big_free(group);
@@ -92,7 +92,7 @@ int tr_collect(ch_trace *t, ch_error *err) {
         }
         ch_trace_landing *l = &t->land[t->n_land - 1];
         l->amount += x->amount;
-        l->outputs++;
+        l->outputs += l->outputs < UINT32_MAX;
         if (x->hops < l->hops || (x->hops == l->hops && x->out < l->out)) {
             l->hops = x->hops;
             l->out = x->out;
@@ -108,12 +108,14 @@ int tr_collect(ch_trace *t, ch_error *err) {
  * where it was), 11-bit digits, skipping the digits all keys share, then one
  * move of the holdings into that order. The key stays 16 bytes (two arrays
  * of it for a million holdings: 24-byte keys cost a wide trace 4,000 more
- * page faults) by holding the address as its slot (tr_slot: 32 bits, as a
- * trace refuses a store of 2^32-1 addresses or more), which orders as the
+ * page faults) by holding the address as its slot (tr_slot) in 32 bits,
+ * which orders as the
  * id does (the dense index numbers the 20-byte class first, and ids with
  * CH_ADDR_ID_WIDE, bit 39, are above all of those); a holding whose amount
  * does not fit 64 bits (it is at most the coins of one address, in units)
- * goes to the plain sort, as when memory is short. */
+ * goes to the plain sort, as when memory is short, and so does a holding
+ * whose slot does not fit 32 bits (a store of 2^32 addresses or more: the
+ * order is the same, the sort slower). */
 typedef struct hold_key {
     uint64_t amount; /* ~amount: ascending = largest first */
     uint32_t addr;
@@ -137,8 +139,9 @@ static int radix_holdings(const ch_trace *t, ch_trace_holding *h, size_t n) {
     size_t(*cnt)[2048] = calloc(9, sizeof *cnt);
     int ok = a && b && moved && cnt;
     for (size_t i = 0; ok && i < n; i++) {
-        if (h[i].amount > UINT64_MAX) ok = 0;
-        a[i] = (hold_key){~(uint64_t)h[i].amount, tr_slot(t, h[i].addr), (uint32_t)i};
+        uint64_t slot = tr_slot(t, h[i].addr);
+        if (h[i].amount > UINT64_MAX || slot > UINT32_MAX) ok = 0;
+        a[i] = (hold_key){~(uint64_t)h[i].amount, (uint32_t)slot, (uint32_t)i};
         for (unsigned d = 0; d < 9; d++)
             cnt[d][key_digit(&a[i], d)]++;
     }
@@ -217,7 +220,7 @@ size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max) {
     size_t n = t->e[i].hops + 1;
     /* walk back from the output to its source, filling from the end */
     for (size_t k = n; k > 0 && i != TR_NONE; k--) {
-        if (k - 1 < max) path[k - 1] = t->e[i].tx;
+        if (k - 1 < max) path[k - 1] = tr_e_tx(&t->e[i]);
         i = t->e[i].parent;
     }
     return n;
@@ -227,7 +230,7 @@ ch_trace_flow tr_flow_of(const ch_trace *t, size_t i) {
     const tr_entry *e = &t->e[i];
     ch_trace_flow f = {.out = e->out,
                        .addr = ch_out_addr(&t->outs[e->out]),
-                       .from_tx = e->tx,
+                       .from_tx = (int64_t)tr_e_tx(e),
                        .to_tx = -1,
                        .amount = e->amount,
                        .hops = e->hops,

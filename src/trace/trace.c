@@ -68,11 +68,11 @@ void ch_trace_opts_init(ch_trace_opts *o) {
 /* ---- the store's columns ---------------------------------------------- */
 
 /* The tx that created output o: the library's one search (query.h). */
-uint32_t tr_out_tx(const ch_trace *t, uint64_t o) {
-    return (uint32_t)ch_txs_output_tx(t->txs, t->n_txs, o);
+uint64_t tr_out_tx(const ch_trace *t, uint64_t o) {
+    return ch_txs_output_tx(t->txs, t->n_txs, o);
 }
 
-static uint32_t tx_time(const ch_trace *t, uint32_t tx) {
+static uint32_t tx_time(const ch_trace *t, uint64_t tx) {
     return ch_store_block(t->s, ch_store_tx_height(t->s, tx))->time;
 }
 
@@ -108,12 +108,12 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     t->sw_min = SWEEP_MIN_WAITING;
     t->o.stop_at = NULL; /* parsed below; the caller's string need not outlive us */
     tr_view(t);
-    if (t->n_txs >= TR_MAX_TXS || t->n_addrs >= TR_MAX_TXS) {
+    if (t->n_txs > TR_MAX_TXS) {
         ch_trace_free(t);
         return ch_err(err,
-                      "the UTXO trace walks hold 32-bit tx and address numbers: a store of %llu "
-                      "transactions and %llu addresses is past them (docs/store.md, Format 4)",
-                      (unsigned long long)t->n_txs, (unsigned long long)t->n_addrs);
+                      "the store counts %llu transactions, past the 2^40-1 its records can number "
+                      "(run 'coinhound check')",
+                      (unsigned long long)t->n_txs);
     }
     if (o->min_amount > UINT64_MAX / CH_TAINT_ONE) {
         ch_trace_free(t);
@@ -159,7 +159,7 @@ void tr_set_walk(ch_trace *t, int walk) {
     t->walk = walk;
 }
 
-static int new_entry(ch_trace *t, uint64_t o, uint64_t amount, uint32_t tx, uint32_t parent,
+static int new_entry(ch_trace *t, uint64_t o, uint64_t amount, uint64_t tx, uint32_t parent,
                      uint32_t hops, uint32_t *idx) {
     if (t->n_e >= TR_NONE - 1 || tr_grow((void **)&t->e, &t->cap_e, t->n_e + 1, sizeof *t->e) != 0)
         return -1;
@@ -167,7 +167,7 @@ static int new_entry(ch_trace *t, uint64_t o, uint64_t amount, uint32_t tx, uint
     memset(e, 0, sizeof *e);
     e->out = o;
     e->amount = amount;
-    e->tx = tx;
+    tr_e_set_tx(e, tx);
     e->parent = parent;
     e->hops = hops;
     *idx = (uint32_t)t->n_e++;
@@ -310,7 +310,7 @@ int tr_route(ch_trace *t, uint32_t ei, bool may_land) {
         t->tot.landed += e->amount;
         return 0;
     }
-    uint32_t key;
+    uint64_t key;
     if (t->o.direction == CH_TRACE_FORWARD) {
         int64_t sp = tr_out_spender(t, e->out);
         if (sp < 0) {
@@ -322,16 +322,16 @@ int tr_route(ch_trace *t, uint32_t ei, bool may_land) {
             e->state = ST_PENDING;
             return sweep_push(t, ei, (uint64_t)sp);
         }
-        key = (uint32_t)sp;
+        key = (uint64_t)sp;
     } else {
-        key = ~e->tx; /* back to the creator, highest tx first */
+        key = ~tr_e_tx(e); /* back to the creator, highest tx first */
     }
     e->state = ST_PENDING;
-    return tr_heap_push(&t->heap, (uint64_t)key << 32 | ei);
+    return tr_heap_push(&t->heap, tr_hkey_make(key, ei));
 }
 
 /* Taint `amount` arriving at output o (created by tx `creator`). */
-static int place(ch_trace *t, uint64_t o, uint32_t creator, uint64_t amount, uint32_t parent,
+static int place(ch_trace *t, uint64_t o, uint64_t creator, uint64_t amount, uint32_t parent,
                  uint32_t hops, const tr_iv *iv, size_t n_iv) {
     if (amount == 0) return 0;
     if (amount < t->min_units) {
@@ -385,7 +385,8 @@ static int build_line(ch_trace *t, const uint32_t *ent, const uint64_t *val, siz
 /* What the fifo slicer needs to place a part. */
 typedef struct slice_ctx {
     ch_trace *t;
-    uint32_t tx, parent, hops;
+    uint64_t tx;
+    uint32_t parent, hops;
     size_t n_real;      /* parts that are outputs/inputs; past them: the fee */
     bool reversed;      /* parts were laid in reverse (lifo, backward) */
     uint64_t first;     /* forward: first output of tx; backward: first input */
@@ -415,7 +416,7 @@ static int slice_backward(void *ctx, size_t part, const tr_iv *iv, size_t n) {
     size_t i = c->reversed ? c->n_real - 1 - part : part;
     const ch_in_rec *r = &t->ins[c->first + i];
     uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
-    return place(t, o, (uint32_t)ch_in_spent_tx(r), iv_units(iv, n), c->parent, c->hops, iv, n);
+    return place(t, o, ch_in_spent_tx(r), iv_units(iv, n), c->parent, c->hops, iv, n);
 }
 
 /* The pending entries of one tx: their taint, and the one nearest a source
@@ -438,7 +439,7 @@ static uint64_t gather(const ch_trace *t, const uint32_t *pend, size_t m, uint32
 
 /* Is tx, reached in `hops`, beyond max_hops or outside the window? The
  * state its waiting entries get then, or 0. */
-uint8_t tr_cut_state(ch_trace *t, uint32_t tx, uint32_t hops) {
+uint8_t tr_cut_state(ch_trace *t, uint64_t tx, uint32_t hops) {
     if (t->o.max_hops && hops + 1 > t->o.max_hops) return ST_CUT_HOPS;
     if (t->o.since || t->o.until) {
         uint32_t tm = tx_time(t, tx);
@@ -450,7 +451,7 @@ uint8_t tr_cut_state(ch_trace *t, uint32_t tx, uint32_t hops) {
 
 /* Stop before processing tx when it is beyond max_hops or outside the
  * window: its tainted entries stay where they are, counted. */
-static bool cut(ch_trace *t, uint32_t tx, const uint32_t *pend, size_t m, uint32_t hops) {
+static bool cut(ch_trace *t, uint64_t tx, const uint32_t *pend, size_t m, uint32_t hops) {
     uint8_t st = tr_cut_state(t, tx, hops);
     if (!st) return false;
     for (size_t i = 0; i < m; i++) {
@@ -492,7 +493,7 @@ static uint32_t pend_find(const ch_trace *t, const uint32_t *pend, size_t m, uin
 
 /* Share out tx, whose waiting entries (pend[0..m), in entry order; fifo
  * needs them) carry `taint`, the nearest being `parent` at `hops`. */
-static int forward_share(ch_trace *t, uint32_t tx, uint64_t taint, uint32_t parent, uint32_t hops,
+static int forward_share(ch_trace *t, uint64_t tx, uint64_t taint, uint32_t parent, uint32_t hops,
                          uint32_t *pend, size_t m) {
     uint64_t fi, ni, fo, no;
     tr_tx_ins(t, tx, &fi, &ni);
@@ -563,7 +564,7 @@ bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
     return true;
 }
 
-static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
+static int forward_tx(ch_trace *t, uint64_t tx, uint32_t *pend, size_t m) {
     uint32_t parent, hops;
     uint64_t taint = gather(t, pend, m, &parent, &hops);
     if (cut(t, tx, pend, m, hops)) return 0;
@@ -578,7 +579,7 @@ static int forward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
 /* The backward sweep through one tx: the taint of its outputs pushed onto
  * its inputs by the policy (haircut by share, poison in full, FIFO/LIFO by
  * order), each input queued at its funding tx. */
-static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
+static int backward_tx(ch_trace *t, uint64_t tx, uint32_t *pend, size_t m) {
     uint32_t parent, hops;
     uint64_t taint = gather(t, pend, m, &parent, &hops);
     if (cut(t, tx, pend, m, hops)) return 0;
@@ -623,8 +624,7 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
         for (uint64_t i = 0; i < ni; i++) {
             const ch_in_rec *r = &t->ins[fi + i];
             uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
-            if (place(t, o, (uint32_t)ch_in_spent_tx(r), val[i] * CH_TAINT_ONE, parent, hops, NULL,
-                      0) != 0)
+            if (place(t, o, ch_in_spent_tx(r), val[i] * CH_TAINT_ONE, parent, hops, NULL, 0) != 0)
                 return -1;
         }
         return 0;
@@ -633,8 +633,7 @@ static int backward_tx(ch_trace *t, uint32_t tx, uint32_t *pend, size_t m) {
         for (uint64_t i = 0; i < ni; i++) {
             const ch_in_rec *r = &t->ins[fi + i];
             uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
-            if (place(t, o, (uint32_t)ch_in_spent_tx(r), t->sc_share[i], parent, hops, NULL, 0) !=
-                0)
+            if (place(t, o, ch_in_spent_tx(r), t->sc_share[i], parent, hops, NULL, 0) != 0)
                 return -1;
         }
         return 0;
@@ -689,8 +688,8 @@ static int sweep_begin(ch_trace *t, uint64_t base) {
     if (!is_fifo(t) && tr_dense_begin(t) < 0) return -1;
     /* in (tx, entry) order: per tx, its entries in entry order */
     while (t->heap.n) {
-        uint64_t top = tr_heap_pop(&t->heap);
-        if (sweep_push(t, (uint32_t)top, top >> 32) != 0) return -1;
+        tr_hkey top = tr_heap_pop(&t->heap);
+        if (sweep_push(t, tr_hkey_entry(top), tr_hkey_tx(top)) != 0) return -1;
     }
     return 0;
 }
@@ -698,7 +697,8 @@ static int sweep_begin(ch_trace *t, uint64_t base) {
 /* Share out the tx at k in the range. */
 static int sweep_tx(ch_trace *t, uint64_t k) {
     tr_acc *a = &t->sw_acc[k];
-    uint32_t tx = (uint32_t)(t->sw_base + k), hops = a->hops, parent = a->parent;
+    uint64_t tx = t->sw_base + k;
+    uint32_t hops = a->hops, parent = a->parent;
     uint64_t taint = a->taint;
     uint8_t st = tr_cut_state(t, tx, hops);
     a->hops = st ? st : ST_DONE; /* what becomes of its entries, for sweep_finish */
@@ -790,21 +790,21 @@ static int sweep_run(ch_trace *t) {
 int tr_walk(ch_trace *t, bool fwd, int walk) {
     while (t->heap.n) {
         /* every entry waiting for this tx */
-        uint64_t top = tr_heap_pop(&t->heap);
-        uint32_t key = (uint32_t)(top >> 32);
+        tr_hkey top = tr_heap_pop(&t->heap);
+        uint64_t key = tr_hkey_tx(top);
         size_t m = 0;
         for (;;) {
             if (tr_grow((void **)&t->sc_pend, &t->cap_pend, m + 1, sizeof *t->sc_pend) != 0)
                 return -1;
-            t->sc_pend[m++] = (uint32_t)top;
-            if (!t->heap.n || (uint32_t)(t->heap.v[0] >> 32) != key) break;
+            t->sc_pend[m++] = tr_hkey_entry(top);
+            if (!t->heap.n || tr_hkey_tx(t->heap.v[0]) != key) break;
             top = tr_heap_pop(&t->heap);
         }
         int rc = fwd ? forward_tx(t, key, t->sc_pend, m) : backward_tx(t, ~key, t->sc_pend, m);
         if (rc != 0) return -1;
         if (walk == TR_WALK_AUTO && t->heap.n >= t->sw_min &&
             t->heap.n * SWEEP_DENSITY >= t->n_txs - key) {
-            rc = sweep_begin(t, t->heap.v[0] >> 32);
+            rc = sweep_begin(t, tr_hkey_tx(t->heap.v[0]));
             if (rc < 0) return -1;
             if (rc > 0) walk = TR_WALK_HEAP; /* no memory for it: stay */
         }
@@ -825,7 +825,7 @@ int ch_trace_run(ch_trace *t, ch_error *err) {
         if (tr_route(t, (uint32_t)i, fwd) != 0) return ch_err(err, "out of memory");
     /* an extendable trace keeps an entry per tainted output: the heap */
     int walk = fwd && !t->o.extendable ? t->walk : TR_WALK_HEAP;
-    if (walk == TR_WALK_SWEEP && t->heap.n && sweep_begin(t, t->heap.v[0] >> 32) < 0)
+    if (walk == TR_WALK_SWEEP && t->heap.n && sweep_begin(t, tr_hkey_tx(t->heap.v[0])) < 0)
         return ch_err(err, "out of memory");
     if (tr_walk(t, fwd, walk) != 0) return ch_err(err, "out of memory");
     if (t->damaged)

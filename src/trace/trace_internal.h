@@ -12,11 +12,14 @@
 #include "coinhound/trace.h"
 
 #define TR_NONE UINT32_MAX
-/* The walks keep tx numbers in 32 bits (tr_entry.tx, the heap's keys tx <<
- * 32 | entry, the sweep's per-tx state) and address slots too (tr_slot): a
- * trace refuses a store of this many transactions or addresses or more
- * (the store's records hold 40-bit ones). */
-#define TR_MAX_TXS ((uint64_t)UINT32_MAX)
+/* The walks hold tx numbers of 40 bits, as the store's records do
+ * (tr_entry's tx, the heap's keys, the sweep's 64-bit range), and address
+ * slots of 64 (tr_slot). A trace refuses a store past this many
+ * transactions, which the store's writer never makes (2^40-2 at most):
+ * kept so that a damaged count is an error, not a truncated number. What
+ * stays 32-bit counts what the trace holds in memory (entries, intervals,
+ * groups): 2^32 entries would be 128 GB. */
+#define TR_MAX_TXS ((1ULL << 40) - 1)
 
 /* Open addressing, linear probing, u64 key -> u32 value. Key UINT64_MAX is
  * reserved (empty slot). No deletion: a trace only grows. */
@@ -42,15 +45,30 @@ static inline uint32_t tr_map_get(const tr_map *m, uint64_t key) {
 /* Insert or overwrite; -1 on out of memory. */
 int tr_map_put(tr_map *m, uint64_t key, uint32_t val);
 
-/* A binary min-heap of u64: a pending entry as (tx key << 32 | entry), so
- * the entries waiting for one tx leave the heap together. */
+/* A heap key: a pending entry as (tx key << 32 | entry), so the entries
+ * waiting for one tx leave the heap together. The tx key is a 40-bit tx
+ * number (forward) or its 64-bit complement (backward), so the key takes
+ * 128 bits: 16 bytes a pending entry where 32-bit tx numbers took 8
+ * (measured in docs/store.md, Format 4). */
+__extension__ typedef unsigned __int128 tr_hkey;
+static inline tr_hkey tr_hkey_make(uint64_t txkey, uint32_t entry) {
+    return (tr_hkey)txkey << 32 | entry;
+}
+static inline uint64_t tr_hkey_tx(tr_hkey k) {
+    return (uint64_t)(k >> 32);
+}
+static inline uint32_t tr_hkey_entry(tr_hkey k) {
+    return (uint32_t)k;
+}
+
+/* A min-heap of keys. */
 typedef struct tr_heap {
-    uint64_t *v;
+    tr_hkey *v;
     size_t n, cap;
 } tr_heap;
 
-int tr_heap_push(tr_heap *h, uint64_t x);
-uint64_t tr_heap_pop(tr_heap *h); /* n must be > 0 */
+int tr_heap_push(tr_heap *h, tr_hkey x);
+tr_hkey tr_heap_pop(tr_heap *h); /* n must be > 0 */
 
 /* Zeroed memory for the big per-trace arrays (n elements of size sz), in
  * huge pages when large (util/bigmem.h: the walks read and write them at
@@ -78,12 +96,23 @@ enum {
 typedef struct tr_entry {
     uint64_t out;
     uint64_t amount; /* units */
-    uint32_t tx;     /* the tx that created the output */
+    uint32_t tx_lo;  /* the tx that created the output (tr_e_tx): bits 0..31 */
     uint32_t parent; /* entry it came from on a shortest path, TR_NONE for a source */
     uint32_t hops;
     uint8_t state;
     uint8_t source;
+    uint8_t tx_hi; /* bits 32..39 of the tx, in what was padding: still 32 bytes */
 } tr_entry;
+_Static_assert(sizeof(tr_entry) == 32, "a tainted output's entry stays 32 bytes");
+
+static inline uint64_t tr_e_tx(const tr_entry *e) {
+    return (uint64_t)e->tx_hi << 32 | e->tx_lo;
+}
+/* tx < 2^40 (TR_MAX_TXS). */
+static inline void tr_e_set_tx(tr_entry *e, uint64_t tx) {
+    e->tx_lo = (uint32_t)tx;
+    e->tx_hi = (uint8_t)(tx >> 32);
+}
 
 /* The forward sweep (dense traces): per tx of the sweep's range, the taint
  * waiting for it and the waiting entry nearest a source (what the heap's
@@ -259,9 +288,9 @@ static inline int64_t tr_out_spender(const ch_trace *t, uint64_t o) {
 
 /* An address id's dense index + 1 (0 for none): ids of both classes in one
  * compact range. */
-static inline uint32_t tr_slot(const ch_trace *t, ch_addr_id addr) {
+static inline uint64_t tr_slot(const ch_trace *t, ch_addr_id addr) {
     if (!addr) return 0;
-    return (uint32_t)((addr & CH_ADDR_ID_WIDE) ? t->n_narrow + (addr & ~CH_ADDR_ID_WIDE) : addr);
+    return (addr & CH_ADDR_ID_WIDE) ? t->n_narrow + (addr & ~CH_ADDR_ID_WIDE) : addr;
 }
 
 /* tr_tx_sound(t, tx, false), inline: the dense sweep asks it of every tx it
@@ -312,9 +341,9 @@ void tr_stop_free(char **v, size_t n);
 
 /* trace.c: the tx that created output o (binary search); is o at a stop
  * address; is tx, reached in `hops`, cut (the state its coins get, or 0). */
-uint32_t tr_out_tx(const ch_trace *t, uint64_t o);
+uint64_t tr_out_tx(const ch_trace *t, uint64_t o);
 bool tr_at_service(const ch_trace *t, uint64_t o);
-uint8_t tr_cut_state(ch_trace *t, uint32_t tx, uint32_t hops);
+uint8_t tr_cut_state(ch_trace *t, uint64_t tx, uint32_t hops);
 /* Grow the scratch arrays to hold n + 1 values. */
 int tr_grow_scratch(ch_trace *t, uint64_t n);
 

@@ -1,0 +1,365 @@
+/* Tx numbers above 2^32 end to end: ingest -> query -> trace on a Bitcoin
+ * store (issue 10 item 3; docs/store.md, "Format 4").
+ *
+ * A store past 2^32 transactions cannot be written in a test, so the store
+ * is given a prefix it never reads: two blocks of 2^31-1 empty
+ * transactions each, made as the store would hold them (a block record
+ * each, zeroed tx, txid and input-value records, and the committed lengths
+ * in the index's meta table) but as holes of sparse files, so they cost no
+ * disk and are never touched. The generated chain is then ingested on top
+ * through the library's own append (ch_ingest_btc_block, the path ingest
+ * and the watcher take), so its transactions are numbered from 2^32-2 on:
+ * the first two below 2^32 (one of them 2^32-1, the walks' "none"), every
+ * other one above. Why this is faithful: every reader, the ingest's txid
+ * lookups, the query and the trace run unmodified on the store, and each
+ * record they read of the real chain carries its full number; a number cut
+ * to 32 bits anywhere on the way names one of the empty prefix
+ * transactions (or the wrong real one), which spends and pays nothing, and
+ * the answers would differ. The prefix transactions are what a store of
+ * that size holds in those places except that they have no outputs and no
+ * index entries (nothing can reach them).
+ *
+ * The oracle is the same chain ingested into a store of its own from
+ * block 0 (as ingest makes it): every answer must be the same, with tx
+ * numbers shifted by exactly the prefix and heights by its two blocks. */
+#include "support/genchain.h"
+#include "support/testutil.h"
+
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coinhound/address.h"
+#include "coinhound/btc.h"
+#include "coinhound/ingest.h"
+#include "coinhound/query.h"
+#include "coinhound/store.h"
+#include "coinhound/trace.h"
+#include "trace/trace_internal.h"
+
+#define PREFIX_BLOCKS 2
+#define PREFIX_BLOCK  ((1ULL << 31) - 1)
+#define PREFIX        (PREFIX_BLOCKS * PREFIX_BLOCK) /* 2^32 - 2 */
+
+/* A file of n records of rec bytes, zeros, as a hole. */
+static void sparse(const char *dir, const char *name, uint64_t n, size_t rec) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    int fd = open(p, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)(n * rec)), 0);
+    close(fd);
+}
+
+/* The committed lengths of the prefix, as a commit records them. */
+static void put_meta(const char *index_dir, const char *const *keys, const uint64_t *vals,
+                     size_t n) {
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    mdb_env_set_mapsize(env, 1ULL << 30);
+    assert_int_equal(mdb_env_open(env, index_dir, MDB_NOTLS, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = vals[i];
+        MDB_val k = {strlen(keys[i]), (void *)keys[i]}, d = {sizeof v, &v};
+        assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A new Bitcoin store at db whose first PREFIX txs, in PREFIX_BLOCKS
+ * blocks, are empty holes; the generated chain of blocks_dir appended. */
+static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
+    ch_error err;
+    ch_store *s;
+    assert_int_equal(ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err), 0);
+    ch_store_close(s);
+    char dir[4200], index_dir[4300];
+    snprintf(dir, sizeof dir, "%s/btc", db);
+    snprintf(index_dir, sizeof index_dir, "%s/index", dir);
+    ch_block_rec b[PREFIX_BLOCKS];
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < PREFIX_BLOCKS; i++) {
+        memset(b[i].hash, 0xa0 + i, 32);
+        b[i].first_tx = (uint64_t)i * PREFIX_BLOCK;
+        b[i].n_tx = (uint32_t)PREFIX_BLOCK;
+        b[i].bits = 0x207fffff;
+        b[i].time = 1231006505;
+    }
+    char p[4300];
+    snprintf(p, sizeof p, "%s/blocks.col", dir);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, sizeof b, 1, f), 1);
+    fclose(f);
+    sparse(dir, "txs.col", PREFIX, sizeof(ch_tx_rec));
+    sparse(dir, "txids.col", PREFIX, 32);
+    sparse(dir, "txvin.col", PREFIX, sizeof(uint64_t));
+    const char *keys[] = {"n_blocks", "n_txs", "n_txids", "n_txvin"};
+    const uint64_t vals[] = {PREFIX_BLOCKS, PREFIX, PREFIX, PREFIX};
+    put_meta(index_dir, keys, vals, 4);
+
+    /* the chain on top, through the library's append */
+    assert_int_equal(ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err), 0);
+    ch_blkdir *d;
+    ch_blk_chain c;
+    if (ch_blkdir_open(blocks_dir, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ch_store_set_network(s, (int)ch_blkdir_net(d), &err), 0);
+    ch_btc_parser *pr = ch_btc_parser_new();
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    for (size_t h = 0; h < c.n; h++) {
+        ch_btc_block blk;
+        if (ch_blkdir_read(d, &c.pos[h], &buf, &cap, &err) != 0 ||
+            ch_btc_parse_block(pr, buf, c.pos[h].size, &blk, &err) != 0 ||
+            ch_ingest_btc_block(s, &blk, &err) != 0)
+            fail_msg("block %zu: %s", h, err.msg);
+        if (h % 16 == 15 && ch_store_commit(s, &err) != 0) fail_msg("%s", err.msg);
+    }
+    assert_int_equal(ch_store_commit(s, &err), 0);
+    free(buf);
+    ch_btc_parser_free(pr);
+    ch_blk_chain_free(&c);
+    ch_blkdir_close(d);
+    ch_store_close(s);
+    assert_int_equal(ch_store_open(db, "btc", CH_STORE_READ, &s, &err), 0);
+    return s;
+}
+
+/* ---- the query ---------------------------------------------------------- */
+
+static void same_records(ch_store *lo, ch_store *hi) {
+    ch_store_counts a, b;
+    ch_store_get_counts(lo, &a);
+    ch_store_get_counts(hi, &b);
+    assert_true(b.txs == a.txs + PREFIX);
+    assert_true(b.outputs == a.outputs && b.inputs == a.inputs && b.addresses == a.addresses);
+    assert_true(b.blocks == a.blocks + PREFIX_BLOCKS);
+    ch_error err;
+    for (uint64_t i = 0; i < a.txs; i++) {
+        ch_hash256 id, id2;
+        ch_store_txid(lo, i, &id);
+        ch_store_txid(hi, PREFIX + i, &id2);
+        assert_memory_equal(id.b, id2.b, 32);
+        assert_int_equal(ch_store_tx_height(hi, PREFIX + i), ch_store_tx_height(lo, i) + 2);
+        if (i % 97 == 0 || i < 4) { /* the txid index, and the query's door to it */
+            uint64_t tx;
+            assert_int_equal(ch_store_find_tx(hi, &id, &tx, &err), 1);
+            assert_true(tx == PREFIX + i);
+            char hex[65];
+            ch_hash256_to_hex(&id, hex);
+            size_t nc;
+            assert_int_equal(ch_query_find_tx(hi, hex, &tx, &nc, &err), 1);
+            assert_true(tx == PREFIX + i);
+        }
+    }
+    for (uint64_t i = 0; i < a.inputs; i++) {
+        uint64_t x = ch_in_spent_tx(ch_store_input(lo, i)),
+                 y = ch_in_spent_tx(ch_store_input(hi, i));
+        assert_true(x == CH_NO_TX ? y == CH_NO_TX : y == x + PREFIX);
+    }
+    for (uint64_t o = 0; o < a.outputs; o++) {
+        assert_true(ch_query_output_tx(hi, o) == ch_query_output_tx(lo, o) + (int64_t)PREFIX);
+        int64_t x = ch_store_output_spender(lo, o), y = ch_store_output_spender(hi, o);
+        assert_true(x < 0 ? y < 0 : y == x + (int64_t)PREFIX);
+    }
+}
+
+/* An address's history: the same entries, tx numbers and heights shifted. */
+static void same_history(ch_store *lo, ch_store *hi, ch_addr_id id) {
+    ch_addr a;
+    ch_store_addr_of(lo, id, &a);
+    char text[CH_ADDR_STR_MAX];
+    assert_int_equal(ch_addr_to_string(&a, ch_store_addr_net(lo), text), 0);
+    ch_error err;
+    ch_q_address qa, qb;
+    assert_int_equal(ch_query_address(lo, text, &qa, &err), 1);
+    assert_int_equal(ch_query_address(hi, text, &qb, &err), 1);
+    assert_true(qa.id == qb.id && qa.tx_count == qb.tx_count && qa.items == qb.items);
+    assert_int_equal(qb.first_height, qa.first_height + 2);
+    assert_int_equal(qb.last_height, qa.last_height + 2);
+    ch_q_page pa, pb;
+    assert_int_equal(ch_query_history(lo, &qa, NULL, 0, &pa, &err), 0);
+    assert_int_equal(ch_query_history(hi, &qb, NULL, 0, &pb, &err), 0);
+    assert_int_equal(pa.n, pb.n);
+    for (size_t i = 0; i < pa.n; i++) {
+        assert_true(pb.v[i].tx == pa.v[i].tx + PREFIX);
+        assert_true(pb.v[i].tx > UINT32_MAX || pa.v[i].tx < 2);
+        assert_int_equal(pb.v[i].height, pa.v[i].height + 2);
+        assert_true(pb.v[i].amount == pa.v[i].amount && pb.v[i].sign == pa.v[i].sign);
+    }
+    ch_q_page_free(&pa);
+    ch_q_page_free(&pb);
+    ch_q_address_free(&qa);
+    ch_q_address_free(&qb);
+}
+
+/* ---- the trace ---------------------------------------------------------- */
+
+typedef struct flows {
+    ch_trace_flow *v;
+    size_t n;
+} flows;
+
+static int keep_flow(const ch_trace_flow *f, void *ctx) {
+    flows *x = ctx;
+    x->v = realloc(x->v, (x->n + 1) * sizeof *x->v);
+    x->v[x->n++] = *f;
+    return 0;
+}
+
+static ch_trace *run(ch_store *s, const char *labels_csv, ch_trace_policy p, ch_trace_direction d,
+                     int walk, uint64_t out, ch_labels **l) {
+    ch_error err;
+    assert_int_equal(ch_labels_new(s, NULL, CH_TRACE_DEFAULT_STOP, l, &err), 0);
+    uint64_t rows, skipped;
+    assert_int_equal(ch_labels_load_csv(*l, labels_csv, &rows, &skipped, &err), 0);
+    ch_trace_opts o;
+    ch_trace_opts_init(&o);
+    o.policy = p;
+    o.direction = d;
+    o.labels = *l;
+    ch_trace *t;
+    assert_int_equal(ch_trace_new(s, &o, &t, &err), 0);
+    tr_set_walk(t, walk);
+    assert_int_equal(ch_trace_add_output(t, out, &err), 0);
+    if (ch_trace_run(t, &err) != 0) fail_msg("%s", err.msg);
+    return t;
+}
+
+#define SAME_SUM(f) assert_true(ta.f == tb.f)
+
+/* The trace from out on both stores: the same totals, landings, holdings
+ * and flows, tx numbers shifted; returns how many flows it had. */
+static size_t same_trace(ch_store *lo, ch_store *hi, const char *labels_csv, ch_trace_policy p,
+                         ch_trace_direction d, int walk, uint64_t out) {
+    ch_labels *la, *lb;
+    ch_trace *a = run(lo, labels_csv, p, d, walk, out, &la);
+    ch_trace *b = run(hi, labels_csv, p, d, walk, out, &lb);
+    ch_trace_totals ta, tb;
+    ch_trace_get_totals(a, &ta);
+    ch_trace_get_totals(b, &tb);
+    SAME_SUM(source);
+    SAME_SUM(landed);
+    SAME_SUM(held);
+    SAME_SUM(fees);
+    SAME_SUM(coinbase);
+    SAME_SUM(below_min);
+    SAME_SUM(returned);
+    SAME_SUM(clean_in);
+    SAME_SUM(edge_visits);
+    SAME_SUM(txs);
+    SAME_SUM(outputs);
+    const ch_trace_landing *xa, *xb;
+    size_t n = ch_trace_landings(a, &xa);
+    assert_int_equal(ch_trace_landings(b, &xb), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(xa[i].addr == xb[i].addr && xa[i].amount == xb[i].amount &&
+                    xa[i].outputs == xb[i].outputs && xa[i].hops == xb[i].hops);
+    const ch_trace_holding *ha, *hb;
+    n = ch_trace_holdings(a, &ha);
+    assert_int_equal(ch_trace_holdings(b, &hb), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(ha[i].addr == hb[i].addr && ha[i].amount == hb[i].amount &&
+                    ha[i].outputs == hb[i].outputs);
+    flows fa = {0}, fb = {0};
+    assert_int_equal(ch_trace_foreach_flow(a, keep_flow, &fa), 0);
+    assert_int_equal(ch_trace_foreach_flow(b, keep_flow, &fb), 0);
+    assert_int_equal(fa.n, fb.n);
+    for (size_t i = 0; i < fa.n; i++) {
+        const ch_trace_flow *x = &fa.v[i], *y = &fb.v[i];
+        assert_true(x->out == y->out && x->addr == y->addr && x->amount == y->amount &&
+                    x->hops == y->hops && x->landing == y->landing);
+        assert_true(y->from_tx == x->from_tx + (int64_t)PREFIX);
+        assert_true(x->to_tx < 0 ? y->to_tx < 0 : y->to_tx == x->to_tx + (int64_t)PREFIX);
+        /* the path back to the source, through the entries' tx numbers */
+        uint64_t pa[64], pb[64];
+        size_t k = ch_trace_path(a, x->out, pa, 64);
+        assert_int_equal(ch_trace_path(b, y->out, pb, 64), k);
+        for (size_t j = 0; j < k && j < 64; j++)
+            assert_true(pb[j] == pa[j] + PREFIX);
+    }
+    size_t n_flows = fa.n;
+    free(fa.v);
+    free(fb.v);
+    ch_trace_free(a);
+    ch_trace_free(b);
+    ch_labels_free(la);
+    ch_labels_free(lb);
+    return n_flows;
+}
+
+/* The output the generator's theft.json names as stolen. */
+static uint64_t theft_output(ch_store *s, const char *blocks_dir) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/theft.json", blocks_dir);
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    const char *k = strstr(text, "\"theft_txid\"");
+    assert_non_null(k);
+    k = strchr(k + 12, '"');
+    assert_non_null(k);
+    char hex[65];
+    memcpy(hex, k + 1, 64);
+    hex[64] = 0;
+    const char *v = strstr(text, "\"theft_vout\"");
+    assert_non_null(v);
+    unsigned vout = (unsigned)strtoul(strchr(v, ':') + 1, NULL, 10);
+    ch_hash256 id;
+    assert_int_equal(ch_hash256_from_hex(hex, &id), 0);
+    uint64_t tx;
+    ch_error err;
+    assert_int_equal(ch_store_find_tx(s, &id, &tx, &err), 1);
+    return ch_store_tx(s, tx)->first_out + vout;
+}
+
+static void test_btc_tx_numbers_above_2_32_through_ingest_query_trace(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 23, 3000);
+    char db[1100], labels[1100];
+    snprintf(db, sizeof db, "%s/high", g.dir);
+    snprintf(labels, sizeof labels, "%s/labels.csv", g.blocks);
+    ch_store *hi = prefixed_store(db, g.blocks);
+    same_records(g.s, hi);
+
+    uint64_t out = theft_output(g.s, g.blocks);
+    assert_true(theft_output(hi, g.blocks) == out); /* outputs keep their numbers */
+    size_t n = 0;
+    n += same_trace(g.s, hi, labels, CH_POLICY_HAIRCUT, CH_TRACE_FORWARD, TR_WALK_HEAP, out);
+    n += same_trace(g.s, hi, labels, CH_POLICY_HAIRCUT, CH_TRACE_FORWARD, TR_WALK_SWEEP, out);
+    n += same_trace(g.s, hi, labels, CH_POLICY_POISON, CH_TRACE_FORWARD, TR_WALK_SWEEP, out);
+    n += same_trace(g.s, hi, labels, CH_POLICY_FIFO, CH_TRACE_FORWARD, TR_WALK_HEAP, out);
+    n += same_trace(g.s, hi, labels, CH_POLICY_FIFO, CH_TRACE_FORWARD, TR_WALK_SWEEP, out);
+    n += same_trace(g.s, hi, labels, CH_POLICY_HAIRCUT, CH_TRACE_BACKWARD, TR_WALK_HEAP, out);
+    n += same_trace(g.s, hi, labels, CH_POLICY_LIFO, CH_TRACE_BACKWARD, TR_WALK_HEAP, out);
+    assert_true(n > 100); /* the traces went somewhere */
+
+    /* the histories of the addresses the theft's output paid */
+    same_history(g.s, hi, ch_out_addr(ch_store_output(g.s, out)));
+    same_history(g.s, hi, ch_out_addr(ch_store_output(g.s, 1)));
+    ch_error err;
+    assert_int_equal(ch_store_damage(hi, &err), 0);
+    ch_store_close(hi);
+    tu_genchain_close(&g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_btc_tx_numbers_above_2_32_through_ingest_query_trace),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
