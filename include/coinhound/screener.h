@@ -123,6 +123,10 @@ typedef struct ch_verdict {
      * direct labels: "" when none */
     char cluster_error[CH_ERROR_MAX], exposure_error[CH_ERROR_MAX];
     const ch_screener *screener;
+    /* set_ids[i]: attrs[i]'s index among the screening set's attributions
+     * (UINT32_MAX: not from a set), by which the JSON writer keeps their
+     * text; same capacity as attrs */
+    uint32_t *set_ids;
 } ch_verdict;
 
 ch_verdict *ch_verdict_new(void);

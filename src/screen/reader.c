@@ -17,6 +17,7 @@
 #include "coinhound/hash.h"
 #include "coinhound/screen.h"
 #include "screen/format.h"
+#include "screen/verdict_tmpl.h"
 
 struct ch_screen_set {
     const uint8_t *map; /* the file's bytes (a mapping, or a private copy) */
@@ -619,6 +620,14 @@ int ch_screen_attr_get(const ch_screen_set *set, const ch_screen_result *r, uint
     out->delisted = (a[A_FLAGS_AT] & A_FLAG_DELISTED) != 0;
     out->case_folded = i >= exact;
     return 0;
+}
+
+uint32_t scr_attr_id(const ch_screen_result *r, uint32_t i) {
+    if (r->status != CH_SCREEN_LISTED || i >= r->n_attr) return UINT32_MAX;
+    uint32_t exact = r->n_attr - r->n_folded;
+    const uint32_t *idx = i < exact ? r->attr_index : r->folded_index;
+    if (!idx) return UINT32_MAX;
+    return scr_le32((const uint8_t *)&idx[i < exact ? i : i - exact]);
 }
 
 #define COPY(field, src) copy_str(out->field, sizeof out->field, src)

@@ -1,12 +1,25 @@
 /* A verdict as JSON (coinhound/screener.h): the one writer behind
  * `coinhound screen --json` and `coinhound serve`'s screening answers. Its
- * fields are a contract (docs/screening.md): add, never rename. */
+ * fields are a contract (docs/screening.md): add, never rename.
+ *
+ * Two ways to the same bytes: the general writer (vj_write_general), field
+ * by field, for every verdict; and, for a screening set's verdicts (no
+ * chain side), the same text with each attribution's fields copied from
+ * its template (screen/verdict_tmpl.h) and a clean verdict's constant tail
+ * in one piece. tests/test_verdict_json.c holds the two equal, byte for
+ * byte, over every shape a verdict takes. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "coinhound/hash.h"
 #include "coinhound/screener.h"
 #include "coinhound/trace.h"
+#include "screen/verdict_tmpl.h"
+
+/* What a reason matched case-insensitively says (both writers). */
+static const char CASE_MATCH[] = "matched case-insensitively: the source lists this address "
+                                 "lower-cased (its letter case lost)";
 
 /* Every source of one fact (one reason), newest statement first. */
 static void json_sources(ch_jw *w, const ch_risk_reason *r) {
@@ -96,8 +109,7 @@ static void json_reason(ch_jw *w, const ch_verdict *v, const ch_risk_reason *r) 
     ch_jw_bool(w, r->case_folded);
     if (r->case_folded) {
         CH_JW_KEY(w, "match");
-        ch_jw_str(w, "matched case-insensitively: the source lists this address lower-cased "
-                     "(its letter case lost)");
+        ch_jw_str(w, CASE_MATCH);
     }
     json_sources(w, r);
     ch_jw_obj_end(w);
@@ -218,7 +230,7 @@ static void json_chain_side(ch_jw *w, const ch_verdict *v) {
     ch_jw_obj_end(w);
 }
 
-void ch_verdict_write_json(const ch_verdict *v, ch_jw *w, const char *external_id) {
+void vj_write_general(const ch_verdict *v, ch_jw *w, const char *external_id) {
     ch_jw_obj_begin(w);
     CH_JW_KEY(w, "address");
     ch_jw_str(w, v->address);
@@ -266,5 +278,103 @@ void ch_verdict_write_json(const ch_verdict *v, ch_jw *w, const char *external_i
         json_reason(w, v, &r->reasons[i]);
     ch_jw_arr_end(w);
     json_chain_side(w, v);
+    ch_jw_obj_end(w);
+}
+
+/* One reason of a set's verdict from its attributions' templates; false
+ * (nothing written) when one has none: the caller writes it in full. The
+ * templates' runs end in a key's colon and are written as a key
+ * (ch_jw_key_quoted: the separator the writer owes, then the bytes), so
+ * the value after each follows as the general writer's would. */
+static bool reason_templated(ch_jw *w, const ch_verdict *v, vt_cache *c, const ch_risk_reason *r) {
+    const vt_tmpl *t = vt_get(c, v->set_ids[r->attr - v->attrs], r->attr);
+    const vt_tmpl *src[CH_RISK_MAX_SOURCES];
+    uint32_t n = r->n_sources < CH_RISK_MAX_SOURCES ? r->n_sources : CH_RISK_MAX_SOURCES;
+    for (uint32_t i = 0; t && i < n; i++)
+        if (!(src[i] = vt_get(c, v->set_ids[r->sources[i] - v->attrs], r->sources[i])))
+            return false;
+    if (!t) return false;
+    ch_jw_obj_begin(w);
+    ch_jw_key_quoted(w, t->r1, t->n_r1);
+    ch_jw_str(w, r->actor_label);
+    ch_jw_key_quoted(w, t->r2, t->n_r2);
+    ch_jw_str(w, ch_risk_level_name(r->level));
+    CH_JW_KEY(w, "score");
+    ch_jw_double(w, r->score);
+    ch_jw_key_quoted(w, t->r3, t->n_r3);
+    ch_jw_bool(w, r->case_folded);
+    if (r->case_folded) {
+        CH_JW_KEY(w, "match");
+        ch_jw_str(w, CASE_MATCH);
+    }
+    CH_JW_KEY(w, "sources");
+    ch_jw_arr_begin(w);
+    for (uint32_t i = 0; i < n; i++) {
+        ch_jw_obj_begin(w);
+        ch_jw_key_quoted(w, src[i]->s1, src[i]->n_s1);
+        ch_jw_str(w, r->sources[i]->address);
+        ch_jw_key_quoted(w, src[i]->s2, src[i]->n_s2);
+        ch_jw_raw(w, src[i]->s_tail);
+        ch_jw_obj_end(w);
+    }
+    ch_jw_arr_end(w);
+    ch_jw_obj_end(w);
+    return true;
+}
+
+/* A clean verdict's members after "family" (risk none, score 0, nothing
+ * listed), up to the last key: the general writer's bytes for them. */
+static const char CLEAN_TAIL[] =
+    "\"risk\":\"none\",\"score\":0,\"listed\":false,\"reasons\":[],\"history\":";
+
+void ch_verdict_write_json(const ch_verdict *v, ch_jw *w, const char *external_id) {
+    vt_cache *c = v->screener ? scr_screener_templates(v->screener) : NULL;
+    /* templates are a set's: a verdict with a chain side, or not judged,
+     * goes the general way */
+    if (!c || v->kind != CH_VERDICT_OK || v->n_direct != v->n_attrs || v->hit.cluster ||
+        v->have_exposure) {
+        vj_write_general(v, w, external_id);
+        return;
+    }
+    const ch_risk_verdict *r = &v->risk;
+    ch_jw_obj_begin(w);
+    CH_JW_KEY(w, "address");
+    ch_jw_str(w, v->address);
+    if (external_id) {
+        CH_JW_KEY(w, "external_id");
+        ch_jw_str(w, external_id);
+    }
+    CH_JW_KEY(w, "canonical");
+    ch_jw_str(w, v->canonical);
+    CH_JW_KEY(w, "family");
+    ch_jw_str(w, ch_family_name(v->family));
+    if (r->n_reasons == 0 && r->level == CH_RISK_NONE && r->score == 0 && !signbit(r->score)) {
+        ch_jw_key_quoted(w, CLEAN_TAIL, sizeof CLEAN_TAIL - 1);
+        ch_jw_raw(w, "[]");
+        ch_jw_obj_end(w);
+        return;
+    }
+    CH_JW_KEY(w, "risk");
+    ch_jw_str(w, ch_risk_level_name(r->level));
+    CH_JW_KEY(w, "score");
+    ch_jw_double(w, r->score);
+    CH_JW_KEY(w, "listed");
+    ch_jw_bool(w, r->n_reasons > 0);
+    CH_JW_KEY(w, "reasons");
+    ch_jw_arr_begin(w);
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        if (i == r->n_current) { /* the current ones written: then the history */
+            ch_jw_arr_end(w);
+            CH_JW_KEY(w, "history");
+            ch_jw_arr_begin(w);
+        }
+        if (!reason_templated(w, v, c, &r->reasons[i])) json_reason(w, v, &r->reasons[i]);
+    }
+    if (r->n_current == r->n_reasons) { /* no history: its array still to open */
+        ch_jw_arr_end(w);
+        CH_JW_KEY(w, "history");
+        ch_jw_arr_begin(w);
+    }
+    ch_jw_arr_end(w);
     ch_jw_obj_end(w);
 }
