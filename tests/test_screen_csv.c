@@ -10,7 +10,13 @@
  *     verdict equals that line field for field; the counts line adds up;
  *   - an empty cell is invalid, never clean; a flagged row makes exit 1;
  *   - a missing column, an unknown --keep column and a malformed file are
- *     errors (exit 2) naming the file, the line or the columns there are.
+ *     errors (exit 2) naming the file, the line or the columns there are;
+ *   - rows screened in batches (the default 64, or --batch 7) give the
+ *     bytes the row-at-a-time path (--batch 1) gives, CSV and JSON, with a
+ *     screening set (a real batch lookup) and a database, on a file of
+ *     several chunks with a BOM, quoting, blank lines, a short row, listed,
+ *     clean and invalid addresses; and a file malformed past its first
+ *     chunk gives the same rows, exit status and message.
  * Attributions: tests/data/intel/sdn_2023.xml (12ZEw5... "Test PERSON",
  * 0x098B... LAZARUS GROUP), read by hand. */
 #include <jansson.h>
@@ -203,8 +209,118 @@ static void test_bad_files_and_columns_are_errors_naming_them(void **state) {
     assert_int_equal(st, 2); /* --column without --csv */
 }
 
+/* A desk's file of n rows (cycling through ROWS and a few more shapes),
+ * spreadsheet-written; a malformed row after the first `bad` rows when bad
+ * is not 0. */
+static void write_long_csv(const char *path, size_t n, size_t bad) {
+    static const char *MORE[] = {"bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+                                 "0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+                                 "12ZEw5Hcv1hTb6YUQJ69y1V7uhcoDz92PX", "not an address, \"quoted\"",
+                                 "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"};
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("\xEF\xBB\xBF"
+          "customer,\"Wallet, address\",note\r\n",
+          f);
+    for (size_t i = 0; i < n; i++) {
+        if (bad && i == bad) fputs("C,\"unterminated\r\n", f);
+        if (i % 17 == 5) {
+            fputs("short row\r\n", f); /* no address column: invalid */
+            continue;
+        }
+        if (i % 23 == 9) fputs("\r\n", f); /* a blank line */
+        const char *addr = i % 3 ? ROWS[i % N_ROWS][1] : MORE[i % 5];
+        fprintf(f, "\"C%zu, \"\"x\"\"\",", i);
+        quoted(f, addr);
+        fputc(',', f);
+        quoted(f, ROWS[i % N_ROWS][2]);
+        fputs("\r\n", f);
+    }
+    fclose(f);
+}
+
+/* `screen --csv path` with args; its stdout (stderr into *errs when not
+ * NULL) and exit status. */
+static char *csv_run(const char *path, const char *args, int *st, char **errs) {
+    char cmd[32768], errpath[4300];
+    snprintf(errpath, sizeof errpath, "%s/stderr", g_dir);
+    snprintf(cmd, sizeof cmd, "%s screen --csv %s --column 'wallet, address' %s 2>%s", g_ch, path,
+             args, errpath);
+    char *out = tu_run(cmd, st);
+    if (errs) {
+        size_t n;
+        *errs = (char *)tu_read_file(errpath, &n);
+        assert_non_null(*errs);
+    }
+    return out;
+}
+
+static void test_batches_write_the_bytes_of_one_row_at_a_time(void **state) {
+    (void)state;
+    char path[4200], set[4200], cmd[16384], against[2][4300];
+    snprintf(path, sizeof path, "%s/long.csv", g_dir);
+    snprintf(set, sizeof set, "%s/desk.chset", g_dir);
+    snprintf(cmd, sizeof cmd, "%s intel export-set --db %s --out %s >/dev/null 2>&1", g_ch, g_db,
+             set);
+    int st;
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 0);
+    snprintf(against[0], sizeof against[0], "--set %s", set);
+    snprintf(against[1], sizeof against[1], "--db %s", g_db);
+    write_long_csv(path, 300, 0);
+    static const char *FORMATS[] = {"--keep customer,note", "--keep note --out-format json",
+                                    "--out-format json"};
+    for (int a = 0; a < 2; a++) {
+        for (int f = 0; f < 3; f++) {
+            char args[8800];
+            snprintf(args, sizeof args, "%s %s --batch 1", against[a], FORMATS[f]);
+            int st1, stn;
+            char *one = csv_run(path, args, &st1, NULL);
+            assert_int_equal(st1, 1); /* listed rows */
+            assert_true(strlen(one) > 300 * 40);
+            const char *BATCH[] = {"", "--batch 7", "--batch 64", "--batch 1000"};
+            for (int b = 0; b < 4; b++) {
+                snprintf(args, sizeof args, "%s %s %s", against[a], FORMATS[f], BATCH[b]);
+                char *many = csv_run(path, args, &stn, NULL);
+                assert_int_equal(stn, st1);
+                if (strcmp(one, many) != 0) fail_msg("%s: output differs from --batch 1", args);
+                free(many);
+            }
+            free(one);
+        }
+    }
+    /* malformed past the first chunk: the same rows, status and message */
+    write_long_csv(path, 300, 150);
+    char args[8800], *e1, *en;
+    int st1, stn;
+    snprintf(args, sizeof args, "%s --keep customer --batch 1", against[0]);
+    char *one = csv_run(path, args, &st1, &e1);
+    snprintf(args, sizeof args, "%s --keep customer", against[0]);
+    char *many = csv_run(path, args, &stn, &en);
+    assert_int_equal(st1, 2);
+    assert_int_equal(stn, 2);
+    assert_string_equal(one, many);
+    assert_string_equal(e1, en);
+    assert_non_null(strstr(en, "long.csv: line "));
+    /* the rows before the bad one were written: header, then 150 rows (the
+     * short rows included, the blank lines not) */
+    size_t lines = 0;
+    for (const char *p = many; (p = strchr(p, '\n')); p++)
+        lines++;
+    assert_true(lines >= 151);
+    free(one);
+    free(many);
+    free(e1);
+    free(en);
+    snprintf(cmd, sizeof cmd, "%s screen --csv %s --column x --db %s --batch 0 2>&1", g_ch, path,
+             g_db);
+    free(tu_run(cmd, &st));
+    assert_int_equal(st, 2); /* --batch is 1 or more */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batches_write_the_bytes_of_one_row_at_a_time),
         cmocka_unit_test(test_spreadsheet_csv_rows_are_answered_with_kept_columns),
         cmocka_unit_test(test_json_rows_equal_screen_json_and_counts_add_up),
         cmocka_unit_test(test_bad_files_and_columns_are_errors_naming_them),

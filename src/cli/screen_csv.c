@@ -14,6 +14,7 @@
 #include "cli/screen_csv.h"
 #include "coinhound/jsonw.h"
 #include "util/csvread.h"
+#include "util/vec.h"
 
 #define MAX_KEEP 64
 
@@ -168,8 +169,126 @@ static void strip_bom(csv_reader *r) {
         memmove(r->field[0], r->field[0] + 3, strlen(r->field[0] + 3) + 1);
 }
 
+/* Rows read and not yet written: each row's address and kept cells as
+ * offsets into one text (it moves as it grows), its line, a verdict each. */
+typedef struct csv_chunk {
+    size_t n, cap; /* rows held; rows a chunk holds (--batch) */
+    int nk;        /* kept cells a row */
+    long *line;
+    size_t *off; /* row i's cells: off[i * (1 + nk)], the address first */
+    char *text;
+    size_t len, text_cap;
+    const char **addr;
+    ch_verdict **v; /* v[0] the caller's */
+} csv_chunk;
+
+static void chunk_free(csv_chunk *ch, ch_verdict *callers) {
+    for (size_t i = 0; ch->v && i < ch->cap; i++)
+        if (ch->v[i] != callers) ch_verdict_free(ch->v[i]);
+    free(ch->v);
+    free(ch->line);
+    free(ch->off);
+    free(ch->text);
+    free(ch->addr);
+    memset(ch, 0, sizeof *ch);
+}
+
+/* A chunk of cap rows of nk kept cells, v its first verdict; -1 when out of
+ * memory (ch left empty). */
+static int chunk_init(csv_chunk *ch, size_t cap, ch_verdict *v, int nk) {
+    memset(ch, 0, sizeof *ch);
+    ch->cap = cap;
+    ch->nk = nk;
+    ch->line = malloc(cap * sizeof *ch->line);
+    ch->off = malloc(cap * (1 + (size_t)nk) * sizeof *ch->off);
+    ch->addr = malloc(cap * sizeof *ch->addr);
+    ch->v = calloc(cap, sizeof *ch->v);
+    if (!ch->line || !ch->off || !ch->addr || !ch->v) goto fail;
+    ch->v[0] = v;
+    for (size_t i = 1; i < cap; i++)
+        if (!(ch->v[i] = ch_verdict_new())) goto fail;
+    return 0;
+fail:
+    chunk_free(ch, v);
+    return -1;
+}
+
+/* s (NUL included) appended to the chunk's text; its offset, or -1. */
+static long chunk_str(csv_chunk *ch, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *t = ch_grow(ch->text, &ch->text_cap, ch->len + n, 1);
+    if (!t) return -1;
+    ch->text = t;
+    memcpy(t + ch->len, s, n);
+    ch->len += n;
+    return (long)(ch->len - n);
+}
+
+/* The record r's address cell (column col; "" when the row has none: then
+ * invalid, never clean) and kept cells held as the chunk's next row. */
+static int chunk_add(csv_chunk *ch, const csv_reader *r, int col, const int *kidx) {
+    size_t *o = ch->off + ch->n * (1 + (size_t)ch->nk);
+    long at = chunk_str(ch, col < r->nfields ? r->field[col] : "");
+    if (at < 0) return -1;
+    o[0] = (size_t)at;
+    for (int i = 0; i < ch->nk; i++) {
+        if ((at = chunk_str(ch, kidx[i] < r->nfields ? r->field[kidx[i]] : "")) < 0) return -1;
+        o[1 + i] = (size_t)at;
+    }
+    ch->line[ch->n++] = r->rec_line;
+    return 0;
+}
+
+/* One row's answer: {"line","kept","verdict"} or the CSV row. */
+static void write_row(const csv_chunk *ch, size_t i, bool json, char *const *kname, FILE *out) {
+    const size_t *o = ch->off + i * (1 + (size_t)ch->nk);
+    const ch_verdict *v = ch->v[i];
+    if (json) {
+        ch_jw w;
+        ch_jw_init(&w, out);
+        ch_jw_obj_begin(&w);
+        ch_jw_key(&w, "line");
+        ch_jw_uint(&w, (uint64_t)ch->line[i]);
+        ch_jw_key(&w, "kept");
+        ch_jw_obj_begin(&w);
+        for (int k = 0; k < ch->nk; k++) {
+            ch_jw_key(&w, kname[k]);
+            ch_jw_str(&w, ch->text + o[1 + k]);
+        }
+        ch_jw_obj_end(&w);
+        ch_jw_key(&w, "verdict");
+        ch_verdict_write_json(v, &w, NULL);
+        ch_jw_obj_end(&w);
+        ch_jw_newline(&w);
+    } else {
+        for (int k = 0; k < ch->nk; k++)
+            csv_field(out, ch->text + o[1 + k], k == 0);
+        write_csv_row(out, v, ch->text + o[0], ch->nk == 0);
+    }
+}
+
+/* The chunk's rows screened (together, or the one row alone), counted and
+ * written in order; the chunk left empty. */
+static void flush(csv_chunk *ch, ch_screener *sc, bool json, char *const *kname, FILE *out,
+                  screen_csv_counts *c) {
+    for (size_t i = 0; i < ch->n; i++)
+        ch->addr[i] = ch->text + ch->off[i * (1 + (size_t)ch->nk)];
+    if (ch->cap == 1 && ch->n == 1)
+        ch_screener_screen(sc, ch->addr[0], ch->v[0]);
+    else if (ch->n)
+        ch_screener_screen_many(sc, ch->addr, ch->n, ch->v);
+    for (size_t i = 0; i < ch->n; i++) {
+        count(c, ch->v[i]);
+        write_row(ch, i, json, kname, out);
+    }
+    ch->n = 0;
+    ch->len = 0;
+}
+
 int screen_csv(ch_screener *sc, ch_verdict *v, const char *path, const char *column,
-               const char *keep, bool json, FILE *out, screen_csv_counts *c, ch_error *err) {
+               const char *keep, bool json, size_t batch, FILE *out, screen_csv_counts *c,
+               ch_error *err) {
+    if (batch == 0) batch = SCREEN_CSV_BATCH;
     memset(c, 0, sizeof *c);
     FILE *in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!in) return ch_err(err, "cannot open %s", path);
@@ -200,34 +319,19 @@ int screen_csv(ch_screener *sc, ch_verdict *v, const char *path, const char *col
             csv_field(out, OUT_COLUMNS[i], nk == 0 && i == 0);
         fputc('\n', out);
     }
+    csv_chunk ch = {0};
+    if (rc == 1 && chunk_init(&ch, batch, v, nk) != 0) rc = ch_err(err, "out of memory");
     while (rc == 1 && (rc = csv_next(&r, err)) == 1) {
         if (r.nfields == 1 && !r.field[0][0]) continue; /* a blank line */
-        /* a row without the column is screened as "": invalid, never clean */
-        const char *addr = col < r.nfields ? r.field[col] : "";
-        ch_screener_screen(sc, addr, v);
-        count(c, v);
-        if (json) {
-            ch_jw w;
-            ch_jw_init(&w, out);
-            ch_jw_obj_begin(&w);
-            ch_jw_key(&w, "line");
-            ch_jw_uint(&w, (uint64_t)r.rec_line);
-            ch_jw_key(&w, "kept");
-            ch_jw_obj_begin(&w);
-            for (int i = 0; i < nk; i++) {
-                ch_jw_key(&w, kname[i]);
-                ch_jw_str(&w, kidx[i] < r.nfields ? r.field[kidx[i]] : "");
-            }
-            ch_jw_obj_end(&w);
-            ch_jw_key(&w, "verdict");
-            ch_verdict_write_json(v, &w, NULL);
-            ch_jw_obj_end(&w);
-            ch_jw_newline(&w);
-        } else {
-            for (int i = 0; i < nk; i++)
-                csv_field(out, kidx[i] < r.nfields ? r.field[kidx[i]] : "", i == 0);
-            write_csv_row(out, v, addr, nk == 0);
+        if (chunk_add(&ch, &r, col, kidx) != 0) {
+            rc = ch_err(err, "out of memory");
+            break;
         }
+        if (ch.n == ch.cap) flush(&ch, sc, json, kname, out, c);
+    }
+    if (ch.v) { /* the rows read before the end, or before an error */
+        flush(&ch, sc, json, kname, out, c);
+        chunk_free(&ch, v);
     }
     if (rc == 0 && json) write_counts_json(out, c);
     for (int i = 0; i < nk; i++)
