@@ -29,9 +29,20 @@
 # static file of the server's web folder holding the batch's own answer,
 # so the HTTP cost of moving that many bytes in and out is measured apart.
 #
-# The set: a generated chain's labels (coinhound-gen --theft), exported as a
-# screening set; the batch mixes its listed addresses with the theft's
-# unlabelled ones. Run from the repository root after `make`.
+# The set: a generated chain's labels (coinhound-gen --theft) and OFAC's
+# per-asset address lists (FIXTURES/intel/ofac-lists), exported as a
+# screening set. Two batches, each beside its own baseline:
+#   batch  the worst case: the chain's listed addresses (2,403) with the
+#          theft's 13 unlabelled ones, so 99.5% are listed and nearly every
+#          verdict is a full one (716 bytes: reason, source, listing dates);
+#   mix    a compliance desk's file: MIX_LISTED percent (default 1) of its
+#          items drawn in turn from OFAC's XBT and ETH lists (listed,
+#          severe), the rest distinct random mainnet addresses no list names
+#          (bench/clean_addrs.py: P2PKH, P2SH, P2WPKH, P2TR, EVM), so most
+#          verdicts are clean ones (about 200 bytes).
+# The mix needs the fixtures (FIXTURES, default ../shared/fixtures) and
+# python3; without them it is left out, said so. Run from the repository
+# root after `make`.
 set -e
 SECS=${1:-5}
 CONNS=${2:-64}
@@ -48,6 +59,14 @@ trap cleanup EXIT INT TERM
 "$B/coinhound-gen" --out "$T/chain" --txs 20000 --theft --seed 7 >/dev/null
 "$B/coinhound" ingest btc "$T/chain" --db "$T/db" --no-progress >/dev/null
 "$B/coinhound" intel import --format csv "$T/chain/labels.csv" --db "$T/db" >/dev/null
+FIX=${FIXTURES:-../shared/fixtures}
+MIX=0
+if [ -d "$FIX/intel/ofac-lists" ] && command -v python3 >/dev/null; then
+  "$B/coinhound" intel import "$FIX/intel/ofac-lists" --db "$T/db" >/dev/null
+  MIX=1
+else
+  echo "bench_serve: no $FIX/intel/ofac-lists or no python3: the mixed batch is left out" >&2
+fi
 "$B/coinhound" intel export-set --db "$T/db" --out "$T/set.chset" >/dev/null
 
 # the addresses: listed (labels.csv) and unlisted (the theft's path)
@@ -59,6 +78,19 @@ awk -v n="$BATCH" 'BEGIN { printf "[" }
   { a[NR] = $0 }
   END { for (i = 0; i < n; i++) printf "%s{\"address\":\"%s\",\"external_id\":\"%d\"}",
         (i ? "," : ""), a[i % NR + 1], i; printf "]" }' "$T/addrs" > "$T/batch.json"
+# the mix: every (100 / MIX_LISTED)th item an OFAC address, the rest clean
+if [ "$MIX" = 1 ]; then
+  cat "$FIX/intel/ofac-lists/sanctioned_addresses_XBT.txt" \
+      "$FIX/intel/ofac-lists/sanctioned_addresses_ETH.txt" | tr -d '\r' | grep . > "$T/ofac"
+  python3 "$(dirname "$0")/clean_addrs.py" "$BATCH" 7 > "$T/clean"
+  awk -v n="$BATCH" -v pct="${MIX_LISTED:-1}" 'BEGIN { printf "[" }
+    FNR == 1 { f++ } f == 1 { o[++no] = $0 } f == 2 { c[++nc] = $0 }
+    END { every = 100 / pct; k = 0
+      for (i = 0; i < n; i++) {
+        a = (i % every == every - 1) ? o[(k++ * 37) % no + 1] : c[i + 1] # stride 37: over both lists
+        printf "%s{\"address\":\"%s\",\"external_id\":\"%d\"}", (i ? "," : ""), a, i }
+      printf "]" }' "$T/ofac" "$T/clean" > "$T/mix.json"
+fi
 KEYARGS=""
 HDR=""
 if [ "${KEYED:-0}" = 1 ]; then
@@ -67,16 +99,22 @@ if [ "${KEYED:-0}" = 1 ]; then
   HDR="X-API-Key: bench-key"
 fi
 # post.lua: the batch; get.lua: the same body sent to the batch's static
-# baseline (a GET of a file as large as the batch's answer)
+# baseline (a GET of a file as large as the batch's answer); the mix's
+# mixpost.lua and mixget.lua the same with its body
 for m in POST GET; do
-  cat > "$T/$(echo $m | tr 'A-Z' 'a-z').lua" <<LUA
-local f = io.open("$T/batch.json", "rb")
+  for b in batch mix; do
+    [ "$b" = mix ] && [ "$MIX" = 0 ] && continue
+    lua="$T/$(echo $m | tr 'A-Z' 'a-z').lua"
+    [ "$b" = mix ] && lua="$T/mix$(echo $m | tr 'A-Z' 'a-z').lua"
+    cat > "$lua" <<LUA
+local f = io.open("$T/$b.json", "rb")
 wrk.method = "$m"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 if "$HDR" ~= "" then wrk.headers["X-API-Key"] = "bench-key" end
 LUA
+  done
 done
 mkdir "$T/web"
 
@@ -137,6 +175,8 @@ run() {
 # the batch's baseline: its own answer, saved as a static file of the server
 curl -s -o "$T/web/answer.json" -H 'Content-Type: application/json' ${HDR:+-H "$HDR"} \
   --data-binary @"$T/batch.json" "$U/v1/screen"
+[ "$MIX" = 1 ] && curl -s -o "$T/web/mix.json" -H 'Content-Type: application/json' \
+  ${HDR:+-H "$HDR"} --data-binary @"$T/mix.json" "$U/v1/screen"
 
 echo "coinhound serve, wrk -t$WRK_THREADS -c$CONNS (batches -c$BCONNS) -d${SECS}s, server --threads $THREADS, $(nproc) cores;"
 echo "pinned: server ${SRV_CPUS:-no}, wrk ${WRK_CPUS:-no}; keys: ${KEYED:-0}; set: $(wc -l < "$T/addrs") addresses asked, batch of $BATCH"
@@ -146,6 +186,10 @@ run baseline "$U/healthz"
 run sanctions "$U/api/v1/address/$LISTED"
 C=$BCONNS run batchbase -s "$T/get.lua" "$U/answer.json"
 C=$BCONNS run batch -s "$T/post.lua" "$U/v1/screen"
+if [ "$MIX" = 1 ]; then
+  C=$BCONNS run mixbase -s "$T/mixget.lua" "$U/mix.json"
+  C=$BCONNS run mix -s "$T/mixpost.lua" "$U/v1/screen"
+fi
 awk -v b="$baseline_rps" -v s="$sanctions_rps" -v t="$batch_rps" -v n="$BATCH" \
     -v bc="$baseline_cpu" -v sc="$sanctions_cpu" -v tc="$batch_cpu" \
     -v tb="$batchbase_rps" -v tbc="$batchbase_cpu" -v bytes="$(wc -c < "$T/web/answer.json")" 'BEGIN {
@@ -154,4 +198,11 @@ awk -v b="$baseline_rps" -v s="$sanctions_rps" -v t="$batch_rps" -v n="$BATCH" \
   printf "batch: %.0f addresses/s wall, %.3f us server CPU per address, %.0f addresses per server CPU-second\n", t * n, tc / n, n * 1e6 / tc
   printf "batch baseline (the same body in, a static answer of the same %d bytes out): %.0f addresses/s wall, %.0f per server CPU-second; batch / its baseline %.2f\n", bytes, tb * n, n * 1e6 / tbc, t / tb
 }'
+if [ "$MIX" = 1 ]; then
+  awk -v t="$mix_rps" -v tc="$mix_cpu" -v tb="$mixbase_rps" -v tbc="$mixbase_cpu" -v n="$BATCH" \
+      -v pct="${MIX_LISTED:-1}" -v bytes="$(wc -c < "$T/web/mix.json")" 'BEGIN {
+    printf "mix (%s%% listed): %.0f addresses/s wall, %.3f us server CPU per address, %.0f addresses per server CPU-second\n", pct, t * n, tc / n, n * 1e6 / tc
+    printf "mix baseline (the same body in, a static answer of the same %d bytes out): %.0f addresses/s wall, %.0f per server CPU-second; mix / its baseline %.2f\n", bytes, tb * n, n * 1e6 / tbc, t / tb
+  }'
+fi
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
