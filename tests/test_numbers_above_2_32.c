@@ -1,5 +1,6 @@
-/* Tx numbers above 2^32 end to end: ingest -> query -> trace on a Bitcoin
- * store (issue 10 item 3; docs/store.md, "Format 4").
+/* Tx and transfer numbers above 2^32 end to end: ingest -> query -> trace
+ * on a Bitcoin store and on an Ethereum (account) store (issue 10 item 3;
+ * docs/store.md, "Format 4").
  *
  * A store past 2^32 transactions cannot be written in a test, so the store
  * is given a prefix it never reads: two blocks of 2^31-1 empty
@@ -19,9 +20,17 @@
  * that size holds in those places except that they have no outputs and no
  * index entries (nothing can reach them).
  *
+ * The account store gets the same two blocks of empty transactions, the
+ * last of which holds 2^32-3 empty transfers (zeroed transfer and link
+ * records, as holes too), and a generated EVM chain is ingested on top by
+ * `ch_ingest_evm`, the command's own path, the prefix's blocks numbered
+ * just before the chain's first so that the chain's blocks keep their
+ * numbers.
+ *
  * The oracle is the same chain ingested into a store of its own from
  * block 0 (as ingest makes it): every answer must be the same, with tx
- * numbers shifted by exactly the prefix and heights by its two blocks. */
+ * (transfer) numbers shifted by exactly the prefix and heights by its two
+ * blocks. */
 #include "support/genchain.h"
 #include "support/testutil.h"
 
@@ -34,15 +43,20 @@
 
 #include "coinhound/address.h"
 #include "coinhound/btc.h"
+#include "coinhound/evmgen.h"
+#include "coinhound/hash.h"
 #include "coinhound/ingest.h"
 #include "coinhound/query.h"
 #include "coinhound/store.h"
 #include "coinhound/trace.h"
+#include "coinhound/trace_account.h"
+#include "store/store_internal.h"
 #include "trace/trace_internal.h"
 
 #define PREFIX_BLOCKS 2
 #define PREFIX_BLOCK  ((1ULL << 31) - 1)
 #define PREFIX        (PREFIX_BLOCKS * PREFIX_BLOCK) /* 2^32 - 2 */
+#define PREFIX_XFERS  ((1ULL << 32) - 3)
 
 /* A file of n records of rec bytes, zeros, as a hole. */
 static void sparse(const char *dir, const char *name, uint64_t n, size_t rec) {
@@ -75,15 +89,17 @@ static void put_meta(const char *index_dir, const char *const *keys, const uint6
     mdb_env_close(env);
 }
 
-/* A new Bitcoin store at db whose first PREFIX txs, in PREFIX_BLOCKS
- * blocks, are empty holes; the generated chain of blocks_dir appended. */
-static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
+/* The prefix's two block records (block 1's hash: last_hash) and their
+ * empty txs, into a new store of chain at db; more columns and meta values
+ * given by the caller. */
+static void write_prefix(const char *db, const char *chain, const uint8_t last_hash[32],
+                         const char *const *keys, const uint64_t *vals, size_t n) {
     ch_error err;
     ch_store *s;
-    assert_int_equal(ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err), 0);
+    assert_int_equal(ch_store_open(db, chain, CH_STORE_WRITE, &s, &err), 0);
     ch_store_close(s);
     char dir[4200], index_dir[4300];
-    snprintf(dir, sizeof dir, "%s/btc", db);
+    snprintf(dir, sizeof dir, "%s/%s", db, chain);
     snprintf(index_dir, sizeof index_dir, "%s/index", dir);
     ch_block_rec b[PREFIX_BLOCKS];
     memset(b, 0, sizeof b);
@@ -94,6 +110,7 @@ static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
         b[i].bits = 0x207fffff;
         b[i].time = 1231006505;
     }
+    if (last_hash) memcpy(b[PREFIX_BLOCKS - 1].hash, last_hash, 32);
     char p[4300];
     snprintf(p, sizeof p, "%s/blocks.col", dir);
     FILE *f = fopen(p, "wb");
@@ -102,10 +119,27 @@ static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
     fclose(f);
     sparse(dir, "txs.col", PREFIX, sizeof(ch_tx_rec));
     sparse(dir, "txids.col", PREFIX, 32);
-    sparse(dir, "txvin.col", PREFIX, sizeof(uint64_t));
-    const char *keys[] = {"n_blocks", "n_txs", "n_txids", "n_txvin"};
-    const uint64_t vals[] = {PREFIX_BLOCKS, PREFIX, PREFIX, PREFIX};
-    put_meta(index_dir, keys, vals, 4);
+    for (size_t i = 0; i < n; i++) { /* a column's length: a hole of its records */
+        if (!strcmp(keys[i], "n_txvin")) sparse(dir, "txvin.col", vals[i], sizeof(uint64_t));
+        if (!strcmp(keys[i], "n_etxs")) sparse(dir, "etxs.col", vals[i], sizeof(ch_etx_rec));
+        if (!strcmp(keys[i], "n_xfers")) sparse(dir, "xfers.col", vals[i], sizeof(ch_xfer_rec));
+        if (!strcmp(keys[i], "n_xprev")) sparse(dir, "xprev.col", vals[i], 2 * sizeof(uint32_t));
+        if (!strcmp(keys[i], "n_bxfer")) sparse(dir, "bxfer.col", vals[i], sizeof(st_bxfer_rec));
+    }
+    const char *k0[] = {"n_blocks", "n_txs", "n_txids"};
+    const uint64_t v0[] = {PREFIX_BLOCKS, PREFIX, PREFIX};
+    put_meta(index_dir, k0, v0, 3);
+    put_meta(index_dir, keys, vals, n);
+}
+
+/* A new Bitcoin store at db whose first PREFIX txs, in PREFIX_BLOCKS
+ * blocks, are empty holes; the generated chain of blocks_dir appended. */
+static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
+    ch_error err;
+    ch_store *s;
+    const char *keys[] = {"n_txvin"};
+    const uint64_t vals[] = {PREFIX};
+    write_prefix(db, "btc", NULL, keys, vals, 1);
 
     /* the chain on top, through the library's append */
     assert_int_equal(ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err), 0);
@@ -357,9 +391,236 @@ static void test_btc_tx_numbers_above_2_32_through_ingest_query_trace(void **sta
     tu_genchain_close(&g);
 }
 
+/* ---- the account chain --------------------------------------------------- */
+
+/* The parent hash of the generator's first block, as coinhound-evmgen makes
+ * it (a hash of its seed: src/evmgen/evmgen.c); the prefix's last block
+ * takes it, so that the chain's first block links to the prefix. */
+static void evmgen_first_parent(uint64_t seed, uint8_t out[32]) {
+    uint8_t b[16] = "evmgen:";
+    for (int i = 0; i < 8; i++)
+        b[8 + i] = (uint8_t)(seed >> (8 * i));
+    ch_keccak256(b, sizeof b, out);
+}
+
+static void same_account_records(ch_store *lo, ch_store *hi) {
+    ch_store_counts a, b;
+    ch_store_get_counts(lo, &a);
+    ch_store_get_counts(hi, &b);
+    assert_true(b.txs == a.txs + PREFIX && b.blocks == a.blocks + PREFIX_BLOCKS);
+    assert_true(b.addresses == a.addresses);
+    uint64_t nx = ch_store_xfer_count(lo);
+    assert_true(ch_store_xfer_count(hi) == nx + PREFIX_XFERS);
+    assert_true(ch_store_first_number(hi) + PREFIX_BLOCKS == ch_store_first_number(lo));
+    ch_error err;
+    for (uint64_t i = 0; i < a.txs; i++) {
+        ch_hash256 id, id2;
+        ch_store_txid(lo, i, &id);
+        ch_store_txid(hi, PREFIX + i, &id2);
+        assert_memory_equal(id.b, id2.b, 32);
+        assert_memory_equal(ch_store_etx(lo, i), ch_store_etx(hi, PREFIX + i), sizeof(ch_etx_rec));
+        assert_true(ch_store_tx(hi, PREFIX + i)->first_out ==
+                    ch_store_tx(lo, i)->first_out + PREFIX_XFERS);
+        if (i % 53 == 0) {
+            uint64_t tx;
+            assert_int_equal(ch_store_find_tx(hi, &id, &tx, &err), 1);
+            assert_true(tx == PREFIX + i);
+        }
+    }
+    for (uint64_t x = 0; x < nx; x++) {
+        ch_xfer_rec r = *ch_store_xfer(lo, x), q = *ch_store_xfer(hi, PREFIX_XFERS + x);
+        assert_true(r.tx == CH_NO_TX ? q.tx == CH_NO_TX : q.tx == r.tx + PREFIX);
+        q.tx = r.tx;
+        assert_memory_equal(&r, &q, sizeof r);
+    }
+}
+
+/* An account's history: the same transfers, numbers shifted. */
+static void same_account_history(ch_store *lo, ch_store *hi, const char *text) {
+    ch_error err;
+    ch_q_address qa, qb;
+    assert_int_equal(ch_query_address(lo, text, &qa, &err), 1);
+    assert_int_equal(ch_query_address(hi, text, &qb, &err), 1);
+    assert_true(qa.id == qb.id && qa.tx_count == qb.tx_count && qa.items == qb.items);
+    assert_true(qb.last == qa.last + PREFIX_XFERS);
+    assert_true(qb.first_number == qa.first_number && qb.last_number == qa.last_number);
+    ch_q_page pa, pb;
+    assert_int_equal(ch_query_history(lo, &qa, NULL, 0, &pa, &err), 0);
+    assert_int_equal(ch_query_history(hi, &qb, NULL, 0, &pb, &err), 0);
+    assert_int_equal(pa.n, pb.n);
+    assert_true(pa.n > 0);
+    for (size_t i = 0; i < pa.n; i++) {
+        const ch_q_entry *x = &pa.v[i], *y = &pb.v[i];
+        assert_true(y->xfer == x->xfer + PREFIX_XFERS && y->xfer > UINT32_MAX);
+        assert_true(x->tx == CH_NO_TX ? y->tx == CH_NO_TX : y->tx == x->tx + PREFIX);
+        assert_true(y->number == x->number && y->height == x->height + PREFIX_BLOCKS);
+        assert_true(y->amount == x->amount && y->sign == x->sign && y->from == x->from &&
+                    y->to == x->to && y->asset == x->asset);
+    }
+    ch_q_page_free(&pa);
+    ch_q_page_free(&pb);
+    ch_q_address_free(&qa);
+    ch_q_address_free(&qb);
+}
+
+typedef struct moves {
+    uint64_t *x;
+    size_t n;
+} moves;
+
+static int keep_move(ch_atrace *t, const ch_atrace_move *m, void *ctx) {
+    (void)t;
+    moves *v = ctx;
+    v->x = realloc(v->x, (v->n + 1) * sizeof *v->x);
+    v->x[v->n++] = m->xfer;
+    return 0;
+}
+
+static ch_atrace *arun(ch_store *s, const char *labels_csv, ch_trace_policy p, ch_trace_direction d,
+                       const char *from, uint64_t xfer, moves *mv, ch_labels **l) {
+    ch_error err;
+    assert_int_equal(ch_labels_new(s, NULL, NULL, l, &err), 0);
+    assert_int_equal(ch_labels_load_csv(*l, labels_csv, NULL, NULL, &err), 0);
+    ch_atrace_opts o;
+    ch_atrace_opts_init(&o);
+    o.policy = p;
+    o.direction = d;
+    o.labels = *l;
+    if (d == CH_TRACE_FORWARD) {
+        o.on_move = keep_move;
+        o.move_ctx = mv;
+    }
+    ch_atrace *t;
+    assert_int_equal(ch_atrace_new(s, &o, &t, &err), 0);
+    if (from)
+        assert_int_equal(ch_atrace_add_from_string(t, from, &err), 1);
+    else
+        assert_int_equal(ch_atrace_add_xfer(t, xfer, &err), 0);
+    if (ch_atrace_run(t, &err) != 0) fail_msg("%s", err.msg);
+    return t;
+}
+
+/* The account trace on both stores: the same per-asset totals, landings,
+ * holdings, moves and paths, transfer numbers shifted. Returns the first
+ * landing's transfer on the plain store (UINT64_MAX: none). */
+static uint64_t same_atrace(ch_store *lo, ch_store *hi, const char *labels_csv, ch_trace_policy p,
+                            ch_trace_direction d, const char *from, uint64_t xfer) {
+    ch_labels *la, *lb;
+    moves ma = {0}, mb = {0};
+    ch_atrace *a = arun(lo, labels_csv, p, d, from, xfer, &ma, &la);
+    ch_atrace *b = arun(hi, labels_csv, p, d, from, xfer + PREFIX_XFERS, &mb, &lb);
+    const ch_atrace_asset *sa, *sb;
+    size_t n = ch_atrace_assets(a, &sa);
+    assert_int_equal(ch_atrace_assets(b, &sb), n);
+    assert_true(n > 0);
+    assert_memory_equal(sa, sb, n * sizeof *sa);
+    ch_atrace_stats ta, tb;
+    ch_atrace_get_stats(a, &ta);
+    ch_atrace_get_stats(b, &tb);
+    assert_memory_equal(&ta, &tb, sizeof ta);
+    assert_int_equal(ma.n, mb.n);
+    for (size_t i = 0; i < ma.n; i++)
+        assert_true(mb.x[i] == ma.x[i] + PREFIX_XFERS);
+    const ch_atrace_landing *la_, *lb_;
+    n = ch_atrace_landings(a, &la_);
+    assert_int_equal(ch_atrace_landings(b, &lb_), n);
+    uint64_t first = n ? la_[0].xfer : UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const ch_atrace_landing *x = &la_[i], *y = &lb_[i];
+        assert_true(x->addr == y->addr && x->asset == y->asset && x->amount == y->amount &&
+                    x->xfers == y->xfers && x->hops == y->hops);
+        assert_true(y->xfer == x->xfer + PREFIX_XFERS);
+        ch_atrace_step pa[64], pb[64];
+        size_t k = ch_atrace_landing_path(a, x, pa, 64);
+        assert_int_equal(ch_atrace_landing_path(b, y, pb, 64), k);
+        for (size_t j = 0; j < k && j < 64; j++)
+            assert_true(pb[j].xfer == pa[j].xfer + PREFIX_XFERS && pb[j].swap == pa[j].swap);
+    }
+    const ch_atrace_holding *ha, *hb;
+    n = ch_atrace_holdings(a, &ha);
+    assert_int_equal(ch_atrace_holdings(b, &hb), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(ha[i].addr == hb[i].addr && ha[i].asset == hb[i].asset &&
+                    ha[i].amount == hb[i].amount && ha[i].hops == hb[i].hops);
+    free(ma.x);
+    free(mb.x);
+    ch_atrace_free(a);
+    ch_atrace_free(b);
+    ch_labels_free(la);
+    ch_labels_free(lb);
+    return first;
+}
+
+static void test_eth_tx_and_transfer_numbers_above_2_32_through_ingest_query_trace(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir(), gen[2048], lo_db[2048], hi_db[2048], path[4096];
+    snprintf(gen, sizeof gen, "%s/gen", dir);
+    snprintf(lo_db, sizeof lo_db, "%s/lo", dir);
+    snprintf(hi_db, sizeof hi_db, "%s/hi", dir);
+    ch_error err = {{0}};
+    ch_evmgen_opts go;
+    ch_evmgen_opts_init(&go);
+    go.out_dir = gen;
+    go.seed = 11;
+    go.transfers = 6000;
+    go.theft = true;
+    if (ch_evmgen_run(&go, NULL, &err) != 0) fail_msg("evmgen: %s", err.msg);
+    ch_ingest_opts io = {0};
+    ch_ingest_stats ist;
+    if (ch_ingest_evm(gen, lo_db, "eth", &io, &ist, &err) != 0) fail_msg("ingest: %s", err.msg);
+
+    uint8_t parent[32];
+    evmgen_first_parent(go.seed, parent);
+    /* heads_upto: the address heads are durable up to the committed
+     * transfers, as each commit records (else open would replay them) */
+    const char *keys[] = {"n_etxs", "n_xfers", "n_xprev", "n_bxfer", "first_number", "heads_upto"};
+    const uint64_t vals[] = {
+        PREFIX,      PREFIX_XFERS, PREFIX_XFERS, PREFIX_BLOCKS, go.first_block - PREFIX_BLOCKS,
+        PREFIX_XFERS};
+    write_prefix(hi_db, "eth", parent, keys, vals, 6);
+    if (ch_ingest_evm(gen, hi_db, "eth", &io, &ist, &err) != 0) fail_msg("ingest: %s", err.msg);
+
+    ch_store *lo, *hi;
+    assert_int_equal(ch_store_open(lo_db, "eth", CH_STORE_READ, &lo, &err), 0);
+    assert_int_equal(ch_store_open(hi_db, "eth", CH_STORE_READ, &hi, &err), 0);
+    same_account_records(lo, hi);
+
+    snprintf(path, sizeof path, "%s/theft.json", gen);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    const char *k = strstr(text, "\"exploiter\"");
+    assert_non_null(k);
+    k = strstr(k, "0x");
+    assert_non_null(k);
+    char exploiter[43];
+    memcpy(exploiter, k, 42);
+    exploiter[42] = 0;
+    same_account_history(lo, hi, exploiter);
+
+    snprintf(path, sizeof path, "%s/labels.csv", gen);
+    uint64_t landed = UINT64_MAX;
+    for (int p = 0; p < 3; p++) {
+        uint64_t x = same_atrace(lo, hi, path, (ch_trace_policy)p, CH_TRACE_FORWARD, exploiter, 0);
+        if (landed == UINT64_MAX) landed = x;
+    }
+    assert_true(landed != UINT64_MAX); /* the theft lands (theft.json says where) */
+    same_atrace(lo, hi, path, CH_POLICY_HAIRCUT, CH_TRACE_BACKWARD, NULL, landed);
+    same_atrace(lo, hi, path, CH_POLICY_FIFO, CH_TRACE_BACKWARD, NULL, landed);
+    assert_int_equal(ch_store_damage(hi, &err), 0);
+    ch_store_close(lo);
+    ch_store_close(hi);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_btc_tx_numbers_above_2_32_through_ingest_query_trace),
+        cmocka_unit_test(test_eth_tx_and_transfer_numbers_above_2_32_through_ingest_query_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
