@@ -224,6 +224,21 @@ static long rss_kb(pid_t pid) {
     return status_kb(pid, "VmRSS:");
 }
 
+/* Major page faults (pages read from the disk) of the process so far. */
+static unsigned long majflt(pid_t pid) {
+    char p[64], buf[2048];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *q = strrchr(buf, ')');
+    unsigned long mj = 0;
+    if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %lu", &mj) == 1) return mj;
+    return 0;
+}
+
 /* CPU seconds (user + system) the process has used. */
 static double cpu_s(pid_t pid) {
     char p[64], buf[2048];
@@ -377,6 +392,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     }
     long rss0 = rss_kb(pid);
     double cpu0 = cpu_s(pid);
+    unsigned long mj0 = majflt(pid);
     for (uint32_t i = 0; i < k; i++) {
         size_t h = base + i;
         double t0 = now();
@@ -391,6 +407,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     }
     long rss1 = rss_kb(pid), anon = status_kb(pid, "RssAnon:"), file = status_kb(pid, "RssFile:");
     double cpu = cpu_s(pid) - cpu0;
+    unsigned long mj = majflt(pid) - mj0;
     stop(pid);
     double sum = 0;
     for (uint32_t i = 0; i < k; i++)
@@ -402,10 +419,11 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     if (la) fclose(la);
     printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store (%u ms "
            "apart): block written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
-           "mean %.1f ms; the watcher's CPU (user+sys) %.1f ms a block; RSS %ld -> %ld KiB "
-           "(anon %ld, file %ld); load average %.2f %.2f %.2f\n",
-           k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k, rss0,
-           rss1, anon, file, load[0], load[1], load[2]);
+           "mean %.1f ms; the watcher's CPU (user+sys) %.1f ms a block, %.1f major faults (pages "
+           "read from the disk) a block; RSS %ld -> %ld KiB (anon %ld, file %ld); load average "
+           "%.2f %.2f %.2f\n",
+           k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k,
+           (double)mj / k, rss0, rss1, anon, file, load[0], load[1], load[2]);
     if (rd) {
         double q50 = pct(qlat, k, 0.5), q99 = pct(qlat, k, 0.99), qmax = qlat[k - 1];
         printf("block written -> a reader's ch_store_refresh sees it committed (queryable): "
