@@ -3,7 +3,8 @@
  * on disk keeps every line, and the cursor file's record of the last
  * committed block (the group commit's restart point) written and read
  * back, with a file of the older form (without it) still read, and the
- * cursor's record rewritten in place once a run has written it. */
+ * cursor's record rewritten in place once a run has written it; and the
+ * alerts file's torn last line (a delivery cut by a kill) cut on open. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,11 +210,58 @@ static void test_the_cursor_is_rewritten_in_place_after_the_first_save(void **st
     free(dir);
 }
 
+/* The alerts file (--alerts) after a kill cut a delivery short: the part
+ * of a line at its end is cut when the next watcher opens it, whole lines
+ * are kept, and a file of whole lines is left as it is. */
+static void test_a_torn_last_line_of_the_alerts_file_is_cut(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char p[4200];
+    snprintf(p, sizeof p, "%s/alerts.jsonl", dir);
+    const char *whole = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n";
+    static const char *const tails[] = {"", "{\"id\":\"c\",\"ru"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "%s%s", whole, tails[i]);
+        fclose(f);
+        ch_watch_opts o = {.alerts_path = p};
+        watch_follow w = {.o = &o, .sink_fd = -1};
+        ch_error err;
+        if (watch_follow_open_sink(&w, &err) != 0) fail_msg("%s", err.msg);
+        assert_int_equal(write(w.sink_fd, "{\"id\":\"c\"}\n", 11), 11);
+        close(w.sink_fd);
+        size_t len = 0;
+        uint8_t *t = tu_read_file(p, &len);
+        const char *want = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\"}\n";
+        assert_non_null(t);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(t, want, len);
+        free(t);
+    }
+    /* a file of one torn line, nothing else */
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"id\":", f);
+    fclose(f);
+    ch_watch_opts o = {.alerts_path = p};
+    watch_follow w = {.o = &o, .sink_fd = -1};
+    ch_error err;
+    if (watch_follow_open_sink(&w, &err) != 0) fail_msg("%s", err.msg);
+    close(w.sink_fd);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pruned_entries_leave_the_log_whole_and_the_recent_ones_deduplicated),
         cmocka_unit_test(test_the_cursor_keeps_the_last_committed_block),
         cmocka_unit_test(test_the_cursor_is_rewritten_in_place_after_the_first_save),
+        cmocka_unit_test(test_a_torn_last_line_of_the_alerts_file_is_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

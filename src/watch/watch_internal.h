@@ -258,7 +258,8 @@ bool watch_intel_present(const char *db);
 /* --webhook given: start delivering the log (open) to it on its thread
  * (f->hook), from the cursor saved for that URL; else nothing. */
 int watch_follow_start_webhook(watch_follow *f, ch_error *err);
-/* Open the sink: --alerts (appended) or stdout. */
+/* Open the sink: --alerts (appended; a torn last line, left by a kill during
+ * a delivery, cut first) or stdout. */
 int watch_follow_open_sink(watch_follow *f, ch_error *err);
 /* Stop the webhook (delivering what is synced for up to the grace period),
  * close the outbox (if open) and the sink (if a file). */
