@@ -23,7 +23,11 @@
  *
  *   bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] [--keep]
  *               [--chain SIZE=BLOCKS_DIR]... [--iterate PATH]
- *               [--compare-runs N] [--no-compare]
+ *               [--compare-runs N] [--no-compare] [--utxo-mem SIZE]
+ *
+ * --utxo-mem passes its size to `ingest --utxo-mem` (the UTXO map's
+ * memory; 0: none), so that builds with and without it compare. The
+ * coinhound binary is $BUILD/coinhound (default build/).
  *
  * Default: --sizes 1M (short enough for `make bench`), --mem 4G, a
  * temporary directory under /tmp. --chain reuses a chain generated before
@@ -196,6 +200,8 @@ static void print_segment(const result *r, int i) {
 }
 
 /* Ingest blocks into db in a child; sample it as it goes. */
+static const char *utxo_mem; /* --utxo-mem, or NULL: ingest's default */
+
 static int run_ingest(const char *bin, const char *blocks, const char *db, const char *mem,
                       uint64_t total_txs, result *r) {
     memset(r, 0, sizeof *r);
@@ -204,8 +210,12 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
     if (pid == 0) {
         int null = open("/dev/null", 1);
         if (null >= 0) dup2(null, 1);
-        execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--mem", mem, "--no-progress",
-              (char *)NULL);
+        if (utxo_mem)
+            execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--mem", mem, "--no-progress",
+                  "--utxo-mem", utxo_mem, (char *)NULL);
+        else
+            execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--mem", mem, "--no-progress",
+                  (char *)NULL);
         _exit(127);
     }
     double t0 = ch_now(), seg_t0 = t0, seg_cpu0 = 0, cpu = 0;
@@ -406,6 +416,8 @@ int main(int argc, char **argv) {
             mem = argv[++i];
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--utxo-mem") && i + 1 < argc)
+            utxo_mem = argv[++i];
         else if (!strcmp(argv[i], "--keep"))
             keep = 1;
         else if (!strcmp(argv[i], "--no-compare"))
@@ -424,7 +436,7 @@ int main(int argc, char **argv) {
         } else {
             fprintf(stderr, "usage: bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] "
                             "[--keep] [--chain SIZE=BLOCKS_DIR]... [--iterate PATH] "
-                            "[--compare-runs N] [--no-compare]\n");
+                            "[--compare-runs N] [--no-compare] [--utxo-mem SIZE]\n");
             return 2;
         }
     }
@@ -472,7 +484,8 @@ int main(int argc, char **argv) {
                    (double)gs.bytes / 1e9, ch_now() - t);
         }
         result r;
-        printf("%s: ingest btc --mem %s, per segment as it ends:\n", tok, mem);
+        printf("%s: ingest btc --mem %s%s%s, per segment as it ends:\n", tok, mem,
+               utxo_mem ? " --utxo-mem " : "", utxo_mem ? utxo_mem : "");
         printf("  %-16s %9s %12s %12s %10s %6s\n", "segment (txs)", "tx/s", "tx/CPU-s",
                "RSS max GiB", "B/tx disk", "load");
         fflush(stdout);

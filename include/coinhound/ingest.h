@@ -38,7 +38,13 @@ typedef struct ch_ingest_opts {
      * an earlier call are committed before a reorg's checks and cut. A
      * watcher's group commit (docs/watch.md). */
     bool defer_commit;
+    /* btc: bytes of the writer's UTXO map (ch_store_set_utxo_mem), within
+     * mem_bytes; 0: none (a watcher's default); CH_INGEST_UTXO_AUTO: a
+     * fifth of the memory bound (the ingest command's default) */
+    uint64_t utxo_mem_bytes;
 } ch_ingest_opts;
+
+#define CH_INGEST_UTXO_AUTO UINT64_MAX
 
 typedef struct ch_ingest_stats {
     uint32_t start_height; /* first height written in this run */
@@ -46,6 +52,9 @@ typedef struct ch_ingest_stats {
     uint32_t reorg_height; /* height cut back to, UINT32_MAX when no reorg */
     uint64_t blocks, txs, bytes;
     uint64_t stale; /* records of the blk files off the best chain */
+    /* btc: inputs the UTXO map resolved, and those it did not (read from
+     * the records), in this run */
+    uint64_t utxo_hits, utxo_misses;
     double seconds;
 } ch_ingest_stats;
 

@@ -355,11 +355,6 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
 /* An address's id and its last output (the head of its history). */
 int ch_store_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out,
                        ch_error *err);
-/* The same id as the writer sees it: the addresses it added and has not
- * committed yet included (found first in its in-memory index, as its own
- * adds find them); on a store opened to read, ch_store_find_addr. 1 found,
- * 0 not found, -1 error. */
-int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err);
 
 /* --- writing: the chain modules translate their formats into these calls.
  * A block is begin_block, then per tx add_tx followed by its inputs and
@@ -417,8 +412,11 @@ int ch_store_commit(ch_store *s, ch_error *err);
 /* Forget everything added since the last commit. */
 void ch_store_abort(ch_store *s);
 /* Bound the writer's memory to about bytes (0: no bound): the in-memory
- * indexes kept across commits are sized to at most 2/5 of it, and
- * ch_store_trim lets go of mapped pages when the process nears it. */
+ * indexes kept across commits are sized to at most 2/5 of it, the runs'
+ * filters kept to a 16th (the largest runs' let go past it: those runs are
+ * then searched on every lookup), and ch_store_trim lets go of mapped
+ * pages when the process nears it. A UTXO map (ch_store_set_utxo_mem) is
+ * the caller's to fit in the rest. */
 void ch_store_set_mem(ch_store *s, uint64_t bytes);
 /* Cap the in-memory indexes kept across commits (the newest txids and
  * addresses, four tables: two generations of each index) at about bytes in
@@ -429,6 +427,23 @@ void ch_store_set_mem(ch_store *s, uint64_t bytes);
  * --mem. For a long-running writer that takes small increments (the
  * watcher). -1 when the memory cannot be had (err says so). */
 int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
+/* Give the writer a UTXO map of about bytes (0: none, the default): the
+ * outputs it adds, until spent, keyed by (txid, vout), so that an input it
+ * finds there is added without reading the records of the tx and output it
+ * spends. Full, it lets go of its oldest entries; an input not in it (an
+ * output of an earlier run, or let go) takes the path through the records,
+ * so the store written is the same with any size, byte for byte. Derived
+ * state: empty after an open, swept by an abort or a cut (docs/store.md,
+ * Memory). A UTXO chain's writer only (an account store: no effect). -1
+ * when the memory cannot be had. */
+int ch_store_set_utxo_mem(ch_store *s, uint64_t bytes, ch_error *err);
+/* The UTXO map's counters since it was made (for measurements). */
+typedef struct ch_store_utxo_counts {
+    uint64_t entries, capacity; /* held now; held at most before it lets go */
+    uint64_t hits, misses;      /* inputs it resolved; inputs it did not */
+    uint64_t evictions;         /* times it let go of its oldest quarter */
+} ch_store_utxo_counts;
+void ch_store_utxo_stats(const ch_store *s, ch_store_utxo_counts *c);
 /* Bytes the writer's in-memory index tables take now (0 for a reader). */
 uint64_t ch_store_hot_bytes(const ch_store *s);
 /* When the process's resident memory passes 7/8 of the bound, drop the

@@ -47,6 +47,9 @@ static void usage(FILE *f) {
             "                     a 32nd of --mem)\n"
             "  --mem SIZE         (btc) bound the process's memory: K, M, G suffixes (powers\n"
             "                     of 1024), at least 256M; default half the machine's RAM\n"
+            "  --utxo-mem SIZE    (btc) memory of the map of unspent outputs that resolves\n"
+            "                     inputs without reading the store, within --mem (default\n"
+            "                     a fifth of it; 0: none; the store is the same either way)\n"
             "  --threads 1|2      (btc) 2 (default): a reader thread reads, parses and hashes\n"
             "                     blocks ahead of the store's; 1: all in one thread (the\n"
             "                     store is the same either way)\n"
@@ -112,6 +115,9 @@ static int parse_option(ingest_args *a, int c) {
         break;
     case 'M':
         if (cli_opt_mem("ingest", "--mem", optarg, &a->o.mem_bytes) != 0) return 2;
+        break;
+    case 'U':
+        if (cli_opt_size("ingest", "--utxo-mem", optarg, 0, &a->o.utxo_mem_bytes) != 0) return 2;
         break;
     case 'p':
         a->o.progress = 1;
@@ -209,6 +215,10 @@ static void print_json(const ch_ingest_stats *st) {
         ch_jw_uint(&w, st->reorg_height);
     ch_jw_key(&w, "stale_blocks");
     ch_jw_uint(&w, st->stale);
+    ch_jw_key(&w, "utxo_map_hits");
+    ch_jw_uint(&w, st->utxo_hits);
+    ch_jw_key(&w, "utxo_map_misses");
+    ch_jw_uint(&w, st->utxo_misses);
     ch_jw_obj_end(&w);
     ch_jw_newline(&w);
 }
@@ -252,11 +262,12 @@ int cmd_ingest(int argc, char **argv) {
                                          {"tokens", required_argument, 0, 'K'},
                                          {"token-meta", required_argument, 0, 'E'},
                                          {"threads", required_argument, 0, 't'},
+                                         {"utxo-mem", required_argument, 0, 'U'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     ingest_args a = {.chain = "eth",
                      .fmt = CH_EVM_FMT_AUTO,
-                     .o = {.progress = -1},
+                     .o = {.progress = -1, .utxo_mem_bytes = CH_INGEST_UTXO_AUTO},
                      .node = {.batch = 10, .retries = 5}};
     int c, rc;
     optind = 1;

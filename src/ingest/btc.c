@@ -166,7 +166,15 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
     uint64_t queue = queue_budget(mem);
     ch_store_set_mem(s, mem - queue);
     int rc = -1;
-    btc_pipe *pp = btc_pipe_start(d, chain, from, to, o->threads != 1, queue, err);
+    btc_pipe *pp = NULL;
+    ch_store_utxo_counts uc0, uc1;
+    ch_store_utxo_stats(s, &uc0);
+    if (o->utxo_mem_bytes &&
+        ch_store_set_utxo_mem(
+            s, o->utxo_mem_bytes == CH_INGEST_UTXO_AUTO ? (mem - queue) / 5 : o->utxo_mem_bytes,
+            err) != 0)
+        goto out;
+    pp = btc_pipe_start(d, chain, from, to, o->threads != 1, queue, err);
     if (!pp) goto out;
     /* only a hint: without the memory for it the maps grow as they fill */
     (void)ch_store_expect(s, total / BYTES_PER_TX, total / BYTES_PER_NEW_ADDR, NULL);
@@ -193,6 +201,9 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
     }
     rc = o->defer_commit ? 0 : ch_store_commit(s, err);
 out:
+    ch_store_utxo_stats(s, &uc1);
+    st->utxo_hits += uc1.hits - uc0.hits;
+    st->utxo_misses += uc1.misses - uc0.misses;
     btc_pipe_free(pp);
     ch_progress_done(&prog);
     if (rc != 0) ch_store_abort(s);
@@ -253,7 +264,7 @@ int ch_ingest_btc(const char *blocks_dir, const char *db_dir, const ch_ingest_op
                   ch_ingest_stats *stats, ch_error *err) {
     ch_ingest_stats scratch;
     ch_ingest_stats *st = stats ? stats : &scratch;
-    ch_ingest_opts defaults = {.progress = -1};
+    ch_ingest_opts defaults = {.progress = -1, .utxo_mem_bytes = CH_INGEST_UTXO_AUTO};
     const ch_ingest_opts *o = opts ? opts : &defaults;
     memset(st, 0, sizeof *st);
     st->reorg_height = UINT32_MAX;

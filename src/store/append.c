@@ -96,6 +96,12 @@ static int hot_find_tx(const ch_store *s, const st_hotmap *m, const ch_hash256 *
     return 0;
 }
 
+/* Whether either tx hot map holds txid. */
+static bool hot_holds_tx(const ch_store *s, const ch_hash256 *txid) {
+    uint64_t tx, k;
+    return hot_find_tx(s, &s->tx_hot, txid, &tx, &k) || hot_find_tx(s, &s->tx_old, txid, &tx, &k);
+}
+
 /* Lookups go to the young hot map, then the old one, then, when the two do
  * not hold the whole index, to the runs. */
 static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
@@ -168,8 +174,40 @@ int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error
     return append_tx(s, txid, size, err);
 }
 
+/* An input the UTXO map resolves: its entry is an unspent output of a
+ * committed tx (unspent when the map took it, not spent since: a spend
+ * removes it, a cut sweeps it), so the checks of the record path hold;
+ * the records written are that path's. 1 done, 0 not in the map, -1 error. */
+static int add_input_mapped(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout,
+                            ch_error *err) {
+    st_utxo_key k = st_utxo_input_key(s, prev_txid, vout);
+    st_utxo_val v;
+    if (!st_utxo_get(&s->utxo, k, &v) || v.tx >= s->cur_tx) {
+        s->utxo.misses++;
+        return 0;
+    }
+    s->utxo.hits++;
+    st_col *outs = &s->col[COL_OUTS];
+    uint64_t mark = s->cur_tx + 1;
+    if (v.out < outs->n_committed
+            ? st_marks_add(s, v.out, mark) != 0
+            : st_col_patch(outs, v.out, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0)
+        return v.out < outs->n_committed ? ch_err(err, "out of memory") : -1;
+    st_utxo_del(&s->utxo, k);
+    ch_in_rec r = st_in_make(v.tx, vout);
+    if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    *(uint64_t *)st_col_at(&s->col[COL_TXVIN], s->cur_tx) += v.value;
+    return 1;
+}
+
 int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
+    /* the map holds the outputs of txs the hot maps let go of: asked when
+     * they miss, before the runs */
+    if (s->utxo.count && !hot_holds_tx(s, prev_txid)) {
+        int got = add_input_mapped(s, prev_txid, vout, err);
+        if (got != 0) return got < 0 ? -1 : 0;
+    }
     uint64_t prev, first, n;
     int rc = find_tx(s, prev_txid, &prev);
     char hex[65];
@@ -254,17 +292,6 @@ static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint
     for (uint64_t k = index_key; (e = st_hot_get(&s->addr_old, k)) != NULL; k++)
         if (st_addr_equal(s, st_hot_id(e), a)) return e;
     return NULL;
-}
-
-int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err) {
-    if (!s->writable) return ch_store_find_addr(s, a, id, NULL, err);
-    const uint64_t index_key = st_addr_key(a);
-    const st_hot_entry *e;
-    for (uint64_t k = index_key; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
-        if (st_addr_equal(s, st_hot_id(e), a)) return *id = st_hot_id(e), 1;
-    if ((e = old_address(s, a, index_key)) != NULL) return *id = st_hot_id(e), 1;
-    if (s->addr_hot_complete) return 0;
-    return ch_store_find_addr(s, a, id, NULL, err);
 }
 
 /* The address's entry in the young hot map (moved up from the old one,
@@ -601,6 +628,8 @@ static void unstage(ch_store *s) {
     s->heads_moves[0].n = s->heads_moves[1].n = 0;
 }
 
+static void fit_filters(ch_store *s);
+
 int ch_store_commit(ch_store *s, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     if (s->in_block) return ch_err(err, "commit inside a block");
@@ -651,8 +680,16 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     st_marks_reset(s);
     next_batch(s);
     if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
+    if (s->tx_hot.count > st_young_max(s)) { /* hot_age turns the tx maps */
+        /* the old generation's txs leave memory: their unspent outputs go
+         * to the UTXO map */
+        if (s->utxo.slots && s->tx_old.count) st_utxo_fill(s, s->tx_old_from, s->tx_hot_from);
+        s->tx_old_from = s->tx_hot_from;
+        s->tx_hot_from = st_col_count(&s->col[COL_TXS]);
+    }
     hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s), s->hot_cap != 0);
     hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s), s->hot_cap != 0);
+    fit_filters(s); /* a merge may have made a run with a large filter */
     return 0;
 }
 
@@ -684,6 +721,11 @@ void ch_store_abort(ch_store *s) {
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
         s->addr_hot_complete =
             s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
+        /* the txs the maps held are in neither them nor the UTXO map: their
+         * outputs are found through the records (the map holds committed
+         * outputs only, so an abort leaves it right; the outputs the batch
+         * spent are missing from it, found the same way) */
+        s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
     }
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     st_marks_reset(s);
@@ -729,9 +771,32 @@ static void size_hot(ch_store *s) {
     s->hot_slots = slots;
 }
 
+/* The runs' filters take at most this share of the budget: 1.25 bytes an
+ * index entry would pass any budget as the chain grows (about 3.3 GB at
+ * mainnet's size). Over it, the filters of the largest runs are let go,
+ * largest first: a run without one is searched on every lookup that gets
+ * that far (a bracketed search of its pages), never skipped, so lookups
+ * stay right and only slower. The files stay (derived: read again by the
+ * next writer). */
+#define FILTER_SHARE_DEN 16
+
+/* Let go of the largest runs' filters until they fit their share. */
+static void fit_filters(ch_store *s) {
+    if (!s->mem_budget) return;
+    uint64_t share = s->mem_budget / FILTER_SHARE_DEN;
+    while (st_runs_filter_bytes(&s->txid_runs) + st_runs_filter_bytes(&s->addr_runs) > share) {
+        st_run *a = st_runs_largest_filter(&s->txid_runs);
+        st_run *b = st_runs_largest_filter(&s->addr_runs);
+        st_run *r = !a ? b : !b ? a : a->filter.blocks >= b->filter.blocks ? a : b;
+        if (!r) break;
+        st_filter_free(&r->filter);
+    }
+}
+
 void ch_store_set_mem(ch_store *s, uint64_t bytes) {
     s->mem_budget = bytes;
     size_hot(s);
+    fit_filters(s);
 }
 
 int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err) {
@@ -749,6 +814,25 @@ int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err) {
         if (!m[i]->count) st_hot_clear(m[i]);
     }
     return 0;
+}
+
+int ch_store_set_utxo_mem(ch_store *s, uint64_t bytes, ch_error *err) {
+    if (!s->writable) return ch_err(err, "store opened read-only");
+    if (s->account) return 0;                                          /* no outputs to spend */
+    if (s->utxo.slots && bytes / ST_UTXO_REC == s->utxo.cap) return 0; /* kept: same size */
+    s->ahead_in_n = 0;                                                 /* keys of the map before */
+    if (st_utxo_init(&s->utxo, bytes) != 0)
+        return ch_err(err, "%s: out of memory for the UTXO map (%llu bytes)", s->dir,
+                      (unsigned long long)bytes);
+    return 0;
+}
+
+void ch_store_utxo_stats(const ch_store *s, ch_store_utxo_counts *c) {
+    c->entries = s->utxo.count;
+    c->capacity = s->utxo.max;
+    c->hits = s->utxo.hits;
+    c->misses = s->utxo.misses;
+    c->evictions = s->utxo.evictions;
 }
 
 uint64_t ch_store_hot_bytes(const ch_store *s) {

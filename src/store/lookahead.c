@@ -11,6 +11,7 @@
 #include "util/vec.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Hints past this are capped: a hint sizes memory up front, and a wrong
  * one must not cost more than the doublings it saves. */
@@ -72,23 +73,54 @@ static void address_records(const ch_store *s) {
     }
 }
 
+st_utxo_key st_utxo_input_key(ch_store *s, const ch_hash256 *txid, uint32_t vout) {
+    /* the next key of the list, or one a little further (a spend of a tx
+     * the hot maps took in between has none: skipped) */
+    for (size_t i = s->ahead_in_i; i < s->ahead_in_n && i < s->ahead_in_i + 4; i++) {
+        const st_utxo_ahead *a = &s->ahead_in[i];
+        if (a->vout == vout && memcmp(a->txid.b, txid->b, 32) == 0) {
+            s->ahead_in_i = i + 1;
+            return a->k;
+        }
+    }
+    return st_utxo_key_of(&s->utxo, txid, vout);
+}
+
 /* Stage 2 for inputs: each candidate's tx record with the next one (where
  * its outputs start and end; a hot entry carries 128 bits of its txid, so
- * the txid itself is not read). */
-static void spend_records(const ch_store *s, const ch_store_spend *spends, size_t n) {
+ * the txid itself is not read). A spend the hot maps miss: its UTXO map
+ * slot, its key kept for add_input (when the map holds anything); else the
+ * runs' filters. */
+static void spend_records(ch_store *s, const ch_store_spend *spends, size_t n) {
+    bool keyed = s->utxo.count != 0;
+    if (keyed && s->ahead_in_cap < n) {
+        st_utxo_ahead *v = ch_grow(s->ahead_in, &s->ahead_in_cap, n, sizeof *v);
+        if (v) s->ahead_in = v;
+        keyed = v != NULL;
+    }
+    s->ahead_in_n = s->ahead_in_i = 0;
     for (size_t i = 0; i < n; i++) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
-        if (!e && !s->tx_hot_complete) /* off to the runs: their filters */
+        if (e) {
+            prefetch_rec(&s->col[COL_TXS], e->aux);
+            prefetch_rec(&s->col[COL_TXS], e->aux + 1);
+        } else if (keyed) {
+            st_utxo_ahead *a = &s->ahead_in[s->ahead_in_n++];
+            a->txid = *spends[i].txid;
+            a->vout = spends[i].vout;
+            a->k = st_utxo_key_of(&s->utxo, spends[i].txid, spends[i].vout);
+            st_utxo_prefetch(&s->utxo, a->k);
+        } else if (!s->tx_hot_complete) {
             st_runs_prefetch(&s->txid_runs, st_txid_key(spends[i].txid));
-        if (!e) continue;
-        prefetch_rec(&s->col[COL_TXS], e->aux);
-        prefetch_rec(&s->col[COL_TXS], e->aux + 1);
+        }
     }
 }
 
 /* Stage 3 for inputs: the output each one spends (and marks spent), and
- * where the batch's set of spent outputs would hold it. */
-static void spent_outputs(const ch_store *s, const ch_store_spend *spends, size_t n) {
+ * where the batch's set of spent outputs would hold it; for the spends of
+ * stage 2's list, whether the map holds them, and the runs' filters of
+ * those it does not. */
+static void spent_outputs(ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
         if (!e) continue;
@@ -97,6 +129,12 @@ static void spent_outputs(const ch_store *s, const ch_store_spend *spends, size_
         if (spends[i].vout >= count) continue;
         prefetch_rec(&s->col[COL_OUTS], first + spends[i].vout);
         st_marks_prefetch(s, first + spends[i].vout); /* the double-spend check's slot */
+    }
+    for (size_t i = 0; i < s->ahead_in_n; i++) {
+        const st_utxo_ahead *a = &s->ahead_in[i];
+        st_utxo_val v;
+        if (!st_utxo_get(&s->utxo, a->k, &v) && !s->tx_hot_complete)
+            st_runs_prefetch(&s->txid_runs, st_txid_key(&a->txid));
     }
 }
 

@@ -412,3 +412,18 @@ void st_runs_release(st_runs *r) {
     for (size_t i = 0; i < r->n; i++)
         if (r->v[i].map) madvise(r->v[i].map, r->v[i].n * ST_RUN_REC, MADV_DONTNEED);
 }
+
+uint64_t st_runs_filter_bytes(const st_runs *r) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->v[i].filter.bits ? r->v[i].filter.blocks * 64 : 0;
+    return n;
+}
+
+st_run *st_runs_largest_filter(st_runs *r) {
+    st_run *best = NULL;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].filter.bits && (!best || r->v[i].filter.blocks > best->filter.blocks))
+            best = &r->v[i];
+    return best;
+}

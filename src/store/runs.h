@@ -87,6 +87,10 @@ void st_runs_unstage(st_runs *r);
 void st_runs_sweep(const st_runs *r);
 /* Let go of the mapped pages read so far (they fault in again). */
 void st_runs_release(st_runs *r);
+/* Bytes the filters of r's runs take in memory. */
+uint64_t st_runs_filter_bytes(const st_runs *r);
+/* The run of r with the largest filter in memory, or NULL when none has one. */
+st_run *st_runs_largest_filter(st_runs *r);
 /* Entries in all runs. */
 uint64_t st_runs_entries(const st_runs *r);
 

@@ -458,6 +458,7 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
         s->addr_hot_complete =
             s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
+        s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
     }
     *out = s;
     return 0;
@@ -493,6 +494,8 @@ void ch_store_close(ch_store *s) {
     free(s->far_pend.v);
     st_marks_free(s);
     free(s->prefetch_keys.v);
+    free(s->ahead_in);
+    st_utxo_free(&s->utxo);
     free(s);
 }
 

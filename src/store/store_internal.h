@@ -12,6 +12,7 @@
 #include "store/column.h"
 #include "store/hotmap.h"
 #include "store/runs.h"
+#include "store/utxomap.h"
 
 /* Records as the writer makes them (store.h: the layouts). */
 static inline ch_in_rec st_in_make(uint64_t tx, uint32_t vout) {
@@ -70,6 +71,13 @@ enum {
 /* outprev value meaning "the distance did not fit; see the farprev table" */
 #define ST_OUTPREV_FAR UINT32_MAX
 
+/* A UTXO key computed ahead for an input: its txid, vout and key. */
+typedef struct st_utxo_ahead {
+    ch_hash256 txid;
+    uint32_t vout;
+    st_utxo_key k;
+} st_utxo_ahead;
+
 struct ch_store {
     char dir[4096];
     bool writable;
@@ -107,6 +115,10 @@ struct ch_store {
     bool in_block;
     uint64_t block_first_tx;
     uint64_t cur_tx; /* tx being added (UINT64_MAX: none) */
+    /* the UTXO map (utxomap.h; none by default): the unspent outputs of
+     * the txs the tx hot maps let go of, from when they let go of them */
+    st_utxo utxo;
+    uint64_t tx_hot_from, tx_old_from; /* the first tx of each tx generation */
     /* index entries waiting for the commit's LMDB transaction (new txids
      * are simply the txs past the committed count) */
     st_u64_list dirty_addr_keys; /* addr_hot keys new or moved since then */
@@ -118,7 +130,18 @@ struct ch_store {
     bool marks_written;        /* marks went to the file: an abort clears them */
     uint32_t batch;            /* tag of this batch's dirty addr_hot entries */
     st_u64_list prefetch_keys; /* scratch of ch_store_prefetch */
+    /* ch_store_prefetch's UTXO keys of the spends the hot maps miss, taken
+     * in turn by the add_input calls that follow (lookahead.c) */
+    st_utxo_ahead *ahead_in;
+    size_t ahead_in_n, ahead_in_i, ahead_in_cap;
 };
+
+/* The UTXO key of an input (txid, vout): from ch_store_prefetch's list
+ * when it is the next one there, else hashed. */
+st_utxo_key st_utxo_input_key(ch_store *s, const ch_hash256 *txid, uint32_t vout);
+/* The unspent outputs of committed txs [a, b) into the UTXO map (the
+ * tx hot maps let go of those txs): read from the columns in order. */
+void st_utxo_fill(ch_store *s, uint64_t a, uint64_t b);
 
 /* 64-bit keys of an item: the hot maps use all of it, the run index its
  * top 48 bits (about one false candidate per 28,000 lookups at ten billion

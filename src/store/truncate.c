@@ -162,6 +162,7 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
     st_hot_clear(&s->tx_old);
     st_hot_clear(&s->addr_old);
     s->tx_hot_complete = s->addr_hot_complete = false;
+    s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
     return st_renew_read(s, err);
 }
 
@@ -220,6 +221,10 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
                                     : st_col_count(&s->col[COL_INS]);
     uint64_t cut_out =
         cut_tx < n_tx ? ch_store_tx(s, cut_tx)->first_out : st_col_count(&s->col[COL_OUTS]);
+    /* the UTXO map's entries of cut outputs go, first (a cut that fails
+     * half way must not leave any); the outputs the cut inputs spent are
+     * unspent again but missing from it: found through their records */
+    st_utxo_cut(&s->utxo, cut_out);
     /* Addresses are numbered in order of first appearance (per class), so
      * the first one created past the cut is the smallest id whose first
      * output (no previous output) is there. */
