@@ -142,6 +142,8 @@ static pid_t start_watcher(const char *work, const char *blocks, const char *db)
     if (pid == 0) {
         int e = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(e, 2);
+        /* the watcher logs each part's time (parts(), below) */
+        setenv("COINHOUND_WATCH_TIMING", "1", 1);
         char bin[4096];
         snprintf(bin, sizeof bin, "%s/coinhound", bin_dir);
         /* BENCH_WATCH_MEM: the watcher's --mem (default: its own, half the
@@ -224,6 +226,21 @@ static long rss_kb(pid_t pid) {
     return status_kb(pid, "VmRSS:");
 }
 
+/* Major page faults (pages read from the disk) of the process so far. */
+static unsigned long majflt(pid_t pid) {
+    char p[64], buf[2048];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *q = strrchr(buf, ')');
+    unsigned long mj = 0;
+    if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %lu", &mj) == 1) return mj;
+    return 0;
+}
+
 /* CPU seconds (user + system) the process has used. */
 static double cpu_s(pid_t pid) {
     char p[64], buf[2048];
@@ -282,6 +299,59 @@ static pid_t watcher_at(const char *work, const char *blocks, const char *db, ui
         usleep(20000);
     }
     return pid;
+}
+
+/* The parts of the blocks' latency the watcher logged (COINHOUND_WATCH_
+ * TIMING) in its log past offset from: read and add, rules, log +
+ * delivery + cursor for each block evaluated alone, and each commit. */
+static void parts(const char *work, long from) {
+    char p[4096], line[1024];
+    snprintf(p, sizeof p, "%s/watch.log", work);
+    FILE *f = fopen(p, "r");
+    if (!f || fseek(f, from, SEEK_SET) != 0) {
+        if (f) fclose(f);
+        return;
+    }
+    enum { PARTS = 4 };
+    static const char *const names[PARTS] = {"read and add", "rules", "log, delivery and cursor",
+                                             "commit"};
+    size_t n[PARTS] = {0}, cap = 4096, blocks = 0;
+    double *wall[PARTS], *cpu[PARTS];
+    for (int i = 0; i < PARTS; i++)
+        wall[i] = malloc(cap * sizeof(double)), cpu[i] = malloc(cap * sizeof(double));
+    while (fgets(line, sizeof line, f)) {
+        unsigned a, b, k;
+        double w[3], c[3];
+        const char *t = strstr(line, "timing: ");
+        if (!t) continue;
+        if (sscanf(t,
+                   "timing: blocks %u-%u: read and add %lf ms (cpu %lf), rules %lf ms (cpu %lf), "
+                   "log, delivery and cursor %lf ms (cpu %lf)",
+                   &a, &b, &w[0], &c[0], &w[1], &c[1], &w[2], &c[2]) == 8 &&
+            a == b && n[0] < cap) {
+            for (int i = 0; i < 3; i++)
+                wall[i][n[i]] = w[i], cpu[i][n[i]] = c[i], n[i]++;
+        } else if (sscanf(t, "timing: commit of %u block", &k) == 1 && strchr(t + 17, 'k') &&
+                   sscanf(strchr(strchr(t + 17, 'k'), ' '), " %lf ms (cpu %lf)", &w[0], &c[0]) ==
+                       2 &&
+                   n[3] < cap) {
+            wall[3][n[3]] = w[0], cpu[3][n[3]] = c[0], n[3]++;
+            blocks += k;
+        }
+    }
+    fclose(f);
+    printf("the watcher's parts (its log, COINHOUND_WATCH_TIMING; wall p50/p99, its thread's CPU "
+           "p50):");
+    for (int i = 0; i < PARTS; i++) {
+        if (!n[i]) continue;
+        double c50 = pct(cpu[i], n[i], 0.5);
+        printf(" %s%s %.1f/%.1f ms (cpu %.1f)", i ? "; " : "", names[i], pct(wall[i], n[i], 0.5),
+               pct(wall[i], n[i], 0.99), c50);
+    }
+    if (n[3]) printf(" (%zu commits of %.1f blocks on average)", n[3], (double)blocks / n[3]);
+    printf("\n");
+    for (int i = 0; i < PARTS; i++)
+        free(wall[i]), free(cpu[i]);
 }
 
 static void stop(pid_t pid) {
@@ -377,6 +447,11 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     }
     long rss0 = rss_kb(pid);
     double cpu0 = cpu_s(pid);
+    unsigned long mj0 = majflt(pid);
+    char logp[4200];
+    snprintf(logp, sizeof logp, "%s/watch.log", work);
+    struct stat lst;
+    long log_from = stat(logp, &lst) == 0 ? (long)lst.st_size : 0;
     for (uint32_t i = 0; i < k; i++) {
         size_t h = base + i;
         double t0 = now();
@@ -391,6 +466,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     }
     long rss1 = rss_kb(pid), anon = status_kb(pid, "RssAnon:"), file = status_kb(pid, "RssFile:");
     double cpu = cpu_s(pid) - cpu0;
+    unsigned long mj = majflt(pid) - mj0;
     stop(pid);
     double sum = 0;
     for (uint32_t i = 0; i < k; i++)
@@ -402,10 +478,12 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     if (la) fclose(la);
     printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store (%u ms "
            "apart): block written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
-           "mean %.1f ms; the watcher's CPU (user+sys) %.1f ms a block; RSS %ld -> %ld KiB "
-           "(anon %ld, file %ld); load average %.2f %.2f %.2f\n",
-           k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k, rss0,
-           rss1, anon, file, load[0], load[1], load[2]);
+           "mean %.1f ms; the watcher's CPU (user+sys) %.1f ms a block, %.1f major faults (pages "
+           "read from the disk) a block; RSS %ld -> %ld KiB (anon %ld, file %ld); load average "
+           "%.2f %.2f %.2f\n",
+           k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k,
+           (double)mj / k, rss0, rss1, anon, file, load[0], load[1], load[2]);
+    parts(work, log_from);
     if (rd) {
         double q50 = pct(qlat, k, 0.5), q99 = pct(qlat, k, 0.99), qmax = qlat[k - 1];
         printf("block written -> a reader's ch_store_refresh sees it committed (queryable): "

@@ -27,6 +27,11 @@
  * just before the chain's first so that the chain's blocks keep their
  * numbers.
  *
+ * A third store holds 2^32 20-byte addresses and more: empty ones put
+ * between the chain's blocks half-way (add_address_holes), so that the
+ * trace's address slots pass 32 bits and clash, cut to 32 bits, with older
+ * ones; the cluster build must refuse it naming its limit.
+ *
  * The oracle is the same chain ingested into a store of its own from
  * block 0 (as ingest makes it): every answer must be the same, with tx
  * (transfer) numbers shifted by exactly the prefix and heights by its two
@@ -43,6 +48,7 @@
 
 #include "coinhound/address.h"
 #include "coinhound/btc.h"
+#include "coinhound/cluster.h"
 #include "coinhound/evmgen.h"
 #include "coinhound/hash.h"
 #include "coinhound/ingest.h"
@@ -89,6 +95,25 @@ static void put_meta(const char *index_dir, const char *const *keys, const uint6
     mdb_env_close(env);
 }
 
+/* Empty 20-byte addresses put between the chain's blocks: after block
+ * height-1, skip of them follow the n20 the chain had made (their ids and
+ * head records holes, the lengths in meta). */
+typedef struct gap {
+    size_t height;
+    uint64_t n20, skip;
+} gap;
+
+static void add_address_holes(const char *db, uint64_t n20, uint64_t skip) {
+    char dir[4200], index_dir[4300];
+    snprintf(dir, sizeof dir, "%s/btc", db);
+    snprintf(index_dir, sizeof index_dir, "%s/index", dir);
+    sparse(dir, "addrs20.col", n20 + skip, ADDR20_REC);
+    sparse(dir, "heads20.col", n20 + skip, sizeof(uint64_t));
+    const char *keys[] = {"n_addrs20", "n_heads20"};
+    const uint64_t vals[] = {n20 + skip, n20 + skip};
+    put_meta(index_dir, keys, vals, 2);
+}
+
 /* The prefix's two block records (block 1's hash: last_hash) and their
  * empty txs, into a new store of chain at db; more columns and meta values
  * given by the caller. */
@@ -125,6 +150,8 @@ static void write_prefix(const char *db, const char *chain, const uint8_t last_h
         if (!strcmp(keys[i], "n_xfers")) sparse(dir, "xfers.col", vals[i], sizeof(ch_xfer_rec));
         if (!strcmp(keys[i], "n_xprev")) sparse(dir, "xprev.col", vals[i], 2 * sizeof(uint32_t));
         if (!strcmp(keys[i], "n_bxfer")) sparse(dir, "bxfer.col", vals[i], sizeof(st_bxfer_rec));
+        if (!strcmp(keys[i], "n_addrs20")) sparse(dir, "addrs20.col", vals[i], ADDR20_REC);
+        if (!strcmp(keys[i], "n_heads20")) sparse(dir, "heads20.col", vals[i], sizeof(uint64_t));
     }
     const char *k0[] = {"n_blocks", "n_txs", "n_txids"};
     const uint64_t v0[] = {PREFIX_BLOCKS, PREFIX, PREFIX};
@@ -134,7 +161,7 @@ static void write_prefix(const char *db, const char *chain, const uint8_t last_h
 
 /* A new Bitcoin store at db whose first PREFIX txs, in PREFIX_BLOCKS
  * blocks, are empty holes; the generated chain of blocks_dir appended. */
-static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
+static ch_store *prefixed_store(const char *db, const char *blocks_dir, gap *gp) {
     ch_error err;
     ch_store *s;
     const char *keys[] = {"n_txvin"};
@@ -158,6 +185,14 @@ static ch_store *prefixed_store(const char *db, const char *blocks_dir) {
             ch_ingest_btc_block(s, &blk, &err) != 0)
             fail_msg("block %zu: %s", h, err.msg);
         if (h % 16 == 15 && ch_store_commit(s, &err) != 0) fail_msg("%s", err.msg);
+        if (gp && h + 1 == gp->height) { /* the address gap: committed, then holes */
+            assert_int_equal(ch_store_commit(s, &err), 0);
+            gp->n20 = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
+            gp->skip = (1ULL << 32) - gp->n20 / 2;
+            ch_store_close(s);
+            add_address_holes(db, gp->n20, gp->skip);
+            assert_int_equal(ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err), 0);
+        }
     }
     assert_int_equal(ch_store_commit(s, &err), 0);
     free(buf);
@@ -249,6 +284,23 @@ static int keep_flow(const ch_trace_flow *f, void *ctx) {
     x->v = realloc(x->v, (x->n + 1) * sizeof *x->v);
     x->v[x->n++] = *f;
     return 0;
+}
+
+/* A forward haircut trace from every tx in [first, first + n): taint
+ * that reaches most of a small chain. */
+static ch_trace *run_wide(ch_store *s, int walk, uint64_t first, uint64_t n) {
+    ch_error err;
+    ch_trace_opts o;
+    ch_trace_opts_init(&o);
+    o.policy = CH_POLICY_HAIRCUT;
+    o.direction = CH_TRACE_FORWARD;
+    ch_trace *t;
+    assert_int_equal(ch_trace_new(s, &o, &t, &err), 0);
+    tr_set_walk(t, walk);
+    for (uint64_t i = 0; i < n; i++)
+        assert_int_equal(ch_trace_add_tx(t, first + i, &err), 0);
+    if (ch_trace_run(t, &err) != 0) fail_msg("%s", err.msg);
+    return t;
 }
 
 static ch_trace *run(ch_store *s, const char *labels_csv, ch_trace_policy p, ch_trace_direction d,
@@ -367,7 +419,7 @@ static void test_btc_tx_numbers_above_2_32_through_ingest_query_trace(void **sta
     char db[1100], labels[1100];
     snprintf(db, sizeof db, "%s/high", g.dir);
     snprintf(labels, sizeof labels, "%s/labels.csv", g.blocks);
-    ch_store *hi = prefixed_store(db, g.blocks);
+    ch_store *hi = prefixed_store(db, g.blocks, NULL);
     same_records(g.s, hi);
 
     uint64_t out = theft_output(g.s, g.blocks);
@@ -617,10 +669,100 @@ static void test_eth_tx_and_transfer_numbers_above_2_32_through_ingest_query_tra
     free(dir);
 }
 
+/* ---- address ids above 2^32 ---------------------------------------------- */
+
+/* An id of the plain store as the store with the gap numbers it: 20-byte
+ * addresses made after the gap come after its empty ones; 32-byte ones
+ * (their own class, CH_ADDR_ID_WIDE) keep theirs. */
+static ch_addr_id shifted(const gap *gp, ch_addr_id id) {
+    return id && !(id & CH_ADDR_ID_WIDE) && id > gp->n20 ? id + gp->skip : id;
+}
+
+/* A store that holds 2^32 20-byte addresses and more: half-way through the
+ * chain, empty ones take the ids up to 2^32 + n/2 (n: the chain's so
+ * far), so that the addresses made after have slots past 2^32 that equal,
+ * cut to 32 bits, slots of addresses made before. The trace's holdings
+ * table and sort, indexed by slot, must keep them apart; the cluster
+ * build, whose union-find keeps 32-bit slots, refuses the store naming the
+ * limit. */
+static void test_btc_address_ids_above_2_32_trace_and_cluster_refusal(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 29, 2000);
+    char db[1100], labels[1100];
+    snprintf(db, sizeof db, "%s/high", g.dir);
+    snprintf(labels, sizeof labels, "%s/labels.csv", g.blocks);
+    ch_store_counts a, b;
+    ch_store_get_counts(g.s, &a);
+    gap gp = {.height = a.blocks / 2};
+    ch_store *hi = prefixed_store(db, g.blocks, &gp);
+    ch_store_get_counts(hi, &b);
+    assert_true(b.addresses == a.addresses + gp.skip && b.addresses > UINT32_MAX);
+    size_t after = 0, clash = 0;
+    for (uint64_t o = 0; o < a.outputs; o++) {
+        ch_addr_id x = ch_out_addr(ch_store_output(g.s, o)), y = shifted(&gp, x);
+        assert_true(ch_out_addr(ch_store_output(hi, o)) == y);
+        after += y > UINT32_MAX && !(y & CH_ADDR_ID_WIDE);
+        clash += y != x && (uint32_t)y <= gp.n20; /* its slot cut to 32 bits: an older one's */
+    }
+    assert_true(after > 100 && clash > 100);
+    uint64_t out = theft_output(g.s, g.blocks);
+    for (int walk = TR_WALK_HEAP; walk <= TR_WALK_SWEEP; walk++) {
+        ch_labels *la, *lb;
+        ch_trace *ta = run(g.s, labels, CH_POLICY_HAIRCUT, CH_TRACE_FORWARD, walk, out, &la);
+        ch_trace *tb = run(hi, labels, CH_POLICY_HAIRCUT, CH_TRACE_FORWARD, walk, out, &lb);
+        const ch_trace_holding *ha, *hb;
+        size_t n = ch_trace_holdings(ta, &ha);
+        assert_int_equal(ch_trace_holdings(tb, &hb), n);
+        assert_true(n > 10);
+        size_t past = 0;
+        for (size_t i = 0; i < n; i++)
+            past += hb[i].addr > UINT32_MAX && !(hb[i].addr & CH_ADDR_ID_WIDE);
+        assert_true(past > 0); /* holdings at slots past 2^32 */
+        for (size_t i = 0; i < n; i++) {
+            assert_true(hb[i].addr == shifted(&gp, ha[i].addr));
+            assert_true(hb[i].amount == ha[i].amount && hb[i].outputs == ha[i].outputs);
+        }
+        const ch_trace_landing *xa, *xb;
+        n = ch_trace_landings(ta, &xa);
+        assert_int_equal(ch_trace_landings(tb, &xb), n);
+        for (size_t i = 0; i < n; i++)
+            assert_true(xb[i].addr == shifted(&gp, xa[i].addr) && xb[i].amount == xa[i].amount &&
+                        xb[i].outputs == xa[i].outputs && xb[i].hops == xa[i].hops);
+        ch_trace_free(ta);
+        ch_trace_free(tb);
+        ch_labels_free(la);
+        ch_labels_free(lb);
+        /* from the first quarter's txs: holdings at most addresses, those
+         * whose slots clash when cut to 32 bits among them */
+        ta = run_wide(g.s, walk, 0, a.txs / 4);
+        tb = run_wide(hi, walk, PREFIX, a.txs / 4);
+        n = ch_trace_holdings(ta, &ha);
+        assert_int_equal(ch_trace_holdings(tb, &hb), n);
+        size_t near = 0;
+        for (size_t i = 0; i < n; i++) {
+            assert_true(hb[i].addr == shifted(&gp, ha[i].addr));
+            assert_true(hb[i].amount == ha[i].amount && hb[i].outputs == ha[i].outputs);
+            near += hb[i].addr != ha[i].addr;
+        }
+        assert_true(near > 50);
+        ch_trace_free(ta);
+        ch_trace_free(tb);
+    }
+    /* the union-find's 32-bit slots: refused, the limit named */
+    ch_error err;
+    ch_cluster_meta m;
+    assert_int_equal(ch_cluster_build(db, NULL, &m, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "2^32-2"));
+    ch_store_close(hi);
+    tu_genchain_close(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_btc_tx_numbers_above_2_32_through_ingest_query_trace),
         cmocka_unit_test(test_eth_tx_and_transfer_numbers_above_2_32_through_ingest_query_trace),
+        cmocka_unit_test(test_btc_address_ids_above_2_32_trace_and_cluster_refusal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

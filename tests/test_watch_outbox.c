@@ -2,7 +2,9 @@
  * the in-memory entries pruned to a window of recent blocks while the log
  * on disk keeps every line, and the cursor file's record of the last
  * committed block (the group commit's restart point) written and read
- * back, with a file of the older form (without it) still read. */
+ * back, with a file of the older form (without it) still read, and the
+ * cursor's record rewritten in place once a run has written it; and the
+ * alerts file's torn last line (a delivery cut by a kill) cut on open. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "watch/watch_internal.h"
 
@@ -127,10 +130,138 @@ static void test_the_cursor_keeps_the_last_committed_block(void **state) {
     free(dir);
 }
 
+/* What a reader outside the watcher (bench_watch_btc, a monitor) reads
+ * from the state file with the documented fields. */
+static void read_state(const char *path, unsigned long long *delivered, unsigned *eval_next) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char hex[80];
+    unsigned committed = 0;
+    assert_int_equal(fscanf(f, "coinhound-watch-state 1 delivered %llu eval_next %u eval_prev %70s",
+                            delivered, eval_next, hex),
+                     3);
+    assert_int_equal(fscanf(f, " committed_next %u committed_prev %70s", &committed, hex), 2);
+    int c; /* then only padding to the record's end */
+    while ((c = fgetc(f)) != EOF)
+        assert_true(c == ' ' || c == '\n');
+    fclose(f);
+}
+
+static void test_the_cursor_is_rewritten_in_place_after_the_first_save(void **state) {
+    (void)state;
+    char *dir = db_dir();
+    char p[4200];
+    snprintf(p, sizeof p, "%s/btc/watch/state", dir);
+    watch_outbox o;
+    ch_error err;
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    /* a state of the older, shorter form, left by an earlier watcher */
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "coinhound-watch-state 1\ndelivered 0\neval_next 7\neval_prev %064x\n", 5);
+    fclose(f);
+    struct stat old, first, later;
+    assert_int_equal(stat(p, &old), 0);
+    o.has_eval = true;
+    o.eval_next = 8;
+    o.has_committed = true;
+    o.committed_next = 3;
+    if (watch_outbox_save(&o, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(stat(p, &first), 0);
+    assert_int_equal(first.st_size, 512);    /* one sector */
+    assert_true(first.st_ino != old.st_ino); /* the first save renames */
+    unsigned long long delivered;
+    unsigned next;
+    read_state(p, &delivered, &next);
+    assert_int_equal(next, 8);
+    /* later saves write the same file in place, each read back whole */
+    for (unsigned i = 0; i < 50; i++) {
+        o.eval_next = 9 + i;
+        o.delivered = 1000000000000ULL + i;
+        if (watch_outbox_save(&o, &err) != 0) fail_msg("%s", err.msg);
+        read_state(p, &delivered, &next);
+        assert_int_equal(next, 9 + i);
+        assert_true(delivered == 1000000000000ULL + i);
+    }
+    assert_int_equal(stat(p, &later), 0);
+    assert_true(later.st_ino == first.st_ino);
+    assert_int_equal(later.st_size, 512);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    assert_int_equal(access(tmp, F_OK), -1); /* no temporary file left */
+    watch_outbox_close(&o);
+    /* a file replaced behind the watcher's back is written anew, not in place */
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(o.eval_next, 58);
+    assert_true(o.delivered == 0); /* more than the log holds: cut to its size */
+    assert_int_equal(o.committed_next, 3);
+    if (watch_outbox_save(&o, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(unlink(p), 0);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "coinhound-watch-state 1\ndelivered 0\neval_next 2\neval_prev %064x\n", 5);
+    fclose(f);
+    o.eval_next = 60;
+    if (watch_outbox_save(&o, &err) != 0) fail_msg("%s", err.msg);
+    read_state(p, &delivered, &next);
+    assert_int_equal(next, 60);
+    watch_outbox_close(&o);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* The alerts file (--alerts) after a kill cut a delivery short: the part
+ * of a line at its end is cut when the next watcher opens it, whole lines
+ * are kept, and a file of whole lines is left as it is. */
+static void test_a_torn_last_line_of_the_alerts_file_is_cut(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char p[4200];
+    snprintf(p, sizeof p, "%s/alerts.jsonl", dir);
+    const char *whole = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n";
+    static const char *const tails[] = {"", "{\"id\":\"c\",\"ru"};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "%s%s", whole, tails[i]);
+        fclose(f);
+        ch_watch_opts o = {.alerts_path = p};
+        watch_follow w = {.o = &o, .sink_fd = -1};
+        ch_error err;
+        if (watch_follow_open_sink(&w, &err) != 0) fail_msg("%s", err.msg);
+        assert_int_equal(write(w.sink_fd, "{\"id\":\"c\"}\n", 11), 11);
+        close(w.sink_fd);
+        size_t len = 0;
+        uint8_t *t = tu_read_file(p, &len);
+        const char *want = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\"}\n";
+        assert_non_null(t);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(t, want, len);
+        free(t);
+    }
+    /* a file of one torn line, nothing else */
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"id\":", f);
+    fclose(f);
+    ch_watch_opts o = {.alerts_path = p};
+    watch_follow w = {.o = &o, .sink_fd = -1};
+    ch_error err;
+    if (watch_follow_open_sink(&w, &err) != 0) fail_msg("%s", err.msg);
+    close(w.sink_fd);
+    struct stat st;
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pruned_entries_leave_the_log_whole_and_the_recent_ones_deduplicated),
         cmocka_unit_test(test_the_cursor_keeps_the_last_committed_block),
+        cmocka_unit_test(test_the_cursor_is_rewritten_in_place_after_the_first_save),
+        cmocka_unit_test(test_a_torn_last_line_of_the_alerts_file_is_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

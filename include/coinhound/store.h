@@ -355,6 +355,11 @@ int ch_store_find_block(ch_store *s, const ch_hash256 *hash, uint32_t *height, c
 /* An address's id and its last output (the head of its history). */
 int ch_store_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out,
                        ch_error *err);
+/* The same id as the writer sees it: the addresses it added and has not
+ * committed yet included (found first in its in-memory index, as its own
+ * adds find them); on a store opened to read, ch_store_find_addr. 1 found,
+ * 0 not found, -1 error. */
+int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err);
 
 /* --- writing: the chain modules translate their formats into these calls.
  * A block is begin_block, then per tx add_tx followed by its inputs and

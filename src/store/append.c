@@ -294,6 +294,17 @@ static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint
     return NULL;
 }
 
+int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err) {
+    if (!s->writable) return ch_store_find_addr(s, a, id, NULL, err);
+    const uint64_t index_key = st_addr_key(a);
+    const st_hot_entry *e;
+    for (uint64_t k = index_key; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
+        if (st_addr_equal(s, st_hot_id(e), a)) return *id = st_hot_id(e), 1;
+    if ((e = old_address(s, a, index_key)) != NULL) return *id = st_hot_id(e), 1;
+    if (s->addr_hot_complete) return 0;
+    return ch_store_find_addr(s, a, id, NULL, err);
+}
+
 /* The address's entry in the young hot map (moved up from the old one,
  * loaded from the runs or created), or NULL on error. An entry moved up
  * leaves a stale copy in the old map, which the young one hides. */

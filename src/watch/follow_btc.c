@@ -64,6 +64,27 @@
  * for the tests, which kill a watcher whose store has not committed the
  * blocks it alerted on. */
 #define COMMIT_MS_ENV "COINHOUND_WATCH_COMMIT_MS"
+/* The environment's COINHOUND_WATCH_TIMING (any value) logs, for each
+ * settle and each commit, the wall and CPU milliseconds of its parts: what
+ * bench_watch_btc breaks a block's latency into. */
+#define TIMING_ENV "COINHOUND_WATCH_TIMING"
+
+/* Wall and this thread's CPU clocks, in ms. */
+typedef struct stopwatch {
+    double wall, cpu;
+} stopwatch;
+
+static stopwatch stopwatch_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (stopwatch){ch_now() * 1e3, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6};
+}
+
+/* The wall and CPU ms since a. */
+static stopwatch stopwatch_since(stopwatch a) {
+    stopwatch b = stopwatch_now();
+    return (stopwatch){b.wall - a.wall, b.cpu - a.cpu};
+}
 
 typedef struct bwatch {
     watch_follow f; /* first: the emit callback's context */
@@ -85,6 +106,8 @@ typedef struct bwatch {
     bool defer;
     double pending_since;
     unsigned commit_ms, idle_ms; /* COMMIT_MS, COMMIT_IDLE_MS or the environment's */
+    bool timing;                 /* TIMING_ENV: log each part's time */
+    stopwatch t_add;             /* the last ingest call's (read, checks, add) */
 } bwatch;
 
 static const char *source_of(const bwatch *w) {
@@ -130,9 +153,14 @@ static void commit_due(bwatch *w, bool force) {
     if (!force && n < COMMIT_BLOCKS && (now - w->pending_since) * 1000 < w->commit_ms) return;
     ch_error e;
     w->pending_since = 0;
+    stopwatch t0 = stopwatch_now();
     if (btc_commit_pending(w->s, &e) != 0) {
         ch_err_prefix(&e, "store commit");
         failed(w, &e);
+    } else if (w->timing) {
+        stopwatch t = stopwatch_since(t0);
+        watch_log("info", "timing: commit of %u block%s %.1f ms (cpu %.1f)", n, n == 1 ? "" : "s",
+                  t.wall, t.cpu);
     }
 }
 
@@ -176,6 +204,8 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
         memset(ob->committed_prev, 0, 32);
     unsigned conf = w->f.o->confirmations ? w->f.o->confirmations : 1;
     uint64_t before = w->f.alerts_new;
+    uint32_t evaluated = ob->eval_next;
+    stopwatch t0 = stopwatch_now(), t_rules = {0, 0};
     while ((uint64_t)ob->eval_next + conf <= next) {
         if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
                                  watch_follow_emit, &w->f, err) != 0 ||
@@ -186,6 +216,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
         watch_follow_set_prev(&w->f, w->s);
     }
     watch_follow_prune(&w->f, w->s, false);
+    if (w->timing) t_rules = stopwatch_since(t0), t0 = stopwatch_now();
     /* One save of the cursors, not two: the log is synced before either
      * cursor moves, and delivery (which saves both when it delivers
      * anything) comes before the delivered cursor moves. A kill before the
@@ -196,6 +227,14 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     uint64_t delivered = ob->delivered;
     if (watch_outbox_deliver(ob, w->f.sink_fd, err) < 0) return -1;
     if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
+    if (w->timing && ob->eval_next > evaluated) {
+        stopwatch t_out = stopwatch_since(t0);
+        watch_log("info",
+                  "timing: blocks %u-%u: read and add %.1f ms (cpu %.1f), rules %.1f ms (cpu "
+                  "%.1f), log, delivery and cursor %.1f ms (cpu %.1f)",
+                  evaluated, ob->eval_next - 1, w->t_add.wall, w->t_add.cpu, t_rules.wall,
+                  t_rules.cpu, t_out.wall, t_out.cpu);
+    }
     ch_store_trim(w->s); /* past 7/8 of the bound, mapped pages are let go */
     if (w->f.alerts_new > before)
         watch_log("info", "%" PRIu64 " new alert%s up to block %u", w->f.alerts_new - before,
@@ -254,7 +293,9 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
                              .mem_bytes = w->mem,
                              .defer_commit = w->defer};
         uint32_t before = ch_store_next_height(w->s);
+        stopwatch t0 = stopwatch_now();
         int irc = btc_ingest_chain(w->s, w->d, chain, &io, &st, &e);
+        w->t_add = stopwatch_since(t0);
         bool moved = st.reorg_height != UINT32_MAX || ch_store_next_height(w->s) != before;
         if (moved && settle(w, st.reorg_height, fatal) != 0) {
             rc = -1;
@@ -410,8 +451,10 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     if (n && next == 0 && network_of(v[0].p, v[0].len, &net, &e) != 0) {
         failed(w, &e);
     } else if (n) {
+        stopwatch t0 = stopwatch_now();
         int irc = w->defer ? btc_ingest_raw_deferred(w->s, net, fork, v, n, &st, &e)
                            : btc_ingest_raw(w->s, net, fork, v, n, &st, &e);
+        w->t_add = stopwatch_since(t0);
         if (settle(w, st.reorg_height, fatal) != 0)
             rc = -1;
         else if (irc != 0)
@@ -510,6 +553,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         w.commit_ms = (unsigned)v;
     }
     w.idle_ms = cm && *cm ? w.commit_ms : COMMIT_IDLE_MS;
+    w.timing = getenv(TIMING_ENV) != NULL;
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
     if (watch_follow_start_webhook(&w.f, err) != 0) goto out;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -144,10 +145,48 @@ int watch_follow_start_webhook(watch_follow *f, ch_error *err) {
                                o->max_backoff_ms, &f->hook, err);
 }
 
+/* The longest torn line cut from the alerts file: an alert line is a few
+ * kB; a tail without a newline in this much is not one of ours. */
+#define TORN_MAX (1u << 20)
+
+/* A kill during a delivery can leave the alerts file ending in part of a
+ * line (a write is cut at a page when the process dies); its cursor did
+ * not move, so the whole line is delivered again after it, and the part
+ * would glue onto it as one line that is not JSON. Cut it off. */
+static int cut_torn_tail(int fd, const char *path, ch_error *err) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return 0;
+    size_t want = st.st_size < TORN_MAX ? (size_t)st.st_size : TORN_MAX;
+    char *buf = malloc(want);
+    if (!buf) return ch_err(err, "out of memory");
+    off_t from = st.st_size - (off_t)want;
+    ssize_t got = pread(fd, buf, want, from);
+    if (got != (ssize_t)want) {
+        free(buf);
+        return ch_err(err, "%s: cannot read the alerts file's end", path);
+    }
+    size_t keep = want;
+    while (keep > 0 && buf[keep - 1] != '\n')
+        keep--;
+    free(buf);
+    if (keep == want || (keep == 0 && from > 0)) return 0; /* whole, or not a line of ours */
+    if (ftruncate(fd, from + (off_t)keep) != 0)
+        return ch_err(err, "%s: cannot cut a torn last line: %s", path, strerror(errno));
+    watch_log("warn",
+              "%s ended in part of a line (%zu bytes, a delivery cut by a kill): cut; the line "
+              "is delivered again whole",
+              path, want - keep);
+    return 0;
+}
+
 int watch_follow_open_sink(watch_follow *f, ch_error *err) {
     f->sink_fd = STDOUT_FILENO;
     if (!f->o->alerts_path) return 0;
-    f->sink_fd = open(f->o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    f->sink_fd = open(f->o->alerts_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (f->sink_fd >= 0) return cut_torn_tail(f->sink_fd, f->o->alerts_path, err);
+    /* a file this user may write and not read: appended, as it is */
+    if (errno == EACCES)
+        f->sink_fd = open(f->o->alerts_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (f->sink_fd < 0)
         return ch_err(err, "%s: cannot open the alerts file: %s", f->o->alerts_path,
                       strerror(errno));

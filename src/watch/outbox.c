@@ -3,8 +3,10 @@
  *
  * Crash safety, in the order the watcher writes:
  *   1. alerts of an evaluated block are appended to the log, fdatasync;
- *   2. the evaluation cursor moves past the block (state: temporary file,
- *      fsync, rename, fsync of the folder);
+ *   2. the evaluation cursor moves past the block (state: a 512-byte
+ *      record, the first time of a run through a temporary file, fsync,
+ *      rename and an fsync of the folder, then rewritten in place and not
+ *      synced: see watch_outbox_save);
  *   3. the log past the delivery cursor is copied to the sink, which is
  *      fdatasync'ed; then the delivery cursor moves (state again).
  * A kill between 1 and 2 evaluates the block again after a restart: its
@@ -37,6 +39,7 @@
 
 #define LOG_NAME   "alerts.jsonl"
 #define STATE_NAME "state"
+#define STATE_SIZE 512 /* one sector: written whole or not at all */
 
 static size_t id_hash(const char *id) {
     uint64_t h = 1469598103934665603ULL;
@@ -151,24 +154,35 @@ static int load_state(watch_outbox *o, ch_error *err) {
     return 0;
 }
 
-int watch_outbox_save(watch_outbox *o, ch_error *err) {
-    char p[4200], tmp[4300];
-    path_in(o, STATE_NAME, p, sizeof p);
-    snprintf(tmp, sizeof tmp, "%s.tmp", p);
-    char hex[65], chex[65], buf[400];
+/* The state file as a fixed record: the text, padded with spaces to
+ * STATE_SIZE - 1 bytes and a newline (the fields are read by fscanf, which
+ * skips the padding), so that it can be rewritten in place. */
+static void state_text(const watch_outbox *o, char buf[STATE_SIZE]) {
+    char hex[65], chex[65];
     ch_hex_encode(o->eval_prev, 32, hex);
     int len =
-        snprintf(buf, sizeof buf,
+        snprintf(buf, STATE_SIZE,
                  "coinhound-watch-state 1\ndelivered %" PRIu64 "\neval_next %u\neval_prev %s\n",
                  o->delivered, o->eval_next, hex);
     if (o->has_committed) {
         ch_hex_encode(o->committed_prev, 32, chex);
-        len += snprintf(buf + len, sizeof buf - (size_t)len,
+        len += snprintf(buf + len, STATE_SIZE - (size_t)len,
                         "committed_next %u\ncommitted_prev %s\n", o->committed_next, chex);
     }
+    memset(buf + len, ' ', STATE_SIZE - 1 - (size_t)len);
+    buf[STATE_SIZE - 1] = '\n';
+}
+
+/* The first save of a run (or one over a state file of another size):
+ * the record through a temporary file, fsync, rename and an fsync of the
+ * folder; the file is then kept open for the saves in place. */
+static int save_by_rename(watch_outbox *o, const char *p, const char buf[STATE_SIZE],
+                          ch_error *err) {
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ch_err(err, "%s: cannot write: %s", tmp, strerror(errno));
-    if (write_all(fd, buf, (size_t)len) != 0 || fsync(fd) != 0) {
+    if (write_all(fd, buf, STATE_SIZE) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         return ch_err(err, "%s: cannot write: %s", tmp, strerror(e));
@@ -180,12 +194,37 @@ int watch_outbox_save(watch_outbox *o, ch_error *err) {
         fsync(dfd);
         close(dfd);
     }
+    o->state_fd = open(p, O_WRONLY | O_CLOEXEC);
+    return 0; /* without the fd, the next save renames again */
+}
+
+int watch_outbox_save(watch_outbox *o, ch_error *err) {
+    char p[4200], buf[STATE_SIZE];
+    path_in(o, STATE_NAME, p, sizeof p);
+    state_text(o, buf);
+    struct stat st, at;
+    if (o->state_fd >= 0 &&
+        (fstat(o->state_fd, &st) != 0 || stat(p, &at) != 0 || st.st_ino != at.st_ino ||
+         st.st_dev != at.st_dev || st.st_size != STATE_SIZE)) {
+        close(o->state_fd); /* not the record this run wrote: made anew */
+        o->state_fd = -1;
+    }
+    if (o->state_fd < 0) return save_by_rename(o, p, buf, err);
+    /* In place, one sector, not synced: every value it holds is backed by
+     * lines already synced (the log before eval_next moves, the sink
+     * before delivered does), so the copy on disk, whenever the kernel
+     * writes it, is one state or the next, never ahead of the files; a
+     * power cut costs at most an evaluation or a delivery again (at least
+     * once). A kill leaves the page cache whole. */
+    if (pwrite(o->state_fd, buf, STATE_SIZE, 0) != STATE_SIZE)
+        return ch_err(err, "%s: cannot write: %s", p, strerror(errno));
     return 0;
 }
 
 int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch_error *err) {
     memset(o, 0, sizeof *o);
     o->fd = -1;
+    o->state_fd = -1;
     if (snprintf(o->dir, sizeof o->dir, "%s/%s/watch", db_dir, chain) >= (int)sizeof o->dir)
         return ch_err(err, "%s: path too long", db_dir);
     if (mkdir(o->dir, 0755) != 0 && errno != EEXIST)
@@ -253,8 +292,10 @@ void watch_outbox_close(watch_outbox *o) {
     free(o->v);
     free(o->slots);
     if (o->fd >= 0) close(o->fd);
+    if (o->state_fd >= 0) close(o->state_fd);
     memset(o, 0, sizeof *o);
     o->fd = -1;
+    o->state_fd = -1;
 }
 
 /* Append a as one line; *off and *len (may be NULL) get where it lies. */

@@ -130,7 +130,8 @@ typedef struct watch_outbox {
     bool has_committed;
     uint32_t committed_next;
     uint8_t committed_prev[32];
-    bool dirty; /* appended since the last sync */
+    bool dirty;   /* appended since the last sync */
+    int state_fd; /* the state file, once this run wrote it (saves in place) */
 } watch_outbox;
 
 /* Open DIR/<chain>/watch (created): the log is read whole (a torn last line,
@@ -155,7 +156,8 @@ int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, bool below_tip, size
 size_t watch_outbox_prune(watch_outbox *o, uint64_t below);
 /* fdatasync the log when anything was appended. */
 int watch_outbox_sync(watch_outbox *o, ch_error *err);
-/* Write the cursors (a temporary file, fsync, rename). */
+/* Write the cursors: the first time a temporary file, fsync, rename;
+ * then in place, unsynced (outbox.c says why that is safe). */
 int watch_outbox_save(watch_outbox *o, ch_error *err);
 /* Copy the log past the delivery cursor to fd (fdatasync'ed unless it is a
  * pipe or a terminal), then move the cursor: the count of lines. */
@@ -256,7 +258,8 @@ bool watch_intel_present(const char *db);
 /* --webhook given: start delivering the log (open) to it on its thread
  * (f->hook), from the cursor saved for that URL; else nothing. */
 int watch_follow_start_webhook(watch_follow *f, ch_error *err);
-/* Open the sink: --alerts (appended) or stdout. */
+/* Open the sink: --alerts (appended; a torn last line, left by a kill during
+ * a delivery, cut first) or stdout. */
 int watch_follow_open_sink(watch_follow *f, ch_error *err);
 /* Stop the webhook (delivering what is synced for up to the grace period),
  * close the outbox (if open) and the sink (if a file). */
