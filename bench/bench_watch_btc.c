@@ -36,6 +36,11 @@
  * BENCH_WATCH_MEM=SIZE passes --mem SIZE to the watcher (at least 256M),
  * BENCH_WATCH_INDEX_MEM=SIZE --index-mem SIZE (at least 1M).
  *
+ * The watcher runs with COINHOUND_WATCH_TIMING=1: the parts of each
+ * block's time it logs (read and add, rules, log + delivery + cursor, and
+ * each commit; wall and its thread's CPU) are printed as p50/p99, with its
+ * major faults a block.
+ *
  * With --gap-ms G above 0, a reader beside the watcher (ch_store_open
  * read-only, ch_store_refresh on each change in the index folder, as a
  * long-lived reader refreshes between requests) also times each block from
@@ -345,7 +350,7 @@ static void parts(const char *work, long from) {
     for (int i = 0; i < PARTS; i++) {
         if (!n[i]) continue;
         double c50 = pct(cpu[i], n[i], 0.5);
-        printf(" %s%s %.1f/%.1f ms (cpu %.1f)", i ? "; " : "", names[i], pct(wall[i], n[i], 0.5),
+        printf("%s%s %.1f/%.1f ms (cpu %.1f)", i ? "; " : " ", names[i], pct(wall[i], n[i], 0.5),
                pct(wall[i], n[i], 0.99), c50);
     }
     if (n[3]) printf(" (%zu commits of %.1f blocks on average)", n[3], (double)blocks / n[3]);
