@@ -11,7 +11,11 @@
  *   - the hostile ones (duplicate and unknown keys, "\u0000", a lone
  *     surrogate escape, a byte-order mark, a non-string field, a bad chain,
  *     a 257-byte external_id, empty, too many, trailing bytes, invalid
- *     UTF-8) are declined by it and left to jansson, which refuses them. */
+ *     UTF-8) are declined by it and left to jansson, which refuses them;
+ *     "\u0000", a lone surrogate and a byte that is no UTF-8 at every place
+ *     of a long string (the first, middle and last of its 8-byte words: the
+ *     ASCII check reads words), and a valid non-ASCII character so placed
+ *     taken with jansson's items. */
 #include "support/testutil.h"
 
 #include <stdlib.h>
@@ -77,6 +81,18 @@ static void test_client_batches_take_the_fast_parse_with_janssons_items(void **s
         both(p, GOOD[i], strlen(GOOD[i]), &f, &s);
         if (!f || !s) fail_msg("case %zu: fast %d, jansson %d: %s", i, f, s, GOOD[i]);
     }
+    /* a two-byte character at each place of a 20-byte address and id */
+    for (int at = 0; at < 20; at++) {
+        char a[32], body[128];
+        memset(a, 'x', 20);
+        a[20] = '\0';
+        memcpy(a + at, "\xc3\xa9", 2);
+        a[21] = '\0';
+        snprintf(body, sizeof body, "[{\"address\":\"%s\",\"external_id\":\"%s\"}]", a, a);
+        int f, s;
+        both(p, body, strlen(body), &f, &s);
+        if (!f || !s) fail_msg("place %d: fast %d, jansson %d: %s", at, f, s, body);
+    }
     sj_parser_free(p);
 }
 
@@ -123,6 +139,21 @@ static void test_hostile_batches_are_left_to_jansson_which_refuses_them(void **s
         both(p, BAD[i], strlen(BAD[i]), &f, &s);
         if (f || s) fail_msg("case %zu: fast %d, jansson %d: %s", i, f, s, BAD[i]);
     }
+    /* "\u0000", a lone surrogate, a byte of no UTF-8, a control byte at each
+     * place of a 20-byte address, and of an external_id */
+    static const char *const INSIDE[] = {"\\u0000", "\\udc00", "\xe9", "\xc3", "\x01"};
+    for (size_t k = 0; k < sizeof INSIDE / sizeof INSIDE[0]; k++)
+        for (int at = 0; at <= 20; at++)
+            for (int field = 0; field < 2; field++) {
+                char a[64], body[160];
+                snprintf(a, sizeof a, "%.*s%s%.*s", at, "xxxxxxxxxxxxxxxxxxxx", INSIDE[k], 20 - at,
+                         "xxxxxxxxxxxxxxxxxxxx");
+                snprintf(body, sizeof body, "[{\"address\":\"%s\",\"external_id\":\"%s\"}]",
+                         field ? "ok" : a, field ? a : "ok");
+                int f, s;
+                both(p, body, strlen(body), &f, &s);
+                if (f || s) fail_msg("%zu at %d: fast %d, jansson %d: %s", k, at, f, s, body);
+            }
     /* a NUL byte in the body itself */
     static const char NUL_BODY[] = "[{\"address\":\"a\0b\"}]";
     int f, s;

@@ -2,6 +2,7 @@
 #include "server/request.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,12 +138,30 @@ int srv_parse_batch(const char *body, size_t len, size_t max_items, json_t **doc
     return 0;
 }
 
+/* Is s[0..n) ASCII without a NUL? 8 bytes at a time: an address and an id
+ * are, and the byte-at-a-time UTF-8 check was 6% of a batch of clean
+ * addresses. A word has a NUL or a byte >= 0x80 exactly when (x - 1s) | x
+ * has a high bit set (a byte of 1..0x7f minus one borrows nothing). */
+static bool ascii_no_nul(const char *s, size_t n) {
+    const uint64_t ONES = 0x0101010101010101ull, HIGH = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (((x - ONES) | x) & HIGH) return false;
+    }
+    for (; i < n; i++)
+        if (s[i] == '\0' || (unsigned char)s[i] >= 0x80) return false;
+    return true;
+}
+
 /* A string member of an item as srv_parse_batch takes it: no NUL (jansson
  * refuses "\u0000") and well-formed UTF-8 (a lone surrogate escape is no
  * character: jansson refuses it, simdjson may write its three bytes). */
 static bool fast_str(sj_val v, const char **out, size_t *len) {
     const char *t = sj_str(v, len);
-    if (!t || memchr(t, '\0', *len) || !ch_utf8_valid(t, *len)) return false;
+    if (!t) return false;
+    if (!ascii_no_nul(t, *len) && (memchr(t, '\0', *len) || !ch_utf8_valid(t, *len))) return false;
     *out = t;
     return true;
 }
