@@ -15,6 +15,9 @@
  *     fields; a match through a key
  *     the source lower-cased (case_insensitive, "match"), beside an exact one;
  *   - with and without an external_id (one with escapes);
+ *   - verdicts of the same attributions (the set's one entry list) for
+ *     other addresses, exact and lower-cased by their source: a whole
+ *     verdict's text kept once, each its own listed_as put in;
  * each verdict written twice (the template made, then reused), one at a
  * time and as one array (the separators between verdicts), screened alone
  * and with ch_screener_screen_many; and a screener of an attribution store
@@ -38,6 +41,12 @@
 #define A_HIST   "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"
 #define A_FOLDED "1Q1pE5vPGEEMqRcVRMbtBK842Y6Pzo6nK9"
 #define A_BCH    "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"
+/* two addresses of the same attributions (one set entry list), and two
+ * more whose one source lists them lower-cased */
+#define A_TWIN1  "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"
+#define A_TWIN2  "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+#define A_FTWIN1 "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+#define A_FTWIN2 "1EHerVka6KKQfQyo7oo9t7tkrvkw7C6A2G"
 
 static char *g_dir;
 static char g_set[4200], g_db[4200];
@@ -94,6 +103,17 @@ static size_t attributions(ch_attribution *a) {
     a[n].delisted = true;
     snprintf(a[n++].delisted_date, sizeof a->delisted_date, "2019-06-01");
     a[n++] = mk(A_BCH, "BCH", "ransomware", "R", "Ransom list", "2023-07-08", 90);
+    /* twins: the same three attributions (two sources of one fact, one
+     * delisted fact) */
+    const char *twins[] = {A_TWIN1, A_TWIN2};
+    for (int t = 0; t < 2; t++) {
+        a[n++] = mk(twins[t], "", "sanctions", "Twin", "OFAC SDN", "2023-03-03", 100);
+        a[n++] =
+            mk(twins[t], "", "sanctions", "Twin", "OFAC SDN (per-asset lists)", "2023-04-04", 100);
+        a[n] = mk(twins[t], "", "scam", "Twin scam", "Scam list", "2020-02-02", 50);
+        a[n].delisted = true;
+        snprintf(a[n++].delisted_date, sizeof a->delisted_date, "2020-03-03");
+    }
     return n;
 }
 
@@ -110,12 +130,15 @@ static int setup(void **state) {
     for (size_t i = 0; i < n; i++)
         if (ch_screen_set_writer_add(w, &a[i], &err) != 0) fail_msg("%s", err.msg);
     /* a list that lost letter case: the lower-cased key, kept as listed */
-    char lower[64];
-    snprintf(lower, sizeof lower, "%s", A_FOLDED);
-    for (char *c = lower; *c; c++)
-        if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-    ch_attribution f = mk(lower, "", "sanctions", "Folded", "OFAC SDN", "2024-01-01", 100);
-    if (ch_screen_set_writer_add_key(w, lower, &f, &err) != 0) fail_msg("%s", err.msg);
+    const char *folded[] = {A_FOLDED, A_FTWIN1, A_FTWIN2};
+    for (int k = 0; k < 3; k++) {
+        char lower[64];
+        snprintf(lower, sizeof lower, "%s", folded[k]);
+        for (char *c = lower; *c; c++)
+            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+        ch_attribution f = mk(lower, "", "sanctions", "Folded", "OFAC SDN", "2024-01-01", 100);
+        if (ch_screen_set_writer_add_key(w, lower, &f, &err) != 0) fail_msg("%s", err.msg);
+    }
     /* and the same address listed exactly by another source */
     ch_attribution e = mk(A_FOLDED, "XBT", "sanctions", "Exact", "OFAC SDN", "2024-02-01", 100);
     if (ch_screen_set_writer_add(w, &e, &err) != 0) fail_msg("%s", err.msg);
@@ -152,6 +175,11 @@ static const char *const ASKED[] = {
     A_FOLDED,
     A_BCH,
     "qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", /* no prefix */
+    A_TWIN1,
+    A_TWIN2,
+    "BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ",
+    A_FTWIN1,
+    A_FTWIN2,
     /* clean, each family */
     "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2x",
     "17VZNX1SN5NtKa8UQFxwQbFeFc3iqRYhem",
@@ -270,6 +298,23 @@ static void test_templated_writer_equals_general_writer_on_every_shape_of_a_set(
     /* and the templates were used: each attribution's made once, kept */
     vt_cache *c = scr_screener_templates(s);
     assert_non_null(c);
+    /* the twins are one key, and their verdict's text is kept */
+    ch_verdict *t2 = ch_verdict_new();
+    const char *pairs[][2] = {{A_TWIN1, A_TWIN2}, {A_FTWIN1, A_FTWIN2}};
+    for (int p = 0; p < 2; p++) {
+        ch_screener_screen(s, pairs[p][0], v);
+        ch_screener_screen(s, pairs[p][1], t2);
+        assert_true(v->n_attrs > 0);
+        assert_int_equal(v->n_attrs, t2->n_attrs);
+        assert_memory_equal(v->set_ids, t2->set_ids, v->n_attrs * sizeof *v->set_ids);
+        assert_true(v->attrs[0].case_folded == (p == 1));
+        uint64_t h1, h2;
+        const vt_verdict *e1 = vt_verdict_find(c, v, &h1), *e2 = vt_verdict_find(c, t2, &h2);
+        assert_non_null(e1);
+        assert_ptr_equal(e1, e2);
+        assert_true(e1->nseg >= 2); /* listed_as holes */
+    }
+    ch_verdict_free(t2);
     for (size_t i = 0; i < v->n_attrs; i++) {
         assert_true(v->set_ids[i] != UINT32_MAX);
         const vt_tmpl *t = vt_get(c, v->set_ids[i], &v->attrs[i]);

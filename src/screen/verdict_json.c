@@ -10,12 +10,14 @@
  * byte, over every shape a verdict takes. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coinhound/hash.h"
 #include "coinhound/screener.h"
 #include "coinhound/trace.h"
 #include "screen/verdict_tmpl.h"
+#include "util/vec.h"
 
 /* What a reason matched case-insensitively says (both writers). */
 static const char CASE_MATCH[] = "matched case-insensitively: the source lists this address "
@@ -281,12 +283,42 @@ void vj_write_general(const ch_verdict *v, ch_jw *w, const char *external_id) {
     ch_jw_obj_end(w);
 }
 
+/* Where each source's listed_as went while a verdict's text is written to
+ * be kept (vt_verdict_put), and whose it is; failed: a reason was written
+ * in full (not recorded) or memory ran out: not to keep. */
+typedef struct vj_rec {
+    size_t (*holes)[2];
+    uint32_t *attr;
+    size_t n, cap, cap_attr;
+    bool failed;
+} vj_rec;
+
+static void rec_hole(vj_rec *rec, size_t start, size_t end, uint32_t attr) {
+    size_t cap = rec->cap;
+    size_t(*h)[2] = ch_grow(rec->holes, &cap, rec->n + 1, sizeof *h);
+    uint32_t *a = h ? ch_grow(rec->attr, &rec->cap_attr, rec->n + 1, sizeof *a) : NULL;
+    if (h) {
+        rec->holes = h;
+        rec->cap = cap;
+    }
+    if (!h || !a) {
+        rec->failed = true;
+        return;
+    }
+    rec->attr = a;
+    rec->holes[rec->n][0] = start;
+    rec->holes[rec->n][1] = end;
+    rec->attr[rec->n++] = attr;
+}
+
 /* One reason of a set's verdict from its attributions' templates; false
  * (nothing written) when one has none: the caller writes it in full. The
  * templates' runs end in a key's colon and are written as a key
  * (ch_jw_key_quoted: the separator the writer owes, then the bytes), so
- * the value after each follows as the general writer's would. */
-static bool reason_templated(ch_jw *w, const ch_verdict *v, vt_cache *c, const ch_risk_reason *r) {
+ * the value after each follows as the general writer's would. rec, when
+ * not NULL, is told where each listed_as went. */
+static bool reason_templated(ch_jw *w, const ch_verdict *v, vt_cache *c, const ch_risk_reason *r,
+                             vj_rec *rec) {
     const vt_tmpl *t = vt_get(c, v->set_ids[r->attr - v->attrs], r->attr);
     const vt_tmpl *src[CH_RISK_MAX_SOURCES];
     uint32_t n = r->n_sources < CH_RISK_MAX_SOURCES ? r->n_sources : CH_RISK_MAX_SOURCES;
@@ -312,7 +344,9 @@ static bool reason_templated(ch_jw *w, const ch_verdict *v, vt_cache *c, const c
     for (uint32_t i = 0; i < n; i++) {
         ch_jw_obj_begin(w);
         ch_jw_key_quoted(w, src[i]->s1, src[i]->n_s1);
+        size_t start = w->len;
         ch_jw_str(w, r->sources[i]->address);
+        if (rec) rec_hole(rec, start, w->len, (uint32_t)(r->sources[i] - v->attrs));
         ch_jw_key_quoted(w, src[i]->s2, src[i]->n_s2);
         ch_jw_raw(w, src[i]->s_tail);
         ch_jw_obj_end(w);
@@ -326,6 +360,63 @@ static bool reason_templated(ch_jw *w, const ch_verdict *v, vt_cache *c, const c
  * listed), up to the last key: the general writer's bytes for them. */
 static const char CLEAN_TAIL[] =
     "\"risk\":\"none\",\"score\":0,\"listed\":false,\"reasons\":[],\"history\":";
+
+/* A listed set verdict's members after "family": risk, score, listed, the
+ * reasons (from their attributions' templates where there are some) and
+ * the history. rec: see reason_templated. */
+static void write_tail(ch_jw *w, const ch_verdict *v, vt_cache *c, vj_rec *rec) {
+    const ch_risk_verdict *r = &v->risk;
+    CH_JW_KEY(w, "risk");
+    ch_jw_str(w, ch_risk_level_name(r->level));
+    CH_JW_KEY(w, "score");
+    ch_jw_double(w, r->score);
+    CH_JW_KEY(w, "listed");
+    ch_jw_bool(w, r->n_reasons > 0);
+    CH_JW_KEY(w, "reasons");
+    ch_jw_arr_begin(w);
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        if (i == r->n_current) { /* the current ones written: then the history */
+            ch_jw_arr_end(w);
+            CH_JW_KEY(w, "history");
+            ch_jw_arr_begin(w);
+        }
+        if (reason_templated(w, v, c, &r->reasons[i], rec)) continue;
+        json_reason(w, v, &r->reasons[i]);
+        if (rec) rec->failed = true; /* its listed_as not recorded */
+    }
+    if (r->n_current == r->n_reasons) { /* no history: its array still to open */
+        ch_jw_arr_end(w);
+        CH_JW_KEY(w, "history");
+        ch_jw_arr_begin(w);
+    }
+    ch_jw_arr_end(w);
+}
+
+/* v's text after "family" written apart, recording where each listed_as
+ * went, and kept for every verdict of the same attributions; NULL when it
+ * could not be (a reason without templates, out of memory, cache full). */
+static const vt_verdict *keep_verdict(vt_cache *c, const ch_verdict *v, uint64_t hash) {
+    ch_jw t;
+    ch_jw_init_mem(&t, 2048);
+    ch_jw_obj_begin(&t); /* "{": the first member goes with no comma */
+    vj_rec rec = {0};
+    write_tail(&t, v, c, &rec);
+    size_t len;
+    char *text = ch_jw_mem_take(&t, &len);
+    const vt_verdict *e = NULL;
+    if (text && !rec.failed) {
+        for (size_t k = 0; k < rec.n; k++) { /* positions in text + 1, past the "{" */
+            rec.holes[k][0]--;
+            rec.holes[k][1]--;
+        }
+        e = vt_verdict_put(c, v, hash, text + 1, len - 1, (const size_t(*)[2])rec.holes, rec.attr,
+                           rec.n);
+    }
+    free(text);
+    free(rec.holes);
+    free(rec.attr);
+    return e;
+}
 
 void ch_verdict_write_json(const ch_verdict *v, ch_jw *w, const char *external_id) {
     vt_cache *c = v->screener ? scr_screener_templates(v->screener) : NULL;
@@ -354,27 +445,19 @@ void ch_verdict_write_json(const ch_verdict *v, ch_jw *w, const char *external_i
         ch_jw_obj_end(w);
         return;
     }
-    CH_JW_KEY(w, "risk");
-    ch_jw_str(w, ch_risk_level_name(r->level));
-    CH_JW_KEY(w, "score");
-    ch_jw_double(w, r->score);
-    CH_JW_KEY(w, "listed");
-    ch_jw_bool(w, r->n_reasons > 0);
-    CH_JW_KEY(w, "reasons");
-    ch_jw_arr_begin(w);
-    for (size_t i = 0; i < r->n_reasons; i++) {
-        if (i == r->n_current) { /* the current ones written: then the history */
-            ch_jw_arr_end(w);
-            CH_JW_KEY(w, "history");
-            ch_jw_arr_begin(w);
-        }
-        if (!reason_templated(w, v, c, &r->reasons[i])) json_reason(w, v, &r->reasons[i]);
+    uint64_t hash;
+    const vt_verdict *e = vt_verdict_find(c, v, &hash);
+    if (!e && hash) e = keep_verdict(c, v, hash);
+    if (!e) {
+        write_tail(w, v, c, NULL);
+        ch_jw_obj_end(w);
+        return;
     }
-    if (r->n_current == r->n_reasons) { /* no history: its array still to open */
-        ch_jw_arr_end(w);
-        CH_JW_KEY(w, "history");
-        ch_jw_arr_begin(w);
+    /* the kept text, each listed_as the verdict's own */
+    for (uint32_t k = 0; k + 1 < e->nseg; k++) {
+        ch_jw_key_quoted(w, e->seg[k], e->seg_len[k]);
+        ch_jw_str(w, v->attrs[e->hole[k]].address);
     }
-    ch_jw_arr_end(w);
+    ch_jw_raw(w, e->seg[e->nseg - 1]);
     ch_jw_obj_end(w);
 }

@@ -36,6 +36,27 @@ typedef struct vt_tmpl {
     size_t n_r1, n_r2, n_r3, n_s1, n_s2;
 } vt_tmpl;
 
+/* A whole verdict's text after its "family", for every verdict whose
+ * attributions are the same set entries in the same order, matched the
+ * same way (exact or case-insensitively): its reasons and their order,
+ * levels and scores are theirs, and only each source's "listed_as" (the
+ * address as the source listed it) is the address's own. The text is cut
+ * at those: seg[0] hole[0] seg[1] ... hole[nseg - 2] seg[nseg - 1], where
+ * seg[k] for k < nseg - 1 ends in "listed_as": and hole[k] is the index in
+ * the verdict's attrs of the source whose address goes there; every seg but
+ * the first has its leading comma dropped (the writer's separator puts it
+ * back). Each seg is NUL-terminated. */
+typedef struct vt_verdict {
+    uint64_t hash;
+    uint32_t n;            /* attributions of the key */
+    uint32_t nseg;         /* segments: holes + 1 */
+    const uint32_t *id;    /* the key: n set ids */
+    const uint8_t *folded; /* and n matched-case-insensitively flags */
+    const uint32_t *hole;  /* nseg - 1 attribution indexes */
+    const char *const *seg;
+    const size_t *seg_len;
+} vt_verdict;
+
 typedef struct vt_cache vt_cache;
 
 /* A cache for a set of n_attrs attributions (NULL: out of memory, which
@@ -48,6 +69,18 @@ void vt_cache_free(vt_cache *c);
  * verdict) on first use; NULL when id is out of range, memory ran out or
  * the cache holds its bound of text (the caller writes a in full). */
 const vt_tmpl *vt_get(vt_cache *c, uint32_t id, const ch_attribution *a);
+
+/* The verdict text kept for v's attributions (v a set's verdict with no
+ * chain side), or NULL: none yet, or not to be kept (then *hash is what
+ * vt_verdict_put wants). */
+const vt_verdict *vt_verdict_find(vt_cache *c, const ch_verdict *v, uint64_t *hash);
+/* Keep text[0..len) cut at the holes (holes, each [start, end) in text and
+ * the attribution whose listed_as fills it) as v's attributions' verdict
+ * text; the entry kept (another thread's when it came first), or NULL when
+ * the cache is full or out of memory. */
+const vt_verdict *vt_verdict_put(vt_cache *c, const ch_verdict *v, uint64_t hash, const char *text,
+                                 size_t len, const size_t (*holes)[2], const uint32_t *hole_attr,
+                                 size_t n_holes);
 
 /* The index of attribution i (0 <= i < r->n_attr) of a LISTED result
  * among the set's attributions (reader.c); UINT32_MAX when out of range. */
