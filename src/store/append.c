@@ -640,6 +640,7 @@ static void unstage(ch_store *s) {
 }
 
 static void fit_filters(ch_store *s);
+static void make_room(ch_store *s, uint64_t bytes);
 
 int ch_store_commit(ch_store *s, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
@@ -694,7 +695,13 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     if (s->tx_hot.count > st_young_max(s)) { /* hot_age turns the tx maps */
         /* the old generation's txs leave memory: their unspent outputs go
          * to the UTXO map */
-        if (s->utxo.slots && s->tx_old.count) st_utxo_fill(s, s->tx_old_from, s->tx_hot_from);
+        if (s->utxo.slots && s->tx_old.count) {
+            /* the first fill's puts touch nearly every page of the map at
+             * once (random slots), inside this commit, with no trim after
+             * a block to make room: make it first */
+            if (!s->utxo.count) make_room(s, s->utxo.cap * ST_UTXO_REC);
+            st_utxo_fill(s, s->tx_old_from, s->tx_hot_from);
+        }
         s->tx_old_from = s->tx_hot_from;
         s->tx_hot_from = st_col_count(&s->col[COL_TXS]);
     }
@@ -862,6 +869,23 @@ static uint64_t resident_bytes(void) {
     return n == 2 ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 }
 
+/* Drop the mapped column and run pages this process has read (see
+ * ch_store_trim): from then on the columns are cold. */
+static void release_mapped(ch_store *s) {
+    for (int i = 0; i < COL_COUNT; i++) {
+        if (s->col[i].map) madvise(s->col[i].map, s->col[i].map_len, MADV_DONTNEED);
+        s->col[i].cold = true; /* from now on, random reads by pread (column.h) */
+    }
+    st_runs_release(&s->txid_runs);
+    st_runs_release(&s->addr_runs);
+}
+
+/* Let go of the mapped pages now when bytes more of anonymous memory
+ * would take the process past the trim's threshold. */
+static void make_room(ch_store *s, uint64_t bytes) {
+    if (s->mem_budget && resident_bytes() + bytes >= s->mem_budget / 8 * 7) release_mapped(s);
+}
+
 bool ch_store_trim(ch_store *s) {
     if (!s->mem_budget) return false;
     if (resident_bytes() < s->mem_budget / 8 * 7) return false;
@@ -872,11 +896,6 @@ bool ch_store_trim(ch_store *s) {
      * third of it that the mapped pages took, so trims come seldom; checked
      * after every block, the process overshoots by at most one block's
      * faults (about 20 pages a tx). */
-    for (int i = 0; i < COL_COUNT; i++) {
-        if (s->col[i].map) madvise(s->col[i].map, s->col[i].map_len, MADV_DONTNEED);
-        s->col[i].cold = true; /* from now on, random reads by pread (column.h) */
-    }
-    st_runs_release(&s->txid_runs);
-    st_runs_release(&s->addr_runs);
+    release_mapped(s);
     return true;
 }
