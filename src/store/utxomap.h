@@ -13,8 +13,9 @@
  * outside the process knows the key (a txid can be ground; a keyed PRF's
  * output cannot be aimed at). A lookup meets a false match only if some
  * held entry shares all 88 bits with its key: at most n / 2^88 per lookup
- * for n entries, under 1e-17 for every input of Bitcoin's history against
- * a map of 2^27 entries. Internal to the store. */
+ * for n entries: about 1e-9 false hits expected over all 2.7 billion
+ * inputs of Bitcoin's history against a map of 2^27 entries. Internal to
+ * the store. */
 #ifndef COINHOUND_STORE_UTXOMAP_H
 #define COINHOUND_STORE_UTXOMAP_H
 
