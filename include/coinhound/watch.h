@@ -148,7 +148,7 @@ typedef struct ch_watch_opts {
      * and the mapped pages it keeps), as ingest --mem; 0: ingest's default
      * (half the machine's RAM) */
     uint64_t mem_bytes;
-    /* Bitcoin: cap on the store writer's in-memory indexes, whatever
+    /* both watchers: cap on the store writer's in-memory indexes, whatever
      * mem_bytes allows (ch_store_set_hot_cap); 0: CH_WATCH_INDEX_MEM */
     uint64_t index_mem_bytes;
     /* webhook: each alert POSTed alone, signed (X-Coinhound-Signature:

@@ -25,7 +25,7 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
     fprintf(f, "usage: coinhound watch eth --rpc URL --db DIR --rules FILE [--alerts FILE]\n"
                "                           [--confirmations N] [--from-block N] [--poll-ms N]\n"
-               "                           [--chain NAME] [--wait]\n"
+               "                           [--chain NAME] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
@@ -48,9 +48,10 @@ static void usage(FILE *f) {
                "the node's .cookie file or a user and password), one alert per rule and\n"
                "transaction; rules take Bitcoin addresses and 'asset: BTC' (satoshi).\n"
                "--mem SIZE bounds its store writer's memory as ingest --mem (default: half\n"
-               "the RAM). --index-mem SIZE caps the part of it that holds the newest txids\n"
-               "and addresses (default 32M, at least 1M): the watcher's memory stays flat\n"
-               "however long it runs; older keys are found in the store's sorted runs.\n"
+               "the RAM). --index-mem SIZE (both watchers) caps the store writer's tables of\n"
+               "the newest txids and addresses (default 32M, at least 1M, taken at the start):\n"
+               "the watcher's memory stays flat however long it runs; older keys are found in\n"
+               "the store's sorted runs.\n"
                "\n"
                "Alerts go to --alerts FILE (appended) or stdout, and are kept in the store\n"
                "(DIR/eth/watch/alerts.jsonl; list them with 'coinhound alerts --db DIR').\n"
@@ -262,11 +263,9 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
             return cli_failf("watch", "watch btc takes neither --from-block nor --chain (a "
                                       "Bitcoin store starts at the genesis block, in DIR/btc)");
         o->chain = "btc";
-    } else if (o->blocks_dir || o->rpc_cookie || o->rpc_user || o->rpc_password || o->mem_bytes ||
-               o->index_mem_bytes) {
-        return cli_failf("watch",
-                         "--blocks, --mem, --index-mem and --rpc-cookie/--rpc-user/--rpc-password "
-                         "are for watch btc");
+    } else if (o->blocks_dir || o->rpc_cookie || o->rpc_user || o->rpc_password || o->mem_bytes) {
+        return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
+                                  "are for watch btc");
     }
     if (!o->rpc_url && !o->blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");

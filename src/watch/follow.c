@@ -278,6 +278,12 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     }
     if (watch_follow_open_sink(&w.f, err) != 0) goto out;
     if (evm_sink_open(&w.k, o->db_dir, o->chain, err) != 0) goto out;
+    /* a long-running writer of small increments: its index tables taken at
+     * a fixed size at once, not doubling as they fill up to the store's
+     * default of 2^26 slots each (6 GiB in all) */
+    if (ch_store_set_hot_cap(w.k.s, o->index_mem_bytes ? o->index_mem_bytes : CH_WATCH_INDEX_MEM,
+                             err) != 0)
+        goto out;
     if (ch_watch_rules_need_intel(o->rules) &&
         ch_intel_open(o->db_dir, false, &w.intel, err) != 0) {
         ch_err_prefix(err, "entity, actor and category rules read the attribution store");
