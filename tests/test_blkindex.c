@@ -6,6 +6,8 @@
  * of the folder gives (ch_blkdir_best_chain, the independent oracle); a
  * record cut short at the end of a file is left for later when tolerant
  * and an error when strict; a folder written anew is read again whole; and
+ * an index held across updates and saves (the watcher's: its saved
+ * records mapped, the newer in memory) keeps equal to a full scan; and
  * a store fed by ingests after each extension and reorg equals a clean
  * build of the final folder, column by column and index by index. */
 #include "support/testutil.h"
@@ -107,6 +109,55 @@ static void test_update_reads_only_the_blocks_appended(void **state) {
     /* a reorg: two blocks replaced by a branch of three, all appended */
     extend(dir, 1, 2);
     assert_int_equal(refresh(idx, dir, true, &read, &x), 3);
+    assert_same_chain(x, dir);
+    ch_blkidx_free(x);
+    tu_rmrf(t);
+    free(t);
+}
+
+/* The watcher's way: one index held for the folder's life, updated and
+ * saved again and again, so that its records are read partly from the
+ * saved file (mapped after each save) and partly from those read since.
+ * After each update its chain equals a full scan's, through extensions,
+ * reorgs, a save with nothing new and a load of what it saved. */
+static void test_an_index_held_across_saves_equals_a_full_scan(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char dir[512], idx[512];
+    snprintf(dir, sizeof dir, "%s/blocks", t);
+    snprintf(idx, sizeof idx, "%s/blkindex", t);
+    gen(dir, 11, true);
+    ch_error err;
+    ch_blkdir *d;
+    ch_blkidx *x;
+    assert_int_equal(ch_blkdir_open(dir, &d, &err), 0);
+    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
+    size_t total = (size_t)ch_blkidx_update(x, d, true, &err);
+    assert_true(total > 20);
+    assert_same_chain(x, dir);
+    static const struct {
+        uint32_t blocks, reorg;
+        bool save;
+    } steps[] = {{0, 0, true},  {2, 0, false}, {1, 0, true},  {0, 0, true},
+                 {2, 1, false}, {3, 2, true},  {1, 0, false}, {4, 3, true}};
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        if (steps[i].blocks) extend(dir, steps[i].blocks, steps[i].reorg);
+        int n = ch_blkidx_update(x, d, true, &err);
+        assert_int_equal(
+            n, (int)(steps[i].blocks + steps[i].reorg)); /* a reorg: a branch of blocks + reorg */
+        total += (size_t)n;
+        assert_int_equal(ch_blkidx_count(x), total);
+        assert_same_chain(x, dir);
+        if (steps[i].save) assert_int_equal(ch_blkidx_save(x, idx, &err), 0);
+    }
+    assert_int_equal(ch_blkidx_save(x, idx, &err), 0);
+    ch_blkidx_free(x);
+    ch_blkdir_close(d);
+    /* what it saved loads whole: nothing read again */
+    size_t read;
+    assert_int_equal(refresh(idx, dir, true, &read, &x), 0);
+    assert_int_equal(read, 0);
+    assert_int_equal(ch_blkidx_count(x), total);
     assert_same_chain(x, dir);
     ch_blkidx_free(x);
     tu_rmrf(t);
@@ -279,6 +330,7 @@ static void test_ingests_after_extensions_and_a_reorg_equal_a_clean_build(void *
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_reads_only_the_blocks_appended),
+        cmocka_unit_test(test_an_index_held_across_saves_equals_a_full_scan),
         cmocka_unit_test(test_a_record_cut_short_waits_when_tolerant),
         cmocka_unit_test(test_a_folder_written_anew_is_read_again),
         cmocka_unit_test(test_growing_index_equals_a_full_scan_at_every_step),

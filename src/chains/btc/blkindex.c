@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,11 @@ struct ch_blkidx {
     uint8_t key[8];
     uint8_t magic[4];
     bool have_magic;
+    /* records [0, n_map): a read-only mapping of the index file (page
+     * cache, not the process's own memory: a watcher adds a record a block
+     * for months); [n_map, n): h, those read since (a save maps them) */
+    const btc_hdr *map;
+    size_t n_map;
     btc_hdr *h;
     size_t n, cap;
     size_t n_saved; /* records already in the file */
@@ -66,6 +72,37 @@ struct ch_blkidx {
 
 static const ch_hash256 ZERO_HASH;
 
+/* Record i, from the mapping or the records read since. */
+static inline const btc_hdr *hdr(const ch_blkidx *x, size_t i) {
+    return i < x->n_map ? &x->map[i] : &x->h[i - x->n_map];
+}
+
+static void unmap_records(ch_blkidx *x) {
+    if (x->map) munmap((void *)x->map, x->n_map * sizeof *x->map);
+    x->map = NULL;
+    x->n_map = 0;
+}
+
+/* Map the first n records of the index file fd (n > 0) in place of the
+ * mapping and the records read so far, [0, n) of which are in the file:
+ * those after n stay in h. 0, or -1 (x unchanged: they are used from h). */
+static int map_records(ch_blkidx *x, int fd, size_t n) {
+    size_t len = n * sizeof *x->map;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) return -1;
+    size_t keep = x->n - n; /* records after the file's, moved to h's start */
+    if (keep) memmove(x->h, x->h + (n - x->n_map), keep * sizeof *x->h);
+    unmap_records(x);
+    x->map = m;
+    x->n_map = n;
+    if (!keep) { /* the heap's part back to nothing */
+        free(x->h);
+        x->h = NULL;
+        x->cap = 0;
+    }
+    return 0;
+}
+
 static void tree_free(ch_blkidx *x) {
     free(x->parent);
     free(x->height);
@@ -87,6 +124,7 @@ static void tree_free(ch_blkidx *x) {
 }
 
 static void reset(ch_blkidx *x) {
+    unmap_records(x);
     x->n = 0;
     x->n_f = 0;
     x->have_magic = false;
@@ -141,20 +179,19 @@ static void load_files(ch_blkidx *x, const char *path, size_t *checked, ch_hash2
         ch_hash256_from_hex(ckhex, checked_hash) == 0)
         *checked = (size_t)ck;
     fclose(f);
+    /* the records mapped, not read: a file shorter than the state says is
+     * an unreadable index */
     int fd = ok ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    ok = fd >= 0 && btc_grow((void **)&x->h, &x->cap, (size_t)n, sizeof *x->h) == 0;
-    size_t want = (size_t)n * sizeof *x->h, got = 0;
-    while (ok && got < want) {
-        ssize_t r = pread(fd, (uint8_t *)x->h + got, want - got, (off_t)got);
-        if (r <= 0) ok = false;
-        got += r > 0 ? (size_t)r : 0;
-    }
+    struct stat st;
+    ok = fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= n * sizeof(btc_hdr);
+    x->n = (size_t)n;
+    ok = ok && (n == 0 || map_records(x, fd, (size_t)n) == 0);
     if (fd >= 0) close(fd);
     if (!ok) {
         reset(x);
         return;
     }
-    x->n = x->n_saved = (size_t)n;
+    x->n_saved = (size_t)n;
     x->rewrite = false;
     if (has_magic) {
         memcpy(x->magic, m, 4);
@@ -182,17 +219,18 @@ static uint32_t lookup(const ch_blkidx *x, const ch_hash256 *h) {
     for (size_t i = key_of(h) & x->mask;; i = (i + 1) & x->mask) {
         uint32_t v = x->table[i];
         if (!v) return NONE;
-        if (!memcmp(x->h[v - 1].hash.b, h->b, 32)) return v - 1;
+        if (!memcmp(hdr(x, v - 1)->hash.b, h->b, 32)) return v - 1;
     }
 }
 
-static int table_put(uint32_t *t, size_t mask, const btc_hdr *h, uint32_t idx) {
-    for (size_t i = key_of(&h[idx].hash) & mask;; i = (i + 1) & mask) {
+static int table_put(uint32_t *t, size_t mask, const ch_blkidx *x, uint32_t idx) {
+    const ch_hash256 *h = &hdr(x, idx)->hash;
+    for (size_t i = key_of(h) & mask;; i = (i + 1) & mask) {
         if (!t[i]) {
             t[i] = idx + 1;
             return 1;
         }
-        if (!memcmp(h[t[i] - 1].hash.b, h[idx].hash.b, 32)) return 0;
+        if (!memcmp(hdr(x, t[i] - 1)->hash.b, h->b, 32)) return 0;
     }
 }
 
@@ -203,12 +241,12 @@ static int table_add(ch_blkidx *x, uint32_t idx, size_t live) {
         uint32_t *t = calloc(slots, sizeof *t);
         if (!t) return -1;
         for (size_t i = 0; x->table && i <= x->mask; i++)
-            if (x->table[i]) table_put(t, slots - 1, x->h, x->table[i] - 1);
+            if (x->table[i]) table_put(t, slots - 1, x, x->table[i] - 1);
         free(x->table);
         x->table = t;
         x->mask = slots - 1;
     }
-    return table_put(x->table, x->mask, x->h, idx);
+    return table_put(x->table, x->mask, x, idx);
 }
 
 static int orphan_add(ch_blkidx *x, uint32_t idx) {
@@ -220,7 +258,7 @@ static int orphan_add(ch_blkidx *x, uint32_t idx) {
         for (size_t i = 0; x->orphan && i <= x->orphan_mask; i++) {
             uint32_t v = x->orphan[i];
             if (!v || v == TOMB) continue;
-            size_t j = key_of(&x->h[v - 1].prev) & (slots - 1);
+            size_t j = key_of(&hdr(x, v - 1)->prev) & (slots - 1);
             while (t[j])
                 j = (j + 1) & (slots - 1);
             t[j] = v;
@@ -231,7 +269,7 @@ static int orphan_add(ch_blkidx *x, uint32_t idx) {
         x->orphan_mask = slots - 1;
         x->orphan_used = used;
     }
-    size_t j = key_of(&x->h[idx].prev) & x->orphan_mask;
+    size_t j = key_of(&hdr(x, idx)->prev) & x->orphan_mask;
     while (x->orphan[j] && x->orphan[j] != TOMB)
         j = (j + 1) & x->orphan_mask;
     if (!x->orphan[j]) x->orphan_used++;
@@ -244,7 +282,7 @@ static uint32_t orphan_take(ch_blkidx *x, const ch_hash256 *hash) {
     if (!x->orphan) return NONE;
     for (size_t j = key_of(hash) & x->orphan_mask; x->orphan[j]; j = (j + 1) & x->orphan_mask) {
         uint32_t v = x->orphan[j];
-        if (v != TOMB && !memcmp(x->h[v - 1].prev.b, hash->b, 32)) {
+        if (v != TOMB && !memcmp(hdr(x, v - 1)->prev.b, hash->b, 32)) {
             x->orphan[j] = TOMB;
             return v - 1;
         }
@@ -267,7 +305,7 @@ static void link_from(ch_blkidx *x, uint32_t i, uint32_t p) {
     x->parent[i] = p;
     for (;;) {
         uint32_t k = stack_top, par = x->parent[k];
-        own_work(x, x->h[k].bits, &x->work[k]);
+        own_work(x, hdr(x, k)->bits, &x->work[k]);
         if (par != NONE) {
             btc_u256_add(&x->work[k], &x->work[par]);
             x->height[k] = x->height[par] + 1;
@@ -280,7 +318,7 @@ static void link_from(ch_blkidx *x, uint32_t i, uint32_t p) {
         /* the next to link: a child of k, else of an ancestor on this walk */
         uint32_t next = NONE;
         for (uint32_t a = k; next == NONE; a = x->parent[a]) {
-            next = orphan_take(x, &x->h[a].hash);
+            next = orphan_take(x, &hdr(x, a)->hash);
             if (next != NONE) x->parent[next] = a;
             if (a == i) break;
         }
@@ -311,9 +349,9 @@ static int follow_best(ch_blkidx *x, ch_error *err) {
     size_t n = (size_t)x->height[x->best] + 1;
     if (grow_chain(x, n) != 0) return ch_err(err, "out of memory for a chain of %zu blocks", n);
     uint32_t k = x->best;
-    while (x->height[k] >= c->n || memcmp(c->hash[x->height[k]].b, x->h[k].hash.b, 32)) {
+    while (x->height[k] >= c->n || memcmp(c->hash[x->height[k]].b, hdr(x, k)->hash.b, 32)) {
         uint32_t ht = x->height[k];
-        const btc_hdr *r = &x->h[k];
+        const btc_hdr *r = hdr(x, k);
         c->pos[ht] = (ch_blk_pos){r->file_no, r->offset, r->size};
         c->hash[ht] = r->hash;
         c->bits[ht] = r->bits;
@@ -339,14 +377,14 @@ static int grow_with_new(ch_blkidx *x, ch_error *err) {
         int added = table_add(x, idx, i);
         if (added < 0) return ch_err(err, "out of memory for %zu block headers", x->n);
         if (!added) continue; /* a duplicate record: never on the chain */
-        if (!memcmp(x->h[i].prev.b, ZERO_HASH.b, 32)) {
+        if (!memcmp(hdr(x, i)->prev.b, ZERO_HASH.b, 32)) {
             if (x->genesis == NONE) {
                 x->genesis = idx;
                 link_from(x, idx, NONE);
             }
             continue;
         }
-        uint32_t p = lookup(x, &x->h[i].prev);
+        uint32_t p = lookup(x, &hdr(x, i)->prev);
         if (p != NONE && x->linked[p])
             link_from(x, idx, p);
         else if (orphan_add(x, idx) != 0)
@@ -386,17 +424,17 @@ int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *er
 
 static int on_record(void *ctx, const ch_blk_pos *pos, const uint8_t header[80], ch_error *err) {
     ch_blkidx *x = ctx;
-    if (btc_grow((void **)&x->h, &x->cap, x->n + 1, sizeof *x->h) != 0)
+    if (btc_grow((void **)&x->h, &x->cap, x->n - x->n_map + 1, sizeof *x->h) != 0)
         return ch_err(err, "out of memory after %zu block headers", x->n);
     ch_btc_header h;
     btc_header_decode(header, &h);
-    x->h[x->n++] = (btc_hdr){.hash = h.hash,
-                             .prev = h.prev,
-                             .file_no = pos->file_no,
-                             .size = pos->size,
-                             .offset = pos->offset,
-                             .bits = h.bits,
-                             .time = h.time};
+    x->h[x->n++ - x->n_map] = (btc_hdr){.hash = h.hash,
+                                        .prev = h.prev,
+                                        .file_no = pos->file_no,
+                                        .size = pos->size,
+                                        .offset = pos->offset,
+                                        .bits = h.bits,
+                                        .time = h.time};
     x->n_read++;
     return 0;
 }
@@ -515,19 +553,24 @@ int ch_blkidx_save(ch_blkidx *x, const char *path, ch_error *err) {
         if (sp) unlink(sp);
         free(sp);
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return ch_err(err, "%s: cannot write: %s", path, strerror(errno));
+    /* the records not in the file: all of them in h (a rewrite starts
+     * from reset, which unmapped them), or those after the mapped ones */
     size_t from = x->rewrite ? 0 : x->n_saved;
     int rc = 0;
-    if (write_all_at(fd, x->h + from, (x->n - from) * sizeof *x->h, from * sizeof *x->h) != 0 ||
-        ftruncate(fd, (off_t)(x->n * sizeof *x->h)) != 0 || fdatasync(fd) != 0)
+    if ((x->n > from && write_all_at(fd, hdr(x, from), (x->n - from) * sizeof(btc_hdr),
+                                     from * sizeof(btc_hdr)) != 0) ||
+        ftruncate(fd, (off_t)(x->n * sizeof(btc_hdr))) != 0 || fdatasync(fd) != 0)
         rc = ch_err(err, "%s: cannot write: %s", path, strerror(errno));
-    close(fd);
     if (rc == 0) rc = save_state(x, path, err);
     if (rc == 0) {
         x->n_saved = x->n;
         x->rewrite = false;
+        /* from now on read from the file (failing, from h as before) */
+        if (x->n > x->n_map) (void)map_records(x, fd, x->n);
     }
+    close(fd);
     return rc;
 }
 
@@ -586,6 +629,7 @@ size_t ch_blkidx_read_count(const ch_blkidx *x) {
 void ch_blkidx_free(ch_blkidx *x) {
     if (!x) return;
     tree_free(x);
+    unmap_records(x);
     free(x->h);
     free(x->f);
     free(x);
