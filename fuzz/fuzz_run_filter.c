@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st_filter_load(&f, path, 7, n + 1, 42) == 0 || st_filter_load(&f, path, 7, n, 43) == 0)
         abort();
     /* one byte changed: refused */
-    long len = (long)(48 + w.blocks * 64);
+    long len = (long)(64 + w.blocks * 64); /* the header, then the blocks */
     long at = (long)((mode >> 1) % (unsigned)len);
     uint8_t x = (uint8_t)((mode >> 9) | 1);
     FILE *io = fopen(path, "r+b");

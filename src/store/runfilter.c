@@ -10,17 +10,22 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The file: this header, then the blocks. */
+/* The file: this header, then the blocks. 64 bytes, so that the blocks of
+ * a mapped file are each one cache line (version 1's header was 48 bytes:
+ * such a file fails the magic check and is built again). */
 typedef struct filter_head {
-    char magic[8]; /* "CHRUNFL1" */
+    char magic[8]; /* "CHRUNFL2" */
     uint64_t seq, n, tag, blocks;
-    uint64_t hash; /* XXH3-64 of the blocks */
+    uint64_t hash;    /* XXH3-64 of the blocks */
+    uint64_t zero[2]; /* 0 */
 } filter_head;
+CH_STATIC_ASSERT(sizeof(filter_head) == 64, "a filter's header is one cache line");
 
-static const char MAGIC[8] = {'C', 'H', 'R', 'U', 'N', 'F', 'L', '1'};
+static const char MAGIC[8] = {'C', 'H', 'R', 'U', 'N', 'F', 'L', '2'};
 
 static uint64_t blocks_for(uint64_t n) {
     uint64_t b = (n * ST_FILTER_BITS + 511) / 512;
@@ -29,14 +34,29 @@ static uint64_t blocks_for(uint64_t n) {
 
 int st_filter_init(st_filter *f, uint64_t n) {
     f->blocks = blocks_for(n);
+    f->map = NULL;
+    f->map_len = 0;
     f->bits = ch_big_alloc(f->blocks * 64);
     return f->bits ? 0 : -1;
 }
 
 void st_filter_free(st_filter *f) {
-    if (f->bits) ch_big_free(f->bits, f->blocks * 64);
+    if (f->map)
+        munmap(f->map, f->map_len);
+    else if (f->bits)
+        ch_big_free(f->bits, f->blocks * 64);
     f->bits = NULL;
     f->blocks = 0;
+    f->map = NULL;
+    f->map_len = 0;
+}
+
+/* The file fd of len bytes mapped read-only; NULL when it cannot be. */
+static void *map_file(int fd, size_t len) {
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) return NULL;
+    madvise(m, len, MADV_RANDOM); /* a lookup reads one block: no read-ahead */
+    return m;
 }
 
 void st_filter_add(st_filter *f, uint64_t key48) {
@@ -68,8 +88,7 @@ uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen) {
 }
 
 int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag) {
-    f->bits = NULL;
-    f->blocks = 0;
+    *f = (st_filter){NULL, 0, NULL, 0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     filter_head h;
@@ -77,32 +96,38 @@ int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uin
     uint64_t blocks = blocks_for(n);
     if (fstat(fd, &st) != 0 || read_all(fd, &h, sizeof h, 0) != 0 ||
         memcmp(h.magic, MAGIC, 8) != 0 || h.seq != seq || h.n != n || h.tag != tag ||
-        h.blocks != blocks || (uint64_t)st.st_size != sizeof h + blocks * 64 ||
-        st_filter_init(f, n) != 0) {
+        h.blocks != blocks || h.zero[0] || h.zero[1] ||
+        (uint64_t)st.st_size != sizeof h + blocks * 64) {
         close(fd);
         return -1;
     }
-    int rc = read_all(fd, f->bits, blocks * 64, sizeof h);
+    size_t len = (size_t)st.st_size;
+    void *m = map_file(fd, len);
     close(fd);
-    if (rc != 0 || XXH3_64bits(f->bits, blocks * 64) != h.hash) {
-        st_filter_free(f);
+    if (!m) return -1;
+    const uint64_t *bits = (const uint64_t *)((const uint8_t *)m + sizeof h);
+    if (XXH3_64bits(bits, blocks * 64) != h.hash) {
+        munmap(m, len);
         return -1;
     }
+    /* the hash read every page in; the lookups read one block each */
+    *f = (st_filter){(uint64_t *)bits, blocks, m, len};
     return 0;
 }
 
-int st_filter_save(const st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
+int st_filter_save(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
                    ch_error *err) {
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     filter_head h;
+    memset(&h, 0, sizeof h);
     memcpy(h.magic, MAGIC, 8);
     h.seq = seq;
     h.n = n;
     h.tag = tag;
     h.blocks = f->blocks;
     h.hash = XXH3_64bits(f->bits, f->blocks * 64);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); /* read: mapped after */
     if (fd < 0) return ch_err(err, "%s: %s", tmp, strerror(errno));
     const uint8_t *parts[2] = {(const uint8_t *)&h, (const uint8_t *)f->bits};
     size_t lens[2] = {sizeof h, f->blocks * 64};
@@ -122,11 +147,24 @@ int st_filter_save(const st_filter *f, const char *path, uint64_t seq, uint64_t 
      * size or hash check at the next open and is built again, and a sync
      * would cost the commit (one a block, in the watcher) a disk flush
      * more for each new run */
-    close(fd);
     if (!failed && rename(tmp, path) != 0) failed = errno;
     if (failed) {
+        close(fd);
         unlink(tmp);
         return ch_err(err, "%s: writing: %s", path, strerror(failed));
     }
+    /* read from the file from now on (its pages are in the page cache,
+     * just written); the memory it was built in is freed */
+    if (!f->map) {
+        size_t len = sizeof h + f->blocks * 64;
+        void *m = map_file(fd, len);
+        if (m) {
+            ch_big_free(f->bits, f->blocks * 64);
+            f->map = m;
+            f->map_len = len;
+            f->bits = (uint64_t *)((uint8_t *)m + sizeof h);
+        }
+    }
+    close(fd);
     return 0;
 }

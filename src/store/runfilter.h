@@ -24,9 +24,15 @@
 typedef struct st_filter {
     uint64_t *bits;  /* blocks of 8 words; NULL: no filter (every key may be there) */
     uint64_t blocks; /* 512-bit blocks */
+    /* non-NULL: bits lie in this read-only mapping of the filter's file
+     * (map_len bytes): page cache, not the writer's own memory, which
+     * would otherwise grow 1.25 bytes an index key for the writer's life */
+    void *map;
+    size_t map_len;
 } st_filter;
 
-/* An empty filter sized for n keys; -1 when out of memory. */
+/* An empty filter sized for n keys (in memory, writable); -1 when out of
+ * memory. */
 int st_filter_init(st_filter *f, uint64_t n);
 void st_filter_free(st_filter *f);
 void st_filter_add(st_filter *f, uint64_t key48);
@@ -62,12 +68,15 @@ static inline void st_filter_prefetch(const st_filter *f, uint64_t key48) {
 
 /* A run's tag: XXH3-64 of its first bytes a (alen) then its last b. */
 uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen);
-/* Load path's filter for the run seq of n entries and tag into f: 0, or -1
- * when it is missing, another run's, or damaged (f then empty). */
+/* Load path's filter for the run seq of n entries and tag into f (mapped
+ * from the file, read-only): 0, or -1 when it is missing, another run's,
+ * or damaged (f then empty). */
 int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag);
 /* Write f as path's filter for that run (a temporary file, renamed; not
- * synced: see runfilter.c). 0, or -1 with err set. */
-int st_filter_save(const st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
+ * synced: see runfilter.c). 0, or -1 with err set. Once written, f's bits
+ * are read from the file's mapping and its memory is freed (when the file
+ * cannot be mapped, f stays as it was). */
+int st_filter_save(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
                    ch_error *err);
 
 #endif

@@ -79,7 +79,7 @@ int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *
     if (n > ST_RUNS_MAX)
         return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, ST_RUNS_MAX);
     for (size_t i = 0; i < n; i++) {
-        r->v[i] = (st_run){seqs[i], counts[i], NULL, {NULL, 0}};
+        r->v[i] = (st_run){seqs[i], counts[i], NULL, {NULL, 0, NULL, 0}};
         if (run_map(r, &r->v[i], err) != 0) {
             r->n = i;
             st_runs_close(r);
@@ -318,7 +318,7 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
     if (total * ST_RUN_REC < cap) cap = (size_t)total * ST_RUN_REC;
     run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), .cap = cap};
     if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
-    st_filter filter = {NULL, 0};
+    st_filter filter = {NULL, 0, NULL, 0};
     w.buf = malloc(w.cap);
     if (!w.buf || (r->filters && st_filter_init(&filter, total) != 0))
         w.failed = ENOMEM;
@@ -339,7 +339,7 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         st_filter_free(&filter);
         return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
     }
-    r->next = (st_run){seq, total, NULL, {NULL, 0}};
+    r->next = (st_run){seq, total, NULL, {NULL, 0, NULL, 0}};
     char fpath[4200];
     filter_path(r, seq, fpath, sizeof fpath);
     if (run_map(r, &r->next, err) != 0 ||
