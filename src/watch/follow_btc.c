@@ -52,9 +52,10 @@
 #include "ingest/btc_branch.h"
 #include "watch/watch_internal.h"
 
-#define FALLBACK_DEPTH 1024 /* the deepest reorg followed */
-#define CATCHUP_BLOCKS 256  /* blocks per commit while catching up from a folder */
-#define RPC_BATCH      32   /* blocks fetched per round while catching up */
+#define FALLBACK_DEPTH   1024 /* the deepest reorg followed */
+#define CATCHUP_BLOCKS   256  /* blocks per commit while catching up from a folder */
+#define IDX_SAVE_RECORDS 1024 /* new block index records that make a save due */
+#define RPC_BATCH        32   /* blocks fetched per round while catching up */
 /* the group commit: the most the store lags the alerts by */
 #define COMMIT_BLOCKS  16   /* blocks pending */
 #define COMMIT_MS      1000 /* since the oldest pending block was added */
@@ -98,6 +99,7 @@ typedef struct bwatch {
     int ino;
     char idx_path[4200];
     double idx_saved;
+    size_t idx_saved_n; /* records in the index at its last save */
     /* JSON-RPC */
     ch_btc_rpc *r;
     uint64_t mem; /* the store writer's memory bound */
@@ -268,6 +270,7 @@ static void save_index(bwatch *w) {
     ch_error e;
     if (ch_blkidx_save(w->x, w->idx_path, &e) != 0) watch_log("warn", "block index: %s", e.msg);
     w->idx_saved = ch_now();
+    w->idx_saved_n = ch_blkidx_count(w->x);
 }
 
 /* Read what the folder gained and bring the store to its best chain. 0
@@ -310,8 +313,12 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
         progress(w, chain->n - 1);
     }
     /* the index is a cache: kept every 30 s and at the stop, off the path
-     * from a block to its alerts */
-    if (ch_now() - w->idx_saved >= 30) save_index(w);
+     * from a block to its alerts, and after IDX_SAVE_RECORDS new records
+     * (those since a save are held in memory, the saved ones are read from
+     * the file: a catch-up of thousands of blocks in 30 s would otherwise
+     * hold all of them) */
+    if (ch_now() - w->idx_saved >= 30 || ch_blkidx_count(w->x) - w->idx_saved_n >= IDX_SAVE_RECORDS)
+        save_index(w);
 out:
     return rc;
 }
@@ -337,7 +344,9 @@ static int folder_open(bwatch *w, ch_error *err) {
     if (inotify_add_watch(w->ino, o->blocks_dir,
                           IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0)
         return ch_err(err, "%s: inotify: %s", o->blocks_dir, strerror(errno));
-    return ch_blkidx_load(w->idx_path, w->d, &w->x, err);
+    if (ch_blkidx_load(w->idx_path, w->d, &w->x, err) != 0) return -1;
+    w->idx_saved_n = ch_blkidx_count(w->x);
+    return 0;
 }
 
 /* --- JSON-RPC --- */
