@@ -13,8 +13,10 @@
  * its block index's tree and best chain, about 100 bytes a block, twice
  * that while its arrays are small enough to be moved within the heap as
  * they double). The figures are printed.
- *   - watch btc: a blocks folder, blocks of 5 transactions from coinhound-gen
- *     appended to its blk file a few records at a time, as Core appends;
+ *   - watch btc: blocks of 5 transactions from coinhound-gen, appended to
+ *     the blocks folder's blk file a few records at a time, as Core
+ *     appends, or served by a JSON-RPC responder in this process
+ *     (tests/support/btcnode.c) whose tip moves a few blocks at a time;
  *   - watch eth: anvil (tests/node; skipped, saying why, when absent), one
  *     ETH transfer a block, each to a new address.
  * COINHOUND_WATCH_MEM_BLOCKS=N sets the blocks (default 3,000 for btc,
@@ -22,6 +24,7 @@
  * growth, not time: a loaded machine makes the test slower, not failing. */
 #include "support/testutil.h"
 #include "support/anvil.h"
+#include "support/btcnode.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -115,6 +118,7 @@ typedef struct rec {
 
 static pid_t btc_watcher;
 static char *btc_dir;
+static tu_btcnode *btc_node;
 
 static int end_btc(void **state) {
     (void)state;
@@ -123,6 +127,8 @@ static int end_btc(void **state) {
         waitpid(btc_watcher, NULL, 0);
     }
     btc_watcher = 0;
+    if (btc_node) tu_btcnode_stop(btc_node);
+    btc_node = NULL;
     if (btc_dir) tu_rmrf(btc_dir);
     free(btc_dir);
     btc_dir = NULL;
@@ -137,8 +143,10 @@ static void append_records(const char *blk, const uint8_t *all, const rec *r, si
     assert_int_equal(fclose(f), 0);
 }
 
-static void test_watch_btc_memory_stays_flat_over_thousands_of_blocks(void **state) {
-    (void)state;
+/* watch btc over first + n blocks of 5 txs: from the blocks folder (rpc
+ * false: records appended to its blk file) or from a node's JSON-RPC (a
+ * responder in this process serving the same chain, its tip moved on). */
+static void btc_memory(bool rpc) {
     unsigned n = blocks_wanted(3000), first = 100, batch = 5;
     char *t = btc_dir = tu_tmpdir();
     char src[512], dir[512], db[512], rules[512], alerts[512], log[512], blk[600], sblk[600];
@@ -173,9 +181,15 @@ static void test_watch_btc_memory_stays_flat_over_thousands_of_blocks(void **sta
         off += 8 + (size_t)size;
     }
     assert_int_equal(k, first + n);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    snprintf(blk, sizeof blk, "%s/blk00000.dat", dir);
-    append_records(blk, all, r, first);
+    tu_btcnode *node = NULL;
+    if (rpc) {
+        node = btc_node = tu_btcnode_start(NULL);
+        tu_btcnode_serve_folder(node, src, first - 1);
+    } else {
+        assert_int_equal(mkdir(dir, 0755), 0);
+        snprintf(blk, sizeof blk, "%s/blk00000.dat", dir);
+        append_records(blk, all, r, first);
+    }
     /* an address no block pays and a transfer no block reaches: the
      * watcher's own growth, not its alerts' (those of the last 2,048
      * blocks are kept: docs/watch.md, Memory) */
@@ -190,23 +204,39 @@ static void test_watch_btc_memory_stays_flat_over_thousands_of_blocks(void **sta
                 "    asset: BTC\n"
                 "    min: \"2000000000000000\"\n");
     fclose(rf);
-    const char *argv[] = {tu_bin("coinhound"), "watch", "btc",      "--blocks", dir, "--db", db,
-                          "--rules",           rules,   "--alerts", alerts,     NULL};
+    const char *argv[] = {tu_bin("coinhound"),
+                          "watch",
+                          "btc",
+                          rpc ? "--rpc" : "--blocks",
+                          rpc ? tu_btcnode_url(node) : dir,
+                          "--db",
+                          db,
+                          "--rules",
+                          rules,
+                          "--alerts",
+                          alerts,
+                          rpc ? "--poll-ms" : NULL,
+                          "20",
+                          NULL};
     btc_watcher = an_spawn((char *const *)argv, "/dev/null", log);
     wait_evaluated(db, "btc", first - 1, btc_watcher);
     long kb0 = 0;
     for (unsigned done = 0; done < n;) {
         unsigned m = n - done < batch ? n - done : batch;
-        append_records(blk, all, r + first + done, m);
+        if (rpc)
+            tu_btcnode_set_tip(node, first + done + m - 1);
+        else
+            append_records(blk, all, r + first + done, m);
         done += m;
         wait_evaluated(db, "btc", first + done - 1, btc_watcher);
         if (done == n / 10) kb0 = rss_anon_kb(btc_watcher);
     }
     long kb1 = rss_anon_kb(btc_watcher);
     assert_true(kb0 > 0 && kb1 > 0);
-    double per = growth("watch btc", kb0, kb1, n - n / 10);
+    double per = growth(rpc ? "watch btc --rpc" : "watch btc --blocks", kb0, kb1, n - n / 10);
     if (per > LIMIT_B_PER_BLOCK && !UNDER_ASAN)
-        fail_msg("watch btc gained %.0f bytes a block (at most %d)", per, LIMIT_B_PER_BLOCK);
+        fail_msg("watch btc %s gained %.0f bytes a block (at most %d)", rpc ? "--rpc" : "--blocks",
+                 per, LIMIT_B_PER_BLOCK);
     kill(btc_watcher, SIGTERM);
     int wst;
     assert_int_equal(waitpid(btc_watcher, &wst, 0), btc_watcher);
@@ -214,6 +244,16 @@ static void test_watch_btc_memory_stays_flat_over_thousands_of_blocks(void **sta
     assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
     free(r);
     free(all);
+}
+
+static void test_watch_btc_memory_stays_flat_over_thousands_of_blocks(void **state) {
+    (void)state;
+    btc_memory(false);
+}
+
+static void test_watch_btc_rpc_memory_stays_flat_over_thousands_of_blocks(void **state) {
+    (void)state;
+    btc_memory(true);
 }
 
 /* --- watch eth ------------------------------------------------------------ */
@@ -264,6 +304,8 @@ static void test_watch_eth_memory_stays_flat_over_thousands_of_blocks(void **sta
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_watch_btc_memory_stays_flat_over_thousands_of_blocks,
+                                  end_btc),
+        cmocka_unit_test_teardown(test_watch_btc_rpc_memory_stays_flat_over_thousands_of_blocks,
                                   end_btc),
         cmocka_unit_test_teardown(test_watch_eth_memory_stays_flat_over_thousands_of_blocks,
                                   an_end_processes),
