@@ -24,6 +24,42 @@ static const char CASE_MATCH[] = "matched case-insensitively: the source lists t
                                  "lower-cased (its letter case lost)";
 
 /* Every source of one fact (one reason), newest statement first. */
+void vj_listing(ch_jw *w, const ch_attribution *a) {
+    CH_JW_KEY(w, "source");
+    ch_jw_str(w, a->source_name);
+    CH_JW_KEY(w, "source_url");
+    ch_jw_str(w, a->source_url);
+    CH_JW_KEY(w, "source_date");
+    ch_jw_str(w, a->source_date);
+    CH_JW_KEY(w, "confidence");
+    ch_jw_uint(w, a->confidence);
+    CH_JW_KEY(w, "first_listed");
+    ch_jw_str(w, a->first_listed);
+    CH_JW_KEY(w, "last_listed");
+    ch_jw_str(w, a->last_listed);
+    if (a->delisted) {
+        CH_JW_KEY(w, "delisted_date");
+        ch_jw_str(w, a->delisted_date);
+    }
+    if (a->note[0]) {
+        CH_JW_KEY(w, "note");
+        ch_jw_str(w, a->note);
+    }
+}
+
+void vj_source_head(ch_jw *w, const ch_attribution *a) {
+    CH_JW_KEY(w, "source");
+    ch_jw_str(w, a->source_name);
+    CH_JW_KEY(w, "source_url");
+    ch_jw_str(w, a->source_url);
+    CH_JW_KEY(w, "source_date");
+    ch_jw_str(w, a->source_date);
+    CH_JW_KEY(w, "entity");
+    ch_jw_str(w, a->entity);
+    CH_JW_KEY(w, "asset");
+    ch_jw_str(w, a->asset);
+}
+
 static void json_sources(ch_jw *w, const ch_risk_reason *r) {
     CH_JW_KEY(w, "sources");
     ch_jw_arr_begin(w);
@@ -31,16 +67,7 @@ static void json_sources(ch_jw *w, const ch_risk_reason *r) {
     for (uint32_t i = 0; i < n; i++) {
         const ch_attribution *a = r->sources[i];
         ch_jw_obj_begin(w);
-        CH_JW_KEY(w, "source");
-        ch_jw_str(w, a->source_name);
-        CH_JW_KEY(w, "source_url");
-        ch_jw_str(w, a->source_url);
-        CH_JW_KEY(w, "source_date");
-        ch_jw_str(w, a->source_date);
-        CH_JW_KEY(w, "entity");
-        ch_jw_str(w, a->entity);
-        CH_JW_KEY(w, "asset");
-        ch_jw_str(w, a->asset);
+        vj_source_head(w, a);
         CH_JW_KEY(w, "listed_as");
         ch_jw_str(w, a->address);
         CH_JW_KEY(w, "first_listed");
@@ -86,26 +113,7 @@ static void json_reason(ch_jw *w, const ch_verdict *v, const ch_risk_reason *r) 
     ch_jw_str(w, ch_risk_level_name(r->level));
     CH_JW_KEY(w, "score");
     ch_jw_double(w, r->score);
-    CH_JW_KEY(w, "source");
-    ch_jw_str(w, a->source_name);
-    CH_JW_KEY(w, "source_url");
-    ch_jw_str(w, a->source_url);
-    CH_JW_KEY(w, "source_date");
-    ch_jw_str(w, a->source_date);
-    CH_JW_KEY(w, "confidence");
-    ch_jw_uint(w, a->confidence);
-    CH_JW_KEY(w, "first_listed");
-    ch_jw_str(w, a->first_listed);
-    CH_JW_KEY(w, "last_listed");
-    ch_jw_str(w, a->last_listed);
-    if (a->delisted) {
-        CH_JW_KEY(w, "delisted_date");
-        ch_jw_str(w, a->delisted_date);
-    }
-    if (a->note[0]) {
-        CH_JW_KEY(w, "note");
-        ch_jw_str(w, a->note);
-    }
+    vj_listing(w, a);
     /* the letter case: said in the reason, never silently */
     CH_JW_KEY(w, "case_insensitive");
     ch_jw_bool(w, r->case_folded);

@@ -78,39 +78,11 @@ static void piece(ch_jw *w, int which, const ch_attribution *a) {
         CH_JW_KEY(w, "level");
         break;
     case P_R3:
-        CH_JW_KEY(w, "source");
-        ch_jw_str(w, a->source_name);
-        CH_JW_KEY(w, "source_url");
-        ch_jw_str(w, a->source_url);
-        CH_JW_KEY(w, "source_date");
-        ch_jw_str(w, a->source_date);
-        CH_JW_KEY(w, "confidence");
-        ch_jw_uint(w, a->confidence);
-        CH_JW_KEY(w, "first_listed");
-        ch_jw_str(w, a->first_listed);
-        CH_JW_KEY(w, "last_listed");
-        ch_jw_str(w, a->last_listed);
-        if (a->delisted) {
-            CH_JW_KEY(w, "delisted_date");
-            ch_jw_str(w, a->delisted_date);
-        }
-        if (a->note[0]) {
-            CH_JW_KEY(w, "note");
-            ch_jw_str(w, a->note);
-        }
+        vj_listing(w, a);
         CH_JW_KEY(w, "case_insensitive");
         break;
     case P_S1:
-        CH_JW_KEY(w, "source");
-        ch_jw_str(w, a->source_name);
-        CH_JW_KEY(w, "source_url");
-        ch_jw_str(w, a->source_url);
-        CH_JW_KEY(w, "source_date");
-        ch_jw_str(w, a->source_date);
-        CH_JW_KEY(w, "entity");
-        ch_jw_str(w, a->entity);
-        CH_JW_KEY(w, "asset");
-        ch_jw_str(w, a->asset);
+        vj_source_head(w, a);
         CH_JW_KEY(w, "listed_as");
         break;
     case P_S2:

@@ -90,6 +90,14 @@ uint32_t scr_attr_id(const ch_screen_result *r, uint32_t i);
  * store, or the cache could not be made. */
 vt_cache *scr_screener_templates(const ch_screener *s);
 
+/* The members both writers put the same way (verdict_json.c), so that a
+ * template and the general writer cannot drift apart: a reason's listing
+ * (source, its URL and date, confidence, first and last listed, the
+ * delisting date and note when there are ones), and a source entry's head
+ * (source, URL, date, entity, asset; "listed_as" follows). */
+void vj_listing(ch_jw *w, const ch_attribution *a);
+void vj_source_head(ch_jw *w, const ch_attribution *a);
+
 /* The verdict as the general writer gives it, field by field: what
  * ch_verdict_write_json's bytes must equal (the tests compare them). */
 void vj_write_general(const ch_verdict *v, ch_jw *w, const char *external_id);
