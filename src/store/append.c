@@ -96,18 +96,15 @@ static int hot_find_tx(const ch_store *s, const st_hotmap *m, const ch_hash256 *
     return 0;
 }
 
-/* Whether either tx hot map holds txid. */
-static bool hot_holds_tx(const ch_store *s, const ch_hash256 *txid) {
-    uint64_t tx, k;
-    return hot_find_tx(s, &s->tx_hot, txid, &tx, &k) || hot_find_tx(s, &s->tx_old, txid, &tx, &k);
+/* The young tx hot map, then the old one: 1 found, 0 not. */
+static int find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
+    uint64_t k;
+    return hot_find_tx(s, &s->tx_hot, txid, tx, &k) || hot_find_tx(s, &s->tx_old, txid, tx, &k);
 }
 
-/* Lookups go to the young hot map, then the old one, then, when the two do
- * not hold the whole index, to the runs. */
-static int find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
-    uint64_t k;
-    if (hot_find_tx(s, &s->tx_hot, txid, tx, &k) || hot_find_tx(s, &s->tx_old, txid, tx, &k))
-        return 1;
+/* The runs, when the hot maps do not hold the whole index (asked after
+ * find_tx_hot missed). */
+static int find_tx_cold(ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
     if (s->tx_hot_complete) return 0;
     return st_index_find_tx(s, txid, tx);
 }
@@ -174,6 +171,24 @@ int ch_store_add_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_error
     return append_tx(s, txid, size, err);
 }
 
+/* The records of a spend, whichever path found the output (out, of tx
+ * prev, worth value): its spent mark (a committed output's waits for the
+ * commit, marks.c), the input's record and the tx's input value. */
+static int record_spend(ch_store *s, uint64_t prev, uint32_t vout, uint64_t out, uint64_t value,
+                        ch_error *err) {
+    st_col *outs = &s->col[COL_OUTS];
+    bool committed = out < outs->n_committed;
+    uint64_t mark = s->cur_tx + 1; /* < 2^40: append_tx keeps tx numbers below 2^40 - 1 */
+    if (committed ? st_marks_add(s, out, mark) != 0
+                  : st_col_patch(outs, out, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0)
+        return committed ? ch_err(err, "out of memory") : -1;
+    ch_in_rec r = st_in_make(prev, vout);
+    if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
+    /* the tx's record is pending (written at the commit), so it can grow */
+    *(uint64_t *)st_col_at(&s->col[COL_TXVIN], s->cur_tx) += value;
+    return 0;
+}
+
 /* An input the UTXO map resolves: its entry is an unspent output of a
  * committed tx (unspent when the map took it, not spent since: a spend
  * removes it, a cut sweeps it), so the checks of the record path hold;
@@ -187,29 +202,24 @@ static int add_input_mapped(ch_store *s, const ch_hash256 *prev_txid, uint32_t v
         return 0;
     }
     s->utxo.hits++;
-    st_col *outs = &s->col[COL_OUTS];
-    uint64_t mark = s->cur_tx + 1;
-    if (v.out < outs->n_committed
-            ? st_marks_add(s, v.out, mark) != 0
-            : st_col_patch(outs, v.out, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0)
-        return v.out < outs->n_committed ? ch_err(err, "out of memory") : -1;
+    if (record_spend(s, v.tx, vout, v.out, v.value, err) != 0) return -1;
     st_utxo_del(&s->utxo, k);
-    ch_in_rec r = st_in_make(v.tx, vout);
-    if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
-    *(uint64_t *)st_col_at(&s->col[COL_TXVIN], s->cur_tx) += v.value;
     return 1;
 }
 
 int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
-    /* the map holds the outputs of txs the hot maps let go of: asked when
-     * they miss, before the runs */
-    if (s->utxo.count && !hot_holds_tx(s, prev_txid)) {
-        int got = add_input_mapped(s, prev_txid, vout, err);
-        if (got != 0) return got < 0 ? -1 : 0;
-    }
     uint64_t prev, first, n;
-    int rc = find_tx(s, prev_txid, &prev);
+    int rc = find_tx_hot(s, prev_txid, &prev);
+    if (rc == 0) {
+        /* the map holds the outputs of txs the hot maps let go of: asked
+         * when they miss, before the runs */
+        if (s->utxo.count) {
+            int got = add_input_mapped(s, prev_txid, vout, err);
+            if (got != 0) return got < 0 ? -1 : 0;
+        }
+        rc = find_tx_cold(s, prev_txid, &prev);
+    }
     char hex[65];
     if (rc < 0) return -1;
     if (rc == 0 || prev >= s->cur_tx) {
@@ -242,16 +252,7 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
         return ch_err(err, "input spends %s:%u, already spent by tx #%llu", hex, vout,
                       (unsigned long long)(spent - 1));
     }
-    uint64_t value = CH_OUT_VALUE(&o);
-    uint64_t mark = s->cur_tx + 1; /* < 2^40: append_tx keeps tx numbers below 2^40 - 1 */
-    if (committed ? st_marks_add(s, out, mark) != 0
-                  : st_col_patch(outs, out, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0)
-        return committed ? ch_err(err, "out of memory") : -1;
-    ch_in_rec r = st_in_make(prev, vout);
-    if (st_col_append(&s->col[COL_INS], &r) == UINT64_MAX) return ch_err(err, "out of memory");
-    /* the tx's record is pending (written at the commit), so it can grow */
-    *(uint64_t *)st_col_at(&s->col[COL_TXVIN], s->cur_tx) += value;
-    return 0;
+    return record_spend(s, prev, vout, out, CH_OUT_VALUE(&o), err);
 }
 
 int ch_store_add_coinbase_input(ch_store *s, ch_error *err) {
