@@ -686,6 +686,60 @@ static void test_idle_clients_are_cut_off_and_service_recovers(void **state) {
     ch_server_stop(srv);
 }
 
+/* Connections opened at once, as a client's pool opens them, are shared
+ * over the server's threads (one daemon's own thread pool gave every one
+ * of them to the thread that woke first: one core did all the work).
+ * Four idle connections to a 2-thread server: two on each thread, as
+ * /metrics counts them. And a second server on the same port is refused. */
+static void test_connections_opened_at_once_share_the_threads(void **state) {
+    (void)state;
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.threads = 2;
+    ch_server *srv;
+    ch_error err;
+    assert_int_equal(ch_server_start(g_set_screener, &o, &srv, &err), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ch_server_port(srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int c[4];
+    for (int i = 0; i < 4; i++) {
+        c[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(c[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 4; i++) /* half a request each: they stay open */
+        assert_int_equal(send(c[i], "GET /hea", 8, MSG_NOSIGNAL), 8);
+    resp r;
+    bool shared = false;
+    for (int tries = 0; tries < 50 && !shared; tries++) {
+        usleep(20000);
+        get(srv, "/metrics", NULL, &r);
+        /* the /metrics request's own connection is a fifth, on either */
+        unsigned n0 = 0, n1 = 0;
+        const char *p0 = strstr(r.body, "coinhound_http_connections_open{thread=\"0\"} ");
+        const char *p1 = strstr(r.body, "coinhound_http_connections_open{thread=\"1\"} ");
+        assert_non_null(p0);
+        assert_non_null(p1);
+        sscanf(strchr(p0, '}') + 2, "%u", &n0);
+        sscanf(strchr(p1, '}') + 2, "%u", &n1);
+        shared = n0 + n1 == 5 && n0 >= 2 && n1 >= 2;
+        free(r.body);
+    }
+    assert_true(shared);
+    /* the port is the server's alone: a second one is refused, saying so */
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", (unsigned)ch_server_port(srv));
+    ch_server_opts o2 = o;
+    o2.listen = listen;
+    ch_server *second = NULL;
+    assert_int_equal(ch_server_start(g_set_screener, &o2, &second, &err), -1);
+    assert_null(second);
+    assert_non_null(strstr(err.msg, "in use"));
+    for (int i = 0; i < 4; i++)
+        close(c[i]);
+    ch_server_stop(srv);
+}
+
 /* Keys files that do not parse, and options out of range: exit 2, the line
  * named, nothing served. */
 static void test_bad_keys_file_fails_naming_the_line(void **state) {
@@ -795,6 +849,7 @@ int main(void) {
         cmocka_unit_test(test_serve_cli_loopback_without_keys_and_sigterm),
         cmocka_unit_test(test_new_intel_seen_without_restart),
         cmocka_unit_test(test_idle_clients_are_cut_off_and_service_recovers),
+        cmocka_unit_test(test_connections_opened_at_once_share_the_threads),
         cmocka_unit_test(test_bad_keys_file_fails_naming_the_line),
         cmocka_unit_test(test_chain_store_commits_seen_without_restart),
     };

@@ -1,7 +1,8 @@
 /* coinhound: the HTTP service behind `coinhound serve` (docs/serve.md).
  *
- * libmicrohttpd, a pool of threads each with its own epoll loop, JSON in
- * and out. The handlers hold no logic of their own: a screening answer is
+ * libmicrohttpd: a thread that accepts and hands each connection to the
+ * least busy of --threads daemons, each a thread with its own epoll loop;
+ * JSON in and out. The handlers hold no logic of their own: a screening answer is
  * ch_screener_screen() written by ch_verdict_write_json(), the very calls
  * of `coinhound screen --json`.
  *

@@ -395,6 +395,7 @@ void srv_metrics_reply(ch_server *s, srv_reply *r) {
         return;
     }
     srv_metrics_write(&s->metrics, m.f);
+    srv_listen_metrics(s, m.f);
     if (ch_screener_store(s->screener) && store_enter(s)) {
         ch_store_counts n;
         ch_store_get_counts(ch_screener_store(s->screener), &n);

@@ -473,18 +473,7 @@ int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, c
         goto fail;
     }
     s->started = srv_now();
-    /* suspend/resume: an alert stream with nothing to send is parked */
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME |
-                     (v6 ? MHD_USE_IPv6 : 0u);
-    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-                              (unsigned int)s->opts.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                              (size_t)s->opts.conn_memory, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned int)s->opts.max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned int)s->opts.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, s, MHD_OPTION_END);
-    if (!s->mhd) {
-        ch_err(err, "cannot listen on %s (in use, or not an address of this host)", s->opts.listen);
+    if (srv_listen_start(s, &ss, v6, on_request, on_completed, err) != 0) {
         pthread_key_delete(s->scratch_key);
         srv_streams_stop(s);
         srv_streams_free(s);
@@ -492,8 +481,6 @@ int ch_server_start(ch_screener *sc, const ch_server_opts *o, ch_server **out, c
         pthread_mutex_destroy(&s->store_mu);
         goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : 0;
     *out = s;
     return 0;
 fail:
@@ -512,7 +499,7 @@ int ch_server_loopback(const ch_server *s) {
 void ch_server_stop(ch_server *s) {
     if (!s) return;
     srv_streams_stop(s); /* every stream resumed, to end at its next read */
-    MHD_stop_daemon(s->mhd);
+    srv_listen_stop(s);
     srv_streams_free(s);
     srv_chains_close(s);
     pthread_mutex_destroy(&s->import_mu);

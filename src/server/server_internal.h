@@ -5,6 +5,8 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,8 +36,20 @@ typedef struct srv_chain {
 typedef struct srv_stream srv_stream;
 #define SRV_MAX_STREAMS 64
 
-struct ch_server {
+/* One of the --threads daemons (server/listen.c). */
+typedef struct srv_worker {
     struct MHD_Daemon *mhd;
+    atomic_uint open;   /* its open connections */
+    atomic_uint handed; /* handed to it, not taken up by its thread yet */
+} srv_worker;
+
+struct ch_server {
+    /* listening (server/listen.c): the socket, the thread that accepts on
+     * it, the daemons it hands connections to, the pipe that stops it */
+    int listen_fd, wake[2];
+    pthread_t acceptor;
+    srv_worker *workers;
+    unsigned n_workers, next_worker;
     ch_screener *screener;
     ch_server_opts opts;
     srv_keys keys;
@@ -173,5 +187,17 @@ struct MHD_Response *srv_alerts_stream(ch_server *s, const srv_req *q, srv_reply
 int srv_streams_start(ch_server *s);
 void srv_streams_stop(ch_server *s);
 void srv_streams_free(ch_server *s);
+
+/* Listening on ss (server/listen.c): the socket, opts.threads daemons
+ * answering with on_request and on_completed (cls: the server), and the
+ * thread that accepts; s->port is the port bound. 0, or -1 with err and
+ * nothing left running. */
+int srv_listen_start(ch_server *s, const struct sockaddr_storage *ss, bool v6,
+                     MHD_AccessHandlerCallback on_request,
+                     MHD_RequestCompletedCallback on_completed, ch_error *err);
+/* The open connections of each thread, as /metrics gauges. */
+void srv_listen_metrics(ch_server *s, FILE *f);
+/* Stops accepting, then every daemon (their connections closed). */
+void srv_listen_stop(ch_server *s);
 
 #endif
