@@ -3,7 +3,8 @@
  * was given, oldest first; absent keys find nothing; the run count stays
  * logarithmic; a staged run that is not published leaves no trace; the
  * files a crashed writer left are swept; and the runs' filters never hide
- * a key, and are rebuilt when their files cannot be trusted. */
+ * a key, and are rebuilt when their files cannot be trusted; a run this
+ * process wrote is searched through its fences and finds the same. */
 #include "support/testutil.h"
 
 #include <dirent.h>
@@ -244,10 +245,80 @@ static void test_filters_never_hide_a_key(void **state) {
     free(dir);
 }
 
+/* How many entries of all[0, n) share key's 48 bits. */
+static int oracle_count(const st_run_item *all, size_t n, uint64_t key) {
+    int want = 0;
+    for (size_t j = 0; j < n; j++)
+        want += all[j].key >> 16 == key >> 16;
+    return want;
+}
+
+/* A run this process wrote has fences, and a lookup through them (one
+ * block read by pread) finds what the search of the mapping finds, which
+ * a reopened run (no fences) does: a key repeated over three blocks (its
+ * values all visited, in order, from the block read and past it), keys
+ * before the first entry and past the last, every key at a fence and
+ * beside one, absent keys. */
+static void test_fenced_lookups_find_what_the_mapping_search_finds(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    st_runs r;
+    ch_error err;
+    assert_int_equal(st_runs_open(&r, dir, "g", NULL, NULL, 0, &err), 0);
+    enum { N = 9000, REP = 3 * ST_RUN_FENCE };
+    st_run_item *all = malloc(sizeof *all * N);
+    const uint64_t rep = 0x8000123456789abcULL;
+    for (size_t i = 0; i < N; i++)
+        all[i] = (st_run_item){i < REP ? rep : next_rand(), 0};
+    qsort(all, N, sizeof *all, cmp_item);
+    for (size_t i = 0; i < N; i++)
+        all[i].val = i;
+    assert_int_equal(st_runs_add(&r, all, N, 1, &err), 0);
+    st_runs_publish(&r);
+    assert_int_equal(r.n, 1);
+    assert_non_null(r.v[0].fence);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) { /* reopened: no fences, the mapping searched */
+            uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
+            size_t n = st_runs_list(&r, seqs, counts);
+            st_runs_close(&r);
+            assert_int_equal(st_runs_open(&r, dir, "g", seqs, counts, n, &err), 0);
+            assert_null(r.v[0].fence);
+        }
+        for (size_t i = 0; i < N; i++) {
+            collect c = {{0}, 0};
+            st_runs_find(&r, all[i].key, gather, &c);
+            assert_int_equal(c.n, oracle_count(all, N, all[i].key));
+            for (int k = 0; k < c.n && k < 8; k++)
+                assert_true(all[c.v[k]].key >> 16 == all[i].key >> 16);
+        }
+        collect c = {{0}, 0};
+        st_runs_find(&r, rep, gather, &c);
+        assert_int_equal(c.n, REP);
+        uint64_t edges[2] = {0, UINT64_MAX};
+        for (int e = 0; e < 2; e++) {
+            c = (collect){{0}, 0};
+            st_runs_find(&r, edges[e], gather, &c);
+            assert_int_equal(c.n, oracle_count(all, N, edges[e]));
+        }
+        for (int i = 0; i < 3000; i++) {
+            uint64_t k = next_rand();
+            c = (collect){{0}, 0};
+            st_runs_find(&r, k, gather, &c);
+            assert_int_equal(c.n, oracle_count(all, N, k));
+        }
+    }
+    st_runs_close(&r);
+    free(all);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_find_every_key_after_merges),
         cmocka_unit_test(test_filters_never_hide_a_key),
+        cmocka_unit_test(test_fenced_lookups_find_what_the_mapping_search_finds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

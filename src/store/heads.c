@@ -23,7 +23,10 @@ uint64_t st_heads_get(const ch_store *s, ch_addr_id id) {
     uint64_t i, h;
     const st_col *c = heads_col(s, id, &i);
     if (i >= st_col_count(c)) return ST_NO_HEAD;
-    memcpy(&h, st_col_at(c, i), sizeof h);
+    /* by pread once the column is cold (column.h): a payment to an older
+     * address reads its head, and a fault on the mapping would map the
+     * pages around it too, which the next trim throws away */
+    st_col_get(c, i, &h);
     return h;
 }
 

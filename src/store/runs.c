@@ -38,6 +38,15 @@ static void run_unmap(st_run *run) {
     if (run->map) munmap(run->map, run->n * ST_RUN_REC);
     run->map = NULL;
     st_filter_free(&run->filter);
+    free(run->fence);
+    run->fence = NULL;
+    if (run->fd >= 0) close(run->fd);
+    run->fd = -1;
+}
+
+/* A run listed, not yet mapped. */
+static st_run run_new(uint64_t seq, uint64_t n) {
+    return (st_run){.seq = seq, .n = n, .fd = -1};
 }
 
 /* A run gone: its files. */
@@ -49,8 +58,10 @@ static void run_unlink(const st_runs *r, uint64_t seq) {
     unlink(path);
 }
 
-static int run_map(const st_runs *r, st_run *run, ch_error *err) {
+/* Map run's file (keep_fd: and keep it open, for a fenced run's reads). */
+static int run_map(const st_runs *r, st_run *run, bool keep_fd, ch_error *err) {
     run->map = NULL;
+    run->fd = -1;
     if (run->n == 0) return 0;
     char path[4200];
     run_path(r, run->seq, path, sizeof path);
@@ -63,8 +74,14 @@ static int run_map(const st_runs *r, st_run *run, ch_error *err) {
                       (long long)st.st_size, run->n);
     }
     void *m = mmap(NULL, run->n * ST_RUN_REC, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) return ch_err(err, "%s: mmap: %s", path, strerror(errno));
+    if (m == MAP_FAILED) {
+        close(fd);
+        return ch_err(err, "%s: mmap: %s", path, strerror(errno));
+    }
+    if (keep_fd)
+        run->fd = fd;
+    else
+        close(fd);
     /* lookups land at random: reading ahead would only evict */
     madvise(m, run->n * ST_RUN_REC, MADV_RANDOM);
     run->map = m;
@@ -79,8 +96,8 @@ int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *
     if (n > ST_RUNS_MAX)
         return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, ST_RUNS_MAX);
     for (size_t i = 0; i < n; i++) {
-        r->v[i] = (st_run){seqs[i], counts[i], NULL, {NULL, 0, NULL, 0}};
-        if (run_map(r, &r->v[i], err) != 0) {
+        r->v[i] = run_new(seqs[i], counts[i]);
+        if (run_map(r, &r->v[i], false, err) != 0) {
             r->n = i;
             st_runs_close(r);
             return -1;
@@ -171,13 +188,86 @@ static uint64_t lower_bound(const st_run *run, uint64_t k) {
     return lo;
 }
 
+/* Entries [a, b) of run into buf by pread: 0, or -1 when the read failed. */
+static int read_entries(const st_run *run, uint64_t a, uint64_t b, uint8_t *buf) {
+    size_t len = (size_t)(b - a) * ST_RUN_REC;
+    ssize_t rd;
+    do
+        rd = pread(run->fd, buf, len, (off_t)(a * ST_RUN_REC));
+    while (rd < 0 && errno == EINTR);
+    return rd == (ssize_t)len ? 0 : -1;
+}
+
+/* Entries a fenced lookup reads first, either side of where the key's
+ * value puts it between its two fences (the keys are uniform hashes: the
+ * place is off by about 8 entries of the 256, so 24 either side almost
+ * always bracket it); else the whole block. */
+#define FENCE_WINDOW 24
+
+/* The first entry of a fenced run whose key is >= k (run->n when none),
+ * as lower_bound, with the entries read for it in buf (entries
+ * [*base, *base + *got)); UINT64_MAX when a read failed (the caller
+ * searches the mapping instead). The fences' keys are the entries' own:
+ * between fence lo - 1 (< k) and fence lo (>= k), a window around the
+ * interpolated place, checked to bracket the answer, or the block. */
+static uint64_t fenced_lower_bound(const st_run *run, uint64_t k, uint8_t *buf, uint64_t *base,
+                                   uint64_t *got) {
+    uint64_t nf = (run->n + ST_RUN_FENCE - 1) / ST_RUN_FENCE, lo = 0, hi = nf;
+    while (lo < hi) { /* the first fence >= k */
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (run->fence[mid] < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *got = 0;
+    if (lo == 0) return 0; /* the first entry is >= k */
+    /* the answer is in (b0, b1]: entry b0 (the fence) is < k, entry b1 is >= k or the end */
+    uint64_t b0 = (lo - 1) * ST_RUN_FENCE,
+             b1 = lo * ST_RUN_FENCE < run->n ? lo * ST_RUN_FENCE : run->n;
+    uint64_t f0 = run->fence[lo - 1], f1 = lo < nf ? run->fence[lo] : 1ULL << 48;
+    uint64_t est = b0 + (uint64_t)((unsigned __int128)(k - f0) * (b1 - b0) / (f1 - f0 + 1));
+    uint64_t w0 = est > b0 + FENCE_WINDOW ? est - FENCE_WINDOW : b0 + 1;
+    uint64_t w1 = est + FENCE_WINDOW < b1 ? est + FENCE_WINDOW : b1;
+    if (w0 < w1) {
+        if (read_entries(run, w0, w1, buf) != 0) return UINT64_MAX;
+        /* bracketed: the entry before the window is < k ... */
+        if (w0 == b0 + 1 || get48(buf) < k) {
+            for (uint64_t j = w0; j < w1; j++)
+                if (get48(buf + (j - w0) * ST_RUN_REC) >= k) {
+                    *base = w0;
+                    *got = w1 - w0;
+                    return j;
+                }
+            /* ... and one in it, or the window reaches the block's end, is >= k */
+            if (w1 == b1) {
+                *base = w0;
+                *got = w1 - w0;
+                return b1;
+            }
+        }
+    }
+    if (read_entries(run, b0, b1, buf) != 0) return UINT64_MAX;
+    *base = b0;
+    *got = b1 - b0;
+    for (uint64_t j = b0 + 1; j < b1; j++)
+        if (get48(buf + (j - b0) * ST_RUN_REC) >= k) return j;
+    return b1;
+}
+
 int st_runs_find(const st_runs *r, uint64_t key, st_run_visit visit, void *ctx) {
     uint64_t k = key >> 16;
+    uint8_t buf[ST_RUN_FENCE * ST_RUN_REC];
     for (size_t i = 0; i < r->n; i++) {
         const st_run *run = &r->v[i];
         if (!st_filter_may(&run->filter, k)) continue;
-        for (uint64_t j = lower_bound(run, k); j < run->n; j++) {
-            const uint8_t *e = entry(run, j);
+        uint64_t base = 0, got = 0, j = UINT64_MAX;
+        if (run->fence && run->fd >= 0) j = fenced_lower_bound(run, k, buf, &base, &got);
+        if (j == UINT64_MAX) j = lower_bound(run, k), got = 0;
+        for (; j < run->n; j++) {
+            /* from the block read, past it (equal keys that run on) from the mapping */
+            const uint8_t *e =
+                j >= base && j < base + got ? buf + (j - base) * ST_RUN_REC : entry(run, j);
             if (get48(e) != k) break;
             int rc = visit(ctx, get48(e + 6));
             if (rc) return rc;
@@ -212,6 +302,8 @@ uint64_t st_runs_entries(const st_runs *r) {
 /* A buffered sequential writer of a new run file. */
 typedef struct run_writer {
     st_filter *filter; /* the new run's, or NULL */
+    uint64_t *fence;   /* the new run's fences, or NULL */
+    uint64_t count;    /* entries put so far */
     int fd;
     uint8_t *buf;
     size_t used, cap;
@@ -234,6 +326,8 @@ static void rw_flush(run_writer *w) {
 static void rw_put(run_writer *w, uint64_t key48, uint64_t val) {
     if (w->used + ST_RUN_REC > w->cap) rw_flush(w);
     if (w->filter) st_filter_add(w->filter, key48);
+    if (w->fence && w->count % ST_RUN_FENCE == 0) w->fence[w->count / ST_RUN_FENCE] = key48;
+    w->count++;
     put48(w->buf + w->used, key48);
     put48(w->buf + w->used + 6, val & 0xffffffffffffULL);
     w->used += ST_RUN_REC;
@@ -319,6 +413,8 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
     run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), .cap = cap};
     if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
     st_filter filter = {NULL, 0, NULL, 0};
+    /* without the memory for them, no fences: lookups search the mapping */
+    w.fence = malloc((total + ST_RUN_FENCE - 1) / ST_RUN_FENCE * sizeof *w.fence);
     w.buf = malloc(w.cap);
     if (!w.buf || (r->filters && st_filter_init(&filter, total) != 0))
         w.failed = ENOMEM;
@@ -337,19 +433,22 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
     if (w.failed) {
         unlink(path);
         st_filter_free(&filter);
+        free(w.fence);
         return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
     }
-    r->next = (st_run){seq, total, NULL, {NULL, 0, NULL, 0}};
+    r->next = run_new(seq, total);
     char fpath[4200];
     filter_path(r, seq, fpath, sizeof fpath);
-    if (run_map(r, &r->next, err) != 0 ||
+    if (run_map(r, &r->next, w.fence != NULL, err) != 0 ||
         (filter.bits && st_filter_save(&filter, fpath, seq, total, run_tag(&r->next), err) != 0)) {
         run_unmap(&r->next);
         st_filter_free(&filter);
+        free(w.fence);
         run_unlink(r, seq);
         return -1;
     }
     r->next.filter = filter;
+    r->next.fence = w.fence;
     r->keep = keep;
     r->staged = true;
     return 0;

@@ -21,11 +21,23 @@
 
 #define ST_RUN_REC 12
 
+/* Entries between two fences: a block of them (3 KiB) is what a fenced
+ * lookup reads. */
+#define ST_RUN_FENCE 256
+
 typedef struct st_run {
     uint64_t seq; /* the file is <name>-<seq>.run */
     uint64_t n;   /* entries */
     uint8_t *map;
     st_filter filter; /* its keys' filter (a writer's: st_runs_use_filters), or none */
+    /* The key of every ST_RUN_FENCE-th entry, for a run this process wrote
+     * (the merge sees every key; 8 bytes per 256 entries), or NULL: a
+     * lookup then finds its block here and reads only that block, by
+     * pread, where a search through the mapping touched several pages of
+     * the file (each fault mapping the cached pages around it into the
+     * process, which its memory bound's trims then threw away). */
+    uint64_t *fence;
+    int fd; /* the run file, for those reads (-1: none) */
 } st_run;
 
 /* The merge policy's limit: runs past this many are merged into the new
