@@ -98,16 +98,27 @@ static void feed_open(feed *f, const chain *c, uint32_t upto) {
     assert_int_equal(ch_store_next_height(f->s), upto);
 }
 
-/* One more block, committed: false at the chain's end. */
-static bool feed_next(feed *f) {
+/* One more block, committed unless defer (then left pending, as the
+ * watcher's group commit leaves it): false at the chain's end. */
+static bool feed_add(feed *f, bool defer) {
     if (ch_store_next_height(f->s) >= f->bc.n) return false;
     ch_error err;
     ch_ingest_stats st = {.reorg_height = UINT32_MAX};
-    ch_ingest_opts io = {.progress = 0, .max_blocks = 1};
+    ch_ingest_opts io = {.progress = 0, .max_blocks = 1, .defer_commit = defer};
     uint32_t before = ch_store_next_height(f->s);
     if (btc_ingest_chain(f->s, f->d, &f->bc, &io, &st, &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(ch_store_next_height(f->s), before + 1);
     return true;
+}
+
+static bool feed_next(feed *f) {
+    return feed_add(f, false);
+}
+
+/* The blocks left pending, committed. */
+static void feed_commit(feed *f) {
+    ch_error err;
+    if (btc_commit_pending(f->s, &err) != 0) fail_msg("commit: %s", err.msg);
 }
 
 static void feed_close(feed *f) {
@@ -123,8 +134,10 @@ typedef struct setup {
     uint64_t min_amount;
 } setup;
 
-static ch_trace *trace_on(ch_store *s, ch_labels *l, const chain *c, const setup *su,
-                          bool extendable) {
+/* A trace of the chain's theft as su says; pending: of the writer's own
+ * view (its pending blocks included, as the watcher's incident rule). */
+static ch_trace *trace_view(ch_store *s, ch_labels *l, const chain *c, const setup *su,
+                            bool extendable, bool pending) {
     ch_trace_opts o;
     ch_trace_opts_init(&o);
     o.policy = su->policy;
@@ -132,6 +145,7 @@ static ch_trace *trace_on(ch_store *s, ch_labels *l, const chain *c, const setup
     o.max_hops = su->max_hops;
     o.min_amount = su->min_amount;
     o.extendable = extendable;
+    o.pending = pending;
     ch_trace *t;
     ch_error err;
     if (ch_trace_new(s, &o, &t, &err) != 0) fail_msg("%s", err.msg);
@@ -147,6 +161,11 @@ static ch_trace *trace_on(ch_store *s, ch_labels *l, const chain *c, const setup
     if (ch_trace_add_from_string(t, from, &err) != 1) fail_msg("%s: %s", from, err.msg);
     if (ch_trace_run(t, &err) != 0) fail_msg("%s", err.msg);
     return t;
+}
+
+static ch_trace *trace_on(ch_store *s, ch_labels *l, const chain *c, const setup *su,
+                          bool extendable) {
+    return trace_view(s, l, c, su, extendable, false);
 }
 
 static void same_sum(ch_taint_sum a, ch_taint_sum b, const char *what, const char *where) {
@@ -223,30 +242,36 @@ static int full_flow(const ch_trace_flow *f, void *ctx) {
     return 0;
 }
 
+/* c->miner, once: an address the coinbase of the theft's block pays (s
+ * holds that block, committed or pending). */
+static void find_miner(chain *c, ch_store *s) {
+    if (!c->miner[0]) {
+        const ch_block_rec *b = ch_store_block(s, c->theft_height);
+        uint64_t fo, no;
+        ch_store_tx_outputs(s, b->first_tx, &fo, &no);
+        for (uint64_t o = fo; o < fo + no && !c->miner[0]; o++) {
+            ch_addr_id id = ch_out_addr(ch_store_output(s, o));
+            ch_addr a;
+            if (!id) continue;
+            ch_store_addr_of(s, id, &a);
+            ch_addr back;
+            ch_error e;
+            /* one a trace can be asked for by its text (not a bare key) */
+            if (ch_addr_to_string(&a, ch_store_addr_net(s), c->miner) != 0 ||
+                ch_addr_from_string(c->miner, &back, NULL, &e) != 0)
+                c->miner[0] = 0;
+        }
+        assert_true(c->miner[0] != 0);
+    }
+}
+
 static void run_setup(chain *c, ch_intel *intel, const setup *su) {
     feed f;
     feed_open(&f, c, c->theft_height + 1);
     ch_error err;
     ch_labels *l;
     if (ch_labels_new(f.s, intel, CH_TRACE_DEFAULT_STOP, &l, &err) != 0) fail_msg("%s", err.msg);
-    if (!c->miner[0]) { /* the coinbase of the theft's block pays it */
-        const ch_block_rec *b = ch_store_block(f.s, c->theft_height);
-        uint64_t fo, no;
-        ch_store_tx_outputs(f.s, b->first_tx, &fo, &no);
-        for (uint64_t o = fo; o < fo + no && !c->miner[0]; o++) {
-            ch_addr_id id = ch_out_addr(ch_store_output(f.s, o));
-            ch_addr a;
-            if (!id) continue;
-            ch_store_addr_of(f.s, id, &a);
-            ch_addr back;
-            ch_error e;
-            /* one a trace can be asked for by its text (not a bare key) */
-            if (ch_addr_to_string(&a, ch_store_addr_net(f.s), c->miner) != 0 ||
-                ch_addr_from_string(c->miner, &back, NULL, &e) != 0)
-                c->miner[0] = 0;
-        }
-        assert_true(c->miner[0] != 0);
-    }
+    find_miner(c, f.s);
     ch_trace *inc = trace_on(f.s, l, c, su, true);
     ch_store_counts cnt;
     ch_store_get_counts(f.s, &cnt);
@@ -287,6 +312,106 @@ static void run_setup(chain *c, ch_intel *intel, const setup *su) {
     ch_trace_free(inc);
     ch_labels_free(l);
     feed_close(&f);
+}
+
+/* run_setup with the blocks left pending between commits, as the watcher
+ * leaves them (its group commit comes after the alerts): the trace
+ * (opts.pending) is built while the theft's block is still pending (its
+ * source found among the writer's pending txs), extended after each block
+ * added, and the store commits every `group` blocks. While blocks are
+ * pending, a fresh pending trace over the same view must equal it; after
+ * each commit, the engine's full run over the committed store (left to
+ * pick its dense sweep); and the outputs the extensions reported must be
+ * the full run's past the build's view. */
+static void run_setup_pending(chain *c, ch_intel *intel, const setup *su, unsigned group) {
+    feed f;
+    feed_open(&f, c, c->theft_height);
+    assert_true(feed_add(&f, true)); /* the theft's block, pending */
+    ch_error err;
+    ch_labels *l;
+    if (ch_labels_new(f.s, intel, CH_TRACE_DEFAULT_STOP, &l, &err) != 0) fail_msg("%s", err.msg);
+    find_miner(c, f.s);
+    ch_trace *inc = trace_view(f.s, l, c, su, true, true);
+    ch_store_counts cnt;
+    ch_store_get_counts_pending(f.s, &cnt, NULL);
+    uint64_t first_out = cnt.outputs;
+    ch_store_get_counts(f.s, &cnt);
+    assert_true(cnt.outputs < first_out); /* the build saw pending outputs */
+    seen sn = {.by_out = json_object()};
+    unsigned blocks = 0, pending = 1, commits = 0, checks = 0;
+    char where[200];
+    for (;;) {
+        bool more = feed_add(&f, true);
+        if (more) {
+            blocks++;
+            pending++;
+            if (ch_trace_extend(inc, on_new, &sn, &err) != 0) fail_msg("%s", err.msg);
+        }
+        if (!more || pending >= group) {
+            feed_commit(&f);
+            pending = 0;
+            commits++;
+            /* the commit moved the records: the trace looks again (nothing new) */
+            size_t before = json_object_size(sn.by_out);
+            if (ch_trace_extend(inc, on_new, &sn, &err) != 0) fail_msg("%s", err.msg);
+            assert_int_equal(json_object_size(sn.by_out), before);
+            snprintf(where, sizeof where, "%s from the %s, max_hops %u, committed at block %u",
+                     ch_trace_policy_name(su->policy), su->source, su->max_hops,
+                     ch_store_next_height(f.s) - 1);
+            ch_trace *full = trace_on(f.s, l, c, su, false);
+            same_trace(inc, full, where);
+            ch_trace_free(full);
+            checks++;
+        } else if (pending >= 2) {
+            snprintf(where, sizeof where, "%s from the %s, max_hops %u, %u blocks pending at %u",
+                     ch_trace_policy_name(su->policy), su->source, su->max_hops, pending,
+                     ch_store_next_height(f.s) - 1);
+            ch_trace *fresh = trace_view(f.s, l, c, su, true, true);
+            same_trace(inc, fresh, where);
+            ch_trace_free(fresh);
+            checks++;
+        }
+        if (!more) break;
+    }
+    assert_true(blocks > 40 && commits > 10 && checks > blocks / 2);
+    ch_trace *full = trace_on(f.s, l, c, su, true);
+    later lt = {.by_out = json_object(), .first_out = first_out};
+    assert_int_equal(ch_trace_foreach_flow(full, full_flow, &lt), 0);
+    if (!json_equal(lt.by_out, sn.by_out))
+        fail_msg("%s from the %s, pending: %zu outputs reported by the extensions, %zu in a full "
+                 "run",
+                 ch_trace_policy_name(su->policy), su->source, json_object_size(sn.by_out),
+                 json_object_size(lt.by_out));
+    fprintf(stderr, "pending, %s from the %s (max_hops %u): %u blocks, %u commits, %zu outputs\n",
+            ch_trace_policy_name(su->policy), su->source, su->max_hops, blocks, commits,
+            json_object_size(sn.by_out));
+    json_decref(lt.by_out);
+    json_decref(sn.by_out);
+    ch_trace_free(full);
+    ch_trace_free(inc);
+    ch_labels_free(l);
+    feed_close(&f);
+}
+
+static void test_trace_of_pending_blocks_equals_a_full_trace_after_each_commit(void **state) {
+    (void)state;
+    chain c;
+    make_chain(&c, 5);
+    ch_intel *intel;
+    ch_error err;
+    if (ch_intel_open(c.db, false, &intel, &err) != 0) fail_msg("%s", err.msg);
+    static const ch_trace_policy pol[] = {CH_POLICY_POISON, CH_POLICY_HAIRCUT, CH_POLICY_FIFO,
+                                          CH_POLICY_LIFO};
+    static const char *const src[] = {"tx", "output", "address", "miner"};
+    for (size_t p = 0; p < 4; p++)
+        for (size_t k = 0; k < 4; k++) {
+            setup su = {.policy = pol[p], .source = src[k]};
+            run_setup_pending(&c, intel, &su, 3 + (unsigned)(p + k) % 3);
+        }
+    setup cut = {.policy = CH_POLICY_HAIRCUT, .source = "tx", .max_hops = 3, .min_amount = 5000};
+    run_setup_pending(&c, intel, &cut, 4);
+    ch_intel_close(intel);
+    free_chain(&c);
 }
 
 static void test_extended_trace_equals_a_full_trace_block_by_block(void **state) {
@@ -343,6 +468,7 @@ static void test_extend_after_a_cut_is_refused(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extended_trace_equals_a_full_trace_block_by_block),
+        cmocka_unit_test(test_trace_of_pending_blocks_equals_a_full_trace_after_each_commit),
         cmocka_unit_test(test_extend_after_a_cut_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -297,6 +297,14 @@ int ch_store_verify(const char *dir, const char *chain, ch_verify_fn fn, void *c
                     ch_store_counts *counts, ch_error *err);
 
 void ch_store_get_counts(const ch_store *s, ch_store_counts *c);
+/* The writer's own view: the committed counts and the records added since
+ * (blocks, txs, inputs, outputs, addresses not committed yet; a store opened
+ * to read has none), and how many of those addresses are 20-byte ones (a
+ * wide id's dense index comes after them, as ch_store_addr_index numbers
+ * them once committed). What a pass over pending blocks (the watcher's
+ * incident trace) reads: every record it counts is there to read, until
+ * the next add, commit or cut. */
+void ch_store_get_counts_pending(const ch_store *s, ch_store_counts *c, uint64_t *narrow);
 /* Total bytes of the store's files (columns and LMDB), for reports. */
 uint64_t ch_store_disk_bytes(const ch_store *s);
 
@@ -360,6 +368,10 @@ int ch_store_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *
  * adds find them); on a store opened to read, ch_store_find_addr. 1 found,
  * 0 not found, -1 error. */
 int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err);
+/* A tx as the writer sees it, its pending txs included (as
+ * ch_store_writer_find_addr); on a store opened to read, ch_store_find_tx.
+ * 1 found, 0 not found, -1 error. */
+int ch_store_writer_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err);
 
 /* --- writing: the chain modules translate their formats into these calls.
  * A block is begin_block, then per tx add_tx followed by its inputs and

@@ -153,6 +153,12 @@ typedef struct ch_trace_opts {
     /* forward: keep what ch_trace_extend needs (an entry per tainted output,
      * the heap walk; the results are the same, a dense trace is slower) */
     bool extendable;
+    /* an extendable forward trace on a store opened for writing: it sees
+     * the blocks the writer added and has not committed yet (the watcher's
+     * group commit), as it sees committed ones; each ch_trace_extend takes
+     * what was added since. The store must not be cut or lose its pending
+     * blocks under it (a reorg, a failed commit): trace again then. */
+    bool pending;
 } ch_trace_opts;
 
 void ch_trace_opts_init(ch_trace_opts *o);
@@ -255,7 +261,9 @@ int ch_trace_foreach_flow(const ch_trace *t, ch_trace_flow_fn fn, void *ctx);
  * new sources first, in entry order; a non-zero return stops it and is
  * returned. -1 (err) when the store lost transactions since (a reorg: trace
  * again), the store is damaged, or out of memory. Landings, holdings and
- * paths asked for afterwards include what the extension added. */
+ * paths asked for afterwards include what the extension added. A pending
+ * trace reads the writer's pending records in place: after the store adds,
+ * commits or cuts, extend it before asking it anything else. */
 int ch_trace_extend(ch_trace *t, ch_trace_flow_fn on_new, void *ctx, ch_error *err);
 
 /* ==== One front door for both kinds of chain ==========================

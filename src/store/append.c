@@ -306,6 +306,11 @@ int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_
     return ch_store_find_addr(s, a, id, NULL, err);
 }
 
+int ch_store_writer_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err) {
+    if (s->writable && find_tx_hot(s, txid, tx)) return 1;
+    return ch_store_find_tx(s, txid, tx, err);
+}
+
 /* The address's entry in the young hot map (moved up from the old one,
  * loaded from the runs or created), or NULL on error. An entry moved up
  * leaves a stale copy in the old map, which the young one hides. */

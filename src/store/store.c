@@ -594,6 +594,17 @@ void ch_store_get_counts(const ch_store *s, ch_store_counts *c) {
     c->checksum_commits = 0;
 }
 
+void ch_store_get_counts_pending(const ch_store *s, ch_store_counts *c, uint64_t *narrow) {
+    c->blocks = st_col_count(&s->col[COL_BLOCKS]);
+    c->txs = st_col_count(&s->col[COL_TXS]);
+    c->inputs = st_col_count(&s->col[COL_INS]);
+    c->outputs = st_col_count(&s->col[COL_OUTS]);
+    c->addresses = st_col_count(&s->col[COL_ADDRS20]) + st_col_count(&s->col[COL_ADDRS32]);
+    c->transfers = st_col_count(&s->col[COL_XFERS]);
+    c->checksum_commits = 0;
+    if (narrow) *narrow = st_col_count(&s->col[COL_ADDRS20]);
+}
+
 uint64_t ch_store_disk_bytes(const ch_store *s) {
     uint64_t total = 0;
     struct stat st;

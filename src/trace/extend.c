@@ -32,21 +32,9 @@ static void uncollect(ch_trace *t) {
 /* The outputs [old_outs, n_outs) that pay an address source (from the
  * source height on) become sources: entries from first on, not routed. */
 static int new_sources(ch_trace *t, uint64_t old_outs, ch_error *err) {
-    uint32_t from = t->o.address_from_height;
     for (size_t i = 0; i < t->n_src_addr; i++) {
-        ch_addr a;
-        ch_addr_id id;
-        uint64_t last;
-        ch_store_addr_of(t->s, t->src_addr[i], &a);
-        int rc = ch_store_find_addr(t->s, &a, &id, &last, err);
-        if (rc < 0) return -1;
-        if (rc == 0) continue;
-        for (int64_t o = (int64_t)last; o >= 0 && (uint64_t)o >= old_outs;
-             o = ch_store_output_prev_same_addr(t->s, (uint64_t)o)) {
-            if (from && ch_store_tx_height(t->s, tr_out_tx(t, (uint64_t)o)) < from) continue;
-            uint32_t ei;
-            if (tr_add_source(t, (uint64_t)o, &ei, err) != 0) return -1;
-        }
+        bool found;
+        if (tr_add_address_outputs(t, t->src_addr[i], old_outs, &found, err) != 0) return -1;
     }
     return 0;
 }
@@ -54,12 +42,12 @@ static int new_sources(ch_trace *t, uint64_t old_outs, ch_error *err) {
 /* Coins the run left held at outputs that txs [old_txs, n_txs) spend: each
  * waits in the heap for its spender, as the run would have queued it. */
 static int release_held(ch_trace *t, uint64_t old_txs, size_t old_e) {
-    uint64_t first = TR_FIRST_IN(&t->txs[old_txs]);
+    uint64_t first = TR_FIRST_IN(tr_txr(t, old_txs));
     for (uint64_t i = first; i < t->n_ins; i++) {
-        const ch_in_rec *r = &t->ins[i];
+        const ch_in_rec *r = tr_in(t, i);
         if (ch_in_spent_tx(r) == CH_NO_TX || ch_in_spent_tx(r) >= old_txs)
             continue; /* new coins: walked */
-        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+        uint64_t o = tr_in_out(t, r);
         if (o >= t->n_outs) continue; /* damaged: its tx is refused when shared out */
         uint32_t ei = tr_map_get(&t->by_out, o);
         if (ei == TR_NONE || ei >= old_e || t->e[ei].state != ST_HOLDING) continue;
@@ -79,7 +67,10 @@ int ch_trace_extend(ch_trace *t, ch_trace_flow_fn on_new, void *ctx, ch_error *e
         return ch_err(err, "extend: only a forward trace made extendable, without a time "
                            "window, can be carried on");
     ch_store_counts c;
-    ch_store_get_counts(t->s, &c);
+    if (t->o.pending)
+        ch_store_get_counts_pending(t->s, &c, NULL);
+    else
+        ch_store_get_counts(t->s, &c);
     if (c.txs < t->n_txs || c.inputs < t->n_ins || c.outputs < t->n_outs)
         return ch_err(err, "extend: the store lost transactions since the trace ran (a reorg "
                            "cut it): trace again");
@@ -90,7 +81,7 @@ int ch_trace_extend(ch_trace *t, ch_trace_flow_fn on_new, void *ctx, ch_error *e
                       (unsigned long long)c.txs);
     uint64_t old_txs = t->n_txs, old_outs = t->n_outs;
     size_t old_e = t->n_e;
-    tr_view(t);
+    if (tr_view(t) != 0) return ch_err(err, "out of memory");
     uncollect(t);
     if (tr_index_entries(t) != 0) return ch_err(err, "out of memory");
     if (t->n_txs > old_txs) {

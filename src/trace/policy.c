@@ -31,7 +31,7 @@ void tr_haircut_split(uint64_t taint, const uint64_t *vals, size_t n, uint64_t t
 uint64_t tr_forward_shares(const ch_trace *t, uint64_t tx, uint64_t taint, uint64_t fo, uint64_t no,
                            uint64_t *val, uint64_t *share) {
     /* the store keeps what the inputs spend: no input is read */
-    uint64_t vin = t->vin[tx], vout = 0;
+    uint64_t vin = tr_vin(t, tx), vout = 0;
     for (uint64_t j = 0; j < no; j++)
         vout += val[j] = tr_out_value(t, fo + j);
     uint64_t fee = vin > vout ? vin - vout : 0;

@@ -63,7 +63,7 @@ int tr_collect(ch_trace *t, ch_error *err) {
     tr_dense *d = &t->dn;
     for (size_t i = 0; i < t->n_e; i++) {
         const tr_entry *e = &t->e[i];
-        ch_addr_id addr = ch_out_addr(&t->outs[e->out]);
+        ch_addr_id addr = ch_out_addr(tr_outr(t, e->out));
         if (e->state == ST_LANDING) {
             if (tr_grow((void **)&d->land_v, &d->cap_land, d->n_land + 1, sizeof *d->land_v) != 0)
                 return ch_err(err, "out of memory");
@@ -229,15 +229,14 @@ size_t ch_trace_path(ch_trace *t, uint64_t out, uint64_t *path, size_t max) {
 ch_trace_flow tr_flow_of(const ch_trace *t, size_t i) {
     const tr_entry *e = &t->e[i];
     ch_trace_flow f = {.out = e->out,
-                       .addr = ch_out_addr(&t->outs[e->out]),
+                       .addr = ch_out_addr(tr_outr(t, e->out)),
                        .from_tx = (int64_t)tr_e_tx(e),
                        .to_tx = -1,
                        .amount = e->amount,
                        .hops = e->hops,
                        .landing = e->state == ST_LANDING};
     if (t->o.direction == CH_TRACE_FORWARD ? e->state == ST_DONE : !e->source) {
-        uint64_t sp = ch_out_spent(&t->outs[e->out]); /* its spender moved it on */
-        f.to_tx = sp ? (int64_t)sp - 1 : -1;
+        f.to_tx = tr_out_spender(t, e->out); /* its spender moved it on */
     }
     return f;
 }

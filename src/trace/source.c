@@ -29,7 +29,9 @@ int ch_trace_add_from_string(ch_trace *t, const char *from, ch_error *err) {
                 return ch_err(err, "'%s': '%s' is not an output index", from, colon + 1);
         }
         uint64_t tx;
-        int rc = ch_store_find_tx(t->s, &txid, &tx, err);
+        /* a trace of pending blocks finds their txs too */
+        int rc = t->o.pending ? ch_store_writer_find_tx(t->s, &txid, &tx, err)
+                              : ch_store_find_tx(t->s, &txid, &tx, err);
         if (rc < 0) return -1;
         if (rc == 0) {
             ch_err(err, "transaction %s is not in the store", hex);
@@ -50,7 +52,8 @@ int ch_trace_add_from_string(ch_trace *t, const char *from, ch_error *err) {
         return ch_err_prefix(err, "'%s' is neither a txid, TXID:VOUT nor an address", from);
     ch_addr_id id;
     uint64_t last;
-    int rc = ch_store_find_addr(t->s, &a, &id, &last, err);
+    int rc = t->o.pending ? ch_store_writer_find_addr(t->s, &a, &id, err)
+                          : ch_store_find_addr(t->s, &a, &id, &last, err);
     if (rc < 0) return -1;
     if (rc == 0) {
         ch_err(err, "address %s is not in the store", from);

@@ -69,7 +69,9 @@ void ch_trace_opts_init(ch_trace_opts *o) {
 
 /* The tx that created output o: the library's one search (query.h). */
 uint64_t tr_out_tx(const ch_trace *t, uint64_t o) {
-    return ch_txs_output_tx(t->txs, t->n_txs, o);
+    if (t->m_txs < t->n_txs && o >= t->ptxs[0].first_out) /* a pending tx's */
+        return t->m_txs + ch_txs_output_tx(t->ptxs, t->n_txs - t->m_txs, o);
+    return ch_txs_output_tx(t->txs, t->m_txs, o);
 }
 
 static uint32_t tx_time(const ch_trace *t, uint64_t tx) {
@@ -78,22 +80,62 @@ static uint32_t tx_time(const ch_trace *t, uint64_t tx) {
 
 /* ---- setup ------------------------------------------------------------- */
 
-void tr_view(ch_trace *t) {
+/* The spenders of committed outputs among the inputs of pending txs
+ * [from, n_txs): pspend, emptied first when everything it held is
+ * committed (it holds a commit's worth at most). */
+static int pending_spends(ch_trace *t) {
+    if (t->p_hi <= t->m_txs) {
+        tr_map_free(&t->pspend);
+        t->pbase = t->p_hi = t->m_txs;
+    }
+    if (t->p_hi >= t->n_txs) return 0;
+    if (!t->pspend.cap && tr_map_init(&t->pspend, 4096) != 0) return -1;
+    for (uint64_t tx = t->p_hi; tx < t->n_txs; tx++) {
+        uint64_t fi, ni;
+        tr_tx_ins(t, tx, &fi, &ni);
+        for (uint64_t i = fi; i < fi + ni; i++) {
+            const ch_in_rec *r = tr_in(t, i);
+            uint64_t sp = ch_in_spent_tx(r);
+            if (sp == CH_NO_TX || sp >= t->m_txs) continue; /* a pending output's mark is set */
+            if (tx - t->pbase >= TR_NONE ||
+                tr_map_put(&t->pspend, tr_in_out(t, r), (uint32_t)(tx - t->pbase)) != 0)
+                return -1;
+        }
+    }
+    t->p_hi = t->n_txs;
+    return 0;
+}
+
+int tr_view(ch_trace *t) {
     ch_store *s = t->s;
-    ch_store_counts c;
-    ch_store_get_counts(s, &c);
+    ch_store_counts c, m;
+    ch_store_get_counts(s, &m);
+    uint64_t narrow = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
+    if (t->o.pending)
+        ch_store_get_counts_pending(s, &c, &narrow);
+    else
+        c = m;
     t->n_txs = c.txs;
     t->n_ins = c.inputs;
     t->n_outs = c.outputs;
+    t->m_txs = m.txs;
+    t->m_ins = m.inputs;
+    t->m_outs = m.outputs;
     /* A read-only store is all committed, and so is a writer's between its
      * commits: each column is one mapping, so the records can be walked as
-     * plain arrays. */
-    if (c.txs) t->txs = ch_store_tx(s, 0);
-    if (c.inputs) t->ins = ch_store_input(s, 0);
-    if (c.outputs) t->outs = ch_store_output(s, 0);
-    if (c.txs) t->vin = ch_store_tx_in_value(s, 0);
-    t->n_narrow = ch_store_addr_index(s, CH_ADDR_ID_WIDE | 1);
+     * plain arrays. A writer's pending records follow in its memory, one
+     * array per column (ch_store_tx at the first pending one). */
+    if (m.txs) t->txs = ch_store_tx(s, 0);
+    if (m.inputs) t->ins = ch_store_input(s, 0);
+    if (m.outputs) t->outs = ch_store_output(s, 0);
+    if (m.txs) t->vin = ch_store_tx_in_value(s, 0);
+    t->ptxs = c.txs > m.txs ? ch_store_tx(s, m.txs) : NULL;
+    t->pins = c.inputs > m.inputs ? ch_store_input(s, m.inputs) : NULL;
+    t->pouts = c.outputs > m.outputs ? ch_store_output(s, m.outputs) : NULL;
+    t->pvin = c.txs > m.txs ? ch_store_tx_in_value(s, m.txs) : NULL;
+    t->n_narrow = narrow;
     t->n_addrs = c.addresses;
+    return pending_spends(t);
 }
 
 int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *err) {
@@ -107,7 +149,14 @@ int ch_trace_new(ch_store *s, const ch_trace_opts *o, ch_trace **out, ch_error *
     t->o = *o;
     t->sw_min = SWEEP_MIN_WAITING;
     t->o.stop_at = NULL; /* parsed below; the caller's string need not outlive us */
-    tr_view(t);
+    if (o->pending && (!o->extendable || o->direction != CH_TRACE_FORWARD)) {
+        free(t);
+        return ch_err(err, "a trace of a writer's pending blocks is an extendable forward one");
+    }
+    if (tr_view(t) != 0) {
+        ch_trace_free(t);
+        return ch_err(err, "out of memory");
+    }
     if (t->n_txs > TR_MAX_TXS) {
         ch_trace_free(t);
         return ch_err(err,
@@ -135,6 +184,7 @@ void ch_trace_free(ch_trace *t) {
     free(t->e);
     tr_map_free(&t->src);
     tr_map_free(&t->by_out);
+    tr_map_free(&t->pspend);
     free(t->iv);
     free(t->ivr);
     free(t->sc_pend);
@@ -203,11 +253,11 @@ int tr_add_source(ch_trace *t, uint64_t o, uint32_t *idx, ch_error *err) {
     *idx = TR_NONE;
     if (o >= t->n_outs)
         return ch_err(err, "output %llu is not in the store", (unsigned long long)o);
-    if (tr_slot(t, ch_out_addr(&t->outs[o])) > t->n_addrs)
+    if (tr_slot(t, ch_out_addr(tr_outr(t, o))) > t->n_addrs)
         return ch_err(err,
                       "the store is damaged: output %llu pays address id %llu, which is not stored "
                       "(run 'coinhound check')",
-                      (unsigned long long)o, (unsigned long long)ch_out_addr(&t->outs[o]));
+                      (unsigned long long)o, (unsigned long long)ch_out_addr(tr_outr(t, o)));
     if (tr_map_get(&t->src, o) != TR_NONE) return 0;
     uint64_t v = tr_out_value(t, o);
     uint32_t ei;
@@ -237,20 +287,44 @@ int ch_trace_add_tx(ch_trace *t, uint64_t tx, ch_error *err) {
     return 0;
 }
 
-int ch_trace_add_address(ch_trace *t, ch_addr_id id, ch_error *err) {
-    if (id == 0) return ch_err(err, "address id 0 is no address");
+/* Output o paying address source: a source unless it is before the
+ * source height. */
+static int address_output(ch_trace *t, uint64_t o, ch_error *err) {
+    uint32_t from = t->o.address_from_height;
+    if (from && ch_store_tx_height(t->s, tr_out_tx(t, o)) < from) return 0;
+    uint32_t ei;
+    return tr_add_source(t, o, &ei, err);
+}
+
+int tr_add_address_outputs(ch_trace *t, ch_addr_id id, uint64_t lo, bool *found, ch_error *err) {
+    *found = false;
+    /* a writer's pending outputs (opts.pending): their heads wait for the
+     * commit (store/heads.c), so they are read one by one, newest first */
+    for (uint64_t o = t->n_outs; o-- > t->m_outs && o >= lo;) {
+        if (ch_out_addr(tr_outr(t, o)) != id) continue;
+        *found = true;
+        if (address_output(t, o, err) != 0) return -1;
+    }
     ch_addr a;
     ch_addr_id got;
     uint64_t last;
     ch_store_addr_of(t->s, id, &a);
     int rc = ch_store_find_addr(t->s, &a, &got, &last, err);
-    if (rc <= 0)
-        return rc < 0 ? -1 : ch_err(err, "address id %llu has no history", (unsigned long long)id);
-    uint32_t from = t->o.address_from_height;
-    for (int64_t o = (int64_t)last; o >= 0; o = ch_store_output_prev_same_addr(t->s, (uint64_t)o))
-        if ((!from || ch_store_tx_height(t->s, tr_out_tx(t, (uint64_t)o)) >= from) &&
-            ch_trace_add_output(t, (uint64_t)o, err) != 0)
-            return -1;
+    if (rc < 0) return -1;
+    if (rc == 0) return 0; /* none committed (a writer's new address) */
+    *found = true;
+    for (int64_t o = (int64_t)last; o >= 0 && (uint64_t)o >= lo;
+         o = ch_store_output_prev_same_addr(t->s, (uint64_t)o))
+        if (address_output(t, (uint64_t)o, err) != 0) return -1;
+    return 0;
+}
+
+int ch_trace_add_address(ch_trace *t, ch_addr_id id, ch_error *err) {
+    if (id == 0) return ch_err(err, "address id 0 is no address");
+    if (t->ran) return ch_err(err, "sources must be added before the trace runs");
+    bool found;
+    if (tr_add_address_outputs(t, id, 0, &found, err) != 0) return -1;
+    if (!found) return ch_err(err, "address id %llu has no history", (unsigned long long)id);
     /* an extendable trace takes what the address receives later too */
     if (t->o.extendable && (tr_grow((void **)&t->src_addr, &t->cap_src_addr, t->n_src_addr + 1,
                                     sizeof *t->src_addr) != 0))
@@ -267,7 +341,7 @@ static bool is_stop(const ch_trace *t, const char *cat) {
 }
 
 bool tr_at_service(const ch_trace *t, uint64_t o) {
-    ch_addr_id a = ch_out_addr(&t->outs[o]);
+    ch_addr_id a = ch_out_addr(tr_outr(t, o));
     ch_label l;
     return a && t->o.labels && t->n_stop && ch_labels_get(t->o.labels, a, &l) == 1 &&
            is_stop(t, l.category);
@@ -414,8 +488,8 @@ static int slice_backward(void *ctx, size_t part, const tr_iv *iv, size_t n) {
     slice_ctx *c = ctx;
     ch_trace *t = c->t;
     size_t i = c->reversed ? c->n_real - 1 - part : part;
-    const ch_in_rec *r = &t->ins[c->first + i];
-    uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+    const ch_in_rec *r = tr_in(t, c->first + i);
+    uint64_t o = tr_in_out(t, r);
     return place(t, o, ch_in_spent_tx(r), iv_units(iv, n), c->parent, c->hops, iv, n);
 }
 
@@ -517,13 +591,13 @@ static int forward_share(ch_trace *t, uint64_t tx, uint64_t taint, uint32_t pare
     /* fifo: the inputs' values and which carry taint, laid along a line */
     uint64_t *val = t->sc_val, vin = 0;
     for (uint64_t i = 0; i < ni; i++) {
-        const ch_in_rec *r = &t->ins[fi + i];
+        const ch_in_rec *r = tr_in(t, fi + i);
         if (ch_in_spent_tx(r) == CH_NO_TX) { /* never spends taint; kept for safety */
             val[i] = 0;
             t->sc_ent[i] = TR_NONE;
             continue;
         }
-        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+        uint64_t o = tr_in_out(t, r);
         val[i] = tr_out_value(t, o);
         vin += val[i];
         t->sc_ent[i] = pend_find(t, pend, m, o);
@@ -552,14 +626,14 @@ bool tr_damaged(ch_trace *t, uint64_t tx) {
 bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs) {
     if (!tr_outs_sound(t, tx)) return false; /* the ranges and the outputs */
     if (!inputs) return true;
-    uint64_t fi = TR_FIRST_IN(&t->txs[tx]);
-    uint64_t ei = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
+    uint64_t fi = TR_FIRST_IN(tr_txr(t, tx));
+    uint64_t ei = tx + 1 < t->n_txs ? TR_FIRST_IN(tr_txr(t, tx + 1)) : t->n_ins;
     for (uint64_t i = fi; i < ei; i++) {
-        const ch_in_rec *r = &t->ins[i];
+        const ch_in_rec *r = tr_in(t, i);
         if (ch_in_spent_tx(r) == CH_NO_TX && i == fi) continue; /* a coinbase (its one input) */
         if (ch_in_spent_tx(r) >= tx) return tr_damaged(t, tx);  /* so spent_tx + 1 < n_txs below */
-        uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
-        if (o >= t->txs[ch_in_spent_tx(r) + 1].first_out) return tr_damaged(t, tx);
+        uint64_t o = tr_in_out(t, r);
+        if (o >= tr_txr(t, ch_in_spent_tx(r) + 1)->first_out) return tr_damaged(t, tx);
     }
     return true;
 }
@@ -592,7 +666,7 @@ static int backward_tx(ch_trace *t, uint64_t tx, uint32_t *pend, size_t m) {
     t->tot.txs++;
     t->tot.edge_visits += ni + no;
     hops++;
-    if (ni && ch_in_spent_tx(&t->ins[fi]) == CH_NO_TX) { /* a coinbase: newly mined coins */
+    if (ni && ch_in_spent_tx(tr_in(t, fi)) == CH_NO_TX) { /* a coinbase: newly mined coins */
         t->tot.coinbase += taint;
         return 0;
     }
@@ -614,16 +688,16 @@ static int backward_tx(ch_trace *t, uint64_t tx, uint32_t *pend, size_t m) {
     uint64_t vin = 0;
     for (uint64_t k = 0; k < ni; k++) {
         uint64_t i = rev ? ni - 1 - k : k; /* part k of the input line */
-        const ch_in_rec *r = &t->ins[fi + i];
-        val[k] = tr_out_value(t, t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r));
+        const ch_in_rec *r = tr_in(t, fi + i);
+        val[k] = tr_out_value(t, tr_in_out(t, r));
         vin += val[k];
     }
     switch (t->o.policy) {
     case CH_POLICY_POISON:
         t->tot.clean_in += (ch_taint_sum)vin * CH_TAINT_ONE - taint;
         for (uint64_t i = 0; i < ni; i++) {
-            const ch_in_rec *r = &t->ins[fi + i];
-            uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+            const ch_in_rec *r = tr_in(t, fi + i);
+            uint64_t o = tr_in_out(t, r);
             if (place(t, o, ch_in_spent_tx(r), val[i] * CH_TAINT_ONE, parent, hops, NULL, 0) != 0)
                 return -1;
         }
@@ -631,8 +705,8 @@ static int backward_tx(ch_trace *t, uint64_t tx, uint32_t *pend, size_t m) {
     case CH_POLICY_HAIRCUT:
         tr_haircut_split(taint, val, ni, vin, t->sc_share);
         for (uint64_t i = 0; i < ni; i++) {
-            const ch_in_rec *r = &t->ins[fi + i];
-            uint64_t o = t->txs[ch_in_spent_tx(r)].first_out + ch_in_vout(r);
+            const ch_in_rec *r = tr_in(t, fi + i);
+            uint64_t o = tr_in_out(t, r);
             if (place(t, o, ch_in_spent_tx(r), t->sc_share[i], parent, hops, NULL, 0) != 0)
                 return -1;
         }

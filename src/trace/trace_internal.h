@@ -179,7 +179,8 @@ typedef struct tr_dense {
 struct ch_trace {
     ch_store *s;
     ch_trace_opts o;
-    /* the store's columns, mapped (read-only store: everything committed) */
+    /* the store's columns, mapped (read-only store: everything committed):
+     * records [0, m_*) */
     const ch_tx_rec *txs;
     const ch_in_rec *ins;
     const ch_out_rec *outs;
@@ -187,6 +188,19 @@ struct ch_trace {
     uint64_t n_narrow;   /* 20-byte addresses: a wide id's slot comes after them */
     uint64_t n_addrs;    /* all addresses: the largest slot */
     uint64_t n_txs, n_ins, n_outs;
+    /* opts.pending (a writer's own view, extendable traces only): records
+     * [m_*, n_*) are the writer's pending ones, in its memory after the
+     * mapping's end (ptxs[0] is tx m_txs); without it m_* = n_* */
+    uint64_t m_txs, m_ins, m_outs;
+    const ch_tx_rec *ptxs;
+    const ch_in_rec *pins;
+    const ch_out_rec *pouts;
+    const uint64_t *pvin;
+    /* the spenders of committed outputs that pending txs spend (their spent
+     * marks wait for the commit: store/marks.c): output -> spender - pbase,
+     * for the pending txs [pbase, p_hi) read so far */
+    tr_map pspend;
+    uint64_t pbase, p_hi;
 
     char **stop; /* stop categories */
     size_t n_stop;
@@ -250,17 +264,38 @@ struct ch_trace {
 /* ---- the store's columns, as the walks read them ---- */
 #define TR_FIRST_IN(r) ((r)->first_in_size & ((1ULL << 40) - 1))
 
+/* Records by number, committed (the mapping) or pending (opts.pending).
+ * The dense sweep and the sweep's prefetches read the mapping directly:
+ * they never run on a trace with a pending part (pending traces are
+ * extendable: the heap walk). */
+static inline const ch_tx_rec *tr_txr(const ch_trace *t, uint64_t i) {
+    return i < t->m_txs ? &t->txs[i] : &t->ptxs[i - t->m_txs];
+}
+static inline const ch_in_rec *tr_in(const ch_trace *t, uint64_t i) {
+    return i < t->m_ins ? &t->ins[i] : &t->pins[i - t->m_ins];
+}
+static inline const ch_out_rec *tr_outr(const ch_trace *t, uint64_t o) {
+    return o < t->m_outs ? &t->outs[o] : &t->pouts[o - t->m_outs];
+}
+static inline uint64_t tr_vin(const ch_trace *t, uint64_t tx) {
+    return tx < t->m_txs ? t->vin[tx] : t->pvin[tx - t->m_txs];
+}
+/* The output input r spends (r must not be a coinbase's). */
+static inline uint64_t tr_in_out(const ch_trace *t, const ch_in_rec *r) {
+    return tr_txr(t, ch_in_spent_tx(r))->first_out + ch_in_vout(r);
+}
+
 /* A tx's inputs and outputs: always within the columns (a damaged store's
  * range that is not comes out empty; tr_tx_sound tells the walk). */
 static inline void tr_tx_ins(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
-    uint64_t end = tx + 1 < t->n_txs ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
-    *first = TR_FIRST_IN(&t->txs[tx]);
+    uint64_t end = tx + 1 < t->n_txs ? TR_FIRST_IN(tr_txr(t, tx + 1)) : t->n_ins;
+    *first = TR_FIRST_IN(tr_txr(t, tx));
     *n = *first <= end && end <= t->n_ins ? end - *first : 0;
 }
 
 static inline void tr_tx_outs(const ch_trace *t, uint64_t tx, uint64_t *first, uint64_t *n) {
-    uint64_t end = tx + 1 < t->n_txs ? t->txs[tx + 1].first_out : t->n_outs;
-    *first = t->txs[tx].first_out;
+    uint64_t end = tx + 1 < t->n_txs ? tr_txr(t, tx + 1)->first_out : t->n_outs;
+    *first = tr_txr(t, tx)->first_out;
     *n = *first <= end && end <= t->n_outs ? end - *first : 0;
 }
 
@@ -276,12 +311,17 @@ bool tr_tx_sound(ch_trace *t, uint64_t tx, bool inputs);
 bool tr_damaged(ch_trace *t, uint64_t tx);
 
 static inline uint64_t tr_out_value(const ch_trace *t, uint64_t o) {
-    return CH_OUT_VALUE(&t->outs[o]);
+    return CH_OUT_VALUE(tr_outr(t, o));
 }
 
-/* The tx that spends o, or -1 (unspent, or spent past the committed txs). */
+/* The tx that spends o, or -1 (unspent, or spent past the txs the trace
+ * sees). A committed output spent by a pending tx has its mark in pspend. */
 static inline int64_t tr_out_spender(const ch_trace *t, uint64_t o) {
-    uint64_t sp = ch_out_spent(&t->outs[o]);
+    uint64_t sp = ch_out_spent(tr_outr(t, o));
+    if (sp == 0 && o < t->m_outs && t->pspend.n) {
+        uint32_t d = tr_map_get(&t->pspend, o);
+        if (d != TR_NONE) sp = t->pbase + d + 1;
+    }
     if (sp == 0 || sp > t->n_txs) return -1;
     return (int64_t)sp - 1;
 }
@@ -302,16 +342,25 @@ static inline uint64_t tr_slot(const ch_trace *t, ch_addr_id addr) {
 static inline bool tr_outs_sound(ch_trace *t, uint64_t tx) {
     uint64_t n = t->n_txs;
     if (tx >= n) return tr_damaged(t, tx);
-    uint64_t fi = TR_FIRST_IN(&t->txs[tx]), fo = t->txs[tx].first_out;
-    uint64_t ei = tx + 1 < n ? TR_FIRST_IN(&t->txs[tx + 1]) : t->n_ins;
-    uint64_t eo = tx + 1 < n ? t->txs[tx + 1].first_out : t->n_outs;
+    const ch_tx_rec *x = tr_txr(t, tx);
+    uint64_t fi = TR_FIRST_IN(x), fo = x->first_out;
+    uint64_t ei = tx + 1 < n ? TR_FIRST_IN(tr_txr(t, tx + 1)) : t->n_ins;
+    uint64_t eo = tx + 1 < n ? tr_txr(t, tx + 1)->first_out : t->n_outs;
     if (fi > ei || ei > t->n_ins || fo > eo || eo > t->n_outs) return tr_damaged(t, tx);
-    const ch_out_rec *r = t->outs;
     uint64_t n_addrs = t->n_addrs;
     bool bad = false;
-    for (uint64_t o = fo; o < eo; o++) {
-        uint64_t slot = tr_slot(t, ch_out_addr(&r[o])), sp = ch_out_spent(&r[o]);
-        bad |= (slot > n_addrs) | (sp - 1 <= tx);
+    if (eo <= t->m_outs) { /* the mapping alone: the dense sweep's case */
+        const ch_out_rec *r = t->outs;
+        for (uint64_t o = fo; o < eo; o++) {
+            uint64_t slot = tr_slot(t, ch_out_addr(&r[o])), sp = ch_out_spent(&r[o]);
+            bad |= (slot > n_addrs) | (sp - 1 <= tx);
+        }
+    } else {
+        for (uint64_t o = fo; o < eo; o++) {
+            const ch_out_rec *r = tr_outr(t, o);
+            uint64_t slot = tr_slot(t, ch_out_addr(r)), sp = ch_out_spent(r);
+            bad |= (slot > n_addrs) | (sp - 1 <= tx);
+        }
     }
     return bad ? tr_damaged(t, tx) : true;
 }
@@ -384,11 +433,16 @@ uint64_t tr_forward_shares(const ch_trace *t, uint64_t tx, uint64_t taint, uint6
                            uint64_t *val, uint64_t *share);
 
 /* trace.c: the store's columns and counts, as they are now (a writer's
- * commit moves its mappings). */
-void tr_view(ch_trace *t);
+ * commit moves its mappings; with opts.pending its pending records count,
+ * and pspend learns their spends). -1 out of memory. */
+int tr_view(ch_trace *t);
 /* trace.c: a source output (an entry of its whole value, in the map of
  * sources; *idx TR_NONE when it was one already), not yet routed. */
 int tr_add_source(ch_trace *t, uint64_t o, uint32_t *idx, ch_error *err);
+/* trace.c: address id's outputs at or above lo (from the source height
+ * on) as sources, newest first: the writer's pending ones (opts.pending),
+ * then its committed history from its head; *found when it has any. */
+int tr_add_address_outputs(ch_trace *t, ch_addr_id id, uint64_t lo, bool *found, ch_error *err);
 /* Decide what happens to a fresh entry: a landing, a holding (forward,
  * unspent), or it waits in the heap (or the sweep) for its next tx. */
 int tr_route(ch_trace *t, uint32_t ei, bool may_land);

@@ -32,11 +32,12 @@
  * records the last committed block, a restart resumes after it, the
  * blocks come again from the node or the files, and their alerts, with
  * the same ids, are dropped by the log (follower.c, watch_follow_start).
- * An incident rule's trace reads committed columns only (src/trace): with
- * one, every batch is committed before it is evaluated, as before. A
- * failing node or a
- * folder that cannot be read costs nothing committed: a warning names the
- * cause and the next try waits longer (250 ms doubling to max_backoff_ms). */
+ * Incident rules too: their traces see the pending blocks (the trace's
+ * opts.pending, incident_btc.c), so a block's landing alerts wait for no
+ * commit either; a cut or a commit that failed (pending blocks dropped)
+ * makes them trace again. A failing node or a folder that cannot be read
+ * costs nothing committed: a warning names the cause and the next try
+ * waits longer (250 ms doubling to max_backoff_ms). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -158,6 +159,8 @@ static void commit_due(bwatch *w, bool force) {
     stopwatch t0 = stopwatch_now();
     if (btc_commit_pending(w->s, &e) != 0) {
         ch_err_prefix(&e, "store commit");
+        /* the incidents' traces saw the blocks the failure dropped */
+        watch_btc_incidents_reset(w->inc);
         failed(w, &e);
     } else if (w->timing) {
         stopwatch t = stopwatch_since(t0);
@@ -181,8 +184,10 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
                   reorg_height, r, r == 1 ? "" : "s");
     } else if (ob->eval_next > next) {
         /* evaluated blocks a failed commit or ingest dropped: evaluated
-         * again as they come back (their alerts' ids are logged) */
+         * again as they come back (their alerts' ids are logged); the
+         * incidents' traces had seen them */
         watch_follow_rewind(&w->f, w->s, next);
+        watch_btc_incidents_reset(w->inc);
         w->f.recheck = true;
     }
     if (w->f.recheck) { /* alerts above the tip: judged as the store gets their heights */
@@ -546,8 +551,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
             watch_log("warn", "incident rules run without the attribution store: %s", e2.msg);
     }
     watch_btc_incidents_set_intel(w.inc, w.intel);
-    w.defer = w.inc == NULL; /* a trace reads committed columns only */
-    /* (an earlier run may have deferred, whatever this one does) */
+    w.defer = true; /* incidents trace the pending blocks too (opts.pending) */
     w.f.defers_commit = true;
     w.commit_ms = COMMIT_MS;
     const char *cm = getenv(COMMIT_MS_ENV);

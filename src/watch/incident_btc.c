@@ -1,16 +1,18 @@
 /* The incident rule on Bitcoin: a theft's taint carried forward block by
  * block with the arithmetic of `trace` (the UTXO walk of src/trace, made
- * extendable and carried on by ch_trace_extend after each commit: the
- * taint after block N equals a full trace over the same store,
- * tests/test_trace_extend.c), and an alert for each output of the
- * evaluated block that received tainted coins:
+ * extendable and carried on by ch_trace_extend after each batch of blocks
+ * the follower adds: the taint after block N equals a full trace over the
+ * same store, tests/test_trace_extend.c), and an alert for each output of
+ * the evaluated block that received tainted coins:
  *   landing  the output pays an address labelled with a stop category
  *            (exchange, bridge, mixer, ...): the freeze request's facts
  *            (service, deposit address, amount, share, hops, path, tx),
  *            severity critical whatever the rule says;
  *   moved    it pays another address (the rule's severity).
- * The trace covers every block the store holds, which may be ahead of the
- * block evaluated (--confirmations, or blocks stored while no watcher
+ * The trace covers every block the store holds, those the writer added
+ * and has not committed yet included (opts.pending: the follower's group
+ * commit comes after the alerts), which may be ahead of the block
+ * evaluated (--confirmations, or blocks stored while no watcher
  * ran): the tainted outputs of later blocks wait in a queue for their
  * block's turn. It is built when first needed (at start, after a reorg,
  * or when a source the rule names reaches the store); outputs of blocks
@@ -144,6 +146,7 @@ static int build(watch_btc_incident *in, ch_store *s, uint32_t height, ch_error 
     o.min_amount = r->min.w[0];
     o.address_from_height = r->start_block > UINT32_MAX ? UINT32_MAX : (uint32_t)r->start_block;
     o.extendable = true;
+    o.pending = true;
     if (ch_trace_new(s, &o, &in->t, err) != 0) return ch_err_prefix(err, "incident %s", r->name);
     in->pending = 0;
     for (size_t i = 0; i < r->n_sources; i++) {
@@ -168,7 +171,8 @@ static int build(watch_btc_incident *in, ch_store *s, uint32_t height, ch_error 
     return 0;
 }
 
-/* How many of the rule's Bitcoin sources the store holds. */
+/* How many of the rule's Bitcoin sources the store holds (the writer's
+ * pending blocks included, as the trace sees them). */
 static size_t sources_present(watch_btc_incident *in, ch_store *s) {
     size_t n = 0;
     for (size_t i = 0; i < in->r->n_sources; i++) {
@@ -180,13 +184,12 @@ static size_t sources_present(watch_btc_incident *in, ch_store *s) {
             ch_hash256 h;
             uint64_t tx;
             snprintf(hex, sizeof hex, "%.64s", src);
-            n += ch_hash256_from_hex(hex, &h) == 0 && ch_store_find_tx(s, &h, &tx, &e) == 1;
+            n += ch_hash256_from_hex(hex, &h) == 0 && ch_store_writer_find_tx(s, &h, &tx, &e) == 1;
         } else {
             ch_addr a;
             ch_addr_id id;
-            uint64_t last;
             n += ch_addr_from_string(src, &a, NULL, &e) == 0 &&
-                 ch_store_find_addr(s, &a, &id, &last, &e) == 1;
+                 ch_store_writer_find_addr(s, &a, &id, &e) == 1;
         }
     }
     return n;
