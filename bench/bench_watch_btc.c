@@ -3,6 +3,7 @@
  *
  *   bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] [--ingest-blocks M]
  *                   [--small-blocks S] [--gap-ms G]
+ *                   [--incident H [--incident-policy P] [--incident-min SAT]]
  *
  * 1. Latency. coinhound-gen writes a chain of N transactions in blocks of
  *    --tpb (default 10,000,000 and 3,000) plus 3 (K + M) spare blocks into
@@ -26,6 +27,22 @@
  *    memory, not the store's mapped file pages) at blocks 1,000, 2,000,
  *    5,000, 10,000, 20,000, ... and the growth from block 1,000 to the
  *    last in bytes a block.
+ *
+ * --incident H adds an incident rule (the alerts that matter most: a
+ * landing is tainted funds reaching an exchange): a theft whose source is
+ * the coinbase of block H of the generated chain (its reward: 50 BTC in an
+ * early block), traced with --incident-policy P (default haircut, or
+ * poison, fifo, lifo) and the rule's min --incident-min SAT (default
+ * 10000: taint below 0.0001 BTC an output is dropped, as an analyst would
+ * set it; 0 follows every satoshi), landing where the chain's labels.csv
+ * (imported once into DIR/db's attribution store) says an exchange is. Its
+ * taint spreads through the chain's traffic from H on (from block 110 of
+ * the 10.5M-tx chain, haircut at 10000 satoshi: some 61,000 txs and 78,000
+ * outputs by the store's tip), so blocks of the timed run carry tainted
+ * value (the bench prints how many alerts of each event and how many
+ * blocks had one); the watcher builds the trace at its start (a full
+ * trace over the store, logged), then carries it block by block on the
+ * pending view. 0 (default): no incident rule.
  *
  * --gap-ms G (default 0) waits G ms after each block's alerts before the
  * next block is appended: blocks at a chain's pace (Bitcoin's are ten
@@ -64,7 +81,10 @@
 #include "coinhound/store.h"
 
 static const char *bin_dir = "build";
-static unsigned gap_ms; /* --gap-ms */
+static unsigned gap_ms;                         /* --gap-ms */
+static unsigned incident_h;                     /* --incident: the source's block, 0 none */
+static const char *incident_policy = "haircut"; /* --incident-policy */
+static const char *incident_min = "10000";      /* --incident-min */
 
 static double now(void) {
     struct timespec ts;
@@ -262,7 +282,33 @@ static double cpu_s(pid_t pid) {
     return 0;
 }
 
-static void write_rules(const char *work, const char *full) {
+/* The txid (hex) of the coinbase of block h of the store at db
+ * (--incident's source). */
+static void incident_source(const char *db, uint32_t h, char out[65]) {
+    ch_store *s;
+    ch_error err;
+    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) die(err.msg);
+    const ch_block_rec *b = ch_store_block(s, h);
+    if (!b || b->n_tx < 1) die("--incident: the store has no such block");
+    ch_hash256 id;
+    ch_store_txid(s, b->first_tx, &id);
+    ch_hash256_to_hex(&id, out);
+    ch_store_close(s);
+}
+
+/* The attribution store the incident's landings are labelled from: the
+ * chain's labels.csv, imported into db once. */
+static void incident_labels(const char *full, const char *db) {
+    char p[4200], cmd[16384];
+    snprintf(p, sizeof p, "%s/intel", db);
+    if (access(p, F_OK) == 0) return;
+    snprintf(cmd, sizeof cmd,
+             "%s/coinhound intel import --format csv '%s/labels.csv' --db '%s' >/dev/null", bin_dir,
+             full, db);
+    if (sh(cmd)) die("coinhound intel import of the chain's labels failed");
+}
+
+static void write_rules(const char *work, const char *full, const char *db) {
     char p[4096], line[512], hot[256] = "";
     snprintf(p, sizeof p, "%s/labels.csv", full);
     FILE *in = fopen(p, "r");
@@ -281,7 +327,48 @@ static void write_rules(const char *work, const char *full) {
             "rules:\n  - name: hot\n    kind: address\n    addresses: [%s]\n"
             "  - name: big\n    kind: large_transfer\n    asset: BTC\n    min: \"%s\"\n",
             hot, getenv("BENCH_QUIET_RULES") ? "2100000000000000" : "1000000000");
+    if (incident_h && db) {
+        char txid[65];
+        incident_source(db, incident_h, txid);
+        incident_labels(full, db);
+        fprintf(o,
+                "  - name: heist\n    kind: incident\n    txs: [%s]\n    policy: %s\n"
+                "    min: \"%s\"\n",
+                txid, incident_policy, incident_min);
+        printf("incident rule: every output of %s (the coinbase of block %u), policy %s, min %s "
+               "satoshi\n",
+               txid, incident_h, incident_policy, incident_min);
+    }
     fclose(o);
+}
+
+/* The alerts of the timed blocks [from, to) in the alerts file, by kind:
+ * how many incident alerts (moved, landing) and blocks with one. */
+static void incident_counts(const char *work, uint32_t from, uint32_t to) {
+    char p[4200], line[65536];
+    snprintf(p, sizeof p, "%s/alerts.jsonl", work);
+    FILE *f = fopen(p, "r");
+    if (!f) return;
+    size_t moved = 0, landing = 0, other = 0, blocks = 0;
+    uint32_t last = UINT32_MAX;
+    while (fgets(line, sizeof line, f)) {
+        const char *hp = strstr(line, "\"height\":");
+        unsigned h = hp ? (unsigned)strtoul(hp + 9, NULL, 10) : 0;
+        if (!hp || h < from || h >= to) continue;
+        if (!strstr(line, "\"kind\":\"incident\"")) {
+            other++;
+            continue;
+        }
+        if (strstr(line, "\"event\":\"landing\""))
+            landing++;
+        else
+            moved++;
+        if (h != last) blocks++, last = h; /* the log is in block order */
+    }
+    fclose(f);
+    printf("alerts of the timed blocks: %zu of the address and large_transfer rules; incident: %zu "
+           "moved, %zu landing, in %zu of the %u blocks\n",
+           other, moved, landing, blocks, to - from);
 }
 
 /* The watcher rewrites its cursor in place (IN_MODIFY) after a run's first
@@ -436,7 +523,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     }
     snprintf(cmd, sizeof cmd, "%s/coinhound status --db '%s' 2>&1 | head -5", bin_dir, db);
     sh(cmd);
-    write_rules(work, full);
+    write_rules(work, full, db);
     pid_t pid = watcher_at(work, blocks, db, (uint32_t)base - 1);
     int ino = ino_on(db);
     double *lat = malloc(k * sizeof *lat), *qlat = malloc(k * sizeof *qlat);
@@ -493,6 +580,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
            k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k,
            (double)mj / k, rss0, rss1, anon, file, load[0], load[1], load[2]);
     parts(work, log_from);
+    incident_counts(work, (uint32_t)base, (uint32_t)(base + k));
     if (rd) {
         double q50 = pct(qlat, k, 0.5), q99 = pct(qlat, k, 0.99), qmax = qlat[k - 1];
         printf("block written -> a reader's ch_store_refresh sees it committed (queryable): "
@@ -537,7 +625,7 @@ static void memory(const char *work, uint32_t s) {
     rec *v = records(full, &n);
     size_t base = n - s;
     cut_folder(full, blocks, v, base);
-    write_rules(work, full);
+    write_rules(work, full, NULL);
     pid_t pid = watcher_at(work, blocks, db, (uint32_t)base - 1);
     int ino = ino_on(db);
     uint8_t *buf = NULL;
@@ -600,9 +688,16 @@ int main(int argc, char **argv) {
             bin_dir = argv[i + 1];
         else if (!strcmp(argv[i], "--gap-ms"))
             gap_ms = (unsigned)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--incident"))
+            incident_h = (unsigned)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--incident-policy"))
+            incident_policy = argv[i + 1];
+        else if (!strcmp(argv[i], "--incident-min"))
+            incident_min = argv[i + 1];
         else
             die("usage: bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] "
-                "[--ingest-blocks M] [--small-blocks S] [--gap-ms G] [--bin BUILD_DIR]");
+                "[--ingest-blocks M] [--small-blocks S] [--gap-ms G] [--incident H "
+                "[--incident-policy P] [--incident-min SAT]] [--bin BUILD_DIR]");
     }
     if (!work) die("--work DIR is required (it needs several GB for 10M txs)");
     mkdir(work, 0755);

@@ -585,6 +585,8 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
      * them (a kill between a commit and its evaluation, or ingest btc) are
      * evaluated now, not when the next block comes */
     if (settle(&w, UINT32_MAX, err) != 0) goto out;
+    /* the incidents' traces of the store, before the next block comes */
+    if (watch_btc_incidents_ready(w.inc, w.s, w.f.ob.eval_next, err) != 0) goto out;
     w.last_progress = ch_now();
     bool changed = true;
     while (!stopping(&w)) {

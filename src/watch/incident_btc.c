@@ -25,6 +25,7 @@
 
 #include "coinhound/address.h"
 #include "coinhound/hash.h"
+#include "coinhound/progress.h"
 #include "util/vec.h"
 #include "watch/watch_internal.h"
 
@@ -164,7 +165,12 @@ static int build(watch_btc_incident *in, ch_store *s, uint32_t height, ch_error 
         }
     }
     in->warned = true;
+    double t0 = ch_now();
     if (ch_trace_run(in->t, err) != 0) return ch_err_prefix(err, "incident %s", r->name);
+    ch_trace_totals tot;
+    ch_trace_get_totals(in->t, &tot);
+    watch_log("info", "incident %s: traced over the store's %u blocks in %.2f s (%" PRIu64 " txs)",
+              r->name, ch_store_next_height(s), ch_now() - t0, tot.txs);
     /* the outputs of the evaluated block and later ones wait for their turn */
     in->from = height;
     if (ch_trace_foreach_flow(in->t, enqueue, in) != 0) return ch_err(err, "out of memory");
@@ -336,6 +342,20 @@ static int emit(watch_btc_incident *in, uint32_t height, watch_emit_fn fn, void 
     }
     in->n_q = keep;
     return rc;
+}
+
+int watch_btc_incidents_ready(watch_btc_incident *v, ch_store *s, uint32_t height, ch_error *err) {
+    for (; v && v->r; v++) {
+        if (v->t) continue;
+        v->s = s;
+        v->oom = false;
+        if (build(v, s, height, err) != 0) {
+            if (v->oom) ch_err(err, "out of memory");
+            drop(v);
+            return ch_err_prefix(err, "incident %s", v->r->name);
+        }
+    }
+    return 0;
 }
 
 int watch_btc_incidents_eval(watch_btc_incident *v, ch_store *s, uint32_t height, watch_emit_fn fn,

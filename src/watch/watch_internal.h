@@ -80,13 +80,19 @@ void watch_btc_incidents_free(watch_btc_incident *v);
 /* The attribution store the landings' labels come from (may be NULL; it
  * stays the caller's), before the first evaluation. */
 void watch_btc_incidents_set_intel(watch_btc_incident *v, ch_intel *intel);
-/* Block `height` of s (committed, and every block below it evaluated):
- * each trace carried on to the store's tip (built, without alerting
- * earlier blocks, when it has none yet), and each output of block height
- * that received taint an alert to fn. */
+/* Block `height` of s (added, committed or pending, and every block below
+ * it evaluated): each trace carried on to the store's tip, the writer's
+ * pending blocks included (built, without alerting earlier blocks, when
+ * it has none yet), and each output of block height that received taint
+ * an alert to fn. */
 int watch_btc_incidents_eval(watch_btc_incident *v, ch_store *s, uint32_t height, watch_emit_fn fn,
                              void *ctx, ch_error *err);
-/* The store was cut (a reorg): every trace is dropped, to be built again. */
+/* Build the traces that have none yet over s as it is, the next block to
+ * evaluate being `height` (nothing is alerted): at the start, so that the
+ * first block's alerts do not wait for a full trace of the store. */
+int watch_btc_incidents_ready(watch_btc_incident *v, ch_store *s, uint32_t height, ch_error *err);
+/* The store was cut (a reorg) or lost its pending blocks (a failed
+ * commit): every trace is dropped, to be built again. */
 void watch_btc_incidents_reset(watch_btc_incident *v);
 
 /* The same for a Bitcoin store's committed block (eval_btc.c): one alert
