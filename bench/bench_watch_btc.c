@@ -2,7 +2,7 @@
  * whether the watcher's memory stays flat (not a test: it prints figures).
  *
  *   bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] [--ingest-blocks M]
- *                   [--small-blocks S] [--gap-ms G]
+ *                   [--small-blocks S] [--gap-ms G] [--chain FULL --db STORE]
  *                   [--incident H [--incident-policy P] [--incident-min SAT]]
  *
  * 1. Latency. coinhound-gen writes a chain of N transactions in blocks of
@@ -43,6 +43,15 @@
  * blocks had one); the watcher builds the trace at its start (a full
  * trace over the store, logged), then carries it block by block on the
  * pending view. 0 (default): no incident rule.
+ *
+ * --chain FULL --db STORE: the same latency run on a store built
+ *    elsewhere (say, a 64M-tx one) and the blocks folder FULL it was built
+ *    from and goes past it: nothing is generated or ingested. STORE's tip
+ *    must be a block of FULL's best chain; DIR/blocks gets FULL's blk files
+ *    up to that block by symbolic link (the file holding the tip copied and
+ *    cut after it), and the K + M blocks past the tip are appended from
+ *    FULL one at a time as above. The watcher and the ingest runs append to
+ *    STORE: each run goes on from its new tip with the next blocks.
  *
  * --gap-ms G (default 0) waits G ms after each block's alerts before the
  * next block is appended: blocks at a chain's pace (Bitcoin's are ten
@@ -106,6 +115,7 @@ typedef struct rec {
     uint32_t file_no;
     uint64_t start; /* of the record (magic) */
     uint32_t len;   /* magic + size + block */
+    ch_hash256 hash;
 } rec;
 
 /* The best chain of dir as record positions. */
@@ -116,30 +126,40 @@ static rec *records(const char *dir, size_t *n) {
     if (ch_blkdir_open(dir, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0) die(err.msg);
     rec *v = malloc(c.n * sizeof *v);
     for (size_t h = 0; h < c.n; h++)
-        v[h] = (rec){c.pos[h].file_no, c.pos[h].offset - 8, c.pos[h].size + 8};
+        v[h] = (rec){c.pos[h].file_no, c.pos[h].offset - 8, c.pos[h].size + 8, c.hash[h]};
     *n = c.n;
     ch_blk_chain_free(&c);
     ch_blkdir_close(d);
     return v;
 }
 
-/* dst gets src's blk files cut after record `upto - 1` (no xor, no
- * shuffle: records are in height order). */
-static void cut_folder(const char *src, const char *dst, const rec *v, size_t upto) {
-    char cmd[4096];
+/* dst gets src's blk files cut after record `upto - 1` (records in
+ * height order, no shuffle); with symbolic, the files before the last by
+ * symbolic link (src on another file system, a folder not the bench's own;
+ * src must then be an absolute path) and src's xor.dat too. */
+static void cut_folder(const char *src, const char *dst, const rec *v, size_t upto, bool symbolic) {
+    char cmd[16384];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dst, dst);
     if (sh(cmd)) die("cannot make the blocks folder");
     const rec *last = &v[upto - 1];
     /* files before the last are never written again: linked, not copied */
+    const char *link = symbolic ? "ln -s" : "ln";
     for (uint32_t f = 0; f <= last->file_no; f++) {
-        snprintf(cmd, sizeof cmd, "%s '%s/blk%05u.dat' '%s/'", f < last->file_no ? "ln" : "cp", src,
+        snprintf(cmd, sizeof cmd, "%s '%s/blk%05u.dat' '%s/'", f < last->file_no ? link : "cp", src,
                  f, dst);
         if (sh(cmd)) die("cannot copy a blk file");
     }
+    snprintf(cmd, sizeof cmd, "if [ -e '%s/xor.dat' ]; then cp '%s/xor.dat' '%s/'; fi", src, src,
+             dst);
+    if (sh(cmd)) die("cannot copy xor.dat");
     char p[4096];
     snprintf(p, sizeof p, "%s/blk%05u.dat", dst, last->file_no);
     if (truncate(p, (off_t)(last->start + last->len)) != 0) die("cannot cut the last blk file");
 }
+
+/* Transactions appended (the count in each appended block's record),
+ * for the figures' "blocks of N txs" (--chain's blocks are not --tpb's). */
+static uint64_t appended_txs;
 
 /* Append record v (read from src) to dst's file, in one write. */
 static void append(const char *src, const char *dst, const rec *v, uint8_t **buf, size_t *cap) {
@@ -152,6 +172,13 @@ static void append(const char *src, const char *dst, const rec *v, uint8_t **buf
     int fd = open(p, O_RDONLY);
     if (fd < 0 || pread(fd, *buf, v->len, (off_t)v->start) != (ssize_t)v->len) die("read");
     close(fd);
+    /* magic, size, header, then the tx count (a compact size) */
+    const uint8_t *c = *buf + 88;
+    if (v->len > 97)
+        appended_txs += c[0] < 253    ? c[0]
+                        : c[0] == 253 ? (uint64_t)c[1] | (uint64_t)c[2] << 8
+                                      : (uint64_t)c[1] | (uint64_t)c[2] << 8 |
+                                            (uint64_t)c[3] << 16 | (uint64_t)c[4] << 24;
     snprintf(p, sizeof p, "%s/blk%05u.dat", dst, v->file_no);
     fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd < 0 || write(fd, *buf, v->len) != (ssize_t)v->len) die("write");
@@ -477,16 +504,49 @@ static double wait_queryable(ch_store *rd, int ino, uint32_t h, double t0, doubl
     }
 }
 
-static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, uint32_t m) {
+/* A store built elsewhere (--chain FULL --db STORE): its next height,
+ * after checking that its tip is FULL's block at that height. */
+static size_t given_store_base(const char *db, const rec *v, size_t n) {
+    ch_store *s;
+    ch_error err;
+    if (ch_store_open(db, "btc", CH_STORE_READ, &s, &err) != 0) die(err.msg);
+    size_t base = ch_store_next_height(s);
+    bool same = base > 0 && base <= n &&
+                !memcmp(ch_store_block(s, (uint32_t)base - 1)->hash, v[base - 1].hash.b, 32);
+    ch_store_close(s);
+    if (!same) die("--db: the store's tip is not a block of --chain's best chain");
+    return base;
+}
+
+/* The latency run. chain and store NULL: the bench's own chain (DIR/full,
+ * generated) and store (DIR/db, ingested); else --chain and --db. */
+static void latency(const char *work, const char *chain, const char *store, uint64_t txs,
+                    uint32_t tpb, uint32_t k, uint32_t m) {
     char full[4096], blocks[4096], db[4096], cmd[16384];
-    snprintf(full, sizeof full, "%s/full", work);
+    snprintf(full, sizeof full, "%s", chain ? chain : "");
+    snprintf(db, sizeof db, "%s", store ? store : "");
+    if (!chain) snprintf(full, sizeof full, "%s/full", work);
     snprintf(blocks, sizeof blocks, "%s/blocks", work);
-    snprintf(db, sizeof db, "%s/db", work);
+    if (!store) snprintf(db, sizeof db, "%s/db", work);
     char marker[4200];
     snprintf(marker, sizeof marker, "%s/full/gen.params", work);
     /* spare blocks past the store: each run takes the next k + m of them */
     uint32_t spare = 3 * (k + m);
     uint64_t total = txs + (uint64_t)spare * tpb;
+    size_t n, base;
+    rec *v;
+    if (chain) {
+        /* the symbolic links name the files by absolute path */
+        if (!realpath(chain, full)) die("--chain: no such folder");
+        v = records(full, &n);
+        base = given_store_base(db, v, n);
+        if (base + k + m > n) die("--chain holds too few blocks past the store's tip");
+        printf("--chain %s: %zu blocks, the store at %zu\n", full, n, base);
+        cut_folder(full, blocks, v, base, true);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s/btc/watch' '%s/alerts.jsonl'", db, work);
+        sh(cmd);
+        goto ready;
+    }
     if (access(marker, R_OK) != 0) {
         double t0 = now();
         snprintf(cmd, sizeof cmd,
@@ -496,13 +556,12 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
         if (sh(cmd)) die("coinhound-gen failed");
         printf("generated %" PRIu64 " txs in %.0f s\n", total, now() - t0);
     }
-    size_t n;
-    rec *v = records(full, &n);
+    v = records(full, &n);
     if (n < (size_t)spare + 2) die("chain too short");
-    size_t base = n - spare;
+    base = n - spare;
     snprintf(cmd, sizeof cmd, "%s/btc/blkindex.state", db);
     if (access(cmd, R_OK) != 0) {
-        cut_folder(full, blocks, v, base);
+        cut_folder(full, blocks, v, base, false);
         double t0 = now();
         snprintf(cmd, sizeof cmd,
                  "rm -rf '%s' && %s/coinhound ingest btc '%s' --db '%s' --no-progress >/dev/null",
@@ -517,10 +576,11 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
         base = ch_store_next_height(s);
         ch_store_close(s);
         if (base + k + m > n) die("no spare blocks left: remove --work DIR/db and run again");
-        cut_folder(full, blocks, v, base);
+        cut_folder(full, blocks, v, base, false);
         snprintf(cmd, sizeof cmd, "rm -rf '%s/btc/watch' '%s/alerts.jsonl'", db, work);
         sh(cmd);
     }
+ready:
     snprintf(cmd, sizeof cmd, "%s/coinhound status --db '%s' 2>&1 | head -5", bin_dir, db);
     sh(cmd);
     write_rules(work, full, db);
@@ -548,6 +608,7 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     snprintf(logp, sizeof logp, "%s/watch.log", work);
     struct stat lst;
     long log_from = stat(logp, &lst) == 0 ? (long)lst.st_size : 0;
+    appended_txs = 0;
     for (uint32_t i = 0; i < k; i++) {
         size_t h = base + i;
         double t0 = now();
@@ -572,13 +633,13 @@ static void latency(const char *work, uint64_t txs, uint32_t tpb, uint32_t k, ui
     FILE *la = fopen("/proc/loadavg", "r");
     if (la && fscanf(la, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
     if (la) fclose(la);
-    printf("watch btc --blocks: %u blocks of %u txs appended to a %zu-block store (%u ms "
+    printf("watch btc --blocks: %u blocks of %.0f txs appended to a %zu-block store (%u ms "
            "apart): block written -> alerts delivered: p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
            "mean %.1f ms; the watcher's CPU (user+sys) %.1f ms a block, %.1f major faults (pages "
            "read from the disk) a block; RSS %ld -> %ld KiB (anon %ld, file %ld); load average "
            "%.2f %.2f %.2f\n",
-           k, tpb, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3, cpu * 1e3 / k,
-           (double)mj / k, rss0, rss1, anon, file, load[0], load[1], load[2]);
+           k, (double)appended_txs / k, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3,
+           cpu * 1e3 / k, (double)mj / k, rss0, rss1, anon, file, load[0], load[1], load[2]);
     parts(work, log_from);
     incident_counts(work, (uint32_t)base, (uint32_t)(base + k));
     if (rd) {
@@ -624,7 +685,7 @@ static void memory(const char *work, uint32_t s) {
     size_t n;
     rec *v = records(full, &n);
     size_t base = n - s;
-    cut_folder(full, blocks, v, base);
+    cut_folder(full, blocks, v, base, false);
     write_rules(work, full, NULL);
     pid_t pid = watcher_at(work, blocks, db, (uint32_t)base - 1);
     int ino = ino_on(db);
@@ -668,7 +729,7 @@ static void memory(const char *work, uint32_t s) {
 }
 
 int main(int argc, char **argv) {
-    const char *work = NULL;
+    const char *work = NULL, *chain = NULL, *store = NULL;
     uint64_t txs = 10000000;
     uint32_t tpb = 3000, k = 200, m = 20, small = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -694,14 +755,20 @@ int main(int argc, char **argv) {
             incident_policy = argv[i + 1];
         else if (!strcmp(argv[i], "--incident-min"))
             incident_min = argv[i + 1];
+        else if (!strcmp(argv[i], "--chain"))
+            chain = argv[i + 1];
+        else if (!strcmp(argv[i], "--db"))
+            store = argv[i + 1];
         else
             die("usage: bench_watch_btc --work DIR [--txs N] [--tpb N] [--blocks K] "
                 "[--ingest-blocks M] [--small-blocks S] [--gap-ms G] [--incident H "
-                "[--incident-policy P] [--incident-min SAT]] [--bin BUILD_DIR]");
+                "[--incident-policy P] [--incident-min SAT]] [--bin BUILD_DIR] "
+                "[--chain FULL_BLOCKS_DIR --db STORE]");
     }
     if (!work) die("--work DIR is required (it needs several GB for 10M txs)");
+    if (!chain != !store) die("--chain and --db go together");
     mkdir(work, 0755);
-    if (txs && k && m) latency(work, txs, tpb, k, m);
+    if (txs && k && m) latency(work, chain, store, txs, tpb, k, m);
     if (small) memory(work, small);
     return 0;
 }
