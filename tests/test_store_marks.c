@@ -1,8 +1,12 @@
 /* Spent marks and address heads written at the commit, sorted, in one pass
  * (src/store/marks.c, st_col_patch_many): the batched write equals the
- * same stores made one by one (a plain oracle); a batch's marks are seen by
- * its own double-spend check before they reach the file, reach it at the
- * commit, and never reach it when the batch is aborted. */
+ * same stores made one by one (a plain oracle), in large folios (pwrite of
+ * spans) and in small pages (st_col_small_pages: stores into the mapping,
+ * appends a page at a time); a batch's marks are seen by its own
+ * double-spend check before they reach the file, reach it at the commit,
+ * and never reach it when the batch is aborted; a store whose writer holds
+ * its in-place files in small pages (ch_store_keep_small_pages, the
+ * watcher) is byte for byte the store written without. */
 #include "support/testutil.h"
 
 #include <fcntl.h>
@@ -29,8 +33,24 @@ static void read_file(const st_col *c, uint8_t *out, size_t len) {
     assert_int_equal(pread(c->fd, out, len, 0), (ssize_t)len);
 }
 
-static void test_patch_many_equals_stores_one_by_one(void **state) {
-    (void)state;
+/* Append N_REC random records to c (committed), into want from at. */
+static void append_random(st_col *c, uint8_t *want, uint64_t at, uint64_t n) {
+    ch_error err;
+    for (uint64_t i = at; i < at + n; i++) {
+        uint8_t r[REC];
+        for (int b = 0; b < REC; b++)
+            r[b] = (uint8_t)next_rand();
+        memcpy(want + i * REC, r, REC);
+        assert_int_equal(st_col_append(c, r), i);
+    }
+    assert_int_equal(st_col_write(c, &err), 0);
+    assert_int_equal(st_col_publish(c, &err), 0);
+}
+
+/* Batches of edits against one by one; small: the column is held in
+ * small pages after its first records (the rest appended a page at a
+ * time). */
+static void patch_many_case(bool small) {
     char *dir = tu_tmpdir();
     char path[4200];
     snprintf(path, sizeof path, "%s/c.col", dir);
@@ -38,15 +58,17 @@ static void test_patch_many_equals_stores_one_by_one(void **state) {
     ch_error err;
     assert_int_equal(st_col_open(&c, path, REC, 0, true, &err), 0);
     uint8_t *want = malloc((size_t)N_REC * REC), *got = malloc((size_t)N_REC * REC);
-    for (uint64_t i = 0; i < N_REC; i++) {
-        uint8_t r[REC];
-        for (int b = 0; b < REC; b++)
-            r[b] = (uint8_t)next_rand();
-        memcpy(want + i * REC, r, REC);
-        assert_int_equal(st_col_append(&c, r), i);
+    uint64_t first = small ? N_REC / 3 + 5 : N_REC; /* not at a page's edge */
+    append_random(&c, want, 0, first);
+    if (small) {
+        assert_int_equal(st_col_small_pages(&c, &err), 0);
+        assert_true(c.small_pages);
+        read_file(&c, got, (size_t)first * REC); /* read back as it was */
+        assert_memory_equal(got, want, (size_t)first * REC);
+        append_random(&c, want, first, N_REC - first);
     }
-    assert_int_equal(st_col_write(&c, &err), 0);
-    assert_int_equal(st_col_publish(&c, &err), 0);
+    read_file(&c, got, (size_t)N_REC * REC);
+    assert_memory_equal(got, want, (size_t)N_REC * REC);
     /* 4-byte fields at offset 12 (spent marks) and 8-byte ones at 0
      * (heads): spread out, clustered, repeated (the later wins), and the
      * first and last records */
@@ -83,6 +105,16 @@ static void test_patch_many_equals_stores_one_by_one(void **state) {
     free(got);
     tu_rmrf(dir);
     free(dir);
+}
+
+static void test_patch_many_equals_stores_one_by_one(void **state) {
+    (void)state;
+    patch_many_case(false);
+}
+
+static void test_patch_many_in_small_pages_equals_stores_one_by_one(void **state) {
+    (void)state;
+    patch_many_case(true);
 }
 
 static ch_hash256 txid_of(uint32_t n) {
@@ -222,9 +254,94 @@ static void test_marks_reach_the_file_at_the_commit_only(void **state) {
     free(dir);
 }
 
+/* The same chain into two stores, one writer holding its in-place files in
+ * small pages: blocks of txs that spend outputs of earlier commits (marks
+ * all over outs.col) and pay addresses seen before (heads moved in place),
+ * a commit a block. */
+static void build(const char *dir, bool small) {
+    chain c = {NULL, 0, 0};
+    ch_error err;
+    open_writer(&c, dir);
+    if (small) assert_int_equal(ch_store_keep_small_pages(c.s, &err), 0);
+    rng = 0x9e3779b97f4a7c15ULL;
+    /* tx 0: a coinbase of OUTS outputs to 500 addresses */
+    begin(&c);
+    ch_hash256 id = txid_of(c.ntx++);
+    assert_int_equal(ch_store_add_tx(c.s, &id, 100, &err), 0);
+    assert_int_equal(ch_store_add_coinbase_input(c.s, &err), 0);
+    for (uint32_t o = 0; o < OUTS; o++) {
+        ch_addr a = addr_of(o % 500);
+        assert_int_equal(ch_store_add_output(c.s, 5000 + o, CH_SCRIPT_P2WPKH, &a, &err), 0);
+    }
+    assert_int_equal(ch_store_end_block(c.s, &err), 0);
+    assert_int_equal(ch_store_commit(c.s, &err), 0);
+    uint32_t left[OUTS];
+    for (uint32_t o = 0; o < OUTS; o++)
+        left[o] = o;
+    uint32_t n_left = OUTS;
+    for (int b = 0; b < 8; b++) {
+        begin(&c);
+        for (int t = 0; t < 100 && n_left >= 2; t++) {
+            uint32_t ins[2];
+            for (int j = 0; j < 2; j++) {
+                uint32_t k = (uint32_t)(next_rand() % n_left);
+                ins[j] = left[k];
+                left[k] = left[--n_left];
+            }
+            ch_hash256 tid = txid_of(c.ntx++), prev = txid_of(0);
+            assert_int_equal(ch_store_add_tx(c.s, &tid, 100, &err), 0);
+            for (int j = 0; j < 2; j++)
+                assert_int_equal(ch_store_add_input(c.s, &prev, ins[j], &err), 0);
+            ch_addr a = addr_of((uint32_t)(next_rand() % 700)); /* old and new */
+            assert_int_equal(ch_store_add_output(c.s, 100, CH_SCRIPT_P2WPKH, &a, &err), 0);
+        }
+        assert_int_equal(ch_store_end_block(c.s, &err), 0);
+        assert_int_equal(ch_store_commit(c.s, &err), 0);
+    }
+    ch_store_close(c.s);
+}
+
+static void test_small_pages_store_equals_one_written_without(void **state) {
+    (void)state;
+    char *a = tu_tmpdir(), *b = tu_tmpdir();
+    build(a, false);
+    build(b, true);
+    static const char *const cols[] = {"blocks.col",  "txs.col",     "txids.col",   "ins.col",
+                                       "outs.col",    "outprev.col", "addrs20.col", "txvin.col",
+                                       "heads20.col", "heads32.col"};
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+        char pa[4200], pb[4200];
+        snprintf(pa, sizeof pa, "%s/btc/%s", a, cols[i]);
+        snprintf(pb, sizeof pb, "%s/btc/%s", b, cols[i]);
+        size_t la = 0, lb = 0;
+        uint8_t *da = tu_read_file(pa, &la), *db = tu_read_file(pb, &lb);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_int_equal(la, lb);
+        if (la) assert_memory_equal(da, db, la);
+        free(da);
+        free(db);
+    }
+    /* and the spends are there: a reader names each spender */
+    ch_store *r;
+    ch_error err;
+    assert_int_equal(ch_store_open(b, "btc", CH_STORE_READ, &r, &err), 0);
+    uint32_t spent = 0;
+    for (uint32_t o = 0; o < OUTS; o++)
+        spent += ch_store_output_spender(r, o) >= 0;
+    assert_int_equal(spent, 8 * 100 * 2);
+    ch_store_close(r);
+    tu_rmrf(a);
+    tu_rmrf(b);
+    free(a);
+    free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_patch_many_equals_stores_one_by_one),
+        cmocka_unit_test(test_patch_many_in_small_pages_equals_stores_one_by_one),
+        cmocka_unit_test(test_small_pages_store_equals_one_written_without),
         cmocka_unit_test(test_marks_reach_the_file_at_the_commit_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

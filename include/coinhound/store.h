@@ -444,6 +444,15 @@ void ch_store_set_mem(ch_store *s, uint64_t bytes);
  * --mem. For a long-running writer that takes small increments (the
  * watcher). -1 when the memory cannot be had (err says so). */
 int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
+/* For a writer that lives long and commits small increments (the watcher):
+ * hold the files its commits write in place (outs.col's spent marks,
+ * heads20.col and heads32.col's address heads) in 4 KiB page-cache pages
+ * from now on, so that a commit's in-place writes and their sync cost a
+ * page each, not a large folio each (docs/store.md, "Commit and crash
+ * safety"). Reads those files once (their cached pages dropped and read
+ * back: about a second a GB). Changes nothing on disk. -1 when a file
+ * cannot be read (err says so). */
+int ch_store_keep_small_pages(ch_store *s, ch_error *err);
 /* Give the writer a UTXO map of about bytes (0: none, the default): the
  * outputs it adds, until spent, keyed by (txid, vout), so that an input it
  * finds there is added without reading the records of the tx and output it

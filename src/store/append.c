@@ -12,6 +12,7 @@
 #include "util/vec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -627,16 +628,44 @@ static int move_heads(ch_store *s, ch_error *err) {
         l->n = 0;
         if (rc != 0) return -1;
     }
-    if (st_col_sync(&s->col[COL_HEADS20], err) != 0 || st_col_sync(&s->col[COL_HEADS32], err) != 0)
-        return -1;
+    static const int heads[2] = {COL_HEADS20, COL_HEADS32};
+    st_sync_job jobs[2];
+    size_t n = 0;
+    for (int i = 0; i < 2; i++) {
+        const st_col *c = &s->col[heads[i]];
+        if (c->fd >= 0) jobs[n++] = (st_sync_job){c->fd, false, c->path, 0};
+    }
+    if (st_sync_many(jobs, n, err) != 0) return -1;
     s->heads_upto = st_heads_domain(s);
     return st_write_heads_upto(s, err);
 }
 
-static int sync_columns(ch_store *s, ch_error *err) {
+/* Step 1's data durable: every column, the batch's new runs and their
+ * folder's entries for them, all at once (st_sync_many). */
+static int sync_batch(ch_store *s, ch_error *err) {
+    st_sync_job jobs[COL_COUNT + 3];
+    size_t n = 0;
     for (int i = 0; i < COL_COUNT; i++)
-        if (st_col_sync(&s->col[i], err) != 0) return -1;
-    return 0;
+        if (s->col[i].fd >= 0) jobs[n++] = (st_sync_job){s->col[i].fd, false, s->col[i].path, 0};
+    st_runs *runs[2] = {&s->txid_runs, &s->addr_runs};
+    char run_path[2][4200];
+    bool new_run = false;
+    for (int i = 0; i < 2; i++)
+        if (st_runs_sync_fd(runs[i]) >= 0) {
+            snprintf(run_path[i], sizeof run_path[i], "%s/%s-%llu.run", runs[i]->dir, runs[i]->name,
+                     (unsigned long long)runs[i]->next.seq);
+            jobs[n++] = (st_sync_job){st_runs_sync_fd(runs[i]), false, run_path[i], 0};
+            new_run = true;
+        }
+    int dir = -1;
+    if (new_run) { /* both indexes' runs live in one folder */
+        dir = open(s->txid_runs.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) return ch_io_err(err, s->txid_runs.dir, "open", NULL, errno);
+        jobs[n++] = (st_sync_job){dir, true, s->txid_runs.dir, 0};
+    }
+    int rc = st_sync_many(jobs, n, err);
+    if (dir >= 0) close(dir);
+    return rc;
 }
 
 static void unstage(ch_store *s) {
@@ -658,9 +687,15 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_write(&s->col[i], err) != 0) return unstage(s), -1;
     if (st_marks_write(s, err) != 0) return unstage(s), -1;
+    /* the marks dirty a page each all over outs.col: their write-back,
+     * the sync's longest, starts now, beside the runs and the transaction
+     * below */
+    st_writeback wb = {.started = false};
+    if (s->marks.n) st_writeback_start(&wb, s->col[COL_OUTS].fd);
     /* 2. the batch's index entries as runs, durable (merged with the
      * newest runs: written in key order, never in place) */
     if (stage_txids(s, err) != 0) {
+        st_writeback_join(&wb);
         unstage(s);
         return -1;
     }
@@ -671,11 +706,14 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) {
+        st_writeback_join(&wb);
         unstage(s);
         st_renew_read(s, NULL);
         return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
     }
-    if (write_indexes(s, txn, err) != 0 || sync_columns(s, err) != 0) {
+    int wrc = write_indexes(s, txn, err);
+    st_writeback_join(&wb);
+    if (wrc != 0 || sync_batch(s, err) != 0) {
         mdb_txn_abort(txn);
         unstage(s);
         st_renew_read(s, NULL);
@@ -837,6 +875,14 @@ int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err) {
                           (unsigned long long)(4 * hot_slots(s) * sizeof(st_hot_entry)));
         if (!m[i]->count) st_hot_clear(m[i]);
     }
+    return 0;
+}
+
+int ch_store_keep_small_pages(ch_store *s, ch_error *err) {
+    if (!s->writable) return ch_err(err, "store opened read-only");
+    static const int in_place[] = {COL_OUTS, COL_HEADS20, COL_HEADS32};
+    for (size_t i = 0; i < sizeof in_place / sizeof *in_place; i++)
+        if (st_col_small_pages(&s->col[in_place[i]], err) != 0) return -1;
     return 0;
 }
 

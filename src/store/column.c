@@ -33,6 +33,8 @@ static int remap(st_col *c, ch_error *err) {
     int prot = PROT_READ | (c->writable ? PROT_WRITE : 0);
     void *m = mmap(NULL, want, prot, MAP_SHARED, c->fd, 0);
     if (m == MAP_FAILED) return ch_err(err, "%s: mmap: %s", c->path, strerror(errno));
+    /* (mremap above keeps the advice: the mapping stays one region) */
+    if (c->small_pages) madvise(m, want, MADV_RANDOM);
     c->map = m;
     c->map_len = want;
     return 0;
@@ -123,16 +125,67 @@ static int write_all(int fd, const uint8_t *p, size_t len, off_t off) {
     return 0;
 }
 
+/* Page-cache pages a small-pages column is held in (st_col_small_pages). */
+#define SMALL_PAGE 4096u
+
 int st_col_write(st_col *c, ch_error *err) {
     if (c->fd < 0 || c->pend_n == 0) return 0; /* nothing, or a column not kept */
     size_t len = (size_t)(c->pend_n * c->rec);
     off_t off = (off_t)(c->n_committed * c->rec);
-    if (write_all(c->fd, c->pend, len, off) != 0)
-        return ch_io_err(err, c->path, "write", NULL, errno);
+    /* a small-pages column: each write within one page, so that the page
+     * cache makes 4 KiB folios of what it appends */
+    size_t step = c->small_pages ? SMALL_PAGE : len;
+    for (size_t done = 0; done < len;) {
+        off_t at = off + (off_t)done;
+        size_t n = step - (size_t)(at % (off_t)step);
+        if (n > len - done) n = len - done;
+        if (write_all(c->fd, c->pend + done, n, at) != 0)
+            return ch_io_err(err, c->path, "write", NULL, errno);
+        done += n;
+    }
     /* a hint: the disk starts on it now, so that the fdatasync to come finds
      * less to wait for (its own errors are fdatasync's to report) */
     sync_file_range(c->fd, off, (off_t)len, SYNC_FILE_RANGE_WRITE);
     return 0;
+}
+
+/* The span that st_col_small_pages drops and reads back at a time: the
+ * largest folio the page cache makes of a file. */
+#define SMALL_SPAN (2u << 20)
+
+int st_col_small_pages(st_col *c, ch_error *err) {
+    if (c->fd < 0 || !c->writable || c->small_pages) return 0;
+    c->small_pages = true;
+    if (c->map) madvise(c->map, c->map_len, MADV_RANDOM);
+    if (posix_fadvise(c->fd, 0, 0, POSIX_FADV_RANDOM) != 0) return 0; /* a hint: no harm */
+    struct stat st;
+    if (fstat(c->fd, &st) != 0) return ch_err(err, "%s: %s", c->path, strerror(errno));
+    uint8_t *buf = malloc(SMALL_SPAN);
+    if (!buf) return ch_err(err, "out of memory");
+    int rc = 0;
+    for (off_t at = 0; at < st.st_size && rc == 0; at += SMALL_SPAN) {
+        size_t n = (size_t)(st.st_size - at < SMALL_SPAN ? st.st_size - at : SMALL_SPAN);
+        /* clean (a dirty page is not dropped), unmapped here, dropped */
+        sync_file_range(c->fd, at, (off_t)n,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER);
+        if (c->map && (size_t)at < c->map_len)
+            madvise(c->map + at, (size_t)at + n <= c->map_len ? n : c->map_len - (size_t)at,
+                    MADV_DONTNEED);
+        posix_fadvise(c->fd, at, (off_t)n, POSIX_FADV_DONTNEED);
+        /* read back without readahead: 4 KiB folios */
+        for (size_t done = 0; done < n;) {
+            ssize_t k = pread(c->fd, buf + done, n - done, at + (off_t)done);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                rc = ch_io_err(err, c->path, "read", NULL, k < 0 ? errno : EIO);
+                break;
+            }
+            done += (size_t)k;
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 int st_col_sync(st_col *c, ch_error *err) {

@@ -23,6 +23,8 @@ typedef struct st_col {
     /* a writer past its memory budget (ch_store_trim): reads of committed
      * records go through pread, not the mapping (see st_col_get) */
     bool cold;
+    /* kept in 4 KiB page-cache pages (st_col_small_pages) */
+    bool small_pages;
     char path[4096];
 } st_col;
 
@@ -97,7 +99,9 @@ typedef struct st_col_edit {
  * cache). Why not stores into the mapping: the page cache keeps these
  * appended files in large folios, and a store into one makes ext4 dirty
  * (and write back) the whole folio, up to 2 MiB for a 4-byte mark
- * (docs/store.md, "At scale"). Not durable until st_col_sync. */
+ * (docs/store.md, "At scale"). A column held in small pages
+ * (st_col_small_pages) is written through the mapping instead: a store
+ * there dirties one 4 KiB page. Not durable until st_col_sync. */
 int st_col_patch_many(st_col *c, st_col_edit *edits, size_t n, size_t off, size_t len,
                       ch_error *err);
 /* Write the pending records to the file and start their way to the disk
@@ -119,5 +123,17 @@ void st_col_discard(st_col *c);
 /* Cut the column to n records (committed), file included. */
 int st_col_truncate(st_col *c, uint64_t n, ch_error *err);
 int st_col_sync(st_col *c, ch_error *err);
+/* Hold a writer's column in the page cache in 4 KiB pages from now on, for
+ * in-place writes (spent marks, address heads) that cost a page each, not
+ * a large folio: a 4-byte write into a 2 MiB folio makes ext4 walk (at the
+ * write) and write back (at the sync) every buffer of the folio. The file's
+ * cached pages are dropped and read back in 2 MiB steps with readahead
+ * off (the kernel then caches them in 4 KiB folios), the fd and the
+ * mapping are advised random (no readahead or read-around to build large
+ * folios again), and st_col_write appends a page at a time (a write's
+ * length sets the size of the folios it creates). Pages mapped by another
+ * process are left as they are. Costs a read of the file. 0, or -1 when
+ * the file cannot be read back (err says so). */
+int st_col_small_pages(st_col *c, ch_error *err);
 
 #endif

@@ -389,6 +389,16 @@ static int sync_dir(const char *dir) {
     return rc;
 }
 
+/* Close a staged run's file kept open for the caller's sync. */
+static void drop_sync(st_runs *r) {
+    if (r->sync_pending) close(r->sync_fd);
+    r->sync_pending = false;
+}
+
+int st_runs_sync_fd(const st_runs *r) {
+    return r->staged && r->sync_pending ? r->sync_fd : -1;
+}
+
 int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err) {
     st_runs_unstage(r);
     if (n == 0) return 0;
@@ -422,14 +432,19 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         w.filter = filter.bits ? &filter : NULL;
         merge_into(&w, src, n_src);
     }
-    if (!w.failed && fdatasync(w.fd) != 0) w.failed = errno;
-    close(w.fd);
+    if (!w.failed && !r->defer_sync && fdatasync(w.fd) != 0) w.failed = errno;
+    if (w.failed || !r->defer_sync) {
+        close(w.fd);
+    } else { /* the commit syncs it (st_runs_sync_fd) */
+        r->sync_fd = w.fd;
+        r->sync_pending = true;
+    }
     free(w.buf);
     /* the merged runs' pages were let go during the merge: map them anew
      * for the lookups until the commit publishes the new run */
     for (size_t i = keep; i < r->n; i++)
         madvise(r->v[i].map, r->v[i].n * ST_RUN_REC, MADV_RANDOM);
-    if (!w.failed && sync_dir(r->dir) != 0) w.failed = errno;
+    if (!w.failed && !r->defer_sync && sync_dir(r->dir) != 0) w.failed = errno;
     if (w.failed) {
         unlink(path);
         st_filter_free(&filter);
@@ -445,6 +460,7 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         st_filter_free(&filter);
         free(w.fence);
         run_unlink(r, seq);
+        drop_sync(r);
         return -1;
     }
     r->next.filter = filter;
@@ -468,6 +484,7 @@ size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts) {
 }
 
 void st_runs_publish(st_runs *r) {
+    drop_sync(r);
     if (!r->staged) return;
     for (size_t i = r->keep; i < r->n; i++) {
         run_unmap(&r->v[i]);
@@ -479,6 +496,7 @@ void st_runs_publish(st_runs *r) {
 }
 
 void st_runs_unstage(st_runs *r) {
+    drop_sync(r);
     if (!r->staged) return;
     run_unmap(&r->next);
     run_unlink(r, r->next.seq);

@@ -55,6 +55,12 @@ typedef struct st_runs {
     st_run next;
     size_t keep;
     bool filters; /* every run has its filter, and new runs get theirs */
+    /* st_runs_add leaves the staged run's sync to the caller (the commit
+     * syncs it with the columns): its file stays open in sync_fd, and the
+     * folder's entry is the caller's to sync too */
+    bool defer_sync;
+    bool sync_pending;
+    int sync_fd;
 } st_runs;
 
 /* An entry to add: key and value (only the top 48 bits of the key and the
@@ -87,6 +93,9 @@ void st_runs_prefetch(const st_runs *r, uint64_t key);
  * as the run seq, merged with the newest runs the policy picks, and make it
  * durable. The runs in use do not change until st_runs_publish. */
 int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err);
+/* With defer_sync: the staged run's file, open, to make durable (its
+ * folder too) before the list naming it is committed; -1 when none. */
+int st_runs_sync_fd(const st_runs *r);
 /* The list to record: the runs in use, or the staged list when there is
  * one. Writes up to ST_RUNS_MAX + 1 seqs and counts; returns how many. */
 size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts);

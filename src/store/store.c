@@ -194,8 +194,11 @@ static int open_runs(ch_store *s, const char *index_dir, ch_error *err) {
         if (rc) return lmdb_err(err, "reading the run lists", rc, s->dir);
         ch_error e2;
         if (st_runs_open(&s->txid_runs, index_dir, "txid", seq[0], cnt[0], n[0], &e2) == 0) {
-            if (st_runs_open(&s->addr_runs, index_dir, "addr", seq[1], cnt[1], n[1], &e2) == 0)
+            if (st_runs_open(&s->addr_runs, index_dir, "addr", seq[1], cnt[1], n[1], &e2) == 0) {
+                /* a writer's commit syncs its new runs with the columns */
+                s->txid_runs.defer_sync = s->addr_runs.defer_sync = s->writable;
                 return 0;
+            }
             st_runs_close(&s->txid_runs);
         }
         if (s->writable || attempt >= 8) {

@@ -7,6 +7,7 @@
 #define COINHOUND_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "coinhound/store.h"
 #include "store/column.h"
@@ -168,6 +169,27 @@ bool st_marks_has(const ch_store *s, uint64_t out);
 void st_marks_prefetch(const ch_store *s, uint64_t out);
 /* Write the batch's marks (sorted, one pass), not yet durable. */
 int st_marks_write(ch_store *s, ch_error *err);
+
+/* A file to make durable: fdatasync, or fsync for a folder (its entries). */
+typedef struct st_sync_job {
+    int fd;
+    bool dir;
+    const char *path; /* for the error */
+    int errnum;       /* set by st_sync_many: 0 or the call's errno */
+} st_sync_job;
+/* Make every job's file durable, several at once (syncmany.c); returns
+ * when all are done: 0, or -1 naming the first that failed. */
+int st_sync_many(st_sync_job *jobs, size_t n, ch_error *err);
+/* The write-back of a file's dirty pages started from a thread of its own
+ * (sync_file_range: a hint, it makes nothing durable), so that the kernel's
+ * work of submitting them overlaps the caller's until st_writeback_join. */
+typedef struct st_writeback {
+    pthread_t th;
+    int fd;
+    bool started;
+} st_writeback;
+void st_writeback_start(st_writeback *w, int fd);
+void st_writeback_join(st_writeback *w);
 /* Forget the batch's marks (after its commit or abort). */
 void st_marks_reset(ch_store *s);
 void st_marks_free(ch_store *s);

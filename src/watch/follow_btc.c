@@ -61,6 +61,11 @@
 #define COMMIT_BLOCKS  16   /* blocks pending */
 #define COMMIT_MS      1000 /* since the oldest pending block was added */
 #define COMMIT_IDLE_MS 20   /* no new block for this long: commit now */
+/* ... but only within a burst: a block that came this long or more after
+ * the one before (a chain's pace) is committed at once, as no other is
+ * likely to follow within COMMIT_IDLE_MS, and the wait would only delay
+ * the moment readers see it (docs/watch.md, "Queryable") */
+#define BURST_MS 500
 /* The environment's COINHOUND_WATCH_COMMIT_MS replaces both COMMIT_MS and
  * COMMIT_IDLE_MS: a longer lag for a machine whose syncs are slow, and
  * for the tests, which kill a watcher whose store has not committed the
@@ -80,6 +85,14 @@ static stopwatch stopwatch_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (stopwatch){ch_now() * 1e3, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6};
+}
+
+/* The CPU ms of every thread of the process (the store's commit syncs
+ * its files from helper threads: their CPU is the commit's too). */
+static double process_cpu_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* The wall and CPU ms since a. */
@@ -109,6 +122,9 @@ typedef struct bwatch {
     bool defer;
     double pending_since;
     unsigned commit_ms, idle_ms; /* COMMIT_MS, COMMIT_IDLE_MS or the environment's */
+    bool idle_env;               /* idle_ms is the environment's: always waited */
+    double arrived;              /* when the folder last gave new blocks (0: never) */
+    bool burst;                  /* and that came within BURST_MS of the one before */
     bool timing;                 /* TIMING_ENV: log each part's time */
     stopwatch t_add;             /* the last ingest call's (read, checks, add) */
 } bwatch;
@@ -157,6 +173,7 @@ static void commit_due(bwatch *w, bool force) {
     ch_error e;
     w->pending_since = 0;
     stopwatch t0 = stopwatch_now();
+    double p0 = process_cpu_ms();
     if (btc_commit_pending(w->s, &e) != 0) {
         ch_err_prefix(&e, "store commit");
         /* the incidents' traces saw the blocks the failure dropped */
@@ -164,8 +181,8 @@ static void commit_due(bwatch *w, bool force) {
         failed(w, &e);
     } else if (w->timing) {
         stopwatch t = stopwatch_since(t0);
-        watch_log("info", "timing: commit of %u block%s %.1f ms (cpu %.1f)", n, n == 1 ? "" : "s",
-                  t.wall, t.cpu);
+        watch_log("info", "timing: commit of %u block%s %.1f ms (cpu %.1f, all threads %.1f)", n,
+                  n == 1 ? "" : "s", t.wall, t.cpu, process_cpu_ms() - p0);
     }
 }
 
@@ -537,6 +554,11 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     if (ch_store_set_hot_cap(w.s, o->index_mem_bytes ? o->index_mem_bytes : CH_WATCH_INDEX_MEM,
                              err) != 0)
         goto out;
+    /* its commits' in-place writes a page each (docs/store.md) */
+    double t_small = ch_now();
+    if (ch_store_keep_small_pages(w.s, err) != 0) goto out;
+    watch_log("info", "the store's in-place files held in 4 KiB pages (%.1f s)",
+              ch_now() - t_small);
     if (o->blocks_dir && folder_open(&w, err) != 0) goto out;
     if (ch_watch_rules_need_intel(o->rules) &&
         ch_intel_open(o->db_dir, false, &w.intel, err) != 0) {
@@ -566,6 +588,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         w.commit_ms = (unsigned)v;
     }
     w.idle_ms = cm && *cm ? w.commit_ms : COMMIT_IDLE_MS;
+    w.idle_env = cm && *cm;
     w.timing = getenv(TIMING_ENV) != NULL;
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
@@ -593,11 +616,19 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         if (o->blocks_dir) {
             /* the files are read only when inotify says they changed (or
              * to retry a failure) */
+            uint32_t before = ch_store_next_height(w.s);
             if ((changed || w.f.failures) && folder_cycle(&w, err) != 0) goto out;
+            if (ch_store_next_height(w.s) != before) {
+                double t = ch_now();
+                w.burst = w.arrived && (t - w.arrived) * 1000 < BURST_MS;
+                w.arrived = t;
+            }
             commit_due(&w, false);
-            /* pending blocks: a short wait, then their commit if nothing came */
+            /* pending blocks: within a burst a short wait, then their commit
+             * if nothing came; at a chain's pace only what already came */
             bool pending = w.pending_since != 0;
-            changed = !stopping(&w) && folder_wait(&w, pending ? (int)w.idle_ms : 1000);
+            int wait = !pending ? 1000 : w.burst || w.idle_env ? (int)w.idle_ms : 0;
+            changed = !stopping(&w) && folder_wait(&w, wait);
             if (!changed && pending) commit_due(&w, true);
         } else if (rpc_cycle(&w, err) != 0) {
             goto out;
