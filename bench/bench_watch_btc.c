@@ -438,8 +438,15 @@ static void parts(const char *work, long from) {
     enum { PARTS = 4 };
     static const char *const names[PARTS] = {"read and add", "rules", "log, delivery and cursor",
                                              "commit"};
-    size_t n[PARTS] = {0}, cap = 4096, blocks = 0, n_all = 0;
+    size_t n[PARTS] = {0}, cap = 4096, blocks = 0, n_all = 0, n_cp = 0;
     double *wall[PARTS], *cpu[PARTS], *all = malloc(cap * sizeof(double));
+    /* the commit's own parts (ch_store_commit_times), wall ms */
+    enum { CPARTS = 9 };
+    static const char *const cnames[CPARTS] = {"addresses", "columns", "marks", "txids", "index",
+                                               "syncs",     "lmdb",    "heads", "rest"};
+    double *cp[CPARTS];
+    for (int i = 0; i < CPARTS; i++)
+        cp[i] = malloc(cap * sizeof(double));
     for (int i = 0; i < PARTS; i++)
         wall[i] = malloc(cap * sizeof(double)), cpu[i] = malloc(cap * sizeof(double));
     while (fgets(line, sizeof line, f)) {
@@ -463,6 +470,17 @@ static void parts(const char *work, long from) {
             /* the CPU of the commit's sync threads too (a newer watcher) */
             const char *at = strstr(t, "all threads ");
             if (at && sscanf(at, "all threads %lf", &w[1]) == 1) all[n_all++] = w[1];
+            const char *pa = strstr(t, "): addresses ");
+            double v[CPARTS];
+            if (pa &&
+                sscanf(pa,
+                       "): addresses %lf, columns %lf, marks %lf, txids %lf, index %lf, "
+                       "syncs %lf, lmdb %lf, heads %lf, rest %lf",
+                       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == CPARTS) {
+                for (int i = 0; i < CPARTS; i++)
+                    cp[i][n_cp] = v[i];
+                n_cp++;
+            }
         }
     }
     fclose(f);
@@ -477,6 +495,15 @@ static void parts(const char *work, long from) {
     if (n_all) printf(", all threads' CPU p50 %.1f ms", pct(all, n_all, 0.5));
     if (n[3]) printf(" (%zu commits of %.1f blocks on average)", n[3], (double)blocks / n[3]);
     printf("\n");
+    if (n_cp) {
+        printf("the commit's parts (wall p50/p99 ms; readers see the block after lmdb):");
+        for (int i = 0; i < CPARTS; i++)
+            printf("%s %s %.1f/%.1f", i ? "," : "", cnames[i], pct(cp[i], n_cp, 0.5),
+                   pct(cp[i], n_cp, 0.99));
+        printf("\n");
+    }
+    for (int i = 0; i < CPARTS; i++)
+        free(cp[i]);
     free(all);
     for (int i = 0; i < PARTS; i++)
         free(wall[i]), free(cpu[i]);

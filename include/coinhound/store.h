@@ -453,6 +453,18 @@ int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
  * back: about a second a GB). Changes nothing on disk. -1 when a file
  * cannot be read (err says so). */
 int ch_store_keep_small_pages(ch_store *s, ch_error *err);
+/* Where the wall time of this writer's last commit went, in milliseconds,
+ * in the commit's order (docs/store.md, "Commit and crash safety"): the
+ * new addresses' heads and their run; the columns' new records written;
+ * the spent marks; the txid run; the LMDB transaction's entries; the
+ * syncs of step 1 (all at once); the transaction's commit (from here
+ * readers see it); the older addresses' heads moved and synced; the rest
+ * (the index tables aged, the UTXO map fed). For timing a long-lived
+ * writer (watch's COINHOUND_WATCH_TIMING); all zero before a commit. */
+typedef struct ch_store_commit_times {
+    double addresses, columns, marks, txids, index, syncs, lmdb, heads, rest;
+} ch_store_commit_times;
+void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out);
 /* Give the writer a UTXO map of about bytes (0: none, the default): the
  * outputs it adds, until spent, keyed by (txid, vout), so that an input it
  * finds there is added without reading the records of the tx and output it

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -677,16 +678,35 @@ static void unstage(ch_store *s) {
 static void fit_filters(ch_store *s);
 static void make_room(ch_store *s, uint64_t bytes);
 
+/* Milliseconds since *t, and *t moved to now (the commit's part times). */
+static double lap(struct timespec *t) {
+    struct timespec n;
+    clock_gettime(CLOCK_MONOTONIC, &n);
+    double ms = (double)(n.tv_sec - t->tv_sec) * 1e3 + (double)(n.tv_nsec - t->tv_nsec) / 1e6;
+    *t = n;
+    return ms;
+}
+
+void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out) {
+    *out = s->commit_times;
+}
+
 int ch_store_commit(ch_store *s, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     if (s->in_block) return ch_err(err, "commit inside a block");
+    ch_store_commit_times t = {0};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     /* 1. the data, on its way to the disk (new addresses' heads first;
      * the spent marks of older outputs, which name txs past the committed
      * count until the transaction below commits) */
     if (stage_addresses(s, err) != 0) return -1;
+    t.addresses = lap(&t0);
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_write(&s->col[i], err) != 0) return unstage(s), -1;
+    t.columns = lap(&t0);
     if (st_marks_write(s, err) != 0) return unstage(s), -1;
+    t.marks = lap(&t0);
     /* the marks dirty a page each all over outs.col: their write-back,
      * the sync's longest, starts now, beside the runs and the transaction
      * below */
@@ -700,6 +720,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
         return -1;
     }
     s->run_seq++; /* the next batch's runs take the next number */
+    t.txids = lap(&t0);
     /* 3. the lengths and run lists in one LMDB transaction; the data is
      * durable before it commits */
     mdb_txn_reset(s->rtxn);
@@ -713,13 +734,16 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     }
     int wrc = write_indexes(s, txn, err);
     st_writeback_join(&wb);
+    t.index = lap(&t0);
     if (wrc != 0 || sync_batch(s, err) != 0) {
         mdb_txn_abort(txn);
         unstage(s);
         st_renew_read(s, NULL);
         return -1;
     }
+    t.syncs = lap(&t0);
     rc = mdb_txn_commit(txn);
+    t.lmdb = lap(&t0);
     if (rc) {
         unstage(s);
         st_renew_read(s, NULL);
@@ -736,6 +760,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     st_marks_reset(s);
     next_batch(s);
     if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
+    t.heads = lap(&t0);
     if (s->tx_hot.count > st_young_max(s)) { /* hot_age turns the tx maps */
         /* the old generation's txs leave memory: their unspent outputs go
          * to the UTXO map */
@@ -752,6 +777,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     hot_age(&s->tx_hot, &s->tx_old, &s->tx_hot_complete, hot_slots(s), s->hot_cap != 0);
     hot_age(&s->addr_hot, &s->addr_old, &s->addr_hot_complete, hot_slots(s), s->hot_cap != 0);
     fit_filters(s); /* a merge may have made a run with a large filter */
+    t.rest = lap(&t0);
+    s->commit_times = t;
     return 0;
 }
 

@@ -128,9 +128,10 @@ struct ch_store {
     st_edit_list marks;          /* spent marks of committed outputs (marks.c) */
     uint64_t *mark_set;          /* the outputs in marks, + 1 (0: a free slot) */
     size_t mark_set_mask;
-    bool marks_written;        /* marks went to the file: an abort clears them */
-    uint32_t batch;            /* tag of this batch's dirty addr_hot entries */
-    st_u64_list prefetch_keys; /* scratch of ch_store_prefetch */
+    bool marks_written;                 /* marks went to the file: an abort clears them */
+    ch_store_commit_times commit_times; /* the last commit's (ch_store_last_commit_times) */
+    uint32_t batch;                     /* tag of this batch's dirty addr_hot entries */
+    st_u64_list prefetch_keys;          /* scratch of ch_store_prefetch */
     /* ch_store_prefetch's UTXO keys of the spends the hot maps miss, taken
      * in turn by the add_input calls that follow (lookahead.c) */
     st_utxo_ahead *ahead_in;

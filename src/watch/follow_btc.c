@@ -181,8 +181,14 @@ static void commit_due(bwatch *w, bool force) {
         failed(w, &e);
     } else if (w->timing) {
         stopwatch t = stopwatch_since(t0);
-        watch_log("info", "timing: commit of %u block%s %.1f ms (cpu %.1f, all threads %.1f)", n,
-                  n == 1 ? "" : "s", t.wall, t.cpu, process_cpu_ms() - p0);
+        ch_store_commit_times ct;
+        ch_store_last_commit_times(w->s, &ct);
+        watch_log("info",
+                  "timing: commit of %u block%s %.1f ms (cpu %.1f, all threads %.1f): addresses "
+                  "%.1f, columns %.1f, marks %.1f, txids %.1f, index %.1f, syncs %.1f, lmdb %.1f, "
+                  "heads %.1f, rest %.1f",
+                  n, n == 1 ? "" : "s", t.wall, t.cpu, process_cpu_ms() - p0, ct.addresses,
+                  ct.columns, ct.marks, ct.txids, ct.index, ct.syncs, ct.lmdb, ct.heads, ct.rest);
     }
 }
 
