@@ -37,8 +37,8 @@
  * set it; 0 follows every satoshi), landing where the chain's labels.csv
  * (imported once into DIR/db's attribution store) says an exchange is. Its
  * taint spreads through the chain's traffic from H on (from block 110 of
- * the 10.5M-tx chain, haircut at 10000 satoshi: some 61,000 txs and 78,000
- * outputs by the store's tip), so blocks of the timed run carry tainted
+ * the 10.5M-tx chain, haircut at 10000 satoshi: some 7,500 txs by the
+ * store's tip, 485 exchange addresses landed on), so blocks of the timed run carry tainted
  * value (the bench prints how many alerts of each event and how many
  * blocks had one); the watcher builds the trace at its start (a full
  * trace over the store, logged), then carries it block by block on the

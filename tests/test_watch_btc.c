@@ -959,7 +959,8 @@ static void wait_landings(const fx *f, const char *theft, unsigned timeout_ms) {
  * landing alerts add up, per deposit address, to what a full `coinhound
  * trace` over the same store lands there (fifo exactly; haircut to the
  * satoshi per output), after the chain and after blocks appended as Core
- * appends them, with a kill -9 of the watcher between them. Each landing
+ * appends them, with a kill -9 of the watcher between them, and after a
+ * reorg the running watcher follows. Each landing
  * names its service, a path from the theft, and is critical. */
 static void test_incident_landings_equal_a_full_trace_after_appended_blocks(void **state) {
     (void)state;
@@ -990,6 +991,15 @@ static void test_incident_landings_equal_a_full_trace_after_appended_blocks(void
     if (st != 0) fail_msg("intel import: %s", out);
     free(out);
     start_watcher(&f, false);
+    wait_landings(&f, theft, 90000);
+    /* a reorg while it runs (the last block replaced, the traces cut with
+     * the store and built again): the landings still a full trace's */
+    int reorgs = count_in(f.log, "reorg: the chain changed");
+    extend(f.blocks, 2, 1);
+    for (unsigned t = 0; count_in(f.log, "reorg: the chain changed") == reorgs && t < 60000;
+         t += 50)
+        msleep(50);
+    assert_true(count_in(f.log, "reorg: the chain changed") > reorgs);
     wait_landings(&f, theft, 90000);
     extend(f.blocks, 3, 0);
     msleep(300);
