@@ -459,8 +459,11 @@ int ch_store_keep_small_pages(ch_store *s, ch_error *err);
  * the spent marks; the txid run; the LMDB transaction's entries; the
  * syncs of step 1 (all at once); the transaction's commit (from here
  * readers see it); the older addresses' heads moved and synced; the rest
- * (the index tables aged, the UTXO map fed). For timing a long-lived
- * writer (watch's COINHOUND_WATCH_TIMING); all zero before a commit. */
+ * (the index tables aged, the UTXO map fed). A commit of 4 MiB or more
+ * writes its columns and marks in a thread beside the two runs: their
+ * times then overlap the addresses' and the txid run's, which counts the
+ * wait for that thread, if any. For timing a long-lived writer (watch's
+ * COINHOUND_WATCH_TIMING); all zero before a commit. */
 typedef struct ch_store_commit_times {
     double addresses, columns, marks, txids, index, syncs, lmdb, heads, rest;
 } ch_store_commit_times;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -568,15 +569,20 @@ static bool head_pending(const ch_store *s, ch_addr_id id) {
 
 /* Every dirty address, in one pass over the hot map that keeps several of
  * its cache misses in flight: a new address's head goes into its pending
- * record (written with the batch) and its key to the address runs; an
- * older address's new head waits in heads_moves for the commit to land. */
-static int stage_addresses(ch_store *s, ch_error *err) {
+ * record (written with the batch) and its key to *v (*m of them, for the
+ * address runs: stage_run); an older address's new head waits in
+ * heads_moves for the commit to land. *v is NULL when nothing is dirty;
+ * the caller frees it (ch_big_free, *cap entries). */
+static int gather_addresses(ch_store *s, st_run_item **v, size_t *m, size_t *cap, ch_error *err) {
     const uint64_t *keys = s->dirty_addr_keys.v;
-    size_t n = s->dirty_addr_keys.n, m = 0;
+    size_t n = s->dirty_addr_keys.n;
+    *v = NULL;
+    *m = *cap = 0;
     if (n == 0) return 0;
-    st_run_item *v = ch_big_alloc(n * sizeof *v);
-    if (!v) return ch_err(err, "out of memory");
+    st_run_item *items = ch_big_alloc(n * sizeof *items);
+    if (!items) return ch_err(err, "out of memory");
     s->heads_moves[0].n = s->heads_moves[1].n = 0;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH_DISTANCE < n) st_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
         const st_hot_entry *e = st_hot_get(&s->addr_hot, keys[i]);
@@ -584,15 +590,16 @@ static int stage_addresses(ch_store *s, ch_error *err) {
             st_heads_set(s, st_hot_id(e), e->aux);
         } else if (st_edits_push(&s->heads_moves[(st_hot_id(e) & CH_ADDR_ID_WIDE) != 0],
                                  (st_hot_id(e) & ~CH_ADDR_ID_WIDE) - 1, e->aux) != 0) {
-            ch_big_free(v, n * sizeof *v);
+            ch_big_free(items, n * sizeof *items);
             return ch_err(err, "out of memory");
         }
         if (st_hot_flags(e) & ST_HOT_NEW)
-            v[m++] = (st_run_item){addr_index_key(s, e), st_hot_id(e)};
+            items[k++] = (st_run_item){addr_index_key(s, e), st_hot_id(e)};
     }
-    int rc = stage_run(s, &s->addr_runs, v, m, err);
-    ch_big_free(v, n * sizeof *v);
-    return rc;
+    *v = items;
+    *m = k;
+    *cap = n;
+    return 0;
 }
 
 static int put_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t key, const void *val, size_t len) {
@@ -641,6 +648,35 @@ static int move_heads(ch_store *s, ch_error *err) {
     return st_write_heads_upto(s, err);
 }
 
+/* The batch's records appended to the columns and the spent marks of
+ * older outputs written in place, their write-back started (wb: outs.col's,
+ * when there are marks: they dirty a page each all over it, the sync's
+ * longest, so it starts now, beside the runs and the transaction; joined
+ * before sync_batch): step 1 of a commit. It only reads the store's pending
+ * records and writes the column files, so it may run beside the staging of
+ * the runs (which reads the pending txids and writes the run files). */
+/* Milliseconds since *t, and *t moved to now (the commit's part times). */
+static double lap(struct timespec *t) {
+    struct timespec n;
+    clock_gettime(CLOCK_MONOTONIC, &n);
+    double ms = (double)(n.tv_sec - t->tv_sec) * 1e3 + (double)(n.tv_nsec - t->tv_nsec) / 1e6;
+    *t = n;
+    return ms;
+}
+
+static int write_columns(ch_store *s, st_writeback *wb, double *columns_ms, double *marks_ms,
+                         ch_error *err) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < COL_COUNT; i++)
+        if (st_col_write(&s->col[i], err) != 0) return -1;
+    *columns_ms = lap(&t0);
+    if (st_marks_write(s, err) != 0) return -1;
+    *marks_ms = lap(&t0);
+    if (s->marks.n) st_writeback_start(wb, s->col[COL_OUTS].fd);
+    return 0;
+}
+
 /* Step 1's data durable: every column, the batch's new runs and their
  * folder's entries for them, all at once (st_sync_many). */
 static int sync_batch(ch_store *s, ch_error *err) {
@@ -669,6 +705,57 @@ static int sync_batch(ch_store *s, ch_error *err) {
     return rc;
 }
 
+/* A commit of this many pending bytes or more writes its columns (and its
+ * marks) in a thread of its own while this one sorts and writes the runs:
+ * on two cores the two overlap (the column writes are the kernel's copy
+ * into the page cache; the runs are a sort, a merge and their writes). A
+ * small commit (a watcher's, a block at a time) is not worth a thread's
+ * start. Same files, same bytes either way; both are made durable
+ * together afterwards (sync_batch). */
+#define COMMIT_THREAD_FROM (4u << 20)
+
+typedef struct column_job {
+    ch_store *s;
+    pthread_t th;
+    bool started;
+    st_writeback wb; /* started by write_columns, joined by the commit */
+    double columns_ms, marks_ms;
+    int rc;
+    ch_error err;
+} column_job;
+
+static void *column_job_main(void *arg) {
+    column_job *j = arg;
+    j->rc = write_columns(j->s, &j->wb, &j->columns_ms, &j->marks_ms, &j->err);
+    return NULL;
+}
+
+/* Start write_columns: in a thread for a large batch (when one starts),
+ * else here and now. */
+static void column_job_start(column_job *j, ch_store *s) {
+    j->s = s;
+    j->started = false;
+    j->wb.started = false;
+    j->columns_ms = j->marks_ms = 0;
+    j->rc = 0;
+    if (ch_store_pending_bytes(s) >= COMMIT_THREAD_FROM &&
+        pthread_create(&j->th, NULL, column_job_main, j) == 0) {
+        j->started = true;
+        return;
+    }
+    column_job_main(j);
+}
+
+/* Wait for write_columns (not for the write-back it started: the caller
+ * joins job.wb): 0, or -1 with its error in err (unless err already holds
+ * one: the first failure is the one reported). */
+static int column_job_wait(column_job *j, bool err_set, ch_error *err) {
+    if (j->started) pthread_join(j->th, NULL);
+    j->started = false;
+    if (j->rc != 0 && !err_set) *err = j->err;
+    return j->rc;
+}
+
 static void unstage(ch_store *s) {
     st_runs_unstage(&s->txid_runs);
     st_runs_unstage(&s->addr_runs);
@@ -677,15 +764,6 @@ static void unstage(ch_store *s) {
 
 static void fit_filters(ch_store *s);
 static void make_room(ch_store *s, uint64_t bytes);
-
-/* Milliseconds since *t, and *t moved to now (the commit's part times). */
-static double lap(struct timespec *t) {
-    struct timespec n;
-    clock_gettime(CLOCK_MONOTONIC, &n);
-    double ms = (double)(n.tv_sec - t->tv_sec) * 1e3 + (double)(n.tv_nsec - t->tv_nsec) / 1e6;
-    *t = n;
-    return ms;
-}
 
 void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out) {
     *out = s->commit_times;
@@ -697,43 +775,45 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     ch_store_commit_times t = {0};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    /* 1. the data, on its way to the disk (new addresses' heads first;
-     * the spent marks of older outputs, which name txs past the committed
-     * count until the transaction below commits) */
-    if (stage_addresses(s, err) != 0) return -1;
+    /* 1. the data, on its way to the disk (new addresses' heads first,
+     * into their pending records; the spent marks of older outputs, which
+     * name txs past the committed count until the transaction below
+     * commits); beside it, in this thread: */
+    st_run_item *addr_items;
+    size_t n_addr_items, addr_cap;
+    if (gather_addresses(s, &addr_items, &n_addr_items, &addr_cap, err) != 0) return -1;
     t.addresses = lap(&t0);
-    for (int i = 0; i < COL_COUNT; i++)
-        if (st_col_write(&s->col[i], err) != 0) return unstage(s), -1;
-    t.columns = lap(&t0);
-    if (st_marks_write(s, err) != 0) return unstage(s), -1;
-    t.marks = lap(&t0);
-    /* the marks dirty a page each all over outs.col: their write-back,
-     * the sync's longest, starts now, beside the runs and the transaction
-     * below */
-    st_writeback wb = {.started = false};
-    if (s->marks.n) st_writeback_start(&wb, s->col[COL_OUTS].fd);
+    column_job job;
+    column_job_start(&job, s);
+    (void)lap(&t0); /* a job done here and now: timed by itself */
     /* 2. the batch's index entries as runs, durable (merged with the
      * newest runs: written in key order, never in place) */
-    if (stage_txids(s, err) != 0) {
-        st_writeback_join(&wb);
+    int staged = stage_run(s, &s->addr_runs, addr_items, n_addr_items, err);
+    ch_big_free(addr_items, addr_cap * sizeof *addr_items);
+    t.addresses += lap(&t0);
+    if (staged == 0) staged = stage_txids(s, err);
+    if (column_job_wait(&job, staged != 0, err) != 0 || staged != 0) {
+        st_writeback_join(&job.wb);
         unstage(s);
         return -1;
     }
+    t.txids = lap(&t0); /* with the wait for a column thread, if any */
+    t.columns = job.columns_ms;
+    t.marks = job.marks_ms;
     s->run_seq++; /* the next batch's runs take the next number */
-    t.txids = lap(&t0);
     /* 3. the lengths and run lists in one LMDB transaction; the data is
      * durable before it commits */
     mdb_txn_reset(s->rtxn);
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) {
-        st_writeback_join(&wb);
+        st_writeback_join(&job.wb);
         unstage(s);
         st_renew_read(s, NULL);
         return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
     }
     int wrc = write_indexes(s, txn, err);
-    st_writeback_join(&wb);
+    st_writeback_join(&job.wb);
     t.index = lap(&t0);
     if (wrc != 0 || sync_batch(s, err) != 0) {
         mdb_txn_abort(txn);
