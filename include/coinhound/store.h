@@ -407,6 +407,22 @@ typedef struct ch_store_spend {
 void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txids,
                        const ch_store_spend *spends, size_t n_spends, const ch_addr *addrs,
                        size_t n_addrs);
+/* The store's 64-bit key of an address (a hash of its kind, version and
+ * bytes): pure, the same in any thread, so that a chain module's reader
+ * thread can compute it ahead of the store's thread for the *_keyed calls
+ * below, which then skip hashing (twice an output: the lookahead and the
+ * add). */
+uint64_t ch_store_addr_key(const ch_addr *a);
+/* ch_store_add_output with the address's key: key must be
+ * ch_store_addr_key(addr) (any value when addr is NULL or has none). The
+ * store is the same as ch_store_add_output's. */
+int ch_store_add_output_keyed(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
+                              uint64_t key, ch_error *err);
+/* ch_store_prefetch with the addresses' keys: addr_keys[i] must be
+ * ch_store_addr_key(&addrs[i]) for each address the store keeps. */
+void ch_store_prefetch_keyed(ch_store *s, const ch_hash256 *const *txids, size_t n_txids,
+                             const ch_store_spend *spends, size_t n_spends, const ch_addr *addrs,
+                             const uint64_t *addr_keys, size_t n_addrs);
 /* Optional, for speed only: about how many transactions and new addresses
  * are coming, so that the writer sizes its in-memory indexes once instead
  * of doubling them as they fill (large hints are capped). */

@@ -48,9 +48,11 @@ static int look_fit(btc_look *lk, const ch_btc_block *b) {
 }
 
 /* Tell the store the lookups of txs [t0, t1), whose outputs' addresses
- * start at addr[first_out]; returns how many outputs those txs have. */
+ * and their keys start at addr[first_out], key[first_out]; returns how
+ * many outputs those txs have. */
 static size_t prefetch_txs(ch_store *s, const ch_btc_block *b, uint32_t t0, uint32_t t1,
-                           const ch_addr *addr, size_t first_out, btc_look *sc) {
+                           const ch_addr *addr, const uint64_t *key, size_t first_out,
+                           btc_look *sc) {
     size_t n_spend = 0, n_out = 0;
     for (uint32_t t = t0; t < t1; t++) {
         const ch_btc_tx *tx = &b->tx[t];
@@ -60,7 +62,8 @@ static size_t prefetch_txs(ch_store *s, const ch_btc_block *b, uint32_t t0, uint
         for (uint32_t i = 0; i < tx->n_in; i++)
             sc->spend[n_spend++] = (ch_store_spend){&tx->in[i].prev_txid, tx->in[i].prev_vout};
     }
-    ch_store_prefetch(s, sc->txid, t1 - t0, sc->spend, n_spend, addr + first_out, n_out);
+    ch_store_prefetch_keyed(s, sc->txid, t1 - t0, sc->spend, n_spend, addr + first_out,
+                            key + first_out, n_out);
     return n_out;
 }
 
@@ -74,7 +77,9 @@ static int add_tx(ch_store *s, const ch_btc_tx *tx, bool coinbase, const btc_pre
     }
     for (uint32_t o = 0; o < tx->n_out; o++) {
         size_t k = first_out + o;
-        if (ch_store_add_output(s, tx->out[o].value, r->type[k], &r->addr[k], err) != 0) return -1;
+        if (ch_store_add_output_keyed(s, tx->out[o].value, r->type[k], &r->addr[k], r->key[k],
+                                      err) != 0)
+            return -1;
     }
     return 0;
 }
@@ -96,7 +101,7 @@ static int add_block(ch_store *s, const btc_prep *r, btc_look *lk, ch_error *err
         const ch_btc_tx *tx = &b->tx[t];
         if (t % AHEAD_TXS == 0) {
             uint32_t end = b->n_tx - t < AHEAD_TXS ? b->n_tx : t + AHEAD_TXS;
-            ahead_out += prefetch_txs(s, b, t, end, r->addr, ahead_out, lk);
+            ahead_out += prefetch_txs(s, b, t, end, r->addr, r->key, ahead_out, lk);
         }
         if (add_tx(s, tx, t == 0 && ch_btc_tx_is_coinbase(tx), r, first_out, err) != 0) {
             char hex[65];

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coinhound/store.h"
 #include "util/vec.h"
 
 /* Enough to ride out a run of large blocks on one side, a commit or a
@@ -76,16 +77,26 @@ int btc_prep_classify(btc_prep *p) {
         if (!ty) return -1;
         p->type = ty;
     }
+    if (outs > p->key_cap) {
+        uint64_t *key = ch_grow(p->key, &p->key_cap, outs, sizeof *key);
+        if (!key) return -1;
+        p->key = key;
+    }
     size_t k = 0;
     for (uint32_t t = 0; t < b->n_tx; t++)
-        for (uint32_t o = 0; o < b->tx[t].n_out; o++, k++)
+        for (uint32_t o = 0; o < b->tx[t].n_out; o++, k++) {
+            const ch_addr *a = &p->addr[k];
             p->type[k] =
                 ch_btc_classify(b->tx[t].out[o].script, b->tx[t].out[o].script_len, &p->addr[k]);
+            /* the outputs whose address the store keeps (ch_store_add_output) */
+            p->key[k] = a->kind != CH_ADDR_NONE && a->len <= 32 ? ch_store_addr_key(a) : 0;
+        }
     return 0;
 }
 
 void btc_prep_free(btc_prep *p) {
     free(p->addr);
+    free(p->key);
     free(p->type);
     free(p->buf);
     ch_btc_parser_free(p->p);
@@ -93,8 +104,8 @@ void btc_prep_free(btc_prep *p) {
 }
 
 static uint64_t prep_bytes(const btc_prep *p) {
-    return (uint64_t)p->cap + p->addr_cap * sizeof *p->addr + p->type_cap * sizeof *p->type +
-           (p->p ? ch_btc_parser_bytes(p->p) : 0);
+    return (uint64_t)p->cap + p->addr_cap * sizeof *p->addr + p->key_cap * sizeof *p->key +
+           p->type_cap * sizeof *p->type + (p->p ? ch_btc_parser_bytes(p->p) : 0);
 }
 
 /* Read, parse, check and classify the block at height h into sl. 0, or -1

@@ -16,14 +16,18 @@
 #include "coinhound/error.h"
 
 /* A block ready for the store: parsed and checked, with every output's
- * script type and address in block order (type[k], addr[k] for the k-th
- * output of the block). Owned by the pipe. */
+ * script type, address and the address's store key in block order
+ * (type[k], addr[k], key[k] = ch_store_addr_key(&addr[k]) for the k-th
+ * output of the block: hashed here, off the store's thread). Owned by the
+ * pipe. */
 typedef struct btc_prep {
     uint32_t height;
     const ch_blk_pos *pos;
     ch_btc_block b;
     ch_addr *addr;
     size_t addr_cap;
+    uint64_t *key;
+    size_t key_cap;
     ch_script_type *type;
     size_t type_cap;
     uint8_t *buf; /* the block's bytes (b points into them) */
@@ -31,8 +35,8 @@ typedef struct btc_prep {
     ch_btc_parser *p;
 } btc_prep;
 
-/* Classify every output of p->b into p->type and p->addr (grown to fit):
- * 0, or -1 out of memory. */
+/* Classify every output of p->b into p->type, p->addr and p->key (grown
+ * to fit): 0, or -1 out of memory. */
 int btc_prep_classify(btc_prep *p);
 void btc_prep_free(btc_prep *p);
 

@@ -315,10 +315,11 @@ int ch_store_writer_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, c
 }
 
 /* The address's entry in the young hot map (moved up from the old one,
- * loaded from the runs or created), or NULL on error. An entry moved up
+ * loaded from the runs or created), or NULL on error; index_key is
+ * st_addr_key(a). An entry moved up
  * leaves a stale copy in the old map, which the young one hides. */
-static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err) {
-    const uint64_t index_key = st_addr_key(a);
+static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, uint64_t index_key,
+                                   ch_error *err) {
     uint64_t k = index_key;
     st_hot_entry *e;
     for (; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
@@ -362,6 +363,16 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, ch_error *err)
 
 int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
                         ch_error *err) {
+    bool keyed = addr && addr->kind != CH_ADDR_NONE && addr->len <= 32;
+    return ch_store_add_output_keyed(s, value, type, addr, keyed ? st_addr_key(addr) : 0, err);
+}
+
+uint64_t ch_store_addr_key(const ch_addr *a) {
+    return st_addr_key(a);
+}
+
+int ch_store_add_output_keyed(ch_store *s, uint64_t value, ch_script_type type, const ch_addr *addr,
+                              uint64_t key, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "output outside a transaction");
     if (value > 0x00ffffffffffffffULL)
         return ch_err(err, "output value %llu does not fit the store's 56 bits",
@@ -370,7 +381,7 @@ int ch_store_add_output(ch_store *s, uint64_t value, ch_script_type type, const 
     ch_addr_id id = 0;
     uint32_t prev_dist = 0;
     if (addr && addr->kind != CH_ADDR_NONE && addr->len <= 32) {
-        st_hot_entry *e = address_entry(s, addr, err);
+        st_hot_entry *e = address_entry(s, addr, key, err);
         if (!e) return -1;
         id = st_hot_id(e);
         if (e->aux != UINT64_MAX) {
@@ -406,7 +417,7 @@ int ch_store_set_first_number(ch_store *s, uint64_t number, ch_error *err) {
 static ch_addr_id account_id(ch_store *s, const ch_addr *a, ch_error *err, int *rc) {
     *rc = 0;
     if (!a || a->kind == CH_ADDR_NONE) return 0;
-    st_hot_entry *e = address_entry(s, a, err);
+    st_hot_entry *e = address_entry(s, a, st_addr_key(a), err);
     if (!e) *rc = -1;
     return e ? st_hot_id(e) : 0;
 }
@@ -469,11 +480,11 @@ int ch_store_add_transfer(ch_store *s, ch_xfer_kind kind, uint32_t position, con
     uint32_t links[2] = {0, 0};
     st_hot_entry *ef = NULL, *et = NULL;
     if (from && from->kind != CH_ADDR_NONE) {
-        if (!(ef = address_entry(s, from, err))) return -1;
+        if (!(ef = address_entry(s, from, st_addr_key(from), err))) return -1;
         r.from = st_hot_id(ef);
     }
     if (to && to->kind != CH_ADDR_NONE) {
-        if (!(et = address_entry(s, to, err))) return -1;
+        if (!(et = address_entry(s, to, st_addr_key(to), err))) return -1;
         r.to = st_hot_id(et);
     }
     /* a self-transfer links once; both sides then share the link */
@@ -1018,14 +1029,24 @@ uint64_t ch_store_hot_bytes(const ch_store *s) {
            sizeof(st_hot_entry);
 }
 
-/* Resident bytes of this process (/proc/self/statm), 0 when unknown. */
-static uint64_t resident_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return 0;
+/* Resident bytes of this process (/proc/self/statm), 0 when unknown. The
+ * file stays open with the store (ch_store_trim asks after every block:
+ * one pread then, not an open, a read and a close); opened by the store,
+ * not once per process, so that a child forked after another store was
+ * opened reads its own. */
+static uint64_t resident_bytes(ch_store *s) {
+    if (!s->statm_fd1) {
+        int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return 0;
+        s->statm_fd1 = fd + 1;
+    }
+    char buf[128];
+    ssize_t n = pread(s->statm_fd1 - 1, buf, sizeof buf - 1, 0);
+    if (n <= 0) return 0;
+    buf[n] = 0;
     unsigned long long size = 0, rss = 0;
-    int n = fscanf(f, "%llu %llu", &size, &rss);
-    fclose(f);
-    return n == 2 ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+    if (sscanf(buf, "%llu %llu", &size, &rss) != 2) return 0;
+    return rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* Drop the mapped column and run pages this process has read (see
@@ -1042,12 +1063,12 @@ static void release_mapped(ch_store *s) {
 /* Let go of the mapped pages now when bytes more of anonymous memory
  * would take the process past the trim's threshold. */
 static void make_room(ch_store *s, uint64_t bytes) {
-    if (s->mem_budget && resident_bytes() + bytes >= s->mem_budget / 8 * 7) release_mapped(s);
+    if (s->mem_budget && resident_bytes(s) + bytes >= s->mem_budget / 8 * 7) release_mapped(s);
 }
 
 bool ch_store_trim(ch_store *s) {
     if (!s->mem_budget) return false;
-    if (resident_bytes() < s->mem_budget / 8 * 7) return false;
+    if (resident_bytes(s) < s->mem_budget / 8 * 7) return false;
     /* the mapped column and run pages read so far: dropping them from this
      * process costs a fault when one is read again (shared file pages stay
      * in the page cache, the dirty ones are written back as ever). With the

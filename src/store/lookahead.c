@@ -38,9 +38,10 @@ static const st_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txi
     return e && e->aux < st_col_count(&s->col[COL_TXS]) ? e : NULL;
 }
 
-/* Stage 1 for addresses: their keys (kept for stage 2) and hot slots.
- * Returns how many keys were kept; 0 when there is no room for them. */
-static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
+/* Stage 1 for addresses: their keys (given in given, else hashed here;
+ * kept for stage 2) and hot slots. Returns how many keys were kept; 0 when
+ * there is no room for them. */
+static size_t address_slots(ch_store *s, const ch_addr *addrs, const uint64_t *given, size_t n) {
     st_u64_list *keys = &s->prefetch_keys;
     if (keys->cap < n) {
         uint64_t *v = ch_grow(keys->v, &keys->cap, n, sizeof *v);
@@ -50,7 +51,7 @@ static size_t address_slots(ch_store *s, const ch_addr *addrs, size_t n) {
     keys->n = 0;
     for (size_t i = 0; i < n; i++) {
         if (!has_address(&addrs[i])) continue;
-        uint64_t k = st_addr_key(&addrs[i]);
+        uint64_t k = given ? given[i] : st_addr_key(&addrs[i]);
         keys->v[keys->n++] = k;
         st_hot_prefetch(&s->addr_hot, k);
         st_hot_prefetch(&s->addr_old, k);
@@ -141,6 +142,12 @@ static void spent_outputs(ch_store *s, const ch_store_spend *spends, size_t n) {
 void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txids,
                        const ch_store_spend *spends, size_t n_spends, const ch_addr *addrs,
                        size_t n_addrs) {
+    ch_store_prefetch_keyed(s, txids, n_txids, spends, n_spends, addrs, NULL, n_addrs);
+}
+
+void ch_store_prefetch_keyed(ch_store *s, const ch_hash256 *const *txids, size_t n_txids,
+                             const ch_store_spend *spends, size_t n_spends, const ch_addr *addrs,
+                             const uint64_t *addr_keys, size_t n_addrs) {
     if (!s->writable) return;
     if (s->account) n_spends = 0; /* no outputs to spend */
     /* stage 1: every lookup's hot slot (a new txid's is where it goes) */
@@ -150,7 +157,7 @@ void ch_store_prefetch(ch_store *s, const ch_hash256 *const *txids, size_t n_txi
         st_hot_prefetch(&s->tx_hot, st_txid_key(spends[i].txid));
         st_hot_prefetch(&s->tx_old, st_txid_key(spends[i].txid));
     }
-    size_t n_keys = n_addrs ? address_slots(s, addrs, n_addrs) : 0;
+    size_t n_keys = n_addrs ? address_slots(s, addrs, addr_keys, n_addrs) : 0;
     /* stage 2: the records the slots name */
     spend_records(s, spends, n_spends);
     if (n_keys) address_records(s);

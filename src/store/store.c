@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "coinhound/btc.h"
 #include "coinhound/lock.h"
@@ -492,6 +493,7 @@ void ch_store_close(ch_store *s) {
     st_hot_free(&s->addr_hot);
     st_hot_free(&s->tx_old);
     st_hot_free(&s->addr_old);
+    if (s->statm_fd1) close(s->statm_fd1 - 1);
     ch_writer_lock_release(s->lock);
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);

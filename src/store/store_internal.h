@@ -136,6 +136,7 @@ struct ch_store {
      * in turn by the add_input calls that follow (lookahead.c) */
     st_utxo_ahead *ahead_in;
     size_t ahead_in_n, ahead_in_i, ahead_in_cap;
+    int statm_fd1; /* /proc/self/statm, kept open for ch_store_trim: fd + 1 (0: not open) */
 };
 
 /* The UTXO key of an input (txid, vout): from ch_store_prefetch's list
