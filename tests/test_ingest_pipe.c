@@ -18,6 +18,7 @@
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
 #include "ingest/btc_pipe.h"
+#include "store/store_internal.h"
 
 static void ingest_with(const char *blocks, const char *db, uint32_t threads, uint64_t commit,
                         uint64_t mem) {
@@ -56,8 +57,8 @@ static void test_reader_thread_builds_the_same_store_as_one_thread(void **state)
 
 /* What a block's buffers hold when parsed into fresh ones. */
 static uint64_t fresh_bytes(const btc_prep *r) {
-    return (uint64_t)r->cap + r->addr_cap * sizeof *r->addr + r->type_cap * sizeof *r->type +
-           ch_btc_parser_bytes(r->p);
+    return (uint64_t)r->cap + r->addr_cap * sizeof *r->addr + r->key_cap * sizeof *r->key +
+           r->type_cap * sizeof *r->type + ch_btc_parser_bytes(r->p);
 }
 
 /* Every block from the pipe equals the parser's own result, in height
@@ -123,6 +124,9 @@ static void test_pipe_hands_over_every_block_in_order_within_budget(void **state
                     assert_int_equal(r->addr[k].kind, a.kind);
                     assert_int_equal(r->addr[k].len, a.len);
                     assert_memory_equal(r->addr[k].bytes, a.bytes, a.len);
+                    /* the store's key, hashed by the reader for the outputs it keeps */
+                    bool kept = a.kind != CH_ADDR_NONE && a.len <= 32;
+                    assert_true(r->key[k] == (kept ? ch_store_addr_key(&a) : 0));
                 }
             }
             if (round == 0 && fresh_bytes(r) > most) most = fresh_bytes(r);
@@ -206,11 +210,74 @@ static void test_bad_block_mid_chain_same_error_and_store_either_way(void **stat
     tu_genchain_close(&g);
 }
 
+/* Ingest the chain in blocks into db, one block at a time through
+ * ch_ingest_btc_block, a commit every 15 blocks, with commit_thread_from
+ * as given (1: every commit writes its columns in a thread of its own;
+ * UINT64_MAX: none does); returns how many commits did. */
+static uint64_t ingest_blocks_committing(const char *blocks, const char *db, uint64_t thread_from) {
+    char idx[1200];
+    snprintf(idx, sizeof idx, "%s/blkindex.test", db);
+    ch_blkdir *d;
+    ch_blkidx *x;
+    const ch_blk_chain *chain;
+    ch_store *s;
+    ch_error err;
+    assert_int_equal(ch_blkdir_open(blocks, &d, &err), 0);
+    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
+    assert_true(ch_blkidx_update(x, d, true, &err) >= 0);
+    assert_int_equal(ch_blkidx_chain(x, &chain, &err), 0);
+    if (ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err) != 0) fail_msg("open: %s", err.msg);
+    s->commit_thread_from = thread_from;
+    ch_btc_parser *p = ch_btc_parser_new();
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    for (uint32_t h = 0; h < chain->n; h++) {
+        ch_btc_block b;
+        assert_int_equal(ch_blkdir_read(d, &chain->pos[h], &buf, &cap, &err), 0);
+        assert_int_equal(ch_btc_parse_block(p, buf, chain->pos[h].size, &b, &err), 0);
+        if (ch_ingest_btc_block(s, &b, &err) != 0) fail_msg("height %u: %s", h, err.msg);
+        if ((h % 15 == 14 || h + 1 == chain->n) && ch_store_commit(s, &err) != 0)
+            fail_msg("commit at %u: %s", h, err.msg);
+    }
+    uint64_t threads = s->commit_threads;
+    ch_store_close(s);
+    free(buf);
+    ch_btc_parser_free(p);
+    ch_blkidx_free(x);
+    ch_blkdir_close(d);
+    return threads;
+}
+
+/* A large commit writes and syncs its columns in a thread of its own
+ * while the caller's thread writes the runs (append.c): the store is the
+ * same, byte for byte and query for query, as when each commit does both
+ * in turn; over many commits, with spent marks of committed outputs and
+ * heads of committed addresses moved in each. */
+static void test_commit_writing_columns_in_a_thread_builds_the_same_store(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 17, 6000);
+    char *inline_db = tu_tmpdir(), *thread_db = tu_tmpdir();
+    assert_int_equal(ingest_blocks_committing(g.blocks, inline_db, UINT64_MAX), 0);
+    uint64_t threads = ingest_blocks_committing(g.blocks, thread_db, 1);
+    ch_store_counts c;
+    tu_store_counts(inline_db, "btc", &c);
+    assert_true(c.txs > 6000);
+    assert_true(threads >= 10); /* every commit: one per 15 blocks */
+    tu_assert_same_store(inline_db, thread_db, "btc");
+    tu_rmrf(inline_db);
+    tu_rmrf(thread_db);
+    free(inline_db);
+    free(thread_db);
+    tu_genchain_close(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_thread_builds_the_same_store_as_one_thread),
         cmocka_unit_test(test_pipe_hands_over_every_block_in_order_within_budget),
         cmocka_unit_test(test_bad_block_mid_chain_same_error_and_store_either_way),
+        cmocka_unit_test(test_commit_writing_columns_in_a_thread_builds_the_same_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

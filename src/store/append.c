@@ -749,9 +749,11 @@ static void column_job_start(column_job *j, ch_store *s) {
     j->wb.started = false;
     j->columns_ms = j->marks_ms = 0;
     j->rc = 0;
-    if (ch_store_pending_bytes(s) >= COMMIT_THREAD_FROM &&
+    uint64_t from = s->commit_thread_from ? s->commit_thread_from : COMMIT_THREAD_FROM;
+    if (ch_store_pending_bytes(s) >= from &&
         pthread_create(&j->th, NULL, column_job_main, j) == 0) {
         j->started = true;
+        s->commit_threads++;
         return;
     }
     column_job_main(j);

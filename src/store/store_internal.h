@@ -137,6 +137,9 @@ struct ch_store {
     st_utxo_ahead *ahead_in;
     size_t ahead_in_n, ahead_in_i, ahead_in_cap;
     int statm_fd1; /* /proc/self/statm, kept open for ch_store_trim: fd + 1 (0: not open) */
+    /* commits of this many pending bytes or more write their columns in a
+     * thread of their own (append.c; 0: its default), and how many did */
+    uint64_t commit_thread_from, commit_threads;
 };
 
 /* The UTXO key of an input (txid, vout): from ch_store_prefetch's list
