@@ -62,12 +62,48 @@ static void test_sha256d_every_length_against_evp(void **state) {
     }
 }
 
+/* SHA256d of a message fed in pieces (ch_sha256_update, then
+ * ch_sha256d_final, as the txid of a segwit transaction is hashed) and of
+ * many 64-byte messages (a merkle node's pair, hashed as two compressions)
+ * against EVP's SHA-256 applied twice. */
+static void test_sha256d_pieces_and_pairs_against_evp(void **state) {
+    (void)state;
+    uint8_t msg[300];
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int round = 0; round < 500; round++) {
+        for (size_t i = 0; i < sizeof msg; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            msg[i] = (uint8_t)x;
+        }
+        size_t len = round % 2 ? 64 : (size_t)(x % sizeof msg),
+               cut = len ? (size_t)(x >> 20) % len : 0;
+        uint8_t first[32], want[32];
+        unsigned int n = 0;
+        assert_int_equal(EVP_Digest(msg, len, first, &n, EVP_sha256(), NULL), 1);
+        assert_int_equal(EVP_Digest(first, 32, want, &n, EVP_sha256(), NULL), 1);
+        ch_hash256 whole, pieces;
+        ch_sha256d(msg, len, &whole);
+        ch_sha256_ctx c;
+        ch_sha256_init(&c);
+        ch_sha256_update(&c, msg, cut);
+        ch_sha256_update(&c, msg + cut, len - cut);
+        ch_sha256d_final(&c, &pieces);
+        if (memcmp(whole.b, want, 32) != 0)
+            fail_msg("round %d, length %zu: whole differs", round, len);
+        if (memcmp(pieces.b, want, 32) != 0)
+            fail_msg("round %d, length %zu cut at %zu: pieces differ", round, len, cut);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_genesis_header_hash),
         cmocka_unit_test(test_hash160),
         cmocka_unit_test(test_hex_rejects_bad_digits),
         cmocka_unit_test(test_sha256d_every_length_against_evp),
+        cmocka_unit_test(test_sha256d_pieces_and_pairs_against_evp),
     };
     return cmocka_run_group_tests_name("hash", tests, NULL, NULL);
 }
