@@ -465,9 +465,10 @@ int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
  * heads20.col and heads32.col's address heads) in 4 KiB page-cache pages
  * from now on, so that a commit's in-place writes and their sync cost a
  * page each, not a large folio each (docs/store.md, "Commit and crash
- * safety"). Reads those files once (their cached pages dropped and read
- * back: about a second a GB). Changes nothing on disk. -1 when a file
- * cannot be read (err says so). */
+ * safety"). What the page cache holds of those files is dropped and read
+ * back (about a second a GB; what is not cached is not read: a store
+ * larger than the memory is not read whole). Changes nothing on disk. -1
+ * when a file cannot be read (err says so). */
 int ch_store_keep_small_pages(ch_store *s, ch_error *err);
 /* Where the wall time of this writer's last commit went, in milliseconds,
  * in the commit's order (docs/store.md, "Commit and crash safety"): the

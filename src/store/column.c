@@ -153,35 +153,60 @@ int st_col_write(st_col *c, ch_error *err) {
  * largest folio the page cache makes of a file. */
 #define SMALL_SPAN (2u << 20)
 
+/* Read [at, at + n) of c's file into buf (the bytes are not kept: only
+ * the page cache's copy matters). 0, or -1 with errno. */
+static int read_span(const st_col *c, uint8_t *buf, off_t at, size_t n) {
+    for (size_t done = 0; done < n;) {
+        ssize_t k = pread(c->fd, buf + done, n - done, at + (off_t)done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            if (k == 0) errno = EIO;
+            return -1;
+        }
+        done += (size_t)k;
+    }
+    return 0;
+}
+
 int st_col_small_pages(st_col *c, ch_error *err) {
     if (c->fd < 0 || !c->writable || c->small_pages) return 0;
     c->small_pages = true;
     if (c->map) madvise(c->map, c->map_len, MADV_RANDOM);
     if (posix_fadvise(c->fd, 0, 0, POSIX_FADV_RANDOM) != 0) return 0; /* a hint: no harm */
-    struct stat st;
-    if (fstat(c->fd, &st) != 0) return ch_err(err, "%s: %s", c->path, strerror(errno));
+    /* only what the page cache holds is dropped and read back (a store
+     * larger than the memory is never read whole): mincore of the mapping
+     * says which pages; the rest comes in 4 KiB pages when first read */
     uint8_t *buf = malloc(SMALL_SPAN);
+    unsigned char vec[SMALL_SPAN / SMALL_PAGE];
     if (!buf) return ch_err(err, "out of memory");
     int rc = 0;
-    for (off_t at = 0; at < st.st_size && rc == 0; at += SMALL_SPAN) {
-        size_t n = (size_t)(st.st_size - at < SMALL_SPAN ? st.st_size - at : SMALL_SPAN);
+    for (size_t at = 0; at < c->map_len && rc == 0; at += SMALL_SPAN) {
+        size_t n = c->map_len - at < SMALL_SPAN ? c->map_len - at : SMALL_SPAN;
+        size_t pages = (n + SMALL_PAGE - 1) / SMALL_PAGE, cached = 0;
+        if (mincore(c->map + at, n, vec) != 0) memset(vec, 1, pages); /* unknown: all */
+        for (size_t p = 0; p < pages; p++)
+            cached += vec[p] & 1;
+        if (!cached) continue;
         /* clean (a dirty page is not dropped), unmapped here, dropped */
-        sync_file_range(c->fd, at, (off_t)n,
+        sync_file_range(c->fd, (off_t)at, (off_t)n,
                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
                             SYNC_FILE_RANGE_WAIT_AFTER);
-        if (c->map && (size_t)at < c->map_len)
-            madvise(c->map + at, (size_t)at + n <= c->map_len ? n : c->map_len - (size_t)at,
-                    MADV_DONTNEED);
-        posix_fadvise(c->fd, at, (off_t)n, POSIX_FADV_DONTNEED);
-        /* read back without readahead: 4 KiB folios */
-        for (size_t done = 0; done < n;) {
-            ssize_t k = pread(c->fd, buf + done, n - done, at + (off_t)done);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) {
-                rc = ch_io_err(err, c->path, "read", NULL, k < 0 ? errno : EIO);
-                break;
+        madvise(c->map + at, n, MADV_DONTNEED);
+        posix_fadvise(c->fd, (off_t)at, (off_t)n, POSIX_FADV_DONTNEED);
+        /* the pages that were cached read back without readahead (4 KiB
+         * folios), a run of them at a time */
+        for (size_t p = 0; p < pages && rc == 0;) {
+            if (!(vec[p] & 1)) {
+                p++;
+                continue;
             }
-            done += (size_t)k;
+            size_t q = p;
+            while (q < pages && (vec[q] & 1))
+                q++;
+            size_t from = p * SMALL_PAGE, to = q * SMALL_PAGE < n ? q * SMALL_PAGE : n;
+            if (read_span(c, buf, (off_t)(at + from), to - from) != 0)
+                rc = ch_io_err(err, c->path, "read", NULL, errno);
+            p = q;
         }
     }
     free(buf);

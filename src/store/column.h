@@ -126,14 +126,15 @@ int st_col_sync(st_col *c, ch_error *err);
 /* Hold a writer's column in the page cache in 4 KiB pages from now on, for
  * in-place writes (spent marks, address heads) that cost a page each, not
  * a large folio: a 4-byte write into a 2 MiB folio makes ext4 walk (at the
- * write) and write back (at the sync) every buffer of the folio. The file's
- * cached pages are dropped and read back in 2 MiB steps with readahead
- * off (the kernel then caches them in 4 KiB folios), the fd and the
+ * write) and write back (at the sync) every buffer of the folio. The pages
+ * of the file the page cache holds (mincore) are dropped and read back,
+ * 2 MiB of the file at a time, with readahead off (the kernel then caches
+ * them in 4 KiB folios; pages not cached are not read), the fd and the
  * mapping are advised random (no readahead or read-around to build large
  * folios again), and st_col_write appends a page at a time (a write's
  * length sets the size of the folios it creates). Pages mapped by another
- * process are left as they are. Costs a read of the file. 0, or -1 when
- * the file cannot be read back (err says so). */
+ * process are left as they are. Costs a read of what was cached. 0, or -1
+ * when the file cannot be read back (err says so). */
 int st_col_small_pages(st_col *c, ch_error *err);
 
 #endif
