@@ -1224,6 +1224,183 @@ static void test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_co
     fx_free(&f);
 }
 
+/* The folder's best chain: its length and tip. */
+static uint32_t folder_tip(const fx *f, ch_hash256 *tip) {
+    ch_blkdir *d;
+    ch_blk_chain c;
+    ch_error err;
+    if (ch_blkdir_open(f->blocks, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    ch_blkdir_close(d);
+    uint32_t n = (uint32_t)c.n;
+    *tip = c.hash[n - 1];
+    ch_blk_chain_free(&c);
+    return n;
+}
+
+/* Wait until the store has committed the folder's best chain (its length
+ * and its tip), or fail with the log's end: a watcher that stopped
+ * following the folder. */
+static void wait_store_at_folder_tip(const fx *f, unsigned timeout_ms) {
+    ch_hash256 want;
+    uint32_t n = folder_tip(f, &want);
+    for (unsigned t = 0; t <= timeout_ms; t += 50) {
+        ch_store *s;
+        ch_error err;
+        if (ch_store_open(f->db, "btc", CH_STORE_READ, &s, &err) != 0) fail_msg("%s", err.msg);
+        bool at =
+            ch_store_next_height(s) == n && !memcmp(ch_store_block(s, n - 1)->hash, want.b, 32);
+        uint32_t got = ch_store_next_height(s);
+        ch_store_close(s);
+        if (at) return;
+        if (t + 50 > timeout_ms) {
+            char *log = read_text(f->log);
+            size_t len = log ? strlen(log) : 0;
+            fprintf(stderr, "log's end: %s\n", log ? log + (len > 3000 ? len - 3000 : 0) : "");
+            free(log);
+            fail_msg("the store holds %u blocks, not the folder's best chain of %u", got, n);
+        }
+        msleep(50);
+    }
+}
+
+/* Every standing alert is of a block on the folder's best chain (its
+ * height and hash): an alert of a block a reorg replaced is retracted. */
+static void assert_standing_on_folder_chain(const fx *f) {
+    ch_blkdir *d;
+    ch_blk_chain c;
+    ch_error err;
+    if (ch_blkdir_open(f->blocks, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    ch_blkdir_close(d);
+    json_t *by = last_by_id(f->alerts), *a;
+    const char *id;
+    json_object_foreach(by, id, a) {
+        if (json_is_true(json_object_get(a, "retracted"))) continue;
+        json_int_t h = json_integer_value(json_object_get(a, "height"));
+        char hex[65];
+        assert_true(h >= 0 && (size_t)h < c.n);
+        ch_hash256_to_hex(&c.hash[h], hex);
+        if (strcmp(hex, json_string_value(json_object_get(a, "block_hash"))))
+            fail_msg("alert %s stands for block %s at height %d, off the chain (%s there)", id,
+                     json_string_value(json_object_get(a, "block_hash")), (int)h, hex);
+    }
+    json_decref(by);
+    ch_blk_chain_free(&c);
+}
+
+/* A reorg around a restart: the watcher, killed with SIGKILL after blocks
+ * it had read, is restarted on a folder that gained blocks while it was
+ * down, and a reorg (the last block replaced, two more on the new branch)
+ * is appended as the restarted watcher starts: at once, 150 ms later, and
+ * once it has evaluated the blocks that came while it was down; then a
+ * watcher killed with blocks evaluated and not committed (a long group
+ * commit) whose last one, with an alert, a reorg written while it is down
+ * replaces: that alert is retracted. Each time the store ends at the
+ * folder's best chain, every standing alert is of a block on it, and the
+ * landings are a full trace's. Only the third round's watcher is known to
+ * hold the replaced block when the reorg is written, and only it must say
+ * "reorg": in the first two the restart may read the folder after the
+ * reorg was written, never hold that block, and rightly say nothing (the
+ * new branch is its chain). A test that waited
+ * for the "reorg" line after such a restart failed 3 runs in 3 with the
+ * reorg at once and 3 in 6 with it 10 ms after the start, the store at the
+ * folder's tip every time: the intermittent "hang" once reported. */
+static void test_incident_reorg_around_a_kill9_restart_is_followed(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen_ex(f.blocks, 16, true);
+    char path[600], theft[65];
+    snprintf(path, sizeof path, "%s/theft.json", f.blocks);
+    json_error_t je;
+    json_t *tj = json_load_file(path, 0, &je);
+    assert_non_null(tj);
+    snprintf(theft, sizeof theft, "%s", json_string_value(json_object_get(tj, "theft_txid")));
+    json_decref(tj);
+    FILE *o = fopen(f.rules, "w");
+    assert_non_null(o);
+    fprintf(o,
+            "rules:\n"
+            "  - name: heist-fifo\n    kind: incident\n    txs: [%s]\n    policy: fifo\n"
+            "    severity: high\n"
+            "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
+            theft, theft);
+    fclose(o);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
+             tu_bin("coinhound"), f.blocks, f.db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("intel import: %s", out);
+    free(out);
+    start_watcher(&f, false);
+    wait_landings(&f, theft, 90000);
+    ch_hash256 tip;
+    for (int round = 0; round < 3; round++) {
+        extend(f.blocks, 2, 0);
+        msleep(300);
+        kill(f.watcher, SIGKILL);
+        waitpid(f.watcher, NULL, 0);
+        f.watcher = 0;
+        extend(f.blocks, 2, 0); /* appended while it is down */
+        uint32_t n = folder_tip(&f, &tip);
+        int reorgs = count_in(f.log, "reorg: the chain changed");
+        start_watcher(&f, false);
+        if (round == 1) msleep(150);
+        if (round == 2) wait_evaluated(&f, n); /* it holds the block the reorg replaces */
+        extend(f.blocks, 2, 1);
+        wait_store_at_folder_tip(&f, 90000);
+        bool said = count_in(f.log, "reorg: the chain changed") > reorgs;
+        fprintf(stderr, "round %d: the store at the folder's tip; the watcher %s a reorg\n", round,
+                said ? "said" : "did not say");
+        if (round == 2 && !said)
+            fail_msg("the watcher held block %u and did not say the reorg replaced it", n - 1);
+        assert_standing_on_folder_chain(&f);
+        wait_landings(&f, theft, 90000);
+    }
+    /* blocks evaluated, not committed, replaced while the watcher is down */
+    kill(f.watcher, SIGKILL);
+    waitpid(f.watcher, NULL, 0);
+    f.watcher = 0;
+    setenv("COINHOUND_WATCH_COMMIT_MS", "600000", 1);
+    start_watcher(&f, false);
+    uint32_t n = folder_tip(&f, &tip), top = n;
+    wait_evaluated(&f, n);
+    /* blocks one at a time until the last has an alert (the chain is the
+     * seed's: the same block every run) */
+    json_t *gone = NULL;
+    while (!gone || !json_object_size(gone)) {
+        if (top - n == 12) fail_msg("no alert in the %u blocks after block %u", top - n, n - 1);
+        json_decref(gone);
+        extend(f.blocks, 1, 0);
+        wait_evaluated(&f, ++top);
+        gone = incident_alerts_from(&f, top - 1);
+    }
+    kill(f.watcher, SIGKILL);
+    waitpid(f.watcher, NULL, 0);
+    f.watcher = 0;
+    unsetenv("COINHOUND_WATCH_COMMIT_MS");
+    assert_int_equal(committed_blocks(&f), n); /* the kill lost them */
+    extend(f.blocks, 2, 1);                    /* block top - 1 and its alerts replaced */
+    start_watcher(&f, false);
+    wait_store_at_folder_tip(&f, 90000);
+    wait_evaluated(&f, top + 1);
+    assert_standing_on_folder_chain(&f);
+    json_t *by = last_by_id(f.alerts), *a;
+    const char *id;
+    json_object_foreach(gone, id, a) {
+        assert_true(json_is_true(json_object_get(json_object_get(by, id), "retracted")));
+    }
+    fprintf(stderr, "%zu alerts of block %u, evaluated and lost to the kill, retracted\n",
+            json_object_size(gone), top - 1);
+    json_decref(by);
+    json_decref(gone);
+    wait_landings(&f, theft, 90000);
+    assert_int_equal(stop_watcher(&f), 0);
+    fx_free(&f);
+}
+
 /* A poisoning rule (followed by watch eth) must not silently watch
  * nothing on Bitcoin: refused at start, naming the rule and its line. */
 static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
@@ -1319,8 +1496,9 @@ static void test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receive
     fx_free(&f);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test: its name (or a * pattern) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_blocks_folder_alerts_equal_an_independent_reading,
                                   end_processes),
@@ -1338,6 +1516,8 @@ int main(void) {
         cmocka_unit_test_teardown(
             test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_commit,
             end_processes),
+        cmocka_unit_test_teardown(test_incident_reorg_around_a_kill9_restart_is_followed,
+                                  end_processes),
         cmocka_unit_test_teardown(
             test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receiver, end_processes),
     };
