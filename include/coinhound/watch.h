@@ -164,7 +164,12 @@ typedef struct ch_watch_opts {
  * all (docs/watch.md, Memory). */
 #define CH_WATCH_INDEX_MEM (32ULL << 20)
 
-/* Follow the node until *stop: 0 after a clean stop, -1 when the watcher
+/* Both entry points below fix glibc's malloc thresholds (mallopt
+ * M_MMAP_THRESHOLD and M_TRIM_THRESHOLD at its defaults, 128 KiB) for the
+ * whole process: without them a watcher's heap keeps the high-water mark
+ * of its growing transient buffers (docs/watch.md, Memory).
+ *
+ * Follow the node until *stop: 0 after a clean stop, -1 when the watcher
  * cannot run at all (store locked or unreadable, alert log unwritable). A node
  * that fails or answers garbage is retried with backoff, never an error. */
 int ch_watch_run(const ch_watch_opts *o, ch_error *err);

@@ -2,9 +2,6 @@
  * and alert (src/watch); coinhound watch check FILE: read the rules only. */
 #include <errno.h>
 #include <getopt.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -280,27 +277,12 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
     return -1;
 }
 
-/* A watcher runs for months: glibc's malloc, left to itself, raises its
- * mmap threshold to the largest block freed (up to 32 MiB) and its trim
- * threshold to twice that, so that the transient buffers of the store's
- * commits and merges, as they grow with the store, come from the heap and
- * leave its resident size at their high-water mark (docs/watch.md, Memory:
- * 120 of the 280 bytes a block measured). Fixed at glibc's own defaults,
- * large blocks are mapped and unmapped and the heap's free top returned. */
-static void steady_malloc(void) {
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-#endif
-}
-
 /* Load the rules and follow the chain until SIGTERM or SIGINT (or the
  * node's end, with --wait off): eth with the people's safeguard over each
  * block, as ingest runs it. 0, or 2 (reported). */
 static int run(bool btc, ch_watch_opts *o, const char *rules_path) {
     ch_error err;
     ch_watch_rules *rules;
-    steady_malloc();
     if (ch_watch_rules_load(rules_path, &rules, &err) != 0) return cli_fail("watch", &err);
     o->rules = rules;
     struct sigaction sa;

@@ -258,6 +258,7 @@ static bool has_incident(const ch_watch_rules *r) {
 }
 
 int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
+    watch_steady_malloc();
     watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS}};
     w.f.ob.fd = -1;
     int rc = -1;

@@ -541,6 +541,7 @@ static int check_rules(const ch_watch_rules *r, ch_error *err) {
 }
 
 int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
+    watch_steady_malloc();
     bwatch w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS}, .ino = -1};
     w.f.ob.fd = -1;
     int rc = -1;

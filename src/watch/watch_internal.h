@@ -18,6 +18,12 @@
  * transfers move nothing a rule asks about). intel may be NULL when no rule
  * needs it. */
 typedef int (*watch_emit_fn)(json_t *alert, void *ctx);
+/* glibc's malloc thresholds fixed at its defaults, process-wide, so that
+ * a watcher's heap gives back what its growing transient buffers took
+ * (steady_malloc.c says why here and not in the CLI). Called by both
+ * entry points, ch_watch_run and ch_watch_run_btc; a no-op without glibc. */
+void watch_steady_malloc(void);
+
 int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, const char *chain,
                      uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err);
 
