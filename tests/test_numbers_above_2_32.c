@@ -103,15 +103,19 @@ typedef struct gap {
     uint64_t n20, skip;
 } gap;
 
-static void add_address_holes(const char *db, uint64_t n20, uint64_t skip) {
+static void add_address_holes_to(const char *db, const char *chain, uint64_t n20, uint64_t skip) {
     char dir[4200], index_dir[4300];
-    snprintf(dir, sizeof dir, "%s/btc", db);
+    snprintf(dir, sizeof dir, "%s/%s", db, chain);
     snprintf(index_dir, sizeof index_dir, "%s/index", dir);
     sparse(dir, "addrs20.col", n20 + skip, ADDR20_REC);
     sparse(dir, "heads20.col", n20 + skip, sizeof(uint64_t));
     const char *keys[] = {"n_addrs20", "n_heads20"};
     const uint64_t vals[] = {n20 + skip, n20 + skip};
     put_meta(index_dir, keys, vals, 2);
+}
+
+static void add_address_holes(const char *db, uint64_t n20, uint64_t skip) {
+    add_address_holes_to(db, "btc", n20, skip);
 }
 
 /* The prefix's two block records (block 1's hash: last_hash) and their
@@ -180,8 +184,8 @@ static ch_store *prefixed_store(const char *db, const char *blocks_dir, gap *gp)
     size_t cap = 0;
     for (size_t h = 0; h < c.n; h++) {
         ch_btc_block blk;
-        if (ch_blkdir_read(d, &c.pos[h], &buf, &cap, &err) != 0 ||
-            ch_btc_parse_block(pr, buf, c.pos[h].size, &blk, &err) != 0 ||
+        if (ch_blk_chain_read(d, &c, h, &buf, &cap, &err) != 0 ||
+            ch_btc_parse_block(pr, buf, ch_blk_chain_rec(&c, h)->size, &blk, &err) != 0 ||
             ch_ingest_btc_block(s, &blk, &err) != 0)
             fail_msg("block %zu: %s", h, err.msg);
         if (h % 16 == 15 && ch_store_commit(s, &err) != 0) fail_msg("%s", err.msg);
@@ -758,11 +762,44 @@ static void test_btc_address_ids_above_2_32_trace_and_cluster_refusal(void **sta
     tu_genchain_close(&g);
 }
 
+/* Deposit-address clustering numbers addresses in 32 bits as the
+ * union-find does (its role and first-customer arrays, its slots): an
+ * account store of 2^32-1 addresses, the fewest past its limit of 2^32-2
+ * (empty ones, holes of sparse files, as above), is refused naming the
+ * limit, before any array is taken, and no clusters file is written. */
+static void test_eth_deposit_clustering_past_its_32_bit_limit_refused(void **state) {
+    (void)state;
+    char *t = tu_tmpdir();
+    char db[600], col[700];
+    snprintf(db, sizeof db, "%s/db", t);
+    ch_error err;
+    ch_store *s;
+    assert_int_equal(ch_store_open(db, "eth", CH_STORE_WRITE, &s, &err), 0);
+    ch_store_close(s);
+    add_address_holes_to(db, "eth", 0, UINT32_MAX);
+    assert_int_equal(ch_store_open(db, "eth", CH_STORE_READ, &s, &err), 0);
+    assert_true(ch_store_is_account(s));
+    ch_store_counts c;
+    ch_store_get_counts(s, &c);
+    assert_true(c.addresses == UINT32_MAX);
+    ch_store_close(s);
+    ch_cluster_meta m;
+    size_t n_exch = 1;
+    assert_int_equal(ch_deposit_build(db, "eth", NULL, NULL, 0, &m, &n_exch, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "too many addresses (4294967295)"));
+    assert_non_null(strstr(err.msg, "2^32-2"));
+    snprintf(col, sizeof col, "%s/eth/clusters.col", db);
+    assert_int_equal(access(col, F_OK), -1);
+    tu_rmrf(t);
+    free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_btc_tx_numbers_above_2_32_through_ingest_query_trace),
         cmocka_unit_test(test_eth_tx_and_transfer_numbers_above_2_32_through_ingest_query_trace),
         cmocka_unit_test(test_btc_address_ids_above_2_32_trace_and_cluster_refusal),
+        cmocka_unit_test(test_eth_deposit_clustering_past_its_32_bit_limit_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
