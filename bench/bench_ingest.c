@@ -41,9 +41,9 @@ static int load_blocks(const char *dir, blocks *b, ch_error *err) {
     b->bytes = 0;
     for (size_t h = 0; h < chain.n; h++) {
         size_t cap = 0;
-        if (ch_blkdir_read(d, &chain.pos[h], &b->data[h], &cap, err) != 0) return -1;
-        b->len[h] = chain.pos[h].size;
-        b->bytes += chain.pos[h].size;
+        if (ch_blk_chain_read(d, &chain, h, &b->data[h], &cap, err) != 0) return -1;
+        b->len[h] = ch_blk_chain_rec(&chain, h)->size;
+        b->bytes += ch_blk_chain_rec(&chain, h)->size;
     }
     ch_blk_chain_free(&chain);
     ch_blkdir_close(d);

@@ -125,8 +125,10 @@ static rec *records(const char *dir, size_t *n) {
     ch_blk_chain c;
     if (ch_blkdir_open(dir, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0) die(err.msg);
     rec *v = malloc(c.n * sizeof *v);
-    for (size_t h = 0; h < c.n; h++)
-        v[h] = (rec){c.pos[h].file_no, c.pos[h].offset - 8, c.pos[h].size + 8, c.hash[h]};
+    for (size_t h = 0; h < c.n; h++) {
+        const ch_blk_rec *r = ch_blk_chain_rec(&c, h);
+        v[h] = (rec){r->file_no, r->offset - 8, r->size + 8, r->hash};
+    }
     *n = c.n;
     ch_blk_chain_free(&c);
     ch_blkdir_close(d);

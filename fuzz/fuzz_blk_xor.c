@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t *buf = NULL;
         size_t cap = 0;
         for (size_t h = 0; h < chain.n; h++)
-            if (ch_blkdir_read(d, &chain.pos[h], &buf, &cap, &err) != 0) abort();
+            if (ch_blk_chain_read(d, &chain, h, &buf, &cap, &err) != 0) abort();
         free(buf);
         ch_blk_chain_free(&chain);
     } else if (!err.msg[0]) {

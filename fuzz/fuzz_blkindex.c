@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t cap = 0;
         for (size_t h = 0; h < c.n; h++) {
             err.msg[0] = 0;
-            if (ch_blkdir_read(d, &c.pos[h], &buf, &cap, &err) != 0 && !err.msg[0]) abort();
+            if (ch_blk_chain_read(d, &c, h, &buf, &cap, &err) != 0 && !err.msg[0]) abort();
         }
         free(buf);
         ch_blk_chain_free(&c);

@@ -26,28 +26,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = (size - 1) / 12;
     if (n > MAX_HEADERS) n = MAX_HEADERS;
     if (n == 0) return 0;
-    ch_blk_chain c = {0};
-    c.n = n;
-    c.pos = calloc(n, sizeof *c.pos);
-    c.hash = calloc(n, sizeof *c.hash);
-    c.bits = calloc(n, sizeof *c.bits);
-    c.time = calloc(n, sizeof *c.time);
-    if (!c.pos || !c.hash || !c.bits || !c.time) abort();
+    ch_blk_chain c;
+    ch_error err;
+    if (ch_blk_chain_alloc(&c, n, &err) != 0) abort();
     for (size_t h = 0; h < n; h++) {
         const uint8_t *p = data + 1 + 12 * h;
-        c.bits[h] = le32(p);
-        c.time[h] = le32(p + 4);
+        c.rec[h].bits = le32(p);
+        c.rec[h].time = le32(p + 4);
         /* the 4 bytes as the hash's most significant ones, at a depth the
          * low bits choose: hashes near any target, above and below */
         unsigned at = 28 - (p[8] & 7) * 4;
-        memcpy(c.hash[h].b + at, p + 8, 4);
+        memcpy(c.rec[h].hash.b + at, p + 8, 4);
     }
-    ch_error err;
     int rc = btc_chain_check(net, &c, NULL, &err);
     if (rc == 0) {
         for (size_t h = 0; h < n; h++) {
             btc_u256 t;
-            if (btc_target_from_bits(c.bits[h], &t) != 0) abort();
+            if (btc_target_from_bits(c.rec[h].bits, &t) != 0) abort();
             btc_u256 back;
             if (btc_target_from_bits(btc_bits_from_target(&t), &back) != 0) abort();
             if (btc_u256_cmp(&t, &back) != 0) abort();

@@ -125,11 +125,12 @@ static void check_dir(const char *dir, ch_blk_chain *chain) {
     uint8_t *buf = NULL;
     size_t cap = 0, line = 0;
     for (size_t h = 0; h < chain->n; h++) {
-        if (ch_blkdir_read(d, &chain->pos[h], &buf, &cap, &err) < 0) fail_msg("%s", err.msg);
+        if (ch_blk_chain_read(d, chain, h, &buf, &cap, &err) < 0) fail_msg("%s", err.msg);
         ch_btc_block b;
-        if (ch_btc_parse_block(p, buf, chain->pos[h].size, &b, &err) < 0) fail_msg("%s", err.msg);
-        assert_memory_equal(b.header.hash.b, chain->hash[h].b, 32);
-        if (h > 0) assert_memory_equal(b.header.prev.b, chain->hash[h - 1].b, 32);
+        if (ch_btc_parse_block(p, buf, ch_blk_chain_rec(chain, h)->size, &b, &err) < 0)
+            fail_msg("%s", err.msg);
+        assert_memory_equal(b.header.hash.b, ch_blk_chain_rec(chain, h)->hash.b, 32);
+        if (h > 0) assert_memory_equal(b.header.prev.b, ch_blk_chain_rec(chain, h - 1)->hash.b, 32);
         for (uint32_t i = 0; i < b.n_tx; i++)
             check_tx(&b.tx[i], json_array_get(exp, line++), h);
     }
@@ -152,11 +153,11 @@ static void test_plain_dir(void **state) {
     check_dir(path, &chain);
     assert_int_equal(chain.n_stale, 0);
     char hex[65];
-    ch_hash256_to_hex(&chain.hash[0], hex);
+    ch_hash256_to_hex(&ch_blk_chain_rec(&chain, 0)->hash, hex);
     assert_string_equal(hex, "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
-    assert_int_equal(chain.pos[0].file_no, 0);
-    assert_int_equal(chain.pos[0].offset, 8);
-    assert_int_equal(chain.pos[0].size, 285);
+    assert_int_equal(ch_blk_chain_rec(&chain, 0)->file_no, 0);
+    assert_int_equal(ch_blk_chain_rec(&chain, 0)->offset, 8);
+    assert_int_equal(ch_blk_chain_rec(&chain, 0)->size, 285);
     ch_blk_chain_free(&chain);
 
     /* Satoshi's coinbase pays a bare key; shown as its P2PKH address. */
@@ -195,18 +196,18 @@ static void test_block_170(void **state) {
     assert_int_equal(ch_blkdir_best_chain(d, &chain, &err), 0);
     uint8_t *buf = NULL;
     size_t cap = 0;
-    assert_int_equal(ch_blkdir_read(d, &chain.pos[170], &buf, &cap, &err), 0);
+    assert_int_equal(ch_blk_chain_read(d, &chain, 170, &buf, &cap, &err), 0);
     ch_btc_parser *p = ch_btc_parser_new();
     ch_btc_block b;
-    assert_int_equal(ch_btc_parse_block(p, buf, chain.pos[170].size, &b, &err), 0);
+    assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(&chain, 170)->size, &b, &err), 0);
     assert_int_equal(b.n_tx, 2);
     char hex[65];
     ch_hash256_to_hex(&b.tx[1].txid, hex);
     assert_string_equal(hex, "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16");
     assert_int_equal(b.tx[1].out[0].value, 10 * CH_BTC_COIN);
 
-    assert_int_equal(ch_blkdir_read(d, &chain.pos[0], &buf, &cap, &err), 0);
-    assert_int_equal(ch_btc_parse_block(p, buf, chain.pos[0].size, &b, &err), 0);
+    assert_int_equal(ch_blk_chain_read(d, &chain, 0, &buf, &cap, &err), 0);
+    assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(&chain, 0)->size, &b, &err), 0);
     ch_addr a;
     assert_int_equal(ch_btc_classify(b.tx[0].out[0].script, b.tx[0].out[0].script_len, &a),
                      CH_SCRIPT_P2PK);
@@ -243,9 +244,9 @@ static void assert_same_chain(const char *dir, const source *s, size_t stale) {
     size_t cap = 0;
     for (size_t h = 0; h < N_BLOCKS; h++) {
         /* the record at the chain's position is the original block h */
-        if (ch_blkdir_read(d, &chain.pos[h], &buf, &cap, &err) < 0) fail_msg("%s", err.msg);
-        assert_int_equal(chain.pos[h].size + 8, s->rec[h].len);
-        assert_memory_equal(buf, s->rec[h].p + 8, chain.pos[h].size);
+        if (ch_blk_chain_read(d, &chain, h, &buf, &cap, &err) < 0) fail_msg("%s", err.msg);
+        assert_int_equal(ch_blk_chain_rec(&chain, h)->size + 8, s->rec[h].len);
+        assert_memory_equal(buf, s->rec[h].p + 8, ch_blk_chain_rec(&chain, h)->size);
     }
     free(buf);
     ch_blk_chain_free(&chain);
@@ -372,10 +373,10 @@ static void test_longer_branch_wins(void **state) {
     assert_int_equal(chain.n, N_BLOCKS + 2);
     assert_int_equal(chain.n_stale, 1);
     ch_hash256 h254 = record_hash(&s.rec[254]);
-    assert_memory_equal(chain.hash[254].b, h254.b, 32);
-    assert_memory_equal(chain.hash[255].b, hx.b, 32);
-    assert_memory_equal(chain.hash[256].b, hy.b, 32);
-    assert_memory_equal(chain.hash[257].b, hz.b, 32);
+    assert_memory_equal(ch_blk_chain_rec(&chain, 254)->hash.b, h254.b, 32);
+    assert_memory_equal(ch_blk_chain_rec(&chain, 255)->hash.b, hx.b, 32);
+    assert_memory_equal(ch_blk_chain_rec(&chain, 256)->hash.b, hy.b, 32);
+    assert_memory_equal(ch_blk_chain_rec(&chain, 257)->hash.b, hz.b, 32);
     ch_blk_chain_free(&chain);
     ch_blkdir_close(d);
     tu_rmrf(dir);

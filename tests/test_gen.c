@@ -255,12 +255,12 @@ static void read_chain(const char *dir, chain_sum *sum) {
     sum->hashes = calloc(chain.n, sizeof *sum->hashes);
     for (size_t h = 0; h < chain.n; h++) {
         ch_btc_block b;
-        if (ch_blkdir_read(d, &chain.pos[h], &buf, &cap, &err) != 0 ||
-            ch_btc_parse_block(p, buf, chain.pos[h].size, &b, &err) != 0 ||
+        if (ch_blk_chain_read(d, &chain, h, &buf, &cap, &err) != 0 ||
+            ch_btc_parse_block(p, buf, ch_blk_chain_rec(&chain, h)->size, &b, &err) != 0 ||
             ch_btc_check_witness_commitment(&b, &err) != 0)
             fail_msg("block %zu: %s", h, err.msg);
         assert_memory_equal(b.header.prev.b, prev.b, 32);
-        assert_memory_equal(b.header.hash.b, chain.hash[h].b, 32);
+        assert_memory_equal(b.header.hash.b, ch_blk_chain_rec(&chain, h)->hash.b, 32);
         assert_int_equal(b.header.bits, 0x207fffff);
         assert_true(b.header.hash.b[31] < 0x80); /* regtest proof of work holds */
         check_block(&b, h, &set, sum);

@@ -187,14 +187,12 @@ typedef struct synth {
 
 static void synth_init(synth *s, size_t n, uint32_t bits, uint32_t spacing) {
     memset(s, 0, sizeof *s);
-    s->c.n = n;
-    s->c.pos = calloc(n, sizeof *s->c.pos);
-    s->c.hash = calloc(n, sizeof *s->c.hash); /* zero: meets any target */
-    s->c.bits = calloc(n, sizeof *s->c.bits);
-    s->c.time = calloc(n, sizeof *s->c.time);
+    ch_error err;
+    /* hashes zero: they meet any target */
+    if (ch_blk_chain_alloc(&s->c, n, &err) != 0) fail_msg("%s", err.msg);
     for (size_t h = 0; h < n; h++) {
-        s->c.bits[h] = bits;
-        s->c.time[h] = 1231006505u + (uint32_t)h * spacing;
+        s->c.rec[h].bits = bits;
+        s->c.rec[h].time = 1231006505u + (uint32_t)h * spacing;
     }
 }
 
@@ -212,30 +210,30 @@ static void test_mainnet_retarget_rules(void **state) {
     synth s;
     /* exactly two weeks a period: the target stays */
     synth_init(&s, 2017, 0x1d00ffff, 600);
-    s.c.time[2015] = s.c.time[0] + 1209600;
+    s.c.rec[2015].time = s.c.rec[0].time + 1209600;
     if (synth_check(d, &s, &err) != 0) fail_msg("%s", err.msg);
     ch_blk_chain_free(&s.c);
     /* one week: the target halves, 0xffff << 208 becomes 0x7fff80 << 200 */
     synth_init(&s, 4033, 0x1d00ffff, 300);
-    s.c.time[2015] = s.c.time[0] + 604800;
+    s.c.rec[2015].time = s.c.rec[0].time + 604800;
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 2016"));
     assert_non_null(strstr(err.msg, "give 0x1c7fff80"));
     for (size_t h = 2016; h < 4033; h++)
-        s.c.bits[h] = 0x1c7fff80;
+        s.c.rec[h].bits = 0x1c7fff80;
     for (size_t h = 2016; h < 4033; h++) /* the next period takes two weeks */
-        s.c.time[h] = s.c.time[2015] + (uint32_t)(h - 2015) * 600;
-    s.c.time[4031] = s.c.time[2016] + 1209600;
+        s.c.rec[h].time = s.c.rec[2015].time + (uint32_t)(h - 2015) * 600;
+    s.c.rec[4031].time = s.c.rec[2016].time + 1209600;
     if (synth_check(d, &s, &err) != 0) fail_msg("%s", err.msg);
     /* a change of bits inside a period */
-    s.c.bits[3000] = 0x1c7fff00;
+    s.c.rec[3000].bits = 0x1c7fff00;
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 3000"));
-    s.c.bits[3000] = 0x1c7fff80;
+    s.c.rec[3000].bits = 0x1c7fff80;
     /* a slow period is clamped to 4x, and 4x the limit is held at the limit */
     ch_blk_chain_free(&s.c);
     synth_init(&s, 2017, 0x1d00ffff, 600);
-    s.c.time[2015] = s.c.time[0] + 100000000;
+    s.c.rec[2015].time = s.c.rec[0].time + 100000000;
     assert_int_equal(synth_check(d, &s, &err), 0);
     /* bits easier than mainnet's limit, even with a matching hash */
     ch_blk_chain_free(&s.c);
@@ -245,17 +243,17 @@ static void test_mainnet_retarget_rules(void **state) {
     /* a time not past the median of the 11 before it */
     ch_blk_chain_free(&s.c);
     synth_init(&s, 20, 0x1d00ffff, 600);
-    s.c.time[15] = s.c.time[9]; /* the median of 4..14 */
+    s.c.rec[15].time = s.c.rec[9].time; /* the median of 4..14 */
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 15"));
     assert_non_null(strstr(err.msg, "median time"));
-    s.c.time[15] = s.c.time[9] + 1;
+    s.c.rec[15].time = s.c.rec[9].time + 1;
     if (synth_check(d, &s, &err) != 0) fail_msg("%s", err.msg);
     /* mainnet has no 20-minute rule */
     ch_blk_chain_free(&s.c);
     synth_init(&s, 10, 0x1c7fff80, 600);
-    s.c.time[5] = s.c.time[4] + 1201;
-    s.c.bits[5] = 0x1d00ffff;
+    s.c.rec[5].time = s.c.rec[4].time + 1201;
+    s.c.rec[5].bits = 0x1d00ffff;
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 5"));
     ch_blk_chain_free(&s.c);
@@ -273,18 +271,18 @@ static void test_testnet_twenty_minute_rule(void **state) {
     ch_error err;
     synth s;
     synth_init(&s, 10, 0x1c7fff80, 600);
-    s.c.time[5] = s.c.time[4] + 1201;
+    s.c.rec[5].time = s.c.rec[4].time + 1201;
     for (size_t h = 6; h < 10; h++)
-        s.c.time[h] = s.c.time[5] + (uint32_t)(h - 5) * 600;
-    s.c.bits[5] = 0x1d00ffff;
+        s.c.rec[h].time = s.c.rec[5].time + (uint32_t)(h - 5) * 600;
+    s.c.rec[5].bits = 0x1d00ffff;
     if (synth_check(d, &s, &err) != 0) fail_msg("%s", err.msg);
     /* after 20 minutes exactly, not more: the rule does not apply */
-    s.c.time[5] = s.c.time[4] + 1200;
+    s.c.rec[5].time = s.c.rec[4].time + 1200;
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 5"));
-    s.c.time[5] = s.c.time[4] + 1201;
+    s.c.rec[5].time = s.c.rec[4].time + 1201;
     /* the block after a minimum-difficulty one carries the real bits */
-    s.c.bits[6] = 0x1d00ffff;
+    s.c.rec[6].bits = 0x1d00ffff;
     assert_int_equal(synth_check(d, &s, &err), -1);
     assert_non_null(strstr(err.msg, "give 0x1c7fff80"));
     ch_blk_chain_free(&s.c);
@@ -305,21 +303,21 @@ static void test_testnet4_retargets_from_the_first_block(void **state) {
     ch_error err;
     synth s;
     synth_init(&s, 2018, 0x1c7fff80, 599);
-    s.c.time[2015] = s.c.time[0] + 1209600; /* two weeks exactly, 53 min after 2014 */
-    s.c.bits[2015] = 0x1d00ffff;
-    s.c.time[2016] = s.c.time[2015] + 600;
-    s.c.time[2017] = s.c.time[2016] + 600;
-    s.c.bits[2016] = s.c.bits[2017] = 0x1c7fff80;
+    s.c.rec[2015].time = s.c.rec[0].time + 1209600; /* two weeks exactly, 53 min after 2014 */
+    s.c.rec[2015].bits = 0x1d00ffff;
+    s.c.rec[2016].time = s.c.rec[2015].time + 600;
+    s.c.rec[2017].time = s.c.rec[2016].time + 600;
+    s.c.rec[2016].bits = s.c.rec[2017].bits = 0x1c7fff80;
     if (synth_check(d4, &s, &err) != 0) fail_msg("testnet4: %s", err.msg);
     assert_int_equal(synth_check(d3, &s, &err), -1);
     assert_non_null(strstr(err.msg, "height 2016"));
     assert_non_null(strstr(err.msg, "give 0x1d00ffff"));
     /* the timewarp rule */
-    s.c.time[2016] = s.c.time[2015] - 601;
+    s.c.rec[2016].time = s.c.rec[2015].time - 601;
     assert_int_equal(synth_check(d4, &s, &err), -1);
     assert_non_null(strstr(err.msg, "timewarp"));
-    s.c.time[2016] = s.c.time[2015] - 600;
-    s.c.time[2017] = s.c.time[2016] + 600;
+    s.c.rec[2016].time = s.c.rec[2015].time - 600;
+    s.c.rec[2017].time = s.c.rec[2016].time + 600;
     if (synth_check(d4, &s, &err) != 0) fail_msg("testnet4: %s", err.msg);
     ch_blk_chain_free(&s.c);
     ch_blkdir_close(d3);

@@ -106,8 +106,9 @@ static void test_pipe_hands_over_every_block_in_order_within_budget(void **state
         while ((got = btc_pipe_next(pp, &r, &err)) == 1) {
             assert_int_equal(r->height, h);
             ch_btc_block b;
-            assert_int_equal(ch_blkdir_read(d, &chain->pos[h], &buf, &cap, &err), 0);
-            assert_int_equal(ch_btc_parse_block(p, buf, chain->pos[h].size, &b, &err), 0);
+            assert_int_equal(ch_blk_chain_read(d, chain, h, &buf, &cap, &err), 0);
+            assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(chain, h)->size, &b, &err),
+                             0);
             assert_memory_equal(r->b.header.hash.b, b.header.hash.b, 32);
             assert_int_equal(r->b.n_tx, b.n_tx);
             size_t k = 0;
@@ -233,8 +234,8 @@ static uint64_t ingest_blocks_committing(const char *blocks, const char *db, uin
     size_t cap = 0;
     for (uint32_t h = 0; h < chain->n; h++) {
         ch_btc_block b;
-        assert_int_equal(ch_blkdir_read(d, &chain->pos[h], &buf, &cap, &err), 0);
-        assert_int_equal(ch_btc_parse_block(p, buf, chain->pos[h].size, &b, &err), 0);
+        assert_int_equal(ch_blk_chain_read(d, chain, h, &buf, &cap, &err), 0);
+        assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(chain, h)->size, &b, &err), 0);
         if (ch_ingest_btc_block(s, &b, &err) != 0) fail_msg("height %u: %s", h, err.msg);
         if ((h % 15 == 14 || h + 1 == chain->n) && ch_store_commit(s, &err) != 0)
             fail_msg("commit at %u: %s", h, err.msg);

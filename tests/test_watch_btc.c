@@ -133,8 +133,8 @@ static json_t *expected_alerts_ex(const char *dir, const ch_addr *w, uint64_t mi
     size_t cap = 0;
     for (size_t h = 0; h < c.n; h++) {
         ch_btc_block b;
-        if (ch_blkdir_read(d, &c.pos[h], &buf, &cap, &err) != 0 ||
-            ch_btc_parse_block(p, buf, c.pos[h].size, &b, &err) != 0)
+        if (ch_blk_chain_read(d, &c, h, &buf, &cap, &err) != 0 ||
+            ch_btc_parse_block(p, buf, ch_blk_chain_rec(&c, h)->size, &b, &err) != 0)
             fail_msg("%s", err.msg);
         for (uint32_t t = 0; t < b.n_tx; t++) {
             const ch_btc_tx *tx = &b.tx[t];
@@ -1080,12 +1080,15 @@ static void cut_blocks(const char *src, const char *dst, uint32_t upto, ch_blk_c
     if (ch_blkdir_open(src, &d, &err) != 0 || ch_blkdir_best_chain(d, c, &err) != 0)
         fail_msg("%s", err.msg);
     ch_blkdir_close(d);
-    assert_true(c->n > upto && c->pos[upto - 1].file_no == 0 && c->pos[c->n - 1].file_no == 0);
+    assert_true(c->n > upto && ch_blk_chain_rec(c, upto - 1)->file_no == 0 &&
+                ch_blk_chain_rec(c, c->n - 1)->file_no == 0);
     char cmd[2000];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/* '%s'/", dst, src, dst);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "%s/blk00000.dat", dst);
-    assert_int_equal(truncate(cmd, (off_t)(c->pos[upto - 1].offset + c->pos[upto - 1].size)), 0);
+    assert_int_equal(truncate(cmd, (off_t)(ch_blk_chain_rec(c, upto - 1)->offset +
+                                           ch_blk_chain_rec(c, upto - 1)->size)),
+                     0);
 }
 
 /* Append the record of height h (magic and size included, as written,
@@ -1093,11 +1096,12 @@ static void cut_blocks(const char *src, const char *dst, uint32_t upto, ch_blk_c
  * from src's blk file to dst's, in one write, as Core appends a block. */
 static void append_block(const char *src, const char *dst, const ch_blk_chain *c, uint32_t h) {
     char p[1200];
-    size_t len = c->pos[h].size + 8;
+    size_t len = ch_blk_chain_rec(c, h)->size + 8;
     uint8_t *buf = malloc(len);
     snprintf(p, sizeof p, "%s/blk00000.dat", src);
     int fd = open(p, O_RDONLY);
-    assert_true(fd >= 0 && pread(fd, buf, len, (off_t)c->pos[h].offset - 8) == (ssize_t)len);
+    assert_true(fd >= 0 &&
+                pread(fd, buf, len, (off_t)ch_blk_chain_rec(c, h)->offset - 8) == (ssize_t)len);
     close(fd);
     snprintf(p, sizeof p, "%s/blk00000.dat", dst);
     fd = open(p, O_WRONLY | O_APPEND);
@@ -1233,7 +1237,7 @@ static uint32_t folder_tip(const fx *f, ch_hash256 *tip) {
         fail_msg("%s", err.msg);
     ch_blkdir_close(d);
     uint32_t n = (uint32_t)c.n;
-    *tip = c.hash[n - 1];
+    *tip = ch_blk_chain_rec(&c, n - 1)->hash;
     ch_blk_chain_free(&c);
     return n;
 }
@@ -1280,7 +1284,7 @@ static void assert_standing_on_folder_chain(const fx *f) {
         json_int_t h = json_integer_value(json_object_get(a, "height"));
         char hex[65];
         assert_true(h >= 0 && (size_t)h < c.n);
-        ch_hash256_to_hex(&c.hash[h], hex);
+        ch_hash256_to_hex(&ch_blk_chain_rec(&c, h)->hash, hex);
         if (strcmp(hex, json_string_value(json_object_get(a, "block_hash"))))
             fail_msg("alert %s stands for block %s at height %d, off the chain (%s there)", id,
                      json_string_value(json_object_get(a, "block_hash")), (int)h, hex);

@@ -132,11 +132,13 @@ int ch_ingest_btc_block(ch_store *s, const ch_btc_block *b, ch_error *err) {
 /* The first height where the store and the best chain disagree. */
 static int find_fork(ch_store *s, const ch_blk_chain *chain, uint32_t *fork, ch_error *err) {
     uint32_t have = ch_store_next_height(s);
-    if (have > 0 && chain->n > 0 && memcmp(ch_store_block(s, 0)->hash, chain->hash[0].b, 32) != 0)
+    if (have > 0 && chain->n > 0 &&
+        memcmp(ch_store_block(s, 0)->hash, ch_blk_chain_rec(chain, 0)->hash.b, 32) != 0)
         return ch_err(err, "the store holds a different chain (its genesis block differs)");
     uint32_t h = have < chain->n ? have : (uint32_t)chain->n;
     /* walk back from the shared top while the hashes differ: a stale tip */
-    while (h > 0 && memcmp(ch_store_block(s, h - 1)->hash, chain->hash[h - 1].b, 32) != 0)
+    while (h > 0 &&
+           memcmp(ch_store_block(s, h - 1)->hash, ch_blk_chain_rec(chain, h - 1)->hash.b, 32) != 0)
         h--;
     *fork = h;
     return 0;
@@ -159,7 +161,7 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
                         uint32_t to, const ch_ingest_opts *o, ch_ingest_stats *st, ch_error *err) {
     uint64_t total = 0;
     for (uint32_t h = from; h < to; h++)
-        total += chain->pos[h].size;
+        total += ch_blk_chain_rec(chain, h)->size;
     ch_progress prog;
     ch_progress_init(&prog, stderr, o->progress, total, to ? to - 1 : 0);
     btc_look lk = {0};
@@ -189,17 +191,17 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         if (got < 0) goto out;
         if (got == 0) break;
         if (add_block(s, r, &lk, err) != 0) {
-            const ch_blk_pos *pos = r->pos;
+            ch_blk_pos pos = r->pos; /* r goes with the reader */
             uint32_t h = r->height;
             btc_pipe_free(pp); /* the reader lets go of d */
             pp = NULL;
-            ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos->file_no),
-                          (unsigned long long)pos->offset, h);
+            ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(d, pos.file_no),
+                          (unsigned long long)pos.offset, h);
             goto out;
         }
         st->blocks++;
         st->txs += r->b.n_tx;
-        st->bytes += r->pos->size;
+        st->bytes += r->pos.size;
         if (ch_store_pending_bytes(s) >= commit_bytes && ch_store_commit(s, err) != 0) goto out;
         ch_store_trim(s);
         ch_progress_update(&prog, r->height, st->txs, st->bytes);

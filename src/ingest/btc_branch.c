@@ -12,10 +12,10 @@
 /* Where a message about height h of the best chain points. */
 static void name_block(ch_blkdir *d, const ch_blk_chain *chain, uint32_t h, char *buf, size_t n) {
     char hex[65];
-    ch_hash256_to_hex(&chain->hash[h], hex);
-    snprintf(buf, n, "%s offset %llu: block %s at height %u",
-             ch_blkdir_path(d, chain->pos[h].file_no), (unsigned long long)chain->pos[h].offset,
-             hex, h);
+    const ch_blk_rec *r = ch_blk_chain_rec(chain, h);
+    ch_hash256_to_hex(&r->hash, hex);
+    snprintf(buf, n, "%s offset %llu: block %s at height %u", ch_blkdir_path(d, r->file_no),
+             (unsigned long long)r->offset, hex, h);
 }
 
 uint32_t *btc_stored_bits(ch_store *s, uint32_t fork_h) {
@@ -30,11 +30,19 @@ int btc_check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
                         uint32_t *need, ch_error *err) {
     uint32_t have = ch_store_next_height(s);
     uint32_t *stored = btc_stored_bits(s, fork_h);
-    if (!stored) return ch_err(err, "out of memory");
     /* the shortest prefix of the branch that passes them (work only grows) */
     uint32_t n_branch = chain->n > fork_h ? (uint32_t)chain->n - fork_h : 0, lo = 0, hi = n_branch;
-    if (ch_btc_work_cmp(chain->bits + fork_h, n_branch, stored, have - fork_h) <= 0) {
+    uint32_t *branch = malloc((n_branch ? n_branch : 1) * sizeof *branch);
+    if (!stored || !branch) {
         free(stored);
+        free(branch);
+        return ch_err(err, "out of memory");
+    }
+    for (uint32_t i = 0; i < n_branch; i++)
+        branch[i] = ch_blk_chain_rec(chain, fork_h + i)->bits;
+    if (ch_btc_work_cmp(branch, n_branch, stored, have - fork_h) <= 0) {
+        free(stored);
+        free(branch);
         char where[300] = "";
         if (n_branch) name_block(d, chain, fork_h, where, sizeof where);
         if (!n_branch)
@@ -51,12 +59,13 @@ int btc_check_more_work(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
     }
     while (lo + 1 < hi) { /* smallest count whose work exceeds the stored blocks' */
         uint32_t mid = lo + (hi - lo) / 2;
-        if (ch_btc_work_cmp(chain->bits + fork_h, mid, stored, have - fork_h) > 0)
+        if (ch_btc_work_cmp(branch, mid, stored, have - fork_h) > 0)
             hi = mid;
         else
             lo = mid;
     }
     free(stored);
+    free(branch);
     *need = fork_h + hi;
     return 0;
 }
@@ -221,7 +230,8 @@ int btc_check_branch(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint3
     btc_spends *sp = btc_spends_new(s, from);
     int rc = p && sp ? 0 : ch_err(err, "out of memory");
     for (uint32_t h = from; h < to && rc == 0; h++) {
-        const ch_blk_pos *pos = &chain->pos[h];
+        ch_blk_pos at = ch_blk_chain_pos(chain, h);
+        const ch_blk_pos *pos = &at;
         ch_btc_block b;
         if (ch_blkdir_read(d, pos, &buf, &cap, err) != 0 ||
             ch_btc_parse_block(p, buf, pos->size, &b, err) != 0 ||

@@ -113,18 +113,18 @@ static uint64_t prep_bytes(const btc_prep *p) {
 static int fill(btc_pipe *pp, pipe_slot *sl, uint32_t h) {
     btc_prep *p = &sl->prep;
     p->height = h;
-    p->pos = &pp->chain->pos[h];
+    p->pos = ch_blk_chain_pos(pp->chain, h);
     if (!p->p) p->p = ch_btc_parser_new();
     if (!p->p) {
         ch_err(&sl->err, "out of memory");
-    } else if (ch_blkdir_read(pp->d, p->pos, &p->buf, &p->cap, &sl->err) == 0 &&
-               ch_btc_parse_block(p->p, p->buf, p->pos->size, &p->b, &sl->err) == 0 &&
+    } else if (ch_blkdir_read(pp->d, &p->pos, &p->buf, &p->cap, &sl->err) == 0 &&
+               ch_btc_parse_block(p->p, p->buf, p->pos.size, &p->b, &sl->err) == 0 &&
                ch_btc_check_witness_commitment(&p->b, &sl->err) == 0) {
         if (btc_prep_classify(p) == 0) return 0;
         ch_err(&sl->err, "out of memory");
     }
     return ch_err_prefix(&sl->err, "%s offset %llu (height %u)",
-                         ch_blkdir_path(pp->d, p->pos->file_no), (unsigned long long)p->pos->offset,
+                         ch_blkdir_path(pp->d, p->pos.file_no), (unsigned long long)p->pos.offset,
                          h);
 }
 

@@ -22,7 +22,7 @@
  * pipe. */
 typedef struct btc_prep {
     uint32_t height;
-    const ch_blk_pos *pos;
+    ch_blk_pos pos;
     ch_btc_block b;
     ch_addr *addr;
     size_t addr_cap;

@@ -16,27 +16,24 @@
  * of the chain: a round costs its own blocks, not the chain's length. */
 static int check_headers(ch_store *s, int net, uint32_t fork_h, const ch_btc_header *h, size_t n,
                          ch_error *err) {
-    ch_blk_chain c = {0};
+    ch_blk_chain c;
     uint32_t base = fork_h >= 2 * INTERVAL ? (fork_h / INTERVAL - 1) * INTERVAL : 0;
     size_t total = (size_t)(fork_h - base) + n;
-    c.hash = malloc(total * sizeof *c.hash);
-    c.bits = malloc(total * sizeof *c.bits);
-    c.time = malloc(total * sizeof *c.time);
-    c.pos = calloc(total, sizeof *c.pos);
-    int rc = c.hash && c.bits && c.time && c.pos ? 0 : ch_err(err, "out of memory");
+    int rc = ch_blk_chain_alloc(&c, total, err);
     for (uint32_t i = base; rc == 0 && i < fork_h; i++) {
         const ch_block_rec *b = ch_store_block(s, i);
-        memcpy(c.hash[i - base].b, b->hash, 32);
-        c.bits[i - base] = b->bits;
-        c.time[i - base] = b->time;
+        ch_blk_rec *r = &c.rec[i - base];
+        memcpy(r->hash.b, b->hash, 32);
+        r->bits = b->bits;
+        r->time = b->time;
     }
     size_t at = fork_h - base;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        c.hash[at + i] = h[i].hash;
-        c.bits[at + i] = h[i].bits;
-        c.time[at + i] = h[i].time;
+        ch_blk_rec *r = &c.rec[at + i];
+        r->hash = h[i].hash;
+        r->bits = h[i].bits;
+        r->time = h[i].time;
     }
-    c.n = total;
     if (rc == 0) rc = ch_btc_chain_check_from_net((ch_btc_net)net, &c, at, err);
     if (rc != 0 && base) ch_err_prefix(err, "(heights counted from %u)", base);
     ch_blk_chain_free(&c);

@@ -290,8 +290,8 @@ static void progress(bwatch *w, uint64_t tip) {
 
 static bool store_at(const bwatch *w, const ch_blk_chain *c) {
     uint32_t next = ch_store_next_height(w->s);
-    return next == c->n &&
-           (next == 0 || !memcmp(ch_store_block(w->s, next - 1)->hash, c->hash[next - 1].b, 32));
+    return next == c->n && (next == 0 || !memcmp(ch_store_block(w->s, next - 1)->hash,
+                                                 ch_blk_chain_rec(c, next - 1)->hash.b, 32));
 }
 
 static void save_index(bwatch *w) {

@@ -233,9 +233,9 @@ void tu_btcnode_serve_folder(tu_btcnode *n, const char *dir, uint32_t tip) {
     for (size_t i = 0; i < count; i++) {
         uint8_t *buf = NULL;
         cap = 0;
-        if (ch_blkdir_read(d, &c.pos[i], &buf, &cap, &err) != 0) fail_msg("%s", err.msg);
+        if (ch_blk_chain_read(d, &c, i, &buf, &cap, &err) != 0) fail_msg("%s", err.msg);
         b[i] = buf;
-        lens[i] = c.pos[i].size;
+        lens[i] = ch_blk_chain_rec(&c, i)->size;
     }
     tu_btcnode_serve(n, b, lens, count);
     tu_btcnode_set_tip(n, tip);

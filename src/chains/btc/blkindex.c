@@ -7,7 +7,20 @@
  * appends to its current file, and writing into preallocated space moves
  * the time); a changed one is read from its offset; one now shorter than
  * that offset means the folder was written anew, and everything is read
- * again. */
+ * again.
+ *
+ * The process's own memory does not grow with the chain but by 8 bytes a
+ * block (a watcher runs for months): the records are read through a
+ * mapping of the index file once saved, the best chain is a record number
+ * a height, and the tree that places each new record (parent, height,
+ * cumulative work, the hash table) holds only the records from about
+ * `keep` heights below the tip on (a window of record numbers). Records
+ * below the window leave their hash's first 4 bytes in a sorted array: a
+ * new record whose parent (or own hash) is not in the window but may be
+ * among them - a branch from deeper than `keep`, a duplicate of an old
+ * record - makes the tree be built again from every record, which gives
+ * exactly what keeping the whole tree would have (the tests hold it to a
+ * full scan's answer). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,6 +44,12 @@ typedef struct file_state {
     int64_t mtime_ns;
 } file_state;
 
+/* Heights below the best tip whose records the tree keeps: as Bitcoin
+ * Core's pruned nodes keep 288 blocks (two days). A branch from deeper
+ * costs a rebuild of the tree (0.5-2 s at mainnet's height), not a wrong
+ * answer. */
+#define KEEP_DEFAULT 288
+
 struct ch_blkidx {
     char dir[PATH_MAX];
     uint8_t key[8];
@@ -48,33 +67,54 @@ struct ch_blkidx {
     file_state *f;
     size_t n_f, cap_f;
     size_t n_read; /* records read from blk files since the load */
-    /* the tree of records [0, n_tree), kept as records arrive: parent,
-     * height and cumulative work of each linked record */
-    size_t n_tree, cap_tree;
+    /* the tree of records [base, n_tree), kept as records arrive: parent,
+     * height (or a mark below) and cumulative work of record i at i - base */
+    size_t base, n_tree, cap_tree;
     uint32_t *parent, *height;
     btc_u256 *work;
-    uint8_t *linked;
     uint32_t *table; /* hash -> index + 1 (open addressing), duplicates left out */
-    size_t mask;
+    size_t mask, table_used;
     uint32_t *orphan; /* by prev hash: index + 1, TOMB removed, 0 empty */
     size_t orphan_mask, orphan_used;
+    /* the first 4 bytes of the hashes of records [0, base), sorted */
+    uint32_t *pruned;
+    size_t n_pruned, cap_pruned;
+    size_t keep;     /* heights below the tip the tree keeps */
+    size_t rebuilds; /* trees built again since the load */
     uint32_t genesis, best;
     uint32_t cached_bits;
     btc_u256 cached_work;
-    /* the best chain, kept current; heights [0, checked) passed the rules */
+    /* the best chain, kept current: at[height] is its record (chain reads
+     * through it); heights [0, checked) passed the rules */
+    uint32_t *at;
+    size_t at_cap;
     ch_blk_chain chain;
-    size_t chain_cap;
     size_t checked;
 };
 
-#define NONE UINT32_MAX
-#define TOMB UINT32_MAX
+#define NONE UINT32_MAX       /* no parent; height: not linked (an orphan waiting) */
+#define TOMB UINT32_MAX       /* an orphan slot emptied */
+#define DUP  (UINT32_MAX - 1) /* height: a duplicate or a second genesis, never linked */
+
+/* Record i's tree columns (i in [base, n_tree)). */
+#define PARENT(x, i) ((x)->parent[(i) - (x)->base])
+#define HEIGHT(x, i) ((x)->height[(i) - (x)->base])
+#define WORK(x, i)   ((x)->work[(i) - (x)->base])
 
 static const ch_hash256 ZERO_HASH;
 
 /* Record i, from the mapping or the records read since. */
 static inline const btc_hdr *hdr(const ch_blkidx *x, size_t i) {
     return i < x->n_map ? &x->map[i] : &x->h[i - x->n_map];
+}
+
+/* The chain reads the records where they are now (after a read moved h,
+ * a save mapped them, or at[] grew). */
+static void sync_view(ch_blkidx *x) {
+    x->chain.at = x->at;
+    x->chain.span0 = x->map;
+    x->chain.n_span0 = x->n_map;
+    x->chain.span1 = x->h;
 }
 
 static void unmap_records(ch_blkidx *x) {
@@ -100,26 +140,32 @@ static int map_records(ch_blkidx *x, int fd, size_t n) {
         x->h = NULL;
         x->cap = 0;
     }
+    sync_view(x);
     return 0;
 }
 
-static void tree_free(ch_blkidx *x) {
+/* The tree back to empty (to be built again from every record); the best
+ * chain and its rules' mark stay: the same records give the same chain. */
+static void tree_reset(ch_blkidx *x) {
     free(x->parent);
     free(x->height);
     free(x->work);
-    free(x->linked);
     free(x->table);
     free(x->orphan);
-    free(x->chain.pos);
-    free(x->chain.hash);
-    free(x->chain.bits);
-    free(x->chain.time);
-    x->parent = x->height = x->table = x->orphan = NULL;
+    free(x->pruned);
+    x->parent = x->height = x->table = x->orphan = x->pruned = NULL;
     x->work = NULL;
-    x->linked = NULL;
-    memset(&x->chain, 0, sizeof x->chain);
-    x->chain_cap = x->cap_tree = x->n_tree = x->mask = x->orphan_mask = x->orphan_used = 0;
+    x->base = x->n_tree = x->cap_tree = x->mask = x->table_used = 0;
+    x->orphan_mask = x->orphan_used = x->n_pruned = x->cap_pruned = 0;
     x->genesis = x->best = NONE;
+}
+
+static void tree_free(ch_blkidx *x) {
+    tree_reset(x);
+    free(x->at);
+    x->at = NULL;
+    x->at_cap = 0;
+    memset(&x->chain, 0, sizeof x->chain);
     x->checked = 0;
 }
 
@@ -206,11 +252,20 @@ static void load_files(ch_blkidx *x, const char *path, size_t *checked, ch_hash2
  * duplicate and never linked, a record whose parent is not linked yet
  * waits (an orphan: Core stores blocks in arrival order) until it is, and
  * the best tip is the linked record of most cumulative work, the earliest
- * on a tie. */
+ * on a tie. Those decisions involve the new record, its parent and the
+ * best tip only, so the tree may let go of records far below the tip (see
+ * the top of the file) as long as a record that needs one of them has the
+ * tree built again. */
 
 static uint64_t key_of(const ch_hash256 *h) {
     uint64_t k;
     memcpy(&k, h->b, 8);
+    return k;
+}
+
+static uint32_t prefix_of(const ch_hash256 *h) {
+    uint32_t k;
+    memcpy(&k, h->b, 4);
     return k;
 }
 
@@ -234,9 +289,24 @@ static int table_put(uint32_t *t, size_t mask, const ch_blkidx *x, uint32_t idx)
     }
 }
 
+/* A table of at least `slots` slots (a power of two) holding the window's
+ * records that are in the table (all but duplicates). */
+static int table_build(ch_blkidx *x, size_t slots) {
+    uint32_t *t = calloc(slots, sizeof *t);
+    if (!t) return -1;
+    size_t used = 0;
+    for (size_t i = x->base; i < x->n_tree; i++)
+        if (HEIGHT(x, i) != DUP) used += (size_t)table_put(t, slots - 1, x, (uint32_t)i);
+    free(x->table);
+    x->table = t;
+    x->mask = slots - 1;
+    x->table_used = used;
+    return 0;
+}
+
 /* Insert record idx; 0 when its hash is there already (a duplicate). */
-static int table_add(ch_blkidx *x, uint32_t idx, size_t live) {
-    if (!x->table || (live + 1) * 2 > x->mask + 1) {
+static int table_add(ch_blkidx *x, uint32_t idx) {
+    if (!x->table || (x->table_used + 1) * 2 > x->mask + 1) {
         size_t slots = x->table ? (x->mask + 1) * 2 : 1024;
         uint32_t *t = calloc(slots, sizeof *t);
         if (!t) return -1;
@@ -246,7 +316,9 @@ static int table_add(ch_blkidx *x, uint32_t idx, size_t live) {
         x->table = t;
         x->mask = slots - 1;
     }
-    return table_put(x->table, x->mask, x, idx);
+    int added = table_put(x->table, x->mask, x, idx);
+    x->table_used += (size_t)added;
+    return added;
 }
 
 static int orphan_add(ch_blkidx *x, uint32_t idx) {
@@ -290,6 +362,25 @@ static uint32_t orphan_take(ch_blkidx *x, const ch_hash256 *hash) {
     return NONE;
 }
 
+/* Whether a record below the window has this hash: its first 4 bytes in
+ * the sorted array, then (rarely: about one look-up in 4,000 at mainnet's
+ * height) the records themselves compared whole. */
+static bool below_window(const ch_blkidx *x, const ch_hash256 *h) {
+    uint32_t k = prefix_of(h);
+    size_t lo = 0, hi = x->n_pruned;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x->pruned[mid] < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == x->n_pruned || x->pruned[lo] != k) return false;
+    for (size_t i = 0; i < x->base; i++)
+        if (!memcmp(hdr(x, i)->hash.b, h->b, 32)) return true;
+    return false;
+}
+
 static void own_work(ch_blkidx *x, uint32_t bits, btc_u256 *w) {
     if (x->cached_bits != bits || btc_u256_is_zero(&x->cached_work)) {
         btc_header_work(bits, &x->cached_work);
@@ -302,24 +393,23 @@ static void own_work(ch_blkidx *x, uint32_t bits, btc_u256 *w) {
  * waited for it, depth first. */
 static void link_from(ch_blkidx *x, uint32_t i, uint32_t p) {
     uint32_t stack_top = i;
-    x->parent[i] = p;
+    PARENT(x, i) = p;
     for (;;) {
-        uint32_t k = stack_top, par = x->parent[k];
-        own_work(x, hdr(x, k)->bits, &x->work[k]);
+        uint32_t k = stack_top, par = PARENT(x, k);
+        own_work(x, hdr(x, k)->bits, &WORK(x, k));
         if (par != NONE) {
-            btc_u256_add(&x->work[k], &x->work[par]);
-            x->height[k] = x->height[par] + 1;
+            btc_u256_add(&WORK(x, k), &WORK(x, par));
+            HEIGHT(x, k) = HEIGHT(x, par) + 1;
         } else {
-            x->height[k] = 0;
+            HEIGHT(x, k) = 0;
         }
-        x->linked[k] = 1;
-        int c = x->best == NONE ? 1 : btc_u256_cmp(&x->work[k], &x->work[x->best]);
+        int c = x->best == NONE ? 1 : btc_u256_cmp(&WORK(x, k), &WORK(x, x->best));
         if (c > 0 || (c == 0 && k < x->best)) x->best = k;
         /* the next to link: a child of k, else of an ancestor on this walk */
         uint32_t next = NONE;
-        for (uint32_t a = k; next == NONE; a = x->parent[a]) {
+        for (uint32_t a = k; next == NONE; a = PARENT(x, a)) {
             next = orphan_take(x, &hdr(x, a)->hash);
-            if (next != NONE) x->parent[next] = a;
+            if (next != NONE) PARENT(x, next) = a;
             if (a == i) break;
         }
         if (next == NONE) return;
@@ -328,71 +418,166 @@ static void link_from(ch_blkidx *x, uint32_t i, uint32_t p) {
 }
 
 static int grow_tree(ch_blkidx *x, size_t need) {
-    void **cols[] = {(void **)&x->parent, (void **)&x->height, (void **)&x->work,
-                     (void **)&x->linked};
-    const size_t sz[] = {sizeof *x->parent, sizeof *x->height, sizeof *x->work, sizeof *x->linked};
-    return ch_grow_cols(cols, sz, 4, &x->cap_tree, need);
-}
-
-static int grow_chain(ch_blkidx *x, size_t need) {
-    ch_blk_chain *c = &x->chain;
-    void **cols[] = {(void **)&c->pos, (void **)&c->hash, (void **)&c->bits, (void **)&c->time};
-    const size_t sz[] = {sizeof *c->pos, sizeof *c->hash, sizeof *c->bits, sizeof *c->time};
-    return ch_grow_cols(cols, sz, 4, &x->chain_cap, need);
+    void **cols[] = {(void **)&x->parent, (void **)&x->height, (void **)&x->work};
+    const size_t sz[] = {sizeof *x->parent, sizeof *x->height, sizeof *x->work};
+    return ch_grow_cols(cols, sz, 3, &x->cap_tree, need);
 }
 
 /* The best chain follows the best tip: the heights from where it left the
- * old chain are written again (and the rules' mark drops to there). */
+ * old chain are written again (and the rules' mark drops to there). 1
+ * when the new chain leaves the old one below the window (the tree must
+ * be built again; nothing written), 0, or -1. */
 static int follow_best(ch_blkidx *x, ch_error *err) {
     if (x->best == NONE) return 0;
     ch_blk_chain *c = &x->chain;
-    size_t n = (size_t)x->height[x->best] + 1;
-    if (grow_chain(x, n) != 0) return ch_err(err, "out of memory for a chain of %zu blocks", n);
+    size_t n = (size_t)HEIGHT(x, x->best) + 1;
+    /* first down to where the chains meet, to know that they do */
     uint32_t k = x->best;
-    while (x->height[k] >= c->n || memcmp(c->hash[x->height[k]].b, hdr(x, k)->hash.b, 32)) {
-        uint32_t ht = x->height[k];
-        const btc_hdr *r = hdr(x, k);
-        c->pos[ht] = (ch_blk_pos){r->file_no, r->offset, r->size};
-        c->hash[ht] = r->hash;
-        c->bits[ht] = r->bits;
-        c->time[ht] = r->time;
+    for (size_t ht = n - 1;; ht--) {
+        if (ht < c->n && x->at[ht] == k) break;
+        uint32_t p = PARENT(x, k);
+        if (p == NONE) break;
+        if (p < x->base && (ht - 1 >= c->n || x->at[ht - 1] != p)) return 1;
+        k = p;
+    }
+    if (btc_grow((void **)&x->at, &x->at_cap, n, sizeof *x->at) != 0)
+        return ch_err(err, "out of memory for a chain of %zu blocks", n);
+    k = x->best;
+    for (size_t ht = n - 1;; ht--) {
+        if (ht < c->n && x->at[ht] == k) break;
+        x->at[ht] = k;
         if (ht < x->checked) x->checked = ht;
-        if (x->parent[k] == NONE) break;
-        k = x->parent[k];
+        if (PARENT(x, k) == NONE || PARENT(x, k) < x->base) break;
+        k = PARENT(x, k);
     }
     if (n < x->checked) x->checked = n;
     c->n = n;
+    sync_view(x);
     return 0;
 }
 
-/* Records [n_tree, n) into the tree, then the best chain. */
-static int grow_with_new(ch_blkidx *x, ch_error *err) {
+static void radix_sort(uint32_t *a, uint32_t *tmp, size_t n) {
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0xff) + 1]++;
+        for (size_t b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(a[i] >> shift) & 0xff]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+/* Let go of the records far below the tip once the window holds twice
+ * `keep` heights' worth: the window starts again at the first record that
+ * is linked at `keep` heights below the tip or above, or waits for its
+ * parent; the hashes of those before join the sorted array. 0, or -1 out
+ * of memory (the tree unchanged). */
+static int prune(ch_blkidx *x) {
+    if (x->best == NONE || !x->keep || x->n_tree - x->base < 2 * x->keep) return 0;
+    uint32_t tip_h = HEIGHT(x, x->best);
+    if (tip_h < x->keep) return 0;
+    uint32_t low = tip_h - (uint32_t)x->keep;
+    size_t nb = x->base;
+    while (nb < x->n_tree &&
+           (HEIGHT(x, nb) == DUP || (HEIGHT(x, nb) != NONE && HEIGHT(x, nb) < low)))
+        nb++;
+    size_t gone = nb - x->base, total = x->n_pruned + gone;
+    if (gone < x->keep) return 0; /* too little to be worth the array's merge */
+    /* the array grown in place (doubling: a watcher's heap is not left
+     * with the old arrays as holes), the new keys sorted beside it */
+    uint32_t *add = malloc(2 * gone * sizeof *add);
+    if (!add || btc_grow((void **)&x->pruned, &x->cap_pruned, total, sizeof *x->pruned) != 0) {
+        free(add);
+        return -1;
+    }
+    for (size_t i = 0; i < gone; i++)
+        add[i] = prefix_of(&hdr(x, x->base + i)->hash);
+    radix_sort(add, add + gone, gone);
+    /* merged from the back, in place: what is written is past what is read */
+    size_t a = x->n_pruned, b = gone, o = total;
+    while (b) {
+        if (a && x->pruned[a - 1] > add[b - 1])
+            x->pruned[--o] = x->pruned[--a];
+        else
+            x->pruned[--o] = add[--b];
+    }
+    free(add);
+    x->n_pruned = total;
+    /* the columns moved down and cut to their size, the table built anew */
+    size_t live = x->n_tree - nb;
+    memmove(x->parent, x->parent + gone, live * sizeof *x->parent);
+    memmove(x->height, x->height + gone, live * sizeof *x->height);
+    memmove(x->work, x->work + gone, live * sizeof *x->work);
+    x->base = nb;
+    size_t cap = live + x->keep;
+    if (x->cap_tree > 2 * cap) {
+        uint32_t *pa = realloc(x->parent, cap * sizeof *pa);
+        if (pa) x->parent = pa;
+        uint32_t *he = realloc(x->height, cap * sizeof *he);
+        if (he) x->height = he;
+        btc_u256 *wo = realloc(x->work, cap * sizeof *wo);
+        if (wo) x->work = wo;
+        if (pa && he && wo) x->cap_tree = cap;
+    }
+    size_t slots = 1024;
+    while (slots < 2 * (live + 1))
+        slots *= 2;
+    return table_build(x, slots);
+}
+
+/* Records [n_tree, n) into the tree, then the best chain: 0, -1, or 1 when
+ * a record needs one below the window (the tree must be built again). */
+static int grow_pass(ch_blkidx *x, ch_error *err) {
     if (x->n > UINT32_MAX - 2) return ch_err(err, "too many block records");
-    if (grow_tree(x, x->n) != 0) return ch_err(err, "out of memory for %zu block headers", x->n);
+    if (grow_tree(x, x->n - x->base) != 0)
+        return ch_err(err, "out of memory for %zu block headers", x->n);
     for (size_t i = x->n_tree; i < x->n; i++) {
         uint32_t idx = (uint32_t)i;
-        x->parent[idx] = NONE;
-        x->linked[idx] = 0;
-        x->height[idx] = 0;
-        int added = table_add(x, idx, i);
+        const btc_hdr *r = hdr(x, i);
+        x->n_tree = i + 1;
+        PARENT(x, idx) = NONE;
+        HEIGHT(x, idx) = NONE;
+        if (x->n_pruned && below_window(x, &r->hash)) return 1; /* a duplicate of one */
+        int added = table_add(x, idx);
         if (added < 0) return ch_err(err, "out of memory for %zu block headers", x->n);
-        if (!added) continue; /* a duplicate record: never on the chain */
-        if (!memcmp(hdr(x, i)->prev.b, ZERO_HASH.b, 32)) {
+        if (!added) { /* a duplicate record: never on the chain */
+            HEIGHT(x, idx) = DUP;
+            continue;
+        }
+        if (!memcmp(r->prev.b, ZERO_HASH.b, 32)) {
             if (x->genesis == NONE) {
                 x->genesis = idx;
                 link_from(x, idx, NONE);
+            } else {
+                HEIGHT(x, idx) = DUP;
             }
             continue;
         }
-        uint32_t p = lookup(x, &hdr(x, i)->prev);
-        if (p != NONE && x->linked[p])
+        uint32_t p = lookup(x, &r->prev);
+        if (p != NONE && HEIGHT(x, p) != NONE && HEIGHT(x, p) != DUP)
             link_from(x, idx, p);
+        else if (p == NONE && x->n_pruned && below_window(x, &r->prev))
+            return 1;
         else if (orphan_add(x, idx) != 0)
             return ch_err(err, "out of memory for %zu block headers", x->n);
     }
-    x->n_tree = x->n;
-    x->chain.n_stale = x->n - (x->best == NONE ? 0 : (size_t)x->height[x->best] + 1);
-    return follow_best(x, err);
+    x->chain.n_stale = x->n - (x->best == NONE ? 0 : (size_t)HEIGHT(x, x->best) + 1);
+    int rc = follow_best(x, err);
+    if (rc == 0 && prune(x) != 0) return ch_err(err, "out of memory for %zu block headers", x->n);
+    return rc;
+}
+
+/* Records [n_tree, n) into the tree and the best chain, the tree built
+ * again from every record when one needs a record below the window. */
+static int grow_with_new(ch_blkidx *x, ch_error *err) {
+    int rc;
+    while ((rc = grow_pass(x, err)) == 1) {
+        x->rebuilds++;
+        tree_reset(x);
+    }
+    return rc;
 }
 
 int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *err) {
@@ -402,6 +587,7 @@ int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *er
     memcpy(x->key, btc_blkdir_key(d), 8);
     x->rewrite = true;
     x->genesis = x->best = NONE;
+    x->keep = KEEP_DEFAULT;
     size_t checked = 0;
     ch_hash256 checked_hash;
     if (path) load_files(x, path, &checked, &checked_hash);
@@ -412,7 +598,7 @@ int ch_blkidx_load(const char *path, ch_blkdir *d, ch_blkidx **out, ch_error *er
     /* the rules' mark stands when the chain still holds the block it
      * was set at */
     if (checked && checked <= x->chain.n &&
-        !memcmp(x->chain.hash[checked - 1].b, checked_hash.b, 32))
+        !memcmp(ch_blk_chain_rec(&x->chain, checked - 1)->hash.b, checked_hash.b, 32))
         x->checked = checked;
     /* the folder's network is its records' magic, read before: tell the
      * folder, which would otherwise learn it from the first record read */
@@ -483,8 +669,9 @@ int ch_blkidx_update(ch_blkidx *x, ch_blkdir *d, bool strict, ch_error *err) {
         before = 0;
         rc = update_pass(x, d, strict, err);
     }
-    if (rc != 0 || grow_with_new(x, err) != 0) return -1;
-    return (int)(x->n - before);
+    if (rc == 0) rc = grow_with_new(x, err);
+    sync_view(x); /* h may have moved, even on a failure */
+    return rc != 0 ? -1 : (int)(x->n - before);
 }
 
 static int write_all_at(int fd, const void *p, size_t n, uint64_t off) {
@@ -528,7 +715,7 @@ static int save_state(const ch_blkidx *x, const char *path, ch_error *err) {
                 x->f[i].size, x->f[i].mtime_ns);
     if (x->checked) {
         char hex[65];
-        ch_hash256_to_hex(&x->chain.hash[x->checked - 1], hex);
+        ch_hash256_to_hex(&ch_blk_chain_rec(&x->chain, x->checked - 1)->hash, hex);
         fprintf(f, "checked %zu %s\n", x->checked, hex);
     }
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) rc = ch_err(err, "%s: cannot write", tmp);
@@ -588,21 +775,9 @@ int ch_blkidx_chain(const ch_blkidx *x, const ch_blk_chain **chain, ch_error *er
 int ch_blkidx_best_chain(const ch_blkidx *x, ch_blk_chain *chain, ch_error *err) {
     memset(chain, 0, sizeof *chain);
     const ch_blk_chain *c;
-    if (ch_blkidx_chain(x, &c, err) != 0) return -1;
-    size_t n = c->n ? c->n : 1;
-    chain->pos = malloc(n * sizeof *chain->pos);
-    chain->hash = malloc(n * sizeof *chain->hash);
-    chain->bits = malloc(n * sizeof *chain->bits);
-    chain->time = malloc(n * sizeof *chain->time);
-    if (!chain->pos || !chain->hash || !chain->bits || !chain->time) {
-        ch_blk_chain_free(chain);
-        return ch_err(err, "out of memory for a chain of %zu blocks", c->n);
-    }
-    memcpy(chain->pos, c->pos, c->n * sizeof *c->pos);
-    memcpy(chain->hash, c->hash, c->n * sizeof *c->hash);
-    memcpy(chain->bits, c->bits, c->n * sizeof *c->bits);
-    memcpy(chain->time, c->time, c->n * sizeof *c->time);
-    chain->n = c->n;
+    if (ch_blkidx_chain(x, &c, err) != 0 || ch_blk_chain_alloc(chain, c->n, err) != 0) return -1;
+    for (size_t h = 0; h < c->n; h++)
+        chain->rec[h] = *ch_blk_chain_rec(c, h);
     chain->n_stale = c->n_stale;
     return 0;
 }
@@ -633,4 +808,16 @@ void ch_blkidx_free(ch_blkidx *x) {
     free(x->h);
     free(x->f);
     free(x);
+}
+
+void btc_blkidx_set_keep(ch_blkidx *x, size_t keep) {
+    x->keep = keep;
+}
+
+size_t btc_blkidx_tree_records(const ch_blkidx *x) {
+    return x->n_tree - x->base;
+}
+
+size_t btc_blkidx_rebuilds(const ch_blkidx *x) {
+    return x->rebuilds;
 }

@@ -121,17 +121,15 @@ const uint8_t *btc_blkdir_key(const ch_blkdir *d);
 const uint8_t *btc_blkdir_magic(const ch_blkdir *d);
 int btc_blkdir_set_magic(ch_blkdir *d, const uint8_t magic[4], ch_error *err);
 
-/* A header as the best-chain builder takes it (and the block index keeps
- * it on disk: 88 bytes, the machine's byte order). */
-typedef struct btc_hdr {
-    ch_hash256 hash, prev;
-    uint32_t file_no, size;
-    uint64_t offset;
-    uint32_t bits, time;
-} btc_hdr;
-/* The best chain of these headers (as ch_blkdir_best_chain); dir names the
- * folder in messages. */
-int btc_best_chain_of(const btc_hdr *h, size_t n, const char *dir, ch_blk_chain *chain,
-                      ch_error *err);
+/* A header as the best-chain builder takes it and the block index keeps it
+ * on disk (88 bytes, the machine's byte order): btc.h's ch_blk_rec. */
+typedef ch_blk_rec btc_hdr;
+
+/* For the tests: the heights below the tip the block index's tree keeps
+ * (288 by default; 0: all, never letting go), how many records it holds,
+ * and how many times it was built again since the load (blkindex.c). */
+void btc_blkidx_set_keep(ch_blkidx *x, size_t keep);
+size_t btc_blkidx_tree_records(const ch_blkidx *x);
+size_t btc_blkidx_rebuilds(const ch_blkidx *x);
 
 #endif

@@ -15,9 +15,7 @@
 #define NONE UINT32_MAX
 
 typedef struct node {
-    ch_hash256 hash, prev;
-    ch_blk_pos pos;
-    uint32_t bits, time;
+    ch_blk_rec r;
     uint32_t parent;
     uint32_t height;
     btc_u256 work; /* cumulative, genesis included */
@@ -43,20 +41,20 @@ static uint32_t lookup(const builder *b, const ch_hash256 *h) {
     for (size_t i = hash_key(h) & b->mask;; i = (i + 1) & b->mask) {
         uint32_t v = b->table[i];
         if (!v) return NONE;
-        if (!memcmp(b->nodes[v - 1].hash.b, h->b, 32)) return v - 1;
+        if (!memcmp(b->nodes[v - 1].r.hash.b, h->b, 32)) return v - 1;
     }
 }
 
 /* Insert node idx; false when its hash is already there (a duplicate). */
 static bool insert(builder *b, uint32_t idx) {
-    const ch_hash256 *h = &b->nodes[idx].hash;
+    const ch_hash256 *h = &b->nodes[idx].r.hash;
     for (size_t i = hash_key(h) & b->mask;; i = (i + 1) & b->mask) {
         uint32_t v = b->table[i];
         if (!v) {
             b->table[i] = idx + 1;
             return true;
         }
-        if (!memcmp(b->nodes[v - 1].hash.b, h->b, 32)) return false;
+        if (!memcmp(b->nodes[v - 1].r.hash.b, h->b, 32)) return false;
     }
 }
 
@@ -68,11 +66,13 @@ static int visit(void *ctx, const ch_blk_pos *pos, const uint8_t header[80], ch_
     ch_btc_header h;
     btc_header_decode(header, &h);
     node *nd = &b->nodes[b->n++];
-    nd->hash = h.hash;
-    nd->prev = h.prev;
-    nd->pos = *pos;
-    nd->bits = h.bits;
-    nd->time = h.time;
+    nd->r = (ch_blk_rec){.hash = h.hash,
+                         .prev = h.prev,
+                         .file_no = pos->file_no,
+                         .size = pos->size,
+                         .offset = pos->offset,
+                         .bits = h.bits,
+                         .time = h.time};
     nd->parent = NONE;
     nd->height = 0;
     return 0;
@@ -97,11 +97,11 @@ static int link_nodes(builder *b, uint32_t *genesis, ch_error *err) {
     for (size_t i = 0; i < b->n; i++) {
         node *nd = &b->nodes[i];
         if (dup[i]) continue;
-        if (!memcmp(nd->prev.b, zero.b, 32)) {
+        if (!memcmp(nd->r.prev.b, zero.b, 32)) {
             if (*genesis == NONE) *genesis = (uint32_t)i;
             continue;
         }
-        nd->parent = lookup(b, &nd->prev);
+        nd->parent = lookup(b, &nd->r.prev);
     }
     free(dup);
     return 0;
@@ -144,7 +144,7 @@ static int walk_tree(builder *b, uint32_t genesis, uint32_t *tip, ch_error *err)
     size_t head = 0, tail = 0;
     node *g = &b->nodes[genesis];
     g->height = 0;
-    node_work(b, g->bits, &g->work);
+    node_work(b, g->r.bits, &g->work);
     queue[tail++] = genesis;
     *tip = genesis;
     while (head < tail) {
@@ -154,7 +154,7 @@ static int walk_tree(builder *b, uint32_t genesis, uint32_t *tip, ch_error *err)
         if (c > 0 || (c == 0 && at < *tip)) *tip = at;
         for (uint32_t k = first[at]; k < first[at + 1]; k++) {
             node *ch = &b->nodes[child[k]];
-            node_work(b, ch->bits, &ch->work);
+            node_work(b, ch->r.bits, &ch->work);
             btc_u256_add(&ch->work, &nd->work);
             ch->height = nd->height + 1;
             queue[tail++] = child[k];
@@ -169,22 +169,10 @@ done:
 
 static int fill_chain(const builder *b, uint32_t tip, ch_blk_chain *chain, ch_error *err) {
     size_t n = (size_t)b->nodes[tip].height + 1;
-    chain->pos = malloc(n * sizeof *chain->pos);
-    chain->hash = malloc(n * sizeof *chain->hash);
-    chain->bits = malloc(n * sizeof *chain->bits);
-    chain->time = malloc(n * sizeof *chain->time);
-    if (!chain->pos || !chain->hash || !chain->bits || !chain->time) {
-        ch_blk_chain_free(chain);
-        return ch_err(err, "out of memory for a chain of %zu blocks", n);
-    }
+    if (ch_blk_chain_alloc(chain, n, err) != 0) return -1;
     uint32_t at = tip;
-    for (size_t h = n; h-- > 0; at = b->nodes[at].parent) {
-        chain->pos[h] = b->nodes[at].pos;
-        chain->hash[h] = b->nodes[at].hash;
-        chain->bits[h] = b->nodes[at].bits;
-        chain->time[h] = b->nodes[at].time;
-    }
-    chain->n = n;
+    for (size_t h = n; h-- > 0; at = b->nodes[at].parent)
+        chain->rec[h] = b->nodes[at].r;
     chain->n_stale = b->n - n;
     return 0;
 }
@@ -217,33 +205,22 @@ int ch_blkdir_best_chain(ch_blkdir *d, ch_blk_chain *chain, ch_error *err) {
     return build(&b, btc_blkdir_dir(d), chain, err);
 }
 
-int btc_best_chain_of(const btc_hdr *h, size_t n, const char *dir, ch_blk_chain *chain,
+int ch_blk_chain_read(ch_blkdir *d, const ch_blk_chain *c, size_t h, uint8_t **buf, size_t *cap,
                       ch_error *err) {
-    memset(chain, 0, sizeof *chain);
-    builder b;
-    memset(&b, 0, sizeof b);
-    if (n >= UINT32_MAX - 1) return ch_err(err, "too many block records");
-    b.nodes = malloc((n ? n : 1) * sizeof *b.nodes);
-    if (!b.nodes) return ch_err(err, "out of memory for %zu block headers", n);
-    b.n = b.cap = n;
-    for (size_t i = 0; i < n; i++)
-        b.nodes[i] = (node){.hash = h[i].hash,
-                            .prev = h[i].prev,
-                            .pos = {h[i].file_no, h[i].offset, h[i].size},
-                            .bits = h[i].bits,
-                            .time = h[i].time,
-                            .parent = NONE};
-    return build(&b, dir, chain, err);
+    ch_blk_pos pos = ch_blk_chain_pos(c, h);
+    return ch_blkdir_read(d, &pos, buf, cap, err);
+}
+
+int ch_blk_chain_alloc(ch_blk_chain *c, size_t n, ch_error *err) {
+    memset(c, 0, sizeof *c);
+    c->rec = calloc(n ? n : 1, sizeof *c->rec);
+    if (!c->rec) return ch_err(err, "out of memory for a chain of %zu blocks", n);
+    c->n = n;
+    return 0;
 }
 
 void ch_blk_chain_free(ch_blk_chain *chain) {
     if (!chain) return;
-    free(chain->pos);
-    free(chain->hash);
-    free(chain->bits);
-    free(chain->time);
-    chain->pos = NULL;
-    chain->hash = NULL;
-    chain->bits = chain->time = NULL;
-    chain->n = 0;
+    free(chain->rec);
+    memset(chain, 0, sizeof *chain);
 }

@@ -38,12 +38,14 @@ static const net_rules RULES[CH_BTC_NET_COUNT] = {
 /* The bits a retarget gives at height h (h % INTERVAL == 0, h >= INTERVAL). */
 static uint32_t retarget(const net_rules *r, const ch_blk_chain *c, size_t h) {
     size_t first = h - INTERVAL, last = h - 1;
-    int64_t span = (int64_t)c->time[last] - (int64_t)c->time[first];
+    int64_t span =
+        (int64_t)ch_blk_chain_rec(c, last)->time - (int64_t)ch_blk_chain_rec(c, first)->time;
     if (span < TIMESPAN / 4) span = TIMESPAN / 4;
     if (span > (int64_t)TIMESPAN * 4) span = (int64_t)TIMESPAN * 4;
     btc_u256 t;
     /* the base was checked when its block was: it is a valid target */
-    (void)btc_target_from_bits(r->bip94 ? c->bits[first] : c->bits[last], &t);
+    (void)btc_target_from_bits(
+        r->bip94 ? ch_blk_chain_rec(c, first)->bits : ch_blk_chain_rec(c, last)->bits, &t);
     btc_u256_mul32(&t, (uint32_t)span);
     btc_u256_div32(&t, TIMESPAN);
     if (btc_u256_cmp(&t, &r->limit) > 0) t = r->limit;
@@ -55,11 +57,13 @@ static uint32_t retarget(const net_rules *r, const ch_blk_chain *c, size_t h) {
 static uint32_t expected_bits(const net_rules *r, const ch_blk_chain *c, size_t h, uint32_t eff,
                               uint32_t limit_bits) {
     if (h % INTERVAL != 0) {
-        if (!r->min_difficulty) return c->bits[h - 1];
-        if ((int64_t)c->time[h] > (int64_t)c->time[h - 1] + 2 * SPACING) return limit_bits;
+        if (!r->min_difficulty) return ch_blk_chain_rec(c, h - 1)->bits;
+        if ((int64_t)ch_blk_chain_rec(c, h)->time >
+            (int64_t)ch_blk_chain_rec(c, h - 1)->time + 2 * SPACING)
+            return limit_bits;
         return eff;
     }
-    if (r->no_retarget || h < INTERVAL) return c->bits[h - 1];
+    if (r->no_retarget || h < INTERVAL) return ch_blk_chain_rec(c, h - 1)->bits;
     return retarget(r, c, h);
 }
 
@@ -69,7 +73,7 @@ static uint32_t median_time_past(const ch_blk_chain *c, size_t h) {
     uint32_t t[11];
     size_t n = 0;
     for (size_t k = h; k > 0 && n < 11; k--)
-        t[n++] = c->time[k - 1];
+        t[n++] = ch_blk_chain_rec(c, k - 1)->time;
     for (size_t i = 1; i < n; i++) /* insertion sort of at most 11 */
         for (size_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
             uint32_t x = t[j];
@@ -82,10 +86,11 @@ static uint32_t median_time_past(const ch_blk_chain *c, size_t h) {
 static int refuse(const ch_blkdir *d, const ch_blk_chain *c, size_t h, ch_error *err,
                   const char *why) {
     char hex[65];
-    ch_hash256_to_hex(&c->hash[h], hex);
-    const char *path = d ? ch_blkdir_path(d, c->pos[h].file_no) : NULL;
+    const ch_blk_rec *r = ch_blk_chain_rec(c, h);
+    ch_hash256_to_hex(&r->hash, hex);
+    const char *path = d ? ch_blkdir_path(d, r->file_no) : NULL;
     return ch_err(err, "%s offset %" PRIu64 ": block %s at height %zu: %s", path ? path : "?",
-                  c->pos[h].offset, hex, h, why);
+                  r->offset, hex, h, why);
 }
 
 int ch_blk_chain_check(const ch_blkdir *d, const ch_blk_chain *c, ch_error *err) {
@@ -115,12 +120,12 @@ int btc_chain_check_from(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir 
     char why[160];
     /* eff as the loop below would have left it at `from` */
     for (size_t k = from < c->n ? from : c->n; k-- > 0;)
-        if (k == 0 || k % INTERVAL == 0 || c->bits[k] != limit_bits) {
-            eff = c->bits[k];
+        if (k == 0 || k % INTERVAL == 0 || ch_blk_chain_rec(c, k)->bits != limit_bits) {
+            eff = ch_blk_chain_rec(c, k)->bits;
             break;
         }
     for (size_t h = from; h < c->n; h++) {
-        uint32_t bits = c->bits[h];
+        uint32_t bits = ch_blk_chain_rec(c, h)->bits;
         btc_u256 target, hash;
         if (btc_target_from_bits(bits, &target) != 0) {
             snprintf(why, sizeof why, "bits 0x%08x is not a valid target", bits);
@@ -131,7 +136,7 @@ int btc_chain_check_from(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir 
                      r->name, limit_bits);
             return refuse(d, c, h, err, why);
         }
-        btc_u256_from_hash(&hash, &c->hash[h]);
+        btc_u256_from_hash(&hash, &ch_blk_chain_rec(c, h)->hash);
         if (btc_u256_cmp(&hash, &target) > 0) {
             snprintf(why, sizeof why,
                      "its hash is above the target its bits 0x%08x claim: no proof of work", bits);
@@ -145,14 +150,15 @@ int btc_chain_check_from(ch_btc_net net, const ch_blk_chain *c, const ch_blkdir 
                 return refuse(d, c, h, err, why);
             }
             uint32_t mtp = median_time_past(c, h);
-            if (c->time[h] <= mtp) {
+            if (ch_blk_chain_rec(c, h)->time <= mtp) {
                 snprintf(why, sizeof why,
                          "its time %u is not past the median time %u of the 11 blocks before it",
-                         c->time[h], mtp);
+                         ch_blk_chain_rec(c, h)->time, mtp);
                 return refuse(d, c, h, err, why);
             }
             if (r->bip94 && h % INTERVAL == 0 &&
-                (int64_t)c->time[h] < (int64_t)c->time[h - 1] - MAX_TIMEWARP)
+                (int64_t)ch_blk_chain_rec(c, h)->time <
+                    (int64_t)ch_blk_chain_rec(c, h - 1)->time - MAX_TIMEWARP)
                 return refuse(d, c, h, err,
                               "a period's first block more than 10 minutes before its parent "
                               "(BIP94 timewarp rule)");
