@@ -953,6 +953,36 @@ static void wait_landings(const fx *f, const char *theft, unsigned timeout_ms) {
     }
 }
 
+/* The incident tests' start: a chain of 16 blocks with the generator's
+ * theft, rules tracing it under fifo and haircut, the chain's labels
+ * imported (the services the landings name); theft gets the theft's txid. */
+static void incident_fixture(fx *pf, char theft[65]) {
+    gen_ex(pf->blocks, 16, true);
+    char path[600];
+    snprintf(path, sizeof path, "%s/theft.json", pf->blocks);
+    json_error_t je;
+    json_t *tj = json_load_file(path, 0, &je);
+    assert_non_null(tj);
+    snprintf(theft, 65, "%s", json_string_value(json_object_get(tj, "theft_txid")));
+    json_decref(tj);
+    FILE *o = fopen(pf->rules, "w");
+    assert_non_null(o);
+    fprintf(o,
+            "rules:\n"
+            "  - name: heist-fifo\n    kind: incident\n    txs: [%s]\n    policy: fifo\n"
+            "    severity: high\n"
+            "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
+            theft, theft);
+    fclose(o);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
+             tu_bin("coinhound"), pf->blocks, pf->db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("intel import: %s", out);
+    free(out);
+}
+
 /* incident on Bitcoin: the theft coinhound-gen plants (peels, a split, a
  * CoinJoin, deposits at labelled exchanges and a mixer) followed from an
  * empty store, the taint carried block by block by the watcher; its
@@ -966,30 +996,8 @@ static void test_incident_landings_equal_a_full_trace_after_appended_blocks(void
     (void)state;
     static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
-    gen_ex(f.blocks, 16, true);
-    char path[600], theft[65];
-    snprintf(path, sizeof path, "%s/theft.json", f.blocks);
-    json_error_t je;
-    json_t *tj = json_load_file(path, 0, &je);
-    assert_non_null(tj);
-    snprintf(theft, sizeof theft, "%s", json_string_value(json_object_get(tj, "theft_txid")));
-    json_decref(tj);
-    FILE *o = fopen(f.rules, "w");
-    assert_non_null(o);
-    fprintf(o,
-            "rules:\n"
-            "  - name: heist-fifo\n    kind: incident\n    txs: [%s]\n    policy: fifo\n"
-            "    severity: high\n"
-            "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
-            theft, theft);
-    fclose(o);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
-             tu_bin("coinhound"), f.blocks, f.db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("intel import: %s", out);
-    free(out);
+    char theft[65];
+    incident_fixture(&f, theft);
     start_watcher(&f, false);
     wait_landings(&f, theft, 90000);
     /* a reorg while it runs (the last block replaced, the traces cut with
@@ -1314,30 +1322,8 @@ static void test_incident_reorg_around_a_kill9_restart_is_followed(void **state)
     (void)state;
     static fx f; /* static: the teardown reaches it after a failed assertion */
     fx_init(&f);
-    gen_ex(f.blocks, 16, true);
-    char path[600], theft[65];
-    snprintf(path, sizeof path, "%s/theft.json", f.blocks);
-    json_error_t je;
-    json_t *tj = json_load_file(path, 0, &je);
-    assert_non_null(tj);
-    snprintf(theft, sizeof theft, "%s", json_string_value(json_object_get(tj, "theft_txid")));
-    json_decref(tj);
-    FILE *o = fopen(f.rules, "w");
-    assert_non_null(o);
-    fprintf(o,
-            "rules:\n"
-            "  - name: heist-fifo\n    kind: incident\n    txs: [%s]\n    policy: fifo\n"
-            "    severity: high\n"
-            "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
-            theft, theft);
-    fclose(o);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
-             tu_bin("coinhound"), f.blocks, f.db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("intel import: %s", out);
-    free(out);
+    char theft[65];
+    incident_fixture(&f, theft);
     start_watcher(&f, false);
     wait_landings(&f, theft, 90000);
     ch_hash256 tip;

@@ -612,15 +612,7 @@ static int on_record(void *ctx, const ch_blk_pos *pos, const uint8_t header[80],
     ch_blkidx *x = ctx;
     if (btc_grow((void **)&x->h, &x->cap, x->n - x->n_map + 1, sizeof *x->h) != 0)
         return ch_err(err, "out of memory after %zu block headers", x->n);
-    ch_btc_header h;
-    btc_header_decode(header, &h);
-    x->h[x->n++ - x->n_map] = (btc_hdr){.hash = h.hash,
-                                        .prev = h.prev,
-                                        .file_no = pos->file_no,
-                                        .size = pos->size,
-                                        .offset = pos->offset,
-                                        .bits = h.bits,
-                                        .time = h.time};
+    x->h[x->n++ - x->n_map] = btc_hdr_of(pos, header);
     x->n_read++;
     return 0;
 }

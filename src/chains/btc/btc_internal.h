@@ -124,6 +124,8 @@ int btc_blkdir_set_magic(ch_blkdir *d, const uint8_t magic[4], ch_error *err);
 /* A header as the best-chain builder takes it and the block index keeps it
  * on disk (88 bytes, the machine's byte order): btc.h's ch_blk_rec. */
 typedef ch_blk_rec btc_hdr;
+/* The record of the header at pos (its 80 bytes: hash, prev, bits, time). */
+btc_hdr btc_hdr_of(const ch_blk_pos *pos, const uint8_t header[80]);
 
 /* For the tests: the heights below the tip the block index's tree keeps
  * (288 by default; 0: all, never letting go), how many records it holds,

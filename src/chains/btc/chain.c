@@ -58,21 +58,25 @@ static bool insert(builder *b, uint32_t idx) {
     }
 }
 
+btc_hdr btc_hdr_of(const ch_blk_pos *pos, const uint8_t header[80]) {
+    ch_btc_header h;
+    btc_header_decode(header, &h);
+    return (btc_hdr){.hash = h.hash,
+                     .prev = h.prev,
+                     .file_no = pos->file_no,
+                     .size = pos->size,
+                     .offset = pos->offset,
+                     .bits = h.bits,
+                     .time = h.time};
+}
+
 static int visit(void *ctx, const ch_blk_pos *pos, const uint8_t header[80], ch_error *err) {
     builder *b = ctx;
     if (b->n >= UINT32_MAX - 1) return ch_err(err, "too many block records");
     if (btc_grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) < 0)
         return ch_err(err, "out of memory after %zu block headers", b->n);
-    ch_btc_header h;
-    btc_header_decode(header, &h);
     node *nd = &b->nodes[b->n++];
-    nd->r = (ch_blk_rec){.hash = h.hash,
-                         .prev = h.prev,
-                         .file_no = pos->file_no,
-                         .size = pos->size,
-                         .offset = pos->offset,
-                         .bits = h.bits,
-                         .time = h.time};
+    nd->r = btc_hdr_of(pos, header);
     nd->parent = NONE;
     nd->height = 0;
     return 0;
