@@ -26,18 +26,6 @@
 #include "coinhound/ingest.h"
 #include "support/storecmp.h"
 
-/* Under AddressSanitizer its allocator serves malloc: no mallinfo2. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 static void gen(const char *dir, uint64_t seed, bool xor_on) {
     ch_gen_opts o;
     ch_gen_opts_init(&o);
@@ -426,7 +414,7 @@ static void test_an_index_that_lets_go_of_old_records_equals_a_full_scan(void **
     free(t);
 }
 
-#if defined(__GLIBC__) && !UNDER_ASAN /* its one user is skipped otherwise */
+#if defined(__GLIBC__) && !TU_UNDER_ASAN /* its one user is skipped otherwise */
 /* A header-only record on prev (regtest framing, no transactions), its
  * hash out; t makes it a header of its own. */
 static void header_record(FILE *f, const ch_hash256 *prev, uint32_t t, ch_hash256 *hash) {
@@ -457,7 +445,7 @@ static void header_record(FILE *f, const ch_hash256 *prev, uint32_t t, ch_hash25
  * chain of every block) and more with their arrays' slack. */
 static void test_an_index_held_for_thousands_of_blocks_grows_8_bytes_a_block(void **state) {
     (void)state;
-#if !defined(__GLIBC__) || UNDER_ASAN
+#if !defined(__GLIBC__) || TU_UNDER_ASAN
     skip(); /* no mallinfo2, or ASan's allocator */
 #else
     char *t = tu_tmpdir();

@@ -54,17 +54,7 @@
  * is) freed memory waits in a quarantine of up to 256 MB and every block
  * has shadow memory: RSS then says nothing of the watcher's own growth, so
  * the watchers run through the blocks (every one evaluated, a clean stop)
- * and the figures are printed, but not held to the bound. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+ * and the figures are printed, but not held to the bound (TU_UNDER_ASAN). */
 
 static unsigned blocks_wanted(unsigned dflt) {
     const char *e = getenv("COINHOUND_WATCH_MEM_BLOCKS");
@@ -244,7 +234,7 @@ static void btc_memory(bool rpc) {
     assert_true(kb0 > 0 && kb1 > 0);
     double per = growth(rpc ? "watch btc --rpc" : "watch btc --blocks", kb0, kb1, n - n / 10);
     int limit = rpc ? LIMIT_B_PER_BLOCK : LIMIT_BLOCKS_B_PER_BLOCK;
-    if (per > limit && !UNDER_ASAN)
+    if (per > limit && !TU_UNDER_ASAN)
         fail_msg("watch btc %s gained %.0f bytes a block (at most %d)", rpc ? "--rpc" : "--blocks",
                  per, limit);
     kill(btc_watcher, SIGTERM);
@@ -305,7 +295,7 @@ static void test_watch_eth_memory_stays_flat_over_thousands_of_blocks(void **sta
     long kb1 = rss_anon_kb(f.watcher);
     assert_true(kb0 > 0 && kb1 > 0);
     double per = growth("watch eth", kb0, kb1, n - n / 10);
-    if (per > LIMIT_B_PER_BLOCK && !UNDER_ASAN)
+    if (per > LIMIT_B_PER_BLOCK && !TU_UNDER_ASAN)
         fail_msg("watch eth gained %.0f bytes a block (at most %d)", per, LIMIT_B_PER_BLOCK);
     assert_int_equal(an_stop_watcher(&f), 0);
     an_teardown(&f);

@@ -25,4 +25,19 @@ char *tu_run(const char *cmd, int *status);
 /* Path to a built program in the build dir ($BUILD, default "build"). */
 const char *tu_bin(const char *name);
 
+/* 1 when built with AddressSanitizer (GCC says so with __SANITIZE_ADDRESS__,
+ * clang through __has_feature): its allocator serves malloc (no mallinfo2)
+ * and its shadow memory is in RSS, so tests of the heap's or RSS's growth
+ * cannot hold their bounds there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TU_UNDER_ASAN 1
+#endif
+#endif
+#ifndef TU_UNDER_ASAN
+#define TU_UNDER_ASAN 0
+#endif
+
 #endif
