@@ -480,7 +480,11 @@ int ch_store_keep_small_pages(ch_store *s, ch_error *err);
  * writes its columns and marks in a thread beside the two runs: their
  * times then overlap the addresses' and the txid run's, which counts the
  * wait for that thread, if any. For timing a long-lived writer (watch's
- * COINHOUND_WATCH_TIMING); all zero before a commit. */
+ * COINHOUND_WATCH_TIMING); all zero before a commit. A commit under 4
+ * MiB writes its marks after the syncs (its marks time is then that
+ * write, just before the transaction's commit) and moves its heads
+ * without a sync: both are made durable by the next commit's syncs
+ * (docs/store.md, "A small commit's in-place writes"). */
 typedef struct ch_store_commit_times {
     double addresses, columns, marks, txids, index, syncs, lmdb, heads, rest;
 } ch_store_commit_times;

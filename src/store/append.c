@@ -638,15 +638,21 @@ static int write_indexes(ch_store *s, MDB_txn *txn, ch_error *err) {
 
 /* After the commit: the older addresses' new heads, in place, then durable
  * and recorded (until then a crash leaves them to be replayed). Each heads
- * file in one sorted pass (st_col_patch_many), not through the mapping. */
-static int move_heads(ch_store *s, ch_error *err) {
+ * file in one sorted pass (st_col_patch_many), not through the mapping. A
+ * small commit (lag) leaves them to the next commit's syncs, which record
+ * heads_upto (heads.c): their write-back starts now, so that those syncs
+ * find them written. */
+static int move_heads(ch_store *s, bool lag, ch_error *err) {
     for (int w = 0; w < 2; w++) {
         st_edit_list *l = &s->heads_moves[w];
-        int rc = st_col_patch_many(&s->col[w ? COL_HEADS32 : COL_HEADS20], l->v, l->n, 0,
-                                   sizeof(uint64_t), err);
+        st_col *c = &s->col[w ? COL_HEADS32 : COL_HEADS20];
+        bool moved = l->n > 0;
+        int rc = st_col_patch_many(c, l->v, l->n, 0, sizeof(uint64_t), err);
         l->n = 0;
         if (rc != 0) return -1;
+        if (lag && moved) st_writeback_start(&s->lag_wb[1 + w], c->fd);
     }
+    if (lag) return 0;
     static const int heads[2] = {COL_HEADS20, COL_HEADS32};
     st_sync_job jobs[2];
     size_t n = 0;
@@ -675,13 +681,14 @@ static double lap(struct timespec *t) {
     return ms;
 }
 
-static int write_columns(ch_store *s, st_writeback *wb, double *columns_ms, double *marks_ms,
-                         ch_error *err) {
+static int write_columns(ch_store *s, st_writeback *wb, bool marks, double *columns_ms,
+                         double *marks_ms, ch_error *err) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_write(&s->col[i], err) != 0) return -1;
     *columns_ms = lap(&t0);
+    if (!marks) return 0; /* written after the syncs (lag_in_place) */
     if (st_marks_write(s, err) != 0) return -1;
     *marks_ms = lap(&t0);
     if (s->marks.n) st_writeback_start(wb, s->col[COL_OUTS].fd);
@@ -730,6 +737,7 @@ typedef struct column_job {
     pthread_t th;
     bool started;
     st_writeback wb; /* started by write_columns, joined by the commit */
+    bool marks;      /* write the marks too (not left until after the syncs) */
     double columns_ms, marks_ms;
     int rc;
     ch_error err;
@@ -737,14 +745,15 @@ typedef struct column_job {
 
 static void *column_job_main(void *arg) {
     column_job *j = arg;
-    j->rc = write_columns(j->s, &j->wb, &j->columns_ms, &j->marks_ms, &j->err);
+    j->rc = write_columns(j->s, &j->wb, j->marks, &j->columns_ms, &j->marks_ms, &j->err);
     return NULL;
 }
 
 /* Start write_columns: in a thread for a large batch (when one starts),
  * else here and now. */
-static void column_job_start(column_job *j, ch_store *s) {
+static void column_job_start(column_job *j, ch_store *s, bool marks) {
     j->s = s;
+    j->marks = marks;
     j->started = false;
     j->wb.started = false;
     j->columns_ms = j->marks_ms = 0;
@@ -778,6 +787,51 @@ static void unstage(ch_store *s) {
 static void fit_filters(ch_store *s);
 static void make_room(ch_store *s, uint64_t bytes);
 
+/* Does this commit write its spent marks and the older addresses' heads
+ * after its syncs, leaving them durable at the next commit's (marks.c,
+ * heads.c)? A small one does (a watcher's block: the fdatasync of outs.col
+ * would otherwise wait for the write-back of a random page per mark), where
+ * there is a boot id to say whether the page cache that holds them is this
+ * boot's. A large one (bulk ingest) writes them beside its runs and makes
+ * them durable itself, as its sync costs little more for them. */
+static bool lag_in_place(const ch_store *s) {
+    uint64_t from = s->commit_thread_from ? s->commit_thread_from : COMMIT_THREAD_FROM;
+    return st_boot_id()[0] != 0 && ch_store_pending_bytes(s) < from;
+}
+
+/* Step 3 up to the transaction's commit: its entries, with what the syncs
+ * make durable (marks_upto, heads_upto: everything written in place before
+ * them; a small commit's marks and heads come after them), the join of
+ * step 1's write-back (wb), the syncs, then a small commit's marks (lag).
+ * 0, or -1 with txn aborted. */
+static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, st_writeback *wb,
+                       ch_store_commit_times *t, struct timespec *t0, ch_error *err) {
+    st_col *ins = &s->col[COL_INS];
+    uint64_t marks_was = s->marks_upto, heads_was = s->heads_upto;
+    s->marks_upto = lag ? ins->n_committed : st_col_count(ins);
+    if (lag) s->heads_upto = st_heads_domain(s);
+    int wrc = write_indexes(s, txn, err);
+    st_writeback_join(wb);
+    t->index = lap(t0);
+    if (wrc != 0 || sync_batch(s, err) != 0) {
+        s->marks_upto = marks_was; /* not made durable after all */
+        s->heads_upto = heads_was;
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    t->syncs = lap(t0);
+    if (!lag) return 0;
+    /* the marks, into the page cache: every reader of this boot reads them
+     * there; durable at the next commit's syncs */
+    if (st_marks_write(s, err) != 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    if (s->marks.n) st_writeback_start(&s->lag_wb[0], s->col[COL_OUTS].fd);
+    t->marks = lap(t0);
+    return 0;
+}
+
 void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out) {
     *out = s->commit_times;
 }
@@ -788,6 +842,9 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     ch_store_commit_times t = {0};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 3; i++) /* the last commit's write-backs (started long ago, as a rule) */
+        st_writeback_join(&s->lag_wb[i]);
+    bool lag = lag_in_place(s);
     /* 1. the data, on its way to the disk (new addresses' heads first,
      * into their pending records; the spent marks of older outputs, which
      * name txs past the committed count until the transaction below
@@ -797,7 +854,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     if (gather_addresses(s, &addr_items, &n_addr_items, &addr_cap, err) != 0) return -1;
     t.addresses = lap(&t0);
     column_job job;
-    column_job_start(&job, s);
+    column_job_start(&job, s, !lag);
     (void)lap(&t0); /* a job done here and now: timed by itself */
     /* 2. the batch's index entries as runs, durable (merged with the
      * newest runs: written in key order, never in place) */
@@ -812,7 +869,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     }
     t.txids = lap(&t0); /* with the wait for a column thread, if any */
     t.columns = job.columns_ms;
-    t.marks = job.marks_ms;
+    if (!lag) t.marks = job.marks_ms;
     s->run_seq++; /* the next batch's runs take the next number */
     /* 3. the lengths and run lists in one LMDB transaction; the data is
      * durable before it commits */
@@ -825,16 +882,11 @@ int ch_store_commit(ch_store *s, ch_error *err) {
         st_renew_read(s, NULL);
         return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
     }
-    int wrc = write_indexes(s, txn, err);
-    st_writeback_join(&job.wb);
-    t.index = lap(&t0);
-    if (wrc != 0 || sync_batch(s, err) != 0) {
-        mdb_txn_abort(txn);
+    if (prepare_txn(s, txn, lag, &job.wb, &t, &t0, err) != 0) {
         unstage(s);
         st_renew_read(s, NULL);
         return -1;
     }
-    t.syncs = lap(&t0);
     rc = mdb_txn_commit(txn);
     t.lmdb = lap(&t0);
     if (rc) {
@@ -852,7 +904,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     st_marks_reset(s);
     next_batch(s);
-    if (st_renew_read(s, err) != 0 || move_heads(s, err) != 0) return -1;
+    if (st_renew_read(s, err) != 0 || move_heads(s, lag, err) != 0) return -1;
     t.heads = lap(&t0);
     if (s->tx_hot.count > st_young_max(s)) { /* hot_age turns the tx maps */
         /* the old generation's txs leave memory: their unspent outputs go

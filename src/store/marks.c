@@ -8,13 +8,27 @@
  * always were: it names a transaction past the committed count until then,
  * which readers read as unspent, and a writer after a crash clears it
  * (store.c). Until it is written, the batch's own view of an output it
- * spent is this list: st_marks_has, for the double-spend check. */
+ * spent is this list: st_marks_has, for the double-spend check.
+ *
+ * A small commit (the watcher's block) writes its marks after its syncs,
+ * into the page cache only: the fdatasync of outs.col that makes the
+ * appended records durable would otherwise wait for a random page of the
+ * file per mark. They become durable at the next commit's syncs, which
+ * record so (marks_upto: every input below it has its mark on disk). In
+ * the same boot the page cache is what every reader reads, so nothing is
+ * missing; after a restart (another boot id beside marks_upto) the marks
+ * past it may be lost, and are written again from the inputs by the next
+ * writer to open the store, before any reader trusts them (store.c). */
 #include "store/store_internal.h"
 #include "util/vec.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int st_edits_push(st_edit_list *l, uint64_t i, uint64_t v) {
     if (l->n == l->cap) { /* every spend asks: the check stays here */
@@ -104,4 +118,70 @@ void st_marks_free(ch_store *s) {
     free(s->mark_set);
     free(s->heads_moves[0].v);
     free(s->heads_moves[1].v);
+}
+
+static char boot_real[40], boot_test[40];
+static bool boot_test_set;
+static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
+
+static void boot_read(void) {
+    int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return; /* no boot id: no commit leaves its marks to the page cache */
+    ssize_t n = read(fd, boot_real, sizeof boot_real - 1);
+    close(fd);
+    if (n <= 0) n = 0;
+    while (n > 0 && (boot_real[n - 1] == '\n' || boot_real[n - 1] == ' '))
+        n--;
+    boot_real[n] = 0;
+}
+
+const char *st_boot_id(void) {
+    if (boot_test_set) return boot_test;
+    pthread_once(&boot_once, boot_read);
+    return boot_real;
+}
+
+void st_boot_id_set_for_tests(const char *id) {
+    boot_test_set = id != NULL;
+    if (id) snprintf(boot_test, sizeof boot_test, "%s", id);
+}
+
+bool st_marks_trusted(const ch_store *s, uint64_t n_ins) {
+    if (s->account || s->marks_upto >= n_ins) return true;
+    const char *boot = st_boot_id();
+    return boot[0] && strcmp(boot, s->marks_boot) == 0;
+}
+
+int st_marks_recover(ch_store *s, ch_error *err) {
+    const st_col *txs = &s->col[COL_TXS], *ins = &s->col[COL_INS];
+    st_col *outs = &s->col[COL_OUTS];
+    uint64_t n_in = ins->n_committed, n_tx = txs->n_committed;
+    if (s->account || s->marks_upto >= n_in) return 0;
+    /* the tx holding the first input to replay: the last whose first input
+     * is at or below it */
+    uint64_t lo = 0, hi = n_tx;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((ch_store_tx(s, mid)->first_in_size & CH_ID_MASK) <= s->marks_upto)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    uint64_t t = lo;
+    for (uint64_t i = s->marks_upto; i < n_in; i++) {
+        while (t + 1 < n_tx && (ch_store_tx(s, t + 1)->first_in_size & CH_ID_MASK) <= i)
+            t++;
+        const ch_in_rec *r = st_col_at(ins, i);
+        if (ch_in_spent_tx(r) == CH_NO_TX) continue;
+        uint64_t o = ch_store_tx(s, ch_in_spent_tx(r))->first_out + ch_in_vout(r);
+        uint64_t mark = t + 1;
+        if (o >= outs->n_committed)
+            return ch_err(err, "%s: damaged: input %llu spends output %llu past the %llu committed",
+                          s->dir, (unsigned long long)i, (unsigned long long)o,
+                          (unsigned long long)outs->n_committed);
+        if (st_col_patch(outs, o, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0) return -1;
+    }
+    if (st_col_sync(outs, err) != 0) return -1;
+    s->marks_upto = n_in;
+    return st_write_heads_upto(s, err);
 }

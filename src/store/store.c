@@ -87,6 +87,11 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *v)
     return 0;
 }
 
+static bool meta_has(MDB_txn *txn, MDB_dbi dbi, const char *key) {
+    MDB_val k = {strlen(key), (void *)key}, d;
+    return mdb_get(txn, dbi, &k, &d) == 0;
+}
+
 /* LMDB maps data.mdb and trusts it to hold every page its meta page names:
  * a shorter file (truncated, half copied) is a SIGBUS on first touch. So
  * the file must reach about the last page before anything is read. About:
@@ -150,6 +155,17 @@ static int meta_get_runs(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *s
     return 0;
 }
 
+/* marks_upto (at most the inputs recorded: a cut shortens them) and the
+ * boot that wrote it (see marks.c). */
+static int put_marks_upto(ch_store *s, MDB_txn *txn) {
+    uint64_t n_in = st_col_count(&s->col[COL_INS]);
+    uint64_t upto = s->marks_upto < n_in ? s->marks_upto : n_in;
+    const char *boot = st_boot_id();
+    MDB_val k = {10, "marks_boot"}, d = {strlen(boot), (void *)boot};
+    int rc = meta_put_u64(txn, s->db_meta, "marks_upto", upto);
+    return rc ? rc : mdb_put(txn, s->db_meta, &k, &d, 0);
+}
+
 int st_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++) {
         int rc = meta_put_u64(txn, s->db_meta, COL_META[i], st_col_count(&s->col[i]));
@@ -157,6 +173,7 @@ int st_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
     }
     int rc = meta_put_u64(txn, s->db_meta, "first_number", s->first_number);
     if (!rc) rc = meta_put_u64(txn, s->db_meta, "heads_upto", s->heads_upto);
+    if (!rc) rc = put_marks_upto(s, txn);
     if (!rc) rc = meta_put_u64(txn, s->db_meta, "run_seq", s->run_seq);
     if (!rc) rc = meta_put_runs(txn, s->db_meta, "runs_txid", &s->txid_runs);
     if (!rc) rc = meta_put_runs(txn, s->db_meta, "runs_addr", &s->addr_runs);
@@ -171,6 +188,7 @@ int st_write_heads_upto(ch_store *s, ch_error *err) {
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (!rc) {
         rc = meta_put_u64(txn, s->db_meta, "heads_upto", s->heads_upto);
+        if (!rc) rc = put_marks_upto(s, txn);
         rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
     }
     int rc2 = mdb_txn_renew(s->rtxn);
@@ -231,6 +249,16 @@ static int clear_stale_spent_marks(ch_store *s, ch_error *err) {
 static int read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
     int bad = meta_get_u64(txn, s->db_meta, "first_number", &s->first_number);
     meta_get_u64(txn, s->db_meta, "heads_upto", &s->heads_upto);
+    /* written before marks_upto was kept: every mark is durable */
+    if (meta_get_u64(txn, s->db_meta, "marks_upto", &s->marks_upto) != 0 ||
+        !meta_has(txn, s->db_meta, "marks_upto"))
+        s->marks_upto = UINT64_MAX;
+    MDB_val k = {10, "marks_boot"}, d;
+    s->marks_boot[0] = 0;
+    if (mdb_get(txn, s->db_meta, &k, &d) == 0 && d.mv_size < sizeof s->marks_boot) {
+        memcpy(s->marks_boot, d.mv_data, d.mv_size);
+        s->marks_boot[d.mv_size] = 0;
+    }
     bad = bad ? bad : meta_get_u64(txn, s->db_meta, "network", &s->network);
     for (int i = 0; i < COL_COUNT; i++)
         bad = bad ? bad : meta_get_u64(txn, s->db_meta, COL_META[i], &len[i]);
@@ -410,11 +438,15 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
             st_runs_use_filters(&s->addr_runs, err) != 0)
             return -1;
         if (s->heads_upto < st_heads_domain(s) && st_heads_recover(s, err) != 0) return -1;
+        /* the marks a small commit left to the page cache: written again,
+         * whether this boot still holds them or not (marks.c) */
+        if (st_marks_recover(s, err) != 0) return -1;
     }
     return 0;
 }
 
-int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err) {
+/* ch_store_open without the check of a reader's spent marks (below). */
+static int open_store(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err) {
     *out = NULL;
     if (!ch_store_name_ok(chain))
         return ch_err(err,
@@ -468,19 +500,60 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
     return 0;
 }
 
+/* A reader's view whose last spent marks were in the page cache of another
+ * boot (marks.c): they may be lost, so it must not be read (an output spent
+ * would read unspent). */
+static int marks_lost_err(const char *store_dir, const char *why, ch_error *err) {
+    return ch_err(err,
+                  "%s: the spent marks of its last commit were not yet on disk when the machine "
+                  "restarted, and a writer replays them when it opens the store%s%s; open it once "
+                  "with a writer that may write to it (e.g. `coinhound ingest` of the same "
+                  "blocks) and retry",
+                  store_dir, why[0] ? ": " : "", why);
+}
+
+int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err) {
+    if (open_store(dir, chain, mode, out, err) != 0) return -1;
+    ch_store *s = *out;
+    if (s->writable || st_marks_trusted(s, s->col[COL_INS].n_committed)) return 0;
+    /* the marks past marks_upto are from another boot: a writer replays
+     * them at its open (under the writer's lock); then open again. A
+     * writer already running has replayed them at its own open. */
+    ch_store_close(s);
+    *out = NULL;
+    ch_store *w = NULL;
+    ch_error werr = {0};
+    if (open_store(dir, chain, CH_STORE_WRITE, &w, &werr) == 0) ch_store_close(w);
+    if (open_store(dir, chain, mode, out, err) != 0) return -1;
+    s = *out;
+    if (st_marks_trusted(s, s->col[COL_INS].n_committed)) return 0;
+    char path[sizeof s->dir];
+    memcpy(path, s->dir, sizeof path);
+    ch_store_close(s);
+    *out = NULL;
+    return marks_lost_err(path, werr.msg, err);
+}
+
 void ch_store_close(ch_store *s) {
     if (!s) return;
     if (s->rtxn) mdb_txn_abort(s->rtxn);
     if (s->env_ready && s->writable) {
         ch_store_abort(s);
-        /* the heads written in place since the last commit, durable: a
-         * clean close leaves nothing to replay */
+        for (int i = 0; i < 3; i++)
+            st_writeback_join(&s->lag_wb[i]);
+        /* the heads and marks written in place since the last commit's
+         * syncs, durable: a clean close leaves nothing to replay */
         bool heads_ok = st_col_sync(&s->col[COL_HEADS20], NULL) == 0 &&
                         st_col_sync(&s->col[COL_HEADS32], NULL) == 0;
+        bool marks_ok = s->account || st_col_sync(&s->col[COL_OUTS], NULL) == 0;
         MDB_txn *txn;
         if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
             meta_put_u64(txn, s->db_meta, "writer_open", 0);
             if (heads_ok) meta_put_u64(txn, s->db_meta, "heads_upto", st_heads_domain(s));
+            if (marks_ok) {
+                s->marks_upto = s->col[COL_INS].n_committed;
+                put_marks_upto(s, txn);
+            }
             mdb_txn_commit(txn);
         }
     }
@@ -526,6 +599,7 @@ int ch_store_refresh(ch_store *s, ch_error *err) {
     st_runs_close(&s->addr_runs);
     if (open_runs(s, index_dir, err) != 0) return -1;
     if (check_counts(s, err) != 0) return -1;
+    if (!st_marks_trusted(s, s->col[COL_INS].n_committed)) return marks_lost_err(s->dir, "", err);
     return mdb_txn_id(s->rtxn) != was;
 }
 

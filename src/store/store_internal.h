@@ -79,6 +79,15 @@ typedef struct st_utxo_ahead {
     st_utxo_key k;
 } st_utxo_ahead;
 
+/* The write-back of a file's dirty pages started from a thread of its own
+ * (sync_file_range: a hint, it makes nothing durable), so that the kernel's
+ * work of submitting them overlaps the caller's until st_writeback_join. */
+typedef struct st_writeback {
+    pthread_t th;
+    int fd;
+    bool started;
+} st_writeback;
+
 struct ch_store {
     char dir[4096];
     bool writable;
@@ -102,6 +111,14 @@ struct ch_store {
     /* Every address head is right for the outputs (UTXO) or transfers
      * (account) below this; past it, they are replayed (see heads.c). */
     uint64_t heads_upto;
+    /* Every spent mark of the inputs below this is durable; a small
+     * commit's are written after its syncs, so they are in the page cache
+     * only until the next commit's syncs (marks.c). UINT64_MAX: all. */
+    uint64_t marks_upto;
+    char marks_boot[40]; /* the boot of the commit that recorded marks_upto */
+    /* the write-back of the files a small commit wrote in place after its
+     * syncs (outs.col, heads20.col, heads32.col): joined by the next */
+    st_writeback lag_wb[3];
     uint64_t mem_budget; /* ch_store_set_mem: bytes the process should stay under */
     uint64_t hot_slots;  /* slots of a young hot map before it turns old (0: HOT_SLOTS) */
     uint64_t hot_cap;    /* ch_store_set_hot_cap: bytes of the four tables at most (0: none) */
@@ -185,18 +202,24 @@ typedef struct st_sync_job {
 /* Make every job's file durable, several at once (syncmany.c); returns
  * when all are done: 0, or -1 naming the first that failed. */
 int st_sync_many(st_sync_job *jobs, size_t n, ch_error *err);
-/* The write-back of a file's dirty pages started from a thread of its own
- * (sync_file_range: a hint, it makes nothing durable), so that the kernel's
- * work of submitting them overlaps the caller's until st_writeback_join. */
-typedef struct st_writeback {
-    pthread_t th;
-    int fd;
-    bool started;
-} st_writeback;
 void st_writeback_start(st_writeback *w, int fd);
 void st_writeback_join(st_writeback *w);
 /* Forget the batch's marks (after its commit or abort). */
 void st_marks_reset(ch_store *s);
+/* This boot's id (/proc/sys/kernel/random/boot_id; "" where there is none):
+ * within one boot the page cache is every reader's truth, so marks past
+ * marks_upto written in this boot are there; from another boot they may be
+ * lost (a power cut before their write-back). */
+const char *st_boot_id(void);
+/* Tests: present id as this boot's (a restart), NULL for the real one. */
+void st_boot_id_set_for_tests(const char *id);
+/* Are the spent marks of the first n_ins inputs all there (durable, or
+ * written in this boot)? */
+bool st_marks_trusted(const ch_store *s, uint64_t n_ins);
+/* A writer: write the spent marks of the committed inputs at or past
+ * marks_upto again (the inputs name what they spend), make them durable and
+ * record marks_upto as the committed count. */
+int st_marks_recover(ch_store *s, ch_error *err);
 void st_marks_free(ch_store *s);
 
 /* --- address heads (heads.c) --- */
@@ -246,9 +269,11 @@ bool st_addr_valid(const ch_store *s, ch_addr_id id);
  * must be reset. */
 int st_wait_readers(ch_store *s, uint64_t before);
 
-/* Committed lengths, run lists and heads_upto in the "meta" table. */
+/* Committed lengths, run lists, heads_upto and marks_upto (with this
+ * boot's id) in the "meta" table. */
 int st_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err);
-/* Record heads_upto alone, in a transaction of its own. */
+/* Record heads_upto and marks_upto (with this boot) alone, in a
+ * transaction of its own. */
 int st_write_heads_upto(ch_store *s, ch_error *err);
 
 #endif

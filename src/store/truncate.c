@@ -212,6 +212,8 @@ static int truncate_account(ch_store *s, uint32_t height, ch_error *err) {
 int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
     ch_store_abort(s);
+    for (int i = 0; i < 3; i++) /* the last commit's write-backs: before any cut */
+        st_writeback_join(&s->lag_wb[i]);
     uint64_t n_blocks = st_col_count(&s->col[COL_BLOCKS]);
     if (height >= n_blocks) return 0;
     if (s->account) return truncate_account(s, height, err);
@@ -265,5 +267,7 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
             return -1;
         }
     free(unmark.v);
-    return st_col_sync(&s->col[COL_OUTS], err);
+    if (st_col_sync(&s->col[COL_OUTS], err) != 0) return -1;
+    s->marks_upto = st_col_count(&s->col[COL_INS]); /* all durable now */
+    return 0;
 }
