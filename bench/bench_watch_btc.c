@@ -511,6 +511,127 @@ static void parts(const char *work, long from) {
         free(wall[i]), free(cpu[i]);
 }
 
+/* The steps of a block from its write to its cursor (the watcher's
+ * "steps" lines, watch_timeline_log), beside the bench's own clock. */
+enum { STEPS = 9 };
+static const char *const step_names[STEPS] = {"notice", "index",    "checks",   "read",  "add",
+                                              "rules",  "log sync", "delivery", "cursor"};
+typedef struct block_steps {
+    bool have;
+    double lat;                               /* ms, the bench's */
+    double wall[STEPS], cpu[STEPS], q[STEPS]; /* ms; notice: write -> wake */
+    long flt[STEPS];                          /* minor faults */
+    double tail;                              /* cursor -> the bench sees it */
+    double cpu_all, q_all;                    /* from the wake */
+    long majflt, ivcsw;
+} block_steps;
+
+/* One "NAME W/C/Q/F" of a steps line into b's step i. */
+static void step_of(const char *line, const char *name, int i, block_steps *b) {
+    char key[64];
+    snprintf(key, sizeof key, "; %s ", name);
+    const char *p = strstr(line, key);
+    if (p)
+        sscanf(p + strlen(key), "%lf/%lf/%lf/%ld", &b->wall[i], &b->cpu[i], &b->q[i], &b->flt[i]);
+}
+
+/* Each timed block's steps (the watcher's log past offset from; t0: the
+ * CLOCK_MONOTONIC second each block was written, lat its latency in s)
+ * as p50/p99 a step, and the slowest blocks step by step: where their
+ * time went. */
+static void steps(const char *work, long from, uint32_t base, uint32_t k, const double *t0,
+                  const double *lat) {
+    char p[4096], line[2048];
+    snprintf(p, sizeof p, "%s/watch.log", work);
+    FILE *f = fopen(p, "r");
+    if (!f || fseek(f, from, SEEK_SET) != 0) {
+        if (f) fclose(f);
+        return;
+    }
+    block_steps *v = calloc(k, sizeof *v);
+    while (fgets(line, sizeof line, f)) {
+        unsigned a, b;
+        double woke;
+        const char *t = strstr(line, "timing: blocks ");
+        if (!t || sscanf(t, "timing: blocks %u-%u steps: woke at %lf", &a, &b, &woke) != 3 ||
+            a != b || a < base || a >= base + k)
+            continue;
+        block_steps *s = &v[a - base];
+        s->have = true;
+        s->lat = lat[a - base] * 1e3;
+        s->wall[0] = (woke - t0[a - base]) * 1e3;
+        step_of(t, "wake", 0, s); /* its run queue: the wait for a core once woken */
+        s->wall[0] = (woke - t0[a - base]) * 1e3, s->cpu[0] = 0;
+        for (int i = 1; i < STEPS; i++)
+            if (i != 3) step_of(t, step_names[i], i, s);
+        const char *r = strstr(t, "; read ");
+        if (r) sscanf(r + 7, "%lf", &s->wall[3]);
+        double from_wake = 0;
+        const char *fw = strstr(t, "from the wake: ");
+        if (fw)
+            sscanf(fw,
+                   "from the wake: %lf ms, cpu %lf, run queue %lf, major faults %ld, switches "
+                   "%*d voluntary %ld involuntary",
+                   &from_wake, &s->cpu_all, &s->q_all, &s->majflt, &s->ivcsw);
+        s->tail = s->lat - s->wall[0] - from_wake;
+    }
+    fclose(f);
+    size_t n = 0;
+    double *w = malloc(k * sizeof *w), *c = malloc(k * sizeof *c);
+    for (uint32_t i = 0; i < k; i++)
+        n += v[i].have;
+    if (n) {
+        printf("each block's steps from its write to its cursor (%zu blocks; wall p50/p99 ms, "
+               "its thread's CPU p50/p99, run queue p99; read: waiting for the reader thread, "
+               "add: the rest of the ingest):",
+               n);
+        for (int j = 0; j <= STEPS; j++) {
+            double q[4096];
+            size_t m = 0;
+            for (uint32_t i = 0; i < k; i++)
+                if (v[i].have && m < 4096)
+                    w[m] = j < STEPS ? v[i].wall[j] : v[i].tail, c[m] = j < STEPS ? v[i].cpu[j] : 0,
+                    q[m] = j < STEPS ? v[i].q[j] : 0, m++;
+            printf("%s %s %.1f/%.1f", j ? ";" : "", j < STEPS ? step_names[j] : "tail (the bench)",
+                   pct(w, m, 0.5), pct(w, m, 0.99));
+            if (j && j != 3 && j < STEPS)
+                printf(" (cpu %.1f/%.1f, q %.1f)", pct(c, m, 0.5), pct(c, m, 0.99),
+                       pct(q, m, 0.99));
+            else if (!j)
+                printf(" (q %.1f)", pct(q, m, 0.99));
+        }
+        printf("\n");
+        /* the slowest five, step by step */
+        uint32_t order[5];
+        int no = 0;
+        for (int r = 0; r < 5; r++) {
+            int best = -1;
+            for (uint32_t i = 0; i < k; i++) {
+                bool used = false;
+                for (int u = 0; u < no; u++)
+                    used |= order[u] == i;
+                if (v[i].have && !used && (best < 0 || v[i].lat > v[best].lat)) best = (int)i;
+            }
+            if (best < 0) break;
+            order[no++] = (uint32_t)best;
+        }
+        for (int r = 0; r < no; r++) {
+            const block_steps *b = &v[order[r]];
+            printf("  slow block %u: %.1f ms =", base + order[r], b->lat);
+            for (int j = 0; j < STEPS; j++)
+                if (b->wall[j] >= 0.05 || j == 0)
+                    printf(" %s %.1f (cpu %.1f, q %.1f, %ld flt)", step_names[j], b->wall[j],
+                           b->cpu[j], b->q[j], b->flt[j]);
+            printf(" + tail %.1f; from the wake cpu %.1f, run queue %.1f, %ld major faults, %ld "
+                   "involuntary switches\n",
+                   b->tail, b->cpu_all, b->q_all, b->majflt, b->ivcsw);
+        }
+    }
+    free(w);
+    free(c);
+    free(v);
+}
+
 static void stop(pid_t pid) {
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
@@ -625,7 +746,7 @@ ready:
     pid_t pid = watcher_at(work, blocks, db, (uint32_t)base - 1);
     int ino = ino_on(db);
     double *lat = malloc(k * sizeof *lat), *qlat = malloc(k * sizeof *qlat),
-           *qref = malloc(k * sizeof *qref);
+           *qref = malloc(k * sizeof *qref), *t0s = malloc(k * sizeof *t0s);
     uint8_t *buf = NULL;
     size_t cap = 0;
     /* with a gap, a reader beside the watcher times each block's commit */
@@ -651,6 +772,7 @@ ready:
     for (uint32_t i = 0; i < k; i++) {
         size_t h = base + i;
         double t0 = now();
+        t0s[i] = t0;
         append(full, blocks, &v[h], &buf, &cap);
         lat[i] = wait_done(ino, db, (uint32_t)h, t0, 120);
         if (!gap_ms) continue;
@@ -667,6 +789,8 @@ ready:
     double sum = 0;
     for (uint32_t i = 0; i < k; i++)
         sum += lat[i];
+    double *lat_in_order = malloc(k * sizeof *lat_in_order);
+    memcpy(lat_in_order, lat, k * sizeof *lat);
     double mean = sum / k, p50 = pct(lat, k, 0.5), p99 = pct(lat, k, 0.99), mx = lat[k - 1];
     double load[3] = {0, 0, 0};
     FILE *la = fopen("/proc/loadavg", "r");
@@ -680,6 +804,9 @@ ready:
            k, (double)appended_txs / k, base, gap_ms, p50 * 1e3, p99 * 1e3, mx * 1e3, mean * 1e3,
            cpu * 1e3 / k, (double)mj / k, rss0, rss1, anon, file, load[0], load[1], load[2]);
     parts(work, log_from);
+    steps(work, log_from, (uint32_t)base, k, t0s, lat_in_order);
+    free(lat_in_order);
+    free(t0s);
     incident_counts(work, (uint32_t)base, (uint32_t)(base + k));
     if (rd) {
         double q50 = pct(qlat, k, 0.5), q99 = pct(qlat, k, 0.99), qmax = qlat[k - 1];

@@ -533,6 +533,72 @@ static void test_blocks_folder_alerts_equal_an_independent_reading(void **state)
     fx_free(&f);
 }
 
+/* Seconds on CLOCK_MONOTONIC, the clock the watcher's steps lines use. */
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* COINHOUND_WATCH_TIMING: each appended block's steps, from the wake to
+ * the cursor, in the order they run, the wake between the append and the
+ * alerts (the clock a benchmark subtracts its write time from). */
+static void test_timing_logs_each_appended_blocks_steps_in_order(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen(f.blocks, 14);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    setenv("COINHOUND_WATCH_TIMING", "1", 1);
+    start_watcher(&f, false);
+    unsetenv("COINHOUND_WATCH_TIMING");
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 90000);
+    json_decref(want);
+    double before = mono_s();
+    extend(f.blocks, 2, 0);
+    want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 60000);
+    json_decref(want);
+    /* the cursor is saved after the alerts are delivered */
+    for (int i = 0; i < 100 && count_in(f.log, " steps: woke at ") < 1; i++)
+        msleep(50);
+    double after = mono_s();
+    assert_int_equal(stop_watcher(&f), 0);
+    char *log = read_text(f.log);
+    static const char *const order[] = {
+        "; wake ",  "; index ",    "; checks ",   "; read ",   "; add ",
+        "; rules ", "; log sync ", "; delivery ", "; cursor ", " from the wake: "};
+    int lines = 0;
+    for (const char *p = log; (p = strstr(p, " steps: woke at ")); p++, lines++) {
+        const char *end = strchr(p, '\n');
+        assert_non_null(end);
+        /* the catch-up at the start had no wake: every line is an append's */
+        double woke = strtod(p + strlen(" steps: woke at "), NULL);
+        assert_true(woke >= before && woke <= after);
+        const char *at = p;
+        for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+            const char *q = strstr(at, order[i]);
+            if (!q || q > end)
+                fail_msg("step \"%s\" missing or out of order in %.*s", order[i], (int)(end - p),
+                         p);
+            at = q;
+        }
+        /* the add's wall, CPU, run queue and faults: none negative */
+        double wall, cpu, rq;
+        long flt;
+        assert_int_equal(sscanf(strstr(p, "; add ") + 6, "%lf/%lf/%lf/%ld", &wall, &cpu, &rq, &flt),
+                         4);
+        assert_true(wall >= 0 && cpu >= 0 && rq >= 0 && flt >= 0);
+    }
+    assert_true(lines >= 1 && lines <= 2);
+    free(log);
+    fx_free(&f);
+}
+
 static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
     (void)state;
     static fx f; /* static: the teardown reaches it after a failed assertion */
@@ -1493,6 +1559,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_teardown(test_blocks_folder_alerts_equal_an_independent_reading,
                                   end_processes),
         cmocka_unit_test_teardown(test_kill9_while_blocks_arrive_loses_no_alert, end_processes),
+        cmocka_unit_test_teardown(test_timing_logs_each_appended_blocks_steps_in_order,
+                                  end_processes),
         cmocka_unit_test_teardown(test_smallest_index_mem_builds_the_same_store, end_processes),
         cmocka_unit_test_teardown(test_kill9_between_the_alerts_and_the_store_commit,
                                   end_processes),

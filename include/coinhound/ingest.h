@@ -56,6 +56,10 @@ typedef struct ch_ingest_stats {
      * the records), in this run */
     uint64_t utxo_hits, utxo_misses;
     double seconds;
+    /* btc: of those, the store's thread waited this long for blocks read,
+     * parsed and checked (the reader thread's lead, or the whole read in
+     * one thread) */
+    double read_seconds;
 } ch_ingest_stats;
 
 /* The default memory bound of an ingest: half the machine's RAM. */

@@ -187,7 +187,9 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
     (void)ch_store_expect(s, total / BYTES_PER_TX, total / BYTES_PER_NEW_ADDR, NULL);
     for (;;) {
         const btc_prep *r;
+        double r0 = ch_now();
         int got = btc_pipe_next(pp, &r, err);
+        st->read_seconds += ch_now() - r0;
         if (got < 0) goto out;
         if (got == 0) break;
         if (add_block(s, r, &lk, err) != 0) {

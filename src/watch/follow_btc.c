@@ -127,6 +127,7 @@ typedef struct bwatch {
     bool burst;                  /* and that came within BURST_MS of the one before */
     bool timing;                 /* TIMING_ENV: log each part's time */
     stopwatch t_add;             /* the last ingest call's (read, checks, add) */
+    watch_timeline tl;           /* TIMING_ENV: each step of a cycle */
 } bwatch;
 
 static const char *source_of(const bwatch *w) {
@@ -247,17 +248,24 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     }
     watch_follow_prune(&w->f, w->s, false);
     if (w->timing) t_rules = stopwatch_since(t0), t0 = stopwatch_now();
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_RULES);
     /* One save of the cursors, not two: the log is synced before either
      * cursor moves, and delivery (which saves both when it delivers
      * anything) comes before the delivered cursor moves. A kill before the
      * save evaluates the block again (ids the log holds, dropped) and
      * delivers its lines again (at least once). */
     if (watch_outbox_sync(ob, err) != 0) return -1;
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_LOG);
     watch_webhook_publish(w->f.hook, ob->size);
     uint64_t delivered = ob->delivered;
     if (watch_outbox_deliver(ob, w->f.sink_fd, err) < 0) return -1;
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_DELIVERY);
     if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_CURSOR);
     if (w->timing && ob->eval_next > evaluated) {
+        /* the steps, once a wake: a catch-up's later batches log the parts */
+        watch_timeline_log(&w->tl, evaluated, ob->eval_next - 1);
+        watch_timeline_reset(&w->tl);
         stopwatch t_out = stopwatch_since(t0);
         watch_log("info",
                   "timing: blocks %u-%u: read and add %.1f ms (cpu %.1f), rules %.1f ms (cpu "
@@ -309,6 +317,7 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
         failed(w, &e);
         return 0;
     }
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_INDEX);
     /* the index keeps its best chain and what of it passed the header
      * rules: a new block costs its own header, not the chain's length */
     const ch_blk_chain *chain;
@@ -316,6 +325,7 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
         failed(w, &e);
         return 0;
     }
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_CHECKS);
     int rc = 0;
     while (!stopping(w) && !store_at(w, chain)) {
         ch_ingest_stats st = {.reorg_height = UINT32_MAX};
@@ -327,6 +337,10 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
         stopwatch t0 = stopwatch_now();
         int irc = btc_ingest_chain(w->s, w->d, chain, &io, &st, &e);
         w->t_add = stopwatch_since(t0);
+        if (w->timing) {
+            watch_timeline_mark(&w->tl, WATCH_STEP_ADD);
+            w->tl.read_ms = st.read_seconds * 1e3;
+        }
         bool moved = st.reorg_height != UINT32_MAX || ch_store_next_height(w->s) != before;
         if (moved && settle(w, st.reorg_height, fatal) != 0) {
             rc = -1;
@@ -356,7 +370,9 @@ out:
  * whatever they announced. true when there were events. */
 static bool folder_wait(bwatch *w, int timeout_ms) {
     struct pollfd p = {.fd = w->ino, .events = POLLIN};
+    if (w->timing) watch_timeline_reset(&w->tl), watch_timeline_mark(&w->tl, WATCH_STEP_IDLE);
     if (poll(&p, 1, timeout_ms) <= 0) return false;
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_WAKE);
     char buf[4096];
     while (read(w->ino, buf, sizeof buf) > 0) {
     }
@@ -597,6 +613,7 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     w.idle_ms = cm && *cm ? w.commit_ms : COMMIT_IDLE_MS;
     w.idle_env = cm && *cm;
     w.timing = getenv(TIMING_ENV) != NULL;
+    if (w.timing) watch_timeline_init(&w.tl);
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;
     if (watch_follow_start_webhook(&w.f, err) != 0) goto out;
@@ -659,6 +676,7 @@ out:
     ch_blkidx_free(w.x);
     ch_blkdir_close(w.d);
     if (w.ino >= 0) close(w.ino);
+    if (w.timing) watch_timeline_close(&w.tl);
     watch_btc_incidents_free(w.inc);
     ch_intel_close(w.intel);
     watch_follow_close(&w.f);

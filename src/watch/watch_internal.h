@@ -277,6 +277,56 @@ int watch_follow_open_sink(watch_follow *f, ch_error *err);
  * close the outbox (if open) and the sink (if a file). */
 void watch_follow_close(watch_follow *f);
 
+/* --- a block's steps timed (timeline.c, COINHOUND_WATCH_TIMING) --- */
+
+/* What a thread has used up to a moment: wall and its CPU, the time it
+ * waited on a run queue for a core (Linux's schedstat, 0 when absent:
+ * the share of the wall other processes took), its page faults and
+ * context switches. */
+typedef struct watch_mark {
+    double wall, cpu, runq; /* ms: CLOCK_MONOTONIC, the thread's CPU, run queue */
+    long minflt, majflt, nvcsw, nivcsw;
+} watch_mark;
+
+/* The steps from a block's file write (or the node's answer) to its
+ * alerts' cursor: the marks taken at each step's end, WATCH_STEP_IDLE the
+ * moment the follower went to sleep and WATCH_STEP_WAKE the moment it
+ * woke. */
+enum {
+    WATCH_STEP_IDLE,
+    WATCH_STEP_WAKE,
+    WATCH_STEP_INDEX,    /* the block index read what the files gained */
+    WATCH_STEP_CHECKS,   /* its best chain and header rules */
+    WATCH_STEP_ADD,      /* the ingest: read, parse, hash, classify, add */
+    WATCH_STEP_RULES,    /* the rules, incidents included */
+    WATCH_STEP_LOG,      /* the alert log synced */
+    WATCH_STEP_DELIVERY, /* --alerts written and synced */
+    WATCH_STEP_CURSOR,   /* the cursor saved */
+    WATCH_STEPS
+};
+
+typedef struct watch_timeline {
+    int schedstat_fd; /* /proc/thread-self/schedstat of the follower's thread, or -1 */
+    watch_mark m[WATCH_STEPS];
+    bool taken[WATCH_STEPS];
+    double read_ms; /* of WATCH_STEP_ADD: waiting for the block read and parsed */
+} watch_timeline;
+
+/* Open the calling thread's counters; a timeline whose counters cannot
+ * be read still times the wall and the CPU. */
+void watch_timeline_init(watch_timeline *t);
+void watch_timeline_close(watch_timeline *t);
+/* Take the thread's mark as step's end. */
+void watch_timeline_mark(watch_timeline *t, int step);
+/* Forget every mark but the idle one (a new cycle). */
+void watch_timeline_reset(watch_timeline *t);
+/* Log the steps of the blocks [from, to] evaluated this cycle, one line
+ * ("timing: blocks A-B steps: woke at T; index W/C/Q/F, ..."): each
+ * step's wall, CPU, run queue ms and minor faults since the step before,
+ * the wake's absolute CLOCK_MONOTONIC seconds (a benchmark that knows
+ * when it wrote the block subtracts), and the totals since the wake. */
+void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to);
+
 /* --- logging (follow.c) --- */
 void watch_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

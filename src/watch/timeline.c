@@ -1,0 +1,96 @@
+/* A block's steps through the watcher, timed (watch_internal.h: the
+ * timeline; COINHOUND_WATCH_TIMING turns it on).
+ *
+ * Why more than wall clocks: on a shared machine a slow block is either
+ * work (the thread's CPU), a wait for a core (the run queue: other
+ * processes had both), a wait for the disk (major faults, syncs: wall
+ * that is neither), or memory mapped anew (minor faults). Each step's
+ * four figures tell which, without a profiler on the running watcher. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "watch/watch_internal.h"
+
+void watch_timeline_init(watch_timeline *t) {
+    memset(t, 0, sizeof *t);
+    /* the thread's own file: kept open, it stays this thread's */
+    t->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+}
+
+void watch_timeline_close(watch_timeline *t) {
+    if (t->schedstat_fd >= 0) close(t->schedstat_fd);
+    t->schedstat_fd = -1;
+}
+
+/* The run queue's ms from schedstat ("on-CPU ns, run-queue ns, slices"). */
+static double runq_ms(const watch_timeline *t) {
+    char buf[128];
+    if (t->schedstat_fd < 0) return 0;
+    ssize_t n = pread(t->schedstat_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    unsigned long long on, wait;
+    return sscanf(buf, "%llu %llu", &on, &wait) == 2 ? (double)wait / 1e6 : 0;
+}
+
+void watch_timeline_mark(watch_timeline *t, int step) {
+    watch_mark *m = &t->m[step];
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    m->wall = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    m->cpu = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    m->runq = runq_ms(t);
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+        m->minflt = ru.ru_minflt;
+        m->majflt = ru.ru_majflt;
+        m->nvcsw = ru.ru_nvcsw;
+        m->nivcsw = ru.ru_nivcsw;
+    }
+    t->taken[step] = true;
+}
+
+void watch_timeline_reset(watch_timeline *t) {
+    for (int i = WATCH_STEP_WAKE; i < WATCH_STEPS; i++)
+        t->taken[i] = false;
+    t->read_ms = 0;
+}
+
+void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to) {
+    static const char *const names[WATCH_STEPS] = {"idle",  "wake",     "index",    "checks", "add",
+                                                   "rules", "log sync", "delivery", "cursor"};
+    if (!t->taken[WATCH_STEP_WAKE] || !t->taken[WATCH_STEP_CURSOR]) return;
+    char line[1024];
+    int len = snprintf(line, sizeof line, "timing: blocks %u-%u steps: woke at %.3f", from, to,
+                       t->m[WATCH_STEP_WAKE].wall / 1e3);
+    /* the wake itself: from going to sleep, its run queue and switches are
+     * the wait for a core once the event came */
+    int prev = t->taken[WATCH_STEP_IDLE] ? WATCH_STEP_IDLE : WATCH_STEP_WAKE;
+    for (int i = WATCH_STEP_WAKE; i < WATCH_STEPS && len < (int)sizeof line; i++) {
+        if (!t->taken[i]) continue;
+        const watch_mark *a = &t->m[prev], *b = &t->m[i];
+        double wall = b->wall - a->wall, cpu = b->cpu - a->cpu;
+        if (i == WATCH_STEP_ADD) {
+            /* the ingest's wait for its reader thread, then the adds */
+            len += snprintf(line + len, sizeof line - (size_t)len, "; read %.2f", t->read_ms);
+            wall -= t->read_ms;
+        }
+        if (len < (int)sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, "; %s %.2f/%.2f/%.2f/%ld",
+                            names[i], wall, cpu, b->runq - a->runq, b->minflt - a->minflt);
+        prev = i;
+    }
+    const watch_mark *w = &t->m[WATCH_STEP_WAKE], *c = &t->m[WATCH_STEP_CURSOR];
+    if (len < (int)sizeof line)
+        snprintf(line + len, sizeof line - (size_t)len,
+                 " (wall/cpu/run queue ms/minor faults); from the wake: %.2f ms, cpu %.2f, run "
+                 "queue %.2f, major faults %ld, switches %ld voluntary %ld involuntary",
+                 c->wall - w->wall, c->cpu - w->cpu, c->runq - w->runq, c->majflt - w->majflt,
+                 c->nvcsw - w->nvcsw, c->nivcsw - w->nivcsw);
+    watch_log("info", "%s", line);
+}
