@@ -470,6 +470,13 @@ int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
  * larger than the memory is not read whole). Changes nothing on disk. -1
  * when a file cannot be read (err says so). */
 int ch_store_keep_small_pages(ch_store *s, ch_error *err);
+/* A long-lived writer's start (watch): the page tables of its mapped
+ * runs and columns filled for what the page cache holds of them, up to
+ * max_bytes (the runs first, then the columns a block's look-ups read),
+ * so that its first blocks do not fault on each page they touch. Reads
+ * nothing from the disk and changes nothing on it; returns the bytes
+ * mapped (0 for a reader). */
+uint64_t ch_store_warm_maps(ch_store *s, uint64_t max_bytes);
 /* Where the wall time of this writer's last commit went, in milliseconds,
  * in the commit's order (docs/store.md, "Commit and crash safety"): the
  * new addresses' heads and their run; the columns' new records written;
