@@ -523,6 +523,7 @@ typedef struct block_steps {
     long flt[STEPS];                          /* minor faults */
     double tail;                              /* cursor -> the bench sees it */
     double cpu_all, q_all;                    /* from the wake */
+    double busy; /* ms from the write to the watcher's sleep: it was busy when the block came */
     long majflt, ivcsw;
 } block_steps;
 
@@ -551,12 +552,15 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
     block_steps *v = calloc(k, sizeof *v);
     while (fgets(line, sizeof line, f)) {
         unsigned a, b;
-        double woke;
+        double woke, asleep;
         const char *t = strstr(line, "timing: blocks ");
-        if (!t || sscanf(t, "timing: blocks %u-%u steps: woke at %lf", &a, &b, &woke) != 3 ||
+        if (!t ||
+            sscanf(t, "timing: blocks %u-%u steps: woke at %lf, asleep from %lf", &a, &b, &woke,
+                   &asleep) != 4 ||
             a != b || a < base || a >= base + k)
             continue;
         block_steps *s = &v[a - base];
+        s->busy = asleep > t0[a - base] ? (asleep - t0[a - base]) * 1e3 : 0;
         s->have = true;
         s->lat = lat[a - base] * 1e3;
         s->wall[0] = (woke - t0[a - base]) * 1e3;
@@ -594,6 +598,12 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
                     q[m] = j < STEPS ? v[i].q[j] : 0, m++;
             printf("%s %s %.1f/%.1f", j ? ";" : "", j < STEPS ? step_names[j] : "tail (the bench)",
                    pct(w, m, 0.5), pct(w, m, 0.99));
+            if (!j) { /* of the notice: the watcher still busy when the block came */
+                size_t nb = 0;
+                for (uint32_t i = 0; i < k; i++)
+                    if (v[i].have && nb < 4096) c[nb++] = v[i].busy;
+                printf(" (busy %.1f/%.1f)", pct(c, nb, 0.5), pct(c, nb, 0.99));
+            }
             if (j && j != 3 && j < STEPS)
                 printf(" (cpu %.1f/%.1f, q %.1f)", pct(c, m, 0.5), pct(c, m, 0.99),
                        pct(q, m, 0.99));
@@ -617,7 +627,10 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
         }
         for (int r = 0; r < no; r++) {
             const block_steps *b = &v[order[r]];
-            printf("  slow block %u: %.1f ms =", base + order[r], b->lat);
+            printf(
+                "  slow block %u (#%u of the run; the watcher busy %.1f ms after the write): %.1f "
+                "ms =",
+                base + order[r], order[r] + 1, b->busy, b->lat);
             for (int j = 0; j < STEPS; j++)
                 if (b->wall[j] >= 0.05 || j == 0)
                     printf(" %s %.1f (cpu %.1f, q %.1f, %ld flt)", step_names[j], b->wall[j],

@@ -17,6 +17,7 @@
 #include "coinhound/gen.h"
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
+#include "ingest/btc_branch.h"
 #include "ingest/btc_pipe.h"
 #include "store/store_internal.h"
 
@@ -273,12 +274,125 @@ static void test_commit_writing_columns_in_a_thread_builds_the_same_store(void *
     tu_genchain_close(&g);
 }
 
+/* blocks into db one at a time as the watcher takes them
+ * (btc_ingest_chain_kept, max_blocks 1, commits deferred and made every
+ * seventh block and at the end or the first error), keeping a block's
+ * buffers from one call to the next when keep is given. 0, or -1 with
+ * msg. */
+static int ingest_one_at_a_time(const char *blocks, const char *db, btc_keep *keep, char *msg,
+                                size_t cap) {
+    char idx[1200];
+    snprintf(idx, sizeof idx, "%s.blkindex", db);
+    ch_blkdir *d;
+    ch_blkidx *x;
+    const ch_blk_chain *chain;
+    ch_store *s;
+    ch_error err;
+    assert_int_equal(ch_blkdir_open(blocks, &d, &err), 0);
+    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
+    assert_true(ch_blkidx_update(x, d, true, &err) >= 0);
+    assert_int_equal(ch_blkidx_chain(x, &chain, &err), 0);
+    if (ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err) != 0) fail_msg("open: %s", err.msg);
+    int rc = 0;
+    for (uint32_t n = 0; ch_store_next_height(s) < chain->n; n++) {
+        ch_ingest_opts o = {.progress = 0, .max_blocks = 1, .defer_commit = true};
+        ch_ingest_stats st = {.reorg_height = UINT32_MAX};
+        if (btc_ingest_chain_kept(s, d, chain, &o, keep, &st, &err) != 0) {
+            snprintf(msg, cap, "%s", err.msg);
+            rc = -1;
+            break;
+        }
+        assert_int_equal(st.blocks, 1);
+        if (n % 7 == 6 && btc_commit_pending(s, &err) != 0) fail_msg("commit: %s", err.msg);
+    }
+    if (rc == 0 && btc_commit_pending(s, &err) != 0) fail_msg("commit: %s", err.msg);
+    ch_store_close(s);
+    ch_blkidx_free(x);
+    ch_blkdir_close(d);
+    return rc;
+}
+
+/* The watcher's way (a kept block, read in its thread, its witness
+ * commitment checked on another beside the adds) builds the store a whole
+ * ingest builds; a block whose witness is altered (its txids, so its
+ * merkle root, unchanged) is refused with the message a one-thread read
+ * gives, at the same height, leaving the same store as the same calls
+ * without a kept block. */
+static void test_kept_block_one_at_a_time_same_store_and_witness_error(void **state) {
+    (void)state;
+    tu_genchain g;
+    tu_genchain_make(&g, 23, 4000);
+    char *kept = tu_tmpdir(), msg[2][sizeof(((ch_error *)0)->msg)];
+    btc_keep *keep = btc_keep_new();
+    assert_non_null(keep);
+    assert_int_equal(ingest_one_at_a_time(g.blocks, kept, keep, msg[0], sizeof msg[0]), 0);
+    tu_assert_same_store(g.db, kept, "btc");
+    /* a witness byte altered in a block two thirds of the way in */
+    ch_blkdir *d;
+    ch_blk_chain c;
+    ch_error err;
+    assert_int_equal(ch_blkdir_open(g.blocks, &d, &err), 0);
+    assert_int_equal(ch_blkdir_best_chain(d, &c, &err), 0);
+    ch_btc_parser *p = ch_btc_parser_new();
+    uint8_t *buf = NULL;
+    size_t cap = 0, at = 0;
+    uint32_t bad_h = 0;
+    for (uint32_t h = (uint32_t)(c.n * 2 / 3); h < c.n && !at; h++) {
+        ch_btc_block b;
+        assert_int_equal(ch_blk_chain_read(d, &c, h, &buf, &cap, &err), 0);
+        assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(&c, h)->size, &b, &err), 0);
+        for (uint32_t t = 1; t < b.n_tx && !at; t++)
+            for (uint32_t i = 0; i < b.tx[t].n_in && !at; i++)
+                if (b.tx[t].in[i].witness_len > 2) {
+                    const ch_btc_txin *in = &b.tx[t].in[i];
+                    at = ch_blk_chain_rec(&c, h)->offset +
+                         (size_t)(in->witness + in->witness_len - 1 - buf);
+                    bad_h = h;
+                }
+    }
+    if (!at) fail_msg("no input with a witness past two thirds of the chain");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/blk%05u.dat", g.blocks, ch_blk_chain_rec(&c, bad_h)->file_no);
+    ch_blk_chain_free(&c);
+    ch_blkdir_close(d);
+    ch_btc_parser_free(p);
+    free(buf);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)at, SEEK_SET), 0);
+    int byte = fgetc(f);
+    assert_int_equal(fseek(f, (long)at, SEEK_SET), 0);
+    fputc(byte ^ 0x5a, f);
+    fclose(f);
+    char *db[2] = {tu_tmpdir(), tu_tmpdir()};
+    assert_int_equal(ingest_one_at_a_time(g.blocks, db[0], keep, msg[0], sizeof msg[0]), -1);
+    assert_int_equal(ingest_one_at_a_time(g.blocks, db[1], NULL, msg[1], sizeof msg[1]), -1);
+    assert_string_equal(msg[0], msg[1]);
+    assert_non_null(strstr(msg[0], "witness commitment mismatch"));
+    char where[64];
+    snprintf(where, sizeof where, "(height %u)", bad_h);
+    assert_non_null(strstr(msg[0], where));
+    ch_store_counts sc;
+    tu_store_counts(db[0], "btc", &sc);
+    assert_true(sc.blocks > 0 && sc.blocks <= bad_h);
+    tu_assert_same_store(db[0], db[1], "btc");
+    btc_keep_free(keep);
+    for (int i = 0; i < 2; i++) {
+        tu_rmrf(db[i]);
+        free(db[i]);
+    }
+    tu_rmrf(kept);
+    free(kept);
+    tu_genchain_close(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_thread_builds_the_same_store_as_one_thread),
         cmocka_unit_test(test_pipe_hands_over_every_block_in_order_within_budget),
         cmocka_unit_test(test_bad_block_mid_chain_same_error_and_store_either_way),
         cmocka_unit_test(test_commit_writing_columns_in_a_thread_builds_the_same_store),
+        cmocka_unit_test(test_kept_block_one_at_a_time_same_store_and_witness_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,7 +158,8 @@ static uint64_t queue_budget(uint64_t mem) {
  * and checks each; this thread adds it and commits as the pending bytes
  * and memory bound say. */
 static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, uint32_t from,
-                        uint32_t to, const ch_ingest_opts *o, ch_ingest_stats *st, ch_error *err) {
+                        uint32_t to, const ch_ingest_opts *o, btc_keep *keep, ch_ingest_stats *st,
+                        ch_error *err) {
     uint64_t total = 0;
     for (uint32_t h = from; h < to; h++)
         total += ch_blk_chain_rec(chain, h)->size;
@@ -181,7 +182,7 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
             s, o->utxo_mem_bytes == CH_INGEST_UTXO_AUTO ? (mem - queue) / 5 : o->utxo_mem_bytes,
             err) != 0)
         goto out;
-    pp = btc_pipe_start(d, chain, from, to, o->threads != 1, queue, err);
+    pp = btc_pipe_start_kept(d, chain, from, to, o->threads != 1, queue, keep, err);
     if (!pp) goto out;
     /* only a hint: without the memory for it the maps grow as they fill */
     (void)ch_store_expect(s, total / BYTES_PER_TX, total / BYTES_PER_NEW_ADDR, NULL);
@@ -192,7 +193,15 @@ static int ingest_range(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, ui
         st->read_seconds += ch_now() - r0;
         if (got < 0) goto out;
         if (got == 0) break;
-        if (add_block(s, r, &lk, err) != 0) {
+        int added = add_block(s, r, &lk, err);
+        /* a kept pipe's check ran beside the adds: a block it refuses is
+         * named for that, as a one-thread read would have named it before
+         * any add */
+        double c0 = ch_now();
+        int checked = btc_pipe_checked(pp, err);
+        st->read_seconds += ch_now() - c0;
+        if (checked != 0) goto out;
+        if (added != 0) {
             ch_blk_pos pos = r->pos; /* r goes with the reader */
             uint32_t h = r->height;
             btc_pipe_free(pp); /* the reader lets go of d */
@@ -228,6 +237,12 @@ uint64_t ch_ingest_default_mem(void) {
 
 int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const ch_ingest_opts *o,
                      ch_ingest_stats *st, ch_error *err) {
+    return btc_ingest_chain_kept(s, d, chain, o, NULL, st, err);
+}
+
+int btc_ingest_chain_kept(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain,
+                          const ch_ingest_opts *o, btc_keep *keep, ch_ingest_stats *st,
+                          ch_error *err) {
     /* the store remembers whose blocks it holds, so that its addresses are
      * written in that network's encoding and another's blocks are refused */
     if (chain->n && ch_store_set_network(s, (int)ch_blkdir_net(d), err) != 0) return -1;
@@ -248,7 +263,7 @@ int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const
         if (ch_store_truncate(s, fork_h, err) != 0) return -1;
     }
     st->start_height = fork_h;
-    int rc = ingest_range(s, d, chain, fork_h, to, o, st, err);
+    int rc = ingest_range(s, d, chain, fork_h, to, o, keep, st, err);
     uint32_t next = ch_store_next_height(s);
     st->tip_height = next ? next - 1 : UINT32_MAX;
     return rc;

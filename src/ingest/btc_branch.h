@@ -70,6 +70,15 @@ int btc_commit_pending(ch_store *s, ch_error *err);
  * store stays at its last commit. */
 int btc_ingest_chain(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain, const ch_ingest_opts *o,
                      ch_ingest_stats *st, ch_error *err);
+/* The same for a caller that takes its blocks one at a time (the
+ * watcher): keep (btc_pipe.h, may be NULL) holds a block's buffers from
+ * one call to the next, and a call of one block reads it in this thread
+ * and checks its witness commitment beside the adds. The store, the
+ * stats and any error are those of btc_ingest_chain. */
+typedef struct btc_keep btc_keep;
+int btc_ingest_chain_kept(ch_store *s, ch_blkdir *d, const ch_blk_chain *chain,
+                          const ch_ingest_opts *o, btc_keep *keep, ch_ingest_stats *st,
+                          ch_error *err);
 /* Where a store keeps the block index of the folder it is fed from:
  * DIR/btc/blkindex. */
 int btc_index_path(const char *db_dir, char *out, size_t cap, ch_error *err);

@@ -40,6 +40,17 @@ typedef struct pipe_slot {
     uint64_t bytes; /* what its buffers hold */
 } pipe_slot;
 
+/* A kept block (btc_pipe_start_kept): its buffers between pipes, and the
+ * witness check's thread while one runs. */
+struct btc_keep {
+    btc_prep prep;
+    uint64_t bytes;
+    pthread_t th;
+    bool checking; /* th runs check() on the block handed over */
+    int check_rc;
+    ch_error check_err;
+};
+
 struct btc_pipe {
     ch_blkdir *d;
     const ch_blk_chain *chain;
@@ -60,6 +71,7 @@ struct btc_pipe {
     pthread_cond_t can_fill, can_take;
     pthread_t th;
     bool started;
+    btc_keep *keep; /* a kept pipe of one block: slot 0's buffers are keep's */
 };
 
 int btc_prep_classify(btc_prep *p) {
@@ -108,9 +120,17 @@ static uint64_t prep_bytes(const btc_prep *p) {
            p->type_cap * sizeof *p->type + (p->p ? ch_btc_parser_bytes(p->p) : 0);
 }
 
-/* Read, parse, check and classify the block at height h into sl. 0, or -1
- * with sl->err naming the file, offset and height. */
-static int fill(btc_pipe *pp, pipe_slot *sl, uint32_t h) {
+/* err prefixed with where block p is: its file, offset and height. */
+static int located(const btc_pipe *pp, const btc_prep *p, ch_error *err) {
+    return ch_err_prefix(err, "%s offset %llu (height %u)", ch_blkdir_path(pp->d, p->pos.file_no),
+                         (unsigned long long)p->pos.offset, p->height);
+}
+
+/* Read, parse, check and classify the block at height h into sl; with
+ * check false, all but the witness commitment check (the caller's to run
+ * next, btc_keep). 0, or -1 with sl->err naming the file, offset and
+ * height. */
+static int fill_ex(btc_pipe *pp, pipe_slot *sl, uint32_t h, bool check) {
     btc_prep *p = &sl->prep;
     p->height = h;
     p->pos = ch_blk_chain_pos(pp->chain, h);
@@ -119,13 +139,18 @@ static int fill(btc_pipe *pp, pipe_slot *sl, uint32_t h) {
         ch_err(&sl->err, "out of memory");
     } else if (ch_blkdir_read(pp->d, &p->pos, &p->buf, &p->cap, &sl->err) == 0 &&
                ch_btc_parse_block(p->p, p->buf, p->pos.size, &p->b, &sl->err) == 0 &&
-               ch_btc_check_witness_commitment(&p->b, &sl->err) == 0) {
+               (!check || ch_btc_check_witness_commitment(&p->b, &sl->err) == 0)) {
         if (btc_prep_classify(p) == 0) return 0;
+        /* the check a one-thread fill makes first names a bad block first */
+        if (!check && ch_btc_check_witness_commitment(&p->b, &sl->err) != 0)
+            return located(pp, p, &sl->err);
         ch_err(&sl->err, "out of memory");
     }
-    return ch_err_prefix(&sl->err, "%s offset %llu (height %u)",
-                         ch_blkdir_path(pp->d, p->pos.file_no), (unsigned long long)p->pos.offset,
-                         h);
+    return located(pp, p, &sl->err);
+}
+
+static int fill(btc_pipe *pp, pipe_slot *sl, uint32_t h) {
+    return fill_ex(pp, sl, h, true);
 }
 
 /* The reader thread: fills the slots in height order, ahead of the store's
@@ -197,6 +222,82 @@ no_thread: /* a machine that cannot start a thread still ingests, in one */
     return pp;
 }
 
+btc_keep *btc_keep_new(void) {
+    return calloc(1, sizeof(btc_keep));
+}
+
+/* Wait for the witness check's thread, if one runs. */
+static void keep_join(btc_keep *k) {
+    if (!k->checking) return;
+    pthread_join(k->th, NULL);
+    k->checking = false;
+}
+
+void btc_keep_free(btc_keep *k) {
+    if (!k) return;
+    keep_join(k);
+    btc_prep_free(&k->prep);
+    free(k);
+}
+
+/* The witness check's thread: the block is only read, by it and by the
+ * caller's adds, until btc_pipe_checked joins it. */
+static void *check(void *arg) {
+    btc_keep *k = arg;
+    k->check_rc = ch_btc_check_witness_commitment(&k->prep.b, &k->check_err);
+    return NULL;
+}
+
+btc_pipe *btc_pipe_start_kept(ch_blkdir *d, const ch_blk_chain *chain, uint32_t from, uint32_t to,
+                              bool threaded, uint64_t budget, btc_keep *keep, ch_error *err) {
+    if (!keep || to - from != 1 || from >= to)
+        return btc_pipe_start(d, chain, from, to, threaded, budget, err);
+    btc_pipe *pp = btc_pipe_start(d, chain, from, to, false, budget, err);
+    if (!pp) return NULL;
+    keep_join(keep); /* a pipe freed without asking (an add that failed) */
+    pp->keep = keep;
+    pp->slot[0].prep = keep->prep; /* the buffers, lent */
+    pp->slot[0].bytes = keep->bytes;
+    pp->held = keep->bytes;
+    memset(&keep->prep, 0, sizeof keep->prep);
+    return pp;
+}
+
+int btc_pipe_checked(btc_pipe *pp, ch_error *err) {
+    btc_keep *k = pp->keep;
+    if (!k || !k->checking) return 0;
+    keep_join(k);
+    if (k->check_rc == 0) return 0;
+    *err = k->check_err;
+    return located(pp, &pp->slot[0].prep, err);
+}
+
+/* A kept pipe's one block: read, parsed and classified here, its witness
+ * commitment checked on a thread beside the caller's adds (inline when no
+ * thread starts). 1 or -1 as btc_pipe_next. */
+static int next_kept(btc_pipe *pp, const btc_prep **out, ch_error *err) {
+    if (pp->taken) return 0;
+    pipe_slot *sl = &pp->slot[0];
+    int rc = fill_ex(pp, sl, pp->from, false);
+    sl->bytes = pp->held = prep_bytes(&sl->prep);
+    pp->filled++;
+    pp->taken++;
+    if (rc != 0) {
+        *err = sl->err;
+        return -1;
+    }
+    btc_keep *k = pp->keep;
+    k->prep.b = sl->prep.b; /* the thread's view: the same arrays and bytes */
+    k->check_rc = 0;
+    k->checking = pthread_create(&k->th, NULL, check, k) == 0;
+    if (!k->checking && ch_btc_check_witness_commitment(&sl->prep.b, &sl->err) != 0) {
+        *err = sl->err;
+        return located(pp, &sl->prep, err);
+    }
+    *out = &sl->prep;
+    return 1;
+}
+
 /* Slot of the i-th block: one slot serves when there is no reader. */
 static pipe_slot *slot_of(btc_pipe *pp, uint64_t i) {
     return &pp->slot[pp->threaded ? i % SLOTS : 0];
@@ -216,6 +317,7 @@ static void give_back(btc_pipe *pp) {
 }
 
 int btc_pipe_next(btc_pipe *pp, const btc_prep **out, ch_error *err) {
+    if (pp->keep) return next_kept(pp, out, err);
     if (!pp->threaded) {
         give_back(pp);
         uint32_t h = pp->from + (uint32_t)pp->taken;
@@ -268,6 +370,18 @@ uint64_t btc_pipe_bytes(btc_pipe *pp) {
 
 void btc_pipe_free(btc_pipe *pp) {
     if (!pp) return;
+    if (pp->keep) { /* the buffers go back, unless one block outgrew the budget */
+        btc_keep *k = pp->keep;
+        keep_join(k);
+        memset(&k->prep.b, 0, sizeof k->prep.b);
+        if (pp->slot[0].bytes <= pp->budget) {
+            k->prep = pp->slot[0].prep;
+            k->bytes = pp->slot[0].bytes;
+            memset(&pp->slot[0].prep, 0, sizeof pp->slot[0].prep);
+        } else {
+            k->bytes = 0;
+        }
+    }
     if (pp->started) {
         pthread_mutex_lock(&pp->mu);
         pp->stop = true;

@@ -61,6 +61,30 @@ int btc_pipe_next(btc_pipe *pp, const btc_prep **out, ch_error *err);
  * everything. NULL is ignored. */
 void btc_pipe_free(btc_pipe *pp);
 
+/* What a long-lived caller (the watcher, a block at a time) keeps from
+ * one ingest to the next: one block's buffers, so that a pipe of a single
+ * block allocates nothing once they have grown, and a thread for that
+ * block's witness commitment check. */
+typedef struct btc_keep btc_keep;
+btc_keep *btc_keep_new(void); /* NULL when out of memory */
+void btc_keep_free(btc_keep *k);
+
+/* btc_pipe_start, and when keep is given and [from, to) is one block: no
+ * reader thread (it would only be waited for), the block read and parsed
+ * in btc_pipe_next into keep's buffers, and its witness commitment
+ * checked beside the caller's adds, on a thread of its own: the caller
+ * must then ask btc_pipe_checked before it takes the block as added. The
+ * block the caller gets, its checks and their errors are those of
+ * btc_pipe_start's. */
+btc_pipe *btc_pipe_start_kept(ch_blkdir *d, const ch_blk_chain *chain, uint32_t from, uint32_t to,
+                              bool threaded, uint64_t budget, btc_keep *keep, ch_error *err);
+
+/* The last block handed over passed every check: 0, or -1 with err as
+ * btc_pipe_next would have said it (file, offset, height). Waits for a
+ * check still running; 0 at once when the pipe checked before handing
+ * over (every pipe but a kept one). */
+int btc_pipe_checked(btc_pipe *pp, ch_error *err);
+
 /* Bytes the pipe's buffers hold now (for tests and the memory account). */
 uint64_t btc_pipe_bytes(btc_pipe *pp);
 

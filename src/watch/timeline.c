@@ -66,8 +66,12 @@ void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to) {
                                                    "rules", "log sync", "delivery", "cursor"};
     if (!t->taken[WATCH_STEP_WAKE] || !t->taken[WATCH_STEP_CURSOR]) return;
     char line[1024];
-    int len = snprintf(line, sizeof line, "timing: blocks %u-%u steps: woke at %.3f", from, to,
-                       t->m[WATCH_STEP_WAKE].wall / 1e3);
+    /* when it went to sleep: after the block's write, it was busy (a
+     * commit, the block index's save) when the block came */
+    const watch_mark *idle = t->taken[WATCH_STEP_IDLE] ? &t->m[WATCH_STEP_IDLE] : NULL;
+    int len = snprintf(
+        line, sizeof line, "timing: blocks %u-%u steps: woke at %.3f, asleep from %.3f", from, to,
+        t->m[WATCH_STEP_WAKE].wall / 1e3, (idle ? idle : &t->m[WATCH_STEP_WAKE])->wall / 1e3);
     /* the wake itself: from going to sleep, its run queue and switches are
      * the wait for a core once the event came */
     int prev = t->taken[WATCH_STEP_IDLE] ? WATCH_STEP_IDLE : WATCH_STEP_WAKE;

@@ -321,10 +321,12 @@ void watch_timeline_mark(watch_timeline *t, int step);
 /* Forget every mark but the idle one (a new cycle). */
 void watch_timeline_reset(watch_timeline *t);
 /* Log the steps of the blocks [from, to] evaluated this cycle, one line
- * ("timing: blocks A-B steps: woke at T; index W/C/Q/F, ..."): each
- * step's wall, CPU, run queue ms and minor faults since the step before,
- * the wake's absolute CLOCK_MONOTONIC seconds (a benchmark that knows
- * when it wrote the block subtracts), and the totals since the wake. */
+ * ("timing: blocks A-B steps: woke at T, asleep from S; index W/C/Q/F,
+ * ..."): when the follower went to sleep before this wake and each
+ * step's wall, CPU, run queue ms and minor faults since the step before
+ * (the sleep's and the wake's as absolute CLOCK_MONOTONIC seconds: a
+ * benchmark that knows when it wrote the block subtracts), and the
+ * totals since the wake. */
 void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to);
 
 /* --- logging (follow.c) --- */
