@@ -98,8 +98,7 @@ static void test_warm_maps_spare_the_first_lookups_their_faults_and_change_nothi
     assert_true(mapped > 1000000);
     if (after < mapped * 9 / 10 || after < before + mapped / 2)
         fail_msg("resident in the store's mappings: %llu bytes before, %llu after %llu mapped",
-                 (unsigned long long)before, (unsigned long long)after,
-                 (unsigned long long)mapped);
+                 (unsigned long long)before, (unsigned long long)after, (unsigned long long)mapped);
     assert_true(cold >= 100);
     if (!TU_UNDER_ASAN && warm * 4 > cold)
         fail_msg("minor faults: %ld without the warm-up, %ld with it", cold, warm);
