@@ -9,9 +9,15 @@
  * in between leaves heads that miss outputs at or past heads_upto: the next
  * writer replays those outputs (a commit's worth), and a reader looks at
  * them itself. Heads never name uncommitted outputs, except those a reader
- * opened before the writer's last commit cannot see: it walks back. */
+ * opened before the writer's last commit cannot see: it walks back.
+ *
+ * A small commit (a watcher's block) moves its heads without a sync: the
+ * next commit's syncs make them durable and record heads_upto, so a
+ * reader's view is always one commit past it. A reader indexes those
+ * outputs by address once a view (st_heads_index), not at each head. */
 #include "store/store_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static st_col *heads_col(const ch_store *s, ch_addr_id id, uint64_t *i) {
@@ -86,6 +92,8 @@ static uint64_t prev_of(ch_store *s, uint64_t x, ch_addr_id id) {
     return d == 0 || d > x ? ST_NO_HEAD : x - d;
 }
 
+static uint64_t lag_get(const ch_store *s, uint64_t id);
+
 uint64_t st_heads_view(ch_store *s, ch_addr_id id) {
     uint64_t h = st_heads_get(s, id);
     if (s->writable) return h; /* the writer's own heads are exact */
@@ -102,10 +110,65 @@ uint64_t st_heads_view(ch_store *s, ch_addr_id id) {
         /* a commit's outputs whose heads may not be written yet */
         uint64_t low = s->heads_upto;
         if (h != ST_NO_HEAD && h + 1 > low) low = h + 1;
+        if (s->lag_heads) {
+            uint64_t x = lag_get(s, id);
+            return x != ST_NO_HEAD && x >= low ? x : h;
+        }
         for (uint64_t x = n; x-- > low;)
             if (touches(s, x, id)) return x;
     }
     return h;
+}
+
+/* The lagging range a reader indexes at most (a small commit's outputs;
+ * past it, a bulk commit's, each head scans). */
+#define LAG_INDEX_MAX (1u << 20)
+
+static size_t lag_slot(uint64_t id, size_t mask) {
+    return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
+
+static void lag_put(ch_store *s, uint64_t id, uint64_t x) {
+    size_t i = lag_slot(id, s->lag_heads_mask);
+    while (s->lag_heads[2 * i] && s->lag_heads[2 * i] != id)
+        i = (i + 1) & s->lag_heads_mask;
+    s->lag_heads[2 * i] = id;
+    s->lag_heads[2 * i + 1] = x; /* in increasing x: the last wins */
+}
+
+static uint64_t lag_get(const ch_store *s, uint64_t id) {
+    for (size_t i = lag_slot(id, s->lag_heads_mask);; i = (i + 1) & s->lag_heads_mask) {
+        if (s->lag_heads[2 * i] == id) return s->lag_heads[2 * i + 1];
+        if (s->lag_heads[2 * i] == 0) return ST_NO_HEAD;
+    }
+}
+
+void st_heads_index_free(ch_store *s) {
+    free(s->lag_heads);
+    s->lag_heads = NULL;
+    s->lag_heads_mask = 0;
+}
+
+void st_heads_index(ch_store *s) {
+    st_heads_index_free(s);
+    uint64_t n = st_heads_domain(s);
+    if (s->writable || s->heads_upto >= n || n - s->heads_upto > LAG_INDEX_MAX) return;
+    size_t cap = 16;
+    while (cap < 4 * (n - s->heads_upto)) /* two ids a transfer, at most half full */
+        cap *= 2;
+    s->lag_heads = calloc(cap, 2 * sizeof(uint64_t));
+    if (!s->lag_heads) return; /* st_heads_view scans */
+    s->lag_heads_mask = cap - 1;
+    for (uint64_t x = s->heads_upto; x < n; x++) {
+        if (s->account) {
+            const ch_xfer_rec *r = st_col_at(&s->col[COL_XFERS], x);
+            if (r->from) lag_put(s, r->from, x);
+            if (r->to) lag_put(s, r->to, x);
+        } else {
+            ch_addr_id id = ch_out_addr(((const ch_out_rec *)st_col_at(&s->col[COL_OUTS], x)));
+            if (id) lag_put(s, id, x);
+        }
+    }
 }
 
 int st_heads_recover(ch_store *s, ch_error *err) {

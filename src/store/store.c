@@ -495,6 +495,8 @@ static int open_store(const char *dir, const char *chain, int mode, ch_store **o
         s->addr_hot_complete =
             s->col[COL_ADDRS20].n_committed == 0 && s->col[COL_ADDRS32].n_committed == 0;
         s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
+    } else {
+        st_heads_index(s);
     }
     *out = s;
     return 0;
@@ -571,6 +573,7 @@ void ch_store_close(ch_store *s) {
     free(s->dirty_addr_keys.v);
     free(s->far_pend.v);
     st_marks_free(s);
+    st_heads_index_free(s);
     free(s->prefetch_keys.v);
     free(s->ahead_in);
     st_utxo_free(&s->utxo);
@@ -600,6 +603,7 @@ int ch_store_refresh(ch_store *s, ch_error *err) {
     if (open_runs(s, index_dir, err) != 0) return -1;
     if (check_counts(s, err) != 0) return -1;
     if (!st_marks_trusted(s, s->col[COL_INS].n_committed)) return marks_lost_err(s->dir, "", err);
+    st_heads_index(s);
     return mdb_txn_id(s->rtxn) != was;
 }
 

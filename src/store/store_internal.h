@@ -119,6 +119,11 @@ struct ch_store {
     /* the write-back of the files a small commit wrote in place after its
      * syncs (outs.col, heads20.col, heads32.col): joined by the next */
     st_writeback lag_wb[3];
+    /* a reader's view past heads_upto (the last small commit's outputs):
+     * each address they name and the last of them, so that a head is not
+     * a scan of them (st_heads_index); pairs (id, x), open addressing */
+    uint64_t *lag_heads;
+    size_t lag_heads_mask;
     uint64_t mem_budget; /* ch_store_set_mem: bytes the process should stay under */
     uint64_t hot_slots;  /* slots of a young hot map before it turns old (0: HOT_SLOTS) */
     uint64_t hot_cap;    /* ch_store_set_hot_cap: bytes of the four tables at most (0: none) */
@@ -236,6 +241,11 @@ uint64_t st_heads_view(ch_store *s, ch_addr_id id);
  * (replaying those at or past heads_upto), then durable; heads_upto is
  * then the committed count. */
 int st_heads_recover(ch_store *s, ch_error *err);
+/* A reader, after its view moved (open, refresh): index the outputs or
+ * transfers of its view at or past heads_upto by address (a small
+ * commit's: a larger range is left to st_heads_view's scan). */
+void st_heads_index(ch_store *s);
+void st_heads_index_free(ch_store *s);
 /* The count heads_upto measures (outputs or transfers), committed. */
 uint64_t st_heads_domain(const ch_store *s);
 
