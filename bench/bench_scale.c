@@ -24,9 +24,14 @@
  *   bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] [--keep]
  *               [--chain SIZE=BLOCKS_DIR]... [--iterate PATH]
  *               [--compare-runs N] [--no-compare] [--utxo-mem SIZE]
+ *               [--commit-mb N]
  *
  * --utxo-mem passes its size to `ingest --utxo-mem` (the UTXO map's
- * memory; 0: none), so that builds with and without it compare. The
+ * memory; 0: none), so that builds with and without it compare.
+ * --commit-mb passes N to `ingest --commit-mb` (default: ingest's, 64 MiB
+ * or a 32nd of --mem): a smaller store can then be run at the ratio of
+ * outs.col's size to a commit's that a larger one has (the spent marks'
+ * in-place writes cost per commit what the pages they touch do). The
  * coinhound binary is $BUILD/coinhound (default build/).
  *
  * Default: --sizes 1M (short enough for `make bench`), --mem 4G, a
@@ -192,15 +197,16 @@ static void print_segment(const result *r, int i) {
     char range[64];
     snprintf(range, sizeof range, "%.1fM-%.1fM", start / 1e6, s->txs_end / 1e6);
     double len = (double)(s->txs_end - start);
-    printf("  %-16s %9.0f %12.0f %12.2f %10.1f %6.1f\n", range,
+    printf("  %-16s %9.0f %12.0f %12.2f %10.1f %6.1f %8.1f\n", range,
            s->seconds > 0 ? len / s->seconds : 0, s->cpu > 0 ? len / s->cpu : 0,
            (double)s->rss_max / (1 << 30), s->txs_end ? (double)s->disk / (double)s->txs_end : 0,
-           s->load);
+           s->load, s->cpu);
     fflush(stdout);
 }
 
 /* Ingest blocks into db in a child; sample it as it goes. */
-static const char *utxo_mem; /* --utxo-mem, or NULL: ingest's default */
+static const char *utxo_mem;  /* --utxo-mem, or NULL: ingest's default */
+static const char *commit_mb; /* --commit-mb, or NULL: ingest's default */
 
 static int run_ingest(const char *bin, const char *blocks, const char *db, const char *mem,
                       uint64_t total_txs, result *r) {
@@ -210,12 +216,12 @@ static int run_ingest(const char *bin, const char *blocks, const char *db, const
     if (pid == 0) {
         int null = open("/dev/null", 1);
         if (null >= 0) dup2(null, 1);
-        if (utxo_mem)
-            execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--mem", mem, "--no-progress",
-                  "--utxo-mem", utxo_mem, (char *)NULL);
-        else
-            execl(bin, bin, "ingest", "btc", blocks, "--db", db, "--mem", mem, "--no-progress",
-                  (char *)NULL);
+        const char *av[16] = {bin, "ingest", "btc", blocks,         "--db",
+                              db,  "--mem",  mem,   "--no-progress"};
+        int ac = 9;
+        if (utxo_mem) av[ac++] = "--utxo-mem", av[ac++] = utxo_mem;
+        if (commit_mb) av[ac++] = "--commit-mb", av[ac++] = commit_mb;
+        execv(bin, (char *const *)av);
         _exit(127);
     }
     double t0 = ch_now(), seg_t0 = t0, seg_cpu0 = 0, cpu = 0;
@@ -418,6 +424,8 @@ int main(int argc, char **argv) {
             dir = argv[++i];
         else if (!strcmp(argv[i], "--utxo-mem") && i + 1 < argc)
             utxo_mem = argv[++i];
+        else if (!strcmp(argv[i], "--commit-mb") && i + 1 < argc)
+            commit_mb = argv[++i];
         else if (!strcmp(argv[i], "--keep"))
             keep = 1;
         else if (!strcmp(argv[i], "--no-compare"))
@@ -436,7 +444,8 @@ int main(int argc, char **argv) {
         } else {
             fprintf(stderr, "usage: bench_scale [--sizes 1M,16M,64M] [--mem 4G] [--dir DIR] "
                             "[--keep] [--chain SIZE=BLOCKS_DIR]... [--iterate PATH] "
-                            "[--compare-runs N] [--no-compare] [--utxo-mem SIZE]\n");
+                            "[--compare-runs N] [--no-compare] [--utxo-mem SIZE] "
+                            "[--commit-mb N]\n");
             return 2;
         }
     }
@@ -484,10 +493,11 @@ int main(int argc, char **argv) {
                    (double)gs.bytes / 1e9, ch_now() - t);
         }
         result r;
-        printf("%s: ingest btc --mem %s%s%s, per segment as it ends:\n", tok, mem,
-               utxo_mem ? " --utxo-mem " : "", utxo_mem ? utxo_mem : "");
-        printf("  %-16s %9s %12s %12s %10s %6s\n", "segment (txs)", "tx/s", "tx/CPU-s",
-               "RSS max GiB", "B/tx disk", "load");
+        printf("%s: ingest btc --mem %s%s%s%s%s, per segment as it ends:\n", tok, mem,
+               utxo_mem ? " --utxo-mem " : "", utxo_mem ? utxo_mem : "",
+               commit_mb ? " --commit-mb " : "", commit_mb ? commit_mb : "");
+        printf("  %-16s %9s %12s %12s %10s %6s %8s\n", "segment (txs)", "tx/s", "tx/CPU-s",
+               "RSS max GiB", "B/tx disk", "load", "CPU s");
         fflush(stdout);
         if (run_ingest(bin, blocks, db, mem, n, &r) != 0) {
             rc = 1;
