@@ -119,8 +119,25 @@ static void map_against_oracle(uint64_t seed) {
         bool found = st_utxo_get(&m, st_utxo_key_of(&m, &o[i].txid, o[i].vout), &got);
         assert_true(found == (o[i].live && i < N_OUT - 1000));
     }
+    /* puts after the cut (its bounds shrunk): the map fills and lets go
+     * again, and the newest outputs are always held */
+    uint64_t ev = m.evictions;
+    ch_hash256 *more = malloc(20000 * sizeof *more);
+    for (uint64_t i = 0; i < 20000; i++) {
+        more[i] = rand_txid();
+        st_utxo_val w = {N_OUT + i, 1, i};
+        st_utxo_put(&m, st_utxo_key_of(&m, &more[i], 0), &w);
+        assert_true(m.count <= m.max);
+    }
+    assert_true(m.evictions > ev + 5);
+    for (uint64_t i = 20000 - m.max / 2; i < 20000; i++) {
+        st_utxo_val got;
+        assert_true(st_utxo_get(&m, st_utxo_key_of(&m, &more[i], 0), &got));
+        assert_true(got.out == N_OUT + i && got.value == i);
+    }
+    free(more);
     /* the same key put twice (a txid stored again): neither is found */
-    st_utxo_val v = {N_OUT, 1, 1};
+    st_utxo_val v = {N_OUT + 20000, 1, 1};
     ch_hash256 t = rand_txid();
     st_utxo_put(&m, st_utxo_key_of(&m, &t, 0), &v);
     v.out++;

@@ -148,7 +148,9 @@ int st_utxo_init(st_utxo *m, uint64_t bytes) {
     m->slots = ch_big_alloc(cap * ST_UTXO_REC);
     if (!m->slots) return -1;
     m->cap = cap;
-    m->max = cap / 4 * 3; /* linear probing: about 8.5 slots a miss at 3/4 */
+    m->max = cap / 4 * 3;
+    m->lo = UINT64_MAX;
+    m->hi = 0; /* linear probing: about 8.5 slots a miss at 3/4 */
     /* a key nobody outside the process knows (see the header); without
      * randomness, one from the address space's layout and the clock */
     if (getrandom(m->sip, sizeof m->sip, 0) != (ssize_t)sizeof m->sip) {
@@ -181,60 +183,60 @@ static void del_at(st_utxo *m, uint64_t i) {
     m->count--;
 }
 
-/* Drop every entry whose output is outside [lo, hi), then put each
- * entry left back where a lookup finds it: visited in slot order from a
- * slot that was empty before (so each cluster from its start), each lands
- * at or before where it was, and behind every entry already put back. */
+/* Drop every entry whose output is outside [lo, hi) and put each entry
+ * left where a lookup finds it, in one pass: in slot order from a slot
+ * that was empty before (so each cluster from its start), an entry kept
+ * moves back to the first empty slot from its home when one opened before
+ * it (a lookup's probe stops at an empty slot), which lies in the part
+ * already visited: the entries after it do not change where it belongs.
+ * The bounds shrink to [lo, hi). */
 static void sweep(st_utxo *m, uint64_t lo, uint64_t hi) {
-    uint64_t empty = m->cap;
-    for (uint64_t i = 0; i < m->cap; i++) {
-        uint8_t *p = slot(m, i);
-        if (!ld64(p)) {
-            if (empty == m->cap) empty = i;
-        } else if (entry_out(p) < lo || entry_out(p) >= hi) {
-            memset(p, 0, ST_UTXO_REC);
-            m->count--;
-        }
-    }
+    uint64_t empty = 0;
+    while (empty < m->cap && ld64(slot(m, empty)))
+        empty++;
     if (empty == m->cap) return; /* cannot be: count < cap */
-    uint8_t e[ST_UTXO_REC];
     for (uint64_t n = 1, i = next(m, empty); n < m->cap; n++, i = next(m, i)) {
         uint8_t *p = slot(m, i);
         uint64_t h = ld64(p);
         if (!h) continue;
-        memcpy(e, p, ST_UTXO_REC);
-        memset(p, 0, ST_UTXO_REC);
+        if (entry_out(p) < lo || entry_out(p) >= hi) {
+            memset(p, 0, ST_UTXO_REC);
+            m->count--;
+            continue;
+        }
         uint64_t j = home(m, h);
-        while (ld64(slot(m, j)))
+        while (j != i && ld64(slot(m, j)))
             j = next(m, j);
-        memcpy(slot(m, j), e, ST_UTXO_REC);
+        if (j == i) continue;
+        memcpy(slot(m, j), p, ST_UTXO_REC);
+        memset(p, 0, ST_UTXO_REC);
     }
+    if (m->lo < lo) m->lo = lo;
+    if (hi && m->hi > hi - 1) m->hi = hi - 1;
+    if (m->count == 0) m->lo = UINT64_MAX, m->hi = 0;
 }
 
-/* Let go of the oldest quarter of the entries (by output index). */
+/* Let go of the oldest quarter of the entries (by output index): a
+ * histogram of the outputs between the bounds (buckets of a power of two
+ * outputs: a shift, not a division, for each entry), then one sweep. */
 static void evict(st_utxo *m) {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (uint64_t i = 0; i < m->cap; i++) {
-        const uint8_t *p = slot(m, i);
-        if (!ld64(p)) continue;
-        uint64_t o = entry_out(p);
-        if (o < lo) lo = o;
-        if (o > hi) hi = o;
-    }
+    uint64_t lo = m->lo, hi = m->hi;
     if (lo > hi) return;
     enum { BUCKETS = 4096 };
     static uint64_t hist[BUCKETS];
     memset(hist, 0, sizeof hist);
-    uint64_t width = (hi - lo) / BUCKETS + 1;
+    int shift = 0;
+    while (((hi - lo) >> shift) >= BUCKETS)
+        shift++;
     for (uint64_t i = 0; i < m->cap; i++) {
         const uint8_t *p = slot(m, i);
-        if (ld64(p)) hist[(entry_out(p) - lo) / width]++;
+        if (ld64(p)) hist[(entry_out(p) - lo) >> shift]++;
     }
     uint64_t sum = 0, cut = hi + 1;
     for (uint64_t b = 0; b < BUCKETS; b++) {
         sum += hist[b];
         if (sum >= m->count / 4) {
-            cut = lo + (b + 1) * width;
+            cut = lo + ((b + 1) << shift);
             break;
         }
     }
@@ -254,6 +256,9 @@ void st_utxo_put(st_utxo *m, st_utxo_key k, const st_utxo_val *v) {
         }
     entry_write(slot(m, i), k, v);
     m->count++;
+    uint64_t out = v->out & LOW40; /* as the entry holds it */
+    if (out < m->lo) m->lo = out;
+    if (out > m->hi) m->hi = out;
 }
 
 /* The slot holding k, or cap. */

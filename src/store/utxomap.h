@@ -43,6 +43,10 @@ typedef struct st_utxo_val {
 typedef struct st_utxo {
     uint8_t *slots; /* cap entries of ST_UTXO_REC bytes; NULL: no map */
     uint64_t cap, count, max;
+    /* bounds of the held entries' outputs (lo <= out <= hi; lo > hi when
+     * none was put since the map was empty): kept by the puts and the
+     * sweeps, so that letting go of the oldest needs no pass to find them */
+    uint64_t lo, hi;
     uint64_t sip[2]; /* the SipHash key */
     /* counters for the docs' measurements (never read by the store) */
     uint64_t hits, misses, evictions;
