@@ -479,6 +479,51 @@ static void test_each_attribution_rule_alerts_with_its_own_reasons(void **state)
     an_teardown(&f);
 }
 
+/* Wait until needle occurs at least n times in the watcher's log. */
+static bool wait_in_log(const fx *f, const char *needle, int n, unsigned timeout_ms) {
+    for (unsigned t = 0; t <= timeout_ms; t += 100) {
+        if (an_count_in_file(f->log, needle) >= n) return true;
+        an_msleep(100);
+    }
+    return false;
+}
+
+/* watch eth at the node's tip, in silence: a status line every --heartbeat
+ * seconds naming the node and the block, one warning once no block has
+ * come for --stale-after seconds (not one per status line), and an info
+ * line when the next block comes. */
+static void test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall(void **state) {
+    (void)state;
+    static fx f;
+    if (!an_setup(&f)) skip();
+    static const char *const args[] = {"--heartbeat", "1", "--stale-after", "2", NULL};
+    f.watch_args = args;
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    an_start_watcher(&f, NULL);
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 1 */
+    json_t *alerts = an_wait_alerts(&f, 1, 20000);
+    assert_int_equal(json_array_size(alerts), 1);
+    json_decref(alerts);
+    char want[300];
+    snprintf(want, sizeof want, " warn: %s: no new block for ", f.url);
+    assert_true(wait_in_log(&f, want, 1, 20000));
+    int beats = an_count_in_file(f.log, " info: following ");
+    snprintf(want, sizeof want, " info: following %s: at block 1, the last new block ", f.url);
+    assert_true(wait_in_log(&f, want, 3, 20000));
+    assert_true(an_count_in_file(f.log, " info: following ") >= beats + 2);
+    assert_int_equal(an_count_in_file(f.log, ": no new block for "), 1);
+    free(tx);
+    tx = an_send_eth(&f, ACCT0, ACCT5, "0x1"); /* block 2 */
+    snprintf(want, sizeof want, " info: %s: block 2 came after ", f.url);
+    assert_true(wait_in_log(&f, want, 1, 20000));
+    snprintf(want, sizeof want, " info: following %s: at block 2, the last new block ", f.url);
+    assert_true(wait_in_log(&f, want, 1, 20000));
+    assert_int_equal(an_stop_watcher(&f), 0);
+    free(tx);
+    an_teardown(&f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -495,6 +540,8 @@ int main(void) {
                                   an_end_processes),
         cmocka_unit_test_teardown(test_each_attribution_rule_alerts_with_its_own_reasons,
                                   an_end_processes),
+        cmocka_unit_test_teardown(
+            test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall, an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -199,7 +199,9 @@ typedef struct fx {
     /* --webhook URL --webhook-secret-file FILE when hook_url[0] */
     char hook_url[64], hook_secret[512];
     int seen;             /* "info: watching" lines in the log when the last watcher started */
-    const char *extra[3]; /* more options for the watcher, NULL-ended */
+    const char *extra[5]; /* more options for the watcher, NULL-ended */
+    /* --rpc-user and --rpc-password instead of --rpc-cookie when set */
+    const char *rpc_user, *rpc_password;
 } fx;
 
 /* The running test's fixture: its teardown ends the watcher and the node
@@ -309,8 +311,12 @@ static void start_watcher(fx *f, bool rpc) {
     if (rpc) {
         argv[n++] = "--rpc";
         argv[n++] = tu_btcnode_url(f->node);
-        argv[n++] = "--rpc-cookie";
-        argv[n++] = f->cookie;
+        argv[n++] = f->rpc_user ? "--rpc-user" : "--rpc-cookie";
+        argv[n++] = f->rpc_user ? f->rpc_user : f->cookie;
+        if (f->rpc_user) {
+            argv[n++] = "--rpc-password";
+            argv[n++] = f->rpc_password;
+        }
         argv[n++] = "--poll-ms";
         argv[n++] = "50";
     } else {
@@ -326,7 +332,7 @@ static void start_watcher(fx *f, bool rpc) {
         argv[n++] = "--webhook-secret-file";
         argv[n++] = f->hook_secret;
     }
-    for (int i = 0; i < 2 && f->extra[i]; i++)
+    for (int i = 0; i < 4 && f->extra[i]; i++)
         argv[n++] = f->extra[i];
     argv[n] = NULL;
     f->seen = count_in(f->log, " info: watching "); /* the ones before have exited */
@@ -1552,6 +1558,117 @@ static void test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receive
     fx_free(&f);
 }
 
+/* Wait until text occurs at least n times in the log (or fail with the
+ * log's end). */
+static void wait_log(const fx *f, const char *text, int n, unsigned timeout_ms) {
+    for (unsigned t = 0; t <= timeout_ms; t += 100) {
+        if (count_in(f->log, text) >= n) return;
+        msleep(100);
+    }
+    char *log = read_text(f->log);
+    size_t len = log ? strlen(log) : 0;
+    fprintf(stderr, "log's end: %s\n", log ? log + (len > 3000 ? len - 3000 : 0) : "");
+    free(log);
+    fail_msg("'%s' is not %d times in the watcher's log", text, n);
+}
+
+/* The last line of the log holding text, copied into out (empty: none). */
+static void last_line_with(const fx *f, const char *text, char *out, size_t cap) {
+    char *log = read_text(f->log);
+    out[0] = 0;
+    for (char *p = log, *nl; p && *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl) break;
+        *nl = 0;
+        if (strstr(p, text)) snprintf(out, cap, "%s", p);
+    }
+    free(log);
+}
+
+/* A watcher keeping up in silence says it is alive every --heartbeat
+ * seconds, naming the block it is at; when no block has come for
+ * --stale-after seconds it warns once (not at every heartbeat), and says
+ * so when blocks come again; the next status line names the new tip. */
+static void test_a_silent_watcher_says_it_is_alive_and_warns_once_when_blocks_stop(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen(f.blocks, 21);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    f.extra[0] = "--heartbeat";
+    f.extra[1] = "1";
+    f.extra[2] = "--stale-after";
+    f.extra[3] = "2";
+    start_watcher(&f, false);
+    json_t *want_alerts = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want_alerts, 90000); /* the store exists by then */
+    json_decref(want_alerts);
+    wait_store_at_folder_tip(&f, 90000);
+    ch_hash256 h;
+    uint32_t tip = folder_tip(&f, &h) - 1;
+    /* four status lines after the stall warning: quiet for 4 s past it */
+    wait_log(&f, "warn: ", 1, 30000);
+    int beats = count_in(f.log, "info: following ");
+    wait_log(&f, "info: following ", beats + 4, 30000);
+    assert_int_equal(count_in(f.log, ": no new block for "), 1);
+    char line[2000], want[800];
+    last_line_with(&f, "info: following ", line, sizeof line);
+    snprintf(want, sizeof want, ": at block %u, the last new block ", tip);
+    if (!strstr(line, want) || !strstr(line, f.blocks) || !strstr(line, " since the start"))
+        fail_msg("status line '%s' does not name the folder and block %u", line, tip);
+    last_line_with(&f, ": no new block for ", line, sizeof line);
+    snprintf(want, sizeof want, "(the store at block %u): is the node synced", tip);
+    if (!strstr(line, " warn: ") || !strstr(line, want)) fail_msg("stall warning '%s'", line);
+    /* blocks come again */
+    extend(f.blocks, 2, 0);
+    wait_store_at_folder_tip(&f, 60000);
+    /* (the two blocks may be read one at a time: the line names the first) */
+    wait_log(&f, " came after ", 1, 30000);
+    last_line_with(&f, " came after ", line, sizeof line);
+    snprintf(want, sizeof want, "info: %s: block %u came after ", f.blocks, tip + 1);
+    char want2[800];
+    snprintf(want2, sizeof want2, "info: %s: block %u came after ", f.blocks, tip + 2);
+    if (!strstr(line, want) && !strstr(line, want2))
+        fail_msg("'%s' is not for block %u", line, tip + 1);
+    snprintf(want, sizeof want, ": at block %u, the last new block ", tip + 2);
+    wait_log(&f, want, 1, 30000);
+    assert_int_equal(stop_watcher(&f), 0);
+    fx_free(&f);
+}
+
+/* watch btc --rpc with --rpc-user and --rpc-password: a wrong password is
+ * named (and retried, not fatal); the right one follows the node to its
+ * tip with the alerts an independent reading wants. */
+static void test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen(f.blocks, 22);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    f.node = tu_btcnode_start("alice:s3cret pass");
+    tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
+    f.rpc_user = "alice";
+    f.rpc_password = "wrong";
+    start_watcher(&f, true);
+    wait_log(&f, "the node refused the credentials", 1, 30000);
+    assert_int_equal(stop_watcher(&f), 0);
+    assert_int_equal(count_in(f.alerts, "\"id\""), 0);
+    f.rpc_password = "s3cret pass";
+    start_watcher(&f, true);
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    assert_true(json_object_size(want) > 0);
+    wait_equal(&f, want, 90000);
+    json_decref(want);
+    assert_int_equal(stop_watcher(&f), 0);
+    fx_free(&f);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test: its name (or a * pattern) */
@@ -1578,6 +1695,10 @@ int main(int argc, char **argv) {
                                   end_processes),
         cmocka_unit_test_teardown(
             test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receiver, end_processes),
+        cmocka_unit_test_teardown(
+            test_a_silent_watcher_says_it_is_alive_and_warns_once_when_blocks_stop, end_processes),
+        cmocka_unit_test_teardown(test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named,
+                                  end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,6 +158,14 @@ typedef struct ch_watch_opts {
     const uint8_t *webhook_secret;
     size_t webhook_secret_len;
     unsigned webhook_grace_ms; /* on stop, delivery goes on this long (0: 5000) */
+    /* both watchers, for whoever reads the log at night: a status line
+     * ("info: following SOURCE: at block N, the last new block S s ago, A
+     * new alerts ...") every heartbeat_s seconds, so that a watcher keeping
+     * up in silence is seen to be alive; and one warning when no new block
+     * has come for stale_s seconds (a node stalled or cut off from its
+     * peers, a folder no longer written), then an info line when one comes.
+     * 0: none (the CLI's defaults: 600 s; stale 600 s eth, 7200 s btc) */
+    unsigned heartbeat_s, stale_s;
 } ch_watch_opts;
 
 /* The watcher's default index_mem_bytes: tables of 2^18 slots, 24 MiB in

@@ -27,11 +27,13 @@ static void usage(FILE *f) {
                "                           [--confirmations N] [--from-block N] [--poll-ms N]\n"
                "                           [--chain NAME] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
+               "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
                "                           [--mem SIZE] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
+               "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
                "       coinhound watch check FILE\n"
                "\n"
                "Follows an EVM node over JSON-RPC block by block, keeps the store DIR/eth current\n"
@@ -67,6 +69,11 @@ static void usage(FILE *f) {
                "A node that fails is retried with backoff; SIGTERM or SIGINT stops cleanly.\n"
                "Logs go to stderr, each line with a level (info, warn, error). Another writer\n"
                "of the store (an ingest) makes it fail at once, or with --wait wait for it.\n"
+               "Every --heartbeat SECONDS (default 600; 0: never) a line says the watcher is\n"
+               "alive: 'info: following SOURCE: at block N, the last new block S s ago; A new\n"
+               "alerts ...'. When no new block has come for --stale-after SECONDS (default\n"
+               "600 for eth, 7200 for btc; 0: never), one warning says so (a node stalled or\n"
+               "cut off from its peers), and an info line when blocks come again.\n"
                "\n"
                "Rules (YAML, checked at start; docs/watch.md has them all):\n"
                "\n"
@@ -172,6 +179,8 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
                                          {"index-mem", required_argument, 0, 'I'},
                                          {"webhook", required_argument, 0, 'W'},
                                          {"webhook-secret-file", required_argument, 0, 'S'},
+                                         {"heartbeat", required_argument, 0, 'H'},
+                                         {"stale-after", required_argument, 0, 'T'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     uint32_t u32;
@@ -237,6 +246,14 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
             break;
         case 'S':
             a->secret_path = optarg;
+            break;
+        case 'H':
+            if (cli_opt_u32("watch", "--heartbeat", optarg, 0, 86400, &u32)) return 2;
+            o->heartbeat_s = u32;
+            break;
+        case 'T':
+            if (cli_opt_u32("watch", "--stale-after", optarg, 0, 604800, &u32)) return 2;
+            o->stale_s = u32;
             break;
         case 'h':
             usage(stdout);
@@ -323,7 +340,14 @@ int cmd_watch(int argc, char **argv) {
     bool btc = !strcmp(argv[1], "btc");
     if (!btc && strcmp(argv[1], "eth"))
         return cli_failf("watch", "'%s' is not a chain this watcher follows (eth, btc)", argv[1]);
-    ch_watch_opts o = {.chain = "eth", .confirmations = 1, .stop = &g_stop};
+    /* a status line every 10 minutes; a stall warned after 10 minutes
+     * without a block on an EVM chain (12 s slots), 2 hours on Bitcoin (a
+     * gap that long comes about once in 160,000 blocks) */
+    ch_watch_opts o = {.chain = "eth",
+                       .confirmations = 1,
+                       .stop = &g_stop,
+                       .heartbeat_s = 600,
+                       .stale_s = btc ? 7200 : 600};
     watch_args a = {0};
     int rc = parse_args(argc, argv, &o, &a);
     if (rc < 0) rc = check_args(btc, &o, &a);

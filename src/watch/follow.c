@@ -319,8 +319,12 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
      * evaluated now, not when the node's next block comes */
     if (settle(&w, err) != 0) goto out;
     double last_progress = ch_now();
-    while (!stopping(&w))
+    while (!stopping(&w)) {
         if (cycle(&w, &last_progress, err) != 0) goto out;
+        uint32_t n = ch_store_next_height(w.k.s);
+        watch_follow_heartbeat(&w.f, n != 0, n ? ch_store_first_number(w.k.s) + n - 1 : 0,
+                               o->rpc_url);
+    }
     rc = 0;
 out:
     if (w.k.s) {

@@ -633,11 +633,12 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         watch_log("info", "delivered %d alert line%s left by the last run", left,
                   left == 1 ? "" : "s");
     uint32_t next = ch_store_next_height(w.s);
-    watch_log("info", "watching %s %s (store at %s%u, %u rule%s, %u confirmation%s)",
-              o->blocks_dir ? "the blocks folder" : "the node", source_of(&w),
-              next ? "block " : "no block, ", next ? next - 1 : 0, (unsigned)o->rules->n,
-              o->rules->n == 1 ? "" : "s", o->confirmations ? o->confirmations : 1,
-              o->confirmations > 1 ? "s" : "");
+    char at[32] = "the store empty";
+    if (next) snprintf(at, sizeof at, "store at block %u", next - 1);
+    watch_log("info", "watching %s %s (%s, %u rule%s, %u confirmation%s)",
+              o->blocks_dir ? "the blocks folder" : "the node", source_of(&w), at,
+              (unsigned)o->rules->n, o->rules->n == 1 ? "" : "s",
+              o->confirmations ? o->confirmations : 1, o->confirmations > 1 ? "s" : "");
     /* blocks the store gained past the cursor while no watcher evaluated
      * them (a kill between a commit and its evaluation, or ingest btc) are
      * evaluated now, not when the next block comes */
@@ -667,6 +668,8 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         } else if (rpc_cycle(&w, err) != 0) {
             goto out;
         }
+        uint32_t n = ch_store_next_height(w.s);
+        watch_follow_heartbeat(&w.f, n != 0, n ? n - 1 : 0, source_of(&w));
     }
     rc = 0;
 out:

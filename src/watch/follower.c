@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coinhound/progress.h"
 #include "watch/watch_internal.h"
 
 #define FALLBACK_DEPTH 1024 /* the deepest reorg followed */
@@ -198,4 +199,47 @@ void watch_follow_close(watch_follow *f) {
     f->hook = NULL;
     if (f->ob.fd >= 0) watch_outbox_close(&f->ob);
     if (f->o->alerts_path && f->sink_fd >= 0) close(f->sink_fd);
+}
+
+void watch_follow_heartbeat(watch_follow *f, bool any, uint64_t tip, const char *source) {
+    const ch_watch_opts *o = f->o;
+    if (!o->heartbeat_s && !o->stale_s) return;
+    double now = ch_now();
+    if (f->beat_at == 0) { /* the first call: the clocks start */
+        f->beat_at = f->tip_at = now;
+        f->beat_tip = tip;
+        f->beat_any = any;
+        f->beat_alerts = f->alerts_new;
+        return;
+    }
+    if (any != f->beat_any || tip != f->beat_tip) {
+        if (f->stale)
+            watch_log("info", "%s: block %" PRIu64 " came after %.0f s without a new block", source,
+                      tip, now - f->tip_at);
+        f->beat_tip = tip;
+        f->beat_any = any;
+        f->tip_at = now;
+        f->stale = false;
+    }
+    double quiet = now - f->tip_at;
+    if (o->stale_s && !f->stale && quiet >= o->stale_s) {
+        f->stale = true;
+        watch_log("warn",
+                  "%s: no new block for %.0f s (the store at %s%" PRIu64
+                  "): is the node synced and connected to its peers? Alerts wait for blocks",
+                  source, quiet, any ? "block " : "no block", any ? tip : 0);
+    }
+    if (o->heartbeat_s && now - f->beat_at >= o->heartbeat_s) {
+        uint64_t a = f->alerts_new - f->beat_alerts;
+        char failing[64] = "";
+        if (f->failures)
+            snprintf(failing, sizeof failing, "; failing, %u tries in a row", f->failures);
+        watch_log("info",
+                  "following %s: at block %" PRIu64 "%s, the last new block %.0f s ago; %" PRIu64
+                  " new alert%s in the last %.0f s, %" PRIu64 " since the start%s",
+                  source, any ? tip : 0, any ? "" : " (the store is empty)", quiet, a,
+                  a == 1 ? "" : "s", now - f->beat_at, f->alerts_new, failing);
+        f->beat_at = now;
+        f->beat_alerts = f->alerts_new;
+    }
 }

@@ -228,6 +228,12 @@ typedef struct watch_follow {
      * for being above it (their blocks may only have lost their commit) */
     bool defers_commit;
     uint32_t pruned_at; /* eval_next when the outbox was last pruned */
+    /* the heartbeat (watch_follow_heartbeat): when the last status line
+     * went out and the tip last moved, the tip then, the alert count at
+     * the last line, and whether the stall warning is out */
+    double beat_at, tip_at;
+    uint64_t beat_tip, beat_alerts;
+    bool beat_any, stale;
 } watch_follow;
 
 /* The stop flag of the options is set. */
@@ -258,6 +264,12 @@ void watch_follow_rewind(watch_follow *f, ch_store *s, uint32_t height);
  * log holds and are dropped); on a first run, the store's tip. Alerts
  * whose blocks left the chain are retracted, the cursors saved. */
 int watch_follow_start(watch_follow *f, ch_store *s, ch_error *err);
+/* Called by a follower after each cycle with its store's tip (any: the
+ * store holds a block; tip: its number) and what it follows: a status line
+ * every o->heartbeat_s seconds, a warning once the tip has not moved for
+ * o->stale_s seconds, an info line when it moves again (0 s: no such line).
+ * Costs one clock read when nothing is due. */
+void watch_follow_heartbeat(watch_follow *f, bool any, uint64_t tip, const char *source);
 /* The alert entries kept in memory: those of the last WATCH_KEEP_BLOCKS
  * blocks evaluated (twice the deepest reorg followed and the deepest
  * evaluation again after a start, 1024 each). Pruned every
