@@ -21,7 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,6 +279,7 @@ typedef struct mock {
     unsigned n_plan;
     unsigned fail_after; /* > 0: every request after this many fails with HTTP 500 */
     bool no_block_receipts;
+    bool no_traces; /* debug_traceBlockByNumber answers "method not found" */
     unsigned max_requests;
     double deadline;
     /* what it saw */
@@ -348,6 +353,9 @@ static json_t *answer(mock *m, json_t *call) {
         if (!res) res = json_null();
     } else if (!strcmp(method, "debug_traceBlockByNumber")) {
         m->calls[K_TRACE]++;
+        if (m->no_traces)
+            return rpc_error(id, -32601,
+                             "the method debug_traceBlockByNumber does not exist/is not available");
         res = have && c->traces[i] ? json_incref(c->traces[i]) : json_array();
     } else {
         return rpc_error(id, -32601, "the method does not exist/is not available");
@@ -893,6 +901,118 @@ static void test_cli_url(void **state) {
     chain_free(&c);
 }
 
+/* How many times text occurs in the file at path. */
+static int count_in_file(const char *path, const char *text) {
+    size_t len;
+    char *t = (char *)tu_read_file(path, &len);
+    int n = 0;
+    for (const char *p = t; p && (p = strstr(p, text)); p += strlen(text))
+        n++;
+    free(t);
+    return n;
+}
+
+/* `coinhound watch eth` against the mock from block 100 of a 20-block
+ * chain, until its status line names the tip (119), then SIGTERM: exit 0.
+ * Its log in log. */
+static void watch_mock(const mock *m, const char *db, const char *log, bool no_traces) {
+    char rules[4200];
+    snprintf(rules, sizeof rules, "%s/rules.yaml", db);
+    FILE *o = fopen(rules, "w");
+    assert_non_null(o);
+    fputs("rules:\n  - name: big\n    kind: large_transfer\n    asset: ETH\n    min: \"1\"\n", o);
+    fclose(o);
+    const char *argv[] = {tu_bin("coinhound"),
+                          "watch",
+                          "eth",
+                          "--rpc",
+                          m->url,
+                          "--db",
+                          db,
+                          "--rules",
+                          rules,
+                          "--from-block",
+                          "100",
+                          "--poll-ms",
+                          "200",
+                          "--heartbeat",
+                          "1",
+                          no_traces ? "--no-traces" : NULL,
+                          NULL};
+    int before = count_in_file(log, "info: following ");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int e = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644), out = open("/dev/null", O_WRONLY);
+        if (e < 0 || out < 0) _exit(127);
+        dup2(out, 1);
+        dup2(e, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    char want[200];
+    snprintf(want, sizeof want, "info: following %s: at block 119,", m->url);
+    for (int i = 0; i < 300 && count_in_file(log, want) <= before; i++)
+        usleep(100 * 1000);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (count_in_file(log, want) <= before) {
+        size_t len;
+        char *t = (char *)tu_read_file(log, &len);
+        fail_msg("the watcher did not reach block 119: %s", t ? t : "(no log)");
+    }
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* watch eth fetches each block's callTracer traces (the value contracts
+ * move is only there): its store equals an ingest with --traces. Against a
+ * node without debug_traceBlockByNumber it says once what is missed and
+ * follows the node without them: its store equals an ingest without; and
+ * --no-traces never asks for them. */
+static void test_watch_takes_traces_where_the_node_has_them(void **state) {
+    fx *f = *state;
+    chain c;
+    build_chain(&c, 100, 20, -1, 0);
+    mock m;
+    char log[4200];
+    snprintf(log, sizeof log, "%s/watch.log", f->dbs[3]);
+    ch_error err;
+    /* a node with traces */
+    mock_start(&m, &c);
+    watch_mock(&m, f->dbs[0], log, false);
+    assert_true(m.calls[K_TRACE] >= 20);
+    mock_stop(&m);
+    mock_start(&m, &c);
+    if (node_ingest(m.url, f->dbs[1], 10, true, 100, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
+    mock_stop(&m);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
+    tu_rmrf(f->dbs[0]);
+    tu_rmrf(f->dbs[1]);
+    assert_int_equal(mkdir(f->dbs[0], 0755), 0);
+    assert_int_equal(mkdir(f->dbs[1], 0755), 0);
+    /* a node without: one warning, then followed without */
+    mock_start(&m, &c);
+    m.no_traces = true;
+    watch_mock(&m, f->dbs[0], log, false);
+    assert_int_equal(count_in_file(log, "does not offer debug_traceBlockByNumber: value moved by "
+                                        "contracts"),
+                     1);
+    mock_stop(&m);
+    mock_start(&m, &c);
+    if (node_ingest(m.url, f->dbs[1], 10, false, 100, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
+    mock_stop(&m);
+    tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
+    /* --no-traces: never asked */
+    mock_start(&m, &c);
+    watch_mock(&m, f->dbs[2], log, true);
+    assert_int_equal(m.calls[K_TRACE], 0);
+    mock_stop(&m);
+    tu_assert_same_store(f->dbs[2], f->dbs[1], "eth");
+    chain_free(&c);
+}
+
 int main(void) {
     alarm(600); /* whatever happens, the test and its mock node end */
     const struct CMUnitTest tests[] = {
@@ -907,6 +1027,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_receipts_per_tx_fallback, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_node_reorg, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cli_url, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_watch_takes_traces_where_the_node_has_them, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,9 @@ typedef struct watcher {
     ch_intel *intel;
     watch_incident *inc; /* the incident rules' traces */
     evm_node *n;
+    /* traces asked for: set unless --no-traces, cleared when the node
+     * turns out not to offer them */
+    bool traces;
     /* --rpc ws://...: blocks are fetched over http:// at the same place,
      * and new heads come through an eth_subscribe subscription */
     char http_url[1100];
@@ -191,6 +194,21 @@ static void wait_head(watcher *w, unsigned poll_ms) {
     }
 }
 
+/* The node does not offer debug_traceBlockByNumber: said once, loudly
+ * (what is then missed), and the node opened again without traces. */
+static void traces_off(watcher *w) {
+    watch_log("warn",
+              "%s does not offer debug_traceBlockByNumber: value moved by contracts (internal "
+              "calls: contract wallets, mixer withdrawals, bridge payouts) is not seen, only "
+              "transactions and token transfers; use a node with the debug API (geth "
+              "--http.api eth,debug; erigon, reth and anvil offer it), or --no-traces to "
+              "silence this",
+              w->f.o->rpc_url);
+    w->traces = false;
+    evm_node_close(w->n);
+    w->n = NULL;
+}
+
 /* One cycle: the node's tip, the blocks the store lacks, batch by batch.
  * 0 done (or a node failure, already logged and waited for), -1 fatal. */
 static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
@@ -200,7 +218,8 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         evm_node_cfg cfg = {.url = w->ws_mode ? w->http_url : o->rpc_url,
                             .retries = 1,
                             .backoff_ms = 200,
-                            .timeout_ms = 30000};
+                            .timeout_ms = 30000,
+                            .traces = w->traces};
         if (evm_node_open(&cfg, &w->n, &e) != 0) return ch_err(fatal, "%s", e.msg);
     }
     uint64_t latest = 0, from = 0;
@@ -226,6 +245,10 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         ch_evm_block *v = NULL;
         size_t count = 0;
         if (evm_node_fetch(w->n, lo, hi, &v, &count, &e) != 0) {
+            if (w->traces && evm_node_get_stats(w->n)->no_traces) {
+                traces_off(w);
+                return 0;
+            }
             node_failed(w, &e);
             return 0;
         }
@@ -259,7 +282,8 @@ static bool has_incident(const ch_watch_rules *r) {
 
 int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     watch_steady_malloc();
-    watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS}};
+    watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS},
+                 .traces = !o->no_traces};
     w.f.ob.fd = -1;
     int rc = -1;
     ch_ingest_opts io = {

@@ -491,6 +491,7 @@ int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **bl
         if (rc == 0) rc = batch_send(n, &b, err);
         if (rc != ATT_NO_METHOD) break;
         const char *m = b.v[b.missing_method].method;
+        if (!strcmp(m, "debug_traceBlockByNumber")) n->stats.no_traces = true;
         if (strcmp(m, "eth_getBlockReceipts") != 0 || n->stats.no_block_receipts) {
             rc = ch_err(err, "%s: the node does not offer %s%s", n->url, m,
                         !strcmp(m, "debug_traceBlockByNumber")

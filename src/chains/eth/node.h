@@ -33,6 +33,7 @@ typedef struct evm_node_stats {
     uint64_t bytes;         /* response bytes received */
     uint64_t receipt_calls; /* eth_getTransactionReceipt calls (the fallback) */
     bool no_block_receipts; /* the node lacks eth_getBlockReceipts */
+    bool no_traces; /* a fetch with traces failed: the node lacks debug_traceBlockByNumber */
 } evm_node_stats;
 
 typedef struct evm_node evm_node;
