@@ -391,7 +391,19 @@ static json_t *standing(const char *path) {
         /* every alert carries its one line, as watch eth's do */
         const char *line = json_string_value(json_object_get(a, "summary"));
         assert_non_null(line);
-        assert_non_null(strstr(line, " base units of BTC from "));
+        /* the amount in BTC beside the satoshi (by integer division here),
+         * and in the line */
+        unsigned long long sat =
+            strtoull(json_string_value(json_object_get(a, "amount")), NULL, 10);
+        char btc[80];
+        snprintf(btc, sizeof btc, "%llu.%08llu", sat / 100000000ULL, sat % 100000000ULL);
+        size_t k = strlen(btc);
+        while (btc[k - 1] == '0')
+            btc[--k] = 0;
+        if (btc[k - 1] == '.') btc[--k] = 0;
+        assert_string_equal(json_string_value(json_object_get(a, "amount_display")), btc);
+        strcat(btc, " BTC from ");
+        assert_non_null(strstr(line, btc));
         char key[120];
         snprintf(key, sizeof key, "%s %s", json_string_value(json_object_get(a, "rule")),
                  json_string_value(json_object_get(a, "tx")));
@@ -642,7 +654,9 @@ static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
     snprintf(cmd, sizeof cmd, "%s alerts --db %s --chain btc", tu_bin("coinhound"), f.db);
     out = tu_run(cmd, &st);
     assert_int_equal(st, 0);
-    assert_non_null(strstr(out, " BTC from "));
+    /* the amount in BTC, with its satoshi: never satoshi read as BTC */
+    assert_non_null(strstr(out, " BTC ("));
+    assert_non_null(strstr(out, " base units) from "));
     assert_null(strstr(out, " to -\n"));
     free(out);
     snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);

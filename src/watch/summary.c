@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coinhound/trace.h"
 #include "watch/watch_internal.h"
 
 static const char *str(json_t *a, const char *k, const char *dflt) {
@@ -59,7 +60,30 @@ static const char *side(json_t *a, const char *key, bool shorten, const char *no
     return out;
 }
 
+/* amount_display, the amount with the coin's decimals ("49.99969202" of
+ * BTC, "5" of ETH), for an alert of the chain's own coin that has none yet
+ * (the incident evaluators write theirs): a Bitcoin alert in BTC (8
+ * decimals), an EVM transfer of kind native or internal (18 decimals on
+ * every EVM chain). Tokens (decimals not known here), NFTs (the amount is
+ * a token id) and amounts cut at 2^128 are left in base units alone. */
+static void add_display(json_t *a) {
+    if (json_object_get(a, "amount_display") ||
+        json_is_true(json_object_get(a, "amount_saturated")))
+        return;
+    int decimals = -1;
+    const char *xk = str(json_object_get(a, "transfer"), "kind", "");
+    if (!strcmp(str(a, "chain", ""), "btc") && !strcmp(str(a, "asset", ""), "BTC"))
+        decimals = 8;
+    else if (!strcmp(xk, "native") || !strcmp(xk, "internal"))
+        decimals = 18;
+    ch_taint_sum v;
+    if (decimals < 0 || ch_u128_parse(str(a, "amount", ""), &v) != 0) return;
+    char disp[48];
+    json_object_set_new(a, "amount_display", json_string(ch_u128_decimals_str(v, decimals, disp)));
+}
+
 void watch_alert_summarize(json_t *a) {
+    add_display(a);
     const char *kind = str(a, "kind", "?"), *event = str(a, "event", NULL);
     char f[48], t[48], line[600];
     const char *amount = str(a, "amount_display", NULL);
@@ -80,10 +104,16 @@ void watch_alert_summarize(json_t *a) {
 int ch_watch_alert_print(FILE *out, const char *json_line, size_t len) {
     json_t *a = json_loadb(json_line, len, 0, NULL);
     if (!a) return fprintf(out, "(unreadable record)\n") < 0 ? -1 : 0;
-    fprintf(out, "%s %-8s %-20s %s block %lld tx %s: %s %s", str(a, "id", "-"),
-            str(a, "severity", "-"), str(a, "rule", "-"), str(a, "chain", "-"),
-            (long long)json_integer_value(json_object_get(a, "height")), str(a, "tx", "-"),
-            str(a, "amount", "-"), str(a, "asset", "-"));
+    fprintf(out, "%s %-8s %-20s %s block %lld tx %s: ", str(a, "id", "-"), str(a, "severity", "-"),
+            str(a, "rule", "-"), str(a, "chain", "-"),
+            (long long)json_integer_value(json_object_get(a, "height")), str(a, "tx", "-"));
+    /* "49.99969202 BTC (4999969202 base units)", or "5000 base units of
+     * 0x..." for a token: never base units that read as whole coins */
+    const char *disp = str(a, "amount_display", NULL);
+    if (disp)
+        fprintf(out, "%s %s (%s base units)", disp, str(a, "asset", "-"), str(a, "amount", "-"));
+    else
+        fprintf(out, "%s base units of %s", str(a, "amount", "-"), str(a, "asset", "-"));
     char from[200], to[200];
     fprintf(out, " from %s to %s", side(a, "from", false, "-", from, sizeof from),
             side(a, "to", false, "-", to, sizeof to));
