@@ -1683,6 +1683,50 @@ static void test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named(void **
     fx_free(&f);
 }
 
+/* Without --alerts the alerts go to stdout, one JSON object a line: the
+ * standing alerts an independent reading wants, and byte for byte the
+ * lines the store's log keeps (the log lines go to stderr, none of them to
+ * stdout). */
+static void test_without_an_alerts_file_the_alerts_go_to_stdout(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen(f.blocks, 23);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    const char *argv[] = {tu_bin("coinhound"), "watch", "btc", "--blocks", f.blocks, "--db", f.db,
+                          "--rules",           f.rules, NULL};
+    f.seen = count_in(f.log, " info: watching ");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int e = open(f.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int o = open(f.alerts, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (e < 0 || o < 0) _exit(127);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    f.watcher = pid;
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG); /* f.alerts is the stdout here */
+    assert_true(json_object_size(want) > 0);
+    wait_equal(&f, want, 90000);
+    json_decref(want);
+    assert_int_equal(stop_watcher(&f), 0);
+    char kept[600];
+    snprintf(kept, sizeof kept, "%s/btc/watch/alerts.jsonl", f.db);
+    char *out = read_text(f.alerts), *log = read_text(kept);
+    assert_non_null(out);
+    assert_non_null(log);
+    assert_string_equal(out, log);
+    free(out);
+    free(log);
+    fx_free(&f);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test: its name (or a * pattern) */
@@ -1712,6 +1756,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_teardown(
             test_a_silent_watcher_says_it_is_alive_and_warns_once_when_blocks_stop, end_processes),
         cmocka_unit_test_teardown(test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named,
+                                  end_processes),
+        cmocka_unit_test_teardown(test_without_an_alerts_file_the_alerts_go_to_stdout,
                                   end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
