@@ -915,7 +915,7 @@ static int count_in_file(const char *path, const char *text) {
 /* `coinhound watch eth` against the mock from block 100 of a 20-block
  * chain, until its status line names the tip (119), then SIGTERM: exit 0.
  * Its log in log. */
-static void watch_mock(const mock *m, const char *db, const char *log, bool no_traces) {
+static void watch_mock(const mock *m, const char *db, const char *log, bool traces) {
     char rules[4200];
     snprintf(rules, sizeof rules, "%s/rules.yaml", db);
     FILE *o = fopen(rules, "w");
@@ -937,7 +937,7 @@ static void watch_mock(const mock *m, const char *db, const char *log, bool no_t
                           "200",
                           "--heartbeat",
                           "1",
-                          no_traces ? "--no-traces" : NULL,
+                          traces ? "--traces" : NULL,
                           NULL};
     int before = count_in_file(log, "info: following ");
     pid_t pid = fork();
@@ -966,11 +966,11 @@ static void watch_mock(const mock *m, const char *db, const char *log, bool no_t
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-/* watch eth fetches each block's callTracer traces (the value contracts
- * move is only there): its store equals an ingest with --traces. Against a
- * node without debug_traceBlockByNumber it says once what is missed and
- * follows the node without them: its store equals an ingest without; and
- * --no-traces never asks for them. */
+/* watch eth --traces fetches each block's callTracer traces (the value
+ * contracts move is only there): its store equals an ingest with --traces.
+ * Against a node without debug_traceBlockByNumber it says once what is
+ * missed and follows the node without them: its store equals an ingest
+ * without; and without --traces it never asks for them. */
 static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     fx *f = *state;
     chain c;
@@ -981,7 +981,7 @@ static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     ch_error err;
     /* a node with traces */
     mock_start(&m, &c);
-    watch_mock(&m, f->dbs[0], log, false);
+    watch_mock(&m, f->dbs[0], log, true);
     assert_true(m.calls[K_TRACE] >= 20);
     mock_stop(&m);
     mock_start(&m, &c);
@@ -995,7 +995,7 @@ static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     /* a node without: one warning, then followed without */
     mock_start(&m, &c);
     m.no_traces = true;
-    watch_mock(&m, f->dbs[0], log, false);
+    watch_mock(&m, f->dbs[0], log, true);
     assert_int_equal(count_in_file(log, "does not offer debug_traceBlockByNumber: value moved by "
                                         "contracts"),
                      1);
@@ -1004,9 +1004,9 @@ static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     if (node_ingest(m.url, f->dbs[1], 10, false, 100, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
     mock_stop(&m);
     tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
-    /* --no-traces: never asked */
+    /* without --traces: never asked */
     mock_start(&m, &c);
-    watch_mock(&m, f->dbs[2], log, true);
+    watch_mock(&m, f->dbs[2], log, false);
     assert_int_equal(m.calls[K_TRACE], 0);
     mock_stop(&m);
     tu_assert_same_store(f->dbs[2], f->dbs[1], "eth");

@@ -497,8 +497,8 @@ static void test_each_attribution_rule_alerts_with_its_own_reasons(void **state)
 }
 
 /* Value a contract moves reaches a watched address only through an
- * internal call, which no transaction or receipt shows: watch eth reads it
- * from anvil's callTracer traces and alerts it (transfer kind "internal",
+ * internal call, which no transaction or receipt shows: watch eth --traces
+ * reads it from anvil's callTracer traces and alerts it (transfer kind "internal",
  * from the contract). The contract is 15 bytes assembled here: CALL the
  * address in the calldata with the call's value (init code: copy and
  * return them). */
@@ -506,6 +506,8 @@ static void test_value_a_contract_forwards_is_alerted_from_the_nodes_traces(void
     (void)state;
     static fx f;
     if (!an_setup(&f)) skip();
+    static const char *const args[] = {"--traces", NULL};
+    f.watch_args = args;
     an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
                            "    addresses: [" THIEF "]\n    severity: high\n");
     an_start_watcher(&f, NULL);

@@ -166,12 +166,13 @@ typedef struct ch_watch_opts {
      * peers, a folder no longer written), then an info line when one comes.
      * 0: none (the CLI's defaults: 600 s; stale 600 s eth, 7200 s btc) */
     unsigned heartbeat_s, stale_s;
-    /* watch eth: fetch no callTracer traces. By default each block's traces
-     * are fetched (debug_traceBlockByNumber) where the node offers them:
-     * value a contract moves (a contract wallet, a mixer's withdrawal, a
-     * bridge's payout) is seen only there. A node without them is warned
-     * about once and followed without. */
-    bool no_traces;
+    /* watch eth: also fetch each block's callTracer traces
+     * (debug_traceBlockByNumber): value a contract moves (a contract
+     * wallet, a mixer's withdrawal, a bridge's payout) is seen only there.
+     * A node without them is warned about once and followed without. Off
+     * by default: tracing costs the node (seconds a mainnet block on some),
+     * and anvil 1.7 was seen to hang tracing while mining by hand. */
+    bool traces;
 } ch_watch_opts;
 
 /* The watcher's default index_mem_bytes: tables of 2^18 slots, 24 MiB in

@@ -28,7 +28,7 @@ static void usage(FILE *f) {
                "                           [--chain NAME] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
-               "                           [--no-traces]\n"
+               "                           [--traces]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
@@ -44,11 +44,11 @@ static void usage(FILE *f) {
                "--from-block), follows reorgs back to the fork point, and retracts an alert\n"
                "whose block left the chain (the same id, \"retracted\": true). --rpc\n"
                "ws://HOST:PORT subscribes to new heads (eth_subscribe) and fetches blocks over\n"
-               "http:// at the same place; --poll-ms is then only a fallback. Each block's\n"
-               "callTracer traces are fetched (debug_traceBlockByNumber) where the node offers\n"
-               "them: value a contract moves (a contract wallet, a mixer's withdrawal, a\n"
-               "bridge's payout) is seen only there; a node without them is warned about\n"
-               "once and followed without; --no-traces: never fetched.\n"
+               "http:// at the same place; --poll-ms is then only a fallback. --traces also\n"
+               "fetches each block's callTracer traces (debug_traceBlockByNumber): value a\n"
+               "contract moves (a contract wallet, a mixer's withdrawal, a bridge's payout)\n"
+               "is seen only there; a node without them is warned about once and followed\n"
+               "without.\n"
                "watch btc follows Bitcoin Core into DIR/btc through its blocks folder (the\n"
                "blk files it appends to, xor.dat honoured; woken by inotify, it reads only\n"
                "what is new) or its JSON-RPC (getbestblockhash, getblockhash, getblock;\n"
@@ -186,7 +186,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
                                          {"webhook-secret-file", required_argument, 0, 'S'},
                                          {"heartbeat", required_argument, 0, 'H'},
                                          {"stale-after", required_argument, 0, 'T'},
-                                         {"no-traces", no_argument, 0, 'N'},
+                                         {"traces", no_argument, 0, 'N'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     uint32_t u32;
@@ -262,7 +262,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
             o->stale_s = u32;
             break;
         case 'N':
-            o->no_traces = true;
+            o->traces = true;
             break;
         case 'h':
             usage(stdout);
@@ -293,8 +293,8 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
         return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
                                   "are for watch btc");
     }
-    if (btc && o->no_traces)
-        return cli_failf("watch", "--no-traces is for watch eth (Bitcoin has no internal calls)");
+    if (btc && o->traces)
+        return cli_failf("watch", "--traces is for watch eth (Bitcoin has no internal calls)");
     if (!o->rpc_url && !o->blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");
     if (!a->rules_path)

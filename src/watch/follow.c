@@ -57,8 +57,8 @@ typedef struct watcher {
     ch_intel *intel;
     watch_incident *inc; /* the incident rules' traces */
     evm_node *n;
-    /* traces asked for: set unless --no-traces, cleared when the node
-     * turns out not to offer them */
+    /* traces asked for (--traces), cleared when the node turns out not to
+     * offer them */
     bool traces;
     /* --rpc ws://...: blocks are fetched over http:// at the same place,
      * and new heads come through an eth_subscribe subscription */
@@ -201,8 +201,8 @@ static void traces_off(watcher *w) {
               "%s does not offer debug_traceBlockByNumber: value moved by contracts (internal "
               "calls: contract wallets, mixer withdrawals, bridge payouts) is not seen, only "
               "transactions and token transfers; use a node with the debug API (geth "
-              "--http.api eth,debug; erigon, reth and anvil offer it), or --no-traces to "
-              "silence this",
+              "--http.api eth,debug; erigon, reth and anvil offer it), or leave out "
+              "--traces",
               w->f.o->rpc_url);
     w->traces = false;
     evm_node_close(w->n);
@@ -283,7 +283,7 @@ static bool has_incident(const ch_watch_rules *r) {
 int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     watch_steady_malloc();
     watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS},
-                 .traces = !o->no_traces};
+                 .traces = o->traces};
     w.f.ob.fd = -1;
     int rc = -1;
     ch_ingest_opts io = {
