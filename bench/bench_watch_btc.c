@@ -69,7 +69,20 @@
  * The watcher runs with COINHOUND_WATCH_TIMING=1: the parts of each
  * block's time it logs (read and add, rules, log + delivery + cursor, and
  * each commit; wall and its thread's CPU) are printed as p50/p99, with its
- * major faults a block.
+ * major faults a block. Its "steps" lines then give every step of a block
+ * from the write to the cursor, which the bench lines up with its own
+ * clock (both CLOCK_MONOTONIC): notice (the write to the watcher's wake;
+ * "busy": how long after the write it was still at something else, a
+ * commit or the block index's save, before it slept), index (the block
+ * index reads what the files gained), checks (its best chain, the header
+ * rules), read (the block read and parsed; its witness check runs beside
+ * the adds), add, rules, log sync, delivery, cursor, and the tail (the
+ * cursor's write to the bench seeing it). Each as wall p50/p99, the
+ * watcher thread's CPU p50/p99 and its run-queue wait p99 (schedstat:
+ * the time it waited for a core other processes held); then the five
+ * slowest blocks step by step, with their place in the run (the first
+ * blocks after a start were the slow ones before the store's pages were
+ * mapped at the start: docs/watch.md, "Latency").
  *
  * With --gap-ms G above 0, a reader beside the watcher (ch_store_open
  * read-only, ch_store_refresh on each change in the index folder, as a
@@ -530,6 +543,7 @@ typedef struct block_steps {
     double cpu_all, q_all;                    /* from the wake */
     double busy; /* ms from the write to the watcher's sleep: it was busy when the block came */
     long majflt, ivcsw;
+    double steal; /* the machine's (both cores), from the wake */
 } block_steps;
 
 /* One "NAME W/C/Q/F" of a steps line into b's step i. */
@@ -580,8 +594,8 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
         if (fw)
             sscanf(fw,
                    "from the wake: %lf ms, cpu %lf, run queue %lf, major faults %ld, switches "
-                   "%*d voluntary %ld involuntary",
-                   &from_wake, &s->cpu_all, &s->q_all, &s->majflt, &s->ivcsw);
+                   "%*d voluntary %ld involuntary, the machine's steal %lf ms",
+                   &from_wake, &s->cpu_all, &s->q_all, &s->majflt, &s->ivcsw, &s->steal);
         s->tail = s->lat - s->wall[0] - from_wake;
     }
     fclose(f);
@@ -616,6 +630,14 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
                 printf(" (q %.1f)", pct(q, m, 0.99));
         }
         printf("\n");
+        /* the whole path's: the watcher thread's CPU and its wait for a core
+         * (the figures a shared machine leaves steady, and the other's) */
+        size_t m = 0;
+        for (uint32_t i = 0; i < k; i++)
+            if (v[i].have) w[m] = v[i].cpu_all, c[m] = v[i].q_all, m++;
+        printf("from the wake to the cursor: the watcher thread's CPU p50 %.1f ms, p99 %.1f ms; "
+               "its run queue p50 %.1f ms, p99 %.1f ms\n",
+               pct(w, m, 0.5), pct(w, m, 0.99), pct(c, m, 0.5), pct(c, m, 0.99));
         /* the slowest five, step by step */
         uint32_t order[5];
         int no = 0;
@@ -641,8 +663,8 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
                     printf(" %s %.1f (cpu %.1f, q %.1f, %ld flt)", step_names[j], b->wall[j],
                            b->cpu[j], b->q[j], b->flt[j]);
             printf(" + tail %.1f; from the wake cpu %.1f, run queue %.1f, %ld major faults, %ld "
-                   "involuntary switches\n",
-                   b->tail, b->cpu_all, b->q_all, b->majflt, b->ivcsw);
+                   "involuntary switches, the machine's steal %.0f ms\n",
+                   b->tail, b->cpu_all, b->q_all, b->majflt, b->ivcsw, b->steal);
         }
     }
     free(w);

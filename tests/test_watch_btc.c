@@ -588,8 +588,9 @@ static void test_timing_logs_each_appended_blocks_steps_in_order(void **state) {
     assert_int_equal(stop_watcher(&f), 0);
     char *log = read_text(f.log);
     static const char *const order[] = {
-        "; wake ",  "; index ",    "; checks ",   "; read ",   "; add ",
-        "; rules ", "; log sync ", "; delivery ", "; cursor ", " from the wake: "};
+        "; wake ",   "; index ",         "; checks ",           "; read ",
+        "; add ",    "; rules ",         "; log sync ",         "; delivery ",
+        "; cursor ", " from the wake: ", "the machine's steal "};
     int lines = 0;
     for (const char *p = log; (p = strstr(p, " steps: woke at ")); p++, lines++) {
         const char *end = strchr(p, '\n');

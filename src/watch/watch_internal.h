@@ -297,6 +297,7 @@ void watch_follow_close(watch_follow *f);
  * context switches. */
 typedef struct watch_mark {
     double wall, cpu, runq; /* ms: CLOCK_MONOTONIC, the thread's CPU, run queue */
+    double steal;           /* ms the machine's hypervisor took from its cores (all) */
     long minflt, majflt, nvcsw, nivcsw;
 } watch_mark;
 
@@ -319,6 +320,7 @@ enum {
 
 typedef struct watch_timeline {
     int schedstat_fd; /* /proc/thread-self/schedstat of the follower's thread, or -1 */
+    int stat_fd;      /* /proc/stat (its steal time), or -1 */
     watch_mark m[WATCH_STEPS];
     bool taken[WATCH_STEPS];
     double read_ms; /* of WATCH_STEP_ADD: waiting for the block read and parsed */
