@@ -28,6 +28,33 @@ kinds=$(printf '%s\n' "$out" | sed -n 's/.*kind \([a-z_]*\),.*/\1/p' | sort -u |
   ok "the rules in 'watch --help' pass 'watch check' ($kinds)" ||
   bad "the rules in 'watch --help' are not a valid file of every kind: got '$kinds'" "$out"
 rm -f "$tmph"
+# under journald (JOURNAL_STREAM set, as systemd sets it for a unit whose
+# stderr is the journal) each log line starts with its priority, <6> info,
+# <4> warning, <3> error, so that journalctl -p warning filters by level;
+# elsewhere no such prefix
+tmpj=$(mktemp -d)
+"$BUILD/coinhound-gen" --out "$tmpj/blocks" --txs 200 --txs-per-block 20 --maturity 10 >/dev/null 2>&1
+# an EVM address in a Bitcoin rule: a warning at the start
+printf 'rules:\n  - name: nobody\n    kind: address\n    addresses: [0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n' >"$tmpj/r.yaml"
+for j in journal plain; do
+  if [ $j = journal ]; then
+    JOURNAL_STREAM=8:12345 timeout -s TERM 2 "$BUILD/coinhound" watch btc --blocks "$tmpj/blocks" \
+      --db "$tmpj/db" --rules "$tmpj/r.yaml" --alerts /dev/null 2>"$tmpj/$j.log"
+  else
+    env -u JOURNAL_STREAM timeout -s TERM 2 "$BUILD/coinhound" watch btc --blocks "$tmpj/blocks" \
+      --db "$tmpj/db" --rules "$tmpj/r.yaml" --alerts /dev/null 2>"$tmpj/$j.log"
+  fi
+done
+if grep -q '^<4>coinhound watch: [0-9TZ:-]* warn: ' "$tmpj/journal.log" &&
+  grep -q '^<6>coinhound watch: [0-9TZ:-]* info: watching ' "$tmpj/journal.log" &&
+  ! grep -qv '^<[346]>coinhound watch: ' "$tmpj/journal.log" &&
+  grep -q '^coinhound watch: [0-9TZ:-]* warn: ' "$tmpj/plain.log" &&
+  ! grep -q '^<' "$tmpj/plain.log"; then
+  ok "under journald each log line carries its priority (<6> info, <4> warn), elsewhere none"
+else
+  bad "log lines' priorities" "$(cat "$tmpj/journal.log" "$tmpj/plain.log")"
+fi
+rm -rf "$tmpj"
 if ! command -v systemd-analyze >/dev/null 2>&1; then
   echo "contrib: skipped: systemd-analyze is absent"
   echo "[  SKIPPED ] 1 test(s)."
