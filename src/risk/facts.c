@@ -36,16 +36,36 @@ void ch_risk_authority(const ch_attribution *a, char *out, size_t cap) {
         snprintf(out, cap, "%s", a->source_name);
 }
 
+/* FNV-1a over s, its ASCII letters lowered when fold, then a separator. */
+static uint64_t hash_str(uint64_t h, const char *s, bool fold) {
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (fold && c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+        h = (h ^ c) * 0x100000001b3ULL;
+    }
+    return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+void risk_fact_of(const ch_attribution *a, risk_fact *out) {
+    fact_category(a, out->category, sizeof out->category);
+    ch_risk_authority(a, out->authority, sizeof out->authority);
+    uint64_t h = hash_str(0xcbf29ce484222325ULL, a->address, true);
+    h = hash_str(h, out->category, false);
+    out->hash = hash_str(h, out->authority, false);
+}
+
+bool risk_same_fact_of(const ch_attribution *x, const risk_fact *fx, const ch_attribution *y,
+                       const risk_fact *fy) {
+    return fx->hash == fy->hash && strcasecmp(x->address, y->address) == 0 &&
+           strcmp(fx->category, fy->category) == 0 && strcmp(fx->authority, fy->authority) == 0;
+}
+
 bool risk_same_fact(const ch_attribution *x, const ch_attribution *y) {
     if (strcasecmp(x->address, y->address) != 0) return false;
-    char cx[CH_RISK_KEY_MAX], cy[CH_RISK_KEY_MAX];
-    fact_category(x, cx, sizeof cx);
-    fact_category(y, cy, sizeof cy);
-    if (strcmp(cx, cy) != 0) return false;
-    char ax[96], ay[96];
-    ch_risk_authority(x, ax, sizeof ax);
-    ch_risk_authority(y, ay, sizeof ay);
-    return !strcmp(ax, ay);
+    risk_fact fx, fy;
+    risk_fact_of(x, &fx);
+    risk_fact_of(y, &fy);
+    return risk_same_fact_of(x, &fx, y, &fy);
 }
 
 const char *risk_statement_date(const ch_attribution *a) {
