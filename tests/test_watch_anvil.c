@@ -592,6 +592,48 @@ static void test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall
     an_teardown(&f);
 }
 
+/* Catching up from an empty store to a node 120 blocks ahead (10 blocks a
+ * request) logs "catching up: block N of 120" with N rising, then one line
+ * at the tip; COINHOUND_WATCH_PROGRESS_MS shortens the interval (5 s in
+ * service) so that each request logs. */
+static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
+    (void)state;
+    static fx f;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    json_decref(an_rpc(&f, "anvil_mine", json_pack("[i]", 120)));
+    setenv("COINHOUND_WATCH_PROGRESS_MS", "1", 1);
+    an_start_watcher(&f, NULL);
+    unsetenv("COINHOUND_WATCH_PROGRESS_MS");
+    for (int i = 0; i < 600 && !an_count_in_file(f.log, ": at the tip"); i++)
+        an_msleep(50);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    size_t len;
+    char *log = (char *)tu_read_file(f.log, &len);
+    unsigned last = 0, lines = 0, tips = 0;
+    for (char *p = log; (p = strstr(p, "info: catching up: block ")); p++) {
+        unsigned b, t;
+        assert_int_equal(sscanf(p, "info: catching up: block %u of %u", &b, &t), 2);
+        assert_int_equal(t, 120);
+        if (lines) assert_true(b > last);
+        last = b;
+        lines++;
+        char *nl = strchr(p, '\n');
+        if (nl && strstr(p, ": at the tip") && strstr(p, ": at the tip") < nl) {
+            assert_int_equal(b, 120);
+            tips++;
+        } else {
+            assert_true(b < 120);
+        }
+    }
+    if (lines < 5 || tips != 1 || last != 120)
+        fail_msg("%u progress lines, %u at the tip, the last at block %u\n%s", lines, tips, last,
+                 log);
+    free(log);
+    an_teardown(&f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -612,6 +654,7 @@ int main(void) {
             test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall, an_end_processes),
         cmocka_unit_test_teardown(test_value_a_contract_forwards_is_alerted_from_the_nodes_traces,
                                   an_end_processes),
+        cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -1728,6 +1728,80 @@ static void test_without_an_alerts_file_the_alerts_go_to_stdout(void **state) {
     fx_free(&f);
 }
 
+/* The "catching up: block N of M" lines of the log, in order: each N into
+ * blocks (up to cap), M into tips; the count. A line ending ": at the
+ * tip" sets *at_tip to its index (else -1). */
+static int progress_lines(const fx *f, uint32_t *blocks, uint32_t *tips, int cap, int *at_tip) {
+    char *log = read_text(f->log);
+    int n = 0;
+    *at_tip = -1;
+    for (char *p = log, *nl; p && *p && n < cap; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl) break;
+        *nl = 0;
+        const char *c = strstr(p, "info: catching up: block ");
+        unsigned b, t;
+        if (c && sscanf(c, "info: catching up: block %u of %u", &b, &t) == 2) {
+            blocks[n] = b;
+            tips[n] = t;
+            if (strstr(c, ": at the tip")) *at_tip = n;
+            n++;
+        }
+    }
+    free(log);
+    return n;
+}
+
+/* Catching up from an empty store to a folder of 800 blocks (256 a commit)
+ * logs "catching up: block N of M" with N rising and M the folder's tip,
+ * then one line at the tip; the interval (5 s in service) is shortened
+ * through COINHOUND_WATCH_PROGRESS_MS so that each commit logs. */
+static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    ch_gen_opts o;
+    ch_gen_opts_init(&o);
+    o.out_dir = f.blocks;
+    o.seed = 31;
+    o.blocks = 800;
+    o.txs = 1600;
+    o.maturity = 20;
+    o.xor_enabled = true;
+    ch_error err;
+    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    ch_hash256 h;
+    uint32_t tip = folder_tip(&f, &h) - 1;
+    assert_true(tip >= 3 * 256);
+    setenv("COINHOUND_WATCH_PROGRESS_MS", "1", 1);
+    start_watcher(&f, false);
+    unsetenv("COINHOUND_WATCH_PROGRESS_MS");
+    wait_log(&f, " info: watching ", 1, 60000); /* the store exists by then */
+    wait_store_at_folder_tip(&f, 120000);
+    wait_log(&f, ": at the tip", 1, 30000);
+    uint32_t blocks[64], tips[64];
+    int at = -1, n = progress_lines(&f, blocks, tips, 64, &at);
+    /* three commits before the tip at least: 255, 511, 767 */
+    if (n < 3) fail_msg("%d progress lines", n);
+    assert_int_equal(at, n - 1); /* the line at the tip is the last */
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(tips[i], tip);
+        if (i) assert_true(blocks[i] > blocks[i - 1]);
+        if (i < n - 1) assert_true(blocks[i] < tip);
+    }
+    assert_int_equal(blocks[n - 1], tip);
+    /* at the tip, a block appended logs no progress line (not catching up) */
+    extend(f.blocks, 1, 0);
+    wait_store_at_folder_tip(&f, 60000);
+    assert_int_equal(progress_lines(&f, blocks, tips, 64, &at), n);
+    assert_int_equal(stop_watcher(&f), 0);
+    fx_free(&f);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test: its name (or a * pattern) */
@@ -1760,6 +1834,7 @@ int main(int argc, char **argv) {
                                   end_processes),
         cmocka_unit_test_teardown(test_without_an_alerts_file_the_alerts_go_to_stdout,
                                   end_processes),
+        cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

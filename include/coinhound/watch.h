@@ -173,6 +173,10 @@ typedef struct ch_watch_opts {
      * by default: tracing costs the node (seconds a mainnet block on some),
      * and anvil 1.7 was seen to hang tracing while mining by hand. */
     bool traces;
+    /* both watchers: a "catching up: block N of M" line at most every
+     * progress_ms while catching up, and a last one at the tip (0: 5000;
+     * the CLI takes it from COINHOUND_WATCH_PROGRESS_MS, for tests) */
+    unsigned progress_ms;
 } ch_watch_opts;
 
 /* The watcher's default index_mem_bytes: tables of 2^18 slots, 24 MiB in

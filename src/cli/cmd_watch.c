@@ -359,6 +359,10 @@ int cmd_watch(int argc, char **argv) {
                        .stop = &g_stop,
                        .heartbeat_s = 600,
                        .stale_s = btc ? 7200 : 600};
+    /* the progress lines' interval: an environment variable, not an
+     * option, as only tests need it shorter than 5 s */
+    const char *pe = getenv("COINHOUND_WATCH_PROGRESS_MS");
+    if (pe && *pe) o.progress_ms = (unsigned)strtoul(pe, NULL, 10);
     watch_args a = {0};
     int rc = parse_args(argc, argv, &o, &a);
     if (rc < 0) rc = check_args(btc, &o, &a);

@@ -68,6 +68,7 @@ typedef struct watcher {
     double ws_retry_at;   /* when a lost subscription is tried again */
     unsigned ws_backoff;  /* the wait before the next try */
     unsigned ws_failures; /* tries in a row that failed */
+    bool progress_shown;  /* a "catching up" line since the last at the tip */
 } watcher;
 
 static bool stopping(const watcher *w) {
@@ -263,11 +264,17 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         }
         if (ch_store_commit(s, fatal) != 0 || settle(w, fatal) != 0) return -1;
         node_ok(w);
-        double now = ch_now();
-        if (latest - hi > 0 && now - *last_progress >= 5) {
+        double now = ch_now(), every = o->progress_ms ? o->progress_ms / 1e3 : 5;
+        if (latest - hi > 0 && now - *last_progress >= every) {
             watch_log("info", "catching up: block %" PRIu64 " of %" PRIu64 " (%.1f%%)", hi, latest,
                       100.0 * (double)(hi - from + 1) / (double)(latest - from + 1));
             *last_progress = now;
+            w->progress_shown = true;
+        } else if (hi == latest && w->progress_shown) {
+            /* the last line: whoever watched the count go up sees it end */
+            watch_log("info", "catching up: block %" PRIu64 " of %" PRIu64 " (100.0%%): at the tip",
+                      hi, latest);
+            w->progress_shown = false;
         }
         lo = hi + 1;
     }

@@ -108,6 +108,7 @@ typedef struct bwatch {
     ch_intel *intel;
     watch_btc_incident *inc; /* the incident rules' traces */
     double last_progress;
+    bool progress_shown; /* a progress line since the last at the tip */
     /* the blocks folder */
     ch_blkdir *d;
     ch_blkidx *x;
@@ -282,17 +283,32 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     return 0;
 }
 
-/* A progress line every five seconds while catching up; tip 0: unknown
- * (the three RPC calls do not tell the node's height). */
-static void progress(bwatch *w, uint64_t tip) {
+/* A progress line every progress_ms (5 s) while catching up; tip 0:
+ * unknown (the three RPC calls do not tell the node's height). done: the
+ * store reached the tip; a last line says so if any was logged since the
+ * last, so that whoever watched the count go up sees it end. */
+static void progress(bwatch *w, uint64_t tip, bool done) {
     double now = ch_now();
     uint32_t next = ch_store_next_height(w->s);
-    if (!next || now - w->last_progress < 5) return;
+    if (done) {
+        if (next && w->progress_shown && tip)
+            watch_log("info", "catching up: block %u of %" PRIu64 " (100.0%%): at the tip",
+                      next - 1, tip);
+        else if (next && w->progress_shown)
+            watch_log("info", "catching up: block %u: at the tip", next - 1);
+        w->progress_shown = false;
+        return;
+    }
+    double every = w->f.o->progress_ms ? w->f.o->progress_ms / 1e3 : 5;
+    if (!next || now - w->last_progress < every) return;
     if (tip && next - 1 < tip)
         watch_log("info", "catching up: block %u of %" PRIu64 " (%.1f%%)", next - 1, tip,
                   100.0 * (double)next / (double)(tip + 1));
     else if (!tip)
         watch_log("info", "catching up: block %u", next - 1);
+    else
+        return;
+    w->progress_shown = true;
     w->last_progress = now;
 }
 
@@ -354,8 +370,9 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
         }
         ok(w);
         commit_due(w, false);
-        progress(w, chain->n - 1);
+        progress(w, chain->n - 1, false);
     }
+    if (!stopping(w) && store_at(w, chain)) progress(w, chain->n - 1, true);
     /* the index is a cache: kept every 30 s and at the stop, off the path
      * from a block to its alerts, and after IDX_SAVE_RECORDS new records
      * (those since a save are held in memory, the saved ones are read from
@@ -521,7 +538,8 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     free_blocks(v, n);
     free(v);
     if (rc == 0 && at_tip && n == 0) watch_follow_nap(&w->f, o->poll_ms ? o->poll_ms : 1000);
-    if (rc == 0 && n && !at_tip) progress(w, 0);
+    if (rc == 0 && n && !at_tip) progress(w, 0, false);
+    if (rc == 0 && at_tip) progress(w, 0, true);
     return rc;
 }
 
