@@ -8,6 +8,7 @@
  * anvil is absent. */
 #include "support/testutil.h"
 #include "support/anvil.h"
+#include "support/storecmp.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -634,6 +635,172 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     an_teardown(&f);
 }
 
+/* an_on_body's buffer */
+typedef struct buf_t {
+    char *p;
+    size_t n;
+} buf_t;
+
+/* A slow node between the watcher and anvil: a proxy on its own port that
+ * forwards each request to anvil and, while `slow` is set, holds every
+ * third answer back 2.5 s (past the watcher's --rpc-timeout 1). */
+typedef struct slowproxy {
+    int fd, port;
+    volatile int stop, slow;
+    unsigned requests, held;
+    const char *node_url;
+    pthread_t th;
+} slowproxy;
+
+/* One HTTP request off c: its body (caller frees), NULL on failure. */
+static char *proxy_read(int c) {
+    char *req = malloc(1 << 20);
+    size_t n = 0, want = 0;
+    char *body = NULL;
+    while (n < (1 << 20) - 1) {
+        ssize_t k = recv(c, req + n, (1 << 20) - 1 - n, 0);
+        if (k <= 0) break;
+        n += (size_t)k;
+        req[n] = 0;
+        char *end = strstr(req, "\r\n\r\n");
+        if (!end) continue;
+        const char *cl = strcasestr(req, "Content-Length:");
+        want = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+        if (n >= want) {
+            body = strdup(end + 4);
+            break;
+        }
+    }
+    free(req);
+    return body;
+}
+
+static void *proxy_loop(void *arg) {
+    slowproxy *p = arg;
+    while (!p->stop) {
+        struct timeval tv = {0, 100000};
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(p->fd, &rd);
+        if (select(p->fd + 1, &rd, NULL, NULL, &tv) <= 0) continue;
+        int c = accept(p->fd, NULL, NULL);
+        if (c < 0) continue;
+        struct timeval rt = {2, 0};
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof rt);
+        char *body = proxy_read(c);
+        if (body && p->slow && ++p->requests % 3 == 0) {
+            p->held++;
+            for (int i = 0; i < 25 && !p->stop; i++)
+                an_msleep(100);
+        }
+        buf_t b = {0};
+        if (body) {
+            CURL *k = curl_easy_init();
+            struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+            curl_easy_setopt(k, CURLOPT_URL, p->node_url);
+            curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
+            curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, an_on_body);
+            curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
+            curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 10000L);
+            if (curl_easy_perform(k) == CURLE_OK && b.p) {
+                char head[200];
+                snprintf(head, sizeof head,
+                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                         b.n);
+                if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0) send(c, b.p, b.n, MSG_NOSIGNAL);
+            }
+            curl_slist_free_all(h);
+            curl_easy_cleanup(k);
+        }
+        free(b.p);
+        free(body);
+        close(c);
+    }
+    return NULL;
+}
+
+static void proxy_start(slowproxy *p, const char *node_url) {
+    memset(p, 0, sizeof *p);
+    p->node_url = node_url;
+    p->port = an_free_port();
+    p->fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)p->port)};
+    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(p->fd, 16), 0);
+    assert_int_equal(pthread_create(&p->th, NULL, proxy_loop, p), 0);
+}
+
+static void proxy_stop(slowproxy *p) {
+    p->stop = 1;
+    pthread_join(p->th, NULL);
+    close(p->fd);
+}
+
+/* A node slower than --rpc-timeout (1 s) for a while: each request left
+ * unanswered is named ("no answer within 1.0 s"), backed off from and
+ * asked again; once answers come in time the watcher follows on and alerts.
+ * No block is half-written: the store equals a clean ingest of the node
+ * and `coinhound check` passes. */
+static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    for (int i = 0; i < 3; i++)
+        free(an_send_eth(&f, ACCT0, THIEF, "0x3e8"));
+    json_decref(an_rpc(&f, "anvil_mine", json_pack("[i]", 40)));
+    char node_url[64];
+    snprintf(node_url, sizeof node_url, "%s", f.url);
+    proxy_start(&p, node_url);
+    p.slow = 1;
+    static const char *const args[] = {"--rpc-timeout", "1", NULL};
+    f.watch_args = args;
+    snprintf(f.url, sizeof f.url, "http://127.0.0.1:%d", p.port);
+    an_start_watcher(&f, NULL);
+    snprintf(f.url, sizeof f.url, "%s", node_url);
+    f.watch_args = NULL;
+    for (int i = 0; i < 300 && an_count_in_file(f.log, "no answer within 1.0 s") < 3; i++)
+        an_msleep(100);
+    assert_true(an_count_in_file(f.log, "no answer within 1.0 s") >= 3);
+    assert_int_equal(kill(f.watcher, 0), 0); /* alive */
+    p.slow = 0;
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e9");
+    json_t *alerts = an_wait_alerts(&f, 4, 60000);
+    assert_int_equal(json_array_size(alerts), 4);
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    proxy_stop(&p);
+    assert_true(p.held >= 3);
+    size_t len;
+    char *log = (char *)tu_read_file(f.log, &len);
+    assert_non_null(strstr(log, " warn: node: "));
+    assert_non_null(strstr(log, "retrying in"));
+    assert_non_null(strstr(log, "answers again"));
+    free(log);
+    char clean[600], cmd[2400];
+    snprintf(clean, sizeof clean, "%s/clean", f.dir);
+    snprintf(cmd, sizeof cmd, "%s ingest eth %s --db %s 2>&1", tu_bin("coinhound"), f.url, clean);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("ingest eth: %s", out);
+    free(out);
+    tu_assert_same_store(clean, f.db, "eth");
+    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
+    out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("coinhound check: %s", out);
+    free(out);
+    free(tx);
+    an_teardown(&f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -655,6 +822,8 @@ int main(void) {
         cmocka_unit_test_teardown(test_value_a_contract_forwards_is_alerted_from_the_nodes_traces,
                                   an_end_processes),
         cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, an_end_processes),
+        cmocka_unit_test_teardown(test_a_node_slower_than_the_timeout_is_retried_then_followed,
+                                  an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -1802,6 +1802,75 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     fx_free(&f);
 }
 
+/* A node slower than --rpc-timeout (1 s) for a while: each call left
+ * unanswered is named in a warning ("no answer within 1.0 s"), backed off
+ * from and asked again; the watcher does not crash, and once the answers
+ * come in time it follows on to the node's tip. No block is half-written:
+ * the store equals a clean ingest of the same chain byte for byte and
+ * `coinhound check` passes. */
+static void test_rpc_slower_than_the_timeout_is_retried_then_followed(void **state) {
+    (void)state;
+    static fx f; /* static: the teardown reaches it after a failed assertion */
+    fx_init(&f);
+    gen(f.blocks, 41);
+    char addr[128];
+    ch_addr w;
+    hot_wallet(f.blocks, addr, &w);
+    write_rules(&f, addr, MIN_BIG);
+    ch_hash256 h;
+    uint32_t tip = folder_tip(&f, &h) - 1;
+    assert_true(tip > 40);
+    write_cookie(&f);
+    f.node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f.node, f.blocks, tip - 20);
+    f.extra[0] = "--rpc-timeout";
+    f.extra[1] = "1";
+    start_watcher(&f, true);
+    wait_log(&f, " info: watching ", 1, 30000);
+    /* slow while 20 blocks are to be fetched: answers take 2.5 s */
+    tu_btcnode_set_delay(f.node, 2500);
+    tu_btcnode_set_tip(f.node, tip);
+    wait_log(&f, "no answer within 1.0 s (the node is slow or stalled)", 2, 30000);
+    assert_int_equal(kill(f.watcher, 0), 0); /* alive */
+    tu_btcnode_set_delay(f.node, 0);
+    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
+    wait_equal(&f, want, 90000);
+    json_decref(want);
+    assert_int_equal(stop_watcher(&f), 0);
+    char *log = read_text(f.log);
+    assert_non_null(strstr(log, " warn: node: "));
+    assert_non_null(strstr(log, "retrying in"));
+    assert_non_null(strstr(log, "answers again"));
+    free(log);
+    char clean[600], cmd[2400];
+    snprintf(clean, sizeof clean, "%s/clean", f.dir);
+    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --no-progress 2>&1", tu_bin("coinhound"),
+             f.blocks, clean);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("ingest: %s", out);
+    free(out);
+    tu_assert_same_store(clean, f.db, "btc");
+    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
+    out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("coinhound check: %s", out);
+    free(out);
+    /* the option is checked, and only for --rpc */
+    snprintf(cmd, sizeof cmd, "%s watch btc --blocks %s --db %s --rules %s --rpc-timeout 1 2>&1",
+             tu_bin("coinhound"), f.blocks, f.db, f.rules);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "--rpc-timeout is for --rpc"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s watch btc --rpc %s --db %s --rules %s --rpc-timeout 0 2>&1",
+             tu_bin("coinhound"), tu_btcnode_url(f.node), f.db, f.rules);
+    out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, "--rpc-timeout"));
+    free(out);
+    fx_free(&f);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test: its name (or a * pattern) */
@@ -1835,6 +1904,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_teardown(test_without_an_alerts_file_the_alerts_go_to_stdout,
                                   end_processes),
         cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, end_processes),
+        cmocka_unit_test_teardown(test_rpc_slower_than_the_timeout_is_retried_then_followed,
+                                  end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,9 @@ typedef struct ch_watch_opts {
      * progress_ms while catching up, and a last one at the tip (0: 5000;
      * the CLI takes it from COINHOUND_WATCH_PROGRESS_MS, for tests) */
     unsigned progress_ms;
+    /* both watchers' --rpc: the longest wait for one answer of the node
+     * before it counts as failed (logged, backed off, retried); 0: 30000 */
+    unsigned rpc_timeout_ms;
 } ch_watch_opts;
 
 /* The watcher's default index_mem_bytes: tables of 2^18 slots, 24 MiB in

@@ -28,13 +28,14 @@ static void usage(FILE *f) {
                "                           [--chain NAME] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
-               "                           [--traces]\n"
+               "                           [--traces] [--rpc-timeout SECONDS]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
                "                           [--mem SIZE] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
+               "                           [--rpc-timeout SECONDS]\n"
                "       coinhound watch check FILE\n"
                "\n"
                "Follows an EVM node over JSON-RPC block by block, keeps the store DIR/eth current\n"
@@ -72,6 +73,9 @@ static void usage(FILE *f) {
                "with backoff, and what is not acknowledged is sent again after a restart\n"
                "(at least once: dedup on the id).\n"
                "A node that fails is retried with backoff; SIGTERM or SIGINT stops cleanly.\n"
+               "--rpc-timeout SECONDS (default 30, 1 to 3600; both watchers' --rpc): a node\n"
+               "that has not answered a request by then counts as failed (a warning says\n"
+               "so), is backed off from and asked again; no block is half-written.\n"
                "Logs go to stderr, each line with a level (info, warn, error). Another writer\n"
                "of the store (an ingest) makes it fail at once, or with --wait wait for it.\n"
                "Every --heartbeat SECONDS (default 600; 0: never) a line says the watcher is\n"
@@ -187,6 +191,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
                                          {"heartbeat", required_argument, 0, 'H'},
                                          {"stale-after", required_argument, 0, 'T'},
                                          {"traces", no_argument, 0, 'N'},
+                                         {"rpc-timeout", required_argument, 0, 'O'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     uint32_t u32;
@@ -264,6 +269,10 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
         case 'N':
             o->traces = true;
             break;
+        case 'O':
+            if (cli_opt_u32("watch", "--rpc-timeout", optarg, 1, 3600, &u32)) return 2;
+            o->rpc_timeout_ms = u32 * 1000;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -293,6 +302,8 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
         return cli_failf("watch", "--blocks, --mem and --rpc-cookie/--rpc-user/--rpc-password "
                                   "are for watch btc");
     }
+    if (o->rpc_timeout_ms && !o->rpc_url)
+        return cli_failf("watch", "--rpc-timeout is for --rpc (a blocks folder is not asked)");
     if (btc && o->traces)
         return cli_failf("watch", "--traces is for watch eth (Bitcoin has no internal calls)");
     if (!o->rpc_url && !o->blocks_dir)

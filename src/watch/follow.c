@@ -219,7 +219,7 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         evm_node_cfg cfg = {.url = w->ws_mode ? w->http_url : o->rpc_url,
                             .retries = 1,
                             .backoff_ms = 200,
-                            .timeout_ms = 30000,
+                            .timeout_ms = o->rpc_timeout_ms ? o->rpc_timeout_ms : 30000,
                             .traces = w->traces};
         if (evm_node_open(&cfg, &w->n, &e) != 0) return ch_err(fatal, "%s", e.msg);
     }

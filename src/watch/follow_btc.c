@@ -473,7 +473,8 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
         ch_btc_rpc_cfg cfg = {.url = o->rpc_url,
                               .cookie_path = o->rpc_cookie,
                               .user = o->rpc_user,
-                              .password = o->rpc_password};
+                              .password = o->rpc_password,
+                              .timeout_ms = o->rpc_timeout_ms};
         if (ch_btc_rpc_open(&cfg, &w->r, &e) != 0) {
             failed(w, &e);
             return 0;

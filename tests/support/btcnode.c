@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "coinhound/btc.h"
 #include "testutil.h"
@@ -30,6 +31,7 @@ struct tu_btcnode {
     char url[64];
     unsigned port;
     unsigned calls;
+    unsigned delay_ms; /* each answer held back this long (a slow node) */
 };
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -141,7 +143,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         out = answer(n, q);
         json_decref(q);
     }
+    unsigned delay = n->delay_ms;
     pthread_mutex_unlock(&n->mu);
+    if (delay) { /* the daemon's one thread: later calls wait too */
+        struct timespec ts = {.tv_sec = delay / 1000, .tv_nsec = (long)(delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     free(r->body);
     free(r);
     *con = NULL;
@@ -256,6 +263,12 @@ void tu_btcnode_set_tip(tu_btcnode *n, uint32_t tip) {
 void tu_btcnode_set_mode(tu_btcnode *n, tu_node_mode m) {
     pthread_mutex_lock(&n->mu);
     n->mode = m;
+    pthread_mutex_unlock(&n->mu);
+}
+
+void tu_btcnode_set_delay(tu_btcnode *n, unsigned ms) {
+    pthread_mutex_lock(&n->mu);
+    n->delay_ms = ms;
     pthread_mutex_unlock(&n->mu);
 }
 

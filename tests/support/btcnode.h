@@ -26,6 +26,9 @@ void tu_btcnode_serve(tu_btcnode *n, uint8_t *const *blocks, const size_t *lens,
 /* How many of the blocks served are on the chain (the tip moves). */
 void tu_btcnode_set_tip(tu_btcnode *n, uint32_t tip);
 void tu_btcnode_set_mode(tu_btcnode *n, tu_node_mode m);
+/* Hold each answer back ms milliseconds (a slow node; 0: at once). One
+ * thread answers: a call behind a slow one waits for it too. */
+void tu_btcnode_set_delay(tu_btcnode *n, unsigned ms);
 /* Close the port (a node that went away) and open it again. */
 void tu_btcnode_down(tu_btcnode *n);
 void tu_btcnode_up(tu_btcnode *n);

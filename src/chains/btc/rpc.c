@@ -143,6 +143,11 @@ static int call(ch_btc_rpc *r, const char *method, json_t *params, int soft, jso
     curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
     int rc = -1;
     json_t *o = NULL;
+    if (cc == CURLE_OPERATION_TIMEDOUT) { /* a slow node, said as such */
+        ch_err(err, "%s: %s: no answer within %.1f s (the node is slow or stalled)", r->url, method,
+               r->timeout_ms / 1e3);
+        goto out;
+    }
     if (cc != CURLE_OK) {
         ch_err(err, "%s: %s: %s", r->url, method,
                a.too_big        ? "answer too large"

@@ -134,6 +134,9 @@ static int http_post(evm_node *n, const char *body, buf *out, ch_error *err) {
     CURLcode cc = curl_easy_perform(n->curl);
     n->stats.bytes += out->n;
     if (out->too_big) return ch_err(err, "the answer is larger than %zu bytes", MAX_RESPONSE_BYTES);
+    if (cc == CURLE_OPERATION_TIMEDOUT) /* a slow node, said as such */
+        return ch_err(err, "no answer within %.1f s (the node is slow or stalled)",
+                      (n->cfg.timeout_ms > 0 ? n->cfg.timeout_ms : 120000) / 1e3);
     if (cc != CURLE_OK)
         return ch_err(err, "%s", n->curl_err[0] ? n->curl_err : curl_easy_strerror(cc));
     long status = 0;
