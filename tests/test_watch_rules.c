@@ -295,6 +295,33 @@ static void test_deposit_exposure_and_poisoning_rules_are_read(void **state) {
                "needs 'addresses'");
 }
 
+/* watch btc screens payments to Bitcoin customer addresses: the rule takes
+ * them beside EVM ones (each watcher matching its own); poisoning, an EVM
+ * detector's, refuses them at their line. */
+static void test_deposit_exposure_takes_bitcoin_customer_addresses(void **state) {
+    (void)state;
+    ch_watch_rules *r = parse_ok("rules:\n"
+                                 "  - name: deposits\n"
+                                 "    kind: deposit_exposure\n"
+                                 "    addresses: [bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh,\n"
+                                 "                1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3]\n"
+                                 "    min_share: 0.5\n"
+                                 "    max_hops: 4\n");
+    assert_int_equal(r->v[0].kind, CH_WATCH_DEPOSIT);
+    assert_int_equal(r->v[0].n_addrs, 0);
+    assert_int_equal(r->v[0].n_btc_addrs, 2);
+    assert_true(ch_watch_addr_cmp(&r->v[0].btc_addrs[0], &r->v[0].btc_addrs[1]) < 0);
+    assert_true(r->v[0].min_share == 0.5);
+    assert_int_equal(r->v[0].max_hops, 4);
+    ch_watch_rules_free(r);
+    refused_at("rules:\n  - name: a\n    kind: poisoning\n    addresses: "
+               "[bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh]\n",
+               4, "EVM addresses");
+    refused_at("rules:\n  - name: a\n    kind: deposit_exposure\n    addresses: "
+               "[bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlX]\n",
+               4, "nor a Bitcoin address");
+}
+
 static void test_a_missing_file_is_an_error_naming_it(void **state) {
     (void)state;
     ch_watch_rules *r = NULL;
@@ -312,6 +339,7 @@ int main(void) {
         cmocka_unit_test(test_incident_rules_are_read_and_their_mistakes_named),
         cmocka_unit_test(test_bitcoin_incident_sources_are_read),
         cmocka_unit_test(test_deposit_exposure_and_poisoning_rules_are_read),
+        cmocka_unit_test(test_deposit_exposure_takes_bitcoin_customer_addresses),
         cmocka_unit_test(test_a_missing_file_is_an_error_naming_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,15 @@ struct ch_intel;
  * -1 on error. intel may be NULL (then only o->labels name sources). */
 int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
                    const ch_exposure_opts *o, ch_exposure *out, ch_error *err);
+/* The same exposure of a trace source (ch_trace_spec's syntax: on a
+ * Bitcoin store a TXID, TXID:VOUT or an address): of what those outputs
+ * received, where a payment's coins came from (the watcher's
+ * deposit_exposure judges one payment, TXID:VOUT, not the customer
+ * address's whole history). ch_exposure_of(addr) is this on the address's
+ * text. 1 computed, 0 when the source is not in the store (err says which),
+ * -1 on error (a malformed source included). */
+int ch_exposure_of_source(ch_store *s, struct ch_intel *intel, const char *source,
+                          const ch_exposure_opts *o, ch_exposure *out, ch_error *err);
 
 #ifdef __cplusplus
 }

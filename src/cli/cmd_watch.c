@@ -111,6 +111,8 @@ static void usage(FILE *f) {
                "    - name: deposits\n"
                "      kind: deposit_exposure      # screen deposits to customers' addresses\n"
                "      addresses: [0x90f79bf6eb2c4f870365e785982e1f101e93b906]\n"
+               "                                  # watch btc: Bitcoin addresses, each paying\n"
+               "                                  # output's coins screened (TXID:VOUT)\n"
                "      min_share: 0.25             # flagged share of the sender's funds\n"
                "      max_hops: 3\n"
                "    - name: protect-treasury\n"

@@ -106,6 +106,21 @@ static void flagged_part(const ch_trace_result *r, const ch_exposure_source *all
 
 int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
                    const ch_exposure_opts *opts, ch_exposure *out, ch_error *err) {
+    memset(out, 0, sizeof *out);
+    out->max_hops = opts ? opts->max_hops : 3;
+    out->account = ch_store_is_account(s);
+    ch_addr_id id;
+    uint64_t last;
+    int rc = ch_store_find_addr(s, addr, &id, &last, err);
+    if (rc <= 0) return rc;
+    char from[CH_ADDR_STR_MAX];
+    if (ch_addr_to_string(addr, ch_store_addr_net(s), from) != 0)
+        return ch_err(err, "exposure: the address cannot be written out");
+    return ch_exposure_of_source(s, intel, from, opts, out, err);
+}
+
+int ch_exposure_of_source(ch_store *s, struct ch_intel *intel, const char *from,
+                          const ch_exposure_opts *opts, ch_exposure *out, ch_error *err) {
     ch_exposure_opts defaults;
     ch_exposure_opts_init(&defaults);
     const ch_exposure_opts *o = opts ? opts : &defaults;
@@ -115,14 +130,7 @@ int ch_exposure_of(ch_store *s, struct ch_intel *intel, const ch_addr *addr,
     memset(out, 0, sizeof *out);
     out->max_hops = o->max_hops;
     out->account = ch_store_is_account(s);
-
-    ch_addr_id id;
-    uint64_t last;
-    int rc = ch_store_find_addr(s, addr, &id, &last, err);
-    if (rc <= 0) return rc;
-    char from[CH_ADDR_STR_MAX];
-    if (ch_addr_to_string(addr, ch_store_addr_net(s), from) != 0)
-        return ch_err(err, "exposure: the address cannot be written out");
+    int rc;
     char *stop = stop_list(table);
     if (!stop) return ch_err(err, "out of memory");
     ch_labels *labels = o->labels;

@@ -284,6 +284,7 @@ static int emit(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, cons
 /* Rule r against one tx: large_transfer on its outputs' sum, the others
  * on each input's and output's address; one alert when anything matched. */
 static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t) {
+    if (r->kind == CH_WATCH_DEPOSIT) return 0; /* per output (deposit_btc.c) */
     if (r->kind == CH_WATCH_LARGE) {
         if (!r->btc || t->coinbase) return 0;
         ch_u256 v = {{t->out_total, 0, 0, 0}};

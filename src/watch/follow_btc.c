@@ -129,6 +129,7 @@ typedef struct bwatch {
     double arrived;              /* when the folder last gave new blocks (0: never) */
     bool burst;                  /* and that came within BURST_MS of the one before */
     bool timing;                 /* TIMING_ENV: log each part's time */
+    bool deposit;                /* a deposit_exposure rule lists Bitcoin addresses */
     stopwatch t_add;             /* the last ingest call's (read, checks, add) */
     watch_timeline tl;           /* TIMING_ENV: each step of a cycle */
 } bwatch;
@@ -200,6 +201,16 @@ static void commit_due(bwatch *w, bool force) {
  * depth, the log synced, the cursor saved, delivery. */
 static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     watch_outbox *ob = &w->f.ob;
+    /* deposit_exposure screens a payment through the committed store (the
+     * screening's backward trace reads no pending block): blocks paying a
+     * customer address are committed before they are evaluated (a failed
+     * commit drops them: evaluated again as they come back, below) */
+    if (w->deposit && pending_blocks(w)) {
+        int due = watch_deposit_btc_due(w->s, w->f.o->rules, ob->eval_next,
+                                        ch_store_next_height(w->s), err);
+        if (due < 0) return -1;
+        if (due) commit_due(w, true);
+    }
     uint32_t next = ch_store_next_height(w->s);
     if (reorg_height != UINT32_MAX) {
         watch_follow_rewind(&w->f, w->s, reorg_height);
@@ -244,7 +255,9 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
         if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
                                  watch_follow_emit, &w->f, err) != 0 ||
             watch_btc_incidents_eval(w->inc, w->s, ob->eval_next, watch_follow_emit, &w->f, err) !=
-                0)
+                0 ||
+            (w->deposit && watch_deposit_btc_eval(w->s, w->intel, w->f.o->rules, ob->eval_next,
+                                                  watch_follow_emit, &w->f, err) != 0))
             return ch_err_prefix(err, "block %u", ob->eval_next);
         ob->eval_next++;
         watch_follow_set_prev(&w->f, w->s);
@@ -568,6 +581,13 @@ static int check_rules(const ch_watch_rules *r, ch_error *err) {
         case CH_WATCH_CATEGORY:
         case CH_WATCH_INCIDENT: /* its Bitcoin sources (watch_btc_incidents_new) */
             break;
+        case CH_WATCH_DEPOSIT: /* its Bitcoin customer addresses (deposit_btc.c) */
+            if (!w->n_btc_addrs)
+                watch_log("warn",
+                          "%s line %u: rule %s lists no Bitcoin address: it matches nothing "
+                          "here",
+                          r->source, w->line, w->name);
+            break;
         default:
             return ch_err(err,
                           "%s: line %u: rule %s is of kind %s, which watch btc does not follow yet "
@@ -642,6 +662,8 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     w.idle_ms = cm && *cm ? w.commit_ms : COMMIT_IDLE_MS;
     w.idle_env = cm && *cm;
     w.timing = getenv(TIMING_ENV) != NULL;
+    for (size_t i = 0; i < o->rules->n; i++)
+        w.deposit |= o->rules->v[i].kind == CH_WATCH_DEPOSIT && o->rules->v[i].n_btc_addrs;
     if (w.timing) watch_timeline_init(&w.tl);
     if (watch_outbox_open(&w.f.ob, o->db_dir, "btc", err) != 0) goto out;
     if (watch_follow_start(&w.f, w.s, err) != 0) goto out;

@@ -268,8 +268,15 @@ static int parse_guard(ctx *c, yaml_node_t *m, ch_watch_rule *r, yaml_node_t *va
                            : "a %s rule needs 'addresses' (the addresses to protect)",
                        kn, NULL);
     if (each_scalar(c, vals, vals_key, add_address, r) != 0) return -1;
-    if (r->n_addrs == 0) return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
-    qsort(r->addrs, r->n_addrs, 20, addr_cmp);
+    /* poisoning is an EVM detector's; deposit_exposure takes Bitcoin
+     * customer addresses too (watch btc screens payments to them) */
+    if (r->kind == CH_WATCH_POISONING && r->n_btc_addrs)
+        return fail_at(c, vals, "a poisoning rule protects EVM addresses (0x...) only", NULL, NULL);
+    if (r->n_addrs + r->n_btc_addrs == 0)
+        return fail_at(c, vals, "rule '%s' lists no address", r->name, NULL);
+    if (r->n_addrs) qsort(r->addrs, r->n_addrs, 20, addr_cmp);
+    if (r->n_btc_addrs)
+        qsort(r->btc_addrs, r->n_btc_addrs, sizeof *r->btc_addrs, ch_watch_addr_cmp);
     if (r->kind == CH_WATCH_DEPOSIT) {
         if (!r->max_hops) r->max_hops = 3;
         if (r->min_share == 0) r->min_share = 0.05;

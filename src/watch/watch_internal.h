@@ -175,6 +175,21 @@ int watch_outbox_save(watch_outbox *o, ch_error *err);
  * pipe or a terminal), then move the cursor: the count of lines. */
 int watch_outbox_deliver(watch_outbox *o, int fd, ch_error *err);
 
+/* --- deposit_exposure on Bitcoin (deposit_btc.c) --- */
+
+/* 1 when a block of [from, to) of the writer's view (pending blocks
+ * included) has an output paying a customer address of a deposit_exposure
+ * rule: the follower commits before evaluating it (the screening's trace
+ * reads committed blocks only). 0 none, -1 on an index error. */
+int watch_deposit_btc_due(ch_store *s, const ch_watch_rules *rules, uint32_t from, uint32_t to,
+                          ch_error *err);
+/* The deposit_exposure rules on committed block `height`: each output
+ * paying a customer address screened (ch_exposure_of_source of TXID:VOUT,
+ * max_hops back) and an alert to fn when its flagged share reaches the
+ * rule's min_share. A paying block not committed is an error (err). */
+int watch_deposit_btc_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
+                           uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err);
+
 /* --- deposit_exposure and poisoning (guard.c) --- */
 
 /* deposit_exposure rule r on transfer xi of block `height`: an alert when
