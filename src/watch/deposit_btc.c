@@ -36,7 +36,8 @@ static int id_cmp(const void *pa, const void *pb) {
 
 /* Rule r's customer addresses as the writer's store ids (pending blocks'
  * addresses included), sorted, in *ids (malloc'd; *n of them: an address
- * the store does not hold is paid by no output). -1 on an index error. */
+ * the store does not hold is paid by no output). -1 on an index error,
+ * with nothing left to free. */
 static int customer_ids(ch_store *s, const ch_watch_rule *r, ch_addr_id **ids, size_t *n,
                         ch_error *err) {
     *n = 0;
@@ -45,11 +46,42 @@ static int customer_ids(ch_store *s, const ch_watch_rule *r, ch_addr_id **ids, s
     for (size_t k = 0; k < r->n_btc_addrs; k++) {
         ch_addr_id id;
         int rc = ch_store_writer_find_addr(s, &r->btc_addrs[k], &id, err);
-        if (rc < 0) return -1;
+        if (rc < 0) {
+            free(*ids);
+            *ids = NULL;
+            return -1;
+        }
         if (rc == 1) (*ids)[(*n)++] = id;
     }
     qsort(*ids, *n, sizeof **ids, id_cmp);
     return 0;
+}
+
+/* What to do with output o (vout of tx) of a block, which pays a customer:
+ * 0 to go on, else the value each_payment stops with. */
+typedef int (*payment_fn)(uint64_t tx, uint32_t vout, uint64_t o, void *ctx);
+
+/* visit each output of block h that pays one of ids (sorted, n), in block
+ * order: 0, or the first non-zero value visit returned. */
+static int each_payment(ch_store *s, uint32_t h, const ch_addr_id *ids, size_t n, payment_fn visit,
+                        void *ctx) {
+    const ch_block_rec *b = ch_store_block(s, h);
+    for (uint32_t k = 0; n && k < b->n_tx; k++) {
+        uint64_t tx = b->first_tx + k, fo, no;
+        ch_store_tx_outputs(s, tx, &fo, &no);
+        for (uint64_t o = fo; o < fo + no; o++) {
+            ch_addr_id a = ch_out_addr(ch_store_output(s, o));
+            if (!a || !bsearch(&a, ids, n, sizeof a, id_cmp)) continue;
+            int rc = visit(tx, (uint32_t)(o - fo), o, ctx);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+static int found_payment(uint64_t tx, uint32_t vout, uint64_t o, void *ctx) {
+    (void)tx, (void)vout, (void)o, (void)ctx;
+    return 1;
 }
 
 int watch_deposit_btc_due(ch_store *s, const ch_watch_rules *rules, uint32_t from, uint32_t to,
@@ -60,20 +92,9 @@ int watch_deposit_btc_due(ch_store *s, const ch_watch_rules *rules, uint32_t fro
         if (r->kind != CH_WATCH_DEPOSIT || !r->n_btc_addrs) continue;
         ch_addr_id *ids;
         size_t n;
-        if (customer_ids(s, r, &ids, &n, err) != 0) {
-            free(ids);
-            return -1;
-        }
-        for (uint32_t h = from; h < to && n && !due; h++) {
-            const ch_block_rec *b = ch_store_block(s, h);
-            uint64_t fo, no, lo, ln;
-            ch_store_tx_outputs(s, b->first_tx, &fo, &no);
-            ch_store_tx_outputs(s, b->first_tx + b->n_tx - 1, &lo, &ln);
-            for (uint64_t o = fo; o < lo + ln && !due; o++) {
-                ch_addr_id a = ch_out_addr(ch_store_output(s, o));
-                due = a && bsearch(&a, ids, n, sizeof a, id_cmp) != NULL;
-            }
-        }
+        if (customer_ids(s, r, &ids, &n, err) != 0) return -1;
+        for (uint32_t h = from; h < to && !due; h++)
+            due = each_payment(s, h, ids, n, found_payment, NULL);
         free(ids);
     }
     return due;
@@ -267,6 +288,30 @@ static int screen_payment(ch_store *s, ch_intel *intel, const ch_watch_rules *ru
     return fn(a, ctx);
 }
 
+/* A block's payments screened for one rule (each_payment's visit). */
+typedef struct screening {
+    ch_store *s;
+    ch_intel *intel;
+    const ch_watch_rules *rules;
+    const ch_watch_rule *r;
+    uint32_t height;
+    bool committed;
+    watch_emit_fn fn;
+    void *ctx;
+    ch_error *err;
+} screening;
+
+static int screen_visit(uint64_t tx, uint32_t vout, uint64_t o, void *ctx) {
+    screening *v = ctx;
+    if (!v->committed) /* the follower commits such a block first */
+        return ch_err(v->err,
+                      "rule %s: block %u pays a customer address and is not committed: its "
+                      "payment cannot be screened",
+                      v->r->name, v->height);
+    return screen_payment(v->s, v->intel, v->rules, v->r, v->height, tx, vout, o, v->fn, v->ctx,
+                          v->err);
+}
+
 int watch_deposit_btc_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
                            uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err) {
     ch_store_counts c;
@@ -276,28 +321,9 @@ int watch_deposit_btc_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *r
         if (r->kind != CH_WATCH_DEPOSIT || !r->n_btc_addrs) continue;
         ch_addr_id *ids;
         size_t n;
-        if (customer_ids(s, r, &ids, &n, err) != 0) {
-            free(ids);
-            return -1;
-        }
-        const ch_block_rec *b = ch_store_block(s, height);
-        int rc = 0;
-        for (uint32_t k = 0; n && rc == 0 && k < b->n_tx; k++) {
-            uint64_t tx = b->first_tx + k, fo, no;
-            ch_store_tx_outputs(s, tx, &fo, &no);
-            for (uint64_t o = fo; rc == 0 && o < fo + no; o++) {
-                ch_addr_id a = ch_out_addr(ch_store_output(s, o));
-                if (!a || !bsearch(&a, ids, n, sizeof a, id_cmp)) continue;
-                if (height >= c.blocks) /* the follower commits such a block first */
-                    rc = ch_err(err,
-                                "rule %s: block %u pays a customer address and is not "
-                                "committed: its payment cannot be screened",
-                                r->name, height);
-                else
-                    rc = screen_payment(s, intel, rules, r, height, tx, (uint32_t)(o - fo), o, fn,
-                                        ctx, err);
-            }
-        }
+        if (customer_ids(s, r, &ids, &n, err) != 0) return -1;
+        screening v = {s, intel, rules, r, height, height < c.blocks, fn, ctx, err};
+        int rc = each_payment(s, height, ids, n, screen_visit, &v);
         free(ids);
         if (rc != 0) return -1;
     }
