@@ -246,8 +246,8 @@ static void test_real_tornado_is_history(void **state) {
     free(dir);
 }
 
-/* The fold works out each attribution's fact once (31 of them in the
- * caller's frame, more in memory it takes): with a few attributions and
+/* The fold works out each attribution's fact once (the first 16 reasons'
+ * kept, later ones worked out again): with a few attributions and
  * with many, the reasons are the facts the test built them from. Six
  * addresses (one written in two letter cases), two categories ("sanctions"
  * and its synonym "Sanctioned" as one; "mixer"), two authorities (OFAC by
@@ -283,7 +283,7 @@ static void test_many_attributions_fold_into_their_facts(void **state) {
         fact[i] = (ad * 2 + cat) * 2 + auth;
     }
     for (int rounds = 0; rounds < 2; rounds++) {
-        int n = rounds ? N : 20; /* the frame's slots, then memory */
+        int n = rounds ? N : 20; /* 20 facts, then 24: past the 16 kept */
         int want_sources[ADDRS * 4] = {0}, want_reasons = 0;
         for (int i = 0; i < n; i++)
             if (want_sources[fact[i]]++ == 0) want_reasons++;

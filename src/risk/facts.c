@@ -60,14 +60,6 @@ bool risk_same_fact_of(const ch_attribution *x, const risk_fact *fx, const ch_at
            strcmp(fx->category, fy->category) == 0 && strcmp(fx->authority, fy->authority) == 0;
 }
 
-bool risk_same_fact(const ch_attribution *x, const ch_attribution *y) {
-    if (strcasecmp(x->address, y->address) != 0) return false;
-    risk_fact fx, fy;
-    risk_fact_of(x, &fx);
-    risk_fact_of(y, &fy);
-    return risk_same_fact_of(x, &fx, y, &fy);
-}
-
 const char *risk_statement_date(const ch_attribution *a) {
     if (a->delisted)
         return strcmp(a->delisted_date, a->source_date) >= 0 ? a->delisted_date : a->source_date;

@@ -346,27 +346,27 @@ void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t 
     memset(out, 0, sizeof *out);
     out->reasons = reasons;
     /* fold the attributions into facts: each attribution's fact worked out
-     * once (facts.h), the first of each reason's kept beside it; without the
-     * memory for them (many attributions), pair by pair as before */
-    risk_fact local[32], *facts = local, *fi = NULL;
-    if (n + 1 > sizeof local / sizeof local[0]) facts = malloc((n + 1) * sizeof *facts);
-    if (facts) fi = &facts[n]; /* the spare slot, past the reasons' */
+     * once (facts.h), and the first reasons' facts kept here (a verdict has
+     * few); a later reason's is worked out again from its first source */
+    risk_fact kept[16], fi, again;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
+        risk_fact_of(&attrs[i], &fi);
         size_t j = 0;
-        if (facts) {
-            risk_fact_of(&attrs[i], fi);
-            while (j < k && !risk_same_fact_of(reasons[j].sources[0], &facts[j], &attrs[i], fi))
-                j++;
-            if (j == k) facts[j] = *fi;
-        } else {
-            while (j < k && !risk_same_fact(reasons[j].sources[0], &attrs[i]))
-                j++;
+        for (; j < k; j++) {
+            const risk_fact *fj = &again;
+            if (j < sizeof kept / sizeof kept[0])
+                fj = &kept[j];
+            else
+                risk_fact_of(reasons[j].sources[0], &again);
+            if (risk_same_fact_of(reasons[j].sources[0], fj, &attrs[i], &fi)) break;
         }
-        if (j == k) memset(&reasons[k++], 0, sizeof *reasons);
+        if (j == k) {
+            if (j < sizeof kept / sizeof kept[0]) kept[j] = fi;
+            memset(&reasons[k++], 0, sizeof *reasons);
+        }
         risk_fold(&reasons[j], &attrs[i]);
     }
-    if (facts != local) free(facts);
     out->n_reasons = k;
     for (size_t i = 0; i < k; i++) {
         ch_risk_reason *r = &reasons[i];
