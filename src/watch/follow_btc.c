@@ -565,6 +565,7 @@ static int check_rules(const ch_watch_rules *r, ch_error *err) {
         const ch_watch_rule *w = &r->v[i];
         switch (w->kind) {
         case CH_WATCH_ADDRESS:
+        case CH_WATCH_DEPOSIT: /* its Bitcoin customer addresses (deposit_btc.c) */
             if (!w->n_btc_addrs)
                 watch_log("warn",
                           "%s line %u: rule %s lists no Bitcoin address: it matches nothing "
@@ -580,13 +581,6 @@ static int check_rules(const ch_watch_rules *r, ch_error *err) {
         case CH_WATCH_ACTOR:
         case CH_WATCH_CATEGORY:
         case CH_WATCH_INCIDENT: /* its Bitcoin sources (watch_btc_incidents_new) */
-            break;
-        case CH_WATCH_DEPOSIT: /* its Bitcoin customer addresses (deposit_btc.c) */
-            if (!w->n_btc_addrs)
-                watch_log("warn",
-                          "%s line %u: rule %s lists no Bitcoin address: it matches nothing "
-                          "here",
-                          r->source, w->line, w->name);
             break;
         default:
             return ch_err(err,

@@ -10,6 +10,7 @@
  * away (steal, /proc/stat, in 10 ms ticks), which stretches every step's
  * CPU alike. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -31,13 +32,20 @@ void watch_timeline_close(watch_timeline *t) {
     t->schedstat_fd = t->stat_fd = -1;
 }
 
+/* A /proc file kept open (fd), read again from its start into buf
+ * (NUL-terminated); false when it is not open or says nothing. */
+static bool read_proc(int fd, char *buf, size_t cap) {
+    if (fd < 0) return false;
+    ssize_t n = pread(fd, buf, cap - 1, 0);
+    if (n <= 0) return false;
+    buf[n] = 0;
+    return true;
+}
+
 /* The run queue's ms from schedstat ("on-CPU ns, run-queue ns, slices"). */
 static double runq_ms(const watch_timeline *t) {
     char buf[128];
-    if (t->schedstat_fd < 0) return 0;
-    ssize_t n = pread(t->schedstat_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return 0;
-    buf[n] = 0;
+    if (!read_proc(t->schedstat_fd, buf, sizeof buf)) return 0;
     unsigned long long on, wait;
     return sscanf(buf, "%llu %llu", &on, &wait) == 2 ? (double)wait / 1e6 : 0;
 }
@@ -46,10 +54,7 @@ static double runq_ms(const watch_timeline *t) {
  * system idle iowait irq softirq steal ..." in USER_HZ ticks. */
 static double steal_ms(const watch_timeline *t) {
     char buf[256];
-    if (t->stat_fd < 0) return 0;
-    ssize_t n = pread(t->stat_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return 0;
-    buf[n] = 0;
+    if (!read_proc(t->stat_fd, buf, sizeof buf)) return 0;
     unsigned long long v[8];
     if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
                &v[4], &v[5], &v[6], &v[7]) != 8)
