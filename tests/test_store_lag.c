@@ -15,6 +15,7 @@
  * commit and the heads' move) are found by a reader itself, through its
  * index of the outputs past heads_upto (st_heads_index). */
 #include "support/testutil.h"
+#include "support/handchain.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,22 +39,14 @@ typedef struct oracle {
     uint64_t n_out;
 } oracle;
 
+/* Made-up txids (block hashes from 0x100000 on) and v0 witness addresses
+ * (tests/support/handchain.c). */
 static ch_hash256 txid_of(uint32_t n) {
-    ch_hash256 h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.b, &n, 4);
-    h.b[31] = 0x5a;
-    return h;
+    return mkhash(0x7a, n);
 }
 
 static ch_addr addr_of(uint32_t k) {
-    ch_addr a;
-    memset(&a, 0, sizeof a);
-    a.kind = CH_ADDR_WITNESS;
-    a.len = 20;
-    memcpy(a.bytes, &k, 4);
-    a.bytes[19] = 0x4d;
-    return a;
+    return mkaddr_kind(CH_ADDR_WITNESS, k);
 }
 
 /* Blocks [0, to) of the plan: block 0 a coinbase of OUTS outputs to 500

@@ -8,6 +8,7 @@
  * its in-place files in small pages (ch_store_keep_small_pages, the
  * watcher) is byte for byte the store written without. */
 #include "support/testutil.h"
+#include "support/handchain.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -150,22 +151,14 @@ static void test_patch_many_in_small_pages_equals_stores_one_by_one(void **state
     patch_many_case(true);
 }
 
+/* Made-up txids (block hashes from 0x100000 on) and v0 witness addresses
+ * (tests/support/handchain.c). */
 static ch_hash256 txid_of(uint32_t n) {
-    ch_hash256 h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.b, &n, 4);
-    h.b[31] = 0x77;
-    return h;
+    return mkhash(0x7a, n);
 }
 
 static ch_addr addr_of(uint32_t k) {
-    ch_addr a;
-    memset(&a, 0, sizeof a);
-    a.kind = CH_ADDR_WITNESS;
-    a.len = 20;
-    memcpy(a.bytes, &k, 4);
-    a.bytes[19] = 0x3c;
-    return a;
+    return mkaddr_kind(CH_ADDR_WITNESS, k);
 }
 
 enum { OUTS = 3000 };

@@ -12,15 +12,20 @@ ch_hash256 mkhash(uint8_t tag, uint32_t n) {
     return h;
 }
 
-/* Address number n as a P2PKH address. */
-ch_addr mkaddr(uint32_t n) {
+/* Address number n of a kind with 20 bytes (P2PKH, P2SH, v0 witness). */
+ch_addr mkaddr_kind(ch_addr_kind kind, uint32_t n) {
     ch_addr a;
     memset(&a, 0, sizeof a);
-    a.kind = CH_ADDR_P2PKH;
+    a.kind = (uint8_t)kind;
     a.len = 20;
     memcpy(a.bytes, &n, 4);
     a.bytes[19] = 0x77;
     return a;
+}
+
+/* Address number n as a P2PKH address. */
+ch_addr mkaddr(uint32_t n) {
+    return mkaddr_kind(CH_ADDR_P2PKH, n);
 }
 
 const char *addr_str(uint32_t n, char buf[CH_ADDR_STR_MAX]) {

@@ -16,8 +16,11 @@ typedef struct hand {
     ch_error err;
 } hand;
 
+/* A made-up hash: tag, then n, then 0x5a (distinct for distinct pairs). */
 ch_hash256 mkhash(uint8_t tag, uint32_t n);
 
+/* Address number n of a kind with 20 bytes (P2PKH, P2SH, v0 witness). */
+ch_addr mkaddr_kind(ch_addr_kind kind, uint32_t n);
 ch_addr mkaddr(uint32_t n);
 
 const char *addr_str(uint32_t n, char buf[CH_ADDR_STR_MAX]);
