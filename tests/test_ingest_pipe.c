@@ -30,6 +30,60 @@ static void ingest_with(const char *blocks, const char *db, uint32_t threads, ui
     if (ch_ingest_btc(blocks, db, &o, &st, &err) != 0) fail_msg("threads %u: %s", threads, err.msg);
 }
 
+/* The blocks folder, its block index at idx (made or brought up to date)
+ * and the index's best chain; fails the test when any cannot be had. */
+static void open_chain(const char *blocks, const char *idx, ch_blkdir **d, ch_blkidx **x,
+                       const ch_blk_chain **chain) {
+    ch_error err;
+    assert_int_equal(ch_blkdir_open(blocks, d, &err), 0);
+    assert_int_equal(ch_blkidx_load(idx, *d, x, &err), 0);
+    assert_true(ch_blkidx_update(*x, *d, true, &err) >= 0);
+    assert_int_equal(ch_blkidx_chain(*x, chain, &err), 0);
+}
+
+/* An ingest by hand: the chain of blocks (its index in db) and the store
+ * at db opened to write. */
+typedef struct by_hand {
+    ch_blkdir *d;
+    ch_blkidx *x;
+    const ch_blk_chain *chain;
+    ch_store *s;
+} by_hand;
+
+static void by_hand_open(by_hand *h, const char *blocks, const char *db) {
+    char idx[1200];
+    snprintf(idx, sizeof idx, "%s/blkindex.test", db);
+    open_chain(blocks, idx, &h->d, &h->x, &h->chain);
+    ch_error err;
+    if (ch_store_open(db, "btc", CH_STORE_WRITE, &h->s, &err) != 0) fail_msg("open: %s", err.msg);
+}
+
+static void by_hand_close(by_hand *h) {
+    ch_store_close(h->s);
+    ch_blkidx_free(h->x);
+    ch_blkdir_close(h->d);
+}
+
+typedef char err_msg[sizeof(((ch_error *)0)->msg)];
+
+/* Two ingests of a chain with a bad block at bad_h refused it alike: the
+ * same message, naming its height; each store holds the commits before it
+ * (some) and they are the same. The stores are removed. */
+static void assert_same_refusal(err_msg msg[2], uint32_t bad_h, char *db[2]) {
+    assert_string_equal(msg[0], msg[1]);
+    char at[64];
+    snprintf(at, sizeof at, "(height %u)", bad_h);
+    assert_non_null(strstr(msg[0], at));
+    ch_store_counts c;
+    tu_store_counts(db[0], "btc", &c);
+    assert_true(c.blocks > 0 && c.blocks <= bad_h); /* commits came before it */
+    tu_assert_same_store(db[0], db[1], "btc");
+    for (int i = 0; i < 2; i++) {
+        tu_rmrf(db[i]);
+        free(db[i]);
+    }
+}
+
 /* Several commits (one per 64 KiB of records), then a budget so small
  * that the reader waits for every block to come back: both build the
  * store a one-thread ingest builds. */
@@ -86,10 +140,7 @@ static void test_pipe_hands_over_every_block_in_order_within_budget(void **state
     const ch_blk_chain *chain;
     ch_error err;
     if (ch_gen_run(&go, NULL, &err) != 0) fail_msg("gen: %s", err.msg);
-    assert_int_equal(ch_blkdir_open(blocks, &d, &err), 0);
-    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
-    assert_true(ch_blkidx_update(x, d, true, &err) >= 0);
-    assert_int_equal(ch_blkidx_chain(x, &chain, &err), 0);
+    open_chain(blocks, idx, &d, &x, &chain);
     uint32_t n = (uint32_t)chain->n;
     assert_true(n > 50);
     ch_btc_parser *p = ch_btc_parser_new();
@@ -184,7 +235,7 @@ static void test_bad_block_mid_chain_same_error_and_store_either_way(void **stat
     assert_int_equal(fwrite(data, 1, len, f), len);
     fclose(f);
     char *db[2] = {tu_tmpdir(), tu_tmpdir()};
-    char msg[2][sizeof(((ch_error *)0)->msg)];
+    err_msg msg[2];
     for (int i = 0; i < 2; i++) {
         ch_ingest_opts o = {.progress = 0, .commit_bytes = 32 << 10, .threads = (uint32_t)i + 1};
         ch_ingest_stats st;
@@ -192,20 +243,9 @@ static void test_bad_block_mid_chain_same_error_and_store_either_way(void **stat
         assert_int_equal(ch_ingest_btc(bad, db[i], &o, &st, &err), -1);
         snprintf(msg[i], sizeof msg[i], "%s", err.msg);
     }
-    assert_string_equal(msg[0], msg[1]);
     assert_non_null(strstr(msg[0], "blk00000.dat"));
     assert_non_null(strstr(msg[0], "merkle"));
-    char at[64];
-    snprintf(at, sizeof at, "(height %u)", bad_h);
-    assert_non_null(strstr(msg[0], at));
-    ch_store_counts c;
-    tu_store_counts(db[0], "btc", &c);
-    assert_true(c.blocks > 0 && c.blocks <= bad_h); /* commits came before it */
-    tu_assert_same_store(db[0], db[1], "btc");
-    for (int i = 0; i < 2; i++) {
-        tu_rmrf(db[i]);
-        free(db[i]);
-    }
+    assert_same_refusal(msg, bad_h, db);
     tu_rmrf(bad);
     free(bad);
     free(data);
@@ -217,36 +257,26 @@ static void test_bad_block_mid_chain_same_error_and_store_either_way(void **stat
  * as given (1: every commit writes its columns in a thread of its own;
  * UINT64_MAX: none does); returns how many commits did. */
 static uint64_t ingest_blocks_committing(const char *blocks, const char *db, uint64_t thread_from) {
-    char idx[1200];
-    snprintf(idx, sizeof idx, "%s/blkindex.test", db);
-    ch_blkdir *d;
-    ch_blkidx *x;
-    const ch_blk_chain *chain;
-    ch_store *s;
-    ch_error err;
-    assert_int_equal(ch_blkdir_open(blocks, &d, &err), 0);
-    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
-    assert_true(ch_blkidx_update(x, d, true, &err) >= 0);
-    assert_int_equal(ch_blkidx_chain(x, &chain, &err), 0);
-    if (ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err) != 0) fail_msg("open: %s", err.msg);
-    s->commit_thread_from = thread_from;
+    by_hand in;
+    by_hand_open(&in, blocks, db);
+    in.s->commit_thread_from = thread_from;
     ch_btc_parser *p = ch_btc_parser_new();
     uint8_t *buf = NULL;
     size_t cap = 0;
-    for (uint32_t h = 0; h < chain->n; h++) {
+    ch_error err;
+    for (uint32_t h = 0; h < in.chain->n; h++) {
         ch_btc_block b;
-        assert_int_equal(ch_blk_chain_read(d, chain, h, &buf, &cap, &err), 0);
-        assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(chain, h)->size, &b, &err), 0);
-        if (ch_ingest_btc_block(s, &b, &err) != 0) fail_msg("height %u: %s", h, err.msg);
-        if ((h % 15 == 14 || h + 1 == chain->n) && ch_store_commit(s, &err) != 0)
+        assert_int_equal(ch_blk_chain_read(in.d, in.chain, h, &buf, &cap, &err), 0);
+        assert_int_equal(ch_btc_parse_block(p, buf, ch_blk_chain_rec(in.chain, h)->size, &b, &err),
+                         0);
+        if (ch_ingest_btc_block(in.s, &b, &err) != 0) fail_msg("height %u: %s", h, err.msg);
+        if ((h % 15 == 14 || h + 1 == in.chain->n) && ch_store_commit(in.s, &err) != 0)
             fail_msg("commit at %u: %s", h, err.msg);
     }
-    uint64_t threads = s->commit_threads;
-    ch_store_close(s);
+    uint64_t threads = in.s->commit_threads;
+    by_hand_close(&in);
     free(buf);
     ch_btc_parser_free(p);
-    ch_blkidx_free(x);
-    ch_blkdir_close(d);
     return threads;
 }
 
@@ -281,34 +311,23 @@ static void test_commit_writing_columns_in_a_thread_builds_the_same_store(void *
  * msg. */
 static int ingest_one_at_a_time(const char *blocks, const char *db, btc_keep *keep, char *msg,
                                 size_t cap) {
-    char idx[1200];
-    snprintf(idx, sizeof idx, "%s.blkindex", db);
-    ch_blkdir *d;
-    ch_blkidx *x;
-    const ch_blk_chain *chain;
-    ch_store *s;
+    by_hand in;
+    by_hand_open(&in, blocks, db);
     ch_error err;
-    assert_int_equal(ch_blkdir_open(blocks, &d, &err), 0);
-    assert_int_equal(ch_blkidx_load(idx, d, &x, &err), 0);
-    assert_true(ch_blkidx_update(x, d, true, &err) >= 0);
-    assert_int_equal(ch_blkidx_chain(x, &chain, &err), 0);
-    if (ch_store_open(db, "btc", CH_STORE_WRITE, &s, &err) != 0) fail_msg("open: %s", err.msg);
     int rc = 0;
-    for (uint32_t n = 0; ch_store_next_height(s) < chain->n; n++) {
+    for (uint32_t n = 0; ch_store_next_height(in.s) < in.chain->n; n++) {
         ch_ingest_opts o = {.progress = 0, .max_blocks = 1, .defer_commit = true};
         ch_ingest_stats st = {.reorg_height = UINT32_MAX};
-        if (btc_ingest_chain_kept(s, d, chain, &o, keep, &st, &err) != 0) {
+        if (btc_ingest_chain_kept(in.s, in.d, in.chain, &o, keep, &st, &err) != 0) {
             snprintf(msg, cap, "%s", err.msg);
             rc = -1;
             break;
         }
         assert_int_equal(st.blocks, 1);
-        if (n % 7 == 6 && btc_commit_pending(s, &err) != 0) fail_msg("commit: %s", err.msg);
+        if (n % 7 == 6 && btc_commit_pending(in.s, &err) != 0) fail_msg("commit: %s", err.msg);
     }
-    if (rc == 0 && btc_commit_pending(s, &err) != 0) fail_msg("commit: %s", err.msg);
-    ch_store_close(s);
-    ch_blkidx_free(x);
-    ch_blkdir_close(d);
+    if (rc == 0 && btc_commit_pending(in.s, &err) != 0) fail_msg("commit: %s", err.msg);
+    by_hand_close(&in);
     return rc;
 }
 
@@ -322,7 +341,8 @@ static void test_kept_block_one_at_a_time_same_store_and_witness_error(void **st
     (void)state;
     tu_genchain g;
     tu_genchain_make(&g, 23, 4000);
-    char *kept = tu_tmpdir(), msg[2][sizeof(((ch_error *)0)->msg)];
+    char *kept = tu_tmpdir();
+    err_msg msg[2];
     btc_keep *keep = btc_keep_new();
     assert_non_null(keep);
     assert_int_equal(ingest_one_at_a_time(g.blocks, kept, keep, msg[0], sizeof msg[0]), 0);
@@ -367,20 +387,9 @@ static void test_kept_block_one_at_a_time_same_store_and_witness_error(void **st
     char *db[2] = {tu_tmpdir(), tu_tmpdir()};
     assert_int_equal(ingest_one_at_a_time(g.blocks, db[0], keep, msg[0], sizeof msg[0]), -1);
     assert_int_equal(ingest_one_at_a_time(g.blocks, db[1], NULL, msg[1], sizeof msg[1]), -1);
-    assert_string_equal(msg[0], msg[1]);
     assert_non_null(strstr(msg[0], "witness commitment mismatch"));
-    char where[64];
-    snprintf(where, sizeof where, "(height %u)", bad_h);
-    assert_non_null(strstr(msg[0], where));
-    ch_store_counts sc;
-    tu_store_counts(db[0], "btc", &sc);
-    assert_true(sc.blocks > 0 && sc.blocks <= bad_h);
-    tu_assert_same_store(db[0], db[1], "btc");
+    assert_same_refusal(msg, bad_h, db);
     btc_keep_free(keep);
-    for (int i = 0; i < 2; i++) {
-        tu_rmrf(db[i]);
-        free(db[i]);
-    }
     tu_rmrf(kept);
     free(kept);
     tu_genchain_close(&g);
