@@ -67,10 +67,10 @@
  * BENCH_WATCH_INDEX_MEM=SIZE --index-mem SIZE (at least 1M).
  *
  * The watcher runs with COINHOUND_WATCH_TIMING=1: the parts of each
- * block's time it logs (read and add, rules, log + delivery + cursor, and
- * each commit; wall and its thread's CPU) are printed as p50/p99, with its
- * major faults a block. Its "steps" lines then give every step of a block
- * from the write to the cursor, which the bench lines up with its own
+ * block's time (read and add, rules, log + delivery + cursor, summed from
+ * its steps line, and each commit; wall and its thread's CPU) are printed
+ * as p50/p99, with its major faults a block. Its "steps" lines give every
+ * step of a block from the write to the cursor, which the bench lines up with its own
  * clock (both CLOCK_MONOTONIC): notice (the write to the watcher's wake;
  * "busy": how long after the write it was still at something else, a
  * commit or the block index's save, before it slept), index (the block
@@ -444,9 +444,45 @@ static pid_t watcher_at(const char *work, const char *blocks, const char *db, ui
     return pid;
 }
 
+/* The steps of a block from its write to its cursor (the watcher's
+ * "steps" lines, watch_timeline_log), beside the bench's own clock. */
+enum { STEPS = 9 };
+static const char *const step_names[STEPS] = {"notice", "index",    "checks",   "read",  "add",
+                                              "rules",  "log sync", "delivery", "cursor"};
+typedef struct block_steps {
+    bool have;
+    double lat;                               /* ms, the bench's */
+    double wall[STEPS], cpu[STEPS], q[STEPS]; /* ms; notice: write -> wake */
+    long flt[STEPS];                          /* minor faults */
+    double tail;                              /* cursor -> the bench sees it */
+    double cpu_all, q_all;                    /* from the wake */
+    double busy; /* ms from the write to the watcher's sleep: it was busy when the block came */
+    long majflt, ivcsw;
+    double steal; /* the machine's (both cores), from the wake */
+} block_steps;
+
+/* One "NAME W/C/Q/F" of a steps line into b's step i. */
+static void step_of(const char *line, const char *name, int i, block_steps *b) {
+    char key[64];
+    snprintf(key, sizeof key, "; %s ", name);
+    const char *p = strstr(line, key);
+    if (p)
+        sscanf(p + strlen(key), "%lf/%lf/%lf/%ld", &b->wall[i], &b->cpu[i], &b->q[i], &b->flt[i]);
+}
+
+/* The steps a steps line gives past the wake (index to cursor; read: its
+ * wall only), with or without a wake. */
+static void steps_of(const char *line, block_steps *b) {
+    for (int i = 1; i < STEPS; i++)
+        if (i != 3) step_of(line, step_names[i], i, b);
+    const char *r = strstr(line, "; read ");
+    if (r) sscanf(r + 7, "%lf", &b->wall[3]);
+}
+
 /* The parts of the blocks' latency the watcher logged (COINHOUND_WATCH_
  * TIMING) in its log past offset from: read and add, rules, log +
- * delivery + cursor for each block evaluated alone, and each commit. */
+ * delivery + cursor for each block evaluated alone (its steps line, with
+ * a wake or without), and each commit. */
 static void parts(const char *work, long from) {
     char p[4096], line[1024];
     snprintf(p, sizeof p, "%s/watch.log", work);
@@ -474,11 +510,13 @@ static void parts(const char *work, long from) {
         double w[3], c[3];
         const char *t = strstr(line, "timing: ");
         if (!t) continue;
-        if (sscanf(t,
-                   "timing: blocks %u-%u: read and add %lf ms (cpu %lf), rules %lf ms (cpu %lf), "
-                   "log, delivery and cursor %lf ms (cpu %lf)",
-                   &a, &b, &w[0], &c[0], &w[1], &c[1], &w[2], &c[2]) == 8 &&
-            a == b && n[0] < cap) {
+        if (sscanf(t, "timing: blocks %u-%u steps", &a, &b) == 2 && a == b && n[0] < cap) {
+            block_steps s = {0};
+            steps_of(t, &s);
+            /* read and add: the ingest's (its CPU the add's: the read is a wait) */
+            w[0] = s.wall[3] + s.wall[4], c[0] = s.cpu[4];
+            w[1] = s.wall[5], c[1] = s.cpu[5];
+            w[2] = s.wall[6] + s.wall[7] + s.wall[8], c[2] = s.cpu[6] + s.cpu[7] + s.cpu[8];
             for (int i = 0; i < 3; i++)
                 wall[i][n[i]] = w[i], cpu[i][n[i]] = c[i], n[i]++;
         } else if (sscanf(t, "timing: commit of %u block", &k) == 1 && strchr(t + 17, 'k') &&
@@ -529,32 +567,6 @@ static void parts(const char *work, long from) {
         free(wall[i]), free(cpu[i]);
 }
 
-/* The steps of a block from its write to its cursor (the watcher's
- * "steps" lines, watch_timeline_log), beside the bench's own clock. */
-enum { STEPS = 9 };
-static const char *const step_names[STEPS] = {"notice", "index",    "checks",   "read",  "add",
-                                              "rules",  "log sync", "delivery", "cursor"};
-typedef struct block_steps {
-    bool have;
-    double lat;                               /* ms, the bench's */
-    double wall[STEPS], cpu[STEPS], q[STEPS]; /* ms; notice: write -> wake */
-    long flt[STEPS];                          /* minor faults */
-    double tail;                              /* cursor -> the bench sees it */
-    double cpu_all, q_all;                    /* from the wake */
-    double busy; /* ms from the write to the watcher's sleep: it was busy when the block came */
-    long majflt, ivcsw;
-    double steal; /* the machine's (both cores), from the wake */
-} block_steps;
-
-/* One "NAME W/C/Q/F" of a steps line into b's step i. */
-static void step_of(const char *line, const char *name, int i, block_steps *b) {
-    char key[64];
-    snprintf(key, sizeof key, "; %s ", name);
-    const char *p = strstr(line, key);
-    if (p)
-        sscanf(p + strlen(key), "%lf/%lf/%lf/%ld", &b->wall[i], &b->cpu[i], &b->q[i], &b->flt[i]);
-}
-
 /* Each timed block's steps (the watcher's log past offset from; t0: the
  * CLOCK_MONOTONIC second each block was written, lat its latency in s)
  * as p50/p99 a step, and the slowest blocks step by step: where their
@@ -585,10 +597,7 @@ static void steps(const char *work, long from, uint32_t base, uint32_t k, const 
         s->wall[0] = (woke - t0[a - base]) * 1e3;
         step_of(t, "wake", 0, s); /* its run queue: the wait for a core once woken */
         s->wall[0] = (woke - t0[a - base]) * 1e3, s->cpu[0] = 0;
-        for (int i = 1; i < STEPS; i++)
-            if (i != 3) step_of(t, step_names[i], i, s);
-        const char *r = strstr(t, "; read ");
-        if (r) sscanf(r + 7, "%lf", &s->wall[3]);
+        steps_of(t, s);
         double from_wake = 0;
         const char *fw = strstr(t, "from the wake: ");
         if (fw)

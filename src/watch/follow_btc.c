@@ -73,20 +73,10 @@
  * blocks it alerted on. */
 #define COMMIT_MS_ENV "COINHOUND_WATCH_COMMIT_MS"
 /* The environment's COINHOUND_WATCH_TIMING (any value) logs, for each
- * settle and each commit, the wall and CPU milliseconds of its parts: what
+ * batch of blocks evaluated, its steps (the timeline, timeline.c), and
+ * for each commit the wall and CPU milliseconds of its parts: what
  * bench_watch_btc breaks a block's latency into. */
 #define TIMING_ENV "COINHOUND_WATCH_TIMING"
-
-/* Wall and this thread's CPU clocks, in ms. */
-typedef struct stopwatch {
-    double wall, cpu;
-} stopwatch;
-
-static stopwatch stopwatch_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (stopwatch){ch_now() * 1e3, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6};
-}
 
 /* The CPU ms of every thread of the process (the store's commit syncs
  * its files from helper threads: their CPU is the commit's too). */
@@ -94,12 +84,6 @@ static double process_cpu_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* The wall and CPU ms since a. */
-static stopwatch stopwatch_since(stopwatch a) {
-    stopwatch b = stopwatch_now();
-    return (stopwatch){b.wall - a.wall, b.cpu - a.cpu};
 }
 
 typedef struct bwatch {
@@ -130,8 +114,7 @@ typedef struct bwatch {
     bool burst;                  /* and that came within BURST_MS of the one before */
     bool timing;                 /* TIMING_ENV: log each part's time */
     bool deposit;                /* a deposit_exposure rule lists Bitcoin addresses */
-    stopwatch t_add;             /* the last ingest call's (read, checks, add) */
-    watch_timeline tl;           /* TIMING_ENV: each step of a cycle */
+    watch_timeline tl;           /* TIMING_ENV: each step of a cycle, and the commit's clocks */
 } bwatch;
 
 static const char *source_of(const bwatch *w) {
@@ -177,23 +160,25 @@ static void commit_due(bwatch *w, bool force) {
     if (!force && n < COMMIT_BLOCKS && (now - w->pending_since) * 1000 < w->commit_ms) return;
     ch_error e;
     w->pending_since = 0;
-    stopwatch t0 = stopwatch_now();
-    double p0 = process_cpu_ms();
+    watch_mark t0 = {0};
+    double p0 = 0;
+    if (w->timing) t0 = watch_timeline_now(&w->tl), p0 = process_cpu_ms();
     if (btc_commit_pending(w->s, &e) != 0) {
         ch_err_prefix(&e, "store commit");
         /* the incidents' traces saw the blocks the failure dropped */
         watch_btc_incidents_reset(w->inc);
         failed(w, &e);
     } else if (w->timing) {
-        stopwatch t = stopwatch_since(t0);
+        watch_mark t = watch_timeline_now(&w->tl);
         ch_store_commit_times ct;
         ch_store_last_commit_times(w->s, &ct);
         watch_log("info",
                   "timing: commit of %u block%s %.1f ms (cpu %.1f, all threads %.1f): addresses "
                   "%.1f, columns %.1f, marks %.1f, txids %.1f, index %.1f, syncs %.1f, lmdb %.1f, "
                   "heads %.1f, rest %.1f",
-                  n, n == 1 ? "" : "s", t.wall, t.cpu, process_cpu_ms() - p0, ct.addresses,
-                  ct.columns, ct.marks, ct.txids, ct.index, ct.syncs, ct.lmdb, ct.heads, ct.rest);
+                  n, n == 1 ? "" : "s", t.wall - t0.wall, t.cpu - t0.cpu, process_cpu_ms() - p0,
+                  ct.addresses, ct.columns, ct.marks, ct.txids, ct.index, ct.syncs, ct.lmdb,
+                  ct.heads, ct.rest);
     }
 }
 
@@ -250,7 +235,6 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     unsigned conf = w->f.o->confirmations ? w->f.o->confirmations : 1;
     uint64_t before = w->f.alerts_new;
     uint32_t evaluated = ob->eval_next;
-    stopwatch t0 = stopwatch_now(), t_rules = {0, 0};
     while ((uint64_t)ob->eval_next + conf <= next) {
         if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
                                  watch_follow_emit, &w->f, err) != 0 ||
@@ -263,7 +247,6 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
         watch_follow_set_prev(&w->f, w->s);
     }
     watch_follow_prune(&w->f, w->s, false);
-    if (w->timing) t_rules = stopwatch_since(t0), t0 = stopwatch_now();
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_RULES);
     /* One save of the cursors, not two: the log is synced before either
      * cursor moves, and delivery (which saves both when it delivers
@@ -279,15 +262,10 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_CURSOR);
     if (w->timing && ob->eval_next > evaluated) {
-        /* the steps, once a wake: a catch-up's later batches log the parts */
+        /* the steps, once a batch: a catch-up's later batches start at
+         * their own start, not at a wake */
         watch_timeline_log(&w->tl, evaluated, ob->eval_next - 1);
         watch_timeline_reset(&w->tl);
-        stopwatch t_out = stopwatch_since(t0);
-        watch_log("info",
-                  "timing: blocks %u-%u: read and add %.1f ms (cpu %.1f), rules %.1f ms (cpu "
-                  "%.1f), log, delivery and cursor %.1f ms (cpu %.1f)",
-                  evaluated, ob->eval_next - 1, w->t_add.wall, w->t_add.cpu, t_rules.wall,
-                  t_rules.cpu, t_out.wall, t_out.cpu);
     }
     ch_store_trim(w->s); /* past 7/8 of the bound, mapped pages are let go */
     if (w->f.alerts_new > before)
@@ -359,15 +337,16 @@ static int folder_cycle(bwatch *w, ch_error *fatal) {
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_CHECKS);
     int rc = 0;
     while (!stopping(w) && !store_at(w, chain)) {
+        /* a batch after the wake's first: its steps from here */
+        if (w->timing && !w->tl.taken[WATCH_STEP_WAKE])
+            watch_timeline_mark(&w->tl, WATCH_STEP_CHECKS);
         ch_ingest_stats st = {.reorg_height = UINT32_MAX};
         ch_ingest_opts io = {.progress = 0,
                              .max_blocks = CATCHUP_BLOCKS,
                              .mem_bytes = w->mem,
                              .defer_commit = w->defer};
         uint32_t before = ch_store_next_height(w->s);
-        stopwatch t0 = stopwatch_now();
         int irc = btc_ingest_chain_kept(w->s, w->d, chain, &io, w->keep, &st, &e);
-        w->t_add = stopwatch_since(t0);
         if (w->timing) {
             watch_timeline_mark(&w->tl, WATCH_STEP_ADD);
             w->tl.read_ms = st.read_seconds * 1e3;
@@ -538,10 +517,14 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     if (n && next == 0 && network_of(v[0].p, v[0].len, &net, &e) != 0) {
         failed(w, &e);
     } else if (n) {
-        stopwatch t0 = stopwatch_now();
+        /* the node's blocks: their steps from the ingest's start */
+        if (w->timing) watch_timeline_reset(&w->tl), watch_timeline_mark(&w->tl, WATCH_STEP_CHECKS);
         int irc = w->defer ? btc_ingest_raw_deferred(w->s, net, fork, v, n, &st, &e)
                            : btc_ingest_raw(w->s, net, fork, v, n, &st, &e);
-        w->t_add = stopwatch_since(t0);
+        if (w->timing) {
+            watch_timeline_mark(&w->tl, WATCH_STEP_ADD);
+            w->tl.read_ms = st.read_seconds * 1e3;
+        }
         if (settle(w, st.reorg_height, fatal) != 0)
             rc = -1;
         else if (irc != 0)

@@ -63,23 +63,31 @@ static double steal_ms(const watch_timeline *t) {
     return (double)v[7] * 1e3 / (double)(hz > 0 ? hz : 100);
 }
 
-void watch_timeline_mark(watch_timeline *t, int step) {
-    watch_mark *m = &t->m[step];
+watch_mark watch_timeline_now(const watch_timeline *t) {
+    watch_mark m = {0};
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    m->wall = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    m.wall = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    m->cpu = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-    m->runq = runq_ms(t);
-    /* the wake and the cursor only: the file is read whole each time */
-    if (step == WATCH_STEP_WAKE || step == WATCH_STEP_CURSOR) m->steal = steal_ms(t);
+    m.cpu = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    m.runq = runq_ms(t);
     struct rusage ru;
     if (getrusage(RUSAGE_THREAD, &ru) == 0) {
-        m->minflt = ru.ru_minflt;
-        m->majflt = ru.ru_majflt;
-        m->nvcsw = ru.ru_nvcsw;
-        m->nivcsw = ru.ru_nivcsw;
+        m.minflt = ru.ru_minflt;
+        m.majflt = ru.ru_majflt;
+        m.nvcsw = ru.ru_nvcsw;
+        m.nivcsw = ru.ru_nivcsw;
     }
+    return m;
+}
+
+void watch_timeline_mark(watch_timeline *t, int step) {
+    t->m[step] = watch_timeline_now(t);
+    /* a line's first and last marks only (the wake, or a batch's start
+     * without one, and the cursor): the file is read whole each time */
+    if (step == WATCH_STEP_WAKE || step == WATCH_STEP_CURSOR ||
+        (step == WATCH_STEP_CHECKS && !t->taken[WATCH_STEP_WAKE]))
+        t->m[step].steal = steal_ms(t);
     t->taken[step] = true;
 }
 
@@ -89,21 +97,34 @@ void watch_timeline_reset(watch_timeline *t) {
     t->read_ms = 0;
 }
 
+/* The line's steps and totals. A batch that came with a wake starts at it;
+ * one without (a catch-up's batch after the first, a node's answer)
+ * starts at its WATCH_STEP_CHECKS mark (the batch's start). */
 void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to) {
     static const char *const names[WATCH_STEPS] = {"idle",  "wake",     "index",    "checks", "add",
                                                    "rules", "log sync", "delivery", "cursor"};
-    if (!t->taken[WATCH_STEP_WAKE] || !t->taken[WATCH_STEP_CURSOR]) return;
+    bool woke = t->taken[WATCH_STEP_WAKE];
+    int first = woke ? WATCH_STEP_WAKE : WATCH_STEP_CHECKS;
+    if (!t->taken[first] || !t->taken[WATCH_STEP_CURSOR]) return;
     char line[1024];
-    /* when it went to sleep: after the block's write, it was busy (a
-     * commit, the block index's save) when the block came */
-    const watch_mark *idle = t->taken[WATCH_STEP_IDLE] ? &t->m[WATCH_STEP_IDLE] : NULL;
-    int len = snprintf(
-        line, sizeof line, "timing: blocks %u-%u steps: woke at %.3f, asleep from %.3f", from, to,
-        t->m[WATCH_STEP_WAKE].wall / 1e3, (idle ? idle : &t->m[WATCH_STEP_WAKE])->wall / 1e3);
-    /* the wake itself: from going to sleep, its run queue and switches are
-     * the wait for a core once the event came */
-    int prev = t->taken[WATCH_STEP_IDLE] ? WATCH_STEP_IDLE : WATCH_STEP_WAKE;
-    for (int i = WATCH_STEP_WAKE; i < WATCH_STEPS && len < (int)sizeof line; i++) {
+    int len, prev = first;
+    if (woke) {
+        /* when it went to sleep: after the block's write, it was busy (a
+         * commit, the block index's save) when the block came */
+        const watch_mark *idle = t->taken[WATCH_STEP_IDLE] ? &t->m[WATCH_STEP_IDLE] : NULL;
+        len = snprintf(line, sizeof line,
+                       "timing: blocks %u-%u steps: woke at %.3f, asleep from %.3f", from, to,
+                       t->m[WATCH_STEP_WAKE].wall / 1e3,
+                       (idle ? idle : &t->m[WATCH_STEP_WAKE])->wall / 1e3);
+        /* the wake itself: from going to sleep, its run queue and switches
+         * are the wait for a core once the event came */
+        if (idle) prev = WATCH_STEP_IDLE;
+    } else {
+        len = snprintf(line, sizeof line,
+                       "timing: blocks %u-%u steps: no wake, from the batch's start", from, to);
+    }
+    for (int i = woke ? WATCH_STEP_WAKE : first + 1; i < WATCH_STEPS && len < (int)sizeof line;
+         i++) {
         if (!t->taken[i]) continue;
         const watch_mark *a = &t->m[prev], *b = &t->m[i];
         double wall = b->wall - a->wall, cpu = b->cpu - a->cpu;
@@ -117,13 +138,14 @@ void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to) {
                             names[i], wall, cpu, b->runq - a->runq, b->minflt - a->minflt);
         prev = i;
     }
-    const watch_mark *w = &t->m[WATCH_STEP_WAKE], *c = &t->m[WATCH_STEP_CURSOR];
+    const watch_mark *w = &t->m[first], *c = &t->m[WATCH_STEP_CURSOR];
     if (len < (int)sizeof line)
         snprintf(line + len, sizeof line - (size_t)len,
-                 " (wall/cpu/run queue ms/minor faults); from the wake: %.2f ms, cpu %.2f, run "
+                 " (wall/cpu/run queue ms/minor faults); from the %s: %.2f ms, cpu %.2f, run "
                  "queue %.2f, major faults %ld, switches %ld voluntary %ld involuntary, the "
                  "machine's steal %.0f ms",
-                 c->wall - w->wall, c->cpu - w->cpu, c->runq - w->runq, c->majflt - w->majflt,
-                 c->nvcsw - w->nvcsw, c->nivcsw - w->nivcsw, c->steal - w->steal);
+                 woke ? "wake" : "start", c->wall - w->wall, c->cpu - w->cpu, c->runq - w->runq,
+                 c->majflt - w->majflt, c->nvcsw - w->nvcsw, c->nivcsw - w->nivcsw,
+                 c->steal - w->steal);
     watch_log("info", "%s", line);
 }

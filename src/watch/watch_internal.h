@@ -324,7 +324,8 @@ enum {
     WATCH_STEP_IDLE,
     WATCH_STEP_WAKE,
     WATCH_STEP_INDEX,    /* the block index read what the files gained */
-    WATCH_STEP_CHECKS,   /* its best chain and header rules */
+    WATCH_STEP_CHECKS,   /* its best chain and header rules (a batch without a
+                          * wake: the batch's start) */
     WATCH_STEP_ADD,      /* the ingest: read, parse, hash, classify, add */
     WATCH_STEP_RULES,    /* the rules, incidents included */
     WATCH_STEP_LOG,      /* the alert log synced */
@@ -345,6 +346,8 @@ typedef struct watch_timeline {
  * be read still times the wall and the CPU. */
 void watch_timeline_init(watch_timeline *t);
 void watch_timeline_close(watch_timeline *t);
+/* The calling thread's mark now (what a commit's timing subtracts). */
+watch_mark watch_timeline_now(const watch_timeline *t);
 /* Take the thread's mark as step's end. */
 void watch_timeline_mark(watch_timeline *t, int step);
 /* Forget every mark but the idle one (a new cycle). */
@@ -355,7 +358,9 @@ void watch_timeline_reset(watch_timeline *t);
  * step's wall, CPU, run queue ms and minor faults since the step before
  * (the sleep's and the wake's as absolute CLOCK_MONOTONIC seconds: a
  * benchmark that knows when it wrote the block subtracts), and the
- * totals since the wake. */
+ * totals since the wake. A batch without a wake (a catch-up's later
+ * batch, the node's blocks) logs "steps: no wake, from the batch's
+ * start; read ...; add ...", its steps from its WATCH_STEP_CHECKS mark. */
 void watch_timeline_log(const watch_timeline *t, uint32_t from, uint32_t to);
 
 /* --- logging (follow.c) --- */
