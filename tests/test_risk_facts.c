@@ -246,9 +246,9 @@ static void test_real_tornado_is_history(void **state) {
     free(dir);
 }
 
-/* The fold works out each attribution's fact once (the first 16 reasons'
- * kept, later ones worked out again): with a few attributions and
- * with many, the reasons are the facts the test built them from. Six
+/* The fold works out each attribution's fact once and finds its reason by
+ * the fact's hash: with a few attributions (kept on the stack) and with
+ * many (malloc'd), the reasons are the facts the test built them from. Six
  * addresses (one written in two letter cases), two categories ("sanctions"
  * and its synonym "Sanctioned" as one; "mixer"), two authorities (OFAC by
  * its URL or its name, and a TagPack), dealt round so that every fact
@@ -306,6 +306,39 @@ static void test_many_attributions_fold_into_their_facts(void **state) {
     free(r);
 }
 
+/* A large cluster's verdict: hundreds of facts, each stated twice (the
+ * second time far from the first), fold into one reason each, their
+ * sources the two statements of their own address. */
+static void test_hundreds_of_facts(void **state) {
+    (void)state;
+    enum { FACTS = 300 };
+    ch_attribution *v = calloc(2 * FACTS, sizeof *v);
+    ch_risk_reason *r = calloc(2 * FACTS, sizeof *r);
+    assert_non_null(v);
+    assert_non_null(r);
+    for (int i = 0; i < 2 * FACTS; i++) {
+        char addr[64];
+        snprintf(addr, sizeof addr, "0x%040d", i % FACTS);
+        v[i] = attr(addr, i < FACTS ? "OFAC SDN" : "GraphSense TagPack ofac",
+                    "https://www.treasury.gov/ofac/downloads/sdn.xml", "sanctions",
+                    i < FACTS ? "2022-08-08" : "2024-02-26");
+    }
+    ch_risk_table t;
+    ch_risk_table_default(&t);
+    ch_risk_verdict out;
+    ch_risk_assess(&t, v, 2 * FACTS, r, &out);
+    assert_int_equal(out.n_reasons, FACTS);
+    assert_int_equal(out.n_current, FACTS);
+    assert_int_equal(out.level, CH_RISK_SEVERE);
+    for (size_t k = 0; k < out.n_reasons; k++) {
+        assert_int_equal(r[k].n_sources, 2);
+        assert_string_equal(r[k].sources[0]->address, r[k].sources[1]->address);
+        assert_true(r[k].sources[0] != r[k].sources[1]);
+    }
+    free(v);
+    free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_sources_one_reason),
@@ -314,6 +347,7 @@ int main(void) {
         cmocka_unit_test(test_delisted_by_newest_list_screens_as_history),
         cmocka_unit_test(test_real_tornado_is_history),
         cmocka_unit_test(test_many_attributions_fold_into_their_facts),
+        cmocka_unit_test(test_hundreds_of_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

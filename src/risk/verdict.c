@@ -341,33 +341,12 @@ static int reason_cmp(const void *pa, const void *pb) {
     return strcmp(a->attr->entity, b->attr->entity);
 }
 
-void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t n,
-                    ch_risk_reason *reasons, ch_risk_verdict *out) {
-    memset(out, 0, sizeof *out);
-    out->reasons = reasons;
-    /* fold the attributions into facts: each attribution's fact worked out
-     * once (facts.h), and the first reasons' facts kept here (a verdict has
-     * few); a later reason's is worked out again from its first source */
-    risk_fact kept[16], fi, again;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        risk_fact_of(&attrs[i], &fi);
-        size_t j = 0;
-        for (; j < k; j++) {
-            const risk_fact *fj = &again;
-            if (j < sizeof kept / sizeof kept[0])
-                fj = &kept[j];
-            else
-                risk_fact_of(reasons[j].sources[0], &again);
-            if (risk_same_fact_of(reasons[j].sources[0], fj, &attrs[i], &fi)) break;
-        }
-        if (j == k) {
-            if (j < sizeof kept / sizeof kept[0]) kept[j] = fi;
-            memset(&reasons[k++], 0, sizeof *reasons);
-        }
-        risk_fold(&reasons[j], &attrs[i]);
-    }
-    out->n_reasons = k;
+/* Each folded reason decided and judged: whether it stands, its level and
+ * score (its strongest current listing), its actor; the verdict's level and
+ * score the highest current ones; the reasons sorted. */
+static void judge_reasons(const ch_risk_table *t, ch_risk_verdict *out) {
+    ch_risk_reason *reasons = out->reasons;
+    size_t k = out->n_reasons;
     for (size_t i = 0; i < k; i++) {
         ch_risk_reason *r = &reasons[i];
         risk_decide(r);
@@ -396,4 +375,108 @@ void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t 
         if (r->score > out->score) out->score = r->score;
     }
     if (k > 1) qsort(reasons, k, sizeof *reasons, reason_cmp);
+}
+
+/* The facts of a verdict's fold kept on the stack up to this many
+ * attributions (more: malloc'd). */
+#define FOLD_STACK 32
+
+/* The fold the old way, for when the scratch of a large verdict cannot be
+ * had: each attribution compared with every reason so far, the first
+ * reasons' facts kept, a later reason's worked out again from its first
+ * source. Quadratic in the facts (a verdict of a large cluster's hundreds
+ * of labels took most of bench_screen_db's time so), but never fails. */
+static size_t fold_pairwise(const ch_attribution *attrs, size_t n, ch_risk_reason *reasons) {
+    risk_fact kept[16], fi, again;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        risk_fact_of(&attrs[i], &fi);
+        size_t j = 0;
+        for (; j < k; j++) {
+            const risk_fact *fj = &again;
+            if (j < sizeof kept / sizeof kept[0])
+                fj = &kept[j];
+            else
+                risk_fact_of(reasons[j].sources[0], &again);
+            if (risk_same_fact_of(reasons[j].sources[0], fj, &attrs[i], &fi)) break;
+        }
+        if (j == k) {
+            if (j < sizeof kept / sizeof kept[0]) kept[j] = fi;
+            memset(&reasons[k++], 0, sizeof *reasons);
+        }
+        risk_fold(&reasons[j], &attrs[i]);
+    }
+    return k;
+}
+
+/* The fold: attrs[0..n) into reasons, one per fact (facts[i] is attrs[i]'s),
+ * in the order of their first attribution; slots is the hash table's room
+ * (cap of them, a power of two of at least 2n). Returns the reasons. */
+static size_t fold_facts(const ch_attribution *attrs, const risk_fact *const *facts, size_t n,
+                         uint32_t *slots, size_t cap, ch_risk_reason *reasons) {
+    /* each attribution's fact looked up by its hash in an open-addressed
+     * table of reason indices (UINT32_MAX: empty): linear in the facts */
+    size_t mask = cap - 1, k = 0;
+    for (size_t i = 0; i < cap; i++)
+        slots[i] = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)(facts[i]->hash ^ (facts[i]->hash >> 29)) & mask;
+        uint32_t j;
+        while ((j = slots[h]) != UINT32_MAX) {
+            /* a reason's first source is one of attrs: its fact is known */
+            size_t f = (size_t)(reasons[j].sources[0] - attrs);
+            if (risk_same_fact_of(reasons[j].sources[0], facts[f], &attrs[i], facts[i])) break;
+            h = (h + 1) & mask;
+        }
+        if (j == UINT32_MAX) {
+            j = slots[h] = (uint32_t)k;
+            memset(&reasons[k++], 0, sizeof *reasons);
+        }
+        risk_fold(&reasons[j], &attrs[i]);
+    }
+    return k;
+}
+
+size_t risk_fold_slots(size_t n) {
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    return cap;
+}
+
+void ch_risk_assess(const ch_risk_table *t, const ch_attribution *attrs, size_t n,
+                    ch_risk_reason *reasons, ch_risk_verdict *out) {
+    /* fold the attributions into facts: each attribution's fact worked out
+     * once (facts.h) */
+    risk_fact small[FOLD_STACK];
+    const risk_fact *small_of[FOLD_STACK];
+    uint32_t small_slots[4 * FOLD_STACK];
+    size_t cap = risk_fold_slots(n);
+    risk_fact *facts = n <= FOLD_STACK ? small : malloc(n * sizeof *facts);
+    const risk_fact **of = n <= FOLD_STACK ? small_of : malloc(n * sizeof *of);
+    uint32_t *slots = cap <= 4 * FOLD_STACK ? small_slots : malloc(cap * sizeof *slots);
+    if (facts && of && slots) {
+        for (size_t i = 0; i < n; i++) {
+            risk_fact_of(&attrs[i], &facts[i]);
+            of[i] = &facts[i];
+        }
+        risk_assess_folded(t, attrs, of, n, slots, cap, reasons, out);
+    } else {
+        memset(out, 0, sizeof *out);
+        out->reasons = reasons;
+        out->n_reasons = fold_pairwise(attrs, n, reasons);
+        judge_reasons(t, out);
+    }
+    if (facts != small) free(facts);
+    if (of != small_of) free((void *)of);
+    if (slots != small_slots) free(slots);
+}
+
+void risk_assess_folded(const ch_risk_table *t, const ch_attribution *attrs,
+                        const risk_fact *const *facts, size_t n, uint32_t *slots, size_t cap,
+                        ch_risk_reason *reasons, ch_risk_verdict *out) {
+    memset(out, 0, sizeof *out);
+    out->reasons = reasons;
+    out->n_reasons = fold_facts(attrs, facts, n, slots, cap, reasons);
+    judge_reasons(t, out);
 }
