@@ -11,11 +11,16 @@
 #include "coinhound/hash.h"
 #include "coinhound/screener.h"
 #include "coinhound/trace.h"
+#include "risk/facts.h"
 #include "screen/verdict_tmpl.h"
 #include "util/vec.h"
 
-/* Clusters whose view of their labels a screener keeps at once. */
-#define CL_AGG_SLOTS 4096
+/* Clusters whose view of their labels a screener keeps at once: one slot
+ * for each labelled cluster of the index, at most this many (a slot taken
+ * by another cluster is made again from the index: 4,096 slots for the
+ * 35k labelled clusters of bench_screen_db had most addresses walk their
+ * cluster again). */
+#define CL_AGG_SLOTS_MAX (1u << 16)
 /* A cluster's labels from the index, once for all its members: each label
  * (same_label) once with how many reports it had, the first member to
  * report it and the first other member (and where in the cluster's reports
@@ -30,6 +35,7 @@ typedef struct cl_label {
     ch_addr_id m1, m2;    /* the first member to report it; the first other one (0: none) */
     uint64_t pos1, pos2;  /* their first reports' places among the cluster's */
     char member1[CH_ADDR_STR_MAX], member2[CH_ADDR_STR_MAX];
+    risk_fact fact; /* a's, for the verdict's fold (worked out once a cluster) */
 } cl_label;
 
 typedef struct cl_report {
@@ -61,9 +67,20 @@ struct ch_screener {
     ch_cluster_label_index *labels_ix;
     uint64_t chain_sides;
     bool labels_ix_failed;
-    cl_agg *aggs;         /* CL_AGG_SLOTS clusters' views, by cluster id modulo (direct-mapped) */
+    cl_agg *aggs;         /* n_aggs clusters' views, by cluster id modulo (direct-mapped) */
+    size_t n_aggs;        /* a power of two */
     struct cl_seen *seen; /* scratch of indexed_labels */
     size_t seen_cap;
+    /* the facts of a verdict's fold: cluster_facts[i] is the fact of its
+     * cluster attribution i, as the cluster's view has it (n_cluster_facts
+     * of them, set by indexed_labels); own_facts those of its own
+     * attributions; fact_of and slots the fold's scratch */
+    const risk_fact **cluster_facts, **fact_of;
+    size_t n_cluster_facts, cluster_facts_cap, fact_of_cap;
+    risk_fact *own_facts;
+    size_t own_facts_cap;
+    uint32_t *slots;
+    size_t slots_cap;
     ch_risk_table table;
     ch_exposure_opts xo;
     vt_cache *tmpl; /* a set's attributions as JSON text (verdict_tmpl.h); NULL: none */
@@ -141,7 +158,7 @@ fail:
 
 /* Forget the clusters' views (the index they came from is going). */
 static void drop_aggs(ch_screener *s) {
-    for (size_t i = 0; s->aggs && i < CL_AGG_SLOTS; i++) {
+    for (size_t i = 0; s->aggs && i < s->n_aggs; i++) {
         free(s->aggs[i].v);
         free(s->aggs[i].r);
     }
@@ -150,6 +167,7 @@ static void drop_aggs(ch_screener *s) {
     free(s->seen);
     s->seen = NULL;
     s->seen_cap = 0;
+    s->n_aggs = 0;
 }
 
 int ch_screener_close(ch_screener *s, ch_error *err) {
@@ -164,6 +182,10 @@ int ch_screener_close(ch_screener *s, ch_error *err) {
     vt_cache_free(s->tmpl);
     if (s->db) ch_intel_close(s->db);
     drop_aggs(s);
+    free(s->cluster_facts);
+    free(s->fact_of);
+    free(s->own_facts);
+    free(s->slots);
     ch_cluster_label_index_free(s->labels_ix);
     if (s->clusters) ch_clusters_close(s->clusters);
     if (s->store) ch_store_close(s->store);
@@ -364,6 +386,7 @@ static int agg_label(ch_addr_id member, const char *str, const ch_attribution *a
         l->m1 = member;
         l->pos1 = g->nr;
         snprintf(l->member1, CH_ADDR_STR_MAX, "%s", str);
+        risk_fact_of(a, &l->fact);
     }
     cl_label *l = &g->v[k];
     l->total++;
@@ -391,6 +414,7 @@ typedef struct cl_seen {
     uint64_t pos, count;
     const char *member;
     const ch_attribution *a;
+    const risk_fact *fact;
 } cl_seen;
 
 static int cmp_seen(const void *pa, const void *pb) {
@@ -411,7 +435,7 @@ static int indexed_labels(ch_screener *s, ch_verdict *v, ch_error *err) {
     v->hit.cluster = cl;
     v->hit.size = size;
     if (size <= 1) return 0;
-    cl_agg *g = &s->aggs[cl % CL_AGG_SLOTS];
+    cl_agg *g = &s->aggs[cl & (s->n_aggs - 1)];
     if (!g->used || g->cluster != cl) {
         g->used = false;
         g->n = g->nr = 0;
@@ -446,15 +470,22 @@ static int indexed_labels(ch_screener *s, ch_verdict *v, ch_error *err) {
         uint64_t own = 0;
         for (size_t j = lo; j < own_end; j++)
             own += g->r[j].label == k;
-        cl_seen x = {l->pos1, l->total - own, l->member1, &l->a};
-        if (l->m1 == self) x = (cl_seen){l->pos2, l->total - own, l->member2, &l->a};
+        cl_seen x = {l->pos1, l->total - own, l->member1, &l->a, &l->fact};
+        if (l->m1 == self) x = (cl_seen){l->pos2, l->total - own, l->member2, &l->a, &l->fact};
         if (x.count == 0 || (l->m1 == self && !l->m2)) continue;
         seen[ns++] = x;
     }
     if (ns) qsort(seen, ns, sizeof *seen, cmp_seen);
     v->hit.labelled = g->nr - (own_end - lo);
-    for (size_t i = 0; i < ns; i++)
+    const risk_fact **cf =
+        ch_grow(s->cluster_facts, &s->cluster_facts_cap, ns ? ns : 1, sizeof *cf);
+    if (!cf) return ch_err(err, "out of memory");
+    s->cluster_facts = cf;
+    for (size_t i = 0; i < ns; i++) {
+        size_t before = v->n_attrs;
         if (cluster_label_n(v, seen[i].member, seen[i].a, seen[i].count, true) != 0) break;
+        if (v->n_attrs > before) cf[s->n_cluster_facts++] = seen[i].fact;
+    }
     return 0;
 }
 
@@ -472,16 +503,22 @@ static int store_addr(const ch_screener *s, const char *canonical, ch_addr *a) {
  * cluster_error / exposure_error. */
 static void chain_side(ch_screener *s, ch_verdict *v) {
     ch_error err;
-    if (s->clusters && !s->labels_ix && !s->labels_ix_failed && s->chain_sides++ > 0 &&
-        ch_cluster_label_index_build(s->store, s->clusters, s->db, &s->labels_ix, &err) != 0)
-        s->labels_ix_failed = true;
+    if (s->clusters && !s->labels_ix && !s->labels_ix_failed && s->chain_sides++ > 0) {
+        if (ch_cluster_label_index_build(s->store, s->clusters, s->db, &s->labels_ix, &err) != 0)
+            s->labels_ix_failed = true;
+    }
     int rc = 0;
-    if (s->clusters && s->labels_ix && !s->aggs &&
-        !(s->aggs = calloc(CL_AGG_SLOTS, sizeof *s->aggs)))
-        rc = ch_err(&err, "out of memory");
-    else if (s->clusters && s->labels_ix)
+    if (s->clusters && s->labels_ix && !s->aggs) {
+        uint64_t members, attrs, clusters;
+        ch_cluster_label_index_counts(s->labels_ix, &members, &attrs, &clusters);
+        s->n_aggs = 1;
+        while (s->n_aggs < clusters && s->n_aggs < CL_AGG_SLOTS_MAX)
+            s->n_aggs *= 2;
+        if (!(s->aggs = calloc(s->n_aggs, sizeof *s->aggs))) rc = ch_err(&err, "out of memory");
+    }
+    if (rc == 0 && s->clusters && s->labels_ix)
         rc = indexed_labels(s, v, &err);
-    else if (s->clusters)
+    else if (rc == 0 && s->clusters)
         rc = ch_cluster_labels(s->store, s->clusters, s->db, v->canonical, cluster_label, v,
                                &v->hit, &err);
     if (rc != 0) snprintf(v->cluster_error, sizeof v->cluster_error, "%s", err.msg);
@@ -490,6 +527,35 @@ static void chain_side(ch_screener *s, ch_verdict *v) {
     rc = ch_exposure_of(s->store, s->db, &a, &s->xo, v->exposure, &err);
     if (rc < 0) snprintf(v->exposure_error, sizeof v->exposure_error, "%s", err.msg);
     v->have_exposure = rc == 1;
+}
+
+/* v's attributions judged: the facts of its cluster attributions as their
+ * cluster's view keeps them (when indexed_labels gave every one), so only
+ * its own are worked out here; else ch_risk_assess works out all. Without
+ * a chain store the screener is shared by threads: its scratch unused. */
+static void assess(ch_screener *s, ch_verdict *v) {
+    size_t n = v->n_attrs, nd = v->n_direct;
+    if (!s->store || n - nd != s->n_cluster_facts || n - nd == 0) {
+        ch_risk_assess(&s->table, v->attrs, n, v->reasons, &v->risk);
+        return;
+    }
+    size_t cap = risk_fold_slots(n);
+    const risk_fact **f = ch_grow(s->fact_of, &s->fact_of_cap, n, sizeof *f);
+    if (f) s->fact_of = f;
+    risk_fact *own = ch_grow(s->own_facts, &s->own_facts_cap, nd ? nd : 1, sizeof *own);
+    if (own) s->own_facts = own;
+    uint32_t *slots = ch_grow(s->slots, &s->slots_cap, cap, sizeof *slots);
+    if (slots) s->slots = slots;
+    if (!f || !own || !slots) {
+        ch_risk_assess(&s->table, v->attrs, n, v->reasons, &v->risk);
+        return;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        risk_fact_of(&v->attrs[i], &own[i]);
+        f[i] = &own[i];
+    }
+    memcpy(f + nd, s->cluster_facts, (n - nd) * sizeof *f);
+    risk_assess_folded(&s->table, v->attrs, f, n, slots, cap, v->reasons, &v->risk);
 }
 
 /* ch_screener_screen, the set's answer given (pre: NULL to ask it). */
@@ -505,6 +571,7 @@ static ch_verdict_kind screen_with(ch_screener *s, const char *address, const ch
     v->canonical[0] = '\0';
     v->error[0] = v->cluster_error[0] = v->exposure_error[0] = '\0';
     v->have_exposure = false;
+    if (s->store) s->n_cluster_facts = 0; /* the chain side's: one thread at a time */
     memset(&v->risk, 0, sizeof v->risk);
     memset(&v->hit, 0, sizeof v->hit);
     v->kind = s->set ? lookup_set(s, address, pre, v, &err) : lookup_db(s, address, v, &err);
@@ -516,7 +583,7 @@ static ch_verdict_kind screen_with(ch_screener *s, const char *address, const ch
         snprintf(v->error, sizeof v->error, "%s", err.msg[0] ? err.msg : "not a valid address");
         return v->kind;
     }
-    ch_risk_assess(&s->table, v->attrs, v->n_attrs, v->reasons, &v->risk);
+    assess(s, v);
     if (v->have_exposure && v->exposure->level > v->risk.level) v->risk.level = v->exposure->level;
     if (v->have_exposure && v->exposure->score > v->risk.score) v->risk.score = v->exposure->score;
     return v->kind;
