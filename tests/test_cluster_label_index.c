@@ -4,7 +4,8 @@
  * generated chain, with many labels (the walk goes member by member) and
  * with few (the walk goes through the attribution store, the clusters being
  * larger than it); and a screener screening many addresses (it builds the
- * index from the second) gives each the verdict it gives alone. */
+ * index from the second) gives each the verdict it gives alone, also after
+ * labels were imported and the clusters built again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -240,11 +243,175 @@ static void test_screener_many_addresses_as_one_by_one(void **state) {
     free(dir);
 }
 
+/* A CSV of one label (address,category,entity) imported into DIR/intel, by
+ * another process (LMDB: one environment open once in a process, and the
+ * screener under test holds the store's). */
+static void import_label(const char *dir, const char *addr, const char *category,
+                         const char *entity) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0) {
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        return;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/more.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "address,category,entity\n%s,%s,%s\n", addr, category, entity);
+    fclose(f);
+    ch_intel *db;
+    ch_error err;
+    if (ch_intel_open(dir, true, &db, &err) != 0) _exit(1);
+    ch_import_opts io;
+    memset(&io, 0, sizeof io);
+    ch_import_stats st;
+    if (ch_intel_import(db, path, &io, &st, &err) != 0) _exit(1);
+    ch_intel_close(db);
+    _exit(0);
+}
+
+/* The chain of dir clustered again without the change heuristic, by
+ * another process (as import_label). */
+static void recluster(const char *dir) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ch_cluster_opts co = {.change = false, .progress = 0};
+        ch_cluster_meta m;
+        ch_error err;
+        _exit(ch_cluster_build(dir, &co, &m, NULL, &err) != 0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Every address of list[0..n) screened by sc (its cluster views kept from
+ * earlier addresses) and by a fresh screener each (the walk, nothing kept):
+ * the same verdict. The fresh ones screen in another process: closing a
+ * second handle on the store in this one would end sc's reader slot
+ * (LMDB). Returns how many said "severe". */
+static size_t same_as_fresh(ch_screener *sc, const char *dir, char (*list)[CH_ADDR_STR_MAX],
+                            size_t n) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fresh.jsonl", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *f = fopen(path, "w");
+        ch_screener_opts o;
+        ch_screener_opts_init(&o);
+        o.db = dir;
+        o.max_hops = 0;
+        for (size_t i = 0; f && i < n; i++) {
+            ch_screener *one;
+            ch_error err, warn;
+            if (ch_screener_open(&o, &one, &warn, &err) != 0) _exit(1);
+            char *j = verdict_json(one, list[i]);
+            fprintf(f, "%s\n", j);
+            free(j);
+            ch_screener_close(one, NULL);
+        }
+        _exit(!f || fclose(f) != 0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = NULL;
+    size_t cap = 0, severe = 0;
+    for (size_t i = 0; i < n; i++) {
+        ssize_t len = getline(&line, &cap, f);
+        assert_true(len > 1);
+        line[len - 1] = '\0';
+        char *mine = verdict_json(sc, list[i]);
+        assert_string_equal(line, mine);
+        severe += strstr(mine, "\"risk\":\"severe\"") != NULL;
+        free(mine);
+    }
+    free(line);
+    fclose(f);
+    return severe;
+}
+
+/* The views a screener keeps of its clusters' labels give what the walk
+ * gives, and go when what they came from changes: a sanctions label
+ * imported on one member of the largest cluster (its view kept, warm)
+ * reaches every member at once, never "clean"; the cluster file built
+ * again otherwise (without the change heuristic) is taken by a refresh. */
+static void test_screener_views_follow_labels_and_clusters(void **state) {
+    (void)state;
+    char *dir = clustered_chain(2000);
+    label_store(dir, 4, 100000);
+    ch_store *s;
+    ch_clusters *c;
+    ch_error err, warn;
+    if (ch_store_open(dir, "btc", CH_STORE_READ, &s, &err) != 0 ||
+        ch_clusters_open_for(s, dir, "btc", &c, &err) != 0)
+        fail_msg("%s", err.msg);
+    ch_store_counts n;
+    ch_store_get_counts(s, &n);
+    /* the largest cluster, and up to 40 of its members */
+    ch_addr_id big = 0;
+    uint32_t big_size = 0;
+    for (uint64_t i = 0; i < n.addresses; i++) {
+        ch_addr_id id = ch_store_addr_id_at(s, i);
+        if (ch_cluster_size(c, id) > big_size)
+            big_size = ch_cluster_size(c, id), big = ch_cluster_of(c, id);
+    }
+    assert_true(big_size >= 10);
+    enum { MAX = 40 };
+    char(*members)[CH_ADDR_STR_MAX] = calloc(MAX, CH_ADDR_STR_MAX);
+    assert_non_null(members);
+    size_t nm = 0;
+    for (uint64_t i = 0; i < n.addresses && nm < MAX; i++) {
+        ch_addr_id id = ch_store_addr_id_at(s, i);
+        ch_addr a;
+        ch_store_addr_of(s, id, &a);
+        if (ch_cluster_of(c, id) == big &&
+            ch_addr_to_string(&a, ch_store_addr_net(s), members[nm]) == 0)
+            nm++;
+    }
+    ch_clusters_close(c);
+    ch_store_close(s);
+    assert_true(nm >= 10);
+
+    ch_screener_opts o;
+    ch_screener_opts_init(&o);
+    o.db = dir;
+    o.max_hops = 0;
+    ch_screener *sc;
+    if (ch_screener_open(&o, &sc, &warn, &err) != 0) fail_msg("%s", err.msg);
+    assert_int_equal(same_as_fresh(sc, dir, members, nm), 0); /* kept: the cluster's view */
+    /* a sanctions listing on one member: every member severe, at once */
+    import_label(dir, members[nm / 2], "sanctions", "Sanctioned Desk");
+    assert_int_equal(same_as_fresh(sc, dir, members, nm), nm);
+
+    /* clustered again without change outputs: other clusters */
+    char *before = verdict_json(sc, members[0]);
+    recluster(dir);
+    if (ch_screener_refresh(sc, &err) < 0) fail_msg("%s", err.msg);
+    char *after = verdict_json(sc, members[0]);
+    assert_string_not_equal(before, after); /* the cluster changed: so did its verdict */
+    same_as_fresh(sc, dir, members, nm);
+    free(before);
+    free(after);
+    ch_screener_close(sc, NULL);
+    free(members);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_index_says_what_the_member_walk_says),
         cmocka_unit_test(test_index_says_what_the_label_walk_says),
         cmocka_unit_test(test_screener_many_addresses_as_one_by_one),
+        cmocka_unit_test(test_screener_views_follow_labels_and_clusters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

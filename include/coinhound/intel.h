@@ -237,6 +237,11 @@ typedef struct ch_intel_counts {
     uint64_t attributions, addresses, delisted, actors, aliases, techniques;
 } ch_intel_counts;
 int ch_intel_counts_get(ch_intel *db, ch_intel_counts *out, ch_error *err);
+/* The store's generation: a number that changes whenever a write to it is
+ * committed, by this process or another (LMDB's last transaction id), for a
+ * caller that keeps what it worked out from the labels (a screener's
+ * cluster labels) to know when to work it out again. Cheap: no transaction. */
+uint64_t ch_intel_generation(ch_intel *db);
 
 /* STIX 2.1 bundle (intrusion-sets, indicators with cryptocurrency-wallet
  * patterns, `indicates` relationships) and MISP event JSON (coin-address

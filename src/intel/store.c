@@ -445,6 +445,12 @@ static uint64_t db_entries(MDB_txn *txn, MDB_dbi dbi) {
     return mdb_stat(txn, dbi, &s) == 0 ? s.ms_entries : 0;
 }
 
+uint64_t ch_intel_generation(ch_intel *db) {
+    MDB_envinfo info; /* the newest meta page's, as committed by any process */
+    if (mdb_env_info(db->env, &info) != 0) return 0; /* only for a NULL env */
+    return (uint64_t)info.me_last_txnid;
+}
+
 int ch_intel_counts_get(ch_intel *db, ch_intel_counts *out, ch_error *err) {
     memset(out, 0, sizeof *out);
     MDB_txn *txn;

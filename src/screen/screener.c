@@ -61,10 +61,13 @@ struct ch_screener {
     char chain_buf[32];
     bool account; /* an account chain's store: EVM addresses get the chain side */
     ch_clusters *clusters;
+    char db_dir[4096];         /* o->db, for the cluster file */
+    struct stat clusters_file; /* the cluster file as opened (a rebuild renames a new one) */
     /* cluster labels precomputed (cluster.h), built when a second address
      * is screened (one address alone is cheaper by the walk); dropped on
      * refresh; not built again after a failure (the walk still answers) */
     ch_cluster_label_index *labels_ix;
+    uint64_t labels_gen; /* the attribution store's generation the index was built at */
     uint64_t chain_sides;
     bool labels_ix_failed;
     cl_agg *aggs;         /* n_aggs clusters' views, by cluster id modulo (direct-mapped) */
@@ -99,6 +102,7 @@ static void open_clusters(ch_screener *s, const char *db, ch_error *warn) {
     struct stat sb;
     snprintf(path, sizeof path, "%s/btc/%s", db, CH_CLUSTER_FILE);
     if (stat(path, &sb) != 0) return; /* never clustered */
+    s->clusters_file = sb;
     ch_error err;
     if (ch_clusters_open_for(s->store, db, "btc", &s->clusters, &err) != 0) {
         if (warn)
@@ -120,6 +124,7 @@ int ch_screener_open(const ch_screener_opts *o, ch_screener **out, ch_error *war
     s->xo.max_hops = o->max_hops;
     s->xo.table = &s->table;
     snprintf(s->chain_buf, sizeof s->chain_buf, "%s", o->chain ? o->chain : "btc");
+    if (o->db) snprintf(s->db_dir, sizeof s->db_dir, "%s", o->db);
     s->chain = s->chain_buf;
     if (o->set_path) {
         if (ch_screen_set_open(o->set_path, &s->set, err) != 0) goto fail;
@@ -193,13 +198,33 @@ int ch_screener_close(ch_screener *s, ch_error *err) {
     return rc;
 }
 
+/* Is the cluster file another than the one opened (built again since, or
+ * first built)? */
+static bool clusters_rebuilt(const ch_screener *s) {
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/btc/%s", s->db_dir, CH_CLUSTER_FILE);
+    if (stat(path, &sb) != 0) return false;
+    const struct stat *o = &s->clusters_file;
+    return sb.st_ino != o->st_ino || sb.st_dev != o->st_dev || sb.st_size != o->st_size ||
+           sb.st_mtim.tv_sec != o->st_mtim.tv_sec || sb.st_mtim.tv_nsec != o->st_mtim.tv_nsec;
+}
+
 int ch_screener_refresh(ch_screener *s, ch_error *err) {
     /* new addresses may have come: the labels' index is built again */
     drop_aggs(s);
     ch_cluster_label_index_free(s->labels_ix);
     s->labels_ix = NULL;
     s->labels_ix_failed = false;
-    return s->store ? ch_store_refresh(s->store, err) : 0;
+    int rc = s->store ? ch_store_refresh(s->store, err) : 0;
+    if (rc >= 0 && s->store && !s->account && clusters_rebuilt(s)) {
+        /* clustered again: the new clusters (a stale file is left out) */
+        if (s->clusters) ch_clusters_close(s->clusters);
+        s->clusters = NULL;
+        open_clusters(s, s->db_dir, NULL);
+        rc = 1;
+    }
+    return rc;
 }
 
 ch_store *ch_screener_store(const ch_screener *s) {
@@ -503,7 +528,14 @@ static int store_addr(const ch_screener *s, const char *canonical, ch_addr *a) {
  * cluster_error / exposure_error. */
 static void chain_side(ch_screener *s, ch_verdict *v) {
     ch_error err;
+    if (s->labels_ix && ch_intel_generation(s->db) != s->labels_gen) {
+        /* labels were imported since: what came of the old ones goes */
+        drop_aggs(s);
+        ch_cluster_label_index_free(s->labels_ix);
+        s->labels_ix = NULL;
+    }
     if (s->clusters && !s->labels_ix && !s->labels_ix_failed && s->chain_sides++ > 0) {
+        s->labels_gen = ch_intel_generation(s->db); /* before: a later import is seen */
         if (ch_cluster_label_index_build(s->store, s->clusters, s->db, &s->labels_ix, &err) != 0)
             s->labels_ix_failed = true;
     }
