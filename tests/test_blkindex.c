@@ -24,6 +24,7 @@
 #include "coinhound/btc.h"
 #include "coinhound/gen.h"
 #include "coinhound/ingest.h"
+#include "support/genchain.h"
 #include "support/storecmp.h"
 
 static void gen(const char *dir, uint64_t seed, bool xor_on) {
@@ -37,17 +38,6 @@ static void gen(const char *dir, uint64_t seed, bool xor_on) {
     o.xor_enabled = xor_on;
     ch_error err;
     if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("gen: %s", err.msg);
-}
-
-static void extend(const char *dir, uint32_t blocks, uint32_t reorg) {
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = dir;
-    o.extend = true;
-    o.extend_blocks = blocks;
-    o.reorg_depth = reorg;
-    ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("extend: %s", err.msg);
 }
 
 /* The index's best chain equals a full scan's. */
@@ -101,7 +91,7 @@ static void test_update_reads_only_the_blocks_appended(void **state) {
     assert_int_equal(read, (size_t)first);
     assert_int_equal(refresh(idx, dir, true, &read, NULL), 0);
     assert_int_equal(read, 0);
-    extend(dir, 3, 0);
+    tu_gen_extend(dir, 3, 0);
     ch_blkidx *x;
     assert_int_equal(refresh(idx, dir, true, &read, &x), 3);
     assert_int_equal(read, 3);
@@ -109,7 +99,7 @@ static void test_update_reads_only_the_blocks_appended(void **state) {
     assert_same_chain(x, dir);
     ch_blkidx_free(x);
     /* a reorg: two blocks replaced by a branch of three, all appended */
-    extend(dir, 1, 2);
+    tu_gen_extend(dir, 1, 2);
     assert_int_equal(refresh(idx, dir, true, &read, &x), 3);
     assert_same_chain(x, dir);
     ch_blkidx_free(x);
@@ -143,7 +133,7 @@ static void test_an_index_held_across_saves_equals_a_full_scan(void **state) {
     } steps[] = {{0, 0, true},  {2, 0, false}, {1, 0, true},  {0, 0, true},
                  {2, 1, false}, {3, 2, true},  {1, 0, false}, {4, 3, true}};
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-        if (steps[i].blocks) extend(dir, steps[i].blocks, steps[i].reorg);
+        if (steps[i].blocks) tu_gen_extend(dir, steps[i].blocks, steps[i].reorg);
         int n = ch_blkidx_update(x, d, true, &err);
         assert_int_equal(
             n, (int)(steps[i].blocks + steps[i].reorg)); /* a reorg: a branch of blocks + reorg */
@@ -176,7 +166,7 @@ static void test_a_record_cut_short_waits_when_tolerant(void **state) {
     snprintf(idx, sizeof idx, "%s/blkindex", t);
     gen(dir, 6, false);
     gen(more, 6, false);
-    extend(more, 1, 0);
+    tu_gen_extend(more, 1, 0);
     snprintf(blk, sizeof blk, "%s/blk00000.dat", dir);
     snprintf(blk2, sizeof blk2, "%s/blk00000.dat", more);
     size_t la, lb;
@@ -385,7 +375,7 @@ static void test_an_index_that_lets_go_of_old_records_equals_a_full_scan(void **
     assert_true(btc_blkidx_tree_records(x) < records / 3);
     size_t rebuilds = btc_blkidx_rebuilds(x);
     /* a reorg from 8 blocks down, below the window */
-    extend(dir, 2, 8);
+    tu_gen_extend(dir, 2, 8);
     assert_int_equal(ch_blkidx_update(x, d, true, &err), 10);
     assert_same_chain(x, dir);
     assert_true(btc_blkidx_rebuilds(x) > rebuilds);
@@ -403,7 +393,7 @@ static void test_an_index_that_lets_go_of_old_records_equals_a_full_scan(void **
     assert_same_chain(x, dir);
     assert_true(btc_blkidx_rebuilds(x) > rebuilds);
     /* the tree lets go again as blocks come */
-    extend(dir, 12, 0);
+    tu_gen_extend(dir, 12, 0);
     assert_int_equal(ch_blkidx_update(x, d, true, &err), 12);
     assert_same_chain(x, dir);
     assert_true(btc_blkidx_tree_records(x) < records / 3);
@@ -513,11 +503,11 @@ static void test_ingests_after_extensions_and_a_reorg_equal_a_clean_build(void *
     snprintf(clean, sizeof clean, "%s/clean", t);
     gen(dir, 9, true);
     ingest(dir, db);
-    extend(dir, 4, 0);
+    tu_gen_extend(dir, 4, 0);
     ingest(dir, db);
-    extend(dir, 2, 3);
+    tu_gen_extend(dir, 2, 3);
     ingest(dir, db);
-    extend(dir, 1, 0);
+    tu_gen_extend(dir, 1, 0);
     ingest(dir, db);
     ingest(dir, clean);
     tu_assert_same_store(db, clean, "btc");

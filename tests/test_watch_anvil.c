@@ -785,18 +785,8 @@ static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **
     assert_non_null(strstr(log, "retrying in"));
     assert_non_null(strstr(log, "answers again"));
     free(log);
-    char clean[600], cmd[2400];
-    snprintf(clean, sizeof clean, "%s/clean", f.dir);
-    snprintf(cmd, sizeof cmd, "%s ingest eth %s --db %s 2>&1", tu_bin("coinhound"), f.url, clean);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("ingest eth: %s", out);
-    free(out);
-    tu_assert_same_store(clean, f.db, "eth");
-    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
-    out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("coinhound check: %s", out);
-    free(out);
+    tu_assert_same_as_ingest("eth", f.url, f.db, f.dir);
+    tu_assert_check(f.db);
     free(tx);
     an_teardown(&f);
 }

@@ -35,23 +35,11 @@ int an_free_port(void) {
 }
 
 pid_t an_spawn(char *const argv[], const char *out_path, const char *err_path) {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (o < 0 || e < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
+    return tu_spawn(argv, out_path, err_path);
 }
 
 void an_msleep(unsigned ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    tu_msleep(ms);
 }
 
 typedef struct buf {
@@ -200,13 +188,7 @@ bool an_setup(fx *f) {
 }
 
 int an_count_in_file(const char *path, const char *needle) {
-    size_t len;
-    char *t = (char *)tu_read_file(path, &len);
-    int n = 0;
-    for (const char *p = t; p && (p = strstr(p, needle)); p++)
-        n++;
-    free(t);
-    return n;
+    return tu_count_in(path, needle);
 }
 
 /* Start a watcher and wait until it says it is watching (its signal

@@ -226,3 +226,25 @@ void tu_assert_same_store(const char *db_a, const char *db_b, const char *chain)
     tu_assert_same_columns(db_a, db_b, chain);
     tu_assert_same_indexes(db_a, db_b, chain);
 }
+
+void tu_assert_check(const char *db) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), db);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("coinhound check: %s", out);
+    free(out);
+}
+
+void tu_assert_same_as_ingest(const char *family, const char *src, const char *db,
+                              const char *work) {
+    char clean[1200], cmd[4000];
+    snprintf(clean, sizeof clean, "%s/clean", work);
+    snprintf(cmd, sizeof cmd, "%s ingest %s %s --db %s --no-progress 2>&1", tu_bin("coinhound"),
+             family, src, clean);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("ingest %s: %s", family, out);
+    free(out);
+    tu_assert_same_store(clean, db, family);
+}

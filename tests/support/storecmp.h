@@ -19,6 +19,14 @@ void tu_assert_same_columns(const char *db_a, const char *db_b, const char *chai
 void tu_assert_same_indexes(const char *db_a, const char *db_b, const char *chain);
 /* Columns byte for byte, then indexes query for query. */
 void tu_assert_same_store(const char *db_a, const char *db_b, const char *chain);
+/* `coinhound check --db db` passes (else the test fails with its output). */
+void tu_assert_check(const char *db);
+/* A clean `coinhound ingest FAMILY SRC` into WORK/clean builds the store at
+ * db (the chain named as the family: btc, eth), byte for byte and query
+ * for query: what a watcher or a resumed ingest built is what one whole
+ * ingest builds. */
+void tu_assert_same_as_ingest(const char *family, const char *src, const char *db,
+                              const char *work);
 /* A store's counts; all zero when it cannot be opened (no store yet). */
 void tu_store_counts(const char *db, const char *chain, ch_store_counts *c);
 

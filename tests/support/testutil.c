@@ -1,12 +1,14 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Resolved once to an absolute path: tests chdir and make symlinks into temp
@@ -99,4 +101,38 @@ const char *tu_bin(const char *name) {
     const char *b = getenv("BUILD");
     snprintf(path, sizeof path, "%s/%s", b && *b ? b : "build", name);
     return path;
+}
+
+char *tu_read_text(const char *path) {
+    size_t len;
+    return (char *)tu_read_file(path, &len);
+}
+
+int tu_count_in(const char *path, const char *text) {
+    char *s = tu_read_text(path);
+    int n = 0;
+    for (const char *p = s; p && (p = strstr(p, text)); p += strlen(text))
+        n++;
+    free(s);
+    return n;
+}
+
+void tu_msleep(unsigned ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+pid_t tu_spawn(char *const argv[], const char *out_path, const char *err_path) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (o < 0 || e < 0) _exit(127);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 /* The shared fixtures folder: $COINHOUND_FIXTURES, else ../shared/fixtures
@@ -24,6 +25,14 @@ void tu_rmrf(const char *path);
 char *tu_run(const char *cmd, int *status);
 /* Path to a built program in the build dir ($BUILD, default "build"). */
 const char *tu_bin(const char *name);
+/* A text file whole (NUL-terminated), or NULL. Caller frees. */
+char *tu_read_text(const char *path);
+/* How many times text occurs in the file at path (0 when unreadable). */
+int tu_count_in(const char *path, const char *text);
+void tu_msleep(unsigned ms);
+/* Start argv[0] (a path) in a child, its stdout appended to out_path and
+ * its stderr to err_path (both made when absent); its pid. */
+pid_t tu_spawn(char *const argv[], const char *out_path, const char *err_path);
 
 /* 1 when built with AddressSanitizer (GCC says so with __SANITIZE_ADDRESS__,
  * clang through __has_feature): its allocator serves malloc (no mallinfo2)
