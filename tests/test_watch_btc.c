@@ -37,18 +37,9 @@
 #include "coinhound/gen.h"
 #include "coinhound/store.h"
 #include "support/btcnode.h"
+#include "support/genchain.h"
 #include "support/hookrecv.h"
-
-/* A text file whole (NUL-terminated), or NULL. */
-static char *read_text(const char *path) {
-    size_t len;
-    return (char *)tu_read_file(path, &len);
-}
-
-static void msleep(unsigned ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+#include "support/watchbtc.h"
 
 /* --- the oracle ------------------------------------------------------------ */
 
@@ -123,10 +114,8 @@ static addr_set exchanges(const char *dir) {
 static json_t *expected_alerts_ex(const char *dir, const ch_addr *w, uint64_t min,
                                   const addr_set *ex) {
     ch_error err;
-    ch_blkdir *d;
     ch_blk_chain c;
-    if (ch_blkdir_open(dir, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
-        fail_msg("%s", err.msg);
+    ch_blkdir *d = wb_best_chain(dir, &c);
     oracle o = {.cap = 1u << 20, .want = json_object()};
     o.t = calloc(o.cap, sizeof *o.t);
     ch_btc_parser *p = ch_btc_parser_new();
@@ -192,71 +181,18 @@ static json_t *expected_alerts(const char *dir, const ch_addr *w, uint64_t min) 
 
 /* --- the watcher ------------------------------------------------------------ */
 
-typedef struct fx {
-    char *dir;
-    char blocks[512], db[512], rules[512], alerts[512], log[512], cookie[512];
-    pid_t watcher;
-    tu_btcnode *node;
-    /* --webhook URL --webhook-secret-file FILE when hook_url[0] */
-    char hook_url[64], hook_secret[512];
-    int seen;             /* "info: watching" lines in the log when the last watcher started */
-    const char *extra[5]; /* more options for the watcher, NULL-ended */
-    /* --rpc-user and --rpc-password instead of --rpc-cookie when set */
-    const char *rpc_user, *rpc_password;
-} fx;
-
-/* The running test's fixture: its teardown ends the watcher and the node
- * even when an assertion failed (no watcher left behind). */
-static fx *g_fx;
-
-static void fx_init(fx *f) {
-    memset(f, 0, sizeof *f);
-    g_fx = f;
-    f->dir = tu_tmpdir();
-    snprintf(f->blocks, sizeof f->blocks, "%s/blocks", f->dir);
-    snprintf(f->db, sizeof f->db, "%s/db", f->dir);
-    snprintf(f->rules, sizeof f->rules, "%s/rules.yaml", f->dir);
-    snprintf(f->alerts, sizeof f->alerts, "%s/alerts.jsonl", f->dir);
-    snprintf(f->log, sizeof f->log, "%s/watch.log", f->dir);
-    snprintf(f->cookie, sizeof f->cookie, "%s/.cookie", f->dir);
+/* The chain's labels.csv (in dir) imported into db. */
+static void import_labels(const char *dir, const char *db) {
+    char csv[600];
+    snprintf(csv, sizeof csv, "%s/labels.csv", dir);
+    wb_intel_import(csv, db);
 }
 
-static void fx_free(fx *f) {
-    if (f->watcher > 0) {
-        kill(f->watcher, SIGKILL);
-        waitpid(f->watcher, NULL, 0);
-        f->watcher = 0;
-    }
-    tu_btcnode_stop(f->node);
-    f->node = NULL;
-    if (f->dir) tu_rmrf(f->dir);
-    free(f->dir);
-    f->dir = NULL;
-    g_fx = NULL;
-}
-
-static int end_processes(void **state) {
-    (void)state;
-    if (g_fx) fx_free(g_fx);
-    return 0;
-}
-
-static void write_rules(const fx *f, const char *address, uint64_t min) {
-    FILE *o = fopen(f->rules, "w");
-    assert_non_null(o);
-    fprintf(o,
-            "rules:\n  - name: watched\n    kind: address\n    addresses: [%s]\n"
-            "    severity: high\n  - name: big\n    kind: large_transfer\n    asset: BTC\n"
-            "    min: \"%llu\"\n",
-            address, (unsigned long long)min);
-    fclose(o);
-}
-
-/* The same, the address rule's list padded with n addresses no block pays
- * (key hashes 0xee, i): past 256 addresses the rule is matched by reading
- * each leg's address, not by store ids (src/watch/eval_btc.c), and the
- * alerts must be the same. */
-static void write_rules_padded(const fx *f, const char *address, uint64_t min, unsigned n) {
+/* The rules "watched" (address, with its list padded with n addresses no
+ * block pays: key hashes 0xee, i) and "big" (outputs >= min). Past 256
+ * addresses the rule is matched by reading each leg's address, not by
+ * store ids (src/watch/eval_btc.c), and the alerts must be the same. */
+static void write_rules_padded(const wb_fx *f, const char *address, uint64_t min, unsigned n) {
     FILE *o = fopen(f->rules, "w");
     assert_non_null(o);
     fprintf(o, "rules:\n  - name: watched\n    kind: address\n    addresses: [%s", address);
@@ -275,117 +211,23 @@ static void write_rules_padded(const fx *f, const char *address, uint64_t min, u
     fclose(o);
 }
 
+static void write_rules(const wb_fx *f, const char *address, uint64_t min) {
+    write_rules_padded(f, address, min, 0);
+}
+
 /* The same and a category rule, with labels.csv imported into DIR/intel. */
-static void write_rules_intel(const fx *f, const char *address, uint64_t min) {
+static void write_rules_intel(const wb_fx *f, const char *address, uint64_t min) {
     write_rules(f, address, min);
     FILE *o = fopen(f->rules, "a");
     assert_non_null(o);
     fputs("  - name: exchanges\n    kind: category\n    categories: [exchange]\n", o);
     fclose(o);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
-             tu_bin("coinhound"), f->blocks, f->db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("intel import: %s", out);
-    free(out);
-}
-
-/* How many times text occurs in the file at path. */
-static int count_in(const char *path, const char *text) {
-    char *s = read_text(path);
-    int n = 0;
-    for (const char *p = s; p && (p = strstr(p, text)); p += strlen(text))
-        n++;
-    free(s);
-    return n;
-}
-
-/* watch btc on the folder or the node (rpc), its log appended to f->log. */
-static void start_watcher(fx *f, bool rpc) {
-    const char *bin = tu_bin("coinhound");
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = bin;
-    argv[n++] = "watch";
-    argv[n++] = "btc";
-    if (rpc) {
-        argv[n++] = "--rpc";
-        argv[n++] = tu_btcnode_url(f->node);
-        argv[n++] = f->rpc_user ? "--rpc-user" : "--rpc-cookie";
-        argv[n++] = f->rpc_user ? f->rpc_user : f->cookie;
-        if (f->rpc_user) {
-            argv[n++] = "--rpc-password";
-            argv[n++] = f->rpc_password;
-        }
-        argv[n++] = "--poll-ms";
-        argv[n++] = "50";
-    } else {
-        argv[n++] = "--blocks";
-        argv[n++] = f->blocks;
-    }
-    const char *rest[] = {"--db", f->db, "--rules", f->rules, "--alerts", f->alerts};
-    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++)
-        argv[n++] = rest[i];
-    if (f->hook_url[0]) {
-        argv[n++] = "--webhook";
-        argv[n++] = f->hook_url;
-        argv[n++] = "--webhook-secret-file";
-        argv[n++] = f->hook_secret;
-    }
-    for (int i = 0; i < 4 && f->extra[i]; i++)
-        argv[n++] = f->extra[i];
-    argv[n] = NULL;
-    f->seen = count_in(f->log, " info: watching "); /* the ones before have exited */
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int e = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int o = open("/dev/null", O_WRONLY);
-        if (e < 0 || o < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    f->watcher = pid;
-}
-
-/* SIGTERM once the watcher is up (its handler set: a signal before then
- * ends the process as the default action does, which is not the clean
- * stop this asserts), and its exit code. */
-static int stop_watcher(fx *f) {
-    for (int i = 0; i < 400 && count_in(f->log, " info: watching ") <= f->seen; i++)
-        msleep(50);
-    kill(f->watcher, SIGTERM);
-    int st = 0;
-    waitpid(f->watcher, &st, 0);
-    f->watcher = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* The last record of each id, as delivered: id -> alert. */
-static json_t *last_by_id(const char *path) {
-    json_t *by = json_object();
-    FILE *in = fopen(path, "r");
-    if (!in) return by;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0) {
-        if (line[n - 1] != '\n') break;
-        json_t *a = json_loads(line, 0, NULL);
-        assert_non_null(a);
-        json_object_set_new(by, json_string_value(json_object_get(a, "id")), a);
-    }
-    free(line);
-    fclose(in);
-    return by;
+    import_labels(f->blocks, f->db);
 }
 
 /* The standing alerts as "rule txid" -> height. */
 static json_t *standing(const char *path) {
-    json_t *by = last_by_id(path), *out = json_object(), *a;
+    json_t *by = wb_last_by_id(path), *out = json_object(), *a;
     const char *id;
     json_object_foreach(by, id, a) {
         if (json_is_true(json_object_get(a, "retracted"))) continue;
@@ -421,7 +263,7 @@ static json_t *standing(const char *path) {
  * they do; the timeouts are generous because a loaded machine (CI's
  * sanitizer build, other suites beside it) can take tens of seconds to
  * replay a killed watcher's catch-up, and a slow answer is not a lost one. */
-static void wait_equal(const fx *f, json_t *want, unsigned timeout_ms) {
+static void wait_equal(const wb_fx *f, json_t *want, unsigned timeout_ms) {
     json_t *got = NULL;
     for (unsigned t = 0; t <= timeout_ms; t += 100) {
         json_decref(got);
@@ -430,7 +272,7 @@ static void wait_equal(const fx *f, json_t *want, unsigned timeout_ms) {
             json_decref(got);
             return;
         }
-        msleep(100);
+        tu_msleep(100);
     }
     char extra[600] = "", missing[600] = "";
     const char *k;
@@ -443,39 +285,10 @@ static void wait_equal(const fx *f, json_t *want, unsigned timeout_ms) {
         strcat(missing, k);
         strcat(missing, "; ");
     }
-    char *log = read_text(f->log);
+    char *log = tu_read_text(f->log);
     fail_msg("standing alerts differ from the oracle's (%zu got, %zu wanted)\nnot wanted: "
              "%s\nmissing: %s\nlog: %.3000s",
              json_object_size(got), json_object_size(want), extra, missing, log ? log : "");
-}
-
-static void gen_ex(const char *dir, uint64_t seed, bool theft) {
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = dir;
-    o.seed = seed;
-    o.theft = theft;
-    o.txs = theft ? 3000 : 1500;
-    o.txs_per_block = 40;
-    o.maturity = 20;
-    o.xor_enabled = true;
-    ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
-}
-
-static void gen(const char *dir, uint64_t seed) {
-    gen_ex(dir, seed, false);
-}
-
-static void extend(const char *dir, uint32_t blocks, uint32_t reorg) {
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = dir;
-    o.extend = true;
-    o.extend_blocks = blocks;
-    o.reorg_depth = reorg;
-    ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
 }
 
 /* A hot wallet of the first exchange (reused: it moves in many blocks). */
@@ -497,8 +310,54 @@ static void hot_wallet(const char *dir, char out[128], ch_addr *a) {
 
 #define MIN_BIG 2000000000ULL /* 20 BTC */
 
+/* Most tests' start: a new fixture (the test's: wb_new), coinhound-gen's chain of seed, the
+ * first exchange's hot wallet (addr, w) watched beside transfers of
+ * MIN_BIG and more. */
+static wb_fx *watched_chain(void **state, uint64_t seed, char addr[128], ch_addr *w) {
+    char own[128];
+    if (!addr) addr = own; /* (NULL: the caller needs w only) */
+    wb_fx *f = wb_new(state);
+    wb_gen(f->blocks, seed, false);
+    hot_wallet(f->blocks, addr, w);
+    write_rules(f, addr, MIN_BIG);
+    return f;
+}
+
+/* Wait until the standing alerts are the oracle's for the hot wallet w
+ * and MIN_BIG over the folder's chain; their count. */
+static size_t wait_oracle(const wb_fx *f, const ch_addr *w, unsigned timeout_ms) {
+    json_t *want = expected_alerts(f->blocks, w, MIN_BIG);
+    wait_equal(f, want, timeout_ms);
+    size_t n = json_object_size(want);
+    json_decref(want);
+    return n;
+}
+
+/* watch btc on the folder (or the node) with f's store and rules and the
+ * extra options refused: exit 2, saying says. */
+static void assert_refused(const wb_fx *f, bool rpc, const char *extra, const char *says) {
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "%s watch btc %s %s --db %s --rules %s %s 2>&1", tu_bin("coinhound"),
+             rpc ? "--rpc" : "--blocks", rpc ? tu_btcnode_url(f->node) : f->blocks, f->db, f->rules,
+             extra);
+    int st;
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 2);
+    assert_non_null(strstr(out, says));
+    free(out);
+}
+
+/* The watcher's log holds each of the texts (a NULL-ended list). */
+static void assert_log_says(const wb_fx *f, const char *const *texts) {
+    char *log = tu_read_text(f->log);
+    assert_non_null(log);
+    for (; *texts; texts++)
+        if (!strstr(log, *texts)) fail_msg("the watcher's log does not say '%s'", *texts);
+    free(log);
+}
+
 static size_t retractions(const char *path) {
-    json_t *by = last_by_id(path), *a;
+    json_t *by = wb_last_by_id(path), *a;
     const char *id;
     size_t n = 0;
     json_object_foreach(by, id, a) n += json_is_true(json_object_get(a, "retracted"));
@@ -507,49 +366,39 @@ static size_t retractions(const char *path) {
 }
 
 static void test_blocks_folder_alerts_equal_an_independent_reading(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 11);
     char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules_intel(&f, addr, MIN_BIG);
-    addr_set ex = exchanges(f.blocks);
+    wb_fx *f = watched_chain(state, 11, addr, &w);
+    write_rules_intel(f, addr, MIN_BIG);
+    addr_set ex = exchanges(f->blocks);
     assert_true(ex.n > 10);
-    start_watcher(&f, false);
-    json_t *want = expected_alerts_ex(f.blocks, &w, MIN_BIG, &ex);
+    wb_start(f, false);
+    json_t *want = expected_alerts_ex(f->blocks, &w, MIN_BIG, &ex);
     assert_true(json_object_size(want) > 10);
-    wait_equal(&f, want, 90000);
+    wait_equal(f, want, 90000);
     json_decref(want);
     /* blocks appended as Core appends them */
-    extend(f.blocks, 3, 0);
+    tu_gen_extend(f->blocks, 3, 0);
     /* (the new blocks' new deposit addresses are in labels.csv now, not in
      * the attribution store: the oracle keeps the set imported) */
-    want = expected_alerts_ex(f.blocks, &w, MIN_BIG, &ex);
-    wait_equal(&f, want, 60000);
+    want = expected_alerts_ex(f->blocks, &w, MIN_BIG, &ex);
+    wait_equal(f, want, 60000);
     size_t before = json_object_size(want);
     json_decref(want);
     /* a reorg: the last two blocks replaced by a branch of three */
-    extend(f.blocks, 1, 2);
-    want = expected_alerts_ex(f.blocks, &w, MIN_BIG, &ex);
-    wait_equal(&f, want, 60000);
+    tu_gen_extend(f->blocks, 1, 2);
+    want = expected_alerts_ex(f->blocks, &w, MIN_BIG, &ex);
+    wait_equal(f, want, 60000);
     json_decref(want);
     /* the alerts of the two blocks that left the chain were retracted */
-    assert_true(retractions(f.alerts) > 0);
+    assert_true(retractions(f->alerts) > 0);
     assert_true(before > 0);
-    assert_int_equal(stop_watcher(&f), 0);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("coinhound check: %s", out);
-    free(out);
-    char *log = read_text(f.log);
+    assert_int_equal(wb_stop(f), 0);
+    tu_assert_check(f->db);
+    char *log = tu_read_text(f->log);
     assert_non_null(strstr(log, "warn: reorg: the chain changed from block"));
     free(log);
     free(ex.v);
-    fx_free(&f);
 }
 
 /* Seconds on CLOCK_MONOTONIC, the clock the watcher's steps lines use. */
@@ -563,31 +412,21 @@ static double mono_s(void) {
  * the cursor, in the order they run, the wake between the append and the
  * alerts (the clock a benchmark subtracts its write time from). */
 static void test_timing_logs_each_appended_blocks_steps_in_order(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 14);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
+    wb_fx *f = watched_chain(state, 14, NULL, &w);
     setenv("COINHOUND_WATCH_TIMING", "1", 1);
-    start_watcher(&f, false);
+    wb_start(f, false);
     unsetenv("COINHOUND_WATCH_TIMING");
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 90000);
-    json_decref(want);
+    wait_oracle(f, &w, 90000);
     double before = mono_s();
-    extend(f.blocks, 2, 0);
-    want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 60000);
-    json_decref(want);
+    tu_gen_extend(f->blocks, 2, 0);
+    wait_oracle(f, &w, 60000);
     /* the cursor is saved after the alerts are delivered */
-    for (int i = 0; i < 100 && count_in(f.log, " steps: woke at ") < 1; i++)
-        msleep(50);
+    for (int i = 0; i < 100 && tu_count_in(f->log, " steps: woke at ") < 1; i++)
+        tu_msleep(50);
     double after = mono_s();
-    assert_int_equal(stop_watcher(&f), 0);
-    char *log = read_text(f.log);
+    assert_int_equal(wb_stop(f), 0);
+    char *log = tu_read_text(f->log);
     static const char *const order[] = {
         "; wake ",   "; index ",         "; checks ",           "; read ",
         "; add ",    "; rules ",         "; log sync ",         "; delivery ",
@@ -616,44 +455,37 @@ static void test_timing_logs_each_appended_blocks_steps_in_order(void **state) {
     }
     assert_true(lines >= 1 && lines <= 2);
     free(log);
-    fx_free(&f);
 }
 
 static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 12);
     char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules_padded(&f, addr, MIN_BIG, 300); /* (the other tests: by store id) */
+    wb_fx *f = watched_chain(state, 12, addr, &w);
+    write_rules_padded(f, addr, MIN_BIG, 300); /* (the other tests: by store id) */
     srand((unsigned)time(NULL));
-    start_watcher(&f, false);
+    wb_start(f, false);
     unsigned kills = 0;
     for (int i = 0; i < 10; i++) {
-        extend(f.blocks, 1, i == 6 ? 1 : 0);
-        msleep((unsigned)(rand() % 150));
-        kill(f.watcher, SIGKILL);
-        waitpid(f.watcher, NULL, 0);
+        tu_gen_extend(f->blocks, 1, i == 6 ? 1 : 0);
+        tu_msleep((unsigned)(rand() % 150));
+        wb_kill9(f);
         kills++;
-        start_watcher(&f, false);
+        wb_start(f, false);
     }
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 180000);
-    assert_int_equal(stop_watcher(&f), 0);
+    size_t standing_n = wait_oracle(f, &w, 180000);
+    assert_int_equal(wb_stop(f), 0);
     /* the store's log holds each alert once (and the reorg's retractions) */
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "%s alerts --db %s --chain btc --json | wc -l", tu_bin("coinhound"),
-             f.db);
+             f->db);
     int st;
     char *out = tu_run(cmd, &st);
-    json_t *by = last_by_id(f.alerts);
-    assert_int_equal((size_t)atoi(out), json_object_size(by) + retractions(f.alerts));
+    json_t *by = wb_last_by_id(f->alerts);
+    assert_int_equal((size_t)atoi(out), json_object_size(by) + retractions(f->alerts));
     free(out);
     json_decref(by);
     /* the text form names a Bitcoin alert's sides (lists of addresses) */
-    snprintf(cmd, sizeof cmd, "%s alerts --db %s --chain btc", tu_bin("coinhound"), f.db);
+    snprintf(cmd, sizeof cmd, "%s alerts --db %s --chain btc", tu_bin("coinhound"), f->db);
     out = tu_run(cmd, &st);
     assert_int_equal(st, 0);
     /* the amount in BTC, with its satoshi: never satoshi read as BTC */
@@ -661,13 +493,8 @@ static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
     assert_non_null(strstr(out, " base units) from "));
     assert_null(strstr(out, " to -\n"));
     free(out);
-    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
-    out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("coinhound check: %s", out);
-    free(out);
-    fprintf(stderr, "kill -9: %u kills, %zu alerts standing\n", kills, json_object_size(want));
-    json_decref(want);
-    fx_free(&f);
+    tu_assert_check(f->db);
+    fprintf(stderr, "kill -9: %u kills, %zu alerts standing\n", kills, standing_n);
 }
 
 /* --index-mem at its least (1M: tables of 8,192 slots, the young turning
@@ -678,45 +505,24 @@ static void test_kill9_while_blocks_arrive_loses_no_alert(void **state) {
  * blocks, column for column and query for query, and its alerts the
  * oracle's; a size under 1M is refused. */
 static void test_smallest_index_mem_builds_the_same_store(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 14);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
-    f.extra[0] = "--index-mem";
-    f.extra[1] = "1M";
-    start_watcher(&f, false);
+    wb_fx *f = watched_chain(state, 14, NULL, &w);
+    f->extra[0] = "--index-mem";
+    f->extra[1] = "1M";
+    wb_start(f, false);
     for (int i = 0; i < 20; i++) {
-        extend(f.blocks, 3, 0);
-        msleep(100);
+        tu_gen_extend(f->blocks, 3, 0);
+        tu_msleep(100);
     }
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 180000);
-    json_decref(want);
-    assert_int_equal(stop_watcher(&f), 0);
-    char clean[600], cmd[2400];
-    snprintf(clean, sizeof clean, "%s/clean", f.dir);
-    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --no-progress 2>&1", tu_bin("coinhound"),
-             f.blocks, clean);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("ingest: %s", out);
-    free(out);
-    tu_assert_same_store(clean, f.db, "btc");
-    snprintf(cmd, sizeof cmd, "%s watch btc --blocks %s --db %s --rules %s --index-mem 512K 2>&1",
-             tu_bin("coinhound"), f.blocks, f.db, f.rules);
-    out = tu_run(cmd, &st);
-    assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "--index-mem: '512K' is not a memory size of at least 1M"));
-    free(out);
-    fx_free(&f);
+    wait_oracle(f, &w, 180000);
+    assert_int_equal(wb_stop(f), 0);
+    tu_assert_same_as_ingest("btc", f->blocks, f->db, f->dir);
+    assert_refused(f, false, "--index-mem 512K",
+                   "--index-mem: '512K' is not a memory size of at least 1M");
 }
 
 /* Blocks the store holds committed, as a reader sees them. */
-static uint32_t committed_blocks(const fx *f) {
+static uint32_t committed_blocks(const wb_fx *f) {
     ch_store *s;
     ch_error err;
     if (ch_store_open(f->db, "btc", CH_STORE_READ, &s, &err) != 0) fail_msg("%s", err.msg);
@@ -725,31 +531,46 @@ static uint32_t committed_blocks(const fx *f) {
     return n;
 }
 
-/* Wait until the watcher's delivery cursor (the state file) covers its
- * whole log: the lines the sink shows are then delivered for good, and a
- * kill from now on delivers none of them again. Delivery is at least once
- * (docs/watch.md): a kill between the copy to the sink and the cursor's
- * save delivers those lines again, which a test that counts lines must
- * not mistake for a duplicate. */
-static void wait_delivered(const fx *f) {
+/* Wait until the watcher's cursor (the state file) says every block below
+ * next was evaluated and covers its whole log: the lines the sink shows
+ * are then delivered for good, and a kill from now on delivers none of
+ * them again. Delivery is at least once (docs/watch.md): a kill between
+ * the copy to the sink and the cursor's save delivers those lines again,
+ * which a test that counts lines must not mistake for a duplicate. */
+static void wait_cursor(const wb_fx *f, uint32_t next, unsigned timeout_ms) {
     char state[1200], log[1200];
     snprintf(state, sizeof state, "%s/btc/watch/state", f->db);
     snprintf(log, sizeof log, "%s/btc/watch/alerts.jsonl", f->db);
-    for (unsigned t = 0; t < 60000; t += 20) {
+    for (unsigned t = 0; t < timeout_ms; t += 20) {
         unsigned long long delivered = 0;
+        unsigned ev = 0;
         FILE *in = fopen(state, "r");
-        int n = in ? fscanf(in, "coinhound-watch-state 1 delivered %llu", &delivered) : 0;
+        int n =
+            in ? fscanf(in, "coinhound-watch-state 1 delivered %llu eval_next %u", &delivered, &ev)
+               : 0;
         if (in) fclose(in);
         struct stat st;
-        if (n == 1 && stat(log, &st) == 0 && (unsigned long long)st.st_size == delivered) return;
-        msleep(20);
+        if (n == 2 && ev >= next && stat(log, &st) == 0 &&
+            (unsigned long long)st.st_size == delivered)
+            return;
+        tu_msleep(20);
     }
-    fail_msg("the watcher's delivery cursor did not reach the end of its log");
+    fail_msg("the watcher's cursor did not reach block %u with its whole log delivered", next);
+}
+
+/* The cursor at the end of the log (whatever block it is at). */
+static void wait_delivered(const wb_fx *f) {
+    wait_cursor(f, 0, 60000);
+}
+
+/* The cursor past block next - 1, the log delivered. */
+static void wait_evaluated(const wb_fx *f, uint32_t next) {
+    wait_cursor(f, next, 90000);
 }
 
 /* Lines of a file. */
 static size_t lines_of(const char *path) {
-    char *t = read_text(path);
+    char *t = tu_read_text(path);
     size_t n = 0;
     for (const char *p = t; p && *p; p++)
         n += *p == '\n';
@@ -765,55 +586,40 @@ static size_t lines_of(const char *path) {
  * the chain says, none is logged twice, and only the replaced block's are
  * retracted. */
 static void test_kill9_between_the_alerts_and_the_store_commit(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 13);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
+    wb_fx *f = watched_chain(state, 13, NULL, &w);
     setenv("COINHOUND_WATCH_COMMIT_MS", "600000", 1);
-    start_watcher(&f, false);
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 90000);
-    size_t caught_up = json_object_size(want);
-    json_decref(want);
+    wb_start(f, false);
+    size_t caught_up = wait_oracle(f, &w, 90000);
     /* the catch-up was more blocks than a group commit holds: committed,
      * right after its alerts (which come first: wait for the commit) */
-    uint32_t stored = committed_blocks(&f);
+    uint32_t stored = committed_blocks(f);
     for (unsigned t = 0; stored <= 16 && t < 60000; t += 50) {
-        msleep(50);
-        stored = committed_blocks(&f);
+        tu_msleep(50);
+        stored = committed_blocks(f);
     }
     assert_true(stored > 16);
-    extend(f.blocks, 4, 0);
-    want = expected_alerts(f.blocks, &w, MIN_BIG);
-    assert_true(json_object_size(want) > caught_up); /* the new blocks raise alerts */
-    wait_equal(&f, want, 60000);
-    json_decref(want);
+    tu_gen_extend(f->blocks, 4, 0);
+    assert_true(wait_oracle(f, &w, 60000) > caught_up); /* the new blocks raise alerts */
     /* their alerts are out and the store has not committed them */
-    wait_delivered(&f);
-    assert_int_equal(committed_blocks(&f), stored);
-    kill(f.watcher, SIGKILL);
-    waitpid(f.watcher, NULL, 0);
-    f.watcher = 0;
-    assert_int_equal(committed_blocks(&f), stored); /* the kill lost them */
+    wait_delivered(f);
+    assert_int_equal(committed_blocks(f), stored);
+    wb_kill9(f);
+    assert_int_equal(committed_blocks(f), stored); /* the kill lost them */
     unsetenv("COINHOUND_WATCH_COMMIT_MS");
     uint32_t replaced = stored + 3; /* the last appended block */
-    extend(f.blocks, 1, 1);
-    start_watcher(&f, false);
-    want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 90000);
-    assert_int_equal(stop_watcher(&f), 0);
-    assert_int_equal(committed_blocks(&f), stored + 5); /* committed at the stop at the latest */
+    tu_gen_extend(f->blocks, 1, 1);
+    wb_start(f, false);
+    wait_oracle(f, &w, 90000);
+    assert_int_equal(wb_stop(f), 0);
+    assert_int_equal(committed_blocks(f), stored + 5); /* committed at the stop at the latest */
     /* nothing logged twice: each id once, and once more for a retraction */
     char p[1200];
-    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f.db);
-    json_t *by = last_by_id(f.alerts);
-    size_t retracted = retractions(f.alerts);
+    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f->db);
+    json_t *by = wb_last_by_id(f->alerts);
+    size_t retracted = retractions(f->alerts);
     assert_int_equal(lines_of(p), json_object_size(by) + retracted);
-    assert_int_equal(lines_of(f.alerts), lines_of(p));
+    assert_int_equal(lines_of(f->alerts), lines_of(p));
     /* and only the replaced block's alerts were retracted */
     const char *id;
     json_t *a;
@@ -822,22 +628,15 @@ static void test_kill9_between_the_alerts_and_the_store_commit(void **state) {
             assert_int_equal(json_integer_value(json_object_get(a, "height")), replaced);
     }
     json_decref(by);
-    json_decref(want);
-    assert_true(count_in(f.log, "were evaluated but not committed before the last stop") == 1);
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("coinhound check: %s", out);
-    free(out);
+    assert_true(tu_count_in(f->log, "were evaluated but not committed before the last stop") == 1);
+    tu_assert_check(f->db);
     fprintf(stderr,
             "kill -9 before the commit: %u blocks committed of %u alerted on, %zu "
             "retracted with the replaced block\n",
             stored, stored + 4, retracted);
-    fx_free(&f);
 }
 
-static void write_cookie(const fx *f) {
+static void write_cookie(const wb_fx *f) {
     FILE *o = fopen(f->cookie, "w");
     assert_non_null(o);
     fputs("__cookie__:5e3c8a1f0d\n", o);
@@ -850,49 +649,43 @@ static void write_cookie(const fx *f) {
 #define FIRST_PAY "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"
 
 static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **state) {
-    (void)state;
     const char *dir = tu_fixture("btc/mainnet-0-255");
     if (!dir) skip();
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
+    wb_fx *f = wb_new(state);
     char mainnet[1024];
     snprintf(mainnet, sizeof mainnet, "%s", dir);
-    write_cookie(&f);
-    f.node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
-    tu_btcnode_serve_folder(f.node, mainnet, 150);
-    write_rules(&f, HAL, 1000000000ULL);
+    write_cookie(f);
+    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f->node, mainnet, 150);
+    write_rules(f, HAL, 1000000000ULL);
     ch_addr hal;
     ch_error err;
     memset(&hal, 0, sizeof hal);
     assert_int_equal(ch_addr_from_string(HAL, &hal, NULL, &err), 0);
-    start_watcher(&f, true);
-    msleep(500);
+    wb_start(f, true);
+    tu_msleep(500);
     /* the node answers garbage, then goes away, then comes back further on */
-    tu_btcnode_set_mode(f.node, TU_NODE_GARBAGE);
-    msleep(700);
-    tu_btcnode_set_mode(f.node, TU_NODE_ERROR500);
-    msleep(500);
-    tu_btcnode_down(f.node);
-    msleep(800);
-    tu_btcnode_up(f.node);
-    tu_btcnode_set_mode(f.node, TU_NODE_OK);
-    tu_btcnode_set_tip(f.node, 255);
+    tu_btcnode_set_mode(f->node, TU_NODE_GARBAGE);
+    tu_msleep(700);
+    tu_btcnode_set_mode(f->node, TU_NODE_ERROR500);
+    tu_msleep(500);
+    tu_btcnode_down(f->node);
+    tu_msleep(800);
+    tu_btcnode_up(f->node);
+    tu_btcnode_set_mode(f->node, TU_NODE_OK);
+    tu_btcnode_set_tip(f->node, 255);
     json_t *want = expected_alerts(mainnet, &hal, 1000000000ULL);
     char key[120];
     snprintf(key, sizeof key, "watched %s", FIRST_PAY);
     assert_int_equal(json_integer_value(json_object_get(want, key)), 170);
     snprintf(key, sizeof key, "big %s", FIRST_PAY);
     assert_int_equal(json_integer_value(json_object_get(want, key)), 170);
-    wait_equal(&f, want, 90000);
+    wait_equal(f, want, 90000);
     json_decref(want);
-    assert_int_equal(stop_watcher(&f), 0);
-    char *log = read_text(f.log);
-    assert_non_null(strstr(log, "not JSON-RPC"));
-    assert_non_null(strstr(log, "warn: node:"));
-    assert_non_null(strstr(log, "answers again"));
-    free(log);
+    assert_int_equal(wb_stop(f), 0);
+    assert_log_says(f, (const char *[]){"not JSON-RPC", "warn: node:", "answers again", NULL});
     /* the alert says what moved: Hal received 10 BTC in block 170 */
-    json_t *by = last_by_id(f.alerts), *a;
+    json_t *by = wb_last_by_id(f->alerts), *a;
     const char *id;
     bool seen = false;
     json_object_foreach(by, id, a) {
@@ -908,47 +701,35 @@ static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **s
     }
     assert_true(seen);
     json_decref(by);
-    fx_free(&f);
 }
 
 static void test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 13);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
-    FILE *o = fopen(f.cookie, "w");
+    wb_fx *f = watched_chain(state, 13, NULL, &w);
+    FILE *o = fopen(f->cookie, "w");
     fputs("__cookie__:wrong\n", o);
     fclose(o);
-    f.node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
-    tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
-    start_watcher(&f, true);
-    msleep(800);
-    char *log = read_text(f.log);
+    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f->node, f->blocks, UINT32_MAX);
+    wb_start(f, true);
+    tu_msleep(800);
+    char *log = tu_read_text(f->log);
     assert_non_null(strstr(log, "refused the credentials"));
     free(log);
     /* Core writes a new cookie at its start: read again on reconnect */
-    write_cookie(&f);
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 90000);
-    json_decref(want);
-    extend(f.blocks, 2, 3);
-    tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
-    want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 60000);
-    json_decref(want);
-    assert_true(retractions(f.alerts) > 0);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
+    write_cookie(f);
+    wait_oracle(f, &w, 90000);
+    tu_gen_extend(f->blocks, 2, 3);
+    tu_btcnode_serve_folder(f->node, f->blocks, UINT32_MAX);
+    wait_oracle(f, &w, 60000);
+    assert_true(retractions(f->alerts) > 0);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 /* The landings an incident rule's standing alerts add up to, per deposit
  * address: address -> [satoshi, outputs]. */
-static json_t *alert_landings(const fx *f, const char *rule) {
-    json_t *by = last_by_id(f->alerts), *out = json_object(), *a;
+static json_t *alert_landings(const wb_fx *f, const char *rule) {
+    json_t *by = wb_last_by_id(f->alerts), *out = json_object(), *a;
     const char *id;
     json_object_foreach(by, id, a) {
         if (json_is_true(json_object_get(a, "retracted")) ||
@@ -973,7 +754,7 @@ static json_t *alert_landings(const fx *f, const char *rule) {
 
 /* The same from a full `coinhound trace` over the store (read beside the
  * watcher, which is its writer). */
-static json_t *trace_landings(const fx *f, const char *theft, const char *policy) {
+static json_t *trace_landings(const wb_fx *f, const char *theft, const char *policy) {
     char cmd[2000];
     snprintf(cmd, sizeof cmd, "%s trace --db %s --from %s --policy %s --json 2>&1",
              tu_bin("coinhound"), f->db, theft, policy);
@@ -1014,7 +795,7 @@ static bool landings_match(json_t *alerts, json_t *trace, bool exact) {
     return true;
 }
 
-static void wait_landings(const fx *f, const char *theft, unsigned timeout_ms) {
+static void wait_landings(const wb_fx *f, const char *theft, unsigned timeout_ms) {
     static const char *const rule[] = {"heist-fifo", "heist-haircut"};
     static const char *const policy[] = {"fifo", "haircut"};
     for (int k = 0; k < 2; k++) {
@@ -1026,11 +807,11 @@ static void wait_landings(const fx *f, const char *theft, unsigned timeout_ms) {
             a = alert_landings(f, rule[k]);
             t = trace_landings(f, theft, policy[k]);
             ok = landings_match(a, t, k == 0);
-            if (!ok) msleep(250);
+            if (!ok) tu_msleep(250);
         }
         if (!ok) {
             char *x = json_dumps(a, JSON_SORT_KEYS), *y = json_dumps(t, JSON_SORT_KEYS);
-            char *log = read_text(f->log);
+            char *log = tu_read_text(f->log);
             fail_msg("%s: the alerts' landings %s\nthe full trace's %s\nlog: %.3000s", rule[k], x,
                      y, log ? log : "");
         }
@@ -1042,17 +823,12 @@ static void wait_landings(const fx *f, const char *theft, unsigned timeout_ms) {
 }
 
 /* The incident tests' start: a chain of 16 blocks with the generator's
- * theft, rules tracing it under fifo and haircut, the chain's labels
- * imported (the services the landings name); theft gets the theft's txid. */
-static void incident_fixture(fx *pf, char theft[65]) {
-    gen_ex(pf->blocks, 16, true);
-    char path[600];
-    snprintf(path, sizeof path, "%s/theft.json", pf->blocks);
-    json_error_t je;
-    json_t *tj = json_load_file(path, 0, &je);
-    assert_non_null(tj);
-    snprintf(theft, 65, "%s", json_string_value(json_object_get(tj, "theft_txid")));
-    json_decref(tj);
+ * theft in dir, rules tracing it under fifo and haircut, the chain's
+ * labels imported (the services the landings name); theft gets the
+ * theft's txid. theft.json returned (caller decrefs). */
+static json_t *incident_chain(wb_fx *pf, const char *dir, char theft[65]) {
+    wb_gen(dir, 16, true);
+    json_t *tj = wb_theft(dir, theft);
     FILE *o = fopen(pf->rules, "w");
     assert_non_null(o);
     fprintf(o,
@@ -1062,13 +838,18 @@ static void incident_fixture(fx *pf, char theft[65]) {
             "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
             theft, theft);
     fclose(o);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
-             tu_bin("coinhound"), pf->blocks, pf->db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("intel import: %s", out);
-    free(out);
+    import_labels(dir, pf->db);
+    return tj;
+}
+
+/* The same in a new fixture's blocks folder, followed by a watcher up to
+ * the landings a full trace gives. */
+static wb_fx *incident_watched(void **state, char theft[65]) {
+    wb_fx *f = wb_new(state);
+    json_decref(incident_chain(f, f->blocks, theft));
+    wb_start(f, false);
+    wait_landings(f, theft, 90000);
+    return f;
 }
 
 /* incident on Bitcoin: the theft coinhound-gen plants (peels, a split, a
@@ -1081,31 +862,25 @@ static void incident_fixture(fx *pf, char theft[65]) {
  * reorg the running watcher follows. Each landing
  * names its service, a path from the theft, and is critical. */
 static void test_incident_landings_equal_a_full_trace_after_appended_blocks(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
     char theft[65];
-    incident_fixture(&f, theft);
-    start_watcher(&f, false);
-    wait_landings(&f, theft, 90000);
+    wb_fx *f = incident_watched(state, theft);
     /* a reorg while it runs (the last block replaced, the traces cut with
      * the store and built again): the landings still a full trace's */
-    int reorgs = count_in(f.log, "reorg: the chain changed");
-    extend(f.blocks, 2, 1);
-    for (unsigned t = 0; count_in(f.log, "reorg: the chain changed") == reorgs && t < 60000;
+    int reorgs = tu_count_in(f->log, "reorg: the chain changed");
+    tu_gen_extend(f->blocks, 2, 1);
+    for (unsigned t = 0; tu_count_in(f->log, "reorg: the chain changed") == reorgs && t < 60000;
          t += 50)
-        msleep(50);
-    assert_true(count_in(f.log, "reorg: the chain changed") > reorgs);
-    wait_landings(&f, theft, 90000);
-    extend(f.blocks, 3, 0);
-    msleep(300);
-    kill(f.watcher, SIGKILL);
-    waitpid(f.watcher, NULL, 0);
-    extend(f.blocks, 3, 0);
-    start_watcher(&f, false);
-    wait_landings(&f, theft, 90000);
+        tu_msleep(50);
+    assert_true(tu_count_in(f->log, "reorg: the chain changed") > reorgs);
+    wait_landings(f, theft, 90000);
+    tu_gen_extend(f->blocks, 3, 0);
+    tu_msleep(300);
+    wb_kill9(f);
+    tu_gen_extend(f->blocks, 3, 0);
+    wb_start(f, false);
+    wait_landings(f, theft, 90000);
     /* a landing, field by field */
-    json_t *by = last_by_id(f.alerts), *a;
+    json_t *by = wb_last_by_id(f->alerts), *a;
     const char *id;
     size_t landings = 0;
     json_object_foreach(by, id, a) {
@@ -1126,37 +901,13 @@ static void test_incident_landings_equal_a_full_trace_after_appended_blocks(void
     }
     assert_true(landings >= 10);
     json_decref(by);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
-}
-
-/* The watcher's cursor says every block below next was evaluated and each
- * logged line delivered. */
-static void wait_evaluated(const fx *f, uint32_t next) {
-    char state[1200], log[1200];
-    snprintf(state, sizeof state, "%s/btc/watch/state", f->db);
-    snprintf(log, sizeof log, "%s/btc/watch/alerts.jsonl", f->db);
-    for (unsigned t = 0; t < 90000; t += 20) {
-        unsigned long long delivered = 0;
-        unsigned ev = 0;
-        FILE *in = fopen(state, "r");
-        int n =
-            in ? fscanf(in, "coinhound-watch-state 1 delivered %llu eval_next %u", &delivered, &ev)
-               : 0;
-        if (in) fclose(in);
-        struct stat st;
-        if (n == 2 && ev >= next && stat(log, &st) == 0 &&
-            (unsigned long long)st.st_size == delivered)
-            return;
-        msleep(20);
-    }
-    fail_msg("the watcher did not evaluate up to block %u", next - 1);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 /* The ids of the incident alerts of blocks at or above height, standing
  * in the delivered alerts: id -> the alert. */
-static json_t *incident_alerts_from(const fx *f, uint32_t height) {
-    json_t *by = last_by_id(f->alerts), *out = json_object(), *a;
+static json_t *incident_alerts_from(const wb_fx *f, uint32_t height) {
+    json_t *by = wb_last_by_id(f->alerts), *out = json_object(), *a;
     const char *id;
     json_object_foreach(by, id, a) {
         if (!strcmp(json_string_value(json_object_get(a, "kind")), "incident") &&
@@ -1165,45 +916,6 @@ static json_t *incident_alerts_from(const fx *f, uint32_t height) {
     }
     json_decref(by);
     return out;
-}
-
-/* dst (a folder) gets src's blk files cut after the record of height
- * upto - 1, and src's other files (xor.dat, labels, theft.json): a node's
- * folder before those blocks came. *pos gets the best chain's records. */
-static void cut_blocks(const char *src, const char *dst, uint32_t upto, ch_blk_chain *c) {
-    ch_blkdir *d;
-    ch_error err;
-    if (ch_blkdir_open(src, &d, &err) != 0 || ch_blkdir_best_chain(d, c, &err) != 0)
-        fail_msg("%s", err.msg);
-    ch_blkdir_close(d);
-    assert_true(c->n > upto && ch_blk_chain_rec(c, upto - 1)->file_no == 0 &&
-                ch_blk_chain_rec(c, c->n - 1)->file_no == 0);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/* '%s'/", dst, src, dst);
-    assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s/blk00000.dat", dst);
-    assert_int_equal(truncate(cmd, (off_t)(ch_blk_chain_rec(c, upto - 1)->offset +
-                                           ch_blk_chain_rec(c, upto - 1)->size)),
-                     0);
-}
-
-/* Append the record of height h (magic and size included, as written,
- * xor.dat's obfuscation and all: it depends on the place in the file only)
- * from src's blk file to dst's, in one write, as Core appends a block. */
-static void append_block(const char *src, const char *dst, const ch_blk_chain *c, uint32_t h) {
-    char p[1200];
-    size_t len = ch_blk_chain_rec(c, h)->size + 8;
-    uint8_t *buf = malloc(len);
-    snprintf(p, sizeof p, "%s/blk00000.dat", src);
-    int fd = open(p, O_RDONLY);
-    assert_true(fd >= 0 &&
-                pread(fd, buf, len, (off_t)ch_blk_chain_rec(c, h)->offset - 8) == (ssize_t)len);
-    close(fd);
-    snprintf(p, sizeof p, "%s/blk00000.dat", dst);
-    fd = open(p, O_WRONLY | O_APPEND);
-    assert_true(fd >= 0 && write(fd, buf, len) == (ssize_t)len);
-    close(fd);
-    free(buf);
 }
 
 /* The incident rule under the group commit: blocks are evaluated on the
@@ -1220,18 +932,11 @@ static void append_block(const char *src, const char *dst, const ch_blk_chain *c
  * over the committed store (fifo to the satoshi, haircut within a satoshi
  * an output): the pending evaluation did the trace's arithmetic. */
 static void test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_commit(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
+    wb_fx *f = wb_new(state);
     char full[600];
-    snprintf(full, sizeof full, "%s/full", f.dir);
-    gen_ex(full, 16, true);
-    char path[700], theft[65];
-    snprintf(path, sizeof path, "%s/theft.json", full);
-    json_error_t je;
-    json_t *tj = json_load_file(path, 0, &je);
-    assert_non_null(tj);
-    snprintf(theft, sizeof theft, "%s", json_string_value(json_object_get(tj, "theft_txid")));
+    snprintf(full, sizeof full, "%s/full", f->dir);
+    char theft[65];
+    json_t *tj = incident_chain(f, full, theft);
     /* the heights of the last peel and of the last deposit */
     uint32_t last_peel = 0, last_deposit = 0;
     size_t k;
@@ -1246,38 +951,22 @@ static void test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_co
     uint32_t stored = last_peel + 1, upto = last_deposit + 1; /* heights [stored, upto) pending */
     assert_true(upto - stored >= 6 && upto - stored < 16);
     ch_blk_chain c;
-    cut_blocks(full, f.blocks, stored, &c);
-    FILE *o = fopen(f.rules, "w");
-    assert_non_null(o);
-    fprintf(o,
-            "rules:\n"
-            "  - name: heist-fifo\n    kind: incident\n    txs: [%s]\n    policy: fifo\n"
-            "    severity: high\n"
-            "  - name: heist-haircut\n    kind: incident\n    txs: [%s]\n    policy: haircut\n",
-            theft, theft);
-    fclose(o);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s intel import --format csv %s/labels.csv --db %s 2>&1",
-             tu_bin("coinhound"), full, f.db);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("intel import: %s", out);
-    free(out);
+    wb_cut_blocks(full, f->blocks, stored, &c);
     setenv("COINHOUND_WATCH_COMMIT_MS", "600000", 1);
-    start_watcher(&f, false);
+    wb_start(f, false);
     /* the catch-up (more blocks than a group commit holds) is committed */
-    for (unsigned t = 0; count_in(f.log, " info: watching ") <= f.seen && t < 30000; t += 50)
-        msleep(50); /* the store is made */
-    for (unsigned t = 0; committed_blocks(&f) < stored && t < 90000; t += 50)
-        msleep(50);
-    assert_int_equal(committed_blocks(&f), stored);
-    wait_evaluated(&f, stored);
+    for (unsigned t = 0; tu_count_in(f->log, " info: watching ") <= f->seen && t < 30000; t += 50)
+        tu_msleep(50); /* the store is made */
+    for (unsigned t = 0; committed_blocks(f) < stored && t < 90000; t += 50)
+        tu_msleep(50);
+    assert_int_equal(committed_blocks(f), stored);
+    wait_evaluated(f, stored);
     for (uint32_t h = stored; h < upto; h++)
-        append_block(full, f.blocks, &c, h);
-    wait_evaluated(&f, upto);
+        wb_append_block(full, f->blocks, &c, h);
+    wait_evaluated(f, upto);
     /* their alerts are out and the store has not committed them */
-    assert_int_equal(committed_blocks(&f), stored);
-    json_t *before = incident_alerts_from(&f, stored);
+    assert_int_equal(committed_blocks(f), stored);
+    json_t *before = incident_alerts_from(f, stored);
     size_t landings = 0;
     const char *id;
     json_t *a;
@@ -1286,34 +975,29 @@ static void test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_co
     }
     assert_true(landings >= 3); /* a deposit at an exchange or more in each deposit block */
     assert_true(json_object_size(before) > landings); /* and coins moved on */
-    kill(f.watcher, SIGKILL);
-    waitpid(f.watcher, NULL, 0);
-    f.watcher = 0;
-    assert_int_equal(committed_blocks(&f), stored); /* the kill lost them */
+    wb_kill9(f);
+    assert_int_equal(committed_blocks(f), stored); /* the kill lost them */
     unsetenv("COINHOUND_WATCH_COMMIT_MS");
-    start_watcher(&f, false);
-    wait_evaluated(&f, upto);
-    wait_landings(&f, theft, 90000);
-    assert_int_equal(stop_watcher(&f), 0);
-    assert_int_equal(committed_blocks(&f), upto);
+    wb_start(f, false);
+    wait_evaluated(f, upto);
+    wait_landings(f, theft, 90000);
+    assert_int_equal(wb_stop(f), 0);
+    assert_int_equal(committed_blocks(f), upto);
     /* the same alerts at those heights, with the same ids */
-    json_t *after = incident_alerts_from(&f, stored);
+    json_t *after = incident_alerts_from(f, stored);
     if (!json_equal(before, after))
         fail_msg("%zu incident alerts of the pending blocks before the kill, %zu after the restart",
                  json_object_size(before), json_object_size(after));
     /* nothing logged twice, nothing retracted */
     char p[1200];
-    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f.db);
-    json_t *by = last_by_id(f.alerts);
-    assert_int_equal(retractions(f.alerts), 0);
+    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f->db);
+    json_t *by = wb_last_by_id(f->alerts);
+    assert_int_equal(retractions(f->alerts), 0);
     assert_int_equal(lines_of(p), json_object_size(by));
-    assert_int_equal(lines_of(f.alerts), lines_of(p));
+    assert_int_equal(lines_of(f->alerts), lines_of(p));
     json_decref(by);
-    assert_true(count_in(f.log, "were evaluated but not committed before the last stop") == 1);
-    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
-    out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("coinhound check: %s", out);
-    free(out);
+    assert_true(tu_count_in(f->log, "were evaluated but not committed before the last stop") == 1);
+    tu_assert_check(f->db);
     fprintf(stderr,
             "incident, kill -9 before the commit: %zu alerts (%zu landings) of %u pending "
             "blocks, the same after the restart\n",
@@ -1321,17 +1005,12 @@ static void test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_co
     json_decref(before);
     json_decref(after);
     ch_blk_chain_free(&c);
-    fx_free(&f);
 }
 
 /* The folder's best chain: its length and tip. */
-static uint32_t folder_tip(const fx *f, ch_hash256 *tip) {
-    ch_blkdir *d;
+static uint32_t folder_tip(const wb_fx *f, ch_hash256 *tip) {
     ch_blk_chain c;
-    ch_error err;
-    if (ch_blkdir_open(f->blocks, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
-        fail_msg("%s", err.msg);
-    ch_blkdir_close(d);
+    ch_blkdir_close(wb_best_chain(f->blocks, &c));
     uint32_t n = (uint32_t)c.n;
     *tip = ch_blk_chain_rec(&c, n - 1)->hash;
     ch_blk_chain_free(&c);
@@ -1341,7 +1020,7 @@ static uint32_t folder_tip(const fx *f, ch_hash256 *tip) {
 /* Wait until the store has committed the folder's best chain (its length
  * and its tip), or fail with the log's end: a watcher that stopped
  * following the folder. */
-static void wait_store_at_folder_tip(const fx *f, unsigned timeout_ms) {
+static void wait_store_at_folder_tip(const wb_fx *f, unsigned timeout_ms) {
     ch_hash256 want;
     uint32_t n = folder_tip(f, &want);
     for (unsigned t = 0; t <= timeout_ms; t += 50) {
@@ -1354,26 +1033,19 @@ static void wait_store_at_folder_tip(const fx *f, unsigned timeout_ms) {
         ch_store_close(s);
         if (at) return;
         if (t + 50 > timeout_ms) {
-            char *log = read_text(f->log);
-            size_t len = log ? strlen(log) : 0;
-            fprintf(stderr, "log's end: %s\n", log ? log + (len > 3000 ? len - 3000 : 0) : "");
-            free(log);
+            wb_print_log_end(f);
             fail_msg("the store holds %u blocks, not the folder's best chain of %u", got, n);
         }
-        msleep(50);
+        tu_msleep(50);
     }
 }
 
 /* Every standing alert is of a block on the folder's best chain (its
  * height and hash): an alert of a block a reorg replaced is retracted. */
-static void assert_standing_on_folder_chain(const fx *f) {
-    ch_blkdir *d;
+static void assert_standing_on_folder_chain(const wb_fx *f) {
     ch_blk_chain c;
-    ch_error err;
-    if (ch_blkdir_open(f->blocks, &d, &err) != 0 || ch_blkdir_best_chain(d, &c, &err) != 0)
-        fail_msg("%s", err.msg);
-    ch_blkdir_close(d);
-    json_t *by = last_by_id(f->alerts), *a;
+    ch_blkdir_close(wb_best_chain(f->blocks, &c));
+    json_t *by = wb_last_by_id(f->alerts), *a;
     const char *id;
     json_object_foreach(by, id, a) {
         if (json_is_true(json_object_get(a, "retracted"))) continue;
@@ -1407,65 +1079,54 @@ static void assert_standing_on_folder_chain(const fx *f) {
  * reorg at once and 3 in 6 with it 10 ms after the start, the store at the
  * folder's tip every time: the intermittent "hang" once reported. */
 static void test_incident_reorg_around_a_kill9_restart_is_followed(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
     char theft[65];
-    incident_fixture(&f, theft);
-    start_watcher(&f, false);
-    wait_landings(&f, theft, 90000);
+    wb_fx *f = incident_watched(state, theft);
     ch_hash256 tip;
     for (int round = 0; round < 3; round++) {
-        extend(f.blocks, 2, 0);
-        msleep(300);
-        kill(f.watcher, SIGKILL);
-        waitpid(f.watcher, NULL, 0);
-        f.watcher = 0;
-        extend(f.blocks, 2, 0); /* appended while it is down */
-        uint32_t n = folder_tip(&f, &tip);
-        int reorgs = count_in(f.log, "reorg: the chain changed");
-        start_watcher(&f, false);
-        if (round == 1) msleep(150);
-        if (round == 2) wait_evaluated(&f, n); /* it holds the block the reorg replaces */
-        extend(f.blocks, 2, 1);
-        wait_store_at_folder_tip(&f, 90000);
-        bool said = count_in(f.log, "reorg: the chain changed") > reorgs;
+        tu_gen_extend(f->blocks, 2, 0);
+        tu_msleep(300);
+        wb_kill9(f);
+        tu_gen_extend(f->blocks, 2, 0); /* appended while it is down */
+        uint32_t n = folder_tip(f, &tip);
+        int reorgs = tu_count_in(f->log, "reorg: the chain changed");
+        wb_start(f, false);
+        if (round == 1) tu_msleep(150);
+        if (round == 2) wait_evaluated(f, n); /* it holds the block the reorg replaces */
+        tu_gen_extend(f->blocks, 2, 1);
+        wait_store_at_folder_tip(f, 90000);
+        bool said = tu_count_in(f->log, "reorg: the chain changed") > reorgs;
         fprintf(stderr, "round %d: the store at the folder's tip; the watcher %s a reorg\n", round,
                 said ? "said" : "did not say");
         if (round == 2 && !said)
             fail_msg("the watcher held block %u and did not say the reorg replaced it", n - 1);
-        assert_standing_on_folder_chain(&f);
-        wait_landings(&f, theft, 90000);
+        assert_standing_on_folder_chain(f);
+        wait_landings(f, theft, 90000);
     }
     /* blocks evaluated, not committed, replaced while the watcher is down */
-    kill(f.watcher, SIGKILL);
-    waitpid(f.watcher, NULL, 0);
-    f.watcher = 0;
+    wb_kill9(f);
     setenv("COINHOUND_WATCH_COMMIT_MS", "600000", 1);
-    start_watcher(&f, false);
-    uint32_t n = folder_tip(&f, &tip), top = n;
-    wait_evaluated(&f, n);
+    wb_start(f, false);
+    uint32_t n = folder_tip(f, &tip), top = n;
+    wait_evaluated(f, n);
     /* blocks one at a time until the last has an alert (the chain is the
      * seed's: the same block every run) */
     json_t *gone = NULL;
     while (!gone || !json_object_size(gone)) {
         if (top - n == 12) fail_msg("no alert in the %u blocks after block %u", top - n, n - 1);
         json_decref(gone);
-        extend(f.blocks, 1, 0);
-        wait_evaluated(&f, ++top);
-        gone = incident_alerts_from(&f, top - 1);
+        tu_gen_extend(f->blocks, 1, 0);
+        wait_evaluated(f, ++top);
+        gone = incident_alerts_from(f, top - 1);
     }
-    kill(f.watcher, SIGKILL);
-    waitpid(f.watcher, NULL, 0);
-    f.watcher = 0;
+    wb_kill9(f);
     unsetenv("COINHOUND_WATCH_COMMIT_MS");
-    assert_int_equal(committed_blocks(&f), n); /* the kill lost them */
-    extend(f.blocks, 2, 1);                    /* block top - 1 and its alerts replaced */
-    start_watcher(&f, false);
-    wait_store_at_folder_tip(&f, 90000);
-    wait_evaluated(&f, top + 1);
-    assert_standing_on_folder_chain(&f);
-    json_t *by = last_by_id(f.alerts), *a;
+    assert_int_equal(committed_blocks(f), n); /* the kill lost them */
+    tu_gen_extend(f->blocks, 2, 1);           /* block top - 1 and its alerts replaced */
+    wb_start(f, false);
+    wait_store_at_folder_tip(f, 90000);
+    wait_evaluated(f, top + 1);
+    assert_standing_on_folder_chain(f);
+    json_t *by = wb_last_by_id(f->alerts), *a;
     const char *id;
     json_object_foreach(gone, id, a) {
         assert_true(json_is_true(json_object_get(json_object_get(by, id), "retracted")));
@@ -1474,34 +1135,23 @@ static void test_incident_reorg_around_a_kill9_restart_is_followed(void **state)
             json_object_size(gone), top - 1);
     json_decref(by);
     json_decref(gone);
-    wait_landings(&f, theft, 90000);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
+    wait_landings(f, theft, 90000);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 /* A poisoning rule (followed by watch eth) must not silently watch
  * nothing on Bitcoin: refused at start, naming the rule and its line. */
 static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 14);
-    FILE *o = fopen(f.rules, "w");
+    wb_fx *f = wb_new(state);
+    wb_gen(f->blocks, 14, false);
+    FILE *o = fopen(f->rules, "w");
     assert_non_null(o);
     fputs("rules:\n  - name: big\n    kind: large_transfer\n    asset: BTC\n    min: \"1\"\n"
           "  - name: theft\n    kind: poisoning\n"
           "    addresses: [0x70997970c51812dc3a010c7d01b50e0d17dc79c8]\n",
           o);
     fclose(o);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "%s watch btc --blocks %s --db %s --rules %s 2>&1",
-             tu_bin("coinhound"), f.blocks, f.db, f.rules);
-    int st;
-    char *out = tu_run(cmd, &st);
-    assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "line 6: rule theft is of kind poisoning"));
-    free(out);
-    fx_free(&f);
+    assert_refused(f, false, "", "line 6: rule theft is of kind poisoning");
 }
 
 #define HOOK_SECRET "btc webhook test secret: not a real one"
@@ -1514,83 +1164,56 @@ static void test_a_rule_watch_btc_cannot_follow_is_refused(void **state) {
  * has acknowledged every id of the store's log, the last line of each id
  * last (a retraction after its alert), and never saw a bad signature. */
 static void test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receiver(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 15);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
+    wb_fx *f = watched_chain(state, 15, NULL, &w);
     static hookrecv r;
     hr_init(&r, HOOK_SECRET);
     int port = hr_start(&r, 0); /* a free port, then nobody listens there */
     hr_stop(&r);
-    snprintf(f.hook_url, sizeof f.hook_url, "http://127.0.0.1:%d/hook", port);
-    snprintf(f.hook_secret, sizeof f.hook_secret, "%s/secret", f.dir);
-    FILE *o = fopen(f.hook_secret, "w");
+    snprintf(f->hook_url, sizeof f->hook_url, "http://127.0.0.1:%d/hook", port);
+    snprintf(f->hook_secret, sizeof f->hook_secret, "%s/secret", f->dir);
+    FILE *o = fopen(f->hook_secret, "w");
     assert_non_null(o);
     fputs(HOOK_SECRET "\n", o);
     fclose(o);
-    start_watcher(&f, false);
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 90000);
-    json_decref(want);
-    kill(f.watcher, SIGKILL);
-    waitpid(f.watcher, NULL, 0);
+    wb_start(f, false);
+    wait_oracle(f, &w, 90000);
+    wb_kill9(f);
     assert_int_equal(hr_acked_ids(&r), 0);
     r.every_nth_fail = 3;
     hr_start(&r, port);
     srand((unsigned)time(NULL));
     for (int i = 0; i < 6; i++) {
-        start_watcher(&f, false);
-        extend(f.blocks, 1, i == 3 ? 1 : 0);
-        msleep((unsigned)(rand() % 400));
-        kill(f.watcher, SIGKILL);
-        waitpid(f.watcher, NULL, 0);
+        wb_start(f, false);
+        tu_gen_extend(f->blocks, 1, i == 3 ? 1 : 0);
+        tu_msleep((unsigned)(rand() % 400));
+        wb_kill9(f);
     }
-    start_watcher(&f, false);
-    want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 180000);
-    json_t *by = last_by_id(f.alerts);
+    wb_start(f, false);
+    wait_oracle(f, &w, 180000);
+    json_t *by = wb_last_by_id(f->alerts);
     hr_wait_acked(&r, (int)json_object_size(by), 120000);
-    assert_int_equal(stop_watcher(&f), 0);
+    assert_int_equal(wb_stop(f), 0);
     assert_int_equal(r.bad_signatures, 0);
-    int lines = hr_assert_log_acked(&r, f.db, "btc");
+    int lines = hr_assert_log_acked(&r, f->db, "btc");
     assert_int_equal(hr_acked_ids(&r), (int)json_object_size(by));
     /* (the reorg retracts alerts only when a killed watcher had seen the
      * replaced block: timing; hr_assert_log_acked held any retraction to
      * have reached the receiver after its alert) */
     assert_true(r.requests > r.acked); /* refusals were retried */
-    char *log = read_text(f.log);
+    char *log = tu_read_text(f->log);
     assert_non_null(strstr(log, "warn: webhook: "));
     assert_non_null(strstr(log, "takes alerts again"));
     free(log);
     fprintf(stderr, "btc webhook under 7 kill -9s: %d log lines, %zu ids, %d requests, %d acked\n",
             lines, json_object_size(by), r.requests, r.acked);
     json_decref(by);
-    json_decref(want);
     hr_free(&r);
-    fx_free(&f);
-}
-
-/* Wait until text occurs at least n times in the log (or fail with the
- * log's end). */
-static void wait_log(const fx *f, const char *text, int n, unsigned timeout_ms) {
-    for (unsigned t = 0; t <= timeout_ms; t += 100) {
-        if (count_in(f->log, text) >= n) return;
-        msleep(100);
-    }
-    char *log = read_text(f->log);
-    size_t len = log ? strlen(log) : 0;
-    fprintf(stderr, "log's end: %s\n", log ? log + (len > 3000 ? len - 3000 : 0) : "");
-    free(log);
-    fail_msg("'%s' is not %d times in the watcher's log", text, n);
 }
 
 /* The last line of the log holding text, copied into out (empty: none). */
-static void last_line_with(const fx *f, const char *text, char *out, size_t cap) {
-    char *log = read_text(f->log);
+static void last_line_with(const wb_fx *f, const char *text, char *out, size_t cap) {
+    char *log = tu_read_text(f->log);
     out[0] = 0;
     for (char *p = log, *nl; p && *p; p = nl + 1) {
         nl = strchr(p, '\n');
@@ -1606,83 +1229,64 @@ static void last_line_with(const fx *f, const char *text, char *out, size_t cap)
  * --stale-after seconds it warns once (not at every heartbeat), and says
  * so when blocks come again; the next status line names the new tip. */
 static void test_a_silent_watcher_says_it_is_alive_and_warns_once_when_blocks_stop(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 21);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
-    f.extra[0] = "--heartbeat";
-    f.extra[1] = "1";
-    f.extra[2] = "--stale-after";
-    f.extra[3] = "2";
-    start_watcher(&f, false);
-    json_t *want_alerts = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want_alerts, 90000); /* the store exists by then */
-    json_decref(want_alerts);
-    wait_store_at_folder_tip(&f, 90000);
+    wb_fx *f = watched_chain(state, 21, NULL, &w);
+    f->extra[0] = "--heartbeat";
+    f->extra[1] = "1";
+    f->extra[2] = "--stale-after";
+    f->extra[3] = "2";
+    wb_start(f, false);
+    wait_oracle(f, &w, 90000); /* the store exists by then */
+    wait_store_at_folder_tip(f, 90000);
     ch_hash256 h;
-    uint32_t tip = folder_tip(&f, &h) - 1;
+    uint32_t tip = folder_tip(f, &h) - 1;
     /* four status lines after the stall warning: quiet for 4 s past it */
-    wait_log(&f, "warn: ", 1, 30000);
-    int beats = count_in(f.log, "info: following ");
-    wait_log(&f, "info: following ", beats + 4, 30000);
-    assert_int_equal(count_in(f.log, ": no new block for "), 1);
+    wb_wait_log(f, "warn: ", 1, 30000);
+    int beats = tu_count_in(f->log, "info: following ");
+    wb_wait_log(f, "info: following ", beats + 4, 30000);
+    assert_int_equal(tu_count_in(f->log, ": no new block for "), 1);
     char line[2000], want[800];
-    last_line_with(&f, "info: following ", line, sizeof line);
+    last_line_with(f, "info: following ", line, sizeof line);
     snprintf(want, sizeof want, ": at block %u, the last new block ", tip);
-    if (!strstr(line, want) || !strstr(line, f.blocks) || !strstr(line, " since the start"))
+    if (!strstr(line, want) || !strstr(line, f->blocks) || !strstr(line, " since the start"))
         fail_msg("status line '%s' does not name the folder and block %u", line, tip);
-    last_line_with(&f, ": no new block for ", line, sizeof line);
+    last_line_with(f, ": no new block for ", line, sizeof line);
     snprintf(want, sizeof want, "(the store at block %u): is the node synced", tip);
     if (!strstr(line, " warn: ") || !strstr(line, want)) fail_msg("stall warning '%s'", line);
     /* blocks come again */
-    extend(f.blocks, 2, 0);
-    wait_store_at_folder_tip(&f, 60000);
+    tu_gen_extend(f->blocks, 2, 0);
+    wait_store_at_folder_tip(f, 60000);
     /* (the two blocks may be read one at a time: the line names the first) */
-    wait_log(&f, " came after ", 1, 30000);
-    last_line_with(&f, " came after ", line, sizeof line);
-    snprintf(want, sizeof want, "info: %s: block %u came after ", f.blocks, tip + 1);
+    wb_wait_log(f, " came after ", 1, 30000);
+    last_line_with(f, " came after ", line, sizeof line);
+    snprintf(want, sizeof want, "info: %s: block %u came after ", f->blocks, tip + 1);
     char want2[800];
-    snprintf(want2, sizeof want2, "info: %s: block %u came after ", f.blocks, tip + 2);
+    snprintf(want2, sizeof want2, "info: %s: block %u came after ", f->blocks, tip + 2);
     if (!strstr(line, want) && !strstr(line, want2))
         fail_msg("'%s' is not for block %u", line, tip + 1);
     snprintf(want, sizeof want, ": at block %u, the last new block ", tip + 2);
-    wait_log(&f, want, 1, 30000);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
+    wb_wait_log(f, want, 1, 30000);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 /* watch btc --rpc with --rpc-user and --rpc-password: a wrong password is
  * named (and retried, not fatal); the right one follows the node to its
  * tip with the alerts an independent reading wants. */
 static void test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 22);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
-    f.node = tu_btcnode_start("alice:s3cret pass");
-    tu_btcnode_serve_folder(f.node, f.blocks, UINT32_MAX);
-    f.rpc_user = "alice";
-    f.rpc_password = "wrong";
-    start_watcher(&f, true);
-    wait_log(&f, "the node refused the credentials", 1, 30000);
-    assert_int_equal(stop_watcher(&f), 0);
-    assert_int_equal(count_in(f.alerts, "\"id\""), 0);
-    f.rpc_password = "s3cret pass";
-    start_watcher(&f, true);
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    assert_true(json_object_size(want) > 0);
-    wait_equal(&f, want, 90000);
-    json_decref(want);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
+    wb_fx *f = watched_chain(state, 22, NULL, &w);
+    f->node = tu_btcnode_start("alice:s3cret pass");
+    tu_btcnode_serve_folder(f->node, f->blocks, UINT32_MAX);
+    f->rpc_user = "alice";
+    f->rpc_password = "wrong";
+    wb_start(f, true);
+    wb_wait_log(f, "the node refused the credentials", 1, 30000);
+    assert_int_equal(wb_stop(f), 0);
+    assert_int_equal(tu_count_in(f->alerts, "\"id\""), 0);
+    f->rpc_password = "s3cret pass";
+    wb_start(f, true);
+    assert_true(wait_oracle(f, &w, 90000) > 0);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 /* Without --alerts the alerts go to stdout, one JSON object a line: the
@@ -1690,50 +1294,30 @@ static void test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named(void **
  * lines the store's log keeps (the log lines go to stderr, none of them to
  * stdout). */
 static void test_without_an_alerts_file_the_alerts_go_to_stdout(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 23);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
-    const char *argv[] = {tu_bin("coinhound"), "watch", "btc", "--blocks", f.blocks, "--db", f.db,
-                          "--rules",           f.rules, NULL};
-    f.seen = count_in(f.log, " info: watching ");
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int e = open(f.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int o = open(f.alerts, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (e < 0 || o < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    f.watcher = pid;
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG); /* f.alerts is the stdout here */
-    assert_true(json_object_size(want) > 0);
-    wait_equal(&f, want, 90000);
-    json_decref(want);
-    assert_int_equal(stop_watcher(&f), 0);
+    wb_fx *f = watched_chain(state, 23, NULL, &w);
+    const char *argv[] = {
+        tu_bin("coinhound"), "watch",  "btc", "--blocks", f->blocks, "--db", f->db,
+        "--rules",           f->rules, NULL};
+    f->seen = tu_count_in(f->log, " info: watching ");
+    f->watcher = tu_spawn((char *const *)argv, f->alerts, f->log); /* f->alerts: a new file */
+    assert_true(wait_oracle(f, &w, 90000) > 0); /* f->alerts is the stdout here */
+    assert_int_equal(wb_stop(f), 0);
     char kept[600];
-    snprintf(kept, sizeof kept, "%s/btc/watch/alerts.jsonl", f.db);
-    char *out = read_text(f.alerts), *log = read_text(kept);
+    snprintf(kept, sizeof kept, "%s/btc/watch/alerts.jsonl", f->db);
+    char *out = tu_read_text(f->alerts), *log = tu_read_text(kept);
     assert_non_null(out);
     assert_non_null(log);
     assert_string_equal(out, log);
     free(out);
     free(log);
-    fx_free(&f);
 }
 
 /* The "catching up: block N of M" lines of the log, in order: each N into
  * blocks (up to cap), M into tips; the count. A line ending ": at the
  * tip" sets *at_tip to its index (else -1). */
-static int progress_lines(const fx *f, uint32_t *blocks, uint32_t *tips, int cap, int *at_tip) {
-    char *log = read_text(f->log);
+static int progress_lines(const wb_fx *f, uint32_t *blocks, uint32_t *tips, int cap, int *at_tip) {
+    char *log = tu_read_text(f->log);
     int n = 0;
     *at_tip = -1;
     for (char *p = log, *nl; p && *p && n < cap; p = nl + 1) {
@@ -1758,34 +1342,29 @@ static int progress_lines(const fx *f, uint32_t *blocks, uint32_t *tips, int cap
  * then one line at the tip; the interval (5 s in service) is shortened
  * through COINHOUND_WATCH_PROGRESS_MS so that each commit logs. */
 static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = f.blocks;
+    wb_fx *f = wb_new(state);
+    ch_gen_opts o = tu_gen_opts(f->blocks);
     o.seed = 31;
     o.blocks = 800;
     o.txs = 1600;
     o.maturity = 20;
     o.xor_enabled = true;
-    ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
+    tu_gen_run(&o);
     char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
+    hot_wallet(f->blocks, addr, &w);
+    write_rules(f, addr, MIN_BIG);
     ch_hash256 h;
-    uint32_t tip = folder_tip(&f, &h) - 1;
+    uint32_t tip = folder_tip(f, &h) - 1;
     assert_true(tip >= 3 * 256);
     setenv("COINHOUND_WATCH_PROGRESS_MS", "1", 1);
-    start_watcher(&f, false);
+    wb_start(f, false);
     unsetenv("COINHOUND_WATCH_PROGRESS_MS");
-    wait_log(&f, " info: watching ", 1, 60000); /* the store exists by then */
-    wait_store_at_folder_tip(&f, 120000);
-    wait_log(&f, ": at the tip", 1, 30000);
+    wb_wait_log(f, " info: watching ", 1, 60000); /* the store exists by then */
+    wait_store_at_folder_tip(f, 120000);
+    wb_wait_log(f, ": at the tip", 1, 30000);
     uint32_t blocks[64], tips[64];
-    int at = -1, n = progress_lines(&f, blocks, tips, 64, &at);
+    int at = -1, n = progress_lines(f, blocks, tips, 64, &at);
     /* three commits before the tip at least: 255, 511, 767 */
     if (n < 3) fail_msg("%d progress lines", n);
     assert_int_equal(at, n - 1); /* the line at the tip is the last */
@@ -1796,11 +1375,10 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     }
     assert_int_equal(blocks[n - 1], tip);
     /* at the tip, a block appended logs no progress line (not catching up) */
-    extend(f.blocks, 1, 0);
-    wait_store_at_folder_tip(&f, 60000);
-    assert_int_equal(progress_lines(&f, blocks, tips, 64, &at), n);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
+    tu_gen_extend(f->blocks, 1, 0);
+    wait_store_at_folder_tip(f, 60000);
+    assert_int_equal(progress_lines(f, blocks, tips, 64, &at), n);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 /* A node slower than --rpc-timeout (1 s) for a while: each call left
@@ -1810,66 +1388,32 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
  * the store equals a clean ingest of the same chain byte for byte and
  * `coinhound check` passes. */
 static void test_rpc_slower_than_the_timeout_is_retried_then_followed(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 41);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
+    wb_fx *f = watched_chain(state, 41, NULL, &w);
     ch_hash256 h;
-    uint32_t tip = folder_tip(&f, &h) - 1;
+    uint32_t tip = folder_tip(f, &h) - 1;
     assert_true(tip > 40);
-    write_cookie(&f);
-    f.node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
-    tu_btcnode_serve_folder(f.node, f.blocks, tip - 20);
-    f.extra[0] = "--rpc-timeout";
-    f.extra[1] = "1";
-    start_watcher(&f, true);
-    wait_log(&f, " info: watching ", 1, 30000);
+    write_cookie(f);
+    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f->node, f->blocks, tip - 20);
+    f->extra[0] = "--rpc-timeout";
+    f->extra[1] = "1";
+    wb_start(f, true);
+    wb_wait_log(f, " info: watching ", 1, 30000);
     /* slow while 20 blocks are to be fetched: answers take 2.5 s */
-    tu_btcnode_set_delay(f.node, 2500);
-    tu_btcnode_set_tip(f.node, tip);
-    wait_log(&f, "no answer within 1.0 s (the node is slow or stalled)", 2, 30000);
-    assert_int_equal(kill(f.watcher, 0), 0); /* alive */
-    tu_btcnode_set_delay(f.node, 0);
-    json_t *want = expected_alerts(f.blocks, &w, MIN_BIG);
-    wait_equal(&f, want, 90000);
-    json_decref(want);
-    assert_int_equal(stop_watcher(&f), 0);
-    char *log = read_text(f.log);
-    assert_non_null(strstr(log, " warn: node: "));
-    assert_non_null(strstr(log, "retrying in"));
-    assert_non_null(strstr(log, "answers again"));
-    free(log);
-    char clean[600], cmd[2400];
-    snprintf(clean, sizeof clean, "%s/clean", f.dir);
-    snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s --no-progress 2>&1", tu_bin("coinhound"),
-             f.blocks, clean);
-    int st;
-    char *out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("ingest: %s", out);
-    free(out);
-    tu_assert_same_store(clean, f.db, "btc");
-    snprintf(cmd, sizeof cmd, "%s check --db %s 2>&1", tu_bin("coinhound"), f.db);
-    out = tu_run(cmd, &st);
-    if (st != 0) fail_msg("coinhound check: %s", out);
-    free(out);
+    tu_btcnode_set_delay(f->node, 2500);
+    tu_btcnode_set_tip(f->node, tip);
+    wb_wait_log(f, "no answer within 1.0 s (the node is slow or stalled)", 2, 30000);
+    assert_int_equal(kill(f->watcher, 0), 0); /* alive */
+    tu_btcnode_set_delay(f->node, 0);
+    wait_oracle(f, &w, 90000);
+    assert_int_equal(wb_stop(f), 0);
+    assert_log_says(f, (const char *[]){" warn: node: ", "retrying in", "answers again", NULL});
+    tu_assert_same_as_ingest("btc", f->blocks, f->db, f->dir);
+    tu_assert_check(f->db);
     /* the option is checked, and only for --rpc */
-    snprintf(cmd, sizeof cmd, "%s watch btc --blocks %s --db %s --rules %s --rpc-timeout 1 2>&1",
-             tu_bin("coinhound"), f.blocks, f.db, f.rules);
-    out = tu_run(cmd, &st);
-    assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "--rpc-timeout is for --rpc"));
-    free(out);
-    snprintf(cmd, sizeof cmd, "%s watch btc --rpc %s --db %s --rules %s --rpc-timeout 0 2>&1",
-             tu_bin("coinhound"), tu_btcnode_url(f.node), f.db, f.rules);
-    out = tu_run(cmd, &st);
-    assert_int_equal(st, 2);
-    assert_non_null(strstr(out, "--rpc-timeout"));
-    free(out);
-    fx_free(&f);
+    assert_refused(f, false, "--rpc-timeout 1", "--rpc-timeout is for --rpc");
+    assert_refused(f, true, "--rpc-timeout 0", "--rpc-timeout");
 }
 
 /* A /proc file's text (its size is 0 to stat: read to the end). */
@@ -1926,24 +1470,18 @@ static void proc_usage(pid_t pid, unsigned long long *ticks, unsigned long long 
  * only when inotify says they changed: a watcher that missed the change
  * would not take it at all). */
 static void test_a_watcher_at_the_folders_tip_sleeps_until_a_block_comes(void **state) {
-    (void)state;
-    static fx f; /* static: the teardown reaches it after a failed assertion */
-    fx_init(&f);
-    gen(f.blocks, 51);
-    char addr[128];
     ch_addr w;
-    hot_wallet(f.blocks, addr, &w);
-    write_rules(&f, addr, MIN_BIG);
-    start_watcher(&f, false);
-    wait_log(&f, " info: watching ", 1, 60000); /* the store exists by then */
-    wait_store_at_folder_tip(&f, 90000);
-    msleep(1500); /* the alerts' delivery and the commit after the catch-up */
+    wb_fx *f = watched_chain(state, 51, NULL, &w);
+    wb_start(f, false);
+    wb_wait_log(f, " info: watching ", 1, 60000); /* the store exists by then */
+    wait_store_at_folder_tip(f, 90000);
+    tu_msleep(1500); /* the alerts' delivery and the commit after the catch-up */
     long hz = sysconf(_SC_CLK_TCK);
     unsigned long long t0, w0, t1, w1;
-    proc_usage(f.watcher, &t0, &w0);
+    proc_usage(f->watcher, &t0, &w0);
     double m0 = mono_s();
-    msleep(3000);
-    proc_usage(f.watcher, &t1, &w1);
+    tu_msleep(3000);
+    proc_usage(f->watcher, &t1, &w1);
     double secs = mono_s() - m0;
     double cpu = (double)(t1 - t0) / (double)hz;
     if (cpu > 0.02 * secs || w1 - w0 >= 60)
@@ -1951,12 +1489,11 @@ static void test_a_watcher_at_the_folders_tip_sleeps_until_a_block_comes(void **
                  "times",
                  secs, cpu, w1 - w0);
     double a0 = mono_s();
-    extend(f.blocks, 1, 0);
-    wait_store_at_folder_tip(&f, 5000);
+    tu_gen_extend(f->blocks, 1, 0);
+    wait_store_at_folder_tip(f, 5000);
     fprintf(stderr, "idle %.2f s: %.3f s CPU, %llu wakes; an appended block stored in %.0f ms\n",
             secs, cpu, w1 - w0, (mono_s() - a0) * 1e3);
-    assert_int_equal(stop_watcher(&f), 0);
-    fx_free(&f);
+    assert_int_equal(wb_stop(f), 0);
 }
 
 int main(int argc, char **argv) {
@@ -1964,38 +1501,40 @@ int main(int argc, char **argv) {
     if (argc > 1) cmocka_set_test_filter(argv[1]); /* one test: its name (or a * pattern) */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_blocks_folder_alerts_equal_an_independent_reading,
-                                  end_processes),
-        cmocka_unit_test_teardown(test_kill9_while_blocks_arrive_loses_no_alert, end_processes),
+                                  wb_end_processes),
+        cmocka_unit_test_teardown(test_kill9_while_blocks_arrive_loses_no_alert, wb_end_processes),
         cmocka_unit_test_teardown(test_timing_logs_each_appended_blocks_steps_in_order,
-                                  end_processes),
-        cmocka_unit_test_teardown(test_smallest_index_mem_builds_the_same_store, end_processes),
+                                  wb_end_processes),
+        cmocka_unit_test_teardown(test_smallest_index_mem_builds_the_same_store, wb_end_processes),
         cmocka_unit_test_teardown(test_kill9_between_the_alerts_and_the_store_commit,
-                                  end_processes),
+                                  wb_end_processes),
         cmocka_unit_test_teardown(test_rpc_follows_real_mainnet_blocks_through_a_failing_node,
-                                  end_processes),
+                                  wb_end_processes),
         cmocka_unit_test_teardown(test_rpc_reorg_gives_retractions_and_a_wrong_cookie_is_named,
-                                  end_processes),
-        cmocka_unit_test_teardown(test_a_rule_watch_btc_cannot_follow_is_refused, end_processes),
+                                  wb_end_processes),
+        cmocka_unit_test_teardown(test_a_rule_watch_btc_cannot_follow_is_refused, wb_end_processes),
         cmocka_unit_test_teardown(test_incident_landings_equal_a_full_trace_after_appended_blocks,
-                                  end_processes),
+                                  wb_end_processes),
         cmocka_unit_test_teardown(
             test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_commit,
-            end_processes),
+            wb_end_processes),
         cmocka_unit_test_teardown(test_incident_reorg_around_a_kill9_restart_is_followed,
-                                  end_processes),
+                                  wb_end_processes),
         cmocka_unit_test_teardown(
-            test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receiver, end_processes),
+            test_webhook_delivers_every_alert_through_kill9s_and_a_flaky_receiver,
+            wb_end_processes),
         cmocka_unit_test_teardown(
-            test_a_silent_watcher_says_it_is_alive_and_warns_once_when_blocks_stop, end_processes),
+            test_a_silent_watcher_says_it_is_alive_and_warns_once_when_blocks_stop,
+            wb_end_processes),
         cmocka_unit_test_teardown(test_rpc_user_and_password_are_sent_and_a_wrong_one_is_named,
-                                  end_processes),
+                                  wb_end_processes),
         cmocka_unit_test_teardown(test_without_an_alerts_file_the_alerts_go_to_stdout,
-                                  end_processes),
-        cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, end_processes),
+                                  wb_end_processes),
+        cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, wb_end_processes),
         cmocka_unit_test_teardown(test_rpc_slower_than_the_timeout_is_retried_then_followed,
-                                  end_processes),
+                                  wb_end_processes),
         cmocka_unit_test_teardown(test_a_watcher_at_the_folders_tip_sleeps_until_a_block_comes,
-                                  end_processes),
+                                  wb_end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,22 +19,17 @@
  * A second store followed through kill -9s gives the same ids, each logged
  * once. */
 #include "support/testutil.h"
+#include "support/watchbtc.h"
 
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "coinhound/address.h"
 #include "coinhound/btc.h"
-#include "coinhound/gen.h"
 #include "coinhound/hash.h"
 #include "coinhound/store.h"
 
@@ -42,52 +37,11 @@ enum { HOP1, HOP2, HOP3, CJ, CLEAN, N_CUST };
 static const char *const cust_name[N_CUST] = {"hop1", "hop2", "hop3", "cj", "clean"};
 
 typedef struct fx {
-    char *dir;
-    char full[512], blocks[512], db[512], rules[512], alerts[512], log[512], intel[512];
-    pid_t watcher;
+    wb_fx w;                            /* the watcher, its folder, store and files */
+    char full[512], intel[512];         /* the whole chain; the stolen_funds list */
     char cust[N_CUST][CH_ADDR_STR_MAX]; /* the customer addresses */
     char pay_tx[N_CUST][65];            /* the tx paying each */
 } fx;
-
-static fx *g_fx;
-
-static void msleep(unsigned ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static char *read_text(const char *path) {
-    size_t len;
-    return (char *)tu_read_file(path, &len);
-}
-
-static int count_in(const char *path, const char *text) {
-    char *s = read_text(path);
-    int n = 0;
-    for (const char *p = s; p && (p = strstr(p, text)); p += strlen(text))
-        n++;
-    free(s);
-    return n;
-}
-
-static void end_watcher(fx *f) {
-    if (f->watcher > 0) {
-        kill(f->watcher, SIGKILL);
-        waitpid(f->watcher, NULL, 0);
-    }
-    f->watcher = 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    if (!g_fx) return 0;
-    end_watcher(g_fx);
-    if (g_fx->dir) tu_rmrf(g_fx->dir);
-    free(g_fx->dir);
-    g_fx->dir = NULL;
-    g_fx = NULL;
-    return 0;
-}
 
 static char *run_ok(const char *cmd) {
     int st;
@@ -138,32 +92,14 @@ static const char *step_tx(json_t *theft, const char *role, int nth) {
  * list and the rules. */
 static void fixture(fx *f) {
     memset(f, 0, sizeof *f);
-    g_fx = f;
-    f->dir = tu_tmpdir();
-    snprintf(f->full, sizeof f->full, "%s/full", f->dir);
-    snprintf(f->blocks, sizeof f->blocks, "%s/blocks", f->dir);
-    snprintf(f->db, sizeof f->db, "%s/db", f->dir);
-    snprintf(f->rules, sizeof f->rules, "%s/rules.yaml", f->dir);
-    snprintf(f->alerts, sizeof f->alerts, "%s/alerts.jsonl", f->dir);
-    snprintf(f->log, sizeof f->log, "%s/watch.log", f->dir);
-    snprintf(f->intel, sizeof f->intel, "%s/stolen.csv", f->dir);
-    ch_gen_opts o;
-    ch_gen_opts_init(&o);
-    o.out_dir = f->full;
-    o.seed = 16;
-    o.theft = true;
-    o.txs = 3000;
-    o.txs_per_block = 40;
-    o.maturity = 20;
-    o.xor_enabled = true;
+    wb_init(&f->w);
+    snprintf(f->full, sizeof f->full, "%s/full", f->w.dir);
+    snprintf(f->intel, sizeof f->intel, "%s/stolen.csv", f->w.dir);
+    wb_gen(f->full, 16, true);
+    json_t *theft = wb_theft(f->full, NULL);
+    char cmd[2400], odb[600];
     ch_error err;
-    if (ch_gen_run(&o, NULL, &err) != 0) fail_msg("%s", err.msg);
-    char path[700], cmd[2400], odb[600];
-    snprintf(path, sizeof path, "%s/theft.json", f->full);
-    json_error_t je;
-    json_t *theft = json_load_file(path, 0, &je);
-    assert_non_null(theft);
-    snprintf(odb, sizeof odb, "%s/odb", f->dir);
+    snprintf(odb, sizeof odb, "%s/odb", f->w.dir);
     snprintf(cmd, sizeof cmd, "%s ingest btc %s --db %s 2>&1", tu_bin("coinhound"), f->full, odb);
     free(run_ok(cmd));
     ch_store *s;
@@ -211,7 +147,7 @@ static void fixture(fx *f) {
             json_string_value(json_object_get(theft, "thief_address")), split_thief);
     fclose(w);
     json_decref(theft);
-    w = fopen(f->rules, "w");
+    w = fopen(f->w.rules, "w");
     assert_non_null(w);
     fprintf(w,
             "rules:\n"
@@ -233,57 +169,16 @@ static void fixture(fx *f) {
 
 /* DIR/intel with the generator's labels and the stolen_funds list. */
 static void import_intel(const fx *f, const char *db) {
-    char cmd[2400];
-    snprintf(cmd, sizeof cmd,
-             "%s intel import --format csv %s/labels.csv --db %s 2>&1 && %s intel import "
-             "--format csv %s --db %s 2>&1",
-             tu_bin("coinhound"), f->full, db, tu_bin("coinhound"), f->intel, db);
-    free(run_ok(cmd));
-}
-
-static void start_watcher(fx *f, const char *blocks, const char *db, const char *alerts) {
-    const char *bin = tu_bin("coinhound");
-    const char *argv[] = {bin, "watch",   "btc",    "--blocks", blocks, "--db",
-                          db,  "--rules", f->rules, "--alerts", alerts, NULL};
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int e = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int o = open("/dev/null", O_WRONLY);
-        if (e < 0 || o < 0) _exit(127);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    f->watcher = pid;
-}
-
-/* SIGTERM and the exit code. */
-static int stop_watcher(fx *f) {
-    kill(f->watcher, SIGTERM);
-    int st = 0;
-    waitpid(f->watcher, &st, 0);
-    f->watcher = 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    char labels[600];
+    snprintf(labels, sizeof labels, "%s/labels.csv", f->full);
+    wb_intel_import(labels, db);
+    wb_intel_import(f->intel, db);
 }
 
 /* The standing alerts of a JSON-lines file: "rule customer" -> alert (the
  * last record of each id, retractions dropped). */
 static json_t *standing(const char *path) {
-    json_t *by = json_object(), *out = json_object();
-    FILE *in = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (in && (n = getline(&line, &cap, in)) > 0) {
-        if (line[n - 1] != '\n') break;
-        json_t *a = json_loads(line, 0, NULL);
-        assert_non_null(a);
-        json_object_set_new(by, json_string_value(json_object_get(a, "id")), a);
-    }
-    free(line);
-    if (in) fclose(in);
+    json_t *by = wb_last_by_id(path), *out = json_object();
     const char *id;
     json_t *a;
     json_object_foreach(by, id, a) {
@@ -304,9 +199,9 @@ static json_t *wait_alerts(const fx *f, const char *alerts, size_t want, unsigne
         json_decref(got);
         got = standing(alerts);
         if (json_object_size(got) >= want) return got;
-        msleep(100);
+        tu_msleep(100);
     }
-    char *log = read_text(f->log);
+    char *log = tu_read_text(f->w.log);
     fail_msg("%zu standing alerts, %zu wanted; log: %.3000s", json_object_size(got), want,
              log ? log : "");
     return NULL;
@@ -384,68 +279,31 @@ static void assert_alert_is_screen(const fx *f, json_t *a, json_t *x, int c) {
     json_decref(want);
 }
 
-/* A folder of the chain's blocks below height upto (blk file cut there);
- * *c the full chain's records. */
-static void cut_folder(const fx *f, uint32_t upto, ch_blk_chain *c) {
-    ch_blkdir *d;
-    ch_error err;
-    if (ch_blkdir_open(f->full, &d, &err) != 0 || ch_blkdir_best_chain(d, c, &err) != 0)
-        fail_msg("%s", err.msg);
-    ch_blkdir_close(d);
-    assert_true(c->n > upto && ch_blk_chain_rec(c, c->n - 1)->file_no == 0);
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/* '%s'/", f->blocks, f->full, f->blocks);
-    assert_int_equal(system(cmd), 0);
-    const ch_blk_rec *r = ch_blk_chain_rec(c, upto - 1);
-    snprintf(cmd, sizeof cmd, "%s/blk00000.dat", f->blocks);
-    assert_int_equal(truncate(cmd, (off_t)(r->offset + r->size)), 0);
-}
-
-/* Block h's record (magic and size first) appended in one write, as Core
- * appends a block. */
-static void append(const fx *f, const ch_blk_chain *c, uint32_t h) {
-    char p[1200];
-    const ch_blk_rec *r = ch_blk_chain_rec(c, h);
-    size_t len = r->size + 8;
-    uint8_t *buf = malloc(len);
-    assert_non_null(buf);
-    snprintf(p, sizeof p, "%s/blk00000.dat", f->full);
-    int fd = open(p, O_RDONLY);
-    assert_true(fd >= 0 && pread(fd, buf, len, (off_t)r->offset - 8) == (ssize_t)len);
-    close(fd);
-    snprintf(p, sizeof p, "%s/blk00000.dat", f->blocks);
-    fd = open(p, O_WRONLY | O_APPEND);
-    assert_true(fd >= 0 && write(fd, buf, len) == (ssize_t)len);
-    close(fd);
-    free(buf);
-}
-
 static void test_deposits_alert_as_screen_judges_the_payment_within_max_hops(void **state) {
     (void)state;
     static fx f;
     fixture(&f);
-    import_intel(&f, f.db);
+    import_intel(&f, f.w.db);
     /* the watcher starts before the theft; the blocks then come one by one */
     ch_blk_chain c = {0};
-    cut_folder(&f, 36, &c);
-    start_watcher(&f, f.blocks, f.db, f.alerts);
-    for (int t = 0; t < 600 && count_in(f.log, " info: watching ") < 1; t++)
-        msleep(50);
+    wb_cut_blocks(f.full, f.w.blocks, 36, &c);
+    wb_start(&f.w, false);
+    wb_wait_log(&f.w, " info: watching ", 1, 30000);
     for (uint32_t h = 36; h < c.n; h++) {
-        append(&f, &c, h);
-        msleep(15);
+        wb_append_block(f.full, f.w.blocks, &c, h);
+        tu_msleep(15);
     }
     /* deposits: hop1, hop2, cj; strict: hop1 */
-    json_t *got = wait_alerts(&f, f.alerts, 4, 90000);
-    msleep(500); /* nothing more comes */
+    json_t *got = wait_alerts(&f, f.w.alerts, 4, 90000);
+    tu_msleep(500); /* nothing more comes */
     json_decref(got);
-    got = standing(f.alerts);
+    got = standing(f.w.alerts);
     if (json_object_size(got) != 4) {
         char *all = json_dumps(got, JSON_COMPACT);
         fail_msg("%zu alerts: %s", json_object_size(got), all);
     }
     for (int k = 0; k < N_CUST; k++) {
-        json_t *x = screen_exposure(f.db, f.cust[k], 2);
+        json_t *x = screen_exposure(f.w.db, f.cust[k], 2);
         double share = num(x, "flagged_share");
         char key[200];
         snprintf(key, sizeof key, "deposits %s", f.cust[k]);
@@ -475,41 +333,42 @@ static void test_deposits_alert_as_screen_judges_the_payment_within_max_hops(voi
     x = json_object_get(json_object_get(got, key), "exposure");
     assert_true(num(x, "share") > 0.1 && num(x, "share") < 0.25); /* the thief's input's */
     /* hop3 is exposed, 3 hops back: beyond max_hops 2, no alert */
-    json_t *far = screen_exposure(f.db, f.cust[HOP3], 3);
+    json_t *far = screen_exposure(f.w.db, f.cust[HOP3], 3);
     assert_true(num(far, "flagged_share") >= 0.1);
     json_decref(far);
-    assert_int_equal(stop_watcher(&f), 0);
+    assert_int_equal(wb_stop(&f.w), 0);
     /* a restart on the same store finds the same ids: nothing new logged */
     char log[700];
-    snprintf(log, sizeof log, "%s/btc/watch/alerts.jsonl", f.db);
-    char *before = read_text(log);
-    start_watcher(&f, f.blocks, f.db, f.alerts);
-    for (int t = 0; t < 600 && count_in(f.log, " info: watching ") < 2; t++)
-        msleep(50);
-    msleep(300);
-    assert_int_equal(stop_watcher(&f), 0);
-    char *after = read_text(log);
+    snprintf(log, sizeof log, "%s/btc/watch/alerts.jsonl", f.w.db);
+    char *before = tu_read_text(log);
+    wb_start(&f.w, false);
+    wb_wait_log(&f.w, " info: watching ", 2, 30000);
+    tu_msleep(300);
+    assert_int_equal(wb_stop(&f.w), 0);
+    char *after = tu_read_text(log);
     assert_string_equal(before, after);
     free(before), free(after);
 
     /* a second store, the whole chain followed through kill -9s at
      * moments spread over its catch-up: the same ids, each logged once */
-    char db2[600], alerts2[600], log2[700];
-    snprintf(db2, sizeof db2, "%s/db2", f.dir);
-    snprintf(alerts2, sizeof alerts2, "%s/alerts2.jsonl", f.dir);
-    snprintf(log2, sizeof log2, "%s/btc/watch/alerts.jsonl", db2);
-    import_intel(&f, db2);
+    wb_fx *w = &f.w; /* now on the whole folder, into db2 and alerts2 */
+    snprintf(w->blocks, sizeof w->blocks, "%s", f.full);
+    snprintf(w->db, sizeof w->db, "%s/db2", w->dir);
+    snprintf(w->alerts, sizeof w->alerts, "%s/alerts2.jsonl", w->dir);
+    char log2[700];
+    snprintf(log2, sizeof log2, "%s/btc/watch/alerts.jsonl", w->db);
+    import_intel(&f, w->db);
     for (unsigned k = 0; k < 6; k++) {
-        start_watcher(&f, f.full, db2, alerts2);
-        msleep(40 + 60 * k);
-        end_watcher(&f);
+        wb_start(w, false);
+        tu_msleep(40 + 60 * k);
+        wb_kill9(w);
     }
-    start_watcher(&f, f.full, db2, alerts2);
-    json_t *got2 = wait_alerts(&f, alerts2, 4, 90000);
-    msleep(300);
-    assert_int_equal(stop_watcher(&f), 0);
+    wb_start(w, false);
+    json_t *got2 = wait_alerts(&f, w->alerts, 4, 90000);
+    tu_msleep(300);
+    assert_int_equal(wb_stop(w), 0);
     json_decref(got2);
-    got2 = standing(alerts2);
+    got2 = standing(w->alerts);
     assert_int_equal(json_object_size(got2), 4);
     const char *k2;
     json_t *a2;
@@ -519,7 +378,7 @@ static void test_deposits_alert_as_screen_judges_the_payment_within_max_hops(voi
         assert_string_equal(json_string_value(json_object_get(a2, "id")),
                             json_string_value(json_object_get(a1, "id")));
     }
-    char *text = read_text(log2);
+    char *text = tu_read_text(log2);
     size_t lines = 0;
     for (const char *p = text; p && *p; p++)
         lines += *p == '\n';
@@ -528,14 +387,14 @@ static void test_deposits_alert_as_screen_judges_the_payment_within_max_hops(voi
     json_decref(got2);
     json_decref(got);
     ch_blk_chain_free(&c);
-    teardown(NULL);
+    wb_free(&f.w);
 }
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_deposits_alert_as_screen_judges_the_payment_within_max_hops,
-                                  teardown),
+                                  wb_end_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
