@@ -635,12 +635,6 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     an_teardown(&f);
 }
 
-/* an_on_body's buffer */
-typedef struct buf_t {
-    char *p;
-    size_t n;
-} buf_t;
-
 /* A slow node between the watcher and anvil: a proxy on its own port that
  * forwards each request to anvil and, while `slow` is set, holds every
  * third answer back 2.5 s (past the watcher's --rpc-timeout 1). */
@@ -693,28 +687,17 @@ static void *proxy_loop(void *arg) {
             for (int i = 0; i < 25 && !p->stop; i++)
                 an_msleep(100);
         }
-        buf_t b = {0};
-        if (body) {
-            CURL *k = curl_easy_init();
-            struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-            curl_easy_setopt(k, CURLOPT_URL, p->node_url);
-            curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
-            curl_easy_setopt(k, CURLOPT_POSTFIELDS, body);
-            curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, an_on_body);
-            curl_easy_setopt(k, CURLOPT_WRITEDATA, &b);
-            curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 10000L);
-            if (curl_easy_perform(k) == CURLE_OK && b.p) {
-                char head[200];
-                snprintf(head, sizeof head,
-                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                         b.n);
-                if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0) send(c, b.p, b.n, MSG_NOSIGNAL);
-            }
-            curl_slist_free_all(h);
-            curl_easy_cleanup(k);
+        char *answer = body ? an_post_json(p->node_url, body) : NULL;
+        if (answer) {
+            size_t n = strlen(answer);
+            char head[200];
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                     n);
+            if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0) send(c, answer, n, MSG_NOSIGNAL);
         }
-        free(b.p);
+        free(answer);
         free(body);
         close(c);
     }

@@ -58,17 +58,11 @@ size_t an_on_body(char *d, size_t sz, size_t nm, void *ctx) {
     return sz * nm;
 }
 
-/* One JSON-RPC call; the result (new reference) or NULL when the node does
- * not answer or answers an error. */
-json_t *an_rpc(const fx *f, const char *method, json_t *params) {
-    json_t *req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
-                            "params", params ? params : json_array());
-    char *body = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
+char *an_post_json(const char *url, const char *body) {
     CURL *c = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     buf b = {0};
-    curl_easy_setopt(c, CURLOPT_URL, f->url);
+    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, an_on_body);
@@ -77,9 +71,22 @@ json_t *an_rpc(const fx *f, const char *method, json_t *params) {
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    free(body);
-    json_t *doc = rc == CURLE_OK && b.p ? json_loads(b.p, 0, NULL) : NULL;
+    if (rc == CURLE_OK) return b.p;
     free(b.p);
+    return NULL;
+}
+
+/* One JSON-RPC call; the result (new reference) or NULL when the node does
+ * not answer or answers an error. */
+json_t *an_rpc(const fx *f, const char *method, json_t *params) {
+    json_t *req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
+                            "params", params ? params : json_array());
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    char *answer = an_post_json(f->url, body);
+    free(body);
+    json_t *doc = answer ? json_loads(answer, 0, NULL) : NULL;
+    free(answer);
     json_t *res = json_object_get(doc, "result");
     if (res) json_incref(res);
     json_decref(doc);

@@ -42,6 +42,9 @@ int an_free_port(void);
 pid_t an_spawn(char *const argv[], const char *out_path, const char *err_path);
 void an_msleep(unsigned ms);
 size_t an_on_body(char *d, size_t sz, size_t nm, void *ctx);
+/* POST a JSON body to url (10 s at most); the answer's body, NUL-ended
+ * (caller frees), or NULL when none came. */
+char *an_post_json(const char *url, const char *body);
 json_t *an_rpc(const fx *f, const char *method, json_t *params);
 char *an_send_eth(const fx *f, const char *from, const char *to, const char *wei_hex);
 void an_receipt_block(const fx *f, const char *tx, long long *number, char hash[67]);
