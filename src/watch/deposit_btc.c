@@ -202,9 +202,12 @@ static int flagged(ch_store *s, ch_intel *intel, const ch_exposure *e, json_t *r
 
 /* Output o (vout of tx, at position pos of block height) pays a customer
  * address of rule r: screen the payment and alert at or above min_share. */
-static int screen_payment(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
-                          const ch_watch_rule *r, uint32_t height, uint64_t tx, uint32_t vout,
-                          uint64_t o, watch_emit_fn fn, void *ctx, ch_error *err) {
+static int screen_payment(const watch_block *w, const ch_watch_rule *r, uint64_t tx, uint32_t vout,
+                          uint64_t o) {
+    ch_store *s = w->s;
+    ch_intel *intel = w->intel;
+    ch_error *err = w->err;
+    uint32_t height = w->height;
     const ch_block_rec *b = ch_store_block(s, height);
     ch_hash256 txid, bh;
     ch_store_txid(s, tx, &txid);
@@ -237,7 +240,7 @@ static int screen_payment(ch_store *s, ch_intel *intel, const ch_watch_rules *ru
              "a payment to the customer address %s whose coins are %.2f%% from flagged sources "
              "within %u hops (at or above the rule's %.2f%%)",
              customer, share * 100, r->max_hops, r->min_share * 100);
-    watch_rule_reason(reasons, rules, r, why);
+    watch_rule_reason(reasons, w->rules, r, why);
     if (flagged(s, intel, e, reasons, sources, err) != 0) {
         json_decref(reasons), json_decref(sources), free(e);
         return -1;
@@ -285,35 +288,30 @@ static int screen_payment(ch_store *s, ch_intel *intel, const ch_watch_rules *ru
     json_object_set_new(a, "action", json_string(action));
     json_object_set_new(a, "retracted", json_false());
     free(e);
-    return fn(a, ctx);
+    return w->fn(a, w->ctx);
 }
 
 /* A block's payments screened for one rule (each_payment's visit). */
 typedef struct screening {
-    ch_store *s;
-    ch_intel *intel;
-    const ch_watch_rules *rules;
+    const watch_block *w;
     const ch_watch_rule *r;
-    uint32_t height;
     bool committed;
-    watch_emit_fn fn;
-    void *ctx;
-    ch_error *err;
 } screening;
 
 static int screen_visit(uint64_t tx, uint32_t vout, uint64_t o, void *ctx) {
     screening *v = ctx;
     if (!v->committed) /* the follower commits such a block first */
-        return ch_err(v->err,
+        return ch_err(v->w->err,
                       "rule %s: block %u pays a customer address and is not committed: its "
                       "payment cannot be screened",
-                      v->r->name, v->height);
-    return screen_payment(v->s, v->intel, v->rules, v->r, v->height, tx, vout, o, v->fn, v->ctx,
-                          v->err);
+                      v->r->name, v->w->height);
+    return screen_payment(v->w, v->r, tx, vout, o);
 }
 
-int watch_deposit_btc_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
-                           uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err) {
+int watch_deposit_btc_eval(const watch_block *w) {
+    ch_store *s = w->s;
+    const ch_watch_rules *rules = w->rules;
+    ch_error *err = w->err;
     ch_store_counts c;
     ch_store_get_counts(s, &c);
     for (size_t i = 0; i < rules->n; i++) {
@@ -322,8 +320,8 @@ int watch_deposit_btc_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *r
         ch_addr_id *ids;
         size_t n;
         if (customer_ids(s, r, &ids, &n, err) != 0) return -1;
-        screening v = {s, intel, rules, r, height, height < c.blocks, fn, ctx, err};
-        int rc = each_payment(s, height, ids, n, screen_visit, &v);
+        screening v = {w, r, w->height < c.blocks};
+        int rc = each_payment(s, w->height, ids, n, screen_visit, &v);
         free(ids);
         if (rc != 0) return -1;
     }

@@ -68,12 +68,8 @@ static json_t *hex32(const uint8_t b[32]) {
 }
 
 typedef struct block_ctx {
-    ch_store *s;
-    ch_intel *intel;
-    const ch_watch_rules *rules;
-    const char *chain;
+    const watch_block *w;
     uint64_t number;
-    uint32_t height;
     uint64_t xi; /* the transfer's index */
     const ch_block_rec *b;
     ch_hash256 txid;
@@ -85,20 +81,17 @@ typedef struct block_ctx {
     char asset[48];
     char amount[80];
     bool saturated;
-    watch_emit_fn fn;
-    void *fnctx;
-    ch_error *err;
 } block_ctx;
 
 static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t *reasons) {
     char id[33];
-    watch_alert_id(r->name, c->chain, c->b->hash, c->txid.b, c->x->kind, c->x->position, id);
+    watch_alert_id(r->name, c->w->chain, c->b->hash, c->txid.b, c->x->kind, c->x->position, id);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "rule", json_string(r->name));
     json_object_set_new(o, "kind", json_string(ch_watch_rule_kind_name(r->kind)));
     json_object_set_new(o, "severity", json_string(r->severity));
-    json_object_set_new(o, "chain", json_string(c->chain));
+    json_object_set_new(o, "chain", json_string(c->w->chain));
     json_object_set_new(o, "height", json_integer((json_int_t)c->number));
     json_object_set_new(o, "block_hash", hex32(c->b->hash));
     json_object_set_new(o, "time", json_integer((json_int_t)c->b->time));
@@ -114,16 +107,14 @@ static int emit(block_ctx *c, const ch_watch_rule *r, json_t *addresses, json_t 
     if (c->saturated) json_object_set_new(o, "amount_saturated", json_true());
     json_object_set_new(o, "reasons", reasons);
     json_object_set_new(o, "retracted", json_false());
-    return c->fn(o, c->fnctx);
+    return c->w->fn(o, c->w->ctx);
 }
 
 /* One rule against one transfer, on its sending and receiving sides: the
  * addresses that matched and why, as the alert's reasons. */
 static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
     if (r->kind == CH_WATCH_INCIDENT || r->kind == CH_WATCH_POISONING) return 0; /* per block */
-    if (r->kind == CH_WATCH_DEPOSIT)
-        return watch_deposit_eval(c->s, c->intel, c->rules, r, c->chain, c->height, c->xi, c->fn,
-                                  c->fnctx, c->err);
+    if (r->kind == CH_WATCH_DEPOSIT) return watch_deposit_eval(c->w, r, c->xi);
     json_t *addresses = json_array(), *reasons = json_array();
     bool hit = false;
     const side *sides[2] = {&c->from, &c->to};
@@ -136,10 +127,10 @@ static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
             if (!r->n_addrs || !bsearch(sd->a.b, r->addrs, r->n_addrs, 20, cmp20)) continue;
             char why[160];
             snprintf(why, sizeof why, "%s %s, a watched address", dir[i], sd->hex);
-            watch_rule_reason(reasons, c->rules, r, why);
+            watch_rule_reason(reasons, c->w->rules, r, why);
             this_hit = true;
         } else if (watch_rule_is_attr(r) && c->attr[i]) {
-            json_t *mine = c->attr[i][r - c->rules->v];
+            json_t *mine = c->attr[i][r - c->w->rules->v];
             if (!mine) continue;
             json_array_extend(reasons, mine);
             this_hit = true;
@@ -162,7 +153,7 @@ static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
             ch_u256_to_dec(&r->min, min);
             snprintf(why, sizeof why, "%s %s base units of %s, at or above the rule's minimum %s",
                      c->saturated ? "more than" : "moved", c->amount, c->asset, min);
-            watch_rule_reason(reasons, c->rules, r, why);
+            watch_rule_reason(reasons, c->w->rules, r, why);
             if (c->from.has) json_array_append_new(addresses, json_string(c->from.hex));
             if (c->to.has) json_array_append_new(addresses, json_string(c->to.hex));
             hit = true;
@@ -176,18 +167,13 @@ static int eval_rule(block_ctx *c, const ch_watch_rule *r) {
     return emit(c, r, addresses, reasons);
 }
 
-int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, const char *chain,
-                     uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err) {
-    block_ctx c = {.s = s,
-                   .intel = intel,
-                   .rules = rules,
-                   .chain = chain,
-                   .number = ch_store_first_number(s) + height,
-                   .height = height,
-                   .b = ch_store_block(s, height),
-                   .fn = fn,
-                   .fnctx = ctx,
-                   .err = err};
+int watch_eval_block(const watch_block *w) {
+    ch_store *s = w->s;
+    ch_intel *intel = w->intel;
+    const ch_watch_rules *rules = w->rules;
+    ch_error *err = w->err;
+    block_ctx c = {
+        .w = w, .number = ch_store_first_number(s) + w->height, .b = ch_store_block(s, w->height)};
     /* one lookup a side answers every attribution rule (not one a rule) */
     json_t **attr = NULL;
     bool any_attr = false;
@@ -238,8 +224,8 @@ int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, 
         ch_store_tx_xfers(s, c.b->first_tx + c.b->n_tx - 1, &last_f, &last_n);
         for (size_t r = 0; r < rules->n; r++)
             if (rules->v[r].kind == CH_WATCH_POISONING &&
-                watch_poisoning_eval(s, rules, &rules->v[r], chain, height, lo, last_f + last_n, fn,
-                                     ctx, err) != 0)
+                watch_poisoning_eval(s, rules, &rules->v[r], w->chain, w->height, lo,
+                                     last_f + last_n, w->fn, w->ctx, err) != 0)
                 return -1;
     }
     return ch_store_damage(s, err);

@@ -58,17 +58,10 @@ typedef struct rule_ids {
 } rule_ids;
 
 typedef struct btc_ctx {
-    ch_store *s;
+    const watch_block *w;
     rule_ids *ids; /* per rule, NULL when none is matched by id */
-    ch_intel *intel;
-    const ch_watch_rules *rules;
-    const char *chain;
-    uint32_t height;
     const ch_block_rec *b;
     ch_network net;
-    watch_emit_fn fn;
-    void *fnctx;
-    ch_error *err;
 } btc_ctx;
 
 static int add_leg(tx_view *t, ch_addr_id addr, uint64_t value, bool in) {
@@ -84,7 +77,7 @@ static void addr_text(const btc_ctx *c, ch_addr_id id, char out[CH_ADDR_STR_MAX]
 /* The tx's legs (inputs, then outputs) and, when attribution rules run,
  * each leg's address looked up once for all of them. */
 static int load_tx(const btc_ctx *c, tx_view *t, bool attr, ch_error *err) {
-    ch_store *s = c->s;
+    ch_store *s = c->w->s;
     t->n = 0;
     t->n_attr = 0;
     t->out_total = 0;
@@ -109,7 +102,7 @@ static int load_tx(const btc_ctx *c, tx_view *t, bool attr, ch_error *err) {
         if (add_leg(t, ch_out_addr(r), CH_OUT_VALUE(r), false) != 0)
             return ch_err(err, "out of memory");
     }
-    size_t nr = c->rules->n;
+    size_t nr = c->w->rules->n;
     if (!attr || !t->n) return 0;
     json_t **v = ch_grow(t->attr, &t->attr_cap, t->n * nr, sizeof *v);
     if (!v) return ch_err(err, "out of memory");
@@ -120,14 +113,15 @@ static int load_tx(const btc_ctx *c, tx_view *t, bool attr, ch_error *err) {
         if (!t->v[i].addr) continue;
         char text[CH_ADDR_STR_MAX];
         addr_text(c, t->v[i].addr, text);
-        if (watch_attr_match(c->intel, c->rules, text, "BTC", v + i * nr, err) != 0) return -1;
+        if (watch_attr_match(c->w->intel, c->w->rules, text, "BTC", v + i * nr, err) != 0)
+            return -1;
     }
     return 0;
 }
 
 static void addr_text(const btc_ctx *c, ch_addr_id id, char out[CH_ADDR_STR_MAX]) {
     ch_addr a;
-    ch_store_addr_of(c->s, id, &a);
+    ch_store_addr_of(c->w->s, id, &a);
     if (ch_addr_to_string(&a, c->net, out) != 0) snprintf(out, CH_ADDR_STR_MAX, "?");
 }
 
@@ -186,7 +180,7 @@ static int id_cmp(const void *pa, const void *pb) {
  * view: the block's own new addresses included). -1 on an error of the
  * store's index (err set). */
 static int resolve_ids(btc_ctx *c, ch_error *err) {
-    const ch_watch_rules *rules = c->rules;
+    const ch_watch_rules *rules = c->w->rules;
     for (size_t i = 0; i < rules->n; i++) {
         const ch_watch_rule *r = &rules->v[i];
         rule_ids *ids = &c->ids[i];
@@ -196,7 +190,7 @@ static int resolve_ids(btc_ctx *c, ch_error *err) {
         if (!ids->v) return ch_err(err, "out of memory");
         for (size_t k = 0; k < r->n_btc_addrs; k++) {
             ch_addr_id id;
-            int rc = ch_store_writer_find_addr(c->s, &r->btc_addrs[k], &id, err);
+            int rc = ch_store_writer_find_addr(c->w->s, &r->btc_addrs[k], &id, err);
             if (rc < 0) return -1;
             if (rc == 1) ids->v[ids->n++] = id;
         }
@@ -213,22 +207,22 @@ static int addr_matches(const btc_ctx *c, const ch_watch_rule *r, const tx_view 
     const leg *l = &t->v[li];
     if (r->kind == CH_WATCH_ADDRESS) {
         if (!r->n_btc_addrs) return 0;
-        const rule_ids *ids = c->ids ? &c->ids[r - c->rules->v] : NULL;
+        const rule_ids *ids = c->ids ? &c->ids[r - c->w->rules->v] : NULL;
         if (ids && ids->on) {
             if (!bsearch(&l->addr, ids->v, ids->n, sizeof l->addr, id_cmp)) return 0;
         } else {
             ch_addr a;
-            ch_store_addr_of(c->s, l->addr, &a);
+            ch_store_addr_of(c->w->s, l->addr, &a);
             if (!bsearch(&a, r->btc_addrs, r->n_btc_addrs, sizeof a, ch_watch_addr_cmp)) return 0;
         }
         char text[CH_ADDR_STR_MAX], why[200];
         addr_text(c, l->addr, text);
         snprintf(why, sizeof why, "%s %s, a watched address", l->in ? "sent from" : "received by",
                  text);
-        watch_rule_reason(reasons, c->rules, r, why);
+        watch_rule_reason(reasons, c->w->rules, r, why);
         return 1;
     }
-    json_t *mine = t->n_attr ? t->attr[li * c->rules->n + (size_t)(r - c->rules->v)] : NULL;
+    json_t *mine = t->n_attr ? t->attr[li * c->w->rules->n + (size_t)(r - c->w->rules->v)] : NULL;
     if (!mine) return 0;
     json_array_extend(reasons, mine);
     return 1;
@@ -239,14 +233,14 @@ static int addr_matches(const btc_ctx *c, const ch_watch_rule *r, const tx_view 
 static int emit(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, const hit *h,
                 uint64_t amount, uint64_t sent, uint64_t received) {
     char id[33], hex[65], num[32];
-    watch_alert_id(r->name, c->chain, c->b->hash, t->txid.b, KIND_BTC_TX, t->pos, id);
+    watch_alert_id(r->name, c->w->chain, c->b->hash, t->txid.b, KIND_BTC_TX, t->pos, id);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "rule", json_string(r->name));
     json_object_set_new(o, "kind", json_string(ch_watch_rule_kind_name(r->kind)));
     json_object_set_new(o, "severity", json_string(r->severity));
-    json_object_set_new(o, "chain", json_string(c->chain));
-    json_object_set_new(o, "height", json_integer((json_int_t)c->height));
+    json_object_set_new(o, "chain", json_string(c->w->chain));
+    json_object_set_new(o, "height", json_integer((json_int_t)c->w->height));
     ch_hash256 bh;
     memcpy(bh.b, c->b->hash, 32);
     ch_hash256_to_hex(&bh, hex);
@@ -278,7 +272,7 @@ static int emit(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t, cons
     json_object_set_new(o, "received", json_string(num));
     json_object_set_new(o, "reasons", json_incref(h->reasons));
     json_object_set_new(o, "retracted", json_false());
-    return c->fn(o, c->fnctx);
+    return c->w->fn(o, c->w->ctx);
 }
 
 /* Rule r against one tx: large_transfer on its outputs' sum, the others
@@ -295,7 +289,7 @@ static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t)
         snprintf(why, sizeof why,
                  "its outputs move %" PRIu64 " satoshi, at or above the rule's minimum %s",
                  t->out_total, min);
-        watch_rule_reason(h.reasons, c->rules, r, why);
+        watch_rule_reason(h.reasons, c->w->rules, r, why);
         int rc = emit(c, r, t, &h, t->out_total, 0, 0);
         json_decref(h.reasons);
         return rc;
@@ -312,7 +306,7 @@ static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t)
             sent += l->value;
         else
             received += l->value;
-        if (!known && hit_add(&h, l->addr) != 0) rc = ch_err(c->err, "out of memory");
+        if (!known && hit_add(&h, l->addr) != 0) rc = ch_err(c->w->err, "out of memory");
     }
     if (rc == 0 && h.n) rc = emit(c, r, t, &h, sent ? sent : received, sent, received);
     json_decref(h.reasons);
@@ -320,23 +314,15 @@ static int eval_rule(const btc_ctx *c, const ch_watch_rule *r, const tx_view *t)
     return rc;
 }
 
-int watch_eval_btc_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
-                         const char *chain, uint32_t height, watch_emit_fn fn, void *ctx,
-                         ch_error *err) {
-    btc_ctx c = {.s = s,
-                 .intel = intel,
-                 .rules = rules,
-                 .chain = chain,
-                 .height = height,
-                 .b = ch_store_block(s, height),
-                 .net = ch_store_addr_net(s),
-                 .fn = fn,
-                 .fnctx = ctx,
-                 .err = err};
+int watch_eval_btc_block(const watch_block *w) {
+    ch_store *s = w->s;
+    const ch_watch_rules *rules = w->rules;
+    ch_error *err = w->err;
+    btc_ctx c = {.w = w, .b = ch_store_block(s, w->height), .net = ch_store_addr_net(s)};
     bool any_attr = false;
     for (size_t r = 0; r < rules->n; r++)
         any_attr |= watch_rule_is_attr(&rules->v[r]);
-    bool attr = intel && any_attr;
+    bool attr = w->intel && any_attr;
     tx_view t = {0};
     int rc = 0;
     bool by_id = false;

@@ -110,10 +110,9 @@ static int settle(watcher *w, ch_error *err) {
     uint32_t next = ch_store_next_height(s);
     uint64_t before = w->f.alerts_new;
     while ((uint64_t)ob->eval_next + conf <= next) {
-        if (watch_eval_block(s, w->intel, o->rules, o->chain, ob->eval_next, watch_follow_emit,
-                             &w->f, err) != 0 ||
-            watch_incidents_eval(w->inc, s, o->chain, ob->eval_next, watch_follow_emit, &w->f,
-                                 err) != 0)
+        watch_block blk = watch_follow_block(&w->f, s, w->intel, o->chain, err);
+        if (watch_eval_block(&blk) != 0 || watch_incidents_eval(w->inc, s, o->chain, ob->eval_next,
+                                                                watch_follow_emit, &w->f, err) != 0)
             return ch_err_prefix(err, "block %" PRIu64, first + ob->eval_next);
         ob->eval_next++;
         watch_follow_set_prev(&w->f, s);

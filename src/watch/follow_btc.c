@@ -236,12 +236,11 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     uint64_t before = w->f.alerts_new;
     uint32_t evaluated = ob->eval_next;
     while ((uint64_t)ob->eval_next + conf <= next) {
-        if (watch_eval_btc_block(w->s, w->intel, w->f.o->rules, "btc", ob->eval_next,
-                                 watch_follow_emit, &w->f, err) != 0 ||
+        watch_block blk = watch_follow_block(&w->f, w->s, w->intel, "btc", err);
+        if (watch_eval_btc_block(&blk) != 0 ||
             watch_btc_incidents_eval(w->inc, w->s, ob->eval_next, watch_follow_emit, &w->f, err) !=
                 0 ||
-            (w->deposit && watch_deposit_btc_eval(w->s, w->intel, w->f.o->rules, ob->eval_next,
-                                                  watch_follow_emit, &w->f, err) != 0))
+            (w->deposit && watch_deposit_btc_eval(&blk) != 0))
             return ch_err_prefix(err, "block %u", ob->eval_next);
         ob->eval_next++;
         watch_follow_set_prev(&w->f, w->s);

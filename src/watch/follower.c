@@ -58,6 +58,18 @@ int watch_follow_emit(json_t *alert, void *ctx) {
     return 0;
 }
 
+watch_block watch_follow_block(watch_follow *f, ch_store *s, ch_intel *intel, const char *chain,
+                               ch_error *err) {
+    return (watch_block){.s = s,
+                         .intel = intel,
+                         .rules = f->o->rules,
+                         .chain = chain,
+                         .height = f->ob.eval_next,
+                         .fn = watch_follow_emit,
+                         .ctx = f,
+                         .err = err};
+}
+
 void watch_follow_set_prev(watch_follow *f, ch_store *s) {
     uint32_t h = f->ob.eval_next;
     if (h == 0)

@@ -153,9 +153,10 @@ static json_t *flagged_sources(ch_store *s, const ch_exposure *e, size_t n, cons
     return sources;
 }
 
-int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
-                       const ch_watch_rule *r, const char *chain, uint32_t height, uint64_t xi,
-                       watch_emit_fn fn, void *ctx, ch_error *err) {
+int watch_deposit_eval(const watch_block *w, const ch_watch_rule *r, uint64_t xi) {
+    ch_store *s = w->s;
+    ch_intel *intel = w->intel;
+    ch_error *err = w->err;
     const ch_xfer_rec *x = ch_store_xfer(s, xi);
     uint8_t to_raw[20], from_raw[20];
     char to_hex[43], from_hex[43];
@@ -204,10 +205,10 @@ int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
              to_hex, from_hex, share * 100, r->max_hops, r->min_share * 100);
     json_array_insert_new(reasons, 0, json_pack("{s:s,s:s}", "source", "", "why", why));
     char src[400];
-    snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, rs->source, r->line);
+    snprintf(src, sizeof src, "rule %s (%s line %u)", r->name, w->rules->source, r->line);
     json_object_set_new(json_array_get(reasons, 0), "source", json_string(src));
     char from_c[43], to_c[43], asset[43], amount[80];
-    json_t *o = common(s, r, chain, height, xi, from_c, to_c, asset, amount);
+    json_t *o = common(s, r, w->chain, w->height, xi, from_c, to_c, asset, amount);
     json_object_set_new(o, "customer_address", json_string(to_hex));
     json_object_set_new(o, "exposure",
                         json_pack("{s:f,s:s,s:i,s:o}", "share", share, "level",
@@ -221,7 +222,7 @@ int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
     json_t *addresses = json_pack("[s,s]", to_hex, from_hex);
     finish(o, addresses, asset, amount, reasons, action);
     free(e);
-    return fn(o, ctx);
+    return w->fn(o, w->ctx);
 }
 
 /* ---- poisoning ---- */

@@ -18,14 +18,26 @@
  * transfers move nothing a rule asks about). intel may be NULL when no rule
  * needs it. */
 typedef int (*watch_emit_fn)(json_t *alert, void *ctx);
+
+/* A committed block to evaluate and where its alerts go: what each
+ * evaluator (eval.c, eval_btc.c, deposit_btc.c, guard.c) works from. */
+typedef struct watch_block {
+    ch_store *s;
+    ch_intel *intel; /* NULL when no rule needs it */
+    const ch_watch_rules *rules;
+    const char *chain;
+    uint32_t height;  /* the store's */
+    watch_emit_fn fn; /* takes each alert's reference */
+    void *ctx;        /* fn's */
+    ch_error *err;
+} watch_block;
 /* glibc's malloc thresholds fixed at its defaults, process-wide, so that
  * a watcher's heap gives back what its growing transient buffers took
  * (steady_malloc.c says why here and not in the CLI). Called by both
  * entry points, ch_watch_run and ch_watch_run_btc; a no-op without glibc. */
 void watch_steady_malloc(void);
 
-int watch_eval_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules, const char *chain,
-                     uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err);
+int watch_eval_block(const watch_block *w);
 
 /* An alert's id: the first 16 bytes of SHA-256 over what names the event
  * (rule, chain, block hash, tx hash, the transfer's kind and position), as
@@ -103,9 +115,7 @@ void watch_btc_incidents_reset(watch_btc_incident *v);
 
 /* The same for a Bitcoin store's committed block (eval_btc.c): one alert
  * per rule and transaction. */
-int watch_eval_btc_block(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
-                         const char *chain, uint32_t height, watch_emit_fn fn, void *ctx,
-                         ch_error *err);
+int watch_eval_btc_block(const watch_block *w);
 
 /* --- the alert log and the cursors (outbox.c) --- */
 
@@ -187,18 +197,15 @@ int watch_deposit_btc_due(ch_store *s, const ch_watch_rules *rules, uint32_t fro
  * paying a customer address screened (ch_exposure_of_source of TXID:VOUT,
  * max_hops back) and an alert to fn when its flagged share reaches the
  * rule's min_share. A paying block not committed is an error (err). */
-int watch_deposit_btc_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rules,
-                           uint32_t height, watch_emit_fn fn, void *ctx, ch_error *err);
+int watch_deposit_btc_eval(const watch_block *w);
 
 /* --- deposit_exposure and poisoning (guard.c) --- */
 
-/* deposit_exposure rule r on transfer xi of block `height`: an alert when
+/* deposit_exposure rule r on transfer xi of block w->height: an alert when
  * it pays a listed customer address and the sender's funds are flagged at
  * or above the rule's share (the sender itself attributed to a flagged
  * category counts as all of it). */
-int watch_deposit_eval(ch_store *s, ch_intel *intel, const ch_watch_rules *rs,
-                       const ch_watch_rule *r, const char *chain, uint32_t height, uint64_t xi,
-                       watch_emit_fn fn, void *ctx, ch_error *err);
+int watch_deposit_eval(const watch_block *w, const ch_watch_rule *r, uint64_t xi);
 /* poisoning rule r on the signals of transfers [x_lo, x_hi) of block
  * `height`: one alert per transfer aimed at a protected address. */
 int watch_poisoning_eval(ch_store *s, const ch_watch_rules *rs, const ch_watch_rule *r,
@@ -264,6 +271,9 @@ void watch_follow_ok(watch_follow *f, const char *source);
 /* A watch_emit_fn (ctx: the watch_follow): the alert summarized and logged
  * unless its id is live; a failure to log is fatal (-1). */
 int watch_follow_emit(json_t *alert, void *ctx);
+/* The block at the cursor's eval_next, its alerts to watch_follow_emit. */
+watch_block watch_follow_block(watch_follow *f, ch_store *s, ch_intel *intel, const char *chain,
+                               ch_error *err);
 /* eval_prev from the store's block below eval_next. */
 void watch_follow_set_prev(watch_follow *f, ch_store *s);
 /* A reorg cut s back to height: evaluation resumes there (when past it). */
