@@ -479,18 +479,26 @@ static void steps_of(const char *line, block_steps *b) {
     if (r) sscanf(r + 7, "%lf", &b->wall[3]);
 }
 
+/* The watcher's log (WORK/watch.log) opened at offset from, or NULL. */
+static FILE *log_from(const char *work, long from) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/watch.log", work);
+    FILE *f = fopen(p, "r");
+    if (f && fseek(f, from, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
 /* The parts of the blocks' latency the watcher logged (COINHOUND_WATCH_
  * TIMING) in its log past offset from: read and add, rules, log +
  * delivery + cursor for each block evaluated alone (its steps line, with
  * a wake or without), and each commit. */
 static void parts(const char *work, long from) {
-    char p[4096], line[1024];
-    snprintf(p, sizeof p, "%s/watch.log", work);
-    FILE *f = fopen(p, "r");
-    if (!f || fseek(f, from, SEEK_SET) != 0) {
-        if (f) fclose(f);
-        return;
-    }
+    char line[1024];
+    FILE *f = log_from(work, from);
+    if (!f) return;
     enum { PARTS = 4 };
     static const char *const names[PARTS] = {"read and add", "rules", "log, delivery and cursor",
                                              "commit"};
@@ -573,13 +581,9 @@ static void parts(const char *work, long from) {
  * time went. */
 static void steps(const char *work, long from, uint32_t base, uint32_t k, const double *t0,
                   const double *lat) {
-    char p[4096], line[2048];
-    snprintf(p, sizeof p, "%s/watch.log", work);
-    FILE *f = fopen(p, "r");
-    if (!f || fseek(f, from, SEEK_SET) != 0) {
-        if (f) fclose(f);
-        return;
-    }
+    char line[2048];
+    FILE *f = log_from(work, from);
+    if (!f) return;
     block_steps *v = calloc(k, sizeof *v);
     while (fgets(line, sizeof line, f)) {
         unsigned a, b;
