@@ -326,6 +326,12 @@ uint32_t ch_store_tx_size(const ch_store *s, uint64_t tx);
 uint32_t ch_store_tx_height(const ch_store *s, uint64_t tx);
 /* The tx that spends output out, or -1 when unspent. */
 int64_t ch_store_output_spender(const ch_store *s, uint64_t out);
+/* Are some spent marks of the store's committed txs not in outs.col's
+ * records yet? A bulk ingest holds them over several commits and writes
+ * them in one pass (docs/store.md, "Spent marks held"); meanwhile
+ * ch_out_spent of a record may read 0 for an output that is spent, and
+ * ch_store_output_spender (which knows them) is the answer. */
+bool ch_store_marks_held(const ch_store *s);
 /* The output an input spends (global index); -1 for a coinbase input. */
 int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in);
 /* The previous output paying the same address, or -1. */

@@ -804,11 +804,19 @@ static bool lag_in_place(const ch_store *s) {
  * them; a small commit's marks and heads come after them), the join of
  * step 1's write-back (wb), the syncs, then a small commit's marks (lag).
  * 0, or -1 with txn aborted. */
-static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, st_writeback *wb,
+static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, bool hold, st_writeback *wb,
                        ch_store_commit_times *t, struct timespec *t0, ch_error *err) {
     st_col *ins = &s->col[COL_INS];
-    uint64_t marks_was = s->marks_upto, heads_was = s->heads_upto;
-    s->marks_upto = lag ? ins->n_committed : st_col_count(ins);
+    uint64_t marks_was = s->marks_upto, heads_was = s->heads_upto, held_was = s->marks_held_from;
+    /* held marks (this commit's, or earlier ones' that a small commit
+     * writes after its syncs) leave marks_upto where it is; readers index
+     * the held ones from marks_held_from (marks.c) */
+    if (!hold && !(lag && s->marks_held))
+        s->marks_upto = lag ? ins->n_committed : st_col_count(ins);
+    if (!hold)
+        s->marks_held_from = UINT64_MAX;
+    else if (!s->marks_held)
+        s->marks_held_from = ins->n_committed;
     if (lag) s->heads_upto = st_heads_domain(s);
     int wrc = write_indexes(s, txn, err);
     st_writeback_join(wb);
@@ -816,6 +824,7 @@ static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, st_writeback *wb,
     if (wrc != 0 || sync_batch(s, err) != 0) {
         s->marks_upto = marks_was; /* not made durable after all */
         s->heads_upto = heads_was;
+        s->marks_held_from = held_was;
         mdb_txn_abort(txn);
         return -1;
     }
@@ -845,6 +854,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     for (int i = 0; i < 3; i++) /* the last commit's write-backs (started long ago, as a rule) */
         st_writeback_join(&s->lag_wb[i]);
     bool lag = lag_in_place(s);
+    /* a large commit may hold its marks with the ones held before (marks.c) */
+    bool hold = !lag && st_marks_hold(s);
     /* 1. the data, on its way to the disk (new addresses' heads first,
      * into their pending records; the spent marks of older outputs, which
      * name txs past the committed count until the transaction below
@@ -854,7 +865,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     if (gather_addresses(s, &addr_items, &n_addr_items, &addr_cap, err) != 0) return -1;
     t.addresses = lap(&t0);
     column_job job;
-    column_job_start(&job, s, !lag);
+    column_job_start(&job, s, !lag && !hold);
     (void)lap(&t0); /* a job done here and now: timed by itself */
     /* 2. the batch's index entries as runs, durable (merged with the
      * newest runs: written in key order, never in place) */
@@ -882,7 +893,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
         st_renew_read(s, NULL);
         return ch_err(err, "%s: index transaction: %s", s->dir, mdb_strerror(rc));
     }
-    if (prepare_txn(s, txn, lag, &job.wb, &t, &t0, err) != 0) {
+    if (prepare_txn(s, txn, lag, hold, &job.wb, &t, &t0, err) != 0) {
         unstage(s);
         st_renew_read(s, NULL);
         return -1;
@@ -902,7 +913,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_publish(&s->col[i], err) != 0) return -1;
     s->dirty_addr_keys.n = s->far_pend.n = 0;
-    st_marks_reset(s);
+    st_marks_committed(s, hold);
     next_batch(s);
     if (st_renew_read(s, err) != 0 || move_heads(s, lag, err) != 0) return -1;
     t.heads = lap(&t0);
@@ -962,7 +973,7 @@ void ch_store_abort(ch_store *s) {
         s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
     }
     s->dirty_addr_keys.n = s->far_pend.n = 0;
-    st_marks_reset(s);
+    st_marks_abort(s);
     next_batch(s);
     s->in_block = false;
     s->cur_tx = UINT64_MAX;

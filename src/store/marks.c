@@ -18,7 +18,18 @@
  * the same boot the page cache is what every reader reads, so nothing is
  * missing; after a restart (another boot id beside marks_upto) the marks
  * past it may be lost, and are written again from the inputs by the next
- * writer to open the store, before any reader trusts them (store.c). */
+ * writer to open the store, before any reader trusts them (store.c).
+ *
+ * A large commit (bulk ingest) may hold its marks instead, with those of
+ * the commits before it, until they are dense enough in outs.col (HOLD_DENSITY
+ * a page) or would take more than their share of the memory bound: then one
+ * commit writes them all in its one pass (the pass costs what the pages it
+ * spans do, nearly the whole file once a commit's marks are about as many
+ * as its pages). While they are held the meta says from which input on
+ * outs.col may lack them (marks_held_from, marks_upto at most that): a
+ * reader indexes those inputs' marks from ins.col (st_marks_index), a
+ * writer that opens after a crash writes them again from there, as a small
+ * commit's. A close, a cut and a small commit write them first. */
 #include "store/store_internal.h"
 #include "util/vec.h"
 
@@ -40,51 +51,119 @@ int st_edits_push(st_edit_list *l, uint64_t i, uint64_t v) {
     return 0;
 }
 
-/* the set of outputs marked: open addressing on output + 1 (0 is empty) */
+/* Output -> mark tables (the batch's and the held marks; a reader's index
+ * of the held ones): open addressing on pairs (output + 1, mark), 0 an
+ * empty slot, linear probing, at most half full. */
 static size_t slot_of(uint64_t key, size_t mask) {
     return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
 }
 
-static void set_insert(uint64_t *slots, size_t mask, uint64_t key) {
-    size_t i = slot_of(key, mask);
-    while (slots[i] && slots[i] != key)
-        i = (i + 1) & mask;
-    slots[i] = key;
+static void pairs_insert(st_pairs *t, uint64_t key, uint64_t val) {
+    size_t i = slot_of(key, t->mask);
+    while (t->v[2 * i] && t->v[2 * i] != key)
+        i = (i + 1) & t->mask;
+    t->n += t->v[2 * i] == 0;
+    t->v[2 * i] = key;
+    t->v[2 * i + 1] = val;
 }
 
-static int set_grow(ch_store *s) {
-    size_t cap = s->mark_set_mask ? (s->mark_set_mask + 1) * 2 : 1u << 14;
-    uint64_t *slots = calloc(cap, sizeof *slots);
-    if (!slots) return -1;
-    for (size_t i = 0; s->mark_set && i <= s->mark_set_mask; i++)
-        if (s->mark_set[i]) set_insert(slots, cap - 1, s->mark_set[i]);
-    free(s->mark_set);
-    s->mark_set = slots;
-    s->mark_set_mask = cap - 1;
+/* Room for one more entry (doubling): 0, or -1 when out of memory. */
+static int pairs_room(st_pairs *t) {
+    if (t->v && (t->n + 1) * 2 <= t->mask + 1) return 0;
+    size_t cap = t->v ? (t->mask + 1) * 2 : 1u << 14;
+    st_pairs g = {calloc(cap, 2 * sizeof(uint64_t)), cap - 1, 0};
+    if (!g.v) return -1;
+    for (size_t i = 0; t->v && i <= t->mask; i++)
+        if (t->v[2 * i]) pairs_insert(&g, t->v[2 * i], t->v[2 * i + 1]);
+    free(t->v);
+    *t = g;
     return 0;
 }
 
+static uint64_t pairs_get(const st_pairs *t, uint64_t key) {
+    if (!t->v || t->n == 0) return 0;
+    for (size_t i = slot_of(key, t->mask);; i = (i + 1) & t->mask) {
+        if (t->v[2 * i] == key) return t->v[2 * i + 1];
+        if (t->v[2 * i] == 0) return 0;
+    }
+}
+
+/* Remove key (present), shifting back the entries after it that may move
+ * (no tombstones). */
+static void pairs_del(st_pairs *t, uint64_t key) {
+    size_t m = t->mask, i = slot_of(key, m);
+    while (t->v[2 * i] != key)
+        i = (i + 1) & m;
+    for (size_t j = (i + 1) & m; t->v[2 * j]; j = (j + 1) & m) {
+        size_t h = slot_of(t->v[2 * j], m);
+        /* may slot j's entry move to i (is its home outside (i, j])? */
+        if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+            t->v[2 * i] = t->v[2 * j];
+            t->v[2 * i + 1] = t->v[2 * j + 1];
+            i = j;
+        }
+    }
+    t->v[2 * i] = t->v[2 * i + 1] = 0;
+    t->n--;
+}
+
+/* The filter's bit of key (another multiplier than slot_of's). */
+static size_t bit_of(uint64_t key, size_t mask) {
+    return (size_t)((key * 0xd6e8feb86659fd93ULL) >> 24) & mask;
+}
+
+static void bits_set(ch_store *s, uint64_t key) {
+    if (!s->mark_bits) return; /* none (out of memory): the set is asked */
+    size_t b = bit_of(key, s->mark_bits_mask);
+    s->mark_bits[b >> 6] |= 1ULL << (b & 63);
+}
+
+/* The filter sized to the set (8 bits a slot) and set from the marks
+ * listed: after the set grew, or lost entries (an abort). Out of memory,
+ * there is none (and every question goes to the set). */
+static void bits_rebuild(ch_store *s) {
+    size_t bits = (s->mark_set.mask + 1) * 8;
+    if (!s->mark_bits || s->mark_bits_mask + 1 != bits) {
+        free(s->mark_bits);
+        s->mark_bits_mask = 0;
+        s->mark_bits = malloc(bits / 8);
+        if (!s->mark_bits) return;
+        s->mark_bits_mask = bits - 1;
+    }
+    memset(s->mark_bits, 0, bits / 8);
+    for (size_t k = 0; k < s->marks.n; k++)
+        bits_set(s, s->marks.v[k].i + 1);
+}
+
 int st_marks_add(ch_store *s, uint64_t out, uint64_t mark) {
-    /* at most half full */
-    if ((s->marks.n + 1) * 2 > (s->mark_set ? s->mark_set_mask + 1 : 0) && set_grow(s) != 0)
-        return -1;
+    size_t cap = s->mark_set.v ? s->mark_set.mask + 1 : 0;
+    if (pairs_room(&s->mark_set) != 0) return -1;
+    if (s->mark_set.mask + 1 != cap) bits_rebuild(s);
     if (st_edits_push(&s->marks, out, mark) != 0) return -1;
-    set_insert(s->mark_set, s->mark_set_mask, out + 1);
+    pairs_insert(&s->mark_set, out + 1, mark);
+    bits_set(s, out + 1);
     return 0;
 }
 
 bool st_marks_has(const ch_store *s, uint64_t out) {
-    if (!s->mark_set || s->marks.n == 0) return false;
-    uint64_t key = out + 1;
-    for (size_t i = slot_of(key, s->mark_set_mask);; i = (i + 1) & s->mark_set_mask) {
-        if (s->mark_set[i] == key) return true;
-        if (s->mark_set[i] == 0) return false;
-    }
+    if (!s->marks.n) return false;
+    size_t b = bit_of(out + 1, s->mark_bits_mask);
+    if (s->mark_bits && !(s->mark_bits[b >> 6] >> (b & 63) & 1)) return false;
+    return pairs_get(&s->mark_set, out + 1) != 0;
 }
 
 void st_marks_prefetch(const ch_store *s, uint64_t out) {
-    if (s->mark_set && s->marks.n)
-        __builtin_prefetch(&s->mark_set[slot_of(out + 1, s->mark_set_mask)]);
+    if (s->mark_bits && s->marks.n)
+        __builtin_prefetch(&s->mark_bits[bit_of(out + 1, s->mark_bits_mask) >> 6]);
+}
+
+uint64_t st_marks_spent(const ch_store *s, uint64_t out) {
+    if (!s->writable) return pairs_get(&s->held_idx, out + 1);
+    if (!s->marks_held) return 0;
+    /* the held marks name committed txs; the batch's own, pending ones
+     * (in the same table) are not the store's yet */
+    uint64_t mark = pairs_get(&s->mark_set, out + 1);
+    return mark && mark <= s->col[COL_TXS].n_committed ? mark : 0;
 }
 
 int st_marks_write(ch_store *s, ch_error *err) {
@@ -94,20 +173,81 @@ int st_marks_write(ch_store *s, ch_error *err) {
                              CH_OUT_ID_BYTES, err);
 }
 
+/* Held marks a page of outs.col before a commit writes them (default;
+ * docs/store.md, "Spent marks held over bulk commits") */
+#define HOLD_DENSITY 4.0
+/* Bytes a held mark takes: its edit (16), its set's slots (16 each, at
+ * most half full, and the table may double) and the filter's byte a slot */
+#define HOLD_BYTES 64u
+
+bool st_marks_hold(const ch_store *s) {
+    if (s->account || s->marks.n == 0) return false;
+    double d = s->marks_density ? s->marks_density : HOLD_DENSITY;
+    if (d <= 0) return false;
+    const st_col *outs = &s->col[COL_OUTS];
+    double pages = (double)(outs->n_committed * outs->rec / 4096 + 1);
+    if ((double)s->marks.n >= d * pages) return false;
+    uint64_t share = s->mem_budget ? s->mem_budget / 16 : (64u << 20);
+    return (uint64_t)s->marks.n * HOLD_BYTES < share;
+}
+
+void st_marks_committed(ch_store *s, bool held) {
+    if (!held) {
+        st_marks_reset(s);
+        s->marks_held = 0;
+        s->marks_held_from = UINT64_MAX;
+        return;
+    }
+    s->marks_held = s->marks.n;
+    s->marks_written = false;
+}
+
+/* An abort: the marks past the held ones are the failed batch's. */
+static void marks_drop_batch(ch_store *s) {
+    if (s->marks_written) { /* all were written (and sorted together): none is held now */
+        st_marks_reset(s);
+        s->marks_held = 0;
+        s->marks_held_from = UINT64_MAX;
+        return;
+    }
+    for (size_t k = s->marks_held; k < s->marks.n; k++)
+        pairs_del(&s->mark_set, s->marks.v[k].i + 1);
+    s->marks.n = s->marks_held;
+    bits_rebuild(s);
+}
+
+void st_marks_abort(ch_store *s) {
+    if (s->marks_held)
+        marks_drop_batch(s);
+    else
+        st_marks_reset(s);
+}
+
 void st_marks_reset(ch_store *s) {
-    if (s->marks.n && s->mark_set) {
+    st_pairs *t = &s->mark_set;
+    if (s->marks.n && t->v) {
         /* clear the slots used (fewer than the table when it is large) */
-        if (s->marks.n * 8 < s->mark_set_mask + 1) {
+        if (s->marks.n * 8 < t->mask + 1) {
             for (size_t k = 0; k < s->marks.n; k++) {
                 uint64_t key = s->marks.v[k].i + 1;
-                size_t i = slot_of(key, s->mark_set_mask);
-                while (s->mark_set[i] != key)
-                    i = (i + 1) & s->mark_set_mask;
-                s->mark_set[i] = 0;
+                size_t i = slot_of(key, t->mask);
+                while (t->v[2 * i] != key)
+                    i = (i + 1) & t->mask;
+                t->v[2 * i] = t->v[2 * i + 1] = 0;
             }
         } else {
-            memset(s->mark_set, 0, (s->mark_set_mask + 1) * sizeof *s->mark_set);
+            memset(t->v, 0, (t->mask + 1) * 2 * sizeof *t->v);
         }
+    }
+    t->n = 0;
+    if (s->mark_bits && s->marks.n) {
+        if (s->marks.n * 64 < s->mark_bits_mask + 1)
+            for (size_t k = 0; k < s->marks.n; k++) {
+                size_t b = bit_of(s->marks.v[k].i + 1, s->mark_bits_mask);
+                s->mark_bits[b >> 6] = 0;
+            }
+        else
+            memset(s->mark_bits, 0, (s->mark_bits_mask + 1) / 8);
     }
     s->marks.n = 0;
     s->marks_written = false;
@@ -115,7 +255,9 @@ void st_marks_reset(ch_store *s) {
 
 void st_marks_free(ch_store *s) {
     free(s->marks.v);
-    free(s->mark_set);
+    free(s->mark_set.v);
+    free(s->mark_bits);
+    free(s->held_idx.v);
     free(s->heads_moves[0].v);
     free(s->heads_moves[1].v);
 }
@@ -146,10 +288,36 @@ void st_boot_id_set_for_tests(const char *id) {
     if (id) snprintf(boot_test, sizeof boot_test, "%s", id);
 }
 
+uint64_t st_marks_in_file(const ch_store *s) {
+    uint64_t n = s->col[COL_INS].n_committed;
+    return s->marks_held_from < n ? s->marks_held_from : n;
+}
+
 bool st_marks_trusted(const ch_store *s, uint64_t n_ins) {
     if (s->account || s->marks_upto >= n_ins) return true;
     const char *boot = st_boot_id();
     return boot[0] && strcmp(boot, s->marks_boot) == 0;
+}
+
+/* The tx holding input i, from tx t on (the last whose first input is at
+ * or below i). */
+static uint64_t tx_of_input(const ch_store *s, uint64_t t, uint64_t n_tx, uint64_t i) {
+    while (t + 1 < n_tx && (ch_store_tx(s, t + 1)->first_in_size & CH_ID_MASK) <= i)
+        t++;
+    return t;
+}
+
+/* The first tx whose inputs reach past input i: a binary search. */
+static uint64_t tx_search_input(const ch_store *s, uint64_t n_tx, uint64_t i) {
+    uint64_t lo = 0, hi = n_tx;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((ch_store_tx(s, mid)->first_in_size & CH_ID_MASK) <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 int st_marks_recover(ch_store *s, ch_error *err) {
@@ -157,31 +325,61 @@ int st_marks_recover(ch_store *s, ch_error *err) {
     st_col *outs = &s->col[COL_OUTS];
     uint64_t n_in = ins->n_committed, n_tx = txs->n_committed;
     if (s->account || s->marks_upto >= n_in) return 0;
-    /* the tx holding the first input to replay: the last whose first input
-     * is at or below it */
-    uint64_t lo = 0, hi = n_tx;
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if ((ch_store_tx(s, mid)->first_in_size & CH_ID_MASK) <= s->marks_upto)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    uint64_t t = lo;
+    /* the marks to write again (a small commit's, or the many commits' a
+     * bulk writer held), gathered and written in one sorted pass */
+    st_edit_list e = {0};
+    uint64_t t = tx_search_input(s, n_tx, s->marks_upto);
     for (uint64_t i = s->marks_upto; i < n_in; i++) {
-        while (t + 1 < n_tx && (ch_store_tx(s, t + 1)->first_in_size & CH_ID_MASK) <= i)
-            t++;
+        t = tx_of_input(s, t, n_tx, i);
         const ch_in_rec *r = st_col_at(ins, i);
         if (ch_in_spent_tx(r) == CH_NO_TX) continue;
         uint64_t o = ch_store_tx(s, ch_in_spent_tx(r))->first_out + ch_in_vout(r);
-        uint64_t mark = t + 1;
-        if (o >= outs->n_committed)
+        if (o >= outs->n_committed) {
+            free(e.v);
             return ch_err(err, "%s: damaged: input %llu spends output %llu past the %llu committed",
                           s->dir, (unsigned long long)i, (unsigned long long)o,
                           (unsigned long long)outs->n_committed);
-        if (st_col_patch(outs, o, CH_OUT_SPENT_OFF, &mark, CH_OUT_ID_BYTES, err) != 0) return -1;
+        }
+        if (st_edits_push(&e, o, t + 1) != 0) {
+            free(e.v);
+            return ch_err(err, "out of memory");
+        }
     }
-    if (st_col_sync(outs, err) != 0) return -1;
+    int rc = st_col_patch_many(outs, e.v, e.n, CH_OUT_SPENT_OFF, CH_OUT_ID_BYTES, err);
+    free(e.v);
+    if (rc != 0 || st_col_sync(outs, err) != 0) return -1;
     s->marks_upto = n_in;
+    s->marks_held_from = UINT64_MAX;
     return st_write_heads_upto(s, err);
+}
+
+int st_marks_index(ch_store *s, ch_error *err) {
+    const st_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];
+    uint64_t n_in = ins->n_committed, n_tx = s->col[COL_TXS].n_committed;
+    uint64_t from = s->marks_held_from;
+    if (s->account || from >= n_in) { /* nothing held: outs.col has every mark */
+        free(s->held_idx.v);
+        s->held_idx = (st_pairs){0};
+        s->held_hi = 0;
+        return 0;
+    }
+    if (s->held_idx_from != from || s->held_hi > n_in || !s->held_idx.v) {
+        /* another holding than the one indexed (or a cut): from scratch */
+        s->held_idx.n = 0;
+        if (s->held_idx.v) memset(s->held_idx.v, 0, (s->held_idx.mask + 1) * 2 * sizeof(uint64_t));
+        s->held_idx_from = s->held_hi = from;
+    }
+    if (n_tx == 0) return 0;
+    uint64_t t = tx_search_input(s, n_tx, s->held_hi);
+    for (uint64_t i = s->held_hi; i < n_in; i++) {
+        t = tx_of_input(s, t, n_tx, i);
+        const ch_in_rec *r = st_col_at(ins, i);
+        if (ch_in_spent_tx(r) == CH_NO_TX || ch_in_spent_tx(r) >= n_tx) continue;
+        uint64_t o = ch_store_tx(s, ch_in_spent_tx(r))->first_out + ch_in_vout(r);
+        if (o >= outs->n_committed) continue; /* damaged: the readers' checks say so */
+        if (pairs_room(&s->held_idx) != 0) return ch_err(err, "out of memory");
+        pairs_insert(&s->held_idx, o + 1, t + 1);
+    }
+    s->held_hi = n_in;
+    return 0;
 }

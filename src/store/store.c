@@ -163,7 +163,13 @@ static int put_marks_upto(ch_store *s, MDB_txn *txn) {
     const char *boot = st_boot_id();
     MDB_val k = {10, "marks_boot"}, d = {strlen(boot), (void *)boot};
     int rc = meta_put_u64(txn, s->db_meta, "marks_upto", upto);
-    return rc ? rc : mdb_put(txn, s->db_meta, &k, &d, 0);
+    if (!rc) rc = mdb_put(txn, s->db_meta, &k, &d, 0);
+    /* marks_held_from only while a bulk writer holds marks (marks.c) */
+    if (!rc && s->marks_held_from < n_in)
+        return meta_put_u64(txn, s->db_meta, "marks_held_from", s->marks_held_from);
+    MDB_val h = {15, "marks_held_from"};
+    if (!rc && (rc = mdb_del(txn, s->db_meta, &h, NULL)) == MDB_NOTFOUND) rc = 0;
+    return rc;
 }
 
 int st_write_lengths(ch_store *s, MDB_txn *txn, ch_error *err) {
@@ -253,6 +259,9 @@ static int read_lengths(ch_store *s, MDB_txn *txn, uint64_t len[COL_COUNT]) {
     if (meta_get_u64(txn, s->db_meta, "marks_upto", &s->marks_upto) != 0 ||
         !meta_has(txn, s->db_meta, "marks_upto"))
         s->marks_upto = UINT64_MAX;
+    if (meta_get_u64(txn, s->db_meta, "marks_held_from", &s->marks_held_from) != 0 ||
+        !meta_has(txn, s->db_meta, "marks_held_from"))
+        s->marks_held_from = UINT64_MAX;
     MDB_val k = {10, "marks_boot"}, d;
     s->marks_boot[0] = 0;
     if (mdb_get(txn, s->db_meta, &k, &d) == 0 && d.mv_size < sizeof s->marks_boot) {
@@ -458,6 +467,7 @@ static int open_store(const char *dir, const char *chain, int mode, ch_store **o
         s->col[i].fd = -1;
     s->writable = (mode & CH_STORE_WRITE) != 0;
     s->cur_tx = UINT64_MAX;
+    s->marks_held_from = UINT64_MAX;
     char index_dir[4096];
     if (ch_path_join(s->dir, sizeof s->dir, dir, chain) != 0 ||
         ch_path_join(index_dir, sizeof index_dir, s->dir, "index") != 0) {
@@ -497,6 +507,10 @@ static int open_store(const char *dir, const char *chain, int mode, ch_store **o
         s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
     } else {
         st_heads_index(s);
+        if (st_marks_index(s, err) != 0) {
+            ch_store_close(s);
+            return -1;
+        }
     }
     *out = s;
     return 0;
@@ -517,7 +531,7 @@ static int marks_lost_err(const char *store_dir, const char *why, ch_error *err)
 int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err) {
     if (open_store(dir, chain, mode, out, err) != 0) return -1;
     ch_store *s = *out;
-    if (s->writable || st_marks_trusted(s, s->col[COL_INS].n_committed)) return 0;
+    if (s->writable || st_marks_trusted(s, st_marks_in_file(s))) return 0;
     /* the marks past marks_upto are from another boot: a writer replays
      * them at its open (under the writer's lock); then open again. A
      * writer already running has replayed them at its own open. */
@@ -528,7 +542,7 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
     if (open_store(dir, chain, CH_STORE_WRITE, &w, &werr) == 0) ch_store_close(w);
     if (open_store(dir, chain, mode, out, err) != 0) return -1;
     s = *out;
-    if (st_marks_trusted(s, s->col[COL_INS].n_committed)) return 0;
+    if (st_marks_trusted(s, st_marks_in_file(s))) return 0;
     char path[sizeof s->dir];
     memcpy(path, s->dir, sizeof path);
     ch_store_close(s);
@@ -544,16 +558,19 @@ void ch_store_close(ch_store *s) {
         for (int i = 0; i < 3; i++)
             st_writeback_join(&s->lag_wb[i]);
         /* the heads and marks written in place since the last commit's
-         * syncs, durable: a clean close leaves nothing to replay */
+         * syncs, durable, and the marks held (marks.c) written first: a
+         * clean close leaves nothing to replay */
         bool heads_ok = st_col_sync(&s->col[COL_HEADS20], NULL) == 0 &&
                         st_col_sync(&s->col[COL_HEADS32], NULL) == 0;
-        bool marks_ok = s->account || st_col_sync(&s->col[COL_OUTS], NULL) == 0;
+        bool marks_ok = s->account ||
+                        (st_marks_write(s, NULL) == 0 && st_col_sync(&s->col[COL_OUTS], NULL) == 0);
         MDB_txn *txn;
         if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
             meta_put_u64(txn, s->db_meta, "writer_open", 0);
             if (heads_ok) meta_put_u64(txn, s->db_meta, "heads_upto", st_heads_domain(s));
             if (marks_ok) {
                 s->marks_upto = s->col[COL_INS].n_committed;
+                s->marks_held_from = UINT64_MAX;
                 put_marks_upto(s, txn);
             }
             mdb_txn_commit(txn);
@@ -602,8 +619,9 @@ int ch_store_refresh(ch_store *s, ch_error *err) {
     st_runs_close(&s->addr_runs);
     if (open_runs(s, index_dir, err) != 0) return -1;
     if (check_counts(s, err) != 0) return -1;
-    if (!st_marks_trusted(s, s->col[COL_INS].n_committed)) return marks_lost_err(s->dir, "", err);
+    if (!st_marks_trusted(s, st_marks_in_file(s))) return marks_lost_err(s->dir, "", err);
     st_heads_index(s);
+    if (st_marks_index(s, err) != 0) return -1;
     return mdb_txn_id(s->rtxn) != was;
 }
 
@@ -1046,8 +1064,13 @@ uint32_t ch_store_xfer_height(const ch_store *s, uint64_t x) {
 
 int64_t ch_store_output_spender(const ch_store *s, uint64_t out) {
     uint64_t spent = ch_out_spent(ch_store_output(s, out));
+    if (spent == 0) spent = st_marks_spent(s, out); /* held by a bulk writer */
     if (spent == 0 || spent > st_col_count(&s->col[COL_TXS])) return -1;
     return (int64_t)spent - 1;
+}
+
+bool ch_store_marks_held(const ch_store *s) {
+    return s->writable ? s->marks_held != 0 : s->held_idx.n != 0;
 }
 
 int64_t ch_store_input_spent_output(const ch_store *s, uint64_t in) {

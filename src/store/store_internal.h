@@ -37,6 +37,13 @@ typedef struct st_u64_list {
 
 int st_u64_push(st_u64_list *l, uint64_t x);
 
+/* output + 1 -> a value, open addressing on pairs (marks.c) */
+typedef struct st_pairs {
+    uint64_t *v; /* 2 (mask + 1) words: key, value; key 0 is a free slot */
+    size_t mask;
+    size_t n;
+} st_pairs;
+
 typedef struct st_edit_list {
     st_col_edit *v;
     size_t n, cap;
@@ -116,6 +123,12 @@ struct ch_store {
      * only until the next commit's syncs (marks.c). UINT64_MAX: all. */
     uint64_t marks_upto;
     char marks_boot[40]; /* the boot of the commit that recorded marks_upto */
+    /* The inputs from this one on may have no mark in outs.col yet: a bulk
+     * writer holds them (marks.c); UINT64_MAX: none. A reader indexes them
+     * (held_idx: output + 1 -> mark, for inputs [marks_held_from, held_hi)). */
+    uint64_t marks_held_from;
+    st_pairs held_idx;
+    uint64_t held_idx_from, held_hi;
     /* the write-back of the files a small commit wrote in place after its
      * syncs (outs.col, heads20.col, heads32.col): joined by the next */
     st_writeback lag_wb[3];
@@ -148,9 +161,18 @@ struct ch_store {
     st_u64_list far_pend;        /* pairs (output, previous output) too far apart */
     st_edit_list heads_moves[2]; /* committed addresses' new heads (heads20, heads32 records) */
     st_edit_list marks;          /* spent marks of committed outputs (marks.c) */
-    uint64_t *mark_set;          /* the outputs in marks, + 1 (0: a free slot) */
-    size_t mark_set_mask;
-    bool marks_written;                 /* marks went to the file: an abort clears them */
+    st_pairs mark_set;           /* the outputs in marks (+ 1) and their marks */
+    /* a bit an output of mark_set (8 bits a slot of it: about 3% of the
+     * outputs not in it pass), asked first: the set of held marks outgrows
+     * the caches, and nearly every input asks it about an unmarked output */
+    uint64_t *mark_bits;
+    size_t mark_bits_mask; /* bits - 1 */
+    bool marks_written;    /* marks went to the file: an abort clears them */
+    /* marks.v[0, marks_held): committed batches' marks not yet written to
+     * outs.col (a bulk ingest's commits hold them until they are dense
+     * enough to be worth a pass over the file: marks.c) */
+    size_t marks_held;
+    double marks_density; /* ch_store_set_marks_density: held marks a page (0: default) */
     ch_store_commit_times commit_times; /* the last commit's (ch_store_last_commit_times) */
     uint32_t batch;                     /* tag of this batch's dirty addr_hot entries */
     st_u64_list prefetch_keys;          /* scratch of ch_store_prefetch */
@@ -196,6 +218,19 @@ bool st_marks_has(const ch_store *s, uint64_t out);
 void st_marks_prefetch(const ch_store *s, uint64_t out);
 /* Write the batch's marks (sorted, one pass), not yet durable. */
 int st_marks_write(ch_store *s, ch_error *err);
+/* Should a large commit hold its marks (with those held before) rather
+ * than write them? */
+bool st_marks_hold(const ch_store *s);
+/* After a commit: held (the marks stay, committed) or written (forgotten). */
+void st_marks_committed(ch_store *s, bool held);
+/* The mark (spender + 1) of out that outs.col does not hold yet, or 0: a
+ * writer's held marks, a reader's index of them (st_marks_index). */
+uint64_t st_marks_spent(const ch_store *s, uint64_t out);
+/* A reader: index the marks of the inputs past marks_held_from (another
+ * process holds them) from ins.col. 0, or -1 when out of memory. */
+int st_marks_index(ch_store *s, ch_error *err);
+/* An abort: forget the failed batch's marks, keep the held ones. */
+void st_marks_abort(ch_store *s);
 
 /* A file to make durable: fdatasync, or fsync for a folder (its entries). */
 typedef struct st_sync_job {
@@ -221,6 +256,9 @@ void st_boot_id_set_for_tests(const char *id);
 /* Are the spent marks of the first n_ins inputs all there (durable, or
  * written in this boot)? */
 bool st_marks_trusted(const ch_store *s, uint64_t n_ins);
+/* The committed inputs whose marks outs.col holds (the rest a bulk writer
+ * holds, indexed by a reader from ins.col: st_marks_index). */
+uint64_t st_marks_in_file(const ch_store *s);
 /* A writer: write the spent marks of the committed inputs at or past
  * marks_upto again (the inputs name what they spend), make them durable and
  * record marks_upto as the committed count. */

@@ -214,6 +214,10 @@ int ch_store_truncate(ch_store *s, uint32_t height, ch_error *err) {
     ch_store_abort(s);
     for (int i = 0; i < 3; i++) /* the last commit's write-backs: before any cut */
         st_writeback_join(&s->lag_wb[i]);
+    /* held marks (marks.c) into outs.col first: the cut clears those of the
+     * inputs it removes there (made durable with them below) */
+    if (st_marks_write(s, err) != 0) return -1;
+    st_marks_committed(s, false);
     uint64_t n_blocks = st_col_count(&s->col[COL_BLOCKS]);
     if (height >= n_blocks) return 0;
     if (s->account) return truncate_account(s, height, err);

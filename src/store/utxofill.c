@@ -60,7 +60,8 @@ void st_utxo_fill(ch_store *s, uint64_t a, uint64_t b) {
         for (uint64_t i = 0; i < n; i++) {
             uint64_t first = t[i].first_out, end = i + 1 < n ? t[i + 1].first_out : o1;
             for (uint64_t out = first; out < end && out >= o0; out++) {
-                if (!unspent(s, &o[out - o0])) continue;
+                /* a held mark (marks.c) is not in the record yet */
+                if (!unspent(s, &o[out - o0]) || st_marks_has(s, out)) continue;
                 fill_item *f = &ring[queued++ % FILL_AHEAD];
                 if (queued > FILL_AHEAD) st_utxo_put(&s->utxo, f->k, &f->v);
                 f->k = st_utxo_key_of(&s->utxo, &id[i], (uint32_t)(out - first));

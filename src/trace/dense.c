@@ -193,7 +193,7 @@ int tr_dense_run(ch_trace *t) {
     for (size_t i = 0; i < t->n_e; i++) {
         tr_entry *e = &t->e[i];
         if (e->state != ST_PENDING) continue;
-        e->state = t->dn.state[ch_out_spent(&t->outs[e->out]) - 1 - t->sw_base];
+        e->state = t->dn.state[(uint64_t)tr_out_spender(t, e->out) - t->sw_base];
     }
     return 0;
 }

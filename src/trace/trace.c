@@ -121,6 +121,7 @@ int tr_view(ch_trace *t) {
     t->m_txs = m.txs;
     t->m_ins = m.inputs;
     t->m_outs = m.outputs;
+    t->marks_held = ch_store_marks_held(s);
     /* A read-only store is all committed, and so is a writer's between its
      * commits: each column is one mapping, so the records can be walked as
      * plain arrays. A writer's pending records follow in its memory, one
@@ -855,7 +856,7 @@ static int sweep_run(ch_trace *t) {
         tr_entry *e = &t->e[i];
         if (e->state != ST_PENDING) continue;
         e->state = t->sw_cuts
-                       ? (uint8_t)t->sw_acc[ch_out_spent(&t->outs[e->out]) - 1 - t->sw_base].hops
+                       ? (uint8_t)t->sw_acc[(uint64_t)tr_out_spender(t, e->out) - t->sw_base].hops
                        : ST_DONE;
     }
     return 0;

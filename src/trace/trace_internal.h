@@ -201,6 +201,7 @@ struct ch_trace {
      * for the pending txs [pbase, p_hi) read so far */
     tr_map pspend;
     uint64_t pbase, p_hi;
+    bool marks_held; /* ch_store_marks_held: some marks are not in the records yet */
 
     char **stop; /* stop categories */
     size_t n_stop;
@@ -322,6 +323,8 @@ static inline int64_t tr_out_spender(const ch_trace *t, uint64_t o) {
         uint32_t d = tr_map_get(&t->pspend, o);
         if (d != TR_NONE) sp = t->pbase + d + 1;
     }
+    if (sp == 0 && o < t->m_outs && t->marks_held) /* a bulk writer's, not in the record yet */
+        sp = (uint64_t)(ch_store_output_spender(t->s, o) + 1);
     if (sp == 0 || sp > t->n_txs) return -1;
     return (int64_t)sp - 1;
 }
