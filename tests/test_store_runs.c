@@ -8,10 +8,12 @@
 #include "support/testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/runs.h"
 
@@ -182,6 +184,7 @@ static void test_filters_never_hide_a_key(void **state) {
         n_all += PER;
     }
     assert_int_equal(count_files(dir, ".filter"), (int)r.n);
+    assert_int_equal(count_files(dir, ".fence"), (int)r.n); /* the merged runs' went with them */
     /* each read from its file's mapping, not held in the writer's memory */
     for (size_t i = 0; i < r.n; i++) {
         assert_non_null(r.v[i].filter.bits);
@@ -227,10 +230,16 @@ static void test_filters_never_hide_a_key(void **state) {
     fclose(fopen(path, "w"));
     snprintf(path, sizeof path, "%s/f-999.filter", dir);
     fclose(fopen(path, "w"));
+    snprintf(path, sizeof path, "%s/f-999.fence", dir);
+    fclose(fopen(path, "w"));
+    snprintf(path, sizeof path, "%s/f-%llu.fence.tmp", dir, (unsigned long long)seqs[0]);
+    fclose(fopen(path, "w"));
     assert_int_equal(st_runs_open(&r, dir, "f", seqs, counts, n, &err), 0);
     st_runs_sweep(&r);
     assert_int_equal(st_runs_use_filters(&r, &err), 0);
     assert_int_equal(count_files(dir, ".filter"), (int)r.n);
+    assert_int_equal(count_files(dir, ".fence"), (int)r.n);
+    assert_int_equal(count_files(dir, ".tmp"), 0);
     assert_int_equal(count_files(dir, ".run"), (int)r.n);
     for (size_t i = 0; i < r.n; i++) /* loaded or built again: mapped */
         assert_non_null(r.v[i].filter.map);
@@ -253,12 +262,34 @@ static int oracle_count(const st_run_item *all, size_t n, uint64_t key) {
     return want;
 }
 
-/* A run this process wrote has fences, and a lookup through them (one
- * block read by pread) finds what the search of the mapping finds, which
- * a reopened run (no fences) does: a key repeated over three blocks (its
- * values all visited, in order, from the block read and past it), keys
- * before the first entry and past the last, every key at a fence and
- * beside one, absent keys. */
+/* A run this process wrote has fences, saved beside it, and a lookup
+ * through them (one block read by pread) finds what the search of the
+ * mapping finds, which a reopened run without them does: a key repeated
+ * over three blocks (its values all visited, in order, from the block read
+ * and past it), keys before the first entry and past the last, every key
+ * at a fence and beside one, absent keys. Passes: as written; reopened
+ * without fences; reopened with st_runs_use_fences (the saved file); with
+ * the saved file's fences damaged (a key moved past its block's: trusted,
+ * it would send lookups to the wrong block), which is built again from
+ * the run; with the file gone, likewise. */
+/* Move the fifth fence of the file at path past the sixth's key (the
+ * header is 64 bytes), keeping its size. */
+static void damage_fence(const char *path) {
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint64_t k[2];
+    assert_int_equal(pread(fd, k, sizeof k, 64 + 4 * 8), (ssize_t)sizeof k);
+    k[0] = k[1] + 1;
+    assert_int_equal(pwrite(fd, k, 8, 64 + 4 * 8), 8);
+    close(fd);
+}
+
+/* The tag runs.c gives a run's derived files (runfilter.h). */
+static uint64_t run_tag_of(const st_run *run) {
+    uint64_t bytes = run->n * ST_RUN_REC, part = bytes < 4096 ? bytes : 4096;
+    return st_filter_tag(run->map, part, run->map + bytes - part, part);
+}
+
 static void test_fenced_lookups_find_what_the_mapping_search_finds(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
@@ -276,14 +307,29 @@ static void test_fenced_lookups_find_what_the_mapping_search_finds(void **state)
     assert_int_equal(st_runs_add(&r, all, N, 1, &err), 0);
     st_runs_publish(&r);
     assert_int_equal(r.n, 1);
-    assert_non_null(r.v[0].fence);
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1) { /* reopened: no fences, the mapping searched */
+    assert_non_null(r.v[0].fence.keys);
+    assert_non_null(r.v[0].fence.map); /* read from the saved file */
+    char fpath[4200];
+    snprintf(fpath, sizeof fpath, "%s/g-1.fence", dir);
+    for (int pass = 0; pass < 5; pass++) {
+        if (pass == 3) damage_fence(fpath);
+        if (pass == 4) assert_int_equal(unlink(fpath), 0);
+        if (pass >= 1) { /* reopened: no fences (the mapping searched) until asked */
             uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
             size_t n = st_runs_list(&r, seqs, counts);
             st_runs_close(&r);
             assert_int_equal(st_runs_open(&r, dir, "g", seqs, counts, n, &err), 0);
-            assert_null(r.v[0].fence);
+            assert_null(r.v[0].fence.keys);
+            if (pass >= 2) {
+                assert_int_equal(st_runs_use_fences(&r, &err), 0);
+                assert_non_null(r.v[0].fence.keys);
+                /* what was loaded, or built again, is the run's own */
+                for (uint64_t f = 0; f < r.v[0].fence.count; f++)
+                    assert_true(r.v[0].fence.keys[f] == all[f * ST_RUN_FENCE].key >> 16);
+                st_fences again;
+                assert_int_equal(st_fence_load(&again, fpath, 1, N, run_tag_of(&r.v[0])), 0);
+                st_fence_free(&again);
+            }
         }
         for (size_t i = 0; i < N; i++) {
             collect c = {{0}, 0};

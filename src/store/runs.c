@@ -34,12 +34,24 @@ static void filter_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
     snprintf(out, cap, "%s/%s-%" PRIu64 ".filter", r->dir, r->name, seq);
 }
 
+static void fence_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s-%" PRIu64 ".fence", r->dir, r->name, seq);
+}
+
+/* Let go of run's fences (a mapping, or memory of its own). */
+static void fence_drop(st_run *run) {
+    if (run->fence.map)
+        st_fence_free(&run->fence);
+    else
+        free((void *)run->fence.keys);
+    run->fence = (st_fences){NULL, 0, NULL, 0};
+}
+
 static void run_unmap(st_run *run) {
     if (run->map) munmap(run->map, run->n * ST_RUN_REC);
     run->map = NULL;
     st_filter_free(&run->filter);
-    free(run->fence);
-    run->fence = NULL;
+    fence_drop(run);
     if (run->fd >= 0) close(run->fd);
     run->fd = -1;
 }
@@ -55,6 +67,8 @@ static void run_unlink(const st_runs *r, uint64_t seq) {
     run_path(r, seq, path, sizeof path);
     unlink(path);
     filter_path(r, seq, path, sizeof path);
+    unlink(path);
+    fence_path(r, seq, path, sizeof path);
     unlink(path);
 }
 
@@ -152,6 +166,37 @@ int st_runs_use_filters(st_runs *r, ch_error *err) {
     return 0;
 }
 
+/* Run's fences from its entries (every ST_RUN_FENCE-th: each page of the
+ * run is read once), saved beside it. */
+static int build_fences(const st_runs *r, st_run *run, ch_error *err) {
+    uint64_t count = st_fence_count(run->n);
+    uint64_t *keys = malloc(count * sizeof *keys);
+    if (!keys) return ch_err(err, "out of memory");
+    for (uint64_t i = 0; i < count; i++)
+        keys[i] = get48(entry(run, i * ST_RUN_FENCE));
+    madvise(run->map, run->n * ST_RUN_REC, MADV_DONTNEED); /* as build_filter */
+    char path[4200];
+    fence_path(r, run->seq, path, sizeof path);
+    int rc = st_fence_save(&run->fence, path, run->seq, run->n, run_tag(run), keys, err);
+    free(keys);
+    return rc;
+}
+
+int st_runs_use_fences(st_runs *r, ch_error *err) {
+    for (size_t i = 0; i < r->n; i++) {
+        st_run *run = &r->v[i];
+        if (run->n == 0) continue;
+        if (!run->fence.keys) {
+            char path[4200];
+            fence_path(r, run->seq, path, sizeof path);
+            if (st_fence_load(&run->fence, path, run->seq, run->n, run_tag(run)) != 0 &&
+                build_fences(r, run, err) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 /* The first entry of run whose key is >= k (run->n when none): a guess
  * from the key's value (the keys are uniform hashes), widened by doubling
  * steps until it brackets, then a binary search. */
@@ -188,9 +233,15 @@ static uint64_t lower_bound(const st_run *run, uint64_t k) {
     return lo;
 }
 
-/* Entries [a, b) of run into buf by pread: 0, or -1 when the read failed. */
+/* Entries [a, b) of run into buf: by pread when its file is open (a run
+ * this writer wrote: see st_run.fence), else from its mapping. 0, or -1
+ * when the read failed. */
 static int read_entries(const st_run *run, uint64_t a, uint64_t b, uint8_t *buf) {
     size_t len = (size_t)(b - a) * ST_RUN_REC;
+    if (run->fd < 0) {
+        memcpy(buf, entry(run, a), len);
+        return 0;
+    }
     ssize_t rd;
     do
         rd = pread(run->fd, buf, len, (off_t)(a * ST_RUN_REC));
@@ -212,10 +263,11 @@ static int read_entries(const st_run *run, uint64_t a, uint64_t b, uint8_t *buf)
  * interpolated place, checked to bracket the answer, or the block. */
 static uint64_t fenced_lower_bound(const st_run *run, uint64_t k, uint8_t *buf, uint64_t *base,
                                    uint64_t *got) {
-    uint64_t nf = (run->n + ST_RUN_FENCE - 1) / ST_RUN_FENCE, lo = 0, hi = nf;
+    const uint64_t *fence = run->fence.keys;
+    uint64_t nf = run->fence.count, lo = 0, hi = nf;
     while (lo < hi) { /* the first fence >= k */
         uint64_t mid = lo + (hi - lo) / 2;
-        if (run->fence[mid] < k)
+        if (fence[mid] < k)
             lo = mid + 1;
         else
             hi = mid;
@@ -225,7 +277,7 @@ static uint64_t fenced_lower_bound(const st_run *run, uint64_t k, uint8_t *buf, 
     /* the answer is in (b0, b1]: entry b0 (the fence) is < k, entry b1 is >= k or the end */
     uint64_t b0 = (lo - 1) * ST_RUN_FENCE,
              b1 = lo * ST_RUN_FENCE < run->n ? lo * ST_RUN_FENCE : run->n;
-    uint64_t f0 = run->fence[lo - 1], f1 = lo < nf ? run->fence[lo] : 1ULL << 48;
+    uint64_t f0 = fence[lo - 1], f1 = lo < nf ? fence[lo] : 1ULL << 48;
     uint64_t est = b0 + (uint64_t)((unsigned __int128)(k - f0) * (b1 - b0) / (f1 - f0 + 1));
     uint64_t w0 = est > b0 + FENCE_WINDOW ? est - FENCE_WINDOW : b0 + 1;
     uint64_t w1 = est + FENCE_WINDOW < b1 ? est + FENCE_WINDOW : b1;
@@ -262,7 +314,7 @@ int st_runs_find(const st_runs *r, uint64_t key, st_run_visit visit, void *ctx) 
         const st_run *run = &r->v[i];
         if (!st_filter_may(&run->filter, k)) continue;
         uint64_t base = 0, got = 0, j = UINT64_MAX;
-        if (run->fence && run->fd >= 0) j = fenced_lower_bound(run, k, buf, &base, &got);
+        if (run->fence.keys) j = fenced_lower_bound(run, k, buf, &base, &got);
         if (j == UINT64_MAX) j = lower_bound(run, k), got = 0;
         for (; j < run->n; j++) {
             /* from the block read, past it (equal keys that run on) from the mapping */
@@ -452,10 +504,13 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
     }
     r->next = run_new(seq, total);
-    char fpath[4200];
+    char fpath[4200], cpath[4200];
     filter_path(r, seq, fpath, sizeof fpath);
+    fence_path(r, seq, cpath, sizeof cpath);
     if (run_map(r, &r->next, w.fence != NULL, err) != 0 ||
-        (filter.bits && st_filter_save(&filter, fpath, seq, total, run_tag(&r->next), err) != 0)) {
+        (filter.bits && st_filter_save(&filter, fpath, seq, total, run_tag(&r->next), err) != 0) ||
+        (w.fence &&
+         st_fence_save(&r->next.fence, cpath, seq, total, run_tag(&r->next), w.fence, err) != 0)) {
         run_unmap(&r->next);
         st_filter_free(&filter);
         free(w.fence);
@@ -463,8 +518,8 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         drop_sync(r);
         return -1;
     }
+    free(w.fence); /* read from the saved file's mapping from now on */
     r->next.filter = filter;
-    r->next.fence = w.fence;
     r->keep = keep;
     r->staged = true;
     return 0;
@@ -513,12 +568,13 @@ void st_runs_sweep(const st_runs *r) {
         if (strncmp(nm, r->name, len) != 0 || nm[len] != '-') continue;
         char *end;
         uint64_t seq = strtoull(nm + len + 1, &end, 10);
-        if (strcmp(end, ".run") != 0 && strcmp(end, ".filter") != 0 &&
-            strcmp(end, ".filter.tmp") != 0)
+        bool tmp = strcmp(end, ".filter.tmp") == 0 || strcmp(end, ".fence.tmp") == 0;
+        if (strcmp(end, ".run") != 0 && strcmp(end, ".filter") != 0 && strcmp(end, ".fence") != 0 &&
+            !tmp)
             continue;
-        bool used = r->staged && r->next.seq == seq && strcmp(end, ".filter.tmp") != 0;
+        bool used = r->staged && r->next.seq == seq && !tmp;
         for (size_t i = 0; i < r->n && !used; i++)
-            used = r->v[i].seq == seq && strcmp(end, ".filter.tmp") != 0;
+            used = r->v[i].seq == seq && !tmp;
         if (used) continue;
         unlinkat(dirfd(d), nm, 0);
     }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "coinhound/error.h"
+#include "store/runfence.h"
 #include "store/runfilter.h"
 
 #define ST_RUN_REC 12
@@ -30,13 +31,15 @@ typedef struct st_run {
     uint64_t n;   /* entries */
     uint8_t *map;
     st_filter filter; /* its keys' filter (a writer's: st_runs_use_filters), or none */
-    /* The key of every ST_RUN_FENCE-th entry, for a run this process wrote
-     * (the merge sees every key; 8 bytes per 256 entries), or NULL: a
+    /* The key of every ST_RUN_FENCE-th entry (runfence.h), or none: a
      * lookup then finds its block here and reads only that block, by
      * pread, where a search through the mapping touched several pages of
      * the file (each fault mapping the cached pages around it into the
-     * process, which its memory bound's trims then threw away). */
-    uint64_t *fence;
+     * process, which its memory bound's trims then threw away). A writer
+     * saves them as it writes the run; st_runs_use_fences loads (or
+     * builds) them for the runs it opens. keys lie in the file's mapping,
+     * or (map NULL) in memory this run owns. */
+    st_fences fence;
     int fd; /* the run file, for those reads (-1: none) */
 } st_run;
 
@@ -79,6 +82,11 @@ void st_runs_close(st_runs *r);
  * theirs as they are written. For a writer: a lookup then searches only
  * the runs whose filter lets its key through. */
 int st_runs_use_filters(st_runs *r, ch_error *err);
+/* Give every run its fences (runfence.h), from its file or, when that is
+ * missing or does not match, built from the run and saved, and keep its
+ * file open for the fenced lookups' reads. For a writer; new runs get
+ * theirs as they are written. */
+int st_runs_use_fences(st_runs *r, ch_error *err);
 
 /* Visit the values filed under key, oldest run first and in value order
  * within a run, until visit returns non-zero (which is returned); 0 when

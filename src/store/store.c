@@ -444,7 +444,9 @@ static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_e
         st_runs_sweep(&s->txid_runs); /* a crashed writer's runs */
         st_runs_sweep(&s->addr_runs);
         if (st_runs_use_filters(&s->txid_runs, err) != 0 ||
-            st_runs_use_filters(&s->addr_runs, err) != 0)
+            st_runs_use_filters(&s->addr_runs, err) != 0 ||
+            st_runs_use_fences(&s->txid_runs, err) != 0 ||
+            st_runs_use_fences(&s->addr_runs, err) != 0)
             return -1;
         if (s->heads_upto < st_heads_domain(s) && st_heads_recover(s, err) != 0) return -1;
         /* the marks a small commit left to the page cache: written again,
