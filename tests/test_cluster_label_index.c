@@ -5,7 +5,9 @@
  * with few (the walk goes through the attribution store, the clusters being
  * larger than it); and a screener screening many addresses (it builds the
  * index from the second) gives each the verdict it gives alone, also after
- * labels were imported and the clusters built again. */
+ * labels were imported and the clusters built again; a refresh that finds
+ * nothing new keeps the index, one after the clusters were built again
+ * drops it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +28,7 @@
 #include "coinhound/jsonw.h"
 #include "coinhound/screener.h"
 #include "coinhound/store.h"
+#include "screen/screener_internal.h"
 #include "support/testutil.h"
 
 /* A generated chain, ingested and clustered, in a fresh folder. */
@@ -391,10 +394,19 @@ static void test_screener_views_follow_labels_and_clusters(void **state) {
     import_label(dir, members[nm / 2], "sanctions", "Sanctioned Desk");
     assert_int_equal(same_as_fresh(sc, dir, members, nm), nm);
 
+    /* nothing new since: a refresh keeps the labels' index and its views */
+    const ch_cluster_label_index *ix = scr_screener_labels_index(sc);
+    assert_non_null(ix);
+    assert_int_equal(ch_screener_refresh(sc, &err), 0);
+    assert_ptr_equal(scr_screener_labels_index(sc), ix);
+    assert_int_equal(ch_screener_refresh(sc, &err), 0);
+    assert_ptr_equal(scr_screener_labels_index(sc), ix);
+
     /* clustered again without change outputs: other clusters */
     char *before = verdict_json(sc, members[0]);
     recluster(dir);
-    if (ch_screener_refresh(sc, &err) < 0) fail_msg("%s", err.msg);
+    if (ch_screener_refresh(sc, &err) != 1) fail_msg("not taken: %s", err.msg);
+    assert_null(scr_screener_labels_index(sc)); /* built from the old clusters: gone */
     char *after = verdict_json(sc, members[0]);
     assert_string_not_equal(before, after); /* the cluster changed: so did its verdict */
     same_as_fresh(sc, dir, members, nm);

@@ -14,7 +14,9 @@
  *     followed by correct answers, and /metrics counted them;
  *   - /v1/openapi.json is docs/openapi.json, and every answer of the test
  *     validates against the schema it names (types, required, enums);
- *   - the CLI refuses a public address without --keys and stops on SIGTERM.
+ *   - the CLI refuses a public address without --keys and stops on SIGTERM;
+ *   - a chain store written and a cluster file built again while served are
+ *     answered without a restart, as a fresh `coinhound screen --db` does.
  * The chain is coinhound-gen's (--theft), its truth file names the thief. */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -28,7 +30,10 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "coinhound/address.h"
+#include "coinhound/cluster.h"
 #include "coinhound/screener.h"
+#include "coinhound/store.h"
 #include "coinhound/server.h"
 #include "support/httpcheck.h"
 #include "support/testutil.h"
@@ -838,6 +843,135 @@ static void test_chain_store_commits_seen_without_restart(void **state) {
     assert_int_equal(ch_screener_close(sc, &err), 0);
 }
 
+/* `coinhound screen --db DB --hops 0 --json ADDR`'s line, as the service's
+ * one-address batch answers it: "[" line "]\n". */
+static char *screen_cli_as_batch(const char *db, const char *addr) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s screen --db %s --hops 0 --json %s", g_ch, db, addr);
+    int st;
+    char *out = tu_run(cmd, &st);
+    assert_true(st == 0 || st == 1); /* 1: flagged */
+    size_t n = strlen(out);
+    assert_true(n > 1 && out[n - 1] == '\n');
+    char *want = malloc(n + 3);
+    assert_non_null(want);
+    snprintf(want, n + 3, "[%.*s]\n", (int)(n - 1), out);
+    free(out);
+    return want;
+}
+
+/* The service's verdict on addr: POST /v1/screen of it alone. */
+static char *serve_verdict(const ch_server *srv, const char *addr) {
+    char body[512];
+    snprintf(body, sizeof body, "[{\"address\":\"%s\"}]", addr);
+    resp r;
+    post(srv, "/v1/screen", NULL, body, &r);
+    assert_int_equal(r.status, 200);
+    return r.body;
+}
+
+/* Two addresses of one cluster with the change heuristic (other, then
+ * built again by the CLI in DB, the caller's) in two without it: a, s. */
+static void joined_by_change(const char *db, char a[CH_ADDR_STR_MAX], char s[CH_ADDR_STR_MAX]) {
+    char cmd[8192];
+    ch_error err;
+    ch_clusters *chg, *noc;
+    snprintf(cmd, sizeof cmd, "%s cluster build --db %s --change >/dev/null 2>&1", g_ch, db);
+    sh(cmd);
+    assert_int_equal(ch_clusters_open(db, &chg, &err), 0);
+    snprintf(cmd, sizeof cmd, "%s cluster build --db %s >/dev/null 2>&1", g_ch, db);
+    sh(cmd); /* a new file renamed over: chg's mapping stays the old one's */
+    assert_int_equal(ch_clusters_open(db, &noc, &err), 0);
+    ch_store *st;
+    assert_int_equal(ch_store_open(db, "btc", CH_STORE_READ, &st, &err), 0);
+    ch_store_counts n;
+    ch_store_get_counts(st, &n);
+    ch_addr_id ida = 0, ids = 0;
+    for (uint64_t i = 0; i < n.addresses && !ids; i++) {
+        ch_addr_id id = ch_store_addr_id_at(st, i);
+        uint32_t big = ch_cluster_size(chg, id);
+        if (big < 2 || big > 64 || ch_cluster_size(noc, id) >= big) continue;
+        for (uint64_t j = 0; j < n.addresses && !ids; j++) {
+            ch_addr_id o = ch_store_addr_id_at(st, j);
+            if (ch_cluster_of(chg, o) == ch_cluster_of(chg, id) &&
+                ch_cluster_of(noc, o) != ch_cluster_of(noc, id))
+                ida = id, ids = o;
+        }
+    }
+    assert_true(ids != 0);
+    ch_addr x;
+    ch_store_addr_of(st, ida, &x);
+    assert_int_equal(ch_addr_to_string(&x, ch_store_addr_net(st), a), 0);
+    ch_store_addr_of(st, ids, &x);
+    assert_int_equal(ch_addr_to_string(&x, ch_store_addr_net(st), s), 0);
+    ch_store_close(st);
+    ch_clusters_close(noc);
+    ch_clusters_close(chg);
+}
+
+/* The cluster file built again while served (`coinhound cluster build
+ * --change` by another process) is taken without a restart
+ * (ch_screener_refresh): an address that joins the cluster of a sanctioned
+ * one gets the verdict a fresh `coinhound screen --db` gives, the sanction
+ * through its cluster, where the service kept saying otherwise before. */
+static void test_cluster_file_built_again_seen_without_restart(void **state) {
+    (void)state;
+    char cmd[16384], db[4096], a[CH_ADDR_STR_MAX], s[CH_ADDR_STR_MAX];
+    snprintf(db, sizeof db, "%s/c/db", g_dir);
+    /* a copy of the database (not the served one: LMDB opens an environment
+     * once in a process), without LMDB's lock files, which name this
+     * process's readers of the original */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/c && cp -r %s/db %s && find %s -name lock.mdb -delete",
+             g_dir, g_dir, db, db);
+    sh(cmd);
+    joined_by_change(db, a, s); /* db clustered without change */
+    snprintf(cmd, sizeof cmd,
+             "printf 'address,category,entity\\n%s,sanctions,Rebuilt Desk\\n' > %s/c/s.csv && "
+             "%s intel import --format csv %s/c/s.csv --db %s >/dev/null",
+             s, g_dir, g_ch, g_dir, db);
+    sh(cmd);
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    so.db = db;
+    so.max_hops = 0; /* the cluster alone carries the label */
+    ch_screener *sc;
+    ch_error err, warn;
+    assert_int_equal(ch_screener_open(&so, &sc, &warn, &err), 0);
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.refresh_ms = 50;
+    ch_server *srv;
+    assert_int_equal(ch_server_start(sc, &o, &srv, &err), 0);
+    /* the labels' index built (from the second address), refreshed idle */
+    for (int round = 0; round < 2; round++) {
+        char *got = serve_verdict(srv, s), *want = screen_cli_as_batch(db, s);
+        assert_string_equal(got, want);
+        free(got);
+        free(want);
+        got = serve_verdict(srv, a), want = screen_cli_as_batch(db, a);
+        assert_string_equal(got, want);
+        assert_null(strstr(got, "Rebuilt Desk"));
+        free(got);
+        free(want);
+        usleep(100000); /* past refresh_ms */
+    }
+    snprintf(cmd, sizeof cmd, "%s cluster build --db %s --change >/dev/null 2>&1", g_ch, db);
+    sh(cmd);
+    usleep(100000); /* past refresh_ms */
+    char *got = serve_verdict(srv, a), *want = screen_cli_as_batch(db, a);
+    if (strcmp(got, want) != 0) fprintf(stderr, "serve:  %.800s\nscreen: %.800s\n", got, want);
+    assert_string_equal(got, want);
+    assert_non_null(strstr(got, "Rebuilt Desk"));
+    assert_non_null(strstr(got, "\"risk\":\"severe\""));
+    free(got);
+    free(want);
+    ch_server_stop(srv);
+    assert_int_equal(ch_screener_close(sc, &err), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s/c", g_dir);
+    sh(cmd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_verdicts_equal_screen_json),
@@ -852,6 +986,7 @@ int main(void) {
         cmocka_unit_test(test_connections_opened_at_once_share_the_threads),
         cmocka_unit_test(test_bad_keys_file_fails_naming_the_line),
         cmocka_unit_test(test_chain_store_commits_seen_without_restart),
+        cmocka_unit_test(test_cluster_file_built_again_seen_without_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,9 +77,12 @@ int ch_screener_open(const ch_screener_opts *o, ch_screener **out, ch_error *war
 int ch_screener_close(ch_screener *s, ch_error *err);
 /* Move the chain store to its latest committed state (ch_store_refresh),
  * and take the cluster file anew when it was built again since it was
- * opened: 1 moved, 0 nothing new or no store, -1 error. (Labels imported
- * into the attribution store are seen without a refresh: the cluster
- * labels worked out from the old ones are dropped at the next address.) */
+ * opened (another file, size or time): 1 moved, 0 nothing new or no store,
+ * -1 error. What was worked out from the clusters' labels is dropped on 1
+ * only: a refresh that finds nothing new is cheap (a long-lived door, like
+ * `coinhound serve`, calls it between requests). (Labels imported into the
+ * attribution store are seen without a refresh: the cluster labels worked
+ * out from the old ones are dropped at the next address.) */
 int ch_screener_refresh(ch_screener *s, ch_error *err);
 /* The chain store in use (NULL: none), and the screening set (NULL: none). */
 ch_store *ch_screener_store(const ch_screener *s);

@@ -12,6 +12,7 @@
 #include "coinhound/screener.h"
 #include "coinhound/trace.h"
 #include "risk/facts.h"
+#include "screen/screener_internal.h"
 #include "screen/verdict_tmpl.h"
 #include "util/vec.h"
 
@@ -210,21 +211,35 @@ static bool clusters_rebuilt(const ch_screener *s) {
            sb.st_mtim.tv_sec != o->st_mtim.tv_sec || sb.st_mtim.tv_nsec != o->st_mtim.tv_nsec;
 }
 
-int ch_screener_refresh(ch_screener *s, ch_error *err) {
-    /* new addresses may have come: the labels' index is built again */
+/* Forget the cluster labels' index and its views (what they came from
+ * changed); built again at the second address screened after. */
+static void drop_labels(ch_screener *s) {
     drop_aggs(s);
     ch_cluster_label_index_free(s->labels_ix);
     s->labels_ix = NULL;
     s->labels_ix_failed = false;
-    int rc = s->store ? ch_store_refresh(s->store, err) : 0;
-    if (rc >= 0 && s->store && !s->account && clusters_rebuilt(s)) {
+}
+
+int ch_screener_refresh(ch_screener *s, ch_error *err) {
+    if (!s->store) return 0;
+    int rc = ch_store_refresh(s->store, err);
+    if (rc < 0) return -1;
+    if (!s->account && clusters_rebuilt(s)) {
         /* clustered again: the new clusters (a stale file is left out) */
         if (s->clusters) ch_clusters_close(s->clusters);
         s->clusters = NULL;
         open_clusters(s, s->db_dir, NULL);
         rc = 1;
     }
+    /* new addresses or other clusters: the labels' index is built again;
+     * nothing new (the HTTP service refreshes every second): kept. Labels
+     * imported since are seen by chain_side (ch_intel_generation). */
+    if (rc == 1) drop_labels(s);
     return rc;
+}
+
+const ch_cluster_label_index *scr_screener_labels_index(const ch_screener *s) {
+    return s->labels_ix;
 }
 
 ch_store *ch_screener_store(const ch_screener *s) {
@@ -530,9 +545,7 @@ static void chain_side(ch_screener *s, ch_verdict *v) {
     ch_error err;
     if (s->labels_ix && ch_intel_generation(s->db) != s->labels_gen) {
         /* labels were imported since: what came of the old ones goes */
-        drop_aggs(s);
-        ch_cluster_label_index_free(s->labels_ix);
-        s->labels_ix = NULL;
+        drop_labels(s);
     }
     if (s->clusters && !s->labels_ix && !s->labels_ix_failed && s->chain_sides++ > 0) {
         s->labels_gen = ch_intel_generation(s->db); /* before: a later import is seen */

@@ -89,12 +89,21 @@ srv_chain *srv_chain_pick(ch_server *s, const srv_req *q, int want_account, srv_
     return srv_chain_named(s, name, r);
 }
 
+/* c's store moved to its latest commit: the screener's through the
+ * screener (which takes a cluster file built again and drops what it worked
+ * out from the old one: never a door's own refresh of the library's state),
+ * any other chain's as a store. */
+static int chain_refresh(ch_server *s, const srv_chain *c, ch_error *err) {
+    if (c->st == ch_screener_store(s->screener)) return ch_screener_refresh(s->screener, err);
+    return ch_store_refresh(c->st, err);
+}
+
 bool srv_chain_enter(ch_server *s, srv_chain *c) {
     pthread_mutex_lock(c->mu);
     double now = srv_now();
     if (!c->broken && now - c->last_refresh >= s->opts.refresh_ms / 1000.0) {
         ch_error err;
-        if (ch_store_refresh(c->st, &err) < 0) {
+        if (chain_refresh(s, c, &err) < 0) {
             fprintf(stderr, "coinhound serve: the chain store %s failed to refresh: %s\n", c->name,
                     err.msg);
             c->broken = true;
