@@ -912,10 +912,10 @@ static int count_in_file(const char *path, const char *text) {
     return n;
 }
 
-/* `coinhound watch eth` against the mock from block 100 of a 20-block
- * chain, until its status line names the tip (119), then SIGTERM: exit 0.
- * Its log in log. */
-static void watch_mock(const mock *m, const char *db, const char *log, bool traces) {
+/* `coinhound watch eth` (with flag: --no-traces, or NULL) against the mock
+ * from block 100 of a 20-block chain, until its status line names the tip
+ * (119), then SIGTERM: exit 0. Its log in log. */
+static void watch_mock(const mock *m, const char *db, const char *log, const char *flag) {
     char rules[4200];
     snprintf(rules, sizeof rules, "%s/rules.yaml", db);
     FILE *o = fopen(rules, "w");
@@ -937,7 +937,7 @@ static void watch_mock(const mock *m, const char *db, const char *log, bool trac
                           "200",
                           "--heartbeat",
                           "1",
-                          traces ? "--traces" : NULL,
+                          flag,
                           NULL};
     int before = count_in_file(log, "info: following ");
     pid_t pid = fork();
@@ -966,11 +966,13 @@ static void watch_mock(const mock *m, const char *db, const char *log, bool trac
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-/* watch eth --traces fetches each block's callTracer traces (the value
- * contracts move is only there): its store equals an ingest with --traces.
- * Against a node without debug_traceBlockByNumber it says once what is
- * missed and follows the node without them: its store equals an ingest
- * without; and without --traces it never asks for them. */
+/* watch eth fetches each block's callTracer traces where the node has
+ * them (the value contracts move is only there), with no flag: it asks the
+ * node once (the tip's trace) and says so; its store equals an ingest with
+ * --traces. Against a node without debug_traceBlockByNumber it says once
+ * that internal transfers are not seen, asks no more, and follows the node
+ * without them: its store equals an ingest without; and with --no-traces
+ * it never asks. */
 static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     fx *f = *state;
     chain c;
@@ -981,8 +983,9 @@ static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     ch_error err;
     /* a node with traces */
     mock_start(&m, &c);
-    watch_mock(&m, f->dbs[0], log, true);
-    assert_true(m.calls[K_TRACE] >= 20);
+    watch_mock(&m, f->dbs[0], log, NULL);
+    assert_true(m.calls[K_TRACE] >= 21); /* the tip's, then the blocks' */
+    assert_int_equal(count_in_file(log, "info: traces: on ("), 1);
     mock_stop(&m);
     mock_start(&m, &c);
     if (node_ingest(m.url, f->dbs[1], 10, true, 100, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
@@ -992,21 +995,25 @@ static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     tu_rmrf(f->dbs[1]);
     assert_int_equal(mkdir(f->dbs[0], 0755), 0);
     assert_int_equal(mkdir(f->dbs[1], 0755), 0);
-    /* a node without: one warning, then followed without */
+    /* a node without: one warning, asked once, then followed without */
     mock_start(&m, &c);
     m.no_traces = true;
-    watch_mock(&m, f->dbs[0], log, true);
-    assert_int_equal(count_in_file(log, "does not offer debug_traceBlockByNumber: value moved by "
-                                        "contracts"),
+    watch_mock(&m, f->dbs[0], log, NULL);
+    assert_int_equal(count_in_file(log, "does not answer debug_traceBlockByNumber (JSON-RPC error "
+                                        "-32601 the method debug_traceBlockByNumber does not "
+                                        "exist/is not available): internal transfers are not "
+                                        "seen"),
                      1);
+    assert_int_equal(count_in_file(log, " warn: "), 1);
+    assert_int_equal(m.calls[K_TRACE], 1);
     mock_stop(&m);
     mock_start(&m, &c);
     if (node_ingest(m.url, f->dbs[1], 10, false, 100, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
     mock_stop(&m);
     tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
-    /* without --traces: never asked */
+    /* --no-traces: never asked */
     mock_start(&m, &c);
-    watch_mock(&m, f->dbs[2], log, false);
+    watch_mock(&m, f->dbs[2], log, "--no-traces");
     assert_int_equal(m.calls[K_TRACE], 0);
     mock_stop(&m);
     tu_assert_same_store(f->dbs[2], f->dbs[1], "eth");

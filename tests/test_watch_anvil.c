@@ -497,57 +497,6 @@ static void test_each_attribution_rule_alerts_with_its_own_reasons(void **state)
     an_teardown(&f);
 }
 
-/* Value a contract moves reaches a watched address only through an
- * internal call, which no transaction or receipt shows: watch eth --traces
- * reads it from anvil's callTracer traces and alerts it (transfer kind "internal",
- * from the contract). The contract is 15 bytes assembled here: CALL the
- * address in the calldata with the call's value (init code: copy and
- * return them). */
-static void test_value_a_contract_forwards_is_alerted_from_the_nodes_traces(void **state) {
-    (void)state;
-    static fx f;
-    if (!an_setup(&f)) skip();
-    static const char *const args[] = {"--traces", NULL};
-    f.watch_args = args;
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
-    an_start_watcher(&f, NULL);
-    json_t *deploy = an_rpc(&f, "eth_sendTransaction",
-                            json_pack("[{s:s,s:s}]", "from", ACCT0, "data",
-                                      "0x600f600c600039600f6000f3" /* init: return the code */
-                                      "6000600060006000346000355af100")); /* CALL(to, value) */
-    assert_true(json_is_string(deploy));
-    json_t *rc = NULL; /* null until mined (at once, unless the machine is busy) */
-    for (int i = 0; i < 100 && !json_is_object(rc); i++) {
-        json_decref(rc);
-        rc = an_rpc(&f, "eth_getTransactionReceipt", json_pack("[O]", deploy));
-        if (!json_is_object(rc)) an_msleep(100);
-    }
-    assert_true(json_is_object(rc));
-    char contract[43];
-    snprintf(contract, sizeof contract, "%s", an_s_of(rc, "contractAddress"));
-    json_decref(rc);
-    json_decref(deploy);
-    char data[80];
-    snprintf(data, sizeof data, "0x000000000000000000000000%s", THIEF + 2);
-    json_t *tx = an_rpc(&f, "eth_sendTransaction",
-                        json_pack("[{s:s,s:s,s:s,s:s}]", "from", ACCT0, "to", contract, "value",
-                                  "0x4563918244f40000", "data", data)); /* 5 ETH */
-    assert_true(json_is_string(tx));
-    json_t *alerts = an_wait_alerts(&f, 1, 20000);
-    assert_int_equal(json_array_size(alerts), 1);
-    json_t *a = json_array_get(alerts, 0);
-    check_alert(&f, a, json_string_value(tx), "5000000000000000000", THIEF, "high");
-    assert_string_equal(an_s_of(json_object_get(a, "transfer"), "kind"), "internal");
-    assert_string_equal(an_s_of(a, "amount_display"), "5");
-    assert_non_null(strstr(an_s_of(a, "summary"), ": 5 ETH from "));
-    assert_string_equal(an_s_of(a, "from"), contract);
-    json_decref(alerts);
-    json_decref(tx);
-    assert_int_equal(an_stop_watcher(&f), 0);
-    an_teardown(&f);
-}
-
 /* Wait until needle occurs at least n times in the watcher's log. */
 static bool wait_in_log(const fx *f, const char *needle, int n, unsigned timeout_ms) {
     for (unsigned t = 0; t <= timeout_ms; t += 100) {
@@ -555,6 +504,130 @@ static bool wait_in_log(const fx *f, const char *needle, int n, unsigned timeout
         an_msleep(100);
     }
     return false;
+}
+
+/* The same, failing with the log when it does not come. */
+static void expect_in_log(const fx *f, const char *needle, unsigned timeout_ms) {
+    if (wait_in_log(f, needle, 1, timeout_ms)) return;
+    size_t len;
+    char *log = (char *)tu_read_file(f->log, &len);
+    fail_msg("not in the watcher's log: \"%s\"\n%s", needle, log ? log : "(none)");
+}
+
+/* The watcher's cursor (DB/eth/watch/state) says block `number` was
+ * evaluated (the store starts at block 0). */
+static bool evaluated(const char *db, long long number) {
+    char p[700];
+    snprintf(p, sizeof p, "%s/eth/watch/state", db);
+    FILE *in = fopen(p, "r");
+    if (!in) return false;
+    unsigned long long delivered, next = 0;
+    int n = fscanf(in, "coinhound-watch-state 1 delivered %llu eval_next %llu", &delivered, &next);
+    fclose(in);
+    return n == 2 && (long long)next > number;
+}
+
+static void wait_evaluated(const fx *f, long long number) {
+    for (int i = 0; i < 600 && !evaluated(f->db, number); i++)
+        an_msleep(100);
+    if (!evaluated(f->db, number)) fail_msg("the watcher did not evaluate block %lld", number);
+}
+
+/* A contract that forwards the ETH it is sent: 15 bytes assembled here,
+ * CALL the address in the calldata with the call's value (init code: copy
+ * and return them). Deployed from ACCT0; its address in contract. */
+static void deploy_forwarder(const fx *f, char contract[43]) {
+    json_t *deploy = an_rpc(f, "eth_sendTransaction",
+                            json_pack("[{s:s,s:s}]", "from", ACCT0, "data",
+                                      "0x600f600c600039600f6000f3" /* init: return the code */
+                                      "6000600060006000346000355af100")); /* CALL(to, value) */
+    assert_true(json_is_string(deploy));
+    json_t *rc = NULL; /* null until mined (at once, unless the machine is busy) */
+    for (int i = 0; i < 100 && !json_is_object(rc); i++) {
+        json_decref(rc);
+        rc = an_rpc(f, "eth_getTransactionReceipt", json_pack("[O]", deploy));
+        if (!json_is_object(rc)) an_msleep(100);
+    }
+    assert_true(json_is_object(rc));
+    snprintf(contract, 43, "%s", an_s_of(rc, "contractAddress"));
+    json_decref(rc);
+    json_decref(deploy);
+}
+
+/* wei sent from ACCT0 to the forwarder, which passes it on to `to` in an
+ * internal call; the tx hash (caller frees). */
+static char *forward_eth(const fx *f, const char *contract, const char *to, const char *wei) {
+    char data[80];
+    snprintf(data, sizeof data, "0x000000000000000000000000%s", to + 2);
+    json_t *tx = an_rpc(f, "eth_sendTransaction",
+                        json_pack("[{s:s,s:s,s:s,s:s}]", "from", ACCT0, "to", contract, "value",
+                                  wei, "data", data));
+    assert_true(json_is_string(tx));
+    char *h = strdup(json_string_value(tx));
+    json_decref(tx);
+    return h;
+}
+
+/* The alert of an internal transfer: 5 ETH from the forwarder to THIEF in tx. */
+static void check_internal_alert(const fx *f, json_t *a, const char *tx, const char *contract) {
+    check_alert(f, a, tx, "5000000000000000000", THIEF, "high");
+    assert_string_equal(an_s_of(json_object_get(a, "transfer"), "kind"), "internal");
+    assert_string_equal(an_s_of(a, "amount_display"), "5");
+    assert_non_null(strstr(an_s_of(a, "summary"), ": 5 ETH from "));
+    assert_string_equal(an_s_of(a, "from"), contract);
+}
+
+#define ETH_5 "0x4563918244f40000"
+
+/* Value a contract moves reaches a watched address only through an
+ * internal call, which no transaction or receipt shows. watch eth, with no
+ * flag, finds that anvil answers debug_traceBlockByNumber, says so, reads
+ * the forwarded 5 ETH from the block's callTracer traces and alerts it
+ * (transfer kind "internal", from the contract). A watcher with
+ * --no-traces, over the same blocks into its own store, says traces are
+ * off and does not see it. */
+static void test_value_a_contract_forwards_is_alerted_from_the_nodes_traces(void **state) {
+    (void)state;
+    static fx f;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    an_start_watcher(&f, NULL);
+    char want[300];
+    snprintf(want, sizeof want,
+             " info: traces: on (%s answers debug_traceBlockByNumber): value moved by contracts",
+             f.url);
+    expect_in_log(&f, want, 20000);
+    char contract[43];
+    deploy_forwarder(&f, contract);
+    char *tx = forward_eth(&f, contract, THIEF, ETH_5);
+    json_t *alerts = an_wait_alerts(&f, 1, 20000);
+    assert_int_equal(json_array_size(alerts), 1);
+    check_internal_alert(&f, json_array_get(alerts, 0), tx, contract);
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    assert_int_equal(an_count_in_file(f.log, " warn: "), 0);
+
+    /* --no-traces: the same blocks, another store and alert file */
+    long long number;
+    char hash[67];
+    an_receipt_block(&f, tx, &number, hash);
+    snprintf(f.db, sizeof f.db, "%s/db-no-traces", f.dir);
+    snprintf(f.alerts, sizeof f.alerts, "%s/alerts-no-traces.jsonl", f.dir);
+    static const char *const args[] = {"--no-traces", NULL};
+    f.watch_args = args;
+    an_start_watcher(&f, NULL);
+    wait_evaluated(&f, number);
+    alerts = an_read_alerts(f.alerts);
+    assert_int_equal(json_array_size(alerts), 0);
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    assert_int_equal(an_count_in_file(f.log, " info: traces: off (--no-traces): internal "
+                                             "transfers (value moved by contracts) are not seen"),
+                     1);
+    assert_int_equal(an_count_in_file(f.log, " info: traces: on ("), 1);
+    free(tx);
+    an_teardown(&f);
 }
 
 /* watch eth at the node's tip, in silence: a status line every --heartbeat
@@ -576,7 +649,7 @@ static void test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall
     json_decref(alerts);
     char want[300];
     snprintf(want, sizeof want, " warn: %s: no new block for ", f.url);
-    assert_true(wait_in_log(&f, want, 1, 20000));
+    expect_in_log(&f, want, 20000);
     /* two more status lines after the warning, and no second warning */
     snprintf(want, sizeof want, " info: following %s: at block 1, the last new block ", f.url);
     int beats = an_count_in_file(f.log, want);
@@ -585,9 +658,9 @@ static void test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall
     free(tx);
     tx = an_send_eth(&f, ACCT0, ACCT5, "0x1"); /* block 2 */
     snprintf(want, sizeof want, " info: %s: block 2 came after ", f.url);
-    assert_true(wait_in_log(&f, want, 1, 20000));
+    expect_in_log(&f, want, 20000);
     snprintf(want, sizeof want, " info: following %s: at block 2, the last new block ", f.url);
-    assert_true(wait_in_log(&f, want, 1, 20000));
+    expect_in_log(&f, want, 20000);
     assert_int_equal(an_stop_watcher(&f), 0);
     free(tx);
     an_teardown(&f);
@@ -635,16 +708,32 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     an_teardown(&f);
 }
 
-/* A slow node between the watcher and anvil: a proxy on its own port that
+/* A node between the watcher and anvil: a proxy on its own port that
  * forwards each request to anvil and, while `slow` is set, holds every
- * third answer back 2.5 s (past the watcher's --rpc-timeout 1). */
+ * third answer back 2.5 s (past the watcher's --rpc-timeout 1); and, as
+ * `debug` says, answers the trace calls (debug_*) itself or holds them. */
+enum {
+    DEBUG_PASS,      /* forwarded */
+    DEBUG_NO_METHOD, /* "Method not found" (-32601): a node without the debug API */
+    DEBUG_ERROR,     /* -32000 "historical state not available": a node that stopped tracing */
+    DEBUG_HOLD       /* a request with a trace call held 2.5 s: a node too slow to trace */
+};
+
 typedef struct slowproxy {
     int fd, port;
-    volatile int stop, slow;
-    unsigned requests, held;
+    volatile int stop, slow, debug;
+    volatile int stall; /* every request held while set: a node that hangs */
+    /* counted with __atomic builtins: each connection has its own thread,
+     * as a node answers each request on its own (a held answer delays no
+     * other) */
+    unsigned requests, held, live;
+    unsigned debug_calls; /* trace calls seen */
     const char *node_url;
     pthread_t th;
 } slowproxy;
+
+#define ADD(x, n) __atomic_add_fetch(&(x), (n), __ATOMIC_SEQ_CST)
+#define GET(x)    __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 
 /* One HTTP request off c: its body (caller frees), NULL on failure. */
 static char *proxy_read(int c) {
@@ -669,6 +758,105 @@ static char *proxy_read(int c) {
     return body;
 }
 
+static bool is_debug_call(json_t *call) {
+    const char *m = json_string_value(json_object_get(call, "method"));
+    return m && !strncmp(m, "debug_", 6);
+}
+
+/* The answer to a JSON-RPC batch whose trace calls the proxy answers
+ * itself with an error (the rest forwarded in one batch); NULL on failure. */
+static char *proxy_refuse_debug(slowproxy *p, json_t *calls) {
+    json_t *fwd = json_array(), *out = json_array();
+    size_t i;
+    json_t *call;
+    json_array_foreach(calls, i, call) {
+        if (!is_debug_call(call)) {
+            json_array_append(fwd, call);
+            continue;
+        }
+        ADD(p->debug_calls, 1);
+        bool none = p->debug == DEBUG_NO_METHOD;
+        json_array_append_new(
+            out,
+            json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
+                      json_object_get(call, "id"), "error", "code", none ? -32601 : -32000,
+                      "message", none ? "Method not found" : "historical state not available"));
+    }
+    char *ans = NULL;
+    if (json_array_size(fwd)) {
+        char *req = json_dumps(fwd, JSON_COMPACT);
+        char *got = an_post_json(p->node_url, req);
+        json_t *res = got ? json_loads(got, 0, NULL) : NULL;
+        if (json_is_array(res)) {
+            json_array_extend(out, res);
+        } else {
+            json_decref(out);
+            out = NULL;
+        }
+        json_decref(res);
+        free(got);
+        free(req);
+    }
+    if (out) ans = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    json_decref(fwd);
+    return ans;
+}
+
+typedef struct proxy_conn {
+    slowproxy *p;
+    int c;
+} proxy_conn;
+
+/* One connection: its request read, held or answered as the proxy's modes
+ * say, forwarded, answered, closed. */
+static void *proxy_serve(void *arg) {
+    proxy_conn *pc = arg;
+    slowproxy *p = pc->p;
+    int c = pc->c;
+    free(pc);
+    struct timeval rt = {2, 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof rt);
+    char *body = proxy_read(c);
+    json_t *calls = body ? json_loads(body, 0, NULL) : NULL;
+    bool traced = false;
+    size_t i;
+    json_t *call;
+    if (json_is_array(calls)) json_array_foreach(calls, i, call) traced |= is_debug_call(call);
+    bool hold = (p->slow && ADD(p->requests, 1) % 3 == 0) || (traced && p->debug == DEBUG_HOLD);
+    if (body && hold) {
+        ADD(p->held, 1);
+        for (int k = 0; k < 25 && !p->stop; k++)
+            an_msleep(100);
+    }
+    if (body && p->stall) {
+        ADD(p->held, 1);
+        while (p->stall && !p->stop)
+            an_msleep(50);
+    }
+    char *ans = NULL;
+    if (traced && (p->debug == DEBUG_NO_METHOD || p->debug == DEBUG_ERROR)) {
+        ans = proxy_refuse_debug(p, calls);
+    } else if (body) {
+        if (traced) json_array_foreach(calls, i, call) ADD(p->debug_calls, is_debug_call(call));
+        ans = an_post_json(p->node_url, body);
+    }
+    if (ans) {
+        char head[200];
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                 strlen(ans));
+        if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0) send(c, ans, strlen(ans), MSG_NOSIGNAL);
+    }
+    json_decref(calls);
+    free(ans);
+    free(body);
+    close(c);
+    ADD(p->live, -1u);
+    return NULL;
+}
+
 static void *proxy_loop(void *arg) {
     slowproxy *p = arg;
     while (!p->stop) {
@@ -679,27 +867,23 @@ static void *proxy_loop(void *arg) {
         if (select(p->fd + 1, &rd, NULL, NULL, &tv) <= 0) continue;
         int c = accept(p->fd, NULL, NULL);
         if (c < 0) continue;
-        struct timeval rt = {2, 0};
-        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof rt);
-        char *body = proxy_read(c);
-        if (body && p->slow && ++p->requests % 3 == 0) {
-            p->held++;
-            for (int i = 0; i < 25 && !p->stop; i++)
-                an_msleep(100);
+        proxy_conn *pc = malloc(sizeof *pc);
+        pthread_t th;
+        ADD(p->live, 1);
+        *pc = (proxy_conn){p, c};
+        /* while slow, a node stalled as a whole: one request at a time, a
+         * held answer holding back those behind it */
+        if (p->slow) {
+            proxy_serve(pc);
+            continue;
         }
-        char *answer = body ? an_post_json(p->node_url, body) : NULL;
-        if (answer) {
-            size_t n = strlen(answer);
-            char head[200];
-            snprintf(head, sizeof head,
-                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     n);
-            if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0) send(c, answer, n, MSG_NOSIGNAL);
+        if (pthread_create(&th, NULL, proxy_serve, pc) != 0) {
+            free(pc);
+            close(c);
+            ADD(p->live, -1u);
+            continue;
         }
-        free(answer);
-        free(body);
-        close(c);
+        pthread_detach(th);
     }
     return NULL;
 }
@@ -723,13 +907,15 @@ static void proxy_stop(slowproxy *p) {
     p->stop = 1;
     pthread_join(p->th, NULL);
     close(p->fd);
+    while (GET(p->live)) /* the connections' threads read p */
+        an_msleep(20);
 }
 
 /* A node slower than --rpc-timeout (1 s) for a while: each request left
  * unanswered is named ("no answer within 1.0 s"), backed off from and
  * asked again; once answers come in time the watcher follows on and alerts.
  * No block is half-written: the store equals a clean ingest of the node
- * and `coinhound check` passes. */
+ * (with traces, as the watcher took them) and `coinhound check` passes. */
 static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **state) {
     (void)state;
     static fx f;
@@ -767,16 +953,202 @@ static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **
     assert_non_null(strstr(log, " warn: node: "));
     assert_non_null(strstr(log, "retrying in"));
     assert_non_null(strstr(log, "answers again"));
+    /* the held answers were retried: they cost the watcher no traces */
+    assert_non_null(strstr(log, " info: traces: on ("));
+    assert_null(strstr(log, "traces: off"));
     free(log);
-    tu_assert_same_as_ingest("eth", f.url, f.db, f.dir);
+    char traced[100]; /* the node, ingested with traces as the watcher took them */
+    snprintf(traced, sizeof traced, "%s --traces", f.url);
+    tu_assert_same_as_ingest("eth", traced, f.db, f.dir);
     tu_assert_check(f.db);
     free(tx);
+    an_teardown(&f);
+}
+
+/* Start the watcher against the proxy in front of anvil. */
+static void start_via_proxy(fx *f, const slowproxy *p, bool wait) {
+    char node_url[64];
+    snprintf(node_url, sizeof node_url, "%s", f->url);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", p->port);
+    an_start_watcher_nowait(f, NULL, wait);
+    snprintf(f->url, sizeof f->url, "%s", node_url);
+}
+
+/* A node that does not answer the trace call (a proxy before anvil
+ * answering debug_* "Method not found", as geth without --http.api debug
+ * does): one warning line at the start, saying internal transfers are not
+ * seen; the node is not asked again per block; the watcher follows the
+ * blocks and plain transfers are alerted, the forwarded 5 ETH is not.
+ * --traces against the same node fails at the start, saying why (exit 2). */
+static void test_a_node_without_traces_is_warned_about_once_and_followed(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    char contract[43];
+    deploy_forwarder(&f, contract); /* block 1 */
+    proxy_start(&p, f.url);
+    p.debug = DEBUG_NO_METHOD;
+    start_via_proxy(&f, &p, true);
+    char want[400];
+    snprintf(want, sizeof want,
+             " warn: traces: off, http://127.0.0.1:%d does not answer debug_traceBlockByNumber ("
+             "JSON-RPC error -32601 Method not found): internal transfers are not seen",
+             p.port);
+    expect_in_log(&f, want, 20000);
+    char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* block 2: internal, unseen */
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8");  /* block 3 */
+    json_decref(an_rpc(&f, "anvil_mine", json_pack("[i]", 3)));
+    char *tx2 = an_send_eth(&f, ACCT5, THIEF, "0x3e9"); /* block 7 */
+    json_t *alerts = an_wait_alerts(&f, 2, 20000);
+    assert_int_equal(json_array_size(alerts), 2);
+    check_alert(&f, json_array_get(alerts, 0), tx, "1000", THIEF, "high");
+    check_alert(&f, json_array_get(alerts, 1), tx2, "1001", THIEF, "high");
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    /* the one warning, and the node asked once (the probe), not per block */
+    assert_int_equal(an_count_in_file(f.log, " warn: "), 1);
+    assert_int_equal(an_count_in_file(f.log, want), 1);
+    assert_int_equal(GET(p.debug_calls), 1);
+
+    /* --traces against it: an error at the start, a non-zero exit */
+    snprintf(f.db, sizeof f.db, "%s/db-required", f.dir);
+    static const char *const args[] = {"--traces", NULL};
+    f.watch_args = args;
+    start_via_proxy(&f, &p, false);
+    int st = 0, i;
+    for (i = 0; i < 300 && waitpid(f.watcher, &st, WNOHANG) != f.watcher; i++)
+        an_msleep(100);
+    if (i == 300) fail_msg("watch eth --traces against a node without traces did not exit");
+    f.watcher = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    snprintf(want, sizeof want,
+             "coinhound watch: --traces: http://127.0.0.1:%d does not answer "
+             "debug_traceBlockByNumber (JSON-RPC error -32601 Method not found): use a node with "
+             "the debug API",
+             p.port);
+    assert_int_equal(an_count_in_file(f.log, want), 1);
+    proxy_stop(&p);
+    free(fw);
+    free(tx);
+    free(tx2);
+    an_teardown(&f);
+}
+
+/* A node that traced blocks and then stops, at block N: it answers the
+ * trace call with an error (mode DEBUG_ERROR) or not within --rpc-timeout
+ * (DEBUG_HOLD). The watcher warns once ("traces: off from block N"), takes
+ * block N and the next without traces and alerts their plain transfers;
+ * no block is half-written: its store equals an ingest with traces up to
+ * N - 1 and without from N, and `coinhound check` passes. */
+static void traces_lost_midway(int mode, const char *reason) {
+    static fx f;
+    static slowproxy p;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    char contract[43];
+    deploy_forwarder(&f, contract); /* block 1 */
+    proxy_start(&p, f.url);
+    static const char *const args[] = {"--rpc-timeout", "1", NULL};
+    f.watch_args = args;
+    start_via_proxy(&f, &p, true);
+    expect_in_log(&f, " info: traces: on (", 20000);
+    char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* block 2: seen in its trace */
+    json_t *alerts = an_wait_alerts(&f, 1, 20000);
+    assert_int_equal(json_array_size(alerts), 1);
+    check_internal_alert(&f, json_array_get(alerts, 0), fw, contract);
+    json_decref(alerts);
+    p.debug = mode;
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 3: N */
+    char *fw2 = forward_eth(&f, contract, THIEF, ETH_5);
+    char *tx2 = an_send_eth(&f, ACCT5, THIEF, "0x3e9");
+    alerts = an_wait_alerts(&f, 3, 60000);
+    assert_int_equal(json_array_size(alerts), 3);
+    check_alert(&f, json_array_get(alerts, 1), tx, "1000", THIEF, "high");
+    check_alert(&f, json_array_get(alerts, 2), tx2, "1001", THIEF, "high");
+    json_decref(alerts);
+    assert_int_equal(kill(f.watcher, 0), 0); /* alive */
+    assert_int_equal(an_stop_watcher(&f), 0);
+    size_t len;
+    char *log = (char *)tu_read_file(f.log, &len);
+    const char *w = strstr(log, " warn: traces: off from block ");
+    assert_non_null(w);
+    long long n = strtoll(w + strlen(" warn: traces: off from block "), NULL, 10);
+    long long tx_block;
+    char hash[67];
+    an_receipt_block(&f, tx, &tx_block, hash);
+    assert_int_equal(n, tx_block);
+    assert_non_null(strstr(w, reason));
+    assert_non_null(strstr(w, "internal transfers are not seen from there"));
+    assert_null(strstr(w + 1, " warn: traces: off")); /* once */
+    fprintf(stderr, "the warning:%.*s\n", (int)strcspn(w, "\n"), w);
+    free(log);
+    proxy_stop(&p);
+    /* the store: traces up to N - 1, none from N */
+    char clean[600], cmd[2400];
+    snprintf(clean, sizeof clean, "%s/clean", f.dir);
+    snprintf(cmd, sizeof cmd, "%s ingest eth %s --db %s --traces --to-block %lld 2>&1",
+             tu_bin("coinhound"), f.url, clean, n - 1);
+    int st;
+    char *out = tu_run(cmd, &st);
+    if (st != 0) fail_msg("ingest eth: %s", out);
+    free(out);
+    tu_assert_same_as_ingest("eth", f.url, f.db, f.dir); /* into clean, from N */
+    tu_assert_check(f.db);
+    free(fw);
+    free(fw2);
+    free(tx);
+    free(tx2);
+    an_teardown(&f);
+}
+
+static void test_a_node_that_stops_tracing_is_followed_without_traces(void **state) {
+    (void)state;
+    traces_lost_midway(DEBUG_ERROR, "JSON-RPC error -32000 historical state not available");
+}
+
+static void test_a_node_too_slow_to_trace_is_followed_without_traces(void **state) {
+    (void)state;
+    traces_lost_midway(DEBUG_HOLD, "no answer within 1.0 s (the node is slow or stalled)");
+}
+
+/* A node that hangs in the middle of a request (as anvil 1.7.1 was seen
+ * to: docs/watch.md): SIGTERM stops the watcher (exit 0) without waiting
+ * out --rpc-timeout (an hour here; an_stop_watcher gives it 10 s). */
+static void test_a_stop_does_not_wait_on_a_hung_node(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    if (!an_setup(&f)) skip();
+    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                           "    addresses: [" THIEF "]\n    severity: high\n");
+    proxy_start(&p, f.url);
+    static const char *const args[] = {"--rpc-timeout", "3600", NULL};
+    f.watch_args = args;
+    start_via_proxy(&f, &p, true);
+    expect_in_log(&f, " info: traces: on (", 20000);
+    p.stall = 1;
+    json_decref(an_rpc(&f, "evm_mine", NULL));
+    for (int i = 0; i < 200 && GET(p.held) == 0; i++)
+        an_msleep(50);
+    assert_true(GET(p.held) >= 1);
+    an_msleep(300);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    p.stall = 0;
+    proxy_stop(&p);
+    assert_int_equal(an_count_in_file(f.log, " info: stopping: store committed at block 0"), 1);
     an_teardown(&f);
 }
 
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
+    const char *only = getenv("COINHOUND_TEST_FILTER"); /* one test at a time, by name */
+    if (only && *only) cmocka_set_test_filter(only);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_address_large_and_actor_rules_alert_with_the_nodes_facts,
                                   an_end_processes),
@@ -797,6 +1169,13 @@ int main(void) {
         cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, an_end_processes),
         cmocka_unit_test_teardown(test_a_node_slower_than_the_timeout_is_retried_then_followed,
                                   an_end_processes),
+        cmocka_unit_test_teardown(test_a_node_without_traces_is_warned_about_once_and_followed,
+                                  an_end_processes),
+        cmocka_unit_test_teardown(test_a_node_that_stops_tracing_is_followed_without_traces,
+                                  an_end_processes),
+        cmocka_unit_test_teardown(test_a_node_too_slow_to_trace_is_followed_without_traces,
+                                  an_end_processes),
+        cmocka_unit_test_teardown(test_a_stop_does_not_wait_on_a_hung_node, an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -118,6 +118,13 @@ bool ch_watch_rules_need_intel(const ch_watch_rules *r);
 /* "address", "large_transfer", ... */
 const char *ch_watch_rule_kind_name(ch_watch_rule_kind k);
 
+/* watch eth's traces (ch_watch_opts.traces) */
+typedef enum ch_watch_traces {
+    CH_WATCH_TRACES_AUTO = 0, /* where the node answers the trace call */
+    CH_WATCH_TRACES_OFF,      /* never (--no-traces) */
+    CH_WATCH_TRACES_REQUIRE   /* the node must answer it at the start (--traces) */
+} ch_watch_traces;
+
 /* The follower's settings. */
 typedef struct ch_watch_opts {
     const char *rpc_url;
@@ -166,13 +173,17 @@ typedef struct ch_watch_opts {
      * peers, a folder no longer written), then an info line when one comes.
      * 0: none (the CLI's defaults: 600 s; stale 600 s eth, 7200 s btc) */
     unsigned heartbeat_s, stale_s;
-    /* watch eth: also fetch each block's callTracer traces
-     * (debug_traceBlockByNumber): value a contract moves (a contract
-     * wallet, a mixer's withdrawal, a bridge's payout) is seen only there.
-     * A node without them is warned about once and followed without. Off
-     * by default: tracing costs the node (seconds a mainnet block on some),
-     * and anvil 1.7 was seen to hang tracing while mining by hand. */
-    bool traces;
+    /* watch eth: each block's callTracer traces (debug_traceBlockByNumber),
+     * where value a contract moves (a contract wallet, a mixer's withdrawal,
+     * a bridge's payout) is seen. CH_WATCH_TRACES_AUTO (0, the default):
+     * the node is asked at the start and after each reconnect whether it
+     * answers the trace call, one line says so, and blocks are fetched with
+     * traces where it does; a node that stops tracing later (an error on a
+     * block) is warned about once and followed without them, asked again
+     * every 10 minutes. _OFF: never asked. _REQUIRE: as AUTO, but a node
+     * that does not answer the trace call at the start is an error
+     * (ch_watch_run returns -1). */
+    ch_watch_traces traces;
     /* both watchers: a "catching up: block N of M" line at most every
      * progress_ms while catching up, and a last one at the tip (0: 5000;
      * the CLI takes it from COINHOUND_WATCH_PROGRESS_MS, for tests) */

@@ -28,7 +28,7 @@ static void usage(FILE *f) {
                "                           [--chain NAME] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
-               "                           [--traces] [--rpc-timeout SECONDS]\n"
+               "                           [--no-traces | --traces] [--rpc-timeout SECONDS]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
@@ -45,11 +45,17 @@ static void usage(FILE *f) {
                "--from-block), follows reorgs back to the fork point, and retracts an alert\n"
                "whose block left the chain (the same id, \"retracted\": true). --rpc\n"
                "ws://HOST:PORT subscribes to new heads (eth_subscribe) and fetches blocks over\n"
-               "http:// at the same place; --poll-ms is then only a fallback. --traces also\n"
-               "fetches each block's callTracer traces (debug_traceBlockByNumber): value a\n"
-               "contract moves (a contract wallet, a mixer's withdrawal, a bridge's payout)\n"
-               "is seen only there; a node without them is warned about once and followed\n"
-               "without.\n"
+               "http:// at the same place; --poll-ms is then only a fallback.\n"
+               "Traces: each block's callTracer traces (debug_traceBlockByNumber) are fetched\n"
+               "where the node has them: value a contract moves (a contract wallet, a mixer's\n"
+               "withdrawal, a bridge's payout) is an internal transfer seen only there. At\n"
+               "the start and after a reconnect the node is asked to trace its latest block,\n"
+               "and one line says which it is ('traces: on (...)' or the warning 'traces:\n"
+               "off, ... does not answer debug_traceBlockByNumber ...'); a node that stops\n"
+               "tracing later is warned about once, followed without traces (no block is\n"
+               "half-written) and asked again every 10 minutes. --no-traces: never asked.\n"
+               "--traces: require them: a node that does not answer the trace call at the\n"
+               "start is an error (exit 2).\n"
                "watch btc follows Bitcoin Core into DIR/btc through its blocks folder (the\n"
                "blk files it appends to, xor.dat honoured; woken by inotify, it reads only\n"
                "what is new) or its JSON-RPC (getbestblockhash, getblockhash, getblock;\n"
@@ -193,6 +199,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
                                          {"heartbeat", required_argument, 0, 'H'},
                                          {"stale-after", required_argument, 0, 'T'},
                                          {"traces", no_argument, 0, 'N'},
+                                         {"no-traces", no_argument, 0, 'n'},
                                          {"rpc-timeout", required_argument, 0, 'O'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -269,7 +276,11 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
             o->stale_s = u32;
             break;
         case 'N':
-            o->traces = true;
+        case 'n':
+            if (o->traces != CH_WATCH_TRACES_AUTO &&
+                o->traces != (c == 'N' ? CH_WATCH_TRACES_REQUIRE : CH_WATCH_TRACES_OFF))
+                return cli_failf("watch", "--traces and --no-traces: one or the other");
+            o->traces = c == 'N' ? CH_WATCH_TRACES_REQUIRE : CH_WATCH_TRACES_OFF;
             break;
         case 'O':
             if (cli_opt_u32("watch", "--rpc-timeout", optarg, 1, 3600, &u32)) return 2;
@@ -306,8 +317,9 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
     }
     if (o->rpc_timeout_ms && !o->rpc_url)
         return cli_failf("watch", "--rpc-timeout is for --rpc (a blocks folder is not asked)");
-    if (btc && o->traces)
-        return cli_failf("watch", "--traces is for watch eth (Bitcoin has no internal calls)");
+    if (btc && o->traces != CH_WATCH_TRACES_AUTO)
+        return cli_failf("watch", "--traces and --no-traces are for watch eth (Bitcoin has no "
+                                  "internal calls)");
     if (!o->rpc_url && !o->blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");
     if (!a->rules_path)

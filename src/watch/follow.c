@@ -57,9 +57,11 @@ typedef struct watcher {
     ch_intel *intel;
     watch_incident *inc; /* the incident rules' traces */
     evm_node *n;
-    /* traces asked for (--traces), cleared when the node turns out not to
-     * offer them */
-    bool traces;
+    /* the blocks are fetched with traces now; the node was asked whether
+     * it traces (traces_known); it is to be asked (probe_due: at each
+     * connection), or again at probe_at after it said no or stopped */
+    bool traces, traces_known, probe_due;
+    double probe_at;
     /* --rpc ws://...: blocks are fetched over http:// at the same place,
      * and new heads come through an eth_subscribe subscription */
     char http_url[1100];
@@ -76,6 +78,7 @@ static bool stopping(const watcher *w) {
 }
 
 static void node_failed(watcher *w, const ch_error *e) {
+    if (stopping(w)) return; /* the request was given up for the stop */
     if (watch_follow_failed(&w->f, "node", e) && w->n) {
         watch_log("info", "reconnecting to %s", w->f.o->rpc_url);
         evm_node_close(w->n);
@@ -194,19 +197,72 @@ static void wait_head(watcher *w, unsigned poll_ms) {
     }
 }
 
-/* The node does not offer debug_traceBlockByNumber: said once, loudly
- * (what is then missed), and the node opened again without traces. */
-static void traces_off(watcher *w) {
+/* How long traces stay off, once the node said no or stopped tracing,
+ * before it is asked again (a reconnect asks at once). */
+#define TRACES_REPROBE_S 600
+
+static const char *node_url(const watcher *w) {
+    return w->ws_mode ? w->http_url : w->f.o->rpc_url;
+}
+
+/* Ask the node whether it answers debug_traceBlockByNumber (tracing
+ * block `latest`) and follow with traces or without accordingly; a line
+ * says which when that changes (the first answer always). --traces makes
+ * a first "no" fatal (-1). 1 when the node did not answer at all (a node
+ * failure, logged), else 0. */
+static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
+    char why[CH_ERROR_MAX] = "";
+    ch_error e = {{0}};
+    int r = evm_node_probe_traces(w->n, latest, why, sizeof why, &e);
+    if (r < 0) {
+        node_failed(w, &e);
+        return 1;
+    }
+    bool was_known = w->traces_known, was = w->traces;
+    w->probe_due = false;
+    w->traces_known = true;
+    w->traces = r == 1;
+    evm_node_set_traces(w->n, w->traces);
+    if (w->traces) {
+        if (!was_known || !was)
+            watch_log("info",
+                      "traces: on (%s answers debug_traceBlockByNumber): value moved by "
+                      "contracts (internal calls) is seen",
+                      node_url(w));
+        return 0;
+    }
+    w->probe_at = ch_now() + TRACES_REPROBE_S;
+    if (w->f.o->traces == CH_WATCH_TRACES_REQUIRE && !was_known)
+        return ch_err(fatal,
+                      "--traces: %s does not answer debug_traceBlockByNumber (%s): use a node "
+                      "with the debug API (geth --http.api eth,debug; erigon, reth and anvil "
+                      "offer it), or leave out --traces to follow it without traces",
+                      node_url(w), why);
+    if (!was_known || was)
+        watch_log("warn",
+                  "traces: off, %s does not answer debug_traceBlockByNumber (%s): internal "
+                  "transfers are not seen (value moved by contracts: contract wallets, mixer "
+                  "withdrawals, bridge payouts), only transactions and token transfers; use a "
+                  "node with the debug API (geth --http.api eth,debug; erigon, reth and anvil "
+                  "offer it), or --no-traces",
+                  node_url(w), why);
+    return 0;
+}
+
+/* The node failed to trace blocks it had traced before (an error, an
+ * unreadable trace, no answer in time): the node client fetched them again
+ * without traces. Said once; the next blocks come without traces until
+ * the node is asked again (TRACES_REPROBE_S, or a reconnect). */
+static void traces_dropped(watcher *w) {
+    const evm_node_stats *ns = evm_node_get_stats(w->n);
     watch_log("warn",
-              "%s does not offer debug_traceBlockByNumber: value moved by contracts (internal "
-              "calls: contract wallets, mixer withdrawals, bridge payouts) is not seen, only "
-              "transactions and token transfers; use a node with the debug API (geth "
-              "--http.api eth,debug; erigon, reth and anvil offer it), or leave out "
-              "--traces",
-              w->f.o->rpc_url);
+              "traces: off from block %" PRIu64 ", %s failed to trace it (%s): internal "
+              "transfers are not seen from there; blocks are followed without traces, the node "
+              "asked again in %d minutes or at a reconnect",
+              ns->traces_dropped_at, node_url(w), ns->traces_dropped_why, TRACES_REPROBE_S / 60);
     w->traces = false;
-    evm_node_close(w->n);
-    w->n = NULL;
+    w->probe_at = ch_now() + TRACES_REPROBE_S;
+    evm_node_set_traces(w->n, false);
 }
 
 /* One cycle: the node's tip, the blocks the store lacks, batch by batch.
@@ -215,17 +271,27 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
     ch_error e = {0};
     const ch_watch_opts *o = w->f.o;
     if (!w->n) {
-        evm_node_cfg cfg = {.url = w->ws_mode ? w->http_url : o->rpc_url,
+        /* traces_optional: a block the node fails to trace comes without */
+        evm_node_cfg cfg = {.url = node_url(w),
                             .retries = 1,
                             .backoff_ms = 200,
                             .timeout_ms = o->rpc_timeout_ms ? o->rpc_timeout_ms : 30000,
-                            .traces = w->traces};
+                            .traces = w->traces,
+                            .traces_optional = true,
+                            .stop = o->stop};
         if (evm_node_open(&cfg, &w->n, &e) != 0) return ch_err(fatal, "%s", e.msg);
+        w->probe_due = o->traces != CH_WATCH_TRACES_OFF; /* each connection asks */
     }
     uint64_t latest = 0, from = 0;
     if (evm_node_latest(w->n, &latest, &e) != 0) {
         node_failed(w, &e);
         return 0;
+    }
+    if (o->traces != CH_WATCH_TRACES_OFF && !w->traces && ch_now() >= w->probe_at)
+        w->probe_due = true;
+    if (w->probe_due) {
+        int r = probe_traces(w, latest, fatal);
+        if (r != 0) return r < 0 ? -1 : 0;
     }
     ch_store *s = w->k.s;
     if (ch_store_next_height(s) == 0) {
@@ -244,11 +310,9 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         uint64_t hi = latest - lo < batch - 1 ? latest : lo + batch - 1;
         ch_evm_block *v = NULL;
         size_t count = 0;
-        if (evm_node_fetch(w->n, lo, hi, &v, &count, &e) != 0) {
-            if (w->traces && evm_node_get_stats(w->n)->no_traces) {
-                traces_off(w);
-                return 0;
-            }
+        int got = evm_node_fetch(w->n, lo, hi, &v, &count, &e);
+        if (w->traces && evm_node_get_stats(w->n)->traces_dropped) traces_dropped(w);
+        if (got != 0) {
             node_failed(w, &e);
             return 0;
         }
@@ -288,8 +352,7 @@ static bool has_incident(const ch_watch_rules *r) {
 
 int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     watch_steady_malloc();
-    watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS},
-                 .traces = o->traces};
+    watcher w = {.f = {.o = o, .sink_fd = -1, .backoff_ms = WATCH_FIRST_BACKOFF_MS}};
     w.f.ob.fd = -1;
     int rc = -1;
     ch_ingest_opts io = {
@@ -344,6 +407,9 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     else
         watch_log("info", "watching %s into an empty store (%u rule%s)", o->rpc_url,
                   (unsigned)o->rules->n, o->rules->n == 1 ? "" : "s");
+    if (o->traces == CH_WATCH_TRACES_OFF)
+        watch_log("info", "traces: off (--no-traces): internal transfers (value moved by "
+                          "contracts) are not seen");
     /* blocks the store gained past the cursor while no watcher evaluated
      * them (a kill between a commit and its evaluation, or ingest eth) are
      * evaluated now, not when the node's next block comes */

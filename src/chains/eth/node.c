@@ -47,6 +47,9 @@ typedef struct batch {
     size_t n, cap;
     json_t *doc;           /* the parsed answer */
     size_t missing_method; /* index of a call whose method the node lacks */
+    /* the call whose answer made the last attempt fail; SIZE_MAX when the
+     * whole request failed (no answer, HTTP error, not JSON-RPC) */
+    size_t bad_call;
 } batch;
 
 static void batch_free(batch *b) {
@@ -123,6 +126,18 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx) {
     return n;
 }
 
+static bool stopped(const evm_node *n) {
+    return n->cfg.stop && *n->cfg.stop;
+}
+
+/* libcurl's progress callback, about once a second while it waits:
+ * non-zero aborts the transfer. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return stopped(ctx);
+}
+
 /* POST body; 0 with the answer in *out, -1 with the reason in err. */
 static int http_post(evm_node *n, const char *body, buf *out, ch_error *err) {
     out->n = 0;
@@ -134,6 +149,7 @@ static int http_post(evm_node *n, const char *body, buf *out, ch_error *err) {
     CURLcode cc = curl_easy_perform(n->curl);
     n->stats.bytes += out->n;
     if (out->too_big) return ch_err(err, "the answer is larger than %zu bytes", MAX_RESPONSE_BYTES);
+    if (cc == CURLE_ABORTED_BY_CALLBACK) return ch_err(err, "given up: stopping");
     if (cc == CURLE_OPERATION_TIMEDOUT) /* a slow node, said as such */
         return ch_err(err, "no answer within %.1f s (the node is slow or stalled)",
                       (n->cfg.timeout_ms > 0 ? n->cfg.timeout_ms : 120000) / 1e3);
@@ -213,6 +229,7 @@ static int check_answer(batch *b, size_t i, json_t *o, ch_error *err) {
 static int attempt(evm_node *n, batch *b, const char *body, buf *resp, ch_error *err) {
     json_decref(b->doc);
     b->doc = NULL;
+    b->bad_call = SIZE_MAX;
     for (size_t i = 0; i < b->n; i++)
         b->v[i].response = NULL;
     if (http_post(n, body, resp, err) != 0) return ATT_RETRY;
@@ -246,6 +263,7 @@ static int attempt(evm_node *n, batch *b, const char *body, buf *resp, ch_error 
             if (worst != ATT_NO_METHOD) {
                 worst = rc;
                 first_err = e1;
+                b->bad_call = (size_t)k - 1;
             }
         }
     }
@@ -256,6 +274,7 @@ static int attempt(evm_node *n, batch *b, const char *body, buf *resp, ch_error 
     for (size_t i = 0; i < b->n; i++)
         if (!b->v[i].response) {
             call_error(&b->v[i], "the node did not answer this call", err);
+            b->bad_call = i;
             return ATT_RETRY;
         }
     return ATT_OK;
@@ -281,6 +300,7 @@ static int batch_send(evm_node *n, batch *b, ch_error *err) {
     }
     char *body = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
     json_decref(arr);
+    b->bad_call = SIZE_MAX;
     if (!body) return ch_err(err, "out of memory");
     n->stats.calls += b->n;
     buf resp = {0};
@@ -290,7 +310,7 @@ static int batch_send(evm_node *n, batch *b, ch_error *err) {
     for (;;) {
         tries++;
         rc = attempt(n, b, body, &resp, err);
-        if (rc != ATT_RETRY || tries > n->cfg.retries) break;
+        if (rc != ATT_RETRY || tries > n->cfg.retries || stopped(n)) break;
         n->stats.retries++;
         sleep_ms(wait);
         wait = wait * 2 > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : wait * 2;
@@ -335,6 +355,11 @@ int evm_node_open(const evm_node_cfg *cfg, evm_node **out, ch_error *err) {
     curl_easy_setopt(n->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(n->curl, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when the node offers it */
     curl_easy_setopt(n->curl, CURLOPT_USERAGENT, "coinhound");
+    if (cfg->stop) {
+        curl_easy_setopt(n->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(n->curl, CURLOPT_XFERINFODATA, n);
+        curl_easy_setopt(n->curl, CURLOPT_NOPROGRESS, 0L);
+    }
     *out = n;
     return 0;
 }
@@ -450,19 +475,23 @@ static int fetch_tx_receipts(evm_node *n, const batch *blocks, evm_set *set, ch_
 }
 
 static int build_block_batch(const evm_node *n, batch *b, uint64_t first, uint64_t last,
-                             ch_error *err) {
+                             bool traces, ch_error *err) {
     for (uint64_t k = first; k <= last; k++) {
         if (batch_add(b, "eth_getBlockByNumber", k, block_params(k, true), err) != 0) return -1;
         if (!n->stats.no_block_receipts &&
             batch_add(b, "eth_getBlockReceipts", k, json_pack("[o]", hex_quantity(k)), err) != 0)
             return -1;
-        if (n->cfg.traces &&
+        if (traces &&
             batch_add(b, "debug_traceBlockByNumber", k,
                       json_pack("[o, {s:s}]", hex_quantity(k), "tracer", "callTracer"), err) != 0)
             return -1;
         if (k == UINT64_MAX) break;
     }
     return 0;
+}
+
+static bool is_trace_call(const call *c) {
+    return !strcmp(c->method, "debug_traceBlockByNumber");
 }
 
 /* What the node gave must be whole: each block once, each tx with its
@@ -484,20 +513,44 @@ static int check_blocks(const evm_node *n, const ch_evm_block *v, size_t count, 
     return 0;
 }
 
-int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **blocks,
-                   size_t *n_blocks, ch_error *err) {
-    batch b = {0};
+/* An error message less the node's URL at its start (its reader names
+ * the node already). */
+static const char *without_url(const evm_node *n, const char *msg) {
+    size_t ul = strlen(n->url);
+    return strncmp(msg, n->url, ul) == 0 && msg[ul] == ':' && msg[ul + 1] == ' ' ? msg + ul + 2
+                                                                                 : msg;
+}
+
+/* Why a fetch with traces failed, as far as its traces go. */
+enum {
+    FAULT_NONE,      /* not the traces' (or a fetch without them) */
+    FAULT_TRACES,    /* a trace call's own answer: an error, no method, unreadable */
+    FAULT_TRANSPORT, /* the whole request: no answer, HTTP error, not JSON-RPC */
+    FAULT_OTHER      /* another call's answer, or the blocks as put together */
+};
+
+/* Blocks [first, last] with traces or without, exported into *v; -1 with
+ * err and *fault saying whether the traces may be to blame. */
+static int fetch_range(evm_node *n, uint64_t first, uint64_t last, bool traces, ch_evm_block **v,
+                       size_t *count, int *fault, ch_error *err) {
+    batch b = {.bad_call = SIZE_MAX};
     evm_set set = {0};
     int rc;
+    *fault = FAULT_NONE;
+    *v = NULL;
+    *count = 0;
     for (;;) {
-        rc = build_block_batch(n, &b, first, last, err);
+        rc = build_block_batch(n, &b, first, last, traces, err);
         if (rc == 0) rc = batch_send(n, &b, err);
         if (rc != ATT_NO_METHOD) break;
-        const char *m = b.v[b.missing_method].method;
-        if (!strcmp(m, "debug_traceBlockByNumber")) n->stats.no_traces = true;
-        if (strcmp(m, "eth_getBlockReceipts") != 0 || n->stats.no_block_receipts) {
-            rc = ch_err(err, "%s: the node does not offer %s%s", n->url, m,
-                        !strcmp(m, "debug_traceBlockByNumber")
+        const call *c = &b.v[b.missing_method];
+        if (is_trace_call(c)) {
+            n->stats.no_traces = true;
+            *fault = FAULT_TRACES;
+        }
+        if (strcmp(c->method, "eth_getBlockReceipts") != 0 || n->stats.no_block_receipts) {
+            rc = ch_err(err, "%s: the node does not offer %s%s", n->url, c->method,
+                        is_trace_call(c) && !n->cfg.traces_optional
                             ? " (run without --traces, or use a node with the debug API)"
                             : "");
             break;
@@ -506,19 +559,64 @@ int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **bl
         n->stats.no_block_receipts = true;
         batch_free(&b);
     }
-    for (size_t i = 0; i < b.n && rc == 0; i++)
+    if (rc < 0 && traces && *fault == FAULT_NONE)
+        *fault = b.bad_call >= b.n                 ? FAULT_TRANSPORT
+                 : is_trace_call(&b.v[b.bad_call]) ? FAULT_TRACES
+                                                   : FAULT_OTHER;
+    for (size_t i = 0; i < b.n && rc == 0; i++) {
         rc = feed(n, &set, &b.v[i], err);
+        if (rc != 0 && traces) *fault = is_trace_call(&b.v[i]) ? FAULT_TRACES : FAULT_OTHER;
+    }
     if (rc == 0 && n->stats.no_block_receipts) rc = fetch_tx_receipts(n, &b, &set, err);
     batch_free(&b);
-    ch_evm_block *v = NULL;
-    size_t count = 0;
-    if (rc == 0) rc = evm_set_export(&set, &v, &count, err);
+    if (rc == 0) rc = evm_set_export(&set, v, count, err);
     evm_set_free(&set);
-    if (rc == 0) rc = check_blocks(n, v, count, first, last, err);
+    if (rc == 0) rc = check_blocks(n, *v, *count, first, last, err);
     if (rc != 0) {
-        ch_evm_blocks_free(v, count);
+        if (traces && *fault == FAULT_NONE) *fault = FAULT_OTHER;
+        ch_evm_blocks_free(*v, *count);
+        *v = NULL;
+        *count = 0;
         return -1;
     }
+    return 0;
+}
+
+/* A fetch with traces failed and traces are optional: the same blocks
+ * without them. When they come, the traces were to blame (or surely were,
+ * their own call having failed): dropped for the session, and why. A
+ * request that got no answer at all is the traces' only if the node still
+ * answers eth_blockNumber. */
+static int fetch_without_traces(evm_node *n, uint64_t first, uint64_t last, int fault,
+                                const ch_error *why, ch_evm_block **v, size_t *count,
+                                ch_error *err) {
+    uint64_t tip;
+    if (fault == FAULT_TRANSPORT && evm_node_latest(n, &tip, err) != 0) {
+        *err = *why; /* the node is away: not the traces' doing */
+        return -1;
+    }
+    int f2;
+    int rc = fetch_range(n, first, last, false, v, count, &f2, err);
+    if (rc != 0 && fault != FAULT_TRACES) return -1;
+    n->cfg.traces = false;
+    n->stats.traces_dropped = true;
+    n->stats.traces_dropped_at = first;
+    snprintf(n->stats.traces_dropped_why, sizeof n->stats.traces_dropped_why, "%s",
+             without_url(n, why->msg));
+    return rc;
+}
+
+int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **blocks,
+                   size_t *n_blocks, ch_error *err) {
+    ch_evm_block *v = NULL;
+    size_t count = 0;
+    int fault;
+    int rc = fetch_range(n, first, last, n->cfg.traces, &v, &count, &fault, err);
+    if (rc != 0 && fault != FAULT_NONE && n->cfg.traces_optional) {
+        ch_error why = *err;
+        rc = fetch_without_traces(n, first, last, fault, &why, &v, &count, err);
+    }
+    if (rc != 0) return -1;
     /* exact size, once per call: the caller's array keeps no capacity */
     ch_evm_block *all = realloc(*blocks, (*n_blocks + count) * sizeof *all);
     if (!all) {
@@ -530,4 +628,39 @@ int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **bl
     *n_blocks += count;
     free(v);
     return 0;
+}
+
+void evm_node_set_traces(evm_node *n, bool on) {
+    n->cfg.traces = on;
+    n->stats.traces_dropped = false;
+    n->stats.traces_dropped_why[0] = '\0';
+}
+
+int evm_node_probe_traces(evm_node *n, uint64_t block, char *why, size_t why_cap, ch_error *err) {
+    batch b = {0};
+    int rc = batch_add(&b, "debug_traceBlockByNumber", block,
+                       json_pack("[o, {s:s}]", hex_quantity(block), "tracer", "callTracer"), err);
+    if (rc != 0) return -1;
+    ch_error e = {{0}};
+    rc = batch_send(n, &b, &e);
+    json_t *res = rc == ATT_OK ? json_object_get(b.v[0].response, "result") : NULL;
+    json_t *rpc_err = json_object_get(b.v[0].response, "error");
+    json_t *msg = json_object_get(rpc_err, "message");
+    int out = 0;
+    uint64_t tip;
+    if (rc == ATT_OK && json_is_array(res)) {
+        out = 1;
+    } else if (rc == ATT_OK) {
+        snprintf(why, why_cap, "its answer for block %" PRIu64 " is not a callTracer trace", block);
+    } else if (json_is_object(rpc_err)) { /* the node's own words */
+        snprintf(why, why_cap, "JSON-RPC error %" JSON_INTEGER_FORMAT " %s",
+                 json_integer_value(json_object_get(rpc_err, "code")),
+                 json_is_string(msg) ? json_string_value(msg) : "(no message)");
+    } else if (rc != ATT_NO_METHOD && b.bad_call >= b.n && evm_node_latest(n, &tip, err) != 0) {
+        out = -1; /* no answer to anything: the node is away, not its traces */
+    } else {
+        snprintf(why, why_cap, "%s", without_url(n, e.msg));
+    }
+    batch_free(&b);
+    return out;
 }

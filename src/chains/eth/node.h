@@ -12,6 +12,7 @@
 #ifndef COINHOUND_CHAINS_ETH_NODE_H
 #define COINHOUND_CHAINS_ETH_NODE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,6 +25,16 @@ typedef struct evm_node_cfg {
     unsigned backoff_ms; /* wait before the first retry; doubles, capped at 10 s (0: 250) */
     long timeout_ms;     /* per HTTP request (0: 120 s) */
     bool traces;         /* also fetch callTracer traces */
+    /* a fetch whose traces fail (the node errs on the trace call, lacks
+     * it, answers it with what cannot be read, or a batch with traces
+     * gets no answer where one without does) is done again without
+     * traces, and traces are off for the rest of the session
+     * (stats.traces_dropped says why); without it such a fetch fails */
+    bool traces_optional;
+    /* set (by a signal handler) to give up the request in hand within a
+     * second, and not to retry: a stop is not kept waiting on a stalled
+     * node for the timeout (NULL: never) */
+    volatile sig_atomic_t *stop;
 } evm_node_cfg;
 
 typedef struct evm_node_stats {
@@ -34,6 +45,11 @@ typedef struct evm_node_stats {
     uint64_t receipt_calls; /* eth_getTransactionReceipt calls (the fallback) */
     bool no_block_receipts; /* the node lacks eth_getBlockReceipts */
     bool no_traces; /* a fetch with traces failed: the node lacks debug_traceBlockByNumber */
+    /* traces_optional: traces were dropped at a fetch of blocks
+     * traces_dropped_at.. (the blocks given without), for this reason */
+    bool traces_dropped;
+    uint64_t traces_dropped_at;
+    char traces_dropped_why[CH_ERROR_MAX];
 } evm_node_stats;
 
 typedef struct evm_node evm_node;
@@ -41,6 +57,15 @@ typedef struct evm_node evm_node;
 int evm_node_open(const evm_node_cfg *cfg, evm_node **out, ch_error *err);
 void evm_node_close(evm_node *n);
 const evm_node_stats *evm_node_get_stats(const evm_node *n);
+
+/* Does the node answer debug_traceBlockByNumber(block, callTracer)? 1: it
+ * does (a callTracer array); 0: it does not, why[] says how (the method
+ * missing, an error answered, no answer in time while eth_blockNumber
+ * answers); -1: the node does not answer at all (err). */
+int evm_node_probe_traces(evm_node *n, uint64_t block, char *why, size_t why_cap, ch_error *err);
+/* Fetch traces (or not) from the next evm_node_fetch on; clears
+ * stats.traces_dropped. */
+void evm_node_set_traces(evm_node *n, bool on);
 
 /* eth_blockNumber */
 int evm_node_latest(evm_node *n, uint64_t *number, ch_error *err);
