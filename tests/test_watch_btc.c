@@ -1416,6 +1416,74 @@ static void test_rpc_slower_than_the_timeout_is_retried_then_followed(void **sta
     assert_refused(f, true, "--rpc-timeout 0", "--rpc-timeout");
 }
 
+/* SIGTERM to a watcher whose node call hangs (node in TU_NODE_HANG from
+ * `call`): a clean stop (exit 0) committed at block `at`, within a generous
+ * 30 s (the call given up, not waited on for --rpc-timeout's hour), logged,
+ * and no failure of the node logged; the store passes `coinhound check`. */
+static void stop_while_hung(wb_fx *f, unsigned call, uint32_t at) {
+    for (unsigned t = 0; tu_btcnode_calls(f->node) < call && t < 60000; t += 50)
+        tu_msleep(50);
+    assert_true(tu_btcnode_calls(f->node) >= call);
+    tu_msleep(500); /* (the call well in hand) */
+    int warned = tu_count_in(f->log, " warn: node: ");
+    kill(f->watcher, SIGTERM);
+    int st = -1;
+    for (unsigned t = 0; t < 30000 && waitpid(f->watcher, &st, WNOHANG) == 0; t += 50)
+        tu_msleep(50);
+    if (st == -1) { /* the teardown kills it */
+        wb_print_log_end(f);
+        fail_msg("the watcher did not stop within 30 s of SIGTERM while a call hung");
+    }
+    f->watcher = 0;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    char stop[128];
+    snprintf(stop, sizeof stop, " info: stopping: store committed at block %u, alerts flushed", at);
+    assert_log_says(f, (const char *[]){stop, NULL});
+    assert_int_equal(tu_count_in(f->log, " warn: node: "), warned);
+    tu_assert_check(f->db);
+}
+
+/* A node that accepts the call and never answers, with --rpc-timeout 3600:
+ * SIGTERM stops the watcher cleanly and promptly, both at the node's tip
+ * (getbestblockhash hung) and while catching up (the block in hand goes in
+ * and is committed, the next getblockhash hung). Followed on afterwards,
+ * the store equals a clean ingest of the chain byte for byte, and the
+ * alerts are the oracle's. */
+static void test_rpc_sigterm_stops_while_a_call_hangs(void **state) {
+    ch_addr w;
+    wb_fx *f = watched_chain(state, 43, NULL, &w);
+    ch_hash256 h;
+    uint32_t tip = folder_tip(f, &h) - 1;
+    assert_true(tip > 40);
+    write_cookie(f);
+    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    tu_btcnode_serve_folder(f->node, f->blocks, tip - 20);
+    f->extra[0] = "--rpc-timeout";
+    f->extra[1] = "3600";
+    wb_start(f, true);
+    wait_cursor(f, tip - 19, 60000);
+    /* at the tip: the next poll's getbestblockhash hangs */
+    unsigned call = tu_btcnode_calls(f->node) + 1;
+    tu_btcnode_hang_at(f->node, call);
+    stop_while_hung(f, call, tip - 20);
+    /* catching up: getbestblockhash, getblockhash of the store's tip, then
+     * getblockhash and getblock of tip - 19 answered; the next call hangs */
+    tu_btcnode_set_mode(f->node, TU_NODE_OK);
+    tu_btcnode_set_tip(f->node, tip);
+    call = tu_btcnode_calls(f->node) + 5;
+    tu_btcnode_hang_at(f->node, call);
+    wb_start(f, true);
+    stop_while_hung(f, call, tip - 19);
+    /* followed on from there */
+    tu_btcnode_set_mode(f->node, TU_NODE_OK);
+    wb_start(f, true);
+    wait_oracle(f, &w, 90000);
+    assert_int_equal(wb_stop(f), 0);
+    tu_assert_same_as_ingest("btc", f->blocks, f->db, f->dir);
+    tu_assert_check(f->db);
+}
+
 /* A /proc file's text (its size is 0 to stat: read to the end). */
 static char *read_proc(const char *path) {
     FILE *in = fopen(path, "r");
@@ -1531,6 +1599,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test_teardown(test_without_an_alerts_file_the_alerts_go_to_stdout,
                                   wb_end_processes),
         cmocka_unit_test_teardown(test_catch_up_logs_progress_rising_to_the_tip, wb_end_processes),
+        cmocka_unit_test_teardown(test_rpc_sigterm_stops_while_a_call_hangs, wb_end_processes),
         cmocka_unit_test_teardown(test_rpc_slower_than_the_timeout_is_retried_then_followed,
                                   wb_end_processes),
         cmocka_unit_test_teardown(test_a_watcher_at_the_folders_tip_sleeps_until_a_block_comes,

@@ -6,6 +6,7 @@
 #ifndef COINHOUND_BTC_H
 #define COINHOUND_BTC_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -291,6 +292,10 @@ typedef struct ch_btc_rpc_cfg {
     const char *cookie_path; /* DATADIR/.cookie, or NULL */
     const char *user, *password;
     unsigned timeout_ms; /* per call (0: 30 s) */
+    /* set (by a signal handler) to give up the call in hand within about a
+     * second: a stop is not kept waiting on a node that never answers
+     * (NULL: calls run to timeout_ms) */
+    volatile sig_atomic_t *stop;
 } ch_btc_rpc_cfg;
 
 int ch_btc_rpc_open(const ch_btc_rpc_cfg *cfg, ch_btc_rpc **out, ch_error *err);

@@ -135,6 +135,12 @@ static void failed(bwatch *w, const ch_error *e) {
     }
 }
 
+/* A failure of the node's call: a call given up for the stop is none (not
+ * logged, no reconnect). */
+static void node_failed(bwatch *w, const ch_error *e) {
+    if (!stopping(w)) failed(w, e);
+}
+
 static void ok(bwatch *w) {
     watch_follow_ok(&w->f, source_of(w));
 }
@@ -465,7 +471,8 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
                               .cookie_path = o->rpc_cookie,
                               .user = o->rpc_user,
                               .password = o->rpc_password,
-                              .timeout_ms = o->rpc_timeout_ms};
+                              .timeout_ms = o->rpc_timeout_ms,
+                              .stop = o->stop};
         if (ch_btc_rpc_open(&cfg, &w->r, &e) != 0) {
             failed(w, &e);
             return 0;
@@ -473,7 +480,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
     }
     ch_hash256 best;
     if (ch_btc_rpc_best_hash(w->r, &best, &e) != 0) {
-        failed(w, &e);
+        node_failed(w, &e);
         return 0;
     }
     uint32_t next = ch_store_next_height(w->s), fork = 0;
@@ -484,7 +491,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
         return 0;
     }
     if (rpc_fork(w, &fork, &e) != 1) {
-        failed(w, &e);
+        node_failed(w, &e);
         return 0;
     }
     /* a reorg's branch is fetched whole (it must pass the old tip's work) */
@@ -500,6 +507,7 @@ static int rpc_cycle(bwatch *w, ch_error *fatal) {
             break;
         }
         if (rc < 0 || ch_btc_rpc_block(w->r, &hash, &v[n].p, &v[n].len, &e) != 0) {
+            if (stopping(w)) break; /* given up for the stop: the blocks in hand go in */
             free_blocks(v, n);
             free(v);
             failed(w, &e);

@@ -23,6 +23,7 @@ typedef struct blk {
 struct tu_btcnode {
     struct MHD_Daemon *d;
     pthread_mutex_t mu;
+    pthread_cond_t moved; /* the mode changed, or the node is closing */
     blk *v;
     size_t n;
     uint32_t tip;
@@ -32,6 +33,7 @@ struct tu_btcnode {
     unsigned port;
     unsigned calls;
     unsigned delay_ms; /* each answer held back this long (a slow node) */
+    unsigned hang_at;  /* the call from which the mode is TU_NODE_HANG (0: none) */
 };
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -128,6 +130,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     pthread_mutex_lock(&n->mu);
     n->calls++;
+    if (n->hang_at && n->calls >= n->hang_at) n->mode = TU_NODE_HANG, n->hang_at = 0;
+    while (n->mode == TU_NODE_HANG)
+        pthread_cond_wait(&n->moved, &n->mu);
     char *out;
     unsigned status = 200;
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
@@ -168,7 +173,16 @@ static void listen_on(tu_btcnode *n, unsigned port) {
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%u/", n->port);
 }
 
+/* A hung call answered (as TU_NODE_OK), so that the daemon can stop. */
+static void release(tu_btcnode *n) {
+    pthread_mutex_lock(&n->mu);
+    if (n->mode == TU_NODE_HANG) n->mode = TU_NODE_OK;
+    pthread_cond_broadcast(&n->moved);
+    pthread_mutex_unlock(&n->mu);
+}
+
 void tu_btcnode_down(tu_btcnode *n) {
+    release(n);
     if (n->d) MHD_stop_daemon(n->d);
     n->d = NULL;
 }
@@ -180,6 +194,7 @@ void tu_btcnode_up(tu_btcnode *n) {
 tu_btcnode *tu_btcnode_start(const char *userpwd) {
     tu_btcnode *n = calloc(1, sizeof *n);
     pthread_mutex_init(&n->mu, NULL);
+    pthread_cond_init(&n->moved, NULL);
     if (userpwd) {
         char b[600];
         base64(userpwd, b);
@@ -199,8 +214,10 @@ static void drop_blocks(tu_btcnode *n) {
 
 void tu_btcnode_stop(tu_btcnode *n) {
     if (!n) return;
+    release(n);
     if (n->d) MHD_stop_daemon(n->d);
     drop_blocks(n);
+    pthread_cond_destroy(&n->moved);
     pthread_mutex_destroy(&n->mu);
     free(n);
 }
@@ -263,6 +280,13 @@ void tu_btcnode_set_tip(tu_btcnode *n, uint32_t tip) {
 void tu_btcnode_set_mode(tu_btcnode *n, tu_node_mode m) {
     pthread_mutex_lock(&n->mu);
     n->mode = m;
+    pthread_cond_broadcast(&n->moved);
+    pthread_mutex_unlock(&n->mu);
+}
+
+void tu_btcnode_hang_at(tu_btcnode *n, unsigned call) {
+    pthread_mutex_lock(&n->mu);
+    n->hang_at = call;
     pthread_mutex_unlock(&n->mu);
 }
 

@@ -10,7 +10,10 @@
 
 typedef struct tu_btcnode tu_btcnode;
 
-typedef enum { TU_NODE_OK, TU_NODE_GARBAGE, TU_NODE_ERROR500 } tu_node_mode;
+/* TU_NODE_HANG: a call is read (and counted) and not answered until the
+ * mode changes or the node stops or goes down (a node that accepted the
+ * request and stalled); the daemon's one thread: later calls wait too. */
+typedef enum { TU_NODE_OK, TU_NODE_GARBAGE, TU_NODE_ERROR500, TU_NODE_HANG } tu_node_mode;
 
 /* Start on a free loopback port, requiring "user:password" (NULL: none). */
 tu_btcnode *tu_btcnode_start(const char *userpwd);
@@ -32,6 +35,9 @@ void tu_btcnode_set_delay(tu_btcnode *n, unsigned ms);
 /* Close the port (a node that went away) and open it again. */
 void tu_btcnode_down(tu_btcnode *n);
 void tu_btcnode_up(tu_btcnode *n);
+/* The mode becomes TU_NODE_HANG at call number `call` (counted as
+ * tu_btcnode_calls counts; 0: never), e.g. in the middle of a catch-up. */
+void tu_btcnode_hang_at(tu_btcnode *n, unsigned call);
 /* Calls answered so far. */
 unsigned tu_btcnode_calls(const tu_btcnode *n);
 

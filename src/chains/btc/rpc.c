@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "coinhound/btc.h"
+#include "util/curlstop.h"
 #include "util/vec.h"
 
 #define MAX_ANSWER (16u << 20) /* hex of a 4 MB block, twice, with room */
@@ -25,6 +26,7 @@ struct ch_btc_rpc {
     char curl_err[CURL_ERROR_SIZE];
     unsigned id;
     long timeout_ms;
+    volatile sig_atomic_t *stop; /* set: the call in hand is given up */
 };
 
 typedef struct answer {
@@ -85,6 +87,7 @@ static void setup(ch_btc_rpc *r) {
     curl_easy_setopt(r->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(r->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     curl_easy_setopt(r->curl, CURLOPT_USERAGENT, "coinhound");
+    ch_curl_stop_on(r->curl, r->stop);
 }
 
 int ch_btc_rpc_open(const ch_btc_rpc_cfg *cfg, ch_btc_rpc **out, ch_error *err) {
@@ -102,6 +105,7 @@ int ch_btc_rpc_open(const ch_btc_rpc_cfg *cfg, ch_btc_rpc **out, ch_error *err) 
         return ch_err(err, "out of memory");
     }
     r->timeout_ms = cfg->timeout_ms ? (long)cfg->timeout_ms : 30000L;
+    r->stop = cfg->stop;
     setup(r);
     if (credentials(r, err) != 0) {
         ch_btc_rpc_close(r);
@@ -143,6 +147,10 @@ static int call(ch_btc_rpc *r, const char *method, json_t *params, int soft, jso
     curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
     int rc = -1;
     json_t *o = NULL;
+    if (cc == CURLE_ABORTED_BY_CALLBACK) { /* the stop flag */
+        ch_err(err, "%s: %s: given up: stopping", r->url, method);
+        goto out;
+    }
     if (cc == CURLE_OPERATION_TIMEDOUT) { /* a slow node, said as such */
         ch_err(err, "%s: %s: no answer within %.1f s (the node is slow or stalled)", r->url, method,
                r->timeout_ms / 1e3);

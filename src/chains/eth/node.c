@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "chains/eth/evm_internal.h"
+#include "util/curlstop.h"
 #include "util/vec.h"
 
 #define RECEIPT_CALLS_PER_REQUEST 100
@@ -128,14 +129,6 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx) {
 
 static bool stopped(const evm_node *n) {
     return n->cfg.stop && *n->cfg.stop;
-}
-
-/* libcurl's progress callback, about once a second while it waits:
- * non-zero aborts the transfer. */
-static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow) {
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return stopped(ctx);
 }
 
 /* POST body; 0 with the answer in *out, -1 with the reason in err. */
@@ -355,11 +348,7 @@ int evm_node_open(const evm_node_cfg *cfg, evm_node **out, ch_error *err) {
     curl_easy_setopt(n->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(n->curl, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when the node offers it */
     curl_easy_setopt(n->curl, CURLOPT_USERAGENT, "coinhound");
-    if (cfg->stop) {
-        curl_easy_setopt(n->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(n->curl, CURLOPT_XFERINFODATA, n);
-        curl_easy_setopt(n->curl, CURLOPT_NOPROGRESS, 0L);
-    }
+    ch_curl_stop_on(n->curl, cfg->stop); /* a stop gives up the request in hand */
     *out = n;
     return 0;
 }
