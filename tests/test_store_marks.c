@@ -27,7 +27,11 @@ static uint64_t next_rand(void) {
     return rng;
 }
 
-enum { REC = 16, N_REC = 70000 };
+enum { REC_MAX = 20, N_REC = 70000 };
+/* The record size of the column patch_many_case writes: 16 (a page holds
+ * whole records) or 20 (some records, and some 8-byte fields, cross a
+ * page's edge). */
+static size_t rec_bytes = 16;
 
 /* The column's committed bytes, read from the file. */
 static void read_file(const st_col *c, uint8_t *out, size_t len) {
@@ -38,10 +42,10 @@ static void read_file(const st_col *c, uint8_t *out, size_t len) {
 static void append_random(st_col *c, uint8_t *want, uint64_t at, uint64_t n) {
     ch_error err;
     for (uint64_t i = at; i < at + n; i++) {
-        uint8_t r[REC];
-        for (int b = 0; b < REC; b++)
+        uint8_t r[REC_MAX];
+        for (size_t b = 0; b < rec_bytes; b++)
             r[b] = (uint8_t)next_rand();
-        memcpy(want + i * REC, r, REC);
+        memcpy(want + i * rec_bytes, r, rec_bytes);
         assert_int_equal(st_col_append(c, r), i);
     }
     assert_int_equal(st_col_write(c, &err), 0);
@@ -74,40 +78,42 @@ static long pages_in_large_folios(const st_col *c, size_t len) {
 
 /* Batches of edits against one by one; small: the column is held in
  * small pages after its first records (the rest appended a page at a
- * time). */
-static void patch_many_case(bool small) {
+ * time); records of rec bytes. */
+static void patch_many_case(bool small, size_t rec) {
+    rec_bytes = rec;
     char *dir = tu_tmpdir();
     char path[4200];
     snprintf(path, sizeof path, "%s/c.col", dir);
     st_col c;
     ch_error err;
-    assert_int_equal(st_col_open(&c, path, REC, 0, true, &err), 0);
-    uint8_t *want = malloc((size_t)N_REC * REC), *got = malloc((size_t)N_REC * REC);
+    assert_int_equal(st_col_open(&c, path, rec_bytes, 0, true, &err), 0);
+    uint8_t *want = malloc((size_t)N_REC * rec_bytes), *got = malloc((size_t)N_REC * rec_bytes);
     uint64_t first = small ? N_REC / 3 + 5 : N_REC; /* not at a page's edge */
     append_random(&c, want, 0, first);
     if (small) {
-        long before = pages_in_large_folios(&c, (size_t)first * REC);
+        long before = pages_in_large_folios(&c, (size_t)first * rec_bytes);
         assert_int_equal(st_col_small_pages(&c, &err), 0);
         assert_true(c.small_pages);
-        read_file(&c, got, (size_t)first * REC); /* read back as it was */
-        assert_memory_equal(got, want, (size_t)first * REC);
+        read_file(&c, got, (size_t)first * rec_bytes); /* read back as it was */
+        assert_memory_equal(got, want, (size_t)first * rec_bytes);
         append_random(&c, want, first, N_REC - first);
         /* what it is for: every page in a 4 KiB folio, those read back and
          * those appended since (where the kernel shows frames: as root) */
-        long after = pages_in_large_folios(&c, (size_t)N_REC * REC);
+        long after = pages_in_large_folios(&c, (size_t)N_REC * rec_bytes);
         if (after < 0)
             printf("# folio sizes not checked: /proc/kpageflags unreadable\n");
         else
             printf("# pages in large folios: %ld before, %ld after\n", before, after);
         if (after >= 0) assert_int_equal(after, 0);
     }
-    read_file(&c, got, (size_t)N_REC * REC);
-    assert_memory_equal(got, want, (size_t)N_REC * REC);
-    /* 4-byte fields at offset 12 (spent marks) and 8-byte ones at 0
-     * (heads): spread out, clustered, repeated (the later wins), and the
+    read_file(&c, got, (size_t)N_REC * rec_bytes);
+    assert_memory_equal(got, want, (size_t)N_REC * rec_bytes);
+    /* 4-byte fields at the record's end (spent marks) and 8-byte ones
+     * before (heads; across a page's edge now and then in 20-byte
+     * records): spread out, clustered, repeated (the later wins), and the
      * first and last records */
     for (int round = 0; round < 6; round++) {
-        size_t off = round % 2 ? 0 : 12, len = round % 2 ? 8 : 4;
+        size_t off = round % 2 ? rec_bytes - 8 : rec_bytes - 4, len = round % 2 ? 8 : 4;
         size_t n = round < 2 ? 40 : round < 4 ? 5000 : 60000;
         st_col_edit *e = malloc(n * sizeof *e);
         for (size_t k = 0; k < n; k++) {
@@ -117,23 +123,23 @@ static void patch_many_case(bool small) {
             e[k] = (st_col_edit){i, next_rand()};
             uint32_t v32 = (uint32_t)e[k].v;
             if (len == 4)
-                memcpy(want + i * REC + off, &v32, 4);
+                memcpy(want + i * rec_bytes + off, &v32, 4);
             else
-                memcpy(want + i * REC + off, &e[k].v, 8);
+                memcpy(want + i * rec_bytes + off, &e[k].v, 8);
         }
         assert_int_equal(st_col_patch_many(&c, e, n, off, len, &err), 0);
-        read_file(&c, got, (size_t)N_REC * REC);
-        assert_memory_equal(got, want, (size_t)N_REC * REC);
+        read_file(&c, got, (size_t)N_REC * rec_bytes);
+        assert_memory_equal(got, want, (size_t)N_REC * rec_bytes);
         /* the mapping sees the same bytes */
-        assert_memory_equal(c.map, want, (size_t)N_REC * REC);
+        assert_memory_equal(c.map, want, (size_t)N_REC * rec_bytes);
         free(e);
     }
     /* a record past the committed ones is refused, nothing written */
     st_col_edit bad[2] = {{5, 1}, {N_REC, 2}};
-    assert_int_not_equal(st_col_patch_many(&c, bad, 2, 12, 4, &err), 0);
+    assert_int_not_equal(st_col_patch_many(&c, bad, 2, rec_bytes - 4, 4, &err), 0);
     assert_non_null(strstr(err.msg, "past the"));
-    read_file(&c, got, (size_t)N_REC * REC);
-    assert_memory_equal(got, want, (size_t)N_REC * REC);
+    read_file(&c, got, (size_t)N_REC * rec_bytes);
+    assert_memory_equal(got, want, (size_t)N_REC * rec_bytes);
     st_col_close(&c);
     free(want);
     free(got);
@@ -143,12 +149,14 @@ static void patch_many_case(bool small) {
 
 static void test_patch_many_equals_stores_one_by_one(void **state) {
     (void)state;
-    patch_many_case(false);
+    patch_many_case(false, 16);
+    patch_many_case(false, 20);
 }
 
 static void test_patch_many_in_small_pages_equals_stores_one_by_one(void **state) {
     (void)state;
-    patch_many_case(true);
+    patch_many_case(true, 16);
+    patch_many_case(true, 20);
 }
 
 /* Made-up txids (block hashes from 0x100000 on) and v0 witness addresses

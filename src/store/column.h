@@ -100,8 +100,10 @@ typedef struct st_col_edit {
  * appended files in large folios, and a store into one makes ext4 dirty
  * (and write back) the whole folio, up to 2 MiB for a 4-byte mark
  * (docs/store.md, "At scale"). A column held in small pages
- * (st_col_small_pages) is written through the mapping instead: a store
- * there dirties one 4 KiB page. Not durable until st_col_sync. */
+ * (st_col_small_pages) gets one pwrite a page, of the bytes from its
+ * first edit to its last: it dirties that 4 KiB page alone (not a store
+ * into the writable mapping, whose write-back costs a TLB shootdown a
+ * page: column_patch.c). Not durable until st_col_sync. */
 int st_col_patch_many(st_col *c, st_col_edit *edits, size_t n, size_t off, size_t len,
                       ch_error *err);
 /* Write the pending records to the file and start their way to the disk
