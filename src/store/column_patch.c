@@ -78,6 +78,22 @@ static int pwrite_all(int fd, const uint8_t *p, size_t len, off_t off) {
     return 0;
 }
 
+/* Edits [k, j) into buf, which holds the column's bytes from file offset
+ * base: v stored as a uint32_t or a uint64_t would be (len 4 or 8), in
+ * order (of two edits of one record the later wins). Returns j. */
+static size_t apply_edits(const st_col *c, const st_col_edit *edits, size_t k, size_t j, size_t off,
+                          size_t len, uint8_t *buf, uint64_t base) {
+    for (; k < j; k++) {
+        uint8_t *at = buf + (edits[k].i * c->rec + off - base);
+        uint32_t v32 = (uint32_t)edits[k].v;
+        if (len == 4)
+            memcpy(at, &v32, 4);
+        else
+            memcpy(at, &edits[k].v, len);
+    }
+    return j;
+}
+
 /* st_col_patch_many for a column held in 4 KiB folios (st_col_small_pages):
  * the edits of each page (sorted, so adjacent) in one pwrite of the bytes
  * from its first edit to its last, taken from the mapping (the page is
@@ -105,14 +121,7 @@ static int patch_small_pages(st_col *c, const st_col_edit *edits, size_t n, size
         /* hi - lo <= PAGE: the first edit may cross into the next page
          * (len bytes at most), every other one ends in this page */
         memcpy(buf, c->map + lo, (size_t)(hi - lo));
-        for (; k < j; k++) {
-            uint8_t *at = buf + (edits[k].i * c->rec + off - lo);
-            uint32_t v32 = (uint32_t)edits[k].v;
-            if (len == 4)
-                memcpy(at, &v32, 4);
-            else
-                memcpy(at, &edits[k].v, len);
-        }
+        k = apply_edits(c, edits, k, j, off, len, buf, lo);
         if (pwrite_all(c->fd, buf, (size_t)(hi - lo), (off_t)lo) != 0)
             return ch_io_err(err, c->path, "write", NULL, errno);
     }
@@ -152,14 +161,7 @@ int st_col_patch_many(st_col *c, st_col_edit *edits, size_t n, size_t off, size_
             rc = ch_io_err(err, c->path, "read", NULL, errno);
             break;
         }
-        for (; k < j; k++) {
-            uint8_t *at = buf + (edits[k].i * c->rec + off - start);
-            uint32_t v32 = (uint32_t)edits[k].v;
-            if (len == 4)
-                memcpy(at, &v32, 4);
-            else
-                memcpy(at, &edits[k].v, len);
-        }
+        k = apply_edits(c, edits, k, j, off, len, buf, start);
         if (pwrite_all(c->fd, buf, span, (off_t)start) != 0)
             rc = ch_io_err(err, c->path, "write", NULL, errno);
     }

@@ -1,17 +1,14 @@
 /* Blocked Bloom filters over the runs' keys (see runfilter.h). */
 #include "store/runfilter.h"
 
+#include "store/derived.h"
 #include "util/bigmem.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* The file: this header, then the blocks. 64 bytes, so that the blocks of
@@ -51,32 +48,11 @@ void st_filter_free(st_filter *f) {
     f->map_len = 0;
 }
 
-/* The file fd of len bytes mapped read-only; NULL when it cannot be. */
-static void *map_file(int fd, size_t len) {
-    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) return NULL;
-    madvise(m, len, MADV_RANDOM); /* a lookup reads one block: no read-ahead */
-    return m;
-}
-
 void st_filter_add(st_filter *f, uint64_t key48) {
     uint64_t *b = (uint64_t *)st_filter_block(f, key48);
     uint64_t h = st_filter_mix(key48);
     for (int i = 0; i < ST_FILTER_K; i++, h >>= 9)
         b[(h >> 6) & 7] |= 1ULL << (h & 63);
-}
-
-static int read_all(int fd, void *p, size_t len, off_t off) {
-    uint8_t *q = p;
-    while (len > 0) {
-        ssize_t k = pread(fd, q, len, off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return -1;
-        q += k;
-        len -= (size_t)k;
-        off += k;
-    }
-    return 0;
 }
 
 uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen) {
@@ -89,20 +65,17 @@ uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen) {
 
 int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag) {
     *f = (st_filter){NULL, 0, NULL, 0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
     filter_head h;
-    struct stat st;
-    uint64_t blocks = blocks_for(n);
-    if (fstat(fd, &st) != 0 || read_all(fd, &h, sizeof h, 0) != 0 ||
-        memcmp(h.magic, MAGIC, 8) != 0 || h.seq != seq || h.n != n || h.tag != tag ||
-        h.blocks != blocks || h.zero[0] || h.zero[1] ||
-        (uint64_t)st.st_size != sizeof h + blocks * 64) {
+    uint64_t size, blocks = blocks_for(n);
+    int fd = st_derived_open(path, &h, sizeof h, &size);
+    if (fd < 0) return -1;
+    if (memcmp(h.magic, MAGIC, 8) != 0 || h.seq != seq || h.n != n || h.tag != tag ||
+        h.blocks != blocks || h.zero[0] || h.zero[1] || size != sizeof h + blocks * 64) {
         close(fd);
         return -1;
     }
-    size_t len = (size_t)st.st_size;
-    void *m = map_file(fd, len);
+    size_t len = (size_t)size;
+    void *m = st_derived_map(fd, len);
     close(fd);
     if (!m) return -1;
     const uint64_t *bits = (const uint64_t *)((const uint8_t *)m + sizeof h);
@@ -117,8 +90,6 @@ int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uin
 
 int st_filter_save(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
                    ch_error *err) {
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     filter_head h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, MAGIC, 8);
@@ -127,37 +98,13 @@ int st_filter_save(st_filter *f, const char *path, uint64_t seq, uint64_t n, uin
     h.tag = tag;
     h.blocks = f->blocks;
     h.hash = XXH3_64bits(f->bits, f->blocks * 64);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); /* read: mapped after */
-    if (fd < 0) return ch_err(err, "%s: %s", tmp, strerror(errno));
-    const uint8_t *parts[2] = {(const uint8_t *)&h, (const uint8_t *)f->bits};
-    size_t lens[2] = {sizeof h, f->blocks * 64};
-    int failed = 0;
-    for (int i = 0; i < 2 && !failed; i++) {
-        size_t off = 0;
-        while (off < lens[i] && !failed) {
-            ssize_t k = write(fd, parts[i] + off, lens[i] - off);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0)
-                failed = k < 0 ? errno : ENOSPC;
-            else
-                off += (size_t)k;
-        }
-    }
-    /* not synced: a file a crash cut short or left unwritten fails its
-     * size or hash check at the next open and is built again, and a sync
-     * would cost the commit (one a block, in the watcher) a disk flush
-     * more for each new run */
-    if (!failed && rename(tmp, path) != 0) failed = errno;
-    if (failed) {
-        close(fd);
-        unlink(tmp);
-        return ch_err(err, "%s: writing: %s", path, strerror(failed));
-    }
+    int fd = st_derived_write(path, &h, sizeof h, f->bits, f->blocks * 64, err);
+    if (fd < 0) return -1;
     /* read from the file from now on (its pages are in the page cache,
      * just written); the memory it was built in is freed */
     if (!f->map) {
         size_t len = sizeof h + f->blocks * 64;
-        void *m = map_file(fd, len);
+        void *m = st_derived_map(fd, len);
         if (m) {
             ch_big_free(f->bits, f->blocks * 64);
             f->map = m;

@@ -1,0 +1,28 @@
+/* Files derived from a sorted run (its filter, runfilter.h; its fences,
+ * runfence.h): a header that ties the file to its run, then the data.
+ * Written whole under a temporary name and renamed, not synced (a file a
+ * crash cut short or left unwritten fails its checks at the next open
+ * and is built again from the run, and a sync would cost the watcher's
+ * commit a disk flush more for each new run); read through a read-only
+ * mapping. Internal to the store. */
+#ifndef COINHOUND_STORE_DERIVED_H
+#define COINHOUND_STORE_DERIVED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coinhound/error.h"
+
+/* path opened, its first head_len bytes read into head and its size into
+ * *size: the descriptor, or -1 when it is missing or shorter. */
+int st_derived_open(const char *path, void *head, size_t head_len, uint64_t *size);
+/* Write head then body as path (through path.tmp, renamed): a descriptor
+ * of the file open for reading (to map it), or -1 with err set (nothing
+ * left behind). */
+int st_derived_write(const char *path, const void *head, size_t head_len, const void *body,
+                     size_t body_len, ch_error *err);
+/* The file fd of len bytes mapped read-only, advised random (a lookup
+ * reads one block of it: no read-ahead); NULL when it cannot be. */
+void *st_derived_map(int fd, size_t len);
+
+#endif
