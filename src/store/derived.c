@@ -1,6 +1,9 @@
 /* Files derived from a sorted run (see derived.h). */
 #include "store/derived.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,6 +56,24 @@ int st_derived_write(const char *path, const void *head, size_t head_len, const 
         return ch_err(err, "%s: writing: %s", path, strerror(failed));
     }
     return fd;
+}
+
+void *st_derived_load(const char *path, void *head, size_t head_len, const uint64_t *hash,
+                      uint64_t (*ok)(const void *head, const void *ctx), const void *ctx,
+                      size_t *len) {
+    uint64_t size;
+    int fd = st_derived_open(path, head, head_len, &size);
+    if (fd < 0) return NULL;
+    uint64_t want = ok(head, ctx);
+    void *m = want && size == want ? st_derived_map(fd, (size_t)size) : NULL;
+    close(fd);
+    if (!m) return NULL;
+    if (XXH3_64bits((const uint8_t *)m + head_len, (size_t)size - head_len) != *hash) {
+        munmap(m, (size_t)size);
+        return NULL;
+    }
+    *len = (size_t)size;
+    return m;
 }
 
 void *st_derived_map(int fd, size_t len) {

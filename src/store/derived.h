@@ -16,6 +16,14 @@
 /* path opened, its first head_len bytes read into head and its size into
  * *size: the descriptor, or -1 when it is missing or shorter. */
 int st_derived_open(const char *path, void *head, size_t head_len, uint64_t *size);
+/* path's file mapped read-only (its length in *len) when it is size bytes
+ * long and what follows its head_len-byte head hashes (XXH3-64) to hash,
+ * a field of head read from the file; NULL when it is missing, of another
+ * length or damaged. ok is the caller's check of the head just read
+ * (magic, the run it names) and says how long the file must be. */
+void *st_derived_load(const char *path, void *head, size_t head_len, const uint64_t *hash,
+                      uint64_t (*ok)(const void *head, const void *ctx), const void *ctx,
+                      size_t *len);
 /* Write head then body as path (through path.tmp, renamed): a descriptor
  * of the file open for reading (to map it), or -1 with err set (nothing
  * left behind). */

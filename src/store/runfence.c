@@ -32,27 +32,30 @@ void st_fence_free(st_fences *f) {
     *f = (st_fences){NULL, 0, NULL, 0};
 }
 
+/* What a fence file's head must say for the run (fence_want): its size,
+ * or 0 when it names another run or is not a fence file. */
+typedef struct fence_want {
+    uint64_t seq, n, tag;
+} fence_want;
+
+static uint64_t fence_head_ok(const void *head, const void *ctx) {
+    const fence_head *h = head;
+    const fence_want *w = ctx;
+    uint64_t count = st_fence_count(w->n);
+    if (memcmp(h->magic, MAGIC, 8) != 0 || h->seq != w->seq || h->n != w->n || h->tag != w->tag ||
+        h->count != count || h->zero[0] || h->zero[1])
+        return 0;
+    return sizeof *h + count * 8;
+}
+
 int st_fence_load(st_fences *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag) {
     *f = (st_fences){NULL, 0, NULL, 0};
-    fence_head h;
-    uint64_t size, count = st_fence_count(n);
-    int fd = st_derived_open(path, &h, sizeof h, &size);
-    if (fd < 0) return -1;
-    if (memcmp(h.magic, MAGIC, 8) != 0 || h.seq != seq || h.n != n || h.tag != tag ||
-        h.count != count || h.zero[0] || h.zero[1] || size != sizeof h + count * 8) {
-        close(fd);
-        return -1;
-    }
-    size_t len = (size_t)size;
-    void *m = st_derived_map(fd, len);
-    close(fd);
+    fence_head h = {0};
+    fence_want w = {seq, n, tag};
+    size_t len;
+    void *m = st_derived_load(path, &h, sizeof h, &h.hash, fence_head_ok, &w, &len);
     if (!m) return -1;
-    const uint64_t *keys = (const uint64_t *)((const uint8_t *)m + sizeof h);
-    if (XXH3_64bits(keys, count * 8) != h.hash) {
-        munmap(m, len);
-        return -1;
-    }
-    *f = (st_fences){keys, count, m, len};
+    *f = (st_fences){(const uint64_t *)((const uint8_t *)m + sizeof h), h.count, m, len};
     return 0;
 }
 
@@ -60,7 +63,7 @@ int st_fence_save(st_fences *f, const char *path, uint64_t seq, uint64_t n, uint
                   const uint64_t *keys, ch_error *err) {
     *f = (st_fences){NULL, 0, NULL, 0};
     uint64_t count = st_fence_count(n);
-    fence_head h;
+    fence_head h = {0};
     memset(&h, 0, sizeof h);
     memcpy(h.magic, MAGIC, 8);
     h.seq = seq;

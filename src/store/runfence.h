@@ -21,8 +21,7 @@
 #include "coinhound/error.h"
 
 /* The fences of one run: count keys, read from a read-only mapping of the
- * file (map, map_len) or, for a run just written whose file could not be
- * saved or mapped, from memory the caller frees (map NULL). */
+ * file (map, map_len), or none (keys NULL). */
 typedef struct st_fences {
     const uint64_t *keys;
     uint64_t count;

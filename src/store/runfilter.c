@@ -63,28 +63,31 @@ uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen) {
     return XXH3_64bits_digest(&st);
 }
 
+/* What a filter file's head must say for the run (filter_want): its
+ * size, or 0 when it names another run or is not a filter file. */
+typedef struct filter_want {
+    uint64_t seq, n, tag;
+} filter_want;
+
+static uint64_t filter_head_ok(const void *head, const void *ctx) {
+    const filter_head *h = head;
+    const filter_want *w = ctx;
+    uint64_t blocks = blocks_for(w->n);
+    if (memcmp(h->magic, MAGIC, 8) != 0 || h->seq != w->seq || h->n != w->n || h->tag != w->tag ||
+        h->blocks != blocks || h->zero[0] || h->zero[1])
+        return 0;
+    return sizeof *h + blocks * 64;
+}
+
 int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag) {
     *f = (st_filter){NULL, 0, NULL, 0};
-    filter_head h;
-    uint64_t size, blocks = blocks_for(n);
-    int fd = st_derived_open(path, &h, sizeof h, &size);
-    if (fd < 0) return -1;
-    if (memcmp(h.magic, MAGIC, 8) != 0 || h.seq != seq || h.n != n || h.tag != tag ||
-        h.blocks != blocks || h.zero[0] || h.zero[1] || size != sizeof h + blocks * 64) {
-        close(fd);
-        return -1;
-    }
-    size_t len = (size_t)size;
-    void *m = st_derived_map(fd, len);
-    close(fd);
+    filter_head h = {0};
+    filter_want w = {seq, n, tag};
+    size_t len;
+    void *m = st_derived_load(path, &h, sizeof h, &h.hash, filter_head_ok, &w, &len);
     if (!m) return -1;
-    const uint64_t *bits = (const uint64_t *)((const uint8_t *)m + sizeof h);
-    if (XXH3_64bits(bits, blocks * 64) != h.hash) {
-        munmap(m, len);
-        return -1;
-    }
     /* the hash read every page in; the lookups read one block each */
-    *f = (st_filter){(uint64_t *)bits, blocks, m, len};
+    *f = (st_filter){(uint64_t *)((uint8_t *)m + sizeof h), h.blocks, m, len};
     return 0;
 }
 

@@ -38,20 +38,11 @@ static void fence_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
     snprintf(out, cap, "%s/%s-%" PRIu64 ".fence", r->dir, r->name, seq);
 }
 
-/* Let go of run's fences (a mapping, or memory of its own). */
-static void fence_drop(st_run *run) {
-    if (run->fence.map)
-        st_fence_free(&run->fence);
-    else
-        free((void *)run->fence.keys);
-    run->fence = (st_fences){NULL, 0, NULL, 0};
-}
-
 static void run_unmap(st_run *run) {
     if (run->map) munmap(run->map, run->n * ST_RUN_REC);
     run->map = NULL;
     st_filter_free(&run->filter);
-    fence_drop(run);
+    st_fence_free(&run->fence);
     if (run->fd >= 0) close(run->fd);
     run->fd = -1;
 }

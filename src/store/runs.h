@@ -37,8 +37,7 @@ typedef struct st_run {
      * the file (each fault mapping the cached pages around it into the
      * process, which its memory bound's trims then threw away). A writer
      * saves them as it writes the run; st_runs_use_fences loads (or
-     * builds) them for the runs it opens. keys lie in the file's mapping,
-     * or (map NULL) in memory this run owns. */
+     * builds) them for the runs it opens; keys lie in the file's mapping. */
     st_fences fence;
     int fd; /* the run file, for those reads (-1: none) */
 } st_run;
