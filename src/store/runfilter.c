@@ -11,17 +11,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The file: this header, then the blocks. 64 bytes, so that the blocks of
- * a mapped file are each one cache line (version 1's header was 48 bytes:
- * such a file fails the magic check and is built again). */
-typedef struct filter_head {
-    char magic[8]; /* "CHRUNFL2" */
-    uint64_t seq, n, tag, blocks;
-    uint64_t hash;    /* XXH3-64 of the blocks */
-    uint64_t zero[2]; /* 0 */
-} filter_head;
-CH_STATIC_ASSERT(sizeof(filter_head) == 64, "a filter's header is one cache line");
-
+/* The file: a derived head (derived.h), then the blocks. The head is 64
+ * bytes, so that the blocks of a mapped file are each one cache line
+ * (version 1's header was 48 bytes: such a file fails the magic check and
+ * is built again). */
 static const char MAGIC[8] = {'C', 'H', 'R', 'U', 'N', 'F', 'L', '2'};
 
 static uint64_t blocks_for(uint64_t n) {
@@ -63,45 +56,21 @@ uint64_t st_filter_tag(const void *a, size_t alen, const void *b, size_t blen) {
     return XXH3_64bits_digest(&st);
 }
 
-/* What a filter file's head must say for the run (filter_want): its
- * size, or 0 when it names another run or is not a filter file. */
-typedef struct filter_want {
-    uint64_t seq, n, tag;
-} filter_want;
-
-static uint64_t filter_head_ok(const void *head, const void *ctx) {
-    const filter_head *h = head;
-    const filter_want *w = ctx;
-    uint64_t blocks = blocks_for(w->n);
-    if (memcmp(h->magic, MAGIC, 8) != 0 || h->seq != w->seq || h->n != w->n || h->tag != w->tag ||
-        h->blocks != blocks || h->zero[0] || h->zero[1])
-        return 0;
-    return sizeof *h + blocks * 64;
-}
-
 int st_filter_load(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag) {
     *f = (st_filter){NULL, 0, NULL, 0};
-    filter_head h = {0};
-    filter_want w = {seq, n, tag};
+    st_derived_head want = st_derived_head_for(MAGIC, seq, n, tag, blocks_for(n));
     size_t len;
-    void *m = st_derived_load(path, &h, sizeof h, &h.hash, filter_head_ok, &w, &len);
+    void *m = st_derived_load(path, &want, 64, &len);
     if (!m) return -1;
     /* the hash read every page in; the lookups read one block each */
-    *f = (st_filter){(uint64_t *)((uint8_t *)m + sizeof h), h.blocks, m, len};
+    *f = (st_filter){(uint64_t *)((uint8_t *)m + sizeof want), want.count, m, len};
     return 0;
 }
 
 int st_filter_save(st_filter *f, const char *path, uint64_t seq, uint64_t n, uint64_t tag,
                    ch_error *err) {
-    filter_head h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, MAGIC, 8);
-    h.seq = seq;
-    h.n = n;
-    h.tag = tag;
-    h.blocks = f->blocks;
-    h.hash = XXH3_64bits(f->bits, f->blocks * 64);
-    int fd = st_derived_write(path, &h, sizeof h, f->bits, f->blocks * 64, err);
+    st_derived_head h = st_derived_head_for(MAGIC, seq, n, tag, f->blocks);
+    int fd = st_derived_write(path, &h, f->bits, f->blocks * 64, err);
     if (fd < 0) return -1;
     /* read from the file from now on (its pages are in the page cache,
      * just written); the memory it was built in is freed */
