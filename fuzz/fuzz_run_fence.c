@@ -10,25 +10,9 @@
  * not the ones saved for that run is refused (a fence trusted wrongly
  * sends lookups to a block without their key); one read back unchanged
  * gives the fences saved. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "derived_harness.h"
 
 #include "store/runs.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char dir[] = "/tmp/coinhound-fuzz-fence-XXXXXX";
-static char path[4200];
-static int ready;
-
-static uint64_t get64(const uint8_t *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
 
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -36,25 +20,13 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!ready) {
-        if (!mkdtemp(dir)) abort();
-        snprintf(path, sizeof path, "%s/t-7.fence", dir);
-        ready = 1;
-    }
-    if (size < 2) return 0;
-    unsigned mode = data[0] | (unsigned)data[1] << 8;
-    data += 2;
-    size -= 2;
+    const char *path = scratch_file("t-7.fence");
+    unsigned mode;
+    if (!take_mode(&data, &size, &mode)) return 0;
     st_fences f;
     if (!(mode & 1)) {
-        FILE *o = fopen(path, "wb");
-        if (!o) abort();
-        if (size && fwrite(data, 1, size, o) != size) abort();
-        fclose(o);
-        /* the header's own entry count and tag (bytes 16-23, 24-31), the
-         * count capped so that a claimed size costs no more than the file */
-        uint64_t n = size >= 24 ? get64(data + 16) % 10000000 : 0;
-        uint64_t tag = size >= 32 ? get64(data + 24) : 0;
+        uint64_t n, tag;
+        write_claimed(path, data, size, 10000000, &n, &tag);
         if (st_fence_load(&f, path, 7, n, tag) == 0) {
             uint64_t sum = 0; /* every fence readable */
             for (uint64_t i = 0; i < f.count; i++)
@@ -88,15 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         st_fence_load(&f, path, 7, n, 43) == 0 || st_fence_load(&f, path, 8, n, 42) == 0)
         abort();
     /* one byte changed: refused */
-    long len = (long)(64 + k * 8); /* the header, then the fences */
-    long at = (long)((mode >> 1) % (unsigned)len);
-    uint8_t x = (uint8_t)((mode >> 9) | 1);
-    FILE *io = fopen(path, "r+b");
-    if (!io || fseek(io, at, SEEK_SET) != 0) abort();
-    int c = fgetc(io);
-    if (c == EOF || fseek(io, at, SEEK_SET) != 0) abort();
-    fputc(c ^ x, io);
-    fclose(io);
+    change_one_byte(path, (long)(64 + k * 8), mode); /* the header, then the fences */
     if (st_fence_load(&f, path, 7, n, 42) == 0) abort();
     free(keys);
     return 0;
