@@ -347,15 +347,6 @@ static void assert_refused(const wb_fx *f, bool rpc, const char *extra, const ch
     free(out);
 }
 
-/* The watcher's log holds each of the texts (a NULL-ended list). */
-static void assert_log_says(const wb_fx *f, const char *const *texts) {
-    char *log = tu_read_text(f->log);
-    assert_non_null(log);
-    for (; *texts; texts++)
-        if (!strstr(log, *texts)) fail_msg("the watcher's log does not say '%s'", *texts);
-    free(log);
-}
-
 static size_t retractions(const char *path) {
     json_t *by = wb_last_by_id(path), *a;
     const char *id;
@@ -578,6 +569,24 @@ static size_t lines_of(const char *path) {
     return n;
 }
 
+/* A watcher restarted after a kill -9 between its alerts and its commit
+ * took the blocks it had not committed again, saying so once, and logged
+ * nothing twice: its store's alert log holds each id once and once more
+ * for each retraction, the alerts file the same lines; the store passes
+ * `coinhound check`. The count of retractions. */
+static size_t assert_taken_again_once(const wb_fx *f) {
+    char p[1200];
+    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f->db);
+    json_t *by = wb_last_by_id(f->alerts);
+    size_t retracted = retractions(f->alerts);
+    assert_int_equal(lines_of(p), json_object_size(by) + retracted);
+    assert_int_equal(lines_of(f->alerts), lines_of(p));
+    json_decref(by);
+    assert_true(tu_count_in(f->log, "were evaluated but not committed before the last stop") == 1);
+    tu_assert_check(f->db);
+    return retracted;
+}
+
 /* The group commit: a block's alerts are logged before the store commits
  * the block. A watcher killed between the two (its commit held off by
  * COINHOUND_WATCH_COMMIT_MS) leaves alerts of blocks the store lacks; the
@@ -613,14 +622,9 @@ static void test_kill9_between_the_alerts_and_the_store_commit(void **state) {
     wait_oracle(f, &w, 90000);
     assert_int_equal(wb_stop(f), 0);
     assert_int_equal(committed_blocks(f), stored + 5); /* committed at the stop at the latest */
-    /* nothing logged twice: each id once, and once more for a retraction */
-    char p[1200];
-    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f->db);
-    json_t *by = wb_last_by_id(f->alerts);
-    size_t retracted = retractions(f->alerts);
-    assert_int_equal(lines_of(p), json_object_size(by) + retracted);
-    assert_int_equal(lines_of(f->alerts), lines_of(p));
+    size_t retracted = assert_taken_again_once(f);
     /* and only the replaced block's alerts were retracted */
+    json_t *by = wb_last_by_id(f->alerts);
     const char *id;
     json_t *a;
     json_object_foreach(by, id, a) {
@@ -628,8 +632,6 @@ static void test_kill9_between_the_alerts_and_the_store_commit(void **state) {
             assert_int_equal(json_integer_value(json_object_get(a, "height")), replaced);
     }
     json_decref(by);
-    assert_true(tu_count_in(f->log, "were evaluated but not committed before the last stop") == 1);
-    tu_assert_check(f->db);
     fprintf(stderr,
             "kill -9 before the commit: %u blocks committed of %u alerted on, %zu "
             "retracted with the replaced block\n",
@@ -643,6 +645,13 @@ static void write_cookie(const wb_fx *f) {
     fclose(o);
 }
 
+/* A node as Core runs one: its cookie file written, the node started with
+ * the cookie's credentials. */
+static void start_cookie_node(wb_fx *f) {
+    write_cookie(f);
+    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+}
+
 /* Mainnet 0..255: block 170 holds the first payment, Satoshi's 10 BTC to
  * Hal Finney (txid f4184fc5...9e16, the fixture's README). */
 #define HAL       "1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3"
@@ -654,8 +663,7 @@ static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **s
     wb_fx *f = wb_new(state);
     char mainnet[1024];
     snprintf(mainnet, sizeof mainnet, "%s", dir);
-    write_cookie(f);
-    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
+    start_cookie_node(f);
     tu_btcnode_serve_folder(f->node, mainnet, 150);
     write_rules(f, HAL, 1000000000ULL);
     ch_addr hal;
@@ -683,7 +691,8 @@ static void test_rpc_follows_real_mainnet_blocks_through_a_failing_node(void **s
     wait_equal(f, want, 90000);
     json_decref(want);
     assert_int_equal(wb_stop(f), 0);
-    assert_log_says(f, (const char *[]){"not JSON-RPC", "warn: node:", "answers again", NULL});
+    tu_assert_file_says(f->log,
+                        (const char *[]){"not JSON-RPC", "warn: node:", "answers again", NULL});
     /* the alert says what moved: Hal received 10 BTC in block 170 */
     json_t *by = wb_last_by_id(f->alerts), *a;
     const char *id;
@@ -988,16 +997,7 @@ static void test_incident_alerts_of_pending_blocks_survive_a_kill9_before_the_co
     if (!json_equal(before, after))
         fail_msg("%zu incident alerts of the pending blocks before the kill, %zu after the restart",
                  json_object_size(before), json_object_size(after));
-    /* nothing logged twice, nothing retracted */
-    char p[1200];
-    snprintf(p, sizeof p, "%s/btc/watch/alerts.jsonl", f->db);
-    json_t *by = wb_last_by_id(f->alerts);
-    assert_int_equal(retractions(f->alerts), 0);
-    assert_int_equal(lines_of(p), json_object_size(by));
-    assert_int_equal(lines_of(f->alerts), lines_of(p));
-    json_decref(by);
-    assert_true(tu_count_in(f->log, "were evaluated but not committed before the last stop") == 1);
-    tu_assert_check(f->db);
+    assert_int_equal(assert_taken_again_once(f), 0); /* nothing retracted */
     fprintf(stderr,
             "incident, kill -9 before the commit: %zu alerts (%zu landings) of %u pending "
             "blocks, the same after the restart\n",
@@ -1381,6 +1381,23 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     assert_int_equal(wb_stop(f), 0);
 }
 
+/* A watched chain (watched_chain, of seed) of more than 40 blocks, *tip
+ * its last block's height, served by a node up to 20 blocks below it; the
+ * watcher started on the node with --rpc-timeout timeout. */
+static wb_fx *watching_a_node_behind(void **state, uint64_t seed, ch_addr *w, const char *timeout,
+                                     uint32_t *tip) {
+    wb_fx *f = watched_chain(state, seed, NULL, w);
+    ch_hash256 h;
+    *tip = folder_tip(f, &h) - 1;
+    assert_true(*tip > 40);
+    start_cookie_node(f);
+    tu_btcnode_serve_folder(f->node, f->blocks, *tip - 20);
+    f->extra[0] = "--rpc-timeout";
+    f->extra[1] = timeout;
+    wb_start(f, true);
+    return f;
+}
+
 /* A node slower than --rpc-timeout (1 s) for a while: each call left
  * unanswered is named in a warning ("no answer within 1.0 s"), backed off
  * from and asked again; the watcher does not crash, and once the answers
@@ -1389,16 +1406,8 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
  * `coinhound check` passes. */
 static void test_rpc_slower_than_the_timeout_is_retried_then_followed(void **state) {
     ch_addr w;
-    wb_fx *f = watched_chain(state, 41, NULL, &w);
-    ch_hash256 h;
-    uint32_t tip = folder_tip(f, &h) - 1;
-    assert_true(tip > 40);
-    write_cookie(f);
-    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
-    tu_btcnode_serve_folder(f->node, f->blocks, tip - 20);
-    f->extra[0] = "--rpc-timeout";
-    f->extra[1] = "1";
-    wb_start(f, true);
+    uint32_t tip;
+    wb_fx *f = watching_a_node_behind(state, 41, &w, "1", &tip);
     wb_wait_log(f, " info: watching ", 1, 30000);
     /* slow while 20 blocks are to be fetched: answers take 2.5 s */
     tu_btcnode_set_delay(f->node, 2500);
@@ -1408,7 +1417,8 @@ static void test_rpc_slower_than_the_timeout_is_retried_then_followed(void **sta
     tu_btcnode_set_delay(f->node, 0);
     wait_oracle(f, &w, 90000);
     assert_int_equal(wb_stop(f), 0);
-    assert_log_says(f, (const char *[]){" warn: node: ", "retrying in", "answers again", NULL});
+    tu_assert_file_says(f->log,
+                        (const char *[]){" warn: node: ", "retrying in", "answers again", NULL});
     tu_assert_same_as_ingest("btc", f->blocks, f->db, f->dir);
     tu_assert_check(f->db);
     /* the option is checked, and only for --rpc */
@@ -1439,7 +1449,7 @@ static void stop_while_hung(wb_fx *f, unsigned call, uint32_t at) {
     assert_int_equal(WEXITSTATUS(st), 0);
     char stop[128];
     snprintf(stop, sizeof stop, " info: stopping: store committed at block %u, alerts flushed", at);
-    assert_log_says(f, (const char *[]){stop, NULL});
+    tu_assert_file_says(f->log, (const char *[]){stop, NULL});
     assert_int_equal(tu_count_in(f->log, " warn: node: "), warned);
     tu_assert_check(f->db);
 }
@@ -1452,16 +1462,8 @@ static void stop_while_hung(wb_fx *f, unsigned call, uint32_t at) {
  * alerts are the oracle's. */
 static void test_rpc_sigterm_stops_while_a_call_hangs(void **state) {
     ch_addr w;
-    wb_fx *f = watched_chain(state, 43, NULL, &w);
-    ch_hash256 h;
-    uint32_t tip = folder_tip(f, &h) - 1;
-    assert_true(tip > 40);
-    write_cookie(f);
-    f->node = tu_btcnode_start("__cookie__:5e3c8a1f0d");
-    tu_btcnode_serve_folder(f->node, f->blocks, tip - 20);
-    f->extra[0] = "--rpc-timeout";
-    f->extra[1] = "3600";
-    wb_start(f, true);
+    uint32_t tip;
+    wb_fx *f = watching_a_node_behind(state, 43, &w, "3600", &tip);
     wait_cursor(f, tip - 19, 60000);
     /* at the tip: the next poll's getbestblockhash hangs */
     unsigned call = tu_btcnode_calls(f->node) + 1;

@@ -117,6 +117,14 @@ int tu_count_in(const char *path, const char *text) {
     return n;
 }
 
+void tu_assert_file_says(const char *path, const char *const *texts) {
+    char *s = tu_read_text(path);
+    if (!s) fail_msg("%s: cannot be read", path);
+    for (; *texts; texts++)
+        if (!strstr(s, *texts)) fail_msg("%s does not say '%s'", path, *texts);
+    free(s);
+}
+
 void tu_msleep(unsigned ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);

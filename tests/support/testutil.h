@@ -29,6 +29,9 @@ const char *tu_bin(const char *name);
 char *tu_read_text(const char *path);
 /* How many times text occurs in the file at path (0 when unreadable). */
 int tu_count_in(const char *path, const char *text);
+/* The file at path says each of texts (NULL-ended); a failure names the
+ * first it does not say. */
+void tu_assert_file_says(const char *path, const char *const *texts);
 void tu_msleep(unsigned ms);
 /* Start argv[0] (a path) in a child, its stdout appended to out_path and
  * its stderr to err_path (both made when absent); its pid. */
