@@ -75,6 +75,20 @@ static void check_alert(const fx *f, json_t *a, const char *tx, const char *amou
     }
 }
 
+/* The rules file: one rule, "thief-moves", alerting (high) what reaches THIEF. */
+static void write_thief_rule(const fx *f) {
+    an_write_file(f->rules, "rules:\n  - name: thief-moves\n    kind: address\n"
+                            "    addresses: [" THIEF "]\n    severity: high\n");
+}
+
+/* an_setup, then the thief-moves rule written: false when anvil is absent
+ * (the test skips). */
+static bool setup_watching_thief(fx *f) {
+    if (!an_setup(f)) return false;
+    write_thief_rule(f);
+    return true;
+}
+
 static void test_address_large_and_actor_rules_alert_with_the_nodes_facts(void **state) {
     (void)state;
     static fx f;
@@ -199,9 +213,7 @@ static void test_a_reorg_retracts_the_alert_under_its_id(void **state) {
 static void test_confirmations_hold_an_alert_until_its_depth(void **state) {
     (void)state;
     static fx f;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     an_start_watcher(&f, "3");
     char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 1 */
     json_t *alerts = an_wait_alerts(&f, 1, 1500);
@@ -235,9 +247,7 @@ static void test_confirmations_hold_an_alert_until_its_depth(void **state) {
 static void test_kill9_at_random_moments_loses_no_alert(void **state) {
     (void)state;
     static fx f;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     enum { N = 24 };
     char *txs[N];
     srand((unsigned)time(NULL));
@@ -315,6 +325,30 @@ static void test_kill9_at_random_moments_loses_no_alert(void **state) {
     an_teardown(&f);
 }
 
+/* A socket listening on loopback port port (asserts). */
+static int listen_loopback(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)port)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    return fd;
+}
+
+/* A connection accepted on fd within 0.1 s, or -1 (a server's loop then
+ * looks at its stop flag again). */
+static int accept_soon(int fd) {
+    struct timeval tv = {0, 100000};
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fd, &rd);
+    if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0) return -1;
+    return accept(fd, NULL, NULL);
+}
+
 /* A server on the node's port that answers every request with garbage
  * (HTTP 200, a body that is not JSON-RPC), until told to stop. */
 typedef struct garbage {
@@ -327,12 +361,7 @@ typedef struct garbage {
 static void *garbage_loop(void *arg) {
     garbage *g = arg;
     while (!g->stop) {
-        struct timeval tv = {0, 100000};
-        fd_set rd;
-        FD_ZERO(&rd);
-        FD_SET(g->fd, &rd);
-        if (select(g->fd + 1, &rd, NULL, NULL, &tv) <= 0) continue;
-        int c = accept(g->fd, NULL, NULL);
+        int c = accept_soon(g->fd);
         if (c < 0) continue;
         char req[8192];
         struct timeval rt = {1, 0};
@@ -349,14 +378,7 @@ static void *garbage_loop(void *arg) {
 
 static void garbage_start(garbage *g, int port) {
     memset(g, 0, sizeof *g);
-    g->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(g->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-                            .sin_port = htons((uint16_t)port)};
-    assert_int_equal(bind(g->fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(g->fd, 16), 0);
+    g->fd = listen_loopback(port);
     assert_int_equal(pthread_create(&g->th, NULL, garbage_loop, g), 0);
 }
 
@@ -378,8 +400,7 @@ static void test_a_node_away_or_answering_garbage_is_retried_then_followed(void 
     kill(f.anvil, SIGTERM);
     waitpid(f.anvil, NULL, 0);
     f.anvil = 0;
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    write_thief_rule(&f);
     an_start_watcher(&f, NULL);
     an_msleep(1200);
     assert_true(alive(f.watcher));
@@ -398,18 +419,12 @@ static void test_a_node_away_or_answering_garbage_is_retried_then_followed(void 
     check_alert(&f, json_array_get(alerts, 0), tx, "1000", THIEF, "high");
     json_decref(alerts);
     assert_int_equal(an_stop_watcher(&f), 0);
-    size_t len;
-    char *log = (char *)tu_read_file(f.log, &len);
     char want[200];
     snprintf(want, sizeof want, " warn: node: %s: eth_blockNumber", f.url);
-    assert_non_null(strstr(log, want));
-    assert_non_null(strstr(log, "retrying in"));
-    /* the garbage was named as such */
-    assert_non_null(strstr(log, "the answer is not JSON"));
-    assert_non_null(strstr(log, "Couldn't connect to server"));
-    assert_non_null(strstr(log, " info: node "));
-    assert_non_null(strstr(log, "answers again"));
-    free(log);
+    /* the node away, and the garbage named as such */
+    tu_assert_file_says(f.log, (const char *[]){want, "retrying in", "the answer is not JSON",
+                                                "Couldn't connect to server", " info: node ",
+                                                "answers again", NULL});
     free(tx);
     an_teardown(&f);
 }
@@ -421,9 +436,7 @@ static void test_a_node_away_or_answering_garbage_is_retried_then_followed(void 
 static void test_blocks_stored_while_no_watcher_ran_are_alerted_at_its_start(void **state) {
     (void)state;
     static fx f;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     an_start_watcher(&f, NULL); /* a first run: the cursor is set on the empty store */
     assert_int_equal(an_stop_watcher(&f), 0);
     char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 1 */
@@ -589,9 +602,7 @@ static void check_internal_alert(const fx *f, json_t *a, const char *tx, const c
 static void test_value_a_contract_forwards_is_alerted_from_the_nodes_traces(void **state) {
     (void)state;
     static fx f;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     an_start_watcher(&f, NULL);
     char want[300];
     snprintf(want, sizeof want,
@@ -640,8 +651,7 @@ static void test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall
     if (!an_setup(&f)) skip();
     static const char *const args[] = {"--heartbeat", "1", "--stale-after", "2", NULL};
     f.watch_args = args;
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    write_thief_rule(&f);
     an_start_watcher(&f, NULL);
     char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 1 */
     json_t *alerts = an_wait_alerts(&f, 1, 20000);
@@ -673,9 +683,7 @@ static void test_a_silent_eth_watcher_says_it_is_alive_and_warns_once_of_a_stall
 static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
     (void)state;
     static fx f;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     json_decref(an_rpc(&f, "anvil_mine", json_pack("[i]", 120)));
     setenv("COINHOUND_WATCH_PROGRESS_MS", "1", 1);
     an_start_watcher(&f, NULL);
@@ -728,7 +736,7 @@ typedef struct slowproxy {
      * other) */
     unsigned requests, held, live;
     unsigned debug_calls; /* trace calls seen */
-    const char *node_url;
+    char node_url[64];    /* a copy: start_via_proxy points the fixture's url at the proxy */
     pthread_t th;
 } slowproxy;
 
@@ -860,12 +868,7 @@ static void *proxy_serve(void *arg) {
 static void *proxy_loop(void *arg) {
     slowproxy *p = arg;
     while (!p->stop) {
-        struct timeval tv = {0, 100000};
-        fd_set rd;
-        FD_ZERO(&rd);
-        FD_SET(p->fd, &rd);
-        if (select(p->fd + 1, &rd, NULL, NULL, &tv) <= 0) continue;
-        int c = accept(p->fd, NULL, NULL);
+        int c = accept_soon(p->fd);
         if (c < 0) continue;
         proxy_conn *pc = malloc(sizeof *pc);
         pthread_t th;
@@ -890,16 +893,9 @@ static void *proxy_loop(void *arg) {
 
 static void proxy_start(slowproxy *p, const char *node_url) {
     memset(p, 0, sizeof *p);
-    p->node_url = node_url;
+    snprintf(p->node_url, sizeof p->node_url, "%s", node_url);
     p->port = an_free_port();
-    p->fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-                            .sin_port = htons((uint16_t)p->port)};
-    assert_int_equal(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(p->fd, 16), 0);
+    p->fd = listen_loopback(p->port);
     assert_int_equal(pthread_create(&p->th, NULL, proxy_loop, p), 0);
 }
 
@@ -911,6 +907,15 @@ static void proxy_stop(slowproxy *p) {
         an_msleep(20);
 }
 
+/* Start the watcher against the proxy in front of anvil. */
+static void start_via_proxy(fx *f, const slowproxy *p, bool wait) {
+    char node_url[64];
+    snprintf(node_url, sizeof node_url, "%s", f->url);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", p->port);
+    an_start_watcher_nowait(f, NULL, wait);
+    snprintf(f->url, sizeof f->url, "%s", node_url);
+}
+
 /* A node slower than --rpc-timeout (1 s) for a while: each request left
  * unanswered is named ("no answer within 1.0 s"), backed off from and
  * asked again; once answers come in time the watcher follows on and alerts.
@@ -920,21 +925,15 @@ static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **
     (void)state;
     static fx f;
     static slowproxy p;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     for (int i = 0; i < 3; i++)
         free(an_send_eth(&f, ACCT0, THIEF, "0x3e8"));
     json_decref(an_rpc(&f, "anvil_mine", json_pack("[i]", 40)));
-    char node_url[64];
-    snprintf(node_url, sizeof node_url, "%s", f.url);
-    proxy_start(&p, node_url);
+    proxy_start(&p, f.url);
     p.slow = 1;
     static const char *const args[] = {"--rpc-timeout", "1", NULL};
     f.watch_args = args;
-    snprintf(f.url, sizeof f.url, "http://127.0.0.1:%d", p.port);
-    an_start_watcher(&f, NULL);
-    snprintf(f.url, sizeof f.url, "%s", node_url);
+    start_via_proxy(&f, &p, true);
     f.watch_args = NULL;
     for (int i = 0; i < 300 && an_count_in_file(f.log, "no answer within 1.0 s") < 3; i++)
         an_msleep(100);
@@ -948,15 +947,10 @@ static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **
     assert_int_equal(an_stop_watcher(&f), 0);
     proxy_stop(&p);
     assert_true(p.held >= 3);
-    size_t len;
-    char *log = (char *)tu_read_file(f.log, &len);
-    assert_non_null(strstr(log, " warn: node: "));
-    assert_non_null(strstr(log, "retrying in"));
-    assert_non_null(strstr(log, "answers again"));
     /* the held answers were retried: they cost the watcher no traces */
-    assert_non_null(strstr(log, " info: traces: on ("));
-    assert_null(strstr(log, "traces: off"));
-    free(log);
+    tu_assert_file_says(f.log, (const char *[]){" warn: node: ", "retrying in", "answers again",
+                                                " info: traces: on (", NULL});
+    assert_int_equal(an_count_in_file(f.log, "traces: off"), 0);
     char traced[100]; /* the node, ingested with traces as the watcher took them */
     snprintf(traced, sizeof traced, "%s --traces", f.url);
     tu_assert_same_as_ingest("eth", traced, f.db, f.dir);
@@ -965,13 +959,13 @@ static void test_a_node_slower_than_the_timeout_is_retried_then_followed(void **
     an_teardown(&f);
 }
 
-/* Start the watcher against the proxy in front of anvil. */
-static void start_via_proxy(fx *f, const slowproxy *p, bool wait) {
-    char node_url[64];
-    snprintf(node_url, sizeof node_url, "%s", f->url);
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", p->port);
-    an_start_watcher_nowait(f, NULL, wait);
-    snprintf(f->url, sizeof f->url, "%s", node_url);
+/* setup_watching_thief, the forwarder deployed (block 1) into contract,
+ * and the proxy started in front of anvil: false when anvil is absent. */
+static bool forwarder_behind_proxy(fx *f, slowproxy *p, char contract[43]) {
+    if (!setup_watching_thief(f)) return false;
+    deploy_forwarder(f, contract);
+    proxy_start(p, f->url);
+    return true;
 }
 
 /* A node that does not answer the trace call (a proxy before anvil
@@ -984,12 +978,8 @@ static void test_a_node_without_traces_is_warned_about_once_and_followed(void **
     (void)state;
     static fx f;
     static slowproxy p;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
     char contract[43];
-    deploy_forwarder(&f, contract); /* block 1 */
-    proxy_start(&p, f.url);
+    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
     p.debug = DEBUG_NO_METHOD;
     start_via_proxy(&f, &p, true);
     char want[400];
@@ -1047,12 +1037,8 @@ static void test_a_node_without_traces_is_warned_about_once_and_followed(void **
 static void traces_lost_midway(int mode, const char *reason) {
     static fx f;
     static slowproxy p;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
     char contract[43];
-    deploy_forwarder(&f, contract); /* block 1 */
-    proxy_start(&p, f.url);
+    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
     static const char *const args[] = {"--rpc-timeout", "1", NULL};
     f.watch_args = args;
     start_via_proxy(&f, &p, true);
@@ -1123,9 +1109,7 @@ static void test_a_stop_does_not_wait_on_a_hung_node(void **state) {
     (void)state;
     static fx f;
     static slowproxy p;
-    if (!an_setup(&f)) skip();
-    an_write_file(f.rules, "rules:\n  - name: thief-moves\n    kind: address\n"
-                           "    addresses: [" THIEF "]\n    severity: high\n");
+    if (!setup_watching_thief(&f)) skip();
     proxy_start(&p, f.url);
     static const char *const args[] = {"--rpc-timeout", "3600", NULL};
     f.watch_args = args;
