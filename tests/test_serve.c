@@ -775,6 +775,32 @@ static void test_bad_keys_file_fails_naming_the_line(void **state) {
     free(out);
 }
 
+/* A screener of the database db (max_hops hops at most; -1: the default)
+ * in *sc, served on a loopback port of its own and refreshed every 50 ms:
+ * the server (asserts). */
+static ch_server *serve_refreshed(const char *db, int max_hops, ch_screener **sc) {
+    ch_screener_opts so;
+    ch_screener_opts_init(&so);
+    so.db = db;
+    if (max_hops >= 0) so.max_hops = (uint32_t)max_hops;
+    ch_error err, warn;
+    assert_int_equal(ch_screener_open(&so, sc, &warn, &err), 0);
+    ch_server_opts o;
+    ch_server_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.refresh_ms = 50;
+    ch_server *srv;
+    assert_int_equal(ch_server_start(*sc, &o, &srv, &err), 0);
+    return srv;
+}
+
+/* serve_refreshed's server stopped and its screener closed (asserts). */
+static void stop_serving(ch_server *srv, ch_screener *sc) {
+    ch_server_stop(srv);
+    ch_error err;
+    assert_int_equal(ch_screener_close(sc, &err), 0);
+}
+
 /* The chain store written while served: blocks ingested by another process
  * are served without a restart (ch_store_refresh), the tip equal to what
  * `coinhound status --json` reads. */
@@ -790,19 +816,9 @@ static void test_chain_store_commits_seen_without_restart(void **state) {
              "import --format csv %s/r/x.csv --db %s/r/db >/dev/null",
              g_dir, gen, g_dir, g_dir, g_dir, g_ch, g_dir, g_dir, g_dir, g_ch, g_dir, g_dir);
     sh(cmd);
-    ch_screener_opts so;
-    ch_screener_opts_init(&so);
     snprintf(db, sizeof db, "%s/r/db", g_dir);
-    so.db = db;
     ch_screener *sc;
-    ch_error err, warn;
-    assert_int_equal(ch_screener_open(&so, &sc, &warn, &err), 0);
-    ch_server_opts o;
-    ch_server_opts_init(&o);
-    o.listen = "127.0.0.1:0";
-    o.refresh_ms = 50;
-    ch_server *srv;
-    assert_int_equal(ch_server_start(sc, &o, &srv, &err), 0);
+    ch_server *srv = serve_refreshed(db, -1, &sc);
     resp r;
     get(srv, "/v1/status", NULL, &r);
     json_t *st = checked(&r, "/v1/status", "get");
@@ -839,8 +855,7 @@ static void test_chain_store_commits_seen_without_restart(void **state) {
     snprintf(want, sizeof want, "coinhound_store_blocks{chain=\"btc\"} %lld\n", (long long)after);
     assert_non_null(strstr(r.body, want));
     free(r.body);
-    ch_server_stop(srv);
-    assert_int_equal(ch_screener_close(sc, &err), 0);
+    stop_serving(srv, sc);
 }
 
 /* `coinhound screen --db DB --hops 0 --json ADDR`'s line, as the service's
@@ -930,19 +945,8 @@ static void test_cluster_file_built_again_seen_without_restart(void **state) {
              "%s intel import --format csv %s/c/s.csv --db %s >/dev/null",
              s, g_dir, g_ch, g_dir, db);
     sh(cmd);
-    ch_screener_opts so;
-    ch_screener_opts_init(&so);
-    so.db = db;
-    so.max_hops = 0; /* the cluster alone carries the label */
     ch_screener *sc;
-    ch_error err, warn;
-    assert_int_equal(ch_screener_open(&so, &sc, &warn, &err), 0);
-    ch_server_opts o;
-    ch_server_opts_init(&o);
-    o.listen = "127.0.0.1:0";
-    o.refresh_ms = 50;
-    ch_server *srv;
-    assert_int_equal(ch_server_start(sc, &o, &srv, &err), 0);
+    ch_server *srv = serve_refreshed(db, 0, &sc); /* the cluster alone carries the label */
     /* the labels' index built (from the second address), refreshed idle */
     for (int round = 0; round < 2; round++) {
         char *got = serve_verdict(srv, s), *want = screen_cli_as_batch(db, s);
@@ -966,8 +970,7 @@ static void test_cluster_file_built_again_seen_without_restart(void **state) {
     assert_non_null(strstr(got, "\"risk\":\"severe\""));
     free(got);
     free(want);
-    ch_server_stop(srv);
-    assert_int_equal(ch_screener_close(sc, &err), 0);
+    stop_serving(srv, sc);
     snprintf(cmd, sizeof cmd, "rm -rf %s/c", g_dir);
     sh(cmd);
 }
