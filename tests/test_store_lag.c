@@ -124,22 +124,39 @@ static int64_t last_out(const oracle *o, uint32_t k, uint64_t below) {
     return -1;
 }
 
-/* A writer in a child process adds blocks [from, to) and dies without
- * closing the store (its page cache writes stay; nothing is synced for it). */
-static void writer_dies_after(const char *dir, int from, int to) {
+/* A bulk writer (every commit large: commit_thread_from 1) that holds
+ * its marks over its commits (marks_density past any count: they wait
+ * until a close, a small commit or the memory share writes them). */
+static void hold_marks(ch_store *w) {
+    w->commit_thread_from = 1;
+    w->marks_density = 1e12;
+}
+
+/* A writer in a child process adds blocks [from, to) and ends without
+ * closing the store: it exits (its page cache writes stay; nothing is
+ * synced for it), or, holding its marks (hold_marks; still held after its
+ * last commit), is killed with SIGKILL. */
+static void writer_ends_after(const char *dir, int from, int to, bool holding) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         ch_store *s;
         ch_error err;
         if (ch_store_open(dir, "btc", CH_STORE_WRITE, &s, &err) != 0) _exit(3);
+        if (holding) hold_marks(s);
         oracle *o = malloc(sizeof *o);
         run_plan(s, from, to, o);
-        _exit(0);
+        if (!holding) _exit(0);
+        if (!ch_store_marks_held(s)) _exit(4);
+        kill(getpid(), SIGKILL);
+        _exit(5);
     }
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (holding)
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    else
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* Every output's spender and every address's last output, as handle s
@@ -243,7 +260,7 @@ static void test_lost_page_cache_marks_and_heads_are_replayed(void **state) {
     oracle *o = malloc(sizeof *o);
     /* 1. blocks 0-3, the writer dies: in this boot the page cache holds
      * the last commit's marks and heads, and readers read them */
-    writer_dies_after(dir, 0, 4);
+    writer_ends_after(dir, 0, 4, false);
     run_plan(NULL, 0, 4, o);
     assert_lagging(dir);
     assert_reader_answers(dir, o);
@@ -282,7 +299,7 @@ static void test_lost_page_cache_marks_and_heads_are_replayed(void **state) {
     /* 3. blocks 4-6 by a writer that dies, the same loss, and this time a
      * writer opens first: it replays them, its own answers are right and
      * so are a reader's */
-    writer_dies_after(dir, 4, 7);
+    writer_ends_after(dir, 4, 7, false);
     run_plan(NULL, 0, 7, o);
     assert_lagging(dir);
     lose_page_cache(dir, o, true, &marks, &heads);
@@ -333,14 +350,6 @@ static void test_reader_beside_a_lagging_writer_sees_every_spend(void **state) {
     free(dir);
 }
 
-/* A bulk writer (every commit large: commit_thread_from 1) that holds
- * its marks over its commits (marks_density past any count: they wait
- * until a close, a small commit or the memory share writes them). */
-static void hold_marks(ch_store *w) {
-    w->commit_thread_from = 1;
-    w->marks_density = 1e12;
-}
-
 /* Some committed inputs' marks are held (not in outs.col) as r sees it. */
 static void assert_held(ch_store *r) {
     assert_true(ch_store_marks_held(r));
@@ -351,27 +360,6 @@ static void assert_held(ch_store *r) {
     int64_t x = ch_store_input_spent_output(r, r->col[COL_INS].n_committed - 1);
     assert_true(x >= 0);
     assert_int_equal(ch_out_spent(ch_store_output(r, (uint64_t)x)), 0);
-}
-
-/* Blocks [from, to) by a writer in a child process that holds its marks
- * and is killed with SIGKILL after its last commit. */
-static void holding_writer_killed_after(const char *dir, int from, int to) {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        ch_store *s;
-        ch_error err;
-        if (ch_store_open(dir, "btc", CH_STORE_WRITE, &s, &err) != 0) _exit(3);
-        hold_marks(s);
-        oracle *o = malloc(sizeof *o);
-        run_plan(s, from, to, o);
-        if (!ch_store_marks_held(s)) _exit(4);
-        kill(getpid(), SIGKILL);
-        _exit(5);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
 /* A bulk ingest holds a commit's spent marks with the ones held before
@@ -425,7 +413,7 @@ static void test_marks_held_over_bulk_commits(void **state) {
     /* 2. killed with the marks of three commits held: a reader of the
      * state it left indexes them; a writer replays them at its open and
      * goes on to the end */
-    holding_writer_killed_after(held, 4, 7);
+    writer_ends_after(held, 4, 7, true);
     run_plan(NULL, 0, 7, want);
     assert_int_equal(ch_store_open(held, "btc", CH_STORE_READ, &r, &err), 0);
     assert_held(r);
