@@ -155,13 +155,19 @@ static uint64_t compare_all(const char *dir, uint64_t *large) {
     return reported;
 }
 
+/* dir's store and its clusters, opened to read (fails the test when they
+ * cannot be). */
+static void open_clustered(const char *dir, ch_store **s, ch_clusters **c) {
+    ch_error err;
+    if (ch_store_open(dir, "btc", CH_STORE_READ, s, &err) != 0 ||
+        ch_clusters_open_for(*s, dir, "btc", c, &err) != 0)
+        fail_msg("%s", err.msg);
+}
+
 static size_t label_store(const char *dir, size_t every, size_t max) {
     ch_store *s;
     ch_clusters *c;
-    ch_error err;
-    if (ch_store_open(dir, "btc", CH_STORE_READ, &s, &err) != 0 ||
-        ch_clusters_open_for(s, dir, "btc", &c, &err) != 0)
-        fail_msg("%s", err.msg);
+    open_clustered(dir, &s, &c);
     size_t k = label_some(dir, s, c, every, max);
     ch_clusters_close(c);
     ch_store_close(s);
@@ -193,6 +199,26 @@ static void test_index_says_what_the_label_walk_says(void **state) {
     free(dir);
 }
 
+/* The chain the screener's tests read: clustered_chain of 2000
+ * transactions, every 4th address of it labelled. */
+static char *labelled_chain(void) {
+    char *dir = clustered_chain(2000);
+    label_store(dir, 4, 100000);
+    return dir;
+}
+
+/* A screener of dir whose labels reach an address through its cluster
+ * alone (max_hops 0: no indirect exposure), or NULL with err set. */
+static ch_screener *cluster_screener(const char *dir, ch_error *err) {
+    ch_screener_opts o;
+    ch_screener_opts_init(&o);
+    o.db = dir;
+    o.max_hops = 0;
+    ch_screener *sc;
+    ch_error warn;
+    return ch_screener_open(&o, &sc, &warn, err) == 0 ? sc : NULL;
+}
+
 /* A verdict as JSON text. */
 static char *verdict_json(ch_screener *sc, const char *addr) {
     ch_verdict *v = ch_verdict_new();
@@ -211,27 +237,22 @@ static char *verdict_json(ch_screener *sc, const char *addr) {
 
 static void test_screener_many_addresses_as_one_by_one(void **state) {
     (void)state;
-    char *dir = clustered_chain(2000);
-    label_store(dir, 4, 100000);
+    char *dir = labelled_chain();
     ch_store *s;
-    ch_error err, warn;
+    ch_error err;
     if (ch_store_open(dir, "btc", CH_STORE_READ, &s, &err) != 0) fail_msg("%s", err.msg);
     ch_store_counts n;
     ch_store_get_counts(s, &n);
-    ch_screener_opts o;
-    ch_screener_opts_init(&o);
-    o.db = dir;
-    o.max_hops = 0;
-    ch_screener *many;
-    if (ch_screener_open(&o, &many, &warn, &err) != 0) fail_msg("%s", err.msg);
+    ch_screener *many = cluster_screener(dir, &err);
+    if (!many) fail_msg("%s", err.msg);
     size_t via_cluster = 0;
     for (uint64_t i = 0; i < n.addresses && i < 400; i++) {
         ch_addr a;
         char str[CH_ADDR_STR_MAX];
         ch_store_addr_of(s, ch_store_addr_id_at(s, i), &a);
         if (ch_addr_to_string(&a, ch_store_addr_net(s), str) != 0) continue;
-        ch_screener *one; /* a fresh screener: its first address, by the walk */
-        if (ch_screener_open(&o, &one, &warn, &err) != 0) fail_msg("%s", err.msg);
+        ch_screener *one = cluster_screener(dir, &err); /* fresh: its first address, by the walk */
+        if (!one) fail_msg("%s", err.msg);
         char *j1 = verdict_json(one, str), *j2 = verdict_json(many, str);
         assert_string_equal(j1, j2);
         via_cluster += strstr(j1, "Desk ") != NULL;
@@ -305,14 +326,10 @@ static size_t same_as_fresh(ch_screener *sc, const char *dir, char (*list)[CH_AD
     assert_true(pid >= 0);
     if (pid == 0) {
         FILE *f = fopen(path, "w");
-        ch_screener_opts o;
-        ch_screener_opts_init(&o);
-        o.db = dir;
-        o.max_hops = 0;
         for (size_t i = 0; f && i < n; i++) {
-            ch_screener *one;
-            ch_error err, warn;
-            if (ch_screener_open(&o, &one, &warn, &err) != 0) _exit(1);
+            ch_error err;
+            ch_screener *one = cluster_screener(dir, &err);
+            if (!one) _exit(1);
             char *j = verdict_json(one, list[i]);
             fprintf(f, "%s\n", j);
             free(j);
@@ -348,14 +365,11 @@ static size_t same_as_fresh(ch_screener *sc, const char *dir, char (*list)[CH_AD
  * again otherwise (without the change heuristic) is taken by a refresh. */
 static void test_screener_views_follow_labels_and_clusters(void **state) {
     (void)state;
-    char *dir = clustered_chain(2000);
-    label_store(dir, 4, 100000);
+    char *dir = labelled_chain();
     ch_store *s;
     ch_clusters *c;
-    ch_error err, warn;
-    if (ch_store_open(dir, "btc", CH_STORE_READ, &s, &err) != 0 ||
-        ch_clusters_open_for(s, dir, "btc", &c, &err) != 0)
-        fail_msg("%s", err.msg);
+    ch_error err;
+    open_clustered(dir, &s, &c);
     ch_store_counts n;
     ch_store_get_counts(s, &n);
     /* the largest cluster, and up to 40 of its members */
@@ -383,12 +397,8 @@ static void test_screener_views_follow_labels_and_clusters(void **state) {
     ch_store_close(s);
     assert_true(nm >= 10);
 
-    ch_screener_opts o;
-    ch_screener_opts_init(&o);
-    o.db = dir;
-    o.max_hops = 0;
-    ch_screener *sc;
-    if (ch_screener_open(&o, &sc, &warn, &err) != 0) fail_msg("%s", err.msg);
+    ch_screener *sc = cluster_screener(dir, &err);
+    if (!sc) fail_msg("%s", err.msg);
     assert_int_equal(same_as_fresh(sc, dir, members, nm), 0); /* kept: the cluster's view */
     /* a sanctions listing on one member: every member severe, at once */
     import_label(dir, members[nm / 2], "sanctions", "Sanctioned Desk");
