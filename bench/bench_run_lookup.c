@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gen/gen_internal.h"
 #include "store/runs.h"
 
 static void die(const char *m) {
@@ -62,10 +63,7 @@ static void touch(const uint8_t *p, size_t len) {
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return gen_splitmix64(&rng);
 }
 
 static int cmp_item(const void *a, const void *b) {

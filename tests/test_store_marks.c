@@ -17,14 +17,12 @@
 #include <unistd.h>
 
 #include "coinhound/store.h"
+#include "gen/gen_internal.h"
 #include "store/column.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return gen_splitmix64(&rng);
 }
 
 enum { REC_MAX = 20, N_REC = 70000 };

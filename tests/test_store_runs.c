@@ -15,14 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gen/gen_internal.h"
 #include "store/runs.h"
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return gen_splitmix64(&rng);
 }
 
 static int cmp_item(const void *a, const void *b) {
