@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gen/gen_internal.h"
@@ -358,11 +360,198 @@ static void test_fenced_lookups_find_what_the_mapping_search_finds(void **state)
     free(dir);
 }
 
+/* --- merges in the background --- */
+
+/* The items of a sorted oracle (by key, then value) under key: [*lo, hi). */
+static size_t oracle_range(const st_run_item *sorted, size_t n, uint64_t key, size_t *lo) {
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (sorted[m].key >> 16 < key >> 16)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (b < n && sorted[b].key >> 16 == key >> 16)
+        b++;
+    return b;
+}
+
+/* Every key of the first n items of all finds exactly its values, oldest
+ * first (an independent oracle: all[] sorted). */
+static void check_all_keys(const st_runs *r, const st_run_item *all, size_t n) {
+    st_run_item *sorted = malloc(n * sizeof *sorted + 1);
+    memcpy(sorted, all, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_item);
+    for (size_t i = 0; i < n; i += 1 + i % 7) {
+        collect c = {{0}, 0};
+        st_runs_find(r, all[i].key, gather, &c);
+        size_t lo, hi = oracle_range(sorted, n, all[i].key, &lo);
+        assert_int_equal(c.n, (int)(hi - lo));
+        for (int k = 0; k < c.n && k < 8; k++)
+            assert_true(c.v[k] == sorted[lo + (size_t)k].val);
+    }
+    for (int i = 0; i < 500; i++) {
+        uint64_t k = next_rand();
+        collect c = {{0}, 0};
+        st_runs_find(r, k, gather, &c);
+        size_t lo, hi = oracle_range(sorted, n, k, &lo);
+        assert_int_equal(c.n, (int)(hi - lo));
+    }
+    free(sorted);
+}
+
+/* One batch of n items with values from base, sorted as a commit gives
+ * them; one key in 16 repeats an earlier one. */
+static void make_batch(st_run_item *all, size_t base, size_t n) {
+    st_run_item *batch = all + base;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = (base + i > 0 && next_rand() % 16 == 0) ? all[next_rand() % (base + i)].key
+                                                               : next_rand();
+        batch[i] = (st_run_item){key, 0};
+    }
+    qsort(batch, n, sizeof *batch, cmp_item);
+    for (size_t i = 0; i < n; i++)
+        batch[i].val = base + i;
+}
+
+/* Runs merged by a thread beside the commits, as a watcher's store does:
+ * every key is found with its values in order before, during and after
+ * the merges; the batches are never merged in the commit; the list stays
+ * short; a merge is taken in only by a commit, and its runs' files are
+ * deleted only once a list without them is published; a failed commit
+ * leaves everything usable; a close during a merge leaves no file of it. */
+static void test_background_merges_keep_every_key(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    st_runs r;
+    ch_error err;
+    assert_int_equal(st_runs_open(&r, dir, "t", NULL, NULL, 0, &err), 0);
+    assert_int_equal(st_runs_use_filters(&r, &err), 0);
+    r.background = true;
+    enum { BATCHES = 300, MAXB = 400, BIG = 300000 };
+    st_run_item *all = malloc(sizeof *all * (BATCHES * MAXB + 2 * BIG));
+    size_t n_all = 0, adopted = 0, started = 0;
+    uint64_t seq = 1;
+    for (int b = 0; b < BATCHES; b++) {
+        int got = st_runs_merge_adopt(&r, &err); /* the commit's first step */
+        assert_true(got >= 0);
+        adopted += (size_t)got;
+        size_t n = 1 + next_rand() % MAXB, was = r.n;
+        make_batch(all, n_all, n);
+        assert_int_equal(st_runs_add(&r, all + n_all, n, seq++, &err), 0);
+        if (r.n < ST_RUNS_MAX - 5) assert_int_equal(r.keep, was); /* not merged in the commit */
+        if (b % 10 == 9) {                                        /* a commit that failed */
+            st_runs_unstage(&r);
+            check_all_keys(&r, all, n_all);
+            continue;
+        }
+        uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
+        assert_true(st_runs_list(&r, seqs, counts) <= ST_RUNS_MAX - 4);
+        st_runs_publish(&r);
+        n_all += n;
+        /* the files: the listed runs, and a running merge's new run */
+        int files = count_run_files(dir);
+        assert_true(files == (int)r.n || (r.bg && files == (int)r.n + 1));
+        started += (size_t)st_runs_merge_start(&r, seq);
+        if (r.bg) seq++;
+        if (b % 3 == 0) check_all_keys(&r, all, n_all); /* during a merge */
+    }
+    assert_true(started > 10 && adopted > 5);
+    /* merged down: what is left is logarithmic */
+    for (;;) {
+        assert_int_equal(st_runs_merge_wait(&r, &err), 0);
+        st_runs_publish(&r);
+        if (!st_runs_merge_start(&r, seq++)) break;
+    }
+    assert_true(r.n <= (size_t)(2 + 64 - __builtin_clzll(n_all)));
+    assert_int_equal(count_run_files(dir), (int)r.n);
+    assert_int_equal(st_runs_entries(&r), n_all);
+    check_all_keys(&r, all, n_all);
+    /* a close while a merge (of two large runs) runs: nothing of it stays */
+    for (int k = 0; k < 2; k++) {
+        make_batch(all, n_all, BIG);
+        assert_int_equal(st_runs_add(&r, all + n_all, BIG, seq++, &err), 0);
+        st_runs_publish(&r);
+        n_all += BIG;
+    }
+    assert_int_equal(st_runs_merge_start(&r, seq++), 1);
+    uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
+    size_t listed = st_runs_list(&r, seqs, counts);
+    st_runs_close(&r);
+    assert_int_equal(count_run_files(dir), (int)listed);
+    assert_int_equal(st_runs_open(&r, dir, "t", seqs, counts, listed, &err), 0);
+    check_all_keys(&r, all, n_all);
+    st_runs_close(&r);
+    free(all);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* A writer killed (SIGKILL) while a merge writes its new run: the runs
+ * its last published list names are whole, every key is found, and the
+ * merge's file is swept by the next writer's open. */
+static void test_kill_during_a_background_merge(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    enum { BIG = 400000 };
+    st_run_item *all = malloc(sizeof *all * 3 * BIG);
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    for (int k = 0; k < 3; k++)
+        make_batch(all, (size_t)k * BIG, BIG); /* the same items in both processes */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        st_runs r;
+        ch_error err;
+        if (st_runs_open(&r, dir, "t", NULL, NULL, 0, &err) != 0 || st_runs_use_filters(&r, &err))
+            _exit(1);
+        r.background = true;
+        uint64_t seq = 1;
+        for (int k = 0; k < 3; k++) {
+            if (st_runs_add(&r, all + (size_t)k * BIG, BIG, seq++, &err) != 0) _exit(1);
+            st_runs_publish(&r);
+        }
+        uint64_t list[1 + 2 * (ST_RUNS_MAX + 1)];
+        size_t n = st_runs_list(&r, list + 1, list + 1 + ST_RUNS_MAX + 1);
+        list[0] = n;
+        if (st_runs_merge_start(&r, seq) != 1) _exit(1);
+        /* the list is what a commit recorded; the merge now runs */
+        if (write(pipefd[1], list, sizeof list) != (ssize_t)sizeof list) _exit(1);
+        pause();
+        _exit(0);
+    }
+    uint64_t list[1 + 2 * (ST_RUNS_MAX + 1)];
+    assert_int_equal(read(pipefd[0], list, sizeof list), (ssize_t)sizeof list);
+    usleep(20000); /* well inside the merge of 1.2M entries */
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    size_t n = (size_t)list[0];
+    assert_int_equal(n, 3);
+    st_runs r;
+    ch_error err;
+    assert_int_equal(st_runs_open(&r, dir, "t", list + 1, list + 1 + ST_RUNS_MAX + 1, n, &err), 0);
+    st_runs_sweep(&r);
+    assert_int_equal(count_run_files(dir), 3);
+    check_all_keys(&r, all, 3 * BIG);
+    st_runs_close(&r);
+    free(all);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_find_every_key_after_merges),
         cmocka_unit_test(test_filters_never_hide_a_key),
         cmocka_unit_test(test_fenced_lookups_find_what_the_mapping_search_finds),
+        cmocka_unit_test(test_background_merges_keep_every_key),
+        cmocka_unit_test(test_kill_during_a_background_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

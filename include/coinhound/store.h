@@ -476,6 +476,14 @@ int ch_store_set_hot_cap(ch_store *s, uint64_t bytes, ch_error *err);
  * larger than the memory is not read whole). Changes nothing on disk. -1
  * when a file cannot be read (err says so). */
 int ch_store_keep_small_pages(ch_store *s, ch_error *err);
+/* For a writer that lives long and commits small increments (the
+ * watcher): its commits never merge the index's runs themselves (a carry
+ * of the merge policy can rewrite much of an index: a second or more at
+ * 10M txs, inside one block's commit); a thread of the store's merges them
+ * beside it, one merge at a time, at a lower priority, its writes paced,
+ * and a later commit takes the merged run in. Changes nothing on disk
+ * until then; ch_store_close stops a merge under way. -1 for a reader. */
+int ch_store_merge_in_background(ch_store *s);
 /* A long-lived writer's start (watch): the page tables of its mapped
  * runs and columns filled for what the page cache holds of them, up to
  * max_bytes (the runs first, then the columns a block's look-ups read),

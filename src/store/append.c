@@ -841,6 +841,40 @@ static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, bool hold, st_writeb
     return 0;
 }
 
+/* Background merges (runs.h): what finished is taken in. */
+static void adopt_merges(ch_store *s) {
+    st_runs *runs[2] = {&s->txid_runs, &s->addr_runs};
+    for (int i = 0; i < 2; i++) {
+        ch_error e;
+        if (st_runs_merge_adopt(runs[i], &e) < 0)
+            fprintf(stderr,
+                    "coinhound: warning: %s: a background merge of the %s index failed "
+                    "(its runs stay as they were): %s\n",
+                    s->dir, runs[i]->name, e.msg);
+    }
+}
+
+/* One background merge at a time, of either index, taking turns: two
+ * would take both cores from the writer. */
+static void start_merge(ch_store *s) {
+    st_runs *runs[2] = {&s->txid_runs, &s->addr_runs};
+    if (!runs[0]->background || runs[0]->bg || runs[1]->bg) return;
+    for (int k = 0; k < 2; k++) {
+        st_runs *r = runs[(s->merge_turn + k) & 1];
+        if (st_runs_merge_start(r, s->run_seq)) {
+            s->run_seq++; /* the merged run's number: recorded with the list that names it */
+            s->merge_turn ^= 1;
+            return;
+        }
+    }
+}
+
+int ch_store_merge_in_background(ch_store *s) {
+    if (!s->writable) return -1;
+    s->txid_runs.background = s->addr_runs.background = true;
+    return 0;
+}
+
 void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out) {
     *out = s->commit_times;
 }
@@ -854,6 +888,10 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     for (int i = 0; i < 3; i++) /* the last commit's write-backs (started long ago, as a rule) */
         st_writeback_join(&s->lag_wb[i]);
     bool lag = lag_in_place(s);
+    /* a background merge that finished replaces its runs in the list this
+     * commit records (one that failed leaves them as they were: merged
+     * again later, or in a commit once the list grows too long) */
+    adopt_merges(s);
     /* a large commit may hold its marks with the ones held before (marks.c) */
     bool hold = !lag && st_marks_hold(s);
     /* 1. the data, on its way to the disk (new addresses' heads first,
@@ -910,6 +948,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
     /* 4. readers may now see it; the older addresses' heads move */
     st_runs_publish(&s->txid_runs);
     st_runs_publish(&s->addr_runs);
+    start_merge(s);
     for (int i = 0; i < COL_COUNT; i++)
         if (st_col_publish(&s->col[i], err) != 0) return -1;
     s->dirty_addr_keys.n = s->far_pend.n = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 static uint64_t get48(const uint8_t *p) {
@@ -26,19 +27,19 @@ static const uint8_t *entry(const st_run *r, uint64_t i) {
     return r->map + i * ST_RUN_REC;
 }
 
-static void run_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
-    snprintf(out, cap, "%s/%s-%" PRIu64 ".run", r->dir, r->name, seq);
+static void run_path(const char *dir, const char *name, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s-%" PRIu64 ".run", dir, name, seq);
 }
 
-static void filter_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
-    snprintf(out, cap, "%s/%s-%" PRIu64 ".filter", r->dir, r->name, seq);
+static void filter_path(const char *dir, const char *name, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s-%" PRIu64 ".filter", dir, name, seq);
 }
 
-static void fence_path(const st_runs *r, uint64_t seq, char *out, size_t cap) {
-    snprintf(out, cap, "%s/%s-%" PRIu64 ".fence", r->dir, r->name, seq);
+static void fence_path(const char *dir, const char *name, uint64_t seq, char *out, size_t cap) {
+    snprintf(out, cap, "%s/%s-%" PRIu64 ".fence", dir, name, seq);
 }
 
-static void run_unmap(st_run *run) {
+void st_run_unmap(st_run *run) {
     if (run->map) munmap(run->map, run->n * ST_RUN_REC);
     run->map = NULL;
     st_filter_free(&run->filter);
@@ -55,21 +56,21 @@ static st_run run_new(uint64_t seq, uint64_t n) {
 /* A run gone: its files. */
 static void run_unlink(const st_runs *r, uint64_t seq) {
     char path[4200];
-    run_path(r, seq, path, sizeof path);
+    run_path(r->dir, r->name, seq, path, sizeof path);
     unlink(path);
-    filter_path(r, seq, path, sizeof path);
+    filter_path(r->dir, r->name, seq, path, sizeof path);
     unlink(path);
-    fence_path(r, seq, path, sizeof path);
+    fence_path(r->dir, r->name, seq, path, sizeof path);
     unlink(path);
 }
 
 /* Map run's file (keep_fd: and keep it open, for a fenced run's reads). */
-static int run_map(const st_runs *r, st_run *run, bool keep_fd, ch_error *err) {
+static int run_map(const char *dir, const char *name, st_run *run, bool keep_fd, ch_error *err) {
     run->map = NULL;
     run->fd = -1;
     if (run->n == 0) return 0;
     char path[4200];
-    run_path(r, run->seq, path, sizeof path);
+    run_path(dir, name, run->seq, path, sizeof path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
     struct stat st;
@@ -102,7 +103,7 @@ int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *
         return ch_err(err, "%s: %zu %s runs listed, at most %d", dir, n, name, ST_RUNS_MAX);
     for (size_t i = 0; i < n; i++) {
         r->v[i] = run_new(seqs[i], counts[i]);
-        if (run_map(r, &r->v[i], false, err) != 0) {
+        if (run_map(r->dir, r->name, &r->v[i], false, err) != 0) {
             r->n = i;
             st_runs_close(r);
             return -1;
@@ -113,9 +114,10 @@ int st_runs_open(st_runs *r, const char *dir, const char *name, const uint64_t *
 }
 
 void st_runs_close(st_runs *r) {
+    st_runs_merge_stop(r);
     st_runs_unstage(r);
     for (size_t i = 0; i < r->n; i++)
-        run_unmap(&r->v[i]);
+        st_run_unmap(&r->v[i]);
     r->n = 0;
     r->filters = false;
 }
@@ -136,7 +138,7 @@ static int build_filter(const st_runs *r, st_run *run, ch_error *err) {
     /* the pages read: let go, as a merge does */
     if (run->n) madvise(run->map, run->n * ST_RUN_REC, MADV_DONTNEED);
     char path[4200];
-    filter_path(r, run->seq, path, sizeof path);
+    filter_path(r->dir, r->name, run->seq, path, sizeof path);
     return st_filter_save(&run->filter, path, run->seq, run->n, run_tag(run), err);
 }
 
@@ -145,7 +147,7 @@ int st_runs_use_filters(st_runs *r, ch_error *err) {
         st_run *run = &r->v[i];
         if (run->filter.bits) continue;
         char path[4200];
-        filter_path(r, run->seq, path, sizeof path);
+        filter_path(r->dir, r->name, run->seq, path, sizeof path);
         if (st_filter_load(&run->filter, path, run->seq, run->n, run_tag(run)) == 0) continue;
         if (build_filter(r, run, err) != 0) {
             for (size_t j = 0; j <= i; j++)
@@ -167,7 +169,7 @@ static int build_fences(const st_runs *r, st_run *run, ch_error *err) {
         keys[i] = get48(entry(run, i * ST_RUN_FENCE));
     madvise(run->map, run->n * ST_RUN_REC, MADV_DONTNEED); /* as build_filter */
     char path[4200];
-    fence_path(r, run->seq, path, sizeof path);
+    fence_path(r->dir, r->name, run->seq, path, sizeof path);
     int rc = st_fence_save(&run->fence, path, run->seq, run->n, run_tag(run), keys, err);
     free(keys);
     return rc;
@@ -179,7 +181,7 @@ int st_runs_use_fences(st_runs *r, ch_error *err) {
         if (run->n == 0) continue;
         if (!run->fence.keys) {
             char path[4200];
-            fence_path(r, run->seq, path, sizeof path);
+            fence_path(r->dir, r->name, run->seq, path, sizeof path);
             if (st_fence_load(&run->fence, path, run->seq, run->n, run_tag(run)) != 0 &&
                 build_fences(r, run, err) != 0)
                 return -1;
@@ -350,11 +352,32 @@ typedef struct run_writer {
     int fd;
     uint8_t *buf;
     size_t used, cap;
+    bool paced;           /* each buffer's write-back started, the one before waited for */
+    uint64_t off, before; /* bytes written; where the buffer before this one starts */
+    const atomic_bool *cancel;
     int failed; /* errno of the first failure */
 } run_writer;
 
+/* A paced writer's buffer just written at [w->before, w->off): its
+ * write-back starts now and the one before's is waited for, so that a
+ * merge beside a live writer leaves at most two buffers of its file dirty
+ * in the page cache. Otherwise its whole file would be written back at
+ * once, when the kernel or the final sync gets to it, and every sync of
+ * the store's and the alerts' files queued behind it on the disk would
+ * wait for it (ext4 orders a journal commit behind the data of the blocks
+ * it allocates). */
+static void rw_pace(run_writer *w, uint64_t start) {
+    sync_file_range(w->fd, (off_t)start, (off_t)(w->off - start), SYNC_FILE_RANGE_WRITE);
+    if (start > w->before)
+        sync_file_range(w->fd, (off_t)w->before, (off_t)(start - w->before),
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER);
+    w->before = start;
+}
+
 static void rw_flush(run_writer *w) {
     size_t off = 0;
+    uint64_t start = w->off;
     while (off < w->used && !w->failed) {
         ssize_t k = write(w->fd, w->buf + off, w->used - off);
         if (k < 0 && errno == EINTR) continue;
@@ -363,7 +386,9 @@ static void rw_flush(run_writer *w) {
         else
             off += (size_t)k;
     }
+    w->off += off;
     w->used = 0;
+    if (w->paced && !w->failed && w->off > start) rw_pace(w, start);
 }
 
 static void rw_put(run_writer *w, uint64_t key48, uint64_t val) {
@@ -394,7 +419,8 @@ static uint64_t src_val(const source *s) {
 /* Merge the sources (oldest first; equal keys are taken oldest first, so
  * a run stays in value order for its duplicates) into w. The inputs are
  * read once, in order: their pages are let go behind the merge so that it
- * does not hold the whole index in memory. */
+ * does not hold the whole index in memory. A cancelled merge stops there
+ * (w->failed: ECANCELED). */
 static void merge_into(run_writer *w, source *src, size_t n_src) {
     const uint64_t release = 64u << 20; /* bytes read between releases */
     uint64_t since = 0;
@@ -420,6 +446,10 @@ static void merge_into(run_writer *w, source *src, size_t n_src) {
                 if (done) madvise(src[i].run->map, done, MADV_DONTNEED);
             }
         }
+        if (w->cancel && (w->count & 0xffff) == 0 && atomic_load(w->cancel)) {
+            w->failed = ECANCELED;
+            return;
+        }
     }
     rw_flush(w);
 }
@@ -442,14 +472,91 @@ int st_runs_sync_fd(const st_runs *r) {
     return r->staged && r->sync_pending ? r->sync_fd : -1;
 }
 
+/* How a run is written: where, with a filter or not, made durable here
+ * or by the caller, paced or not (rw_pace), and a flag that cancels it. */
+typedef struct run_job {
+    const char *dir, *name;
+    bool filters, sync, paced;
+    const atomic_bool *cancel;
+} run_job;
+
+/* Write the sources' total entries as the run seq, with its filter (when
+ * j->filters) and its fences, and map it into out (its file kept open for
+ * the fenced reads). With j->sync the file and its folder's entry are made
+ * durable here; otherwise the file is left open in *sync_fd for the
+ * caller's sync. On failure nothing of it is left behind. */
+static int write_run(const run_job *j, source *src, size_t n_src, uint64_t total, uint64_t seq,
+                     st_run *out, int *sync_fd, ch_error *err) {
+    char path[4200];
+    run_path(j->dir, j->name, seq, path, sizeof path);
+    /* The write buffer: 4 MiB at most, no more than the run needs (a
+     * watcher commits a run of a few entries every block); 1 MiB paced */
+    size_t cap = ((j->paced ? 1u : 4u) << 20) / ST_RUN_REC * ST_RUN_REC;
+    if (total * ST_RUN_REC < cap) cap = (size_t)total * ST_RUN_REC;
+    run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
+                    .cap = cap,
+                    .paced = j->paced,
+                    .cancel = j->cancel};
+    if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
+    st_filter filter = {NULL, 0, NULL, 0};
+    /* without the memory for them, no fences: lookups search the mapping */
+    w.fence = malloc((total + ST_RUN_FENCE - 1) / ST_RUN_FENCE * sizeof *w.fence);
+    w.buf = malloc(w.cap);
+    if (!w.buf || (j->filters && st_filter_init(&filter, total) != 0))
+        w.failed = ENOMEM;
+    else {
+        w.filter = filter.bits ? &filter : NULL;
+        merge_into(&w, src, n_src);
+    }
+    if (!w.failed && j->sync && fdatasync(w.fd) != 0) w.failed = errno;
+    if (w.failed || j->sync)
+        close(w.fd);
+    else /* the caller syncs it */
+        *sync_fd = w.fd;
+    free(w.buf);
+    if (!w.failed && j->sync && sync_dir(j->dir) != 0) w.failed = errno;
+    if (w.failed) {
+        unlink(path);
+        st_filter_free(&filter);
+        free(w.fence);
+        return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
+    }
+    *out = run_new(seq, total);
+    char fpath[4200], cpath[4200];
+    filter_path(j->dir, j->name, seq, fpath, sizeof fpath);
+    fence_path(j->dir, j->name, seq, cpath, sizeof cpath);
+    if (run_map(j->dir, j->name, out, w.fence != NULL, err) != 0 ||
+        (filter.bits && st_filter_save(&filter, fpath, seq, total, run_tag(out), err) != 0) ||
+        (w.fence &&
+         st_fence_save(&out->fence, cpath, seq, total, run_tag(out), w.fence, err) != 0)) {
+        st_run_unmap(out);
+        st_filter_free(&filter);
+        free(w.fence);
+        unlink(path);
+        unlink(fpath);
+        unlink(cpath);
+        if (!j->sync) close(*sync_fd);
+        return -1;
+    }
+    free(w.fence); /* read from the saved file's mapping from now on */
+    out->filter = filter;
+    return 0;
+}
+
 int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err) {
     st_runs_unstage(r);
     if (n == 0) return 0;
     /* merge policy: take in the newest runs while each is at most twice
-     * what is gathered so far */
+     * what is gathered so far, and while the list is too long. With merges
+     * in the background (runmerge.c) only the second: the batch is a run
+     * of its own, and a running merge's runs (and older ones) are not
+     * taken; when the list nears its limit that merge is waited for. */
+    size_t limit = r->background ? ST_RUNS_MAX - 4 : ST_RUNS_MAX;
+    if (r->bg && r->n >= limit) (void)st_runs_merge_wait(r, NULL); /* failed: the runs stay */
+    size_t floor = st_runs_merge_end(r);
     uint64_t total = n;
     size_t keep = r->n;
-    while (keep > 0 && (r->v[keep - 1].n <= 2 * total || keep >= ST_RUNS_MAX))
+    while (keep > floor && ((!r->background && r->v[keep - 1].n <= 2 * total) || keep >= limit))
         total += r->v[--keep].n;
     source src[ST_RUNS_MAX + 1];
     size_t n_src = 0;
@@ -457,63 +564,34 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         src[n_src++] = (source){&r->v[i], NULL, 0, r->v[i].n};
     src[n_src++] = (source){NULL, items, 0, n};
 
-    char path[4200];
-    run_path(r, seq, path, sizeof path);
-    /* The write buffer: 4 MiB at most, no more than the run needs (a
-     * watcher commits a run of a few entries every block) */
-    size_t cap = (4u << 20) / ST_RUN_REC * ST_RUN_REC;
-    if (total * ST_RUN_REC < cap) cap = (size_t)total * ST_RUN_REC;
-    run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), .cap = cap};
-    if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
-    st_filter filter = {NULL, 0, NULL, 0};
-    /* without the memory for them, no fences: lookups search the mapping */
-    w.fence = malloc((total + ST_RUN_FENCE - 1) / ST_RUN_FENCE * sizeof *w.fence);
-    w.buf = malloc(w.cap);
-    if (!w.buf || (r->filters && st_filter_init(&filter, total) != 0))
-        w.failed = ENOMEM;
-    else {
-        w.filter = filter.bits ? &filter : NULL;
-        merge_into(&w, src, n_src);
-    }
-    if (!w.failed && !r->defer_sync && fdatasync(w.fd) != 0) w.failed = errno;
-    if (w.failed || !r->defer_sync) {
-        close(w.fd);
-    } else { /* the commit syncs it (st_runs_sync_fd) */
-        r->sync_fd = w.fd;
-        r->sync_pending = true;
-    }
-    free(w.buf);
+    run_job j = {r->dir, r->name, r->filters, !r->defer_sync, false, NULL};
+    int fd = -1;
+    int rc = write_run(&j, src, n_src, total, seq, &r->next, &fd, err);
     /* the merged runs' pages were let go during the merge: map them anew
      * for the lookups until the commit publishes the new run */
     for (size_t i = keep; i < r->n; i++)
         madvise(r->v[i].map, r->v[i].n * ST_RUN_REC, MADV_RANDOM);
-    if (!w.failed && !r->defer_sync && sync_dir(r->dir) != 0) w.failed = errno;
-    if (w.failed) {
-        unlink(path);
-        st_filter_free(&filter);
-        free(w.fence);
-        return ch_err(err, "%s: writing: %s", path, strerror(w.failed));
+    if (rc != 0) return -1;
+    if (r->defer_sync) { /* the commit syncs it (st_runs_sync_fd) */
+        r->sync_fd = fd;
+        r->sync_pending = true;
     }
-    r->next = run_new(seq, total);
-    char fpath[4200], cpath[4200];
-    filter_path(r, seq, fpath, sizeof fpath);
-    fence_path(r, seq, cpath, sizeof cpath);
-    if (run_map(r, &r->next, w.fence != NULL, err) != 0 ||
-        (filter.bits && st_filter_save(&filter, fpath, seq, total, run_tag(&r->next), err) != 0) ||
-        (w.fence &&
-         st_fence_save(&r->next.fence, cpath, seq, total, run_tag(&r->next), w.fence, err) != 0)) {
-        run_unmap(&r->next);
-        st_filter_free(&filter);
-        free(w.fence);
-        run_unlink(r, seq);
-        drop_sync(r);
-        return -1;
-    }
-    free(w.fence); /* read from the saved file's mapping from now on */
-    r->next.filter = filter;
     r->keep = keep;
     r->staged = true;
     return 0;
+}
+
+int st_run_write_merged(const char *dir, const char *name, bool filters, const st_run *in, size_t n,
+                        uint64_t seq, const atomic_bool *cancel, st_run *out, ch_error *err) {
+    source src[ST_RUNS_MAX];
+    uint64_t total = 0;
+    if (n > ST_RUNS_MAX) return ch_err(err, "%s: a merge of %zu runs", dir, n);
+    for (size_t i = 0; i < n; i++) {
+        src[i] = (source){&in[i], NULL, 0, in[i].n};
+        total += in[i].n;
+    }
+    run_job j = {dir, name, filters, true, true, cancel};
+    return write_run(&j, src, n, total, seq, out, NULL, err);
 }
 
 size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts) {
@@ -531,9 +609,14 @@ size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts) {
 
 void st_runs_publish(st_runs *r) {
     drop_sync(r);
+    /* the runs a background merge replaced: the list committed no longer
+     * names them */
+    for (size_t i = 0; i < r->n_retired; i++)
+        run_unlink(r, r->retired[i]);
+    r->n_retired = 0;
     if (!r->staged) return;
     for (size_t i = r->keep; i < r->n; i++) {
-        run_unmap(&r->v[i]);
+        st_run_unmap(&r->v[i]);
         run_unlink(r, r->v[i].seq);
     }
     r->v[r->keep] = r->next;
@@ -544,7 +627,7 @@ void st_runs_publish(st_runs *r) {
 void st_runs_unstage(st_runs *r) {
     drop_sync(r);
     if (!r->staged) return;
-    run_unmap(&r->next);
+    st_run_unmap(&r->next);
     run_unlink(r, r->next.seq);
     r->staged = false;
 }

@@ -12,6 +12,7 @@
 #ifndef COINHOUND_STORE_RUNS_H
 #define COINHOUND_STORE_RUNS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +64,15 @@ typedef struct st_runs {
     bool defer_sync;
     bool sync_pending;
     int sync_fd;
+    /* merges in the background (runmerge.c): st_runs_add merges nothing
+     * unless the list grows too long */
+    bool background;
+    /* a merge of older runs in a thread of its own, or NULL */
+    struct st_run_merge *bg;
+    /* runs a background merge replaced in v: their files are deleted once
+     * a committed list no longer names them (st_runs_publish) */
+    uint64_t retired[2 * ST_RUNS_MAX];
+    size_t n_retired;
 } st_runs;
 
 /* An entry to add: key and value (only the top 48 bits of the key and the
@@ -110,6 +120,43 @@ size_t st_runs_list(const st_runs *r, uint64_t *seqs, uint64_t *counts);
 void st_runs_publish(st_runs *r);
 /* The commit failed: delete the staged run. */
 void st_runs_unstage(st_runs *r);
+/* --- merges in the background (runmerge.c) ---
+ *
+ * For a writer of small commits that must not wait (the watcher): instead
+ * of merging in its commit (a carry of the binary counter can rewrite
+ * much of the index: a second or more at 10M txs), the commit writes its
+ * batch as a run of its own and a thread merges the newest runs the same
+ * policy picks into a new run, made durable there, with its filter and
+ * fences. A later commit takes it in (st_runs_merge_adopt): it replaces
+ * those runs in v and in the list that commit records; their files go once
+ * the list is committed (st_runs_publish). Until then every run stays as it
+ * was: readers, a failed commit and a crash see the runs a committed list
+ * names (a crash's unlisted merged run is swept at the next open).
+ *
+ * Start a merge of the newest runs if the policy picks two or more and no
+ * merge runs: 1 when started (as run seq: the caller's to never give
+ * again), 0 when there was nothing to merge or no thread could start. */
+int st_runs_merge_start(st_runs *r, uint64_t seq);
+/* A finished merge taken into v (the runs it merged retired): 1 when one
+ * was, 0 when none is finished (or none runs). A merge that failed is let
+ * go (its file deleted; the runs stay as they were): -1 with err saying
+ * why, the runs usable as they are. */
+int st_runs_merge_adopt(st_runs *r, ch_error *err);
+/* Wait for the running merge and adopt it: 0, or -1 as st_runs_merge_adopt. */
+int st_runs_merge_wait(st_runs *r, ch_error *err);
+/* One past the last run of v the running merge reads. */
+size_t st_runs_merge_end(const st_runs *r);
+/* Stop a running merge (cancelled, its file deleted) and let it go. */
+void st_runs_merge_stop(st_runs *r);
+/* For runmerge.c: write the runs in (oldest first) merged as the run seq
+ * of dir/name, durable, with its filter (filters) and fences, its file's
+ * write-back paced (the page cache holds little of it dirty at a time),
+ * and map it into out; stops early when *cancel is set. */
+int st_run_write_merged(const char *dir, const char *name, bool filters, const st_run *in, size_t n,
+                        uint64_t seq, const atomic_bool *cancel, st_run *out, ch_error *err);
+/* Unmap a run and free what it holds in memory (its files stay). */
+void st_run_unmap(st_run *run);
+
 /* Delete every <name>-*.run file of dir not in the list in use, and its
  * filter (a crashed writer's leftovers). */
 void st_runs_sweep(const st_runs *r);

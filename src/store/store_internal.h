@@ -184,6 +184,7 @@ struct ch_store {
     /* commits of this many pending bytes or more write their columns in a
      * thread of their own (append.c; 0: its default), and how many did */
     uint64_t commit_thread_from, commit_threads;
+    unsigned merge_turn; /* which index's runs a background merge tries first */
 };
 
 /* The UTXO key of an input (txid, vout): from ch_store_prefetch's list

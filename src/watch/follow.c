@@ -378,6 +378,7 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     if (ch_store_set_hot_cap(w.k.s, o->index_mem_bytes ? o->index_mem_bytes : CH_WATCH_INDEX_MEM,
                              err) != 0)
         goto out;
+    ch_store_merge_in_background(w.k.s); /* its commits never wait for a merge of runs */
     if (ch_watch_rules_need_intel(o->rules) &&
         ch_intel_open(o->db_dir, false, &w.intel, err) != 0) {
         ch_err_prefix(err, "entity, actor and category rules read the attribution store");

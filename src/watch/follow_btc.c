@@ -603,6 +603,8 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
     if (ch_store_set_hot_cap(w.s, o->index_mem_bytes ? o->index_mem_bytes : CH_WATCH_INDEX_MEM,
                              err) != 0)
         goto out;
+    /* its commits never wait for a merge of the index's runs */
+    ch_store_merge_in_background(w.s);
     /* its commits' in-place writes a page each (docs/store.md) */
     double t_small = ch_now();
     if (ch_store_keep_small_pages(w.s, err) != 0) goto out;
