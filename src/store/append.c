@@ -802,8 +802,7 @@ static bool lag_in_place(const ch_store *s) {
 /* Step 3 up to the transaction's commit: its entries, with what the syncs
  * make durable (marks_upto, heads_upto: everything written in place before
  * them; a small commit's marks and heads come after them), the join of
- * step 1's write-back (wb), the syncs, then a small commit's marks (lag).
- * 0, or -1 with txn aborted. */
+ * step 1's write-back (wb), then the syncs. 0, or -1 with txn aborted. */
 static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, bool hold, st_writeback *wb,
                        ch_store_commit_times *t, struct timespec *t0, ch_error *err) {
     st_col *ins = &s->col[COL_INS];
@@ -813,7 +812,12 @@ static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, bool hold, st_writeb
      * the held ones from marks_held_from (marks.c) */
     if (!hold && !(lag && s->marks_held))
         s->marks_upto = lag ? ins->n_committed : st_col_count(ins);
-    if (!hold)
+    if (lag) {
+        /* a small commit writes its marks (and any held before) after its
+         * transaction (write_lag_marks): until the next commit's, readers
+         * index them from ins.col, as held ones */
+        if (!s->marks_held) s->marks_held_from = s->marks.n ? ins->n_committed : UINT64_MAX;
+    } else if (!hold)
         s->marks_held_from = UINT64_MAX;
     else if (!s->marks_held)
         s->marks_held_from = ins->n_committed;
@@ -829,16 +833,29 @@ static int prepare_txn(ch_store *s, MDB_txn *txn, bool lag, bool hold, st_writeb
         return -1;
     }
     t->syncs = lap(t0);
-    if (!lag) return 0;
-    /* the marks, into the page cache: every reader of this boot reads them
-     * there; durable at the next commit's syncs */
-    if (st_marks_write(s, err) != 0) {
-        mdb_txn_abort(txn);
-        return -1;
+    return 0;
+}
+
+/* A small commit's marks, once its transaction committed, into the page
+ * cache, where every reader of this boot finds them once the next commit
+ * stops indexing them from ins.col; durable at that commit's syncs. They
+ * come after the transaction so that the block is readable without
+ * waiting for them (a random page of outs.col a mark). Should they fail
+ * (the disk gone bad), the commit stands (readers index its inputs'
+ * marks, and a writer's open writes them again from there), but this
+ * writer commits nothing more: its next commit would record them as
+ * written. */
+static void write_lag_marks(ch_store *s, ch_store_commit_times *t, struct timespec *t0) {
+    ch_error e;
+    if (st_marks_write(s, &e) != 0) {
+        snprintf(s->refuse, sizeof s->refuse,
+                 "the spent marks of its last commit could not be written (%.300s): close the "
+                 "store and open it again (its open writes them from the inputs)",
+                 e.msg);
+        return;
     }
     if (s->marks.n) st_writeback_start(&s->lag_wb[0], s->col[COL_OUTS].fd);
     t->marks = lap(t0);
-    return 0;
 }
 
 /* Background merges (runs.h): what finished is taken in. */
@@ -881,6 +898,7 @@ void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out) {
 
 int ch_store_commit(ch_store *s, ch_error *err) {
     if (!s->writable) return ch_err(err, "store opened read-only");
+    if (s->refuse[0]) return ch_err(err, "%s: %s", s->dir, s->refuse);
     if (s->in_block) return ch_err(err, "commit inside a block");
     ch_store_commit_times t = {0};
     struct timespec t0;
@@ -945,6 +963,8 @@ int ch_store_commit(ch_store *s, ch_error *err) {
         snprintf(path, sizeof path, "%s/index/data.mdb", s->dir);
         return ch_io_err(err, path, "index commit", mdb_strerror(rc), rc);
     }
+    if (s->after_txn_for_tests) s->after_txn_for_tests(s);
+    if (lag) write_lag_marks(s, &t, &t0);
     /* 4. readers may now see it; the older addresses' heads move */
     st_runs_publish(&s->txid_runs);
     st_runs_publish(&s->addr_runs);

@@ -10,15 +10,20 @@
  * (store.c). Until it is written, the batch's own view of an output it
  * spent is this list: st_marks_has, for the double-spend check.
  *
- * A small commit (the watcher's block) writes its marks after its syncs,
- * into the page cache only: the fdatasync of outs.col that makes the
- * appended records durable would otherwise wait for a random page of the
- * file per mark. They become durable at the next commit's syncs, which
- * record so (marks_upto: every input below it has its mark on disk). In
- * the same boot the page cache is what every reader reads, so nothing is
- * missing; after a restart (another boot id beside marks_upto) the marks
- * past it may be lost, and are written again from the inputs by the next
- * writer to open the store, before any reader trusts them (store.c).
+ * A small commit (the watcher's block) writes its marks after its
+ * transaction, into the page cache only: the fdatasync of outs.col that
+ * makes the appended records durable would otherwise wait for a random
+ * page of the file per mark, and the block is readable without waiting
+ * for them. Its meta says so (marks_held_from: its first input), so
+ * readers index its inputs' marks from ins.col, as held ones, until the
+ * next commit, whose syncs make them durable and which records so
+ * (marks_upto: every input below it has its mark on disk). In the same
+ * boot the page cache is what every reader reads, so nothing is missing;
+ * after a restart (another boot id beside marks_upto) the marks past it
+ * may be lost: readers index them, and the next writer to open the store
+ * writes them again from the inputs (store.c). A store whose meta lacks
+ * marks_held_from there (written before) has them replayed before any
+ * reader trusts them.
  *
  * A large commit (bulk ingest) may hold its marks instead, with those of
  * the commits before it, until they are dense enough in outs.col (HOLD_DENSITY

@@ -564,8 +564,8 @@ void ch_store_close(ch_store *s) {
          * clean close leaves nothing to replay */
         bool heads_ok = st_col_sync(&s->col[COL_HEADS20], NULL) == 0 &&
                         st_col_sync(&s->col[COL_HEADS32], NULL) == 0;
-        bool marks_ok = s->account ||
-                        (st_marks_write(s, NULL) == 0 && st_col_sync(&s->col[COL_OUTS], NULL) == 0);
+        bool marks_ok = s->account || (!s->refuse[0] && st_marks_write(s, NULL) == 0 &&
+                                       st_col_sync(&s->col[COL_OUTS], NULL) == 0);
         MDB_txn *txn;
         if (mdb_txn_begin(s->env, NULL, 0, &txn) == 0) {
             meta_put_u64(txn, s->db_meta, "writer_open", 0);

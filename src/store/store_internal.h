@@ -184,6 +184,11 @@ struct ch_store {
     /* commits of this many pending bytes or more write their columns in a
      * thread of their own (append.c; 0: its default), and how many did */
     uint64_t commit_thread_from, commit_threads;
+    /* set when a commit's marks could not be written after its
+     * transaction: why the next commit is refused (append.c) */
+    char refuse[512];
+    /* tests: called between a commit's transaction and its lagging marks */
+    void (*after_txn_for_tests)(ch_store *s);
     unsigned merge_turn; /* which index's runs a background merge tries first */
 };
 
