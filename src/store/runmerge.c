@@ -118,14 +118,8 @@ void st_runs_merge_stop(st_runs *r) {
     atomic_store(&m->cancel, true);
     pthread_join(m->th, NULL);
     if (atomic_load(&m->state) == MERGE_DONE) { /* finished before the cancel: never listed */
-        char path[4200];
         st_run_unmap(&m->out);
-        const char *ext[] = {"run", "filter", "fence"};
-        for (int i = 0; i < 3; i++) {
-            snprintf(path, sizeof path, "%s/%s-%llu.%s", m->dir, m->name,
-                     (unsigned long long)m->seq, ext[i]);
-            unlink(path);
-        }
+        st_run_unlink(m->dir, m->name, m->seq);
     }
     free(m);
     r->bg = NULL;

@@ -53,15 +53,19 @@ static st_run run_new(uint64_t seq, uint64_t n) {
     return (st_run){.seq = seq, .n = n, .fd = -1};
 }
 
-/* A run gone: its files. */
-static void run_unlink(const st_runs *r, uint64_t seq) {
+void st_run_unlink(const char *dir, const char *name, uint64_t seq) {
     char path[4200];
-    run_path(r->dir, r->name, seq, path, sizeof path);
+    run_path(dir, name, seq, path, sizeof path);
     unlink(path);
-    filter_path(r->dir, r->name, seq, path, sizeof path);
+    filter_path(dir, name, seq, path, sizeof path);
     unlink(path);
-    fence_path(r->dir, r->name, seq, path, sizeof path);
+    fence_path(dir, name, seq, path, sizeof path);
     unlink(path);
+}
+
+/* A run of r gone: its files. */
+static void run_unlink(const st_runs *r, uint64_t seq) {
+    st_run_unlink(r->dir, r->name, seq);
 }
 
 /* Map run's file (keep_fd: and keep it open, for a fenced run's reads). */
@@ -532,9 +536,7 @@ static int write_run(const run_job *j, source *src, size_t n_src, uint64_t total
         st_run_unmap(out);
         st_filter_free(&filter);
         free(w.fence);
-        unlink(path);
-        unlink(fpath);
-        unlink(cpath);
+        st_run_unlink(j->dir, j->name, seq);
         if (!j->sync) close(*sync_fd);
         return -1;
     }

@@ -154,6 +154,8 @@ void st_runs_merge_stop(st_runs *r);
  * and map it into out; stops early when *cancel is set. */
 int st_run_write_merged(const char *dir, const char *name, bool filters, const st_run *in, size_t n,
                         uint64_t seq, const atomic_bool *cancel, st_run *out, ch_error *err);
+/* Delete the files of run seq of dir/name (the run, its filter, its fences). */
+void st_run_unlink(const char *dir, const char *name, uint64_t seq);
 /* Unmap a run and free what it holds in memory (its files stay). */
 void st_run_unmap(st_run *run);
 
