@@ -718,13 +718,23 @@ static void test_catch_up_logs_progress_rising_to_the_tip(void **state) {
 
 /* A node between the watcher and anvil: a proxy on its own port that
  * forwards each request to anvil and, while `slow` is set, holds every
- * third answer back 2.5 s (past the watcher's --rpc-timeout 1); and, as
- * `debug` says, answers the trace calls (debug_*) itself or holds them. */
+ * third answer back 2.5 s (past the watcher's --rpc-timeout 1); as
+ * `debug` says, answers the trace calls (debug_*) itself or holds them;
+ * and fails the next `flaky` requests with a trace call, each in the next
+ * of the ways FLAKY_* (a node restarting, overloaded, cut off). */
 enum {
     DEBUG_PASS,      /* forwarded */
     DEBUG_NO_METHOD, /* "Method not found" (-32601): a node without the debug API */
     DEBUG_ERROR,     /* -32000 "historical state not available": a node that stopped tracing */
     DEBUG_HOLD       /* a request with a trace call held 2.5 s: a node too slow to trace */
+};
+
+enum {
+    FLAKY_HTTP_500,  /* HTTP 500 Internal Server Error */
+    FLAKY_TRUNCATED, /* the answer cut in the middle (its Content-Length says the part) */
+    FLAKY_INTERNAL,  /* the trace call answered JSON-RPC error -32603 "internal error" */
+    FLAKY_HOLD,      /* held 2.5 s, past --rpc-timeout 1 */
+    FLAKY_KINDS
 };
 
 typedef struct slowproxy {
@@ -736,6 +746,8 @@ typedef struct slowproxy {
      * other) */
     unsigned requests, held, live;
     unsigned debug_calls; /* trace calls seen */
+    int flaky;            /* requests with a trace call still to fail (atomic) */
+    unsigned flaked;      /* requests with a trace call failed so far (atomic) */
     char node_url[64];    /* a copy: start_via_proxy points the fixture's url at the proxy */
     pthread_t th;
 } slowproxy;
@@ -772,8 +784,9 @@ static bool is_debug_call(json_t *call) {
 }
 
 /* The answer to a JSON-RPC batch whose trace calls the proxy answers
- * itself with an error (the rest forwarded in one batch); NULL on failure. */
-static char *proxy_refuse_debug(slowproxy *p, json_t *calls) {
+ * itself with the error code, msg (the rest forwarded in one batch); NULL
+ * on failure. */
+static char *proxy_refuse_debug(slowproxy *p, json_t *calls, int code, const char *msg) {
     json_t *fwd = json_array(), *out = json_array();
     size_t i;
     json_t *call;
@@ -783,12 +796,9 @@ static char *proxy_refuse_debug(slowproxy *p, json_t *calls) {
             continue;
         }
         ADD(p->debug_calls, 1);
-        bool none = p->debug == DEBUG_NO_METHOD;
-        json_array_append_new(
-            out,
-            json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
-                      json_object_get(call, "id"), "error", "code", none ? -32601 : -32000,
-                      "message", none ? "Method not found" : "historical state not available"));
+        json_array_append_new(out, json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
+                                             json_object_get(call, "id"), "error", "code", code,
+                                             "message", msg));
     }
     char *ans = NULL;
     if (json_array_size(fwd)) {
@@ -831,7 +841,11 @@ static void *proxy_serve(void *arg) {
     size_t i;
     json_t *call;
     if (json_is_array(calls)) json_array_foreach(calls, i, call) traced |= is_debug_call(call);
-    bool hold = (p->slow && ADD(p->requests, 1) % 3 == 0) || (traced && p->debug == DEBUG_HOLD);
+    int flake = -1; /* FLAKY_*: how this request fails */
+    if (traced && __atomic_sub_fetch(&p->flaky, 1, __ATOMIC_SEQ_CST) >= 0)
+        flake = (int)((ADD(p->flaked, 1) - 1) % FLAKY_KINDS);
+    bool hold = (p->slow && ADD(p->requests, 1) % 3 == 0) || (traced && p->debug == DEBUG_HOLD) ||
+                flake == FLAKY_HOLD;
     if (body && hold) {
         ADD(p->held, 1);
         for (int k = 0; k < 25 && !p->stop; k++)
@@ -843,18 +857,27 @@ static void *proxy_serve(void *arg) {
             an_msleep(50);
     }
     char *ans = NULL;
-    if (traced && (p->debug == DEBUG_NO_METHOD || p->debug == DEBUG_ERROR)) {
-        ans = proxy_refuse_debug(p, calls);
+    const char *status = "200 OK";
+    if (flake == FLAKY_HTTP_500) {
+        status = "500 Internal Server Error";
+        ans = strdup("upstream restarting");
+    } else if (flake == FLAKY_INTERNAL) {
+        ans = proxy_refuse_debug(p, calls, -32603, "internal error");
+    } else if (traced && (p->debug == DEBUG_NO_METHOD || p->debug == DEBUG_ERROR)) {
+        bool none = p->debug == DEBUG_NO_METHOD;
+        ans = proxy_refuse_debug(p, calls, none ? -32601 : -32000,
+                                 none ? "Method not found" : "historical state not available");
     } else if (body) {
         if (traced) json_array_foreach(calls, i, call) ADD(p->debug_calls, is_debug_call(call));
         ans = an_post_json(p->node_url, body);
     }
+    if (ans && flake == FLAKY_TRUNCATED) ans[strlen(ans) / 2] = '\0';
     if (ans) {
         char head[200];
         snprintf(head, sizeof head,
-                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
                  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                 strlen(ans));
+                 status, strlen(ans));
         if (send(c, head, strlen(head), MSG_NOSIGNAL) > 0) send(c, ans, strlen(ans), MSG_NOSIGNAL);
     }
     json_decref(calls);
@@ -1030,16 +1053,20 @@ static void test_a_node_without_traces_is_warned_about_once_and_followed(void **
 
 /* A node that traced blocks and then stops, at block N: it answers the
  * trace call with an error (mode DEBUG_ERROR) or not within --rpc-timeout
- * (DEBUG_HOLD). The watcher warns once ("traces: off from block N"), takes
- * block N and the next without traces and alerts their plain transfers;
- * no block is half-written: its store equals an ingest with traces up to
- * N - 1 and without from N, and `coinhound check` passes. */
+ * (DEBUG_HOLD), passing faults as far as the watcher can tell: block N
+ * waits for its traces, asked again with backoff (a "traces: URL failed
+ * to trace block N" line each round) for --traces-wait 2 s; or it says it
+ * no longer has the trace call (DEBUG_NO_METHOD): no wait. Then the
+ * watcher warns once ("traces: off from block N"), takes block N and the
+ * next without traces and alerts their plain transfers; no block is
+ * half-written: its store equals an ingest with traces up to N - 1 and
+ * without from N, and `coinhound check` passes. */
 static void traces_lost_midway(int mode, const char *reason) {
     static fx f;
     static slowproxy p;
     char contract[43];
     if (!forwarder_behind_proxy(&f, &p, contract)) skip();
-    static const char *const args[] = {"--rpc-timeout", "1", NULL};
+    static const char *const args[] = {"--rpc-timeout", "1", "--traces-wait", "2", NULL};
     f.watch_args = args;
     start_via_proxy(&f, &p, true);
     expect_in_log(&f, " info: traces: on (", 20000);
@@ -1072,6 +1099,19 @@ static void traces_lost_midway(int mode, const char *reason) {
     assert_non_null(strstr(w, "internal transfers are not seen from there"));
     assert_null(strstr(w + 1, " warn: traces: off")); /* once */
     fprintf(stderr, "the warning:%.*s\n", (int)strcspn(w, "\n"), w);
+    /* the rounds block N waited for its traces (none for a node without them) */
+    char round[200];
+    snprintf(round, sizeof round, " warn: traces: http://127.0.0.1:%d failed to trace block",
+             p.port); /* "block N (" or "blocks N..M (" */
+    const char *r = strstr(log, round);
+    if (mode == DEBUG_NO_METHOD) {
+        assert_null(r);
+        assert_non_null(strstr(w, "does not trace it"));
+    } else {
+        assert_true(r && r < w);
+        assert_non_null(strstr(r, reason));
+        assert_non_null(strstr(w, "failed to trace it for "));
+    }
     free(log);
     proxy_stop(&p);
     /* the store: traces up to N - 1, none from N */
@@ -1100,6 +1140,122 @@ static void test_a_node_that_stops_tracing_is_followed_without_traces(void **sta
 static void test_a_node_too_slow_to_trace_is_followed_without_traces(void **state) {
     (void)state;
     traces_lost_midway(DEBUG_HOLD, "no answer within 1.0 s (the node is slow or stalled)");
+}
+
+static void test_a_node_that_loses_its_debug_api_is_followed_without_traces_at_once(void **state) {
+    (void)state;
+    traces_lost_midway(DEBUG_NO_METHOD, "the node does not offer debug_traceBlockByNumber");
+}
+
+/* A node that fails to trace for a moment (restarting, overloaded): the
+ * block with an internal transfer, 5 ETH a contract forwards to a watched
+ * address, gets for its trace call in turn an HTTP 500, an answer cut in
+ * half, a JSON-RPC -32603 internal error and no answer within
+ * --rpc-timeout, and so on for 6 requests. The watcher logs each round
+ * (the block, the node, why), does not evaluate the block without its
+ * traces, and once the trace comes alerts the internal transfer; traces
+ * never go off, and the store equals an ingest with traces. */
+static void test_a_trace_that_fails_for_a_while_is_waited_for_and_alerted(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    char contract[43];
+    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
+    static const char *const args[] = {"--rpc-timeout", "1", NULL};
+    f.watch_args = args;
+    start_via_proxy(&f, &p, true);
+    expect_in_log(&f, " info: traces: on (", 20000);
+    wait_evaluated(&f, 1);
+    __atomic_store_n(&p.flaky, 6, __ATOMIC_SEQ_CST);
+    char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* block 2 */
+    json_t *alerts = an_wait_alerts(&f, 1, 30000);
+    assert_int_equal(json_array_size(alerts), 1);
+    check_internal_alert(&f, json_array_get(alerts, 0), fw, contract);
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    proxy_stop(&p);
+    assert_true(GET(p.flaked) == 6);
+    long long number;
+    char hash[67];
+    an_receipt_block(&f, fw, &number, hash);
+    char round[200];
+    snprintf(round, sizeof round, " warn: traces: http://127.0.0.1:%d failed to trace block %lld (",
+             p.port, number); /* block 2 alone: nothing else is mined */
+    assert_true(an_count_in_file(f.log, round) >= 2);
+    assert_true(an_count_in_file(f.log, "not evaluated without traces, waiting for them") >= 2);
+    assert_int_equal(an_count_in_file(f.log, "traces: off"), 0);
+    size_t len;
+    char *log = (char *)tu_read_file(f.log, &len);
+    fprintf(stderr, "the first round:%.*s\n", (int)strcspn(strstr(log, round), "\n"),
+            strstr(log, round));
+    free(log);
+    char traced[100];
+    snprintf(traced, sizeof traced, "%s --traces", f.url);
+    tu_assert_same_as_ingest("eth", traced, f.db, f.dir);
+    free(fw);
+    an_teardown(&f);
+}
+
+/* A node that fails to trace for longer than --traces-wait (2 s here):
+ * from block N the watcher follows without traces, saying so once; the
+ * plain transfer of block N is alerted, an internal one while traces are
+ * off is not. The node is asked again (each --traces-wait, as it is
+ * shorter than a minute); once it traces, a line says traces are on again
+ * and which blocks were evaluated without them, and the next internal
+ * transfer is alerted. */
+static void test_traces_failing_past_the_wait_are_followed_without_then_come_back(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    char contract[43];
+    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
+    static const char *const args[] = {"--rpc-timeout", "1", "--traces-wait", "2", NULL};
+    f.watch_args = args;
+    start_via_proxy(&f, &p, true);
+    expect_in_log(&f, " info: traces: on (", 20000);
+    wait_evaluated(&f, 1);
+    p.debug = DEBUG_ERROR;
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block N */
+    json_t *alerts = an_wait_alerts(&f, 1, 30000);
+    assert_int_equal(json_array_size(alerts), 1);
+    json_decref(alerts);
+    char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* without traces: not seen */
+    long long n, m;
+    char hash[67];
+    an_receipt_block(&f, tx, &n, hash);
+    an_receipt_block(&f, fw, &m, hash);
+    wait_evaluated(&f, m);
+    p.debug = DEBUG_PASS;
+    expect_in_log(&f, " info: traces: on again (", 20000);
+    char *fw2 = forward_eth(&f, contract, THIEF, ETH_5); /* traced again: alerted */
+    alerts = an_wait_alerts(&f, 2, 30000);
+    assert_int_equal(json_array_size(alerts), 2);
+    check_alert(&f, json_array_get(alerts, 0), tx, "1000", THIEF, "high");
+    check_internal_alert(&f, json_array_get(alerts, 1), fw2, contract);
+    json_decref(alerts);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    proxy_stop(&p);
+    char want[300];
+    snprintf(want, sizeof want,
+             " warn: traces: off from block %lld, http://127.0.0.1:%d failed to trace it for ", n,
+             p.port);
+    assert_int_equal(an_count_in_file(f.log, want), 1);
+    assert_int_equal(an_count_in_file(f.log, " warn: traces: off"), 1);
+    size_t len;
+    char *log = (char *)tu_read_file(f.log, &len);
+    const char *on = strstr(log, " info: traces: on again (");
+    long long lo = 0, hi = 0;
+    const char *b = strstr(on, "; blocks ");
+    assert_non_null(b);
+    assert_int_equal(sscanf(b, "; blocks %lld..%lld were evaluated without traces", &lo, &hi), 2);
+    assert_int_equal(lo, n);
+    assert_true(hi >= m);
+    fprintf(stderr, "%.*s\n", (int)strcspn(on, "\n"), on);
+    free(log);
+    free(tx);
+    free(fw);
+    free(fw2);
+    an_teardown(&f);
 }
 
 /* A node that hangs in the middle of a request (as anvil 1.7.1 was seen
@@ -1159,6 +1315,14 @@ int main(void) {
                                   an_end_processes),
         cmocka_unit_test_teardown(test_a_node_too_slow_to_trace_is_followed_without_traces,
                                   an_end_processes),
+        cmocka_unit_test_teardown(
+            test_a_node_that_loses_its_debug_api_is_followed_without_traces_at_once,
+            an_end_processes),
+        cmocka_unit_test_teardown(test_a_trace_that_fails_for_a_while_is_waited_for_and_alerted,
+                                  an_end_processes),
+        cmocka_unit_test_teardown(
+            test_traces_failing_past_the_wait_are_followed_without_then_come_back,
+            an_end_processes),
         cmocka_unit_test_teardown(test_a_stop_does_not_wait_on_a_hung_node, an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

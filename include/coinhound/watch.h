@@ -178,11 +178,16 @@ typedef struct ch_watch_opts {
      * a bridge's payout) is seen. CH_WATCH_TRACES_AUTO (0, the default):
      * the node is asked at the start and after each reconnect whether it
      * answers the trace call, one line says so, and blocks are fetched with
-     * traces where it does; a node that stops tracing later (an error on a
-     * block) is warned about once and followed without them, asked again
-     * every 10 minutes. _OFF: never asked. _REQUIRE: as AUTO, but a node
-     * that does not answer the trace call at the start is an error
-     * (ch_watch_run returns -1). */
+     * traces where it does. A node that says later that it does not trace
+     * (method not found) is warned about once and followed without them,
+     * asked again every 10 minutes; one that fails to trace a block (an
+     * error, no answer in time) is asked again with backoff, the block not
+     * evaluated without its traces, for up to traces_wait_ms, then
+     * followed without them (a warning naming the first block; the blocks
+     * so taken listed when traces come back), asked again each minute.
+     * _OFF: never asked. _REQUIRE: as AUTO, but a node that does not
+     * answer the trace call at the start is an error (ch_watch_run
+     * returns -1). */
     ch_watch_traces traces;
     /* both watchers: a "catching up: block N of M" line at most every
      * progress_ms while catching up, and a last one at the tip (0: 5000;
@@ -191,6 +196,9 @@ typedef struct ch_watch_opts {
     /* both watchers' --rpc: the longest wait for one answer of the node
      * before it counts as failed (logged, backed off, retried); 0: 30000 */
     unsigned rpc_timeout_ms;
+    /* watch eth: how long blocks wait for their traces while the node,
+     * believed to trace, fails to (see traces); 0: 120000 */
+    unsigned traces_wait_ms;
 } ch_watch_opts;
 
 /* The watcher's default index_mem_bytes: tables of 2^18 slots, 24 MiB in

@@ -28,7 +28,8 @@ static void usage(FILE *f) {
                "                           [--chain NAME] [--index-mem SIZE] [--wait]\n"
                "                           [--webhook URL [--webhook-secret-file FILE]]\n"
                "                           [--heartbeat SECONDS] [--stale-after SECONDS]\n"
-               "                           [--no-traces | --traces] [--rpc-timeout SECONDS]\n"
+               "                           [--no-traces | --traces] [--traces-wait SECONDS]\n"
+               "                           [--rpc-timeout SECONDS]\n"
                "       coinhound watch btc (--blocks DIR | --rpc URL [--rpc-cookie FILE |\n"
                "                           --rpc-user U --rpc-password P]) --db DIR --rules FILE\n"
                "                           [--alerts FILE] [--confirmations N] [--poll-ms N]\n"
@@ -51,9 +52,14 @@ static void usage(FILE *f) {
                "withdrawal, a bridge's payout) is an internal transfer seen only there. At\n"
                "the start and after a reconnect the node is asked to trace its latest block,\n"
                "and one line says which it is ('traces: on (...)' or the warning 'traces:\n"
-               "off, ... does not answer debug_traceBlockByNumber ...'); a node that stops\n"
-               "tracing later is warned about once, followed without traces (no block is\n"
-               "half-written) and asked again every 10 minutes. --no-traces: never asked.\n"
+               "off, ... does not answer debug_traceBlockByNumber ...'); a node that says\n"
+               "later that it does not trace (method not found) is warned about once,\n"
+               "followed without traces (no block is half-written) and asked again every 10\n"
+               "minutes. A node that fails to trace a block (an error, no answer in time) is\n"
+               "asked again with backoff, the block not evaluated without its traces, for up\n"
+               "to --traces-wait SECONDS (default 120); then blocks are followed without\n"
+               "traces (a warning names the first; they are listed when traces come back)\n"
+               "and the node is asked again each minute. --no-traces: never asked.\n"
                "--traces: require them: a node that does not answer the trace call at the\n"
                "start is an error (exit 2).\n"
                "watch btc follows Bitcoin Core into DIR/btc through its blocks folder (the\n"
@@ -201,6 +207,7 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
                                          {"traces", no_argument, 0, 'N'},
                                          {"no-traces", no_argument, 0, 'n'},
                                          {"rpc-timeout", required_argument, 0, 'O'},
+                                         {"traces-wait", required_argument, 0, 'X'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     uint32_t u32;
@@ -286,6 +293,10 @@ static int parse_args(int argc, char **argv, ch_watch_opts *o, watch_args *a) {
             if (cli_opt_u32("watch", "--rpc-timeout", optarg, 1, 3600, &u32)) return 2;
             o->rpc_timeout_ms = u32 * 1000;
             break;
+        case 'X':
+            if (cli_opt_u32("watch", "--traces-wait", optarg, 1, 86400, &u32)) return 2;
+            o->traces_wait_ms = u32 * 1000;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -317,8 +328,9 @@ static int check_args(bool btc, ch_watch_opts *o, const watch_args *a) {
     }
     if (o->rpc_timeout_ms && !o->rpc_url)
         return cli_failf("watch", "--rpc-timeout is for --rpc (a blocks folder is not asked)");
-    if (btc && o->traces != CH_WATCH_TRACES_AUTO)
-        return cli_failf("watch", "--traces and --no-traces are for watch eth (Bitcoin has no "
+    if (btc && (o->traces != CH_WATCH_TRACES_AUTO || o->traces_wait_ms))
+        return cli_failf("watch", "--traces, --no-traces and --traces-wait are for watch eth "
+                                  "(Bitcoin has no "
                                   "internal calls)");
     if (!o->rpc_url && !o->blocks_dir)
         return cli_failf("watch", "watch eth needs --rpc URL (the node's JSON-RPC)");

@@ -62,6 +62,15 @@ typedef struct watcher {
      * connection), or again at probe_at after it said no or stopped */
     bool traces, traces_known, probe_due;
     double probe_at;
+    /* the node, believed to trace, has failed to trace the next blocks
+     * since trace_fail_at (0: it has not), a passing fault: they wait for
+     * their traces, up to --traces-wait */
+    double trace_fail_at;
+    /* after that wait, blocks are followed without traces: untraced_lo..
+     * untraced_hi were evaluated so (untraced: since the last fallback;
+     * none yet while untraced_lo > untraced_hi) */
+    bool untraced;
+    uint64_t untraced_lo, untraced_hi;
     /* --rpc ws://...: blocks are fetched over http:// at the same place,
      * and new heads come through an eth_subscribe subscription */
     char http_url[1100];
@@ -77,13 +86,19 @@ static bool stopping(const watcher *w) {
     return watch_follow_stopping(&w->f);
 }
 
-static void node_failed(watcher *w, const ch_error *e) {
+/* A failure of the node (what: "node"), or of its traces: logged, backed
+ * off from, the node reconnected after three in a row. */
+static void failed(watcher *w, const char *what, const ch_error *e) {
     if (stopping(w)) return; /* the request was given up for the stop */
-    if (watch_follow_failed(&w->f, "node", e) && w->n) {
+    if (watch_follow_failed(&w->f, what, e) && w->n) {
         watch_log("info", "reconnecting to %s", w->f.o->rpc_url);
         evm_node_close(w->n);
         w->n = NULL;
     }
+}
+
+static void node_failed(watcher *w, const ch_error *e) {
+    failed(w, "node", e);
 }
 
 static void node_ok(watcher *w) {
@@ -197,19 +212,58 @@ static void wait_head(watcher *w, unsigned poll_ms) {
     }
 }
 
-/* How long traces stay off, once the node said no or stopped tracing,
- * before it is asked again (a reconnect asks at once). */
+/* How long traces stay off, once the node said it does not trace, before
+ * it is asked again (a reconnect asks at once). */
 #define TRACES_REPROBE_S 600
+/* How long blocks wait for their traces while a node believed to trace
+ * fails to (--traces-wait; 0: this), and the longest wait between askings
+ * once blocks are followed without them for that. */
+#define TRACES_WAIT_MS        120000
+#define TRACES_RETRY_PROBE_MS 60000
 
 static const char *node_url(const watcher *w) {
     return w->ws_mode ? w->http_url : w->f.o->rpc_url;
 }
 
+static double traces_wait_s(const watcher *w) {
+    return (w->f.o->traces_wait_ms ? w->f.o->traces_wait_ms : TRACES_WAIT_MS) / 1e3;
+}
+
+/* Once blocks are followed without traces after failures: the node asked
+ * again each minute, or each traces_wait when shorter. */
+static double retry_probe_s(const watcher *w) {
+    double wait = traces_wait_s(w);
+    return wait < TRACES_RETRY_PROBE_MS / 1e3 ? wait : TRACES_RETRY_PROBE_MS / 1e3;
+}
+
+/* An error message less the node's URL at its start (the line names it). */
+static const char *without_node(const watcher *w, const char *msg) {
+    size_t ul = strlen(node_url(w));
+    return !strncmp(msg, node_url(w), ul) && msg[ul] == ':' && msg[ul + 1] == ' ' ? msg + ul + 2
+                                                                                  : msg;
+}
+
+/* The blocks evaluated without traces since the last fallback, said (at
+ * info when traces came back, else as a warning at a stop). */
+static void untraced_said(watcher *w, const char *level, const char *lead) {
+    if (!w->untraced) return;
+    w->untraced = false;
+    if (w->untraced_lo > w->untraced_hi)
+        watch_log(level, "%s; no block was evaluated without them", lead);
+    else
+        watch_log(level,
+                  "%s; blocks %" PRIu64 "..%" PRIu64 " were evaluated without traces: internal "
+                  "transfers in them are not seen",
+                  lead, w->untraced_lo, w->untraced_hi);
+}
+
 /* Ask the node whether it answers debug_traceBlockByNumber (tracing
  * block `latest`) and follow with traces or without accordingly; a line
- * says which when that changes (the first answer always). --traces makes
- * a first "no" fatal (-1). 1 when the node did not answer at all (a node
- * failure, logged), else 0. */
+ * says which when that changes (the first answer always). A passing
+ * failure changes nothing (a node not asked before is believed to trace:
+ * its blocks wait for their traces, trace_failed). --traces makes a first
+ * "no" fatal (-1). 1 when the node did not answer at all (a node failure,
+ * logged), else 0. */
 static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
     char why[CH_ERROR_MAX] = "";
     ch_error e = {{0}};
@@ -220,18 +274,40 @@ static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
     }
     bool was_known = w->traces_known, was = w->traces;
     w->probe_due = false;
-    w->traces_known = true;
-    w->traces = r == 1;
-    evm_node_set_traces(w->n, w->traces);
-    if (w->traces) {
-        if (!was_known || !was)
+    if (r == 2) {
+        if (!was_known && !was)
             watch_log("info",
-                      "traces: on (%s answers debug_traceBlockByNumber): value moved by "
-                      "contracts (internal calls) is seen",
-                      node_url(w));
+                      "traces: on, as far as known: %s failed to trace block %" PRIu64
+                      " when asked (%s); blocks wait for their traces",
+                      node_url(w), latest, why);
+        else if (w->untraced)
+            watch_log("info",
+                      "traces: still off, %s failed to trace block %" PRIu64
+                      " (%s); asked again in %.0f s",
+                      node_url(w), latest, why, retry_probe_s(w));
+        w->traces = was_known ? was : true;
+        evm_node_set_traces(w->n, w->traces);
+        if (!w->traces)
+            w->probe_at = ch_now() + (w->untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
         return 0;
     }
-    w->probe_at = ch_now() + TRACES_REPROBE_S;
+    w->traces_known = true;
+    w->traces = r == 1;
+    w->trace_fail_at = 0;
+    evm_node_set_traces(w->n, w->traces);
+    if (w->traces) {
+        char lead[1400];
+        snprintf(lead, sizeof lead,
+                 "traces: on%s (%s answers debug_traceBlockByNumber): value moved by "
+                 "contracts (internal calls) is seen",
+                 w->untraced ? " again" : "", node_url(w));
+        if (w->untraced)
+            untraced_said(w, "info", lead);
+        else if (!was_known || !was)
+            watch_log("info", "%s", lead);
+        return 0;
+    }
+    w->probe_at = ch_now() + (w->untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
     if (w->f.o->traces == CH_WATCH_TRACES_REQUIRE && !was_known)
         return ch_err(fatal,
                       "--traces: %s does not answer debug_traceBlockByNumber (%s): use a node "
@@ -249,20 +325,66 @@ static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
     return 0;
 }
 
-/* The node failed to trace blocks it had traced before (an error, an
- * unreadable trace, no answer in time): the node client fetched them again
- * without traces. Said once; the next blocks come without traces until
- * the node is asked again (TRACES_REPROBE_S, or a reconnect). */
+/* The node said, at a fetch of blocks it was to trace, that it does not
+ * trace (the method not found, its debug API disabled): the node client
+ * fetched them again without traces. Said once; the next blocks come
+ * without traces until the node is asked again (TRACES_REPROBE_S, or a
+ * reconnect). */
 static void traces_dropped(watcher *w) {
     const evm_node_stats *ns = evm_node_get_stats(w->n);
     watch_log("warn",
-              "traces: off from block %" PRIu64 ", %s failed to trace it (%s): internal "
+              "traces: off from block %" PRIu64 ", %s does not trace it (%s): internal "
               "transfers are not seen from there; blocks are followed without traces, the node "
               "asked again in %d minutes or at a reconnect",
               ns->traces_dropped_at, node_url(w), ns->traces_dropped_why, TRACES_REPROBE_S / 60);
     w->traces = false;
-    w->probe_at = ch_now() + TRACES_REPROBE_S;
+    w->trace_fail_at = 0;
+    w->probe_at = ch_now() + (w->untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
     evm_node_set_traces(w->n, false);
+}
+
+/* The node, believed to trace, failed to trace blocks lo..hi, a passing
+ * fault (stats.traces_failed: an error answered, a trace that cannot be
+ * read, no answer in time, an HTTP error, a truncated body): nothing of
+ * them is evaluated or committed without their traces. They are asked
+ * again with the watcher's backoff (a reconnect after three failures in a
+ * row), each round logged, for traces_wait_s from the first failure. Past
+ * that the blocks are followed without traces: a warning names the first,
+ * the blocks so taken are counted (untraced_lo..hi, said when traces come
+ * back or at a stop), and the node is asked again each retry_probe_s. */
+static void trace_failed(watcher *w, uint64_t lo, uint64_t hi, const ch_error *e) {
+    double now = ch_now();
+    if (w->trace_fail_at == 0) w->trace_fail_at = now;
+    double waited = now - w->trace_fail_at;
+    const char *why = without_node(w, e->msg);
+    char blocks[64];
+    if (lo == hi)
+        snprintf(blocks, sizeof blocks, "block %" PRIu64, lo);
+    else
+        snprintf(blocks, sizeof blocks, "blocks %" PRIu64 "..%" PRIu64, lo, hi);
+    if (waited < traces_wait_s(w)) {
+        ch_error m;
+        ch_err(&m,
+               "%s failed to trace %s (%s): not evaluated without traces, waiting for them "
+               "(%.0f of %.0f s, then followed without)",
+               node_url(w), blocks, why, waited, traces_wait_s(w));
+        failed(w, "traces", &m);
+        return;
+    }
+    w->traces = false;
+    w->trace_fail_at = 0;
+    w->probe_at = now + retry_probe_s(w);
+    evm_node_set_traces(w->n, false);
+    if (!w->untraced) {
+        w->untraced = true;
+        w->untraced_lo = UINT64_MAX;
+        w->untraced_hi = 0;
+    }
+    watch_log("warn",
+              "traces: off from block %" PRIu64 ", %s failed to trace it for %.0f s (%s): "
+              "internal transfers are not seen from there; blocks are followed without traces "
+              "(listed when traces come back), the node asked again every %.0f s",
+              lo, node_url(w), waited, why, retry_probe_s(w));
 }
 
 /* One cycle: the node's tip, the blocks the store lacks, batch by batch.
@@ -312,9 +434,21 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         size_t count = 0;
         int got = evm_node_fetch(w->n, lo, hi, &v, &count, &e);
         if (w->traces && evm_node_get_stats(w->n)->traces_dropped) traces_dropped(w);
+        if (got != 0 && w->traces && evm_node_get_stats(w->n)->traces_failed) {
+            trace_failed(w, lo, hi, &e);
+            return 0;
+        }
         if (got != 0) {
             node_failed(w, &e);
             return 0;
+        }
+        if (w->trace_fail_at != 0 && w->traces)
+            watch_log("info", "traces: %s traced blocks %" PRIu64 "..%" PRIu64 " after %.0f s",
+                      node_url(w), lo, hi, ch_now() - w->trace_fail_at);
+        w->trace_fail_at = 0;
+        if (w->untraced && !w->traces) {
+            w->untraced_lo = lo < w->untraced_lo ? lo : w->untraced_lo;
+            w->untraced_hi = hi > w->untraced_hi ? hi : w->untraced_hi;
         }
         int bad = 0;
         for (size_t i = 0; i < count && !bad; i++)
@@ -430,6 +564,7 @@ out:
             watch_log("info", "stopping: store committed at block %" PRIu64 ", alerts flushed",
                       n ? ch_store_first_number(w.k.s) + n - 1 : 0);
     }
+    untraced_said(&w, "warn", "traces: at the stop, still off");
     rc = evm_sink_close(&w.k, rc, err);
     evm_node_close(w.n);
     evm_ws_close(w.ws);

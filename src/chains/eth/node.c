@@ -172,6 +172,22 @@ static bool is_no_method(json_int_t code, const char *msg) {
            strstr(msg, "not available");
 }
 
+/* A node that will not trace, said otherwise than "method not found": a
+ * debug namespace (or API) disabled or not enabled, the tracer or the call
+ * unsupported. Words, compared without case, as nodes and providers put
+ * them. */
+static bool is_no_tracing(const char *msg) {
+    static const char *const words[] = {"namespace",   "disabled",      "not enabled",
+                                        "unsupported", "not supported", "tracer not found"};
+    for (size_t i = 0; msg && i < sizeof words / sizeof *words; i++)
+        if (strcasestr(msg, words[i])) return true;
+    return false;
+}
+
+static bool is_trace_call(const call *c) {
+    return !strcmp(c->method, "debug_traceBlockByNumber");
+}
+
 /* A result the call may not have: no such block (yet), no receipt. */
 static bool null_is_missing(const char *method) {
     return !strcmp(method, "eth_getBlockByNumber") || !strcmp(method, "eth_getBlockReceipts") ||
@@ -202,7 +218,7 @@ static int check_answer(batch *b, size_t i, json_t *o, ch_error *err) {
         char detail[CH_ERROR_MAX / 2];
         snprintf(detail, sizeof detail, "JSON-RPC error %" JSON_INTEGER_FORMAT " %s", code, msg);
         call_error(c, detail, err);
-        if (!is_no_method(code, msg)) return ATT_RETRY;
+        if (!is_no_method(code, msg) && !(is_trace_call(c) && is_no_tracing(msg))) return ATT_RETRY;
         b->missing_method = i;
         return ATT_NO_METHOD;
     }
@@ -479,10 +495,6 @@ static int build_block_batch(const evm_node *n, batch *b, uint64_t first, uint64
     return 0;
 }
 
-static bool is_trace_call(const call *c) {
-    return !strcmp(c->method, "debug_traceBlockByNumber");
-}
-
 /* What the node gave must be whole: each block once, each tx with its
  * receipt (the fee comes from it). */
 static int check_blocks(const evm_node *n, const ch_evm_block *v, size_t count, uint64_t first,
@@ -513,7 +525,8 @@ static const char *without_url(const evm_node *n, const char *msg) {
 /* Why a fetch with traces failed, as far as its traces go. */
 enum {
     FAULT_NONE,      /* not the traces' (or a fetch without them) */
-    FAULT_TRACES,    /* a trace call's own answer: an error, no method, unreadable */
+    FAULT_NO_TRACES, /* the node does not trace: the method missing, the API disabled */
+    FAULT_TRACES,    /* a trace call's own answer: an error, unreadable */
     FAULT_TRANSPORT, /* the whole request: no answer, HTTP error, not JSON-RPC */
     FAULT_OTHER      /* another call's answer, or the blocks as put together */
 };
@@ -535,7 +548,7 @@ static int fetch_range(evm_node *n, uint64_t first, uint64_t last, bool traces, 
         const call *c = &b.v[b.missing_method];
         if (is_trace_call(c)) {
             n->stats.no_traces = true;
-            *fault = FAULT_TRACES;
+            *fault = FAULT_NO_TRACES;
         }
         if (strcmp(c->method, "eth_getBlockReceipts") != 0 || n->stats.no_block_receipts) {
             rc = ch_err(err, "%s: the node does not offer %s%s", n->url, c->method,
@@ -571,28 +584,18 @@ static int fetch_range(evm_node *n, uint64_t first, uint64_t last, bool traces, 
     return 0;
 }
 
-/* A fetch with traces failed and traces are optional: the same blocks
- * without them. When they come, the traces were to blame (or surely were,
- * their own call having failed): dropped for the session, and why. A
- * request that got no answer at all is the traces' only if the node still
- * answers eth_blockNumber. */
-static int fetch_without_traces(evm_node *n, uint64_t first, uint64_t last, int fault,
-                                const ch_error *why, ch_evm_block **v, size_t *count,
-                                ch_error *err) {
-    uint64_t tip;
-    if (fault == FAULT_TRANSPORT && evm_node_latest(n, &tip, err) != 0) {
-        *err = *why; /* the node is away: not the traces' doing */
-        return -1;
-    }
+/* The node does not trace (traces optional): the same blocks without
+ * traces, and traces off for the session (stats.traces_dropped says from
+ * which block and why). */
+static int fetch_without_traces(evm_node *n, uint64_t first, uint64_t last, const ch_error *why,
+                                ch_evm_block **v, size_t *count, ch_error *err) {
     int f2;
-    int rc = fetch_range(n, first, last, false, v, count, &f2, err);
-    if (rc != 0 && fault != FAULT_TRACES) return -1;
     n->cfg.traces = false;
     n->stats.traces_dropped = true;
     n->stats.traces_dropped_at = first;
     snprintf(n->stats.traces_dropped_why, sizeof n->stats.traces_dropped_why, "%s",
              without_url(n, why->msg));
-    return rc;
+    return fetch_range(n, first, last, false, v, count, &f2, err);
 }
 
 int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **blocks,
@@ -600,10 +603,18 @@ int evm_node_fetch(evm_node *n, uint64_t first, uint64_t last, ch_evm_block **bl
     ch_evm_block *v = NULL;
     size_t count = 0;
     int fault;
+    n->stats.traces_failed = false;
     int rc = fetch_range(n, first, last, n->cfg.traces, &v, &count, &fault, err);
-    if (rc != 0 && fault != FAULT_NONE && n->cfg.traces_optional) {
+    if (rc != 0 && fault == FAULT_NO_TRACES && n->cfg.traces_optional) {
         ch_error why = *err;
-        rc = fetch_without_traces(n, first, last, fault, &why, &v, &count, err);
+        rc = fetch_without_traces(n, first, last, &why, &v, &count, err);
+    } else if (rc != 0 && n->cfg.traces_optional &&
+               (fault == FAULT_TRACES || fault == FAULT_TRANSPORT)) {
+        /* a request with traces that got no answer is the traces' only if
+         * the node still answers eth_blockNumber: else the node is away */
+        uint64_t tip;
+        ch_error e2;
+        n->stats.traces_failed = fault == FAULT_TRACES || evm_node_latest(n, &tip, &e2) == 0;
     }
     if (rc != 0) return -1;
     /* exact size, once per call: the caller's array keeps no capacity */
@@ -645,10 +656,12 @@ int evm_node_probe_traces(evm_node *n, uint64_t block, char *why, size_t why_cap
         snprintf(why, why_cap, "JSON-RPC error %" JSON_INTEGER_FORMAT " %s",
                  json_integer_value(json_object_get(rpc_err, "code")),
                  json_is_string(msg) ? json_string_value(msg) : "(no message)");
+        out = rc == ATT_NO_METHOD ? 0 : 2; /* "not found": it does not trace */
     } else if (rc != ATT_NO_METHOD && b.bad_call >= b.n && evm_node_latest(n, &tip, err) != 0) {
         out = -1; /* no answer to anything: the node is away, not its traces */
     } else {
         snprintf(why, why_cap, "%s", without_url(n, e.msg));
+        out = rc == ATT_NO_METHOD ? 0 : 2;
     }
     batch_free(&b);
     return out;

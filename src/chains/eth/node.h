@@ -25,11 +25,16 @@ typedef struct evm_node_cfg {
     unsigned backoff_ms; /* wait before the first retry; doubles, capped at 10 s (0: 250) */
     long timeout_ms;     /* per HTTP request (0: 120 s) */
     bool traces;         /* also fetch callTracer traces */
-    /* a fetch whose traces fail (the node errs on the trace call, lacks
-     * it, answers it with what cannot be read, or a batch with traces
-     * gets no answer where one without does) is done again without
-     * traces, and traces are off for the rest of the session
-     * (stats.traces_dropped says why); without it such a fetch fails */
+    /* a fetch whose trace call the node does not have (JSON-RPC "method
+     * not found", -32601, or its debug API said disabled or unsupported)
+     * is done again without traces, and traces are off for the rest of
+     * the session (stats.traces_dropped says why). Any other failure of
+     * the traces (an error answered to the trace call, a trace that
+     * cannot be read, a request with traces that gets no answer, an HTTP
+     * error or a truncated body, while eth_blockNumber answers) fails the
+     * fetch with stats.traces_failed set: a passing fault the caller may
+     * retry, or follow without traces (evm_node_set_traces). Without it
+     * any such fetch fails */
     bool traces_optional;
     /* set (by a signal handler) to give up the request in hand within a
      * second, and not to retry: a stop is not kept waiting on a stalled
@@ -50,6 +55,9 @@ typedef struct evm_node_stats {
     bool traces_dropped;
     uint64_t traces_dropped_at;
     char traces_dropped_why[CH_ERROR_MAX];
+    /* traces_optional: the last fetch failed on its traces alone (the
+     * error says how), the node answering otherwise */
+    bool traces_failed;
 } evm_node_stats;
 
 typedef struct evm_node evm_node;
@@ -59,8 +67,10 @@ void evm_node_close(evm_node *n);
 const evm_node_stats *evm_node_get_stats(const evm_node *n);
 
 /* Does the node answer debug_traceBlockByNumber(block, callTracer)? 1: it
- * does (a callTracer array); 0: it does not, why[] says how (the method
- * missing, an error answered, no answer in time while eth_blockNumber
+ * does (a callTracer array); 0: it does not trace, why[] says how (the
+ * method missing, its debug API disabled, an answer that is not a
+ * callTracer trace); 2: it failed to this time, why[] says how (an error
+ * answered, no answer in time or an HTTP error while eth_blockNumber
  * answers); -1: the node does not answer at all (err). */
 int evm_node_probe_traces(evm_node *n, uint64_t block, char *why, size_t why_cap, ch_error *err);
 /* Fetch traces (or not) from the next evm_node_fetch on; clears
