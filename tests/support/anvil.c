@@ -104,10 +104,16 @@ char *an_send_eth(const fx *f, const char *from, const char *to, const char *wei
     return h;
 }
 
-/* The receipt's block number and hash of a mined tx. */
+/* The receipt's block number and hash of a mined tx (null until anvil has
+ * mined it: at once, unless the machine is busy; waited for up to 10 s). */
 void an_receipt_block(const fx *f, const char *tx, long long *number, char hash[67]) {
-    json_t *r = an_rpc(f, "eth_getTransactionReceipt", json_pack("[s]", tx));
-    assert_non_null(r);
+    json_t *r = NULL;
+    for (int i = 0; i < 100 && !json_is_object(r); i++) {
+        json_decref(r);
+        r = an_rpc(f, "eth_getTransactionReceipt", json_pack("[s]", tx));
+        if (!json_is_object(r)) an_msleep(100);
+    }
+    assert_true(json_is_object(r));
     *number = strtoll(json_string_value(json_object_get(r, "blockNumber")), NULL, 16);
     snprintf(hash, 67, "%s", json_string_value(json_object_get(r, "blockHash")));
     json_decref(r);
