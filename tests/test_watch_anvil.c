@@ -726,7 +726,8 @@ enum {
     DEBUG_PASS,      /* forwarded */
     DEBUG_NO_METHOD, /* "Method not found" (-32601): a node without the debug API */
     DEBUG_ERROR,     /* -32000 "historical state not available": a node that stopped tracing */
-    DEBUG_HOLD       /* a request with a trace call held 2.5 s: a node too slow to trace */
+    DEBUG_HOLD,      /* a request with a trace call held 2.5 s: a node too slow to trace */
+    DEBUG_STALL      /* a request with a trace call held while this mode lasts */
 };
 
 enum {
@@ -850,6 +851,11 @@ static void *proxy_serve(void *arg) {
         ADD(p->held, 1);
         for (int k = 0; k < 25 && !p->stop; k++)
             an_msleep(100);
+    }
+    if (body && traced && p->debug == DEBUG_STALL) {
+        ADD(p->held, 1);
+        while (p->debug == DEBUG_STALL && !p->stop)
+            an_msleep(50);
     }
     if (body && p->stall) {
         ADD(p->held, 1);
@@ -1284,6 +1290,41 @@ static void test_a_stop_does_not_wait_on_a_hung_node(void **state) {
     an_teardown(&f);
 }
 
+/* A stop while a block waits for its traces: the node answers the trace
+ * call with an error for some rounds, then holds it (--rpc-timeout an
+ * hour). SIGTERM stops the watcher (exit 0, an_stop_watcher gives it
+ * 10 s) with the block neither committed nor evaluated without its traces,
+ * and traces never said off. */
+static void test_a_stop_while_a_block_waits_for_its_traces_is_not_kept_waiting(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    if (!setup_watching_thief(&f)) skip();
+    proxy_start(&p, f.url);
+    static const char *const args[] = {"--rpc-timeout", "3600", NULL};
+    f.watch_args = args;
+    start_via_proxy(&f, &p, true);
+    expect_in_log(&f, " info: traces: on (", 20000);
+    p.debug = DEBUG_ERROR;
+    json_decref(an_rpc(&f, "evm_mine", NULL)); /* block 1 */
+    char round[200];
+    snprintf(round, sizeof round, " warn: traces: http://127.0.0.1:%d failed to trace block 1 (",
+             p.port);
+    if (!wait_in_log(&f, round, 2, 20000)) fail_msg("no two rounds of \"%s\"", round);
+    p.debug = DEBUG_STALL;
+    for (int i = 0; i < 200 && GET(p.held) == 0; i++)
+        an_msleep(50);
+    assert_true(GET(p.held) >= 1);
+    an_msleep(300);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    p.debug = DEBUG_PASS;
+    proxy_stop(&p);
+    assert_int_equal(an_count_in_file(f.log, " info: stopping: store committed at block 0"), 1);
+    assert_int_equal(an_count_in_file(f.log, "traces: off"), 0);
+    assert_false(evaluated(f.db, 1));
+    an_teardown(&f);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
@@ -1324,6 +1365,8 @@ int main(void) {
             test_traces_failing_past_the_wait_are_followed_without_then_come_back,
             an_end_processes),
         cmocka_unit_test_teardown(test_a_stop_does_not_wait_on_a_hung_node, an_end_processes),
+        cmocka_unit_test_teardown(
+            test_a_stop_while_a_block_waits_for_its_traces_is_not_kept_waiting, an_end_processes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
