@@ -61,7 +61,9 @@ typedef struct ch_intel ch_intel;
 /* Open (creating when writable) the attribution store under dbdir/intel.
  * A writable open holds dbdir/intel/writer.lock until ch_intel_close (one
  * writer at a time, see coinhound/lock.h): while another process writes,
- * it fails naming that process's pid. */
+ * it fails naming that process's pid. Handles of one attribution store in
+ * one process share one LMDB environment (as ch_store_open's do, see
+ * store.h): a writable open beside readers shares theirs. */
 int ch_intel_open(const char *dbdir, bool writable, ch_intel **out, ch_error *err);
 /* The same writable open; with wait, waits for another writer to end
  * instead of failing. */
@@ -71,7 +73,8 @@ void ch_intel_close(ch_intel *db);
 /* A reader that may become a writer for a while, for a process that keeps
  * the store open to read (coinhound serve) and may not open its LMDB
  * environment a second time (LMDB's rule: one handle per process; closing a
- * second one drops the first's locks). The environment is opened
+ * second one drops the first's locks; every opener now shares one, see
+ * above). The environment is opened
  * read-write (write permission on dbdir/intel is needed) but no writer lock
  * is taken and nothing is written: lookups work as on ch_intel_open's. */
 int ch_intel_open_shared(const char *dbdir, ch_intel **out, ch_error *err);

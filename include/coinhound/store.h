@@ -242,7 +242,16 @@ enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1, CH_STORE_WAIT = 2 };
  * reorg's cut): the writer never shortens or writes over what a reader
  * maps, and waits before a cut until the readers of the state before it
  * have closed or refreshed. A reader that keeps an old state therefore
- * holds up a reorg: long-lived readers refresh between requests. */
+ * holds up a reorg: long-lived readers refresh between requests.
+ *
+ * Handles of one store in one process (and the library calls that open
+ * one inside, such as ch_cluster_build or ch_store_verify) share one LMDB
+ * environment, opened once per process (LMDB's rule; src/util/lmdbenv.h),
+ * read-write whenever the process may write the store: a writer opened
+ * beside readers shares theirs, and fails with an error only where the
+ * process could open the store for reading only (no write permission). A
+ * handle belongs to the process that opened it: a child after fork opens
+ * its own and neither uses nor closes its parent's. */
 int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err);
 void ch_store_close(ch_store *s);
 /* A reader moves to the latest committed state (the HTTP service between

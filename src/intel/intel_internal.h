@@ -11,7 +11,8 @@
 #include "coinhound/intel.h"
 
 struct ch_intel {
-    MDB_env *env;
+    struct ch_lmdb *lm; /* the process's one environment of the folder (util/lmdbenv.h) */
+    MDB_env *env;       /* lm's */
     bool writable;
     bool shared;                 /* ch_intel_open_shared: writes between write_begin/end */
     struct ch_writer_lock *lock; /* writers: dbdir/intel/writer.lock */

@@ -42,10 +42,14 @@
 #include "coinhound/hash.h"
 #include "coinhound/lock.h"
 #include "util/ioerr.h"
+#include "util/lmdbenv.h"
 
 #define RECORD_VERSION   2
 #define RECORD_V1_FIELDS 12                /* version 1: no source_id */
 #define MAP_SIZE         ((size_t)1 << 30) /* 1 GiB of address space; the file grows as needed */
+
+/* lock.mdb: 126 reader slots and a header, reserved ahead (see ch_reserve_file) */
+static const ch_lmdb_spec INTEL_LMDB = {.map_size = MAP_SIZE, .max_dbs = 8, .lock_bytes = 16384};
 
 int intel_lmdb_err(ch_error *err, const char *what, int rc) {
     return ch_err(err, "attribution store: %s: %s", what, mdb_strerror(rc));
@@ -195,11 +199,13 @@ static int mkdir_p(const char *path, ch_error *err) {
     return 0;
 }
 
-static int open_dbis(ch_intel *db, MDB_txn *txn, unsigned flags, ch_error *err) {
+/* The tables, each opened once per environment (util/lmdbenv.h); flags
+ * MDB_CREATE for a writer. */
+static int open_dbis(ch_intel *db, unsigned flags, ch_error *err) {
     static const char *names[] = {"attr", "actor", "alias", "tech", "meta"};
     MDB_dbi *dbis[] = {&db->attr, &db->actor, &db->alias, &db->tech, &db->meta};
     for (int i = 0; i < 5; i++) {
-        int rc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
+        int rc = ch_lmdb_dbi(db->lm, names[i], flags, dbis[i]);
         if (rc) return intel_lmdb_err(err, names[i], rc);
     }
     return 0;
@@ -248,40 +254,17 @@ static int intel_open(const char *dbdir, bool writable, bool wait, bool shared, 
         free(db);
         return -1;
     }
-    int rc = mdb_env_create(&db->env);
+    /* the process's one environment of the folder (util/lmdbenv.h), read-write
+     * for a writer and for a shared reader that may become one */
+    int rc = ch_lmdb_open(dir, &INTEL_LMDB, writable || shared, &db->lm, err);
     if (rc) {
         ch_writer_lock_release(db->lock);
         free(db);
-        return intel_lmdb_err(err, "create environment", rc);
-    }
-    mdb_env_set_maxdbs(db->env, 8);
-    mdb_env_set_mapsize(db->env, MAP_SIZE);
-    /* MDB_NOTLS: read transactions are not tied to a thread, so screening
-     * threads can share one handle. */
-    unsigned flags = MDB_NOTLS | (writable || shared ? 0 : MDB_RDONLY);
-    char lock_path[4200];
-    snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", dir);
-    if (ch_reserve_file(lock_path, 16384, err) != 0) { /* see ch_reserve_file */
-        mdb_env_close(db->env);
-        ch_writer_lock_release(db->lock);
-        free(db);
-        return -1;
-    }
-    rc = mdb_env_open(db->env, dir, flags, 0644);
-    if (rc) {
-        mdb_env_close(db->env);
-        ch_writer_lock_release(db->lock);
-        free(db);
+        if (rc < 0) return -1;
         return ch_err(err, "cannot open attribution store %s: %s", dir, mdb_strerror(rc));
     }
-    MDB_txn *txn;
-    rc = mdb_txn_begin(db->env, NULL, writable ? 0 : MDB_RDONLY, &txn);
-    if (rc) {
-        ch_intel_close(db);
-        return intel_lmdb_err(err, "begin", rc);
-    }
-    if (open_dbis(db, txn, writable ? MDB_CREATE : 0, err) < 0) {
-        mdb_txn_abort(txn);
+    db->env = ch_lmdb_env(db->lm);
+    if (open_dbis(db, writable ? MDB_CREATE : 0, err) < 0) {
         ch_intel_close(db);
         if (!writable) ch_err_prefix(err, "%s is not a complete attribution store", dir);
         return -1;
@@ -289,6 +272,12 @@ static int intel_open(const char *dbdir, bool writable, bool wait, bool shared, 
     if (writable) {
         /* The built-in actors and seed facts, once per seed version; a store
          * that has them is not written to by opening it. */
+        MDB_txn *txn;
+        rc = mdb_txn_begin(db->env, NULL, 0, &txn);
+        if (rc) {
+            ch_intel_close(db);
+            return intel_lmdb_err(err, "begin", rc);
+        }
         char ver[16];
         intel_meta_get(db, txn, "seed", ver, sizeof ver);
         if (strcmp(ver, SEED_VERSION) != 0) {
@@ -303,14 +292,6 @@ static int intel_open(const char *dbdir, bool writable, bool wait, bool shared, 
         if (rc) {
             ch_intel_close(db);
             return intel_lmdb_err(err, "commit", rc);
-        }
-    } else {
-        /* A read-only transaction is committed, not aborted: aborting would
-         * close the database handles it opened. */
-        rc = mdb_txn_commit(txn);
-        if (rc) {
-            ch_intel_close(db);
-            return intel_lmdb_err(err, "open", rc);
         }
     }
     *out = db;
@@ -342,7 +323,7 @@ void ch_intel_write_end(ch_intel *db) {
 
 void ch_intel_close(ch_intel *db) {
     if (!db) return;
-    mdb_env_close(db->env);
+    ch_lmdb_close(db->lm);
     ch_writer_lock_release(db->lock);
     free(db);
 }

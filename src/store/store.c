@@ -12,7 +12,7 @@
 
 #include "coinhound/btc.h"
 #include "coinhound/lock.h"
-#include "util/ioerr.h"
+#include "util/lmdbenv.h"
 #include "util/numparse.h"
 #include "util/path.h"
 
@@ -367,40 +367,44 @@ static int open_columns(ch_store *s, const uint64_t len[COL_COUNT], ch_error *er
     return 0;
 }
 
-/* The store's LMDB environment: size, flags, the lock file reserved ahead
- * (so a full disk fails at open, not mid-commit), its tables, and the
- * committed lengths that open cuts the columns back to. */
-static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_error *err) {
-    int rc = mdb_env_create(&s->env);
-    if (rc) return lmdb_err(err, "LMDB", rc, s->dir);
-    mdb_env_set_maxdbs(s->env, 8);
-    mdb_env_set_mapsize(s->env, LMDB_MAP_SIZE);
-    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (s->writable ? 0 : MDB_RDONLY);
-    char lock_path[4200];
-    snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", index_dir);
-    if (ch_reserve_file(lock_path, LMDB_LOCK_BYTES, err) != 0) return -1;
-    rc = mdb_env_open(s->env, index_dir, flags, 0644);
-    if (rc) return lmdb_err(err, "opening the index", rc, index_dir);
-    if (check_lmdb_size(s, index_dir, err) != 0) return -1;
-    MDB_txn *txn;
-    rc = mdb_txn_begin(s->env, NULL, s->writable ? 0 : MDB_RDONLY, &txn);
-    if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
+/* The index's environment, shared by every handle of the process on this
+ * store (util/lmdbenv.h: LMDB allows one per file per process); its lock
+ * file reserved ahead by the process's first open (so a full disk fails at
+ * open, not mid-commit). */
+static const ch_lmdb_spec STORE_LMDB = {
+    .map_size = LMDB_MAP_SIZE, .max_dbs = 8, .flags = MDB_NORDAHEAD, .lock_bytes = LMDB_LOCK_BYTES};
+
+/* The store's tables, each opened once per environment (lmdbenv.h); a
+ * writer creates them. 0, or -1 with the error said. */
+static int open_tables(ch_store *s, ch_error *err) {
     unsigned create = s->writable ? MDB_CREATE : 0;
+    int rc;
     /* the txid and address indexes are sorted runs beside it (runs.h) */
-    if ((rc = mdb_dbi_open(txn, "meta", create, &s->db_meta)) ||
-        (rc = mdb_dbi_open(txn, "block", create, &s->db_block)) ||
-        (rc = mdb_dbi_open(txn, "farprev", create | MDB_INTEGERKEY, &s->db_farprev))) {
-        mdb_txn_abort(txn);
+    if ((rc = ch_lmdb_dbi(s->lm, "meta", create, &s->db_meta)) ||
+        (rc = ch_lmdb_dbi(s->lm, "block", create, &s->db_block)) ||
+        (rc = ch_lmdb_dbi(s->lm, "farprev", create | MDB_INTEGERKEY, &s->db_farprev))) {
         if (rc == MDB_NOTFOUND) return ch_err(err, "%s: not a coinhound store", s->dir);
         return lmdb_err(err, "opening tables", rc, s->dir);
     }
     /* added within format 3: a store written before has no such table */
-    rc = mdb_dbi_open(txn, "commits", create | MDB_INTEGERKEY, &s->db_commits);
-    if (rc && rc != MDB_NOTFOUND) {
-        mdb_txn_abort(txn);
-        return lmdb_err(err, "opening tables", rc, s->dir);
-    }
+    rc = ch_lmdb_dbi(s->lm, "commits", create | MDB_INTEGERKEY, &s->db_commits);
+    if (rc && rc != MDB_NOTFOUND) return lmdb_err(err, "opening tables", rc, s->dir);
     s->has_commits = rc == 0;
+    return 0;
+}
+
+/* The store's LMDB environment, its tables, and the committed lengths that
+ * open cuts the columns back to. */
+static int open_lmdb(ch_store *s, const char *index_dir, const char *chain, ch_error *err) {
+    int rc = ch_lmdb_open(index_dir, &STORE_LMDB, s->writable, &s->lm, err);
+    if (rc < 0) return -1;
+    if (rc) return lmdb_err(err, "opening the index", rc, index_dir);
+    s->env = ch_lmdb_env(s->lm);
+    if (check_lmdb_size(s, index_dir, err) != 0) return -1;
+    if (open_tables(s, err) != 0) return -1;
+    MDB_txn *txn;
+    rc = mdb_txn_begin(s->env, NULL, s->writable ? 0 : MDB_RDONLY, &txn);
+    if (rc) return lmdb_err(err, "index transaction", rc, s->dir);
     uint64_t version = 0, len[COL_COUNT], writer_open = 0, kind = 0, cut_txn = 0;
     int bad = meta_get_u64(txn, s->db_meta, "format", &version);
     /* kind: 1 UTXO, 2 account; fixed when the store is created */
@@ -580,7 +584,7 @@ void ch_store_close(ch_store *s) {
     }
     st_runs_close(&s->txid_runs);
     st_runs_close(&s->addr_runs);
-    if (s->env) mdb_env_close(s->env);
+    ch_lmdb_close(s->lm);
     for (int i = 0; i < COL_COUNT; i++)
         if (s->col[i].fd >= 0) st_col_close(&s->col[i]);
     st_hot_free(&s->tx_hot);

@@ -102,7 +102,8 @@ struct ch_store {
     uint64_t first_number; /* block number of height 0 */
     uint64_t network;      /* a Bitcoin store's ch_btc_net + 1 (meta "network"); 0 unrecorded */
     st_col col[COL_COUNT];
-    MDB_env *env;
+    struct ch_lmdb *lm;          /* the process's one environment of the index (util/lmdbenv.h) */
+    MDB_env *env;                /* lm's */
     bool env_ready;              /* env opened and its tables found: close may write */
     struct ch_writer_lock *lock; /* writers: DIR/<chain>/writer.lock */
     /* readers: the first index seen pointing outside its file (ch_store_damage) */

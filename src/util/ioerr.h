@@ -14,7 +14,11 @@ int ch_io_err(ch_error *err, const char *file, const char *what, const char *rea
 /* Give file (created if missing) at least `bytes` of real disk blocks.
  * LMDB maps its lock file and writes through the mapping: on a full disk a
  * new, sparse lock file is a SIGBUS inside mdb_env_open, so the blocks are
- * reserved before (an error saying the disk is full instead). */
+ * reserved before (an error saying the disk is full instead). It opens and
+ * closes the file: never call it on a lock.mdb that an environment of this
+ * process has open (closing any descriptor of a file drops all the
+ * process's fcntl locks on it, LMDB's included); util/lmdbenv.c calls it
+ * only before the process's first open of a folder. */
 int ch_reserve_file(const char *file, unsigned long bytes, ch_error *err);
 
 #endif
