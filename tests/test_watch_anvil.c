@@ -1205,7 +1205,8 @@ static void test_a_trace_that_fails_for_a_while_is_waited_for_and_alerted(void *
 /* A node that fails to trace for longer than --traces-wait (2 s here):
  * from block N the watcher follows without traces, saying so once; the
  * plain transfer of block N is alerted, an internal one while traces are
- * off is not. The node is asked again (each --traces-wait, as it is
+ * off is not; the status line (--heartbeat 1) says from which block
+ * traces are off. The node is asked again (each --traces-wait, as it is
  * shorter than a minute); once it traces, a line says traces are on again
  * and which blocks were evaluated without them, and the next internal
  * transfer is alerted. */
@@ -1215,7 +1216,8 @@ static void test_traces_failing_past_the_wait_are_followed_without_then_come_bac
     static slowproxy p;
     char contract[43];
     if (!forwarder_behind_proxy(&f, &p, contract)) skip();
-    static const char *const args[] = {"--rpc-timeout", "1", "--traces-wait", "2", NULL};
+    static const char *const args[] = {
+        "--rpc-timeout", "1", "--traces-wait", "2", "--heartbeat", "1", NULL};
     f.watch_args = args;
     start_via_proxy(&f, &p, true);
     expect_in_log(&f, " info: traces: on (", 20000);
@@ -1231,6 +1233,9 @@ static void test_traces_failing_past_the_wait_are_followed_without_then_come_bac
     an_receipt_block(&f, tx, &n, hash);
     an_receipt_block(&f, fw, &m, hash);
     wait_evaluated(&f, m);
+    char note[100]; /* the status line says it meanwhile */
+    snprintf(note, sizeof note, " since the start; traces off: blocks %lld..", n);
+    expect_in_log(&f, note, 20000);
     p.debug = DEBUG_PASS;
     expect_in_log(&f, " info: traces: on again (", 20000);
     char *fw2 = forward_eth(&f, contract, THIEF, ETH_5); /* traced again: alerted */

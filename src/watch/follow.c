@@ -71,6 +71,7 @@ typedef struct watcher {
      * none yet while untraced_lo > untraced_hi) */
     bool untraced;
     uint64_t untraced_lo, untraced_hi;
+    char untraced_note[160]; /* the status line's note while untraced */
     /* --rpc ws://...: blocks are fetched over http:// at the same place,
      * and new heads come through an eth_subscribe subscription */
     char http_url[1100];
@@ -553,6 +554,13 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     while (!stopping(&w)) {
         if (cycle(&w, &last_progress, err) != 0) goto out;
         uint32_t n = ch_store_next_height(w.k.s);
+        w.f.beat_note = NULL;
+        if (w.untraced && w.untraced_lo <= w.untraced_hi) {
+            snprintf(w.untraced_note, sizeof w.untraced_note,
+                     "traces off: blocks %" PRIu64 "..%" PRIu64 " evaluated without them",
+                     w.untraced_lo, w.untraced_hi);
+            w.f.beat_note = w.untraced_note;
+        }
         watch_follow_heartbeat(&w.f, n != 0, n ? ch_store_first_number(w.k.s) + n - 1 : 0,
                                o->rpc_url);
     }

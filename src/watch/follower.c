@@ -248,9 +248,10 @@ void watch_follow_heartbeat(watch_follow *f, bool any, uint64_t tip, const char 
             snprintf(failing, sizeof failing, "; failing, %u tries in a row", f->failures);
         watch_log("info",
                   "following %s: at block %" PRIu64 "%s, the last new block %.0f s ago; %" PRIu64
-                  " new alert%s in the last %.0f s, %" PRIu64 " since the start%s",
+                  " new alert%s in the last %.0f s, %" PRIu64 " since the start%s%s%s",
                   source, any ? tip : 0, any ? "" : " (the store is empty)", quiet, a,
-                  a == 1 ? "" : "s", now - f->beat_at, f->alerts_new, failing);
+                  a == 1 ? "" : "s", now - f->beat_at, f->alerts_new, failing,
+                  f->beat_note ? "; " : "", f->beat_note ? f->beat_note : "");
         f->beat_at = now;
         f->beat_alerts = f->alerts_new;
     }

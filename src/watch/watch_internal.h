@@ -256,6 +256,9 @@ typedef struct watch_follow {
     double beat_at, tip_at;
     uint64_t beat_tip, beat_alerts;
     bool beat_any, stale;
+    /* said at the end of each status line while set (watch eth: blocks
+     * followed without traces); NULL: nothing */
+    const char *beat_note;
 } watch_follow;
 
 /* The stop flag of the options is set. */
