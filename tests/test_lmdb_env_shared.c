@@ -308,6 +308,47 @@ static void test_a_child_after_fork_opens_its_own_environment(void **state) {
     free(dir);
 }
 
+/* A child that closes the handles it inherited (a careless embedder's
+ * cleanup after fork) touches nothing of the parent's: its reader stays
+ * registered, its snapshot intact, its writer lock's pid in place. */
+static void test_a_child_closing_inherited_handles_leaves_the_parents_alone(void **state) {
+    (void)state;
+    char index[1200];
+    char *dir = make_store(index);
+    ch_error err;
+    ch_store *a;
+    ch_intel *w;
+    assert_int_equal(ch_store_open(dir, "btc", CH_STORE_READ, &a, &err), 0);
+    assert_int_equal(ch_intel_open_writer(dir, false, &w, &err), 0);
+    char lock[1300];
+    snprintf(lock, sizeof lock, "%s/intel/writer.lock", dir);
+    struct stat before;
+    assert_int_equal(stat(lock, &before), 0);
+    assert_true(before.st_size > 0); /* the holder's pid */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ch_store_close(a);
+        ch_intel_close(w);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(locks_held_elsewhere(index), 1);
+    assert_int_equal(readers_seen_elsewhere(index), 1);
+    write_elsewhere(index, 6);
+    assert_int_equal(probe_seen(a), 0);
+    struct stat after;
+    assert_int_equal(stat(lock, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    ch_intel_close(w);
+    ch_store_close(a);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* Set or clear the immutable attribute of path (root may write any file
  * mode allows it not to: only this refuses it the write); 0 or -1. */
 static int set_immutable(const char *path, bool on) {
@@ -393,6 +434,7 @@ int main(void) {
         cmocka_unit_test(test_a_library_call_opening_the_store_inside_keeps_the_callers_reader),
         cmocka_unit_test(test_handles_of_one_store_share_one_environment),
         cmocka_unit_test(test_a_child_after_fork_opens_its_own_environment),
+        cmocka_unit_test(test_a_child_closing_inherited_handles_leaves_the_parents_alone),
         cmocka_unit_test(test_a_writer_cannot_join_a_read_only_environment),
         cmocka_unit_test(test_handles_of_one_attribution_store_share_one_environment),
     };

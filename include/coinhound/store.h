@@ -251,7 +251,8 @@ enum { CH_STORE_READ = 0, CH_STORE_WRITE = 1, CH_STORE_WAIT = 2 };
  * beside readers shares theirs, and fails with an error only where the
  * process could open the store for reading only (no write permission). A
  * handle belongs to the process that opened it: a child after fork opens
- * its own and neither uses nor closes its parent's. */
+ * its own and does not use its parent's (ch_store_close of one in the child
+ * touches nothing: the parent's reader and writer lock stay as they are). */
 int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, ch_error *err);
 void ch_store_close(ch_store *s);
 /* A reader moves to the latest committed state (the HTTP service between

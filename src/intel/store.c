@@ -323,6 +323,9 @@ void ch_intel_write_end(ch_intel *db) {
 
 void ch_intel_close(ch_intel *db) {
     if (!db) return;
+    /* a child after fork closing its parent's handle: left alone (its
+     * writer lock, which this close would empty, is the parent's) */
+    if (db->lm && !ch_lmdb_ours(db->lm)) return;
     ch_lmdb_close(db->lm);
     ch_writer_lock_release(db->lock);
     free(db);

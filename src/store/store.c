@@ -558,6 +558,11 @@ int ch_store_open(const char *dir, const char *chain, int mode, ch_store **out, 
 
 void ch_store_close(ch_store *s) {
     if (!s) return;
+    /* a child after fork closing its parent's handle: nothing of it is
+     * touched (its read transaction's slot, its writer lock and the
+     * writer's threads are the parent's); the child's copies of the maps and
+     * descriptors go when it exits or execs */
+    if (s->lm && !ch_lmdb_ours(s->lm)) return;
     if (s->rtxn) mdb_txn_abort(s->rtxn);
     if (s->env_ready && s->writable) {
         ch_store_abort(s);

@@ -164,6 +164,10 @@ MDB_env *ch_lmdb_env(const ch_lmdb *e) {
     return e->env;
 }
 
+bool ch_lmdb_ours(const ch_lmdb *e) {
+    return e->pid == getpid();
+}
+
 bool ch_lmdb_writable(const ch_lmdb *e) {
     return e->writable;
 }

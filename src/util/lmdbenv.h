@@ -45,7 +45,10 @@
  *   that opens a folder gets an environment of its own; entries inherited
  *   from the parent are never used, and never closed, by the child (closing
  *   one there is dropping a reference; the memory stays with the child until
- *   it exits or execs).
+ *   it exits or execs). The handles built on one (ch_store_close,
+ *   ch_intel_close) check ch_lmdb_ours and leave the parent's alone: an
+ *   abort of the inherited read transaction would free the parent's reader
+ *   slot, which lives in the shared lock.mdb.
  * - lock.mdb is reserved ahead (ch_reserve_file) only by the process's first
  *   open of a folder: that call opens and closes the file, and closing any
  *   descriptor of it would drop the locks of an environment already open.
@@ -88,6 +91,10 @@ bool ch_lmdb_writable(const ch_lmdb *e);
  * table in a write transaction of its own). Returns 0 or the LMDB code
  * (MDB_NOTFOUND: no such table and no MDB_CREATE). */
 int ch_lmdb_dbi(ch_lmdb *e, const char *name, unsigned flags, MDB_dbi *dbi);
+
+/* True when this process opened e (false in a child after fork: the
+ * handles built on e are the parent's, to be neither used nor closed). */
+bool ch_lmdb_ours(const ch_lmdb *e);
 
 /* Drop one reference; the last one closes the environment. NULL is a no-op. */
 void ch_lmdb_close(ch_lmdb *e);
