@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,58 @@ static void test_a_child_closing_inherited_handles_leaves_the_parents_alone(void
     free(dir);
 }
 
+typedef struct churn {
+    const char *dir;
+    int failures;
+} churn;
+
+static void *open_close_many(void *arg) {
+    churn *c = arg;
+    for (int i = 0; i < 40; i++) {
+        ch_store *s;
+        ch_error err;
+        ch_store_counts n;
+        if (ch_store_open(c->dir, "btc", CH_STORE_READ, &s, &err) != 0) {
+            c->failures++;
+            continue;
+        }
+        ch_store_get_counts(s, &n);
+        if (n.blocks != 1) c->failures++;
+        ch_store_close(s);
+    }
+    return NULL;
+}
+
+/* Threads opening and closing handles of one store while another handle
+ * lives: every open succeeds, the living handle's reader stays registered
+ * and its snapshot intact, and the last close leaves no environment. */
+static void test_threads_opening_and_closing_handles_share_safely(void **state) {
+    (void)state;
+    char index[1200];
+    char *dir = make_store(index);
+    ch_error err;
+    ch_store *a;
+    assert_int_equal(ch_store_open(dir, "btc", CH_STORE_READ, &a, &err), 0);
+    pthread_t t[4];
+    churn c[4];
+    for (int i = 0; i < 4; i++) {
+        c[i] = (churn){dir, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, open_close_many, &c[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(c[i].failures, 0);
+    }
+    assert_int_equal(ch_lmdb_open_count(index), 1);
+    assert_int_equal(readers_seen_elsewhere(index), 1);
+    write_elsewhere(index, 6);
+    assert_int_equal(probe_seen(a), 0);
+    ch_store_close(a);
+    assert_int_equal(ch_lmdb_open_count(index), 0);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* Set or clear the immutable attribute of path (root may write any file
  * mode allows it not to: only this refuses it the write); 0 or -1. */
 static int set_immutable(const char *path, bool on) {
@@ -435,6 +488,7 @@ int main(void) {
         cmocka_unit_test(test_handles_of_one_store_share_one_environment),
         cmocka_unit_test(test_a_child_after_fork_opens_its_own_environment),
         cmocka_unit_test(test_a_child_closing_inherited_handles_leaves_the_parents_alone),
+        cmocka_unit_test(test_threads_opening_and_closing_handles_share_safely),
         cmocka_unit_test(test_a_writer_cannot_join_a_read_only_environment),
         cmocka_unit_test(test_handles_of_one_attribution_store_share_one_environment),
     };
