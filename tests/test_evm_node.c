@@ -280,6 +280,8 @@ typedef struct mock {
     unsigned fail_after; /* > 0: every request after this many fails with HTTP 500 */
     bool no_block_receipts;
     bool no_traces; /* debug_traceBlockByNumber answers "method not found" */
+    /* no_traces says it so (NULL: -32601 "the method ... does not exist") */
+    const char *no_traces_msg;
     unsigned max_requests;
     double deadline;
     /* what it saw */
@@ -353,6 +355,7 @@ static json_t *answer(mock *m, json_t *call) {
         if (!res) res = json_null();
     } else if (!strcmp(method, "debug_traceBlockByNumber")) {
         m->calls[K_TRACE]++;
+        if (m->no_traces && m->no_traces_msg) return rpc_error(id, -32000, m->no_traces_msg);
         if (m->no_traces)
             return rpc_error(id, -32601,
                              "the method debug_traceBlockByNumber does not exist/is not available");
@@ -971,8 +974,10 @@ static void watch_mock(const mock *m, const char *db, const char *log, const cha
  * node once (the tip's trace) and says so; its store equals an ingest with
  * --traces. Against a node without debug_traceBlockByNumber it says once
  * that internal transfers are not seen, asks no more, and follows the node
- * without them: its store equals an ingest without; and with --no-traces
- * it never asks. */
+ * without them: its store equals an ingest without; so too against one
+ * whose trace call says its debug namespace is disabled (-32000, as
+ * hosted nodes put it: no "method" in the words); and with --no-traces it
+ * never asks. */
 static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     fx *f = *state;
     chain c;
@@ -1011,6 +1016,21 @@ static void test_watch_takes_traces_where_the_node_has_them(void **state) {
     if (node_ingest(m.url, f->dbs[1], 10, false, 100, -1, NULL, &err) != 0) fail_msg("%s", err.msg);
     mock_stop(&m);
     tu_assert_same_store(f->dbs[0], f->dbs[1], "eth");
+    /* the debug namespace disabled: a node without traces too, not a
+     * passing failure (no wait for traces) */
+    mock_start(&m, &c);
+    m.no_traces = true;
+    m.no_traces_msg = "the debug namespace is disabled on this endpoint";
+    watch_mock(&m, f->dbs[2], log, NULL);
+    assert_int_equal(count_in_file(log, "does not answer debug_traceBlockByNumber (JSON-RPC error "
+                                        "-32000 the debug namespace is disabled on this endpoint)"),
+                     1);
+    assert_int_equal(count_in_file(log, " warn: "), 2); /* the one before, this one */
+    assert_int_equal(m.calls[K_TRACE], 1);
+    mock_stop(&m);
+    tu_assert_same_store(f->dbs[2], f->dbs[1], "eth");
+    tu_rmrf(f->dbs[2]);
+    assert_int_equal(mkdir(f->dbs[2], 0755), 0);
     /* --no-traces: never asked */
     mock_start(&m, &c);
     watch_mock(&m, f->dbs[2], log, "--no-traces");
