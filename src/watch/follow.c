@@ -475,6 +475,9 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
             w->progress_shown = false;
         }
         lo = hi + 1;
+        /* traces off and the node due to be asked again: asked before the
+         * next batch (the next cycle), not after the whole catch-up */
+        if (o->traces != CH_WATCH_TRACES_OFF && !w->traces && ch_now() >= w->probe_at) break;
     }
     return 0;
 }
