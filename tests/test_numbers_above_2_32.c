@@ -37,6 +37,7 @@
  * (transfer) numbers shifted by exactly the prefix and heights by its two
  * blocks. */
 #include "support/genchain.h"
+#include "support/storemeta.h"
 #include "support/testutil.h"
 
 #include <fcntl.h>
@@ -77,22 +78,8 @@ static void sparse(const char *dir, const char *name, uint64_t n, size_t rec) {
 /* The committed lengths of the prefix, as a commit records them. */
 static void put_meta(const char *index_dir, const char *const *keys, const uint64_t *vals,
                      size_t n) {
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    mdb_env_set_mapsize(env, 1ULL << 30);
-    assert_int_equal(mdb_env_open(env, index_dir, MDB_NOTLS, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v = vals[i];
-        MDB_val k = {strlen(keys[i]), (void *)keys[i]}, d = {sizeof v, &v};
-        assert_int_equal(mdb_put(txn, dbi, &k, &d, 0), 0);
-    }
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    for (size_t i = 0; i < n; i++)
+        tu_meta_put_u64(index_dir, keys[i], vals[i]);
 }
 
 /* Empty 20-byte addresses put between the chain's blocks: after block

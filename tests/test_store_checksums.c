@@ -5,6 +5,7 @@
  * the commit; clean, resumed and reorged stores check clean (reorgs:
  * test_ingest_checks.c, kill -9: test_store.c); a store without the
  * records is checked without them and says so. */
+#include "support/storemeta.h"
 #include "support/testutil.h"
 #include "support/genchain.h"
 #include "support/storecmp.h"
@@ -139,18 +140,7 @@ static void test_store_without_records_checked_without_them(void **state) {
     g.s = NULL;
     char idx[2048];
     snprintf(idx, sizeof idx, "%s/btc/index", g.db);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    mdb_env_set_mapsize(env, 1ULL << 30);
-    assert_int_equal(mdb_env_open(env, idx, 0, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "commits", MDB_INTEGERKEY, &dbi), 0);
-    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    tu_index_drop(idx, "commits", MDB_INTEGERKEY);
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "%s check --db %s --chain btc 2>&1", tu_bin("coinhound"), g.db);
     int st;

@@ -11,10 +11,10 @@
  * that cannot be opened (index not a folder, garbage data.mdb) is an error
  * message, not a crash; so is opening for writing a read-only one, and a
  * full disk is named. */
+#include "support/storemeta.h"
 #include "support/testutil.h"
 
 #include <fcntl.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,45 +193,6 @@ static void cut(const char *path, double keep) {
     assert_int_equal(truncate(path, (off_t)((double)st.st_size * keep)), 0);
 }
 
-/* Put a meta value (bytes as given) straight into the index. */
-static void meta_put(const char *store_dir, const char *key, const void *val, size_t len) {
-    char idx[2048];
-    snprintf(idx, sizeof idx, "%s/index", store_dir);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    mdb_env_set_mapsize(env, 1ULL << 30);
-    assert_int_equal(mdb_env_open(env, idx, 0, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
-    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-}
-
-static uint64_t meta_get(const char *store_dir, const char *key) {
-    char idx[2048];
-    snprintf(idx, sizeof idx, "%s/index", store_dir);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    assert_int_equal(mdb_env_open(env, idx, MDB_RDONLY, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    MDB_val k = {strlen(key), (void *)key}, v;
-    assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
-    uint64_t x;
-    memcpy(&x, v.mv_data, 8);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    return x;
-}
-
 typedef enum {
     D_DATA_CUT,
     D_DATA_HALF,
@@ -250,6 +211,8 @@ typedef struct damage {
 } damage;
 
 static void apply(const char *store_dir, const damage *d) {
+    char index[4200];
+    snprintf(index, sizeof index, "%s/index", store_dir);
     char path[1300];
     snprintf(path, sizeof path, "%s/%s", store_dir,
              d->kind <= D_DATA_GARBAGE ? "index/data.mdb"
@@ -267,13 +230,12 @@ static void apply(const char *store_dir, const damage *d) {
         break;
     case D_META_LONG:
     case D_META_SHORT: {
-        uint64_t v = meta_get(store_dir, d->file);
-        v = d->kind == D_META_LONG ? v + 1000 : v / 2;
-        meta_put(store_dir, d->file, &v, 8);
+        uint64_t v = tu_meta_get_u64(index, d->file);
+        tu_meta_put_u64(index, d->file, d->kind == D_META_LONG ? v + 1000 : v / 2);
         break;
     }
     case D_META_SIZE:
-        meta_put(store_dir, d->file, "abc", 3);
+        tu_meta_put(index, d->file, "abc", 3);
         break;
     case D_COL_GARBAGE:
         garbage(path, 0.4, 0.6);

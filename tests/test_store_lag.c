@@ -15,11 +15,11 @@
  * commit and the heads' move) are found by a reader itself, through its
  * index of the outputs past heads_upto (st_heads_index). */
 #include "support/storecmp.h"
+#include "support/storemeta.h"
 #include "support/testutil.h"
 #include "support/handchain.h"
 
 #include <fcntl.h>
-#include <lmdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,26 +251,6 @@ static void assert_lagging(const char *dir) {
     ch_store_close(r);
 }
 
-/* The meta as a store written before a small commit's marks came after
- * its transaction leaves it: no marks_held_from (readers then trust
- * outs.col up to the inputs' end in the boot that wrote them). */
-static void forget_held_from(const char *dir) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/btc/index", dir);
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
-    assert_int_equal(mdb_env_open(env, path, 0, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
-    MDB_val k = {15, "marks_held_from"};
-    assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
-    assert_int_equal(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-}
-
 static void test_lost_page_cache_marks_and_heads_are_replayed(void **state) {
     (void)state;
     if (!st_boot_id()[0]) {
@@ -313,7 +293,9 @@ static void test_lost_page_cache_marks_and_heads_are_replayed(void **state) {
     assert_answers(r, o);
     ch_store_close(r);
     /* a store whose meta does not say so (written before that) */
-    forget_held_from(dir);
+    char index[4200];
+    snprintf(index, sizeof index, "%s/btc/index", dir);
+    tu_meta_del(index, "marks_held_from");
     assert_int_equal(ch_store_open(dir, "btc", CH_STORE_READ, &r, &err), -1);
     assert_null(r);
     assert_non_null(strstr(err.msg, "not yet on disk when the machine restarted"));

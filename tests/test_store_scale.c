@@ -3,6 +3,7 @@
  * resumed each time, it ends equal to a clean build, column for column and
  * query for query; an old-format store is refused with a message that says
  * what to do. */
+#include "support/storemeta.h"
 #include "support/testutil.h"
 #include "support/storecmp.h"
 #include "support/genchain.h"
@@ -10,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <lmdb.h>
 
 #include "coinhound/ingest.h"
 #include "coinhound/store.h"
@@ -54,18 +53,7 @@ static void test_old_format_refused_with_clear_message(void **state) {
         /* turn it into what a writer of that format left: meta "format" */
         char index[4096];
         snprintf(index, sizeof index, "%s/btc/index", g.db);
-        MDB_env *env;
-        MDB_txn *txn;
-        MDB_dbi meta;
-        assert_int_equal(mdb_env_create(&env), 0);
-        mdb_env_set_maxdbs(env, 8);
-        assert_int_equal(mdb_env_open(env, index, 0, 0644), 0);
-        assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-        assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-        MDB_val k = {6, (void *)"format"}, v = {8, &old};
-        assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
-        assert_int_equal(mdb_txn_commit(txn), 0);
-        mdb_env_close(env);
+        tu_meta_put_u64(index, "format", old);
         char want[64];
         snprintf(want, sizeof want, "store format %llu", (unsigned long long)old);
         for (int mode = 0; mode < 2; mode++) {
