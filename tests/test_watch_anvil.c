@@ -1269,6 +1269,34 @@ static void test_traces_failing_past_the_wait_are_followed_without_then_come_bac
     an_teardown(&f);
 }
 
+/* setup_watching_thief, the proxy started in front of anvil and the
+ * watcher through it with --rpc-timeout 3600 (a held request is never
+ * given up on for a timeout), traces on: false when anvil is absent. */
+static bool watching_behind_patient_proxy(fx *f, slowproxy *p) {
+    if (!setup_watching_thief(f)) return false;
+    proxy_start(p, f->url);
+    static const char *const args[] = {"--rpc-timeout", "3600", NULL};
+    f->watch_args = args;
+    start_via_proxy(f, p, true);
+    expect_in_log(f, " info: traces: on (", 20000);
+    return true;
+}
+
+/* Once the proxy holds a request: SIGTERM stops the watcher (exit 0,
+ * an_stop_watcher gives it 10 s); then the proxy lets go and stops, and
+ * the store was committed at block 0 (the held block not taken). */
+static void stop_while_held(fx *f, slowproxy *p) {
+    for (int i = 0; i < 200 && GET(p->held) == 0; i++)
+        an_msleep(50);
+    assert_true(GET(p->held) >= 1);
+    an_msleep(300);
+    assert_int_equal(an_stop_watcher(f), 0);
+    p->stall = 0;
+    p->debug = DEBUG_PASS;
+    proxy_stop(p);
+    assert_int_equal(an_count_in_file(f->log, " info: stopping: store committed at block 0"), 1);
+}
+
 /* A node that hangs in the middle of a request (as anvil 1.7.1 was seen
  * to: docs/watch.md): SIGTERM stops the watcher (exit 0) without waiting
  * out --rpc-timeout (an hour here; an_stop_watcher gives it 10 s). */
@@ -1276,22 +1304,10 @@ static void test_a_stop_does_not_wait_on_a_hung_node(void **state) {
     (void)state;
     static fx f;
     static slowproxy p;
-    if (!setup_watching_thief(&f)) skip();
-    proxy_start(&p, f.url);
-    static const char *const args[] = {"--rpc-timeout", "3600", NULL};
-    f.watch_args = args;
-    start_via_proxy(&f, &p, true);
-    expect_in_log(&f, " info: traces: on (", 20000);
+    if (!watching_behind_patient_proxy(&f, &p)) skip();
     p.stall = 1;
     json_decref(an_rpc(&f, "evm_mine", NULL));
-    for (int i = 0; i < 200 && GET(p.held) == 0; i++)
-        an_msleep(50);
-    assert_true(GET(p.held) >= 1);
-    an_msleep(300);
-    assert_int_equal(an_stop_watcher(&f), 0);
-    p.stall = 0;
-    proxy_stop(&p);
-    assert_int_equal(an_count_in_file(f.log, " info: stopping: store committed at block 0"), 1);
+    stop_while_held(&f, &p);
     an_teardown(&f);
 }
 
@@ -1304,12 +1320,7 @@ static void test_a_stop_while_a_block_waits_for_its_traces_is_not_kept_waiting(v
     (void)state;
     static fx f;
     static slowproxy p;
-    if (!setup_watching_thief(&f)) skip();
-    proxy_start(&p, f.url);
-    static const char *const args[] = {"--rpc-timeout", "3600", NULL};
-    f.watch_args = args;
-    start_via_proxy(&f, &p, true);
-    expect_in_log(&f, " info: traces: on (", 20000);
+    if (!watching_behind_patient_proxy(&f, &p)) skip();
     p.debug = DEBUG_ERROR;
     json_decref(an_rpc(&f, "evm_mine", NULL)); /* block 1 */
     char round[200];
@@ -1317,14 +1328,7 @@ static void test_a_stop_while_a_block_waits_for_its_traces_is_not_kept_waiting(v
              p.port);
     if (!wait_in_log(&f, round, 2, 20000)) fail_msg("no two rounds of \"%s\"", round);
     p.debug = DEBUG_STALL;
-    for (int i = 0; i < 200 && GET(p.held) == 0; i++)
-        an_msleep(50);
-    assert_true(GET(p.held) >= 1);
-    an_msleep(300);
-    assert_int_equal(an_stop_watcher(&f), 0);
-    p.debug = DEBUG_PASS;
-    proxy_stop(&p);
-    assert_int_equal(an_count_in_file(f.log, " info: stopping: store committed at block 0"), 1);
+    stop_while_held(&f, &p);
     assert_int_equal(an_count_in_file(f.log, "traces: off"), 0);
     assert_false(evaluated(f.db, 1));
     an_teardown(&f);
