@@ -2,7 +2,8 @@
  * the in-memory entries pruned to a window of recent blocks while the log
  * on disk keeps every line, and the cursor file's record of the last
  * committed block (the group commit's restart point) written and read
- * back, with a file of the older form (without it) still read, and the
+ * back, with a file of the older form (without it) still read, watch
+ * eth's open range of blocks followed without traces kept there too, and the
  * cursor's record rewritten in place once a run has written it; and the
  * alerts file's torn last line (a delivery cut by a kill) cut on open. */
 #include <setjmp.h>
@@ -125,6 +126,83 @@ static void test_the_cursor_keeps_the_last_committed_block(void **state) {
     if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
     assert_int_equal(o.eval_next, 7);
     assert_false(o.has_committed);
+    assert_false(o.untraced); /* nor a range of blocks followed without traces */
+    watch_outbox_close(&o);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* watch eth's open range of blocks followed without traces: saved and
+ * read back (with the committed block beside it, and with no block taken
+ * yet; a state of the older form has none: above), and set right by the
+ * log's last coverage alert when the state lags it; a coverage alert (no block
+ * hash, kind "coverage") is logged, and dropped when logged again under its
+ * id after a reopen (a restart). */
+static void test_the_cursor_keeps_the_blocks_followed_without_traces(void **state) {
+    (void)state;
+    char *dir = db_dir();
+    watch_outbox o;
+    ch_error err;
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    assert_false(o.untraced);
+    o.has_eval = true;
+    o.eval_next = 40;
+    o.has_committed = true;
+    o.committed_next = 39;
+    o.untraced = true;
+    o.untraced_from = 31;
+    o.untraced_lo = 31;
+    o.untraced_hi = 39;
+    json_t *cov =
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:n,s:b}", "id", "c0ffee00c0ffee00c0ffee00c0ffee00", "rule",
+                  "watcher", "kind", "coverage", "event", "traces_off", "height", (json_int_t)31,
+                  "block_hash", "retracted", 0);
+    assert_int_equal(watch_outbox_add(&o, json_incref(cov), &err), 1);
+    if (watch_outbox_sync(&o, &err) != 0 || watch_outbox_save(&o, &err) != 0)
+        fail_msg("%s", err.msg);
+    watch_outbox_close(&o);
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    assert_true(o.untraced);
+    assert_int_equal(o.untraced_from, 31);
+    assert_int_equal(o.untraced_lo, 31);
+    assert_int_equal(o.untraced_hi, 39);
+    assert_true(o.has_committed);
+    assert_int_equal(o.committed_next, 39);
+    assert_int_equal(o.eval_next, 40);
+    assert_int_equal(o.n, 1);
+    assert_true(o.v[0].coverage);
+    assert_int_equal(watch_outbox_add(&o, cov, &err), 0); /* the same id: dropped */
+    /* open, no block taken yet; then closed */
+    o.untraced_lo = UINT64_MAX;
+    o.untraced_hi = 0;
+    if (watch_outbox_save(&o, &err) != 0) fail_msg("%s", err.msg);
+    watch_outbox_close(&o);
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    assert_true(o.untraced);
+    assert_int_equal(o.untraced_from, 31);
+    assert_true(o.untraced_lo > o.untraced_hi);
+    /* a state a step behind the log (a kill between a coverage alert's
+     * sync and the save): the log's last traces_off opens the range */
+    o.untraced = false;
+    if (watch_outbox_save(&o, &err) != 0) fail_msg("%s", err.msg);
+    watch_outbox_close(&o);
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    assert_true(o.untraced);
+    assert_int_equal(o.untraced_from, 31);
+    assert_true(o.untraced_lo > o.untraced_hi);
+    assert_true(o.has_committed);
+    /* and its traces_on, logged, closes it though the state says open */
+    json_t *on =
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:n,s:b}", "id", "c0ffee01c0ffee01c0ffee01c0ffee01", "rule",
+                  "watcher", "kind", "coverage", "event", "traces_on", "height", (json_int_t)31,
+                  "block_hash", "retracted", 0);
+    assert_int_equal(watch_outbox_add(&o, on, &err), 1);
+    if (watch_outbox_sync(&o, &err) != 0 || watch_outbox_save(&o, &err) != 0)
+        fail_msg("%s", err.msg);
+    watch_outbox_close(&o);
+    if (watch_outbox_open(&o, dir, "btc", &err) != 0) fail_msg("%s", err.msg);
+    assert_false(o.untraced);
+    assert_int_equal(o.n, 2);
     watch_outbox_close(&o);
     tu_rmrf(dir);
     free(dir);
@@ -260,6 +338,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pruned_entries_leave_the_log_whole_and_the_recent_ones_deduplicated),
         cmocka_unit_test(test_the_cursor_keeps_the_last_committed_block),
+        cmocka_unit_test(test_the_cursor_keeps_the_blocks_followed_without_traces),
         cmocka_unit_test(test_the_cursor_is_rewritten_in_place_after_the_first_save),
         cmocka_unit_test(test_a_torn_last_line_of_the_alerts_file_is_cut),
     };

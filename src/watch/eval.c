@@ -61,6 +61,21 @@ void watch_alert_id(const char *rule, const char *chain, const uint8_t block[32]
     ch_hex_encode(h, 16, out);
 }
 
+void watch_coverage_id(const char *chain, const char *event, uint64_t first, char out[33]) {
+    ch_sha256_ctx c;
+    ch_sha256_init(&c);
+    ch_sha256_update(&c, "coinhound-watch-coverage-1", 27);
+    ch_sha256_update(&c, chain, strlen(chain) + 1);
+    ch_sha256_update(&c, event, strlen(event) + 1);
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(first >> (56 - 8 * i));
+    ch_sha256_update(&c, b, sizeof b);
+    uint8_t h[32];
+    ch_sha256_final(&c, h);
+    ch_hex_encode(h, 16, out);
+}
+
 static json_t *hex32(const uint8_t b[32]) {
     char hex[67] = "0x";
     ch_hex_encode(b, 32, hex + 2);

@@ -22,7 +22,14 @@
  * (committed_next, committed_prev); a restart resumes after it when the
  * store still holds it, the lost blocks are added and evaluated again
  * (their alerts' ids are logged: dropped), and alerts above the store's
- * tip wait for their heights before they are judged (follower.c). */
+ * tip wait for their heights before they are judged (follower.c).
+ *
+ * watch eth's coverage alerts (blocks followed without traces: kind
+ * "coverage", no block hash, never retracted) are logged here too, and the
+ * open range of such blocks is kept in the state (untraced_from, and
+ * untraced_blocks once a block was taken), saved after its traces_off line
+ * is synced; on open the log's last coverage line sets a state that lags
+ * it right (follow.c raises them). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -95,8 +102,15 @@ static watch_entry *insert(watch_outbox *o, const char *id, uint64_t off, uint32
 static int entry_facts(watch_entry *e, json_t *a) {
     json_t *h = json_object_get(a, "height");
     const char *bh = json_string_value(json_object_get(a, "block_hash"));
-    if (!json_is_integer(h) || !bh) return -1;
+    const char *kind = json_string_value(json_object_get(a, "kind"));
+    e->coverage = kind && !strcmp(kind, "coverage");
+    if (!json_is_integer(h) || (!bh && !e->coverage)) return -1;
     e->number = (uint64_t)json_integer_value(h);
+    if (!bh) { /* a coverage alert names blocks, not one block's hash */
+        memset(e->hash, 0, 32);
+        e->retracted = false;
+        return 0;
+    }
     if (strlen(bh) == 64) { /* Bitcoin's: shown byte-reversed, as explorers show it */
         ch_hash256 v;
         if (ch_hash256_from_hex(bh, &v) != 0) return -1;
@@ -125,28 +139,47 @@ static int path_in(const watch_outbox *o, const char *name, char *out, size_t ca
     return snprintf(out, cap, "%s/%s", o->dir, name) < (int)cap ? 0 : -1;
 }
 
+/* The cursors from the state file: its first four values, then the
+ * optional ones, each found by its name (a file written before a field
+ * existed lacks it, and reads as before). */
 static int load_state(watch_outbox *o, ch_error *err) {
     char p[4200];
     path_in(o, STATE_NAME, p, sizeof p);
     FILE *f = fopen(p, "r");
     if (!f) return errno == ENOENT ? 0 : ch_err(err, "%s: cannot read the watcher's state", p);
+    char text[STATE_SIZE + 1];
+    size_t got = fread(text, 1, STATE_SIZE, f);
+    fclose(f);
+    text[got] = 0;
     char hex[80] = "";
     unsigned long long delivered = 0;
     unsigned eval_next = 0;
-    int n = fscanf(f, "coinhound-watch-state 1 delivered %llu eval_next %u eval_prev %70s",
+    int n = sscanf(text, "coinhound-watch-state 1 delivered %llu eval_next %u eval_prev %70s",
                    &delivered, &eval_next, hex);
-    /* optional (a watcher that commits after it evaluates writes it) */
-    char chex[80] = "";
-    unsigned committed = 0;
-    bool has_committed =
-        n == 3 && fscanf(f, " committed_next %u committed_prev %70s", &committed, chex) == 2;
-    fclose(f);
     if (n != 3 || strlen(hex) != 64 || ch_hex_decode(hex, 64, o->eval_prev, 32) != 0)
         return ch_err(err, "%s: not a watcher state file (remove it to evaluate from the tip)", p);
-    if (has_committed && strlen(chex) == 64 &&
-        ch_hex_decode(chex, 64, o->committed_prev, 32) == 0) {
+    /* a watcher that commits after it evaluates writes these */
+    char chex[80] = "";
+    unsigned committed = 0;
+    const char *c = strstr(text, "\ncommitted_next ");
+    if (c && sscanf(c, " committed_next %u committed_prev %70s", &committed, chex) == 2 &&
+        strlen(chex) == 64 && ch_hex_decode(chex, 64, o->committed_prev, 32) == 0) {
         o->has_committed = true;
         o->committed_next = committed;
+    }
+    /* watch eth following blocks without traces (since 2026-12-07) */
+    unsigned long long from, lo, hi;
+    const char *u = strstr(text, "\nuntraced_from ");
+    if (u && sscanf(u, " untraced_from %llu", &from) == 1) {
+        o->untraced = true;
+        o->untraced_from = from;
+        o->untraced_lo = UINT64_MAX;
+        o->untraced_hi = 0;
+        const char *b = strstr(text, "\nuntraced_blocks ");
+        if (b && sscanf(b, " untraced_blocks %llu %llu", &lo, &hi) == 2 && lo <= hi) {
+            o->untraced_lo = lo;
+            o->untraced_hi = hi;
+        }
     }
     o->delivered = delivered;
     o->eval_next = eval_next;
@@ -168,6 +201,14 @@ static void state_text(const watch_outbox *o, char buf[STATE_SIZE]) {
         ch_hex_encode(o->committed_prev, 32, chex);
         len += snprintf(buf + len, STATE_SIZE - (size_t)len,
                         "committed_next %u\ncommitted_prev %s\n", o->committed_next, chex);
+    }
+    if (o->untraced) {
+        len += snprintf(buf + len, STATE_SIZE - (size_t)len, "untraced_from %" PRIu64 "\n",
+                        o->untraced_from);
+        if (o->untraced_lo <= o->untraced_hi)
+            len += snprintf(buf + len, STATE_SIZE - (size_t)len,
+                            "untraced_blocks %" PRIu64 " %" PRIu64 "\n", o->untraced_lo,
+                            o->untraced_hi);
     }
     memset(buf + len, ' ', STATE_SIZE - 1 - (size_t)len);
     buf[STATE_SIZE - 1] = '\n';
@@ -257,6 +298,9 @@ int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch
     }
     o->size = end;
     unsigned long lineno = 0;
+    /* the last coverage alert logged: 1 traces_off, 2 traces_on, at block */
+    int last_cov = 0;
+    uint64_t last_cov_at = 0;
     for (size_t pos = 0; pos < end;) {
         char *nl = memchr(buf + pos, '\n', end - pos);
         size_t n = (size_t)(nl - (buf + pos));
@@ -279,12 +323,28 @@ int watch_outbox_open(watch_outbox *o, const char *db_dir, const char *chain, ch
         e->number = tmp.number;
         memcpy(e->hash, tmp.hash, 32);
         e->retracted = tmp.retracted;
+        e->coverage = tmp.coverage;
+        if (tmp.coverage) {
+            const char *ev = json_string_value(json_object_get(a, "event"));
+            last_cov = ev && !strcmp(ev, "traces_off") ? 1 : ev && !strcmp(ev, "traces_on") ? 2 : 0;
+            last_cov_at = tmp.number;
+        }
         json_decref(a);
         pos += n + 1;
     }
     free(buf);
     if (load_state(o, err) != 0) return -1;
     if (o->delivered > o->size) o->delivered = o->size;
+    /* the log says last whether a range is open: a kill between a coverage
+     * alert's sync and the state's save leaves the state a step behind */
+    if (last_cov == 1 && !o->untraced) {
+        o->untraced = true;
+        o->untraced_from = last_cov_at;
+        o->untraced_lo = UINT64_MAX;
+        o->untraced_hi = 0;
+    } else if (last_cov == 2 && o->untraced && o->untraced_from == last_cov_at) {
+        o->untraced = false;
+    }
     return 0;
 }
 
@@ -346,6 +406,7 @@ int watch_outbox_add(watch_outbox *o, json_t *alert, ch_error *err) {
     e->number = facts.number;
     memcpy(e->hash, facts.hash, 32);
     e->retracted = false;
+    e->coverage = facts.coverage;
     return 1;
 }
 
@@ -373,7 +434,7 @@ int watch_outbox_retract_gone(watch_outbox *o, ch_store *s, bool below_tip, size
     if (above) *above = 0;
     for (size_t i = 0; i < o->n; i++) {
         watch_entry *e = &o->v[i];
-        if (e->retracted || e->number < first) continue;
+        if (e->retracted || e->coverage || e->number < first) continue;
         uint64_t h = e->number - first;
         if (h < next && memcmp(ch_store_block(s, (uint32_t)h)->hash, e->hash, 32) == 0) continue;
         if (h >= next && below_tip) {

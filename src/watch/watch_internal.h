@@ -44,6 +44,10 @@ int watch_eval_block(const watch_block *w);
  * 32 hex digits. */
 void watch_alert_id(const char *rule, const char *chain, const uint8_t block[32],
                     const uint8_t tx[32], uint8_t kind, uint32_t position, char out[33]);
+/* A watcher's coverage alert's id (kind "coverage": traces off, on again):
+ * the first 16 bytes of SHA-256 over the chain, the event and the first
+ * block without traces, as 32 hex digits; the same after any restart. */
+void watch_coverage_id(const char *chain, const char *event, uint64_t first, char out[33]);
 /* "native", "internal", "token", "nft", ... */
 const char *watch_xfer_kind_name(uint8_t kind);
 
@@ -124,6 +128,8 @@ typedef struct watch_entry {
     uint64_t number;  /* block number */
     uint8_t hash[32]; /* block hash */
     bool retracted;   /* the log's last record for this id is a retraction */
+    bool coverage;    /* a watcher's own alert (kind "coverage"): of no block, never
+                       * retracted */
     /* where the alert as first logged lies in the log (no newline): read
      * back for a retraction, not kept in memory (a watcher's memory grows
      * by this entry per alert, not by the alert's text) */
@@ -152,6 +158,14 @@ typedef struct watch_outbox {
     bool has_committed;
     uint32_t committed_next;
     uint8_t committed_prev[32];
+    /* watch eth follows blocks without traces (they failed past
+     * --traces-wait) from block untraced_from (the one its traces_off
+     * alert names), and traces have not come back: untraced_lo..
+     * untraced_hi were taken so (none yet while untraced_lo >
+     * untraced_hi). The state file keeps them, so that a restart still
+     * knows the range is open. */
+    bool untraced;
+    uint64_t untraced_from, untraced_lo, untraced_hi;
     bool dirty;   /* appended since the last sync */
     int state_fd; /* the state file, once this run wrote it (saves in place) */
 } watch_outbox;
