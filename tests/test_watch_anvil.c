@@ -592,6 +592,106 @@ static void check_internal_alert(const fx *f, json_t *a, const char *tx, const c
 
 #define ETH_5 "0x4563918244f40000"
 
+static bool is_coverage(json_t *a) {
+    return !strcmp(an_s_of(a, "kind"), "coverage");
+}
+
+/* The alerts of alerts that are (coverage true) or are not the watcher's
+ * own coverage alerts, in order: a new array. */
+static json_t *alerts_of(json_t *alerts, bool coverage) {
+    json_t *out = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(alerts, i, a) if (is_coverage(a) == coverage) json_array_append(out, a);
+    return out;
+}
+
+/* an_wait_alerts for want alerts of the rules, the coverage alerts left
+ * out: those alerts (a new array). */
+static json_t *wait_rule_alerts(const fx *f, size_t want, unsigned timeout_ms) {
+    for (unsigned t = 0;; t += 100) {
+        json_t *all = an_read_alerts(f->alerts), *r = alerts_of(all, false);
+        json_decref(all);
+        if (json_array_size(r) >= want || t >= timeout_ms) return r;
+        json_decref(r);
+        an_msleep(100);
+    }
+}
+
+/* The last coverage alert of event delivered (a reference), waiting for
+ * one up to timeout_ms; fails the test when none comes. */
+static json_t *wait_coverage(const fx *f, const char *event, unsigned timeout_ms) {
+    for (unsigned t = 0; t <= timeout_ms; t += 100) {
+        json_t *all = an_read_alerts(f->alerts), *c = alerts_of(all, true), *got = NULL;
+        json_decref(all);
+        size_t i;
+        json_t *a;
+        json_array_foreach(c, i, a) if (!strcmp(an_s_of(a, "event"), event)) got = a;
+        json_incref(got);
+        json_decref(c);
+        if (got) return got;
+        an_msleep(100);
+    }
+    fail_msg("no coverage alert %s in %s", event, f->alerts);
+    return NULL;
+}
+
+/* A coverage alert of the watcher (rule "watcher", kind "coverage"): its
+ * event, the first block without traces (height, and blocks.from), the
+ * node behind the proxy at port; traces_off: severity high, the range
+ * open, the reason and what to do; traces_on: the range closed at
+ * blocks.to >= to_min. */
+static void check_coverage(json_t *a, const char *event, long long first, int port,
+                           long long to_min) {
+    char node[64];
+    snprintf(node, sizeof node, "http://127.0.0.1:%d", port);
+    assert_string_equal(an_s_of(a, "rule"), "watcher");
+    assert_string_equal(an_s_of(a, "event"), event);
+    assert_string_equal(an_s_of(a, "chain"), "eth");
+    assert_string_equal(an_s_of(a, "node"), node);
+    assert_int_equal(strlen(an_s_of(a, "id")), 32);
+    assert_int_equal(json_integer_value(json_object_get(a, "height")), first);
+    json_t *b = json_object_get(a, "blocks");
+    assert_int_equal(json_integer_value(json_object_get(b, "from")), first);
+    const char *why = an_s_of(json_array_get(json_object_get(a, "reasons"), 0), "why");
+    if (!strcmp(event, "traces_off")) {
+        assert_string_equal(an_s_of(a, "severity"), "high");
+        assert_true(json_is_null(json_object_get(b, "to")));
+        assert_non_null(strstr(why, "internal transfers (value moved by contracts) are not seen"));
+        assert_non_null(strstr(why, "historical state not available"));
+        assert_non_null(strstr(an_s_of(a, "action"), "debug API"));
+        assert_non_null(strstr(an_s_of(a, "action"), "--traces"));
+    } else {
+        assert_true(json_integer_value(json_object_get(b, "to")) >= to_min);
+        assert_non_null(strstr(why, "were evaluated without them"));
+        assert_non_null(strstr(an_s_of(a, "action"), "ingest eth"));
+    }
+    char want[120];
+    snprintf(want, sizeof want, "coverage/%s: eth ", event);
+    assert_non_null(strstr(an_s_of(a, "summary"), want));
+}
+
+/* The lines of `coinhound alerts --db DB --json` that are coverage alerts
+ * of event: how many, each with id. */
+static int listed_coverage(const fx *f, const char *event, const char *id) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s alerts --db %s --json", tu_bin("coinhound"), f->db);
+    int st, n = 0;
+    char *out = tu_run(cmd, &st);
+    assert_int_equal(st, 0);
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *a = json_loads(line, 0, NULL);
+        assert_non_null(a);
+        if (is_coverage(a) && !strcmp(an_s_of(a, "event"), event)) {
+            assert_string_equal(an_s_of(a, "id"), id);
+            n++;
+        }
+        json_decref(a);
+    }
+    free(out);
+    return n;
+}
+
 /* Value a contract moves reaches a watched address only through an
  * internal call, which no transaction or receipt shows. watch eth, with no
  * flag, finds that anvil answers debug_traceBlockByNumber, says so, reads
@@ -997,6 +1097,19 @@ static bool forwarder_behind_proxy(fx *f, slowproxy *p, char contract[43]) {
     return true;
 }
 
+/* forwarder_behind_proxy, then the watcher started through the proxy
+ * with args (static, NULL-ended), traces found on and the forwarder's
+ * block evaluated: false when anvil is absent. */
+static bool watching_forwarder_behind_proxy(fx *f, slowproxy *p, char contract[43],
+                                            const char *const *args) {
+    if (!forwarder_behind_proxy(f, p, contract)) return false;
+    f->watch_args = args;
+    start_via_proxy(f, p, true);
+    expect_in_log(f, " info: traces: on (", 20000);
+    wait_evaluated(f, 1);
+    return true;
+}
+
 /* A node that does not answer the trace call (a proxy before anvil
  * answering debug_* "Method not found", as geth without --http.api debug
  * does): one warning line at the start, saying internal transfers are not
@@ -1066,16 +1179,15 @@ static void test_a_node_without_traces_is_warned_about_once_and_followed(void **
  * watcher warns once ("traces: off from block N"), takes block N and the
  * next without traces and alerts their plain transfers; no block is
  * half-written: its store equals an ingest with traces up to N - 1 and
- * without from N, and `coinhound check` passes. */
+ * without from N, and `coinhound check` passes. The failures past the
+ * wait also give one traces_off coverage alert naming block N and the
+ * node's error; the node without the trace call none. */
 static void traces_lost_midway(int mode, const char *reason) {
     static fx f;
     static slowproxy p;
     char contract[43];
-    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
     static const char *const args[] = {"--rpc-timeout", "1", "--traces-wait", "2", NULL};
-    f.watch_args = args;
-    start_via_proxy(&f, &p, true);
-    expect_in_log(&f, " info: traces: on (", 20000);
+    if (!watching_forwarder_behind_proxy(&f, &p, contract, args)) skip();
     char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* block 2: seen in its trace */
     json_t *alerts = an_wait_alerts(&f, 1, 20000);
     assert_int_equal(json_array_size(alerts), 1);
@@ -1085,13 +1197,21 @@ static void traces_lost_midway(int mode, const char *reason) {
     char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block 3: N */
     char *fw2 = forward_eth(&f, contract, THIEF, ETH_5);
     char *tx2 = an_send_eth(&f, ACCT5, THIEF, "0x3e9");
-    alerts = an_wait_alerts(&f, 3, 60000);
+    alerts = wait_rule_alerts(&f, 3, 60000);
     assert_int_equal(json_array_size(alerts), 3);
     check_alert(&f, json_array_get(alerts, 1), tx, "1000", THIEF, "high");
     check_alert(&f, json_array_get(alerts, 2), tx2, "1001", THIEF, "high");
     json_decref(alerts);
     assert_int_equal(kill(f.watcher, 0), 0); /* alive */
     assert_int_equal(an_stop_watcher(&f), 0);
+    /* a node that failed to trace past --traces-wait: one traces_off alert
+     * (its reason checked below); one that said it does not trace: none */
+    json_t *all = an_read_alerts(f.alerts), *cov = alerts_of(all, true);
+    assert_int_equal(json_array_size(cov), mode == DEBUG_NO_METHOD ? 0 : 1);
+    const char *cov_why =
+        json_array_size(cov)
+            ? an_s_of(json_array_get(json_object_get(json_array_get(cov, 0), "reasons"), 0), "why")
+            : NULL;
     size_t len;
     char *log = (char *)tu_read_file(f.log, &len);
     const char *w = strstr(log, " warn: traces: off from block ");
@@ -1117,7 +1237,13 @@ static void traces_lost_midway(int mode, const char *reason) {
         assert_true(r && r < w);
         assert_non_null(strstr(r, reason));
         assert_non_null(strstr(w, "failed to trace it for "));
+        json_t *c = json_array_get(cov, 0);
+        assert_string_equal(an_s_of(c, "event"), "traces_off");
+        assert_int_equal(json_integer_value(json_object_get(c, "height")), n);
+        assert_non_null(strstr(cov_why, reason));
     }
+    json_decref(cov);
+    json_decref(all);
     free(log);
     proxy_stop(&p);
     /* the store: traces up to N - 1, none from N */
@@ -1166,12 +1292,8 @@ static void test_a_trace_that_fails_for_a_while_is_waited_for_and_alerted(void *
     static fx f;
     static slowproxy p;
     char contract[43];
-    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
     static const char *const args[] = {"--rpc-timeout", "1", NULL};
-    f.watch_args = args;
-    start_via_proxy(&f, &p, true);
-    expect_in_log(&f, " info: traces: on (", 20000);
-    wait_evaluated(&f, 1);
+    if (!watching_forwarder_behind_proxy(&f, &p, contract, args)) skip();
     __atomic_store_n(&p.flaky, 6, __ATOMIC_SEQ_CST);
     char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* block 2 */
     json_t *alerts = an_wait_alerts(&f, 1, 30000);
@@ -1209,28 +1331,29 @@ static void test_a_trace_that_fails_for_a_while_is_waited_for_and_alerted(void *
  * traces are off. The node is asked again (each --traces-wait, as it is
  * shorter than a minute); once it traces, a line says traces are on again
  * and which blocks were evaluated without them, and the next internal
- * transfer is alerted. */
+ * transfer is alerted. Both ends reach the alerts file: a traces_off
+ * coverage alert naming block N, then a traces_on one with the range the
+ * log names, each listed once by `coinhound alerts --db`. */
 static void test_traces_failing_past_the_wait_are_followed_without_then_come_back(void **state) {
     (void)state;
     static fx f;
     static slowproxy p;
     char contract[43];
-    if (!forwarder_behind_proxy(&f, &p, contract)) skip();
     static const char *const args[] = {
         "--rpc-timeout", "1", "--traces-wait", "2", "--heartbeat", "1", NULL};
-    f.watch_args = args;
-    start_via_proxy(&f, &p, true);
-    expect_in_log(&f, " info: traces: on (", 20000);
-    wait_evaluated(&f, 1);
+    if (!watching_forwarder_behind_proxy(&f, &p, contract, args)) skip();
     p.debug = DEBUG_ERROR;
     char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block N */
-    json_t *alerts = an_wait_alerts(&f, 1, 30000);
+    json_t *alerts = wait_rule_alerts(&f, 1, 30000);
     assert_int_equal(json_array_size(alerts), 1);
     json_decref(alerts);
-    char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* without traces: not seen */
     long long n, m;
     char hash[67];
     an_receipt_block(&f, tx, &n, hash);
+    /* the blind spot reaches the alerts: traces_off, from block N */
+    json_t *off = wait_coverage(&f, "traces_off", 20000);
+    check_coverage(off, "traces_off", n, p.port, 0);
+    char *fw = forward_eth(&f, contract, THIEF, ETH_5); /* without traces: not seen */
     an_receipt_block(&f, fw, &m, hash);
     wait_evaluated(&f, m);
     char note[100]; /* the status line says it meanwhile */
@@ -1238,8 +1361,11 @@ static void test_traces_failing_past_the_wait_are_followed_without_then_come_bac
     expect_in_log(&f, note, 20000);
     p.debug = DEBUG_PASS;
     expect_in_log(&f, " info: traces: on again (", 20000);
+    /* and its end: traces_on, the blocks N..M (at least) to look at again */
+    json_t *on_alert = wait_coverage(&f, "traces_on", 20000);
+    check_coverage(on_alert, "traces_on", n, p.port, m);
     char *fw2 = forward_eth(&f, contract, THIEF, ETH_5); /* traced again: alerted */
-    alerts = an_wait_alerts(&f, 2, 30000);
+    alerts = wait_rule_alerts(&f, 2, 30000);
     assert_int_equal(json_array_size(alerts), 2);
     check_alert(&f, json_array_get(alerts, 0), tx, "1000", THIEF, "high");
     check_internal_alert(&f, json_array_get(alerts, 1), fw2, contract);
@@ -1263,9 +1389,80 @@ static void test_traces_failing_past_the_wait_are_followed_without_then_come_bac
     assert_true(hi >= m);
     fprintf(stderr, "%.*s\n", (int)strcspn(on, "\n"), on);
     free(log);
+    /* the alert names the log's range; each is kept in the store once */
+    json_t *range = json_object_get(on_alert, "blocks");
+    assert_int_equal(json_integer_value(json_object_get(range, "to")), hi);
+    assert_int_equal(listed_coverage(&f, "traces_off", an_s_of(off, "id")), 1);
+    assert_int_equal(listed_coverage(&f, "traces_on", an_s_of(on_alert, "id")), 1);
+    json_decref(off);
+    json_decref(on_alert);
     free(tx);
     free(fw);
     free(fw2);
+    an_teardown(&f);
+}
+
+/* A kill -9 while blocks are followed without traces: the range stays
+ * open across the restart (the state file keeps it). The node fails to
+ * trace from block N past --traces-wait 2: the traces_off alert names N;
+ * the watcher is killed; block N + 1 is mined; the restart, still without
+ * traces, says the range is open, waits for N + 1's traces, takes it
+ * without them and raises no second traces_off (one id in the alerts file
+ * and in the store); once traces come back, traces_on names N..N + 1, the
+ * first block from before the kill. */
+static void test_a_kill_while_traces_are_off_keeps_the_range_open(void **state) {
+    (void)state;
+    static fx f;
+    static slowproxy p;
+    char contract[43];
+    static const char *const args[] = {"--rpc-timeout", "1", "--traces-wait", "2", NULL};
+    if (!watching_forwarder_behind_proxy(&f, &p, contract, args)) skip();
+    p.debug = DEBUG_ERROR;
+    char *tx = an_send_eth(&f, ACCT0, THIEF, "0x3e8"); /* block N */
+    long long n, n2;
+    char hash[67];
+    an_receipt_block(&f, tx, &n, hash);
+    json_t *off = wait_coverage(&f, "traces_off", 30000);
+    check_coverage(off, "traces_off", n, p.port, 0);
+    wait_evaluated(&f, n);
+    kill(f.watcher, SIGKILL);
+    waitpid(f.watcher, NULL, 0);
+    f.watcher = 0;
+    char *tx2 = an_send_eth(&f, ACCT0, THIEF, "0x3e9"); /* block N + 1, no watcher */
+    an_receipt_block(&f, tx2, &n2, hash);
+    start_via_proxy(&f, &p, true);
+    expect_in_log(&f, " warn: traces: off since before the last stop", 20000);
+    json_t *alerts = wait_rule_alerts(&f, 2, 30000); /* N + 1 taken without traces */
+    assert_int_equal(json_array_size(alerts), 2);
+    check_alert(&f, json_array_get(alerts, 1), tx2, "1001", THIEF, "high");
+    json_decref(alerts);
+    expect_in_log(&f, "(still the blind spot alerted before the last stop)", 20000);
+    p.debug = DEBUG_PASS;
+    json_t *on = wait_coverage(&f, "traces_on", 20000);
+    check_coverage(on, "traces_on", n, p.port, n2);
+    assert_int_equal(an_stop_watcher(&f), 0);
+    proxy_stop(&p);
+    /* every traces_off delivered carries the one id; the store lists each once */
+    json_t *all = an_read_alerts(f.alerts), *cov = alerts_of(all, true);
+    size_t i, offs = 0;
+    json_t *a;
+    json_array_foreach(cov, i, a) if (!strcmp(an_s_of(a, "event"), "traces_off")) {
+        assert_string_equal(an_s_of(a, "id"), an_s_of(off, "id"));
+        offs++;
+    }
+    assert_true(offs >= 1);
+    assert_int_equal(listed_coverage(&f, "traces_off", an_s_of(off, "id")), 1);
+    assert_int_equal(listed_coverage(&f, "traces_on", an_s_of(on, "id")), 1);
+    assert_int_equal(an_count_in_file(f.log, " info: traces: on again ("), 1);
+    char *line = json_dumps(off, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fprintf(stderr, "before the kill: %s\nafter the restart: %s\n", line, an_s_of(on, "summary"));
+    free(line);
+    json_decref(cov);
+    json_decref(all);
+    json_decref(on);
+    json_decref(off);
+    free(tx);
+    free(tx2);
     an_teardown(&f);
 }
 
@@ -1373,6 +1570,8 @@ int main(void) {
         cmocka_unit_test_teardown(
             test_traces_failing_past_the_wait_are_followed_without_then_come_back,
             an_end_processes),
+        cmocka_unit_test_teardown(test_a_kill_while_traces_are_off_keeps_the_range_open,
+                                  an_end_processes),
         cmocka_unit_test_teardown(test_a_stop_does_not_wait_on_a_hung_node, an_end_processes),
         cmocka_unit_test_teardown(
             test_a_stop_while_a_block_waits_for_its_traces_is_not_kept_waiting, an_end_processes),

@@ -16,7 +16,11 @@
  * An alert's id is derived from the rule, the chain, the block hash, the tx
  * hash and the transfer's kind and position: the same event gives the same id
  * after any restart. When its block is reorganised away the log gets a
- * retraction: the same object with "retracted": true. */
+ * retraction: the same object with "retracted": true. The watcher's own
+ * coverage alerts (rule "watcher", kind "coverage": watch eth following
+ * blocks without traces, and traces back) go through the same log, their
+ * id derived from the chain, the event and the first block without traces;
+ * they name blocks, not one block's hash, and are never retracted. */
 #ifndef COINHOUND_WATCH_H
 #define COINHOUND_WATCH_H
 
@@ -184,7 +188,9 @@ typedef struct ch_watch_opts {
      * error, no answer in time) is asked again with backoff, the block not
      * evaluated without its traces, for up to traces_wait_ms, then
      * followed without them (a warning naming the first block; the blocks
-     * so taken listed when traces come back), asked again each minute.
+     * so taken listed when traces come back), asked again each minute;
+     * both ends are alerts too (kind "coverage", events traces_off and
+     * traces_on), and the open range is kept in the state file.
      * _OFF: never asked. _REQUIRE: as AUTO, but a node that does not
      * answer the trace call at the start is an error (ch_watch_run
      * returns -1). */

@@ -66,11 +66,8 @@ typedef struct watcher {
      * since trace_fail_at (0: it has not), a passing fault: they wait for
      * their traces, up to --traces-wait */
     double trace_fail_at;
-    /* after that wait, blocks are followed without traces: untraced_lo..
-     * untraced_hi were evaluated so (untraced: since the last fallback;
-     * none yet while untraced_lo > untraced_hi) */
-    bool untraced;
-    uint64_t untraced_lo, untraced_hi;
+    /* after that wait, blocks are followed without traces: f.ob.untraced
+     * and its range (watch_internal.h), kept in the state file */
     char untraced_note[160]; /* the status line's note while untraced */
     /* --rpc ws://...: blocks are fetched over http:// at the same place,
      * and new heads come through an eth_subscribe subscription */
@@ -245,17 +242,120 @@ static const char *without_node(const watcher *w, const char *msg) {
 }
 
 /* The blocks evaluated without traces since the last fallback, said (at
- * info when traces came back, else as a warning at a stop). */
-static void untraced_said(watcher *w, const char *level, const char *lead) {
-    if (!w->untraced) return;
-    w->untraced = false;
-    if (w->untraced_lo > w->untraced_hi)
-        watch_log(level, "%s; no block was evaluated without them", lead);
+ * info when traces came back, else as a warning at a stop or a start). */
+static void untraced_said(const watcher *w, const char *level, const char *lead) {
+    const watch_outbox *ob = &w->f.ob;
+    if (!ob->untraced) return;
+    if (ob->untraced_lo > ob->untraced_hi)
+        watch_log(level, "%s; no block was evaluated without them (off from block %" PRIu64 ")",
+                  lead, ob->untraced_from);
     else
         watch_log(level,
                   "%s; blocks %" PRIu64 "..%" PRIu64 " were evaluated without traces: internal "
                   "transfers in them are not seen",
-                  lead, w->untraced_lo, w->untraced_hi);
+                  lead, ob->untraced_lo, ob->untraced_hi);
+}
+
+/* The log synced, the cursors saved, the new lines published to the
+ * webhook and delivered to the sink: as at the end of settle. */
+static int flush_alerts(watcher *w, ch_error *err) {
+    watch_outbox *ob = &w->f.ob;
+    if (watch_outbox_sync(ob, err) != 0 || watch_outbox_save(ob, err) != 0) return -1;
+    watch_webhook_publish(w->f.hook, ob->size);
+    return watch_outbox_deliver(ob, w->f.sink_fd, err) < 0 ? -1 : 0;
+}
+
+/* The watcher's own alert of a blind spot (rule "watcher", kind
+ * "coverage"), through the outbox as a rule's alert goes: event
+ * "traces_off" when blocks from f.ob.untraced_from are followed without
+ * traces (why: the node's failure), "traces_on" when traces came back
+ * (the blocks evaluated without them in "blocks", to be looked at again).
+ * Its id is of the chain, the event and the first block, the same after a
+ * restart (a second one is dropped by the outbox). Synced, saved with the
+ * range and delivered at once: a consumer of the alerts, not only the
+ * log, learns that the watcher is partly blind. -1: the log failed. */
+static int coverage_alert(watcher *w, const char *event, const char *why, ch_error *err) {
+    const watch_outbox *ob = &w->f.ob;
+    const char *chain = w->f.o->chain;
+    bool off = !strcmp(event, "traces_off"), any = ob->untraced_lo <= ob->untraced_hi;
+    char id[33], line[5000], source[120];
+    watch_coverage_id(chain, event, ob->untraced_from, id);
+    snprintf(source, sizeof source, "watcher (watch %s, --traces-wait %.0f s)", chain,
+             traces_wait_s(w));
+    if (off)
+        snprintf(line, sizeof line,
+                 "internal transfers (value moved by contracts) are not seen from block %" PRIu64
+                 ": %s failed to trace it past --traces-wait (%s); blocks are followed without "
+                 "traces until the node traces again (asked every %.0f s)",
+                 ob->untraced_from, node_url(w), why, retry_probe_s(w));
+    else if (any)
+        snprintf(line, sizeof line,
+                 "traces are back (%s); blocks %" PRIu64 "..%" PRIu64 " were evaluated without "
+                 "them: internal transfers in them were not seen",
+                 node_url(w), ob->untraced_lo, ob->untraced_hi);
+    else
+        snprintf(line, sizeof line,
+                 "traces are back (%s); no block was evaluated without them (off from block "
+                 "%" PRIu64 ")",
+                 node_url(w), ob->untraced_from);
+    json_t *a = json_object();
+    json_object_set_new(a, "id", json_string(id));
+    json_object_set_new(a, "rule", json_string("watcher"));
+    json_object_set_new(a, "kind", json_string("coverage"));
+    json_object_set_new(a, "event", json_string(event));
+    json_object_set_new(a, "severity", json_string(off ? "high" : "medium"));
+    json_object_set_new(a, "chain", json_string(chain));
+    json_object_set_new(a, "height", json_integer((json_int_t)ob->untraced_from));
+    json_object_set_new(a, "block_hash", json_null());
+    json_object_set_new(a, "time", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(a, "tx", json_null());
+    json_object_set_new(a, "transfer", json_null());
+    json_object_set_new(a, "from", json_null());
+    json_object_set_new(a, "to", json_null());
+    json_object_set_new(a, "addresses", json_array());
+    json_object_set_new(a, "asset", json_null());
+    json_object_set_new(a, "amount", json_null());
+    json_object_set_new(a, "node", json_string(node_url(w)));
+    json_object_set_new(a, "reason", why ? json_string(why) : json_null());
+    json_object_set_new(
+        a, "blocks",
+        json_pack("{s:I,s:o}", "from",
+                  (json_int_t)(off || !any ? ob->untraced_from : ob->untraced_lo), "to",
+                  off || !any ? json_null() : json_integer((json_int_t)ob->untraced_hi)));
+    json_object_set_new(a, "reasons", json_pack("[{s:s,s:s}]", "source", source, "why", line));
+    if (off)
+        snprintf(line, sizeof line,
+                 "Check %s's debug API (debug_traceBlockByNumber: its logs, its load); once it "
+                 "traces again this watcher says so (a traces_on alert with the blocks taken "
+                 "without traces): then re-run 'coinhound ingest %s %s --db OTHER_DIR --traces "
+                 "--from-block N --to-block M' over them and look at their internal transfers.",
+                 node_url(w), chain, node_url(w));
+    else if (any)
+        snprintf(line, sizeof line,
+                 "Re-check blocks %" PRIu64 "..%" PRIu64 " with their traces: 'coinhound ingest %s "
+                 "%s --db OTHER_DIR --traces --from-block %" PRIu64 " --to-block %" PRIu64
+                 "', and look at the internal transfers to and from the "
+                 "addresses you watch.",
+                 ob->untraced_lo, ob->untraced_hi, chain, node_url(w), ob->untraced_lo,
+                 ob->untraced_hi);
+    else
+        snprintf(line, sizeof line, "Nothing to re-check: no block was taken without traces.");
+    json_object_set_new(a, "action", json_string(line));
+    json_object_set_new(a, "retracted", json_false());
+    if (watch_follow_emit(a, &w->f) != 0)
+        return ch_err(err, "the alert log cannot be written (a coverage alert)");
+    return flush_alerts(w, err);
+}
+
+/* Traces came back while blocks were followed without them: said (lead),
+ * the traces_on alert, the range closed and saved. */
+static int untraced_closed(watcher *w, const char *lead, ch_error *err) {
+    watch_outbox *ob = &w->f.ob;
+    if (!ob->untraced) return 0;
+    untraced_said(w, "info", lead);
+    if (coverage_alert(w, "traces_on", NULL, err) != 0) return -1;
+    ob->untraced = false;
+    return flush_alerts(w, err);
 }
 
 /* Ask the node whether it answers debug_traceBlockByNumber (tracing
@@ -263,8 +363,8 @@ static void untraced_said(watcher *w, const char *level, const char *lead) {
  * says which when that changes (the first answer always). A passing
  * failure changes nothing (a node not asked before is believed to trace:
  * its blocks wait for their traces, trace_failed). --traces makes a first
- * "no" fatal (-1). 1 when the node did not answer at all (a node failure,
- * logged), else 0. */
+ * "no" fatal (-1), as is a coverage alert the log cannot take. 1 when the
+ * node did not answer at all (a node failure, logged), else 0. */
 static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
     char why[CH_ERROR_MAX] = "";
     ch_error e = {{0}};
@@ -281,7 +381,7 @@ static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
                       "traces: on, as far as known: %s failed to trace block %" PRIu64
                       " when asked (%s); blocks wait for their traces",
                       node_url(w), latest, why);
-        else if (w->untraced)
+        else if (w->f.ob.untraced)
             watch_log("info",
                       "traces: still off, %s failed to trace block %" PRIu64
                       " (%s); asked again in %.0f s",
@@ -289,7 +389,7 @@ static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
         w->traces = was_known ? was : true;
         evm_node_set_traces(w->n, w->traces);
         if (!w->traces)
-            w->probe_at = ch_now() + (w->untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
+            w->probe_at = ch_now() + (w->f.ob.untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
         return 0;
     }
     w->traces_known = true;
@@ -301,14 +401,12 @@ static int probe_traces(watcher *w, uint64_t latest, ch_error *fatal) {
         snprintf(lead, sizeof lead,
                  "traces: on%s (%s answers debug_traceBlockByNumber): value moved by "
                  "contracts (internal calls) is seen",
-                 w->untraced ? " again" : "", node_url(w));
-        if (w->untraced)
-            untraced_said(w, "info", lead);
-        else if (!was_known || !was)
-            watch_log("info", "%s", lead);
+                 w->f.ob.untraced ? " again" : "", node_url(w));
+        if (w->f.ob.untraced) return untraced_closed(w, lead, fatal);
+        if (!was_known || !was) watch_log("info", "%s", lead);
         return 0;
     }
-    w->probe_at = ch_now() + (w->untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
+    w->probe_at = ch_now() + (w->f.ob.untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
     if (w->f.o->traces == CH_WATCH_TRACES_REQUIRE && !was_known)
         return ch_err(fatal,
                       "--traces: %s does not answer debug_traceBlockByNumber (%s): use a node "
@@ -340,7 +438,7 @@ static void traces_dropped(watcher *w) {
               ns->traces_dropped_at, node_url(w), ns->traces_dropped_why, TRACES_REPROBE_S / 60);
     w->traces = false;
     w->trace_fail_at = 0;
-    w->probe_at = ch_now() + (w->untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
+    w->probe_at = ch_now() + (w->f.ob.untraced ? retry_probe_s(w) : TRACES_REPROBE_S);
     evm_node_set_traces(w->n, false);
 }
 
@@ -352,8 +450,11 @@ static void traces_dropped(watcher *w) {
  * row), each round logged, for traces_wait_s from the first failure. Past
  * that the blocks are followed without traces: a warning names the first,
  * the blocks so taken are counted (untraced_lo..hi, said when traces come
- * back or at a stop), and the node is asked again each retry_probe_s. */
-static void trace_failed(watcher *w, uint64_t lo, uint64_t hi, const ch_error *e) {
+ * back or at a stop), and the node is asked again each retry_probe_s.
+ * A new range also gives a traces_off alert (coverage_alert); one still
+ * open (from before a restart) keeps its first block and its alert. -1
+ * when the alert cannot be logged. */
+static int trace_failed(watcher *w, uint64_t lo, uint64_t hi, const ch_error *e, ch_error *fatal) {
     double now = ch_now();
     if (w->trace_fail_at == 0) w->trace_fail_at = now;
     double waited = now - w->trace_fail_at;
@@ -370,22 +471,26 @@ static void trace_failed(watcher *w, uint64_t lo, uint64_t hi, const ch_error *e
                "(%.0f of %.0f s, then followed without)",
                node_url(w), blocks, why, waited, traces_wait_s(w));
         failed(w, "traces", &m);
-        return;
+        return 0;
     }
     w->traces = false;
     w->trace_fail_at = 0;
     w->probe_at = now + retry_probe_s(w);
     evm_node_set_traces(w->n, false);
-    if (!w->untraced) {
-        w->untraced = true;
-        w->untraced_lo = UINT64_MAX;
-        w->untraced_hi = 0;
+    bool fresh = !w->f.ob.untraced;
+    if (fresh) {
+        w->f.ob.untraced = true;
+        w->f.ob.untraced_from = lo;
+        w->f.ob.untraced_lo = UINT64_MAX;
+        w->f.ob.untraced_hi = 0;
     }
     watch_log("warn",
               "traces: off from block %" PRIu64 ", %s failed to trace it for %.0f s (%s): "
               "internal transfers are not seen from there; blocks are followed without traces "
-              "(listed when traces come back), the node asked again every %.0f s",
-              lo, node_url(w), waited, why, retry_probe_s(w));
+              "(listed when traces come back), the node asked again every %.0f s%s",
+              lo, node_url(w), waited, why, retry_probe_s(w),
+              fresh ? "" : " (still the blind spot alerted before the last stop)");
+    return fresh ? coverage_alert(w, "traces_off", why, fatal) : 0;
 }
 
 /* One cycle: the node's tip, the blocks the store lacks, batch by batch.
@@ -435,10 +540,8 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
         size_t count = 0;
         int got = evm_node_fetch(w->n, lo, hi, &v, &count, &e);
         if (w->traces && evm_node_get_stats(w->n)->traces_dropped) traces_dropped(w);
-        if (got != 0 && w->traces && evm_node_get_stats(w->n)->traces_failed) {
-            trace_failed(w, lo, hi, &e);
-            return 0;
-        }
+        if (got != 0 && w->traces && evm_node_get_stats(w->n)->traces_failed)
+            return trace_failed(w, lo, hi, &e, fatal);
         if (got != 0) {
             node_failed(w, &e);
             return 0;
@@ -447,9 +550,20 @@ static int cycle(watcher *w, double *last_progress, ch_error *fatal) {
             watch_log("info", "traces: %s traced blocks %" PRIu64 "..%" PRIu64 " after %.0f s",
                       node_url(w), lo, hi, ch_now() - w->trace_fail_at);
         w->trace_fail_at = 0;
-        if (w->untraced && !w->traces) {
-            w->untraced_lo = lo < w->untraced_lo ? lo : w->untraced_lo;
-            w->untraced_hi = hi > w->untraced_hi ? hi : w->untraced_hi;
+        if (w->f.ob.untraced && w->traces) { /* open since before a restart */
+            char lead[1400];
+            snprintf(lead, sizeof lead,
+                     "traces: on again (%s traced blocks %" PRIu64 "..%" PRIu64
+                     "): value moved by contracts (internal calls) is seen",
+                     node_url(w), lo, hi);
+            if (untraced_closed(w, lead, fatal) != 0) {
+                ch_evm_blocks_free(v, count);
+                return -1;
+            }
+        }
+        if (w->f.ob.untraced && !w->traces) {
+            w->f.ob.untraced_lo = lo < w->f.ob.untraced_lo ? lo : w->f.ob.untraced_lo;
+            w->f.ob.untraced_hi = hi > w->f.ob.untraced_hi ? hi : w->f.ob.untraced_hi;
         }
         int bad = 0;
         for (size_t i = 0; i < count && !bad; i++)
@@ -549,6 +663,19 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
     if (o->traces == CH_WATCH_TRACES_OFF)
         watch_log("info", "traces: off (--no-traces): internal transfers (value moved by "
                           "contracts) are not seen");
+    if (w.f.ob.untraced) {
+        /* blocks the last run committed after its last save came without
+         * traces too (the range was open) */
+        uint64_t tip = next ? ch_store_first_number(w.k.s) + next - 1 : 0;
+        watch_outbox *ob = &w.f.ob;
+        if (next && tip >= ob->untraced_from) {
+            if (ob->untraced_lo > ob->untraced_hi) ob->untraced_lo = ob->untraced_from;
+            if (tip > ob->untraced_hi) ob->untraced_hi = tip;
+        }
+        untraced_said(&w, "warn",
+                      "traces: off since before the last stop, no traces_on alert yet (the "
+                      "node is asked now)");
+    }
     /* blocks the store gained past the cursor while no watcher evaluated
      * them (a kill between a commit and its evaluation, or ingest eth) are
      * evaluated now, not when the node's next block comes */
@@ -558,10 +685,10 @@ int ch_watch_run(const ch_watch_opts *o, ch_error *err) {
         if (cycle(&w, &last_progress, err) != 0) goto out;
         uint32_t n = ch_store_next_height(w.k.s);
         w.f.beat_note = NULL;
-        if (w.untraced && w.untraced_lo <= w.untraced_hi) {
+        if (w.f.ob.untraced && w.f.ob.untraced_lo <= w.f.ob.untraced_hi) {
             snprintf(w.untraced_note, sizeof w.untraced_note,
                      "traces off: blocks %" PRIu64 "..%" PRIu64 " evaluated without them",
-                     w.untraced_lo, w.untraced_hi);
+                     w.f.ob.untraced_lo, w.f.ob.untraced_hi);
             w.f.beat_note = w.untraced_note;
         }
         watch_follow_heartbeat(&w.f, n != 0, n ? ch_store_first_number(w.k.s) + n - 1 : 0,

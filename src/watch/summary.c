@@ -82,6 +82,18 @@ static void add_display(json_t *a) {
     json_object_set_new(a, "amount_display", json_string(ch_u128_decimals_str(v, decimals, disp)));
 }
 
+/* The blocks a coverage alert names: "blocks N..M", "from block N" (still
+ * open), into out. */
+static const char *coverage_blocks(json_t *a, char *out, size_t cap) {
+    json_t *b = json_object_get(a, "blocks"), *to = json_object_get(b, "to");
+    long long from = (long long)json_integer_value(json_object_get(b, "from"));
+    if (json_is_integer(to))
+        snprintf(out, cap, "blocks %lld..%lld", from, (long long)json_integer_value(to));
+    else
+        snprintf(out, cap, "from block %lld", from);
+    return out;
+}
+
 void watch_alert_summarize(json_t *a) {
     add_display(a);
     const char *kind = str(a, "kind", "?"), *event = str(a, "event", NULL);
@@ -90,6 +102,14 @@ void watch_alert_summarize(json_t *a) {
     const char *why = "";
     json_t *r0 = json_array_get(json_object_get(a, "reasons"), 0);
     if (r0) why = str(r0, "why", "");
+    if (!strcmp(kind, "coverage")) { /* the watcher's own: of blocks, not a transfer */
+        char blocks[80];
+        snprintf(line, sizeof line, "%s coverage/%s: %s %s: %s", str(a, "severity", "?"),
+                 event ? event : "?", str(a, "chain", "?"),
+                 coverage_blocks(a, blocks, sizeof blocks), why);
+        json_object_set_new(a, "summary", json_string(line));
+        return;
+    }
     snprintf(line, sizeof line, "%s %s%s%s: %s %s%s from %s to %s in block %lld: %s",
              str(a, "severity", "?"), kind, event ? "/" : "", event ? event : "",
              amount ? amount : str(a, "amount", "?"), amount ? "" : "base units of ",
@@ -104,6 +124,17 @@ void watch_alert_summarize(json_t *a) {
 int ch_watch_alert_print(FILE *out, const char *json_line, size_t len) {
     json_t *a = json_loadb(json_line, len, 0, NULL);
     if (!a) return fprintf(out, "(unreadable record)\n") < 0 ? -1 : 0;
+    if (!strcmp(str(a, "kind", ""), "coverage")) {
+        char blocks[80];
+        fprintf(out, "%s %-8s %-20s %s coverage %s %s", str(a, "id", "-"), str(a, "severity", "-"),
+                str(a, "rule", "-"), str(a, "chain", "-"), str(a, "event", "-"),
+                coverage_blocks(a, blocks, sizeof blocks));
+        json_t *r0 = json_array_get(json_object_get(a, "reasons"), 0);
+        fprintf(out, "\n    why: %s [%s]\n    action: %s", str(r0, "why", "-"),
+                str(r0, "source", "-"), str(a, "action", "-"));
+        json_decref(a);
+        return fprintf(out, "\n") < 0 ? -1 : 0;
+    }
     fprintf(out, "%s %-8s %-20s %s block %lld tx %s: ", str(a, "id", "-"), str(a, "severity", "-"),
             str(a, "rule", "-"), str(a, "chain", "-"),
             (long long)json_integer_value(json_object_get(a, "height")), str(a, "tx", "-"));
