@@ -265,6 +265,21 @@ static int flush_alerts(watcher *w, ch_error *err) {
     return watch_outbox_deliver(ob, w->f.sink_fd, err) < 0 ? -1 : 0;
 }
 
+/* The node's URL as an alert shows it: scheme, host and port. A
+ * provider's URL often carries its API key in the path, the query or the
+ * user info (https://mainnet.infura.io/v3/KEY, https://user:key@host/);
+ * an alert goes to webhooks and files that others read, where the log
+ * stays on the machine. True when something was left out. */
+static bool alert_url(const char *url, char *out, size_t cap) {
+    const char *sep = strstr(url, "://");
+    const char *host = sep ? sep + 3 : url;
+    size_t end = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', end);
+    const char *h = at ? at + 1 : host;
+    snprintf(out, cap, "%.*s%.*s", (int)(host - url), url, (int)(end - (size_t)(h - host)), h);
+    return at || (host[end] && strcmp(host + end, "/") != 0);
+}
+
 /* The watcher's own alert of a blind spot (rule "watcher", kind
  * "coverage"), through the outbox as a rule's alert goes: event
  * "traces_off" when blocks from f.ob.untraced_from are followed without
@@ -278,7 +293,9 @@ static int coverage_alert(watcher *w, const char *event, const char *why, ch_err
     const watch_outbox *ob = &w->f.ob;
     const char *chain = w->f.o->chain;
     bool off = !strcmp(event, "traces_off"), any = ob->untraced_lo <= ob->untraced_hi;
-    char id[33], line[5000], source[120];
+    char id[33], line[5000], source[120], node[600];
+    /* in the commands an alert suggests, the operator's own URL */
+    const char *cmd_url = alert_url(node_url(w), node, sizeof node) ? "NODE_URL" : node;
     watch_coverage_id(chain, event, ob->untraced_from, id);
     snprintf(source, sizeof source, "watcher (watch %s, --traces-wait %.0f s)", chain,
              traces_wait_s(w));
@@ -287,17 +304,17 @@ static int coverage_alert(watcher *w, const char *event, const char *why, ch_err
                  "internal transfers (value moved by contracts) are not seen from block %" PRIu64
                  ": %s failed to trace it past --traces-wait (%s); blocks are followed without "
                  "traces until the node traces again (asked every %.0f s)",
-                 ob->untraced_from, node_url(w), why, retry_probe_s(w));
+                 ob->untraced_from, node, why, retry_probe_s(w));
     else if (any)
         snprintf(line, sizeof line,
                  "traces are back (%s); blocks %" PRIu64 "..%" PRIu64 " were evaluated without "
                  "them: internal transfers in them were not seen",
-                 node_url(w), ob->untraced_lo, ob->untraced_hi);
+                 node, ob->untraced_lo, ob->untraced_hi);
     else
         snprintf(line, sizeof line,
                  "traces are back (%s); no block was evaluated without them (off from block "
                  "%" PRIu64 ")",
-                 node_url(w), ob->untraced_from);
+                 node, ob->untraced_from);
     json_t *a = json_object();
     json_object_set_new(a, "id", json_string(id));
     json_object_set_new(a, "rule", json_string("watcher"));
@@ -315,7 +332,7 @@ static int coverage_alert(watcher *w, const char *event, const char *why, ch_err
     json_object_set_new(a, "addresses", json_array());
     json_object_set_new(a, "asset", json_null());
     json_object_set_new(a, "amount", json_null());
-    json_object_set_new(a, "node", json_string(node_url(w)));
+    json_object_set_new(a, "node", json_string(node));
     json_object_set_new(a, "reason", why ? json_string(why) : json_null());
     json_object_set_new(
         a, "blocks",
@@ -329,14 +346,14 @@ static int coverage_alert(watcher *w, const char *event, const char *why, ch_err
                  "traces again this watcher says so (a traces_on alert with the blocks taken "
                  "without traces): then re-run 'coinhound ingest %s %s --db OTHER_DIR --traces "
                  "--from-block N --to-block M' over them and look at their internal transfers.",
-                 node_url(w), chain, node_url(w));
+                 node, chain, cmd_url);
     else if (any)
         snprintf(line, sizeof line,
                  "Re-check blocks %" PRIu64 "..%" PRIu64 " with their traces: 'coinhound ingest %s "
                  "%s --db OTHER_DIR --traces --from-block %" PRIu64 " --to-block %" PRIu64
                  "', and look at the internal transfers to and from the "
                  "addresses you watch.",
-                 ob->untraced_lo, ob->untraced_hi, chain, node_url(w), ob->untraced_lo,
+                 ob->untraced_lo, ob->untraced_hi, chain, cmd_url, ob->untraced_lo,
                  ob->untraced_hi);
     else
         snprintf(line, sizeof line, "Nothing to re-check: no block was taken without traces.");
