@@ -8,8 +8,8 @@
  * and writes only its own new files. It shares with the writer's thread
  * one atomic state and one cancel flag; everything else changes hands
  * through the join. */
-#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +46,9 @@ static void *merge_main(void *arg) {
 
 int st_runs_merge_start(st_runs *r, uint64_t seq) {
     if (r->bg || r->staged || r->n < 2) return 0;
-    /* the policy of st_runs_add, with the newest run as the batch */
-    size_t from = r->n - 1;
-    uint64_t total = r->v[from].n;
-    while (from > 0 && r->v[from - 1].n <= 2 * total)
-        total += r->v[--from].n;
+    /* st_runs_add's policy, with the newest run as the batch */
+    uint64_t total = r->v[r->n - 1].n;
+    size_t from = st_runs_policy(r, r->n - 1, 0, &total, true, SIZE_MAX);
     size_t k = r->n - from;
     if (k < 2 || r->n_retired + k > sizeof r->retired / sizeof r->retired[0]) return 0;
     st_run_merge *m = calloc(1, sizeof *m);

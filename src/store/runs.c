@@ -545,6 +545,14 @@ static int write_run(const run_job *j, source *src, size_t n_src, uint64_t total
     return 0;
 }
 
+size_t st_runs_policy(const st_runs *r, size_t end, size_t floor, uint64_t *total, bool by_size,
+                      size_t limit) {
+    size_t keep = end;
+    while (keep > floor && ((by_size && r->v[keep - 1].n <= 2 * *total) || keep >= limit))
+        *total += r->v[--keep].n;
+    return keep;
+}
+
 int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err) {
     st_runs_unstage(r);
     if (n == 0) return 0;
@@ -555,11 +563,8 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
      * taken; when the list nears its limit that merge is waited for. */
     size_t limit = r->background ? ST_RUNS_MAX - 4 : ST_RUNS_MAX;
     if (r->bg && r->n >= limit) (void)st_runs_merge_wait(r, NULL); /* failed: the runs stay */
-    size_t floor = st_runs_merge_end(r);
     uint64_t total = n;
-    size_t keep = r->n;
-    while (keep > floor && ((!r->background && r->v[keep - 1].n <= 2 * total) || keep >= limit))
-        total += r->v[--keep].n;
+    size_t keep = st_runs_policy(r, r->n, st_runs_merge_end(r), &total, !r->background, limit);
     source src[ST_RUNS_MAX + 1];
     size_t n_src = 0;
     for (size_t i = keep; i < r->n; i++)

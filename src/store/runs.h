@@ -110,6 +110,13 @@ void st_runs_prefetch(const st_runs *r, uint64_t key);
  * as the run seq, merged with the newest runs the policy picks, and make it
  * durable. The runs in use do not change until st_runs_publish. */
 int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch_error *err);
+/* The merge policy over v[floor, end), newest first: a run is taken in
+ * while it is at most twice the entries gathered so far (*total, which
+ * starts with the batch's and grows by each run taken; by_size), and while
+ * the runs left would be limit or more; returns the first run taken (end
+ * when none). */
+size_t st_runs_policy(const st_runs *r, size_t end, size_t floor, uint64_t *total, bool by_size,
+                      size_t limit);
 /* With defer_sync: the staged run's file, open, to make durable (its
  * folder too) before the list naming it is committed; -1 when none. */
 int st_runs_sync_fd(const st_runs *r);
