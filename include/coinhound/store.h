@@ -494,6 +494,24 @@ int ch_store_keep_small_pages(ch_store *s, ch_error *err);
  * and a later commit takes the merged run in. Changes nothing on disk
  * until then; ch_store_close stops a merge under way. -1 for a reader. */
 int ch_store_merge_in_background(ch_store *s);
+/* For a writer that adds one block of many transactions at a time with a
+ * core to spare (the watcher: a block must be alerted on within tens of
+ * milliseconds, and the machine's other core is idle while it is added):
+ * from now on ch_store_resolve_block looks up the block's spends and
+ * payments in the committed index on two threads (or more, one a core up
+ * to four), before its adds. Changes nothing on disk. -1 for a reader. */
+int ch_store_resolve_in_parallel(ch_store *s);
+/* Between ch_store_begin_block and the block's first add, for speed only:
+ * the outputs every input of the block spends and the address every
+ * output pays (as ch_store_prefetch_keyed's lists, for the whole block).
+ * What the hot maps do not hold is looked up in the committed index at
+ * once, on several threads, and the block's adds take those answers
+ * instead of asking the index one at a time; they are the index's own
+ * (nothing committed changes inside a block) and are forgotten at
+ * ch_store_end_block. Does nothing unless ch_store_resolve_in_parallel was
+ * called (or when memory is short). */
+void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_spends,
+                            const ch_addr *addrs, const uint64_t *addr_keys, size_t n_addrs);
 /* A long-lived writer's start (watch): the page tables of its mapped
  * runs and columns filled for what the page cache holds of them, up to
  * max_bytes (the runs first, then the columns a block's look-ups read),

@@ -96,6 +96,17 @@ static int add_block(ch_store *s, const btc_prep *r, btc_look *lk, ch_error *err
                        .version = b->header.version};
     if (look_fit(lk, b) != 0) return ch_err(err, "out of memory");
     if (ch_store_begin_block(s, &m, err) != 0) return -1;
+    /* the whole block's lookups at once, on the cores a watcher has to
+     * spare (nothing unless the store was asked: ch_store_resolve_in_parallel) */
+    size_t n_spend = 0, n_out = 0;
+    for (uint32_t t = 0; t < b->n_tx; t++) {
+        const ch_btc_tx *tx = &b->tx[t];
+        n_out += tx->n_out;
+        if (t == 0 && ch_btc_tx_is_coinbase(tx)) continue;
+        for (uint32_t i = 0; i < tx->n_in; i++)
+            lk->spend[n_spend++] = (ch_store_spend){&tx->in[i].prev_txid, tx->in[i].prev_vout};
+    }
+    ch_store_resolve_block(s, lk->spend, n_spend, r->addr, r->key, n_out);
     size_t first_out = 0, ahead_out = 0;
     for (uint32_t t = 0; t < b->n_tx; t++) {
         const ch_btc_tx *tx = &b->tx[t];

@@ -100,7 +100,7 @@ static int hot_find_tx(const ch_store *s, const st_hotmap *m, const ch_hash256 *
 }
 
 /* The young tx hot map, then the old one: 1 found, 0 not. */
-static int find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
+int st_find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
     uint64_t k;
     return hot_find_tx(s, &s->tx_hot, txid, tx, &k) || hot_find_tx(s, &s->tx_old, txid, tx, &k);
 }
@@ -213,7 +213,8 @@ static int add_input_mapped(ch_store *s, const ch_hash256 *prev_txid, uint32_t v
 int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, ch_error *err) {
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
     uint64_t prev, first, n;
-    int rc = find_tx_hot(s, prev_txid, &prev);
+    const st_resolved_tx *resolved = NULL;
+    int rc = st_find_tx_hot(s, prev_txid, &prev);
     if (rc == 0) {
         /* the map holds the outputs of txs the hot maps let go of: asked
          * when they miss, before the runs */
@@ -221,22 +222,32 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
             int got = add_input_mapped(s, prev_txid, vout, err);
             if (got != 0) return got < 0 ? -1 : 0;
         }
-        rc = find_tx_cold(s, prev_txid, &prev);
+        /* the block's lookups made before its adds (resolve.c), else the runs */
+        resolved = st_resolved_tx_get(s, prev_txid);
+        if (resolved)
+            rc = resolved->found, s->resolver.taken++;
+        else
+            rc = find_tx_cold(s, prev_txid, &prev);
     }
     char hex[65];
     if (rc < 0) return -1;
+    if (resolved && rc == 1) prev = resolved->tx;
     if (rc == 0 || prev >= s->cur_tx) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, a transaction not in the chain before it", hex,
                       vout);
     }
-    /* the tx's output range (as ch_store_tx_outputs, through st_col_get) */
     st_col *txs = &s->col[COL_TXS], *outs = &s->col[COL_OUTS];
-    ch_tx_rec t[2] = {{0, 0}, {0, st_col_count(outs)}};
-    st_col_get_n(txs, prev, prev + 1 < st_col_count(txs) ? 2 : 1, t);
-    first = t[0].first_out;
-    n = t[1].first_out >= first && t[1].first_out <= st_col_count(outs) ? t[1].first_out - first
-                                                                        : 0;
+    if (resolved) {
+        first = resolved->first_out;
+        n = resolved->n_out;
+    } else { /* the tx's output range (as ch_store_tx_outputs, through st_col_get) */
+        ch_tx_rec t[2] = {{0, 0}, {0, st_col_count(outs)}};
+        st_col_get_n(txs, prev, prev + 1 < st_col_count(txs) ? 2 : 1, t);
+        first = t[0].first_out;
+        n = t[1].first_out >= first && t[1].first_out <= st_col_count(outs) ? t[1].first_out - first
+                                                                            : 0;
+    }
     if (vout >= n) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, but that transaction has %llu outputs", hex, vout,
@@ -298,6 +309,13 @@ static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint
     return NULL;
 }
 
+bool st_addr_in_hot(const ch_store *s, const ch_addr *a, uint64_t key) {
+    const st_hot_entry *e;
+    for (uint64_t k = key; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
+        if (st_addr_equal(s, st_hot_id(e), a)) return true;
+    return old_address(s, a, key) != NULL;
+}
+
 int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err) {
     if (!s->writable) return ch_store_find_addr(s, a, id, NULL, err);
     const uint64_t index_key = st_addr_key(a);
@@ -310,7 +328,7 @@ int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_
 }
 
 int ch_store_writer_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, ch_error *err) {
-    if (s->writable && find_tx_hot(s, txid, tx)) return 1;
+    if (s->writable && st_find_tx_hot(s, txid, tx)) return 1;
     return ch_store_find_tx(s, txid, tx, err);
 }
 
@@ -332,8 +350,18 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, uint64_t index
         id = st_hot_id(o);
         last = o->aux;
         rc = 1;
+    } else if (s->addr_hot_complete) {
+        rc = 0;
     } else {
-        rc = s->addr_hot_complete ? 0 : st_index_find_addr(s, a, &id, &last);
+        /* the block's lookups made before its adds (resolve.c), else the runs */
+        const st_resolved_addr *r = st_resolved_addr_get(s, a, index_key);
+        if (r) {
+            s->resolver.taken++;
+            rc = r->found;
+            if (rc) id = r->id, last = r->last;
+        } else {
+            rc = st_index_find_addr(s, a, &id, &last);
+        }
     }
     if (rc == 0) { /* a new address */
         id = st_addr_append(s, a);
@@ -505,6 +533,7 @@ int ch_store_end_block(ch_store *s, ch_error *err) {
     b->n_tx = (uint32_t)(st_col_count(&s->col[COL_TXS]) - s->block_first_tx);
     s->in_block = false;
     s->cur_tx = UINT64_MAX;
+    st_resolved_drop(s);
     return 0;
 }
 
@@ -999,6 +1028,7 @@ int ch_store_commit(ch_store *s, ch_error *err) {
 
 void ch_store_abort(ch_store *s) {
     if (!s || !s->writable) return;
+    st_resolved_drop(s);
     /* undo the spent marks this batch wrote into committed outputs (a
      * commit that failed after writing them) */
     st_col *ins = &s->col[COL_INS], *outs = &s->col[COL_OUTS];

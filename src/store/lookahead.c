@@ -65,7 +65,7 @@ static void address_records(const ch_store *s) {
     for (size_t i = 0; i < s->prefetch_keys.n; i++) {
         const st_hot_entry *e = st_hot_get(&s->addr_hot, s->prefetch_keys.v[i]);
         if (!e) e = st_hot_get(&s->addr_old, s->prefetch_keys.v[i]);
-        if (!e && !s->addr_hot_complete) /* off to the runs: their filters */
+        if (!e && !s->addr_hot_complete && !s->resolver.valid) /* off to the runs: their filters */
             st_runs_prefetch(&s->addr_runs, s->prefetch_keys.v[i]);
         if (!e || !st_addr_valid(s, st_hot_id(e))) continue;
         const char *p = (const char *)st_addr_rec(s, st_hot_id(e));
@@ -111,7 +111,7 @@ static void spend_records(ch_store *s, const ch_store_spend *spends, size_t n) {
             a->vout = spends[i].vout;
             a->k = st_utxo_key_of(&s->utxo, spends[i].txid, spends[i].vout);
             st_utxo_prefetch(&s->utxo, a->k);
-        } else if (!s->tx_hot_complete) {
+        } else if (!s->tx_hot_complete && !s->resolver.valid) { /* (resolved: asked) */
             st_runs_prefetch(&s->txid_runs, st_txid_key(spends[i].txid));
         }
     }

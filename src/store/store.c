@@ -605,6 +605,7 @@ void ch_store_close(ch_store *s) {
     free(s->prefetch_keys.v);
     free(s->ahead_in);
     st_utxo_free(&s->utxo);
+    st_resolver_free(s);
     free(s);
 }
 

@@ -95,6 +95,39 @@ typedef struct st_writeback {
     bool started;
 } st_writeback;
 
+/* ch_store_resolve_block's answers for the block being added (resolve.c):
+ * what the committed index says of each tx an input spends and of each
+ * address an output pays that the hot maps missed when it was asked. */
+typedef struct st_resolved_tx {
+    ch_hash256 txid;
+    uint64_t tx;               /* its number, when found */
+    uint64_t first_out, n_out; /* its outputs, when found */
+    bool found;
+} st_resolved_tx;
+
+typedef struct st_resolved_addr {
+    ch_addr addr;
+    uint64_t key; /* st_addr_key(&addr) */
+    ch_addr_id id;
+    uint64_t last; /* its head (st_index_find_addr's last_out), when found */
+    bool found;
+} st_resolved_addr;
+
+typedef struct st_resolver {
+    bool on;    /* ch_store_resolve_in_parallel */
+    bool valid; /* the answers are the current block's (until its end_block) */
+    st_resolved_tx *tx;
+    size_t n_tx, cap_tx;
+    st_resolved_addr *addr;
+    size_t n_addr, cap_addr;
+    uint32_t *tx_slots, *addr_slots; /* open addressing: an answer's index + 1, 0 free */
+    size_t slots_mask;               /* both tables: slots - 1 */
+    size_t cap_slots;
+    /* since the store was opened: answers made (txids, addresses) and
+     * taken by the adds (what the tests check the path was taken by) */
+    uint64_t made_tx, made_addr, taken;
+} st_resolver;
+
 struct ch_store {
     char dir[4096];
     bool writable;
@@ -190,7 +223,8 @@ struct ch_store {
     char refuse[512];
     /* tests: called between a commit's transaction and its lagging marks */
     void (*after_txn_for_tests)(ch_store *s);
-    unsigned merge_turn; /* which index's runs a background merge tries first */
+    unsigned merge_turn;  /* which index's runs a background merge tries first */
+    st_resolver resolver; /* ch_store_resolve_block's answers (resolve.c) */
 };
 
 /* The UTXO key of an input (txid, vout): from ch_store_prefetch's list
@@ -211,6 +245,19 @@ uint64_t st_addr_key(const ch_addr *a);
 int st_index_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx);
 int st_index_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, uint64_t *last_out);
 int st_renew_read(ch_store *s, ch_error *err);
+/* The hot maps' answer for a txid (1: *tx set) and whether they hold an
+ * address (append.c): what an add asks before the index. */
+int st_find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx);
+bool st_addr_in_hot(const ch_store *s, const ch_addr *a, uint64_t key);
+/* ch_store_resolve_block's answer for a txid or an address, or NULL when
+ * it has none (not asked, or not this block's): resolve.c. */
+const st_resolved_tx *st_resolved_tx_get(const ch_store *s, const ch_hash256 *txid);
+const st_resolved_addr *st_resolved_addr_get(const ch_store *s, const ch_addr *a, uint64_t key);
+/* The answers are no longer the current block's (its end, an abort). */
+static inline void st_resolved_drop(ch_store *s) {
+    s->resolver.valid = false;
+}
+void st_resolver_free(ch_store *s);
 /* Entries a young hot map takes before it turns old at a commit (3/8 of
  * its slots, append.c): what an ingest's expectation may reserve. */
 uint64_t st_young_max(const ch_store *s);

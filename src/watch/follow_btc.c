@@ -605,6 +605,8 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
         goto out;
     /* its commits never wait for a merge of the index's runs */
     ch_store_merge_in_background(w.s);
+    /* a block's index lookups on both cores, before its adds (resolve.c) */
+    ch_store_resolve_in_parallel(w.s);
     /* its commits' in-place writes a page each (docs/store.md) */
     double t_small = ch_now();
     if (ch_store_keep_small_pages(w.s, err) != 0) goto out;

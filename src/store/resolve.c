@@ -1,0 +1,219 @@
+/* A block's index lookups on several threads (ch_store_resolve_block).
+ *
+ * A writer whose hot maps do not hold the whole index asks the runs for
+ * every input whose tx they miss and every output whose address they
+ * miss: on a store larger than the maps (the watcher's, past a few
+ * million txs) that is most of them, and most of an add's time (a fenced
+ * search and a read of each run whose filter passes, then the record that
+ * confirms the match: some 3 µs a lookup, 6,000 of them in a block of
+ * 3,000 txs). The adds themselves must go one at a time, in order, but
+ * those lookups need not: they read only committed state, which nothing
+ * changes inside a block. So before the adds, the block's lookups are
+ * split between the caller and helper threads, and the adds take the
+ * answers from two small tables.
+ *
+ * What is asked is what the add would ask, in the same order of sources:
+ * a txid or an address the hot maps hold when the block starts is left to
+ * them (they only gain entries inside a block), and the rest go to
+ * st_index_find_tx and st_index_find_addr, the add path's own calls. An
+ * answer "not found" is the index's too, so the add does not ask again.
+ * Every answer is forgotten at the block's end (st_resolved_drop). */
+#include "store/store_internal.h"
+#include "util/vec.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* fewer lookups than this: not worth a thread's start */
+#define MIN_PARALLEL 256
+/* lookups a thread takes at a time from the shared counter */
+#define CHUNK       32
+#define MAX_HELPERS 3
+
+int ch_store_resolve_in_parallel(ch_store *s) {
+    if (!s->writable) return -1;
+    s->resolver.on = true;
+    return 0;
+}
+
+void st_resolver_free(ch_store *s) {
+    st_resolver *r = &s->resolver;
+    free(r->tx);
+    free(r->addr);
+    free(r->tx_slots);
+    free(r->addr_slots);
+    memset(r, 0, sizeof *r);
+}
+
+static bool addr_same(const ch_addr *a, const ch_addr *b) {
+    return a->kind == b->kind && a->version == b->version && a->len == b->len &&
+           memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+/* The slot of txid in the tx table: its answer's, or the free one where
+ * it would go. */
+static uint32_t *tx_slot(const st_resolver *r, const ch_hash256 *txid) {
+    for (size_t i = st_txid_key(txid) & r->slots_mask;; i = (i + 1) & r->slots_mask) {
+        uint32_t *slot = &r->tx_slots[i];
+        if (!*slot || memcmp(r->tx[*slot - 1].txid.b, txid->b, 32) == 0) return slot;
+    }
+}
+
+static uint32_t *addr_slot(const st_resolver *r, const ch_addr *a, uint64_t key) {
+    for (size_t i = key & r->slots_mask;; i = (i + 1) & r->slots_mask) {
+        uint32_t *slot = &r->addr_slots[i];
+        if (!*slot) return slot;
+        const st_resolved_addr *e = &r->addr[*slot - 1];
+        if (e->key == key && addr_same(&e->addr, a)) return slot;
+    }
+}
+
+const st_resolved_tx *st_resolved_tx_get(const ch_store *s, const ch_hash256 *txid) {
+    const st_resolver *r = &s->resolver;
+    if (!r->valid) return NULL;
+    uint32_t slot = *tx_slot(r, txid);
+    return slot ? &r->tx[slot - 1] : NULL;
+}
+
+const st_resolved_addr *st_resolved_addr_get(const ch_store *s, const ch_addr *a, uint64_t key) {
+    const st_resolver *r = &s->resolver;
+    if (!r->valid) return NULL;
+    uint32_t slot = *addr_slot(r, a, key);
+    return slot ? &r->addr[slot - 1] : NULL;
+}
+
+/* Room for n_spends txids and n_addrs addresses, with tables at most half
+ * full; false when memory is short. */
+static bool make_room(st_resolver *r, size_t n_spends, size_t n_addrs) {
+    size_t most = n_spends > n_addrs ? n_spends : n_addrs, slots = 64;
+    while (slots < 2 * most)
+        slots *= 2;
+    if (slots > r->cap_slots) {
+        uint32_t *t = realloc(r->tx_slots, slots * sizeof *t);
+        if (t) r->tx_slots = t;
+        uint32_t *a = t ? realloc(r->addr_slots, slots * sizeof *a) : NULL;
+        if (a) r->addr_slots = a;
+        if (!a) return false;
+        r->cap_slots = slots;
+    }
+    r->slots_mask = slots - 1;
+    memset(r->tx_slots, 0, slots * sizeof *r->tx_slots);
+    memset(r->addr_slots, 0, slots * sizeof *r->addr_slots);
+    if (n_spends > r->cap_tx) {
+        st_resolved_tx *v = ch_grow(r->tx, &r->cap_tx, n_spends, sizeof *v);
+        if (!v) return false;
+        r->tx = v;
+    }
+    if (n_addrs > r->cap_addr) {
+        st_resolved_addr *v = ch_grow(r->addr, &r->cap_addr, n_addrs, sizeof *v);
+        if (!v) return false;
+        r->addr = v;
+    }
+    return true;
+}
+
+/* The spends' txids the hot maps miss, each once, into the tx table. */
+static void list_txids(ch_store *s, const ch_store_spend *spends, size_t n) {
+    st_resolver *r = &s->resolver;
+    r->n_tx = 0;
+    if (s->tx_hot_complete) return;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t tx;
+        if (st_find_tx_hot(s, spends[i].txid, &tx)) continue;
+        uint32_t *slot = tx_slot(r, spends[i].txid);
+        if (*slot) continue;
+        r->tx[r->n_tx] = (st_resolved_tx){.txid = *spends[i].txid};
+        *slot = (uint32_t)++r->n_tx;
+    }
+}
+
+/* The addresses the hot maps miss, each once, into the address table. */
+static void list_addresses(ch_store *s, const ch_addr *addrs, const uint64_t *keys, size_t n) {
+    st_resolver *r = &s->resolver;
+    r->n_addr = 0;
+    if (s->addr_hot_complete) return;
+    for (size_t i = 0; i < n; i++) {
+        const ch_addr *a = &addrs[i];
+        if (a->kind == CH_ADDR_NONE || a->len > 32) continue; /* not kept (add_output) */
+        uint64_t key = keys ? keys[i] : st_addr_key(a);
+        if (st_addr_in_hot(s, a, key)) continue;
+        uint32_t *slot = addr_slot(r, a, key);
+        if (*slot) continue;
+        r->addr[r->n_addr] = (st_resolved_addr){.addr = *a, .key = key};
+        *slot = (uint32_t)++r->n_addr;
+    }
+}
+
+/* An input's tx in the committed index, and where its outputs are (as
+ * ch_store_add_input reads them). */
+static void resolve_tx(ch_store *s, st_resolved_tx *e) {
+    if (!st_index_find_tx(s, &e->txid, &e->tx)) return;
+    const st_col *txs = &s->col[COL_TXS], *outs = &s->col[COL_OUTS];
+    ch_tx_rec t[2] = {{0, 0}, {0, st_col_count(outs)}};
+    st_col_get_n(txs, e->tx, e->tx + 1 < st_col_count(txs) ? 2 : 1, t);
+    e->first_out = t[0].first_out;
+    e->n_out = t[1].first_out >= e->first_out && t[1].first_out <= st_col_count(outs)
+                   ? t[1].first_out - e->first_out
+                   : 0;
+    e->found = true;
+}
+
+static void resolve_addr(ch_store *s, st_resolved_addr *e) {
+    e->found = st_index_find_addr(s, &e->addr, &e->id, &e->last) == 1;
+}
+
+typedef struct resolve_work {
+    ch_store *s;
+    atomic_size_t next;
+} resolve_work;
+
+/* Take chunks of the lookups (the txids', then the addresses') until none
+ * is left: the caller's thread and each helper's. */
+static void *resolve_main(void *arg) {
+    resolve_work *w = arg;
+    st_resolver *r = &w->s->resolver;
+    size_t n = r->n_tx + r->n_addr;
+    for (size_t i; (i = atomic_fetch_add(&w->next, CHUNK)) < n;)
+        for (size_t j = i; j < i + CHUNK && j < n; j++) {
+            if (j < r->n_tx)
+                resolve_tx(w->s, &r->tx[j]);
+            else
+                resolve_addr(w->s, &r->addr[j - r->n_tx]);
+        }
+    return NULL;
+}
+
+static size_t helpers(void) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores <= 1 ? 0 : cores - 1 > MAX_HELPERS ? MAX_HELPERS : (size_t)cores - 1;
+}
+
+void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_spends,
+                            const ch_addr *addrs, const uint64_t *addr_keys, size_t n_addrs) {
+    st_resolver *r = &s->resolver;
+    r->valid = false;
+    if (!s->writable || !r->on || !s->in_block || s->account) return;
+    if (s->tx_hot_complete && s->addr_hot_complete) return;
+    if (n_spends + n_addrs < MIN_PARALLEL || !make_room(r, n_spends, n_addrs)) return;
+    list_txids(s, spends, n_spends);
+    list_addresses(s, addrs, addr_keys, n_addrs);
+    if (r->n_tx + r->n_addr < MIN_PARALLEL) {
+        /* too few to share: the adds ask the index themselves */
+        return;
+    }
+    resolve_work w = {.s = s};
+    atomic_init(&w.next, 0);
+    pthread_t th[MAX_HELPERS];
+    size_t started = 0, want = helpers();
+    while (started < want && pthread_create(&th[started], NULL, resolve_main, &w) == 0)
+        started++;
+    resolve_main(&w);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    r->made_tx += r->n_tx;
+    r->made_addr += r->n_addr;
+    r->valid = true;
+}
