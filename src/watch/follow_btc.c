@@ -253,16 +253,18 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     }
     watch_follow_prune(&w->f, w->s, false);
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_RULES);
-    /* One save of the cursors, not two: the log is synced before either
-     * cursor moves, and delivery (which saves both when it delivers
-     * anything) comes before the delivered cursor moves. A kill before the
-     * save evaluates the block again (ids the log holds, dropped) and
-     * delivers its lines again (at least once). */
-    if (watch_outbox_sync(ob, err) != 0) return -1;
-    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_LOG);
-    watch_webhook_publish(w->f.hook, ob->size);
+    /* One save of the cursors, not two: delivery copies the new lines to
+     * the sink and syncs the log and the sink side by side (one journal
+     * commit, not two in turn) before either cursor moves, and saves both
+     * when it delivers anything. A kill before the save evaluates the
+     * block again (ids the log holds, dropped) and delivers its lines
+     * again (at least once). The webhook takes lines once they are
+     * durable. (The timeline's "log sync" step is now both syncs, its
+     * "delivery" the webhook's hand-over.) */
     uint64_t delivered = ob->delivered;
     if (watch_outbox_deliver(ob, w->f.sink_fd, err) < 0) return -1;
+    if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_LOG);
+    watch_webhook_publish(w->f.hook, ob->size);
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_DELIVERY);
     if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_CURSOR);

@@ -195,8 +195,10 @@ int watch_outbox_sync(watch_outbox *o, ch_error *err);
 /* Write the cursors: the first time a temporary file, fsync, rename;
  * then in place, unsynced (outbox.c says why that is safe). */
 int watch_outbox_save(watch_outbox *o, ch_error *err);
-/* Copy the log past the delivery cursor to fd (fdatasync'ed unless it is a
- * pipe or a terminal), then move the cursor: the count of lines. */
+/* Copy the log past the delivery cursor to fd, then make both durable
+ * (the log's fdatasync and fd's, unless fd is a pipe or a terminal, side
+ * by side) and move the cursor: the count of lines. The log is synced
+ * even when there is nothing to deliver. */
 int watch_outbox_deliver(watch_outbox *o, int fd, ch_error *err);
 
 /* --- deposit_exposure on Bitcoin (deposit_btc.c) --- */
