@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gen/gen_internal.h"
@@ -489,6 +490,73 @@ static void test_background_merges_keep_every_key(void **state) {
     free(dir);
 }
 
+/* The size of run seq's file in dir (-1: none). */
+static long long run_file_size(const char *dir, uint64_t seq) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/t-%llu.run", dir, (unsigned long long)seq);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* A background merge beside a watcher's block (ch_store_hold_background):
+ * while the writer holds it, it writes nothing; released, it finishes
+ * with every key; held for good, it still finishes (each hold is
+ * bounded), with every key. */
+static void test_a_held_merge_writes_nothing_until_released(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    st_runs r;
+    ch_error err;
+    assert_int_equal(st_runs_open(&r, dir, "t", NULL, NULL, 0, &err), 0);
+    assert_int_equal(st_runs_use_filters(&r, &err), 0);
+    st_run_hold hold = {.max_ms = 60000}; /* for the test: no bound to race */
+    atomic_init(&hold.on, true);
+    r.background = true;
+    r.hold = &hold;
+    enum { BIG = 300000, SMALL = 2000 };
+    st_run_item *all = malloc(sizeof *all * (2 * BIG + 2 * SMALL));
+    size_t n_all = 0;
+    uint64_t seq = 1;
+    for (int k = 0; k < 2; k++) {
+        make_batch(all, n_all, BIG);
+        assert_int_equal(st_runs_add(&r, all + n_all, BIG, seq++, &err), 0);
+        st_runs_publish(&r);
+        n_all += BIG;
+    }
+    uint64_t merged = seq++;
+    assert_int_equal(st_runs_merge_start(&r, merged), 1);
+    struct timespec t = {0, 300 * 1000000}; /* unheld, it writes 1 MiB at a time */
+    nanosleep(&t, NULL);
+    assert_int_equal(run_file_size(dir, merged), 0);    /* opened, nothing written */
+    assert_int_equal(st_runs_merge_adopt(&r, &err), 0); /* still running */
+    check_all_keys(&r, all, n_all);
+    atomic_store(&hold.on, false);
+    assert_int_equal(st_runs_merge_wait(&r, &err), 0);
+    st_runs_publish(&r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(run_file_size(dir, merged), (long long)n_all * ST_RUN_REC);
+    check_all_keys(&r, all, n_all);
+    /* held and never released: the merge goes on, a bounded wait at a time */
+    hold.max_ms = 20;
+    atomic_store(&hold.on, true);
+    for (int k = 0; k < 2; k++) {
+        make_batch(all, n_all, SMALL);
+        assert_int_equal(st_runs_add(&r, all + n_all, SMALL, seq++, &err), 0);
+        st_runs_publish(&r);
+        n_all += SMALL;
+    }
+    assert_int_equal(st_runs_merge_start(&r, seq++), 1); /* the two small runs */
+    assert_int_equal(st_runs_merge_wait(&r, &err), 0);
+    st_runs_publish(&r);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(st_runs_entries(&r), n_all);
+    check_all_keys(&r, all, n_all);
+    st_runs_close(&r);
+    free(all);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* A writer killed (SIGKILL) while a merge writes its new run: the runs
  * its last published list names are whole, every key is found, and the
  * merge's file is swept by the next writer's open. */
@@ -551,6 +619,7 @@ int main(void) {
         cmocka_unit_test(test_filters_never_hide_a_key),
         cmocka_unit_test(test_fenced_lookups_find_what_the_mapping_search_finds),
         cmocka_unit_test(test_background_merges_keep_every_key),
+        cmocka_unit_test(test_a_held_merge_writes_nothing_until_released),
         cmocka_unit_test(test_kill_during_a_background_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

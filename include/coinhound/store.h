@@ -494,6 +494,12 @@ int ch_store_keep_small_pages(ch_store *s, ch_error *err);
  * and a later commit takes the merged run in. Changes nothing on disk
  * until then; ch_store_close stops a merge under way. -1 for a reader. */
 int ch_store_merge_in_background(ch_store *s);
+/* For a stretch where the writer's latency matters (the watcher: a block
+ * from its arrival to its alerts, whose syncs wait for whatever the disk
+ * has queued before them): while hold is true, a background merge writes
+ * nothing (for at most 250 ms at a time, then it goes on). Release it
+ * (false) before anything that waits for a merge (a commit). */
+void ch_store_hold_background(ch_store *s, bool hold);
 /* For a writer that adds one block of many transactions at a time with a
  * core to spare (the watcher: a block must be alerted on within tens of
  * milliseconds, and the machine's other core is idle while it is added):

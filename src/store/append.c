@@ -918,7 +918,12 @@ static void start_merge(ch_store *s) {
 int ch_store_merge_in_background(ch_store *s) {
     if (!s->writable) return -1;
     s->txid_runs.background = s->addr_runs.background = true;
+    s->txid_runs.hold = s->addr_runs.hold = &s->bg_hold;
     return 0;
+}
+
+void ch_store_hold_background(ch_store *s, bool hold) {
+    atomic_store(&s->bg_hold.on, hold);
 }
 
 void ch_store_last_commit_times(const ch_store *s, ch_store_commit_times *out) {

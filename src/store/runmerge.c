@@ -31,6 +31,7 @@ typedef struct st_run_merge {
     st_run out;
     atomic_int state;
     atomic_bool cancel;
+    const st_run_hold *hold; /* the writer's (st_runs.hold), or NULL */
     ch_error err;
 } st_run_merge;
 
@@ -39,7 +40,7 @@ static void *merge_main(void *arg) {
     /* below the writer's threads: the merge takes what they leave */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     int rc = st_run_write_merged(m->dir, m->name, m->filters, m->in, m->to - m->from, m->seq,
-                                 &m->cancel, &m->out, &m->err);
+                                 &m->cancel, m->hold, &m->out, &m->err);
     atomic_store(&m->state, rc == 0 ? MERGE_DONE : MERGE_FAILED);
     return NULL;
 }
@@ -59,6 +60,7 @@ int st_runs_merge_start(st_runs *r, uint64_t seq) {
     m->from = from;
     m->to = r->n;
     m->seq = seq;
+    m->hold = r->hold;
     for (size_t i = 0; i < k; i++) { /* the mappings only: filters and fences stay the writer's */
         m->in[i] = (st_run){
             .seq = r->v[from + i].seq, .n = r->v[from + i].n, .map = r->v[from + i].map, .fd = -1};

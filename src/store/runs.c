@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t get48(const uint8_t *p) {
@@ -359,8 +360,20 @@ typedef struct run_writer {
     bool paced;           /* each buffer's write-back started, the one before waited for */
     uint64_t off, before; /* bytes written; where the buffer before this one starts */
     const atomic_bool *cancel;
-    int failed; /* errno of the first failure */
+    const st_run_hold *hold; /* while on, write nothing (hold_writes) */
+    int failed;              /* errno of the first failure */
 } run_writer;
+
+/* A merge beside a watcher: while the watcher takes a block from its
+ * arrival to its alerts (whose syncs wait for whatever the disk has
+ * queued before them), the merge's writes wait (runs.h, st_run_hold). */
+static void hold_writes(const run_writer *w) {
+    if (!w->hold) return;
+    unsigned most = w->hold->max_ms ? w->hold->max_ms : 250;
+    struct timespec ms = {0, 1000000};
+    for (unsigned i = 0; i < most && atomic_load(&w->hold->on); i++)
+        nanosleep(&ms, NULL);
+}
 
 /* A paced writer's buffer just written at [w->before, w->off): its
  * write-back starts now and the one before's is waited for, so that a
@@ -382,6 +395,7 @@ static void rw_pace(run_writer *w, uint64_t start) {
 static void rw_flush(run_writer *w) {
     size_t off = 0;
     uint64_t start = w->off;
+    hold_writes(w);
     while (off < w->used && !w->failed) {
         ssize_t k = write(w->fd, w->buf + off, w->used - off);
         if (k < 0 && errno == EINTR) continue;
@@ -482,6 +496,7 @@ typedef struct run_job {
     const char *dir, *name;
     bool filters, sync, paced;
     const atomic_bool *cancel;
+    const st_run_hold *hold; /* NULL: none */
 } run_job;
 
 /* Write the sources' total entries as the run seq, with its filter (when
@@ -500,7 +515,8 @@ static int write_run(const run_job *j, source *src, size_t n_src, uint64_t total
     run_writer w = {.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644),
                     .cap = cap,
                     .paced = j->paced,
-                    .cancel = j->cancel};
+                    .cancel = j->cancel,
+                    .hold = j->hold};
     if (w.fd < 0) return ch_err(err, "%s: %s", path, strerror(errno));
     st_filter filter = {NULL, 0, NULL, 0};
     /* without the memory for them, no fences: lookups search the mapping */
@@ -512,6 +528,7 @@ static int write_run(const run_job *j, source *src, size_t n_src, uint64_t total
         w.filter = filter.bits ? &filter : NULL;
         merge_into(&w, src, n_src);
     }
+    if (!w.failed && j->sync) hold_writes(&w); /* its sync too */
     if (!w.failed && j->sync && fdatasync(w.fd) != 0) w.failed = errno;
     if (w.failed || j->sync)
         close(w.fd);
@@ -571,7 +588,7 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
         src[n_src++] = (source){&r->v[i], NULL, 0, r->v[i].n};
     src[n_src++] = (source){NULL, items, 0, n};
 
-    run_job j = {r->dir, r->name, r->filters, !r->defer_sync, false, NULL};
+    run_job j = {r->dir, r->name, r->filters, !r->defer_sync, false, NULL, NULL};
     int fd = -1;
     int rc = write_run(&j, src, n_src, total, seq, &r->next, &fd, err);
     /* the merged runs' pages were let go during the merge: map them anew
@@ -589,7 +606,8 @@ int st_runs_add(st_runs *r, const st_run_item *items, size_t n, uint64_t seq, ch
 }
 
 int st_run_write_merged(const char *dir, const char *name, bool filters, const st_run *in, size_t n,
-                        uint64_t seq, const atomic_bool *cancel, st_run *out, ch_error *err) {
+                        uint64_t seq, const atomic_bool *cancel, const st_run_hold *hold,
+                        st_run *out, ch_error *err) {
     source src[ST_RUNS_MAX];
     uint64_t total = 0;
     if (n > ST_RUNS_MAX) return ch_err(err, "%s: a merge of %zu runs", dir, n);
@@ -597,7 +615,7 @@ int st_run_write_merged(const char *dir, const char *name, bool filters, const s
         src[i] = (source){&in[i], NULL, 0, in[i].n};
         total += in[i].n;
     }
-    run_job j = {dir, name, filters, true, true, cancel};
+    run_job j = {dir, name, filters, true, true, cancel, hold};
     return write_run(&j, src, n, total, seq, out, NULL, err);
 }
 

@@ -67,6 +67,8 @@ typedef struct st_runs {
     /* merges in the background (runmerge.c): st_runs_add merges nothing
      * unless the list grows too long */
     bool background;
+    /* the writer's hold on a merge's writes (ch_store_hold_background), or NULL */
+    const struct st_run_hold *hold;
     /* a merge of older runs in a thread of its own, or NULL */
     struct st_run_merge *bg;
     /* runs a background merge replaced in v: their files are deleted once
@@ -74,6 +76,15 @@ typedef struct st_runs {
     uint64_t retired[2 * ST_RUNS_MAX];
     size_t n_retired;
 } st_runs;
+
+/* While on, a background merge writes nothing (a watcher's block on its
+ * way to alerts, whose syncs would queue behind its writes): it waits a
+ * millisecond at a time, at most max_ms (0: 250) each time, so that a
+ * merge goes on whatever the writer does. */
+typedef struct st_run_hold {
+    atomic_bool on;
+    unsigned max_ms;
+} st_run_hold;
 
 /* An entry to add: key and value (only the top 48 bits of the key and the
  * low 48 of the value are kept). */
@@ -158,9 +169,11 @@ void st_runs_merge_stop(st_runs *r);
 /* For runmerge.c: write the runs in (oldest first) merged as the run seq
  * of dir/name, durable, with its filter (filters) and fences, its file's
  * write-back paced (the page cache holds little of it dirty at a time),
- * and map it into out; stops early when *cancel is set. */
+ * and map it into out; stops early when *cancel is set; held by hold (may
+ * be NULL). */
 int st_run_write_merged(const char *dir, const char *name, bool filters, const st_run *in, size_t n,
-                        uint64_t seq, const atomic_bool *cancel, st_run *out, ch_error *err);
+                        uint64_t seq, const atomic_bool *cancel, const st_run_hold *hold,
+                        st_run *out, ch_error *err);
 /* Delete the files of run seq of dir/name (the run, its filter, its fences). */
 void st_run_unlink(const char *dir, const char *name, uint64_t seq);
 /* Unmap a run and free what it holds in memory (its files stay). */

@@ -225,6 +225,7 @@ struct ch_store {
     void (*after_txn_for_tests)(ch_store *s);
     unsigned merge_turn;  /* which index's runs a background merge tries first */
     st_resolver resolver; /* ch_store_resolve_block's answers (resolve.c) */
+    st_run_hold bg_hold;  /* ch_store_hold_background: the runs' hold */
 };
 
 /* The UTXO key of an input (txid, vout): from ch_store_prefetch's list

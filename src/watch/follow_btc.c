@@ -268,6 +268,7 @@ static int settle(bwatch *w, uint32_t reorg_height, ch_error *err) {
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_DELIVERY);
     if (ob->delivered == delivered && watch_outbox_save(ob, err) != 0) return -1;
     if (w->timing) watch_timeline_mark(&w->tl, WATCH_STEP_CURSOR);
+    ch_store_hold_background(w->s, false); /* the alerts are out (folder_cycle holds it) */
     if (w->timing && ob->eval_next > evaluated) {
         /* the steps, once a batch: a catch-up's later batches start at
          * their own start, not at a wake */
@@ -683,7 +684,12 @@ int ch_watch_run_btc(const ch_watch_opts *o, ch_error *err) {
             /* the files are read only when inotify says they changed (or
              * to retry a failure) */
             uint32_t before = ch_store_next_height(w.s);
-            if ((changed || w.f.failures) && folder_cycle(&w, err) != 0) goto out;
+            /* from the wake to the alerts, a background merge's writes
+             * wait (the alerts' syncs would queue behind them) */
+            ch_store_hold_background(w.s, true);
+            int cycle = changed || w.f.failures ? folder_cycle(&w, err) : 0;
+            ch_store_hold_background(w.s, false);
+            if (cycle != 0) goto out;
             if (ch_store_next_height(w.s) != before) {
                 double t = ch_now();
                 w.burst = w.arrived && (t - w.arrived) * 1000 < BURST_MS;
