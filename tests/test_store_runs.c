@@ -417,6 +417,22 @@ static void make_batch(st_run_item *all, size_t base, size_t n) {
         batch[i].val = base + i;
 }
 
+/* A writer's runs in dir: with filters. */
+static void open_filtered(st_runs *r, const char *dir, const char *name) {
+    ch_error err;
+    assert_int_equal(st_runs_open(r, dir, name, NULL, NULL, 0, &err), 0);
+    assert_int_equal(st_runs_use_filters(r, &err), 0);
+}
+
+/* A batch of n items made, added as run (*seq)++ and published: *n_all grows by n. */
+static void add_published(st_runs *r, st_run_item *all, size_t *n_all, size_t n, uint64_t *seq) {
+    ch_error err;
+    make_batch(all, *n_all, n);
+    assert_int_equal(st_runs_add(r, all + *n_all, n, (*seq)++, &err), 0);
+    st_runs_publish(r);
+    *n_all += n;
+}
+
 /* Runs merged by a thread beside the commits, as a watcher's store does:
  * every key is found with its values in order before, during and after
  * the merges; the batches are never merged in the commit; the list stays
@@ -428,8 +444,7 @@ static void test_background_merges_keep_every_key(void **state) {
     char *dir = tu_tmpdir();
     st_runs r;
     ch_error err;
-    assert_int_equal(st_runs_open(&r, dir, "t", NULL, NULL, 0, &err), 0);
-    assert_int_equal(st_runs_use_filters(&r, &err), 0);
+    open_filtered(&r, dir, "t");
     r.background = true;
     enum { BATCHES = 300, MAXB = 400, BIG = 300000 };
     st_run_item *all = malloc(sizeof *all * (BATCHES * MAXB + 2 * BIG));
@@ -471,12 +486,8 @@ static void test_background_merges_keep_every_key(void **state) {
     assert_int_equal(st_runs_entries(&r), n_all);
     check_all_keys(&r, all, n_all);
     /* a close while a merge (of two large runs) runs: nothing of it stays */
-    for (int k = 0; k < 2; k++) {
-        make_batch(all, n_all, BIG);
-        assert_int_equal(st_runs_add(&r, all + n_all, BIG, seq++, &err), 0);
-        st_runs_publish(&r);
-        n_all += BIG;
-    }
+    for (int k = 0; k < 2; k++)
+        add_published(&r, all, &n_all, BIG, &seq);
     assert_int_equal(st_runs_merge_start(&r, seq++), 1);
     uint64_t seqs[ST_RUNS_MAX + 1], counts[ST_RUNS_MAX + 1];
     size_t listed = st_runs_list(&r, seqs, counts);
@@ -507,8 +518,7 @@ static void test_a_held_merge_writes_nothing_until_released(void **state) {
     char *dir = tu_tmpdir();
     st_runs r;
     ch_error err;
-    assert_int_equal(st_runs_open(&r, dir, "t", NULL, NULL, 0, &err), 0);
-    assert_int_equal(st_runs_use_filters(&r, &err), 0);
+    open_filtered(&r, dir, "t");
     st_run_hold hold = {.max_ms = 60000}; /* for the test: no bound to race */
     atomic_init(&hold.on, true);
     r.background = true;
@@ -517,12 +527,8 @@ static void test_a_held_merge_writes_nothing_until_released(void **state) {
     st_run_item *all = malloc(sizeof *all * (2 * BIG + 2 * SMALL));
     size_t n_all = 0;
     uint64_t seq = 1;
-    for (int k = 0; k < 2; k++) {
-        make_batch(all, n_all, BIG);
-        assert_int_equal(st_runs_add(&r, all + n_all, BIG, seq++, &err), 0);
-        st_runs_publish(&r);
-        n_all += BIG;
-    }
+    for (int k = 0; k < 2; k++)
+        add_published(&r, all, &n_all, BIG, &seq);
     uint64_t merged = seq++;
     assert_int_equal(st_runs_merge_start(&r, merged), 1);
     struct timespec t = {0, 300 * 1000000}; /* unheld, it writes 1 MiB at a time */
@@ -539,12 +545,8 @@ static void test_a_held_merge_writes_nothing_until_released(void **state) {
     /* held and never released: the merge goes on, a bounded wait at a time */
     hold.max_ms = 20;
     atomic_store(&hold.on, true);
-    for (int k = 0; k < 2; k++) {
-        make_batch(all, n_all, SMALL);
-        assert_int_equal(st_runs_add(&r, all + n_all, SMALL, seq++, &err), 0);
-        st_runs_publish(&r);
-        n_all += SMALL;
-    }
+    for (int k = 0; k < 2; k++)
+        add_published(&r, all, &n_all, SMALL, &seq);
     assert_int_equal(st_runs_merge_start(&r, seq++), 1); /* the two small runs */
     assert_int_equal(st_runs_merge_wait(&r, &err), 0);
     st_runs_publish(&r);
