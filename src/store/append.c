@@ -301,28 +301,91 @@ static void next_batch(ch_store *s) {
     s->batch = 1;
 }
 
+/* An address entry's aux holds its last output (or transfer) and a check:
+ * 23 bits of SipHash-2-4 of the address under a key drawn at random for
+ * each writer (s->addr_sip). A hit on an entry whose hot key is the
+ * address's index key (not moved off it) is confirmed by the check instead
+ * of reading the address's record: once the columns are cold that read is
+ * a pread, one for every payment to an address the hot maps hold
+ * (docs/store.md, "The miss path's reads"). A false hit needs another
+ * held address sharing the 64-bit index key and the 23 keyed bits, which
+ * nobody can aim at (the key is the process's own); an entry moved off its
+ * key, or whose last output does not fit 40 bits (kept raw, bit 63 clear),
+ * is confirmed by its record as before. Bits: the last in 0..39 (all ones:
+ * none), the check in 40..62, bit 63 set when packed; a raw last has bit 63
+ * clear (an output or transfer number: a count of records, below 2^63). */
+#define ADDR_LAST_BITS  40
+#define ADDR_LAST_NONE  ((1ULL << ADDR_LAST_BITS) - 1)
+#define ADDR_CHECK_MASK ((1ULL << 23) - 1)
+#define ADDR_PACKED     (1ULL << 63)
+
+uint64_t st_addr_check(const ch_store *s, const ch_addr *a) {
+    uint8_t b[3 + sizeof a->bytes];
+    size_t n = a->len <= sizeof a->bytes ? a->len : sizeof a->bytes;
+    b[0] = a->kind;
+    b[1] = a->version;
+    b[2] = a->len;
+    memcpy(b + 3, a->bytes, n);
+    return st_siphash24(s->addr_sip, b, 3 + n) & ADDR_CHECK_MASK;
+}
+
+uint64_t st_addr_aux(uint64_t last, uint64_t check) {
+    if (last == UINT64_MAX)
+        last = ADDR_LAST_NONE;
+    else if (last >= ADDR_LAST_NONE)
+        return last; /* raw: confirmed by the record */
+    return ADDR_PACKED | (check & ADDR_CHECK_MASK) << ADDR_LAST_BITS | last;
+}
+
+uint64_t st_addr_aux_last(uint64_t aux) {
+    if (!(aux & ADDR_PACKED)) return aux;
+    uint64_t l = aux & ADDR_LAST_NONE;
+    return l == ADDR_LAST_NONE ? UINT64_MAX : l;
+}
+
+static uint64_t addr_last(const st_hot_entry *e) {
+    return st_addr_aux_last(e->aux);
+}
+
+/* a new last output (never none), the check kept; an entry without one
+ * (raw) stays raw */
+static void addr_set_last(st_hot_entry *e, uint64_t last) {
+    e->aux = e->aux & ADDR_PACKED ? st_addr_aux(last, e->aux >> ADDR_LAST_BITS) : last;
+}
+
+/* Is e (met probing from a's index key) a's entry? check: st_addr_check(s, a). */
+static bool addr_match(const ch_store *s, const st_hot_entry *e, const ch_addr *a,
+                       uint64_t index_key, uint64_t check) {
+    if ((e->aux & ADDR_PACKED) && !(st_hot_flags(e) & ST_HOT_SHIFTED) && !s->addr_check_off)
+        return e->key == ST_HOT_KEY(index_key) &&
+               (e->aux >> ADDR_LAST_BITS & ADDR_CHECK_MASK) == check;
+    return st_addr_equal(s, st_hot_id(e), a);
+}
+
 /* The entry the old generation holds for a, or NULL. */
-static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint64_t index_key) {
+static const st_hot_entry *old_address(const ch_store *s, const ch_addr *a, uint64_t index_key,
+                                       uint64_t check) {
     const st_hot_entry *e;
     for (uint64_t k = index_key; (e = st_hot_get(&s->addr_old, k)) != NULL; k++)
-        if (st_addr_equal(s, st_hot_id(e), a)) return e;
+        if (addr_match(s, e, a, index_key, check)) return e;
     return NULL;
 }
 
 bool st_addr_in_hot(const ch_store *s, const ch_addr *a, uint64_t key) {
+    const uint64_t check = st_addr_check(s, a);
     const st_hot_entry *e;
     for (uint64_t k = key; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
-        if (st_addr_equal(s, st_hot_id(e), a)) return true;
-    return old_address(s, a, key) != NULL;
+        if (addr_match(s, e, a, key, check)) return true;
+    return old_address(s, a, key, check) != NULL;
 }
 
 int ch_store_writer_find_addr(ch_store *s, const ch_addr *a, ch_addr_id *id, ch_error *err) {
     if (!s->writable) return ch_store_find_addr(s, a, id, NULL, err);
-    const uint64_t index_key = st_addr_key(a);
+    const uint64_t index_key = st_addr_key(a), check = st_addr_check(s, a);
     const st_hot_entry *e;
     for (uint64_t k = index_key; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
-        if (st_addr_equal(s, st_hot_id(e), a)) return *id = st_hot_id(e), 1;
-    if ((e = old_address(s, a, index_key)) != NULL) return *id = st_hot_id(e), 1;
+        if (addr_match(s, e, a, index_key, check)) return *id = st_hot_id(e), 1;
+    if ((e = old_address(s, a, index_key, check)) != NULL) return *id = st_hot_id(e), 1;
     if (s->addr_hot_complete) return 0;
     return ch_store_find_addr(s, a, id, NULL, err);
 }
@@ -339,16 +402,17 @@ int ch_store_writer_find_tx(ch_store *s, const ch_hash256 *txid, uint64_t *tx, c
 static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, uint64_t index_key,
                                    ch_error *err) {
     uint64_t k = index_key;
+    const uint64_t check = st_addr_check(s, a);
     st_hot_entry *e;
     for (; (e = st_hot_get(&s->addr_hot, k)) != NULL; k++)
-        if (st_addr_equal(s, st_hot_id(e), a)) return e;
+        if (addr_match(s, e, a, index_key, check)) return e;
     ch_addr_id id = 0;
     uint64_t last = UINT64_MAX;
     int rc;
-    const st_hot_entry *o = old_address(s, a, index_key);
+    const st_hot_entry *o = old_address(s, a, index_key, check);
     if (o) {
         id = st_hot_id(o);
-        last = o->aux;
+        last = addr_last(o);
         rc = 1;
     } else if (s->addr_hot_complete) {
         rc = 0;
@@ -376,7 +440,7 @@ static st_hot_entry *address_entry(ch_store *s, const ch_addr *a, uint64_t index
         return NULL;
     }
     st_hot_set_id(e, id);
-    e->aux = last;
+    e->aux = st_addr_aux(last, check);
     /* the commit takes an entry's index key from its hot key, unless two
      * addresses' keys collided and this one had to move up */
     st_hot_set_flags(e, e->key != index_key ? ST_HOT_SHIFTED : 0);
@@ -412,17 +476,18 @@ int ch_store_add_output_keyed(ch_store *s, uint64_t value, ch_script_type type, 
         st_hot_entry *e = address_entry(s, addr, key, err);
         if (!e) return -1;
         id = st_hot_id(e);
-        if (e->aux != UINT64_MAX) {
-            uint64_t d = out - e->aux;
+        uint64_t last = addr_last(e);
+        if (last != UINT64_MAX) {
+            uint64_t d = out - last;
             if (d < ST_OUTPREV_FAR) {
                 prev_dist = (uint32_t)d;
             } else {
                 prev_dist = ST_OUTPREV_FAR;
-                if (st_u64_push(&s->far_pend, out) || st_u64_push(&s->far_pend, e->aux))
+                if (st_u64_push(&s->far_pend, out) || st_u64_push(&s->far_pend, last))
                     return ch_err(err, "out of memory");
             }
         }
-        e->aux = out;
+        addr_set_last(e, out);
         if (mark_dirty(s, e, err) != 0) return -1;
     }
     ch_out_rec r = st_out_make(value | ((uint64_t)type << 56), id);
@@ -472,18 +537,18 @@ int ch_store_add_account_tx(ch_store *s, const ch_hash256 *txid, const ch_addr *
 static int link_account(ch_store *s, st_hot_entry *e, uint64_t x, int side, uint32_t *dist,
                         ch_error *err) {
     *dist = 0;
-    if (e->aux != UINT64_MAX && e->aux != x) {
-        uint64_t d = x - e->aux;
+    uint64_t last = addr_last(e);
+    if (last != UINT64_MAX && last != x) {
+        uint64_t d = x - last;
         if (d < ST_OUTPREV_FAR) {
             *dist = (uint32_t)d;
         } else {
             *dist = ST_OUTPREV_FAR;
-            if (st_u64_push(&s->far_pend, st_far_xkey(x, side)) ||
-                st_u64_push(&s->far_pend, e->aux))
+            if (st_u64_push(&s->far_pend, st_far_xkey(x, side)) || st_u64_push(&s->far_pend, last))
                 return ch_err(err, "out of memory");
         }
     }
-    e->aux = x;
+    addr_set_last(e, x);
     return mark_dirty(s, e, err);
 }
 
@@ -627,9 +692,9 @@ static int gather_addresses(ch_store *s, st_run_item **v, size_t *m, size_t *cap
         if (i + PREFETCH_DISTANCE < n) st_hot_prefetch(&s->addr_hot, keys[i + PREFETCH_DISTANCE]);
         const st_hot_entry *e = st_hot_get(&s->addr_hot, keys[i]);
         if (head_pending(s, st_hot_id(e))) {
-            st_heads_set(s, st_hot_id(e), e->aux);
+            st_heads_set(s, st_hot_id(e), addr_last(e));
         } else if (st_edits_push(&s->heads_moves[(st_hot_id(e) & CH_ADDR_ID_WIDE) != 0],
-                                 (st_hot_id(e) & ~CH_ADDR_ID_WIDE) - 1, e->aux) != 0) {
+                                 (st_hot_id(e) & ~CH_ADDR_ID_WIDE) - 1, addr_last(e)) != 0) {
             ch_big_free(items, n * sizeof *items);
             return ch_err(err, "out of memory");
         }

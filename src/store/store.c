@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coinhound/btc.h"
@@ -506,6 +508,12 @@ static int open_store(const char *dir, const char *chain, int mode, ch_store **o
             return ch_err(err, "out of memory");
         }
         s->batch = 1; /* 0 is the tag of entries never dirty */
+        /* the address entries' check key: nobody outside the process knows
+         * it (append.c); without randomness, one from the layout and clock */
+        if (getrandom(s->addr_sip, sizeof s->addr_sip, 0) != (ssize_t)sizeof s->addr_sip) {
+            s->addr_sip[0] = (uint64_t)(uintptr_t)s ^ 0x243f6a8885a308d3ULL;
+            s->addr_sip[1] = (uint64_t)time(NULL) ^ 0x13198a2e03707344ULL;
+        }
         /* an empty store's indexes are wholly in memory from the start */
         s->tx_hot_complete = s->col[COL_TXS].n_committed == 0;
         s->addr_hot_complete =

@@ -180,6 +180,8 @@ struct ch_store {
     st_hotmap addr_hot;     /* address key -> id, last output (every pending or dirty one) */
     st_hotmap tx_old;       /* the generation before tx_hot: looked up after it */
     st_hotmap addr_old;     /* the generation before addr_hot (entries found here move up) */
+    uint64_t addr_sip[2];   /* the key of the address entries' checks (append.c) */
+    bool addr_check_off;    /* tests: every hit confirmed by its record, as before the checks */
     bool tx_hot_complete;   /* every committed txid key is in tx_hot or tx_old */
     bool addr_hot_complete; /* every committed address key is in addr_hot or addr_old */
     bool in_block;
@@ -359,6 +361,12 @@ typedef struct st_bxfer_rec {
 
 /* Address records. */
 bool st_addr_equal(const ch_store *s, ch_addr_id id, const ch_addr *a);
+/* An address hot entry's check and aux (append.c): 23 bits of a keyed hash
+ * of a; aux packs a last output with it (a last past 40 bits stays raw,
+ * without one); st_addr_aux_last gives the last back (UINT64_MAX: none). */
+uint64_t st_addr_check(const ch_store *s, const ch_addr *a);
+uint64_t st_addr_aux(uint64_t last, uint64_t check);
+uint64_t st_addr_aux_last(uint64_t aux);
 /* The record of address id (committed or pending). */
 const uint8_t *st_addr_rec(const ch_store *s, ch_addr_id id);
 /* Append a new address record (and its head, none yet); returns its id, 0
