@@ -22,6 +22,7 @@
 #include "util/vec.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@
 #define MIN_PARALLEL 256
 /* lookups a thread takes at a time from the shared counter */
 #define CHUNK       32
-#define MAX_HELPERS 3
+#define MAX_HELPERS (sizeof((st_resolver *)0)->helper / sizeof(pthread_t))
 
 int ch_store_resolve_in_parallel(ch_store *s) {
     if (!s->writable) return -1;
@@ -39,8 +40,16 @@ int ch_store_resolve_in_parallel(ch_store *s) {
     return 0;
 }
 
+/* The last block's helpers gone (they left when its lookups were taken). */
+static void join_helpers(st_resolver *r) {
+    for (size_t i = 0; i < r->n_helpers; i++)
+        pthread_join(r->helper[i], NULL);
+    r->n_helpers = 0;
+}
+
 void st_resolver_free(ch_store *s) {
     st_resolver *r = &s->resolver;
+    join_helpers(r);
     free(r->tx);
     free(r->addr);
     free(r->tx_slots);
@@ -165,36 +174,40 @@ static void resolve_addr(ch_store *s, st_resolved_addr *e) {
     e->found = st_index_find_addr(s, &e->addr, &e->id, &e->last) == 1;
 }
 
-typedef struct resolve_work {
-    ch_store *s;
-    atomic_size_t next;
-} resolve_work;
-
 /* Take chunks of the lookups (the txids', then the addresses') until none
- * is left: the caller's thread and each helper's. */
+ * is left: the caller's thread and each helper's. A thread counts itself
+ * busy before it takes a chunk, so that the caller, done with its own,
+ * waits only for chunks under way (not for a helper that has yet to be
+ * scheduled: that one finds nothing left and leaves). */
 static void *resolve_main(void *arg) {
-    resolve_work *w = arg;
-    st_resolver *r = &w->s->resolver;
+    ch_store *s = arg;
+    st_resolver *r = &s->resolver;
     size_t n = r->n_tx + r->n_addr;
-    for (size_t i; (i = atomic_fetch_add(&w->next, CHUNK)) < n;)
+    for (;;) {
+        atomic_fetch_add(&r->busy, 1);
+        size_t i = atomic_fetch_add(&r->next, CHUNK);
         for (size_t j = i; j < i + CHUNK && j < n; j++) {
             if (j < r->n_tx)
-                resolve_tx(w->s, &r->tx[j]);
+                resolve_tx(s, &r->tx[j]);
             else
-                resolve_addr(w->s, &r->addr[j - r->n_tx]);
+                resolve_addr(s, &r->addr[j - r->n_tx]);
         }
-    return NULL;
+        atomic_fetch_sub(&r->busy, 1);
+        if (i >= n) return NULL;
+    }
 }
 
 static size_t helpers(void) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores <= 1 ? 0 : cores - 1 > MAX_HELPERS ? MAX_HELPERS : (size_t)cores - 1;
+    if (cores <= 1) return 0;
+    return (size_t)cores - 1 > MAX_HELPERS ? MAX_HELPERS : (size_t)cores - 1;
 }
 
 void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_spends,
                             const ch_addr *addrs, const uint64_t *addr_keys, size_t n_addrs) {
     st_resolver *r = &s->resolver;
     r->valid = false;
+    join_helpers(r); /* the last block's: long gone, as a rule */
     if (!s->writable || !r->on || !s->in_block || s->account) return;
     if (s->tx_hot_complete && s->addr_hot_complete) return;
     if (n_spends + n_addrs < MIN_PARALLEL || !make_room(r, n_spends, n_addrs)) return;
@@ -204,15 +217,14 @@ void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_
         /* too few to share: the adds ask the index themselves */
         return;
     }
-    resolve_work w = {.s = s};
-    atomic_init(&w.next, 0);
-    pthread_t th[MAX_HELPERS];
-    size_t started = 0, want = helpers();
-    while (started < want && pthread_create(&th[started], NULL, resolve_main, &w) == 0)
-        started++;
-    resolve_main(&w);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    atomic_store(&r->next, 0);
+    atomic_store(&r->busy, 0);
+    for (size_t want = helpers(); r->n_helpers < want; r->n_helpers++)
+        if (pthread_create(&r->helper[r->n_helpers], NULL, resolve_main, s) != 0) break;
+    resolve_main(s);
+    /* every chunk is taken: wait for those still under way (a few µs) */
+    while (atomic_load(&r->busy) != 0)
+        sched_yield();
     r->made_tx += r->n_tx;
     r->made_addr += r->n_addr;
     r->valid = true;

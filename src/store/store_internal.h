@@ -126,6 +126,11 @@ typedef struct st_resolver {
     /* since the store was opened: answers made (txids, addresses) and
      * taken by the adds (what the tests check the path was taken by) */
     uint64_t made_tx, made_addr, taken;
+    /* the block's lookups shared out: the next one to take, and how many
+     * threads are at one; the helpers, joined at the next block's start */
+    atomic_size_t next, busy;
+    pthread_t helper[3];
+    size_t n_helpers;
 } st_resolver;
 
 struct ch_store {
