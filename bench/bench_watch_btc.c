@@ -76,8 +76,11 @@
  * commit or the block index's save, before it slept), index (the block
  * index reads what the files gained), checks (its best chain, the header
  * rules), read (the block read and parsed; its witness check runs beside
- * the adds), add, rules, log sync, delivery, cursor, and the tail (the
- * cursor's write to the bench seeing it). Each as wall p50/p99, the
+ * the adds; add includes the block's look-ups resolved ahead on both
+ * cores), add, rules, log sync (since session 12 the alert log's and the
+ * alerts file's syncs side by side, after the copy), delivery (the
+ * webhook's hand-over), cursor, and the tail (the cursor's write to the
+ * bench seeing it). Each as wall p50/p99, the
  * watcher thread's CPU p50/p99 and its run-queue wait p99 (schedstat:
  * the time it waited for a core other processes held); then the five
  * slowest blocks step by step, with their place in the run (the first
