@@ -161,6 +161,9 @@ static void test_checked_hits_build_the_store_record_confirmed_hits_build(void *
         /* hot maps of 4,096 slots (a generation every 1,536 entries) and
          * cold columns from the first trim on */
         ch_store_set_mem(m.s[w], 64u << 10);
+        /* the batch tag wraps (after four million commits) within the test:
+         * the entries moved off their keys must stay marked so */
+        m.s[w]->batch = (1u << (ST_HOT_FLAG_BITS - ST_HOT_TAG_SHIFT)) - 40;
     }
     m.s[0]->addr_check_off = true;
     for (uint64_t n = 1; n < 100; n += 7) { /* the twins share their keys */

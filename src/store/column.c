@@ -51,10 +51,10 @@ static void pend_free(st_col *c) {
 /* Reads of fd no longer update its access time (O_NOATIME). A column is
  * written at every commit, so under relatime (atime older than mtime) the
  * first read after each commit updated the inode's atime (a journalled
- * inode update), and every pread went through the time checks: 2.7% of an
- * ingest's CPU past its memory bound (docs/store.md, "The miss path's
- * reads"). Refused (EPERM) unless the process owns the file: reads then
- * update the access time as before. */
+ * inode update), and every pread went through the time checks (2.7% of
+ * the samples of an ingest past its memory bound; not seen in its totals:
+ * docs/store.md, "The miss path's reads"). Refused (EPERM) unless the process owns the file: reads
+ * then update the access time as before. */
 static void fd_noatime(int fd) {
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0) (void)fcntl(fd, F_SETFL, fl | O_NOATIME);

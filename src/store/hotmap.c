@@ -145,8 +145,9 @@ int st_hot_shrink(st_hotmap *m, size_t cap) {
 }
 
 void st_hot_clear_flags(st_hotmap *m) {
+    const uint32_t owner = (1u << ST_HOT_TAG_SHIFT) - 1;
     for (size_t i = 0; i <= m->mask; i++)
-        st_hot_set_flags(&m->slots[i], 0);
+        st_hot_set_flags(&m->slots[i], st_hot_flags(&m->slots[i]) & owner);
 }
 
 st_hot_entry *st_hot_put(st_hotmap *m, uint64_t key) {

@@ -59,7 +59,9 @@ int st_hot_reserve(st_hotmap *m, size_t n);
  * cap slots, so that a table a large batch grew does not keep its size
  * once it is emptied; -1 (the table unchanged) on allocation failure. */
 int st_hot_shrink(st_hotmap *m, size_t cap);
-/* Zero the flags of every entry. */
+/* Zero the batch tag of every entry, keeping the owner's bits (an entry
+ * moved off its key stays marked so: its match and its index key depend
+ * on it). */
 void st_hot_clear_flags(st_hotmap *m);
 
 /* Key 0 is the empty marker; a real key of 0 is stored as this. */
