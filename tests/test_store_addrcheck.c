@@ -10,6 +10,7 @@
  * that share their index key included. */
 #include "support/testutil.h"
 #include "support/storecmp.h"
+#include "support/randcoins.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,40 +21,15 @@
 
 enum { N_STORES = 2, BLOCKS = 600, N_ADDRS = 3000 };
 
-static uint64_t rng;
-static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static ch_hash256 rand_txid(void) {
-    ch_hash256 h;
-    for (int i = 0; i < 4; i++) {
-        uint64_t r = next_rand();
-        memcpy(h.b + 8 * i, &r, 8);
-    }
-    return h;
-}
-
-/* The index key's mixer (store.c's st_addr_key: its documented chain of
- * 64-bit words), to build two addresses that share a key. */
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-/* The key's state after the first three words of a 32-byte address. */
+/* The key's state after the first three words of a 32-byte address (the
+ * store's own mixer, st_mix64, as st_addr_key chains it), to build two
+ * addresses that share a key. */
 static uint64_t state3(const ch_addr *a) {
-    uint64_t h = mix64(((uint64_t)a->kind << 16) | ((uint64_t)a->version << 8) | a->len);
+    uint64_t h = st_mix64(((uint64_t)a->kind << 16) | ((uint64_t)a->version << 8) | a->len);
     for (int i = 0; i < 3; i++) {
         uint64_t w;
         memcpy(&w, a->bytes + 8 * i, 8);
-        h = mix64(h ^ w);
+        h = st_mix64(h ^ w);
     }
     return h;
 }
@@ -82,25 +58,15 @@ static ch_addr addr_of(uint64_t n) {
     return a;
 }
 
-typedef struct coin {
-    ch_hash256 txid;
-    uint32_t vout;
-} coin;
-
 typedef struct model {
     ch_store *s[N_STORES];
-    coin *live;
-    size_t n_live, cap;
+    tu_coins live;
     uint32_t *paid; /* the address number of each output */
     size_t n_out, out_cap;
 } model;
 
 static void push_out(model *m, const ch_hash256 *t, uint32_t vout, uint32_t addr) {
-    if (m->n_live == m->cap) {
-        m->cap = m->cap ? 2 * m->cap : 1024;
-        m->live = realloc(m->live, m->cap * sizeof *m->live);
-    }
-    m->live[m->n_live++] = (coin){*t, vout};
+    tu_coins_push(&m->live, t, vout);
     if (m->n_out == m->out_cap) {
         m->out_cap = m->out_cap ? 2 * m->out_cap : 1024;
         m->paid = realloc(m->paid, m->out_cap * sizeof *m->paid);
@@ -122,23 +88,21 @@ static void push_out(model *m, const ch_hash256 *t, uint32_t vout, uint32_t addr
  * paid to addresses drawn from N_ADDRS (most of them paid again and again,
  * so that lookups hit the young map, the old one and the runs). */
 static void add_block(model *m, uint32_t height) {
-    ch_block_meta b = {.hash = rand_txid(), .time = height, .bits = 0x207fffff};
+    ch_block_meta b = {.hash = tu_rand_txid(), .time = height, .bits = 0x207fffff};
     ALL(m, ch_store_begin_block(s, &b, &err));
-    uint32_t n_tx = 1 + (uint32_t)(next_rand() % 16);
+    uint32_t n_tx = 1 + (uint32_t)(tu_next_rand() % 16);
     for (uint32_t t = 0; t < n_tx; t++) {
-        ch_hash256 id = rand_txid();
+        ch_hash256 id = tu_rand_txid();
         ALL(m, ch_store_add_tx(s, &id, 150, &err));
-        uint32_t n_in = t == 0 || m->n_live < 8 ? 0 : (uint32_t)(1 + next_rand() % 2);
+        uint32_t n_in = t == 0 || m->live.n < 8 ? 0 : (uint32_t)(1 + tu_next_rand() % 2);
         if (n_in == 0) ALL(m, ch_store_add_coinbase_input(s, &err));
         for (uint32_t i = 0; i < n_in; i++) {
-            size_t j = next_rand() % m->n_live;
-            coin c = m->live[j];
-            m->live[j] = m->live[--m->n_live];
+            tu_coin c = tu_coins_take(&m->live);
             ALL(m, ch_store_add_input(s, &c.txid, c.vout, &err));
         }
-        uint32_t n_out = 1 + (uint32_t)(next_rand() % 3);
+        uint32_t n_out = 1 + (uint32_t)(tu_next_rand() % 3);
         for (uint32_t o = 0; o < n_out; o++) {
-            uint32_t n = (uint32_t)(next_rand() % N_ADDRS);
+            uint32_t n = (uint32_t)(tu_next_rand() % N_ADDRS);
             ch_addr a = addr_of(n);
             ALL(m, ch_store_add_output(s, 1000 + o, CH_SCRIPT_P2WPKH, &a, &err));
             push_out(m, &id, o, n);
@@ -151,7 +115,7 @@ static void add_block(model *m, uint32_t height) {
 
 static void test_checked_hits_build_the_store_record_confirmed_hits_build(void **state) {
     (void)state;
-    rng = 0x9e3779b97f4a7c15ULL;
+    tu_rng = 0x9e3779b97f4a7c15ULL;
     char *dir[N_STORES];
     model m = {0};
     ch_error e0;
@@ -214,7 +178,7 @@ static void test_checked_hits_build_the_store_record_confirmed_hits_build(void *
         free(dir[w]);
     }
     free(ids);
-    free(m.live);
+    tu_coins_free(&m.live);
     free(m.paid);
 }
 

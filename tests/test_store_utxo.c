@@ -9,6 +9,7 @@
 #include "support/testutil.h"
 #include "support/storecmp.h"
 #include "support/genchain.h"
+#include "support/randcoins.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +19,6 @@
 #include "coinhound/store.h"
 #include "store/store_internal.h"
 #include "store/utxomap.h"
-
-static uint64_t rng;
-static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 /* The 64-bit vectors of the SipHash paper's reference code (key 00..0f,
  * message 00..len-1): the empty message and the 15-byte one of its
@@ -38,15 +31,6 @@ static void test_siphash24_matches_the_reference_vectors(void **state) {
         msg[i] = (uint8_t)i;
     assert_true(st_siphash24(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
     assert_true(st_siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL);
-}
-
-static ch_hash256 rand_txid(void) {
-    ch_hash256 h;
-    for (int i = 0; i < 32; i += 8) {
-        uint64_t x = next_rand();
-        memcpy(h.b + i, &x, 8);
-    }
-    return h;
 }
 
 enum { N_OUT = 40000 };
@@ -63,20 +47,20 @@ typedef struct oracle_out {
  * and the ones let go are the oldest (an entry at least as new as the
  * newest one missed is always found); the newest quarter is always held. */
 static void map_against_oracle(uint64_t seed) {
-    rng = seed;
+    tu_rng = seed;
     oracle_out *o = calloc(N_OUT, sizeof *o);
     st_utxo m = {0};
     assert_int_equal(st_utxo_init(&m, 8000 * ST_UTXO_REC), 0);
     uint64_t hits = 0, misses = 0;
     for (uint64_t i = 0; i < N_OUT; i++) {
-        o[i].txid = rand_txid();
-        o[i].vout = (uint32_t)(next_rand() % 4);
+        o[i].txid = tu_rand_txid();
+        o[i].vout = (uint32_t)(tu_next_rand() % 4);
         o[i].live = true;
         st_utxo_val v = {i, i / 3, i * 1000 + 7}; /* from i: the oracle keeps no copy */
         st_utxo_put(&m, st_utxo_key_of(&m, &o[i].txid, o[i].vout), &v);
         if (i % 3 != 0) continue;
         /* spend a random live earlier output */
-        uint64_t j = next_rand() % (i + 1);
+        uint64_t j = tu_next_rand() % (i + 1);
         if (!o[j].live) continue;
         st_utxo_key k = st_utxo_key_of(&m, &o[j].txid, o[j].vout);
         st_utxo_val got;
@@ -124,7 +108,7 @@ static void map_against_oracle(uint64_t seed) {
     uint64_t ev = m.evictions;
     ch_hash256 *more = malloc(20000 * sizeof *more);
     for (uint64_t i = 0; i < 20000; i++) {
-        more[i] = rand_txid();
+        more[i] = tu_rand_txid();
         st_utxo_val w = {N_OUT + i, 1, i};
         st_utxo_put(&m, st_utxo_key_of(&m, &more[i], 0), &w);
         assert_true(m.count <= m.max);
@@ -138,7 +122,7 @@ static void map_against_oracle(uint64_t seed) {
     free(more);
     /* the same key put twice (a txid stored again): neither is found */
     st_utxo_val v = {N_OUT + 20000, 1, 1};
-    ch_hash256 t = rand_txid();
+    ch_hash256 t = tu_rand_txid();
     st_utxo_put(&m, st_utxo_key_of(&m, &t, 0), &v);
     v.out++;
     st_utxo_put(&m, st_utxo_key_of(&m, &t, 0), &v);
@@ -159,15 +143,9 @@ static void test_map_hits_are_exact_and_a_full_map_lets_go_of_its_oldest(void **
 
 enum { N_STORES = 3, BLOCKS = 1000, CUT = 900 };
 
-typedef struct coin {
-    ch_hash256 txid;
-    uint32_t vout;
-} coin;
-
 typedef struct model {
     ch_store *s[N_STORES];
-    coin *live;
-    size_t n_live, cap;
+    tu_coins live;
     uint32_t height;
 } model;
 
@@ -175,14 +153,6 @@ static ch_addr addr_of(uint64_t n) {
     ch_addr a = {.kind = CH_ADDR_WITNESS, .version = 0, .len = 20, .bytes = {0}};
     memcpy(a.bytes, &n, 8);
     return a;
-}
-
-static void live_push(model *m, const ch_hash256 *t, uint32_t vout) {
-    if (m->n_live == m->cap) {
-        m->cap = m->cap ? 2 * m->cap : 1024;
-        m->live = realloc(m->live, m->cap * sizeof *m->live);
-    }
-    m->live[m->n_live++] = (coin){*t, vout};
 }
 
 /* One call on every store, each giving the same result (and message). */
@@ -212,30 +182,28 @@ static int last_rc;
  * come from the model's random stream, so a branch that replays the stream
  * from a saved state brings the same txids back. */
 static void add_block(model *m) {
-    ch_block_meta b = {.hash = rand_txid(), .time = m->height, .bits = 0x207fffff};
+    ch_block_meta b = {.hash = tu_rand_txid(), .time = m->height, .bits = 0x207fffff};
     ALL(m, ch_store_begin_block(s, &b, &err));
-    uint32_t n_tx = 1 + (uint32_t)(next_rand() % 13);
+    uint32_t n_tx = 1 + (uint32_t)(tu_next_rand() % 13);
     for (uint32_t t = 0; t < n_tx; t++) {
-        ch_hash256 id = rand_txid();
+        ch_hash256 id = tu_rand_txid();
         ALL(m, ch_store_add_tx(s, &id, 200, &err));
-        if (t == 0 || m->n_live < 4) {
+        if (t == 0 || m->live.n < 4) {
             ALL(m, ch_store_add_coinbase_input(s, &err));
         } else {
-            uint32_t n_in = 1 + (uint32_t)(next_rand() % 3);
-            for (uint32_t i = 0; i < n_in && m->n_live; i++) {
-                size_t j = next_rand() % m->n_live;
-                coin c = m->live[j];
-                m->live[j] = m->live[--m->n_live];
+            uint32_t n_in = 1 + (uint32_t)(tu_next_rand() % 3);
+            for (uint32_t i = 0; i < n_in && m->live.n; i++) {
+                tu_coin c = tu_coins_take(&m->live);
                 ALL(m, ch_store_add_input(s, &c.txid, c.vout, &err));
                 assert_int_equal(last_rc, 0);
             }
         }
-        uint32_t n_out = 1 + (uint32_t)(next_rand() % 3);
+        uint32_t n_out = 1 + (uint32_t)(tu_next_rand() % 3);
         for (uint32_t o = 0; o < n_out; o++) {
-            ch_addr a = addr_of(next_rand() % 5000);
-            uint64_t value = next_rand() % 5000000000ULL;
+            ch_addr a = addr_of(tu_next_rand() % 5000);
+            uint64_t value = tu_next_rand() % 5000000000ULL;
             ALL(m, ch_store_add_output(s, value, CH_SCRIPT_P2WPKH, &a, &err));
-            live_push(m, &id, o);
+            tu_coins_push(&m->live, &id, o);
         }
     }
     ALL(m, ch_store_end_block(s, &err));
@@ -244,7 +212,7 @@ static void add_block(model *m) {
 
 static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cut(void **state) {
     (void)state;
-    rng = 0x2545f4914f6cdd1dULL;
+    tu_rng = 0x2545f4914f6cdd1dULL;
     char *dir[N_STORES];
     model m = {0};
     ch_error e0;
@@ -258,29 +226,29 @@ static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cu
         assert_int_equal(ch_store_set_utxo_mem(m.s[w], map_bytes[w], &e0), 0);
     }
     uint64_t saved_rng = 0;
-    coin *saved_live = NULL;
+    tu_coin *saved_live = NULL;
     size_t saved_n = 0;
     for (uint32_t h = 0; h < BLOCKS; h++) {
         if (h == CUT) { /* the model's state where the branch will start */
-            saved_rng = rng;
-            saved_n = m.n_live;
+            saved_rng = tu_rng;
+            saved_n = m.live.n;
             saved_live = malloc(saved_n * sizeof *saved_live);
-            memcpy(saved_live, m.live, saved_n * sizeof *saved_live);
+            memcpy(saved_live, m.live.v, saved_n * sizeof *saved_live);
         }
         add_block(&m);
         if (h % 16 == 15) ALL(&m, ch_store_commit(s, &err));
         if (h == 100) {
             /* a batch that spends a coin twice: refused alike, then aborted
              * (the model forgets the block) */
-            uint64_t r = rng;
-            size_t n = m.n_live;
-            coin *l = malloc(n * sizeof *l);
-            memcpy(l, m.live, n * sizeof *l);
+            uint64_t r = tu_rng;
+            size_t n = m.live.n;
+            tu_coin *l = malloc(n * sizeof *l);
+            memcpy(l, m.live.v, n * sizeof *l);
             ALL(&m, ch_store_commit(s, &err));
             add_block(&m);
-            coin c = m.live[0];
-            ch_block_meta b = {.hash = rand_txid()};
-            ch_hash256 id = rand_txid();
+            tu_coin c = m.live.v[0];
+            ch_block_meta b = {.hash = tu_rand_txid()};
+            ch_hash256 id = tu_rand_txid();
             ALL(&m, ch_store_begin_block(s, &b, &err));
             ALL(&m, ch_store_add_tx(s, &id, 100, &err));
             ALL(&m, ch_store_add_input(s, &c.txid, c.vout, &err));
@@ -288,9 +256,9 @@ static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cu
             assert_int_equal(last_rc, -1);
             for (int w = 0; w < N_STORES; w++)
                 ch_store_abort(m.s[w]);
-            rng = r ^ 0x5555; /* another block from here */
-            m.n_live = n;
-            memcpy(m.live, l, n * sizeof *l);
+            tu_rng = r ^ 0x5555; /* another block from here */
+            m.live.n = n;
+            memcpy(m.live.v, l, n * sizeof *l);
             free(l);
             m.height--;
         }
@@ -300,13 +268,13 @@ static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cu
      * stream (the same txids, spending the same coins) and goes on */
     ALL(&m, ch_store_truncate(s, CUT, &err));
     assert_int_equal(last_rc, 0);
-    rng = saved_rng;
-    m.n_live = saved_n;
-    memcpy(m.live, saved_live, saved_n * sizeof *saved_live);
+    tu_rng = saved_rng;
+    m.live.n = saved_n;
+    memcpy(m.live.v, saved_live, saved_n * sizeof *saved_live);
     m.height = CUT;
-    rng ^= 1; /* the branch's first block differs, its txs with it */
+    tu_rng ^= 1; /* the branch's first block differs, its txs with it */
     for (uint32_t h = CUT; h < BLOCKS + 30; h++) {
-        if (h == CUT + 1) rng = saved_rng; /* then the old txids come back */
+        if (h == CUT + 1) tu_rng = saved_rng; /* then the old txids come back */
         add_block(&m);
         if (h % 16 == 15) ALL(&m, ch_store_commit(s, &err));
     }
@@ -328,7 +296,7 @@ static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cu
         free(dir[w]);
     }
     free(saved_live);
-    free(m.live);
+    tu_coins_free(&m.live);
 }
 
 /* A memory bound so small that the runs' filters pass their share (a
@@ -338,7 +306,7 @@ static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cu
  * the older ones); the store equals one written without a bound. */
 static void test_filters_over_their_share_are_let_go_and_lookups_stay_right(void **state) {
     (void)state;
-    rng = 0x6a09e667f3bcc909ULL;
+    tu_rng = 0x6a09e667f3bcc909ULL;
     char *dir[N_STORES];
     model m = {0};
     ch_error e0;
@@ -387,7 +355,7 @@ static void test_filters_over_their_share_are_let_go_and_lookups_stay_right(void
         tu_rmrf(dir[w]);
         free(dir[w]);
     }
-    free(m.live);
+    tu_coins_free(&m.live);
 }
 
 /* A generated chain through `ingest btc` with a small --mem (tx hot maps

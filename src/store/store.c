@@ -895,20 +895,12 @@ uint64_t st_txid_key(const ch_hash256 *txid) {
     return k;
 }
 
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 uint64_t st_addr_key(const ch_addr *a) {
-    uint64_t h = mix64(((uint64_t)a->kind << 16) | ((uint64_t)a->version << 8) | a->len);
+    uint64_t h = st_mix64(((uint64_t)a->kind << 16) | ((uint64_t)a->version << 8) | a->len);
     for (unsigned i = 0; i < a->len; i += 8) {
         uint64_t w = 0;
         memcpy(&w, a->bytes + i, a->len - i < 8 ? a->len - i : 8);
-        h = mix64(h ^ w);
+        h = st_mix64(h ^ w);
     }
     return h;
 }

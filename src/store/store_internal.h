@@ -247,6 +247,15 @@ void st_utxo_fill(ch_store *s, uint64_t a, uint64_t b);
  * items; every candidate is checked against the column anyway). */
 uint64_t st_txid_key(const ch_hash256 *txid);
 uint64_t st_addr_key(const ch_addr *a);
+/* The mixer st_addr_key chains over an address's 64-bit words (splitmix64's
+ * finalizer): here so that tests can build two addresses sharing a key. */
+static inline uint64_t st_mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
 
 /* Index lookups (the runs; candidates checked against the columns): 1
  * found, 0 not. The address's head is as this handle sees the store. */
