@@ -748,13 +748,13 @@ static int move_heads(ch_store *s, bool lag, ch_error *err) {
     }
     if (lag) return 0;
     static const int heads[2] = {COL_HEADS20, COL_HEADS32};
-    st_sync_job jobs[2];
+    ch_sync_job jobs[2];
     size_t n = 0;
     for (int i = 0; i < 2; i++) {
         const st_col *c = &s->col[heads[i]];
-        if (c->fd >= 0) jobs[n++] = (st_sync_job){c->fd, false, c->path, 0};
+        if (c->fd >= 0) jobs[n++] = (ch_sync_job){c->fd, false, c->path, 0};
     }
-    if (st_sync_many(jobs, n, err) != 0) return -1;
+    if (ch_sync_many(jobs, n, err) != 0) return -1;
     s->heads_upto = st_heads_domain(s);
     return st_write_heads_upto(s, err);
 }
@@ -790,12 +790,12 @@ static int write_columns(ch_store *s, st_writeback *wb, bool marks, double *colu
 }
 
 /* Step 1's data durable: every column, the batch's new runs and their
- * folder's entries for them, all at once (st_sync_many). */
+ * folder's entries for them, all at once (ch_sync_many). */
 static int sync_batch(ch_store *s, ch_error *err) {
-    st_sync_job jobs[COL_COUNT + 3];
+    ch_sync_job jobs[COL_COUNT + 3];
     size_t n = 0;
     for (int i = 0; i < COL_COUNT; i++)
-        if (s->col[i].fd >= 0) jobs[n++] = (st_sync_job){s->col[i].fd, false, s->col[i].path, 0};
+        if (s->col[i].fd >= 0) jobs[n++] = (ch_sync_job){s->col[i].fd, false, s->col[i].path, 0};
     st_runs *runs[2] = {&s->txid_runs, &s->addr_runs};
     char run_path[2][4200];
     bool new_run = false;
@@ -803,16 +803,16 @@ static int sync_batch(ch_store *s, ch_error *err) {
         if (st_runs_sync_fd(runs[i]) >= 0) {
             snprintf(run_path[i], sizeof run_path[i], "%s/%s-%llu.run", runs[i]->dir, runs[i]->name,
                      (unsigned long long)runs[i]->next.seq);
-            jobs[n++] = (st_sync_job){st_runs_sync_fd(runs[i]), false, run_path[i], 0};
+            jobs[n++] = (ch_sync_job){st_runs_sync_fd(runs[i]), false, run_path[i], 0};
             new_run = true;
         }
     int dir = -1;
     if (new_run) { /* both indexes' runs live in one folder */
         dir = open(s->txid_runs.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0) return ch_io_err(err, s->txid_runs.dir, "open", NULL, errno);
-        jobs[n++] = (st_sync_job){dir, true, s->txid_runs.dir, 0};
+        jobs[n++] = (ch_sync_job){dir, true, s->txid_runs.dir, 0};
     }
-    int rc = st_sync_many(jobs, n, err);
+    int rc = ch_sync_many(jobs, n, err);
     if (dir >= 0) close(dir);
     return rc;
 }

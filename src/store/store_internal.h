@@ -14,6 +14,7 @@
 #include "store/hotmap.h"
 #include "store/runs.h"
 #include "store/utxomap.h"
+#include "util/syncmany.h"
 
 /* Records as the writer makes them (store.h: the layouts). */
 static inline ch_in_rec st_in_make(uint64_t tx, uint32_t vout) {
@@ -303,16 +304,7 @@ int st_marks_index(ch_store *s, ch_error *err);
 /* An abort: forget the failed batch's marks, keep the held ones. */
 void st_marks_abort(ch_store *s);
 
-/* A file to make durable: fdatasync, or fsync for a folder (its entries). */
-typedef struct st_sync_job {
-    int fd;
-    bool dir;
-    const char *path; /* for the error */
-    int errnum;       /* set by st_sync_many: 0 or the call's errno */
-} st_sync_job;
-/* Make every job's file durable, several at once (syncmany.c); returns
- * when all are done: 0, or -1 naming the first that failed. */
-int st_sync_many(st_sync_job *jobs, size_t n, ch_error *err);
+/* (a commit's files are made durable at once by util/syncmany.h) */
 void st_writeback_start(st_writeback *w, int fd);
 void st_writeback_join(st_writeback *w);
 /* Forget the batch's marks (after its commit or abort). */

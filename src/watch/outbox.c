@@ -36,7 +36,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +45,7 @@
 
 #include "coinhound/hash.h"
 #include "watch/watch_internal.h"
+#include "util/syncmany.h"
 #include "util/vec.h"
 
 #define LOG_NAME   "alerts.jsonl"
@@ -508,34 +508,21 @@ int watch_outbox_sync(watch_outbox *o, ch_error *err) {
     return 0;
 }
 
-/* The sink's fdatasync, in a thread beside the log's (watch_outbox_deliver). */
-typedef struct sink_sync {
-    int fd, errnum;
-} sink_sync;
-
-static void *sink_sync_main(void *arg) {
-    sink_sync *j = arg;
-    j->errnum = fdatasync(j->fd) != 0 ? errno : 0;
-    return NULL;
-}
-
 /* Both files durable: the log (when anything was appended) and the sink
- * (when it is a file), their fdatasyncs side by side, so that they share
- * one journal commit and one flush of the disk's cache instead of waiting
- * for two in turn. */
+ * (when it is a file), side by side (ch_sync_many), so that they share one
+ * journal commit and one flush of the disk's cache instead of waiting for
+ * two in turn. */
 static int sync_both(watch_outbox *o, int fd, ch_error *err) {
+    char log[4200];
+    path_in(o, LOG_NAME, log, sizeof log);
+    ch_sync_job jobs[2];
+    size_t n = 0;
+    if (o->dirty) jobs[n++] = (ch_sync_job){o->fd, false, log, 0};
     struct stat st;
-    bool sink = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    sink_sync j = {fd, 0};
-    pthread_t th;
-    bool beside = sink && o->dirty && pthread_create(&th, NULL, sink_sync_main, &j) == 0;
-    int rc = watch_outbox_sync(o, err);
-    if (beside)
-        pthread_join(th, NULL);
-    else if (sink)
-        sink_sync_main(&j);
-    if (rc != 0) return -1;
-    if (j.errnum) return ch_err(err, "the alerts file: fdatasync: %s", strerror(j.errnum));
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        jobs[n++] = (ch_sync_job){fd, false, "the alerts file", 0};
+    if (ch_sync_many(jobs, n, err) != 0) return -1;
+    o->dirty = false;
     return 0;
 }
 

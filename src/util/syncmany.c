@@ -1,15 +1,14 @@
-/* Several files made durable at once (st_sync_many, store_internal.h): a
- * commit's columns, its new runs and their folder. One after the other,
+/* Several files made durable at once (syncmany.h). One after the other,
  * each fdatasync waited for its own write-back and its own flush of the
  * disk's cache; side by side, the write-backs overlap (and use both cores
- * where the kernel's work is CPU: walking the dirty pages), and the disk
- * takes the flushes together. Nothing about what is durable changes: the
- * caller still waits for every one before it goes on. */
-#include "store/store_internal.h"
+ * where the kernel's work is CPU: walking the dirty pages), the journal
+ * commits of their metadata are shared, and the disk takes the flushes
+ * together. Nothing about what is durable changes: the caller still waits
+ * for every one before it goes on. */
+#include "util/syncmany.h"
 #include "util/ioerr.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -18,7 +17,7 @@
 #define SYNC_HELPERS 3
 
 typedef struct sync_work {
-    st_sync_job *jobs;
+    ch_sync_job *jobs;
     size_t n;
     atomic_size_t next;
 } sync_work;
@@ -26,30 +25,14 @@ typedef struct sync_work {
 static void *sync_main(void *arg) {
     sync_work *w = arg;
     for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->n;) {
-        st_sync_job *j = &w->jobs[i];
+        ch_sync_job *j = &w->jobs[i];
         int rc = j->dir ? fsync(j->fd) : fdatasync(j->fd);
         j->errnum = rc != 0 ? errno : 0;
     }
     return NULL;
 }
 
-static void *writeback_main(void *arg) {
-    const st_writeback *w = arg;
-    sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    return NULL;
-}
-
-void st_writeback_start(st_writeback *w, int fd) {
-    w->fd = fd;
-    w->started = fd >= 0 && pthread_create(&w->th, NULL, writeback_main, w) == 0;
-}
-
-void st_writeback_join(st_writeback *w) {
-    if (w->started) pthread_join(w->th, NULL);
-    w->started = false;
-}
-
-int st_sync_many(st_sync_job *jobs, size_t n, ch_error *err) {
+int ch_sync_many(ch_sync_job *jobs, size_t n, ch_error *err) {
     sync_work w = {jobs, n, 0};
     pthread_t th[SYNC_HELPERS];
     size_t started = 0;
