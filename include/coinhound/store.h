@@ -507,6 +507,9 @@ void ch_store_hold_background(ch_store *s, bool hold);
  * payments in the committed index on two threads (or more, one a core up
  * to four), before its adds. Changes nothing on disk. -1 for a reader. */
 int ch_store_resolve_in_parallel(ch_store *s);
+/* Was ch_store_resolve_in_parallel called (else ch_store_resolve_block
+ * does nothing, and its lists need not be made)? */
+bool ch_store_resolves_ahead(const ch_store *s);
 /* Between ch_store_begin_block and the block's first add, for speed only:
  * the outputs every input of the block spends and the address every
  * output pays (as ch_store_prefetch_keyed's lists, for the whole block).

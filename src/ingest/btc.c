@@ -97,9 +97,10 @@ static int add_block(ch_store *s, const btc_prep *r, btc_look *lk, ch_error *err
     if (look_fit(lk, b) != 0) return ch_err(err, "out of memory");
     if (ch_store_begin_block(s, &m, err) != 0) return -1;
     /* the whole block's lookups at once, on the cores a watcher has to
-     * spare (nothing unless the store was asked: ch_store_resolve_in_parallel) */
+     * spare (only when the store was asked: ch_store_resolve_in_parallel;
+     * a bulk ingest does not build the list) */
     size_t n_spend = 0, n_out = 0;
-    for (uint32_t t = 0; t < b->n_tx; t++) {
+    for (uint32_t t = 0; t < b->n_tx && ch_store_resolves_ahead(s); t++) {
         const ch_btc_tx *tx = &b->tx[t];
         n_out += tx->n_out;
         if (t == 0 && ch_btc_tx_is_coinbase(tx)) continue;

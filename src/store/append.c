@@ -224,14 +224,16 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
         }
         /* the block's lookups made before its adds (resolve.c), else the runs */
         resolved = st_resolved_tx_get(s, prev_txid);
-        if (resolved)
-            rc = resolved->found, s->resolver.taken++;
-        else
+        if (resolved) {
+            rc = resolved->found;
+            prev = resolved->tx;
+            s->resolver.taken++;
+        } else {
             rc = find_tx_cold(s, prev_txid, &prev);
+        }
     }
     char hex[65];
     if (rc < 0) return -1;
-    if (resolved && rc == 1) prev = resolved->tx;
     if (rc == 0 || prev >= s->cur_tx) {
         hex_txid(prev_txid, hex);
         return ch_err(err, "input spends %s:%u, a transaction not in the chain before it", hex,

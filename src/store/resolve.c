@@ -47,6 +47,10 @@ static void join_helpers(st_resolver *r) {
     r->n_helpers = 0;
 }
 
+bool ch_store_resolves_ahead(const ch_store *s) {
+    return s->resolver.on;
+}
+
 void st_resolver_free(ch_store *s) {
     st_resolver *r = &s->resolver;
     join_helpers(r);
