@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "coinhound/store.h"
+#include "util/spare.h"
 #include "util/vec.h"
 
 /* Enough to ride out a run of large blocks on one side, a commit or a
@@ -41,12 +42,12 @@ typedef struct pipe_slot {
 } pipe_slot;
 
 /* A kept block (btc_pipe_start_kept): its buffers between pipes, and the
- * witness check's thread while one runs. */
+ * witness check's task while one is posted. */
 struct btc_keep {
     btc_prep prep;
     uint64_t bytes;
-    pthread_t th;
-    bool checking; /* th runs check() on the block handed over */
+    ch_spare_task task;
+    bool checking; /* task runs check() on the block handed over */
     int check_rc;
     ch_error check_err;
 };
@@ -226,26 +227,27 @@ btc_keep *btc_keep_new(void) {
     return calloc(1, sizeof(btc_keep));
 }
 
-/* Wait for the witness check's thread, if one runs. */
-static void keep_join(btc_keep *k) {
+/* The witness check, on a spare thread: the block is only read, by it
+ * and by the caller's adds, until btc_pipe_checked waits for it. */
+static void check(void *arg) {
+    btc_keep *k = arg;
+    k->check_rc = ch_btc_check_witness_commitment(&k->prep.b, &k->check_err);
+}
+
+/* The witness check done, if one was posted: waited for, or taken back
+ * when no spare thread has started it yet (one busy elsewhere) and then
+ * made here if its answer is wanted (it is not when the block is let go). */
+static void keep_join(btc_keep *k, bool wanted) {
     if (!k->checking) return;
-    pthread_join(k->th, NULL);
+    if (ch_spare_withdraw(&k->task) && wanted) check(k);
     k->checking = false;
 }
 
 void btc_keep_free(btc_keep *k) {
     if (!k) return;
-    keep_join(k);
+    keep_join(k, false);
     btc_prep_free(&k->prep);
     free(k);
-}
-
-/* The witness check's thread: the block is only read, by it and by the
- * caller's adds, until btc_pipe_checked joins it. */
-static void *check(void *arg) {
-    btc_keep *k = arg;
-    k->check_rc = ch_btc_check_witness_commitment(&k->prep.b, &k->check_err);
-    return NULL;
 }
 
 btc_pipe *btc_pipe_start_kept(ch_blkdir *d, const ch_blk_chain *chain, uint32_t from, uint32_t to,
@@ -254,7 +256,7 @@ btc_pipe *btc_pipe_start_kept(ch_blkdir *d, const ch_blk_chain *chain, uint32_t 
         return btc_pipe_start(d, chain, from, to, threaded, budget, err);
     btc_pipe *pp = btc_pipe_start(d, chain, from, to, false, budget, err);
     if (!pp) return NULL;
-    keep_join(keep); /* a pipe freed without asking (an add that failed) */
+    keep_join(keep, false); /* a pipe freed without asking (an add that failed) */
     pp->keep = keep;
     pp->slot[0].prep = keep->prep; /* the buffers, lent */
     pp->slot[0].bytes = keep->bytes;
@@ -266,15 +268,15 @@ btc_pipe *btc_pipe_start_kept(ch_blkdir *d, const ch_blk_chain *chain, uint32_t 
 int btc_pipe_checked(btc_pipe *pp, ch_error *err) {
     btc_keep *k = pp->keep;
     if (!k || !k->checking) return 0;
-    keep_join(k);
+    keep_join(k, true);
     if (k->check_rc == 0) return 0;
     *err = k->check_err;
     return located(pp, &pp->slot[0].prep, err);
 }
 
 /* A kept pipe's one block: read, parsed and classified here, its witness
- * commitment checked on a thread beside the caller's adds (inline when no
- * thread starts). 1 or -1 as btc_pipe_next. */
+ * commitment checked on a spare thread beside the caller's adds (inline
+ * when the process has none: util/spare.h). 1 or -1 as btc_pipe_next. */
 static int next_kept(btc_pipe *pp, const btc_prep **out, ch_error *err) {
     if (pp->taken) return 0;
     pipe_slot *sl = &pp->slot[0];
@@ -289,7 +291,7 @@ static int next_kept(btc_pipe *pp, const btc_prep **out, ch_error *err) {
     btc_keep *k = pp->keep;
     k->prep.b = sl->prep.b; /* the thread's view: the same arrays and bytes */
     k->check_rc = 0;
-    k->checking = pthread_create(&k->th, NULL, check, k) == 0;
+    k->checking = ch_spare_post(&k->task, check, k);
     if (!k->checking && ch_btc_check_witness_commitment(&sl->prep.b, &sl->err) != 0) {
         *err = sl->err;
         return located(pp, &sl->prep, err);
@@ -372,7 +374,7 @@ void btc_pipe_free(btc_pipe *pp) {
     if (!pp) return;
     if (pp->keep) { /* the buffers go back, unless one block outgrew the budget */
         btc_keep *k = pp->keep;
-        keep_join(k);
+        keep_join(k, false);
         memset(&k->prep.b, 0, sizeof k->prep.b);
         if (pp->slot[0].bytes <= pp->budget) {
             k->prep = pp->slot[0].prep;

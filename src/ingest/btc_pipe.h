@@ -63,7 +63,7 @@ void btc_pipe_free(btc_pipe *pp);
 
 /* What a long-lived caller (the watcher, a block at a time) keeps from
  * one ingest to the next: one block's buffers, so that a pipe of a single
- * block allocates nothing once they have grown, and a thread for that
+ * block allocates nothing once they have grown, and a task for that
  * block's witness commitment check. */
 typedef struct btc_keep btc_keep;
 btc_keep *btc_keep_new(void); /* NULL when out of memory */
@@ -72,7 +72,7 @@ void btc_keep_free(btc_keep *k);
 /* btc_pipe_start, and when keep is given and [from, to) is one block: no
  * reader thread (it would only be waited for), the block read and parsed
  * in btc_pipe_next into keep's buffers, and its witness commitment
- * checked beside the caller's adds, on a thread of its own: the caller
+ * checked beside the caller's adds, on a spare thread: the caller
  * must then ask btc_pipe_checked before it takes the block as added. The
  * block the caller gets, its checks and their errors are those of
  * btc_pipe_start's. */

@@ -9,8 +9,8 @@
  * 3,000 txs). The adds themselves must go one at a time, in order, but
  * those lookups need not: they read only committed state, which nothing
  * changes inside a block. So before the adds, the block's lookups are
- * split between the caller and helper threads, and the adds take the
- * answers from two small tables.
+ * split between the caller and the process's spare threads (util/spare.h),
+ * and the adds take the answers from two small tables.
  *
  * What is asked is what the add would ask, in the same order of sources:
  * a txid or an address the hot maps hold when the block starts is left to
@@ -19,20 +19,18 @@
  * answer "not found" is the index's too, so the add does not ask again.
  * Every answer is forgotten at the block's end (st_resolved_drop). */
 #include "store/store_internal.h"
+#include "util/spare.h"
 #include "util/vec.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* fewer lookups than this: not worth a thread's start */
 #define MIN_PARALLEL 256
 /* lookups a thread takes at a time from the shared counter */
 #define CHUNK       32
-#define MAX_HELPERS (sizeof((st_resolver *)0)->helper / sizeof(pthread_t))
+#define MAX_HELPERS (sizeof((st_resolver *)0)->helper / sizeof(ch_spare_task))
 
 int ch_store_resolve_in_parallel(ch_store *s) {
     if (!s->writable) return -1;
@@ -40,10 +38,11 @@ int ch_store_resolve_in_parallel(ch_store *s) {
     return 0;
 }
 
-/* The last block's helpers gone (they left when its lookups were taken). */
+/* The last block's helpers done (they left when its lookups were taken),
+ * or taken back when no spare thread came to them. */
 static void join_helpers(st_resolver *r) {
     for (size_t i = 0; i < r->n_helpers; i++)
-        pthread_join(r->helper[i], NULL);
+        ch_spare_withdraw(&r->helper[i]);
     r->n_helpers = 0;
 }
 
@@ -183,7 +182,7 @@ static void resolve_addr(ch_store *s, st_resolved_addr *e) {
  * busy before it takes a chunk, so that the caller, done with its own,
  * waits only for chunks under way (not for a helper that has yet to be
  * scheduled: that one finds nothing left and leaves). */
-static void *resolve_main(void *arg) {
+static void resolve_main(void *arg) {
     ch_store *s = arg;
     st_resolver *r = &s->resolver;
     size_t n = r->n_tx + r->n_addr;
@@ -197,14 +196,8 @@ static void *resolve_main(void *arg) {
                 resolve_addr(s, &r->addr[j - r->n_tx]);
         }
         atomic_fetch_sub(&r->busy, 1);
-        if (i >= n) return NULL;
+        if (i >= n) return;
     }
-}
-
-static size_t helpers(void) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores <= 1) return 0;
-    return (size_t)cores - 1 > MAX_HELPERS ? MAX_HELPERS : (size_t)cores - 1;
 }
 
 void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_spends,
@@ -223,12 +216,15 @@ void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_
     }
     atomic_store(&r->next, 0);
     atomic_store(&r->busy, 0);
-    for (size_t want = helpers(); r->n_helpers < want; r->n_helpers++)
-        if (pthread_create(&r->helper[r->n_helpers], NULL, resolve_main, s) != 0) break;
+    size_t want = ch_spare_threads();
+    for (; r->n_helpers < want && r->n_helpers < MAX_HELPERS; r->n_helpers++)
+        if (!ch_spare_post(&r->helper[r->n_helpers], resolve_main, s)) break;
     resolve_main(s);
-    /* every chunk is taken: wait for those still under way (a few µs) */
+    /* every chunk is taken: wait for those still under way (a few µs; a
+     * spin, not a yield, which would hand this core to whatever waits for
+     * one and this thread's turn with it) */
     while (atomic_load(&r->busy) != 0)
-        sched_yield();
+        ch_cpu_pause();
     r->made_tx += r->n_tx;
     r->made_addr += r->n_addr;
     r->valid = true;

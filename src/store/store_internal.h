@@ -14,6 +14,7 @@
 #include "store/hotmap.h"
 #include "store/runs.h"
 #include "store/utxomap.h"
+#include "util/spare.h"
 #include "util/syncmany.h"
 
 /* Records as the writer makes them (store.h: the layouts). */
@@ -128,9 +129,10 @@ typedef struct st_resolver {
      * taken by the adds (what the tests check the path was taken by) */
     uint64_t made_tx, made_addr, taken;
     /* the block's lookups shared out: the next one to take, and how many
-     * threads are at one; the helpers, joined at the next block's start */
+     * threads are at one; the spare threads' tasks, waited for at the next
+     * block's start */
     atomic_size_t next, busy;
-    pthread_t helper[3];
+    ch_spare_task helper[3];
     size_t n_helpers;
 } st_resolver;
 

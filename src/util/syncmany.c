@@ -7,6 +7,7 @@
  * for every one before it goes on. */
 #include "util/syncmany.h"
 #include "util/ioerr.h"
+#include "util/spare.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,26 +23,39 @@ typedef struct sync_work {
     atomic_size_t next;
 } sync_work;
 
-static void *sync_main(void *arg) {
+static void sync_jobs(void *arg) {
     sync_work *w = arg;
     for (size_t i; (i = atomic_fetch_add(&w->next, 1)) < w->n;) {
         ch_sync_job *j = &w->jobs[i];
         int rc = j->dir ? fsync(j->fd) : fdatasync(j->fd);
         j->errnum = rc != 0 ? errno : 0;
     }
+}
+
+static void *sync_main(void *arg) {
+    sync_jobs(arg);
     return NULL;
 }
 
 int ch_sync_many(ch_sync_job *jobs, size_t n, ch_error *err) {
     sync_work w = {jobs, n, 0};
-    pthread_t th[SYNC_HELPERS];
-    size_t started = 0;
-    while (started < SYNC_HELPERS && started + 1 < n &&
-           pthread_create(&th[started], NULL, sync_main, &w) == 0)
-        started++;
-    sync_main(&w); /* (with no helper, the caller does them all) */
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    if (n == 2 && ch_spare_threads() > 0) {
+        /* two files (the watcher's, every block): the second on a kept
+         * spare thread, not a thread started for it */
+        ch_spare_task t = {0};
+        bool posted = ch_spare_post(&t, sync_jobs, &w);
+        sync_jobs(&w);
+        if (posted) ch_spare_withdraw(&t);
+    } else {
+        pthread_t th[SYNC_HELPERS];
+        size_t started = 0;
+        while (started < SYNC_HELPERS && started + 1 < n &&
+               pthread_create(&th[started], NULL, sync_main, &w) == 0)
+            started++;
+        sync_jobs(&w); /* (with no helper, the caller does them all) */
+        for (size_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    }
     for (size_t i = 0; i < n; i++)
         if (jobs[i].errnum)
             return ch_io_err(err, jobs[i].path, jobs[i].dir ? "fsync" : "fdatasync", NULL,

@@ -18,8 +18,9 @@ typedef struct ch_sync_job {
 } ch_sync_job;
 
 /* Make every job's file durable, side by side on threads of their own
- * (one after the other when none starts); returns when all are done: 0,
- * or -1 naming the first that failed. */
+ * (two files: the caller's and a spare thread, util/spare.h; one after
+ * the other when none starts); returns when all are done: 0, or -1 naming
+ * the first that failed. */
 int ch_sync_many(ch_sync_job *jobs, size_t n, ch_error *err);
 
 #endif
