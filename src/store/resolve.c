@@ -29,7 +29,9 @@
 /* fewer lookups than this: not worth a thread's start */
 #define MIN_PARALLEL 256
 /* lookups a thread takes at a time from the shared counter */
-#define CHUNK       32
+#define CHUNK 32
+/* spends or outputs between a hot-map slot's prefetch and its probe */
+#define LIST_AHEAD  8
 #define MAX_HELPERS (sizeof((st_resolver *)0)->helper / sizeof(ch_spare_task))
 
 int ch_store_resolve_in_parallel(ch_store *s) {
@@ -127,12 +129,19 @@ static bool make_room(st_resolver *r, size_t n_spends, size_t n_addrs) {
     return true;
 }
 
-/* The spends' txids the hot maps miss, each once, into the tx table. */
+/* The spends' txids the hot maps miss, each once, into the tx table.
+ * Each probe of a hot map is a cache miss (the maps are far larger than
+ * the cache), so the slots LIST_AHEAD spends on are asked for first. */
 static void list_txids(ch_store *s, const ch_store_spend *spends, size_t n) {
     st_resolver *r = &s->resolver;
     r->n_tx = 0;
     if (s->tx_hot_complete) return;
     for (size_t i = 0; i < n; i++) {
+        if (i + LIST_AHEAD < n) {
+            uint64_t k = st_txid_key(spends[i + LIST_AHEAD].txid);
+            st_hot_prefetch(&s->tx_hot, k);
+            st_hot_prefetch(&s->tx_old, k);
+        }
         uint64_t tx;
         if (st_find_tx_hot(s, spends[i].txid, &tx)) continue;
         uint32_t *slot = tx_slot(r, spends[i].txid);
@@ -142,12 +151,17 @@ static void list_txids(ch_store *s, const ch_store_spend *spends, size_t n) {
     }
 }
 
-/* The addresses the hot maps miss, each once, into the address table. */
+/* The addresses the hot maps miss, each once, into the address table
+ * (their slots asked for ahead, as list_txids). */
 static void list_addresses(ch_store *s, const ch_addr *addrs, const uint64_t *keys, size_t n) {
     st_resolver *r = &s->resolver;
     r->n_addr = 0;
     if (s->addr_hot_complete) return;
     for (size_t i = 0; i < n; i++) {
+        if (keys && i + LIST_AHEAD < n) {
+            st_hot_prefetch(&s->addr_hot, keys[i + LIST_AHEAD]);
+            st_hot_prefetch(&s->addr_old, keys[i + LIST_AHEAD]);
+        }
         const ch_addr *a = &addrs[i];
         if (a->kind == CH_ADDR_NONE || a->len > 32) continue; /* not kept (add_output) */
         uint64_t key = keys ? keys[i] : st_addr_key(a);
@@ -189,6 +203,14 @@ static void resolve_main(void *arg) {
     for (;;) {
         atomic_fetch_add(&r->busy, 1);
         size_t i = atomic_fetch_add(&r->next, CHUNK);
+        /* every run's filter block for the chunk's keys first: a lookup
+         * spent two thirds of its search waiting for them, one at a time */
+        for (size_t j = i; j < i + CHUNK && j < n; j++) {
+            if (j < r->n_tx)
+                st_runs_prefetch(&s->txid_runs, st_txid_key(&r->tx[j].txid));
+            else
+                st_runs_prefetch(&s->addr_runs, r->addr[j - r->n_tx].key);
+        }
         for (size_t j = i; j < i + CHUNK && j < n; j++) {
             if (j < r->n_tx)
                 resolve_tx(s, &r->tx[j]);
