@@ -69,40 +69,85 @@ int st_u64_push(st_u64_list *l, uint64_t x) {
     return 0;
 }
 
-/* A tx entry's second check: bytes 8-15 of the txid, kept in its idf
- * (an address's id and flags: unused by tx entries). With the key (bytes 0-7) that is 128 bits
- * of the txid: two distinct txids sharing them are not to be expected
- * (about 1e-20 over a billion txs), so a hit needs no read of txids.col,
- * one random page fewer per input once the columns outgrow memory. */
-static void tx_check_set(st_hot_entry *e, const ch_hash256 *txid) {
-    memcpy(&e->idf, txid->b + 8, 8);
+/* A tx entry (store_internal.h) carries its output range beside its tx
+ * number, so that an input whose tx the hot maps hold reads neither the
+ * tx's records (where its outputs start and end) nor its txid: one pread
+ * fewer per input once the columns are cold, and none for the lookahead
+ * (docs/store.md, "A tx entry's output range"). The txid is then checked
+ * by its 64-bit key and 24 bits of SipHash-2-4 of it under the writer's
+ * random key (s->addr_sip), where the entry sits at its own key; an entry
+ * moved off it (two txids sharing their first 8 bytes) is confirmed by
+ * its txid's record. A false hit needs two held txids sharing their key
+ * and the 24 keyed bits: the key can be ground (some 2^32 tries for a
+ * pair of one's own), the keyed bits cannot be aimed at from outside the
+ * process, so it costs 2^24 such pairs put on chain. */
+#define TX_NOUT_SHIFT 40
+#define TX_SHIFTED    (1ULL << 63)
+#define TX_CHECK_MASK ((1ULL << 24) - 1)
+
+static uint64_t tx_check(const ch_store *s, const ch_hash256 *txid) {
+    return st_siphash24(s->addr_sip, txid->b, sizeof txid->b) & TX_CHECK_MASK;
 }
 
-static bool tx_check_ok(const st_hot_entry *e, const ch_hash256 *txid) {
-    return memcmp(&e->idf, txid->b + 8, 8) == 0;
-}
-
-/* The tx hot map m holds for txid, probing keys upward from its key (two
- * items may share one): 1 found, 0 not (*free_key then gets the first free
- * slot's key). */
-static int hot_find_tx(const ch_store *s, const st_hotmap *m, const ch_hash256 *txid, uint64_t *tx,
-                       uint64_t *free_key) {
-    uint64_t k = st_txid_key(txid);
-    st_hot_entry *e;
-    for (; (e = st_hot_get(m, k)) != NULL; k++) {
-        if (e->aux < st_col_count(&s->col[COL_TXS]) && tx_check_ok(e, txid)) {
-            *tx = e->aux;
-            return 1;
-        }
+/* Whether entry e, met by a lookup for txid (at txid's own key: at_key),
+ * is txid's; *check is txid's keyed check, computed on first use (*have). */
+static bool tx_match(const ch_store *s, const st_hot_entry *e, const ch_hash256 *txid, bool at_key,
+                     uint64_t *check, bool *have) {
+    if (at_key && !(e->aux & TX_SHIFTED) && !s->tx_check_off) {
+        if (!*have) *check = tx_check(s, txid), *have = true;
+        return (e->idf >> TX_NOUT_SHIFT & TX_CHECK_MASK) == *check;
     }
+    ch_hash256 t;
+    st_col_get(&s->col[COL_TXIDS], st_hot_tx(e), t.b);
+    return memcmp(t.b, txid->b, sizeof t.b) == 0;
+}
+
+/* The entry of the tx hot map m that holds txid, probing keys upward from
+ * its key (two items may share one), or NULL (*free_key then gets the
+ * first free slot's key). */
+static const st_hot_entry *hot_find_tx(const ch_store *s, const st_hotmap *m,
+                                       const ch_hash256 *txid, uint64_t *check, bool *have,
+                                       uint64_t *free_key) {
+    const uint64_t key = st_txid_key(txid);
+    uint64_t k = key;
+    const st_hot_entry *e;
+    for (; (e = st_hot_get(m, k)) != NULL; k++)
+        if (st_hot_tx(e) < st_col_count(&s->col[COL_TXS]) &&
+            tx_match(s, e, txid, k == key, check, have))
+            return e;
     *free_key = k;
-    return 0;
+    return NULL;
+}
+
+/* The young tx hot map's entry for txid, then the old one's, or NULL. */
+static const st_hot_entry *tx_hot_entry(const ch_store *s, const ch_hash256 *txid) {
+    uint64_t k, check = 0;
+    bool have = false;
+    const st_hot_entry *e = hot_find_tx(s, &s->tx_hot, txid, &check, &have, &k);
+    return e ? e : hot_find_tx(s, &s->tx_old, txid, &check, &have, &k);
 }
 
 /* The young tx hot map, then the old one: 1 found, 0 not. */
 int st_find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx) {
-    uint64_t k;
-    return hot_find_tx(s, &s->tx_hot, txid, tx, &k) || hot_find_tx(s, &s->tx_old, txid, tx, &k);
+    const st_hot_entry *e = tx_hot_entry(s, txid);
+    if (e) *tx = st_hot_tx(e);
+    return e != NULL;
+}
+
+/* The tx whose outputs were being added is complete: its entry gets their
+ * count (where it and its first output fit their fields). */
+static void tx_outputs_done(ch_store *s) {
+    if (!s->tx_pend_set) return;
+    s->tx_pend_set = false;
+    st_hot_entry *e;
+    for (uint64_t k = s->tx_pend_key; (e = st_hot_get(&s->tx_hot, k)) != NULL; k++) {
+        if (st_hot_tx(e) != s->tx_pend) continue;
+        uint64_t first = e->idf & ST_TX_NUM_MASK, outs = st_col_count(&s->col[COL_OUTS]);
+        if (first != ST_TX_NUM_MASK && outs >= first && outs - first < ST_TX_NOUT_NONE)
+            e->aux = (e->aux & ~(ST_TX_NOUT_NONE << TX_NOUT_SHIFT)) | (outs - first)
+                                                                          << TX_NOUT_SHIFT;
+        return;
+    }
 }
 
 /* The runs, when the hot maps do not hold the whole index (asked after
@@ -151,7 +196,9 @@ static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_erro
      * txid needs no lookup (in the runs, that lookup is a miss in every
      * run: measured as the largest cost of ingest once the hot maps no
      * longer held the whole index), only a free slot in the young map. */
-    uint64_t key = st_txid_key(txid);
+    tx_outputs_done(s);
+    const uint64_t index_key = st_txid_key(txid);
+    uint64_t key = index_key;
     while (st_hot_get(&s->tx_hot, key))
         key++;
     ch_tx_rec r = {.first_in_size = st_col_count(&s->col[COL_INS]) |
@@ -163,8 +210,11 @@ static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_erro
         st_col_append(&s->col[COL_TXIDS], txid->b) == UINT64_MAX ||
         (!s->account && st_col_append(&s->col[COL_TXVIN], &vin) == UINT64_MAX))
         return ch_err(err, "out of memory");
-    e->aux = tx;
-    tx_check_set(e, txid);
+    /* the outputs' count is not known yet (tx_outputs_done) */
+    uint64_t first = r.first_out < ST_TX_NUM_MASK ? r.first_out : ST_TX_NUM_MASK;
+    e->aux = tx | ST_TX_NOUT_NONE << TX_NOUT_SHIFT | (key != index_key ? TX_SHIFTED : 0);
+    e->idf = first | tx_check(s, txid) << TX_NOUT_SHIFT;
+    if (!s->account) s->tx_pend_set = true, s->tx_pend = tx, s->tx_pend_key = key;
     s->cur_tx = tx;
     return 0;
 }
@@ -214,7 +264,9 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
     if (s->cur_tx == UINT64_MAX) return ch_err(err, "input outside a transaction");
     uint64_t prev, first, n;
     const st_resolved_tx *resolved = NULL;
-    int rc = st_find_tx_hot(s, prev_txid, &prev);
+    const st_hot_entry *hot = tx_hot_entry(s, prev_txid);
+    int rc = hot != NULL;
+    if (hot) prev = st_hot_tx(hot);
     if (rc == 0) {
         /* the map holds the outputs of txs the hot maps let go of: asked
          * when they miss, before the runs */
@@ -243,6 +295,8 @@ int ch_store_add_input(ch_store *s, const ch_hash256 *prev_txid, uint32_t vout, 
     if (resolved) {
         first = resolved->first_out;
         n = resolved->n_out;
+    } else if (hot && st_hot_tx_outputs(hot, &first, &n)) {
+        /* the entry's range (append_tx, tx_outputs_done) */
     } else { /* the tx's output range (as ch_store_tx_outputs, through st_col_get) */
         ch_tx_rec t[2] = {{0, 0}, {0, st_col_count(outs)}};
         st_col_get_n(txs, prev, prev + 1 < st_col_count(txs) ? 2 : 1, t);
@@ -598,6 +652,7 @@ int ch_store_end_block(ch_store *s, ch_error *err) {
     if (!s->in_block) return ch_err(err, "end_block outside a block");
     ch_block_rec *b = st_col_at(&s->col[COL_BLOCKS], st_col_count(&s->col[COL_BLOCKS]) - 1);
     b->n_tx = (uint32_t)(st_col_count(&s->col[COL_TXS]) - s->block_first_tx);
+    tx_outputs_done(s);
     s->in_block = false;
     s->cur_tx = UINT64_MAX;
     st_resolved_drop(s);
@@ -1136,6 +1191,7 @@ void ch_store_abort(ch_store *s) {
     s->dirty_addr_keys.n = s->far_pend.n = 0;
     st_marks_abort(s);
     next_batch(s);
+    s->tx_pend_set = false;
     s->in_block = false;
     s->cur_tx = UINT64_MAX;
 }

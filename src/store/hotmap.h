@@ -11,9 +11,9 @@
 
 typedef struct st_hot_entry {
     uint64_t key; /* index key; 0 marks an empty slot (key 0 is remapped) */
-    uint64_t aux; /* tx number, or an address's last output */
+    uint64_t aux; /* tx number and output count, or an address's last output */
     /* an address's id in the low 40 bits (CH_ID_BITS) and its flags in the
-     * high 24; a tx's second check (append.c) */
+     * high 24; a tx's first output and check (append.c) */
     uint64_t idf;
 } st_hot_entry;
 

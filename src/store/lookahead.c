@@ -35,7 +35,7 @@ static const st_hot_entry *tx_candidate(const ch_store *s, const ch_hash256 *txi
     uint64_t k = st_txid_key(txid);
     const st_hot_entry *e = st_hot_get(&s->tx_hot, k);
     if (!e) e = st_hot_get(&s->tx_old, k);
-    return e && e->aux < st_col_count(&s->col[COL_TXS]) ? e : NULL;
+    return e && st_hot_tx(e) < st_col_count(&s->col[COL_TXS]) ? e : NULL;
 }
 
 /* Stage 1 for addresses: their keys (given in given, else hashed here;
@@ -88,10 +88,10 @@ st_utxo_key st_utxo_input_key(ch_store *s, const ch_hash256 *txid, uint32_t vout
 }
 
 /* Stage 2 for inputs: each candidate's tx record with the next one (where
- * its outputs start and end; a hot entry carries 128 bits of its txid, so
- * the txid itself is not read). A spend the hot maps miss: its UTXO map
- * slot, its key kept for add_input (when the map holds anything); else the
- * runs' filters. */
+ * its outputs start and end), unless its hot entry carries that range (the
+ * txid itself is never read: the entry carries a check of it). A spend the
+ * hot maps miss: its UTXO map slot, its key kept for add_input (when the
+ * map holds anything); else the runs' filters. */
 static void spend_records(ch_store *s, const ch_store_spend *spends, size_t n) {
     bool keyed = s->utxo.count != 0;
     if (keyed && s->ahead_in_cap < n) {
@@ -102,9 +102,12 @@ static void spend_records(ch_store *s, const ch_store_spend *spends, size_t n) {
     s->ahead_in_n = s->ahead_in_i = 0;
     for (size_t i = 0; i < n; i++) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
-        if (e) {
-            prefetch_rec(&s->col[COL_TXS], e->aux);
-            prefetch_rec(&s->col[COL_TXS], e->aux + 1);
+        uint64_t first, count;
+        if (e && !st_hot_tx_outputs(e, &first, &count)) {
+            prefetch_rec(&s->col[COL_TXS], st_hot_tx(e));
+            prefetch_rec(&s->col[COL_TXS], st_hot_tx(e) + 1);
+        } else if (e) {
+            /* the entry knows where its outputs are (append.c) */
         } else if (keyed) {
             st_utxo_ahead *a = &s->ahead_in[s->ahead_in_n++];
             a->txid = *spends[i].txid;
@@ -126,7 +129,8 @@ static void spent_outputs(ch_store *s, const ch_store_spend *spends, size_t n) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
         if (!e) continue;
         uint64_t first, count;
-        ch_store_tx_outputs(s, e->aux, &first, &count);
+        if (!st_hot_tx_outputs(e, &first, &count))
+            ch_store_tx_outputs(s, st_hot_tx(e), &first, &count);
         if (spends[i].vout >= count) continue;
         prefetch_rec(&s->col[COL_OUTS], first + spends[i].vout);
         st_marks_prefetch(s, first + spends[i].vout); /* the double-spend check's slot */

@@ -184,12 +184,17 @@ struct ch_store {
     uint64_t hot_cap;    /* ch_store_set_hot_cap: bytes of the four tables at most (0: none) */
 
     /* writer state: each hot map in two generations (see append.c) */
-    st_hotmap tx_hot;       /* txid key -> tx number (every pending tx, the recent ones) */
-    st_hotmap addr_hot;     /* address key -> id, last output (every pending or dirty one) */
-    st_hotmap tx_old;       /* the generation before tx_hot: looked up after it */
-    st_hotmap addr_old;     /* the generation before addr_hot (entries found here move up) */
-    uint64_t addr_sip[2];   /* the key of the address entries' checks (append.c) */
-    bool addr_check_off;    /* tests: every hit confirmed by its record, as before the checks */
+    st_hotmap tx_hot;     /* txid key -> tx number (every pending tx, the recent ones) */
+    st_hotmap addr_hot;   /* address key -> id, last output (every pending or dirty one) */
+    st_hotmap tx_old;     /* the generation before tx_hot: looked up after it */
+    st_hotmap addr_old;   /* the generation before addr_hot (entries found here move up) */
+    uint64_t addr_sip[2]; /* the key of the address and tx entries' checks (append.c) */
+    bool addr_check_off;  /* tests: every hit confirmed by its record, as before the checks */
+    bool tx_check_off;    /* tests: every tx hit confirmed by its txid's record */
+    /* the tx whose outputs are being added: its entry learns their count
+     * when the next tx or the block's end comes (append.c, tx_outputs_done) */
+    bool tx_pend_set;
+    uint64_t tx_pend, tx_pend_key;
     bool tx_hot_complete;   /* every committed txid key is in tx_hot or tx_old */
     bool addr_hot_complete; /* every committed address key is in addr_hot or addr_old */
     bool in_block;
@@ -268,6 +273,24 @@ int st_renew_read(ch_store *s, ch_error *err);
 /* The hot maps' answer for a txid (1: *tx set) and whether they hold an
  * address (append.c): what an add asks before the index. */
 int st_find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx);
+/* A tx hot entry (append.c): its tx number in aux's low 40 bits, the count
+ * of its outputs in the next 23 (all ones: not known, read its records),
+ * bit 63 set when the entry sits off its txid's key; its first output in
+ * idf's low 40 bits (all ones: not known) and a 24-bit keyed check of the
+ * txid above them. */
+#define ST_TX_NUM_MASK  ((1ULL << 40) - 1)
+#define ST_TX_NOUT_NONE ((1ULL << 23) - 1)
+static inline uint64_t st_hot_tx(const st_hot_entry *e) {
+    return e->aux & ST_TX_NUM_MASK;
+}
+/* The entry's output range: true when it knows it. */
+static inline bool st_hot_tx_outputs(const st_hot_entry *e, uint64_t *first, uint64_t *n) {
+    uint64_t c = e->aux >> 40 & ST_TX_NOUT_NONE, f = e->idf & ST_TX_NUM_MASK;
+    if (c == ST_TX_NOUT_NONE || f == ST_TX_NUM_MASK) return false;
+    *first = f;
+    *n = c;
+    return true;
+}
 bool st_addr_in_hot(const ch_store *s, const ch_addr *a, uint64_t key);
 /* ch_store_resolve_block's answer for a txid or an address, or NULL when
  * it has none (not asked, or not this block's): resolve.c. */

@@ -162,6 +162,7 @@ static int apply_cut(ch_store *s, uint32_t height, const uint64_t keep[COL_COUNT
     st_hot_clear(&s->tx_old);
     st_hot_clear(&s->addr_old);
     s->tx_hot_complete = s->addr_hot_complete = false;
+    s->tx_pend_set = false;
     s->tx_hot_from = s->tx_old_from = s->col[COL_TXS].n_committed;
     return st_renew_read(s, err);
 }
