@@ -118,13 +118,10 @@ static void test_checked_hits_build_the_store_record_confirmed_hits_build(void *
     tu_rng = 0x9e3779b97f4a7c15ULL;
     char *dir[N_STORES];
     model m = {0};
-    ch_error e0;
+    /* hot maps of 4,096 slots (a generation every 1,536 entries) and cold
+     * columns from the first trim on */
+    tu_open_writers(dir, m.s, N_STORES, 64u << 10);
     for (int w = 0; w < N_STORES; w++) {
-        dir[w] = tu_tmpdir();
-        assert_int_equal(ch_store_open(dir[w], "btc", CH_STORE_WRITE, &m.s[w], &e0), 0);
-        /* hot maps of 4,096 slots (a generation every 1,536 entries) and
-         * cold columns from the first trim on */
-        ch_store_set_mem(m.s[w], 64u << 10);
         /* the batch tag wraps (after four million commits) within the test:
          * the entries moved off their keys must stay marked so */
         m.s[w]->batch = (1u << (ST_HOT_FLAG_BITS - ST_HOT_TAG_SHIFT)) - 40;

@@ -87,13 +87,8 @@ static void test_checked_tx_hits_build_the_store_record_confirmed_hits_build(voi
     tu_rng = 0x2545f4914f6cdd1dULL;
     char *dir[N_STORES];
     model m = {0};
-    ch_error e0;
-    for (int w = 0; w < N_STORES; w++) {
-        dir[w] = tu_tmpdir();
-        assert_int_equal(ch_store_open(dir[w], "btc", CH_STORE_WRITE, &m.s[w], &e0), 0);
-        /* hot maps of 4,096 slots and cold columns from the first trim on */
-        ch_store_set_mem(m.s[w], 64u << 10);
-    }
+    /* hot maps of 4,096 slots and cold columns from the first trim on */
+    tu_open_writers(dir, m.s, N_STORES, 64u << 10);
     m.s[0]->tx_check_off = true;
     uint64_t n_tx = 0;
     for (uint32_t h = 0; h < BLOCKS; h++) {

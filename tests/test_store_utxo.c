@@ -217,12 +217,10 @@ static void test_store_is_the_same_with_any_map_across_abort_double_spend_and_cu
     model m = {0};
     ch_error e0;
     const uint64_t map_bytes[N_STORES] = {0, 1, 64u << 20}; /* none, tiny (64 slots), large */
+    /* tx hot maps of 4096 slots: they let go of a generation every 1,536
+     * txs, whose unspent outputs go to the map */
+    tu_open_writers(dir, m.s, N_STORES, 64u << 10);
     for (int w = 0; w < N_STORES; w++) {
-        dir[w] = tu_tmpdir();
-        assert_int_equal(ch_store_open(dir[w], "btc", CH_STORE_WRITE, &m.s[w], &e0), 0);
-        /* tx hot maps of 4096 slots: they let go of a generation every
-         * 1,536 txs, whose unspent outputs go to the map */
-        ch_store_set_mem(m.s[w], 64u << 10);
         assert_int_equal(ch_store_set_utxo_mem(m.s[w], map_bytes[w], &e0), 0);
     }
     uint64_t saved_rng = 0;
@@ -310,10 +308,7 @@ static void test_filters_over_their_share_are_let_go_and_lookups_stay_right(void
     char *dir[N_STORES];
     model m = {0};
     ch_error e0;
-    for (int w = 0; w < N_STORES; w++) {
-        dir[w] = tu_tmpdir();
-        assert_int_equal(ch_store_open(dir[w], "btc", CH_STORE_WRITE, &m.s[w], &e0), 0);
-    }
+    tu_open_writers(dir, m.s, N_STORES, 0);
     ch_store_set_mem(m.s[1], 64u << 10); /* filters: 4 KiB, about 3,300 keys */
     ch_store_set_mem(m.s[2], 64u << 10);
     assert_int_equal(ch_store_set_utxo_mem(m.s[2], 1, &e0), 0);

@@ -1,5 +1,6 @@
 /* See randcoins.h. */
 #include "randcoins.h"
+#include "testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,4 +42,14 @@ tu_coin tu_coins_take(tu_coins *c) {
 void tu_coins_free(tu_coins *c) {
     free(c->v);
     memset(c, 0, sizeof *c);
+}
+
+void tu_open_writers(char **dir, ch_store **s, size_t n, uint64_t mem) {
+    for (size_t w = 0; w < n; w++) {
+        ch_error err;
+        dir[w] = tu_tmpdir();
+        if (ch_store_open(dir[w], "btc", CH_STORE_WRITE, &s[w], &err) != 0)
+            fail_msg("open %s: %s", dir[w], err.msg);
+        if (mem) ch_store_set_mem(s[w], mem);
+    }
 }

@@ -1,7 +1,8 @@
 /* A random stream of txids and a set of live coins for tests that build
  * stores from random chains through the store's API (test_store_utxo,
- * test_store_addrcheck): the same seed gives the same txids, and a coin
- * is taken from the set at random. */
+ * test_store_addrcheck, test_store_txcheck): the same seed gives the same
+ * txids, and a coin is taken from the set at random; and the writers they
+ * build side by side. */
 #ifndef COINHOUND_TEST_RANDCOINS_H
 #define COINHOUND_TEST_RANDCOINS_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "coinhound/hash.h"
+#include "coinhound/store.h"
 
 /* xorshift64: the stream's state is tu_rng (seed it, save it, restore it
  * to replay the same txids). */
@@ -31,5 +33,11 @@ void tu_coins_push(tu_coins *c, const ch_hash256 *txid, uint32_t vout);
 /* A live coin at random, taken out of the set (c->n > 0). */
 tu_coin tu_coins_take(tu_coins *c);
 void tu_coins_free(tu_coins *c);
+
+/* n writers side by side, each on a new temporary folder (dir[i], the
+ * caller's to free), all given the memory bound mem (ch_store_set_mem)
+ * unless it is 0: the stores these tests build with the same calls and
+ * compare. Fails the test when one does not open. */
+void tu_open_writers(char **dir, ch_store **s, size_t n, uint64_t mem);
 
 #endif
