@@ -26,13 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* fewer lookups than this: not worth a thread's start */
+/* fewer lookups than this: not worth a spare thread's wake */
 #define MIN_PARALLEL 256
 /* lookups a thread takes at a time from the shared counter */
 #define CHUNK 32
 /* spends or outputs between a hot-map slot's prefetch and its probe */
-#define LIST_AHEAD  8
-#define MAX_HELPERS (sizeof((st_resolver *)0)->helper / sizeof(ch_spare_task))
+#define LIST_AHEAD 8
 
 int ch_store_resolve_in_parallel(ch_store *s) {
     if (!s->writable) return -1;
@@ -238,8 +237,7 @@ void ch_store_resolve_block(ch_store *s, const ch_store_spend *spends, size_t n_
     }
     atomic_store(&r->next, 0);
     atomic_store(&r->busy, 0);
-    size_t want = ch_spare_threads();
-    for (; r->n_helpers < want && r->n_helpers < MAX_HELPERS; r->n_helpers++)
+    for (size_t want = ch_spare_threads(); r->n_helpers < want; r->n_helpers++)
         if (!ch_spare_post(&r->helper[r->n_helpers], resolve_main, s)) break;
     resolve_main(s);
     /* every chunk is taken: wait for those still under way (a few µs; a

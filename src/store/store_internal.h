@@ -132,7 +132,7 @@ typedef struct st_resolver {
      * threads are at one; the spare threads' tasks, waited for at the next
      * block's start */
     atomic_size_t next, busy;
-    ch_spare_task helper[3];
+    ch_spare_task helper[CH_SPARE_MAX];
     size_t n_helpers;
 } st_resolver;
 

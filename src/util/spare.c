@@ -24,7 +24,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define MAX_SPARE 3
 /* a waiter's busy checks before it sleeps: some tens of microseconds */
 #define SPIN_CHECKS 4096
 
@@ -35,13 +34,11 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t work, done, started;
     ch_spare_task *head, *tail;
-    size_t threads;
     pid_t pid; /* the process that started them (a forked child has none) */
-    pid_t tid[MAX_SPARE];
-    size_t n_tid;   /* threads that have told their id */
+    pid_t tid[CH_SPARE_MAX];
+    size_t n_tid;   /* the threads started, each once it has told its id */
     cpu_set_t cpus; /* the process's, when they started */
     int avoided;    /* the core their set leaves out, or -1 (under mu) */
-    bool pin;       /* the set can leave one out (2+ cpus allowed) */
 } spare = {.once = PTHREAD_ONCE_INIT,
            .mu = PTHREAD_MUTEX_INITIALIZER,
            .work = PTHREAD_COND_INITIALIZER,
@@ -78,21 +75,17 @@ static void start_threads(void) {
             CPU_SET((int)c, &spare.cpus);
     }
     int allowed = CPU_COUNT(&spare.cpus);
-    size_t want = allowed > 1 ? (size_t)allowed - 1 : 0;
-    if (want > MAX_SPARE) want = MAX_SPARE;
-    spare.pin = allowed > 1;
+    size_t want = allowed > 1 ? (size_t)allowed - 1 : 0, started = 0;
+    if (want > CH_SPARE_MAX) want = CH_SPARE_MAX;
     pthread_attr_t attr;
     if (pthread_attr_init(&attr) != 0) return;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    for (; spare.threads < want; spare.threads++) {
-        pthread_t th;
+    for (pthread_t th; started < want; started++)
         if (pthread_create(&th, &attr, spare_main, NULL) != 0) break;
-    }
     pthread_attr_destroy(&attr);
-    /* their ids, for the CPU sets (a thread that has not said yet is set
-     * on a later post) */
+    /* every one's id, for the CPU sets: n_tid is then the count */
     pthread_mutex_lock(&spare.mu);
-    while (spare.n_tid < spare.threads)
+    while (spare.n_tid < started)
         pthread_cond_wait(&spare.started, &spare.mu);
     pthread_mutex_unlock(&spare.mu);
     spare.pid = getpid();
@@ -100,12 +93,13 @@ static void start_threads(void) {
 
 size_t ch_spare_threads(void) {
     pthread_once(&spare.once, start_threads);
-    return spare.pid == getpid() ? spare.threads : 0;
+    return spare.pid == getpid() ? spare.n_tid : 0;
 }
 
-/* Keep the spare threads off core `cpu` (see the top). Under mu. */
+/* Keep the spare threads off core `cpu` (see the top; left whole when no
+ * other core is allowed). Under mu. */
 static void avoid(int cpu) {
-    if (!spare.pin || cpu < 0 || cpu >= CPU_SETSIZE || cpu == spare.avoided) return;
+    if (cpu < 0 || cpu >= CPU_SETSIZE || cpu == spare.avoided) return;
     cpu_set_t set = spare.cpus;
     CPU_CLR(cpu, &set);
     if (CPU_COUNT(&set) == 0) return;

@@ -23,6 +23,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The most spare threads a process starts (one a core beyond the
+ * caller's): what a poster sizes its tasks for. */
+#define CH_SPARE_MAX 3
+
 typedef struct ch_spare_task {
     void (*run)(void *);
     void *arg;
@@ -31,8 +35,8 @@ typedef struct ch_spare_task {
 } ch_spare_task;
 
 /* Spare threads this process has (started on the first call): the cores
- * it may run on (its CPU affinity) less one, at most 3; 0 on one core or
- * when none could start. */
+ * it may run on (its CPU affinity) less one, at most CH_SPARE_MAX; 0 on one
+ * core or when none could start. */
 size_t ch_spare_threads(void);
 
 /* Queue run(arg) for a spare thread: true, and the caller must

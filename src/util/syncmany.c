@@ -39,23 +39,24 @@ static void *sync_main(void *arg) {
 
 int ch_sync_many(ch_sync_job *jobs, size_t n, ch_error *err) {
     sync_work w = {jobs, n, 0};
-    if (n == 2 && ch_spare_threads() > 0) {
-        /* two files (the watcher's, every block): the second on a kept
-         * spare thread, not a thread started for it */
-        ch_spare_task t = {0};
-        bool posted = ch_spare_post(&t, sync_jobs, &w);
-        sync_jobs(&w);
-        if (posted) ch_spare_withdraw(&t);
-    } else {
-        pthread_t th[SYNC_HELPERS];
-        size_t started = 0;
-        while (started < SYNC_HELPERS && started + 1 < n &&
-               pthread_create(&th[started], NULL, sync_main, &w) == 0)
+    /* helpers: the process's kept spare threads first (nothing started for
+     * the watcher's two files, every block), then threads of their own */
+    ch_spare_task spare[SYNC_HELPERS] = {{0}};
+    pthread_t th[SYNC_HELPERS];
+    size_t posted = 0, started = 0, spares = ch_spare_threads();
+    while (posted + started < SYNC_HELPERS && posted + started + 1 < n) {
+        if (posted < spares && ch_spare_post(&spare[posted], sync_jobs, &w))
+            posted++;
+        else if (pthread_create(&th[started], NULL, sync_main, &w) == 0)
             started++;
-        sync_jobs(&w); /* (with no helper, the caller does them all) */
-        for (size_t i = 0; i < started; i++)
-            pthread_join(th[i], NULL);
+        else
+            break;
     }
+    sync_jobs(&w); /* (with no helper, the caller does them all) */
+    for (size_t i = 0; i < posted; i++)
+        ch_spare_withdraw(&spare[i]); /* one not started found nothing left */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
     for (size_t i = 0; i < n; i++)
         if (jobs[i].errnum)
             return ch_io_err(err, jobs[i].path, jobs[i].dir ? "fsync" : "fdatasync", NULL,

@@ -17,10 +17,10 @@ typedef struct ch_sync_job {
     int errnum;       /* set by ch_sync_many: 0 or the call's errno */
 } ch_sync_job;
 
-/* Make every job's file durable, side by side on threads of their own
- * (two files: the caller's and a spare thread, util/spare.h; one after
- * the other when none starts); returns when all are done: 0, or -1 naming
- * the first that failed. */
+/* Make every job's file durable, side by side: on the caller's thread,
+ * the process's spare threads (util/spare.h) and threads started for the
+ * rest, up to four in all (one after the other when none can help);
+ * returns when all are done: 0, or -1 naming the first that failed. */
 int ch_sync_many(ch_sync_job *jobs, size_t n, ch_error *err);
 
 #endif
