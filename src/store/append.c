@@ -81,7 +81,6 @@ int st_u64_push(st_u64_list *l, uint64_t x) {
  * and the 24 keyed bits: the key can be ground (some 2^32 tries for a
  * pair of one's own), the keyed bits cannot be aimed at from outside the
  * process, so it costs 2^24 such pairs put on chain. */
-#define TX_NOUT_SHIFT 40
 #define TX_SHIFTED    (1ULL << 63)
 #define TX_CHECK_MASK ((1ULL << 24) - 1)
 
@@ -95,7 +94,7 @@ static bool tx_match(const ch_store *s, const st_hot_entry *e, const ch_hash256 
                      uint64_t *check, bool *have) {
     if (at_key && !(e->aux & TX_SHIFTED) && !s->tx_check_off) {
         if (!*have) *check = tx_check(s, txid), *have = true;
-        return (e->idf >> TX_NOUT_SHIFT & TX_CHECK_MASK) == *check;
+        return (e->idf >> ST_TX_NUM_BITS & TX_CHECK_MASK) == *check;
     }
     ch_hash256 t;
     st_col_get(&s->col[COL_TXIDS], st_hot_tx(e), t.b);
@@ -144,8 +143,8 @@ static void tx_outputs_done(ch_store *s) {
         if (st_hot_tx(e) != s->tx_pend) continue;
         uint64_t first = e->idf & ST_TX_NUM_MASK, outs = st_col_count(&s->col[COL_OUTS]);
         if (first != ST_TX_NUM_MASK && outs >= first && outs - first < ST_TX_NOUT_NONE)
-            e->aux = (e->aux & ~(ST_TX_NOUT_NONE << TX_NOUT_SHIFT)) | (outs - first)
-                                                                          << TX_NOUT_SHIFT;
+            e->aux = (e->aux & ~(ST_TX_NOUT_NONE << ST_TX_NUM_BITS)) | (outs - first)
+                                                                           << ST_TX_NUM_BITS;
         return;
     }
 }
@@ -212,8 +211,8 @@ static int append_tx(ch_store *s, const ch_hash256 *txid, uint32_t size, ch_erro
         return ch_err(err, "out of memory");
     /* the outputs' count is not known yet (tx_outputs_done) */
     uint64_t first = r.first_out < ST_TX_NUM_MASK ? r.first_out : ST_TX_NUM_MASK;
-    e->aux = tx | ST_TX_NOUT_NONE << TX_NOUT_SHIFT | (key != index_key ? TX_SHIFTED : 0);
-    e->idf = first | tx_check(s, txid) << TX_NOUT_SHIFT;
+    e->aux = tx | ST_TX_NOUT_NONE << ST_TX_NUM_BITS | (key != index_key ? TX_SHIFTED : 0);
+    e->idf = first | tx_check(s, txid) << ST_TX_NUM_BITS;
     if (!s->account) s->tx_pend_set = true, s->tx_pend = tx, s->tx_pend_key = key;
     s->cur_tx = tx;
     return 0;

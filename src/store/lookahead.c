@@ -103,11 +103,11 @@ static void spend_records(ch_store *s, const ch_store_spend *spends, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const st_hot_entry *e = tx_candidate(s, spends[i].txid);
         uint64_t first, count;
-        if (e && !st_hot_tx_outputs(e, &first, &count)) {
-            prefetch_rec(&s->col[COL_TXS], st_hot_tx(e));
-            prefetch_rec(&s->col[COL_TXS], st_hot_tx(e) + 1);
-        } else if (e) {
-            /* the entry knows where its outputs are (append.c) */
+        if (e) {
+            if (!st_hot_tx_outputs(e, &first, &count)) { /* (else the entry knows them) */
+                prefetch_rec(&s->col[COL_TXS], st_hot_tx(e));
+                prefetch_rec(&s->col[COL_TXS], st_hot_tx(e) + 1);
+            }
         } else if (keyed) {
             st_utxo_ahead *a = &s->ahead_in[s->ahead_in_n++];
             a->txid = *spends[i].txid;

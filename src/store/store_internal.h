@@ -278,14 +278,15 @@ int st_find_tx_hot(const ch_store *s, const ch_hash256 *txid, uint64_t *tx);
  * bit 63 set when the entry sits off its txid's key; its first output in
  * idf's low 40 bits (all ones: not known) and a 24-bit keyed check of the
  * txid above them. */
-#define ST_TX_NUM_MASK  ((1ULL << 40) - 1)
+#define ST_TX_NUM_BITS  40 /* the tx number's and the first output's; the rest above */
+#define ST_TX_NUM_MASK  ((1ULL << ST_TX_NUM_BITS) - 1)
 #define ST_TX_NOUT_NONE ((1ULL << 23) - 1)
 static inline uint64_t st_hot_tx(const st_hot_entry *e) {
     return e->aux & ST_TX_NUM_MASK;
 }
 /* The entry's output range: true when it knows it. */
 static inline bool st_hot_tx_outputs(const st_hot_entry *e, uint64_t *first, uint64_t *n) {
-    uint64_t c = e->aux >> 40 & ST_TX_NOUT_NONE, f = e->idf & ST_TX_NUM_MASK;
+    uint64_t c = e->aux >> ST_TX_NUM_BITS & ST_TX_NOUT_NONE, f = e->idf & ST_TX_NUM_MASK;
     if (c == ST_TX_NOUT_NONE || f == ST_TX_NUM_MASK) return false;
     *first = f;
     *n = c;
